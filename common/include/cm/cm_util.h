@@ -1,0 +1,47 @@
+/*  cm_util - allocation, time and small string helpers
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    cm_alloc and cm_strdup abort on out-of-memory (as czmq, Redis and
+    PostgreSQL do), so callers never check them for NULL.
+*/
+#ifndef CM_UTIL_H_INCLUDED
+#define CM_UTIL_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+//  Zeroed memory; aborts on out-of-memory. Caller owns return value.
+void *cm_alloc(size_t size);
+//  Copy of s (NULL gives NULL); aborts on out-of-memory.
+char *cm_strdup(const char *s);
+//  Copy of the first n bytes of s plus a NUL; aborts on out-of-memory.
+char *cm_strndup(const char *s, size_t n);
+//  printf into a new string. Caller owns return value.
+char *cm_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+//  Wall clock, milliseconds since the epoch.
+int64_t cm_now_ms(void);
+//  Monotonic clock, milliseconds.
+int64_t cm_mono_ms(void);
+
+//  Lower-case hex of `len` bytes into `out` (2*len+1 bytes).
+void cm_hex(const uint8_t *data, size_t len, char *out);
+//  Parse hex into out (up to max bytes). Returns bytes written or -1.
+int cm_unhex(const char *hex, uint8_t *out, size_t max);
+
+//  Fill with cryptographically secure random bytes. Aborts if the kernel
+//  cannot give them.
+void cm_random(void *buf, size_t len);
+
+static inline bool
+cm_streq(const char *a, const char *b)
+{
+    return a && b && strcmp(a, b) == 0;
+}
+
+void cm_util_test(bool verbose);
+
+#endif

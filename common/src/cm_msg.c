@@ -1,0 +1,911 @@
+/*  cm_msg - the versioned bus envelope
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "cm_classes.h"
+#include <pthread.h>
+#include <stdatomic.h>
+
+struct _cm_msg_t {
+    char type[CM_MSG_MAX_TYPE + 1];    //  family.verb
+    int v;                             //  envelope/type version
+    char id[CM_MSG_MAX_ID + 1];        //  request id
+    char *corr;                        //  id this replies to, or NULL
+    int64_t ts;                        //  creation time, epoch ms
+    int64_t deadline;                  //  absolute deadline, 0 = none
+    char *trace;                       //  optional trace id
+    int st;                            //  reply status, 0 on requests
+    char *reason;                      //  reply reason, or NULL
+    char *error;                       //  body decode error, or NULL
+    json_t *body;                      //  body object
+    zlist_t *blobs;                    //  zframe_t * blobs, owned
+    zframe_t *routing;                 //  ROUTER routing id, owned
+    char summary[160];                 //  scratch for cm_msg_summary
+};
+
+//  Request ids: a random per-process prefix and a counter.
+static pthread_once_t s_id_once = PTHREAD_ONCE_INIT;
+static char s_id_prefix[17];
+static atomic_uint_fast64_t s_id_counter;
+
+static void
+s_id_init(void)
+{
+    uint8_t r[8];
+    cm_random(r, sizeof r);
+    cm_hex(r, sizeof r, s_id_prefix);
+}
+
+static void
+s_new_id(char *out)
+{
+    pthread_once(&s_id_once, s_id_init);
+    uint64_t n = atomic_fetch_add(&s_id_counter, 1);
+    snprintf(out, CM_MSG_MAX_ID + 1, "%.12s%08" PRIx64, s_id_prefix, n);
+}
+
+cm_msg_t *
+cm_msg_new(const char *type)
+{
+    assert(type && strlen(type) <= CM_MSG_MAX_TYPE);
+    cm_msg_t *self = cm_alloc(sizeof *self);
+    snprintf(self->type, sizeof self->type, "%s", type);
+    self->v = CM_MSG_VERSION;
+    s_new_id(self->id);
+    self->ts = cm_now_ms();
+    self->body = json_object();
+    return self;
+}
+
+cm_msg_t *
+cm_msg_new_reply(const cm_msg_t *request, int st, const char *reason)
+{
+    assert(request);
+    cm_msg_t *self = cm_msg_new(request->type);
+    self->corr = cm_strdup(request->id);
+    self->st = st;
+    self->reason = cm_strdup(reason);
+    if (request->routing) {
+        self->routing = zframe_dup(request->routing);
+    }
+    if (request->trace) {
+        self->trace = cm_strdup(request->trace);
+    }
+    return self;
+}
+
+void
+cm_msg_destroy(cm_msg_t **self_p)
+{
+    assert(self_p);
+    cm_msg_t *self = *self_p;
+    if (!self) {
+        return;
+    }
+    free(self->corr);
+    free(self->trace);
+    free(self->reason);
+    free(self->error);
+    json_decref(self->body);
+    if (self->blobs) {
+        zframe_t *f;
+        while ((f = (zframe_t *) zlist_pop(self->blobs))) {
+            zframe_destroy(&f);
+        }
+        zlist_destroy(&self->blobs);
+    }
+    zframe_destroy(&self->routing);
+    free(self);
+    *self_p = NULL;
+}
+
+const char *
+cm_msg_type(const cm_msg_t *self)
+{
+    return self->type;
+}
+
+int
+cm_msg_version(const cm_msg_t *self)
+{
+    return self->v;
+}
+
+void
+cm_msg_set_version(cm_msg_t *self, int v)
+{
+    self->v = v;
+}
+
+const char *
+cm_msg_id(const cm_msg_t *self)
+{
+    return self->id;
+}
+
+const char *
+cm_msg_corr(const cm_msg_t *self)
+{
+    return self->corr;
+}
+
+int64_t
+cm_msg_ts(const cm_msg_t *self)
+{
+    return self->ts;
+}
+
+int64_t
+cm_msg_deadline(const cm_msg_t *self)
+{
+    return self->deadline;
+}
+
+void
+cm_msg_set_deadline(cm_msg_t *self, int64_t epoch_ms)
+{
+    self->deadline = epoch_ms;
+}
+
+bool
+cm_msg_expired(const cm_msg_t *self)
+{
+    return self->deadline > 0 && cm_now_ms() > self->deadline;
+}
+
+const char *
+cm_msg_trace(const cm_msg_t *self)
+{
+    return self->trace;
+}
+
+void
+cm_msg_set_trace(cm_msg_t *self, const char *trace)
+{
+    free(self->trace);
+    self->trace = cm_strdup(trace);
+}
+
+int
+cm_msg_status(const cm_msg_t *self)
+{
+    return self->st;
+}
+
+const char *
+cm_msg_reason(const cm_msg_t *self)
+{
+    return self->reason;
+}
+
+bool
+cm_msg_is_reply(const cm_msg_t *self)
+{
+    return self->corr != NULL;
+}
+
+const char *
+cm_msg_error(const cm_msg_t *self)
+{
+    return self->error;
+}
+
+json_t *
+cm_msg_body(cm_msg_t *self)
+{
+    return self->body;
+}
+
+void
+cm_msg_set_body(cm_msg_t *self, json_t **body_p)
+{
+    assert(body_p && json_is_object(*body_p));
+    json_decref(self->body);
+    self->body = *body_p;
+    *body_p = NULL;
+}
+
+const char *
+cm_msg_str(cm_msg_t *self, const char *key)
+{
+    return json_string_value(json_object_get(self->body, key));
+}
+
+int64_t
+cm_msg_int(cm_msg_t *self, const char *key, int64_t dflt)
+{
+    json_t *v = json_object_get(self->body, key);
+    return json_is_integer(v) ? (int64_t) json_integer_value(v) : dflt;
+}
+
+bool
+cm_msg_bool(cm_msg_t *self, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(self->body, key);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+void
+cm_msg_set_str(cm_msg_t *self, const char *key, const char *value)
+{
+    json_object_set_new(self->body, key,
+                        value ? json_string(value) : json_null());
+}
+
+void
+cm_msg_set_int(cm_msg_t *self, const char *key, int64_t value)
+{
+    json_object_set_new(self->body, key, json_integer(value));
+}
+
+void
+cm_msg_set_bool(cm_msg_t *self, const char *key, bool value)
+{
+    json_object_set_new(self->body, key, json_boolean(value));
+}
+
+void
+cm_msg_set(cm_msg_t *self, const char *key, json_t *value)
+{
+    json_object_set_new(self->body, key, value ? value : json_null());
+}
+
+void
+cm_msg_add_blob(cm_msg_t *self, const void *data, size_t len)
+{
+    zframe_t *f = zframe_new(data, len);
+    cm_msg_add_frame(self, &f);
+}
+
+void
+cm_msg_add_frame(cm_msg_t *self, zframe_t **frame_p)
+{
+    assert(frame_p && *frame_p);
+    if (!self->blobs) {
+        self->blobs = zlist_new();
+    }
+    zlist_append(self->blobs, *frame_p);
+    *frame_p = NULL;
+}
+
+size_t
+cm_msg_blob_count(const cm_msg_t *self)
+{
+    return self->blobs ? zlist_size(self->blobs) : 0;
+}
+
+zframe_t *
+cm_msg_blob(const cm_msg_t *self, size_t i)
+{
+    if (!self->blobs || i >= zlist_size(self->blobs)) {
+        return NULL;
+    }
+    zframe_t *f = (zframe_t *) zlist_first(self->blobs);
+    while (i-- > 0) {
+        f = (zframe_t *) zlist_next(self->blobs);
+    }
+    return f;
+}
+
+zframe_t *
+cm_msg_routing(const cm_msg_t *self)
+{
+    return self->routing;
+}
+
+void
+cm_msg_set_routing(cm_msg_t *self, zframe_t **routing_p)
+{
+    zframe_destroy(&self->routing);
+    self->routing = *routing_p;
+    *routing_p = NULL;
+}
+
+//  --------------------------------------------------------------------
+//  JSON -> msgpack
+
+static void
+s_pack(msgpack_packer *pk, json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *item;
+        msgpack_pack_map(pk, json_object_size(v));
+        json_object_foreach(v, key, item)
+        {
+            size_t klen = strlen(key);
+            msgpack_pack_str(pk, klen);
+            msgpack_pack_str_body(pk, key, klen);
+            s_pack(pk, item);
+        }
+        break;
+    }
+    case JSON_ARRAY: {
+        size_t i;
+        json_t *item;
+        msgpack_pack_array(pk, json_array_size(v));
+        json_array_foreach(v, i, item)
+        {
+            s_pack(pk, item);
+        }
+        break;
+    }
+    case JSON_STRING: {
+        size_t len = json_string_length(v);
+        msgpack_pack_str(pk, len);
+        msgpack_pack_str_body(pk, json_string_value(v), len);
+        break;
+    }
+    case JSON_INTEGER:
+        msgpack_pack_int64(pk, (int64_t) json_integer_value(v));
+        break;
+    case JSON_REAL:
+        msgpack_pack_double(pk, json_real_value(v));
+        break;
+    case JSON_TRUE:
+        msgpack_pack_true(pk);
+        break;
+    case JSON_FALSE:
+        msgpack_pack_false(pk);
+        break;
+    case JSON_NULL:
+        msgpack_pack_nil(pk);
+        break;
+    }
+}
+
+static zframe_t *
+s_pack_frame(json_t *v)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    s_pack(&pk, v);
+    zframe_t *f = zframe_new(sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy(&sbuf);
+    return f;
+}
+
+//  --------------------------------------------------------------------
+//  msgpack -> JSON, bounded: every declared count is checked against the
+//  bytes left and nesting is limited to CM_MSG_MAX_DEPTH.
+
+typedef struct {
+    const uint8_t *p;    //  read position
+    const uint8_t *end;  //  end of input
+    const char *err;     //  first error, or NULL
+} s_reader_t;
+
+static bool
+s_need(s_reader_t *r, size_t n)
+{
+    if ((size_t) (r->end - r->p) < n) {
+        r->err = "truncated msgpack";
+        return false;
+    }
+    return true;
+}
+
+static uint64_t
+s_be(s_reader_t *r, size_t n)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        v = v << 8 | r->p[i];
+    }
+    r->p += n;
+    return v;
+}
+
+static json_t *s_unpack(s_reader_t *r, int depth);
+
+static json_t *
+s_unpack_str(s_reader_t *r, size_t len)
+{
+    if (!s_need(r, len)) {
+        return NULL;
+    }
+    json_t *s = json_stringn((const char *) r->p, len);
+    if (!s) {
+        r->err = "string is not valid UTF-8";
+        return NULL;
+    }
+    r->p += len;
+    return s;
+}
+
+static json_t *
+s_unpack_array(s_reader_t *r, size_t n, int depth)
+{
+    if ((size_t) (r->end - r->p) < n) {
+        r->err = "array count exceeds input";
+        return NULL;
+    }
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = s_unpack(r, depth + 1);
+        if (!item) {
+            json_decref(a);
+            return NULL;
+        }
+        json_array_append_new(a, item);
+    }
+    return a;
+}
+
+static json_t *
+s_unpack_map(s_reader_t *r, size_t n, int depth)
+{
+    if ((size_t) (r->end - r->p) / 2 < n) {
+        r->err = "map count exceeds input";
+        return NULL;
+    }
+    json_t *m = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_t *key = s_unpack(r, depth + 1);
+        if (!key) {
+            json_decref(m);
+            return NULL;
+        }
+        if (!json_is_string(key)) {
+            json_decref(key);
+            json_decref(m);
+            r->err = "map key is not a string";
+            return NULL;
+        }
+        json_t *val = s_unpack(r, depth + 1);
+        if (!val) {
+            json_decref(key);
+            json_decref(m);
+            return NULL;
+        }
+        //  keys with embedded NULs cannot be object keys
+        if (strlen(json_string_value(key)) != json_string_length(key)) {
+            json_decref(key);
+            json_decref(val);
+            json_decref(m);
+            r->err = "map key contains NUL";
+            return NULL;
+        }
+        json_object_set_new(m, json_string_value(key), val);
+        json_decref(key);
+    }
+    return m;
+}
+
+static json_t *
+s_unpack(s_reader_t *r, int depth)
+{
+    if (depth > CM_MSG_MAX_DEPTH) {
+        r->err = "msgpack nested too deeply";
+        return NULL;
+    }
+    if (!s_need(r, 1)) {
+        return NULL;
+    }
+    uint8_t b = *r->p++;
+    if (b <= 0x7f) {
+        return json_integer(b);
+    }
+    if (b >= 0xe0) {
+        return json_integer((int8_t) b);
+    }
+    if ((b & 0xf0) == 0x80) {
+        return s_unpack_map(r, b & 0x0f, depth);
+    }
+    if ((b & 0xf0) == 0x90) {
+        return s_unpack_array(r, b & 0x0f, depth);
+    }
+    if ((b & 0xe0) == 0xa0) {
+        return s_unpack_str(r, b & 0x1f);
+    }
+    switch (b) {
+    case 0xc0:
+        return json_null();
+    case 0xc2:
+        return json_false();
+    case 0xc3:
+        return json_true();
+    case 0xca: {
+        if (!s_need(r, 4)) {
+            return NULL;
+        }
+        uint32_t u = (uint32_t) s_be(r, 4);
+        float f;
+        memcpy(&f, &u, 4);
+        return json_real(f);
+    }
+    case 0xcb: {
+        if (!s_need(r, 8)) {
+            return NULL;
+        }
+        uint64_t u = s_be(r, 8);
+        double d;
+        memcpy(&d, &u, 8);
+        return json_real(d);
+    }
+    case 0xcc:
+    case 0xcd:
+    case 0xce:
+    case 0xcf: {
+        size_t n = (size_t) 1 << (b - 0xcc);
+        if (!s_need(r, n)) {
+            return NULL;
+        }
+        uint64_t u = s_be(r, n);
+        if (u > INT64_MAX) {
+            r->err = "integer out of range";
+            return NULL;
+        }
+        return json_integer((json_int_t) u);
+    }
+    case 0xd0:
+    case 0xd1:
+    case 0xd2:
+    case 0xd3: {
+        size_t n = (size_t) 1 << (b - 0xd0);
+        if (!s_need(r, n)) {
+            return NULL;
+        }
+        uint64_t u = s_be(r, n);
+        int64_t i;
+        if (n == 1) {
+            i = (int8_t) u;
+        }
+        else if (n == 2) {
+            i = (int16_t) u;
+        }
+        else if (n == 4) {
+            i = (int32_t) u;
+        }
+        else {
+            memcpy(&i, &u, 8);
+        }
+        return json_integer(i);
+    }
+    case 0xd9:
+    case 0xda:
+    case 0xdb: {
+        size_t n = (size_t) 1 << (b - 0xd9);
+        if (!s_need(r, n)) {
+            return NULL;
+        }
+        return s_unpack_str(r, (size_t) s_be(r, n));
+    }
+    case 0xdc:
+    case 0xdd: {
+        size_t n = b == 0xdc ? 2 : 4;
+        if (!s_need(r, n)) {
+            return NULL;
+        }
+        return s_unpack_array(r, (size_t) s_be(r, n), depth);
+    }
+    case 0xde:
+    case 0xdf: {
+        size_t n = b == 0xde ? 2 : 4;
+        if (!s_need(r, n)) {
+            return NULL;
+        }
+        return s_unpack_map(r, (size_t) s_be(r, n), depth);
+    }
+    default:
+        r->err = "unsupported msgpack type (bin and ext go in blob frames)";
+        return NULL;
+    }
+}
+
+//  Decode a whole frame as one msgpack map. Returns NULL and sets *err.
+static json_t *
+s_unpack_frame(zframe_t *frame, const char **err)
+{
+    s_reader_t r = {zframe_data(frame), zframe_data(frame) + zframe_size(frame),
+                    NULL};
+    json_t *v = s_unpack(&r, 0);
+    if (v && r.p != r.end) {
+        json_decref(v);
+        v = NULL;
+        r.err = "trailing bytes after msgpack map";
+    }
+    if (v && !json_is_object(v)) {
+        json_decref(v);
+        v = NULL;
+        r.err = "not a msgpack map";
+    }
+    *err = r.err;
+    return v;
+}
+
+zmsg_t *
+cm_msg_encode(const cm_msg_t *self)
+{
+    zmsg_t *zmsg = zmsg_new();
+    if (self->routing) {
+        zmsg_append(zmsg, (zframe_t *[]){zframe_dup(self->routing)});
+    }
+    zmsg_addstr(zmsg, self->type);
+    json_t *hdr = json_object();
+    json_object_set_new(hdr, "v", json_integer(self->v));
+    json_object_set_new(hdr, "id", json_string(self->id));
+    json_object_set_new(hdr, "ts_ms", json_integer(self->ts));
+    if (self->corr) {
+        json_object_set_new(hdr, "corr", json_string(self->corr));
+    }
+    if (self->deadline) {
+        json_object_set_new(hdr, "deadline_ms", json_integer(self->deadline));
+    }
+    if (self->trace) {
+        json_object_set_new(hdr, "trace", json_string(self->trace));
+    }
+    if (self->st) {
+        json_object_set_new(hdr, "st", json_integer(self->st));
+    }
+    if (self->reason) {
+        json_object_set_new(hdr, "reason", json_string(self->reason));
+    }
+    zframe_t *f = s_pack_frame(hdr);
+    json_decref(hdr);
+    zmsg_append(zmsg, &f);
+    f = s_pack_frame(self->body);
+    zmsg_append(zmsg, &f);
+    if (self->blobs) {
+        for (zframe_t *b = (zframe_t *) zlist_first(self->blobs); b;
+             b = (zframe_t *) zlist_next(self->blobs)) {
+            zmsg_append(zmsg, (zframe_t *[]){zframe_dup(b)});
+        }
+    }
+    return zmsg;
+}
+
+static bool
+s_printable(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < 0x21 || s[i] > 0x7e) {
+            return false;
+        }
+    }
+    return len > 0;
+}
+
+static const char *
+s_hdr_str(json_t *hdr, const char *key, size_t max)
+{
+    json_t *v = json_object_get(hdr, key);
+    if (!json_is_string(v) || json_string_length(v) > max) {
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+cm_msg_t *
+cm_msg_decode(zmsg_t **zmsg_p, bool routed)
+{
+    assert(zmsg_p);
+    zmsg_t *zmsg = *zmsg_p;
+    *zmsg_p = NULL;
+    if (!zmsg) {
+        return NULL;
+    }
+    cm_msg_t *self = NULL;
+    json_t *hdr = NULL;
+    const char *why = NULL;
+    zframe_t *routing = routed ? zmsg_pop(zmsg) : NULL;
+    zframe_t *type = NULL;
+    zframe_t *hframe = NULL;
+    zframe_t *bframe = NULL;
+
+    if (zmsg_size(zmsg) < 3) {
+        why = "too few frames";
+        goto cleanup;
+    }
+    if (zmsg_size(zmsg) > 3 + CM_MSG_MAX_BLOBS) {
+        why = "too many blob frames";
+        goto cleanup;
+    }
+    type = zmsg_pop(zmsg);
+    if (zframe_size(type) > CM_MSG_MAX_TYPE
+        || !s_printable((char *) zframe_data(type), zframe_size(type))) {
+        why = "bad type frame";
+        goto cleanup;
+    }
+    hframe = zmsg_pop(zmsg);
+    hdr = s_unpack_frame(hframe, &why);
+    if (!hdr) {
+        goto cleanup;
+    }
+    json_t *v = json_object_get(hdr, "v");
+    const char *id = s_hdr_str(hdr, "id", CM_MSG_MAX_ID);
+    if (!json_is_integer(v) || json_integer_value(v) < 1
+        || json_integer_value(v) > 255 || !id) {
+        why = "header lacks a valid v or id";
+        goto cleanup;
+    }
+    self = cm_alloc(sizeof *self);
+    memcpy(self->type, zframe_data(type), zframe_size(type));
+    self->v = (int) json_integer_value(v);
+    snprintf(self->id, sizeof self->id, "%s", id);
+    self->corr = cm_strdup(s_hdr_str(hdr, "corr", CM_MSG_MAX_ID));
+    self->trace = cm_strdup(s_hdr_str(hdr, "trace", CM_MSG_MAX_ID));
+    self->reason = cm_strdup(s_hdr_str(hdr, "reason", 1024));
+    json_t *n = json_object_get(hdr, "ts_ms");
+    self->ts = json_is_integer(n) ? json_integer_value(n) : 0;
+    n = json_object_get(hdr, "deadline_ms");
+    self->deadline = json_is_integer(n) ? json_integer_value(n) : 0;
+    n = json_object_get(hdr, "st");
+    self->st = json_is_integer(n) && json_integer_value(n) >= 100
+                       && json_integer_value(n) <= 599
+                   ? (int) json_integer_value(n)
+                   : 0;
+    self->routing = routing;
+    routing = NULL;
+
+    bframe = zmsg_pop(zmsg);
+    const char *body_err = NULL;
+    self->body = s_unpack_frame(bframe, &body_err);
+    if (!self->body) {
+        self->body = json_object();
+        self->error = cm_sprintf("malformed body: %s", body_err);
+    }
+    zframe_t *blob;
+    while ((blob = zmsg_pop(zmsg))) {
+        cm_msg_add_frame(self, &blob);
+    }
+cleanup:
+    if (!self) {
+        cm_log_warn("dropped malformed bus message", "reason=\"%s\"",
+                    why ? why : "unrecognized");
+    }
+    json_decref(hdr);
+    zframe_destroy(&routing);
+    zframe_destroy(&type);
+    zframe_destroy(&hframe);
+    zframe_destroy(&bframe);
+    zmsg_destroy(&zmsg);
+    return self;
+}
+
+int
+cm_msg_send(cm_msg_t **self_p, zsock_t *sock)
+{
+    assert(self_p);
+    if (!*self_p) {
+        return -1;
+    }
+    zmsg_t *zmsg = cm_msg_encode(*self_p);
+    cm_msg_destroy(self_p);
+    int rc = zmsg_send(&zmsg, sock);
+    zmsg_destroy(&zmsg);
+    return rc;
+}
+
+cm_msg_t *
+cm_msg_recv(zsock_t *sock, bool routed)
+{
+    zmsg_t *zmsg = zmsg_recv(sock);
+    if (!zmsg) {
+        return NULL;
+    }
+    return cm_msg_decode(&zmsg, routed);
+}
+
+void
+cm_msg_sock_defaults(zsock_t *sock)
+{
+    zsock_set_sndhwm(sock, 10000);
+    zsock_set_rcvhwm(sock, 10000);
+    zsock_set_linger(sock, 500);
+    zsock_set_maxmsgsize(sock, CM_MSG_MAX_SIZE);
+}
+
+const char *
+cm_msg_summary(cm_msg_t *self)
+{
+    snprintf(self->summary, sizeof self->summary,
+             "type=%s v=%d id=%s%s%s st=%d", self->type, self->v, self->id,
+             self->corr ? " corr=" : "", self->corr ? self->corr : "",
+             self->st);
+    return self->summary;
+}
+
+void
+cm_msg_test(bool verbose)
+{
+    printf(" * cm_msg: ");
+    //  Round trip through frames
+    cm_msg_t *req = cm_msg_new("session.get");
+    cm_msg_set_str(req, "name", "default");
+    cm_msg_set_int(req, "n", -5000000000LL);
+    cm_msg_set_bool(req, "all", true);
+    cm_msg_set(req, "list", json_pack("[i,f,s,n,{s:b}]", 1, 2.5, "x", "k", 0));
+    cm_msg_set_deadline(req, cm_now_ms() + 1000);
+    cm_msg_add_blob(req, "\x00\x01\x02", 3);
+    zmsg_t *zmsg = cm_msg_encode(req);
+    assert(zmsg_size(zmsg) == 4);
+    cm_msg_t *copy = cm_msg_decode(&zmsg, false);
+    assert(!zmsg);
+    assert(copy && !cm_msg_error(copy));
+    assert(cm_streq(cm_msg_type(copy), "session.get"));
+    assert(cm_streq(cm_msg_id(copy), cm_msg_id(req)));
+    assert(cm_msg_version(copy) == CM_MSG_VERSION);
+    assert(cm_msg_deadline(copy) == cm_msg_deadline(req));
+    assert(!cm_msg_expired(copy));
+    assert(cm_streq(cm_msg_str(copy, "name"), "default"));
+    assert(cm_msg_int(copy, "n", 0) == -5000000000LL);
+    assert(cm_msg_bool(copy, "all", false));
+    assert(json_equal(cm_msg_body(copy), cm_msg_body(req)));
+    assert(cm_msg_blob_count(copy) == 1);
+    assert(zframe_size(cm_msg_blob(copy, 0)) == 3);
+    assert(cm_msg_blob(copy, 1) == NULL);
+    //  Unknown field types are read defensively
+    assert(cm_msg_str(copy, "n") == NULL);
+    assert(cm_msg_int(copy, "name", 9) == 9);
+
+    //  Replies carry corr, status and routing
+    zframe_t *rid = zframe_new("peer", 4);
+    cm_msg_set_routing(copy, &rid);
+    cm_msg_t *reply = cm_msg_new_reply(copy, 404, "session not found");
+    zmsg = cm_msg_encode(reply);
+    assert(zmsg_size(zmsg) == 4);
+    cm_msg_t *r2 = cm_msg_decode(&zmsg, true);
+    assert(r2 && cm_msg_is_reply(r2));
+    assert(cm_streq(cm_msg_corr(r2), cm_msg_id(req)));
+    assert(cm_msg_status(r2) == 404);
+    assert(cm_streq(cm_msg_reason(r2), "session not found"));
+    assert(zframe_streq(cm_msg_routing(r2), "peer"));
+    cm_msg_destroy(&r2);
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&copy);
+
+    //  Malformed input: dropped or flagged, never a crash
+    cm_log_init(NULL, "error");
+    zmsg = zmsg_new();
+    zmsg_addstr(zmsg, "only-one");
+    assert(cm_msg_decode(&zmsg, false) == NULL);
+    zmsg = zmsg_new();
+    zmsg_addstr(zmsg, "bad type");
+    zmsg_addstr(zmsg, "x");
+    zmsg_addstr(zmsg, "y");
+    assert(cm_msg_decode(&zmsg, false) == NULL);
+    //  header ok, body garbage -> flagged
+    zmsg = cm_msg_encode(req);
+    zframe_t *last = zmsg_last(zmsg);
+    zmsg_remove(zmsg, last);
+    zframe_destroy(&last);
+    last = zmsg_last(zmsg);
+    zmsg_remove(zmsg, last);
+    zframe_destroy(&last);
+    zmsg_addmem(zmsg, "\xdf\xff\xff\xff\xff", 5); //  map32 with 4G entries
+    cm_msg_t *bad = cm_msg_decode(&zmsg, false);
+    assert(bad && cm_msg_error(bad));
+    cm_msg_destroy(&bad);
+    //  deep nesting is refused
+    uint8_t deep[200];
+    for (int i = 0; i < 199; i++) {
+        deep[i] = 0x91;
+    }
+    deep[199] = 0xc0;
+    zframe_t *df = zframe_new(deep, sizeof deep);
+    const char *err = NULL;
+    assert(s_unpack_frame(df, &err) == NULL && err);
+    zframe_destroy(&df);
+    //  fuzz the decoder with random mutations of a valid message
+    for (int round = 0; round < 2000; round++) {
+        zmsg = cm_msg_encode(req);
+        zframe_t *fr = zmsg_first(zmsg);
+        for (int k = round % 3; k > 0; k--) {
+            fr = zmsg_next(zmsg);
+        }
+        uint8_t rnd[4];
+        cm_random(rnd, sizeof rnd);
+        if (zframe_size(fr) > 0) {
+            zframe_data(fr)[rnd[0] % zframe_size(fr)] ^= (uint8_t) (rnd[1] | 1);
+        }
+        cm_msg_t *m = cm_msg_decode(&zmsg, false);
+        cm_msg_destroy(&m);
+    }
+    cm_log_init(NULL, "info");
+    cm_msg_destroy(&req);
+    printf("OK\n");
+}

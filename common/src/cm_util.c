@@ -1,0 +1,156 @@
+/*  cm_util - allocation, time and small string helpers
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "cm_classes.h"
+#include <sys/random.h>
+
+void *
+cm_alloc(size_t size)
+{
+    void *p = calloc(1, size ? size : 1);
+    if (!p) {
+        fprintf(stderr, "out of memory allocating %zu bytes\n", size);
+        abort();
+    }
+    return p;
+}
+
+char *
+cm_strdup(const char *s)
+{
+    if (!s) {
+        return NULL;
+    }
+    return cm_strndup(s, strlen(s));
+}
+
+char *
+cm_strndup(const char *s, size_t n)
+{
+    char *p = cm_alloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *
+cm_sprintf(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    int n = vsnprintf(NULL, 0, fmt, args);
+    va_end(args);
+    assert(n >= 0);
+    char *p = cm_alloc((size_t) n + 1);
+    va_start(args, fmt);
+    vsnprintf(p, (size_t) n + 1, fmt, args);
+    va_end(args);
+    return p;
+}
+
+int64_t
+cm_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t
+cm_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+cm_hex(const uint8_t *data, size_t len, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[data[i] >> 4];
+        out[2 * i + 1] = digits[data[i] & 15];
+    }
+    out[2 * len] = 0;
+}
+
+static int
+s_nibble(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+int
+cm_unhex(const char *hex, uint8_t *out, size_t max)
+{
+    size_t len = strlen(hex);
+    if (len % 2 || len / 2 > max) {
+        return -1;
+    }
+    for (size_t i = 0; i < len / 2; i++) {
+        int hi = s_nibble(hex[2 * i]);
+        int lo = s_nibble(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            return -1;
+        }
+        out[i] = (uint8_t) (hi << 4 | lo);
+    }
+    return (int) (len / 2);
+}
+
+void
+cm_random(void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, "could not read random bytes: %s\n",
+                    strerror(errno));
+            abort();
+        }
+        p += n;
+        len -= (size_t) n;
+    }
+}
+
+void
+cm_util_test(bool verbose)
+{
+    printf(" * cm_util: ");
+    char *s = cm_sprintf("%s-%d", "a", 7);
+    assert(cm_streq(s, "a-7"));
+    free(s);
+    uint8_t raw[4] = {0x00, 0x7f, 0xab, 0xff};
+    char hex[9];
+    cm_hex(raw, 4, hex);
+    assert(cm_streq(hex, "007fabff"));
+    uint8_t back[4];
+    assert(cm_unhex(hex, back, 4) == 4);
+    assert(memcmp(raw, back, 4) == 0);
+    assert(cm_unhex("abc", back, 4) == -1);
+    assert(cm_unhex("zz", back, 4) == -1);
+    assert(cm_unhex("0011223344", back, 4) == -1);
+    assert(cm_now_ms() > 1700000000000LL);
+    int64_t m = cm_mono_ms();
+    assert(cm_mono_ms() >= m);
+    uint8_t r1[16], r2[16];
+    cm_random(r1, 16);
+    cm_random(r2, 16);
+    assert(memcmp(r1, r2, 16) != 0);
+    printf("OK\n");
+}
