@@ -10,5 +10,6 @@
 #include "cm_env.h"
 #include "cm_msg.h"
 #include "cm_client.h"
+#include "cm_webhook.h"
 
 #endif
