@@ -11,5 +11,6 @@
 #include "cm_msg.h"
 #include "cm_client.h"
 #include "cm_handlers.h"
+#include "cm_webhook.h"
 
 #endif
