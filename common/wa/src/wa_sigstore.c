@@ -673,6 +673,12 @@ wa_sigstore_get(wa_sigstore_t *self, const char *kind, const char *key,
     return r ? r->data : NULL;
 }
 
+wa_signal_t *
+wa_sigstore_signal(wa_sigstore_t *self)
+{
+    return self->signal;
+}
+
 signal_protocol_store_context *
 wa_sigstore_context(wa_sigstore_t *self)
 {

@@ -91,6 +91,9 @@ int wa_sigstore_load(wa_sigstore_t *self, const char *kind, const char *key,
 const uint8_t *wa_sigstore_get(wa_sigstore_t *self, const char *kind,
                                const char *key, size_t *len_p);
 
+//  The wa_signal context the store was made with (borrowed).
+wa_signal_t *wa_sigstore_signal(wa_sigstore_t *self);
+
 //  The libsignal store context over this store (borrowed).
 signal_protocol_store_context *wa_sigstore_context(wa_sigstore_t *self);
 
