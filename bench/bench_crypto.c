@@ -23,7 +23,7 @@ s_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void
@@ -35,7 +35,7 @@ s_report(const char *what, double count, double secs, const char *unit)
 int
 main(int argc, char **argv)
 {
-    size_t mb = argc > 1 ? (size_t) strtoul(argv[1], NULL, 10) : 64;
+    size_t mb = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 64;
     if (mb == 0 || mb > 4096) {
         fprintf(stderr, "usage: bench_crypto [megabytes 1-4096]\n");
         return 2;
@@ -55,18 +55,16 @@ main(int argc, char **argv)
     wa_media_hashes_t h;
     double t0 = s_now();
     assert(wa_media_encrypt(media_key, 32, WA_MEDIA_VIDEO, plain, len, enc,
-                            &enc_len, &h)
-           == 0);
+                            &enc_len, &h) == 0);
     double t1 = s_now();
     assert(wa_media_decrypt(media_key, 32, WA_MEDIA_VIDEO, enc, enc_len,
-                            h.file_enc_sha256, h.file_sha256, out, &out_len)
-           == 0);
+                            h.file_enc_sha256, h.file_sha256, out,
+                            &out_len) == 0);
     double t2 = s_now();
     assert(out_len == len && memcmp(out, plain, len) == 0);
     printf("media: %zu MiB\n", mb);
-    s_report("media encrypt (one-shot, +hashes)", (double) mb, t1 - t0,
-             "MiB/s");
-    s_report("media decrypt (one-shot, verified)", (double) mb, t2 - t1,
+    s_report("media encrypt (one-shot, +hashes)", (double)mb, t1 - t0, "MiB/s");
+    s_report("media decrypt (one-shot, verified)", (double)mb, t2 - t1,
              "MiB/s");
 
     //  Streamed in 64 KiB chunks.
@@ -100,8 +98,8 @@ main(int argc, char **argv)
     assert(wa_media_dec_final(sd, out + pos, &w) == 0);
     t2 = s_now();
     wa_media_dec_destroy(&sd);
-    s_report("media encrypt (64 KiB stream)", (double) mb, t1 - t0, "MiB/s");
-    s_report("media decrypt (64 KiB stream)", (double) mb, t2 - t1, "MiB/s");
+    s_report("media encrypt (64 KiB stream)", (double)mb, t1 - t0, "MiB/s");
+    s_report("media decrypt (64 KiB stream)", (double)mb, t2 - t1, "MiB/s");
 
     //  XEdDSA and X25519.
     uint8_t priv[32];
@@ -141,12 +139,10 @@ main(int argc, char **argv)
     t0 = s_now();
     for (int i = 0; i < rounds * 10; i++) {
         assert(wa_appstate_value_encrypt(&keys, WA_APPSTATE_SET, key_id, 6,
-                                         plain, 64, blob, &blob_len)
-               == 0);
+                                         plain, 64, blob, &blob_len) == 0);
     }
     t1 = s_now();
-    s_report("app-state value encrypt (64 B)", rounds * 10, t1 - t0,
-             "ops/s");
+    s_report("app-state value encrypt (64 B)", rounds * 10, t1 - t0, "ops/s");
     uint8_t lthash[WA_LTHASH_LEN] = {0};
     t0 = s_now();
     for (int i = 0; i < rounds * 10; i++) {
