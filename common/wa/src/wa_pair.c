@@ -84,15 +84,14 @@ wa_pair_code_generate(char code[WA_PAIR_CODE_LEN + 1])
 void
 wa_pair_code_display(const char *code, char out[WA_PAIR_CODE_LEN + 2])
 {
-    size_t len = code ? strnlen(code, WA_PAIR_CODE_LEN) : 0;
-    size_t half = len < 4 ? len : 4;
-    memcpy(out, code, half);
-    out[half] = 0;
-    if (len > 4) {
-        out[4] = '-';
-        memcpy(out + 5, code + 4, len - 4);
-        out[len + 1] = 0;
+    size_t o = 0;
+    for (size_t i = 0; code && i < WA_PAIR_CODE_LEN && code[i]; i++) {
+        if (i == 4) {
+            out[o++] = '-';
+        }
+        out[o++] = code[i];
     }
+    out[o] = 0;
 }
 
 int
