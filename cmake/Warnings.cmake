@@ -2,7 +2,8 @@
 # target uses (style guide §10). No global flags.
 function(wharf_defaults tgt)
     target_compile_definitions(${tgt} PRIVATE
-        _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE)
+        _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
+        WHARF_VERSION="${PROJECT_VERSION}")
     target_compile_options(${tgt} PRIVATE
         -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
         -Wnull-dereference -Wno-unused-parameter -Wno-format-zero-length -fno-omit-frame-pointer -g)
