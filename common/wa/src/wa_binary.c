@@ -77,8 +77,8 @@ s_put_bytes(s_out_t *out, const void *data, size_t len)
 static void
 s_put_u16(s_out_t *out, unsigned value)
 {
-    s_put_byte(out, (uint8_t) (value >> 8));
-    s_put_byte(out, (uint8_t) value);
+    s_put_byte(out, (uint8_t)(value >> 8));
+    s_put_byte(out, (uint8_t)value);
 }
 
 static void
@@ -86,15 +86,13 @@ s_put_list_start(s_out_t *out, size_t size)
 {
     if (size == 0) {
         s_put_byte(out, WA_BINARY_LIST_EMPTY);
-    }
-    else if (size < 256) {
+    } else if (size < 256) {
         s_put_byte(out, WA_BINARY_LIST_8);
-        s_put_byte(out, (uint8_t) size);
-    }
-    else {
+        s_put_byte(out, (uint8_t)size);
+    } else {
         assert(size <= 0xFFFF);
         s_put_byte(out, WA_BINARY_LIST_16);
-        s_put_u16(out, (unsigned) size);
+        s_put_u16(out, (unsigned)size);
     }
 }
 
@@ -104,19 +102,16 @@ s_put_raw(s_out_t *out, const void *data, size_t len)
 {
     if (len < 256) {
         s_put_byte(out, WA_BINARY_BINARY_8);
-        s_put_byte(out, (uint8_t) len);
-    }
-    else if (len < (1u << 20)) {
+        s_put_byte(out, (uint8_t)len);
+    } else if (len < (1u << 20)) {
         s_put_byte(out, WA_BINARY_BINARY_20);
-        s_put_byte(out, (uint8_t) (len >> 16));
-        s_put_u16(out, (unsigned) (len & 0xFFFF));
-    }
-    else if ((uint64_t) len <= 0xFFFFFFFFu) {
+        s_put_byte(out, (uint8_t)(len >> 16));
+        s_put_u16(out, (unsigned)(len & 0xFFFF));
+    } else if ((uint64_t)len <= 0xFFFFFFFFu) {
         s_put_byte(out, WA_BINARY_BINARY_32);
-        s_put_u16(out, (unsigned) ((uint64_t) len >> 16));
-        s_put_u16(out, (unsigned) (len & 0xFFFF));
-    }
-    else {
+        s_put_u16(out, (unsigned)((uint64_t)len >> 16));
+        s_put_u16(out, (unsigned)(len & 0xFFFF));
+    } else {
         if (!out->reason) {
             out->reason = "bytes longer than 4 GiB";
         }
@@ -160,12 +155,12 @@ s_put_packed(s_out_t *out, const char *s, size_t len, uint8_t tag,
     }
     s_put_byte(out, tag);
     size_t pairs = (len + 1) / 2;
-    s_put_byte(out, (uint8_t) (pairs | (len % 2 ? 0x80 : 0)));
+    s_put_byte(out, (uint8_t)(pairs | (len % 2 ? 0x80 : 0)));
     s_reserve(out, pairs);
     for (size_t i = 0; i < len; i += 2) {
         int high = code(s[i]);
         int low = i + 1 < len ? code(s[i + 1]) : 15;
-        out->data[out->len++] = (uint8_t) (high << 4 | low);
+        out->data[out->len++] = (uint8_t)(high << 4 | low);
     }
     return 0;
 }
@@ -182,8 +177,8 @@ s_put_jid(s_out_t *out, const char *s, size_t len)
         return -1;
     }
     const char *server = at + 1;
-    size_t server_len = len - (size_t) (server - s);
-    size_t user_len = (size_t) (at - s);
+    size_t server_len = len - (size_t)(server - s);
+    size_t user_len = (size_t)(at - s);
     char server_z[WA_JID_SERVER_MAX + 1];
     if (server_len == 0 || server_len > WA_JID_SERVER_MAX ||
         memchr(server, '@', server_len) || memchr(s, 0, len)) {
@@ -211,19 +206,17 @@ s_put_jid(s_out_t *out, const char *s, size_t len)
             if (domain >= 0 && *user && device <= 255 &&
                 (device > 0 || domain >= WA_JID_DOMAIN_HOSTED)) {
                 s_put_byte(out, WA_BINARY_AD_JID);
-                s_put_byte(out, (uint8_t) domain);
-                s_put_byte(out, (uint8_t) device);
+                s_put_byte(out, (uint8_t)domain);
+                s_put_byte(out, (uint8_t)device);
                 s_put_string(out, user, strlen(user), false);
                 written = 0;
-            }
-            else if (strcmp(server_z, WA_JID_SERVER_MSGR) == 0) {
+            } else if (strcmp(server_z, WA_JID_SERVER_MSGR) == 0) {
                 s_put_byte(out, WA_BINARY_FB_JID);
                 s_put_string(out, user, strlen(user), false);
                 s_put_u16(out, device);
                 s_put_string(out, server_z, server_len, false);
                 written = 0;
-            }
-            else if (strcmp(server_z, WA_JID_SERVER_INTEROP) == 0) {
+            } else if (strcmp(server_z, WA_JID_SERVER_INTEROP) == 0) {
                 s_put_byte(out, WA_BINARY_INTEROP_JID);
                 s_put_string(out, user, strlen(user), false);
                 s_put_u16(out, device);
@@ -240,8 +233,7 @@ s_put_jid(s_out_t *out, const char *s, size_t len)
     s_put_byte(out, WA_BINARY_JID_PAIR);
     if (user_len == 0) {
         s_put_byte(out, WA_BINARY_LIST_EMPTY);
-    }
-    else {
+    } else {
         s_put_string(out, s, user_len, false);
     }
     s_put_string(out, server, server_len, false);
@@ -256,7 +248,7 @@ s_put_string(s_out_t *out, const char *s, size_t len, bool allow_jid)
     uint8_t index;
     if (wa_token_find(s, len, &dict, &index)) {
         if (dict != WA_TOKEN_SINGLE) {
-            s_put_byte(out, (uint8_t) (WA_BINARY_DICTIONARY_0 + dict));
+            s_put_byte(out, (uint8_t)(WA_BINARY_DICTIONARY_0 + dict));
         }
         s_put_byte(out, index);
         return;
@@ -280,8 +272,8 @@ s_put_node(s_out_t *out, const wa_node_t *node)
     size_t children = wa_node_child_count(node);
     if (size > 0xFFFF || children > 0xFFFF) {
         if (!out->reason) {
-            out->reason = size > 0xFFFF ? "too many attributes"
-                                        : "too many children";
+            out->reason =
+                size > 0xFFFF ? "too many attributes" : "too many children";
         }
         return;
     }
@@ -302,12 +294,10 @@ s_put_node(s_out_t *out, const wa_node_t *node)
         for (size_t i = 0; i < children && !out->reason; i++) {
             s_put_node(out, wa_node_child_at(node, i));
         }
-    }
-    else if (content == WA_NODE_BYTES) {
+    } else if (content == WA_NODE_BYTES) {
         s_put_raw(out, bytes, len);
-    }
-    else if (content == WA_NODE_STRING) {
-        s_put_string(out, (const char *) bytes, len, true);
+    } else if (content == WA_NODE_STRING) {
+        s_put_string(out, (const char *)bytes, len, true);
     }
 }
 
@@ -422,9 +412,10 @@ static int
 s_get_raw_len(s_in_t *in, uint8_t tag, size_t *len_p)
 {
     uint32_t len;
-    int rc = s_get_uint(in, tag == WA_BINARY_BINARY_8    ? 1
-                            : tag == WA_BINARY_BINARY_20 ? 3
-                                                         : 4,
+    int rc = s_get_uint(in,
+                        tag == WA_BINARY_BINARY_8    ? 1
+                        : tag == WA_BINARY_BINARY_20 ? 3
+                                                     : 4,
                         &len);
     if (tag == WA_BINARY_BINARY_20) {
         len &= 0xFFFFF;
@@ -441,13 +432,11 @@ s_get_list_size(s_in_t *in, uint8_t tag, size_t *size_p)
         if (s_get_uint(in, 1, &size) < 0) {
             return -1;
         }
-    }
-    else if (tag == WA_BINARY_LIST_16) {
+    } else if (tag == WA_BINARY_LIST_16) {
         if (s_get_uint(in, 2, &size) < 0) {
             return -1;
         }
-    }
-    else if (tag != WA_BINARY_LIST_EMPTY) {
+    } else if (tag != WA_BINARY_LIST_EMPTY) {
         return s_fail(in, "expected a list");
     }
     *size_p = size;
@@ -500,8 +489,7 @@ s_get_packed(s_in_t *in, uint8_t tag, s_str_t *str)
     return 0;
 }
 
-static int s_get_string(s_in_t *in, uint8_t tag, bool allow_jid,
-                        s_str_t *str);
+static int s_get_string(s_in_t *in, uint8_t tag, bool allow_jid, s_str_t *str);
 
 //  Read a string that is part of a JID (no nested JIDs)
 static int
@@ -550,24 +538,23 @@ s_get_jid(s_in_t *in, uint8_t tag, s_str_t *str)
         if (s_get_jid_part(in, &user) < 0 || s_get_jid_part(in, &server) < 0) {
             goto done;
         }
-    }
-    else if (tag == WA_BINARY_AD_JID) {
+    } else if (tag == WA_BINARY_AD_JID) {
         uint32_t domain;
         uint32_t device;
         if (s_get_uint(in, 1, &domain) < 0 || s_get_uint(in, 1, &device) < 0 ||
             s_get_jid_part(in, &user) < 0) {
             goto done;
         }
-        server.ptr = domain == WA_JID_DOMAIN_LID          ? WA_JID_SERVER_LID
-                     : domain == WA_JID_DOMAIN_HOSTED     ? WA_JID_SERVER_HOSTED
-                     : domain == WA_JID_DOMAIN_HOSTED_LID ? WA_JID_SERVER_HOSTED_LID
-                                                          : WA_JID_SERVER_PN;
+        server.ptr = domain == WA_JID_DOMAIN_LID      ? WA_JID_SERVER_LID
+                     : domain == WA_JID_DOMAIN_HOSTED ? WA_JID_SERVER_HOSTED
+                     : domain == WA_JID_DOMAIN_HOSTED_LID
+                         ? WA_JID_SERVER_HOSTED_LID
+                         : WA_JID_SERVER_PN;
         server.len = strlen(server.ptr);
         if (device) {
-            snprintf(suffix, sizeof suffix, ":%u", (unsigned) device);
+            snprintf(suffix, sizeof suffix, ":%u", (unsigned)device);
         }
-    }
-    else {
+    } else {
         uint32_t device;
         uint32_t integrator = 0;
         if (s_get_jid_part(in, &user) < 0 || s_get_uint(in, 2, &device) < 0 ||
@@ -576,9 +563,9 @@ s_get_jid(s_in_t *in, uint8_t tag, s_str_t *str)
             s_get_jid_part(in, &server) < 0) {
             goto done;
         }
-        snprintf(suffix, sizeof suffix, ":%u", (unsigned) device);
+        snprintf(suffix, sizeof suffix, ":%u", (unsigned)device);
         if (tag == WA_BINARY_INTEROP_JID) {
-            snprintf(prefix, sizeof prefix, "%u-", (unsigned) integrator);
+            snprintf(prefix, sizeof prefix, "%u-", (unsigned)integrator);
         }
     }
     if (server.len == 0) {
@@ -626,7 +613,7 @@ s_get_string(s_in_t *in, uint8_t tag, bool allow_jid, s_str_t *str)
             s_get_span(in, len, &span) < 0) {
             return -1;
         }
-        str->ptr = (const char *) span;
+        str->ptr = (const char *)span;
         str->len = len;
         return 0;
     }
@@ -738,9 +725,8 @@ s_get_node(s_in_t *in, size_t depth)
             }
             wa_node_append(node, &child);
         }
-    }
-    else if (tag == WA_BINARY_BINARY_8 || tag == WA_BINARY_BINARY_20 ||
-             tag == WA_BINARY_BINARY_32) {
+    } else if (tag == WA_BINARY_BINARY_8 || tag == WA_BINARY_BINARY_20 ||
+               tag == WA_BINARY_BINARY_32) {
         size_t len;
         const uint8_t *span;
         if (s_get_raw_len(in, tag, &len) < 0 ||
@@ -748,8 +734,7 @@ s_get_node(s_in_t *in, size_t depth)
             goto failed;
         }
         wa_node_set_bytes(node, span, len);
-    }
-    else {
+    } else {
         s_str_t content;
         if (s_get_string(in, tag, true, &content) < 0) {
             goto failed;
@@ -777,11 +762,9 @@ wa_binary_decode_node(const uint8_t *data, size_t len,
     wa_node_t *node = NULL;
     if (!data || len == 0) {
         s_fail(&in, "empty input");
-    }
-    else if (len > limits->max_input) {
+    } else if (len > limits->max_input) {
         s_fail(&in, "input longer than the limit");
-    }
-    else {
+    } else {
         node = s_get_node(&in, 1);
         if (node && in.pos != in.len) {
             s_fail(&in, "trailing bytes after the node");
@@ -810,7 +793,7 @@ s_inflate(const uint8_t *data, size_t len, size_t max, size_t *out_len_p,
     cap = cap ? cap : 1;
     uint8_t *out = cm_alloc(cap);
     size_t used = 0;
-    zs.next_in = (Bytef *) data;
+    zs.next_in = (Bytef *)data;
     const char *reason = NULL;
     while (!reason) {
         if (used == cap) {
@@ -827,11 +810,11 @@ s_inflate(const uint8_t *data, size_t len, size_t max, size_t *out_len_p,
             out = grown;
         }
         //  zlib counts in uInt; feed at most 1 GiB per call
-        size_t in_left = len - (size_t) (zs.next_in - data);
-        zs.avail_in = (uInt) (in_left < (1u << 30) ? in_left : (1u << 30));
+        size_t in_left = len - (size_t)(zs.next_in - data);
+        zs.avail_in = (uInt)(in_left < (1u << 30) ? in_left : (1u << 30));
         size_t room = cap - used;
         zs.next_out = out + used;
-        zs.avail_out = (uInt) (room < (1u << 30) ? room : (1u << 30));
+        zs.avail_out = (uInt)(room < (1u << 30) ? room : (1u << 30));
         uInt before = zs.avail_out;
         int rc = inflate(&zs, Z_NO_FLUSH);
         used += before - zs.avail_out;
@@ -843,8 +826,7 @@ s_inflate(const uint8_t *data, size_t len, size_t max, size_t *out_len_p,
         }
         if (rc == Z_BUF_ERROR && zs.avail_out > 0) {
             reason = "truncated zlib stream";
-        }
-        else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
             reason = "corrupt zlib stream";
         }
     }
@@ -870,8 +852,7 @@ wa_binary_decode(const uint8_t *data, size_t len,
     const char *reason = NULL;
     if (!data || len == 0) {
         reason = "empty frame";
-    }
-    else if (len > limits->max_input) {
+    } else if (len > limits->max_input) {
         reason = "frame longer than the limit";
     }
     if (reason) {
@@ -923,7 +904,7 @@ s_rand(s_rng_t *rng)
 static size_t
 s_below(s_rng_t *rng, size_t n)
 {
-    return n ? (size_t) (s_rand(rng) % n) : 0;
+    return n ? (size_t)(s_rand(rng) % n) : 0;
 }
 
 static uint8_t *
@@ -931,7 +912,7 @@ s_unhex(const char *hex, size_t *len_p)
 {
     size_t len = strlen(hex) / 2;
     uint8_t *bytes = cm_alloc(len + 1);
-    assert(cm_unhex(hex, bytes, len) == (int) len);
+    assert(cm_unhex(hex, bytes, len) == (int)len);
     *len_p = len;
     return bytes;
 }
@@ -941,20 +922,22 @@ s_unhex(const char *hex, size_t *len_p)
 static wa_node_t *
 s_node_from_json(json_t *json)
 {
-    wa_node_t *node = wa_node_new(json_string_value(json_object_get(json, "tag")));
+    wa_node_t *node =
+        wa_node_new(json_string_value(json_object_get(json, "tag")));
     json_t *attrs = json_object_get(json, "attrs");
     if (json_is_array(attrs)) {
         size_t i;
         json_t *pair;
-        json_array_foreach(attrs, i, pair) {
+        json_array_foreach(attrs, i, pair)
+        {
             wa_node_set_attr(node, json_string_value(json_array_get(pair, 0)),
                              json_string_value(json_array_get(pair, 1)));
         }
-    }
-    else if (json_is_object(attrs)) {
+    } else if (json_is_object(attrs)) {
         const char *key;
         json_t *value;
-        json_object_foreach(attrs, key, value) {
+        json_object_foreach(attrs, key, value)
+        {
             wa_node_set_attr(node, key, json_string_value(value));
         }
     }
@@ -963,21 +946,20 @@ s_node_from_json(json_t *json)
         wa_node_set_list(node);
         size_t i;
         json_t *child;
-        json_array_foreach(content, i, child) {
+        json_array_foreach(content, i, child)
+        {
             wa_node_t *c = s_node_from_json(child);
             wa_node_append(node, &c);
         }
-    }
-    else if (json_is_object(content) && json_object_get(content, "hex")) {
+    } else if (json_is_object(content) && json_object_get(content, "hex")) {
         size_t len;
         uint8_t *bytes =
             s_unhex(json_string_value(json_object_get(content, "hex")), &len);
         wa_node_set_bytes(node, bytes, len);
         free(bytes);
-    }
-    else if (json_is_object(content)) {
-        wa_node_set_string(node,
-                           json_string_value(json_object_get(content, "string")));
+    } else if (json_is_object(content)) {
+        wa_node_set_string(
+            node, json_string_value(json_object_get(content, "string")));
     }
     return node;
 }
@@ -997,7 +979,7 @@ s_torture(const uint8_t *frame, size_t len)
     for (size_t i = 0; i < len; i += step) {
         for (int v = 0; v < 256; v += 17) {
             memcpy(copy, frame, len);
-            copy[i] = (uint8_t) (copy[i] ^ (v | 1));
+            copy[i] = (uint8_t)(copy[i] ^ (v | 1));
             const char *reason = NULL;
             wa_node_t *node = wa_binary_decode(copy, len, NULL, &reason);
             assert(node || reason);
@@ -1023,7 +1005,8 @@ s_vectors(bool verbose)
     int checked = 0;
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(root, "cases"), i, item) {
+    json_array_foreach(json_object_get(root, "cases"), i, item)
+    {
         const char *name = json_string_value(json_object_get(item, "name"));
         wa_node_t *node = s_node_from_json(json_object_get(item, "node"));
         size_t want_len;
@@ -1054,7 +1037,8 @@ s_vectors(bool verbose)
         wa_node_destroy(&node);
         checked++;
     }
-    json_array_foreach(json_object_get(root, "decode_only"), i, item) {
+    json_array_foreach(json_object_get(root, "decode_only"), i, item)
+    {
         wa_node_t *node = s_node_from_json(json_object_get(item, "decodes_to"));
         size_t len;
         uint8_t *frame = s_unhex(
@@ -1092,17 +1076,17 @@ s_random_string(s_rng_t *rng, bool key)
     case 0: {
         const char *t = NULL;
         while (!t) {
-            t = wa_token_single((unsigned) s_below(rng, 236));
+            t = wa_token_single((unsigned)s_below(rng, 236));
         }
         return cm_strdup(t);
     }
     case 1:
-        return cm_strdup(wa_token_double((unsigned) s_below(rng, 4),
-                                         (unsigned) s_below(rng, 256)));
+        return cm_strdup(wa_token_double((unsigned)s_below(rng, 4),
+                                         (unsigned)s_below(rng, 256)));
     case 2:
     case 3:
         for (size_t i = 0; i < len; i++) {
-            buf[i] = (char) ('a' + s_below(rng, 26));
+            buf[i] = (char)('a' + s_below(rng, 26));
         }
         buf[len] = 0;
         return cm_strdup(buf);
@@ -1123,8 +1107,8 @@ s_random_string(s_rng_t *rng, bool key)
     case 6: {
         char user[24];
         snprintf(user, sizeof user, "%llu",
-                 (unsigned long long) (s_rand(rng) % 100000000000000ULL));
-        unsigned device = 1 + (unsigned) s_below(rng, 255);
+                 (unsigned long long)(s_rand(rng) % 100000000000000ULL));
+        unsigned device = 1 + (unsigned)s_below(rng, 255);
         switch (s_below(rng, 12)) {
         case 0:
             return cm_sprintf("%s@s.whatsapp.net", user);
@@ -1160,13 +1144,13 @@ s_random_string(s_rng_t *rng, bool key)
         //  Printable text, sometimes past BINARY_8
         len = s_below(rng, 4) ? 1 + s_below(rng, 40) : 256 + s_below(rng, 40);
         for (size_t i = 0; i < len; i++) {
-            buf[i] = (char) (' ' + s_below(rng, 95));
+            buf[i] = (char)(' ' + s_below(rng, 95));
         }
         buf[len] = 0;
         return cm_strdup(buf);
     default:
         for (size_t i = 0; i < len; i++) {
-            buf[i] = (char) ('A' + s_below(rng, 60));
+            buf[i] = (char)('A' + s_below(rng, 60));
         }
         buf[len] = 0;
         return cm_strdup(buf);
@@ -1186,11 +1170,10 @@ s_random_node(s_rng_t *rng, int depth)
             //  Binary attribute value, NUL bytes included
             uint8_t value[12];
             for (size_t j = 0; j < sizeof value; j++) {
-                value[j] = (uint8_t) s_rand(rng);
+                value[j] = (uint8_t)s_rand(rng);
             }
             wa_node_set_attr_bytes(node, key, value, sizeof value);
-        }
-        else {
+        } else {
             char *value = s_random_string(rng, false);
             wa_node_set_attr(node, key, value);
             free(value);
@@ -1204,7 +1187,7 @@ s_random_node(s_rng_t *rng, int depth)
         size_t len = s_below(rng, 30) ? s_below(rng, 300) : 70000;
         uint8_t *bytes = cm_alloc(len + 1);
         for (size_t i = 0; i < len; i++) {
-            bytes[i] = (uint8_t) s_rand(rng);
+            bytes[i] = (uint8_t)s_rand(rng);
         }
         wa_node_set_bytes(node, bytes, len);
         free(bytes);
@@ -1244,7 +1227,7 @@ s_round_trips(uint64_t seed, int count)
         if (!back || !wa_node_eq(back, node)) {
             char *text = wa_node_text(node, 64);
             fprintf(stderr, "round trip %d (seed %llu) failed: %s\n%s\n", i,
-                    (unsigned long long) seed, reason ? reason : "differs",
+                    (unsigned long long)seed, reason ? reason : "differs",
                     text);
             free(text);
             assert(false);
@@ -1277,7 +1260,10 @@ s_expect_reject(const char *hex, const wa_binary_limits_t *limits,
     wa_node_t *node = wa_binary_decode(frame, len, limits, &reason);
     if (node || !reason || !strstr(reason, needle)) {
         fprintf(stderr, "frame %s: got %s, want '%s'\n", hex,
-                node ? "a node" : reason ? reason : "(no reason)", needle);
+                node     ? "a node"
+                : reason ? reason
+                         : "(no reason)",
+                needle);
         assert(false);
     }
     free(frame);
@@ -1287,10 +1273,10 @@ s_expect_reject(const char *hex, const wa_binary_limits_t *limits,
 static uint8_t *
 s_deflate_frame(const uint8_t *data, size_t len, size_t *frame_len_p)
 {
-    uLongf bound = compressBound((uLong) len);
+    uLongf bound = compressBound((uLong)len);
     uint8_t *frame = cm_alloc(bound + 1);
     frame[0] = WA_BINARY_FLAG_ZLIB;
-    assert(compress2(frame + 1, &bound, data, (uLong) len, 9) == Z_OK);
+    assert(compress2(frame + 1, &bound, data, (uLong)len, 9) == Z_OK);
     *frame_len_p = bound + 1;
     return frame;
 }
@@ -1300,7 +1286,7 @@ s_bad_inputs(void)
 {
     const char *reason = NULL;
     assert(wa_binary_decode(NULL, 0, NULL, &reason) == NULL && reason);
-    assert(wa_binary_decode((const uint8_t *) "", 0, NULL, &reason) == NULL);
+    assert(wa_binary_decode((const uint8_t *)"", 0, NULL, &reason) == NULL);
     assert(wa_binary_decode_node(NULL, 0, NULL, &reason) == NULL);
     s_expect_reject("00", NULL, "empty input");
     s_expect_reject("0000", NULL, "empty list where a node");
@@ -1338,15 +1324,14 @@ s_bad_inputs(void)
     s_expect_reject("00f8031f11f700", NULL, "end of input");
     s_expect_reject("00f8031f11f6fc01310002", NULL, "end of input");
     s_expect_reject("00f8031f11f5fc013100020003", NULL, "end of input");
-    s_expect_reject("00f8031f11f5fc0131000200030000", NULL,
-                    "without a server");
+    s_expect_reject("00f8031f11f5fc0131000200030000", NULL, "without a server");
 
     //  A zero-device AD_JID and an unrecognized domain still decode
     size_t len;
     uint8_t *frame = s_unhex("00f803110cf7050aff8615551234567f", &len);
     wa_node_t *node = wa_binary_decode(frame, len, NULL, &reason);
-    assert(node && wa_node_attr_eq(node, "jid",
-                                   "15551234567:10@s.whatsapp.net"));
+    assert(node &&
+           wa_node_attr_eq(node, "jid", "15551234567:10@s.whatsapp.net"));
     wa_node_destroy(&node);
     free(frame);
     frame = s_unhex("00f803110cf78000ff8615551234567f", &len);
@@ -1470,7 +1455,7 @@ s_bad_inputs(void)
     for (int i = 0; i < 20000; i++) {
         size_t n = 1 + s_below(&rng, sizeof junk);
         for (size_t j = 0; j < n; j++) {
-            junk[j] = (uint8_t) s_rand(&rng);
+            junk[j] = (uint8_t)s_rand(&rng);
         }
         junk[0] &= 0x01;
         if (n > 1 && s_below(&rng, 2)) {
@@ -1486,7 +1471,7 @@ static void
 s_encoder_limits(void)
 {
     const char *reason = NULL;
-    uint8_t *out = (uint8_t *) "x";
+    uint8_t *out = (uint8_t *)"x";
     size_t len = 1;
     wa_node_t *node = wa_node_new("big");
     for (int i = 0; i < 32768; i++) {

@@ -30,11 +30,10 @@ struct _wa_jid_t {
 };
 
 static const char *const s_known_servers[] = {
-    WA_JID_SERVER_PN,         WA_JID_SERVER_LEGACY, WA_JID_SERVER_LID,
-    WA_JID_SERVER_GROUP,      WA_JID_SERVER_BROADCAST,
-    WA_JID_SERVER_NEWSLETTER, WA_JID_SERVER_HOSTED,
-    WA_JID_SERVER_HOSTED_LID, WA_JID_SERVER_BOT,    WA_JID_SERVER_MSGR,
-    WA_JID_SERVER_INTEROP,    WA_JID_SERVER_CALL};
+    WA_JID_SERVER_PN,     WA_JID_SERVER_LEGACY,     WA_JID_SERVER_LID,
+    WA_JID_SERVER_GROUP,  WA_JID_SERVER_BROADCAST,  WA_JID_SERVER_NEWSLETTER,
+    WA_JID_SERVER_HOSTED, WA_JID_SERVER_HOSTED_LID, WA_JID_SERVER_BOT,
+    WA_JID_SERVER_MSGR,   WA_JID_SERVER_INTEROP,    WA_JID_SERVER_CALL};
 
 bool
 wa_jid_server_known(const char *server)
@@ -109,9 +108,9 @@ s_user_ok(const char *user, size_t len, const char *server)
     bool group = strcmp(server, WA_JID_SERVER_GROUP) == 0;
     for (size_t i = 0; i < len; i++) {
         char c = user[i];
-        bool ok = (c >= '0' && c <= '9') || c == '-' ||
-                  (!group && (isalpha((unsigned char) c) || c == '_' ||
-                              c == '.'));
+        bool ok =
+            (c >= '0' && c <= '9') || c == '-' ||
+            (!group && (isalpha((unsigned char)c) || c == '_' || c == '.'));
         if (!ok) {
             return false;
         }
@@ -134,14 +133,14 @@ s_parse(s_parts_t *parts, const char *text)
     }
     for (size_t i = 0; i < server_len; i++) {
         char c = server[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '-')) {
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '-')) {
             return -1;
         }
     }
     memcpy(parts->server, server, server_len + 1);
     const char *user = text;
-    size_t user_len = (size_t) (at - text);
+    size_t user_len = (size_t)(at - text);
     int domain = s_domain_of(parts->server);
 
     //  integrator-user (interop only)
@@ -150,12 +149,12 @@ s_parse(s_parts_t *parts, const char *text)
         if (!dash) {
             return -1;
         }
-        long integrator = s_number(user, (size_t) (dash - user), 65535);
+        long integrator = s_number(user, (size_t)(dash - user), 65535);
         if (integrator < 0) {
             return -1;
         }
-        parts->integrator = (uint16_t) integrator;
-        user_len -= (size_t) (dash + 1 - user);
+        parts->integrator = (uint16_t)integrator;
+        user_len -= (size_t)(dash + 1 - user);
         user = dash + 1;
     }
     //  :device
@@ -167,13 +166,13 @@ s_parse(s_parts_t *parts, const char *text)
         }
     }
     if (colon) {
-        size_t digits = user_len - (size_t) (colon + 1 - user);
+        size_t digits = user_len - (size_t)(colon + 1 - user);
         long device = s_number(colon + 1, digits, domain >= 0 ? 255 : 65535);
         if (device < 0) {
             return -1;
         }
-        parts->device = (uint16_t) device;
-        user_len = (size_t) (colon - user);
+        parts->device = (uint16_t)device;
+        user_len = (size_t)(colon - user);
     }
     //  .agent or _agent (phone-number and LID users only)
     if (domain == WA_JID_DOMAIN_PN || domain == WA_JID_DOMAIN_LID) {
@@ -183,7 +182,7 @@ s_parse(s_parts_t *parts, const char *text)
                 if (agent < 0) {
                     return -1;
                 }
-                parts->agent = (uint8_t) agent;
+                parts->agent = (uint8_t)agent;
                 user_len = i;
                 break;
             }
@@ -221,8 +220,8 @@ s_render(wa_jid_t *self)
     if (strcmp(p->server, WA_JID_SERVER_INTEROP) == 0) {
         snprintf(integrator, sizeof integrator, "%u-", p->integrator);
     }
-    snprintf(self->text, sizeof self->text, "%s%s%s%s@%s", integrator,
-             p->user, agent, device, p->server);
+    snprintf(self->text, sizeof self->text, "%s%s%s%s@%s", integrator, p->user,
+             agent, device, p->server);
     const char *server = strcmp(p->server, WA_JID_SERVER_PN) == 0
                              ? WA_JID_SERVER_LEGACY
                              : p->server;
@@ -260,8 +259,7 @@ wa_jid_new_parts(const char *user, const char *server, uint16_t device)
     if (device || strcmp(server, WA_JID_SERVER_MSGR) == 0 ||
         strcmp(server, WA_JID_SERVER_INTEROP) == 0) {
         snprintf(text, sizeof text, "%s:%u@%s", user, device, server);
-    }
-    else {
+    } else {
         snprintf(text, sizeof text, "%s@%s", user, server);
     }
     return wa_jid_new_from(text);
@@ -315,8 +313,7 @@ s_clean_phone(const char *in, size_t len, char *out, size_t out_max,
             }
             out[n++] = c;
             digits++;
-        }
-        else if (c == ':' && digits) {
+        } else if (c == ':' && digits) {
             //  device suffix passes through to the strict parser
             if (len - i >= out_max - n) {
                 return -1;
@@ -324,9 +321,8 @@ s_clean_phone(const char *in, size_t len, char *out, size_t out_max,
             memcpy(out + n, in + i, len - i);
             n += len - i;
             break;
-        }
-        else if (!((c == '+' && digits == 0) || c == ' ' || c == '-' ||
-                   c == '.' || c == '(' || c == ')')) {
+        } else if (!((c == '+' && digits == 0) || c == ' ' || c == '-' ||
+                     c == '.' || c == '(' || c == ')')) {
             return -1;
         }
     }
@@ -354,14 +350,14 @@ wa_jid_parse_api(wa_jid_t *self, const char *text)
     }
     const char *at = memchr(text, '@', len);
     char server[WA_JID_SERVER_MAX + 1];
-    size_t user_len = at ? (size_t) (at - text) : len;
+    size_t user_len = at ? (size_t)(at - text) : len;
     if (at) {
         size_t server_len = len - user_len - 1;
         if (server_len == 0 || server_len > WA_JID_SERVER_MAX) {
             return -1;
         }
         for (size_t i = 0; i < server_len; i++) {
-            server[i] = (char) tolower((unsigned char) at[1 + i]);
+            server[i] = (char)tolower((unsigned char)at[1 + i]);
         }
         server[server_len] = 0;
         if (strcmp(server, WA_JID_SERVER_LEGACY) == 0) {
@@ -370,8 +366,7 @@ wa_jid_parse_api(wa_jid_t *self, const char *text)
         if (!wa_jid_server_known(server)) {
             return -1;
         }
-    }
-    else {
+    } else {
         strcpy(server, WA_JID_SERVER_PN);
     }
     char user[S_TEXT_MAX];
@@ -381,8 +376,7 @@ wa_jid_parse_api(wa_jid_t *self, const char *text)
             digits == 0 || digits > 20 || (!at && digits < 5)) {
             return -1;
         }
-    }
-    else {
+    } else {
         memcpy(user, text, user_len);
         user[user_len] = 0;
     }
@@ -638,8 +632,7 @@ wa_jid_test(bool verbose)
     wa_jid_t *main_device = wa_jid_dup(jid);
     assert(wa_jid_eq(main_device, jid));
     assert(wa_jid_set_device(main_device, 0) == 0);
-    assert(strcmp(wa_jid_str(main_device), "15551234567@s.whatsapp.net") ==
-           0);
+    assert(strcmp(wa_jid_str(main_device), "15551234567@s.whatsapp.net") == 0);
     assert(!wa_jid_eq(main_device, jid));
     assert(wa_jid_same_user(main_device, jid));
     assert(wa_jid_set_device(main_device, 256) == -1);
@@ -748,8 +741,7 @@ wa_jid_test(bool verbose)
     s_expect_normal("+1 555 123 4567@c.us", "15551234567@s.whatsapp.net");
     s_expect_normal("0@c.us", "0@s.whatsapp.net");
     s_expect_normal("15551234567:3@c.us", "15551234567:3@s.whatsapp.net");
-    s_expect_normal("15551234567@s.whatsapp.net",
-                    "15551234567@s.whatsapp.net");
+    s_expect_normal("15551234567@s.whatsapp.net", "15551234567@s.whatsapp.net");
     s_expect_normal("120363012345678901@g.us", "120363012345678901@g.us");
     s_expect_normal("123456789012345@lid", "123456789012345@lid");
     s_expect_normal("status@broadcast", "status@broadcast");

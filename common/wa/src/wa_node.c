@@ -85,11 +85,9 @@ wa_node_dup(const wa_node_t *self)
             wa_node_t *child = wa_node_dup(self->children[i]);
             wa_node_append(copy, &child);
         }
-    }
-    else if (self->content == WA_NODE_BYTES) {
+    } else if (self->content == WA_NODE_BYTES) {
         wa_node_set_bytes(copy, self->bytes, self->bytes_len);
-    }
-    else if (self->content == WA_NODE_STRING) {
+    } else if (self->content == WA_NODE_STRING) {
         wa_node_set_string_bytes(copy, self->bytes, self->bytes_len);
     }
     return copy;
@@ -118,7 +116,7 @@ s_attr_index(const wa_node_t *self, const char *key)
 {
     for (size_t i = self->attr_count; i > 0; i--) {
         if (strcmp(self->attrs[i - 1].key, key) == 0) {
-            return (ptrdiff_t) i - 1;
+            return (ptrdiff_t)i - 1;
         }
     }
     return -1;
@@ -171,11 +169,11 @@ wa_node_set_attrf(wa_node_t *self, const char *key, const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, args);
     va_end(args);
     assert(n >= 0);
-    char *value = cm_alloc((size_t) n + 1);
+    char *value = cm_alloc((size_t)n + 1);
     va_start(args, fmt);
-    vsnprintf(value, (size_t) n + 1, fmt, args);
+    vsnprintf(value, (size_t)n + 1, fmt, args);
     va_end(args);
-    int rc = wa_node_set_attr_bytes(self, key, value, (size_t) n);
+    int rc = wa_node_set_attr_bytes(self, key, value, (size_t)n);
     free(value);
     return rc;
 }
@@ -221,8 +219,7 @@ wa_node_remove_attr(wa_node_t *self, const char *key)
         if (strcmp(self->attrs[i].key, key) == 0) {
             free(self->attrs[i].key);
             free(self->attrs[i].value);
-        }
-        else {
+        } else {
             self->attrs[kept++] = self->attrs[i];
         }
     }
@@ -453,7 +450,7 @@ wa_node_find(const wa_node_t *self, const char *path)
             path++;
         }
     }
-    return node == self ? NULL : (wa_node_t *) node;
+    return node == self ? NULL : (wa_node_t *)node;
 }
 
 wa_node_t *
@@ -471,12 +468,12 @@ wa_node_take_child(wa_node_t *self, size_t index)
 }
 
 static void
-s_set_content_bytes(wa_node_t *self, wa_node_content_t kind,
-                    const void *data, size_t len)
+s_set_content_bytes(wa_node_t *self, wa_node_content_t kind, const void *data,
+                    size_t len)
 {
     assert(self);
     assert(data || len == 0);
-    uint8_t *copy = (uint8_t *) s_memdup(data, len);
+    uint8_t *copy = (uint8_t *)s_memdup(data, len);
     wa_node_clear_content(self);
     self->bytes = copy;
     self->bytes_len = len;
@@ -506,8 +503,8 @@ const uint8_t *
 wa_node_bytes(const wa_node_t *self, size_t *len_p)
 {
     assert(self);
-    bool has = self->content == WA_NODE_BYTES ||
-               self->content == WA_NODE_STRING;
+    bool has =
+        self->content == WA_NODE_BYTES || self->content == WA_NODE_STRING;
     if (len_p) {
         *len_p = has ? self->bytes_len : 0;
     }
@@ -522,7 +519,7 @@ wa_node_text_content(const wa_node_t *self)
     if (!bytes || memchr(bytes, 0, len)) {
         return NULL;
     }
-    return (const char *) bytes;
+    return (const char *)bytes;
 }
 
 //  ---------------------------------------------------------------------
@@ -533,7 +530,7 @@ s_attrs_contain(const wa_node_t *a, const wa_node_t *b)
 {
     for (size_t i = 0; i < a->attr_count; i++) {
         //  Compare only the occurrence lookups see (the last one)
-        if (s_attr_index(a, a->attrs[i].key) != (ptrdiff_t) i) {
+        if (s_attr_index(a, a->attrs[i].key) != (ptrdiff_t)i) {
             continue;
         }
         size_t len;
@@ -554,10 +551,8 @@ wa_node_eq(const wa_node_t *a, const wa_node_t *b)
         !s_attrs_contain(b, a)) {
         return false;
     }
-    bool a_bytes = a->content == WA_NODE_BYTES ||
-                   a->content == WA_NODE_STRING;
-    bool b_bytes = b->content == WA_NODE_BYTES ||
-                   b->content == WA_NODE_STRING;
+    bool a_bytes = a->content == WA_NODE_BYTES || a->content == WA_NODE_STRING;
+    bool b_bytes = b->content == WA_NODE_BYTES || b->content == WA_NODE_STRING;
     if (a_bytes || b_bytes) {
         return a_bytes && b_bytes && a->bytes_len == b->bytes_len &&
                memcmp(a->bytes, b->bytes, a->bytes_len) == 0;
@@ -626,18 +621,15 @@ s_utf8_seq(const uint8_t *p, size_t avail)
     uint8_t hi = 0xBF;
     if (c >= 0xC2 && c <= 0xDF) {
         n = 2;
-    }
-    else if (c >= 0xE0 && c <= 0xEF) {
+    } else if (c >= 0xE0 && c <= 0xEF) {
         n = 3;
         lo = c == 0xE0 ? 0xA0 : 0x80;
         hi = c == 0xED ? 0x9F : 0xBF;
-    }
-    else if (c >= 0xF0 && c <= 0xF4) {
+    } else if (c >= 0xF0 && c <= 0xF4) {
         n = 4;
         lo = c == 0xF0 ? 0x90 : 0x80;
         hi = c == 0xF4 ? 0x8F : 0xBF;
-    }
-    else {
+    } else {
         return 0;
     }
     if (avail < n || p[1] < lo || p[1] > hi) {
@@ -667,12 +659,10 @@ s_printable(const uint8_t *data, size_t len)
                 return false;
             }
             i += n;
-        }
-        else if (c == 0x7F ||
-                 (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+        } else if (c == 0x7F ||
+                   (c < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
             return false;
-        }
-        else {
+        } else {
             i++;
         }
     }
@@ -697,14 +687,14 @@ s_put_escaped(s_text_t *text, const uint8_t *data, size_t len, s_esc_t mode)
             i++;
             continue;
         }
-        bool edge_space = mode == S_ESC_TEXT && c == ' ' &&
-                          (i == 0 || i == len - 1);
-        bool name_special = mode == S_ESC_NAME &&
-                            (c == ' ' || c == '/' || c == '=');
+        bool edge_space =
+            mode == S_ESC_TEXT && c == ' ' && (i == 0 || i == len - 1);
+        bool name_special =
+            mode == S_ESC_NAME && (c == ' ' || c == '/' || c == '=');
         if (c >= 0x80) {
             size_t n = s_utf8_seq(data + i, len - i);
             if (n) {
-                s_put(text, (const char *) data + i, n);
+                s_put(text, (const char *)data + i, n);
                 i += n;
                 continue;
             }
@@ -713,9 +703,8 @@ s_put_escaped(s_text_t *text, const uint8_t *data, size_t len, s_esc_t mode)
             char esc[8];
             snprintf(esc, sizeof esc, "&#x%02x;", c);
             s_puts(text, esc);
-        }
-        else {
-            s_put(text, (const char *) &c, 1);
+        } else {
+            s_put(text, (const char *)&c, 1);
         }
         i++;
     }
@@ -723,19 +712,17 @@ s_put_escaped(s_text_t *text, const uint8_t *data, size_t len, s_esc_t mode)
 
 //  Append bytes as text or hex, cut at max_bytes (0 = no limit)
 static void
-s_put_content(s_text_t *text, const uint8_t *data, size_t len,
-              size_t max_bytes, bool quoted)
+s_put_content(s_text_t *text, const uint8_t *data, size_t len, size_t max_bytes,
+              bool quoted)
 {
     size_t shown = max_bytes && len > max_bytes ? max_bytes : len;
     if (quoted) {
         s_puts(text, "\"");
         s_put_escaped(text, data, shown, S_ESC_VALUE);
         s_puts(text, "\"");
-    }
-    else if (s_printable(data, len)) {
+    } else if (s_printable(data, len)) {
         s_put_escaped(text, data, shown, S_ESC_TEXT);
-    }
-    else {
+    } else {
         static const char digits[] = "0123456789abcdef";
         s_puts(text, "0x");
         s_reserve(text, 2 * shown);
@@ -762,19 +749,18 @@ s_put_node(s_text_t *text, const wa_node_t *self, size_t indent,
         s_puts(text, "  ");
     }
     s_puts(text, "<");
-    s_put_escaped(text, (const uint8_t *) self->tag, strlen(self->tag),
+    s_put_escaped(text, (const uint8_t *)self->tag, strlen(self->tag),
                   S_ESC_NAME);
     for (size_t i = 0; i < self->attr_count; i++) {
         const s_attr_t *attr = &self->attrs[i];
         s_puts(text, " ");
-        s_put_escaped(text, (const uint8_t *) attr->key, strlen(attr->key),
+        s_put_escaped(text, (const uint8_t *)attr->key, strlen(attr->key),
                       S_ESC_NAME);
         s_puts(text, "=\"");
         size_t shown = max_bytes && attr->value_len > max_bytes
                            ? max_bytes
                            : attr->value_len;
-        s_put_escaped(text, (const uint8_t *) attr->value, shown,
-                      S_ESC_VALUE);
+        s_put_escaped(text, (const uint8_t *)attr->value, shown, S_ESC_VALUE);
         if (shown < attr->value_len) {
             char more[48];
             snprintf(more, sizeof more, "...(%zu more bytes)",
@@ -799,16 +785,14 @@ s_put_node(s_text_t *text, const wa_node_t *self, size_t indent,
                 s_puts(text, "  ");
             }
         }
-    }
-    else if (self->content == WA_NODE_BYTES && self->bytes_len == 0) {
+    } else if (self->content == WA_NODE_BYTES && self->bytes_len == 0) {
         s_puts(text, "0x");
-    }
-    else {
+    } else {
         s_put_content(text, self->bytes, self->bytes_len, max_bytes,
                       self->content == WA_NODE_STRING);
     }
     s_puts(text, "</");
-    s_put_escaped(text, (const uint8_t *) self->tag, strlen(self->tag),
+    s_put_escaped(text, (const uint8_t *)self->tag, strlen(self->tag),
                   S_ESC_NAME);
     s_puts(text, ">");
 }
@@ -890,13 +874,16 @@ s_entity(s_parser_t *self)
     static const struct {
         const char *name;
         char value;
-    } named[] = {{"&amp;", '&'},   {"&lt;", '<'},   {"&gt;", '>'},
-                 {"&quot;", '"'}, {"&apos;", '\''}};
+    } named[] = {{"&amp;", '&'},
+                 {"&lt;", '<'},
+                 {"&gt;", '>'},
+                 {"&quot;", '"'},
+                 {"&apos;", '\''}};
     for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
         size_t n = strlen(named[i].name);
         if (strncmp(self->p, named[i].name, n) == 0) {
             self->p += n;
-            return (uint8_t) named[i].value;
+            return (uint8_t)named[i].value;
         }
     }
     if (strncmp(self->p, "&#x", 3) == 0) {
@@ -929,10 +916,9 @@ s_read_escaped(s_parser_t *self, const char *stop, size_t *len_p)
                 free(out.data);
                 return NULL;
             }
-            char byte = (char) c;
+            char byte = (char)c;
             s_put(&out, &byte, 1);
-        }
-        else {
+        } else {
             s_put(&out, self->p++, 1);
         }
     }
@@ -1011,7 +997,7 @@ s_read_text_content(s_parser_t *self, wa_node_t *node)
         end--;
     }
     if (end - begin >= 2 && begin[0] == '0' && begin[1] == 'x') {
-        s_text_t bytes = {cm_alloc((size_t) (end - begin) / 2 + 1), 0, 0};
+        s_text_t bytes = {cm_alloc((size_t)(end - begin) / 2 + 1), 0, 0};
         int high = -1;
         for (self->p = begin + 2; self->p < end; self->p++) {
             if (s_is_space(*self->p)) {
@@ -1025,9 +1011,8 @@ s_read_text_content(s_parser_t *self, wa_node_t *node)
             }
             if (high < 0) {
                 high = digit;
-            }
-            else {
-                bytes.data[bytes.len++] = (char) (high * 16 + digit);
+            } else {
+                bytes.data[bytes.len++] = (char)(high * 16 + digit);
                 high = -1;
             }
         }
@@ -1038,8 +1023,7 @@ s_read_text_content(s_parser_t *self, wa_node_t *node)
         }
         wa_node_set_bytes(node, bytes.data, bytes.len);
         free(bytes.data);
-    }
-    else if (begin < end && *begin == '"') {
+    } else if (begin < end && *begin == '"') {
         if (end - begin < 2 || end[-1] != '"') {
             self->p = begin;
             s_fail(self, "unterminated string content");
@@ -1058,11 +1042,9 @@ s_read_text_content(s_parser_t *self, wa_node_t *node)
         }
         wa_node_set_string_bytes(node, value, len);
         free(value);
-    }
-    else if (begin == end) {
+    } else if (begin == end) {
         wa_node_set_list(node);
-    }
-    else {
+    } else {
         self->p = begin;
         s_text_t bytes = {NULL, 0, 0};
         s_put(&bytes, "", 0);
@@ -1073,10 +1055,9 @@ s_read_text_content(s_parser_t *self, wa_node_t *node)
                     free(bytes.data);
                     return -1;
                 }
-                char byte = (char) c;
+                char byte = (char)c;
                 s_put(&bytes, &byte, 1);
-            }
-            else {
+            } else {
                 s_put(&bytes, self->p++, 1);
             }
         }
@@ -1146,8 +1127,7 @@ s_read_element(s_parser_t *self, int depth)
     int rc;
     if (self->p[0] == '<' && self->p[1] != '/') {
         rc = s_read_children(self, node, depth);
-    }
-    else {
+    } else {
         self->p = content;
         rc = s_read_text_content(self, node);
     }
@@ -1197,8 +1177,7 @@ wa_node_new_from_text(const char *text, char **error_p)
     }
     if (error_p) {
         *error_p = parser.error;
-    }
-    else {
+    } else {
         free(parser.error);
     }
     return node;
@@ -1400,7 +1379,7 @@ wa_node_test(bool verbose)
     //  Truncation
     uint8_t big[100];
     for (size_t i = 0; i < sizeof big; i++) {
-        big[i] = (uint8_t) i;
+        big[i] = (uint8_t)i;
     }
     wa_node_t *blob = wa_node_new("blob");
     wa_node_set_attr(blob, "long", "abcdefghij");

@@ -37,7 +37,7 @@ s_hash_of(const char *str, size_t len)
 {
     uint32_t h = 0x811C9DC5u;
     for (size_t i = 0; i < len; i++) {
-        h ^= (uint8_t) str[i];
+        h ^= (uint8_t)str[i];
         h *= 0x01000193u;
     }
     return h;
@@ -62,11 +62,10 @@ wa_token_find(const char *str, size_t len, int *dict_p, uint8_t *index_p)
         if (code < 256) {
             token = s_single[code];
             dict = WA_TOKEN_SINGLE;
-            index = (uint8_t) code;
-        }
-        else {
+            index = (uint8_t)code;
+        } else {
             dict = (code - 256) / 256;
-            index = (uint8_t) ((code - 256) % 256);
+            index = (uint8_t)((code - 256) % 256);
             token = s_double[dict][index];
         }
         if (strncmp(token, str, len) == 0 && token[len] == 0) {
@@ -148,7 +147,7 @@ wa_token_test(bool verbose)
         for (unsigned i = 0; i < WA_TOKEN_DOUBLE_COUNT; i++) {
             const char *t = wa_token_double(d, i);
             assert(wa_token_find(t, strlen(t), &dict, &index));
-            assert(dict == (int) d && index == i);
+            assert(dict == (int)d && index == i);
         }
     }
 

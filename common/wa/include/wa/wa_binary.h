@@ -75,8 +75,8 @@ int wa_binary_encode(const wa_node_t *node, uint8_t **out_p, size_t *len_p,
                      const char **reason_p);
 
 //  As wa_binary_encode without the flag byte.
-int wa_binary_encode_node(const wa_node_t *node, uint8_t **out_p,
-                          size_t *len_p, const char **reason_p);
+int wa_binary_encode_node(const wa_node_t *node, uint8_t **out_p, size_t *len_p,
+                          const char **reason_p);
 
 //  Decode a frame payload (flag byte, then a node or a zlib stream of
 //  one). `limits` may be NULL for the defaults. Returns the node (caller

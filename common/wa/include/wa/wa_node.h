@@ -39,10 +39,10 @@
 typedef struct _wa_node_t wa_node_t;
 
 typedef enum {
-    WA_NODE_EMPTY = 0,  //  no content
-    WA_NODE_LIST = 1,   //  child nodes (possibly none)
-    WA_NODE_BYTES = 2,  //  raw bytes
-    WA_NODE_STRING = 3  //  a string, encoded with the string rules
+    WA_NODE_EMPTY = 0, //  no content
+    WA_NODE_LIST = 1,  //  child nodes (possibly none)
+    WA_NODE_BYTES = 2, //  raw bytes
+    WA_NODE_STRING = 3 //  a string, encoded with the string rules
 } wa_node_content_t;
 
 //  Deepest nesting wa_node_new_from_text accepts
@@ -76,8 +76,8 @@ bool wa_node_is(const wa_node_t *self, const char *tag);
 int wa_node_set_attr(wa_node_t *self, const char *key, const char *value);
 
 //  As wa_node_set_attr with a binary-safe value of `len` bytes.
-int wa_node_set_attr_bytes(wa_node_t *self, const char *key,
-                           const void *value, size_t len);
+int wa_node_set_attr_bytes(wa_node_t *self, const char *key, const void *value,
+                           size_t len);
 
 //  As wa_node_set_attr with a printf-formatted value.
 int wa_node_set_attrf(wa_node_t *self, const char *key, const char *fmt, ...)
@@ -107,14 +107,12 @@ const char *wa_node_attr_bytes(const wa_node_t *self, const char *key,
                                size_t *len_p);
 
 //  True when attribute `key` exists and equals `value`.
-bool wa_node_attr_eq(const wa_node_t *self, const char *key,
-                     const char *value);
+bool wa_node_attr_eq(const wa_node_t *self, const char *key, const char *value);
 
 //  Parse attribute `key` as a decimal integer (optional leading '-', no
 //  spaces, in range). Returns 0 and sets *value_p, or -1 if absent or not
 //  an integer.
-int wa_node_attr_int(const wa_node_t *self, const char *key,
-                     int64_t *value_p);
+int wa_node_attr_int(const wa_node_t *self, const char *key, int64_t *value_p);
 
 //  Attribute `key` as an integer, or `dflt` if absent or not an integer.
 int64_t wa_node_attr_int_or(const wa_node_t *self, const char *key,

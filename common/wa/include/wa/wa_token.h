@@ -32,8 +32,7 @@ const char *wa_token_double(unsigned dict, unsigned index);
 //  Reverse lookup of the `len` bytes at `str`. Returns true when they are a
 //  token, and sets *dict_p (WA_TOKEN_SINGLE or 0..3) and *index_p. The
 //  empty string is never a token.
-bool wa_token_find(const char *str, size_t len, int *dict_p,
-                   uint8_t *index_p);
+bool wa_token_find(const char *str, size_t len, int *dict_p, uint8_t *index_p);
 
 //  Self test
 void wa_token_test(bool verbose);
