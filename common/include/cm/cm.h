@@ -12,5 +12,7 @@
 #include "cm_client.h"
 #include "cm_ulid.h"
 #include "cm_handlers.h"
+#include "cm_codec.h"
+#include "cm_webhook.h"
 
 #endif
