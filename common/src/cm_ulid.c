@@ -8,14 +8,14 @@
 static const char s_alphabet[] = "0123456789abcdefghjkmnpqrstvwxyz";
 
 struct _cm_ulid_t {
-    uint64_t last_ms;     //  timestamp of the previous id
-    uint8_t random[10];   //  random part of the previous id
+    uint64_t last_ms;   //  timestamp of the previous id
+    uint8_t random[10]; //  random part of the previous id
 };
 
 cm_ulid_t *
 cm_ulid_new(void)
 {
-    return (cm_ulid_t *) cm_alloc(sizeof(cm_ulid_t));
+    return (cm_ulid_t *)cm_alloc(sizeof(cm_ulid_t));
 }
 
 void
@@ -33,7 +33,7 @@ cm_ulid_encode(uint64_t ms, const uint8_t random[10], char *out)
     //  (the first group holds only the top 3 bits of 130).
     uint8_t b[16];
     for (int i = 0; i < 6; i++) {
-        b[i] = (uint8_t) (ms >> (40 - 8 * i));
+        b[i] = (uint8_t)(ms >> (40 - 8 * i));
     }
     memcpy(b + 6, random, 10);
     for (int c = 0; c < CM_ULID_LEN; c++) {
@@ -70,7 +70,7 @@ cm_ulid_next(cm_ulid_t *self, const char *prefix, char *out, size_t size)
     if (size < plen + CM_ULID_LEN + 1) {
         return -1;
     }
-    uint64_t now = (uint64_t) cm_now_ms() & 0xffffffffffffULL;
+    uint64_t now = (uint64_t)cm_now_ms() & 0xffffffffffffULL;
     if (now > self->last_ms || !s_increment(self->random)) {
         //  a new millisecond (or, in the 2^80 overflow case, the next one)
         if (now <= self->last_ms) {
@@ -97,7 +97,7 @@ cm_ulid_valid(const char *s)
         return false;
     }
     for (int i = 0; i < CM_ULID_LEN; i++) {
-        if (!strchr(s_alphabet, tolower((unsigned char) s[i]))) {
+        if (!strchr(s_alphabet, tolower((unsigned char)s[i]))) {
             return false;
         }
     }
@@ -140,11 +140,11 @@ cm_ulid_test(bool verbose)
     //  the time part is the current time
     uint8_t r[10] = {0};
     char ref[CM_ULID_LEN + 1];
-    cm_ulid_encode((uint64_t) cm_now_ms(), r, ref);
+    cm_ulid_encode((uint64_t)cm_now_ms(), r, ref);
     assert(strncmp(id + 4, ref, 5) == 0);
     //  overflow of the random part moves to the next millisecond
     memset(ulid->random, 0xff, sizeof ulid->random);
-    ulid->last_ms = (uint64_t) cm_now_ms() + 1000;
+    ulid->last_ms = (uint64_t)cm_now_ms() + 1000;
     uint64_t before = ulid->last_ms;
     assert(cm_ulid_next(ulid, NULL, id, sizeof id) == 0);
     assert(ulid->last_ms == before + 1);

@@ -35,12 +35,12 @@
 #define BUS_CALL_EX_NOREPLY 2
 
 typedef struct {
-    int timeout;        //  ms
-    bool has_deadline;  //  --deadline given
-    int64_t deadline;   //  relative ms
-    int version;        //  header v, 0 = default
-    const char *id;     //  request id, NULL = fresh
-    int count;          //  --sub messages
+    int timeout;       //  ms
+    bool has_deadline; //  --deadline given
+    int64_t deadline;  //  relative ms
+    int version;       //  header v, 0 = default
+    const char *id;    //  request id, NULL = fresh
+    int count;         //  --sub messages
 } s_opts_t;
 
 static void
@@ -86,7 +86,7 @@ s_pack(msgpack_packer *pk, json_t *v)
         msgpack_pack_str_body(pk, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
-        msgpack_pack_int64(pk, (int64_t) json_integer_value(v));
+        msgpack_pack_int64(pk, (int64_t)json_integer_value(v));
         break;
     case JSON_REAL:
         msgpack_pack_double(pk, json_real_value(v));
@@ -138,7 +138,7 @@ s_raw_frame(const char *arg)
     if (!strncmp(arg, "x:", 2)) {
         size_t len = strlen(arg + 2) / 2;
         uint8_t *buf = cm_alloc(len + 1);
-        if (cm_unhex(arg + 2, buf, len + 1) != (int) len) {
+        if (cm_unhex(arg + 2, buf, len + 1) != (int)len) {
             fprintf(stderr, "bus-call: bad hex frame\n");
             exit(BUS_CALL_EX_USAGE);
         }
@@ -171,13 +171,13 @@ s_print(cm_msg_t *reply)
 {
     json_t *out = json_object();
     json_object_set_new(out, "st", json_integer(cm_msg_status(reply)));
-    json_object_set_new(out, "reason", cm_msg_reason(reply)
-                                           ? json_string(cm_msg_reason(reply))
-                                           : json_null());
+    json_object_set_new(out, "reason",
+                        cm_msg_reason(reply) ? json_string(cm_msg_reason(reply))
+                                             : json_null());
     json_object_set_new(out, "type", json_string(cm_msg_type(reply)));
-    json_object_set_new(out, "corr", cm_msg_corr(reply)
-                                         ? json_string(cm_msg_corr(reply))
-                                         : json_null());
+    json_object_set_new(out, "corr",
+                        cm_msg_corr(reply) ? json_string(cm_msg_corr(reply))
+                                           : json_null());
     json_object_set(out, "body", cm_msg_body(reply));
     if (cm_msg_error(reply)) {
         json_object_set_new(out, "error", json_string(cm_msg_error(reply)));
@@ -205,7 +205,7 @@ s_wait(zsock_t *sock, const char *corr, int timeout)
     cm_msg_t *reply = NULL;
     while (!reply) {
         int64_t left = until - cm_mono_ms();
-        if (left <= 0 || !zpoller_wait(poller, (int) left)) {
+        if (left <= 0 || !zpoller_wait(poller, (int)left)) {
             break;
         }
         reply = cm_msg_recv(sock, false);
@@ -249,9 +249,8 @@ s_call(s_opts_t *o, int argc, char **argv)
     if (o->version) {
         cm_msg_set_version(req, o->version);
     }
-    cm_msg_set_deadline(req, cm_now_ms()
-                                 + (o->has_deadline ? o->deadline
-                                                    : o->timeout));
+    cm_msg_set_deadline(req, cm_now_ms() +
+                                 (o->has_deadline ? o->deadline : o->timeout));
     zmsg_t *zmsg = cm_msg_encode(req);
     char id[CM_MSG_MAX_ID + 1];
     snprintf(id, sizeof id, "%s", cm_msg_id(req));
@@ -261,13 +260,12 @@ s_call(s_opts_t *o, int argc, char **argv)
         zframe_t *type = zmsg_pop(zmsg);
         zframe_t *hdr = zmsg_pop(zmsg);
         zframe_destroy(&hdr);
-        json_t *h = json_pack("{s:i, s:s, s:I, s:I}", "v",
-                              o->version ? o->version : CM_MSG_VERSION, "id",
-                              o->id, "ts_ms", (json_int_t) cm_now_ms(),
-                              "deadline_ms",
-                              (json_int_t) (cm_now_ms()
-                                            + (o->has_deadline ? o->deadline
-                                                               : o->timeout)));
+        json_t *h = json_pack(
+            "{s:i, s:s, s:I, s:I}", "v",
+            o->version ? o->version : CM_MSG_VERSION, "id", o->id, "ts_ms",
+            (json_int_t)cm_now_ms(), "deadline_ms",
+            (json_int_t)(cm_now_ms() +
+                         (o->has_deadline ? o->deadline : o->timeout)));
         hdr = s_pack_frame(h);
         json_decref(h);
         zmsg_prepend(zmsg, &hdr);
@@ -335,7 +333,7 @@ s_sub(s_opts_t *o, int argc, char **argv)
         if (left <= 0) {
             break;
         }
-        zsock_set_rcvtimeo(sock, (int) left);
+        zsock_set_rcvtimeo(sock, (int)left);
         cm_msg_t *msg = cm_msg_recv(sock, false);
         if (!msg) {
             continue;
@@ -367,27 +365,20 @@ main(int argc, char **argv)
         bool has_value = i + 1 < argc;
         if (!strcmp(a, "--raw")) {
             mode = RAW;
-        }
-        else if (!strcmp(a, "--sub")) {
+        } else if (!strcmp(a, "--sub")) {
             mode = SUB;
-        }
-        else if (!strcmp(a, "--timeout") && has_value) {
+        } else if (!strcmp(a, "--timeout") && has_value) {
             o.timeout = atoi(argv[++i]);
-        }
-        else if (!strcmp(a, "--deadline") && has_value) {
+        } else if (!strcmp(a, "--deadline") && has_value) {
             o.has_deadline = true;
             o.deadline = strtoll(argv[++i], NULL, 10);
-        }
-        else if (!strcmp(a, "--version") && has_value) {
+        } else if (!strcmp(a, "--version") && has_value) {
             o.version = atoi(argv[++i]);
-        }
-        else if (!strcmp(a, "--id") && has_value) {
+        } else if (!strcmp(a, "--id") && has_value) {
             o.id = argv[++i];
-        }
-        else if (!strcmp(a, "--count") && has_value) {
+        } else if (!strcmp(a, "--count") && has_value) {
             o.count = atoi(argv[++i]);
-        }
-        else {
+        } else {
             s_usage();
         }
     }

@@ -29,8 +29,7 @@ void cm_ulid_destroy(cm_ulid_t **self_p);
 
 //  Write `prefix` (may be NULL) and the next ULID, NUL-terminated, into
 //  out (size bytes). Returns 0, or -1 when out is too small.
-int cm_ulid_next(cm_ulid_t *self, const char *prefix, char *out,
-                 size_t size);
+int cm_ulid_next(cm_ulid_t *self, const char *prefix, char *out, size_t size);
 
 //  Write a ULID for the given time and 10 random bytes into out (at least
 //  CM_ULID_LEN + 1 bytes). Pure function, for tests and parsers.

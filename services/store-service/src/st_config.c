@@ -5,12 +5,12 @@
 #include "st_classes.h"
 
 struct _st_config_t {
-    char *database_url;     //  DATABASE_URL
-    char *bind;             //  STORE_BIND
-    char *pub_bind;         //  STORE_PUB_BIND
-    int pool_size;          //  STORE_POOL_SIZE
-    int statement_timeout;  //  STORE_STATEMENT_TIMEOUT_MS
-    char *log_level;        //  APP_LOG_LEVEL
+    char *database_url;    //  DATABASE_URL
+    char *bind;            //  STORE_BIND
+    char *pub_bind;        //  STORE_PUB_BIND
+    int pool_size;         //  STORE_POOL_SIZE
+    int statement_timeout; //  STORE_STATEMENT_TIMEOUT_MS
+    char *log_level;       //  APP_LOG_LEVEL
 };
 
 st_config_t *
@@ -31,11 +31,11 @@ st_config_new(void)
     if (strstr(self->pub_bind, "://") == NULL) {
         cm_env_fail("STORE_PUB_BIND", "not a ZeroMQ endpoint");
     }
-    self->pool_size = (int) cm_env_long("STORE_POOL_SIZE", ST_CONFIG_POOL_SIZE,
-                                        1, ST_CONFIG_POOL_MAX);
+    self->pool_size = (int)cm_env_long("STORE_POOL_SIZE", ST_CONFIG_POOL_SIZE,
+                                       1, ST_CONFIG_POOL_MAX);
     self->statement_timeout =
-        (int) cm_env_long("STORE_STATEMENT_TIMEOUT_MS",
-                          ST_CONFIG_STATEMENT_TIMEOUT_MS, 0, 3600000);
+        (int)cm_env_long("STORE_STATEMENT_TIMEOUT_MS",
+                         ST_CONFIG_STATEMENT_TIMEOUT_MS, 0, 3600000);
     return self;
 }
 
@@ -98,7 +98,7 @@ s_child_exit(const char *name, const char *value)
     pid_t pid = fork();
     assert(pid >= 0);
     if (pid == 0) {
-        fclose(stderr);    //  keep the expected error out of test output
+        fclose(stderr); //  keep the expected error out of test output
         setenv(name, value, 1);
         st_config_t *cfg = st_config_new();
         st_config_destroy(&cfg);

@@ -6,27 +6,27 @@
 
 //  A statement prepared on every connection.
 typedef struct {
-    char *name;  //  statement name
-    char *sql;   //  its text
+    char *name; //  statement name
+    char *sql;  //  its text
 } s_stmt_t;
 
 struct _st_db_t {
-    char *url;               //  connection string (secret)
-    int statement_timeout;   //  ms, 0 = none
-    PGconn *conn;            //  NULL while down
-    zlistx_t *stmts;         //  s_stmt_t, owned
-    int64_t next_attempt;    //  monotonic ms of the next connect try
-    int backoff;             //  current backoff, ms
-    bool ever_connected;     //  for log wording
-    int err_status;          //  bus status of the last failure
-    char err_state[6];       //  SQLSTATE of the last failure, "" if none
-    char err_reason[256];    //  short reason of the last failure
+    char *url;             //  connection string (secret)
+    int statement_timeout; //  ms, 0 = none
+    PGconn *conn;          //  NULL while down
+    zlistx_t *stmts;       //  s_stmt_t, owned
+    int64_t next_attempt;  //  monotonic ms of the next connect try
+    int backoff;           //  current backoff, ms
+    bool ever_connected;   //  for log wording
+    int err_status;        //  bus status of the last failure
+    char err_state[6];     //  SQLSTATE of the last failure, "" if none
+    char err_reason[256];  //  short reason of the last failure
 };
 
 static void
 s_stmt_free(void **item_p)
 {
-    s_stmt_t *s = (s_stmt_t *) *item_p;
+    s_stmt_t *s = (s_stmt_t *)*item_p;
     if (s) {
         free(s->name);
         free(s->sql);
@@ -40,7 +40,7 @@ static void
 s_notice(void *arg, const char *message)
 {
     cm_log_debug("database notice", "text=\"%.*s\"",
-                 (int) strcspn(message, "\n"), message);
+                 (int)strcspn(message, "\n"), message);
 }
 
 st_db_t *
@@ -80,7 +80,7 @@ s_set_error(st_db_t *self, int status, const char *state, const char *reason)
     snprintf(self->err_state, sizeof self->err_state, "%s", state ? state : "");
     //  first line only: details may carry data values
     snprintf(self->err_reason, sizeof self->err_reason, "%.*s",
-             reason ? (int) strcspn(reason, "\n") : 0, reason ? reason : "");
+             reason ? (int)strcspn(reason, "\n") : 0, reason ? reason : "");
 }
 
 static void
@@ -103,7 +103,7 @@ s_prepare_one(st_db_t *self, s_stmt_t *s)
     int rc = 0;
     if (PQresultStatus(res) != PGRES_COMMAND_OK) {
         cm_log_error("could not prepare statement", "name=%s reason=\"%.*s\"",
-                     s->name, (int) strcspn(PQerrorMessage(self->conn), "\n"),
+                     s->name, (int)strcspn(PQerrorMessage(self->conn), "\n"),
                      PQerrorMessage(self->conn));
         rc = -1;
     }
@@ -124,8 +124,9 @@ st_db_connect_now(st_db_t *self)
     self->conn = PQconnectdbParams(keys, values, 1);
     if (PQstatus(self->conn) != CONNECTION_OK) {
         s_set_error(self, 503, "", "database unavailable");
-        cm_log_warn("could not connect to database", "reason=\"%.*s\" retry_ms=%d",
-                    (int) strcspn(PQerrorMessage(self->conn), "\n"),
+        cm_log_warn("could not connect to database",
+                    "reason=\"%.*s\" retry_ms=%d",
+                    (int)strcspn(PQerrorMessage(self->conn), "\n"),
                     PQerrorMessage(self->conn), self->backoff);
         s_disconnect(self);
         return -1;
@@ -137,8 +138,8 @@ st_db_connect_now(st_db_t *self)
     PGresult *res = PQexec(self->conn, sql);
     bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
-    for (s_stmt_t *s = (s_stmt_t *) zlistx_first(self->stmts); s && ok;
-         s = (s_stmt_t *) zlistx_next(self->stmts)) {
+    for (s_stmt_t *s = (s_stmt_t *)zlistx_first(self->stmts); s && ok;
+         s = (s_stmt_t *)zlistx_next(self->stmts)) {
         ok = s_prepare_one(self, s) == 0;
     }
     if (!ok) {
@@ -198,16 +199,16 @@ st_db_status_for(const char *sqlstate)
     if (!strcmp(sqlstate, "23503")) {
         return 404;
     }
-    if (!strncmp(sqlstate, "22", 2) || !strcmp(sqlstate, "23502")
-        || !strcmp(sqlstate, "23514")) {
+    if (!strncmp(sqlstate, "22", 2) || !strcmp(sqlstate, "23502") ||
+        !strcmp(sqlstate, "23514")) {
         return 400;
     }
     if (!strcmp(sqlstate, "57014")) {
         return 504;
     }
-    if (!strcmp(sqlstate, "40001") || !strcmp(sqlstate, "40P01")
-        || !strncmp(sqlstate, "08", 2) || !strncmp(sqlstate, "57P", 3)
-        || !strcmp(sqlstate, "53300")) {
+    if (!strcmp(sqlstate, "40001") || !strcmp(sqlstate, "40P01") ||
+        !strncmp(sqlstate, "08", 2) || !strncmp(sqlstate, "57P", 3) ||
+        !strcmp(sqlstate, "53300")) {
         return 503;
     }
     return 500;
@@ -237,21 +238,22 @@ s_check(st_db_t *self, PGresult *res, const char *what)
                 lost ? "database unavailable" : primary);
     if (lost) {
         cm_log_warn("lost connection to database", "reason=\"%.*s\"",
-                    (int) strcspn(PQerrorMessage(self->conn), "\n"),
+                    (int)strcspn(PQerrorMessage(self->conn), "\n"),
                     PQerrorMessage(self->conn));
         //  reconnect at the next request, without waiting
         PQfinish(self->conn);
         self->conn = NULL;
         self->next_attempt = 0;
         self->backoff = ST_DB_BACKOFF_MIN_MS;
-    }
-    else if (status >= 500) {
-        cm_log_warn("could not run statement", "statement=%s sqlstate=%s "
-                    "reason=\"%s\"", what, self->err_state, self->err_reason);
-    }
-    else {
-        cm_log_debug("statement failed", "statement=%s sqlstate=%s reason=\"%s\"",
-                     what, self->err_state, self->err_reason);
+    } else if (status >= 500) {
+        cm_log_warn("could not run statement",
+                    "statement=%s sqlstate=%s "
+                    "reason=\"%s\"",
+                    what, self->err_state, self->err_reason);
+    } else {
+        cm_log_debug("statement failed",
+                     "statement=%s sqlstate=%s reason=\"%s\"", what,
+                     self->err_state, self->err_reason);
     }
     PQclear(res);
     return NULL;
@@ -278,8 +280,8 @@ st_db_query(st_db_t *self, const char *sql, int nparams,
         s_set_error(self, 503, "", "database unavailable");
         return NULL;
     }
-    PGresult *res = PQexecParams(self->conn, sql, nparams, NULL, values, NULL,
-                                 NULL, 0);
+    PGresult *res =
+        PQexecParams(self->conn, sql, nparams, NULL, values, NULL, NULL, 0);
     return s_check(self, res, "(text)");
 }
 
@@ -354,8 +356,8 @@ st_db_sqlstate(st_db_t *self)
 bool
 st_db_retryable(st_db_t *self)
 {
-    return !strcmp(self->err_state, "40001")
-           || !strcmp(self->err_state, "40P01");
+    return !strcmp(self->err_state, "40001") ||
+           !strcmp(self->err_state, "40P01");
 }
 
 PGconn *

@@ -71,9 +71,8 @@ s_put(st_router_t *self, cm_msg_t *request)
         name ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
              : NULL;
     int64_t epoch = 0;
-    if (!worker
-        || st_router_int(request, "epoch", 0, INT64_MAX, true, 0, &epoch,
-                         &reply)) {
+    if (!worker || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
+                                 &epoch, &reply)) {
         return reply;
     }
     json_t *creds = st_router_obj(request, "creds", true, &reply);
@@ -112,9 +111,9 @@ s_clear(st_router_t *self, cm_msg_t *request)
         name ? st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
              : NULL;
     int64_t epoch = 0;
-    if (!name || reply
-        || st_router_int(request, "epoch", 0, INT64_MAX, worker != NULL, 0,
-                         &epoch, &reply)) {
+    if (!name || reply ||
+        st_router_int(request, "epoch", 0, INT64_MAX, worker != NULL, 0, &epoch,
+                      &reply)) {
         return reply;
     }
     st_db_t *db = st_router_db(self);

@@ -11,9 +11,9 @@ st_events_status_payload(json_t *session)
     json_t *payload = json_object();
     json_object_set(payload, "name", json_object_get(session, "name"));
     json_object_set(payload, "status", json_object_get(session, "status"));
-    json_object_set_new(payload, "statuses", json_is_array(statuses)
-                                                 ? json_incref(statuses)
-                                                 : json_array());
+    json_object_set_new(payload, "statuses",
+                        json_is_array(statuses) ? json_incref(statuses)
+                                                : json_array());
     json_object_set_new(payload, "data", json_null());
     return payload;
 }
@@ -38,12 +38,12 @@ st_events_envelope(json_t *session, const char *id, int64_t ts_ms,
     json_object_set_new(env, "me", me ? json_incref(me) : json_null());
     json_object_set(env, "payload", payload);
     json_object_set_new(env, "engine", json_string(ST_EVENTS_ENGINE));
-    json_object_set_new(
-        env, "environment",
-        json_pack("{s:s, s:s, s:s, s:n, s:s, s:o}", "version", WHARF_VERSION,
-                  "engine", ST_EVENTS_ENGINE, "tier", ST_EVENTS_TIER,
-                  "browser", "platform", ST_EVENTS_PLATFORM, "worker",
-                  worker ? json_string(worker) : json_null()));
+    json_object_set_new(env, "environment",
+                        json_pack("{s:s, s:s, s:s, s:n, s:s, s:o}", "version",
+                                  WHARF_VERSION, "engine", ST_EVENTS_ENGINE,
+                                  "tier", ST_EVENTS_TIER, "browser", "platform",
+                                  ST_EVENTS_PLATFORM, "worker",
+                                  worker ? json_string(worker) : json_null()));
     if (cm_streq(event, "session.status")) {
         //  Wawp's flat status fields, next to the WAHA envelope
         json_t *status = json_object_get(payload, "status");
@@ -113,7 +113,7 @@ st_events_announce(st_router_t *r, const char *session, const char *id,
                    int64_t seq)
 {
     json_t *body = json_pack("{s:s, s:s, s:I}", "session", session, "id", id,
-                             "seq", (json_int_t) seq);
+                             "seq", (json_int_t)seq);
     st_router_publish(r, "event.new", &body);
 }
 
@@ -123,12 +123,12 @@ s_id_valid(const char *id)
 {
     size_t plen = strlen(ST_EVENTS_ID_PREFIX);
     size_t len = strlen(id);
-    if (len <= plen || len >= ST_EVENTS_ID_MAX
-        || strncmp(id, ST_EVENTS_ID_PREFIX, plen) != 0) {
+    if (len <= plen || len >= ST_EVENTS_ID_MAX ||
+        strncmp(id, ST_EVENTS_ID_PREFIX, plen) != 0) {
         return false;
     }
     for (size_t i = plen; i < len; i++) {
-        if (!isalnum((unsigned char) id[i]) && id[i] != '_' && id[i] != '-') {
+        if (!isalnum((unsigned char)id[i]) && id[i] != '_' && id[i] != '-') {
             return false;
         }
     }
@@ -153,8 +153,7 @@ s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
         return st_router_db_fail(self, request);
     }
     int64_t seq = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
-    bool same_session =
-        PQntuples(res) && cm_streq(st_db_text(res, 0, 1), name);
+    bool same_session = PQntuples(res) && cm_streq(st_db_text(res, 0, 1), name);
     PQclear(res);
     cm_msg_t *reply = NULL;
     if (seq > 0) {
@@ -246,11 +245,11 @@ s_list(st_router_t *self, cm_msg_t *request)
         st_router_str(request, "session", ST_ROUTER_NAME_MAX, &reply);
     int64_t after = 0;
     int64_t limit = 0;
-    if (!name
-        || st_router_int(request, "after", 0, INT64_MAX, false, 0, &after,
-                         &reply)
-        || st_router_int(request, "limit", 1, ST_EVENTS_LIST_MAX, false,
-                         ST_EVENTS_LIST_DEFAULT, &limit, &reply)) {
+    if (!name ||
+        st_router_int(request, "after", 0, INT64_MAX, false, 0, &after,
+                      &reply) ||
+        st_router_int(request, "limit", 1, ST_EVENTS_LIST_MAX, false,
+                      ST_EVENTS_LIST_DEFAULT, &limit, &reply)) {
         return reply;
     }
     char after_s[24];
@@ -281,10 +280,10 @@ s_list(st_router_t *self, cm_msg_t *request)
 int
 st_events_register(st_router_t *r)
 {
-    st_router_prepare(r, "st_event_seq",
-                      "UPDATE sessions AS s SET event_seq = s.event_seq + 1 "
-                      "WHERE s.name = $1 RETURNING s.event_seq, "
-                      ST_SESSION_JSON);
+    st_router_prepare(
+        r, "st_event_seq",
+        "UPDATE sessions AS s SET event_seq = s.event_seq + 1 "
+        "WHERE s.name = $1 RETURNING s.event_seq, " ST_SESSION_JSON);
     st_router_prepare(r, "st_event_insert",
                       "INSERT INTO events (id, session, seq, event, envelope) "
                       "VALUES ($1, $2, $3, $4, $5::jsonb)");
@@ -315,13 +314,13 @@ st_events_test(bool verbose)
     assert(json_array_size(json_object_get(payload, "statuses")) == 1);
     assert(json_is_null(json_object_get(payload, "data")));
 
-    json_t *env = st_events_envelope(session, "evt_01", 1741249702485LL,
-                                     "session.status", payload, "w1",
-                                     "data:image/png;base64,AA");
-    const char *want_keys[] = {"id", "timestamp", "event", "session",
-                               "metadata", "me", "payload", "engine",
-                               "environment", "instance_id", "status", "qr",
-                               "ts", NULL};
+    json_t *env =
+        st_events_envelope(session, "evt_01", 1741249702485LL, "session.status",
+                           payload, "w1", "data:image/png;base64,AA");
+    const char *want_keys[] = {
+        "id",     "timestamp", "event",  "session",     "metadata",
+        "me",     "payload",   "engine", "environment", "instance_id",
+        "status", "qr",        "ts",     NULL};
     for (int i = 0; want_keys[i]; i++) {
         assert(json_object_get(env, want_keys[i]));
     }
@@ -330,11 +329,11 @@ st_events_test(bool verbose)
                     "data:image/png;base64,AA"));
     assert(cm_streq(json_string_value(json_object_get(env, "status")),
                     "SCAN_QR_CODE"));
-    assert(cm_streq(json_string_value(json_object_get(env, "engine")),
-                    "WHARF"));
+    assert(
+        cm_streq(json_string_value(json_object_get(env, "engine")), "WHARF"));
     json_t *environment = json_object_get(env, "environment");
-    assert(cm_streq(
-        json_string_value(json_object_get(environment, "worker")), "w1"));
+    assert(cm_streq(json_string_value(json_object_get(environment, "worker")),
+                    "w1"));
     assert(cm_streq(json_string_value(json_object_get(environment, "tier")),
                     "CORE"));
     assert(json_is_null(json_object_get(environment, "browser")));
@@ -342,15 +341,15 @@ st_events_test(bool verbose)
 
     //  no QR outside SCAN_QR_CODE; no Wawp fields or metadata elsewhere
     json_object_set_new(payload, "status", json_string("WORKING"));
-    env = st_events_envelope(session, "evt_02", 5000, "session.status",
-                             payload, NULL, "data:x");
+    env = st_events_envelope(session, "evt_02", 5000, "session.status", payload,
+                             NULL, "data:x");
     assert(json_is_null(json_object_get(env, "qr")));
-    assert(json_is_null(json_object_get(
-        json_object_get(env, "environment"), "worker")));
+    assert(json_is_null(
+        json_object_get(json_object_get(env, "environment"), "worker")));
     json_decref(env);
     json_object_del(json_object_get(session, "config"), "metadata");
-    env = st_events_envelope(session, "evt_03", 5000, "message", payload,
-                             NULL, NULL);
+    env = st_events_envelope(session, "evt_03", 5000, "message", payload, NULL,
+                             NULL);
     assert(!json_object_get(env, "metadata"));
     assert(!json_object_get(env, "instance_id"));
     assert(!json_object_get(env, "qr"));

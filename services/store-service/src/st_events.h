@@ -37,8 +37,8 @@ int st_events_register(st_router_t *r);
 //  `payload` is borrowed; `worker` and `qr` may be NULL. Returns the seq,
 //  0 when the session does not exist, -1 on a database error.
 int64_t st_events_insert(st_router_t *r, const char *name, const char *id,
-                         const char *event, json_t *payload,
-                         const char *worker, const char *qr, char *id_out);
+                         const char *event, json_t *payload, const char *worker,
+                         const char *qr, char *id_out);
 
 //  Publish event.new {session, id, seq} (after commit).
 void st_events_announce(st_router_t *r, const char *session, const char *id,

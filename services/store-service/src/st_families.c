@@ -5,13 +5,13 @@
 #include "st_classes.h"
 
 typedef struct {
-    const char *name;              //  family module name
-    int (*fn)(st_router_t *r);     //  its register function
+    const char *name;          //  family module name
+    int (*fn)(st_router_t *r); //  its register function
 } s_family_t;
 
 #define ST_FAMILIES_ROW(f) {#f, st_##f##_register},
-static const s_family_t s_families[] = {ST_FAMILIES(ST_FAMILIES_ROW){NULL,
-                                                                     NULL}};
+static const s_family_t s_families[] = {
+    ST_FAMILIES(ST_FAMILIES_ROW){NULL, NULL}};
 #undef ST_FAMILIES_ROW
 
 int
@@ -34,12 +34,14 @@ st_families_test(bool verbose)
     cm_log_init(NULL, "error");
     st_router_t *r = st_router_new(NULL, "test");
     assert(st_families_register(r) == 0);
-    const char *types[] = {"session.create", "session.get", "session.list",
-                           "session.update", "session.delete",
-                           "session.set_status", "lease.claim", "lease.renew",
-                           "lease.release", "device.get", "device.put",
-                           "device.clear", "event.append", "event.list",
-                           "health.ping", NULL};
+    const char *types[] = {"session.create", "session.get",
+                           "session.list",   "session.update",
+                           "session.delete", "session.set_status",
+                           "lease.claim",    "lease.renew",
+                           "lease.release",  "device.get",
+                           "device.put",     "device.clear",
+                           "event.append",   "event.list",
+                           "health.ping",    NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
     }

@@ -15,10 +15,10 @@
 typedef struct _st_router_t st_router_t;
 
 //  X(family) for every family, in registration order.
-#define ST_FAMILIES(X)                                                       \
-    X(sessions)                                                              \
-    X(leases)                                                                \
-    X(devices)                                                               \
+#define ST_FAMILIES(X)                                                         \
+    X(sessions)                                                                \
+    X(leases)                                                                  \
+    X(devices)                                                                 \
     X(events)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);

@@ -22,14 +22,13 @@ st_leases_check(st_router_t *r, const char *session, const char *worker,
 
 //  Read worker and ttl_ms, common to claim and renew.
 static int
-s_worker_ttl(cm_msg_t *request, const char **worker, char *ttl_s,
-             size_t size, cm_msg_t **reply_p)
+s_worker_ttl(cm_msg_t *request, const char **worker, char *ttl_s, size_t size,
+             cm_msg_t **reply_p)
 {
     *worker = st_router_str(request, "worker", ST_ROUTER_NAME_MAX, reply_p);
     int64_t ttl = 0;
-    if (!*worker
-        || st_router_int(request, "ttl_ms", ST_LEASES_TTL_MIN,
-                         ST_LEASES_TTL_MAX, true, 0, &ttl, reply_p)) {
+    if (!*worker || st_router_int(request, "ttl_ms", ST_LEASES_TTL_MIN,
+                                  ST_LEASES_TTL_MAX, true, 0, &ttl, reply_p)) {
         return -1;
     }
     snprintf(ttl_s, size, "%" PRId64, ttl);
@@ -43,9 +42,9 @@ s_claim(st_router_t *self, cm_msg_t *request)
     const char *worker = NULL;
     char ttl_s[24];
     int64_t max = 0;
-    if (s_worker_ttl(request, &worker, ttl_s, sizeof ttl_s, &reply)
-        || st_router_int(request, "max", 0, ST_LEASES_MAX_CLAIM, false, 1,
-                         &max, &reply)) {
+    if (s_worker_ttl(request, &worker, ttl_s, sizeof ttl_s, &reply) ||
+        st_router_int(request, "max", 0, ST_LEASES_MAX_CLAIM, false, 1, &max,
+                      &reply)) {
         return reply;
     }
     json_t *list = json_array();
@@ -62,10 +61,10 @@ s_claim(st_router_t *self, cm_msg_t *request)
         for (int i = 0; i < PQntuples(res); i++) {
             json_t *config = st_db_json(res, i, 2);
             json_array_append_new(
-                list, json_pack("{s:s, s:I, s:o}", "name",
-                                st_db_text(res, i, 0), "epoch",
-                                (json_int_t) st_db_int(res, i, 1), "config",
-                                config ? config : json_object()));
+                list,
+                json_pack("{s:s, s:I, s:o}", "name", st_db_text(res, i, 0),
+                          "epoch", (json_int_t)st_db_int(res, i, 1), "config",
+                          config ? config : json_object()));
         }
         PQclear(res);
     }
@@ -132,10 +131,9 @@ s_renew(st_router_t *self, cm_msg_t *request)
         goto failed;
     }
     for (int i = 0; i < PQntuples(res); i++) {
-        json_array_append_new(held, json_pack("{s:s, s:I}", "name",
-                                              st_db_text(res, i, 0), "epoch",
-                                              (json_int_t) st_db_int(res, i,
-                                                                     1)));
+        json_array_append_new(
+            held, json_pack("{s:s, s:I}", "name", st_db_text(res, i, 0),
+                            "epoch", (json_int_t)st_db_int(res, i, 1)));
     }
     PQclear(res);
     //  Live leases of sessions nobody wants running any more
@@ -160,15 +158,15 @@ s_renew(st_router_t *self, cm_msg_t *request)
         json_t *h;
         json_array_foreach(held, k, h)
         {
-            holds = holds
-                    || cm_streq(json_string_value(json_object_get(h, "name")),
-                                json_string_value(v));
+            holds =
+                holds || cm_streq(json_string_value(json_object_get(h, "name")),
+                                  json_string_value(v));
         }
         bool listed = false;
         json_array_foreach(drop, k, h)
         {
-            listed = listed || cm_streq(json_string_value(h),
-                                        json_string_value(v));
+            listed =
+                listed || cm_streq(json_string_value(h), json_string_value(v));
         }
         if (!holds && !listed) {
             json_array_append(drop, v);
@@ -194,9 +192,8 @@ s_release(st_router_t *self, cm_msg_t *request)
         worker ? st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply)
                : NULL;
     int64_t epoch = 0;
-    if (!name
-        || st_router_int(request, "epoch", 0, INT64_MAX, true, 0, &epoch,
-                         &reply)) {
+    if (!name || st_router_int(request, "epoch", 0, INT64_MAX, true, 0, &epoch,
+                               &reply)) {
         return reply;
     }
     char epoch_s[24];
@@ -239,7 +236,8 @@ st_leases_register(st_router_t *r)
         " RETURNING s.name, s.lease_epoch, s.config), "
         "ins AS ("
         " INSERT INTO session_leases AS l (session, worker, expires_at, epoch)"
-        " SELECT name, $1, now() + $3::float8 * interval '1 millisecond', lease_epoch"
+        " SELECT name, $1, now() + $3::float8 * interval '1 millisecond', "
+        "lease_epoch"
         " FROM bumped"
         " ON CONFLICT (session) DO UPDATE SET worker = EXCLUDED.worker,"
         " expires_at = EXCLUDED.expires_at, epoch = EXCLUDED.epoch"

@@ -19,12 +19,13 @@ s_migrate(const st_config_t *config)
     while (!zsys_interrupted) {
         if (st_db_connect(db) == 0) {
             int applied = 0;
-            st_migrate_result_t result =
-                st_migrate_run(db, st_migrations, st_migrations_count,
-                               &applied);
+            st_migrate_result_t result = st_migrate_run(
+                db, st_migrations, st_migrations_count, &applied);
             if (result == ST_MIGRATE_OK) {
-                cm_log_info("database schema is current", "applied=%d "
-                            "known=%zu", applied, st_migrations_count);
+                cm_log_info("database schema is current",
+                            "applied=%d "
+                            "known=%zu",
+                            applied, st_migrations_count);
                 rc = 0;
                 break;
             }
@@ -46,7 +47,7 @@ main(void)
     zsys_init();
     char host[64] = "store";
     gethostname(host, sizeof host - 1);
-    char *store_id = cm_sprintf("%s-%d", host, (int) getpid());
+    char *store_id = cm_sprintf("%s-%d", host, (int)getpid());
 
     int rc = 0;
     st_server_t *server = NULL;

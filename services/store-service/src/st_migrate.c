@@ -9,12 +9,12 @@ st_migrate_valid(const st_migration_t *list, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
         const st_migration_t *m = &list[i];
-        if (!m->version || strlen(m->version) != 4 || !m->name || !*m->name
-            || !m->sql || !*m->sql) {
+        if (!m->version || strlen(m->version) != 4 || !m->name || !*m->name ||
+            !m->sql || !*m->sql) {
             return false;
         }
         for (int k = 0; k < 4; k++) {
-            if (!isdigit((unsigned char) m->version[k])) {
+            if (!isdigit((unsigned char)m->version[k])) {
                 return false;
             }
         }
@@ -40,9 +40,11 @@ s_apply(st_db_t *db, const st_migration_t *m)
     }
     //  Multi-statement text goes through the simple query protocol
     if (st_db_run(db, m->sql) != 0) {
-        cm_log_error("could not apply migration", "version=%s name=%s "
-                     "sqlstate=%s reason=\"%s\"", m->version, m->name,
-                     st_db_sqlstate(db), st_db_error_reason(db));
+        cm_log_error("could not apply migration",
+                     "version=%s name=%s "
+                     "sqlstate=%s reason=\"%s\"",
+                     m->version, m->name, st_db_sqlstate(db),
+                     st_db_error_reason(db));
         st_migrate_result_t rc = s_failure(db);
         st_db_rollback(db);
         return rc;
@@ -60,8 +62,7 @@ s_apply(st_db_t *db, const st_migration_t *m)
     if (st_db_commit(db) != 0) {
         return s_failure(db);
     }
-    cm_log_info("applied migration", "version=%s name=%s", m->version,
-                m->name);
+    cm_log_info("applied migration", "version=%s name=%s", m->version, m->name);
     return ST_MIGRATE_OK;
 }
 
@@ -82,7 +83,7 @@ st_migrate_run(st_db_t *db, const st_migration_t *list, size_t count,
     }
     char lock[96];
     snprintf(lock, sizeof lock, "SELECT pg_advisory_lock(%lld)",
-             (long long) ST_MIGRATE_LOCK_KEY);
+             (long long)ST_MIGRATE_LOCK_KEY);
     if (st_db_run(db, lock) != 0) {
         return s_failure(db);
     }
@@ -92,8 +93,7 @@ st_migrate_run(st_db_t *db, const st_migration_t *list, size_t count,
     if (st_db_run(db, "CREATE TABLE IF NOT EXISTS schema_migrations ("
                       " version text PRIMARY KEY,"
                       " name text NOT NULL,"
-                      " applied_at timestamptz NOT NULL DEFAULT now())")
-        != 0) {
+                      " applied_at timestamptz NOT NULL DEFAULT now())") != 0) {
         rc = s_failure(db);
         goto cleanup;
     }
@@ -103,7 +103,7 @@ st_migrate_run(st_db_t *db, const st_migration_t *list, size_t count,
         goto cleanup;
     }
     for (int i = 0; i < PQntuples(res); i++) {
-        zhashx_insert(done, PQgetvalue(res, i, 0), (void *) 1);
+        zhashx_insert(done, PQgetvalue(res, i, 0), (void *)1);
     }
     for (size_t i = 0; i < count && rc == ST_MIGRATE_OK; i++) {
         if (zhashx_lookup(done, list[i].version)) {
@@ -114,7 +114,7 @@ st_migrate_run(st_db_t *db, const st_migration_t *list, size_t count,
             (*applied)++;
         }
     }
-    if (rc == ST_MIGRATE_OK && (size_t) PQntuples(res) > count) {
+    if (rc == ST_MIGRATE_OK && (size_t)PQntuples(res) > count) {
         cm_log_warn("database schema is newer than this store-service",
                     "known=%zu applied=%d", count, PQntuples(res));
     }
@@ -123,7 +123,7 @@ cleanup:
     zhashx_destroy(&done);
     if (st_db_connected(db)) {
         snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%lld)",
-                 (long long) ST_MIGRATE_LOCK_KEY);
+                 (long long)ST_MIGRATE_LOCK_KEY);
         st_db_run(db, lock);
     }
     return rc;
@@ -154,8 +154,8 @@ st_migrate_test(bool verbose)
     //  Without a database the caller is told to retry
     cm_log_init(NULL, "error");
     st_db_t *db = st_db_new("postgresql://nobody@127.0.0.1:1/none", 0);
-    assert(st_migrate_run(db, st_migrations, st_migrations_count, NULL)
-           == ST_MIGRATE_RETRY);
+    assert(st_migrate_run(db, st_migrations, st_migrations_count, NULL) ==
+           ST_MIGRATE_RETRY);
     assert(st_migrate_run(db, bad_order, 2, NULL) == ST_MIGRATE_FAILED);
     st_db_destroy(&db);
     cm_log_init(NULL, "info");

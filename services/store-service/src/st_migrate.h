@@ -24,9 +24,9 @@
 
 //  One migration file.
 typedef struct {
-    const char *version;  //  "0001"
-    const char *name;     //  "core"
-    const char *sql;      //  file contents
+    const char *version; //  "0001"
+    const char *name;    //  "core"
+    const char *sql;     //  file contents
 } st_migration_t;
 
 //  The embedded migrations (generated), ending with a NULL row.
@@ -35,9 +35,9 @@ extern const size_t st_migrations_count;
 
 //  Outcome of st_migrate_run.
 typedef enum {
-    ST_MIGRATE_OK = 0,        //  schema is current
-    ST_MIGRATE_RETRY = -1,    //  database unreachable: try again later
-    ST_MIGRATE_FAILED = -2    //  a migration failed: fatal
+    ST_MIGRATE_OK = 0,     //  schema is current
+    ST_MIGRATE_RETRY = -1, //  database unreachable: try again later
+    ST_MIGRATE_FAILED = -2 //  a migration failed: fatal
 } st_migrate_result_t;
 
 typedef struct _st_db_t st_db_t;

@@ -6,19 +6,19 @@
 
 //  One registered handler; the cm_handlers argument.
 typedef struct {
-    st_router_t *router;  //  back pointer
-    st_handler_fn *fn;    //  the handler
-    int flags;            //  ST_ROUTER_*
+    st_router_t *router; //  back pointer
+    st_handler_fn *fn;   //  the handler
+    int flags;           //  ST_ROUTER_*
 } s_entry_t;
 
 struct _st_router_t {
-    cm_handlers_t *handlers;  //  type -> s_call(entry)
-    zlistx_t *entries;        //  s_entry_t, owned
-    st_db_t *db;              //  borrowed, may be NULL
-    char *store_id;           //  for health replies
-    cm_ulid_t *ulid;          //  id generator
-    st_publish_fn *publish;   //  notification sink, or NULL
-    void *publish_arg;        //  its argument
+    cm_handlers_t *handlers; //  type -> s_call(entry)
+    zlistx_t *entries;       //  s_entry_t, owned
+    st_db_t *db;             //  borrowed, may be NULL
+    char *store_id;          //  for health replies
+    cm_ulid_t *ulid;         //  id generator
+    st_publish_fn *publish;  //  notification sink, or NULL
+    void *publish_arg;       //  its argument
 };
 
 static void
@@ -69,7 +69,7 @@ st_router_destroy(st_router_t **self_p)
 static cm_msg_t *
 s_call(cm_msg_t *request, void *arg)
 {
-    s_entry_t *e = (s_entry_t *) arg;
+    s_entry_t *e = (s_entry_t *)arg;
     st_router_t *self = e->router;
     if (e->flags & ST_ROUTER_DB) {
         if (!self->db || st_db_connect(self->db) != 0) {
@@ -80,12 +80,14 @@ s_call(cm_msg_t *request, void *arg)
     for (int attempt = 1; attempt <= ST_ROUTER_RETRIES; attempt++) {
         cm_msg_destroy(&reply);
         reply = e->fn(self, request);
-        if (!reply || cm_msg_status(reply) < 500 || !self->db
-            || !st_db_retryable(self->db)) {
+        if (!reply || cm_msg_status(reply) < 500 || !self->db ||
+            !st_db_retryable(self->db)) {
             break;
         }
-        cm_log_debug("retrying after serialization failure", "type=%s "
-                     "attempt=%d", cm_msg_type(request), attempt);
+        cm_log_debug("retrying after serialization failure",
+                     "type=%s "
+                     "attempt=%d",
+                     cm_msg_type(request), attempt);
     }
     if (reply && cm_msg_status(reply) >= 500) {
         cm_log_warn("could not handle request", "type=%s st=%d reason=\"%s\"",
@@ -141,8 +143,7 @@ st_router_store_id(st_router_t *self)
 }
 
 int
-st_router_new_id(st_router_t *self, const char *prefix, char *out,
-                 size_t size)
+st_router_new_id(st_router_t *self, const char *prefix, char *out, size_t size)
 {
     return cm_ulid_next(self->ulid, prefix, out, size);
 }
@@ -195,8 +196,8 @@ st_router_opt_str(cm_msg_t *request, const char *key, size_t max,
         return NULL;
     }
     size_t len = json_string_length(v);
-    if (!json_is_string(v) || len == 0 || len > max
-        || strlen(json_string_value(v)) != len) {
+    if (!json_is_string(v) || len == 0 || len > max ||
+        strlen(json_string_value(v)) != len) {
         char want[64];
         snprintf(want, sizeof want, "a string of 1..%zu bytes", max);
         *reply_p = s_bad(request, key, want);
@@ -220,16 +221,15 @@ st_router_str(cm_msg_t *request, const char *key, size_t max,
 
 int
 st_router_int(cm_msg_t *request, const char *key, int64_t min, int64_t max,
-              bool required, int64_t dflt, int64_t *value,
-              cm_msg_t **reply_p)
+              bool required, int64_t dflt, int64_t *value, cm_msg_t **reply_p)
 {
     json_t *v = json_object_get(cm_msg_body(request), key);
     if ((!v || json_is_null(v)) && !required) {
         *value = dflt;
         return 0;
     }
-    if (!json_is_integer(v) || json_integer_value(v) < min
-        || json_integer_value(v) > max) {
+    if (!json_is_integer(v) || json_integer_value(v) < min ||
+        json_integer_value(v) > max) {
         char want[96];
         snprintf(want, sizeof want, "an integer in [%" PRId64 ", %" PRId64 "]",
                  min, max);
@@ -283,20 +283,20 @@ s_test_echo(st_router_t *self, cm_msg_t *request)
 static cm_msg_t *
 s_test_db(st_router_t *self, cm_msg_t *request)
 {
-    assert(false);    //  never called without a database
+    assert(false); //  never called without a database
     return NULL;
 }
 
 static void
 s_test_msg_free(void **item_p)
 {
-    cm_msg_destroy((cm_msg_t **) item_p);
+    cm_msg_destroy((cm_msg_t **)item_p);
 }
 
 static void
 s_test_collect(cm_msg_t **msg_p, void *arg)
 {
-    zlistx_add_end((zlistx_t *) arg, *msg_p);
+    zlistx_add_end((zlistx_t *)arg, *msg_p);
     *msg_p = NULL;
 }
 
@@ -345,11 +345,11 @@ st_router_test(bool verbose)
     //  argument checks
     assert(s_status(r, "test.echo", "{\"name\":\"x\"}") == 200);
     assert(zlistx_size(published) == 1);
-    cm_msg_t *note = (cm_msg_t *) zlistx_first(published);
+    cm_msg_t *note = (cm_msg_t *)zlistx_first(published);
     assert(cm_streq(cm_msg_type(note), "test.note"));
     assert(cm_streq(cm_msg_str(note, "name"), "x"));
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":10,\"obj\":{}}")
-           == 200);
+    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":10,\"obj\":{}}") ==
+           200);
     assert(s_status(r, "test.echo", "{\"name\":\"x\",\"obj\":null}") == 200);
     assert(s_status(r, "test.echo", "{}") == 400);
     assert(s_status(r, "test.echo", "{\"name\":\"\"}") == 400);

@@ -97,8 +97,8 @@ const char *st_router_opt_str(cm_msg_t *request, const char *key, size_t max,
                               cm_msg_t **reply_p);
 //  An integer in [min, max]; when absent, `dflt` if !required. Returns 0
 //  or -1.
-int st_router_int(cm_msg_t *request, const char *key, int64_t min,
-                  int64_t max, bool required, int64_t dflt, int64_t *value,
+int st_router_int(cm_msg_t *request, const char *key, int64_t min, int64_t max,
+                  bool required, int64_t dflt, int64_t *value,
                   cm_msg_t **reply_p);
 //  An object (borrowed); absent or null gives NULL with *reply_p unset
 //  unless required.

@@ -5,15 +5,15 @@
 #include "st_classes.h"
 
 struct _st_server_t {
-    zactor_t *actor;  //  the broker
+    zactor_t *actor; //  the broker
 };
 
 //  What the broker actor starts with (read before it signals).
 typedef struct {
-    const st_config_t *config;  //  borrowed
-    const char *store_id;       //  borrowed
-    zsock_t *frontend;          //  bound ROUTER, handed over
-    zsock_t *pub;               //  bound PUB, handed over
+    const st_config_t *config; //  borrowed
+    const char *store_id;      //  borrowed
+    zsock_t *frontend;         //  bound ROUTER, handed over
+    zsock_t *pub;              //  bound PUB, handed over
 } s_args_t;
 
 static zsock_t *
@@ -23,9 +23,10 @@ s_bind(int type, const char *endpoint, const char *what)
     assert(sock);
     cm_msg_sock_defaults(sock);
     if (zsock_bind(sock, "%s", endpoint) < 0) {
-        cm_log_error("could not bind socket", "socket=%s endpoint=\"%s\" "
-                     "reason=\"%s\"", what, endpoint,
-                     zmq_strerror(zmq_errno()));
+        cm_log_error("could not bind socket",
+                     "socket=%s endpoint=\"%s\" "
+                     "reason=\"%s\"",
+                     what, endpoint, zmq_strerror(zmq_errno()));
         zsock_destroy(&sock);
     }
     return sock;
@@ -33,8 +34,7 @@ s_bind(int type, const char *endpoint, const char *what)
 
 //  One message from a worker.
 static void
-s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub,
-              zlist_t *ready)
+s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub, zlist_t *ready)
 {
     zmsg_t *msg = zmsg_recv(backend);
     if (!msg) {
@@ -45,20 +45,17 @@ s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub,
     bool idle = false;
     if (cm_streq(cmd, "READY")) {
         idle = true;
-    }
-    else if (cm_streq(cmd, "REPLY")) {
+    } else if (cm_streq(cmd, "REPLY")) {
         if (zmsg_send(&msg, frontend) != 0) {
             cm_log_debug("could not send reply");
         }
         idle = true;
-    }
-    else if (cm_streq(cmd, "PUB")) {
+    } else if (cm_streq(cmd, "PUB")) {
         if (zmsg_send(&msg, pub) != 0) {
             cm_log_warn("could not publish notification");
         }
-    }
-    else {
-        assert(false);    //  workers speak only the commands above
+    } else {
+        assert(false); //  workers speak only the commands above
     }
     if (idle) {
         zlist_append(ready, id);
@@ -72,7 +69,7 @@ s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub,
 static void
 s_actor(zsock_t *pipe, void *args)
 {
-    s_args_t *a = (s_args_t *) args;
+    s_args_t *a = (s_args_t *)args;
     zsock_t *frontend = a->frontend;
     zsock_t *pub = a->pub;
     zsock_t *backend = zsock_new(ZMQ_ROUTER);
@@ -81,11 +78,11 @@ s_actor(zsock_t *pipe, void *args)
     zsock_set_rcvhwm(backend, 0);
     char endpoint[64];
     snprintf(endpoint, sizeof endpoint, "inproc://st-backend-%p",
-             (void *) backend);
+             (void *)backend);
     int rc = zsock_bind(backend, "%s", endpoint);
     assert(rc == 0);
     int pool = st_config_pool_size(a->config);
-    zactor_t **workers = cm_alloc(sizeof(zactor_t *) * (size_t) pool);
+    zactor_t **workers = cm_alloc(sizeof(zactor_t *) * (size_t)pool);
     for (int i = 0; i < pool; i++) {
         st_worker_args_t wargs = {a->config, endpoint, a->store_id, i};
         workers[i] = zactor_new(st_worker_actor, &wargs);
@@ -101,12 +98,11 @@ s_actor(zsock_t *pipe, void *args)
         if (!polling_frontend && zlist_size(ready) > 0) {
             zpoller_add(poller, frontend);
             polling_frontend = true;
-        }
-        else if (polling_frontend && zlist_size(ready) == 0) {
+        } else if (polling_frontend && zlist_size(ready) == 0) {
             zpoller_remove(poller, frontend);
             polling_frontend = false;
         }
-        zsock_t *which = (zsock_t *) zpoller_wait(poller, -1);
+        zsock_t *which = (zsock_t *)zpoller_wait(poller, -1);
         if (which == pipe) {
             char *cmd = zstr_recv(pipe);
             bool term = !cmd || streq(cmd, "$TERM");
@@ -114,14 +110,12 @@ s_actor(zsock_t *pipe, void *args)
             if (term) {
                 break;
             }
-        }
-        else if (which == backend) {
+        } else if (which == backend) {
             s_from_worker(backend, frontend, pub, ready);
-        }
-        else if (which == frontend) {
+        } else if (which == frontend) {
             zmsg_t *msg = zmsg_recv(frontend);
             if (msg) {
-                zframe_t *worker = (zframe_t *) zlist_pop(ready);
+                zframe_t *worker = (zframe_t *)zlist_pop(ready);
                 zmsg_prepend(msg, &worker);
                 if (zmsg_send(&msg, backend) != 0) {
                     cm_log_error("could not hand request to worker");
@@ -136,7 +130,7 @@ s_actor(zsock_t *pipe, void *args)
     }
     free(workers);
     zframe_t *id;
-    while ((id = (zframe_t *) zlist_pop(ready))) {
+    while ((id = (zframe_t *)zlist_pop(ready))) {
         zframe_destroy(&id);
     }
     zlist_destroy(&ready);
@@ -149,8 +143,7 @@ st_server_t *
 st_server_new(const st_config_t *config, const char *store_id)
 {
     assert(config && store_id);
-    zsock_t *frontend =
-        s_bind(ZMQ_ROUTER, st_config_bind(config), "requests");
+    zsock_t *frontend = s_bind(ZMQ_ROUTER, st_config_bind(config), "requests");
     zsock_t *pub =
         frontend ? s_bind(ZMQ_PUB, st_config_pub_bind(config), "notifications")
                  : NULL;

@@ -34,7 +34,7 @@ st_sessions_history(json_t *statuses, const char *status, int64_t ts_ms)
         json_array_append(out, json_array_get(statuses, i));
     }
     json_array_append_new(out, json_pack("{s:s, s:I}", "status", status,
-                                         "timestamp", (json_int_t) ts_ms));
+                                         "timestamp", (json_int_t)ts_ms));
     return out;
 }
 
@@ -97,10 +97,9 @@ s_write(st_router_t *self, json_t *session, bool status_event,
     *seq = 0;
     if (status_event) {
         json_t *payload = st_events_status_payload(stored);
-        *seq = st_events_insert(self, json_string_value(json_object_get(
-                                          stored, "name")),
-                                NULL, "session.status", payload, worker, qr,
-                                event_id);
+        *seq = st_events_insert(
+            self, json_string_value(json_object_get(stored, "name")), NULL,
+            "session.status", payload, worker, qr, event_id);
         json_decref(payload);
         if (*seq <= 0) {
             json_decref(stored);
@@ -117,8 +116,8 @@ s_lock(st_router_t *self, cm_msg_t *request, const char *name,
        cm_msg_t **reply_p)
 {
     const char *params[] = {name};
-    PGresult *res = st_db_exec(st_router_db(self), "st_session_lock", 1,
-                               params);
+    PGresult *res =
+        st_db_exec(st_router_db(self), "st_session_lock", 1, params);
     if (!res) {
         *reply_p = st_router_db_fail(self, request);
         return NULL;
@@ -144,8 +143,8 @@ s_finish(st_router_t *self, cm_msg_t *request, int st, json_t *session,
         return st_router_db_fail(self, request);
     }
     if (seq > 0) {
-        st_events_announce(self, json_string_value(json_object_get(session,
-                                                                   "name")),
+        st_events_announce(self,
+                           json_string_value(json_object_get(session, "name")),
                            event_id, seq);
     }
     cm_msg_t *reply = cm_msg_new_reply(request, st, NULL);
@@ -185,10 +184,13 @@ s_create(st_router_t *self, cm_msg_t *request)
     char *config_s = config ? json_dumps(config, JSON_COMPACT) : NULL;
     char *history_s = json_dumps(history, JSON_COMPACT);
     json_decref(history);
-    const char *params[] = {name,       config_s ? config_s : "{}",
+    const char *params[] = {name,
+                            config_s ? config_s : "{}",
                             run ? "running" : "stopped",
-                            status,     history_s,
-                            instance_id, token_hash};
+                            status,
+                            history_s,
+                            instance_id,
+                            token_hash};
     st_db_t *db = st_router_db(self);
     PGresult *res = NULL;
     if (st_db_begin(db) == 0) {
@@ -228,10 +230,9 @@ s_get(st_router_t *self, cm_msg_t *request)
     cm_msg_t *reply = NULL;
     const char *name =
         st_router_opt_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    const char *iid =
-        reply || name ? NULL
-                      : st_router_str(request, "instance_id",
-                                      ST_ROUTER_NAME_MAX, &reply);
+    const char *iid = reply || name ? NULL
+                                    : st_router_str(request, "instance_id",
+                                                    ST_ROUTER_NAME_MAX, &reply);
     if (reply) {
         if (!json_object_get(cm_msg_body(request), "name")) {
             cm_msg_destroy(&reply);
@@ -242,9 +243,9 @@ s_get(st_router_t *self, cm_msg_t *request)
         return reply;
     }
     const char *params[] = {name ? name : iid};
-    PGresult *res = st_db_exec(st_router_db(self),
-                               name ? "st_session_get" : "st_session_get_iid",
-                               1, params);
+    PGresult *res =
+        st_db_exec(st_router_db(self),
+                   name ? "st_session_get" : "st_session_get_iid", 1, params);
     if (!res) {
         return st_router_db_fail(self, request);
     }
@@ -274,8 +275,7 @@ s_list(st_router_t *self, cm_msg_t *request)
         json_t *s = st_db_json(res, i, 0);
         if (json_is_object(s)) {
             json_array_append_new(list, s);
-        }
-        else {
+        } else {
             json_decref(s);
         }
     }
@@ -294,8 +294,8 @@ s_set_status(json_t *session, const char *status)
     if (cm_streq(old, status)) {
         return false;
     }
-    json_t *history = st_sessions_history(
-        json_object_get(session, "statuses"), status, cm_now_ms());
+    json_t *history = st_sessions_history(json_object_get(session, "statuses"),
+                                          status, cm_now_ms());
     json_object_set_new(session, "statuses", history);
     json_object_set_new(session, "status", json_string(status));
     return true;
@@ -314,8 +314,8 @@ s_update(st_router_t *self, cm_msg_t *request)
     if (reply) {
         return reply;
     }
-    if (desired && !cm_streq(desired, "running")
-        && !cm_streq(desired, "stopped")) {
+    if (desired && !cm_streq(desired, "running") &&
+        !cm_streq(desired, "stopped")) {
         return cm_msg_new_reply(request, 400,
                                 "field 'desired' must be \"running\" or "
                                 "\"stopped\"");
@@ -337,9 +337,8 @@ s_update(st_router_t *self, cm_msg_t *request)
         //  what happens next. With one, the holder reports.
         bool live = json_is_string(json_object_get(session, "worker"));
         if (!live) {
-            changed = s_set_status(session, cm_streq(desired, "running")
-                                                ? "STARTING"
-                                                : "STOPPED");
+            changed = s_set_status(
+                session, cm_streq(desired, "running") ? "STARTING" : "STOPPED");
         }
         if (changed) {
             json_object_set_new(session, "reason", json_null());
@@ -347,8 +346,8 @@ s_update(st_router_t *self, cm_msg_t *request)
     }
     char event_id[ST_EVENTS_ID_MAX] = "";
     int64_t seq = 0;
-    json_t *stored = s_write(self, session, changed, NULL, NULL, event_id,
-                             &seq);
+    json_t *stored =
+        s_write(self, session, changed, NULL, NULL, event_id, &seq);
     json_decref(session);
     if (!stored) {
         return st_router_db_fail(self, request);
@@ -391,14 +390,13 @@ s_set_status_req(st_router_t *self, cm_msg_t *request)
     const char *status =
         worker ? st_router_str(request, "status", 64, &reply) : NULL;
     int64_t epoch = 0;
-    if (!status
-        || st_router_int(request, "epoch", 0, INT64_MAX, true, 0, &epoch,
-                         &reply)) {
+    if (!status || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
+                                 &epoch, &reply)) {
         return reply;
     }
     const char *reason = st_router_opt_str(request, "reason", 4096, &reply);
-    const char *qr = reply ? NULL
-                           : st_router_opt_str(request, "qr", 1 << 20, &reply);
+    const char *qr =
+        reply ? NULL : st_router_opt_str(request, "qr", 1 << 20, &reply);
     if (reply) {
         return reply;
     }
@@ -407,9 +405,8 @@ s_set_status_req(st_router_t *self, cm_msg_t *request)
                                 "field 'status' is not a session status");
     }
     json_t *me = json_object_get(cm_msg_body(request), "me");
-    if (me && !json_is_null(me)
-        && (!json_is_object(me)
-            || !json_is_string(json_object_get(me, "id")))) {
+    if (me && !json_is_null(me) &&
+        (!json_is_object(me) || !json_is_string(json_object_get(me, "id")))) {
         return cm_msg_new_reply(request, 400,
                                 "field 'me' must be null or {id, lid?, "
                                 "pushName?}");
@@ -440,8 +437,8 @@ s_set_status_req(st_router_t *self, cm_msg_t *request)
     char event_id[ST_EVENTS_ID_MAX] = "";
     int64_t seq = 0;
     //  a new QR is news even when the status stays SCAN_QR_CODE
-    json_t *stored = s_write(self, session, changed || qr != NULL, worker,
-                             qr, event_id, &seq);
+    json_t *stored = s_write(self, session, changed || qr != NULL, worker, qr,
+                             event_id, &seq);
     json_decref(session);
     if (!stored) {
         return st_router_db_fail(self, request);
@@ -488,8 +485,7 @@ st_sessions_register(st_router_t *r)
     st_router_add(r, "session.list", 1, s_list, ST_ROUTER_DB);
     st_router_add(r, "session.update", 1, s_update, ST_ROUTER_DB);
     st_router_add(r, "session.delete", 1, s_delete, ST_ROUTER_DB);
-    st_router_add(r, "session.set_status", 1, s_set_status_req,
-                  ST_ROUTER_DB);
+    st_router_add(r, "session.set_status", 1, s_set_status_req, ST_ROUTER_DB);
     return 0;
 }
 
@@ -512,11 +508,9 @@ st_sessions_test(bool verbose)
     assert(json_array_size(h) == ST_SESSIONS_HISTORY);
     //  oldest first, newest last
     assert(json_integer_value(
-               json_object_get(json_array_get(h, 0), "timestamp"))
-           == 3);
+               json_object_get(json_array_get(h, 0), "timestamp")) == 3);
     assert(json_integer_value(
-               json_object_get(json_array_get(h, 2), "timestamp"))
-           == 5);
+               json_object_get(json_array_get(h, 2), "timestamp")) == 5);
     json_decref(h);
 
     json_t *s = json_pack("{s:s, s:[]}", "status", "STOPPED", "statuses");

@@ -18,15 +18,15 @@ typedef struct _st_router_t st_router_t;
 //  {name, status, desired, config, me, statuses, reason, instance_id,
 //   access_token_hash, worker (live lease holder or null), created_at,
 //   updated_at (epoch ms)}.
-#define ST_SESSION_JSON                                                      \
-    "jsonb_build_object('name', s.name, 'status', s.status, "               \
-    "'desired', s.desired, 'config', s.config, 'me', s.me, "                \
-    "'statuses', s.statuses, 'reason', s.reason, "                          \
-    "'instance_id', s.instance_id, "                                        \
-    "'access_token_hash', s.access_token_hash, "                            \
-    "'worker', (SELECT l.worker FROM session_leases l "                     \
-    "WHERE l.session = s.name AND l.expires_at > now()), "                  \
-    "'created_at', (extract(epoch FROM s.created_at) * 1000)::bigint, "     \
+#define ST_SESSION_JSON                                                        \
+    "jsonb_build_object('name', s.name, 'status', s.status, "                  \
+    "'desired', s.desired, 'config', s.config, 'me', s.me, "                   \
+    "'statuses', s.statuses, 'reason', s.reason, "                             \
+    "'instance_id', s.instance_id, "                                           \
+    "'access_token_hash', s.access_token_hash, "                               \
+    "'worker', (SELECT l.worker FROM session_leases l "                        \
+    "WHERE l.session = s.name AND l.expires_at > now()), "                     \
+    "'created_at', (extract(epoch FROM s.created_at) * 1000)::bigint, "        \
     "'updated_at', (extract(epoch FROM s.updated_at) * 1000)::bigint)"
 
 //  How many {status, timestamp} entries a session keeps.

@@ -11,7 +11,7 @@
 static void
 s_publish(cm_msg_t **msg_p, void *arg)
 {
-    zsock_t *dealer = (zsock_t *) arg;
+    zsock_t *dealer = (zsock_t *)arg;
     zmsg_t *zmsg = cm_msg_encode(*msg_p);
     cm_msg_destroy(msg_p);
     zmsg_pushstr(zmsg, "PUB");
@@ -37,8 +37,7 @@ s_serve(st_router_t *router, zsock_t *dealer)
         out = cm_msg_encode(reply);
         cm_msg_destroy(&reply);
         zmsg_pushstr(out, "REPLY");
-    }
-    else {
+    } else {
         out = zmsg_new();
         zmsg_addstr(out, "READY");
     }
@@ -51,7 +50,7 @@ s_serve(st_router_t *router, zsock_t *dealer)
 void
 st_worker_actor(zsock_t *pipe, void *args)
 {
-    st_worker_args_t *a = (st_worker_args_t *) args;
+    st_worker_args_t *a = (st_worker_args_t *)args;
     st_db_t *db = st_db_new(st_config_database_url(a->config),
                             st_config_statement_timeout(a->config));
     st_router_t *router = st_router_new(db, a->store_id);
@@ -78,7 +77,7 @@ st_worker_actor(zsock_t *pipe, void *args)
     zpoller_set_nonstop(poller, true);
     while (true) {
         int timeout = st_db_connected(db) ? -1 : ST_WORKER_IDLE_RETRY_MS;
-        zsock_t *which = (zsock_t *) zpoller_wait(poller, timeout);
+        zsock_t *which = (zsock_t *)zpoller_wait(poller, timeout);
         if (which == pipe) {
             char *cmd = zstr_recv(pipe);
             bool term = !cmd || streq(cmd, "$TERM");
@@ -86,11 +85,9 @@ st_worker_actor(zsock_t *pipe, void *args)
             if (term) {
                 break;
             }
-        }
-        else if (which == dealer) {
+        } else if (which == dealer) {
             s_serve(router, dealer);
-        }
-        else if (!st_db_connected(db)) {
+        } else if (!st_db_connected(db)) {
             st_db_connect(db);
         }
     }

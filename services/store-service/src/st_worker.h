@@ -23,10 +23,10 @@ typedef struct _st_config_t st_config_t;
 //  Arguments for st_worker_actor; read before the actor signals ready,
 //  so they may live on the creator's stack.
 typedef struct {
-    const st_config_t *config;  //  database URL and timeouts
-    const char *backend;        //  server's inproc backend endpoint
-    const char *store_id;       //  this store's id
-    int index;                  //  worker number, for logs
+    const st_config_t *config; //  database URL and timeouts
+    const char *backend;       //  server's inproc backend endpoint
+    const char *store_id;      //  this store's id
+    int index;                 //  worker number, for logs
 } st_worker_args_t;
 
 //  Actor body; args is a st_worker_args_t *. Exits on $TERM.
