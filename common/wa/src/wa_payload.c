@@ -29,23 +29,23 @@ typedef Wa__Hs__DeviceProps__HistorySyncConfig pb_history_t;
 typedef Wa__Hs__AppVersion pb_version_t;
 
 struct _wa_payload_t {
-    uint32_t version[3];         //  WA Web version
-    char version_str[40];        //  the same as "a.b.c"
-    uint8_t build_hash[16];      //  MD5 of version_str
-    int platform;                //  UserAgent.platform
-    char *ua_device;             //  UserAgent.device
-    char *os_version;            //  UserAgent.osVersion
-    char *os_build_number;       //  UserAgent.osBuildNumber
-    char *manufacturer;          //  UserAgent.manufacturer or NULL
-    char *language;              //  locale language
-    char *country;               //  locale country
-    int web_sub_platform;        //  WebInfo.webSubPlatform
-    char *device_os;             //  DeviceProps.os
-    uint32_t device_version[3];  //  DeviceProps.version
-    int device_platform_type;    //  DeviceProps.platformType
-    bool full_sync;              //  DeviceProps.requireFullSync
-    char *push_name;             //  ClientPayload.pushName or NULL
-    int connect_reason;          //  ClientPayload.connectReason
+    uint32_t version[3];        //  WA Web version
+    char version_str[40];       //  the same as "a.b.c"
+    uint8_t build_hash[16];     //  MD5 of version_str
+    int platform;               //  UserAgent.platform
+    char *ua_device;            //  UserAgent.device
+    char *os_version;           //  UserAgent.osVersion
+    char *os_build_number;      //  UserAgent.osBuildNumber
+    char *manufacturer;         //  UserAgent.manufacturer or NULL
+    char *language;             //  locale language
+    char *country;              //  locale country
+    int web_sub_platform;       //  WebInfo.webSubPlatform
+    char *device_os;            //  DeviceProps.os
+    uint32_t device_version[3]; //  DeviceProps.version
+    int device_platform_type;   //  DeviceProps.platformType
+    bool full_sync;             //  DeviceProps.requireFullSync
+    char *push_name;            //  ClientPayload.pushName or NULL
+    int connect_reason;         //  ClientPayload.connectReason
 };
 
 //  Parse "a.b.c" into three uint32. Returns 0 or -1.
@@ -63,7 +63,7 @@ s_parse_version(const char *text, uint32_t out[3])
         if (errno || v > UINT32_MAX || end == p) {
             return -1;
         }
-        out[i] = (uint32_t) v;
+        out[i] = (uint32_t)v;
         if (i < 2 && *end != '.') {
             return -1;
         }
@@ -163,9 +163,8 @@ wa_payload_build_hash(wa_payload_t *self)
 }
 
 void
-wa_payload_set_user_agent(wa_payload_t *self, int platform,
-                          const char *device, const char *os_version,
-                          const char *os_build_number,
+wa_payload_set_user_agent(wa_payload_t *self, int platform, const char *device,
+                          const char *os_version, const char *os_build_number,
                           const char *manufacturer)
 {
     assert(self && device && os_version && os_build_number);
@@ -193,9 +192,8 @@ wa_payload_set_web_sub_platform(wa_payload_t *self, int sub_platform)
 }
 
 void
-wa_payload_set_device_props(wa_payload_t *self, const char *os,
-                            uint32_t major, uint32_t minor, uint32_t patch,
-                            int platform_type)
+wa_payload_set_device_props(wa_payload_t *self, const char *os, uint32_t major,
+                            uint32_t minor, uint32_t patch, int platform_type)
 {
     assert(self && os);
     s_replace(&self->device_os, os);
@@ -278,8 +276,8 @@ wa_payload_device_props(wa_payload_t *self, size_t *len_p)
     props.os = self->device_os;
     props.version = &version;
     props.has_platform_type = true;
-    props.platform_type
-        = (Wa__Hs__DeviceProps__PlatformType) self->device_platform_type;
+    props.platform_type =
+        (Wa__Hs__DeviceProps__PlatformType)self->device_platform_type;
     props.has_require_full_sync = true;
     props.require_full_sync = self->full_sync;
     props.history_sync_config = &history;
@@ -297,31 +295,31 @@ s_pack_common(wa_payload_t *self, pb_payload_t *payload, size_t *len_p)
     s_version(&version, self->version);
     pb_ua_t ua = WA__HS__CLIENT_PAYLOAD__USER_AGENT__INIT;
     ua.has_platform = true;
-    ua.platform = (Wa__Hs__ClientPayload__UserAgent__Platform) self->platform;
+    ua.platform = (Wa__Hs__ClientPayload__UserAgent__Platform)self->platform;
     ua.app_version = &version;
-    ua.mcc = (char *) "000";
-    ua.mnc = (char *) "000";
+    ua.mcc = (char *)"000";
+    ua.mnc = (char *)"000";
     ua.os_version = self->os_version;
     ua.manufacturer = self->manufacturer;
     ua.device = self->ua_device;
     ua.os_build_number = self->os_build_number;
     ua.has_release_channel = true;
-    ua.release_channel = WA__HS__CLIENT_PAYLOAD__USER_AGENT__RELEASE_CHANNEL__RELEASE;
+    ua.release_channel =
+        WA__HS__CLIENT_PAYLOAD__USER_AGENT__RELEASE_CHANNEL__RELEASE;
     ua.locale_language_iso639_1 = self->language;
     ua.locale_country_iso3166_1_alpha2 = self->country;
     pb_web_t web = WA__HS__CLIENT_PAYLOAD__WEB_INFO__INIT;
     web.has_web_sub_platform = true;
-    web.web_sub_platform
-        = (Wa__Hs__ClientPayload__WebInfo__WebSubPlatform) self
-              ->web_sub_platform;
+    web.web_sub_platform =
+        (Wa__Hs__ClientPayload__WebInfo__WebSubPlatform)self->web_sub_platform;
     payload->user_agent = &ua;
     payload->web_info = &web;
     payload->push_name = self->push_name;
     payload->has_connect_type = true;
     payload->connect_type = WA__HS__CLIENT_PAYLOAD__CONNECT_TYPE__WIFI_UNKNOWN;
     payload->has_connect_reason = true;
-    payload->connect_reason
-        = (Wa__Hs__ClientPayload__ConnectReason) self->connect_reason;
+    payload->connect_reason =
+        (Wa__Hs__ClientPayload__ConnectReason)self->connect_reason;
     *len_p = wa__hs__client_payload__get_packed_size(payload);
     uint8_t *out = cm_alloc(*len_p);
     wa__hs__client_payload__pack(payload, out);
@@ -333,29 +331,30 @@ wa_payload_registration(wa_payload_t *self, const wa_payload_reg_t *reg,
                         size_t *len_p)
 {
     assert(self && reg && len_p);
-    uint8_t regid[4] = {
-        (uint8_t) (reg->registration_id >> 24),
-        (uint8_t) (reg->registration_id >> 16),
-        (uint8_t) (reg->registration_id >> 8), (uint8_t) reg->registration_id};
+    uint8_t regid[4] = {(uint8_t)(reg->registration_id >> 24),
+                        (uint8_t)(reg->registration_id >> 16),
+                        (uint8_t)(reg->registration_id >> 8),
+                        (uint8_t)reg->registration_id};
     uint8_t key_type[1] = {0x05};
-    uint8_t skey_id[3] = {(uint8_t) (reg->signed_prekey_id >> 16),
-                          (uint8_t) (reg->signed_prekey_id >> 8),
-                          (uint8_t) reg->signed_prekey_id};
+    uint8_t skey_id[3] = {(uint8_t)(reg->signed_prekey_id >> 16),
+                          (uint8_t)(reg->signed_prekey_id >> 8),
+                          (uint8_t)reg->signed_prekey_id};
     size_t props_len;
     uint8_t *props = wa_payload_device_props(self, &props_len);
-    pb_reg_t pb_reg = WA__HS__CLIENT_PAYLOAD__DEVICE_PAIRING_REGISTRATION_DATA__INIT;
+    pb_reg_t pb_reg =
+        WA__HS__CLIENT_PAYLOAD__DEVICE_PAIRING_REGISTRATION_DATA__INIT;
     pb_reg.has_e_regid = pb_reg.has_e_keytype = pb_reg.has_e_ident = true;
     pb_reg.has_e_skey_id = pb_reg.has_e_skey_val = true;
     pb_reg.has_e_skey_sig = pb_reg.has_build_hash = true;
     pb_reg.has_device_props = true;
     pb_reg.e_regid = (ProtobufCBinaryData){4, regid};
     pb_reg.e_keytype = (ProtobufCBinaryData){1, key_type};
-    pb_reg.e_ident = (ProtobufCBinaryData){32, (uint8_t *) reg->identity_pub};
+    pb_reg.e_ident = (ProtobufCBinaryData){32, (uint8_t *)reg->identity_pub};
     pb_reg.e_skey_id = (ProtobufCBinaryData){3, skey_id};
-    pb_reg.e_skey_val
-        = (ProtobufCBinaryData){32, (uint8_t *) reg->signed_prekey_pub};
-    pb_reg.e_skey_sig
-        = (ProtobufCBinaryData){64, (uint8_t *) reg->signed_prekey_sig};
+    pb_reg.e_skey_val =
+        (ProtobufCBinaryData){32, (uint8_t *)reg->signed_prekey_pub};
+    pb_reg.e_skey_sig =
+        (ProtobufCBinaryData){64, (uint8_t *)reg->signed_prekey_sig};
     pb_reg.build_hash = (ProtobufCBinaryData){16, self->build_hash};
     pb_reg.device_props = (ProtobufCBinaryData){props_len, props};
 
@@ -410,23 +409,23 @@ s_bytes(const ProtobufCBinaryData *b, bool has, size_t len)
 static bool
 s_parse_reg(const pb_reg_t *pb, wa_payload_info_t *info)
 {
-    if (!s_bytes(&pb->e_regid, pb->has_e_regid, 4)
-        || !s_bytes(&pb->e_keytype, pb->has_e_keytype, 1)
-        || pb->e_keytype.data[0] != 0x05
-        || !s_bytes(&pb->e_ident, pb->has_e_ident, 32)
-        || !s_bytes(&pb->e_skey_id, pb->has_e_skey_id, 3)
-        || !s_bytes(&pb->e_skey_val, pb->has_e_skey_val, 32)
-        || !s_bytes(&pb->e_skey_sig, pb->has_e_skey_sig, 64)
-        || !s_bytes(&pb->build_hash, pb->has_build_hash, 16)) {
+    if (!s_bytes(&pb->e_regid, pb->has_e_regid, 4) ||
+        !s_bytes(&pb->e_keytype, pb->has_e_keytype, 1) ||
+        pb->e_keytype.data[0] != 0x05 ||
+        !s_bytes(&pb->e_ident, pb->has_e_ident, 32) ||
+        !s_bytes(&pb->e_skey_id, pb->has_e_skey_id, 3) ||
+        !s_bytes(&pb->e_skey_val, pb->has_e_skey_val, 32) ||
+        !s_bytes(&pb->e_skey_sig, pb->has_e_skey_sig, 64) ||
+        !s_bytes(&pb->build_hash, pb->has_build_hash, 16)) {
         return false;
     }
     const uint8_t *r = pb->e_regid.data;
-    info->reg.registration_id = ((uint32_t) r[0] << 24)
-                                | ((uint32_t) r[1] << 16)
-                                | ((uint32_t) r[2] << 8) | r[3];
+    info->reg.registration_id = ((uint32_t)r[0] << 24) |
+                                ((uint32_t)r[1] << 16) | ((uint32_t)r[2] << 8) |
+                                r[3];
     const uint8_t *k = pb->e_skey_id.data;
-    info->reg.signed_prekey_id
-        = ((uint32_t) k[0] << 16) | ((uint32_t) k[1] << 8) | k[2];
+    info->reg.signed_prekey_id =
+        ((uint32_t)k[0] << 16) | ((uint32_t)k[1] << 8) | k[2];
     memcpy(info->reg.identity_pub, pb->e_ident.data, 32);
     memcpy(info->reg.signed_prekey_pub, pb->e_skey_val.data, 32);
     memcpy(info->reg.signed_prekey_sig, pb->e_skey_sig.data, 64);
@@ -439,7 +438,7 @@ s_parse_reg(const pb_reg_t *pb, wa_payload_info_t *info)
         }
         info->device_os = s_dup(props->os);
         if (props->has_platform_type) {
-            info->device_platform_type = (int) props->platform_type;
+            info->device_platform_type = (int)props->platform_type;
         }
         info->require_full_sync = props->require_full_sync;
         wa__hs__device_props__free_unpacked(props, NULL);
@@ -465,8 +464,8 @@ wa_payload_parse(const uint8_t *data, size_t len)
     info->pull = pb->pull;
     info->lc = pb->has_lc ? pb->lc : 0;
     info->lid_db_migrated = pb->lid_db_migrated;
-    info->connect_reason = pb->has_connect_reason ? (int) pb->connect_reason
-                                                  : -1;
+    info->connect_reason =
+        pb->has_connect_reason ? (int)pb->connect_reason : -1;
     info->push_name = s_dup(pb->push_name);
     info->platform = -1;
     info->web_sub_platform = -1;
@@ -474,7 +473,7 @@ wa_payload_parse(const uint8_t *data, size_t len)
     if (pb->user_agent) {
         pb_ua_t *ua = pb->user_agent;
         if (ua->has_platform) {
-            info->platform = (int) ua->platform;
+            info->platform = (int)ua->platform;
         }
         if (ua->app_version) {
             info->version[0] = ua->app_version->primary;
@@ -487,7 +486,7 @@ wa_payload_parse(const uint8_t *data, size_t len)
         info->locale_country = s_dup(ua->locale_country_iso3166_1_alpha2);
     }
     if (pb->web_info && pb->web_info->has_web_sub_platform) {
-        info->web_sub_platform = (int) pb->web_info->web_sub_platform;
+        info->web_sub_platform = (int)pb->web_info->web_sub_platform;
     }
     bool ok = true;
     if (pb->device_pairing_data && !info->is_login) {
@@ -512,8 +511,7 @@ wa_payload_info_reg_valid(const wa_payload_info_t *info)
     msg[0] = 0x05;
     memcpy(msg + 1, info->reg.signed_prekey_pub, 32);
     return wa_xeddsa_verify(info->reg.identity_pub, msg, sizeof(msg),
-                            info->reg.signed_prekey_sig, 64)
-           == 0;
+                            info->reg.signed_prekey_sig, 64) == 0;
 }
 
 void
@@ -591,8 +589,8 @@ wa_payload_test(bool verbose)
     assert(info->device == 7 && info->passive && info->pull);
     assert(info->lc == 0 && !info->lid_db_migrated);
     assert(info->platform == WA_PAYLOAD_PLATFORM_WEB);
-    assert(info->version[0] == 2 && info->version[1] == 3000
-           && info->version[2] == 1035194821);
+    assert(info->version[0] == 2 && info->version[1] == 3000 &&
+           info->version[2] == 1035194821);
     assert(strcmp(info->ua_device, "Desktop") == 0);
     assert(strcmp(info->locale_country, "US") == 0);
     assert(info->web_sub_platform == WA_PAYLOAD_WEB_BROWSER);
@@ -606,7 +604,7 @@ wa_payload_test(bool verbose)
         info = wa_payload_parse(bytes, n);
         wa_payload_info_destroy(&info);
     }
-    assert(wa_payload_parse((const uint8_t *) "\xff\xff", 2) == NULL);
+    assert(wa_payload_parse((const uint8_t *)"\xff\xff", 2) == NULL);
     free(bytes);
 
     //  wm-style login with lc and a push name.
@@ -632,8 +630,8 @@ wa_payload_test(bool verbose)
     wa_payload_set_device_props(self, "Wharf", 1, 2, 3,
                                 WA_PAYLOAD_DEVICE_DESKTOP);
     wa_payload_set_full_sync(self, true);
-    wa_payload_set_user_agent(self, WA_PAYLOAD_PLATFORM_MACOS, "Mac",
-                              "14.0", "14.0", "Apple");
+    wa_payload_set_user_agent(self, WA_PAYLOAD_PLATFORM_MACOS, "Mac", "14.0",
+                              "14.0", "Apple");
     wa_payload_set_locale(self, "de", "DE");
     wa_payload_set_web_sub_platform(self, WA_PAYLOAD_WEB_DARWIN);
     wa_payload_set_connect_reason(self, WA_PAYLOAD_REASON_ERROR_RECONNECT);

@@ -34,7 +34,7 @@
 #define WA_WS_RX_BUFFER 4096
 //  lws 4.1's internal write type for a close frame (not in its public
 //  header).
-#define WA_WS_LWS_WRITE_CLOSE ((enum lws_write_protocol) 4)
+#define WA_WS_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
 //  Largest accepted URL host and path.
 #define WA_WS_MAX_HOST 256
 #define WA_WS_MAX_PATH 1024
@@ -63,35 +63,35 @@ typedef struct _ws_client_vh_t {
 } ws_client_vh_t;
 
 struct _wa_ws_conn_t {
-    wa_ws_t *ws;              //  owning loop
-    struct lws *wsi;          //  lws connection, NULL once destroyed
-    wa_ws_event_fn *fn;       //  owner's handler, NULL when detached
-    void *arg;                //  its argument
-    ws_msg_t *head;           //  first queued message
-    ws_msg_t *tail;           //  last queued message
-    size_t queued;            //  bytes in the queue
-    bool is_server;           //  accepted by a listener
-    bool open;                //  upgrade done
-    bool closing;             //  close requested by the owner
-    bool closed;              //  WA_WS_CLOSED delivered or suppressed
-    bool want_writable;       //  owner asked for WA_WS_WRITABLE
-    wa_ws_close_t reason;     //  why it closed
-    int close_code;           //  peer's close code
-    char peer[64];            //  peer address
-    wa_ws_conn_t *prev;       //  in the loop's connection list
-    wa_ws_conn_t *next;       //  in the loop's connection list
+    wa_ws_t *ws;          //  owning loop
+    struct lws *wsi;      //  lws connection, NULL once destroyed
+    wa_ws_event_fn *fn;   //  owner's handler, NULL when detached
+    void *arg;            //  its argument
+    ws_msg_t *head;       //  first queued message
+    ws_msg_t *tail;       //  last queued message
+    size_t queued;        //  bytes in the queue
+    bool is_server;       //  accepted by a listener
+    bool open;            //  upgrade done
+    bool closing;         //  close requested by the owner
+    bool closed;          //  WA_WS_CLOSED delivered or suppressed
+    bool want_writable;   //  owner asked for WA_WS_WRITABLE
+    wa_ws_close_t reason; //  why it closed
+    int close_code;       //  peer's close code
+    char peer[64];        //  peer address
+    wa_ws_conn_t *prev;   //  in the loop's connection list
+    wa_ws_conn_t *next;   //  in the loop's connection list
 };
 
 struct _wa_ws_t {
-    uv_loop_t loop;            //  the event loop lws runs on
-    struct lws_context *ctx;   //  lws context
-    ws_listener_t *listeners;  //  server vhosts
-    ws_client_vh_t *clients;   //  client vhosts, one per proxy
-    wa_ws_conn_t *conns;       //  all live connections
-    size_t conn_count;         //  their number
-    bool pending;              //  work queued outside wa_ws_service
-    bool destroying;           //  in wa_ws_destroy: no events
-    wa_ws_conn_t *connecting;  //  connection being created by connect
+    uv_loop_t loop;           //  the event loop lws runs on
+    struct lws_context *ctx;  //  lws context
+    ws_listener_t *listeners; //  server vhosts
+    ws_client_vh_t *clients;  //  client vhosts, one per proxy
+    wa_ws_conn_t *conns;      //  all live connections
+    size_t conn_count;        //  their number
+    bool pending;             //  work queued outside wa_ws_service
+    bool destroying;          //  in wa_ws_destroy: no events
+    wa_ws_conn_t *connecting; //  connection being created by connect
 };
 
 static struct lws_protocols s_protocols[];
@@ -120,8 +120,7 @@ s_conn_free(wa_ws_conn_t *conn)
     wa_ws_t *ws = conn->ws;
     if (conn->prev) {
         conn->prev->next = conn->next;
-    }
-    else {
+    } else {
         ws->conns = conn->next;
     }
     if (conn->next) {
@@ -137,8 +136,7 @@ s_conn_free(wa_ws_conn_t *conn)
 }
 
 static void
-s_emit(wa_ws_conn_t *conn, wa_ws_event_t event, const uint8_t *data,
-       size_t len)
+s_emit(wa_ws_conn_t *conn, wa_ws_event_t event, const uint8_t *data, size_t len)
 {
     if (conn->fn && !conn->ws->destroying) {
         conn->fn(conn, event, data, len, conn->arg);
@@ -157,7 +155,7 @@ s_emit_closed(wa_ws_conn_t *conn, wa_ws_close_t reason, const char *text)
         conn->reason = reason;
     }
     const char *t = text ? text : "";
-    s_emit(conn, WA_WS_CLOSED, (const uint8_t *) t, strlen(t));
+    s_emit(conn, WA_WS_CLOSED, (const uint8_t *)t, strlen(t));
     conn->fn = NULL;
 }
 
@@ -207,8 +205,8 @@ s_writable(wa_ws_conn_t *conn)
         //  Send the close frame (1000) ourselves, then drop the socket:
         //  lws_close_reason + return -1 does not send it in lws 4.1.
         uint8_t frame[LWS_PRE + 2];
-        frame[LWS_PRE] = (uint8_t) (LWS_CLOSE_STATUS_NORMAL >> 8);
-        frame[LWS_PRE + 1] = (uint8_t) LWS_CLOSE_STATUS_NORMAL;
+        frame[LWS_PRE] = (uint8_t)(LWS_CLOSE_STATUS_NORMAL >> 8);
+        frame[LWS_PRE + 1] = (uint8_t)LWS_CLOSE_STATUS_NORMAL;
         lws_write(conn->wsi, frame + LWS_PRE, 2, WA_WS_LWS_WRITE_CLOSE);
         return -1;
     }
@@ -239,8 +237,8 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         //  Server: refuse upgrades on other paths.
         ws_listener_t *l = ws ? s_listener_of(ws, wsi) : NULL;
         char uri[WA_WS_MAX_PATH];
-        if (!l || lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0
-            || strcmp(uri, l->path) != 0) {
+        if (!l || lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+            strcmp(uri, l->path) != 0) {
             return 1;
         }
         return 0;
@@ -258,8 +256,7 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         l->fn(conn, l->arg);
         if (conn->closing) {
             lws_callback_on_writable(wsi);
-        }
-        else {
+        } else {
             s_emit(conn, WA_WS_CONNECTED, NULL, 0);
         }
         return 0;
@@ -269,18 +266,18 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         unsigned char **p = in;
         unsigned char *end = *p + len;
         if (lws_add_http_header_by_name(
-                wsi, (const unsigned char *) "cache-control:",
-                (const unsigned char *) "no-cache", 8, p, end)
-            || lws_add_http_header_by_name(
-                wsi, (const unsigned char *) "pragma:",
-                (const unsigned char *) "no-cache", 8, p, end)) {
+                wsi, (const unsigned char *)"cache-control:",
+                (const unsigned char *)"no-cache", 8, p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"pragma:",
+                                        (const unsigned char *)"no-cache", 8, p,
+                                        end)) {
             return -1;
         }
         const char *ua = conn ? lws_get_opaque_user_data(wsi) : NULL;
-        if (ua && *ua
-            && lws_add_http_header_by_name(
-                wsi, (const unsigned char *) "user-agent:",
-                (const unsigned char *) ua, (int) strlen(ua), p, end)) {
+        if (ua && *ua &&
+            lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"user-agent:",
+                (const unsigned char *)ua, (int)strlen(ua), p, end)) {
             return -1;
         }
         return 0;
@@ -331,7 +328,7 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         if (conn) {
             char text[160];
             snprintf(text, sizeof(text), "could not connect: %s",
-                     in ? (const char *) in : "unrecognized error");
+                     in ? (const char *)in : "unrecognized error");
             if (ws && ws->connecting == conn) {
                 //  Failed inside wa_ws_connect: reported by its return.
                 conn->closed = true;
@@ -343,11 +340,9 @@ s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_CLOSED:
     case LWS_CALLBACK_CLIENT_CLOSED:
         if (conn) {
-            s_emit_closed(conn,
-                          conn->close_code ? WA_WS_CLOSE_REMOTE
-                                           : WA_WS_CLOSE_ERROR,
-                          conn->close_code ? "closed by peer"
-                                           : "connection lost");
+            s_emit_closed(
+                conn, conn->close_code ? WA_WS_CLOSE_REMOTE : WA_WS_CLOSE_ERROR,
+                conn->close_code ? "closed by peer" : "connection lost");
         }
         return 0;
 
@@ -389,10 +384,9 @@ s_lws_log(int level, const char *line)
         n--;
     }
     if (level & LLL_ERR) {
-        cm_log_warn("libwebsockets error", "detail=\"%.*s\"", (int) n, line);
-    }
-    else {
-        cm_log_debug("libwebsockets", "detail=\"%.*s\"", (int) n, line);
+        cm_log_warn("libwebsockets error", "detail=\"%.*s\"", (int)n, line);
+    } else {
+        cm_log_debug("libwebsockets", "detail=\"%.*s\"", (int)n, line);
     }
 }
 
@@ -411,8 +405,8 @@ wa_ws_new(void)
     void *foreign[1] = {&self->loop};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS
-                   | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.foreign_loops = foreign;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = s_protocols;
@@ -541,7 +535,7 @@ wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
     info.iface = address;
     info.protocols = s_protocols;
     char name[32];
-    snprintf(name, sizeof(name), "listen-%p", (void *) fn);
+    snprintf(name, sizeof(name), "listen-%p", (void *)fn);
     info.vhost_name = name;
     //  Listener first, so the callback can find it during the first
     //  connection.
@@ -575,13 +569,13 @@ s_client_vhost(wa_ws_t *self, const char *proxy)
     }
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof(info));
-    info.options = LWS_SERVER_OPTION_LIBUV
-                   | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT
-                   | LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.options = LWS_SERVER_OPTION_LIBUV |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = s_protocols;
     char name[32];
-    snprintf(name, sizeof(name), "client-%zu", (size_t) (uintptr_t) proxy);
+    snprintf(name, sizeof(name), "client-%zu", (size_t)(uintptr_t)proxy);
     info.vhost_name = name;
     ws_client_vh_t *c = cm_alloc(sizeof(ws_client_vh_t));
     c->proxy = cm_strdup(proxy);
@@ -611,13 +605,11 @@ s_parse_url(const char *url, bool *tls, char *host, int *port, char *path)
         *tls = true;
         *port = 443;
         p = url + 6;
-    }
-    else if (strncmp(url, "ws://", 5) == 0) {
+    } else if (strncmp(url, "ws://", 5) == 0) {
         *tls = false;
         *port = 80;
         p = url + 5;
-    }
-    else {
+    } else {
         return -1;
     }
     size_t hlen = strcspn(p, ":/?#");
@@ -634,7 +626,7 @@ s_parse_url(const char *url, bool *tls, char *host, int *port, char *path)
         if (errno || end == p + 1 || v < 1 || v > 65535) {
             return -1;
         }
-        *port = (int) v;
+        *port = (int)v;
         p = end;
     }
     if (*p == 0) {
@@ -680,14 +672,14 @@ wa_ws_connect(wa_ws_t *self, const char *url, const wa_ws_opts_t *opts,
     ci.origin = opts && opts->origin ? opts->origin : WA_WS_ORIGIN;
     ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
     if (tls && opts && opts->insecure) {
-        ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED
-                             | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK
-                             | LCCSCF_ALLOW_EXPIRED;
+        ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                             LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                             LCCSCF_ALLOW_EXPIRED;
     }
     ci.local_protocol_name = WA_WS_PROTOCOL;
     ci.userdata = conn;
-    ci.opaque_user_data
-        = opts && opts->user_agent ? (void *) opts->user_agent : NULL;
+    ci.opaque_user_data =
+        opts && opts->user_agent ? (void *)opts->user_agent : NULL;
     ci.pwsi = &conn->wsi;
     self->connecting = conn;
     struct lws *wsi = lws_client_connect_via_info(&ci);
@@ -697,11 +689,9 @@ wa_ws_connect(wa_ws_t *self, const char *url, const wa_ws_opts_t *opts,
         if (conn->wsi && wsi) {
             conn->fn = NULL;
             conn->closing = true;
-            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND,
-                            LWS_TO_KILL_ASYNC);
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
             self->pending = true;
-        }
-        else {
+        } else {
             s_conn_free(conn);
         }
         cm_log_warn("could not connect websocket", "host=%s port=%d", host,
@@ -739,8 +729,7 @@ wa_ws_conn_reserve(wa_ws_conn_t *conn, size_t len)
     msg->len = len;
     if (conn->tail) {
         conn->tail->next = msg;
-    }
-    else {
+    } else {
         conn->head = msg;
     }
     conn->tail = msg;
@@ -782,7 +771,7 @@ wa_ws_conn_set_timer(wa_ws_conn_t *conn, long ms)
         return;
     }
     lws_set_timer_usecs(conn->wsi, ms < 0 ? LWS_SET_TIMER_USEC_CANCEL
-                                          : (lws_usec_t) ms * 1000);
+                                          : (lws_usec_t)ms * 1000);
     conn->ws->pending = true;
 }
 
@@ -836,8 +825,7 @@ wa_ws_conn_close(wa_ws_conn_t **conn_p)
     }
     if (conn->open) {
         lws_callback_on_writable(conn->wsi);
-    }
-    else {
+    } else {
         //  Not upgraded yet: nothing to flush, drop it.
         lws_set_timeout(conn->wsi, PENDING_TIMEOUT_CLOSE_SEND,
                         LWS_TO_KILL_ASYNC);
@@ -849,20 +837,20 @@ wa_ws_conn_close(wa_ws_conn_t **conn_p)
 //  Self test
 
 typedef struct {
-    wa_ws_t *ws;              //  loop under test
-    wa_ws_conn_t *server;     //  accepted connection
-    wa_ws_conn_t *client;     //  client connection
-    int accepted;             //  accept callbacks
-    int connected;            //  WA_WS_CONNECTED on the client
-    int server_closed;        //  WA_WS_CLOSED on the server side
-    int client_closed;        //  WA_WS_CLOSED on the client side
-    int timers;               //  WA_WS_TIMER events
-    int writable;             //  WA_WS_WRITABLE events
-    size_t server_rx;         //  bytes the server received
-    size_t client_rx;         //  bytes the client received
-    uint8_t last[16];         //  first bytes of the last message
+    wa_ws_t *ws;                //  loop under test
+    wa_ws_conn_t *server;       //  accepted connection
+    wa_ws_conn_t *client;       //  client connection
+    int accepted;               //  accept callbacks
+    int connected;              //  WA_WS_CONNECTED on the client
+    int server_closed;          //  WA_WS_CLOSED on the server side
+    int client_closed;          //  WA_WS_CLOSED on the client side
+    int timers;                 //  WA_WS_TIMER events
+    int writable;               //  WA_WS_WRITABLE events
+    size_t server_rx;           //  bytes the server received
+    size_t client_rx;           //  bytes the client received
+    uint8_t last[16];           //  first bytes of the last message
     wa_ws_close_t close_reason; //  reason seen by the last close
-    char close_text[160];     //  its text
+    char close_text[160];       //  its text
 } test_state_t;
 
 static void
@@ -875,8 +863,7 @@ s_test_server_event(wa_ws_conn_t *conn, wa_ws_event_t event,
         memcpy(st->last, data, len < 16 ? len : 16);
         //  Echo back.
         assert(wa_ws_conn_send(conn, data, len) == 0);
-    }
-    else if (event == WA_WS_CLOSED) {
+    } else if (event == WA_WS_CLOSED) {
         st->server_closed++;
         st->close_reason = wa_ws_conn_close_reason(conn);
         st->server = NULL;
@@ -913,28 +900,28 @@ s_test_client_event(wa_ws_conn_t *conn, wa_ws_event_t event,
     case WA_WS_CLOSED:
         st->client_closed++;
         st->close_reason = wa_ws_conn_close_reason(conn);
-        snprintf(st->close_text, sizeof(st->close_text), "%.*s", (int) len,
-                 (const char *) data);
+        snprintf(st->close_text, sizeof(st->close_text), "%.*s", (int)len,
+                 (const char *)data);
         st->client = NULL;
         break;
     }
 }
 
 //  Drive the loop through zmq_poll until cond holds or 5 s pass.
-#define TEST_RUN(st, cond)                                                   \
-    do {                                                                     \
-        int64_t deadline_ = cm_mono_ms() + 5000;                             \
-        while (!(cond) && cm_mono_ms() < deadline_) {                        \
-            zmq_pollitem_t items_[1];                                        \
-            int n_ = wa_ws_pollitems((st)->ws, items_, 1);                   \
-            long t_ = wa_ws_timeout((st)->ws);                               \
-            if (t_ < 0 || t_ > 50) {                                         \
-                t_ = 50;                                                     \
-            }                                                                \
-            zmq_poll(items_, n_, t_);                                        \
-            wa_ws_service((st)->ws);                                         \
-        }                                                                    \
-        assert(cond);                                                        \
+#define TEST_RUN(st, cond)                                                     \
+    do {                                                                       \
+        int64_t deadline_ = cm_mono_ms() + 5000;                               \
+        while (!(cond) && cm_mono_ms() < deadline_) {                          \
+            zmq_pollitem_t items_[1];                                          \
+            int n_ = wa_ws_pollitems((st)->ws, items_, 1);                     \
+            long t_ = wa_ws_timeout((st)->ws);                                 \
+            if (t_ < 0 || t_ > 50) {                                           \
+                t_ = 50;                                                       \
+            }                                                                  \
+            zmq_poll(items_, n_, t_);                                          \
+            wa_ws_service((st)->ws);                                           \
+        }                                                                      \
+        assert(cond);                                                          \
     } while (0)
 
 void
@@ -958,19 +945,18 @@ wa_ws_test(bool verbose)
     char *url = cm_sprintf("ws://127.0.0.1:%d/ws/chat", port);
 
     //  Bad URLs are refused at once.
-    assert(wa_ws_connect(st->ws, "http://x/", NULL, s_test_client_event, st)
-           == NULL);
-    assert(wa_ws_connect(st->ws, "ws://:80/", NULL, s_test_client_event, st)
-           == NULL);
+    assert(wa_ws_connect(st->ws, "http://x/", NULL, s_test_client_event, st) ==
+           NULL);
+    assert(wa_ws_connect(st->ws, "ws://:80/", NULL, s_test_client_event, st) ==
+           NULL);
     assert(wa_ws_connect(st->ws, "ws://h:99999/", NULL, s_test_client_event,
-                         st)
-           == NULL);
+                         st) == NULL);
 
     //  Connect, queue before the upgrade, echo round trips.
     st->client = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
     assert(st->client);
     assert(!wa_ws_conn_open(st->client));
-    assert(wa_ws_conn_send(st->client, (const uint8_t *) "early", 5) == 0);
+    assert(wa_ws_conn_send(st->client, (const uint8_t *)"early", 5) == 0);
     assert(wa_ws_conn_queued(st->client) == 5);
     TEST_RUN(st, st->connected == 1 && st->accepted == 1);
     assert(wa_ws_conn_open(st->client));
@@ -984,7 +970,7 @@ wa_ws_test(bool verbose)
     uint8_t *big = wa_ws_conn_reserve(st->client, big_len);
     assert(big);
     for (size_t i = 0; i < big_len; i++) {
-        big[i] = (uint8_t) i;
+        big[i] = (uint8_t)i;
     }
     for (int i = 0; i < 50; i++) {
         uint8_t m[100];
@@ -1029,8 +1015,8 @@ wa_ws_test(bool verbose)
 
     //  Nothing listening: connection error event.
     char *closed_url = cm_sprintf("ws://127.0.0.1:1/ws/chat");
-    st->client
-        = wa_ws_connect(st->ws, closed_url, NULL, s_test_client_event, st);
+    st->client =
+        wa_ws_connect(st->ws, closed_url, NULL, s_test_client_event, st);
     if (st->client) {
         TEST_RUN(st, st->client_closed == 3);
         assert(st->close_reason == WA_WS_CLOSE_ERROR);
@@ -1042,8 +1028,8 @@ wa_ws_test(bool verbose)
     //  connections.
     st->client = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
     wa_ws_conn_close(&st->client);
-    wa_ws_conn_t *live
-        = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
+    wa_ws_conn_t *live =
+        wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
     assert(live);
     TEST_RUN(st, st->server != NULL && wa_ws_conn_open(live));
     free(url);

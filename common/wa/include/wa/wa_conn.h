@@ -61,12 +61,12 @@ typedef void(wa_conn_event_fn)(wa_conn_t *conn, wa_conn_event_t event,
 
 //  Client options; zero/NULL fields take the defaults.
 typedef struct {
-    const char *url;              //  default WA_WS_URL
-    wa_ws_opts_t ws;              //  origin, user agent, proxy, insecure
-    const uint8_t *root_pub;      //  32 bytes; NULL = WhatsApp root
-    const uint8_t *routing_info;  //  edge routing info, or NULL
-    size_t routing_len;           //  its length
-    long handshake_timeout_ms;    //  0 = WA_CONN_HANDSHAKE_TIMEOUT_MS
+    const char *url;             //  default WA_WS_URL
+    wa_ws_opts_t ws;             //  origin, user agent, proxy, insecure
+    const uint8_t *root_pub;     //  32 bytes; NULL = WhatsApp root
+    const uint8_t *routing_info; //  edge routing info, or NULL
+    size_t routing_len;          //  its length
+    long handshake_timeout_ms;   //  0 = WA_CONN_HANDSHAKE_TIMEOUT_MS
 } wa_conn_opts_t;
 
 //  Client: connect and run the handshake with the account's Noise key
@@ -82,9 +82,9 @@ wa_conn_t *wa_conn_connect(wa_ws_t *ws, const uint8_t noise_priv[32],
 //  callback) and answer its handshake with the server static key and the
 //  certificate chain cert (copied; wa_cert_chain_issue). Caller owns
 //  return value.
-wa_conn_t *wa_conn_accept(wa_ws_conn_t *ws_conn,
-                          const uint8_t static_priv[32], const uint8_t *cert,
-                          size_t cert_len, wa_conn_event_fn *fn, void *arg);
+wa_conn_t *wa_conn_accept(wa_ws_conn_t *ws_conn, const uint8_t static_priv[32],
+                          const uint8_t *cert, size_t cert_len,
+                          wa_conn_event_fn *fn, void *arg);
 
 //  Close (if open) and destroy. No events follow. NULL-safe; sets *self_p
 //  to NULL. Allowed inside the connection's own callback.

@@ -48,11 +48,11 @@ typedef struct _wa_payload_t wa_payload_t;
 
 //  Keys a new device announces in its registration payload.
 typedef struct {
-    uint32_t registration_id;         //  Signal registration id
-    uint8_t identity_pub[32];         //  identity key (raw X25519)
-    uint32_t signed_prekey_id;        //  low 24 bits are sent
-    uint8_t signed_prekey_pub[32];    //  signed prekey (raw X25519)
-    uint8_t signed_prekey_sig[64];    //  XEdDSA by identity over 05||pub
+    uint32_t registration_id;      //  Signal registration id
+    uint8_t identity_pub[32];      //  identity key (raw X25519)
+    uint32_t signed_prekey_id;     //  low 24 bits are sent
+    uint8_t signed_prekey_pub[32]; //  signed prekey (raw X25519)
+    uint8_t signed_prekey_sig[64]; //  XEdDSA by identity over 05||pub
 } wa_payload_reg_t;
 
 //  What a paired device sends when it logs in.
@@ -102,8 +102,8 @@ void wa_payload_set_web_sub_platform(wa_payload_t *self, int sub_platform);
 //  DeviceProps shown on the phone's linked devices list: os name,
 //  version triple and platform type (WA_PAYLOAD_DEVICE_*).
 void wa_payload_set_device_props(wa_payload_t *self, const char *os,
-                                 uint32_t major, uint32_t minor,
-                                 uint32_t patch, int platform_type);
+                                 uint32_t major, uint32_t minor, uint32_t patch,
+                                 int platform_type);
 
 //  DeviceProps.requireFullSync (ask the phone for the full history).
 void wa_payload_set_full_sync(wa_payload_t *self, bool full_sync);
@@ -128,28 +128,28 @@ uint8_t *wa_payload_login(wa_payload_t *self, const wa_payload_login_t *login,
 
 //  A ClientPayload as the server sees it. Strings are NULL when absent.
 typedef struct {
-    bool is_login;              //  username present: login, else register
-    uint64_t username;          //  login: phone number
-    uint32_t device;            //  login: device id
-    bool passive;               //  passive flag
-    bool pull;                  //  pull flag
-    int32_t lc;                 //  login counter (0 if absent)
-    bool lid_db_migrated;       //  LID migration flag
-    int connect_reason;         //  connectReason (-1 if absent)
-    char *push_name;            //  pushName
-    int platform;               //  UserAgent.platform (-1 if absent)
-    uint32_t version[3];        //  UserAgent.appVersion
-    char *ua_device;            //  UserAgent.device
-    char *os_version;           //  UserAgent.osVersion
-    char *locale_language;      //  UserAgent.localeLanguageIso6391
-    char *locale_country;       //  UserAgent.localeCountryIso31661Alpha2
-    int web_sub_platform;       //  WebInfo.webSubPlatform (-1 if absent)
-    bool has_registration;      //  devicePairingData present and complete
-    wa_payload_reg_t reg;       //  registration keys
-    uint8_t build_hash[16];     //  registration build hash
-    char *device_os;            //  DeviceProps.os
-    int device_platform_type;   //  DeviceProps.platformType (-1 absent)
-    bool require_full_sync;     //  DeviceProps.requireFullSync
+    bool is_login;            //  username present: login, else register
+    uint64_t username;        //  login: phone number
+    uint32_t device;          //  login: device id
+    bool passive;             //  passive flag
+    bool pull;                //  pull flag
+    int32_t lc;               //  login counter (0 if absent)
+    bool lid_db_migrated;     //  LID migration flag
+    int connect_reason;       //  connectReason (-1 if absent)
+    char *push_name;          //  pushName
+    int platform;             //  UserAgent.platform (-1 if absent)
+    uint32_t version[3];      //  UserAgent.appVersion
+    char *ua_device;          //  UserAgent.device
+    char *os_version;         //  UserAgent.osVersion
+    char *locale_language;    //  UserAgent.localeLanguageIso6391
+    char *locale_country;     //  UserAgent.localeCountryIso31661Alpha2
+    int web_sub_platform;     //  WebInfo.webSubPlatform (-1 if absent)
+    bool has_registration;    //  devicePairingData present and complete
+    wa_payload_reg_t reg;     //  registration keys
+    uint8_t build_hash[16];   //  registration build hash
+    char *device_os;          //  DeviceProps.os
+    int device_platform_type; //  DeviceProps.platformType (-1 absent)
+    bool require_full_sync;   //  DeviceProps.requireFullSync
 } wa_payload_info_t;
 
 //  Parse a ClientPayload (server side). Registration data is accepted

@@ -126,8 +126,8 @@ size_t wa_ws_conn_count(wa_ws_t *self);
 //  Server: listen on address:port (port 0 picks a free port) for
 //  WebSocket upgrades on path (NULL = WA_WS_PATH); other paths are
 //  refused. Returns the bound port, or -1.
-int wa_ws_listen(wa_ws_t *self, const char *address, int port,
-                 const char *path, wa_ws_accept_fn *fn, void *arg);
+int wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
+                 wa_ws_accept_fn *fn, void *arg);
 
 //  Client: open a connection to url (ws:// or wss://host[:port]/path).
 //  Events go to fn. Returns the connection, or NULL if the URL or proxy
@@ -138,8 +138,7 @@ wa_ws_conn_t *wa_ws_connect(wa_ws_t *self, const char *url,
                             void *arg);
 
 //  Install or replace the event handler of a connection.
-void wa_ws_conn_set_handler(wa_ws_conn_t *conn, wa_ws_event_fn *fn,
-                            void *arg);
+void wa_ws_conn_set_handler(wa_ws_conn_t *conn, wa_ws_event_fn *fn, void *arg);
 
 //  Queue a binary message (copied). Returns 0, or -1 if the connection is
 //  closing.
