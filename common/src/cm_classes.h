@@ -25,6 +25,8 @@
 #include <czmq.h>
 #include <jansson.h>
 #include <msgpack.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "cm/cm.h"
 

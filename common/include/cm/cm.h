@@ -11,5 +11,7 @@
 #include "cm_msg.h"
 #include "cm_client.h"
 #include "cm_handlers.h"
+#include "cm_codec.h"
+#include "cm_webhook.h"
 
 #endif

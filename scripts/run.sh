@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR - start Wharf in the foreground (what `make run` calls).
+#
+# Without DATABASE_URL, a private PostgreSQL cluster lives under ./var/pg
+# and is reused by the next run. Without WAHA_API_KEY (or WHATSAPP_API_KEY)
+# an admin key is generated on the first run, printed once, and only its
+# SHA-512 is kept (./var/api-key.sha512). Ctrl-C stops everything.
+# With SIM=1 a local wa-sim is started and Wharf is pointed at it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+BIN=$PWD/$BUILD/bin
+VAR=$PWD/var
+mkdir -p "$VAR/log"
+
+pids=()
+started_pg=0
+cleanup() {
+    trap - INT TERM EXIT
+    echo
+    echo "wharf: stopping"
+    for ((i=${#pids[@]}-1; i>=0; i--)); do
+        kill -TERM "${pids[$i]}" 2>/dev/null || true
+    done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ "$started_pg" = 1 ]; then
+        scripts/pg.sh stop "$VAR/pg"
+    fi
+    echo "wharf: stopped (data kept in $VAR)"
+}
+trap cleanup INT TERM EXIT
+
+if [ -z "${DATABASE_URL:-}" ]; then
+    DATABASE_URL=$(scripts/pg.sh start "$VAR/pg")
+    started_pg=1
+    export DATABASE_URL
+    echo "wharf: private PostgreSQL under $VAR/pg"
+fi
+
+key_note=""
+if [ -z "${WAHA_API_KEY:-}" ] && [ -z "${WHATSAPP_API_KEY:-}" ]; then
+    if [ ! -s "$VAR/api-key.sha512" ]; then
+        key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+        (umask 077; printf 'sha512:%s\n' \
+            "$(printf '%s' "$key" | sha512sum | cut -d' ' -f1)" > "$VAR/api-key.sha512")
+        key_note="admin API key (shown once, keep it): $key"
+    else
+        key_note="admin API key: unchanged since the first run (only its hash is kept; delete var/api-key.sha512 for a new one)"
+    fi
+    WAHA_API_KEY=$(cat "$VAR/api-key.sha512")
+    export WAHA_API_KEY
+fi
+
+export WHATSAPP_API_PORT=${WHATSAPP_API_PORT:-3000}
+export WHATSAPP_API_HOSTNAME=${WHATSAPP_API_HOSTNAME:-127.0.0.1}
+
+if [ "${SIM:-0}" = 1 ]; then
+    if [ -x tests/wa-sim/demo.sh ]; then
+        # demo.sh prints KEY=VALUE lines (WA_URL, WA_ROOT_KEY, SIM_CONTROL_URL)
+        # and leaves wa-sim running with its pid in $VAR/wa-sim.pid
+        eval "$(tests/wa-sim/demo.sh "$BIN" "$VAR")"
+        pids+=("$(cat "$VAR/wa-sim.pid")")
+        export WA_URL WA_ROOT_KEY
+        echo "wharf: wa-sim at $WA_URL, control API at $SIM_CONTROL_URL"
+    else
+        echo "wharf: SIM=1 needs wa-sim, which is not built yet" >&2
+        exit 1
+    fi
+fi
+
+start() {
+    local name=$1
+    "$BIN/$name" > >(tee -a "$VAR/log/$name.log") 2>&1 &
+    pids+=("$!")
+}
+
+start store-service
+# wait for the store to answer before the others lean on it
+for _ in $(seq 1 100); do
+    if [ -x "$BIN/bus-call" ] && "$BIN/bus-call" "${STORE_ENDPOINTS:-tcp://127.0.0.1:7401}" health.ping '{}' --timeout 200 >/dev/null 2>&1; then
+        break
+    fi
+    [ -x "$BIN/bus-call" ] || { sleep 1; break; }
+    sleep 0.1
+done
+start media-service
+start webhook-dispatcher
+start api-gateway
+start session-worker
+
+url="http://$WHATSAPP_API_HOSTNAME:$WHATSAPP_API_PORT"
+for _ in $(seq 1 100); do
+    curl -sf "$url/ping" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+cat <<MSG
+
+  Wharf is running.
+  API:      $url/api   (OpenAPI: $url/api/openapi.json)
+  $key_note
+  Try:      curl -H "X-Api-Key: <key>" $url/api/sessions?all=true
+  Stop:     Ctrl-C
+
+MSG
+# exit (and clean up) as soon as any service dies
+wait -n "${pids[@]}" || true
+echo "wharf: a service exited; stopping the rest" >&2
