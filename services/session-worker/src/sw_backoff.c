@@ -5,8 +5,7 @@
 #include "sw_classes.h"
 
 int
-sw_backoff_delay_r(int min_ms, int max_ms, unsigned attempt,
-                   uint32_t random)
+sw_backoff_delay_r(int min_ms, int max_ms, unsigned attempt, uint32_t random)
 {
     assert(min_ms > 0 && max_ms >= min_ms);
     int64_t base = min_ms;
@@ -17,11 +16,12 @@ sw_backoff_delay_r(int min_ms, int max_ms, unsigned attempt,
         base = max_ms;
     }
     int64_t jitter = base / 4;
-    int64_t delay = base - (jitter ? (int64_t) (random % (uint64_t) (jitter + 1)) : 0);
+    int64_t delay =
+        base - (jitter ? (int64_t)(random % (uint64_t)(jitter + 1)) : 0);
     if (delay < min_ms) {
         delay = min_ms;
     }
-    return (int) delay;
+    return (int)delay;
 }
 
 int

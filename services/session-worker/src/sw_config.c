@@ -5,18 +5,18 @@
 #include "sw_classes.h"
 
 struct _sw_config_t {
-    char *worker_id;                 //  WORKER_ID
-    char *gateway_endpoints;         //  GATEWAY_ENDPOINTS
-    char *store_endpoints;           //  STORE_ENDPOINTS
-    char *media_endpoints;           //  MEDIA_ENDPOINTS
-    char *wa_url;                    //  WA_URL
+    char *worker_id;                   //  WORKER_ID
+    char *gateway_endpoints;           //  GATEWAY_ENDPOINTS
+    char *store_endpoints;             //  STORE_ENDPOINTS
+    char *media_endpoints;             //  MEDIA_ENDPOINTS
+    char *wa_url;                      //  WA_URL
     uint8_t root_key[SW_ROOT_KEY_LEN]; //  WA_ROOT_KEY, decoded
-    int lease_ttl_ms;                //  LEASE_TTL_MS
-    int max_sessions;                //  WORKER_MAX_SESSIONS
-    int claim_interval_ms;           //  WORKER_CLAIM_INTERVAL_MS
-    int reconnect_min_ms;            //  WA_RECONNECT_MIN_MS
-    int reconnect_max_ms;            //  WA_RECONNECT_MAX_MS
-    char *log_level;                 //  APP_LOG_LEVEL
+    int lease_ttl_ms;                  //  LEASE_TTL_MS
+    int max_sessions;                  //  WORKER_MAX_SESSIONS
+    int claim_interval_ms;             //  WORKER_CLAIM_INTERVAL_MS
+    int reconnect_min_ms;              //  WA_RECONNECT_MIN_MS
+    int reconnect_max_ms;              //  WA_RECONNECT_MAX_MS
+    char *log_level;                   //  APP_LOG_LEVEL
 };
 
 //  A worker id is a ZeroMQ routing id and a log field: printable ASCII
@@ -29,7 +29,7 @@ s_valid_id(const char *id)
         return false;
     }
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) id[i];
+        unsigned char c = (unsigned char)id[i];
         if (c <= ' ' || c >= 0x7f || c == '"' || c == '\\') {
             return false;
         }
@@ -46,7 +46,7 @@ sw_config_new(void)
         snprintf(host, sizeof host, "worker");
     }
     host[sizeof host - 1] = 0;
-    char *dflt = cm_sprintf("%.40s-%d", host, (int) getpid());
+    char *dflt = cm_sprintf("%.40s-%d", host, (int)getpid());
     self->worker_id = cm_env_str("WORKER_ID", dflt);
     free(dflt);
     if (!s_valid_id(self->worker_id)) {
@@ -66,23 +66,22 @@ sw_config_new(void)
     }
     sw_url_destroy(&url);
     char *key = cm_env_str("WA_ROOT_KEY", SW_ROOT_KEY_DEFAULT);
-    if (strlen(key) != 2 * SW_ROOT_KEY_LEN
-        || cm_unhex(key, self->root_key, sizeof self->root_key)
-               != SW_ROOT_KEY_LEN) {
+    if (strlen(key) != 2 * SW_ROOT_KEY_LEN ||
+        cm_unhex(key, self->root_key, sizeof self->root_key) !=
+            SW_ROOT_KEY_LEN) {
         free(key);
         cm_env_fail("WA_ROOT_KEY", "must be 64 hex digits (32 bytes)");
     }
     free(key);
-    self->lease_ttl_ms = (int) cm_env_long("LEASE_TTL_MS", 15000, 1000,
-                                           600000);
-    self->max_sessions = (int) cm_env_long("WORKER_MAX_SESSIONS", 10000, 1,
-                                           1000000);
+    self->lease_ttl_ms = (int)cm_env_long("LEASE_TTL_MS", 15000, 1000, 600000);
+    self->max_sessions =
+        (int)cm_env_long("WORKER_MAX_SESSIONS", 10000, 1, 1000000);
     self->claim_interval_ms =
-        (int) cm_env_long("WORKER_CLAIM_INTERVAL_MS", 1000, 50, 600000);
+        (int)cm_env_long("WORKER_CLAIM_INTERVAL_MS", 1000, 50, 600000);
     self->reconnect_min_ms =
-        (int) cm_env_long("WA_RECONNECT_MIN_MS", 1000, 10, 3600000);
+        (int)cm_env_long("WA_RECONNECT_MIN_MS", 1000, 10, 3600000);
     self->reconnect_max_ms =
-        (int) cm_env_long("WA_RECONNECT_MAX_MS", 60000, 10, 3600000);
+        (int)cm_env_long("WA_RECONNECT_MAX_MS", 60000, 10, 3600000);
     if (self->reconnect_max_ms < self->reconnect_min_ms) {
         cm_env_fail("WA_RECONNECT_MAX_MS",
                     "must not be less than WA_RECONNECT_MIN_MS");
@@ -210,20 +209,24 @@ void
 sw_config_test(bool verbose)
 {
     printf(" * sw_config: ");
-    const char *vars[] = {"WORKER_ID", "GATEWAY_ENDPOINTS", "WA_URL",
-                          "WA_ROOT_KEY", "LEASE_TTL_MS",
-                          "WORKER_MAX_SESSIONS", "WORKER_CLAIM_INTERVAL_MS",
-                          "WA_RECONNECT_MIN_MS", "WA_RECONNECT_MAX_MS",
-                          "APP_LOG_LEVEL", NULL};
+    const char *vars[] = {"WORKER_ID",
+                          "GATEWAY_ENDPOINTS",
+                          "WA_URL",
+                          "WA_ROOT_KEY",
+                          "LEASE_TTL_MS",
+                          "WORKER_MAX_SESSIONS",
+                          "WORKER_CLAIM_INTERVAL_MS",
+                          "WA_RECONNECT_MIN_MS",
+                          "WA_RECONNECT_MAX_MS",
+                          "APP_LOG_LEVEL",
+                          NULL};
     for (int i = 0; vars[i]; i++) {
         unsetenv(vars[i]);
     }
     sw_config_t *cfg = sw_config_new();
     assert(strlen(sw_config_worker_id(cfg)) > 2);
-    assert(cm_streq(sw_config_gateway_endpoints(cfg),
-                    "tcp://127.0.0.1:7403"));
-    assert(cm_streq(sw_config_wa_url(cfg),
-                    "wss://web.whatsapp.com/ws/chat"));
+    assert(cm_streq(sw_config_gateway_endpoints(cfg), "tcp://127.0.0.1:7403"));
+    assert(cm_streq(sw_config_wa_url(cfg), "wss://web.whatsapp.com/ws/chat"));
     assert(sw_config_root_key(cfg)[0] == 0x14);
     assert(sw_config_root_key(cfg)[31] == 0x6b);
     assert(sw_config_lease_ttl_ms(cfg) == 15000);

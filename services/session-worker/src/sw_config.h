@@ -17,7 +17,7 @@
 //  Length of the WhatsApp root public key.
 #define SW_ROOT_KEY_LEN 32
 //  The pinned WhatsApp Noise root public key (hex).
-#define SW_ROOT_KEY_DEFAULT                                                  \
+#define SW_ROOT_KEY_DEFAULT                                                    \
     "142375574d0a587166aae71ebe516437c4a28b73e3695c6ce1f7f9545da8ee6b"
 
 typedef struct _sw_config_t sw_config_t;

@@ -10,7 +10,7 @@ static const char *s_status_names[] = {"STOPPED", "STARTING", "SCAN_QR_CODE",
 const char *
 sw_status_name(sw_status_t status)
 {
-    assert((unsigned) status <= SW_STATUS_FAILED);
+    assert((unsigned)status <= SW_STATUS_FAILED);
     return s_status_names[status];
 }
 
@@ -19,7 +19,7 @@ sw_status_parse(const char *name, sw_status_t *status)
 {
     for (int i = 0; i <= SW_STATUS_FAILED; i++) {
         if (cm_streq(name, s_status_names[i])) {
-            *status = (sw_status_t) i;
+            *status = (sw_status_t)i;
             return 0;
         }
     }
@@ -32,38 +32,33 @@ sw_status_can_move(sw_status_t from, sw_status_t to)
     //  Row: from, bit: to.
     static const unsigned allowed[] = {
         [SW_STATUS_STOPPED] = 1u << SW_STATUS_STARTING,
-        [SW_STATUS_STARTING] = 1u << SW_STATUS_SCAN_QR_CODE
-                               | 1u << SW_STATUS_WORKING
-                               | 1u << SW_STATUS_FAILED
-                               | 1u << SW_STATUS_STOPPED,
-        [SW_STATUS_SCAN_QR_CODE] = 1u << SW_STATUS_SCAN_QR_CODE
-                                   | 1u << SW_STATUS_WORKING
-                                   | 1u << SW_STATUS_STARTING
-                                   | 1u << SW_STATUS_FAILED
-                                   | 1u << SW_STATUS_STOPPED,
-        [SW_STATUS_WORKING] = 1u << SW_STATUS_STARTING
-                              | 1u << SW_STATUS_FAILED
-                              | 1u << SW_STATUS_STOPPED,
-        [SW_STATUS_FAILED] = 1u << SW_STATUS_STARTING
-                             | 1u << SW_STATUS_STOPPED,
+        [SW_STATUS_STARTING] = 1u << SW_STATUS_SCAN_QR_CODE |
+                               1u << SW_STATUS_WORKING |
+                               1u << SW_STATUS_FAILED | 1u << SW_STATUS_STOPPED,
+        [SW_STATUS_SCAN_QR_CODE] =
+            1u << SW_STATUS_SCAN_QR_CODE | 1u << SW_STATUS_WORKING |
+            1u << SW_STATUS_STARTING | 1u << SW_STATUS_FAILED |
+            1u << SW_STATUS_STOPPED,
+        [SW_STATUS_WORKING] = 1u << SW_STATUS_STARTING |
+                              1u << SW_STATUS_FAILED | 1u << SW_STATUS_STOPPED,
+        [SW_STATUS_FAILED] = 1u << SW_STATUS_STARTING | 1u << SW_STATUS_STOPPED,
     };
-    if ((unsigned) from > SW_STATUS_FAILED
-        || (unsigned) to > SW_STATUS_FAILED) {
+    if ((unsigned)from > SW_STATUS_FAILED || (unsigned)to > SW_STATUS_FAILED) {
         return false;
     }
     return (allowed[from] & (1u << to)) != 0;
 }
 
 struct _sw_engine_t {
-    const sw_engine_ops_t *ops;  //  operations, static
-    void *state;                 //  engine state, owned via ops->destroy
+    const sw_engine_ops_t *ops; //  operations, static
+    void *state;                //  engine state, owned via ops->destroy
 };
 
 sw_engine_t *
 sw_engine_new(const sw_engine_ops_t *ops, void **state_p)
 {
-    assert(ops && ops->name && ops->start && ops->stop && ops->logout
-           && ops->command && ops->destroy && state_p);
+    assert(ops && ops->name && ops->start && ops->stop && ops->logout &&
+           ops->command && ops->destroy && state_p);
     sw_engine_t *self = cm_alloc(sizeof *self);
     self->ops = ops;
     self->state = *state_p;
@@ -129,8 +124,8 @@ sw_engine_command(sw_engine_t *self, sw_session_t *session, sw_cmd_t **cmd_p)
 //  Commands
 
 struct _sw_cmd_t {
-    cm_msg_t *request;  //  the gateway request
-    zsock_t *reply_to;  //  gateway socket it came from, borrowed
+    cm_msg_t *request; //  the gateway request
+    zsock_t *reply_to; //  gateway socket it came from, borrowed
 };
 
 sw_cmd_t *
@@ -193,22 +188,22 @@ sw_cmd_reply(sw_cmd_t **self_p, int st, const char *reason, json_t **body_p)
 //  Self test
 
 typedef struct {
-    int starts;      //  start calls
-    int stops;       //  stop calls
-    int destroyed;   //  destroy calls (via a counter outside the state)
+    int starts;    //  start calls
+    int stops;     //  stop calls
+    int destroyed; //  destroy calls (via a counter outside the state)
 } s_fake_t;
 
 static int
 s_fake_start(void *state, sw_session_t *session)
 {
-    ((s_fake_t *) state)->starts++;
+    ((s_fake_t *)state)->starts++;
     return 0;
 }
 
 static void
 s_fake_stop(void *state, sw_session_t *session)
 {
-    ((s_fake_t *) state)->stops++;
+    ((s_fake_t *)state)->stops++;
 }
 
 static void
@@ -230,15 +225,15 @@ s_fake_command(void *state, sw_session_t *session, sw_cmd_t **cmd_p)
 static void
 s_fake_destroy(void **state_p)
 {
-    s_fake_t *fake = (s_fake_t *) *state_p;
+    s_fake_t *fake = (s_fake_t *)*state_p;
     fake->destroyed++;
     *state_p = NULL;
 }
 
 static const char *const s_fake_commands[] = {"session.qr", NULL};
 static const sw_engine_ops_t s_fake_ops = {
-    "fake",       s_fake_commands, s_fake_start,  s_fake_stop,
-    s_fake_logout, s_fake_command, s_fake_destroy};
+    "fake",        s_fake_commands, s_fake_start,  s_fake_stop,
+    s_fake_logout, s_fake_command,  s_fake_destroy};
 
 void
 sw_engine_test(bool verbose)
@@ -247,8 +242,8 @@ sw_engine_test(bool verbose)
     //  Status names and the transition table
     sw_status_t st;
     for (int i = 0; i <= SW_STATUS_FAILED; i++) {
-        assert(sw_status_parse(sw_status_name((sw_status_t) i), &st) == 0);
-        assert((int) st == i);
+        assert(sw_status_parse(sw_status_name((sw_status_t)i), &st) == 0);
+        assert((int)st == i);
     }
     assert(sw_status_parse("RUNNING", &st) == -1);
     assert(sw_status_parse(NULL, &st) == -1);
@@ -258,8 +253,7 @@ sw_engine_test(bool verbose)
     assert(sw_status_can_move(SW_STATUS_STARTING, SW_STATUS_FAILED));
     assert(sw_status_can_move(SW_STATUS_STARTING, SW_STATUS_SCAN_QR_CODE));
     assert(!sw_status_can_move(SW_STATUS_STARTING, SW_STATUS_STARTING));
-    assert(sw_status_can_move(SW_STATUS_SCAN_QR_CODE,
-                              SW_STATUS_SCAN_QR_CODE));
+    assert(sw_status_can_move(SW_STATUS_SCAN_QR_CODE, SW_STATUS_SCAN_QR_CODE));
     assert(sw_status_can_move(SW_STATUS_SCAN_QR_CODE, SW_STATUS_WORKING));
     assert(sw_status_can_move(SW_STATUS_WORKING, SW_STATUS_STARTING));
     assert(!sw_status_can_move(SW_STATUS_WORKING, SW_STATUS_SCAN_QR_CODE));
@@ -268,10 +262,10 @@ sw_engine_test(bool verbose)
     assert(!sw_status_can_move(SW_STATUS_FAILED, SW_STATUS_WORKING));
     assert(!sw_status_can_move(SW_STATUS_FAILED, SW_STATUS_FAILED));
     for (int i = 0; i <= SW_STATUS_FAILED; i++) {
-        assert(sw_status_can_move((sw_status_t) i, SW_STATUS_STOPPED)
-               == (i != SW_STATUS_STOPPED));
+        assert(sw_status_can_move((sw_status_t)i, SW_STATUS_STOPPED) ==
+               (i != SW_STATUS_STOPPED));
     }
-    assert(!sw_status_can_move((sw_status_t) 9, SW_STATUS_STOPPED));
+    assert(!sw_status_can_move((sw_status_t)9, SW_STATUS_STOPPED));
 
     //  Engine dispatch
     s_fake_t fake = {0};

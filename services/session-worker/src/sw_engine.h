@@ -63,8 +63,8 @@ typedef struct _sw_cmd_t sw_cmd_t;
 typedef struct _sw_engine_t sw_engine_t;
 
 //  Results of the command operation.
-#define SW_CMD_TAKEN 0     //  the engine took the command
-#define SW_CMD_DECLINED 1  //  not taken: the worker answers 400
+#define SW_CMD_TAKEN 0    //  the engine took the command
+#define SW_CMD_DECLINED 1 //  not taken: the worker answers 400
 
 typedef struct {
     //  Engine name for logs and environment.engine.

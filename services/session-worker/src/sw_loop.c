@@ -7,8 +7,8 @@
 #include <sys/epoll.h>
 
 //  epoll and poll(2) share flag values on Linux; the API promises poll's.
-_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT
-                   && EPOLLERR == POLLERR && EPOLLHUP == POLLHUP,
+_Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT &&
+                   EPOLLERR == POLLERR && EPOLLHUP == POLLHUP,
                "epoll flags differ from poll flags");
 
 //  Most descriptor events taken from epoll per round.
@@ -16,28 +16,28 @@ _Static_assert(EPOLLIN == POLLIN && EPOLLOUT == POLLOUT
 
 //  A watched descriptor; the slot index is the descriptor number.
 typedef struct {
-    sw_loop_fd_fn *fn;  //  callback, NULL when the slot is free
-    void *arg;          //  its argument
-    int events;         //  watched events
-    uint32_t gen;       //  bumped on every add, tags epoll events
+    sw_loop_fd_fn *fn; //  callback, NULL when the slot is free
+    void *arg;         //  its argument
+    int events;        //  watched events
+    uint32_t gen;      //  bumped on every add, tags epoll events
 } s_fd_t;
 
 //  A timer slot.
 typedef struct {
-    int64_t when;           //  monotonic ms when due
-    sw_loop_timer_fn *fn;   //  callback
-    void *arg;              //  its argument
-    int interval;           //  repeat period in ms, 0 for one-shot
-    uint32_t gen;           //  bumped when the slot is reused
-    int32_t heap_pos;       //  position in the heap, -1 when free
-    uint32_t next_free;     //  free list link (slot index + 1, 0 = end)
+    int64_t when;         //  monotonic ms when due
+    sw_loop_timer_fn *fn; //  callback
+    void *arg;            //  its argument
+    int interval;         //  repeat period in ms, 0 for one-shot
+    uint32_t gen;         //  bumped when the slot is reused
+    int32_t heap_pos;     //  position in the heap, -1 when free
+    uint32_t next_free;   //  free list link (slot index + 1, 0 = end)
 } s_timer_t;
 
 //  A watched ZeroMQ socket.
 typedef struct {
-    zsock_t *sock;         //  the socket, not owned
-    sw_loop_sock_fn *fn;   //  callback
-    void *arg;             //  its argument
+    zsock_t *sock;       //  the socket, not owned
+    sw_loop_sock_fn *fn; //  callback
+    void *arg;           //  its argument
 } s_sock_t;
 
 struct _sw_loop_t {
@@ -101,15 +101,14 @@ s_sock_find(sw_loop_t *self, zsock_t *sock)
 {
     for (size_t i = 0; i < self->sock_count; i++) {
         if (self->socks[i].sock == sock) {
-            return (ssize_t) i;
+            return (ssize_t)i;
         }
     }
     return -1;
 }
 
 int
-sw_loop_sock_add(sw_loop_t *self, zsock_t *sock, sw_loop_sock_fn *fn,
-                 void *arg)
+sw_loop_sock_add(sw_loop_t *self, zsock_t *sock, sw_loop_sock_fn *fn, void *arg)
 {
     assert(self && sock && fn);
     if (s_sock_find(self, sock) >= 0) {
@@ -117,10 +116,12 @@ sw_loop_sock_add(sw_loop_t *self, zsock_t *sock, sw_loop_sock_fn *fn,
     }
     if (self->sock_count == self->sock_cap) {
         self->sock_cap = self->sock_cap ? self->sock_cap * 2 : 4;
-        self->socks = realloc(self->socks, self->sock_cap * sizeof *self->socks);
-        self->items = realloc(self->items,
-                              (self->sock_cap + 1) * sizeof *self->items);
-        self->ready = realloc(self->ready, self->sock_cap * sizeof *self->ready);
+        self->socks =
+            realloc(self->socks, self->sock_cap * sizeof *self->socks);
+        self->items =
+            realloc(self->items, (self->sock_cap + 1) * sizeof *self->items);
+        self->ready =
+            realloc(self->ready, self->sock_cap * sizeof *self->ready);
         assert(self->socks && self->items && self->ready);
     }
     self->socks[self->sock_count++] = (s_sock_t){sock, fn, arg};
@@ -133,7 +134,7 @@ sw_loop_sock_remove(sw_loop_t *self, zsock_t *sock)
     ssize_t i = s_sock_find(self, sock);
     if (i >= 0) {
         memmove(&self->socks[i], &self->socks[i + 1],
-                (self->sock_count - (size_t) i - 1) * sizeof *self->socks);
+                (self->sock_count - (size_t)i - 1) * sizeof *self->socks);
         self->sock_count--;
     }
 }
@@ -144,7 +145,7 @@ sw_loop_sock_remove(sw_loop_t *self, zsock_t *sock)
 static s_fd_t *
 s_fd_slot(sw_loop_t *self, int fd)
 {
-    if (fd < 0 || (size_t) fd >= self->fds_cap || !self->fds[fd].fn) {
+    if (fd < 0 || (size_t)fd >= self->fds_cap || !self->fds[fd].fn) {
         return NULL;
     }
     return &self->fds[fd];
@@ -154,8 +155,8 @@ static int
 s_epoll(sw_loop_t *self, int op, int fd, int events, uint32_t gen)
 {
     struct epoll_event ev = {0};
-    ev.events = (uint32_t) (events & (POLLIN | POLLOUT | POLLPRI));
-    ev.data.u64 = ((uint64_t) gen << 32) | (uint32_t) fd;
+    ev.events = (uint32_t)(events & (POLLIN | POLLOUT | POLLPRI));
+    ev.data.u64 = ((uint64_t)gen << 32) | (uint32_t)fd;
     if (epoll_ctl(self->epfd, op, fd, &ev) != 0) {
         cm_log_warn("could not watch descriptor", "fd=%d err=\"%s\"", fd,
                     strerror(errno));
@@ -172,9 +173,9 @@ sw_loop_fd_add(sw_loop_t *self, int fd, int events, sw_loop_fd_fn *fn,
     if (fd < 0 || s_fd_slot(self, fd)) {
         return -1;
     }
-    if ((size_t) fd >= self->fds_cap) {
+    if ((size_t)fd >= self->fds_cap) {
         size_t cap = self->fds_cap ? self->fds_cap : 64;
-        while (cap <= (size_t) fd) {
+        while (cap <= (size_t)fd) {
             cap *= 2;
         }
         self->fds = realloc(self->fds, cap * sizeof *self->fds);
@@ -248,7 +249,7 @@ static void
 s_heap_set(sw_loop_t *self, size_t pos, uint32_t slot)
 {
     self->heap[pos] = slot;
-    self->timers[slot].heap_pos = (int32_t) pos;
+    self->timers[slot].heap_pos = (int32_t)pos;
 }
 
 static void
@@ -275,8 +276,8 @@ s_sift_down(sw_loop_t *self, size_t pos)
         if (child >= self->heap_len) {
             break;
         }
-        if (child + 1 < self->heap_len
-            && s_earlier(self, self->heap[child + 1], self->heap[child])) {
+        if (child + 1 < self->heap_len &&
+            s_earlier(self, self->heap[child + 1], self->heap[child])) {
             child++;
         }
         if (!s_earlier(self, self->heap[child], slot)) {
@@ -305,10 +306,10 @@ s_heap_remove(sw_loop_t *self, size_t pos)
         return;
     }
     s_heap_set(self, pos, self->heap[self->heap_len]);
-    if (pos > 0 && s_earlier(self, self->heap[pos], self->heap[(pos - 1) / 2])) {
+    if (pos > 0 &&
+        s_earlier(self, self->heap[pos], self->heap[(pos - 1) / 2])) {
         s_sift_up(self, pos);
-    }
-    else {
+    } else {
         s_sift_down(self, pos);
     }
 }
@@ -343,7 +344,7 @@ sw_loop_timer_add(sw_loop_t *self, int delay_ms, bool repeat,
             memset(t, 0, sizeof *t);
             t->heap_pos = -1;
             t->next_free = self->timer_free;
-            self->timer_free = (uint32_t) i;
+            self->timer_free = (uint32_t)i;
         }
         self->timers_cap = cap;
     }
@@ -356,15 +357,15 @@ sw_loop_timer_add(sw_loop_t *self, int delay_ms, bool repeat,
     t->fn = fn;
     t->arg = arg;
     s_heap_push(self, slot);
-    return ((uint64_t) t->gen << 32) | (uint64_t) (slot + 1);
+    return ((uint64_t)t->gen << 32) | (uint64_t)(slot + 1);
 }
 
 //  Slot of a live timer id, or -1.
 static int64_t
 s_timer_lookup(sw_loop_t *self, uint64_t timer_id)
 {
-    uint32_t index = (uint32_t) (timer_id & 0xffffffffu);
-    uint32_t gen = (uint32_t) (timer_id >> 32);
+    uint32_t index = (uint32_t)(timer_id & 0xffffffffu);
+    uint32_t gen = (uint32_t)(timer_id >> 32);
     if (index == 0 || index > self->timers_cap) {
         return -1;
     }
@@ -372,7 +373,7 @@ s_timer_lookup(sw_loop_t *self, uint64_t timer_id)
     if (t->gen != gen || !t->fn || t->heap_pos < 0) {
         return -1;
     }
-    return (int64_t) index - 1;
+    return (int64_t)index - 1;
 }
 
 int
@@ -382,8 +383,8 @@ sw_loop_timer_cancel(sw_loop_t *self, uint64_t timer_id)
     if (slot < 0) {
         return -1;
     }
-    s_heap_remove(self, (size_t) self->timers[slot].heap_pos);
-    s_timer_free(self, (uint32_t) slot);
+    s_heap_remove(self, (size_t)self->timers[slot].heap_pos);
+    s_timer_free(self, (uint32_t)slot);
     return 0;
 }
 
@@ -397,7 +398,7 @@ sw_loop_next_timer(sw_loop_t *self)
     if (left < 0) {
         return 0;
     }
-    return left > INT_MAX ? INT_MAX : (int) left;
+    return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 //  Run timers that are due. A timer added by a callback runs at the
@@ -416,15 +417,14 @@ s_run_timers(sw_loop_t *self)
         }
         sw_loop_timer_fn *fn = t->fn;
         void *arg = t->arg;
-        uint64_t id = ((uint64_t) t->gen << 32) | (uint64_t) (slot + 1);
+        uint64_t id = ((uint64_t)t->gen << 32) | (uint64_t)(slot + 1);
         if (t->interval > 0) {
             t->when += t->interval;
             if (t->when <= now) {
-                t->when = now + t->interval;  //  do not replay missed ticks
+                t->when = now + t->interval; //  do not replay missed ticks
             }
             s_sift_down(self, 0);
-        }
-        else {
+        } else {
             s_heap_remove(self, 0);
             s_timer_free(self, slot);
         }
@@ -463,15 +463,15 @@ s_run_fds(sw_loop_t *self)
     int n = epoll_wait(self->epfd, evs, SW_LOOP_BATCH, 0);
     int ran = 0;
     for (int i = 0; i < n; i++) {
-        int fd = (int) (evs[i].data.u64 & 0xffffffffu);
-        uint32_t gen = (uint32_t) (evs[i].data.u64 >> 32);
+        int fd = (int)(evs[i].data.u64 & 0xffffffffu);
+        uint32_t gen = (uint32_t)(evs[i].data.u64 >> 32);
         s_fd_t *slot = s_fd_slot(self, fd);
         //  Skip descriptors removed (or replaced) earlier in this round.
         if (!slot || slot->gen != gen) {
             continue;
         }
-        int revents = (int) evs[i].events
-                      & (POLLIN | POLLOUT | POLLPRI | POLLERR | POLLHUP);
+        int revents = (int)evs[i].events &
+                      (POLLIN | POLLOUT | POLLPRI | POLLERR | POLLHUP);
         slot->fn(self, fd, revents, slot->arg);
         ran++;
     }
@@ -483,19 +483,19 @@ sw_loop_once(sw_loop_t *self, int max_wait_ms)
 {
     int timeout = s_min_timeout(max_wait_ms, sw_loop_next_timer(self));
     if (self->prepare) {
-        timeout = s_min_timeout(timeout,
-                                self->prepare(self, self->prepare_arg));
+        timeout =
+            s_min_timeout(timeout, self->prepare(self, self->prepare_arg));
     }
     size_t nsocks = self->sock_count;
     for (size_t i = 0; i < nsocks; i++) {
-        self->items[i] = (zmq_pollitem_t){zsock_resolve(self->socks[i].sock),
-                                          0, ZMQ_POLLIN, 0};
+        self->items[i] = (zmq_pollitem_t){zsock_resolve(self->socks[i].sock), 0,
+                                          ZMQ_POLLIN, 0};
     }
     if (!self->items) {
         self->items = cm_alloc(sizeof *self->items);
     }
     self->items[nsocks] = (zmq_pollitem_t){NULL, self->epfd, ZMQ_POLLIN, 0};
-    int rc = zmq_poll(self->items, (int) nsocks + 1, timeout);
+    int rc = zmq_poll(self->items, (int)nsocks + 1, timeout);
     if (rc < 0) {
         if (zmq_errno() != EINTR) {
             cm_log_error("could not poll", "err=\"%s\"",
@@ -515,8 +515,8 @@ sw_loop_once(sw_loop_t *self, int max_wait_ms)
     for (size_t i = 0; i < nready; i++) {
         s_sock_t entry = self->ready[i];
         ssize_t at = s_sock_find(self, entry.sock);
-        if (at >= 0 && self->socks[at].fn == entry.fn
-            && self->socks[at].arg == entry.arg) {
+        if (at >= 0 && self->socks[at].fn == entry.fn &&
+            self->socks[at].arg == entry.arg) {
             entry.fn(self, entry.sock, entry.arg);
         }
     }
@@ -559,21 +559,21 @@ sw_loop_timer_count(sw_loop_t *self)
 //  Self test
 
 typedef struct {
-    int fired[16];       //  order in which timers 0..15 fired
-    int count;           //  timers fired
-    uint64_t ids[16];    //  timer ids
-    int ticks;           //  repeating timer ticks
-    int fd_calls;        //  descriptor callbacks
-    int last_revents;    //  last descriptor revents
-    int sock_msgs;       //  socket messages read
-    int other_fd;        //  descriptor to remove from a callback
-    sw_loop_t *loop;     //  the loop under test
+    int fired[16];    //  order in which timers 0..15 fired
+    int count;        //  timers fired
+    uint64_t ids[16]; //  timer ids
+    int ticks;        //  repeating timer ticks
+    int fd_calls;     //  descriptor callbacks
+    int last_revents; //  last descriptor revents
+    int sock_msgs;    //  socket messages read
+    int other_fd;     //  descriptor to remove from a callback
+    sw_loop_t *loop;  //  the loop under test
 } s_test_t;
 
 static void
 s_test_order(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    s_test_t *t = (s_test_t *) arg;
+    s_test_t *t = (s_test_t *)arg;
     for (int i = 0; i < 16; i++) {
         if (t->ids[i] == id) {
             t->fired[t->count++] = i;
@@ -584,7 +584,7 @@ s_test_order(sw_loop_t *loop, uint64_t id, void *arg)
 static void
 s_test_tick(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    s_test_t *t = (s_test_t *) arg;
+    s_test_t *t = (s_test_t *)arg;
     if (++t->ticks == 3) {
         assert(sw_loop_timer_cancel(loop, id) == 0);
         sw_loop_stop(loop);
@@ -594,7 +594,7 @@ s_test_tick(sw_loop_t *loop, uint64_t id, void *arg)
 static void
 s_test_fd(sw_loop_t *loop, int fd, int revents, void *arg)
 {
-    s_test_t *t = (s_test_t *) arg;
+    s_test_t *t = (s_test_t *)arg;
     t->fd_calls++;
     t->last_revents = revents;
     if (revents & POLLIN) {
@@ -611,7 +611,7 @@ s_test_fd(sw_loop_t *loop, int fd, int revents, void *arg)
 static void
 s_test_sock(sw_loop_t *loop, zsock_t *sock, void *arg)
 {
-    s_test_t *t = (s_test_t *) arg;
+    s_test_t *t = (s_test_t *)arg;
     char *s = zstr_recv(sock);
     assert(s);
     zstr_free(&s);
@@ -622,7 +622,7 @@ s_test_sock(sw_loop_t *loop, zsock_t *sock, void *arg)
 static int
 s_test_prepare(sw_loop_t *loop, void *arg)
 {
-    int *calls = (int *) arg;
+    int *calls = (int *)arg;
     (*calls)++;
     return 5;
 }
@@ -630,7 +630,7 @@ s_test_prepare(sw_loop_t *loop, void *arg)
 static void
 s_test_noop(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    (*(int *) arg)++;
+    (*(int *)arg)++;
 }
 
 void
@@ -659,8 +659,8 @@ sw_loop_test(bool verbose)
         sw_loop_once(loop, 100);
     }
     assert(t.count == 4);
-    assert(t.fired[0] == 3 && t.fired[1] == 1 && t.fired[2] == 2
-           && t.fired[3] == 0);
+    assert(t.fired[0] == 3 && t.fired[1] == 1 && t.fired[2] == 2 &&
+           t.fired[3] == 0);
     assert(sw_loop_timer_count(loop) == 0);
     assert(sw_loop_next_timer(loop) == -1);
     //  A fired one-shot id is dead even when its slot is reused
@@ -681,7 +681,7 @@ sw_loop_test(bool verbose)
     for (int i = 0; i < 500; i++) {
         uint32_t r;
         cm_random(&r, sizeof r);
-        ids[i] = sw_loop_timer_add(loop, 1000 + (int) (r % 5000), false,
+        ids[i] = sw_loop_timer_add(loop, 1000 + (int)(r % 5000), false,
                                    s_test_order, &t);
     }
     for (int i = 0; i < 500; i += 3) {
@@ -711,7 +711,7 @@ sw_loop_test(bool verbose)
     sw_loop_once(loop, 1000);
     assert(t.fd_calls == 1 && (t.last_revents & POLLIN));
     sw_loop_once(loop, 20);
-    assert(t.fd_calls == 1);  //  drained: level-triggered, no repeat
+    assert(t.fd_calls == 1); //  drained: level-triggered, no repeat
 
     //  POLLOUT watched on the write end, switched off again
     assert(sw_loop_fd_add(loop, p2[1], POLLOUT, s_test_fd, &t) == 0);
@@ -735,7 +735,7 @@ sw_loop_test(bool verbose)
     assert(sw_loop_fd_add(loop, p2[0], POLLIN, s_test_fd, &t) == 0);
     assert(write(p1[1], "y", 1) == 1);
     assert(write(p2[1], "z", 1) == 1);
-    t.other_fd = p1[0];  //  whichever runs first removes p1[0]
+    t.other_fd = p1[0]; //  whichever runs first removes p1[0]
     t.fd_calls = 0;
     sw_loop_once(loop, 1000);
     assert(t.fd_calls == 1 || (t.fd_calls == 2 && t.other_fd == -1));
@@ -758,7 +758,7 @@ sw_loop_test(bool verbose)
     int prepared = 0;
     sw_loop_set_prepare(loop, s_test_prepare, &prepared);
     int64_t t0 = cm_mono_ms();
-    sw_loop_once(loop, -1);  //  the hook bounds the wait to 5 ms
+    sw_loop_once(loop, -1); //  the hook bounds the wait to 5 ms
     assert(prepared == 1 && cm_mono_ms() - t0 < 1000);
     zstr_send(tx, "hello");
     zstr_send(tx, "again");
@@ -767,7 +767,7 @@ sw_loop_test(bool verbose)
         sw_loop_once(loop, 100);
     }
     assert(t.sock_msgs == 1);
-    sw_loop_once(loop, 20);  //  removed in its callback: not called again
+    sw_loop_once(loop, 20); //  removed in its callback: not called again
     assert(t.sock_msgs == 1);
     sw_loop_set_prepare(loop, NULL, NULL);
     zsock_destroy(&tx);

@@ -43,12 +43,10 @@ typedef struct _sw_loop_t sw_loop_t;
 typedef void(sw_loop_sock_fn)(sw_loop_t *loop, zsock_t *sock, void *arg);
 //  A descriptor is ready; `revents` is a mask of POLLIN, POLLOUT, POLLERR,
 //  POLLHUP.
-typedef void(sw_loop_fd_fn)(sw_loop_t *loop, int fd, int revents,
-                            void *arg);
+typedef void(sw_loop_fd_fn)(sw_loop_t *loop, int fd, int revents, void *arg);
 //  A timer expired. A one-shot timer is already gone when this runs; a
 //  repeating one may be cancelled from here.
-typedef void(sw_loop_timer_fn)(sw_loop_t *loop, uint64_t timer_id,
-                               void *arg);
+typedef void(sw_loop_timer_fn)(sw_loop_t *loop, uint64_t timer_id, void *arg);
 //  Runs before every poll; returns the longest time in ms the loop may
 //  sleep (-1 for no limit). For owners that keep their own deadlines
 //  (cm_client_expire).
@@ -97,8 +95,7 @@ uint64_t sw_loop_timer_add(sw_loop_t *self, int delay_ms, bool repeat,
 int sw_loop_timer_cancel(sw_loop_t *self, uint64_t timer_id);
 
 //  Set the prepare hook (NULL to remove).
-void sw_loop_set_prepare(sw_loop_t *self, sw_loop_prepare_fn *fn,
-                         void *arg);
+void sw_loop_set_prepare(sw_loop_t *self, sw_loop_prepare_fn *fn, void *arg);
 
 //  Wait up to max_wait_ms (-1: until something happens) for the next
 //  events, limited by the earliest timer and the prepare hook, then run

@@ -12,9 +12,9 @@
 static void
 s_on_signal(sw_loop_t *loop, int fd, int revents, void *arg)
 {
-    sw_worker_t *worker = (sw_worker_t *) arg;
+    sw_worker_t *worker = (sw_worker_t *)arg;
     struct signalfd_siginfo info;
-    while (read(fd, &info, sizeof info) == (ssize_t) sizeof info) {
+    while (read(fd, &info, sizeof info) == (ssize_t)sizeof info) {
         if (sw_worker_finished(worker)) {
             continue;
         }

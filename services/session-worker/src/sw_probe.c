@@ -7,23 +7,23 @@
 
 //  Engine state, shared by every session.
 typedef struct {
-    const sw_config_t *config;        //  configuration, borrowed
-    sw_url_t *url;                    //  parsed WA_URL
-    struct sockaddr_storage addr;     //  resolved server address
-    socklen_t addr_len;               //  0 when not resolved
-    char *resolve_error;              //  last resolution failure
-    int64_t resolved_at;              //  mono ms of the last resolution
-    bool resolved;                    //  a resolution result is cached
+    const sw_config_t *config;    //  configuration, borrowed
+    sw_url_t *url;                //  parsed WA_URL
+    struct sockaddr_storage addr; //  resolved server address
+    socklen_t addr_len;           //  0 when not resolved
+    char *resolve_error;          //  last resolution failure
+    int64_t resolved_at;          //  mono ms of the last resolution
+    bool resolved;                //  a resolution result is cached
 } s_probe_t;
 
 //  Per-session state (about 40 bytes).
 typedef struct {
-    s_probe_t *probe;       //  the engine
-    sw_session_t *session;  //  the session
-    uint64_t timer;         //  retry or connect timeout, 0 when none
-    int fd;                 //  the TCP connection, -1 when none
-    unsigned attempt;       //  failures in a row
-    bool connected;         //  connect completed
+    s_probe_t *probe;      //  the engine
+    sw_session_t *session; //  the session
+    uint64_t timer;        //  retry or connect timeout, 0 when none
+    int fd;                //  the TCP connection, -1 when none
+    unsigned attempt;      //  failures in a row
+    bool connected;        //  connect completed
 } s_conn_t;
 
 static void s_attempt(s_conn_t *conn);
@@ -50,11 +50,10 @@ s_resolve(s_probe_t *self, const char **error)
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(sw_url_host(self->url), port, &hints, &res);
     if (rc != 0 || !res) {
-        self->resolve_error = cm_sprintf("could not resolve \"%s\": %s",
-                                         sw_url_host(self->url),
-                                         rc ? gai_strerror(rc) : "no address");
-    }
-    else {
+        self->resolve_error =
+            cm_sprintf("could not resolve \"%s\": %s", sw_url_host(self->url),
+                       rc ? gai_strerror(rc) : "no address");
+    } else {
         memcpy(&self->addr, res->ai_addr, res->ai_addrlen);
         self->addr_len = res->ai_addrlen;
     }
@@ -86,7 +85,7 @@ s_close(s_conn_t *conn)
 static void
 s_retry_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    s_conn_t *conn = (s_conn_t *) arg;
+    s_conn_t *conn = (s_conn_t *)arg;
     conn->timer = 0;
     s_attempt(conn);
 }
@@ -98,9 +97,9 @@ s_fail(s_conn_t *conn, const char *reason)
     s_close(conn);
     sw_session_set_status(conn->session, SW_STATUS_FAILED, reason);
     const sw_config_t *cfg = conn->probe->config;
-    int delay = sw_backoff_delay(sw_config_reconnect_min_ms(cfg),
-                                 sw_config_reconnect_max_ms(cfg),
-                                 conn->attempt);
+    int delay =
+        sw_backoff_delay(sw_config_reconnect_min_ms(cfg),
+                         sw_config_reconnect_max_ms(cfg), conn->attempt);
     if (conn->attempt < 64) {
         conn->attempt++;
     }
@@ -113,9 +112,9 @@ s_fail(s_conn_t *conn, const char *reason)
 static void
 s_fail_errno(s_conn_t *conn, int err)
 {
-    char *reason = cm_sprintf("could not connect to %s: %s",
-                              sw_url_authority(conn->probe->url),
-                              strerror(err));
+    char *reason =
+        cm_sprintf("could not connect to %s: %s",
+                   sw_url_authority(conn->probe->url), strerror(err));
     s_fail(conn, reason);
     free(reason);
 }
@@ -139,7 +138,7 @@ s_connected(s_conn_t *conn)
 static void
 s_fd_ready(sw_loop_t *loop, int fd, int revents, void *arg)
 {
-    s_conn_t *conn = (s_conn_t *) arg;
+    s_conn_t *conn = (s_conn_t *)arg;
     if (!conn->connected) {
         int err = 0;
         socklen_t len = sizeof err;
@@ -148,8 +147,7 @@ s_fd_ready(sw_loop_t *loop, int fd, int revents, void *arg)
         }
         if (err) {
             s_fail_errno(conn, err);
-        }
-        else if (revents & POLLOUT) {
+        } else if (revents & POLLOUT) {
             s_connected(conn);
         }
         return;
@@ -161,12 +159,11 @@ s_fd_ready(sw_loop_t *loop, int fd, int revents, void *arg)
     if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
         return;
     }
-    char *reason = n == 0
-                       ? cm_sprintf("connection to %s closed by the server",
-                                    sw_url_authority(conn->probe->url))
-                       : cm_sprintf("connection to %s failed: %s",
-                                    sw_url_authority(conn->probe->url),
-                                    strerror(errno));
+    char *reason = n == 0 ? cm_sprintf("connection to %s closed by the server",
+                                       sw_url_authority(conn->probe->url))
+                          : cm_sprintf("connection to %s failed: %s",
+                                       sw_url_authority(conn->probe->url),
+                                       strerror(errno));
     s_fail(conn, reason);
     free(reason);
 }
@@ -174,7 +171,7 @@ s_fd_ready(sw_loop_t *loop, int fd, int revents, void *arg)
 static void
 s_connect_timeout(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    s_conn_t *conn = (s_conn_t *) arg;
+    s_conn_t *conn = (s_conn_t *)arg;
     conn->timer = 0;
     s_fail_errno(conn, ETIMEDOUT);
 }
@@ -203,7 +200,7 @@ s_attempt(s_conn_t *conn)
         s_fail(conn, "could not watch the connection");
         return;
     }
-    if (connect(fd, (struct sockaddr *) &probe->addr, probe->addr_len) == 0) {
+    if (connect(fd, (struct sockaddr *)&probe->addr, probe->addr_len) == 0) {
         s_connected(conn);
         return;
     }
@@ -219,7 +216,7 @@ static int
 s_start(void *state, sw_session_t *session)
 {
     s_conn_t *conn = cm_alloc(sizeof *conn);
-    conn->probe = (s_probe_t *) state;
+    conn->probe = (s_probe_t *)state;
     conn->session = session;
     conn->fd = -1;
     sw_session_set_engine_data(session, conn);
@@ -230,7 +227,7 @@ s_start(void *state, sw_session_t *session)
 static void
 s_stop(void *state, sw_session_t *session)
 {
-    s_conn_t *conn = (s_conn_t *) sw_session_engine_data(session);
+    s_conn_t *conn = (s_conn_t *)sw_session_engine_data(session);
     if (!conn) {
         return;
     }
@@ -259,7 +256,7 @@ s_command(void *state, sw_session_t *session, sw_cmd_t **cmd_p)
 static void
 s_destroy(void **state_p)
 {
-    s_probe_t *self = (s_probe_t *) *state_p;
+    s_probe_t *self = (s_probe_t *)*state_p;
     if (self) {
         sw_url_destroy(&self->url);
         free(self->resolve_error);
@@ -269,7 +266,7 @@ s_destroy(void **state_p)
 }
 
 static const char *const s_commands[] = {"session.qr", NULL};
-static const sw_engine_ops_t s_ops = {"probe",  s_commands, s_start, s_stop,
+static const sw_engine_ops_t s_ops = {"probe",  s_commands, s_start,  s_stop,
                                       s_logout, s_command,  s_destroy};
 
 sw_engine_t *
@@ -278,7 +275,7 @@ sw_probe_new(const sw_config_t *config)
     s_probe_t *self = cm_alloc(sizeof *self);
     self->config = config;
     self->url = sw_url_new(sw_config_wa_url(config));
-    assert(self->url);  //  sw_config checked it
+    assert(self->url); //  sw_config checked it
     void *state = self;
     return sw_engine_new(&s_ops, &state);
 }
@@ -309,8 +306,8 @@ s_pump_until(sw_loop_t *loop, zsock_t *router, sw_session_t *session,
             cm_msg_send(&reply, router);
             cm_msg_destroy(&req);
         }
-        if (sw_session_status(session) == status
-            && sw_session_queued(session) == 0) {
+        if (sw_session_status(session) == status &&
+            sw_session_queued(session) == 0) {
             break;
         }
         sw_loop_once(loop, 5);
@@ -347,9 +344,9 @@ sw_probe_test(bool verbose)
         struct sockaddr_in a = {0};
         a.sin_family = AF_INET;
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        assert(bind(s, (struct sockaddr *) &a, sizeof a) == 0);
+        assert(bind(s, (struct sockaddr *)&a, sizeof a) == 0);
         socklen_t len = sizeof a;
-        getsockname(s, (struct sockaddr *) &a, &len);
+        getsockname(s, (struct sockaddr *)&a, &len);
         closed_port = ntohs(a.sin_port);
         close(s);
     }
@@ -386,10 +383,9 @@ sw_probe_test(bool verbose)
              closed_port);
     assert(cm_streq(reason, expect));
     //  Retries: at least two more FAILED/STARTING rounds within 1 s
-    int writes = s_pump_until(loop, router, s, (sw_status_t) 99, 1000, NULL,
-                              0);
+    int writes = s_pump_until(loop, router, s, (sw_status_t)99, 1000, NULL, 0);
     assert(writes >= 4);
-    s_conn_t *conn = (s_conn_t *) sw_session_engine_data(s);
+    s_conn_t *conn = (s_conn_t *)sw_session_engine_data(s);
     assert(conn && conn->attempt >= 2);
 
     //  session.qr: 409
@@ -422,10 +418,10 @@ sw_probe_test(bool verbose)
     struct sockaddr_in a = {0};
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert(bind(lsock, (struct sockaddr *) &a, sizeof a) == 0);
+    assert(bind(lsock, (struct sockaddr *)&a, sizeof a) == 0);
     assert(listen(lsock, 4) == 0);
     socklen_t alen = sizeof a;
-    getsockname(lsock, (struct sockaddr *) &a, &alen);
+    getsockname(lsock, (struct sockaddr *)&a, &alen);
     sw_host_destroy(&host);
     sw_engine_destroy(&engine);
     sw_config_destroy(&config);
@@ -438,14 +434,14 @@ sw_probe_test(bool verbose)
     s = sw_session_new(host, "p2", 1, NULL);
     assert(sw_session_start(s) == 0);
     int64_t until = cm_mono_ms() + 2000;
-    conn = (s_conn_t *) sw_session_engine_data(s);
+    conn = (s_conn_t *)sw_session_engine_data(s);
     while (!conn->connected && cm_mono_ms() < until) {
         s_pump_until(loop, router, s, SW_STATUS_STARTING, 10, NULL, 0);
     }
     assert(conn->connected);
     int peer = accept(lsock, NULL, NULL);
     assert(peer >= 0);
-    s_pump_until(loop, router, s, (sw_status_t) 99, 100, NULL, 0);
+    s_pump_until(loop, router, s, (sw_status_t)99, 100, NULL, 0);
     assert(sw_session_status(s) == SW_STATUS_STARTING);
     assert(sw_loop_fd_count(loop) == 1);
     //  The server hangs up: FAILED, then retried

@@ -40,8 +40,8 @@ typedef void(sw_host_logout_fn)(sw_session_t *session, int rc,
 typedef void(sw_session_done_fn)(sw_session_t *session, int st, void *arg);
 //  A store reply for an engine call (sw_session_store_send). The reply
 //  is owned by the callback.
-typedef void(sw_session_reply_fn)(sw_session_t *session,
-                                  cm_msg_t **reply_p, void *arg);
+typedef void(sw_session_reply_fn)(sw_session_t *session, cm_msg_t **reply_p,
+                                  void *arg);
 //  A store reply for a worker call (sw_host_call).
 typedef void(sw_host_reply_fn)(cm_msg_t **reply_p, void *arg);
 
@@ -54,9 +54,9 @@ typedef void(sw_host_reply_fn)(cm_msg_t **reply_p, void *arg);
 #define SW_FINISH_ATTEMPTS 3
 
 //  sw_session_finish flags.
-#define SW_FINISH_CLEAR 1    //  device.clear (logout)
-#define SW_FINISH_STATUS 2   //  set_status STOPPED
-#define SW_FINISH_RELEASE 4  //  lease.release
+#define SW_FINISH_CLEAR 1   //  device.clear (logout)
+#define SW_FINISH_STATUS 2  //  set_status STOPPED
+#define SW_FINISH_RELEASE 4 //  lease.release
 
 //  --------------------------------------------------------------------
 //  Host
@@ -90,8 +90,8 @@ size_t sw_host_sessions(sw_host_t *self);
 //  New session `name` under lease `epoch` with its config (borrowed and
 //  referenced). Status STOPPED; the engine is not started. Caller owns
 //  the returned reference.
-sw_session_t *sw_session_new(sw_host_t *host, const char *name,
-                             int64_t epoch, json_t *config);
+sw_session_t *sw_session_new(sw_host_t *host, const char *name, int64_t epoch,
+                             json_t *config);
 
 //  Start the engine. If it refuses, the session goes FAILED with a
 //  reason. Returns 0 or -1.
@@ -101,8 +101,8 @@ int sw_session_start(sw_session_t *self);
 //  device.clear, set_status STOPPED and lease.release after any writes
 //  still queued, and call fn (may be NULL) once the last of them is
 //  answered. Takes the caller's reference.
-void sw_session_finish(sw_session_t **self_p, int flags,
-                       sw_session_done_fn *fn, void *arg);
+void sw_session_finish(sw_session_t **self_p, int flags, sw_session_done_fn *fn,
+                       void *arg);
 
 //  Ask the engine to log out; the host's logout callback runs when it is
 //  done. Returns -1 if a logout is already in progress.
@@ -152,22 +152,17 @@ int sw_session_set_status(sw_session_t *self, sw_status_t status,
 
 //  Queue an event for the outbox (event.append with a fresh evt_<ulid>
 //  id); takes payload (an object). Returns 0, or -1 once finishing.
-int sw_session_emit(sw_session_t *self, const char *event,
-                    json_t **payload_p);
+int sw_session_emit(sw_session_t *self, const char *event, json_t **payload_p);
 
 //  Send any store request for this session (takes it). fn runs with the
 //  reply (or a synthesized 504/503) only while the session is running;
 //  after a stop the reply is dropped. Returns 0, or -1 once finishing
 //  (request destroyed, fn not called).
 int sw_session_store_send(sw_session_t *self, cm_msg_t **request_p,
-                          int timeout_ms, sw_session_reply_fn *fn,
-                          void *arg);
+                          int timeout_ms, sw_session_reply_fn *fn, void *arg);
 
 //  The engine finished the logout the worker asked for.
 void sw_session_logout_done(sw_session_t *self, int rc, const char *reason);
-
-//  Fill out[27] with a lower-case ULID (time + randomness).
-void sw_session_ulid(char *out);
 
 void sw_session_test(bool verbose);
 

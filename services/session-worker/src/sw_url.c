@@ -5,11 +5,11 @@
 #include "sw_classes.h"
 
 struct _sw_url_t {
-    bool tls;         //  wss://
-    char *host;       //  host, no brackets
-    int port;         //  1..65535
-    char *path;       //  "/..." with query
-    char *authority;  //  host:port for messages
+    bool tls;        //  wss://
+    char *host;      //  host, no brackets
+    int port;        //  1..65535
+    char *path;      //  "/..." with query
+    char *authority; //  host:port for messages
 };
 
 void
@@ -30,8 +30,8 @@ sw_url_destroy(sw_url_t **self_p)
 static bool
 s_host_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-           || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_';
 }
 
 sw_url_t *
@@ -41,8 +41,8 @@ sw_url_new(const char *text)
         return NULL;
     }
     for (const char *c = text; *c; c++) {
-        if ((unsigned char) *c <= ' ' || (unsigned char) *c >= 0x7f
-            || *c == '#') {
+        if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f ||
+            *c == '#') {
             return NULL;
         }
     }
@@ -50,18 +50,16 @@ sw_url_new(const char *text)
     const char *p = NULL;
     if (strncasecmp(text, "ws://", 5) == 0) {
         p = text + 5;
-    }
-    else if (strncasecmp(text, "wss://", 6) == 0) {
+    } else if (strncasecmp(text, "wss://", 6) == 0) {
         p = text + 6;
         self->tls = true;
-    }
-    else {
+    } else {
         goto fail;
     }
     size_t auth_len = strcspn(p, "/?");
     const char *rest = p + auth_len;
     if (memchr(p, '@', auth_len)) {
-        goto fail;  //  userinfo is not supported
+        goto fail; //  userinfo is not supported
     }
     const char *port_at = NULL;
     if (*p == '[') {
@@ -69,9 +67,9 @@ sw_url_new(const char *text)
         if (!close || close == p + 1) {
             goto fail;
         }
-        self->host = cm_strndup(p + 1, (size_t) (close - p - 1));
+        self->host = cm_strndup(p + 1, (size_t)(close - p - 1));
         for (const char *c = self->host; *c; c++) {
-            if (!isxdigit((unsigned char) *c) && *c != ':' && *c != '.') {
+            if (!isxdigit((unsigned char)*c) && *c != ':' && *c != '.') {
                 goto fail;
             }
         }
@@ -81,10 +79,9 @@ sw_url_new(const char *text)
             }
             port_at = close + 2;
         }
-    }
-    else {
+    } else {
         const char *colon = memchr(p, ':', auth_len);
-        size_t host_len = colon ? (size_t) (colon - p) : auth_len;
+        size_t host_len = colon ? (size_t)(colon - p) : auth_len;
         if (host_len == 0 || host_len > 253) {
             goto fail;
         }
@@ -105,7 +102,7 @@ sw_url_new(const char *text)
         }
         int port = 0;
         for (const char *c = port_at; c < rest; c++) {
-            if (!isdigit((unsigned char) *c)) {
+            if (!isdigit((unsigned char)*c)) {
                 goto fail;
             }
             port = port * 10 + (*c - '0');
@@ -197,11 +194,25 @@ sw_url_test(bool verbose)
     assert(url && sw_url_port(url) == 443);
     sw_url_destroy(&url);
 
-    const char *bad[] = {"", "http://x/", "ws://", "ws:///path", "ws://:80",
-                         "ws://h:", "ws://h:0", "ws://h:65536",
-                         "ws://h:123456", "ws://h:8a", "ws://u@h/",
-                         "ws://h /", "ws://h/#f", "ws://[::1/", "ws://[]/",
-                         "ws://[::1]x/", "ws://h%41/", "wss//h", NULL};
+    const char *bad[] = {"",
+                         "http://x/",
+                         "ws://",
+                         "ws:///path",
+                         "ws://:80",
+                         "ws://h:",
+                         "ws://h:0",
+                         "ws://h:65536",
+                         "ws://h:123456",
+                         "ws://h:8a",
+                         "ws://u@h/",
+                         "ws://h /",
+                         "ws://h/#f",
+                         "ws://[::1/",
+                         "ws://[]/",
+                         "ws://[::1]x/",
+                         "ws://h%41/",
+                         "wss//h",
+                         NULL};
     for (int i = 0; bad[i]; i++) {
         url = sw_url_new(bad[i]);
         if (url) {

@@ -6,46 +6,47 @@
 
 //  One gateway connection.
 typedef struct {
-    zsock_t *sock;   //  DEALER, identity = WORKER_ID
-    char *endpoint;  //  where it connects
-    bool greeted;    //  the gateway answered worker.hello
+    zsock_t *sock;  //  DEALER, identity = WORKER_ID
+    char *endpoint; //  where it connects
+    bool greeted;   //  the gateway answered worker.hello
 } s_gateway_t;
 
 //  A gateway command waiting for a session to finish.
 typedef struct {
-    sw_worker_t *worker;  //  the worker
-    sw_cmd_t *cmd;        //  the command, owned
+    sw_worker_t *worker; //  the worker
+    sw_cmd_t *cmd;       //  the command, owned
 } s_pending_t;
 
 struct _sw_worker_t {
-    const sw_config_t *config;  //  configuration, borrowed
-    sw_loop_t *loop;            //  the loop, borrowed
-    sw_engine_t *engine;        //  the engine, owned
-    cm_client_t *store;         //  store client
-    sw_host_t *host;            //  what sessions borrow
-    s_gateway_t *gateways;      //  gateway connections
-    size_t gateway_count;       //  entries in gateways
-    zhashx_t *sessions;         //  name -> sw_session_t, held reference
-    zhashx_t *logouts;          //  name -> s_pending_t, logout in progress
-    zlistx_t *pending;          //  s_pending_t waiting for a finish
-    cm_handlers_t *handlers;    //  synchronous gateway requests
-    uint64_t heartbeat_timer;   //  heartbeat every SW_HEARTBEAT_MS
-    uint64_t claim_timer;       //  claim every claim interval
-    uint64_t renew_timer;       //  renew every TTL/3
-    uint64_t fence_timer;       //  earliest possible lease expiry
-    uint64_t shutdown_timer;    //  shutdown deadline
-    uint64_t claims_sent;       //  claims sent so far
-    int64_t claim_sent_at;      //  mono ms the claim in flight was sent
-    int64_t renew_sent_at;      //  mono ms the renew in flight was sent
-    uint64_t renew_claims;      //  claims_sent when the renew was sent
-    size_t finishing;           //  sessions releasing at shutdown
-    int fence_margin;           //  ms before expiry to stop sessions
-    bool claiming;              //  a claim is in flight
-    bool claim_again;           //  claim once the current one returns
-    bool renewing;              //  a renew is in flight
-    bool shutting_down;         //  sw_worker_shutdown was called
-    bool finished;              //  shutdown complete
-    bool store_down;            //  the last lease request failed
+    const sw_config_t *config; //  configuration, borrowed
+    sw_loop_t *loop;           //  the loop, borrowed
+    sw_engine_t *engine;       //  the engine, owned
+    cm_client_t *store;        //  store client
+    sw_host_t *host;           //  what sessions borrow
+    s_gateway_t *gateways;     //  gateway connections
+    size_t gateway_count;      //  entries in gateways
+    zhashx_t *sessions;        //  name -> sw_session_t, held reference
+    zhashx_t *logouts;         //  name -> s_pending_t, logout in progress
+    zlistx_t *pending;         //  s_pending_t waiting for a finish
+    cm_handlers_t *handlers;   //  synchronous gateway requests
+    uint64_t heartbeat_timer;  //  heartbeat every SW_HEARTBEAT_MS
+    uint64_t claim_timer;      //  claim every claim interval
+    uint64_t renew_timer;      //  renew every TTL/3
+    uint64_t fence_timer;      //  earliest possible lease expiry
+    uint64_t shutdown_timer;   //  shutdown deadline
+    uint64_t claims_sent;      //  claims sent so far
+    int64_t claim_sent_at;     //  mono ms the claim in flight was sent
+    int64_t renew_sent_at;     //  mono ms the renew in flight was sent
+    uint64_t renew_claims;     //  claims_sent when the renew was sent
+    size_t finishing;          //  sessions releasing at shutdown
+    int fence_margin;          //  ms before expiry to stop sessions
+    size_t claim_max;          //  max of the claim in flight
+    bool claiming;             //  a claim is in flight
+    bool claim_again;          //  claim once the current one returns
+    bool renewing;             //  a renew is in flight
+    bool shutting_down;        //  sw_worker_shutdown was called
+    bool finished;             //  shutdown complete
+    bool store_down;           //  the last lease request failed
 };
 
 static void s_heartbeat(sw_worker_t *self, bool empty);
@@ -61,15 +62,17 @@ s_store_result(sw_worker_t *self, const char *what, cm_msg_t *reply)
             cm_log_info("store reachable again");
         }
         self->store_down = false;
-    }
-    else if (!self->store_down || st < 500) {
-        cm_log_warn("could not renew or claim leases", "request=%s st=%d "
-                    "reason=\"%s\"", what, st, reason);
+    } else if (!self->store_down || st < 500) {
+        cm_log_warn("could not renew or claim leases",
+                    "request=%s st=%d "
+                    "reason=\"%s\"",
+                    what, st, reason);
         self->store_down = st >= 500;
-    }
-    else {
-        cm_log_debug("could not renew or claim leases", "request=%s st=%d "
-                     "reason=\"%s\"", what, st, reason);
+    } else {
+        cm_log_debug("could not renew or claim leases",
+                     "request=%s st=%d "
+                     "reason=\"%s\"",
+                     what, st, reason);
     }
 }
 static void s_schedule_fence(sw_worker_t *self);
@@ -104,7 +107,7 @@ s_pending_reply(s_pending_t *p, int st, const char *reason)
 static void
 s_pending_free(void **item_p)
 {
-    s_pending_t *p = (s_pending_t *) *item_p;
+    s_pending_t *p = (s_pending_t *)*item_p;
     if (p) {
         sw_cmd_destroy(&p->cmd);
         free(p);
@@ -116,7 +119,7 @@ s_pending_free(void **item_p)
 static void
 s_cmd_done(sw_session_t *session, int st, void *arg)
 {
-    s_pending_t *p = (s_pending_t *) arg;
+    s_pending_t *p = (s_pending_t *)arg;
     cm_log_info("stopped session", "session=\"%s\" release_st=%d",
                 sw_session_name(session), st);
     s_pending_reply(p, 200, NULL);
@@ -128,7 +131,7 @@ s_cmd_done(sw_session_t *session, int st, void *arg)
 static sw_session_t *
 s_take(sw_worker_t *self, const char *name)
 {
-    sw_session_t *s = (sw_session_t *) zhashx_lookup(self->sessions, name);
+    sw_session_t *s = (sw_session_t *)zhashx_lookup(self->sessions, name);
     if (s) {
         zhashx_delete(self->sessions, name);
     }
@@ -139,15 +142,15 @@ s_take(sw_worker_t *self, const char *name)
 static void
 s_fenced(sw_session_t *session, int st, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     sw_session_t *s = s_take(self, sw_session_name(session));
     if (!s) {
         return;
     }
     cm_log_warn("stopping session: lease lost", "session=\"%s\" st=%d",
                 sw_session_name(s), st);
-    s_pending_t *logout = (s_pending_t *) zhashx_lookup(
-        self->logouts, sw_session_name(s));
+    s_pending_t *logout =
+        (s_pending_t *)zhashx_lookup(self->logouts, sw_session_name(s));
     if (logout) {
         zhashx_delete(self->logouts, sw_session_name(s));
         s_pending_reply(logout, 409, "lease lost");
@@ -159,16 +162,15 @@ s_fenced(sw_session_t *session, int st, void *arg)
 static void
 s_logout_done(sw_session_t *session, int rc, const char *reason, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     const char *name = sw_session_name(session);
-    s_pending_t *p = (s_pending_t *) zhashx_lookup(self->logouts, name);
+    s_pending_t *p = (s_pending_t *)zhashx_lookup(self->logouts, name);
     if (p) {
         zhashx_delete(self->logouts, name);
     }
     if (rc != 0) {
         cm_log_warn("could not unlink device, clearing it anyway",
-                    "session=\"%s\" reason=\"%s\"", name,
-                    reason ? reason : "");
+                    "session=\"%s\" reason=\"%s\"", name, reason ? reason : "");
     }
     sw_session_t *s = s_take(self, name);
     if (!s) {
@@ -178,8 +180,8 @@ s_logout_done(sw_session_t *session, int rc, const char *reason, void *arg)
         return;
     }
     cm_log_info("logged out session", "session=\"%s\"", name);
-    sw_session_finish(&s, SW_FINISH_CLEAR | SW_FINISH_STATUS
-                              | SW_FINISH_RELEASE,
+    sw_session_finish(&s,
+                      SW_FINISH_CLEAR | SW_FINISH_STATUS | SW_FINISH_RELEASE,
                       p ? s_cmd_done : NULL, p);
 }
 
@@ -195,7 +197,7 @@ s_ignore_reply(cm_msg_t **reply_p, void *arg)
 static void
 s_claim_reply(cm_msg_t **reply_p, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     cm_msg_t *reply = *reply_p;
     self->claiming = false;
     int st = cm_msg_status(reply);
@@ -205,7 +207,8 @@ s_claim_reply(cm_msg_t **reply_p, void *arg)
         self->claim_sent_at + sw_config_lease_ttl_ms(self->config);
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         const char *name = json_string_value(json_object_get(item, "name"));
         json_t *epoch = json_object_get(item, "epoch");
         if (st != 200 || !name || !*name || !json_is_integer(epoch)) {
@@ -218,11 +221,11 @@ s_claim_reply(cm_msg_t **reply_p, void *arg)
             cm_msg_set_str(req, "worker", sw_config_worker_id(self->config));
             cm_msg_set_str(req, "name", name);
             cm_msg_set_int(req, "epoch", json_integer_value(epoch));
-            sw_host_call(self->host, &req, SW_WRITE_TIMEOUT_MS,
-                         s_ignore_reply, NULL);
+            sw_host_call(self->host, &req, SW_WRITE_TIMEOUT_MS, s_ignore_reply,
+                         NULL);
             continue;
         }
-        sw_session_t *s = (sw_session_t *) zhashx_lookup(self->sessions, name);
+        sw_session_t *s = (sw_session_t *)zhashx_lookup(self->sessions, name);
         if (s) {
             //  Our lease lapsed and we got it back: same session.
             sw_session_set_epoch(s, json_integer_value(epoch));
@@ -234,11 +237,15 @@ s_claim_reply(cm_msg_t **reply_p, void *arg)
         sw_session_set_valid_until(s, valid_until);
         zhashx_insert(self->sessions, name, s);
         cm_log_info("claimed session", "session=\"%s\" epoch=%" PRId64, name,
-                    (int64_t) json_integer_value(epoch));
+                    (int64_t)json_integer_value(epoch));
         sw_session_start(s);
     }
     if (json_array_size(list) > 0) {
         s_schedule_fence(self);
+    }
+    //  A full batch: more sessions may be waiting.
+    if (st == 200 && json_array_size(list) >= self->claim_max) {
+        self->claim_again = true;
     }
     if (self->claim_again) {
         self->claim_again = false;
@@ -257,15 +264,20 @@ sw_worker_claim(sw_worker_t *self)
         return;
     }
     size_t held = zhashx_size(self->sessions);
-    size_t max = (size_t) sw_config_max_sessions(self->config);
+    size_t max = (size_t)sw_config_max_sessions(self->config);
     if (held >= max) {
         return;
     }
+    size_t room = max - held;
+    if (room > SW_CLAIM_BATCH) {
+        room = SW_CLAIM_BATCH;
+    }
     cm_msg_t *req = cm_msg_new("lease.claim");
     cm_msg_set_str(req, "worker", sw_config_worker_id(self->config));
-    cm_msg_set_int(req, "max", (int64_t) (max - held));
+    cm_msg_set_int(req, "max", (int64_t)room);
     cm_msg_set_int(req, "ttl_ms", sw_config_lease_ttl_ms(self->config));
     self->claiming = true;
+    self->claim_max = room;
     self->claims_sent++;
     self->claim_sent_at = cm_mono_ms();
     //  A claim answered after its lease could expire is worthless.
@@ -276,13 +288,13 @@ sw_worker_claim(sw_worker_t *self)
 static void
 s_claim_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    sw_worker_claim((sw_worker_t *) arg);
+    sw_worker_claim((sw_worker_t *)arg);
 }
 
 static void
 s_renew_reply(cm_msg_t **reply_p, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     cm_msg_t *reply = *reply_p;
     self->renewing = false;
     int st = cm_msg_status(reply);
@@ -301,28 +313,29 @@ s_renew_reply(cm_msg_t **reply_p, void *arg)
         !self->claiming && self->claims_sent == self->renew_claims;
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(cm_msg_body(reply), "held"), i, item) {
+    json_array_foreach(json_object_get(cm_msg_body(reply), "held"), i, item)
+    {
         const char *name = json_string_value(json_object_get(item, "name"));
         json_t *epoch = json_object_get(item, "epoch");
         if (!name || !json_is_integer(epoch)) {
             continue;
         }
-        sw_session_t *s = (sw_session_t *) zhashx_lookup(self->sessions, name);
+        sw_session_t *s = (sw_session_t *)zhashx_lookup(self->sessions, name);
         if (s) {
             sw_session_set_valid_until(s, valid_until);
             sw_session_set_epoch(s, json_integer_value(epoch));
-        }
-        else if (claims_quiet) {
+        } else if (claims_quiet) {
             cm_log_warn("releasing unknown lease", "session=\"%s\"", name);
             cm_msg_t *req = cm_msg_new("lease.release");
             cm_msg_set_str(req, "worker", sw_config_worker_id(self->config));
             cm_msg_set_str(req, "name", name);
             cm_msg_set_int(req, "epoch", json_integer_value(epoch));
-            sw_host_call(self->host, &req, SW_WRITE_TIMEOUT_MS,
-                         s_ignore_reply, NULL);
+            sw_host_call(self->host, &req, SW_WRITE_TIMEOUT_MS, s_ignore_reply,
+                         NULL);
         }
     }
-    json_array_foreach(json_object_get(cm_msg_body(reply), "drop"), i, item) {
+    json_array_foreach(json_object_get(cm_msg_body(reply), "drop"), i, item)
+    {
         const char *name = json_string_value(item);
         sw_session_t *s = name ? s_take(self, name) : NULL;
         if (s) {
@@ -344,6 +357,13 @@ s_renew(sw_worker_t *self)
     cm_msg_t *req = cm_msg_new("lease.renew");
     cm_msg_set_str(req, "worker", sw_config_worker_id(self->config));
     cm_msg_set_int(req, "ttl_ms", ttl);
+    //  The store lists in `drop` whatever of these we no longer hold.
+    json_t *names = json_array();
+    for (sw_session_t *s = (sw_session_t *)zhashx_first(self->sessions); s;
+         s = (sw_session_t *)zhashx_next(self->sessions)) {
+        json_array_append_new(names, json_string(sw_session_name(s)));
+    }
+    cm_msg_set(req, "sessions", names);
     self->renewing = true;
     self->renew_sent_at = cm_mono_ms();
     self->renew_claims = self->claims_sent;
@@ -353,7 +373,7 @@ s_renew(sw_worker_t *self)
 static void
 s_renew_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    s_renew((sw_worker_t *) arg);
+    s_renew((sw_worker_t *)arg);
 }
 
 //  Stop, without touching the store, every session whose lease may
@@ -361,16 +381,17 @@ s_renew_timer(sw_loop_t *loop, uint64_t id, void *arg)
 static void
 s_fence_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     self->fence_timer = 0;
     int64_t limit = cm_mono_ms() + self->fence_margin;
     zlistx_t *names = zhashx_keys(self->sessions);
-    for (const char *name = (const char *) zlistx_first(names); name;
-         name = (const char *) zlistx_next(names)) {
-        sw_session_t *s = (sw_session_t *) zhashx_lookup(self->sessions, name);
+    for (const char *name = (const char *)zlistx_first(names); name;
+         name = (const char *)zlistx_next(names)) {
+        sw_session_t *s = (sw_session_t *)zhashx_lookup(self->sessions, name);
         if (s && sw_session_valid_until(s) <= limit) {
             cm_log_warn("stopping session: lease not renewed in time "
-                        "(self-fencing)", "session=\"%s\"", name);
+                        "(self-fencing)",
+                        "session=\"%s\"", name);
             s = s_take(self, name);
             sw_session_finish(&s, 0, NULL, NULL);
         }
@@ -388,8 +409,8 @@ s_schedule_fence(sw_worker_t *self)
         self->fence_timer = 0;
     }
     int64_t earliest = INT64_MAX;
-    for (sw_session_t *s = (sw_session_t *) zhashx_first(self->sessions); s;
-         s = (sw_session_t *) zhashx_next(self->sessions)) {
+    for (sw_session_t *s = (sw_session_t *)zhashx_first(self->sessions); s;
+         s = (sw_session_t *)zhashx_next(self->sessions)) {
         if (sw_session_valid_until(s) < earliest) {
             earliest = sw_session_valid_until(s);
         }
@@ -401,8 +422,8 @@ s_schedule_fence(sw_worker_t *self)
     if (delay < 0) {
         delay = 0;
     }
-    self->fence_timer = sw_loop_timer_add(self->loop, (int) delay, false,
-                                          s_fence_timer, self);
+    self->fence_timer =
+        sw_loop_timer_add(self->loop, (int)delay, false, s_fence_timer, self);
 }
 
 //  --------------------------------------------------------------------
@@ -413,15 +434,14 @@ s_heartbeat(sw_worker_t *self, bool empty)
 {
     for (size_t g = 0; g < self->gateway_count; g++) {
         s_gateway_t *gw = &self->gateways[g];
-        cm_msg_t *msg = cm_msg_new(gw->greeted ? "worker.heartbeat"
-                                               : "worker.hello");
+        cm_msg_t *msg =
+            cm_msg_new(gw->greeted ? "worker.heartbeat" : "worker.hello");
         cm_msg_set_str(msg, "worker", sw_config_worker_id(self->config));
         json_t *names = json_array();
         if (!empty) {
-            for (sw_session_t *s = (sw_session_t *) zhashx_first(self->sessions);
-                 s; s = (sw_session_t *) zhashx_next(self->sessions)) {
-                json_array_append_new(names,
-                                      json_string(sw_session_name(s)));
+            for (sw_session_t *s = (sw_session_t *)zhashx_first(self->sessions);
+                 s; s = (sw_session_t *)zhashx_next(self->sessions)) {
+                json_array_append_new(names, json_string(sw_session_name(s)));
             }
         }
         cm_msg_set(msg, "sessions", names);
@@ -435,24 +455,24 @@ s_heartbeat(sw_worker_t *self, bool empty)
 static void
 s_heartbeat_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    s_heartbeat((sw_worker_t *) arg, false);
+    s_heartbeat((sw_worker_t *)arg, false);
 }
 
 static cm_msg_t *
 s_on_health(cm_msg_t *request, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     cm_msg_t *reply = cm_handlers_health(request, "session-worker",
                                          sw_config_worker_id(self->config));
-    cm_msg_set_int(reply, "sessions", (int64_t) zhashx_size(self->sessions));
+    cm_msg_set_int(reply, "sessions", (int64_t)zhashx_size(self->sessions));
     return reply;
 }
 
 static cm_msg_t *
 s_on_nudge(cm_msg_t *request, void *arg)
 {
-    sw_worker_claim((sw_worker_t *) arg);
-    return NULL;  //  one-way
+    sw_worker_claim((sw_worker_t *)arg);
+    return NULL; //  one-way
 }
 
 //  session.stop: finish with STOPPED and release; answer when done.
@@ -466,14 +486,13 @@ s_on_stop(sw_worker_t *self, sw_cmd_t **cmd_p)
         return;
     }
     cm_log_info("stopping session", "session=\"%s\" why=request", name);
-    s_pending_t *logout = (s_pending_t *) zhashx_lookup(self->logouts, name);
+    s_pending_t *logout = (s_pending_t *)zhashx_lookup(self->logouts, name);
     if (logout) {
         zhashx_delete(self->logouts, name);
         s_pending_reply(logout, 409, "session was stopped");
     }
     s_pending_t *p = s_pending_new(self, cmd_p);
-    sw_session_finish(&s, SW_FINISH_STATUS | SW_FINISH_RELEASE, s_cmd_done,
-                      p);
+    sw_session_finish(&s, SW_FINISH_STATUS | SW_FINISH_RELEASE, s_cmd_done, p);
 }
 
 //  session.logout: the engine unlinks, then s_logout_done.
@@ -481,7 +500,7 @@ static void
 s_on_logout(sw_worker_t *self, sw_cmd_t **cmd_p)
 {
     const char *name = cm_msg_str(sw_cmd_request(*cmd_p), "name");
-    sw_session_t *s = (sw_session_t *) zhashx_lookup(self->sessions, name);
+    sw_session_t *s = (sw_session_t *)zhashx_lookup(self->sessions, name);
     if (!s) {
         sw_cmd_reply(cmd_p, 404, "session is not held by this worker", NULL);
         return;
@@ -500,7 +519,7 @@ static void
 s_on_engine_command(sw_worker_t *self, sw_cmd_t **cmd_p)
 {
     const char *name = cm_msg_str(sw_cmd_request(*cmd_p), "name");
-    sw_session_t *s = (sw_session_t *) zhashx_lookup(self->sessions, name);
+    sw_session_t *s = (sw_session_t *)zhashx_lookup(self->sessions, name);
     if (!s) {
         sw_cmd_reply(cmd_p, 404, "session is not held by this worker", NULL);
         return;
@@ -524,22 +543,21 @@ s_session_command(sw_worker_t *self, cm_msg_t **request_p, zsock_t *sock)
         return false;
     }
     if (cm_msg_version(request) > 1) {
-        cm_msg_t *reply = cm_msg_new_reply(request, 400,
-                                           "unsupported message version");
+        cm_msg_t *reply =
+            cm_msg_new_reply(request, 400, "unsupported message version");
         cm_msg_send(&reply, sock);
         cm_msg_destroy(request_p);
         return true;
     }
     if (cm_msg_expired(request)) {
-        cm_log_debug("dropped expired request", "%s",
-                     cm_msg_summary(request));
+        cm_log_debug("dropped expired request", "%s", cm_msg_summary(request));
         cm_msg_destroy(request_p);
         return true;
     }
     const char *name = cm_msg_str(request, "name");
     if (!name || !*name) {
-        cm_msg_t *reply = cm_msg_new_reply(request, 400,
-                                           "missing or invalid field: name");
+        cm_msg_t *reply =
+            cm_msg_new_reply(request, 400, "missing or invalid field: name");
         cm_msg_send(&reply, sock);
         cm_msg_destroy(request_p);
         return true;
@@ -547,14 +565,11 @@ s_session_command(sw_worker_t *self, cm_msg_t **request_p, zsock_t *sock)
     sw_cmd_t *cmd = sw_cmd_new(request_p, sock);
     if (self->shutting_down) {
         sw_cmd_reply(&cmd, 503, "worker is shutting down", NULL);
-    }
-    else if (stop) {
+    } else if (stop) {
         s_on_stop(self, &cmd);
-    }
-    else if (logout) {
+    } else if (logout) {
         s_on_logout(self, &cmd);
-    }
-    else {
+    } else {
         s_on_engine_command(self, &cmd);
     }
     return true;
@@ -563,7 +578,7 @@ s_session_command(sw_worker_t *self, cm_msg_t **request_p, zsock_t *sock)
 static void
 s_gateway_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     s_gateway_t *gw = NULL;
     for (size_t g = 0; g < self->gateway_count; g++) {
         if (self->gateways[g].sock == sock) {
@@ -576,11 +591,11 @@ s_gateway_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
     for (int n = 0; n < 64 && (zsock_events(sock) & ZMQ_POLLIN); n++) {
         cm_msg_t *msg = cm_msg_recv(sock, false);
         if (!msg) {
-            continue;  //  undecodable header: dropped with a warning
+            continue; //  undecodable header: dropped with a warning
         }
         if (cm_msg_is_reply(msg)) {
-            if (cm_streq(cm_msg_type(msg), "worker.hello")
-                && cm_msg_status(msg) == 200 && !gw->greeted) {
+            if (cm_streq(cm_msg_type(msg), "worker.hello") &&
+                cm_msg_status(msg) == 200 && !gw->greeted) {
                 gw->greeted = true;
                 cm_log_info("registered with gateway", "endpoint=\"%s\"",
                             gw->endpoint);
@@ -620,8 +635,8 @@ sw_worker_new(const sw_config_t *config, sw_loop_t *loop,
     cm_handlers_add(self->handlers, "health.ping", 1, s_on_health, self);
     cm_handlers_add(self->handlers, "worker.nudge", 1, s_on_nudge, self);
     int ttl = sw_config_lease_ttl_ms(config);
-    self->fence_margin = ttl / 10 < SW_FENCE_MARGIN_MS ? ttl / 10
-                                                       : SW_FENCE_MARGIN_MS;
+    self->fence_margin =
+        ttl / 10 < SW_FENCE_MARGIN_MS ? ttl / 10 : SW_FENCE_MARGIN_MS;
 
     self->store = cm_client_new(sw_config_store_endpoints(config));
     if (!self->store) {
@@ -651,15 +666,14 @@ sw_worker_new(const sw_config_t *config, sw_loop_t *loop,
         zsock_set_immediate(sock, 1);
         zsock_set_sndtimeo(sock, 0);
         if (zsock_connect(sock, "%s", ep) != 0) {
-            cm_log_error("could not connect to gateway", "endpoint=\"%s\"",
-                         ep);
+            cm_log_error("could not connect to gateway", "endpoint=\"%s\"", ep);
             zsock_destroy(&sock);
             free(list);
             sw_worker_destroy(&self);
             return NULL;
         }
-        self->gateways = realloc(self->gateways, (self->gateway_count + 1)
-                                                     * sizeof *self->gateways);
+        self->gateways = realloc(self->gateways, (self->gateway_count + 1) *
+                                                     sizeof *self->gateways);
         assert(self->gateways);
         self->gateways[self->gateway_count++] =
             (s_gateway_t){sock, cm_strdup(ep), false};
@@ -683,8 +697,8 @@ sw_worker_destroy(sw_worker_t **self_p)
     }
     //  Engines stop; nothing more is written.
     zlistx_t *names = zhashx_keys(self->sessions);
-    for (const char *name = (const char *) zlistx_first(names); name;
-         name = (const char *) zlistx_next(names)) {
+    for (const char *name = (const char *)zlistx_first(names); name;
+         name = (const char *)zlistx_next(names)) {
         sw_session_t *s = s_take(self, name);
         sw_session_finish(&s, 0, NULL, NULL);
     }
@@ -718,20 +732,21 @@ sw_worker_destroy(sw_worker_t **self_p)
 void
 sw_worker_start(sw_worker_t *self)
 {
-    cm_log_info("started", "worker=%s engine=%s max_sessions=%d "
-                "lease_ttl_ms=%d", sw_config_worker_id(self->config),
-                sw_engine_name(self->engine),
+    cm_log_info("started",
+                "worker=%s engine=%s max_sessions=%d "
+                "lease_ttl_ms=%d",
+                sw_config_worker_id(self->config), sw_engine_name(self->engine),
                 sw_config_max_sessions(self->config),
                 sw_config_lease_ttl_ms(self->config));
     s_heartbeat(self, false);
-    self->heartbeat_timer = sw_loop_timer_add(self->loop, SW_HEARTBEAT_MS,
-                                              true, s_heartbeat_timer, self);
-    self->claim_timer = sw_loop_timer_add(
-        self->loop, sw_config_claim_interval_ms(self->config), true,
-        s_claim_timer, self);
-    self->renew_timer = sw_loop_timer_add(
-        self->loop, sw_config_lease_ttl_ms(self->config) / 3, true,
-        s_renew_timer, self);
+    self->heartbeat_timer = sw_loop_timer_add(self->loop, SW_HEARTBEAT_MS, true,
+                                              s_heartbeat_timer, self);
+    self->claim_timer =
+        sw_loop_timer_add(self->loop, sw_config_claim_interval_ms(self->config),
+                          true, s_claim_timer, self);
+    self->renew_timer =
+        sw_loop_timer_add(self->loop, sw_config_lease_ttl_ms(self->config) / 3,
+                          true, s_renew_timer, self);
     sw_worker_claim(self);
 }
 
@@ -752,7 +767,7 @@ s_shutdown_finished(sw_worker_t *self)
 static void
 s_shutdown_done(sw_session_t *session, int st, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     assert(self->finishing > 0);
     if (--self->finishing == 0) {
         s_shutdown_finished(self);
@@ -762,7 +777,7 @@ s_shutdown_done(sw_session_t *session, int st, void *arg)
 static void
 s_shutdown_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    sw_worker_t *self = (sw_worker_t *) arg;
+    sw_worker_t *self = (sw_worker_t *)arg;
     self->shutdown_timer = 0;
     cm_log_warn("could not release every lease in time", "left=%zu",
                 self->finishing);
@@ -790,8 +805,8 @@ sw_worker_shutdown(sw_worker_t *self)
     //  end the shutdown before every session is finishing.
     self->finishing = 1;
     zlistx_t *names = zhashx_keys(self->sessions);
-    for (const char *name = (const char *) zlistx_first(names); name;
-         name = (const char *) zlistx_next(names)) {
+    for (const char *name = (const char *)zlistx_first(names); name;
+         name = (const char *)zlistx_next(names)) {
         sw_session_t *s = s_take(self, name);
         self->finishing++;
         sw_session_finish(&s, SW_FINISH_RELEASE, s_shutdown_done, self);
@@ -801,11 +816,9 @@ sw_worker_shutdown(sw_worker_t *self)
     s_heartbeat(self, true);
     if (--self->finishing == 0) {
         s_shutdown_finished(self);
-    }
-    else {
+    } else {
         self->shutdown_timer = sw_loop_timer_add(self->loop, SW_SHUTDOWN_MS,
-                                                 false, s_shutdown_timer,
-                                                 self);
+                                                 false, s_shutdown_timer, self);
     }
 }
 
@@ -832,38 +845,38 @@ sw_worker_holds(sw_worker_t *self, const char *name)
 //  fake engine.
 
 typedef struct {
-    zsock_t *store;          //  fake store ROUTER
-    zsock_t *gateway;        //  fake gateway ROUTER
-    zlistx_t *available;     //  names lease.claim may hand out
-    zlistx_t *drop;          //  names the next renew drops
-    zhashx_t *status;        //  name -> last status written (strdup)
-    zhashx_t *conflict;      //  names whose set_status gets 409
-    zhashx_t *held;          //  name -> "" for leases granted
-    int releases;            //  lease.release seen
-    int clears;              //  device.clear seen
-    int claims;              //  lease.claim seen
-    int renews;              //  lease.renew seen
-    int64_t last_claim_max;  //  max of the last claim
-    bool store_silent;       //  the store stops answering
-    int hellos;              //  worker.hello seen
-    int beats;               //  worker.heartbeat seen
-    size_t beat_sessions;    //  sessions in the last heartbeat
-    int starts;              //  engine starts
-    int stops;               //  engine stops
-    int epoch;               //  next epoch handed out
+    zsock_t *store;         //  fake store ROUTER
+    zsock_t *gateway;       //  fake gateway ROUTER
+    zlistx_t *available;    //  names lease.claim may hand out
+    zlistx_t *drop;         //  names the next renew drops
+    zhashx_t *status;       //  name -> last status written (strdup)
+    zhashx_t *conflict;     //  names whose set_status gets 409
+    zhashx_t *held;         //  name -> "" for leases granted
+    int releases;           //  lease.release seen
+    int clears;             //  device.clear seen
+    int claims;             //  lease.claim seen
+    int renews;             //  lease.renew seen
+    int64_t last_claim_max; //  max of the last claim
+    bool store_silent;      //  the store stops answering
+    int hellos;             //  worker.hello seen
+    int beats;              //  worker.heartbeat seen
+    size_t beat_sessions;   //  sessions in the last heartbeat
+    int starts;             //  engine starts
+    int stops;              //  engine stops
+    int epoch;              //  next epoch handed out
 } s_test_t;
 
 static int
 s_fake_start(void *state, sw_session_t *session)
 {
-    ((s_test_t *) state)->starts++;
+    ((s_test_t *)state)->starts++;
     return sw_session_set_status(session, SW_STATUS_STARTING, NULL);
 }
 
 static void
 s_fake_stop(void *state, sw_session_t *session)
 {
-    ((s_test_t *) state)->stops++;
+    ((s_test_t *)state)->stops++;
 }
 
 static void
@@ -907,9 +920,9 @@ s_test_store(s_test_t *t)
         t->claims++;
         t->last_claim_max = cm_msg_int(req, "max", 0);
         json_t *list = json_array();
-        while (zlistx_size(t->available) > 0
-               && json_array_size(list) < (size_t) t->last_claim_max) {
-            char *name = (char *) zlistx_detach(t->available, NULL);
+        while (zlistx_size(t->available) > 0 &&
+               json_array_size(list) < (size_t)t->last_claim_max) {
+            char *name = (char *)zlistx_detach(t->available, NULL);
             json_array_append_new(list,
                                   json_pack("{s:s,s:i,s:{}}", "name", name,
                                             "epoch", ++t->epoch, "config"));
@@ -917,12 +930,11 @@ s_test_store(s_test_t *t)
             free(name);
         }
         cm_msg_set(reply, "sessions", list);
-    }
-    else if (cm_streq(type, "lease.renew")) {
+    } else if (cm_streq(type, "lease.renew")) {
         t->renews++;
         json_t *drop = json_array();
         char *name;
-        while ((name = (char *) zlistx_detach(t->drop, NULL))) {
+        while ((name = (char *)zlistx_detach(t->drop, NULL))) {
             json_array_append_new(drop, json_string(name));
             zhashx_delete(t->held, name);
             free(name);
@@ -930,30 +942,26 @@ s_test_store(s_test_t *t)
         json_t *held = json_array();
         for (void *v = zhashx_first(t->held); v; v = zhashx_next(t->held)) {
             json_array_append_new(
-                held, json_pack("{s:s,s:i}", "name",
-                                (const char *) zhashx_cursor(t->held),
-                                "epoch", 1));
+                held,
+                json_pack("{s:s,s:i}", "name",
+                          (const char *)zhashx_cursor(t->held), "epoch", 1));
         }
         cm_msg_set(reply, "held", held);
         cm_msg_set(reply, "drop", drop);
-    }
-    else if (cm_streq(type, "session.set_status")) {
+    } else if (cm_streq(type, "session.set_status")) {
         const char *name = cm_msg_str(req, "name");
         assert(cm_streq(cm_msg_str(req, "worker"), "w1"));
         if (zhashx_lookup(t->conflict, name)) {
             cm_msg_destroy(&reply);
             reply = cm_msg_new_reply(req, 409, "lease not held");
-        }
-        else {
+        } else {
             zhashx_update(t->status, name,
                           cm_strdup(cm_msg_str(req, "status")));
         }
-    }
-    else if (cm_streq(type, "lease.release")) {
+    } else if (cm_streq(type, "lease.release")) {
         t->releases++;
         zhashx_delete(t->held, cm_msg_str(req, "name"));
-    }
-    else if (cm_streq(type, "device.clear")) {
+    } else if (cm_streq(type, "device.clear")) {
         t->clears++;
     }
     cm_msg_send(&reply, t->store);
@@ -979,8 +987,7 @@ s_test_gateway(s_test_t *t)
             t->hellos++;
             cm_msg_t *reply = cm_msg_new_reply(msg, 200, NULL);
             cm_msg_send(&reply, t->gateway);
-        }
-        else {
+        } else {
             t->beats++;
         }
         cm_msg_destroy(&msg);
@@ -1012,8 +1019,8 @@ s_test_run(s_test_t *t, sw_loop_t *loop, int ms, bool *flag)
 //  Send a command from the fake gateway to the worker and wait for the
 //  reply. Returns the reply status.
 static int
-s_test_command(s_test_t *t, sw_loop_t *loop, const char *type,
-               const char *name, char *reason, size_t max)
+s_test_command(s_test_t *t, sw_loop_t *loop, const char *type, const char *name,
+               char *reason, size_t max)
 {
     cm_msg_t *req = cm_msg_new(type);
     if (name) {
@@ -1028,7 +1035,7 @@ s_test_command(s_test_t *t, sw_loop_t *loop, const char *type,
     int st = cm_msg_status(reply);
     if (reason) {
         snprintf(reason, max, "%s",
-                 cm_msg_reason(reply) ? cm_msg_reason(reply)
+                 cm_msg_reason(reply)         ? cm_msg_reason(reply)
                  : cm_msg_str(reply, "value") ? cm_msg_str(reply, "value")
                                               : "");
     }
@@ -1078,9 +1085,13 @@ sw_worker_test(bool verbose)
     setenv("WORKER_MAX_SESSIONS", "3", 1);
     setenv("WORKER_CLAIM_INTERVAL_MS", "600000", 1);
     sw_config_t *config = sw_config_new();
-    const char *vars[] = {"WORKER_ID", "GATEWAY_ENDPOINTS", "STORE_ENDPOINTS",
-                          "LEASE_TTL_MS", "WORKER_MAX_SESSIONS",
-                          "WORKER_CLAIM_INTERVAL_MS", NULL};
+    const char *vars[] = {"WORKER_ID",
+                          "GATEWAY_ENDPOINTS",
+                          "STORE_ENDPOINTS",
+                          "LEASE_TTL_MS",
+                          "WORKER_MAX_SESSIONS",
+                          "WORKER_CLAIM_INTERVAL_MS",
+                          NULL};
     for (int i = 0; vars[i]; i++) {
         unsetenv(vars[i]);
     }
@@ -1117,7 +1128,7 @@ sw_worker_test(bool verbose)
     assert(t.claims == 1 && t.last_claim_max == 3);
     assert(sw_worker_sessions(worker) == 3 && t.starts == 3);
     assert(sw_worker_holds(worker, "s1") && !sw_worker_holds(worker, "s4"));
-    assert(cm_streq((char *) zhashx_lookup(t.status, "s1"), "STARTING"));
+    assert(cm_streq((char *)zhashx_lookup(t.status, "s1"), "STARTING"));
     //  Heartbeats list the sessions; renews run every TTL/3
     s_test_run(&t, loop, 1100, NULL);
     assert(t.beats >= 1 && t.beat_sessions == 3);
@@ -1171,7 +1182,7 @@ sw_worker_test(bool verbose)
     int releases = t.releases;
     assert(s_test_command(&t, loop, "session.stop", "s1", NULL, 0) == 200);
     assert(t.releases == releases + 1);
-    assert(cm_streq((char *) zhashx_lookup(t.status, "s1"), "STOPPED"));
+    assert(cm_streq((char *)zhashx_lookup(t.status, "s1"), "STOPPED"));
     assert(!sw_worker_holds(worker, "s1") && t.stops == 1);
     assert(s_test_command(&t, loop, "session.stop", "s1", NULL, 0) == 404);
 
@@ -1183,7 +1194,7 @@ sw_worker_test(bool verbose)
     //  session.logout: device.clear, STOPPED, release, 200
     assert(s_test_command(&t, loop, "session.logout", "s2", NULL, 0) == 200);
     assert(t.clears == 1 && t.releases == releases + 2);
-    assert(cm_streq((char *) zhashx_lookup(t.status, "s2"), "STOPPED"));
+    assert(cm_streq((char *)zhashx_lookup(t.status, "s2"), "STOPPED"));
     assert(!sw_worker_holds(worker, "s2"));
 
     //  Renew drops s3: STOPPED and released
@@ -1196,7 +1207,7 @@ sw_worker_test(bool verbose)
     }
     assert(gone);
     s_test_run(&t, loop, 100, NULL);
-    assert(cm_streq((char *) zhashx_lookup(t.status, "s3"), "STOPPED"));
+    assert(cm_streq((char *)zhashx_lookup(t.status, "s3"), "STOPPED"));
     assert(t.releases == releases + 3);
 
     //  A 409 on a status write: stopped locally, nothing released
