@@ -1,0 +1,414 @@
+/*  sim_control - the control and inspection API (JSON over HTTP)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "sim_classes.h"
+#include "sim_control.h"
+#include "sim_http.h"
+#include "sim_server.h"
+
+struct _sim_control_t {
+    sim_http_t *http;     //  HTTP listener
+    sim_server_t *server; //  what the routes act on (borrowed)
+};
+
+//  Split the path into at most `max` segments (copies into buf).
+static int
+s_split(const char *path, char *buf, size_t size, char **seg, int max)
+{
+    snprintf(buf, size, "%s", path);
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "/", &save); tok;
+         tok = strtok_r(NULL, "/", &save)) {
+        if (n == max) {
+            return -1;
+        }
+        seg[n++] = tok;
+    }
+    return n;
+}
+
+//  Parse a non-negative decimal id. Returns -1 when not one.
+static int64_t
+s_id(const char *text)
+{
+    if (!text || !*text || strlen(text) > 15) {
+        return -1;
+    }
+    for (const char *p = text; *p; p++) {
+        if (!isdigit((unsigned char) *p)) {
+            return -1;
+        }
+    }
+    return strtoll(text, NULL, 10);
+}
+
+static void
+s_reply_status(sim_http_req_t *req, int status, const char *reason,
+               json_t **result_p)
+{
+    if (status >= 300) {
+        json_decref(result_p ? *result_p : NULL);
+        sim_http_reply_error(req, status, reason ? reason : "failed");
+        return;
+    }
+    json_t *body = result_p && *result_p ? *result_p : json_object();
+    if (result_p) {
+        *result_p = NULL;
+    }
+    sim_http_reply_json(req, status, &body);
+}
+
+static void
+s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
+{
+    sim_model_t *model = sim_server_model(self->server);
+    const char *method = sim_http_method(req);
+    if (n == 1 && streq(method, "GET")) {
+        json_t *list = json_array();
+        zlistx_t *accounts = sim_model_accounts(model);
+        sim_account_t *acc = (sim_account_t *) zlistx_first(accounts);
+        while (acc) {
+            json_array_append_new(list, sim_account_to_json(acc, true));
+            acc = (sim_account_t *) zlistx_next(accounts);
+        }
+        json_t *body = json_pack("{s:o}", "accounts", list);
+        sim_http_reply_json(req, 200, &body);
+        return;
+    }
+    if (n == 1 && streq(method, "POST")) {
+        json_t *in = sim_http_json(req);
+        const char *phone = json_string_value(json_object_get(in, "phone"));
+        json_t *name = json_object_get(in, "push_name");
+        if (!in || !phone || (name && !json_is_string(name))) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {phone, push_name?}");
+            return;
+        }
+        //  Accept "+1 555 123-4567" style input as a convenience.
+        char digits[32];
+        size_t len = 0;
+        for (const char *p = phone; *p && len < sizeof digits - 1; p++) {
+            if (isdigit((unsigned char) *p)) {
+                digits[len++] = *p;
+            }
+            else if (!strchr("+ -()", *p)) {
+                len = 0;
+                break;
+            }
+        }
+        digits[len] = 0;
+        if (!sim_model_phone_valid(digits)) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "phone must be 7-15 digits, no leading 0");
+            return;
+        }
+        if (sim_model_account(model, digits)) {
+            json_decref(in);
+            sim_http_reply_error(req, 409, "account exists");
+            return;
+        }
+        sim_account_t *acc = sim_model_account_add(
+            model, digits, name ? json_string_value(name) : digits);
+        json_decref(in);
+        if (!acc) {
+            sim_http_reply_error(req, 500, "could not create account");
+            return;
+        }
+        cm_log_info("created account", "phone=%s lid=%s", acc->phone,
+                    acc->lid);
+        json_t *body = sim_account_to_json(acc, true);
+        sim_http_reply_json(req, 201, &body);
+        return;
+    }
+    sim_account_t *acc = n >= 2 ? sim_model_account(model, seg[1]) : NULL;
+    if (!acc) {
+        sim_http_reply_error(req, 404, "no such account");
+        return;
+    }
+    const char *reason = NULL;
+    json_t *result = NULL;
+    if (n == 2 && streq(method, "GET")) {
+        json_t *body = sim_account_to_json(acc, true);
+        sim_http_reply_json(req, 200, &body);
+    }
+    else if (n == 2 && streq(method, "DELETE")) {
+        int st = sim_server_remove_account(self->server, seg[1], &reason);
+        s_reply_status(req, st, reason, NULL);
+    }
+    else if (n == 3 && streq(seg[2], "devices") && streq(method, "GET")) {
+        json_t *list = json_array();
+        sim_device_t *dev = (sim_device_t *) zlistx_first(acc->devices);
+        while (dev) {
+            json_array_append_new(list, sim_device_to_json(dev));
+            dev = (sim_device_t *) zlistx_next(acc->devices);
+        }
+        json_t *body = json_pack("{s:o}", "devices", list);
+        sim_http_reply_json(req, 200, &body);
+    }
+    else if (n == 4 && streq(seg[2], "devices")
+             && streq(method, "DELETE")) {
+        int64_t id = s_id(seg[3]);
+        if (id < 0 || id > UINT32_MAX) {
+            sim_http_reply_error(req, 400, "bad device id");
+            return;
+        }
+        int st = sim_server_unlink(self->server, acc->phone, (uint32_t) id,
+                                   &reason);
+        s_reply_status(req, st, reason, NULL);
+    }
+    else if (n == 3 && streq(method, "POST")
+             && (streq(seg[2], "scan") || streq(seg[2], "pair-code"))) {
+        bool scan = streq(seg[2], "scan");
+        json_t *in = sim_http_json(req);
+        const char *text = json_string_value(
+            json_object_get(in, scan ? "qr" : "code"));
+        if (!text) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, scan ? "body must be {qr}"
+                                                : "body must be {code}");
+            return;
+        }
+        char *copy = cm_strdup(text);
+        json_decref(in);
+        int st = scan ? sim_server_scan_qr(self->server, acc->phone, copy,
+                                           &result, &reason)
+                      : sim_server_enter_code(self->server, acc->phone,
+                                              copy, &result, &reason);
+        free(copy);
+        s_reply_status(req, st, reason, &result);
+    }
+    else {
+        sim_http_reply_error(req, 404, "unrecognized route");
+    }
+}
+
+static void
+s_connections(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
+{
+    const char *method = sim_http_method(req);
+    if (n == 1 && streq(method, "GET")) {
+        json_t *body = json_pack("{s:o}", "connections",
+                                 sim_server_connections(self->server));
+        sim_http_reply_json(req, 200, &body);
+        return;
+    }
+    int64_t id = n == 3 ? s_id(seg[1]) : -1;
+    if (id < 0 || !streq(method, "POST")) {
+        sim_http_reply_error(req, 404, "unrecognized route");
+        return;
+    }
+    const char *reason = NULL;
+    if (streq(seg[2], "drop")) {
+        int st = sim_server_drop(self->server, id, &reason);
+        s_reply_status(req, st, reason, NULL);
+    }
+    else if (streq(seg[2], "stream-error")) {
+        json_t *in = sim_http_json(req);
+        json_t *code = json_object_get(in, "code");
+        json_t *conflict = json_object_get(in, "conflict");
+        char num[16] = "";
+        if (json_is_integer(code)) {
+            snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
+                     json_integer_value(code));
+        }
+        else if (json_is_string(code)) {
+            snprintf(num, sizeof num, "%s", json_string_value(code));
+        }
+        if (!in || (code && !*num) || (conflict && !json_is_string(conflict))
+            || (!code && !conflict)) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {code?, conflict?} (one "
+                                 "at least)");
+            return;
+        }
+        char *conflict_copy = cm_strdup(json_string_value(conflict));
+        json_decref(in);
+        int st = sim_server_stream_error(self->server, id, *num ? num : NULL,
+                                         conflict_copy, &reason);
+        free(conflict_copy);
+        s_reply_status(req, st, reason, NULL);
+    }
+    else {
+        sim_http_reply_error(req, 404, "unrecognized route");
+    }
+}
+
+static void
+s_stanzas(sim_control_t *self, sim_http_req_t *req)
+{
+    sim_log_t *log = sim_server_log(self->server);
+    if (streq(sim_http_method(req), "DELETE")) {
+        sim_log_clear(log);
+        json_t *body = json_object();
+        sim_http_reply_json(req, 200, &body);
+        return;
+    }
+    const char *since = sim_http_arg(req, "since");
+    const char *limit = sim_http_arg(req, "limit");
+    const char *conn = sim_http_arg(req, "conn");
+    int64_t since_v = since ? s_id(since) : 0;
+    int64_t limit_v = limit ? s_id(limit) : 1000;
+    int64_t conn_v = conn ? s_id(conn) : 0;
+    if (since_v < 0 || limit_v < 0 || conn_v < 0) {
+        sim_http_reply_error(req, 400, "since, limit and conn are numbers");
+        return;
+    }
+    if (limit_v > SIM_CONTROL_LOG_PAGE) {
+        limit_v = SIM_CONTROL_LOG_PAGE;
+    }
+    json_t *entries = sim_log_query(log, since_v, (size_t) limit_v, conn_v,
+                                    sim_http_arg(req, "jid"));
+    json_t *body = json_pack("{s:o, s:I}", "stanzas", entries, "last",
+                             (json_int_t) sim_log_last(log));
+    sim_http_reply_json(req, 200, &body);
+}
+
+static void
+s_faults(sim_control_t *self, sim_http_req_t *req)
+{
+    sim_fault_t *faults = sim_server_faults(self->server);
+    const char *method = sim_http_method(req);
+    if (streq(method, "PUT") || streq(method, "POST")) {
+        json_t *in = sim_http_json(req);
+        const char *error = NULL;
+        int rc = sim_fault_update(faults, in, &error);
+        json_decref(in);
+        if (rc) {
+            sim_http_reply_error(req, 400, error);
+            return;
+        }
+        cm_log_info("changed fault rules");
+    }
+    else if (streq(method, "DELETE")) {
+        sim_fault_reset(faults);
+    }
+    else if (!streq(method, "GET")) {
+        sim_http_reply_error(req, 405, "method not allowed");
+        return;
+    }
+    json_t *body = sim_fault_to_json(faults);
+    sim_http_reply_json(req, 200, &body);
+}
+
+static void
+s_handle(void *arg, sim_http_req_t *req)
+{
+    sim_control_t *self = (sim_control_t *) arg;
+    char buf[512];
+    char *seg[6];
+    int n = s_split(sim_http_path(req), buf, sizeof buf, seg, 6);
+    const char *method = sim_http_method(req);
+    if (n < 0) {
+        sim_http_reply_error(req, 404, "unrecognized route");
+    }
+    else if (n == 0 || (n == 1 && streq(seg[0], "info"))) {
+        json_t *body = sim_server_info(self->server);
+        sim_http_reply_json(req, 200, &body);
+    }
+    else if (n == 1 && streq(seg[0], "health")) {
+        json_t *body = json_pack("{s:b}", "ok", 1);
+        sim_http_reply_json(req, 200, &body);
+    }
+    else if (streq(seg[0], "accounts")) {
+        s_accounts(self, req, seg, n);
+    }
+    else if (streq(seg[0], "connections")) {
+        s_connections(self, req, seg, n);
+    }
+    else if (n == 1 && streq(seg[0], "stanzas")) {
+        s_stanzas(self, req);
+    }
+    else if (n == 1 && streq(seg[0], "faults")) {
+        s_faults(self, req);
+    }
+    else if (n == 1 && streq(seg[0], "groups") && streq(method, "GET")) {
+        json_t *list = json_array();
+        zlistx_t *groups = sim_model_groups(sim_server_model(self->server));
+        sim_group_t *group = (sim_group_t *) zlistx_first(groups);
+        while (group) {
+            json_array_append_new(list, sim_group_to_json(group));
+            group = (sim_group_t *) zlistx_next(groups);
+        }
+        json_t *body = json_pack("{s:o}", "groups", list);
+        sim_http_reply_json(req, 200, &body);
+    }
+    else if (n == 1 && streq(seg[0], "media") && streq(method, "GET")) {
+        sim_model_t *model = sim_server_model(self->server);
+        json_t *body = json_pack(
+            "{s:I, s:I}", "blobs", (json_int_t) sim_model_media_count(model),
+            "bytes", (json_int_t) sim_model_media_bytes(model));
+        sim_http_reply_json(req, 200, &body);
+    }
+    else if (n == 1 && streq(seg[0], "save") && streq(method, "POST")) {
+        if (sim_server_save(self->server)) {
+            sim_http_reply_error(req, 409,
+                                 "no state file configured or write failed");
+            return;
+        }
+        json_t *body = json_object();
+        sim_http_reply_json(req, 200, &body);
+    }
+    else {
+        sim_http_reply_error(req, 404, "unrecognized route");
+    }
+}
+
+sim_control_t *
+sim_control_new(zloop_t *loop, const char *bind, uint16_t port,
+                sim_server_t *server)
+{
+    assert(server);
+    sim_control_t *self = (sim_control_t *) cm_alloc(sizeof(sim_control_t));
+    self->server = server;
+    self->http = sim_http_new(loop, bind, port, SIM_CONTROL_BODY_MAX,
+                              s_handle, self);
+    if (!self->http) {
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+sim_control_destroy(sim_control_t **self_p)
+{
+    assert(self_p);
+    sim_control_t *self = *self_p;
+    if (self) {
+        sim_http_destroy(&self->http);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+uint16_t
+sim_control_port(sim_control_t *self)
+{
+    assert(self);
+    return sim_http_port(self->http);
+}
+
+void
+sim_control_test(bool verbose)
+{
+    printf(" * sim_control: ");
+    char buf[64];
+    char *seg[4];
+    assert(s_split("/accounts/1555/devices", buf, sizeof buf, seg, 4) == 3);
+    assert(streq(seg[0], "accounts") && streq(seg[2], "devices"));
+    assert(s_split("/", buf, sizeof buf, seg, 4) == 0);
+    assert(s_split("/a/b/c/d/e", buf, sizeof buf, seg, 4) == -1);
+    assert(s_id("12") == 12);
+    assert(s_id("-1") == -1);
+    assert(s_id("1x") == -1);
+    assert(s_id("") == -1);
+    assert(s_id(NULL) == -1);
+    //  The routes themselves are exercised end to end by
+    //  tests/integration/test_wasim_control.py against the real binary.
+    printf("OK\n");
+}

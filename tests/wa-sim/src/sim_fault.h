@@ -1,0 +1,57 @@
+/*  sim_fault - fault injection settings for reliability tests
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    A global rule set plus optional per-account rule sets (by phone). The
+    rule set that applies to an account is its own when present, else the
+    global one. Rules:
+      ack_delay_ms        delay every server <ack> by this many ms
+      withhold_acks       never send server <ack>s for messages/receipts
+      refuse_prekey_upload answer prekey uploads with an error
+      refuse_prekey_fetch answer prekey bundle fetches with an error
+      refuse_prekeys      sets both of the above (write-only alias)
+*/
+#ifndef SIM_FAULT_H_INCLUDED
+#define SIM_FAULT_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+//  Longest ack delay accepted.
+#define SIM_FAULT_MAX_DELAY_MS 600000
+
+typedef struct {
+    int64_t ack_delay_ms;      //  delay of server acks
+    bool withhold_acks;        //  drop server acks
+    bool refuse_prekey_upload; //  error on prekey upload
+    bool refuse_prekey_fetch;  //  error on bundle fetch
+} sim_fault_rules_t;
+
+typedef struct _sim_fault_t sim_fault_t;
+
+//  New fault set with no faults. Caller owns return value.
+sim_fault_t *sim_fault_new(void);
+
+void sim_fault_destroy(sim_fault_t **self_p);
+
+//  Rules in effect for an account phone (NULL = the global rules).
+//  Borrowed; valid until the next change.
+const sim_fault_rules_t *sim_fault_rules(sim_fault_t *self,
+                                         const char *phone);
+
+//  Update rules from a JSON object: fields absent keep their value;
+//  "phone" (optional) selects a per-account set (created from the
+//  global one when new). Returns 0, or -1 with *error set (static text)
+//  on a bad field.
+int sim_fault_update(sim_fault_t *self, json_t *body, const char **error);
+
+//  Remove every per-account set and reset the global one.
+void sim_fault_reset(sim_fault_t *self);
+
+//  JSON view {global:{...}, accounts:{phone:{...}}}. Caller owns.
+json_t *sim_fault_to_json(sim_fault_t *self);
+
+void sim_fault_test(bool verbose);
+
+#endif

@@ -1,0 +1,88 @@
+/*  sim_server - wa-sim's core: the world model, the listeners and the
+    actions the control API triggers
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    One sim_server_t runs everything on one czmq zloop: the WebSocket
+    listener (client connections), the control API and the media host
+    (both libmicrohttpd in external epoll mode). Control actions such as
+    "the phone scans this QR" are plain calls made from the control
+    handler, so no state is shared between threads.
+
+    Actions return an HTTP-like status (200/201 ok, 4xx caller fault,
+    5xx ours) and, on failure, a static reason text.
+*/
+#ifndef SIM_SERVER_H_INCLUDED
+#define SIM_SERVER_H_INCLUDED
+
+#include <czmq.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim_config.h"
+#include "sim_fault.h"
+#include "sim_log.h"
+#include "sim_model.h"
+
+typedef struct _sim_server_t sim_server_t;
+
+//  Start listeners on the loop as configured (loads the state file when
+//  set and present). NULL on failure (logged). Caller owns return value.
+sim_server_t *sim_server_new(zloop_t *loop, const sim_config_t *config);
+
+//  Close every connection and listener (saves the state file when set).
+void sim_server_destroy(sim_server_t **self_p);
+
+//  The world and its tools. Borrowed.
+sim_model_t *sim_server_model(sim_server_t *self);
+sim_log_t *sim_server_log(sim_server_t *self);
+sim_fault_t *sim_server_faults(sim_server_t *self);
+
+//  {ws_url, control_url, media_url, root_key} as printed at start.
+//  Caller owns return value.
+json_t *sim_server_info(sim_server_t *self);
+
+//  Root public key (32 bytes). Borrowed.
+const uint8_t *sim_server_root_key(sim_server_t *self);
+
+//  Open connections as JSON. Caller owns return value.
+json_t *sim_server_connections(sim_server_t *self);
+
+//  The phone of `phone` scans a QR string shown by a companion: links a
+//  new device, sends pair-success. *result_p gets {device jid, lid}.
+int sim_server_scan_qr(sim_server_t *self, const char *phone,
+                       const char *qr, json_t **result_p,
+                       const char **reason);
+
+//  The phone of `phone` types a pairing code shown by a companion.
+int sim_server_enter_code(sim_server_t *self, const char *phone,
+                          const char *code, json_t **result_p,
+                          const char **reason);
+
+//  The phone unlinks companion device `id`: its connection gets the
+//  "logged out" stream error and the device is removed.
+int sim_server_unlink(sim_server_t *self, const char *phone, uint32_t id,
+                      const char **reason);
+
+//  Remove an account, closing its devices' connections.
+int sim_server_remove_account(sim_server_t *self, const char *phone,
+                              const char **reason);
+
+//  Close a connection abruptly (no stream end).
+int sim_server_drop(sim_server_t *self, int64_t conn_id,
+                    const char **reason);
+
+//  Send <stream:error> to a connection and close it. `code` like "515"
+//  or "503" (NULL = none), `conflict` like "replaced" or
+//  "device_removed" (NULL = none).
+int sim_server_stream_error(sim_server_t *self, int64_t conn_id,
+                            const char *code, const char *conflict,
+                            const char **reason);
+
+//  Save the state file now (when configured). Returns 0 or -1.
+int sim_server_save(sim_server_t *self);
+
+void sim_server_test(bool verbose);
+
+#endif
