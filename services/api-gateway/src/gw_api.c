@@ -7,26 +7,25 @@
 #define S_SESSIONS "🖥️ Sessions"
 #define S_WAWP "Wawp: Session"
 #define S_SERVER "🔍 Observability"
-#define S_INSTANCE_Q                                                         \
-    "instance_id|string|Instance id (also accepted in a JSON or form "       \
+#define S_INSTANCE_Q                                                           \
+    "instance_id|string|Instance id (also accepted in a JSON or form "         \
     "body)"
 
 static const gw_route_t s_routes[] = {
     //  Service routes
     {"GET", "/ping", gw_server_ping, GW_AUTH_ADMIN, 200, S_SERVER, "ping",
      "Ping the server", NULL, "Ping", NULL, false},
-    {"GET", "/health", gw_server_health, GW_AUTH_ADMIN, 200, S_SERVER,
-     "health", "Check the store and the session-workers", NULL, "Health",
-     NULL, false},
+    {"GET", "/health", gw_server_health, GW_AUTH_ADMIN, 200, S_SERVER, "health",
+     "Check the store and the session-workers", NULL, "Health", NULL, false},
     {"GET", "/api/server/version", gw_server_version, GW_AUTH_ADMIN, 200,
-     S_SERVER, "serverVersion", "Get the server version", NULL,
-     "ServerVersion", NULL, false},
-    {"GET", "/api/openapi.json", gw_server_openapi, GW_AUTH_NONE, 200,
-     S_SERVER, "openapi", "This OpenAPI document", NULL, NULL, NULL, false},
+     S_SERVER, "serverVersion", "Get the server version", NULL, "ServerVersion",
+     NULL, false},
+    {"GET", "/api/openapi.json", gw_server_openapi, GW_AUTH_NONE, 200, S_SERVER,
+     "openapi", "This OpenAPI document", NULL, NULL, NULL, false},
 
     //  WAHA sessions
-    {"GET", "/api/sessions", gw_sessions_list, GW_AUTH_ADMIN, 200,
-     S_SESSIONS, "sessionsList", "List all sessions", NULL, "SessionList",
+    {"GET", "/api/sessions", gw_sessions_list, GW_AUTH_ADMIN, 200, S_SESSIONS,
+     "sessionsList", "List all sessions", NULL, "SessionList",
      "all|boolean|Include STOPPED sessions", false},
     {"POST", "/api/sessions", gw_sessions_create, GW_AUTH_ADMIN, 201,
      S_SESSIONS, "sessionsCreate",
@@ -39,13 +38,13 @@ static const gw_route_t s_routes[] = {
      S_SESSIONS, "sessionsStopDeprecated",
      "Stop a session (and delete it when logout is true)",
      "SessionStopDeprecatedRequest", "Empty", NULL, true},
-    {"POST", "/api/sessions/logout", gw_sessions_old_logout, GW_AUTH_ADMIN,
-     201, S_SESSIONS, "sessionsLogoutDeprecated",
+    {"POST", "/api/sessions/logout", gw_sessions_old_logout, GW_AUTH_ADMIN, 201,
+     S_SESSIONS, "sessionsLogoutDeprecated",
      "Stop, log out and delete a session", "SessionLogoutDeprecatedRequest",
      "Empty", NULL, true},
     {"GET", "/api/sessions/{session}", gw_sessions_get, GW_AUTH_ADMIN, 200,
-     S_SESSIONS, "sessionsGet", "Get session information", NULL,
-     "SessionInfo", NULL, false},
+     S_SESSIONS, "sessionsGet", "Get session information", NULL, "SessionInfo",
+     NULL, false},
     {"PUT", "/api/sessions/{session}", gw_sessions_update, GW_AUTH_ADMIN, 200,
      S_SESSIONS, "sessionsUpdate",
      "Update a session's config (restarts it if running)",
@@ -55,12 +54,11 @@ static const gw_route_t s_routes[] = {
      "Stop, log out and delete a session (idempotent)", NULL, "Empty", NULL,
      false},
     {"GET", "/api/sessions/{session}/me", gw_sessions_me, GW_AUTH_ADMIN, 200,
-     S_SESSIONS, "sessionsGetMe",
-     "The authenticated WhatsApp account, or null", NULL, "MeInfoOrNull",
+     S_SESSIONS, "sessionsGetMe", "The authenticated WhatsApp account, or null",
+     NULL, "MeInfoOrNull", NULL, false},
+    {"POST", "/api/sessions/{session}/start", gw_sessions_start, GW_AUTH_ADMIN,
+     201, S_SESSIONS, "sessionsStart", "Start a session", NULL, "SessionInfo",
      NULL, false},
-    {"POST", "/api/sessions/{session}/start", gw_sessions_start,
-     GW_AUTH_ADMIN, 201, S_SESSIONS, "sessionsStart", "Start a session",
-     NULL, "SessionInfo", NULL, false},
     {"POST", "/api/sessions/{session}/stop", gw_sessions_stop, GW_AUTH_ADMIN,
      201, S_SESSIONS, "sessionsStop", "Stop a session (idempotent)", NULL,
      "SessionInfo", NULL, false},
@@ -73,8 +71,8 @@ static const gw_route_t s_routes[] = {
      NULL, false},
 
     //  Wawp /v2/session
-    {"POST", "/v2/session/create", gw_sessions_wawp_create, GW_AUTH_ADMIN,
-     201, S_WAWP, "wawpSessionCreate",
+    {"POST", "/v2/session/create", gw_sessions_wawp_create, GW_AUTH_ADMIN, 201,
+     S_WAWP, "wawpSessionCreate",
      "Create an instance; returns its instance_id and access token (shown "
      "once)",
      "WawpCreateRequest", "WawpCreateResponse",
@@ -86,39 +84,37 @@ static const gw_route_t s_routes[] = {
      S_WAWP, "wawpSessionInfoGet", "Instance information", NULL,
      "WawpSessionInfo", S_INSTANCE_Q, false},
     {"POST", "/v2/session/info", gw_sessions_wawp_info, GW_AUTH_INSTANCE, 200,
-     S_WAWP, "wawpSessionInfo", "Instance information",
-     "WawpInstanceRequest", "WawpSessionInfo", S_INSTANCE_Q, false},
-    {"GET", "/v2/session/start", gw_sessions_wawp_start, GW_AUTH_INSTANCE,
-     200, S_WAWP, "wawpSessionStartGet", "Start the instance", NULL,
+     S_WAWP, "wawpSessionInfo", "Instance information", "WawpInstanceRequest",
      "WawpSessionInfo", S_INSTANCE_Q, false},
-    {"POST", "/v2/session/start", gw_sessions_wawp_start, GW_AUTH_INSTANCE,
-     200, S_WAWP, "wawpSessionStart", "Start the instance",
-     "WawpInstanceRequest", "WawpSessionInfo", S_INSTANCE_Q, false},
+    {"GET", "/v2/session/start", gw_sessions_wawp_start, GW_AUTH_INSTANCE, 200,
+     S_WAWP, "wawpSessionStartGet", "Start the instance", NULL,
+     "WawpSessionInfo", S_INSTANCE_Q, false},
+    {"POST", "/v2/session/start", gw_sessions_wawp_start, GW_AUTH_INSTANCE, 200,
+     S_WAWP, "wawpSessionStart", "Start the instance", "WawpInstanceRequest",
+     "WawpSessionInfo", S_INSTANCE_Q, false},
     {"GET", "/v2/session/stop", gw_sessions_wawp_stop, GW_AUTH_INSTANCE, 200,
-     S_WAWP, "wawpSessionStopGet", "Stop the instance", NULL,
-     "WawpSessionInfo", S_INSTANCE_Q, false},
+     S_WAWP, "wawpSessionStopGet", "Stop the instance", NULL, "WawpSessionInfo",
+     S_INSTANCE_Q, false},
     {"POST", "/v2/session/stop", gw_sessions_wawp_stop, GW_AUTH_INSTANCE, 200,
      S_WAWP, "wawpSessionStop", "Stop the instance", "WawpInstanceRequest",
      "WawpSessionInfo", S_INSTANCE_Q, false},
-    {"GET", "/v2/session/restart", gw_sessions_wawp_restart,
-     GW_AUTH_INSTANCE, 200, S_WAWP, "wawpSessionRestartGet",
-     "Restart the instance", NULL, "WawpSessionInfo", S_INSTANCE_Q, false},
-    {"POST", "/v2/session/restart", gw_sessions_wawp_restart,
-     GW_AUTH_INSTANCE, 200, S_WAWP, "wawpSessionRestart",
-     "Restart the instance", "WawpInstanceRequest", "WawpSessionInfo",
-     S_INSTANCE_Q, false},
+    {"GET", "/v2/session/restart", gw_sessions_wawp_restart, GW_AUTH_INSTANCE,
+     200, S_WAWP, "wawpSessionRestartGet", "Restart the instance", NULL,
+     "WawpSessionInfo", S_INSTANCE_Q, false},
+    {"POST", "/v2/session/restart", gw_sessions_wawp_restart, GW_AUTH_INSTANCE,
+     200, S_WAWP, "wawpSessionRestart", "Restart the instance",
+     "WawpInstanceRequest", "WawpSessionInfo", S_INSTANCE_Q, false},
     {"GET", "/v2/session/logout", gw_sessions_wawp_logout, GW_AUTH_INSTANCE,
      200, S_WAWP, "wawpSessionLogoutGet",
-     "Log out (the instance waits for a new QR scan)", NULL,
-     "WawpSessionInfo", S_INSTANCE_Q, false},
+     "Log out (the instance waits for a new QR scan)", NULL, "WawpSessionInfo",
+     S_INSTANCE_Q, false},
     {"POST", "/v2/session/logout", gw_sessions_wawp_logout, GW_AUTH_INSTANCE,
      200, S_WAWP, "wawpSessionLogout",
-     "Log out (the instance waits for a new QR scan)",
-     "WawpInstanceRequest", "WawpSessionInfo", S_INSTANCE_Q, false},
-    {"DELETE", "/v2/session/delete", gw_sessions_wawp_delete,
-     GW_AUTH_INSTANCE, 200, S_WAWP, "wawpSessionDelete",
-     "Stop, log out and delete the instance", NULL, "Empty", S_INSTANCE_Q,
-     false},
+     "Log out (the instance waits for a new QR scan)", "WawpInstanceRequest",
+     "WawpSessionInfo", S_INSTANCE_Q, false},
+    {"DELETE", "/v2/session/delete", gw_sessions_wawp_delete, GW_AUTH_INSTANCE,
+     200, S_WAWP, "wawpSessionDelete", "Stop, log out and delete the instance",
+     NULL, "Empty", S_INSTANCE_Q, false},
     {"POST", "/v2/session/delete", gw_sessions_wawp_delete, GW_AUTH_INSTANCE,
      200, S_WAWP, "wawpSessionDeletePost",
      "Stop, log out and delete the instance", "WawpInstanceRequest", "Empty",
@@ -127,9 +123,8 @@ static const gw_route_t s_routes[] = {
      S_WAWP, "wawpSessionMe", "The authenticated WhatsApp account, or null",
      NULL, "MeInfoOrNull", S_INSTANCE_Q, false},
     {"POST", "/v2/session/me", gw_sessions_wawp_me, GW_AUTH_INSTANCE, 200,
-     S_WAWP, "wawpSessionMePost",
-     "The authenticated WhatsApp account, or null", "WawpInstanceRequest",
-     "MeInfoOrNull", S_INSTANCE_Q, false},
+     S_WAWP, "wawpSessionMePost", "The authenticated WhatsApp account, or null",
+     "WawpInstanceRequest", "MeInfoOrNull", S_INSTANCE_Q, false},
 };
 
 const gw_route_t *
@@ -175,7 +170,7 @@ s_matches(const char *pattern, char **segs, int n, json_t *params)
     for (int i = 0; params && i < n; i++) {
         if (pats[i][0] == '{') {
             char name[64];
-            snprintf(name, sizeof name, "%.*s", (int) strlen(pats[i]) - 2,
+            snprintf(name, sizeof name, "%.*s", (int)strlen(pats[i]) - 2,
                      pats[i] + 1);
             json_t *v = json_string(segs[i]);
             if (v) {
@@ -208,11 +203,10 @@ gw_api_match(const char *method, const char *path, json_t *params,
         if (streq(s_routes[i].method, want)) {
             found = &s_routes[i];
             s_matches(found->path, segs, n, params);
-        }
-        else if (!strstr(allow, s_routes[i].method)) {
+        } else if (!strstr(allow, s_routes[i].method)) {
             size_t len = strlen(allow);
-            snprintf(allow + len, sizeof allow - len, "%s%s",
-                     len ? ", " : "", s_routes[i].method);
+            snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
+                     s_routes[i].method);
         }
     }
     free(buf);
@@ -230,7 +224,8 @@ gw_api_match(const char *method, const char *path, json_t *params,
 static const char *s_schemas =
     "{"
     "\"SessionStatus\":{\"type\":\"string\",\"enum\":[\"STOPPED\","
-    "\"STARTING\",\"SCAN_QR_CODE\",\"WORKING\",\"FAILED\"]},"
+    "\"STARTING\",\"SCAN_QR_CODE\",\"WORKING\",\"FAILED\","
+    "\"PASSKEY_REQUIRED\",\"PASSKEY_CONFIRMATION_REQUIRED\"]},"
     "\"ProxyConfig\":{\"type\":\"object\",\"required\":[\"server\"],"
     "\"properties\":{\"server\":{\"type\":\"string\",\"example\":"
     "\"localhost:3128\"},\"username\":{\"type\":\"string\",\"nullable\":"
@@ -370,10 +365,10 @@ s_parameters(const gw_route_t *route)
          s = strtok_r(NULL, "/", &save)) {
         if (s[0] == '{') {
             s[strlen(s) - 1] = 0;
-            json_array_append_new(
-                params, json_pack("{s:s, s:s, s:b, s:o}", "name", s + 1, "in",
-                                  "path", "required", 1, "schema",
-                                  s_ref("SessionName")));
+            json_array_append_new(params,
+                                  json_pack("{s:s, s:s, s:b, s:o}", "name",
+                                            s + 1, "in", "path", "required", 1,
+                                            "schema", s_ref("SessionName")));
         }
     }
     if (route->query) {
@@ -388,10 +383,9 @@ s_parameters(const gw_route_t *route)
             assert(desc);
             *desc++ = 0;
             json_array_append_new(
-                params,
-                json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", item, "in",
-                          "query", "required", 0, "description", desc,
-                          "schema", "type", type));
+                params, json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", item,
+                                  "in", "query", "required", 0, "description",
+                                  desc, "schema", "type", type));
         }
         free(list);
     }
@@ -416,12 +410,12 @@ s_operation(const gw_route_t *route)
                 content, "application/x-www-form-urlencoded",
                 json_pack("{s:o}", "schema", s_ref(route->request)));
         }
-        json_object_set_new(op, "requestBody",
-                            json_pack("{s:b, s:o}", "required", 0, "content",
-                                      content));
+        json_object_set_new(
+            op, "requestBody",
+            json_pack("{s:b, s:o}", "required", 0, "content", content));
     }
-    json_t *ok = json_pack("{s:s}", "description",
-                           gw_req_reason_phrase(route->success));
+    json_t *ok =
+        json_pack("{s:s}", "description", gw_req_reason_phrase(route->success));
     json_t *schema = route->response ? s_ref(route->response)
                                      : json_pack("{s:s}", "type", "object");
     json_object_set_new(ok, "content", s_json_content(schema));
@@ -434,28 +428,25 @@ s_operation(const gw_route_t *route)
         if (errors[i] == 401 && route->auth == GW_AUTH_NONE) {
             continue;
         }
-        if (errors[i] == 422 && !streq(route->op_id, "sessionsCreate")
-            && !streq(route->op_id, "sessionsUpsertAndStart")
-            && !streq(route->op_id, "wawpSessionCreate")) {
+        if (errors[i] == 422 && !streq(route->op_id, "sessionsCreate") &&
+            !streq(route->op_id, "sessionsUpsertAndStart") &&
+            !streq(route->op_id, "wawpSessionCreate")) {
             continue;
         }
         snprintf(code, sizeof code, "%d", errors[i]);
-        json_object_set_new(
-            responses, code,
-            json_pack("{s:s, s:o}", "description",
-                      gw_req_reason_phrase(errors[i]), "content",
-                      s_json_content(s_ref(error))));
+        json_object_set_new(responses, code,
+                            json_pack("{s:s, s:o}", "description",
+                                      gw_req_reason_phrase(errors[i]),
+                                      "content", s_json_content(s_ref(error))));
     }
     json_object_set_new(op, "responses", responses);
     json_t *security = NULL;
     if (route->auth == GW_AUTH_NONE) {
         security = json_array();
-    }
-    else if (wawp) {
+    } else if (wawp) {
         security = json_pack("[{s:[]}, {s:[]}, {s:[]}]", "access_token",
                              "access_token_header", "api_key");
-    }
-    else {
+    } else {
         security = json_pack("[{s:[]}, {s:[]}]", "api_key", "api_key_query");
     }
     json_object_set_new(op, "security", security);
@@ -474,9 +465,9 @@ gw_api_openapi(void)
         json_array_append_new(events, json_string(cm_webhook_event_at(i)));
     }
     json_array_append_new(events, json_string("*"));
-    json_object_set_new(schemas, "WebhookEvent",
-                        json_pack("{s:s, s:o}", "type", "string", "enum",
-                                  events));
+    json_object_set_new(
+        schemas, "WebhookEvent",
+        json_pack("{s:s, s:o}", "type", "string", "enum", events));
     json_t *paths = json_object();
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {
@@ -489,7 +480,7 @@ gw_api_openapi(void)
         char method[16];
         size_t j = 0;
         for (; r->method[j] && j < sizeof method - 1; j++) {
-            method[j] = (char) tolower((unsigned char) r->method[j]);
+            method[j] = (char)tolower((unsigned char)r->method[j]);
         }
         method[j] = 0;
         json_object_set_new(item, method, s_operation(r));
@@ -500,12 +491,12 @@ gw_api_openapi(void)
         "openapi", "3.0.3", "info", "title", "Wharf WhatsApp HTTP API",
         "version", WHARF_VERSION, "description",
         "WAHA-compatible API under /api and Wawp-compatible API under /v2.",
-        "servers", "url", "/", "paths", paths, "components", "schemas",
-        schemas, "securitySchemes", "api_key", "type", "apiKey", "in",
-        "header", "name", "X-Api-Key", "api_key_query", "type", "apiKey",
-        "in", "query", "name", "x-api-key", "access_token", "type", "apiKey",
-        "in", "query", "name", "access_token", "access_token_header", "type",
-        "apiKey", "in", "header", "name", "access-token");
+        "servers", "url", "/", "paths", paths, "components", "schemas", schemas,
+        "securitySchemes", "api_key", "type", "apiKey", "in", "header", "name",
+        "X-Api-Key", "api_key_query", "type", "apiKey", "in", "query", "name",
+        "x-api-key", "access_token", "type", "apiKey", "in", "query", "name",
+        "access_token", "access_token_header", "type", "apiKey", "in", "header",
+        "name", "access-token");
     assert(doc);
     return doc;
 }
@@ -525,13 +516,11 @@ s_check_refs(json_t *node, json_t *schemas)
                 const char *ref = json_string_value(value);
                 assert(ref && strncmp(ref, "#/components/schemas/", 21) == 0);
                 assert(json_object_get(schemas, ref + 21));
-            }
-            else {
+            } else {
                 s_check_refs(value, schemas);
             }
         }
-    }
-    else if (json_is_array(node)) {
+    } else if (json_is_array(node)) {
         size_t i;
         json_t *value;
         json_array_foreach(node, i, value)
@@ -559,16 +548,15 @@ gw_api_test(bool verbose)
     assert(r && r->handler == gw_sessions_old_start);
     r = gw_api_match("POST", "/api/sessions/s1/start", params, &allow);
     assert(r && r->handler == gw_sessions_start);
-    assert(streq(json_string_value(json_object_get(params, "session")),
-                 "s1"));
+    assert(streq(json_string_value(json_object_get(params, "session")), "s1"));
     r = gw_api_match("HEAD", "/ping", params, &allow);
     assert(r && r->handler == gw_server_ping);
 
     //  405 with the allowed methods; 404 without.
     r = gw_api_match("PATCH", "/api/sessions/s1", params, &allow);
     assert(!r && allow);
-    assert(strstr(allow, "GET") && strstr(allow, "PUT")
-           && strstr(allow, "DELETE"));
+    assert(strstr(allow, "GET") && strstr(allow, "PUT") &&
+           strstr(allow, "DELETE"));
     free(allow);
     r = gw_api_match("GET", "/api/nothing/here", params, &allow);
     assert(!r && !allow);
@@ -592,13 +580,13 @@ gw_api_test(bool verbose)
         char method[16];
         size_t j = 0;
         for (; routes[i].method[j]; j++) {
-            method[j] = (char) tolower((unsigned char) routes[i].method[j]);
+            method[j] = (char)tolower((unsigned char)routes[i].method[j]);
         }
         method[j] = 0;
-        json_t *op = json_object_get(json_object_get(paths, routes[i].path),
-                                     method);
+        json_t *op =
+            json_object_get(json_object_get(paths, routes[i].path), method);
         assert(op);
-        assert(zhashx_insert(ids, routes[i].op_id, (void *) "") == 0);
+        assert(zhashx_insert(ids, routes[i].op_id, (void *)"") == 0);
         size_t braces = 0;
         for (const char *p = routes[i].path; *p; p++) {
             braces += *p == '{';
@@ -622,16 +610,15 @@ gw_api_test(bool verbose)
         json_t *pp = json_object();
         const gw_route_t *m =
             gw_api_match(routes[i].method, routes[i].path, pp, &allowed);
-        assert(m == &routes[i]
-               || (m && streq(m->path, routes[i].path)
-                   && streq(m->method, routes[i].method)));
+        assert(m == &routes[i] || (m && streq(m->path, routes[i].path) &&
+                                   streq(m->method, routes[i].method)));
         json_decref(pp);
         free(allowed);
     }
     zhashx_destroy(&ids);
     s_check_refs(doc, schemas);
-    json_t *events = json_object_get(
-        json_object_get(schemas, "WebhookEvent"), "enum");
+    json_t *events =
+        json_object_get(json_object_get(schemas, "WebhookEvent"), "enum");
     assert(json_array_size(events) == cm_webhook_event_count() + 1);
     char *text = json_dumps(doc, JSON_COMPACT);
     assert(text && strlen(text) > 1000);

@@ -20,25 +20,25 @@ typedef void(gw_handler_fn)(gw_req_t *req);
 
 //  Who may call a route (WAHA_API_KEY_EXCLUDE_PATH can lift the check).
 typedef enum {
-    GW_AUTH_NONE = 0,     //  anyone
-    GW_AUTH_ADMIN = 1,    //  the admin API key
-    GW_AUTH_INSTANCE = 2  //  the admin key or the instance's access token;
-                          //  the handler checks the token
+    GW_AUTH_NONE = 0,    //  anyone
+    GW_AUTH_ADMIN = 1,   //  the admin API key
+    GW_AUTH_INSTANCE = 2 //  the admin key or the instance's access token;
+                         //  the handler checks the token
 } gw_auth_t;
 
 typedef struct {
-    const char *method;      //  GET, POST, PUT, DELETE
-    const char *path;        //  pattern; {name} matches one segment
-    gw_handler_fn *handler;  //  the handler
-    gw_auth_t auth;          //  who may call it
-    int success;             //  status on success (200, 201)
-    const char *tag;         //  OpenAPI tag
-    const char *op_id;       //  OpenAPI operationId (unique)
-    const char *summary;     //  one line
-    const char *request;     //  components schema of the body, or NULL
-    const char *response;    //  components schema of the result, or NULL
-    const char *query;       //  "name|type|description;..." or NULL
-    bool deprecated;         //  kept for old clients
+    const char *method;     //  GET, POST, PUT, DELETE
+    const char *path;       //  pattern; {name} matches one segment
+    gw_handler_fn *handler; //  the handler
+    gw_auth_t auth;         //  who may call it
+    int success;            //  status on success (200, 201)
+    const char *tag;        //  OpenAPI tag
+    const char *op_id;      //  OpenAPI operationId (unique)
+    const char *summary;    //  one line
+    const char *request;    //  components schema of the body, or NULL
+    const char *response;   //  components schema of the result, or NULL
+    const char *query;      //  "name|type|description;..." or NULL
+    bool deprecated;        //  kept for old clients
 } gw_route_t;
 
 //  Largest number of path parameters in a pattern.

@@ -9,8 +9,7 @@ gw_auth_digest(const char *secret, uint8_t out[GW_AUTH_DIGEST])
 {
     assert(secret);
     unsigned int len = 0;
-    int rc = EVP_Digest(secret, strlen(secret), out, &len, EVP_sha512(),
-                        NULL);
+    int rc = EVP_Digest(secret, strlen(secret), out, &len, EVP_sha512(), NULL);
     //  Only fails on out-of-memory inside OpenSSL.
     assert(rc == 1 && len == GW_AUTH_DIGEST);
 }
@@ -113,7 +112,7 @@ gw_auth_test(bool verbose)
     char *id = gw_auth_instance_new();
     assert(strlen(id) == GW_AUTH_INSTANCE_LEN);
     for (const char *p = id; *p; p++) {
-        assert(isdigit((unsigned char) *p) || isupper((unsigned char) *p));
+        assert(isdigit((unsigned char)*p) || isupper((unsigned char)*p));
     }
     free(id);
     printf("OK\n");

@@ -5,22 +5,22 @@
 #include "gw_classes.h"
 
 struct _gw_config_t {
-    char *log_level;            //  APP_LOG_LEVEL
-    int port;                   //  WHATSAPP_API_PORT
-    char *hostname;             //  WHATSAPP_API_HOSTNAME
-    char *store_endpoints;      //  STORE_ENDPOINTS
-    char *store_pub_endpoints;  //  STORE_PUB_ENDPOINTS
-    char *media_endpoints;      //  MEDIA_ENDPOINTS
-    char *workers_bind;         //  GATEWAY_WORKERS_BIND
-    char *core_endpoint;        //  inproc endpoint of the core actor
-    size_t body_limit;          //  GATEWAY_BODY_LIMIT
-    int request_timeout;        //  GATEWAY_REQUEST_TIMEOUT_MS
-    int cache_ms;               //  GATEWAY_CACHE_MS
-    int max_connections;        //  GATEWAY_MAX_CONNECTIONS
-    int stop_timeout;           //  GATEWAY_STOP_TIMEOUT_MS
+    char *log_level;             //  APP_LOG_LEVEL
+    int port;                    //  WHATSAPP_API_PORT
+    char *hostname;              //  WHATSAPP_API_HOSTNAME
+    char *store_endpoints;       //  STORE_ENDPOINTS
+    char *store_pub_endpoints;   //  STORE_PUB_ENDPOINTS
+    char *media_endpoints;       //  MEDIA_ENDPOINTS
+    char *workers_bind;          //  GATEWAY_WORKERS_BIND
+    char *core_endpoint;         //  inproc endpoint of the core actor
+    size_t body_limit;           //  GATEWAY_BODY_LIMIT
+    int request_timeout;         //  GATEWAY_REQUEST_TIMEOUT_MS
+    int cache_ms;                //  GATEWAY_CACHE_MS
+    int max_connections;         //  GATEWAY_MAX_CONNECTIONS
+    int stop_timeout;            //  GATEWAY_STOP_TIMEOUT_MS
     uint8_t key[GW_AUTH_DIGEST]; //  SHA-512 of the admin API key
-    char **exclude;             //  paths without a leading '/', NULL-ended
-    size_t exclude_count;       //  entries in exclude
+    char **exclude;              //  paths without a leading '/', NULL-ended
+    size_t exclude_count;        //  entries in exclude
 };
 
 //  Parse the key (plain or "sha512:<hex>") into its digest.
@@ -38,14 +38,13 @@ s_read_key(gw_config_t *self)
     }
     if (strncasecmp(key, "sha512:", 7) == 0) {
         const char *hex = key + 7;
-        if (strlen(hex) != 2 * GW_AUTH_DIGEST
-            || cm_unhex(hex, self->key, sizeof self->key) != GW_AUTH_DIGEST) {
+        if (strlen(hex) != 2 * GW_AUTH_DIGEST ||
+            cm_unhex(hex, self->key, sizeof self->key) != GW_AUTH_DIGEST) {
             OPENSSL_cleanse(key, strlen(key));
             free(key);
             cm_env_fail(var, "sha512: must be followed by 128 hex digits");
         }
-    }
-    else {
+    } else {
         gw_auth_digest(key, self->key);
     }
     OPENSSL_cleanse(key, strlen(key));
@@ -56,9 +55,9 @@ gw_config_t *
 gw_config_new(void)
 {
     gw_config_t *self = cm_alloc(sizeof *self);
-    self->log_level = cm_env_choice("APP_LOG_LEVEL", "info",
-                                    "error|warn|info|debug");
-    self->port = (int) cm_env_long("WHATSAPP_API_PORT", 3000, 1, 65535);
+    self->log_level =
+        cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
+    self->port = (int)cm_env_long("WHATSAPP_API_PORT", 3000, 1, 65535);
     self->hostname = cm_env_str("WHATSAPP_API_HOSTNAME", "127.0.0.1");
     self->store_endpoints =
         cm_env_str("STORE_ENDPOINTS", "tcp://127.0.0.1:7401");
@@ -68,15 +67,15 @@ gw_config_new(void)
         cm_env_str("MEDIA_ENDPOINTS", "tcp://127.0.0.1:7404");
     self->workers_bind =
         cm_env_str("GATEWAY_WORKERS_BIND", "tcp://127.0.0.1:7403");
-    self->body_limit = (size_t) cm_env_long("GATEWAY_BODY_LIMIT", 67108864,
-                                            1024, 1073741824L);
-    self->request_timeout = (int) cm_env_long("GATEWAY_REQUEST_TIMEOUT_MS",
-                                              30000, 100, 600000);
-    self->cache_ms = (int) cm_env_long("GATEWAY_CACHE_MS", 500, 0, 60000);
+    self->body_limit =
+        (size_t)cm_env_long("GATEWAY_BODY_LIMIT", 67108864, 1024, 1073741824L);
+    self->request_timeout =
+        (int)cm_env_long("GATEWAY_REQUEST_TIMEOUT_MS", 30000, 100, 600000);
+    self->cache_ms = (int)cm_env_long("GATEWAY_CACHE_MS", 500, 0, 60000);
     self->max_connections =
-        (int) cm_env_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 65536);
+        (int)cm_env_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 65536);
     self->stop_timeout =
-        (int) cm_env_long("GATEWAY_STOP_TIMEOUT_MS", 10000, 100, 600000);
+        (int)cm_env_long("GATEWAY_STOP_TIMEOUT_MS", 10000, 100, 600000);
     s_read_key(self);
 
     char *list = cm_env_str("WAHA_API_KEY_EXCLUDE_PATH", "ping,health");
@@ -91,8 +90,8 @@ gw_config_new(void)
             p[--n] = 0;
         }
         if (n) {
-            self->exclude = realloc(self->exclude, (self->exclude_count + 2)
-                                                       * sizeof(char *));
+            self->exclude = realloc(self->exclude,
+                                    (self->exclude_count + 2) * sizeof(char *));
             assert(self->exclude);
             self->exclude[self->exclude_count++] = cm_strdup(p);
             self->exclude[self->exclude_count] = NULL;

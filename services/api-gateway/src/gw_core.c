@@ -12,11 +12,11 @@
 
 //  A session-worker known from its hello/heartbeats.
 typedef struct {
-    char *id;            //  WORKER_ID (= its ZMQ identity)
-    zframe_t *identity;  //  routing id on the workers ROUTER
-    int64_t seen;        //  monotonic ms of the last hello/heartbeat
-    int max;             //  WORKER_MAX_SESSIONS it reported
-    zhashx_t *sessions;  //  names it holds (set; values unused)
+    char *id;           //  WORKER_ID (= its ZMQ identity)
+    zframe_t *identity; //  routing id on the workers ROUTER
+    int64_t seen;       //  monotonic ms of the last hello/heartbeat
+    int max;            //  WORKER_MAX_SESSIONS it reported
+    zhashx_t *sessions; //  names it holds (set; values unused)
 } s_worker_t;
 
 typedef struct _gw_core_t gw_core_t;
@@ -38,8 +38,8 @@ typedef struct {
 
 //  A cached reply body.
 typedef struct {
-    json_t *body;     //  reply body, owned
-    int64_t expires;  //  monotonic ms
+    json_t *body;    //  reply body, owned
+    int64_t expires; //  monotonic ms
 } s_entry_t;
 
 struct _gw_core_t {
@@ -66,7 +66,7 @@ struct _gw_core_t {
 static void
 s_worker_free(void **item_p)
 {
-    s_worker_t *w = (s_worker_t *) *item_p;
+    s_worker_t *w = (s_worker_t *)*item_p;
     if (w) {
         free(w->id);
         zframe_destroy(&w->identity);
@@ -79,7 +79,7 @@ s_worker_free(void **item_p)
 static void
 s_call_free(void **item_p)
 {
-    s_call_t *c = (s_call_t *) *item_p;
+    s_call_t *c = (s_call_t *)*item_p;
     if (c) {
         zframe_destroy(&c->identity);
         free(c->cache_key);
@@ -92,7 +92,7 @@ s_call_free(void **item_p)
 static void
 s_entry_free(void **item_p)
 {
-    s_entry_t *e = (s_entry_t *) *item_p;
+    s_entry_t *e = (s_entry_t *)*item_p;
     if (e) {
         json_decref(e->body);
         free(e);
@@ -120,8 +120,8 @@ s_answer_to(gw_core_t *self, zframe_t *identity, const char *reqid,
 
 //  Answer a request with a status of our own.
 static void
-s_answer_status(gw_core_t *self, zframe_t *identity, cm_msg_t *request,
-                int st, const char *reason)
+s_answer_status(gw_core_t *self, zframe_t *identity, cm_msg_t *request, int st,
+                const char *reason)
 {
     cm_msg_t *reply = cm_msg_new_reply(request, st, reason);
     s_answer_to(self, identity, cm_msg_id(request), &reply);
@@ -152,7 +152,7 @@ s_time_left(const gw_core_t *self, cm_msg_t *request)
     if (left > 600000) {
         left = 600000;
     }
-    return (int) left;
+    return (int)left;
 }
 
 //  --------------------------------------------------------------------
@@ -183,7 +183,7 @@ s_invalidate(gw_core_t *self, const char *name)
 static json_t *
 s_cache_get(gw_core_t *self, const char *key)
 {
-    s_entry_t *e = (s_entry_t *) zhashx_lookup(self->cache, key);
+    s_entry_t *e = (s_entry_t *)zhashx_lookup(self->cache, key);
     if (!e) {
         return NULL;
     }
@@ -214,12 +214,12 @@ s_cache_key(gw_core_t *self, cm_msg_t *request)
     const char *type = cm_msg_type(request);
     if (streq(type, "session.list")) {
         return cm_strdup(cm_msg_bool(request, "all", false) ? "l:all"
-                                                             : "l:run");
+                                                            : "l:run");
     }
     const char *name = cm_msg_str(request, "name");
     if (!name) {
         const char *iid = cm_msg_str(request, "instance_id");
-        name = iid ? (const char *) zhashx_lookup(self->aliases, iid) : NULL;
+        name = iid ? (const char *)zhashx_lookup(self->aliases, iid) : NULL;
     }
     return name ? cm_sprintf("s:%s", name) : NULL;
 }
@@ -228,11 +228,10 @@ s_cache_key(gw_core_t *self, cm_msg_t *request)
 static bool
 s_read_only(const char *type)
 {
-    static const char *types[] = {"session.get", "session.list",
-                                  "health.ping", "event.list",
-                                  "device.get",  "delivery.list",
-                                  "delivery.get", "session.qr",
-                                  NULL};
+    static const char *types[] = {
+        "session.get",  "session.list", "health.ping",
+        "event.list",   "device.get",   "delivery.list",
+        "delivery.get", "session.qr",   NULL};
     for (int i = 0; types[i]; i++) {
         if (streq(type, types[i])) {
             return true;
@@ -254,8 +253,7 @@ s_note_changes(gw_core_t *self, s_call_t *call, cm_msg_t *request)
     }
     if (name) {
         call->touches = cm_strdup(name);
-    }
-    else {
+    } else {
         call->touches_all = true;
     }
     s_invalidate(self, call->touches);
@@ -269,8 +267,8 @@ s_note_reply(gw_core_t *self, s_call_t *call, cm_msg_t *reply)
         s_invalidate(self, call->touches);
         return;
     }
-    if (!call->cacheable || cm_msg_status(reply) != 200
-        || call->gen != self->gen) {
+    if (!call->cacheable || cm_msg_status(reply) != 200 ||
+        call->gen != self->gen) {
         return;
     }
     json_t *session = json_object_get(cm_msg_body(reply), "session");
@@ -282,8 +280,7 @@ s_note_reply(gw_core_t *self, s_call_t *call, cm_msg_t *reply)
     }
     if (call->cache_key) {
         s_cache_put(self, call->cache_key, cm_msg_body(reply));
-    }
-    else if (name) {
+    } else if (name) {
         char *key = cm_sprintf("s:%s", name);
         s_cache_put(self, key, cm_msg_body(reply));
         free(key);
@@ -296,7 +293,7 @@ s_note_reply(gw_core_t *self, s_call_t *call, cm_msg_t *reply)
 static void
 s_on_client_reply(cm_msg_t **reply_p, void *arg)
 {
-    s_call_t *call = (s_call_t *) arg;
+    s_call_t *call = (s_call_t *)arg;
     gw_core_t *self = call->core;
     if (!call->answered) {
         s_note_reply(self, call, *reply_p);
@@ -306,13 +303,13 @@ s_on_client_reply(cm_msg_t **reply_p, void *arg)
 }
 
 static void
-s_forward_client(gw_core_t *self, cm_client_t *client,
-                 zframe_t **identity_p, cm_msg_t **request_p)
+s_forward_client(gw_core_t *self, cm_client_t *client, zframe_t **identity_p,
+                 cm_msg_t **request_p)
 {
     cm_msg_t *request = *request_p;
-    bool use_cache = client == self->store && s_cache_on(self)
-                     && (cm_streq(cm_msg_type(request), "session.get")
-                         || cm_streq(cm_msg_type(request), "session.list"));
+    bool use_cache = client == self->store && s_cache_on(self) &&
+                     (cm_streq(cm_msg_type(request), "session.get") ||
+                      cm_streq(cm_msg_type(request), "session.list"));
     char *key = use_cache ? s_cache_key(self, request) : NULL;
     json_t *hit = key ? s_cache_get(self, key) : NULL;
     if (hit) {
@@ -342,11 +339,9 @@ s_forward_client(gw_core_t *self, cm_client_t *client,
 static void
 s_forget_worker(gw_core_t *self, s_worker_t *w, const char *why)
 {
-    for (void *s = zhashx_first(w->sessions); s;
-         s = zhashx_next(w->sessions)) {
-        const char *name = (const char *) zhashx_cursor(w->sessions);
-        if (cm_streq((const char *) zhashx_lookup(self->holders, name),
-                     w->id)) {
+    for (void *s = zhashx_first(w->sessions); s; s = zhashx_next(w->sessions)) {
+        const char *name = (const char *)zhashx_cursor(w->sessions);
+        if (cm_streq((const char *)zhashx_lookup(self->holders, name), w->id)) {
             zhashx_delete(self->holders, name);
         }
     }
@@ -358,7 +353,7 @@ s_forget_worker(gw_core_t *self, s_worker_t *w, const char *why)
 static cm_msg_t *
 s_on_heartbeat(cm_msg_t *request, void *arg)
 {
-    gw_core_t *self = (gw_core_t *) arg;
+    gw_core_t *self = (gw_core_t *)arg;
     const char *id = cm_msg_str(request, "worker");
     json_t *list = json_object_get(cm_msg_body(request), "sessions");
     if (!id || !*id || strlen(id) > GW_CORE_WORKER_ID_MAX) {
@@ -373,7 +368,7 @@ s_on_heartbeat(cm_msg_t *request, void *arg)
     if (!cm_msg_routing(request)) {
         return cm_msg_new_reply(request, 400, "no routing id");
     }
-    s_worker_t *w = (s_worker_t *) zhashx_lookup(self->worker_table, id);
+    s_worker_t *w = (s_worker_t *)zhashx_lookup(self->worker_table, id);
     if (!w) {
         w = cm_alloc(sizeof *w);
         w->id = cm_strdup(id);
@@ -384,7 +379,7 @@ s_on_heartbeat(cm_msg_t *request, void *arg)
     zframe_destroy(&w->identity);
     w->identity = zframe_dup(cm_msg_routing(request));
     w->seen = cm_mono_ms();
-    w->max = (int) cm_msg_int(request, "max", 0);
+    w->max = (int)cm_msg_int(request, "max", 0);
 
     zhashx_t *now_held = zhashx_new();
     size_t i;
@@ -393,23 +388,20 @@ s_on_heartbeat(cm_msg_t *request, void *arg)
     {
         const char *name = json_string_value(item);
         if (name) {
-            zhashx_update(now_held, name, (void *) "");
+            zhashx_update(now_held, name, (void *)"");
         }
     }
     //  Sessions it no longer holds, then the ones it holds now.
-    for (void *s = zhashx_first(w->sessions); s;
-         s = zhashx_next(w->sessions)) {
-        const char *name = (const char *) zhashx_cursor(w->sessions);
-        if (!zhashx_lookup(now_held, name)
-            && cm_streq((const char *) zhashx_lookup(self->holders, name),
-                        id)) {
+    for (void *s = zhashx_first(w->sessions); s; s = zhashx_next(w->sessions)) {
+        const char *name = (const char *)zhashx_cursor(w->sessions);
+        if (!zhashx_lookup(now_held, name) &&
+            cm_streq((const char *)zhashx_lookup(self->holders, name), id)) {
             zhashx_delete(self->holders, name);
         }
     }
     for (void *s = zhashx_first(now_held); s; s = zhashx_next(now_held)) {
-        const char *name = (const char *) zhashx_cursor(now_held);
-        if (!cm_streq((const char *) zhashx_lookup(self->holders, name),
-                      id)) {
+        const char *name = (const char *)zhashx_cursor(now_held);
+        if (!cm_streq((const char *)zhashx_lookup(self->holders, name), id)) {
             zhashx_update(self->holders, name, cm_strdup(id));
         }
     }
@@ -429,8 +421,8 @@ static s_worker_t *
 s_holder(gw_core_t *self, const char *name)
 {
     const char *id =
-        name ? (const char *) zhashx_lookup(self->holders, name) : NULL;
-    return id ? (s_worker_t *) zhashx_lookup(self->worker_table, id) : NULL;
+        name ? (const char *)zhashx_lookup(self->holders, name) : NULL;
+    return id ? (s_worker_t *)zhashx_lookup(self->worker_table, id) : NULL;
 }
 
 static int
@@ -442,8 +434,7 @@ s_send_worker(gw_core_t *self, s_worker_t *w, cm_msg_t **msg_p)
 }
 
 static void
-s_forward_worker(gw_core_t *self, zframe_t **identity_p,
-                 cm_msg_t **request_p)
+s_forward_worker(gw_core_t *self, zframe_t **identity_p, cm_msg_t **request_p)
 {
     cm_msg_t *request = *request_p;
     s_worker_t *w = s_holder(self, cm_msg_str(request, "name"));
@@ -476,12 +467,11 @@ s_forward_worker(gw_core_t *self, zframe_t **identity_p,
 static void
 s_nudge(gw_core_t *self)
 {
-    for (s_worker_t *w = (s_worker_t *) zhashx_first(self->worker_table); w;
-         w = (s_worker_t *) zhashx_next(self->worker_table)) {
+    for (s_worker_t *w = (s_worker_t *)zhashx_first(self->worker_table); w;
+         w = (s_worker_t *)zhashx_next(self->worker_table)) {
         cm_msg_t *nudge = cm_msg_new("worker.nudge");
         if (s_send_worker(self, w, &nudge) != 0) {
-            cm_log_debug("could not nudge session-worker", "worker=%s",
-                         w->id);
+            cm_log_debug("could not nudge session-worker", "worker=%s", w->id);
         }
     }
 }
@@ -496,7 +486,7 @@ s_on_workers(gw_core_t *self)
     if (cm_msg_is_reply(msg)) {
         const char *corr = cm_msg_corr(msg);
         s_call_t *call =
-            corr ? (s_call_t *) zhashx_lookup(self->worker_calls, corr) : NULL;
+            corr ? (s_call_t *)zhashx_lookup(self->worker_calls, corr) : NULL;
         if (call) {
             zhashx_delete(self->worker_calls, corr);
             if (!call->answered) {
@@ -504,8 +494,7 @@ s_on_workers(gw_core_t *self)
                 s_answer_to(self, call->identity, call->reqid, &msg);
             }
             zlistx_delete(self->inflight, call->handle);
-        }
-        else {
+        } else {
             cm_log_debug("dropped late worker reply", "%s",
                          cm_msg_summary(msg));
         }
@@ -524,12 +513,12 @@ s_workers_json(gw_core_t *self)
 {
     json_t *list = json_array();
     int64_t now = cm_mono_ms();
-    for (s_worker_t *w = (s_worker_t *) zhashx_first(self->worker_table); w;
-         w = (s_worker_t *) zhashx_next(self->worker_table)) {
+    for (s_worker_t *w = (s_worker_t *)zhashx_first(self->worker_table); w;
+         w = (s_worker_t *)zhashx_next(self->worker_table)) {
         json_array_append_new(
             list, json_pack("{s:s, s:I, s:i, s:I}", "id", w->id, "sessions",
-                            (json_int_t) zhashx_size(w->sessions), "max",
-                            w->max, "age_ms", (json_int_t) (now - w->seen)));
+                            (json_int_t)zhashx_size(w->sessions), "max", w->max,
+                            "age_ms", (json_int_t)(now - w->seen)));
     }
     return list;
 }
@@ -544,8 +533,7 @@ s_on_local(gw_core_t *self, zframe_t *identity, cm_msg_t *request)
         cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
         cm_msg_set(reply, "workers", s_workers_json(self));
         s_answer_to(self, identity, cm_msg_id(request), &reply);
-    }
-    else {
+    } else {
         s_answer_status(self, identity, request, 400,
                         "unrecognized message type");
     }
@@ -566,23 +554,17 @@ s_on_frontend(gw_core_t *self)
     assert(request && !cm_msg_error(request));
     if (streq(dest, GW_DEST_NUDGE)) {
         s_nudge(self);
-    }
-    else if (self->draining) {
+    } else if (self->draining) {
         s_answer_status(self, identity, request, 503, "shutting down");
-    }
-    else if (streq(dest, GW_DEST_STORE)) {
+    } else if (streq(dest, GW_DEST_STORE)) {
         s_forward_client(self, self->store, &identity, &request);
-    }
-    else if (streq(dest, GW_DEST_MEDIA)) {
+    } else if (streq(dest, GW_DEST_MEDIA)) {
         s_forward_client(self, self->media, &identity, &request);
-    }
-    else if (streq(dest, GW_DEST_WORKER)) {
+    } else if (streq(dest, GW_DEST_WORKER)) {
         s_forward_worker(self, &identity, &request);
-    }
-    else if (streq(dest, GW_DEST_LOCAL)) {
+    } else if (streq(dest, GW_DEST_LOCAL)) {
         s_on_local(self, identity, request);
-    }
-    else {
+    } else {
         assert(false);
     }
     zframe_destroy(&identity);
@@ -617,28 +599,28 @@ s_housekeeping(gw_core_t *self)
     self->next_tick = now + GW_CORE_TICK_MS;
     //  Collect first: forgetting changes the table we walk.
     zlistx_t *gone = zlistx_new();
-    for (s_worker_t *w = (s_worker_t *) zhashx_first(self->worker_table); w;
-         w = (s_worker_t *) zhashx_next(self->worker_table)) {
+    for (s_worker_t *w = (s_worker_t *)zhashx_first(self->worker_table); w;
+         w = (s_worker_t *)zhashx_next(self->worker_table)) {
         if (now - w->seen > GW_CORE_WORKER_TTL_MS) {
             zlistx_add_end(gone, w);
         }
     }
-    for (s_worker_t *w = (s_worker_t *) zlistx_first(gone); w;
-         w = (s_worker_t *) zlistx_next(gone)) {
+    for (s_worker_t *w = (s_worker_t *)zlistx_first(gone); w;
+         w = (s_worker_t *)zlistx_next(gone)) {
         s_forget_worker(self, w, "silent");
     }
     zlistx_destroy(&gone);
 
     zlistx_t *late = zlistx_new();
-    for (s_call_t *c = (s_call_t *) zhashx_first(self->worker_calls); c;
-         c = (s_call_t *) zhashx_next(self->worker_calls)) {
+    for (s_call_t *c = (s_call_t *)zhashx_first(self->worker_calls); c;
+         c = (s_call_t *)zhashx_next(self->worker_calls)) {
         if (c->expires <= now) {
-            zlistx_add_end(late, (void *) zhashx_cursor(self->worker_calls));
+            zlistx_add_end(late, (void *)zhashx_cursor(self->worker_calls));
         }
     }
-    for (const char *id = (const char *) zlistx_first(late); id;
-         id = (const char *) zlistx_next(late)) {
-        s_call_t *c = (s_call_t *) zhashx_lookup(self->worker_calls, id);
+    for (const char *id = (const char *)zlistx_first(late); id;
+         id = (const char *)zlistx_next(late)) {
+        s_call_t *c = (s_call_t *)zhashx_lookup(self->worker_calls, id);
         if (!c->answered) {
             cm_msg_t *req = cm_msg_new("session.timeout");
             cm_msg_t *reply =
@@ -656,8 +638,8 @@ static void
 s_drain(gw_core_t *self)
 {
     self->draining = true;
-    for (s_call_t *c = (s_call_t *) zlistx_first(self->inflight); c;
-         c = (s_call_t *) zlistx_next(self->inflight)) {
+    for (s_call_t *c = (s_call_t *)zlistx_first(self->inflight); c;
+         c = (s_call_t *)zlistx_next(self->inflight)) {
         if (!c->answered) {
             cm_msg_t *req = cm_msg_new("gateway.drain");
             cm_msg_t *reply = cm_msg_new_reply(req, 503, "shutting down");
@@ -674,8 +656,7 @@ s_on_pipe(gw_core_t *self)
     char *command = zstr_recv(self->pipe);
     if (!command || streq(command, "$TERM")) {
         self->terminated = true;
-    }
-    else if (streq(command, "DRAIN")) {
+    } else if (streq(command, "DRAIN")) {
         s_drain(self);
         zsock_signal(self->pipe, 0);
     }
@@ -718,14 +699,14 @@ s_new(zsock_t *pipe, const gw_config_t *config)
     self->worker_table = zhashx_new();
     zhashx_set_destructor(self->worker_table, s_worker_free);
     self->holders = zhashx_new();
-    zhashx_set_destructor(self->holders, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor(self->holders, (zhashx_destructor_fn *)zstr_free);
     self->worker_calls = zhashx_new();
     self->inflight = zlistx_new();
     zlistx_set_destructor(self->inflight, s_call_free);
     self->cache = zhashx_new();
     zhashx_set_destructor(self->cache, s_entry_free);
     self->aliases = zhashx_new();
-    zhashx_set_destructor(self->aliases, (zhashx_destructor_fn *) zstr_free);
+    zhashx_set_destructor(self->aliases, (zhashx_destructor_fn *)zstr_free);
     self->handlers = cm_handlers_new();
     cm_handlers_add(self->handlers, "worker.hello", 1, s_on_heartbeat, self);
     cm_handlers_add(self->handlers, "worker.heartbeat", 1, s_on_heartbeat,
@@ -737,10 +718,9 @@ s_new(zsock_t *pipe, const gw_config_t *config)
     zsock_set_sndhwm(self->frontend, 0);
     zsock_set_rcvhwm(self->frontend, 0);
     zsock_set_linger(self->frontend, 0);
-    if (zsock_bind(self->frontend, "%s", gw_config_core_endpoint(config))
-        != 0) {
-        cm_log_error("could not bind gateway core",
-                     "endpoint=%s reason=\"%s\"",
+    if (zsock_bind(self->frontend, "%s", gw_config_core_endpoint(config)) !=
+        0) {
+        cm_log_error("could not bind gateway core", "endpoint=%s reason=\"%s\"",
                      gw_config_core_endpoint(config), zmq_strerror(errno));
         s_destroy(&self);
         return NULL;
@@ -751,8 +731,7 @@ s_new(zsock_t *pipe, const gw_config_t *config)
     zsock_set_router_mandatory(self->workers, 1);
     zsock_set_router_handover(self->workers, 1);
     zsock_set_sndtimeo(self->workers, 0);
-    if (zsock_bind(self->workers, "%s", gw_config_workers_bind(config))
-        < 0) {
+    if (zsock_bind(self->workers, "%s", gw_config_workers_bind(config)) < 0) {
         cm_log_error("could not bind workers socket",
                      "endpoint=%s reason=\"%s\"",
                      gw_config_workers_bind(config), zmq_strerror(errno));
@@ -791,7 +770,7 @@ s_new(zsock_t *pipe, const gw_config_t *config)
 void
 gw_core_actor(zsock_t *pipe, void *args)
 {
-    const gw_config_t *config = (const gw_config_t *) args;
+    const gw_config_t *config = (const gw_config_t *)args;
     gw_core_t *self = s_new(pipe, config);
     zsock_signal(pipe, 0);
     if (!self) {
@@ -829,20 +808,15 @@ gw_core_actor(zsock_t *pipe, void *args)
         void *which = zpoller_wait(poller, timeout);
         if (which == pipe) {
             s_on_pipe(self);
-        }
-        else if (which == self->frontend) {
+        } else if (which == self->frontend) {
             s_on_frontend(self);
-        }
-        else if (which == self->workers) {
+        } else if (which == self->workers) {
             s_on_workers(self);
-        }
-        else if (which == cm_client_sock(self->store)) {
+        } else if (which == cm_client_sock(self->store)) {
             cm_client_dispatch(self->store);
-        }
-        else if (which == cm_client_sock(self->media)) {
+        } else if (which == cm_client_sock(self->media)) {
             cm_client_dispatch(self->media);
-        }
-        else if (which && which == self->sub) {
+        } else if (which && which == self->sub) {
             s_on_sub(self);
         }
         s_housekeeping(self);
@@ -859,7 +833,7 @@ s_fake_store(zsock_t *pipe, void *args)
 {
     zsock_t *router = zsock_new_router("inproc://gw_core_test_store");
     assert(router);
-    int *gets = (int *) args;
+    int *gets = (int *)args;
     zsock_signal(pipe, 0);
     zpoller_t *poller = zpoller_new(pipe, router, NULL);
     while (zpoller_wait(poller, -1) == router) {
@@ -872,8 +846,7 @@ s_fake_store(zsock_t *pipe, void *args)
             json_t *s = json_pack("{s:s, s:s, s:i}", "name", "s1",
                                   "instance_id", "INST", "gets", *gets);
             cm_msg_set(reply, "session", s);
-        }
-        else {
+        } else {
             reply = cm_msg_new_reply(req, 200, NULL);
         }
         cm_msg_send(&reply, router);
@@ -891,7 +864,7 @@ s_test_gets(gw_link_t *link, const char *key, const char *value)
     cm_msg_t *reply = gw_link_call(link, GW_DEST_STORE, &msg, 2000);
     assert(cm_msg_status(reply) == 200);
     json_t *s = json_object_get(cm_msg_body(reply), "session");
-    int gets = (int) json_integer_value(json_object_get(s, "gets"));
+    int gets = (int)json_integer_value(json_object_get(s, "gets"));
     cm_msg_destroy(&reply);
     return gets;
 }
@@ -954,17 +927,15 @@ gw_core_test(bool verbose)
     reply = gw_link_call(link, GW_DEST_LOCAL, &msg, 2000);
     json_t *ws = json_object_get(cm_msg_body(reply), "workers");
     assert(json_array_size(ws) == 1);
-    assert(streq(json_string_value(
-                     json_object_get(json_array_get(ws, 0), "id")),
-                 "w1"));
+    assert(streq(
+        json_string_value(json_object_get(json_array_get(ws, 0), "id")), "w1"));
     cm_msg_destroy(&reply);
 
     msg = cm_msg_new("session.stop");
     cm_msg_set_str(msg, "name", "s1");
     char *stop_id = cm_strdup(cm_msg_id(msg));
     zsock_t *waiter = zsock_new(ZMQ_DEALER);
-    assert(zsock_connect(waiter, "%s", gw_config_core_endpoint(config))
-           == 0);
+    assert(zsock_connect(waiter, "%s", gw_config_core_endpoint(config)) == 0);
     zmsg_t *zmsg = cm_msg_encode(msg);
     zmsg_pushstr(zmsg, GW_DEST_WORKER);
     zmsg_send(&zmsg, waiter);

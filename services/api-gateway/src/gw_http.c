@@ -10,14 +10,14 @@
 #define GW_HTTP_PATH_MAX 1024
 
 struct _gw_http_t {
-    const gw_config_t *config;  //  borrowed
-    struct MHD_Daemon *daemon;  //  the server
-    int port;                   //  bound port
+    const gw_config_t *config; //  borrowed
+    struct MHD_Daemon *daemon; //  the server
+    int port;                  //  bound port
 };
 
 //  Per-connection state (MHD socket context).
 typedef struct {
-    gw_link_t *link;  //  made on the first request, in the connection thread
+    gw_link_t *link; //  made on the first request, in the connection thread
 } s_conn_t;
 
 static void
@@ -39,9 +39,8 @@ s_notify_connection(void *cls, struct MHD_Connection *connection,
 {
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         *socket_context = cm_alloc(sizeof(s_conn_t));
-    }
-    else if (*socket_context) {
-        s_conn_t *conn = (s_conn_t *) *socket_context;
+    } else if (*socket_context) {
+        s_conn_t *conn = (s_conn_t *)*socket_context;
         gw_link_destroy(&conn->link);
         free(conn);
         *socket_context = NULL;
@@ -52,7 +51,7 @@ static void
 s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
             enum MHD_RequestTerminationCode toe)
 {
-    gw_req_t *req = (gw_req_t *) *con_cls;
+    gw_req_t *req = (gw_req_t *)*con_cls;
     gw_req_destroy(&req);
     *con_cls = NULL;
 }
@@ -61,11 +60,10 @@ static enum MHD_Result
 s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
           const char *value)
 {
-    gw_req_t *req = (gw_req_t *) cls;
+    gw_req_t *req = (gw_req_t *)cls;
     if (kind == MHD_HEADER_KIND) {
         gw_req_set_header(req, key, value);
-    }
-    else {
+    } else {
         gw_req_set_query(req, key, value);
     }
     return MHD_YES;
@@ -87,15 +85,13 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             "application/json; charset=utf-8");
     if (gw_req_allow(req)) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW,
-                                gw_req_allow(req));
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
     }
     if (close) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
     enum MHD_Result rc =
-        MHD_queue_response(connection, (unsigned int) gw_req_status(req),
-                           resp);
+        MHD_queue_response(connection, (unsigned int)gw_req_status(req), resp);
     MHD_destroy_response(resp);
     return rc;
 }
@@ -104,9 +100,9 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
 static gw_link_t *
 s_link(gw_http_t *self, struct MHD_Connection *connection)
 {
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-        connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    s_conn_t *conn = ci ? (s_conn_t *) ci->socket_context : NULL;
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    s_conn_t *conn = ci ? (s_conn_t *)ci->socket_context : NULL;
     assert(conn);
     if (!conn->link) {
         conn->link = gw_link_new(gw_config_core_endpoint(self->config));
@@ -118,16 +114,15 @@ s_link(gw_http_t *self, struct MHD_Connection *connection)
 static int
 s_authenticate(gw_http_t *self, gw_req_t *req, const gw_route_t *route)
 {
-    if (route->auth == GW_AUTH_NONE
-        || gw_config_path_excluded(self->config, gw_req_path(req))) {
+    if (route->auth == GW_AUTH_NONE ||
+        gw_config_path_excluded(self->config, gw_req_path(req))) {
         gw_req_set_admin(req, route->auth == GW_AUTH_NONE);
         return 0;
     }
     const char *key = NULL;
     if (gw_req_family(req) == GW_FAMILY_WAWP) {
         key = gw_req_credential(req);
-    }
-    else {
+    } else {
         key = gw_req_header(req, "X-Api-Key");
         if (!key) {
             key = gw_req_query(req, "x-api-key");
@@ -153,8 +148,8 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
         return;
     }
     char *allow = NULL;
-    const gw_route_t *route = gw_api_match(
-        gw_req_method(req), gw_req_path(req), gw_req_params(req), &allow);
+    const gw_route_t *route = gw_api_match(gw_req_method(req), gw_req_path(req),
+                                           gw_req_params(req), &allow);
     if (!route) {
         if (allow) {
             gw_req_set_allow(req, allow);
@@ -162,8 +157,7 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
                         "Method %s is not allowed on %s", gw_req_method(req),
                         gw_req_path(req));
             free(allow);
-        }
-        else {
+        } else {
             gw_req_fail(req, 404, "not_found", "Cannot %s %s",
                         gw_req_method(req), gw_req_path(req));
         }
@@ -197,8 +191,8 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
          const char *method, const char *version, const char *upload_data,
          size_t *upload_data_size, void **con_cls)
 {
-    gw_http_t *self = (gw_http_t *) cls;
-    gw_req_t *req = (gw_req_t *) *con_cls;
+    gw_http_t *self = (gw_http_t *)cls;
+    gw_req_t *req = (gw_req_t *)*con_cls;
     size_t limit = gw_config_body_limit(self->config);
     if (!req) {
         char *path = s_clean_path(url);
@@ -206,8 +200,8 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         free(path);
         *con_cls = req;
         MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect, req);
-        MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND,
-                                  s_collect, req);
+        MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_collect,
+                                  req);
         const char *length = gw_req_header(req, "Content-Length");
         if (length) {
             char *end = NULL;
@@ -221,8 +215,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
             //  Answer before reading the body; MHD closes the connection.
             if (gw_req_too_large(req)) {
                 s_dispatch(self, connection, req);
-            }
-            else {
+            } else {
                 gw_req_fail(req, 404, "not_found", "path too long");
             }
             return s_respond(connection, req, true);
@@ -245,12 +238,11 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     if (status >= 500) {
         cm_log_warn("request failed", "method=%s path=\"%s\" status=%d ms=%d",
                     gw_req_method(req), gw_req_path(req), status,
-                    (int) (cm_mono_ms() - started));
-    }
-    else {
+                    (int)(cm_mono_ms() - started));
+    } else {
         cm_log_debug("request", "method=%s path=\"%s\" status=%d ms=%d",
                      gw_req_method(req), gw_req_path(req), status,
-                     (int) (cm_mono_ms() - started));
+                     (int)(cm_mono_ms() - started));
     }
     return s_respond(connection, req, gw_req_too_large(req));
 }
@@ -275,20 +267,20 @@ gw_http_new(const gw_config_t *config, int port_override)
                      gw_config_hostname(config), gai_strerror(rc));
         return NULL;
     }
-    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION
-                         | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL
-                         | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
+                         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
+                         MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
     gw_http_t *self = cm_alloc(sizeof *self);
     self->config = config;
     self->daemon = MHD_start_daemon(
-        flags, (uint16_t) port, NULL, NULL, s_access, self,
+        flags, (uint16_t)port, NULL, NULL, s_access, self,
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_SOCK_ADDR,
         ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned int) gw_config_max_connections(config),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) GW_HTTP_IDLE_TIMEOUT_S,
+        (unsigned int)gw_config_max_connections(config),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)GW_HTTP_IDLE_TIMEOUT_S,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify_connection, self,
         MHD_OPTION_END);
@@ -338,18 +330,18 @@ s_exchange(int port, const char *request)
     struct sockaddr_in addr;
     memset(&addr, 0, sizeof addr);
     addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t) port);
+    addr.sin_port = htons((uint16_t)port);
     addr.sin_addr.s_addr = htonl(0x7f000001);
-    int rc = connect(fd, (struct sockaddr *) &addr, sizeof addr);
+    int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
     assert(rc == 0);
     size_t len = strlen(request);
     size_t sent = 0;
     while (sent < len) {
         ssize_t n = send(fd, request + sent, len - sent, MSG_NOSIGNAL);
         if (n <= 0) {
-            break;  //  the server may close early (413)
+            break; //  the server may close early (413)
         }
-        sent += (size_t) n;
+        sent += (size_t)n;
     }
     size_t cap = 65536;
     size_t got = 0;
@@ -359,7 +351,7 @@ s_exchange(int port, const char *request)
         if (n <= 0) {
             break;
         }
-        got += (size_t) n;
+        got += (size_t)n;
     }
     buf[got] = 0;
     close(fd);
@@ -422,8 +414,7 @@ gw_http_test(bool verbose)
 
     json_t *body = NULL;
     assert(s_get(port, "/ping", NULL, &body) == 200);
-    assert(streq(json_string_value(json_object_get(body, "message")),
-                 "pong"));
+    assert(streq(json_string_value(json_object_get(body, "message")), "pong"));
     json_decref(body);
 
     //  No key, wrong key, key in the query.
@@ -433,21 +424,19 @@ gw_http_test(bool verbose)
                  "Unauthorized"));
     json_decref(body);
     assert(s_get(port, "/api/sessions", "X-Api-Key: nope\r\n", NULL) == 401);
-    assert(s_get(port, "/api/server/version?x-api-key=test-key", NULL, NULL)
-           == 200);
+    assert(s_get(port, "/api/server/version?x-api-key=test-key", NULL, NULL) ==
+           200);
     assert(s_get(port, "/api/server/version", "x-api-key: test-key\r\n",
-                 NULL)
-           == 200);
-    assert(s_get(port, "/v2/session/info?instance_id=X", NULL, &body)
-           == 401);
+                 NULL) == 200);
+    assert(s_get(port, "/v2/session/info?instance_id=X", NULL, &body) == 401);
     assert(streq(json_string_value(json_object_get(body, "error")),
                  "invalid_access_token"));
     json_decref(body);
 
     //  404, 405, OpenAPI without a key.
     assert(s_get(port, "/nope", NULL, &body) == 404);
-    assert(streq(json_string_value(json_object_get(body, "error")),
-                 "Not Found"));
+    assert(
+        streq(json_string_value(json_object_get(body, "error")), "Not Found"));
     json_decref(body);
     char *resp = s_exchange(port, "PATCH /api/sessions HTTP/1.1\r\nHost: x\r\n"
                                   "Connection: close\r\n\r\n");
@@ -489,8 +478,7 @@ gw_http_test(bool verbose)
 
     //  Health: no store, no worker.
     assert(s_get(port, "/health", NULL, &body) == 503);
-    assert(streq(json_string_value(json_object_get(body, "status")),
-                 "error"));
+    assert(streq(json_string_value(json_object_get(body, "status")), "error"));
     assert(json_integer_value(json_object_get(body, "workers")) == 0);
     json_decref(body);
 

@@ -10,7 +10,7 @@
 #define GW_LINK_GRACE_MS 1000
 
 struct _gw_link_t {
-    zsock_t *sock;  //  DEALER connected to the core
+    zsock_t *sock; //  DEALER connected to the core
 };
 
 gw_link_t *
@@ -79,7 +79,7 @@ gw_link_call(gw_link_t *self, const char *dest, cm_msg_t **msg_p,
         if (left <= 0) {
             break;
         }
-        if (!zpoller_wait(poller, (int) left)) {
+        if (!zpoller_wait(poller, (int)left)) {
             if (zpoller_terminated(poller)) {
                 break;
             }
@@ -121,7 +121,7 @@ gw_link_send(gw_link_t *self, const char *dest, cm_msg_t **msg_p)
 static void
 s_fake_core(zsock_t *pipe, void *args)
 {
-    zsock_t *router = zsock_new_router((const char *) args);
+    zsock_t *router = zsock_new_router((const char *)args);
     assert(router);
     zsock_signal(pipe, 0);
     zpoller_t *poller = zpoller_new(pipe, router, NULL);
@@ -158,7 +158,7 @@ gw_link_test(bool verbose)
 {
     printf(" * gw_link: ");
     const char *ep = "inproc://gw_link_test";
-    zactor_t *core = zactor_new(s_fake_core, (void *) ep);
+    zactor_t *core = zactor_new(s_fake_core, (void *)ep);
     gw_link_t *link = gw_link_new(ep);
     assert(link);
 

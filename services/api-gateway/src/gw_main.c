@@ -31,8 +31,7 @@ main(void)
         return 1;
     }
     cm_log_info("started", "hostname=%s port=%d version=%s",
-                gw_config_hostname(config), gw_http_port(http),
-                WHARF_VERSION);
+                gw_config_hostname(config), gw_http_port(http), WHARF_VERSION);
     //  czmq's signal handler sets zsys_interrupted on SIGINT/SIGTERM
     while (!zsys_interrupted) {
         zclock_sleep(100);

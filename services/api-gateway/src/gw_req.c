@@ -66,8 +66,7 @@ gw_req_destroy(gw_req_t **self_p)
 }
 
 void
-gw_req_set_context(gw_req_t *self, const gw_config_t *config,
-                   gw_link_t *link)
+gw_req_set_context(gw_req_t *self, const gw_config_t *config, gw_link_t *link)
 {
     self->config = config;
     self->link = link;
@@ -128,7 +127,7 @@ gw_req_set_header(gw_req_t *self, const char *name, const char *value)
     }
     char *lower = cm_strdup(name);
     for (char *p = lower; *p; p++) {
-        *p = (char) tolower((unsigned char) *p);
+        *p = (char)tolower((unsigned char)*p);
     }
     s_set_first(self->headers, lower, value);
     free(lower);
@@ -146,7 +145,7 @@ gw_req_header(gw_req_t *self, const char *name)
     char lower[128];
     size_t i = 0;
     for (; name[i] && i < sizeof lower - 1; i++) {
-        lower[i] = (char) tolower((unsigned char) name[i]);
+        lower[i] = (char)tolower((unsigned char)name[i]);
     }
     lower[i] = 0;
     return json_string_value(json_object_get(self->headers, lower));
@@ -171,8 +170,7 @@ gw_req_param(gw_req_t *self, const char *name)
 }
 
 int
-gw_req_append_body(gw_req_t *self, const char *data, size_t len,
-                   size_t limit)
+gw_req_append_body(gw_req_t *self, const char *data, size_t len, size_t limit)
 {
     if (self->too_large) {
         return -1;
@@ -242,12 +240,10 @@ s_form_decode(char *s)
     for (char *p = s; *p; p++) {
         if (*p == '+') {
             *out++ = ' ';
-        }
-        else if (*p == '%' && s_hexval(p[1]) >= 0 && s_hexval(p[2]) >= 0) {
-            *out++ = (char) (s_hexval(p[1]) * 16 + s_hexval(p[2]));
+        } else if (*p == '%' && s_hexval(p[1]) >= 0 && s_hexval(p[2]) >= 0) {
+            *out++ = (char)(s_hexval(p[1]) * 16 + s_hexval(p[2]));
             p += 2;
-        }
-        else {
+        } else {
             *out++ = *p;
         }
     }
@@ -282,8 +278,8 @@ gw_req_parse_body(gw_req_t *self)
         return 0;
     }
     const char *ctype = gw_req_header(self, "Content-Type");
-    if (ctype
-        && strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
+    if (ctype &&
+        strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0) {
         if (memchr(self->body, 0, self->body_len)) {
             gw_req_fail_invalid(self, "form body must not contain NUL bytes");
             return -1;
@@ -365,7 +361,7 @@ int
 gw_req_time_left(gw_req_t *self)
 {
     int64_t left = self->deadline - cm_mono_ms();
-    return left < 1 ? 1 : (int) left;
+    return left < 1 ? 1 : (int)left;
 }
 
 cm_msg_t *
@@ -474,8 +470,7 @@ s_fail(gw_req_t *self, int status, const char *code, json_t *message)
         }
         body = json_pack("{s:i, s:o, s:s}", "status", status, "message",
                          message, "error", code ? code : s_wawp_code(status));
-    }
-    else {
+    } else {
         body = json_pack("{s:i, s:o, s:s}", "statusCode", status, "message",
                          message, "error", gw_req_reason_phrase(status));
     }
@@ -484,8 +479,7 @@ s_fail(gw_req_t *self, int status, const char *code, json_t *message)
 }
 
 void
-gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt,
-            ...)
+gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -494,8 +488,8 @@ gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt,
     int n = vsnprintf(NULL, 0, fmt, copy);
     va_end(copy);
     assert(n >= 0);
-    char *text = cm_alloc((size_t) n + 1);
-    vsnprintf(text, (size_t) n + 1, fmt, ap);
+    char *text = cm_alloc((size_t)n + 1);
+    vsnprintf(text, (size_t)n + 1, fmt, ap);
     va_end(ap);
     //  Outside data may end up in messages: keep the JSON valid.
     json_t *message = json_string(text);
@@ -524,10 +518,9 @@ gw_req_fail_unauthorized(gw_req_t *self)
         body = json_pack("{s:i, s:s, s:s}", "status", 401, "message",
                          "Invalid or missing access token", "error",
                          "invalid_access_token");
-    }
-    else {
-        body = json_pack("{s:s, s:i}", "message", "Unauthorized",
-                         "statusCode", 401);
+    } else {
+        body = json_pack("{s:s, s:i}", "message", "Unauthorized", "statusCode",
+                         401);
     }
     gw_req_reply(self, 401, &body);
 }
@@ -539,15 +532,12 @@ gw_req_fail_bus(gw_req_t *self, cm_msg_t *reply, const char *what)
     const char *reason = cm_msg_reason(reply);
     if (st == 504) {
         gw_req_fail(self, 504, NULL, "%s did not answer in time", what);
-    }
-    else if (st == 503) {
+    } else if (st == 503) {
         gw_req_fail(self, 503, NULL, "%s is unavailable", what);
-    }
-    else if (st >= 400 && st < 500) {
+    } else if (st >= 400 && st < 500) {
         gw_req_fail(self, 502, NULL, "%s refused the request: %s", what,
                     reason ? reason : "no reason given");
-    }
-    else {
+    } else {
         gw_req_fail(self, 502, NULL, "%s failed: %s", what,
                     reason ? reason : "no reason given");
     }

@@ -30,8 +30,8 @@ typedef struct _gw_req_t gw_req_t;
 
 //  Which API a path belongs to; picks the error shape.
 typedef enum {
-    GW_FAMILY_WAHA = 0,  //  /api/..., /ping, /health, anything else
-    GW_FAMILY_WAWP = 1   //  /v2/...
+    GW_FAMILY_WAHA = 0, //  /api/..., /ping, /health, anything else
+    GW_FAMILY_WAWP = 1  //  /v2/...
 } gw_family_t;
 
 //  New request for `method` and decoded `path`. Caller owns return value.
@@ -102,8 +102,8 @@ cm_msg_t *gw_req_call(gw_req_t *self, const char *dest, cm_msg_t **msg_p,
 void gw_req_reply(gw_req_t *self, int status, json_t **body_p);
 //  Set an error response in the family's shape. `code` is the Wawp code
 //  (NULL: derived from the status).
-void gw_req_fail(gw_req_t *self, int status, const char *code,
-                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
 //  400 for invalid input: `message` names the field.
 void gw_req_fail_invalid(gw_req_t *self, const char *message);
 //  401 in WAHA's exact shape, or Wawp's invalid_access_token.

@@ -24,8 +24,7 @@ gw_server_health(gw_req_t *req)
         store = json_pack("{s:s, s:s?, s:s?}", "status", "ok", "service",
                           cm_msg_str(reply, "service"), "version",
                           cm_msg_str(reply, "version"));
-    }
-    else {
+    } else {
         const char *reason = cm_msg_reason(reply);
         store = json_pack("{s:s, s:i, s:s?}", "status", "error", "code",
                           cm_msg_status(reply), "reason", reason);
@@ -45,10 +44,10 @@ gw_server_health(gw_req_t *req)
             details, json_string("no session-worker has sent a heartbeat "
                                  "in the last 3 s"));
     }
-    json_t *body = json_pack("{s:s, s:o, s:I, s:O}", "status",
-                             ok ? "ok" : "error", "store", store, "workers",
-                             (json_int_t) n, "worker_list",
-                             workers ? workers : json_null());
+    json_t *body =
+        json_pack("{s:s, s:o, s:I, s:O}", "status", ok ? "ok" : "error",
+                  "store", store, "workers", (json_int_t)n, "worker_list",
+                  workers ? workers : json_null());
     cm_msg_destroy(&reply);
     if (json_array_size(details)) {
         json_object_set(body, "details", details);
@@ -67,11 +66,9 @@ gw_server_platform(char *out, size_t size)
         arch = u.machine;
         if (streq(u.machine, "x86_64")) {
             arch = "x64";
-        }
-        else if (streq(u.machine, "aarch64")) {
+        } else if (streq(u.machine, "aarch64")) {
             arch = "arm64";
-        }
-        else if (streq(u.machine, "i686") || streq(u.machine, "i386")) {
+        } else if (streq(u.machine, "i686") || streq(u.machine, "i386")) {
             arch = "ia32";
         }
         if (!streq(u.sysname, "Linux")) {
@@ -112,20 +109,17 @@ gw_server_test(bool verbose)
     req = gw_req_new("GET", "/api/server/version");
     gw_server_version(req);
     json_t *body = json_loads(gw_req_response(req), 0, NULL);
-    assert(streq(json_string_value(json_object_get(body, "engine")),
-                 "WHARF"));
+    assert(streq(json_string_value(json_object_get(body, "engine")), "WHARF"));
     assert(streq(json_string_value(json_object_get(body, "tier")), "CORE"));
     assert(json_is_null(json_object_get(body, "browser")));
-    assert(strchr(json_string_value(json_object_get(body, "platform")),
-                  '/'));
+    assert(strchr(json_string_value(json_object_get(body, "platform")), '/'));
     json_decref(body);
     gw_req_destroy(&req);
 
     req = gw_req_new("GET", "/api/openapi.json");
     gw_server_openapi(req);
     body = json_loads(gw_req_response(req), 0, NULL);
-    assert(streq(json_string_value(json_object_get(body, "openapi")),
-                 "3.0.3"));
+    assert(streq(json_string_value(json_object_get(body, "openapi")), "3.0.3"));
     json_decref(body);
     gw_req_destroy(&req);
     //  gw_server_health needs the core: covered by gw_http_test and the

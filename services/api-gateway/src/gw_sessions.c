@@ -6,9 +6,9 @@
 
 //  Outcome of a lifecycle step.
 typedef enum {
-    S_OK = 0,         //  done
-    S_NOT_FOUND = 1,  //  no such session (no response set)
-    S_FAILED = 2      //  failed; the response is set
+    S_OK = 0,        //  done
+    S_NOT_FOUND = 1, //  no such session (no response set)
+    S_FAILED = 2     //  failed; the response is set
 } s_result_t;
 
 bool
@@ -22,7 +22,7 @@ gw_sessions_name_valid(const char *name)
         return false;
     }
     for (const char *p = name; *p; p++) {
-        if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-') {
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-') {
             return false;
         }
     }
@@ -151,15 +151,13 @@ gw_sessions_info(json_t *session)
     json_t *status = json_object_get(session, "status");
     if (json_is_string(status)) {
         json_object_set(info, "status", status);
-    }
-    else {
+    } else {
         json_object_set_new(info, "status", json_string("STOPPED"));
     }
     json_t *config = json_object_get(session, "config");
     if (json_is_object(config)) {
         json_object_set(info, "config", config);
-    }
-    else {
+    } else {
         json_object_set_new(info, "config", json_object());
     }
     s_copy(info, "me", json_object_get(session, "me"), JSON_OBJECT);
@@ -171,8 +169,7 @@ gw_sessions_info(json_t *session)
     json_t *statuses = json_object_get(session, "statuses");
     if (json_is_array(statuses)) {
         json_object_set(info, "statuses", statuses);
-    }
-    else {
+    } else {
         json_object_set_new(info, "statuses", json_array());
     }
     json_t *timestamps = json_object();
@@ -217,11 +214,9 @@ s_outcome(gw_req_t *req, cm_msg_t **reply_p, json_t **session_p)
                 rc = S_FAILED;
             }
         }
-    }
-    else if (st == 404) {
+    } else if (st == 404) {
         rc = S_NOT_FOUND;
-    }
-    else {
+    } else {
         gw_req_fail_bus(req, *reply_p, "store-service");
         rc = S_FAILED;
     }
@@ -241,8 +236,8 @@ s_get(gw_req_t *req, const char *key, const char *value, json_t **session_p)
 
 //  session.update {name, desired?, config?}.
 static s_result_t
-s_update(gw_req_t *req, const char *name, const char *desired,
-         json_t *config, json_t **session_p)
+s_update(gw_req_t *req, const char *name, const char *desired, json_t *config,
+         json_t **session_p)
 {
     cm_msg_t *msg = cm_msg_new("session.update");
     cm_msg_set_str(msg, "name", name);
@@ -264,9 +259,8 @@ s_worker_command(gw_req_t *req, const char *type, const char *name)
 {
     cm_msg_t *msg = cm_msg_new(type);
     cm_msg_set_str(msg, "name", name);
-    cm_msg_t *reply =
-        gw_req_call(req, GW_DEST_WORKER, &msg,
-                    gw_config_stop_timeout(gw_req_config(req)));
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_WORKER, &msg,
+                                  gw_config_stop_timeout(gw_req_config(req)));
     int st = cm_msg_status(reply);
     if (st != 200 && st != GW_NO_WORKER) {
         cm_log_warn("session-worker did not confirm command",
@@ -319,16 +313,15 @@ s_op_stop(gw_req_t *req, const char *name, json_t **session_p)
     //  Once the worker has let go (no live lease), the store sets STOPPED
     //  on this update; normally the worker already reported it.
     const char *status = json_string_value(json_object_get(session, "status"));
-    if (!cm_streq(status, "STOPPED")
-        && !json_is_string(json_object_get(session, "worker"))) {
+    if (!cm_streq(status, "STOPPED") &&
+        !json_is_string(json_object_get(session, "worker"))) {
         json_decref(session);
         session = NULL;
         rc = s_update(req, name, "stopped", NULL, &session);
     }
     if (rc == S_OK) {
         *session_p = session;
-    }
-    else {
+    } else {
         json_decref(session);
     }
     return rc;
@@ -397,8 +390,7 @@ s_op_delete(gw_req_t *req, const char *name)
 }
 
 static s_result_t
-s_op_update(gw_req_t *req, const char *name, json_t *config,
-            json_t **session_p)
+s_op_update(gw_req_t *req, const char *name, json_t *config, json_t **session_p)
 {
     json_t *session = NULL;
     s_result_t rc = s_get(req, name, "name", &session);
@@ -412,8 +404,7 @@ s_op_update(gw_req_t *req, const char *name, json_t *config,
         rc = s_op_halt(req, name);
     }
     if (rc == S_OK) {
-        rc = s_update(req, name, running ? "running" : NULL, config,
-                      session_p);
+        rc = s_update(req, name, running ? "running" : NULL, config, session_p);
     }
     if (rc == S_OK && running) {
         s_nudge(req);
@@ -489,16 +480,14 @@ s_input_config(gw_req_t *req, json_t *value)
     json_t *config = NULL;
     if (!value || json_is_null(value)) {
         config = json_object();
-    }
-    else if (json_is_string(value)) {
+    } else if (json_is_string(value)) {
         config = json_loads(json_string_value(value), 0, NULL);
         if (!json_is_object(config)) {
             json_decref(config);
             gw_req_fail_invalid(req, "config must be a JSON object");
             return NULL;
         }
-    }
-    else {
+    } else {
         config = json_incref(value);
     }
     char *err = NULL;
@@ -549,8 +538,7 @@ s_not_found(gw_req_t *req)
 {
     if (gw_req_family(req) == GW_FAMILY_WAWP) {
         gw_req_fail(req, 404, "invalid_instance", "Instance not found");
-    }
-    else {
+    } else {
         gw_req_fail(req, 404, NULL, "Session not found");
     }
 }
@@ -565,8 +553,7 @@ s_reply_info(gw_req_t *req, s_result_t rc, json_t **session_p, int status)
             json_object_set_new(info, "qr", json_null());
         }
         gw_req_reply(req, status, &info);
-    }
-    else if (rc == S_NOT_FOUND) {
+    } else if (rc == S_NOT_FOUND) {
         s_not_found(req);
     }
     json_decref(*session_p);
@@ -579,8 +566,7 @@ s_reply_empty(gw_req_t *req, s_result_t rc, int status)
     if (rc == S_OK) {
         json_t *body = json_object();
         gw_req_reply(req, status, &body);
-    }
-    else if (rc == S_NOT_FOUND) {
+    } else if (rc == S_NOT_FOUND) {
         s_not_found(req);
     }
 }
@@ -592,8 +578,7 @@ s_reply_me(gw_req_t *req, s_result_t rc, json_t **session_p)
         json_t *me = json_object_get(*session_p, "me");
         json_t *body = json_is_object(me) ? json_incref(me) : NULL;
         gw_req_reply(req, 200, &body);
-    }
-    else if (rc == S_NOT_FOUND) {
+    } else if (rc == S_NOT_FOUND) {
         s_not_found(req);
     }
     json_decref(*session_p);
@@ -642,9 +627,9 @@ gw_sessions_create(gw_req_t *req)
     json_t *body = gw_req_json(req);
     const char *name = NULL;
     bool start = true;
-    if (s_input_name(req, json_object_get(body, "name"), &name) != 0
-        || s_input_bool(req, json_object_get(body, "start"), "start", &start)
-               != 0) {
+    if (s_input_name(req, json_object_get(body, "name"), &name) != 0 ||
+        s_input_bool(req, json_object_get(body, "start"), "start", &start) !=
+            0) {
         return;
     }
     json_t *config = s_input_config(req, json_object_get(body, "config"));
@@ -665,10 +650,8 @@ gw_sessions_create(gw_req_t *req)
     int rc = s_create(req, name, config, start, iid, NULL, &session);
     if (rc == 409) {
         gw_req_fail(req, 422, NULL,
-                    "Session '%s' already exists. Use PUT to update it.",
-                    name);
-    }
-    else if (rc == 0) {
+                    "Session '%s' already exists. Use PUT to update it.", name);
+    } else if (rc == 0) {
         s_reply_info(req, S_OK, &session, 201);
     }
     free(iid);
@@ -778,8 +761,8 @@ static const char *
 s_old_name(gw_req_t *req)
 {
     const char *name = NULL;
-    if (s_input_name(req, json_object_get(gw_req_json(req), "name"), &name)
-        != 0) {
+    if (s_input_name(req, json_object_get(gw_req_json(req), "name"), &name) !=
+        0) {
         return NULL;
     }
     return name ? name : "default";
@@ -801,15 +784,13 @@ gw_sessions_old_start(gw_req_t *req)
     s_result_t rc = s_get(req, "name", name, &session);
     if (rc == S_OK) {
         bool running = cm_streq(
-            json_string_value(json_object_get(session, "desired")),
-            "running");
+            json_string_value(json_object_get(session, "desired")), "running");
         json_decref(session);
         session = NULL;
         if (running) {
             gw_req_fail(req, 422, NULL, "Session '%s' is already started.",
                         name);
-        }
-        else {
+        } else {
             if (value) {
                 rc = s_update(req, name, NULL, config, NULL);
             }
@@ -818,15 +799,13 @@ gw_sessions_old_start(gw_req_t *req)
             }
             s_reply_info(req, rc, &session, 201);
         }
-    }
-    else if (rc == S_NOT_FOUND) {
+    } else if (rc == S_NOT_FOUND) {
         char *iid = gw_auth_instance_new();
         int created = s_create(req, name, config, true, iid, NULL, &session);
         free(iid);
         if (created == 409) {
             gw_req_fail(req, 422, NULL, "Session '%s' already exists.", name);
-        }
-        else if (created == 0) {
+        } else if (created == 0) {
             s_reply_info(req, S_OK, &session, 201);
         }
     }
@@ -838,16 +817,13 @@ gw_sessions_old_stop(gw_req_t *req)
 {
     const char *name = s_old_name(req);
     bool logout = false;
-    if (!name
-        || s_input_bool(req, json_object_get(gw_req_json(req), "logout"),
-                        "logout", &logout)
-               != 0) {
+    if (!name || s_input_bool(req, json_object_get(gw_req_json(req), "logout"),
+                              "logout", &logout) != 0) {
         return;
     }
     if (logout) {
         s_reply_empty(req, s_op_delete(req, name), 201);
-    }
-    else {
+    } else {
         s_reply_empty(req, s_op_halt(req, name), 201);
     }
 }
@@ -893,8 +869,8 @@ s_wawp_instance(gw_req_t *req)
     if (!gw_req_admin(req)) {
         //  Only the instance's own token; unknown instances look the same
         //  as a wrong token to callers without the admin key.
-        const char *hash = json_string_value(
-            json_object_get(session, "access_token_hash"));
+        const char *hash =
+            json_string_value(json_object_get(session, "access_token_hash"));
         if (rc != S_OK || !gw_auth_check_hex(gw_req_credential(req), hash)) {
             json_decref(session);
             gw_req_fail_unauthorized(req);
@@ -905,12 +881,12 @@ s_wawp_instance(gw_req_t *req)
         s_not_found(req);
         return NULL;
     }
-    char *name =
-        cm_strdup(json_string_value(json_object_get(session, "name")));
+    char *name = cm_strdup(json_string_value(json_object_get(session, "name")));
     json_decref(session);
     if (!name) {
-        gw_req_fail(req, 502, NULL, "store-service sent a session without "
-                                    "a name");
+        gw_req_fail(req, 502, NULL,
+                    "store-service sent a session without "
+                    "a name");
     }
     return name;
 }
@@ -920,9 +896,8 @@ gw_sessions_wawp_create(gw_req_t *req)
 {
     const char *name = NULL;
     bool start = true;
-    if (s_input_name(req, gw_req_input(req, "name"), &name) != 0
-        || s_input_bool(req, gw_req_input(req, "start"), "start", &start)
-               != 0) {
+    if (s_input_name(req, gw_req_input(req, "name"), &name) != 0 ||
+        s_input_bool(req, gw_req_input(req, "start"), "start", &start) != 0) {
         return;
     }
     json_t *config = s_input_config(req, gw_req_input(req, "config"));
@@ -934,7 +909,7 @@ gw_sessions_wawp_create(gw_req_t *req)
     if (!name) {
         snprintf(generated, sizeof generated, "wawp-%s", iid);
         for (char *p = generated; *p; p++) {
-            *p = (char) tolower((unsigned char) *p);
+            *p = (char)tolower((unsigned char)*p);
         }
         name = generated;
     }
@@ -944,22 +919,20 @@ gw_sessions_wawp_create(gw_req_t *req)
     json_t *session = NULL;
     int rc = s_create(req, name, config, start, iid, hash, &session);
     if (rc == 409) {
-        gw_req_fail(req, 422, "session_exists",
-                    "Session '%s' already exists", name);
-    }
-    else if (rc == 0) {
-        json_t *body = json_pack(
-            "{s:O, s:O, s:O, s:s, s:O, s:O}", "instance_id",
-            json_object_get(session, "instance_id"), "session_name",
-            json_object_get(session, "name"), "name",
-            json_object_get(session, "name"), "access_token", token,
-            "status", json_object_get(session, "status"), "config",
-            json_object_get(session, "config"));
+        gw_req_fail(req, 422, "session_exists", "Session '%s' already exists",
+                    name);
+    } else if (rc == 0) {
+        json_t *body =
+            json_pack("{s:O, s:O, s:O, s:s, s:O, s:O}", "instance_id",
+                      json_object_get(session, "instance_id"), "session_name",
+                      json_object_get(session, "name"), "name",
+                      json_object_get(session, "name"), "access_token", token,
+                      "status", json_object_get(session, "status"), "config",
+                      json_object_get(session, "config"));
         if (!body) {
             gw_req_fail(req, 502, NULL,
                         "store-service sent an incomplete session");
-        }
-        else {
+        } else {
             gw_req_reply(req, 201, &body);
         }
     }
@@ -1106,11 +1079,11 @@ gw_sessions_test(bool verbose)
                  "bogus");
 
     //  SessionInfo keeps store-only fields out.
-    json_t *session = json_pack(
-        "{s:s, s:s, s:s, s:{}, s:n, s:s, s:s, s:[], s:I}", "name", "s1",
-        "status", "WORKING", "desired", "running", "config", "me",
-        "instance_id", "ABC", "access_token_hash", "ff", "statuses",
-        "updated_at", (json_int_t) 5);
+    json_t *session =
+        json_pack("{s:s, s:s, s:s, s:{}, s:n, s:s, s:s, s:[], s:I}", "name",
+                  "s1", "status", "WORKING", "desired", "running", "config",
+                  "me", "instance_id", "ABC", "access_token_hash", "ff",
+                  "statuses", "updated_at", (json_int_t)5);
     json_t *info = gw_sessions_info(session);
     assert(streq(json_string_value(json_object_get(info, "name")), "s1"));
     assert(json_is_null(json_object_get(info, "me")));
