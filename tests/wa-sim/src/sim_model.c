@@ -328,6 +328,19 @@ sim_account_device_remove(sim_account_t *self, uint32_t id)
     return 0;
 }
 
+zlistx_t *
+sim_account_devices_copy(sim_account_t *self)
+{
+    assert(self);
+    zlistx_t *list = zlistx_new();
+    sim_device_t *dev = (sim_device_t *) zlistx_first(self->devices);
+    while (dev) {
+        zlistx_add_end(list, dev);
+        dev = (sim_device_t *) zlistx_next(self->devices);
+    }
+    return list;
+}
+
 size_t
 sim_account_device_count(sim_account_t *self)
 {

@@ -152,6 +152,11 @@ sim_device_t *sim_account_device_add(sim_account_t *self);
 //  Remove a companion device (never device 0). Returns 0 or -1.
 int sim_account_device_remove(sim_account_t *self, uint32_t id);
 
+//  A new list of the account's devices (borrowed pointers, no
+//  destructor) for loops that may change the account. Caller owns the
+//  list.
+zlistx_t *sim_account_devices_copy(sim_account_t *self);
+
 //  Number of linked companion devices plus the phone.
 size_t sim_account_device_count(sim_account_t *self);
 
