@@ -19,16 +19,14 @@
 #define S_LTHASH_INFO "WhatsApp Patch Integrity"
 
 int
-wa_appstate_keys(const uint8_t *key_data, size_t len,
-                 wa_appstate_keys_t *keys)
+wa_appstate_keys(const uint8_t *key_data, size_t len, wa_appstate_keys_t *keys)
 {
     if (!key_data || len == 0 || !keys) {
         return -1;
     }
     uint8_t expanded[160];
-    if (wa_hkdf_sha256(NULL, 0, key_data, len, S_KEYS_INFO,
-                       strlen(S_KEYS_INFO), expanded, sizeof(expanded))
-        != 0) {
+    if (wa_hkdf_sha256(NULL, 0, key_data, len, S_KEYS_INFO, strlen(S_KEYS_INFO),
+                       expanded, sizeof(expanded)) != 0) {
         return -1;
     }
     memcpy(keys->index, expanded, 32);
@@ -55,8 +53,8 @@ wa_appstate_index_verify(const wa_appstate_keys_t *keys, const void *index,
                          size_t len, const uint8_t *index_mac, size_t mac_len)
 {
     uint8_t mac[WA_APPSTATE_MAC_LEN];
-    if (!index_mac || mac_len != WA_APPSTATE_MAC_LEN
-        || wa_appstate_index_mac(keys, index, len, mac) != 0) {
+    if (!index_mac || mac_len != WA_APPSTATE_MAC_LEN ||
+        wa_appstate_index_mac(keys, index, len, mac) != 0) {
         return -1;
     }
     return wa_crypto_equal(mac, index_mac, sizeof(mac)) ? 0 : -1;
@@ -68,16 +66,16 @@ wa_appstate_value_mac(const wa_appstate_keys_t *keys, wa_appstate_op_t op,
                       const uint8_t *enc, size_t enc_len,
                       uint8_t out[WA_APPSTATE_MAC_LEN])
 {
-    if (!keys || (op != WA_APPSTATE_SET && op != WA_APPSTATE_REMOVE)
-        || (key_id_len > 0 && !key_id) || (enc_len > 0 && !enc) || !out
-        || key_id_len >= UINT64_MAX) {
+    if (!keys || (op != WA_APPSTATE_SET && op != WA_APPSTATE_REMOVE) ||
+        (key_id_len > 0 && !key_id) || (enc_len > 0 && !enc) || !out ||
+        key_id_len >= UINT64_MAX) {
         return -1;
     }
     uint8_t op_byte = op == WA_APPSTATE_SET ? 0x01 : 0x02;
     uint8_t trailer[8];
-    uint64_t n = (uint64_t) key_id_len + 1;
+    uint64_t n = (uint64_t)key_id_len + 1;
     for (int i = 7; i >= 0; i--) {
-        trailer[i] = (uint8_t) (n & 0xff);
+        trailer[i] = (uint8_t)(n & 0xff);
         n >>= 8;
     }
     wa_part_t parts[4] = {{&op_byte, 1},
@@ -85,9 +83,8 @@ wa_appstate_value_mac(const wa_appstate_keys_t *keys, wa_appstate_op_t op,
                           {enc, enc_len},
                           {trailer, sizeof(trailer)}};
     uint8_t full[WA_SHA512_LEN];
-    if (wa_hmac_sha512_parts(keys->value_mac, sizeof(keys->value_mac), parts,
-                             4, full)
-        != 0) {
+    if (wa_hmac_sha512_parts(keys->value_mac, sizeof(keys->value_mac), parts, 4,
+                             full) != 0) {
         return -1;
     }
     memcpy(out, full, WA_APPSTATE_MAC_LEN);
@@ -109,11 +106,9 @@ wa_appstate_value_encrypt(const wa_appstate_keys_t *keys, wa_appstate_op_t op,
     }
     size_t ct_len = 0;
     if (wa_aes_cbc_encrypt(keys->value_encryption, iv, data, len, out + 16,
-                           &ct_len)
-            != 0
-        || wa_appstate_value_mac(keys, op, key_id, key_id_len, out,
-                                 16 + ct_len, out + 16 + ct_len)
-               != 0) {
+                           &ct_len) != 0 ||
+        wa_appstate_value_mac(keys, op, key_id, key_id_len, out, 16 + ct_len,
+                              out + 16 + ct_len) != 0) {
         return -1;
     }
     *out_len = 16 + ct_len + WA_APPSTATE_MAC_LEN;
@@ -126,17 +121,16 @@ wa_appstate_value_decrypt(const wa_appstate_keys_t *keys, wa_appstate_op_t op,
                           const uint8_t *blob, size_t blob_len, uint8_t *out,
                           size_t *out_len)
 {
-    if (!keys || !blob || !out || !out_len
-        || blob_len < 16 + 16 + WA_APPSTATE_MAC_LEN
-        || (blob_len - 16 - WA_APPSTATE_MAC_LEN) % 16) {
+    if (!keys || !blob || !out || !out_len ||
+        blob_len < 16 + 16 + WA_APPSTATE_MAC_LEN ||
+        (blob_len - 16 - WA_APPSTATE_MAC_LEN) % 16) {
         return -1;
     }
     size_t enc_len = blob_len - WA_APPSTATE_MAC_LEN;
     uint8_t mac[WA_APPSTATE_MAC_LEN];
     if (wa_appstate_value_mac(keys, op, key_id, key_id_len, blob, enc_len,
-                              mac)
-            != 0
-        || !wa_crypto_equal(mac, blob + enc_len, WA_APPSTATE_MAC_LEN)) {
+                              mac) != 0 ||
+        !wa_crypto_equal(mac, blob + enc_len, WA_APPSTATE_MAC_LEN)) {
         return -1;
     }
     return wa_aes_cbc_decrypt(keys->value_encryption, blob, blob + 16,
@@ -159,11 +153,11 @@ s_lthash_mix(uint8_t state[WA_LTHASH_LEN], const uint8_t exp[WA_LTHASH_LEN],
              int sign)
 {
     for (size_t i = 0; i < WA_LTHASH_LEN; i += 2) {
-        uint16_t a = (uint16_t) (state[i] | state[i + 1] << 8);
-        uint16_t b = (uint16_t) (exp[i] | exp[i + 1] << 8);
-        uint16_t r = sign > 0 ? (uint16_t) (a + b) : (uint16_t) (a - b);
-        state[i] = (uint8_t) (r & 0xff);
-        state[i + 1] = (uint8_t) (r >> 8);
+        uint16_t a = (uint16_t)(state[i] | state[i + 1] << 8);
+        uint16_t b = (uint16_t)(exp[i] | exp[i + 1] << 8);
+        uint16_t r = sign > 0 ? (uint16_t)(a + b) : (uint16_t)(a - b);
+        state[i] = (uint8_t)(r & 0xff);
+        state[i + 1] = (uint8_t)(r >> 8);
     }
 }
 
@@ -193,9 +187,8 @@ wa_appstate_lthash_subtract(uint8_t state[WA_LTHASH_LEN], const void *value,
 
 int
 wa_appstate_lthash_apply(uint8_t state[WA_LTHASH_LEN],
-                         const wa_appstate_mutation_t *mutations,
-                         size_t count, wa_appstate_lookup_fn *lookup,
-                         void *arg)
+                         const wa_appstate_mutation_t *mutations, size_t count,
+                         wa_appstate_lookup_fn *lookup, void *arg)
 {
     if (!state || (count > 0 && !mutations)) {
         return -1;
@@ -204,8 +197,8 @@ wa_appstate_lthash_apply(uint8_t state[WA_LTHASH_LEN],
     memcpy(work, state, sizeof(work));
     for (size_t i = 0; i < count; i++) {
         const wa_appstate_mutation_t *m = &mutations[i];
-        if (!m->index_mac || !m->value_mac
-            || (m->op != WA_APPSTATE_SET && m->op != WA_APPSTATE_REMOVE)) {
+        if (!m->index_mac || !m->value_mac ||
+            (m->op != WA_APPSTATE_SET && m->op != WA_APPSTATE_REMOVE)) {
             return -1;
         }
         //  The value this index had just before mutation i.
@@ -213,8 +206,7 @@ wa_appstate_lthash_apply(uint8_t state[WA_LTHASH_LEN],
         bool seen = false;
         for (size_t j = i; j-- > 0;) {
             if (memcmp(mutations[j].index_mac, m->index_mac,
-                       WA_APPSTATE_MAC_LEN)
-                == 0) {
+                       WA_APPSTATE_MAC_LEN) == 0) {
                 seen = true;
                 prev = mutations[j].op == WA_APPSTATE_SET
                            ? mutations[j].value_mac
@@ -226,14 +218,13 @@ wa_appstate_lthash_apply(uint8_t state[WA_LTHASH_LEN],
         if (!seen && lookup && lookup(arg, m->index_mac, stored) == 0) {
             prev = stored;
         }
-        if (prev
-            && wa_appstate_lthash_subtract(work, prev, WA_APPSTATE_MAC_LEN)
-                   != 0) {
+        if (prev &&
+            wa_appstate_lthash_subtract(work, prev, WA_APPSTATE_MAC_LEN) != 0) {
             return -1;
         }
-        if (m->op == WA_APPSTATE_SET
-            && wa_appstate_lthash_add(work, m->value_mac, WA_APPSTATE_MAC_LEN)
-                   != 0) {
+        if (m->op == WA_APPSTATE_SET &&
+            wa_appstate_lthash_add(work, m->value_mac, WA_APPSTATE_MAC_LEN) !=
+                0) {
             return -1;
         }
     }
@@ -245,15 +236,15 @@ static void
 s_be64(uint64_t v, uint8_t out[8])
 {
     for (int i = 7; i >= 0; i--) {
-        out[i] = (uint8_t) (v & 0xff);
+        out[i] = (uint8_t)(v & 0xff);
         v >>= 8;
     }
 }
 
 int
 wa_appstate_snapshot_mac(const wa_appstate_keys_t *keys,
-                         const uint8_t lthash[WA_LTHASH_LEN],
-                         uint64_t version, const char *collection,
+                         const uint8_t lthash[WA_LTHASH_LEN], uint64_t version,
+                         const char *collection,
                          uint8_t out[WA_APPSTATE_MAC_LEN])
 {
     if (!keys || !lthash || !collection || !out) {
@@ -271,12 +262,11 @@ wa_appstate_snapshot_mac(const wa_appstate_keys_t *keys,
 int
 wa_appstate_patch_mac(const wa_appstate_keys_t *keys,
                       const uint8_t snapshot_mac[WA_APPSTATE_MAC_LEN],
-                      const uint8_t *value_macs, size_t count,
-                      uint64_t version, const char *collection,
-                      uint8_t out[WA_APPSTATE_MAC_LEN])
+                      const uint8_t *value_macs, size_t count, uint64_t version,
+                      const char *collection, uint8_t out[WA_APPSTATE_MAC_LEN])
 {
-    if (!keys || !snapshot_mac || (count > 0 && !value_macs) || !collection
-        || !out || count > SIZE_MAX / WA_APPSTATE_MAC_LEN) {
+    if (!keys || !snapshot_mac || (count > 0 && !value_macs) || !collection ||
+        !out || count > SIZE_MAX / WA_APPSTATE_MAC_LEN) {
         return -1;
     }
     uint8_t ver[8];
@@ -285,8 +275,8 @@ wa_appstate_patch_mac(const wa_appstate_keys_t *keys,
                           {value_macs, count * WA_APPSTATE_MAC_LEN},
                           {ver, sizeof(ver)},
                           {collection, strlen(collection)}};
-    return wa_hmac_sha256_parts(keys->patch_mac, sizeof(keys->patch_mac),
-                                parts, 4, out);
+    return wa_hmac_sha256_parts(keys->patch_mac, sizeof(keys->patch_mac), parts,
+                                4, out);
 }
 
 //  --------------------------------------------------------------------------
@@ -300,8 +290,7 @@ s_load_vectors(const char *name)
     json_error_t err;
     json_t *root = json_load_file(path, 0, &err);
     if (!root) {
-        fprintf(stderr, "could not load vectors \"%s\": %s\n", path,
-                err.text);
+        fprintf(stderr, "could not load vectors \"%s\": %s\n", path, err.text);
     }
     free(path);
     assert(root);
@@ -315,7 +304,7 @@ s_hex_field(json_t *obj, const char *key, size_t *len)
     assert(hex);
     size_t n = strlen(hex) / 2;
     uint8_t *buf = cm_alloc(n + 1);
-    assert(cm_unhex(hex, buf, n) == (int) n);
+    assert(cm_unhex(hex, buf, n) == (int)n);
     if (len) {
         *len = n;
     }
@@ -323,8 +312,7 @@ s_hex_field(json_t *obj, const char *key, size_t *len)
 }
 
 static void
-s_assert_field(json_t *obj, const char *key, const uint8_t *data,
-               size_t len)
+s_assert_field(json_t *obj, const char *key, const uint8_t *data, size_t len)
 {
     size_t n = 0;
     uint8_t *want = s_hex_field(obj, key, &n);
@@ -387,7 +375,7 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     size_t key_id_len = 0;
     uint8_t *key_id = s_hex_field(root, "key_id_hex", &key_id_len);
     uint64_t version =
-        (uint64_t) json_integer_value(json_object_get(vec, "version"));
+        (uint64_t)json_integer_value(json_object_get(vec, "version"));
     size_t data_len = 0;
     uint8_t *data = s_hex_field(vec, "sync_action_data_hex", &data_len);
 
@@ -407,18 +395,16 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     //  Index MAC over the JSON index the action carries.
     uint8_t index_mac[32];
     assert(wa_appstate_index_mac(keys, action->index.data, action->index.len,
-                                 index_mac)
-           == 0);
+                                 index_mac) == 0);
     if (json_object_get(vec, "index_mac")) {
         s_assert_field(vec, "index_mac", index_mac, 32);
-        const char *json = json_string_value(
-            json_object_get(vec, "index_json"));
+        const char *json =
+            json_string_value(json_object_get(vec, "index_json"));
         assert(json && strlen(json) == action->index.len);
         assert(memcmp(json, action->index.data, action->index.len) == 0);
     }
-    assert(wa_appstate_index_verify(keys, action->index.data,
-                                    action->index.len, index_mac, 32)
-           == 0);
+    assert(wa_appstate_index_verify(keys, action->index.data, action->index.len,
+                                    index_mac, 32) == 0);
 
     //  Value blob with the vector's IV fed through the random hook.
     size_t iv_len = 0;
@@ -427,10 +413,8 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     wa_crypto_set_random(s_replay_random, &replay);
     size_t blob_len = 0;
     uint8_t *blob = cm_alloc(WA_APPSTATE_VALUE_LEN(data_len));
-    assert(wa_appstate_value_encrypt(keys, WA_APPSTATE_SET, key_id,
-                                     key_id_len, data, data_len, blob,
-                                     &blob_len)
-           == 0);
+    assert(wa_appstate_value_encrypt(keys, WA_APPSTATE_SET, key_id, key_id_len,
+                                     data, data_len, blob, &blob_len) == 0);
     wa_crypto_set_random(NULL, NULL);
     assert(blob_len == WA_APPSTATE_VALUE_LEN(data_len));
     s_assert_field(vec, "enc_value_with_iv_hex", blob, blob_len - 32);
@@ -438,31 +422,25 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     s_assert_field(vec, "value_mac", value_mac, 32);
     uint8_t mac[32];
     assert(wa_appstate_value_mac(keys, WA_APPSTATE_SET, key_id, key_id_len,
-                                 blob, blob_len - 32, mac)
-           == 0);
+                                 blob, blob_len - 32, mac) == 0);
     assert(memcmp(mac, value_mac, 32) == 0);
 
     //  Decrypt it back; REMOVE or another key id fails the MAC.
     uint8_t *plain = cm_alloc(blob_len);
     size_t plain_len = 0;
-    assert(wa_appstate_value_decrypt(keys, WA_APPSTATE_SET, key_id,
-                                     key_id_len, blob, blob_len, plain,
-                                     &plain_len)
-           == 0);
+    assert(wa_appstate_value_decrypt(keys, WA_APPSTATE_SET, key_id, key_id_len,
+                                     blob, blob_len, plain, &plain_len) == 0);
     assert(plain_len == data_len && memcmp(plain, data, data_len) == 0);
     assert(wa_appstate_value_decrypt(keys, WA_APPSTATE_REMOVE, key_id,
                                      key_id_len, blob, blob_len, plain,
-                                     &plain_len)
-           == -1);
+                                     &plain_len) == -1);
     assert(wa_appstate_value_decrypt(keys, WA_APPSTATE_SET, key_id,
                                      key_id_len - 1, blob, blob_len, plain,
-                                     &plain_len)
-           == -1);
+                                     &plain_len) == -1);
 
     //  LTHash: previous value for this index comes from the store.
     wa_appstate_mutation_t m = {WA_APPSTATE_SET, index_mac, value_mac};
-    assert(wa_appstate_lthash_apply(lthash, &m, 1, s_store_lookup, store)
-           == 0);
+    assert(wa_appstate_lthash_apply(lthash, &m, 1, s_store_lookup, store) == 0);
     s_assert_field(vec, "lthash_after_hex", lthash, WA_LTHASH_LEN);
     memcpy(store->index_mac, index_mac, 32);
     memcpy(store->value_mac, value_mac, 32);
@@ -471,12 +449,10 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     uint8_t snapshot_mac[32];
     uint8_t patch_mac[32];
     assert(wa_appstate_snapshot_mac(keys, lthash, version, collection,
-                                    snapshot_mac)
-           == 0);
+                                    snapshot_mac) == 0);
     s_assert_field(vec, "snapshot_mac", snapshot_mac, 32);
     assert(wa_appstate_patch_mac(keys, snapshot_mac, value_mac, 1, version,
-                                 collection, patch_mac)
-           == 0);
+                                 collection, patch_mac) == 0);
     s_assert_field(vec, "patch_mac", patch_mac, 32);
 
     //  Serialize the SyncdPatch and compare with the vector bytes.
@@ -529,25 +505,21 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     assert(got && got->n_mutations == 1 && got->version);
     Wa__Syncd__SyncdRecord *rec = got->mutations[0]->record;
     assert(rec && rec->value && rec->index && rec->key_id);
-    assert(wa_appstate_value_decrypt(keys, WA_APPSTATE_SET,
-                                     rec->key_id->id.data,
-                                     rec->key_id->id.len,
-                                     rec->value->blob.data,
-                                     rec->value->blob.len, plain, &plain_len)
-           == 0);
+    assert(wa_appstate_value_decrypt(
+               keys, WA_APPSTATE_SET, rec->key_id->id.data, rec->key_id->id.len,
+               rec->value->blob.data, rec->value->blob.len, plain,
+               &plain_len) == 0);
     Wa__Syncd__SyncActionData *inner =
         wa__syncd__sync_action_data__unpack(NULL, plain_len, plain);
     assert(inner && inner->has_index);
     assert(wa_appstate_index_verify(keys, inner->index.data, inner->index.len,
                                     rec->index->blob.data,
-                                    rec->index->blob.len)
-           == 0);
+                                    rec->index->blob.len) == 0);
     assert(got->has_patch_mac && got->patch_mac.len == 32);
-    assert(wa_appstate_patch_mac(keys, got->snapshot_mac.data,
-                                 rec->value->blob.data
-                                     + rec->value->blob.len - 32,
-                                 1, got->version->version, collection, mac)
-           == 0);
+    assert(
+        wa_appstate_patch_mac(keys, got->snapshot_mac.data,
+                              rec->value->blob.data + rec->value->blob.len - 32,
+                              1, got->version->version, collection, mac) == 0);
     assert(wa_crypto_equal(mac, got->patch_mac.data, 32));
     wa__syncd__sync_action_data__free_unpacked(inner, NULL);
     wa__syncd__syncd_patch__free_unpacked(got, NULL);
@@ -571,8 +543,7 @@ wa_appstate_test(bool verbose)
     assert(wa_appstate_keys(key_data, key_len, &keys) == 0);
     json_t *expanded = json_object_get(root, "expanded");
     s_assert_field(expanded, "index_key", keys.index, 32);
-    s_assert_field(expanded, "value_encryption_key", keys.value_encryption,
-                   32);
+    s_assert_field(expanded, "value_encryption_key", keys.value_encryption, 32);
     s_assert_field(expanded, "value_mac_key", keys.value_mac, 32);
     s_assert_field(expanded, "snapshot_mac_key", keys.snapshot_mac, 32);
     s_assert_field(expanded, "patch_mac_key", keys.patch_mac, 32);
@@ -581,10 +552,8 @@ wa_appstate_test(bool verbose)
     //  Two patches on one index: the second subtracts the first's MAC.
     uint8_t lthash[WA_LTHASH_LEN] = {0};
     s_store_t store = {.set = false};
-    s_test_patch(root, json_object_get(root, "patch1"), &keys, lthash,
-                 &store);
-    s_test_patch(root, json_object_get(root, "patch2"), &keys, lthash,
-                 &store);
+    s_test_patch(root, json_object_get(root, "patch1"), &keys, lthash, &store);
+    s_test_patch(root, json_object_get(root, "patch2"), &keys, lthash, &store);
 
     //  LTHash algebra: add then subtract is the identity; order of adds
     //  does not matter; within one patch a later SET replaces an earlier
@@ -617,16 +586,15 @@ wa_appstate_test(bool verbose)
     memset(h1, 0, sizeof(h1));
     assert(wa_appstate_lthash_apply(h1, muts, 3, NULL, NULL) == 0);
     assert(memcmp(h1, zero, WA_LTHASH_LEN) == 0);
-    wa_appstate_mutation_t remove_then_set[2] = {
-        {WA_APPSTATE_REMOVE, idx, a}, {WA_APPSTATE_SET, idx, b}};
+    wa_appstate_mutation_t remove_then_set[2] = {{WA_APPSTATE_REMOVE, idx, a},
+                                                 {WA_APPSTATE_SET, idx, b}};
     s_store_t held = {.set = true};
     memcpy(held.index_mac, idx, 32);
     memcpy(held.value_mac, a, 32);
     memset(h1, 0, sizeof(h1));
     assert(wa_appstate_lthash_add(h1, a, 32) == 0);
     assert(wa_appstate_lthash_apply(h1, remove_then_set, 2, s_store_lookup,
-                                    &held)
-           == 0);
+                                    &held) == 0);
     assert(memcmp(h1, h2, WA_LTHASH_LEN) == 0);
     wa_appstate_mutation_t broken = {WA_APPSTATE_SET, idx, NULL};
     memcpy(h2, h1, sizeof(h1));
@@ -642,26 +610,21 @@ wa_appstate_test(bool verbose)
     uint8_t kid[2] = {1, 2};
     assert(wa_appstate_value_encrypt(&keys, WA_APPSTATE_REMOVE, kid, 2,
                                      "twenty bytes of data", 20, blob,
-                                     &blob_len)
-           == 0);
+                                     &blob_len) == 0);
     assert(wa_appstate_value_decrypt(&keys, WA_APPSTATE_REMOVE, kid, 2, blob,
-                                     blob_len, out, &out_len)
-           == 0);
+                                     blob_len, out, &out_len) == 0);
     assert(out_len == 20 && memcmp(out, "twenty bytes of data", 20) == 0);
     for (size_t cut = 0; cut < blob_len; cut += 5) {
         assert(wa_appstate_value_decrypt(&keys, WA_APPSTATE_REMOVE, kid, 2,
-                                         blob, cut, out, &out_len)
-               == -1);
+                                         blob, cut, out, &out_len) == -1);
     }
     blob[20] ^= 4;
     assert(wa_appstate_value_decrypt(&keys, WA_APPSTATE_REMOVE, kid, 2, blob,
-                                     blob_len, out, &out_len)
-           == -1);
+                                     blob_len, out, &out_len) == -1);
     assert(wa_appstate_index_verify(&keys, "x", 1, idx, 31) == -1);
     assert(wa_appstate_index_verify(&keys, "x", 1, idx, 32) == -1);
-    assert(wa_appstate_value_mac(&keys, (wa_appstate_op_t) 5, kid, 2, blob,
-                                 16, out)
-           == -1);
+    assert(wa_appstate_value_mac(&keys, (wa_appstate_op_t)5, kid, 2, blob, 16,
+                                 out) == -1);
 
     free(key_data);
     json_decref(root);

@@ -47,8 +47,7 @@ wa_random(void *buf, size_t len)
 }
 
 static int
-s_digest_parts(const char *name, const wa_part_t *parts, size_t n,
-               uint8_t *out)
+s_digest_parts(const char *name, const wa_part_t *parts, size_t n, uint8_t *out)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx) {
@@ -59,8 +58,8 @@ s_digest_parts(const char *name, const wa_part_t *parts, size_t n,
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
-        if (parts[i].len > 0
-            && EVP_DigestUpdate(ctx, parts[i].data, parts[i].len) != 1) {
+        if (parts[i].len > 0 &&
+            EVP_DigestUpdate(ctx, parts[i].data, parts[i].len) != 1) {
             goto cleanup;
         }
     }
@@ -108,20 +107,19 @@ s_hmac_parts(const char *digest, const void *key, size_t key_len,
     }
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) digest, 0);
+                                                 (char *)digest, 0);
     params[1] = OSSL_PARAM_construct_end();
     if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, params) != 1) {
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
-        if (parts[i].len > 0
-            && EVP_MAC_update(ctx, parts[i].data, parts[i].len) != 1) {
+        if (parts[i].len > 0 &&
+            EVP_MAC_update(ctx, parts[i].data, parts[i].len) != 1) {
             goto cleanup;
         }
     }
     size_t written = 0;
-    if (EVP_MAC_final(ctx, out, &written, out_len) == 1
-        && written == out_len) {
+    if (EVP_MAC_final(ctx, out, &written, out_len) == 1 && written == out_len) {
         rc = 0;
     }
 cleanup:
@@ -170,8 +168,8 @@ s_hkdf(int mode, const void *salt, size_t salt_len, const void *key,
     if (out_len == 0 || !out) {
         return -1;
     }
-    if (mode != EVP_KDF_HKDF_MODE_EXTRACT_ONLY
-        && out_len > 255 * WA_SHA256_LEN) {
+    if (mode != EVP_KDF_HKDF_MODE_EXTRACT_ONLY &&
+        out_len > 255 * WA_SHA256_LEN) {
         return -1;
     }
     EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
@@ -197,17 +195,17 @@ s_hkdf(int mode, const void *salt, size_t salt_len, const void *key,
     OSSL_PARAM params[6];
     size_t p = 0;
     params[p++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-                                                   (char *) "SHA256", 0);
+                                                   (char *)"SHA256", 0);
     params[p++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
     params[p++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-                                                    (void *) key, key_len);
+                                                    (void *)key, key_len);
     if (mode != EVP_KDF_HKDF_MODE_EXPAND_ONLY) {
-        params[p++] = OSSL_PARAM_construct_octet_string(
-            OSSL_KDF_PARAM_SALT, (void *) salt, salt_len);
+        params[p++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                                        (void *)salt, salt_len);
     }
     if (info && info_len > 0) {
-        params[p++] = OSSL_PARAM_construct_octet_string(
-            OSSL_KDF_PARAM_INFO, (void *) info, info_len);
+        params[p++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO,
+                                                        (void *)info, info_len);
     }
     params[p] = OSSL_PARAM_construct_end();
     int rc = EVP_KDF_derive(ctx, out, out_len, params) == 1 ? 0 : -1;
@@ -217,8 +215,8 @@ s_hkdf(int mode, const void *salt, size_t salt_len, const void *key,
 
 int
 wa_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm,
-               size_t ikm_len, const void *info, size_t info_len,
-               uint8_t *out, size_t out_len)
+               size_t ikm_len, const void *info, size_t info_len, uint8_t *out,
+               size_t out_len)
 {
     return s_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, salt, salt_len, ikm,
                   ikm_len, info, info_len, out, out_len);
@@ -228,8 +226,8 @@ int
 wa_hkdf_sha256_extract(const void *salt, size_t salt_len, const void *ikm,
                        size_t ikm_len, uint8_t prk[WA_SHA256_LEN])
 {
-    return s_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, salt, salt_len, ikm,
-                  ikm_len, NULL, 0, prk, WA_SHA256_LEN);
+    return s_hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, salt, salt_len, ikm, ikm_len,
+                  NULL, 0, prk, WA_SHA256_LEN);
 }
 
 int
@@ -241,34 +239,33 @@ wa_hkdf_sha256_expand(const uint8_t prk[WA_SHA256_LEN], const void *info,
 }
 
 int
-wa_pbkdf2_sha256(const void *password, size_t password_len,
-                 const void *salt, size_t salt_len, uint32_t iterations,
-                 uint8_t *out, size_t out_len)
+wa_pbkdf2_sha256(const void *password, size_t password_len, const void *salt,
+                 size_t salt_len, uint32_t iterations, uint8_t *out,
+                 size_t out_len)
 {
-    if (iterations == 0 || iterations > INT32_MAX || out_len == 0
-        || out_len > INT32_MAX || password_len > INT32_MAX
-        || salt_len > INT32_MAX) {
+    if (iterations == 0 || iterations > INT32_MAX || out_len == 0 ||
+        out_len > INT32_MAX || password_len > INT32_MAX ||
+        salt_len > INT32_MAX) {
         return -1;
     }
     static const uint8_t empty[1] = {0};
-    int ok = PKCS5_PBKDF2_HMAC(password_len ? password : (const void *) empty,
-                               (int) password_len,
-                               salt_len ? salt : (const void *) empty,
-                               (int) salt_len, (int) iterations,
-                               EVP_sha256(), (int) out_len, out);
+    int ok = PKCS5_PBKDF2_HMAC(
+        password_len ? password : (const void *)empty, (int)password_len,
+        salt_len ? salt : (const void *)empty, (int)salt_len, (int)iterations,
+        EVP_sha256(), (int)out_len, out);
     return ok == 1 ? 0 : -1;
 }
 
 //  OpenSSL takes int lengths; refuse anything larger.
-#define S_MAX_CHUNK ((size_t) INT32_MAX - 64)
+#define S_MAX_CHUNK ((size_t)INT32_MAX - 64)
 
 static int
 s_gcm(bool enc, const uint8_t *key, const uint8_t *iv, size_t iv_len,
       const void *aad, size_t aad_len, const uint8_t *in, size_t len,
       uint8_t *out, uint8_t *tag)
 {
-    if (!key || !iv || iv_len == 0 || iv_len > 64 || len > S_MAX_CHUNK
-        || aad_len > S_MAX_CHUNK) {
+    if (!key || !iv || iv_len == 0 || iv_len > 64 || len > S_MAX_CHUNK ||
+        aad_len > S_MAX_CHUNK) {
         return -1;
     }
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -278,31 +275,29 @@ s_gcm(bool enc, const uint8_t *key, const uint8_t *iv, size_t iv_len,
     int rc = -1;
     int n = 0;
     if (EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), NULL, NULL, enc ? 1 : 0,
-                           NULL) != 1
-        || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int) iv_len,
-                               NULL) != 1
-        || EVP_CipherInit_ex2(ctx, NULL, key, iv, enc ? 1 : 0, NULL) != 1) {
+                           NULL) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)iv_len, NULL) !=
+            1 ||
+        EVP_CipherInit_ex2(ctx, NULL, key, iv, enc ? 1 : 0, NULL) != 1) {
         goto cleanup;
     }
-    if (aad && aad_len > 0
-        && EVP_CipherUpdate(ctx, NULL, &n, aad, (int) aad_len) != 1) {
+    if (aad && aad_len > 0 &&
+        EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) {
         goto cleanup;
     }
-    if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int) len) != 1) {
+    if (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1) {
         goto cleanup;
     }
-    if (!enc
-        && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, WA_GCM_TAG_LEN,
-                               tag) != 1) {
+    if (!enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, WA_GCM_TAG_LEN,
+                                    tag) != 1) {
         goto cleanup;
     }
     uint8_t scratch[WA_AES_BLOCK_LEN];
     if (EVP_CipherFinal_ex(ctx, scratch, &n) != 1) {
         goto cleanup;
     }
-    if (enc
-        && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, WA_GCM_TAG_LEN,
-                               tag) != 1) {
+    if (enc && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, WA_GCM_TAG_LEN,
+                                   tag) != 1) {
         goto cleanup;
     }
     rc = 0;
@@ -319,8 +314,7 @@ wa_aes_gcm_encrypt(const uint8_t key[WA_AES_KEY_LEN], const uint8_t *iv,
     if (!out || (len > 0 && !in)) {
         return -1;
     }
-    return s_gcm(true, key, iv, iv_len, aad, aad_len, in, len, out,
-                 out + len);
+    return s_gcm(true, key, iv, iv_len, aad, aad_len, in, len, out, out + len);
 }
 
 int
@@ -333,9 +327,8 @@ wa_aes_gcm_decrypt(const uint8_t key[WA_AES_KEY_LEN], const uint8_t *iv,
     }
     size_t ct_len = len - WA_GCM_TAG_LEN;
     uint8_t tag[WA_GCM_TAG_LEN];
-    memcpy(tag, (const uint8_t *) in + ct_len, WA_GCM_TAG_LEN);
-    int rc = s_gcm(false, key, iv, iv_len, aad, aad_len, in, ct_len, out,
-                   tag);
+    memcpy(tag, (const uint8_t *)in + ct_len, WA_GCM_TAG_LEN);
+    int rc = s_gcm(false, key, iv, iv_len, aad, aad_len, in, ct_len, out, tag);
     if (rc != 0 && ct_len > 0) {
         wa_crypto_wipe(out, ct_len);
     }
@@ -358,18 +351,18 @@ s_aes(const EVP_CIPHER *cipher, bool enc, bool padding, const uint8_t *key,
     int rc = -1;
     int n1 = 0;
     int n2 = 0;
-    if (EVP_CipherInit_ex2(ctx, cipher, key, iv, enc ? 1 : 0, NULL) != 1
-        || EVP_CIPHER_CTX_set_padding(ctx, padding ? 1 : 0) != 1) {
+    if (EVP_CipherInit_ex2(ctx, cipher, key, iv, enc ? 1 : 0, NULL) != 1 ||
+        EVP_CIPHER_CTX_set_padding(ctx, padding ? 1 : 0) != 1) {
         goto cleanup;
     }
-    if (len > 0 && EVP_CipherUpdate(ctx, out, &n1, in, (int) len) != 1) {
+    if (len > 0 && EVP_CipherUpdate(ctx, out, &n1, in, (int)len) != 1) {
         goto cleanup;
     }
     if (EVP_CipherFinal_ex(ctx, out + n1, &n2) != 1) {
         goto cleanup;
     }
     if (out_len) {
-        *out_len = (size_t) n1 + (size_t) n2;
+        *out_len = (size_t)n1 + (size_t)n2;
     }
     rc = 0;
 cleanup:
@@ -382,8 +375,7 @@ wa_aes_cbc_encrypt(const uint8_t key[WA_AES_KEY_LEN],
                    const uint8_t iv[WA_AES_BLOCK_LEN], const void *in,
                    size_t len, uint8_t *out, size_t *out_len)
 {
-    return s_aes(EVP_aes_256_cbc(), true, true, key, iv, in, len, out,
-                 out_len);
+    return s_aes(EVP_aes_256_cbc(), true, true, key, iv, in, len, out, out_len);
 }
 
 int
@@ -394,8 +386,8 @@ wa_aes_cbc_decrypt(const uint8_t key[WA_AES_KEY_LEN],
     if (len == 0 || len % WA_AES_BLOCK_LEN) {
         return -1;
     }
-    int rc = s_aes(EVP_aes_256_cbc(), false, true, key, iv, in, len, out,
-                   out_len);
+    int rc =
+        s_aes(EVP_aes_256_cbc(), false, true, key, iv, in, len, out, out_len);
     if (rc != 0 && out) {
         wa_crypto_wipe(out, len);
     }
@@ -447,8 +439,7 @@ wa_x25519_keypair(uint8_t priv[WA_X25519_LEN], uint8_t pub[WA_X25519_LEN])
 }
 
 int
-wa_x25519_public(const uint8_t priv[WA_X25519_LEN],
-                 uint8_t pub[WA_X25519_LEN])
+wa_x25519_public(const uint8_t priv[WA_X25519_LEN], uint8_t pub[WA_X25519_LEN])
 {
     EVP_PKEY *key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, priv,
                                                  WA_X25519_LEN);
@@ -456,10 +447,10 @@ wa_x25519_public(const uint8_t priv[WA_X25519_LEN],
         return -1;
     }
     size_t len = WA_X25519_LEN;
-    int rc = EVP_PKEY_get_raw_public_key(key, pub, &len) == 1
-                     && len == WA_X25519_LEN
-                 ? 0
-                 : -1;
+    int rc =
+        EVP_PKEY_get_raw_public_key(key, pub, &len) == 1 && len == WA_X25519_LEN
+            ? 0
+            : -1;
     EVP_PKEY_free(key);
     return rc;
 }
@@ -477,9 +468,9 @@ wa_x25519_shared(const uint8_t priv[WA_X25519_LEN],
     int rc = -1;
     size_t len = WA_X25519_LEN;
     //  OpenSSL refuses an all-zero result (low-order peer point).
-    if (ctx && peer && EVP_PKEY_derive_init(ctx) == 1
-        && EVP_PKEY_derive_set_peer(ctx, peer) == 1
-        && EVP_PKEY_derive(ctx, out, &len) == 1 && len == WA_X25519_LEN) {
+    if (ctx && peer && EVP_PKEY_derive_init(ctx) == 1 &&
+        EVP_PKEY_derive_set_peer(ctx, peer) == 1 &&
+        EVP_PKEY_derive(ctx, out, &len) == 1 && len == WA_X25519_LEN) {
         rc = 0;
     }
     EVP_PKEY_CTX_free(ctx);
@@ -489,8 +480,8 @@ wa_x25519_shared(const uint8_t priv[WA_X25519_LEN],
 }
 
 int
-wa_xeddsa_sign(const uint8_t priv[WA_X25519_LEN], const void *msg,
-               size_t len, uint8_t sig[WA_XEDDSA_SIG_LEN])
+wa_xeddsa_sign(const uint8_t priv[WA_X25519_LEN], const void *msg, size_t len,
+               uint8_t sig[WA_XEDDSA_SIG_LEN])
 {
     if (!priv || !sig || (len > 0 && !msg)) {
         return -1;
@@ -502,11 +493,10 @@ wa_xeddsa_sign(const uint8_t priv[WA_X25519_LEN], const void *msg,
     int rc = -1;
     signal_buffer *out = NULL;
     ec_private_key *key = wa_signal_private_key(signal, priv);
-    if (key
-        && curve_calculate_signature(wa_signal_context(signal), &out, key,
-                                     len ? msg : (const void *) "", len)
-               == 0
-        && out && signal_buffer_len(out) == WA_XEDDSA_SIG_LEN) {
+    if (key &&
+        curve_calculate_signature(wa_signal_context(signal), &out, key,
+                                  len ? msg : (const void *)"", len) == 0 &&
+        out && signal_buffer_len(out) == WA_XEDDSA_SIG_LEN) {
         memcpy(sig, signal_buffer_data(out), WA_XEDDSA_SIG_LEN);
         rc = 0;
     }
@@ -517,8 +507,8 @@ wa_xeddsa_sign(const uint8_t priv[WA_X25519_LEN], const void *msg,
 }
 
 int
-wa_xeddsa_verify(const uint8_t pub[WA_X25519_LEN], const void *msg,
-                 size_t len, const uint8_t *sig, size_t sig_len)
+wa_xeddsa_verify(const uint8_t pub[WA_X25519_LEN], const void *msg, size_t len,
+                 const uint8_t *sig, size_t sig_len)
 {
     if (!pub || !sig || sig_len != WA_XEDDSA_SIG_LEN || (len > 0 && !msg)) {
         return -1;
@@ -530,8 +520,8 @@ wa_xeddsa_verify(const uint8_t pub[WA_X25519_LEN], const void *msg,
     if (curve_decode_point(&key, djb, sizeof(djb), NULL) != 0 || !key) {
         return -1;
     }
-    int valid = curve_verify_signature(key, len ? msg : (const void *) "",
-                                       len, sig, sig_len);
+    int valid = curve_verify_signature(key, len ? msg : (const void *)"", len,
+                                       sig, sig_len);
     SIGNAL_UNREF(key);
     return valid == 1 ? 0 : -1;
 }
@@ -557,7 +547,7 @@ s_unhex(const char *hex, uint8_t *out, size_t max)
 {
     int n = cm_unhex(hex, out, max);
     assert(n >= 0);
-    return (size_t) n;
+    return (size_t)n;
 }
 
 //  Deterministic "random": counts up from the byte in *arg.
@@ -615,8 +605,9 @@ wa_crypto_test(bool verbose)
 
     //  Hashes (FIPS 180 "abc")
     assert(wa_sha256("abc", 3, out) == 0);
-    assert(s_hex_eq(out, 32, "ba7816bf8f01cfea414140de5dae2223"
-                             "b00361a396177a9cb410ff61f20015ad"));
+    assert(s_hex_eq(out, 32,
+                    "ba7816bf8f01cfea414140de5dae2223"
+                    "b00361a396177a9cb410ff61f20015ad"));
     assert(wa_sha512("abc", 3, out) == 0);
     assert(s_hex_eq(out, 64,
                     "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee6"
@@ -630,8 +621,9 @@ wa_crypto_test(bool verbose)
     //  HMAC (RFC 4231 test case 2)
     const char *jefe_msg = "what do ya want for nothing?";
     assert(wa_hmac_sha256("Jefe", 4, jefe_msg, strlen(jefe_msg), out) == 0);
-    assert(s_hex_eq(out, 32, "5bdcc146bf60754e6a042426089575c7"
-                             "5a003f089d2739839dec58b964ec3843"));
+    assert(s_hex_eq(out, 32,
+                    "5bdcc146bf60754e6a042426089575c7"
+                    "5a003f089d2739839dec58b964ec3843"));
     assert(wa_hmac_sha512("Jefe", 4, jefe_msg, strlen(jefe_msg), out) == 0);
     assert(s_hex_eq(out, 64,
                     "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7"
@@ -646,19 +638,20 @@ wa_crypto_test(bool verbose)
     assert(memcmp(buf, out, 64) == 0);
     //  Empty key and empty message are valid HMAC inputs.
     assert(wa_hmac_sha256(NULL, 0, NULL, 0, out) == 0);
-    assert(s_hex_eq(out, 32, "b613679a0814d9ec772f95d778c35fc5"
-                             "ff1697c493715653c6c712144292c5ad"));
+    assert(s_hex_eq(out, 32,
+                    "b613679a0814d9ec772f95d778c35fc5"
+                    "ff1697c493715653c6c712144292c5ad"));
 
     //  HKDF (RFC 5869 test cases 1 and 3)
     uint8_t ikm[22];
     memset(ikm, 0x0b, sizeof(ikm));
     uint8_t salt[13];
     for (int i = 0; i < 13; i++) {
-        salt[i] = (uint8_t) i;
+        salt[i] = (uint8_t)i;
     }
     uint8_t info[10];
     for (int i = 0; i < 10; i++) {
-        info[i] = (uint8_t) (0xf0 + i);
+        info[i] = (uint8_t)(0xf0 + i);
     }
     assert(wa_hkdf_sha256(salt, 13, ikm, 22, info, 10, out, 42) == 0);
     assert(s_hex_eq(out, 42,
@@ -666,8 +659,9 @@ wa_crypto_test(bool verbose)
                     "ecc4c5bf34007208d5b887185865"));
     uint8_t prk[32];
     assert(wa_hkdf_sha256_extract(salt, 13, ikm, 22, prk) == 0);
-    assert(s_hex_eq(prk, 32, "077709362c2e32df0ddc3f0dc47bba63"
-                             "90b6c73bb50f9c3122ec844ad7c2b3e5"));
+    assert(s_hex_eq(prk, 32,
+                    "077709362c2e32df0ddc3f0dc47bba63"
+                    "90b6c73bb50f9c3122ec844ad7c2b3e5"));
     assert(wa_hkdf_sha256_expand(prk, info, 10, buf, 42) == 0);
     assert(memcmp(buf, out, 42) == 0);
     assert(wa_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, out, 42) == 0);
@@ -679,16 +673,17 @@ wa_crypto_test(bool verbose)
     assert(wa_hkdf_sha256(zeros, 32, ikm, 22, NULL, 0, buf, 42) == 0);
     assert(memcmp(buf, out, 42) == 0);
     assert(wa_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, out, 0) == -1);
-    assert(wa_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, out, 255 * 32 + 1)
-           == -1);
+    assert(wa_hkdf_sha256(NULL, 0, ikm, 22, NULL, 0, out, 255 * 32 + 1) == -1);
 
     //  PBKDF2-HMAC-SHA256 (RFC 7914 section 11 style vectors)
     assert(wa_pbkdf2_sha256("password", 8, "salt", 4, 1, out, 32) == 0);
-    assert(s_hex_eq(out, 32, "120fb6cffcf8b32c43e7225256c4f837"
-                             "a86548c92ccc35480805987cb70be17b"));
+    assert(s_hex_eq(out, 32,
+                    "120fb6cffcf8b32c43e7225256c4f837"
+                    "a86548c92ccc35480805987cb70be17b"));
     assert(wa_pbkdf2_sha256("password", 8, "salt", 4, 4096, out, 32) == 0);
-    assert(s_hex_eq(out, 32, "c5e478d59288c841aa530db6845c4c8d"
-                             "962893a001ce4e11a4963873aa98134a"));
+    assert(s_hex_eq(out, 32,
+                    "c5e478d59288c841aa530db6845c4c8d"
+                    "962893a001ce4e11a4963873aa98134a"));
     assert(wa_pbkdf2_sha256("password", 8, "salt", 4, 0, out, 32) == -1);
 
     //  AES-256-GCM (McGrew/Viega test cases 13, 14 and 16)
@@ -699,8 +694,9 @@ wa_crypto_test(bool verbose)
     assert(wa_aes_gcm_decrypt(key, iv12, 12, NULL, 0, out, 16, buf) == 0);
     memset(buf, 0, 16);
     assert(wa_aes_gcm_encrypt(key, iv12, 12, NULL, 0, buf, 16, out) == 0);
-    assert(s_hex_eq(out, 32, "cea7403d4d606b6e074ec5d3baf39d18"
-                             "d0d1c8a799996bf0265b98b5d48ab919"));
+    assert(s_hex_eq(out, 32,
+                    "cea7403d4d606b6e074ec5d3baf39d18"
+                    "d0d1c8a799996bf0265b98b5d48ab919"));
     s_unhex("feffe9928665731c6d6a8f9467308308"
             "feffe9928665731c6d6a8f9467308308",
             key, 32);
@@ -746,7 +742,7 @@ wa_crypto_test(bool verbose)
     assert(m == 16 && memcmp(buf, pt, 16) == 0);
     //  Every plaintext length round-trips; broken padding is refused.
     for (size_t len = 0; len <= 40; len++) {
-        memset(pt, (int) len, sizeof(pt));
+        memset(pt, (int)len, sizeof(pt));
         assert(wa_aes_cbc_encrypt(key, iv16, pt, len, out, &n) == 0);
         assert(n == WA_CBC_ENC_LEN(len));
         assert(wa_aes_cbc_decrypt(key, iv16, out, n, buf, &m) == 0);
@@ -777,11 +773,13 @@ wa_crypto_test(bool verbose)
     s_unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
             bob_pub, 32);
     assert(wa_x25519_public(alice, pub) == 0);
-    assert(s_hex_eq(pub, 32, "8520f0098930a754748b7ddcb43ef75a"
-                             "0dbf3a0d26381af4eba4a98eaa9b4e6a"));
+    assert(s_hex_eq(pub, 32,
+                    "8520f0098930a754748b7ddcb43ef75a"
+                    "0dbf3a0d26381af4eba4a98eaa9b4e6a"));
     assert(wa_x25519_shared(alice, bob_pub, out) == 0);
-    assert(s_hex_eq(out, 32, "4a5d9d5ba4ce2de1728e3bf480350f25"
-                             "e07e21c947d19e3376f09b3c1e161742"));
+    assert(s_hex_eq(out, 32,
+                    "4a5d9d5ba4ce2de1728e3bf480350f25"
+                    "e07e21c947d19e3376f09b3c1e161742"));
     uint8_t low_order[32] = {0};
     assert(wa_x25519_shared(alice, low_order, out) == -1);
 
@@ -791,7 +789,7 @@ wa_crypto_test(bool verbose)
     uint8_t priv[32];
     assert(wa_x25519_keypair(priv, pub) == 0);
     for (int i = 0; i < 32; i++) {
-        buf[i] = (uint8_t) i;
+        buf[i] = (uint8_t)i;
     }
     wa_x25519_clamp(buf);
     assert(memcmp(priv, buf, 32) == 0);
@@ -821,9 +819,9 @@ wa_crypto_test(bool verbose)
     assert(wa_xeddsa_verify(pub, msg, strlen(msg), sig, 63) == -1);
     assert(wa_xeddsa_verify(pub, msg, strlen(msg) - 1, sig, 64) == -1);
     for (int bit = 0; bit < 512; bit += 37) {
-        sig[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+        sig[bit / 8] ^= (uint8_t)(1 << (bit % 8));
         assert(wa_xeddsa_verify(pub, msg, strlen(msg), sig, 64) == -1);
-        sig[bit / 8] ^= (uint8_t) (1 << (bit % 8));
+        sig[bit / 8] ^= (uint8_t)(1 << (bit % 8));
     }
     assert(wa_xeddsa_sign(priv, NULL, 0, sig) == 0);
     assert(wa_xeddsa_verify(pub, NULL, 0, sig, 64) == 0);

@@ -35,10 +35,8 @@ static const struct {
                                  "thumbnail-link"},
     [WA_MEDIA_IMAGE_THUMBNAIL] = {"WhatsApp Image Thumbnail Keys", NULL},
     [WA_MEDIA_VIDEO_THUMBNAIL] = {"WhatsApp Video Thumbnail Keys", NULL},
-    [WA_MEDIA_DOCUMENT_THUMBNAIL] = {"WhatsApp Document Thumbnail Keys",
-                                     NULL},
-    [WA_MEDIA_PAYMENT_BACKGROUND] = {"WhatsApp Payment Background Keys",
-                                     NULL},
+    [WA_MEDIA_DOCUMENT_THUMBNAIL] = {"WhatsApp Document Thumbnail Keys", NULL},
+    [WA_MEDIA_PAYMENT_BACKGROUND] = {"WhatsApp Payment Background Keys", NULL},
     [WA_MEDIA_STICKER_PACK] = {"WhatsApp Sticker Pack Keys", "sticker-pack"},
 };
 
@@ -72,7 +70,7 @@ static const struct {
 const char *
 wa_media_info(wa_media_type_t type)
 {
-    if ((int) type < 0 || type >= WA_MEDIA_TYPE_COUNT) {
+    if ((int)type < 0 || type >= WA_MEDIA_TYPE_COUNT) {
         return NULL;
     }
     return s_types[type].info;
@@ -81,7 +79,7 @@ wa_media_info(wa_media_type_t type)
 const char *
 wa_media_mms_type(wa_media_type_t type)
 {
-    if ((int) type < 0 || type >= WA_MEDIA_TYPE_COUNT) {
+    if ((int)type < 0 || type >= WA_MEDIA_TYPE_COUNT) {
         return NULL;
     }
     return s_types[type].mms;
@@ -112,8 +110,7 @@ wa_media_keys(const uint8_t *media_key, size_t key_len, wa_media_type_t type,
     }
     uint8_t expanded[112];
     if (wa_hkdf_sha256(NULL, 0, media_key, key_len, info, strlen(info),
-                       expanded, sizeof(expanded))
-        != 0) {
+                       expanded, sizeof(expanded)) != 0) {
         return -1;
     }
     memcpy(keys->iv, expanded, 16);
@@ -131,8 +128,8 @@ wa_media_retry_key(const uint8_t *media_key, size_t key_len, uint8_t out[32])
     if (!media_key || key_len != WA_MEDIA_KEY_LEN || !out) {
         return -1;
     }
-    return wa_hkdf_sha256(NULL, 0, media_key, key_len, info, strlen(info),
-                          out, 32);
+    return wa_hkdf_sha256(NULL, 0, media_key, key_len, info, strlen(info), out,
+                          32);
 }
 
 //  --------------------------------------------------------------------------
@@ -160,8 +157,8 @@ s_stream_free(s_stream_t *s)
 }
 
 static int
-s_stream_init(s_stream_t *s, bool enc, const uint8_t *media_key,
-              size_t key_len, wa_media_type_t type)
+s_stream_init(s_stream_t *s, bool enc, const uint8_t *media_key, size_t key_len,
+              wa_media_type_t type)
 {
     wa_media_keys_t keys;
     if (wa_media_keys(media_key, key_len, type, &keys) != 0) {
@@ -179,16 +176,14 @@ s_stream_init(s_stream_t *s, bool enc, const uint8_t *media_key,
     }
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SHA256", 0);
+                                                 (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
     if (EVP_CipherInit_ex2(s->cipher, EVP_aes_256_cbc(), keys.cipher_key,
-                           keys.iv, enc ? 1 : 0, NULL)
-            != 1
-        || EVP_MAC_init(s->mac, keys.mac_key, sizeof(keys.mac_key), params)
-               != 1
-        || EVP_MAC_update(s->mac, keys.iv, sizeof(keys.iv)) != 1
-        || EVP_DigestInit_ex2(s->enc_hash, EVP_sha256(), NULL) != 1
-        || EVP_DigestInit_ex2(s->plain_hash, EVP_sha256(), NULL) != 1) {
+                           keys.iv, enc ? 1 : 0, NULL) != 1 ||
+        EVP_MAC_init(s->mac, keys.mac_key, sizeof(keys.mac_key), params) != 1 ||
+        EVP_MAC_update(s->mac, keys.iv, sizeof(keys.iv)) != 1 ||
+        EVP_DigestInit_ex2(s->enc_hash, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestInit_ex2(s->plain_hash, EVP_sha256(), NULL) != 1) {
         goto cleanup;
     }
     rc = 0;
@@ -208,8 +203,8 @@ s_stream_cipher(s_stream_t *s, const uint8_t *ct, size_t len)
         return 0;
     }
     s->cipher_len += len;
-    if (EVP_MAC_update(s->mac, ct, len) != 1
-        || EVP_DigestUpdate(s->enc_hash, ct, len) != 1) {
+    if (EVP_MAC_update(s->mac, ct, len) != 1 ||
+        EVP_DigestUpdate(s->enc_hash, ct, len) != 1) {
         s->failed = true;
         return -1;
     }
@@ -240,12 +235,12 @@ s_stream_crypt(s_stream_t *s, const uint8_t *in, size_t len, uint8_t *out,
     while (len > 0) {
         size_t chunk = len > (1u << 30) ? (1u << 30) : len;
         int n = 0;
-        if (EVP_CipherUpdate(s->cipher, out + written, &n, in, (int) chunk)
-            != 1) {
+        if (EVP_CipherUpdate(s->cipher, out + written, &n, in, (int)chunk) !=
+            1) {
             s->failed = true;
             return -1;
         }
-        written += (size_t) n;
+        written += (size_t)n;
         in += chunk;
         len -= chunk;
     }
@@ -261,8 +256,7 @@ struct _wa_media_enc_t {
 };
 
 wa_media_enc_t *
-wa_media_enc_new(const uint8_t *media_key, size_t key_len,
-                 wa_media_type_t type)
+wa_media_enc_new(const uint8_t *media_key, size_t key_len, wa_media_type_t type)
 {
     wa_media_enc_t *self = cm_alloc(sizeof(*self));
     if (s_stream_init(&self->s, true, media_key, key_len, type) != 0) {
@@ -290,17 +284,17 @@ wa_media_enc_update(wa_media_enc_t *self, const void *in, size_t len,
                     uint8_t *out, size_t *out_len)
 {
     assert(self);
-    if (!out_len || (len > 0 && (!in || !out)) || self->s.failed
-        || self->s.done) {
+    if (!out_len || (len > 0 && (!in || !out)) || self->s.failed ||
+        self->s.done) {
         return -1;
     }
     *out_len = 0;
     if (len == 0) {
         return 0;
     }
-    if (s_stream_plain(&self->s, in, len) != 0
-        || s_stream_crypt(&self->s, in, len, out, out_len) != 0
-        || s_stream_cipher(&self->s, out, *out_len) != 0) {
+    if (s_stream_plain(&self->s, in, len) != 0 ||
+        s_stream_crypt(&self->s, in, len, out, out_len) != 0 ||
+        s_stream_cipher(&self->s, out, *out_len) != 0) {
         return -1;
     }
     return 0;
@@ -319,21 +313,21 @@ wa_media_enc_final(wa_media_enc_t *self, uint8_t *out, size_t *out_len,
     int n = 0;
     uint8_t mac[WA_SHA256_LEN];
     size_t mac_len = 0;
-    if (EVP_CipherFinal_ex(s->cipher, out, &n) != 1
-        || s_stream_cipher(s, out, (size_t) n) != 0
-        || EVP_MAC_final(s->mac, mac, &mac_len, sizeof(mac)) != 1
-        || mac_len != sizeof(mac)) {
+    if (EVP_CipherFinal_ex(s->cipher, out, &n) != 1 ||
+        s_stream_cipher(s, out, (size_t)n) != 0 ||
+        EVP_MAC_final(s->mac, mac, &mac_len, sizeof(mac)) != 1 ||
+        mac_len != sizeof(mac)) {
         s->failed = true;
         return -1;
     }
     memcpy(out + n, mac, WA_MEDIA_MAC_LEN);
-    *out_len = (size_t) n + WA_MEDIA_MAC_LEN;
+    *out_len = (size_t)n + WA_MEDIA_MAC_LEN;
     wa_media_hashes_t h;
     memcpy(h.mac, mac, WA_MEDIA_MAC_LEN);
     h.file_length = s->plain_len;
-    if (EVP_DigestUpdate(s->enc_hash, mac, WA_MEDIA_MAC_LEN) != 1
-        || EVP_DigestFinal_ex(s->enc_hash, h.file_enc_sha256, NULL) != 1
-        || EVP_DigestFinal_ex(s->plain_hash, h.file_sha256, NULL) != 1) {
+    if (EVP_DigestUpdate(s->enc_hash, mac, WA_MEDIA_MAC_LEN) != 1 ||
+        EVP_DigestFinal_ex(s->enc_hash, h.file_enc_sha256, NULL) != 1 ||
+        EVP_DigestFinal_ex(s->plain_hash, h.file_sha256, NULL) != 1) {
         s->failed = true;
         return -1;
     }
@@ -344,9 +338,9 @@ wa_media_enc_final(wa_media_enc_t *self, uint8_t *out, size_t *out_len,
 }
 
 int
-wa_media_encrypt(const uint8_t *media_key, size_t key_len,
-                 wa_media_type_t type, const void *plain, size_t len,
-                 uint8_t *out, size_t *out_len, wa_media_hashes_t *hashes)
+wa_media_encrypt(const uint8_t *media_key, size_t key_len, wa_media_type_t type,
+                 const void *plain, size_t len, uint8_t *out, size_t *out_len,
+                 wa_media_hashes_t *hashes)
 {
     if (!out || !out_len || (len > 0 && !plain)) {
         return -1;
@@ -358,8 +352,8 @@ wa_media_encrypt(const uint8_t *media_key, size_t key_len,
     size_t n1 = 0;
     size_t n2 = 0;
     int rc = -1;
-    if (wa_media_enc_update(enc, plain, len, out, &n1) == 0
-        && wa_media_enc_final(enc, out + n1, &n2, hashes) == 0) {
+    if (wa_media_enc_update(enc, plain, len, out, &n1) == 0 &&
+        wa_media_enc_final(enc, out + n1, &n2, hashes) == 0) {
         *out_len = n1 + n2;
         rc = 0;
     }
@@ -371,19 +365,18 @@ wa_media_encrypt(const uint8_t *media_key, size_t key_len,
 //  Decryption
 
 struct _wa_media_dec_t {
-    s_stream_t s;                    //  cipher and digests
-    uint8_t tail[WA_MEDIA_MAC_LEN];  //  last bytes seen: maybe the MAC
-    size_t tail_len;                 //  bytes in tail
-    uint8_t enc_sha256[32];          //  expected fileEncSHA256
-    uint8_t plain_sha256[32];        //  expected fileSHA256
-    bool check_enc;                  //  enc_sha256 was given
-    bool check_plain;                //  plain_sha256 was given
+    s_stream_t s;                   //  cipher and digests
+    uint8_t tail[WA_MEDIA_MAC_LEN]; //  last bytes seen: maybe the MAC
+    size_t tail_len;                //  bytes in tail
+    uint8_t enc_sha256[32];         //  expected fileEncSHA256
+    uint8_t plain_sha256[32];       //  expected fileSHA256
+    bool check_enc;                 //  enc_sha256 was given
+    bool check_plain;               //  plain_sha256 was given
 };
 
 wa_media_dec_t *
-wa_media_dec_new(const uint8_t *media_key, size_t key_len,
-                 wa_media_type_t type, const uint8_t *enc_sha256,
-                 const uint8_t *plain_sha256)
+wa_media_dec_new(const uint8_t *media_key, size_t key_len, wa_media_type_t type,
+                 const uint8_t *enc_sha256, const uint8_t *plain_sha256)
 {
     wa_media_dec_t *self = cm_alloc(sizeof(*self));
     if (s_stream_init(&self->s, false, media_key, key_len, type) != 0) {
@@ -416,16 +409,16 @@ wa_media_dec_destroy(wa_media_dec_t **self_p)
 
 //  Decrypt ciphertext bytes known not to be part of the MAC.
 static int
-s_dec_cipher(wa_media_dec_t *self, const uint8_t *ct, size_t len,
-             uint8_t *out, size_t *written)
+s_dec_cipher(wa_media_dec_t *self, const uint8_t *ct, size_t len, uint8_t *out,
+             size_t *written)
 {
     size_t n = 0;
     if (len == 0) {
         return 0;
     }
-    if (s_stream_cipher(&self->s, ct, len) != 0
-        || s_stream_crypt(&self->s, ct, len, out, &n) != 0
-        || s_stream_plain(&self->s, out, n) != 0) {
+    if (s_stream_cipher(&self->s, ct, len) != 0 ||
+        s_stream_crypt(&self->s, ct, len, out, &n) != 0 ||
+        s_stream_plain(&self->s, out, n) != 0) {
         return -1;
     }
     *written += n;
@@ -437,8 +430,8 @@ wa_media_dec_update(wa_media_dec_t *self, const void *in, size_t len,
                     uint8_t *out, size_t *out_len)
 {
     assert(self);
-    if (!out_len || (len > 0 && (!in || !out)) || self->s.failed
-        || self->s.done) {
+    if (!out_len || (len > 0 && (!in || !out)) || self->s.failed ||
+        self->s.done) {
         return -1;
     }
     *out_len = 0;
@@ -453,15 +446,15 @@ wa_media_dec_update(wa_media_dec_t *self, const void *in, size_t len,
     }
     //  All but the last 10 bytes seen so far are ciphertext.
     size_t cipher_len = total - WA_MEDIA_MAC_LEN;
-    size_t from_tail = cipher_len < self->tail_len ? cipher_len
-                                                   : self->tail_len;
+    size_t from_tail =
+        cipher_len < self->tail_len ? cipher_len : self->tail_len;
     size_t from_in = cipher_len - from_tail;
     //  The tail is consumed first; copy it so out may be written freely.
     uint8_t head[WA_MEDIA_MAC_LEN];
     memcpy(head, self->tail, from_tail);
     size_t written = 0;
-    if (s_dec_cipher(self, head, from_tail, out, &written) != 0
-        || s_dec_cipher(self, src, from_in, out + written, &written) != 0) {
+    if (s_dec_cipher(self, head, from_tail, out, &written) != 0 ||
+        s_dec_cipher(self, src, from_in, out + written, &written) != 0) {
         return -1;
     }
     //  New tail: what is left of the old tail, then the end of in.
@@ -484,62 +477,59 @@ wa_media_dec_final(wa_media_dec_t *self, uint8_t *out, size_t *out_len)
     }
     s->done = true;
     *out_len = 0;
-    if (self->tail_len != WA_MEDIA_MAC_LEN || s->cipher_len == 0
-        || s->cipher_len % 16) {
+    if (self->tail_len != WA_MEDIA_MAC_LEN || s->cipher_len == 0 ||
+        s->cipher_len % 16) {
         return -1;
     }
     uint8_t mac[WA_SHA256_LEN];
     size_t mac_len = 0;
     uint8_t digest[WA_SHA256_LEN];
-    if (EVP_MAC_final(s->mac, mac, &mac_len, sizeof(mac)) != 1
-        || mac_len != sizeof(mac)
-        || !wa_crypto_equal(mac, self->tail, WA_MEDIA_MAC_LEN)) {
+    if (EVP_MAC_final(s->mac, mac, &mac_len, sizeof(mac)) != 1 ||
+        mac_len != sizeof(mac) ||
+        !wa_crypto_equal(mac, self->tail, WA_MEDIA_MAC_LEN)) {
         return -1;
     }
-    if (EVP_DigestUpdate(s->enc_hash, self->tail, WA_MEDIA_MAC_LEN) != 1
-        || EVP_DigestFinal_ex(s->enc_hash, digest, NULL) != 1
-        || (self->check_enc
-            && !wa_crypto_equal(digest, self->enc_sha256, 32))) {
+    if (EVP_DigestUpdate(s->enc_hash, self->tail, WA_MEDIA_MAC_LEN) != 1 ||
+        EVP_DigestFinal_ex(s->enc_hash, digest, NULL) != 1 ||
+        (self->check_enc && !wa_crypto_equal(digest, self->enc_sha256, 32))) {
         return -1;
     }
     //  MAC verified: only now look at the padding.
     int n = 0;
-    if (EVP_CipherFinal_ex(s->cipher, out, &n) != 1
-        || s_stream_plain(s, out, (size_t) n) != 0
-        || EVP_DigestFinal_ex(s->plain_hash, digest, NULL) != 1
-        || (self->check_plain
-            && !wa_crypto_equal(digest, self->plain_sha256, 32))) {
+    if (EVP_CipherFinal_ex(s->cipher, out, &n) != 1 ||
+        s_stream_plain(s, out, (size_t)n) != 0 ||
+        EVP_DigestFinal_ex(s->plain_hash, digest, NULL) != 1 ||
+        (self->check_plain &&
+         !wa_crypto_equal(digest, self->plain_sha256, 32))) {
         wa_crypto_wipe(out, 16);
         return -1;
     }
-    *out_len = (size_t) n;
+    *out_len = (size_t)n;
     return 0;
 }
 
 int
-wa_media_decrypt(const uint8_t *media_key, size_t key_len,
-                 wa_media_type_t type, const void *enc, size_t enc_len,
-                 const uint8_t *enc_sha256, const uint8_t *plain_sha256,
-                 uint8_t *out, size_t *out_len)
+wa_media_decrypt(const uint8_t *media_key, size_t key_len, wa_media_type_t type,
+                 const void *enc, size_t enc_len, const uint8_t *enc_sha256,
+                 const uint8_t *plain_sha256, uint8_t *out, size_t *out_len)
 {
-    if (!enc || !out || !out_len || enc_len < 16 + WA_MEDIA_MAC_LEN
-        || (enc_len - WA_MEDIA_MAC_LEN) % 16) {
+    if (!enc || !out || !out_len || enc_len < 16 + WA_MEDIA_MAC_LEN ||
+        (enc_len - WA_MEDIA_MAC_LEN) % 16) {
         return -1;
     }
-    wa_media_dec_t *dec = wa_media_dec_new(media_key, key_len, type,
-                                           enc_sha256, plain_sha256);
+    wa_media_dec_t *dec =
+        wa_media_dec_new(media_key, key_len, type, enc_sha256, plain_sha256);
     if (!dec) {
         return -1;
     }
     size_t n1 = 0;
     size_t n2 = 0;
     int rc = -1;
-    if (wa_media_dec_update(dec, enc, enc_len, out, &n1) == 0
-        && wa_media_dec_final(dec, out + n1, &n2) == 0) {
+    if (wa_media_dec_update(dec, enc, enc_len, out, &n1) == 0 &&
+        wa_media_dec_final(dec, out + n1, &n2) == 0) {
         *out_len = n1 + n2;
         rc = 0;
-    }
-    else {
+    } else {
         wa_crypto_wipe(out, enc_len);
     }
     wa_media_dec_destroy(&dec);
@@ -557,8 +547,7 @@ s_load_vectors(const char *name)
     json_error_t err;
     json_t *root = json_load_file(path, 0, &err);
     if (!root) {
-        fprintf(stderr, "could not load vectors \"%s\": %s\n", path,
-                err.text);
+        fprintf(stderr, "could not load vectors \"%s\": %s\n", path, err.text);
     }
     free(path);
     assert(root);
@@ -573,7 +562,7 @@ s_hex_field(json_t *obj, const char *key, size_t *len)
     assert(hex);
     size_t n = strlen(hex) / 2;
     uint8_t *buf = cm_alloc(n + 1);
-    assert(cm_unhex(hex, buf, n) == (int) n);
+    assert(cm_unhex(hex, buf, n) == (int)n);
     if (len) {
         *len = n;
     }
@@ -581,8 +570,7 @@ s_hex_field(json_t *obj, const char *key, size_t *len)
 }
 
 static void
-s_assert_field(json_t *obj, const char *key, const uint8_t *data,
-               size_t len)
+s_assert_field(json_t *obj, const char *key, const uint8_t *data, size_t len)
 {
     size_t n = 0;
     uint8_t *want = s_hex_field(obj, key, &n);
@@ -606,8 +594,7 @@ s_test_stream_enc(const uint8_t *key, wa_media_type_t type,
     for (size_t i = 0; i < len; i += step) {
         size_t chunk = len - i < step ? len - i : step;
         size_t n = 0;
-        assert(wa_media_enc_update(enc, plain + i, chunk, out + pos, &n)
-               == 0);
+        assert(wa_media_enc_update(enc, plain + i, chunk, out + pos, &n) == 0);
         pos += n;
     }
     size_t n = 0;
@@ -630,8 +617,7 @@ s_stream_dec(const uint8_t *key, wa_media_type_t type, const uint8_t *enc,
              size_t enc_len, const uint8_t *enc_sha, const uint8_t *plain_sha,
              size_t step, uint8_t *out, size_t *out_len)
 {
-    wa_media_dec_t *dec = wa_media_dec_new(key, 32, type, enc_sha,
-                                           plain_sha);
+    wa_media_dec_t *dec = wa_media_dec_new(key, 32, type, enc_sha, plain_sha);
     assert(dec);
     size_t pos = 0;
     for (size_t i = 0; i < enc_len; i += step) {
@@ -653,17 +639,17 @@ wa_media_test(bool verbose)
     printf(" * wa_media: ");
     assert(strcmp(wa_media_info(WA_MEDIA_IMAGE), "WhatsApp Image Keys") == 0);
     assert(wa_media_info(WA_MEDIA_TYPE_COUNT) == NULL);
-    assert(wa_media_info((wa_media_type_t) -1) == NULL);
+    assert(wa_media_info((wa_media_type_t)-1) == NULL);
     assert(strcmp(wa_media_mms_type(WA_MEDIA_HISTORY), "md-msg-hist") == 0);
     assert(wa_media_mms_type(WA_MEDIA_IMAGE_THUMBNAIL) == NULL);
     wa_media_type_t type;
     assert(wa_media_type_parse("ptt", &type) == 0 && type == WA_MEDIA_AUDIO);
-    assert(wa_media_type_parse("sticker", &type) == 0
-           && type == WA_MEDIA_IMAGE);
+    assert(wa_media_type_parse("sticker", &type) == 0 &&
+           type == WA_MEDIA_IMAGE);
     assert(wa_media_type_parse("gif", &type) == 0 && type == WA_MEDIA_VIDEO);
     assert(wa_media_type_parse("bogus", &type) == -1);
     for (int t = 0; t < WA_MEDIA_TYPE_COUNT; t++) {
-        assert(wa_media_info((wa_media_type_t) t));
+        assert(wa_media_info((wa_media_type_t)t));
     }
 
     json_t *root = s_load_vectors("media.json");
@@ -678,8 +664,7 @@ wa_media_test(bool verbose)
     json_object_foreach(types, name, vec)
     {
         assert(wa_media_type_parse(name, &type) == 0);
-        const char *info = json_string_value(json_object_get(vec,
-                                                             "hkdf_info"));
+        const char *info = json_string_value(json_object_get(vec, "hkdf_info"));
         assert(info && strcmp(wa_media_info(type), info) == 0);
         wa_media_keys_t keys;
         assert(wa_media_keys(media_key, 32, type, &keys) == 0);
@@ -687,7 +672,7 @@ wa_media_test(bool verbose)
         s_assert_field(vec, "cipher_key", keys.cipher_key, 32);
         s_assert_field(vec, "mac_key", keys.mac_key, 32);
         s_assert_field(vec, "ref_key", keys.ref_key, 32);
-        s_assert_field(vec, "expanded_hex", (uint8_t *) &keys, 112);
+        s_assert_field(vec, "expanded_hex", (uint8_t *)&keys, 112);
 
         size_t enc_len = 0;
         uint8_t *expect = s_hex_field(vec, "enc_file_hex", &enc_len);
@@ -695,16 +680,14 @@ wa_media_test(bool verbose)
         uint8_t *enc = cm_alloc(WA_MEDIA_ENC_LEN(plain_len));
         size_t n = 0;
         wa_media_hashes_t h;
-        assert(wa_media_encrypt(media_key, 32, type, plain, plain_len, enc,
-                                &n, &h)
-               == 0);
+        assert(wa_media_encrypt(media_key, 32, type, plain, plain_len, enc, &n,
+                                &h) == 0);
         assert(n == enc_len && memcmp(enc, expect, n) == 0);
         s_assert_field(vec, "mac10", h.mac, WA_MEDIA_MAC_LEN);
         s_assert_field(vec, "file_sha256", h.file_sha256, 32);
         s_assert_field(vec, "file_enc_sha256", h.file_enc_sha256, 32);
-        assert(h.file_length
-               == (uint64_t) json_integer_value(
-                   json_object_get(vec, "file_length")));
+        assert(h.file_length == (uint64_t)json_integer_value(
+                                    json_object_get(vec, "file_length")));
         s_test_stream_enc(media_key, type, plain, plain_len, expect, enc_len,
                           1);
         s_test_stream_enc(media_key, type, plain, plain_len, expect, enc_len,
@@ -716,71 +699,57 @@ wa_media_test(bool verbose)
         //  chunk size from 1 to enc_len.
         uint8_t *out = cm_alloc(enc_len + 32);
         assert(wa_media_decrypt(media_key, 32, type, enc, enc_len,
-                                h.file_enc_sha256, h.file_sha256, out, &n)
-               == 0);
+                                h.file_enc_sha256, h.file_sha256, out,
+                                &n) == 0);
         assert(n == plain_len && memcmp(out, plain, n) == 0);
-        assert(wa_media_decrypt(media_key, 32, type, enc, enc_len, NULL,
-                                NULL, out, &n)
-               == 0);
+        assert(wa_media_decrypt(media_key, 32, type, enc, enc_len, NULL, NULL,
+                                out, &n) == 0);
         for (size_t step = 1; step <= enc_len; step += step < 20 ? 1 : 17) {
             memset(out, 0, enc_len);
             assert(s_stream_dec(media_key, type, enc, enc_len,
                                 h.file_enc_sha256, h.file_sha256, step, out,
-                                &n)
-                   == 0);
+                                &n) == 0);
             assert(n == plain_len && memcmp(out, plain, n) == 0);
         }
 
         //  Tampering: every region fails; so do wrong hashes and keys.
-        size_t spots[] = {0, 15, 16, enc_len - 11, enc_len - 10,
-                          enc_len - 1};
+        size_t spots[] = {0, 15, 16, enc_len - 11, enc_len - 10, enc_len - 1};
         for (size_t i = 0; i < sizeof(spots) / sizeof(spots[0]); i++) {
             enc[spots[i]] ^= 0x01;
             assert(wa_media_decrypt(media_key, 32, type, enc, enc_len, NULL,
-                                    NULL, out, &n)
-                   == -1);
+                                    NULL, out, &n) == -1);
             assert(s_stream_dec(media_key, type, enc, enc_len, NULL, NULL, 3,
-                                out, &n)
-                   == -1);
+                                out, &n) == -1);
             enc[spots[i]] ^= 0x01;
         }
         uint8_t bad_hash[32];
         memcpy(bad_hash, h.file_enc_sha256, 32);
         bad_hash[31] ^= 1;
         assert(wa_media_decrypt(media_key, 32, type, enc, enc_len, bad_hash,
-                                NULL, out, &n)
-               == -1);
+                                NULL, out, &n) == -1);
         memcpy(bad_hash, h.file_sha256, 32);
         bad_hash[0] ^= 1;
         assert(wa_media_decrypt(media_key, 32, type, enc, enc_len, NULL,
-                                bad_hash, out, &n)
-               == -1);
+                                bad_hash, out, &n) == -1);
         assert(s_stream_dec(media_key, type, enc, enc_len, NULL, bad_hash, 5,
-                            out, &n)
-               == -1);
-        wa_media_type_t other = type == WA_MEDIA_IMAGE ? WA_MEDIA_VIDEO
-                                                       : WA_MEDIA_IMAGE;
-        assert(wa_media_decrypt(media_key, 32, other, enc, enc_len, NULL,
-                                NULL, out, &n)
-               == -1);
+                            out, &n) == -1);
+        wa_media_type_t other =
+            type == WA_MEDIA_IMAGE ? WA_MEDIA_VIDEO : WA_MEDIA_IMAGE;
+        assert(wa_media_decrypt(media_key, 32, other, enc, enc_len, NULL, NULL,
+                                out, &n) == -1);
         //  Bad lengths: truncated, MAC only, off-block, wrong key size.
         assert(wa_media_decrypt(media_key, 32, type, enc, enc_len - 1, NULL,
-                                NULL, out, &n)
-               == -1);
+                                NULL, out, &n) == -1);
         assert(wa_media_decrypt(media_key, 32, type, enc, 10, NULL, NULL, out,
-                                &n)
-               == -1);
+                                &n) == -1);
         assert(wa_media_decrypt(media_key, 32, type, enc, 0, NULL, NULL, out,
-                                &n)
-               == -1);
-        assert(s_stream_dec(media_key, type, enc, 9, NULL, NULL, 4, out, &n)
-               == -1);
-        assert(s_stream_dec(media_key, type, enc, enc_len - 16, NULL, NULL,
-                            4, out, &n)
-               == -1);
-        assert(wa_media_decrypt(media_key, 31, type, enc, enc_len, NULL,
-                                NULL, out, &n)
-               == -1);
+                                &n) == -1);
+        assert(s_stream_dec(media_key, type, enc, 9, NULL, NULL, 4, out, &n) ==
+               -1);
+        assert(s_stream_dec(media_key, type, enc, enc_len - 16, NULL, NULL, 4,
+                            out, &n) == -1);
+        assert(wa_media_decrypt(media_key, 31, type, enc, enc_len, NULL, NULL,
+                                out, &n) == -1);
         free(out);
         free(enc);
         free(expect);
@@ -796,12 +765,11 @@ wa_media_test(bool verbose)
         size_t m = 0;
         wa_media_hashes_t h;
         assert(wa_media_encrypt(media_key, 32, WA_MEDIA_DOCUMENT, plain, len,
-                                enc, &n, &h)
-               == 0);
+                                enc, &n, &h) == 0);
         assert(n == WA_MEDIA_ENC_LEN(len));
         assert(wa_media_decrypt(media_key, 32, WA_MEDIA_DOCUMENT, enc, n,
-                                h.file_enc_sha256, h.file_sha256, out, &m)
-               == 0);
+                                h.file_enc_sha256, h.file_sha256, out,
+                                &m) == 0);
         assert(m == len && memcmp(out, plain, len) == 0);
     }
     //  Bad arguments

@@ -30,18 +30,18 @@ static const uint8_t s_prefix_hosted_account[2] = {0x06, 0x05};
 static void
 s_base64_32(const uint8_t in[32], char out[45])
 {
-    int n = EVP_EncodeBlock((unsigned char *) out, in, 32);
+    int n = EVP_EncodeBlock((unsigned char *)out, in, 32);
     assert(n == 44);
     out[44] = 0;
 }
 
 char *
-wa_pair_qr_string(const void *ref, size_t ref_len,
-                  const uint8_t noise_pub[32], const uint8_t identity_pub[32],
-                  const uint8_t adv_secret[32], const char *platform)
+wa_pair_qr_string(const void *ref, size_t ref_len, const uint8_t noise_pub[32],
+                  const uint8_t identity_pub[32], const uint8_t adv_secret[32],
+                  const char *platform)
 {
-    if (!ref || ref_len == 0 || ref_len > 4096 || !noise_pub || !identity_pub
-        || !adv_secret || !platform || !*platform || strchr(platform, ',')) {
+    if (!ref || ref_len == 0 || ref_len > 4096 || !noise_pub || !identity_pub ||
+        !adv_secret || !platform || !*platform || strchr(platform, ',')) {
         return NULL;
     }
     if (memchr(ref, 0, ref_len) || memchr(ref, ',', ref_len)) {
@@ -53,8 +53,8 @@ wa_pair_qr_string(const void *ref, size_t ref_len,
     s_base64_32(noise_pub, noise);
     s_base64_32(identity_pub, identity);
     s_base64_32(adv_secret, adv);
-    return cm_sprintf("%s%.*s,%s,%s,%s,%s", WA_PAIR_QR_PREFIX, (int) ref_len,
-                      (const char *) ref, noise, identity, adv, platform);
+    return cm_sprintf("%s%.*s,%s,%s,%s,%s", WA_PAIR_QR_PREFIX, (int)ref_len,
+                      (const char *)ref, noise, identity, adv, platform);
 }
 
 void
@@ -84,15 +84,14 @@ wa_pair_code_generate(char code[WA_PAIR_CODE_LEN + 1])
 void
 wa_pair_code_display(const char *code, char out[WA_PAIR_CODE_LEN + 2])
 {
-    size_t len = code ? strnlen(code, WA_PAIR_CODE_LEN) : 0;
-    size_t half = len < 4 ? len : 4;
-    memcpy(out, code, half);
-    out[half] = 0;
-    if (len > 4) {
-        out[4] = '-';
-        memcpy(out + 5, code + 4, len - 4);
-        out[len + 1] = 0;
+    size_t o = 0;
+    for (size_t i = 0; code && i < WA_PAIR_CODE_LEN && code[i]; i++) {
+        if (i == 4) {
+            out[o++] = '-';
+        }
+        out[o++] = code[i];
     }
+    out[o] = 0;
 }
 
 int
@@ -109,14 +108,14 @@ int
 wa_pair_code_wrap(const char *code, const uint8_t pub[32],
                   uint8_t out[WA_PAIR_WRAPPED_LEN])
 {
-    if (!code || !pub || !out || wa_random(out, 32) != 0
-        || wa_random(out + 32, 16) != 0) {
+    if (!code || !pub || !out || wa_random(out, 32) != 0 ||
+        wa_random(out + 32, 16) != 0) {
         return -1;
     }
     uint8_t key[32];
     int rc = -1;
-    if (wa_pair_code_key(code, out, key) == 0
-        && wa_aes_ctr(key, out + 32, pub, 32, out + 48) == 0) {
+    if (wa_pair_code_key(code, out, key) == 0 &&
+        wa_aes_ctr(key, out + 32, pub, 32, out + 48) == 0) {
         rc = 0;
     }
     wa_crypto_wipe(key, sizeof(key));
@@ -132,8 +131,8 @@ wa_pair_code_unwrap(const char *code, const uint8_t *wrapped, size_t len,
     }
     uint8_t key[32];
     int rc = -1;
-    if (wa_pair_code_key(code, wrapped, key) == 0
-        && wa_aes_ctr(key, wrapped + 32, wrapped + 48, 32, pub) == 0) {
+    if (wa_pair_code_key(code, wrapped, key) == 0 &&
+        wa_aes_ctr(key, wrapped + 32, wrapped + 48, 32, pub) == 0) {
         rc = 0;
     }
     wa_crypto_wipe(key, sizeof(key));
@@ -161,11 +160,10 @@ wa_pair_code_finish(const uint8_t eph_priv[32],
                     const uint8_t identity_priv[32],
                     const uint8_t identity_pub[32],
                     const uint8_t primary_identity_pub[32],
-                    uint8_t bundle[WA_PAIR_BUNDLE_LEN],
-                    uint8_t adv_secret[32])
+                    uint8_t bundle[WA_PAIR_BUNDLE_LEN], uint8_t adv_secret[32])
 {
-    if (!eph_priv || !primary_eph_pub || !identity_priv || !identity_pub
-        || !primary_identity_pub || !bundle || !adv_secret) {
+    if (!eph_priv || !primary_eph_pub || !identity_priv || !identity_pub ||
+        !primary_identity_pub || !bundle || !adv_secret) {
         return -1;
     }
     uint8_t eph_shared[32];
@@ -176,22 +174,19 @@ wa_pair_code_finish(const uint8_t eph_priv[32],
     uint8_t *nonce = bundle + 32;
     uint8_t *adv_random = plain + 64;
     int rc = -1;
-    if (wa_random(salt, 32) != 0 || wa_random(nonce, WA_GCM_IV_LEN) != 0
-        || wa_random(adv_random, 32) != 0) {
+    if (wa_random(salt, 32) != 0 || wa_random(nonce, WA_GCM_IV_LEN) != 0 ||
+        wa_random(adv_random, 32) != 0) {
         goto cleanup;
     }
     memcpy(plain, identity_pub, 32);
     memcpy(plain + 32, primary_identity_pub, 32);
-    if (wa_x25519_shared(eph_priv, primary_eph_pub, eph_shared) != 0
-        || wa_hkdf_sha256(salt, 32, eph_shared, 32, s_bundle_info,
-                          strlen(s_bundle_info), kb_key, 32)
-               != 0
-        || wa_aes_gcm_encrypt(kb_key, nonce, WA_GCM_IV_LEN, NULL, 0, plain,
-                              sizeof(plain), bundle + 44)
-               != 0
-        || wa_x25519_shared(identity_priv, primary_identity_pub, id_shared)
-               != 0
-        || s_adv_secret(eph_shared, id_shared, adv_random, adv_secret) != 0) {
+    if (wa_x25519_shared(eph_priv, primary_eph_pub, eph_shared) != 0 ||
+        wa_hkdf_sha256(salt, 32, eph_shared, 32, s_bundle_info,
+                       strlen(s_bundle_info), kb_key, 32) != 0 ||
+        wa_aes_gcm_encrypt(kb_key, nonce, WA_GCM_IV_LEN, NULL, 0, plain,
+                           sizeof(plain), bundle + 44) != 0 ||
+        wa_x25519_shared(identity_priv, primary_identity_pub, id_shared) != 0 ||
+        s_adv_secret(eph_shared, id_shared, adv_random, adv_secret) != 0) {
         goto cleanup;
     }
     rc = 0;
@@ -207,13 +202,13 @@ int
 wa_pair_code_open(const uint8_t primary_eph_priv[32],
                   const uint8_t companion_eph_pub[32],
                   const uint8_t primary_identity_priv[32],
-                  const uint8_t primary_identity_pub[32],
-                  const uint8_t *bundle, size_t len,
-                  uint8_t companion_identity_pub[32], uint8_t adv_secret[32])
+                  const uint8_t primary_identity_pub[32], const uint8_t *bundle,
+                  size_t len, uint8_t companion_identity_pub[32],
+                  uint8_t adv_secret[32])
 {
-    if (!primary_eph_priv || !companion_eph_pub || !primary_identity_priv
-        || !primary_identity_pub || !bundle || len != WA_PAIR_BUNDLE_LEN
-        || !companion_identity_pub || !adv_secret) {
+    if (!primary_eph_priv || !companion_eph_pub || !primary_identity_priv ||
+        !primary_identity_pub || !bundle || len != WA_PAIR_BUNDLE_LEN ||
+        !companion_identity_pub || !adv_secret) {
         return -1;
     }
     uint8_t eph_shared[32];
@@ -221,16 +216,15 @@ wa_pair_code_open(const uint8_t primary_eph_priv[32],
     uint8_t kb_key[32];
     uint8_t plain[96];
     int rc = -1;
-    if (wa_x25519_shared(primary_eph_priv, companion_eph_pub, eph_shared) != 0
-        || wa_hkdf_sha256(bundle, 32, eph_shared, 32, s_bundle_info,
-                          strlen(s_bundle_info), kb_key, 32)
-               != 0
-        || wa_aes_gcm_decrypt(kb_key, bundle + 32, WA_GCM_IV_LEN, NULL, 0,
-                              bundle + 44, len - 44, plain)
-               != 0
-        || !wa_crypto_equal(plain + 32, primary_identity_pub, 32)
-        || wa_x25519_shared(primary_identity_priv, plain, id_shared) != 0
-        || s_adv_secret(eph_shared, id_shared, plain + 64, adv_secret) != 0) {
+    if (wa_x25519_shared(primary_eph_priv, companion_eph_pub, eph_shared) !=
+            0 ||
+        wa_hkdf_sha256(bundle, 32, eph_shared, 32, s_bundle_info,
+                       strlen(s_bundle_info), kb_key, 32) != 0 ||
+        wa_aes_gcm_decrypt(kb_key, bundle + 32, WA_GCM_IV_LEN, NULL, 0,
+                           bundle + 44, len - 44, plain) != 0 ||
+        !wa_crypto_equal(plain + 32, primary_identity_pub, 32) ||
+        wa_x25519_shared(primary_identity_priv, plain, id_shared) != 0 ||
+        s_adv_secret(eph_shared, id_shared, plain + 64, adv_secret) != 0) {
         goto cleanup;
     }
     memcpy(companion_identity_pub, plain, 32);
@@ -247,15 +241,15 @@ cleanup:
 //  ADV
 
 struct _wa_pair_adv_t {
-    uint8_t *identity;         //  SignedDeviceIdentity, all four fields
-    size_t identity_len;       //  its length
-    uint8_t *reply;            //  the same without account_signature_key
-    size_t reply_len;          //  its length
-    uint8_t account_key[32];   //  primary identity key
-    uint32_t key_index;        //  DeviceIdentity.key_index
-    uint32_t raw_id;           //  DeviceIdentity.raw_id
-    uint64_t timestamp;        //  DeviceIdentity.timestamp
-    bool hosted;               //  hosted account
+    uint8_t *identity;       //  SignedDeviceIdentity, all four fields
+    size_t identity_len;     //  its length
+    uint8_t *reply;          //  the same without account_signature_key
+    size_t reply_len;        //  its length
+    uint8_t account_key[32]; //  primary identity key
+    uint32_t key_index;      //  DeviceIdentity.key_index
+    uint32_t raw_id;         //  DeviceIdentity.raw_id
+    uint64_t timestamp;      //  DeviceIdentity.timestamp
+    bool hosted;             //  hosted account
 };
 
 //  prefix || a || b || c as one message (c may be NULL).
@@ -284,22 +278,20 @@ s_account_signature_ok(const Wa__Adv__SignedDeviceIdentity *signed_id,
                        const Wa__Adv__DeviceIdentity *device,
                        const uint8_t identity_pub[32])
 {
-    if (!signed_id->has_account_signature_key
-        || signed_id->account_signature_key.len != 32
-        || !signed_id->has_account_signature
-        || signed_id->account_signature.len != WA_XEDDSA_SIG_LEN) {
+    if (!signed_id->has_account_signature_key ||
+        signed_id->account_signature_key.len != 32 ||
+        !signed_id->has_account_signature ||
+        signed_id->account_signature.len != WA_XEDDSA_SIG_LEN) {
         return false;
     }
-    bool hosted = device->has_device_type
-                  && device->device_type == WA__ADV__ENCRYPTION_TYPE__HOSTED;
+    bool hosted = device->has_device_type &&
+                  device->device_type == WA__ADV__ENCRYPTION_TYPE__HOSTED;
     size_t n = 0;
-    uint8_t *msg = s_concat(hosted ? s_prefix_hosted_account
-                                   : s_prefix_account,
+    uint8_t *msg = s_concat(hosted ? s_prefix_hosted_account : s_prefix_account,
                             &signed_id->details, identity_pub, NULL, &n);
     bool ok = wa_xeddsa_verify(signed_id->account_signature_key.data, msg, n,
                                signed_id->account_signature.data,
-                               signed_id->account_signature.len)
-              == 0;
+                               signed_id->account_signature.len) == 0;
     free(msg);
     return ok;
 }
@@ -310,8 +302,8 @@ s_device_sign(const ProtobufCBinaryData *details,
               const uint8_t account_key[32], uint8_t sig[64])
 {
     size_t n = 0;
-    uint8_t *msg = s_concat(s_prefix_device, details, identity_pub,
-                            account_key, &n);
+    uint8_t *msg =
+        s_concat(s_prefix_device, details, identity_pub, account_key, &n);
     int rc = wa_xeddsa_sign(identity_priv, msg, n, sig);
     free(msg);
     return rc;
@@ -324,10 +316,9 @@ s_device_signature_ok(const ProtobufCBinaryData *details,
                       const uint8_t account_key[32])
 {
     size_t n = 0;
-    uint8_t *msg = s_concat(s_prefix_device, details, identity_pub,
-                            account_key, &n);
-    bool ok = wa_xeddsa_verify(identity_pub, msg, n, sig->data, sig->len)
-              == 0;
+    uint8_t *msg =
+        s_concat(s_prefix_device, details, identity_pub, account_key, &n);
+    bool ok = wa_xeddsa_verify(identity_pub, msg, n, sig->data, sig->len) == 0;
     free(msg);
     return ok;
 }
@@ -360,15 +351,14 @@ wa_pair_adv_accept(const uint8_t *container, size_t len,
         st = WA_PAIR_INTERNAL;
         goto done;
     }
-    outer = wa__adv__signed_device_identity_hmac__unpack(NULL, len,
-                                                         container);
-    if (!outer || !outer->has_details || !outer->has_hmac
-        || outer->hmac.len != WA_SHA256_LEN) {
+    outer = wa__adv__signed_device_identity_hmac__unpack(NULL, len, container);
+    if (!outer || !outer->has_details || !outer->has_hmac ||
+        outer->hmac.len != WA_SHA256_LEN) {
         goto done;
     }
     //  1. HMAC with the adv secret (hosted accounts prefix 06 05).
-    bool hosted = outer->has_account_type
-                  && outer->account_type == WA__ADV__ENCRYPTION_TYPE__HOSTED;
+    bool hosted = outer->has_account_type &&
+                  outer->account_type == WA__ADV__ENCRYPTION_TYPE__HOSTED;
     wa_part_t parts[2] = {{s_prefix_hosted_account, hosted ? 2 : 0},
                           {outer->details.data, outer->details.len}};
     uint8_t mac[WA_SHA256_LEN];
@@ -393,9 +383,9 @@ wa_pair_adv_accept(const uint8_t *container, size_t len,
     }
     //  3. Account signature over our identity key.
     if (!s_account_signature_ok(signed_id, device, identity_pub)) {
-        st = signed_id->has_account_signature_key
-                     && signed_id->account_signature_key.len == 32
-                     && signed_id->has_account_signature
+        st = signed_id->has_account_signature_key &&
+                     signed_id->account_signature_key.len == 32 &&
+                     signed_id->has_account_signature
                  ? WA_PAIR_BAD_SIGNATURE
                  : WA_PAIR_BAD_INPUT;
         goto done;
@@ -403,8 +393,7 @@ wa_pair_adv_accept(const uint8_t *container, size_t len,
     //  4. Our device signature.
     uint8_t device_sig[WA_XEDDSA_SIG_LEN];
     if (s_device_sign(&signed_id->details, identity_priv, identity_pub,
-                      signed_id->account_signature_key.data, device_sig)
-        != 0) {
+                      signed_id->account_signature_key.data, device_sig) != 0) {
         st = WA_PAIR_INTERNAL;
         goto done;
     }
@@ -513,11 +502,10 @@ wa_pair_adv_verify_identity(const uint8_t *identity, size_t len,
     Wa__Adv__DeviceIdentity *device = NULL;
     Wa__Adv__SignedDeviceIdentity *signed_id =
         wa__adv__signed_device_identity__unpack(NULL, len, identity);
-    if (!signed_id || !signed_id->has_details
-        || !signed_id->has_account_signature_key
-        || signed_id->account_signature_key.len != 32
-        || !signed_id->has_account_signature
-        || !signed_id->has_device_signature) {
+    if (!signed_id || !signed_id->has_details ||
+        !signed_id->has_account_signature_key ||
+        signed_id->account_signature_key.len != 32 ||
+        !signed_id->has_account_signature || !signed_id->has_device_signature) {
         goto done;
     }
     device = wa__adv__device_identity__unpack(NULL, signed_id->details.len,
@@ -526,15 +514,15 @@ wa_pair_adv_verify_identity(const uint8_t *identity, size_t len,
         goto done;
     }
     st = WA_PAIR_BAD_SIGNATURE;
-    if (account_key
-        && !wa_crypto_equal(account_key,
-                            signed_id->account_signature_key.data, 32)) {
+    if (account_key &&
+        !wa_crypto_equal(account_key, signed_id->account_signature_key.data,
+                         32)) {
         goto done;
     }
-    if (s_account_signature_ok(signed_id, device, identity_pub)
-        && s_device_signature_ok(&signed_id->details,
-                                 &signed_id->device_signature, identity_pub,
-                                 signed_id->account_signature_key.data)) {
+    if (s_account_signature_ok(signed_id, device, identity_pub) &&
+        s_device_signature_ok(&signed_id->details, &signed_id->device_signature,
+                              identity_pub,
+                              signed_id->account_signature_key.data)) {
         st = WA_PAIR_OK;
     }
 done:
@@ -550,8 +538,8 @@ wa_pair_adv_issue(const uint8_t account_priv[32],
                   uint64_t timestamp, uint32_t key_index, bool hosted,
                   uint8_t **out_p, size_t *out_len)
 {
-    if (!account_priv || !companion_identity_pub || !adv_secret || !out_p
-        || !out_len) {
+    if (!account_priv || !companion_identity_pub || !adv_secret || !out_p ||
+        !out_len) {
         return -1;
     }
     uint8_t account_pub[32];
@@ -581,10 +569,9 @@ wa_pair_adv_issue(const uint8_t account_priv[32],
     uint8_t account_sig[WA_XEDDSA_SIG_LEN];
     ProtobufCBinaryData details_bin = {details_len, details};
     size_t msg_len = 0;
-    uint8_t *msg = s_concat(hosted ? s_prefix_hosted_account
-                                   : s_prefix_account,
-                            &details_bin, companion_identity_pub, NULL,
-                            &msg_len);
+    uint8_t *msg =
+        s_concat(hosted ? s_prefix_hosted_account : s_prefix_account,
+                 &details_bin, companion_identity_pub, NULL, &msg_len);
     if (wa_xeddsa_sign(account_priv, msg, msg_len, account_sig) != 0) {
         goto cleanup;
     }
@@ -642,13 +629,13 @@ wa_pair_adv_check_reply(const uint8_t *reply, size_t len,
     Wa__Adv__DeviceIdentity *device = NULL;
     Wa__Adv__SignedDeviceIdentity *signed_id =
         wa__adv__signed_device_identity__unpack(NULL, len, reply);
-    if (!signed_id || !signed_id->has_details
-        || !signed_id->has_device_signature) {
+    if (!signed_id || !signed_id->has_details ||
+        !signed_id->has_device_signature) {
         goto done;
     }
-    if (details
-        && (signed_id->details.len != details_len
-            || memcmp(signed_id->details.data, details, details_len) != 0)) {
+    if (details &&
+        (signed_id->details.len != details_len ||
+         memcmp(signed_id->details.data, details, details_len) != 0)) {
         goto done;
     }
     device = wa__adv__device_identity__unpack(NULL, signed_id->details.len,
@@ -683,8 +670,7 @@ s_load_vectors(const char *name)
     json_error_t err;
     json_t *root = json_load_file(path, 0, &err);
     if (!root) {
-        fprintf(stderr, "could not load vectors \"%s\": %s\n", path,
-                err.text);
+        fprintf(stderr, "could not load vectors \"%s\": %s\n", path, err.text);
     }
     free(path);
     assert(root);
@@ -697,7 +683,7 @@ s_field(json_t *obj, const char *key, uint8_t *buf, size_t want)
 {
     const char *hex = json_string_value(json_object_get(obj, key));
     assert(hex && strlen(hex) == 2 * want);
-    assert(cm_unhex(hex, buf, want) == (int) want);
+    assert(cm_unhex(hex, buf, want) == (int)want);
 }
 
 //  Hex field into a new buffer.
@@ -708,7 +694,7 @@ s_field_new(json_t *obj, const char *key, size_t *len)
     assert(hex);
     *len = strlen(hex) / 2;
     uint8_t *buf = cm_alloc(*len + 1);
-    assert(cm_unhex(hex, buf, *len) == (int) *len);
+    assert(cm_unhex(hex, buf, *len) == (int)*len);
     return buf;
 }
 
@@ -764,10 +750,9 @@ s_test_qr(json_t *root)
     assert(want);
     //  The ref and platform are the string's first and last parts.
     const char *ref = want + strlen(WA_PAIR_QR_PREFIX);
-    size_t ref_len = (size_t) (strchr(ref, ',') - ref);
+    size_t ref_len = (size_t)(strchr(ref, ',') - ref);
     const char *platform = strrchr(want, ',') + 1;
-    char *got = wa_pair_qr_string(ref, ref_len, noise, identity, adv,
-                                  platform);
+    char *got = wa_pair_qr_string(ref, ref_len, noise, identity, adv, platform);
     assert(got && strcmp(got, want) == 0);
     free(got);
     assert(wa_pair_qr_string("a,b", 3, noise, identity, adv, "1") == NULL);
@@ -787,16 +772,14 @@ s_test_code(json_t *root)
     char shown[WA_PAIR_CODE_LEN + 2];
     wa_pair_code_display(code, shown);
     assert(strcmp(shown,
-                  json_string_value(json_object_get(pc, "displayed_as")))
-           == 0);
+                  json_string_value(json_object_get(pc, "displayed_as"))) == 0);
     assert(strcmp(s_alphabet,
-                  json_string_value(json_object_get(pc, "alphabet")))
-           == 0);
+                  json_string_value(json_object_get(pc, "alphabet"))) == 0);
 
     //  PBKDF2 key
     json_t *pbkdf2 = json_object_get(pc, "pbkdf2");
-    assert(json_integer_value(json_object_get(pbkdf2, "iterations"))
-           == WA_PAIR_CODE_ITERATIONS);
+    assert(json_integer_value(json_object_get(pbkdf2, "iterations")) ==
+           WA_PAIR_CODE_ITERATIONS);
     uint8_t salt[32];
     uint8_t key[32];
     s_field(pbkdf2, "salt_hex", salt, 32);
@@ -855,8 +838,7 @@ s_test_finish(json_t *root)
     uint8_t adv_secret[32];
     assert(wa_pair_code_finish(eph_priv, primary_eph_pub, identity_priv,
                                identity_pub, primary_identity_pub, bundle,
-                               adv_secret)
-           == 0);
+                               adv_secret) == 0);
     wa_crypto_set_random(NULL, NULL);
     assert(replay.pos == replay.len);
     s_assert_field(cf, "wrapped_key_bundle_hex", bundle, sizeof(bundle));
@@ -881,37 +863,32 @@ s_test_finish(json_t *root)
     uint8_t unwrapped[32];
     //  companion_hello: phone learns the companion ephemeral key.
     assert(wa_pair_code_wrap(code, c_eph_pub, wrapped) == 0);
-    assert(wa_pair_code_unwrap(code, wrapped, sizeof(wrapped), unwrapped)
-           == 0);
+    assert(wa_pair_code_unwrap(code, wrapped, sizeof(wrapped), unwrapped) == 0);
     assert(memcmp(unwrapped, c_eph_pub, 32) == 0);
     //  notification: companion learns the primary ephemeral key.
     assert(wa_pair_code_wrap(code, p_eph_pub, wrapped) == 0);
-    assert(wa_pair_code_unwrap(code, wrapped, sizeof(wrapped), unwrapped)
-           == 0);
+    assert(wa_pair_code_unwrap(code, wrapped, sizeof(wrapped), unwrapped) == 0);
     assert(memcmp(unwrapped, p_eph_pub, 32) == 0);
     assert(wa_pair_code_finish(c_eph_priv, unwrapped, identity_priv,
-                               identity_pub, p_id_pub, bundle, adv_secret)
-           == 0);
+                               identity_pub, p_id_pub, bundle,
+                               adv_secret) == 0);
     uint8_t got_identity[32];
     uint8_t got_secret[32];
-    assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, p_id_pub,
-                             bundle, sizeof(bundle), got_identity, got_secret)
-           == 0);
+    assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, p_id_pub, bundle,
+                             sizeof(bundle), got_identity, got_secret) == 0);
     assert(memcmp(got_identity, identity_pub, 32) == 0);
     assert(memcmp(got_secret, adv_secret, 32) == 0);
     //  Tampered bundle, wrong identity, short input all fail.
     bundle[100] ^= 1;
-    assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, p_id_pub,
-                             bundle, sizeof(bundle), got_identity, got_secret)
-           == -1);
+    assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, p_id_pub, bundle,
+                             sizeof(bundle), got_identity, got_secret) == -1);
     bundle[100] ^= 1;
-    assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, p_id_pub,
-                             bundle, sizeof(bundle) - 1, got_identity,
-                             got_secret)
-           == -1);
+    assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, p_id_pub, bundle,
+                             sizeof(bundle) - 1, got_identity,
+                             got_secret) == -1);
     assert(wa_pair_code_open(p_eph_priv, c_eph_pub, p_id_priv, identity_pub,
-                             bundle, sizeof(bundle), got_identity, got_secret)
-           == -1);
+                             bundle, sizeof(bundle), got_identity,
+                             got_secret) == -1);
 }
 
 static void
@@ -928,19 +905,17 @@ s_test_adv(json_t *root)
     s_field(cf, "companion_identity_pub", identity_pub, 32);
     s_field(adv, "account_signature_key_pub", account_pub, 32);
     size_t container_len = 0;
-    uint8_t *container = s_field_new(adv, "hmac_container_hex",
-                                     &container_len);
+    uint8_t *container = s_field_new(adv, "hmac_container_hex", &container_len);
     size_t signed_len = 0;
-    uint8_t *signed_bytes = s_field_new(adv, "signed_device_identity_hex",
-                                        &signed_len);
+    uint8_t *signed_bytes =
+        s_field_new(adv, "signed_device_identity_hex", &signed_len);
     size_t details_len = 0;
-    uint8_t *details = s_field_new(adv, "device_identity_details_hex",
-                                   &details_len);
+    uint8_t *details =
+        s_field_new(adv, "device_identity_details_hex", &details_len);
 
     //  HMAC of the vector (deterministic).
     uint8_t mac[32];
-    assert(wa_hmac_sha256(adv_secret, 32, signed_bytes, signed_len, mac)
-           == 0);
+    assert(wa_hmac_sha256(adv_secret, 32, signed_bytes, signed_len, mac) == 0);
     s_assert_field(adv, "hmac_hex", mac, 32);
 
     //  Accept the container as the companion does.
@@ -948,9 +923,8 @@ s_test_adv(json_t *root)
     wa_pair_adv_t *res = wa_pair_adv_accept(container, container_len,
                                             adv_secret, identity_priv, &st);
     assert(res && st == WA_PAIR_OK);
-    assert(wa_pair_adv_key_index(res)
-           == (uint32_t) json_integer_value(json_object_get(adv,
-                                                            "key_index")));
+    assert(wa_pair_adv_key_index(res) ==
+           (uint32_t)json_integer_value(json_object_get(adv, "key_index")));
     assert(wa_pair_adv_raw_id(res) == 1234);
     assert(wa_pair_adv_timestamp(res) > 0);
     assert(!wa_pair_adv_hosted(res));
@@ -966,26 +940,24 @@ s_test_adv(json_t *root)
     assert(memcmp(reply, example, reply_len - 64) == 0);
     uint32_t key_index = 0;
     assert(wa_pair_adv_check_reply(reply, reply_len, details, details_len,
-                                   account_pub, identity_pub, &key_index)
-           == WA_PAIR_OK);
+                                   account_pub, identity_pub,
+                                   &key_index) == WA_PAIR_OK);
     assert(key_index == 3);
     //  The vector's example signature verifies the same way.
     assert(wa_pair_adv_check_reply(example, example_len, details, details_len,
-                                   account_pub, identity_pub, NULL)
-           == WA_PAIR_OK);
+                                   account_pub, identity_pub,
+                                   NULL) == WA_PAIR_OK);
     size_t id_len = 0;
     const uint8_t *full = wa_pair_adv_identity(res, &id_len);
     assert(id_len == reply_len + 34);
     assert(wa_pair_adv_verify_identity(full, id_len, identity_pub,
-                                       account_pub)
-           == WA_PAIR_OK);
+                                       account_pub) == WA_PAIR_OK);
     assert(wa_pair_adv_verify_identity(full, id_len, identity_pub,
-                                       identity_pub)
-           == WA_PAIR_BAD_SIGNATURE);
-    assert(wa_pair_adv_verify_identity(full, id_len, account_pub, NULL)
-           == WA_PAIR_BAD_SIGNATURE);
-    assert(wa_pair_adv_verify_identity(reply, reply_len, identity_pub, NULL)
-           == WA_PAIR_BAD_INPUT);
+                                       identity_pub) == WA_PAIR_BAD_SIGNATURE);
+    assert(wa_pair_adv_verify_identity(full, id_len, account_pub, NULL) ==
+           WA_PAIR_BAD_SIGNATURE);
+    assert(wa_pair_adv_verify_identity(reply, reply_len, identity_pub, NULL) ==
+           WA_PAIR_BAD_INPUT);
     wa_pair_adv_destroy(&res);
     assert(res == NULL);
 
@@ -995,39 +967,34 @@ s_test_adv(json_t *root)
     memcpy(wrong, adv_secret, 32);
     wrong[5] ^= 1;
     assert(wa_pair_adv_accept(container, container_len, wrong, identity_priv,
-                              &st)
-               == NULL
-           && st == WA_PAIR_BAD_HMAC);
+                              &st) == NULL &&
+           st == WA_PAIR_BAD_HMAC);
     uint8_t other_priv[32];
     uint8_t other_pub[32];
     assert(wa_x25519_keypair(other_priv, other_pub) == 0);
-    assert(wa_pair_adv_accept(container, container_len, adv_secret,
-                              other_priv, &st)
-               == NULL
-           && st == WA_PAIR_BAD_SIGNATURE);
+    assert(wa_pair_adv_accept(container, container_len, adv_secret, other_priv,
+                              &st) == NULL &&
+           st == WA_PAIR_BAD_SIGNATURE);
     for (size_t cut = 0; cut < container_len; cut += 7) {
         assert(wa_pair_adv_accept(container, cut, adv_secret, identity_priv,
-                                  &st)
-               == NULL);
+                                  &st) == NULL);
         assert(st != WA_PAIR_OK);
     }
     uint8_t garbage[64];
     memset(garbage, 0xff, sizeof(garbage));
     assert(wa_pair_adv_accept(garbage, sizeof(garbage), adv_secret,
-                              identity_priv, &st)
-               == NULL
-           && st == WA_PAIR_BAD_INPUT);
+                              identity_priv, &st) == NULL &&
+           st == WA_PAIR_BAD_INPUT);
     assert(wa_pair_adv_check_reply(garbage, sizeof(garbage), NULL, 0,
-                                   account_pub, identity_pub, NULL)
-           == WA_PAIR_BAD_INPUT);
+                                   account_pub, identity_pub,
+                                   NULL) == WA_PAIR_BAD_INPUT);
     example[example_len - 1] ^= 0x20;
     assert(wa_pair_adv_check_reply(example, example_len, details, details_len,
-                                   account_pub, identity_pub, NULL)
-           == WA_PAIR_BAD_SIGNATURE);
+                                   account_pub, identity_pub,
+                                   NULL) == WA_PAIR_BAD_SIGNATURE);
     assert(wa_pair_adv_check_reply(example, example_len, details,
                                    details_len - 1, account_pub, identity_pub,
-                                   NULL)
-           == WA_PAIR_BAD_INPUT);
+                                   NULL) == WA_PAIR_BAD_INPUT);
 
     //  Issue as the phone does, accept as the companion, check the reply;
     //  both E2EE and hosted.
@@ -1038,37 +1005,33 @@ s_test_adv(json_t *root)
         uint8_t *issued = NULL;
         size_t issued_len = 0;
         assert(wa_pair_adv_issue(acct_priv, identity_pub, adv_secret, 77,
-                                 1767225600, 9, hosted, &issued, &issued_len)
-               == 0);
-        res = wa_pair_adv_accept(issued, issued_len, adv_secret,
-                                 identity_priv, &st);
+                                 1767225600, 9, hosted, &issued,
+                                 &issued_len) == 0);
+        res = wa_pair_adv_accept(issued, issued_len, adv_secret, identity_priv,
+                                 &st);
         assert(res && st == WA_PAIR_OK);
-        assert(wa_pair_adv_hosted(res) == (bool) hosted);
+        assert(wa_pair_adv_hosted(res) == (bool)hosted);
         assert(wa_pair_adv_key_index(res) == 9);
         assert(wa_pair_adv_raw_id(res) == 77);
         assert(wa_pair_adv_timestamp(res) == 1767225600);
         reply = wa_pair_adv_reply(res, &reply_len);
         assert(wa_pair_adv_check_reply(reply, reply_len, NULL, 0, acct_pub,
-                                       identity_pub, &key_index)
-               == WA_PAIR_OK);
+                                       identity_pub, &key_index) == WA_PAIR_OK);
         assert(key_index == 9);
         assert(wa_pair_adv_check_reply(reply, reply_len, NULL, 0, acct_pub,
-                                       other_pub, NULL)
-               == WA_PAIR_BAD_SIGNATURE);
+                                       other_pub,
+                                       NULL) == WA_PAIR_BAD_SIGNATURE);
         full = wa_pair_adv_identity(res, &id_len);
         assert(wa_pair_adv_verify_identity(full, id_len, identity_pub,
-                                           acct_pub)
-               == WA_PAIR_OK);
+                                           acct_pub) == WA_PAIR_OK);
         wa_pair_adv_destroy(&res);
         //  Issued for someone else: the signature check fails.
         free(issued);
         assert(wa_pair_adv_issue(acct_priv, other_pub, adv_secret, 77, 1, 9,
-                                 hosted, &issued, &issued_len)
-               == 0);
-        assert(wa_pair_adv_accept(issued, issued_len, adv_secret,
-                                  identity_priv, &st)
-                   == NULL
-               && st == WA_PAIR_BAD_SIGNATURE);
+                                 hosted, &issued, &issued_len) == 0);
+        assert(wa_pair_adv_accept(issued, issued_len, adv_secret, identity_priv,
+                                  &st) == NULL &&
+               st == WA_PAIR_BAD_SIGNATURE);
         free(issued);
     }
 

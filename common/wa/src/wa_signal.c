@@ -26,12 +26,11 @@ struct _wa_signal_t {
 static void
 s_log(int level, const char *message, size_t len, void *user_data)
 {
-    int n = len > 1000 ? 1000 : (int) len;
+    int n = len > 1000 ? 1000 : (int)len;
     if (level <= SG_LOG_WARNING) {
         cm_log_warn("libsignal reported a problem", "detail=\"%.*s\"", n,
                     message);
-    }
-    else {
+    } else {
         cm_log_debug("libsignal", "detail=\"%.*s\"", n, message);
     }
 }
@@ -58,7 +57,7 @@ s_hmac_init(void **hmac_context, const uint8_t *key, size_t key_len,
     }
     OSSL_PARAM params[2];
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) "SHA256", 0);
+                                                 (char *)"SHA256", 0);
     params[1] = OSSL_PARAM_construct_end();
     if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, params) != 1) {
         EVP_MAC_CTX_free(ctx);
@@ -84,8 +83,8 @@ s_hmac_final(void *hmac_context, signal_buffer **output, void *user_data)
 {
     uint8_t md[WA_SHA256_LEN];
     size_t len = 0;
-    if (EVP_MAC_final(hmac_context, md, &len, sizeof(md)) != 1
-        || len != sizeof(md)) {
+    if (EVP_MAC_final(hmac_context, md, &len, sizeof(md)) != 1 ||
+        len != sizeof(md)) {
         return SG_ERR_UNKNOWN;
     }
     *output = signal_buffer_create(md, len);
@@ -131,9 +130,9 @@ s_sha512_final(void *digest_context, signal_buffer **output, void *user_data)
 {
     uint8_t md[WA_SHA512_LEN];
     unsigned int len = 0;
-    if (EVP_DigestFinal_ex(digest_context, md, &len) != 1
-        || len != sizeof(md)
-        || EVP_DigestInit_ex2(digest_context, EVP_sha512(), NULL) != 1) {
+    if (EVP_DigestFinal_ex(digest_context, md, &len) != 1 ||
+        len != sizeof(md) ||
+        EVP_DigestInit_ex2(digest_context, EVP_sha512(), NULL) != 1) {
         return SG_ERR_UNKNOWN;
     }
     *output = signal_buffer_create(md, len);
@@ -170,9 +169,9 @@ s_crypt(bool enc, signal_buffer **output, int cipher, const uint8_t *key,
         size_t in_len)
 {
     const EVP_CIPHER *evp = s_cipher(cipher, key_len);
-    if (!evp || iv_len != 16 || in_len > INT32_MAX - 64
-        || (!enc && cipher == SG_CIPHER_AES_CBC_PKCS5
-            && (in_len == 0 || in_len % 16))) {
+    if (!evp || iv_len != 16 || in_len > INT32_MAX - 64 ||
+        (!enc && cipher == SG_CIPHER_AES_CBC_PKCS5 &&
+         (in_len == 0 || in_len % 16))) {
         return SG_ERR_INVAL;
     }
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -180,17 +179,16 @@ s_crypt(bool enc, signal_buffer **output, int cipher, const uint8_t *key,
     int rc = SG_ERR_UNKNOWN;
     int n1 = 0;
     int n2 = 0;
-    if (!ctx
-        || EVP_CipherInit_ex2(ctx, evp, key, iv, enc ? 1 : 0, NULL) != 1) {
+    if (!ctx || EVP_CipherInit_ex2(ctx, evp, key, iv, enc ? 1 : 0, NULL) != 1) {
         goto cleanup;
     }
-    if (in_len > 0 && EVP_CipherUpdate(ctx, out, &n1, in, (int) in_len) != 1) {
+    if (in_len > 0 && EVP_CipherUpdate(ctx, out, &n1, in, (int)in_len) != 1) {
         goto cleanup;
     }
     if (EVP_CipherFinal_ex(ctx, out + n1, &n2) != 1) {
         goto cleanup;
     }
-    *output = signal_buffer_create(out, (size_t) n1 + (size_t) n2);
+    *output = signal_buffer_create(out, (size_t)n1 + (size_t)n2);
     rc = *output ? 0 : SG_ERR_NOMEM;
 cleanup:
     wa_crypto_wipe(out, in_len + 16);
@@ -213,8 +211,8 @@ s_decrypt(signal_buffer **output, int cipher, const uint8_t *key,
           size_t key_len, const uint8_t *iv, size_t iv_len,
           const uint8_t *ciphertext, size_t ciphertext_len, void *user_data)
 {
-    return s_crypt(false, output, cipher, key, key_len, iv, iv_len,
-                   ciphertext, ciphertext_len);
+    return s_crypt(false, output, cipher, key, key_len, iv, iv_len, ciphertext,
+                   ciphertext_len);
 }
 
 void
@@ -242,9 +240,9 @@ wa_signal_new(void)
     wa_signal_t *self = cm_alloc(sizeof(*self));
     signal_crypto_provider provider;
     wa_signal_provider(&provider);
-    if (signal_context_create(&self->ctx, self) != 0
-        || signal_context_set_crypto_provider(self->ctx, &provider) != 0
-        || signal_context_set_log_function(self->ctx, s_log) != 0) {
+    if (signal_context_create(&self->ctx, self) != 0 ||
+        signal_context_set_crypto_provider(self->ctx, &provider) != 0 ||
+        signal_context_set_log_function(self->ctx, s_log) != 0) {
         wa_signal_destroy(&self);
         return NULL;
     }
@@ -379,7 +377,7 @@ wa_signal_test(bool verbose)
     uint8_t djb[33];
     uint8_t back[32];
     for (int i = 0; i < 32; i++) {
-        raw[i] = (uint8_t) (i * 3);
+        raw[i] = (uint8_t)(i * 3);
     }
     wa_signal_djb_encode(raw, djb);
     assert(djb[0] == 0x05 && memcmp(djb + 1, raw, 32) == 0);
@@ -404,7 +402,7 @@ wa_signal_test(bool verbose)
     assert(wa_signal_private_raw(ec_key_pair_get_private(pair), priv) == 0);
     assert(wa_signal_public_raw(ec_key_pair_get_public(pair), pub) == 0);
     for (int i = 0; i < 32; i++) {
-        expect[i] = (uint8_t) (i + 1);
+        expect[i] = (uint8_t)(i + 1);
     }
     wa_x25519_clamp(expect);
     assert(memcmp(priv, expect, 32) == 0);
@@ -419,8 +417,7 @@ wa_signal_test(bool verbose)
     assert(pub2_key);
     uint8_t *shared = NULL;
     assert(curve_calculate_agreement(&shared, pub2_key,
-                                     ec_key_pair_get_private(pair))
-           == 32);
+                                     ec_key_pair_get_private(pair)) == 32);
     uint8_t shared2[32];
     assert(wa_x25519_shared(priv2, pub, shared2) == 0);
     assert(memcmp(shared, shared2, 32) == 0);
@@ -431,15 +428,13 @@ wa_signal_test(bool verbose)
     uint8_t sig[64];
     assert(wa_xeddsa_sign(priv, msg, strlen(msg), sig) == 0);
     assert(curve_verify_signature(ec_key_pair_get_public(pair),
-                                  (const uint8_t *) msg, strlen(msg), sig, 64)
-           == 1);
+                                  (const uint8_t *)msg, strlen(msg), sig,
+                                  64) == 1);
     signal_buffer *lsig = NULL;
     assert(curve_calculate_signature(ctx, &lsig, ec_key_pair_get_private(pair),
-                                     (const uint8_t *) msg, strlen(msg))
-           == 0);
+                                     (const uint8_t *)msg, strlen(msg)) == 0);
     assert(wa_xeddsa_verify(pub, msg, strlen(msg), signal_buffer_data(lsig),
-                            signal_buffer_len(lsig))
-           == 0);
+                            signal_buffer_len(lsig)) == 0);
     signal_buffer_free(lsig);
 
     //  Private key objects from raw bytes round-trip (clamped).
@@ -454,20 +449,17 @@ wa_signal_test(bool verbose)
     wa_signal_provider(&p);
     void *hctx = NULL;
     signal_buffer *outb = NULL;
-    assert(p.hmac_sha256_init_func(&hctx, (const uint8_t *) "Jefe", 4, NULL)
-           == 0);
-    assert(p.hmac_sha256_update_func(hctx, (const uint8_t *) "what do ya ",
-                                     11, NULL)
-           == 0);
-    assert(p.hmac_sha256_update_func(hctx,
-                                     (const uint8_t *) "want for nothing?",
-                                     17, NULL)
-           == 0);
+    assert(p.hmac_sha256_init_func(&hctx, (const uint8_t *)"Jefe", 4, NULL) ==
+           0);
+    assert(p.hmac_sha256_update_func(hctx, (const uint8_t *)"what do ya ", 11,
+                                     NULL) == 0);
+    assert(p.hmac_sha256_update_func(hctx, (const uint8_t *)"want for nothing?",
+                                     17, NULL) == 0);
     assert(p.hmac_sha256_final_func(hctx, &outb, NULL) == 0);
     p.hmac_sha256_cleanup_func(hctx, NULL);
     uint8_t mac[32];
-    assert(wa_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac)
-           == 0);
+    assert(wa_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac) ==
+           0);
     assert(signal_buffer_len(outb) == 32);
     assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
     signal_buffer_free(outb);
@@ -476,9 +468,8 @@ wa_signal_test(bool verbose)
     uint8_t md[64];
     assert(p.sha512_digest_init_func(&dctx, NULL) == 0);
     for (int round = 0; round < 2; round++) {
-        assert(p.sha512_digest_update_func(dctx, (const uint8_t *) "abc", 3,
-                                           NULL)
-               == 0);
+        assert(p.sha512_digest_update_func(dctx, (const uint8_t *)"abc", 3,
+                                           NULL) == 0);
         assert(p.sha512_digest_final_func(dctx, &outb, NULL) == 0);
         assert(wa_sha512("abc", 3, md) == 0);
         assert(signal_buffer_len(outb) == 64);
@@ -497,40 +488,33 @@ wa_signal_test(bool verbose)
     size_t ref_len = 0;
     assert(wa_aes_cbc_encrypt(key, iv, plain, plain_len, ref, &ref_len) == 0);
     assert(p.encrypt_func(&outb, SG_CIPHER_AES_CBC_PKCS5, key, 32, iv, 16,
-                          (const uint8_t *) plain, plain_len, NULL)
-           == 0);
+                          (const uint8_t *)plain, plain_len, NULL) == 0);
     assert(signal_buffer_len(outb) == ref_len);
     assert(memcmp(signal_buffer_data(outb), ref, ref_len) == 0);
     signal_buffer *dec = NULL;
     assert(p.decrypt_func(&dec, SG_CIPHER_AES_CBC_PKCS5, key, 32, iv, 16,
                           signal_buffer_data(outb), signal_buffer_len(outb),
-                          NULL)
-           == 0);
+                          NULL) == 0);
     assert(signal_buffer_len(dec) == plain_len);
     assert(memcmp(signal_buffer_data(dec), plain, plain_len) == 0);
     signal_buffer_free(dec);
     dec = NULL;
     //  Truncated CBC input and bad key sizes are refused.
     assert(p.decrypt_func(&dec, SG_CIPHER_AES_CBC_PKCS5, key, 32, iv, 16,
-                          signal_buffer_data(outb), 15, NULL)
-           < 0);
+                          signal_buffer_data(outb), 15, NULL) < 0);
     assert(p.encrypt_func(&dec, SG_CIPHER_AES_CBC_PKCS5, key, 31, iv, 16,
-                          (const uint8_t *) plain, plain_len, NULL)
-           < 0);
-    assert(p.encrypt_func(&dec, 99, key, 32, iv, 16, (const uint8_t *) plain,
-                          plain_len, NULL)
-           < 0);
+                          (const uint8_t *)plain, plain_len, NULL) < 0);
+    assert(p.encrypt_func(&dec, 99, key, 32, iv, 16, (const uint8_t *)plain,
+                          plain_len, NULL) < 0);
     assert(dec == NULL);
     signal_buffer_free(outb);
     assert(wa_aes_ctr(key, iv, plain, plain_len, ref) == 0);
     assert(p.encrypt_func(&outb, SG_CIPHER_AES_CTR_NOPADDING, key, 32, iv, 16,
-                          (const uint8_t *) plain, plain_len, NULL)
-           == 0);
+                          (const uint8_t *)plain, plain_len, NULL) == 0);
     assert(signal_buffer_len(outb) == plain_len);
     assert(memcmp(signal_buffer_data(outb), ref, plain_len) == 0);
     assert(p.decrypt_func(&dec, SG_CIPHER_AES_CTR_NOPADDING, key, 32, iv, 16,
-                          signal_buffer_data(outb), plain_len, NULL)
-           == 0);
+                          signal_buffer_data(outb), plain_len, NULL) == 0);
     assert(memcmp(signal_buffer_data(dec), plain, plain_len) == 0);
     signal_buffer_free(dec);
     signal_buffer_free(outb);

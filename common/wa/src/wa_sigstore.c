@@ -60,18 +60,25 @@ s_record_free(void **item_p)
     *item_p = NULL;
 }
 
-//  Map key for (kind, key) into buf.
-static void
-s_mapkey(char *buf, size_t size, const char *kind, const char *key)
+//  Longest map key: kind, separator and a sender-key name.
+#define S_MAPKEY_MAX 704
+
+//  Map key for (kind, key) into buf (S_MAPKEY_MAX bytes). Returns -1 when
+//  it does not fit (such a key is never stored).
+static int
+s_mapkey(char *buf, const char *kind, const char *key)
 {
-    snprintf(buf, size, "%s\x1f%s", kind, key);
+    int n = snprintf(buf, S_MAPKEY_MAX, "%s\x1f%s", kind, key);
+    return n < 0 || n >= S_MAPKEY_MAX ? -1 : 0;
 }
 
 static const s_record_t *
 s_find(wa_sigstore_t *self, const char *kind, const char *key)
 {
-    char mk[512];
-    s_mapkey(mk, sizeof mk, kind, key);
+    char mk[S_MAPKEY_MAX];
+    if (s_mapkey(mk, kind, key) != 0) {
+        return NULL;
+    }
     return (const s_record_t *) zhashx_lookup(self->records, mk);
 }
 
@@ -80,8 +87,10 @@ static void
 s_put(wa_sigstore_t *self, const char *kind, const char *key,
       const uint8_t *data, size_t len, bool report)
 {
-    char mk[512];
-    s_mapkey(mk, sizeof mk, kind, key);
+    char mk[S_MAPKEY_MAX];
+    if (s_mapkey(mk, kind, key) != 0) {
+        return;
+    }
     const s_record_t *old = (const s_record_t *) zhashx_lookup(self->records, mk);
     if (old) {
         self->bytes -= old->len;

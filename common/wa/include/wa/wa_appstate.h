@@ -32,10 +32,7 @@
 #define WA_APPSTATE_VALUE_LEN(n) (16 + (((n) / 16) + 1) * 16 + 32)
 
 //  Mutation operation; values are the SyncdMutation.operation numbers.
-typedef enum {
-    WA_APPSTATE_SET = 0,
-    WA_APPSTATE_REMOVE = 1
-} wa_appstate_op_t;
+typedef enum { WA_APPSTATE_SET = 0, WA_APPSTATE_REMOVE = 1 } wa_appstate_op_t;
 
 //  The five keys expanded from one app-state sync key.
 typedef struct {
@@ -67,9 +64,9 @@ int wa_appstate_index_mac(const wa_appstate_keys_t *keys, const void *index,
                           size_t len, uint8_t out[WA_APPSTATE_MAC_LEN]);
 
 //  Check index_mac against index in constant time. Returns 0 if equal.
-int wa_appstate_index_verify(const wa_appstate_keys_t *keys,
-                             const void *index, size_t len,
-                             const uint8_t *index_mac, size_t mac_len);
+int wa_appstate_index_verify(const wa_appstate_keys_t *keys, const void *index,
+                             size_t len, const uint8_t *index_mac,
+                             size_t mac_len);
 
 //  Value MAC of enc (iv || ciphertext) for op under key_id. 0 / -1.
 int wa_appstate_value_mac(const wa_appstate_keys_t *keys, wa_appstate_op_t op,
@@ -96,8 +93,8 @@ int wa_appstate_value_decrypt(const wa_appstate_keys_t *keys,
 //  LTHash: add / subtract the 128-byte expansion of value (a value MAC).
 int wa_appstate_lthash_add(uint8_t state[WA_LTHASH_LEN], const void *value,
                            size_t len);
-int wa_appstate_lthash_subtract(uint8_t state[WA_LTHASH_LEN],
-                                const void *value, size_t len);
+int wa_appstate_lthash_subtract(uint8_t state[WA_LTHASH_LEN], const void *value,
+                                size_t len);
 
 //  Apply a patch's mutations to an LTHash: for each mutation subtract the
 //  value MAC previously SET for its index (an earlier mutation of this

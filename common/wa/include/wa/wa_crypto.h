@@ -83,13 +83,11 @@ int wa_hkdf_sha256(const void *salt, size_t salt_len, const void *ikm,
                    size_t ikm_len, const void *info, size_t info_len,
                    uint8_t *out, size_t out_len);
 //  HKDF extract only: prk = HMAC-SHA256(salt, ikm).
-int wa_hkdf_sha256_extract(const void *salt, size_t salt_len,
-                           const void *ikm, size_t ikm_len,
-                           uint8_t prk[WA_SHA256_LEN]);
+int wa_hkdf_sha256_extract(const void *salt, size_t salt_len, const void *ikm,
+                           size_t ikm_len, uint8_t prk[WA_SHA256_LEN]);
 //  HKDF expand only, from a 32-byte prk.
-int wa_hkdf_sha256_expand(const uint8_t prk[WA_SHA256_LEN],
-                          const void *info, size_t info_len, uint8_t *out,
-                          size_t out_len);
+int wa_hkdf_sha256_expand(const uint8_t prk[WA_SHA256_LEN], const void *info,
+                          size_t info_len, uint8_t *out, size_t out_len);
 
 //  PBKDF2-HMAC-SHA256 of password/salt with `iterations` rounds.
 int wa_pbkdf2_sha256(const void *password, size_t password_len,
@@ -124,8 +122,8 @@ int wa_aes_cbc_decrypt(const uint8_t key[WA_AES_KEY_LEN],
 //  AES-256-CTR (128-bit big-endian counter block = iv): encrypts and
 //  decrypts. out holds len bytes and may equal in.
 int wa_aes_ctr(const uint8_t key[WA_AES_KEY_LEN],
-               const uint8_t iv[WA_AES_BLOCK_LEN], const void *in,
-               size_t len, uint8_t *out);
+               const uint8_t iv[WA_AES_BLOCK_LEN], const void *in, size_t len,
+               uint8_t *out);
 
 //  Constant-time comparison of two len-byte buffers; true if equal.
 bool wa_crypto_equal(const void *a, const void *b, size_t len);
@@ -137,8 +135,7 @@ void wa_crypto_wipe(void *buf, size_t len);
 void wa_x25519_clamp(uint8_t priv[WA_X25519_LEN]);
 
 //  Generate a key pair from wa_random(); priv is stored clamped.
-int wa_x25519_keypair(uint8_t priv[WA_X25519_LEN],
-                      uint8_t pub[WA_X25519_LEN]);
+int wa_x25519_keypair(uint8_t priv[WA_X25519_LEN], uint8_t pub[WA_X25519_LEN]);
 
 //  Public key of priv (clamped internally; priv is not modified).
 int wa_x25519_public(const uint8_t priv[WA_X25519_LEN],

@@ -58,10 +58,10 @@ typedef struct {
 
 //  Hashes and length of an encrypted file, as carried in messages.
 typedef struct {
-    uint8_t file_sha256[32];     //  SHA-256 of the plaintext
-    uint8_t file_enc_sha256[32]; //  SHA-256 of ciphertext || mac
+    uint8_t file_sha256[32];       //  SHA-256 of the plaintext
+    uint8_t file_enc_sha256[32];   //  SHA-256 of ciphertext || mac
     uint8_t mac[WA_MEDIA_MAC_LEN]; //  the 10-byte MAC (tail of enc file)
-    uint64_t file_length;        //  plaintext length
+    uint64_t file_length;          //  plaintext length
 } wa_media_hashes_t;
 
 //  HKDF info string of a type ("WhatsApp Image Keys", ...), or NULL for

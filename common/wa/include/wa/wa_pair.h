@@ -25,10 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define WA_PAIR_CODE_LEN 8          //  characters, without the dash
+#define WA_PAIR_CODE_LEN 8 //  characters, without the dash
 #define WA_PAIR_CODE_ITERATIONS 131072
-#define WA_PAIR_WRAPPED_LEN 80      //  salt(32) || iv(16) || ct(32)
-#define WA_PAIR_BUNDLE_LEN 156      //  salt(32) || nonce(12) || ct(96+16)
+#define WA_PAIR_WRAPPED_LEN 80 //  salt(32) || iv(16) || ct(32)
+#define WA_PAIR_BUNDLE_LEN 156 //  salt(32) || nonce(12) || ct(96+16)
 #define WA_PAIR_QR_PREFIX "https://wa.me/settings/linked_devices#"
 
 //  Outcome of checking a device identity; the engine maps these to the
@@ -61,8 +61,7 @@ int wa_pair_code_generate(char code[WA_PAIR_CODE_LEN + 1]);
 void wa_pair_code_display(const char *code, char out[WA_PAIR_CODE_LEN + 2]);
 
 //  Wrapping key: PBKDF2-HMAC-SHA256(code, salt, 131072, 32). 0 / -1.
-int wa_pair_code_key(const char *code, const uint8_t salt[32],
-                     uint8_t key[32]);
+int wa_pair_code_key(const char *code, const uint8_t salt[32], uint8_t key[32]);
 
 //  Wrap an ephemeral public key with the code: salt(32) || iv(16) ||
 //  AES-256-CTR(key, iv, pub). Draws salt then iv from wa_random. Used by
