@@ -7,25 +7,17 @@
 #include "sim_conn.h"
 #include "wa/wa_binary.h"
 #include "wa/wa_cert.h"
-#include "wa/wa_frame.h"
-#include "wa/wa_noise.h"
+#include "wa/wa_conn.h"
 
 struct _sim_conn_t {
     int64_t id;                         //  connection number
     char *remote;                       //  peer address
     int64_t since_ms;                   //  accept time
     sim_conn_state_t state;             //  protocol state
-    const uint8_t *static_priv;         //  server Noise key (borrowed)
-    const uint8_t *cert;                //  certificate chain (borrowed)
-    size_t cert_len;                    //  bytes in cert
     sim_log_t *log;                     //  stanza log (borrowed)
     sim_conn_handler_t handler;         //  owner callbacks
     void *handler_arg;                  //  their argument
-    sim_conn_transport_t transport;     //  transport callbacks
-    void *transport_arg;                //  their argument
-    bool transport_closed;              //  close already requested/seen
-    wa_frame_t *frame;                  //  framing codec (server role)
-    wa_noise_t *noise;                  //  handshake + transport cipher
+    wa_conn_t *wconn;                   //  transport, NULL once closed
     uint8_t remote_static[SIM_KEY_LEN]; //  client's Noise static key
     sim_device_t *device;               //  logged-in device (borrowed)
     void *data;                         //  owner data
@@ -36,28 +28,27 @@ struct _sim_conn_t {
     uint64_t stanzas_out;               //  stanzas sent
 };
 
+static void s_on_event(wa_conn_t *wconn, wa_conn_event_t event,
+                       const uint8_t *data, size_t len, void *arg);
+
 sim_conn_t *
-sim_conn_new(int64_t id, const char *remote,
+sim_conn_new(int64_t id, wa_ws_conn_t *ws_conn,
              const uint8_t static_priv[SIM_KEY_LEN], const uint8_t *cert,
-             size_t cert_len, sim_log_t *log,
-             const sim_conn_handler_t *handler, void *handler_arg,
-             const sim_conn_transport_t *transport, void *transport_arg)
+             size_t cert_len, sim_log_t *log, const sim_conn_handler_t *handler,
+             void *handler_arg)
 {
-    assert(static_priv && cert && log && handler && transport);
-    sim_conn_t *self = (sim_conn_t *) cm_alloc(sizeof(sim_conn_t));
+    assert(ws_conn && static_priv && cert && log && handler);
+    sim_conn_t *self = (sim_conn_t *)cm_alloc(sizeof(sim_conn_t));
     self->id = id;
-    self->remote = cm_strdup(remote ? remote : "");
+    self->remote = cm_strdup(wa_ws_conn_peer(ws_conn));
     self->since_ms = cm_now_ms();
-    self->static_priv = static_priv;
-    self->cert = cert;
-    self->cert_len = cert_len;
     self->log = log;
     self->handler = *handler;
     self->handler_arg = handler_arg;
-    self->transport = *transport;
-    self->transport_arg = transport_arg;
-    self->frame = wa_frame_new(WA_FRAME_SERVER, 0);
     self->passive = true;
+    self->wconn =
+        wa_conn_accept(ws_conn, static_priv, cert, cert_len, s_on_event, self);
+    assert(self->wconn);
     return self;
 }
 
@@ -70,8 +61,7 @@ sim_conn_destroy(sim_conn_t **self_p)
         if (self->data && self->data_destructor) {
             self->data_destructor(&self->data);
         }
-        wa_noise_destroy(&self->noise);
-        wa_frame_destroy(&self->frame);
+        wa_conn_destroy(&self->wconn);
         free(self->remote);
         free(self);
         *self_p = NULL;
@@ -89,13 +79,12 @@ static void
 s_log(sim_conn_t *self, const char *dir, const wa_node_t *node, size_t size)
 {
     char *jid = s_jid(self);
-    json_t *entry = json_pack("{s:s, s:I, s:s, s:s, s:I}", "dir", dir,
-                              "conn", (json_int_t) self->id, "jid", jid,
-                              "tag", wa_node_tag(node), "size",
-                              (json_int_t) size);
+    json_t *entry = json_pack("{s:s, s:I, s:s, s:s, s:I}", "dir", dir, "conn",
+                              (json_int_t)self->id, "jid", jid, "tag",
+                              wa_node_tag(node), "size", (json_int_t)size);
     free(jid);
-    static const char *const keys[] = {"id",    "type",        "to",
-                                       "from",  "xmlns",       "class",
+    static const char *const keys[] = {"id",          "type",      "to",
+                                       "from",        "xmlns",     "class",
                                        "participant", "recipient", NULL};
     for (int i = 0; keys[i]; i++) {
         const char *value = wa_node_attr(node, keys[i]);
@@ -115,17 +104,15 @@ s_log(sim_conn_t *self, const char *dir, const wa_node_t *node, size_t size)
     sim_log_add(self->log, &entry);
 }
 
-static int
-s_send_raw(sim_conn_t *self, const uint8_t *payload, size_t len)
+//  Mark closed and tell the owner (once).
+static void
+s_closed(sim_conn_t *self)
 {
-    size_t framed_len = 0;
-    uint8_t *framed = wa_frame_encode(self->frame, payload, len, &framed_len);
-    if (!framed) {
-        return -1;
+    if (self->state == SIM_CONN_CLOSED) {
+        return;
     }
-    int rc = self->transport.send(self->transport_arg, framed, framed_len);
-    free(framed);
-    return rc;
+    self->state = SIM_CONN_CLOSED;
+    self->handler.closed(self->handler_arg, self);
 }
 
 int
@@ -133,29 +120,24 @@ sim_conn_send(sim_conn_t *self, const wa_node_t *node)
 {
     assert(self);
     assert(node);
-    if (self->state == SIM_CONN_CLOSED || !self->noise
-        || !wa_noise_ready(self->noise)) {
+    if (self->state == SIM_CONN_CLOSED || !self->wconn ||
+        !wa_conn_ready(self->wconn)) {
         return -1;
     }
     uint8_t *plain = NULL;
     size_t len = 0;
     const char *reason = NULL;
     if (wa_binary_encode(node, &plain, &len, &reason)) {
-        cm_log_error("could not encode stanza", "conn=%" PRId64
-                     " tag=%s reason=\"%s\"", self->id, wa_node_tag(node),
-                     reason ? reason : "");
+        cm_log_error("could not encode stanza",
+                     "conn=%" PRId64 " tag=%s reason=\"%s\"", self->id,
+                     wa_node_tag(node), reason ? reason : "");
         return -1;
     }
-    uint8_t *sealed = (uint8_t *) cm_alloc(len + WA_NOISE_TAG_LEN);
-    int rc = wa_noise_encrypt(self->noise, plain, len, sealed);
-    if (rc == 0) {
-        rc = s_send_raw(self, sealed, len + WA_NOISE_TAG_LEN);
-    }
+    int rc = wa_conn_send(self->wconn, plain, len);
     if (rc == 0) {
         self->stanzas_out++;
         s_log(self, "out", node, len);
     }
-    free(sealed);
     free(plain);
     return rc;
 }
@@ -173,24 +155,13 @@ void
 sim_conn_close(sim_conn_t *self)
 {
     assert(self);
-    self->state = SIM_CONN_CLOSED;
-    if (!self->transport_closed) {
-        self->transport_closed = true;
-        self->transport.close(self->transport_arg);
-    }
+    //  wa_conn_destroy closes after the queued messages are written.
+    wa_conn_destroy(&self->wconn);
+    s_closed(self);
 }
 
 void
-sim_conn_lost(sim_conn_t *self)
-{
-    assert(self);
-    self->state = SIM_CONN_CLOSED;
-    self->transport_closed = true;
-}
-
-void
-sim_conn_stream_error(sim_conn_t *self, const char *code,
-                      const char *conflict)
+sim_conn_stream_error(sim_conn_t *self, const char *code, const char *conflict)
 {
     assert(self);
     wa_node_t *node = wa_node_new("stream:error");
@@ -207,135 +178,71 @@ sim_conn_stream_error(sim_conn_t *self, const char *code,
     sim_conn_close(self);
 }
 
-//  Close with a stream error naming a malformed-input condition (the
-//  connection is unusable after a framing or cipher failure).
-static int
-s_fail(sim_conn_t *self, const char *what, const char *reason)
+static void
+s_on_open(sim_conn_t *self, const uint8_t *payload, size_t len)
 {
-    cm_log_warn("closing connection", "conn=%" PRId64
-                " remote=%s what=\"%s\" reason=\"%s\"", self->id,
-                self->remote, what, reason ? reason : "");
-    if (self->noise && wa_noise_ready(self->noise)
-        && self->state != SIM_CONN_CLOSED) {
-        wa_node_t *node = wa_node_new("stream:error");
-        wa_node_add(node, "xml-not-well-formed");
-        sim_conn_send_take(self, &node);
-    }
-    sim_conn_close(self);
-    return -1;
-}
-
-static int
-s_on_hello(sim_conn_t *self, const uint8_t *msg, size_t len)
-{
-    const uint8_t *intro = wa_frame_intro(self->frame);
-    assert(intro);
-    self->noise = wa_noise_new(WA_NOISE_RESPONDER, self->static_priv, intro,
-                               WA_FRAME_INTRO_LEN);
-    if (!self->noise || wa_noise_read_client_hello(self->noise, msg, len)) {
-        return s_fail(self, "client hello",
-                      self->noise ? wa_noise_error(self->noise) : "");
-    }
-    size_t out_len = 0;
-    uint8_t *out = wa_noise_server_hello(self->noise, self->cert,
-                                         self->cert_len, &out_len);
-    if (!out) {
-        return s_fail(self, "server hello", wa_noise_error(self->noise));
-    }
-    int rc = s_send_raw(self, out, out_len);
-    free(out);
+    const uint8_t *rs = wa_conn_remote_static(self->wconn);
+    assert(rs);
+    memcpy(self->remote_static, rs, SIM_KEY_LEN);
     self->state = SIM_CONN_FINISH;
-    return rc;
-}
-
-static int
-s_on_finish(sim_conn_t *self, const uint8_t *msg, size_t len)
-{
-    if (wa_noise_read_client_finish(self->noise, msg, len)) {
-        return s_fail(self, "client finish", wa_noise_error(self->noise));
-    }
-    memcpy(self->remote_static, wa_noise_remote_static(self->noise),
-           SIM_KEY_LEN);
-    size_t payload_len = 0;
-    const uint8_t *payload = wa_noise_payload(self->noise, &payload_len);
-    wa_payload_info_t *info =
-        payload ? wa_payload_parse(payload, payload_len) : NULL;
-    wa_noise_payload_free(self->noise);
+    wa_payload_info_t *info = wa_payload_parse(payload, len);
     if (!info) {
-        //  A real server ends such a stream; there is nothing to reply
-        //  to yet.
-        return s_fail(self, "client payload", "malformed ClientPayload");
+        cm_log_warn("closing connection",
+                    "conn=%" PRId64
+                    " remote=%s reason=\"malformed ClientPayload\"",
+                    self->id, self->remote);
+        sim_conn_close(self);
+        return;
     }
     self->passive = info->passive;
     if (self->handler.handshake(self->handler_arg, self, &info)) {
-        wa_payload_info_destroy(&info);
         sim_conn_close(self);
-        return -1;
     }
     wa_payload_info_destroy(&info);
-    return 0;
 }
 
-static int
+static void
 s_on_frame(sim_conn_t *self, const uint8_t *frame, size_t len)
 {
-    if (self->state == SIM_CONN_HELLO) {
-        return s_on_hello(self, frame, len);
-    }
-    if (self->state == SIM_CONN_FINISH) {
-        return s_on_finish(self, frame, len);
-    }
-    if (len < WA_NOISE_TAG_LEN) {
-        return s_fail(self, "frame", "shorter than the tag");
-    }
-    size_t plain_len = len - WA_NOISE_TAG_LEN;
-    uint8_t *plain = (uint8_t *) cm_alloc(plain_len);
-    if (wa_noise_decrypt(self->noise, frame, len, plain)) {
-        free(plain);
-        return s_fail(self, "frame", "could not decrypt");
-    }
     const char *reason = NULL;
-    wa_node_t *node = wa_binary_decode(plain, plain_len, NULL, &reason);
-    free(plain);
+    wa_node_t *node = wa_binary_decode(frame, len, NULL, &reason);
     if (!node) {
-        return s_fail(self, "stanza", reason);
+        cm_log_warn("closing connection",
+                    "conn=%" PRId64 " remote=%s what=stanza reason=\"%s\"",
+                    self->id, self->remote, reason ? reason : "");
+        wa_node_t *error = wa_node_new("stream:error");
+        wa_node_add(error, "xml-not-well-formed");
+        sim_conn_send_take(self, &error);
+        sim_conn_close(self);
+        return;
     }
     self->stanzas_in++;
     if (self->device) {
         self->device->last_seen_ms = cm_now_ms();
     }
-    s_log(self, "in", node, plain_len);
+    s_log(self, "in", node, len);
     self->handler.stanza(self->handler_arg, self, &node);
     wa_node_destroy(&node);
-    return self->state == SIM_CONN_CLOSED ? -1 : 0;
 }
 
-int
-sim_conn_feed(sim_conn_t *self, const uint8_t *data, size_t len)
+static void
+s_on_event(wa_conn_t *wconn, wa_conn_event_t event, const uint8_t *data,
+           size_t len, void *arg)
 {
-    assert(self);
+    sim_conn_t *self = (sim_conn_t *)arg;
     if (self->state == SIM_CONN_CLOSED) {
-        return -1;
+        return;
     }
-    if (wa_frame_feed(self->frame, data, len)) {
-        return s_fail(self, "framing", "bad intro or frame too large");
+    if (event == WA_CONN_OPEN) {
+        s_on_open(self, data, len);
+    } else if (event == WA_CONN_FRAME) {
+        s_on_frame(self, data, len);
+    } else if (event == WA_CONN_CLOSED) {
+        cm_log_debug("connection closed", "conn=%" PRId64 " reason=\"%.*s\"",
+                     self->id, (int)len, (const char *)data);
+        wa_conn_destroy(&self->wconn);
+        s_closed(self);
     }
-    size_t frame_len = 0;
-    const uint8_t *frame;
-    while (self->state != SIM_CONN_CLOSED
-           && (frame = wa_frame_next(self->frame, &frame_len))) {
-        //  wa_frame_next data is valid until the next call: copy it, as
-        //  handlers may send (which does not touch the read side) but
-        //  keep the code obviously safe.
-        uint8_t *copy = (uint8_t *) cm_alloc(frame_len);
-        memcpy(copy, frame, frame_len);
-        int rc = s_on_frame(self, copy, frame_len);
-        free(copy);
-        if (rc) {
-            return -1;
-        }
-    }
-    return self->state == SIM_CONN_CLOSED ? -1 : 0;
 }
 
 int64_t
@@ -456,45 +363,40 @@ sim_conn_to_json(sim_conn_t *self)
     char *jid = s_jid(self);
     json_t *obj = json_pack(
         "{s:I, s:s, s:s, s:s, s:I, s:b, s:b, s:I, s:I}", "id",
-        (json_int_t) self->id, "state", sim_conn_state_name(self->state),
-        "jid", jid, "remote", self->remote, "since_ms",
-        (json_int_t) self->since_ms, "passive", self->passive, "available",
-        self->available, "in", (json_int_t) self->stanzas_in, "out",
-        (json_int_t) self->stanzas_out);
+        (json_int_t)self->id, "state", sim_conn_state_name(self->state), "jid",
+        jid, "remote", self->remote, "since_ms", (json_int_t)self->since_ms,
+        "passive", self->passive, "available", self->available, "in",
+        (json_int_t)self->stanzas_in, "out", (json_int_t)self->stanzas_out);
     free(jid);
     return obj;
 }
 
-//  The self test runs a real client handshake (wa_noise initiator,
-//  wa_frame client, wa_payload) against a conn over an in-memory pipe.
+//  The self test runs a client built from the wire library (wa_conn
+//  initiator with a wa_payload login) against a sim_conn over a real
+//  loopback WebSocket.
 
 typedef struct {
-    zlistx_t *to_client;   //  zchunk_t * written by the server
-    bool closed;           //  transport closed by the conn
-    int handshakes;        //  handshake callbacks
-    int stanzas;           //  stanza callbacks
+    wa_ws_t *ws;             //  one loop for both sides
+    sim_log_t *log;          //  stanza log
+    uint8_t static_priv[32]; //  server key
+    uint8_t *cert;           //  server chain
+    size_t cert_len;         //  its length
+    sim_conn_t *conn;        //  server side
+    int handshakes;          //  handshake callbacks
+    int stanzas;             //  stanza callbacks
+    int closed;              //  closed callbacks
     wa_payload_info_t *info; //  last payload
-    wa_node_t *last;       //  last stanza
+    wa_node_t *last;         //  last stanza at the server
+    wa_conn_t *client;       //  client side
+    bool client_open;        //  client handshake done
+    bool client_closed;      //  client saw the close
+    zlistx_t *client_frames; //  wa_node_t * received by the client
 } s_test_t;
-
-static int
-s_test_send(void *arg, const uint8_t *data, size_t len)
-{
-    s_test_t *t = (s_test_t *) arg;
-    zlistx_add_end(t->to_client, zchunk_new(data, len));
-    return 0;
-}
-
-static void
-s_test_close(void *arg)
-{
-    ((s_test_t *) arg)->closed = true;
-}
 
 static int
 s_test_handshake(void *arg, sim_conn_t *conn, wa_payload_info_t **info_p)
 {
-    s_test_t *t = (s_test_t *) arg;
+    s_test_t *t = (s_test_t *)arg;
     t->handshakes++;
     wa_payload_info_destroy(&t->info);
     t->info = *info_p;
@@ -509,7 +411,7 @@ s_test_handshake(void *arg, sim_conn_t *conn, wa_payload_info_t **info_p)
 static void
 s_test_stanza(void *arg, sim_conn_t *conn, wa_node_t **node_p)
 {
-    s_test_t *t = (s_test_t *) arg;
+    s_test_t *t = (s_test_t *)arg;
     t->stanzas++;
     wa_node_destroy(&t->last);
     t->last = *node_p;
@@ -523,20 +425,58 @@ s_test_stanza(void *arg, sim_conn_t *conn, wa_node_t **node_p)
 }
 
 static void
-s_chunk_free(void **item)
+s_test_closed(void *arg, sim_conn_t *conn)
 {
-    zchunk_destroy((zchunk_t **) item);
+    ((s_test_t *)arg)->closed++;
 }
 
-//  Take every chunk the server wrote and feed it to the client codec.
 static void
-s_test_drain(s_test_t *t, wa_frame_t *frame)
+s_test_accept(wa_ws_conn_t *ws_conn, void *arg)
 {
-    zchunk_t *chunk;
-    while ((chunk = (zchunk_t *) zlistx_first(t->to_client))) {
-        int rc = wa_frame_feed(frame, zchunk_data(chunk), zchunk_size(chunk));
-        assert(rc == 0);
-        zlistx_delete(t->to_client, zlistx_cursor(t->to_client));
+    s_test_t *t = (s_test_t *)arg;
+    static const sim_conn_handler_t handler = {s_test_handshake, s_test_stanza,
+                                               s_test_closed};
+    assert(!t->conn);
+    t->conn = sim_conn_new(7, ws_conn, t->static_priv, t->cert, t->cert_len,
+                           t->log, &handler, t);
+}
+
+static void
+s_test_client(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
+              size_t len, void *arg)
+{
+    s_test_t *t = (s_test_t *)arg;
+    if (event == WA_CONN_OPEN) {
+        t->client_open = true;
+    } else if (event == WA_CONN_FRAME) {
+        wa_node_t *node = wa_binary_decode(data, len, NULL, NULL);
+        assert(node);
+        zlistx_add_end(t->client_frames, node);
+    } else if (event == WA_CONN_CLOSED) {
+        t->client_closed = true;
+    }
+}
+
+static void
+s_node_free(void **item)
+{
+    wa_node_destroy((wa_node_t **)item);
+}
+
+//  Run the loop until *flag is true or 5 s pass.
+static void
+s_spin(s_test_t *t, bool *flag, size_t *count, size_t want)
+{
+    int64_t deadline = cm_mono_ms() + 5000;
+    while (cm_mono_ms() < deadline) {
+        if ((flag && *flag) || (count && *count >= want)) {
+            return;
+        }
+        zmq_pollitem_t item;
+        wa_ws_pollitems(t->ws, &item, 1);
+        long timeout = wa_ws_timeout(t->ws);
+        zmq_poll(&item, 1, timeout < 0 || timeout > 50 ? 50 : timeout);
+        wa_ws_service(t->ws);
     }
 }
 
@@ -544,137 +484,107 @@ void
 sim_conn_test(bool verbose)
 {
     printf(" * sim_conn: ");
-    uint8_t root_priv[32], root_pub[32], server_priv[32], server_pub[32];
-    uint8_t client_priv[32], client_pub[32];
-    assert(wa_x25519_keypair(root_priv, root_pub) == 0);
-    assert(wa_x25519_keypair(server_priv, server_pub) == 0);
-    assert(wa_x25519_keypair(client_priv, client_pub) == 0);
-    size_t cert_len = 0;
-    uint8_t *cert = wa_cert_chain_issue(root_priv, server_pub,
-                                        (uint64_t) (cm_now_ms() / 1000),
-                                        &cert_len);
-    assert(cert);
-    sim_log_t *log = sim_log_new(100);
     s_test_t t;
     memset(&t, 0, sizeof t);
-    t.to_client = zlistx_new();
-    zlistx_set_destructor(t.to_client, s_chunk_free);
-    sim_conn_handler_t handler = {s_test_handshake, s_test_stanza};
-    sim_conn_transport_t transport = {s_test_send, s_test_close};
-    sim_conn_t *conn = sim_conn_new(7, "127.0.0.1", server_priv, cert,
-                                    cert_len, log, &handler, &t, &transport,
-                                    &t);
-    assert(sim_conn_state(conn) == SIM_CONN_HELLO);
+    uint8_t root_priv[32], root_pub[32], server_pub[32];
+    uint8_t client_priv[32], client_pub[32];
+    assert(wa_x25519_keypair(root_priv, root_pub) == 0);
+    assert(wa_x25519_keypair(t.static_priv, server_pub) == 0);
+    assert(wa_x25519_keypair(client_priv, client_pub) == 0);
+    t.cert = wa_cert_chain_issue(root_priv, server_pub,
+                                 (uint64_t)(cm_now_ms() / 1000), &t.cert_len);
+    assert(t.cert);
+    t.log = sim_log_new(100);
+    t.client_frames = zlistx_new();
+    zlistx_set_destructor(t.client_frames, s_node_free);
+    t.ws = wa_ws_new();
+    assert(t.ws);
+    int port = wa_ws_listen(t.ws, "127.0.0.1", 0, NULL, s_test_accept, &t);
+    assert(port > 0);
 
-    //  Client side: hello
-    wa_frame_t *cframe = wa_frame_new(WA_FRAME_CLIENT, 0);
-    wa_noise_t *cnoise = wa_noise_new(WA_NOISE_INITIATOR, client_priv,
-                                      wa_frame_intro(cframe),
-                                      WA_FRAME_INTRO_LEN);
-    wa_noise_set_root(cnoise, root_pub);
-    size_t len = 0;
-    uint8_t *msg = wa_noise_client_hello(cnoise, &len);
-    size_t wire_len = 0;
-    uint8_t *wire = wa_frame_encode(cframe, msg, len, &wire_len);
-    free(msg);
-    //  Split the first message to exercise reassembly.
-    assert(sim_conn_feed(conn, wire, 3) == 0);
-    assert(sim_conn_feed(conn, wire + 3, wire_len - 3) == 0);
-    free(wire);
-    assert(sim_conn_state(conn) == SIM_CONN_FINISH);
-    s_test_drain(&t, cframe);
-    const uint8_t *frame = wa_frame_next(cframe, &len);
-    assert(frame);
-    assert(wa_noise_read_server_hello(cnoise, frame, len) == 0);
-
-    //  Client side: finish with a login payload
     wa_payload_t *settings = wa_payload_new();
     wa_payload_login_t login;
     wa_payload_login_init(&login, 15551234567ULL, 3);
     size_t payload_len = 0;
     uint8_t *payload = wa_payload_login(settings, &login, &payload_len);
-    msg = wa_noise_client_finish(cnoise, payload, payload_len, &len);
+    char *url = cm_sprintf("ws://127.0.0.1:%d/ws/chat", port);
+    wa_conn_opts_t opts;
+    memset(&opts, 0, sizeof opts);
+    opts.url = url;
+    opts.root_pub = root_pub;
+    t.client = wa_conn_connect(t.ws, client_priv, payload, payload_len, &opts,
+                               s_test_client, &t);
     free(payload);
-    wire = wa_frame_encode(cframe, msg, len, &wire_len);
-    free(msg);
-    assert(sim_conn_feed(conn, wire, wire_len) == 0);
-    free(wire);
-    assert(t.handshakes == 1);
+    assert(t.client);
+    size_t frames = 0;
+    s_spin(&t, &t.client_open, NULL, 0);
+    assert(t.client_open);
+    frames = zlistx_size(t.client_frames);
+    while (frames < 1) {
+        s_spin(&t, NULL, &frames, 1);
+        frames = zlistx_size(t.client_frames);
+    }
+    assert(t.conn && t.handshakes == 1);
     assert(t.info && t.info->is_login && t.info->username == 15551234567ULL);
     assert(t.info->device == 3);
-    assert(memcmp(sim_conn_remote_static(conn), client_pub, 32) == 0);
+    assert(memcmp(sim_conn_remote_static(t.conn), client_pub, 32) == 0);
+    assert(sim_conn_state(t.conn) == SIM_CONN_LOGGED_IN);
+    wa_node_t *success = (wa_node_t *)zlistx_first(t.client_frames);
+    assert(wa_node_is(success, "success"));
 
-    //  Client reads <success>
-    s_test_drain(&t, cframe);
-    frame = wa_frame_next(cframe, &len);
-    assert(frame && len > WA_NOISE_TAG_LEN);
-    uint8_t plain[256];
-    assert(wa_noise_decrypt(cnoise, frame, len, plain) == 0);
-    wa_node_t *node =
-        wa_binary_decode(plain, len - WA_NOISE_TAG_LEN, NULL, NULL);
-    assert(node && wa_node_is(node, "success"));
-    wa_node_destroy(&node);
-
-    //  Client sends an iq, gets the result
-    node = wa_node_new("iq");
+    //  The client sends an iq and gets the result.
+    wa_node_t *node = wa_node_new("iq");
     wa_node_set_attr(node, "id", "1.2-3");
     wa_node_set_attr(node, "xmlns", "w:p");
     wa_node_set_attr(node, "type", "get");
     wa_node_add(node, "ping");
     uint8_t *enc = NULL;
+    size_t len = 0;
     assert(wa_binary_encode(node, &enc, &len, NULL) == 0);
     wa_node_destroy(&node);
-    uint8_t *sealed = (uint8_t *) cm_alloc(len + WA_NOISE_TAG_LEN);
-    assert(wa_noise_encrypt(cnoise, enc, len, sealed) == 0);
-    wire = wa_frame_encode(cframe, sealed, len + WA_NOISE_TAG_LEN, &wire_len);
-    free(sealed);
+    assert(wa_conn_send(t.client, enc, len) == 0);
     free(enc);
-    assert(sim_conn_feed(conn, wire, wire_len) == 0);
-    free(wire);
+    while (zlistx_size(t.client_frames) < 2) {
+        size_t n = zlistx_size(t.client_frames);
+        s_spin(&t, NULL, &n, 2);
+        if (zlistx_size(t.client_frames) == n) {
+            break;
+        }
+    }
+    assert(zlistx_size(t.client_frames) == 2);
     assert(t.stanzas == 1 && wa_node_attr_eq(t.last, "xmlns", "w:p"));
-    s_test_drain(&t, cframe);
-    frame = wa_frame_next(cframe, &len);
-    assert(frame);
-    assert(wa_noise_decrypt(cnoise, frame, len, plain) == 0);
-    node = wa_binary_decode(plain, len - WA_NOISE_TAG_LEN, NULL, NULL);
-    assert(node && wa_node_attr_eq(node, "id", "1.2-3"));
-    wa_node_destroy(&node);
-    json_t *entries = sim_log_query(log, 0, 100, 7, NULL);
+    wa_node_t *reply = (wa_node_t *)zlistx_last(t.client_frames);
+    assert(wa_node_attr_eq(reply, "id", "1.2-3"));
+    json_t *entries = sim_log_query(t.log, 0, 100, 7, NULL);
     assert(json_array_size(entries) == 3); //  success, iq in, iq out
     json_decref(entries);
-    json_t *view = sim_conn_to_json(conn);
+    json_t *view = sim_conn_to_json(t.conn);
     assert(json_integer_value(json_object_get(view, "in")) == 1);
     json_decref(view);
 
-    //  Garbage after the handshake: the tag fails, the conn closes with
-    //  no crash, and later input is refused.
-    uint8_t junk[40];
-    memset(junk, 0xab, sizeof junk);
-    wire = wa_frame_encode(cframe, junk, sizeof junk, &wire_len);
-    assert(sim_conn_feed(conn, wire, wire_len) == -1);
-    assert(sim_conn_feed(conn, wire, wire_len) == -1);
-    free(wire);
-    assert(t.closed);
-    assert(sim_conn_state(conn) == SIM_CONN_CLOSED);
-    sim_conn_destroy(&conn);
-    assert(!conn);
+    //  A frame that is not a binary node: stream error, then close.
+    uint8_t junk[6] = {0, 0xf8, 0x09, 0xff, 0xff, 0xff};
+    assert(wa_conn_send(t.client, junk, sizeof junk) == 0);
+    s_spin(&t, &t.client_closed, NULL, 0);
+    assert(t.client_closed);
+    assert(t.closed == 1);
+    assert(sim_conn_state(t.conn) == SIM_CONN_CLOSED);
+    wa_node_t *error = (wa_node_t *)zlistx_last(t.client_frames);
+    assert(wa_node_is(error, "stream:error"));
+    assert(sim_conn_send(t.conn, error) == -1);
+    sim_conn_close(t.conn); //  idempotent
+    assert(t.closed == 1);
+    sim_conn_destroy(&t.conn);
+    assert(!t.conn);
 
-    //  A conn that gets a bad intro fails at once.
-    t.closed = false;
-    conn = sim_conn_new(8, "x", server_priv, cert, cert_len, log, &handler,
-                        &t, &transport, &t);
-    assert(sim_conn_feed(conn, (const uint8_t *) "GET / HTTP/1.1\r\n", 16)
-           == -1);
-    assert(t.closed);
-    sim_conn_destroy(&conn);
-
+    wa_conn_destroy(&t.client);
+    free(url);
     wa_payload_destroy(&settings);
-    wa_noise_destroy(&cnoise);
-    wa_frame_destroy(&cframe);
+    wa_ws_destroy(&t.ws);
     wa_payload_info_destroy(&t.info);
     wa_node_destroy(&t.last);
-    zlistx_destroy(&t.to_client);
-    sim_log_destroy(&log);
-    free(cert);
+    zlistx_destroy(&t.client_frames);
+    sim_log_destroy(&t.log);
+    free(t.cert);
     printf("OK\n");
 }

@@ -1,17 +1,17 @@
-/*  sim_conn - one client connection as the server sees it: framing,
-    the responder Noise handshake, the transport cipher and stanza I/O
+/*  sim_conn - one client connection as the server sees it: stanzas over
+    a server-side wa_conn (WebSocket, framing, Noise responder)
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    Transport-agnostic: bytes come in through sim_conn_feed and go out
-    through a transport callback (a wa_ws connection in wa-sim, an
-    in-memory pipe in tests). After ClientFinish the parsed ClientPayload
-    goes to the handler's `handshake` callback; every decrypted stanza
-    goes to its `stanza` callback. Every stanza in and out is written to
-    the stanza log (metadata only).
+    After the handshake the parsed ClientPayload goes to the handler's
+    `handshake` callback; every decoded stanza goes to its `stanza`
+    callback. Every stanza in and out is written to the stanza log
+    (metadata only). A stanza that does not decode ends the stream with
+    <stream:error><xml-not-well-formed/></stream:error>.
 
-    A conn never frees itself: when it fails or is closed it tells the
-    transport to close and marks itself closed; its owner destroys it.
+    A conn never frees itself: when the peer goes away or the conn is
+    closed, the handler's `closed` callback runs once and the conn is
+    inert; its owner destroys it later (not from inside a callback).
 */
 #ifndef SIM_CONN_H_INCLUDED
 #define SIM_CONN_H_INCLUDED
@@ -24,6 +24,7 @@
 #include "sim_model.h"
 #include "wa/wa_node.h"
 #include "wa/wa_payload.h"
+#include "wa/wa_ws.h"
 
 typedef struct _sim_conn_t sim_conn_t;
 
@@ -38,39 +39,25 @@ typedef enum {
 
 //  What the owner does with a connection's events.
 typedef struct {
-    //  ClientFinish decrypted: *info_p (taken) is the parsed payload.
+    //  Handshake done: *info_p (taken) is the parsed ClientPayload.
     //  Return -1 to close the connection.
-    int (*handshake)(void *arg, sim_conn_t *conn,
-                     wa_payload_info_t **info_p);
+    int (*handshake)(void *arg, sim_conn_t *conn, wa_payload_info_t **info_p);
     //  A stanza arrived (taken).
     void (*stanza)(void *arg, sim_conn_t *conn, wa_node_t **node_p);
+    //  The connection closed (once). The owner destroys it later.
+    void (*closed)(void *arg, sim_conn_t *conn);
 } sim_conn_handler_t;
 
-//  How a connection writes and closes.
-typedef struct {
-    //  Send one WebSocket message. Return 0 or -1.
-    int (*send)(void *arg, const uint8_t *data, size_t len);
-    //  Close the transport (called once).
-    void (*close)(void *arg);
-} sim_conn_transport_t;
-
-//  Create a connection. static_priv is the server's Noise static key and
-//  cert its serialised certificate chain (both borrowed, must outlive the
-//  conn). Caller owns return value.
-sim_conn_t *sim_conn_new(int64_t id, const char *remote,
+//  Take over an accepted WebSocket connection: answer the handshake
+//  with the server's static key and certificate chain (copied). Caller
+//  owns return value.
+sim_conn_t *sim_conn_new(int64_t id, wa_ws_conn_t *ws_conn,
                          const uint8_t static_priv[SIM_KEY_LEN],
-                         const uint8_t *cert, size_t cert_len,
-                         sim_log_t *log, const sim_conn_handler_t *handler,
-                         void *handler_arg,
-                         const sim_conn_transport_t *transport,
-                         void *transport_arg);
+                         const uint8_t *cert, size_t cert_len, sim_log_t *log,
+                         const sim_conn_handler_t *handler, void *handler_arg);
 
-//  Destroy the connection (does not call the transport).
+//  Destroy the connection (closes it first if open; no callbacks).
 void sim_conn_destroy(sim_conn_t **self_p);
-
-//  Bytes received from the transport. Returns 0, or -1 when the
-//  connection failed and was closed.
-int sim_conn_feed(sim_conn_t *self, const uint8_t *data, size_t len);
 
 //  Encrypt and send a stanza (not taken). Returns 0 or -1.
 int sim_conn_send(sim_conn_t *self, const wa_node_t *node);
@@ -83,11 +70,9 @@ int sim_conn_send_take(sim_conn_t *self, wa_node_t **node_p);
 void sim_conn_stream_error(sim_conn_t *self, const char *code,
                            const char *conflict);
 
-//  Close the transport now (no stream end). Idempotent.
+//  Close the connection after queued data is written (no stream end).
+//  Idempotent; runs the `closed` callback the first time.
 void sim_conn_close(sim_conn_t *self);
-
-//  The transport went away: mark closed without calling it.
-void sim_conn_lost(sim_conn_t *self);
 
 //  Properties.
 int64_t sim_conn_id(sim_conn_t *self);

@@ -28,13 +28,13 @@ sim_groups_node(sim_hub_t *hub, sim_group_t *group)
     wa_node_set_attr_int(node, "s_t", group->subject_s);
     wa_node_set_attr(node, "s_o", owner);
     wa_node_set_attr_int(node, "size",
-                         (int64_t) zlistx_size(group->participants));
+                         (int64_t)zlistx_size(group->participants));
     wa_node_set_attr(node, "addressing_mode", "pn");
     free(creator);
     free(owner);
     sim_model_t *model = sim_hub_model(hub);
     sim_participant_t *p =
-        (sim_participant_t *) zlistx_first(group->participants);
+        (sim_participant_t *)zlistx_first(group->participants);
     while (p) {
         wa_node_t *pn = wa_node_add(node, "participant");
         char *jid = s_pn(p->phone);
@@ -49,7 +49,7 @@ sim_groups_node(sim_hub_t *hub, sim_group_t *group)
             wa_node_set_attr(pn, "lid", lid);
             free(lid);
         }
-        p = (sim_participant_t *) zlistx_next(group->participants);
+        p = (sim_participant_t *)zlistx_next(group->participants);
     }
     if (group->description) {
         wa_node_t *desc = wa_node_add(node, "description");
@@ -79,29 +79,29 @@ s_notify(sim_hub_t *hub, sim_group_t *group, const char *actor,
     sim_model_t *model = sim_hub_model(hub);
     zlistx_t *targets = zlistx_new();
     sim_participant_t *p =
-        (sim_participant_t *) zlistx_first(group->participants);
+        (sim_participant_t *)zlistx_first(group->participants);
     while (p && members) {
         zlistx_add_end(targets, p->phone);
-        p = (sim_participant_t *) zlistx_next(group->participants);
+        p = (sim_participant_t *)zlistx_next(group->participants);
     }
     if (extra_phone) {
-        zlistx_add_end(targets, (void *) extra_phone);
+        zlistx_add_end(targets, (void *)extra_phone);
     }
-    const char *phone = (const char *) zlistx_first(targets);
+    const char *phone = (const char *)zlistx_first(targets);
     while (phone) {
         sim_account_t *acc = sim_model_account(model, phone);
         if (acc) {
             zlistx_t *devs = sim_account_devices_copy(acc);
-            sim_device_t *d = (sim_device_t *) zlistx_first(devs);
+            sim_device_t *d = (sim_device_t *)zlistx_first(devs);
             while (d) {
                 if (d->linked && d->id != 0) {
                     sim_hub_deliver(hub, d, note, "notification");
                 }
-                d = (sim_device_t *) zlistx_next(devs);
+                d = (sim_device_t *)zlistx_next(devs);
             }
             zlistx_destroy(&devs);
         }
-        phone = (const char *) zlistx_next(targets);
+        phone = (const char *)zlistx_next(targets);
     }
     zlistx_destroy(&targets);
     wa_node_destroy(&note);
@@ -119,8 +119,8 @@ s_member_phone(sim_hub_t *hub, const char *jid)
 static bool
 s_is_admin(sim_participant_t *p)
 {
-    return p && p->role
-           && (streq(p->role, "admin") || streq(p->role, "superadmin"));
+    return p && p->role &&
+           (cm_streq(p->role, "admin") || cm_streq(p->role, "superadmin"));
 }
 
 static void
@@ -183,30 +183,25 @@ s_members(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         int error = 0;
         if (!phone) {
             error = 404;
-        }
-        else if (streq(tag, "add")) {
+        } else if (cm_streq(tag, "add")) {
             error = member ? 409 : 0;
             if (!error) {
                 sim_group_participant_add(group, phone, NULL);
             }
-        }
-        else if (!member) {
+        } else if (!member) {
             error = 404;
-        }
-        else if (streq(tag, "remove")) {
+        } else if (cm_streq(tag, "remove")) {
             if (nremoved < SIM_GROUP_MAX) {
                 removed[nremoved++] = phone;
             }
             sim_group_participant_remove(group, phone);
-        }
-        else {
+        } else {
             free(member->role);
-            member->role = streq(tag, "promote") ? cm_strdup("admin") : NULL;
+            member->role = cm_streq(tag, "promote") ? cm_strdup("admin") : NULL;
         }
         if (error) {
             wa_node_set_attr_int(r, "error", error);
-        }
-        else {
+        } else {
             char *pn = s_pn(phone);
             wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
             free(pn);
@@ -238,25 +233,23 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         sim_hub_iq_error(conn, iq, 400, "bad-request");
         return;
     }
-    if (streq(to, "g.us") || streq(to, "@g.us")) {
+    if (cm_streq(to, "g.us") || cm_streq(to, "@g.us")) {
         if (!is_get && wa_node_is(child, "create")) {
             s_create(hub, conn, iq, child);
-        }
-        else if (is_get && wa_node_is(child, "participating")) {
+        } else if (is_get && wa_node_is(child, "participating")) {
             wa_node_t *groups = wa_node_new("groups");
             wa_node_set_list(groups);
-            sim_group_t *g = (sim_group_t *) zlistx_first(
-                sim_model_groups(model));
+            sim_group_t *g =
+                (sim_group_t *)zlistx_first(sim_model_groups(model));
             while (g) {
                 if (sim_group_participant(g, me->phone)) {
                     wa_node_t *node = sim_groups_node(hub, g);
                     wa_node_append(groups, &node);
                 }
-                g = (sim_group_t *) zlistx_next(sim_model_groups(model));
+                g = (sim_group_t *)zlistx_next(sim_model_groups(model));
             }
             sim_hub_iq_result(conn, iq, &groups);
-        }
-        else if (!is_get && wa_node_is(child, "leave")) {
+        } else if (!is_get && wa_node_is(child, "leave")) {
             wa_node_t *reply = wa_node_new("leave");
             for (const wa_node_t *g = wa_node_child_next(child, "group", NULL);
                  g; g = wa_node_child_next(child, "group", g)) {
@@ -272,14 +265,12 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
                 }
                 wa_node_t *change = wa_node_new("remove");
                 char *pn = s_pn(me->phone);
-                wa_node_set_attr(wa_node_add(change, "participant"), "jid",
-                                 pn);
+                wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
                 free(pn);
                 s_notify(hub, group, me->phone, &change, true, me->phone);
             }
             sim_hub_iq_result(conn, iq, &reply);
-        }
-        else {
+        } else {
             sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
         }
         return;
@@ -301,24 +292,20 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     if (is_get && wa_node_is(child, "query")) {
         wa_node_t *node = sim_groups_node(hub, group);
         sim_hub_iq_result(conn, iq, &node);
-    }
-    else if (is_get && wa_node_is(child, "invite")) {
+    } else if (is_get && wa_node_is(child, "invite")) {
         wa_node_t *invite = wa_node_new("invite");
         wa_node_set_attr(invite, "code", group->id);
         sim_hub_iq_result(conn, iq, &invite);
-    }
-    else if (is_get) {
+    } else if (is_get) {
         sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
-    }
-    else if (wa_node_is(child, "add") || wa_node_is(child, "remove")
-             || wa_node_is(child, "promote") || wa_node_is(child, "demote")) {
+    } else if (wa_node_is(child, "add") || wa_node_is(child, "remove") ||
+               wa_node_is(child, "promote") || wa_node_is(child, "demote")) {
         if (!s_is_admin(self_p)) {
             sim_hub_iq_error(conn, iq, 401, "not-authorized");
             return;
         }
         s_members(hub, conn, iq, group, child);
-    }
-    else if (wa_node_is(child, "subject")) {
+    } else if (wa_node_is(child, "subject")) {
         const char *text = wa_node_text_content(child);
         if (!text || !*text || strlen(text) > 100) {
             sim_hub_iq_error(conn, iq, 400, "bad-request");
@@ -337,8 +324,7 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         free(pn);
         wa_node_set_attr_int(change, "s_t", group->subject_s);
         s_notify(hub, group, me->phone, &change, true, NULL);
-    }
-    else if (wa_node_is(child, "description")) {
+    } else if (wa_node_is(child, "description")) {
         const wa_node_t *body = wa_node_child(child, "body");
         const char *text = body ? wa_node_text_content(body) : NULL;
         free(group->description);
@@ -351,8 +337,7 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         sim_hub_iq_result(conn, iq, NULL);
         wa_node_t *change = wa_node_dup(child);
         s_notify(hub, group, me->phone, &change, true, NULL);
-    }
-    else {
+    } else {
         sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
     }
 }
@@ -381,8 +366,8 @@ sim_groups_test(bool verbose)
     assert(wa_node_attr_eq(first, "lid", lid));
     free(lid);
     wa_node_destroy(&node);
-    assert(streq(s_member_phone(hub, "15550000002@s.whatsapp.net"),
-                 "15550000002"));
+    assert(cm_streq(s_member_phone(hub, "15550000002@s.whatsapp.net"),
+                    "15550000002"));
     assert(!s_member_phone(hub, "15550000003@s.whatsapp.net"));
     assert(s_is_admin(sim_group_participant(group, a->phone)));
     assert(!s_is_admin(sim_group_participant(group, b->phone)));

@@ -11,27 +11,27 @@
 #include "wa/wa_jid.h"
 
 struct _sim_hub_t {
-    zloop_t *loop;                      //  owner's loop (borrowed)
-    const sim_config_t *config;         //  settings (borrowed)
-    sim_model_t *model;                 //  the world
-    sim_log_t *log;                     //  stanza log
-    sim_fault_t *faults;                //  fault rules
-    uint8_t static_priv[SIM_KEY_LEN];   //  server Noise static key
-    uint8_t *cert;                      //  certificate chain
-    size_t cert_len;                    //  bytes in cert
-    zlistx_t *conns;                    //  sim_conn_t * (not owned)
-    zhashx_t *bound;                    //  "phone:dev" -> sim_conn_t *
-    char *media_host;                   //  media host "host:port"
-    char *media_auth;                   //  media upload auth
-    uint64_t next_id;                   //  server stanza id counter
-    char id_buf[32];                    //  last id handed out
+    zloop_t *loop;                    //  owner's loop (borrowed)
+    const sim_config_t *config;       //  settings (borrowed)
+    sim_model_t *model;               //  the world
+    sim_log_t *log;                   //  stanza log
+    sim_fault_t *faults;              //  fault rules
+    uint8_t static_priv[SIM_KEY_LEN]; //  server Noise static key
+    uint8_t *cert;                    //  certificate chain
+    size_t cert_len;                  //  bytes in cert
+    zlistx_t *conns;                  //  sim_conn_t * (not owned)
+    zhashx_t *bound;                  //  "phone:dev" -> sim_conn_t *
+    char *media_host;                 //  media host "host:port"
+    char *media_auth;                 //  media upload auth
+    uint64_t next_id;                 //  server stanza id counter
+    char id_buf[32];                  //  last id handed out
 };
 
 sim_hub_t *
 sim_hub_new(zloop_t *loop, const sim_config_t *config,
             const uint8_t root_priv[SIM_KEY_LEN])
 {
-    sim_hub_t *self = (sim_hub_t *) cm_alloc(sizeof(sim_hub_t));
+    sim_hub_t *self = (sim_hub_t *)cm_alloc(sizeof(sim_hub_t));
     self->loop = loop;
     self->config = config;
     uint8_t static_pub[SIM_KEY_LEN];
@@ -39,9 +39,8 @@ sim_hub_new(zloop_t *loop, const sim_config_t *config,
         free(self);
         return NULL;
     }
-    self->cert = wa_cert_chain_issue(root_priv, static_pub,
-                                     (uint64_t) (cm_now_ms() / 1000),
-                                     &self->cert_len);
+    self->cert = wa_cert_chain_issue(
+        root_priv, static_pub, (uint64_t)(cm_now_ms() / 1000), &self->cert_len);
     if (!self->cert) {
         free(self);
         return NULL;
@@ -179,12 +178,12 @@ sim_hub_conns(sim_hub_t *self)
 sim_conn_t *
 sim_hub_conn(sim_hub_t *self, int64_t id)
 {
-    sim_conn_t *conn = (sim_conn_t *) zlistx_first(self->conns);
+    sim_conn_t *conn = (sim_conn_t *)zlistx_first(self->conns);
     while (conn) {
         if (sim_conn_id(conn) == id) {
             return conn;
         }
-        conn = (sim_conn_t *) zlistx_next(self->conns);
+        conn = (sim_conn_t *)zlistx_next(self->conns);
     }
     return NULL;
 }
@@ -193,11 +192,11 @@ void
 sim_hub_bind(sim_hub_t *self, sim_conn_t *conn, sim_device_t *dev)
 {
     char *key = s_key(dev);
-    sim_conn_t *old = (sim_conn_t *) zhashx_lookup(self->bound, key);
+    sim_conn_t *old = (sim_conn_t *)zhashx_lookup(self->bound, key);
     if (old && old != conn) {
-        cm_log_info("replacing connection", "device=%s old=%" PRId64
-                    " new=%" PRId64, key, sim_conn_id(old),
-                    sim_conn_id(conn));
+        cm_log_info("replacing connection",
+                    "device=%s old=%" PRId64 " new=%" PRId64, key,
+                    sim_conn_id(old), sim_conn_id(conn));
         sim_conn_stream_error(old, NULL, "replaced");
     }
     sim_device_queue_unsent(dev);
@@ -210,7 +209,7 @@ sim_conn_t *
 sim_hub_device_conn(sim_hub_t *self, sim_device_t *dev)
 {
     char *key = s_key(dev);
-    sim_conn_t *conn = (sim_conn_t *) zhashx_lookup(self->bound, key);
+    sim_conn_t *conn = (sim_conn_t *)zhashx_lookup(self->bound, key);
     free(key);
     if (conn && sim_conn_state(conn) != SIM_CONN_LOGGED_IN) {
         return NULL;
@@ -222,11 +221,11 @@ void
 sim_hub_device_gone(sim_hub_t *self, sim_device_t *dev, bool kick)
 {
     char *key = s_key(dev);
-    sim_conn_t *conn = (sim_conn_t *) zhashx_lookup(self->bound, key);
+    sim_conn_t *conn = (sim_conn_t *)zhashx_lookup(self->bound, key);
     zhashx_delete(self->bound, key);
     free(key);
     //  Connections still in pairing for this device are closed too.
-    sim_conn_t *c = (sim_conn_t *) zlistx_first(self->conns);
+    sim_conn_t *c = (sim_conn_t *)zlistx_first(self->conns);
     while (c) {
         if (sim_conn_device(c) == dev) {
             if (kick && sim_conn_state(c) != SIM_CONN_CLOSED) {
@@ -234,17 +233,16 @@ sim_hub_device_gone(sim_hub_t *self, sim_device_t *dev, bool kick)
             }
             sim_conn_set_device(c, NULL);
         }
-        c = (sim_conn_t *) zlistx_next(self->conns);
+        c = (sim_conn_t *)zlistx_next(self->conns);
     }
-    (void) conn;
+    (void)conn;
 }
 
 //  Decode a queued item back to a node marked offline.
 static wa_node_t *
 s_pending_node(sim_pending_t *item)
 {
-    wa_node_t *node =
-        wa_binary_decode_node(item->data, item->len, NULL, NULL);
+    wa_node_t *node = wa_binary_decode_node(item->data, item->len, NULL, NULL);
     if (node) {
         wa_node_set_attr(node, "offline", "1");
     }
@@ -265,9 +263,8 @@ sim_hub_deliver(sim_hub_t *self, sim_device_t *dev, const wa_node_t *node,
         cm_log_error("could not encode stanza for queue");
         return;
     }
-    sim_pending_t *item =
-        sim_pending_new(wa_node_attr(node, "id"), cls,
-                        wa_node_attr(node, "from"), data, len);
+    sim_pending_t *item = sim_pending_new(
+        wa_node_attr(node, "id"), cls, wa_node_attr(node, "from"), data, len);
     free(data);
     sim_conn_t *conn = sim_hub_device_conn(self, dev);
     if (conn && !sim_conn_passive(conn)) {
@@ -286,7 +283,7 @@ sim_hub_flush(sim_hub_t *self, sim_device_t *dev)
         return 0;
     }
     size_t sent = 0;
-    sim_pending_t *item = (sim_pending_t *) zlistx_first(dev->queue);
+    sim_pending_t *item = (sim_pending_t *)zlistx_first(dev->queue);
     while (item) {
         if (!item->sent) {
             wa_node_t *node = s_pending_node(item);
@@ -296,7 +293,7 @@ sim_hub_flush(sim_hub_t *self, sim_device_t *dev)
             }
             wa_node_destroy(&node);
         }
-        item = (sim_pending_t *) zlistx_next(dev->queue);
+        item = (sim_pending_t *)zlistx_next(dev->queue);
     }
     return sent;
 }
@@ -314,8 +311,7 @@ sim_hub_account_of(sim_hub_t *self, const char *jid, bool *is_lid)
         if (is_lid) {
             *is_lid = true;
         }
-    }
-    else if (wa_jid_is_pn(parsed)) {
+    } else if (wa_jid_is_pn(parsed)) {
         acc = sim_model_account(self->model, wa_jid_user(parsed));
         if (is_lid) {
             *is_lid = false;
@@ -341,8 +337,7 @@ sim_hub_device_of(sim_hub_t *self, const char *jid, bool *is_lid)
 const char *
 sim_hub_next_id(sim_hub_t *self)
 {
-    snprintf(self->id_buf, sizeof self->id_buf, "%" PRIu64,
-             self->next_id++);
+    snprintf(self->id_buf, sizeof self->id_buf, "%" PRIu64, self->next_id++);
     return self->id_buf;
 }
 
@@ -385,7 +380,7 @@ sim_hub_set_uint(wa_node_t *node, uint32_t value, size_t n)
     assert(n >= 1 && n <= 4);
     uint8_t buf[4];
     for (size_t i = 0; i < n; i++) {
-        buf[i] = (uint8_t) (value >> (8 * (n - 1 - i)));
+        buf[i] = (uint8_t)(value >> (8 * (n - 1 - i)));
     }
     wa_node_set_bytes(node, buf, n);
 }
@@ -421,8 +416,7 @@ sim_hub_test(bool verbose)
     uint8_t static_pub[32];
     assert(wa_x25519_public(sim_hub_static_priv(hub), static_pub) == 0);
     assert(wa_cert_chain_verify(cert, cert_len, root_pub, static_pub,
-                                (uint64_t) (cm_now_ms() / 1000), NULL)
-           == 0);
+                                (uint64_t)(cm_now_ms() / 1000), NULL) == 0);
 
     sim_model_t *model = sim_hub_model(hub);
     sim_account_t *acc = sim_model_account_add(model, "15551230000", "A");
@@ -430,11 +424,11 @@ sim_hub_test(bool verbose)
     char *lid = cm_sprintf("%s:%u@lid", acc->lid, dev->id);
     bool is_lid = false;
     assert(sim_hub_device_of(hub, lid, &is_lid) == dev && is_lid);
-    assert(sim_hub_device_of(hub, "15551230000:1@s.whatsapp.net", &is_lid)
-           == dev);
+    assert(sim_hub_device_of(hub, "15551230000:1@s.whatsapp.net", &is_lid) ==
+           dev);
     assert(!is_lid);
-    assert(sim_hub_device_of(hub, "15551230000@s.whatsapp.net", NULL)
-           == sim_account_device(acc, 0));
+    assert(sim_hub_device_of(hub, "15551230000@s.whatsapp.net", NULL) ==
+           sim_account_device(acc, 0));
     assert(!sim_hub_device_of(hub, "15551230000:9@s.whatsapp.net", NULL));
     assert(!sim_hub_device_of(hub, "1@g.us", NULL));
     assert(!sim_hub_device_of(hub, "garbage", NULL));
@@ -449,8 +443,8 @@ sim_hub_test(bool verbose)
     sim_hub_deliver(hub, sim_account_device(acc, 0), msg, "message");
     assert(zlistx_size(dev->queue) == 1);
     assert(zlistx_size(sim_account_device(acc, 0)->queue) == 0);
-    sim_pending_t *item = (sim_pending_t *) zlistx_first(dev->queue);
-    assert(!item->sent && streq(item->peer, "15559999999@s.whatsapp.net"));
+    sim_pending_t *item = (sim_pending_t *)zlistx_first(dev->queue);
+    assert(!item->sent && cm_streq(item->peer, "15559999999@s.whatsapp.net"));
     wa_node_t *back = s_pending_node(item);
     assert(back && wa_node_attr_eq(back, "offline", "1"));
     assert(wa_node_attr_eq(back, "id", "ABC"));
@@ -460,7 +454,7 @@ sim_hub_test(bool verbose)
 
     char first[32];
     snprintf(first, sizeof first, "%s", sim_hub_next_id(hub));
-    assert(!streq(first, sim_hub_next_id(hub)));
+    assert(!cm_streq(first, sim_hub_next_id(hub)));
 
     wa_node_t *n = wa_node_new("id");
     sim_hub_set_uint(n, 0x010203, 3);

@@ -78,8 +78,8 @@ void sim_hub_device_gone(sim_hub_t *self, sim_device_t *dev, bool kick);
 
 //  Queue `node` (not taken) for `dev` as class cls ("message",
 //  "receipt", "notification") and send it now if the device is online.
-void sim_hub_deliver(sim_hub_t *self, sim_device_t *dev,
-                     const wa_node_t *node, const char *cls);
+void sim_hub_deliver(sim_hub_t *self, sim_device_t *dev, const wa_node_t *node,
+                     const char *cls);
 
 //  Send every queued stanza not yet sent on the device's connection,
 //  marked offline. Returns the number sent.
@@ -90,8 +90,7 @@ size_t sim_hub_flush(sim_hub_t *self, sim_device_t *dev);
 //  the form used (may be NULL).
 sim_account_t *sim_hub_account_of(sim_hub_t *self, const char *jid,
                                   bool *is_lid);
-sim_device_t *sim_hub_device_of(sim_hub_t *self, const char *jid,
-                                bool *is_lid);
+sim_device_t *sim_hub_device_of(sim_hub_t *self, const char *jid, bool *is_lid);
 
 //  A fresh server stanza id. Borrowed until the next call.
 const char *sim_hub_next_id(sim_hub_t *self);

@@ -29,17 +29,16 @@ s_child_bytes(const wa_node_t *node, const char *tag, size_t len)
 //  Parse a <key> or <skey> node: 3-byte id, 32-byte value (and 64-byte
 //  signature when sig is not NULL). Returns 0 or -1.
 static int
-s_parse_key(const wa_node_t *node, uint32_t *id, uint8_t pub[32],
-            uint8_t *sig)
+s_parse_key(const wa_node_t *node, uint32_t *id, uint8_t pub[32], uint8_t *sig)
 {
     const uint8_t *idb = s_child_bytes(node, "id", 3);
     const uint8_t *value = s_child_bytes(node, "value", 32);
-    const uint8_t *signature = sig ? s_child_bytes(node, "signature", 64)
-                                   : NULL;
+    const uint8_t *signature =
+        sig ? s_child_bytes(node, "signature", 64) : NULL;
     if (!idb || !value || (sig && !signature)) {
         return -1;
     }
-    *id = ((uint32_t) idb[0] << 16) | ((uint32_t) idb[1] << 8) | idb[2];
+    *id = ((uint32_t)idb[0] << 16) | ((uint32_t)idb[1] << 8) | idb[2];
     memcpy(pub, value, 32);
     if (sig) {
         memcpy(sig, signature, 64);
@@ -48,8 +47,7 @@ s_parse_key(const wa_node_t *node, uint32_t *id, uint8_t pub[32],
 }
 
 static wa_node_t *
-s_key_node(const char *tag, uint32_t id, const uint8_t *pub,
-           const uint8_t *sig)
+s_key_node(const char *tag, uint32_t id, const uint8_t *pub, const uint8_t *sig)
 {
     wa_node_t *node = wa_node_new(tag);
     sim_hub_set_uint(wa_node_add(node, "id"), id, 3);
@@ -74,8 +72,8 @@ sim_iq_bundle(sim_hub_t *hub, sim_device_t *dev, const char *jid)
         wa_node_set_attr(error, "text", "item-not-found");
         return user;
     }
-    sim_hub_set_uint(wa_node_add(user, "registration"),
-                     dev->registration_id, 4);
+    sim_hub_set_uint(wa_node_add(user, "registration"), dev->registration_id,
+                     4);
     uint8_t type = 5;
     wa_node_set_bytes(wa_node_add(user, "type"), &type, 1);
     wa_node_set_bytes(wa_node_add(user, "identity"), dev->identity_pub, 32);
@@ -84,8 +82,8 @@ sim_iq_bundle(sim_hub_t *hub, sim_device_t *dev, const char *jid)
         wa_node_t *k = s_key_node("key", key.id, key.pub, NULL);
         wa_node_append(user, &k);
     }
-    wa_node_t *skey = s_key_node("skey", dev->spk_id, dev->spk_pub,
-                                 dev->spk_sig);
+    wa_node_t *skey =
+        s_key_node("skey", dev->spk_id, dev->spk_pub, dev->spk_sig);
     wa_node_append(user, &skey);
     size_t left = sim_device_prekey_count(dev);
     if (dev->id != 0 && left < SIM_PREKEY_LOW) {
@@ -96,7 +94,7 @@ sim_iq_bundle(sim_hub_t *hub, sim_device_t *dev, const char *jid)
         wa_node_set_attr_int(note, "t", cm_now_ms() / 1000);
         wa_node_set_attr(note, "type", "encrypt");
         wa_node_set_attr_int(wa_node_add(note, "count"), "value",
-                             (int64_t) left);
+                             (int64_t)left);
         sim_hub_deliver(hub, dev, note, "notification");
         wa_node_destroy(&note);
     }
@@ -104,8 +102,7 @@ sim_iq_bundle(sim_hub_t *hub, sim_device_t *dev, const char *jid)
 }
 
 static void
-s_encrypt(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
-          bool is_get)
+s_encrypt(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq, bool is_get)
 {
     sim_device_t *dev = sim_conn_device(conn);
     const sim_fault_rules_t *rules =
@@ -113,7 +110,7 @@ s_encrypt(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     if (is_get && wa_node_child(iq, "count")) {
         wa_node_t *count = wa_node_new("count");
         wa_node_set_attr_int(count, "value",
-                             (int64_t) sim_device_prekey_count(dev));
+                             (int64_t)sim_device_prekey_count(dev));
         sim_hub_iq_result(conn, iq, &count);
         return;
     }
@@ -134,11 +131,11 @@ s_encrypt(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         zchunk_t *buf = zchunk_new(NULL, 0);
         zchunk_extend(buf, dev->identity_pub, 32);
         zchunk_extend(buf, dev->spk_pub, 32);
-        sim_prekey_t *key = (sim_prekey_t *) zlistx_first(dev->prekeys);
+        sim_prekey_t *key = (sim_prekey_t *)zlistx_first(dev->prekeys);
         while (key) {
             sim_hub_set_uint(wa_node_add(list, "id"), key->id, 3);
             zchunk_extend(buf, key->pub, 32);
-            key = (sim_prekey_t *) zlistx_next(dev->prekeys);
+            key = (sim_prekey_t *)zlistx_next(dev->prekeys);
         }
         uint8_t hash[WA_SHA256_LEN];
         wa_sha256(zchunk_data(buf), zchunk_size(buf), hash);
@@ -166,16 +163,14 @@ s_encrypt(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
                                          target->account->phone)
                        : rules;
             wa_node_t *user;
-            if (!target || (target->id != 0 && !target->linked)
-                || rules->refuse_prekey_fetch
-                || trules->refuse_prekey_fetch) {
+            if (!target || (target->id != 0 && !target->linked) ||
+                rules->refuse_prekey_fetch || trules->refuse_prekey_fetch) {
                 user = wa_node_new("user");
                 wa_node_set_attr(user, "jid", jid ? jid : "");
                 wa_node_t *error = wa_node_add(user, "error");
                 wa_node_set_attr(error, "code", "404");
                 wa_node_set_attr(error, "text", "item-not-found");
-            }
-            else {
+            } else {
                 user = sim_iq_bundle(hub, target, jid);
             }
             wa_node_append(list, &user);
@@ -207,9 +202,9 @@ s_encrypt(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         const uint8_t *identity = s_child_bytes(iq, "identity", 32);
         const uint8_t *type = s_child_bytes(iq, "type", 1);
         uint32_t reg_id = 0;
-        if (!identity || !type || type[0] != 5
-            || sim_hub_get_uint(wa_node_child(iq, "registration"), &reg_id)
-            || memcmp(identity, dev->identity_pub, 32) != 0) {
+        if (!identity || !type || type[0] != 5 ||
+            sim_hub_get_uint(wa_node_child(iq, "registration"), &reg_id) ||
+            memcmp(identity, dev->identity_pub, 32) != 0) {
             sim_hub_iq_error(conn, iq, 406, "not-acceptable");
             return;
         }
@@ -266,7 +261,7 @@ s_contact_digits(const char *text)
     char digits[32];
     size_t n = 0;
     for (const char *p = text; *p && *p != '@'; p++) {
-        if (isdigit((unsigned char) *p)) {
+        if (isdigit((unsigned char)*p)) {
             if (n == sizeof digits - 1) {
                 return NULL;
             }
@@ -286,17 +281,16 @@ s_devices_node(sim_hub_t *hub, sim_account_t *acc)
     if (!acc) {
         return devices;
     }
-    sim_device_t *dev = (sim_device_t *) zlistx_first(acc->devices);
+    sim_device_t *dev = (sim_device_t *)zlistx_first(acc->devices);
     while (dev) {
         if (dev->id == 0 && sim_hub_config(hub)->phone_device) {
             wa_node_set_attr(wa_node_add(list, "device"), "id", "0");
-        }
-        else if (dev->id != 0 && dev->linked) {
+        } else if (dev->id != 0 && dev->linked) {
             wa_node_t *d = wa_node_add(list, "device");
             wa_node_set_attr_int(d, "id", dev->id);
             wa_node_set_attr_int(d, "key-index", dev->key_index);
         }
-        dev = (sim_device_t *) zlistx_next(acc->devices);
+        dev = (sim_device_t *)zlistx_next(acc->devices);
     }
     wa_node_t *kil = sim_pair_key_index_list(hub, acc);
     wa_node_append(devices, &kil);
@@ -319,8 +313,7 @@ s_usync(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     bool want_status = wa_node_child(query, "status") != NULL;
     bool want_dm = wa_node_child(query, "disappearing_mode") != NULL;
     wa_node_t *out = wa_node_new("usync");
-    static const char *const echo[] = {"sid", "mode", "context", "index",
-                                       NULL};
+    static const char *const echo[] = {"sid", "mode", "context", "index", NULL};
     for (int i = 0; echo[i]; i++) {
         const char *v = wa_node_attr(usync, echo[i]);
         if (v) {
@@ -358,8 +351,7 @@ s_usync(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         char *digits = NULL;
         if (!user_jid && contact) {
             digits = s_contact_digits(wa_node_text_content(contact));
-            acc = digits ? sim_model_account(sim_hub_model(hub), digits)
-                         : NULL;
+            acc = digits ? sim_model_account(sim_hub_model(hub), digits) : NULL;
             if (digits) {
                 user_jid = cm_sprintf("%s@s.whatsapp.net", digits);
             }
@@ -401,17 +393,16 @@ s_usync(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
 }
 
 static void
-s_privacy(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
-          bool is_get)
+s_privacy(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq, bool is_get)
 {
     if (!is_get || !wa_node_child(iq, "privacy")) {
         sim_hub_iq_result(conn, iq, NULL);
         return;
     }
     static const char *const categories[][2] = {
-        {"last", "all"},         {"online", "all"},   {"profile", "all"},
-        {"status", "contacts"},  {"groupadd", "all"}, {"readreceipts", "all"},
-        {"calladd", "all"},      {"messages", "all"}, {NULL, NULL}};
+        {"last", "all"},        {"online", "all"},   {"profile", "all"},
+        {"status", "contacts"}, {"groupadd", "all"}, {"readreceipts", "all"},
+        {"calladd", "all"},     {"messages", "all"}, {NULL, NULL}};
     wa_node_t *privacy = wa_node_new("privacy");
     for (int i = 0; categories[i][0]; i++) {
         wa_node_t *c = wa_node_add(privacy, "category");
@@ -426,20 +417,20 @@ sim_iq_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
 {
     const char *xmlns = wa_node_attr(iq, "xmlns");
     const char *type = wa_node_attr(iq, "type");
-    bool is_get = streq(type, "get");
+    bool is_get = cm_streq(type, "get");
     if (!wa_node_attr(iq, "id")) {
         sim_hub_iq_error(conn, iq, 400, "bad-request");
         return;
     }
-    if (streq(xmlns, "w:p")) {
+    if (cm_streq(xmlns, "w:p")) {
         sim_hub_iq_result(conn, iq, NULL);
         return;
     }
-    if (streq(xmlns, "w:stats")) {
+    if (cm_streq(xmlns, "w:stats")) {
         sim_hub_iq_result(conn, iq, NULL);
         return;
     }
-    if (!is_get && !streq(type, "set")) {
+    if (!is_get && !cm_streq(type, "set")) {
         sim_hub_iq_error(conn, iq, 400, "bad-request");
         return;
     }
@@ -447,26 +438,21 @@ sim_iq_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         sim_hub_iq_error(conn, iq, 401, "not-authorized");
         return;
     }
-    if (streq(xmlns, "passive")) {
+    if (cm_streq(xmlns, "passive")) {
         if (wa_node_child(iq, "active")) {
             sim_hub_iq_result(conn, iq, NULL);
             sim_pair_activate(hub, conn);
-        }
-        else if (wa_node_child(iq, "passive")) {
+        } else if (wa_node_child(iq, "passive")) {
             sim_conn_set_passive(conn, true);
             sim_hub_iq_result(conn, iq, NULL);
-        }
-        else {
+        } else {
             sim_hub_iq_error(conn, iq, 400, "bad-request");
         }
-    }
-    else if (streq(xmlns, "encrypt")) {
+    } else if (cm_streq(xmlns, "encrypt")) {
         s_encrypt(hub, conn, iq, is_get);
-    }
-    else if (streq(xmlns, "usync")) {
+    } else if (cm_streq(xmlns, "usync")) {
         s_usync(hub, conn, iq);
-    }
-    else if (streq(xmlns, "w:m") && wa_node_child(iq, "media_conn")) {
+    } else if (cm_streq(xmlns, "w:m") && wa_node_child(iq, "media_conn")) {
         const char *host = sim_hub_media_host(hub);
         if (!host) {
             sim_hub_iq_error(conn, iq, 503, "service-unavailable");
@@ -481,44 +467,37 @@ sim_iq_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         wa_node_set_attr(h, "hostname", host);
         wa_node_set_attr(h, "maxContentLengthBytes", "67108864");
         sim_hub_iq_result(conn, iq, &mc);
-    }
-    else if (streq(xmlns, "privacy")) {
+    } else if (cm_streq(xmlns, "privacy")) {
         s_privacy(hub, conn, iq, is_get);
-    }
-    else if (streq(xmlns, "blocklist")) {
+    } else if (cm_streq(xmlns, "blocklist")) {
         wa_node_t *list = NULL;
         if (is_get) {
             list = wa_node_new("list");
             wa_node_set_list(list);
         }
         sim_hub_iq_result(conn, iq, &list);
-    }
-    else if (streq(xmlns, "abt")) {
+    } else if (cm_streq(xmlns, "abt")) {
         wa_node_t *props = wa_node_new("props");
         wa_node_set_attr(props, "protocol", "1");
         wa_node_set_attr(props, "hash", "sim1");
         wa_node_set_list(props);
         sim_hub_iq_result(conn, iq, &props);
-    }
-    else if (streq(xmlns, "w:profile:picture")) {
+    } else if (cm_streq(xmlns, "w:profile:picture")) {
         if (is_get) {
             sim_hub_iq_error(conn, iq, 404, "item-not-found");
-        }
-        else {
+        } else {
             wa_node_t *pic = wa_node_new("picture");
             wa_node_set_attr(pic, "id", sim_hub_next_id(hub));
             sim_hub_iq_result(conn, iq, &pic);
         }
-    }
-    else if (streq(xmlns, "status") || streq(xmlns, "urn:xmpp:whatsapp:dirty")
-             || streq(xmlns, "disappearing_mode")
-             || streq(xmlns, "urn:xmpp:whatsapp:account")) {
+    } else if (cm_streq(xmlns, "status") ||
+               cm_streq(xmlns, "urn:xmpp:whatsapp:dirty") ||
+               cm_streq(xmlns, "disappearing_mode") ||
+               cm_streq(xmlns, "urn:xmpp:whatsapp:account")) {
         sim_hub_iq_result(conn, iq, NULL);
-    }
-    else if (streq(xmlns, "w:g2")) {
+    } else if (cm_streq(xmlns, "w:g2")) {
         sim_groups_handle(hub, conn, iq);
-    }
-    else {
+    } else {
         sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
     }
 }
@@ -528,19 +507,18 @@ sim_iq_test(bool verbose)
 {
     printf(" * sim_iq: ");
     char *d = s_contact_digits("+1 555 123-4567");
-    assert(d && streq(d, "15551234567"));
+    assert(d && cm_streq(d, "15551234567"));
     free(d);
     d = s_contact_digits("+15551234567@c.us");
-    assert(d && streq(d, "15551234567"));
+    assert(d && cm_streq(d, "15551234567"));
     free(d);
     assert(!s_contact_digits("abc"));
     assert(!s_contact_digits(NULL));
 
-    wa_node_t *key = s_key_node("skey", 0x0a0b0c, (const uint8_t *)
-                                "0123456789abcdef0123456789abcdef",
-                                (const uint8_t *)
-                                "0123456789abcdef0123456789abcdef"
-                                "0123456789abcdef0123456789abcdef");
+    wa_node_t *key = s_key_node(
+        "skey", 0x0a0b0c, (const uint8_t *)"0123456789abcdef0123456789abcdef",
+        (const uint8_t *)"0123456789abcdef0123456789abcdef"
+                         "0123456789abcdef0123456789abcdef");
     uint32_t id = 0;
     uint8_t pub[32], sig[64];
     assert(s_parse_key(key, &id, pub, sig) == 0 && id == 0x0a0b0c);

@@ -17,32 +17,32 @@ static const uint8_t s_key_index_prefix[2] = {0x06, 0x02};
 
 //  Registration state of an unpaired connection (conn data).
 typedef struct {
-    sim_hub_t *hub;                        //  back pointer
-    wa_payload_reg_t reg;                  //  keys from the payload
-    char *platform;                        //  display name of the client
-    char **refs;                           //  pair-device refs
-    int nrefs;                             //  number of refs
-    int64_t start_ms;                      //  when pair-device was sent
-    char *pair_device_id;                  //  id of our pair-device iq
+    sim_hub_t *hub;       //  back pointer
+    wa_payload_reg_t reg; //  keys from the payload
+    char *platform;       //  display name of the client
+    char **refs;          //  pair-device refs
+    int nrefs;            //  number of refs
+    int64_t start_ms;     //  when pair-device was sent
+    char *pair_device_id; //  id of our pair-device iq
     //  pairing code ("link with phone number")
-    char *code_phone;                      //  phone the code is for
+    char *code_phone;                          //  phone the code is for
     uint8_t code_wrapped[WA_PAIR_WRAPPED_LEN]; //  companion eph, wrapped
-    char *code_ref;                        //  link_code_pairing_ref
-    bool code_entered;                     //  the phone typed a code
-    uint8_t primary_eph_priv[SIM_KEY_LEN]; //  phone's ephemeral key
-    uint8_t companion_eph_pub[SIM_KEY_LEN]; //  as unwrapped by the phone
+    char *code_ref;                            //  link_code_pairing_ref
+    bool code_entered;                         //  the phone typed a code
+    uint8_t primary_eph_priv[SIM_KEY_LEN];     //  phone's ephemeral key
+    uint8_t companion_eph_pub[SIM_KEY_LEN];    //  as unwrapped by the phone
     //  pair-success sent, waiting for pair-device-sign
-    char *phone;                           //  account being linked
-    uint32_t device_id;                    //  device being linked
-    char *success_id;                      //  id of the pair-success iq
-    uint8_t *details;                      //  issued ADVDeviceIdentity
-    size_t details_len;                    //  bytes in details
+    char *phone;        //  account being linked
+    uint32_t device_id; //  device being linked
+    char *success_id;   //  id of the pair-success iq
+    uint8_t *details;   //  issued ADVDeviceIdentity
+    size_t details_len; //  bytes in details
 } s_reg_t;
 
 static void
 s_reg_destroy(void **data_p)
 {
-    s_reg_t *reg = (s_reg_t *) *data_p;
+    s_reg_t *reg = (s_reg_t *)*data_p;
     if (!reg) {
         return;
     }
@@ -72,8 +72,8 @@ static char *
 s_base64(const uint8_t *data, size_t len, bool url)
 {
     zarmour_t *armour = zarmour_new();
-    zarmour_set_mode(armour, url ? ZARMOUR_MODE_BASE64_URL
-                                 : ZARMOUR_MODE_BASE64_STD);
+    zarmour_set_mode(armour,
+                     url ? ZARMOUR_MODE_BASE64_URL : ZARMOUR_MODE_BASE64_STD);
     zarmour_set_pad(armour, !url);
     char *text = zarmour_encode(armour, data, len);
     zarmour_destroy(&armour);
@@ -88,7 +88,7 @@ s_unbase64(const char *text, uint8_t *out, size_t len)
         return -1;
     }
     for (const char *p = text; *p; p++) {
-        if (!isalnum((unsigned char) *p) && !strchr("+/=", *p)) {
+        if (!isalnum((unsigned char)*p) && !strchr("+/=", *p)) {
             return -1;
         }
     }
@@ -98,7 +98,8 @@ s_unbase64(const char *text, uint8_t *out, size_t len)
     zchunk_t *chunk = zarmour_decode(armour, text);
     zarmour_destroy(&armour);
     int rc = -1;
-    if (chunk && zchunk_size(chunk) == len) {
+    //  zarmour appends a NUL byte to what it decodes.
+    if (chunk && (zchunk_size(chunk) == len || zchunk_size(chunk) == len + 1)) {
         memcpy(out, zchunk_data(chunk), len);
         rc = 0;
     }
@@ -110,12 +111,12 @@ static const char *
 s_platform_name(int type)
 {
     static const char *const names[] = {
-        "Unknown", "Chrome",  "Firefox", "IE",      "Opera",   "Safari",
-        "Edge",    "Desktop", "iPad",    "Android", "Ohana",   "Aloha",
-        "Catalina", "TCL TV", "iPhone",  "Catalyst", "Android", "Android",
-        "Wear OS", "AR Wrist", "AR Device", "UWP",   "VR",      "Cloud API",
-        "Smart Glasses"};
-    if (type < 0 || type >= (int) (sizeof names / sizeof names[0])) {
+        "Unknown",   "Chrome",  "Firefox",  "IE",        "Opera",
+        "Safari",    "Edge",    "Desktop",  "iPad",      "Android",
+        "Ohana",     "Aloha",   "Catalina", "TCL TV",    "iPhone",
+        "Catalyst",  "Android", "Android",  "Wear OS",   "AR Wrist",
+        "AR Device", "UWP",     "VR",       "Cloud API", "Smart Glasses"};
+    if (type < 0 || type >= (int)(sizeof names / sizeof names[0])) {
         return "Unknown";
     }
     return names[type];
@@ -148,8 +149,7 @@ sim_pair_phone_keys(sim_account_t *acc)
     }
     wa_crypto_wipe(priv, sizeof priv);
     wa_signal_djb_encode(phone->spk_pub, djb);
-    if (wa_xeddsa_sign(acc->identity_priv, djb, sizeof djb,
-                       phone->spk_sig)) {
+    if (wa_xeddsa_sign(acc->identity_priv, djb, sizeof djb, phone->spk_sig)) {
         return -1;
     }
     phone->spk_id = 1;
@@ -160,7 +160,7 @@ sim_pair_phone_keys(sim_account_t *acc)
 static uint32_t
 s_raw_id(sim_account_t *acc)
 {
-    return (uint32_t) (strtoull(acc->lid, NULL, 10) & 0xffffffffu);
+    return (uint32_t)(strtoull(acc->lid, NULL, 10) & 0xffffffffu);
 }
 
 wa_node_t *
@@ -169,24 +169,24 @@ sim_pair_key_index_list(sim_hub_t *hub, sim_account_t *acc)
     Wa__Adv__KeyIndexList list = WA__ADV__KEY_INDEX_LIST__INIT;
     uint32_t indexes[64];
     size_t n = 0;
-    sim_device_t *dev = (sim_device_t *) zlistx_first(acc->devices);
+    sim_device_t *dev = (sim_device_t *)zlistx_first(acc->devices);
     while (dev && n < 64) {
         if (dev->id != 0 && dev->linked) {
             indexes[n++] = dev->key_index;
         }
-        dev = (sim_device_t *) zlistx_next(acc->devices);
+        dev = (sim_device_t *)zlistx_next(acc->devices);
     }
     int64_t ts = s_now_s();
     list.has_raw_id = 1;
     list.raw_id = s_raw_id(acc);
     list.has_timestamp = 1;
-    list.timestamp = (uint64_t) ts;
+    list.timestamp = (uint64_t)ts;
     list.has_current_index = 1;
     list.current_index = acc->next_key_index - 1;
     list.n_valid_indexes = n;
     list.valid_indexes = indexes;
     size_t dlen = wa__adv__key_index_list__get_packed_size(&list);
-    uint8_t *details = (uint8_t *) cm_alloc(dlen + 2);
+    uint8_t *details = (uint8_t *)cm_alloc(dlen + 2);
     memcpy(details, s_key_index_prefix, 2);
     wa__adv__key_index_list__pack(&list, details + 2);
     uint8_t sig[SIM_SIG_LEN];
@@ -203,7 +203,7 @@ sim_pair_key_index_list(sim_hub_t *hub, sim_account_t *acc)
     signed_list.account_signature.data = sig;
     signed_list.account_signature.len = sizeof sig;
     size_t slen = wa__adv__signed_key_index_list__get_packed_size(&signed_list);
-    uint8_t *out = (uint8_t *) cm_alloc(slen);
+    uint8_t *out = (uint8_t *)cm_alloc(slen);
     wa__adv__signed_key_index_list__pack(&signed_list, out);
     wa_node_t *node = wa_node_new("key-index-list");
     wa_node_set_attr_int(node, "ts", ts);
@@ -237,21 +237,21 @@ s_notify_devices(sim_hub_t *hub, sim_account_t *acc, const char *tag,
     zlistx_t *accounts = sim_model_accounts(sim_hub_model(hub));
     //  Collect targets first: delivery must not disturb the cursors.
     zlistx_t *targets = zlistx_new();
-    sim_account_t *a = (sim_account_t *) zlistx_first(accounts);
+    sim_account_t *a = (sim_account_t *)zlistx_first(accounts);
     while (a) {
-        sim_device_t *d = (sim_device_t *) zlistx_first(a->devices);
+        sim_device_t *d = (sim_device_t *)zlistx_first(a->devices);
         while (d) {
             if (d->id != 0 && d->linked && !(a == acc && d->id == dev_id)) {
                 zlistx_add_end(targets, d);
             }
-            d = (sim_device_t *) zlistx_next(a->devices);
+            d = (sim_device_t *)zlistx_next(a->devices);
         }
-        a = (sim_account_t *) zlistx_next(accounts);
+        a = (sim_account_t *)zlistx_next(accounts);
     }
-    sim_device_t *d = (sim_device_t *) zlistx_first(targets);
+    sim_device_t *d = (sim_device_t *)zlistx_first(targets);
     while (d) {
         sim_hub_deliver(hub, d, note, "notification");
-        d = (sim_device_t *) zlistx_next(targets);
+        d = (sim_device_t *)zlistx_next(targets);
     }
     zlistx_destroy(&targets);
     wa_node_destroy(&note);
@@ -266,16 +266,15 @@ s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
     char phone[24];
     snprintf(phone, sizeof phone, "%" PRIu64, info->username);
     sim_account_t *acc = sim_model_account(sim_hub_model(hub), phone);
-    sim_device_t *dev =
-        acc && info->device <= 0xffff
-            ? sim_account_device(acc, (uint32_t) info->device)
-            : NULL;
-    if (!dev || dev->id == 0 || !dev->linked || !dev->has_noise
-        || memcmp(dev->noise_pub, sim_conn_remote_static(conn), SIM_KEY_LEN)
-               != 0) {
-        cm_log_info("refusing login of unknown device", "conn=%" PRId64
-                    " phone=%s device=%u", sim_conn_id(conn), phone,
-                    info->device);
+    sim_device_t *dev = acc && info->device <= 0xffff
+                            ? sim_account_device(acc, (uint32_t)info->device)
+                            : NULL;
+    if (!dev || dev->id == 0 || !dev->linked || !dev->has_noise ||
+        memcmp(dev->noise_pub, sim_conn_remote_static(conn), SIM_KEY_LEN) !=
+            0) {
+        cm_log_info("refusing login of unknown device",
+                    "conn=%" PRId64 " phone=%s device=%u", sim_conn_id(conn),
+                    phone, info->device);
         return s_failure(conn, 401);
     }
     sim_conn_set_state(conn, SIM_CONN_LOGGED_IN);
@@ -289,9 +288,10 @@ s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
     wa_node_set_attr_int(success, "creation", acc->created_ms / 1000);
     wa_node_set_attr(success, "location", "sim");
     sim_conn_send_take(conn, &success);
-    cm_log_info("device logged in", "conn=%" PRId64 " phone=%s device=%u "
-                "passive=%d", sim_conn_id(conn), phone, dev->id,
-                info->passive);
+    cm_log_info("device logged in",
+                "conn=%" PRId64 " phone=%s device=%u "
+                "passive=%d",
+                sim_conn_id(conn), phone, dev->id, info->passive);
     if (!info->passive) {
         sim_pair_activate(hub, conn);
     }
@@ -318,19 +318,18 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
         return s_failure(conn, 400);
     }
     const sim_config_t *config = sim_hub_config(hub);
-    s_reg_t *reg = (s_reg_t *) cm_alloc(sizeof(s_reg_t));
+    s_reg_t *reg = (s_reg_t *)cm_alloc(sizeof(s_reg_t));
     reg->hub = hub;
     reg->reg = info->reg;
     if (info->device_os) {
         reg->platform =
             cm_sprintf("%s (%s)", s_platform_name(info->device_platform_type),
                        info->device_os);
-    }
-    else {
+    } else {
         reg->platform = cm_strdup(s_platform_name(info->device_platform_type));
     }
     reg->nrefs = config->qr_refs;
-    reg->refs = (char **) cm_alloc(sizeof(char *) * (size_t) reg->nrefs);
+    reg->refs = (char **)cm_alloc(sizeof(char *) * (size_t)reg->nrefs);
     for (int i = 0; i < reg->nrefs; i++) {
         reg->refs[i] = s_new_ref();
     }
@@ -355,13 +354,12 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
 }
 
 int
-sim_pair_handshake(sim_hub_t *hub, sim_conn_t *conn,
-                   wa_payload_info_t **info_p)
+sim_pair_handshake(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t **info_p)
 {
     wa_payload_info_t *info = *info_p;
     *info_p = NULL;
-    int rc = info->is_login ? s_login(hub, conn, info)
-                            : s_register(hub, conn, info);
+    int rc =
+        info->is_login ? s_login(hub, conn, info) : s_register(hub, conn, info);
     wa_payload_info_destroy(&info);
     return rc;
 }
@@ -390,7 +388,7 @@ sim_pair_activate(sim_hub_t *hub, sim_conn_t *conn)
     size_t sent = sim_hub_flush(hub, dev);
     wa_node_t *ib = wa_node_new("ib");
     wa_node_t *offline = wa_node_add(ib, "offline");
-    wa_node_set_attr_int(offline, "count", (int64_t) sent);
+    wa_node_set_attr_int(offline, "count", (int64_t)sent);
     sim_conn_send_take(conn, &ib);
 }
 
@@ -405,15 +403,15 @@ s_find_ref(sim_hub_t *hub, const char *ref, size_t ref_len, bool *expired)
     const sim_config_t *config = sim_hub_config(hub);
     int64_t now = cm_mono_ms();
     zlistx_t *conns = sim_hub_conns(hub);
-    sim_conn_t *conn = (sim_conn_t *) zlistx_first(conns);
+    sim_conn_t *conn = (sim_conn_t *)zlistx_first(conns);
     while (conn) {
-        s_reg_t *reg = (s_reg_t *) sim_conn_data(conn);
+        s_reg_t *reg = (s_reg_t *)sim_conn_data(conn);
         if (sim_conn_state(conn) == SIM_CONN_REGISTER && reg) {
             for (int i = 0; i < reg->nrefs; i++) {
-                if (strlen(reg->refs[i]) == ref_len
-                    && memcmp(reg->refs[i], ref, ref_len) == 0) {
-                    int64_t end = reg->start_ms + config->qr_first_ms
-                                  + (int64_t) i * config->qr_next_ms;
+                if (strlen(reg->refs[i]) == ref_len &&
+                    memcmp(reg->refs[i], ref, ref_len) == 0) {
+                    int64_t end = reg->start_ms + config->qr_first_ms +
+                                  (int64_t)i * config->qr_next_ms;
                     if (now > end) {
                         *expired = true;
                         return NULL;
@@ -422,7 +420,7 @@ s_find_ref(sim_hub_t *hub, const char *ref, size_t ref_len, bool *expired)
                 }
             }
         }
-        conn = (sim_conn_t *) zlistx_next(conns);
+        conn = (sim_conn_t *)zlistx_next(conns);
     }
     return NULL;
 }
@@ -434,7 +432,7 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
                const uint8_t adv_secret[32], json_t **result_p,
                const char **reason)
 {
-    s_reg_t *reg = (s_reg_t *) sim_conn_data(conn);
+    s_reg_t *reg = (s_reg_t *)sim_conn_data(conn);
     if (sim_pair_phone_keys(acc)) {
         *reason = "could not make the phone's keys";
         return 500;
@@ -454,9 +452,8 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     uint8_t *container = NULL;
     size_t container_len = 0;
     if (wa_pair_adv_issue(acc->identity_priv, dev->identity_pub, adv_secret,
-                          s_raw_id(acc), (uint64_t) s_now_s(),
-                          dev->key_index, false, &container,
-                          &container_len)) {
+                          s_raw_id(acc), (uint64_t)s_now_s(), dev->key_index,
+                          false, &container, &container_len)) {
         sim_account_device_remove(acc, dev->id);
         *reason = "could not issue the device identity";
         return 500;
@@ -464,11 +461,11 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     //  Keep the inner ADVDeviceIdentity to check the countersignature.
     Wa__Adv__SignedDeviceIdentityHMAC *hmac =
         wa__adv__signed_device_identity_hmac__unpack(NULL, container_len,
-                                                      container);
+                                                     container);
     Wa__Adv__SignedDeviceIdentity *identity =
         hmac && hmac->has_details
-            ? wa__adv__signed_device_identity__unpack(
-                  NULL, hmac->details.len, hmac->details.data)
+            ? wa__adv__signed_device_identity__unpack(NULL, hmac->details.len,
+                                                      hmac->details.data)
             : NULL;
     if (!identity || !identity->has_details) {
         wa__adv__signed_device_identity__free_unpacked(identity, NULL);
@@ -480,7 +477,7 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     }
     free(reg->details);
     reg->details_len = identity->details.len;
-    reg->details = (uint8_t *) cm_alloc(reg->details_len);
+    reg->details = (uint8_t *)cm_alloc(reg->details_len);
     memcpy(reg->details, identity->details.data, reg->details_len);
     wa__adv__signed_device_identity__free_unpacked(identity, NULL);
     wa__adv__signed_device_identity_hmac__free_unpacked(hmac, NULL);
@@ -514,7 +511,7 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     cm_log_info("phone linked a companion", "conn=%" PRId64 " jid=%s",
                 sim_conn_id(conn), jid);
     *result_p = json_pack("{s:s, s:s, s:I}", "jid", jid, "lid", lid, "conn",
-                          (json_int_t) sim_conn_id(conn));
+                          (json_int_t)sim_conn_id(conn));
     free(jid);
     free(lid);
     if (rc) {
@@ -548,9 +545,8 @@ sim_pair_scan(sim_hub_t *hub, const char *phone, const char *qr,
         parts[n++] = tok;
     }
     uint8_t noise[32], identity[32], adv[32];
-    if ((n != 4 && n != 5) || s_unbase64(parts[1], noise, 32)
-        || s_unbase64(parts[2], identity, 32)
-        || s_unbase64(parts[3], adv, 32)) {
+    if ((n != 4 && n != 5) || s_unbase64(parts[1], noise, 32) ||
+        s_unbase64(parts[2], identity, 32) || s_unbase64(parts[3], adv, 32)) {
         free(copy);
         *reason = "malformed QR string";
         return 400;
@@ -562,9 +558,9 @@ sim_pair_scan(sim_hub_t *hub, const char *phone, const char *qr,
         *reason = expired ? "QR ref expired" : "no companion shows this QR";
         return expired ? 410 : 404;
     }
-    s_reg_t *reg = (s_reg_t *) sim_conn_data(conn);
-    if (memcmp(noise, sim_conn_remote_static(conn), 32) != 0
-        || memcmp(identity, reg->reg.identity_pub, 32) != 0) {
+    s_reg_t *reg = (s_reg_t *)sim_conn_data(conn);
+    if (memcmp(noise, sim_conn_remote_static(conn), 32) != 0 ||
+        memcmp(identity, reg->reg.identity_pub, 32) != 0) {
         *reason = "QR keys do not match the companion's connection";
         return 400;
     }
@@ -582,10 +578,10 @@ s_code_clean(const char *code, char out[WA_PAIR_CODE_LEN + 1])
         if (*p == '-' || *p == ' ') {
             continue;
         }
-        if (n == WA_PAIR_CODE_LEN || !isalnum((unsigned char) *p)) {
+        if (n == WA_PAIR_CODE_LEN || !isalnum((unsigned char)*p)) {
             return -1;
         }
-        out[n++] = (char) toupper((unsigned char) *p);
+        out[n++] = (char)toupper((unsigned char)*p);
     }
     out[n] = 0;
     return n == WA_PAIR_CODE_LEN ? 0 : -1;
@@ -605,16 +601,16 @@ sim_pair_enter_code(sim_hub_t *hub, const char *phone, const char *code,
         *reason = "a code is 8 letters or digits (ABCD-EFGH)";
         return 400;
     }
-    sim_conn_t *conn = (sim_conn_t *) zlistx_first(sim_hub_conns(hub));
+    sim_conn_t *conn = (sim_conn_t *)zlistx_first(sim_hub_conns(hub));
     s_reg_t *reg = NULL;
     while (conn) {
-        reg = (s_reg_t *) sim_conn_data(conn);
-        if (sim_conn_state(conn) == SIM_CONN_REGISTER && reg
-            && reg->code_phone && streq(reg->code_phone, phone)
-            && !reg->code_entered) {
+        reg = (s_reg_t *)sim_conn_data(conn);
+        if (sim_conn_state(conn) == SIM_CONN_REGISTER && reg &&
+            reg->code_phone && cm_streq(reg->code_phone, phone) &&
+            !reg->code_entered) {
             break;
         }
-        conn = (sim_conn_t *) zlistx_next(sim_hub_conns(hub));
+        conn = (sim_conn_t *)zlistx_next(sim_hub_conns(hub));
     }
     if (!conn) {
         *reason = "no companion waits for a code for this number";
@@ -623,10 +619,10 @@ sim_pair_enter_code(sim_hub_t *hub, const char *phone, const char *code,
     uint8_t primary_eph_pub[32];
     uint8_t wrapped[WA_PAIR_WRAPPED_LEN];
     if (wa_pair_code_unwrap(clean, reg->code_wrapped, WA_PAIR_WRAPPED_LEN,
-                            reg->companion_eph_pub)
-        || wa_x25519_keypair(reg->primary_eph_priv, primary_eph_pub)
-        || wa_pair_code_wrap(clean, primary_eph_pub, wrapped)
-        || sim_pair_phone_keys(acc)) {
+                            reg->companion_eph_pub) ||
+        wa_x25519_keypair(reg->primary_eph_priv, primary_eph_pub) ||
+        wa_pair_code_wrap(clean, primary_eph_pub, wrapped) ||
+        sim_pair_phone_keys(acc)) {
         *reason = "could not derive the pairing keys";
         return 500;
     }
@@ -639,12 +635,13 @@ sim_pair_enter_code(sim_hub_t *hub, const char *phone, const char *code,
     wa_node_t *lc = wa_node_add(note, "link_code_companion_reg");
     wa_node_t *ref = wa_node_add(lc, "link_code_pairing_ref");
     wa_node_set_bytes(ref, reg->code_ref, strlen(reg->code_ref));
-    wa_node_t *w = wa_node_add(lc, "link_code_pairing_wrapped_primary_ephemeral_pub");
+    wa_node_t *w =
+        wa_node_add(lc, "link_code_pairing_wrapped_primary_ephemeral_pub");
     wa_node_set_bytes(w, wrapped, sizeof wrapped);
     wa_node_t *ip = wa_node_add(lc, "primary_identity_pub");
     wa_node_set_bytes(ip, acc->identity_pub, SIM_KEY_LEN);
     int rc = sim_conn_send_take(conn, &note);
-    *result_p = json_pack("{s:I, s:s}", "conn", (json_int_t) sim_conn_id(conn),
+    *result_p = json_pack("{s:I, s:s}", "conn", (json_int_t)sim_conn_id(conn),
                           "status", "code sent to the companion");
     return rc ? 502 : 200;
 }
@@ -654,7 +651,7 @@ static void
 s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
             const wa_node_t *lc)
 {
-    s_reg_t *reg = (s_reg_t *) sim_conn_data(conn);
+    s_reg_t *reg = (s_reg_t *)sim_conn_data(conn);
     if (sim_conn_state(conn) != SIM_CONN_REGISTER || !reg) {
         sim_hub_iq_error(conn, iq, 405, "not-allowed");
         return;
@@ -675,7 +672,7 @@ s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         sim_hub_iq_error(conn, iq, 404, "item-not-found");
         return;
     }
-    if (streq(stage, "companion_hello")) {
+    if (cm_streq(stage, "companion_hello")) {
         size_t wlen = 0, klen = 0;
         const wa_node_t *w = wa_node_child(
             lc, "link_code_pairing_wrapped_companion_ephemeral_pub");
@@ -690,7 +687,8 @@ s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
             sim_hub_iq_error(conn, iq, 401, "not-authorized");
             return;
         }
-        const wa_node_t *display = wa_node_child(lc, "companion_platform_display");
+        const wa_node_t *display =
+            wa_node_child(lc, "companion_platform_display");
         const char *text = display ? wa_node_text_content(display) : NULL;
         if (text && *text) {
             free(reg->platform);
@@ -706,13 +704,14 @@ s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         wa_node_t *ref = wa_node_add(res, "link_code_pairing_ref");
         wa_node_set_bytes(ref, reg->code_ref, strlen(reg->code_ref));
         sim_hub_iq_result(conn, iq, &res);
-        cm_log_info("companion asked for a pairing code", "conn=%" PRId64
-                    " phone=%s", sim_conn_id(conn), acc->phone);
+        cm_log_info("companion asked for a pairing code",
+                    "conn=%" PRId64 " phone=%s", sim_conn_id(conn), acc->phone);
         return;
     }
-    if (streq(stage, "companion_finish")) {
+    if (cm_streq(stage, "companion_finish")) {
         size_t blen = 0, ilen = 0, rlen = 0;
-        const wa_node_t *b = wa_node_child(lc, "link_code_pairing_wrapped_key_bundle");
+        const wa_node_t *b =
+            wa_node_child(lc, "link_code_pairing_wrapped_key_bundle");
         const wa_node_t *i = wa_node_child(lc, "companion_identity_public");
         const wa_node_t *r = wa_node_child(lc, "link_code_pairing_ref");
         const uint8_t *bundle = b ? wa_node_bytes(b, &blen) : NULL;
@@ -722,9 +721,9 @@ s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
             sim_hub_iq_error(conn, iq, 400, "bad-request");
             return;
         }
-        if (!reg->code_entered || !streq(reg->code_phone, acc->phone)
-            || rlen != strlen(reg->code_ref)
-            || memcmp(ref, reg->code_ref, rlen) != 0) {
+        if (!reg->code_entered || !cm_streq(reg->code_phone, acc->phone) ||
+            rlen != strlen(reg->code_ref) ||
+            memcmp(ref, reg->code_ref, rlen) != 0) {
             sim_hub_iq_error(conn, iq, 404, "item-not-found");
             return;
         }
@@ -732,9 +731,9 @@ s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         uint8_t adv_secret[32];
         if (wa_pair_code_open(reg->primary_eph_priv, reg->companion_eph_pub,
                               acc->identity_priv, acc->identity_pub, bundle,
-                              blen, companion_identity, adv_secret)
-            || memcmp(companion_identity, ident, 32) != 0
-            || memcmp(companion_identity, reg->reg.identity_pub, 32) != 0) {
+                              blen, companion_identity, adv_secret) ||
+            memcmp(companion_identity, ident, 32) != 0 ||
+            memcmp(companion_identity, reg->reg.identity_pub, 32) != 0) {
             //  Wrong code typed on the phone, or a tampered bundle.
             cm_log_info("pairing code did not match", "conn=%" PRId64,
                         sim_conn_id(conn));
@@ -757,7 +756,7 @@ s_link_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
 static void
 s_pair_reply(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
 {
-    s_reg_t *reg = (s_reg_t *) sim_conn_data(conn);
+    s_reg_t *reg = (s_reg_t *)sim_conn_data(conn);
     sim_account_t *acc = sim_model_account(sim_hub_model(hub), reg->phone);
     sim_device_t *dev = acc ? sim_account_device(acc, reg->device_id) : NULL;
     if (!dev) {
@@ -778,9 +777,8 @@ s_pair_reply(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     if (st != WA_PAIR_OK || key_index != dev->key_index) {
         const wa_node_t *error = wa_node_child(iq, "error");
         cm_log_warn("companion refused or mis-signed the device identity",
-                    "conn=%" PRId64 " status=%d error=%s",
-                    sim_conn_id(conn), (int) st,
-                    error ? wa_node_attr_or(error, "text", "") : "");
+                    "conn=%" PRId64 " status=%d error=%s", sim_conn_id(conn),
+                    (int)st, error ? wa_node_attr_or(error, "text", "") : "");
         sim_hub_device_gone(hub, dev, false);
         sim_account_device_remove(acc, reg->device_id);
         sim_conn_set_device(conn, NULL);
@@ -789,12 +787,12 @@ s_pair_reply(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     }
     dev->linked = true;
     free(dev->adv);
-    dev->adv = (uint8_t *) cm_alloc(len);
+    dev->adv = (uint8_t *)cm_alloc(len);
     memcpy(dev->adv, bytes, len);
     dev->adv_len = len;
-    cm_log_info("companion signed its device identity", "conn=%" PRId64
-                " phone=%s device=%u", sim_conn_id(conn), acc->phone,
-                dev->id);
+    cm_log_info("companion signed its device identity",
+                "conn=%" PRId64 " phone=%s device=%u", sim_conn_id(conn),
+                acc->phone, dev->id);
     s_notify_devices(hub, acc, "add", dev->id, dev->key_index);
     //  Restart required: the companion logs in on a new connection.
     sim_conn_stream_error(conn, "515", NULL);
@@ -834,16 +832,16 @@ sim_pair_iq(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
 {
     const char *type = wa_node_attr(iq, "type");
     const char *id = wa_node_attr(iq, "id");
-    s_reg_t *reg = sim_conn_state(conn) == SIM_CONN_REGISTER
-                           || sim_conn_state(conn) == SIM_CONN_PAIRING
-                       ? (s_reg_t *) sim_conn_data(conn)
+    s_reg_t *reg = sim_conn_state(conn) == SIM_CONN_REGISTER ||
+                           sim_conn_state(conn) == SIM_CONN_PAIRING
+                       ? (s_reg_t *)sim_conn_data(conn)
                        : NULL;
-    if (streq(type, "result") || streq(type, "error")) {
-        if (reg && reg->pair_device_id && streq(id, reg->pair_device_id)) {
+    if (cm_streq(type, "result") || cm_streq(type, "error")) {
+        if (reg && reg->pair_device_id && cm_streq(id, reg->pair_device_id)) {
             return true; //  the companion took the refs
         }
-        if (reg && reg->success_id && streq(id, reg->success_id)
-            && sim_conn_state(conn) == SIM_CONN_PAIRING) {
+        if (reg && reg->success_id && cm_streq(id, reg->success_id) &&
+            sim_conn_state(conn) == SIM_CONN_PAIRING) {
             s_pair_reply(hub, conn, iq);
             return true;
         }
@@ -853,29 +851,25 @@ sim_pair_iq(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         return false;
     }
     const wa_node_t *lc = wa_node_child(iq, "link_code_companion_reg");
-    if (lc && streq(type, "set")) {
+    if (lc && cm_streq(type, "set")) {
         s_link_code(hub, conn, iq, lc);
         return true;
     }
     const wa_node_t *remove = wa_node_child(iq, "remove-companion-device");
-    if (remove && streq(type, "set")) {
+    if (remove && cm_streq(type, "set")) {
         sim_device_t *self_dev = sim_conn_device(conn);
         sim_device_t *target =
             sim_hub_device_of(hub, wa_node_attr(remove, "jid"), NULL);
         if (sim_conn_state(conn) != SIM_CONN_LOGGED_IN || !self_dev) {
             sim_hub_iq_error(conn, iq, 401, "not-authorized");
-        }
-        else if (!target || target->id == 0) {
+        } else if (!target || target->id == 0) {
             sim_hub_iq_error(conn, iq, 404, "item-not-found");
-        }
-        else if (target->account != self_dev->account) {
+        } else if (target->account != self_dev->account) {
             sim_hub_iq_error(conn, iq, 403, "forbidden");
-        }
-        else {
+        } else {
             sim_hub_iq_result(conn, iq, NULL);
             const char *unused = NULL;
-            sim_pair_unlink(hub, target->account->phone, target->id,
-                            &unused);
+            sim_pair_unlink(hub, target->account->phone, target->id, &unused);
         }
         return true;
     }
@@ -888,7 +882,8 @@ sim_pair_test(bool verbose)
 {
     printf(" * sim_pair: ");
     char clean[WA_PAIR_CODE_LEN + 1];
-    assert(s_code_clean("abcd-efgh", clean) == 0 && streq(clean, "ABCDEFGH"));
+    assert(s_code_clean("abcd-efgh", clean) == 0 &&
+           cm_streq(clean, "ABCDEFGH"));
     assert(s_code_clean("ABCD EFGH", clean) == 0);
     assert(s_code_clean("ABCD-EFG", clean) == -1);
     assert(s_code_clean("ABCD-EFGHI", clean) == -1);
@@ -907,9 +902,9 @@ sim_pair_test(bool verbose)
     char *ref = s_new_ref();
     assert(strncmp(ref, "2@", 2) == 0 && !strchr(ref, ','));
     free(ref);
-    assert(streq(s_platform_name(1), "Chrome"));
-    assert(streq(s_platform_name(-1), "Unknown"));
-    assert(streq(s_platform_name(999), "Unknown"));
+    assert(cm_streq(s_platform_name(1), "Chrome"));
+    assert(cm_streq(s_platform_name(-1), "Unknown"));
+    assert(cm_streq(s_platform_name(999), "Unknown"));
 
     //  The phone's bundle verifies with the account key.
     sim_model_t *model = sim_model_new();
@@ -918,9 +913,8 @@ sim_pair_test(bool verbose)
     sim_device_t *phone = sim_account_device(acc, 0);
     uint8_t djb[WA_DJB_KEY_LEN];
     wa_signal_djb_encode(phone->spk_pub, djb);
-    assert(wa_xeddsa_verify(acc->identity_pub, djb, sizeof djb,
-                            phone->spk_sig, SIM_SIG_LEN)
-           == 0);
+    assert(wa_xeddsa_verify(acc->identity_pub, djb, sizeof djb, phone->spk_sig,
+                            SIM_SIG_LEN) == 0);
     assert(sim_pair_phone_keys(acc) == 0); //  idempotent
     sim_model_destroy(&model);
     //  Full flows run over real sockets in sim_server's test.

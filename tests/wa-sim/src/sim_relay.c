@@ -27,7 +27,7 @@ struct _sim_relay_t {
 static void
 s_delayed_free(void **item)
 {
-    s_delayed_t *d = (s_delayed_t *) *item;
+    s_delayed_t *d = (s_delayed_t *)*item;
     if (d) {
         wa_node_destroy(&d->node);
         free(d);
@@ -38,13 +38,13 @@ s_delayed_free(void **item)
 static void
 s_list_free(void **item)
 {
-    zlistx_destroy((zlistx_t **) item);
+    zlistx_destroy((zlistx_t **)item);
 }
 
 sim_relay_t *
 sim_relay_new(sim_hub_t *hub)
 {
-    sim_relay_t *self = (sim_relay_t *) cm_alloc(sizeof(sim_relay_t));
+    sim_relay_t *self = (sim_relay_t *)cm_alloc(sizeof(sim_relay_t));
     self->hub = hub;
     self->subscribers = zhashx_new();
     zhashx_set_destructor(self->subscribers, s_list_free);
@@ -59,10 +59,10 @@ sim_relay_destroy(sim_relay_t **self_p)
     assert(self_p);
     sim_relay_t *self = *self_p;
     if (self) {
-        s_delayed_t *d = (s_delayed_t *) zlistx_first(self->delayed);
+        s_delayed_t *d = (s_delayed_t *)zlistx_first(self->delayed);
         while (d) {
             zloop_timer_end(sim_hub_loop(self->hub), d->timer_id);
-            d = (s_delayed_t *) zlistx_next(self->delayed);
+            d = (s_delayed_t *)zlistx_next(self->delayed);
         }
         zlistx_destroy(&self->delayed);
         zhashx_destroy(&self->subscribers);
@@ -80,7 +80,7 @@ s_now_s(void)
 static int
 s_delayed_fire(zloop_t *loop, int timer_id, void *arg)
 {
-    s_delayed_t *d = (s_delayed_t *) arg;
+    s_delayed_t *d = (s_delayed_t *)arg;
     sim_relay_t *self = d->relay;
     sim_conn_t *conn = sim_hub_conn(self->hub, d->conn_id);
     if (conn && sim_conn_state(conn) != SIM_CONN_CLOSED) {
@@ -104,14 +104,14 @@ s_server_ack(sim_relay_t *self, sim_conn_t *conn, wa_node_t **ack_p)
         return;
     }
     if (rules->ack_delay_ms > 0) {
-        s_delayed_t *d = (s_delayed_t *) cm_alloc(sizeof(s_delayed_t));
+        s_delayed_t *d = (s_delayed_t *)cm_alloc(sizeof(s_delayed_t));
         d->relay = self;
         d->conn_id = sim_conn_id(conn);
         d->node = *ack_p;
         *ack_p = NULL;
-        d->timer_id = zloop_timer(sim_hub_loop(self->hub),
-                                  (size_t) rules->ack_delay_ms, 1,
-                                  s_delayed_fire, d);
+        d->timer_id =
+            zloop_timer(sim_hub_loop(self->hub), (size_t)rules->ack_delay_ms, 1,
+                        s_delayed_fire, d);
         zlistx_add_end(self->delayed, d);
         return;
     }
@@ -176,8 +176,8 @@ s_copy_extras(wa_node_t *dst, const wa_node_t *src)
 {
     for (size_t i = 0; i < wa_node_child_count(src); i++) {
         const wa_node_t *c = wa_node_child_at(src, i);
-        if (wa_node_is(c, "participants") || wa_node_is(c, "enc")
-            || wa_node_is(c, "tctoken") || wa_node_is(c, "cstoken")) {
+        if (wa_node_is(c, "participants") || wa_node_is(c, "enc") ||
+            wa_node_is(c, "tctoken") || wa_node_is(c, "cstoken")) {
             continue;
         }
         wa_node_t *copy = wa_node_dup(c);
@@ -232,17 +232,16 @@ s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
             sim_device_t *dev =
                 sim_hub_device_of(self->hub, wa_node_attr(t, "jid"), &lid);
             const wa_node_t *enc = wa_node_child(t, "enc");
-            if (!dev || !enc || dev == sender
-                || (dev->id != 0 && !dev->linked)
-                || (dev->account != to_acc
-                    && dev->account != sender->account)) {
-                cm_log_debug("skipping message target",
-                             "jid=%s", wa_node_attr_or(t, "jid", ""));
+            if (!dev || !enc || dev == sender ||
+                (dev->id != 0 && !dev->linked) ||
+                (dev->account != to_acc && dev->account != sender->account)) {
+                cm_log_debug("skipping message target", "jid=%s",
+                             wa_node_attr_or(t, "jid", ""));
                 continue;
             }
             //  Copies for our own other devices name the chat.
-            bool own = dev->account == sender->account
-                       && to_acc != sender->account;
+            bool own =
+                dev->account == sender->account && to_acc != sender->account;
             wa_node_t *out = s_direct_copy(sender, msg, lid, own ? to : NULL);
             wa_node_t *e = wa_node_dup(enc);
             wa_node_append(out, &e);
@@ -251,8 +250,7 @@ s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
             wa_node_destroy(&out);
             delivered++;
         }
-    }
-    else {
+    } else {
         const wa_node_t *enc = wa_node_child(msg, "enc");
         sim_device_t *dev = sim_hub_device_of(self->hub, to, NULL);
         if (enc && dev && dev != sender && (dev->id == 0 || dev->linked)) {
@@ -297,22 +295,22 @@ s_message_group(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
     //  Collect the target devices first: delivery must not move cursors.
     zlistx_t *targets = zlistx_new();
     sim_participant_t *p =
-        (sim_participant_t *) zlistx_first(group->participants);
+        (sim_participant_t *)zlistx_first(group->participants);
     while (p) {
         sim_account_t *acc = sim_model_account(model, p->phone);
         sim_device_t *d =
-            acc ? (sim_device_t *) zlistx_first(acc->devices) : NULL;
+            acc ? (sim_device_t *)zlistx_first(acc->devices) : NULL;
         while (d) {
-            if (d != sender && (d->id == 0 || d->linked)
-                && (!only_dev || d == only_dev)) {
+            if (d != sender && (d->id == 0 || d->linked) &&
+                (!only_dev || d == only_dev)) {
                 zlistx_add_end(targets, d);
             }
-            d = (sim_device_t *) zlistx_next(acc->devices);
+            d = (sim_device_t *)zlistx_next(acc->devices);
         }
-        p = (sim_participant_t *) zlistx_next(group->participants);
+        p = (sim_participant_t *)zlistx_next(group->participants);
     }
     size_t delivered = 0;
-    sim_device_t *dev = (sim_device_t *) zlistx_first(targets);
+    sim_device_t *dev = (sim_device_t *)zlistx_first(targets);
     while (dev) {
         wa_node_t *out = wa_node_new("message");
         wa_node_set_attr(out, "from", group_jid);
@@ -327,11 +325,11 @@ s_message_group(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
             wa_node_set_attr(out, "notify", sender->account->push_name);
         }
         //  This device's pairwise part (sender key distribution).
-        for (const wa_node_t *t =
-                 parts ? wa_node_child_next(parts, "to", NULL) : NULL;
+        for (const wa_node_t *t = parts ? wa_node_child_next(parts, "to", NULL)
+                                        : NULL;
              t; t = wa_node_child_next(parts, "to", t)) {
-            if (sim_hub_device_of(self->hub, wa_node_attr(t, "jid"), NULL)
-                == dev) {
+            if (sim_hub_device_of(self->hub, wa_node_attr(t, "jid"), NULL) ==
+                dev) {
                 const wa_node_t *enc = wa_node_child(t, "enc");
                 if (enc) {
                     wa_node_t *e = wa_node_dup(enc);
@@ -349,7 +347,7 @@ s_message_group(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
             delivered++;
         }
         wa_node_destroy(&out);
-        dev = (sim_device_t *) zlistx_next(targets);
+        dev = (sim_device_t *)zlistx_next(targets);
     }
     zlistx_destroy(&targets);
     cm_log_debug("relayed group message", "id=%s group=%s copies=%zu",
@@ -384,8 +382,7 @@ s_message(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg)
             return;
         }
         s_message_group(self, conn, msg, group);
-    }
-    else {
+    } else {
         bool is_pn = wa_jid_is_pn(jid);
         bool is_lid = wa_jid_is_lid(jid);
         wa_jid_destroy(&jid);
@@ -412,8 +409,8 @@ s_receipt_clears(sim_device_t *dev, const wa_node_t *receipt)
 {
     sim_device_queue_ack(dev, "message", wa_node_attr(receipt, "id"), NULL);
     const wa_node_t *list = wa_node_child(receipt, "list");
-    for (const wa_node_t *item =
-             list ? wa_node_child_next(list, "item", NULL) : NULL;
+    for (const wa_node_t *item = list ? wa_node_child_next(list, "item", NULL)
+                                      : NULL;
          item; item = wa_node_child_next(list, "item", item)) {
         sim_device_queue_ack(dev, "message", wa_node_attr(item, "id"), NULL);
     }
@@ -436,8 +433,7 @@ s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
     bool group = wa_jid_is_group(jid);
     wa_jid_destroy(&jid);
     //  Whose devices get it: the participant (group) or `to`.
-    const char *target_jid =
-        group ? wa_node_attr(receipt, "participant") : to;
+    const char *target_jid = group ? wa_node_attr(receipt, "participant") : to;
     bool lid = false;
     sim_account_t *target =
         target_jid ? sim_hub_account_of(self->hub, target_jid, &lid) : NULL;
@@ -451,8 +447,7 @@ s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
         if (group) {
             wa_node_set_attr(out, "from", to);
             wa_node_set_attr(out, "participant", from);
-        }
-        else {
+        } else {
             wa_node_set_attr(out, "from", from);
             s_copy_attr(out, receipt, "recipient");
         }
@@ -461,8 +456,7 @@ s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
         const char *t = wa_node_attr(receipt, "t");
         if (t) {
             wa_node_set_attr(out, "t", t);
-        }
-        else {
+        } else {
             wa_node_set_attr_int(out, "t", s_now_s());
         }
         if (type) {
@@ -473,13 +467,13 @@ s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
             wa_node_append(out, &c);
         }
         zlistx_t *devs = sim_account_devices_copy(target);
-        sim_device_t *d = (sim_device_t *) zlistx_first(devs);
+        sim_device_t *d = (sim_device_t *)zlistx_first(devs);
         while (d) {
-            if (d != dev && d->id != 0 && d->linked
-                && (!explicit_device || d->id == only)) {
+            if (d != dev && d->id != 0 && d->linked &&
+                (!explicit_device || d->id == only)) {
                 sim_hub_deliver(self->hub, d, out, "receipt");
             }
-            d = (sim_device_t *) zlistx_next(devs);
+            d = (sim_device_t *)zlistx_next(devs);
         }
         zlistx_destroy(&devs);
         wa_node_destroy(&out);
@@ -505,9 +499,9 @@ s_client_ack(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *ack)
     }
     const char *error = wa_node_attr(ack, "error");
     if (error) {
-        cm_log_info("client refused a stanza", "conn=%" PRId64
-                    " class=%s id=%s error=%s", sim_conn_id(conn), cls, id,
-                    error);
+        cm_log_info("client refused a stanza",
+                    "conn=%" PRId64 " class=%s id=%s error=%s",
+                    sim_conn_id(conn), cls, id, error);
     }
 }
 
@@ -516,27 +510,26 @@ static void
 s_to_online(sim_relay_t *self, sim_account_t *acc, const wa_node_t *node,
             sim_device_t *except)
 {
-    sim_device_t *d = (sim_device_t *) zlistx_first(acc->devices);
+    sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
     while (d) {
-        sim_conn_t *c = d != except ? sim_hub_device_conn(self->hub, d)
-                                    : NULL;
+        sim_conn_t *c = d != except ? sim_hub_device_conn(self->hub, d) : NULL;
         if (c && !sim_conn_passive(c)) {
             sim_conn_send(c, node);
         }
-        d = (sim_device_t *) zlistx_next(acc->devices);
+        d = (sim_device_t *)zlistx_next(acc->devices);
     }
 }
 
 static bool
 s_account_available(sim_relay_t *self, sim_account_t *acc)
 {
-    sim_device_t *d = (sim_device_t *) zlistx_first(acc->devices);
+    sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
     while (d) {
         sim_conn_t *c = sim_hub_device_conn(self->hub, d);
         if (c && sim_conn_available(c)) {
             return true;
         }
-        d = (sim_device_t *) zlistx_next(acc->devices);
+        d = (sim_device_t *)zlistx_next(acc->devices);
     }
     return false;
 }
@@ -559,13 +552,13 @@ s_presence_of(sim_relay_t *self, sim_account_t *acc)
 static void
 s_publish_presence(sim_relay_t *self, sim_account_t *acc)
 {
-    zlistx_t *subs = (zlistx_t *) zhashx_lookup(self->subscribers, acc->phone);
+    zlistx_t *subs = (zlistx_t *)zhashx_lookup(self->subscribers, acc->phone);
     if (!subs) {
         return;
     }
     wa_node_t *out = s_presence_of(self, acc);
     sim_model_t *model = sim_hub_model(self->hub);
-    const char *key = (const char *) zlistx_first(subs);
+    const char *key = (const char *)zlistx_first(subs);
     while (key) {
         char phone[32];
         unsigned id = 0;
@@ -577,7 +570,7 @@ s_publish_presence(sim_relay_t *self, sim_account_t *acc)
                 sim_conn_send(c, out);
             }
         }
-        key = (const char *) zlistx_next(subs);
+        key = (const char *)zlistx_next(subs);
     }
     wa_node_destroy(&out);
 }
@@ -592,37 +585,36 @@ s_presence(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
         free(dev->account->push_name);
         dev->account->push_name = cm_strdup(name);
     }
-    if (streq(type, "subscribe")) {
+    if (cm_streq(type, "subscribe")) {
         sim_account_t *target =
             sim_hub_account_of(self->hub, wa_node_attr(node, "to"), NULL);
         if (!target) {
             return;
         }
         zlistx_t *subs =
-            (zlistx_t *) zhashx_lookup(self->subscribers, target->phone);
+            (zlistx_t *)zhashx_lookup(self->subscribers, target->phone);
         if (!subs) {
             subs = zlistx_new();
-            zlistx_set_destructor(subs, (zlistx_destructor_fn *) zstr_free);
-            zlistx_set_comparator(subs, (zlistx_comparator_fn *) strcmp);
+            zlistx_set_destructor(subs, (zlistx_destructor_fn *)zstr_free);
+            zlistx_set_comparator(subs, (zlistx_comparator_fn *)strcmp);
             zhashx_insert(self->subscribers, target->phone, subs);
         }
         char *key = cm_sprintf("%s:%u", dev->account->phone, dev->id);
         if (!zlistx_find(subs, key)) {
             zlistx_add_end(subs, key);
-        }
-        else {
+        } else {
             free(key);
         }
         wa_node_t *out = s_presence_of(self, target);
         sim_conn_send_take(conn, &out);
         return;
     }
-    if (streq(type, "unsubscribe")) {
+    if (cm_streq(type, "unsubscribe")) {
         return;
     }
-    if (!type || streq(type, "available") || streq(type, "unavailable")) {
+    if (!type || cm_streq(type, "available") || cm_streq(type, "unavailable")) {
         bool was = s_account_available(self, dev->account);
-        sim_conn_set_available(conn, !streq(type, "unavailable"));
+        sim_conn_set_available(conn, !cm_streq(type, "unavailable"));
         if (was != s_account_available(self, dev->account)) {
             s_publish_presence(self, dev->account);
         }
@@ -652,18 +644,17 @@ s_chatstate(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
             wa_node_set_attr(out, "participant", participant);
             free(participant);
             sim_participant_t *p =
-                (sim_participant_t *) zlistx_first(group->participants);
+                (sim_participant_t *)zlistx_first(group->participants);
             while (p) {
                 sim_account_t *acc =
                     sim_model_account(sim_hub_model(self->hub), p->phone);
                 if (acc && acc != dev->account) {
                     s_to_online(self, acc, out, NULL);
                 }
-                p = (sim_participant_t *) zlistx_next(group->participants);
+                p = (sim_participant_t *)zlistx_next(group->participants);
             }
         }
-    }
-    else {
+    } else {
         bool lid = false;
         sim_account_t *acc = sim_hub_account_of(self->hub, to, &lid);
         if (acc) {
@@ -680,36 +671,28 @@ s_chatstate(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
 void
 sim_relay_handle(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
 {
-    if (!sim_conn_device(conn)
-        || sim_conn_state(conn) != SIM_CONN_LOGGED_IN) {
+    if (!sim_conn_device(conn) || sim_conn_state(conn) != SIM_CONN_LOGGED_IN) {
         return;
     }
     if (wa_node_is(node, "message")) {
         s_message(self, conn, node);
-    }
-    else if (wa_node_is(node, "receipt")) {
+    } else if (wa_node_is(node, "receipt")) {
         s_receipt(self, conn, node);
-    }
-    else if (wa_node_is(node, "ack")) {
+    } else if (wa_node_is(node, "ack")) {
         s_client_ack(self, conn, node);
-    }
-    else if (wa_node_is(node, "presence")) {
+    } else if (wa_node_is(node, "presence")) {
         s_presence(self, conn, node);
-    }
-    else if (wa_node_is(node, "chatstate")) {
+    } else if (wa_node_is(node, "chatstate")) {
         s_chatstate(self, conn, node);
-    }
-    else if (wa_node_is(node, "call")) {
+    } else if (wa_node_is(node, "call")) {
         const char *id = wa_node_attr(node, "id");
         if (id) {
             wa_node_t *ack = s_ack("call", id, wa_node_attr(node, "to"));
             sim_conn_send_take(conn, &ack);
         }
-    }
-    else if (wa_node_is(node, "ib") || wa_node_is(node, "notification")) {
+    } else if (wa_node_is(node, "ib") || wa_node_is(node, "notification")) {
         //  Telemetry (unified_session), offline_batch: nothing to do.
-    }
-    else {
+    } else {
         cm_log_info("unrecognized stanza", "conn=%" PRId64 " tag=%s",
                     sim_conn_id(conn), wa_node_tag(node));
         s_nack(self, conn, node, wa_node_tag(node), 488);
