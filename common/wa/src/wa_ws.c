@@ -31,7 +31,7 @@
 //  Name of our lws protocol (never sent: no subprotocol header).
 #define WA_WS_PROTOCOL "wa-ws"
 //  lws receive buffer per connection; frames may span several reads.
-#define WA_WS_RX_BUFFER 4096
+#define WA_WS_RX_BUFFER 1024
 //  lws 4.1's internal write type for a close frame (not in its public
 //  header).
 #define WA_WS_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
