@@ -13,11 +13,11 @@
 #include "wa/wa_jid.h"
 
 struct _wa_group_t {
-    char *jid;            //  group JID
-    char *subject;        //  subject or ""
-    bool lid;             //  addressing_mode="lid"
-    char **participants;  //  user JIDs
-    size_t count;         //  number of participants
+    char *jid;           //  group JID
+    char *subject;       //  subject or ""
+    bool lid;            //  addressing_mode="lid"
+    char **participants; //  user JIDs
+    size_t count;        //  number of participants
 };
 
 wa_node_t *
@@ -70,13 +70,11 @@ wa_group_parse(const char *group, const wa_node_t *reply)
     }
     self->participants = cm_alloc((cap ? cap : 1) * sizeof(char *));
     const wa_node_t *p = NULL;
-    while ((p = wa_node_child_next(g, "participant", p))
-           && self->count < cap) {
+    while ((p = wa_node_child_next(g, "participant", p)) && self->count < cap) {
         char *user = s_user(wa_node_attr(p, "jid"));
         if (user && !wa_group_has(self, user)) {
             self->participants[self->count++] = user;
-        }
-        else {
+        } else {
             free(user);
         }
     }
@@ -122,7 +120,7 @@ const char *const *
 wa_group_participants(const wa_group_t *self, size_t *count)
 {
     *count = self->count;
-    return (const char *const *) self->participants;
+    return (const char *const *)self->participants;
 }
 
 bool
@@ -144,12 +142,12 @@ void
 wa_group_test(bool verbose)
 {
     printf(" * wa_group: ");
-    (void) verbose;
+    (void)verbose;
     wa_node_t *q = wa_group_query("120363012345678901@g.us");
     assert(q && wa_node_attr_eq(q, "xmlns", "w:g2"));
     assert(wa_node_attr_eq(q, "to", "120363012345678901@g.us"));
-    assert(wa_node_attr_eq(wa_node_child(q, "query"), "request",
-                           "interactive"));
+    assert(
+        wa_node_attr_eq(wa_node_child(q, "query"), "request", "interactive"));
     wa_node_destroy(&q);
     assert(wa_group_query("15551234567@s.whatsapp.net") == NULL);
     assert(wa_group_query("@g.us") == NULL);
@@ -186,8 +184,8 @@ wa_group_test(bool verbose)
     reply = wa_node_new_from_text("<iq type=\"result\" id=\"1\"/>", NULL);
     assert(!wa_group_parse("1@g.us", reply));
     wa_node_destroy(&reply);
-    reply = wa_node_new_from_text(
-        "<iq type=\"result\" id=\"1\"><group/></iq>", NULL);
+    reply = wa_node_new_from_text("<iq type=\"result\" id=\"1\"><group/></iq>",
+                                  NULL);
     g = wa_group_parse("1@g.us", reply);
     assert(g && !wa_group_is_lid(g) && strcmp(wa_group_subject(g), "") == 0);
     wa_group_participants(g, &n);

@@ -16,19 +16,19 @@
 #include "wa/wa_iq.h"
 
 typedef struct {
-    char id[WA_IQ_ID_MAX];  //  request id
-    int64_t deadline;       //  owner clock, ms
-    wa_iq_fn *fn;           //  waiter
-    void *arg;              //  its argument
+    char id[WA_IQ_ID_MAX]; //  request id
+    int64_t deadline;      //  owner clock, ms
+    wa_iq_fn *fn;          //  waiter
+    void *arg;             //  its argument
 } s_waiter_t;
 
 struct _wa_iq_t {
-    s_waiter_t *waiters;  //  pending waiters
-    size_t count;         //  used slots
-    size_t size;          //  allocated slots
-    unsigned r1;          //  random id prefix
-    unsigned r2;          //  random id prefix
-    uint64_t counter;     //  id counter
+    s_waiter_t *waiters; //  pending waiters
+    size_t count;        //  used slots
+    size_t size;         //  allocated slots
+    unsigned r1;         //  random id prefix
+    unsigned r2;         //  random id prefix
+    uint64_t counter;    //  id counter
 };
 
 wa_iq_t *
@@ -37,8 +37,8 @@ wa_iq_new(void)
     wa_iq_t *self = cm_alloc(sizeof *self);
     uint8_t r[4];
     cm_random(r, sizeof r);
-    self->r1 = (unsigned) r[0] << 8 | r[1];
-    self->r2 = (unsigned) r[2] << 8 | r[3];
+    self->r1 = (unsigned)r[0] << 8 | r[1];
+    self->r2 = (unsigned)r[2] << 8 | r[3];
     return self;
 }
 
@@ -59,7 +59,7 @@ void
 wa_iq_next_id(wa_iq_t *self, char id[WA_IQ_ID_MAX])
 {
     snprintf(id, WA_IQ_ID_MAX, "%u.%u-%llu", self->r1, self->r2,
-             (unsigned long long) ++self->counter);
+             (unsigned long long)++self->counter);
 }
 
 static ssize_t
@@ -67,7 +67,7 @@ s_find(wa_iq_t *self, const char *id)
 {
     for (size_t i = 0; i < self->count; i++) {
         if (strcmp(self->waiters[i].id, id) == 0) {
-            return (ssize_t) i;
+            return (ssize_t)i;
         }
     }
     return -1;
@@ -120,18 +120,16 @@ wa_iq_dispatch(wa_iq_t *self, const wa_node_t *node)
     wa_iq_outcome_t outcome;
     if (strcmp(type, "result") == 0) {
         outcome = WA_IQ_RESULT;
-    }
-    else if (strcmp(type, "error") == 0) {
+    } else if (strcmp(type, "error") == 0) {
         outcome = WA_IQ_ERROR;
-    }
-    else {
+    } else {
         return false;
     }
     ssize_t i = s_find(self, id);
     if (i < 0) {
         return false;
     }
-    s_waiter_t w = s_take(self, (size_t) i);
+    s_waiter_t w = s_take(self, (size_t)i);
     w.fn(w.arg, node, outcome);
     return true;
 }
@@ -189,11 +187,11 @@ wa_iq_error_code(const wa_node_t *reply)
 {
     const wa_node_t *error = reply ? wa_node_child(reply, "error") : NULL;
     int64_t code = -1;
-    if (!error || wa_node_attr_int(error, "code", &code) != 0 || code < 0
-        || code > 99999) {
+    if (!error || wa_node_attr_int(error, "code", &code) != 0 || code < 0 ||
+        code > 99999) {
         return -1;
     }
-    return (int) code;
+    return (int)code;
 }
 
 const char *
@@ -207,17 +205,17 @@ wa_iq_error_text(const wa_node_t *reply)
 //  Self test
 
 typedef struct {
-    int calls;                //  times called
-    wa_iq_outcome_t outcome;  //  last outcome
-    char reply_tag[16];       //  last reply's child tag, or ""
-    wa_iq_t *table;           //  for the re-entrant case
-    int64_t deadline;         //  deadline of the request it adds
+    int calls;               //  times called
+    wa_iq_outcome_t outcome; //  last outcome
+    char reply_tag[16];      //  last reply's child tag, or ""
+    wa_iq_t *table;          //  for the re-entrant case
+    int64_t deadline;        //  deadline of the request it adds
 } s_probe_t;
 
 static void
 s_probe_fn(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
 {
-    s_probe_t *p = (s_probe_t *) arg;
+    s_probe_t *p = (s_probe_t *)arg;
     p->calls++;
     p->outcome = outcome;
     const wa_node_t *child = reply ? wa_node_child(reply, NULL) : NULL;
@@ -229,7 +227,7 @@ s_probe_fn(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
 static void
 s_chain_fn(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
 {
-    s_probe_t *p = (s_probe_t *) arg;
+    s_probe_t *p = (s_probe_t *)arg;
     s_probe_fn(arg, reply, outcome);
     if (p->table && p->calls == 1) {
         char id[WA_IQ_ID_MAX];
@@ -255,7 +253,7 @@ void
 wa_iq_test(bool verbose)
 {
     printf(" * wa_iq: ");
-    (void) verbose;
+    (void)verbose;
     wa_iq_t *iq = wa_iq_new();
     assert(wa_iq_pending(iq) == 0);
     assert(wa_iq_next_deadline(iq) == -1);
@@ -281,7 +279,7 @@ wa_iq_test(bool verbose)
     assert(wa_iq_dispatch(iq, r));
     assert(pa.calls == 1 && pa.outcome == WA_IQ_RESULT);
     assert(strcmp(pa.reply_tag, "count") == 0);
-    assert(!wa_iq_dispatch(iq, r));  //  second reply: nobody waits
+    assert(!wa_iq_dispatch(iq, r)); //  second reply: nobody waits
     assert(pa.calls == 1);
     wa_node_destroy(&r);
     assert(wa_iq_pending(iq) == 1);
@@ -336,7 +334,7 @@ wa_iq_test(bool verbose)
     char c[WA_IQ_ID_MAX];
     wa_iq_next_id(iq, c);
     assert(wa_iq_add(iq, c, 150, s_chain_fn, &pe) == 0);
-    assert(wa_iq_expire(iq, 250) == 2);  //  c then b; the chained one later
+    assert(wa_iq_expire(iq, 250) == 2); //  c then b; the chained one later
     assert(pe.calls == 1 && pd.calls == 1);
     assert(wa_iq_pending(iq) == 1);
     assert(wa_iq_next_deadline(iq) == 300);

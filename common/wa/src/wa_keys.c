@@ -18,18 +18,18 @@
 void
 wa_keys_put_u32(uint32_t value, uint8_t out[4])
 {
-    out[0] = (uint8_t) (value >> 24);
-    out[1] = (uint8_t) (value >> 16);
-    out[2] = (uint8_t) (value >> 8);
-    out[3] = (uint8_t) value;
+    out[0] = (uint8_t)(value >> 24);
+    out[1] = (uint8_t)(value >> 16);
+    out[2] = (uint8_t)(value >> 8);
+    out[3] = (uint8_t)value;
 }
 
 static void
 s_put_u24(uint32_t value, uint8_t out[3])
 {
-    out[0] = (uint8_t) (value >> 16);
-    out[1] = (uint8_t) (value >> 8);
-    out[2] = (uint8_t) value;
+    out[0] = (uint8_t)(value >> 16);
+    out[1] = (uint8_t)(value >> 8);
+    out[2] = (uint8_t)value;
 }
 
 static wa_node_t *
@@ -144,11 +144,11 @@ wa_keys_count(const wa_node_t *reply)
 {
     const wa_node_t *count = reply ? wa_node_child(reply, "count") : NULL;
     int64_t value = -1;
-    if (!count || wa_node_attr_int(count, "value", &value) != 0 || value < 0
-        || value > S_PREKEY_ID_MAX) {
+    if (!count || wa_node_attr_int(count, "value", &value) != 0 || value < 0 ||
+        value > S_PREKEY_ID_MAX) {
         return -1;
     }
-    return (int) value;
+    return (int)value;
 }
 
 wa_node_t *
@@ -170,8 +170,8 @@ wa_keys_fetch(const char *const *devices, size_t count)
 //  Bytes of child `tag` when exactly `len` long (or 33 with 0x05 for
 //  keys when `key` is set), copied into out. 0 or -1.
 static int
-s_child_bytes(const wa_node_t *node, const char *tag, uint8_t *out,
-              size_t len, bool key)
+s_child_bytes(const wa_node_t *node, const char *tag, uint8_t *out, size_t len,
+              bool key)
 {
     const wa_node_t *child = wa_node_child(node, tag);
     size_t n = 0;
@@ -218,8 +218,8 @@ wa_keys_parse_bundle(const wa_node_t *node, const wa_node_t *registration,
     const wa_node_t *src = keys ? keys : node;
     //  Registration: in the node, in the <keys>, or given separately
     uint32_t reg = 0;
-    if (s_child_uint(node, "registration", 4, &reg) != 0
-        && s_child_uint(src, "registration", 4, &reg) != 0) {
+    if (s_child_uint(node, "registration", 4, &reg) != 0 &&
+        s_child_uint(src, "registration", 4, &reg) != 0) {
         if (!registration) {
             return -1;
         }
@@ -228,13 +228,13 @@ wa_keys_parse_bundle(const wa_node_t *node, const wa_node_t *registration,
         if (!data || n != 4) {
             return -1;
         }
-        reg = (uint32_t) data[0] << 24 | (uint32_t) data[1] << 16
-              | (uint32_t) data[2] << 8 | data[3];
+        reg = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
+              (uint32_t)data[2] << 8 | data[3];
     }
     bundle->registration_id = reg;
     uint8_t type = 0;
-    if (s_child_bytes(src, "type", &type, 1, false) == 0
-        && type != WA_DJB_TYPE) {
+    if (s_child_bytes(src, "type", &type, 1, false) == 0 &&
+        type != WA_DJB_TYPE) {
         return -1;
     }
     if (s_child_bytes(src, "identity", bundle->identity, 32, true) != 0) {
@@ -242,17 +242,16 @@ wa_keys_parse_bundle(const wa_node_t *node, const wa_node_t *registration,
     }
     const wa_node_t *key = wa_node_child(src, "key");
     if (key) {
-        if (s_child_uint(key, "id", 3, &bundle->prekey_id) != 0
-            || s_child_bytes(key, "value", bundle->prekey, 32, true) != 0) {
+        if (s_child_uint(key, "id", 3, &bundle->prekey_id) != 0 ||
+            s_child_bytes(key, "value", bundle->prekey, 32, true) != 0) {
             return -1;
         }
         bundle->has_prekey = true;
     }
     const wa_node_t *skey = wa_node_child(src, "skey");
-    if (!skey || s_child_uint(skey, "id", 3, &bundle->skey_id) != 0
-        || s_child_bytes(skey, "value", bundle->skey, 32, true) != 0
-        || s_child_bytes(skey, "signature", bundle->skey_sig, 64, false)
-               != 0) {
+    if (!skey || s_child_uint(skey, "id", 3, &bundle->skey_id) != 0 ||
+        s_child_bytes(skey, "value", bundle->skey, 32, true) != 0 ||
+        s_child_bytes(skey, "signature", bundle->skey_sig, 64, false) != 0) {
         return -1;
     }
     return 0;
@@ -261,8 +260,8 @@ wa_keys_parse_bundle(const wa_node_t *node, const wa_node_t *registration,
 int
 wa_keys_bundles(const wa_node_t *reply, wa_keys_bundle_fn *fn, void *arg)
 {
-    if (!reply || !wa_node_is(reply, "iq")
-        || !wa_node_attr_eq(reply, "type", "result")) {
+    if (!reply || !wa_node_is(reply, "iq") ||
+        !wa_node_attr_eq(reply, "type", "result")) {
         return -1;
     }
     const wa_node_t *list = wa_node_child(reply, "list");
@@ -278,11 +277,10 @@ wa_keys_bundles(const wa_node_t *reply, wa_keys_bundle_fn *fn, void *arg)
         }
         seen++;
         wa_bundle_t bundle;
-        if (wa_node_child(user, "error")
-            || wa_keys_parse_bundle(user, NULL, &bundle) != 0) {
+        if (wa_node_child(user, "error") ||
+            wa_keys_parse_bundle(user, NULL, &bundle) != 0) {
             fn(arg, jid, NULL);
-        }
-        else {
+        } else {
             fn(arg, jid, &bundle);
         }
     }
@@ -290,15 +288,14 @@ wa_keys_bundles(const wa_node_t *reply, wa_keys_bundle_fn *fn, void *arg)
 }
 
 wa_node_t *
-wa_keys_retry_keys(wa_sigstore_t *store, uint32_t prekey_id,
-                   uint32_t skey_id, const uint8_t *identity,
-                   size_t identity_len)
+wa_keys_retry_keys(wa_sigstore_t *store, uint32_t prekey_id, uint32_t skey_id,
+                   const uint8_t *identity, size_t identity_len)
 {
     wa_node_t *keys = wa_node_new("keys");
     uint32_t reg_id = 0;
     uint8_t pub[32];
-    if (s_add_identity(store, keys, &reg_id) != 0
-        || wa_sigstore_prekey(store, prekey_id, pub) != 0) {
+    if (s_add_identity(store, keys, &reg_id) != 0 ||
+        wa_sigstore_prekey(store, prekey_id, pub) != 0) {
         wa_node_destroy(&keys);
         return NULL;
     }
@@ -318,22 +315,21 @@ wa_keys_retry_keys(wa_sigstore_t *store, uint32_t prekey_id,
 //  Self test
 
 typedef struct {
-    int good;              //  bundles seen
-    int bad;               //  errors seen
-    wa_bundle_t last;      //  last good bundle
-    char last_jid[64];     //  its jid
+    int good;          //  bundles seen
+    int bad;           //  errors seen
+    wa_bundle_t last;  //  last good bundle
+    char last_jid[64]; //  its jid
 } s_walk_t;
 
 static void
 s_walk_fn(void *arg, const char *jid, const wa_bundle_t *bundle)
 {
-    s_walk_t *w = (s_walk_t *) arg;
+    s_walk_t *w = (s_walk_t *)arg;
     if (bundle) {
         w->good++;
         w->last = *bundle;
         snprintf(w->last_jid, sizeof w->last_jid, "%s", jid);
-    }
-    else {
+    } else {
         w->bad++;
     }
 }
@@ -341,8 +337,7 @@ s_walk_fn(void *arg, const char *jid, const wa_bundle_t *bundle)
 //  Server side in miniature: turn an upload into a fetch result for jid,
 //  handing out the upload's first prekey (or none).
 static wa_node_t *
-s_serve(const wa_node_t *upload, const char *jid, bool with_prekey,
-        bool wrap)
+s_serve(const wa_node_t *upload, const char *jid, bool with_prekey, bool wrap)
 {
     wa_node_t *reply = wa_node_new("iq");
     wa_node_set_attr(reply, "type", "result");
@@ -375,7 +370,7 @@ void
 wa_keys_test(bool verbose)
 {
     printf(" * wa_keys: ");
-    (void) verbose;
+    (void)verbose;
     wa_signal_t *signal = wa_signal_new();
     wa_sigstore_t *alice = wa_sigstore_new(signal);
     wa_sigstore_t *bob = wa_sigstore_new(signal);
@@ -387,13 +382,13 @@ wa_keys_test(bool verbose)
     assert(wa_sigstore_generate_identity(bob) == 0);
     uint8_t skey_pub[32];
     uint8_t skey_sig[64];
-    assert(wa_sigstore_generate_signed_prekey(alice, 1, skey_pub, skey_sig)
-           == 0);
+    assert(wa_sigstore_generate_signed_prekey(alice, 1, skey_pub, skey_sig) ==
+           0);
     assert(wa_sigstore_generate_signed_prekey(bob, 1, NULL, NULL) == 0);
     assert(wa_sigstore_generate_prekeys(alice, 1, 5) == 0);
     assert(wa_keys_upload(alice, 1, 1, 0) == NULL);
-    assert(wa_keys_upload(alice, 1, 1, 6) == NULL);  //  key 6 missing
-    assert(wa_keys_upload(alice, 2, 1, 5) == NULL);  //  no skey 2
+    assert(wa_keys_upload(alice, 1, 1, 6) == NULL); //  key 6 missing
+    assert(wa_keys_upload(alice, 2, 1, 5) == NULL); //  no skey 2
 
     //  Upload layout
     wa_node_t *up = wa_keys_upload(alice, 1, 1, 5);
@@ -443,8 +438,8 @@ wa_keys_test(bool verbose)
     assert(wa_keys_fetch(devs, 0) == NULL);
     wa_node_t *fq = wa_keys_fetch(devs, 2);
     const wa_node_t *fu = wa_node_find(fq, "key/user");
-    assert(fu && wa_node_attr_eq(fu, "jid", devs[0])
-           && wa_node_attr_eq(fu, "reason", "identity"));
+    assert(fu && wa_node_attr_eq(fu, "jid", devs[0]) &&
+           wa_node_attr_eq(fu, "reason", "identity"));
     assert(wa_node_child_count(wa_node_child(fq, "key")) == 2);
     wa_node_destroy(&fq);
 
@@ -462,8 +457,7 @@ wa_keys_test(bool verbose)
         assert(walk.last.prekey_id == (variant != 1 ? 1u : 0u));
         assert(walk.last.skey_id == 1);
         assert(wa_e2e_process_bundle(bob, "15551234567", 3 + variant,
-                                     &walk.last)
-               == 0);
+                                     &walk.last) == 0);
         wa_node_destroy(&res);
     }
     wa_node_t *notres = wa_node_new_from_text("<iq type=\"result\"/>", NULL);

@@ -56,8 +56,8 @@ wa_recv_source_clear(wa_recv_source_t *src)
 }
 
 int
-wa_recv_source(wa_recv_source_t *src, const wa_node_t *node,
-               const char *own_pn, const char *own_lid)
+wa_recv_source(wa_recv_source_t *src, const wa_node_t *node, const char *own_pn,
+               const char *own_lid)
 {
     memset(src, 0, sizeof *src);
     const char *id = wa_node_attr(node, "id");
@@ -74,8 +74,8 @@ wa_recv_source(wa_recv_source_t *src, const wa_node_t *node,
     src->push_name = notify ? cm_strdup(notify) : NULL;
     const char *recipient = wa_node_attr(node, "recipient");
     src->is_peer = wa_node_attr_eq(node, "category", "peer");
-    if (wa_jid_is_group(from) || wa_jid_is_broadcast(from)
-        || wa_jid_is_status(from)) {
+    if (wa_jid_is_group(from) || wa_jid_is_broadcast(from) ||
+        wa_jid_is_status(from)) {
         //  Group or broadcast: the participant sent it
         const char *p = wa_node_attr(node, "participant");
         sender = p ? wa_jid_new_from(p) : NULL;
@@ -85,21 +85,18 @@ wa_recv_source(wa_recv_source_t *src, const wa_node_t *node,
         src->is_group = true;
         src->chat = s_user_text(from);
         src->from_me = s_is_own(sender, own_pn, own_lid);
-    }
-    else if (wa_jid_is_newsletter(from)) {
+    } else if (wa_jid_is_newsletter(from)) {
         src->is_newsletter = true;
         src->chat = s_user_text(from);
         sender = wa_jid_dup(from);
-    }
-    else {
+    } else {
         sender = wa_jid_dup(from);
         src->from_me = s_is_own(from, own_pn, own_lid);
         wa_jid_t *r = recipient ? wa_jid_new_from(recipient) : NULL;
         if (src->from_me && r && !wa_jid_is_server(r)) {
             //  Our other device wrote to `recipient`
             src->chat = s_user_text(r);
-        }
-        else {
+        } else {
             src->chat = s_user_text(from);
         }
         wa_jid_destroy(&r);
@@ -128,9 +125,8 @@ wa_recv_result_clear(wa_recv_result_t *res)
 //  Accept a decrypted plaintext: store its key distribution, keep it as
 //  the content if it has any. Returns 0, or -1 if it does not decode.
 static int
-s_accept(wa_sigstore_t *store, const wa_recv_source_t *src,
-         const char *name, int device, uint8_t **plain_p, size_t len,
-         wa_recv_result_t *res)
+s_accept(wa_sigstore_t *store, const wa_recv_source_t *src, const char *name,
+         int device, uint8_t **plain_p, size_t len, wa_recv_result_t *res)
 {
     wa_message_t *m = wa_message_decode(*plain_p, len);
     if (!m) {
@@ -142,12 +138,10 @@ s_accept(wa_sigstore_t *store, const wa_recv_source_t *src,
     if (wa_message_skdm(m, &group, &skdm, &skdm_len) == 0) {
         //  The distribution names its group; fall back to the chat
         const char *g = group && *group ? group : src->chat;
-        if (wa_e2e_group_process_skdm(store, g, name, device, skdm,
-                                      skdm_len)
-            == 0) {
+        if (wa_e2e_group_process_skdm(store, g, name, device, skdm, skdm_len) ==
+            0) {
             res->skdm = true;
-        }
-        else {
+        } else {
             cm_log_warn("could not accept sender key distribution",
                         "group=%s sender=%s", g, src->sender);
         }
@@ -158,8 +152,7 @@ s_accept(wa_sigstore_t *store, const wa_recv_source_t *src,
         res->plain = *plain_p;
         res->plain_len = len;
         *plain_p = NULL;
-    }
-    else {
+    } else {
         wa_message_destroy(&m);
     }
     return 0;
@@ -203,7 +196,7 @@ wa_recv_decrypt(wa_sigstore_t *store, const wa_node_t *node,
         while ((enc = wa_node_child_next(node, "enc", enc))) {
             wa_enc_type_t type;
             if (wa_e2e_type_parse(wa_node_attr(enc, "type"), &type) != 0) {
-                continue;  //  unsupported kind: not ours to read
+                continue; //  unsupported kind: not ours to read
             }
             if ((type == WA_ENC_SKMSG) != (pass == 1)) {
                 continue;
@@ -216,31 +209,25 @@ wa_recv_decrypt(wa_sigstore_t *store, const wa_node_t *node,
             int rc = -1;
             if (!ct || ct_len == 0) {
                 rc = -1;
-            }
-            else if (type == WA_ENC_SKMSG) {
+            } else if (type == WA_ENC_SKMSG) {
                 rc = src->is_group
-                         ? wa_e2e_group_decrypt(store, src->chat, name,
-                                                device, ct, ct_len, &plain,
-                                                &plain_len)
+                         ? wa_e2e_group_decrypt(store, src->chat, name, device,
+                                                ct, ct_len, &plain, &plain_len)
                          : -1;
-            }
-            else {
+            } else {
                 rc = wa_e2e_decrypt(store, name, device, type, ct, ct_len,
                                     &plain, &plain_len);
             }
             if (rc == WA_E2E_DUPLICATE) {
                 dups++;
-            }
-            else if (rc != 0) {
+            } else if (rc != 0) {
                 failed++;
-            }
-            else {
+            } else {
                 if (type == WA_ENC_PKMSG) {
                     res->pkmsg = true;
                 }
                 if (s_accept(store, src, name, device, &plain, plain_len,
-                             res)
-                    != 0) {
+                             res) != 0) {
                     bad_pb++;
                 }
             }
@@ -249,21 +236,16 @@ wa_recv_decrypt(wa_sigstore_t *store, const wa_node_t *node,
     }
     if (res->message) {
         res->status = WA_RECV_OK;
-    }
-    else if (failed) {
+    } else if (failed) {
         res->status = WA_RECV_RETRY;
-    }
-    else if (bad_pb) {
+    } else if (bad_pb) {
         res->status = WA_RECV_NACK;
         res->error = WA_RECV_NACK_PROTOBUF;
-    }
-    else if (encs && dups == encs) {
+    } else if (encs && dups == encs) {
         res->status = WA_RECV_DUPLICATE;
-    }
-    else if (encs || wa_node_child(node, "unavailable")) {
+    } else if (encs || wa_node_child(node, "unavailable")) {
         res->status = WA_RECV_EMPTY;
-    }
-    else {
+    } else {
         res->status = WA_RECV_NACK;
         res->error = WA_RECV_NACK_UNRECOGNIZED;
     }
@@ -291,8 +273,7 @@ wa_recv_receipt(const wa_node_t *node, const wa_recv_source_t *src)
     s_copy_attr(r, node, "recipient");
     if (src->is_peer) {
         wa_node_set_attr(r, "type", "peer_msg");
-    }
-    else if (src->from_me) {
+    } else if (src->from_me) {
         wa_node_set_attr(r, "type", "sender");
     }
     return r;
@@ -449,18 +430,18 @@ wa_recv_retry_parse(const wa_node_t *node, wa_recv_retry_t *r)
     memset(r, 0, sizeof *r);
     const wa_node_t *retry = node ? wa_node_child(node, "retry") : NULL;
     int64_t count = 0;
-    if (!retry || wa_node_attr_int(retry, "count", &count) != 0 || count < 1
-        || count > 1000) {
+    if (!retry || wa_node_attr_int(retry, "count", &count) != 0 || count < 1 ||
+        count > 1000) {
         return -1;
     }
-    r->count = (int) count;
+    r->count = (int)count;
     r->timestamp = wa_node_attr_int_or(retry, "t", 0);
     const wa_node_t *reg = wa_node_child(node, "registration");
     size_t len = 0;
     const uint8_t *data = reg ? wa_node_bytes(reg, &len) : NULL;
     if (data && len == 4) {
-        r->registration = (uint32_t) data[0] << 24 | (uint32_t) data[1] << 16
-                          | (uint32_t) data[2] << 8 | data[3];
+        r->registration = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 |
+                          (uint32_t)data[2] << 8 | data[3];
         r->has_registration = true;
     }
     const wa_node_t *keys = wa_node_child(node, "keys");
@@ -489,11 +470,9 @@ s_device(wa_signal_t *signal, wa_bundle_t *bundle)
     uint8_t priv[32];
     memset(bundle, 0, sizeof *bundle);
     assert(wa_sigstore_identity(store, priv, bundle->identity,
-                                &bundle->registration_id)
-           == 0);
+                                &bundle->registration_id) == 0);
     assert(wa_sigstore_generate_signed_prekey(store, 1, bundle->skey,
-                                              bundle->skey_sig)
-           == 0);
+                                              bundle->skey_sig) == 0);
     bundle->skey_id = 1;
     assert(wa_sigstore_generate_prekeys(store, 1, 2) == 0);
     assert(wa_sigstore_prekey(store, 1, bundle->prekey) == 0);
@@ -572,15 +551,14 @@ s_test_source(void)
     wa_node_destroy(&n);
 
     //  Garbage
-    const char *bad[] = {
-        "<message from=\"15550000001@s.whatsapp.net\"/>",
-        "<message id=\"1\"/>",
-        "<message id=\"1\" from=\"nonsense\"/>",
-        "<message id=\"1\" from=\"@s.whatsapp.net\"/>",
-        "<message id=\"1\" from=\"120363000000000001@g.us\"/>",
-        "<message id=\"1\" from=\"120363000000000001@g.us\" "
-        "participant=\"x\"/>",
-        "<message id=\"\" from=\"1@s.whatsapp.net\"/>"};
+    const char *bad[] = {"<message from=\"15550000001@s.whatsapp.net\"/>",
+                         "<message id=\"1\"/>",
+                         "<message id=\"1\" from=\"nonsense\"/>",
+                         "<message id=\"1\" from=\"@s.whatsapp.net\"/>",
+                         "<message id=\"1\" from=\"120363000000000001@g.us\"/>",
+                         "<message id=\"1\" from=\"120363000000000001@g.us\" "
+                         "participant=\"x\"/>",
+                         "<message id=\"\" from=\"1@s.whatsapp.net\"/>"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         n = wa_node_new_from_text(bad[i], NULL);
         assert(n);
@@ -695,7 +673,7 @@ void
 wa_recv_test(bool verbose)
 {
     printf(" * wa_recv: ");
-    (void) verbose;
+    (void)verbose;
     s_test_source();
     s_test_receipts();
 
@@ -709,8 +687,8 @@ wa_recv_test(bool verbose)
     //  1:1 text: pkmsg, then msg; replay is a duplicate
     uint8_t *msg = NULL;
     size_t len = 0;
-    assert(wa_message_build_text("hello bob", NULL, NULL, NULL, &msg, &len)
-           == 0);
+    assert(wa_message_build_text("hello bob", NULL, NULL, NULL, &msg, &len) ==
+           0);
     wa_node_t *m1 = s_message(alice, "M1", S_ALICE_DEV, NULL, msg, len);
     assert(wa_node_attr_eq(wa_node_child(m1, "enc"), "type", "pkmsg"));
     wa_recv_source_t src;
@@ -728,8 +706,8 @@ wa_recv_test(bool verbose)
     free(msg);
 
     //  Bob answers in the session; alice reads it
-    assert(wa_message_build_text("hi alice", "M1", S_ALICE, NULL, &msg, &len)
-           == 0);
+    assert(wa_message_build_text("hi alice", "M1", S_ALICE, NULL, &msg, &len) ==
+           0);
     wa_node_t *m2 = wa_node_new("message");
     wa_node_set_attr(m2, "id", "M2");
     wa_node_set_attr(m2, "from", S_BOB_DEV);
@@ -746,15 +724,14 @@ wa_recv_test(bool verbose)
 
     //  Group: alice's skmsg fails for bob until the SKDM arrives in the
     //  same stanza (pairwise first)
-    assert(wa_message_build_text("hello group", NULL, NULL, NULL, &msg, &len)
-           == 0);
+    assert(wa_message_build_text("hello group", NULL, NULL, NULL, &msg, &len) ==
+           0);
     uint8_t *skmsg = NULL;
     size_t skmsg_len = 0;
     uint8_t *skdm = NULL;
     size_t skdm_len = 0;
     assert(wa_e2e_group_encrypt(alice, S_GROUP, "15550000001", 2, msg, len,
-                                &skmsg, &skmsg_len, &skdm, &skdm_len)
-           == 0);
+                                &skmsg, &skmsg_len, &skdm, &skdm_len) == 0);
     wa_node_t *g = wa_node_new("message");
     wa_node_set_attr(g, "id", "G1");
     wa_node_set_attr(g, "from", S_GROUP);
@@ -771,8 +748,8 @@ wa_recv_test(bool verbose)
     //  Now with the SKDM pairwise, placed after the skmsg on purpose
     uint8_t *dist = NULL;
     size_t dist_len = 0;
-    assert(wa_message_build_skdm(S_GROUP, skdm, skdm_len, &dist, &dist_len)
-           == 0);
+    assert(wa_message_build_skdm(S_GROUP, skdm, skdm_len, &dist, &dist_len) ==
+           0);
     wa_node_t *pair = wa_send_enc(alice, S_BOB_DEV, dist, dist_len, NULL);
     assert(pair);
     wa_node_append(g, &pair);
@@ -802,8 +779,8 @@ wa_recv_test(bool verbose)
         "<message id=\"J\" from=\"15550000001:2@s.whatsapp.net\"/>", NULL);
     assert(wa_recv_source(&src, junk, S_BOB, NULL) == 0);
     assert(wa_recv_decrypt(bob, junk, &src, &res) == 0);
-    assert(res.status == WA_RECV_NACK
-           && res.error == WA_RECV_NACK_UNRECOGNIZED);
+    assert(res.status == WA_RECV_NACK &&
+           res.error == WA_RECV_NACK_UNRECOGNIZED);
     wa_recv_result_clear(&res);
     wa_recv_source_clear(&src);
     wa_node_destroy(&junk);
@@ -814,7 +791,7 @@ wa_recv_test(bool verbose)
         NULL);
     assert(wa_recv_source(&src, junk, S_BOB, NULL) == 0);
     assert(wa_recv_decrypt(bob, junk, &src, &res) == 0);
-    assert(res.status == WA_RECV_RETRY);  //  the empty msg enc fails
+    assert(res.status == WA_RECV_RETRY); //  the empty msg enc fails
     wa_recv_result_clear(&res);
     wa_recv_source_clear(&src);
     wa_node_destroy(&junk);

@@ -42,8 +42,8 @@ wa_send_enc(wa_sigstore_t *store, const char *device, const uint8_t *plain,
     wa_enc_type_t type = WA_ENC_MSG;
     uint8_t *ct = NULL;
     size_t ct_len = 0;
-    if (wa_e2e_encrypt(store, name, dev, plain, len, &type, &ct, &ct_len)
-        != 0) {
+    if (wa_e2e_encrypt(store, name, dev, plain, len, &type, &ct, &ct_len) !=
+        0) {
         return NULL;
     }
     wa_node_t *enc = wa_node_new("enc");
@@ -81,12 +81,10 @@ wa_send_stanza_type(const uint8_t *msg, size_t len)
         const char *kind = wa_message_type(m);
         if (cm_streq(kind, "reaction")) {
             type = "reaction";
-        }
-        else if (cm_streq(kind, "poll_creation")
-                 || cm_streq(kind, "poll_vote")) {
+        } else if (cm_streq(kind, "poll_creation") ||
+                   cm_streq(kind, "poll_vote")) {
             type = "poll";
-        }
-        else if (wa_message_has_media(m)) {
+        } else if (wa_message_has_media(m)) {
             type = "media";
         }
     }
@@ -97,7 +95,7 @@ wa_send_stanza_type(const uint8_t *msg, size_t len)
 static int
 s_strcmp(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *) a, *(const char *const *) b);
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 char *
@@ -108,10 +106,9 @@ wa_send_phash(const char *const *devices, size_t count)
     for (size_t i = 0; i < count; i++) {
         wa_jid_t *j = devices[i] ? wa_jid_new_from(devices[i]) : NULL;
         if (j && !wa_jid_is_server(j)) {
-            forms[n++] = cm_sprintf("%s.%u:%u@%s", wa_jid_user(j),
-                                    (unsigned) wa_jid_agent(j),
-                                    (unsigned) wa_jid_device(j),
-                                    wa_jid_server(j));
+            forms[n++] = cm_sprintf(
+                "%s.%u:%u@%s", wa_jid_user(j), (unsigned)wa_jid_agent(j),
+                (unsigned)wa_jid_device(j), wa_jid_server(j));
         }
         wa_jid_destroy(&j);
     }
@@ -142,18 +139,17 @@ void
 wa_send_test(bool verbose)
 {
     printf(" * wa_send: ");
-    (void) verbose;
+    (void)verbose;
     char name[WA_SEND_NAME_MAX];
     int device = -1;
-    assert(wa_send_address("15551234567:12@s.whatsapp.net", name, &device)
-           == 0);
+    assert(wa_send_address("15551234567:12@s.whatsapp.net", name, &device) ==
+           0);
     assert(strcmp(name, "15551234567") == 0 && device == 12);
     assert(wa_send_address("123456789012345:3@lid", name, &device) == 0);
     assert(strcmp(name, "123456789012345_1") == 0 && device == 3);
     assert(wa_send_address("15551234567:99@hosted", name, &device) == 0);
     assert(strcmp(name, "15551234567_128") == 0 && device == 99);
-    assert(wa_send_address("15551234567@s.whatsapp.net", name, &device)
-           == 0);
+    assert(wa_send_address("15551234567@s.whatsapp.net", name, &device) == 0);
     assert(device == 0);
     assert(wa_send_address("120363012345678901@g.us", name, &device) == -1);
     assert(wa_send_address("@s.whatsapp.net", name, &device) == -1);
@@ -166,9 +162,8 @@ wa_send_test(bool verbose)
     assert(wa_message_build_text("hi", NULL, NULL, NULL, &msg, &len) == 0);
     assert(strcmp(wa_send_stanza_type(msg, len), "text") == 0);
     free(msg);
-    assert(wa_message_build_reaction("1@s.whatsapp.net", true, "X", NULL,
-                                     "+", 1, &msg, &len)
-           == 0);
+    assert(wa_message_build_reaction("1@s.whatsapp.net", true, "X", NULL, "+",
+                                     1, &msg, &len) == 0);
     assert(strcmp(wa_send_stanza_type(msg, len), "reaction") == 0);
     free(msg);
     uint8_t junk[3] = {0xff, 0xff, 0xff};
@@ -200,11 +195,9 @@ wa_send_test(bool verbose)
     wa_bundle_t bundle = {0};
     uint8_t priv[32];
     assert(wa_sigstore_identity(bob, priv, bundle.identity,
-                                &bundle.registration_id)
-           == 0);
+                                &bundle.registration_id) == 0);
     assert(wa_sigstore_generate_signed_prekey(bob, 1, bundle.skey,
-                                              bundle.skey_sig)
-           == 0);
+                                              bundle.skey_sig) == 0);
     bundle.skey_id = 1;
     assert(wa_sigstore_generate_prekeys(bob, 1, 1) == 0);
     assert(wa_sigstore_prekey(bob, 1, bundle.prekey) == 0);
@@ -214,27 +207,24 @@ wa_send_test(bool verbose)
     wa_node_t *participants = wa_node_new("participants");
     bool pk = false;
     assert(wa_send_add_participant(alice, participants, bob_dev,
-                                   (const uint8_t *) "hello", 5, &pk)
-           == -1);
-    assert(wa_send_enc(alice, "bad", (const uint8_t *) "x", 1, &pk) == NULL);
+                                   (const uint8_t *)"hello", 5, &pk) == -1);
+    assert(wa_send_enc(alice, "bad", (const uint8_t *)"x", 1, &pk) == NULL);
     assert(wa_e2e_process_bundle(alice, "15550000002", 4, &bundle) == 0);
     assert(wa_send_add_participant(alice, participants, bob_dev,
-                                   (const uint8_t *) "hello", 5, &pk)
-           == 0);
+                                   (const uint8_t *)"hello", 5, &pk) == 0);
     assert(pk);
     const wa_node_t *to = wa_node_child(participants, "to");
     assert(to && wa_node_attr_eq(to, "jid", bob_dev));
     const wa_node_t *enc = wa_node_child(to, "enc");
-    assert(wa_node_attr_eq(enc, "v", "2")
-           && wa_node_attr_eq(enc, "type", "pkmsg"));
+    assert(wa_node_attr_eq(enc, "v", "2") &&
+           wa_node_attr_eq(enc, "type", "pkmsg"));
     //  Bob decrypts it
     size_t ct_len = 0;
     const uint8_t *ct = wa_node_bytes(enc, &ct_len);
     uint8_t *plain = NULL;
     size_t plain_len = 0;
     assert(wa_e2e_decrypt(bob, "15550000001", 7, WA_ENC_PKMSG, ct, ct_len,
-                          &plain, &plain_len)
-           == 0);
+                          &plain, &plain_len) == 0);
     assert(plain_len == 5 && memcmp(plain, "hello", 5) == 0);
     free(plain);
     wa_node_destroy(&participants);

@@ -17,19 +17,19 @@
 #define S_DEFAULT_MAX_USERS 4096
 
 typedef struct {
-    char **devices;  //  device JIDs, wire text
-    size_t count;    //  number of devices
+    char **devices; //  device JIDs, wire text
+    size_t count;   //  number of devices
 } s_entry_t;
 
 struct _wa_usync_t {
-    zhashx_t *users;   //  user JID text -> s_entry_t
-    size_t max_users;  //  limit before the cache is emptied
+    zhashx_t *users;  //  user JID text -> s_entry_t
+    size_t max_users; //  limit before the cache is emptied
 };
 
 static void
 s_entry_destroy(void **item_p)
 {
-    s_entry_t *e = (s_entry_t *) *item_p;
+    s_entry_t *e = (s_entry_t *)*item_p;
     if (!e) {
         return;
     }
@@ -74,8 +74,7 @@ s_user_of(const char *text)
         wa_jid_destroy(&jid);
         return NULL;
     }
-    wa_jid_t *user =
-        wa_jid_new_parts(wa_jid_user(jid), wa_jid_server(jid), 0);
+    wa_jid_t *user = wa_jid_new_parts(wa_jid_user(jid), wa_jid_server(jid), 0);
     char *out = user ? cm_strdup(wa_jid_str(user)) : NULL;
     wa_jid_destroy(&user);
     wa_jid_destroy(&jid);
@@ -125,8 +124,8 @@ wa_usync_query(const char *const *users, size_t count, const char *sid)
 static void
 s_store(wa_usync_t *self, const char *user, char ***devices_p, size_t count)
 {
-    if (zhashx_size(self->users) >= self->max_users
-        && !zhashx_lookup(self->users, user)) {
+    if (zhashx_size(self->users) >= self->max_users &&
+        !zhashx_lookup(self->users, user)) {
         //  Simple bound: device lists are cheap to fetch again
         zhashx_purge(self->users);
     }
@@ -150,7 +149,7 @@ s_device_jid(const wa_jid_t *user, const wa_node_t *device)
         server = wa_jid_is_lid(user) ? WA_JID_SERVER_HOSTED_LID
                                      : WA_JID_SERVER_HOSTED;
     }
-    wa_jid_t *jid = wa_jid_new_parts(wa_jid_user(user), server, (uint16_t) id);
+    wa_jid_t *jid = wa_jid_new_parts(wa_jid_user(user), server, (uint16_t)id);
     char *out = jid ? cm_strdup(wa_jid_str(jid)) : NULL;
     wa_jid_destroy(&jid);
     return out;
@@ -159,8 +158,8 @@ s_device_jid(const wa_jid_t *user, const wa_node_t *device)
 int
 wa_usync_parse(wa_usync_t *self, const wa_node_t *reply)
 {
-    if (!reply || !wa_node_is(reply, "iq")
-        || !wa_node_attr_eq(reply, "type", "result")) {
+    if (!reply || !wa_node_is(reply, "iq") ||
+        !wa_node_attr_eq(reply, "type", "result")) {
         return -1;
     }
     const wa_node_t *list = wa_node_find(reply, "usync/list");
@@ -181,8 +180,8 @@ wa_usync_parse(wa_usync_t *self, const wa_node_t *reply)
         char **devices = cm_alloc(WA_USYNC_MAX_DEVICES * sizeof(char *));
         size_t n = 0;
         const wa_node_t *d = NULL;
-        while ((d = wa_node_child_next(dl, "device", d))
-               && n < WA_USYNC_MAX_DEVICES) {
+        while ((d = wa_node_child_next(dl, "device", d)) &&
+               n < WA_USYNC_MAX_DEVICES) {
             char *jid = s_device_jid(user, d);
             bool dup = false;
             for (size_t i = 0; jid && i < n && !dup; i++) {
@@ -190,8 +189,7 @@ wa_usync_parse(wa_usync_t *self, const wa_node_t *reply)
             }
             if (jid && !dup) {
                 devices[n++] = jid;
-            }
-            else {
+            } else {
                 free(jid);
             }
         }
@@ -207,7 +205,7 @@ const char *const *
 wa_usync_devices(wa_usync_t *self, const char *user, size_t *count)
 {
     char *key = s_user_of(user);
-    s_entry_t *e = key ? (s_entry_t *) zhashx_lookup(self->users, key) : NULL;
+    s_entry_t *e = key ? (s_entry_t *)zhashx_lookup(self->users, key) : NULL;
     free(key);
     if (!e) {
         if (count) {
@@ -220,7 +218,7 @@ wa_usync_devices(wa_usync_t *self, const char *user, size_t *count)
     }
     //  A cached empty list is still "known": return a valid pointer
     static const char *const s_none[1] = {NULL};
-    return e->count ? (const char *const *) e->devices : s_none;
+    return e->count ? (const char *const *)e->devices : s_none;
 }
 
 int
@@ -280,7 +278,7 @@ void
 wa_usync_test(bool verbose)
 {
     printf(" * wa_usync: ");
-    (void) verbose;
+    (void)verbose;
 
     //  Query: devices dropped, duplicates and garbage skipped
     const char *users[] = {"15551234567:3@s.whatsapp.net",

@@ -71,31 +71,31 @@ typedef struct _wa_client_t wa_client_t;
 //  Status reports
 
 typedef enum {
-    WA_CLIENT_QR = 1,          //  show `qr` (repeats on every rotation)
-    WA_CLIENT_PAIR_CODE,       //  the server took pair code `code`
-    WA_CLIENT_PAIR_CODE_FAILED,//  the pair code request failed (reason)
-    WA_CLIENT_PAIRED,          //  linked: credentials changed; the server
-                               //  restarts the stream next (RESTART)
-    WA_CLIENT_WORKING,         //  logged in: me fields set
+    WA_CLIENT_QR = 1,           //  show `qr` (repeats on every rotation)
+    WA_CLIENT_PAIR_CODE,        //  the server took pair code `code`
+    WA_CLIENT_PAIR_CODE_FAILED, //  the pair code request failed (reason)
+    WA_CLIENT_PAIRED,           //  linked: credentials changed; the server
+                                //  restarts the stream next (RESTART)
+    WA_CLIENT_WORKING,          //  logged in: me fields set
     //  Closing states: the owner closes the connection.
-    WA_CLIENT_RESTART,         //  reconnect at once (stream error 515)
-    WA_CLIENT_RETRY,           //  reconnect after a backoff (reason)
-    WA_CLIENT_QR_EXPIRED,      //  every QR shown, none scanned: stop
-    WA_CLIENT_LOGGED_OUT,      //  device removed / logged out: clear the
-                               //  stored credentials, stop
-    WA_CLIENT_CONFLICT         //  replaced by another connection: stop
+    WA_CLIENT_RESTART,    //  reconnect at once (stream error 515)
+    WA_CLIENT_RETRY,      //  reconnect after a backoff (reason)
+    WA_CLIENT_QR_EXPIRED, //  every QR shown, none scanned: stop
+    WA_CLIENT_LOGGED_OUT, //  device removed / logged out: clear the
+                          //  stored credentials, stop
+    WA_CLIENT_CONFLICT    //  replaced by another connection: stop
 } wa_client_state_t;
 
 typedef struct {
-    wa_client_state_t state;  //  what happened
-    const char *qr;           //  QR: the QR string
-    const char *code;         //  PAIR_CODE: "ABCD-EFGH"
-    const char *reason;       //  closing states, PAIR_CODE_FAILED: text
-    int error;                //  stream error / failure code, or 0
-    const char *me_id;        //  PAIRED/WORKING: "<phone>@c.us"
-    const char *me_lid;       //  "<lid>@lid", or NULL when unknown
-    const char *me_jid;       //  our device JID (wire)
-    const char *push_name;    //  our push name, or NULL
+    wa_client_state_t state; //  what happened
+    const char *qr;          //  QR: the QR string
+    const char *code;        //  PAIR_CODE: "ABCD-EFGH"
+    const char *reason;      //  closing states, PAIR_CODE_FAILED: text
+    int error;               //  stream error / failure code, or 0
+    const char *me_id;       //  PAIRED/WORKING: "<phone>@c.us"
+    const char *me_lid;      //  "<lid>@lid", or NULL when unknown
+    const char *me_jid;      //  our device JID (wire)
+    const char *push_name;   //  our push name, or NULL
 } wa_client_status_t;
 
 //  True for the states after which the owner closes the connection.
@@ -108,10 +108,10 @@ const char *wa_client_state_name(wa_client_state_t state);
 //  Events
 
 typedef enum {
-    WA_CLIENT_EVENT_MESSAGE = 1,  //  a message arrived (or our own from
-                                  //  another device)
-    WA_CLIENT_EVENT_ACK = 2,      //  delivery / read / played receipt
-    WA_CLIENT_EVENT_SENT = 3      //  result of a send: server ack or error
+    WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
+                                 //  another device)
+    WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
+    WA_CLIENT_EVENT_SENT = 3     //  result of a send: server ack or error
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -122,48 +122,48 @@ typedef enum {
 #define WA_CLIENT_ACK_PLAYED 4
 
 typedef struct {
-    const char *id;           //  message id
-    const char *chat;         //  chat JID (user or group), no device
-    const char *sender;       //  sending device JID
-    const char *participant;  //  groups: sender user JID; else NULL
-    const char *to;           //  the other end: our JID, or for our own
-                              //  messages the chat
-    bool from_me;             //  sent by our account (another device)
-    bool is_group;            //  chat is a group
-    int64_t timestamp;        //  seconds
-    const char *push_name;    //  sender's push name, or NULL
-    const char *type;         //  wa_message_type ("chat", "image", ...)
-    const char *body;         //  text or caption, or NULL
-    bool has_media;           //  media kinds
-    const char *reply_to;     //  quoted message id, or NULL
-    const wa_message_t *message;  //  the decoded message (borrowed)
-    const uint8_t *raw;       //  serialised Message bytes (borrowed)
-    size_t raw_len;           //  their length
-    uint64_t token;           //  for wa_client_receipt_commit
+    const char *id;              //  message id
+    const char *chat;            //  chat JID (user or group), no device
+    const char *sender;          //  sending device JID
+    const char *participant;     //  groups: sender user JID; else NULL
+    const char *to;              //  the other end: our JID, or for our own
+                                 //  messages the chat
+    bool from_me;                //  sent by our account (another device)
+    bool is_group;               //  chat is a group
+    int64_t timestamp;           //  seconds
+    const char *push_name;       //  sender's push name, or NULL
+    const char *type;            //  wa_message_type ("chat", "image", ...)
+    const char *body;            //  text or caption, or NULL
+    bool has_media;              //  media kinds
+    const char *reply_to;        //  quoted message id, or NULL
+    const wa_message_t *message; //  the decoded message (borrowed)
+    const uint8_t *raw;          //  serialised Message bytes (borrowed)
+    size_t raw_len;              //  their length
+    uint64_t token;              //  for wa_client_receipt_commit
 } wa_client_message_t;
 
 typedef struct {
-    const char *id;           //  message id (one of ours, or, when
-                              //  from_me, one we read on another device)
-    const char *chat;         //  chat JID
-    const char *participant;  //  who read it (device JID) in groups, or
-                              //  the device of a 1:1 contact
-    bool from_me;             //  receipt came from our own device
-    int ack;                  //  WA_CLIENT_ACK_DEVICE/READ/PLAYED
-    int64_t timestamp;        //  seconds (0 when absent)
+    const char *id;          //  message id (one of ours, or, when
+                             //  from_me, one we read on another device)
+    const char *chat;        //  chat JID
+    const char *participant; //  who read it (device JID) in groups, or
+                             //  the device of a 1:1 contact
+    bool from_me;            //  receipt came from our own device
+    int ack;                 //  WA_CLIENT_ACK_DEVICE/READ/PLAYED
+    int64_t timestamp;       //  seconds (0 when absent)
 } wa_client_ack_t;
 
 typedef struct {
-    const char *id;           //  message id returned by the send call
-    const char *chat;         //  destination chat
-    bool ok;                  //  true: the server took it (ack SERVER)
-    int error;                //  !ok: server error code, or 0 for local
-    const char *reason;       //  !ok: text
-    int64_t timestamp;        //  ok: server time (seconds)
+    const char *id;     //  message id returned by the send call
+    const char *chat;   //  destination chat
+    bool ok;            //  true: the server took it (ack SERVER)
+    int error;          //  !ok: server error code, or 0 for local
+    const char *reason; //  !ok: text
+    int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
 typedef struct {
-    wa_client_event_type_t type;  //  which member is set
+    wa_client_event_type_t type; //  which member is set
     union {
         wa_client_message_t message;
         wa_client_ack_t ack;
@@ -176,7 +176,8 @@ typedef struct {
 
 typedef struct {
     //  Send one stanza (borrowed). Return 0, or -1 when it cannot be sent
-    //  (the client then expects wa_client_disconnected soon).
+    //  (the client then expects wa_client_disconnected soon). send, timer
+    //  and now must not call wa_client functions.
     int (*send)(void *arg, const wa_node_t *node);
     //  Arm the single wake-up to fire after delay_ms (>= 0) replacing an
     //  armed one; delay_ms < 0 disarms it.
@@ -197,24 +198,24 @@ typedef struct {
 } wa_client_ops_t;
 
 typedef struct {
-    const char *name;          //  session name for logs ("")
-    int qr_first_ms;           //  life of the first QR (60000)
-    int qr_next_ms;            //  life of later QRs (20000)
-    int pair_code_timeout_ms;  //  wait for the phone to enter the code
-                               //  (180000)
-    int iq_timeout_ms;         //  IQ reply deadline (60000)
-    int send_timeout_ms;       //  a send's deadline to the server ack
-                               //  (60000)
-    int keepalive_ms;          //  keepalive interval (25000; +-20% jitter)
-    int keepalive_timeout_ms;  //  keepalive reply deadline (10000)
-    int keepalive_misses;      //  missed keepalives before RETRY (2)
-    int prekey_batch;          //  prekeys per upload (30)
-    int prekey_min;            //  upload when the server has fewer (5)
-    int max_retries;           //  retry receipts per message (5)
-    const char *platform;      //  companion platform id in the QR and
-                               //  pair code ("1" = Chrome)
-    const char *platform_display;  //  pair code display
-                                   //  ("Chrome (Linux)")
+    const char *name;             //  session name for logs ("")
+    int qr_first_ms;              //  life of the first QR (60000)
+    int qr_next_ms;               //  life of later QRs (20000)
+    int pair_code_timeout_ms;     //  wait for the phone to enter the code
+                                  //  (180000)
+    int iq_timeout_ms;            //  IQ reply deadline (60000)
+    int send_timeout_ms;          //  a send's deadline to the server ack
+                                  //  (60000)
+    int keepalive_ms;             //  keepalive interval (25000; +-20% jitter)
+    int keepalive_timeout_ms;     //  keepalive reply deadline (10000)
+    int keepalive_misses;         //  missed keepalives before RETRY (2)
+    int prekey_batch;             //  prekeys per upload (30)
+    int prekey_min;               //  upload when the server has fewer (5)
+    int max_retries;              //  retry receipts per message (5)
+    const char *platform;         //  companion platform id in the QR and
+                                  //  pair code ("1" = Chrome)
+    const char *platform_display; //  pair code display
+                                  //  ("Chrome (Linux)")
 } wa_client_config_t;
 
 //  Fill *cfg with the defaults above.
@@ -246,16 +247,15 @@ json_t *wa_client_creds(wa_client_t *self);
 
 //  Put back one stored Signal record (kind/key as in wa_sigstore).
 //  Returns 0 or -1.
-int wa_client_load_signal(wa_client_t *self, const char *kind,
-                          const char *key, const uint8_t *data, size_t len);
+int wa_client_load_signal(wa_client_t *self, const char *kind, const char *key,
+                          const uint8_t *data, size_t len);
 
 //  True when the device is linked to an account (login, not pairing).
 bool wa_client_paired(wa_client_t *self);
 
 //  The Noise static key pair for the handshake (created with new
 //  credentials when there are none). Returns 0.
-int wa_client_noise_key(wa_client_t *self, uint8_t priv[32],
-                        uint8_t pub[32]);
+int wa_client_noise_key(wa_client_t *self, uint8_t priv[32], uint8_t pub[32]);
 
 //  The ClientPayload for the next handshake: login when paired, else
 //  registration. Caller owns return value; sets *len_p. NULL on failure.
@@ -312,9 +312,8 @@ int wa_client_request_pair_code(wa_client_t *self, const char *phone,
 //  reply_id sent by reply_participant (NULL: the chat). Writes the new
 //  message id into id; the outcome follows as a SENT event. Returns 0,
 //  or -1 when not ready or chat is invalid.
-int wa_client_send_text(wa_client_t *self, const char *chat,
-                        const char *text, const char *reply_id,
-                        const char *reply_participant,
+int wa_client_send_text(wa_client_t *self, const char *chat, const char *text,
+                        const char *reply_id, const char *reply_participant,
                         char id[WA_CLIENT_ID_MAX]);
 
 //  Send a serialised Message as wa_client_send_text does.

@@ -47,8 +47,7 @@ const char *wa_group_subject(const wa_group_t *self);
 bool wa_group_is_lid(const wa_group_t *self);
 
 //  Participant user JIDs (borrowed) and their count.
-const char *const *wa_group_participants(const wa_group_t *self,
-                                         size_t *count);
+const char *const *wa_group_participants(const wa_group_t *self, size_t *count);
 
 //  True when `user` (any JID of the user) is a participant.
 bool wa_group_has(const wa_group_t *self, const char *user);

@@ -29,10 +29,10 @@ typedef struct _wa_iq_t wa_iq_t;
 
 //  Why a waiter is called.
 typedef enum {
-    WA_IQ_RESULT = 0,    //  <iq type="result">
-    WA_IQ_ERROR = 1,     //  <iq type="error"> (see wa_iq_error_code)
-    WA_IQ_TIMEOUT = 2,   //  no reply before the deadline (reply NULL)
-    WA_IQ_CANCELLED = 3  //  wa_iq_cancel_all / destroy (reply NULL)
+    WA_IQ_RESULT = 0,   //  <iq type="result">
+    WA_IQ_ERROR = 1,    //  <iq type="error"> (see wa_iq_error_code)
+    WA_IQ_TIMEOUT = 2,  //  no reply before the deadline (reply NULL)
+    WA_IQ_CANCELLED = 3 //  wa_iq_cancel_all / destroy (reply NULL)
 } wa_iq_outcome_t;
 
 //  Longest id wa_iq_next_id produces, with the NUL.

@@ -65,14 +65,14 @@ int wa_keys_bundles(const wa_node_t *reply, wa_keys_bundle_fn *fn, void *arg);
 //  `node` or, if absent there, from `registration` (may be NULL; a
 //  <registration> node). Returns 0, or -1 when a required part is
 //  missing or has the wrong size.
-int wa_keys_parse_bundle(const wa_node_t *node,
-                         const wa_node_t *registration, wa_bundle_t *bundle);
+int wa_keys_parse_bundle(const wa_node_t *node, const wa_node_t *registration,
+                         wa_bundle_t *bundle);
 
 //  A <key> (prekey; sig NULL) or <skey> (signed prekey; sig 64 bytes)
 //  node: <id>3 bytes</id><value>32</value>[<signature>64</signature>].
 //  Caller owns return value.
-wa_node_t *wa_keys_key_node(const char *tag, uint32_t id,
-                            const uint8_t pub[32], const uint8_t *sig);
+wa_node_t *wa_keys_key_node(const char *tag, uint32_t id, const uint8_t pub[32],
+                            const uint8_t *sig);
 
 //  The <keys> node of a retry receipt: <type>, <identity>, <key> for
 //  one-time prekey prekey_id, <skey> and, when identity is not NULL,

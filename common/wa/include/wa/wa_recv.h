@@ -59,28 +59,28 @@ void wa_recv_source_clear(wa_recv_source_t *src);
 
 //  Outcome of wa_recv_decrypt.
 typedef enum {
-    WA_RECV_OK = 0,         //  decrypted, result has a message
-    WA_RECV_EMPTY = 1,      //  decrypted, nothing to show (e.g. only a
-                            //  key distribution): send the receipt
-    WA_RECV_DUPLICATE = 2,  //  already decrypted before: send the receipt
-    WA_RECV_RETRY = 3,      //  decryption failed: send a retry receipt
-    WA_RECV_NACK = 4        //  unusable stanza: ack with result.error
+    WA_RECV_OK = 0,        //  decrypted, result has a message
+    WA_RECV_EMPTY = 1,     //  decrypted, nothing to show (e.g. only a
+                           //  key distribution): send the receipt
+    WA_RECV_DUPLICATE = 2, //  already decrypted before: send the receipt
+    WA_RECV_RETRY = 3,     //  decryption failed: send a retry receipt
+    WA_RECV_NACK = 4       //  unusable stanza: ack with result.error
 } wa_recv_status_t;
 
 typedef struct {
-    wa_recv_status_t status;  //  outcome
-    int error;                //  nack code (WA_RECV_NACK)
-    wa_message_t *message;    //  decoded content (WA_RECV_OK)
-    uint8_t *plain;           //  its serialised Message bytes
-    size_t plain_len;         //  their length
-    bool skdm;                //  a sender key distribution was accepted
-    bool pkmsg;               //  a pkmsg was decrypted (session started)
+    wa_recv_status_t status; //  outcome
+    int error;               //  nack code (WA_RECV_NACK)
+    wa_message_t *message;   //  decoded content (WA_RECV_OK)
+    uint8_t *plain;          //  its serialised Message bytes
+    size_t plain_len;        //  their length
+    bool skdm;               //  a sender key distribution was accepted
+    bool pkmsg;              //  a pkmsg was decrypted (session started)
 } wa_recv_result_t;
 
 //  Nack codes (wa-protocol.md §7.6).
-#define WA_RECV_NACK_PARSE 487          //  parsing error
-#define WA_RECV_NACK_UNRECOGNIZED 488   //  unrecognised stanza
-#define WA_RECV_NACK_PROTOBUF 491       //  invalid protobuf
+#define WA_RECV_NACK_PARSE 487        //  parsing error
+#define WA_RECV_NACK_UNRECOGNIZED 488 //  unrecognised stanza
+#define WA_RECV_NACK_PROTOBUF 491     //  invalid protobuf
 
 //  Decrypt the <enc> children (or the channel <plaintext>) of message
 //  `node` from `src` with the session's Signal store; accepted sender key
@@ -119,13 +119,13 @@ typedef struct {
 
 //  A parsed <receipt>. Strings are owned (wa_recv_receipt_clear).
 typedef struct {
-    char *type;             //  type attribute, NULL for delivery
-    char *chat;             //  chat without device
-    bool from_me;           //  sent by one of our own devices
-    bool is_group;          //  chat is a group
-    wa_recv_item_t *items;  //  the messages (id + list items, or the
-                            //  aggregated per-user form)
-    size_t count;           //  number of items
+    char *type;            //  type attribute, NULL for delivery
+    char *chat;            //  chat without device
+    bool from_me;          //  sent by one of our own devices
+    bool is_group;         //  chat is a group
+    wa_recv_item_t *items; //  the messages (id + list items, or the
+                           //  aggregated per-user form)
+    size_t count;          //  number of items
 } wa_recv_receipt_t;
 
 //  Parse a <receipt>. Returns 0, or -1 when malformed (r is cleared).
@@ -137,12 +137,12 @@ void wa_recv_receipt_clear(wa_recv_receipt_t *r);
 
 //  A retry request (<receipt type="retry">) as the sender sees it.
 typedef struct {
-    int count;              //  retry attempt (1..)
-    int64_t timestamp;      //  the original message's t (0 if absent)
-    bool has_keys;          //  a prekey bundle came with it
-    wa_bundle_t bundle;     //  the bundle (has_keys)
-    uint32_t registration;  //  the requester's registration id
-    bool has_registration;  //  registration present
+    int count;             //  retry attempt (1..)
+    int64_t timestamp;     //  the original message's t (0 if absent)
+    bool has_keys;         //  a prekey bundle came with it
+    wa_bundle_t bundle;    //  the bundle (has_keys)
+    uint32_t registration; //  the requester's registration id
+    bool has_registration; //  registration present
 } wa_recv_retry_t;
 
 //  Parse the <retry>, <registration> and optional <keys> of a retry

@@ -33,8 +33,7 @@
 //  "_<domain>" for non-zero AD domains (LID 1, hosted 128, hosted LID
 //  129), and the device number. Returns 0, or -1 when the JID is invalid
 //  or has no user or is on a server without Signal addresses.
-int wa_send_address(const char *jid, char name[WA_SEND_NAME_MAX],
-                    int *device);
+int wa_send_address(const char *jid, char name[WA_SEND_NAME_MAX], int *device);
 
 //  Encrypt `plain` (a serialised Message, padded here) for device JID
 //  `device` into <enc v="2" type="pkmsg"|"msg">. *pkmsg (may be NULL)

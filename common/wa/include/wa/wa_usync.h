@@ -61,8 +61,8 @@ const char *const *wa_usync_devices(wa_usync_t *self, const char *user,
 
 //  Store a device list for `user` directly (tests, preloading). Returns
 //  0, or -1 when user or a device JID is invalid.
-int wa_usync_put(wa_usync_t *self, const char *user,
-                 const char *const *devices, size_t count);
+int wa_usync_put(wa_usync_t *self, const char *user, const char *const *devices,
+                 size_t count);
 
 //  Forget `user`'s devices (no-op when not cached).
 void wa_usync_invalidate(wa_usync_t *self, const char *user);
