@@ -64,24 +64,38 @@ s_free(wa_conn_t *self)
     free(self);
 }
 
-//  Call the owner. Returns false if the owner destroyed the object (the
-//  caller must then return without touching it).
+//  Call the owner. Returns false if the owner destroyed the object
+//  during the call (the caller must then unwind without using it). Every
+//  entry point that can reach here holds a depth reference (s_enter), so
+//  a destroy inside the callback only marks the object.
 static bool
 s_emit(wa_conn_t *self, wa_conn_event_t event, const uint8_t *data, size_t len)
 {
+    assert(self->depth > 0);
     if (self->dead) {
         return false;
     }
-    if (!self->fn) {
-        return true;
+    if (self->fn) {
+        self->fn(self, event, data, len, self->arg);
     }
+    return !self->dead;
+}
+
+static void
+s_enter(wa_conn_t *self)
+{
     self->depth++;
-    self->fn(self, event, data, len, self->arg);
+}
+
+//  Drop the depth reference; frees the object if it was destroyed while
+//  referenced. Returns false if it is gone.
+static bool
+s_leave(wa_conn_t *self)
+{
+    assert(self->depth > 0);
     self->depth--;
-    if (self->dead) {
-        if (self->depth == 0) {
-            s_free(self);
-        }
+    if (self->dead && self->depth == 0) {
+        s_free(self);
         return false;
     }
     return true;
@@ -308,11 +322,9 @@ s_on_frame(wa_conn_t *self, const uint8_t *data, size_t len)
 }
 
 static void
-s_on_ws(wa_ws_conn_t *ws, wa_ws_event_t event, const uint8_t *data, size_t len,
-        void *arg)
+s_dispatch(wa_conn_t *self, wa_ws_conn_t *ws, wa_ws_event_t event,
+           const uint8_t *data, size_t len)
 {
-    wa_conn_t *self = arg;
-    assert(self->ws == ws);
     switch (event) {
     case WA_WS_CONNECTED: {
         snprintf(self->peer, sizeof(self->peer), "%s", wa_ws_conn_peer(ws));
@@ -339,18 +351,12 @@ s_on_ws(wa_ws_conn_t *ws, wa_ws_event_t event, const uint8_t *data, size_t len,
             s_close(self, WA_CONN_CLOSE_PROTOCOL, "malformed framing");
             return;
         }
-        //  Several frames may be complete; each may end the object.
-        self->depth++;
+        //  Several frames may be complete; each may end the connection.
         size_t flen;
         const uint8_t *f;
         bool alive = true;
-        while (alive && !self->dead &&
-               (f = wa_frame_next(self->frame, &flen)) != NULL) {
+        while (alive && (f = wa_frame_next(self->frame, &flen)) != NULL) {
             alive = s_on_frame(self, f, flen);
-        }
-        self->depth--;
-        if (self->dead && self->depth == 0) {
-            s_free(self);
         }
         return;
     }
@@ -378,6 +384,17 @@ s_on_ws(wa_ws_conn_t *ws, wa_ws_event_t event, const uint8_t *data, size_t len,
     }
 }
 
+static void
+s_on_ws(wa_ws_conn_t *ws, wa_ws_event_t event, const uint8_t *data, size_t len,
+        void *arg)
+{
+    wa_conn_t *self = arg;
+    assert(self->ws == ws);
+    s_enter(self);
+    s_dispatch(self, ws, event, data, len);
+    s_leave(self);
+}
+
 int
 wa_conn_send(wa_conn_t *self, const uint8_t *data, size_t len)
 {
@@ -398,7 +415,9 @@ wa_conn_send(wa_conn_t *self, const uint8_t *data, size_t len)
         //  Counter exhausted: the queued frame is garbage, so the
         //  connection cannot continue.
         memset(buf + hdr, 0, ct_len);
+        s_enter(self);
         s_close(self, WA_CONN_CLOSE_PROTOCOL, "could not encrypt frame");
+        s_leave(self);
         return -1;
     }
     return 0;

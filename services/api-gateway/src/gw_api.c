@@ -125,6 +125,9 @@ static const gw_route_t s_routes[] = {
     {"POST", "/v2/session/me", gw_sessions_wawp_me, GW_AUTH_INSTANCE, 200,
      S_WAWP, "wawpSessionMePost", "The authenticated WhatsApp account, or null",
      "WawpInstanceRequest", "MeInfoOrNull", S_INSTANCE_Q, false},
+
+    //  Webhooks: delivery log, replay, pull feed, Wawp settings
+    GW_WEBHOOKS_ROUTES
 };
 
 const gw_route_t *
@@ -468,6 +471,9 @@ gw_api_openapi(void)
     json_object_set_new(
         schemas, "WebhookEvent",
         json_pack("{s:s, s:o}", "type", "string", "enum", events));
+    json_t *webhooks = gw_webhooks_schemas();
+    json_object_update(schemas, webhooks);
+    json_decref(webhooks);
     json_t *paths = json_object();
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {

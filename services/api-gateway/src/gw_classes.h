@@ -40,6 +40,7 @@
 #include "gw_req.h"
 #include "gw_api.h"
 #include "gw_sessions.h"
+#include "gw_webhooks.h"
 #include "gw_server.h"
 #include "gw_http.h"
 

@@ -891,6 +891,12 @@ s_wawp_instance(gw_req_t *req)
     return name;
 }
 
+char *
+gw_sessions_wawp_instance(gw_req_t *req)
+{
+    return s_wawp_instance(req);
+}
+
 void
 gw_sessions_wawp_create(gw_req_t *req)
 {

@@ -64,6 +64,10 @@ void gw_sessions_wawp_logout(gw_req_t *req);
 void gw_sessions_wawp_delete(gw_req_t *req);
 void gw_sessions_wawp_me(gw_req_t *req);
 
+//  For other Wawp routes: the session named by instance_id once the
+//  credential is checked (caller owns it), or NULL after a response.
+char *gw_sessions_wawp_instance(gw_req_t *req);
+
 void gw_sessions_test(bool verbose);
 
 #endif

@@ -33,6 +33,7 @@
 #include "st_leases.h"
 #include "st_devices.h"
 #include "st_events.h"
+#include "st_webhooks.h"
 #include "st_worker.h"
 #include "st_server.h"
 

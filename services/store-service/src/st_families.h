@@ -19,7 +19,8 @@ typedef struct _st_router_t st_router_t;
     X(sessions)                                                                \
     X(leases)                                                                  \
     X(devices)                                                                 \
-    X(events)
+    X(events)                                                                  \
+    X(webhooks)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

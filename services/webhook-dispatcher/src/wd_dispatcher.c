@@ -10,6 +10,9 @@
 #define WD_ERROR_MAX 512
 //  Most results per delivery.result message.
 #define WD_REPORT_MAX 2000
+//  Most streams one claim asks for (bounds the reply size; claims repeat
+//  while they come back full).
+#define WD_CLAIM_STREAMS 250
 //  First prune this long after start.
 #define WD_FIRST_PRUNE_MS 10000
 
@@ -501,7 +504,9 @@ s_claim(wd_dispatcher_t *self)
     zhashx_destroy(&per_url);
     cm_msg_t *msg = cm_msg_new("delivery.claim");
     cm_msg_set_str(msg, "worker", cfg->id);
-    cm_msg_set_int(msg, "max_streams", cfg->max_streams - (int64_t) held);
+    int64_t want = cfg->max_streams - (int64_t) held;
+    cm_msg_set_int(msg, "max_streams",
+                   want < WD_CLAIM_STREAMS ? want : WD_CLAIM_STREAMS);
     cm_msg_set_int(msg, "per_stream", cfg->batch);
     cm_msg_set_int(msg, "per_url", cfg->per_target);
     cm_msg_set_int(msg, "lease_ms", cfg->lease_ms);
@@ -554,7 +559,6 @@ s_report(wd_dispatcher_t *self)
 {
     cm_msg_t *msg = cm_msg_new("delivery.result");
     cm_msg_set_str(msg, "worker", self->config->id);
-    cm_msg_set_int(msg, "lease_ms", self->config->lease_ms);
     if (json_array_size(self->results) <= WD_REPORT_MAX) {
         self->reporting_results = self->results;
         self->results = json_array();
