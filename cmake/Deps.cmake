@@ -11,6 +11,8 @@ pkg_check_modules(PNG REQUIRED IMPORTED_TARGET libpng)
 pkg_check_modules(OPENSSL REQUIRED IMPORTED_TARGET openssl)
 pkg_check_modules(ZLIB REQUIRED IMPORTED_TARGET zlib)
 pkg_check_modules(LWS REQUIRED IMPORTED_TARGET libwebsockets)
+# libwebsockets runs on a libuv loop (wa_ws): its backend fd is polled.
+pkg_check_modules(UV REQUIRED IMPORTED_TARGET libuv)
 pkg_check_modules(SIGNAL REQUIRED IMPORTED_TARGET libsignal-protocol-c)
 pkg_check_modules(PROTOBUFC REQUIRED IMPORTED_TARGET libprotobuf-c)
 find_program(PROTOC_C protoc-c REQUIRED)

@@ -677,6 +677,24 @@ cm_webhook_hmac_hex(const char *key, const void *body, size_t len,
     cm_hex(mac, mac_len, out);
 }
 
+void
+cm_webhook_id(json_t *hook, char *out)
+{
+    assert(out);
+    char *text = json_dumps(hook, JSON_COMPACT | JSON_SORT_KEYS
+                                      | JSON_ENCODE_ANY);
+    assert(text);
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0;
+    if (!EVP_Digest(text, strlen(text), md, &md_len, EVP_sha256(), NULL)
+        || md_len != 32) {
+        fprintf(stderr, "could not compute SHA-256\n");
+        abort();
+    }
+    free(text);
+    cm_hex(md, md_len, out);
+}
+
 //  Validate `text` as one webhook; returns the error (caller frees) or
 //  NULL when valid.
 static char *
@@ -937,6 +955,22 @@ cm_webhook_test(bool verbose)
     json_decref(hook);
     assert(cm_webhook_retry_delay_ms(NULL, 1, 0) == 2000);
     assert(cm_webhook_retry_attempts(NULL) == 15);
+
+    //  Config ids do not depend on key order
+    json_t *a = json_loads("{\"url\":\"http://a\",\"events\":[\"*\"]}", 0,
+                           NULL);
+    json_t *b = json_loads("{\"events\":[\"*\"],\"url\":\"http://a\"}", 0,
+                           NULL);
+    char ida[CM_WEBHOOK_ID_SIZE];
+    char idb[CM_WEBHOOK_ID_SIZE];
+    cm_webhook_id(a, ida);
+    cm_webhook_id(b, idb);
+    assert(strlen(ida) == 64 && cm_streq(ida, idb));
+    json_object_set_new(b, "url", json_string("http://b"));
+    cm_webhook_id(b, idb);
+    assert(!cm_streq(ida, idb));
+    json_decref(a);
+    json_decref(b);
 
     //  HMAC known answer (WAHA docs' example)
     const char *body =

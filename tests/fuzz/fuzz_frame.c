@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     wa_frame_role_t role = (data[0] & 1) ? WA_FRAME_SERVER : WA_FRAME_CLIENT;
     unsigned shift = (data[0] >> 1) & 7;
-    size_t max_frame = shift ? (size_t) 1 << (shift * 3) : 0;
+    size_t max_frame = shift ? (size_t)1 << (shift * 3) : 0;
     uint32_t seed = data[1] | 1u;
     data += 2;
     size -= 2;

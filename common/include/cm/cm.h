@@ -10,6 +10,7 @@
 #include "cm_env.h"
 #include "cm_msg.h"
 #include "cm_client.h"
+#include "cm_ulid.h"
 #include "cm_handlers.h"
 #include "cm_codec.h"
 #include "cm_webhook.h"

@@ -112,6 +112,14 @@ int64_t cm_webhook_retry_delay_ms(json_t *hook, int n, double jitter);
 //  Number of retries the webhook allows (retries.attempts or default).
 int cm_webhook_retry_attempts(json_t *hook);
 
+//  Size of a webhook config id (hex SHA-256) including the NUL.
+#define CM_WEBHOOK_ID_SIZE 65
+
+//  Stable id of a webhook configuration: hex SHA-256 of its compact JSON
+//  text with sorted keys, into `out` (CM_WEBHOOK_ID_SIZE bytes). Equal
+//  configurations get equal ids.
+void cm_webhook_id(json_t *hook, char *out);
+
 //  Lower-case hex HMAC-SHA512 of `body` under `key` into `out`
 //  (CM_WEBHOOK_HMAC_HEX_SIZE bytes).
 void cm_webhook_hmac_hex(const char *key, const void *body, size_t len,

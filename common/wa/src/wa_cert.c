@@ -36,7 +36,7 @@ s_details_pack(const wa_cert_details_t *d, size_t *len_p)
     pb.serial = d->serial;
     pb.issuer_serial = d->issuer_serial;
     pb.has_key = true;
-    pb.key.data = (uint8_t *) d->key;
+    pb.key.data = (uint8_t *)d->key;
     pb.key.len = 32;
     pb.has_not_before = pb.has_not_after = true;
     pb.not_before = d->not_before;
@@ -60,9 +60,8 @@ wa_cert_chain_build(const uint8_t root_priv[32],
     uint8_t *leaf_bytes = s_details_pack(leaf, &leaf_len);
     uint8_t int_sig[WA_XEDDSA_SIG_LEN];
     uint8_t leaf_sig[WA_XEDDSA_SIG_LEN];
-    if (wa_xeddsa_sign(root_priv, int_bytes, int_len, int_sig)
-        || wa_xeddsa_sign(intermediate_priv, leaf_bytes, leaf_len,
-                          leaf_sig)) {
+    if (wa_xeddsa_sign(root_priv, int_bytes, int_len, int_sig) ||
+        wa_xeddsa_sign(intermediate_priv, leaf_bytes, leaf_len, leaf_sig)) {
         goto cleanup;
     }
     pb_cert_t pb_int = WA__HS__CERT_CHAIN__NOISE_CERTIFICATE__INIT;
@@ -108,8 +107,8 @@ wa_cert_chain_issue(const uint8_t root_priv[32], const uint8_t static_pub[32],
                               .not_before = start,
                               .not_after = now + WA_CERT_LEAF_LIFETIME_S};
     memcpy(leaf.key, static_pub, 32);
-    uint8_t *chain = wa_cert_chain_build(root_priv, &inter, int_priv, &leaf,
-                                         len_p);
+    uint8_t *chain =
+        wa_cert_chain_build(root_priv, &inter, int_priv, &leaf, len_p);
     wa_crypto_wipe(int_priv, sizeof(int_priv));
     return chain;
 }
@@ -121,7 +120,7 @@ s_details_unpack(const pb_cert_t *cert, wa_cert_details_t *out)
     if (!cert || !cert->has_details) {
         return -1;
     }
-    pb_details_t *pb = (pb_details_t *) protobuf_c_message_unpack(
+    pb_details_t *pb = (pb_details_t *)protobuf_c_message_unpack(
         &wa__hs__cert_chain__noise_certificate__details__descriptor, NULL,
         cert->details.len, cert->details.data);
     if (!pb) {
@@ -153,8 +152,8 @@ wa_cert_chain_parse(const uint8_t *chain, size_t len,
         return -1;
     }
     wa_cert_details_t tmp_int, tmp_leaf;
-    int rc = s_details_unpack(pb->intermediate, &tmp_int) == 0
-                     && s_details_unpack(pb->leaf, &tmp_leaf) == 0
+    int rc = s_details_unpack(pb->intermediate, &tmp_int) == 0 &&
+                     s_details_unpack(pb->leaf, &tmp_leaf) == 0
                  ? 0
                  : -1;
     if (rc == 0 && intermediate) {
@@ -177,12 +176,12 @@ s_check(const pb_chain_t *pb, const uint8_t root_pub[32],
     if (!inter || !leaf) {
         return "missing leaf or intermediate certificate";
     }
-    if (!inter->has_details || !inter->has_signature || !leaf->has_details
-        || !leaf->has_signature) {
+    if (!inter->has_details || !inter->has_signature || !leaf->has_details ||
+        !leaf->has_signature) {
         return "missing details or signature";
     }
-    if (inter->signature.len != WA_XEDDSA_SIG_LEN
-        || leaf->signature.len != WA_XEDDSA_SIG_LEN) {
+    if (inter->signature.len != WA_XEDDSA_SIG_LEN ||
+        leaf->signature.len != WA_XEDDSA_SIG_LEN) {
         return "bad signature length";
     }
     if (wa_xeddsa_verify(root_pub, inter->details.data, inter->details.len,
@@ -248,7 +247,7 @@ s_hex_field(json_t *obj, const char *key, uint8_t *out, size_t len)
     const char *hex = json_string_value(json_object_get(obj, key));
     assert(hex);
     assert(strlen(hex) == 2 * len);
-    assert(cm_unhex(hex, out, len) == (int) len);
+    assert(cm_unhex(hex, out, len) == (int)len);
 }
 
 //  Test random source: a fixed byte pattern.
@@ -257,7 +256,7 @@ s_fixed_random(void *arg, uint8_t *buf, size_t len)
 {
     uint8_t *counter = arg;
     for (size_t i = 0; i < len; i++) {
-        buf[i] = (uint8_t) (*counter + i * 13);
+        buf[i] = (uint8_t)(*counter + i * 13);
     }
     (*counter)++;
     return 0;
@@ -285,12 +284,12 @@ wa_cert_test(bool verbose)
     s_hex_field(keys, "fake_intermediate_priv", int_priv, 32);
     s_hex_field(keys, "fake_intermediate_pub", int_pub, 32);
     s_hex_field(keys, "server_static_pub", static_pub, 32);
-    const char *hex
-        = json_string_value(json_object_get(root, "cert_chain_plaintext_hex"));
+    const char *hex =
+        json_string_value(json_object_get(root, "cert_chain_plaintext_hex"));
     assert(hex);
     size_t chain_len = strlen(hex) / 2;
     uint8_t *chain = cm_alloc(chain_len);
-    assert(cm_unhex(hex, chain, chain_len) == (int) chain_len);
+    assert(cm_unhex(hex, chain, chain_len) == (int)chain_len);
 
     //  The vector chain parses and verifies against the fake root.
     wa_cert_details_t d_int, d_leaf;
@@ -300,43 +299,36 @@ wa_cert_test(bool verbose)
     assert(memcmp(d_int.key, int_pub, 32) == 0);
     assert(memcmp(d_leaf.key, static_pub, 32) == 0);
     assert(d_int.not_before == 1700000000 && d_int.not_after == 4102444800);
-    uint64_t now = (uint64_t) (cm_now_ms() / 1000);
+    uint64_t now = (uint64_t)(cm_now_ms() / 1000);
     const char *reason = NULL;
     assert(wa_cert_chain_verify(chain, chain_len, root_pub, static_pub, now,
-                                &reason)
-           == 0);
+                                &reason) == 0);
     assert(reason == NULL);
 
     //  Each strict check refuses.
-    assert(wa_cert_chain_verify(chain, chain_len, wa_cert_root_pub,
-                                static_pub, now, &reason)
-           == -1);
+    assert(wa_cert_chain_verify(chain, chain_len, wa_cert_root_pub, static_pub,
+                                now, &reason) == -1);
     assert(strstr(reason, "root"));
     assert(wa_cert_chain_verify(chain, chain_len, root_pub, int_pub, now,
-                                &reason)
-           == -1);
+                                &reason) == -1);
     assert(strstr(reason, "static"));
     assert(wa_cert_chain_verify(chain, chain_len, root_pub, static_pub,
-                                1600000000, &reason)
-           == -1);
+                                1600000000, &reason) == -1);
     assert(strstr(reason, "valid"));
     assert(wa_cert_chain_verify(chain, chain_len, root_pub, static_pub,
-                                4102444801, &reason)
-           == -1);
+                                4102444801, &reason) == -1);
     for (size_t i = 0; i < chain_len; i++) {
         chain[i] ^= 0x01;
-        assert(wa_cert_chain_verify(chain, chain_len, root_pub, static_pub,
-                                    now, NULL)
-               == -1);
+        assert(wa_cert_chain_verify(chain, chain_len, root_pub, static_pub, now,
+                                    NULL) == -1);
         chain[i] ^= 0x01;
     }
     for (size_t n = 0; n < chain_len; n++) {
         assert(wa_cert_chain_verify(chain, n, root_pub, static_pub, now,
-                                    NULL)
-               == -1);
+                                    NULL) == -1);
     }
-    assert(wa_cert_chain_verify(NULL, 0, root_pub, static_pub, now, &reason)
-           == -1);
+    assert(wa_cert_chain_verify(NULL, 0, root_pub, static_pub, now, &reason) ==
+           -1);
     assert(wa_cert_chain_parse(chain, 10, NULL, NULL) == -1);
 
     //  Build with wrong serials: leaf issuer serial mismatch, intermediate
@@ -344,28 +336,26 @@ wa_cert_test(bool verbose)
     wa_cert_details_t bad_leaf = d_leaf;
     bad_leaf.issuer_serial = 9;
     size_t len;
-    uint8_t *built
-        = wa_cert_chain_build(root_priv, &d_int, int_priv, &bad_leaf, &len);
+    uint8_t *built =
+        wa_cert_chain_build(root_priv, &d_int, int_priv, &bad_leaf, &len);
     assert(built);
     assert(wa_cert_chain_verify(built, len, root_pub, static_pub, now,
-                                &reason)
-           == -1);
+                                &reason) == -1);
     assert(strstr(reason, "leaf issuer serial"));
     free(built);
     wa_cert_details_t bad_int = d_int;
     bad_int.issuer_serial = 1;
     built = wa_cert_chain_build(root_priv, &bad_int, int_priv, &d_leaf, &len);
     assert(wa_cert_chain_verify(built, len, root_pub, static_pub, now,
-                                &reason)
-           == -1);
+                                &reason) == -1);
     assert(strstr(reason, "intermediate issuer serial"));
     free(built);
     //  Same details as the vector: only the (randomized) signatures differ,
     //  so the length and the details bytes match.
     built = wa_cert_chain_build(root_priv, &d_int, int_priv, &d_leaf, &len);
     assert(len == chain_len);
-    assert(wa_cert_chain_verify(built, len, root_pub, static_pub, now, NULL)
-           == 0);
+    assert(wa_cert_chain_verify(built, len, root_pub, static_pub, now, NULL) ==
+           0);
     assert(memcmp(built + 4, chain + 4, 0x32) == 0);
     free(built);
 
@@ -375,11 +365,11 @@ wa_cert_test(bool verbose)
     built = wa_cert_chain_issue(root_priv, static_pub, now, &len);
     wa_crypto_set_random(NULL, NULL);
     assert(built);
-    assert(wa_cert_chain_verify(built, len, root_pub, static_pub, now, NULL)
-           == 0);
+    assert(wa_cert_chain_verify(built, len, root_pub, static_pub, now, NULL) ==
+           0);
     assert(wa_cert_chain_verify(built, len, root_pub, static_pub,
-                                now + WA_CERT_LEAF_LIFETIME_S + 1, &reason)
-           == -1);
+                                now + WA_CERT_LEAF_LIFETIME_S + 1,
+                                &reason) == -1);
     assert(strstr(reason, "leaf certificate"));
     assert(wa_cert_chain_parse(built, len, &d_int, &d_leaf) == 0);
     assert(d_int.serial == WA_CERT_INTERMEDIATE_SERIAL);

@@ -19,18 +19,18 @@
 #define WA_FRAME_KEEP_CAP 256
 
 struct _wa_frame_t {
-    wa_frame_role_t role;           //  client or server side
-    size_t max_frame;               //  largest accepted received frame
+    wa_frame_role_t role;              //  client or server side
+    size_t max_frame;                  //  largest accepted received frame
     uint8_t intro[WA_FRAME_INTRO_LEN]; //  intro written or received
-    bool intro_done;                //  client: sent; server: received
-    uint8_t *routing;               //  edge routing info, or NULL
-    size_t routing_len;             //  its length
-    uint8_t *buf;                   //  reassembly buffer, or NULL
-    size_t cap;                     //  allocated size of buf
-    size_t len;                     //  bytes held in buf
-    size_t pos;                     //  first unconsumed byte in buf
-    size_t checked;                 //  frame headers verified up to here
-    bool failed;                    //  malformed input seen
+    bool intro_done;                   //  client: sent; server: received
+    uint8_t *routing;                  //  edge routing info, or NULL
+    size_t routing_len;                //  its length
+    uint8_t *buf;                      //  reassembly buffer, or NULL
+    size_t cap;                        //  allocated size of buf
+    size_t len;                        //  bytes held in buf
+    size_t pos;                        //  first unconsumed byte in buf
+    size_t checked;                    //  frame headers verified up to here
+    bool failed;                       //  malformed input seen
 };
 
 wa_frame_t *
@@ -66,8 +66,8 @@ int
 wa_frame_set_routing_info(wa_frame_t *self, const uint8_t *data, size_t len)
 {
     assert(self);
-    if (self->role != WA_FRAME_CLIENT || self->intro_done || len == 0
-        || len > WA_FRAME_MAX_ROUTING || !data) {
+    if (self->role != WA_FRAME_CLIENT || self->intro_done || len == 0 ||
+        len > WA_FRAME_MAX_ROUTING || !data) {
         return -1;
     }
     free(self->routing);
@@ -114,15 +114,15 @@ wa_frame_header_len(wa_frame_t *self)
 static void
 s_put24(uint8_t *out, size_t v)
 {
-    out[0] = (uint8_t) (v >> 16);
-    out[1] = (uint8_t) (v >> 8);
-    out[2] = (uint8_t) v;
+    out[0] = (uint8_t)(v >> 16);
+    out[1] = (uint8_t)(v >> 8);
+    out[2] = (uint8_t)v;
 }
 
 static size_t
 s_get24(const uint8_t *in)
 {
-    return ((size_t) in[0] << 16) | ((size_t) in[1] << 8) | in[2];
+    return ((size_t)in[0] << 16) | ((size_t)in[1] << 8) | in[2];
 }
 
 int
@@ -151,7 +151,7 @@ wa_frame_write_header(wa_frame_t *self, size_t payload_len, uint8_t *out)
     }
     s_put24(out + n, payload_len);
     n += WA_FRAME_LEN_SIZE;
-    return (int) n;
+    return (int)n;
 }
 
 uint8_t *
@@ -169,7 +169,7 @@ wa_frame_encode(wa_frame_t *self, const uint8_t *payload, size_t len,
     if (len) {
         memcpy(out + n, payload, len);
     }
-    *len_p = (size_t) n + len;
+    *len_p = (size_t)n + len;
     return out;
 }
 
@@ -185,8 +185,7 @@ s_compact(wa_frame_t *self)
         free(self->buf);
         self->buf = NULL;
         self->cap = 0;
-    }
-    else if (rest) {
+    } else if (rest) {
         memmove(self->buf, self->buf + self->pos, rest);
     }
     self->checked -= self->pos;
@@ -220,8 +219,8 @@ s_parse_intro(wa_frame_t *self)
         return 0;
     }
     if (p[0] == 'E') {
-        if (p[1] != 'D' || (have >= 3 && p[2] != 0)
-            || (have >= 4 && p[3] != 1)) {
+        if (p[1] != 'D' || (have >= 3 && p[2] != 0) ||
+            (have >= 4 && p[3] != 1)) {
             return -1;
         }
         if (have < 7) {
@@ -244,8 +243,7 @@ s_parse_intro(wa_frame_t *self)
         self->routing = cm_alloc(rlen);
         memcpy(self->routing, p + 7, rlen);
         self->routing_len = rlen;
-    }
-    else if (p[1] != 'A') {
+    } else if (p[1] != 'A') {
         return -1;
     }
     if (have < off + WA_FRAME_INTRO_LEN) {
@@ -360,7 +358,7 @@ s_unhex(const char *hex, uint8_t *out, size_t max)
 {
     int n = cm_unhex(hex, out, max);
     assert(n >= 0);
-    return (size_t) n;
+    return (size_t)n;
 }
 
 void
@@ -388,11 +386,14 @@ wa_frame_test(bool verbose)
     assert(memcmp(out, hello, hello_len) == 0);
     free(out);
     assert(wa_frame_header_len(cli) == 3);
-    out = wa_frame_encode(cli, (const uint8_t *) "abc", 3, &out_len);
+    out = wa_frame_encode(cli, (const uint8_t *)"abc", 3, &out_len);
     assert(out_len == 6);
-    assert(memcmp(out, "\x00\x00\x03" "abc", 6) == 0);
+    assert(memcmp(out,
+                  "\x00\x00\x03"
+                  "abc",
+                  6) == 0);
     free(out);
-    assert(wa_frame_set_routing_info(cli, (const uint8_t *) "x", 1) == -1);
+    assert(wa_frame_set_routing_info(cli, (const uint8_t *)"x", 1) == -1);
     wa_frame_destroy(&cli);
     assert(cli == NULL);
     wa_frame_destroy(&cli);
@@ -414,8 +415,8 @@ wa_frame_test(bool verbose)
 
     //  Several frames in one message, one split across two messages,
     //  an empty frame.
-    uint8_t multi[] = {0, 0, 2, 'h', 'i', 0, 0, 0, 0, 0, 3, 'a', 'b', 'c',
-                       0, 0, 4, 'w', 'x'};
+    uint8_t multi[] = {0, 0,   2,   'h', 'i', 0, 0, 0,   0,  0,
+                       3, 'a', 'b', 'c', 0,   0, 4, 'w', 'x'};
     assert(wa_frame_feed(srv, multi, sizeof(multi)) == 0);
     f = wa_frame_next(srv, &flen);
     assert(f && flen == 2 && memcmp(f, "hi", 2) == 0);
@@ -424,7 +425,7 @@ wa_frame_test(bool verbose)
     f = wa_frame_next(srv, &flen);
     assert(f && flen == 3 && memcmp(f, "abc", 3) == 0);
     assert(wa_frame_next(srv, &flen) == NULL);
-    assert(wa_frame_feed(srv, (const uint8_t *) "yz", 2) == 0);
+    assert(wa_frame_feed(srv, (const uint8_t *)"yz", 2) == 0);
     f = wa_frame_next(srv, &flen);
     assert(f && flen == 4 && memcmp(f, "wxyz", 4) == 0);
     assert(wa_frame_next(srv, &flen) == NULL);
@@ -433,12 +434,12 @@ wa_frame_test(bool verbose)
 
     //  Edge routing: client writes ED block + intro, server strips both.
     cli = wa_frame_new(WA_FRAME_CLIENT, 0);
-    assert(wa_frame_set_routing_info(cli, (const uint8_t *) "RT", 2) == 0);
+    assert(wa_frame_set_routing_info(cli, (const uint8_t *)"RT", 2) == 0);
     assert(wa_frame_header_len(cli) == 7 + 2 + 4 + 3);
-    out = wa_frame_encode(cli, (const uint8_t *) "p", 1, &out_len);
+    out = wa_frame_encode(cli, (const uint8_t *)"p", 1, &out_len);
     assert(out_len == 17);
-    assert(memcmp(out, "ED\x00\x01\x00\x00\x02RTWA\x06\x03\x00\x00\x01p", 17)
-           == 0);
+    assert(memcmp(out, "ED\x00\x01\x00\x00\x02RTWA\x06\x03\x00\x00\x01p", 17) ==
+           0);
     srv = wa_frame_new(WA_FRAME_SERVER, 0);
     assert(wa_frame_feed(srv, out, 5) == 0);
     assert(wa_frame_intro(srv) == NULL);
@@ -452,14 +453,17 @@ wa_frame_test(bool verbose)
     wa_frame_destroy(&cli);
 
     //  Malformed intros fail and stay failed.
-    const char *bad[] = {"XA", "WB", "EX", "ED\x01", "ED\x00\x02",
+    const char *bad[] = {"XA",
+                         "WB",
+                         "EX",
+                         "ED\x01",
+                         "ED\x00\x02",
                          "ED\x00\x01\x00\x00\x00",
                          "ED\x00\x01\x00\x00\x01RXA"};
     size_t bad_len[] = {2, 2, 2, 3, 4, 7, 10};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         srv = wa_frame_new(WA_FRAME_SERVER, 0);
-        assert(wa_frame_feed(srv, (const uint8_t *) bad[i], bad_len[i])
-               == -1);
+        assert(wa_frame_feed(srv, (const uint8_t *)bad[i], bad_len[i]) == -1);
         assert(wa_frame_failed(srv));
         assert(wa_frame_feed(srv, hello, hello_len) == -1);
         assert(wa_frame_next(srv, &flen) == NULL);
@@ -467,22 +471,22 @@ wa_frame_test(bool verbose)
     }
     //  Routing block above the limit.
     srv = wa_frame_new(WA_FRAME_SERVER, 0);
-    assert(wa_frame_feed(srv, (const uint8_t *) "ED\x00\x01\x00\x10\x01", 7)
-           == -1);
+    assert(wa_frame_feed(srv, (const uint8_t *)"ED\x00\x01\x00\x10\x01", 7) ==
+           -1);
     wa_frame_destroy(&srv);
 
     //  Oversized frame is refused as soon as its length is known.
     cli = wa_frame_new(WA_FRAME_CLIENT, 10);
-    assert(wa_frame_feed(cli, (const uint8_t *) "\x00\x00\x0a", 3) == 0);
-    assert(wa_frame_feed(cli, (const uint8_t *) "0123456789\x00\x00\x0b", 13)
-           == -1);
+    assert(wa_frame_feed(cli, (const uint8_t *)"\x00\x00\x0a", 3) == 0);
+    assert(wa_frame_feed(cli, (const uint8_t *)"0123456789\x00\x00\x0b", 13) ==
+           -1);
     assert(wa_frame_failed(cli));
     wa_frame_destroy(&cli);
     cli = wa_frame_new(WA_FRAME_CLIENT, 0);
     uint8_t hdr[8];
     assert(wa_frame_write_header(cli, WA_FRAME_MAX_SIZE + 1, hdr) == -1);
-    assert(wa_frame_encode(cli, hello, WA_FRAME_MAX_SIZE + 1, &out_len)
-           == NULL);
+    assert(wa_frame_encode(cli, hello, WA_FRAME_MAX_SIZE + 1, &out_len) ==
+           NULL);
     assert(wa_frame_write_header(cli, WA_FRAME_MAX_SIZE, hdr) == 7);
     assert(memcmp(hdr + 4, "\xff\xff\xff", 3) == 0);
     //  A large frame in random-sized pieces, buffer released afterwards.
@@ -490,7 +494,7 @@ wa_frame_test(bool verbose)
     uint8_t *big = cm_alloc(big_len + 3);
     s_put24(big, big_len);
     for (size_t i = 0; i < big_len; i++) {
-        big[3 + i] = (uint8_t) (i * 7);
+        big[3 + i] = (uint8_t)(i * 7);
     }
     size_t off = 0;
     while (off < big_len + 3) {

@@ -26,11 +26,11 @@
 typedef Wa__Hs__HandshakeMessage pb_msg_t;
 
 typedef enum {
-    S_START,       //  nothing sent or received yet
-    S_HELLO,       //  client: hello sent; server: hello read
+    S_START,        //  nothing sent or received yet
+    S_HELLO,        //  client: hello sent; server: hello read
     S_SERVER_HELLO, //  client: server hello read; server: it was sent
-    S_READY,       //  transport mode
-    S_FAILED       //  a step failed; the connection must be dropped
+    S_READY,        //  transport mode
+    S_FAILED        //  a step failed; the connection must be dropped
 } state_t;
 
 struct _wa_noise_t {
@@ -120,10 +120,10 @@ static void
 s_iv(uint64_t n, uint8_t iv[WA_GCM_IV_LEN])
 {
     memset(iv, 0, WA_GCM_IV_LEN);
-    iv[8] = (uint8_t) (n >> 24);
-    iv[9] = (uint8_t) (n >> 16);
-    iv[10] = (uint8_t) (n >> 8);
-    iv[11] = (uint8_t) n;
+    iv[8] = (uint8_t)(n >> 24);
+    iv[9] = (uint8_t)(n >> 16);
+    iv[10] = (uint8_t)(n >> 8);
+    iv[11] = (uint8_t)n;
 }
 
 //  Handshake encrypt with ad = h, then mixHash(ciphertext). out holds
@@ -170,8 +170,8 @@ s_split(wa_noise_t *self)
     //  one zero byte (a different HMAC message).
     uint8_t prk[32];
     uint8_t out[64];
-    if (wa_hmac_sha256(self->ck, 32, "", 0, prk)
-        || wa_hkdf_sha256_expand(prk, "", 0, out, 64)) {
+    if (wa_hmac_sha256(self->ck, 32, "", 0, prk) ||
+        wa_hkdf_sha256_expand(prk, "", 0, out, 64)) {
         wa_crypto_wipe(prk, sizeof(prk));
         return -1;
     }
@@ -267,8 +267,8 @@ wa_noise_client_hello(wa_noise_t *self, size_t *len_p)
         return NULL;
     }
     s_mix_hash(self, self->e_pub, 32);
-    Wa__Hs__HandshakeMessage__ClientHello hello
-        = WA__HS__HANDSHAKE_MESSAGE__CLIENT_HELLO__INIT;
+    Wa__Hs__HandshakeMessage__ClientHello hello =
+        WA__HS__HANDSHAKE_MESSAGE__CLIENT_HELLO__INIT;
     hello.has_ephemeral = true;
     hello.ephemeral.data = self->e_pub;
     hello.ephemeral.len = 32;
@@ -284,14 +284,14 @@ wa_noise_read_server_hello(wa_noise_t *self, const uint8_t *data, size_t len)
     assert(self);
     assert(self->role == WA_NOISE_INITIATOR && self->state == S_HELLO);
     pb_msg_t *msg = wa__hs__handshake_message__unpack(NULL, len, data);
-    const Wa__Hs__HandshakeMessage__ServerHello *hello
-        = msg ? msg->server_hello : NULL;
+    const Wa__Hs__HandshakeMessage__ServerHello *hello =
+        msg ? msg->server_hello : NULL;
     int rc = -1;
     uint8_t *cert = NULL;
-    if (!hello || !hello->has_ephemeral || hello->ephemeral.len != 32
-        || !hello->has_static_key
-        || hello->static_key.len != 32 + WA_NOISE_TAG_LEN
-        || !hello->has_payload || hello->payload.len < WA_NOISE_TAG_LEN) {
+    if (!hello || !hello->has_ephemeral || hello->ephemeral.len != 32 ||
+        !hello->has_static_key ||
+        hello->static_key.len != 32 + WA_NOISE_TAG_LEN || !hello->has_payload ||
+        hello->payload.len < WA_NOISE_TAG_LEN) {
         s_fail(self, "malformed server hello");
         goto cleanup;
     }
@@ -313,12 +313,11 @@ wa_noise_read_server_hello(wa_noise_t *self, const uint8_t *data, size_t len)
     }
     size_t cert_len = hello->payload.len - WA_NOISE_TAG_LEN;
     cert = cm_alloc(cert_len);
-    if (s_decrypt_hash(self, hello->payload.data, hello->payload.len,
-                       cert)) {
+    if (s_decrypt_hash(self, hello->payload.data, hello->payload.len, cert)) {
         s_fail(self, "could not decrypt server certificate");
         goto cleanup;
     }
-    uint64_t now = self->now ? self->now : (uint64_t) (cm_now_ms() / 1000);
+    uint64_t now = self->now ? self->now : (uint64_t)(cm_now_ms() / 1000);
     const char *reason = NULL;
     if (wa_cert_chain_verify(cert, cert_len, self->root, self->rs, now,
                              &reason)) {
@@ -341,19 +340,18 @@ wa_noise_client_finish(wa_noise_t *self, const uint8_t *payload, size_t len,
 {
     assert(self && out_len_p);
     assert(payload || len == 0);
-    assert(self->role == WA_NOISE_INITIATOR
-           && self->state == S_SERVER_HELLO);
+    assert(self->role == WA_NOISE_INITIATOR && self->state == S_SERVER_HELLO);
     uint8_t static_ct[32 + WA_NOISE_TAG_LEN];
     uint8_t *payload_ct = cm_alloc(len + WA_NOISE_TAG_LEN);
     uint8_t *out = NULL;
-    if (s_encrypt_hash(self, self->s_pub, 32, static_ct)
-        || s_mix_dh(self, self->s_priv, self->re)
-        || s_encrypt_hash(self, payload, len, payload_ct)) {
+    if (s_encrypt_hash(self, self->s_pub, 32, static_ct) ||
+        s_mix_dh(self, self->s_priv, self->re) ||
+        s_encrypt_hash(self, payload, len, payload_ct)) {
         s_fail(self, "could not encrypt client finish");
         goto cleanup;
     }
-    Wa__Hs__HandshakeMessage__ClientFinish finish
-        = WA__HS__HANDSHAKE_MESSAGE__CLIENT_FINISH__INIT;
+    Wa__Hs__HandshakeMessage__ClientFinish finish =
+        WA__HS__HANDSHAKE_MESSAGE__CLIENT_FINISH__INIT;
     finish.has_static_key = finish.has_payload = true;
     finish.static_key.data = static_ct;
     finish.static_key.len = sizeof(static_ct);
@@ -377,13 +375,12 @@ wa_noise_read_client_hello(wa_noise_t *self, const uint8_t *data, size_t len)
     assert(self);
     assert(self->role == WA_NOISE_RESPONDER && self->state == S_START);
     pb_msg_t *msg = wa__hs__handshake_message__unpack(NULL, len, data);
-    const Wa__Hs__HandshakeMessage__ClientHello *hello
-        = msg ? msg->client_hello : NULL;
+    const Wa__Hs__HandshakeMessage__ClientHello *hello =
+        msg ? msg->client_hello : NULL;
     int rc = -1;
     if (!hello || !hello->has_ephemeral || hello->ephemeral.len != 32) {
         s_fail(self, "malformed client hello");
-    }
-    else {
+    } else {
         memcpy(self->re, hello->ephemeral.data, 32);
         s_mix_hash(self, self->re, 32);
         self->state = S_HELLO;
@@ -414,14 +411,14 @@ wa_noise_server_hello(wa_noise_t *self, const uint8_t *cert, size_t cert_len,
         s_fail(self, "bad client ephemeral key");
         goto cleanup;
     }
-    if (s_encrypt_hash(self, self->s_pub, 32, static_ct)
-        || s_mix_dh(self, self->s_priv, self->re)
-        || s_encrypt_hash(self, cert, cert_len, cert_ct)) {
+    if (s_encrypt_hash(self, self->s_pub, 32, static_ct) ||
+        s_mix_dh(self, self->s_priv, self->re) ||
+        s_encrypt_hash(self, cert, cert_len, cert_ct)) {
         s_fail(self, "could not encrypt server hello");
         goto cleanup;
     }
-    Wa__Hs__HandshakeMessage__ServerHello hello
-        = WA__HS__HANDSHAKE_MESSAGE__SERVER_HELLO__INIT;
+    Wa__Hs__HandshakeMessage__ServerHello hello =
+        WA__HS__HANDSHAKE_MESSAGE__SERVER_HELLO__INIT;
     hello.has_ephemeral = hello.has_static_key = hello.has_payload = true;
     hello.ephemeral.data = self->e_pub;
     hello.ephemeral.len = 32;
@@ -439,19 +436,17 @@ cleanup:
 }
 
 int
-wa_noise_read_client_finish(wa_noise_t *self, const uint8_t *data,
-                            size_t len)
+wa_noise_read_client_finish(wa_noise_t *self, const uint8_t *data, size_t len)
 {
     assert(self);
-    assert(self->role == WA_NOISE_RESPONDER
-           && self->state == S_SERVER_HELLO);
+    assert(self->role == WA_NOISE_RESPONDER && self->state == S_SERVER_HELLO);
     pb_msg_t *msg = wa__hs__handshake_message__unpack(NULL, len, data);
-    const Wa__Hs__HandshakeMessage__ClientFinish *finish
-        = msg ? msg->client_finish : NULL;
+    const Wa__Hs__HandshakeMessage__ClientFinish *finish =
+        msg ? msg->client_finish : NULL;
     int rc = -1;
-    if (!finish || !finish->has_static_key
-        || finish->static_key.len != 32 + WA_NOISE_TAG_LEN
-        || !finish->has_payload || finish->payload.len < WA_NOISE_TAG_LEN) {
+    if (!finish || !finish->has_static_key ||
+        finish->static_key.len != 32 + WA_NOISE_TAG_LEN ||
+        !finish->has_payload || finish->payload.len < WA_NOISE_TAG_LEN) {
         s_fail(self, "malformed client finish");
         goto cleanup;
     }
@@ -548,13 +543,12 @@ wa_noise_error(wa_noise_t *self)
 }
 
 int
-wa_noise_encrypt(wa_noise_t *self, const uint8_t *in, size_t len,
-                 uint8_t *out)
+wa_noise_encrypt(wa_noise_t *self, const uint8_t *in, size_t len, uint8_t *out)
 {
     assert(self && out);
     assert(in || len == 0);
-    if (self->state != S_READY || len > WA_NOISE_MAX_PLAINTEXT
-        || self->write_n > UINT32_MAX) {
+    if (self->state != S_READY || len > WA_NOISE_MAX_PLAINTEXT ||
+        self->write_n > UINT32_MAX) {
         return -1;
     }
     uint8_t iv[WA_GCM_IV_LEN];
@@ -568,8 +562,7 @@ wa_noise_encrypt(wa_noise_t *self, const uint8_t *in, size_t len,
 }
 
 int
-wa_noise_decrypt(wa_noise_t *self, const uint8_t *in, size_t len,
-                 uint8_t *out)
+wa_noise_decrypt(wa_noise_t *self, const uint8_t *in, size_t len, uint8_t *out)
 {
     assert(self && out);
     assert(in || len == 0);
@@ -610,7 +603,7 @@ s_test_random(void *arg, uint8_t *buf, size_t len)
 #define TEST_MAX_TRACE 24
 
 typedef struct {
-    char step[TEST_MAX_TRACE][16]; //  step names
+    char step[TEST_MAX_TRACE][16];  //  step names
     uint8_t h[TEST_MAX_TRACE][32];  //  h after each step
     uint8_t ck[TEST_MAX_TRACE][32]; //  ck after each step
     uint8_t k[TEST_MAX_TRACE][32];  //  k after each step
@@ -638,7 +631,7 @@ s_json_hex(json_t *obj, const char *key, size_t *len_p)
     assert(hex);
     size_t len = strlen(hex) / 2;
     uint8_t *out = cm_alloc(len + 1);
-    assert(cm_unhex(hex, out, len) == (int) len);
+    assert(cm_unhex(hex, out, len) == (int)len);
     if (len_p) {
         *len_p = len;
     }
@@ -689,8 +682,8 @@ s_check_trace(test_trace_t *trace, json_t *vector)
 
 //  Frame one message (as the given side would) and compare with the hex.
 static void
-s_check_frame(wa_frame_t *frame, const uint8_t *msg, size_t len,
-              json_t *frames, const char *key)
+s_check_frame(wa_frame_t *frame, const uint8_t *msg, size_t len, json_t *frames,
+              const char *key)
 {
     size_t out_len;
     uint8_t *out = wa_frame_encode(frame, msg, len, &out_len);
@@ -725,10 +718,10 @@ wa_noise_test(bool verbose)
     uint8_t *root_pub = s_json_hex(keys, "fake_root_pub", NULL);
     size_t cert_len, payload_len;
     uint8_t *cert = s_json_hex(vector, "cert_chain_plaintext_hex", &cert_len);
-    uint8_t *payload
-        = s_json_hex(vector, "client_payload_plaintext_hex", &payload_len);
-    assert(s_json_hex_eq(vector, "pattern_hex",
-                         (const uint8_t *) WA_NOISE_NAME, 32));
+    uint8_t *payload =
+        s_json_hex(vector, "client_payload_plaintext_hex", &payload_len);
+    assert(s_json_hex_eq(vector, "pattern_hex", (const uint8_t *)WA_NOISE_NAME,
+                         32));
 
     //  Known answer: both sides in memory, fixed ephemeral keys.
     test_random_t rnd = {{ce_priv, se_priv, NULL, NULL}, 0};
@@ -738,14 +731,14 @@ wa_noise_test(bool verbose)
 
     wa_frame_t *cframe = wa_frame_new(WA_FRAME_CLIENT, 0);
     wa_frame_t *sframe = wa_frame_new(WA_FRAME_SERVER, 0);
-    wa_noise_t *client = wa_noise_new(WA_NOISE_INITIATOR, cs_priv,
-                                      wa_frame_intro(cframe),
-                                      WA_FRAME_INTRO_LEN);
+    wa_noise_t *client =
+        wa_noise_new(WA_NOISE_INITIATOR, cs_priv, wa_frame_intro(cframe),
+                     WA_FRAME_INTRO_LEN);
     assert(client);
     //  Trace entries 0 and 1 (init, prologue) happen inside new.
     json_t *entries = json_object_get(vector, "trace");
     assert(s_json_hex_eq(json_array_get(entries, 0), "h",
-                         (const uint8_t *) WA_NOISE_NAME, 32));
+                         (const uint8_t *)WA_NOISE_NAME, 32));
     assert(s_json_hex_eq(json_array_get(entries, 1), "h",
                          wa_noise_handshake_hash(client), 32));
     wa_noise_set_trace(client, s_test_trace, ctrace);
@@ -761,26 +754,25 @@ wa_noise_test(bool verbose)
     //  Server: receives the framed hello, takes the prologue from the
     //  intro it saw.
     size_t wire_len;
-    uint8_t *wire = s_json_hex(frames, "client_hello_ws_message_hex",
-                               &wire_len);
+    uint8_t *wire =
+        s_json_hex(frames, "client_hello_ws_message_hex", &wire_len);
     assert(wa_frame_feed(sframe, wire, wire_len) == 0);
     free(wire);
     size_t flen;
     const uint8_t *f = wa_frame_next(sframe, &flen);
     assert(f && flen == len && memcmp(f, msg, len) == 0);
     free(msg);
-    wa_noise_t *server = wa_noise_new(WA_NOISE_RESPONDER, ss_priv,
-                                      wa_frame_intro(sframe),
-                                      WA_FRAME_INTRO_LEN);
+    wa_noise_t *server =
+        wa_noise_new(WA_NOISE_RESPONDER, ss_priv, wa_frame_intro(sframe),
+                     WA_FRAME_INTRO_LEN);
     assert(server);
     wa_noise_set_trace(server, s_test_trace, strace);
     assert(memcmp(wa_noise_handshake_hash(server),
-                  wa_noise_handshake_hash(client), 32)
-           != 0); //  the client already mixed its ephemeral key
+                  wa_noise_handshake_hash(client),
+                  32) != 0); //  the client already mixed its ephemeral key
     assert(wa_noise_read_client_hello(server, f, flen) == 0);
     assert(memcmp(wa_noise_handshake_hash(server),
-                  wa_noise_handshake_hash(client), 32)
-           == 0);
+                  wa_noise_handshake_hash(client), 32) == 0);
     msg = wa_noise_server_hello(server, cert, cert_len, &len);
     assert(msg);
     s_check_frame(sframe, msg, len, frames, "server_hello_ws_message_hex");
@@ -808,8 +800,8 @@ wa_noise_test(bool verbose)
 
     //  Transport frames, both directions.
     size_t pt_len;
-    uint8_t *pt = s_json_hex(transport, "first_client_node_plaintext_hex",
-                             &pt_len);
+    uint8_t *pt =
+        s_json_hex(transport, "first_client_node_plaintext_hex", &pt_len);
     uint8_t ct[64], back[64];
     assert(pt_len + WA_NOISE_TAG_LEN <= sizeof(ct));
     const char *client_frames[] = {"first_client_node_ws_message_hex",
@@ -818,8 +810,8 @@ wa_noise_test(bool verbose)
         assert(wa_noise_encrypt(client, pt, pt_len, ct) == 0);
         s_check_frame(cframe, ct, pt_len + WA_NOISE_TAG_LEN, transport,
                       client_frames[i]);
-        assert(wa_noise_decrypt(server, ct, pt_len + WA_NOISE_TAG_LEN, back)
-               == 0);
+        assert(wa_noise_decrypt(server, ct, pt_len + WA_NOISE_TAG_LEN, back) ==
+               0);
         assert(memcmp(back, pt, pt_len) == 0);
     }
     free(pt);
@@ -831,11 +823,10 @@ wa_noise_test(bool verbose)
     uint8_t bad[64];
     memcpy(bad, ct, pt_len + WA_NOISE_TAG_LEN);
     bad[0] ^= 1;
-    assert(wa_noise_decrypt(client, bad, pt_len + WA_NOISE_TAG_LEN, back)
-           == -1);
+    assert(wa_noise_decrypt(client, bad, pt_len + WA_NOISE_TAG_LEN, back) ==
+           -1);
     assert(wa_noise_failed(client));
-    assert(wa_noise_decrypt(client, ct, pt_len + WA_NOISE_TAG_LEN, back)
-           == -1);
+    assert(wa_noise_decrypt(client, ct, pt_len + WA_NOISE_TAG_LEN, back) == -1);
     assert(wa_noise_encrypt(client, pt, pt_len, ct) == -1);
     assert(wa_noise_decrypt(server, ct, 5, back) == -1);
     free(pt);
@@ -849,9 +840,9 @@ wa_noise_test(bool verbose)
     //  garbage.
     for (int round = 0; round < 6; round++) {
         client = wa_noise_new(WA_NOISE_INITIATOR, cs_priv,
-                              (const uint8_t *) "WA\x06\x03", 4);
+                              (const uint8_t *)"WA\x06\x03", 4);
         server = wa_noise_new(WA_NOISE_RESPONDER, ss_priv,
-                              (const uint8_t *) "WA\x06\x03", 4);
+                              (const uint8_t *)"WA\x06\x03", 4);
         if (round != 0) {
             wa_noise_set_root(client, root_pub);
         }
@@ -871,8 +862,7 @@ wa_noise_test(bool verbose)
         }
         if (round == 3) {
             //  Garbage that is not a HandshakeMessage.
-            assert(wa_noise_read_server_hello(client, msg + 1, len - 1)
-                   == -1);
+            assert(wa_noise_read_server_hello(client, msg + 1, len - 1) == -1);
             free(msg);
             goto next;
         }
@@ -897,12 +887,11 @@ wa_noise_test(bool verbose)
             assert(wa_noise_read_client_finish(server, msg, len) == -1);
             assert(strstr(wa_noise_error(server), "payload"));
             assert(wa_noise_payload(server, &flen) == NULL);
-        }
-        else {
+        } else {
             assert(wa_noise_read_client_finish(server, msg, len) == 0);
             //  Many frames in a row keep both counters in step.
             for (int i = 0; i < 100; i++) {
-                uint8_t p[8] = {(uint8_t) i};
+                uint8_t p[8] = {(uint8_t)i};
                 assert(wa_noise_encrypt(server, p, 8, ct) == 0);
                 assert(wa_noise_decrypt(client, ct, 24, back) == 0);
                 assert(back[0] == i);
@@ -915,10 +904,10 @@ wa_noise_test(bool verbose)
     }
     //  A server static key that does not match the certificate leaf.
     client = wa_noise_new(WA_NOISE_INITIATOR, cs_priv,
-                          (const uint8_t *) "WA\x06\x03", 4);
+                          (const uint8_t *)"WA\x06\x03", 4);
     wa_noise_set_root(client, root_pub);
     server = wa_noise_new(WA_NOISE_RESPONDER, cs_priv,
-                          (const uint8_t *) "WA\x06\x03", 4);
+                          (const uint8_t *)"WA\x06\x03", 4);
     msg = wa_noise_client_hello(client, &len);
     assert(wa_noise_read_client_hello(server, msg, len) == 0);
     free(msg);
@@ -930,10 +919,10 @@ wa_noise_test(bool verbose)
     wa_noise_destroy(&server);
     //  Prologue mismatch: the server saw a different intro.
     client = wa_noise_new(WA_NOISE_INITIATOR, cs_priv,
-                          (const uint8_t *) "WA\x06\x03", 4);
+                          (const uint8_t *)"WA\x06\x03", 4);
     wa_noise_set_root(client, root_pub);
     server = wa_noise_new(WA_NOISE_RESPONDER, ss_priv,
-                          (const uint8_t *) "WA\x06\x02", 4);
+                          (const uint8_t *)"WA\x06\x02", 4);
     msg = wa_noise_client_hello(client, &len);
     assert(wa_noise_read_client_hello(server, msg, len) == 0);
     free(msg);

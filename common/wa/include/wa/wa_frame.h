@@ -38,7 +38,7 @@
 #define WA_FRAME_MAX_ROUTING 4096
 //  Largest header a codec ever writes before a payload:
 //  "ED" 00 01 len(3) routing, intro, length.
-#define WA_FRAME_MAX_HEADER                                                  \
+#define WA_FRAME_MAX_HEADER                                                    \
     (7 + WA_FRAME_MAX_ROUTING + WA_FRAME_INTRO_LEN + WA_FRAME_LEN_SIZE)
 
 typedef enum {
@@ -79,13 +79,12 @@ size_t wa_frame_header_len(wa_frame_t *self);
 //  has room for wa_frame_header_len bytes) and mark the intro as sent.
 //  Returns the number of bytes written, or -1 if payload_len does not fit
 //  in 3 bytes.
-int wa_frame_write_header(wa_frame_t *self, size_t payload_len,
-                          uint8_t *out);
+int wa_frame_write_header(wa_frame_t *self, size_t payload_len, uint8_t *out);
 
 //  Encode one payload into a new buffer (header + payload). Sets *len_p.
 //  Returns NULL if the payload is too large. Caller owns return value.
-uint8_t *wa_frame_encode(wa_frame_t *self, const uint8_t *payload,
-                         size_t len, size_t *len_p);
+uint8_t *wa_frame_encode(wa_frame_t *self, const uint8_t *payload, size_t len,
+                         size_t *len_p);
 
 //  Feed received bytes. Returns 0, or -1 if the stream is malformed (the
 //  codec then stays failed). Complete frames are taken with wa_frame_next.

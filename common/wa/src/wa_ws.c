@@ -1,0 +1,1041 @@
+/*  wa_ws - WebSocket client and server connections in one event loop
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    libwebsockets runs on a libuv loop owned by this object (a "foreign"
+    loop for lws). The owner polls libuv's backend fd and calls
+    uv_run(UV_RUN_NOWAIT) through wa_ws_service.
+
+    Lifetime of a connection: a wa_ws_conn_t is bound to its lws wsi as
+    the wsi's user pointer and freed on LWS_CALLBACK_WSI_DESTROY. The
+    owner's view ends earlier: at WA_WS_CLOSED or at wa_ws_conn_close
+    (which detaches the handler). A connection the owner closed is only
+    "closing" until lws has written the close frame.
+*/
+#undef NDEBUG
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libwebsockets.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <uv.h>
+
+#include "cm/cm.h"
+#include "wa/wa_ws.h"
+
+//  Name of our lws protocol (never sent: no subprotocol header).
+#define WA_WS_PROTOCOL "wa-ws"
+//  lws receive buffer per connection; frames may span several reads.
+#define WA_WS_RX_BUFFER 1024
+//  lws 4.1's internal write type for a close frame (not in its public
+//  header).
+#define WA_WS_LWS_WRITE_CLOSE ((enum lws_write_protocol)4)
+//  Largest accepted URL host and path.
+#define WA_WS_MAX_HOST 256
+#define WA_WS_MAX_PATH 1024
+
+//  One queued outgoing message; buf holds LWS_PRE headroom + len bytes.
+typedef struct _ws_msg_t {
+    struct _ws_msg_t *next; //  next in the connection's queue
+    size_t len;             //  payload length
+    uint8_t buf[];          //  LWS_PRE bytes, then the payload
+} ws_msg_t;
+
+//  A listening vhost.
+typedef struct _ws_listener_t {
+    struct _ws_listener_t *next; //  next listener
+    struct lws_vhost *vhost;     //  the lws vhost that listens
+    char *path;                  //  accepted upgrade path
+    wa_ws_accept_fn *fn;         //  accept callback
+    void *arg;                   //  its argument
+} ws_listener_t;
+
+//  A client vhost for one proxy setting ("" = direct).
+typedef struct _ws_client_vh_t {
+    struct _ws_client_vh_t *next; //  next client vhost
+    char *proxy;                  //  normalised proxy URL, "" direct
+    struct lws_vhost *vhost;      //  the lws vhost
+} ws_client_vh_t;
+
+struct _wa_ws_conn_t {
+    wa_ws_t *ws;          //  owning loop
+    struct lws *wsi;      //  lws connection, NULL once destroyed
+    wa_ws_event_fn *fn;   //  owner's handler, NULL when detached
+    void *arg;            //  its argument
+    ws_msg_t *head;       //  first queued message
+    ws_msg_t *tail;       //  last queued message
+    size_t queued;        //  bytes in the queue
+    bool is_server;       //  accepted by a listener
+    bool open;            //  upgrade done
+    bool closing;         //  close requested by the owner
+    bool closed;          //  WA_WS_CLOSED delivered or suppressed
+    bool want_writable;   //  owner asked for WA_WS_WRITABLE
+    wa_ws_close_t reason; //  why it closed
+    int close_code;       //  peer's close code
+    char peer[64];        //  peer address
+    wa_ws_conn_t *prev;   //  in the loop's connection list
+    wa_ws_conn_t *next;   //  in the loop's connection list
+};
+
+struct _wa_ws_t {
+    uv_loop_t loop;           //  the event loop lws runs on
+    struct lws_context *ctx;  //  lws context
+    ws_listener_t *listeners; //  server vhosts
+    ws_client_vh_t *clients;  //  client vhosts, one per proxy
+    wa_ws_conn_t *conns;      //  all live connections
+    size_t conn_count;        //  their number
+    bool pending;             //  work queued outside wa_ws_service
+    bool destroying;          //  in wa_ws_destroy: no events
+    wa_ws_conn_t *connecting; //  connection being created by connect
+};
+
+static struct lws_protocols s_protocols[];
+
+//  --------------------------------------------------------------------------
+//  Connection bookkeeping
+
+static wa_ws_conn_t *
+s_conn_new(wa_ws_t *ws, bool is_server)
+{
+    wa_ws_conn_t *conn = cm_alloc(sizeof(wa_ws_conn_t));
+    conn->ws = ws;
+    conn->is_server = is_server;
+    conn->next = ws->conns;
+    if (ws->conns) {
+        ws->conns->prev = conn;
+    }
+    ws->conns = conn;
+    ws->conn_count++;
+    return conn;
+}
+
+static void
+s_conn_free(wa_ws_conn_t *conn)
+{
+    wa_ws_t *ws = conn->ws;
+    if (conn->prev) {
+        conn->prev->next = conn->next;
+    } else {
+        ws->conns = conn->next;
+    }
+    if (conn->next) {
+        conn->next->prev = conn->prev;
+    }
+    ws->conn_count--;
+    while (conn->head) {
+        ws_msg_t *msg = conn->head;
+        conn->head = msg->next;
+        free(msg);
+    }
+    free(conn);
+}
+
+static void
+s_emit(wa_ws_conn_t *conn, wa_ws_event_t event, const uint8_t *data, size_t len)
+{
+    if (conn->fn && !conn->ws->destroying) {
+        conn->fn(conn, event, data, len, conn->arg);
+    }
+}
+
+//  Deliver WA_WS_CLOSED once (unless the owner closed or detached).
+static void
+s_emit_closed(wa_ws_conn_t *conn, wa_ws_close_t reason, const char *text)
+{
+    if (conn->closed) {
+        return;
+    }
+    conn->closed = true;
+    if (conn->reason == WA_WS_CLOSE_NONE) {
+        conn->reason = reason;
+    }
+    const char *t = text ? text : "";
+    s_emit(conn, WA_WS_CLOSED, (const uint8_t *)t, strlen(t));
+    conn->fn = NULL;
+}
+
+//  --------------------------------------------------------------------------
+//  lws callback
+
+static ws_listener_t *
+s_listener_of(wa_ws_t *ws, struct lws *wsi)
+{
+    struct lws_vhost *vh = lws_get_vhost(wsi);
+    for (ws_listener_t *l = ws->listeners; l; l = l->next) {
+        if (l->vhost == vh) {
+            return l;
+        }
+    }
+    return NULL;
+}
+
+//  Write the next queued message; returns -1 to close the connection.
+static int
+s_writable(wa_ws_conn_t *conn)
+{
+    if (conn->head) {
+        ws_msg_t *msg = conn->head;
+        int n = lws_write(conn->wsi, msg->buf + LWS_PRE, msg->len,
+                          LWS_WRITE_BINARY);
+        conn->head = msg->next;
+        if (!conn->head) {
+            conn->tail = NULL;
+        }
+        conn->queued -= msg->len;
+        free(msg);
+        if (n < 0) {
+            return -1;
+        }
+        if (conn->head || conn->closing) {
+            lws_callback_on_writable(conn->wsi);
+            return 0;
+        }
+        if (conn->want_writable) {
+            conn->want_writable = false;
+            s_emit(conn, WA_WS_WRITABLE, NULL, 0);
+        }
+        return 0;
+    }
+    if (conn->closing) {
+        //  Send the close frame (1000) ourselves, then drop the socket:
+        //  lws_close_reason + return -1 does not send it in lws 4.1.
+        uint8_t frame[LWS_PRE + 2];
+        frame[LWS_PRE] = (uint8_t)(LWS_CLOSE_STATUS_NORMAL >> 8);
+        frame[LWS_PRE + 1] = (uint8_t)LWS_CLOSE_STATUS_NORMAL;
+        lws_write(conn->wsi, frame + LWS_PRE, 2, WA_WS_LWS_WRITE_CLOSE);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+           void *in, size_t len)
+{
+    struct lws_context *ctx = lws_get_context(wsi);
+    wa_ws_t *ws = ctx ? lws_context_user(ctx) : NULL;
+    wa_ws_conn_t *conn = user;
+
+    switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: {
+        //  user is the client SSL_CTX: the system CA directory is looked up
+        //  lazily (not the whole bundle in memory), and idle connections
+        //  give their I/O buffers back.
+        SSL_CTX *ssl_ctx = user;
+        if (ssl_ctx) {
+            SSL_CTX_load_verify_dir(ssl_ctx, X509_get_default_cert_dir());
+            SSL_CTX_set_mode(ssl_ctx, SSL_MODE_RELEASE_BUFFERS);
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        //  Server: refuse upgrades on other paths.
+        ws_listener_t *l = ws ? s_listener_of(ws, wsi) : NULL;
+        char uri[WA_WS_MAX_PATH];
+        if (!l || lws_hdr_copy(wsi, uri, sizeof(uri), WSI_TOKEN_GET_URI) <= 0 ||
+            strcmp(uri, l->path) != 0) {
+            return 1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED: {
+        ws_listener_t *l = ws ? s_listener_of(ws, wsi) : NULL;
+        if (!l) {
+            return -1;
+        }
+        conn = s_conn_new(ws, true);
+        conn->wsi = wsi;
+        conn->open = true;
+        lws_set_wsi_user(wsi, conn);
+        lws_get_peer_simple(wsi, conn->peer, sizeof(conn->peer));
+        l->fn(conn, l->arg);
+        if (conn->closing) {
+            lws_callback_on_writable(wsi);
+        } else {
+            s_emit(conn, WA_WS_CONNECTED, NULL, 0);
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+        //  whatsmeow's extra headers; the user agent if configured.
+        unsigned char **p = in;
+        unsigned char *end = *p + len;
+        if (lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"cache-control:",
+                (const unsigned char *)"no-cache", 8, p, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"pragma:",
+                                        (const unsigned char *)"no-cache", 8, p,
+                                        end)) {
+            return -1;
+        }
+        const char *ua = conn ? lws_get_opaque_user_data(wsi) : NULL;
+        if (ua && *ua &&
+            lws_add_http_header_by_name(
+                wsi, (const unsigned char *)"user-agent:",
+                (const unsigned char *)ua, (int)strlen(ua), p, end)) {
+            return -1;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+        if (!conn) {
+            return -1;
+        }
+        conn->open = true;
+        lws_get_peer_simple(wsi, conn->peer, sizeof(conn->peer));
+        if (conn->head || conn->closing) {
+            lws_callback_on_writable(wsi);
+        }
+        s_emit(conn, WA_WS_CONNECTED, NULL, 0);
+        return 0;
+
+    case LWS_CALLBACK_RECEIVE:
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+        if (!conn || conn->closing || conn->closed) {
+            return 0;
+        }
+        if (lws_frame_is_binary(wsi) && len) {
+            s_emit(conn, WA_WS_MESSAGE, in, len);
+        }
+        return 0;
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+        if (!conn) {
+            return 0;
+        }
+        return s_writable(conn);
+
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        if (conn && len >= 2) {
+            const uint8_t *code = in;
+            conn->close_code = (code[0] << 8) | code[1];
+        }
+        return 0;
+
+    case LWS_CALLBACK_TIMER:
+        if (conn && !conn->closing && !conn->closed) {
+            s_emit(conn, WA_WS_TIMER, NULL, 0);
+        }
+        return 0;
+
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+        if (conn) {
+            char text[160];
+            snprintf(text, sizeof(text), "could not connect: %s",
+                     in ? (const char *)in : "unrecognized error");
+            if (ws && ws->connecting == conn) {
+                //  Failed inside wa_ws_connect: reported by its return.
+                conn->closed = true;
+            }
+            s_emit_closed(conn, WA_WS_CLOSE_ERROR, text);
+        }
+        return 0;
+
+    case LWS_CALLBACK_CLOSED:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+        if (conn) {
+            s_emit_closed(
+                conn, conn->close_code ? WA_WS_CLOSE_REMOTE : WA_WS_CLOSE_ERROR,
+                conn->close_code ? "closed by peer" : "connection lost");
+        }
+        return 0;
+
+    case LWS_CALLBACK_WSI_DESTROY:
+        if (conn) {
+            s_emit_closed(conn, WA_WS_CLOSE_ERROR, "connection lost");
+            conn->wsi = NULL;
+            if (ws && ws->connecting == conn) {
+                return 0; //  wa_ws_connect frees it
+            }
+            s_conn_free(conn);
+        }
+        return 0;
+
+    case LWS_CALLBACK_HTTP:
+        //  Plain HTTP requests are not served.
+        return -1;
+
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+static struct lws_protocols s_protocols[] = {
+    {WA_WS_PROTOCOL, s_callback, 0, WA_WS_RX_BUFFER, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}};
+
+//  Route lws' own log lines to cm_log; the CA-path complaint is expected
+//  (we load the system CA directory ourselves).
+static void
+s_lws_log(int level, const char *line)
+{
+    if (strstr(line, "LWS_OPENSSL_CLIENT_CERTS")) {
+        return;
+    }
+    size_t n = strlen(line);
+    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) {
+        n--;
+    }
+    if (level & LLL_ERR) {
+        cm_log_warn("libwebsockets error", "detail=\"%.*s\"", (int)n, line);
+    } else {
+        cm_log_debug("libwebsockets", "detail=\"%.*s\"", (int)n, line);
+    }
+}
+
+//  --------------------------------------------------------------------------
+//  Loop
+
+wa_ws_t *
+wa_ws_new(void)
+{
+    wa_ws_t *self = cm_alloc(sizeof(wa_ws_t));
+    if (uv_loop_init(&self->loop)) {
+        free(self);
+        return NULL;
+    }
+    lws_set_log_level(LLL_ERR | LLL_WARN, s_lws_log);
+    void *foreign[1] = {&self->loop};
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.foreign_loops = foreign;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = s_protocols;
+    info.gid = -1;
+    info.uid = -1;
+    info.user = self;
+    info.timeout_secs = 20;
+    info.connect_timeout_secs = 20;
+    info.pcontext = &self->ctx;
+    self->ctx = lws_create_context(&info);
+    if (!self->ctx) {
+        cm_log_error("could not create websocket context");
+        uv_loop_close(&self->loop);
+        free(self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+wa_ws_destroy(wa_ws_t **self_p)
+{
+    if (self_p && *self_p) {
+        wa_ws_t *self = *self_p;
+        self->destroying = true;
+        for (wa_ws_conn_t *c = self->conns; c; c = c->next) {
+            c->fn = NULL;
+            c->closed = true;
+        }
+        //  With a foreign loop lws closes its libuv handles first; the loop
+        //  must run for that, and a second destroy call frees the context
+        //  (lws clears self->ctx through info.pcontext when it is gone).
+        lws_context_destroy(self->ctx);
+        uv_run(&self->loop, UV_RUN_DEFAULT);
+        if (self->ctx) {
+            lws_context_destroy(self->ctx);
+            uv_run(&self->loop, UV_RUN_DEFAULT);
+        }
+        int rc = uv_loop_close(&self->loop);
+        if (rc) {
+            cm_log_warn("could not close websocket loop", "error=\"%s\"",
+                        uv_strerror(rc));
+        }
+        //  Connections lws never reported destroyed.
+        while (self->conns) {
+            s_conn_free(self->conns);
+        }
+        while (self->listeners) {
+            ws_listener_t *l = self->listeners;
+            self->listeners = l->next;
+            free(l->path);
+            free(l);
+        }
+        while (self->clients) {
+            ws_client_vh_t *c = self->clients;
+            self->clients = c->next;
+            free(c->proxy);
+            free(c);
+        }
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+int
+wa_ws_fd(wa_ws_t *self)
+{
+    assert(self);
+    return uv_backend_fd(&self->loop);
+}
+
+int
+wa_ws_pollitems(wa_ws_t *self, zmq_pollitem_t *items, int max)
+{
+    assert(self);
+    if (max < 1) {
+        return 0;
+    }
+    assert(items);
+    items[0].socket = NULL;
+    items[0].fd = uv_backend_fd(&self->loop);
+    items[0].events = ZMQ_POLLIN;
+    items[0].revents = 0;
+    return 1;
+}
+
+long
+wa_ws_timeout(wa_ws_t *self)
+{
+    assert(self);
+    if (self->pending) {
+        return 0;
+    }
+    uv_update_time(&self->loop);
+    return uv_backend_timeout(&self->loop);
+}
+
+int
+wa_ws_service(wa_ws_t *self)
+{
+    assert(self);
+    self->pending = false;
+    uv_run(&self->loop, UV_RUN_NOWAIT);
+    return 0;
+}
+
+size_t
+wa_ws_conn_count(wa_ws_t *self)
+{
+    assert(self);
+    return self->conn_count;
+}
+
+int
+wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
+             wa_ws_accept_fn *fn, void *arg)
+{
+    assert(self && fn);
+    if (port < 0 || port > 65535) {
+        return -1;
+    }
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DISABLE_IPV6;
+    info.port = port;
+    info.iface = address;
+    info.protocols = s_protocols;
+    char name[32];
+    snprintf(name, sizeof(name), "listen-%p", (void *)fn);
+    info.vhost_name = name;
+    //  Listener first, so the callback can find it during the first
+    //  connection.
+    ws_listener_t *l = cm_alloc(sizeof(ws_listener_t));
+    l->path = cm_strdup(path ? path : WA_WS_PATH);
+    l->fn = fn;
+    l->arg = arg;
+    l->vhost = lws_create_vhost(self->ctx, &info);
+    if (!l->vhost) {
+        cm_log_warn("could not listen", "address=%s port=%d",
+                    address ? address : "*", port);
+        free(l->path);
+        free(l);
+        return -1;
+    }
+    l->next = self->listeners;
+    self->listeners = l;
+    self->pending = true;
+    return lws_get_vhost_listen_port(l->vhost);
+}
+
+//  The client vhost for a proxy setting ("" = direct), created on first
+//  use.
+static struct lws_vhost *
+s_client_vhost(wa_ws_t *self, const char *proxy)
+{
+    for (ws_client_vh_t *c = self->clients; c; c = c->next) {
+        if (strcmp(c->proxy, proxy) == 0) {
+            return c->vhost;
+        }
+    }
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof(info));
+    info.options = LWS_SERVER_OPTION_LIBUV |
+                   LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                   LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+    info.port = CONTEXT_PORT_NO_LISTEN;
+    info.protocols = s_protocols;
+    char name[32];
+    snprintf(name, sizeof(name), "client-%zu", (size_t)(uintptr_t)proxy);
+    info.vhost_name = name;
+    ws_client_vh_t *c = cm_alloc(sizeof(ws_client_vh_t));
+    c->proxy = cm_strdup(proxy);
+    if (*proxy) {
+        //  Handled in the proxy section (not yet supported).
+        free(c->proxy);
+        free(c);
+        return NULL;
+    }
+    c->vhost = lws_create_vhost(self->ctx, &info);
+    if (!c->vhost) {
+        free(c->proxy);
+        free(c);
+        return NULL;
+    }
+    c->next = self->clients;
+    self->clients = c;
+    return c->vhost;
+}
+
+//  Split ws[s]://host[:port][/path] into its parts. Returns 0 or -1.
+static int
+s_parse_url(const char *url, bool *tls, char *host, int *port, char *path)
+{
+    const char *p;
+    if (strncmp(url, "wss://", 6) == 0) {
+        *tls = true;
+        *port = 443;
+        p = url + 6;
+    } else if (strncmp(url, "ws://", 5) == 0) {
+        *tls = false;
+        *port = 80;
+        p = url + 5;
+    } else {
+        return -1;
+    }
+    size_t hlen = strcspn(p, ":/?#");
+    if (hlen == 0 || hlen >= WA_WS_MAX_HOST) {
+        return -1;
+    }
+    memcpy(host, p, hlen);
+    host[hlen] = 0;
+    p += hlen;
+    if (*p == ':') {
+        char *end;
+        errno = 0;
+        long v = strtol(p + 1, &end, 10);
+        if (errno || end == p + 1 || v < 1 || v > 65535) {
+            return -1;
+        }
+        *port = (int)v;
+        p = end;
+    }
+    if (*p == 0) {
+        strcpy(path, "/");
+        return 0;
+    }
+    if (*p != '/' || strlen(p) >= WA_WS_MAX_PATH) {
+        return -1;
+    }
+    strcpy(path, p);
+    return 0;
+}
+
+wa_ws_conn_t *
+wa_ws_connect(wa_ws_t *self, const char *url, const wa_ws_opts_t *opts,
+              wa_ws_event_fn *fn, void *arg)
+{
+    assert(self && url);
+    bool tls;
+    int port;
+    char host[WA_WS_MAX_HOST];
+    char path[WA_WS_MAX_PATH];
+    if (s_parse_url(url, &tls, host, &port, path)) {
+        cm_log_warn("could not parse websocket url", "url=\"%s\"", url);
+        return NULL;
+    }
+    const char *proxy = opts && opts->proxy ? opts->proxy : "";
+    struct lws_vhost *vh = s_client_vhost(self, proxy);
+    if (!vh) {
+        return NULL;
+    }
+    wa_ws_conn_t *conn = s_conn_new(self, false);
+    conn->fn = fn;
+    conn->arg = arg;
+    struct lws_client_connect_info ci;
+    memset(&ci, 0, sizeof(ci));
+    ci.context = self->ctx;
+    ci.vhost = vh;
+    ci.address = host;
+    ci.port = port;
+    ci.path = path;
+    ci.host = host;
+    ci.origin = opts && opts->origin ? opts->origin : WA_WS_ORIGIN;
+    ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
+    if (tls && opts && opts->insecure) {
+        ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
+                             LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                             LCCSCF_ALLOW_EXPIRED;
+    }
+    ci.local_protocol_name = WA_WS_PROTOCOL;
+    ci.userdata = conn;
+    ci.opaque_user_data =
+        opts && opts->user_agent ? (void *)opts->user_agent : NULL;
+    ci.pwsi = &conn->wsi;
+    self->connecting = conn;
+    struct lws *wsi = lws_client_connect_via_info(&ci);
+    self->connecting = NULL;
+    if (!wsi || conn->closed) {
+        //  Failed at once: lws may or may not still hold the wsi.
+        if (conn->wsi && wsi) {
+            conn->fn = NULL;
+            conn->closing = true;
+            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+            self->pending = true;
+        } else {
+            s_conn_free(conn);
+        }
+        cm_log_warn("could not connect websocket", "host=%s port=%d", host,
+                    port);
+        return NULL;
+    }
+    self->pending = true;
+    return conn;
+}
+
+//  --------------------------------------------------------------------------
+//  Connection
+
+void
+wa_ws_conn_set_handler(wa_ws_conn_t *conn, wa_ws_event_fn *fn, void *arg)
+{
+    assert(conn);
+    conn->fn = fn;
+    conn->arg = arg;
+}
+
+uint8_t *
+wa_ws_conn_reserve(wa_ws_conn_t *conn, size_t len)
+{
+    assert(conn);
+    if (conn->closing || conn->closed || !conn->wsi) {
+        return NULL;
+    }
+    ws_msg_t *msg = malloc(sizeof(ws_msg_t) + LWS_PRE + len);
+    if (!msg) {
+        fprintf(stderr, "out of memory allocating %zu bytes\n", len);
+        abort();
+    }
+    msg->next = NULL;
+    msg->len = len;
+    if (conn->tail) {
+        conn->tail->next = msg;
+    } else {
+        conn->head = msg;
+    }
+    conn->tail = msg;
+    conn->queued += len;
+    if (conn->open) {
+        lws_callback_on_writable(conn->wsi);
+        conn->ws->pending = true;
+    }
+    return msg->buf + LWS_PRE;
+}
+
+int
+wa_ws_conn_send(wa_ws_conn_t *conn, const uint8_t *data, size_t len)
+{
+    assert(conn);
+    assert(data || len == 0);
+    uint8_t *buf = wa_ws_conn_reserve(conn, len);
+    if (!buf) {
+        return -1;
+    }
+    if (len) {
+        memcpy(buf, data, len);
+    }
+    return 0;
+}
+
+size_t
+wa_ws_conn_queued(wa_ws_conn_t *conn)
+{
+    assert(conn);
+    return conn->queued;
+}
+
+void
+wa_ws_conn_set_timer(wa_ws_conn_t *conn, long ms)
+{
+    assert(conn);
+    if (!conn->wsi) {
+        return;
+    }
+    lws_set_timer_usecs(conn->wsi, ms < 0 ? LWS_SET_TIMER_USEC_CANCEL
+                                          : (lws_usec_t)ms * 1000);
+    conn->ws->pending = true;
+}
+
+bool
+wa_ws_conn_open(wa_ws_conn_t *conn)
+{
+    assert(conn);
+    return conn->open && !conn->closed;
+}
+
+const char *
+wa_ws_conn_peer(wa_ws_conn_t *conn)
+{
+    assert(conn);
+    return conn->peer;
+}
+
+wa_ws_close_t
+wa_ws_conn_close_reason(wa_ws_conn_t *conn)
+{
+    assert(conn);
+    return conn->reason;
+}
+
+int
+wa_ws_conn_close_code(wa_ws_conn_t *conn)
+{
+    assert(conn);
+    return conn->close_code;
+}
+
+void
+wa_ws_conn_close(wa_ws_conn_t **conn_p)
+{
+    if (!conn_p || !*conn_p) {
+        return;
+    }
+    wa_ws_conn_t *conn = *conn_p;
+    *conn_p = NULL;
+    conn->fn = NULL;
+    conn->arg = NULL;
+    if (conn->closing) {
+        return;
+    }
+    conn->closing = true;
+    if (conn->reason == WA_WS_CLOSE_NONE) {
+        conn->reason = WA_WS_CLOSE_LOCAL;
+    }
+    if (!conn->wsi || conn->closed) {
+        return; //  lws already dropped it; freed on WSI_DESTROY
+    }
+    if (conn->open) {
+        lws_callback_on_writable(conn->wsi);
+    } else {
+        //  Not upgraded yet: nothing to flush, drop it.
+        lws_set_timeout(conn->wsi, PENDING_TIMEOUT_CLOSE_SEND,
+                        LWS_TO_KILL_ASYNC);
+    }
+    conn->ws->pending = true;
+}
+
+//  --------------------------------------------------------------------------
+//  Self test
+
+typedef struct {
+    wa_ws_t *ws;                //  loop under test
+    wa_ws_conn_t *server;       //  accepted connection
+    wa_ws_conn_t *client;       //  client connection
+    int accepted;               //  accept callbacks
+    int connected;              //  WA_WS_CONNECTED on the client
+    int server_closed;          //  WA_WS_CLOSED on the server side
+    int client_closed;          //  WA_WS_CLOSED on the client side
+    int timers;                 //  WA_WS_TIMER events
+    int writable;               //  WA_WS_WRITABLE events
+    size_t server_rx;           //  bytes the server received
+    size_t client_rx;           //  bytes the client received
+    uint8_t last[16];           //  first bytes of the last message
+    wa_ws_close_t close_reason; //  reason seen by the last close
+    char close_text[160];       //  its text
+} test_state_t;
+
+static void
+s_test_server_event(wa_ws_conn_t *conn, wa_ws_event_t event,
+                    const uint8_t *data, size_t len, void *arg)
+{
+    test_state_t *st = arg;
+    if (event == WA_WS_MESSAGE) {
+        st->server_rx += len;
+        memcpy(st->last, data, len < 16 ? len : 16);
+        //  Echo back.
+        assert(wa_ws_conn_send(conn, data, len) == 0);
+    } else if (event == WA_WS_CLOSED) {
+        st->server_closed++;
+        st->close_reason = wa_ws_conn_close_reason(conn);
+        st->server = NULL;
+    }
+}
+
+static void
+s_test_accept(wa_ws_conn_t *conn, void *arg)
+{
+    test_state_t *st = arg;
+    st->accepted++;
+    st->server = conn;
+    wa_ws_conn_set_handler(conn, s_test_server_event, st);
+}
+
+static void
+s_test_client_event(wa_ws_conn_t *conn, wa_ws_event_t event,
+                    const uint8_t *data, size_t len, void *arg)
+{
+    test_state_t *st = arg;
+    switch (event) {
+    case WA_WS_CONNECTED:
+        st->connected++;
+        break;
+    case WA_WS_MESSAGE:
+        st->client_rx += len;
+        break;
+    case WA_WS_TIMER:
+        st->timers++;
+        break;
+    case WA_WS_WRITABLE:
+        st->writable++;
+        break;
+    case WA_WS_CLOSED:
+        st->client_closed++;
+        st->close_reason = wa_ws_conn_close_reason(conn);
+        snprintf(st->close_text, sizeof(st->close_text), "%.*s", (int)len,
+                 (const char *)data);
+        st->client = NULL;
+        break;
+    }
+}
+
+//  Drive the loop through zmq_poll until cond holds or 5 s pass.
+#define TEST_RUN(st, cond)                                                     \
+    do {                                                                       \
+        int64_t deadline_ = cm_mono_ms() + 5000;                               \
+        while (!(cond) && cm_mono_ms() < deadline_) {                          \
+            zmq_pollitem_t items_[1];                                          \
+            int n_ = wa_ws_pollitems((st)->ws, items_, 1);                     \
+            long t_ = wa_ws_timeout((st)->ws);                                 \
+            if (t_ < 0 || t_ > 50) {                                           \
+                t_ = 50;                                                       \
+            }                                                                  \
+            zmq_poll(items_, n_, t_);                                          \
+            wa_ws_service((st)->ws);                                           \
+        }                                                                      \
+        assert(cond);                                                          \
+    } while (0)
+
+void
+wa_ws_test(bool verbose)
+{
+    printf(" * wa_ws: ");
+    if (verbose) {
+        printf("\n");
+    }
+    test_state_t *st = cm_alloc(sizeof(test_state_t));
+    st->ws = wa_ws_new();
+    assert(st->ws);
+    assert(wa_ws_fd(st->ws) >= 0);
+    zmq_pollitem_t items[2];
+    assert(wa_ws_pollitems(st->ws, items, 0) == 0);
+    assert(wa_ws_pollitems(st->ws, items, 2) == 1);
+    assert(items[0].fd == wa_ws_fd(st->ws) && items[0].events == ZMQ_POLLIN);
+
+    int port = wa_ws_listen(st->ws, "127.0.0.1", 0, NULL, s_test_accept, st);
+    assert(port > 0);
+    char *url = cm_sprintf("ws://127.0.0.1:%d/ws/chat", port);
+
+    //  Bad URLs are refused at once.
+    assert(wa_ws_connect(st->ws, "http://x/", NULL, s_test_client_event, st) ==
+           NULL);
+    assert(wa_ws_connect(st->ws, "ws://:80/", NULL, s_test_client_event, st) ==
+           NULL);
+    assert(wa_ws_connect(st->ws, "ws://h:99999/", NULL, s_test_client_event,
+                         st) == NULL);
+
+    //  Connect, queue before the upgrade, echo round trips.
+    st->client = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
+    assert(st->client);
+    assert(!wa_ws_conn_open(st->client));
+    assert(wa_ws_conn_send(st->client, (const uint8_t *)"early", 5) == 0);
+    assert(wa_ws_conn_queued(st->client) == 5);
+    TEST_RUN(st, st->connected == 1 && st->accepted == 1);
+    assert(wa_ws_conn_open(st->client));
+    assert(strcmp(wa_ws_conn_peer(st->server), "127.0.0.1") == 0);
+    TEST_RUN(st, st->client_rx == 5);
+    assert(memcmp(st->last, "early", 5) == 0);
+    assert(wa_ws_conn_count(st->ws) == 2);
+
+    //  Many messages and a large one (fragmented by lws on receive).
+    size_t big_len = 300000;
+    uint8_t *big = wa_ws_conn_reserve(st->client, big_len);
+    assert(big);
+    for (size_t i = 0; i < big_len; i++) {
+        big[i] = (uint8_t)i;
+    }
+    for (int i = 0; i < 50; i++) {
+        uint8_t m[100];
+        memset(m, i, sizeof(m));
+        assert(wa_ws_conn_send(st->client, m, sizeof(m)) == 0);
+    }
+    TEST_RUN(st, st->client_rx == 5 + big_len + 5000);
+    assert(st->server_rx == 5 + big_len + 5000);
+    assert(wa_ws_conn_queued(st->client) == 0);
+
+    //  Timer.
+    wa_ws_conn_set_timer(st->client, 20);
+    TEST_RUN(st, st->timers == 1);
+    wa_ws_conn_set_timer(st->client, 20);
+    wa_ws_conn_set_timer(st->client, -1);
+
+    //  Client closes: server sees a remote close with code 1000.
+    wa_ws_conn_close(&st->client);
+    assert(st->client == NULL);
+    TEST_RUN(st, st->server_closed == 1);
+    assert(st->close_reason == WA_WS_CLOSE_REMOTE);
+    TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
+    assert(st->client_closed == 0);
+
+    //  Server closes: client sees a remote close.
+    st->client = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
+    TEST_RUN(st, st->connected == 2 && st->server);
+    wa_ws_conn_close(&st->server);
+    TEST_RUN(st, st->client_closed == 1);
+    assert(st->close_reason == WA_WS_CLOSE_REMOTE);
+    TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
+
+    //  Wrong path: refused, the client reports an error.
+    char *bad = cm_sprintf("ws://127.0.0.1:%d/other", port);
+    st->client = wa_ws_connect(st->ws, bad, NULL, s_test_client_event, st);
+    assert(st->client);
+    TEST_RUN(st, st->client_closed == 2);
+    assert(st->close_reason == WA_WS_CLOSE_ERROR);
+    assert(strstr(st->close_text, "could not connect"));
+    assert(st->accepted == 2);
+    free(bad);
+
+    //  Nothing listening: connection error event.
+    char *closed_url = cm_sprintf("ws://127.0.0.1:1/ws/chat");
+    st->client =
+        wa_ws_connect(st->ws, closed_url, NULL, s_test_client_event, st);
+    if (st->client) {
+        TEST_RUN(st, st->client_closed == 3);
+        assert(st->close_reason == WA_WS_CLOSE_ERROR);
+    }
+    free(closed_url);
+    TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
+
+    //  Close before the upgrade completes, and destroy with live
+    //  connections.
+    st->client = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
+    wa_ws_conn_close(&st->client);
+    wa_ws_conn_t *live =
+        wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
+    assert(live);
+    TEST_RUN(st, st->server != NULL && wa_ws_conn_open(live));
+    free(url);
+    wa_ws_destroy(&st->ws);
+    assert(st->ws == NULL);
+    wa_ws_destroy(&st->ws);
+    free(st);
+    printf("OK\n");
+}

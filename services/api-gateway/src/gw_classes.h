@@ -1,0 +1,47 @@
+/*  gw_classes.h - private umbrella header of the api-gateway
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    System and third-party headers are pulled in once, here. Assertions
+    stay on in every build.
+*/
+#ifndef GW_CLASSES_H_INCLUDED
+#define GW_CLASSES_H_INCLUDED
+
+#undef NDEBUG
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <czmq.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "cm/cm.h"
+
+#include "gw_auth.h"
+#include "gw_config.h"
+#include "gw_link.h"
+#include "gw_core.h"
+#include "gw_req.h"
+#include "gw_api.h"
+#include "gw_sessions.h"
+#include "gw_webhooks.h"
+#include "gw_server.h"
+#include "gw_http.h"
+
+#endif

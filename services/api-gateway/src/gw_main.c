@@ -1,0 +1,48 @@
+/*  api-gateway - Wharf HTTP API (WAHA /api, Wawp /v2)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Parses configuration, starts the core actor and the HTTP server, waits
+    for SIGINT or SIGTERM, then drains and tears down in reverse order.
+*/
+#include "gw_classes.h"
+
+int
+main(void)
+{
+    cm_log_init("gateway", "info");
+    gw_config_t *config = gw_config_new();
+    cm_log_init(NULL, gw_config_log_level(config));
+    zsys_init();
+
+    zactor_t *core = zactor_new(gw_core_actor, config);
+    char *status = zstr_recv(core);
+    bool ready = status && streq(status, "READY");
+    zstr_free(&status);
+    if (!ready) {
+        zactor_destroy(&core);
+        gw_config_destroy(&config);
+        return 1;
+    }
+    gw_http_t *http = gw_http_new(config, -1);
+    if (!http) {
+        zactor_destroy(&core);
+        gw_config_destroy(&config);
+        return 1;
+    }
+    cm_log_info("started", "hostname=%s port=%d version=%s",
+                gw_config_hostname(config), gw_http_port(http), WHARF_VERSION);
+    //  czmq's signal handler sets zsys_interrupted on SIGINT/SIGTERM
+    while (!zsys_interrupted) {
+        zclock_sleep(100);
+    }
+    cm_log_info("stopping");
+    //  Answer whatever handlers wait for, then let MHD finish them.
+    zstr_send(core, "DRAIN");
+    zsock_wait(core);
+    gw_http_destroy(&http);
+    zactor_destroy(&core);
+    gw_config_destroy(&config);
+    zsys_shutdown();
+    return 0;
+}

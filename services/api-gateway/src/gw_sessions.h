@@ -1,0 +1,73 @@
+/*  gw_sessions - the session lifecycle on WAHA (/api) and Wawp (/v2)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Every handler turns a request into store and worker messages through
+    the request's gw_link (see proto/PROTOCOL.md):
+      create  - session.create (+ worker.nudge when started)
+      start   - session.update desired=running, worker.nudge
+      stop    - session.update desired=stopped, then session.stop to the
+                worker holding the session (bounded wait)
+      restart - stop, then start
+      update  - session.update config; stop/start around it if running
+      logout  - session.logout to the holding worker, device.clear, and a
+                restart when it was running
+      delete  - logout + stop + device.clear + session.delete (idempotent)
+    Session replies are WAHA SessionInfo objects (store fields such as the
+    access-token hash never leave the gateway).
+*/
+#ifndef GW_SESSIONS_H_INCLUDED
+#define GW_SESSIONS_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "gw_req.h"
+
+//  Longest session name; names match [A-Za-z0-9_-]{1,GW_SESSION_NAME_MAX}.
+#define GW_SESSION_NAME_MAX 64
+
+//  True if `name` is a valid session name.
+bool gw_sessions_name_valid(const char *name);
+
+//  Check a WAHA SessionConfig value (object or null). Returns 0, or -1 and
+//  sets *err_p to a message naming the field (caller owns it).
+int gw_sessions_config_check(json_t *config, char **err_p);
+
+//  The WAHA SessionInfo for a store session object. Caller owns return
+//  value.
+json_t *gw_sessions_info(json_t *session);
+
+//  WAHA /api/sessions...
+void gw_sessions_list(gw_req_t *req);
+void gw_sessions_create(gw_req_t *req);
+void gw_sessions_get(gw_req_t *req);
+void gw_sessions_update(gw_req_t *req);
+void gw_sessions_delete(gw_req_t *req);
+void gw_sessions_me(gw_req_t *req);
+void gw_sessions_start(gw_req_t *req);
+void gw_sessions_stop(gw_req_t *req);
+void gw_sessions_restart(gw_req_t *req);
+void gw_sessions_logout(gw_req_t *req);
+//  Deprecated POST /api/sessions/{start,stop,logout} with {name}
+void gw_sessions_old_start(gw_req_t *req);
+void gw_sessions_old_stop(gw_req_t *req);
+void gw_sessions_old_logout(gw_req_t *req);
+
+//  Wawp /v2/session/...
+void gw_sessions_wawp_create(gw_req_t *req);
+void gw_sessions_wawp_info(gw_req_t *req);
+void gw_sessions_wawp_start(gw_req_t *req);
+void gw_sessions_wawp_stop(gw_req_t *req);
+void gw_sessions_wawp_restart(gw_req_t *req);
+void gw_sessions_wawp_logout(gw_req_t *req);
+void gw_sessions_wawp_delete(gw_req_t *req);
+void gw_sessions_wawp_me(gw_req_t *req);
+
+//  For other Wawp routes: the session named by instance_id once the
+//  credential is checked (caller owns it), or NULL after a response.
+char *gw_sessions_wawp_instance(gw_req_t *req);
+
+void gw_sessions_test(bool verbose);
+
+#endif

@@ -1,0 +1,183 @@
+/*  st_devices - the `device` message family: WhatsApp device credentials
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "st_classes.h"
+
+static cm_msg_t *
+s_get(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
+    if (!name) {
+        return reply;
+    }
+    const char *params[] = {name};
+    PGresult *res = st_db_exec(st_router_db(self), "st_device_get", 1, params);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return cm_msg_new_reply(request, 404, "session not found");
+    }
+    json_t *creds = st_db_json(res, 0, 0);
+    PQclear(res);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "creds", creds ? creds : json_null());
+    return reply;
+}
+
+//  Inside a transaction: lock the session row (FOR SHARE: a concurrent
+//  claim skips it) and, when worker is set, check its lease. Returns NULL
+//  to go on, or the reply to send (transaction rolled back).
+static cm_msg_t *
+s_fence(st_router_t *self, cm_msg_t *request, const char *name,
+        const char *worker, int64_t epoch)
+{
+    st_db_t *db = st_router_db(self);
+    const char *params[] = {name};
+    PGresult *res = st_db_exec(db, "st_device_lock", 1, params);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    bool found = PQntuples(res) > 0;
+    PQclear(res);
+    if (!found) {
+        st_db_rollback(db);
+        return cm_msg_new_reply(request, 404, "session not found");
+    }
+    if (worker) {
+        int held = st_leases_check(self, name, worker, epoch);
+        if (held < 0) {
+            return st_router_db_fail(self, request);
+        }
+        if (held == 0) {
+            st_db_rollback(db);
+            return cm_msg_new_reply(request, 409, "lease not held");
+        }
+    }
+    return NULL;
+}
+
+static cm_msg_t *
+s_put(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
+    const char *worker =
+        name ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
+             : NULL;
+    int64_t epoch = 0;
+    if (!worker || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
+                                 &epoch, &reply)) {
+        return reply;
+    }
+    json_t *creds = st_router_obj(request, "creds", true, &reply);
+    if (!creds) {
+        return reply;
+    }
+    st_db_t *db = st_router_db(self);
+    if (st_db_begin(db)) {
+        return st_router_db_fail(self, request);
+    }
+    reply = s_fence(self, request, name, worker, epoch);
+    if (reply) {
+        return reply;
+    }
+    char *text = json_dumps(creds, JSON_COMPACT);
+    const char *params[] = {name, text};
+    PGresult *res = st_db_exec(db, "st_device_put", 2, params);
+    free(text);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    PQclear(res);
+    if (st_db_commit(db)) {
+        return st_router_db_fail(self, request);
+    }
+    return cm_msg_new_reply(request, 200, NULL);
+}
+
+static cm_msg_t *
+s_clear(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
+    const char *worker =
+        name ? st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
+             : NULL;
+    int64_t epoch = 0;
+    if (!name || reply ||
+        st_router_int(request, "epoch", 0, INT64_MAX, worker != NULL, 0, &epoch,
+                      &reply)) {
+        return reply;
+    }
+    st_db_t *db = st_router_db(self);
+    if (st_db_begin(db)) {
+        return st_router_db_fail(self, request);
+    }
+    reply = s_fence(self, request, name, worker, epoch);
+    if (reply) {
+        return reply;
+    }
+    const char *params[] = {name};
+    PGresult *res = st_db_exec(db, "st_device_clear", 1, params);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    bool cleared = PQntuples(res) > 0;
+    PQclear(res);
+    if (st_db_commit(db)) {
+        return st_router_db_fail(self, request);
+    }
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set_bool(reply, "cleared", cleared);
+    return reply;
+}
+
+int
+st_devices_register(st_router_t *r)
+{
+    st_router_prepare(r, "st_device_get",
+                      "SELECT d.creds FROM sessions s LEFT JOIN device_creds "
+                      "d ON d.session = s.name WHERE s.name = $1");
+    st_router_prepare(r, "st_device_lock",
+                      "SELECT 1 FROM sessions WHERE name = $1 FOR SHARE");
+    st_router_prepare(r, "st_device_put",
+                      "INSERT INTO device_creds (session, creds) "
+                      "VALUES ($1, $2::jsonb) ON CONFLICT (session) DO UPDATE "
+                      "SET creds = EXCLUDED.creds, updated_at = now()");
+    st_router_prepare(r, "st_device_clear",
+                      "DELETE FROM device_creds WHERE session = $1 "
+                      "RETURNING session");
+    st_router_add(r, "device.get", 1, s_get, ST_ROUTER_DB);
+    st_router_add(r, "device.put", 1, s_put, ST_ROUTER_DB);
+    st_router_add(r, "device.clear", 1, s_clear, ST_ROUTER_DB);
+    return 0;
+}
+
+void
+st_devices_test(bool verbose)
+{
+    printf(" * st_devices: ");
+    //  Without a database every handler answers 503 and nothing crashes
+    cm_log_init(NULL, "error");
+    st_router_t *r = st_router_new(NULL, "test");
+    assert(st_devices_register(r) == 0);
+    const char *types[] = {"device.get", "device.put", "device.clear", NULL};
+    for (int i = 0; types[i]; i++) {
+        cm_msg_t *req = cm_msg_new(types[i]);
+        cm_msg_set_str(req, "name", "x");
+        cm_msg_t *reply = st_router_dispatch(r, req);
+        assert(cm_msg_status(reply) == 503);
+        cm_msg_destroy(&reply);
+        cm_msg_destroy(&req);
+    }
+    st_router_destroy(&r);
+    cm_log_init(NULL, "info");
+    printf("OK\n");
+}

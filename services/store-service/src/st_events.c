@@ -1,0 +1,366 @@
+/*  st_events - the `event` message family and the event outbox
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "st_classes.h"
+
+json_t *
+st_events_status_payload(json_t *session)
+{
+    json_t *statuses = json_object_get(session, "statuses");
+    json_t *payload = json_object();
+    json_object_set(payload, "name", json_object_get(session, "name"));
+    json_object_set(payload, "status", json_object_get(session, "status"));
+    json_object_set_new(payload, "statuses",
+                        json_is_array(statuses) ? json_incref(statuses)
+                                                : json_array());
+    json_object_set_new(payload, "data", json_null());
+    return payload;
+}
+
+json_t *
+st_events_envelope(json_t *session, const char *id, int64_t ts_ms,
+                   const char *event, json_t *payload, const char *worker,
+                   const char *qr)
+{
+    assert(session && id && event && payload);
+    json_t *env = json_object();
+    json_object_set_new(env, "id", json_string(id));
+    json_object_set_new(env, "timestamp", json_integer(ts_ms));
+    json_object_set_new(env, "event", json_string(event));
+    json_object_set(env, "session", json_object_get(session, "name"));
+    json_t *metadata =
+        json_object_get(json_object_get(session, "config"), "metadata");
+    if (metadata && !json_is_null(metadata)) {
+        json_object_set(env, "metadata", metadata);
+    }
+    json_t *me = json_object_get(session, "me");
+    json_object_set_new(env, "me", me ? json_incref(me) : json_null());
+    json_object_set(env, "payload", payload);
+    json_object_set_new(env, "engine", json_string(ST_EVENTS_ENGINE));
+    json_object_set_new(env, "environment",
+                        json_pack("{s:s, s:s, s:s, s:n, s:s, s:o}", "version",
+                                  WHARF_VERSION, "engine", ST_EVENTS_ENGINE,
+                                  "tier", ST_EVENTS_TIER, "browser", "platform",
+                                  ST_EVENTS_PLATFORM, "worker",
+                                  worker ? json_string(worker) : json_null()));
+    if (cm_streq(event, "session.status")) {
+        //  Wawp's flat status fields, next to the WAHA envelope
+        json_t *status = json_object_get(payload, "status");
+        if (!json_is_string(status)) {
+            status = json_object_get(session, "status");
+        }
+        json_object_set(env, "instance_id",
+                        json_object_get(session, "instance_id"));
+        json_object_set(env, "status", status);
+        bool scanning = cm_streq(json_string_value(status), "SCAN_QR_CODE");
+        json_object_set_new(env, "qr",
+                            scanning && qr ? json_string(qr) : json_null());
+        json_object_set_new(env, "ts", json_integer(ts_ms / 1000));
+    }
+    return env;
+}
+
+int64_t
+st_events_insert(st_router_t *r, const char *name, const char *id,
+                 const char *event, json_t *payload, const char *worker,
+                 const char *qr, char *id_out)
+{
+    st_db_t *db = st_router_db(r);
+    char fresh[ST_EVENTS_ID_MAX];
+    if (!id) {
+        st_router_new_id(r, ST_EVENTS_ID_PREFIX, fresh, sizeof fresh);
+        id = fresh;
+    }
+    if (id_out) {
+        snprintf(id_out, ST_EVENTS_ID_MAX, "%s", id);
+    }
+    const char *p1[] = {name};
+    PGresult *res = st_db_exec(db, "st_event_seq", 1, p1);
+    if (!res) {
+        return -1;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return 0;
+    }
+    int64_t seq = st_db_int(res, 0, 0);
+    json_t *session = st_db_json(res, 0, 1);
+    PQclear(res);
+    if (!json_is_object(session)) {
+        json_decref(session);
+        return -1;
+    }
+    json_t *env = st_events_envelope(session, id, cm_now_ms(), event, payload,
+                                     worker, qr);
+    json_decref(session);
+    char *text = json_dumps(env, JSON_COMPACT);
+    json_decref(env);
+    char seq_s[24];
+    snprintf(seq_s, sizeof seq_s, "%" PRId64, seq);
+    const char *p2[] = {id, name, seq_s, event, text};
+    res = st_db_exec(db, "st_event_insert", 5, p2);
+    free(text);
+    if (!res) {
+        return -1;
+    }
+    PQclear(res);
+    return seq;
+}
+
+void
+st_events_announce(st_router_t *r, const char *session, const char *id,
+                   int64_t seq)
+{
+    json_t *body = json_pack("{s:s, s:s, s:I}", "session", session, "id", id,
+                             "seq", (json_int_t)seq);
+    st_router_publish(r, "event.new", &body);
+}
+
+//  True if id is "evt_" followed by 1..60 characters [0-9a-zA-Z_-].
+static bool
+s_id_valid(const char *id)
+{
+    size_t plen = strlen(ST_EVENTS_ID_PREFIX);
+    size_t len = strlen(id);
+    if (len <= plen || len >= ST_EVENTS_ID_MAX ||
+        strncmp(id, ST_EVENTS_ID_PREFIX, plen) != 0) {
+        return false;
+    }
+    for (size_t i = plen; i < len; i++) {
+        if (!isalnum((unsigned char)id[i]) && id[i] != '_' && id[i] != '-') {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  One attempt at event.append. Sets *conflict when the id was inserted
+//  concurrently (the caller tries again and finds it).
+static cm_msg_t *
+s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
+             const char *name, const char *event, json_t *payload,
+             const char *worker, int64_t epoch, bool *conflict)
+{
+    st_db_t *db = st_router_db(self);
+    *conflict = false;
+    if (st_db_begin(db)) {
+        return st_router_db_fail(self, request);
+    }
+    const char *p1[] = {id};
+    PGresult *res = st_db_exec(db, "st_event_by_id", 1, p1);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    int64_t seq = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
+    bool same_session = PQntuples(res) && cm_streq(st_db_text(res, 0, 1), name);
+    PQclear(res);
+    cm_msg_t *reply = NULL;
+    if (seq > 0) {
+        //  a resend: answer as the first time (another session: a clash)
+        st_db_rollback(db);
+        if (!same_session) {
+            return cm_msg_new_reply(request, 409,
+                                    "event id exists for another session");
+        }
+        reply = cm_msg_new_reply(request, 200, NULL);
+        cm_msg_set_int(reply, "seq", seq);
+        cm_msg_set_bool(reply, "duplicate", true);
+        return reply;
+    }
+    seq = st_events_insert(self, name, id, event, payload, worker, NULL, NULL);
+    if (seq < 0) {
+        *conflict = st_db_error_status(db) == 409;
+        return st_router_db_fail(self, request);
+    }
+    if (seq == 0) {
+        st_db_rollback(db);
+        return cm_msg_new_reply(request, 404, "session not found");
+    }
+    if (worker) {
+        int held = st_leases_check(self, name, worker, epoch);
+        if (held < 0) {
+            return st_router_db_fail(self, request);
+        }
+        if (held == 0) {
+            st_db_rollback(db);
+            return cm_msg_new_reply(request, 409, "lease not held");
+        }
+    }
+    if (st_db_commit(db)) {
+        return st_router_db_fail(self, request);
+    }
+    st_events_announce(self, name, id, seq);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set_int(reply, "seq", seq);
+    return reply;
+}
+
+static cm_msg_t *
+s_append(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *id = st_router_str(request, "id", ST_EVENTS_ID_MAX, &reply);
+    const char *name =
+        id ? st_router_str(request, "session", ST_ROUTER_NAME_MAX, &reply)
+           : NULL;
+    const char *event =
+        name ? st_router_str(request, "event", ST_ROUTER_NAME_MAX, &reply)
+             : NULL;
+    if (!event) {
+        return reply;
+    }
+    if (!s_id_valid(id)) {
+        return cm_msg_new_reply(request, 400,
+                                "field 'id' must be evt_ followed by "
+                                "letters and digits");
+    }
+    const char *worker =
+        st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, &reply);
+    int64_t epoch = 0;
+    if (reply || st_router_int(request, "epoch", 0, INT64_MAX, worker != NULL,
+                               0, &epoch, &reply)) {
+        return reply;
+    }
+    json_t *payload = json_object_get(cm_msg_body(request), "payload");
+    payload = payload ? json_incref(payload) : json_object();
+    bool conflict = false;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cm_msg_destroy(&reply);
+        reply = s_append_try(self, request, id, name, event, payload, worker,
+                             epoch, &conflict);
+        if (!conflict) {
+            break;
+        }
+    }
+    json_decref(payload);
+    return reply;
+}
+
+static cm_msg_t *
+s_list(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name =
+        st_router_str(request, "session", ST_ROUTER_NAME_MAX, &reply);
+    int64_t after = 0;
+    int64_t limit = 0;
+    if (!name ||
+        st_router_int(request, "after", 0, INT64_MAX, false, 0, &after,
+                      &reply) ||
+        st_router_int(request, "limit", 1, ST_EVENTS_LIST_MAX, false,
+                      ST_EVENTS_LIST_DEFAULT, &limit, &reply)) {
+        return reply;
+    }
+    char after_s[24];
+    char limit_s[24];
+    snprintf(after_s, sizeof after_s, "%" PRId64, after);
+    snprintf(limit_s, sizeof limit_s, "%" PRId64, limit);
+    const char *params[] = {name, after_s, limit_s};
+    PGresult *res = st_db_exec(st_router_db(self), "st_event_list", 3, params);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *events = json_array();
+    int64_t next = after;
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *env = st_db_json(res, i, 1);
+        if (env) {
+            json_array_append_new(events, env);
+        }
+        next = st_db_int(res, i, 0);
+    }
+    PQclear(res);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "events", events);
+    cm_msg_set_int(reply, "next", next);
+    return reply;
+}
+
+int
+st_events_register(st_router_t *r)
+{
+    st_router_prepare(
+        r, "st_event_seq",
+        "UPDATE sessions AS s SET event_seq = s.event_seq + 1 "
+        "WHERE s.name = $1 RETURNING s.event_seq, " ST_SESSION_JSON);
+    st_router_prepare(r, "st_event_insert",
+                      "INSERT INTO events (id, session, seq, event, envelope) "
+                      "VALUES ($1, $2, $3, $4, $5::jsonb)");
+    st_router_prepare(r, "st_event_by_id",
+                      "SELECT seq, session FROM events WHERE id = $1");
+    st_router_prepare(r, "st_event_list",
+                      "SELECT seq, envelope FROM events WHERE session = $1 "
+                      "AND seq > $2 ORDER BY seq LIMIT $3");
+    st_router_add(r, "event.append", 1, s_append, ST_ROUTER_DB);
+    st_router_add(r, "event.list", 1, s_list, ST_ROUTER_DB);
+    return 0;
+}
+
+void
+st_events_test(bool verbose)
+{
+    printf(" * st_events: ");
+    json_t *session = json_loads(
+        "{\"name\":\"default\",\"status\":\"SCAN_QR_CODE\","
+        "\"config\":{\"metadata\":{\"user.id\":\"7\"}},"
+        "\"me\":null,\"statuses\":[{\"status\":\"STARTING\",\"timestamp\":1}],"
+        "\"instance_id\":\"I1\"}",
+        0, NULL);
+    assert(session);
+    json_t *payload = st_events_status_payload(session);
+    assert(cm_streq(json_string_value(json_object_get(payload, "name")),
+                    "default"));
+    assert(json_array_size(json_object_get(payload, "statuses")) == 1);
+    assert(json_is_null(json_object_get(payload, "data")));
+
+    json_t *env =
+        st_events_envelope(session, "evt_01", 1741249702485LL, "session.status",
+                           payload, "w1", "data:image/png;base64,AA");
+    const char *want_keys[] = {
+        "id",     "timestamp", "event",  "session",     "metadata",
+        "me",     "payload",   "engine", "environment", "instance_id",
+        "status", "qr",        "ts",     NULL};
+    for (int i = 0; want_keys[i]; i++) {
+        assert(json_object_get(env, want_keys[i]));
+    }
+    assert(json_integer_value(json_object_get(env, "ts")) == 1741249702);
+    assert(cm_streq(json_string_value(json_object_get(env, "qr")),
+                    "data:image/png;base64,AA"));
+    assert(cm_streq(json_string_value(json_object_get(env, "status")),
+                    "SCAN_QR_CODE"));
+    assert(
+        cm_streq(json_string_value(json_object_get(env, "engine")), "WHARF"));
+    json_t *environment = json_object_get(env, "environment");
+    assert(cm_streq(json_string_value(json_object_get(environment, "worker")),
+                    "w1"));
+    assert(cm_streq(json_string_value(json_object_get(environment, "tier")),
+                    "CORE"));
+    assert(json_is_null(json_object_get(environment, "browser")));
+    json_decref(env);
+
+    //  no QR outside SCAN_QR_CODE; no Wawp fields or metadata elsewhere
+    json_object_set_new(payload, "status", json_string("WORKING"));
+    env = st_events_envelope(session, "evt_02", 5000, "session.status", payload,
+                             NULL, "data:x");
+    assert(json_is_null(json_object_get(env, "qr")));
+    assert(json_is_null(
+        json_object_get(json_object_get(env, "environment"), "worker")));
+    json_decref(env);
+    json_object_del(json_object_get(session, "config"), "metadata");
+    env = st_events_envelope(session, "evt_03", 5000, "message", payload, NULL,
+                             NULL);
+    assert(!json_object_get(env, "metadata"));
+    assert(!json_object_get(env, "instance_id"));
+    assert(!json_object_get(env, "qr"));
+    assert(json_is_null(json_object_get(env, "me")));
+    json_decref(env);
+    json_decref(payload);
+    json_decref(session);
+
+    assert(s_id_valid("evt_01h2xcejqtf2nbrexx3vqjhp41"));
+    assert(!s_id_valid("evt_"));
+    assert(!s_id_valid("ev_1"));
+    assert(!s_id_valid("evt_a b"));
+    printf("OK\n");
+}

@@ -1,0 +1,180 @@
+/*  st_worker - one pool worker: a PostgreSQL connection and a router
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "st_classes.h"
+
+//  How often an idle worker without a connection tries to reconnect, ms.
+#define ST_WORKER_IDLE_RETRY_MS 1000
+
+//  Publish hook: hand the message to the server, which owns the PUB.
+static void
+s_publish(cm_msg_t **msg_p, void *arg)
+{
+    zsock_t *dealer = (zsock_t *)arg;
+    zmsg_t *zmsg = cm_msg_encode(*msg_p);
+    cm_msg_destroy(msg_p);
+    zmsg_pushstr(zmsg, "PUB");
+    if (zmsg_send(&zmsg, dealer) != 0) {
+        cm_log_warn("could not queue notification");
+    }
+    zmsg_destroy(&zmsg);
+}
+
+//  Run one request from the server and answer.
+static void
+s_serve(st_router_t *router, zsock_t *dealer)
+{
+    zmsg_t *zmsg = zmsg_recv(dealer);
+    if (!zmsg) {
+        return;
+    }
+    cm_msg_t *request = cm_msg_decode(&zmsg, true);
+    cm_msg_t *reply = request ? st_router_dispatch(router, request) : NULL;
+    cm_msg_destroy(&request);
+    zmsg_t *out = NULL;
+    if (reply) {
+        out = cm_msg_encode(reply);
+        cm_msg_destroy(&reply);
+        zmsg_pushstr(out, "REPLY");
+    } else {
+        out = zmsg_new();
+        zmsg_addstr(out, "READY");
+    }
+    if (zmsg_send(&out, dealer) != 0) {
+        cm_log_error("could not answer server");
+    }
+    zmsg_destroy(&out);
+}
+
+void
+st_worker_actor(zsock_t *pipe, void *args)
+{
+    st_worker_args_t *a = (st_worker_args_t *)args;
+    st_db_t *db = st_db_new(st_config_database_url(a->config),
+                            st_config_statement_timeout(a->config));
+    st_router_t *router = st_router_new(db, a->store_id);
+    int index = a->index;
+    zsock_t *dealer = zsock_new(ZMQ_DEALER);
+    assert(dealer);
+    zsock_set_sndhwm(dealer, 0);
+    zsock_set_rcvhwm(dealer, 0);
+    zsock_set_linger(dealer, 0);
+    int rc = zsock_connect(dealer, "%s", a->backend);
+    assert(rc == 0);
+    st_router_set_publish(router, s_publish, dealer);
+    bool ok = st_families_register(router) == 0;
+    st_db_connect_now(db);
+    zsock_signal(pipe, 0);
+    //  args are gone from here on
+    if (ok) {
+        zstr_send(dealer, "READY");
+    }
+    cm_log_debug("worker started", "worker=%d connected=%d", index,
+                 st_db_connected(db));
+
+    zpoller_t *poller = zpoller_new(pipe, dealer, NULL);
+    zpoller_set_nonstop(poller, true);
+    while (true) {
+        int timeout = st_db_connected(db) ? -1 : ST_WORKER_IDLE_RETRY_MS;
+        zsock_t *which = (zsock_t *)zpoller_wait(poller, timeout);
+        if (which == pipe) {
+            char *cmd = zstr_recv(pipe);
+            bool term = !cmd || streq(cmd, "$TERM");
+            zstr_free(&cmd);
+            if (term) {
+                break;
+            }
+        } else if (which == dealer) {
+            s_serve(router, dealer);
+        } else if (!st_db_connected(db)) {
+            st_db_connect(db);
+        }
+    }
+    zpoller_destroy(&poller);
+    zsock_destroy(&dealer);
+    st_router_destroy(&router);
+    st_db_destroy(&db);
+}
+
+void
+st_worker_test(bool verbose)
+{
+    printf(" * st_worker: ");
+    //  Drive one worker over its backend protocol, without a database
+    cm_log_init(NULL, "error");
+    setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none", 1);
+    st_config_t *config = st_config_new();
+    zsock_t *backend = zsock_new_router("inproc://st_worker_test");
+    assert(backend);
+    st_worker_args_t args = {config, "inproc://st_worker_test", "store-t", 0};
+    zactor_t *worker = zactor_new(st_worker_actor, &args);
+
+    zmsg_t *m = zmsg_recv(backend);
+    zframe_t *id = zmsg_pop(m);
+    char *cmd = zmsg_popstr(m);
+    assert(cm_streq(cmd, "READY"));
+    zstr_free(&cmd);
+    zmsg_destroy(&m);
+
+    //  a request: routing id + message frames
+    cm_msg_t *req = cm_msg_new("health.ping");
+    zframe_t *client = zframe_new("client", 6);
+    cm_msg_set_routing(req, &client);
+    m = cm_msg_encode(req);
+    zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
+    zmsg_send(&m, backend);
+    m = zmsg_recv(backend);
+    zframe_t *from = zmsg_pop(m);
+    assert(zframe_eq(from, id));
+    zframe_destroy(&from);
+    cmd = zmsg_popstr(m);
+    assert(cm_streq(cmd, "REPLY"));
+    zstr_free(&cmd);
+    cm_msg_t *reply = cm_msg_decode(&m, true);
+    assert(reply && cm_msg_status(reply) == 200);
+    assert(zframe_streq(cm_msg_routing(reply), "client"));
+    assert(cm_streq(cm_msg_corr(reply), cm_msg_id(req)));
+    cm_msg_destroy(&reply);
+
+    //  garbage: no reply, worker says READY again
+    m = zmsg_new();
+    zmsg_append(m, (zframe_t *[]){zframe_dup(id)});
+    zmsg_addstr(m, "client");
+    zmsg_addstr(m, "junk");
+    zmsg_send(&m, backend);
+    m = zmsg_recv(backend);
+    from = zmsg_pop(m);
+    zframe_destroy(&from);
+    cmd = zmsg_popstr(m);
+    assert(cm_streq(cmd, "READY"));
+    zstr_free(&cmd);
+    zmsg_destroy(&m);
+
+    //  a database request without a database: 503
+    cm_msg_destroy(&req);
+    req = cm_msg_new("session.get");
+    cm_msg_set_str(req, "name", "x");
+    client = zframe_new("client", 6);
+    cm_msg_set_routing(req, &client);
+    m = cm_msg_encode(req);
+    zmsg_prepend(m, &id);
+    zmsg_send(&m, backend);
+    m = zmsg_recv(backend);
+    from = zmsg_pop(m);
+    zframe_destroy(&from);
+    cmd = zmsg_popstr(m);
+    assert(cm_streq(cmd, "REPLY"));
+    zstr_free(&cmd);
+    reply = cm_msg_decode(&m, true);
+    assert(cm_msg_status(reply) == 503);
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
+
+    zactor_destroy(&worker);
+    zsock_destroy(&backend);
+    st_config_destroy(&config);
+    unsetenv("DATABASE_URL");
+    cm_log_init(NULL, "info");
+    printf("OK\n");
+}
