@@ -1,0 +1,134 @@
+"""test_webhooks_resilience - nothing lost when the dispatcher or the store
+dies, and a slow receiver does not hold up a fast one.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+Real store-service and webhook-dispatcher processes with a throwaway
+PostgreSQL; events come from event-gen (event.append), receivers are local
+HTTP servers.
+"""
+import json
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Receiver, Stack, check, run, wait_for  # noqa: E402
+from webhooks_util import (bus, event_gen, store_session, wait_store)  # noqa: E402
+
+SERVICES = ["store-service", "webhook-dispatcher"]
+
+
+def hook(rx):
+    return {"url": rx.url, "events": ["message"],
+            "retries": {"policy": "constant", "delaySeconds": 0, "attempts": 10}}
+
+
+def received_ids(rx):
+    with rx.lock:
+        return [json.loads(r["body"])["id"] for r in rx.requests]
+
+
+def test_dispatcher_killed_twice():
+    """1,000 events while the dispatcher is SIGKILLed and restarted twice:
+    every event arrives, with its own id, and each session's events arrive
+    in order (ignoring resends)."""
+    with Receiver() as rx, Stack(workers=0, services=SERVICES) as s:
+        wait_store(s)
+        for i in range(10):
+            store_session(s, "k%d" % i, [hook(rx)])
+        ids_file = tempfile.mktemp(prefix="wharf-ids-")
+        gen = event_gen(s, 1000, prefix="k", sessions=10, ids=ids_file,
+                        background=True, window=8)
+        disp = s.proc("webhook-dispatcher")
+        for n in (250, 600):
+            wait_for(lambda: len(rx.requests) >= n, 60, what="%d deliveries" % n)
+            disp.kill()
+            time.sleep(0.5)
+            disp.start()
+        out = gen.communicate(timeout=120)[0]
+        check(gen.returncode == 0, "event-gen: %s" % out)
+        with open(ids_file) as f:
+            want = [line.strip() for line in f if line.strip()]
+        os.unlink(ids_file)
+        check(len(want) == 1000 and len(set(want)) == 1000, "1000 distinct event ids")
+        wait_for(lambda: set(received_ids(rx)) >= set(want), 120,
+                 what="every event delivered")
+        got = received_ids(rx)
+        check(set(got) == set(want), "no unexpected events")
+        dups = len(got) - len(set(got))
+        print("     1000 events, %d requests, %d resent after kills" % (len(got), dups))
+        check(dups <= 2 * 10 * 50, "resends bounded by what was in flight")
+        # Per session, first receipts follow the stored order (seq).
+        for i in range(10):
+            st, page = bus(s, "event.list", {"session": "k%d" % i, "limit": 1000})
+            order = [e["id"] for e in page["events"]]
+            first = []
+            seen = set()
+            for r in rx.requests:
+                env = json.loads(r["body"])
+                if env["session"] == "k%d" % i and env["id"] not in seen:
+                    seen.add(env["id"])
+                    first.append(env["id"])
+            check(first == order, "session k%d delivered in order" % i)
+        st, stats = bus(s, "delivery.stats", {})
+        check(stats["delivered"] == 1000 and stats["pending"] == 0
+              and stats["dead"] == 0, repr(stats))
+
+
+def test_store_restart():
+    """The store-service restarts while events flow: nothing acknowledged
+    is lost, the dispatcher catches up."""
+    env = {"DISPATCHER_STORE_TIMEOUT_MS": "2000"}
+    with Receiver() as rx, Stack(workers=0, services=SERVICES, env=env) as s:
+        wait_store(s)
+        store_session(s, "r0", [hook(rx)])
+        ids_file = tempfile.mktemp(prefix="wharf-ids-")
+        gen = event_gen(s, 300, session="r0", ids=ids_file, background=True,
+                        window=4)
+        wait_for(lambda: len(rx.requests) >= 50, 60, what="50 deliveries")
+        store = s.proc("store-service")
+        store.kill()
+        time.sleep(1.0)
+        store.start()
+        out = gen.communicate(timeout=120)[0]
+        check(gen.returncode == 0, "event-gen: %s" % out)
+        with open(ids_file) as f:
+            want = set(line.strip() for line in f if line.strip())
+        os.unlink(ids_file)
+        wait_for(lambda: set(received_ids(rx)) >= want, 90,
+                 what="every event delivered after the store restart")
+
+
+def test_slow_receiver_does_not_delay_fast():
+    env = {"DISPATCHER_MAX_IN_FLIGHT": "8", "DISPATCHER_PER_TARGET": "4"}
+    with Receiver() as slow, Receiver() as fast, \
+            Stack(workers=0, services=SERVICES, env=env) as s:
+        slow.delay_fn = lambda i, path, body: 2.0
+        wait_store(s)
+        for i in range(12):
+            store_session(s, "slow%d" % i, [hook(slow)])
+        store_session(s, "fast", [hook(fast)])
+        event_gen(s, 36, prefix="slow", sessions=12)
+        wait_for(lambda: len(slow.requests) >= 4, 10, what="slow receiver busy")
+        t0 = time.time()
+        event_gen(s, 20, session="fast")
+        wait_for(lambda: len(fast.requests) >= 20, 10, what="fast deliveries")
+        took = time.time() - t0
+        busy = len(slow.requests)
+        print("     fast: 20 events in %.2fs while the slow receiver had %d of 36"
+              % (took, busy))
+        check(took < 3.0, "fast receiver waited %.1fs" % took)
+        check(busy < 36, "slow receiver was still busy")
+        with slow.lock:
+            starts = sorted(r["time"] for r in slow.requests)
+        # At most DISPATCHER_PER_TARGET requests at once to the slow one.
+        for i in range(len(starts) - 4):
+            check(starts[i + 4] - starts[i] > 1.0,
+                  "no more than 4 concurrent requests to one receiver")
+
+
+if __name__ == "__main__":
+    run([test_dispatcher_killed_twice, test_store_restart,
+         test_slow_receiver_does_not_delay_fast])
