@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netdb.h>
+
 #include <libwebsockets.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -55,11 +58,14 @@ typedef struct _ws_listener_t {
     void *arg;                   //  its argument
 } ws_listener_t;
 
+typedef struct _ws_socks_t ws_socks_t;
+
 //  A client vhost for one proxy setting ("" = direct).
 typedef struct _ws_client_vh_t {
     struct _ws_client_vh_t *next; //  next client vhost
-    char *proxy;                  //  normalised proxy URL, "" direct
+    char *proxy;                  //  proxy URL as given, "" direct
     struct lws_vhost *vhost;      //  the lws vhost
+    ws_socks_t *socks;            //  SOCKS5 bridge, or NULL
 } ws_client_vh_t;
 
 struct _wa_ws_conn_t {
@@ -83,18 +89,21 @@ struct _wa_ws_conn_t {
 };
 
 struct _wa_ws_t {
-    uv_loop_t loop;           //  the event loop lws runs on
-    struct lws_context *ctx;  //  lws context
-    ws_listener_t *listeners; //  server vhosts
-    ws_client_vh_t *clients;  //  client vhosts, one per proxy
-    wa_ws_conn_t *conns;      //  all live connections
-    size_t conn_count;        //  their number
-    bool pending;             //  work queued outside wa_ws_service
-    bool destroying;          //  in wa_ws_destroy: no events
-    wa_ws_conn_t *connecting; //  connection being created by connect
+    uv_loop_t loop;               //  the event loop lws runs on
+    struct lws_context *ctx;      //  lws context
+    ws_listener_t *listeners;     //  server vhosts
+    ws_client_vh_t *clients;      //  client vhosts, one per proxy
+    wa_ws_conn_t *conns;          //  all live connections
+    size_t conn_count;            //  their number
+    bool pending;                 //  work queued outside wa_ws_service
+    bool destroying;              //  in wa_ws_destroy: no events
+    wa_ws_conn_t *connecting;     //  connection being created by connect
+    ws_socks_t *bridges;          //  SOCKS5 bridges (one per proxy)
+    struct _ws_tunnel_t *tunnels; //  open proxy tunnels
 };
 
 static struct lws_protocols s_protocols[];
+static void s_bridges_close(wa_ws_t *ws);
 
 //  --------------------------------------------------------------------------
 //  Connection bookkeeping
@@ -436,6 +445,7 @@ wa_ws_destroy(wa_ws_t **self_p)
             c->fn = NULL;
             c->closed = true;
         }
+        s_bridges_close(self);
         //  With a foreign loop lws closes its libuv handles first; the loop
         //  must run for that, and a second destroy call frees the context
         //  (lws clears self->ctx through info.pcontext when it is gone).
@@ -557,8 +567,690 @@ wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
     return lws_get_vhost_listen_port(l->vhost);
 }
 
+//  --------------------------------------------------------------------------
+//  Proxies
+//
+//  HTTP CONNECT proxies are lws' own (one client vhost per proxy). lws
+//  4.1 as built by Debian has no SOCKS5, so a SOCKS5 proxy gets a
+//  loopback "bridge": a listener on 127.0.0.1 that lws uses as its HTTP
+//  CONNECT proxy; each tunnel reads lws' CONNECT request, opens the SOCKS5
+//  session to the real proxy and then relays bytes both ways. TLS (wss)
+//  runs end to end through the tunnel.
+
+//  Parts of a proxy URL.
+typedef struct {
+    bool socks;     //  socks5:// (else http://)
+    char user[256]; //  user name, "" if none
+    char pass[256]; //  password, "" if none
+    char host[256]; //  proxy host
+    int port;       //  proxy port
+} ws_proxy_t;
+
+//  Parse [http|socks5|socks5h]://[user[:pass]@]host:port. Returns 0 or -1.
+static int
+s_parse_proxy(const char *url, ws_proxy_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    const char *p;
+    if (strncmp(url, "http://", 7) == 0) {
+        p = url + 7;
+    } else if (strncmp(url, "socks5://", 9) == 0) {
+        out->socks = true;
+        p = url + 9;
+    } else if (strncmp(url, "socks5h://", 10) == 0) {
+        out->socks = true;
+        p = url + 10;
+    } else {
+        return -1;
+    }
+    const char *at = strrchr(p, '@');
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        size_t ulen = (size_t)((colon ? colon : at) - p);
+        size_t plen = colon ? (size_t)(at - colon - 1) : 0;
+        if (ulen == 0 || ulen >= sizeof(out->user) ||
+            plen >= sizeof(out->pass)) {
+            return -1;
+        }
+        memcpy(out->user, p, ulen);
+        if (colon) {
+            memcpy(out->pass, colon + 1, plen);
+        }
+        p = at + 1;
+    }
+    const char *end;
+    size_t hlen;
+    if (*p == '[') {
+        end = strchr(p, ']');
+        if (!end) {
+            return -1;
+        }
+        p++;
+        hlen = (size_t)(end - p);
+        end++;
+    } else {
+        end = strrchr(p, ':');
+        if (!end) {
+            return -1;
+        }
+        hlen = (size_t)(end - p);
+    }
+    if (hlen == 0 || hlen >= sizeof(out->host) || *end != ':') {
+        return -1;
+    }
+    memcpy(out->host, p, hlen);
+    char *tail;
+    errno = 0;
+    long port = strtol(end + 1, &tail, 10);
+    if (errno || tail == end + 1 || (*tail && strcmp(tail, "/") != 0) ||
+        port < 1 || port > 65535) {
+        return -1;
+    }
+    out->port = (int)port;
+    return 0;
+}
+
+//  Tunnel states.
+typedef enum {
+    T_REQUEST,  //  reading lws' CONNECT request
+    T_RESOLVE,  //  resolving the SOCKS proxy
+    T_CONNECT,  //  connecting to the SOCKS proxy
+    T_GREETING, //  waiting for the method choice
+    T_AUTH,     //  waiting for the user/password verdict
+    T_REPLY,    //  waiting for the CONNECT reply
+    T_RELAY,    //  relaying bytes
+    T_CLOSING   //  handles closing
+} tunnel_state_t;
+
+//  Most bytes a handshake step may buffer.
+#define WS_TUNNEL_HS_MAX 1024
+//  Stop reading one side while the other has this much unwritten.
+#define WS_TUNNEL_HIGH_WATER (1024 * 1024)
+//  Read buffer size during relaying.
+#define WS_TUNNEL_READ_SIZE 16384
+
+struct _ws_socks_t {
+    ws_socks_t *next;  //  next bridge
+    wa_ws_t *ws;       //  owning loop
+    uv_tcp_t listener; //  127.0.0.1 listener lws connects to
+    int port;          //  its port
+    ws_proxy_t proxy;  //  the SOCKS5 proxy
+    bool is_test;      //  test proxy (selftest only): serves CONNECT and
+                       //  SOCKS5 itself instead of bridging
+    void *test_arg;    //  test state
+};
+
+typedef struct _ws_tunnel_t {
+    struct _ws_tunnel_t *next; //  in the loop's tunnel list
+    struct _ws_tunnel_t *prev; //  in the loop's tunnel list
+    ws_socks_t *socks;         //  bridge it belongs to
+    tunnel_state_t state;      //  progress
+    uv_tcp_t down;             //  accepted side (lws)
+    uv_tcp_t up;               //  far side (SOCKS proxy, or target)
+    bool up_init;              //  up is initialised
+    int open_handles;          //  handles not yet closed
+    uv_getaddrinfo_t resolve;  //  resolver request
+    uv_connect_t connect;      //  connect request
+    char host[256];            //  CONNECT target host
+    int port;                  //  CONNECT target port
+    uint8_t *hs;               //  handshake bytes (freed when relaying)
+    size_t hs_len;             //  bytes in hs
+    int test_phase;            //  test proxy: server handshake step
+    int test_reply;            //  test proxy: reply kind once connected
+} ws_tunnel_t;
+
+//  A write that owns its buffer.
+typedef struct {
+    uv_write_t req;    //  libuv request
+    ws_tunnel_t *tun;  //  tunnel
+    uv_stream_t *from; //  side to resume reading when drained
+    uv_buf_t buf;      //  owned bytes
+} ws_write_t;
+
+static void s_tunnel_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf);
+static void s_tunnel_alloc(uv_handle_t *handle, size_t suggested,
+                           uv_buf_t *buf);
+
+//  Drop one reference (a handle or a pending resolve); the last one frees
+//  the tunnel.
+static void
+s_tunnel_unref(ws_tunnel_t *tun)
+{
+    if (--tun->open_handles > 0) {
+        return;
+    }
+    wa_ws_t *ws = tun->socks->ws;
+    if (tun->prev) {
+        tun->prev->next = tun->next;
+    } else {
+        ws->tunnels = tun->next;
+    }
+    if (tun->next) {
+        tun->next->prev = tun->prev;
+    }
+    free(tun->hs);
+    free(tun);
+}
+
+static void
+s_tunnel_closed(uv_handle_t *handle)
+{
+    s_tunnel_unref(handle->data);
+}
+
+static void
+s_tunnel_close(ws_tunnel_t *tun)
+{
+    if (tun->state == T_CLOSING) {
+        return;
+    }
+    if (tun->state == T_RESOLVE) {
+        uv_cancel((uv_req_t *)&tun->resolve);
+    }
+    tun->state = T_CLOSING;
+    if (!uv_is_closing((uv_handle_t *)&tun->down)) {
+        uv_close((uv_handle_t *)&tun->down, s_tunnel_closed);
+    }
+    if (tun->up_init && !uv_is_closing((uv_handle_t *)&tun->up)) {
+        uv_close((uv_handle_t *)&tun->up, s_tunnel_closed);
+    }
+}
+
+static void
+s_tunnel_written(uv_write_t *req, int status)
+{
+    ws_write_t *w = (ws_write_t *)req;
+    ws_tunnel_t *tun = w->tun;
+    free(w->buf.base);
+    uv_stream_t *from = w->from;
+    free(w);
+    if (status < 0) {
+        s_tunnel_close(tun);
+        return;
+    }
+    //  Resume the side that was paused for back-pressure.
+    if (from && tun->state == T_RELAY) {
+        uv_read_start(from, s_tunnel_alloc, s_tunnel_read);
+    }
+}
+
+//  Queue len bytes (copied) to a side. Returns 0 or -1.
+static int
+s_tunnel_write(ws_tunnel_t *tun, uv_tcp_t *to, const void *data, size_t len)
+{
+    ws_write_t *w = cm_alloc(sizeof(ws_write_t));
+    w->tun = tun;
+    w->buf = uv_buf_init(malloc(len ? len : 1), (unsigned int)len);
+    if (!w->buf.base) {
+        fprintf(stderr, "out of memory allocating %zu bytes\n", len);
+        abort();
+    }
+    memcpy(w->buf.base, data, len);
+    if (uv_write(&w->req, (uv_stream_t *)to, &w->buf, 1, s_tunnel_written)) {
+        free(w->buf.base);
+        free(w);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_tunnel_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
+{
+    size_t size = WS_TUNNEL_READ_SIZE;
+    buf->base = malloc(size);
+    if (!buf->base) {
+        fprintf(stderr, "out of memory allocating %zu bytes\n", size);
+        abort();
+    }
+    buf->len = size;
+}
+
+//  Keep handshake bytes; false if too many.
+static bool
+s_tunnel_keep(ws_tunnel_t *tun, const char *data, size_t len)
+{
+    if (tun->hs_len + len > WS_TUNNEL_HS_MAX) {
+        return false;
+    }
+    if (!tun->hs) {
+        tun->hs = cm_alloc(WS_TUNNEL_HS_MAX);
+    }
+    memcpy(tun->hs + tun->hs_len, data, len);
+    tun->hs_len += len;
+    return true;
+}
+
+static void
+s_tunnel_consume(ws_tunnel_t *tun, size_t n)
+{
+    memmove(tun->hs, tun->hs + n, tun->hs_len - n);
+    tun->hs_len -= n;
+}
+
+//  Switch to relaying; bytes left in hs go to the lws side.
+static void
+s_tunnel_relay(ws_tunnel_t *tun, bool reply_200)
+{
+    static const char ok[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+    tun->state = T_RELAY;
+    if (reply_200 && s_tunnel_write(tun, &tun->down, ok, sizeof(ok) - 1)) {
+        s_tunnel_close(tun);
+        return;
+    }
+    if (tun->hs_len && s_tunnel_write(tun, &tun->down, tun->hs, tun->hs_len)) {
+        s_tunnel_close(tun);
+        return;
+    }
+    free(tun->hs);
+    tun->hs = NULL;
+    tun->hs_len = 0;
+    uv_read_start((uv_stream_t *)&tun->down, s_tunnel_alloc, s_tunnel_read);
+}
+
+static void
+s_tunnel_fail(ws_tunnel_t *tun, const char *why)
+{
+    cm_log_warn("could not open proxy tunnel", "proxy=%s:%d reason=\"%s\"",
+                tun->socks->proxy.host, tun->socks->proxy.port, why);
+    static const char bad[] = "HTTP/1.1 502 Bad Gateway\r\n\r\n";
+    if (tun->state != T_CLOSING) {
+        s_tunnel_write(tun, &tun->down, bad, sizeof(bad) - 1);
+    }
+    s_tunnel_close(tun);
+}
+
+//  SOCKS5 CONNECT request for host:port.
+static void
+s_socks_request(ws_tunnel_t *tun)
+{
+    uint8_t req[4 + 1 + 255 + 2];
+    size_t n = 0;
+    req[n++] = 5;
+    req[n++] = 1; //  CONNECT
+    req[n++] = 0;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET, tun->host, &a4) == 1) {
+        req[n++] = 1;
+        memcpy(req + n, &a4, 4);
+        n += 4;
+    } else if (inet_pton(AF_INET6, tun->host, &a6) == 1) {
+        req[n++] = 4;
+        memcpy(req + n, &a6, 16);
+        n += 16;
+    } else {
+        size_t hlen = strlen(tun->host);
+        req[n++] = 3;
+        req[n++] = (uint8_t)hlen;
+        memcpy(req + n, tun->host, hlen);
+        n += hlen;
+    }
+    req[n++] = (uint8_t)(tun->port >> 8);
+    req[n++] = (uint8_t)tun->port;
+    tun->state = T_REPLY;
+    if (s_tunnel_write(tun, &tun->up, req, n)) {
+        s_tunnel_fail(tun, "could not write to the socks proxy");
+    }
+}
+
+//  Handshake bytes from the SOCKS proxy.
+static void
+s_socks_step(ws_tunnel_t *tun)
+{
+    const ws_proxy_t *px = &tun->socks->proxy;
+    if (tun->state == T_GREETING) {
+        if (tun->hs_len < 2) {
+            return;
+        }
+        uint8_t method = tun->hs[1];
+        if (tun->hs[0] != 5 || (method != 0 && method != 2) ||
+            (method == 2 && !*px->user)) {
+            s_tunnel_fail(tun, "socks proxy refused our methods");
+            return;
+        }
+        s_tunnel_consume(tun, 2);
+        if (method == 0) {
+            s_socks_request(tun);
+            return;
+        }
+        uint8_t auth[3 + 2 * 255];
+        size_t ulen = strlen(px->user), plen = strlen(px->pass);
+        size_t n = 0;
+        auth[n++] = 1;
+        auth[n++] = (uint8_t)ulen;
+        memcpy(auth + n, px->user, ulen);
+        n += ulen;
+        auth[n++] = (uint8_t)plen;
+        memcpy(auth + n, px->pass, plen);
+        n += plen;
+        tun->state = T_AUTH;
+        if (s_tunnel_write(tun, &tun->up, auth, n)) {
+            s_tunnel_fail(tun, "could not write to the socks proxy");
+        }
+        return;
+    }
+    if (tun->state == T_AUTH) {
+        if (tun->hs_len < 2) {
+            return;
+        }
+        if (tun->hs[1] != 0) {
+            s_tunnel_fail(tun, "socks proxy refused the credentials");
+            return;
+        }
+        s_tunnel_consume(tun, 2);
+        s_socks_request(tun);
+        return;
+    }
+    if (tun->state == T_REPLY) {
+        if (tun->hs_len < 5) {
+            return;
+        }
+        if (tun->hs[0] != 5 || tun->hs[1] != 0) {
+            s_tunnel_fail(tun, "socks proxy could not connect");
+            return;
+        }
+        size_t need;
+        switch (tun->hs[3]) {
+        case 1:
+            need = 4 + 4 + 2;
+            break;
+        case 4:
+            need = 4 + 16 + 2;
+            break;
+        case 3:
+            need = 4 + 1 + tun->hs[4] + 2;
+            break;
+        default:
+            s_tunnel_fail(tun, "malformed socks reply");
+            return;
+        }
+        if (tun->hs_len < need) {
+            return;
+        }
+        s_tunnel_consume(tun, need);
+        s_tunnel_relay(tun, true);
+    }
+}
+
+static void
+s_tunnel_connected(uv_connect_t *req, int status)
+{
+    ws_tunnel_t *tun = req->data;
+    if (tun->state == T_CLOSING) {
+        return;
+    }
+    if (status < 0) {
+        s_tunnel_fail(tun, uv_strerror(status));
+        return;
+    }
+    uv_read_start((uv_stream_t *)&tun->up, s_tunnel_alloc, s_tunnel_read);
+    if (tun->socks->is_test) {
+        //  Test proxy: the far side is the target itself.
+        static const uint8_t socks_ok[10] = {5, 0, 0, 1};
+        if (tun->test_reply == 2 &&
+            s_tunnel_write(tun, &tun->down, socks_ok, sizeof(socks_ok))) {
+            s_tunnel_close(tun);
+            return;
+        }
+        s_tunnel_relay(tun, tun->test_reply == 1);
+        return;
+    }
+    const ws_proxy_t *px = &tun->socks->proxy;
+    uint8_t hello[4] = {5, 1, 0, 0};
+    size_t n = 3;
+    if (*px->user) {
+        hello[1] = 2;
+        hello[3] = 2;
+        n = 4;
+    }
+    tun->state = T_GREETING;
+    if (s_tunnel_write(tun, &tun->up, hello, n)) {
+        s_tunnel_fail(tun, "could not write to the socks proxy");
+    }
+}
+
+static void
+s_tunnel_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    ws_tunnel_t *tun = req->data;
+    if (tun->state == T_CLOSING) {
+        uv_freeaddrinfo(res);
+        s_tunnel_unref(tun);
+        return;
+    }
+    if (status < 0 || !res) {
+        uv_freeaddrinfo(res);
+        s_tunnel_fail(tun, "could not resolve the proxy host");
+        s_tunnel_unref(tun);
+        return;
+    }
+    uv_tcp_init(&tun->socks->ws->loop, &tun->up);
+    tun->up.data = tun;
+    tun->up_init = true;
+    tun->open_handles++;
+    tun->connect.data = tun;
+    tun->state = T_CONNECT;
+    int rc = uv_tcp_connect(&tun->connect, &tun->up, res->ai_addr,
+                            s_tunnel_connected);
+    uv_freeaddrinfo(res);
+    if (rc) {
+        s_tunnel_fail(tun, uv_strerror(rc));
+    }
+    s_tunnel_unref(tun);
+}
+
+//  Connect the far side to host:port (resolving it first).
+static void
+s_tunnel_dial(ws_tunnel_t *tun, const char *host, int port)
+{
+    char service[8];
+    snprintf(service, sizeof(service), "%d", port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    tun->resolve.data = tun;
+    tun->state = T_RESOLVE;
+    tun->open_handles++; //  the pending resolve holds a reference
+    int rc = uv_getaddrinfo(&tun->socks->ws->loop, &tun->resolve,
+                            s_tunnel_resolved, host, service, &hints);
+    if (rc) {
+        tun->open_handles--;
+        s_tunnel_fail(tun, uv_strerror(rc));
+    }
+}
+
+static void s_test_proxy_step(ws_tunnel_t *tun);
+
+//  Position of the first CRLFCRLF, or NULL.
+static uint8_t *
+s_find_crlf2(uint8_t *data, size_t len)
+{
+    for (size_t i = 0; i + 4 <= len; i++) {
+        if (memcmp(data + i, "\r\n\r\n", 4) == 0) {
+            return data + i;
+        }
+    }
+    return NULL;
+}
+
+//  lws' CONNECT request.
+static void
+s_tunnel_request(ws_tunnel_t *tun)
+{
+    uint8_t *end = s_find_crlf2(tun->hs, tun->hs_len);
+    if (!end) {
+        return;
+    }
+    char line[WS_TUNNEL_HS_MAX + 1];
+    size_t llen =
+        (size_t)((uint8_t *)memchr(tun->hs, '\r', tun->hs_len) - tun->hs);
+    memcpy(line, tun->hs, llen);
+    line[llen] = 0;
+    s_tunnel_consume(tun, (size_t)(end + 4 - tun->hs));
+    char target[300];
+    if (sscanf(line, "CONNECT %299s HTTP/1.%*c", target) != 1) {
+        s_tunnel_fail(tun, "malformed CONNECT request");
+        return;
+    }
+    char *colon = strrchr(target, ':');
+    long port = colon ? strtol(colon + 1, NULL, 10) : 0;
+    if (!colon || port < 1 || port > 65535) {
+        s_tunnel_fail(tun, "malformed CONNECT target");
+        return;
+    }
+    *colon = 0;
+    char *host = target;
+    if (*host == '[' && colon[-1] == ']') {
+        host++;
+        colon[-1] = 0;
+    }
+    if (strlen(host) >= sizeof(tun->host)) {
+        s_tunnel_fail(tun, "CONNECT host too long");
+        return;
+    }
+    memcpy(tun->host, host, strlen(host) + 1);
+    tun->port = (int)port;
+    uv_read_stop((uv_stream_t *)&tun->down);
+    if (tun->socks->is_test) {
+        s_test_proxy_step(tun);
+        return;
+    }
+    s_tunnel_dial(tun, tun->socks->proxy.host, tun->socks->proxy.port);
+}
+
+static void
+s_tunnel_read(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    ws_tunnel_t *tun = stream->data;
+    if (n < 0 || tun->state == T_CLOSING) {
+        free(buf->base);
+        s_tunnel_close(tun);
+        return;
+    }
+    if (n == 0) {
+        free(buf->base);
+        return;
+    }
+    bool from_down = stream == (uv_stream_t *)&tun->down;
+    if (tun->state == T_RELAY) {
+        //  Hand the buffer over to a write on the other side.
+        uv_tcp_t *to = from_down ? &tun->up : &tun->down;
+        ws_write_t *w = cm_alloc(sizeof(ws_write_t));
+        w->tun = tun;
+        w->buf = uv_buf_init(buf->base, (unsigned int)n);
+        if (uv_write(&w->req, (uv_stream_t *)to, &w->buf, 1,
+                     s_tunnel_written)) {
+            free(buf->base);
+            free(w);
+            s_tunnel_close(tun);
+            return;
+        }
+        if (uv_stream_get_write_queue_size((uv_stream_t *)to) >=
+            WS_TUNNEL_HIGH_WATER) {
+            w->from = stream;
+            uv_read_stop(stream);
+        }
+        return;
+    }
+    bool kept = s_tunnel_keep(tun, buf->base, (size_t)n);
+    free(buf->base);
+    if (!kept) {
+        s_tunnel_fail(tun, "handshake too long");
+        return;
+    }
+    if (tun->socks->is_test) {
+        if (from_down) {
+            s_test_proxy_step(tun);
+        } else {
+            s_tunnel_fail(tun, "unexpected bytes");
+        }
+    } else if (from_down && tun->state == T_REQUEST) {
+        s_tunnel_request(tun);
+    } else if (!from_down) {
+        s_socks_step(tun);
+    }
+}
+
+static void
+s_bridge_accept(uv_stream_t *listener, int status)
+{
+    ws_socks_t *socks = listener->data;
+    if (status < 0) {
+        return;
+    }
+    ws_tunnel_t *tun = cm_alloc(sizeof(ws_tunnel_t));
+    tun->socks = socks;
+    uv_tcp_init(&socks->ws->loop, &tun->down);
+    tun->down.data = tun;
+    tun->open_handles = 1;
+    wa_ws_t *ws = socks->ws;
+    tun->next = ws->tunnels;
+    if (tun->next) {
+        tun->next->prev = tun;
+    }
+    ws->tunnels = tun;
+    if (uv_accept(listener, (uv_stream_t *)&tun->down)) {
+        s_tunnel_close(tun);
+        return;
+    }
+    tun->state = T_REQUEST;
+    uv_read_start((uv_stream_t *)&tun->down, s_tunnel_alloc, s_tunnel_read);
+}
+
+static void
+s_bridge_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+//  Close every tunnel and bridge (wa_ws_destroy); the loop frees them.
+static void
+s_bridges_close(wa_ws_t *ws)
+{
+    for (ws_tunnel_t *t = ws->tunnels; t; t = t->next) {
+        s_tunnel_close(t);
+    }
+    while (ws->bridges) {
+        ws_socks_t *socks = ws->bridges;
+        ws->bridges = socks->next;
+        uv_close((uv_handle_t *)&socks->listener, s_bridge_closed);
+    }
+}
+
+//  Start a loopback listener for a bridge (or the test proxy). Returns
+//  the bridge or NULL.
+static ws_socks_t *
+s_bridge_new(wa_ws_t *ws, const ws_proxy_t *proxy, bool is_test)
+{
+    ws_socks_t *socks = cm_alloc(sizeof(ws_socks_t));
+    socks->ws = ws;
+    if (proxy) {
+        socks->proxy = *proxy;
+    }
+    socks->is_test = is_test;
+    uv_tcp_init(&ws->loop, &socks->listener);
+    socks->listener.data = socks;
+    struct sockaddr_in addr;
+    uv_ip4_addr("127.0.0.1", 0, &addr);
+    struct sockaddr_storage bound;
+    int blen = sizeof(bound);
+    if (uv_tcp_bind(&socks->listener, (const struct sockaddr *)&addr, 0) ||
+        uv_listen((uv_stream_t *)&socks->listener, 64, s_bridge_accept) ||
+        uv_tcp_getsockname(&socks->listener, (struct sockaddr *)&bound,
+                           &blen)) {
+        uv_close((uv_handle_t *)&socks->listener, s_bridge_closed);
+        return NULL;
+    }
+    socks->port = ntohs(((struct sockaddr_in *)&bound)->sin_port);
+    socks->next = ws->bridges;
+    ws->bridges = socks;
+    return socks;
+}
+
 //  The client vhost for a proxy setting ("" = direct), created on first
-//  use.
+//  use. Returns NULL if the proxy URL is invalid.
 static struct lws_vhost *
 s_client_vhost(wa_ws_t *self, const char *proxy)
 {
@@ -575,16 +1267,33 @@ s_client_vhost(wa_ws_t *self, const char *proxy)
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = s_protocols;
     char name[32];
-    snprintf(name, sizeof(name), "client-%zu", (size_t)(uintptr_t)proxy);
+    snprintf(name, sizeof(name), "client-%zu", self->conn_count);
     info.vhost_name = name;
+    ws_socks_t *socks = NULL;
+    char lws_proxy[800];
+    if (*proxy) {
+        ws_proxy_t px;
+        if (s_parse_proxy(proxy, &px)) {
+            cm_log_warn("could not parse proxy url");
+            return NULL;
+        }
+        if (px.socks) {
+            socks = s_bridge_new(self, &px, false);
+            if (!socks) {
+                return NULL;
+            }
+            snprintf(lws_proxy, sizeof(lws_proxy), "127.0.0.1:%d", socks->port);
+        } else if (*px.user) {
+            snprintf(lws_proxy, sizeof(lws_proxy), "%s:%s@%s:%d", px.user,
+                     px.pass, px.host, px.port);
+        } else {
+            snprintf(lws_proxy, sizeof(lws_proxy), "%s:%d", px.host, px.port);
+        }
+        info.http_proxy_address = lws_proxy;
+    }
     ws_client_vh_t *c = cm_alloc(sizeof(ws_client_vh_t));
     c->proxy = cm_strdup(proxy);
-    if (*proxy) {
-        //  Handled in the proxy section (not yet supported).
-        free(c->proxy);
-        free(c);
-        return NULL;
-    }
+    c->socks = socks;
     c->vhost = lws_create_vhost(self->ctx, &info);
     if (!c->vhost) {
         free(c->proxy);
@@ -836,6 +1545,119 @@ wa_ws_conn_close(wa_ws_conn_t **conn_p)
 //  --------------------------------------------------------------------------
 //  Self test
 
+//  Test proxy: one loopback listener that serves HTTP CONNECT and SOCKS5
+//  (with optional user/password) itself and connects to the target.
+typedef struct {
+    const char *user;  //  required SOCKS5 user, or NULL
+    const char *pass;  //  its password
+    int http_tunnels;  //  CONNECT tunnels opened
+    int socks_tunnels; //  SOCKS5 tunnels opened
+    char auth[128];    //  Proxy-authorization value seen, if any
+} test_proxy_t;
+
+enum { TP_START, TP_HTTP, TP_SOCKS_HELLO, TP_SOCKS_AUTH, TP_SOCKS_REQ };
+
+static void
+s_test_proxy_step(ws_tunnel_t *tun)
+{
+    test_proxy_t *tp = tun->socks->test_arg;
+    if (tun->test_phase == TP_START) {
+        if (tun->hs_len == 0) {
+            return;
+        }
+        tun->test_phase = tun->hs[0] == 5 ? TP_SOCKS_HELLO : TP_HTTP;
+    }
+    if (tun->test_phase == TP_HTTP) {
+        if (tun->port == 0) {
+            uint8_t *end = s_find_crlf2(tun->hs, tun->hs_len);
+            if (!end) {
+                return;
+            }
+            //  Note the Proxy-authorization header (any case).
+            static const char key[] = "proxy-authorization:";
+            for (uint8_t *h = tun->hs; h + sizeof(key) - 1 < end; h++) {
+                size_t i = 0;
+                while (i < sizeof(key) - 1 &&
+                       tolower(h[i]) == (unsigned char)key[i]) {
+                    i++;
+                }
+                if (i == sizeof(key) - 1) {
+                    const uint8_t *v = h + i;
+                    while (*v == ' ') {
+                        v++;
+                    }
+                    size_t vlen = 0;
+                    while (v + vlen < end && v[vlen] != '\r') {
+                        vlen++;
+                    }
+                    snprintf(tp->auth, sizeof(tp->auth), "%.*s", (int)vlen,
+                             (const char *)v);
+                    break;
+                }
+            }
+            s_tunnel_request(tun); //  parses, comes back with port set
+            return;
+        }
+        tp->http_tunnels++;
+        tun->test_reply = 1;
+        s_tunnel_dial(tun, tun->host, tun->port);
+        return;
+    }
+    if (tun->test_phase == TP_SOCKS_HELLO) {
+        if (tun->hs_len < 2 || tun->hs_len < 2u + tun->hs[1]) {
+            return;
+        }
+        bool has_pass = memchr(tun->hs + 2, 2, tun->hs[1]) != NULL;
+        bool has_none = memchr(tun->hs + 2, 0, tun->hs[1]) != NULL;
+        uint8_t method =
+            tp->user ? (has_pass ? 2 : 0xff) : (has_none ? 0 : 0xff);
+        s_tunnel_consume(tun, 2u + tun->hs[1]);
+        uint8_t reply[2] = {5, method};
+        s_tunnel_write(tun, &tun->down, reply, 2);
+        if (method == 0xff) {
+            s_tunnel_close(tun);
+            return;
+        }
+        tun->test_phase = method == 2 ? TP_SOCKS_AUTH : TP_SOCKS_REQ;
+    }
+    if (tun->test_phase == TP_SOCKS_AUTH) {
+        if (tun->hs_len < 2 || tun->hs_len < 3u + tun->hs[1] ||
+            tun->hs_len < 3u + tun->hs[1] + tun->hs[2 + tun->hs[1]]) {
+            return;
+        }
+        size_t ulen = tun->hs[1];
+        size_t plen = tun->hs[2 + ulen];
+        bool ok = ulen == strlen(tp->user) && plen == strlen(tp->pass) &&
+                  memcmp(tun->hs + 2, tp->user, ulen) == 0 &&
+                  memcmp(tun->hs + 3 + ulen, tp->pass, plen) == 0;
+        s_tunnel_consume(tun, 3 + ulen + plen);
+        uint8_t reply[2] = {1, ok ? 0 : 1};
+        s_tunnel_write(tun, &tun->down, reply, 2);
+        if (!ok) {
+            s_tunnel_close(tun);
+            return;
+        }
+        tun->test_phase = TP_SOCKS_REQ;
+    }
+    if (tun->test_phase == TP_SOCKS_REQ) {
+        //  Only IPv4 targets are needed here.
+        if (tun->hs_len < 10) {
+            return;
+        }
+        if (tun->hs[1] != 1 || tun->hs[3] != 1) {
+            s_tunnel_close(tun);
+            return;
+        }
+        inet_ntop(AF_INET, tun->hs + 4, tun->host, sizeof(tun->host));
+        tun->port = (tun->hs[8] << 8) | tun->hs[9];
+        s_tunnel_consume(tun, 10);
+        tp->socks_tunnels++;
+        tun->test_reply = 2;
+        uv_read_stop((uv_stream_t *)&tun->down);
+        s_tunnel_dial(tun, tun->host, tun->port);
+    }
+}
+
 typedef struct {
     wa_ws_t *ws;                //  loop under test
     wa_ws_conn_t *server;       //  accepted connection
@@ -1024,6 +1846,61 @@ wa_ws_test(bool verbose)
     free(closed_url);
     TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
 
+    //  Proxies: HTTP CONNECT (lws) without and with credentials, SOCKS5
+    //  through the bridge without and with credentials, all against the
+    //  test proxy.
+    test_proxy_t *tp = cm_alloc(sizeof(test_proxy_t));
+    ws_socks_t *tps = s_bridge_new(st->ws, NULL, true);
+    assert(tps);
+    tps->test_arg = tp;
+    const char *schemes[] = {"http://", "http://alice:secret@", "socks5://",
+                             "socks5://alice:secret@"};
+    for (int i = 0; i < 4; i++) {
+        if (i == 3) {
+            tp->user = "alice";
+            tp->pass = "secret";
+        }
+        char *purl = cm_sprintf("%s127.0.0.1:%d", schemes[i], tps->port);
+        wa_ws_opts_t popts = {.proxy = purl};
+        int connected = st->connected;
+        int server_closed = st->server_closed;
+        size_t rx = st->client_rx;
+        st->client =
+            wa_ws_connect(st->ws, url, &popts, s_test_client_event, st);
+        assert(st->client);
+        TEST_RUN(st, st->connected == connected + 1);
+        assert(wa_ws_conn_send(st->client, (const uint8_t *)"proxied", 7) == 0);
+        TEST_RUN(st, st->client_rx == rx + 7);
+        wa_ws_conn_close(&st->client);
+        TEST_RUN(st, st->server_closed == server_closed + 1);
+        free(purl);
+    }
+    assert(tp->http_tunnels == 2 && tp->socks_tunnels == 2);
+    assert(strstr(tp->auth, "YWxpY2U6c2VjcmV0")); //  alice:secret
+    //  Wrong SOCKS5 password: the connection fails.
+    char *purl = cm_sprintf("socks5://alice:wrong@127.0.0.1:%d", tps->port);
+    wa_ws_opts_t popts = {.proxy = purl};
+    int closed = st->client_closed;
+    st->client = wa_ws_connect(st->ws, url, &popts, s_test_client_event, st);
+    if (st->client) {
+        TEST_RUN(st, st->client_closed == closed + 1);
+        assert(st->close_reason == WA_WS_CLOSE_ERROR);
+    }
+    free(purl);
+    //  Malformed proxy URLs.
+    const char *bad_proxies[] = {"ftp://h:1", "socks5://h", "http://h:0",
+                                 "http://:5", "socks5://@h:5"};
+    for (size_t i = 0; i < sizeof(bad_proxies) / sizeof(bad_proxies[0]); i++) {
+        wa_ws_opts_t bopts = {.proxy = bad_proxies[i]};
+        assert(wa_ws_connect(st->ws, url, &bopts, s_test_client_event, st) ==
+               NULL);
+    }
+    ws_proxy_t px;
+    assert(s_parse_proxy("socks5h://u:p@[::1]:1080", &px) == 0);
+    assert(px.socks && px.port == 1080 && strcmp(px.host, "::1") == 0);
+    assert(strcmp(px.user, "u") == 0 && strcmp(px.pass, "p") == 0);
+    TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
+
     //  Close before the upgrade completes, and destroy with live
     //  connections.
     st->client = wa_ws_connect(st->ws, url, NULL, s_test_client_event, st);
@@ -1036,6 +1913,7 @@ wa_ws_test(bool verbose)
     wa_ws_destroy(&st->ws);
     assert(st->ws == NULL);
     wa_ws_destroy(&st->ws);
+    free(tp);
     free(st);
     printf("OK\n");
 }

@@ -37,7 +37,7 @@ s_id(const char *text)
         return -1;
     }
     for (const char *p = text; *p; p++) {
-        if (!isdigit((unsigned char) *p)) {
+        if (!isdigit((unsigned char)*p)) {
             return -1;
         }
     }
@@ -65,36 +65,34 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
 {
     sim_model_t *model = sim_server_model(self->server);
     const char *method = sim_http_method(req);
-    if (n == 1 && streq(method, "GET")) {
+    if (n == 1 && cm_streq(method, "GET")) {
         json_t *list = json_array();
         zlistx_t *accounts = sim_model_accounts(model);
-        sim_account_t *acc = (sim_account_t *) zlistx_first(accounts);
+        sim_account_t *acc = (sim_account_t *)zlistx_first(accounts);
         while (acc) {
             json_array_append_new(list, sim_account_to_json(acc, true));
-            acc = (sim_account_t *) zlistx_next(accounts);
+            acc = (sim_account_t *)zlistx_next(accounts);
         }
         json_t *body = json_pack("{s:o}", "accounts", list);
         sim_http_reply_json(req, 200, &body);
         return;
     }
-    if (n == 1 && streq(method, "POST")) {
+    if (n == 1 && cm_streq(method, "POST")) {
         json_t *in = sim_http_json(req);
         const char *phone = json_string_value(json_object_get(in, "phone"));
         json_t *name = json_object_get(in, "push_name");
         if (!in || !phone || (name && !json_is_string(name))) {
             json_decref(in);
-            sim_http_reply_error(req, 400,
-                                 "body must be {phone, push_name?}");
+            sim_http_reply_error(req, 400, "body must be {phone, push_name?}");
             return;
         }
         //  Accept "+1 555 123-4567" style input as a convenience.
         char digits[32];
         size_t len = 0;
         for (const char *p = phone; *p && len < sizeof digits - 1; p++) {
-            if (isdigit((unsigned char) *p)) {
+            if (isdigit((unsigned char)*p)) {
                 digits[len++] = *p;
-            }
-            else if (!strchr("+ -()", *p)) {
+            } else if (!strchr("+ -()", *p)) {
                 len = 0;
                 break;
             }
@@ -118,8 +116,7 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
             sim_http_reply_error(req, 500, "could not create account");
             return;
         }
-        cm_log_info("created account", "phone=%s lid=%s", acc->phone,
-                    acc->lid);
+        cm_log_info("created account", "phone=%s lid=%s", acc->phone, acc->lid);
         json_t *body = sim_account_to_json(acc, true);
         sim_http_reply_json(req, 201, &body);
         return;
@@ -131,57 +128,53 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
     }
     const char *reason = NULL;
     json_t *result = NULL;
-    if (n == 2 && streq(method, "GET")) {
+    if (n == 2 && cm_streq(method, "GET")) {
         json_t *body = sim_account_to_json(acc, true);
         sim_http_reply_json(req, 200, &body);
-    }
-    else if (n == 2 && streq(method, "DELETE")) {
+    } else if (n == 2 && cm_streq(method, "DELETE")) {
         int st = sim_server_remove_account(self->server, seg[1], &reason);
         s_reply_status(req, st, reason, NULL);
-    }
-    else if (n == 3 && streq(seg[2], "devices") && streq(method, "GET")) {
+    } else if (n == 3 && cm_streq(seg[2], "devices") &&
+               cm_streq(method, "GET")) {
         json_t *list = json_array();
-        sim_device_t *dev = (sim_device_t *) zlistx_first(acc->devices);
+        sim_device_t *dev = (sim_device_t *)zlistx_first(acc->devices);
         while (dev) {
             json_array_append_new(list, sim_device_to_json(dev));
-            dev = (sim_device_t *) zlistx_next(acc->devices);
+            dev = (sim_device_t *)zlistx_next(acc->devices);
         }
         json_t *body = json_pack("{s:o}", "devices", list);
         sim_http_reply_json(req, 200, &body);
-    }
-    else if (n == 4 && streq(seg[2], "devices")
-             && streq(method, "DELETE")) {
+    } else if (n == 4 && cm_streq(seg[2], "devices") &&
+               cm_streq(method, "DELETE")) {
         int64_t id = s_id(seg[3]);
         if (id < 0 || id > UINT32_MAX) {
             sim_http_reply_error(req, 400, "bad device id");
             return;
         }
-        int st = sim_server_unlink(self->server, acc->phone, (uint32_t) id,
-                                   &reason);
+        int st =
+            sim_server_unlink(self->server, acc->phone, (uint32_t)id, &reason);
         s_reply_status(req, st, reason, NULL);
-    }
-    else if (n == 3 && streq(method, "POST")
-             && (streq(seg[2], "scan") || streq(seg[2], "pair-code"))) {
-        bool scan = streq(seg[2], "scan");
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               (cm_streq(seg[2], "scan") || cm_streq(seg[2], "pair-code"))) {
+        bool scan = cm_streq(seg[2], "scan");
         json_t *in = sim_http_json(req);
-        const char *text = json_string_value(
-            json_object_get(in, scan ? "qr" : "code"));
+        const char *text =
+            json_string_value(json_object_get(in, scan ? "qr" : "code"));
         if (!text) {
             json_decref(in);
-            sim_http_reply_error(req, 400, scan ? "body must be {qr}"
-                                                : "body must be {code}");
+            sim_http_reply_error(
+                req, 400, scan ? "body must be {qr}" : "body must be {code}");
             return;
         }
         char *copy = cm_strdup(text);
         json_decref(in);
         int st = scan ? sim_server_scan_qr(self->server, acc->phone, copy,
                                            &result, &reason)
-                      : sim_server_enter_code(self->server, acc->phone,
-                                              copy, &result, &reason);
+                      : sim_server_enter_code(self->server, acc->phone, copy,
+                                              &result, &reason);
         free(copy);
         s_reply_status(req, st, reason, &result);
-    }
-    else {
+    } else {
         sim_http_reply_error(req, 404, "unrecognized route");
     }
 }
@@ -190,23 +183,22 @@ static void
 s_connections(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
 {
     const char *method = sim_http_method(req);
-    if (n == 1 && streq(method, "GET")) {
+    if (n == 1 && cm_streq(method, "GET")) {
         json_t *body = json_pack("{s:o}", "connections",
                                  sim_server_connections(self->server));
         sim_http_reply_json(req, 200, &body);
         return;
     }
     int64_t id = n == 3 ? s_id(seg[1]) : -1;
-    if (id < 0 || !streq(method, "POST")) {
+    if (id < 0 || !cm_streq(method, "POST")) {
         sim_http_reply_error(req, 404, "unrecognized route");
         return;
     }
     const char *reason = NULL;
-    if (streq(seg[2], "drop")) {
+    if (cm_streq(seg[2], "drop")) {
         int st = sim_server_drop(self->server, id, &reason);
         s_reply_status(req, st, reason, NULL);
-    }
-    else if (streq(seg[2], "stream-error")) {
+    } else if (cm_streq(seg[2], "stream-error")) {
         json_t *in = sim_http_json(req);
         json_t *code = json_object_get(in, "code");
         json_t *conflict = json_object_get(in, "conflict");
@@ -214,12 +206,11 @@ s_connections(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         if (json_is_integer(code)) {
             snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
                      json_integer_value(code));
-        }
-        else if (json_is_string(code)) {
+        } else if (json_is_string(code)) {
             snprintf(num, sizeof num, "%s", json_string_value(code));
         }
-        if (!in || (code && !*num) || (conflict && !json_is_string(conflict))
-            || (!code && !conflict)) {
+        if (!in || (code && !*num) || (conflict && !json_is_string(conflict)) ||
+            (!code && !conflict)) {
             json_decref(in);
             sim_http_reply_error(req, 400,
                                  "body must be {code?, conflict?} (one "
@@ -232,8 +223,7 @@ s_connections(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                                          conflict_copy, &reason);
         free(conflict_copy);
         s_reply_status(req, st, reason, NULL);
-    }
-    else {
+    } else {
         sim_http_reply_error(req, 404, "unrecognized route");
     }
 }
@@ -242,7 +232,7 @@ static void
 s_stanzas(sim_control_t *self, sim_http_req_t *req)
 {
     sim_log_t *log = sim_server_log(self->server);
-    if (streq(sim_http_method(req), "DELETE")) {
+    if (cm_streq(sim_http_method(req), "DELETE")) {
         sim_log_clear(log);
         json_t *body = json_object();
         sim_http_reply_json(req, 200, &body);
@@ -261,10 +251,10 @@ s_stanzas(sim_control_t *self, sim_http_req_t *req)
     if (limit_v > SIM_CONTROL_LOG_PAGE) {
         limit_v = SIM_CONTROL_LOG_PAGE;
     }
-    json_t *entries = sim_log_query(log, since_v, (size_t) limit_v, conn_v,
+    json_t *entries = sim_log_query(log, since_v, (size_t)limit_v, conn_v,
                                     sim_http_arg(req, "jid"));
     json_t *body = json_pack("{s:o, s:I}", "stanzas", entries, "last",
-                             (json_int_t) sim_log_last(log));
+                             (json_int_t)sim_log_last(log));
     sim_http_reply_json(req, 200, &body);
 }
 
@@ -273,7 +263,7 @@ s_faults(sim_control_t *self, sim_http_req_t *req)
 {
     sim_fault_t *faults = sim_server_faults(self->server);
     const char *method = sim_http_method(req);
-    if (streq(method, "PUT") || streq(method, "POST")) {
+    if (cm_streq(method, "PUT") || cm_streq(method, "POST")) {
         json_t *in = sim_http_json(req);
         const char *error = NULL;
         int rc = sim_fault_update(faults, in, &error);
@@ -283,11 +273,9 @@ s_faults(sim_control_t *self, sim_http_req_t *req)
             return;
         }
         cm_log_info("changed fault rules");
-    }
-    else if (streq(method, "DELETE")) {
+    } else if (cm_streq(method, "DELETE")) {
         sim_fault_reset(faults);
-    }
-    else if (!streq(method, "GET")) {
+    } else if (!cm_streq(method, "GET")) {
         sim_http_reply_error(req, 405, "method not allowed");
         return;
     }
@@ -298,53 +286,45 @@ s_faults(sim_control_t *self, sim_http_req_t *req)
 static void
 s_handle(void *arg, sim_http_req_t *req)
 {
-    sim_control_t *self = (sim_control_t *) arg;
+    sim_control_t *self = (sim_control_t *)arg;
     char buf[512];
     char *seg[6];
     int n = s_split(sim_http_path(req), buf, sizeof buf, seg, 6);
     const char *method = sim_http_method(req);
     if (n < 0) {
         sim_http_reply_error(req, 404, "unrecognized route");
-    }
-    else if (n == 0 || (n == 1 && streq(seg[0], "info"))) {
+    } else if (n == 0 || (n == 1 && cm_streq(seg[0], "info"))) {
         json_t *body = sim_server_info(self->server);
         sim_http_reply_json(req, 200, &body);
-    }
-    else if (n == 1 && streq(seg[0], "health")) {
+    } else if (n == 1 && cm_streq(seg[0], "health")) {
         json_t *body = json_pack("{s:b}", "ok", 1);
         sim_http_reply_json(req, 200, &body);
-    }
-    else if (streq(seg[0], "accounts")) {
+    } else if (cm_streq(seg[0], "accounts")) {
         s_accounts(self, req, seg, n);
-    }
-    else if (streq(seg[0], "connections")) {
+    } else if (cm_streq(seg[0], "connections")) {
         s_connections(self, req, seg, n);
-    }
-    else if (n == 1 && streq(seg[0], "stanzas")) {
+    } else if (n == 1 && cm_streq(seg[0], "stanzas")) {
         s_stanzas(self, req);
-    }
-    else if (n == 1 && streq(seg[0], "faults")) {
+    } else if (n == 1 && cm_streq(seg[0], "faults")) {
         s_faults(self, req);
-    }
-    else if (n == 1 && streq(seg[0], "groups") && streq(method, "GET")) {
+    } else if (n == 1 && cm_streq(seg[0], "groups") &&
+               cm_streq(method, "GET")) {
         json_t *list = json_array();
         zlistx_t *groups = sim_model_groups(sim_server_model(self->server));
-        sim_group_t *group = (sim_group_t *) zlistx_first(groups);
+        sim_group_t *group = (sim_group_t *)zlistx_first(groups);
         while (group) {
             json_array_append_new(list, sim_group_to_json(group));
-            group = (sim_group_t *) zlistx_next(groups);
+            group = (sim_group_t *)zlistx_next(groups);
         }
         json_t *body = json_pack("{s:o}", "groups", list);
         sim_http_reply_json(req, 200, &body);
-    }
-    else if (n == 1 && streq(seg[0], "media") && streq(method, "GET")) {
+    } else if (n == 1 && cm_streq(seg[0], "media") && cm_streq(method, "GET")) {
         sim_model_t *model = sim_server_model(self->server);
         json_t *body = json_pack(
-            "{s:I, s:I}", "blobs", (json_int_t) sim_model_media_count(model),
-            "bytes", (json_int_t) sim_model_media_bytes(model));
+            "{s:I, s:I}", "blobs", (json_int_t)sim_model_media_count(model),
+            "bytes", (json_int_t)sim_model_media_bytes(model));
         sim_http_reply_json(req, 200, &body);
-    }
-    else if (n == 1 && streq(seg[0], "save") && streq(method, "POST")) {
+    } else if (n == 1 && cm_streq(seg[0], "save") && cm_streq(method, "POST")) {
         if (sim_server_save(self->server)) {
             sim_http_reply_error(req, 409,
                                  "no state file configured or write failed");
@@ -352,8 +332,7 @@ s_handle(void *arg, sim_http_req_t *req)
         }
         json_t *body = json_object();
         sim_http_reply_json(req, 200, &body);
-    }
-    else {
+    } else {
         sim_http_reply_error(req, 404, "unrecognized route");
     }
 }
@@ -363,10 +342,10 @@ sim_control_new(zloop_t *loop, const char *bind, uint16_t port,
                 sim_server_t *server)
 {
     assert(server);
-    sim_control_t *self = (sim_control_t *) cm_alloc(sizeof(sim_control_t));
+    sim_control_t *self = (sim_control_t *)cm_alloc(sizeof(sim_control_t));
     self->server = server;
-    self->http = sim_http_new(loop, bind, port, SIM_CONTROL_BODY_MAX,
-                              s_handle, self);
+    self->http =
+        sim_http_new(loop, bind, port, SIM_CONTROL_BODY_MAX, s_handle, self);
     if (!self->http) {
         free(self);
         return NULL;
@@ -400,7 +379,7 @@ sim_control_test(bool verbose)
     char buf[64];
     char *seg[4];
     assert(s_split("/accounts/1555/devices", buf, sizeof buf, seg, 4) == 3);
-    assert(streq(seg[0], "accounts") && streq(seg[2], "devices"));
+    assert(cm_streq(seg[0], "accounts") && cm_streq(seg[2], "devices"));
     assert(s_split("/", buf, sizeof buf, seg, 4) == 0);
     assert(s_split("/a/b/c/d/e", buf, sizeof buf, seg, 4) == -1);
     assert(s_id("12") == 12);

@@ -35,8 +35,8 @@ typedef struct _sim_server_t sim_server_t;
 
 //  Serve the control API for `server` on bind:port (0 = any). NULL if it
 //  cannot listen. Caller owns return value.
-sim_control_t *sim_control_new(zloop_t *loop, const char *bind,
-                               uint16_t port, sim_server_t *server);
+sim_control_t *sim_control_new(zloop_t *loop, const char *bind, uint16_t port,
+                               sim_server_t *server);
 
 void sim_control_destroy(sim_control_t **self_p);
 

@@ -19,7 +19,7 @@ s_rules_free(void **item)
 sim_fault_t *
 sim_fault_new(void)
 {
-    sim_fault_t *self = (sim_fault_t *) cm_alloc(sizeof(sim_fault_t));
+    sim_fault_t *self = (sim_fault_t *)cm_alloc(sizeof(sim_fault_t));
     self->accounts = zhashx_new();
     zhashx_set_destructor(self->accounts, s_rules_free);
     return self;
@@ -42,7 +42,7 @@ sim_fault_rules(sim_fault_t *self, const char *phone)
 {
     assert(self);
     sim_fault_rules_t *rules =
-        phone ? (sim_fault_rules_t *) zhashx_lookup(self->accounts, phone)
+        phone ? (sim_fault_rules_t *)zhashx_lookup(self->accounts, phone)
               : NULL;
     return rules ? rules : &self->global;
 }
@@ -71,16 +71,20 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         *error = "body must be a JSON object";
         return -1;
     }
-    const char *known[] = {"phone", "ack_delay_ms", "withhold_acks",
-                           "refuse_prekey_upload", "refuse_prekey_fetch",
-                           "refuse_prekeys", NULL};
+    const char *known[] = {"phone",
+                           "ack_delay_ms",
+                           "withhold_acks",
+                           "refuse_prekey_upload",
+                           "refuse_prekey_fetch",
+                           "refuse_prekeys",
+                           NULL};
     const char *key;
     json_t *value;
     json_object_foreach(body, key, value)
     {
         bool ok = false;
         for (int i = 0; known[i]; i++) {
-            ok = ok || streq(key, known[i]);
+            ok = ok || cm_streq(key, known[i]);
         }
         if (!ok) {
             *error = "unrecognized fault field";
@@ -92,12 +96,12 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         *error = "phone must be a string";
         return -1;
     }
-    sim_fault_rules_t next = *sim_fault_rules(
-        self, phone ? json_string_value(phone) : NULL);
+    sim_fault_rules_t next =
+        *sim_fault_rules(self, phone ? json_string_value(phone) : NULL);
     json_t *delay = json_object_get(body, "ack_delay_ms");
     if (delay) {
-        if (!json_is_integer(delay) || json_integer_value(delay) < 0
-            || json_integer_value(delay) > SIM_FAULT_MAX_DELAY_MS) {
+        if (!json_is_integer(delay) || json_integer_value(delay) < 0 ||
+            json_integer_value(delay) > SIM_FAULT_MAX_DELAY_MS) {
             *error = "ack_delay_ms must be an integer in 0..600000";
             return -1;
         }
@@ -105,10 +109,10 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
     }
     bool both = false;
     bool has_both = json_object_get(body, "refuse_prekeys") != NULL;
-    if (s_bool(body, "withhold_acks", &next.withhold_acks)
-        || s_bool(body, "refuse_prekey_upload", &next.refuse_prekey_upload)
-        || s_bool(body, "refuse_prekey_fetch", &next.refuse_prekey_fetch)
-        || s_bool(body, "refuse_prekeys", &both)) {
+    if (s_bool(body, "withhold_acks", &next.withhold_acks) ||
+        s_bool(body, "refuse_prekey_upload", &next.refuse_prekey_upload) ||
+        s_bool(body, "refuse_prekey_fetch", &next.refuse_prekey_fetch) ||
+        s_bool(body, "refuse_prekeys", &both)) {
         *error = "fault flags must be booleans";
         return -1;
     }
@@ -118,11 +122,10 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
     }
     if (phone) {
         sim_fault_rules_t *rules =
-            (sim_fault_rules_t *) cm_alloc(sizeof(sim_fault_rules_t));
+            (sim_fault_rules_t *)cm_alloc(sizeof(sim_fault_rules_t));
         *rules = next;
         zhashx_update(self->accounts, json_string_value(phone), rules);
-    }
-    else {
+    } else {
         self->global = next;
     }
     return 0;
@@ -140,7 +143,7 @@ static json_t *
 s_rules_json(const sim_fault_rules_t *rules)
 {
     return json_pack("{s:I, s:b, s:b, s:b}", "ack_delay_ms",
-                     (json_int_t) rules->ack_delay_ms, "withhold_acks",
+                     (json_int_t)rules->ack_delay_ms, "withhold_acks",
                      rules->withhold_acks, "refuse_prekey_upload",
                      rules->refuse_prekey_upload, "refuse_prekey_fetch",
                      rules->refuse_prekey_fetch);
@@ -152,12 +155,12 @@ sim_fault_to_json(sim_fault_t *self)
     assert(self);
     json_t *accounts = json_object();
     sim_fault_rules_t *rules =
-        (sim_fault_rules_t *) zhashx_first(self->accounts);
+        (sim_fault_rules_t *)zhashx_first(self->accounts);
     while (rules) {
         json_object_set_new(accounts,
-                            (const char *) zhashx_cursor(self->accounts),
+                            (const char *)zhashx_cursor(self->accounts),
                             s_rules_json(rules));
-        rules = (sim_fault_rules_t *) zhashx_next(self->accounts);
+        rules = (sim_fault_rules_t *)zhashx_next(self->accounts);
     }
     return json_pack("{s:o, s:o}", "global", s_rules_json(&self->global),
                      "accounts", accounts);

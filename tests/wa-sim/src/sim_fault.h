@@ -37,8 +37,7 @@ void sim_fault_destroy(sim_fault_t **self_p);
 
 //  Rules in effect for an account phone (NULL = the global rules).
 //  Borrowed; valid until the next change.
-const sim_fault_rules_t *sim_fault_rules(sim_fault_t *self,
-                                         const char *phone);
+const sim_fault_rules_t *sim_fault_rules(sim_fault_t *self, const char *phone);
 
 //  Update rules from a JSON object: fields absent keep their value;
 //  "phone" (optional) selects a per-account set (created from the

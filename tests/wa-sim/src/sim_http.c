@@ -11,14 +11,14 @@
 #include <sys/socket.h>
 
 struct _sim_http_t {
-    zloop_t *loop;              //  owner's loop (borrowed)
-    struct MHD_Daemon *daemon;  //  MHD in external epoll mode
-    int epoll_fd;               //  MHD's epoll descriptor (polled)
-    int timer_id;               //  pending MHD timeout timer, -1 none
-    uint16_t port;              //  bound port
-    size_t body_limit;          //  largest body accepted
-    sim_http_fn *fn;            //  request handler
-    void *arg;                  //  handler argument
+    zloop_t *loop;             //  owner's loop (borrowed)
+    struct MHD_Daemon *daemon; //  MHD in external epoll mode
+    int epoll_fd;              //  MHD's epoll descriptor (polled)
+    int timer_id;              //  pending MHD timeout timer, -1 none
+    uint16_t port;             //  bound port
+    size_t body_limit;         //  largest body accepted
+    sim_http_fn *fn;           //  request handler
+    void *arg;                 //  handler argument
 };
 
 struct _sim_http_req_t {
@@ -37,7 +37,7 @@ static void s_reschedule(sim_http_t *self);
 static int
 s_on_timer(zloop_t *loop, int timer_id, void *arg)
 {
-    sim_http_t *self = (sim_http_t *) arg;
+    sim_http_t *self = (sim_http_t *)arg;
     self->timer_id = -1;
     MHD_run(self->daemon);
     s_reschedule(self);
@@ -47,7 +47,7 @@ s_on_timer(zloop_t *loop, int timer_id, void *arg)
 static int
 s_on_readable(zloop_t *loop, zmq_pollitem_t *item, void *arg)
 {
-    sim_http_t *self = (sim_http_t *) arg;
+    sim_http_t *self = (sim_http_t *)arg;
     MHD_run(self->daemon);
     s_reschedule(self);
     return 0;
@@ -64,7 +64,7 @@ s_reschedule(sim_http_t *self)
         self->timer_id = -1;
     }
     if (MHD_get_timeout(self->daemon, &ms) == MHD_YES) {
-        size_t delay = ms > 60000 ? 60000 : (size_t) ms;
+        size_t delay = ms > 60000 ? 60000 : (size_t)ms;
         self->timer_id =
             zloop_timer(self->loop, delay ? delay : 1, 1, s_on_timer, self);
     }
@@ -74,7 +74,7 @@ static void
 s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
             enum MHD_RequestTerminationCode toe)
 {
-    sim_http_req_t *req = (sim_http_req_t *) *con_cls;
+    sim_http_req_t *req = (sim_http_req_t *)*con_cls;
     if (req) {
         free(req->method);
         free(req->path);
@@ -89,10 +89,10 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url,
          const char *method, const char *version, const char *upload_data,
          size_t *upload_data_size, void **con_cls)
 {
-    sim_http_t *self = (sim_http_t *) cls;
-    sim_http_req_t *req = (sim_http_req_t *) *con_cls;
+    sim_http_t *self = (sim_http_t *)cls;
+    sim_http_req_t *req = (sim_http_req_t *)*con_cls;
     if (!req) {
-        req = (sim_http_req_t *) cm_alloc(sizeof(sim_http_req_t));
+        req = (sim_http_req_t *)cm_alloc(sizeof(sim_http_req_t));
         req->conn = conn;
         req->method = cm_strdup(method);
         req->path = cm_strdup(url);
@@ -103,14 +103,13 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url,
         size_t n = *upload_data_size;
         if (req->too_big || req->len + n > self->body_limit) {
             req->too_big = true;
-        }
-        else {
+        } else {
             if (req->len + n > req->cap) {
                 size_t cap = req->cap ? req->cap : 4096;
                 while (cap < req->len + n) {
                     cap *= 2;
                 }
-                uint8_t *body = (uint8_t *) realloc(req->body, cap);
+                uint8_t *body = (uint8_t *)realloc(req->body, cap);
                 if (!body) {
                     fprintf(stderr, "out of memory\n");
                     abort();
@@ -126,8 +125,7 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url,
     }
     if (req->too_big) {
         sim_http_reply_error(req, 413, "request body too large");
-    }
-    else {
+    } else {
         self->fn(self->arg, req);
     }
     if (!req->replied) {
@@ -137,8 +135,8 @@ s_access(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 sim_http_t *
-sim_http_new(zloop_t *loop, const char *bind, uint16_t port,
-             size_t body_limit, sim_http_fn *fn, void *arg)
+sim_http_new(zloop_t *loop, const char *bind, uint16_t port, size_t body_limit,
+             sim_http_fn *fn, void *arg)
 {
     assert(loop);
     assert(fn);
@@ -150,7 +148,7 @@ sim_http_new(zloop_t *loop, const char *bind, uint16_t port,
         cm_log_error("could not parse bind address", "bind=\"%s\"", bind);
         return NULL;
     }
-    sim_http_t *self = (sim_http_t *) cm_alloc(sizeof(sim_http_t));
+    sim_http_t *self = (sim_http_t *)cm_alloc(sizeof(sim_http_t));
     self->loop = loop;
     self->fn = fn;
     self->arg = arg;
@@ -158,12 +156,11 @@ sim_http_new(zloop_t *loop, const char *bind, uint16_t port,
     self->timer_id = -1;
     self->daemon = MHD_start_daemon(
         MHD_USE_EPOLL, port, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *) &addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-        self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) 120,
-        MHD_OPTION_END);
+        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+        self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
     if (!self->daemon) {
-        cm_log_error("could not start HTTP server", "bind=\"%s\" port=%u",
-                     bind, (unsigned) port);
+        cm_log_error("could not start HTTP server", "bind=\"%s\" port=%u", bind,
+                     (unsigned)port);
         free(self);
         return NULL;
     }
@@ -236,8 +233,7 @@ const char *
 sim_http_arg(sim_http_req_t *req, const char *name)
 {
     assert(req);
-    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND,
-                                       name);
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
 const char *
@@ -255,7 +251,7 @@ sim_http_json(sim_http_req_t *req)
         return json_object();
     }
     json_error_t err;
-    json_t *doc = json_loadb((const char *) req->body, req->len, 0, &err);
+    json_t *doc = json_loadb((const char *)req->body, req->len, 0, &err);
     if (doc && !json_is_object(doc)) {
         json_decref(doc);
         doc = NULL;
@@ -264,21 +260,21 @@ sim_http_json(sim_http_req_t *req)
 }
 
 void
-sim_http_reply_bytes(sim_http_req_t *req, int status,
-                     const char *content_type, const void *data, size_t len)
+sim_http_reply_bytes(sim_http_req_t *req, int status, const char *content_type,
+                     const void *data, size_t len)
 {
     assert(req);
     assert(!req->replied);
     req->replied = true;
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        len, (void *) data, MHD_RESPMEM_MUST_COPY);
+        len, (void *)data, MHD_RESPMEM_MUST_COPY);
     if (!resp) {
         cm_log_error("could not create HTTP response");
         return;
     }
     MHD_add_response_header(resp, "Content-Type", content_type);
     MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-    if (MHD_queue_response(req->conn, (unsigned) status, resp) != MHD_YES) {
+    if (MHD_queue_response(req->conn, (unsigned)status, resp) != MHD_YES) {
         cm_log_warn("could not queue HTTP response");
     }
     MHD_destroy_response(resp);
@@ -297,8 +293,7 @@ sim_http_reply_json(sim_http_req_t *req, int status, json_t **body_p)
     text[len] = 0;
     char *line = cm_sprintf("%s\n", text);
     free(text);
-    sim_http_reply_bytes(req, status, "application/json", line,
-                         strlen(line));
+    sim_http_reply_bytes(req, status, "application/json", line, strlen(line));
     free(line);
 }
 
@@ -316,17 +311,17 @@ sim_http_reply_error(sim_http_req_t *req, int status, const char *reason)
 static void
 s_test_handler(void *arg, sim_http_req_t *req)
 {
-    int *calls = (int *) arg;
+    int *calls = (int *)arg;
     (*calls)++;
-    if (streq(sim_http_path(req), "/echo")) {
+    if (cm_streq(sim_http_path(req), "/echo")) {
         json_t *in = sim_http_json(req);
         if (!in) {
             sim_http_reply_error(req, 400, "bad json");
             return;
         }
-        json_object_set_new(in, "q", json_string(sim_http_arg(req, "q")
-                                                     ? sim_http_arg(req, "q")
-                                                     : ""));
+        json_object_set_new(
+            in, "q",
+            json_string(sim_http_arg(req, "q") ? sim_http_arg(req, "q") : ""));
         sim_http_reply_json(req, 200, &in);
         return;
     }
@@ -352,10 +347,10 @@ s_test_request(zloop_t *loop, uint16_t port, const char *request, char *buf,
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    int rc = connect(fd, (struct sockaddr *) &addr, sizeof addr);
+    int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
     assert(rc == 0);
     ssize_t sent = send(fd, request, strlen(request), 0);
-    assert(sent == (ssize_t) strlen(request));
+    assert(sent == (ssize_t)strlen(request));
     size_t len = 0;
     int64_t deadline = cm_mono_ms() + 5000;
     while (cm_mono_ms() < deadline) {
@@ -364,9 +359,8 @@ s_test_request(zloop_t *loop, uint16_t port, const char *request, char *buf,
         zloop_timer_end(loop, timer);
         ssize_t n = recv(fd, buf + len, size - 1 - len, MSG_DONTWAIT);
         if (n > 0) {
-            len += (size_t) n;
-        }
-        else if (n == 0) {
+            len += (size_t)n;
+        } else if (n == 0) {
             break;
         }
     }

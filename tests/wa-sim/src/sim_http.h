@@ -53,8 +53,7 @@ json_t *sim_http_json(sim_http_req_t *req);
 void sim_http_reply_json(sim_http_req_t *req, int status, json_t **body_p);
 
 //  Reply {"error": reason} with this status.
-void sim_http_reply_error(sim_http_req_t *req, int status,
-                          const char *reason);
+void sim_http_reply_error(sim_http_req_t *req, int status, const char *reason);
 
 //  Reply with raw bytes (copied) and a content type.
 void sim_http_reply_bytes(sim_http_req_t *req, int status,

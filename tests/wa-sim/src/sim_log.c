@@ -14,9 +14,9 @@ struct _sim_log_t {
 sim_log_t *
 sim_log_new(size_t size)
 {
-    sim_log_t *self = (sim_log_t *) cm_alloc(sizeof(sim_log_t));
+    sim_log_t *self = (sim_log_t *)cm_alloc(sizeof(sim_log_t));
     self->size = size ? size : SIM_LOG_SIZE;
-    self->ring = (json_t **) cm_alloc(self->size * sizeof(json_t *));
+    self->ring = (json_t **)cm_alloc(self->size * sizeof(json_t *));
     self->first = 1;
     return self;
 }
@@ -40,7 +40,7 @@ sim_log_add(sim_log_t *self, json_t **entry_p)
     assert(self);
     assert(entry_p && json_is_object(*entry_p));
     int64_t seq = ++self->last;
-    json_t **slot = &self->ring[seq % (int64_t) self->size];
+    json_t **slot = &self->ring[seq % (int64_t)self->size];
     if (*slot) {
         json_decref(*slot);
         self->first++;
@@ -61,12 +61,12 @@ sim_log_query(sim_log_t *self, int64_t since, size_t limit, int64_t conn,
     int64_t seq = since + 1 > self->first ? since + 1 : self->first;
     size_t jid_len = jid ? strlen(jid) : 0;
     for (; seq <= self->last && json_array_size(out) < limit; seq++) {
-        json_t *entry = self->ring[seq % (int64_t) self->size];
+        json_t *entry = self->ring[seq % (int64_t)self->size];
         if (!entry) {
             continue;
         }
-        if (conn && json_integer_value(json_object_get(entry, "conn"))
-                        != conn) {
+        if (conn &&
+            json_integer_value(json_object_get(entry, "conn")) != conn) {
             continue;
         }
         if (jid) {
@@ -104,25 +104,22 @@ sim_log_test(bool verbose)
     printf(" * sim_log: ");
     sim_log_t *log = sim_log_new(4);
     for (int i = 0; i < 6; i++) {
-        json_t *e = json_pack("{s:s, s:i, s:s}", "tag", "iq", "conn",
-                              i % 2 + 1, "jid",
-                              i % 2 ? "1555:1@s.whatsapp.net" : "1666");
+        json_t *e = json_pack("{s:s, s:i, s:s}", "tag", "iq", "conn", i % 2 + 1,
+                              "jid", i % 2 ? "1555:1@s.whatsapp.net" : "1666");
         assert(sim_log_add(log, &e) == i + 1);
         assert(e == NULL);
     }
     assert(sim_log_last(log) == 6);
     json_t *all = sim_log_query(log, 0, 100, 0, NULL);
     assert(json_array_size(all) == 4); //  two overwritten
-    assert(json_integer_value(
-               json_object_get(json_array_get(all, 0), "seq"))
-           == 3);
+    assert(json_integer_value(json_object_get(json_array_get(all, 0), "seq")) ==
+           3);
     assert(json_object_get(json_array_get(all, 0), "ts"));
     json_decref(all);
     json_t *page = sim_log_query(log, 4, 1, 0, NULL);
     assert(json_array_size(page) == 1);
     assert(json_integer_value(
-               json_object_get(json_array_get(page, 0), "seq"))
-           == 5);
+               json_object_get(json_array_get(page, 0), "seq")) == 5);
     json_decref(page);
     json_t *c2 = sim_log_query(log, 0, 100, 2, NULL);
     assert(json_array_size(c2) == 2);

@@ -15,8 +15,8 @@ s_write_file(const char *path, const char *text)
 {
     FILE *file = fopen(path, "w");
     if (!file || fputs(text, file) < 0) {
-        cm_log_error("could not write file", "path=\"%s\" reason=\"%s\"",
-                     path, strerror(errno));
+        cm_log_error("could not write file", "path=\"%s\" reason=\"%s\"", path,
+                     strerror(errno));
         if (file) {
             fclose(file);
         }

@@ -49,11 +49,9 @@ s_token_matches(const char *token, const uint8_t *body, size_t len)
     while (ok && *rest) {
         if (*rest == '=') {
             rest++;
-        }
-        else if (strncasecmp(rest, "%3D", 3) == 0) {
+        } else if (strncasecmp(rest, "%3D", 3) == 0) {
             rest += 3;
-        }
-        else {
+        } else {
             ok = false;
         }
     }
@@ -65,7 +63,7 @@ static void
 s_upload(sim_media_t *self, sim_http_req_t *req, const char *token)
 {
     const char *auth = sim_http_arg(req, "auth");
-    if (!auth || !streq(auth, self->auth)) {
+    if (!auth || !cm_streq(auth, self->auth)) {
         sim_http_reply_error(req, 401, "bad or missing auth");
         return;
     }
@@ -92,14 +90,14 @@ s_upload(sim_media_t *self, sim_http_req_t *req, const char *token)
     int64_t expires = cm_now_ms() / 1000 + 14 * 86400;
     cm_hex(rnd, 8, hex);
     char *direct =
-        cm_sprintf("%s?ccb=11-4&oh=01_%s&oe=%08" PRIX64 "&_nc_sid=5e03e0",
-                   path, hex, (uint64_t) expires);
+        cm_sprintf("%s?ccb=11-4&oh=01_%s&oe=%08" PRIX64 "&_nc_sid=5e03e0", path,
+                   hex, (uint64_t)expires);
     char *url = cm_sprintf("http://%s%s&mms3=true", self->host, direct);
     char *object_id = cm_sprintf("%" PRIu64, ++self->counter);
-    json_t *reply = json_pack("{s:s, s:s, s:s, s:s, s:I}", "url", url,
-                              "direct_path", direct, "handle", object_id,
-                              "object_id", object_id, "ts",
-                              (json_int_t) (cm_now_ms() / 1000));
+    json_t *reply =
+        json_pack("{s:s, s:s, s:s, s:s, s:I}", "url", url, "direct_path",
+                  direct, "handle", object_id, "object_id", object_id, "ts",
+                  (json_int_t)(cm_now_ms() / 1000));
     cm_log_debug("stored media blob", "path=\"%s\" size=%zu", path, len);
     sim_http_reply_json(req, 200, &reply);
     free(object_id);
@@ -124,24 +122,24 @@ s_download(sim_media_t *self, sim_http_req_t *req)
 static void
 s_handle(void *arg, sim_http_req_t *req)
 {
-    sim_media_t *self = (sim_media_t *) arg;
+    sim_media_t *self = (sim_media_t *)arg;
     const char *method = sim_http_method(req);
     const char *path = sim_http_path(req);
-    if (streq(method, "POST")) {
+    if (cm_streq(method, "POST")) {
         //  /mms/<type>/<token> or /newsletter/newsletter-<type>/<token>
         const char *token = strrchr(path, '/');
-        if ((strncmp(path, "/mms/", 5) == 0
-             || strncmp(path, "/newsletter/", 12) == 0
-             || strncmp(path, "/product/", 9) == 0
-             || strncmp(path, "/pps/", 5) == 0)
-            && token && token[1]) {
+        if ((strncmp(path, "/mms/", 5) == 0 ||
+             strncmp(path, "/newsletter/", 12) == 0 ||
+             strncmp(path, "/product/", 9) == 0 ||
+             strncmp(path, "/pps/", 5) == 0) &&
+            token && token[1]) {
             s_upload(self, req, token + 1);
             return;
         }
         sim_http_reply_error(req, 404, "unrecognized upload path");
         return;
     }
-    if (streq(method, "GET")) {
+    if (cm_streq(method, "GET")) {
         s_download(self, req);
         return;
     }
@@ -153,10 +151,10 @@ sim_media_new(zloop_t *loop, const char *bind, uint16_t port,
               sim_model_t *model)
 {
     assert(model);
-    sim_media_t *self = (sim_media_t *) cm_alloc(sizeof(sim_media_t));
+    sim_media_t *self = (sim_media_t *)cm_alloc(sizeof(sim_media_t));
     self->model = model;
-    self->http = sim_http_new(loop, bind, port, SIM_MEDIA_BLOB_MAX,
-                              s_handle, self);
+    self->http =
+        sim_http_new(loop, bind, port, SIM_MEDIA_BLOB_MAX, s_handle, self);
     if (!self->http) {
         free(self);
         return NULL;

@@ -12,12 +12,12 @@ typedef struct {
 } s_blob_t;
 
 struct _sim_model_t {
-    zlistx_t *accounts;  //  sim_account_t *, creation order
-    zhashx_t *by_phone;  //  phone -> sim_account_t * (not owning)
-    zhashx_t *by_lid;    //  lid -> sim_account_t * (not owning)
-    zlistx_t *groups;    //  sim_group_t *
-    zhashx_t *media;     //  path -> s_blob_t *
-    size_t media_bytes;  //  sum of blob sizes
+    zlistx_t *accounts; //  sim_account_t *, creation order
+    zhashx_t *by_phone; //  phone -> sim_account_t * (not owning)
+    zhashx_t *by_lid;   //  lid -> sim_account_t * (not owning)
+    zlistx_t *groups;   //  sim_group_t *
+    zhashx_t *media;    //  path -> s_blob_t *
+    size_t media_bytes; //  sum of blob sizes
 };
 
 static void s_account_destroy(sim_account_t **self_p);
@@ -27,25 +27,25 @@ static void s_group_destroy(sim_group_t **self_p);
 static void
 s_account_free(void **item)
 {
-    s_account_destroy((sim_account_t **) item);
+    s_account_destroy((sim_account_t **)item);
 }
 
 static void
 s_device_free(void **item)
 {
-    s_device_destroy((sim_device_t **) item);
+    s_device_destroy((sim_device_t **)item);
 }
 
 static void
 s_group_free(void **item)
 {
-    s_group_destroy((sim_group_t **) item);
+    s_group_destroy((sim_group_t **)item);
 }
 
 static void
 s_pending_free(void **item)
 {
-    sim_pending_destroy((sim_pending_t **) item);
+    sim_pending_destroy((sim_pending_t **)item);
 }
 
 static void
@@ -58,7 +58,7 @@ s_free(void **item)
 static void
 s_blob_free(void **item)
 {
-    s_blob_t *blob = (s_blob_t *) *item;
+    s_blob_t *blob = (s_blob_t *)*item;
     if (blob) {
         free(blob->data);
         free(blob);
@@ -69,7 +69,7 @@ s_blob_free(void **item)
 sim_model_t *
 sim_model_new(void)
 {
-    sim_model_t *self = (sim_model_t *) cm_alloc(sizeof(sim_model_t));
+    sim_model_t *self = (sim_model_t *)cm_alloc(sizeof(sim_model_t));
     self->accounts = zlistx_new();
     zlistx_set_destructor(self->accounts, s_account_free);
     self->by_phone = zhashx_new();
@@ -108,7 +108,7 @@ sim_model_phone_valid(const char *phone)
         return false;
     }
     for (size_t i = 0; i < len; i++) {
-        if (!isdigit((unsigned char) phone[i])) {
+        if (!isdigit((unsigned char)phone[i])) {
             return false;
         }
     }
@@ -135,9 +135,9 @@ s_new_lid(sim_model_t *self)
 {
     while (true) {
         char lid[16];
-        lid[0] = (char) ('1' + s_random_u32() % 9);
+        lid[0] = (char)('1' + s_random_u32() % 9);
         for (int i = 1; i < 15; i++) {
-            lid[i] = (char) ('0' + s_random_u32() % 10);
+            lid[i] = (char)('0' + s_random_u32() % 10);
         }
         lid[15] = 0;
         if (!zhashx_lookup(self->by_lid, lid)) {
@@ -149,7 +149,7 @@ s_new_lid(sim_model_t *self)
 static sim_device_t *
 s_device_new(sim_account_t *account, uint32_t id)
 {
-    sim_device_t *self = (sim_device_t *) cm_alloc(sizeof(sim_device_t));
+    sim_device_t *self = (sim_device_t *)cm_alloc(sizeof(sim_device_t));
     self->account = account;
     self->id = id;
     self->prekeys = zlistx_new();
@@ -195,7 +195,7 @@ s_account_destroy(sim_account_t **self_p)
 static sim_account_t *
 s_account_new(const char *phone, const char *lid, const char *push_name)
 {
-    sim_account_t *acc = (sim_account_t *) cm_alloc(sizeof(sim_account_t));
+    sim_account_t *acc = (sim_account_t *)cm_alloc(sizeof(sim_account_t));
     acc->phone = cm_strdup(phone);
     acc->lid = cm_strdup(lid);
     acc->push_name = cm_strdup(push_name ? push_name : "");
@@ -220,8 +220,7 @@ sim_model_account_add(sim_model_t *self, const char *phone,
                       const char *push_name)
 {
     assert(self);
-    if (!sim_model_phone_valid(phone)
-        || zhashx_lookup(self->by_phone, phone)) {
+    if (!sim_model_phone_valid(phone) || zhashx_lookup(self->by_phone, phone)) {
         return NULL;
     }
     uint8_t priv[SIM_KEY_LEN];
@@ -269,15 +268,14 @@ sim_account_t *
 sim_model_account(sim_model_t *self, const char *phone)
 {
     assert(self);
-    return phone ? (sim_account_t *) zhashx_lookup(self->by_phone, phone)
-                 : NULL;
+    return phone ? (sim_account_t *)zhashx_lookup(self->by_phone, phone) : NULL;
 }
 
 sim_account_t *
 sim_model_account_by_lid(sim_model_t *self, const char *lid)
 {
     assert(self);
-    return lid ? (sim_account_t *) zhashx_lookup(self->by_lid, lid) : NULL;
+    return lid ? (sim_account_t *)zhashx_lookup(self->by_lid, lid) : NULL;
 }
 
 zlistx_t *
@@ -291,12 +289,12 @@ sim_device_t *
 sim_account_device(sim_account_t *self, uint32_t id)
 {
     assert(self);
-    sim_device_t *dev = (sim_device_t *) zlistx_first(self->devices);
+    sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);
     while (dev) {
         if (dev->id == id) {
             return dev;
         }
-        dev = (sim_device_t *) zlistx_next(self->devices);
+        dev = (sim_device_t *)zlistx_next(self->devices);
     }
     return NULL;
 }
@@ -328,15 +326,28 @@ sim_account_device_remove(sim_account_t *self, uint32_t id)
     return 0;
 }
 
+zlistx_t *
+sim_account_devices_copy(sim_account_t *self)
+{
+    assert(self);
+    zlistx_t *list = zlistx_new();
+    sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);
+    while (dev) {
+        zlistx_add_end(list, dev);
+        dev = (sim_device_t *)zlistx_next(self->devices);
+    }
+    return list;
+}
+
 size_t
 sim_account_device_count(sim_account_t *self)
 {
     assert(self);
     size_t n = 0;
-    sim_device_t *dev = (sim_device_t *) zlistx_first(self->devices);
+    sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);
     while (dev) {
         n += dev->linked ? 1 : 0;
-        dev = (sim_device_t *) zlistx_next(self->devices);
+        dev = (sim_device_t *)zlistx_next(self->devices);
     }
     return n;
 }
@@ -346,18 +357,18 @@ sim_device_prekey_add(sim_device_t *self, uint32_t id,
                       const uint8_t pub[SIM_KEY_LEN])
 {
     assert(self);
-    sim_prekey_t *key = (sim_prekey_t *) zlistx_first(self->prekeys);
+    sim_prekey_t *key = (sim_prekey_t *)zlistx_first(self->prekeys);
     while (key) {
         if (key->id == id) {
             memcpy(key->pub, pub, SIM_KEY_LEN);
             return 0;
         }
-        key = (sim_prekey_t *) zlistx_next(self->prekeys);
+        key = (sim_prekey_t *)zlistx_next(self->prekeys);
     }
     if (zlistx_size(self->prekeys) >= SIM_PREKEYS_MAX) {
         return -1;
     }
-    key = (sim_prekey_t *) cm_alloc(sizeof(sim_prekey_t));
+    key = (sim_prekey_t *)cm_alloc(sizeof(sim_prekey_t));
     key->id = id;
     memcpy(key->pub, pub, SIM_KEY_LEN);
     zlistx_add_end(self->prekeys, key);
@@ -369,7 +380,7 @@ sim_device_prekey_take(sim_device_t *self, sim_prekey_t *out)
 {
     assert(self);
     assert(out);
-    sim_prekey_t *key = (sim_prekey_t *) zlistx_first(self->prekeys);
+    sim_prekey_t *key = (sim_prekey_t *)zlistx_first(self->prekeys);
     if (!key) {
         return -1;
     }
@@ -389,11 +400,11 @@ sim_pending_t *
 sim_pending_new(const char *id, const char *cls, const char *peer,
                 const uint8_t *data, size_t len)
 {
-    sim_pending_t *self = (sim_pending_t *) cm_alloc(sizeof(sim_pending_t));
+    sim_pending_t *self = (sim_pending_t *)cm_alloc(sizeof(sim_pending_t));
     self->id = cm_strdup(id ? id : "");
     self->cls = cm_strdup(cls ? cls : "");
     self->peer = cm_strdup(peer ? peer : "");
-    self->data = (uint8_t *) cm_alloc(len);
+    self->data = (uint8_t *)cm_alloc(len);
     if (len) {
         memcpy(self->data, data, len);
     }
@@ -440,14 +451,14 @@ sim_device_queue_ack(sim_device_t *self, const char *cls, const char *id,
     if (!cls || !id) {
         return false;
     }
-    sim_pending_t *item = (sim_pending_t *) zlistx_first(self->queue);
+    sim_pending_t *item = (sim_pending_t *)zlistx_first(self->queue);
     while (item) {
-        if (streq(item->cls, cls) && streq(item->id, id)
-            && (!peer || streq(item->peer, peer))) {
+        if (cm_streq(item->cls, cls) && cm_streq(item->id, id) &&
+            (!peer || cm_streq(item->peer, peer))) {
             zlistx_delete(self->queue, zlistx_cursor(self->queue));
             return true;
         }
-        item = (sim_pending_t *) zlistx_next(self->queue);
+        item = (sim_pending_t *)zlistx_next(self->queue);
     }
     return false;
 }
@@ -456,10 +467,10 @@ void
 sim_device_queue_unsent(sim_device_t *self)
 {
     assert(self);
-    sim_pending_t *item = (sim_pending_t *) zlistx_first(self->queue);
+    sim_pending_t *item = (sim_pending_t *)zlistx_first(self->queue);
     while (item) {
         item->sent = false;
-        item = (sim_pending_t *) zlistx_next(self->queue);
+        item = (sim_pending_t *)zlistx_next(self->queue);
     }
 }
 
@@ -470,8 +481,7 @@ sim_device_jid(sim_device_t *self)
     if (self->id == 0) {
         return cm_sprintf("%s@s.whatsapp.net", self->account->phone);
     }
-    return cm_sprintf("%s:%u@s.whatsapp.net", self->account->phone,
-                      self->id);
+    return cm_sprintf("%s:%u@s.whatsapp.net", self->account->phone, self->id);
 }
 
 char *
@@ -491,12 +501,12 @@ s_group_destroy(sim_group_t **self_p)
     sim_group_t *self = *self_p;
     if (self) {
         sim_participant_t *p =
-            (sim_participant_t *) zlistx_first(self->participants);
+            (sim_participant_t *)zlistx_first(self->participants);
         while (p) {
             free(p->phone);
             free(p->role);
             free(p);
-            p = (sim_participant_t *) zlistx_next(self->participants);
+            p = (sim_participant_t *)zlistx_next(self->participants);
         }
         zlistx_destroy(&self->participants);
         free(self->id);
@@ -511,8 +521,7 @@ s_group_destroy(sim_group_t **self_p)
 }
 
 sim_group_t *
-sim_model_group_add(sim_model_t *self, const char *creator,
-                    const char *subject)
+sim_model_group_add(sim_model_t *self, const char *creator, const char *subject)
 {
     assert(self);
     assert(creator);
@@ -520,11 +529,11 @@ sim_model_group_add(sim_model_t *self, const char *creator,
     do {
         memcpy(id, "120363", 6);
         for (int i = 6; i < 18; i++) {
-            id[i] = (char) ('0' + s_random_u32() % 10);
+            id[i] = (char)('0' + s_random_u32() % 10);
         }
         id[18] = 0;
     } while (sim_model_group(self, id));
-    sim_group_t *group = (sim_group_t *) cm_alloc(sizeof(sim_group_t));
+    sim_group_t *group = (sim_group_t *)cm_alloc(sizeof(sim_group_t));
     group->id = cm_strdup(id);
     group->subject = cm_strdup(subject ? subject : "");
     group->creator = cm_strdup(creator);
@@ -544,12 +553,12 @@ sim_model_group(sim_model_t *self, const char *id)
     if (!id) {
         return NULL;
     }
-    sim_group_t *group = (sim_group_t *) zlistx_first(self->groups);
+    sim_group_t *group = (sim_group_t *)zlistx_first(self->groups);
     while (group) {
-        if (streq(group->id, id)) {
+        if (cm_streq(group->id, id)) {
             return group;
         }
-        group = (sim_group_t *) zlistx_next(self->groups);
+        group = (sim_group_t *)zlistx_next(self->groups);
     }
     return NULL;
 }
@@ -569,12 +578,12 @@ sim_group_participant(sim_group_t *self, const char *phone)
         return NULL;
     }
     sim_participant_t *p =
-        (sim_participant_t *) zlistx_first(self->participants);
+        (sim_participant_t *)zlistx_first(self->participants);
     while (p) {
-        if (streq(p->phone, phone)) {
+        if (cm_streq(p->phone, phone)) {
             return p;
         }
-        p = (sim_participant_t *) zlistx_next(self->participants);
+        p = (sim_participant_t *)zlistx_next(self->participants);
     }
     return NULL;
 }
@@ -589,7 +598,7 @@ sim_group_participant_add(sim_group_t *self, const char *phone,
     if (p) {
         return p;
     }
-    p = (sim_participant_t *) cm_alloc(sizeof(sim_participant_t));
+    p = (sim_participant_t *)cm_alloc(sizeof(sim_participant_t));
     p->phone = cm_strdup(phone);
     p->role = cm_strdup(role);
     zlistx_add_end(self->participants, p);
@@ -612,18 +621,18 @@ sim_group_participant_remove(sim_group_t *self, const char *phone)
 }
 
 int
-sim_model_media_put(sim_model_t *self, const char *path,
-                    const uint8_t *data, size_t len)
+sim_model_media_put(sim_model_t *self, const char *path, const uint8_t *data,
+                    size_t len)
 {
     assert(self);
     assert(path);
-    s_blob_t *old = (s_blob_t *) zhashx_lookup(self->media, path);
+    s_blob_t *old = (s_blob_t *)zhashx_lookup(self->media, path);
     size_t old_len = old ? old->len : 0;
     if (self->media_bytes - old_len + len > SIM_MEDIA_MAX) {
         return -1;
     }
-    s_blob_t *blob = (s_blob_t *) cm_alloc(sizeof(s_blob_t));
-    blob->data = (uint8_t *) cm_alloc(len);
+    s_blob_t *blob = (s_blob_t *)cm_alloc(sizeof(s_blob_t));
+    blob->data = (uint8_t *)cm_alloc(len);
     if (len) {
         memcpy(blob->data, data, len);
     }
@@ -637,8 +646,7 @@ const uint8_t *
 sim_model_media_get(sim_model_t *self, const char *path, size_t *len_p)
 {
     assert(self);
-    s_blob_t *blob = path ? (s_blob_t *) zhashx_lookup(self->media, path)
-                          : NULL;
+    s_blob_t *blob = path ? (s_blob_t *)zhashx_lookup(self->media, path) : NULL;
     if (!blob) {
         return NULL;
     }
@@ -665,7 +673,7 @@ sim_model_media_bytes(sim_model_t *self)
 static json_t *
 s_hex_json(const uint8_t *data, size_t len)
 {
-    char *hex = (char *) cm_alloc(2 * len + 1);
+    char *hex = (char *)cm_alloc(2 * len + 1);
     cm_hex(data, len, hex);
     json_t *value = json_string(hex);
     free(hex);
@@ -678,15 +686,15 @@ sim_device_to_json(sim_device_t *self)
     assert(self);
     char *jid = sim_device_jid(self);
     char *lid = sim_device_lid_jid(self);
-    json_t *obj = json_pack(
-        "{s:i, s:s, s:s, s:s?, s:b, s:i, s:i, s:I, s:I, s:i}", "id",
-        (json_int_t) self->id, "jid", jid, "lid", lid, "platform",
-        self->platform, "linked", self->linked, "key_index",
-        (json_int_t) self->key_index, "prekeys",
-        (json_int_t) zlistx_size(self->prekeys), "created_ms",
-        (json_int_t) self->created_ms, "last_seen_ms",
-        (json_int_t) self->last_seen_ms, "queued",
-        (json_int_t) zlistx_size(self->queue));
+    json_t *obj =
+        json_pack("{s:i, s:s, s:s, s:s?, s:b, s:i, s:i, s:I, s:I, s:i}", "id",
+                  (json_int_t)self->id, "jid", jid, "lid", lid, "platform",
+                  self->platform, "linked", self->linked, "key_index",
+                  (json_int_t)self->key_index, "prekeys",
+                  (json_int_t)zlistx_size(self->prekeys), "created_ms",
+                  (json_int_t)self->created_ms, "last_seen_ms",
+                  (json_int_t)self->last_seen_ms, "queued",
+                  (json_int_t)zlistx_size(self->queue));
     free(jid);
     free(lid);
     if (self->has_identity) {
@@ -706,22 +714,21 @@ sim_account_to_json(sim_account_t *self, bool with_devices)
     assert(self);
     char *jid = cm_sprintf("%s@s.whatsapp.net", self->phone);
     char *lid = cm_sprintf("%s@lid", self->lid);
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "phone",
-                            self->phone, "jid", jid, "lid", lid,
-                            "push_name", self->push_name, "identity_pub", "",
-                            "registration_id",
-                            (json_int_t) self->registration_id,
-                            "created_ms", (json_int_t) self->created_ms);
+    json_t *obj = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:i, s:I}", "phone", self->phone, "jid", jid,
+        "lid", lid, "push_name", self->push_name, "identity_pub", "",
+        "registration_id", (json_int_t)self->registration_id, "created_ms",
+        (json_int_t)self->created_ms);
     free(jid);
     free(lid);
     json_object_set_new(obj, "identity_pub",
                         s_hex_json(self->identity_pub, SIM_KEY_LEN));
     if (with_devices) {
         json_t *devices = json_array();
-        sim_device_t *dev = (sim_device_t *) zlistx_first(self->devices);
+        sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);
         while (dev) {
             json_array_append_new(devices, sim_device_to_json(dev));
-            dev = (sim_device_t *) zlistx_next(self->devices);
+            dev = (sim_device_t *)zlistx_next(self->devices);
         }
         json_object_set_new(obj, "devices", devices);
     }
@@ -733,18 +740,18 @@ sim_group_to_json(sim_group_t *self)
 {
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
-    json_t *obj = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:I}", "id", jid, "subject", self->subject,
-        "creator", self->creator, "description", self->description,
-        "creation", (json_int_t) self->creation_s);
+    json_t *obj =
+        json_pack("{s:s, s:s, s:s, s:s?, s:I}", "id", jid, "subject",
+                  self->subject, "creator", self->creator, "description",
+                  self->description, "creation", (json_int_t)self->creation_s);
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =
-        (sim_participant_t *) zlistx_first(self->participants);
+        (sim_participant_t *)zlistx_first(self->participants);
     while (p) {
-        json_array_append_new(parts, json_pack("{s:s, s:s?}", "phone",
-                                               p->phone, "role", p->role));
-        p = (sim_participant_t *) zlistx_next(self->participants);
+        json_array_append_new(parts, json_pack("{s:s, s:s?}", "phone", p->phone,
+                                               "role", p->role));
+        p = (sim_participant_t *)zlistx_next(self->participants);
     }
     json_object_set_new(obj, "participants", parts);
     return obj;
@@ -756,8 +763,7 @@ static int
 s_unhex_exact(json_t *obj, const char *key, uint8_t *out, size_t len)
 {
     const char *hex = json_string_value(json_object_get(obj, key));
-    return hex && strlen(hex) == 2 * len
-                   && cm_unhex(hex, out, len) == (int) len
+    return hex && strlen(hex) == 2 * len && cm_unhex(hex, out, len) == (int)len
                ? 0
                : -1;
 }
@@ -765,12 +771,12 @@ s_unhex_exact(json_t *obj, const char *key, uint8_t *out, size_t len)
 static json_t *
 s_device_save(sim_device_t *dev)
 {
-    json_t *obj = json_pack("{s:i, s:s?, s:b, s:i, s:i, s:I}", "id",
-                            (json_int_t) dev->id, "platform", dev->platform,
-                            "linked", dev->linked, "key_index",
-                            (json_int_t) dev->key_index, "registration_id",
-                            (json_int_t) dev->registration_id,
-                            "created_ms", (json_int_t) dev->created_ms);
+    json_t *obj =
+        json_pack("{s:i, s:s?, s:b, s:i, s:i, s:I}", "id", (json_int_t)dev->id,
+                  "platform", dev->platform, "linked", dev->linked, "key_index",
+                  (json_int_t)dev->key_index, "registration_id",
+                  (json_int_t)dev->registration_id, "created_ms",
+                  (json_int_t)dev->created_ms);
     if (dev->has_noise) {
         json_object_set_new(obj, "noise_pub",
                             s_hex_json(dev->noise_pub, SIM_KEY_LEN));
@@ -790,12 +796,12 @@ s_device_save(sim_device_t *dev)
         json_object_set_new(obj, "adv", s_hex_json(dev->adv, dev->adv_len));
     }
     json_t *keys = json_array();
-    sim_prekey_t *key = (sim_prekey_t *) zlistx_first(dev->prekeys);
+    sim_prekey_t *key = (sim_prekey_t *)zlistx_first(dev->prekeys);
     while (key) {
-        json_t *k = json_pack("{s:i}", "id", (json_int_t) key->id);
+        json_t *k = json_pack("{s:i}", "id", (json_int_t)key->id);
         json_object_set_new(k, "pub", s_hex_json(key->pub, SIM_KEY_LEN));
         json_array_append_new(keys, k);
-        key = (sim_prekey_t *) zlistx_next(dev->prekeys);
+        key = (sim_prekey_t *)zlistx_next(dev->prekeys);
     }
     json_object_set_new(obj, "prekeys", keys);
     return obj;
@@ -807,36 +813,36 @@ sim_model_save(sim_model_t *self, const char *path)
     assert(self);
     assert(path);
     json_t *accounts = json_array();
-    sim_account_t *acc = (sim_account_t *) zlistx_first(self->accounts);
+    sim_account_t *acc = (sim_account_t *)zlistx_first(self->accounts);
     while (acc) {
-        json_t *obj = json_pack(
-            "{s:s, s:s, s:s, s:i, s:i, s:i, s:I}", "phone", acc->phone,
-            "lid", acc->lid, "push_name", acc->push_name, "registration_id",
-            (json_int_t) acc->registration_id, "next_device",
-            (json_int_t) acc->next_device, "next_key_index",
-            (json_int_t) acc->next_key_index, "created_ms",
-            (json_int_t) acc->created_ms);
+        json_t *obj =
+            json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:I}", "phone",
+                      acc->phone, "lid", acc->lid, "push_name", acc->push_name,
+                      "registration_id", (json_int_t)acc->registration_id,
+                      "next_device", (json_int_t)acc->next_device,
+                      "next_key_index", (json_int_t)acc->next_key_index,
+                      "created_ms", (json_int_t)acc->created_ms);
         json_object_set_new(obj, "identity_priv",
                             s_hex_json(acc->identity_priv, SIM_KEY_LEN));
         json_object_set_new(obj, "identity_pub",
                             s_hex_json(acc->identity_pub, SIM_KEY_LEN));
         json_t *devices = json_array();
-        sim_device_t *dev = (sim_device_t *) zlistx_first(acc->devices);
+        sim_device_t *dev = (sim_device_t *)zlistx_first(acc->devices);
         while (dev) {
             json_array_append_new(devices, s_device_save(dev));
-            dev = (sim_device_t *) zlistx_next(acc->devices);
+            dev = (sim_device_t *)zlistx_next(acc->devices);
         }
         json_object_set_new(obj, "devices", devices);
         json_array_append_new(accounts, obj);
-        acc = (sim_account_t *) zlistx_next(self->accounts);
+        acc = (sim_account_t *)zlistx_next(self->accounts);
     }
     json_t *groups = json_array();
-    sim_group_t *group = (sim_group_t *) zlistx_first(self->groups);
+    sim_group_t *group = (sim_group_t *)zlistx_first(self->groups);
     while (group) {
         json_t *obj = sim_group_to_json(group);
         json_object_set_new(obj, "id", json_string(group->id));
         json_array_append_new(groups, obj);
-        group = (sim_group_t *) zlistx_next(self->groups);
+        group = (sim_group_t *)zlistx_next(self->groups);
     }
     json_t *doc = json_pack("{s:i, s:o, s:o}", "version", 1, "accounts",
                             accounts, "groups", groups);
@@ -858,36 +864,35 @@ static int
 s_device_load(sim_account_t *acc, json_t *obj)
 {
     json_int_t id = json_integer_value(json_object_get(obj, "id"));
-    if (id < 0 || id > 0xffff || sim_account_device(acc, (uint32_t) id)) {
+    if (id < 0 || id > 0xffff || sim_account_device(acc, (uint32_t)id)) {
         return -1;
     }
-    sim_device_t *dev = s_device_new(acc, (uint32_t) id);
+    sim_device_t *dev = s_device_new(acc, (uint32_t)id);
     zlistx_add_end(acc->devices, dev);
-    const char *platform =
-        json_string_value(json_object_get(obj, "platform"));
+    const char *platform = json_string_value(json_object_get(obj, "platform"));
     dev->platform = cm_strdup(platform);
     dev->linked = json_is_true(json_object_get(obj, "linked"));
     dev->key_index =
-        (uint32_t) json_integer_value(json_object_get(obj, "key_index"));
-    dev->registration_id = (uint32_t) json_integer_value(
-        json_object_get(obj, "registration_id"));
+        (uint32_t)json_integer_value(json_object_get(obj, "key_index"));
+    dev->registration_id =
+        (uint32_t)json_integer_value(json_object_get(obj, "registration_id"));
     dev->created_ms = json_integer_value(json_object_get(obj, "created_ms"));
     dev->has_noise =
         s_unhex_exact(obj, "noise_pub", dev->noise_pub, SIM_KEY_LEN) == 0;
-    dev->has_identity = s_unhex_exact(obj, "identity_pub", dev->identity_pub,
-                                      SIM_KEY_LEN) == 0;
+    dev->has_identity =
+        s_unhex_exact(obj, "identity_pub", dev->identity_pub, SIM_KEY_LEN) == 0;
     if (json_object_get(obj, "spk_id")) {
         dev->spk_id =
-            (uint32_t) json_integer_value(json_object_get(obj, "spk_id"));
+            (uint32_t)json_integer_value(json_object_get(obj, "spk_id"));
         dev->has_spk =
-            s_unhex_exact(obj, "spk_pub", dev->spk_pub, SIM_KEY_LEN) == 0
-            && s_unhex_exact(obj, "spk_sig", dev->spk_sig, SIM_SIG_LEN) == 0;
+            s_unhex_exact(obj, "spk_pub", dev->spk_pub, SIM_KEY_LEN) == 0 &&
+            s_unhex_exact(obj, "spk_sig", dev->spk_sig, SIM_SIG_LEN) == 0;
     }
     const char *adv = json_string_value(json_object_get(obj, "adv"));
     if (adv && strlen(adv) % 2 == 0 && strlen(adv) > 0) {
         dev->adv_len = strlen(adv) / 2;
-        dev->adv = (uint8_t *) cm_alloc(dev->adv_len);
-        if (cm_unhex(adv, dev->adv, dev->adv_len) != (int) dev->adv_len) {
+        dev->adv = (uint8_t *)cm_alloc(dev->adv_len);
+        if (cm_unhex(adv, dev->adv, dev->adv_len) != (int)dev->adv_len) {
             return -1;
         }
     }
@@ -900,8 +905,7 @@ s_device_load(sim_account_t *acc, json_t *obj)
             return -1;
         }
         sim_device_prekey_add(
-            dev, (uint32_t) json_integer_value(json_object_get(k, "id")),
-            pub);
+            dev, (uint32_t)json_integer_value(json_object_get(k, "id")), pub);
     }
     return 0;
 }
@@ -911,24 +915,22 @@ s_account_load(sim_model_t *self, json_t *obj)
 {
     const char *phone = json_string_value(json_object_get(obj, "phone"));
     const char *lid = json_string_value(json_object_get(obj, "lid"));
-    if (!sim_model_phone_valid(phone) || !lid
-        || sim_model_account(self, phone)
-        || sim_model_account_by_lid(self, lid)) {
+    if (!sim_model_phone_valid(phone) || !lid ||
+        sim_model_account(self, phone) || sim_model_account_by_lid(self, lid)) {
         return -1;
     }
     sim_account_t *acc = s_account_new(
         phone, lid, json_string_value(json_object_get(obj, "push_name")));
     s_account_index(self, acc);
-    acc->registration_id = (uint32_t) json_integer_value(
-        json_object_get(obj, "registration_id"));
+    acc->registration_id =
+        (uint32_t)json_integer_value(json_object_get(obj, "registration_id"));
     acc->next_device =
-        (uint32_t) json_integer_value(json_object_get(obj, "next_device"));
-    acc->next_key_index = (uint32_t) json_integer_value(
-        json_object_get(obj, "next_key_index"));
+        (uint32_t)json_integer_value(json_object_get(obj, "next_device"));
+    acc->next_key_index =
+        (uint32_t)json_integer_value(json_object_get(obj, "next_key_index"));
     acc->created_ms = json_integer_value(json_object_get(obj, "created_ms"));
-    if (s_unhex_exact(obj, "identity_priv", acc->identity_priv, SIM_KEY_LEN)
-        || s_unhex_exact(obj, "identity_pub", acc->identity_pub,
-                         SIM_KEY_LEN)) {
+    if (s_unhex_exact(obj, "identity_priv", acc->identity_priv, SIM_KEY_LEN) ||
+        s_unhex_exact(obj, "identity_pub", acc->identity_pub, SIM_KEY_LEN)) {
         return -1;
     }
     size_t i;
@@ -1034,16 +1036,16 @@ sim_model_test(bool verbose)
     dev->linked = true;
     assert(sim_account_device_count(acc) == 2);
     char *jid = sim_device_jid(dev);
-    assert(streq(jid, "15551234567:1@s.whatsapp.net"));
+    assert(cm_streq(jid, "15551234567:1@s.whatsapp.net"));
     free(jid);
     jid = sim_device_jid(sim_account_device(acc, 0));
-    assert(streq(jid, "15551234567@s.whatsapp.net"));
+    assert(cm_streq(jid, "15551234567@s.whatsapp.net"));
     free(jid);
 
     //  Prekeys: consumed oldest first, duplicates replaced
     uint8_t pub[SIM_KEY_LEN];
     for (uint32_t i = 1; i <= 3; i++) {
-        memset(pub, (int) i, sizeof pub);
+        memset(pub, (int)i, sizeof pub);
         assert(sim_device_prekey_add(dev, i, pub) == 0);
     }
     assert(sim_device_prekey_add(dev, 2, pub) == 0);
@@ -1079,8 +1081,8 @@ sim_model_test(bool verbose)
     sim_group_participant_add(group, bob->phone, NULL);
     assert(zlistx_size(group->participants) == 2);
     assert(sim_model_group(model, group->id) == group);
-    assert(streq(sim_group_participant(group, acc->phone)->role,
-                 "superadmin"));
+    assert(
+        cm_streq(sim_group_participant(group, acc->phone)->role, "superadmin"));
 
     //  Media
     assert(sim_model_media_put(model, "/m/1", bytes, 3) == 0);
@@ -1111,9 +1113,8 @@ sim_model_test(bool verbose)
     sim_model_t *copy = sim_model_new();
     assert(sim_model_load(copy, path) == 0);
     sim_account_t *acc2 = sim_model_account(copy, "15551234567");
-    assert(acc2 && streq(acc2->lid, acc->lid));
-    assert(memcmp(acc2->identity_priv, acc->identity_priv, SIM_KEY_LEN)
-           == 0);
+    assert(acc2 && cm_streq(acc2->lid, acc->lid));
+    assert(memcmp(acc2->identity_priv, acc->identity_priv, SIM_KEY_LEN) == 0);
     sim_device_t *dev2 = sim_account_device(acc2, 1);
     assert(dev2 && dev2->linked && sim_device_prekey_count(dev2) == 1);
     assert(acc2->next_device == 2);

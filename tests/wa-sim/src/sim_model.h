@@ -42,8 +42,8 @@ typedef struct _sim_device_t sim_device_t;
 
 //  A one-time prekey as uploaded by a device.
 typedef struct {
-    uint32_t id;                //  24-bit prekey id
-    uint8_t pub[SIM_KEY_LEN];   //  X25519 public key
+    uint32_t id;              //  24-bit prekey id
+    uint8_t pub[SIM_KEY_LEN]; //  X25519 public key
 } sim_prekey_t;
 
 //  A stanza waiting for a device: queued while it is offline, then sent
@@ -82,34 +82,34 @@ struct _sim_device_t {
 };
 
 struct _sim_account_t {
-    char *phone;                         //  digits, e.g. "15551234567"
-    char *lid;                           //  LID user digits
-    char *push_name;                     //  display name
-    uint8_t identity_priv[SIM_KEY_LEN];  //  primary identity (ADV key)
-    uint8_t identity_pub[SIM_KEY_LEN];   //  its public half
-    uint32_t registration_id;            //  the phone's registration id
-    uint32_t next_device;                //  next companion device id
-    uint32_t next_key_index;             //  next ADV key index
-    int64_t created_ms;                  //  creation time
-    zlistx_t *devices;                   //  sim_device_t *, by id
+    char *phone;                        //  digits, e.g. "15551234567"
+    char *lid;                          //  LID user digits
+    char *push_name;                    //  display name
+    uint8_t identity_priv[SIM_KEY_LEN]; //  primary identity (ADV key)
+    uint8_t identity_pub[SIM_KEY_LEN];  //  its public half
+    uint32_t registration_id;           //  the phone's registration id
+    uint32_t next_device;               //  next companion device id
+    uint32_t next_key_index;            //  next ADV key index
+    int64_t created_ms;                 //  creation time
+    zlistx_t *devices;                  //  sim_device_t *, by id
 };
 
 //  A group participant.
 typedef struct {
-    char *phone;  //  participant phone digits
-    char *role;   //  NULL, "admin" or "superadmin"
+    char *phone; //  participant phone digits
+    char *role;  //  NULL, "admin" or "superadmin"
 } sim_participant_t;
 
 //  A group chat.
 typedef struct {
-    char *id;              //  group user part, e.g. "120363..."
-    char *subject;         //  group name
-    char *creator;         //  phone of the creator
-    int64_t creation_s;    //  creation time, unix seconds
-    int64_t subject_s;     //  subject change time
-    char *subject_owner;   //  phone that set the subject
-    char *description;     //  NULL when none
-    char *description_id;  //  id of the description version
+    char *id;               //  group user part, e.g. "120363..."
+    char *subject;          //  group name
+    char *creator;          //  phone of the creator
+    int64_t creation_s;     //  creation time, unix seconds
+    int64_t subject_s;      //  subject change time
+    char *subject_owner;    //  phone that set the subject
+    char *description;      //  NULL when none
+    char *description_id;   //  id of the description version
     zlistx_t *participants; //  sim_participant_t *
 } sim_group_t;
 
@@ -136,8 +136,7 @@ int sim_model_account_remove(sim_model_t *self, const char *phone);
 
 //  The account with this phone number or LID user, or NULL. Borrowed.
 sim_account_t *sim_model_account(sim_model_t *self, const char *phone);
-sim_account_t *sim_model_account_by_lid(sim_model_t *self,
-                                        const char *lid);
+sim_account_t *sim_model_account_by_lid(sim_model_t *self, const char *lid);
 
 //  All accounts, in creation order. Borrowed.
 zlistx_t *sim_model_accounts(sim_model_t *self);
@@ -151,6 +150,11 @@ sim_device_t *sim_account_device_add(sim_account_t *self);
 
 //  Remove a companion device (never device 0). Returns 0 or -1.
 int sim_account_device_remove(sim_account_t *self, uint32_t id);
+
+//  A new list of the account's devices (borrowed pointers, no
+//  destructor) for loops that may change the account. Caller owns the
+//  list.
+zlistx_t *sim_account_devices_copy(sim_account_t *self);
 
 //  Number of linked companion devices plus the phone.
 size_t sim_account_device_count(sim_account_t *self);
@@ -173,8 +177,8 @@ void sim_device_queue_push(sim_device_t *self, sim_pending_t **item_p);
 
 //  Remove the queued item of class `cls` with this id (and, when peer is
 //  not NULL, this peer). Returns true if one was removed.
-bool sim_device_queue_ack(sim_device_t *self, const char *cls,
-                          const char *id, const char *peer);
+bool sim_device_queue_ack(sim_device_t *self, const char *cls, const char *id,
+                          const char *peer);
 
 //  Mark every queued item as not sent (the device disconnected).
 void sim_device_queue_unsent(sim_device_t *self);
@@ -203,8 +207,7 @@ sim_group_t *sim_model_group(sim_model_t *self, const char *id);
 zlistx_t *sim_model_groups(sim_model_t *self);
 
 //  Participant record for phone, or NULL. Borrowed.
-sim_participant_t *sim_group_participant(sim_group_t *self,
-                                         const char *phone);
+sim_participant_t *sim_group_participant(sim_group_t *self, const char *phone);
 
 //  Add a participant (no-op if present). Returns the record.
 sim_participant_t *sim_group_participant_add(sim_group_t *self,

@@ -51,9 +51,8 @@ json_t *sim_server_connections(sim_server_t *self);
 
 //  The phone of `phone` scans a QR string shown by a companion: links a
 //  new device, sends pair-success. *result_p gets {device jid, lid}.
-int sim_server_scan_qr(sim_server_t *self, const char *phone,
-                       const char *qr, json_t **result_p,
-                       const char **reason);
+int sim_server_scan_qr(sim_server_t *self, const char *phone, const char *qr,
+                       json_t **result_p, const char **reason);
 
 //  The phone of `phone` types a pairing code shown by a companion.
 int sim_server_enter_code(sim_server_t *self, const char *phone,
@@ -70,8 +69,7 @@ int sim_server_remove_account(sim_server_t *self, const char *phone,
                               const char **reason);
 
 //  Close a connection abruptly (no stream end).
-int sim_server_drop(sim_server_t *self, int64_t conn_id,
-                    const char **reason);
+int sim_server_drop(sim_server_t *self, int64_t conn_id, const char **reason);
 
 //  Send <stream:error> to a connection and close it. `code` like "515"
 //  or "503" (NULL = none), `conflict` like "replaced" or

@@ -1,0 +1,285 @@
+// test_wasim_baileys.mjs - fidelity test: two unmodified Baileys clients
+// pair through wa-sim's control API (QR), log in, and exchange end-to-end
+// encrypted text messages both ways with delivery and read receipts.
+//
+// Copyright (c) 2026 the Wharf authors. Apache-2.0.
+//
+// ctest interop_wasim_baileys (tests/interop/CMakeLists.txt). By hand:
+// copy this file and common.mjs next to a node_modules holding
+// baileys@7.0.0-rc13 and run `WHARF_BIN_DIR=build/bin node
+// test_wasim_baileys.mjs`. Loopback only. Exits 0 on success, 77 (skip)
+// when npm was unreachable, 1 on failure. WASIM_TEST_DEBUG=1 prints the
+// Baileys and wa-sim logs.
+
+import { spawn } from 'node:child_process'
+import { existsSync } from 'node:fs'
+
+import { bin, loadPeer } from './common.mjs'
+
+// ctest runs this from the npm directory of the build tree (see
+// CMakeLists.txt); loadPeer skips (77) when npm was unreachable.
+const simBin = bin('wa-sim')
+const debug = !!process.env.WASIM_TEST_DEBUG
+if (!existsSync(simBin)) {
+    console.error(`FAIL: wa-sim binary not found: ${simBin}`)
+    process.exit(1)
+}
+const B = await loadPeer('baileys')
+const pino = (await loadPeer('pino')).default
+const makeWASocket = B.default?.default || B.default || B.makeWASocket
+
+const deadline = (ms, what) =>
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))
+
+function check(cond, what) {
+    if (!cond) {
+        throw new Error(`check failed: ${what}`)
+    }
+}
+
+// ---------------------------------------------------------------------
+// wa-sim process and control API
+
+const sim = spawn(simBin, ['--qr-first-ms', '60000', '--qr-next-ms', '20000'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, APP_LOG_LEVEL: 'debug' }
+})
+let simErr = ''
+sim.stderr.on('data', d => {
+    simErr += d.toString()
+    if (debug) process.stderr.write(d)
+})
+const info = await Promise.race([
+    new Promise((resolve, reject) => {
+        let buf = ''
+        sim.stdout.on('data', d => {
+            buf += d.toString()
+            const nl = buf.indexOf('\n')
+            if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)))
+        })
+        sim.on('exit', code => reject(new Error(`wa-sim exited early (${code}):\n${simErr}`)))
+    }),
+    deadline(20000, 'wa-sim start')
+])
+check(info.ws_url.startsWith('ws://127.0.0.1:'), 'wa-sim listens on loopback')
+
+async function ctl(method, route, body) {
+    const res = await fetch(info.control_url + route, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined
+    })
+    const text = await res.text()
+    return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+// Baileys pins WhatsApp's root key in a mutable Buffer shared with its
+// noise handler (guide §12.2): point it at wa-sim's root before any
+// socket exists.
+B.WA_CERT_DETAILS.PUBLIC_KEY.set(Buffer.from(info.root_key, 'hex'))
+
+// ---------------------------------------------------------------------
+// A Baileys client with in-memory auth state
+
+function memoryKeys() {
+    const data = {}
+    return {
+        get: async (type, ids) => {
+            const out = {}
+            for (const id of ids) {
+                let value = data[type]?.[id]
+                if (value && type === 'app-state-sync-key') {
+                    value = B.proto.Message.AppStateSyncKeyData.fromObject(value)
+                }
+                if (value !== undefined) out[id] = value
+            }
+            return out
+        },
+        set: async update => {
+            for (const type of Object.keys(update)) {
+                data[type] = data[type] || {}
+                for (const [id, value] of Object.entries(update[type])) {
+                    if (value === null || value === undefined) delete data[type][id]
+                    else data[type][id] = value
+                }
+            }
+        }
+    }
+}
+
+class Client {
+    constructor(name, phone) {
+        this.name = name
+        this.phone = phone
+        this.creds = B.initAuthCreds()
+        this.keys = memoryKeys()
+        this.received = []
+        this.updates = []
+        this.opens = 0
+        this.logger = pino({ level: debug ? 'debug' : 'silent' }).child({ client: name })
+    }
+
+    // Connect; on the 515 restart after pairing make a new socket with
+    // the same credentials, as an application does. Resolves when open.
+    start() {
+        return new Promise((resolve, reject) => {
+            this.onOpen = resolve
+            this.onFail = reject
+            this.connect()
+        })
+    }
+
+    connect() {
+        const sock = makeWASocket({
+            waWebSocketUrl: info.ws_url,
+            auth: { creds: this.creds, keys: this.keys },
+            logger: this.logger,
+            browser: B.Browsers.ubuntu('Chrome'),
+            markOnlineOnConnect: true,
+            syncFullHistory: false,
+            shouldSyncHistoryMessage: () => false,
+            connectTimeoutMs: 20000,
+            defaultQueryTimeoutMs: 20000
+        })
+        this.sock = sock
+        sock.ev.on('creds.update', update => Object.assign(this.creds, update))
+        sock.ev.on('connection.update', async update => {
+            if (update.qr) {
+                // The phone scans the QR the companion shows.
+                const res = await ctl('POST', `/accounts/${this.phone}/scan`, { qr: update.qr })
+                if (res.status !== 200) {
+                    this.onFail(new Error(`${this.name}: scan failed: ${JSON.stringify(res)}`))
+                }
+                this.pairedJid = res.body.jid
+            }
+            if (update.connection === 'open') {
+                this.opens++
+                this.onOpen()
+            }
+            if (update.connection === 'close') {
+                const code = update.lastDisconnect?.error?.output?.statusCode
+                if (this.stopping) return
+                if (code === B.DisconnectReason.restartRequired) {
+                    this.connect()
+                } else {
+                    this.onFail(new Error(`${this.name}: connection closed (${code}): ${update.lastDisconnect?.error}`))
+                }
+            }
+        })
+        sock.ev.on('messages.upsert', ({ messages }) => {
+            for (const m of messages) {
+                if (!m.key.fromMe) this.received.push(m)
+            }
+        })
+        sock.ev.on('messages.update', updates => this.updates.push(...updates))
+    }
+
+    async waitFor(pred, what, ms = 20000) {
+        const end = Date.now() + ms
+        while (Date.now() < end) {
+            const hit = pred()
+            if (hit) return hit
+            await new Promise(r => setTimeout(r, 50))
+        }
+        throw new Error(`${this.name}: timed out waiting for ${what}`)
+    }
+
+    async stop() {
+        this.stopping = true
+        this.sock?.end(undefined)
+    }
+}
+
+// ---------------------------------------------------------------------
+// The scenario
+
+const alicePhone = '15550100001'
+const bobPhone = '15550100002'
+let failed = null
+const alice = new Client('alice', alicePhone)
+const bob = new Client('bob', bobPhone)
+try {
+    for (const [phone, name] of [[alicePhone, 'Alice'], [bobPhone, 'Bob']]) {
+        const res = await ctl('POST', '/accounts', { phone, push_name: name })
+        check(res.status === 201, `create account ${phone}: ${JSON.stringify(res)}`)
+    }
+
+    // Pair (QR → pair-success → pair-device-sign → 515 → login → success)
+    await Promise.race([Promise.all([alice.start(), bob.start()]), deadline(60000, 'both clients open')])
+    check(alice.sock.user.id.startsWith(`${alicePhone}:`), `alice paired as ${alice.sock.user.id}`)
+    check(alice.sock.user.lid?.endsWith('@lid'), 'alice got her LID from <success>')
+    check(bob.sock.user.id.startsWith(`${bobPhone}:`), `bob paired as ${bob.sock.user.id}`)
+    const devices = await ctl('GET', `/accounts/${alicePhone}/devices`)
+    check(devices.body.devices.some(d => d.id > 0 && d.linked && d.prekeys > 0),
+        `alice's companion is linked with uploaded prekeys: ${JSON.stringify(devices.body)}`)
+
+    // Baileys sends presence only when it knows its push name; give it
+    // one (the phone's app-state would) so receipts are "delivered".
+    for (const c of [alice, bob]) {
+        c.sock.ev.emit('creds.update', { me: { ...c.creds.me, name: c.name } })
+        await c.sock.sendPresenceUpdate('available')
+    }
+
+    const aliceJid = `${alicePhone}@s.whatsapp.net`
+    const bobJid = `${bobPhone}@s.whatsapp.net`
+
+    // Alice → Bob
+    const sent1 = await alice.sock.sendMessage(bobJid, { text: 'hello bob, from alice' })
+    const got1 = await bob.waitFor(
+        () => bob.received.find(m => m.key.id === sent1.key.id && m.message), 'message 1')
+    const text1 = got1.message.conversation || got1.message.extendedTextMessage?.text
+    check(text1 === 'hello bob, from alice', `bob decrypted message 1: ${JSON.stringify(got1.message)}`)
+    check(got1.key.remoteJid.startsWith(alicePhone) || got1.key.remoteJidAlt?.startsWith(alicePhone),
+        `message 1 is from alice: ${JSON.stringify(got1.key)}`)
+    await alice.waitFor(() => alice.updates.find(u => u.key.id === sent1.key.id
+        && u.update.status >= B.proto.WebMessageInfo.Status.DELIVERY_ACK), 'delivery receipt 1')
+    await bob.sock.readMessages([got1.key])
+    await alice.waitFor(() => alice.updates.find(u => u.key.id === sent1.key.id
+        && u.update.status === B.proto.WebMessageInfo.Status.READ), 'read receipt 1')
+
+    // Bob → Alice
+    const sent2 = await bob.sock.sendMessage(aliceJid, { text: 'hi alice, bob here' })
+    const got2 = await alice.waitFor(
+        () => alice.received.find(m => m.key.id === sent2.key.id && m.message), 'message 2')
+    const text2 = got2.message.conversation || got2.message.extendedTextMessage?.text
+    check(text2 === 'hi alice, bob here', `alice decrypted message 2: ${JSON.stringify(got2.message)}`)
+    await bob.waitFor(() => bob.updates.find(u => u.key.id === sent2.key.id
+        && u.update.status >= B.proto.WebMessageInfo.Status.DELIVERY_ACK), 'delivery receipt 2')
+    await alice.sock.readMessages([got2.key])
+    await bob.waitFor(() => bob.updates.find(u => u.key.id === sent2.key.id
+        && u.update.status === B.proto.WebMessageInfo.Status.READ), 'read receipt 2')
+
+    // A second message each way rides the established sessions (msg,
+    // not pkmsg).
+    const sent3 = await alice.sock.sendMessage(bobJid, { text: 'again' })
+    await bob.waitFor(() => bob.received.find(m => m.key.id === sent3.key.id && m.message), 'message 3')
+
+    // The stanza log holds metadata only: never a plaintext.
+    const log = await ctl('GET', '/stanzas?limit=5000')
+    const dump = JSON.stringify(log.body)
+    check(!dump.includes('hello bob') && !dump.includes('hi alice'), 'no plaintext in the stanza log')
+    check(log.body.stanzas.some(s => s.tag === 'message' && s.dir === 'in'), 'messages logged')
+} catch (err) {
+    failed = err
+} finally {
+    await alice.stop()
+    await bob.stop()
+    await new Promise(r => setTimeout(r, 300))
+    sim.kill('SIGTERM')
+    const code = await new Promise(r => sim.on('exit', c => r(c)))
+    for (const mark of ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']) {
+        if (simErr.includes(mark)) {
+            failed = failed || new Error(`wa-sim sanitizer report:\n${simErr.slice(-6000)}`)
+        }
+    }
+    if (!failed && code !== 0) {
+        failed = new Error(`wa-sim exited with ${code}`)
+    }
+}
+if (failed) {
+    console.error(`FAIL: ${failed.stack || failed}`)
+    if (!debug) console.error(`wa-sim log tail:\n${simErr.slice(-4000)}`)
+    process.exit(1)
+}
+console.log('wasim_baileys: OK (pair by QR, login, text both ways with delivery and read receipts)')
+process.exit(0)

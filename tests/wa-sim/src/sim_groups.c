@@ -1,0 +1,378 @@
+/*  sim_groups - group IQs (xmlns w:g2) and w:gp2 notifications
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "sim_classes.h"
+#include "sim_groups.h"
+#include "wa/wa_jid.h"
+
+//  Most participants in one group.
+#define SIM_GROUP_MAX 1024
+
+static char *
+s_pn(const char *phone)
+{
+    return cm_sprintf("%s@s.whatsapp.net", phone);
+}
+
+wa_node_t *
+sim_groups_node(sim_hub_t *hub, sim_group_t *group)
+{
+    wa_node_t *node = wa_node_new("group");
+    wa_node_set_attr(node, "id", group->id);
+    char *creator = s_pn(group->creator);
+    char *owner = s_pn(group->subject_owner);
+    wa_node_set_attr(node, "creator", creator);
+    wa_node_set_attr_int(node, "creation", group->creation_s);
+    wa_node_set_attr(node, "subject", group->subject);
+    wa_node_set_attr_int(node, "s_t", group->subject_s);
+    wa_node_set_attr(node, "s_o", owner);
+    wa_node_set_attr_int(node, "size",
+                         (int64_t)zlistx_size(group->participants));
+    wa_node_set_attr(node, "addressing_mode", "pn");
+    free(creator);
+    free(owner);
+    sim_model_t *model = sim_hub_model(hub);
+    sim_participant_t *p =
+        (sim_participant_t *)zlistx_first(group->participants);
+    while (p) {
+        wa_node_t *pn = wa_node_add(node, "participant");
+        char *jid = s_pn(p->phone);
+        wa_node_set_attr(pn, "jid", jid);
+        free(jid);
+        if (p->role) {
+            wa_node_set_attr(pn, "type", p->role);
+        }
+        sim_account_t *acc = sim_model_account(model, p->phone);
+        if (acc) {
+            char *lid = cm_sprintf("%s@lid", acc->lid);
+            wa_node_set_attr(pn, "lid", lid);
+            free(lid);
+        }
+        p = (sim_participant_t *)zlistx_next(group->participants);
+    }
+    if (group->description) {
+        wa_node_t *desc = wa_node_add(node, "description");
+        wa_node_set_attr(desc, "id", group->description_id);
+        wa_node_set_string(wa_node_add(desc, "body"), group->description);
+    }
+    return node;
+}
+
+//  Send a w:gp2 notification (child taken) to every member device,
+//  from the group, with `actor` as participant.
+static void
+s_notify(sim_hub_t *hub, sim_group_t *group, const char *actor,
+         wa_node_t **child_p, bool members, const char *extra_phone)
+{
+    wa_node_t *note = wa_node_new("notification");
+    char *from = cm_sprintf("%s@g.us", group->id);
+    char *participant = s_pn(actor);
+    wa_node_set_attr(note, "from", from);
+    wa_node_set_attr(note, "id", sim_hub_next_id(hub));
+    wa_node_set_attr(note, "participant", participant);
+    wa_node_set_attr_int(note, "t", cm_now_ms() / 1000);
+    wa_node_set_attr(note, "type", "w:gp2");
+    wa_node_append(note, child_p);
+    free(from);
+    free(participant);
+    sim_model_t *model = sim_hub_model(hub);
+    zlistx_t *targets = zlistx_new();
+    sim_participant_t *p =
+        (sim_participant_t *)zlistx_first(group->participants);
+    while (p && members) {
+        zlistx_add_end(targets, p->phone);
+        p = (sim_participant_t *)zlistx_next(group->participants);
+    }
+    if (extra_phone) {
+        zlistx_add_end(targets, (void *)extra_phone);
+    }
+    const char *phone = (const char *)zlistx_first(targets);
+    while (phone) {
+        sim_account_t *acc = sim_model_account(model, phone);
+        if (acc) {
+            zlistx_t *devs = sim_account_devices_copy(acc);
+            sim_device_t *d = (sim_device_t *)zlistx_first(devs);
+            while (d) {
+                if (d->linked && d->id != 0) {
+                    sim_hub_deliver(hub, d, note, "notification");
+                }
+                d = (sim_device_t *)zlistx_next(devs);
+            }
+            zlistx_destroy(&devs);
+        }
+        phone = (const char *)zlistx_next(targets);
+    }
+    zlistx_destroy(&targets);
+    wa_node_destroy(&note);
+}
+
+//  Phone of a participant JID (PN or LID user) known to the sim, or
+//  NULL. Borrowed from the model.
+static const char *
+s_member_phone(sim_hub_t *hub, const char *jid)
+{
+    sim_account_t *acc = sim_hub_account_of(hub, jid, NULL);
+    return acc ? acc->phone : NULL;
+}
+
+static bool
+s_is_admin(sim_participant_t *p)
+{
+    return p && p->role &&
+           (cm_streq(p->role, "admin") || cm_streq(p->role, "superadmin"));
+}
+
+static void
+s_create(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
+         const wa_node_t *create)
+{
+    sim_account_t *me = sim_conn_device(conn)->account;
+    const char *subject = wa_node_attr(create, "subject");
+    if (!subject || !*subject || strlen(subject) > 100) {
+        sim_hub_iq_error(conn, iq, 400, "bad-request");
+        return;
+    }
+    size_t n = 0;
+    for (const wa_node_t *p = wa_node_child_next(create, "participant", NULL);
+         p; p = wa_node_child_next(create, "participant", p)) {
+        if (++n > SIM_GROUP_MAX) {
+            sim_hub_iq_error(conn, iq, 406, "not-acceptable");
+            return;
+        }
+    }
+    sim_group_t *group =
+        sim_model_group_add(sim_hub_model(hub), me->phone, subject);
+    for (const wa_node_t *p = wa_node_child_next(create, "participant", NULL);
+         p; p = wa_node_child_next(create, "participant", p)) {
+        const char *phone = s_member_phone(hub, wa_node_attr(p, "jid"));
+        if (phone) {
+            sim_group_participant_add(group, phone, NULL);
+        }
+    }
+    cm_log_info("created group", "id=%s creator=%s size=%zu", group->id,
+                me->phone, zlistx_size(group->participants));
+    wa_node_t *node = sim_groups_node(hub, group);
+    sim_hub_iq_result(conn, iq, &node);
+    wa_node_t *child = wa_node_new("create");
+    wa_node_t *g = sim_groups_node(hub, group);
+    wa_node_append(child, &g);
+    s_notify(hub, group, me->phone, &child, true, NULL);
+}
+
+//  add/remove/promote/demote
+static void
+s_members(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
+          sim_group_t *group, const wa_node_t *action)
+{
+    const char *tag = wa_node_tag(action);
+    sim_account_t *me = sim_conn_device(conn)->account;
+    wa_node_t *reply = wa_node_new(tag);
+    wa_node_t *change = wa_node_new(tag);
+    bool changed = false;
+    const char *removed[SIM_GROUP_MAX];
+    size_t nremoved = 0;
+    for (const wa_node_t *p = wa_node_child_next(action, "participant", NULL);
+         p; p = wa_node_child_next(action, "participant", p)) {
+        const char *jid = wa_node_attr_or(p, "jid", "");
+        const char *phone = s_member_phone(hub, jid);
+        wa_node_t *r = wa_node_add(reply, "participant");
+        wa_node_set_attr(r, "jid", jid);
+        sim_participant_t *member =
+            phone ? sim_group_participant(group, phone) : NULL;
+        int error = 0;
+        if (!phone) {
+            error = 404;
+        } else if (cm_streq(tag, "add")) {
+            error = member ? 409 : 0;
+            if (!error) {
+                sim_group_participant_add(group, phone, NULL);
+            }
+        } else if (!member) {
+            error = 404;
+        } else if (cm_streq(tag, "remove")) {
+            if (nremoved < SIM_GROUP_MAX) {
+                removed[nremoved++] = phone;
+            }
+            sim_group_participant_remove(group, phone);
+        } else {
+            free(member->role);
+            member->role = cm_streq(tag, "promote") ? cm_strdup("admin") : NULL;
+        }
+        if (error) {
+            wa_node_set_attr_int(r, "error", error);
+        } else {
+            char *pn = s_pn(phone);
+            wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
+            free(pn);
+            changed = true;
+        }
+    }
+    sim_hub_iq_result(conn, iq, &reply);
+    if (changed) {
+        //  Removed members still hear about their removal.
+        for (size_t i = 0; i < nremoved; i++) {
+            wa_node_t *copy = wa_node_dup(change);
+            s_notify(hub, group, me->phone, &copy, false, removed[i]);
+            wa_node_destroy(&copy);
+        }
+        s_notify(hub, group, me->phone, &change, true, NULL);
+    }
+    wa_node_destroy(&change);
+}
+
+void
+sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
+{
+    sim_account_t *me = sim_conn_device(conn)->account;
+    sim_model_t *model = sim_hub_model(hub);
+    const char *to = wa_node_attr_or(iq, "to", "");
+    bool is_get = wa_node_attr_eq(iq, "type", "get");
+    const wa_node_t *child = wa_node_child_at(iq, 0);
+    if (!child) {
+        sim_hub_iq_error(conn, iq, 400, "bad-request");
+        return;
+    }
+    if (cm_streq(to, "g.us") || cm_streq(to, "@g.us")) {
+        if (!is_get && wa_node_is(child, "create")) {
+            s_create(hub, conn, iq, child);
+        } else if (is_get && wa_node_is(child, "participating")) {
+            wa_node_t *groups = wa_node_new("groups");
+            wa_node_set_list(groups);
+            sim_group_t *g =
+                (sim_group_t *)zlistx_first(sim_model_groups(model));
+            while (g) {
+                if (sim_group_participant(g, me->phone)) {
+                    wa_node_t *node = sim_groups_node(hub, g);
+                    wa_node_append(groups, &node);
+                }
+                g = (sim_group_t *)zlistx_next(sim_model_groups(model));
+            }
+            sim_hub_iq_result(conn, iq, &groups);
+        } else if (!is_get && wa_node_is(child, "leave")) {
+            wa_node_t *reply = wa_node_new("leave");
+            for (const wa_node_t *g = wa_node_child_next(child, "group", NULL);
+                 g; g = wa_node_child_next(child, "group", g)) {
+                wa_jid_t *jid = wa_jid_new_from(wa_node_attr_or(g, "id", ""));
+                sim_group_t *group =
+                    jid ? sim_model_group(model, wa_jid_user(jid)) : NULL;
+                wa_jid_destroy(&jid);
+                wa_node_t *r = wa_node_add(reply, "group");
+                wa_node_set_attr(r, "id", wa_node_attr_or(g, "id", ""));
+                if (!group || sim_group_participant_remove(group, me->phone)) {
+                    wa_node_set_attr(r, "error", "404");
+                    continue;
+                }
+                wa_node_t *change = wa_node_new("remove");
+                char *pn = s_pn(me->phone);
+                wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
+                free(pn);
+                s_notify(hub, group, me->phone, &change, true, me->phone);
+            }
+            sim_hub_iq_result(conn, iq, &reply);
+        } else {
+            sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
+        }
+        return;
+    }
+    wa_jid_t *jid = wa_jid_new_from(to);
+    sim_group_t *group = jid && wa_jid_is_group(jid)
+                             ? sim_model_group(model, wa_jid_user(jid))
+                             : NULL;
+    wa_jid_destroy(&jid);
+    if (!group) {
+        sim_hub_iq_error(conn, iq, 404, "item-not-found");
+        return;
+    }
+    sim_participant_t *self_p = sim_group_participant(group, me->phone);
+    if (!self_p) {
+        sim_hub_iq_error(conn, iq, 403, "forbidden");
+        return;
+    }
+    if (is_get && wa_node_is(child, "query")) {
+        wa_node_t *node = sim_groups_node(hub, group);
+        sim_hub_iq_result(conn, iq, &node);
+    } else if (is_get && wa_node_is(child, "invite")) {
+        wa_node_t *invite = wa_node_new("invite");
+        wa_node_set_attr(invite, "code", group->id);
+        sim_hub_iq_result(conn, iq, &invite);
+    } else if (is_get) {
+        sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
+    } else if (wa_node_is(child, "add") || wa_node_is(child, "remove") ||
+               wa_node_is(child, "promote") || wa_node_is(child, "demote")) {
+        if (!s_is_admin(self_p)) {
+            sim_hub_iq_error(conn, iq, 401, "not-authorized");
+            return;
+        }
+        s_members(hub, conn, iq, group, child);
+    } else if (wa_node_is(child, "subject")) {
+        const char *text = wa_node_text_content(child);
+        if (!text || !*text || strlen(text) > 100) {
+            sim_hub_iq_error(conn, iq, 400, "bad-request");
+            return;
+        }
+        free(group->subject);
+        group->subject = cm_strdup(text);
+        free(group->subject_owner);
+        group->subject_owner = cm_strdup(me->phone);
+        group->subject_s = cm_now_ms() / 1000;
+        sim_hub_iq_result(conn, iq, NULL);
+        wa_node_t *change = wa_node_new("subject");
+        wa_node_set_attr(change, "subject", text);
+        char *pn = s_pn(me->phone);
+        wa_node_set_attr(change, "s_o", pn);
+        free(pn);
+        wa_node_set_attr_int(change, "s_t", group->subject_s);
+        s_notify(hub, group, me->phone, &change, true, NULL);
+    } else if (wa_node_is(child, "description")) {
+        const wa_node_t *body = wa_node_child(child, "body");
+        const char *text = body ? wa_node_text_content(body) : NULL;
+        free(group->description);
+        free(group->description_id);
+        group->description = wa_node_attr_eq(child, "delete", "true")
+                                 ? NULL
+                                 : cm_strdup(text ? text : "");
+        group->description_id =
+            cm_strdup(wa_node_attr_or(child, "id", sim_hub_next_id(hub)));
+        sim_hub_iq_result(conn, iq, NULL);
+        wa_node_t *change = wa_node_dup(child);
+        s_notify(hub, group, me->phone, &change, true, NULL);
+    } else {
+        sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
+    }
+}
+
+void
+sim_groups_test(bool verbose)
+{
+    printf(" * sim_groups: ");
+    zloop_t *loop = zloop_new();
+    sim_config_t *config = sim_config_new(0, NULL);
+    uint8_t root[32], pub[32];
+    assert(wa_x25519_keypair(root, pub) == 0);
+    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    sim_model_t *model = sim_hub_model(hub);
+    sim_account_t *a = sim_model_account_add(model, "15550000001", "A");
+    sim_account_t *b = sim_model_account_add(model, "15550000002", "B");
+    sim_group_t *group = sim_model_group_add(model, a->phone, "Team");
+    sim_group_participant_add(group, b->phone, NULL);
+    wa_node_t *node = sim_groups_node(hub, group);
+    assert(wa_node_attr_eq(node, "subject", "Team"));
+    assert(wa_node_attr_eq(node, "addressing_mode", "pn"));
+    assert(wa_node_child_count(node) == 2);
+    wa_node_t *first = wa_node_child(node, "participant");
+    assert(wa_node_attr_eq(first, "type", "superadmin"));
+    char *lid = cm_sprintf("%s@lid", a->lid);
+    assert(wa_node_attr_eq(first, "lid", lid));
+    free(lid);
+    wa_node_destroy(&node);
+    assert(cm_streq(s_member_phone(hub, "15550000002@s.whatsapp.net"),
+                    "15550000002"));
+    assert(!s_member_phone(hub, "15550000003@s.whatsapp.net"));
+    assert(s_is_admin(sim_group_participant(group, a->phone)));
+    assert(!s_is_admin(sim_group_participant(group, b->phone)));
+    sim_hub_destroy(&hub);
+    sim_config_destroy(&config);
+    zloop_destroy(&loop);
+    printf("OK\n");
+}

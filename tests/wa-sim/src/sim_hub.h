@@ -1,0 +1,115 @@
+/*  sim_hub - shared state of the simulated server and the helpers the
+    stanza handlers use: connections by device, delivery with queues,
+    JID resolution, IQ replies
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    The hub owns the model, the stanza log and the fault rules, and knows
+    every live connection. It does not dispatch stanzas (sim_server does)
+    so the handler modules (sim_pair, sim_iq, sim_relay) depend on it and
+    not on each other.
+
+    Delivery: sim_hub_deliver queues a stanza for a device (kept until the
+    device acknowledges it) and writes it at once when the device has an
+    active logged-in connection. Device 0 (the simulated phone) is a sink:
+    stanzas for it are accepted and dropped.
+*/
+#ifndef SIM_HUB_H_INCLUDED
+#define SIM_HUB_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim_config.h"
+#include "sim_conn.h"
+#include "sim_fault.h"
+#include "sim_log.h"
+#include "sim_model.h"
+#include "wa/wa_node.h"
+
+//  The server JID as clients write it.
+#define SIM_SERVER_JID "s.whatsapp.net"
+
+typedef struct _sim_hub_t sim_hub_t;
+
+//  Create the hub for a config (borrowed). Generates the server's Noise
+//  static key and issues its certificate chain from root_priv. Caller
+//  owns return value; NULL on a crypto failure.
+sim_hub_t *sim_hub_new(zloop_t *loop, const sim_config_t *config,
+                       const uint8_t root_priv[SIM_KEY_LEN]);
+
+//  Destroy the hub (connections must be gone already).
+void sim_hub_destroy(sim_hub_t **self_p);
+
+//  Parts. Borrowed.
+zloop_t *sim_hub_loop(sim_hub_t *self);
+const sim_config_t *sim_hub_config(sim_hub_t *self);
+sim_model_t *sim_hub_model(sim_hub_t *self);
+sim_log_t *sim_hub_log(sim_hub_t *self);
+sim_fault_t *sim_hub_faults(sim_hub_t *self);
+const uint8_t *sim_hub_static_priv(sim_hub_t *self);
+const uint8_t *sim_hub_cert(sim_hub_t *self, size_t *len_p);
+
+//  Media host identity for media_conn ("host:port" and auth token), set
+//  by the server once the media listener runs. Borrowed / copied.
+void sim_hub_set_media(sim_hub_t *self, const char *host, const char *auth);
+const char *sim_hub_media_host(sim_hub_t *self);
+const char *sim_hub_media_auth(sim_hub_t *self);
+
+//  Connections: register / forget (not owned by the hub).
+void sim_hub_conn_add(sim_hub_t *self, sim_conn_t *conn);
+void sim_hub_conn_remove(sim_hub_t *self, sim_conn_t *conn);
+//  All live connections. Borrowed.
+zlistx_t *sim_hub_conns(sim_hub_t *self);
+sim_conn_t *sim_hub_conn(sim_hub_t *self, int64_t id);
+
+//  Bind a logged-in connection to its device; an older connection of the
+//  same device gets <stream:error><conflict type="replaced"/>.
+void sim_hub_bind(sim_hub_t *self, sim_conn_t *conn, sim_device_t *dev);
+
+//  The live logged-in connection of a device, or NULL.
+sim_conn_t *sim_hub_device_conn(sim_hub_t *self, sim_device_t *dev);
+
+//  Forget a device (removed): close its connection with the "logged out"
+//  stream error (401 + conflict device_removed) when `kick` is true, and
+//  drop the binding. Call before removing it from the model.
+void sim_hub_device_gone(sim_hub_t *self, sim_device_t *dev, bool kick);
+
+//  Queue `node` (not taken) for `dev` as class cls ("message",
+//  "receipt", "notification") and send it now if the device is online.
+void sim_hub_deliver(sim_hub_t *self, sim_device_t *dev, const wa_node_t *node,
+                     const char *cls);
+
+//  Send every queued stanza not yet sent on the device's connection,
+//  marked offline. Returns the number sent.
+size_t sim_hub_flush(sim_hub_t *self, sim_device_t *dev);
+
+//  Resolve a JID text: the account of a PN or LID user (NULL otherwise),
+//  and the device it names (device part; 0 when absent). *is_lid tells
+//  the form used (may be NULL).
+sim_account_t *sim_hub_account_of(sim_hub_t *self, const char *jid,
+                                  bool *is_lid);
+sim_device_t *sim_hub_device_of(sim_hub_t *self, const char *jid, bool *is_lid);
+
+//  A fresh server stanza id. Borrowed until the next call.
+const char *sim_hub_next_id(sim_hub_t *self);
+
+//  Reply <iq from="s.whatsapp.net" id=... type="result"> to `iq`, with
+//  an optional child (taken). Returns 0 or -1.
+int sim_hub_iq_result(sim_conn_t *conn, const wa_node_t *iq,
+                      wa_node_t **child_p);
+
+//  Reply <iq type="error"><error code=... text=.../></iq> to `iq`.
+int sim_hub_iq_error(sim_conn_t *conn, const wa_node_t *iq, int code,
+                     const char *text);
+
+//  Big-endian integer of n bytes as node bytes content.
+void sim_hub_set_uint(wa_node_t *node, uint32_t value, size_t n);
+
+//  Read big-endian integer content of 1..4 bytes. Returns 0 or -1.
+int sim_hub_get_uint(const wa_node_t *node, uint32_t *value);
+
+void sim_hub_test(bool verbose);
+
+#endif

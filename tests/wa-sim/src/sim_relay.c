@@ -1,0 +1,768 @@
+/*  sim_relay - routing between clients: messages, acks, receipts,
+    presence and chat state
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "sim_classes.h"
+#include "sim_relay.h"
+#include "wa/wa_jid.h"
+
+//  Most <to> entries in one message.
+#define SIM_RELAY_MAX_TARGETS 4096
+
+//  An ack waiting for its fault delay.
+typedef struct {
+    sim_relay_t *relay; //  owner
+    int64_t conn_id;    //  connection to send on (may be gone by then)
+    wa_node_t *node;    //  the ack
+    int timer_id;       //  zloop timer
+} s_delayed_t;
+
+struct _sim_relay_t {
+    sim_hub_t *hub;        //  shared state (borrowed)
+    zhashx_t *subscribers; //  target phone -> zlistx of "phone:dev"
+    zlistx_t *delayed;     //  s_delayed_t *
+};
+
+static void
+s_delayed_free(void **item)
+{
+    s_delayed_t *d = (s_delayed_t *)*item;
+    if (d) {
+        wa_node_destroy(&d->node);
+        free(d);
+        *item = NULL;
+    }
+}
+
+static void
+s_list_free(void **item)
+{
+    zlistx_destroy((zlistx_t **)item);
+}
+
+sim_relay_t *
+sim_relay_new(sim_hub_t *hub)
+{
+    sim_relay_t *self = (sim_relay_t *)cm_alloc(sizeof(sim_relay_t));
+    self->hub = hub;
+    self->subscribers = zhashx_new();
+    zhashx_set_destructor(self->subscribers, s_list_free);
+    self->delayed = zlistx_new();
+    zlistx_set_destructor(self->delayed, s_delayed_free);
+    return self;
+}
+
+void
+sim_relay_destroy(sim_relay_t **self_p)
+{
+    assert(self_p);
+    sim_relay_t *self = *self_p;
+    if (self) {
+        s_delayed_t *d = (s_delayed_t *)zlistx_first(self->delayed);
+        while (d) {
+            zloop_timer_end(sim_hub_loop(self->hub), d->timer_id);
+            d = (s_delayed_t *)zlistx_next(self->delayed);
+        }
+        zlistx_destroy(&self->delayed);
+        zhashx_destroy(&self->subscribers);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+static int64_t
+s_now_s(void)
+{
+    return cm_now_ms() / 1000;
+}
+
+static int
+s_delayed_fire(zloop_t *loop, int timer_id, void *arg)
+{
+    s_delayed_t *d = (s_delayed_t *)arg;
+    sim_relay_t *self = d->relay;
+    sim_conn_t *conn = sim_hub_conn(self->hub, d->conn_id);
+    if (conn && sim_conn_state(conn) != SIM_CONN_CLOSED) {
+        sim_conn_send(conn, d->node);
+    }
+    void *handle = zlistx_find(self->delayed, d);
+    assert(handle);
+    zlistx_delete(self->delayed, handle);
+    return 0;
+}
+
+//  Send a server ack to the client, applying the fault rules.
+static void
+s_server_ack(sim_relay_t *self, sim_conn_t *conn, wa_node_t **ack_p)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    const sim_fault_rules_t *rules = sim_fault_rules(
+        sim_hub_faults(self->hub), dev ? dev->account->phone : NULL);
+    if (rules->withhold_acks) {
+        wa_node_destroy(ack_p);
+        return;
+    }
+    if (rules->ack_delay_ms > 0) {
+        s_delayed_t *d = (s_delayed_t *)cm_alloc(sizeof(s_delayed_t));
+        d->relay = self;
+        d->conn_id = sim_conn_id(conn);
+        d->node = *ack_p;
+        *ack_p = NULL;
+        d->timer_id =
+            zloop_timer(sim_hub_loop(self->hub), (size_t)rules->ack_delay_ms, 1,
+                        s_delayed_fire, d);
+        zlistx_add_end(self->delayed, d);
+        return;
+    }
+    sim_conn_send_take(conn, ack_p);
+}
+
+static wa_node_t *
+s_ack(const char *cls, const char *id, const char *from)
+{
+    wa_node_t *ack = wa_node_new("ack");
+    wa_node_set_attr(ack, "class", cls);
+    wa_node_set_attr(ack, "id", id);
+    if (from) {
+        wa_node_set_attr(ack, "from", from);
+    }
+    wa_node_set_attr_int(ack, "t", s_now_s());
+    return ack;
+}
+
+//  Nack a stanza we cannot route: <ack class id error=N/>.
+static void
+s_nack(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node,
+       const char *cls, int error)
+{
+    const char *id = wa_node_attr(node, "id");
+    if (!id) {
+        return;
+    }
+    wa_node_t *ack = s_ack(cls, id, wa_node_attr(node, "to"));
+    wa_node_set_attr_int(ack, "error", error);
+    sim_conn_send_take(conn, &ack);
+}
+
+//  JID of `dev` in the LID or PN form. Caller owns return value.
+static char *
+s_dev_jid(sim_device_t *dev, bool lid)
+{
+    return lid ? sim_device_lid_jid(dev) : sim_device_jid(dev);
+}
+
+static char *
+s_user_jid(sim_account_t *acc, bool lid)
+{
+    return lid ? cm_sprintf("%s@lid", acc->lid)
+               : cm_sprintf("%s@s.whatsapp.net", acc->phone);
+}
+
+//  Copy attribute key from src to dst if present.
+static void
+s_copy_attr(wa_node_t *dst, const wa_node_t *src, const char *key)
+{
+    const char *v = wa_node_attr(src, key);
+    if (v) {
+        wa_node_set_attr(dst, key, v);
+    }
+}
+
+//  Children of an outgoing message other than participants/enc that
+//  travel with every copy (device-identity, meta, reporting, ...).
+static void
+s_copy_extras(wa_node_t *dst, const wa_node_t *src)
+{
+    for (size_t i = 0; i < wa_node_child_count(src); i++) {
+        const wa_node_t *c = wa_node_child_at(src, i);
+        if (wa_node_is(c, "participants") || wa_node_is(c, "enc") ||
+            wa_node_is(c, "tctoken") || wa_node_is(c, "cstoken")) {
+            continue;
+        }
+        wa_node_t *copy = wa_node_dup(c);
+        wa_node_append(dst, &copy);
+    }
+}
+
+//  The per-device copy of a 1:1 message.
+static wa_node_t *
+s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
+              const char *recipient)
+{
+    wa_node_t *out = wa_node_new("message");
+    char *from = s_dev_jid(sender, lid);
+    char *alt = s_user_jid(sender->account, !lid);
+    wa_node_set_attr(out, "from", from);
+    s_copy_attr(out, msg, "id");
+    s_copy_attr(out, msg, "type");
+    wa_node_set_attr_int(out, "t", s_now_s());
+    if (recipient) {
+        wa_node_set_attr(out, "recipient", recipient);
+    }
+    s_copy_attr(out, msg, "edit");
+    s_copy_attr(out, msg, "category");
+    wa_node_set_attr(out, lid ? "sender_pn" : "sender_lid", alt);
+    if (*sender->account->push_name) {
+        wa_node_set_attr(out, "notify", sender->account->push_name);
+    }
+    free(from);
+    free(alt);
+    return out;
+}
+
+//  Deliver a message whose recipients are listed in <participants> or a
+//  single <enc> for the device named by `to`.
+static void
+s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
+                 sim_account_t *to_acc, bool to_lid)
+{
+    sim_device_t *sender = sim_conn_device(conn);
+    const char *to = wa_node_attr(msg, "to");
+    const wa_node_t *parts = wa_node_child(msg, "participants");
+    size_t delivered = 0;
+    if (parts) {
+        size_t n = 0;
+        for (const wa_node_t *t = wa_node_child_next(parts, "to", NULL); t;
+             t = wa_node_child_next(parts, "to", t)) {
+            if (++n > SIM_RELAY_MAX_TARGETS) {
+                break;
+            }
+            bool lid = false;
+            sim_device_t *dev =
+                sim_hub_device_of(self->hub, wa_node_attr(t, "jid"), &lid);
+            const wa_node_t *enc = wa_node_child(t, "enc");
+            if (!dev || !enc || dev == sender ||
+                (dev->id != 0 && !dev->linked) ||
+                (dev->account != to_acc && dev->account != sender->account)) {
+                cm_log_debug("skipping message target", "jid=%s",
+                             wa_node_attr_or(t, "jid", ""));
+                continue;
+            }
+            //  Copies for our own other devices name the chat.
+            bool own =
+                dev->account == sender->account && to_acc != sender->account;
+            wa_node_t *out = s_direct_copy(sender, msg, lid, own ? to : NULL);
+            wa_node_t *e = wa_node_dup(enc);
+            wa_node_append(out, &e);
+            s_copy_extras(out, msg);
+            sim_hub_deliver(self->hub, dev, out, "message");
+            wa_node_destroy(&out);
+            delivered++;
+        }
+    } else {
+        const wa_node_t *enc = wa_node_child(msg, "enc");
+        sim_device_t *dev = sim_hub_device_of(self->hub, to, NULL);
+        if (enc && dev && dev != sender && (dev->id == 0 || dev->linked)) {
+            const char *recipient = wa_node_attr(msg, "recipient");
+            wa_node_t *out = s_direct_copy(sender, msg, to_lid, recipient);
+            wa_node_t *e = wa_node_dup(enc);
+            wa_node_append(out, &e);
+            s_copy_extras(out, msg);
+            sim_hub_deliver(self->hub, dev, out, "message");
+            wa_node_destroy(&out);
+            delivered++;
+        }
+    }
+    cm_log_debug("relayed message", "id=%s to=%s copies=%zu",
+                 wa_node_attr_or(msg, "id", ""), to, delivered);
+}
+
+static void
+s_message_group(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
+                sim_group_t *group)
+{
+    sim_device_t *sender = sim_conn_device(conn);
+    sim_model_t *model = sim_hub_model(self->hub);
+    const wa_node_t *parts = wa_node_child(msg, "participants");
+    const wa_node_t *skmsg = NULL;
+    for (size_t i = 0; i < wa_node_child_count(msg); i++) {
+        const wa_node_t *c = wa_node_child_at(msg, i);
+        if (wa_node_is(c, "enc")) {
+            skmsg = c;
+        }
+    }
+    //  Retry resend to one device: participant names it.
+    const char *only = wa_node_attr(msg, "participant");
+    sim_device_t *only_dev =
+        only ? sim_hub_device_of(self->hub, only, NULL) : NULL;
+    if (only && !only_dev) {
+        return;
+    }
+    char *group_jid = cm_sprintf("%s@g.us", group->id);
+    char *participant = sim_device_jid(sender);
+    char *participant_lid = sim_device_lid_jid(sender);
+    //  Collect the target devices first: delivery must not move cursors.
+    zlistx_t *targets = zlistx_new();
+    sim_participant_t *p =
+        (sim_participant_t *)zlistx_first(group->participants);
+    while (p) {
+        sim_account_t *acc = sim_model_account(model, p->phone);
+        sim_device_t *d =
+            acc ? (sim_device_t *)zlistx_first(acc->devices) : NULL;
+        while (d) {
+            if (d != sender && (d->id == 0 || d->linked) &&
+                (!only_dev || d == only_dev)) {
+                zlistx_add_end(targets, d);
+            }
+            d = (sim_device_t *)zlistx_next(acc->devices);
+        }
+        p = (sim_participant_t *)zlistx_next(group->participants);
+    }
+    size_t delivered = 0;
+    sim_device_t *dev = (sim_device_t *)zlistx_first(targets);
+    while (dev) {
+        wa_node_t *out = wa_node_new("message");
+        wa_node_set_attr(out, "from", group_jid);
+        s_copy_attr(out, msg, "id");
+        s_copy_attr(out, msg, "type");
+        wa_node_set_attr_int(out, "t", s_now_s());
+        wa_node_set_attr(out, "participant", participant);
+        wa_node_set_attr(out, "participant_lid", participant_lid);
+        wa_node_set_attr(out, "addressing_mode", "pn");
+        s_copy_attr(out, msg, "edit");
+        if (*sender->account->push_name) {
+            wa_node_set_attr(out, "notify", sender->account->push_name);
+        }
+        //  This device's pairwise part (sender key distribution).
+        for (const wa_node_t *t = parts ? wa_node_child_next(parts, "to", NULL)
+                                        : NULL;
+             t; t = wa_node_child_next(parts, "to", t)) {
+            if (sim_hub_device_of(self->hub, wa_node_attr(t, "jid"), NULL) ==
+                dev) {
+                const wa_node_t *enc = wa_node_child(t, "enc");
+                if (enc) {
+                    wa_node_t *e = wa_node_dup(enc);
+                    wa_node_append(out, &e);
+                }
+            }
+        }
+        if (skmsg) {
+            wa_node_t *e = wa_node_dup(skmsg);
+            wa_node_append(out, &e);
+        }
+        if (wa_node_child_count(out) > 0) {
+            s_copy_extras(out, msg);
+            sim_hub_deliver(self->hub, dev, out, "message");
+            delivered++;
+        }
+        wa_node_destroy(&out);
+        dev = (sim_device_t *)zlistx_next(targets);
+    }
+    zlistx_destroy(&targets);
+    cm_log_debug("relayed group message", "id=%s group=%s copies=%zu",
+                 wa_node_attr_or(msg, "id", ""), group->id, delivered);
+    free(group_jid);
+    free(participant);
+    free(participant_lid);
+}
+
+static void
+s_message(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg)
+{
+    const char *id = wa_node_attr(msg, "id");
+    const char *to = wa_node_attr(msg, "to");
+    wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
+    if (!id || !*id || !jid) {
+        wa_jid_destroy(&jid);
+        s_nack(self, conn, msg, "message", 479);
+        return;
+    }
+    sim_device_t *sender = sim_conn_device(conn);
+    if (wa_jid_is_group(jid)) {
+        sim_group_t *group =
+            sim_model_group(sim_hub_model(self->hub), wa_jid_user(jid));
+        wa_jid_destroy(&jid);
+        if (!group) {
+            s_nack(self, conn, msg, "message", 404);
+            return;
+        }
+        if (!sim_group_participant(group, sender->account->phone)) {
+            s_nack(self, conn, msg, "message", 403);
+            return;
+        }
+        s_message_group(self, conn, msg, group);
+    } else {
+        bool is_pn = wa_jid_is_pn(jid);
+        bool is_lid = wa_jid_is_lid(jid);
+        wa_jid_destroy(&jid);
+        if (!is_pn && !is_lid) {
+            //  Broadcast lists, newsletters, bots: not simulated.
+            s_nack(self, conn, msg, "message", 501);
+            return;
+        }
+        bool lid = false;
+        sim_account_t *to_acc = sim_hub_account_of(self->hub, to, &lid);
+        if (!to_acc) {
+            s_nack(self, conn, msg, "message", 404);
+            return;
+        }
+        s_message_direct(self, conn, msg, to_acc, lid);
+    }
+    wa_node_t *ack = s_ack("message", id, to);
+    s_server_ack(self, conn, &ack);
+}
+
+//  Remove queued messages acknowledged by a receipt (id + list items).
+static void
+s_receipt_clears(sim_device_t *dev, const wa_node_t *receipt)
+{
+    sim_device_queue_ack(dev, "message", wa_node_attr(receipt, "id"), NULL);
+    const wa_node_t *list = wa_node_child(receipt, "list");
+    for (const wa_node_t *item = list ? wa_node_child_next(list, "item", NULL)
+                                      : NULL;
+         item; item = wa_node_child_next(list, "item", item)) {
+        sim_device_queue_ack(dev, "message", wa_node_attr(item, "id"), NULL);
+    }
+}
+
+static void
+s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    const char *id = wa_node_attr(receipt, "id");
+    const char *to = wa_node_attr(receipt, "to");
+    wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
+    if (!id || !jid) {
+        wa_jid_destroy(&jid);
+        s_nack(self, conn, receipt, "receipt", 479);
+        return;
+    }
+    s_receipt_clears(dev, receipt);
+    const char *type = wa_node_attr(receipt, "type");
+    bool group = wa_jid_is_group(jid);
+    wa_jid_destroy(&jid);
+    //  Whose devices get it: the participant (group) or `to`.
+    const char *target_jid = group ? wa_node_attr(receipt, "participant") : to;
+    bool lid = false;
+    sim_account_t *target =
+        target_jid ? sim_hub_account_of(self->hub, target_jid, &lid) : NULL;
+    if (target) {
+        wa_jid_t *tj = wa_jid_new_from(target_jid);
+        uint16_t only = tj ? wa_jid_device(tj) : 0;
+        bool explicit_device = tj && strchr(target_jid, ':') != NULL;
+        wa_jid_destroy(&tj);
+        wa_node_t *out = wa_node_new("receipt");
+        char *from = s_dev_jid(dev, lid);
+        if (group) {
+            wa_node_set_attr(out, "from", to);
+            wa_node_set_attr(out, "participant", from);
+        } else {
+            wa_node_set_attr(out, "from", from);
+            s_copy_attr(out, receipt, "recipient");
+        }
+        free(from);
+        wa_node_set_attr(out, "id", id);
+        const char *t = wa_node_attr(receipt, "t");
+        if (t) {
+            wa_node_set_attr(out, "t", t);
+        } else {
+            wa_node_set_attr_int(out, "t", s_now_s());
+        }
+        if (type) {
+            wa_node_set_attr(out, "type", type);
+        }
+        for (size_t i = 0; i < wa_node_child_count(receipt); i++) {
+            wa_node_t *c = wa_node_dup(wa_node_child_at(receipt, i));
+            wa_node_append(out, &c);
+        }
+        zlistx_t *devs = sim_account_devices_copy(target);
+        sim_device_t *d = (sim_device_t *)zlistx_first(devs);
+        while (d) {
+            if (d != dev && d->id != 0 && d->linked &&
+                (!explicit_device || d->id == only)) {
+                sim_hub_deliver(self->hub, d, out, "receipt");
+            }
+            d = (sim_device_t *)zlistx_next(devs);
+        }
+        zlistx_destroy(&devs);
+        wa_node_destroy(&out);
+    }
+    wa_node_t *ack = s_ack("receipt", id, to);
+    if (type) {
+        wa_node_set_attr(ack, "type", type);
+    }
+    s_server_ack(self, conn, &ack);
+}
+
+static void
+s_client_ack(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *ack)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    const char *cls = wa_node_attr(ack, "class");
+    const char *id = wa_node_attr(ack, "id");
+    if (!cls || !id) {
+        return;
+    }
+    if (!sim_device_queue_ack(dev, cls, id, NULL)) {
+        cm_log_debug("ack for nothing queued", "class=%s id=%s", cls, id);
+    }
+    const char *error = wa_node_attr(ack, "error");
+    if (error) {
+        cm_log_info("client refused a stanza",
+                    "conn=%" PRId64 " class=%s id=%s error=%s",
+                    sim_conn_id(conn), cls, id, error);
+    }
+}
+
+//  Send a stanza (not queued) to every online device of an account.
+static void
+s_to_online(sim_relay_t *self, sim_account_t *acc, const wa_node_t *node,
+            sim_device_t *except)
+{
+    sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
+    while (d) {
+        sim_conn_t *c = d != except ? sim_hub_device_conn(self->hub, d) : NULL;
+        if (c && !sim_conn_passive(c)) {
+            sim_conn_send(c, node);
+        }
+        d = (sim_device_t *)zlistx_next(acc->devices);
+    }
+}
+
+static bool
+s_account_available(sim_relay_t *self, sim_account_t *acc)
+{
+    sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
+    while (d) {
+        sim_conn_t *c = sim_hub_device_conn(self->hub, d);
+        if (c && sim_conn_available(c)) {
+            return true;
+        }
+        d = (sim_device_t *)zlistx_next(acc->devices);
+    }
+    return false;
+}
+
+static wa_node_t *
+s_presence_of(sim_relay_t *self, sim_account_t *acc)
+{
+    wa_node_t *out = wa_node_new("presence");
+    char *from = s_user_jid(acc, false);
+    wa_node_set_attr(out, "from", from);
+    free(from);
+    if (!s_account_available(self, acc)) {
+        wa_node_set_attr(out, "type", "unavailable");
+        wa_node_set_attr_int(out, "last", s_now_s());
+    }
+    return out;
+}
+
+//  Tell subscribers of acc its current presence.
+static void
+s_publish_presence(sim_relay_t *self, sim_account_t *acc)
+{
+    zlistx_t *subs = (zlistx_t *)zhashx_lookup(self->subscribers, acc->phone);
+    if (!subs) {
+        return;
+    }
+    wa_node_t *out = s_presence_of(self, acc);
+    sim_model_t *model = sim_hub_model(self->hub);
+    const char *key = (const char *)zlistx_first(subs);
+    while (key) {
+        char phone[32];
+        unsigned id = 0;
+        if (sscanf(key, "%31[0-9]:%u", phone, &id) == 2) {
+            sim_account_t *a = sim_model_account(model, phone);
+            sim_device_t *d = a ? sim_account_device(a, id) : NULL;
+            sim_conn_t *c = d ? sim_hub_device_conn(self->hub, d) : NULL;
+            if (c) {
+                sim_conn_send(c, out);
+            }
+        }
+        key = (const char *)zlistx_next(subs);
+    }
+    wa_node_destroy(&out);
+}
+
+static void
+s_presence(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    const char *type = wa_node_attr(node, "type");
+    const char *name = wa_node_attr(node, "name");
+    if (name && *name && strlen(name) < 128) {
+        free(dev->account->push_name);
+        dev->account->push_name = cm_strdup(name);
+    }
+    if (cm_streq(type, "subscribe")) {
+        sim_account_t *target =
+            sim_hub_account_of(self->hub, wa_node_attr(node, "to"), NULL);
+        if (!target) {
+            return;
+        }
+        zlistx_t *subs =
+            (zlistx_t *)zhashx_lookup(self->subscribers, target->phone);
+        if (!subs) {
+            subs = zlistx_new();
+            zlistx_set_destructor(subs, (zlistx_destructor_fn *)zstr_free);
+            zlistx_set_comparator(subs, (zlistx_comparator_fn *)strcmp);
+            zhashx_insert(self->subscribers, target->phone, subs);
+        }
+        char *key = cm_sprintf("%s:%u", dev->account->phone, dev->id);
+        if (!zlistx_find(subs, key)) {
+            zlistx_add_end(subs, key);
+        } else {
+            free(key);
+        }
+        wa_node_t *out = s_presence_of(self, target);
+        sim_conn_send_take(conn, &out);
+        return;
+    }
+    if (cm_streq(type, "unsubscribe")) {
+        return;
+    }
+    if (!type || cm_streq(type, "available") || cm_streq(type, "unavailable")) {
+        bool was = s_account_available(self, dev->account);
+        sim_conn_set_available(conn, !cm_streq(type, "unavailable"));
+        if (was != s_account_available(self, dev->account)) {
+            s_publish_presence(self, dev->account);
+        }
+    }
+}
+
+static void
+s_chatstate(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    const char *to = wa_node_attr(node, "to");
+    wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
+    const wa_node_t *state = wa_node_child_at(node, 0);
+    if (!jid || !state) {
+        wa_jid_destroy(&jid);
+        return;
+    }
+    wa_node_t *out = wa_node_new("chatstate");
+    wa_node_t *child = wa_node_dup(state);
+    wa_node_append(out, &child);
+    if (wa_jid_is_group(jid)) {
+        sim_group_t *group =
+            sim_model_group(sim_hub_model(self->hub), wa_jid_user(jid));
+        if (group && sim_group_participant(group, dev->account->phone)) {
+            char *participant = s_user_jid(dev->account, false);
+            wa_node_set_attr(out, "from", to);
+            wa_node_set_attr(out, "participant", participant);
+            free(participant);
+            sim_participant_t *p =
+                (sim_participant_t *)zlistx_first(group->participants);
+            while (p) {
+                sim_account_t *acc =
+                    sim_model_account(sim_hub_model(self->hub), p->phone);
+                if (acc && acc != dev->account) {
+                    s_to_online(self, acc, out, NULL);
+                }
+                p = (sim_participant_t *)zlistx_next(group->participants);
+            }
+        }
+    } else {
+        bool lid = false;
+        sim_account_t *acc = sim_hub_account_of(self->hub, to, &lid);
+        if (acc) {
+            char *from = s_user_jid(dev->account, lid);
+            wa_node_set_attr(out, "from", from);
+            free(from);
+            s_to_online(self, acc, out, dev);
+        }
+    }
+    wa_jid_destroy(&jid);
+    wa_node_destroy(&out);
+}
+
+void
+sim_relay_handle(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
+{
+    if (!sim_conn_device(conn) || sim_conn_state(conn) != SIM_CONN_LOGGED_IN) {
+        return;
+    }
+    if (wa_node_is(node, "message")) {
+        s_message(self, conn, node);
+    } else if (wa_node_is(node, "receipt")) {
+        s_receipt(self, conn, node);
+    } else if (wa_node_is(node, "ack")) {
+        s_client_ack(self, conn, node);
+    } else if (wa_node_is(node, "presence")) {
+        s_presence(self, conn, node);
+    } else if (wa_node_is(node, "chatstate")) {
+        s_chatstate(self, conn, node);
+    } else if (wa_node_is(node, "call")) {
+        const char *id = wa_node_attr(node, "id");
+        if (id) {
+            wa_node_t *ack = s_ack("call", id, wa_node_attr(node, "to"));
+            sim_conn_send_take(conn, &ack);
+        }
+    } else if (wa_node_is(node, "ib") || wa_node_is(node, "notification")) {
+        //  Telemetry (unified_session), offline_batch: nothing to do.
+    } else {
+        cm_log_info("unrecognized stanza", "conn=%" PRId64 " tag=%s",
+                    sim_conn_id(conn), wa_node_tag(node));
+        s_nack(self, conn, node, wa_node_tag(node), 488);
+    }
+}
+
+void
+sim_relay_conn_gone(sim_relay_t *self, sim_conn_t *conn)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    if (dev && sim_conn_available(conn)) {
+        sim_conn_set_available(conn, false);
+        if (!s_account_available(self, dev->account)) {
+            s_publish_presence(self, dev->account);
+        }
+    }
+}
+
+void
+sim_relay_test(bool verbose)
+{
+    printf(" * sim_relay: ");
+    zloop_t *loop = zloop_new();
+    sim_config_t *config = sim_config_new(0, NULL);
+    uint8_t root[32], pub[32];
+    assert(wa_x25519_keypair(root, pub) == 0);
+    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    sim_relay_t *relay = sim_relay_new(hub);
+    sim_account_t *a =
+        sim_model_account_add(sim_hub_model(hub), "15550000011", "A");
+    sim_device_t *dev = sim_account_device_add(a);
+    dev->linked = true;
+    //  Copies carry the sender and the other address form.
+    wa_node_t *msg = wa_node_new("message");
+    wa_node_set_attr(msg, "id", "3EB0AA");
+    wa_node_set_attr(msg, "type", "text");
+    wa_node_t *copy = s_direct_copy(dev, msg, false, NULL);
+    char *from = sim_device_jid(dev);
+    assert(wa_node_attr_eq(copy, "from", from));
+    free(from);
+    char *lid = cm_sprintf("%s@lid", a->lid);
+    assert(wa_node_attr_eq(copy, "sender_lid", lid));
+    free(lid);
+    assert(wa_node_attr_eq(copy, "notify", "A"));
+    assert(wa_node_attr_eq(copy, "type", "text"));
+    wa_node_destroy(&copy);
+    copy = s_direct_copy(dev, msg, true, "15550000022@s.whatsapp.net");
+    assert(wa_node_attr_eq(copy, "sender_pn", "15550000011@s.whatsapp.net"));
+    assert(wa_node_attr_eq(copy, "recipient", "15550000022@s.whatsapp.net"));
+    wa_node_destroy(&copy);
+    wa_node_destroy(&msg);
+    //  Receipts clear queued messages by id and list items.
+    msg = wa_node_new("message");
+    wa_node_set_attr(msg, "id", "M1");
+    sim_hub_deliver(hub, dev, msg, "message");
+    wa_node_set_attr(msg, "id", "M2");
+    sim_hub_deliver(hub, dev, msg, "message");
+    wa_node_destroy(&msg);
+    assert(zlistx_size(dev->queue) == 2);
+    wa_node_t *receipt = wa_node_new("receipt");
+    wa_node_set_attr(receipt, "id", "M1");
+    wa_node_t *list = wa_node_add(receipt, "list");
+    wa_node_set_attr(wa_node_add(list, "item"), "id", "M2");
+    s_receipt_clears(dev, receipt);
+    assert(zlistx_size(dev->queue) == 0);
+    wa_node_destroy(&receipt);
+    sim_relay_destroy(&relay);
+    assert(!relay);
+    sim_hub_destroy(&hub);
+    sim_config_destroy(&config);
+    zloop_destroy(&loop);
+    printf("OK\n");
+}
