@@ -74,10 +74,11 @@ start() {
     pids+=("$!")
 }
 
+STORE_ENDPOINTS=${STORE_ENDPOINTS:-tcp://127.0.0.1:7401}
 start store-service
 # wait for the store to answer before the others lean on it
 for _ in $(seq 1 100); do
-    if [ -x "$BIN/bus-call" ] && "$BIN/bus-call" "${STORE_ENDPOINTS:-tcp://127.0.0.1:7401}" health.ping '{}' --timeout 200 >/dev/null 2>&1; then
+    if [ -x "$BIN/bus-call" ] && "$BIN/bus-call" --timeout 200 "${STORE_ENDPOINTS%%,*}" health.ping "{}" >/dev/null 2>&1; then
         break
     fi
     [ -x "$BIN/bus-call" ] || { sleep 1; break; }

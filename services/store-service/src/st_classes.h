@@ -34,6 +34,7 @@
 #include "st_devices.h"
 #include "st_events.h"
 #include "st_webhooks.h"
+#include "st_signal.h"
 #include "st_worker.h"
 #include "st_server.h"
 

@@ -29,12 +29,9 @@ s_get(st_router_t *self, cm_msg_t *request)
     return reply;
 }
 
-//  Inside a transaction: lock the session row (FOR SHARE: a concurrent
-//  claim skips it) and, when worker is set, check its lease. Returns NULL
-//  to go on, or the reply to send (transaction rolled back).
-static cm_msg_t *
-s_fence(st_router_t *self, cm_msg_t *request, const char *name,
-        const char *worker, int64_t epoch)
+cm_msg_t *
+st_devices_fence(st_router_t *self, cm_msg_t *request, const char *name,
+                 const char *worker, int64_t epoch)
 {
     st_db_t *db = st_router_db(self);
     const char *params[] = {name};
@@ -83,7 +80,7 @@ s_put(st_router_t *self, cm_msg_t *request)
     if (st_db_begin(db)) {
         return st_router_db_fail(self, request);
     }
-    reply = s_fence(self, request, name, worker, epoch);
+    reply = st_devices_fence(self, request, name, worker, epoch);
     if (reply) {
         return reply;
     }
@@ -120,7 +117,7 @@ s_clear(st_router_t *self, cm_msg_t *request)
     if (st_db_begin(db)) {
         return st_router_db_fail(self, request);
     }
-    reply = s_fence(self, request, name, worker, epoch);
+    reply = st_devices_fence(self, request, name, worker, epoch);
     if (reply) {
         return reply;
     }
@@ -152,6 +149,8 @@ st_devices_register(st_router_t *r)
                       "VALUES ($1, $2::jsonb) ON CONFLICT (session) DO UPDATE "
                       "SET creds = EXCLUDED.creds, updated_at = now()");
     st_router_prepare(r, "st_device_clear",
+                      "WITH keys AS (DELETE FROM signal_keys "
+                      "WHERE session = $1) "
                       "DELETE FROM device_creds WHERE session = $1 "
                       "RETURNING session");
     st_router_add(r, "device.get", 1, s_get, ST_ROUTER_DB);

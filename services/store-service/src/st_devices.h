@@ -3,17 +3,29 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     device.get/put/clear. put is fenced by the caller's lease (worker,
-    epoch); clear is fenced when the caller gives them.
+    epoch); clear is fenced when the caller gives them, and removes the
+    session's Signal keys too (a logged-out device keeps nothing).
 */
 #ifndef ST_DEVICES_H_INCLUDED
 #define ST_DEVICES_H_INCLUDED
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "cm/cm.h"
 
 typedef struct _st_router_t st_router_t;
 
 //  Register the family on `r`. Returns 0.
 int st_devices_register(st_router_t *r);
+
+//  Inside a transaction: lock the session row (FOR SHARE: a concurrent
+//  claim skips it) and, when worker is set, check its lease. Returns NULL
+//  to go on, or the reply to send (transaction rolled back): 404 unknown
+//  session, 409 lease not held, 5xx database. Caller owns return value.
+cm_msg_t *st_devices_fence(st_router_t *self, cm_msg_t *request,
+                           const char *name, const char *worker,
+                           int64_t epoch);
 
 void st_devices_test(bool verbose);
 

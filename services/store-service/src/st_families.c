@@ -41,6 +41,7 @@ st_families_test(bool verbose)
                            "lease.release",  "device.get",
                            "device.put",     "device.clear",
                            "event.append",   "event.list",
+                           "signal.load",    "signal.put",
                            "health.ping",    NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));

@@ -20,7 +20,8 @@ typedef struct _st_router_t st_router_t;
     X(leases)                                                                  \
     X(devices)                                                                 \
     X(events)                                                                  \
-    X(webhooks)
+    X(webhooks)                                                                \
+    X(signal)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

@@ -1,0 +1,232 @@
+/*  st_signal - the `signal` message family: a session's Signal state
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "st_classes.h"
+
+static const char *s_kinds[] = {"session", "identity", "prekey",
+                                "signed_prekey", "sender_key", NULL};
+
+//  The last entry per (kind, key) of the batch in $2, in batch order.
+#define S_LAST_ROWS                                                        \
+    "(SELECT DISTINCT ON (e.v->>'kind', e.v->>'key') e.v->>'kind' AS kind, " \
+    "e.v->>'key' AS key, e.v->>'data' AS data "                            \
+    "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord) "   \
+    "ORDER BY e.v->>'kind', e.v->>'key', e.ord DESC) last"
+
+static bool
+s_known_kind(const char *kind)
+{
+    for (int i = 0; s_kinds[i]; i++) {
+        if (cm_streq(kind, s_kinds[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool
+s_base64(const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        if (!isalnum((unsigned char) *p) && *p != '+' && *p != '/'
+            && *p != '=') {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  Check every row; NULL when fine, else the 400 reply.
+static cm_msg_t *
+s_check_rows(cm_msg_t *request, json_t *rows)
+{
+    if (!json_is_array(rows) || json_array_size(rows) > ST_SIGNAL_MAX_ROWS) {
+        char *why = cm_sprintf("field 'rows' must be an array of at most %d "
+                               "rows",
+                               ST_SIGNAL_MAX_ROWS);
+        cm_msg_t *reply = cm_msg_new_reply(request, 400, why);
+        free(why);
+        return reply;
+    }
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *kind = json_string_value(json_object_get(row, "kind"));
+        const char *key = json_string_value(json_object_get(row, "key"));
+        json_t *data = json_object_get(row, "data");
+        const char *why = NULL;
+        if (!s_known_kind(kind)) {
+            why = "kind is not a Signal record kind";
+        }
+        else if (!key || !*key || strlen(key) > ST_SIGNAL_MAX_KEY) {
+            why = "key must be a string of 1..400 bytes";
+        }
+        else if (!json_is_null(data)
+                 && (!json_is_string(data)
+                     || json_string_length(data) > ST_SIGNAL_MAX_DATA
+                     || !s_base64(json_string_value(data)))) {
+            why = "data must be base64 text or null";
+        }
+        if (why) {
+            char *text = cm_sprintf("rows[%zu]: %s", i, why);
+            cm_msg_t *reply = cm_msg_new_reply(request, 400, text);
+            free(text);
+            return reply;
+        }
+    }
+    return NULL;
+}
+
+static cm_msg_t *
+s_load(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
+    if (!name) {
+        return reply;
+    }
+    const char *params[] = {name};
+    PGresult *res = st_db_exec(st_router_db(self), "st_signal_load", 1, params);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *rows = json_array();
+    for (int r = 0; r < PQntuples(res); r++) {
+        json_array_append_new(rows,
+                              json_pack("{s:s, s:s, s:s}", "kind",
+                                        st_db_text(res, r, 0), "key",
+                                        st_db_text(res, r, 1), "data",
+                                        st_db_text(res, r, 2)));
+    }
+    PQclear(res);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "rows", rows);
+    return reply;
+}
+
+static cm_msg_t *
+s_put(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
+    const char *worker =
+        name ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
+             : NULL;
+    int64_t epoch = 0;
+    if (!worker || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
+                                 &epoch, &reply)) {
+        return reply;
+    }
+    json_t *rows = json_object_get(cm_msg_body(request), "rows");
+    reply = s_check_rows(request, rows);
+    if (reply) {
+        return reply;
+    }
+    st_db_t *db = st_router_db(self);
+    if (st_db_begin(db)) {
+        return st_router_db_fail(self, request);
+    }
+    reply = st_devices_fence(self, request, name, worker, epoch);
+    if (reply) {
+        return reply;
+    }
+    char *text = json_dumps(rows, JSON_COMPACT);
+    const char *params[] = {name, text};
+    PGresult *put = st_db_exec(db, "st_signal_upsert", 2, params);
+    PGresult *del = put ? st_db_exec(db, "st_signal_delete", 2, params) : NULL;
+    free(text);
+    if (!put || !del) {
+        if (put) {
+            PQclear(put);
+        }
+        return st_router_db_fail(self, request);
+    }
+    int64_t written = atoll(PQcmdTuples(put));
+    int64_t deleted = atoll(PQcmdTuples(del));
+    PQclear(put);
+    PQclear(del);
+    if (st_db_commit(db)) {
+        return st_router_db_fail(self, request);
+    }
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set_int(reply, "written", written);
+    cm_msg_set_int(reply, "deleted", deleted);
+    return reply;
+}
+
+int
+st_signal_register(st_router_t *r)
+{
+    st_router_prepare(r, "st_signal_load",
+                      "SELECT kind, key_id, "
+                      "translate(encode(data, 'base64'), E'\\n', '') "
+                      "FROM signal_keys WHERE session = $1");
+    st_router_prepare(r, "st_signal_upsert",
+                      "INSERT INTO signal_keys (session, kind, key_id, data) "
+                      "SELECT $1, kind, key, decode(data, 'base64') FROM "
+                      S_LAST_ROWS " WHERE data IS NOT NULL "
+                      "ON CONFLICT (session, kind, key_id) DO UPDATE "
+                      "SET data = EXCLUDED.data, updated_at = now()");
+    st_router_prepare(r, "st_signal_delete",
+                      "DELETE FROM signal_keys s USING " S_LAST_ROWS
+                      " WHERE last.data IS NULL AND s.session = $1 "
+                      "AND s.kind = last.kind AND s.key_id = last.key");
+    st_router_add(r, "signal.load", 1, s_load, ST_ROUTER_DB);
+    st_router_add(r, "signal.put", 1, s_put, ST_ROUTER_DB);
+    return 0;
+}
+
+void
+st_signal_test(bool verbose)
+{
+    printf(" * st_signal: ");
+    cm_log_init(NULL, "error");
+    //  row validation happens before any database work
+    cm_msg_t *req = cm_msg_new("signal.put");
+    cm_msg_set(req, "rows",
+               json_pack("[{s:s, s:s, s:s}]", "kind", "session", "key",
+                         "1555.0", "data", "AAEC"));
+    assert(s_check_rows(req, json_object_get(cm_msg_body(req), "rows"))
+           == NULL);
+    const char *bad[] = {
+        "[{\"kind\":\"bogus\",\"key\":\"k\",\"data\":\"AA==\"}]",
+        "[{\"kind\":\"prekey\",\"key\":\"\",\"data\":\"AA==\"}]",
+        "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":\"not base64!\"}]",
+        "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":5}]", "{}", NULL};
+    for (int i = 0; bad[i]; i++) {
+        json_t *rows = json_loads(bad[i], 0, NULL);
+        cm_msg_t *reply = s_check_rows(req, rows);
+        assert(reply && cm_msg_status(reply) == 400);
+        cm_msg_destroy(&reply);
+        json_decref(rows);
+    }
+    //  a null data is a deletion and is fine
+    json_t *rows = json_loads(
+        "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":null}]", 0, NULL);
+    assert(s_check_rows(req, rows) == NULL);
+    json_decref(rows);
+    cm_msg_destroy(&req);
+
+    //  without a database the handlers answer 503
+    st_router_t *r = st_router_new(NULL, "test");
+    assert(st_signal_register(r) == 0);
+    const char *types[] = {"signal.load", "signal.put", NULL};
+    for (int i = 0; types[i]; i++) {
+        req = cm_msg_new(types[i]);
+        cm_msg_set_str(req, "name", "x");
+        cm_msg_set_str(req, "worker", "w");
+        cm_msg_set_int(req, "epoch", 1);
+        cm_msg_set(req, "rows", json_array());
+        cm_msg_t *reply = st_router_dispatch(r, req);
+        assert(cm_msg_status(reply) == 503);
+        cm_msg_destroy(&reply);
+        cm_msg_destroy(&req);
+    }
+    st_router_destroy(&r);
+    cm_log_init(NULL, "info");
+    printf("OK\n");
+}
