@@ -8,11 +8,15 @@
        ws://127.0.0.1 (the server runs in a forked child, so both sides
        have a core), with a fixed number of handshakes in flight.
     3. idle: open many client connections, then report heap and RSS per
-       idle connection on the client side.
+       idle connection on the client side; the same over wss:// (TLS,
+       self-signed server certificate).
 
-    Usage: bench_handshake [in-memory count] [loopback count] [idle count]
+    Usage: bench_handshake [in-memory] [loopback] [idle] [idle over TLS]
 */
 #include <malloc.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,13 +138,48 @@ s_drive(wa_ws_t *ws, long max_ms)
     wa_ws_service(ws);
 }
 
+//  A self-signed certificate and key in PEM (caller frees both).
+static void
+s_self_signed(char **cert_p, char **key_p)
+{
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pkey);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"localhost", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    X509_sign(x, pkey, EVP_sha256());
+    BIO *bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509(bio, x);
+    char *data;
+    long len = BIO_get_mem_data(bio, &data);
+    *cert_p = cm_strndup(data, (size_t)len);
+    BIO_free(bio);
+    bio = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL);
+    len = BIO_get_mem_data(bio, &data);
+    *key_p = cm_strndup(data, (size_t)len);
+    BIO_free(bio);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+}
+
 static void
 s_server_main(keys_t *keys, int port_pipe)
 {
     wa_ws_t *ws = wa_ws_new();
     server_t srv = {.keys = keys};
-    int port = wa_ws_listen(ws, "127.0.0.1", 0, NULL, s_server_accept, &srv);
-    if (write(port_pipe, &port, sizeof(port)) != sizeof(port)) {
+    char *cert, *key;
+    s_self_signed(&cert, &key);
+    int ports[2];
+    ports[0] = wa_ws_listen(ws, "127.0.0.1", 0, NULL, s_server_accept, &srv);
+    ports[1] = wa_ws_listen_tls(ws, "127.0.0.1", 0, NULL, cert, key,
+                                s_server_accept, &srv);
+    if (write(port_pipe, ports, sizeof(ports)) != sizeof(ports)) {
         _exit(1);
     }
     close(port_pipe);
@@ -222,13 +261,14 @@ s_rss_kb(void)
 }
 
 static void
-s_loopback(keys_t *keys, int port, int count, int idle)
+s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
 {
     client_t cl = {.keys = keys};
     cl.ws = wa_ws_new();
-    char *url = cm_sprintf("ws://127.0.0.1:%d/ws/chat", port);
+    char *url = cm_sprintf("%s://127.0.0.1:%d/ws/chat", scheme, port);
     cl.opts.url = url;
     cl.opts.root_pub = keys->root_pub;
+    cl.opts.ws.insecure = true;
 
     int64_t start = cm_mono_ms();
     while (cl.opened + cl.failed < count) {
@@ -238,9 +278,9 @@ s_loopback(keys_t *keys, int port, int count, int idle)
         s_drive(cl.ws, 100);
     }
     int64_t ms = cm_mono_ms() - start;
-    printf("loopback: %d handshakes (%d failed) in %lld ms = %.0f "
+    printf("loopback %s: %d handshakes (%d failed) in %lld ms = %.0f "
            "handshakes/s, %d in flight\n",
-           cl.opened, cl.failed, (long long)ms,
+           scheme, cl.opened, cl.failed, (long long)ms,
            ms ? cl.opened * 1000.0 / (double)ms : 0.0, BENCH_IN_FLIGHT);
 
     if (idle > 0) {
@@ -268,9 +308,9 @@ s_loopback(keys_t *keys, int port, int count, int idle)
         long rss_after = s_rss_kb();
         double heap = (double)(after.uordblks - before.uordblks) / (double)idle;
         double rss = (double)(rss_after - rss_before) * 1024.0 / (double)idle;
-        printf("idle: %d client connections open (%d failed) in %lld ms; "
+        printf("idle %s: %d client connections open (%d failed) in %lld ms; "
                "heap %.0f B/connection, RSS %.0f B/connection\n",
-               cl.opened, cl.failed, (long long)ms, heap, rss);
+               scheme, cl.opened, cl.failed, (long long)ms, heap, rss);
         for (int i = 0; i < idle; i++) {
             wa_conn_destroy(&cl.kept[i]);
         }
@@ -289,6 +329,7 @@ main(int argc, char **argv)
     int mem_count = argc > 1 ? atoi(argv[1]) : 2000;
     int loop_count = argc > 2 ? atoi(argv[2]) : 2000;
     int idle_count = argc > 3 ? atoi(argv[3]) : 1000;
+    int tls_idle_count = argc > 4 ? atoi(argv[4]) : 500;
     cm_log_init("bench", "warn");
 
     keys_t keys;
@@ -327,13 +368,17 @@ main(int argc, char **argv)
             s_server_main(&keys, fds[1]);
         }
         close(fds[1]);
-        int port = 0;
-        if (read(fds[0], &port, sizeof(port)) != sizeof(port) || port <= 0) {
+        int ports[2] = {0, 0};
+        if (read(fds[0], ports, sizeof(ports)) != sizeof(ports) ||
+            ports[0] <= 0 || ports[1] <= 0) {
             fprintf(stderr, "server did not start\n");
             return 1;
         }
         close(fds[0]);
-        s_loopback(&keys, port, loop_count, idle_count);
+        s_loopback(&keys, "ws", ports[0], loop_count, idle_count);
+        if (tls_idle_count > 0) {
+            s_loopback(&keys, "wss", ports[1], loop_count / 4, tls_idle_count);
+        }
         kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
     }

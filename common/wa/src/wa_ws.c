@@ -24,6 +24,8 @@
 #include <netdb.h>
 
 #include <libwebsockets.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <uv.h>
@@ -100,6 +102,7 @@ struct _wa_ws_t {
     wa_ws_conn_t *connecting;     //  connection being created by connect
     ws_socks_t *bridges;          //  SOCKS5 bridges (one per proxy)
     struct _ws_tunnel_t *tunnels; //  open proxy tunnels
+    int vhost_seq;                //  makes vhost names unique
 };
 
 static struct lws_protocols s_protocols[];
@@ -530,9 +533,10 @@ wa_ws_conn_count(wa_ws_t *self)
     return self->conn_count;
 }
 
-int
-wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
-             wa_ws_accept_fn *fn, void *arg)
+static int
+s_listen(wa_ws_t *self, const char *address, int port, const char *path,
+         const char *cert_pem, const char *key_pem, wa_ws_accept_fn *fn,
+         void *arg)
 {
     assert(self && fn);
     if (port < 0 || port > 65535) {
@@ -544,8 +548,15 @@ wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
     info.port = port;
     info.iface = address;
     info.protocols = s_protocols;
+    if (cert_pem) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.server_ssl_cert_mem = cert_pem;
+        info.server_ssl_cert_mem_len = (unsigned int)strlen(cert_pem);
+        info.server_ssl_private_key_mem = key_pem;
+        info.server_ssl_private_key_mem_len = (unsigned int)strlen(key_pem);
+    }
     char name[32];
-    snprintf(name, sizeof(name), "listen-%p", (void *)fn);
+    snprintf(name, sizeof(name), "listen-%d", self->vhost_seq++);
     info.vhost_name = name;
     //  Listener first, so the callback can find it during the first
     //  connection.
@@ -565,6 +576,22 @@ wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
     self->listeners = l;
     self->pending = true;
     return lws_get_vhost_listen_port(l->vhost);
+}
+
+int
+wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
+             wa_ws_accept_fn *fn, void *arg)
+{
+    return s_listen(self, address, port, path, NULL, NULL, fn, arg);
+}
+
+int
+wa_ws_listen_tls(wa_ws_t *self, const char *address, int port, const char *path,
+                 const char *cert_pem, const char *key_pem, wa_ws_accept_fn *fn,
+                 void *arg)
+{
+    assert(cert_pem && key_pem);
+    return s_listen(self, address, port, path, cert_pem, key_pem, fn, arg);
 }
 
 //  --------------------------------------------------------------------------
@@ -1267,7 +1294,7 @@ s_client_vhost(wa_ws_t *self, const char *proxy)
     info.port = CONTEXT_PORT_NO_LISTEN;
     info.protocols = s_protocols;
     char name[32];
-    snprintf(name, sizeof(name), "client-%zu", self->conn_count);
+    snprintf(name, sizeof(name), "client-%d", self->vhost_seq++);
     info.vhost_name = name;
     ws_socks_t *socks = NULL;
     char lws_proxy[800];
@@ -1746,6 +1773,39 @@ s_test_client_event(wa_ws_conn_t *conn, wa_ws_event_t event,
         assert(cond);                                                          \
     } while (0)
 
+//  A self-signed P-256 certificate for "localhost" in PEM. Caller owns
+//  both strings.
+static void
+s_test_cert(char **cert_p, char **key_p)
+{
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    assert(pkey);
+    X509 *x = X509_new();
+    assert(x);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+    X509_set_pubkey(x, pkey);
+    X509_NAME *name = X509_get_subject_name(x);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"localhost", -1, -1, 0);
+    X509_set_issuer_name(x, name);
+    assert(X509_sign(x, pkey, EVP_sha256()) > 0);
+    BIO *bio = BIO_new(BIO_s_mem());
+    assert(PEM_write_bio_X509(bio, x) == 1);
+    char *data;
+    long len = BIO_get_mem_data(bio, &data);
+    *cert_p = cm_strndup(data, (size_t)len);
+    BIO_free(bio);
+    bio = BIO_new(BIO_s_mem());
+    assert(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1);
+    len = BIO_get_mem_data(bio, &data);
+    *key_p = cm_strndup(data, (size_t)len);
+    BIO_free(bio);
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+}
+
 void
 wa_ws_test(bool verbose)
 {
@@ -1899,6 +1959,47 @@ wa_ws_test(bool verbose)
     assert(s_parse_proxy("socks5h://u:p@[::1]:1080", &px) == 0);
     assert(px.socks && px.port == 1080 && strcmp(px.host, "::1") == 0);
     assert(strcmp(px.user, "u") == 0 && strcmp(px.pass, "p") == 0);
+    TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
+
+    //  wss: a TLS listener with a self-signed certificate. Refused by
+    //  default (system CA store), accepted with insecure.
+    char *cert_pem, *key_pem;
+    s_test_cert(&cert_pem, &key_pem);
+    int tls_port = wa_ws_listen_tls(st->ws, "127.0.0.1", 0, NULL, cert_pem,
+                                    key_pem, s_test_accept, st);
+    assert(tls_port > 0);
+    free(cert_pem);
+    free(key_pem);
+    char *wss_url = cm_sprintf("wss://127.0.0.1:%d/ws/chat", tls_port);
+    closed = st->client_closed;
+    st->client = wa_ws_connect(st->ws, wss_url, NULL, s_test_client_event, st);
+    if (st->client) {
+        TEST_RUN(st, st->client_closed == closed + 1);
+        assert(st->close_reason == WA_WS_CLOSE_ERROR);
+    }
+    wa_ws_opts_t tls_opts = {.insecure = true};
+    int connected = st->connected;
+    size_t rx = st->client_rx;
+    st->client =
+        wa_ws_connect(st->ws, wss_url, &tls_opts, s_test_client_event, st);
+    assert(st->client);
+    TEST_RUN(st, st->connected == connected + 1);
+    assert(wa_ws_conn_send(st->client, (const uint8_t *)"secret", 6) == 0);
+    TEST_RUN(st, st->client_rx == rx + 6);
+    //  And through the SOCKS5 bridge, end to end.
+    wa_ws_conn_close(&st->client);
+    purl = cm_sprintf("socks5://alice:secret@127.0.0.1:%d", tps->port);
+    tls_opts.proxy = purl;
+    st->client =
+        wa_ws_connect(st->ws, wss_url, &tls_opts, s_test_client_event, st);
+    assert(st->client);
+    TEST_RUN(st, st->connected == connected + 2);
+    assert(wa_ws_conn_send(st->client, (const uint8_t *)"socks+tls", 9) == 0);
+    TEST_RUN(st, st->client_rx == rx + 6 + 9);
+    assert(tp->socks_tunnels == 3);
+    wa_ws_conn_close(&st->client);
+    free(purl);
+    free(wss_url);
     TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
 
     //  Close before the upgrade completes, and destroy with live

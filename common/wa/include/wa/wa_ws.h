@@ -129,6 +129,13 @@ size_t wa_ws_conn_count(wa_ws_t *self);
 int wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
                  wa_ws_accept_fn *fn, void *arg);
 
+//  Server over TLS (wss://): as wa_ws_listen with a certificate chain
+//  and private key in PEM (copied by libwebsockets). Returns the bound
+//  port, or -1.
+int wa_ws_listen_tls(wa_ws_t *self, const char *address, int port,
+                     const char *path, const char *cert_pem,
+                     const char *key_pem, wa_ws_accept_fn *fn, void *arg);
+
 //  Client: open a connection to url (ws:// or wss://host[:port]/path).
 //  Events go to fn. Returns the connection, or NULL if the URL or proxy
 //  is invalid or the connect failed at once (no event is then sent).
