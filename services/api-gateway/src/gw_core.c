@@ -6,6 +6,10 @@
 
 //  Poll tick: worker expiry and timeouts run at least this often.
 #define GW_CORE_TICK_MS 100
+//  How long a request waits for a store/media peer to connect before 503,
+//  and how often parked requests are retried.
+#define GW_CORE_PARK_MS 5000
+#define GW_CORE_PARK_TICK_MS 20
 //  Longest worker id and most sessions one heartbeat may list.
 #define GW_CORE_WORKER_ID_MAX 128
 #define GW_CORE_HEARTBEAT_SESSIONS_MAX 100000
@@ -36,6 +40,14 @@ typedef struct {
     void *handle;                  //  handle in core->inflight
 } s_call_t;
 
+//  A request waiting for a store or media peer to connect.
+typedef struct {
+    cm_client_t *client; //  where it goes (borrowed)
+    cm_msg_t *request;   //  the request, owned
+    s_call_t *call;      //  its call (in inflight)
+    int64_t until;       //  monotonic ms: give up then
+} s_parked_t;
+
 //  A cached reply body.
 typedef struct {
     json_t *body;    //  reply body, owned
@@ -55,6 +67,7 @@ struct _gw_core_t {
     zhashx_t *holders;         //  session -> worker id (string), owned
     zhashx_t *worker_calls;    //  request id -> s_call_t (in inflight)
     zlistx_t *inflight;        //  every s_call_t, owned
+    zlistx_t *parked;          //  s_parked_t waiting for a peer, owned
     zhashx_t *cache;           //  key -> s_entry_t, owned
     zhashx_t *aliases;         //  instance_id -> session name, owned
     uint64_t gen;              //  bumped on every invalidation
@@ -85,6 +98,17 @@ s_call_free(void **item_p)
         free(c->cache_key);
         free(c->touches);
         free(c);
+        *item_p = NULL;
+    }
+}
+
+static void
+s_parked_free(void **item_p)
+{
+    s_parked_t *p = (s_parked_t *)*item_p;
+    if (p) {
+        cm_msg_destroy(&p->request);
+        free(p);
         *item_p = NULL;
     }
 }
@@ -329,8 +353,52 @@ s_forward_client(gw_core_t *self, cm_client_t *client, zframe_t **identity_p,
     if (client == self->store) {
         s_note_changes(self, call, request);
     }
+    if (!(zsock_events(cm_client_sock(client)) & ZMQ_POLLOUT)) {
+        //  No peer connected yet (start-up, restart): wait for one.
+        s_parked_t *p = cm_alloc(sizeof *p);
+        p->client = client;
+        p->request = *request_p;
+        *request_p = NULL;
+        p->call = call;
+        int left = s_time_left(self, p->request);
+        p->until =
+            cm_mono_ms() + (left < GW_CORE_PARK_MS ? left : GW_CORE_PARK_MS);
+        zlistx_add_end(self->parked, p);
+        return;
+    }
     int timeout = s_time_left(self, request);
     cm_client_send(client, request_p, timeout, s_on_client_reply, call);
+}
+
+//  Send parked requests whose peer is now connected; fail those that
+//  waited too long.
+static void
+s_retry_parked(gw_core_t *self)
+{
+    int64_t now = cm_mono_ms();
+    zlistx_t *waiting = zlistx_new();
+    zlistx_set_destructor(waiting, s_parked_free);
+    s_parked_t *p = NULL;
+    while ((p = (s_parked_t *)zlistx_detach(self->parked, NULL))) {
+        if (p->call->answered) {
+            zlistx_delete(self->inflight, p->call->handle);
+        } else if (zsock_events(cm_client_sock(p->client)) & ZMQ_POLLOUT) {
+            int timeout = s_time_left(self, p->request);
+            cm_client_send(p->client, &p->request, timeout, s_on_client_reply,
+                           p->call);
+        } else if (now >= p->until) {
+            cm_msg_t *reply =
+                cm_msg_new_reply(p->request, 503, "could not send request");
+            s_answer_to(self, p->call->identity, p->call->reqid, &reply);
+            zlistx_delete(self->inflight, p->call->handle);
+        } else {
+            zlistx_add_end(waiting, p);
+            continue;
+        }
+        s_parked_free((void **)&p);
+    }
+    zlistx_destroy(&self->parked);
+    self->parked = waiting;
 }
 
 //  --------------------------------------------------------------------
@@ -438,6 +506,11 @@ s_forward_worker(gw_core_t *self, zframe_t **identity_p, cm_msg_t **request_p)
 {
     cm_msg_t *request = *request_p;
     s_worker_t *w = s_holder(self, cm_msg_str(request, "name"));
+    const char *hint = cm_msg_str(request, GW_HOLDER_HINT);
+    if (!w && hint) {
+        w = (s_worker_t *)zhashx_lookup(self->worker_table, hint);
+    }
+    json_object_del(cm_msg_body(request), GW_HOLDER_HINT);
     if (!w) {
         s_answer_status(self, *identity_p, request, GW_NO_WORKER,
                         "no worker holds the session");
@@ -677,6 +750,7 @@ s_destroy(gw_core_t **self_p)
     cm_client_destroy(&self->store);
     cm_client_destroy(&self->media);
     zhashx_destroy(&self->worker_calls);
+    zlistx_destroy(&self->parked);
     zlistx_destroy(&self->inflight);
     zhashx_destroy(&self->worker_table);
     zhashx_destroy(&self->holders);
@@ -703,6 +777,8 @@ s_new(zsock_t *pipe, const gw_config_t *config)
     self->worker_calls = zhashx_new();
     self->inflight = zlistx_new();
     zlistx_set_destructor(self->inflight, s_call_free);
+    self->parked = zlistx_new();
+    zlistx_set_destructor(self->parked, s_parked_free);
     self->cache = zhashx_new();
     zhashx_set_destructor(self->cache, s_entry_free);
     self->aliases = zhashx_new();
@@ -805,6 +881,9 @@ gw_core_actor(zsock_t *pipe, void *args)
         if (t >= 0 && t < timeout) {
             timeout = t;
         }
+        if (zlistx_size(self->parked) && timeout > GW_CORE_PARK_TICK_MS) {
+            timeout = GW_CORE_PARK_TICK_MS;
+        }
         void *which = zpoller_wait(poller, timeout);
         if (which == pipe) {
             s_on_pipe(self);
@@ -818,6 +897,9 @@ gw_core_actor(zsock_t *pipe, void *args)
             cm_client_dispatch(self->media);
         } else if (which && which == self->sub) {
             s_on_sub(self);
+        }
+        if (zlistx_size(self->parked)) {
+            s_retry_parked(self);
         }
         s_housekeeping(self);
     }

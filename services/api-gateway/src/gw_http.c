@@ -163,10 +163,11 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
         }
         return;
     }
-    if (s_authenticate(self, req, route) != 0) {
+    //  Parsed first: Wawp credentials may travel in the body.
+    if (gw_req_parse_body(req) != 0) {
         return;
     }
-    if (gw_req_parse_body(req) != 0) {
+    if (s_authenticate(self, req, route) != 0) {
         return;
     }
     gw_req_set_context(req, self->config, s_link(self, connection));

@@ -10,8 +10,8 @@
 
     Per request: the body limit is checked against Content-Length first
     (413 at once) and again while bytes arrive; then the route is matched
-    (404, 405 with Allow), the body parsed (400), the caller authenticated
-    (401) and the handler run.
+    (404, 405 with Allow), the body parsed (400; Wawp credentials may be
+    in it), the caller authenticated (401) and the handler run.
 */
 #ifndef GW_HTTP_H_INCLUDED
 #define GW_HTTP_H_INCLUDED

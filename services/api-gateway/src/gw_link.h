@@ -12,8 +12,11 @@
     Destinations:
       "store"  - forward to a store-service (answers from the micro-cache
                  for session.get / session.list when fresh)
-      "worker" - forward to the session-worker holding body.name; 404
-                 "no worker holds the session" when none does
+      "worker" - forward to the session-worker holding body.name (from
+                 heartbeats, else the worker named by body.holder, the
+                 lease holder the store reported; the field is removed
+                 before forwarding); 404 "no worker holds the session"
+                 when none does
       "media"  - forward to a media-service
       "nudge"  - send worker.nudge to every live worker; no reply
       "local"  - answered by the core: gw.workers (live workers)
@@ -32,6 +35,10 @@ typedef struct _gw_link_t gw_link_t;
 #define GW_DEST_MEDIA "media"
 #define GW_DEST_NUDGE "nudge"
 #define GW_DEST_LOCAL "local"
+
+//  Body field of a "worker" request naming the lease holder the store
+//  reported (a hint for sessions claimed since the last heartbeat).
+#define GW_HOLDER_HINT "holder"
 
 //  Reply status the core gives when no worker holds a session.
 #define GW_NO_WORKER 404

@@ -251,14 +251,22 @@ s_update(gw_req_t *req, const char *name, const char *desired, json_t *config,
     return s_outcome(req, &reply, session_p);
 }
 
-//  A command to the worker holding `name`. Best effort: no worker, a
-//  refusal or no answer in time are logged, not errors (the store has
-//  the desired state and the worker's lease renewal enforces it).
-static void
-s_worker_command(gw_req_t *req, const char *type, const char *name)
+//  A command to the worker holding `name`; returns the reply status.
+//  Best effort: no worker, a refusal or no answer in time are logged, not
+//  errors (the store has the desired state and the worker's lease renewal
+//  enforces it).
+static int
+s_worker_command(gw_req_t *req, const char *type, const char *name,
+                 json_t *session)
 {
     cm_msg_t *msg = cm_msg_new(type);
     cm_msg_set_str(msg, "name", name);
+    //  The lease holder the store knows, for sessions claimed since the
+    //  worker's last heartbeat.
+    const char *holder = json_string_value(json_object_get(session, "worker"));
+    if (holder) {
+        cm_msg_set_str(msg, GW_HOLDER_HINT, holder);
+    }
     cm_msg_t *reply = gw_req_call(req, GW_DEST_WORKER, &msg,
                                   gw_config_stop_timeout(gw_req_config(req)));
     int st = cm_msg_status(reply);
@@ -268,6 +276,7 @@ s_worker_command(gw_req_t *req, const char *type, const char *name)
                     st, cm_msg_reason(reply) ? cm_msg_reason(reply) : "");
     }
     cm_msg_destroy(&reply);
+    return st;
 }
 
 static void
@@ -291,10 +300,12 @@ s_op_start(gw_req_t *req, const char *name, json_t **session_p)
 static s_result_t
 s_op_halt(gw_req_t *req, const char *name)
 {
-    s_result_t rc = s_update(req, name, "stopped", NULL, NULL);
+    json_t *session = NULL;
+    s_result_t rc = s_update(req, name, "stopped", NULL, &session);
     if (rc == S_OK) {
-        s_worker_command(req, "session.stop", name);
+        s_worker_command(req, "session.stop", name, session);
     }
+    json_decref(session);
     return rc;
 }
 
@@ -306,7 +317,7 @@ s_op_stop(gw_req_t *req, const char *name, json_t **session_p)
         return rc;
     }
     json_t *session = NULL;
-    rc = s_get(req, name, "name", &session);
+    rc = s_get(req, "name", name, &session);
     if (rc != S_OK) {
         return rc;
     }
@@ -348,35 +359,50 @@ static s_result_t
 s_op_logout(gw_req_t *req, const char *name, json_t **session_p)
 {
     json_t *session = NULL;
-    s_result_t rc = s_get(req, name, "name", &session);
+    s_result_t rc = s_get(req, "name", name, &session);
     if (rc != S_OK) {
         return rc;
     }
     bool running = cm_streq(
         json_string_value(json_object_get(session, "desired")), "running");
+    int st = s_worker_command(req, "session.logout", name, session);
     json_decref(session);
-    //  The worker removes the device on the server while still connected.
-    s_worker_command(req, "session.logout", name);
-    rc = s_op_halt(req, name);
-    if (rc == S_OK) {
-        rc = s_device_clear(req, name);
+    //  The holder removes the device on the server while still connected,
+    //  clears the creds, stops and releases; desired stays as it is, so a
+    //  running session is claimed again and shows a new QR (WAHA restarts
+    //  it too).
+    if (st == 200) {
+        if (running) {
+            s_nudge(req);
+        }
+    } else {
+        rc = s_op_halt(req, name);
+        if (rc == S_OK) {
+            rc = s_device_clear(req, name);
+        }
+        if (rc == S_OK && running) {
+            rc = s_update(req, name, "running", NULL, NULL);
+            s_nudge(req);
+        }
     }
-    if (rc == S_OK) {
-        rc = running ? s_op_start(req, name, session_p)
-                     : s_get(req, name, "name", session_p);
-    }
-    return rc;
+    return rc == S_OK ? s_get(req, "name", name, session_p) : rc;
 }
 
 //  Idempotent: a missing session is fine.
 static s_result_t
 s_op_delete(gw_req_t *req, const char *name)
 {
-    s_worker_command(req, "session.logout", name);
-    s_result_t rc = s_op_halt(req, name);
+    //  desired=stopped first, so no worker claims it again meanwhile.
+    json_t *session = NULL;
+    s_result_t rc = s_update(req, name, "stopped", NULL, &session);
     if (rc == S_NOT_FOUND) {
         return S_OK;
     }
+    if (rc == S_OK &&
+        s_worker_command(req, "session.logout", name, session) != 200) {
+        s_worker_command(req, "session.stop", name, session);
+    }
+    json_decref(session);
     if (rc == S_OK) {
         rc = s_device_clear(req, name);
     }
@@ -393,7 +419,7 @@ static s_result_t
 s_op_update(gw_req_t *req, const char *name, json_t *config, json_t **session_p)
 {
     json_t *session = NULL;
-    s_result_t rc = s_get(req, name, "name", &session);
+    s_result_t rc = s_get(req, "name", name, &session);
     if (rc != S_OK) {
         return rc;
     }

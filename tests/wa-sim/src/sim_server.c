@@ -11,6 +11,10 @@
 #include "sim_pair.h"
 #include "sim_relay.h"
 #include "sim_server.h"
+#include "wa/wa_binary.h"
+#include "wa/wa_conn.h"
+#include "wa/wa_pair.h"
+#include "wa/wa_signal.h"
 #include "wa/wa_ws.h"
 
 //  Period of the service tick that flushes WebSocket sends queued from
@@ -375,46 +379,405 @@ sim_server_save(sim_server_t *self)
     return sim_model_save(sim_hub_model(self->hub), self->config->state_file);
 }
 
+//  --------------------------------------------------------------------
+//  Self test: a client built from the wire library (wa_conn initiator,
+//  wa_payload, wa_pair) against the server over loopback: registration,
+//  QR pairing, login, prekeys, bad stanzas, unlink.
+
+typedef struct {
+    zloop_t *loop;          //  the server's loop
+    sim_server_t *server;   //  the server
+    wa_ws_t *ws;            //  client loop
+    wa_conn_t *conn;        //  client connection
+    bool open;              //  handshake done
+    bool closed;            //  connection over
+    zlistx_t *frames;       //  wa_node_t * received
+    uint8_t noise_priv[32]; //  companion keys
+    uint8_t noise_pub[32];
+    uint8_t identity_priv[32];
+    uint8_t identity_pub[32];
+    uint8_t adv[32];
+    wa_payload_reg_t reg; //  registration data
+} s_client_t;
+
+static void
+s_client_node_free(void **item)
+{
+    wa_node_destroy((wa_node_t **)item);
+}
+
+static void
+s_client_event(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
+               size_t len, void *arg)
+{
+    s_client_t *c = (s_client_t *)arg;
+    if (event == WA_CONN_OPEN) {
+        c->open = true;
+    } else if (event == WA_CONN_FRAME) {
+        wa_node_t *node = wa_binary_decode(data, len, NULL, NULL);
+        assert(node);
+        zlistx_add_end(c->frames, node);
+    } else if (event == WA_CONN_CLOSED) {
+        c->closed = true;
+    }
+}
+
+static int
+s_test_stop(zloop_t *loop, int timer_id, void *arg)
+{
+    return -1;
+}
+
+//  Run server and client for a moment.
+static void
+s_step(s_client_t *c)
+{
+    int timer = zloop_timer(c->loop, 5, 1, s_test_stop, NULL);
+    zloop_start(c->loop);
+    zloop_timer_end(c->loop, timer);
+    wa_ws_service(c->ws);
+}
+
+//  Wait for the next stanza with this tag (others are dropped), up to 5 s.
+//  Caller owns return value; NULL on timeout.
+static wa_node_t *
+s_expect(s_client_t *c, const char *tag)
+{
+    int64_t deadline = cm_mono_ms() + 5000;
+    while (cm_mono_ms() < deadline) {
+        wa_node_t *node;
+        while ((node = (wa_node_t *)zlistx_first(c->frames))) {
+            zlistx_detach_cur(c->frames);
+            if (wa_node_is(node, tag)) {
+                return node;
+            }
+            wa_node_destroy(&node);
+        }
+        s_step(c);
+    }
+    return NULL;
+}
+
+static void
+s_send(s_client_t *c, wa_node_t **node_p)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = wa_binary_encode(*node_p, &data, &len, NULL);
+    assert(rc == 0);
+    rc = wa_conn_send(c->conn, data, len);
+    assert(rc == 0);
+    free(data);
+    wa_node_destroy(node_p);
+}
+
+//  Send an iq and wait for the answer with its id. Caller owns it.
+static wa_node_t *
+s_query(s_client_t *c, wa_node_t **iq_p)
+{
+    char id[64];
+    snprintf(id, sizeof id, "%s", wa_node_attr(*iq_p, "id"));
+    s_send(c, iq_p);
+    while (true) {
+        wa_node_t *reply = s_expect(c, "iq");
+        if (!reply || wa_node_attr_eq(reply, "id", id)) {
+            return reply;
+        }
+        wa_node_destroy(&reply);
+    }
+}
+
+static wa_node_t *
+s_iq(const char *id, const char *type, const char *xmlns)
+{
+    wa_node_t *iq = wa_node_new("iq");
+    wa_node_set_attr(iq, "id", id);
+    wa_node_set_attr(iq, "to", SIM_SERVER_JID);
+    wa_node_set_attr(iq, "type", type);
+    if (xmlns) {
+        wa_node_set_attr(iq, "xmlns", xmlns);
+    }
+    return iq;
+}
+
+static void
+s_connect(s_client_t *c, const uint8_t *payload, size_t len)
+{
+    json_t *info = sim_server_info(c->server);
+    wa_conn_opts_t opts;
+    memset(&opts, 0, sizeof opts);
+    opts.url = json_string_value(json_object_get(info, "ws_url"));
+    opts.root_pub = sim_server_root_key(c->server);
+    c->open = false;
+    c->closed = false;
+    zlistx_purge(c->frames);
+    wa_conn_destroy(&c->conn);
+    c->conn = wa_conn_connect(c->ws, c->noise_priv, payload, len, &opts,
+                              s_client_event, c);
+    json_decref(info);
+    assert(c->conn);
+    int64_t deadline = cm_mono_ms() + 5000;
+    while (!c->open && !c->closed && cm_mono_ms() < deadline) {
+        s_step(c);
+    }
+    assert(c->open);
+}
+
+static int
+s_error_code(const wa_node_t *iq)
+{
+    const wa_node_t *error = iq ? wa_node_child(iq, "error") : NULL;
+    return error ? (int)wa_node_attr_int_or(error, "code", -1) : 0;
+}
+
 void
 sim_server_test(bool verbose)
 {
     printf(" * sim_server: ");
-    zloop_t *loop = zloop_new();
+    s_client_t c;
+    memset(&c, 0, sizeof c);
+    c.loop = zloop_new();
     sim_config_t *config = sim_config_new(0, NULL);
+    config->qr_first_ms = 400;
+    config->qr_next_ms = 400;
+    config->qr_refs = 2;
     free(config->root_priv);
     config->root_priv = cm_strdup(
         "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
-    sim_server_t *server = sim_server_new(loop, config);
-    assert(server);
-    json_t *info = sim_server_info(server);
-    const char *root = json_string_value(json_object_get(info, "root_key"));
-    assert(root && strlen(root) == 64);
-    //  Same private key, same public key: clients can keep WA_ROOT_KEY.
+    c.server = sim_server_new(c.loop, config);
+    assert(c.server);
+    sim_server_t *server = c.server;
+    c.ws = wa_ws_new();
+    c.frames = zlistx_new();
+    zlistx_set_destructor(c.frames, s_client_node_free);
+
+    //  Same private key, same public key: clients keep WA_ROOT_KEY.
     uint8_t priv[SIM_KEY_LEN];
     uint8_t pub[SIM_KEY_LEN];
     cm_unhex(config->root_priv, priv, SIM_KEY_LEN);
     assert(wa_x25519_public(priv, pub) == 0);
     assert(memcmp(pub, sim_server_root_key(server), SIM_KEY_LEN) == 0);
-    assert(strncmp(json_string_value(json_object_get(info, "control_url")),
-                   "http://127.0.0.1:", 17) == 0);
-    json_decref(info);
 
     const char *reason = NULL;
+    json_t *result = NULL;
     sim_model_t *model = sim_server_model(server);
     sim_account_t *acc = sim_model_account_add(model, "15550001111", "A");
     assert(acc);
-    uint32_t dev_id = sim_account_device_add(acc)->id;
-    assert(sim_server_unlink(server, "15550001111", 0, &reason) == 400);
-    assert(sim_server_unlink(server, "15550001111", dev_id, &reason) == 200);
-    assert(sim_server_unlink(server, "15550001111", dev_id, &reason) == 404);
+
+    //  Companion keys and its registration payload
+    assert(wa_x25519_keypair(c.noise_priv, c.noise_pub) == 0);
+    assert(wa_x25519_keypair(c.identity_priv, c.identity_pub) == 0);
+    cm_random(c.adv, sizeof c.adv);
+    uint8_t spk_priv[32];
+    c.reg.registration_id = 4321;
+    c.reg.signed_prekey_id = 1;
+    memcpy(c.reg.identity_pub, c.identity_pub, 32);
+    assert(wa_x25519_keypair(spk_priv, c.reg.signed_prekey_pub) == 0);
+    uint8_t djb[33];
+    wa_signal_djb_encode(c.reg.signed_prekey_pub, djb);
+    assert(wa_xeddsa_sign(c.identity_priv, djb, 33, c.reg.signed_prekey_sig) ==
+           0);
+    wa_payload_t *settings = wa_payload_new();
+    size_t len = 0;
+    uint8_t *payload = wa_payload_registration(settings, &c.reg, &len);
+    s_connect(&c, payload, len);
+    free(payload);
+
+    //  pair-device with the configured number of refs
+    wa_node_t *pd = s_expect(&c, "iq");
+    assert(pd && wa_node_find(pd, "pair-device"));
+    const wa_node_t *pair = wa_node_find(pd, "pair-device");
+    assert(wa_node_child_count(pair) == 2);
+    size_t ref_len = 0;
+    const uint8_t *ref = wa_node_bytes(wa_node_child_at(pair, 0), &ref_len);
+    char *qr = wa_pair_qr_string(ref, ref_len, c.noise_pub, c.identity_pub,
+                                 c.adv, "1");
+    wa_node_t *ok = s_iq(wa_node_attr(pd, "id"), "result", NULL);
+    s_send(&c, &ok);
+    json_t *conns = sim_server_connections(server);
+    assert(json_array_size(conns) == 1);
+    assert(cm_streq(
+        json_string_value(json_object_get(json_array_get(conns, 0), "state")),
+        "unpaired"));
+    json_decref(conns);
+
+    //  Bad scans: malformed, keys of another companion, unknown ref,
+    //  unknown account.
+    assert(sim_server_scan_qr(server, acc->phone, "x,y", &result, &reason) ==
+           400);
+    uint8_t other[32];
+    cm_random(other, sizeof other);
+    char *bad = wa_pair_qr_string(ref, ref_len, c.noise_pub, other, c.adv, "1");
+    assert(sim_server_scan_qr(server, acc->phone, bad, &result, &reason) ==
+           400);
+    free(bad);
+    bad =
+        wa_pair_qr_string("2@nope", 6, c.noise_pub, c.identity_pub, c.adv, "1");
+    assert(sim_server_scan_qr(server, acc->phone, bad, &result, &reason) ==
+           404);
+    free(bad);
+    assert(sim_server_scan_qr(server, "19999999999", qr, &result, &reason) ==
+           404);
+
+    //  The phone scans: pair-success, verify, countersign
+    assert(sim_server_scan_qr(server, acc->phone, qr, &result, &reason) == 200);
+    free(qr);
+    assert(cm_streq(json_string_value(json_object_get(result, "jid")),
+                    "15550001111:1@s.whatsapp.net"));
+    json_decref(result);
+    result = NULL;
+    wa_node_t *ps = s_expect(&c, "iq");
+    assert(ps && wa_node_find(ps, "pair-success"));
+    size_t cont_len = 0;
+    const uint8_t *container = wa_node_bytes(
+        wa_node_find(ps, "pair-success/device-identity"), &cont_len);
+    wa_pair_status_t st;
+    wa_pair_adv_t *adv =
+        wa_pair_adv_accept(container, cont_len, c.adv, c.identity_priv, &st);
+    assert(adv && st == WA_PAIR_OK);
+    assert(memcmp(wa_pair_adv_account_key(adv), acc->identity_pub, 32) == 0);
+    wa_node_t *sign = s_iq(wa_node_attr(ps, "id"), "result", NULL);
+    wa_node_t *di =
+        wa_node_add(wa_node_add(sign, "pair-device-sign"), "device-identity");
+    wa_node_set_attr_int(di, "key-index", wa_pair_adv_key_index(adv));
+    size_t reply_len = 0;
+    const uint8_t *reply = wa_pair_adv_reply(adv, &reply_len);
+    wa_node_set_bytes(di, reply, reply_len);
+    s_send(&c, &sign);
+    wa_node_t *restart = s_expect(&c, "stream:error");
+    assert(restart && wa_node_attr_eq(restart, "code", "515"));
+    sim_device_t *dev = sim_account_device(acc, 1);
+    assert(dev && dev->linked);
+    wa_node_destroy(&restart);
+    wa_node_destroy(&ps);
+    wa_node_destroy(&pd);
+    wa_pair_adv_destroy(&adv);
+
+    //  Login: <success> with our LID
+    wa_payload_login_t login;
+    wa_payload_login_init(&login, 15550001111ULL, 1);
+    payload = wa_payload_login(settings, &login, &len);
+    s_connect(&c, payload, len);
+    wa_node_t *success = s_expect(&c, "success");
+    assert(success);
+    char *lid = sim_device_lid_jid(dev);
+    assert(wa_node_attr_eq(success, "lid", lid));
+    free(lid);
+    wa_node_destroy(&success);
+
+    //  Prekeys: upload two, count, fetch consumes one
+    wa_node_t *iq = s_iq("k1", "set", "encrypt");
+    sim_hub_set_uint(wa_node_add(iq, "registration"), 4321, 4);
+    uint8_t five = 5;
+    wa_node_set_bytes(wa_node_add(iq, "type"), &five, 1);
+    wa_node_set_bytes(wa_node_add(iq, "identity"), c.identity_pub, 32);
+    wa_node_t *list = wa_node_add(iq, "list");
+    for (uint32_t i = 1; i <= 2; i++) {
+        wa_node_t *key = wa_node_add(list, "key");
+        sim_hub_set_uint(wa_node_add(key, "id"), i, 3);
+        wa_node_set_bytes(wa_node_add(key, "value"), other, 32);
+    }
+    wa_node_t *res = s_query(&c, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result"));
+    wa_node_destroy(&res);
+    iq = s_iq("k2", "get", "encrypt");
+    wa_node_add(iq, "count");
+    res = s_query(&c, &iq);
+    assert(res && wa_node_attr_eq(wa_node_child(res, "count"), "value", "2"));
+    wa_node_destroy(&res);
+    iq = s_iq("k3", "get", "encrypt");
+    wa_node_t *keyq = wa_node_add(iq, "key");
+    wa_node_set_attr(wa_node_add(keyq, "user"), "jid",
+                     "15550001111:1@s.whatsapp.net");
+    wa_node_set_attr(wa_node_add(keyq, "user"), "jid",
+                     "19999999999@s.whatsapp.net");
+    res = s_query(&c, &iq);
+    assert(res && wa_node_find(res, "list/user/key"));
+    const wa_node_t *users = wa_node_child(res, "list");
+    assert(wa_node_find(wa_node_child_at(users, 1), "error"));
+    wa_node_destroy(&res);
+    assert(sim_device_prekey_count(dev) == 1);
+
+    //  Faults: refused upload
+    json_t *rules = json_pack("{s:b}", "refuse_prekey_upload", 1);
+    const char *error = NULL;
+    assert(sim_fault_update(sim_server_faults(server), rules, &error) == 0);
+    json_decref(rules);
+    iq = s_iq("k4", "set", "encrypt");
+    wa_node_add(iq, "list");
+    res = s_query(&c, &iq);
+    assert(s_error_code(res) == 406);
+    wa_node_destroy(&res);
+    sim_fault_reset(sim_server_faults(server));
+
+    //  Bad stanzas get errors, not crashes
+    iq = s_iq("b1", "get", "nonsense");
+    res = s_query(&c, &iq);
+    assert(s_error_code(res) == 501);
+    wa_node_destroy(&res);
+    iq = s_iq("b2", "get", "usync");
+    res = s_query(&c, &iq);
+    assert(s_error_code(res) == 400);
+    wa_node_destroy(&res);
+    iq = s_iq("b3", "bogus", "encrypt");
+    res = s_query(&c, &iq);
+    assert(s_error_code(res) == 400);
+    wa_node_destroy(&res);
+    wa_node_t *msg = wa_node_new("message");
+    wa_node_set_attr(msg, "id", "M1");
+    s_send(&c, &msg);
+    wa_node_t *nack = s_expect(&c, "ack");
+    assert(nack && wa_node_attr_eq(nack, "error", "479"));
+    wa_node_destroy(&nack);
+    msg = wa_node_new("message");
+    wa_node_set_attr(msg, "id", "M2");
+    wa_node_set_attr(msg, "to", "19999999999@s.whatsapp.net");
+    s_send(&c, &msg);
+    nack = s_expect(&c, "ack");
+    assert(nack && wa_node_attr_eq(nack, "error", "404"));
+    wa_node_destroy(&nack);
+
+    //  Ping and usync after all that
+    iq = s_iq("p1", "get", "w:p");
+    wa_node_add(iq, "ping");
+    res = s_query(&c, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result"));
+    wa_node_destroy(&res);
+
+    //  The phone unlinks the device: logged-out stream error
+    assert(sim_server_unlink(server, acc->phone, 1, &reason) == 200);
+    wa_node_t *out = s_expect(&c, "stream:error");
+    assert(out && wa_node_attr_eq(out, "code", "401"));
+    assert(wa_node_attr_eq(wa_node_child(out, "conflict"), "type",
+                           "device_removed"));
+    wa_node_destroy(&out);
+    assert(!sim_account_device(acc, 1));
+
+    //  Logging in again is refused with <failure reason="401">
+    s_connect(&c, payload, len);
+    wa_node_t *failure = s_expect(&c, "failure");
+    assert(failure && wa_node_attr_eq(failure, "reason", "401"));
+    wa_node_destroy(&failure);
+    free(payload);
+
+    //  Control-side errors
+    assert(sim_server_unlink(server, acc->phone, 0, &reason) == 400);
     assert(sim_server_unlink(server, "1", 1, &reason) == 404);
-    assert(sim_server_drop(server, 99, &reason) == 404);
+    assert(sim_server_drop(server, 999, &reason) == 404);
+    assert(sim_server_stream_error(server, 999, "503", NULL, &reason) == 404);
+    assert(sim_server_enter_code(server, acc->phone, "ABCD-EFGH", &result,
+                                 &reason) == 404);
     assert(sim_server_remove_account(server, "15550001111", &reason) == 200);
     assert(sim_server_remove_account(server, "15550001111", &reason) == 404);
     assert(sim_server_save(server) == -1); //  no state file
+
+    wa_conn_destroy(&c.conn);
+    wa_ws_destroy(&c.ws);
+    zlistx_destroy(&c.frames);
+    wa_payload_destroy(&settings);
     sim_server_destroy(&server);
     assert(!server);
     sim_config_destroy(&config);
-    zloop_destroy(&loop);
+    zloop_destroy(&c.loop);
     printf("OK\n");
 }
