@@ -14,6 +14,7 @@ struct _sw_config_t {
     int lease_ttl_ms;                  //  LEASE_TTL_MS
     int max_sessions;                  //  WORKER_MAX_SESSIONS
     int claim_interval_ms;             //  WORKER_CLAIM_INTERVAL_MS
+    int claim_batch;                   //  WORKER_CLAIM_BATCH
     int reconnect_min_ms;              //  WA_RECONNECT_MIN_MS
     int reconnect_max_ms;              //  WA_RECONNECT_MAX_MS
     char *log_level;                   //  APP_LOG_LEVEL
@@ -76,6 +77,7 @@ sw_config_new(void)
     self->lease_ttl_ms = (int)cm_env_long("LEASE_TTL_MS", 15000, 1000, 600000);
     self->max_sessions =
         (int)cm_env_long("WORKER_MAX_SESSIONS", 10000, 1, 1000000);
+    self->claim_batch = (int)cm_env_long("WORKER_CLAIM_BATCH", 100, 1, 1000);
     self->claim_interval_ms =
         (int)cm_env_long("WORKER_CLAIM_INTERVAL_MS", 1000, 50, 600000);
     self->reconnect_min_ms =
@@ -164,6 +166,12 @@ sw_config_claim_interval_ms(const sw_config_t *self)
 }
 
 int
+sw_config_claim_batch(const sw_config_t *self)
+{
+    return self->claim_batch;
+}
+
+int
 sw_config_reconnect_min_ms(const sw_config_t *self)
 {
     return self->reconnect_min_ms;
@@ -232,6 +240,7 @@ sw_config_test(bool verbose)
     assert(sw_config_lease_ttl_ms(cfg) == 15000);
     assert(sw_config_max_sessions(cfg) == 10000);
     assert(sw_config_claim_interval_ms(cfg) == 1000);
+    assert(sw_config_claim_batch(cfg) == 100);
     assert(sw_config_reconnect_min_ms(cfg) == 1000);
     assert(sw_config_reconnect_max_ms(cfg) == 60000);
     assert(cm_streq(sw_config_log_level(cfg), "info"));
@@ -254,6 +263,7 @@ sw_config_test(bool verbose)
     assert(s_child_status("LEASE_TTL_MS", "999") == CM_EX_CONFIG);
     assert(s_child_status("LEASE_TTL_MS", "abc") == CM_EX_CONFIG);
     assert(s_child_status("WORKER_MAX_SESSIONS", "0") == CM_EX_CONFIG);
+    assert(s_child_status("WORKER_CLAIM_BATCH", "1001") == CM_EX_CONFIG);
     assert(s_child_status("WA_URL", "http://x/") == CM_EX_CONFIG);
     assert(s_child_status("WA_URL", "ws://:80/") == CM_EX_CONFIG);
     assert(s_child_status("WA_ROOT_KEY", "abcd") == CM_EX_CONFIG);

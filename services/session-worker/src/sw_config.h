@@ -45,6 +45,9 @@ int sw_config_lease_ttl_ms(const sw_config_t *self);
 int sw_config_max_sessions(const sw_config_t *self);
 //  WORKER_CLAIM_INTERVAL_MS.
 int sw_config_claim_interval_ms(const sw_config_t *self);
+//  WORKER_CLAIM_BATCH: most sessions taken per claim, so several
+//  workers share a burst of sessions instead of the first taking all.
+int sw_config_claim_batch(const sw_config_t *self);
 //  WA_RECONNECT_MIN_MS and WA_RECONNECT_MAX_MS (min <= max).
 int sw_config_reconnect_min_ms(const sw_config_t *self);
 int sw_config_reconnect_max_ms(const sw_config_t *self);

@@ -103,7 +103,7 @@ s_fail(s_conn_t *conn, const char *reason)
     if (conn->attempt < 64) {
         conn->attempt++;
     }
-    cm_log_info("will retry", "session=\"%s\" delay_ms=%d attempt=%u",
+    cm_log_debug("will retry", "session=\"%s\" delay_ms=%d attempt=%u",
                 sw_session_name(conn->session), delay, conn->attempt);
     conn->timer = sw_loop_timer_add(sw_session_loop(conn->session), delay,
                                     false, s_retry_timer, conn);

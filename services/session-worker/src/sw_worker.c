@@ -30,7 +30,7 @@ struct _sw_worker_t {
     zlistx_t *pending;         //  s_pending_t waiting for a finish
     cm_handlers_t *handlers;   //  synchronous gateway requests
     uint64_t heartbeat_timer;  //  heartbeat every SW_HEARTBEAT_MS
-    uint64_t claim_timer;      //  claim every claim interval
+    uint64_t claim_timer;      //  next periodic claim
     uint64_t renew_timer;      //  renew every TTL/3
     uint64_t fence_timer;      //  earliest possible lease expiry
     uint64_t shutdown_timer;   //  shutdown deadline
@@ -40,7 +40,6 @@ struct _sw_worker_t {
     uint64_t renew_claims;     //  claims_sent when the renew was sent
     size_t finishing;          //  sessions releasing at shutdown
     int fence_margin;          //  ms before expiry to stop sessions
-    size_t claim_max;          //  max of the claim in flight
     bool claiming;             //  a claim is in flight
     bool claim_again;          //  claim once the current one returns
     bool renewing;             //  a renew is in flight
@@ -243,10 +242,6 @@ s_claim_reply(cm_msg_t **reply_p, void *arg)
     if (json_array_size(list) > 0) {
         s_schedule_fence(self);
     }
-    //  A full batch: more sessions may be waiting.
-    if (st == 200 && json_array_size(list) >= self->claim_max) {
-        self->claim_again = true;
-    }
     if (self->claim_again) {
         self->claim_again = false;
         sw_worker_claim(self);
@@ -269,15 +264,14 @@ sw_worker_claim(sw_worker_t *self)
         return;
     }
     size_t room = max - held;
-    if (room > SW_CLAIM_BATCH) {
-        room = SW_CLAIM_BATCH;
+    if (room > (size_t)sw_config_claim_batch(self->config)) {
+        room = (size_t)sw_config_claim_batch(self->config);
     }
     cm_msg_t *req = cm_msg_new("lease.claim");
     cm_msg_set_str(req, "worker", sw_config_worker_id(self->config));
     cm_msg_set_int(req, "max", (int64_t)room);
     cm_msg_set_int(req, "ttl_ms", sw_config_lease_ttl_ms(self->config));
     self->claiming = true;
-    self->claim_max = room;
     self->claims_sent++;
     self->claim_sent_at = cm_mono_ms();
     //  A claim answered after its lease could expire is worthless.
@@ -285,10 +279,30 @@ sw_worker_claim(sw_worker_t *self)
                  s_claim_reply, self);
 }
 
+//  Claims run every claim interval give or take a quarter, so workers
+//  started together interleave their claims and share new sessions.
+static void s_claim_timer(sw_loop_t *loop, uint64_t id, void *arg);
+
+static void
+s_arm_claim_timer(sw_worker_t *self)
+{
+    int interval = sw_config_claim_interval_ms(self->config);
+    uint32_t r;
+    cm_random(&r, sizeof r);
+    int delay = interval * 3 / 4 + (int)(r % (uint32_t)(interval / 2 + 1));
+    self->claim_timer =
+        sw_loop_timer_add(self->loop, delay, false, s_claim_timer, self);
+}
+
 static void
 s_claim_timer(sw_loop_t *loop, uint64_t id, void *arg)
 {
-    sw_worker_claim((sw_worker_t *)arg);
+    sw_worker_t *self = (sw_worker_t *)arg;
+    self->claim_timer = 0;
+    sw_worker_claim(self);
+    if (!self->shutting_down) {
+        s_arm_claim_timer(self);
+    }
 }
 
 static void
@@ -741,9 +755,7 @@ sw_worker_start(sw_worker_t *self)
     s_heartbeat(self, false);
     self->heartbeat_timer = sw_loop_timer_add(self->loop, SW_HEARTBEAT_MS, true,
                                               s_heartbeat_timer, self);
-    self->claim_timer =
-        sw_loop_timer_add(self->loop, sw_config_claim_interval_ms(self->config),
-                          true, s_claim_timer, self);
+    s_arm_claim_timer(self);
     self->renew_timer =
         sw_loop_timer_add(self->loop, sw_config_lease_ttl_ms(self->config) / 3,
                           true, s_renew_timer, self);

@@ -26,8 +26,6 @@
 
 typedef struct _sw_worker_t sw_worker_t;
 
-//  Most sessions asked for in one lease.claim (the store's limit).
-#define SW_CLAIM_BATCH 1000
 //  Longest wait for lease releases at shutdown, ms.
 #define SW_SHUTDOWN_MS 3000
 //  Stop a session this long before its lease could expire, at most.
