@@ -12,6 +12,7 @@
 #include "sim_iq.h"
 #include "sim_media.h"
 #include "sim_pair.h"
+#include "sim_phone.h"
 #include "sim_relay.h"
 #include "sim_server.h"
 #include "wa/wa_binary.h"
@@ -30,6 +31,7 @@ struct _sim_server_t {
     const sim_config_t *config;     //  settings (borrowed)
     sim_hub_t *hub;                 //  model, log, faults, connections
     sim_relay_t *relay;             //  message routing
+    sim_phone_t *phone;             //  phones as message senders
     sim_control_t *control;         //  control API listener
     sim_media_t *media;             //  media host listener
     wa_ws_t *ws;                    //  WebSocket loop
@@ -160,6 +162,12 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
         return NULL;
     }
     self->relay = sim_relay_new(self->hub);
+    self->phone = sim_phone_new(self->hub);
+    if (!self->phone) {
+        cm_log_error("could not start libsignal");
+        sim_server_destroy(&self);
+        return NULL;
+    }
     if (config->state_file && access(config->state_file, R_OK) == 0 &&
         sim_model_load(sim_hub_model(self->hub), config->state_file)) {
         sim_server_destroy(&self);
@@ -227,6 +235,7 @@ sim_server_destroy(sim_server_t **self_p)
         sim_control_destroy(&self->control);
         sim_media_destroy(&self->media);
         sim_relay_destroy(&self->relay);
+        sim_phone_destroy(&self->phone);
         sim_hub_destroy(&self->hub);
         wa_crypto_wipe(self->root_priv, sizeof self->root_priv);
         free(self);
@@ -315,6 +324,14 @@ sim_server_enter_code(sim_server_t *self, const char *phone, const char *code,
 }
 
 int
+sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
+                      const char *text, json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_phone_send_text(self->phone, phone, to, text, result_p, reason);
+}
+
+int
 sim_server_unlink(sim_server_t *self, const char *phone, uint32_t id,
                   const char **reason)
 {
@@ -340,6 +357,7 @@ sim_server_remove_account(sim_server_t *self, const char *phone,
         dev = (sim_device_t *)zlistx_next(devs);
     }
     zlistx_destroy(&devs);
+    sim_phone_forget(self->phone, phone);
     sim_model_account_remove(model, phone);
     cm_log_info("removed account", "phone=%s", phone);
     return 200;
