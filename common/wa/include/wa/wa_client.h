@@ -55,6 +55,7 @@
 
 #include <jansson.h>
 
+#include "wa_iq.h"
 #include "wa_message.h"
 #include "wa_node.h"
 #include "wa_payload.h"
@@ -132,6 +133,9 @@ typedef struct {
     bool is_group;               //  chat is a group
     int64_t timestamp;           //  seconds
     const char *push_name;       //  sender's push name, or NULL
+    const char *sender_alt;      //  sender's other user JID (phone number
+                                 //  for a LID sender and vice versa), or
+                                 //  NULL when the server did not say
     const char *type;            //  wa_message_type ("chat", "image", ...)
     const char *body;            //  text or caption, or NULL
     bool has_media;              //  media kinds
@@ -333,6 +337,13 @@ int wa_client_send_seen(wa_client_t *self, const char *chat,
 //  of the message is confirmed at once). Returns 0, or -1 when the token
 //  is unknown or nothing could be sent.
 int wa_client_receipt_commit(wa_client_t *self, uint64_t token);
+
+//  Send any IQ (taken; the client sets its id, and "to" when absent) and
+//  call fn exactly once with the reply, a timeout or a cancellation
+//  (connection lost, client destroyed: no further calls into the client
+//  from fn then). For requests the client has no function for (groups,
+//  profile, ...). Returns 0, or -1 when not logged in (fn not called).
+int wa_client_iq(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg);
 
 //  Unlink this device: tell the server (when connected), then report
 //  LOGGED_OUT. Returns 0, or -1 when not paired.
