@@ -127,8 +127,7 @@ static const gw_route_t s_routes[] = {
      "WawpInstanceRequest", "MeInfoOrNull", S_INSTANCE_Q, false},
 
     //  Webhooks: delivery log, replay, pull feed, Wawp settings
-    GW_WEBHOOKS_ROUTES
-};
+    GW_WEBHOOKS_ROUTES};
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)

@@ -1044,6 +1044,34 @@ gw_core_test(bool verbose)
     assert(cm_streq(cm_msg_type(cmd), "worker.nudge"));
     cm_msg_destroy(&cmd);
 
+    //  A session claimed since the last heartbeat: the store's lease
+    //  holder, passed as a hint, is used (and not forwarded).
+    msg = cm_msg_new("session.stop");
+    cm_msg_set_str(msg, "name", "s2");
+    cm_msg_set_str(msg, GW_HOLDER_HINT, "w1");
+    waiter = zsock_new(ZMQ_DEALER);
+    assert(zsock_connect(waiter, "%s", gw_config_core_endpoint(config)) == 0);
+    zmsg = cm_msg_encode(msg);
+    zmsg_pushstr(zmsg, GW_DEST_WORKER);
+    zmsg_send(&zmsg, waiter);
+    cm_msg_destroy(&msg);
+    cmd = cm_msg_recv(worker, false);
+    assert(cm_streq(cm_msg_str(cmd, "name"), "s2"));
+    assert(!cm_msg_str(cmd, GW_HOLDER_HINT));
+    reply = cm_msg_new_reply(cmd, 200, NULL);
+    cm_msg_send(&reply, worker);
+    cm_msg_destroy(&cmd);
+    zmsg = zmsg_recv(waiter);
+    zmsg_destroy(&zmsg);
+    zsock_destroy(&waiter);
+    //  An unknown hint is no holder.
+    msg = cm_msg_new("session.stop");
+    cm_msg_set_str(msg, "name", "s3");
+    cm_msg_set_str(msg, GW_HOLDER_HINT, "nobody");
+    reply = gw_link_call(link, GW_DEST_WORKER, &msg, 2000);
+    assert(cm_msg_status(reply) == GW_NO_WORKER);
+    cm_msg_destroy(&reply);
+
     //  A bad heartbeat gets 400; an unknown type too.
     msg = cm_msg_new("worker.heartbeat");
     cm_msg_set_int(msg, "worker", 5);

@@ -170,7 +170,12 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
     if (s_authenticate(self, req, route) != 0) {
         return;
     }
-    gw_req_set_context(req, self->config, s_link(self, connection));
+    gw_link_t *link = s_link(self, connection);
+    if (!link) {
+        gw_req_fail(req, 503, NULL, "too many open connections");
+        return;
+    }
+    gw_req_set_context(req, self->config, link);
     route->handler(req);
     //  Every handler sets a response; not doing so is a bug.
     assert(gw_req_status(req) != 0);

@@ -19,7 +19,13 @@ gw_link_new(const char *endpoint)
     assert(endpoint);
     gw_link_t *self = cm_alloc(sizeof *self);
     self->sock = zsock_new(ZMQ_DEALER);
-    assert(self->sock);
+    if (!self->sock) {
+        //  Out of sockets or file descriptors: the caller answers 503.
+        cm_log_warn("could not create link to gateway core", "reason=\"%s\"",
+                    zmq_strerror(errno));
+        free(self);
+        return NULL;
+    }
     zsock_set_linger(self->sock, 0);
     zsock_set_sndhwm(self->sock, 1000);
     zsock_set_rcvhwm(self->sock, 1000);

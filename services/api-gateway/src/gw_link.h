@@ -43,7 +43,8 @@ typedef struct _gw_link_t gw_link_t;
 //  Reply status the core gives when no worker holds a session.
 #define GW_NO_WORKER 404
 
-//  Connect to the core at `endpoint`. Caller owns return value.
+//  Connect to the core at `endpoint`. NULL when no socket can be made
+//  (ZeroMQ socket or file descriptor limit). Caller owns return value.
 gw_link_t *gw_link_new(const char *endpoint);
 
 void gw_link_destroy(gw_link_t **self_p);

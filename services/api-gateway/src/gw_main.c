@@ -7,12 +7,27 @@
 */
 #include "gw_classes.h"
 
+//  ZeroMQ sockets beyond one per HTTP connection (core, bus, czmq).
+#define GW_MAIN_SPARE_SOCKETS 256
+
 int
 main(void)
 {
     cm_log_init("gateway", "info");
     gw_config_t *config = gw_config_new();
     cm_log_init(NULL, gw_config_log_level(config));
+    //  Every HTTP connection holds a TCP socket and an inproc link (a
+    //  ZeroMQ socket with its own descriptors): make room for them.
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            cm_log_warn("could not raise the open file limit", "reason=\"%s\"",
+                        strerror(errno));
+        }
+    }
+    zsys_set_max_sockets((size_t)gw_config_max_connections(config) +
+                         GW_MAIN_SPARE_SOCKETS);
     zsys_init();
 
     zactor_t *core = zactor_new(gw_core_actor, config);

@@ -570,13 +570,38 @@ s_not_found(gw_req_t *req)
 }
 
 //  Reply with the SessionInfo of `session` (taken), or the failure.
+//  Wawp's `qr`: while SCAN_QR_CODE, the current QR string from the
+//  worker holding the session (session.qr), else null. New reference.
+static json_t *
+s_qr(gw_req_t *req, json_t *session)
+{
+    const char *status = json_string_value(json_object_get(session, "status"));
+    const char *name = json_string_value(json_object_get(session, "name"));
+    if (!cm_streq(status, "SCAN_QR_CODE") || !name) {
+        return json_null();
+    }
+    cm_msg_t *msg = cm_msg_new("session.qr");
+    cm_msg_set_str(msg, "name", name);
+    const char *holder = json_string_value(json_object_get(session, "worker"));
+    if (holder) {
+        cm_msg_set_str(msg, GW_HOLDER_HINT, holder);
+    }
+    cm_msg_t *reply =
+        gw_req_call(req, GW_DEST_WORKER, &msg, GW_SESSIONS_QR_TIMEOUT_MS);
+    const char *value =
+        cm_msg_status(reply) == 200 ? cm_msg_str(reply, "value") : NULL;
+    json_t *qr = value ? json_string(value) : NULL;
+    cm_msg_destroy(&reply);
+    return qr ? qr : json_null();
+}
+
 static void
 s_reply_info(gw_req_t *req, s_result_t rc, json_t **session_p, int status)
 {
     if (rc == S_OK) {
         json_t *info = gw_sessions_info(*session_p);
         if (gw_req_family(req) == GW_FAMILY_WAWP) {
-            json_object_set_new(info, "qr", json_null());
+            json_object_set_new(info, "qr", s_qr(req, *session_p));
         }
         gw_req_reply(req, status, &info);
     } else if (rc == S_NOT_FOUND) {

@@ -14,7 +14,8 @@
                 restart when it was running
       delete  - logout + stop + device.clear + session.delete (idempotent)
     Session replies are WAHA SessionInfo objects (store fields such as the
-    access-token hash never leave the gateway).
+    access-token hash never leave the gateway); on /v2 they add `qr`, the
+    holder's current QR string (session.qr) while SCAN_QR_CODE, else null.
 */
 #ifndef GW_SESSIONS_H_INCLUDED
 #define GW_SESSIONS_H_INCLUDED
@@ -23,6 +24,9 @@
 #include <stdbool.h>
 
 #include "gw_req.h"
+
+//  How long Wawp's session info waits for the worker's QR.
+#define GW_SESSIONS_QR_TIMEOUT_MS 2000
 
 //  Longest session name; names match [A-Za-z0-9_-]{1,GW_SESSION_NAME_MAX}.
 #define GW_SESSION_NAME_MAX 64

@@ -35,8 +35,7 @@ s_session(gw_req_t *req)
     if (st == 404) {
         gw_req_fail(req, 404, NULL, "Session not found");
         name = NULL;
-    }
-    else if (!s_ok(reply)) {
+    } else if (!s_ok(reply)) {
         gw_req_fail_bus(req, reply, "store-service");
         name = NULL;
     }
@@ -61,10 +60,11 @@ s_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
     char *end = NULL;
     errno = 0;
     long long n = strtoll(v, &end, 10);
-    if (!*v || *end || errno || n < min || n > max || !isdigit((unsigned char) *v)) {
-        char *msg = cm_sprintf("%s must be an integer from %" PRId64
-                               " to %" PRId64,
-                               key, min, max);
+    if (!*v || *end || errno || n < min || n > max ||
+        !isdigit((unsigned char)*v)) {
+        char *msg =
+            cm_sprintf("%s must be an integer from %" PRId64 " to %" PRId64,
+                       key, min, max);
         gw_req_fail_invalid(req, msg);
         free(msg);
         return -1;
@@ -81,9 +81,9 @@ gw_webhooks_events(gw_req_t *req)
 {
     int64_t after = 0;
     int64_t limit = 0;
-    if (s_query_int(req, "after", 0, INT64_MAX, 0, &after, NULL)
-        || s_query_int(req, "limit", 1, GW_WEBHOOKS_EVENTS_MAX,
-                       GW_WEBHOOKS_EVENTS_DEFAULT, &limit, NULL)) {
+    if (s_query_int(req, "after", 0, INT64_MAX, 0, &after, NULL) ||
+        s_query_int(req, "limit", 1, GW_WEBHOOKS_EVENTS_MAX,
+                    GW_WEBHOOKS_EVENTS_DEFAULT, &limit, NULL)) {
         return;
     }
     const char *name = s_session(req);
@@ -102,9 +102,9 @@ gw_webhooks_events(gw_req_t *req)
     }
     json_t *events = json_object_get(cm_msg_body(reply), "events");
     json_t *body = json_object();
-    json_object_set_new(body, "events", json_is_array(events)
-                                            ? json_incref(events)
-                                            : json_array());
+    json_object_set_new(body, "events",
+                        json_is_array(events) ? json_incref(events)
+                                              : json_array());
     json_object_set_new(body, "next",
                         json_integer(cm_msg_int(reply, "next", after)));
     cm_msg_destroy(&reply);
@@ -116,10 +116,9 @@ gw_webhooks_list(gw_req_t *req)
 {
     const char *status = gw_req_query(req, "status");
     const char *event = gw_req_query(req, "event");
-    if (status && !cm_streq(status, "pending") && !cm_streq(status, "dead")
-        && !cm_streq(status, "delivered")) {
-        gw_req_fail_invalid(req,
-                            "status must be pending, delivered or dead");
+    if (status && !cm_streq(status, "pending") && !cm_streq(status, "dead") &&
+        !cm_streq(status, "delivered")) {
+        gw_req_fail_invalid(req, "status must be pending, delivered or dead");
         return;
     }
     if (event && !cm_webhook_event_known(event)) {
@@ -128,11 +127,11 @@ gw_webhooks_list(gw_req_t *req)
     }
     int64_t since = 0, until = 0, before = 0, limit = 0;
     bool has_since = false, has_until = false, has_before = false;
-    if (s_query_int(req, "since", 0, INT64_MAX, 0, &since, &has_since)
-        || s_query_int(req, "until", 0, INT64_MAX, 0, &until, &has_until)
-        || s_query_int(req, "before", 1, INT64_MAX, 0, &before, &has_before)
-        || s_query_int(req, "limit", 1, GW_WEBHOOKS_LIST_MAX,
-                       GW_WEBHOOKS_LIST_DEFAULT, &limit, NULL)) {
+    if (s_query_int(req, "since", 0, INT64_MAX, 0, &since, &has_since) ||
+        s_query_int(req, "until", 0, INT64_MAX, 0, &until, &has_until) ||
+        s_query_int(req, "before", 1, INT64_MAX, 0, &before, &has_before) ||
+        s_query_int(req, "limit", 1, GW_WEBHOOKS_LIST_MAX,
+                    GW_WEBHOOKS_LIST_DEFAULT, &limit, NULL)) {
         return;
     }
     const char *name = s_session(req);
@@ -168,11 +167,9 @@ gw_webhooks_list(gw_req_t *req)
     json_t *next = json_object_get(rb, "next");
     json_t *body = json_object();
     json_object_set_new(body, "deliveries",
-                        json_is_array(list) ? json_incref(list)
-                                            : json_array());
-    json_object_set_new(body, "next",
-                        json_is_integer(next) ? json_incref(next)
-                                              : json_null());
+                        json_is_array(list) ? json_incref(list) : json_array());
+    json_object_set_new(
+        body, "next", json_is_integer(next) ? json_incref(next) : json_null());
     cm_msg_destroy(&reply);
     gw_req_reply(req, 200, &body);
 }
@@ -185,7 +182,7 @@ s_delivery_id(gw_req_t *req)
     char *end = NULL;
     errno = 0;
     long long n = v ? strtoll(v, &end, 10) : 0;
-    if (!v || !*v || *end || errno || n < 1 || !isdigit((unsigned char) *v)) {
+    if (!v || !*v || *end || errno || n < 1 || !isdigit((unsigned char)*v)) {
         gw_req_fail_invalid(req, "id must be a positive integer");
         return -1;
     }
@@ -206,11 +203,9 @@ gw_webhooks_get(gw_req_t *req)
     cm_msg_t *reply = s_store(req, &msg);
     if (cm_msg_status(reply) == 404) {
         gw_req_fail(req, 404, NULL, "Delivery not found");
-    }
-    else if (!s_ok(reply)) {
+    } else if (!s_ok(reply)) {
         gw_req_fail_bus(req, reply, "store-service");
-    }
-    else {
+    } else {
         json_t *d = json_object_get(cm_msg_body(reply), "delivery");
         json_t *body = json_is_object(d) ? json_incref(d) : json_object();
         gw_req_reply(req, 200, &body);
@@ -235,18 +230,14 @@ s_replay(gw_req_t *req, int64_t id)
     int st = cm_msg_status(reply);
     if (st == 404) {
         gw_req_fail(req, 404, NULL, "Delivery not found");
-    }
-    else if (st == 409) {
+    } else if (st == 409) {
         gw_req_fail(req, 409, NULL,
                     "Delivery is pending; it will be sent anyway");
-    }
-    else if (!s_ok(reply)) {
+    } else if (!s_ok(reply)) {
         gw_req_fail_bus(req, reply, "store-service");
-    }
-    else {
+    } else {
         json_t *body = json_pack("{s:I}", "replayed",
-                                 (json_int_t) cm_msg_int(reply, "replayed",
-                                                         0));
+                                 (json_int_t)cm_msg_int(reply, "replayed", 0));
         gw_req_reply(req, 201, &body);
     }
     cm_msg_destroy(&reply);
@@ -280,16 +271,13 @@ s_get_session(gw_req_t *req, const char *name)
     json_t *session = NULL;
     if (cm_msg_status(reply) == 404) {
         gw_req_fail(req, 404, "invalid_instance", "Instance not found");
-    }
-    else if (!s_ok(reply)) {
+    } else if (!s_ok(reply)) {
         gw_req_fail_bus(req, reply, "store-service");
-    }
-    else {
+    } else {
         session = json_object_get(cm_msg_body(reply), "session");
         session = json_is_object(session) ? json_incref(session) : NULL;
         if (!session) {
-            gw_req_fail(req, 502, NULL,
-                        "store-service sent no session object");
+            gw_req_fail(req, 502, NULL, "store-service sent no session object");
         }
     }
     cm_msg_destroy(&reply);
@@ -304,16 +292,17 @@ s_wawp_view(json_t *webhooks)
     json_t *out = json_array();
     size_t i;
     json_t *h;
-    json_array_foreach (webhooks, i, h) {
+    json_array_foreach(webhooks, i, h)
+    {
         if (!json_is_object(h)) {
             continue;
         }
         json_t *copy = json_deep_copy(h);
         json_t *active = json_object_get(copy, "is_active");
         json_object_set_new(copy, "is_active",
-                            json_boolean(!active || json_is_true(active)
-                                         || (json_is_integer(active)
-                                             && json_integer_value(active))));
+                            json_boolean(!active || json_is_true(active) ||
+                                         (json_is_integer(active) &&
+                                          json_integer_value(active))));
         json_array_append_new(out, copy);
     }
     return out;
@@ -328,8 +317,8 @@ s_system_config(void)
         json_array_append_new(events, json_string(cm_webhook_event_at(i)));
     }
     return json_pack("{s:o, s:i, s:{s:s, s:i, s:i}, s:s}", "events", events,
-                     "maxWebhooks", CM_WEBHOOK_HOOKS_MAX, "retries",
-                     "policy", CM_WEBHOOK_DEFAULT_POLICY, "delaySeconds",
+                     "maxWebhooks", CM_WEBHOOK_HOOKS_MAX, "retries", "policy",
+                     CM_WEBHOOK_DEFAULT_POLICY, "delaySeconds",
                      CM_WEBHOOK_DEFAULT_DELAY, "attempts",
                      CM_WEBHOOK_DEFAULT_ATTEMPTS, "signature",
                      "X-Webhook-Hmac: hex HMAC-SHA512 of the body");
@@ -411,7 +400,8 @@ gw_webhooks_wawp_set(gw_req_t *req)
     json_t *list = json_array();
     size_t i;
     json_t *h;
-    json_array_foreach (given, i, h) {
+    json_array_foreach(given, i, h)
+    {
         json_array_append_new(list, s_wawp_hook(h));
     }
     json_decref(parsed);
@@ -440,11 +430,9 @@ gw_webhooks_wawp_set(gw_req_t *req)
     cm_msg_t *reply = s_store(req, &msg);
     if (cm_msg_status(reply) == 404) {
         gw_req_fail(req, 404, "invalid_instance", "Instance not found");
-    }
-    else if (!s_ok(reply)) {
+    } else if (!s_ok(reply)) {
         gw_req_fail_bus(req, reply, "store-service");
-    }
-    else {
+    } else {
         json_t *body = json_pack("{s:o, s:o}", "webhooks", s_wawp_view(list),
                                  "systemConfig", s_system_config());
         gw_req_reply(req, 200, &body);
@@ -536,18 +524,17 @@ gw_webhooks_test(bool verbose)
     assert(cm_webhook_validate(w, "webhooks[0]", &err) == 0);
     json_t *list = json_pack("[O]", w);
     json_t *view = s_wawp_view(list);
-    assert(json_is_false(json_object_get(json_array_get(view, 0),
-                                         "is_active")));
+    assert(
+        json_is_false(json_object_get(json_array_get(view, 0), "is_active")));
     json_decref(view);
     json_decref(list);
     json_decref(w);
     json_decref(h);
-    list = json_loads("[{\"url\":\"http://a\",\"events\":[\"*\"]}, 5]", 0,
-                      NULL);
+    list =
+        json_loads("[{\"url\":\"http://a\",\"events\":[\"*\"]}, 5]", 0, NULL);
     view = s_wawp_view(list);
     assert(json_array_size(view) == 1);
-    assert(json_is_true(json_object_get(json_array_get(view, 0),
-                                        "is_active")));
+    assert(json_is_true(json_object_get(json_array_get(view, 0), "is_active")));
     json_decref(view);
     json_decref(list);
 

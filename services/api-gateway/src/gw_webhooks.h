@@ -47,40 +47,95 @@ json_t *gw_webhooks_schemas(void);
 
 //  Rows of gw_api's route table.
 #define GW_WEBHOOKS_ROUTES                                                     \
-    {"GET", "/api/{session}/events", gw_webhooks_events, GW_AUTH_ADMIN, 200,   \
-     GW_WEBHOOKS_TAG, "eventsPull",                                            \
-     "Stored events in order, from a cursor (pull feed)", NULL,                \
+    {"GET",                                                                    \
+     "/api/{session}/events",                                                  \
+     gw_webhooks_events,                                                       \
+     GW_AUTH_ADMIN,                                                            \
+     200,                                                                      \
+     GW_WEBHOOKS_TAG,                                                          \
+     "eventsPull",                                                             \
+     "Stored events in order, from a cursor (pull feed)",                      \
+     NULL,                                                                     \
      "EventPage",                                                              \
      "after|integer|Cursor: the next value of the previous page (0 = from "    \
      "the start);limit|integer|Events per page, 1..1000 (default 100)",        \
      false},                                                                   \
-    {"GET", "/api/{session}/webhooks/deliveries", gw_webhooks_list,            \
-     GW_AUTH_ADMIN, 200, GW_WEBHOOKS_TAG, "webhookDeliveriesList",             \
-     "Webhook deliveries of a session, newest first", NULL, "DeliveryPage",    \
-     "status|string|pending, delivered or dead;event|string|Event name;"       \
-     "since|integer|Created at or after (ms);until|integer|Created before "    \
-     "(ms);before|integer|Cursor: the next value of the previous page;"        \
-     "limit|integer|Deliveries per page, 1..500 (default 100)",                \
-     false},                                                                   \
-    {"POST", "/api/{session}/webhooks/deliveries/replay",                      \
-     gw_webhooks_replay_dead, GW_AUTH_ADMIN, 201, GW_WEBHOOKS_TAG,             \
-     "webhookDeliveriesReplayDead",                                            \
-     "Send every dead delivery of the session again", NULL, "ReplayResult",    \
-     NULL, false},                                                             \
-    {"GET", "/api/{session}/webhooks/deliveries/{id}", gw_webhooks_get,        \
-     GW_AUTH_ADMIN, 200, GW_WEBHOOKS_TAG, "webhookDeliveryGet",                \
-     "A delivery with every attempt", NULL, "DeliveryWithLog", NULL, false},   \
-    {"POST", "/api/{session}/webhooks/deliveries/{id}/replay",                 \
-     gw_webhooks_replay, GW_AUTH_ADMIN, 201, GW_WEBHOOKS_TAG,                  \
-     "webhookDeliveryReplay", "Send a delivered or dead delivery again",       \
-     NULL, "ReplayResult", NULL, false},                                       \
-    {"GET", "/v2/session/webhook", gw_webhooks_wawp_get, GW_AUTH_INSTANCE,     \
-     200, "Wawp: Webhooks", "wawpWebhookGet", "The instance's webhooks", NULL, \
-     "WawpWebhooks", GW_WEBHOOKS_WAWP_Q, false},                               \
-    {"POST", "/v2/session/webhook", gw_webhooks_wawp_set, GW_AUTH_INSTANCE,    \
-     200, "Wawp: Webhooks", "wawpWebhookSet",                                  \
-     "Replace the instance's webhooks", "WawpWebhookRequest", "WawpWebhooks",  \
-     GW_WEBHOOKS_WAWP_Q, false},
+        {"GET",                                                                \
+         "/api/{session}/webhooks/deliveries",                                 \
+         gw_webhooks_list,                                                     \
+         GW_AUTH_ADMIN,                                                        \
+         200,                                                                  \
+         GW_WEBHOOKS_TAG,                                                      \
+         "webhookDeliveriesList",                                              \
+         "Webhook deliveries of a session, newest first",                      \
+         NULL,                                                                 \
+         "DeliveryPage",                                                       \
+         "status|string|pending, delivered or dead;event|string|Event name;"   \
+         "since|integer|Created at or after (ms);until|integer|Created "       \
+         "before "                                                             \
+         "(ms);before|integer|Cursor: the next value of the previous page;"    \
+         "limit|integer|Deliveries per page, 1..500 (default 100)",            \
+         false},                                                               \
+        {"POST",                                                               \
+         "/api/{session}/webhooks/deliveries/replay",                          \
+         gw_webhooks_replay_dead,                                              \
+         GW_AUTH_ADMIN,                                                        \
+         201,                                                                  \
+         GW_WEBHOOKS_TAG,                                                      \
+         "webhookDeliveriesReplayDead",                                        \
+         "Send every dead delivery of the session again",                      \
+         NULL,                                                                 \
+         "ReplayResult",                                                       \
+         NULL,                                                                 \
+         false},                                                               \
+        {"GET",                                                                \
+         "/api/{session}/webhooks/deliveries/{id}",                            \
+         gw_webhooks_get,                                                      \
+         GW_AUTH_ADMIN,                                                        \
+         200,                                                                  \
+         GW_WEBHOOKS_TAG,                                                      \
+         "webhookDeliveryGet",                                                 \
+         "A delivery with every attempt",                                      \
+         NULL,                                                                 \
+         "DeliveryWithLog",                                                    \
+         NULL,                                                                 \
+         false},                                                               \
+        {"POST",                                                               \
+         "/api/{session}/webhooks/deliveries/{id}/replay",                     \
+         gw_webhooks_replay,                                                   \
+         GW_AUTH_ADMIN,                                                        \
+         201,                                                                  \
+         GW_WEBHOOKS_TAG,                                                      \
+         "webhookDeliveryReplay",                                              \
+         "Send a delivered or dead delivery again",                            \
+         NULL,                                                                 \
+         "ReplayResult",                                                       \
+         NULL,                                                                 \
+         false},                                                               \
+        {"GET",                                                                \
+         "/v2/session/webhook",                                                \
+         gw_webhooks_wawp_get,                                                 \
+         GW_AUTH_INSTANCE,                                                     \
+         200,                                                                  \
+         "Wawp: Webhooks",                                                     \
+         "wawpWebhookGet",                                                     \
+         "The instance's webhooks",                                            \
+         NULL,                                                                 \
+         "WawpWebhooks",                                                       \
+         GW_WEBHOOKS_WAWP_Q,                                                   \
+         false},                                                               \
+        {"POST",                                                               \
+         "/v2/session/webhook",                                                \
+         gw_webhooks_wawp_set,                                                 \
+         GW_AUTH_INSTANCE,                                                     \
+         200,                                                                  \
+         "Wawp: Webhooks",                                                     \
+         "wawpWebhookSet",                                                     \
+         "Replace the instance's webhooks",                                    \
+         "WawpWebhookRequest",                                                 \
+         "WawpWebhooks",                                                       \
+         GW_WEBHOOKS_WAWP_Q,                                                   \
+         false},
 
 void gw_webhooks_test(bool verbose);
 
