@@ -14,6 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Stack, check, run, wait_for  # noqa: E402
+from bus import Dealer  # noqa: E402
 
 CORE = ["store-service", "api-gateway", "session-worker"]
 ENV = {"WA_RECONNECT_MIN_MS": "300", "WA_RECONNECT_MAX_MS": "600",
@@ -50,11 +51,19 @@ def test_two_workers_over_http():
         took = time.time() - t0
         print("takeover over HTTP: %.2fs" % took)
         check(took <= 3.0 + 3.0, "takeover took %.1fs" % took)
-        # still cycling under the new holder
+        # still cycling under the new holder (STARTING lasts a few ms, so
+        # read the status events from the store)
         moved = [n for n, w in h.items() if w == "worker-0"]
+        store = Dealer(s.env["STORE_ENDPOINTS"])
         for n in moved:
-            s.wait_status(n, "FAILED")
-            s.wait_status(n, "STARTING", timeout=10)
+            def by_new_holder():
+                st, b = store.call("event.list", {"session": n, "after": 0, "limit": 1000})
+                seen = [e["status"] for e in b["events"] if e["event"] == "session.status"
+                        and e["environment"]["worker"] == "worker-1"
+                        and e["timestamp"] > int(t0 * 1000)]
+                return "STARTING" in seen and "FAILED" in seen
+            wait_for(by_new_holder, 10, what="%s cycling under worker-1" % n)
+        store.close()
         wait_for(lambda: s.api("GET", "/health")[1].get("workers") == 1, 10,
                  what="gateway forgets the dead worker")
 
