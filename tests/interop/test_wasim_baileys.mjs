@@ -133,6 +133,7 @@ class Client {
     }
 
     connect() {
+        this.closeCode = undefined
         const sock = makeWASocket({
             waWebSocketUrl: info.ws_url,
             auth: { creds: this.creds, keys: this.keys },
@@ -174,6 +175,7 @@ class Client {
             }
             if (update.connection === 'close') {
                 const code = update.lastDisconnect?.error?.output?.statusCode
+                this.closeCode = code
                 if (this.stopping) return
                 if (code === B.DisconnectReason.restartRequired) {
                     this.connect()
@@ -188,6 +190,8 @@ class Client {
             }
         })
         sock.ev.on('messages.update', updates => this.updates.push(...updates))
+        this.presences = this.presences || []
+        sock.ev.on('presence.update', p => this.presences.push(p))
     }
 
     async waitFor(pred, what, ms = 20000) {
@@ -291,6 +295,34 @@ try {
     const sent5 = await carol.sock.sendMessage(group.id, { text: 'carol answers' })
     await alice.waitFor(() => alice.received.find(x => x.key.id === sent5.key.id && x.message), 'group reply at alice')
 
+    // Presence and chat state: Bob subscribes to Alice and sees her type.
+    await bob.sock.presenceSubscribe(aliceJid)
+    await bob.waitFor(() => bob.presences.find(p => p.id.startsWith(alicePhone)), 'alice presence')
+    await alice.sock.sendPresenceUpdate('composing', bobJid)
+    await bob.waitFor(() => bob.presences.find(p => p.id.startsWith(alicePhone)
+        && Object.values(p.presences).some(x => x.lastKnownPresence === 'composing')), 'alice typing')
+
+    // The phone unlinks Carol's companion: Baileys is logged out (401).
+    const carolDevice = +carol.sock.user.id.split(':')[1].split('@')[0]
+    carol.stopping = true
+    const unlink = await ctl('DELETE', `/accounts/${carolPhone}/devices/${carolDevice}`)
+    check(unlink.status === 200, `unlink carol: ${JSON.stringify(unlink)}`)
+    await carol.waitFor(() => carol.closeCode !== undefined, 'carol logged out')
+    check(carol.closeCode === B.DisconnectReason.loggedOut, `carol closed with ${carol.closeCode}`)
+
+    // Bob logs out himself: remove-companion-device.
+    bob.stopping = true
+    await bob.sock.logout()
+    const bobDevices = await (async () => {
+        for (let i = 0; i < 100; i++) {
+            const r = await ctl('GET', `/accounts/${bobPhone}/devices`)
+            if (r.body.devices.length === 1) return r.body.devices
+            await new Promise(res => setTimeout(res, 50))
+        }
+        return null
+    })()
+    check(bobDevices && bobDevices[0].id === 0, 'bob logged out: only the phone is left')
+
     // The stanza log holds metadata only: never a plaintext.
     const log = await ctl('GET', '/stanzas?limit=5000')
     const dump = JSON.stringify(log.body)
@@ -320,5 +352,5 @@ if (failed) {
     if (!debug) console.error(`wa-sim log tail:\n${simErr.slice(-4000)}`)
     process.exit(1)
 }
-console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group)')
+console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group, presence, unlink, logout)')
 process.exit(0)
