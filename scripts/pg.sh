@@ -25,6 +25,21 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.clos
 PY
 }
 
+port_free() {
+    python3 - "$1" <<'PY'
+import socket, sys
+s = socket.socket()
+# as PostgreSQL binds: TIME_WAIT leftovers of the old server do not count
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+try:
+    s.bind(("127.0.0.1", int(sys.argv[1])))
+except OSError:
+    sys.exit(1)
+finally:
+    s.close()
+PY
+}
+
 case "$cmd" in
 start)
     if [ "$(id -u)" -eq 0 ]; then chown postgres "$dir"; fi
@@ -40,7 +55,10 @@ start)
     fi
     port=$(cat "$dir/port" 2>/dev/null || true)
     if ! as_pg "$bindir/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
-        port=$(free_port)
+        # a restart keeps its port (and so its DATABASE_URL) when free
+        if [ -z "$port" ] || ! port_free "$port"; then
+            port=$(free_port)
+        fi
         echo "$port" > "$dir/port"
         as_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
             -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=${PG_FSYNC:-on} -c synchronous_commit=${PG_SYNC_COMMIT:-on}" \

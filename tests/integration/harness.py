@@ -105,6 +105,20 @@ class Postgres:
                        capture_output=True)
         subprocess.run(["rm", "-rf", self.dir])
 
+    def pause(self):
+        """Shut the server down (fast), keeping data and port."""
+        subprocess.run([os.path.join(SRC, "scripts", "pg.sh"), "stop", self.dir],
+                       check=True, capture_output=True)
+
+    def resume(self):
+        """Start the server again after pause(), on the same port."""
+        out = subprocess.run([os.path.join(SRC, "scripts", "pg.sh"), "start", self.dir],
+                             check=True, capture_output=True, text=True,
+                             env=dict(os.environ, PG_FSYNC="off",
+                                      PG_SYNC_COMMIT="off"))
+        url = out.stdout.strip().splitlines()[-1]
+        check(url == self.url, "PostgreSQL came back on another port")
+
 
 class Proc:
     """One service process with its log file."""

@@ -108,9 +108,12 @@ function memoryKeys() {
 }
 
 class Client {
-    constructor(name, phone) {
+    // mode 'qr': the phone scans the QR; 'code': the companion asks for a
+    // pairing code and the phone types it.
+    constructor(name, phone, mode = 'qr') {
         this.name = name
         this.phone = phone
+        this.mode = mode
         this.creds = B.initAuthCreds()
         this.keys = memoryKeys()
         this.received = []
@@ -130,6 +133,7 @@ class Client {
     }
 
     connect() {
+        this.closeCode = undefined
         const sock = makeWASocket({
             waWebSocketUrl: info.ws_url,
             auth: { creds: this.creds, keys: this.keys },
@@ -144,7 +148,7 @@ class Client {
         this.sock = sock
         sock.ev.on('creds.update', update => Object.assign(this.creds, update))
         sock.ev.on('connection.update', async update => {
-            if (update.qr) {
+            if (update.qr && this.mode === 'qr') {
                 // The phone scans the QR the companion shows.
                 const res = await ctl('POST', `/accounts/${this.phone}/scan`, { qr: update.qr })
                 if (res.status !== 200) {
@@ -152,12 +156,26 @@ class Client {
                 }
                 this.pairedJid = res.body.jid
             }
+            if (update.qr && this.mode === 'code' && !this.code) {
+                // Link with phone number: the phone types the code.
+                this.code = await sock.requestPairingCode(this.phone)
+                let res
+                for (let i = 0; i < 100; i++) {
+                    res = await ctl('POST', `/accounts/${this.phone}/pair-code`, { code: this.code })
+                    if (res.status !== 404) break
+                    await new Promise(r => setTimeout(r, 50))
+                }
+                if (res.status !== 200) {
+                    this.onFail(new Error(`${this.name}: pair-code failed: ${JSON.stringify(res)}`))
+                }
+            }
             if (update.connection === 'open') {
                 this.opens++
                 this.onOpen()
             }
             if (update.connection === 'close') {
                 const code = update.lastDisconnect?.error?.output?.statusCode
+                this.closeCode = code
                 if (this.stopping) return
                 if (code === B.DisconnectReason.restartRequired) {
                     this.connect()
@@ -172,6 +190,8 @@ class Client {
             }
         })
         sock.ev.on('messages.update', updates => this.updates.push(...updates))
+        this.presences = this.presences || []
+        sock.ev.on('presence.update', p => this.presences.push(p))
     }
 
     async waitFor(pred, what, ms = 20000) {
@@ -196,26 +216,30 @@ class Client {
 const alicePhone = '15550100001'
 const bobPhone = '15550100002'
 let failed = null
+const carolPhone = '15550100003'
 const alice = new Client('alice', alicePhone)
 const bob = new Client('bob', bobPhone)
+const carol = new Client('carol', carolPhone, 'code')
 try {
-    for (const [phone, name] of [[alicePhone, 'Alice'], [bobPhone, 'Bob']]) {
+    for (const [phone, name] of [[alicePhone, 'Alice'], [bobPhone, 'Bob'], [carolPhone, 'Carol']]) {
         const res = await ctl('POST', '/accounts', { phone, push_name: name })
         check(res.status === 201, `create account ${phone}: ${JSON.stringify(res)}`)
     }
 
     // Pair (QR → pair-success → pair-device-sign → 515 → login → success)
-    await Promise.race([Promise.all([alice.start(), bob.start()]), deadline(60000, 'both clients open')])
+    await Promise.race([Promise.all([alice.start(), bob.start(), carol.start()]),
+        deadline(60000, 'all clients open')])
     check(alice.sock.user.id.startsWith(`${alicePhone}:`), `alice paired as ${alice.sock.user.id}`)
     check(alice.sock.user.lid?.endsWith('@lid'), 'alice got her LID from <success>')
     check(bob.sock.user.id.startsWith(`${bobPhone}:`), `bob paired as ${bob.sock.user.id}`)
+    check(carol.sock.user.id.startsWith(`${carolPhone}:`), `carol paired by code as ${carol.sock.user.id}`)
     const devices = await ctl('GET', `/accounts/${alicePhone}/devices`)
     check(devices.body.devices.some(d => d.id > 0 && d.linked && d.prekeys > 0),
         `alice's companion is linked with uploaded prekeys: ${JSON.stringify(devices.body)}`)
 
     // Baileys sends presence only when it knows its push name; give it
     // one (the phone's app-state would) so receipts are "delivered".
-    for (const c of [alice, bob]) {
+    for (const c of [alice, bob, carol]) {
         c.sock.ev.emit('creds.update', { me: { ...c.creds.me, name: c.name } })
         await c.sock.sendPresenceUpdate('available')
     }
@@ -254,16 +278,63 @@ try {
     const sent3 = await alice.sock.sendMessage(bobJid, { text: 'again' })
     await bob.waitFor(() => bob.received.find(m => m.key.id === sent3.key.id && m.message), 'message 3')
 
+    // A group: Alice creates it with Bob and Carol and writes; the sender
+    // key travels pairwise (pkmsg/msg) and the text as one skmsg.
+    const group = await alice.sock.groupCreate('sim team', [bobJid, `${carolPhone}@s.whatsapp.net`])
+    check(group.id.endsWith('@g.us') && group.participants.length === 3, `group created: ${JSON.stringify(group)}`)
+    const meta = await bob.sock.groupMetadata(group.id)
+    check(meta.subject === 'sim team', `bob sees the group: ${JSON.stringify(meta)}`)
+    const sent4 = await alice.sock.sendMessage(group.id, { text: 'hello group' })
+    for (const c of [bob, carol]) {
+        const m = await c.waitFor(() => c.received.find(x => x.key.id === sent4.key.id && x.message), `group message at ${c.name}`)
+        const text = m.message.conversation || m.message.extendedTextMessage?.text
+        check(text === 'hello group', `${c.name} decrypted the group message: ${JSON.stringify(m.message)}`)
+        check(m.key.remoteJid === group.id && m.key.participant?.startsWith(alicePhone),
+            `${c.name} sees alice in the group: ${JSON.stringify(m.key)}`)
+    }
+    const sent5 = await carol.sock.sendMessage(group.id, { text: 'carol answers' })
+    await alice.waitFor(() => alice.received.find(x => x.key.id === sent5.key.id && x.message), 'group reply at alice')
+
+    // Presence and chat state: Bob subscribes to Alice and sees her type.
+    await bob.sock.presenceSubscribe(aliceJid)
+    await bob.waitFor(() => bob.presences.find(p => p.id.startsWith(alicePhone)), 'alice presence')
+    await alice.sock.sendPresenceUpdate('composing', bobJid)
+    await bob.waitFor(() => bob.presences.find(p => p.id.startsWith(alicePhone)
+        && Object.values(p.presences).some(x => x.lastKnownPresence === 'composing')), 'alice typing')
+
+    // The phone unlinks Carol's companion: Baileys is logged out (401).
+    const carolDevice = +carol.sock.user.id.split(':')[1].split('@')[0]
+    carol.stopping = true
+    const unlink = await ctl('DELETE', `/accounts/${carolPhone}/devices/${carolDevice}`)
+    check(unlink.status === 200, `unlink carol: ${JSON.stringify(unlink)}`)
+    await carol.waitFor(() => carol.closeCode !== undefined, 'carol logged out')
+    check(carol.closeCode === B.DisconnectReason.loggedOut, `carol closed with ${carol.closeCode}`)
+
+    // Bob logs out himself: remove-companion-device.
+    bob.stopping = true
+    await bob.sock.logout()
+    const bobDevices = await (async () => {
+        for (let i = 0; i < 100; i++) {
+            const r = await ctl('GET', `/accounts/${bobPhone}/devices`)
+            if (r.body.devices.length === 1) return r.body.devices
+            await new Promise(res => setTimeout(res, 50))
+        }
+        return null
+    })()
+    check(bobDevices && bobDevices[0].id === 0, 'bob logged out: only the phone is left')
+
     // The stanza log holds metadata only: never a plaintext.
     const log = await ctl('GET', '/stanzas?limit=5000')
     const dump = JSON.stringify(log.body)
-    check(!dump.includes('hello bob') && !dump.includes('hi alice'), 'no plaintext in the stanza log')
+    check(!dump.includes('hello bob') && !dump.includes('hi alice') && !dump.includes('hello group'),
+        'no plaintext in the stanza log')
     check(log.body.stanzas.some(s => s.tag === 'message' && s.dir === 'in'), 'messages logged')
 } catch (err) {
     failed = err
 } finally {
     await alice.stop()
     await bob.stop()
+    await carol.stop()
     await new Promise(r => setTimeout(r, 300))
     sim.kill('SIGTERM')
     const code = await new Promise(r => sim.on('exit', c => r(c)))
@@ -281,5 +352,5 @@ if (failed) {
     if (!debug) console.error(`wa-sim log tail:\n${simErr.slice(-4000)}`)
     process.exit(1)
 }
-console.log('wasim_baileys: OK (pair by QR, login, text both ways with delivery and read receipts)')
+console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group, presence, unlink, logout)')
 process.exit(0)

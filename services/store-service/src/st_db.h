@@ -17,7 +17,7 @@
 #include <stdbool.h>
 
 #define ST_DB_BACKOFF_MIN_MS 100
-#define ST_DB_BACKOFF_MAX_MS 5000
+#define ST_DB_BACKOFF_MAX_MS 2000
 //  Seconds libpq waits for a TCP connection.
 #define ST_DB_CONNECT_TIMEOUT "3"
 

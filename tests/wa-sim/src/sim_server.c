@@ -4,6 +4,9 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
 #include "sim_classes.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include "sim_control.h"
 #include "sim_hub.h"
 #include "sim_iq.h"
@@ -13,6 +16,7 @@
 #include "sim_server.h"
 #include "wa/wa_binary.h"
 #include "wa/wa_conn.h"
+#include "wa/wa_jid.h"
 #include "wa/wa_pair.h"
 #include "wa/wa_signal.h"
 #include "wa/wa_ws.h"
@@ -530,6 +534,337 @@ s_error_code(const wa_node_t *iq)
     return error ? (int)wa_node_attr_int_or(error, "code", -1) : 0;
 }
 
+//  Register, pair by QR and log in a fresh client for `phone` (sharing
+//  the loop of `c`), then go active. Returns the device id.
+static uint32_t
+s_link(s_client_t *c, const char *phone)
+{
+    assert(wa_x25519_keypair(c->noise_priv, c->noise_pub) == 0);
+    assert(wa_x25519_keypair(c->identity_priv, c->identity_pub) == 0);
+    cm_random(c->adv, sizeof c->adv);
+    uint8_t spk_priv[32];
+    memset(&c->reg, 0, sizeof c->reg);
+    c->reg.registration_id = 77;
+    c->reg.signed_prekey_id = 1;
+    memcpy(c->reg.identity_pub, c->identity_pub, 32);
+    assert(wa_x25519_keypair(spk_priv, c->reg.signed_prekey_pub) == 0);
+    uint8_t djb[33];
+    wa_signal_djb_encode(c->reg.signed_prekey_pub, djb);
+    assert(wa_xeddsa_sign(c->identity_priv, djb, 33,
+                          c->reg.signed_prekey_sig) == 0);
+    wa_payload_t *settings = wa_payload_new();
+    size_t len = 0;
+    uint8_t *payload = wa_payload_registration(settings, &c->reg, &len);
+    s_connect(c, payload, len);
+    free(payload);
+    wa_node_t *pd = s_expect(c, "iq");
+    assert(pd);
+    size_t ref_len = 0;
+    const uint8_t *ref = wa_node_bytes(
+        wa_node_child_at(wa_node_find(pd, "pair-device"), 0), &ref_len);
+    char *qr = wa_pair_qr_string(ref, ref_len, c->noise_pub, c->identity_pub,
+                                 c->adv, "1");
+    json_t *result = NULL;
+    const char *reason = NULL;
+    int st = sim_server_scan_qr(c->server, phone, qr, &result, &reason);
+    assert(st == 200);
+    free(qr);
+    json_decref(result);
+    wa_node_destroy(&pd);
+    wa_node_t *ps = s_expect(c, "iq");
+    assert(ps);
+    size_t cont_len = 0;
+    const uint8_t *container = wa_node_bytes(
+        wa_node_find(ps, "pair-success/device-identity"), &cont_len);
+    wa_jid_t *jid = wa_jid_new_from(
+        wa_node_attr(wa_node_find(ps, "pair-success/device"), "jid"));
+    assert(jid);
+    uint32_t device = wa_jid_device(jid);
+    wa_jid_destroy(&jid);
+    wa_pair_adv_t *adv =
+        wa_pair_adv_accept(container, cont_len, c->adv, c->identity_priv, NULL);
+    assert(adv);
+    wa_node_t *sign = s_iq(wa_node_attr(ps, "id"), "result", NULL);
+    wa_node_t *di =
+        wa_node_add(wa_node_add(sign, "pair-device-sign"), "device-identity");
+    wa_node_set_attr_int(di, "key-index", wa_pair_adv_key_index(adv));
+    size_t reply_len = 0;
+    const uint8_t *reply = wa_pair_adv_reply(adv, &reply_len);
+    wa_node_set_bytes(di, reply, reply_len);
+    s_send(c, &sign);
+    wa_node_t *restart = s_expect(c, "stream:error");
+    assert(restart);
+    wa_node_destroy(&restart);
+    wa_node_destroy(&ps);
+    wa_pair_adv_destroy(&adv);
+    wa_payload_destroy(&settings);
+    return device;
+}
+
+//  Log in (again) and go active; returns the <ib><offline> count.
+static int
+s_login(s_client_t *c, const char *phone, uint32_t device)
+{
+    wa_payload_t *settings = wa_payload_new();
+    wa_payload_login_t login;
+    wa_payload_login_init(&login, strtoull(phone, NULL, 10), device);
+    size_t len = 0;
+    uint8_t *payload = wa_payload_login(settings, &login, &len);
+    s_connect(c, payload, len);
+    free(payload);
+    wa_payload_destroy(&settings);
+    wa_node_t *success = s_expect(c, "success");
+    assert(success);
+    wa_node_destroy(&success);
+    wa_node_t *iq = s_iq("act", "set", "passive");
+    wa_node_add(iq, "active");
+    s_send(c, &iq);
+    //  Queued stanzas come before the offline marker: keep them.
+    int64_t deadline = cm_mono_ms() + 5000;
+    while (cm_mono_ms() < deadline) {
+        wa_node_t *node = (wa_node_t *)zlistx_first(c->frames);
+        while (node) {
+            const wa_node_t *off = wa_node_child(node, "offline");
+            if (wa_node_is(node, "ib") && off) {
+                int count = (int)wa_node_attr_int_or(off, "count", -1);
+                zlistx_delete(c->frames, zlistx_cursor(c->frames));
+                return count;
+            }
+            node = (wa_node_t *)zlistx_next(c->frames);
+        }
+        s_step(c);
+    }
+    return -1;
+}
+
+//  Blocking HTTP request to the media host while stepping the loop.
+//  Returns the reply (headers and body). Caller owns return value.
+static char *
+s_http(s_client_t *c, const char *host, const char *head, const uint8_t *body,
+       size_t body_len, size_t *len_p)
+{
+    char addr[64];
+    snprintf(addr, sizeof addr, "%s", host);
+    char *colon = strchr(addr, ':');
+    assert(colon);
+    *colon = 0;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)atoi(colon + 1));
+    inet_pton(AF_INET, addr, &sa.sin_addr);
+    int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    assert(rc == 0);
+    ssize_t n = send(fd, head, strlen(head), 0);
+    assert(n == (ssize_t)strlen(head));
+    if (body_len) {
+        n = send(fd, body, body_len, 0);
+        assert(n == (ssize_t)body_len);
+    }
+    size_t cap = 1 << 16;
+    char *out = (char *)cm_alloc(cap + 1);
+    size_t len = 0;
+    int64_t deadline = cm_mono_ms() + 5000;
+    while (cm_mono_ms() < deadline && len < cap) {
+        s_step(c);
+        n = recv(fd, out + len, cap - len, MSG_DONTWAIT);
+        if (n > 0) {
+            len += (size_t)n;
+        } else if (n == 0) {
+            break;
+        }
+    }
+    close(fd);
+    out[len] = 0;
+    *len_p = len;
+    return out;
+}
+
+//  Two clients: a message to an offline device is queued, delivered at
+//  its next login, receipts and acks flow back; media round trip.
+static void
+s_test_relay(s_client_t *a, s_client_t *b)
+{
+    const char *pa = "15550002221";
+    const char *pb = "15550002222";
+    sim_model_t *model = sim_server_model(a->server);
+    sim_account_t *acc_a = sim_model_account_add(model, pa, "Ann");
+    sim_account_t *acc_b = sim_model_account_add(model, pb, "Ben");
+    assert(acc_a && acc_b);
+    uint32_t da = s_link(a, pa);
+    uint32_t db = s_link(b, pb);
+    //  Ann missed Ben's "devices" notification while Ben was linking
+    assert(s_login(a, pa, da) == 1);
+    wa_node_t *note = s_expect(a, "notification");
+    assert(note && wa_node_attr_eq(note, "type", "devices"));
+    assert(wa_node_attr_eq(note, "offline", "1"));
+    wa_node_t *nack_note = wa_node_new("ack");
+    wa_node_set_attr(nack_note, "id", wa_node_attr(note, "id"));
+    wa_node_set_attr(nack_note, "class", "notification");
+    wa_node_set_attr(nack_note, "type", "devices");
+    s_send(a, &nack_note);
+    wa_node_destroy(&note);
+    assert(s_login(b, pb, db) == 0);
+
+    //  usync: Ben has the phone and one companion, and a LID
+    wa_node_t *iq = s_iq("u1", "get", "usync");
+    wa_node_t *us = wa_node_add(iq, "usync");
+    wa_node_set_attr(us, "sid", "s1");
+    wa_node_t *q = wa_node_add(us, "query");
+    wa_node_set_attr(wa_node_add(q, "devices"), "version", "2");
+    wa_node_add(q, "lid");
+    wa_node_add(q, "contact");
+    wa_node_t *l = wa_node_add(us, "list");
+    wa_node_set_attr(wa_node_add(l, "user"), "jid",
+                     "15550002222@s.whatsapp.net");
+    wa_node_set_string(wa_node_add(wa_node_add(l, "user"), "contact"),
+                       "+15559999999");
+    wa_node_t *res = s_query(a, &iq);
+    assert(res);
+    const wa_node_t *user = wa_node_find(res, "usync/list/user");
+    assert(wa_node_attr_eq(user, "jid", "15550002222@s.whatsapp.net"));
+    const wa_node_t *dl = wa_node_find(user, "devices/device-list");
+    assert(dl && wa_node_child_count(dl) == 2);
+    assert(wa_node_attr(wa_node_child_at(dl, 1), "key-index"));
+    char *lid_b = cm_sprintf("%s@lid", acc_b->lid);
+    assert(wa_node_attr_eq(wa_node_child(user, "lid"), "val", lid_b));
+    free(lid_b);
+    const wa_node_t *other =
+        wa_node_child_at(wa_node_find(res, "usync/list"), 1);
+    assert(wa_node_attr_eq(wa_node_child(other, "contact"), "type", "out"));
+    wa_node_destroy(&res);
+
+    //  Ben goes offline; Ann writes to his companion (by LID) and phone
+    wa_conn_destroy(&b->conn);
+    for (int i = 0; i < 20; i++) {
+        s_step(a);
+    }
+    char *to_b = cm_sprintf("%s:%u@lid", acc_b->lid, db);
+    wa_node_t *msg = wa_node_new("message");
+    wa_node_set_attr(msg, "id", "3EB0SIMTEST1");
+    wa_node_set_attr(msg, "to", "15550002222@s.whatsapp.net");
+    wa_node_set_attr(msg, "type", "text");
+    wa_node_t *parts = wa_node_add(msg, "participants");
+    wa_node_t *t1 = wa_node_add(parts, "to");
+    wa_node_set_attr(t1, "jid", to_b);
+    wa_node_t *enc = wa_node_add(t1, "enc");
+    wa_node_set_attr(enc, "v", "2");
+    wa_node_set_attr(enc, "type", "pkmsg");
+    wa_node_set_bytes(enc, "ciphertext-for-ben", 18);
+    wa_node_t *t0 = wa_node_add(parts, "to");
+    wa_node_set_attr(t0, "jid", "15550002222@s.whatsapp.net");
+    wa_node_set_bytes(wa_node_add(t0, "enc"), "for-the-phone", 13);
+    wa_node_set_bytes(wa_node_add(msg, "device-identity"), "ADV", 3);
+    s_send(a, &msg);
+    wa_node_t *ack = s_expect(a, "ack");
+    assert(ack && wa_node_attr_eq(ack, "class", "message"));
+    assert(wa_node_attr_eq(ack, "id", "3EB0SIMTEST1") &&
+           !wa_node_attr(ack, "error"));
+    wa_node_destroy(&ack);
+    sim_device_t *dev_b = sim_account_device(acc_b, db);
+    assert(zlistx_size(dev_b->queue) == 1);
+
+    //  Ben comes back: the queued copy arrives, marked offline, in the
+    //  addressing form Ann used, with the other form and the push name
+    assert(s_login(b, pb, db) == 1);
+    wa_node_t *got = s_expect(b, "message");
+    assert(got && wa_node_attr_eq(got, "offline", "1"));
+    char *from_a = cm_sprintf("%s:%u@lid", acc_a->lid, da);
+    assert(wa_node_attr_eq(got, "from", from_a));
+    free(from_a);
+    assert(wa_node_attr_eq(got, "sender_pn", "15550002221@s.whatsapp.net"));
+    assert(wa_node_attr_eq(got, "notify", "Ann"));
+    size_t len = 0;
+    const uint8_t *ct = wa_node_bytes(wa_node_child(got, "enc"), &len);
+    assert(len == 18 && memcmp(ct, "ciphertext-for-ben", 18) == 0);
+    assert(wa_node_child(got, "device-identity"));
+    wa_node_destroy(&got);
+
+    //  Delivery then read receipt: relayed to Ann, acked to Ben
+    wa_node_t *receipt = wa_node_new("receipt");
+    wa_node_set_attr(receipt, "id", "3EB0SIMTEST1");
+    wa_node_set_attr(receipt, "to", "15550002221@s.whatsapp.net");
+    s_send(b, &receipt);
+    receipt = wa_node_new("receipt");
+    wa_node_set_attr(receipt, "id", "3EB0SIMTEST1");
+    wa_node_set_attr(receipt, "to", "15550002221@s.whatsapp.net");
+    wa_node_set_attr(receipt, "type", "read");
+    s_send(b, &receipt);
+    wa_node_t *r1 = s_expect(a, "receipt");
+    wa_node_t *r2 = s_expect(a, "receipt");
+    assert(r1 && r2);
+    char *from_b = cm_sprintf("%s:%u@s.whatsapp.net", pb, db);
+    assert(wa_node_attr_eq(r1, "from", from_b) && !wa_node_attr(r1, "type"));
+    assert(wa_node_attr_eq(r2, "type", "read"));
+    free(from_b);
+    wa_node_destroy(&r1);
+    wa_node_destroy(&r2);
+    ack = s_expect(b, "ack");
+    assert(ack && wa_node_attr_eq(ack, "class", "receipt"));
+    wa_node_destroy(&ack);
+    assert(zlistx_size(dev_b->queue) == 0);
+    //  Ann acks the receipts she got
+    sim_device_t *dev_a = sim_account_device(acc_a, da);
+    assert(zlistx_size(dev_a->queue) == 2);
+    for (int i = 0; i < 2; i++) {
+        wa_node_t *cack = wa_node_new("ack");
+        wa_node_set_attr(cack, "id", "3EB0SIMTEST1");
+        wa_node_set_attr(cack, "class", "receipt");
+        s_send(a, &cack);
+    }
+    for (int i = 0; i < 20 && zlistx_size(dev_a->queue); i++) {
+        s_step(a);
+    }
+    assert(zlistx_size(dev_a->queue) == 0);
+    free(to_b);
+
+    //  Media: media_conn, upload with the auth token, download
+    iq = s_iq("m1", "set", "w:m");
+    wa_node_add(iq, "media_conn");
+    res = s_query(a, &iq);
+    const wa_node_t *mc = res ? wa_node_child(res, "media_conn") : NULL;
+    assert(mc);
+    char *auth = cm_strdup(wa_node_attr(mc, "auth"));
+    char *host = cm_strdup(wa_node_attr(wa_node_child(mc, "host"), "hostname"));
+    wa_node_destroy(&res);
+    uint8_t blob[300];
+    cm_random(blob, sizeof blob);
+    uint8_t hash[32];
+    wa_sha256(blob, sizeof blob, hash);
+    zarmour_t *armour = zarmour_new();
+    zarmour_set_mode(armour, ZARMOUR_MODE_BASE64_URL);
+    zarmour_set_pad(armour, false);
+    char *token = zarmour_encode(armour, hash, sizeof hash);
+    zarmour_destroy(&armour);
+    char *head = cm_sprintf("POST /mms/image/%s?auth=%s&token=%s HTTP/1.1\r\n"
+                            "Host: x\r\nConnection: close\r\n"
+                            "Content-Length: %zu\r\n\r\n",
+                            token, auth, token, sizeof blob);
+    char *reply = s_http(a, host, head, blob, sizeof blob, &len);
+    assert(strstr(reply, "HTTP/1.1 200"));
+    char *dp = strstr(reply, "\"direct_path\":\"");
+    assert(dp);
+    dp += 15;
+    char *end = strchr(dp, '"');
+    *end = 0;
+    char *get = cm_sprintf("GET %s HTTP/1.1\r\nHost: x\r\n"
+                           "Connection: close\r\n\r\n",
+                           dp);
+    char *down = s_http(a, host, get, NULL, 0, &len);
+    assert(strstr(down, "HTTP/1.1 200") && len > sizeof blob);
+    assert(memcmp(down + len - sizeof blob, blob, sizeof blob) == 0);
+    free(down);
+    free(get);
+    free(reply);
+    free(head);
+    zstr_free(&token);
+    free(auth);
+    free(host);
+    wa_conn_destroy(&a->conn);
+    wa_conn_destroy(&b->conn);
+}
+
 void
 sim_server_test(bool verbose)
 {
@@ -759,6 +1094,17 @@ sim_server_test(bool verbose)
     assert(failure && wa_node_attr_eq(failure, "reason", "401"));
     wa_node_destroy(&failure);
     free(payload);
+
+    //  Message relay, offline queue, receipts, media
+    s_client_t b;
+    memset(&b, 0, sizeof b);
+    b.loop = c.loop;
+    b.server = server;
+    b.ws = c.ws;
+    b.frames = zlistx_new();
+    zlistx_set_destructor(b.frames, s_client_node_free);
+    s_test_relay(&c, &b);
+    zlistx_destroy(&b.frames);
 
     //  Control-side errors
     assert(sim_server_unlink(server, acc->phone, 0, &reason) == 400);

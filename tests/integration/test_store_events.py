@@ -1,0 +1,153 @@
+"""store-service: the event outbox - idempotent append, per-session seq
+order under concurrency, the event.list cursor, event.new on the PUB.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+"""
+import threading
+import time
+
+from harness import Stack, check, run
+from buscall import Sub, call, ok, wait_ready
+
+STACK = None
+
+
+def ep():
+    return STACK.env["STORE_ENDPOINTS"]
+
+
+def test_idempotent_append():
+    e = ep()
+    ok(e, "session.create", {"name": "idem", "config": {"metadata": {"m": "1"}}}, want=201)
+    body = {"id": "evt_01idem000000000000000000aa", "session": "idem", "event": "message",
+            "payload": {"body": "hi", "n": 1}}
+    r1 = ok(e, "event.append", body)
+    check(r1["seq"] == 1 and "duplicate" not in r1, "first append %r" % r1)
+    r2 = ok(e, "event.append", body)
+    check(r2["seq"] == 1 and r2["duplicate"] is True, "resend %r" % r2)
+    # the same id resent concurrently: one row, one seq
+    body2 = dict(body, id="evt_01idem000000000000000000bb")
+    seqs = []
+    lock = threading.Lock()
+
+    def send():
+        r = ok(e, "event.append", body2)
+        with lock:
+            seqs.append(r["seq"])
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(set(seqs) == {2}, "concurrent resends %r" % seqs)
+    n = STACK.pg.psql(STACK.database_url, "SELECT count(*) FROM events WHERE session='idem'")
+    check(n == "2", "rows %s" % n)
+    # an id belongs to one session
+    ok(e, "session.create", {"name": "idem2"}, want=201)
+    st, _, reason = call(e, "event.append", dict(body, session="idem2"))
+    check(st == 409, "id reused by another session -> %d %r" % (st, reason))
+    check(call(e, "event.append", dict(body, id="evt_x1", session="nope"))[0] == 404,
+          "unknown session")
+    # the stored envelope
+    ev = ok(e, "event.list", {"session": "idem"})["events"][0]
+    check(ev["id"] == body["id"] and ev["event"] == "message" and ev["session"] == "idem",
+          "envelope %r" % ev)
+    check(ev["payload"] == body["payload"] and ev["metadata"] == {"m": "1"} and ev["me"] is None,
+          "envelope fields %r" % ev)
+    check(ev["engine"] == "WHARF" and ev["environment"]["worker"] is None
+          and ev["environment"]["platform"] == "linux/x64", "environment %r" % ev)
+    check("instance_id" not in ev and "qr" not in ev, "Wawp fields only on session.status")
+    check(abs(ev["timestamp"] - time.time() * 1000) < 60000, "timestamp %r" % ev["timestamp"])
+
+
+def test_seq_order_under_concurrency():
+    e = ep()
+    for n in ("sa", "sb"):
+        ok(e, "session.create", {"name": n}, want=201)
+    sent = {"sa": [], "sb": []}
+    lock = threading.Lock()
+
+    def writer(t):
+        for i in range(8):
+            sess = "sa" if (i + t) % 2 else "sb"
+            eid = "evt_c%d%02d" % (t, i)
+            r = ok(e, "event.append", {"id": eid, "session": sess, "event": "message",
+                                       "payload": {"t": t, "i": i}})
+            with lock:
+                sent[sess].append((r["seq"], eid))
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for sess, got in sent.items():
+        seqs = sorted(s for s, _ in got)
+        check(seqs == list(range(1, len(got) + 1)), "%s seqs not dense: %r" % (sess, seqs))
+        # a writer's own events are in its order
+        for t in range(5):
+            mine = [s for s, eid in sorted(got) if eid.startswith("evt_c%d" % t)]
+            check(mine == sorted(mine), "writer order")
+        # the pull feed pages through them in seq order with the cursor
+        listed = []
+        after = 0
+        while True:
+            page = ok(e, "event.list", {"session": sess, "after": after, "limit": 7})
+            check(len(page["events"]) <= 7, "limit")
+            if not page["events"]:
+                check(page["next"] == after, "next stays at the end %r" % page)
+                break
+            listed.extend(x["id"] for x in page["events"])
+            after = page["next"]
+        check(listed == [eid for _, eid in sorted(got)], "%s list order" % sess)
+        check(after == len(got), "final cursor %d" % after)
+    # default and maximal limits
+    check(len(ok(e, "event.list", {"session": "sa"})["events"]) == 20, "default limit")
+    check(ok(e, "event.list", {"session": "nobody"}) == {"events": [], "next": 0}, "unknown")
+
+
+def test_fenced_append_and_notifications():
+    e = ep()
+    ok(e, "session.create", {"name": "pub", "start": True}, want=201)
+    got = ok(e, "lease.claim", {"worker": "wp", "max": 10, "ttl_ms": 60000})["sessions"]
+    epoch = [x for x in got if x["name"] == "pub"][0]["epoch"]
+    sub = Sub(STACK.env["STORE_PUB_ENDPOINTS"], "event.new", count=3)
+    time.sleep(0.5)     # let the subscription reach the PUB
+    ids = []
+    for i in range(2):
+        r = ok(e, "event.append", {"id": "evt_pub%d" % i, "session": "pub", "event": "message",
+                                   "payload": {"i": i}, "worker": "wp", "epoch": epoch})
+        ids.append(("evt_pub%d" % i, r["seq"]))
+    # a status change made by the store announces its own event
+    ok(e, "session.set_status", {"name": "pub", "worker": "wp", "epoch": epoch,
+                                 "status": "WORKING"})
+    msgs = sub.messages()
+    check(len(msgs) == 3 and all(m["type"] == "event.new" for m in msgs), "pub %r" % msgs)
+    check([(m["body"]["id"], m["body"]["seq"]) for m in msgs[:2]] == ids, "bodies %r" % msgs)
+    check(all(m["body"]["session"] == "pub" for m in msgs), "session in body")
+    check(msgs[2]["body"]["seq"] == 4 and msgs[2]["body"]["id"].startswith("evt_"),
+          "status event %r" % msgs[2])
+    evs = ok(e, "event.list", {"session": "pub", "after": 1})["events"]
+    check([x["environment"]["worker"] for x in evs] == ["wp", "wp", "wp"], "worker recorded")
+    # a resend is not announced again, and a fenced-out one not at all
+    sub = Sub(STACK.env["STORE_PUB_ENDPOINTS"], "event.new", count=1, timeout=1500)
+    time.sleep(0.5)
+    ok(e, "event.append", {"id": "evt_pub0", "session": "pub", "event": "message",
+                           "payload": {}, "worker": "wp", "epoch": epoch})
+    check(call(e, "event.append", {"id": "evt_pubx", "session": "pub", "event": "message",
+                                   "worker": "wp", "epoch": epoch + 1})[0] == 409, "fenced")
+    check(sub.messages() == [], "nothing announced")
+
+
+def main():
+    global STACK
+    with Stack(services=["store-service"]) as s:
+        STACK = s
+        wait_ready(ep())
+        run([test_idempotent_append, test_seq_order_under_concurrency,
+             test_fenced_append_and_notifications])
+
+
+if __name__ == "__main__":
+    main()
