@@ -84,8 +84,9 @@ s_actor(zsock_t *pipe, void *args)
     int pool = st_config_pool_size(a->config);
     zactor_t **workers = cm_alloc(sizeof(zactor_t *) * (size_t)pool);
     for (int i = 0; i < pool; i++) {
-        st_worker_args_t wargs = {a->config, endpoint, a->store_id, i};
-        workers[i] = zactor_new(st_worker_actor, &wargs);
+        st_worker_args_t *wargs = cm_alloc(sizeof *wargs);
+        *wargs = (st_worker_args_t){a->config, endpoint, a->store_id, i};
+        workers[i] = zactor_new(st_worker_actor, wargs);
     }
     zsock_signal(pipe, 0);
 
@@ -137,6 +138,7 @@ s_actor(zsock_t *pipe, void *args)
     zsock_destroy(&backend);
     zsock_destroy(&pub);
     zsock_destroy(&frontend);
+    free(a);
 }
 
 st_server_t *
@@ -152,8 +154,12 @@ st_server_new(const st_config_t *config, const char *store_id)
         return NULL;
     }
     st_server_t *self = cm_alloc(sizeof *self);
-    s_args_t args = {config, store_id, frontend, pub};
-    self->actor = zactor_new(s_actor, &args);
+    //  The actor owns its arguments: if a signal interrupts zactor_new's
+    //  wait we return while the actor is still starting, so they must not
+    //  live in this stack frame.
+    s_args_t *args = cm_alloc(sizeof *args);
+    *args = (s_args_t){config, store_id, frontend, pub};
+    self->actor = zactor_new(s_actor, args);
     return self;
 }
 

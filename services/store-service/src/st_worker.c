@@ -65,8 +65,9 @@ st_worker_actor(zsock_t *pipe, void *args)
     st_router_set_publish(router, s_publish, dealer);
     bool ok = st_families_register(router) == 0;
     st_db_connect_now(db);
+    //  the arguments are ours (st_worker_actor takes them): done with them
+    free(a);
     zsock_signal(pipe, 0);
-    //  args are gone from here on
     if (ok) {
         zstr_send(dealer, "READY");
     }
@@ -107,8 +108,9 @@ st_worker_test(bool verbose)
     st_config_t *config = st_config_new();
     zsock_t *backend = zsock_new_router("inproc://st_worker_test");
     assert(backend);
-    st_worker_args_t args = {config, "inproc://st_worker_test", "store-t", 0};
-    zactor_t *worker = zactor_new(st_worker_actor, &args);
+    st_worker_args_t *args = cm_alloc(sizeof *args);
+    *args = (st_worker_args_t){config, "inproc://st_worker_test", "store-t", 0};
+    zactor_t *worker = zactor_new(st_worker_actor, args);
 
     zmsg_t *m = zmsg_recv(backend);
     zframe_t *id = zmsg_pop(m);

@@ -29,7 +29,10 @@ typedef struct {
     int index;                 //  worker number, for logs
 } st_worker_args_t;
 
-//  Actor body; args is a st_worker_args_t *. Exits on $TERM.
+//  Actor body; args is a heap st_worker_args_t * that the actor takes
+//  over and frees (the creator may return before the actor has started,
+//  e.g. when a signal interrupts zactor_new). The config, backend and
+//  store_id it points to must outlive the actor. Exits on $TERM.
 void st_worker_actor(zsock_t *pipe, void *args);
 
 void st_worker_test(bool verbose);

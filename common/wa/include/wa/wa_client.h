@@ -1,0 +1,344 @@
+/*  wa_client - one session's WhatsApp Web multi-device client protocol
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Everything a linked device does above the transport (wa-protocol.md
+    §5–7): QR and pairing-code login, login, post-login setup (prekeys,
+    active mode, presence), keepalive, stream errors, device discovery,
+    sending and receiving end-to-end encrypted text (1:1 and groups),
+    receipts and retries. It owns the session's Signal store and an IQ
+    waiter table; it never touches a socket or a clock of its own.
+
+    The owner (session-worker's engine, or a test) supplies:
+      - the transport: it opens a WebSocket + Noise connection with
+        wa_client_noise_key() and the ClientPayload from
+        wa_client_payload(), then calls wa_client_connected(); it passes
+        every decoded stanza to wa_client_handle() and sends the stanzas
+        the client gives to ops.send; when the connection drops it calls
+        wa_client_disconnected();
+      - one timer: ops.timer(delay) arms (or with delay < 0 disarms) a
+        single one-shot wake-up; when it fires the owner calls
+        wa_client_wake();
+      - persistence: ops.creds says the account credentials changed
+        (save wa_client_creds()), ops.signal reports every Signal record
+        change (wa_sigstore's journal); on start the owner puts both back
+        with wa_client_load_creds() and wa_client_load_signal();
+      - what happens on ops.status (see wa_client_state_t: show a QR,
+        reconnect now, reconnect later, stop, clear credentials).
+
+    Nothing lost (issue 5 item 8): a received message is reported with
+    ops.event before its delivery receipt is sent. If ops.event returns
+    true the owner takes responsibility to call wa_client_receipt_commit()
+    with the event's token once the message is safely stored; only then
+    does the receipt go out, so a crash before that makes the server
+    deliver the message again. The Signal changes for a message are
+    reported (ops.signal) before its event: an owner that persists them
+    must store the event no later than those changes, so that a crash
+    never leaves a ratchet that moved past a message nobody stored.
+
+    Callbacks run synchronously inside the client's functions. They may
+    call any wa_client function except wa_client_destroy (defer that to
+    the owner's loop). After a closing state (RESTART, RETRY, QR_EXPIRED,
+    LOGGED_OUT, CONFLICT) the client ignores stanzas until the owner
+    calls wa_client_connected() on a new connection.
+
+    JIDs in events are wire text ("15551234567@s.whatsapp.net",
+    "…@g.us", device JIDs "user:12@server"); WAHA "@c.us" forms are the
+    owner's business (wa_jid_to_api), except me_id in status reports.
+*/
+#ifndef WA_CLIENT_H_INCLUDED
+#define WA_CLIENT_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "wa_message.h"
+#include "wa_node.h"
+#include "wa_payload.h"
+#include "wa_sigstore.h"
+
+typedef struct _wa_client_t wa_client_t;
+
+//  Room for a message id (with NUL).
+#define WA_CLIENT_ID_MAX 64
+//  Room for a pair code as shown ("ABCD-EFGH", with NUL).
+#define WA_CLIENT_CODE_MAX 10
+
+//  ---------------------------------------------------------------------
+//  Status reports
+
+typedef enum {
+    WA_CLIENT_QR = 1,           //  show `qr` (repeats on every rotation)
+    WA_CLIENT_PAIR_CODE,        //  the server took pair code `code`
+    WA_CLIENT_PAIR_CODE_FAILED, //  the pair code request failed (reason)
+    WA_CLIENT_PAIRED,           //  linked: credentials changed; the server
+                                //  restarts the stream next (RESTART)
+    WA_CLIENT_WORKING,          //  logged in: me fields set
+    //  Closing states: the owner closes the connection.
+    WA_CLIENT_RESTART,    //  reconnect at once (stream error 515)
+    WA_CLIENT_RETRY,      //  reconnect after a backoff (reason)
+    WA_CLIENT_QR_EXPIRED, //  every QR shown, none scanned: stop
+    WA_CLIENT_LOGGED_OUT, //  device removed / logged out: clear the
+                          //  stored credentials, stop
+    WA_CLIENT_CONFLICT    //  replaced by another connection: stop
+} wa_client_state_t;
+
+typedef struct {
+    wa_client_state_t state; //  what happened
+    const char *qr;          //  QR: the QR string
+    const char *code;        //  PAIR_CODE: "ABCD-EFGH"
+    const char *reason;      //  closing states, PAIR_CODE_FAILED: text
+    int error;               //  stream error / failure code, or 0
+    const char *me_id;       //  PAIRED/WORKING: "<phone>@c.us"
+    const char *me_lid;      //  "<lid>@lid", or NULL when unknown
+    const char *me_jid;      //  our device JID (wire)
+    const char *push_name;   //  our push name, or NULL
+} wa_client_status_t;
+
+//  True for the states after which the owner closes the connection.
+bool wa_client_state_closing(wa_client_state_t state);
+
+//  Name of a state ("QR", "WORKING", ...).
+const char *wa_client_state_name(wa_client_state_t state);
+
+//  ---------------------------------------------------------------------
+//  Events
+
+typedef enum {
+    WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
+                                 //  another device)
+    WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
+    WA_CLIENT_EVENT_SENT = 3     //  result of a send: server ack or error
+} wa_client_event_type_t;
+
+//  Ack levels, as WAHA numbers them.
+#define WA_CLIENT_ACK_ERROR (-1)
+#define WA_CLIENT_ACK_SERVER 1
+#define WA_CLIENT_ACK_DEVICE 2
+#define WA_CLIENT_ACK_READ 3
+#define WA_CLIENT_ACK_PLAYED 4
+
+typedef struct {
+    const char *id;              //  message id
+    const char *chat;            //  chat JID (user or group), no device
+    const char *sender;          //  sending device JID
+    const char *participant;     //  groups: sender user JID; else NULL
+    const char *to;              //  the other end: our JID, or for our own
+                                 //  messages the chat
+    bool from_me;                //  sent by our account (another device)
+    bool is_group;               //  chat is a group
+    int64_t timestamp;           //  seconds
+    const char *push_name;       //  sender's push name, or NULL
+    const char *type;            //  wa_message_type ("chat", "image", ...)
+    const char *body;            //  text or caption, or NULL
+    bool has_media;              //  media kinds
+    const char *reply_to;        //  quoted message id, or NULL
+    const wa_message_t *message; //  the decoded message (borrowed)
+    const uint8_t *raw;          //  serialised Message bytes (borrowed)
+    size_t raw_len;              //  their length
+    uint64_t token;              //  for wa_client_receipt_commit
+} wa_client_message_t;
+
+typedef struct {
+    const char *id;          //  message id (one of ours, or, when
+                             //  from_me, one we read on another device)
+    const char *chat;        //  chat JID
+    const char *participant; //  who read it (device JID) in groups, or
+                             //  the device of a 1:1 contact
+    bool from_me;            //  receipt came from our own device
+    int ack;                 //  WA_CLIENT_ACK_DEVICE/READ/PLAYED
+    int64_t timestamp;       //  seconds (0 when absent)
+} wa_client_ack_t;
+
+typedef struct {
+    const char *id;     //  message id returned by the send call
+    const char *chat;   //  destination chat
+    bool ok;            //  true: the server took it (ack SERVER)
+    int error;          //  !ok: server error code, or 0 for local
+    const char *reason; //  !ok: text
+    int64_t timestamp;  //  ok: server time (seconds)
+} wa_client_sent_t;
+
+typedef struct {
+    wa_client_event_type_t type; //  which member is set
+    union {
+        wa_client_message_t message;
+        wa_client_ack_t ack;
+        wa_client_sent_t sent;
+    } u;
+} wa_client_event_t;
+
+//  ---------------------------------------------------------------------
+//  Owner interface
+
+typedef struct {
+    //  Send one stanza (borrowed). Return 0, or -1 when it cannot be sent
+    //  (the client then expects wa_client_disconnected soon). send, timer
+    //  and now must not call wa_client functions.
+    int (*send)(void *arg, const wa_node_t *node);
+    //  Arm the single wake-up to fire after delay_ms (>= 0) replacing an
+    //  armed one; delay_ms < 0 disarms it.
+    void (*timer)(void *arg, int64_t delay_ms);
+    //  Monotonic clock in ms. NULL: cm_mono_ms.
+    int64_t (*now)(void *arg);
+    //  State changes (see wa_client_state_t). Required.
+    void (*status)(void *arg, const wa_client_status_t *status);
+    //  Credentials changed: store wa_client_creds(). May be NULL.
+    void (*creds)(void *arg);
+    //  A Signal record changed (data NULL: deleted). May be NULL.
+    void (*signal)(void *arg, const char *kind, const char *key,
+                   const uint8_t *data, size_t len);
+    //  An event. For messages, return true to send the delivery receipt
+    //  later with wa_client_receipt_commit(token); false sends it now.
+    //  May be NULL.
+    bool (*event)(void *arg, const wa_client_event_t *event);
+} wa_client_ops_t;
+
+typedef struct {
+    const char *name;             //  session name for logs ("")
+    int qr_first_ms;              //  life of the first QR (60000)
+    int qr_next_ms;               //  life of later QRs (20000)
+    int pair_code_timeout_ms;     //  wait for the phone to enter the code
+                                  //  (180000)
+    int iq_timeout_ms;            //  IQ reply deadline (60000)
+    int send_timeout_ms;          //  a send's deadline to the server ack
+                                  //  (60000)
+    int keepalive_ms;             //  keepalive interval (25000; +-20% jitter)
+    int keepalive_timeout_ms;     //  keepalive reply deadline (10000)
+    int keepalive_misses;         //  missed keepalives before RETRY (2)
+    int prekey_batch;             //  prekeys per upload (30)
+    int prekey_min;               //  upload when the server has fewer (5)
+    int max_retries;              //  retry receipts per message (5)
+    const char *platform;         //  companion platform id in the QR and
+                                  //  pair code ("1" = Chrome)
+    const char *platform_display; //  pair code display
+                                  //  ("Chrome (Linux)")
+} wa_client_config_t;
+
+//  Fill *cfg with the defaults above.
+void wa_client_config_default(wa_client_config_t *cfg);
+
+//  New client with no credentials (cfg NULL: defaults; strings copied).
+//  ops->send, ops->timer and ops->status are required. Caller owns
+//  return value.
+wa_client_t *wa_client_new(const wa_client_config_t *cfg,
+                           const wa_client_ops_t *ops, void *arg);
+
+//  Destroy: pending IQs and sends are dropped without events. Not from
+//  inside a callback. NULL-safe; sets *self_p to NULL.
+void wa_client_destroy(wa_client_t **self_p);
+
+//  ---------------------------------------------------------------------
+//  Credentials and Signal state
+
+//  Load credentials saved from wa_client_creds (before connecting).
+//  Returns 0, or -1 when malformed (the client is left without
+//  credentials).
+int wa_client_load_creds(wa_client_t *self, const json_t *creds);
+
+//  The credentials as JSON: Noise key, identity, registration id,
+//  signed prekey, ADV secret and signed identity, own JIDs, push name,
+//  prekey counters. Creates new credentials (a new device) first when
+//  there are none. Caller owns return value.
+json_t *wa_client_creds(wa_client_t *self);
+
+//  Put back one stored Signal record (kind/key as in wa_sigstore).
+//  Returns 0 or -1.
+int wa_client_load_signal(wa_client_t *self, const char *kind, const char *key,
+                          const uint8_t *data, size_t len);
+
+//  True when the device is linked to an account (login, not pairing).
+bool wa_client_paired(wa_client_t *self);
+
+//  The Noise static key pair for the handshake (created with new
+//  credentials when there are none). Returns 0.
+int wa_client_noise_key(wa_client_t *self, uint8_t priv[32], uint8_t pub[32]);
+
+//  The ClientPayload for the next handshake: login when paired, else
+//  registration. Caller owns return value; sets *len_p. NULL on failure.
+uint8_t *wa_client_payload(wa_client_t *self, size_t *len_p);
+
+//  The payload settings (user agent, version, device props; borrowed).
+wa_payload_t *wa_client_payload_settings(wa_client_t *self);
+
+//  Set our push name (sent with presence; saved in the credentials).
+void wa_client_set_push_name(wa_client_t *self, const char *push_name);
+
+//  The session's Signal store (borrowed).
+wa_sigstore_t *wa_client_sigstore(wa_client_t *self);
+
+//  ---------------------------------------------------------------------
+//  Transport
+
+//  The handshake of a new connection finished.
+void wa_client_connected(wa_client_t *self);
+
+//  The connection is gone (reason for logs). Pending requests fail and
+//  sends not yet acknowledged report SENT errors. Receipts held for the
+//  owner stay: wa_client_receipt_commit sends them on whatever
+//  connection is live then (a message delivered again meanwhile is not
+//  reported twice). Idempotent.
+void wa_client_disconnected(wa_client_t *self, const char *reason);
+
+//  Handle one received stanza (borrowed). Returns 0, or -1 when it was
+//  malformed or unexpected (logged; nothing else to do).
+int wa_client_handle(wa_client_t *self, const wa_node_t *node);
+
+//  The armed wake-up fired.
+void wa_client_wake(wa_client_t *self);
+
+//  True when logged in on a live connection (sending possible).
+bool wa_client_ready(wa_client_t *self);
+
+//  The QR string currently shown, or NULL (borrowed).
+const char *wa_client_qr(wa_client_t *self);
+
+//  ---------------------------------------------------------------------
+//  Actions
+
+//  Ask for a pairing code for `phone` (digits, international, '+' and
+//  separators ignored) instead of scanning a QR. Writes the code as
+//  shown ("ABCD-EFGH") into code; the request goes out now (or as soon
+//  as an unpaired connection is up) and ops.status reports PAIR_CODE or
+//  PAIR_CODE_FAILED. Returns 0, or -1 when already paired or phone is
+//  invalid.
+int wa_client_request_pair_code(wa_client_t *self, const char *phone,
+                                char code[WA_CLIENT_CODE_MAX]);
+
+//  Send a text to `chat` (wire or API JID), optionally quoting message
+//  reply_id sent by reply_participant (NULL: the chat). Writes the new
+//  message id into id; the outcome follows as a SENT event. Returns 0,
+//  or -1 when not ready or chat is invalid.
+int wa_client_send_text(wa_client_t *self, const char *chat, const char *text,
+                        const char *reply_id, const char *reply_participant,
+                        char id[WA_CLIENT_ID_MAX]);
+
+//  Send a serialised Message as wa_client_send_text does.
+int wa_client_send_message(wa_client_t *self, const char *chat,
+                           const uint8_t *msg, size_t len,
+                           char id[WA_CLIENT_ID_MAX]);
+
+//  Send read receipts (played when `played`) for `count` message ids in
+//  chat; in groups participant is the sender of the messages. Returns 0
+//  or -1.
+int wa_client_send_seen(wa_client_t *self, const char *chat,
+                        const char *participant, const char *const *ids,
+                        size_t count, bool played);
+
+//  The owner stored the message event with this token: send its
+//  delivery receipt now if a connection is live (else the next delivery
+//  of the message is confirmed at once). Returns 0, or -1 when the token
+//  is unknown or nothing could be sent.
+int wa_client_receipt_commit(wa_client_t *self, uint64_t token);
+
+//  Unlink this device: tell the server (when connected), then report
+//  LOGGED_OUT. Returns 0, or -1 when not paired.
+int wa_client_logout(wa_client_t *self);
+
+//  Self test
+void wa_client_test(bool verbose);
+
+#endif
