@@ -2551,7 +2551,9 @@ s_on_iq(wa_client_t *self, const wa_node_t *node)
 {
     const char *type = wa_node_attr_or(node, "type", "");
     const wa_node_t *child = wa_node_child(node, NULL);
+    //  The server JID: a JID pair with no user, or (wa-sim) plain text
     bool from_server = wa_node_attr_eq(node, "from", "@s.whatsapp.net") ||
+                       wa_node_attr_eq(node, "from", "s.whatsapp.net") ||
                        !wa_node_attr(node, "from");
     if (cm_streq(type, "get") &&
         wa_node_attr_eq(node, "xmlns", "urn:xmpp:ping")) {
