@@ -3,10 +3,13 @@
 
 BUILD      ?= build
 TEST_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
+# Seconds each libFuzzer target runs during `make test` (ctest label fuzz)
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build build-asan run test unit clean fuzz
+.PHONY: all deps build build-asan build-fuzz run test unit clean fuzz
 
 all: build
 
@@ -19,10 +22,21 @@ build: deps
 	@cmake --build $(BUILD) -j$(JOBS)
 
 # ASan+UBSan build used by the tests (CI runs this one).
+# It also registers the libFuzzer binaries of $(FUZZ_BUILD) as ctests
+# (label fuzz, FUZZ_SECONDS each); they skip when not built.
 build-asan: deps
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DWERROR=ON \
-	    -DSANITIZE=address,undefined >/dev/null
+	    -DSANITIZE=address,undefined \
+	    -DWHARF_FUZZ_BIN_DIR=$(CURDIR)/$(FUZZ_BUILD)/bin \
+	    -DFUZZ_SECONDS=$(FUZZ_SECONDS) >/dev/null
 	@cmake --build $(TEST_BUILD) -j$(JOBS)
+
+# clang + libFuzzer build of tests/fuzz/fuzz_*.c only (target "fuzzers").
+build-fuzz: deps
+	@cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+	    -DCMAKE_BUILD_TYPE=Debug -DFUZZ=ON -DWERROR=OFF \
+	    -DSANITIZE=address,undefined >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 
 # Start a private PostgreSQL under ./var/pg (unless DATABASE_URL is set),
 # apply migrations and run all five services in the foreground.
@@ -30,17 +44,16 @@ build-asan: deps
 run: build
 	@scripts/run.sh $(BUILD)
 
-# Unit tests (ctest label "unit") then integration tests ("integration").
-test: build-asan
+# Every test: unit, integration, interop, and each fuzzer for FUZZ_SECONDS.
+test: build-asan build-fuzz
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
 unit: build-asan
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
 
-fuzz: deps
-	@cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DFUZZ=ON \
-	    -DSANITIZE=address,undefined >/dev/null
-	@cmake --build build-fuzz -j$(JOBS)
+# Build the fuzzers and run them (FUZZ_SECONDS each), nothing else.
+fuzz: build-asan build-fuzz
+	@cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS) -L fuzz
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) build-fuzz
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)

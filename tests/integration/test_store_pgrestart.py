@@ -3,6 +3,7 @@ meanwhile, the service never crashes, and it recovers by itself.
 
 Copyright (c) 2026 the Wharf authors. Apache-2.0.
 """
+import subprocess
 import time
 
 from harness import Stack, check, run, wait_for
@@ -49,5 +50,38 @@ def test_restart():
         check("reconnected to database" in text, "no log of the recovery")
 
 
+def test_statement_timeout():
+    # a statement stuck behind a lock is cancelled after
+    # STORE_STATEMENT_TIMEOUT_MS and answered 504; the worker goes on
+    with Stack(services=["store-service"], env={"STORE_STATEMENT_TIMEOUT_MS": "300",
+                                                "STORE_POOL_SIZE": "2"}) as s:
+        e = s.env["STORE_ENDPOINTS"]
+        wait_ready(e)
+        ok(e, "session.create", {"name": "locked"}, want=201)
+        holder = subprocess.Popen(
+            ["psql", s.database_url, "-qtAX", "-c",
+             "BEGIN; SELECT name FROM sessions WHERE name = 'locked' FOR UPDATE; "
+             "SELECT pg_sleep(4); COMMIT;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(lambda: s.pg.psql(s.database_url,
+                                       "SELECT count(*) FROM pg_locks l JOIN pg_class c "
+                                       "ON c.oid = l.relation WHERE c.relname = 'sessions' "
+                                       "AND l.mode = 'RowShareLock'") != "0",
+                     10, what="lock holder")
+            t0 = time.time()
+            st, _, reason = call(e, "session.update", {"name": "locked", "desired": "running"})
+            check(st == 504, "stuck statement -> %d %r" % (st, reason))
+            check(time.time() - t0 < 3.5, "timeout took %.1fs" % (time.time() - t0))
+            # other rows and the pool are fine meanwhile
+            ok(e, "session.create", {"name": "free"}, want=201)
+            check(ok(e, "session.get", {"name": "locked"})["session"]["status"] == "STOPPED",
+                  "read of the locked row")
+        finally:
+            holder.wait(timeout=20)
+        s2 = ok(e, "session.update", {"name": "locked", "desired": "running"})["session"]
+        check(s2["status"] == "STARTING", "after the lock %r" % s2)
+
+
 if __name__ == "__main__":
-    run([test_restart])
+    run([test_restart, test_statement_timeout])

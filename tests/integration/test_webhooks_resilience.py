@@ -9,8 +9,10 @@ HTTP servers.
 """
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -129,6 +131,59 @@ def test_slow_receiver_does_not_delay_fast():
                   "no more than 4 concurrent requests to one receiver")
 
 
+def test_release_waits_for_fanout():
+    """Regression: a stream released while a fan-out that adds to it is
+    still open must stay due once the fan-out commits (it used to be left
+    with no due time, its new deliveries never sent)."""
+    with Stack(workers=0, services=["store-service"]) as s:
+        wait_store(s)
+        store_session(s, "race", [{"url": "http://127.0.0.1:9/h", "events": ["*"]}])
+        event_gen(s, 1, session="race", window=1)
+        st, r = bus(s, "delivery.fanout", {"global": []})
+        check(st == 200 and r["deliveries"] == 1, repr(r))
+        st, r = bus(s, "delivery.claim", {"worker": "w", "lease_ms": 60000})
+        check(st == 200 and len(r["deliveries"]) == 1, repr(r))
+        first = r["deliveries"][0]
+        # A fan-out in progress: a second delivery of the same stream is
+        # inserted and the stream row locked, not yet committed.
+        psql = subprocess.Popen(["psql", s.database_url, "-qtAX", "-v",
+                                 "ON_ERROR_STOP=1"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True)
+        psql.stdin.write(
+            "BEGIN;\n"
+            "INSERT INTO events (id, session, seq, event, envelope, fanned_out) "
+            "SELECT 'evt_race2', session, 2, event, envelope, true FROM events "
+            "WHERE id = '%s';\n"
+            "INSERT INTO webhook_deliveries (event_id, session, seq, event, url, "
+            "hook_id, source) SELECT 'evt_race2', session, 2, event, url, hook_id, "
+            "source FROM webhook_deliveries WHERE id = %d;\n"
+            "INSERT INTO webhook_streams (session, url, next_at) VALUES "
+            "('race', 'http://127.0.0.1:9/h', now()) ON CONFLICT (session, url) "
+            "DO UPDATE SET next_at = COALESCE(webhook_streams.next_at, now());\n"
+            "SELECT 'locked';\n" % (first["event_id"], first["id"]))
+        psql.stdin.flush()
+        check(psql.stdout.readline().strip() == "locked", "fan-out holds the stream")
+        out = {}
+        t = threading.Thread(target=lambda: out.update(r=bus(s, "delivery.result", {
+            "worker": "w", "release": [{"session": "race", "url": first["url"]}],
+            "results": [{"id": first["id"], "request_id": "req_race", "ok": True,
+                         "http_status": 200, "latency_ms": 1,
+                         "at": int(time.time() * 1000)}]})))
+        t.start()
+        time.sleep(1.0)   # the release now waits for the stream row
+        psql.stdin.write("COMMIT;\n")
+        psql.stdin.close()
+        psql.wait(timeout=10)
+        t.join(timeout=20)
+        check(out["r"][0] == 200 and out["r"][1]["delivered"] == 1, repr(out))
+        due = s.pg.psql(s.database_url, "SELECT next_at IS NOT NULL FROM "
+                        "webhook_streams WHERE session = 'race'")
+        check(due == "t", "the stream is still due after the release")
+        st, r = bus(s, "delivery.claim", {"worker": "w", "lease_ms": 60000})
+        check([d["event_id"] for d in r["deliveries"]] == ["evt_race2"],
+              "the new delivery can be claimed: %r" % r)
+
+
 if __name__ == "__main__":
-    run([test_dispatcher_killed_twice, test_store_restart,
-         test_slow_receiver_does_not_delay_fast])
+    run([test_release_waits_for_fanout, test_dispatcher_killed_twice,
+         test_store_restart, test_slow_receiver_does_not_delay_fast])

@@ -278,6 +278,16 @@ try {
     const sent3 = await alice.sock.sendMessage(bobJid, { text: 'again' })
     await bob.waitFor(() => bob.received.find(m => m.key.id === sent3.key.id && m.message), 'message 3')
 
+    // Bob's simulated phone writes to Alice (control API); her companion
+    // decrypts it, and Bob's companion gets the device-sent copy.
+    const fromPhone = await ctl('POST', `/accounts/${bobPhone}/send`, { to: aliceJid, text: 'sent from bob\'s phone' })
+    check(fromPhone.status === 200 && fromPhone.body.copies === 2, `phone send: ${JSON.stringify(fromPhone)}`)
+    const got6 = await alice.waitFor(
+        () => alice.received.find(m => m.key.id === fromPhone.body.id && m.message), 'message from the phone')
+    check((got6.message.conversation || got6.message.extendedTextMessage?.text) === 'sent from bob\'s phone',
+        `alice decrypted the phone's message: ${JSON.stringify(got6.message)}`)
+    await alice.sock.readMessages([got6.key])
+
     // A group: Alice creates it with Bob and Carol and writes; the sender
     // key travels pairwise (pkmsg/msg) and the text as one skmsg.
     const group = await alice.sock.groupCreate('sim team', [bobJid, `${carolPhone}@s.whatsapp.net`])

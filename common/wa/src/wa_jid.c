@@ -92,12 +92,19 @@ s_number(const char *s, size_t len, long max)
     return value <= max ? value : -1;
 }
 
+//  Longest phone number accepted (E.164 has at most 15 digits)
+#define S_PHONE_MAX 20
+
 //  Check a user part for the server's alphabet
 static bool
 s_user_ok(const char *user, size_t len, const char *server)
 {
     if (len > WA_JID_USER_MAX) {
         return false;
+    }
+    if (strcmp(server, WA_JID_SERVER_PN) == 0 ||
+        strcmp(server, WA_JID_SERVER_LEGACY) == 0) {
+        return len <= S_PHONE_MAX && s_all_digits(user, len);
     }
     if (s_domain_of(server) >= 0 || strcmp(server, WA_JID_SERVER_BOT) == 0 ||
         strcmp(server, WA_JID_SERVER_NEWSLETTER) == 0 ||
@@ -373,7 +380,7 @@ wa_jid_parse_api(wa_jid_t *self, const char *text)
     if (strcmp(server, WA_JID_SERVER_PN) == 0) {
         size_t digits;
         if (s_clean_phone(text, user_len, user, sizeof user, &digits) < 0 ||
-            digits == 0 || digits > 20 || (!at && digits < 5)) {
+            digits == 0 || digits > S_PHONE_MAX || (!at && digits < 5)) {
             return -1;
         }
     } else {
@@ -601,7 +608,6 @@ wa_jid_test(bool verbose)
         "1234567890@broadcast",
         "120363123456789012@newsletter",
         "16505361212@c.us",
-        "server@c.us",
         "12345:99@hosted",
         "12345@hosted.lid",
         "867051314767696@bot",
@@ -715,14 +721,16 @@ wa_jid_test(bool verbose)
         "x y@g.us",
         "1_2@g.us",
         "abc@newsletter",
+        "server@c.us",
+        "123456789012345678901@s.whatsapp.net",
         "777:1@interop",
         "x-777:1@interop",
         "5-:1@interop",
         "@msgr",
         "1@server with space",
         "1@averyveryveryveryverylongservername",
-        "1234567890123456789012345678901234567890123456789012345678901234"
-        "5@lid",
+        ("1234567890123456789012345678901234567890123456789012345678901234"
+         "5@lid"),
     };
     for (size_t i = 0; i < sizeof garbage / sizeof(char *); i++) {
         wa_jid_t *bad = wa_jid_new_from(garbage[i]);

@@ -887,13 +887,15 @@ s_entity(s_parser_t *self)
         }
     }
     if (strncmp(self->p, "&#x", 3) == 0) {
+        //  Look at each character only after the previous one was a
+        //  digit: the text may end anywhere
         int hi = s_hex_digit(self->p[3]);
-        int lo = s_hex_digit(self->p[4]);
         if (hi >= 0 && self->p[4] == ';') {
             self->p += 5;
             return hi;
         }
-        if (hi >= 0 && lo >= 0 && self->p[5] == ';') {
+        int lo = hi >= 0 ? s_hex_digit(self->p[4]) : -1;
+        if (lo >= 0 && self->p[5] == ';') {
             self->p += 6;
             return hi * 16 + lo;
         }
@@ -1421,6 +1423,9 @@ wa_node_test(bool verbose)
     s_expect_parse_error("<a>\"x\"y\"</a>", "unescaped quote");
     s_expect_parse_error("<a/><b/>", "text after");
     s_expect_parse_error("<a&#x00;/>", "NUL");
+    //  Found by fuzz_node_text: an entity cut at the end of the text
+    s_expect_parse_error("<a&#x", "bad entity");
+    s_expect_parse_error("<a&#x4", "bad entity");
     s_expect_parse_error("\n<a></a", "line 2: expected '>'");
     char deep[(WA_NODE_TEXT_MAX_DEPTH + 2) * 3 + 1];
     for (int i = 0; i < WA_NODE_TEXT_MAX_DEPTH + 2; i++) {

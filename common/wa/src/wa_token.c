@@ -68,7 +68,8 @@ wa_token_find(const char *str, size_t len, int *dict_p, uint8_t *index_p)
             index = (uint8_t)((code - 256) % 256);
             token = s_double[dict][index];
         }
-        if (strncmp(token, str, len) == 0 && token[len] == 0) {
+        //  str may hold NUL bytes: compare lengths, then bytes
+        if (strlen(token) == len && memcmp(token, str, len) == 0) {
             if (dict_p) {
                 *dict_p = dict;
             }
@@ -136,6 +137,9 @@ wa_token_test(bool verbose)
     assert(!wa_token_find("newsletter", 10, NULL, NULL));
     assert(!wa_token_find("", 0, NULL, NULL));
     assert(!wa_token_find("i", 1, NULL, NULL));
+    //  Found by fuzz_jid: a token followed by NUL bytes is not the token
+    assert(!wa_token_find("4\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16, NULL, NULL));
+    assert(!wa_token_find("iq\0", 3, NULL, NULL));
 
     //  Every entry maps back to itself
     for (unsigned i = 1; i < WA_TOKEN_SINGLE_COUNT; i++) {

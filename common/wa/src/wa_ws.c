@@ -70,24 +70,39 @@ typedef struct _ws_client_vh_t {
     ws_socks_t *socks;            //  SOCKS5 bridge, or NULL
 } ws_client_vh_t;
 
+//  What a client connection needs until lws takes it over.
+typedef struct _ws_dial_t {
+    uv_getaddrinfo_t req;      //  resolver request (first member)
+    wa_ws_conn_t *conn;        //  connection, NULL if abandoned
+    struct lws_vhost *vhost;   //  client vhost
+    char host[WA_WS_MAX_HOST]; //  host name (Host header, SNI)
+    char path[WA_WS_MAX_PATH]; //  request path
+    char *origin;              //  Origin header
+    int port;                  //  server port
+    bool tls;                  //  wss
+    bool insecure;             //  accept any certificate
+} ws_dial_t;
+
 struct _wa_ws_conn_t {
-    wa_ws_t *ws;          //  owning loop
-    struct lws *wsi;      //  lws connection, NULL once destroyed
-    wa_ws_event_fn *fn;   //  owner's handler, NULL when detached
-    void *arg;            //  its argument
-    ws_msg_t *head;       //  first queued message
-    ws_msg_t *tail;       //  last queued message
-    size_t queued;        //  bytes in the queue
-    bool is_server;       //  accepted by a listener
-    bool open;            //  upgrade done
-    bool closing;         //  close requested by the owner
-    bool closed;          //  WA_WS_CLOSED delivered or suppressed
-    bool want_writable;   //  owner asked for WA_WS_WRITABLE
-    wa_ws_close_t reason; //  why it closed
-    int close_code;       //  peer's close code
-    char peer[64];        //  peer address
-    wa_ws_conn_t *prev;   //  in the loop's connection list
-    wa_ws_conn_t *next;   //  in the loop's connection list
+    wa_ws_t *ws;             //  owning loop
+    struct lws *wsi;         //  lws connection, NULL once destroyed
+    wa_ws_event_fn *fn;      //  owner's handler, NULL when detached
+    void *arg;               //  its argument
+    ws_msg_t *head;          //  first queued message
+    ws_msg_t *tail;          //  last queued message
+    size_t queued;           //  bytes in the queue
+    bool is_server;          //  accepted by a listener
+    bool open;               //  upgrade done
+    bool closing;            //  close requested by the owner
+    bool closed;             //  WA_WS_CLOSED delivered or suppressed
+    bool want_writable;      //  owner asked for WA_WS_WRITABLE
+    wa_ws_close_t reason;    //  why it closed
+    int close_code;          //  peer's close code
+    char peer[64];           //  peer address
+    char *user_agent;        //  User-Agent header, or NULL
+    struct _ws_dial_t *dial; //  pending name resolution, or NULL
+    wa_ws_conn_t *prev;      //  in the loop's connection list
+    wa_ws_conn_t *next;      //  in the loop's connection list
 };
 
 struct _wa_ws_t {
@@ -139,6 +154,7 @@ s_conn_free(wa_ws_conn_t *conn)
         conn->next->prev = conn->prev;
     }
     ws->conn_count--;
+    free(conn->user_agent);
     while (conn->head) {
         ws_msg_t *msg = conn->head;
         conn->head = msg->next;
@@ -447,6 +463,12 @@ wa_ws_destroy(wa_ws_t **self_p)
         for (wa_ws_conn_t *c = self->conns; c; c = c->next) {
             c->fn = NULL;
             c->closed = true;
+            if (c->dial) {
+                //  The resolver callback frees the request only.
+                c->dial->conn = NULL;
+                uv_cancel((uv_req_t *)&c->dial->req);
+                c->dial = NULL;
+            }
         }
         s_bridges_close(self);
         //  With a foreign loop lws closes its libuv handles first; the loop
@@ -1376,65 +1398,148 @@ s_parse_url(const char *url, bool *tls, char *host, int *port, char *path)
     return 0;
 }
 
-wa_ws_conn_t *
-wa_ws_connect(wa_ws_t *self, const char *url, const wa_ws_opts_t *opts,
-              wa_ws_event_fn *fn, void *arg)
+static void
+s_dial_free(ws_dial_t *d)
 {
-    assert(self && url);
-    bool tls;
-    int port;
-    char host[WA_WS_MAX_HOST];
-    char path[WA_WS_MAX_PATH];
-    if (s_parse_url(url, &tls, host, &port, path)) {
-        cm_log_warn("could not parse websocket url", "url=\"%s\"", url);
-        return NULL;
-    }
-    const char *proxy = opts && opts->proxy ? opts->proxy : "";
-    struct lws_vhost *vh = s_client_vhost(self, proxy);
-    if (!vh) {
-        return NULL;
-    }
-    wa_ws_conn_t *conn = s_conn_new(self, false);
-    conn->fn = fn;
-    conn->arg = arg;
+    free(d->origin);
+    free(d);
+}
+
+//  Hand the connection to lws, connecting to address (an IP literal, or
+//  the host name when a proxy resolves it). Returns 0, or -1 if lws failed
+//  at once: the connection is then released, after a WA_WS_CLOSED event
+//  if notify is set.
+static int
+s_dial(wa_ws_conn_t *conn, ws_dial_t *d, const char *address, bool notify)
+{
+    wa_ws_t *self = conn->ws;
     struct lws_client_connect_info ci;
     memset(&ci, 0, sizeof(ci));
     ci.context = self->ctx;
-    ci.vhost = vh;
-    ci.address = host;
-    ci.port = port;
-    ci.path = path;
-    ci.host = host;
-    ci.origin = opts && opts->origin ? opts->origin : WA_WS_ORIGIN;
-    ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
-    if (tls && opts && opts->insecure) {
+    ci.vhost = d->vhost;
+    ci.address = address;
+    ci.port = d->port;
+    ci.path = d->path;
+    ci.host = d->host;
+    ci.origin = d->origin;
+    ci.ssl_connection = d->tls ? LCCSCF_USE_SSL : 0;
+    if (d->tls && d->insecure) {
         ci.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED |
                              LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                              LCCSCF_ALLOW_EXPIRED;
     }
     ci.local_protocol_name = WA_WS_PROTOCOL;
     ci.userdata = conn;
-    ci.opaque_user_data =
-        opts && opts->user_agent ? (void *)opts->user_agent : NULL;
+    ci.opaque_user_data = conn->user_agent;
     ci.pwsi = &conn->wsi;
     self->connecting = conn;
     struct lws *wsi = lws_client_connect_via_info(&ci);
     self->connecting = NULL;
-    if (!wsi || conn->closed) {
-        //  Failed at once: lws may or may not still hold the wsi.
-        if (conn->wsi && wsi) {
-            conn->fn = NULL;
-            conn->closing = true;
-            lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
-            self->pending = true;
-        } else {
-            s_conn_free(conn);
-        }
-        cm_log_warn("could not connect websocket", "host=%s port=%d", host,
-                    port);
+    if (wsi && !conn->closed) {
+        self->pending = true;
+        return 0;
+    }
+    cm_log_warn("could not connect websocket", "host=%s port=%d", d->host,
+                d->port);
+    if (notify) {
+        conn->closed = false;
+        s_emit_closed(conn, WA_WS_CLOSE_ERROR, "could not connect");
+    }
+    //  lws may or may not still hold the wsi.
+    if (conn->wsi && wsi) {
+        conn->fn = NULL;
+        conn->closing = true;
+        lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, LWS_TO_KILL_ASYNC);
+        self->pending = true;
+    } else {
+        s_conn_free(conn);
+    }
+    return -1;
+}
+
+//  The host name is resolved: connect, or report the failure.
+static void
+s_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+    ws_dial_t *d = (ws_dial_t *)req;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (status == 0 && res) {
+        const void *addr =
+            res->ai_family == AF_INET6
+                ? (const void *)&((struct sockaddr_in6 *)res->ai_addr)
+                      ->sin6_addr
+                : (const void *)&((struct sockaddr_in *)res->ai_addr)->sin_addr;
+        inet_ntop(res->ai_family, addr, ip, sizeof(ip));
+    }
+    uv_freeaddrinfo(res);
+    wa_ws_conn_t *conn = d->conn;
+    if (!conn) {
+        s_dial_free(d); //  abandoned by wa_ws_destroy
+        return;
+    }
+    conn->dial = NULL;
+    if (conn->closing) {
+        s_conn_free(conn); //  closed by the owner meanwhile
+    } else if (!*ip) {
+        cm_log_warn("could not resolve websocket host", "host=%s error=\"%s\"",
+                    d->host, uv_strerror(status));
+        s_emit_closed(conn, WA_WS_CLOSE_ERROR, "could not resolve host");
+        s_conn_free(conn);
+    } else {
+        s_dial(conn, d, ip, true);
+    }
+    s_dial_free(d);
+}
+
+wa_ws_conn_t *
+wa_ws_connect(wa_ws_t *self, const char *url, const wa_ws_opts_t *opts,
+              wa_ws_event_fn *fn, void *arg)
+{
+    assert(self && url);
+    ws_dial_t *d = cm_alloc(sizeof(ws_dial_t));
+    if (s_parse_url(url, &d->tls, d->host, &d->port, d->path)) {
+        cm_log_warn("could not parse websocket url", "url=\"%s\"", url);
+        s_dial_free(d);
         return NULL;
     }
-    self->pending = true;
+    const char *proxy = opts && opts->proxy ? opts->proxy : "";
+    d->vhost = s_client_vhost(self, proxy);
+    if (!d->vhost) {
+        s_dial_free(d);
+        return NULL;
+    }
+    d->origin = cm_strdup(opts && opts->origin ? opts->origin : WA_WS_ORIGIN);
+    d->insecure = opts && opts->insecure;
+    wa_ws_conn_t *conn = s_conn_new(self, false);
+    conn->fn = fn;
+    conn->arg = arg;
+    if (opts && opts->user_agent) {
+        conn->user_agent = cm_strdup(opts->user_agent);
+    }
+    //  Through a proxy, or to an IP literal: connect now. Otherwise
+    //  resolve first on libuv's resolver, so a slow DNS answer never
+    //  blocks the loop (lws 4.1 here resolves synchronously).
+    uint8_t addr[16];
+    if (*proxy || inet_pton(AF_INET, d->host, addr) == 1 ||
+        inet_pton(AF_INET6, d->host, addr) == 1) {
+        int rc = s_dial(conn, d, d->host, false);
+        s_dial_free(d);
+        return rc ? NULL : conn;
+    }
+    char service[8];
+    snprintf(service, sizeof(service), "%d", d->port);
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    d->conn = conn;
+    conn->dial = d;
+    if (uv_getaddrinfo(&self->loop, &d->req, s_resolved, d->host, service,
+                       &hints)) {
+        s_conn_free(conn);
+        s_dial_free(d);
+        return NULL;
+    }
     return conn;
 }
 
@@ -1453,7 +1558,7 @@ uint8_t *
 wa_ws_conn_reserve(wa_ws_conn_t *conn, size_t len)
 {
     assert(conn);
-    if (conn->closing || conn->closed || !conn->wsi) {
+    if (conn->closing || conn->closed || (!conn->wsi && !conn->dial)) {
         return NULL;
     }
     ws_msg_t *msg = malloc(sizeof(ws_msg_t) + LWS_PRE + len);
@@ -1555,6 +1660,11 @@ wa_ws_conn_close(wa_ws_conn_t **conn_p)
     conn->closing = true;
     if (conn->reason == WA_WS_CLOSE_NONE) {
         conn->reason = WA_WS_CLOSE_LOCAL;
+    }
+    if (conn->dial) {
+        //  Still resolving: freed when the resolver answers.
+        uv_cancel((uv_req_t *)&conn->dial->req);
+        return;
     }
     if (!conn->wsi || conn->closed) {
         return; //  lws already dropped it; freed on WSI_DESTROY
@@ -1885,14 +1995,38 @@ wa_ws_test(bool verbose)
     assert(st->close_reason == WA_WS_CLOSE_REMOTE);
     TEST_RUN(st, wa_ws_conn_count(st->ws) == 0);
 
+    //  A host name is resolved asynchronously; closing while it resolves
+    //  sends no event.
+    char *named = cm_sprintf("ws://localhost:%d/ws/chat", port);
+    wa_ws_opts_t ua_opts = {.user_agent = "Wharf-Test/1"};
+    st->client =
+        wa_ws_connect(st->ws, named, &ua_opts, s_test_client_event, st);
+    assert(st->client);
+    assert(wa_ws_conn_send(st->client, (const uint8_t *)"named", 5) == 0);
+    int before = st->connected;
+    size_t rx_before = st->client_rx;
+    TEST_RUN(st, st->connected == before + 1);
+    TEST_RUN(st, st->client_rx == rx_before + 5);
+    wa_ws_conn_close(&st->client);
+    st->client = wa_ws_connect(st->ws, named, NULL, s_test_client_event, st);
+    assert(st->client);
+    wa_ws_conn_close(&st->client);
+    wa_ws_conn_t *abandoned =
+        wa_ws_connect(st->ws, named, NULL, s_test_client_event, st);
+    assert(abandoned); //  still resolving at destroy below, maybe
+    wa_ws_conn_close(&abandoned);
+    free(named);
+    TEST_RUN(st, wa_ws_conn_count(st->ws) == 0 && st->server == NULL);
+
     //  Wrong path: refused, the client reports an error.
+    int accepted = st->accepted;
     char *bad = cm_sprintf("ws://127.0.0.1:%d/other", port);
     st->client = wa_ws_connect(st->ws, bad, NULL, s_test_client_event, st);
     assert(st->client);
     TEST_RUN(st, st->client_closed == 2);
     assert(st->close_reason == WA_WS_CLOSE_ERROR);
     assert(strstr(st->close_text, "could not connect"));
-    assert(st->accepted == 2);
+    assert(st->accepted == accepted);
     free(bad);
 
     //  Nothing listening: connection error event.

@@ -20,6 +20,13 @@
     "'updated_at', " ST_WH_MS("d.updated_at") ", "                           \
     "'delivered_at', " ST_WH_MS("d.delivered_at") ")"
 
+//  The `id` fields of the objects in JSON array parameter `p` as a bigint
+//  array, computed once: `d.id = ANY <this>` makes the planner probe the
+//  primary key instead of scanning the table for a join.
+#define ST_WH_IDS(p)                                                         \
+    "(ARRAY(SELECT (e->>'id')::bigint FROM jsonb_array_elements(" p          \
+    "::jsonb) AS e))"
+
 //  Release streams of $1 listed in $2: drop the claim and make each due
 //  when its first pending delivery is (never, when none is).
 #define ST_WH_RELEASE_SET                                                    \
@@ -144,7 +151,7 @@ s_fan_event(json_t *row, json_t *hooks, const char *source, json_t *urls,
     }
 }
 
-//  Insert the fanned-out deliveries, their configs and streams.
+//  Insert the fanned-out deliveries and their configs.
 static int
 s_fan_insert(st_router_t *self, json_t *configs, json_t *deliveries)
 {
@@ -171,11 +178,6 @@ s_fan_insert(st_router_t *self, json_t *configs, json_t *deliveries)
     const char *params[] = {text, base_s};
     res = s_exec(self, "st_wh_deliveries_insert", 2, params);
     free(text);
-    if (!res) {
-        return -1;
-    }
-    PQclear(res);
-    res = s_exec_json(self, "st_wh_streams_touch", NULL, deliveries);
     if (!res) {
         return -1;
     }
@@ -280,6 +282,15 @@ s_fanout(st_router_t *self, cm_msg_t *request)
         }
         PQclear(res);
     }
+    //  Streams last: their rows stay locked (and skipped by claims) only
+    //  until the commit.
+    if (json_array_size(deliveries) > 0) {
+        if (!(res = s_exec_json(self, "st_wh_streams_touch", NULL,
+                                deliveries))) {
+            goto failed;
+        }
+        PQclear(res);
+    }
     if (st_db_commit(db)) {
         goto failed;
     }
@@ -371,7 +382,16 @@ s_release(st_router_t *self, const char *worker, json_t *streams)
     if (json_array_size(streams) == 0) {
         return 0;
     }
-    PGresult *res = s_exec_json(self, "st_wh_release", worker, streams);
+    //  Lock the rows first and compute their schedule in a second
+    //  statement: its fresh snapshot then sees deliveries a concurrent
+    //  fan-out committed while we waited for the lock (one statement
+    //  would miss them and leave the stream without a due time).
+    PGresult *res = s_exec_json(self, "st_wh_release_lock", worker, streams);
+    if (!res) {
+        return -1;
+    }
+    PQclear(res);
+    res = s_exec_json(self, "st_wh_release", worker, streams);
     if (!res) {
         return -1;
     }
@@ -497,7 +517,7 @@ s_claim(st_router_t *self, cm_msg_t *request)
     snprintf(per_stream_s, sizeof per_stream_s, "%" PRId64, per_stream);
     snprintf(per_url_s, sizeof per_url_s, "%" PRId64, per_url);
     snprintf(lease_s, sizeof lease_s, "%" PRId64, lease);
-    char *skip_s = s_text(json_is_array(skip) ? skip : json_array());
+    char *skip_s = json_is_array(skip) ? s_text(skip) : cm_strdup("[]");
     st_db_t *db = st_router_db(self);
     json_t *streams = json_array();
     json_t *list = json_array();
@@ -792,13 +812,23 @@ s_release_handler(st_router_t *self, cm_msg_t *request)
     json_t *streams = json_object_get(cm_msg_body(request), "streams");
     int64_t n = 0;
     if (!streams || json_is_null(streams)) {
+        //  Lock, then schedule with a fresh snapshot (see s_release).
+        st_db_t *db = st_router_db(self);
         const char *params[] = {worker};
-        PGresult *res = s_exec(self, "st_wh_release_all", 1, params);
-        if (!res) {
+        PGresult *res = NULL;
+        if (st_db_begin(db)
+            || !(res = s_exec(self, "st_wh_release_all_lock", 1, params))) {
+            return st_router_db_fail(self, request);
+        }
+        PQclear(res);
+        if (!(res = s_exec(self, "st_wh_release_all", 1, params))) {
             return st_router_db_fail(self, request);
         }
         n = strtoll(PQcmdTuples(res), NULL, 10);
         PQclear(res);
+        if (st_db_commit(db)) {
+            return st_router_db_fail(self, request);
+        }
     }
     else {
         json_t *owned = NULL;
@@ -806,9 +836,10 @@ s_release_handler(st_router_t *self, cm_msg_t *request)
         if (!streams) {
             return reply;
         }
-        n = s_release(self, worker, streams);
+        st_db_t *db = st_router_db(self);
+        n = st_db_begin(db) ? -1 : s_release(self, worker, streams);
         json_decref(owned);
-        if (n < 0) {
+        if (n < 0 || st_db_commit(db)) {
             return st_router_db_fail(self, request);
         }
     }
@@ -1177,8 +1208,8 @@ st_webhooks_register(st_router_t *r)
         "ON CONFLICT (session, url) DO UPDATE "
         "SET next_at = COALESCE(webhook_streams.next_at, now())");
     st_router_prepare(r, "st_wh_fanout_mark",
-                      "UPDATE events SET fanned_out = true WHERE id IN "
-                      "(SELECT jsonb_array_elements_text($1::jsonb))");
+                      "UPDATE events SET fanned_out = true WHERE id = ANY "
+                      "(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))");
     st_router_prepare(
         r, "st_wh_claim",
         "WITH c AS (SELECT session, url, next_at, row_number() OVER "
@@ -1210,12 +1241,12 @@ st_webhooks_register(st_router_t *r)
     st_router_prepare(r, "st_wh_dead_missing",
                       "UPDATE webhook_deliveries SET status = 'dead', "
                       "last_error = 'event no longer stored', "
-                      "updated_at = now() WHERE id IN "
-                      "(SELECT (jsonb_array_elements_text($1::jsonb))"
-                      "::bigint) AND status = 'pending'");
+                      "updated_at = now() WHERE id = ANY "
+                      "(ARRAY(SELECT (jsonb_array_elements_text($1::jsonb))"
+                      "::bigint)) AND status = 'pending'");
     st_router_prepare(r, "st_wh_hooks_get",
-                      "SELECT id, config FROM webhook_hooks WHERE id IN "
-                      "(SELECT jsonb_array_elements_text($1::jsonb))");
+                      "SELECT id, config FROM webhook_hooks WHERE id = ANY "
+                      "(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))");
     st_router_prepare(r, "st_wh_next_due",
                       "SELECT " ST_WH_MS("min(next_at)")
                       " FROM webhook_streams WHERE next_at > now()");
@@ -1227,7 +1258,8 @@ st_webhooks_register(st_router_t *r)
         "x.http_status, x.latency_ms, left(x.error, 1024), $1 "
         "FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, request_id text, "
         "at bigint, http_status int, latency_ms int, error text) "
-        "WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = x.id) "
+        "JOIN webhook_deliveries d ON d.id = x.id "
+        "WHERE d.id = ANY " ST_WH_IDS("$2") " "
         "ON CONFLICT (request_id) DO NOTHING RETURNING request_id");
     st_router_prepare(
         r, "st_wh_delivered",
@@ -1237,12 +1269,13 @@ st_webhooks_register(st_router_t *r)
         "x.latency_ms) / 1000.0), updated_at = now() "
         "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, http_status int, "
         "at bigint, latency_ms int) "
-        "WHERE d.id = x.id AND d.status = 'pending'");
+        "WHERE d.id = x.id AND d.status = 'pending' AND d.id = ANY "
+        ST_WH_IDS("$1"));
     st_router_prepare(
         r, "st_wh_failed_info",
         "SELECT d.id, d.attempts, h.config FROM webhook_deliveries d "
-        "JOIN webhook_hooks h ON h.id = d.hook_id WHERE d.id IN "
-        "(SELECT (jsonb_array_elements($1::jsonb))::text::bigint) "
+        "JOIN webhook_hooks h ON h.id = d.hook_id WHERE d.id = ANY "
+        "(ARRAY(SELECT (jsonb_array_elements($1::jsonb))::text::bigint)) "
         "AND d.status = 'pending' FOR UPDATE OF d");
     st_router_prepare(
         r, "st_wh_failed",
@@ -1252,12 +1285,22 @@ st_webhooks_register(st_router_t *r)
         "last_status = x.http_status, last_error = x.error, "
         "updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS "
         "x(id bigint, status text, next_ms bigint, http_status int, "
-        "error text) WHERE d.id = x.id AND d.status = 'pending'");
+        "error text) WHERE d.id = x.id AND d.status = 'pending' "
+        "AND d.id = ANY " ST_WH_IDS("$1"));
     st_router_prepare(r, "st_wh_release",
                       ST_WH_RELEASE_SET
                       "FROM jsonb_to_recordset($2::jsonb) AS "
                       "x(session text, url text) WHERE w.session = x.session "
                       "AND w.url = x.url AND w.claimed_by = $1");
+    st_router_prepare(r, "st_wh_release_lock",
+                      "SELECT 1 FROM webhook_streams w "
+                      "JOIN jsonb_to_recordset($2::jsonb) AS "
+                      "x(session text, url text) ON w.session = x.session "
+                      "AND w.url = x.url WHERE w.claimed_by = $1 "
+                      "ORDER BY w.session, w.url FOR UPDATE OF w");
+    st_router_prepare(r, "st_wh_release_all_lock",
+                      "SELECT 1 FROM webhook_streams w WHERE w.claimed_by = "
+                      "$1 ORDER BY w.session, w.url FOR UPDATE");
     st_router_prepare(r, "st_wh_release_all",
                       ST_WH_RELEASE_SET "WHERE w.claimed_by = $1");
     st_router_prepare(r, "st_wh_renew",

@@ -13,6 +13,10 @@
 //  Most streams one claim asks for (bounds the reply size; claims repeat
 //  while they come back full).
 #define WD_CLAIM_STREAMS 250
+//  Streams held per URL, in multiples of DISPATCHER_PER_TARGET: the extra
+//  ones wait in the sender's queue, so a URL's slots stay busy while
+//  finished streams are reported and new ones claimed.
+#define WD_STREAMS_PER_SLOT 4
 //  First prune this long after start.
 #define WD_FIRST_PRUNE_MS 10000
 
@@ -34,6 +38,7 @@ typedef struct {
     zlistx_t *queue;         //  s_delivery_t in order, owned; head in flight
     bool sending;            //  head is in the sender
     char request_id[40];     //  X-Webhook-Request-Id of the head's request
+    uint64_t claim;          //  number of the claim that created it
 } s_stream_t;
 
 struct _wd_dispatcher_t {
@@ -62,6 +67,10 @@ struct _wd_dispatcher_t {
     int64_t retry_at;           //  mono ms before which no resend
     int64_t next_due;           //  mono ms a retry becomes due, or 0
     int64_t last_warn;          //  mono ms of the last store warning
+    uint64_t claim_count;       //  claim replies handled
+    int64_t claim_sent;         //  mono ms the claim in flight was sent
+    int64_t report_sent;        //  mono ms the report in flight was sent
+    int64_t fanout_sent;        //  mono ms the fan-out in flight was sent
     wd_dispatcher_stats_t stats;  //  counters
     zmq_pollitem_t *items;      //  poll items
     int items_cap;              //  their number
@@ -379,6 +388,10 @@ s_on_fanout(cm_msg_t **reply_p, void *arg)
         return;
     }
     self->stats.fanouts++;
+    cm_log_debug("fanned out", "events=%" PRId64 " deliveries=%" PRId64
+                 " ms=%" PRId64, cm_msg_int(*reply_p, "events", 0),
+                 cm_msg_int(*reply_p, "deliveries", 0),
+                 cm_mono_ms() - self->fanout_sent);
     if (cm_msg_bool(*reply_p, "more", false)) {
         self->fanout_due = true;
     }
@@ -399,6 +412,7 @@ s_fanout(wd_dispatcher_t *self)
     cm_msg_set_int(msg, "limit", self->config->fanout_limit);
     self->fanout_due = false;
     self->fanout_inflight = true;
+    self->fanout_sent = cm_mono_ms();
     s_send(self, &msg, s_on_fanout);
 }
 
@@ -422,6 +436,10 @@ s_on_claim(cm_msg_t **reply_p, void *arg)
         int64_t in = due - cm_now_ms();
         self->next_due = cm_mono_ms() + (in > 0 ? in : 0);
     }
+    uint64_t claim = ++self->claim_count;
+    cm_log_debug("claimed", "streams=%" PRId64 " deliveries=%zu ms=%" PRId64,
+                 cm_msg_int(reply, "streams", 0), json_array_size(list),
+                 cm_mono_ms() - self->claim_sent);
     zlistx_t *fresh = zlistx_new();
     size_t i;
     json_t *item;
@@ -444,7 +462,7 @@ s_on_claim(cm_msg_t **reply_p, void *arg)
         char *key = cm_sprintf("%s\x1f%s", session, url);
         s_stream_t *stream =
             (s_stream_t *) zhashx_lookup(self->streams, key);
-        if (stream && !zlistx_find(fresh, stream)) {
+        if (stream && stream->claim != claim) {
             //  Still ours from an earlier claim (our lease ran out in
             //  between): keep sending the queue we have.
             free(key);
@@ -457,6 +475,7 @@ s_on_claim(cm_msg_t **reply_p, void *arg)
             stream->session = cm_strdup(session);
             stream->url = cm_strdup(url);
             stream->queue = zlistx_new();
+            stream->claim = claim;
             zlistx_set_destructor(stream->queue, s_delivery_free);
             zhashx_insert(self->streams, key, stream);
             zlistx_add_end(fresh, stream);
@@ -490,14 +509,14 @@ s_claim(wd_dispatcher_t *self)
 {
     const wd_config_t *cfg = self->config;
     size_t held = zhashx_size(self->streams);
-    //  URLs with all their slots taken are left for later claims.
+    //  URLs with enough streams queued are left for later claims.
     zhashx_t *per_url = zhashx_new();
     json_t *skip = json_array();
     for (s_stream_t *s = (s_stream_t *) zhashx_first(self->streams); s;
          s = (s_stream_t *) zhashx_next(self->streams)) {
         size_t n = (size_t) zhashx_lookup(per_url, s->url) + 1;
         zhashx_update(per_url, s->url, (void *) n);
-        if (n == (size_t) cfg->per_target) {
+        if (n == (size_t) cfg->per_target * WD_STREAMS_PER_SLOT) {
             json_array_append_new(skip, json_string(s->url));
         }
     }
@@ -508,11 +527,13 @@ s_claim(wd_dispatcher_t *self)
     cm_msg_set_int(msg, "max_streams",
                    want < WD_CLAIM_STREAMS ? want : WD_CLAIM_STREAMS);
     cm_msg_set_int(msg, "per_stream", cfg->batch);
-    cm_msg_set_int(msg, "per_url", cfg->per_target);
+    cm_msg_set_int(msg, "per_url",
+                   (int64_t) cfg->per_target * WD_STREAMS_PER_SLOT);
     cm_msg_set_int(msg, "lease_ms", cfg->lease_ms);
     cm_msg_set(msg, "skip_urls", skip);
     self->claim_due = false;
     self->claim_inflight = true;
+    self->claim_sent = cm_mono_ms();
     s_send(self, &msg, s_on_claim);
 }
 
@@ -523,6 +544,10 @@ s_on_report(cm_msg_t **reply_p, void *arg)
     self->report_inflight = false;
     cm_msg_t *reply = *reply_p;
     int st = cm_msg_status(reply);
+    cm_log_debug("reported", "st=%d results=%zu released=%zu ms=%" PRId64, st,
+                 json_array_size(self->reporting_results),
+                 json_array_size(self->reporting_release),
+                 cm_mono_ms() - self->report_sent);
     if (st >= 500) {
         //  Send the same attempts again: the store ignores request ids
         //  it has already recorded. Older ones go first.
@@ -590,6 +615,7 @@ s_report(wd_dispatcher_t *self)
     cm_msg_set(msg, "results", json_incref(self->reporting_results));
     cm_msg_set(msg, "release", json_incref(self->reporting_release));
     self->report_inflight = true;
+    self->report_sent = cm_mono_ms();
     s_send(self, &msg, s_on_report);
 }
 

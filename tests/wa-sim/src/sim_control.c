@@ -154,6 +154,19 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st =
             sim_server_unlink(self->server, acc->phone, (uint32_t)id, &reason);
         s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(method, "POST") && cm_streq(seg[2], "send")) {
+        json_t *in = sim_http_json(req);
+        const char *to = json_string_value(json_object_get(in, "to"));
+        const char *text = json_string_value(json_object_get(in, "text"));
+        if (!to || !text) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to, text}");
+            return;
+        }
+        int st = sim_server_phone_send(self->server, acc->phone, to, text,
+                                       &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
                (cm_streq(seg[2], "scan") || cm_streq(seg[2], "pair-code"))) {
         bool scan = cm_streq(seg[2], "scan");

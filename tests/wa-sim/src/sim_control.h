@@ -9,6 +9,7 @@
       DELETE /accounts/<phone>
       POST   /accounts/<phone>/scan        {qr}
       POST   /accounts/<phone>/pair-code   {code}
+      POST   /accounts/<phone>/send        {to, text}  (the phone writes)
       DELETE /accounts/<phone>/devices/<id>   (unlink from the phone)
       GET    /connections
       POST   /connections/<id>/drop

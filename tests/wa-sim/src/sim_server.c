@@ -12,6 +12,7 @@
 #include "sim_iq.h"
 #include "sim_media.h"
 #include "sim_pair.h"
+#include "sim_phone.h"
 #include "sim_relay.h"
 #include "sim_server.h"
 #include "wa/wa_binary.h"
@@ -30,6 +31,7 @@ struct _sim_server_t {
     const sim_config_t *config;     //  settings (borrowed)
     sim_hub_t *hub;                 //  model, log, faults, connections
     sim_relay_t *relay;             //  message routing
+    sim_phone_t *phone;             //  phones as message senders
     sim_control_t *control;         //  control API listener
     sim_media_t *media;             //  media host listener
     wa_ws_t *ws;                    //  WebSocket loop
@@ -160,6 +162,12 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
         return NULL;
     }
     self->relay = sim_relay_new(self->hub);
+    self->phone = sim_phone_new(self->hub);
+    if (!self->phone) {
+        cm_log_error("could not start libsignal");
+        sim_server_destroy(&self);
+        return NULL;
+    }
     if (config->state_file && access(config->state_file, R_OK) == 0 &&
         sim_model_load(sim_hub_model(self->hub), config->state_file)) {
         sim_server_destroy(&self);
@@ -227,6 +235,7 @@ sim_server_destroy(sim_server_t **self_p)
         sim_control_destroy(&self->control);
         sim_media_destroy(&self->media);
         sim_relay_destroy(&self->relay);
+        sim_phone_destroy(&self->phone);
         sim_hub_destroy(&self->hub);
         wa_crypto_wipe(self->root_priv, sizeof self->root_priv);
         free(self);
@@ -315,6 +324,14 @@ sim_server_enter_code(sim_server_t *self, const char *phone, const char *code,
 }
 
 int
+sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
+                      const char *text, json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_phone_send_text(self->phone, phone, to, text, result_p, reason);
+}
+
+int
 sim_server_unlink(sim_server_t *self, const char *phone, uint32_t id,
                   const char **reason)
 {
@@ -340,6 +357,7 @@ sim_server_remove_account(sim_server_t *self, const char *phone,
         dev = (sim_device_t *)zlistx_next(devs);
     }
     zlistx_destroy(&devs);
+    sim_phone_forget(self->phone, phone);
     sim_model_account_remove(model, phone);
     cm_log_info("removed account", "phone=%s", phone);
     return 200;
@@ -865,6 +883,157 @@ s_test_relay(s_client_t *a, s_client_t *b)
     wa_conn_destroy(&b->conn);
 }
 
+//  Random stanzas from a logged-in client: wa-sim answers what it can
+//  and never crashes; the connection still answers a ping afterwards.
+static void
+s_test_random(s_client_t *c)
+{
+    const char *phone = "15550004441";
+    sim_model_account_add(sim_server_model(c->server), phone, "R");
+    sim_model_account_add(sim_server_model(c->server), "15550004442", "S");
+    uint32_t device = s_link(c, phone);
+    assert(s_login(c, phone, device) >= 0);
+    static const char *const tags[] = {
+        "iq", "message", "receipt",      "ack", "presence", "chatstate",
+        "ib", "call",    "notification", "foo", NULL};
+    static const char *const children[] = {"participants",
+                                           "to",
+                                           "enc",
+                                           "list",
+                                           "item",
+                                           "key",
+                                           "user",
+                                           "usync",
+                                           "query",
+                                           "devices",
+                                           "lid",
+                                           "contact",
+                                           "create",
+                                           "participant",
+                                           "pair-device-sign",
+                                           "device-identity",
+                                           "link_code_companion_reg",
+                                           "media_conn",
+                                           "count",
+                                           "digest",
+                                           "rotate",
+                                           "skey",
+                                           "registration",
+                                           "type",
+                                           "identity",
+                                           "props",
+                                           "privacy",
+                                           "add",
+                                           "remove",
+                                           "subject",
+                                           "leave",
+                                           "group",
+                                           "composing",
+                                           "active",
+                                           "passive",
+                                           "value",
+                                           "id",
+                                           NULL};
+    static const char *const keys[] = {
+        "id",        "to",  "type",  "xmlns",   "class", "participant",
+        "recipient", "jid", "stage", "subject", NULL};
+    static const char *const values[] = {"",
+                                         "x",
+                                         "get",
+                                         "set",
+                                         "result",
+                                         "error",
+                                         "encrypt",
+                                         "usync",
+                                         "w:g2",
+                                         "md",
+                                         "passive",
+                                         "w:p",
+                                         "w:m",
+                                         "privacy",
+                                         "message",
+                                         "receipt",
+                                         "notification",
+                                         "read",
+                                         "retry",
+                                         "companion_hello",
+                                         "companion_finish",
+                                         "15550004441@s.whatsapp.net",
+                                         "15550004442@s.whatsapp.net",
+                                         "15550004442:1@s.whatsapp.net",
+                                         "15550004441:1@lid",
+                                         "123@g.us",
+                                         "@g.us",
+                                         "s.whatsapp.net",
+                                         "not a jid",
+                                         "status@broadcast",
+                                         "1@newsletter",
+                                         NULL};
+    size_t ntags = 0, nchildren = 0, nkeys = 0, nvalues = 0;
+    while (tags[ntags]) {
+        ntags++;
+    }
+    while (children[nchildren]) {
+        nchildren++;
+    }
+    while (keys[nkeys]) {
+        nkeys++;
+    }
+    while (values[nvalues]) {
+        nvalues++;
+    }
+    unsigned seed = 4242;
+    for (int round = 0; round < 400; round++) {
+        wa_node_t *node = wa_node_new(tags[rand_r(&seed) % ntags]);
+        int nattrs = rand_r(&seed) % 6;
+        for (int a = 0; a < nattrs; a++) {
+            wa_node_set_attr(node, keys[rand_r(&seed) % nkeys],
+                             values[rand_r(&seed) % nvalues]);
+        }
+        //  Up to three levels of random children or bytes
+        wa_node_t *parent = node;
+        for (int depth = 0; depth < 3; depth++) {
+            int kids = rand_r(&seed) % 4;
+            wa_node_t *next = NULL;
+            for (int k = 0; k < kids; k++) {
+                wa_node_t *child =
+                    wa_node_add(parent, children[rand_r(&seed) % nchildren]);
+                if (rand_r(&seed) % 2) {
+                    wa_node_set_attr(child, keys[rand_r(&seed) % nkeys],
+                                     values[rand_r(&seed) % nvalues]);
+                }
+                if (rand_r(&seed) % 3 == 0) {
+                    uint8_t bytes[80];
+                    size_t n = (size_t)(rand_r(&seed) % 80);
+                    for (size_t b = 0; b < n; b++) {
+                        bytes[b] = (uint8_t)rand_r(&seed);
+                    }
+                    wa_node_set_bytes(child, bytes, n);
+                }
+                next = child;
+            }
+            if (!next) {
+                break;
+            }
+            parent = next;
+        }
+        if (c->closed) {
+            wa_node_destroy(&node);
+            break;
+        }
+        s_send(c, &node);
+        if (round % 20 == 0) {
+            s_step(c);
+        }
+    }
+    assert(!c->closed);
+    wa_node_t *iq = s_iq("final-ping", "get", "w:p");
+    wa_node_t *res = s_query(c, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result"));
+    wa_node_destroy(&res);
+    wa_conn_destroy(&c->conn);
+}
+
 void
 sim_server_test(bool verbose)
 {
@@ -1105,6 +1274,7 @@ sim_server_test(bool verbose)
     zlistx_set_destructor(b.frames, s_client_node_free);
     s_test_relay(&c, &b);
     zlistx_destroy(&b.frames);
+    s_test_random(&c);
 
     //  Control-side errors
     assert(sim_server_unlink(server, acc->phone, 0, &reason) == 400);

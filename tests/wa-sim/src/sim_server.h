@@ -59,6 +59,12 @@ int sim_server_enter_code(sim_server_t *self, const char *phone,
                           const char *code, json_t **result_p,
                           const char **reason);
 
+//  The phone of `phone` sends an end-to-end encrypted text to `to` (a
+//  phone number, user JID or group JID). *result_p gets {id, copies}.
+int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
+                          const char *text, json_t **result_p,
+                          const char **reason);
+
 //  The phone unlinks companion device `id`: its connection gets the
 //  "logged out" stream error and the device is removed.
 int sim_server_unlink(sim_server_t *self, const char *phone, uint32_t id,

@@ -67,11 +67,12 @@ void wa_jid_destroy(wa_jid_t **self_p);
 wa_jid_t *wa_jid_dup(const wa_jid_t *self);
 
 //  Parse a wire/text form into self. Rules: exactly one '@'; server is
-//  1..32 of [a-z0-9.-]; on s.whatsapp.net, lid, hosted, hosted.lid and bot
-//  the user is digits (empty only for the server JID itself); on g.us
-//  digits and '-'; on newsletter, msgr and interop digits; elsewhere
-//  [A-Za-z0-9_.-]. Device 0..65535 (AD servers 0..255). Returns 0, or -1
-//  and leaves self unchanged.
+//  1..32 of [a-z0-9.-]; on s.whatsapp.net and c.us the user is at most 20
+//  digits; on lid, hosted, hosted.lid, bot, newsletter, msgr and interop
+//  digits; on g.us digits and '-'; elsewhere [A-Za-z0-9_.-]; users are at
+//  most 64 bytes and empty only for a server JID ("@g.us"). Device
+//  0..65535 (s.whatsapp.net, lid, hosted, hosted.lid: 0..255). Returns 0,
+//  or -1 and leaves self unchanged.
 int wa_jid_parse(wa_jid_t *self, const char *text);
 
 //  Parse an API chat id into self: "123@c.us", "+1 (555) 123-4567",

@@ -1,0 +1,442 @@
+/*  sim_phone - the simulated primary phones as message senders
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "sim_classes.h"
+#include "sim_phone.h"
+#include "wa/wa_binary.h"
+#include "wa/wa_e2e.h"
+#include "wa/wa_jid.h"
+#include "wa/wa_message.h"
+#include "wa/wa_signal.h"
+#include "wa/wa_sigstore.h"
+
+//  Longest text a phone sends.
+#define SIM_PHONE_TEXT_MAX 65536
+
+struct _sim_phone_t {
+    sim_hub_t *hub;      //  shared state (borrowed)
+    wa_signal_t *signal; //  libsignal context for every store
+    zhashx_t *stores;    //  phone -> wa_sigstore_t *
+};
+
+static void
+s_store_free(void **item)
+{
+    wa_sigstore_destroy((wa_sigstore_t **)item);
+}
+
+sim_phone_t *
+sim_phone_new(sim_hub_t *hub)
+{
+    sim_phone_t *self = (sim_phone_t *)cm_alloc(sizeof(sim_phone_t));
+    self->hub = hub;
+    self->signal = wa_signal_new();
+    if (!self->signal) {
+        free(self);
+        return NULL;
+    }
+    self->stores = zhashx_new();
+    zhashx_set_destructor(self->stores, s_store_free);
+    return self;
+}
+
+void
+sim_phone_destroy(sim_phone_t **self_p)
+{
+    assert(self_p);
+    sim_phone_t *self = *self_p;
+    if (self) {
+        zhashx_destroy(&self->stores);
+        wa_signal_destroy(&self->signal);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+void
+sim_phone_forget(sim_phone_t *self, const char *phone)
+{
+    assert(self);
+    zhashx_delete(self->stores, phone);
+}
+
+//  The phone's store, made on first use with the account identity.
+static wa_sigstore_t *
+s_store(sim_phone_t *self, sim_account_t *acc)
+{
+    wa_sigstore_t *store =
+        (wa_sigstore_t *)zhashx_lookup(self->stores, acc->phone);
+    if (store) {
+        return store;
+    }
+    store = wa_sigstore_new(self->signal);
+    if (!store ||
+        wa_sigstore_set_identity(store, acc->identity_priv, acc->identity_pub,
+                                 acc->registration_id)) {
+        wa_sigstore_destroy(&store);
+        return NULL;
+    }
+    zhashx_insert(self->stores, acc->phone, store);
+    return store;
+}
+
+//  Signal address of a device: its LID user with the LID domain.
+static void
+s_address(sim_device_t *dev, char *out, size_t size)
+{
+    wa_e2e_address(dev->account->lid, WA_JID_DOMAIN_LID, out, size);
+}
+
+//  Encrypt `plain` for `dev`, starting a session from its stored bundle
+//  when needed. Returns 0 or -1; *type_p and *ct_p as wa_e2e_encrypt.
+static int
+s_encrypt(sim_phone_t *self, wa_sigstore_t *store, sim_device_t *dev,
+          const uint8_t *plain, size_t len, wa_enc_type_t *type_p,
+          uint8_t **ct_p, size_t *ct_len)
+{
+    char name[64];
+    s_address(dev, name, sizeof name);
+    if (!wa_e2e_has_session(store, name, (int)dev->id)) {
+        if (!dev->has_identity || !dev->has_spk) {
+            return -1;
+        }
+        wa_bundle_t bundle;
+        memset(&bundle, 0, sizeof bundle);
+        bundle.registration_id = dev->registration_id;
+        memcpy(bundle.identity, dev->identity_pub, 32);
+        sim_prekey_t key;
+        if (sim_device_prekey_take(dev, &key) == 0) {
+            bundle.has_prekey = true;
+            bundle.prekey_id = key.id;
+            memcpy(bundle.prekey, key.pub, 32);
+        }
+        bundle.skey_id = dev->spk_id;
+        memcpy(bundle.skey, dev->spk_pub, 32);
+        memcpy(bundle.skey_sig, dev->spk_sig, 64);
+        if (wa_e2e_process_bundle(store, name, (int)dev->id, &bundle)) {
+            return -1;
+        }
+    }
+    return wa_e2e_encrypt(store, name, (int)dev->id, plain, len, type_p, ct_p,
+                          ct_len) == 0
+               ? 0
+               : -1;
+}
+
+static wa_node_t *
+s_enc_node(wa_enc_type_t type, const uint8_t *ct, size_t len)
+{
+    wa_node_t *enc = wa_node_new("enc");
+    wa_node_set_attr(enc, "v", "2");
+    wa_node_set_attr(enc, "type", wa_e2e_type_name(type));
+    wa_node_set_bytes(enc, ct, len);
+    return enc;
+}
+
+//  Linked companions of `acc` (borrowed pointers). Caller owns the list.
+static zlistx_t *
+s_companions(sim_account_t *acc)
+{
+    zlistx_t *list = zlistx_new();
+    sim_device_t *dev = (sim_device_t *)zlistx_first(acc->devices);
+    while (dev) {
+        if (dev->id != 0 && dev->linked) {
+            zlistx_add_end(list, dev);
+        }
+        dev = (sim_device_t *)zlistx_next(acc->devices);
+    }
+    return list;
+}
+
+static wa_node_t *
+s_message_node(sim_account_t *me, const char *id, const char *from)
+{
+    wa_node_t *msg = wa_node_new("message");
+    wa_node_set_attr(msg, "from", from);
+    wa_node_set_attr(msg, "id", id);
+    wa_node_set_attr_int(msg, "t", cm_now_ms() / 1000);
+    wa_node_set_attr(msg, "type", "text");
+    if (*me->push_name) {
+        wa_node_set_attr(msg, "notify", me->push_name);
+    }
+    return msg;
+}
+
+static int
+s_send_direct(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
+              sim_account_t *to, const char *id, const uint8_t *msg,
+              size_t msg_len, size_t *copies)
+{
+    char *from = cm_sprintf("%s@s.whatsapp.net", me->phone);
+    char *lid = cm_sprintf("%s@lid", me->lid);
+    char *chat = cm_sprintf("%s@s.whatsapp.net", to->phone);
+    uint8_t *dsm = NULL;
+    size_t dsm_len = 0;
+    int rc = wa_message_build_dsm(msg, msg_len, chat, &dsm, &dsm_len);
+    zlistx_t *targets = s_companions(to);
+    zlistx_t *own = to != me ? s_companions(me) : zlistx_new();
+    for (int pass = 0; rc == 0 && pass < 2; pass++) {
+        zlistx_t *list = pass == 0 ? targets : own;
+        sim_device_t *dev = (sim_device_t *)zlistx_first(list);
+        while (dev) {
+            wa_enc_type_t type;
+            uint8_t *ct = NULL;
+            size_t ct_len = 0;
+            if (s_encrypt(self, store, dev, pass == 0 ? msg : dsm,
+                          pass == 0 ? msg_len : dsm_len, &type, &ct,
+                          &ct_len) == 0) {
+                wa_node_t *node = s_message_node(me, id, from);
+                wa_node_set_attr(node, "sender_lid", lid);
+                if (pass == 1) {
+                    wa_node_set_attr(node, "recipient", chat);
+                }
+                wa_node_t *enc = s_enc_node(type, ct, ct_len);
+                wa_node_append(node, &enc);
+                sim_hub_deliver(self->hub, dev, node, "message");
+                wa_node_destroy(&node);
+                free(ct);
+                (*copies)++;
+            } else {
+                cm_log_warn("phone could not encrypt for device",
+                            "phone=%s device=%s:%u", me->phone,
+                            dev->account->phone, dev->id);
+            }
+            dev = (sim_device_t *)zlistx_next(list);
+        }
+    }
+    zlistx_destroy(&targets);
+    zlistx_destroy(&own);
+    free(dsm);
+    free(chat);
+    free(lid);
+    free(from);
+    return rc;
+}
+
+static int
+s_send_group(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
+             sim_group_t *group, const char *id, const uint8_t *msg,
+             size_t msg_len, size_t *copies)
+{
+    char *group_jid = cm_sprintf("%s@g.us", group->id);
+    char own[64];
+    wa_e2e_address(me->lid, WA_JID_DOMAIN_LID, own, sizeof own);
+    uint8_t *skmsg = NULL, *skdm = NULL, *skdm_msg = NULL;
+    size_t skmsg_len = 0, skdm_len = 0, skdm_msg_len = 0;
+    int rc = wa_e2e_group_encrypt(store, group_jid, own, 0, msg, msg_len,
+                                  &skmsg, &skmsg_len, &skdm, &skdm_len);
+    if (rc == 0) {
+        rc = wa_message_build_skdm(group_jid, skdm, skdm_len, &skdm_msg,
+                                   &skdm_msg_len);
+    }
+    char *participant = cm_sprintf("%s@s.whatsapp.net", me->phone);
+    char *participant_lid = cm_sprintf("%s@lid", me->lid);
+    zlistx_t *targets = zlistx_new();
+    sim_participant_t *p =
+        (sim_participant_t *)zlistx_first(group->participants);
+    while (rc == 0 && p) {
+        sim_account_t *acc =
+            sim_model_account(sim_hub_model(self->hub), p->phone);
+        if (acc) {
+            zlistx_t *devs = s_companions(acc);
+            sim_device_t *d = (sim_device_t *)zlistx_first(devs);
+            while (d) {
+                zlistx_add_end(targets, d);
+                d = (sim_device_t *)zlistx_next(devs);
+            }
+            zlistx_destroy(&devs);
+        }
+        p = (sim_participant_t *)zlistx_next(group->participants);
+    }
+    sim_device_t *dev = (sim_device_t *)zlistx_first(targets);
+    while (rc == 0 && dev) {
+        wa_enc_type_t type;
+        uint8_t *ct = NULL;
+        size_t ct_len = 0;
+        if (s_encrypt(self, store, dev, skdm_msg, skdm_msg_len, &type, &ct,
+                      &ct_len) == 0) {
+            wa_node_t *node = s_message_node(me, id, group_jid);
+            wa_node_set_attr(node, "participant", participant);
+            wa_node_set_attr(node, "participant_lid", participant_lid);
+            wa_node_set_attr(node, "addressing_mode", "pn");
+            wa_node_t *enc = s_enc_node(type, ct, ct_len);
+            wa_node_append(node, &enc);
+            enc = s_enc_node(WA_ENC_SKMSG, skmsg, skmsg_len);
+            wa_node_append(node, &enc);
+            sim_hub_deliver(self->hub, dev, node, "message");
+            wa_node_destroy(&node);
+            free(ct);
+            (*copies)++;
+        }
+        dev = (sim_device_t *)zlistx_next(targets);
+    }
+    zlistx_destroy(&targets);
+    free(participant);
+    free(participant_lid);
+    free(skmsg);
+    free(skdm);
+    free(skdm_msg);
+    free(group_jid);
+    return rc;
+}
+
+int
+sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
+                    const char *text, json_t **result_p, const char **reason)
+{
+    assert(self);
+    sim_model_t *model = sim_hub_model(self->hub);
+    sim_account_t *me = sim_model_account(model, phone);
+    if (!me) {
+        *reason = "no such account";
+        return 404;
+    }
+    if (!text || !*text || strlen(text) > SIM_PHONE_TEXT_MAX) {
+        *reason = "text must be 1..65536 bytes";
+        return 400;
+    }
+    char *wire = to ? wa_jid_normalize(to) : NULL;
+    wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
+    free(wire);
+    if (!jid) {
+        *reason = "to must be a phone number or a user or group JID";
+        return 400;
+    }
+    sim_group_t *group = NULL;
+    sim_account_t *target = NULL;
+    if (wa_jid_is_group(jid)) {
+        group = sim_model_group(model, wa_jid_user(jid));
+    } else {
+        target = sim_hub_account_of(self->hub, wa_jid_str(jid), NULL);
+    }
+    wa_jid_destroy(&jid);
+    if (!group && !target) {
+        *reason = "no such recipient";
+        return 404;
+    }
+    if (group && !sim_group_participant(group, me->phone)) {
+        *reason = "the phone is not in that group";
+        return 403;
+    }
+    wa_sigstore_t *store = s_store(self, me);
+    uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    if (!store ||
+        wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len)) {
+        *reason = "could not build the message";
+        return 500;
+    }
+    char id[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(me->phone, id);
+    size_t copies = 0;
+    int rc =
+        group
+            ? s_send_group(self, store, me, group, id, msg, msg_len, &copies)
+            : s_send_direct(self, store, me, target, id, msg, msg_len, &copies);
+    free(msg);
+    if (rc) {
+        *reason = "could not encrypt the message";
+        return 500;
+    }
+    cm_log_info("phone sent a text", "phone=%s id=%s copies=%zu", me->phone, id,
+                copies);
+    *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
+    return 200;
+}
+
+void
+sim_phone_test(bool verbose)
+{
+    printf(" * sim_phone: ");
+    zloop_t *loop = zloop_new();
+    sim_config_t *config = sim_config_new(0, NULL);
+    uint8_t root[32], pub[32];
+    assert(wa_x25519_keypair(root, pub) == 0);
+    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    sim_phone_t *phone = sim_phone_new(hub);
+    assert(phone);
+    sim_model_t *model = sim_hub_model(hub);
+    sim_account_t *a = sim_model_account_add(model, "15550003331", "A");
+    sim_account_t *b = sim_model_account_add(model, "15550003332", "B");
+
+    //  A companion of B with a real Signal store, so the phone's pkmsg
+    //  can be decrypted here the way a client would.
+    wa_signal_t *signal = wa_signal_new();
+    wa_sigstore_t *bstore = wa_sigstore_new(signal);
+    assert(wa_sigstore_generate_identity(bstore) == 0);
+    sim_device_t *dev = sim_account_device_add(b);
+    dev->linked = true;
+    dev->has_identity = true;
+    dev->has_spk = true;
+    uint8_t priv[32];
+    assert(wa_sigstore_identity(bstore, priv, dev->identity_pub,
+                                &dev->registration_id) == 0);
+    dev->spk_id = 1;
+    assert(wa_sigstore_generate_signed_prekey(bstore, 1, dev->spk_pub,
+                                              dev->spk_sig) == 0);
+    assert(wa_sigstore_generate_prekeys(bstore, 1, 2) == 0);
+    for (uint32_t i = 1; i <= 2; i++) {
+        uint8_t key[32];
+        assert(wa_sigstore_prekey(bstore, i, key) == 0);
+        sim_device_prekey_add(dev, i, key);
+    }
+
+    json_t *result = NULL;
+    const char *reason = NULL;
+    assert(sim_phone_send_text(phone, a->phone, "+1 555 000-3332", "hi B",
+                               &result, &reason) == 200);
+    assert(json_integer_value(json_object_get(result, "copies")) == 1);
+    json_decref(result);
+    assert(sim_device_prekey_count(dev) == 1);
+    sim_pending_t *item = (sim_pending_t *)zlistx_first(dev->queue);
+    assert(item && cm_streq(item->peer, "15550003331@s.whatsapp.net"));
+    wa_node_t *node = wa_binary_decode_node(item->data, item->len, NULL, NULL);
+    assert(node);
+    char *lid = cm_sprintf("%s@lid", a->lid);
+    assert(wa_node_attr_eq(node, "sender_lid", lid));
+    free(lid);
+    const wa_node_t *enc = wa_node_child(node, "enc");
+    assert(wa_node_attr_eq(enc, "type", "pkmsg"));
+    size_t ct_len = 0;
+    const uint8_t *ct = wa_node_bytes(enc, &ct_len);
+    char name[64];
+    wa_e2e_address(a->lid, WA_JID_DOMAIN_LID, name, sizeof name);
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    assert(wa_e2e_decrypt(bstore, name, 0, WA_ENC_PKMSG, ct, ct_len, &plain,
+                          &plain_len) == 0);
+    wa_message_t *message = wa_message_decode(plain, plain_len);
+    assert(message && cm_streq(wa_message_body(message), "hi B"));
+    wa_message_destroy(&message);
+    free(plain);
+    wa_node_destroy(&node);
+
+    assert(sim_phone_send_text(phone, "1", "x", "t", &result, &reason) == 404);
+    assert(sim_phone_send_text(phone, a->phone, "19999999999", "t", &result,
+                               &reason) == 404);
+    assert(sim_phone_send_text(phone, a->phone, "not a jid @@", "t", &result,
+                               &reason) == 400);
+    assert(sim_phone_send_text(phone, a->phone, b->phone, "", &result,
+                               &reason) == 400);
+    sim_group_t *group = sim_model_group_add(model, b->phone, "G");
+    char *gjid = cm_sprintf("%s@g.us", group->id);
+    assert(sim_phone_send_text(phone, a->phone, gjid, "t", &result, &reason) ==
+           403);
+    sim_group_participant_add(group, a->phone, NULL);
+    assert(sim_phone_send_text(phone, a->phone, gjid, "to the group", &result,
+                               &reason) == 200);
+    assert(json_integer_value(json_object_get(result, "copies")) == 1);
+    json_decref(result);
+    free(gjid);
+    sim_phone_forget(phone, a->phone);
+
+    wa_sigstore_destroy(&bstore);
+    wa_signal_destroy(&signal);
+    sim_phone_destroy(&phone);
+    assert(!phone);
+    sim_hub_destroy(&hub);
+    sim_config_destroy(&config);
+    zloop_destroy(&loop);
+    printf("OK\n");
+}

@@ -1,0 +1,45 @@
+/*  sim_phone - the simulated primary phones as message senders
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    An account's phone (device 0) holds a real Signal identity: the
+    account identity key. sim_phone lets a test make a phone write a
+    text, end-to-end encrypted like a real client would: sessions are
+    built from the prekey bundles wa-sim stores for the target devices
+    (one-time prekeys consumed), 1:1 texts go to every linked companion
+    of the recipient and, wrapped as a device-sent message, to the
+    sender's own companions; group texts use sender keys (skmsg) with
+    the distribution message sent pairwise. The phone never decrypts
+    anything; stanzas sent to it are still dropped.
+
+    The Signal state of each phone lives in memory only.
+*/
+#ifndef SIM_PHONE_H_INCLUDED
+#define SIM_PHONE_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sim_hub.h"
+
+typedef struct _sim_phone_t sim_phone_t;
+
+//  Create for a hub (borrowed). NULL if libsignal cannot start. Caller
+//  owns return value.
+sim_phone_t *sim_phone_new(sim_hub_t *hub);
+
+void sim_phone_destroy(sim_phone_t **self_p);
+
+//  The phone of account `phone` sends `text` to `to`: a phone number,
+//  a user JID (PN or LID) or a group JID. HTTP-like status; *result_p
+//  gets {id, copies}.
+int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
+                        const char *text, json_t **result_p,
+                        const char **reason);
+
+//  Forget a phone's Signal state (account removed).
+void sim_phone_forget(sim_phone_t *self, const char *phone);
+
+void sim_phone_test(bool verbose);
+
+#endif
