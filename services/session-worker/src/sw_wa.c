@@ -490,10 +490,8 @@ s_unread_add(s_sess_t *ss, const char *chat_api, const char *id,
         zlistx_set_destructor(list, s_str_free);
         zhashx_insert(ss->unread, chat_api, list);
     }
-    if (zlistx_size(list) >= SW_WA_UNREAD_MAX) {
-        void *old = zlistx_first(list);
-        zlistx_delete(list, zlistx_cursor(list));
-        (void)old;
+    if (zlistx_size(list) >= SW_WA_UNREAD_MAX && zlistx_first(list)) {
+        zlistx_delete(list, zlistx_cursor(list)); //  the oldest
     }
     zlistx_add_end(list, cm_sprintf("%s|%s", id, participant ? participant
                                                               : ""));
@@ -1843,6 +1841,29 @@ t_sim_start(t_sim_t *sim)
     return true;
 }
 
+//  The id of wa-sim's connection whose JID starts with `prefix`, or -1.
+static int
+t_sim_conn(t_sim_t *sim, const char *prefix)
+{
+    json_t *body = NULL;
+    int st = t_http(sim->control, "GET", "/connections", NULL, &body);
+    assert(st == 200 && body);
+    int id = -1;
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(body, "connections"), i, c)
+    {
+        const char *jid = json_string_value(json_object_get(c, "jid"));
+        if (jid && strncmp(jid, prefix, strlen(prefix)) == 0 &&
+            cm_streq(json_string_value(json_object_get(c, "state")),
+                     "logged_in")) {
+            id = (int)json_integer_value(json_object_get(c, "id"));
+        }
+    }
+    json_decref(body);
+    return id;
+}
+
 static void
 t_sim_stop(t_sim_t *sim)
 {
@@ -2060,6 +2081,7 @@ sw_wa_test(bool verbose)
     sw_session_finish(&s, 0, NULL, NULL);
     t_pump(loop, &t, 50);
     sw_host_destroy(&host);
+    cm_client_destroy(&store);
     sw_engine_destroy(&engine);
     sw_config_destroy(&config);
 
@@ -2073,6 +2095,7 @@ sw_wa_test(bool verbose)
         unsetenv("WA_URL");
         unsetenv("WA_ROOT_KEY");
         engine = sw_wa_new(config);
+        store = cm_client_new("inproc://sw_wa_test");
         host = sw_host_new(store, loop, config, engine);
         assert(t_http(sim.control, "POST", "/accounts",
                       "{\"phone\":\"15550001111\",\"push_name\":\"Alice\"}",
@@ -2169,10 +2192,68 @@ sw_wa_test(bool verbose)
         assert(t_count_body(&t, "b", "message", "third") == 1);
         assert(t.dups > dups);
 
+        //  The server drops a's connection: STARTING, then WORKING again
+        int conn_a = t_sim_conn(&sim, "15550001111:");
+        assert(conn_a > 0);
+        char *path = cm_sprintf("/connections/%d/drop", conn_a);
+        assert(t_http(sim.control, "POST", path, "{}", NULL) == 200);
+        free(path);
+        int64_t t0 = cm_mono_ms();
+        while (sw_session_status(a) == SW_STATUS_WORKING &&
+               cm_mono_ms() - t0 < 5000) {
+            t_pump(loop, &t, 5);
+        }
+        assert(sw_session_status(a) == SW_STATUS_STARTING);
+        assert(t_until(loop, &t, a, SW_STATUS_WORKING, 10000));
+        //  Replaced by another connection: FAILED, no reconnect
+        conn_a = t_sim_conn(&sim, "15550001111:");
+        path = cm_sprintf("/connections/%d/stream-error", conn_a);
+        assert(t_http(sim.control, "POST", path,
+                      "{\"conflict\":\"replaced\"}", NULL) == 200);
+        free(path);
+        assert(t_until(loop, &t, a, SW_STATUS_FAILED, 5000));
+        assert(strstr(t_status_str(&t, "a", "reason"), "replaced"));
+        t_pump(loop, &t, 300);
+        assert(sw_session_status(a) == SW_STATUS_FAILED);
+        //  The phone unlinks b: creds cleared, FAILED "logged out"
+        assert(json_object_get(t.creds, "b"));
+        assert(t_http(sim.control, "DELETE", "/accounts/15550002222/devices/1",
+                      NULL, NULL) == 200);
+        assert(t_until(loop, &t, b, SW_STATUS_FAILED, 5000));
+        assert(cm_streq(t_status_str(&t, "b", "reason"), "logged out"));
+        t_pump(loop, &t, 100);
+        assert(!json_object_get(t.creds, "b"));
+        assert(!json_object_get(t.signal, "b"));
+
         sw_session_finish(&a, SW_FINISH_RELEASE, NULL, NULL);
         sw_session_finish(&b, SW_FINISH_RELEASE, NULL, NULL);
         t_pump(loop, &t, 100);
+        //  The host forgets calls in flight (b's lost events): its store
+        //  client goes with it
         sw_host_destroy(&host);
+        cm_client_destroy(&store);
+        sw_engine_destroy(&engine);
+        //  Nobody scans: the QR rotates, then FAILED with a clear reason
+        setenv("WA_QR_FIRST_MS", "150", 1);
+        setenv("WA_QR_NEXT_MS", "100", 1);
+        engine = sw_wa_new(config);
+        unsetenv("WA_QR_FIRST_MS");
+        unsetenv("WA_QR_NEXT_MS");
+        store = cm_client_new("inproc://sw_wa_test");
+        host = sw_host_new(store, loop, config, engine);
+        sw_session_t *q = sw_session_new(host, "q", 1, NULL);
+        assert(sw_session_start(q) == 0);
+        before = t.statuses;
+        assert(t_until(loop, &t, q, SW_STATUS_FAILED, 10000));
+        assert(strstr(t_status_str(&t, "q", "reason"),
+                      "QR code was not scanned in time"));
+        assert(t.statuses - before >= 6); //  STARTING, QRs, FAILED
+        t_pump(loop, &t, 300);
+        assert(sw_session_status(q) == SW_STATUS_FAILED);
+        sw_session_finish(&q, SW_FINISH_RELEASE, NULL, NULL);
+        t_pump(loop, &t, 50);
+        sw_host_destroy(&host);
+        cm_client_destroy(&store);
         sw_engine_destroy(&engine);
         sw_config_destroy(&config);
         t_sim_stop(&sim);
@@ -2180,7 +2261,6 @@ sw_wa_test(bool verbose)
     unsetenv("WA_RECONNECT_MIN_MS");
     unsetenv("WA_RECONNECT_MAX_MS");
     unsetenv("WORKER_ID");
-    cm_client_destroy(&store);
     sw_loop_destroy(&loop);
     zsock_destroy(&t.router);
     json_decref(t.creds);
