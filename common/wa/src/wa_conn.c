@@ -700,16 +700,23 @@ wa_conn_test(bool verbose)
     st->destroy_on_frame = false;
     assert(st->client_closed == 0);
 
-    //  Login payload; the server closes first.
+    //  Login payload with edge-routing info; the server closes first.
     wa_payload_login_t login;
     wa_payload_login_init(&login, 15551234567ull, 3);
     free(payload);
     payload = wa_payload_login(settings, &login, &payload_len);
+    wa_conn_opts_t routed = opts;
+    routed.routing_info = (const uint8_t *)"\x08\x02\x10\x05";
+    routed.routing_len = 4;
     st->client = wa_conn_connect(st->ws, noise_priv, payload, payload_len,
-                                 &opts, s_test_client_event, st);
+                                 &routed, s_test_client_event, st);
     TEST_RUN(st, st->client_open == 2 && st->info);
     assert(st->info->is_login && st->info->username == 15551234567ull);
     assert(st->info->device == 3);
+    size_t routing_len;
+    const uint8_t *routing = wa_conn_routing_info(st->server, &routing_len);
+    assert(routing && routing_len == 4 &&
+           memcmp(routing, "\x08\x02\x10\x05", 4) == 0);
     wa_payload_info_destroy(&st->info);
     wa_conn_destroy(&st->server);
     TEST_RUN(st, st->client_closed == 1);
