@@ -129,11 +129,10 @@ def test_pairing_code_login():
         create(s, "p1", rx)
         s.wait_status("p1", ["STARTING", "SCAN_QR_CODE"], 20)
         s.wait_status("p1", "SCAN_QR_CODE", 20)
-        st, body, _ = api_ready(s, "POST", "/api/p1/auth/request-code",
-                                {"phoneNumber": "12"})
+        st, body, _ = s.api("POST", "/api/p1/auth/request-code", {"phoneNumber": "12"})
         check(st == 400 and "phoneNumber" in str(body["message"]), (st, body))
-        st, body, _ = s.api("POST", "/api/p1/auth/request-code",
-                            {"phoneNumber": "+1 555 000 3333"})
+        st, body, _ = api_ready(s, "POST", "/api/p1/auth/request-code",
+                                {"phoneNumber": "+1 555 000 3333"})
         check(st == 201, (st, body))
         code = body["code"]
         check(len(code) == 9 and code[4] == "-", code)

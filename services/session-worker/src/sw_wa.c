@@ -10,6 +10,7 @@
 #include "wa/wa_conn.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_message.h"
 #include "wa/wa_ws.h"
 
 //  Engine state, shared by every session.
@@ -497,10 +498,26 @@ s_unread_add(s_sess_t *ss, const char *chat_api, const char *id,
                                                               : ""));
 }
 
+//  True for messages that are no chat message of their own: protocol
+//  messages (key shares, history notifications, revokes' carriers) and
+//  bare sender-key distributions.
+static bool
+s_internal(const wa_client_message_t *m)
+{
+    if (cm_streq(m->type, "protocol")) {
+        return true;
+    }
+    const char *group = NULL;
+    const uint8_t *key = NULL;
+    size_t len = 0;
+    return cm_streq(m->type, "unknown") && !m->body && m->message &&
+           wa_message_skdm(m->message, &group, &key, &len) == 0;
+}
+
 static bool
 s_on_message(s_sess_t *ss, const wa_client_message_t *m)
 {
-    if (s_ignored(ss, m->chat)) {
+    if (s_ignored(ss, m->chat) || s_internal(m)) {
         return false;
     }
     sw_wamsg_t w = {0};
