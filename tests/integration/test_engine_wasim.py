@@ -112,7 +112,10 @@ def test_qr_login():
         st, me, _ = s.api("GET", "/api/sessions/q1/me")
         check(st == 200 and me["id"] == "15550001111@c.us", (st, me))
         check(me.get("lid") == acc["lid"], (me, acc))
-        # pushName comes from the phone's app state (not synced yet)
+        # pushName: from the phone's first message to the new device
+        me = wait_for(lambda: (lambda r: r[1] if r[1].get("pushName") else None)(
+            s.api("GET", "/api/sessions/q1/me")), 10, what="pushName")
+        check(me["pushName"] == "Alice", me)
         wait_for(lambda: [e for e in hooks(rx, "q1", "session.status")
                           if e["payload"]["status"] == "WORKING"], 20,
                  what="WORKING webhook")

@@ -514,9 +514,31 @@ s_internal(const wa_client_message_t *m)
            wa_message_skdm(m->message, &group, &key, &len) == 0;
 }
 
+//  Our push name is set on the phone; messages our other devices send
+//  carry it (notify). Keep it, announce it with our presence and put it
+//  in `me`.
+static void
+s_learn_push_name(s_sess_t *ss, const wa_client_message_t *m)
+{
+    if (!m->from_me || !m->push_name || !*m->push_name ||
+        cm_streq(m->push_name, ss->push_name)) {
+        return;
+    }
+    free(ss->push_name);
+    ss->push_name = cm_strdup(m->push_name);
+    wa_client_set_push_name(ss->client, ss->push_name);
+    if (ss->me_id && sw_session_status(ss->session) == SW_STATUS_WORKING) {
+        json_t *body = json_pack("{s:s, s:o}", "status", "WORKING", "me",
+                                 s_me_json(ss));
+        sw_session_write(ss->session, "session.set_status", &body, NULL,
+                         NULL);
+    }
+}
+
 static bool
 s_on_message(s_sess_t *ss, const wa_client_message_t *m)
 {
+    s_learn_push_name(ss, m);
     if (s_ignored(ss, m->chat) || s_internal(m)) {
         return false;
     }
