@@ -40,6 +40,7 @@
 #include "sw_url.h"
 #include "sw_engine.h"
 #include "sw_session.h"
+#include "sw_probe.h"
 #include "sw_wamsg.h"
 #include "sw_wajournal.h"
 #include "sw_wa.h"
