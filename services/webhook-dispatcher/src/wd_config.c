@@ -169,9 +169,9 @@ wd_config_new(void)
     self->poll_ms = (int)cm_env_long("DISPATCHER_POLL_MS", 1000, 10, 600000);
     self->max_streams =
         (int)cm_env_long("DISPATCHER_MAX_STREAMS", 2000, 1, 100000);
-    self->batch = (int)cm_env_long("DISPATCHER_BATCH", 50, 1, 1000);
+    self->batch = (int)cm_env_long("DISPATCHER_BATCH", 100, 1, 1000);
     self->fanout_limit =
-        (int)cm_env_long("DISPATCHER_FANOUT_LIMIT", 1000, 1, 10000);
+        (int)cm_env_long("DISPATCHER_FANOUT_LIMIT", 5000, 1, 10000);
     self->max_in_flight =
         (int)cm_env_long("DISPATCHER_MAX_IN_FLIGHT", 512, 1, 10000);
     self->per_target = (int)cm_env_long("DISPATCHER_PER_TARGET", 32, 1, 10000);
@@ -262,7 +262,7 @@ wd_config_test(bool verbose)
     assert(cm_streq(cfg->store_endpoints, "tcp://127.0.0.1:7401") ||
            getenv("STORE_ENDPOINTS"));
     assert(cfg->id && *cfg->id);
-    assert(cfg->batch == 50);
+    assert(cfg->batch == 100);
     wd_config_destroy(&cfg);
     wd_config_destroy(&cfg);
 

@@ -12,7 +12,7 @@
 #define WD_REPORT_MAX 2000
 //  Most streams one claim asks for (bounds the reply size; claims repeat
 //  while they come back full).
-#define WD_CLAIM_STREAMS 250
+#define WD_CLAIM_STREAMS 200
 //  Streams held per URL, in multiples of DISPATCHER_PER_TARGET: the extra
 //  ones wait in the sender's queue, so a URL's slots stay busy while
 //  finished streams are reported and new ones claimed.
