@@ -2551,7 +2551,9 @@ s_on_iq(wa_client_t *self, const wa_node_t *node)
 {
     const char *type = wa_node_attr_or(node, "type", "");
     const wa_node_t *child = wa_node_child(node, NULL);
+    //  The server JID; a bare "s.whatsapp.net" parses to it as well
     bool from_server = wa_node_attr_eq(node, "from", "@s.whatsapp.net") ||
+                       wa_node_attr_eq(node, "from", "s.whatsapp.net") ||
                        !wa_node_attr(node, "from");
     if (cm_streq(type, "get") &&
         wa_node_attr_eq(node, "xmlns", "urn:xmpp:ping")) {
@@ -2885,6 +2887,22 @@ wa_client_receipt_commit(wa_client_t *self, uint64_t token)
         return rc;
     }
     return -1;
+}
+
+int
+wa_client_iq(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg)
+{
+    assert(fn);
+    if (!iq_p || !*iq_p || self->conn != S_ONLINE || !wa_node_is(*iq_p, "iq")) {
+        wa_node_destroy(iq_p);
+        return -1;
+    }
+    if (!wa_node_attr(*iq_p, "to")) {
+        wa_node_set_attr(*iq_p, "to", "@s.whatsapp.net");
+    }
+    int rc = s_iq(self, iq_p, fn, arg);
+    s_rearm(self);
+    return rc;
 }
 
 static void
@@ -4153,6 +4171,14 @@ t_test_pair_code(void)
     t_world_destroy(&w);
 }
 
+static void
+t_iq_fn(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    assert(outcome == WA_IQ_RESULT);
+    assert(wa_node_child(reply, "group"));
+    (*(int *)arg)++;
+}
+
 //  Two accounts through the relay: alice on two devices, bob on one.
 static void
 t_test_relay(void)
@@ -4336,6 +4362,21 @@ t_test_relay(void)
                                id) == -1);
     assert(wa_client_send_seen(alice->client, bob_user, NULL, ids, 0, false) ==
            -1);
+
+    //  Any IQ through the client: the reply reaches the caller once
+    int iq_calls = 0;
+    wa_node_t *giq = wa_node_new("iq");
+    wa_node_set_attr(giq, "xmlns", "w:g2");
+    wa_node_set_attr(giq, "type", "get");
+    wa_node_set_attr(giq, "to", w->group);
+    wa_node_add(giq, "query");
+    assert(wa_client_iq(alice->client, &giq, t_iq_fn, &iq_calls) == 0);
+    assert(giq == NULL);
+    t_pump(w);
+    assert(iq_calls == 1);
+    giq = wa_node_new("message");
+    assert(wa_client_iq(alice->client, &giq, t_iq_fn, &iq_calls) == -1);
+    assert(giq == NULL && iq_calls == 1);
 
     //  A lost connection fails sends in flight
     assert(wa_client_send_text(alice->client, bob_user, "lost", NULL, NULL,

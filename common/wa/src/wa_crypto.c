@@ -186,11 +186,26 @@ s_hkdf(int mode, const void *salt, size_t salt_len, const void *key,
         salt = zeros;
         salt_len = sizeof(zeros);
     }
-    //  OpenSSL rejects a zero-length key parameter; HMAC pads keys with
-    //  zeros, so one zero byte is the same key as no bytes.
-    if (!key || key_len == 0) {
-        key = zeros;
-        key_len = 1;
+    //  OpenSSL rejects a zero-length key parameter. In the extract step
+    //  the input key material is the HMAC *message* (the salt is the HMAC
+    //  key), so an empty one cannot be padded: compute PRK = HMAC(salt, "")
+    //  here and go on with expand only. (The Noise split needs this case.)
+    if ((!key || key_len == 0) && mode != EVP_KDF_HKDF_MODE_EXPAND_ONLY) {
+        EVP_KDF_CTX_free(ctx);
+        uint8_t prk[WA_SHA256_LEN];
+        if (wa_hmac_sha256(salt, salt_len, "", 0, prk) != 0) {
+            return -1;
+        }
+        int rc = 0;
+        if (mode == EVP_KDF_HKDF_MODE_EXTRACT_ONLY) {
+            memcpy(out, prk, out_len < sizeof prk ? out_len : sizeof prk);
+        }
+        else {
+            rc = s_hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, NULL, 0, prk,
+                        sizeof prk, info, info_len, out, out_len);
+        }
+        wa_crypto_wipe(prk, sizeof prk);
+        return rc;
     }
     OSSL_PARAM params[6];
     size_t p = 0;
@@ -641,6 +656,21 @@ wa_crypto_test(bool verbose)
     assert(s_hex_eq(out, 32,
                     "b613679a0814d9ec772f95d778c35fc5"
                     "ff1697c493715653c6c712144292c5ad"));
+
+    //  HKDF-Extract with empty input key material is HMAC(salt, ""): with
+    //  no salt that is HMAC with a zero key over nothing (above). A bug
+    //  once MACed one zero byte instead.
+    uint8_t prk0[32];
+    assert(wa_hkdf_sha256_extract(NULL, 0, NULL, 0, prk0) == 0);
+    assert(s_hex_eq(prk0, 32,
+                    "b613679a0814d9ec772f95d778c35fc5"
+                    "ff1697c493715653c6c712144292c5ad"));
+    uint8_t okm0[48], okm1[48];
+    assert(wa_hkdf_sha256((const uint8_t *)"salt", 4, NULL, 0,
+                          (const uint8_t *)"i", 1, okm0, sizeof okm0) == 0);
+    assert(wa_hmac_sha256("salt", 4, "", 0, prk0) == 0);
+    assert(wa_hkdf_sha256_expand(prk0, "i", 1, okm1, sizeof okm1) == 0);
+    assert(memcmp(okm0, okm1, sizeof okm0) == 0);
 
     //  HKDF (RFC 5869 test cases 1 and 3)
     uint8_t ikm[22];

@@ -165,17 +165,11 @@ s_decrypt_hash(wa_noise_t *self, const uint8_t *in, size_t len, uint8_t *out)
 static int
 s_split(wa_noise_t *self)
 {
-    //  HKDF with an empty input key: the extract step is HMAC(ck, "")
-    //  computed directly, because wa_hkdf_sha256 treats an empty key as
-    //  one zero byte (a different HMAC message).
-    uint8_t prk[32];
+    //  HKDF over ck with empty input key material (Noise Split)
     uint8_t out[64];
-    if (wa_hmac_sha256(self->ck, 32, "", 0, prk) ||
-        wa_hkdf_sha256_expand(prk, "", 0, out, 64)) {
-        wa_crypto_wipe(prk, sizeof(prk));
+    if (wa_hkdf_sha256(self->ck, 32, NULL, 0, "", 0, out, 64)) {
         return -1;
     }
-    wa_crypto_wipe(prk, sizeof(prk));
     bool initiator = self->role == WA_NOISE_INITIATOR;
     memcpy(self->write_key, initiator ? out : out + 32, 32);
     memcpy(self->read_key, initiator ? out + 32 : out, 32);

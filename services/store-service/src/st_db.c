@@ -335,6 +335,12 @@ st_db_rollback(st_db_t *self)
     }
 }
 
+bool
+st_db_in_transaction(st_db_t *self)
+{
+    return self->conn && PQtransactionStatus(self->conn) != PQTRANS_IDLE;
+}
+
 int
 st_db_error_status(st_db_t *self)
 {

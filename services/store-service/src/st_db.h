@@ -62,6 +62,9 @@ int st_db_begin(st_db_t *self);
 int st_db_commit(st_db_t *self);
 void st_db_rollback(st_db_t *self);
 
+//  True while a transaction is open (or failed and not yet rolled back).
+bool st_db_in_transaction(st_db_t *self);
+
 //  After a failure: bus status for it (400 bad data, 404 missing
 //  reference, 409 conflict, 503 unavailable or retryable, 504 statement
 //  timeout, 500 otherwise), a short reason, the SQLSTATE ("" when the

@@ -89,6 +89,12 @@ s_call(cm_msg_t *request, void *arg)
                      "attempt=%d",
                      cm_msg_type(request), attempt);
     }
+    if (self->db && st_db_in_transaction(self->db)) {
+        //  a handler bug; keep the connection usable for the next request
+        cm_log_error("handler left a transaction open", "type=%s",
+                     cm_msg_type(request));
+        st_db_rollback(self->db);
+    }
     if (reply && cm_msg_status(reply) >= 500) {
         cm_log_warn("could not handle request", "type=%s st=%d reason=\"%s\"",
                     cm_msg_type(request), cm_msg_status(reply),

@@ -55,6 +55,7 @@
 
 #include <jansson.h>
 
+#include "wa_iq.h"
 #include "wa_message.h"
 #include "wa_node.h"
 #include "wa_payload.h"
@@ -333,6 +334,13 @@ int wa_client_send_seen(wa_client_t *self, const char *chat,
 //  of the message is confirmed at once). Returns 0, or -1 when the token
 //  is unknown or nothing could be sent.
 int wa_client_receipt_commit(wa_client_t *self, uint64_t token);
+
+//  Send any IQ (taken; the client sets its id, and "to" when absent) and
+//  call fn exactly once with the reply, a timeout or a cancellation
+//  (connection lost, client destroyed: no further calls into the client
+//  from fn then). For requests the client has no function for (groups,
+//  profile, ...). Returns 0, or -1 when not logged in (fn not called).
+int wa_client_iq(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg);
 
 //  Unlink this device: tell the server (when connected), then report
 //  LOGGED_OUT. Returns 0, or -1 when not paired.
