@@ -288,6 +288,19 @@ try {
         `alice decrypted the phone's message: ${JSON.stringify(got6.message)}`)
     await alice.sock.readMessages([got6.key])
 
+    // App state: Alice's phone shared its app-state key after linking;
+    // she pins the chat with Bob (a patch stored by wa-sim) and, after
+    // forgetting her local state, reads it back from the server.
+    await alice.waitFor(() => alice.creds.myAppStateKeyId, 'app-state key from the phone')
+    await alice.sock.chatModify({ pin: true }, bobJid)
+    const appState = await ctl('GET', `/accounts/${alicePhone}/app-state`)
+    check(appState.body.collections.regular_low === 1, `pin stored: ${JSON.stringify(appState.body)}`)
+    const chatUpdates = []
+    alice.sock.ev.on('chats.update', u => chatUpdates.push(...u))
+    await alice.keys.set({ 'app-state-sync-version': { regular_low: null } })
+    await alice.sock.resyncAppState(['regular_low'], false)
+    await alice.waitFor(() => chatUpdates.find(c => c.id === bobJid && c.pinned), 'pin read back')
+
     // A group: Alice creates it with Bob and Carol and writes; the sender
     // key travels pairwise (pkmsg/msg) and the text as one skmsg.
     const group = await alice.sock.groupCreate('sim team', [bobJid, `${carolPhone}@s.whatsapp.net`])
@@ -362,5 +375,5 @@ if (failed) {
     if (!debug) console.error(`wa-sim log tail:\n${simErr.slice(-4000)}`)
     process.exit(1)
 }
-console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group, presence, unlink, logout)')
+console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group, app state, presence, unlink, logout)')
 process.exit(0)

@@ -154,6 +154,12 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st =
             sim_server_unlink(self->server, acc->phone, (uint32_t)id, &reason);
         s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(seg[2], "app-state") &&
+               cm_streq(method, "GET")) {
+        json_t *body =
+            json_pack("{s:o}", "collections",
+                      sim_server_app_state(self->server, acc->phone));
+        sim_http_reply_json(req, 200, &body);
     } else if (n == 3 && cm_streq(method, "POST") && cm_streq(seg[2], "send")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));

@@ -10,6 +10,7 @@
       POST   /accounts/<phone>/scan        {qr}
       POST   /accounts/<phone>/pair-code   {code}
       POST   /accounts/<phone>/send        {to, text}  (the phone writes)
+      GET    /accounts/<phone>/app-state   (collection versions)
       DELETE /accounts/<phone>/devices/<id>   (unlink from the phone)
       GET    /connections
       POST   /connections/<id>/drop

@@ -25,6 +25,8 @@ struct _sim_hub_t {
     char *media_auth;                 //  media upload auth
     uint64_t next_id;                 //  server stanza id counter
     char id_buf[32];                  //  last id handed out
+    sim_hub_linked_fn *linked_fn;     //  device-linked hook
+    void *linked_arg;                 //  its argument
 };
 
 sim_hub_t *
@@ -137,6 +139,21 @@ const char *
 sim_hub_media_auth(sim_hub_t *self)
 {
     return self->media_auth;
+}
+
+void
+sim_hub_set_linked_fn(sim_hub_t *self, sim_hub_linked_fn *fn, void *arg)
+{
+    self->linked_fn = fn;
+    self->linked_arg = arg;
+}
+
+void
+sim_hub_linked(sim_hub_t *self, sim_device_t *dev)
+{
+    if (self->linked_fn) {
+        self->linked_fn(self->linked_arg, dev);
+    }
 }
 
 void

@@ -76,6 +76,12 @@ sim_conn_t *sim_hub_device_conn(sim_hub_t *self, sim_device_t *dev);
 //  drop the binding. Call before removing it from the model.
 void sim_hub_device_gone(sim_hub_t *self, sim_device_t *dev, bool kick);
 
+//  Called when a companion device has been linked (pair-device-sign
+//  verified), e.g. so the phone can share its app-state keys.
+typedef void(sim_hub_linked_fn)(void *arg, sim_device_t *dev);
+void sim_hub_set_linked_fn(sim_hub_t *self, sim_hub_linked_fn *fn, void *arg);
+void sim_hub_linked(sim_hub_t *self, sim_device_t *dev);
+
 //  Queue `node` (not taken) for `dev` as class cls ("message",
 //  "receipt", "notification") and send it now if the device is online.
 void sim_hub_deliver(sim_hub_t *self, sim_device_t *dev, const wa_node_t *node,

@@ -794,6 +794,7 @@ s_pair_reply(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
                 "conn=%" PRId64 " phone=%s device=%u", sim_conn_id(conn),
                 acc->phone, dev->id);
     s_notify_devices(hub, acc, "add", dev->id, dev->key_index);
+    sim_hub_linked(hub, dev);
     //  Restart required: the companion logs in on a new connection.
     sim_conn_stream_error(conn, "515", NULL);
 }

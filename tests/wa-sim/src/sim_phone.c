@@ -5,6 +5,7 @@
 #include "sim_classes.h"
 #include "sim_phone.h"
 #include "wa/wa_binary.h"
+#include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_e2e.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_message.h"
@@ -14,16 +15,34 @@
 //  Longest text a phone sends.
 #define SIM_PHONE_TEXT_MAX 65536
 
+//  Length of an app-state key id.
+#define SIM_PHONE_KEY_ID_LEN 6
+
 struct _sim_phone_t {
     sim_hub_t *hub;      //  shared state (borrowed)
     wa_signal_t *signal; //  libsignal context for every store
-    zhashx_t *stores;    //  phone -> wa_sigstore_t *
+    zhashx_t *stores;    //  phone -> s_state_t *
 };
+
+//  One phone's Signal store and app-state key.
+typedef struct {
+    wa_sigstore_t *store;                 //  Signal state
+    bool has_key;                         //  app-state key made
+    uint8_t key_id[SIM_PHONE_KEY_ID_LEN]; //  its id
+    uint8_t key_data[32];                 //  the key
+    int64_t key_ts_ms;                    //  when it was made
+} s_state_t;
 
 static void
 s_store_free(void **item)
 {
-    wa_sigstore_destroy((wa_sigstore_t **)item);
+    s_state_t *st = (s_state_t *)*item;
+    if (st) {
+        wa_sigstore_destroy(&st->store);
+        wa_crypto_wipe(st->key_data, sizeof st->key_data);
+        free(st);
+        *item = NULL;
+    }
 }
 
 sim_phone_t *
@@ -61,24 +80,32 @@ sim_phone_forget(sim_phone_t *self, const char *phone)
     zhashx_delete(self->stores, phone);
 }
 
-//  The phone's store, made on first use with the account identity.
-static wa_sigstore_t *
-s_store(sim_phone_t *self, sim_account_t *acc)
+//  The phone's state, made on first use with the account identity.
+static s_state_t *
+s_state(sim_phone_t *self, sim_account_t *acc)
 {
-    wa_sigstore_t *store =
-        (wa_sigstore_t *)zhashx_lookup(self->stores, acc->phone);
-    if (store) {
-        return store;
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    if (st) {
+        return st;
     }
-    store = wa_sigstore_new(self->signal);
+    wa_sigstore_t *store = wa_sigstore_new(self->signal);
     if (!store ||
         wa_sigstore_set_identity(store, acc->identity_priv, acc->identity_pub,
                                  acc->registration_id)) {
         wa_sigstore_destroy(&store);
         return NULL;
     }
-    zhashx_insert(self->stores, acc->phone, store);
-    return store;
+    st = (s_state_t *)cm_alloc(sizeof(s_state_t));
+    st->store = store;
+    zhashx_insert(self->stores, acc->phone, st);
+    return st;
+}
+
+static wa_sigstore_t *
+s_store(sim_phone_t *self, sim_account_t *acc)
+{
+    s_state_t *st = s_state(self, acc);
+    return st ? st->store : NULL;
 }
 
 //  Signal address of a device: its LID user with the LID domain.
@@ -279,6 +306,123 @@ s_send_group(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
     free(skdm_msg);
     free(group_jid);
     return rc;
+}
+
+//  Protobuf writing for the one message our trimmed schemas keep as
+//  bytes (AppStateSyncKeyShare): tag/varint/length-delimited helpers.
+static void
+s_pb_varint(zchunk_t *out, uint64_t v)
+{
+    uint8_t buf[10];
+    size_t n = 0;
+    do {
+        buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    zchunk_extend(out, buf, n);
+}
+
+static void
+s_pb_bytes(zchunk_t *out, uint32_t field, const void *data, size_t len)
+{
+    s_pb_varint(out, (uint64_t)field << 3 | 2);
+    s_pb_varint(out, len);
+    zchunk_extend(out, data, len);
+}
+
+static void
+s_pb_uint(zchunk_t *out, uint32_t field, uint64_t v)
+{
+    s_pb_varint(out, (uint64_t)field << 3);
+    s_pb_varint(out, v);
+}
+
+//  AppStateSyncKeyShare{keys: [AppStateSyncKey{keyID{keyID}, keyData{
+//  keyData, fingerprint{rawID, currentIndex}, timestamp}}]}.
+static zchunk_t *
+s_key_share(const s_state_t *st, uint32_t raw_id, uint32_t index)
+{
+    zchunk_t *fingerprint = zchunk_new(NULL, 16);
+    s_pb_uint(fingerprint, 1, raw_id);
+    s_pb_uint(fingerprint, 2, index);
+    zchunk_t *data = zchunk_new(NULL, 64);
+    s_pb_bytes(data, 1, st->key_data, sizeof st->key_data);
+    s_pb_bytes(data, 2, zchunk_data(fingerprint), zchunk_size(fingerprint));
+    s_pb_uint(data, 3, (uint64_t)st->key_ts_ms);
+    zchunk_t *id = zchunk_new(NULL, 16);
+    s_pb_bytes(id, 1, st->key_id, sizeof st->key_id);
+    zchunk_t *key = zchunk_new(NULL, 128);
+    s_pb_bytes(key, 1, zchunk_data(id), zchunk_size(id));
+    s_pb_bytes(key, 2, zchunk_data(data), zchunk_size(data));
+    zchunk_t *share = zchunk_new(NULL, 160);
+    s_pb_bytes(share, 1, zchunk_data(key), zchunk_size(key));
+    zchunk_destroy(&fingerprint);
+    zchunk_destroy(&data);
+    zchunk_destroy(&id);
+    zchunk_destroy(&key);
+    return share;
+}
+
+int
+sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
+{
+    assert(self);
+    assert(dev);
+    sim_account_t *acc = dev->account;
+    s_state_t *st = s_state(self, acc);
+    if (!st) {
+        return -1;
+    }
+    if (!st->has_key) {
+        //  Key ids look like 00 00 00 00 xx xx in the wild.
+        memset(st->key_id, 0, sizeof st->key_id);
+        cm_random(st->key_id + 4, 2);
+        cm_random(st->key_data, sizeof st->key_data);
+        st->key_ts_ms = cm_now_ms();
+        st->has_key = true;
+    }
+    zchunk_t *share =
+        s_key_share(st, (uint32_t)(strtoull(acc->lid, NULL, 10) & 0xffffffffu),
+                    acc->next_key_index - 1);
+    Wa__E2e__ProtocolMessage pm = WA__E2E__PROTOCOL_MESSAGE__INIT;
+    pm.has_type = 1;
+    pm.type = WA__E2E__PROTOCOL_MESSAGE__TYPE__APP_STATE_SYNC_KEY_SHARE;
+    pm.has_app_state_sync_key_share = 1;
+    pm.app_state_sync_key_share.data = zchunk_data(share);
+    pm.app_state_sync_key_share.len = zchunk_size(share);
+    Wa__E2e__Message msg = WA__E2E__MESSAGE__INIT;
+    msg.protocol_message = &pm;
+    size_t len = wa__e2e__message__get_packed_size(&msg);
+    uint8_t *plain = (uint8_t *)cm_alloc(len);
+    wa__e2e__message__pack(&msg, plain);
+    zchunk_destroy(&share);
+    wa_enc_type_t type;
+    uint8_t *ct = NULL;
+    size_t ct_len = 0;
+    int rc = s_encrypt(self, st->store, dev, plain, len, &type, &ct, &ct_len);
+    free(plain);
+    if (rc) {
+        cm_log_warn("phone could not share app-state keys",
+                    "phone=%s device=%u", acc->phone, dev->id);
+        return -1;
+    }
+    char id[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(acc->phone, id);
+    char *from = cm_sprintf("%s@s.whatsapp.net", acc->phone);
+    wa_node_t *node = s_message_node(acc, id, from);
+    wa_node_set_attr(node, "category", "peer");
+    char *lid = cm_sprintf("%s@lid", acc->lid);
+    wa_node_set_attr(node, "sender_lid", lid);
+    free(lid);
+    wa_node_t *enc = s_enc_node(type, ct, ct_len);
+    wa_node_append(node, &enc);
+    sim_hub_deliver(self->hub, dev, node, "message");
+    wa_node_destroy(&node);
+    free(from);
+    free(ct);
+    cm_log_info("phone shared its app-state key", "phone=%s device=%u",
+                acc->phone, dev->id);
+    return 0;
 }
 
 int

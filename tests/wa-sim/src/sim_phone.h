@@ -10,7 +10,9 @@
     of the recipient and, wrapped as a device-sent message, to the
     sender's own companions; group texts use sender keys (skmsg) with
     the distribution message sent pairwise. The phone never decrypts
-    anything; stanzas sent to it are still dropped.
+    anything; stanzas sent to it are still dropped. After linking, the
+    phone sends each new companion its app-state sync key, as a real
+    phone does, so clients can write and read app-state patches.
 
     The Signal state of each phone lives in memory only.
 */
@@ -36,6 +38,11 @@ void sim_phone_destroy(sim_phone_t **self_p);
 int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
                         const char *text, json_t **result_p,
                         const char **reason);
+
+//  The phone shares its app-state sync key (made on first use) with a
+//  newly linked companion: a peer message (protocolMessage
+//  APP_STATE_SYNC_KEY_SHARE) queued for the device. Returns 0 or -1.
+int sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev);
 
 //  Forget a phone's Signal state (account removed).
 void sim_phone_forget(sim_phone_t *self, const char *phone);

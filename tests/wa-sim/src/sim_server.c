@@ -4,6 +4,7 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
 #include "sim_classes.h"
+#include "sim_appstate.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -32,6 +33,7 @@ struct _sim_server_t {
     sim_hub_t *hub;                 //  model, log, faults, connections
     sim_relay_t *relay;             //  message routing
     sim_phone_t *phone;             //  phones as message senders
+    sim_appstate_t *appstate;       //  app-state patches
     sim_control_t *control;         //  control API listener
     sim_media_t *media;             //  media host listener
     wa_ws_t *ws;                    //  WebSocket loop
@@ -76,6 +78,14 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
+//  A companion was linked: the phone shares its app-state key with it.
+static void
+s_on_linked(void *arg, sim_device_t *dev)
+{
+    sim_server_t *self = (sim_server_t *)arg;
+    sim_phone_share_keys(self->phone, dev);
+}
+
 static int
 s_on_handshake(void *arg, sim_conn_t *conn, wa_payload_info_t **info_p)
 {
@@ -95,6 +105,11 @@ s_on_stanza(void *arg, sim_conn_t *conn, wa_node_t **node_p)
         const char *type = wa_node_attr(node, "type");
         if (cm_streq(type, "result") || cm_streq(type, "error")) {
             return; //  answers to nothing we asked
+        }
+        if (wa_node_attr_eq(node, "xmlns", "w:sync:app:state") &&
+            sim_conn_state(conn) == SIM_CONN_LOGGED_IN) {
+            sim_appstate_handle(self->appstate, conn, node);
+            return;
         }
         sim_iq_handle(self->hub, conn, node);
         return;
@@ -162,12 +177,14 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
         return NULL;
     }
     self->relay = sim_relay_new(self->hub);
+    self->appstate = sim_appstate_new(self->hub);
     self->phone = sim_phone_new(self->hub);
     if (!self->phone) {
         cm_log_error("could not start libsignal");
         sim_server_destroy(&self);
         return NULL;
     }
+    sim_hub_set_linked_fn(self->hub, s_on_linked, self);
     if (config->state_file && access(config->state_file, R_OK) == 0 &&
         sim_model_load(sim_hub_model(self->hub), config->state_file)) {
         sim_server_destroy(&self);
@@ -236,6 +253,7 @@ sim_server_destroy(sim_server_t **self_p)
         sim_media_destroy(&self->media);
         sim_relay_destroy(&self->relay);
         sim_phone_destroy(&self->phone);
+        sim_appstate_destroy(&self->appstate);
         sim_hub_destroy(&self->hub);
         wa_crypto_wipe(self->root_priv, sizeof self->root_priv);
         free(self);
@@ -323,6 +341,13 @@ sim_server_enter_code(sim_server_t *self, const char *phone, const char *code,
     return sim_pair_enter_code(self->hub, phone, code, result_p, reason);
 }
 
+json_t *
+sim_server_app_state(sim_server_t *self, const char *phone)
+{
+    assert(self);
+    return sim_appstate_versions(self->appstate, phone);
+}
+
 int
 sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                       const char *text, json_t **result_p, const char **reason)
@@ -358,6 +383,7 @@ sim_server_remove_account(sim_server_t *self, const char *phone,
     }
     zlistx_destroy(&devs);
     sim_phone_forget(self->phone, phone);
+    sim_appstate_forget(self->appstate, phone);
     sim_model_account_remove(model, phone);
     cm_log_info("removed account", "phone=%s", phone);
     return 200;
@@ -699,6 +725,25 @@ s_http(s_client_t *c, const char *host, const char *head, const uint8_t *body,
     return out;
 }
 
+//  Expect the phone's app-state key share (a pkmsg peer message from
+//  our own phone) and confirm it with a peer_msg receipt.
+static void
+s_peer_share(s_client_t *c, const char *phone)
+{
+    wa_node_t *msg = s_expect(c, "message");
+    assert(msg && wa_node_attr_eq(msg, "category", "peer"));
+    char *from = cm_sprintf("%s@s.whatsapp.net", phone);
+    assert(wa_node_attr_eq(msg, "from", from));
+    assert(wa_node_attr_eq(wa_node_child(msg, "enc"), "type", "pkmsg"));
+    wa_node_t *receipt = wa_node_new("receipt");
+    wa_node_set_attr(receipt, "id", wa_node_attr(msg, "id"));
+    wa_node_set_attr(receipt, "to", from);
+    wa_node_set_attr(receipt, "type", "peer_msg");
+    s_send(c, &receipt);
+    free(from);
+    wa_node_destroy(&msg);
+}
+
 //  Two clients: a message to an offline device is queued, delivered at
 //  its next login, receipts and acks flow back; media round trip.
 static void
@@ -712,8 +757,10 @@ s_test_relay(s_client_t *a, s_client_t *b)
     assert(acc_a && acc_b);
     uint32_t da = s_link(a, pa);
     uint32_t db = s_link(b, pb);
-    //  Ann missed Ben's "devices" notification while Ben was linking
-    assert(s_login(a, pa, da) == 1);
+    //  Ann missed Ben's "devices" notification while Ben was linking,
+    //  and both got their phone's app-state key share
+    assert(s_login(a, pa, da) == 2);
+    s_peer_share(a, pa);
     wa_node_t *note = s_expect(a, "notification");
     assert(note && wa_node_attr_eq(note, "type", "devices"));
     assert(wa_node_attr_eq(note, "offline", "1"));
@@ -723,8 +770,8 @@ s_test_relay(s_client_t *a, s_client_t *b)
     wa_node_set_attr(nack_note, "type", "devices");
     s_send(a, &nack_note);
     wa_node_destroy(&note);
-    assert(s_login(b, pb, db) == 0);
-
+    assert(s_login(b, pb, db) == 1);
+    s_peer_share(b, pb);
     //  usync: Ben has the phone and one companion, and a LID
     wa_node_t *iq = s_iq("u1", "get", "usync");
     wa_node_t *us = wa_node_add(iq, "usync");

@@ -59,6 +59,10 @@ int sim_server_enter_code(sim_server_t *self, const char *phone,
                           const char *code, json_t **result_p,
                           const char **reason);
 
+//  App-state collection versions of an account ({name: version}).
+//  Caller owns return value.
+json_t *sim_server_app_state(sim_server_t *self, const char *phone);
+
 //  The phone of `phone` sends an end-to-end encrypted text to `to` (a
 //  phone number, user JID or group JID). *result_p gets {id, copies}.
 int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,

@@ -1,0 +1,347 @@
+/*  sim_appstate - app-state sync storage (xmlns w:sync:app:state)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "sim_classes.h"
+#include "sim_appstate.h"
+
+//  Longest collection name accepted.
+#define SIM_APPSTATE_NAME_MAX 64
+
+//  One collection of one account: patches in version order.
+typedef struct {
+    zlistx_t *patches; //  zchunk_t *, patch i has version i + 1
+} s_collection_t;
+
+struct _sim_appstate_t {
+    sim_hub_t *hub;        //  shared state (borrowed)
+    zhashx_t *collections; //  "phone/name" -> s_collection_t *
+};
+
+static void
+s_chunk_free(void **item)
+{
+    zchunk_destroy((zchunk_t **)item);
+}
+
+static void
+s_collection_free(void **item)
+{
+    s_collection_t *c = (s_collection_t *)*item;
+    if (c) {
+        zlistx_destroy(&c->patches);
+        free(c);
+        *item = NULL;
+    }
+}
+
+sim_appstate_t *
+sim_appstate_new(sim_hub_t *hub)
+{
+    sim_appstate_t *self = (sim_appstate_t *)cm_alloc(sizeof(sim_appstate_t));
+    self->hub = hub;
+    self->collections = zhashx_new();
+    zhashx_set_destructor(self->collections, s_collection_free);
+    return self;
+}
+
+void
+sim_appstate_destroy(sim_appstate_t **self_p)
+{
+    assert(self_p);
+    sim_appstate_t *self = *self_p;
+    if (self) {
+        zhashx_destroy(&self->collections);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+static s_collection_t *
+s_collection(sim_appstate_t *self, const char *phone, const char *name,
+             bool create)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%s/%s", phone, name);
+    s_collection_t *c = (s_collection_t *)zhashx_lookup(self->collections, key);
+    if (!c && create) {
+        c = (s_collection_t *)cm_alloc(sizeof(s_collection_t));
+        c->patches = zlistx_new();
+        zlistx_set_destructor(c->patches, s_chunk_free);
+        zhashx_insert(self->collections, key, c);
+    }
+    return c;
+}
+
+//  The stored patch with its version set: a SyncdPatch field 1
+//  (SyncdVersion{version = 1}) appended; the last occurrence wins when
+//  protobuf merges it.
+static zchunk_t *
+s_stamped(zchunk_t *patch, uint64_t version)
+{
+    uint8_t tail[16];
+    size_t n = 0;
+    uint8_t varint[10];
+    size_t vn = 0;
+    uint64_t v = version;
+    do {
+        varint[vn++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    tail[n++] = 0x0a;
+    tail[n++] = (uint8_t)(1 + vn);
+    tail[n++] = 0x08;
+    memcpy(tail + n, varint, vn);
+    n += vn;
+    zchunk_t *out = zchunk_new(NULL, zchunk_size(patch) + n);
+    zchunk_append(out, zchunk_data(patch), zchunk_size(patch));
+    zchunk_append(out, tail, n);
+    return out;
+}
+
+static bool
+s_name_valid(const char *name)
+{
+    if (!name || !*name || strlen(name) > SIM_APPSTATE_NAME_MAX) {
+        return false;
+    }
+    for (const char *p = name; *p; p++) {
+        if (!isalnum((unsigned char)*p) && *p != '_') {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  Tell the account's other devices that a collection moved on.
+static void
+s_notify(sim_appstate_t *self, sim_device_t *from, const char *name,
+         size_t version)
+{
+    wa_node_t *note = wa_node_new("notification");
+    wa_node_set_attr(note, "from", SIM_SERVER_JID);
+    wa_node_set_attr(note, "id", sim_hub_next_id(self->hub));
+    wa_node_set_attr_int(note, "t", cm_now_ms() / 1000);
+    wa_node_set_attr(note, "type", "server_sync");
+    wa_node_t *c = wa_node_add(note, "collection");
+    wa_node_set_attr(c, "name", name);
+    wa_node_set_attr_int(c, "version", (int64_t)version);
+    zlistx_t *devs = sim_account_devices_copy(from->account);
+    sim_device_t *d = (sim_device_t *)zlistx_first(devs);
+    while (d) {
+        if (d != from && d->id != 0 && d->linked) {
+            sim_hub_deliver(self->hub, d, note, "notification");
+        }
+        d = (sim_device_t *)zlistx_next(devs);
+    }
+    zlistx_destroy(&devs);
+    wa_node_destroy(&note);
+}
+
+//  One <collection> of a request; returns the answer's collection node.
+static wa_node_t *
+s_one(sim_appstate_t *self, sim_device_t *dev, const wa_node_t *req)
+{
+    const char *name = wa_node_attr(req, "name");
+    int64_t version = wa_node_attr_int_or(req, "version", -1);
+    wa_node_t *out = wa_node_new("collection");
+    wa_node_set_attr(out, "name", name ? name : "");
+    if (!s_name_valid(name) || version < 0) {
+        wa_node_set_attr(out, "type", "error");
+        wa_node_t *e = wa_node_add(out, "error");
+        wa_node_set_attr(e, "code", "400");
+        wa_node_set_attr(e, "text", "bad-request");
+        return out;
+    }
+    s_collection_t *c = s_collection(self, dev->account->phone, name, true);
+    size_t current = zlistx_size(c->patches);
+    const wa_node_t *patch = wa_node_child(req, "patch");
+    if (patch) {
+        //  Upload: on top of the current version only.
+        size_t len = 0;
+        const uint8_t *data = wa_node_bytes(patch, &len);
+        if ((size_t)version != current || !data || len == 0 ||
+            current >= SIM_APPSTATE_MAX) {
+            wa_node_set_attr(out, "type", "error");
+            wa_node_t *e = wa_node_add(out, "error");
+            wa_node_set_attr(e, "code", data && len ? "409" : "400");
+            wa_node_set_attr(e, "text",
+                             data && len ? "conflict" : "bad-request");
+            wa_node_set_attr_int(out, "version", (int64_t)current);
+            return out;
+        }
+        for (const wa_node_t *p = wa_node_child_next(req, "patch", NULL); p;
+             p = wa_node_child_next(req, "patch", p)) {
+            data = wa_node_bytes(p, &len);
+            if (data && len) {
+                zlistx_add_end(c->patches, zchunk_new(data, len));
+            }
+        }
+        current = zlistx_size(c->patches);
+        wa_node_set_attr_int(out, "version", (int64_t)current);
+        s_notify(self, dev, name, current);
+        return out;
+    }
+    //  Fetch: the patches after `version`.
+    size_t from = (size_t)version < current ? (size_t)version : current;
+    size_t until =
+        from + SIM_APPSTATE_PAGE < current ? from + SIM_APPSTATE_PAGE : current;
+    wa_node_set_attr_int(out, "version", (int64_t)until);
+    if (until < current) {
+        wa_node_set_attr(out, "has_more_patches", "true");
+    }
+    if (until > from) {
+        wa_node_t *patches = wa_node_add(out, "patches");
+        size_t i = 0;
+        zchunk_t *stored = (zchunk_t *)zlistx_first(c->patches);
+        while (stored && i < until) {
+            if (i >= from) {
+                zchunk_t *stamped = s_stamped(stored, (uint64_t)i + 1);
+                wa_node_set_bytes(wa_node_add(patches, "patch"),
+                                  zchunk_data(stamped), zchunk_size(stamped));
+                zchunk_destroy(&stamped);
+            }
+            i++;
+            stored = (zchunk_t *)zlistx_next(c->patches);
+        }
+    }
+    return out;
+}
+
+void
+sim_appstate_handle(sim_appstate_t *self, sim_conn_t *conn, const wa_node_t *iq)
+{
+    sim_device_t *dev = sim_conn_device(conn);
+    const wa_node_t *sync = wa_node_child(iq, "sync");
+    if (!dev || !sync || !wa_node_attr_eq(iq, "type", "set")) {
+        sim_hub_iq_error(conn, iq, 400, "bad-request");
+        return;
+    }
+    wa_node_t *out = wa_node_new("sync");
+    size_t n = 0;
+    for (const wa_node_t *c = wa_node_child_next(sync, "collection", NULL); c;
+         c = wa_node_child_next(sync, "collection", c)) {
+        if (++n > 16) {
+            break;
+        }
+        wa_node_t *answer = s_one(self, dev, c);
+        wa_node_append(out, &answer);
+    }
+    sim_hub_iq_result(conn, iq, &out);
+}
+
+json_t *
+sim_appstate_versions(sim_appstate_t *self, const char *phone)
+{
+    json_t *out = json_object();
+    size_t plen = strlen(phone);
+    s_collection_t *c = (s_collection_t *)zhashx_first(self->collections);
+    while (c) {
+        const char *key = (const char *)zhashx_cursor(self->collections);
+        if (strncmp(key, phone, plen) == 0 && key[plen] == '/') {
+            json_object_set_new(
+                out, key + plen + 1,
+                json_integer((json_int_t)zlistx_size(c->patches)));
+        }
+        c = (s_collection_t *)zhashx_next(self->collections);
+    }
+    return out;
+}
+
+void
+sim_appstate_forget(sim_appstate_t *self, const char *phone)
+{
+    zlistx_t *keys = zhashx_keys(self->collections);
+    size_t plen = strlen(phone);
+    const char *key = (const char *)zlistx_first(keys);
+    while (key) {
+        if (strncmp(key, phone, plen) == 0 && key[plen] == '/') {
+            zhashx_delete(self->collections, key);
+        }
+        key = (const char *)zlistx_next(keys);
+    }
+    zlistx_destroy(&keys);
+}
+
+void
+sim_appstate_test(bool verbose)
+{
+    printf(" * sim_appstate: ");
+    //  Version stamping: appended field 1 = SyncdVersion{version}
+    zchunk_t *patch = zchunk_new("\x12\x00", 2);
+    zchunk_t *stamped = s_stamped(patch, 300);
+    const uint8_t want[] = {0x12, 0x00, 0x0a, 0x03, 0x08, 0xac, 0x02};
+    assert(zchunk_size(stamped) == sizeof want);
+    assert(memcmp(zchunk_data(stamped), want, sizeof want) == 0);
+    zchunk_destroy(&stamped);
+    zchunk_destroy(&patch);
+    assert(s_name_valid("regular_high"));
+    assert(!s_name_valid("a/b"));
+    assert(!s_name_valid(""));
+    assert(!s_name_valid(NULL));
+
+    zloop_t *loop = zloop_new();
+    sim_config_t *config = sim_config_new(0, NULL);
+    uint8_t root[32], pub[32];
+    assert(wa_x25519_keypair(root, pub) == 0);
+    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    sim_appstate_t *as = sim_appstate_new(hub);
+    sim_account_t *a =
+        sim_model_account_add(sim_hub_model(hub), "15550005551", "A");
+    sim_device_t *d1 = sim_account_device_add(a);
+    sim_device_t *d2 = sim_account_device_add(a);
+    d1->linked = d2->linked = true;
+
+    //  Upload on version 0, then a stale upload conflicts
+    wa_node_t *req = wa_node_new("collection");
+    wa_node_set_attr(req, "name", "regular");
+    wa_node_set_attr(req, "version", "0");
+    wa_node_set_bytes(wa_node_add(req, "patch"), "P1", 2);
+    wa_node_t *out = s_one(as, d1, req);
+    assert(wa_node_attr_eq(out, "version", "1") &&
+           !wa_node_child(out, "error"));
+    wa_node_destroy(&out);
+    assert(zlistx_size(d2->queue) == 1); //  server_sync for the other
+    assert(zlistx_size(d1->queue) == 0);
+    out = s_one(as, d1, req);
+    assert(wa_node_attr_eq(wa_node_child(out, "error"), "code", "409"));
+    wa_node_destroy(&out);
+    wa_node_destroy(&req);
+
+    //  Fetch from 0 returns the patch stamped with version 1
+    req = wa_node_new("collection");
+    wa_node_set_attr(req, "name", "regular");
+    wa_node_set_attr(req, "version", "0");
+    out = s_one(as, d2, req);
+    assert(wa_node_attr_eq(out, "version", "1"));
+    size_t len = 0;
+    const uint8_t *bytes =
+        wa_node_bytes(wa_node_find(out, "patches/patch"), &len);
+    assert(bytes && len == 6 && bytes[2] == 0x0a && bytes[3] == 2);
+    assert(bytes[4] == 0x08 && bytes[5] == 1);
+    wa_node_destroy(&out);
+    wa_node_set_attr(req, "version", "1");
+    out = s_one(as, d2, req);
+    assert(!wa_node_child(out, "patches"));
+    wa_node_destroy(&out);
+    wa_node_set_attr(req, "name", "bad/name");
+    out = s_one(as, d2, req);
+    assert(wa_node_attr_eq(out, "type", "error"));
+    wa_node_destroy(&out);
+    wa_node_destroy(&req);
+
+    json_t *versions = sim_appstate_versions(as, a->phone);
+    assert(json_integer_value(json_object_get(versions, "regular")) == 1);
+    json_decref(versions);
+    sim_appstate_forget(as, a->phone);
+    versions = sim_appstate_versions(as, a->phone);
+    assert(json_object_size(versions) == 0);
+    json_decref(versions);
+
+    sim_appstate_destroy(&as);
+    assert(!as);
+    sim_hub_destroy(&hub);
+    sim_config_destroy(&config);
+    zloop_destroy(&loop);
+    printf("OK\n");
+}

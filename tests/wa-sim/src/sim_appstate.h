@@ -1,0 +1,50 @@
+/*  sim_appstate - app-state sync storage (xmlns w:sync:app:state)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    docs/wa-protocol.md §9.6-9.7, server side. Per account and
+    collection wa-sim keeps the encrypted SyncdPatch blobs clients send,
+    in order, numbered from 1. A patch is accepted only on top of the
+    current version (else the collection answers 409 conflict); the
+    account's other devices then get <notification type="server_sync">.
+    A fetch returns the patches after the requested version (at most
+    SIM_APPSTATE_PAGE per answer, has_more_patches when more remain),
+    each with its version stamped in. No snapshots are made. The blobs
+    are opaque: wa-sim has no app-state keys.
+*/
+#ifndef SIM_APPSTATE_H_INCLUDED
+#define SIM_APPSTATE_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim_conn.h"
+#include "sim_hub.h"
+#include "wa/wa_node.h"
+
+//  Most patches in one fetch answer.
+#define SIM_APPSTATE_PAGE 50
+//  Most patches kept per collection.
+#define SIM_APPSTATE_MAX 100000
+
+typedef struct _sim_appstate_t sim_appstate_t;
+
+//  Create for a hub (borrowed). Caller owns return value.
+sim_appstate_t *sim_appstate_new(sim_hub_t *hub);
+
+void sim_appstate_destroy(sim_appstate_t **self_p);
+
+//  Answer a w:sync:app:state IQ from a logged-in connection.
+void sim_appstate_handle(sim_appstate_t *self, sim_conn_t *conn,
+                         const wa_node_t *iq);
+
+//  {collection: version} of an account. Caller owns return value.
+json_t *sim_appstate_versions(sim_appstate_t *self, const char *phone);
+
+//  Drop an account's collections.
+void sim_appstate_forget(sim_appstate_t *self, const char *phone);
+
+void sim_appstate_test(bool verbose);
+
+#endif
