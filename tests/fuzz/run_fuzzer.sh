@@ -18,5 +18,8 @@ if [ ! -x "$bin" ]; then
 fi
 artifacts=$(dirname "$work")/artifacts
 mkdir -p "$work" "$artifacts"
+# libFuzzer's own failure code is 77, which ctest would report as a skip:
+# a crash must fail the test.
 exec "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1536 \
+    -error_exitcode=1 \
     -print_final_stats=1 -artifact_prefix="$artifacts/" "$work" "$seeds"

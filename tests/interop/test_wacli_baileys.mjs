@@ -201,10 +201,17 @@ class Peer {
                 const res = await ctl('POST', `/accounts/${this.phone}/scan`, { qr: update.qr })
                 if (res.status !== 200) this.onFail(new Error(`${this.name}: scan: ${JSON.stringify(res)}`))
             }
-            if (update.connection === 'open') this.onOpen()
+            if (update.connection === 'open') {
+                this.opened = true
+                this.onOpen()
+            }
             if (update.connection === 'close' && !this.stopping) {
                 const code = update.lastDisconnect?.error?.output?.statusCode
-                if (code === B.DisconnectReason.restartRequired) this.connect()
+                // 515 after pairing may surface as 428 when the server's
+                // close overtakes it (see test_wasim_baileys.mjs)
+                const paired = !this.opened && !!this.creds?.me
+                if (code === B.DisconnectReason.restartRequired ||
+                    (paired && code === B.DisconnectReason.connectionClosed)) this.connect()
                 else this.onFail(new Error(`${this.name}: closed (${code})`))
             }
         })

@@ -177,7 +177,14 @@ class Client {
                 const code = update.lastDisconnect?.error?.output?.statusCode
                 this.closeCode = code
                 if (this.stopping) return
-                if (code === B.DisconnectReason.restartRequired) {
+                // After pairing, the server's 515 and its closing of the
+                // socket can reach Baileys in either order on a busy
+                // machine (428 instead of 515). An application reconnects
+                // on any close but "logged out", and so does this one
+                // until the first successful login.
+                const paired = this.opens === 0 && !!this.creds.me
+                if (code === B.DisconnectReason.restartRequired ||
+                    (paired && code === B.DisconnectReason.connectionClosed)) {
                     this.connect()
                 } else {
                     this.onFail(new Error(`${this.name}: connection closed (${code}): ${update.lastDisconnect?.error}`))

@@ -1849,6 +1849,7 @@ s_on_message(wa_client_t *self, const wa_node_t *node)
         m->is_group = src.is_group;
         m->timestamp = src.timestamp ? src.timestamp : s_wall_s();
         m->push_name = src.push_name;
+        m->sender_alt = src.sender_alt;
         m->type = wa_message_type(res.message);
         m->body = wa_message_body(res.message);
         m->has_media = wa_message_has_media(res.message);

@@ -392,7 +392,12 @@ wa_jid_parse_api(wa_jid_t *self, const char *text)
     }
     char wire[2 * S_TEXT_MAX];
     snprintf(wire, sizeof wire, "%s@%s", user, server);
-    return wa_jid_parse(self, wire);
+    //  A chat id names a user: text such as ".0@lid" parses as a wire JID
+    //  with only an agent and device, which is no chat.
+    if (wa_jid_parse(self, wire) != 0 || self->parts.user[0] == 0) {
+        return -1;
+    }
+    return 0;
 }
 
 const char *
@@ -770,6 +775,9 @@ wa_jid_test(bool verbose)
     s_expect_normal("1 2 3 4 5x", NULL);
     s_expect_normal("abc@lid", NULL);
     s_expect_normal("1@s.whatsapp.net@c.us", NULL);
+    //  found by fuzz_jid: an agent/device with no user is no chat
+    s_expect_normal(".0@Lid", NULL);
+    s_expect_normal(".0:1@lid", NULL);
 
     char *api = wa_jid_to_api("15551234567:12@s.whatsapp.net");
     assert(cm_streq(api, "15551234567@c.us"));

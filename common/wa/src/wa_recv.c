@@ -52,6 +52,7 @@ wa_recv_source_clear(wa_recv_source_t *src)
     free(src->sender_user);
     free(src->recipient);
     free(src->push_name);
+    free(src->sender_alt);
     memset(src, 0, sizeof *src);
 }
 
@@ -100,6 +101,18 @@ wa_recv_source(wa_recv_source_t *src, const wa_node_t *node, const char *own_pn,
             src->chat = s_user_text(from);
         }
         wa_jid_destroy(&r);
+    }
+    //  The other address form of the sender, when the server gives it
+    const char *alts[] = {"participant_pn", "participant_lid", "sender_pn",
+                          "sender_lid"};
+    for (size_t i = src->is_group ? 0 : 2; i < 4 && !src->sender_alt; i++) {
+        const char *text = wa_node_attr(node, alts[i]);
+        wa_jid_t *alt = text ? wa_jid_new_from(text) : NULL;
+        if (alt && !wa_jid_is_server(alt) &&
+            (wa_jid_is_pn(alt) || wa_jid_is_lid(alt))) {
+            src->sender_alt = s_user_text(alt);
+        }
+        wa_jid_destroy(&alt);
     }
     src->recipient = recipient ? cm_strdup(recipient) : NULL;
     src->sender = cm_strdup(wa_jid_str(sender));
@@ -516,6 +529,7 @@ s_test_source(void)
     assert(strcmp(src.sender_user, S_ALICE) == 0);
     assert(!src.from_me && !src.is_group && src.timestamp == 5);
     assert(strcmp(src.push_name, "Al") == 0);
+    assert(src.sender_alt == NULL);
     wa_recv_source_clear(&src);
     wa_node_destroy(&n);
 
@@ -539,6 +553,26 @@ s_test_source(void)
     assert(src.is_group && src.from_me);
     assert(strcmp(src.chat, S_GROUP) == 0);
     assert(strcmp(src.sender_user, S_BOB_LID) == 0);
+    wa_recv_source_clear(&src);
+    wa_node_destroy(&n);
+
+    //  The other address form
+    n = wa_node_new_from_text(
+        "<message id=\"A4\" from=\"15550000001:2@s.whatsapp.net\" "
+        "sender_lid=\"111000000000001:2@lid\"/>",
+        NULL);
+    assert(wa_recv_source(&src, n, S_BOB, NULL) == 0);
+    assert(strcmp(src.sender_alt, "111000000000001@lid") == 0);
+    wa_recv_source_clear(&src);
+    wa_node_destroy(&n);
+    n = wa_node_new_from_text(
+        "<message id=\"A5\" from=\"120363000000000001@g.us\" "
+        "participant=\"111000000000001:2@lid\" "
+        "participant_pn=\"15550000001@s.whatsapp.net\" "
+        "sender_pn=\"junk\"/>",
+        NULL);
+    assert(wa_recv_source(&src, n, S_BOB, NULL) == 0);
+    assert(strcmp(src.sender_alt, S_ALICE) == 0);
     wa_recv_source_clear(&src);
     wa_node_destroy(&n);
 

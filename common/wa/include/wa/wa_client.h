@@ -133,6 +133,9 @@ typedef struct {
     bool is_group;               //  chat is a group
     int64_t timestamp;           //  seconds
     const char *push_name;       //  sender's push name, or NULL
+    const char *sender_alt;      //  sender's other user JID (phone number
+                                 //  for a LID sender and vice versa), or
+                                 //  NULL when the server did not say
     const char *type;            //  wa_message_type ("chat", "image", ...)
     const char *body;            //  text or caption, or NULL
     bool has_media;              //  media kinds

@@ -41,6 +41,9 @@ typedef struct {
     char *sender_user;  //  sender without device
     char *recipient;    //  recipient attribute, or NULL
     char *push_name;    //  notify attribute, or NULL
+    char *sender_alt;   //  the sender's other user JID (LID <-> phone
+                        //  number, from sender_pn / sender_lid /
+                        //  participant_pn / participant_lid), or NULL
     bool from_me;       //  sent by our own account (another device)
     bool is_group;      //  chat is a group or a broadcast list
     bool is_newsletter; //  chat is a channel (plaintext)
