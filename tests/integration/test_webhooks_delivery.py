@@ -126,6 +126,12 @@ def test_retries_dead_replay_order():
         st, body, _ = s.api("POST", "/api/dead/webhooks/deliveries/%d/replay" % one["id"])
         check(st == 201 and body == {"replayed": 1}, "replay one: %s %r" % (st, body))
         wait_count(dead, 7)
+
+        def log_of(d):
+            st, full, _ = s.api("GET", "/api/dead/webhooks/deliveries/%d" % d["id"])
+            return [a["http_status"] for a in full["log"]] if st == 200 else None
+        wait_for(lambda: log_of(one) == [503, 503, 200, 200], 10,
+                 what="the log keeps every attempt across replays")
         st, body, _ = s.api("POST", "/api/dead/webhooks/deliveries/999999/replay")
         check(st == 404, "replay unknown delivery: %s" % st)
         st, body, _ = s.api("GET", "/api/dead/webhooks/deliveries/999999")

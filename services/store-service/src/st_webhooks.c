@@ -604,8 +604,8 @@ s_result_problem(json_t *r)
 //  Schedule the failed attempts in `failed` (new ones only): the next
 //  retry per policy, or dead. Counts go into *retrying and *dead.
 static int
-s_schedule_failures(st_router_t *self, json_t *failed, int64_t *retrying,
-                    int64_t *dead)
+s_schedule_failures(st_router_t *self, const char *worker, json_t *failed,
+                    int64_t *retrying, int64_t *dead)
 {
     json_t *ids = json_array();
     size_t i;
@@ -658,12 +658,14 @@ s_schedule_failures(st_router_t *self, json_t *failed, int64_t *retrying,
         snprintf(cut, sizeof cut, "%s", text ? text : "failed");
         json_array_append_new(
             updates,
-            json_pack("{s:O, s:s, s:I, s:O, s:s}", "id",
+            json_pack("{s:O, s:s, s:I, s:O, s:s, s:O, s:O, s:O}", "id",
                       json_object_get(r, "id"), "status",
                       is_dead ? "dead" : "pending", "next_ms",
                       (json_int_t) next, "http_status",
-                      status ? status : json_null(),
-                      "error", cut));
+                      status ? status : json_null(), "error", cut, "at",
+                      json_object_get(r, "at"), "latency_ms",
+                      json_object_get(r, "latency_ms"), "request_id",
+                      json_object_get(r, "request_id")));
         if (is_dead) {
             (*dead)++;
         }
@@ -674,7 +676,10 @@ s_schedule_failures(st_router_t *self, json_t *failed, int64_t *retrying,
     json_decref(info);
     int rc = 0;
     if (json_array_size(updates) > 0) {
-        res = s_exec_json(self, "st_wh_failed", NULL, updates);
+        char *text = s_text(updates);
+        const char *params[] = {text, worker};
+        res = s_exec(self, "st_wh_failed", 2, params);
+        free(text);
         rc = res ? 0 : -1;
         PQclear(res);
     }
@@ -720,37 +725,51 @@ s_result(st_router_t *self, cm_msg_t *request)
     if (st_db_begin(db)) {
         goto failed;
     }
-    if (json_array_size(results) > 0) {
+    //  Successes finish their pending delivery and are recorded on its
+    //  row (a resent one finds it delivered and changes nothing);
+    //  failures get attempt rows, deduplicated by request id.
+    json_t *failures = json_array();
+    json_array_foreach (results, i, r) {
+        json_array_append(json_is_true(json_object_get(r, "ok")) ? delivered
+                                                                 : failures,
+                          r);
+    }
+    int64_t ok_count = 0;
+    if (json_array_size(delivered) > 0) {
+        char *text = s_text(delivered);
+        const char *params[] = {text, worker};
+        res = s_exec(self, "st_wh_delivered", 2, params);
+        free(text);
+        if (!res) {
+            json_decref(failures);
+            goto failed;
+        }
+        ok_count = strtoll(PQcmdTuples(res), NULL, 10);
+        PQclear(res);
+    }
+    if (json_array_size(failures) > 0) {
         if (!(res = s_exec_json(self, "st_wh_attempts_insert", worker,
-                                results))) {
+                                failures))) {
+            json_decref(failures);
             goto failed;
         }
         for (int k = 0; k < PQntuples(res); k++) {
             json_object_set_new(fresh, st_db_text(res, k, 0), json_true());
         }
-        recorded = PQntuples(res);
         PQclear(res);
-        json_array_foreach (results, i, r) {
+        json_array_foreach (failures, i, r) {
             const char *rid =
                 json_string_value(json_object_get(r, "request_id"));
-            if (!json_object_get(fresh, rid)) {
-                continue;  //  a resent report
+            if (json_object_get(fresh, rid)) {
+                json_object_del(fresh, rid);
+                json_array_append(failed, r);
             }
-            json_object_del(fresh, rid);
-            json_array_append(json_is_true(json_object_get(r, "ok"))
-                                  ? delivered
-                                  : failed,
-                              r);
         }
     }
-    if (json_array_size(delivered) > 0) {
-        if (!(res = s_exec_json(self, "st_wh_delivered", NULL, delivered))) {
-            goto failed;
-        }
-        PQclear(res);
-    }
+    json_decref(failures);
+    recorded = ok_count + (int64_t) json_array_size(failed);
     if (json_array_size(failed) > 0
-        && s_schedule_failures(self, failed, &retrying, &dead)) {
+        && s_schedule_failures(self, worker, failed, &retrying, &dead)) {
         goto failed;
     }
     released = s_release(self, worker, release);
@@ -759,7 +778,7 @@ s_result(st_router_t *self, cm_msg_t *request)
     }
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set_int(reply, "recorded", recorded);
-    cm_msg_set_int(reply, "delivered", (int64_t) json_array_size(delivered));
+    cm_msg_set_int(reply, "delivered", recorded - retrying - dead);
     cm_msg_set_int(reply, "retrying", retrying);
     cm_msg_set_int(reply, "dead", dead);
     cm_msg_set_int(reply, "released", released);
@@ -1051,6 +1070,10 @@ s_replay(st_router_t *self, cm_msg_t *request)
         char base_s[24];
         snprintf(base_s, sizeof base_s, "%" PRId64, base);
         const char *p3[] = {session, id, base_s};
+        if (!(res = s_exec(self, "st_wh_replay_keep", 2, p3))) {
+            goto failed;
+        }
+        PQclear(res);
         if (!(res = s_exec(self, "st_wh_replay", 3, p3))) {
             goto failed;
         }
@@ -1197,8 +1220,7 @@ st_webhooks_register(st_router_t *r)
         "SELECT x.event_id, x.session, x.seq, x.event, x.url, x.hook_id, "
         "x.source, $2::bigint + x.ord FROM jsonb_to_recordset($1::jsonb) AS "
         "x(event_id text, session text, seq bigint, event text, url text, "
-        "hook_id text, source text, ord bigint) "
-        "ON CONFLICT (event_id, url) DO NOTHING");
+        "hook_id text, source text, ord bigint)");
     st_router_prepare(
         r, "st_wh_streams_touch",
         "INSERT INTO webhook_streams (session, url, next_at) "
@@ -1266,9 +1288,12 @@ st_webhooks_register(st_router_t *r)
         "UPDATE webhook_deliveries d SET status = 'delivered', "
         "attempts = d.attempts + 1, last_status = x.http_status, "
         "last_error = NULL, delivered_at = to_timestamp((x.at + "
-        "x.latency_ms) / 1000.0), updated_at = now() "
+        "x.latency_ms) / 1000.0), updated_at = now(), "
+        "last_at = to_timestamp(x.at / 1000.0), "
+        "last_latency_ms = x.latency_ms, last_request_id = x.request_id, "
+        "last_dispatcher = $2 "
         "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, http_status int, "
-        "at bigint, latency_ms int) "
+        "at bigint, latency_ms int, request_id text) "
         "WHERE d.id = x.id AND d.status = 'pending' AND d.id = ANY "
         ST_WH_IDS("$1"));
     st_router_prepare(
@@ -1283,9 +1308,13 @@ st_webhooks_register(st_router_t *r)
         "attempts = d.attempts + 1, "
         "next_attempt_at = to_timestamp(x.next_ms / 1000.0), "
         "last_status = x.http_status, last_error = x.error, "
+        "last_at = to_timestamp(x.at / 1000.0), "
+        "last_latency_ms = x.latency_ms, last_request_id = x.request_id, "
+        "last_dispatcher = $2, "
         "updated_at = now() FROM jsonb_to_recordset($1::jsonb) AS "
         "x(id bigint, status text, next_ms bigint, http_status int, "
-        "error text) WHERE d.id = x.id AND d.status = 'pending' "
+        "error text, at bigint, latency_ms int, request_id text) "
+        "WHERE d.id = x.id AND d.status = 'pending' "
         "AND d.id = ANY " ST_WH_IDS("$1"));
     st_router_prepare(r, "st_wh_release",
                       ST_WH_RELEASE_SET
@@ -1325,11 +1354,18 @@ st_webhooks_register(st_router_t *r)
                       "AND ($2::text IS NULL OR d.session = $2)");
     st_router_prepare(
         r, "st_wh_log",
-        "SELECT json_build_object('at', " ST_WH_MS("a.at")
-        ", 'http_status', a.http_status, 'latency_ms', a.latency_ms, "
-        "'error', a.error, 'request_id', a.request_id, 'dispatcher', "
-        "a.dispatcher) FROM webhook_attempts a "
-        "WHERE a.delivery_id = $1::bigint ORDER BY a.id");
+        "SELECT j FROM (SELECT a.id AS k, json_build_object('at', "
+        ST_WH_MS("a.at") ", 'http_status', a.http_status, 'latency_ms', "
+        "a.latency_ms, 'error', a.error, 'request_id', a.request_id, "
+        "'dispatcher', a.dispatcher) AS j FROM webhook_attempts a "
+        "WHERE a.delivery_id = $1::bigint "
+        "UNION ALL SELECT 9223372036854775807, json_build_object('at', "
+        ST_WH_MS("d.last_at") ", 'http_status', d.last_status, "
+        "'latency_ms', d.last_latency_ms, 'error', NULL, 'request_id', "
+        "d.last_request_id, 'dispatcher', d.last_dispatcher) "
+        "FROM webhook_deliveries d WHERE d.id = $1::bigint "
+        "AND d.status = 'delivered' AND d.last_request_id IS NOT NULL) x "
+        "ORDER BY k");
     st_router_prepare(r, "st_wh_status",
                       "SELECT status FROM webhook_deliveries "
                       "WHERE id = $1::bigint AND session = $2 FOR UPDATE");
@@ -1337,6 +1373,18 @@ st_webhooks_register(st_router_t *r)
                       "SELECT count(*) FROM webhook_deliveries "
                       "WHERE session = $1 AND CASE WHEN $2::bigint IS NULL "
                       "THEN status = 'dead' ELSE id = $2::bigint END");
+    //  A replayed delivered delivery keeps its successful attempt in the
+    //  log: move it from the row into webhook_attempts first.
+    st_router_prepare(
+        r, "st_wh_replay_keep",
+        "INSERT INTO webhook_attempts (delivery_id, request_id, at, "
+        "http_status, latency_ms, error, dispatcher) "
+        "SELECT id, last_request_id, last_at, last_status, "
+        "COALESCE(last_latency_ms, 0), NULL, last_dispatcher "
+        "FROM webhook_deliveries WHERE session = $1 AND $2::bigint IS NOT "
+        "NULL AND id = $2::bigint AND status = 'delivered' "
+        "AND last_request_id IS NOT NULL AND last_at IS NOT NULL "
+        "ON CONFLICT (request_id) DO NOTHING");
     st_router_prepare(
         r, "st_wh_replay",
         "WITH x AS (SELECT id, row_number() OVER (ORDER BY order_key) AS rn "
@@ -1349,14 +1397,14 @@ st_webhooks_register(st_router_t *r)
     st_router_prepare(
         r, "st_wh_prune_deliveries",
         "WITH x AS (SELECT id FROM webhook_deliveries WHERE status <> "
-        "'pending' AND updated_at < to_timestamp($1::bigint / 1000.0) "
+        "'pending' AND created_at < to_timestamp($1::bigint / 1000.0) "
         "LIMIT " ST_WEBHOOKS_PRUNE_BATCH ") "
         "DELETE FROM webhook_deliveries d USING x WHERE d.id = x.id");
     st_router_prepare(
         r, "st_wh_prune_hooks",
         "DELETE FROM webhook_hooks h WHERE h.created_at < "
-        "to_timestamp($1::bigint / 1000.0) AND NOT EXISTS (SELECT 1 FROM "
-        "webhook_deliveries d WHERE d.hook_id = h.id)");
+        "to_timestamp($1::bigint / 1000.0) AND h.id NOT IN (SELECT "
+        "d.hook_id FROM webhook_deliveries d)");
     st_router_prepare(
         r, "st_wh_prune_streams",
         "DELETE FROM webhook_streams w WHERE w.next_at IS NULL "
@@ -1367,8 +1415,8 @@ st_webhooks_register(st_router_t *r)
         r, "st_wh_prune_events",
         "WITH x AS (SELECT id FROM events e WHERE e.fanned_out "
         "AND e.created_at < to_timestamp($1::bigint / 1000.0) "
-        "AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d "
-        "WHERE d.event_id = e.id AND d.status = 'pending') "
+        "AND e.id NOT IN (SELECT d.event_id FROM webhook_deliveries d "
+        "WHERE d.status = 'pending') "
         "LIMIT " ST_WEBHOOKS_PRUNE_BATCH ") "
         "DELETE FROM events e USING x WHERE e.id = x.id");
     st_router_prepare(
@@ -1378,7 +1426,8 @@ st_webhooks_register(st_router_t *r)
         "count(*) FILTER (WHERE d.status = 'dead'), "
         "(SELECT count(*) FROM webhook_attempts a JOIN webhook_deliveries "
         "q ON q.id = a.delivery_id WHERE $1::text IS NULL "
-        "OR q.session = $1), "
+        "OR q.session = $1) + count(*) FILTER (WHERE d.status = "
+        "'delivered' AND d.last_request_id IS NOT NULL), "
         "(SELECT count(*) FROM webhook_streams w WHERE w.claimed_until > "
         "now() AND ($1::text IS NULL OR w.session = $1)), "
         "(SELECT count(*) FROM events e WHERE NOT e.fanned_out "
