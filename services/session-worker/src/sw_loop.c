@@ -633,6 +633,15 @@ s_test_noop(sw_loop_t *loop, uint64_t id, void *arg)
     (*(int *)arg)++;
 }
 
+static void
+s_test_again(sw_loop_t *loop, uint64_t id, void *arg)
+{
+    int *count = (int *)arg;
+    if (++*count < 100) {
+        sw_loop_timer_add(loop, 0, false, s_test_again, arg);
+    }
+}
+
 void
 sw_loop_test(bool verbose)
 {
@@ -773,11 +782,21 @@ sw_loop_test(bool verbose)
     zsock_destroy(&tx);
     zsock_destroy(&rx);
 
-    //  A zero-delay timer added from a timer runs in the next round
+    //  A zero-delay timer runs in the next round; one that re-adds itself
+    //  from its callback runs once per round, so it cannot starve I/O
     int noops = 0;
     sw_loop_timer_add(loop, 0, false, s_test_noop, &noops);
     sw_loop_once(loop, 0);
     assert(noops == 1);
+    int again = 0;
+    sw_loop_timer_add(loop, 0, false, s_test_again, &again);
+    sw_loop_once(loop, 0);
+    assert(again == 1);
+    sw_loop_once(loop, 0);
+    assert(again == 2);
+    again = 100; //  stop re-adding
+    sw_loop_once(loop, 0);
+    assert(sw_loop_timer_count(loop) == 0);
 
     sw_loop_destroy(&loop);
     sw_loop_destroy(&loop);
