@@ -41,8 +41,10 @@ def test_two_workers_over_http():
         per = {w: list(h.values()).count(w) for w in ("worker-0", "worker-1")}
         check(per["worker-0"] >= 1 and per["worker-1"] >= 1, h)
 
-        st, body, _ = s.api("GET", "/health")
-        check(st == 200 and body["workers"] == 2, body)
+        # Leases can be taken before a worker's first hello reaches the
+        # gateway
+        wait_for(lambda: (lambda r: r[0] == 200 and r[1]["workers"] == 2)(
+            s.api("GET", "/health")), 10, what="/health counts two workers")
 
         t0 = time.time()
         s.proc("session-worker-0").kill()

@@ -127,7 +127,13 @@ static const gw_route_t s_routes[] = {
      "WawpInstanceRequest", "MeInfoOrNull", S_INSTANCE_Q, false},
 
     //  Webhooks: delivery log, replay, pull feed, Wawp settings
-    GW_WEBHOOKS_ROUTES};
+    GW_WEBHOOKS_ROUTES
+
+    //  Linking: QR and pairing code (WAHA and Wawp)
+    GW_LOGIN_ROUTES
+
+    //  Sending texts and read receipts (WAHA and Wawp)
+    GW_MESSAGES_ROUTES};
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)
@@ -473,6 +479,12 @@ gw_api_openapi(void)
     json_t *webhooks = gw_webhooks_schemas();
     json_object_update(schemas, webhooks);
     json_decref(webhooks);
+    json_t *login = gw_login_schemas();
+    json_object_update(schemas, login);
+    json_decref(login);
+    json_t *messages = gw_messages_schemas();
+    json_object_update(schemas, messages);
+    json_decref(messages);
     json_t *paths = json_object();
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {

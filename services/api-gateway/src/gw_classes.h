@@ -42,6 +42,8 @@
 #include "gw_api.h"
 #include "gw_sessions.h"
 #include "gw_webhooks.h"
+#include "gw_messages.h"
+#include "gw_login.h"
 #include "gw_server.h"
 #include "gw_http.h"
 

@@ -83,7 +83,9 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            "application/json; charset=utf-8");
+                            gw_req_content_type(req)
+                                ? gw_req_content_type(req)
+                                : "application/json; charset=utf-8");
     if (gw_req_allow(req)) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
     }
@@ -349,7 +351,7 @@ s_exchange(int port, const char *request)
         }
         sent += (size_t)n;
     }
-    size_t cap = 65536;
+    size_t cap = 1 << 20;
     size_t got = 0;
     char *buf = cm_alloc(cap);
     while (got < cap - 1) {

@@ -23,6 +23,8 @@ struct _gw_req_t {
     gw_link_t *link;           //  borrowed
     int status;                //  response status, 0 until set
     char *response;            //  serialized response body
+    size_t response_len;       //  its length
+    char *content_type;        //  response type when not JSON, or NULL
     char *allow;               //  Allow header for 405
 };
 
@@ -60,6 +62,7 @@ gw_req_destroy(gw_req_t **self_p)
     json_decref(self->json);
     json_decref(self->form);
     free(self->response);
+    free(self->content_type);
     free(self->allow);
     free(self);
     *self_p = NULL;
@@ -385,8 +388,34 @@ gw_req_reply(gw_req_t *self, int status, json_t **body_p)
     free(self->response);
     self->response = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
     assert(self->response);
+    self->response_len = strlen(self->response);
+    free(self->content_type);
+    self->content_type = NULL;
     self->status = status;
     json_decref(body);
+}
+
+void
+gw_req_reply_bytes(gw_req_t *self, int status, const char *content_type,
+                   const void *data, size_t len)
+{
+    assert(content_type && (data || len == 0));
+    free(self->response);
+    self->response = cm_alloc(len + 1);
+    if (len) {
+        memcpy(self->response, data, len);
+    }
+    self->response[len] = 0;
+    self->response_len = len;
+    free(self->content_type);
+    self->content_type = cm_strdup(content_type);
+    self->status = status;
+}
+
+const char *
+gw_req_content_type(gw_req_t *self)
+{
+    return self->content_type;
 }
 
 const char *
@@ -574,8 +603,9 @@ gw_req_take_response(gw_req_t *self, size_t *len_p)
     char *out = self->response;
     self->response = NULL;
     if (len_p) {
-        *len_p = out ? strlen(out) : 0;
+        *len_p = out ? self->response_len : 0;
     }
+    self->response_len = 0;
     return out;
 }
 

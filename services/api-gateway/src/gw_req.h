@@ -100,6 +100,12 @@ cm_msg_t *gw_req_call(gw_req_t *self, const char *dest, cm_msg_t **msg_p,
 
 //  Set the response: status and JSON body (taken; NULL sends `null`).
 void gw_req_reply(gw_req_t *self, int status, json_t **body_p);
+//  Set a non-JSON response: status, Content-Type and len bytes (copied).
+void gw_req_reply_bytes(gw_req_t *self, int status, const char *content_type,
+                        const void *data, size_t len);
+//  Content-Type of a gw_req_reply_bytes response, or NULL for JSON.
+//  Borrowed.
+const char *gw_req_content_type(gw_req_t *self);
 //  Set an error response in the family's shape. `code` is the Wawp code
 //  (NULL: derived from the status).
 void gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt,

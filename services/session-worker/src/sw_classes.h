@@ -41,6 +41,9 @@
 #include "sw_engine.h"
 #include "sw_session.h"
 #include "sw_probe.h"
+#include "sw_wamsg.h"
+#include "sw_wajournal.h"
+#include "sw_wa.h"
 #include "sw_worker.h"
 
 #endif

@@ -49,7 +49,15 @@ main(void)
                      strerror(errno));
         return 1;
     }
-    sw_engine_t *engine = sw_probe_new(config);
+    sw_engine_t *engine = sw_wa_new(config);
+    if (!engine) {
+        cm_log_error("could not start the WebSocket loop");
+        sw_loop_destroy(&loop);
+        close(sigfd);
+        sw_config_destroy(&config);
+        zsys_shutdown();
+        return 1;
+    }
     sw_worker_t *worker = sw_worker_new(config, loop, &engine);
     if (!worker) {
         sw_engine_destroy(&engine);

@@ -26,10 +26,12 @@ typedef struct _s_call_t {
 
 //  A queued write.
 typedef struct _s_write_t {
-    struct _s_write_t *next; //  queue link
-    const char *type;        //  message type, static string
-    json_t *body;            //  request body, owned
-    int attempts;            //  sends that failed so far
+    struct _s_write_t *next;  //  queue link
+    const char *type;         //  message type, static string
+    json_t *body;             //  request body, owned
+    sw_session_write_fn *fn;  //  engine callback when answered, or NULL
+    void *arg;                //  its argument
+    int attempts;             //  sends that failed so far
 } s_write_t;
 
 //  Session phases.
@@ -320,11 +322,14 @@ s_unref(sw_session_t **self_p)
 }
 
 static void
-s_enqueue(sw_session_t *self, const char *type, json_t *body)
+s_enqueue_cb(sw_session_t *self, const char *type, json_t *body,
+             sw_session_write_fn *fn, void *arg)
 {
     s_write_t *write = cm_alloc(sizeof *write);
     write->type = type;
     write->body = body;
+    write->fn = fn;
+    write->arg = arg;
     if (self->tail) {
         self->tail->next = write;
     } else {
@@ -333,6 +338,12 @@ s_enqueue(sw_session_t *self, const char *type, json_t *body)
     self->tail = write;
     self->queued++;
     s_pump(self);
+}
+
+static void
+s_enqueue(sw_session_t *self, const char *type, json_t *body)
+{
+    s_enqueue_cb(self, type, body, NULL, NULL);
 }
 
 //  Remove the head write after its reply.
@@ -391,12 +402,17 @@ s_on_write(sw_session_t *self, cm_msg_t **reply_p)
     }
     int st = cm_msg_status(*reply_p);
     const char *type = self->head->type;
+    sw_session_write_fn *fn = self->head->fn;
+    void *fn_arg = self->head->arg;
     if (st >= 200 && st < 300) {
         if (cm_streq(type, "lease.release")) {
             self->done_st = st;
         }
         self->head->attempts = 0;
         s_pop(self);
+        if (fn && self->phase == S_RUNNING) {
+            fn(self, st, fn_arg);
+        }
     } else if (st == 409 || st == 404) {
         cm_log_warn("lease lost",
                     "session=\"%s\" epoch=%" PRId64
@@ -421,6 +437,9 @@ s_on_write(sw_session_t *self, cm_msg_t **reply_p)
             self->done_st = st;
         }
         s_pop(self);
+        if (fn && self->phase == S_RUNNING) {
+            fn(self, st, fn_arg);
+        }
     } else {
         int attempts = ++self->head->attempts;
         if (self->phase != S_RUNNING && attempts >= SW_FINISH_ATTEMPTS) {
@@ -650,6 +669,13 @@ int
 sw_session_set_status(sw_session_t *self, sw_status_t status,
                       const char *reason)
 {
+    return sw_session_set_status_full(self, status, reason, NULL, NULL);
+}
+
+int
+sw_session_set_status_full(sw_session_t *self, sw_status_t status,
+                           const char *reason, json_t *me, const char *qr)
+{
     if (self->phase != S_RUNNING) {
         return -1;
     }
@@ -670,12 +696,26 @@ sw_session_set_status(sw_session_t *self, sw_status_t status,
         cm_log_debug("session status", "session=\"%s\" status=%s", self->name,
                      sw_status_name(status));
     }
-    s_enqueue(self, "session.set_status", s_status_body(self, status, reason));
+    json_t *body = s_status_body(self, status, reason);
+    if (me) {
+        json_object_set(body, "me", me);
+    }
+    if (qr) {
+        json_object_set_new(body, "qr", json_string(qr));
+    }
+    s_enqueue(self, "session.set_status", body);
     return 0;
 }
 
 int
 sw_session_emit(sw_session_t *self, const char *event, json_t **payload_p)
+{
+    return sw_session_emit_id(self, NULL, event, payload_p, NULL, NULL);
+}
+
+int
+sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
+                   json_t **payload_p, sw_session_write_fn *fn, void *arg)
 {
     assert(event && payload_p && *payload_p);
     json_t *payload = *payload_p;
@@ -684,15 +724,36 @@ sw_session_emit(sw_session_t *self, const char *event, json_t **payload_p)
         json_decref(payload);
         return -1;
     }
-    char id[CM_ULID_LEN + 8];
-    int rc = cm_ulid_next(self->host->ulid, "evt_", id, sizeof id);
-    assert(rc == 0);
+    char fresh[CM_ULID_LEN + 8];
+    if (!id) {
+        int rc = cm_ulid_next(self->host->ulid, "evt_", fresh, sizeof fresh);
+        assert(rc == 0);
+        id = fresh;
+    }
     json_t *body = s_lease_body(self);
     json_object_set_new(body, "id", json_string(id));
     json_object_set_new(body, "session", json_string(self->name));
     json_object_set_new(body, "event", json_string(event));
     json_object_set_new(body, "payload", payload);
-    s_enqueue(self, "event.append", body);
+    s_enqueue_cb(self, "event.append", body, fn, arg);
+    return 0;
+}
+
+int
+sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
+                 sw_session_write_fn *fn, void *arg)
+{
+    assert(type && body_p && json_is_object(*body_p));
+    json_t *body = *body_p;
+    *body_p = NULL;
+    if (self->phase != S_RUNNING) {
+        json_decref(body);
+        return -1;
+    }
+    json_t *lease = s_lease_body(self);
+    json_object_update(body, lease);
+    json_decref(lease);
+    s_enqueue_cb(self, type, body, fn, arg);
     return 0;
 }
 
@@ -722,6 +783,8 @@ typedef struct {
     int done;        //  finish callbacks
     int done_st;     //  status given to done
     int replies;     //  engine store replies delivered
+    int written;     //  write callbacks
+    int written_st;  //  status given to the last one
     bool fail_start; //  make start fail
 } s_test_t;
 
@@ -793,6 +856,14 @@ s_test_done(sw_session_t *session, int st, void *arg)
     s_test_t *t = (s_test_t *)arg;
     t->done++;
     t->done_st = st;
+}
+
+static void
+s_test_written(sw_session_t *session, int st, void *arg)
+{
+    s_test_t *t = (s_test_t *)arg;
+    t->written++;
+    t->written_st = st;
 }
 
 static void
@@ -919,6 +990,59 @@ sw_session_test(bool verbose)
     assert(cm_msg_int(req, "epoch", 0) == 7);
     s_store_reply(router, &req, 200);
 
+    //  Events with a given id and a callback once stored; any fenced
+    //  write; status with me and qr
+    payload = json_pack("{s:i}", "n", 2);
+    assert(sw_session_emit_id(s, "evt_fixed", "message", &payload,
+                              s_test_written, &t) == 0);
+    json_t *wbody = json_pack("{s:[]}", "rows");
+    assert(sw_session_write(s, "signal.put", &wbody, s_test_written, &t) ==
+           0 && !wbody);
+    json_t *me = json_pack("{s:s}", "id", "1555@c.us");
+    assert(sw_session_set_status_full(s, SW_STATUS_SCAN_QR_CODE, NULL, NULL,
+                                      "data:qr1") == 0);
+    assert(sw_session_set_status_full(s, SW_STATUS_SCAN_QR_CODE, NULL, NULL,
+                                      "data:qr2") == 0);
+    assert(sw_session_set_status_full(s, SW_STATUS_WORKING, NULL, me, NULL) ==
+           0);
+    json_decref(me);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append"));
+    assert(cm_streq(cm_msg_str(req, "id"), "evt_fixed"));
+    assert(t.written == 0);
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(t.written == 1 && t.written_st == 200);
+    assert(req && cm_streq(cm_msg_type(req), "signal.put"));
+    assert(cm_streq(cm_msg_str(req, "name"), "alpha"));
+    assert(cm_streq(cm_msg_str(req, "worker"), "w-test"));
+    assert(cm_msg_int(req, "epoch", 0) == 7);
+    assert(json_is_array(json_object_get(cm_msg_body(req), "rows")));
+    s_store_reply(router, &req, 400); //  refused: dropped, reported
+    req = s_store_recv(loop, router, 2000);
+    assert(t.written == 2 && t.written_st == 400);
+    assert(req && cm_streq(cm_msg_str(req, "qr"), "data:qr1"));
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_str(req, "qr"), "data:qr2"));
+    assert(!json_object_get(cm_msg_body(req), "me"));
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_str(req, "status"), "WORKING"));
+    assert(cm_streq(json_string_value(json_object_get(
+                        json_object_get(cm_msg_body(req), "me"), "id")),
+                    "1555@c.us"));
+    assert(!json_object_get(cm_msg_body(req), "qr"));
+    s_store_reply(router, &req, 200);
+    s_spin(loop, 20);
+    assert(sw_session_queued(s) == 0);
+    //  A write still queued when the session finishes: no callback
+    payload = json_pack("{}");
+    assert(sw_session_emit_id(s, NULL, "late", &payload, s_test_written,
+                              &t) == 0);
+    cm_msg_t *pending = s_store_recv(loop, router, 2000);
+    assert(pending && strncmp(cm_msg_str(pending, "id"), "evt_", 4) == 0);
+
     //  Engine store calls are answered while running
     req = cm_msg_new("device.get");
     assert(sw_session_store_send(s, &req, 1000, s_test_reply, &t) == 0);
@@ -939,7 +1063,9 @@ sw_session_test(bool verbose)
                       &t);
     assert(!s && t.stops == 1);
     assert(sw_host_sessions(host) == 1);
+    s_store_reply(router, &pending, 200);
     s_expect_status(loop, router, "STOPPED", 200);
+    assert(t.written == 2);
     req = s_store_recv(loop, router, 2000);
     assert(req && cm_streq(cm_msg_type(req), "lease.release"));
     assert(cm_streq(cm_msg_str(req, "name"), "alpha"));

@@ -42,6 +42,11 @@ typedef void(sw_session_done_fn)(sw_session_t *session, int st, void *arg);
 //  is owned by the callback.
 typedef void(sw_session_reply_fn)(sw_session_t *session, cm_msg_t **reply_p,
                                   void *arg);
+//  A queued write of the engine was answered while the engine runs: st
+//  is the reply status (2xx stored; another 4xx than 404/409 means the
+//  store refused it and it was dropped). Not called when the lease is
+//  lost (404/409: the session is then stopped) nor once finishing.
+typedef void(sw_session_write_fn)(sw_session_t *session, int st, void *arg);
 //  A store reply for a worker call (sw_host_call).
 typedef void(sw_host_reply_fn)(cm_msg_t **reply_p, void *arg);
 
@@ -150,9 +155,32 @@ void sw_session_set_engine_data(sw_session_t *self, void *data);
 int sw_session_set_status(sw_session_t *self, sw_status_t status,
                           const char *reason);
 
+//  As sw_session_set_status, also sending `me` (borrowed; NULL: field
+//  not sent, json null: cleared) and `qr` (the data-URI PNG of the QR
+//  shown, for the session.status event; NULL: none).
+int sw_session_set_status_full(sw_session_t *self, sw_status_t status,
+                               const char *reason, json_t *me,
+                               const char *qr);
+
 //  Queue an event for the outbox (event.append with a fresh evt_<ulid>
 //  id); takes payload (an object). Returns 0, or -1 once finishing.
 int sw_session_emit(sw_session_t *self, const char *event, json_t **payload_p);
+
+//  As sw_session_emit with the event id `id` ("evt_..."; NULL: a fresh
+//  one) and a callback once the store answered (fn may be NULL).
+//  event.append is idempotent on the id, so an id derived from what the
+//  event is about (a message id) stores a redelivered event only once.
+int sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
+                       json_t **payload_p, sw_session_write_fn *fn,
+                       void *arg);
+
+//  Queue any fenced store write (signal.put, device.put, device.clear):
+//  takes body (an object) and adds name, worker and epoch; it goes out
+//  in order with the status and event writes, with the same resends.
+//  `type` must be a static string. fn (may be NULL) runs once answered.
+//  Returns 0, or -1 once finishing (body destroyed, fn not called).
+int sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
+                     sw_session_write_fn *fn, void *arg);
 
 //  Send any store request for this session (takes it). fn runs with the
 //  reply (or a synthesized 504/503) only while the session is running;

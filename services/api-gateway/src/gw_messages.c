@@ -1,0 +1,479 @@
+/*  gw_messages - sending texts and read receipts, and the steps every
+    engine-backed route shares
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "gw_classes.h"
+#include "wa/wa_jid.h"
+
+static const char *const s_working[] = {"WORKING", NULL};
+
+const char *
+gw_messages_session_name(gw_req_t *req)
+{
+    json_t *v = gw_req_input(req, "session");
+    if (!v || json_is_null(v)) {
+        return "default";
+    }
+    const char *name = json_string_value(v);
+    if (!gw_sessions_name_valid(name)) {
+        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
+        return NULL;
+    }
+    return name;
+}
+
+json_t *
+gw_messages_session(gw_req_t *req, const char *name)
+{
+    cm_msg_t *msg = cm_msg_new("session.get");
+    cm_msg_set_str(msg, "name", name);
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    int st = cm_msg_status(reply);
+    json_t *session = NULL;
+    if (st == 200) {
+        session = json_object_get(cm_msg_body(reply), "session");
+        if (json_is_object(session)) {
+            json_incref(session);
+        } else {
+            session = NULL;
+            gw_req_fail(req, 502, NULL, "store-service sent no session object");
+        }
+    } else if (st == 404) {
+        if (gw_req_family(req) == GW_FAMILY_WAWP) {
+            gw_req_fail(req, 404, "invalid_instance", "Instance not found");
+        } else {
+            gw_req_fail(req, 404, NULL, "Session not found");
+        }
+    } else {
+        gw_req_fail_bus(req, reply, "store-service");
+    }
+    cm_msg_destroy(&reply);
+    return session;
+}
+
+bool
+gw_messages_status_is(gw_req_t *req, json_t *session,
+                      const char *const *statuses)
+{
+    const char *status = json_string_value(json_object_get(session, "status"));
+    char expected[128] = "";
+    for (size_t i = 0; statuses[i]; i++) {
+        if (cm_streq(status, statuses[i])) {
+            return true;
+        }
+        size_t len = strlen(expected);
+        snprintf(expected + len, sizeof expected - len, "%s%s", i ? ", " : "",
+                 statuses[i]);
+    }
+    gw_req_fail(req, 422, "session_not_ready",
+                "Session status is not as expected. Try again later or "
+                "restart the session. Session status: %s, expected: %s",
+                status ? status : "unknown", expected);
+    return false;
+}
+
+cm_msg_t *
+gw_messages_command(gw_req_t *req, json_t *session, const char *type,
+                    json_t **body_p, int cap_ms)
+{
+    cm_msg_t *msg = cm_msg_new(type);
+    if (body_p && *body_p) {
+        cm_msg_set_body(msg, body_p);
+    }
+    const char *name = json_string_value(json_object_get(session, "name"));
+    cm_msg_set_str(msg, "name", name ? name : "");
+    const char *holder = json_string_value(json_object_get(session, "worker"));
+    if (holder) {
+        cm_msg_set_str(msg, GW_HOLDER_HINT, holder);
+    }
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_WORKER, &msg, cap_ms);
+    int st = cm_msg_status(reply);
+    if (st >= 200 && st < 300) {
+        return reply;
+    }
+    const char *reason = cm_msg_reason(reply);
+    if (st == GW_NO_WORKER || st == 503) {
+        gw_req_fail(req, 503, "worker_unavailable",
+                    "No session-worker serves the session right now; try "
+                    "again later");
+    } else if (st == 504) {
+        gw_req_fail(req, 504, NULL, "session-worker did not answer in time");
+    } else if (st == 409) {
+        gw_req_fail(req, 422, "session_not_ready", "%s",
+                    reason ? reason : "Session status is not as expected");
+    } else if (st >= 400 && st < 600) {
+        gw_req_fail(req, st, NULL, "%s", reason ? reason : "request failed");
+    } else {
+        gw_req_fail(req, 502, NULL, "session-worker sent status %d", st);
+    }
+    cm_msg_destroy(&reply);
+    return NULL;
+}
+
+char *
+gw_messages_chat_id(const char *text)
+{
+    if (!text || strlen(text) > 256) {
+        return NULL;
+    }
+    wa_jid_t *jid = wa_jid_new();
+    char *out = NULL;
+    if (wa_jid_parse_api(jid, text) == 0 && !wa_jid_is_server(jid)) {
+        out = cm_strdup(wa_jid_api(jid));
+    }
+    wa_jid_destroy(&jid);
+    return out;
+}
+
+//  The chat id from input `field`, normalised; NULL after a 400.
+static char *
+s_chat_input(gw_req_t *req, const char *field)
+{
+    json_t *v = gw_req_input(req, field);
+    const char *text = json_string_value(v);
+    char *chat = gw_messages_chat_id(text);
+    if (!chat) {
+        char *msg = cm_sprintf(v ? "%s must be a phone number or chat id "
+                                   "such as 12132132130@c.us"
+                                 : "%s is required",
+                               field);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+    }
+    return chat;
+}
+
+//  Send a text through the engine and answer with the WAMessage.
+static void
+s_send_text(gw_req_t *req, const char *name, const char *chat_field,
+            const char *text_field, int success)
+{
+    char *chat = s_chat_input(req, chat_field);
+    if (!chat) {
+        return;
+    }
+    json_t *tv = gw_req_input(req, text_field);
+    const char *text = json_string_value(tv);
+    json_t *reply_to = gw_req_input(req, "reply_to");
+    if (!text || !*text) {
+        char *msg = cm_sprintf(tv ? "%s must be a non-empty string"
+                                  : "%s is required",
+                               text_field);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+    } else if (strlen(text) > GW_MESSAGES_TEXT_MAX) {
+        char *msg = cm_sprintf("%s must be at most %d bytes", text_field,
+                               GW_MESSAGES_TEXT_MAX);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+    } else if (reply_to && !json_is_null(reply_to) &&
+               (!json_is_string(reply_to) ||
+                json_string_length(reply_to) > 512)) {
+        gw_req_fail_invalid(req, "reply_to must be a message id");
+    } else {
+        json_t *session = gw_messages_session(req, name);
+        if (session && gw_messages_status_is(req, session, s_working)) {
+            json_t *body = json_pack("{s:s, s:s}", "chatId", chat, "text", text);
+            if (json_is_string(reply_to) && json_string_length(reply_to)) {
+                json_object_set(body, "reply_to", reply_to);
+            }
+            cm_msg_t *reply = gw_messages_command(
+                req, session, "message.send_text", &body, 0);
+            if (reply) {
+                json_t *msg = json_incref(cm_msg_body(reply));
+                gw_req_reply(req, success, &msg);
+                cm_msg_destroy(&reply);
+            }
+        }
+        json_decref(session);
+    }
+    free(chat);
+}
+
+void
+gw_messages_send_text(gw_req_t *req)
+{
+    const char *name = gw_messages_session_name(req);
+    if (name) {
+        s_send_text(req, name, "chatId", "text", 201);
+    }
+}
+
+void
+gw_messages_send_text_get(gw_req_t *req)
+{
+    const char *name = gw_messages_session_name(req);
+    if (name) {
+        s_send_text(req, name, "phone", "text", 200);
+    }
+}
+
+void
+gw_messages_wawp_send_text(gw_req_t *req)
+{
+    char *name = gw_sessions_wawp_instance(req);
+    if (name) {
+        //  Wawp says `message`; accept WAHA's `text` as well
+        s_send_text(req, name, "chatId",
+                    gw_req_input(req, "message") ? "message" : "text", 200);
+        free(name);
+    }
+}
+
+//  Append the ids in `v` (an array of strings, or a string with
+//  comma-separated ids) to `ids`. Returns 0, or -1 after a 400.
+static int
+s_add_ids(gw_req_t *req, json_t *ids, json_t *v, const char *field)
+{
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (json_is_string(v)) {
+        char *copy = cm_strdup(json_string_value(v));
+        char *save = NULL;
+        for (char *t = strtok_r(copy, ", ", &save); t;
+             t = strtok_r(NULL, ", ", &save)) {
+            json_array_append_new(ids, json_string(t));
+        }
+        free(copy);
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach(v, i, item)
+        {
+            if (!json_is_string(item) || json_string_length(item) == 0 ||
+                json_string_length(item) > 512) {
+                char *msg =
+                    cm_sprintf("%s must be an array of message ids", field);
+                gw_req_fail_invalid(req, msg);
+                free(msg);
+                return -1;
+            }
+            json_array_append(ids, item);
+        }
+    } else {
+        char *msg = cm_sprintf("%s must be an array of message ids", field);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    if (json_array_size(ids) > GW_MESSAGES_SEEN_MAX) {
+        char *msg = cm_sprintf("%s holds more than %d ids", field,
+                               GW_MESSAGES_SEEN_MAX);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_send_seen(gw_req_t *req, const char *name, int success)
+{
+    char *chat = s_chat_input(req, "chatId");
+    if (!chat) {
+        return;
+    }
+    json_t *ids = json_array();
+    json_t *participant = gw_req_input(req, "participant");
+    char *part = NULL;
+    if (s_add_ids(req, ids, gw_req_input(req, "messageIds"), "messageIds") ==
+            0 &&
+        s_add_ids(req, ids, gw_req_input(req, "messageId"), "messageId") ==
+            0) {
+        bool ok = true;
+        if (participant && !json_is_null(participant)) {
+            part = gw_messages_chat_id(json_string_value(participant));
+            if (!part) {
+                gw_req_fail_invalid(req, "participant must be a chat id");
+                ok = false;
+            }
+        }
+        json_t *session = ok ? gw_messages_session(req, name) : NULL;
+        if (session && gw_messages_status_is(req, session, s_working)) {
+            json_t *body = json_pack("{s:s, s:O}", "chatId", chat,
+                                     "messageIds", ids);
+            if (part) {
+                json_object_set_new(body, "participant", json_string(part));
+            }
+            cm_msg_t *reply = gw_messages_command(
+                req, session, "message.send_seen", &body, 0);
+            if (reply) {
+                json_t *out = json_object();
+                gw_req_reply(req, success, &out);
+                cm_msg_destroy(&reply);
+            }
+        }
+        json_decref(session);
+    }
+    free(part);
+    json_decref(ids);
+    free(chat);
+}
+
+void
+gw_messages_send_seen(gw_req_t *req)
+{
+    const char *name = gw_messages_session_name(req);
+    if (name) {
+        s_send_seen(req, name, 201);
+    }
+}
+
+void
+gw_messages_wawp_send_seen(gw_req_t *req)
+{
+    char *name = gw_sessions_wawp_instance(req);
+    if (name) {
+        s_send_seen(req, name, 200);
+        free(name);
+    }
+}
+
+//  --------------------------------------------------------------------
+//  OpenAPI
+
+static const char *s_schemas =
+    "{"
+    "\"MessageTextRequest\":{\"type\":\"object\",\"required\":[\"chatId\","
+    "\"text\"],\"properties\":{\"session\":{\"type\":\"string\","
+    "\"default\":\"default\"},\"chatId\":{\"type\":\"string\",\"example\":"
+    "\"11111111111@c.us\"},\"text\":{\"type\":\"string\"},\"reply_to\":"
+    "{\"type\":\"string\",\"nullable\":true,\"description\":\"Message id "
+    "to quote\"},\"linkPreview\":{\"type\":\"boolean\",\"default\":true},"
+    "\"linkPreviewHighQuality\":{\"type\":\"boolean\",\"default\":false}}},"
+    "\"SendSeenRequest\":{\"type\":\"object\",\"required\":[\"chatId\"],"
+    "\"properties\":{\"session\":{\"type\":\"string\",\"default\":"
+    "\"default\"},\"chatId\":{\"type\":\"string\"},\"messageIds\":"
+    "{\"type\":\"array\",\"items\":{\"type\":\"string\"}},\"messageId\":"
+    "{\"type\":\"string\",\"deprecated\":true},\"participant\":{\"type\":"
+    "\"string\",\"nullable\":true}}},"
+    "\"WawpSendTextRequest\":{\"type\":\"object\",\"required\":["
+    "\"instance_id\",\"chatId\",\"message\"],\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"access_token\":{\"type\":"
+    "\"string\"},\"chatId\":{\"type\":\"string\"},\"message\":{\"type\":"
+    "\"string\"},\"reply_to\":{\"type\":\"string\"}}},"
+    "\"WawpSendSeenRequest\":{\"type\":\"object\",\"required\":["
+    "\"instance_id\",\"chatId\"],\"properties\":{\"instance_id\":{\"type\":"
+    "\"string\"},\"access_token\":{\"type\":\"string\"},\"chatId\":"
+    "{\"type\":\"string\"},\"messageIds\":{\"type\":\"array\",\"items\":"
+    "{\"type\":\"string\"}},\"participant\":{\"type\":\"string\"}}},"
+    "\"WAMessageReply\":{\"type\":\"object\",\"properties\":{\"id\":"
+    "{\"type\":\"string\"},\"participant\":{\"type\":\"string\"},\"body\":"
+    "{\"type\":\"string\"}}},"
+    "\"WAMessage\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+    "\"string\",\"example\":\"true_11111111111@c.us_3EB0AAAAAAAAAAAAAAAA\"},"
+    "\"timestamp\":{\"type\":\"integer\",\"description\":\"Unix seconds\"},"
+    "\"from\":{\"type\":\"string\"},\"fromMe\":{\"type\":\"boolean\"},"
+    "\"source\":{\"type\":\"string\",\"enum\":[\"api\",\"app\"]},\"to\":"
+    "{\"type\":\"string\"},\"participant\":{\"type\":\"string\","
+    "\"nullable\":true},\"body\":{\"type\":\"string\"},\"hasMedia\":"
+    "{\"type\":\"boolean\"},\"media\":{\"type\":\"object\",\"nullable\":"
+    "true},\"ack\":{\"type\":\"integer\",\"enum\":[-1,0,1,2,3,4]},"
+    "\"ackName\":{\"type\":\"string\",\"enum\":[\"ERROR\",\"PENDING\","
+    "\"SERVER\",\"DEVICE\",\"READ\",\"PLAYED\"]},\"replyTo\":{\"allOf\":"
+    "[{\"$ref\":\"#/components/schemas/WAMessageReply\"}],\"nullable\":"
+    "true},\"_data\":{\"type\":\"object\"}}}"
+    "}";
+
+json_t *
+gw_messages_schemas(void)
+{
+    json_t *schemas = json_loads(s_schemas, 0, NULL);
+    assert(schemas); //  a static string of ours
+    return schemas;
+}
+
+//  --------------------------------------------------------------------
+
+void
+gw_messages_test(bool verbose)
+{
+    printf(" * gw_messages: ");
+    //  Chat ids
+    struct {
+        const char *in;
+        const char *out;
+    } cases[] = {{"+1 (555) 123-4567", "15551234567@c.us"},
+                 {"15551234567", "15551234567@c.us"},
+                 {"15551234567@c.us", "15551234567@c.us"},
+                 {"15551234567@s.whatsapp.net", "15551234567@c.us"},
+                 {"120363012345@g.us", "120363012345@g.us"},
+                 {"123456789012345@lid", "123456789012345@lid"},
+                 {"", NULL},
+                 {"abc", NULL},
+                 {"1@nowhere.example", NULL},
+                 {NULL, NULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = gw_messages_chat_id(cases[i].in);
+        assert(cm_streq(out, cases[i].out) || (!out && !cases[i].out));
+        free(out);
+    }
+
+    //  Session names
+    gw_req_t *req = gw_req_new("POST", "/api/sendText");
+    assert(cm_streq(gw_messages_session_name(req), "default"));
+    gw_req_set_query(req, "session", "s1");
+    assert(cm_streq(gw_messages_session_name(req), "s1"));
+    gw_req_destroy(&req);
+    req = gw_req_new("POST", "/api/sendText");
+    gw_req_set_query(req, "session", "bad name");
+    assert(!gw_messages_session_name(req));
+    assert(gw_req_status(req) == 400);
+    gw_req_destroy(&req);
+
+    //  Status checks answer 422 with the status
+    req = gw_req_new("POST", "/api/sendText");
+    json_t *session = json_pack("{s:s}", "status", "SCAN_QR_CODE");
+    assert(!gw_messages_status_is(req, session, s_working));
+    assert(gw_req_status(req) == 422);
+    assert(strstr(gw_req_response(req), "Session status: SCAN_QR_CODE"));
+    json_decref(session);
+    session = json_pack("{s:s}", "status", "WORKING");
+    assert(gw_messages_status_is(req, session, s_working));
+    json_decref(session);
+    gw_req_destroy(&req);
+
+    //  Bad input is refused before any bus call: 400 naming the field
+    req = gw_req_new("POST", "/api/sendText");
+    gw_req_set_query(req, "chatId", "nope");
+    gw_messages_send_text(req);
+    assert(gw_req_status(req) == 400 && strstr(gw_req_response(req), "chatId"));
+    gw_req_destroy(&req);
+    req = gw_req_new("POST", "/api/sendText");
+    gw_req_set_query(req, "chatId", "15551234567");
+    gw_messages_send_text(req);
+    assert(gw_req_status(req) == 400 &&
+           strstr(gw_req_response(req), "text is required"));
+    gw_req_destroy(&req);
+    req = gw_req_new("GET", "/api/sendText");
+    gw_req_set_query(req, "text", "hi");
+    gw_messages_send_text_get(req);
+    assert(gw_req_status(req) == 400 &&
+           strstr(gw_req_response(req), "phone is required"));
+    gw_req_destroy(&req);
+
+    //  Message id lists
+    req = gw_req_new("POST", "/api/sendSeen");
+    json_t *ids = json_array();
+    json_t *v = json_string("a, b,c");
+    assert(s_add_ids(req, ids, v, "messageIds") == 0);
+    assert(json_array_size(ids) == 3);
+    json_decref(v);
+    v = json_pack("[s,s]", "d", "e");
+    assert(s_add_ids(req, ids, v, "messageIds") == 0);
+    assert(json_array_size(ids) == 5);
+    json_decref(v);
+    v = json_pack("[i]", 5);
+    assert(s_add_ids(req, ids, v, "messageIds") == -1);
+    assert(gw_req_status(req) == 400);
+    json_decref(v);
+    json_decref(ids);
+    gw_req_destroy(&req);
+
+    json_t *schemas = gw_messages_schemas();
+    assert(json_object_get(schemas, "WAMessage"));
+    json_decref(schemas);
+    printf("OK\n");
+}

@@ -1,0 +1,68 @@
+/*  sw_wa - the WhatsApp engine: one wa_client per session over wa_conn
+    (WebSocket + Noise), all driven by the worker's sw_loop
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Per session:
+    - start: STARTING; load the device credentials (device.get) and the
+      Signal records (signal.load), so a restart or a failover logs in
+      with no new scan; then connect to WA_URL trusting WA_ROOT_KEY with
+      the login (or, unpaired, the registration) ClientPayload;
+    - SCAN_QR_CODE with the QR as a PNG data URI on every rotation (the
+      store turns it into a session.status event); WORKING with `me`;
+      a QR never scanned: FAILED "QR code was not scanned in time"; the
+      phone unlinked the device: creds cleared, FAILED "logged out";
+      replaced by another connection: FAILED, not reconnected; any other
+      drop: STARTING (FAILED with the reason when the connection could
+      not be made at all) and a reconnect after a backoff with jitter;
+    - persistence: credentials (device.put) and Signal changes (coalesced
+      in sw_wajournal, signal.put) go through the session's ordered write
+      queue, so a message's event is stored no later than the ratchet
+      that decrypted it;
+    - nothing lost: a received message's delivery receipt goes out only
+      once its events are stored; event ids derive from the message id
+      (sw_wamsg_event_id), so a message delivered again after a crash is
+      stored once and reaches webhooks once;
+    - events: message (from others), message.any (all, ours included),
+      message.ack (SERVER, DEVICE, READ, PLAYED) in WAHA shapes.
+
+    Gateway commands: session.qr {} -> {value} (409 unless SCAN_QR_CODE);
+    session.pair_code {phoneNumber} -> {code}; message.send_text {chatId,
+    text, reply_to?} -> WAMessage once the server acked (422 unless
+    WORKING); message.send_seen {chatId, messageIds?, participant?} -> {};
+    session.me {} -> {me}.
+
+    Environment (read once here; all optional): WA_QR_FIRST_MS (60000)
+    and WA_QR_NEXT_MS (20000), the life of the first and later QR codes;
+    WA_SEND_TIMEOUT_MS (25000), how long a send waits for the server.
+*/
+#ifndef SW_WA_H_INCLUDED
+#define SW_WA_H_INCLUDED
+
+#include "sw_config.h"
+#include "sw_engine.h"
+
+//  Store read timeout at start (device.get, signal.load), ms.
+#define SW_WA_LOAD_TIMEOUT_MS 10000
+//  Delay that batches Signal changes into one signal.put, ms.
+#define SW_WA_FLUSH_MS 5
+//  Longest wait for the pairing code from the server, ms.
+#define SW_WA_PAIR_TIMEOUT_MS 15000
+//  Longest wait for the server to confirm a logout, ms.
+#define SW_WA_LOGOUT_TIMEOUT_MS 5000
+//  Unread message ids remembered per chat for sendSeen without ids.
+#define SW_WA_UNREAD_MAX 64
+//  Diagnostic TCP connect after a failed connection, ms.
+#define SW_WA_DIAG_TIMEOUT_MS 5000
+//  How long WA_URL's resolved address is reused for diagnostics, ms.
+#define SW_WA_DNS_CACHE_MS 60000
+//  PNG pixels per QR module in session.status events.
+#define SW_WA_QR_SCALE 6
+
+//  New engine for `config` (borrowed; must outlive the engine). NULL
+//  when the WebSocket loop cannot start. Caller owns return value.
+sw_engine_t *sw_wa_new(const sw_config_t *config);
+
+void sw_wa_test(bool verbose);
+
+#endif
