@@ -30,10 +30,10 @@
 
 //  Receiver state, shared with libmicrohttpd's threads (atomics only).
 typedef struct {
-    atomic_long received;    //  requests
-    atomic_long bad;         //  requests without a timestamp
-    int64_t *latency;        //  ms per request, `cap` slots
-    int64_t *arrival;        //  mono ms per request
+    atomic_long received; //  requests
+    atomic_long bad;      //  requests without a timestamp
+    int64_t *latency;     //  ms per request, `cap` slots
+    int64_t *arrival;     //  mono ms per request
     long cap;
 } s_rx_t;
 
@@ -47,8 +47,8 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
           const char *method, const char *version, const char *data,
           size_t *size, void **con_cls)
 {
-    s_rx_t *rx = (s_rx_t *) cls;
-    s_upload_t *up = (s_upload_t *) *con_cls;
+    s_rx_t *rx = (s_rx_t *)cls;
+    s_upload_t *up = (s_upload_t *)*con_cls;
     if (!up) {
         *con_cls = cm_alloc(sizeof(s_upload_t));
         return MHD_YES;
@@ -74,7 +74,7 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
         atomic_fetch_add(&rx->bad, 1);
     }
     struct MHD_Response *r = MHD_create_response_from_buffer(
-        2, (void *) "ok", MHD_RESPMEM_PERSISTENT);
+        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result rc = MHD_queue_response(conn, 200, r);
     MHD_destroy_response(r);
     return rc;
@@ -91,8 +91,8 @@ s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static int
 s_cmp(const void *a, const void *b)
 {
-    int64_t x = *(const int64_t *) a;
-    int64_t y = *(const int64_t *) b;
+    int64_t x = *(const int64_t *)a;
+    int64_t y = *(const int64_t *)b;
     return x < y ? -1 : x > y;
 }
 
@@ -106,12 +106,11 @@ typedef struct {
 static void
 s_on_append(cm_msg_t **reply_p, void *arg)
 {
-    s_gen_t *g = (s_gen_t *) arg;
+    s_gen_t *g = (s_gen_t *)arg;
     g->in_flight--;
     if (cm_msg_status(*reply_p) == 200) {
         g->stored++;
-    }
-    else {
+    } else {
         g->failed++;
     }
 }
@@ -132,39 +131,31 @@ main(int argc, char **argv)
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--store")) {
             store = argv[i + 1];
-        }
-        else if (!strcmp(argv[i], "--sessions")) {
+        } else if (!strcmp(argv[i], "--sessions")) {
             sessions = atoi(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--hooks")) {
+        } else if (!strcmp(argv[i], "--hooks")) {
             hooks = atoi(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--events")) {
+        } else if (!strcmp(argv[i], "--events")) {
             events = atol(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--rate")) {
+        } else if (!strcmp(argv[i], "--rate")) {
             rate = atof(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--window")) {
+        } else if (!strcmp(argv[i], "--window")) {
             window = atoi(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--timeout")) {
+        } else if (!strcmp(argv[i], "--timeout")) {
             timeout_s = atoi(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--prefix")) {
+        } else if (!strcmp(argv[i], "--prefix")) {
             prefix = argv[i + 1];
-        }
-        else if (!strcmp(argv[i], "--port")) {
-            fixed_port = (unsigned) atoi(argv[i + 1]);
-        }
-        else if (!strcmp(argv[i], "--phase")) {
+        } else if (!strcmp(argv[i], "--port")) {
+            fixed_port = (unsigned)atoi(argv[i + 1]);
+        } else if (!strcmp(argv[i], "--phase")) {
             phase = argv[i + 1];
         }
     }
     if (!store || sessions < 1 || hooks < 1 || events < 1 || window < 1) {
-        fprintf(stderr, "usage: bench_webhooks --store ENDPOINTS [--sessions N] "
-                        "[--hooks K] [--events E] [--rate R] [--window W] "
-                        "[--timeout S] [--prefix P]\n");
+        fprintf(stderr,
+                "usage: bench_webhooks --store ENDPOINTS [--sessions N] "
+                "[--hooks K] [--events E] [--rate R] [--window W] "
+                "[--timeout S] [--prefix P]\n");
         return 64;
     }
     cm_log_init("bench", "warn");
@@ -172,25 +163,29 @@ main(int argc, char **argv)
     long expected = events * hooks;
     s_rx_t rx = {0};
     rx.cap = expected * 2;
-    rx.latency = cm_alloc((size_t) rx.cap * sizeof(int64_t));
-    rx.arrival = cm_alloc((size_t) rx.cap * sizeof(int64_t));
+    rx.latency = cm_alloc((size_t)rx.cap * sizeof(int64_t));
+    rx.arrival = cm_alloc((size_t)rx.cap * sizeof(int64_t));
     bool do_append = strcmp(phase, "receive") != 0;
     bool do_receive = strcmp(phase, "append") != 0;
     struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t) fixed_port),
+                               .sin_port = htons((uint16_t)fixed_port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *mhd = !do_receive ? NULL : MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, s_handler, &rx,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned) 2, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned) 4096, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-        MHD_OPTION_END);
+    struct MHD_Daemon *mhd =
+        !do_receive
+            ? NULL
+            : MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL,
+                               s_handler, &rx, MHD_OPTION_NOTIFY_COMPLETED,
+                               s_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+                               (unsigned)2, MHD_OPTION_CONNECTION_LIMIT,
+                               (unsigned)4096, MHD_OPTION_SOCK_ADDR,
+                               (struct sockaddr *)&addr, MHD_OPTION_END);
     if (do_receive && !mhd) {
         fprintf(stderr, "bench_webhooks: could not start the receiver\n");
         return 1;
     }
-    unsigned port = mhd ? MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT)->port
-                        : fixed_port;
+    unsigned port =
+        mhd ? MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT)->port
+            : fixed_port;
 
     cm_client_t *client = cm_client_new(store);
     if (!client) {
@@ -202,9 +197,8 @@ main(int argc, char **argv)
         json_t *list = json_array();
         for (int k = 0; k < hooks; k++) {
             char *url = cm_sprintf("http://127.0.0.1:%u/h%d", port, k);
-            json_array_append_new(list,
-                                  json_pack("{s:s, s:[s]}", "url", url,
-                                            "events", "message"));
+            json_array_append_new(list, json_pack("{s:s, s:[s]}", "url", url,
+                                                  "events", "message"));
             free(url);
         }
         char name[64];
@@ -241,9 +235,8 @@ main(int argc, char **argv)
         next = events;
     }
     while ((next < events || gen.in_flight > 0) && !zsys_interrupted) {
-        while (next < events && gen.in_flight < window
-               && (rate <= 0
-                   || next < (cm_mono_ms() - start) * rate / 1000.0)) {
+        while (next < events && gen.in_flight < window &&
+               (rate <= 0 || next < (cm_mono_ms() - start) * rate / 1000.0)) {
             char id[64];
             cm_ulid_next(ulid, "evt_", id, sizeof id);
             char name[64];
@@ -253,7 +246,7 @@ main(int argc, char **argv)
             cm_msg_set_str(msg, "session", name);
             cm_msg_set_str(msg, "event", "message");
             cm_msg_set(msg, "payload",
-                       json_pack("{s:I, s:s}", "n", (json_int_t) next, "body",
+                       json_pack("{s:I, s:s}", "n", (json_int_t)next, "body",
                                  "benchmark message body of moderate size"));
             gen.in_flight++;
             cm_client_send(client, &msg, 30000, s_on_append, &gen);
@@ -268,20 +261,19 @@ main(int argc, char **argv)
     int64_t appended_ms = cm_mono_ms() - start;
 
     //  Wait for the deliveries
-    int64_t until = cm_mono_ms() + (int64_t) timeout_s * 1000;
+    int64_t until = cm_mono_ms() + (int64_t)timeout_s * 1000;
     if (do_receive) {
         //  Time from the first delivery when only receiving.
-        while (!do_append && atomic_load(&rx.received) == 0
-               && cm_mono_ms() < until) {
+        while (!do_append && atomic_load(&rx.received) == 0 &&
+               cm_mono_ms() < until) {
             zclock_sleep(1);
         }
         if (!do_append) {
             start = cm_mono_ms();
         }
     }
-    while (do_receive && atomic_load(&rx.received) < expected
-           && cm_mono_ms() < until
-           && !zsys_interrupted) {
+    while (do_receive && atomic_load(&rx.received) < expected &&
+           cm_mono_ms() < until && !zsys_interrupted) {
         zclock_sleep(20);
     }
     long got = atomic_load(&rx.received);
@@ -291,33 +283,32 @@ main(int argc, char **argv)
         last = rx.arrival[i] > last ? rx.arrival[i] : last;
     }
     //  Steady rate: between the 10th and the 90th percentile arrivals
-    int64_t *arr = cm_alloc((size_t) (n ? n : 1) * sizeof(int64_t));
-    memcpy(arr, rx.arrival, (size_t) n * sizeof(int64_t));
-    qsort(arr, (size_t) n, sizeof(int64_t), s_cmp);
+    int64_t *arr = cm_alloc((size_t)(n ? n : 1) * sizeof(int64_t));
+    memcpy(arr, rx.arrival, (size_t)n * sizeof(int64_t));
+    qsort(arr, (size_t)n, sizeof(int64_t), s_cmp);
     double steady = 0;
     if (n >= 10) {
         long a = n / 10;
         long b = n * 9 / 10;
         int64_t span = arr[b] - arr[a];
-        steady = span > 0 ? (double) (b - a) * 1000.0 / (double) span : 0;
+        steady = span > 0 ? (double)(b - a) * 1000.0 / (double)span : 0;
     }
-    qsort(rx.latency, (size_t) n, sizeof(int64_t), s_cmp);
+    qsort(rx.latency, (size_t)n, sizeof(int64_t), s_cmp);
     int64_t p50 = n ? rx.latency[n / 2] : -1;
     int64_t p90 = n ? rx.latency[n * 9 / 10] : -1;
     int64_t p99 = n ? rx.latency[n * 99 / 100] : -1;
     int64_t max = n ? rx.latency[n - 1] : -1;
-    double total_s = (double) (last - start) / 1000.0;
-    printf("{\"sessions\":%d,\"hooks\":%d,\"events\":%ld,\"stored\":%ld,"
-           "\"append_failed\":%ld,\"append_s\":%.2f,\"append_per_s\":%.0f,"
-           "\"deliveries\":%ld,\"expected\":%ld,\"total_s\":%.2f,"
-           "\"deliveries_per_s\":%.0f,\"steady_per_s\":%.0f,"
-           "\"latency_ms\":{\"p50\":%" PRId64 ",\"p90\":%" PRId64
-           ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "}}\n",
-           sessions, hooks, events, gen.stored, gen.failed,
-           appended_ms / 1000.0,
-           appended_ms ? gen.stored * 1000.0 / appended_ms : 0, got, expected,
-           total_s, total_s > 0 ? got / total_s : 0, steady, p50, p90, p99,
-           max);
+    double total_s = (double)(last - start) / 1000.0;
+    printf(
+        "{\"sessions\":%d,\"hooks\":%d,\"events\":%ld,\"stored\":%ld,"
+        "\"append_failed\":%ld,\"append_s\":%.2f,\"append_per_s\":%.0f,"
+        "\"deliveries\":%ld,\"expected\":%ld,\"total_s\":%.2f,"
+        "\"deliveries_per_s\":%.0f,\"steady_per_s\":%.0f,"
+        "\"latency_ms\":{\"p50\":%" PRId64 ",\"p90\":%" PRId64
+        ",\"p99\":%" PRId64 ",\"max\":%" PRId64 "}}\n",
+        sessions, hooks, events, gen.stored, gen.failed, appended_ms / 1000.0,
+        appended_ms ? gen.stored * 1000.0 / appended_ms : 0, got, expected,
+        total_s, total_s > 0 ? got / total_s : 0, steady, p50, p90, p99, max);
     free(arr);
     cm_ulid_destroy(&ulid);
     cm_client_destroy(&client);

@@ -6,34 +6,57 @@
 #include "cm_classes.h"
 
 //  WAHA's WAHAEvents enum. The last two are internal and not part of "*".
-static const char *s_events[] = {
-    "session.status",     "message",
-    "message.reaction",   "message.any",
-    "message.ack",        "message.ack.group",
-    "message.waiting",    "message.revoked",
-    "message.edited",     "group.v2.join",
-    "group.v2.leave",     "group.v2.update",
-    "group.v2.participants", "group.join",
-    "group.leave",        "presence.update",
-    "poll.vote",          "poll.vote.failed",
-    "chat.archive",       "call.received",
-    "call.accepted",      "call.rejected",
-    "label.upsert",       "label.deleted",
-    "label.chat.added",   "label.chat.deleted",
-    "event.response",     "event.response.failed",
-    "engine.event",       "state.change"};
+static const char *s_events[] = {"session.status",
+                                 "message",
+                                 "message.reaction",
+                                 "message.any",
+                                 "message.ack",
+                                 "message.ack.group",
+                                 "message.waiting",
+                                 "message.revoked",
+                                 "message.edited",
+                                 "group.v2.join",
+                                 "group.v2.leave",
+                                 "group.v2.update",
+                                 "group.v2.participants",
+                                 "group.join",
+                                 "group.leave",
+                                 "presence.update",
+                                 "poll.vote",
+                                 "poll.vote.failed",
+                                 "chat.archive",
+                                 "call.received",
+                                 "call.accepted",
+                                 "call.rejected",
+                                 "label.upsert",
+                                 "label.deleted",
+                                 "label.chat.added",
+                                 "label.chat.deleted",
+                                 "event.response",
+                                 "event.response.failed",
+                                 "engine.event",
+                                 "state.change"};
 #define S_EVENT_COUNT (sizeof s_events / sizeof s_events[0])
 //  How many of s_events (from the start) "*" includes.
 #define S_EVENT_IN_ALL (S_EVENT_COUNT - 2)
 
 //  Header names a custom header may not set: hop-by-hop and framing
 //  headers curl owns, and the headers the dispatcher signs with.
-static const char *s_reserved_headers[] = {
-    "host",           "content-length",   "transfer-encoding",
-    "connection",     "keep-alive",       "upgrade",
-    "te",             "trailer",          "expect",
-    "proxy-connection", "content-type",   "x-webhook-request-id",
-    "x-webhook-timestamp", "x-webhook-hmac", "x-webhook-hmac-algorithm"};
+static const char *s_reserved_headers[] = {"host",
+                                           "content-length",
+                                           "transfer-encoding",
+                                           "connection",
+                                           "keep-alive",
+                                           "upgrade",
+                                           "te",
+                                           "trailer",
+                                           "expect",
+                                           "proxy-connection",
+                                           "content-type",
+                                           "x-webhook-request-id",
+                                           "x-webhook-timestamp",
+                                           "x-webhook-hmac",
+                                           "x-webhook-hmac-algorithm"};
 
 size_t
 cm_webhook_event_count(void)
@@ -55,7 +78,7 @@ s_event_index(const char *name)
     }
     for (size_t i = 0; i < S_EVENT_COUNT; i++) {
         if (strcmp(s_events[i], name) == 0) {
-            return (int) i;
+            return (int)i;
         }
     }
     return -1;
@@ -71,7 +94,7 @@ bool
 cm_webhook_event_in_all(const char *name)
 {
     int i = s_event_index(name);
-    return i >= 0 && (size_t) i < S_EVENT_IN_ALL;
+    return i >= 0 && (size_t)i < S_EVENT_IN_ALL;
 }
 
 bool
@@ -82,7 +105,8 @@ cm_webhook_matches(json_t *events, const char *name)
     }
     size_t i;
     json_t *e;
-    json_array_foreach (events, i, e) {
+    json_array_foreach(events, i, e)
+    {
         const char *s = json_string_value(e);
         if (!s) {
             continue;
@@ -98,8 +122,7 @@ cm_webhook_matches(json_t *events, const char *name)
 }
 
 //  Set *err_p to "<path>: <message>" and return -1.
-static int
-s_fail(char **err_p, const char *path, const char *fmt, ...)
+static int s_fail(char **err_p, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static int
@@ -126,9 +149,9 @@ s_quote(const char *s, char *out, size_t size)
     size_t o = 0;
     out[o++] = '"';
     for (size_t i = 0; s[i] && o + 5 < size; i++) {
-        unsigned char c = (unsigned char) s[i];
-        out[o++] = (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?'
-                                                                   : (char) c;
+        unsigned char c = (unsigned char)s[i];
+        out[o++] =
+            (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') ? '?' : (char)c;
         if (i == 63 && s[i + 1]) {
             out[o++] = '.';
             out[o++] = '.';
@@ -143,8 +166,8 @@ s_quote(const char *s, char *out, size_t size)
 static bool
 s_host_char(char c)
 {
-    return isalnum((unsigned char) c) || c == '-' || c == '.' || c == '_'
-           || c == '~' || c == '%';
+    return isalnum((unsigned char)c) || c == '-' || c == '.' || c == '_' ||
+           c == '~' || c == '%';
 }
 
 //  Check an http(s) URL: scheme, a host, an optional numeric port, no
@@ -160,7 +183,7 @@ s_url_problem(const char *url)
         return "longer than 2048 bytes";
     }
     for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char) url[i];
+        unsigned char c = (unsigned char)url[i];
         if (c <= 0x20 || c >= 0x7f) {
             return "contains whitespace, control or non-ASCII characters";
         }
@@ -168,11 +191,9 @@ s_url_problem(const char *url)
     const char *rest;
     if (strncasecmp(url, "http://", 7) == 0) {
         rest = url + 7;
-    }
-    else if (strncasecmp(url, "https://", 8) == 0) {
+    } else if (strncasecmp(url, "https://", 8) == 0) {
         rest = url + 8;
-    }
-    else {
+    } else {
         return "scheme must be http or https";
     }
     size_t auth_len = strcspn(rest, "/?#");
@@ -186,12 +207,12 @@ s_url_problem(const char *url)
     const char *end = rest + auth_len;
     const char *port = NULL;
     if (host < end && *host == '[') {
-        const char *close = memchr(host, ']', (size_t) (end - host));
+        const char *close = memchr(host, ']', (size_t)(end - host));
         if (!close || close == host + 1) {
             return "has a malformed IPv6 host";
         }
         for (const char *p = host + 1; p < close; p++) {
-            if (!isxdigit((unsigned char) *p) && *p != ':' && *p != '.') {
+            if (!isxdigit((unsigned char)*p) && *p != ':' && *p != '.') {
                 return "has a malformed IPv6 host";
             }
         }
@@ -201,8 +222,7 @@ s_url_problem(const char *url)
             }
             port = close + 2;
         }
-    }
-    else {
+    } else {
         const char *p = host;
         while (p < end && *p != ':') {
             if (!s_host_char(*p)) {
@@ -223,7 +243,7 @@ s_url_problem(const char *url)
         }
         long n = 0;
         for (const char *p = port; p < end; p++) {
-            if (!isdigit((unsigned char) *p)) {
+            if (!isdigit((unsigned char)*p)) {
                 return "has an invalid port";
             }
             n = n * 10 + (*p - '0');
@@ -239,7 +259,7 @@ s_url_problem(const char *url)
 static bool
 s_token_char(char c)
 {
-    return isalnum((unsigned char) c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+    return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
 static int
@@ -262,7 +282,8 @@ s_check_events(json_t *events, const char *path, char **err_p)
     }
     size_t i;
     json_t *e;
-    json_array_foreach (events, i, e) {
+    json_array_foreach(events, i, e)
+    {
         snprintf(where, sizeof where, "%s.events[%zu]", path, i);
         const char *name = json_string_value(e);
         if (!name) {
@@ -324,8 +345,8 @@ s_check_retries(json_t *retries, const char *path, char **err_p)
         if (!p) {
             return s_fail(err_p, where, "must be a string");
         }
-        if (strcmp(p, "constant") && strcmp(p, "linear")
-            && strcmp(p, "exponential")) {
+        if (strcmp(p, "constant") && strcmp(p, "linear") &&
+            strcmp(p, "exponential")) {
             char q[80];
             s_quote(p, q, sizeof q);
             return s_fail(err_p, where,
@@ -353,7 +374,7 @@ s_check_retries(json_t *retries, const char *path, char **err_p)
             return s_fail(err_p, where, "must be an integer");
         }
         double a = json_number_value(attempts);
-        if (a != (double) (long) a) {
+        if (a != (double)(long)a) {
             return s_fail(err_p, where, "must be an integer");
         }
         if (a < 0 || a > CM_WEBHOOK_ATTEMPTS_MAX) {
@@ -430,7 +451,8 @@ s_check_headers(json_t *headers, const char *path, char **err_p)
     }
     size_t i;
     json_t *h;
-    json_array_foreach (headers, i, h) {
+    json_array_foreach(headers, i, h)
+    {
         snprintf(where, sizeof where, "%s.customHeaders[%zu]", path, i);
         if (s_check_header(h, where, err_p)) {
             return -1;
@@ -452,8 +474,8 @@ s_is_active(json_t *v, bool *active)
         *active = json_is_true(v);
         return 0;
     }
-    if (json_is_integer(v)
-        && (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
+    if (json_is_integer(v) &&
+        (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
         *active = json_integer_value(v) == 1;
         return 0;
     }
@@ -483,11 +505,10 @@ cm_webhook_validate(json_t *hook, const char *path, char **err_p)
     if (problem) {
         return s_fail(err_p, where, "%s", problem);
     }
-    if (s_check_events(json_object_get(hook, "events"), path, err_p)
-        || s_check_hmac(json_object_get(hook, "hmac"), path, err_p)
-        || s_check_retries(json_object_get(hook, "retries"), path, err_p)
-        || s_check_headers(json_object_get(hook, "customHeaders"), path,
-                           err_p)) {
+    if (s_check_events(json_object_get(hook, "events"), path, err_p) ||
+        s_check_hmac(json_object_get(hook, "hmac"), path, err_p) ||
+        s_check_retries(json_object_get(hook, "retries"), path, err_p) ||
+        s_check_headers(json_object_get(hook, "customHeaders"), path, err_p)) {
         return -1;
     }
     bool active;
@@ -514,7 +535,8 @@ cm_webhook_validate_list(json_t *hooks, const char *path, char **err_p)
     }
     size_t i;
     json_t *h;
-    json_array_foreach (hooks, i, h) {
+    json_array_foreach(hooks, i, h)
+    {
         char where[300];
         snprintf(where, sizeof where, "%s[%zu]", path, i);
         if (cm_webhook_validate(h, where, err_p)) {
@@ -547,54 +569,48 @@ cm_webhook_normalize(json_t *hook)
     json_object_set(out, "url", json_object_get(hook, "url"));
     json_object_set_new(out, "events",
                         json_deep_copy(json_object_get(hook, "events")));
-    const char *key =
-        json_string_value(json_object_get(json_object_get(hook, "hmac"),
-                                          "key"));
+    const char *key = json_string_value(
+        json_object_get(json_object_get(hook, "hmac"), "key"));
     if (key && *key) {
         json_object_set_new(out, "hmac", json_pack("{s:s}", "key", key));
-    }
-    else {
+    } else {
         json_object_set_new(out, "hmac", json_null());
     }
     json_t *retries = json_object_get(hook, "retries");
-    const char *policy =
-        json_string_value(json_object_get(retries, "policy"));
+    const char *policy = json_string_value(json_object_get(retries, "policy"));
     json_t *delay = json_object_get(retries, "delaySeconds");
     json_t *attempts = json_object_get(retries, "attempts");
     json_t *r = json_object();
-    json_object_set_new(r, "policy", json_string(policy ? policy
-                                                        : CM_WEBHOOK_DEFAULT_POLICY));
+    json_object_set_new(
+        r, "policy", json_string(policy ? policy : CM_WEBHOOK_DEFAULT_POLICY));
     if (json_is_integer(delay)) {
         json_object_set(r, "delaySeconds", delay);
-    }
-    else if (json_is_real(delay)) {
+    } else if (json_is_real(delay)) {
         double d = json_real_value(delay);
-        if (d == (double) (long) d) {
-            json_object_set_new(r, "delaySeconds", json_integer((long) d));
-        }
-        else {
+        if (d == (double)(long)d) {
+            json_object_set_new(r, "delaySeconds", json_integer((long)d));
+        } else {
             json_object_set(r, "delaySeconds", delay);
         }
-    }
-    else {
+    } else {
         json_object_set_new(r, "delaySeconds",
                             json_integer(CM_WEBHOOK_DEFAULT_DELAY));
     }
     json_object_set_new(
         r, "attempts",
         json_integer(json_is_number(attempts)
-                         ? (json_int_t) json_number_value(attempts)
+                         ? (json_int_t)json_number_value(attempts)
                          : CM_WEBHOOK_DEFAULT_ATTEMPTS));
     json_object_set_new(out, "retries", r);
     json_t *headers = json_array();
     json_t *given = json_object_get(hook, "customHeaders");
     size_t i;
     json_t *h;
-    json_array_foreach (given, i, h) {
+    json_array_foreach(given, i, h)
+    {
         json_array_append_new(
-            headers, json_pack("{s:O, s:O}", "name",
-                               json_object_get(h, "name"), "value",
-                               json_object_get(h, "value")));
+            headers, json_pack("{s:O, s:O}", "name", json_object_get(h, "name"),
+                               "value", json_object_get(h, "value")));
     }
     json_object_set_new(out, "customHeaders", headers);
     bool active;
@@ -608,11 +624,10 @@ int64_t
 cm_webhook_retry_delay_ms(json_t *hook, int n, double jitter)
 {
     json_t *retries = json_object_get(hook, "retries");
-    const char *policy =
-        json_string_value(json_object_get(retries, "policy"));
+    const char *policy = json_string_value(json_object_get(retries, "policy"));
     json_t *dv = json_object_get(retries, "delaySeconds");
-    double d = json_is_number(dv) ? json_number_value(dv)
-                                  : CM_WEBHOOK_DEFAULT_DELAY;
+    double d =
+        json_is_number(dv) ? json_number_value(dv) : CM_WEBHOOK_DEFAULT_DELAY;
     if (!(d >= 0)) {
         d = 0;
     }
@@ -631,15 +646,14 @@ cm_webhook_retry_delay_ms(json_t *hook, int n, double jitter)
     double ms = d * 1000.0;
     if (cm_streq(policy, "linear")) {
         ms *= n;
-    }
-    else if (cm_streq(policy, "exponential")) {
-        ms *= (n - 1 < 62 ? (double) (1LL << (n - 1)) : 4.6e18);
+    } else if (cm_streq(policy, "exponential")) {
+        ms *= (n - 1 < 62 ? (double)(1LL << (n - 1)) : 4.6e18);
         ms *= 1.0 + 0.2 * jitter;
     }
-    if (ms > (double) CM_WEBHOOK_RETRY_CAP_MS) {
+    if (ms > (double)CM_WEBHOOK_RETRY_CAP_MS) {
         return CM_WEBHOOK_RETRY_CAP_MS;
     }
-    return (int64_t) (ms + 0.5);
+    return (int64_t)(ms + 0.5);
 }
 
 int
@@ -656,19 +670,18 @@ cm_webhook_retry_attempts(json_t *hook)
     if (v > CM_WEBHOOK_ATTEMPTS_MAX) {
         return CM_WEBHOOK_ATTEMPTS_MAX;
     }
-    return (int) v;
+    return (int)v;
 }
 
 void
-cm_webhook_hmac_hex(const char *key, const void *body, size_t len,
-                    char *out)
+cm_webhook_hmac_hex(const char *key, const void *body, size_t len, char *out)
 {
     assert(key);
     assert(out);
     uint8_t mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    uint8_t *rc = HMAC(EVP_sha512(), key, (int) strlen(key),
-                       (const uint8_t *) body, len, mac, &mac_len);
+    uint8_t *rc = HMAC(EVP_sha512(), key, (int)strlen(key),
+                       (const uint8_t *)body, len, mac, &mac_len);
     //  HMAC fails only on out-of-memory or a broken OpenSSL.
     if (!rc || mac_len != 64) {
         fprintf(stderr, "could not compute HMAC-SHA512\n");
@@ -681,13 +694,13 @@ void
 cm_webhook_id(json_t *hook, char *out)
 {
     assert(out);
-    char *text = json_dumps(hook, JSON_COMPACT | JSON_SORT_KEYS
-                                      | JSON_ENCODE_ANY);
+    char *text =
+        json_dumps(hook, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
     assert(text);
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
-    if (!EVP_Digest(text, strlen(text), md, &md_len, EVP_sha256(), NULL)
-        || md_len != 32) {
+    if (!EVP_Digest(text, strlen(text), md, &md_len, EVP_sha256(), NULL) ||
+        md_len != 32) {
         fprintf(stderr, "could not compute SHA-256\n");
         abort();
     }
@@ -804,7 +817,8 @@ cm_webhook_test(bool verbose)
              "whitespace");
     s_expect("{\"url\":\"http://[zz]/\",\"events\":[\"*\"]}", "IPv6");
     s_expect("{\"url\":\"http://a/b\\u0000c\",\"events\":[\"*\"]}", "NUL");
-    s_expect("{\"url\":\"http://h\"}", "config.webhooks[0].events: is required");
+    s_expect("{\"url\":\"http://h\"}",
+             "config.webhooks[0].events: is required");
     s_expect("{\"url\":\"http://h\",\"events\":[]}",
              "config.webhooks[0].events: must not be empty");
     s_expect("{\"url\":\"http://h\",\"events\":\"*\"}",
@@ -845,9 +859,10 @@ cm_webhook_test(bool verbose)
              "\"customHeaders\":[{\"name\":\"a\",\"value\":\"b\"},"
              "{\"name\":\"Content-Length\",\"value\":\"1\"}]}",
              ".customHeaders[1].name: header \"Content-Length\" cannot");
-    s_expect("{\"url\":\"http://h\",\"events\":[\"*\"],"
-             "\"customHeaders\":[{\"name\":\"X-Webhook-Hmac\",\"value\":\"x\"}]}",
-             "cannot be set");
+    s_expect(
+        "{\"url\":\"http://h\",\"events\":[\"*\"],"
+        "\"customHeaders\":[{\"name\":\"X-Webhook-Hmac\",\"value\":\"x\"}]}",
+        "cannot be set");
     s_expect("{\"url\":\"http://h\",\"events\":[\"*\"],"
              "\"customHeaders\":[{\"name\":\"a b\",\"value\":\"x\"}]}",
              ".customHeaders[0].name: is not a valid header name");
@@ -866,13 +881,12 @@ cm_webhook_test(bool verbose)
     //  Long values: a URL of exactly 2048 bytes passes, 2049 fails
     char *path = cm_alloc(CM_WEBHOOK_URL_MAX);
     memset(path, 'a', CM_WEBHOOK_URL_MAX - 9);
-    char *text = cm_sprintf("{\"url\":\"http://h/%s\",\"events\":[\"*\"]}",
-                            path);
+    char *text =
+        cm_sprintf("{\"url\":\"http://h/%s\",\"events\":[\"*\"]}", path);
     s_expect(text, NULL);
     free(text);
     path[CM_WEBHOOK_URL_MAX - 9] = 'a';
-    text = cm_sprintf("{\"url\":\"http://h/%s\",\"events\":[\"*\"]}",
-                      path);
+    text = cm_sprintf("{\"url\":\"http://h/%s\",\"events\":[\"*\"]}", path);
     s_expect(text, "longer than 2048 bytes");
     free(text);
     free(path);
@@ -957,10 +971,10 @@ cm_webhook_test(bool verbose)
     assert(cm_webhook_retry_attempts(NULL) == 15);
 
     //  Config ids do not depend on key order
-    json_t *a = json_loads("{\"url\":\"http://a\",\"events\":[\"*\"]}", 0,
-                           NULL);
-    json_t *b = json_loads("{\"events\":[\"*\"],\"url\":\"http://a\"}", 0,
-                           NULL);
+    json_t *a =
+        json_loads("{\"url\":\"http://a\",\"events\":[\"*\"]}", 0, NULL);
+    json_t *b =
+        json_loads("{\"events\":[\"*\"],\"url\":\"http://a\"}", 0, NULL);
     char ida[CM_WEBHOOK_ID_SIZE];
     char idb[CM_WEBHOOK_ID_SIZE];
     cm_webhook_id(a, ida);

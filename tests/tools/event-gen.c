@@ -29,10 +29,10 @@
 
 //  One event and its state.
 typedef struct {
-    char id[64];       //  evt_<ulid>
-    int session;       //  session index
-    int64_t n;         //  sequence number in this run
-    bool stored;       //  acknowledged
+    char id[64]; //  evt_<ulid>
+    int session; //  session index
+    int64_t n;   //  sequence number in this run
+    bool stored; //  acknowledged
 } s_event_t;
 
 //  Run state.
@@ -40,11 +40,11 @@ typedef struct {
     cm_client_t *client;
     s_event_t *events;
     int count;
-    int next;          //  next event never sent
+    int next; //  next event never sent
     int in_flight;
     int stored;
     int resent;
-    zlistx_t *retry;   //  s_event_t to send again
+    zlistx_t *retry; //  s_event_t to send again
     char **sessions;
     const char *event;
 } s_run_t;
@@ -59,7 +59,7 @@ static void s_send(s_run_t *run, s_event_t *ev);
 static void
 s_on_reply(cm_msg_t **reply_p, void *arg)
 {
-    s_ctx_t *ctx = (s_ctx_t *) arg;
+    s_ctx_t *ctx = (s_ctx_t *)arg;
     s_run_t *run = ctx->run;
     s_event_t *ev = ctx->ev;
     free(ctx);
@@ -70,12 +70,10 @@ s_on_reply(cm_msg_t **reply_p, void *arg)
             ev->stored = true;
             run->stored++;
         }
-    }
-    else if (st >= 500) {
+    } else if (st >= 500) {
         run->resent++;
         zlistx_add_end(run->retry, ev);
-    }
-    else {
+    } else {
         fprintf(stderr, "event-gen: %s refused: %d %s\n", ev->id, st,
                 cm_msg_reason(*reply_p) ? cm_msg_reason(*reply_p) : "");
     }
@@ -89,8 +87,8 @@ s_send(s_run_t *run, s_event_t *ev)
     cm_msg_set_str(msg, "session", run->sessions[ev->session]);
     cm_msg_set_str(msg, "event", run->event);
     cm_msg_set(msg, "payload",
-               json_pack("{s:I, s:I}", "n", (json_int_t) ev->n, "sent_ms",
-                         (json_int_t) cm_now_ms()));
+               json_pack("{s:I, s:I}", "n", (json_int_t)ev->n, "sent_ms",
+                         (json_int_t)cm_now_ms()));
     s_ctx_t *ctx = cm_alloc(sizeof *ctx);
     ctx->run = run;
     ctx->ev = ev;
@@ -125,39 +123,30 @@ main(int argc, char **argv)
         if (!strcmp(a, "--count") && v) {
             count = atoi(v);
             i++;
-        }
-        else if (!strcmp(a, "--session") && v) {
+        } else if (!strcmp(a, "--session") && v) {
             session = v;
             i++;
-        }
-        else if (!strcmp(a, "--sessions") && v) {
+        } else if (!strcmp(a, "--sessions") && v) {
             nsessions = atoi(v);
             i++;
-        }
-        else if (!strcmp(a, "--prefix") && v) {
+        } else if (!strcmp(a, "--prefix") && v) {
             prefix = v;
             i++;
-        }
-        else if (!strcmp(a, "--event") && v) {
+        } else if (!strcmp(a, "--event") && v) {
             event = v;
             i++;
-        }
-        else if (!strcmp(a, "--window") && v) {
+        } else if (!strcmp(a, "--window") && v) {
             window = atoi(v);
             i++;
-        }
-        else if (!strcmp(a, "--rate") && v) {
+        } else if (!strcmp(a, "--rate") && v) {
             rate = atof(v);
             i++;
-        }
-        else if (!strcmp(a, "--ids") && v) {
+        } else if (!strcmp(a, "--ids") && v) {
             ids_file = v;
             i++;
-        }
-        else if (a[0] != '-' && !endpoints) {
+        } else if (a[0] != '-' && !endpoints) {
             endpoints = a;
-        }
-        else {
+        } else {
             s_usage();
         }
     }
@@ -176,12 +165,12 @@ main(int argc, char **argv)
     run.count = count;
     run.event = event;
     run.retry = zlistx_new();
-    run.sessions = cm_alloc((size_t) nsessions * sizeof(char *));
+    run.sessions = cm_alloc((size_t)nsessions * sizeof(char *));
     for (int s = 0; s < nsessions; s++) {
-        run.sessions[s] = prefix ? cm_sprintf("%s%d", prefix, s)
-                                 : cm_strdup(session);
+        run.sessions[s] =
+            prefix ? cm_sprintf("%s%d", prefix, s) : cm_strdup(session);
     }
-    run.events = cm_alloc((size_t) (count ? count : 1) * sizeof(s_event_t));
+    run.events = cm_alloc((size_t)(count ? count : 1) * sizeof(s_event_t));
     cm_ulid_t *ulid = cm_ulid_new();
     for (int i = 0; i < count; i++) {
         cm_ulid_next(ulid, "evt_", run.events[i].id, sizeof run.events[i].id);
@@ -194,10 +183,10 @@ main(int argc, char **argv)
     zsock_t *sock = cm_client_sock(run.client);
     while (run.stored + 0 < count && !zsys_interrupted) {
         while (run.in_flight < window) {
-            s_event_t *ev = (s_event_t *) zlistx_detach(run.retry, NULL);
+            s_event_t *ev = (s_event_t *)zlistx_detach(run.retry, NULL);
             if (!ev && run.next < count) {
-                if (rate > 0 && run.next
-                                    > (cm_mono_ms() - start) * rate / 1000.0) {
+                if (rate > 0 &&
+                    run.next > (cm_mono_ms() - start) * rate / 1000.0) {
                     break;
                 }
                 ev = &run.events[run.next++];
@@ -207,8 +196,8 @@ main(int argc, char **argv)
             }
             s_send(&run, ev);
         }
-        if (run.in_flight == 0 && run.next >= count
-            && zlistx_size(run.retry) == 0) {
+        if (run.in_flight == 0 && run.next >= count &&
+            zlistx_size(run.retry) == 0) {
             break;
         }
         zmq_pollitem_t item = {zsock_resolve(sock), 0, ZMQ_POLLIN, 0};
@@ -221,7 +210,7 @@ main(int argc, char **argv)
         }
         cm_client_expire(run.client);
         if (zlistx_size(run.retry) > 0 && run.in_flight == 0) {
-            zclock_sleep(100);  //  store away: do not spin
+            zclock_sleep(100); //  store away: do not spin
         }
     }
     int64_t ms = cm_mono_ms() - start;

@@ -9,6 +9,7 @@
 #define ST_WH_MS(x) "(extract(epoch FROM " x ") * 1000)::bigint"
 
 //  A delivery row `d` as the JSON object of proto/PROTOCOL.md.
+// clang-format off
 #define ST_WH_DELIVERY_JSON                                                  \
     "json_build_object('id', d.id, 'event_id', d.event_id, "                 \
     "'event', d.event, 'session', d.session, 'seq', d.seq, 'url', d.url, "   \
@@ -19,20 +20,21 @@
     "'created_at', " ST_WH_MS("d.created_at") ", "                           \
     "'updated_at', " ST_WH_MS("d.updated_at") ", "                           \
     "'delivered_at', " ST_WH_MS("d.delivered_at") ")"
+// clang-format on
 
 //  The `id` fields of the objects in JSON array parameter `p` as a bigint
 //  array, computed once: `d.id = ANY <this>` makes the planner probe the
 //  primary key instead of scanning the table for a join.
-#define ST_WH_IDS(p)                                                         \
-    "(ARRAY(SELECT (e->>'id')::bigint FROM jsonb_array_elements(" p          \
+#define ST_WH_IDS(p)                                                           \
+    "(ARRAY(SELECT (e->>'id')::bigint FROM jsonb_array_elements(" p            \
     "::jsonb) AS e))"
 
 //  Release streams of $1 listed in $2: drop the claim and make each due
 //  when its first pending delivery is (never, when none is).
-#define ST_WH_RELEASE_SET                                                    \
-    "UPDATE webhook_streams w SET claimed_by = NULL, claimed_until = NULL, " \
-    "next_at = (SELECT d.next_attempt_at FROM webhook_deliveries d "         \
-    "WHERE d.session = w.session AND d.url = w.url "                         \
+#define ST_WH_RELEASE_SET                                                      \
+    "UPDATE webhook_streams w SET claimed_by = NULL, claimed_until = NULL, "   \
+    "next_at = (SELECT d.next_attempt_at FROM webhook_deliveries d "           \
+    "WHERE d.session = w.session AND d.url = w.url "                           \
     "AND d.status = 'pending' ORDER BY d.order_key LIMIT 1) "
 
 //  Run prepared statement `name` whose parameters are given as text, with
@@ -55,8 +57,7 @@ s_text(json_t *v)
 //  Run `name` with one JSON parameter (and an optional text one before
 //  it). Returns the result or NULL.
 static PGresult *
-s_exec_json(st_router_t *self, const char *name, const char *first,
-            json_t *v)
+s_exec_json(st_router_t *self, const char *name, const char *first, json_t *v)
 {
     char *text = s_text(v);
     const char *params[2] = {first, text};
@@ -100,13 +101,16 @@ s_session_hooks(const char *session, json_t *webhooks)
     json_t *out = json_array();
     size_t i;
     json_t *h;
-    json_array_foreach (webhooks, i, h) {
+    json_array_foreach(webhooks, i, h)
+    {
         char *err = NULL;
         char where[64];
         snprintf(where, sizeof where, "config.webhooks[%zu]", i);
         if (cm_webhook_validate(h, where, &err)) {
-            cm_log_warn("skipped invalid webhook", "session=\"%s\" "
-                        "reason=\"%s\"", session, err);
+            cm_log_warn("skipped invalid webhook",
+                        "session=\"%s\" "
+                        "reason=\"%s\"",
+                        session, err);
             free(err);
             continue;
         }
@@ -125,11 +129,12 @@ s_fan_event(json_t *row, json_t *hooks, const char *source, json_t *urls,
     const char *event = json_string_value(json_object_get(row, "event"));
     size_t i;
     json_t *h;
-    json_array_foreach (hooks, i, h) {
+    json_array_foreach(hooks, i, h)
+    {
         const char *url = json_string_value(json_object_get(h, "url"));
-        if (!json_is_true(json_object_get(h, "is_active"))
-            || !cm_webhook_matches(json_object_get(h, "events"), event)
-            || json_object_get(urls, url)) {
+        if (!json_is_true(json_object_get(h, "is_active")) ||
+            !cm_webhook_matches(json_object_get(h, "events"), event) ||
+            json_object_get(urls, url)) {
             continue;
         }
         json_object_set_new(urls, url, json_true());
@@ -144,9 +149,9 @@ s_fan_event(json_t *row, json_t *hooks, const char *source, json_t *urls,
         json_object_set_new(d, "url", json_string(url));
         json_object_set_new(d, "hook_id", json_string(id));
         json_object_set_new(d, "source", json_string(source));
-        json_object_set_new(d, "ord",
-                            json_integer((json_int_t) json_array_size(
-                                             deliveries) + 1));
+        json_object_set_new(
+            d, "ord",
+            json_integer((json_int_t)json_array_size(deliveries) + 1));
         json_array_append_new(deliveries, d);
     }
 }
@@ -158,7 +163,8 @@ s_fan_insert(st_router_t *self, json_t *configs, json_t *deliveries)
     json_t *list = json_array();
     const char *key;
     json_t *v;
-    json_object_foreach (configs, key, v) {
+    json_object_foreach(configs, key, v)
+    {
         json_array_append(list, v);
     }
     PGresult *res = s_exec_json(self, "st_wh_hooks_insert", NULL, list);
@@ -167,8 +173,7 @@ s_fan_insert(st_router_t *self, json_t *configs, json_t *deliveries)
         return -1;
     }
     PQclear(res);
-    int64_t base =
-        s_order_keys(self, (int64_t) json_array_size(deliveries));
+    int64_t base = s_order_keys(self, (int64_t)json_array_size(deliveries));
     if (base < 0) {
         return -1;
     }
@@ -203,7 +208,8 @@ s_fanout(st_router_t *self, cm_msg_t *request)
     json_t *global = json_array();
     size_t i;
     json_t *h;
-    json_array_foreach (given, i, h) {
+    json_array_foreach(given, i, h)
+    {
         char *err = NULL;
         char where[32];
         snprintf(where, sizeof where, "global[%zu]", i);
@@ -258,13 +264,12 @@ s_fanout(st_router_t *self, cm_msg_t *request)
             json_decref(webhooks);
         }
         picked = st_db_int(res, r, 5);
-        json_t *row = json_pack("{s:s, s:s, s:I, s:s}", "event_id",
-                                st_db_text(res, r, 0), "session", name, "seq",
-                                (json_int_t) st_db_int(res, r, 2), "event",
-                                st_db_text(res, r, 3));
+        json_t *row =
+            json_pack("{s:s, s:s, s:I, s:s}", "event_id", st_db_text(res, r, 0),
+                      "session", name, "seq", (json_int_t)st_db_int(res, r, 2),
+                      "event", st_db_text(res, r, 3));
         json_t *urls = json_object();
-        s_fan_event(row, session_hooks, "session", urls, configs,
-                    deliveries);
+        s_fan_event(row, session_hooks, "session", urls, configs, deliveries);
         s_fan_event(row, global, "global", urls, configs, deliveries);
         json_decref(urls);
         json_decref(row);
@@ -272,8 +277,8 @@ s_fanout(st_router_t *self, cm_msg_t *request)
     }
     int events = PQntuples(res);
     PQclear(res);
-    if (json_array_size(deliveries) > 0
-        && s_fan_insert(self, configs, deliveries)) {
+    if (json_array_size(deliveries) > 0 &&
+        s_fan_insert(self, configs, deliveries)) {
         goto failed;
     }
     if (json_array_size(ids) > 0) {
@@ -285,8 +290,8 @@ s_fanout(st_router_t *self, cm_msg_t *request)
     //  Streams last: their rows stay locked (and skipped by claims) only
     //  until the commit.
     if (json_array_size(deliveries) > 0) {
-        if (!(res = s_exec_json(self, "st_wh_streams_touch", NULL,
-                                deliveries))) {
+        if (!(res =
+                  s_exec_json(self, "st_wh_streams_touch", NULL, deliveries))) {
             goto failed;
         }
         PQclear(res);
@@ -296,7 +301,7 @@ s_fanout(st_router_t *self, cm_msg_t *request)
     }
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set_int(reply, "events", events);
-    cm_msg_set_int(reply, "deliveries", (int64_t) json_array_size(deliveries));
+    cm_msg_set_int(reply, "deliveries", (int64_t)json_array_size(deliveries));
     cm_msg_set_bool(reply, "more", picked >= limit);
     goto done;
 failed:
@@ -332,7 +337,8 @@ s_string_array(cm_msg_t *request, const char *key, cm_msg_t **reply_p)
     bool ok = json_is_array(v);
     size_t i;
     json_t *s;
-    json_array_foreach (v, i, s) {
+    json_array_foreach(v, i, s)
+    {
         ok = ok && json_is_string(s);
     }
     if (!ok) {
@@ -360,13 +366,14 @@ s_streams_arg(cm_msg_t *request, const char *key, json_t **owned_p,
     bool ok = json_is_array(v);
     size_t i;
     json_t *s;
-    json_array_foreach (v, i, s) {
-        ok = ok && json_is_string(json_object_get(s, "session"))
-             && json_is_string(json_object_get(s, "url"));
+    json_array_foreach(v, i, s)
+    {
+        ok = ok && json_is_string(json_object_get(s, "session")) &&
+             json_is_string(json_object_get(s, "url"));
     }
     if (!ok) {
-        char *why = cm_sprintf(
-            "field '%s' must be an array of {session, url}", key);
+        char *why =
+            cm_sprintf("field '%s' must be an array of {session, url}", key);
         *reply_p = cm_msg_new_reply(request, 400, why);
         free(why);
         return NULL;
@@ -421,8 +428,7 @@ s_claim_rows(st_router_t *self, const char *worker, json_t *streams,
     for (int r = 0; r < PQntuples(res); r++) {
         const char *body = st_db_text(res, r, 8);
         if (!body) {
-            json_array_append_new(missing,
-                                  json_integer(st_db_int(res, r, 0)));
+            json_array_append_new(missing, json_integer(st_db_int(res, r, 0)));
             continue;
         }
         const char *hook = st_db_text(res, r, 3);
@@ -435,14 +441,13 @@ s_claim_rows(st_router_t *self, const char *worker, json_t *streams,
         json_object_set_new(served, key, json_true());
         free(key);
         json_array_append_new(
-            list,
-            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "id",
-                      (json_int_t) st_db_int(res, r, 0), "session",
-                      st_db_text(res, r, 1), "url", st_db_text(res, r, 2),
-                      "hook", hook, "event_id", st_db_text(res, r, 4),
-                      "event", st_db_text(res, r, 5), "seq",
-                      (json_int_t) st_db_int(res, r, 6), "attempts",
-                      (json_int_t) st_db_int(res, r, 7), "body", body));
+            list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:s}",
+                            "id", (json_int_t)st_db_int(res, r, 0), "session",
+                            st_db_text(res, r, 1), "url", st_db_text(res, r, 2),
+                            "hook", hook, "event_id", st_db_text(res, r, 4),
+                            "event", st_db_text(res, r, 5), "seq",
+                            (json_int_t)st_db_int(res, r, 6), "attempts",
+                            (json_int_t)st_db_int(res, r, 7), "body", body));
     }
     PQclear(res);
     int rc = 0;
@@ -458,10 +463,11 @@ s_claim_rows(st_router_t *self, const char *worker, json_t *streams,
     json_t *empty = json_array();
     size_t i;
     json_t *s;
-    json_array_foreach (streams, i, s) {
-        char *key = cm_sprintf(
-            "%s\x1f%s", json_string_value(json_object_get(s, "session")),
-            json_string_value(json_object_get(s, "url")));
+    json_array_foreach(streams, i, s)
+    {
+        char *key = cm_sprintf("%s\x1f%s",
+                               json_string_value(json_object_get(s, "session")),
+                               json_string_value(json_object_get(s, "url")));
         if (!json_object_get(served, key)) {
             json_array_append(empty, s);
         }
@@ -497,18 +503,16 @@ s_claim(st_router_t *self, cm_msg_t *request)
     int64_t per_stream = 0;
     int64_t per_url = 0;
     int64_t lease = 0;
-    if (!worker
-        || st_router_int(request, "max_streams", 1,
-                         ST_WEBHOOKS_CLAIM_STREAMS_MAX, false, 100, &max,
-                         &reply)
-        || st_router_int(request, "per_stream", 1, ST_WEBHOOKS_PER_STREAM_MAX,
-                         false, 50, &per_stream, &reply)
-        || st_router_int(request, "per_url", 1, ST_WEBHOOKS_CLAIM_STREAMS_MAX,
-                         false, ST_WEBHOOKS_CLAIM_STREAMS_MAX, &per_url,
-                         &reply)
-        || st_router_int(request, "lease_ms", ST_WEBHOOKS_LEASE_MIN,
-                         ST_WEBHOOKS_LEASE_MAX, true, 0, &lease, &reply)
-        || s_string_array(request, "skip_urls", &reply)) {
+    if (!worker ||
+        st_router_int(request, "max_streams", 1, ST_WEBHOOKS_CLAIM_STREAMS_MAX,
+                      false, 100, &max, &reply) ||
+        st_router_int(request, "per_stream", 1, ST_WEBHOOKS_PER_STREAM_MAX,
+                      false, 50, &per_stream, &reply) ||
+        st_router_int(request, "per_url", 1, ST_WEBHOOKS_CLAIM_STREAMS_MAX,
+                      false, ST_WEBHOOKS_CLAIM_STREAMS_MAX, &per_url, &reply) ||
+        st_router_int(request, "lease_ms", ST_WEBHOOKS_LEASE_MIN,
+                      ST_WEBHOOKS_LEASE_MAX, true, 0, &lease, &reply) ||
+        s_string_array(request, "skip_urls", &reply)) {
         return reply;
     }
     json_t *skip = json_object_get(cm_msg_body(request), "skip_urls");
@@ -532,14 +536,13 @@ s_claim(st_router_t *self, cm_msg_t *request)
         goto failed;
     }
     for (int r = 0; r < PQntuples(res); r++) {
-        json_array_append_new(streams,
-                              json_pack("{s:s, s:s}", "session",
-                                        st_db_text(res, r, 0), "url",
-                                        st_db_text(res, r, 1)));
+        json_array_append_new(streams, json_pack("{s:s, s:s}", "session",
+                                                 st_db_text(res, r, 0), "url",
+                                                 st_db_text(res, r, 1)));
     }
     PQclear(res);
-    if (json_array_size(streams) > 0
-        && s_claim_rows(self, worker, streams, per_stream_s, list, hooks)) {
+    if (json_array_size(streams) > 0 &&
+        s_claim_rows(self, worker, streams, per_stream_s, list, hooks)) {
         goto failed;
     }
     if (!(res = s_exec(self, "st_wh_next_due", 0, NULL))) {
@@ -553,7 +556,7 @@ s_claim(st_router_t *self, cm_msg_t *request)
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set(reply, "hooks", json_incref(hooks));
     cm_msg_set(reply, "deliveries", json_incref(list));
-    cm_msg_set_int(reply, "streams", (int64_t) json_array_size(streams));
+    cm_msg_set_int(reply, "streams", (int64_t)json_array_size(streams));
     cm_msg_set(reply, "next_due_ms",
                next_due > 0 ? json_integer(next_due) : json_null());
     goto done;
@@ -580,8 +583,8 @@ s_result_problem(json_t *r)
     if (!json_is_integer(json_object_get(r, "id"))) {
         return "field 'results[].id' must be an integer";
     }
-    if (!json_is_string(rid) || json_string_length(rid) == 0
-        || json_string_length(rid) > ST_WEBHOOKS_REQUEST_ID_MAX) {
+    if (!json_is_string(rid) || json_string_length(rid) == 0 ||
+        json_string_length(rid) > ST_WEBHOOKS_REQUEST_ID_MAX) {
         return "field 'results[].request_id' must be a string of 1 to 64 "
                "bytes";
     }
@@ -591,8 +594,8 @@ s_result_problem(json_t *r)
     if (status && !json_is_null(status) && !json_is_integer(status)) {
         return "field 'results[].http_status' must be an integer";
     }
-    if (!json_is_integer(json_object_get(r, "latency_ms"))
-        || !json_is_integer(json_object_get(r, "at"))) {
+    if (!json_is_integer(json_object_get(r, "latency_ms")) ||
+        !json_is_integer(json_object_get(r, "at"))) {
         return "fields 'results[].latency_ms' and 'at' must be integers";
     }
     if (err && !json_is_null(err) && !json_is_string(err)) {
@@ -610,7 +613,8 @@ s_schedule_failures(st_router_t *self, const char *worker, json_t *failed,
     json_t *ids = json_array();
     size_t i;
     json_t *r;
-    json_array_foreach (failed, i, r) {
+    json_array_foreach(failed, i, r)
+    {
         json_array_append(ids, json_object_get(r, "id"));
     }
     PGresult *res = s_exec_json(self, "st_wh_failed_info", NULL, ids);
@@ -624,33 +628,33 @@ s_schedule_failures(st_router_t *self, const char *worker, json_t *failed,
         json_t *config = st_db_json(res, k, 2);
         json_object_set_new(info, st_db_text(res, k, 0),
                             json_pack("{s:I, s:o}", "attempts",
-                                      (json_int_t) st_db_int(res, k, 1),
+                                      (json_int_t)st_db_int(res, k, 1),
                                       "config",
                                       config ? config : json_object()));
     }
     PQclear(res);
     json_t *updates = json_array();
-    json_array_foreach (failed, i, r) {
+    json_array_foreach(failed, i, r)
+    {
         char id_s[24];
         snprintf(id_s, sizeof id_s, "%" JSON_INTEGER_FORMAT,
                  json_integer_value(json_object_get(r, "id")));
         json_t *inf = json_object_get(info, id_s);
         if (!inf) {
-            continue;  //  no longer pending
+            continue; //  no longer pending
         }
-        int64_t made = json_integer_value(json_object_get(inf, "attempts"))
-                       + 1;
+        int64_t made = json_integer_value(json_object_get(inf, "attempts")) + 1;
         json_object_set_new(inf, "attempts", json_integer(made));
         json_t *config = json_object_get(inf, "config");
-        int64_t end = json_integer_value(json_object_get(r, "at"))
-                      + json_integer_value(json_object_get(r, "latency_ms"));
+        int64_t end = json_integer_value(json_object_get(r, "at")) +
+                      json_integer_value(json_object_get(r, "latency_ms"));
         bool is_dead = made > cm_webhook_retry_attempts(config);
         uint32_t rnd = 0;
         cm_random(&rnd, sizeof rnd);
-        int64_t next = end + (is_dead ? 0
-                                      : cm_webhook_retry_delay_ms(
-                                            config, (int) made,
-                                            (double) rnd / UINT32_MAX));
+        int64_t next =
+            end + (is_dead ? 0
+                           : cm_webhook_retry_delay_ms(
+                                 config, (int)made, (double)rnd / UINT32_MAX));
         json_t *err = json_object_get(r, "error");
         const char *text = json_string_value(err);
         json_t *status = json_object_get(r, "http_status");
@@ -660,16 +664,14 @@ s_schedule_failures(st_router_t *self, const char *worker, json_t *failed,
             updates,
             json_pack("{s:O, s:s, s:I, s:O, s:s, s:O, s:O, s:O}", "id",
                       json_object_get(r, "id"), "status",
-                      is_dead ? "dead" : "pending", "next_ms",
-                      (json_int_t) next, "http_status",
-                      status ? status : json_null(), "error", cut, "at",
-                      json_object_get(r, "at"), "latency_ms",
+                      is_dead ? "dead" : "pending", "next_ms", (json_int_t)next,
+                      "http_status", status ? status : json_null(), "error",
+                      cut, "at", json_object_get(r, "at"), "latency_ms",
                       json_object_get(r, "latency_ms"), "request_id",
                       json_object_get(r, "request_id")));
         if (is_dead) {
             (*dead)++;
-        }
-        else {
+        } else {
             (*retrying)++;
         }
     }
@@ -702,7 +704,8 @@ s_result(st_router_t *self, cm_msg_t *request)
     }
     size_t i;
     json_t *r;
-    json_array_foreach (results, i, r) {
+    json_array_foreach(results, i, r)
+    {
         const char *why = s_result_problem(r);
         if (why) {
             return cm_msg_new_reply(request, 400, why);
@@ -729,10 +732,10 @@ s_result(st_router_t *self, cm_msg_t *request)
     //  row (a resent one finds it delivered and changes nothing);
     //  failures get attempt rows, deduplicated by request id.
     json_t *failures = json_array();
-    json_array_foreach (results, i, r) {
-        json_array_append(json_is_true(json_object_get(r, "ok")) ? delivered
-                                                                 : failures,
-                          r);
+    json_array_foreach(results, i, r)
+    {
+        json_array_append(
+            json_is_true(json_object_get(r, "ok")) ? delivered : failures, r);
     }
     int64_t ok_count = 0;
     if (json_array_size(delivered) > 0) {
@@ -757,7 +760,8 @@ s_result(st_router_t *self, cm_msg_t *request)
             json_object_set_new(fresh, st_db_text(res, k, 0), json_true());
         }
         PQclear(res);
-        json_array_foreach (failures, i, r) {
+        json_array_foreach(failures, i, r)
+        {
             const char *rid =
                 json_string_value(json_object_get(r, "request_id"));
             if (json_object_get(fresh, rid)) {
@@ -767,9 +771,9 @@ s_result(st_router_t *self, cm_msg_t *request)
         }
     }
     json_decref(failures);
-    recorded = ok_count + (int64_t) json_array_size(failed);
-    if (json_array_size(failed) > 0
-        && s_schedule_failures(self, worker, failed, &retrying, &dead)) {
+    recorded = ok_count + (int64_t)json_array_size(failed);
+    if (json_array_size(failed) > 0 &&
+        s_schedule_failures(self, worker, failed, &retrying, &dead)) {
         goto failed;
     }
     released = s_release(self, worker, release);
@@ -802,9 +806,9 @@ s_renew(st_router_t *self, cm_msg_t *request)
     cm_msg_t *reply = NULL;
     const char *worker = s_worker(request, &reply);
     int64_t lease = 0;
-    if (!worker
-        || st_router_int(request, "lease_ms", ST_WEBHOOKS_LEASE_MIN,
-                         ST_WEBHOOKS_LEASE_MAX, true, 0, &lease, &reply)) {
+    if (!worker ||
+        st_router_int(request, "lease_ms", ST_WEBHOOKS_LEASE_MIN,
+                      ST_WEBHOOKS_LEASE_MAX, true, 0, &lease, &reply)) {
         return reply;
     }
     char lease_s[24];
@@ -835,8 +839,8 @@ s_release_handler(st_router_t *self, cm_msg_t *request)
         st_db_t *db = st_router_db(self);
         const char *params[] = {worker};
         PGresult *res = NULL;
-        if (st_db_begin(db)
-            || !(res = s_exec(self, "st_wh_release_all_lock", 1, params))) {
+        if (st_db_begin(db) ||
+            !(res = s_exec(self, "st_wh_release_all_lock", 1, params))) {
             return st_router_db_fail(self, request);
         }
         PQclear(res);
@@ -848,8 +852,7 @@ s_release_handler(st_router_t *self, cm_msg_t *request)
         if (st_db_commit(db)) {
             return st_router_db_fail(self, request);
         }
-    }
-    else {
+    } else {
         json_t *owned = NULL;
         streams = s_streams_arg(request, "streams", &owned, &reply);
         if (!streams) {
@@ -877,15 +880,15 @@ s_release_handler(st_router_t *self, cm_msg_t *request)
 static bool
 s_status_valid(const char *s)
 {
-    return cm_streq(s, "pending") || cm_streq(s, "delivered")
-           || cm_streq(s, "dead");
+    return cm_streq(s, "pending") || cm_streq(s, "delivered") ||
+           cm_streq(s, "dead");
 }
 
 //  Optional integer field as text into buf, or NULL when absent. Returns
 //  0 or -1 with a 400.
 static int
-s_opt_int_text(cm_msg_t *request, const char *key, int64_t min,
-               char *buf, size_t size, const char **out, cm_msg_t **reply_p)
+s_opt_int_text(cm_msg_t *request, const char *key, int64_t min, char *buf,
+               size_t size, const char **out, cm_msg_t **reply_p)
 {
     *out = NULL;
     json_t *v = json_object_get(cm_msg_body(request), key);
@@ -910,12 +913,10 @@ s_list(st_router_t *self, cm_msg_t *request)
     if (!session) {
         return reply;
     }
-    const char *status =
-        st_router_opt_str(request, "status", 16, &reply);
+    const char *status = st_router_opt_str(request, "status", 16, &reply);
     const char *event =
         reply ? NULL
-              : st_router_opt_str(request, "event", ST_ROUTER_NAME_MAX,
-                                  &reply);
+              : st_router_opt_str(request, "event", ST_ROUTER_NAME_MAX, &reply);
     const char *url =
         reply ? NULL
               : st_router_opt_str(request, "url", CM_WEBHOOK_URL_MAX, &reply);
@@ -933,18 +934,18 @@ s_list(st_router_t *self, cm_msg_t *request)
     const char *before = NULL;
     int64_t limit = 0;
     if (s_opt_int_text(request, "since", 0, since_b, sizeof since_b, &since,
-                       &reply)
-        || s_opt_int_text(request, "until", 0, until_b, sizeof until_b,
-                          &until, &reply)
-        || s_opt_int_text(request, "before", 1, before_b, sizeof before_b,
-                          &before, &reply)
-        || st_router_int(request, "limit", 1, ST_WEBHOOKS_LIST_MAX, false,
-                         ST_WEBHOOKS_LIST_DEFAULT, &limit, &reply)) {
+                       &reply) ||
+        s_opt_int_text(request, "until", 0, until_b, sizeof until_b, &until,
+                       &reply) ||
+        s_opt_int_text(request, "before", 1, before_b, sizeof before_b, &before,
+                       &reply) ||
+        st_router_int(request, "limit", 1, ST_WEBHOOKS_LIST_MAX, false,
+                      ST_WEBHOOKS_LIST_DEFAULT, &limit, &reply)) {
         return reply;
     }
     //  One more row than asked tells whether there is a next page.
     snprintf(limit_s, sizeof limit_s, "%" PRId64, limit + 1);
-    const char *params[] = {session, status, event, url,
+    const char *params[] = {session, status, event,  url,
                             since,   until,  before, limit_s};
     PGresult *res = s_exec(self, "st_wh_list", 8, params);
     if (!res) {
@@ -1172,8 +1173,8 @@ s_stats(st_router_t *self, cm_msg_t *request)
         return st_router_db_fail(self, request);
     }
     reply = cm_msg_new_reply(request, 200, NULL);
-    const char *names[] = {"pending",      "delivered",    "dead",
-                           "attempts",     "streams_held", "events_unfanned"};
+    const char *names[] = {"pending",  "delivered",    "dead",
+                           "attempts", "streams_held", "events_unfanned"};
     for (int i = 0; i < 6; i++) {
         cm_msg_set_int(reply, names[i], st_db_int(res, 0, i));
     }
@@ -1183,12 +1184,12 @@ s_stats(st_router_t *self, cm_msg_t *request)
 
 //  ---------------------------------------------------------------------
 
+// clang-format off
 int
 st_webhooks_register(st_router_t *r)
 {
     st_router_prepare(r, "st_wh_fanout_lock",
-                      "SELECT pg_try_advisory_xact_lock(" ST_WEBHOOKS_LOCK
-                      ")");
+                      "SELECT pg_try_advisory_xact_lock(" ST_WEBHOOKS_LOCK ")");
     st_router_prepare(r, "st_wh_lock",
                       "SELECT pg_advisory_xact_lock(" ST_WEBHOOKS_LOCK ")");
     //  The oldest unfanned events (by id), plus every earlier unfanned
@@ -1281,8 +1282,8 @@ st_webhooks_register(st_router_t *r)
         "FROM jsonb_to_recordset($2::jsonb) AS x(id bigint, request_id text, "
         "at bigint, http_status int, latency_ms int, error text) "
         "JOIN webhook_deliveries d ON d.id = x.id "
-        "WHERE d.id = ANY " ST_WH_IDS("$2") " "
-        "ON CONFLICT (request_id) DO NOTHING RETURNING request_id");
+        "WHERE d.id = ANY " ST_WH_IDS("$2")
+        " ON CONFLICT (request_id) DO NOTHING RETURNING request_id");
     st_router_prepare(
         r, "st_wh_delivered",
         "UPDATE webhook_deliveries d SET status = 'delivered', "
@@ -1294,8 +1295,8 @@ st_webhooks_register(st_router_t *r)
         "last_dispatcher = $2 "
         "FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, http_status int, "
         "at bigint, latency_ms int, request_id text) "
-        "WHERE d.id = x.id AND d.status = 'pending' AND d.id = ANY "
-        ST_WH_IDS("$1"));
+        "WHERE d.id = x.id AND d.status = 'pending' "
+        "AND d.id = ANY " ST_WH_IDS("$1"));
     st_router_prepare(
         r, "st_wh_failed_info",
         "SELECT d.id, d.attempts, h.config FROM webhook_deliveries d "
@@ -1354,15 +1355,15 @@ st_webhooks_register(st_router_t *r)
                       "AND ($2::text IS NULL OR d.session = $2)");
     st_router_prepare(
         r, "st_wh_log",
-        "SELECT j FROM (SELECT a.id AS k, json_build_object('at', "
-        ST_WH_MS("a.at") ", 'http_status', a.http_status, 'latency_ms', "
-        "a.latency_ms, 'error', a.error, 'request_id', a.request_id, "
-        "'dispatcher', a.dispatcher) AS j FROM webhook_attempts a "
-        "WHERE a.delivery_id = $1::bigint "
-        "UNION ALL SELECT 9223372036854775807, json_build_object('at', "
-        ST_WH_MS("d.last_at") ", 'http_status', d.last_status, "
-        "'latency_ms', d.last_latency_ms, 'error', NULL, 'request_id', "
-        "d.last_request_id, 'dispatcher', d.last_dispatcher) "
+        "SELECT j FROM (SELECT a.id AS k, json_build_object("
+        "'at', " ST_WH_MS("a.at") ", 'http_status', a.http_status, "
+        "'latency_ms', a.latency_ms, 'error', a.error, "
+        "'request_id', a.request_id, 'dispatcher', a.dispatcher) AS j "
+        "FROM webhook_attempts a WHERE a.delivery_id = $1::bigint "
+        "UNION ALL SELECT 9223372036854775807, json_build_object("
+        "'at', " ST_WH_MS("d.last_at") ", 'http_status', d.last_status, "
+        "'latency_ms', d.last_latency_ms, 'error', NULL, "
+        "'request_id', d.last_request_id, 'dispatcher', d.last_dispatcher) "
         "FROM webhook_deliveries d WHERE d.id = $1::bigint "
         "AND d.status = 'delivered' AND d.last_request_id IS NOT NULL) x "
         "ORDER BY k");
@@ -1405,12 +1406,11 @@ st_webhooks_register(st_router_t *r)
         "DELETE FROM webhook_hooks h WHERE h.created_at < "
         "to_timestamp($1::bigint / 1000.0) AND h.id NOT IN (SELECT "
         "d.hook_id FROM webhook_deliveries d)");
-    st_router_prepare(
-        r, "st_wh_prune_streams",
-        "DELETE FROM webhook_streams w WHERE w.next_at IS NULL "
-        "AND w.claimed_by IS NULL AND NOT EXISTS (SELECT 1 FROM "
-        "webhook_deliveries d WHERE d.session = w.session "
-        "AND d.url = w.url AND d.status = 'pending')");
+    st_router_prepare(r, "st_wh_prune_streams",
+                      "DELETE FROM webhook_streams w WHERE w.next_at IS NULL "
+                      "AND w.claimed_by IS NULL AND NOT EXISTS (SELECT 1 FROM "
+                      "webhook_deliveries d WHERE d.session = w.session "
+                      "AND d.url = w.url AND d.status = 'pending')");
     st_router_prepare(
         r, "st_wh_prune_events",
         "WITH x AS (SELECT id FROM events e WHERE e.fanned_out "
@@ -1446,6 +1446,7 @@ st_webhooks_register(st_router_t *r)
     st_router_add(r, "delivery.stats", 1, s_stats, ST_ROUTER_DB);
     return 0;
 }
+// clang-format on
 
 void
 st_webhooks_test(bool verbose)
@@ -1454,11 +1455,16 @@ st_webhooks_test(bool verbose)
     cm_log_init(NULL, "error");
     st_router_t *r = st_router_new(NULL, "test");
     assert(st_webhooks_register(r) == 0);
-    const char *types[] = {"delivery.fanout",  "delivery.claim",
-                           "delivery.result",  "delivery.renew",
-                           "delivery.release", "delivery.list",
-                           "delivery.get",     "delivery.replay",
-                           "delivery.prune",   "delivery.stats",
+    const char *types[] = {"delivery.fanout",
+                           "delivery.claim",
+                           "delivery.result",
+                           "delivery.renew",
+                           "delivery.release",
+                           "delivery.list",
+                           "delivery.get",
+                           "delivery.replay",
+                           "delivery.prune",
+                           "delivery.stats",
                            NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
@@ -1472,11 +1478,10 @@ st_webhooks_test(bool verbose)
     //  Argument checks that need no database
     cm_msg_t *req = cm_msg_new("delivery.result");
     cm_msg_set(req, "results",
-               json_pack("[{s:i, s:s, s:b, s:i, s:i}]", "id", 1,
-                         "request_id", "r", "ok", 1, "latency_ms", 1, "at",
-                         1));
-    json_t *good = json_array_get(json_object_get(cm_msg_body(req),
-                                                  "results"), 0);
+               json_pack("[{s:i, s:s, s:b, s:i, s:i}]", "id", 1, "request_id",
+                         "r", "ok", 1, "latency_ms", 1, "at", 1));
+    json_t *good =
+        json_array_get(json_object_get(cm_msg_body(req), "results"), 0);
     assert(s_result_problem(good) == NULL);
     json_object_set_new(good, "ok", json_string("yes"));
     assert(s_result_problem(good) != NULL);
@@ -1509,13 +1514,11 @@ st_webhooks_test(bool verbose)
     assert(json_array_size(deliveries) == 2);
     json_t *d0 = json_array_get(deliveries, 0);
     json_t *d1 = json_array_get(deliveries, 1);
-    assert(cm_streq(json_string_value(json_object_get(d0, "url")),
-                    "http://a"));
-    assert(cm_streq(json_string_value(json_object_get(d0, "source")),
-                    "session"));
+    assert(cm_streq(json_string_value(json_object_get(d0, "url")), "http://a"));
+    assert(
+        cm_streq(json_string_value(json_object_get(d0, "source")), "session"));
     assert(json_integer_value(json_object_get(d0, "ord")) == 1);
-    assert(cm_streq(json_string_value(json_object_get(d1, "url")),
-                    "http://g"));
+    assert(cm_streq(json_string_value(json_object_get(d1, "url")), "http://g"));
     assert(json_integer_value(json_object_get(d1, "ord")) == 2);
     assert(json_object_size(configs) == 2);
     json_decref(urls);

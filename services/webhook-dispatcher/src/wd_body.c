@@ -19,11 +19,9 @@ wd_body_compact(const char *text, size_t *len_p)
             out[o++] = c;
             if (escaped) {
                 escaped = false;
-            }
-            else if (c == '\\') {
+            } else if (c == '\\') {
                 escaped = true;
-            }
-            else if (c == '"') {
+            } else if (c == '"') {
                 in_string = false;
             }
             continue;
@@ -57,8 +55,8 @@ wd_body_test(bool verbose)
     assert(len == strlen(out));
     json_t *j = json_loads(out, 0, NULL);
     assert(j);
-    assert(cm_streq(json_string_value(json_object_get(j, "a")),
-                    "x, y: \"z\" \\"));
+    assert(
+        cm_streq(json_string_value(json_object_get(j, "a")), "x, y: \"z\" \\"));
     json_decref(j);
     free(out);
     out = wd_body_compact("", &len);

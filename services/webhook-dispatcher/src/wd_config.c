@@ -12,7 +12,7 @@ wd_config_parse_headers(const char *text, char **err_p)
     char *save = NULL;
     for (char *item = strtok_r(list, ";", &save); item;
          item = strtok_r(NULL, ";", &save)) {
-        while (isspace((unsigned char) *item)) {
+        while (isspace((unsigned char)*item)) {
             item++;
         }
         if (!*item) {
@@ -28,15 +28,15 @@ wd_config_parse_headers(const char *text, char **err_p)
         *colon = 0;
         char *name = item;
         char *end = colon;
-        while (end > name && isspace((unsigned char) end[-1])) {
+        while (end > name && isspace((unsigned char)end[-1])) {
             *--end = 0;
         }
         char *value = colon + 1;
-        while (isspace((unsigned char) *value)) {
+        while (isspace((unsigned char)*value)) {
             value++;
         }
         end = value + strlen(value);
-        while (end > value && isspace((unsigned char) end[-1])) {
+        while (end > value && isspace((unsigned char)end[-1])) {
             *--end = 0;
         }
         if (!*name) {
@@ -45,8 +45,8 @@ wd_config_parse_headers(const char *text, char **err_p)
             free(list);
             return NULL;
         }
-        json_array_append_new(headers, json_pack("{s:s, s:s}", "name", name,
-                                                 "value", value));
+        json_array_append_new(
+            headers, json_pack("{s:s, s:s}", "name", name, "value", value));
     }
     free(list);
     return headers;
@@ -89,11 +89,11 @@ s_global_hook(void)
     char *save = NULL;
     for (char *e = strtok_r(events, ",", &save); e;
          e = strtok_r(NULL, ",", &save)) {
-        while (isspace((unsigned char) *e)) {
+        while (isspace((unsigned char)*e)) {
             e++;
         }
         char *end = e + strlen(e);
-        while (end > e && isspace((unsigned char) end[-1])) {
+        while (end > e && isspace((unsigned char)end[-1])) {
             *--end = 0;
         }
         if (*e) {
@@ -111,18 +111,17 @@ s_global_hook(void)
     char *policy = cm_env_choice("WHATSAPP_HOOK_RETRIES_POLICY", "constant",
                                  "constant|linear|exponential");
     for (char *p = policy; *p; p++) {
-        *p = (char) tolower((unsigned char) *p);
+        *p = (char)tolower((unsigned char)*p);
     }
     long delay = cm_env_long("WHATSAPP_HOOK_RETRIES_DELAY_SECONDS",
-                             CM_WEBHOOK_DEFAULT_DELAY, 0,
-                             CM_WEBHOOK_DELAY_MAX);
-    long attempts = cm_env_long("WHATSAPP_HOOK_RETRIES_ATTEMPTS",
-                                CM_WEBHOOK_DEFAULT_ATTEMPTS, 0,
-                                CM_WEBHOOK_ATTEMPTS_MAX);
+                             CM_WEBHOOK_DEFAULT_DELAY, 0, CM_WEBHOOK_DELAY_MAX);
+    long attempts =
+        cm_env_long("WHATSAPP_HOOK_RETRIES_ATTEMPTS",
+                    CM_WEBHOOK_DEFAULT_ATTEMPTS, 0, CM_WEBHOOK_ATTEMPTS_MAX);
     json_object_set_new(hook, "retries",
                         json_pack("{s:s, s:I, s:I}", "policy", policy,
-                                  "delaySeconds", (json_int_t) delay,
-                                  "attempts", (json_int_t) attempts));
+                                  "delaySeconds", (json_int_t)delay, "attempts",
+                                  (json_int_t)attempts));
     free(policy);
 
     char *text = cm_env_str("WHATSAPP_HOOK_CUSTOM_HEADERS", NULL);
@@ -152,8 +151,8 @@ wd_config_t *
 wd_config_new(void)
 {
     wd_config_t *self = cm_alloc(sizeof *self);
-    self->log_level = cm_env_choice("APP_LOG_LEVEL", "info",
-                                    "error|warn|info|debug");
+    self->log_level =
+        cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
     self->store_endpoints =
         cm_env_str("STORE_ENDPOINTS", "tcp://127.0.0.1:7401");
     self->pub_endpoints =
@@ -167,31 +166,30 @@ wd_config_new(void)
     if (strlen(self->id) > 128) {
         cm_env_fail("DISPATCHER_ID", "longer than 128 bytes");
     }
-    self->poll_ms = (int) cm_env_long("DISPATCHER_POLL_MS", 1000, 10, 600000);
+    self->poll_ms = (int)cm_env_long("DISPATCHER_POLL_MS", 1000, 10, 600000);
     self->max_streams =
-        (int) cm_env_long("DISPATCHER_MAX_STREAMS", 2000, 1, 100000);
-    self->batch = (int) cm_env_long("DISPATCHER_BATCH", 50, 1, 1000);
+        (int)cm_env_long("DISPATCHER_MAX_STREAMS", 2000, 1, 100000);
+    self->batch = (int)cm_env_long("DISPATCHER_BATCH", 50, 1, 1000);
     self->fanout_limit =
-        (int) cm_env_long("DISPATCHER_FANOUT_LIMIT", 1000, 1, 10000);
+        (int)cm_env_long("DISPATCHER_FANOUT_LIMIT", 1000, 1, 10000);
     self->max_in_flight =
-        (int) cm_env_long("DISPATCHER_MAX_IN_FLIGHT", 512, 1, 10000);
-    self->per_target =
-        (int) cm_env_long("DISPATCHER_PER_TARGET", 32, 1, 10000);
+        (int)cm_env_long("DISPATCHER_MAX_IN_FLIGHT", 512, 1, 10000);
+    self->per_target = (int)cm_env_long("DISPATCHER_PER_TARGET", 32, 1, 10000);
     self->timeout_ms =
-        (int) cm_env_long("DISPATCHER_TIMEOUT_MS", 10000, 100, 600000);
+        (int)cm_env_long("DISPATCHER_TIMEOUT_MS", 10000, 100, 600000);
     self->lease_ms =
-        (int) cm_env_long("DISPATCHER_LEASE_MS", 30000, 1000, 3600000);
+        (int)cm_env_long("DISPATCHER_LEASE_MS", 30000, 1000, 3600000);
     if (self->lease_ms < self->timeout_ms + 1000) {
         cm_env_fail("DISPATCHER_LEASE_MS",
                     "must exceed DISPATCHER_TIMEOUT_MS by at least 1000");
     }
     self->retention_days =
-        (int) cm_env_long("DISPATCHER_RETENTION_DAYS", 7, 0, 3650);
-    self->prune_interval_ms = (int) cm_env_long(
-        "DISPATCHER_PRUNE_INTERVAL_MS", 3600000, 1000, 86400000);
+        (int)cm_env_long("DISPATCHER_RETENTION_DAYS", 7, 0, 3650);
+    self->prune_interval_ms = (int)cm_env_long("DISPATCHER_PRUNE_INTERVAL_MS",
+                                               3600000, 1000, 86400000);
     self->prune_events = cm_env_bool("DISPATCHER_PRUNE_EVENTS", false);
     self->store_timeout_ms =
-        (int) cm_env_long("DISPATCHER_STORE_TIMEOUT_MS", 10000, 100, 600000);
+        (int)cm_env_long("DISPATCHER_STORE_TIMEOUT_MS", 10000, 100, 600000);
     return self;
 }
 
@@ -211,12 +209,17 @@ wd_config_destroy(wd_config_t **self_p)
     }
 }
 
-static const char *s_vars[] = {
-    "WHATSAPP_HOOK_URL", "WHATSAPP_HOOK_EVENTS", "WHATSAPP_HOOK_HMAC_KEY",
-    "WHATSAPP_HOOK_RETRIES_POLICY", "WHATSAPP_HOOK_RETRIES_DELAY_SECONDS",
-    "WHATSAPP_HOOK_RETRIES_ATTEMPTS", "WHATSAPP_HOOK_CUSTOM_HEADERS",
-    "DISPATCHER_ID", "DISPATCHER_LEASE_MS", "DISPATCHER_TIMEOUT_MS",
-    "DISPATCHER_PER_TARGET"};
+static const char *s_vars[] = {"WHATSAPP_HOOK_URL",
+                               "WHATSAPP_HOOK_EVENTS",
+                               "WHATSAPP_HOOK_HMAC_KEY",
+                               "WHATSAPP_HOOK_RETRIES_POLICY",
+                               "WHATSAPP_HOOK_RETRIES_DELAY_SECONDS",
+                               "WHATSAPP_HOOK_RETRIES_ATTEMPTS",
+                               "WHATSAPP_HOOK_CUSTOM_HEADERS",
+                               "DISPATCHER_ID",
+                               "DISPATCHER_LEASE_MS",
+                               "DISPATCHER_TIMEOUT_MS",
+                               "DISPATCHER_PER_TARGET"};
 
 static void
 s_clear_env(void)
@@ -256,8 +259,8 @@ wd_config_test(bool verbose)
     s_clear_env();
     wd_config_t *cfg = wd_config_new();
     assert(cfg->global_hook == NULL);
-    assert(cm_streq(cfg->store_endpoints, "tcp://127.0.0.1:7401")
-           || getenv("STORE_ENDPOINTS"));
+    assert(cm_streq(cfg->store_endpoints, "tcp://127.0.0.1:7401") ||
+           getenv("STORE_ENDPOINTS"));
     assert(cfg->id && *cfg->id);
     assert(cfg->batch == 50);
     wd_config_destroy(&cfg);

@@ -15,23 +15,23 @@
 
 //  Settings, immutable after wd_config_new.
 typedef struct {
-    char *log_level;        //  APP_LOG_LEVEL
-    char *store_endpoints;  //  STORE_ENDPOINTS
-    char *pub_endpoints;    //  STORE_PUB_ENDPOINTS
-    json_t *global_hook;    //  WHATSAPP_HOOK_* in full form, or NULL
-    char *id;               //  DISPATCHER_ID (default: host name)
-    int poll_ms;            //  DISPATCHER_POLL_MS: poll without wake-ups
-    int max_streams;        //  DISPATCHER_MAX_STREAMS: streams held at once
-    int batch;              //  DISPATCHER_BATCH: deliveries claimed per stream
-    int fanout_limit;       //  DISPATCHER_FANOUT_LIMIT: events per fan-out
-    int max_in_flight;      //  DISPATCHER_MAX_IN_FLIGHT: HTTP requests
-    int per_target;         //  DISPATCHER_PER_TARGET: requests per URL
-    int timeout_ms;         //  DISPATCHER_TIMEOUT_MS: per HTTP request
-    int lease_ms;           //  DISPATCHER_LEASE_MS: stream claim lease
-    int retention_days;     //  DISPATCHER_RETENTION_DAYS (0 = keep)
-    int prune_interval_ms;  //  DISPATCHER_PRUNE_INTERVAL_MS
-    bool prune_events;      //  DISPATCHER_PRUNE_EVENTS
-    int store_timeout_ms;   //  DISPATCHER_STORE_TIMEOUT_MS: bus requests
+    char *log_level;       //  APP_LOG_LEVEL
+    char *store_endpoints; //  STORE_ENDPOINTS
+    char *pub_endpoints;   //  STORE_PUB_ENDPOINTS
+    json_t *global_hook;   //  WHATSAPP_HOOK_* in full form, or NULL
+    char *id;              //  DISPATCHER_ID (default: host name)
+    int poll_ms;           //  DISPATCHER_POLL_MS: poll without wake-ups
+    int max_streams;       //  DISPATCHER_MAX_STREAMS: streams held at once
+    int batch;             //  DISPATCHER_BATCH: deliveries claimed per stream
+    int fanout_limit;      //  DISPATCHER_FANOUT_LIMIT: events per fan-out
+    int max_in_flight;     //  DISPATCHER_MAX_IN_FLIGHT: HTTP requests
+    int per_target;        //  DISPATCHER_PER_TARGET: requests per URL
+    int timeout_ms;        //  DISPATCHER_TIMEOUT_MS: per HTTP request
+    int lease_ms;          //  DISPATCHER_LEASE_MS: stream claim lease
+    int retention_days;    //  DISPATCHER_RETENTION_DAYS (0 = keep)
+    int prune_interval_ms; //  DISPATCHER_PRUNE_INTERVAL_MS
+    bool prune_events;     //  DISPATCHER_PRUNE_EVENTS
+    int store_timeout_ms;  //  DISPATCHER_STORE_TIMEOUT_MS: bus requests
 } wd_config_t;
 
 //  Read the environment; exits 78 on bad values. Caller owns return value.

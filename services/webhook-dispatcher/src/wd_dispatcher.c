@@ -22,64 +22,64 @@
 
 //  A delivery claimed from the store, waiting to be sent.
 typedef struct {
-    int64_t id;        //  delivery id
-    json_t *hook;      //  webhook config in full form (reference)
-    char *body;        //  exact request body (moved to the sender)
-    size_t len;        //  body length
-    int attempts;      //  attempts made before this claim
+    int64_t id;   //  delivery id
+    json_t *hook; //  webhook config in full form (reference)
+    char *body;   //  exact request body (moved to the sender)
+    size_t len;   //  body length
+    int attempts; //  attempts made before this claim
 } s_delivery_t;
 
 //  Deliveries of one session to one URL, sent one at a time in order.
 typedef struct {
-    wd_dispatcher_t *owner;  //  the dispatcher
-    char *key;               //  "session\x1furl" (hash key)
-    char *session;           //  session name
-    char *url;               //  webhook URL
-    zlistx_t *queue;         //  s_delivery_t in order, owned; head in flight
-    bool sending;            //  head is in the sender
-    char request_id[40];     //  X-Webhook-Request-Id of the head's request
-    uint64_t claim;          //  number of the claim that created it
+    wd_dispatcher_t *owner; //  the dispatcher
+    char *key;              //  "session\x1furl" (hash key)
+    char *session;          //  session name
+    char *url;              //  webhook URL
+    zlistx_t *queue;        //  s_delivery_t in order, owned; head in flight
+    bool sending;           //  head is in the sender
+    char request_id[40];    //  X-Webhook-Request-Id of the head's request
+    uint64_t claim;         //  number of the claim that created it
 } s_stream_t;
 
 struct _wd_dispatcher_t {
-    const wd_config_t *config;  //  settings (borrowed)
-    cm_client_t *store;         //  DEALER to the store-services
-    zsock_t *sub;               //  SUB for event.new
-    wd_sender_t *sender;        //  HTTP requests; NULL once stopped
-    zhashx_t *streams;          //  key -> s_stream_t, owned
-    json_t *results;            //  attempts not yet reported
-    json_t *release;            //  streams to release in the next report
-    json_t *reporting_results;  //  attempts in the report in flight
-    json_t *reporting_release;  //  releases in the report in flight
-    bool ready;                 //  start-up release done
-    bool release_inflight;      //  start-up release sent
-    bool fanout_inflight;       //  delivery.fanout sent
-    bool claim_inflight;        //  delivery.claim sent
-    bool report_inflight;       //  delivery.result sent
-    bool renew_inflight;        //  delivery.renew sent
-    bool prune_inflight;        //  delivery.prune sent
-    bool fanout_due;            //  fan out at the next chance
-    bool claim_due;             //  claim at the next chance
-    bool stopping;              //  no new work
-    int64_t next_poll;          //  mono ms of the next periodic poll
-    int64_t next_renew;         //  mono ms of the next lease renewal
-    int64_t next_prune;         //  mono ms of the next prune
-    int64_t retry_at;           //  mono ms before which no resend
-    int64_t next_due;           //  mono ms a retry becomes due, or 0
-    int64_t last_warn;          //  mono ms of the last store warning
-    uint64_t claim_count;       //  claim replies handled
-    int64_t claim_sent;         //  mono ms the claim in flight was sent
-    int64_t report_sent;        //  mono ms the report in flight was sent
-    int64_t fanout_sent;        //  mono ms the fan-out in flight was sent
-    wd_dispatcher_stats_t stats;  //  counters
-    zmq_pollitem_t *items;      //  poll items
-    int items_cap;              //  their number
+    const wd_config_t *config;   //  settings (borrowed)
+    cm_client_t *store;          //  DEALER to the store-services
+    zsock_t *sub;                //  SUB for event.new
+    wd_sender_t *sender;         //  HTTP requests; NULL once stopped
+    zhashx_t *streams;           //  key -> s_stream_t, owned
+    json_t *results;             //  attempts not yet reported
+    json_t *release;             //  streams to release in the next report
+    json_t *reporting_results;   //  attempts in the report in flight
+    json_t *reporting_release;   //  releases in the report in flight
+    bool ready;                  //  start-up release done
+    bool release_inflight;       //  start-up release sent
+    bool fanout_inflight;        //  delivery.fanout sent
+    bool claim_inflight;         //  delivery.claim sent
+    bool report_inflight;        //  delivery.result sent
+    bool renew_inflight;         //  delivery.renew sent
+    bool prune_inflight;         //  delivery.prune sent
+    bool fanout_due;             //  fan out at the next chance
+    bool claim_due;              //  claim at the next chance
+    bool stopping;               //  no new work
+    int64_t next_poll;           //  mono ms of the next periodic poll
+    int64_t next_renew;          //  mono ms of the next lease renewal
+    int64_t next_prune;          //  mono ms of the next prune
+    int64_t retry_at;            //  mono ms before which no resend
+    int64_t next_due;            //  mono ms a retry becomes due, or 0
+    int64_t last_warn;           //  mono ms of the last store warning
+    uint64_t claim_count;        //  claim replies handled
+    int64_t claim_sent;          //  mono ms the claim in flight was sent
+    int64_t report_sent;         //  mono ms the report in flight was sent
+    int64_t fanout_sent;         //  mono ms the fan-out in flight was sent
+    wd_dispatcher_stats_t stats; //  counters
+    zmq_pollitem_t *items;       //  poll items
+    int items_cap;               //  their number
 };
 
 static void
 s_delivery_free(void **item_p)
 {
-    s_delivery_t *d = (s_delivery_t *) *item_p;
+    s_delivery_t *d = (s_delivery_t *)*item_p;
     if (d) {
         json_decref(d->hook);
         free(d->body);
@@ -91,7 +91,7 @@ s_delivery_free(void **item_p)
 static void
 s_stream_free(void **item_p)
 {
-    s_stream_t *s = (s_stream_t *) *item_p;
+    s_stream_t *s = (s_stream_t *)*item_p;
     if (s) {
         zlistx_destroy(&s->queue);
         free(s->key);
@@ -146,7 +146,7 @@ wd_dispatcher_new(const wd_config_t *config)
     self->results = json_array();
     self->release = json_array();
     self->items_cap = 2 + 2 * config->max_in_flight + 64;
-    self->items = cm_alloc((size_t) self->items_cap * sizeof *self->items);
+    self->items = cm_alloc((size_t)self->items_cap * sizeof *self->items);
     int64_t now = cm_mono_ms();
     self->next_poll = now;
     self->next_prune = now + WD_FIRST_PRUNE_MS;
@@ -192,10 +192,10 @@ s_url_host(const char *url, char *out, size_t size)
     size_t n = strcspn(p, "/?#");
     const char *at = memchr(p, '@', n);
     if (at) {
-        n -= (size_t) (at + 1 - p);
+        n -= (size_t)(at + 1 - p);
         p = at + 1;
     }
-    snprintf(out, size, "%.*s", (int) n, p);
+    snprintf(out, size, "%.*s", (int)n, p);
 }
 
 //  Log a store failure at most once a second.
@@ -205,8 +205,8 @@ s_store_warn(wd_dispatcher_t *self, const char *what, cm_msg_t *reply)
     int64_t now = cm_mono_ms();
     if (now - self->last_warn >= 1000) {
         self->last_warn = now;
-        cm_log_warn("store request failed", "type=%s st=%d reason=\"%s\"",
-                    what, cm_msg_status(reply),
+        cm_log_warn("store request failed", "type=%s st=%d reason=\"%s\"", what,
+                    cm_msg_status(reply),
                     cm_msg_reason(reply) ? cm_msg_reason(reply) : "");
     }
 }
@@ -236,24 +236,22 @@ s_stream_done(wd_dispatcher_t *self, s_stream_t *stream)
 static void
 s_on_outcome(const wd_outcome_t *out, void *arg)
 {
-    s_stream_t *stream = (s_stream_t *) arg;
+    s_stream_t *stream = (s_stream_t *)arg;
     wd_dispatcher_t *self = stream->owner;
-    s_delivery_t *d = (s_delivery_t *) zlistx_first(stream->queue);
+    s_delivery_t *d = (s_delivery_t *)zlistx_first(stream->queue);
     assert(d && stream->sending);
     stream->sending = false;
     bool ok = out->error == NULL;
     self->stats.sent++;
     if (ok) {
         self->stats.ok++;
-    }
-    else {
+    } else {
         self->stats.failed++;
     }
-    json_t *r = json_pack("{s:I, s:s, s:b, s:I, s:I}", "id",
-                          (json_int_t) d->id, "request_id",
-                          stream->request_id, "ok", ok, "latency_ms",
-                          (json_int_t) out->latency_ms, "at",
-                          (json_int_t) out->at_ms);
+    json_t *r =
+        json_pack("{s:I, s:s, s:b, s:I, s:I}", "id", (json_int_t)d->id,
+                  "request_id", stream->request_id, "ok", ok, "latency_ms",
+                  (json_int_t)out->latency_ms, "at", (json_int_t)out->at_ms);
     json_object_set_new(r, "http_status",
                         out->http_status ? json_integer(out->http_status)
                                          : json_null());
@@ -266,13 +264,14 @@ s_on_outcome(const wd_outcome_t *out, void *arg)
     char host[256];
     s_url_host(stream->url, host, sizeof host);
     if (ok) {
-        cm_log_debug("delivered webhook", "delivery=%" PRId64
+        cm_log_debug("delivered webhook",
+                     "delivery=%" PRId64
                      " session=\"%s\" host=\"%s\" status=%d latency_ms=%d",
                      d->id, stream->session, host, out->http_status,
                      out->latency_ms);
-    }
-    else {
-        cm_log_info("webhook attempt failed", "delivery=%" PRId64
+    } else {
+        cm_log_info("webhook attempt failed",
+                    "delivery=%" PRId64
                     " session=\"%s\" host=\"%s\" attempt=%d status=%d "
                     "latency_ms=%d error=\"%s\"",
                     d->id, stream->session, host, d->attempts + 1,
@@ -283,15 +282,13 @@ s_on_outcome(const wd_outcome_t *out, void *arg)
     //  order holds; after a success the next one goes at once.
     if (ok && !self->stopping && zlistx_size(stream->queue) > 0) {
         s_send_head(self, stream);
-    }
-    else {
+    } else {
         s_stream_done(self, stream);
     }
 }
 
-static struct curl_slist *
-s_header(struct curl_slist *list, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static struct curl_slist *s_header(struct curl_slist *list, const char *fmt,
+                                   ...) __attribute__((format(printf, 2, 3)));
 
 static struct curl_slist *
 s_header(struct curl_slist *list, const char *fmt, ...)
@@ -312,7 +309,7 @@ s_header(struct curl_slist *list, const char *fmt, ...)
 static void
 s_send_head(wd_dispatcher_t *self, s_stream_t *stream)
 {
-    s_delivery_t *d = (s_delivery_t *) zlistx_first(stream->queue);
+    s_delivery_t *d = (s_delivery_t *)zlistx_first(stream->queue);
     assert(d && d->body && !stream->sending);
     uint8_t rnd[16];
     cm_random(rnd, sizeof rnd);
@@ -336,7 +333,8 @@ s_send_head(wd_dispatcher_t *self, s_stream_t *stream)
     }
     size_t i;
     json_t *ch;
-    json_array_foreach (json_object_get(d->hook, "customHeaders"), i, ch) {
+    json_array_foreach(json_object_get(d->hook, "customHeaders"), i, ch)
+    {
         const char *name = json_string_value(json_object_get(ch, "name"));
         const char *value = json_string_value(json_object_get(ch, "value"));
         if (!name || !value) {
@@ -364,7 +362,7 @@ s_send(wd_dispatcher_t *self, cm_msg_t **msg_p, cm_client_fn *fn)
 static void
 s_on_release(cm_msg_t **reply_p, void *arg)
 {
-    wd_dispatcher_t *self = (wd_dispatcher_t *) arg;
+    wd_dispatcher_t *self = (wd_dispatcher_t *)arg;
     self->release_inflight = false;
     if (!s_ok(*reply_p)) {
         s_store_warn(self, "delivery.release", *reply_p);
@@ -381,15 +379,16 @@ s_on_release(cm_msg_t **reply_p, void *arg)
 static void
 s_on_fanout(cm_msg_t **reply_p, void *arg)
 {
-    wd_dispatcher_t *self = (wd_dispatcher_t *) arg;
+    wd_dispatcher_t *self = (wd_dispatcher_t *)arg;
     self->fanout_inflight = false;
     if (!s_ok(*reply_p)) {
         s_store_warn(self, "delivery.fanout", *reply_p);
         return;
     }
     self->stats.fanouts++;
-    cm_log_debug("fanned out", "events=%" PRId64 " deliveries=%" PRId64
-                 " ms=%" PRId64, cm_msg_int(*reply_p, "events", 0),
+    cm_log_debug("fanned out",
+                 "events=%" PRId64 " deliveries=%" PRId64 " ms=%" PRId64,
+                 cm_msg_int(*reply_p, "events", 0),
                  cm_msg_int(*reply_p, "deliveries", 0),
                  cm_mono_ms() - self->fanout_sent);
     if (cm_msg_bool(*reply_p, "more", false)) {
@@ -420,7 +419,7 @@ s_fanout(wd_dispatcher_t *self)
 static void
 s_on_claim(cm_msg_t **reply_p, void *arg)
 {
-    wd_dispatcher_t *self = (wd_dispatcher_t *) arg;
+    wd_dispatcher_t *self = (wd_dispatcher_t *)arg;
     self->claim_inflight = false;
     cm_msg_t *reply = *reply_p;
     if (!s_ok(reply)) {
@@ -443,25 +442,23 @@ s_on_claim(cm_msg_t **reply_p, void *arg)
     zlistx_t *fresh = zlistx_new();
     size_t i;
     json_t *item;
-    json_array_foreach (list, i, item) {
+    json_array_foreach(list, i, item)
+    {
         const char *session =
             json_string_value(json_object_get(item, "session"));
         const char *url = json_string_value(json_object_get(item, "url"));
         const char *body_text =
             json_string_value(json_object_get(item, "body"));
-        const char *hook_id =
-            json_string_value(json_object_get(item, "hook"));
+        const char *hook_id = json_string_value(json_object_get(item, "hook"));
         json_t *hook = hook_id ? json_object_get(hooks, hook_id) : NULL;
         json_t *id = json_object_get(item, "id");
-        if (!session || !url || !body_text || !json_is_object(hook)
-            || !json_is_integer(id)) {
-            cm_log_warn("dropped malformed claimed delivery",
-                        "index=%zu", i);
+        if (!session || !url || !body_text || !json_is_object(hook) ||
+            !json_is_integer(id)) {
+            cm_log_warn("dropped malformed claimed delivery", "index=%zu", i);
             continue;
         }
         char *key = cm_sprintf("%s\x1f%s", session, url);
-        s_stream_t *stream =
-            (s_stream_t *) zhashx_lookup(self->streams, key);
+        s_stream_t *stream = (s_stream_t *)zhashx_lookup(self->streams, key);
         if (stream && stream->claim != claim) {
             //  Still ours from an earlier claim (our lease ran out in
             //  between): keep sending the queue we have.
@@ -479,26 +476,24 @@ s_on_claim(cm_msg_t **reply_p, void *arg)
             zlistx_set_destructor(stream->queue, s_delivery_free);
             zhashx_insert(self->streams, key, stream);
             zlistx_add_end(fresh, stream);
-        }
-        else {
+        } else {
             free(key);
         }
         s_delivery_t *d = cm_alloc(sizeof *d);
         d->id = json_integer_value(id);
         d->hook = json_incref(hook);
         d->body = wd_body_compact(body_text, &d->len);
-        d->attempts = (int) json_integer_value(
-            json_object_get(item, "attempts"));
+        d->attempts =
+            (int)json_integer_value(json_object_get(item, "attempts"));
         zlistx_add_end(stream->queue, d);
     }
-    for (s_stream_t *s = (s_stream_t *) zlistx_first(fresh); s;
-         s = (s_stream_t *) zlistx_next(fresh)) {
+    for (s_stream_t *s = (s_stream_t *)zlistx_first(fresh); s;
+         s = (s_stream_t *)zlistx_next(fresh)) {
         s_send_head(self, s);
     }
     //  A full claim means more may be waiting.
-    if (cm_msg_int(reply, "streams", 0) > 0
-        && zhashx_size(self->streams)
-               < (size_t) self->config->max_streams) {
+    if (cm_msg_int(reply, "streams", 0) > 0 &&
+        zhashx_size(self->streams) < (size_t)self->config->max_streams) {
         self->claim_due = true;
     }
     zlistx_destroy(&fresh);
@@ -512,23 +507,23 @@ s_claim(wd_dispatcher_t *self)
     //  URLs with enough streams queued are left for later claims.
     zhashx_t *per_url = zhashx_new();
     json_t *skip = json_array();
-    for (s_stream_t *s = (s_stream_t *) zhashx_first(self->streams); s;
-         s = (s_stream_t *) zhashx_next(self->streams)) {
-        size_t n = (size_t) zhashx_lookup(per_url, s->url) + 1;
-        zhashx_update(per_url, s->url, (void *) n);
-        if (n == (size_t) cfg->per_target * WD_STREAMS_PER_SLOT) {
+    for (s_stream_t *s = (s_stream_t *)zhashx_first(self->streams); s;
+         s = (s_stream_t *)zhashx_next(self->streams)) {
+        size_t n = (size_t)zhashx_lookup(per_url, s->url) + 1;
+        zhashx_update(per_url, s->url, (void *)n);
+        if (n == (size_t)cfg->per_target * WD_STREAMS_PER_SLOT) {
             json_array_append_new(skip, json_string(s->url));
         }
     }
     zhashx_destroy(&per_url);
     cm_msg_t *msg = cm_msg_new("delivery.claim");
     cm_msg_set_str(msg, "worker", cfg->id);
-    int64_t want = cfg->max_streams - (int64_t) held;
+    int64_t want = cfg->max_streams - (int64_t)held;
     cm_msg_set_int(msg, "max_streams",
                    want < WD_CLAIM_STREAMS ? want : WD_CLAIM_STREAMS);
     cm_msg_set_int(msg, "per_stream", cfg->batch);
     cm_msg_set_int(msg, "per_url",
-                   (int64_t) cfg->per_target * WD_STREAMS_PER_SLOT);
+                   (int64_t)cfg->per_target * WD_STREAMS_PER_SLOT);
     cm_msg_set_int(msg, "lease_ms", cfg->lease_ms);
     cm_msg_set(msg, "skip_urls", skip);
     self->claim_due = false;
@@ -540,7 +535,7 @@ s_claim(wd_dispatcher_t *self)
 static void
 s_on_report(cm_msg_t **reply_p, void *arg)
 {
-    wd_dispatcher_t *self = (wd_dispatcher_t *) arg;
+    wd_dispatcher_t *self = (wd_dispatcher_t *)arg;
     self->report_inflight = false;
     cm_msg_t *reply = *reply_p;
     int st = cm_msg_status(reply);
@@ -566,8 +561,7 @@ s_on_report(cm_msg_t **reply_p, void *arg)
     if (st >= 400) {
         cm_log_error("store refused delivery results", "st=%d reason=\"%s\"",
                      st, cm_msg_reason(reply) ? cm_msg_reason(reply) : "");
-    }
-    else {
+    } else {
         self->stats.reports++;
     }
     if (json_array_size(self->reporting_release) > 0) {
@@ -587,8 +581,7 @@ s_report(wd_dispatcher_t *self)
     if (json_array_size(self->results) <= WD_REPORT_MAX) {
         self->reporting_results = self->results;
         self->results = json_array();
-    }
-    else {
+    } else {
         //  Oversized backlog (store was away): the oldest first, and
         //  releases only with the last part so each stream's results
         //  reach the store before its release.
@@ -608,8 +601,7 @@ s_report(wd_dispatcher_t *self)
     if (json_array_size(self->results) == 0) {
         self->reporting_release = self->release;
         self->release = json_array();
-    }
-    else {
+    } else {
         self->reporting_release = json_array();
     }
     cm_msg_set(msg, "results", json_incref(self->reporting_results));
@@ -622,7 +614,7 @@ s_report(wd_dispatcher_t *self)
 static void
 s_on_renew(cm_msg_t **reply_p, void *arg)
 {
-    wd_dispatcher_t *self = (wd_dispatcher_t *) arg;
+    wd_dispatcher_t *self = (wd_dispatcher_t *)arg;
     self->renew_inflight = false;
     if (!s_ok(*reply_p)) {
         s_store_warn(self, "delivery.renew", *reply_p);
@@ -632,7 +624,7 @@ s_on_renew(cm_msg_t **reply_p, void *arg)
 static void
 s_on_prune(cm_msg_t **reply_p, void *arg)
 {
-    wd_dispatcher_t *self = (wd_dispatcher_t *) arg;
+    wd_dispatcher_t *self = (wd_dispatcher_t *)arg;
     self->prune_inflight = false;
     if (!s_ok(*reply_p)) {
         s_store_warn(self, "delivery.prune", *reply_p);
@@ -653,8 +645,8 @@ s_act(wd_dispatcher_t *self)
     const wd_config_t *cfg = self->config;
     int64_t now = cm_mono_ms();
     if (!self->ready) {
-        if (!self->release_inflight && now >= self->retry_at
-            && !self->stopping) {
+        if (!self->release_inflight && now >= self->retry_at &&
+            !self->stopping) {
             cm_msg_t *msg = cm_msg_new("delivery.release");
             cm_msg_set_str(msg, "worker", cfg->id);
             self->release_inflight = true;
@@ -675,24 +667,24 @@ s_act(wd_dispatcher_t *self)
         if (self->fanout_due && !self->fanout_inflight) {
             s_fanout(self);
         }
-        if (self->claim_due && !self->claim_inflight
-            && zhashx_size(self->streams) < (size_t) cfg->max_streams) {
+        if (self->claim_due && !self->claim_inflight &&
+            zhashx_size(self->streams) < (size_t)cfg->max_streams) {
             s_claim(self);
         }
-        if (cfg->retention_days > 0 && now >= self->next_prune
-            && !self->prune_inflight) {
+        if (cfg->retention_days > 0 && now >= self->next_prune &&
+            !self->prune_inflight) {
             self->next_prune = now + cfg->prune_interval_ms;
             cm_msg_t *msg = cm_msg_new("delivery.prune");
             cm_msg_set_int(msg, "before_ms",
-                           cm_now_ms()
-                               - (int64_t) cfg->retention_days * 86400000);
+                           cm_now_ms() -
+                               (int64_t)cfg->retention_days * 86400000);
             cm_msg_set_bool(msg, "events", cfg->prune_events);
             self->prune_inflight = true;
             s_send(self, &msg, s_on_prune);
         }
     }
-    if (zhashx_size(self->streams) > 0 && now >= self->next_renew
-        && !self->renew_inflight) {
+    if (zhashx_size(self->streams) > 0 && now >= self->next_renew &&
+        !self->renew_inflight) {
         self->next_renew = now + cfg->lease_ms / 3;
         cm_msg_t *msg = cm_msg_new("delivery.renew");
         cm_msg_set_str(msg, "worker", cfg->id);
@@ -700,9 +692,9 @@ s_act(wd_dispatcher_t *self)
         self->renew_inflight = true;
         s_send(self, &msg, s_on_renew);
     }
-    if (!self->report_inflight && now >= self->retry_at
-        && (json_array_size(self->results) > 0
-            || json_array_size(self->release) > 0)) {
+    if (!self->report_inflight && now >= self->retry_at &&
+        (json_array_size(self->results) > 0 ||
+         json_array_size(self->release) > 0)) {
         s_report(self);
     }
 }
@@ -734,7 +726,7 @@ s_wait_ms(wd_dispatcher_t *self, int max_wait_ms)
     if (t >= 0 && t < wait) {
         wait = t;
     }
-    return wait < 0 ? 0 : (int) wait;
+    return wait < 0 ? 0 : (int)wait;
 }
 
 void
@@ -742,13 +734,12 @@ wd_dispatcher_step(wd_dispatcher_t *self, int max_wait_ms)
 {
     s_act(self);
     zmq_pollitem_t *items = self->items;
-    items[0] = (zmq_pollitem_t){zsock_resolve(cm_client_sock(self->store)),
-                                0, ZMQ_POLLIN, 0};
+    items[0] = (zmq_pollitem_t){zsock_resolve(cm_client_sock(self->store)), 0,
+                                ZMQ_POLLIN, 0};
     items[1] = (zmq_pollitem_t){zsock_resolve(self->sub), 0, ZMQ_POLLIN, 0};
     int n = 2;
     if (self->sender) {
-        n += wd_sender_poll_items(self->sender, items + 2,
-                                  self->items_cap - 2);
+        n += wd_sender_poll_items(self->sender, items + 2, self->items_cap - 2);
     }
     int rc = zmq_poll(items, n, s_wait_ms(self, max_wait_ms));
     if (rc < 0 && errno != EINTR) {
@@ -786,26 +777,27 @@ wd_dispatcher_stop(wd_dispatcher_t *self, int grace_ms)
 {
     self->stopping = true;
     int64_t until = cm_mono_ms() + grace_ms;
-    while (self->sender && wd_sender_active(self->sender) > 0
-           && cm_mono_ms() < until) {
+    while (self->sender && wd_sender_active(self->sender) > 0 &&
+           cm_mono_ms() < until) {
         wd_dispatcher_step(self, 50);
     }
     //  Whatever is still in flight is abandoned and released: it will be
     //  sent again (at-least-once).
     wd_sender_destroy(&self->sender);
     while (zhashx_size(self->streams) > 0) {
-        s_stream_t *s = (s_stream_t *) zhashx_first(self->streams);
+        s_stream_t *s = (s_stream_t *)zhashx_first(self->streams);
         s_stream_done(self, s);
     }
     until = cm_mono_ms() + 3000;
     self->retry_at = 0;
-    while ((self->report_inflight || json_array_size(self->results) > 0
-            || json_array_size(self->release) > 0)
-           && cm_mono_ms() < until) {
+    while ((self->report_inflight || json_array_size(self->results) > 0 ||
+            json_array_size(self->release) > 0) &&
+           cm_mono_ms() < until) {
         wd_dispatcher_step(self, 50);
     }
-    bool clean = !self->report_inflight && json_array_size(self->results) == 0
-                 && json_array_size(self->release) == 0;
+    bool clean = !self->report_inflight &&
+                 json_array_size(self->results) == 0 &&
+                 json_array_size(self->release) == 0;
     cm_log_info("stopped", "sent=%" PRIu64 " clean=%s", self->stats.sent,
                 clean ? "true" : "false");
     return clean ? 0 : -1;
@@ -853,8 +845,8 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
           const char *method, const char *version, const char *data,
           size_t *size, void **con_cls)
 {
-    s_receiver_t *rx = (s_receiver_t *) cls;
-    s_upload_t *up = (s_upload_t *) *con_cls;
+    s_receiver_t *rx = (s_receiver_t *)cls;
+    s_upload_t *up = (s_upload_t *)*con_cls;
     if (!up) {
         *con_cls = cm_alloc(sizeof(s_upload_t));
         return MHD_YES;
@@ -886,7 +878,7 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
     pthread_mutex_unlock(&rx->lock);
     unsigned status = strcmp(url, "/fail") == 0 ? 503 : 200;
     struct MHD_Response *resp = MHD_create_response_from_buffer(
-        2, (void *) "ok", MHD_RESPMEM_PERSISTENT);
+        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result rc = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return rc;
@@ -903,16 +895,16 @@ s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 //  What the fake store saw and answers.
 typedef struct {
     zsock_t *router;
-    char base[64];        //  receiver base URL
-    int releases;         //  delivery.release calls
-    int fanouts;          //  delivery.fanout calls
-    int claims;           //  delivery.claim calls
-    int reports;          //  delivery.result calls
-    int renews;           //  delivery.renew calls
-    json_t *results;      //  results of accepted reports
-    json_t *released;     //  releases of accepted reports
-    json_t *refused;      //  results of the refused (503) report
-    bool global_ok;       //  fanout carried the global hook
+    char base[64];    //  receiver base URL
+    int releases;     //  delivery.release calls
+    int fanouts;      //  delivery.fanout calls
+    int claims;       //  delivery.claim calls
+    int reports;      //  delivery.result calls
+    int renews;       //  delivery.renew calls
+    json_t *results;  //  results of accepted reports
+    json_t *released; //  releases of accepted reports
+    json_t *refused;  //  results of the refused (503) report
+    bool global_ok;   //  fanout carried the global hook
 } s_store_t;
 
 static void
@@ -927,19 +919,17 @@ s_serve(s_store_t *st)
             assert(cm_streq(cm_msg_str(req, "worker"), "wd-test"));
             st->releases++;
             cm_msg_set_int(rep, "released", 0);
-        }
-        else if (cm_streq(type, "delivery.fanout")) {
+        } else if (cm_streq(type, "delivery.fanout")) {
             json_t *g = json_object_get(cm_msg_body(req), "global");
-            st->global_ok = json_array_size(g) == 1
-                            && strstr(json_string_value(json_object_get(
-                                          json_array_get(g, 0), "url")),
-                                      "/global");
+            st->global_ok = json_array_size(g) == 1 &&
+                            strstr(json_string_value(json_object_get(
+                                       json_array_get(g, 0), "url")),
+                                   "/global");
             st->fanouts++;
             cm_msg_set_int(rep, "events", st->fanouts == 1 ? 2 : 0);
             cm_msg_set_int(rep, "deliveries", st->fanouts == 1 ? 3 : 0);
             cm_msg_set_bool(rep, "more", false);
-        }
-        else if (cm_streq(type, "delivery.claim")) {
+        } else if (cm_streq(type, "delivery.claim")) {
             assert(cm_msg_int(req, "per_stream", 0) == 10);
             st->claims++;
             json_t *hooks = json_object();
@@ -950,26 +940,26 @@ s_serve(s_store_t *st)
                 json_object_set_new(
                     hooks, "h1",
                     json_pack("{s:s, s:[s], s:{s:s}, s:[{s:s, s:s}]}", "url",
-                              ok, "events", "*", "hmac", "key",
-                              "my-secret-key", "customHeaders", "name",
-                              "X-Tenant", "value", "t1"));
+                              ok, "events", "*", "hmac", "key", "my-secret-key",
+                              "customHeaders", "name", "X-Tenant", "value",
+                              "t1"));
                 json_object_set_new(hooks, "h2",
                                     json_pack("{s:s}", "url", fail));
                 json_array_append_new(
-                    list, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "id", 1,
-                                    "session", "s1", "url", ok, "hook", "h1",
-                                    "body", "{\"id\": \"evt_1\", \"n\": 1}",
-                                    "attempts", 0));
+                    list,
+                    json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "id", 1,
+                              "session", "s1", "url", ok, "hook", "h1", "body",
+                              "{\"id\": \"evt_1\", \"n\": 1}", "attempts", 0));
                 json_array_append_new(
-                    list, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "id", 2,
-                                    "session", "s1", "url", ok, "hook", "h1",
-                                    "body", "{\"id\": \"evt_2\", \"n\": 2}",
-                                    "attempts", 0));
+                    list,
+                    json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "id", 2,
+                              "session", "s1", "url", ok, "hook", "h1", "body",
+                              "{\"id\": \"evt_2\", \"n\": 2}", "attempts", 0));
                 json_array_append_new(
-                    list, json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "id", 3,
-                                    "session", "s2", "url", fail, "hook",
-                                    "h2", "body", "{\"id\": \"evt_3\"}",
-                                    "attempts", 4));
+                    list,
+                    json_pack("{s:i, s:s, s:s, s:s, s:s, s:i}", "id", 3,
+                              "session", "s2", "url", fail, "hook", "h2",
+                              "body", "{\"id\": \"evt_3\"}", "attempts", 4));
                 //  Malformed entries are dropped, not fatal.
                 json_array_append_new(list, json_pack("{s:i}", "id", 9));
                 free(ok);
@@ -978,8 +968,7 @@ s_serve(s_store_t *st)
             cm_msg_set(rep, "hooks", hooks);
             cm_msg_set(rep, "deliveries", list);
             cm_msg_set_int(rep, "streams", st->claims == 1 ? 2 : 0);
-        }
-        else if (cm_streq(type, "delivery.result")) {
+        } else if (cm_streq(type, "delivery.result")) {
             st->reports++;
             json_t *body = cm_msg_body(req);
             if (st->reports == 1) {
@@ -988,15 +977,13 @@ s_serve(s_store_t *st)
                 rep = cm_msg_new_reply(req, 503, "database unavailable");
                 json_array_extend(st->refused,
                                   json_object_get(body, "results"));
-            }
-            else {
+            } else {
                 json_array_extend(st->results,
                                   json_object_get(body, "results"));
                 json_array_extend(st->released,
                                   json_object_get(body, "release"));
             }
-        }
-        else if (cm_streq(type, "delivery.renew")) {
+        } else if (cm_streq(type, "delivery.renew")) {
             st->renews++;
         }
         cm_msg_destroy(&req);
@@ -1009,7 +996,8 @@ s_result(json_t *results, int64_t id)
 {
     size_t i;
     json_t *r;
-    json_array_foreach (results, i, r) {
+    json_array_foreach(results, i, r)
+    {
         if (json_integer_value(json_object_get(r, "id")) == id) {
             return r;
         }
@@ -1025,11 +1013,9 @@ wd_dispatcher_test(bool verbose)
     pthread_mutex_init(&rx.lock, NULL);
     struct MHD_Daemon *mhd = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_handler, &rx,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
-        MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *) &(struct sockaddr_in){
-            .sin_family = AF_INET,
-            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&(struct sockaddr_in){
+            .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
         MHD_OPTION_END);
     assert(mhd);
     s_store_t st = {0};
@@ -1065,9 +1051,9 @@ wd_dispatcher_test(bool verbose)
     wd_dispatcher_t *d = wd_dispatcher_new(&cfg);
     assert(d);
     int64_t until = cm_mono_ms() + 10000;
-    while ((json_array_size(st.results) < 3
-            || json_array_size(st.released) < 2)
-           && cm_mono_ms() < until) {
+    while (
+        (json_array_size(st.results) < 3 || json_array_size(st.released) < 2) &&
+        cm_mono_ms() < until) {
         wd_dispatcher_step(d, 10);
         s_serve(&st);
     }
@@ -1078,13 +1064,14 @@ wd_dispatcher_test(bool verbose)
     assert(json_array_size(st.refused) >= 1);
     size_t i;
     json_t *r;
-    json_array_foreach (st.refused, i, r) {
-        json_t *again = s_result(
-            st.results, json_integer_value(json_object_get(r, "id")));
+    json_array_foreach(st.refused, i, r)
+    {
+        json_t *again =
+            s_result(st.results, json_integer_value(json_object_get(r, "id")));
         assert(again);
-        assert(cm_streq(
-            json_string_value(json_object_get(r, "request_id")),
-            json_string_value(json_object_get(again, "request_id"))));
+        assert(
+            cm_streq(json_string_value(json_object_get(r, "request_id")),
+                     json_string_value(json_object_get(again, "request_id"))));
     }
     assert(json_array_size(st.results) == 3);
     assert(json_is_true(json_object_get(s_result(st.results, 1), "ok")));
@@ -1105,8 +1092,7 @@ wd_dispatcher_test(bool verbose)
     for (int k = 0; k < rx.count; k++) {
         if (cm_streq(rx.reqs[k].path, "/ok")) {
             ok[n_ok++] = &rx.reqs[k];
-        }
-        else {
+        } else {
             n_fail++;
             assert(!*rx.reqs[k].hmac && !*rx.reqs[k].algorithm);
         }
@@ -1116,8 +1102,8 @@ wd_dispatcher_test(bool verbose)
     assert(cm_streq(ok[1]->body, "{\"id\":\"evt_2\",\"n\":2}"));
     for (int k = 0; k < 2; k++) {
         char mac[CM_WEBHOOK_HMAC_HEX_SIZE];
-        cm_webhook_hmac_hex("my-secret-key", ok[k]->body,
-                            strlen(ok[k]->body), mac);
+        cm_webhook_hmac_hex("my-secret-key", ok[k]->body, strlen(ok[k]->body),
+                            mac);
         assert(cm_streq(ok[k]->hmac, mac));
         assert(cm_streq(ok[k]->algorithm, "sha512"));
         assert(cm_streq(ok[k]->tenant, "t1"));

@@ -47,13 +47,13 @@ int wd_dispatcher_stop(wd_dispatcher_t *self, int grace_ms);
 
 //  Counters for tests and logs.
 typedef struct {
-    uint64_t sent;        //  HTTP requests completed
-    uint64_t ok;          //  ... with a 2xx
-    uint64_t failed;      //  ... without
-    uint64_t claims;      //  delivery.claim replies handled
-    uint64_t fanouts;     //  delivery.fanout replies handled
-    uint64_t reports;     //  delivery.result replies handled (200)
-    size_t streams;       //  streams held now
+    uint64_t sent;    //  HTTP requests completed
+    uint64_t ok;      //  ... with a 2xx
+    uint64_t failed;  //  ... without
+    uint64_t claims;  //  delivery.claim replies handled
+    uint64_t fanouts; //  delivery.fanout replies handled
+    uint64_t reports; //  delivery.result replies handled (200)
+    size_t streams;   //  streams held now
 } wd_dispatcher_stats_t;
 
 wd_dispatcher_stats_t wd_dispatcher_stats(wd_dispatcher_t *self);

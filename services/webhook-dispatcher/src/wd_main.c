@@ -21,11 +21,11 @@ main(void)
     }
     char host[256] = "";
     if (config->global_hook) {
-        const char *url = json_string_value(
-            json_object_get(config->global_hook, "url"));
+        const char *url =
+            json_string_value(json_object_get(config->global_hook, "url"));
         const char *p = strstr(url, "://");
         p = p ? p + 3 : url;
-        snprintf(host, sizeof host, "%.*s", (int) strcspn(p, "/?#"), p);
+        snprintf(host, sizeof host, "%.*s", (int)strcspn(p, "/?#"), p);
     }
     cm_log_info("started",
                 "dispatcher=\"%s\" store=\"%s\" global_hook=\"%s\" "

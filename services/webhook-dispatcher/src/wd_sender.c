@@ -12,59 +12,59 @@ typedef struct _s_target_t s_target_t;
 
 //  One request, from post to callback.
 typedef struct {
-    wd_sender_t *sender;          //  owner
-    s_target_t *target;           //  its target
-    CURL *easy;                   //  curl handle once started
-    struct curl_slist *headers;   //  request headers
-    char *body;                   //  request body
-    size_t len;                   //  body length
-    wd_sender_fn *fn;             //  completion callback
-    void *arg;                    //  its argument
-    int64_t start_mono;           //  monotonic ms at start
-    int64_t start_ms;             //  epoch ms at start
-    size_t received;              //  response bytes read
-    void *running_handle;         //  its place in sender->running
-    const char *fail;             //  why it could not start, or NULL
-    char error[CURL_ERROR_SIZE];  //  curl's error text
+    wd_sender_t *sender;         //  owner
+    s_target_t *target;          //  its target
+    CURL *easy;                  //  curl handle once started
+    struct curl_slist *headers;  //  request headers
+    char *body;                  //  request body
+    size_t len;                  //  body length
+    wd_sender_fn *fn;            //  completion callback
+    void *arg;                   //  its argument
+    int64_t start_mono;          //  monotonic ms at start
+    int64_t start_ms;            //  epoch ms at start
+    size_t received;             //  response bytes read
+    void *running_handle;        //  its place in sender->running
+    const char *fail;            //  why it could not start, or NULL
+    char error[CURL_ERROR_SIZE]; //  curl's error text
 } s_req_t;
 
 //  Requests to one URL.
 struct _s_target_t {
-    char *url;         //  the target (hash key)
-    int in_flight;     //  requests started and not completed
-    zlistx_t *queue;   //  s_req_t waiting for a slot (not owned)
-    bool waiting;      //  in sender->waiting
+    char *url;       //  the target (hash key)
+    int in_flight;   //  requests started and not completed
+    zlistx_t *queue; //  s_req_t waiting for a slot (not owned)
+    bool waiting;    //  in sender->waiting
 };
 
 //  A socket curl asked us to watch.
 typedef struct {
-    curl_socket_t fd;  //  the socket
-    short events;      //  ZMQ_POLLIN / ZMQ_POLLOUT
+    curl_socket_t fd; //  the socket
+    short events;     //  ZMQ_POLLIN / ZMQ_POLLOUT
 } s_sock_t;
 
 struct _wd_sender_t {
-    CURLM *multi;           //  curl multi handle
-    int max_in_flight;      //  global bound
-    int per_target;         //  bound per URL
-    int timeout_ms;         //  per request
-    int in_flight;          //  requests started
-    size_t queued;          //  requests in target queues
-    zhashx_t *targets;      //  url -> s_target_t, owned
-    zlistx_t *waiting;      //  s_target_t with work blocked by the global
-                            //  bound, oldest first (not owned)
-    zlistx_t *failed;       //  s_req_t that could not start (not owned)
-    zlistx_t *running;      //  s_req_t started (not owned)
-    s_sock_t *socks;        //  sockets curl watches
-    size_t sock_count;      //  used entries
-    size_t sock_cap;        //  allocated entries
-    int64_t timer_at;       //  monotonic ms curl wants a timeout, or -1
-    char user_agent[64];    //  "Wharf/<version>"
+    CURLM *multi;        //  curl multi handle
+    int max_in_flight;   //  global bound
+    int per_target;      //  bound per URL
+    int timeout_ms;      //  per request
+    int in_flight;       //  requests started
+    size_t queued;       //  requests in target queues
+    zhashx_t *targets;   //  url -> s_target_t, owned
+    zlistx_t *waiting;   //  s_target_t with work blocked by the global
+                         //  bound, oldest first (not owned)
+    zlistx_t *failed;    //  s_req_t that could not start (not owned)
+    zlistx_t *running;   //  s_req_t started (not owned)
+    s_sock_t *socks;     //  sockets curl watches
+    size_t sock_count;   //  used entries
+    size_t sock_cap;     //  allocated entries
+    int64_t timer_at;    //  monotonic ms curl wants a timeout, or -1
+    char user_agent[64]; //  "Wharf/<version>"
 };
 
 static void
 s_target_free(void **item_p)
 {
-    s_target_t *t = (s_target_t *) *item_p;
+    s_target_t *t = (s_target_t *)*item_p;
     if (t) {
         zlistx_destroy(&t->queue);
         free(t->url);
@@ -74,10 +74,9 @@ s_target_free(void **item_p)
 }
 
 static int
-s_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
-            void *socketp)
+s_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
 {
-    wd_sender_t *self = (wd_sender_t *) userp;
+    wd_sender_t *self = (wd_sender_t *)userp;
     size_t i = 0;
     while (i < self->sock_count && self->socks[i].fd != fd) {
         i++;
@@ -93,8 +92,7 @@ s_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
             size_t cap = self->sock_cap ? self->sock_cap * 2 : 64;
             s_sock_t *grown = cm_alloc(cap * sizeof *grown);
             if (self->sock_count) {
-                memcpy(grown, self->socks,
-                       self->sock_count * sizeof *grown);
+                memcpy(grown, self->socks, self->sock_count * sizeof *grown);
             }
             free(self->socks);
             self->socks = grown;
@@ -116,7 +114,7 @@ s_socket_cb(CURL *easy, curl_socket_t fd, int what, void *userp,
 static int
 s_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 {
-    wd_sender_t *self = (wd_sender_t *) userp;
+    wd_sender_t *self = (wd_sender_t *)userp;
     self->timer_at = timeout_ms < 0 ? -1 : cm_mono_ms() + timeout_ms;
     return 0;
 }
@@ -124,7 +122,7 @@ s_timer_cb(CURLM *multi, long timeout_ms, void *userp)
 static size_t
 s_write_cb(char *data, size_t size, size_t nmemb, void *userp)
 {
-    s_req_t *req = (s_req_t *) userp;
+    s_req_t *req = (s_req_t *)userp;
     size_t n = size * nmemb;
     req->received += n;
     //  Returning less than n aborts the transfer: a receiver that sends
@@ -163,8 +161,7 @@ wd_sender_new(int max_in_flight, int per_target, int timeout_ms)
     curl_multi_setopt(self->multi, CURLMOPT_SOCKETDATA, self);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERFUNCTION, s_timer_cb);
     curl_multi_setopt(self->multi, CURLMOPT_TIMERDATA, self);
-    curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS,
-                      (long) max_in_flight);
+    curl_multi_setopt(self->multi, CURLMOPT_MAXCONNECTS, (long)max_in_flight);
     return self;
 }
 
@@ -194,14 +191,14 @@ wd_sender_destroy(wd_sender_t **self_p)
     }
     //  Started requests, including those that failed to start.
     s_req_t *req;
-    while ((req = (s_req_t *) zlistx_detach(self->running, NULL))) {
+    while ((req = (s_req_t *)zlistx_detach(self->running, NULL))) {
         s_req_destroy(&req);
     }
     zlistx_t *keys = zhashx_keys(self->targets);
-    for (const char *k = (const char *) zlistx_first(keys); k;
-         k = (const char *) zlistx_next(keys)) {
-        s_target_t *t = (s_target_t *) zhashx_lookup(self->targets, k);
-        while ((req = (s_req_t *) zlistx_detach(t->queue, NULL))) {
+    for (const char *k = (const char *)zlistx_first(keys); k;
+         k = (const char *)zlistx_next(keys)) {
+        s_target_t *t = (s_target_t *)zhashx_lookup(self->targets, k);
+        while ((req = (s_req_t *)zlistx_detach(t->queue, NULL))) {
             s_req_destroy(&req);
         }
     }
@@ -236,11 +233,11 @@ s_start(wd_sender_t *self, s_req_t *req)
     curl_easy_setopt(e, CURLOPT_URL, req->target->url);
     curl_easy_setopt(e, CURLOPT_POST, 1L);
     curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->len);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->len);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, req->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, self->user_agent);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) self->timeout_ms);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) self->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)self->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)self->timeout_ms);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -266,19 +263,19 @@ s_start(wd_sender_t *self, s_req_t *req)
 static void
 s_pump(wd_sender_t *self, s_target_t *target)
 {
-    if (target && zlistx_size(target->queue) > 0
-        && target->in_flight < self->per_target && !target->waiting) {
+    if (target && zlistx_size(target->queue) > 0 &&
+        target->in_flight < self->per_target && !target->waiting) {
         target->waiting = true;
         zlistx_add_end(self->waiting, target);
     }
-    while (self->in_flight < self->max_in_flight
-           && zlistx_size(self->waiting) > 0) {
-        s_target_t *t = (s_target_t *) zlistx_detach(self->waiting, NULL);
+    while (self->in_flight < self->max_in_flight &&
+           zlistx_size(self->waiting) > 0) {
+        s_target_t *t = (s_target_t *)zlistx_detach(self->waiting, NULL);
         t->waiting = false;
         if (zlistx_size(t->queue) == 0 || t->in_flight >= self->per_target) {
             continue;
         }
-        s_req_t *req = (s_req_t *) zlistx_detach(t->queue, NULL);
+        s_req_t *req = (s_req_t *)zlistx_detach(t->queue, NULL);
         self->queued--;
         s_start(self, req);
         if (zlistx_size(t->queue) > 0 && t->in_flight < self->per_target) {
@@ -303,7 +300,7 @@ wd_sender_post(wd_sender_t *self, const char *url,
     req->len = len;
     req->fn = fn;
     req->arg = arg;
-    s_target_t *t = (s_target_t *) zhashx_lookup(self->targets, url);
+    s_target_t *t = (s_target_t *)zhashx_lookup(self->targets, url);
     if (!t) {
         t = cm_alloc(sizeof *t);
         t->url = cm_strdup(url);
@@ -319,20 +316,20 @@ wd_sender_post(wd_sender_t *self, const char *url,
 size_t
 wd_sender_load(wd_sender_t *self, const char *url)
 {
-    s_target_t *t = (s_target_t *) zhashx_lookup(self->targets, url);
-    return t ? (size_t) t->in_flight + zlistx_size(t->queue) : 0;
+    s_target_t *t = (s_target_t *)zhashx_lookup(self->targets, url);
+    return t ? (size_t)t->in_flight + zlistx_size(t->queue) : 0;
 }
 
 bool
 wd_sender_saturated(wd_sender_t *self, const char *url)
 {
-    return wd_sender_load(self, url) >= (size_t) self->per_target;
+    return wd_sender_load(self, url) >= (size_t)self->per_target;
 }
 
 size_t
 wd_sender_active(wd_sender_t *self)
 {
-    return (size_t) self->in_flight + self->queued;
+    return (size_t)self->in_flight + self->queued;
 }
 
 int
@@ -359,7 +356,7 @@ wd_sender_timeout(wd_sender_t *self)
         return -1;
     }
     int64_t left = self->timer_at - cm_mono_ms();
-    return left < 0 ? 0 : (int) left;
+    return left < 0 ? 0 : (int)left;
 }
 
 //  Report `req` to its callback, free it and refill slots.
@@ -368,21 +365,19 @@ s_finish(wd_sender_t *self, s_req_t *req, CURLcode code)
 {
     wd_outcome_t out = {0};
     out.at_ms = req->start_ms;
-    out.latency_ms = (int) (cm_mono_ms() - req->start_mono);
+    out.latency_ms = (int)(cm_mono_ms() - req->start_mono);
     char why[CURL_ERROR_SIZE + 32];
     if (req->fail) {
         out.error = req->fail;
-    }
-    else {
+    } else {
         long status = 0;
         curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
-        out.http_status = (int) status;
+        out.http_status = (int)status;
         if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && status)) {
             snprintf(why, sizeof why, "%s",
                      *req->error ? req->error : curl_easy_strerror(code));
             out.error = why;
-        }
-        else if (status < 200 || status > 299) {
+        } else if (status < 200 || status > 299) {
             snprintf(why, sizeof why, "HTTP %ld", status);
             out.error = why;
         }
@@ -423,8 +418,7 @@ wd_sender_process(wd_sender_t *self, zmq_pollitem_t *items, int count)
     }
     if (self->timer_at >= 0 && cm_mono_ms() >= self->timer_at) {
         self->timer_at = -1;
-        curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0,
-                                 &running);
+        curl_multi_socket_action(self->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
     CURLMsg *msg;
     int left = 0;
@@ -433,12 +427,12 @@ wd_sender_process(wd_sender_t *self, zmq_pollitem_t *items, int count)
             continue;
         }
         s_req_t *req = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **) &req);
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&req);
         assert(req);
         s_finish(self, req, msg->data.result);
     }
     s_req_t *req;
-    while ((req = (s_req_t *) zlistx_detach(self->failed, NULL))) {
+    while ((req = (s_req_t *)zlistx_detach(self->failed, NULL))) {
         s_finish(self, req, CURLE_OK);
     }
 }
@@ -451,10 +445,10 @@ wd_sender_process(wd_sender_t *self, zmq_pollitem_t *items, int count)
 
 //  What the test receiver saw.
 typedef struct {
-    zlistx_t *paths;      //  request paths in arrival order (strings)
-    char last_body[256];  //  body of the last /ok request
-    char last_ua[64];     //  its User-Agent
-    char last_x[64];      //  its X-Test header
+    zlistx_t *paths;     //  request paths in arrival order (strings)
+    char last_body[256]; //  body of the last /ok request
+    char last_ua[64];    //  its User-Agent
+    char last_x[64];     //  its X-Test header
 } s_seen_t;
 
 //  Accumulates one request's body.
@@ -468,8 +462,8 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
           const char *method, const char *version, const char *data,
           size_t *size, void **con_cls)
 {
-    s_seen_t *seen = (s_seen_t *) cls;
-    s_upload_t *up = (s_upload_t *) *con_cls;
+    s_seen_t *seen = (s_seen_t *)cls;
+    s_upload_t *up = (s_upload_t *)*con_cls;
     if (!up) {
         *con_cls = cm_alloc(sizeof(s_upload_t));
         return MHD_YES;
@@ -486,29 +480,25 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
     }
     //  The receiver's threads only append to a zlistx guarded by the test
     //  reading it after the sender loop; good enough for a self test.
-    zlistx_add_end(seen->paths, (void *) url);
+    zlistx_add_end(seen->paths, (void *)url);
     unsigned status = 200;
     if (strcmp(url, "/ok") == 0) {
         snprintf(seen->last_body, sizeof seen->last_body, "%s", up->buf);
-        const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     "User-Agent");
-        const char *x = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                    "X-Test");
+        const char *ua =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+        const char *x =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Test");
         snprintf(seen->last_ua, sizeof seen->last_ua, "%s", ua ? ua : "");
         snprintf(seen->last_x, sizeof seen->last_x, "%s", x ? x : "");
-    }
-    else if (strcmp(url, "/fail") == 0) {
+    } else if (strcmp(url, "/fail") == 0) {
         status = 503;
-    }
-    else if (strcmp(url, "/slow") == 0) {
+    } else if (strcmp(url, "/slow") == 0) {
         zclock_sleep(300);
-    }
-    else if (strcmp(url, "/hang") == 0) {
+    } else if (strcmp(url, "/hang") == 0) {
         zclock_sleep(1500);
     }
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(2, (void *) "ok",
-                                        MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
     enum MHD_Result rc = MHD_queue_response(conn, status, r);
     MHD_destroy_response(r);
     return rc;
@@ -524,10 +514,10 @@ s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 //  Collects outcomes in the test.
 typedef struct {
-    int count;            //  callbacks so far
-    int status[16];       //  http_status by tag
-    char error[16][64];   //  error by tag
-    int order[16];        //  tags in completion order
+    int count;          //  callbacks so far
+    int status[16];     //  http_status by tag
+    char error[16][64]; //  error by tag
+    int order[16];      //  tags in completion order
 } s_results_t;
 
 typedef struct {
@@ -538,7 +528,7 @@ typedef struct {
 static void
 s_done(const wd_outcome_t *out, void *arg)
 {
-    s_tag_t *tag = (s_tag_t *) arg;
+    s_tag_t *tag = (s_tag_t *)arg;
     s_results_t *r = tag->results;
     r->status[tag->tag] = out->http_status;
     snprintf(r->error[tag->tag], sizeof r->error[0], "%s",
@@ -548,8 +538,7 @@ s_done(const wd_outcome_t *out, void *arg)
 }
 
 static void
-s_post(wd_sender_t *sender, const char *base, const char *path,
-       s_tag_t *tag)
+s_post(wd_sender_t *sender, const char *base, const char *path, s_tag_t *tag)
 {
     char *url = cm_sprintf("%s%s", base, path);
     struct curl_slist *h = curl_slist_append(NULL, "X-Test: yes");
@@ -585,11 +574,10 @@ wd_sender_test(bool verbose)
     seen.paths = zlistx_new();
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-        NULL, NULL, s_handler, &seen, MHD_OPTION_NOTIFY_COMPLETED,
-        s_completed, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *) &(struct sockaddr_in){
-            .sin_family = AF_INET,
-            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
+        NULL, NULL, s_handler, &seen, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+        NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&(struct sockaddr_in){
+            .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
         MHD_OPTION_END);
     assert(d);
     const union MHD_DaemonInfo *info =
@@ -648,8 +636,8 @@ wd_sender_test(bool verbose)
     s_post(sender, base, "/slow", &tags[2]);
     s_post(sender, base, "/ok", &tags[3]);
     s_run(sender, &r, 4, 10000);
-    assert(r.order[0] == 0 && r.order[1] == 1 && r.order[2] == 3
-           && r.order[3] == 2);
+    assert(r.order[0] == 0 && r.order[1] == 1 && r.order[2] == 3 &&
+           r.order[3] == 2);
 
     //  A request that takes longer than the timeout fails
     wd_sender_destroy(&sender);

@@ -27,10 +27,10 @@ typedef struct _wd_sender_t wd_sender_t;
 
 //  What happened to one request.
 typedef struct {
-    int http_status;    //  HTTP status, 0 when no response arrived
-    int latency_ms;     //  from start to completion
-    int64_t at_ms;      //  epoch ms when the request started
-    const char *error;  //  NULL on 2xx, else why (borrowed, callback only)
+    int http_status;   //  HTTP status, 0 when no response arrived
+    int latency_ms;    //  from start to completion
+    int64_t at_ms;     //  epoch ms when the request started
+    const char *error; //  NULL on 2xx, else why (borrowed, callback only)
 } wd_outcome_t;
 
 //  Called once per posted request, from wd_sender_process.
@@ -38,8 +38,7 @@ typedef void(wd_sender_fn)(const wd_outcome_t *outcome, void *arg);
 
 //  New sender. timeout_ms bounds each request (connect included); user
 //  agent is "Wharf/<version>". NULL if curl cannot start.
-wd_sender_t *wd_sender_new(int max_in_flight, int per_target,
-                           int timeout_ms);
+wd_sender_t *wd_sender_new(int max_in_flight, int per_target, int timeout_ms);
 
 //  Abort every request (their callbacks are not called) and free all.
 void wd_sender_destroy(wd_sender_t **self_p);
@@ -48,8 +47,8 @@ void wd_sender_destroy(wd_sender_t **self_p);
 //  Takes both (on all paths). `fn` is called exactly once, later, from
 //  wd_sender_process (also when the request could not start).
 void wd_sender_post(wd_sender_t *self, const char *url,
-                    struct curl_slist **headers_p, char **body_p,
-                    size_t len, wd_sender_fn *fn, void *arg);
+                    struct curl_slist **headers_p, char **body_p, size_t len,
+                    wd_sender_fn *fn, void *arg);
 
 //  Requests to `url` in flight or queued.
 size_t wd_sender_load(wd_sender_t *self, const char *url);
