@@ -8,7 +8,8 @@ webhook-dispatcher, and wa-sim (tests/wa-sim) speaking the real wire
 protocol (WebSocket, Noise with wa-sim's root key, binary nodes, Signal).
 - QR login: SCAN_QR_CODE, the QR over /api/{s}/auth/qr (raw, PNG, JSON)
   and /v2/auth/qr, the phone scans it (wa-sim control API), WORKING, /me;
-  session.status webhooks carry the QR as a data URI;
+  session.status webhooks carry the QR as a data URI; logout removes the
+  device on the server and shows a new QR;
 - pairing-code login: /api/{s}/auth/request-code, the phone types it;
 - two sessions exchange texts both ways (/api/sendText, /v2/send/text,
   reply_to) with webhooks message, message.any and message.ack up to READ
@@ -124,6 +125,16 @@ def test_qr_login():
         check(st == 422, (st, body))
         st, body, _ = s.api("GET", "/api/nope/auth/qr?format=raw")
         check(st == 404, (st, body))
+        # Logout: the device is removed on the server, the stored device is
+        # cleared, and the running session shows a new QR
+        st, body, _ = s.api("POST", "/api/sessions/q1/logout")
+        check(st == 201, (st, body))
+        wait_for(lambda: [d["id"] for d in sim.ctl(
+            "GET", "/accounts/15550001111/devices")[1]["devices"]] == [0], 20,
+            what="device removed on the server")
+        s.wait_status("q1", "SCAN_QR_CODE", 20)
+        st, again, _ = api_ready(s, "GET", "/api/q1/auth/qr?format=raw")
+        check(st == 200 and again["value"] != raw["value"], (st, again))
 
 
 def test_pairing_code_login():

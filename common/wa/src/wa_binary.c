@@ -411,7 +411,7 @@ s_get_span(s_in_t *in, size_t len, const uint8_t **span_p)
 static int
 s_get_raw_len(s_in_t *in, uint8_t tag, size_t *len_p)
 {
-    uint32_t len;
+    uint32_t len = 0;
     int rc = s_get_uint(in,
                         tag == WA_BINARY_BINARY_8    ? 1
                         : tag == WA_BINARY_BINARY_20 ? 3
@@ -539,8 +539,8 @@ s_get_jid(s_in_t *in, uint8_t tag, s_str_t *str)
             goto done;
         }
     } else if (tag == WA_BINARY_AD_JID) {
-        uint32_t domain;
-        uint32_t device;
+        uint32_t domain = 0;
+        uint32_t device = 0;
         if (s_get_uint(in, 1, &domain) < 0 || s_get_uint(in, 1, &device) < 0 ||
             s_get_jid_part(in, &user) < 0) {
             goto done;
@@ -555,7 +555,7 @@ s_get_jid(s_in_t *in, uint8_t tag, s_str_t *str)
             snprintf(suffix, sizeof suffix, ":%u", (unsigned)device);
         }
     } else {
-        uint32_t device;
+        uint32_t device = 0;
         uint32_t integrator = 0;
         if (s_get_jid_part(in, &user) < 0 || s_get_uint(in, 2, &device) < 0 ||
             (tag == WA_BINARY_INTEROP_JID &&
@@ -789,9 +789,12 @@ s_inflate(const uint8_t *data, size_t len, size_t max, size_t *out_len_p,
         *reason_p = "could not initialize zlib";
         return NULL;
     }
+    //  Start at 4x the input (at least 1 KiB), never above the cap
     size_t cap = len < max / 4 ? (len * 4 > 1024 ? len * 4 : 1024) : max;
-    cap = cap ? cap : 1;
-    uint8_t *out = cm_alloc(cap);
+    if (cap > max) {
+        cap = max;
+    }
+    uint8_t *out = cm_alloc(cap ? cap : 1);
     size_t used = 0;
     zs.next_in = (Bytef *)data;
     const char *reason = NULL;
@@ -1430,6 +1433,24 @@ s_bad_inputs(void)
     assert(strstr(reason, "larger than the limit"));
     limits.max_inflated = enc_len;
     limits.max_input = len;
+    node = wa_binary_decode(frame, len, &limits, &reason);
+    assert(node && wa_node_eq(node, root));
+    wa_node_destroy(&node);
+    free(frame);
+    free(enc);
+    wa_node_destroy(&root);
+    //  A cap below the first buffer size still holds
+    uint8_t small[600];
+    memset(small, 'x', sizeof small);
+    root = wa_node_new("a");
+    wa_node_set_bytes(root, small, sizeof small);
+    assert(wa_binary_encode_node(root, &enc, &enc_len, NULL) == 0);
+    frame = s_deflate_frame(enc, enc_len, &len);
+    wa_binary_limits_default(&limits);
+    limits.max_inflated = 100;
+    assert(wa_binary_decode(frame, len, &limits, &reason) == NULL);
+    assert(strstr(reason, "larger than the limit"));
+    limits.max_inflated = enc_len;
     node = wa_binary_decode(frame, len, &limits, &reason);
     assert(node && wa_node_eq(node, root));
     wa_node_destroy(&node);

@@ -182,6 +182,7 @@ s_parse(s_parts_t *parts, const char *text)
         user_len = (size_t)(colon - user);
     }
     //  .agent or _agent (phone-number and LID users only)
+    bool has_agent = false;
     if (domain == WA_JID_DOMAIN_PN || domain == WA_JID_DOMAIN_LID) {
         for (size_t i = 0; i < user_len; i++) {
             if (user[i] == '.' || user[i] == '_') {
@@ -190,6 +191,7 @@ s_parse(s_parts_t *parts, const char *text)
                     return -1;
                 }
                 parts->agent = (uint8_t)agent;
+                has_agent = true;
                 user_len = i;
                 break;
             }
@@ -198,7 +200,9 @@ s_parse(s_parts_t *parts, const char *text)
     if (!s_user_ok(user, user_len, parts->server)) {
         return -1;
     }
-    bool needs_user = colon || parts->agent ||
+    //  A device or agent belongs to a user: ":1@lid" and ".0@lid" are no
+    //  JIDs
+    bool needs_user = colon || has_agent ||
                       strcmp(parts->server, WA_JID_SERVER_INTEROP) == 0 ||
                       strcmp(parts->server, WA_JID_SERVER_MSGR) == 0;
     if (user_len == 0 && needs_user) {
@@ -732,6 +736,8 @@ wa_jid_test(bool verbose)
         "x-777:1@interop",
         "5-:1@interop",
         "@msgr",
+        ".0@lid",
+        "_1:2@s.whatsapp.net",
         "1@server with space",
         "1@averyveryveryveryverylongservername",
         ("1234567890123456789012345678901234567890123456789012345678901234"
