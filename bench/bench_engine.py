@@ -226,14 +226,15 @@ class Bench:
         pool.shutdown()
         return time.time() - t0
 
-    def wait_working(self, s, names, timeout=1800):
-        want = set(names)
+    def logged_in(self, sim):
+        """Connections wa-sim has logged in (its ground truth)."""
+        st, body = sim.ctl("GET", "/connections")
+        self.h.check(st == 200, (st, body))
+        return sum(1 for c in body["connections"] if c["state"] == "logged_in")
 
-        def probe():
-            st, lst, _ = s.api("GET", "/api/sessions", timeout=60)
-            return st == 200 and sum(1 for x in lst if x["name"] in want
-                                     and x["status"] == "WORKING") == len(want)
-        self.h.wait_for(probe, timeout, interval=1.0, what="all WORKING")
+    def wait_logged_in(self, sim, n, timeout=1800):
+        self.h.wait_for(lambda: self.logged_in(sim) == n, timeout, interval=1.0,
+                        what="%d connections logged in at wa-sim" % n)
 
     # -- e2e --------------------------------------------------------
     def engine(self, routes_path, messages, conns, rate, api_port, key,
@@ -283,9 +284,19 @@ class Bench:
                     la0 = loadavg()
                     c0 = self.cpu_snapshot(s, sim)
                     self.pg_stats_reset()
+                    perf = None
+                    if a.perf and rate == 0 and rep == 0:
+                        pids = list(self.pids(s, sim).values()) + self.pg_pids()
+                        perf = subprocess.Popen(
+                            ["perf", "record", "-q", "-F", "499", "-g", "-o", a.perf,
+                             "-p", ",".join(str(p) for p in pids), "--",
+                             "sleep", str(a.perf_seconds)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     r = self.engine(routes_path, messages, conns, rate,
                                     s.api_port, s.api_key)
                     c1 = self.cpu_snapshot(s, sim)
+                    if perf:
+                        perf.wait()
                     la1 = loadavg()
                     per = {k: round((c1.get(k, 0) - c0.get(k, 0)) * 1e6 /
                                     max(r["delivered"], 1), 1) for k in c1}
@@ -296,15 +307,19 @@ class Bench:
                     self.report(r)
                     self.pg_stats_print(r["delivered"])
             os.unlink(routes_path)
+            if a.hold:
+                print("holding %ds: DATABASE_URL=%s logs in %s" % (
+                    a.hold, s.database_url, s.tmp), flush=True)
+                time.sleep(a.hold)
         return results
 
     def report(self, r):
         e, api = r["e2e_ms"], r["api_ms"]
-        print("%-16s senders %3d  conns %3d  accepted %6d/%6d  delivered %6d "
-              "dup %d  %7.1f msg/s (steady %7.1f)  e2e ms p50 %.1f p90 %.1f "
+        print("%-16s senders %3d  conns %3d  accepted %6d/%6d (%.0f/s)  "
+              "delivered %6d dup %d  %7.1f msg/s (steady %7.1f)  e2e ms p50 %.1f p90 %.1f "
               "p99 %.1f max %.1f  api ms p50 %.1f p99 %.1f  load %.1f->%.1f"
               % (r["run"], r["senders"], r["conns"], r["accepted"], r["messages"],
-                 r["delivered"], r["duplicates"], r["delivered_per_s"],
+                 r["accepted_per_s"], r["delivered"], r["duplicates"], r["delivered_per_s"],
                  r["steady_per_s"], e["p50"], e["p90"], e["p99"], e["max"],
                  api["p50"], api["p99"], r["load_before"][0], r["load_after"][0]),
               flush=True)
@@ -332,6 +347,7 @@ class Bench:
                 names += new_names
                 phones += new_phones
                 have = n
+                self.wait_logged_in(sim, n, 120)
                 time.sleep(a.settle)
                 rss = rss_kib(worker.p.pid)
                 r = {"run": "after linking", "sessions": n, "rss0_kib": rss0,
@@ -344,10 +360,12 @@ class Bench:
                       flush=True)
             # Restart the worker: the same sessions log in from their
             # stored credentials.
+            self.h.check(self.logged_in(sim) == have, "all logged in")
             worker.stop()
+            self.wait_logged_in(sim, 0, 60)
             t0 = time.time()
             worker = s.start_worker(0)
-            self.wait_working(s, names)
+            self.wait_logged_in(sim, have)
             took = time.time() - t0
             time.sleep(a.settle)
             rss = rss_kib(worker.p.pid)
@@ -382,6 +400,11 @@ def main():
                     help="idle: concurrent QR scans")
     ap.add_argument("--settle", type=float, default=20,
                     help="idle: seconds idle before reading RSS")
+    ap.add_argument("--hold", type=int, default=0,
+                    help="e2e: keep the stack up this many seconds at the end")
+    ap.add_argument("--perf", help="e2e: perf record the stack's processes "
+                    "during the first throughput run into this file")
+    ap.add_argument("--perf-seconds", type=int, default=15)
     ap.add_argument("--pg-stats", action="store_true",
                     help="e2e: print the top PostgreSQL statements per run")
     ap.add_argument("--fast-pg", action="store_true",
