@@ -107,11 +107,19 @@ class Bench:
         self.rx_port = harness.free_port()
         if args.pg_stats:
             self.pg.psql("postgres", "ALTER SYSTEM SET shared_preload_libraries"
-                         " = 'pg_stat_statements'")
+                         " = pg_stat_statements, auto_explain")
             self.pg.pause()
             self.pg.resume()
             self.pg.psql("postgres", "CREATE EXTENSION IF NOT EXISTS "
                          "pg_stat_statements")
+            if args.pg_explain:
+                # plans of slow statements go to the server log
+                for k, v in (("log_min_duration", "%dms" % args.pg_explain),
+                             ("log_analyze", "on"), ("log_buffers", "on"),
+                             ("log_nested_statements", "on")):
+                    self.pg.psql("postgres", "ALTER SYSTEM SET auto_explain.%s"
+                                 " = '%s'" % (k, v))
+                self.pg.psql("postgres", "SELECT pg_reload_conf()")
 
     def pg_stats_reset(self):
         if self.args.pg_stats:
@@ -138,6 +146,7 @@ class Bench:
         env = {"APP_LOG_LEVEL": "warn", "WA_ROOT_KEY": sim.info["root_key"],
                "LEASE_TTL_MS": "15000", "WORKER_CLAIM_INTERVAL_MS": "300",
                "WA_RECONNECT_MIN_MS": "200", "WA_RECONNECT_MAX_MS": "2000"}
+        env.update(kv.split("=", 1) for kv in self.args.env)
         return self.h.Stack(workers=workers, env=env, wa_url=sim.info["ws_url"])
 
     def pg_pids(self):
@@ -400,6 +409,8 @@ def main():
                     help="idle: concurrent QR scans")
     ap.add_argument("--settle", type=float, default=20,
                     help="idle: seconds idle before reading RSS")
+    ap.add_argument("--env", action="append", default=[], metavar="K=V",
+                    help="extra environment for every service (repeatable)")
     ap.add_argument("--hold", type=int, default=0,
                     help="e2e: keep the stack up this many seconds at the end")
     ap.add_argument("--perf", help="e2e: perf record the stack's processes "
@@ -407,6 +418,9 @@ def main():
     ap.add_argument("--perf-seconds", type=int, default=15)
     ap.add_argument("--pg-stats", action="store_true",
                     help="e2e: print the top PostgreSQL statements per run")
+    ap.add_argument("--pg-explain", type=int, default=0,
+                    help="with --pg-stats: log plans of statements slower "
+                    "than this many ms (server.log in the cluster's directory)")
     ap.add_argument("--fast-pg", action="store_true",
                     help="fsync=off, synchronous_commit=off (as the tests)")
     args = ap.parse_args()
