@@ -301,8 +301,11 @@ class Bench:
                              "-p", ",".join(str(p) for p in pids), "--",
                              "sleep", str(a.perf_seconds)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    watch = self.watch(s) if a.watch else None
                     r = self.engine(routes_path, messages, conns, rate,
                                     s.api_port, s.api_key)
+                    if watch:
+                        watch.set()
                     c1 = self.cpu_snapshot(s, sim)
                     if perf:
                         perf.wait()
@@ -321,6 +324,26 @@ class Bench:
                     a.hold, s.database_url, s.tmp), flush=True)
                 time.sleep(a.hold)
         return results
+
+    def watch(self, s):
+        """Print the outbox backlog every 2 s until the returned event is
+        set: events not fanned out yet, deliveries pending."""
+        stop = threading.Event()
+        t0 = time.time()
+
+        def run():
+            while not stop.wait(2.0):
+                out = self.pg.psql(s.database_url, """
+                    SELECT (SELECT count(*) FROM events WHERE NOT fanned_out),
+                           (SELECT count(*) FROM webhook_deliveries
+                             WHERE status = 'pending'),
+                           (SELECT count(*) FROM webhook_deliveries
+                             WHERE status = 'delivered')""")
+                print("   %5.0fs  unfanned events %s  pending deliveries %s  "
+                      "delivered %s" % ((time.time() - t0,) +
+                                        tuple(out.split("|"))), flush=True)
+        threading.Thread(target=run, daemon=True).start()
+        return stop
 
     def report(self, r):
         e, api = r["e2e_ms"], r["api_ms"]
@@ -411,6 +434,8 @@ def main():
                     help="idle: seconds idle before reading RSS")
     ap.add_argument("--env", action="append", default=[], metavar="K=V",
                     help="extra environment for every service (repeatable)")
+    ap.add_argument("--watch", action="store_true",
+                    help="e2e: print the outbox backlog every 2 s")
     ap.add_argument("--hold", type=int, default=0,
                     help="e2e: keep the stack up this many seconds at the end")
     ap.add_argument("--perf", help="e2e: perf record the stack's processes "

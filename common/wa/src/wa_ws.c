@@ -221,6 +221,7 @@ s_writable(wa_ws_conn_t *conn)
         }
         if (conn->head || conn->closing) {
             lws_callback_on_writable(conn->wsi);
+            conn->ws->pending = true;
             return 0;
         }
         if (conn->want_writable) {

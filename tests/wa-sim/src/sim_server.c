@@ -57,10 +57,20 @@ s_reap(sim_server_t *self)
     }
 }
 
+//  Most WebSocket loop rounds one wake-up runs while the loop says more
+//  work is due at once (frames queued by our own callbacks: a relayed
+//  message, an ack); the tick picks up whatever is left.
+#define SIM_SERVICE_ROUNDS 64
+
 static void
 s_service(sim_server_t *self)
 {
-    wa_ws_service(self->ws);
+    for (int i = 0; i < SIM_SERVICE_ROUNDS; i++) {
+        wa_ws_service(self->ws);
+        if (wa_ws_timeout(self->ws) != 0) {
+            break;
+        }
+    }
     s_reap(self);
 }
 
