@@ -15,6 +15,7 @@
 #include "wa/wa_adv.pb-c.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_pair.h"
+#include "wa/wa_vectors.h"
 
 static const char s_alphabet[] = "123456789ABCDEFGHJKLMNPQRSTVWXYZ";
 static const char s_bundle_info[] =
@@ -662,54 +663,6 @@ done:
 //  --------------------------------------------------------------------------
 //  Self test
 
-static json_t *
-s_load_vectors(const char *name)
-{
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    char *path = cm_sprintf("%s/tests/vectors/wa/%s", dir ? dir : ".", name);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root) {
-        fprintf(stderr, "could not load vectors \"%s\": %s\n", path, err.text);
-    }
-    free(path);
-    assert(root);
-    return root;
-}
-
-//  Hex field into buf (exactly want bytes).
-static void
-s_field(json_t *obj, const char *key, uint8_t *buf, size_t want)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    assert(hex && strlen(hex) == 2 * want);
-    assert(cm_unhex(hex, buf, want) == (int)want);
-}
-
-//  Hex field into a new buffer.
-static uint8_t *
-s_field_new(json_t *obj, const char *key, size_t *len)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    assert(hex);
-    *len = strlen(hex) / 2;
-    uint8_t *buf = cm_alloc(*len + 1);
-    assert(cm_unhex(hex, buf, *len) == (int)*len);
-    return buf;
-}
-
-static void
-s_assert_field(json_t *obj, const char *key, const uint8_t *data, size_t len)
-{
-    uint8_t *want = cm_alloc(len);
-    s_field(obj, key, want, len);
-    if (memcmp(want, data, len) != 0) {
-        fprintf(stderr, "\nmismatch in field \"%s\"\n", key);
-        assert(false);
-    }
-    free(want);
-}
-
 typedef struct {
     uint8_t data[128]; //  bytes to hand out
     size_t len;        //  bytes loaded
@@ -732,7 +685,7 @@ static void
 s_replay_add(s_replay_t *r, json_t *obj, const char *key, size_t len)
 {
     assert(r->len + len <= sizeof(r->data));
-    s_field(obj, key, r->data + r->len, len);
+    wa_vectors_field_into(obj, key, r->data + r->len, len);
     r->len += len;
 }
 
@@ -743,9 +696,9 @@ s_test_qr(json_t *root)
     uint8_t noise[32];
     uint8_t identity[32];
     uint8_t adv[32];
-    s_field(qr, "noise_pub", noise, 32);
-    s_field(qr, "identity_pub", identity, 32);
-    s_field(qr, "adv_secret", adv, 32);
+    wa_vectors_field_into(qr, "noise_pub", noise, 32);
+    wa_vectors_field_into(qr, "identity_pub", identity, 32);
+    wa_vectors_field_into(qr, "adv_secret", adv, 32);
     const char *want = json_string_value(json_object_get(qr, "string"));
     assert(want);
     //  The ref and platform are the string's first and last parts.
@@ -765,7 +718,7 @@ s_test_code(json_t *root)
 {
     json_t *pc = json_object_get(root, "pair_code");
     uint8_t random5[5];
-    s_field(pc, "random5_hex", random5, 5);
+    wa_vectors_field_into(pc, "random5_hex", random5, 5);
     char code[WA_PAIR_CODE_LEN + 1];
     wa_pair_code_encode(random5, code);
     assert(strcmp(code, json_string_value(json_object_get(pc, "code"))) == 0);
@@ -782,16 +735,16 @@ s_test_code(json_t *root)
            WA_PAIR_CODE_ITERATIONS);
     uint8_t salt[32];
     uint8_t key[32];
-    s_field(pbkdf2, "salt_hex", salt, 32);
+    wa_vectors_field_into(pbkdf2, "salt_hex", salt, 32);
     assert(wa_pair_code_key(code, salt, key) == 0);
-    s_assert_field(pbkdf2, "key_hex", key, 32);
+    assert(wa_vectors_field_eq(pbkdf2, "key_hex", key, 32));
 
     //  Wrap with the vector's salt and IV replayed; unwrap back.
     uint8_t eph_priv[32];
     uint8_t eph_pub[32];
     uint8_t pub[32];
-    s_field(pc, "companion_ephemeral_priv", eph_priv, 32);
-    s_field(pc, "companion_ephemeral_pub", eph_pub, 32);
+    wa_vectors_field_into(pc, "companion_ephemeral_priv", eph_priv, 32);
+    wa_vectors_field_into(pc, "companion_ephemeral_pub", eph_pub, 32);
     assert(wa_x25519_public(eph_priv, pub) == 0);
     assert(memcmp(pub, eph_pub, 32) == 0);
     s_replay_t replay = {.len = 0};
@@ -801,7 +754,8 @@ s_test_code(json_t *root)
     uint8_t wrapped[WA_PAIR_WRAPPED_LEN];
     assert(wa_pair_code_wrap(code, eph_pub, wrapped) == 0);
     wa_crypto_set_random(NULL, NULL);
-    s_assert_field(pc, "wrapped_companion_ephemeral_pub_hex", wrapped, 80);
+    assert(wa_vectors_field_eq(pc, "wrapped_companion_ephemeral_pub_hex",
+                               wrapped, 80));
     assert(wa_pair_code_unwrap(code, wrapped, 80, pub) == 0);
     assert(memcmp(pub, eph_pub, 32) == 0);
     assert(wa_pair_code_unwrap(code, wrapped, 79, pub) == -1);
@@ -820,11 +774,11 @@ s_test_finish(json_t *root)
     uint8_t identity_priv[32];
     uint8_t identity_pub[32];
     uint8_t primary_identity_pub[32];
-    s_field(pc, "companion_ephemeral_priv", eph_priv, 32);
-    s_field(cf, "primary_ephemeral_pub", primary_eph_pub, 32);
-    s_field(cf, "companion_identity_priv", identity_priv, 32);
-    s_field(cf, "companion_identity_pub", identity_pub, 32);
-    s_field(cf, "primary_identity_pub", primary_identity_pub, 32);
+    wa_vectors_field_into(pc, "companion_ephemeral_priv", eph_priv, 32);
+    wa_vectors_field_into(cf, "primary_ephemeral_pub", primary_eph_pub, 32);
+    wa_vectors_field_into(cf, "companion_identity_priv", identity_priv, 32);
+    wa_vectors_field_into(cf, "companion_identity_pub", identity_pub, 32);
+    wa_vectors_field_into(cf, "primary_identity_pub", primary_identity_pub, 32);
     uint8_t check[32];
     assert(wa_x25519_public(identity_priv, check) == 0);
     assert(memcmp(check, identity_pub, 32) == 0);
@@ -841,8 +795,9 @@ s_test_finish(json_t *root)
                                adv_secret) == 0);
     wa_crypto_set_random(NULL, NULL);
     assert(replay.pos == replay.len);
-    s_assert_field(cf, "wrapped_key_bundle_hex", bundle, sizeof(bundle));
-    s_assert_field(cf, "adv_secret", adv_secret, 32);
+    assert(wa_vectors_field_eq(cf, "wrapped_key_bundle_hex", bundle,
+                               sizeof(bundle)));
+    assert(wa_vectors_field_eq(cf, "adv_secret", adv_secret, 32));
 
     //  The phone side opens the vector bundle with its ephemeral key; the
     //  vector has no primary identity private key, so the full round trip
@@ -900,23 +855,24 @@ s_test_adv(json_t *root)
     uint8_t identity_priv[32];
     uint8_t identity_pub[32];
     uint8_t account_pub[32];
-    s_field(adv, "adv_secret", adv_secret, 32);
-    s_field(cf, "companion_identity_priv", identity_priv, 32);
-    s_field(cf, "companion_identity_pub", identity_pub, 32);
-    s_field(adv, "account_signature_key_pub", account_pub, 32);
+    wa_vectors_field_into(adv, "adv_secret", adv_secret, 32);
+    wa_vectors_field_into(cf, "companion_identity_priv", identity_priv, 32);
+    wa_vectors_field_into(cf, "companion_identity_pub", identity_pub, 32);
+    wa_vectors_field_into(adv, "account_signature_key_pub", account_pub, 32);
     size_t container_len = 0;
-    uint8_t *container = s_field_new(adv, "hmac_container_hex", &container_len);
+    uint8_t *container =
+        wa_vectors_field(adv, "hmac_container_hex", &container_len);
     size_t signed_len = 0;
     uint8_t *signed_bytes =
-        s_field_new(adv, "signed_device_identity_hex", &signed_len);
+        wa_vectors_field(adv, "signed_device_identity_hex", &signed_len);
     size_t details_len = 0;
     uint8_t *details =
-        s_field_new(adv, "device_identity_details_hex", &details_len);
+        wa_vectors_field(adv, "device_identity_details_hex", &details_len);
 
     //  HMAC of the vector (deterministic).
     uint8_t mac[32];
     assert(wa_hmac_sha256(adv_secret, 32, signed_bytes, signed_len, mac) == 0);
-    s_assert_field(adv, "hmac_hex", mac, 32);
+    assert(wa_vectors_field_eq(adv, "hmac_hex", mac, 32));
 
     //  Accept the container as the companion does.
     wa_pair_status_t st;
@@ -934,7 +890,7 @@ s_test_adv(json_t *root)
     size_t reply_len = 0;
     const uint8_t *reply = wa_pair_adv_reply(res, &reply_len);
     size_t example_len = 0;
-    uint8_t *example = s_field_new(
+    uint8_t *example = wa_vectors_field(
         adv, "pair_device_sign_device_identity_hex_example", &example_len);
     assert(reply_len == example_len);
     assert(memcmp(reply, example, reply_len - 64) == 0);
@@ -1045,7 +1001,7 @@ void
 wa_pair_test(bool verbose)
 {
     printf(" * wa_pair: ");
-    json_t *root = s_load_vectors("pairing.json");
+    json_t *root = wa_vectors_load("pairing.json");
     s_test_qr(root);
     s_test_code(root);
     s_test_finish(root);
