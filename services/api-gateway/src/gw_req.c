@@ -595,6 +595,37 @@ gw_req_take_response(gw_req_t *self, size_t *len_p)
     return out;
 }
 
+int
+gw_req_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
+                 int64_t dflt, int64_t *out, bool *given)
+{
+    const char *v = gw_req_query(req, key);
+    *out = dflt;
+    if (given) {
+        *given = false;
+    }
+    if (!v) {
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max ||
+        !isdigit((unsigned char)*v)) {
+        char *msg =
+            cm_sprintf("%s must be an integer from %" PRId64 " to %" PRId64,
+                       key, min, max);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    *out = n;
+    if (given) {
+        *given = true;
+    }
+    return 0;
+}
+
 void
 gw_req_test(bool verbose)
 {
@@ -694,5 +725,22 @@ gw_req_test(bool verbose)
     assert(len == 4);
     free(text);
     gw_req_destroy(&req);
+    //  Query integers
+    gw_req_t *qreq = gw_req_new("GET", "/api/default/events");
+    gw_req_set_query(qreq, "after", "12");
+    gw_req_set_query(qreq, "limit", "abc");
+    int64_t v = 0;
+    assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == 0 &&
+           v == 12);
+    assert(gw_req_query_int(qreq, "missing", 0, 100, 7, &v, NULL) == 0 &&
+           v == 7);
+    assert(gw_req_query_int(qreq, "limit", 1, 100, 1, &v, NULL) == -1);
+    assert(gw_req_status(qreq) == 400);
+    assert(strstr(gw_req_response(qreq), "limit"));
+    gw_req_destroy(&qreq);
+    qreq = gw_req_new("GET", "/api/default/events");
+    gw_req_set_query(qreq, "after", "-1");
+    assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == -1);
+    gw_req_destroy(&qreq);
     printf("OK\n");
 }

@@ -179,6 +179,9 @@ s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
         st_db_rollback(db);
         return cm_msg_new_reply(request, 404, "session not found");
     }
+    if (st_messages_record(self, name, event, payload) != 0) {
+        return st_router_db_fail(self, request);
+    }
     reply = st_leases_fence(self, request, lease);
     if (reply) {
         return reply;
