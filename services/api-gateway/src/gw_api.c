@@ -133,7 +133,10 @@ static const gw_route_t s_routes[] = {
     GW_LOGIN_ROUTES
 
     //  Sending texts and read receipts (WAHA and Wawp)
-    GW_MESSAGES_ROUTES};
+    GW_MESSAGES_ROUTES
+
+    //  Groups (WAHA and Wawp)
+    GW_GROUPS_ROUTES};
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)
@@ -485,6 +488,9 @@ gw_api_openapi(void)
     json_t *messages = gw_messages_schemas();
     json_object_update(schemas, messages);
     json_decref(messages);
+    json_t *groups = gw_groups_schemas();
+    json_object_update(schemas, groups);
+    json_decref(groups);
     json_t *paths = json_object();
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {

@@ -44,6 +44,7 @@
 #include "gw_webhooks.h"
 #include "gw_messages.h"
 #include "gw_login.h"
+#include "gw_groups.h"
 #include "gw_server.h"
 #include "gw_http.h"
 

@@ -609,6 +609,37 @@ gw_req_take_response(gw_req_t *self, size_t *len_p)
     return out;
 }
 
+int
+gw_req_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
+                 int64_t dflt, int64_t *out, bool *given)
+{
+    const char *v = gw_req_query(req, key);
+    *out = dflt;
+    if (given) {
+        *given = false;
+    }
+    if (!v) {
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max ||
+        !isdigit((unsigned char)*v)) {
+        char *msg =
+            cm_sprintf("%s must be an integer from %" PRId64 " to %" PRId64,
+                       key, min, max);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    *out = n;
+    if (given) {
+        *given = true;
+    }
+    return 0;
+}
+
 void
 gw_req_test(bool verbose)
 {

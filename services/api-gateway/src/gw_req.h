@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cm/cm_msg.h"
 #include "gw_config.h"
@@ -82,6 +83,12 @@ json_t *gw_req_json(gw_req_t *self);
 json_t *gw_req_input(gw_req_t *self, const char *name);
 //  As gw_req_input, only string values; NULL otherwise. Borrowed.
 const char *gw_req_input_str(gw_req_t *self, const char *name);
+
+//  Parse a non-negative decimal integer from query `key` into *out
+//  (dflt when absent; *given, when not NULL, says whether it was there).
+//  Returns 0, or -1 after a 400 naming the field.
+int gw_req_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
+                     int64_t dflt, int64_t *out, bool *given);
 
 //  Authentication result, set by gw_http: true with the admin key.
 void gw_req_set_admin(gw_req_t *self, bool admin);
