@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
+import { BaileysPeer, messageText, simControl } from './baileys_peer.mjs'
 import { bin, loadPeer } from './common.mjs'
 
 const simBin = bin('wa-sim')
@@ -29,7 +30,6 @@ for (const b of [simBin, cliBin]) {
 }
 const B = await loadPeer('baileys')
 const pino = (await loadPeer('pino')).default
-const makeWASocket = B.default?.default || B.default || B.makeWASocket
 const SANITIZER = ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']
 
 const sleep = ms => new Promise(r => setTimeout(r, ms))
@@ -66,15 +66,7 @@ const info = await new Promise((resolve, reject) => {
     sim.on('exit', code => reject(new Error(`wa-sim exited early (${code}):\n${simErr}`)))
 })
 
-async function ctl(method, route, body) {
-    const res = await fetch(info.control_url + route, {
-        method,
-        headers: body ? { 'content-type': 'application/json' } : {},
-        body: body ? JSON.stringify(body) : undefined
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const ctl = simControl(info.control_url)
 
 B.WA_CERT_DETAILS.PUBLIC_KEY.set(Buffer.from(info.root_key, 'hex'))
 
@@ -134,100 +126,7 @@ class Cli {
     }
 }
 
-// ---------------------------------------------------------------------
-// Baileys with in-memory auth state
-
-function memoryKeys() {
-    const data = {}
-    return {
-        get: async (type, ids) => {
-            const out = {}
-            for (const id of ids) {
-                let value = data[type]?.[id]
-                if (value && type === 'app-state-sync-key') {
-                    value = B.proto.Message.AppStateSyncKeyData.fromObject(value)
-                }
-                if (value !== undefined) out[id] = value
-            }
-            return out
-        },
-        set: async update => {
-            for (const type of Object.keys(update)) {
-                data[type] = data[type] || {}
-                for (const [id, value] of Object.entries(update[type])) {
-                    if (value === null || value === undefined) delete data[type][id]
-                    else data[type][id] = value
-                }
-            }
-        }
-    }
-}
-
-class Peer {
-    constructor(name, phone) {
-        this.name = name
-        this.phone = phone
-        this.creds = B.initAuthCreds()
-        this.keys = memoryKeys()
-        this.received = []
-        this.updates = []
-        this.logger = pino({ level: debug ? 'debug' : 'silent' }).child({ client: name })
-    }
-
-    start() {
-        return new Promise((resolve, reject) => {
-            this.onOpen = resolve
-            this.onFail = reject
-            this.connect()
-        })
-    }
-
-    connect() {
-        const sock = makeWASocket({
-            waWebSocketUrl: info.ws_url,
-            auth: { creds: this.creds, keys: this.keys },
-            logger: this.logger,
-            browser: B.Browsers.ubuntu('Chrome'),
-            markOnlineOnConnect: true,
-            syncFullHistory: false,
-            shouldSyncHistoryMessage: () => false,
-            connectTimeoutMs: 20000,
-            defaultQueryTimeoutMs: 20000
-        })
-        this.sock = sock
-        sock.ev.on('creds.update', update => Object.assign(this.creds, update))
-        sock.ev.on('connection.update', async update => {
-            if (update.qr) {
-                const res = await ctl('POST', `/accounts/${this.phone}/scan`, { qr: update.qr })
-                if (res.status !== 200) this.onFail(new Error(`${this.name}: scan: ${JSON.stringify(res)}`))
-            }
-            if (update.connection === 'open') {
-                this.opened = true
-                this.onOpen()
-            }
-            if (update.connection === 'close' && !this.stopping) {
-                const code = update.lastDisconnect?.error?.output?.statusCode
-                // 515 after pairing may surface as 428 when the server's
-                // close overtakes it (see test_wasim_baileys.mjs)
-                const paired = !this.opened && !!this.creds?.me
-                if (code === B.DisconnectReason.restartRequired ||
-                    (paired && code === B.DisconnectReason.connectionClosed)) this.connect()
-                else this.onFail(new Error(`${this.name}: closed (${code})`))
-            }
-        })
-        sock.ev.on('messages.upsert', ({ messages }) => {
-            for (const m of messages) if (!m.key.fromMe) this.received.push(m)
-        })
-        sock.ev.on('messages.update', updates => this.updates.push(...updates))
-    }
-
-    stop() {
-        this.stopping = true
-        this.sock?.end(undefined)
-    }
-}
-
-const text = m => m.message?.conversation || m.message?.extendedTextMessage?.text
+const text = messageText
 
 // ---------------------------------------------------------------------
 // The scenario
@@ -238,7 +137,8 @@ const aliceJid = `${alicePhone}@s.whatsapp.net`
 const bobJid = `${bobPhone}@s.whatsapp.net`
 const dir = mkdtempSync(join(tmpdir(), 'wacli-baileys-'))
 let failed = null
-const alice = new Peer('alice', alicePhone)
+const alice = new BaileysPeer(B, pino,
+    { name: 'alice', phone: alicePhone, wsUrl: info.ws_url, ctl, debug })
 let bob = null
 try {
     for (const [phone, name] of [[alicePhone, 'Alice'], [bobPhone, 'Bob']]) {
@@ -251,8 +151,7 @@ try {
     check(scan.status === 200, `scan bob: ${JSON.stringify(scan)}`)
     await bob.wait(e => e.event === 'status' && e.state === 'WORKING', 'WORKING')
     await alice.start()
-    alice.sock.ev.emit('creds.update', { me: { ...alice.creds.me, name: 'Alice' } })
-    await alice.sock.sendPresenceUpdate('available')
+    await alice.online('Alice')
 
     // Baileys -> wa_client
     const sent1 = await alice.sock.sendMessage(bobJid, { text: 'hello bob, from baileys' })

@@ -135,6 +135,9 @@ static const gw_route_t s_routes[] = {
     //  Sending texts and read receipts (WAHA and Wawp)
     GW_MESSAGES_ROUTES
 
+    //  Chats and their messages (WAHA and Wawp)
+    GW_CHATS_ROUTES
+
     //  Groups (WAHA and Wawp)
     GW_GROUPS_ROUTES};
 
@@ -488,6 +491,9 @@ gw_api_openapi(void)
     json_t *messages = gw_messages_schemas();
     json_object_update(schemas, messages);
     json_decref(messages);
+    json_t *chats = gw_chats_schemas();
+    json_object_update(schemas, chats);
+    json_decref(chats);
     json_t *groups = gw_groups_schemas();
     json_object_update(schemas, groups);
     json_decref(groups);

@@ -220,21 +220,6 @@ gw_req_body_len(gw_req_t *self)
     return self->body_len;
 }
 
-static int
-s_hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 //  Decode a form component in place ('+' is a space, %XX a byte).
 static void
 s_form_decode(char *s)
@@ -243,8 +228,9 @@ s_form_decode(char *s)
     for (char *p = s; *p; p++) {
         if (*p == '+') {
             *out++ = ' ';
-        } else if (*p == '%' && s_hexval(p[1]) >= 0 && s_hexval(p[2]) >= 0) {
-            *out++ = (char)(s_hexval(p[1]) * 16 + s_hexval(p[2]));
+        } else if (*p == '%' && cm_hex_digit(p[1]) >= 0 &&
+                   cm_hex_digit(p[2]) >= 0) {
+            *out++ = (char)(cm_hex_digit(p[1]) * 16 + cm_hex_digit(p[2]));
             p += 2;
         } else {
             *out++ = *p;
@@ -739,5 +725,22 @@ gw_req_test(bool verbose)
     assert(len == 4);
     free(text);
     gw_req_destroy(&req);
+    //  Query integers
+    gw_req_t *qreq = gw_req_new("GET", "/api/default/events");
+    gw_req_set_query(qreq, "after", "12");
+    gw_req_set_query(qreq, "limit", "abc");
+    int64_t v = 0;
+    assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == 0 &&
+           v == 12);
+    assert(gw_req_query_int(qreq, "missing", 0, 100, 7, &v, NULL) == 0 &&
+           v == 7);
+    assert(gw_req_query_int(qreq, "limit", 1, 100, 1, &v, NULL) == -1);
+    assert(gw_req_status(qreq) == 400);
+    assert(strstr(gw_req_response(qreq), "limit"));
+    gw_req_destroy(&qreq);
+    qreq = gw_req_new("GET", "/api/default/events");
+    gw_req_set_query(qreq, "after", "-1");
+    assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == -1);
+    gw_req_destroy(&qreq);
     printf("OK\n");
 }

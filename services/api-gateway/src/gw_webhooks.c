@@ -506,21 +506,5 @@ gw_webhooks_test(bool verbose)
     json_decref(view);
     json_decref(list);
 
-    //  Query integers
-    gw_req_t *req = gw_req_new("GET", "/api/default/events");
-    gw_req_set_query(req, "after", "12");
-    gw_req_set_query(req, "limit", "abc");
-    int64_t v = 0;
-    assert(gw_req_query_int(req, "after", 0, 100, 0, &v, NULL) == 0 && v == 12);
-    assert(gw_req_query_int(req, "missing", 0, 100, 7, &v, NULL) == 0 &&
-           v == 7);
-    assert(gw_req_query_int(req, "limit", 1, 100, 1, &v, NULL) == -1);
-    assert(gw_req_status(req) == 400);
-    assert(strstr(gw_req_response(req), "limit"));
-    gw_req_destroy(&req);
-    req = gw_req_new("GET", "/api/default/events");
-    gw_req_set_query(req, "after", "-1");
-    assert(gw_req_query_int(req, "after", 0, 100, 0, &v, NULL) == -1);
-    gw_req_destroy(&req);
     printf("OK\n");
 }

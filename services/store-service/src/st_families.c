@@ -42,6 +42,7 @@ st_families_test(bool verbose)
                            "device.put",     "device.clear",
                            "event.append",   "event.list",
                            "signal.load",    "signal.put",
+                           "chat.list",      "message.list",
                            "health.ping",    NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));

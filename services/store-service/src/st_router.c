@@ -261,6 +261,43 @@ st_router_obj(cm_msg_t *request, const char *key, bool required,
     return v;
 }
 
+int
+st_router_lease(cm_msg_t *request, const char *name_key, bool required,
+                st_router_lease_t *lease, cm_msg_t **reply_p)
+{
+    *lease = (st_router_lease_t){NULL, NULL, 0};
+    lease->name = st_router_str(request, name_key, ST_ROUTER_NAME_MAX, reply_p);
+    if (!lease->name) {
+        return -1;
+    }
+    lease->worker =
+        required
+            ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, reply_p)
+            : st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, reply_p);
+    if (*reply_p) {
+        return -1;
+    }
+    return st_router_int(request, "epoch", 0, INT64_MAX, lease->worker != NULL,
+                         0, &lease->epoch, reply_p);
+}
+
+PGresult *
+st_router_by_name(st_router_t *self, cm_msg_t *request, const char *stmt,
+                  cm_msg_t **reply_p)
+{
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, reply_p);
+    if (!name) {
+        return NULL;
+    }
+    const char *params[] = {name};
+    PGresult *res = st_db_exec(self->db, stmt, 1, params);
+    if (!res) {
+        *reply_p = st_router_db_fail(self, request);
+    }
+    return res;
+}
+
 static cm_msg_t *
 s_test_echo(st_router_t *self, cm_msg_t *request)
 {
@@ -377,6 +414,51 @@ st_router_test(bool verbose)
     cm_msg_t *fail = st_router_db_fail(r, req);
     assert(cm_msg_status(fail) == 503);
     cm_msg_destroy(&fail);
+    cm_msg_destroy(&req);
+
+    //  lease fields: name, worker required or optional, epoch with a worker
+    struct {
+        const char *body;
+        bool required;
+        const char *worker; //  read on success; NULL: none, or a 400
+        bool ok;
+    } lease_cases[] = {
+        {"{\"name\":\"s\",\"worker\":\"w\",\"epoch\":3}", true, "w", true},
+        {"{\"name\":\"s\",\"epoch\":3}", true, NULL, false},
+        {"{\"worker\":\"w\",\"epoch\":3}", false, NULL, false},
+        {"{\"name\":\"s\",\"worker\":\"w\"}", false, NULL, false},
+        {"{\"name\":\"s\",\"worker\":\"w\",\"epoch\":-1}", true, NULL, false},
+        {"{\"name\":\"s\",\"worker\":5,\"epoch\":3}", false, NULL, false},
+        {"{\"name\":\"s\"}", false, NULL, true},
+        {"{\"name\":\"s\",\"worker\":null,\"epoch\":\"x\"}", false, NULL,
+         false},
+    };
+    for (size_t i = 0; i < sizeof lease_cases / sizeof lease_cases[0]; i++) {
+        req = cm_msg_new("test.lease");
+        json_t *b = json_loads(lease_cases[i].body, 0, NULL);
+        assert(b);
+        cm_msg_set_body(req, &b);
+        st_router_lease_t lease;
+        int rc = st_router_lease(req, "name", lease_cases[i].required, &lease,
+                                 &reply);
+        assert((rc == 0) == lease_cases[i].ok);
+        assert((reply != NULL) == (rc != 0));
+        if (rc == 0) {
+            assert(cm_streq(lease.name, "s"));
+            assert(cm_streq(lease.worker, lease_cases[i].worker) ||
+                   (!lease.worker && !lease_cases[i].worker));
+            assert(lease.epoch == (lease.worker ? 3 : 0));
+        } else {
+            assert(cm_msg_status(reply) == 400);
+        }
+        cm_msg_destroy(&reply);
+        cm_msg_destroy(&req);
+    }
+    //  a statement by name: a bad name is a 400 before any database work
+    req = cm_msg_new("test.byname");
+    assert(st_router_by_name(r, req, "noop", &reply) == NULL);
+    assert(cm_msg_status(reply) == 400);
+    cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
 
     //  ids
