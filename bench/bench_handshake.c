@@ -125,19 +125,6 @@ s_server_accept(wa_ws_conn_t *ws_conn, void *arg)
     srv->conns[srv->count++] = conn;
 }
 
-static void
-s_drive(wa_ws_t *ws, long max_ms)
-{
-    zmq_pollitem_t items[1];
-    int n = wa_ws_pollitems(ws, items, 1);
-    long t = wa_ws_timeout(ws);
-    if (t < 0 || t > max_ms) {
-        t = max_ms;
-    }
-    zmq_poll(items, n, t);
-    wa_ws_service(ws);
-}
-
 //  A self-signed certificate and key in PEM (caller frees both).
 static void
 s_self_signed(char **cert_p, char **key_p)
@@ -184,7 +171,7 @@ s_server_main(keys_t *keys, int port_pipe)
     }
     close(port_pipe);
     while (true) {
-        s_drive(ws, 1000);
+        wa_ws_run(ws, 1000);
         if (getppid() == 1) {
             break;
         }
@@ -275,7 +262,7 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
         while (cl.started < count && cl.in_flight < BENCH_IN_FLIGHT) {
             s_client_start(&cl);
         }
-        s_drive(cl.ws, 100);
+        wa_ws_run(cl.ws, 100);
     }
     int64_t ms = cm_mono_ms() - start;
     printf("loopback %s: %d handshakes (%d failed) in %lld ms = %.0f "
@@ -286,7 +273,7 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
     if (idle > 0) {
         //  Let the loop settle, then measure.
         for (int i = 0; i < 20; i++) {
-            s_drive(cl.ws, 10);
+            wa_ws_run(cl.ws, 10);
         }
         struct mallinfo2 before = mallinfo2();
         long rss_before = s_rss_kb();
@@ -298,10 +285,10 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
             while (cl.started < idle && cl.in_flight < BENCH_IN_FLIGHT) {
                 s_client_start(&cl);
             }
-            s_drive(cl.ws, 100);
+            wa_ws_run(cl.ws, 100);
         }
         for (int i = 0; i < 50; i++) {
-            s_drive(cl.ws, 10);
+            wa_ws_run(cl.ws, 10);
         }
         ms = cm_mono_ms() - start;
         struct mallinfo2 after = mallinfo2();
@@ -316,7 +303,7 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
         }
         free(cl.kept);
         for (int i = 0; i < 20; i++) {
-            s_drive(cl.ws, 10);
+            wa_ws_run(cl.ws, 10);
         }
     }
     wa_ws_destroy(&cl.ws);

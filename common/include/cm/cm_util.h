@@ -31,6 +31,8 @@ int64_t cm_mono_ms(void);
 void cm_hex(const uint8_t *data, size_t len, char *out);
 //  Parse hex into out (up to max bytes). Returns bytes written or -1.
 int cm_unhex(const char *hex, uint8_t *out, size_t max);
+//  Value of one hex digit (either case): 0..15, or -1 if c is not one.
+int cm_hex_digit(char c);
 
 //  Fill with cryptographically secure random bytes. Aborts if the kernel
 //  cannot give them.

@@ -750,15 +750,23 @@ failed:
     return NULL;
 }
 
+//  limits, or the defaults (written to *defaults) when it is NULL.
+static const wa_binary_limits_t *
+s_limits(const wa_binary_limits_t *limits, wa_binary_limits_t *defaults)
+{
+    if (limits) {
+        return limits;
+    }
+    wa_binary_limits_default(defaults);
+    return defaults;
+}
+
 wa_node_t *
 wa_binary_decode_node(const uint8_t *data, size_t len,
                       const wa_binary_limits_t *limits, const char **reason_p)
 {
     wa_binary_limits_t defaults;
-    if (!limits) {
-        wa_binary_limits_default(&defaults);
-        limits = &defaults;
-    }
+    limits = s_limits(limits, &defaults);
     s_in_t in = {data, len, 0, limits, 0, NULL};
     wa_node_t *node = NULL;
     if (!data || len == 0) {
@@ -849,10 +857,7 @@ wa_binary_decode(const uint8_t *data, size_t len,
                  const wa_binary_limits_t *limits, const char **reason_p)
 {
     wa_binary_limits_t defaults;
-    if (!limits) {
-        wa_binary_limits_default(&defaults);
-        limits = &defaults;
-    }
+    limits = s_limits(limits, &defaults);
     const char *reason = NULL;
     if (!data || len == 0) {
         reason = "empty frame";
@@ -1235,6 +1240,23 @@ s_round_trips(uint64_t seed, int count)
     }
 }
 
+//  A deflated frame of root's encoding (enc_len bytes) is refused under
+//  max_inflated `cap` and decodes back to root when the cap fits.
+static void
+s_expect_inflate_cap(const uint8_t *frame, size_t len, size_t enc_len,
+                     const wa_node_t *root, wa_binary_limits_t *limits,
+                     size_t cap)
+{
+    const char *reason = NULL;
+    limits->max_inflated = cap;
+    assert(wa_binary_decode(frame, len, limits, &reason) == NULL);
+    assert(strstr(reason, "larger than the limit"));
+    limits->max_inflated = enc_len;
+    wa_node_t *node = wa_binary_decode(frame, len, limits, &reason);
+    assert(node && wa_node_eq(node, root));
+    wa_node_destroy(&node);
+}
+
 static void
 s_expect_reject(const char *hex, const wa_binary_limits_t *limits,
                 const char *needle)
@@ -1410,14 +1432,8 @@ s_bad_inputs(void)
     assert(wa_binary_decode(longer, len + 1, NULL, &reason) == NULL);
     assert(strstr(reason, "trailing bytes after the zlib"));
     free(longer);
-    limits.max_inflated = enc_len - 1;
-    assert(wa_binary_decode(frame, len, &limits, &reason) == NULL);
-    assert(strstr(reason, "larger than the limit"));
-    limits.max_inflated = enc_len;
     limits.max_input = len;
-    node = wa_binary_decode(frame, len, &limits, &reason);
-    assert(node && wa_node_eq(node, root));
-    wa_node_destroy(&node);
+    s_expect_inflate_cap(frame, len, enc_len, root, &limits, enc_len - 1);
     free(frame);
     free(enc);
     wa_node_destroy(&root);
@@ -1429,13 +1445,7 @@ s_bad_inputs(void)
     assert(wa_binary_encode_node(root, &enc, &enc_len, NULL) == 0);
     frame = s_deflate_frame(enc, enc_len, &len);
     wa_binary_limits_default(&limits);
-    limits.max_inflated = 100;
-    assert(wa_binary_decode(frame, len, &limits, &reason) == NULL);
-    assert(strstr(reason, "larger than the limit"));
-    limits.max_inflated = enc_len;
-    node = wa_binary_decode(frame, len, &limits, &reason);
-    assert(node && wa_node_eq(node, root));
-    wa_node_destroy(&node);
+    s_expect_inflate_cap(frame, len, enc_len, root, &limits, 100);
     free(frame);
     free(enc);
     wa_node_destroy(&root);

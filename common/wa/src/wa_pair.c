@@ -155,6 +155,26 @@ s_adv_secret(const uint8_t eph_shared[32], const uint8_t id_shared[32],
     return rc;
 }
 
+//  The secrets of a link-code bundle in flight, wiped together.
+typedef struct {
+    uint8_t eph_shared[32]; //  ephemeral X25519 agreement
+    uint8_t id_shared[32];  //  identity X25519 agreement
+    uint8_t kb_key[32];     //  bundle key, from eph_shared and the salt
+    uint8_t plain[96];      //  identity, primary identity, adv random
+} s_bundle_keys_t;
+
+//  Agree on the ephemeral keys and derive the bundle key with salt.
+static int
+s_bundle_key(const uint8_t eph_priv[32], const uint8_t peer_eph_pub[32],
+             const uint8_t salt[32], s_bundle_keys_t *k)
+{
+    if (wa_x25519_shared(eph_priv, peer_eph_pub, k->eph_shared) != 0) {
+        return -1;
+    }
+    return wa_hkdf_sha256(salt, 32, k->eph_shared, 32, s_bundle_info,
+                          strlen(s_bundle_info), k->kb_key, 32);
+}
+
 int
 wa_pair_code_finish(const uint8_t eph_priv[32],
                     const uint8_t primary_eph_pub[32],
@@ -167,35 +187,28 @@ wa_pair_code_finish(const uint8_t eph_priv[32],
         !primary_identity_pub || !bundle || !adv_secret) {
         return -1;
     }
-    uint8_t eph_shared[32];
-    uint8_t id_shared[32];
-    uint8_t kb_key[32];
-    uint8_t plain[96];
+    s_bundle_keys_t k;
     uint8_t *salt = bundle;
     uint8_t *nonce = bundle + 32;
-    uint8_t *adv_random = plain + 64;
+    uint8_t *adv_random = k.plain + 64;
     int rc = -1;
     if (wa_random(salt, 32) != 0 || wa_random(nonce, WA_GCM_IV_LEN) != 0 ||
         wa_random(adv_random, 32) != 0) {
         goto cleanup;
     }
-    memcpy(plain, identity_pub, 32);
-    memcpy(plain + 32, primary_identity_pub, 32);
-    if (wa_x25519_shared(eph_priv, primary_eph_pub, eph_shared) != 0 ||
-        wa_hkdf_sha256(salt, 32, eph_shared, 32, s_bundle_info,
-                       strlen(s_bundle_info), kb_key, 32) != 0 ||
-        wa_aes_gcm_encrypt(kb_key, nonce, WA_GCM_IV_LEN, NULL, 0, plain,
-                           sizeof(plain), bundle + 44) != 0 ||
-        wa_x25519_shared(identity_priv, primary_identity_pub, id_shared) != 0 ||
-        s_adv_secret(eph_shared, id_shared, adv_random, adv_secret) != 0) {
+    memcpy(k.plain, identity_pub, 32);
+    memcpy(k.plain + 32, primary_identity_pub, 32);
+    if (s_bundle_key(eph_priv, primary_eph_pub, salt, &k) != 0 ||
+        wa_aes_gcm_encrypt(k.kb_key, nonce, WA_GCM_IV_LEN, NULL, 0, k.plain,
+                           sizeof(k.plain), bundle + 44) != 0 ||
+        wa_x25519_shared(identity_priv, primary_identity_pub, k.id_shared) !=
+            0 ||
+        s_adv_secret(k.eph_shared, k.id_shared, adv_random, adv_secret) != 0) {
         goto cleanup;
     }
     rc = 0;
 cleanup:
-    wa_crypto_wipe(eph_shared, sizeof(eph_shared));
-    wa_crypto_wipe(id_shared, sizeof(id_shared));
-    wa_crypto_wipe(kb_key, sizeof(kb_key));
-    wa_crypto_wipe(plain, sizeof(plain));
+    wa_crypto_wipe(&k, sizeof(k));
     return rc;
 }
 
@@ -212,29 +225,21 @@ wa_pair_code_open(const uint8_t primary_eph_priv[32],
         !companion_identity_pub || !adv_secret) {
         return -1;
     }
-    uint8_t eph_shared[32];
-    uint8_t id_shared[32];
-    uint8_t kb_key[32];
-    uint8_t plain[96];
+    s_bundle_keys_t k;
     int rc = -1;
-    if (wa_x25519_shared(primary_eph_priv, companion_eph_pub, eph_shared) !=
-            0 ||
-        wa_hkdf_sha256(bundle, 32, eph_shared, 32, s_bundle_info,
-                       strlen(s_bundle_info), kb_key, 32) != 0 ||
-        wa_aes_gcm_decrypt(kb_key, bundle + 32, WA_GCM_IV_LEN, NULL, 0,
-                           bundle + 44, len - 44, plain) != 0 ||
-        !wa_crypto_equal(plain + 32, primary_identity_pub, 32) ||
-        wa_x25519_shared(primary_identity_priv, plain, id_shared) != 0 ||
-        s_adv_secret(eph_shared, id_shared, plain + 64, adv_secret) != 0) {
+    if (s_bundle_key(primary_eph_priv, companion_eph_pub, bundle, &k) != 0 ||
+        wa_aes_gcm_decrypt(k.kb_key, bundle + 32, WA_GCM_IV_LEN, NULL, 0,
+                           bundle + 44, len - 44, k.plain) != 0 ||
+        !wa_crypto_equal(k.plain + 32, primary_identity_pub, 32) ||
+        wa_x25519_shared(primary_identity_priv, k.plain, k.id_shared) != 0 ||
+        s_adv_secret(k.eph_shared, k.id_shared, k.plain + 64, adv_secret) !=
+            0) {
         goto cleanup;
     }
-    memcpy(companion_identity_pub, plain, 32);
+    memcpy(companion_identity_pub, k.plain, 32);
     rc = 0;
 cleanup:
-    wa_crypto_wipe(eph_shared, sizeof(eph_shared));
-    wa_crypto_wipe(id_shared, sizeof(id_shared));
-    wa_crypto_wipe(kb_key, sizeof(kb_key));
-    wa_crypto_wipe(plain, sizeof(plain));
+    wa_crypto_wipe(&k, sizeof(k));
     return rc;
 }
 
@@ -334,6 +339,36 @@ s_pack_signed(const Wa__Adv__SignedDeviceIdentity *msg, size_t *len)
     return buf;
 }
 
+//  The signed device identity in data (with details) and the device
+//  identity inside its details. Returns the signed identity and sets
+//  *device_p, or NULL when either does not parse. Free both with
+//  s_identity_free.
+static Wa__Adv__SignedDeviceIdentity *
+s_identity_unpack(const uint8_t *data, size_t len,
+                  Wa__Adv__DeviceIdentity **device_p)
+{
+    Wa__Adv__SignedDeviceIdentity *signed_id =
+        wa__adv__signed_device_identity__unpack(NULL, len, data);
+    *device_p = NULL;
+    if (signed_id && signed_id->has_details) {
+        *device_p = wa__adv__device_identity__unpack(
+            NULL, signed_id->details.len, signed_id->details.data);
+    }
+    if (!*device_p) {
+        wa__adv__signed_device_identity__free_unpacked(signed_id, NULL);
+        return NULL;
+    }
+    return signed_id;
+}
+
+static void
+s_identity_free(Wa__Adv__SignedDeviceIdentity *signed_id,
+                Wa__Adv__DeviceIdentity *device)
+{
+    wa__adv__device_identity__free_unpacked(device, NULL);
+    wa__adv__signed_device_identity__free_unpacked(signed_id, NULL);
+}
+
 wa_pair_adv_t *
 wa_pair_adv_accept(const uint8_t *container, size_t len,
                    const uint8_t adv_secret[32],
@@ -372,14 +407,9 @@ wa_pair_adv_accept(const uint8_t *container, size_t len,
         goto done;
     }
     //  2. The signed identity and its details.
-    signed_id = wa__adv__signed_device_identity__unpack(
-        NULL, outer->details.len, outer->details.data);
-    if (!signed_id || !signed_id->has_details) {
-        goto done;
-    }
-    device = wa__adv__device_identity__unpack(NULL, signed_id->details.len,
-                                              signed_id->details.data);
-    if (!device) {
+    signed_id =
+        s_identity_unpack(outer->details.data, outer->details.len, &device);
+    if (!signed_id) {
         goto done;
     }
     //  3. Account signature over our identity key.
@@ -417,8 +447,7 @@ wa_pair_adv_accept(const uint8_t *container, size_t len,
     signed_id->device_signature.len = 0;
     st = WA_PAIR_OK;
 done:
-    wa__adv__device_identity__free_unpacked(device, NULL);
-    wa__adv__signed_device_identity__free_unpacked(signed_id, NULL);
+    s_identity_free(signed_id, device);
     wa__adv__signed_device_identity_hmac__free_unpacked(outer, NULL);
     if (status) {
         *status = st;
@@ -502,16 +531,10 @@ wa_pair_adv_verify_identity(const uint8_t *identity, size_t len,
     wa_pair_status_t st = WA_PAIR_BAD_INPUT;
     Wa__Adv__DeviceIdentity *device = NULL;
     Wa__Adv__SignedDeviceIdentity *signed_id =
-        wa__adv__signed_device_identity__unpack(NULL, len, identity);
-    if (!signed_id || !signed_id->has_details ||
-        !signed_id->has_account_signature_key ||
+        s_identity_unpack(identity, len, &device);
+    if (!signed_id || !signed_id->has_account_signature_key ||
         signed_id->account_signature_key.len != 32 ||
         !signed_id->has_account_signature || !signed_id->has_device_signature) {
-        goto done;
-    }
-    device = wa__adv__device_identity__unpack(NULL, signed_id->details.len,
-                                              signed_id->details.data);
-    if (!device) {
         goto done;
     }
     st = WA_PAIR_BAD_SIGNATURE;
@@ -527,8 +550,7 @@ wa_pair_adv_verify_identity(const uint8_t *identity, size_t len,
         st = WA_PAIR_OK;
     }
 done:
-    wa__adv__device_identity__free_unpacked(device, NULL);
-    wa__adv__signed_device_identity__free_unpacked(signed_id, NULL);
+    s_identity_free(signed_id, device);
     return st;
 }
 
@@ -629,19 +651,13 @@ wa_pair_adv_check_reply(const uint8_t *reply, size_t len,
     wa_pair_status_t st = WA_PAIR_BAD_INPUT;
     Wa__Adv__DeviceIdentity *device = NULL;
     Wa__Adv__SignedDeviceIdentity *signed_id =
-        wa__adv__signed_device_identity__unpack(NULL, len, reply);
-    if (!signed_id || !signed_id->has_details ||
-        !signed_id->has_device_signature) {
+        s_identity_unpack(reply, len, &device);
+    if (!signed_id || !signed_id->has_device_signature) {
         goto done;
     }
     if (details &&
         (signed_id->details.len != details_len ||
          memcmp(signed_id->details.data, details, details_len) != 0)) {
-        goto done;
-    }
-    device = wa__adv__device_identity__unpack(NULL, signed_id->details.len,
-                                              signed_id->details.data);
-    if (!device) {
         goto done;
     }
     if (!s_device_signature_ok(&signed_id->details,
@@ -655,8 +671,7 @@ wa_pair_adv_check_reply(const uint8_t *reply, size_t len,
     }
     st = WA_PAIR_OK;
 done:
-    wa__adv__device_identity__free_unpacked(device, NULL);
-    wa__adv__signed_device_identity__free_unpacked(signed_id, NULL);
+    s_identity_free(signed_id, device);
     return st;
 }
 

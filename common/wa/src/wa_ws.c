@@ -548,6 +548,21 @@ wa_ws_service(wa_ws_t *self)
     return 0;
 }
 
+int
+wa_ws_run(wa_ws_t *self, long max_ms)
+{
+    assert(self && max_ms >= 0);
+    zmq_pollitem_t item;
+    wa_ws_pollitems(self, &item, 1);
+    long timeout = wa_ws_timeout(self);
+    if (timeout < 0 || timeout > max_ms) {
+        timeout = max_ms;
+    }
+    int rc = zmq_poll(&item, 1, timeout);
+    wa_ws_service(self);
+    return rc < 0 && errno != EINTR ? -1 : 0;
+}
+
 size_t
 wa_ws_conn_count(wa_ws_t *self)
 {
@@ -1866,20 +1881,10 @@ s_test_client_event(wa_ws_conn_t *conn, wa_ws_event_t event,
     }
 }
 
-//  Drive the loop through zmq_poll until cond holds or 5 s pass.
+//  Drive the loop until cond holds or 5 s pass.
 #define TEST_RUN(st, cond)                                                     \
     do {                                                                       \
-        int64_t deadline_ = cm_mono_ms() + 5000;                               \
-        while (!(cond) && cm_mono_ms() < deadline_) {                          \
-            zmq_pollitem_t items_[1];                                          \
-            int n_ = wa_ws_pollitems((st)->ws, items_, 1);                     \
-            long t_ = wa_ws_timeout((st)->ws);                                 \
-            if (t_ < 0 || t_ > 50) {                                           \
-                t_ = 50;                                                       \
-            }                                                                  \
-            zmq_poll(items_, n_, t_);                                          \
-            wa_ws_service((st)->ws);                                           \
-        }                                                                      \
+        wa_ws_run_until((st)->ws, cond, 5000);                                 \
         assert(cond);                                                          \
     } while (0)
 
@@ -1931,6 +1936,9 @@ wa_ws_test(bool verbose)
     assert(wa_ws_pollitems(st->ws, items, 0) == 0);
     assert(wa_ws_pollitems(st->ws, items, 2) == 1);
     assert(items[0].fd == wa_ws_fd(st->ws) && items[0].events == ZMQ_POLLIN);
+    int64_t start = cm_mono_ms();
+    assert(wa_ws_run(st->ws, 0) == 0); //  nothing to do: returns at once
+    assert(cm_mono_ms() - start < 1000);
 
     int port = wa_ws_listen(st->ws, "127.0.0.1", 0, NULL, s_test_accept, st);
     assert(port > 0);

@@ -220,21 +220,6 @@ gw_req_body_len(gw_req_t *self)
     return self->body_len;
 }
 
-static int
-s_hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 //  Decode a form component in place ('+' is a space, %XX a byte).
 static void
 s_form_decode(char *s)
@@ -243,8 +228,9 @@ s_form_decode(char *s)
     for (char *p = s; *p; p++) {
         if (*p == '+') {
             *out++ = ' ';
-        } else if (*p == '%' && s_hexval(p[1]) >= 0 && s_hexval(p[2]) >= 0) {
-            *out++ = (char)(s_hexval(p[1]) * 16 + s_hexval(p[2]));
+        } else if (*p == '%' && cm_hex_digit(p[1]) >= 0 &&
+                   cm_hex_digit(p[2]) >= 0) {
+            *out++ = (char)(cm_hex_digit(p[1]) * 16 + cm_hex_digit(p[2]));
             p += 2;
         } else {
             *out++ = *p;

@@ -120,6 +120,23 @@ long wa_ws_timeout(wa_ws_t *self);
 //  deliver events. Returns 0.
 int wa_ws_service(wa_ws_t *self);
 
+//  For an owner with nothing else to poll (tools, tests, benchmarks):
+//  wait for the loop's fd at most max_ms (less when wa_ws_timeout says
+//  so), then wa_ws_service. Returns 0, or -1 if zmq_poll failed (other
+//  than on a signal).
+int wa_ws_run(wa_ws_t *self, long max_ms);
+
+//  Run the loop (wa_ws_run, 50 ms slices) until the expression `cond`
+//  holds or timeout_ms pass; cond is evaluated before every slice. The
+//  caller checks cond afterwards. Needs cm_mono_ms (cm/cm_util.h).
+#define wa_ws_run_until(ws, cond, timeout_ms)                                  \
+    do {                                                                       \
+        int64_t wa_ws_until_ = cm_mono_ms() + (timeout_ms);                    \
+        while (!(cond) && cm_mono_ms() < wa_ws_until_) {                       \
+            wa_ws_run((ws), 50);                                               \
+        }                                                                      \
+    } while (0)
+
 //  Number of open connections (client and server).
 size_t wa_ws_conn_count(wa_ws_t *self);
 
