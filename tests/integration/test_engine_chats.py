@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Receiver, check, run, wait_for  # noqa: E402
-from test_engine_wasim import account, create, hooks, link_qr, stack  # noqa: E402
+from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 

@@ -40,6 +40,15 @@ EXPECTED = [
     ("get", "/v2/session/logout"), ("post", "/v2/session/logout"),
     ("delete", "/v2/session/delete"),
     ("get", "/v2/session/me"),
+    ("post", "/api/{session}/groups"), ("get", "/api/{session}/groups"),
+    ("get", "/api/{session}/groups/{id}"),
+    ("get", "/api/{session}/groups/{id}/participants"),
+    ("post", "/api/{session}/groups/{id}/participants/add"),
+    ("post", "/api/{session}/groups/{id}/participants/remove"),
+    ("post", "/api/{session}/groups/{id}/admin/promote"),
+    ("post", "/api/{session}/groups/{id}/admin/demote"),
+    ("post", "/v2/groups"), ("get", "/v2/groups"), ("get", "/v2/groups/{id}"),
+    ("get", "/v2/groups/{id}/participants"),
 ]
 
 

@@ -136,7 +136,10 @@ static const gw_route_t s_routes[] = {
     GW_MESSAGES_ROUTES
 
     //  Chats and their messages (WAHA and Wawp)
-    GW_CHATS_ROUTES};
+    GW_CHATS_ROUTES
+
+    //  Groups (WAHA and Wawp)
+    GW_GROUPS_ROUTES};
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)
@@ -491,6 +494,9 @@ gw_api_openapi(void)
     json_t *chats = gw_chats_schemas();
     json_object_update(schemas, chats);
     json_decref(chats);
+    json_t *groups = gw_groups_schemas();
+    json_object_update(schemas, groups);
+    json_decref(groups);
     json_t *paths = json_object();
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {

@@ -45,6 +45,7 @@
 #include "gw_messages.h"
 #include "gw_chats.h"
 #include "gw_login.h"
+#include "gw_groups.h"
 #include "gw_server.h"
 #include "gw_http.h"
 
