@@ -137,12 +137,7 @@ st_devices_test(bool verbose)
     assert(st_devices_register(r) == 0);
     const char *types[] = {"device.get", "device.put", "device.clear", NULL};
     for (int i = 0; types[i]; i++) {
-        cm_msg_t *req = cm_msg_new(types[i]);
-        cm_msg_set_str(req, "name", "x");
-        cm_msg_t *reply = st_router_dispatch(r, req);
-        assert(cm_msg_status(reply) == 503);
-        cm_msg_destroy(&reply);
-        cm_msg_destroy(&req);
+        assert(st_router_status(r, types[i], "{\"name\":\"x\"}") == 503);
     }
     st_router_destroy(&r);
     cm_log_init(NULL, "info");

@@ -298,6 +298,22 @@ st_router_by_name(st_router_t *self, cm_msg_t *request, const char *stmt,
     return res;
 }
 
+int
+st_router_status(st_router_t *self, const char *type, const char *body)
+{
+    cm_msg_t *req = cm_msg_new(type);
+    if (body) {
+        json_t *b = json_loads(body, JSON_ALLOW_NUL, NULL);
+        assert(b);
+        cm_msg_set_body(req, &b);
+    }
+    cm_msg_t *reply = st_router_dispatch(self, req);
+    int st = reply ? cm_msg_status(reply) : 0;
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
+    return st;
+}
+
 static cm_msg_t *
 s_test_echo(st_router_t *self, cm_msg_t *request)
 {
@@ -343,21 +359,6 @@ s_test_collect(cm_msg_t **msg_p, void *arg)
     *msg_p = NULL;
 }
 
-//  Dispatch a request with the given body (JSON text); return the status.
-static int
-s_status(st_router_t *r, const char *type, const char *body)
-{
-    cm_msg_t *req = cm_msg_new(type);
-    json_t *b = json_loads(body, JSON_ALLOW_NUL, NULL);
-    assert(b);
-    cm_msg_set_body(req, &b);
-    cm_msg_t *reply = st_router_dispatch(r, req);
-    int st = reply ? cm_msg_status(reply) : 0;
-    cm_msg_destroy(&reply);
-    cm_msg_destroy(&req);
-    return st;
-}
-
 void
 st_router_test(bool verbose)
 {
@@ -386,25 +387,29 @@ st_router_test(bool verbose)
     cm_msg_destroy(&req);
 
     //  argument checks
-    assert(s_status(r, "test.echo", "{\"name\":\"x\"}") == 200);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\"}") == 200);
     assert(zlistx_size(published) == 1);
     cm_msg_t *note = (cm_msg_t *)zlistx_first(published);
     assert(cm_streq(cm_msg_type(note), "test.note"));
     assert(cm_streq(cm_msg_str(note, "name"), "x"));
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":10,\"obj\":{}}") ==
+    assert(st_router_status(r, "test.echo",
+                            "{\"name\":\"x\",\"n\":10,\"obj\":{}}") == 200);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"obj\":null}") ==
            200);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"obj\":null}") == 200);
-    assert(s_status(r, "test.echo", "{}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"123456789\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":5}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"a\\u0000b\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":11}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":\"1\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"obj\":[]}") == 400);
+    assert(st_router_status(r, "test.echo", "{}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"\"}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"123456789\"}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":5}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"a\\u0000b\"}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"n\":11}") ==
+           400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"n\":\"1\"}") ==
+           400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"obj\":[]}") ==
+           400);
     //  unknown type, database handler without a database
-    assert(s_status(r, "test.none", "{}") == 400);
-    assert(s_status(r, "test.db", "{}") == 503);
+    assert(st_router_status(r, "test.none", "{}") == 400);
+    assert(st_router_status(r, "test.db", "{}") == 503);
 
     //  a reason names the field
     req = cm_msg_new("test.echo");

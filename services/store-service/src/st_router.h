@@ -125,6 +125,10 @@ int st_router_lease(cm_msg_t *request, const char *name_key, bool required,
 PGresult *st_router_by_name(st_router_t *self, cm_msg_t *request,
                             const char *stmt, cm_msg_t **reply_p);
 
+//  Self tests: dispatch a request of `type` with body `body` (JSON text,
+//  NULL for {}) and return the reply's status (0 when there is none).
+int st_router_status(st_router_t *self, const char *type, const char *body);
+
 void st_router_test(bool verbose);
 
 #endif

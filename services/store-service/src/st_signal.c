@@ -201,15 +201,9 @@ st_signal_test(bool verbose)
     assert(st_signal_register(r) == 0);
     const char *types[] = {"signal.load", "signal.put", NULL};
     for (int i = 0; types[i]; i++) {
-        req = cm_msg_new(types[i]);
-        cm_msg_set_str(req, "name", "x");
-        cm_msg_set_str(req, "worker", "w");
-        cm_msg_set_int(req, "epoch", 1);
-        cm_msg_set(req, "rows", json_array());
-        cm_msg_t *reply = st_router_dispatch(r, req);
-        assert(cm_msg_status(reply) == 503);
-        cm_msg_destroy(&reply);
-        cm_msg_destroy(&req);
+        assert(st_router_status(r, types[i],
+                                "{\"name\":\"x\",\"worker\":\"w\","
+                                "\"epoch\":1,\"rows\":[]}") == 503);
     }
     st_router_destroy(&r);
     cm_log_init(NULL, "info");
