@@ -125,43 +125,16 @@ s_server_accept(wa_ws_conn_t *ws_conn, void *arg)
     srv->conns[srv->count++] = conn;
 }
 
-//  A self-signed certificate and key in PEM (caller frees both).
-static void
-s_self_signed(char **cert_p, char **key_p)
-{
-    EVP_PKEY *pkey = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pkey);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_sign(x, pkey, EVP_sha256());
-    BIO *bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, x);
-    char *data;
-    long len = BIO_get_mem_data(bio, &data);
-    *cert_p = cm_strndup(data, (size_t)len);
-    BIO_free(bio);
-    bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL);
-    len = BIO_get_mem_data(bio, &data);
-    *key_p = cm_strndup(data, (size_t)len);
-    BIO_free(bio);
-    X509_free(x);
-    EVP_PKEY_free(pkey);
-}
-
 static void
 s_server_main(keys_t *keys, int port_pipe)
 {
     wa_ws_t *ws = wa_ws_new();
     server_t srv = {.keys = keys};
     char *cert, *key;
-    s_self_signed(&cert, &key);
+    if (wa_ws_self_signed("localhost", &cert, &key) != 0) {
+        fprintf(stderr, "bench_handshake: could not make a certificate\n");
+        exit(1);
+    }
     int ports[2];
     ports[0] = wa_ws_listen(ws, "127.0.0.1", 0, NULL, s_server_accept, &srv);
     ports[1] = wa_ws_listen_tls(ws, "127.0.0.1", 0, NULL, cert, key,

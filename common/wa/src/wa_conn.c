@@ -600,12 +600,7 @@ s_test_client_event(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
     }
 }
 
-//  Drive the loop until cond holds or 5 s pass.
-#define TEST_RUN(st, cond)                                                     \
-    do {                                                                       \
-        wa_ws_run_until((st)->ws, cond, 5000);                                 \
-        assert(cond);                                                          \
-    } while (0)
+#define TEST_RUN(st, cond) wa_ws_test_run((st)->ws, cond)
 
 static void
 s_test_send_node(wa_conn_t *conn, const char *tag)

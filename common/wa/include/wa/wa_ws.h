@@ -137,6 +137,13 @@ int wa_ws_run(wa_ws_t *self, long max_ms);
         }                                                                      \
     } while (0)
 
+//  Self tests: wa_ws_run_until for 5 s, then assert(cond).
+#define wa_ws_test_run(ws, cond)                                               \
+    do {                                                                       \
+        wa_ws_run_until((ws), cond, 5000);                                     \
+        assert(cond);                                                          \
+    } while (0)
+
 //  Number of open connections (client and server).
 size_t wa_ws_conn_count(wa_ws_t *self);
 
@@ -145,6 +152,12 @@ size_t wa_ws_conn_count(wa_ws_t *self);
 //  refused. Returns the bound port, or -1.
 int wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
                  wa_ws_accept_fn *fn, void *arg);
+
+//  A new self-signed P-256 certificate for `host` (CN), valid from an
+//  hour ago to an hour from now, and its private key, both in PEM, for
+//  wa_ws_listen_tls in tests, benchmarks and local setups. Returns 0 and
+//  sets both (caller owns them), or -1 on an OpenSSL failure.
+int wa_ws_self_signed(const char *host, char **cert_p, char **key_p);
 
 //  Server over TLS (wss://): as wa_ws_listen with a certificate chain
 //  and private key in PEM (copied by libwebsockets). Returns the bound
