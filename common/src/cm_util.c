@@ -35,16 +35,26 @@ cm_strndup(const char *s, size_t n)
 }
 
 char *
+cm_vsprintf(const char *fmt, va_list args)
+{
+    va_list copy;
+    va_copy(copy, args);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    assert(n >= 0);
+    char *p = cm_alloc((size_t) n + 1);
+    va_copy(copy, args);
+    vsnprintf(p, (size_t)n + 1, fmt, copy);
+    va_end(copy);
+    return p;
+}
+
+char *
 cm_sprintf(const char *fmt, ...)
 {
     va_list args;
     va_start(args, fmt);
-    int n = vsnprintf(NULL, 0, fmt, args);
-    va_end(args);
-    assert(n >= 0);
-    char *p = cm_alloc((size_t) n + 1);
-    va_start(args, fmt);
-    vsnprintf(p, (size_t) n + 1, fmt, args);
+    char *p = cm_vsprintf(fmt, args);
     va_end(args);
     return p;
 }
@@ -134,6 +144,9 @@ cm_util_test(bool verbose)
     printf(" * cm_util: ");
     char *s = cm_sprintf("%s-%d", "a", 7);
     assert(cm_streq(s, "a-7"));
+    free(s);
+    s = cm_sprintf("%0500d|%s", 1, "end"); //  longer than any guess
+    assert(strlen(s) == 504 && s[498] == '0' && cm_streq(s + 499, "1|end"));
     free(s);
     uint8_t raw[4] = {0x00, 0x7f, 0xab, 0xff};
     char hex[9];

@@ -8,6 +8,7 @@
 #ifndef CM_UTIL_H_INCLUDED
 #define CM_UTIL_H_INCLUDED
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,10 @@ char *cm_strdup(const char *s);
 char *cm_strndup(const char *s, size_t n);
 //  printf into a new string. Caller owns return value.
 char *cm_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+//  As cm_sprintf with a va_list (left unused: the caller still va_ends
+//  it). Caller owns return value.
+char *cm_vsprintf(const char *fmt, va_list args)
+    __attribute__((format(printf, 1, 0)));
 
 //  Wall clock, milliseconds since the epoch.
 int64_t cm_now_ms(void);

@@ -166,14 +166,9 @@ wa_node_set_attrf(wa_node_t *self, const char *key, const char *fmt, ...)
     assert(fmt);
     va_list args;
     va_start(args, fmt);
-    int n = vsnprintf(NULL, 0, fmt, args);
+    char *value = cm_vsprintf(fmt, args);
     va_end(args);
-    assert(n >= 0);
-    char *value = cm_alloc((size_t)n + 1);
-    va_start(args, fmt);
-    vsnprintf(value, (size_t)n + 1, fmt, args);
-    va_end(args);
-    int rc = wa_node_set_attr_bytes(self, key, value, (size_t)n);
+    int rc = wa_node_set_attr_bytes(self, key, value, strlen(value));
     free(value);
     return rc;
 }

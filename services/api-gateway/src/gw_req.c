@@ -498,13 +498,7 @@ gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    va_list copy;
-    va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    assert(n >= 0);
-    char *text = cm_alloc((size_t)n + 1);
-    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    char *text = cm_vsprintf(fmt, ap);
     va_end(ap);
     //  Outside data may end up in messages: keep the JSON valid.
     json_t *message = json_string(text);
