@@ -11,31 +11,20 @@
 // WASIM_TEST_DEBUG=1 prints the Baileys, wacli and wa-sim logs.
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
 import { BaileysPeer, messageText, simControl } from './baileys_peer.mjs'
-import { bin, loadPeer } from './common.mjs'
+import {
+    check, loadPeer, requireBin, sanitizerReport, sleep, startSim, stopSim
+} from './common.mjs'
 
-const simBin = bin('wa-sim')
-const cliBin = bin('wacli')
+const cliBin = requireBin('wacli')
 const debug = !!process.env.WASIM_TEST_DEBUG
-for (const b of [simBin, cliBin]) {
-    if (!existsSync(b)) {
-        console.error(`FAIL: binary not found: ${b}`)
-        process.exit(1)
-    }
-}
 const B = await loadPeer('baileys')
 const pino = (await loadPeer('pino')).default
-const SANITIZER = ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']
-
-const sleep = ms => new Promise(r => setTimeout(r, ms))
-function check(cond, what) {
-    if (!cond) throw new Error(`check failed: ${what}`)
-}
 async function waitFor(pred, what, ms = 30000) {
     const end = Date.now() + ms
     while (Date.now() < end) {
@@ -49,22 +38,8 @@ async function waitFor(pred, what, ms = 30000) {
 // ---------------------------------------------------------------------
 // wa-sim
 
-const sim = spawn(simBin, [], { stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, APP_LOG_LEVEL: 'debug' } })
-let simErr = ''
-sim.stderr.on('data', d => {
-    simErr += d.toString()
-    if (debug) process.stderr.write(d)
-})
-const info = await new Promise((resolve, reject) => {
-    let buf = ''
-    sim.stdout.on('data', d => {
-        buf += d.toString()
-        const nl = buf.indexOf('\n')
-        if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)))
-    })
-    sim.on('exit', code => reject(new Error(`wa-sim exited early (${code}):\n${simErr}`)))
-})
+const sim = await startSim([], { debug })
+const info = sim.info
 
 const ctl = simControl(info.control_url)
 
@@ -118,11 +93,8 @@ class Cli {
         }
         const code = await Promise.race([this.exited, sleep(20000).then(() => 'hung')])
         if (code === 'hung') this.proc.kill('SIGKILL')
-        for (const mark of SANITIZER) {
-            if (this.err.includes(mark)) {
-                throw new Error(`${this.name}: sanitizer report:\n${this.err.slice(-6000)}`)
-            }
-        }
+        const report = sanitizerReport(`${this.name}:`, this.err)
+        if (report) throw report
     }
 }
 
@@ -207,12 +179,8 @@ try {
         failed = failed || err
     }
     await sleep(300)
-    sim.kill('SIGTERM')
-    const code = await new Promise(r => sim.on('exit', c => r(c)))
-    for (const mark of SANITIZER) {
-        if (simErr.includes(mark)) failed = failed || new Error(`wa-sim sanitizer report:\n${simErr.slice(-6000)}`)
-    }
-    if (!failed && code !== 0) failed = new Error(`wa-sim exited with ${code}`)
+    const simFailure = await stopSim(sim)
+    failed = failed || simFailure
     rmSync(dir, { recursive: true, force: true })
 }
 if (failed) {

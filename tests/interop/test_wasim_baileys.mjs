@@ -11,56 +11,21 @@
 // when npm was unreachable, 1 on failure. WASIM_TEST_DEBUG=1 prints the
 // Baileys and wa-sim logs.
 
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-
 import { BaileysPeer, simControl } from './baileys_peer.mjs'
-import { bin, loadPeer } from './common.mjs'
+import { check, deadline, loadPeer, sleep, startSim, stopSim } from './common.mjs'
 
 // ctest runs this from the npm directory of the build tree (see
 // CMakeLists.txt); loadPeer skips (77) when npm was unreachable.
-const simBin = bin('wa-sim')
 const debug = !!process.env.WASIM_TEST_DEBUG
-if (!existsSync(simBin)) {
-    console.error(`FAIL: wa-sim binary not found: ${simBin}`)
-    process.exit(1)
-}
 const B = await loadPeer('baileys')
 const pino = (await loadPeer('pino')).default
-
-const deadline = (ms, what) =>
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))
-
-function check(cond, what) {
-    if (!cond) {
-        throw new Error(`check failed: ${what}`)
-    }
-}
 
 // ---------------------------------------------------------------------
 // wa-sim process and control API
 
-const sim = spawn(simBin, ['--qr-first-ms', '60000', '--qr-next-ms', '20000'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, APP_LOG_LEVEL: 'debug' }
-})
-let simErr = ''
-sim.stderr.on('data', d => {
-    simErr += d.toString()
-    if (debug) process.stderr.write(d)
-})
-const info = await Promise.race([
-    new Promise((resolve, reject) => {
-        let buf = ''
-        sim.stdout.on('data', d => {
-            buf += d.toString()
-            const nl = buf.indexOf('\n')
-            if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)))
-        })
-        sim.on('exit', code => reject(new Error(`wa-sim exited early (${code}):\n${simErr}`)))
-    }),
-    deadline(20000, 'wa-sim start')
-])
+const sim = await startSim(['--qr-first-ms', '60000', '--qr-next-ms', '20000'],
+    { debug, ms: 20000 })
+const info = sim.info
 check(info.ws_url.startsWith('ws://127.0.0.1:'), 'wa-sim listens on loopback')
 
 const ctl = simControl(info.control_url)
@@ -200,7 +165,7 @@ try {
         for (let i = 0; i < 100; i++) {
             const r = await ctl('GET', `/accounts/${bobPhone}/devices`)
             if (r.body.devices.length === 1) return r.body.devices
-            await new Promise(res => setTimeout(res, 50))
+            await sleep(50)
         }
         return null
     })()
@@ -218,21 +183,13 @@ try {
     await alice.stop()
     await bob.stop()
     await carol.stop()
-    await new Promise(r => setTimeout(r, 300))
-    sim.kill('SIGTERM')
-    const code = await new Promise(r => sim.on('exit', c => r(c)))
-    for (const mark of ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']) {
-        if (simErr.includes(mark)) {
-            failed = failed || new Error(`wa-sim sanitizer report:\n${simErr.slice(-6000)}`)
-        }
-    }
-    if (!failed && code !== 0) {
-        failed = new Error(`wa-sim exited with ${code}`)
-    }
+    await sleep(300)
+    const simFailure = await stopSim(sim)
+    failed = failed || simFailure
 }
 if (failed) {
     console.error(`FAIL: ${failed.stack || failed}`)
-    if (!debug) console.error(`wa-sim log tail:\n${simErr.slice(-4000)}`)
+    if (!debug) console.error(`wa-sim log tail:\n${sim.err.slice(-4000)}`)
     process.exit(1)
 }
 console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group, app state, presence, unlink, logout)')
