@@ -13,7 +13,8 @@ protocol, Signal sender keys):
   `message.any` carry from = the group, participant = the sender,
   id = "{fromMe}_{group}_{msgid}_{sender}";
 - membership changes: a adds c (c gets a's sender key, b keeps
-  skmsg only), c writes, a removes c (c gets nothing more), b cannot
+  skmsg only), c writes, a removes c (c gets nothing more; a's next
+  message carries a new sender key), b cannot
   add (403), a promotes b;
 - b's phone writes in the group: a gets it, b's session sees its own
   message in message.any only;
@@ -232,6 +233,9 @@ def test_group_texts():
         check(not [x for x in log["stanzas"] if x.get("id") == bare6 and x["dir"] == "out"
                    and x["tag"] == "message"], "c got a message after its removal")
         check(not msgs(rx, "c", "message", "without carol"), "c's webhook")
+        # c held a's sender key: a made a new one and gave it to b again
+        check(sent_children(sim, A, bare6) == ["participants"],
+              "a's first send after the removal carries a new sender key")
         # a promotes b
         st, res, _ = s.api("POST", "/api/a/groups/%s/admin/promote" % gid,
                            {"participants": [{"id": cus(B)}]})

@@ -2603,7 +2603,12 @@ s_on_notification(wa_client_t *self, const wa_node_t *node)
             wa_usync_invalidate(self->usync, self->me_pn_user);
         }
     } else if (cm_streq(type, "w:gp2")) {
-        if (from) {
+        //  Someone left or was removed: they hold our sender key, so the
+        //  next send starts a new one (distributed to the members left)
+        if (from && (wa_node_child(node, "remove") ||
+                     wa_node_child(node, "leave"))) {
+            wa_client_rotate_group_key(self, from);
+        } else if (from) {
             zhashx_delete(self->groups, from);
         }
     } else if (cm_streq(type, "link_code_companion_reg")) {
@@ -2928,6 +2933,27 @@ wa_client_forget_group(wa_client_t *self, const char *group)
     assert(self);
     if (group) {
         zhashx_delete(self->groups, group);
+    }
+}
+
+void
+wa_client_rotate_group_key(wa_client_t *self, const char *group)
+{
+    assert(self);
+    if (!group) {
+        return;
+    }
+    zhashx_delete(self->groups, group);
+    zhashx_delete(self->skdm, group);
+    //  Our sender key under either address space the group may use
+    for (int lid = 0; lid < 2; lid++) {
+        char name[WA_SEND_NAME_MAX];
+        s_own_address(self, lid == 1, name);
+        if (*name) {
+            char *key = cm_sprintf("%s::%s.%d", group, name, self->me_device);
+            wa_sigstore_remove(self->store, "sender_key", key);
+            free(key);
+        }
     }
 }
 
@@ -4370,6 +4396,42 @@ t_test_relay(void)
     assert(cm_streq(t_last_msg(alice)->body, "thanks"));
     assert(cm_streq(t_last_msg(bob)->body, "thanks"));
     assert(cm_streq(t_last_msg(alice)->participant, carol_user));
+
+    //  Carol is removed: alice drops her sender key; the next send makes
+    //  a new one and gives it to every device left (bob and alice's own
+    //  second device), and carol gets nothing
+    free(w->members[--w->nmembers]);
+    note = cm_sprintf("<notification from=\"%s\" id=\"n2\" type=\"w:gp2\" "
+                      "participant=\"%s\"><remove><participant jid=\"%s\"/>"
+                      "</remove></notification>",
+                      w->group, alice_user, carol_user);
+    char skey[256];
+    char own[WA_SEND_NAME_MAX];
+    int own_dev = 0;
+    assert(wa_send_address(alice->jid, own, &own_dev) == 0);
+    snprintf(skey, sizeof skey, "%s::%s.%d", w->group, own, own_dev);
+    wa_sigstore_t *astore = wa_client_sigstore(alice->client);
+    assert(wa_sigstore_get(astore, "sender_key", skey, NULL));
+    t_handle_text(alice, note);
+    free(note);
+    assert(!wa_sigstore_get(astore, "sender_key", skey, NULL));
+    size_t carol_msgs = zlistx_size(carol->msgs);
+    char gid6[WA_CLIENT_ID_MAX];
+    assert(wa_client_send_text(alice->client, w->group, "carol has gone", NULL,
+                               NULL, gid6) == 0);
+    t_pump(w);
+    assert(wa_sigstore_get(astore, "sender_key", skey, NULL));
+    assert(cm_streq(t_last_msg(bob)->body, "carol has gone"));
+    assert(cm_streq(t_last_msg(alice2)->body, "carol has gone"));
+    assert(zlistx_size(carol->msgs) == carol_msgs);
+    bool to_bob = false;
+    to = NULL;
+    parts = wa_node_child(w->last, "participants");
+    while ((to = wa_node_child_next(parts, "to", to))) {
+        assert(!wa_node_attr_eq(to, "jid", carol->jid));
+        to_bob |= wa_node_attr_eq(to, "jid", bob->jid);
+    }
+    assert(to_bob); //  bob got the new key
 
     //  Decryption failure -> retry receipt -> resend -> delivered. Bob
     //  loses his session with alice's first device.

@@ -1575,8 +1575,13 @@ s_group_result(s_group_call_t *call, const wa_node_t *reply, int *st_p,
             *reason_p = cm_strdup("WhatsApp sent no participant results");
             return NULL;
         }
-        //  Our next send to the group must see the new members
-        wa_client_forget_group(call->ss->client, call->group);
+        //  Our next send to the group must see the new members; after a
+        //  removal, with a new sender key the removed ones do not have
+        if (cm_streq(call->action, "remove")) {
+            wa_client_rotate_group_key(call->ss->client, call->group);
+        } else {
+            wa_client_forget_group(call->ss->client, call->group);
+        }
         return json_pack("{s:o}", "participants", results);
     }
     wa_group_t *group = wa_group_parse(call->group, reply);
