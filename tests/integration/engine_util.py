@@ -59,6 +59,15 @@ def link_qr(s, sim, name, phone):
     return s.wait_status(name, "WORKING", 20)
 
 
+def linked(s, sim, rx, sessions):
+    """For each (name, phone, push name): a wa-sim account, a session with
+    its webhook at `rx`, linked by QR. Returns the WORKING sessions."""
+    for name, phone, push_name in sessions:
+        account(sim, phone, push_name)
+        create(s, name, rx)
+    return [link_qr(s, sim, name, phone) for name, phone, _ in sessions]
+
+
 def hooks(rx, name, event=None):
     """Webhook events received for session `name`."""
     return [e for e in rx.events(event) if e.get("session") == name]

@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
+from engine_util import hooks, linked, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 
@@ -30,12 +30,7 @@ def messages(s, session, chat, query=""):
 
 def test_chats_and_messages_are_kept():
     with WaSim() as sim, stack(sim) as s, Receiver() as rx:
-        account(sim, "15550004444", "Alice")
-        account(sim, "15550005555", "Bob")
-        create(s, "a", rx)
-        create(s, "b", rx)
-        link_qr(s, sim, "a", "15550004444")
-        link_qr(s, sim, "b", "15550005555")
+        linked(s, sim, rx, [("a", "15550004444", "Alice"), ("b", "15550005555", "Bob")])
 
         st, m1, _ = s.api("POST", "/api/sendText",
                           {"session": "a", "chatId": "15550005555@c.us", "text": "one"})

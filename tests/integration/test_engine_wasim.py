@@ -25,7 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from engine_util import account, api_ready, create, hooks, link_qr, stack  # noqa: E402
+from engine_util import account, api_ready, create, hooks, linked, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
@@ -112,12 +112,7 @@ def test_pairing_code_login():
 
 def test_two_sessions_exchange_texts():
     with WaSim() as sim, stack(sim) as s, Receiver() as rx:
-        account(sim, "15550001111", "Alice")
-        account(sim, "15550002222", "Bob")
-        create(s, "a", rx)
-        create(s, "b", rx)
-        link_qr(s, sim, "a", "15550001111")
-        link_qr(s, sim, "b", "15550002222")
+        linked(s, sim, rx, [("a", "15550001111", "Alice"), ("b", "15550002222", "Bob")])
 
         # a -> b (WAHA body, bare number)
         st, m1, _ = s.api("POST", "/api/sendText",
@@ -194,12 +189,7 @@ def test_worker_kill_mid_conversation():
     # worker takes b over after the kill
     with WaSim() as sim, stack(sim, workers=2, WORKER_MAX_SESSIONS="1") as s, \
             Receiver() as rx:
-        account(sim, "15550001111", "Alice")
-        account(sim, "15550002222", "Bob")
-        create(s, "a", rx)
-        create(s, "b", rx)
-        link_qr(s, sim, "a", "15550001111")
-        link_qr(s, sim, "b", "15550002222")
+        linked(s, sim, rx, [("a", "15550001111", "Alice"), ("b", "15550002222", "Bob")])
         st, info, _ = s.api("GET", "/api/sessions/b")
         victim = info["assignedWorker"]
         check(victim in ("worker-0", "worker-1"), info)

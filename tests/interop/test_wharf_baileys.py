@@ -31,7 +31,7 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 from harness import BIN, Receiver, check, run, wait_for  # noqa: E402
-from test_engine_wasim import account, create, hooks, link_qr, stack  # noqa: E402
+from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 NPM_DIR = os.environ.get("WHARF_INTEROP_DIR",
