@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "cm/cm.h"
+#include "wd_receiver.h"
 
 #define BENCH_MARK "wb#"
 
@@ -67,11 +68,6 @@ typedef struct {
     _Atomic int64_t *arrival; //  us per message index, 0 = not yet
     long count;
 } s_rx_t;
-
-typedef struct {
-    char buf[8192];
-    size_t len;
-} s_upload_t;
 
 static void
 s_rx_body(s_rx_t *rx, const char *body, size_t len)
@@ -95,42 +91,14 @@ s_rx_body(s_rx_t *rx, const char *body, size_t len)
     }
 }
 
-static enum MHD_Result
-s_handler(void *cls, struct MHD_Connection *conn, const char *url,
-          const char *method, const char *version, const char *data,
-          size_t *size, void **con_cls)
+static unsigned
+s_request(struct MHD_Connection *conn, const char *url, const char *body,
+          size_t len, void *arg)
 {
-    s_rx_t *rx = (s_rx_t *)cls;
-    s_upload_t *up = (s_upload_t *)*con_cls;
-    if (!up) {
-        *con_cls = cm_alloc(sizeof(s_upload_t));
-        return MHD_YES;
-    }
-    if (*size) {
-        size_t n = *size;
-        if (up->len + n >= sizeof up->buf) {
-            n = sizeof up->buf - 1 - up->len;
-        }
-        memcpy(up->buf + up->len, data, n);
-        up->len += n;
-        *size = 0;
-        return MHD_YES;
-    }
+    s_rx_t *rx = (s_rx_t *)arg;
     atomic_fetch_add(&rx->received, 1);
-    s_rx_body(rx, up->buf, up->len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    return rc;
-}
-
-static void
-s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-            enum MHD_RequestTerminationCode toe)
-{
-    free(*con_cls);
-    *con_cls = NULL;
+    s_rx_body(rx, body, len);
+    return 200;
 }
 
 //  One route: who sends, to whom.
@@ -353,15 +321,12 @@ main(int argc, char **argv)
     s_rx_t rx = {0};
     rx.count = g.messages;
     rx.arrival = cm_alloc((size_t)g.messages * sizeof(int64_t));
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)rx_port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *mhd = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, s_handler, &rx,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)4096, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-        MHD_OPTION_END);
+    wd_receiver_opts_t rx_opts = {.port = (unsigned)rx_port,
+                                  .flags = MHD_USE_EPOLL_INTERNAL_THREAD,
+                                  .threads = 2,
+                                  .connections = 4096,
+                                  .max_body = 8191};
+    wd_receiver_t *mhd = wd_receiver_new(&rx_opts, s_request, &rx);
     if (!mhd) {
         fprintf(stderr, "bench_engine: could not listen on port %d\n",
                 rx_port);
@@ -521,7 +486,7 @@ main(int argc, char **argv)
     for (int k = 0; k < g.nconns; k++) {
         close(g.conns[k].fd);
     }
-    MHD_stop_daemon(mhd);
+    wd_receiver_destroy(&mhd);
     for (long r = 0; r < g.nroutes; r++) {
         free(g.routes[r].session);
         free(g.routes[r].chat);

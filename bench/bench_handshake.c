@@ -126,55 +126,15 @@ s_server_accept(wa_ws_conn_t *ws_conn, void *arg)
 }
 
 static void
-s_drive(wa_ws_t *ws, long max_ms)
-{
-    zmq_pollitem_t items[1];
-    int n = wa_ws_pollitems(ws, items, 1);
-    long t = wa_ws_timeout(ws);
-    if (t < 0 || t > max_ms) {
-        t = max_ms;
-    }
-    zmq_poll(items, n, t);
-    wa_ws_service(ws);
-}
-
-//  A self-signed certificate and key in PEM (caller frees both).
-static void
-s_self_signed(char **cert_p, char **key_p)
-{
-    EVP_PKEY *pkey = EVP_EC_gen("P-256");
-    X509 *x = X509_new();
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pkey);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_sign(x, pkey, EVP_sha256());
-    BIO *bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_X509(bio, x);
-    char *data;
-    long len = BIO_get_mem_data(bio, &data);
-    *cert_p = cm_strndup(data, (size_t)len);
-    BIO_free(bio);
-    bio = BIO_new(BIO_s_mem());
-    PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL);
-    len = BIO_get_mem_data(bio, &data);
-    *key_p = cm_strndup(data, (size_t)len);
-    BIO_free(bio);
-    X509_free(x);
-    EVP_PKEY_free(pkey);
-}
-
-static void
 s_server_main(keys_t *keys, int port_pipe)
 {
     wa_ws_t *ws = wa_ws_new();
     server_t srv = {.keys = keys};
     char *cert, *key;
-    s_self_signed(&cert, &key);
+    if (wa_ws_self_signed("localhost", &cert, &key) != 0) {
+        fprintf(stderr, "bench_handshake: could not make a certificate\n");
+        exit(1);
+    }
     int ports[2];
     ports[0] = wa_ws_listen(ws, "127.0.0.1", 0, NULL, s_server_accept, &srv);
     ports[1] = wa_ws_listen_tls(ws, "127.0.0.1", 0, NULL, cert, key,
@@ -184,7 +144,7 @@ s_server_main(keys_t *keys, int port_pipe)
     }
     close(port_pipe);
     while (true) {
-        s_drive(ws, 1000);
+        wa_ws_run(ws, 1000);
         if (getppid() == 1) {
             break;
         }
@@ -275,7 +235,7 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
         while (cl.started < count && cl.in_flight < BENCH_IN_FLIGHT) {
             s_client_start(&cl);
         }
-        s_drive(cl.ws, 100);
+        wa_ws_run(cl.ws, 100);
     }
     int64_t ms = cm_mono_ms() - start;
     printf("loopback %s: %d handshakes (%d failed) in %lld ms = %.0f "
@@ -286,7 +246,7 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
     if (idle > 0) {
         //  Let the loop settle, then measure.
         for (int i = 0; i < 20; i++) {
-            s_drive(cl.ws, 10);
+            wa_ws_run(cl.ws, 10);
         }
         struct mallinfo2 before = mallinfo2();
         long rss_before = s_rss_kb();
@@ -298,10 +258,10 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
             while (cl.started < idle && cl.in_flight < BENCH_IN_FLIGHT) {
                 s_client_start(&cl);
             }
-            s_drive(cl.ws, 100);
+            wa_ws_run(cl.ws, 100);
         }
         for (int i = 0; i < 50; i++) {
-            s_drive(cl.ws, 10);
+            wa_ws_run(cl.ws, 10);
         }
         ms = cm_mono_ms() - start;
         struct mallinfo2 after = mallinfo2();
@@ -316,7 +276,7 @@ s_loopback(keys_t *keys, const char *scheme, int port, int count, int idle)
         }
         free(cl.kept);
         for (int i = 0; i < 20; i++) {
-            s_drive(cl.ws, 10);
+            wa_ws_run(cl.ws, 10);
         }
     }
     wa_ws_destroy(&cl.ws);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "cm/cm.h"
+#include "wd_receiver.h"
 
 //  Receiver state, shared with libmicrohttpd's threads (atomics only).
 typedef struct {
@@ -37,35 +38,14 @@ typedef struct {
     long cap;
 } s_rx_t;
 
-typedef struct {
-    char buf[4096];
-    size_t len;
-} s_upload_t;
-
-static enum MHD_Result
-s_handler(void *cls, struct MHD_Connection *conn, const char *url,
-          const char *method, const char *version, const char *data,
-          size_t *size, void **con_cls)
+static unsigned
+s_request(struct MHD_Connection *conn, const char *url, const char *body,
+          size_t len, void *arg)
 {
-    s_rx_t *rx = (s_rx_t *)cls;
-    s_upload_t *up = (s_upload_t *)*con_cls;
-    if (!up) {
-        *con_cls = cm_alloc(sizeof(s_upload_t));
-        return MHD_YES;
-    }
-    if (*size) {
-        size_t n = *size;
-        if (up->len + n >= sizeof up->buf) {
-            n = sizeof up->buf - 1 - up->len;
-        }
-        memcpy(up->buf + up->len, data, n);
-        up->len += n;
-        *size = 0;
-        return MHD_YES;
-    }
+    s_rx_t *rx = (s_rx_t *)arg;
     int64_t now = cm_now_ms();
     long i = atomic_fetch_add(&rx->received, 1);
-    const char *ts = strstr(up->buf, "\"timestamp\":");
+    const char *ts = strstr(body, "\"timestamp\":");
     if (i < rx->cap) {
         rx->arrival[i] = cm_mono_ms();
         rx->latency[i] = ts ? now - strtoll(ts + 12, NULL, 10) : -1;
@@ -73,19 +53,7 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
     if (!ts) {
         atomic_fetch_add(&rx->bad, 1);
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc = MHD_queue_response(conn, 200, r);
-    MHD_destroy_response(r);
-    return rc;
-}
-
-static void
-s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-            enum MHD_RequestTerminationCode toe)
-{
-    free(*con_cls);
-    *con_cls = NULL;
+    return 200;
 }
 
 static int
@@ -167,25 +135,18 @@ main(int argc, char **argv)
     rx.arrival = cm_alloc((size_t)rx.cap * sizeof(int64_t));
     bool do_append = strcmp(phase, "receive") != 0;
     bool do_receive = strcmp(phase, "append") != 0;
-    struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons((uint16_t)fixed_port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *mhd =
-        !do_receive
-            ? NULL
-            : MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL,
-                               s_handler, &rx, MHD_OPTION_NOTIFY_COMPLETED,
-                               s_completed, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-                               (unsigned)2, MHD_OPTION_CONNECTION_LIMIT,
-                               (unsigned)4096, MHD_OPTION_SOCK_ADDR,
-                               (struct sockaddr *)&addr, MHD_OPTION_END);
+    wd_receiver_opts_t rx_opts = {.port = (unsigned)fixed_port,
+                                  .flags = MHD_USE_EPOLL_INTERNAL_THREAD,
+                                  .threads = 2,
+                                  .connections = 4096,
+                                  .max_body = 4095};
+    wd_receiver_t *mhd =
+        do_receive ? wd_receiver_new(&rx_opts, s_request, &rx) : NULL;
     if (do_receive && !mhd) {
         fprintf(stderr, "bench_webhooks: could not start the receiver\n");
         return 1;
     }
-    unsigned port =
-        mhd ? MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT)->port
-            : fixed_port;
+    unsigned port = mhd ? wd_receiver_port(mhd) : (unsigned)fixed_port;
 
     cm_client_t *client = cm_client_new(store);
     if (!client) {
@@ -312,9 +273,7 @@ main(int argc, char **argv)
     free(arr);
     cm_ulid_destroy(&ulid);
     cm_client_destroy(&client);
-    if (mhd) {
-        MHD_stop_daemon(mhd);
-    }
+    wd_receiver_destroy(&mhd);
     free(rx.latency);
     free(rx.arrival);
     zsys_shutdown();

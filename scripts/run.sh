@@ -13,22 +13,34 @@ BIN=$PWD/$BUILD/bin
 VAR=$PWD/var
 mkdir -p "$VAR/log"
 
-pids=()
+pids=()        # our services, children of this shell, in start order
+sim_pid=""     # wa-sim runs detached (started by demo.sh): not waitable
 started_pg=0
 cleanup() {
     trap - INT TERM EXIT
     echo
     echo "wharf: stopping"
+    # Stop in reverse start order, each before the next, so the workers
+    # can still release their leases to a running store-service.
     for ((i=${#pids[@]}-1; i>=0; i--)); do
         kill -TERM "${pids[$i]}" 2>/dev/null || true
+        wait "${pids[$i]}" 2>/dev/null || true
     done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    if [ -n "$sim_pid" ]; then
+        kill -TERM "$sim_pid" 2>/dev/null || true
+        for _ in $(seq 1 50); do
+            kill -0 "$sim_pid" 2>/dev/null || break
+            sleep 0.1
+        done
+    fi
     if [ "$started_pg" = 1 ]; then
         scripts/pg.sh stop "$VAR/pg"
     fi
     echo "wharf: stopped (data kept in $VAR)"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
 
 if [ -z "${DATABASE_URL:-}" ]; then
     DATABASE_URL=$(scripts/pg.sh start "$VAR/pg")
@@ -59,7 +71,7 @@ if [ "${SIM:-0}" = 1 ]; then
         # demo.sh prints KEY=VALUE lines (WA_URL, WA_ROOT_KEY, SIM_CONTROL_URL)
         # and leaves wa-sim running with its pid in $VAR/wa-sim.pid
         eval "$(tests/wa-sim/demo.sh "$BIN" "$VAR")"
-        pids+=("$(cat "$VAR/wa-sim.pid")")
+        sim_pid=$(cat "$VAR/wa-sim.pid")
         export WA_URL WA_ROOT_KEY
         echo "wharf: wa-sim at $WA_URL, control API at $SIM_CONTROL_URL"
     else

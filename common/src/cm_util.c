@@ -35,16 +35,26 @@ cm_strndup(const char *s, size_t n)
 }
 
 char *
+cm_vsprintf(const char *fmt, va_list args)
+{
+    va_list copy;
+    va_copy(copy, args);
+    int n = vsnprintf(NULL, 0, fmt, copy);
+    va_end(copy);
+    assert(n >= 0);
+    char *p = cm_alloc((size_t) n + 1);
+    va_copy(copy, args);
+    vsnprintf(p, (size_t)n + 1, fmt, copy);
+    va_end(copy);
+    return p;
+}
+
+char *
 cm_sprintf(const char *fmt, ...)
 {
     va_list args;
     va_start(args, fmt);
-    int n = vsnprintf(NULL, 0, fmt, args);
-    va_end(args);
-    assert(n >= 0);
-    char *p = cm_alloc((size_t) n + 1);
-    va_start(args, fmt);
-    vsnprintf(p, (size_t) n + 1, fmt, args);
+    char *p = cm_vsprintf(fmt, args);
     va_end(args);
     return p;
 }
@@ -76,8 +86,8 @@ cm_hex(const uint8_t *data, size_t len, char *out)
     out[2 * len] = 0;
 }
 
-static int
-s_nibble(char c)
+int
+cm_hex_digit(char c)
 {
     if (c >= '0' && c <= '9') {
         return c - '0';
@@ -99,8 +109,8 @@ cm_unhex(const char *hex, uint8_t *out, size_t max)
         return -1;
     }
     for (size_t i = 0; i < len / 2; i++) {
-        int hi = s_nibble(hex[2 * i]);
-        int lo = s_nibble(hex[2 * i + 1]);
+        int hi = cm_hex_digit(hex[2 * i]);
+        int lo = cm_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             return -1;
         }
@@ -135,6 +145,9 @@ cm_util_test(bool verbose)
     char *s = cm_sprintf("%s-%d", "a", 7);
     assert(cm_streq(s, "a-7"));
     free(s);
+    s = cm_sprintf("%0500d|%s", 1, "end"); //  longer than any guess
+    assert(strlen(s) == 504 && s[498] == '0' && cm_streq(s + 499, "1|end"));
+    free(s);
     uint8_t raw[4] = {0x00, 0x7f, 0xab, 0xff};
     char hex[9];
     cm_hex(raw, 4, hex);
@@ -145,6 +158,13 @@ cm_util_test(bool verbose)
     assert(cm_unhex("abc", back, 4) == -1);
     assert(cm_unhex("zz", back, 4) == -1);
     assert(cm_unhex("0011223344", back, 4) == -1);
+    assert(cm_unhex("0A0b", back, 4) == 2 && back[0] == 10 && back[1] == 11);
+    assert(cm_hex_digit('0') == 0 && cm_hex_digit('9') == 9);
+    assert(cm_hex_digit('a') == 10 && cm_hex_digit('F') == 15);
+    assert(cm_hex_digit('g') == -1 && cm_hex_digit('/') == -1);
+    assert(cm_hex_digit(':') == -1 && cm_hex_digit('@') == -1);
+    assert(cm_hex_digit('G') == -1 && cm_hex_digit('`') == -1);
+    assert(cm_hex_digit(0) == -1 && cm_hex_digit((char)0xe9) == -1);
     assert(cm_now_ms() > 1700000000000LL);
     int64_t m = cm_mono_ms();
     assert(cm_mono_ms() >= m);

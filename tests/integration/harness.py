@@ -39,7 +39,25 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:",
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+# Listening ports are picked below the kernel's ephemeral range
+# (ip_local_port_range, 32768-60999 by default): a port taken from that
+# range can be handed to an outgoing connection of another test (a
+# ZeroMQ or HTTP client) between the check here and the service's bind.
+_PORT_LOW, _PORT_HIGH = 20000, 32767
+
+
 def free_port():
+    import random
+    for _ in range(200):
+        port = random.randint(_PORT_LOW, _PORT_HIGH)
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -79,7 +97,10 @@ class Postgres:
                              check=True, capture_output=True, text=True,
                              env=dict(os.environ, PG_FSYNC="off",
                                       PG_SYNC_COMMIT="off"))
-        self.url = out.stdout.strip().splitlines()[-1]
+        # The throwaway cluster has no TLS: say so, so libpq does not set
+        # up OpenSSL for every connection (its half-built contexts showed
+        # up as leaks when a service exited in the middle of connecting)
+        self.url = out.stdout.strip().splitlines()[-1] + "?sslmode=disable"
 
     @classmethod
     def shared(cls):
@@ -92,10 +113,14 @@ class Postgres:
     def new_database(self):
         name = "t_" + secrets.token_hex(6)
         self.psql("postgres", "CREATE DATABASE %s" % name)
-        return self.url.rsplit("/", 1)[0] + "/" + name
+        return self._url_for(name)
+
+    def _url_for(self, db):
+        base, sep, query = self.url.partition("?")
+        return base.rsplit("/", 1)[0] + "/" + db + sep + query
 
     def psql(self, db_or_url, sql):
-        url = db_or_url if "://" in db_or_url else self.url.rsplit("/", 1)[0] + "/" + db_or_url
+        url = db_or_url if "://" in db_or_url else self._url_for(db_or_url)
         out = subprocess.run(["psql", url, "-qtAX", "-v", "ON_ERROR_STOP=1", "-c", sql],
                              check=True, capture_output=True, text=True)
         return out.stdout.strip()
@@ -117,7 +142,8 @@ class Postgres:
                              env=dict(os.environ, PG_FSYNC="off",
                                       PG_SYNC_COMMIT="off"))
         url = out.stdout.strip().splitlines()[-1]
-        check(url == self.url, "PostgreSQL came back on another port")
+        check(url == self.url.partition("?")[0],
+              "PostgreSQL came back on another port")
 
 
 class Proc:

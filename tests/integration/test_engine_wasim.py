@@ -25,55 +25,9 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Receiver, Stack, check, run, wait_for  # noqa: E402
+from engine_util import account, api_ready, create, hooks, linked, stack  # noqa: E402
+from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
-
-EVENTS = ["session.status", "message", "message.any", "message.ack"]
-ENV = {"WA_RECONNECT_MIN_MS": "200", "WA_RECONNECT_MAX_MS": "1000",
-       "WORKER_CLAIM_INTERVAL_MS": "300", "WHATSAPP_HOOK_RETRIES_DELAY_SECONDS": "1"}
-
-
-def stack(sim, workers=1, **extra):
-    env = dict(ENV, WA_ROOT_KEY=sim.info["root_key"], **extra)
-    return Stack(workers=workers, env=env, wa_url=sim.info["ws_url"])
-
-
-def create(s, name, hook):
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": name, "start": True,
-        "config": {"webhooks": [{"url": hook.url + "/" + name, "events": EVENTS}]}})
-    check(st == 201, (st, body))
-
-
-def account(sim, phone, push_name):
-    st, body = sim.ctl("POST", "/accounts", {"phone": phone, "push_name": push_name})
-    check(st == 201, (st, body))
-    return body
-
-
-def link_qr(s, sim, name, phone):
-    s.wait_status(name, "SCAN_QR_CODE", 20)
-    st, body, _ = api_ready(s, "GET", "/api/%s/auth/qr?format=raw" % name)
-    check(st == 200 and body["value"].startswith("https://wa.me/settings/linked_devices#"),
-          (st, body))
-    st, res = sim.ctl("POST", "/accounts/%s/scan" % phone, {"qr": body["value"]})
-    check(st == 200, (st, res))
-    return s.wait_status(name, "WORKING", 20)
-
-
-def api_ready(s, method, path, body=None):
-    """A request that may meet 503 while the worker joins the gateway."""
-    out = [None]
-
-    def attempt():
-        out[0] = s.api(method, path, body)
-        return out[0][0] != 503
-    wait_for(attempt, 20, interval=0.2, what="%s %s not 503" % (method, path))
-    return out[0]
-
-
-def hooks(rx, name, event=None):
-    return [e for e in rx.events(event) if e.get("session") == name]
 
 
 def test_qr_login():
@@ -158,12 +112,7 @@ def test_pairing_code_login():
 
 def test_two_sessions_exchange_texts():
     with WaSim() as sim, stack(sim) as s, Receiver() as rx:
-        account(sim, "15550001111", "Alice")
-        account(sim, "15550002222", "Bob")
-        create(s, "a", rx)
-        create(s, "b", rx)
-        link_qr(s, sim, "a", "15550001111")
-        link_qr(s, sim, "b", "15550002222")
+        linked(s, sim, rx, [("a", "15550001111", "Alice"), ("b", "15550002222", "Bob")])
 
         # a -> b (WAHA body, bare number)
         st, m1, _ = s.api("POST", "/api/sendText",
@@ -240,12 +189,7 @@ def test_worker_kill_mid_conversation():
     # worker takes b over after the kill
     with WaSim() as sim, stack(sim, workers=2, WORKER_MAX_SESSIONS="1") as s, \
             Receiver() as rx:
-        account(sim, "15550001111", "Alice")
-        account(sim, "15550002222", "Bob")
-        create(s, "a", rx)
-        create(s, "b", rx)
-        link_qr(s, sim, "a", "15550001111")
-        link_qr(s, sim, "b", "15550002222")
+        linked(s, sim, rx, [("a", "15550001111", "Alice"), ("b", "15550002222", "Bob")])
         st, info, _ = s.api("GET", "/api/sessions/b")
         victim = info["assignedWorker"]
         check(victim in ("worker-0", "worker-1"), info)

@@ -11,31 +11,20 @@
 // WASIM_TEST_DEBUG=1 prints the Baileys, wacli and wa-sim logs.
 
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 
-import { bin, loadPeer } from './common.mjs'
+import { BaileysPeer, messageText, simControl } from './baileys_peer.mjs'
+import {
+    check, loadPeer, requireBin, sanitizerReport, sleep, startSim, stopSim
+} from './common.mjs'
 
-const simBin = bin('wa-sim')
-const cliBin = bin('wacli')
+const cliBin = requireBin('wacli')
 const debug = !!process.env.WASIM_TEST_DEBUG
-for (const b of [simBin, cliBin]) {
-    if (!existsSync(b)) {
-        console.error(`FAIL: binary not found: ${b}`)
-        process.exit(1)
-    }
-}
 const B = await loadPeer('baileys')
 const pino = (await loadPeer('pino')).default
-const makeWASocket = B.default?.default || B.default || B.makeWASocket
-const SANITIZER = ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']
-
-const sleep = ms => new Promise(r => setTimeout(r, ms))
-function check(cond, what) {
-    if (!cond) throw new Error(`check failed: ${what}`)
-}
 async function waitFor(pred, what, ms = 30000) {
     const end = Date.now() + ms
     while (Date.now() < end) {
@@ -49,32 +38,10 @@ async function waitFor(pred, what, ms = 30000) {
 // ---------------------------------------------------------------------
 // wa-sim
 
-const sim = spawn(simBin, [], { stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, APP_LOG_LEVEL: 'debug' } })
-let simErr = ''
-sim.stderr.on('data', d => {
-    simErr += d.toString()
-    if (debug) process.stderr.write(d)
-})
-const info = await new Promise((resolve, reject) => {
-    let buf = ''
-    sim.stdout.on('data', d => {
-        buf += d.toString()
-        const nl = buf.indexOf('\n')
-        if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)))
-    })
-    sim.on('exit', code => reject(new Error(`wa-sim exited early (${code}):\n${simErr}`)))
-})
+const sim = await startSim([], { debug })
+const info = sim.info
 
-async function ctl(method, route, body) {
-    const res = await fetch(info.control_url + route, {
-        method,
-        headers: body ? { 'content-type': 'application/json' } : {},
-        body: body ? JSON.stringify(body) : undefined
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const ctl = simControl(info.control_url)
 
 B.WA_CERT_DETAILS.PUBLIC_KEY.set(Buffer.from(info.root_key, 'hex'))
 
@@ -126,108 +93,12 @@ class Cli {
         }
         const code = await Promise.race([this.exited, sleep(20000).then(() => 'hung')])
         if (code === 'hung') this.proc.kill('SIGKILL')
-        for (const mark of SANITIZER) {
-            if (this.err.includes(mark)) {
-                throw new Error(`${this.name}: sanitizer report:\n${this.err.slice(-6000)}`)
-            }
-        }
+        const report = sanitizerReport(`${this.name}:`, this.err)
+        if (report) throw report
     }
 }
 
-// ---------------------------------------------------------------------
-// Baileys with in-memory auth state
-
-function memoryKeys() {
-    const data = {}
-    return {
-        get: async (type, ids) => {
-            const out = {}
-            for (const id of ids) {
-                let value = data[type]?.[id]
-                if (value && type === 'app-state-sync-key') {
-                    value = B.proto.Message.AppStateSyncKeyData.fromObject(value)
-                }
-                if (value !== undefined) out[id] = value
-            }
-            return out
-        },
-        set: async update => {
-            for (const type of Object.keys(update)) {
-                data[type] = data[type] || {}
-                for (const [id, value] of Object.entries(update[type])) {
-                    if (value === null || value === undefined) delete data[type][id]
-                    else data[type][id] = value
-                }
-            }
-        }
-    }
-}
-
-class Peer {
-    constructor(name, phone) {
-        this.name = name
-        this.phone = phone
-        this.creds = B.initAuthCreds()
-        this.keys = memoryKeys()
-        this.received = []
-        this.updates = []
-        this.logger = pino({ level: debug ? 'debug' : 'silent' }).child({ client: name })
-    }
-
-    start() {
-        return new Promise((resolve, reject) => {
-            this.onOpen = resolve
-            this.onFail = reject
-            this.connect()
-        })
-    }
-
-    connect() {
-        const sock = makeWASocket({
-            waWebSocketUrl: info.ws_url,
-            auth: { creds: this.creds, keys: this.keys },
-            logger: this.logger,
-            browser: B.Browsers.ubuntu('Chrome'),
-            markOnlineOnConnect: true,
-            syncFullHistory: false,
-            shouldSyncHistoryMessage: () => false,
-            connectTimeoutMs: 20000,
-            defaultQueryTimeoutMs: 20000
-        })
-        this.sock = sock
-        sock.ev.on('creds.update', update => Object.assign(this.creds, update))
-        sock.ev.on('connection.update', async update => {
-            if (update.qr) {
-                const res = await ctl('POST', `/accounts/${this.phone}/scan`, { qr: update.qr })
-                if (res.status !== 200) this.onFail(new Error(`${this.name}: scan: ${JSON.stringify(res)}`))
-            }
-            if (update.connection === 'open') {
-                this.opened = true
-                this.onOpen()
-            }
-            if (update.connection === 'close' && !this.stopping) {
-                const code = update.lastDisconnect?.error?.output?.statusCode
-                // 515 after pairing may surface as 428 when the server's
-                // close overtakes it (see test_wasim_baileys.mjs)
-                const paired = !this.opened && !!this.creds?.me
-                if (code === B.DisconnectReason.restartRequired ||
-                    (paired && code === B.DisconnectReason.connectionClosed)) this.connect()
-                else this.onFail(new Error(`${this.name}: closed (${code})`))
-            }
-        })
-        sock.ev.on('messages.upsert', ({ messages }) => {
-            for (const m of messages) if (!m.key.fromMe) this.received.push(m)
-        })
-        sock.ev.on('messages.update', updates => this.updates.push(...updates))
-    }
-
-    stop() {
-        this.stopping = true
-        this.sock?.end(undefined)
-    }
-}
-
-const text = m => m.message?.conversation || m.message?.extendedTextMessage?.text
+const text = messageText
 
 // ---------------------------------------------------------------------
 // The scenario
@@ -238,7 +109,8 @@ const aliceJid = `${alicePhone}@s.whatsapp.net`
 const bobJid = `${bobPhone}@s.whatsapp.net`
 const dir = mkdtempSync(join(tmpdir(), 'wacli-baileys-'))
 let failed = null
-const alice = new Peer('alice', alicePhone)
+const alice = new BaileysPeer(B, pino,
+    { name: 'alice', phone: alicePhone, wsUrl: info.ws_url, ctl, debug })
 let bob = null
 try {
     for (const [phone, name] of [[alicePhone, 'Alice'], [bobPhone, 'Bob']]) {
@@ -251,8 +123,7 @@ try {
     check(scan.status === 200, `scan bob: ${JSON.stringify(scan)}`)
     await bob.wait(e => e.event === 'status' && e.state === 'WORKING', 'WORKING')
     await alice.start()
-    alice.sock.ev.emit('creds.update', { me: { ...alice.creds.me, name: 'Alice' } })
-    await alice.sock.sendPresenceUpdate('available')
+    await alice.online('Alice')
 
     // Baileys -> wa_client
     const sent1 = await alice.sock.sendMessage(bobJid, { text: 'hello bob, from baileys' })
@@ -308,12 +179,8 @@ try {
         failed = failed || err
     }
     await sleep(300)
-    sim.kill('SIGTERM')
-    const code = await new Promise(r => sim.on('exit', c => r(c)))
-    for (const mark of SANITIZER) {
-        if (simErr.includes(mark)) failed = failed || new Error(`wa-sim sanitizer report:\n${simErr.slice(-6000)}`)
-    }
-    if (!failed && code !== 0) failed = new Error(`wa-sim exited with ${code}`)
+    const simFailure = await stopSim(sim)
+    failed = failed || simFailure
     rmSync(dir, { recursive: true, force: true })
 }
 if (failed) {

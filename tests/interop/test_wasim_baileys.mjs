@@ -11,211 +11,29 @@
 // when npm was unreachable, 1 on failure. WASIM_TEST_DEBUG=1 prints the
 // Baileys and wa-sim logs.
 
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
-
-import { bin, loadPeer } from './common.mjs'
+import { BaileysPeer, simControl } from './baileys_peer.mjs'
+import { check, deadline, loadPeer, sleep, startSim, stopSim } from './common.mjs'
 
 // ctest runs this from the npm directory of the build tree (see
 // CMakeLists.txt); loadPeer skips (77) when npm was unreachable.
-const simBin = bin('wa-sim')
 const debug = !!process.env.WASIM_TEST_DEBUG
-if (!existsSync(simBin)) {
-    console.error(`FAIL: wa-sim binary not found: ${simBin}`)
-    process.exit(1)
-}
 const B = await loadPeer('baileys')
 const pino = (await loadPeer('pino')).default
-const makeWASocket = B.default?.default || B.default || B.makeWASocket
-
-const deadline = (ms, what) =>
-    new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out: ${what}`)), ms))
-
-function check(cond, what) {
-    if (!cond) {
-        throw new Error(`check failed: ${what}`)
-    }
-}
 
 // ---------------------------------------------------------------------
 // wa-sim process and control API
 
-const sim = spawn(simBin, ['--qr-first-ms', '60000', '--qr-next-ms', '20000'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, APP_LOG_LEVEL: 'debug' }
-})
-let simErr = ''
-sim.stderr.on('data', d => {
-    simErr += d.toString()
-    if (debug) process.stderr.write(d)
-})
-const info = await Promise.race([
-    new Promise((resolve, reject) => {
-        let buf = ''
-        sim.stdout.on('data', d => {
-            buf += d.toString()
-            const nl = buf.indexOf('\n')
-            if (nl >= 0) resolve(JSON.parse(buf.slice(0, nl)))
-        })
-        sim.on('exit', code => reject(new Error(`wa-sim exited early (${code}):\n${simErr}`)))
-    }),
-    deadline(20000, 'wa-sim start')
-])
+const sim = await startSim(['--qr-first-ms', '60000', '--qr-next-ms', '20000'],
+    { debug, ms: 20000 })
+const info = sim.info
 check(info.ws_url.startsWith('ws://127.0.0.1:'), 'wa-sim listens on loopback')
 
-async function ctl(method, route, body) {
-    const res = await fetch(info.control_url + route, {
-        method,
-        headers: body ? { 'content-type': 'application/json' } : {},
-        body: body ? JSON.stringify(body) : undefined
-    })
-    const text = await res.text()
-    return { status: res.status, body: text ? JSON.parse(text) : null }
-}
+const ctl = simControl(info.control_url)
 
 // Baileys pins WhatsApp's root key in a mutable Buffer shared with its
 // noise handler (guide §12.2): point it at wa-sim's root before any
 // socket exists.
 B.WA_CERT_DETAILS.PUBLIC_KEY.set(Buffer.from(info.root_key, 'hex'))
-
-// ---------------------------------------------------------------------
-// A Baileys client with in-memory auth state
-
-function memoryKeys() {
-    const data = {}
-    return {
-        get: async (type, ids) => {
-            const out = {}
-            for (const id of ids) {
-                let value = data[type]?.[id]
-                if (value && type === 'app-state-sync-key') {
-                    value = B.proto.Message.AppStateSyncKeyData.fromObject(value)
-                }
-                if (value !== undefined) out[id] = value
-            }
-            return out
-        },
-        set: async update => {
-            for (const type of Object.keys(update)) {
-                data[type] = data[type] || {}
-                for (const [id, value] of Object.entries(update[type])) {
-                    if (value === null || value === undefined) delete data[type][id]
-                    else data[type][id] = value
-                }
-            }
-        }
-    }
-}
-
-class Client {
-    // mode 'qr': the phone scans the QR; 'code': the companion asks for a
-    // pairing code and the phone types it.
-    constructor(name, phone, mode = 'qr') {
-        this.name = name
-        this.phone = phone
-        this.mode = mode
-        this.creds = B.initAuthCreds()
-        this.keys = memoryKeys()
-        this.received = []
-        this.updates = []
-        this.opens = 0
-        this.logger = pino({ level: debug ? 'debug' : 'silent' }).child({ client: name })
-    }
-
-    // Connect; on the 515 restart after pairing make a new socket with
-    // the same credentials, as an application does. Resolves when open.
-    start() {
-        return new Promise((resolve, reject) => {
-            this.onOpen = resolve
-            this.onFail = reject
-            this.connect()
-        })
-    }
-
-    connect() {
-        this.closeCode = undefined
-        const sock = makeWASocket({
-            waWebSocketUrl: info.ws_url,
-            auth: { creds: this.creds, keys: this.keys },
-            logger: this.logger,
-            browser: B.Browsers.ubuntu('Chrome'),
-            markOnlineOnConnect: true,
-            syncFullHistory: false,
-            shouldSyncHistoryMessage: () => false,
-            connectTimeoutMs: 20000,
-            defaultQueryTimeoutMs: 20000
-        })
-        this.sock = sock
-        sock.ev.on('creds.update', update => Object.assign(this.creds, update))
-        sock.ev.on('connection.update', async update => {
-            if (update.qr && this.mode === 'qr') {
-                // The phone scans the QR the companion shows.
-                const res = await ctl('POST', `/accounts/${this.phone}/scan`, { qr: update.qr })
-                if (res.status !== 200) {
-                    this.onFail(new Error(`${this.name}: scan failed: ${JSON.stringify(res)}`))
-                }
-                this.pairedJid = res.body.jid
-            }
-            if (update.qr && this.mode === 'code' && !this.code) {
-                // Link with phone number: the phone types the code.
-                this.code = await sock.requestPairingCode(this.phone)
-                let res
-                for (let i = 0; i < 100; i++) {
-                    res = await ctl('POST', `/accounts/${this.phone}/pair-code`, { code: this.code })
-                    if (res.status !== 404) break
-                    await new Promise(r => setTimeout(r, 50))
-                }
-                if (res.status !== 200) {
-                    this.onFail(new Error(`${this.name}: pair-code failed: ${JSON.stringify(res)}`))
-                }
-            }
-            if (update.connection === 'open') {
-                this.opens++
-                this.onOpen()
-            }
-            if (update.connection === 'close') {
-                const code = update.lastDisconnect?.error?.output?.statusCode
-                this.closeCode = code
-                if (this.stopping) return
-                // After pairing, the server's 515 and its closing of the
-                // socket can reach Baileys in either order on a busy
-                // machine (428 instead of 515). An application reconnects
-                // on any close but "logged out", and so does this one
-                // until the first successful login.
-                const paired = this.opens === 0 && !!this.creds.me
-                if (code === B.DisconnectReason.restartRequired ||
-                    (paired && code === B.DisconnectReason.connectionClosed)) {
-                    this.connect()
-                } else {
-                    this.onFail(new Error(`${this.name}: connection closed (${code}): ${update.lastDisconnect?.error}`))
-                }
-            }
-        })
-        sock.ev.on('messages.upsert', ({ messages }) => {
-            for (const m of messages) {
-                if (!m.key.fromMe) this.received.push(m)
-            }
-        })
-        sock.ev.on('messages.update', updates => this.updates.push(...updates))
-        this.presences = this.presences || []
-        sock.ev.on('presence.update', p => this.presences.push(p))
-    }
-
-    async waitFor(pred, what, ms = 20000) {
-        const end = Date.now() + ms
-        while (Date.now() < end) {
-            const hit = pred()
-            if (hit) return hit
-            await new Promise(r => setTimeout(r, 50))
-        }
-        throw new Error(`${this.name}: timed out waiting for ${what}`)
-    }
-
-    async stop() {
-        this.stopping = true
-        this.sock?.end(undefined)
-    }
-}
 
 // ---------------------------------------------------------------------
 // The scenario
@@ -224,9 +42,11 @@ const alicePhone = '15550100001'
 const bobPhone = '15550100002'
 let failed = null
 const carolPhone = '15550100003'
-const alice = new Client('alice', alicePhone)
-const bob = new Client('bob', bobPhone)
-const carol = new Client('carol', carolPhone, 'code')
+const peer = (name, phone, mode) =>
+    new BaileysPeer(B, pino, { name, phone, mode, wsUrl: info.ws_url, ctl, debug })
+const alice = peer('alice', alicePhone)
+const bob = peer('bob', bobPhone)
+const carol = peer('carol', carolPhone, 'code')
 try {
     for (const [phone, name] of [[alicePhone, 'Alice'], [bobPhone, 'Bob'], [carolPhone, 'Carol']]) {
         const res = await ctl('POST', '/accounts', { phone, push_name: name })
@@ -244,11 +64,9 @@ try {
     check(devices.body.devices.some(d => d.id > 0 && d.linked && d.prekeys > 0),
         `alice's companion is linked with uploaded prekeys: ${JSON.stringify(devices.body)}`)
 
-    // Baileys sends presence only when it knows its push name; give it
-    // one (the phone's app-state would) so receipts are "delivered".
+    // Push names and presence, so receipts are "delivered"
     for (const c of [alice, bob, carol]) {
-        c.sock.ev.emit('creds.update', { me: { ...c.creds.me, name: c.name } })
-        await c.sock.sendPresenceUpdate('available')
+        await c.online(c.name)
     }
 
     const aliceJid = `${alicePhone}@s.whatsapp.net`
@@ -347,7 +165,7 @@ try {
         for (let i = 0; i < 100; i++) {
             const r = await ctl('GET', `/accounts/${bobPhone}/devices`)
             if (r.body.devices.length === 1) return r.body.devices
-            await new Promise(res => setTimeout(res, 50))
+            await sleep(50)
         }
         return null
     })()
@@ -365,21 +183,13 @@ try {
     await alice.stop()
     await bob.stop()
     await carol.stop()
-    await new Promise(r => setTimeout(r, 300))
-    sim.kill('SIGTERM')
-    const code = await new Promise(r => sim.on('exit', c => r(c)))
-    for (const mark of ['ERROR: AddressSanitizer', 'runtime error:', 'ERROR: LeakSanitizer']) {
-        if (simErr.includes(mark)) {
-            failed = failed || new Error(`wa-sim sanitizer report:\n${simErr.slice(-6000)}`)
-        }
-    }
-    if (!failed && code !== 0) {
-        failed = new Error(`wa-sim exited with ${code}`)
-    }
+    await sleep(300)
+    const simFailure = await stopSim(sim)
+    failed = failed || simFailure
 }
 if (failed) {
     console.error(`FAIL: ${failed.stack || failed}`)
-    if (!debug) console.error(`wa-sim log tail:\n${simErr.slice(-4000)}`)
+    if (!debug) console.error(`wa-sim log tail:\n${sim.err.slice(-4000)}`)
     process.exit(1)
 }
 console.log('wasim_baileys: OK (pair by QR and by code, login, text both ways with delivery and read receipts, group, app state, presence, unlink, logout)')

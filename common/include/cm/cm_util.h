@@ -8,6 +8,7 @@
 #ifndef CM_UTIL_H_INCLUDED
 #define CM_UTIL_H_INCLUDED
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,10 @@ char *cm_strdup(const char *s);
 char *cm_strndup(const char *s, size_t n);
 //  printf into a new string. Caller owns return value.
 char *cm_sprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+//  As cm_sprintf with a va_list (left unused: the caller still va_ends
+//  it). Caller owns return value.
+char *cm_vsprintf(const char *fmt, va_list args)
+    __attribute__((format(printf, 1, 0)));
 
 //  Wall clock, milliseconds since the epoch.
 int64_t cm_now_ms(void);
@@ -31,6 +36,8 @@ int64_t cm_mono_ms(void);
 void cm_hex(const uint8_t *data, size_t len, char *out);
 //  Parse hex into out (up to max bytes). Returns bytes written or -1.
 int cm_unhex(const char *hex, uint8_t *out, size_t max);
+//  Value of one hex digit (either case): 0..15, or -1 if c is not one.
+int cm_hex_digit(char c);
 
 //  Fill with cryptographically secure random bytes. Aborts if the kernel
 //  cannot give them.

@@ -14,6 +14,7 @@
 #include "wa/wa_appstate.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_syncd.pb-c.h"
+#include "wa/wa_vectors.h"
 
 #define S_KEYS_INFO "WhatsApp Mutation Keys"
 #define S_LTHASH_INFO "WhatsApp Patch Integrity"
@@ -282,50 +283,6 @@ wa_appstate_patch_mac(const wa_appstate_keys_t *keys,
 //  --------------------------------------------------------------------------
 //  Self test
 
-static json_t *
-s_load_vectors(const char *name)
-{
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    char *path = cm_sprintf("%s/tests/vectors/wa/%s", dir ? dir : ".", name);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root) {
-        fprintf(stderr, "could not load vectors \"%s\": %s\n", path, err.text);
-    }
-    free(path);
-    assert(root);
-    return root;
-}
-
-static uint8_t *
-s_hex_field(json_t *obj, const char *key, size_t *len)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    assert(hex);
-    size_t n = strlen(hex) / 2;
-    uint8_t *buf = cm_alloc(n + 1);
-    assert(cm_unhex(hex, buf, n) == (int)n);
-    if (len) {
-        *len = n;
-    }
-    return buf;
-}
-
-static void
-s_assert_field(json_t *obj, const char *key, const uint8_t *data, size_t len)
-{
-    size_t n = 0;
-    uint8_t *want = s_hex_field(obj, key, &n);
-    if (n != len || memcmp(want, data, len) != 0) {
-        char *got = cm_alloc(2 * len + 1);
-        cm_hex(data, len, got);
-        fprintf(stderr, "\nmismatch in field \"%s\": got %s\n", key, got);
-        free(got);
-        assert(false);
-    }
-    free(want);
-}
-
 //  Random source that replays a fixed buffer (vector IVs).
 typedef struct {
     const uint8_t *data; //  bytes to hand out
@@ -373,11 +330,11 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     const char *collection =
         json_string_value(json_object_get(root, "collection"));
     size_t key_id_len = 0;
-    uint8_t *key_id = s_hex_field(root, "key_id_hex", &key_id_len);
+    uint8_t *key_id = wa_vectors_field(root, "key_id_hex", &key_id_len);
     uint64_t version =
         (uint64_t)json_integer_value(json_object_get(vec, "version"));
     size_t data_len = 0;
-    uint8_t *data = s_hex_field(vec, "sync_action_data_hex", &data_len);
+    uint8_t *data = wa_vectors_field(vec, "sync_action_data_hex", &data_len);
 
     //  The SyncActionData bytes parse with our schema and re-encode
     //  identically (field numbers of SyncActionValue/MuteAction).
@@ -397,7 +354,7 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     assert(wa_appstate_index_mac(keys, action->index.data, action->index.len,
                                  index_mac) == 0);
     if (json_object_get(vec, "index_mac")) {
-        s_assert_field(vec, "index_mac", index_mac, 32);
+        assert(wa_vectors_field_eq(vec, "index_mac", index_mac, 32));
         const char *json =
             json_string_value(json_object_get(vec, "index_json"));
         assert(json && strlen(json) == action->index.len);
@@ -408,7 +365,7 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
 
     //  Value blob with the vector's IV fed through the random hook.
     size_t iv_len = 0;
-    uint8_t *iv = s_hex_field(vec, "iv", &iv_len);
+    uint8_t *iv = wa_vectors_field(vec, "iv", &iv_len);
     s_replay_t replay = {iv, iv_len};
     wa_crypto_set_random(s_replay_random, &replay);
     size_t blob_len = 0;
@@ -417,9 +374,10 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
                                      data, data_len, blob, &blob_len) == 0);
     wa_crypto_set_random(NULL, NULL);
     assert(blob_len == WA_APPSTATE_VALUE_LEN(data_len));
-    s_assert_field(vec, "enc_value_with_iv_hex", blob, blob_len - 32);
+    assert(
+        wa_vectors_field_eq(vec, "enc_value_with_iv_hex", blob, blob_len - 32));
     const uint8_t *value_mac = blob + blob_len - 32;
-    s_assert_field(vec, "value_mac", value_mac, 32);
+    assert(wa_vectors_field_eq(vec, "value_mac", value_mac, 32));
     uint8_t mac[32];
     assert(wa_appstate_value_mac(keys, WA_APPSTATE_SET, key_id, key_id_len,
                                  blob, blob_len - 32, mac) == 0);
@@ -441,7 +399,7 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     //  LTHash: previous value for this index comes from the store.
     wa_appstate_mutation_t m = {WA_APPSTATE_SET, index_mac, value_mac};
     assert(wa_appstate_lthash_apply(lthash, &m, 1, s_store_lookup, store) == 0);
-    s_assert_field(vec, "lthash_after_hex", lthash, WA_LTHASH_LEN);
+    assert(wa_vectors_field_eq(vec, "lthash_after_hex", lthash, WA_LTHASH_LEN));
     memcpy(store->index_mac, index_mac, 32);
     memcpy(store->value_mac, value_mac, 32);
     store->set = true;
@@ -450,10 +408,10 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     uint8_t patch_mac[32];
     assert(wa_appstate_snapshot_mac(keys, lthash, version, collection,
                                     snapshot_mac) == 0);
-    s_assert_field(vec, "snapshot_mac", snapshot_mac, 32);
+    assert(wa_vectors_field_eq(vec, "snapshot_mac", snapshot_mac, 32));
     assert(wa_appstate_patch_mac(keys, snapshot_mac, value_mac, 1, version,
                                  collection, patch_mac) == 0);
-    s_assert_field(vec, "patch_mac", patch_mac, 32);
+    assert(wa_vectors_field_eq(vec, "patch_mac", patch_mac, 32));
 
     //  Serialize the SyncdPatch and compare with the vector bytes.
     Wa__Syncd__SyncdVersion ver = WA__SYNCD__SYNCD_VERSION__INIT;
@@ -494,12 +452,12 @@ s_test_patch(json_t *root, json_t *vec, const wa_appstate_keys_t *keys,
     size_t packed_len = wa__syncd__syncd_patch__get_packed_size(&patch);
     uint8_t *packed = cm_alloc(packed_len);
     wa__syncd__syncd_patch__pack(&patch, packed);
-    s_assert_field(vec, "syncd_patch_hex", packed, packed_len);
+    assert(wa_vectors_field_eq(vec, "syncd_patch_hex", packed, packed_len));
     free(packed);
 
     //  Receiver side: parse the vector's patch and verify all MACs.
     size_t wire_len = 0;
-    uint8_t *wire = s_hex_field(vec, "syncd_patch_hex", &wire_len);
+    uint8_t *wire = wa_vectors_field(vec, "syncd_patch_hex", &wire_len);
     Wa__Syncd__SyncdPatch *got =
         wa__syncd__syncd_patch__unpack(NULL, wire_len, wire);
     assert(got && got->n_mutations == 1 && got->version);
@@ -536,17 +494,19 @@ void
 wa_appstate_test(bool verbose)
 {
     printf(" * wa_appstate: ");
-    json_t *root = s_load_vectors("app-state.json");
+    json_t *root = wa_vectors_load("app-state.json");
     size_t key_len = 0;
-    uint8_t *key_data = s_hex_field(root, "key_data_hex", &key_len);
+    uint8_t *key_data = wa_vectors_field(root, "key_data_hex", &key_len);
     wa_appstate_keys_t keys;
     assert(wa_appstate_keys(key_data, key_len, &keys) == 0);
     json_t *expanded = json_object_get(root, "expanded");
-    s_assert_field(expanded, "index_key", keys.index, 32);
-    s_assert_field(expanded, "value_encryption_key", keys.value_encryption, 32);
-    s_assert_field(expanded, "value_mac_key", keys.value_mac, 32);
-    s_assert_field(expanded, "snapshot_mac_key", keys.snapshot_mac, 32);
-    s_assert_field(expanded, "patch_mac_key", keys.patch_mac, 32);
+    assert(wa_vectors_field_eq(expanded, "index_key", keys.index, 32));
+    assert(wa_vectors_field_eq(expanded, "value_encryption_key",
+                               keys.value_encryption, 32));
+    assert(wa_vectors_field_eq(expanded, "value_mac_key", keys.value_mac, 32));
+    assert(wa_vectors_field_eq(expanded, "snapshot_mac_key", keys.snapshot_mac,
+                               32));
+    assert(wa_vectors_field_eq(expanded, "patch_mac_key", keys.patch_mac, 32));
     assert(wa_appstate_keys(key_data, 0, &keys) == -1);
 
     //  Two patches on one index: the second subtracts the first's MAC.

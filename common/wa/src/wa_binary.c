@@ -15,6 +15,7 @@
 #include "wa/wa_binary.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_token.h"
+#include "wa/wa_vectors.h"
 
 void
 wa_binary_limits_default(wa_binary_limits_t *limits)
@@ -749,15 +750,23 @@ failed:
     return NULL;
 }
 
+//  limits, or the defaults (written to *defaults) when it is NULL.
+static const wa_binary_limits_t *
+s_limits(const wa_binary_limits_t *limits, wa_binary_limits_t *defaults)
+{
+    if (limits) {
+        return limits;
+    }
+    wa_binary_limits_default(defaults);
+    return defaults;
+}
+
 wa_node_t *
 wa_binary_decode_node(const uint8_t *data, size_t len,
                       const wa_binary_limits_t *limits, const char **reason_p)
 {
     wa_binary_limits_t defaults;
-    if (!limits) {
-        wa_binary_limits_default(&defaults);
-        limits = &defaults;
-    }
+    limits = s_limits(limits, &defaults);
     s_in_t in = {data, len, 0, limits, 0, NULL};
     wa_node_t *node = NULL;
     if (!data || len == 0) {
@@ -848,10 +857,7 @@ wa_binary_decode(const uint8_t *data, size_t len,
                  const wa_binary_limits_t *limits, const char **reason_p)
 {
     wa_binary_limits_t defaults;
-    if (!limits) {
-        wa_binary_limits_default(&defaults);
-        limits = &defaults;
-    }
+    limits = s_limits(limits, &defaults);
     const char *reason = NULL;
     if (!data || len == 0) {
         reason = "empty frame";
@@ -910,16 +916,6 @@ s_below(s_rng_t *rng, size_t n)
     return n ? (size_t)(s_rand(rng) % n) : 0;
 }
 
-static uint8_t *
-s_unhex(const char *hex, size_t *len_p)
-{
-    size_t len = strlen(hex) / 2;
-    uint8_t *bytes = cm_alloc(len + 1);
-    assert(cm_unhex(hex, bytes, len) == (int)len);
-    *len_p = len;
-    return bytes;
-}
-
 //  Vector JSON node -> wa_node: attrs as [[k, v], ...] or {k: v}; content
 //  null/absent, [children], {"hex": ...} or {"string": ...}
 static wa_node_t *
@@ -956,8 +952,8 @@ s_node_from_json(json_t *json)
         }
     } else if (json_is_object(content) && json_object_get(content, "hex")) {
         size_t len;
-        uint8_t *bytes =
-            s_unhex(json_string_value(json_object_get(content, "hex")), &len);
+        uint8_t *bytes = wa_vectors_unhex(
+            json_string_value(json_object_get(content, "hex")), &len);
         wa_node_set_bytes(node, bytes, len);
         free(bytes);
     } else if (json_is_object(content)) {
@@ -995,16 +991,7 @@ s_torture(const uint8_t *frame, size_t len)
 static int
 s_vectors(bool verbose)
 {
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    assert(dir);
-    char *path = cm_sprintf("%s/tests/vectors/wa/binary-nodes.json", dir);
-    json_error_t error;
-    json_t *root = json_load_file(path, 0, &error);
-    if (!root) {
-        fprintf(stderr, "could not load %s: %s\n", path, error.text);
-        assert(false);
-    }
-    free(path);
+    json_t *root = wa_vectors_load("binary-nodes.json");
     int checked = 0;
     size_t i;
     json_t *item;
@@ -1013,7 +1000,7 @@ s_vectors(bool verbose)
         const char *name = json_string_value(json_object_get(item, "name"));
         wa_node_t *node = s_node_from_json(json_object_get(item, "node"));
         size_t want_len;
-        uint8_t *want = s_unhex(
+        uint8_t *want = wa_vectors_unhex(
             json_string_value(json_object_get(item, "encoded_hex")), &want_len);
         uint8_t *got;
         size_t got_len;
@@ -1044,7 +1031,7 @@ s_vectors(bool verbose)
     {
         wa_node_t *node = s_node_from_json(json_object_get(item, "decodes_to"));
         size_t len;
-        uint8_t *frame = s_unhex(
+        uint8_t *frame = wa_vectors_unhex(
             json_string_value(json_object_get(item, "encoded_hex")), &len);
         const char *reason = NULL;
         wa_node_t *back = wa_binary_decode(frame, len, NULL, &reason);
@@ -1253,12 +1240,29 @@ s_round_trips(uint64_t seed, int count)
     }
 }
 
+//  A deflated frame of root's encoding (enc_len bytes) is refused under
+//  max_inflated `cap` and decodes back to root when the cap fits.
+static void
+s_expect_inflate_cap(const uint8_t *frame, size_t len, size_t enc_len,
+                     const wa_node_t *root, wa_binary_limits_t *limits,
+                     size_t cap)
+{
+    const char *reason = NULL;
+    limits->max_inflated = cap;
+    assert(wa_binary_decode(frame, len, limits, &reason) == NULL);
+    assert(strstr(reason, "larger than the limit"));
+    limits->max_inflated = enc_len;
+    wa_node_t *node = wa_binary_decode(frame, len, limits, &reason);
+    assert(node && wa_node_eq(node, root));
+    wa_node_destroy(&node);
+}
+
 static void
 s_expect_reject(const char *hex, const wa_binary_limits_t *limits,
                 const char *needle)
 {
     size_t len;
-    uint8_t *frame = s_unhex(hex, &len);
+    uint8_t *frame = wa_vectors_unhex(hex, &len);
     const char *reason = NULL;
     wa_node_t *node = wa_binary_decode(frame, len, limits, &reason);
     if (node || !reason || !strstr(reason, needle)) {
@@ -1331,19 +1335,19 @@ s_bad_inputs(void)
 
     //  A zero-device AD_JID and an unrecognized domain still decode
     size_t len;
-    uint8_t *frame = s_unhex("00f803110cf7050aff8615551234567f", &len);
+    uint8_t *frame = wa_vectors_unhex("00f803110cf7050aff8615551234567f", &len);
     wa_node_t *node = wa_binary_decode(frame, len, NULL, &reason);
     assert(node &&
            wa_node_attr_eq(node, "jid", "15551234567:10@s.whatsapp.net"));
     wa_node_destroy(&node);
     free(frame);
-    frame = s_unhex("00f803110cf78000ff8615551234567f", &len);
+    frame = wa_vectors_unhex("00f803110cf78000ff8615551234567f", &len);
     node = wa_binary_decode(frame, len, NULL, &reason);
     assert(node && wa_node_attr_eq(node, "jid", "15551234567@hosted"));
     wa_node_destroy(&node);
     free(frame);
     //  wm's empty string (NIBBLE_8 of length 0) decodes as ""
-    frame = s_unhex("00f8031f89ff00", &len);
+    frame = wa_vectors_unhex("00f8031f89ff00", &len);
     node = wa_binary_decode(frame, len, NULL, &reason);
     assert(node && wa_node_attr_eq(node, "name", ""));
     wa_node_destroy(&node);
@@ -1428,14 +1432,8 @@ s_bad_inputs(void)
     assert(wa_binary_decode(longer, len + 1, NULL, &reason) == NULL);
     assert(strstr(reason, "trailing bytes after the zlib"));
     free(longer);
-    limits.max_inflated = enc_len - 1;
-    assert(wa_binary_decode(frame, len, &limits, &reason) == NULL);
-    assert(strstr(reason, "larger than the limit"));
-    limits.max_inflated = enc_len;
     limits.max_input = len;
-    node = wa_binary_decode(frame, len, &limits, &reason);
-    assert(node && wa_node_eq(node, root));
-    wa_node_destroy(&node);
+    s_expect_inflate_cap(frame, len, enc_len, root, &limits, enc_len - 1);
     free(frame);
     free(enc);
     wa_node_destroy(&root);
@@ -1447,13 +1445,7 @@ s_bad_inputs(void)
     assert(wa_binary_encode_node(root, &enc, &enc_len, NULL) == 0);
     frame = s_deflate_frame(enc, enc_len, &len);
     wa_binary_limits_default(&limits);
-    limits.max_inflated = 100;
-    assert(wa_binary_decode(frame, len, &limits, &reason) == NULL);
-    assert(strstr(reason, "larger than the limit"));
-    limits.max_inflated = enc_len;
-    node = wa_binary_decode(frame, len, &limits, &reason);
-    assert(node && wa_node_eq(node, root));
-    wa_node_destroy(&node);
+    s_expect_inflate_cap(frame, len, enc_len, root, &limits, 100);
     free(frame);
     free(enc);
     wa_node_destroy(&root);

@@ -17,6 +17,7 @@
 #include "wa/wa_cert.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_handshake.pb-c.h"
+#include "wa/wa_vectors.h"
 
 typedef Wa__Hs__CertChain pb_chain_t;
 typedef Wa__Hs__CertChain__NoiseCertificate pb_cert_t;
@@ -241,15 +242,6 @@ wa_cert_chain_verify(const uint8_t *chain, size_t len,
 //  --------------------------------------------------------------------------
 //  Self test
 
-static void
-s_hex_field(json_t *obj, const char *key, uint8_t *out, size_t len)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    assert(hex);
-    assert(strlen(hex) == 2 * len);
-    assert(cm_unhex(hex, out, len) == (int)len);
-}
-
 //  Test random source: a fixed byte pattern.
 static int
 s_fixed_random(void *arg, uint8_t *buf, size_t len)
@@ -269,27 +261,18 @@ wa_cert_test(bool verbose)
     if (verbose) {
         printf("\n");
     }
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    assert(dir);
-    char *path = cm_sprintf("%s/tests/vectors/wa/noise-handshake.json", dir);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    assert(root);
-    free(path);
+    json_t *root = wa_vectors_load("noise-handshake.json");
     json_t *keys = json_object_get(root, "keys");
     uint8_t root_priv[32], root_pub[32], int_priv[32], int_pub[32];
     uint8_t static_pub[32];
-    s_hex_field(keys, "fake_root_priv", root_priv, 32);
-    s_hex_field(keys, "fake_root_pub", root_pub, 32);
-    s_hex_field(keys, "fake_intermediate_priv", int_priv, 32);
-    s_hex_field(keys, "fake_intermediate_pub", int_pub, 32);
-    s_hex_field(keys, "server_static_pub", static_pub, 32);
-    const char *hex =
-        json_string_value(json_object_get(root, "cert_chain_plaintext_hex"));
-    assert(hex);
-    size_t chain_len = strlen(hex) / 2;
-    uint8_t *chain = cm_alloc(chain_len);
-    assert(cm_unhex(hex, chain, chain_len) == (int)chain_len);
+    wa_vectors_field_into(keys, "fake_root_priv", root_priv, 32);
+    wa_vectors_field_into(keys, "fake_root_pub", root_pub, 32);
+    wa_vectors_field_into(keys, "fake_intermediate_priv", int_priv, 32);
+    wa_vectors_field_into(keys, "fake_intermediate_pub", int_pub, 32);
+    wa_vectors_field_into(keys, "server_static_pub", static_pub, 32);
+    size_t chain_len = 0;
+    uint8_t *chain =
+        wa_vectors_field(root, "cert_chain_plaintext_hex", &chain_len);
 
     //  The vector chain parses and verifies against the fake root.
     wa_cert_details_t d_int, d_leaf;

@@ -45,6 +45,8 @@
 #define S_HELD_MAX 1024
 //  Resends of one message at most.
 #define S_RESEND_MAX 10
+//  Group metadata queries per send (changes may drop it meanwhile).
+#define S_GROUP_ASKS_MAX 3
 //  Prekey ids are 24 bits.
 #define S_PREKEY_ID_MAX 0xFFFFFF
 //  Signed prekey id of a new device.
@@ -178,7 +180,7 @@ struct _s_job_t {
     bool runnable;             //  run at the next wake
     bool waiting;              //  an IQ for this job is pending
     bool sent;                 //  stanza sent, waiting for the ack
-    bool asked_group;          //  group metadata fetched once
+    int group_asks;            //  group metadata queries sent
     bool asked_usync;          //  device lists fetched once
     bool asked_keys;           //  bundles fetched once
     char **skdm_to;            //  devices given our sender key
@@ -1078,9 +1080,11 @@ s_on_group_info(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
         return;
     }
     wa_group_t *g = wa_group_parse(job->chat, reply);
-    if (g) {
-        zhashx_update(job->client->groups, job->chat, g);
+    if (!g) {
+        s_job_fail(job, 404, "group not found");
+        return;
     }
+    zhashx_update(job->client->groups, job->chat, g);
     wa_client_t *self = job->client;
     s_job_run(job); //  may free the job
     s_rearm(self);
@@ -1491,12 +1495,14 @@ s_job_run(s_job_t *job)
     }
     //  1. Group metadata
     if (job->group && !zhashx_lookup(self->groups, job->chat)) {
-        if (job->asked_group) {
-            s_job_fail(job, 404, "group not found");
+        //  Fetched already, but a change notification dropped it since:
+        //  fetch again (a few times at most)
+        if (job->group_asks >= S_GROUP_ASKS_MAX) {
+            s_job_fail(job, 0, "the group kept changing");
             return;
         }
         wa_node_t *iq = wa_group_query(job->chat);
-        job->asked_group = true;
+        job->group_asks++;
         job->waiting = true;
         if (s_iq(self, &iq, s_on_group_info, job) != 0) {
             job->waiting = false;
@@ -2597,7 +2603,12 @@ s_on_notification(wa_client_t *self, const wa_node_t *node)
             wa_usync_invalidate(self->usync, self->me_pn_user);
         }
     } else if (cm_streq(type, "w:gp2")) {
-        if (from) {
+        //  Someone left or was removed: they hold our sender key, so the
+        //  next send starts a new one (distributed to the members left)
+        if (from && (wa_node_child(node, "remove") ||
+                     wa_node_child(node, "leave"))) {
+            wa_client_rotate_group_key(self, from);
+        } else if (from) {
             zhashx_delete(self->groups, from);
         }
     } else if (cm_streq(type, "link_code_companion_reg")) {
@@ -2913,6 +2924,36 @@ s_on_logout(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
     (void)reply;
     if (outcome != WA_IQ_CANCELLED) {
         s_close(self, WA_CLIENT_LOGGED_OUT, "logged out", 0);
+    }
+}
+
+void
+wa_client_forget_group(wa_client_t *self, const char *group)
+{
+    assert(self);
+    if (group) {
+        zhashx_delete(self->groups, group);
+    }
+}
+
+void
+wa_client_rotate_group_key(wa_client_t *self, const char *group)
+{
+    assert(self);
+    if (!group) {
+        return;
+    }
+    zhashx_delete(self->groups, group);
+    zhashx_delete(self->skdm, group);
+    //  Our sender key under either address space the group may use
+    for (int lid = 0; lid < 2; lid++) {
+        char name[WA_SEND_NAME_MAX];
+        s_own_address(self, lid == 1, name);
+        if (*name) {
+            char *key = cm_sprintf("%s::%s.%d", group, name, self->me_device);
+            wa_sigstore_remove(self->store, "sender_key", key);
+            free(key);
+        }
     }
 }
 
@@ -4297,6 +4338,100 @@ t_test_relay(void)
     a = (t_ack_t *)zlistx_last(bob->acks);
     assert(cm_streq(a->id, gid3) && a->ack == WA_CLIENT_ACK_READ);
     assert(cm_streq(a->participant, alice->jid));
+
+    //  Membership change: carol joins (w:gp2 drops alice's metadata).
+    //  Another change lands while alice's send waits for carol's device
+    //  list: the send fetches the metadata again instead of failing.
+    //  Carol alone gets the sender key; bob's copy is skmsg only.
+    t_peer_t *carol = t_peer_paired(w, "carol", "15550000003", 1);
+    const char *carol_user = "15550000003@s.whatsapp.net";
+    w->members[w->nmembers++] = cm_strdup(carol_user);
+    char *note =
+        cm_sprintf("<notification from=\"%s\" id=\"n1\" type=\"w:gp2\" "
+                   "participant=\"%s\"><add><participant jid=\"%s\"/></add>"
+                   "</notification>",
+                   w->group, alice_user, carol_user);
+    t_handle_text(alice, note);
+    char gid4[WA_CLIENT_ID_MAX];
+    size_t alice_sents = zlistx_size(alice->sents);
+    assert(wa_client_send_text(alice->client, w->group, "welcome carol", NULL,
+                               NULL, gid4) == 0);
+    t_fire_due(w); //  the job starts
+    wa_node_t *qiq = t_take(alice, "iq", "query");
+    assert(qiq && wa_node_attr_eq(qiq, "xmlns", "w:g2"));
+    t_relay(w, alice, qiq);
+    wa_node_destroy(&qiq);
+    t_delivery_t *dv = (t_delivery_t *)zlistx_detach(w->queue, NULL);
+    assert(dv && dv->to == alice);
+    wa_client_handle(alice->client, dv->node); //  the metadata
+    wa_node_destroy(&dv->node);
+    free(dv);
+    wa_node_t *uiq = t_take(alice, "iq", "usync");
+    assert(uiq);                //  carol's devices are asked for
+    t_handle_text(alice, note); //  the group changes again meanwhile
+    free(note);
+    t_relay(w, alice, uiq);
+    wa_node_destroy(&uiq);
+    t_pump(w);
+    assert(zlistx_size(alice->sents) == alice_sents + 1);
+    s = (t_sent_t *)zlistx_last(alice->sents);
+    assert(s->ok && cm_streq(s->id, gid4));
+    m = t_last_msg(carol);
+    assert(m && cm_streq(m->id, gid4) && cm_streq(m->body, "welcome carol"));
+    assert(cm_streq(t_last_msg(bob)->body, "welcome carol"));
+    bool to_carol = false;
+    to = NULL;
+    parts = wa_node_child(w->last, "participants");
+    while ((to = wa_node_child_next(parts, "to", to))) {
+        assert(!wa_node_attr_eq(to, "jid", bob->jid));
+        assert(!wa_node_attr_eq(to, "jid", alice2->jid));
+        to_carol |= wa_node_attr_eq(to, "jid", carol->jid);
+    }
+    assert(to_carol);
+    //  Carol writes back: everyone reads her sender key message
+    char gid5[WA_CLIENT_ID_MAX];
+    assert(wa_client_send_text(carol->client, w->group, "thanks", NULL, NULL,
+                               gid5) == 0);
+    t_pump(w);
+    assert(cm_streq(t_last_msg(alice)->body, "thanks"));
+    assert(cm_streq(t_last_msg(bob)->body, "thanks"));
+    assert(cm_streq(t_last_msg(alice)->participant, carol_user));
+
+    //  Carol is removed: alice drops her sender key; the next send makes
+    //  a new one and gives it to every device left (bob and alice's own
+    //  second device), and carol gets nothing
+    free(w->members[--w->nmembers]);
+    note = cm_sprintf("<notification from=\"%s\" id=\"n2\" type=\"w:gp2\" "
+                      "participant=\"%s\"><remove><participant jid=\"%s\"/>"
+                      "</remove></notification>",
+                      w->group, alice_user, carol_user);
+    char skey[256];
+    char own[WA_SEND_NAME_MAX];
+    int own_dev = 0;
+    assert(wa_send_address(alice->jid, own, &own_dev) == 0);
+    snprintf(skey, sizeof skey, "%s::%s.%d", w->group, own, own_dev);
+    wa_sigstore_t *astore = wa_client_sigstore(alice->client);
+    assert(wa_sigstore_get(astore, "sender_key", skey, NULL));
+    t_handle_text(alice, note);
+    free(note);
+    assert(!wa_sigstore_get(astore, "sender_key", skey, NULL));
+    size_t carol_msgs = zlistx_size(carol->msgs);
+    char gid6[WA_CLIENT_ID_MAX];
+    assert(wa_client_send_text(alice->client, w->group, "carol has gone", NULL,
+                               NULL, gid6) == 0);
+    t_pump(w);
+    assert(wa_sigstore_get(astore, "sender_key", skey, NULL));
+    assert(cm_streq(t_last_msg(bob)->body, "carol has gone"));
+    assert(cm_streq(t_last_msg(alice2)->body, "carol has gone"));
+    assert(zlistx_size(carol->msgs) == carol_msgs);
+    bool to_bob = false;
+    to = NULL;
+    parts = wa_node_child(w->last, "participants");
+    while ((to = wa_node_child_next(parts, "to", to))) {
+        assert(!wa_node_attr_eq(to, "jid", carol->jid));
+        to_bob |= wa_node_attr_eq(to, "jid", bob->jid);
+    }
+    assert(to_bob); //  bob got the new key
 
     //  Decryption failure -> retry receipt -> resend -> delivered. Bob
     //  loses his session with alice's first device.

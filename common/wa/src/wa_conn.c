@@ -600,21 +600,7 @@ s_test_client_event(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
     }
 }
 
-#define TEST_RUN(st, cond)                                                     \
-    do {                                                                       \
-        int64_t deadline_ = cm_mono_ms() + 5000;                               \
-        while (!(cond) && cm_mono_ms() < deadline_) {                          \
-            zmq_pollitem_t items_[1];                                          \
-            int n_ = wa_ws_pollitems((st)->ws, items_, 1);                     \
-            long t_ = wa_ws_timeout((st)->ws);                                 \
-            if (t_ < 0 || t_ > 50) {                                           \
-                t_ = 50;                                                       \
-            }                                                                  \
-            zmq_poll(items_, n_, t_);                                          \
-            wa_ws_service((st)->ws);                                           \
-        }                                                                      \
-        assert(cond);                                                          \
-    } while (0)
+#define TEST_RUN(st, cond) wa_ws_test_run((st)->ws, cond)
 
 static void
 s_test_send_node(wa_conn_t *conn, const char *tag)

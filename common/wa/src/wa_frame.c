@@ -14,6 +14,7 @@
 
 #include "cm/cm.h"
 #include "wa/wa_frame.h"
+#include "wa/wa_vectors.h"
 
 //  Empty buffers up to this size are kept; larger ones are released.
 #define WA_FRAME_KEEP_CAP 256
@@ -353,14 +354,6 @@ wa_frame_buffered(wa_frame_t *self)
 //  --------------------------------------------------------------------------
 //  Self test
 
-static size_t
-s_unhex(const char *hex, uint8_t *out, size_t max)
-{
-    int n = cm_unhex(hex, out, max);
-    assert(n >= 0);
-    return (size_t)n;
-}
-
 void
 wa_frame_test(bool verbose)
 {
@@ -370,7 +363,7 @@ wa_frame_test(bool verbose)
     }
     //  Client hello from noise-handshake.json: intro + frame.
     uint8_t hello[64];
-    size_t hello_len = s_unhex(
+    size_t hello_len = wa_vectors_unhex_into(
         "5741060300002412220a200c54febf167e0732de32ac5b29b8d0027fc082d238c0"
         "02745584d00cfadb003e",
         hello, sizeof(hello));

@@ -1,4 +1,4 @@
-/*  wa_group - group metadata: the query and its participants
+/*  wa_group - group IQs (xmlns w:g2) and the metadata they return
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
@@ -17,25 +17,15 @@ struct _wa_group_t {
     char *subject;       //  subject or ""
     bool lid;            //  addressing_mode="lid"
     char **participants; //  user JIDs
+    char **alts;         //  their other user JIDs, or NULL entries
+    wa_group_role_t *roles; //  their roles
     size_t count;        //  number of participants
+    char *creator;       //  creator user JID, or NULL
+    int64_t creation;    //  creation time (s), or 0
+    char *description;   //  description text, or NULL
+    bool announce;       //  <announcement/>
+    bool locked;         //  <locked/>
 };
-
-wa_node_t *
-wa_group_query(const char *group)
-{
-    wa_jid_t *jid = group ? wa_jid_new_from(group) : NULL;
-    if (!jid || !wa_jid_is_group(jid) || wa_jid_is_server(jid)) {
-        wa_jid_destroy(&jid);
-        return NULL;
-    }
-    wa_node_t *iq = wa_node_new("iq");
-    wa_node_set_attr(iq, "xmlns", "w:g2");
-    wa_node_set_attr(iq, "type", "get");
-    wa_node_set_attr(iq, "to", wa_jid_str(jid));
-    wa_node_set_attr(wa_node_add(iq, "query"), "request", "interactive");
-    wa_jid_destroy(&jid);
-    return iq;
-}
 
 //  User JID text (no device) of a participant JID, or NULL.
 static char *
@@ -53,32 +43,235 @@ s_user(const char *text)
     return out;
 }
 
-wa_group_t *
-wa_group_parse(const char *group, const wa_node_t *reply)
+//  Wire user JID of an API or wire JID naming a person (PN or LID, no
+//  device), or NULL.
+static char *
+s_person(const char *text)
 {
-    const wa_node_t *g = reply ? wa_node_child(reply, "group") : NULL;
-    if (!g || !group || !wa_node_attr_eq(reply, "type", "result")) {
+    char *wire = text ? wa_jid_normalize(text) : NULL;
+    wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
+    char *out = NULL;
+    if (jid && !wa_jid_is_server(jid) &&
+        (wa_jid_is_pn(jid) || wa_jid_is_lid(jid))) {
+        out = s_user(wire);
+    }
+    wa_jid_destroy(&jid);
+    free(wire);
+    return out;
+}
+
+bool
+wa_group_subject_ok(const char *text)
+{
+    size_t max = WA_GROUP_SUBJECT_MAX;
+    if (!text || !*text) {
+        return false;
+    }
+    size_t chars = 0;
+    const unsigned char *p = (const unsigned char *)text;
+    while (*p) {
+        size_t len = *p < 0x80             ? 1
+                     : (*p & 0xE0) == 0xC0 ? 2
+                     : (*p & 0xF0) == 0xE0 ? 3
+                     : (*p & 0xF8) == 0xF0 ? 4
+                                           : 0;
+        if (len == 0 || (len == 1 && *p < 0x20) || (len == 2 && *p < 0xC2)) {
+            return false;
+        }
+        for (size_t i = 1; i < len; i++) {
+            if ((p[i] & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        p += len;
+        if (++chars > max) {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  Add a <participant jid> per entry to node. Returns 0, or -1 when one
+//  is no person's JID.
+static int
+s_add_participants(wa_node_t *node, const char *const *participants,
+                   size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char *jid = s_person(participants[i]);
+        if (!jid) {
+            return -1;
+        }
+        wa_node_set_attr(wa_node_add(node, "participant"), "jid", jid);
+        free(jid);
+    }
+    return 0;
+}
+
+static wa_node_t *
+s_iq(const char *type, const char *to)
+{
+    wa_node_t *iq = wa_node_new("iq");
+    wa_node_set_attr(iq, "xmlns", "w:g2");
+    wa_node_set_attr(iq, "type", type);
+    wa_node_set_attr(iq, "to", to);
+    return iq;
+}
+
+//  Group JID text of `group` when it names a group, else NULL.
+static char *
+s_group_jid(const char *group)
+{
+    wa_jid_t *jid = group ? wa_jid_new_from(group) : NULL;
+    char *out = NULL;
+    if (jid && wa_jid_is_group(jid) && !wa_jid_is_server(jid)) {
+        out = cm_strdup(wa_jid_str(jid));
+    }
+    wa_jid_destroy(&jid);
+    return out;
+}
+
+wa_node_t *
+wa_group_query(const char *group)
+{
+    char *jid = s_group_jid(group);
+    if (!jid) {
         return NULL;
     }
+    wa_node_t *iq = s_iq("get", jid);
+    wa_node_set_attr(wa_node_add(iq, "query"), "request", "interactive");
+    free(jid);
+    return iq;
+}
+
+wa_node_t *
+wa_group_create(const char *subject, const char *const *participants,
+                size_t count)
+{
+    if (!wa_group_subject_ok(subject) || count > WA_GROUP_MAX_PARTICIPANTS ||
+        (count && !participants)) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", "@g.us");
+    wa_node_t *create = wa_node_add(iq, "create");
+    wa_node_set_attr(create, "subject", subject);
+    if (s_add_participants(create, participants, count) != 0) {
+        wa_node_destroy(&iq);
+    }
+    return iq;
+}
+
+wa_node_t *
+wa_group_participating(void)
+{
+    wa_node_t *iq = s_iq("get", "@g.us");
+    wa_node_t *p = wa_node_add(iq, "participating");
+    wa_node_add(p, "participants");
+    wa_node_add(p, "description");
+    return iq;
+}
+
+wa_node_t *
+wa_group_change(const char *group, const char *action,
+                const char *const *participants, size_t count)
+{
+    if (!action ||
+        !(strcmp(action, "add") == 0 || strcmp(action, "remove") == 0 ||
+          strcmp(action, "promote") == 0 || strcmp(action, "demote") == 0) ||
+        count == 0 || !participants || count > WA_GROUP_MAX_PARTICIPANTS) {
+        return NULL;
+    }
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", jid);
+    free(jid);
+    if (s_add_participants(wa_node_add(iq, action), participants, count) != 0) {
+        wa_node_destroy(&iq);
+    }
+    return iq;
+}
+
+static wa_group_t *
+s_parse(const char *group, const wa_node_t *g)
+{
+    char *jid = NULL;
+    if (group) {
+        jid = cm_strdup(group);
+    } else {
+        //  The id is the group's user part, or (some servers) the JID
+        const char *id = wa_node_attr(g, "id");
+        char *text = id && !strchr(id, '@') ? cm_sprintf("%s@g.us", id)
+                                            : (id ? cm_strdup(id) : NULL);
+        jid = s_group_jid(text);
+        free(text);
+        if (!jid) {
+            return NULL;
+        }
+    }
     wa_group_t *self = cm_alloc(sizeof *self);
-    self->jid = cm_strdup(group);
+    self->jid = jid;
     self->subject = cm_strdup(wa_node_attr_or(g, "subject", ""));
     self->lid = wa_node_attr_eq(g, "addressing_mode", "lid");
+    self->creator = s_user(wa_node_attr(g, "creator"));
+    int64_t creation = 0;
+    if (wa_node_attr_int(g, "creation", &creation) == 0 && creation > 0) {
+        self->creation = creation;
+    }
+    const wa_node_t *desc = wa_node_child(g, "description");
+    const wa_node_t *body = desc ? wa_node_child(desc, "body") : NULL;
+    const char *text = body ? wa_node_text_content(body) : NULL;
+    self->description = text ? cm_strdup(text) : NULL;
+    self->announce = wa_node_child(g, "announcement") != NULL;
+    self->locked = wa_node_child(g, "locked") != NULL;
     size_t cap = wa_node_child_count(g);
     if (cap > WA_GROUP_MAX_PARTICIPANTS) {
         cap = WA_GROUP_MAX_PARTICIPANTS;
     }
     self->participants = cm_alloc((cap ? cap : 1) * sizeof(char *));
+    self->alts = cm_alloc((cap ? cap : 1) * sizeof(char *));
+    self->roles = cm_alloc((cap ? cap : 1) * sizeof(wa_group_role_t));
     const wa_node_t *p = NULL;
     while ((p = wa_node_child_next(g, "participant", p)) && self->count < cap) {
         char *user = s_user(wa_node_attr(p, "jid"));
-        if (user && !wa_group_has(self, user)) {
-            self->participants[self->count++] = user;
-        } else {
+        if (!user || wa_group_has(self, user)) {
             free(user);
+            continue;
         }
+        size_t i = self->count++;
+        self->participants[i] = user;
+        const char *alt = wa_node_attr(p, self->lid ? "phone_number" : "lid");
+        if (!alt) {
+            alt = wa_node_attr(p, self->lid ? "lid" : "phone_number");
+        }
+        self->alts[i] = s_user(alt);
+        if (self->alts[i] && strcmp(self->alts[i], user) == 0) {
+            free(self->alts[i]);
+            self->alts[i] = NULL;
+        }
+        self->roles[i] =
+            wa_node_attr_eq(p, "type", "superadmin") ? WA_GROUP_SUPERADMIN
+            : wa_node_attr_eq(p, "type", "admin")    ? WA_GROUP_ADMIN
+                                                     : WA_GROUP_MEMBER;
     }
     return self;
+}
+
+wa_group_t *
+wa_group_parse(const char *group, const wa_node_t *reply)
+{
+    const wa_node_t *g = reply ? wa_node_child(reply, "group") : NULL;
+    if (!g || !wa_node_attr_eq(reply, "type", "result")) {
+        return NULL;
+    }
+    return s_parse(group, g);
+}
+
+wa_group_t *
+wa_group_parse_node(const wa_node_t *group)
+{
+    return group && wa_node_is(group, "group") ? s_parse(NULL, group) : NULL;
 }
 
 void
@@ -90,8 +283,13 @@ wa_group_destroy(wa_group_t **self_p)
     wa_group_t *self = *self_p;
     for (size_t i = 0; i < self->count; i++) {
         free(self->participants[i]);
+        free(self->alts[i]);
     }
     free(self->participants);
+    free(self->alts);
+    free(self->roles);
+    free(self->creator);
+    free(self->description);
     free(self->subject);
     free(self->jid);
     free(self);
@@ -121,6 +319,50 @@ wa_group_participants(const wa_group_t *self, size_t *count)
 {
     *count = self->count;
     return (const char *const *)self->participants;
+}
+
+wa_group_role_t
+wa_group_role(const wa_group_t *self, size_t index)
+{
+    assert(index < self->count);
+    return self->roles[index];
+}
+
+const char *
+wa_group_alt(const wa_group_t *self, size_t index)
+{
+    assert(index < self->count);
+    return self->alts[index];
+}
+
+const char *
+wa_group_creator(const wa_group_t *self)
+{
+    return self->creator;
+}
+
+int64_t
+wa_group_creation(const wa_group_t *self)
+{
+    return self->creation;
+}
+
+const char *
+wa_group_description(const wa_group_t *self)
+{
+    return self->description;
+}
+
+bool
+wa_group_announce(const wa_group_t *self)
+{
+    return self->announce;
+}
+
+bool
+wa_group_locked(const wa_group_t *self)
+{
+    return self->locked;
 }
 
 bool
@@ -192,5 +434,98 @@ wa_group_test(bool verbose)
     assert(n == 0);
     wa_group_destroy(&g);
     wa_node_destroy(&reply);
+
+    //  Full metadata: roles, other JIDs, creator, description, settings;
+    //  the JID from the id attribute
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\" id=\"2\" from=\"@g.us\">"
+        "<group id=\"120363000000000001\" subject=\"Team\" "
+        "creator=\"15550001111@s.whatsapp.net\" creation=\"1700000000\" "
+        "addressing_mode=\"pn\">"
+        "<participant jid=\"15550001111@s.whatsapp.net\" type=\"superadmin\" "
+        "lid=\"111@lid\"/>"
+        "<participant jid=\"15550002222@s.whatsapp.net\" type=\"admin\"/>"
+        "<participant jid=\"15550003333@s.whatsapp.net\" type=\"x\"/>"
+        "<description id=\"D1\"><body>About us</body></description>"
+        "<announcement/></group></iq>",
+        NULL);
+    assert(reply);
+    g = wa_group_parse(NULL, reply);
+    assert(g && strcmp(wa_group_jid(g), "120363000000000001@g.us") == 0);
+    assert(!wa_group_is_lid(g));
+    assert(strcmp(wa_group_creator(g), "15550001111@s.whatsapp.net") == 0);
+    assert(wa_group_creation(g) == 1700000000);
+    assert(strcmp(wa_group_description(g), "About us") == 0);
+    assert(wa_group_announce(g) && !wa_group_locked(g));
+    p = wa_group_participants(g, &n);
+    assert(n == 3);
+    assert(wa_group_role(g, 0) == WA_GROUP_SUPERADMIN);
+    assert(wa_group_role(g, 1) == WA_GROUP_ADMIN);
+    assert(wa_group_role(g, 2) == WA_GROUP_MEMBER);
+    assert(strcmp(wa_group_alt(g, 0), "111@lid") == 0);
+    assert(wa_group_alt(g, 1) == NULL);
+    wa_group_destroy(&g);
+    //  A <group> without a usable id
+    wa_node_t *bad = wa_node_new_from_text("<group subject=\"x\"/>", NULL);
+    assert(!wa_group_parse_node(bad));
+    wa_node_destroy(&bad);
+    bad = wa_node_new_from_text("<group id=\"1@s.whatsapp.net\"/>", NULL);
+    assert(!wa_group_parse_node(bad));
+    wa_node_destroy(&bad);
+    g = wa_group_parse_node(wa_node_child(reply, "group"));
+    assert(g && strcmp(wa_group_subject(g), "Team") == 0);
+    wa_group_destroy(&g);
+    wa_node_destroy(&reply);
+
+    //  Create: API and wire JIDs; bad subjects and JIDs refused
+    const char *people[] = {"15550002222@c.us", "15550003333@s.whatsapp.net",
+                            "123456789012345@lid"};
+    wa_node_t *iq = wa_group_create("Team ✓", people, 3);
+    assert(iq && wa_node_attr_eq(iq, "type", "set"));
+    assert(wa_node_attr_eq(iq, "to", "@g.us"));
+    wa_node_t *create = wa_node_child(iq, "create");
+    assert(create && wa_node_attr_eq(create, "subject", "Team ✓"));
+    assert(wa_node_child_count(create) == 3);
+    assert(wa_node_attr_eq(wa_node_child_at(create, 0), "jid",
+                           "15550002222@s.whatsapp.net"));
+    assert(wa_node_attr_eq(wa_node_child_at(create, 2), "jid",
+                           "123456789012345@lid"));
+    wa_node_destroy(&iq);
+    iq = wa_group_create("Solo", NULL, 0);
+    assert(iq && wa_node_child_count(wa_node_child(iq, "create")) == 0);
+    wa_node_destroy(&iq);
+    char long_subject[WA_GROUP_SUBJECT_MAX * 3 + 8];
+    memset(long_subject, 0, sizeof long_subject);
+    for (size_t i = 0; i < WA_GROUP_SUBJECT_MAX; i++) {
+        memcpy(long_subject + 2 * i, "\xc3\xa9", 2); //  100 characters
+    }
+    iq = wa_group_create(long_subject, NULL, 0);
+    assert(iq);
+    wa_node_destroy(&iq);
+    strcat(long_subject, "x"); //  101
+    assert(!wa_group_create(long_subject, NULL, 0));
+    assert(!wa_group_create("", NULL, 0));
+    assert(!wa_group_create(NULL, NULL, 0));
+    assert(!wa_group_create("bad\x01", NULL, 0));
+    assert(!wa_group_create("bad \xff", NULL, 0));
+    const char *wrong[] = {"120363000000000001@g.us"};
+    assert(!wa_group_create("x", wrong, 1));
+    const char *junk[] = {"nope"};
+    assert(!wa_group_create("x", junk, 1));
+
+    //  Participating and changes
+    iq = wa_group_participating();
+    assert(wa_node_attr_eq(iq, "to", "@g.us") &&
+           wa_node_attr_eq(iq, "type", "get"));
+    assert(wa_node_child(wa_node_child(iq, "participating"), "participants"));
+    wa_node_destroy(&iq);
+    iq = wa_group_change("120363000000000001@g.us", "add", people, 2);
+    assert(iq && wa_node_attr_eq(iq, "to", "120363000000000001@g.us"));
+    assert(wa_node_child_count(wa_node_child(iq, "add")) == 2);
+    wa_node_destroy(&iq);
+    assert(!wa_group_change("120363000000000001@g.us", "kick", people, 1));
+    assert(!wa_group_change("15550001111@s.whatsapp.net", "add", people, 1));
+    assert(!wa_group_change("120363000000000001@g.us", "add", people, 0));
+    assert(!wa_group_change("120363000000000001@g.us", "remove", junk, 1));
     printf("OK\n");
 }

@@ -20,6 +20,7 @@
 #include "cm/cm.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_media.h"
+#include "wa/wa_vectors.h"
 
 static const struct {
     const char *info; //  HKDF info string
@@ -539,48 +540,6 @@ wa_media_decrypt(const uint8_t *media_key, size_t key_len, wa_media_type_t type,
 //  --------------------------------------------------------------------------
 //  Self test
 
-static json_t *
-s_load_vectors(const char *name)
-{
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    char *path = cm_sprintf("%s/tests/vectors/wa/%s", dir ? dir : ".", name);
-    json_error_t err;
-    json_t *root = json_load_file(path, 0, &err);
-    if (!root) {
-        fprintf(stderr, "could not load vectors \"%s\": %s\n", path, err.text);
-    }
-    free(path);
-    assert(root);
-    return root;
-}
-
-//  Hex field of obj into a new buffer; *len gets its length.
-static uint8_t *
-s_hex_field(json_t *obj, const char *key, size_t *len)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    assert(hex);
-    size_t n = strlen(hex) / 2;
-    uint8_t *buf = cm_alloc(n + 1);
-    assert(cm_unhex(hex, buf, n) == (int)n);
-    if (len) {
-        *len = n;
-    }
-    return buf;
-}
-
-static void
-s_assert_field(json_t *obj, const char *key, const uint8_t *data, size_t len)
-{
-    size_t n = 0;
-    uint8_t *want = s_hex_field(obj, key, &n);
-    if (n != len || memcmp(want, data, len) != 0) {
-        fprintf(stderr, "\nmismatch in field \"%s\"\n", key);
-        assert(false);
-    }
-    free(want);
-}
-
 //  Stream-encrypt with chunks of `step` bytes; check against the vector.
 static void
 s_test_stream_enc(const uint8_t *key, wa_media_type_t type,
@@ -652,10 +611,10 @@ wa_media_test(bool verbose)
         assert(wa_media_info((wa_media_type_t)t));
     }
 
-    json_t *root = s_load_vectors("media.json");
-    uint8_t *media_key = s_hex_field(root, "mediaKey", NULL);
+    json_t *root = wa_vectors_load("media.json");
+    uint8_t *media_key = wa_vectors_field(root, "mediaKey", NULL);
     size_t plain_len = 0;
-    uint8_t *plain = s_hex_field(root, "plaintext_hex", &plain_len);
+    uint8_t *plain = wa_vectors_field(root, "plaintext_hex", &plain_len);
     json_t *types = json_object_get(root, "types");
     assert(json_object_size(types) == 7);
     const char *name;
@@ -668,14 +627,14 @@ wa_media_test(bool verbose)
         assert(info && strcmp(wa_media_info(type), info) == 0);
         wa_media_keys_t keys;
         assert(wa_media_keys(media_key, 32, type, &keys) == 0);
-        s_assert_field(vec, "iv", keys.iv, 16);
-        s_assert_field(vec, "cipher_key", keys.cipher_key, 32);
-        s_assert_field(vec, "mac_key", keys.mac_key, 32);
-        s_assert_field(vec, "ref_key", keys.ref_key, 32);
-        s_assert_field(vec, "expanded_hex", (uint8_t *)&keys, 112);
+        assert(wa_vectors_field_eq(vec, "iv", keys.iv, 16));
+        assert(wa_vectors_field_eq(vec, "cipher_key", keys.cipher_key, 32));
+        assert(wa_vectors_field_eq(vec, "mac_key", keys.mac_key, 32));
+        assert(wa_vectors_field_eq(vec, "ref_key", keys.ref_key, 32));
+        assert(wa_vectors_field_eq(vec, "expanded_hex", (uint8_t *)&keys, 112));
 
         size_t enc_len = 0;
-        uint8_t *expect = s_hex_field(vec, "enc_file_hex", &enc_len);
+        uint8_t *expect = wa_vectors_field(vec, "enc_file_hex", &enc_len);
         assert(enc_len == WA_MEDIA_ENC_LEN(plain_len));
         uint8_t *enc = cm_alloc(WA_MEDIA_ENC_LEN(plain_len));
         size_t n = 0;
@@ -683,9 +642,10 @@ wa_media_test(bool verbose)
         assert(wa_media_encrypt(media_key, 32, type, plain, plain_len, enc, &n,
                                 &h) == 0);
         assert(n == enc_len && memcmp(enc, expect, n) == 0);
-        s_assert_field(vec, "mac10", h.mac, WA_MEDIA_MAC_LEN);
-        s_assert_field(vec, "file_sha256", h.file_sha256, 32);
-        s_assert_field(vec, "file_enc_sha256", h.file_enc_sha256, 32);
+        assert(wa_vectors_field_eq(vec, "mac10", h.mac, WA_MEDIA_MAC_LEN));
+        assert(wa_vectors_field_eq(vec, "file_sha256", h.file_sha256, 32));
+        assert(
+            wa_vectors_field_eq(vec, "file_enc_sha256", h.file_enc_sha256, 32));
         assert(h.file_length == (uint64_t)json_integer_value(
                                     json_object_get(vec, "file_length")));
         s_test_stream_enc(media_key, type, plain, plain_len, expect, enc_len,

@@ -166,14 +166,9 @@ wa_node_set_attrf(wa_node_t *self, const char *key, const char *fmt, ...)
     assert(fmt);
     va_list args;
     va_start(args, fmt);
-    int n = vsnprintf(NULL, 0, fmt, args);
+    char *value = cm_vsprintf(fmt, args);
     va_end(args);
-    assert(n >= 0);
-    char *value = cm_alloc((size_t)n + 1);
-    va_start(args, fmt);
-    vsnprintf(value, (size_t)n + 1, fmt, args);
-    va_end(args);
-    int rc = wa_node_set_attr_bytes(self, key, value, (size_t)n);
+    int rc = wa_node_set_attr_bytes(self, key, value, strlen(value));
     free(value);
     return rc;
 }
@@ -723,16 +718,10 @@ s_put_content(s_text_t *text, const uint8_t *data, size_t len, size_t max_bytes,
     } else if (s_printable(data, len)) {
         s_put_escaped(text, data, shown, S_ESC_TEXT);
     } else {
-        static const char digits[] = "0123456789abcdef";
         s_puts(text, "0x");
         s_reserve(text, 2 * shown);
-        size_t at = text->len;
-        for (size_t i = 0; i < shown; i++) {
-            text->data[at + 2 * i] = digits[data[i] >> 4];
-            text->data[at + 2 * i + 1] = digits[data[i] & 15];
-        }
-        text->len = at + 2 * shown;
-        text->data[text->len] = 0;
+        cm_hex(data, shown, text->data + text->len);
+        text->len += 2 * shown;
     }
     if (shown < len) {
         char more[48];
@@ -852,21 +841,6 @@ s_skip_space(s_parser_t *self)
     }
 }
 
-static int
-s_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 //  Decode the entity at self->p ('&') into one byte; -1 on error
 static int
 s_entity(s_parser_t *self)
@@ -889,12 +863,12 @@ s_entity(s_parser_t *self)
     if (strncmp(self->p, "&#x", 3) == 0) {
         //  Look at each character only after the previous one was a
         //  digit: the text may end anywhere
-        int hi = s_hex_digit(self->p[3]);
+        int hi = cm_hex_digit(self->p[3]);
         if (hi >= 0 && self->p[4] == ';') {
             self->p += 5;
             return hi;
         }
-        int lo = hi >= 0 ? s_hex_digit(self->p[4]) : -1;
+        int lo = hi >= 0 ? cm_hex_digit(self->p[4]) : -1;
         if (lo >= 0 && self->p[5] == ';') {
             self->p += 6;
             return hi * 16 + lo;
@@ -1005,7 +979,7 @@ s_read_text_content(s_parser_t *self, wa_node_t *node)
             if (s_is_space(*self->p)) {
                 continue;
             }
-            int digit = s_hex_digit(*self->p);
+            int digit = cm_hex_digit(*self->p);
             if (digit < 0) {
                 s_fail(self, "bad hex digit in content");
                 free(bytes.data);

@@ -22,6 +22,7 @@
 #include "wa/wa_frame.h"
 #include "wa/wa_handshake.pb-c.h"
 #include "wa/wa_noise.h"
+#include "wa/wa_vectors.h"
 
 typedef Wa__Hs__HandshakeMessage pb_msg_t;
 
@@ -617,31 +618,6 @@ s_test_trace(void *arg, const char *step, const uint8_t h[32],
     self->count++;
 }
 
-//  Hex string of a JSON field decoded into a new buffer.
-static uint8_t *
-s_json_hex(json_t *obj, const char *key, size_t *len_p)
-{
-    const char *hex = json_string_value(json_object_get(obj, key));
-    assert(hex);
-    size_t len = strlen(hex) / 2;
-    uint8_t *out = cm_alloc(len + 1);
-    assert(cm_unhex(hex, out, len) == (int)len);
-    if (len_p) {
-        *len_p = len;
-    }
-    return out;
-}
-
-static bool
-s_json_hex_eq(json_t *obj, const char *key, const uint8_t *data, size_t len)
-{
-    size_t want_len;
-    uint8_t *want = s_json_hex(obj, key, &want_len);
-    bool eq = want_len == len && memcmp(want, data, len) == 0;
-    free(want);
-    return eq;
-}
-
 //  The trace of either side must match the vector's trace entries, in
 //  order: each entry lists the values that changed at that step.
 static void
@@ -659,17 +635,18 @@ s_check_trace(test_trace_t *trace, json_t *vector)
         json_t *entry = json_array_get(entries, i + 2);
         assert(strcmp(trace->step[i], steps[i]) == 0);
         if (json_object_get(entry, "h")) {
-            assert(s_json_hex_eq(entry, "h", trace->h[i], 32));
+            assert(wa_vectors_field_eq(entry, "h", trace->h[i], 32));
         }
         if (json_object_get(entry, "ck")) {
-            assert(s_json_hex_eq(entry, "ck", trace->ck[i], 32));
+            assert(wa_vectors_field_eq(entry, "ck", trace->ck[i], 32));
         }
         if (json_object_get(entry, "k")) {
-            assert(s_json_hex_eq(entry, "k", trace->k[i], 32));
+            assert(wa_vectors_field_eq(entry, "k", trace->k[i], 32));
         }
         if (json_object_get(entry, "client_write")) {
-            assert(s_json_hex_eq(entry, "client_write", trace->ck[i], 32));
-            assert(s_json_hex_eq(entry, "client_read", trace->k[i], 32));
+            assert(
+                wa_vectors_field_eq(entry, "client_write", trace->ck[i], 32));
+            assert(wa_vectors_field_eq(entry, "client_read", trace->k[i], 32));
         }
     }
 }
@@ -682,7 +659,7 @@ s_check_frame(wa_frame_t *frame, const uint8_t *msg, size_t len, json_t *frames,
     size_t out_len;
     uint8_t *out = wa_frame_encode(frame, msg, len, &out_len);
     assert(out);
-    assert(s_json_hex_eq(frames, key, out, out_len));
+    assert(wa_vectors_field_eq(frames, key, out, out_len));
     free(out);
 }
 
@@ -693,29 +670,24 @@ wa_noise_test(bool verbose)
     if (verbose) {
         printf("\n");
     }
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    assert(dir);
-    char *path = cm_sprintf("%s/tests/vectors/wa/noise-handshake.json", dir);
-    json_error_t err;
-    json_t *vector = json_load_file(path, 0, &err);
-    assert(vector);
-    free(path);
+    json_t *vector = wa_vectors_load("noise-handshake.json");
     json_t *keys = json_object_get(vector, "keys");
     json_t *frames = json_object_get(vector, "frames");
     json_t *transport = json_object_get(frames, "transport");
-    uint8_t *ce_priv = s_json_hex(keys, "client_ephemeral_priv", NULL);
-    uint8_t *se_priv = s_json_hex(keys, "server_ephemeral_priv", NULL);
-    uint8_t *cs_priv = s_json_hex(keys, "client_noise_static_priv", NULL);
-    uint8_t *cs_pub = s_json_hex(keys, "client_noise_static_pub", NULL);
-    uint8_t *ss_priv = s_json_hex(keys, "server_static_priv", NULL);
-    uint8_t *ss_pub = s_json_hex(keys, "server_static_pub", NULL);
-    uint8_t *root_pub = s_json_hex(keys, "fake_root_pub", NULL);
+    uint8_t *ce_priv = wa_vectors_field(keys, "client_ephemeral_priv", NULL);
+    uint8_t *se_priv = wa_vectors_field(keys, "server_ephemeral_priv", NULL);
+    uint8_t *cs_priv = wa_vectors_field(keys, "client_noise_static_priv", NULL);
+    uint8_t *cs_pub = wa_vectors_field(keys, "client_noise_static_pub", NULL);
+    uint8_t *ss_priv = wa_vectors_field(keys, "server_static_priv", NULL);
+    uint8_t *ss_pub = wa_vectors_field(keys, "server_static_pub", NULL);
+    uint8_t *root_pub = wa_vectors_field(keys, "fake_root_pub", NULL);
     size_t cert_len, payload_len;
-    uint8_t *cert = s_json_hex(vector, "cert_chain_plaintext_hex", &cert_len);
+    uint8_t *cert =
+        wa_vectors_field(vector, "cert_chain_plaintext_hex", &cert_len);
     uint8_t *payload =
-        s_json_hex(vector, "client_payload_plaintext_hex", &payload_len);
-    assert(s_json_hex_eq(vector, "pattern_hex", (const uint8_t *)WA_NOISE_NAME,
-                         32));
+        wa_vectors_field(vector, "client_payload_plaintext_hex", &payload_len);
+    assert(wa_vectors_field_eq(vector, "pattern_hex",
+                               (const uint8_t *)WA_NOISE_NAME, 32));
 
     //  Known answer: both sides in memory, fixed ephemeral keys.
     test_random_t rnd = {{ce_priv, se_priv, NULL, NULL}, 0};
@@ -731,10 +703,10 @@ wa_noise_test(bool verbose)
     assert(client);
     //  Trace entries 0 and 1 (init, prologue) happen inside new.
     json_t *entries = json_object_get(vector, "trace");
-    assert(s_json_hex_eq(json_array_get(entries, 0), "h",
-                         (const uint8_t *)WA_NOISE_NAME, 32));
-    assert(s_json_hex_eq(json_array_get(entries, 1), "h",
-                         wa_noise_handshake_hash(client), 32));
+    assert(wa_vectors_field_eq(json_array_get(entries, 0), "h",
+                               (const uint8_t *)WA_NOISE_NAME, 32));
+    assert(wa_vectors_field_eq(json_array_get(entries, 1), "h",
+                               wa_noise_handshake_hash(client), 32));
     wa_noise_set_trace(client, s_test_trace, ctrace);
     wa_noise_set_root(client, root_pub);
     assert(memcmp(wa_noise_local_static(client), cs_pub, 32) == 0);
@@ -749,7 +721,7 @@ wa_noise_test(bool verbose)
     //  intro it saw.
     size_t wire_len;
     uint8_t *wire =
-        s_json_hex(frames, "client_hello_ws_message_hex", &wire_len);
+        wa_vectors_field(frames, "client_hello_ws_message_hex", &wire_len);
     assert(wa_frame_feed(sframe, wire, wire_len) == 0);
     free(wire);
     size_t flen;
@@ -795,7 +767,7 @@ wa_noise_test(bool verbose)
     //  Transport frames, both directions.
     size_t pt_len;
     uint8_t *pt =
-        s_json_hex(transport, "first_client_node_plaintext_hex", &pt_len);
+        wa_vectors_field(transport, "first_client_node_plaintext_hex", &pt_len);
     uint8_t ct[64], back[64];
     assert(pt_len + WA_NOISE_TAG_LEN <= sizeof(ct));
     const char *client_frames[] = {"first_client_node_ws_message_hex",
@@ -809,7 +781,8 @@ wa_noise_test(bool verbose)
         assert(memcmp(back, pt, pt_len) == 0);
     }
     free(pt);
-    pt = s_json_hex(transport, "first_server_node_plaintext_hex", &pt_len);
+    pt =
+        wa_vectors_field(transport, "first_server_node_plaintext_hex", &pt_len);
     assert(wa_noise_encrypt(server, pt, pt_len, ct) == 0);
     s_check_frame(sframe, ct, pt_len + WA_NOISE_TAG_LEN, transport,
                   "first_server_node_ws_message_hex");

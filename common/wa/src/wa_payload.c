@@ -19,6 +19,7 @@
 #include "wa/wa_crypto.h"
 #include "wa/wa_handshake.pb-c.h"
 #include "wa/wa_payload.h"
+#include "wa/wa_vectors.h"
 
 typedef Wa__Hs__ClientPayload pb_payload_t;
 typedef Wa__Hs__ClientPayload__UserAgent pb_ua_t;
@@ -560,16 +561,7 @@ wa_payload_test(bool verbose)
 
     //  The login payload of noise-handshake.json (Baileys-style: no lc,
     //  lidDbMigrated false), byte for byte.
-    const char *dir = getenv("WHARF_SOURCE_DIR");
-    assert(dir);
-    char *path = cm_sprintf("%s/tests/vectors/wa/noise-handshake.json", dir);
-    json_error_t err;
-    json_t *vector = json_load_file(path, 0, &err);
-    assert(vector);
-    free(path);
-    const char *want_hex = json_string_value(
-        json_object_get(vector, "client_payload_plaintext_hex"));
-    assert(want_hex);
+    json_t *vector = wa_vectors_load("noise-handshake.json");
     wa_payload_login_t login;
     wa_payload_login_init(&login, 15551234567ull, 7);
     assert(login.lc == 1 && login.lid_db_migrated && login.passive);
@@ -577,10 +569,8 @@ wa_payload_test(bool verbose)
     login.lid_db_migrated = false;
     size_t len;
     uint8_t *bytes = wa_payload_login(self, &login, &len);
-    char *got_hex = cm_alloc(2 * len + 1);
-    cm_hex(bytes, len, got_hex);
-    assert(strcmp(got_hex, want_hex) == 0);
-    free(got_hex);
+    assert(wa_vectors_field_eq(vector, "client_payload_plaintext_hex", bytes,
+                               len));
 
     //  The server side parses it back.
     wa_payload_info_t *info = wa_payload_parse(bytes, len);

@@ -17,6 +17,7 @@
 #include "cm/cm.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_signal.h"
+#include "wa/wa_vectors.h"
 
 struct _wa_signal_t {
     signal_context *ctx; //  libsignal global context, provider installed
@@ -353,16 +354,6 @@ wa_signal_private_raw(const ec_private_key *key, uint8_t out[32])
 //  --------------------------------------------------------------------------
 //  Self test
 
-static int
-s_counter_random(void *arg, uint8_t *buf, size_t len)
-{
-    uint8_t *next = arg;
-    for (size_t i = 0; i < len; i++) {
-        buf[i] = (*next)++;
-    }
-    return 0;
-}
-
 void
 wa_signal_test(bool verbose)
 {
@@ -392,7 +383,7 @@ wa_signal_test(bool verbose)
     //  libsignal key generation uses our random source, and its keys
     //  agree with OpenSSL's X25519.
     uint8_t counter = 1;
-    wa_crypto_set_random(s_counter_random, &counter);
+    wa_crypto_set_random(wa_vectors_counter_random, &counter);
     ec_key_pair *pair = NULL;
     assert(curve_generate_key_pair(ctx, &pair) == 0);
     wa_crypto_set_random(NULL, NULL);

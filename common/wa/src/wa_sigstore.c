@@ -682,6 +682,14 @@ wa_sigstore_get(wa_sigstore_t *self, const char *kind, const char *key,
     return r ? r->data : NULL;
 }
 
+int
+wa_sigstore_remove(wa_sigstore_t *self, const char *kind, const char *key)
+{
+    bool had = s_find(self, kind, key) != NULL;
+    s_put(self, kind, key, NULL, 0, true);
+    return had ? 0 : -1;
+}
+
 wa_signal_t *
 wa_sigstore_signal(wa_sigstore_t *self)
 {

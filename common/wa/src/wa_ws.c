@@ -549,6 +549,86 @@ wa_ws_service(wa_ws_t *self)
     return 0;
 }
 
+int
+wa_ws_run(wa_ws_t *self, long max_ms)
+{
+    assert(self && max_ms >= 0);
+    zmq_pollitem_t item;
+    wa_ws_pollitems(self, &item, 1);
+    long timeout = wa_ws_timeout(self);
+    if (timeout < 0 || timeout > max_ms) {
+        timeout = max_ms;
+    }
+    int rc = zmq_poll(&item, 1, timeout);
+    wa_ws_service(self);
+    return rc < 0 && errno != EINTR ? -1 : 0;
+}
+
+//  PEM of an OpenSSL object written by `write` into a new string, or NULL.
+static char *
+s_pem(int (*write)(BIO *bio, void *obj), void *obj)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    char *pem = NULL;
+    char *data = NULL;
+    if (bio && write(bio, obj) == 1) {
+        long len = BIO_get_mem_data(bio, &data);
+        pem = len > 0 ? cm_strndup(data, (size_t)len) : NULL;
+    }
+    BIO_free(bio);
+    return pem;
+}
+
+static int
+s_pem_cert(BIO *bio, void *x)
+{
+    return PEM_write_bio_X509(bio, (X509 *)x);
+}
+
+static int
+s_pem_key(BIO *bio, void *pkey)
+{
+    return PEM_write_bio_PrivateKey(bio, (EVP_PKEY *)pkey, NULL, NULL, 0, NULL,
+                                    NULL);
+}
+
+int
+wa_ws_self_signed(const char *host, char **cert_p, char **key_p)
+{
+    assert(host && cert_p && key_p);
+    *cert_p = NULL;
+    *key_p = NULL;
+    int rc = -1;
+    EVP_PKEY *pkey = EVP_EC_gen("P-256");
+    X509 *x = pkey ? X509_new() : NULL;
+    X509_NAME *name = x ? X509_get_subject_name(x) : NULL;
+    if (!name || ASN1_INTEGER_set(X509_get_serialNumber(x), 1) != 1 ||
+        !X509_gmtime_adj(X509_getm_notBefore(x), -3600) ||
+        !X509_gmtime_adj(X509_getm_notAfter(x), 3600) ||
+        X509_set_pubkey(x, pkey) != 1 ||
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                   (const unsigned char *)host, -1, -1,
+                                   0) != 1 ||
+        X509_set_issuer_name(x, name) != 1 ||
+        X509_sign(x, pkey, EVP_sha256()) <= 0) {
+        goto cleanup;
+    }
+    *cert_p = s_pem(s_pem_cert, x);
+    *key_p = s_pem(s_pem_key, pkey);
+    if (*cert_p && *key_p) {
+        rc = 0;
+    } else {
+        free(*cert_p);
+        free(*key_p);
+        *cert_p = NULL;
+        *key_p = NULL;
+    }
+cleanup:
+    X509_free(x);
+    EVP_PKEY_free(pkey);
+    return rc;
+}
+
 size_t
 wa_ws_conn_count(wa_ws_t *self)
 {
@@ -1867,55 +1947,7 @@ s_test_client_event(wa_ws_conn_t *conn, wa_ws_event_t event,
     }
 }
 
-//  Drive the loop through zmq_poll until cond holds or 5 s pass.
-#define TEST_RUN(st, cond)                                                     \
-    do {                                                                       \
-        int64_t deadline_ = cm_mono_ms() + 5000;                               \
-        while (!(cond) && cm_mono_ms() < deadline_) {                          \
-            zmq_pollitem_t items_[1];                                          \
-            int n_ = wa_ws_pollitems((st)->ws, items_, 1);                     \
-            long t_ = wa_ws_timeout((st)->ws);                                 \
-            if (t_ < 0 || t_ > 50) {                                           \
-                t_ = 50;                                                       \
-            }                                                                  \
-            zmq_poll(items_, n_, t_);                                          \
-            wa_ws_service((st)->ws);                                           \
-        }                                                                      \
-        assert(cond);                                                          \
-    } while (0)
-
-//  A self-signed P-256 certificate for "localhost" in PEM. Caller owns
-//  both strings.
-static void
-s_test_cert(char **cert_p, char **key_p)
-{
-    EVP_PKEY *pkey = EVP_EC_gen("P-256");
-    assert(pkey);
-    X509 *x = X509_new();
-    assert(x);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_set_pubkey(x, pkey);
-    X509_NAME *name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               (const unsigned char *)"localhost", -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    assert(X509_sign(x, pkey, EVP_sha256()) > 0);
-    BIO *bio = BIO_new(BIO_s_mem());
-    assert(PEM_write_bio_X509(bio, x) == 1);
-    char *data;
-    long len = BIO_get_mem_data(bio, &data);
-    *cert_p = cm_strndup(data, (size_t)len);
-    BIO_free(bio);
-    bio = BIO_new(BIO_s_mem());
-    assert(PEM_write_bio_PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL) == 1);
-    len = BIO_get_mem_data(bio, &data);
-    *key_p = cm_strndup(data, (size_t)len);
-    BIO_free(bio);
-    X509_free(x);
-    EVP_PKEY_free(pkey);
-}
+#define TEST_RUN(st, cond) wa_ws_test_run((st)->ws, cond)
 
 void
 wa_ws_test(bool verbose)
@@ -1932,6 +1964,9 @@ wa_ws_test(bool verbose)
     assert(wa_ws_pollitems(st->ws, items, 0) == 0);
     assert(wa_ws_pollitems(st->ws, items, 2) == 1);
     assert(items[0].fd == wa_ws_fd(st->ws) && items[0].events == ZMQ_POLLIN);
+    int64_t start = cm_mono_ms();
+    assert(wa_ws_run(st->ws, 0) == 0); //  nothing to do: returns at once
+    assert(cm_mono_ms() - start < 1000);
 
     int port = wa_ws_listen(st->ws, "127.0.0.1", 0, NULL, s_test_accept, st);
     assert(port > 0);
@@ -2099,7 +2134,9 @@ wa_ws_test(bool verbose)
     //  wss: a TLS listener with a self-signed certificate. Refused by
     //  default (system CA store), accepted with insecure.
     char *cert_pem, *key_pem;
-    s_test_cert(&cert_pem, &key_pem);
+    assert(wa_ws_self_signed("localhost", &cert_pem, &key_pem) == 0);
+    assert(strstr(cert_pem, "-----BEGIN CERTIFICATE-----"));
+    assert(strstr(key_pem, "PRIVATE KEY-----"));
     int tls_port = wa_ws_listen_tls(st->ws, "127.0.0.1", 0, NULL, cert_pem,
                                     key_pem, s_test_accept, st);
     assert(tls_port > 0);

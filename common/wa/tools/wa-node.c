@@ -84,21 +84,6 @@ s_read_stdin(size_t *len_p)
 }
 
 static int
-s_hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-static int
 s_decode(bool raw, size_t max_bytes)
 {
     size_t len;
@@ -121,7 +106,7 @@ s_decode(bool raw, size_t max_bytes)
         if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
             continue;
         }
-        int digit = s_hex_digit(*p);
+        int digit = cm_hex_digit(*p);
         if (digit < 0) {
             fprintf(stderr,
                     "wa-node: could not read input: bad hex digit "

@@ -133,7 +133,13 @@ static const gw_route_t s_routes[] = {
     GW_LOGIN_ROUTES
 
     //  Sending texts and read receipts (WAHA and Wawp)
-    GW_MESSAGES_ROUTES};
+    GW_MESSAGES_ROUTES
+
+    //  Chats and their messages (WAHA and Wawp)
+    GW_CHATS_ROUTES
+
+    //  Groups (WAHA and Wawp)
+    GW_GROUPS_ROUTES};
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)
@@ -476,15 +482,15 @@ gw_api_openapi(void)
     json_object_set_new(
         schemas, "WebhookEvent",
         json_pack("{s:s, s:o}", "type", "string", "enum", events));
-    json_t *webhooks = gw_webhooks_schemas();
-    json_object_update(schemas, webhooks);
-    json_decref(webhooks);
-    json_t *login = gw_login_schemas();
-    json_object_update(schemas, login);
-    json_decref(login);
-    json_t *messages = gw_messages_schemas();
-    json_object_update(schemas, messages);
-    json_decref(messages);
+    //  Each route module's own schemas
+    json_t *(*const modules[])(void) = {gw_webhooks_schemas, gw_login_schemas,
+                                        gw_messages_schemas, gw_chats_schemas,
+                                        gw_groups_schemas};
+    for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
+        json_t *more = modules[i]();
+        json_object_update(schemas, more);
+        json_decref(more);
+    }
     json_t *paths = json_object();
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {

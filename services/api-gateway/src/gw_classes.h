@@ -43,7 +43,9 @@
 #include "gw_sessions.h"
 #include "gw_webhooks.h"
 #include "gw_messages.h"
+#include "gw_chats.h"
 #include "gw_login.h"
+#include "gw_groups.h"
 #include "gw_server.h"
 #include "gw_http.h"
 

@@ -93,7 +93,10 @@ gw_messages_command(gw_req_t *req, json_t *session, const char *type,
         return reply;
     }
     const char *reason = cm_msg_reason(reply);
-    if (st == GW_NO_WORKER || st == 503) {
+    if (st == 404 && cm_msg_str(reply, "missing")) {
+        //  The engine found no such thing (a group, ...)
+        gw_req_fail(req, 404, NULL, "%s", reason ? reason : "not found");
+    } else if (st == GW_NO_WORKER || st == 503) {
         gw_req_fail(req, 503, "worker_unavailable",
                     "No session-worker serves the session right now; try "
                     "again later");

@@ -49,7 +49,8 @@ bool gw_messages_status_is(gw_req_t *req, json_t *session,
 //  hint. Waits up to cap_ms (0: the request's deadline). Returns the
 //  reply when the worker answered 2xx; else NULL after an error response
 //  (503 no worker, 504 no answer, the worker's 4xx with its reason, 409
-//  as 422). Caller owns return value.
+//  as 422, 404 only when the reply names what is `missing`: a bare 404
+//  means no worker holds the session). Caller owns return value.
 cm_msg_t *gw_messages_command(gw_req_t *req, json_t *session, const char *type,
                               json_t **body_p, int cap_ms);
 

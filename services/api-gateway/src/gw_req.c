@@ -220,21 +220,6 @@ gw_req_body_len(gw_req_t *self)
     return self->body_len;
 }
 
-static int
-s_hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 //  Decode a form component in place ('+' is a space, %XX a byte).
 static void
 s_form_decode(char *s)
@@ -243,8 +228,9 @@ s_form_decode(char *s)
     for (char *p = s; *p; p++) {
         if (*p == '+') {
             *out++ = ' ';
-        } else if (*p == '%' && s_hexval(p[1]) >= 0 && s_hexval(p[2]) >= 0) {
-            *out++ = (char)(s_hexval(p[1]) * 16 + s_hexval(p[2]));
+        } else if (*p == '%' && cm_hex_digit(p[1]) >= 0 &&
+                   cm_hex_digit(p[2]) >= 0) {
+            *out++ = (char)(cm_hex_digit(p[1]) * 16 + cm_hex_digit(p[2]));
             p += 2;
         } else {
             *out++ = *p;
@@ -512,13 +498,7 @@ gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    va_list copy;
-    va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
-    va_end(copy);
-    assert(n >= 0);
-    char *text = cm_alloc((size_t)n + 1);
-    vsnprintf(text, (size_t)n + 1, fmt, ap);
+    char *text = cm_vsprintf(fmt, ap);
     va_end(ap);
     //  Outside data may end up in messages: keep the JSON valid.
     json_t *message = json_string(text);
@@ -607,6 +587,37 @@ gw_req_take_response(gw_req_t *self, size_t *len_p)
     }
     self->response_len = 0;
     return out;
+}
+
+int
+gw_req_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
+                 int64_t dflt, int64_t *out, bool *given)
+{
+    const char *v = gw_req_query(req, key);
+    *out = dflt;
+    if (given) {
+        *given = false;
+    }
+    if (!v) {
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || errno || n < min || n > max ||
+        !isdigit((unsigned char)*v)) {
+        char *msg =
+            cm_sprintf("%s must be an integer from %" PRId64 " to %" PRId64,
+                       key, min, max);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    *out = n;
+    if (given) {
+        *given = true;
+    }
+    return 0;
 }
 
 void
@@ -708,5 +719,22 @@ gw_req_test(bool verbose)
     assert(len == 4);
     free(text);
     gw_req_destroy(&req);
+    //  Query integers
+    gw_req_t *qreq = gw_req_new("GET", "/api/default/events");
+    gw_req_set_query(qreq, "after", "12");
+    gw_req_set_query(qreq, "limit", "abc");
+    int64_t v = 0;
+    assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == 0 &&
+           v == 12);
+    assert(gw_req_query_int(qreq, "missing", 0, 100, 7, &v, NULL) == 0 &&
+           v == 7);
+    assert(gw_req_query_int(qreq, "limit", 1, 100, 1, &v, NULL) == -1);
+    assert(gw_req_status(qreq) == 400);
+    assert(strstr(gw_req_response(qreq), "limit"));
+    gw_req_destroy(&qreq);
+    qreq = gw_req_new("GET", "/api/default/events");
+    gw_req_set_query(qreq, "after", "-1");
+    assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == -1);
+    gw_req_destroy(&qreq);
     printf("OK\n");
 }

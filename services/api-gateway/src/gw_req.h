@@ -56,6 +56,11 @@ void gw_req_set_query(gw_req_t *self, const char *name, const char *value);
 //  A header (any case) or query argument, or NULL. Borrowed.
 const char *gw_req_header(gw_req_t *self, const char *name);
 const char *gw_req_query(gw_req_t *self, const char *name);
+//  Parse a non-negative decimal integer from query `key` into *out (dflt
+//  when absent; *given, if not NULL, says whether it was there). Returns
+//  0, or -1 after a 400 naming the field and its range.
+int gw_req_query_int(gw_req_t *self, const char *key, int64_t min,
+                     int64_t max, int64_t dflt, int64_t *out, bool *given);
 
 //  Path parameters, filled by the router. Borrowed object.
 json_t *gw_req_params(gw_req_t *self);

@@ -224,14 +224,22 @@ s_outcome(gw_req_t *req, cm_msg_t **reply_p, json_t **session_p)
     return rc;
 }
 
+//  A store request `type` with one field {key: value}; see s_outcome.
+static s_result_t
+s_call(gw_req_t *req, const char *type, const char *key, const char *value,
+       json_t **session_p)
+{
+    cm_msg_t *msg = cm_msg_new(type);
+    cm_msg_set_str(msg, key, value);
+    cm_msg_t *reply = s_store(req, &msg);
+    return s_outcome(req, &reply, session_p);
+}
+
 //  session.get by `key` (name or instance_id).
 static s_result_t
 s_get(gw_req_t *req, const char *key, const char *value, json_t **session_p)
 {
-    cm_msg_t *msg = cm_msg_new("session.get");
-    cm_msg_set_str(msg, key, value);
-    cm_msg_t *reply = s_store(req, &msg);
-    return s_outcome(req, &reply, session_p);
+    return s_call(req, "session.get", key, value, session_p);
 }
 
 //  session.update {name, desired?, config?}.
@@ -286,6 +294,17 @@ s_nudge(gw_req_t *req)
     gw_link_send(gw_req_link(req), GW_DEST_NUDGE, &msg);
 }
 
+//  A lifecycle action on session `name`; *session_p (when the action
+//  gives one back) gets the session after it.
+typedef s_result_t(s_op_fn)(gw_req_t *req, const char *name,
+                            json_t **session_p);
+
+static s_result_t
+s_op_get(gw_req_t *req, const char *name, json_t **session_p)
+{
+    return s_get(req, "name", name, session_p);
+}
+
 static s_result_t
 s_op_start(gw_req_t *req, const char *name, json_t **session_p)
 {
@@ -296,9 +315,9 @@ s_op_start(gw_req_t *req, const char *name, json_t **session_p)
     return rc;
 }
 
-//  Stop without fetching the result.
+//  Stop without fetching the result: gives no session back.
 static s_result_t
-s_op_halt(gw_req_t *req, const char *name)
+s_op_halt(gw_req_t *req, const char *name, json_t **session_p)
 {
     json_t *session = NULL;
     s_result_t rc = s_update(req, name, "stopped", NULL, &session);
@@ -312,7 +331,7 @@ s_op_halt(gw_req_t *req, const char *name)
 static s_result_t
 s_op_stop(gw_req_t *req, const char *name, json_t **session_p)
 {
-    s_result_t rc = s_op_halt(req, name);
+    s_result_t rc = s_op_halt(req, name, NULL);
     if (rc != S_OK) {
         return rc;
     }
@@ -341,17 +360,14 @@ s_op_stop(gw_req_t *req, const char *name, json_t **session_p)
 static s_result_t
 s_op_restart(gw_req_t *req, const char *name, json_t **session_p)
 {
-    s_result_t rc = s_op_halt(req, name);
+    s_result_t rc = s_op_halt(req, name, NULL);
     return rc == S_OK ? s_op_start(req, name, session_p) : rc;
 }
 
 static s_result_t
 s_device_clear(gw_req_t *req, const char *name)
 {
-    cm_msg_t *msg = cm_msg_new("device.clear");
-    cm_msg_set_str(msg, "name", name);
-    cm_msg_t *reply = s_store(req, &msg);
-    s_result_t rc = s_outcome(req, &reply, NULL);
+    s_result_t rc = s_call(req, "device.clear", "name", name, NULL);
     return rc == S_NOT_FOUND ? S_OK : rc;
 }
 
@@ -376,7 +392,7 @@ s_op_logout(gw_req_t *req, const char *name, json_t **session_p)
             s_nudge(req);
         }
     } else {
-        rc = s_op_halt(req, name);
+        rc = s_op_halt(req, name, NULL);
         if (rc == S_OK) {
             rc = s_device_clear(req, name);
         }
@@ -388,9 +404,9 @@ s_op_logout(gw_req_t *req, const char *name, json_t **session_p)
     return rc == S_OK ? s_get(req, "name", name, session_p) : rc;
 }
 
-//  Idempotent: a missing session is fine.
+//  Idempotent: a missing session is fine. Gives no session back.
 static s_result_t
-s_op_delete(gw_req_t *req, const char *name)
+s_op_delete(gw_req_t *req, const char *name, json_t **session_p)
 {
     //  desired=stopped first, so no worker claims it again meanwhile.
     json_t *session = NULL;
@@ -407,10 +423,7 @@ s_op_delete(gw_req_t *req, const char *name)
         rc = s_device_clear(req, name);
     }
     if (rc == S_OK) {
-        cm_msg_t *msg = cm_msg_new("session.delete");
-        cm_msg_set_str(msg, "name", name);
-        cm_msg_t *reply = s_store(req, &msg);
-        rc = s_outcome(req, &reply, NULL);
+        rc = s_call(req, "session.delete", "name", name, NULL);
     }
     return rc == S_NOT_FOUND ? S_OK : rc;
 }
@@ -427,7 +440,7 @@ s_op_update(gw_req_t *req, const char *name, json_t *config, json_t **session_p)
         json_string_value(json_object_get(session, "desired")), "running");
     json_decref(session);
     if (running) {
-        rc = s_op_halt(req, name);
+        rc = s_op_halt(req, name, NULL);
     }
     if (rc == S_OK) {
         rc = s_update(req, name, running ? "running" : NULL, config, session_p);
@@ -611,9 +624,12 @@ s_reply_info(gw_req_t *req, s_result_t rc, json_t **session_p, int status)
     *session_p = NULL;
 }
 
+//  Reply with an empty object, or the failure (a session is dropped).
 static void
-s_reply_empty(gw_req_t *req, s_result_t rc, int status)
+s_reply_empty(gw_req_t *req, s_result_t rc, json_t **session_p, int status)
 {
+    json_decref(*session_p);
+    *session_p = NULL;
     if (rc == S_OK) {
         json_t *body = json_object();
         gw_req_reply(req, status, &body);
@@ -622,18 +638,42 @@ s_reply_empty(gw_req_t *req, s_result_t rc, int status)
     }
 }
 
+//  Reply with the session's `me`, or the failure.
 static void
-s_reply_me(gw_req_t *req, s_result_t rc, json_t **session_p)
+s_reply_me(gw_req_t *req, s_result_t rc, json_t **session_p, int status)
 {
     if (rc == S_OK) {
         json_t *me = json_object_get(*session_p, "me");
         json_t *body = json_is_object(me) ? json_incref(me) : NULL;
-        gw_req_reply(req, 200, &body);
+        gw_req_reply(req, status, &body);
     } else if (rc == S_NOT_FOUND) {
         s_not_found(req);
     }
     json_decref(*session_p);
     *session_p = NULL;
+}
+
+typedef void(s_reply_fn)(gw_req_t *req, s_result_t rc, json_t **session_p,
+                         int status);
+
+//  Run `op` on `name` and answer with `reply`.
+static void
+s_run(gw_req_t *req, const char *name, s_op_fn *op, s_reply_fn *reply,
+      int status)
+{
+    json_t *session = NULL;
+    s_result_t rc = op(req, name, &session);
+    reply(req, rc, &session, status);
+}
+
+//  WAHA: the action on the {session} path parameter.
+static void
+s_waha(gw_req_t *req, s_op_fn *op, s_reply_fn *reply, int status)
+{
+    const char *name = s_path_name(req);
+    if (name) {
+        s_run(req, name, op, reply, status);
+    }
 }
 
 //  --------------------------------------------------------------------
@@ -712,12 +752,7 @@ gw_sessions_create(gw_req_t *req)
 void
 gw_sessions_get(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_get(req, "name", name, &session);
-        s_reply_info(req, rc, &session, 200);
-    }
+    s_waha(req, s_op_get, s_reply_info, 200);
 }
 
 void
@@ -746,65 +781,37 @@ gw_sessions_update(gw_req_t *req)
 void
 gw_sessions_delete(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        s_reply_empty(req, s_op_delete(req, name), 200);
-    }
+    s_waha(req, s_op_delete, s_reply_empty, 200);
 }
 
 void
 gw_sessions_me(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_get(req, "name", name, &session);
-        s_reply_me(req, rc, &session);
-    }
+    s_waha(req, s_op_get, s_reply_me, 200);
 }
 
 void
 gw_sessions_start(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_start(req, name, &session);
-        s_reply_info(req, rc, &session, 201);
-    }
+    s_waha(req, s_op_start, s_reply_info, 201);
 }
 
 void
 gw_sessions_stop(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_stop(req, name, &session);
-        s_reply_info(req, rc, &session, 201);
-    }
+    s_waha(req, s_op_stop, s_reply_info, 201);
 }
 
 void
 gw_sessions_restart(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_restart(req, name, &session);
-        s_reply_info(req, rc, &session, 201);
-    }
+    s_waha(req, s_op_restart, s_reply_info, 201);
 }
 
 void
 gw_sessions_logout(gw_req_t *req)
 {
-    const char *name = s_path_name(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_logout(req, name, &session);
-        s_reply_info(req, rc, &session, 201);
-    }
+    s_waha(req, s_op_logout, s_reply_info, 201);
 }
 
 //  The deprecated body {name = "default", ...}. NULL after a 400.
@@ -872,11 +879,7 @@ gw_sessions_old_stop(gw_req_t *req)
                               "logout", &logout) != 0) {
         return;
     }
-    if (logout) {
-        s_reply_empty(req, s_op_delete(req, name), 201);
-    } else {
-        s_reply_empty(req, s_op_halt(req, name), 201);
-    }
+    s_run(req, name, logout ? s_op_delete : s_op_halt, s_reply_empty, 201);
 }
 
 void
@@ -884,7 +887,7 @@ gw_sessions_old_logout(gw_req_t *req)
 {
     const char *name = s_old_name(req);
     if (name) {
-        s_reply_empty(req, s_op_delete(req, name), 201);
+        s_run(req, name, s_op_delete, s_reply_empty, 201);
     }
 }
 
@@ -948,6 +951,17 @@ gw_sessions_wawp_instance(gw_req_t *req)
     return s_wawp_instance(req);
 }
 
+//  Wawp: the action on the instance the request names (200 on success).
+static void
+s_wawp(gw_req_t *req, s_op_fn *op, s_reply_fn *reply)
+{
+    char *name = s_wawp_instance(req);
+    if (name) {
+        s_run(req, name, op, reply, 200);
+        free(name);
+    }
+}
+
 void
 gw_sessions_wawp_create(gw_req_t *req)
 {
@@ -1003,83 +1017,43 @@ gw_sessions_wawp_create(gw_req_t *req)
 void
 gw_sessions_wawp_info(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_get(req, "name", name, &session);
-        s_reply_info(req, rc, &session, 200);
-        free(name);
-    }
+    s_wawp(req, s_op_get, s_reply_info);
 }
 
 void
 gw_sessions_wawp_start(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_start(req, name, &session);
-        s_reply_info(req, rc, &session, 200);
-        free(name);
-    }
+    s_wawp(req, s_op_start, s_reply_info);
 }
 
 void
 gw_sessions_wawp_stop(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_stop(req, name, &session);
-        s_reply_info(req, rc, &session, 200);
-        free(name);
-    }
+    s_wawp(req, s_op_stop, s_reply_info);
 }
 
 void
 gw_sessions_wawp_restart(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_restart(req, name, &session);
-        s_reply_info(req, rc, &session, 200);
-        free(name);
-    }
+    s_wawp(req, s_op_restart, s_reply_info);
 }
 
 void
 gw_sessions_wawp_logout(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_op_logout(req, name, &session);
-        s_reply_info(req, rc, &session, 200);
-        free(name);
-    }
+    s_wawp(req, s_op_logout, s_reply_info);
 }
 
 void
 gw_sessions_wawp_delete(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        s_reply_empty(req, s_op_delete(req, name), 200);
-        free(name);
-    }
+    s_wawp(req, s_op_delete, s_reply_empty);
 }
 
 void
 gw_sessions_wawp_me(gw_req_t *req)
 {
-    char *name = s_wawp_instance(req);
-    if (name) {
-        json_t *session = NULL;
-        s_result_t rc = s_get(req, "name", name, &session);
-        s_reply_me(req, rc, &session);
-        free(name);
-    }
+    s_wawp(req, s_op_get, s_reply_me);
 }
 
 //  --------------------------------------------------------------------

@@ -42,6 +42,7 @@
 #include "sw_session.h"
 #include "sw_probe.h"
 #include "sw_wamsg.h"
+#include "sw_wagroup.h"
 #include "sw_wajournal.h"
 #include "sw_wa.h"
 #include "sw_worker.h"

@@ -9,6 +9,7 @@
 #include "wa/wa_client.h"
 #include "wa/wa_conn.h"
 #include "wa/wa_crypto.h"
+#include "wa/wa_group.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_message.h"
 #include "wa/wa_ws.h"
@@ -1513,6 +1514,302 @@ s_cmd_send_seen(s_sess_t *ss, sw_cmd_t **cmd_p)
     sw_cmd_reply(cmd_p, 200, NULL, &body);
 }
 
+//  --------------------------------------------------------------------
+//  Groups: each command is one w:g2 IQ; the reply (or its failure)
+//  answers the command
+
+typedef enum {
+    S_GROUP_CREATE,
+    S_GROUP_GET,
+    S_GROUP_LIST,
+    S_GROUP_CHANGE
+} s_group_op_t;
+
+typedef struct {
+    s_sess_t *ss;    //  the session
+    sw_cmd_t *cmd;   //  the gateway command
+    s_group_op_t op; //  what was asked
+    char *group;     //  group JID (get, change)
+    char *action;    //  change: add, remove, promote, demote
+} s_group_call_t;
+
+static const char *
+s_group_what(s_group_op_t op)
+{
+    switch (op) {
+    case S_GROUP_CREATE:
+        return "create the group";
+    case S_GROUP_GET:
+        return "get the group";
+    case S_GROUP_LIST:
+        return "list the groups";
+    case S_GROUP_CHANGE:
+        break;
+    }
+    return "change the participants";
+}
+
+//  The answer to a successful IQ. Returns the body, or NULL with *st_p
+//  and *reason_p (caller owns) set.
+static json_t *
+s_group_result(s_group_call_t *call, const wa_node_t *reply, int *st_p,
+               char **reason_p)
+{
+    *st_p = 502;
+    if (call->op == S_GROUP_LIST) {
+        json_t *list = json_array();
+        const wa_node_t *groups = wa_node_child(reply, "groups");
+        const wa_node_t *g = NULL;
+        while ((g = wa_node_child_next(groups, "group", g))) {
+            wa_group_t *group = wa_group_parse_node(g);
+            if (group) {
+                json_array_append_new(list, sw_wagroup_json(group));
+                wa_group_destroy(&group);
+            }
+        }
+        return json_pack("{s:o}", "groups", list);
+    }
+    if (call->op == S_GROUP_CHANGE) {
+        json_t *results = sw_wagroup_results(reply, call->action);
+        if (!results) {
+            *reason_p = cm_strdup("WhatsApp sent no participant results");
+            return NULL;
+        }
+        //  Our next send to the group must see the new members; after a
+        //  removal, with a new sender key the removed ones do not have
+        if (cm_streq(call->action, "remove")) {
+            wa_client_rotate_group_key(call->ss->client, call->group);
+        } else {
+            wa_client_forget_group(call->ss->client, call->group);
+        }
+        return json_pack("{s:o}", "participants", results);
+    }
+    wa_group_t *group = wa_group_parse(call->group, reply);
+    if (!group) {
+        *reason_p = cm_strdup("WhatsApp sent no group");
+        return NULL;
+    }
+    json_t *body = sw_wagroup_json(group);
+    wa_group_destroy(&group);
+    return body;
+}
+
+static void
+s_group_reply(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    s_group_call_t *call = (s_group_call_t *)arg;
+    const char *what = s_group_what(call->op);
+    int st = 200;
+    char *reason = NULL;
+    json_t *body = NULL;
+    if (outcome == WA_IQ_RESULT) {
+        body = s_group_result(call, reply, &st, &reason);
+    } else if (outcome == WA_IQ_ERROR) {
+        st = sw_wagroup_error(wa_iq_error_code(reply), what, &reason);
+    } else if (outcome == WA_IQ_TIMEOUT) {
+        st = 504;
+        reason =
+            cm_sprintf("could not %s: WhatsApp did not answer in time", what);
+    } else {
+        st = 503;
+        reason = cm_sprintf("could not %s: the connection to WhatsApp was "
+                            "lost",
+                            what);
+    }
+    if (body) {
+        sw_cmd_reply(&call->cmd, 200, NULL, &body);
+    } else if (st == 404) {
+        //  Not the session: the gateway tells the two 404s apart by this
+        json_t *missing = json_pack("{s:s}", "missing", "group");
+        sw_cmd_reply(&call->cmd, st, reason, &missing);
+    } else {
+        cm_log_warn("group request failed",
+                    "session=\"%s\" what=\"%s\" "
+                    "status=%d",
+                    s_name(call->ss), what, st);
+        sw_cmd_reply(&call->cmd, st, reason, NULL);
+    }
+    free(reason);
+    free(call->group);
+    free(call->action);
+    free(call);
+}
+
+//  Send the IQ (taken) for a group command; the reply answers it.
+static void
+s_group_send(s_sess_t *ss, sw_cmd_t **cmd_p, s_group_op_t op, wa_node_t **iq_p,
+             const char *group, const char *action)
+{
+    s_group_call_t *call = cm_alloc(sizeof *call);
+    call->ss = ss;
+    call->cmd = *cmd_p;
+    *cmd_p = NULL;
+    call->op = op;
+    call->group = group ? cm_strdup(group) : NULL;
+    call->action = action ? cm_strdup(action) : NULL;
+    if (wa_client_iq(ss->client, iq_p, s_group_reply, call) != 0) {
+        wa_node_destroy(iq_p);
+        sw_cmd_reply(&call->cmd, 409,
+                     "Session status is not as expected: "
+                     "not connected to WhatsApp",
+                     NULL);
+        free(call->group);
+        free(call->action);
+        free(call);
+    }
+}
+
+//  The `participants` of a request as wire user JIDs, without ours and
+//  duplicates. Returns the count, or -1 after a 400.
+static int
+s_group_people(s_sess_t *ss, sw_cmd_t **cmd_p, bool allow_none, char ***out_p)
+{
+    json_t *list =
+        json_object_get(cm_msg_body(sw_cmd_request(*cmd_p)), "participants");
+    size_t n = json_array_size(list);
+    if (!json_is_array(list) || (!allow_none && n == 0) ||
+        n > WA_GROUP_MAX_PARTICIPANTS) {
+        sw_cmd_reply(cmd_p, 400, "participants must be an array of chat ids",
+                     NULL);
+        return -1;
+    }
+    char **out = cm_alloc((n ? n : 1) * sizeof *out);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = json_string_value(json_array_get(list, i));
+        char *wire = text ? wa_jid_normalize(text) : NULL;
+        char *api = wire ? wa_jid_to_api(wire) : NULL;
+        wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
+        bool person = jid && !wa_jid_is_server(jid) &&
+                      wa_jid_device(jid) == 0 &&
+                      (wa_jid_is_pn(jid) || wa_jid_is_lid(jid));
+        wa_jid_destroy(&jid);
+        if (!person) {
+            free(api);
+            free(wire);
+            for (size_t k = 0; k < count; k++) {
+                free(out[k]);
+            }
+            free(out);
+            char *reason = cm_sprintf("participants[%zu] is not a person's "
+                                      "chat id",
+                                      i);
+            sw_cmd_reply(cmd_p, 400, reason, NULL);
+            free(reason);
+            return -1;
+        }
+        bool skip = cm_streq(api, ss->me_id) || cm_streq(api, ss->me_lid);
+        for (size_t k = 0; k < count && !skip; k++) {
+            skip = cm_streq(out[k], wire);
+        }
+        if (skip) {
+            free(wire);
+        } else {
+            out[count++] = wire;
+        }
+        free(api);
+    }
+    *out_p = out;
+    return (int)count;
+}
+
+static void
+s_free_people(char **people, int count)
+{
+    for (int i = 0; i < count; i++) {
+        free(people[i]);
+    }
+    free(people);
+}
+
+//  The request's group `id` as a group JID; NULL after a 400.
+static char *
+s_group_id(sw_cmd_t **cmd_p)
+{
+    const char *id = cm_msg_str(sw_cmd_request(*cmd_p), "id");
+    wa_jid_t *jid = id ? wa_jid_new_from(id) : NULL;
+    char *out = NULL;
+    if (jid && wa_jid_is_group(jid) && !wa_jid_is_server(jid)) {
+        out = cm_strdup(wa_jid_str(jid));
+    } else {
+        sw_cmd_reply(cmd_p, 400,
+                     "id must be a group id such as "
+                     "120363000000000000@g.us",
+                     NULL);
+    }
+    wa_jid_destroy(&jid);
+    return out;
+}
+
+static void
+s_cmd_group(s_sess_t *ss, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    const char *type = sw_cmd_type(*cmd_p);
+    if (!s_check_working(ss, cmd_p)) {
+        return;
+    }
+    if (cm_streq(type, "group.list")) {
+        wa_node_t *iq = wa_group_participating();
+        s_group_send(ss, cmd_p, S_GROUP_LIST, &iq, NULL, NULL);
+    } else if (cm_streq(type, "group.create")) {
+        const char *subject = cm_msg_str(req, "subject");
+        char **people = NULL;
+        int n = s_group_people(ss, cmd_p, true, &people);
+        if (n < 0) {
+            return;
+        }
+        wa_node_t *iq =
+            wa_group_create(subject, (const char *const *)people, (size_t)n);
+        s_free_people(people, n);
+        if (!iq) {
+            sw_cmd_reply(cmd_p, 400, "subject must be 1 to 100 characters",
+                         NULL);
+            return;
+        }
+        s_group_send(ss, cmd_p, S_GROUP_CREATE, &iq, NULL, NULL);
+    } else if (cm_streq(type, "group.get")) {
+        char *group = s_group_id(cmd_p);
+        if (group) {
+            wa_node_t *iq = wa_group_query(group);
+            s_group_send(ss, cmd_p, S_GROUP_GET, &iq, group, NULL);
+            free(group);
+        }
+    } else {
+        const char *action = cm_msg_str(req, "action");
+        if (!cm_streq(action, "add") && !cm_streq(action, "remove") &&
+            !cm_streq(action, "promote") && !cm_streq(action, "demote")) {
+            sw_cmd_reply(cmd_p, 400,
+                         "action must be one of: add, remove, "
+                         "promote, demote",
+                         NULL);
+            return;
+        }
+        char *group = s_group_id(cmd_p);
+        if (!group) {
+            return;
+        }
+        char **people = NULL;
+        int n = s_group_people(ss, cmd_p, false, &people);
+        if (n >= 0) {
+            wa_node_t *iq =
+                n ? wa_group_change(group, action, (const char *const *)people,
+                                    (size_t)n)
+                  : NULL;
+            if (iq) {
+                s_group_send(ss, cmd_p, S_GROUP_CHANGE, &iq, group, action);
+            } else {
+                sw_cmd_reply(cmd_p, 400,
+                             "participants must name someone "
+                             "other than this account",
+                             NULL);
+            }
+            s_free_people(people, n);
+        }
+        free(group);
+    }
+}
+
 static int
 s_command(void *state, sw_session_t *session, sw_cmd_t **cmd_p)
 {
@@ -1536,6 +1833,8 @@ s_command(void *state, sw_session_t *session, sw_cmd_t **cmd_p)
         s_cmd_send_text(ss, cmd_p);
     } else if (cm_streq(type, "message.send_seen")) {
         s_cmd_send_seen(ss, cmd_p);
+    } else if (strncmp(type, "group.", 6) == 0) {
+        s_cmd_group(ss, cmd_p);
     } else if (cm_streq(type, "session.me")) {
         json_t *body = json_object();
         json_object_set_new(body, "me",
@@ -1573,8 +1872,11 @@ s_destroy(void **state_p)
 }
 
 static const char *const s_commands[] = {
-    "session.qr", "session.pair_code", "message.send_text",
-    "message.send_seen", "session.me", NULL};
+    "session.qr",         "session.pair_code",
+    "message.send_text",  "message.send_seen",
+    "session.me",         "group.create",
+    "group.get",          "group.list",
+    "group.participants", NULL};
 static const sw_engine_ops_t s_ops = {"wa",     s_commands, s_start, s_stop,
                                       s_logout, s_command,  s_destroy};
 

@@ -30,7 +30,12 @@
     session.pair_code {phoneNumber} -> {code}; message.send_text {chatId,
     text, reply_to?} -> WAMessage once the server acked (422 unless
     WORKING); message.send_seen {chatId, messageIds?, participant?} -> {};
-    session.me {} -> {me}.
+    session.me {} -> {me}; group.create {subject, participants} -> group
+    object; group.get {id} -> group object; group.list {} -> {groups};
+    group.participants {id, action, participants} -> {participants:
+    [{id, status}]} (sw_wagroup shapes; each one w:g2 IQ, answered when
+    WhatsApp answers it; 404 {missing:"group"} for an unknown group).
+    Group texts go through message.send_text with a "…@g.us" chat.
 
     Environment (read once here; all optional): WA_QR_FIRST_MS (60000)
     and WA_QR_NEXT_MS (20000), the life of the first and later QR codes;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,6 +34,7 @@
 #include "st_leases.h"
 #include "st_devices.h"
 #include "st_events.h"
+#include "st_messages.h"
 #include "st_webhooks.h"
 #include "st_signal.h"
 #include "st_worker.h"

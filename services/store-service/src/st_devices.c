@@ -8,15 +8,9 @@ static cm_msg_t *
 s_get(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    if (!name) {
-        return reply;
-    }
-    const char *params[] = {name};
-    PGresult *res = st_db_exec(st_router_db(self), "st_device_get", 1, params);
+    PGresult *res = st_router_by_name(self, request, "st_device_get", &reply);
     if (!res) {
-        return st_router_db_fail(self, request);
+        return reply;
     }
     if (PQntuples(res) == 0) {
         PQclear(res);
@@ -30,11 +24,14 @@ s_get(st_router_t *self, cm_msg_t *request)
 }
 
 cm_msg_t *
-st_devices_fence(st_router_t *self, cm_msg_t *request, const char *name,
-                 const char *worker, int64_t epoch)
+st_devices_begin(st_router_t *self, cm_msg_t *request,
+                 const st_router_lease_t *lease)
 {
     st_db_t *db = st_router_db(self);
-    const char *params[] = {name};
+    if (st_db_begin(db)) {
+        return st_router_db_fail(self, request);
+    }
+    const char *params[] = {lease->name};
     PGresult *res = st_db_exec(db, "st_device_lock", 1, params);
     if (!res) {
         return st_router_db_fail(self, request);
@@ -45,47 +42,28 @@ st_devices_fence(st_router_t *self, cm_msg_t *request, const char *name,
         st_db_rollback(db);
         return cm_msg_new_reply(request, 404, "session not found");
     }
-    if (worker) {
-        int held = st_leases_check(self, name, worker, epoch);
-        if (held < 0) {
-            return st_router_db_fail(self, request);
-        }
-        if (held == 0) {
-            st_db_rollback(db);
-            return cm_msg_new_reply(request, 409, "lease not held");
-        }
-    }
-    return NULL;
+    return st_leases_fence(self, request, lease);
 }
 
 static cm_msg_t *
 s_put(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    const char *worker =
-        name ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
-             : NULL;
-    int64_t epoch = 0;
-    if (!worker || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
-                                 &epoch, &reply)) {
+    st_router_lease_t lease;
+    if (st_router_lease(request, "name", true, &lease, &reply)) {
         return reply;
     }
     json_t *creds = st_router_obj(request, "creds", true, &reply);
     if (!creds) {
         return reply;
     }
-    st_db_t *db = st_router_db(self);
-    if (st_db_begin(db)) {
-        return st_router_db_fail(self, request);
-    }
-    reply = st_devices_fence(self, request, name, worker, epoch);
+    reply = st_devices_begin(self, request, &lease);
     if (reply) {
         return reply;
     }
+    st_db_t *db = st_router_db(self);
     char *text = json_dumps(creds, JSON_COMPACT);
-    const char *params[] = {name, text};
+    const char *params[] = {lease.name, text};
     PGresult *res = st_db_exec(db, "st_device_put", 2, params);
     free(text);
     if (!res) {
@@ -102,26 +80,16 @@ static cm_msg_t *
 s_clear(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    const char *worker =
-        name ? st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
-             : NULL;
-    int64_t epoch = 0;
-    if (!name || reply ||
-        st_router_int(request, "epoch", 0, INT64_MAX, worker != NULL, 0, &epoch,
-                      &reply)) {
+    st_router_lease_t lease;
+    if (st_router_lease(request, "name", false, &lease, &reply)) {
         return reply;
     }
-    st_db_t *db = st_router_db(self);
-    if (st_db_begin(db)) {
-        return st_router_db_fail(self, request);
-    }
-    reply = st_devices_fence(self, request, name, worker, epoch);
+    reply = st_devices_begin(self, request, &lease);
     if (reply) {
         return reply;
     }
-    const char *params[] = {name};
+    st_db_t *db = st_router_db(self);
+    const char *params[] = {lease.name};
     PGresult *res = st_db_exec(db, "st_device_clear", 1, params);
     if (!res) {
         return st_router_db_fail(self, request);
@@ -169,12 +137,7 @@ st_devices_test(bool verbose)
     assert(st_devices_register(r) == 0);
     const char *types[] = {"device.get", "device.put", "device.clear", NULL};
     for (int i = 0; types[i]; i++) {
-        cm_msg_t *req = cm_msg_new(types[i]);
-        cm_msg_set_str(req, "name", "x");
-        cm_msg_t *reply = st_router_dispatch(r, req);
-        assert(cm_msg_status(reply) == 503);
-        cm_msg_destroy(&reply);
-        cm_msg_destroy(&req);
+        assert(st_router_status(r, types[i], "{\"name\":\"x\"}") == 503);
     }
     st_router_destroy(&r);
     cm_log_init(NULL, "info");

@@ -14,18 +14,18 @@
 
 #include "cm/cm.h"
 
-typedef struct _st_router_t st_router_t;
+#include "st_router.h"
 
 //  Register the family on `r`. Returns 0.
 int st_devices_register(st_router_t *r);
 
-//  Inside a transaction: lock the session row (FOR SHARE: a concurrent
+//  Begin a transaction, lock the session row (FOR SHARE: a concurrent
 //  claim skips it) and, when worker is set, check its lease. Returns NULL
-//  to go on, or the reply to send (transaction rolled back): 404 unknown
-//  session, 409 lease not held, 5xx database. Caller owns return value.
-cm_msg_t *st_devices_fence(st_router_t *self, cm_msg_t *request,
-                           const char *name, const char *worker,
-                           int64_t epoch);
+//  to go on inside the transaction, or the reply to send (transaction
+//  rolled back): 404 unknown session, 409 lease not held, 5xx database.
+//  Caller owns return value.
+cm_msg_t *st_devices_begin(st_router_t *self, cm_msg_t *request,
+                           const st_router_lease_t *lease);
 
 void st_devices_test(bool verbose);
 

@@ -139,9 +139,10 @@ s_id_valid(const char *id)
 //  concurrently (the caller tries again and finds it).
 static cm_msg_t *
 s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
-             const char *name, const char *event, json_t *payload,
-             const char *worker, int64_t epoch, bool *conflict)
+             const st_router_lease_t *lease, const char *event, json_t *payload,
+             bool *conflict)
 {
+    const char *name = lease->name;
     st_db_t *db = st_router_db(self);
     *conflict = false;
     if (st_db_begin(db)) {
@@ -168,7 +169,8 @@ s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
         cm_msg_set_bool(reply, "duplicate", true);
         return reply;
     }
-    seq = st_events_insert(self, name, id, event, payload, worker, NULL, NULL);
+    seq = st_events_insert(self, name, id, event, payload, lease->worker, NULL,
+                           NULL);
     if (seq < 0) {
         *conflict = st_db_error_status(db) == 409;
         return st_router_db_fail(self, request);
@@ -177,15 +179,12 @@ s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
         st_db_rollback(db);
         return cm_msg_new_reply(request, 404, "session not found");
     }
-    if (worker) {
-        int held = st_leases_check(self, name, worker, epoch);
-        if (held < 0) {
-            return st_router_db_fail(self, request);
-        }
-        if (held == 0) {
-            st_db_rollback(db);
-            return cm_msg_new_reply(request, 409, "lease not held");
-        }
+    if (st_messages_record(self, name, event, payload) != 0) {
+        return st_router_db_fail(self, request);
+    }
+    reply = st_leases_fence(self, request, lease);
+    if (reply) {
+        return reply;
     }
     if (st_db_commit(db)) {
         return st_router_db_fail(self, request);
@@ -200,13 +199,13 @@ static cm_msg_t *
 s_append(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
+    st_router_lease_t lease;
     const char *id = st_router_str(request, "id", ST_EVENTS_ID_MAX, &reply);
-    const char *name =
-        id ? st_router_str(request, "session", ST_ROUTER_NAME_MAX, &reply)
-           : NULL;
+    if (!id || st_router_lease(request, "session", false, &lease, &reply)) {
+        return reply;
+    }
     const char *event =
-        name ? st_router_str(request, "event", ST_ROUTER_NAME_MAX, &reply)
-             : NULL;
+        st_router_str(request, "event", ST_ROUTER_NAME_MAX, &reply);
     if (!event) {
         return reply;
     }
@@ -215,20 +214,13 @@ s_append(st_router_t *self, cm_msg_t *request)
                                 "field 'id' must be evt_ followed by "
                                 "letters and digits");
     }
-    const char *worker =
-        st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, &reply);
-    int64_t epoch = 0;
-    if (reply || st_router_int(request, "epoch", 0, INT64_MAX, worker != NULL,
-                               0, &epoch, &reply)) {
-        return reply;
-    }
     json_t *payload = json_object_get(cm_msg_body(request), "payload");
     payload = payload ? json_incref(payload) : json_object();
     bool conflict = false;
     for (int attempt = 0; attempt < 2; attempt++) {
         cm_msg_destroy(&reply);
-        reply = s_append_try(self, request, id, name, event, payload, worker,
-                             epoch, &conflict);
+        reply =
+            s_append_try(self, request, id, &lease, event, payload, &conflict);
         if (!conflict) {
             break;
         }

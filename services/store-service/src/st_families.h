@@ -20,6 +20,7 @@ typedef struct _st_router_t st_router_t;
     X(leases)                                                                  \
     X(devices)                                                                 \
     X(events)                                                                  \
+    X(messages)                                                                \
     X(webhooks)                                                                \
     X(signal)
 

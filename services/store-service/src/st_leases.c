@@ -4,20 +4,27 @@
 */
 #include "st_classes.h"
 
-int
-st_leases_check(st_router_t *r, const char *session, const char *worker,
-                int64_t epoch)
+cm_msg_t *
+st_leases_fence(st_router_t *r, cm_msg_t *request,
+                const st_router_lease_t *lease)
 {
+    if (!lease->worker) {
+        return NULL;
+    }
     char epoch_s[24];
-    snprintf(epoch_s, sizeof epoch_s, "%" PRId64, epoch);
-    const char *params[] = {session, worker, epoch_s};
+    snprintf(epoch_s, sizeof epoch_s, "%" PRId64, lease->epoch);
+    const char *params[] = {lease->name, lease->worker, epoch_s};
     PGresult *res = st_db_exec(st_router_db(r), "st_lease_check", 3, params);
     if (!res) {
-        return -1;
+        return st_router_db_fail(r, request);
     }
-    int held = PQntuples(res) > 0 ? 1 : 0;
+    bool held = PQntuples(res) > 0;
     PQclear(res);
-    return held;
+    if (!held) {
+        st_db_rollback(st_router_db(r));
+        return cm_msg_new_reply(request, 409, "lease not held");
+    }
+    return NULL;
 }
 
 //  Read worker and ttl_ms, common to claim and renew.

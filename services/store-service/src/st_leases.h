@@ -7,7 +7,7 @@
     double-claim) and bumps the session's lease epoch; lease.renew extends
     a worker's live leases and says which sessions it must drop;
     lease.release gives one back. Writes from a worker carry (worker,
-    epoch) and are fenced with st_leases_check.
+    epoch) and are fenced with st_leases_fence.
 */
 #ifndef ST_LEASES_H_INCLUDED
 #define ST_LEASES_H_INCLUDED
@@ -15,7 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-typedef struct _st_router_t st_router_t;
+#include "st_router.h"
 
 //  Limits on request fields.
 #define ST_LEASES_MAX_CLAIM 1000
@@ -25,11 +25,13 @@ typedef struct _st_router_t st_router_t;
 //  Register the family on `r`. Returns 0.
 int st_leases_register(st_router_t *r);
 
-//  Inside the caller's transaction, after it locked the session row: 1 if
-//  (worker, epoch) holds a live lease on `session`, 0 if not, -1 on a
-//  database error.
-int st_leases_check(st_router_t *r, const char *session, const char *worker,
-                    int64_t epoch);
+//  Inside the caller's transaction, after it locked the session row:
+//  when lease->worker is set, check that (worker, epoch) holds a live
+//  lease on session lease->name. Returns NULL to go on, or the reply to send
+//  (transaction rolled back): 409 lease not held, 5xx database. Caller owns
+//  return value.
+cm_msg_t *st_leases_fence(st_router_t *r, cm_msg_t *request,
+                          const st_router_lease_t *lease);
 
 void st_leases_test(bool verbose);
 

@@ -261,6 +261,59 @@ st_router_obj(cm_msg_t *request, const char *key, bool required,
     return v;
 }
 
+int
+st_router_lease(cm_msg_t *request, const char *name_key, bool required,
+                st_router_lease_t *lease, cm_msg_t **reply_p)
+{
+    *lease = (st_router_lease_t){NULL, NULL, 0};
+    lease->name = st_router_str(request, name_key, ST_ROUTER_NAME_MAX, reply_p);
+    if (!lease->name) {
+        return -1;
+    }
+    lease->worker =
+        required
+            ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, reply_p)
+            : st_router_opt_str(request, "worker", ST_ROUTER_NAME_MAX, reply_p);
+    if (*reply_p) {
+        return -1;
+    }
+    return st_router_int(request, "epoch", 0, INT64_MAX, lease->worker != NULL,
+                         0, &lease->epoch, reply_p);
+}
+
+PGresult *
+st_router_by_name(st_router_t *self, cm_msg_t *request, const char *stmt,
+                  cm_msg_t **reply_p)
+{
+    const char *name =
+        st_router_str(request, "name", ST_ROUTER_NAME_MAX, reply_p);
+    if (!name) {
+        return NULL;
+    }
+    const char *params[] = {name};
+    PGresult *res = st_db_exec(self->db, stmt, 1, params);
+    if (!res) {
+        *reply_p = st_router_db_fail(self, request);
+    }
+    return res;
+}
+
+int
+st_router_status(st_router_t *self, const char *type, const char *body)
+{
+    cm_msg_t *req = cm_msg_new(type);
+    if (body) {
+        json_t *b = json_loads(body, JSON_ALLOW_NUL, NULL);
+        assert(b);
+        cm_msg_set_body(req, &b);
+    }
+    cm_msg_t *reply = st_router_dispatch(self, req);
+    int st = reply ? cm_msg_status(reply) : 0;
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
+    return st;
+}
+
 static cm_msg_t *
 s_test_echo(st_router_t *self, cm_msg_t *request)
 {
@@ -306,21 +359,6 @@ s_test_collect(cm_msg_t **msg_p, void *arg)
     *msg_p = NULL;
 }
 
-//  Dispatch a request with the given body (JSON text); return the status.
-static int
-s_status(st_router_t *r, const char *type, const char *body)
-{
-    cm_msg_t *req = cm_msg_new(type);
-    json_t *b = json_loads(body, JSON_ALLOW_NUL, NULL);
-    assert(b);
-    cm_msg_set_body(req, &b);
-    cm_msg_t *reply = st_router_dispatch(r, req);
-    int st = reply ? cm_msg_status(reply) : 0;
-    cm_msg_destroy(&reply);
-    cm_msg_destroy(&req);
-    return st;
-}
-
 void
 st_router_test(bool verbose)
 {
@@ -349,25 +387,29 @@ st_router_test(bool verbose)
     cm_msg_destroy(&req);
 
     //  argument checks
-    assert(s_status(r, "test.echo", "{\"name\":\"x\"}") == 200);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\"}") == 200);
     assert(zlistx_size(published) == 1);
     cm_msg_t *note = (cm_msg_t *)zlistx_first(published);
     assert(cm_streq(cm_msg_type(note), "test.note"));
     assert(cm_streq(cm_msg_str(note, "name"), "x"));
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":10,\"obj\":{}}") ==
+    assert(st_router_status(r, "test.echo",
+                            "{\"name\":\"x\",\"n\":10,\"obj\":{}}") == 200);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"obj\":null}") ==
            200);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"obj\":null}") == 200);
-    assert(s_status(r, "test.echo", "{}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"123456789\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":5}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"a\\u0000b\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":11}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"n\":\"1\"}") == 400);
-    assert(s_status(r, "test.echo", "{\"name\":\"x\",\"obj\":[]}") == 400);
+    assert(st_router_status(r, "test.echo", "{}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"\"}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"123456789\"}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":5}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"a\\u0000b\"}") == 400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"n\":11}") ==
+           400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"n\":\"1\"}") ==
+           400);
+    assert(st_router_status(r, "test.echo", "{\"name\":\"x\",\"obj\":[]}") ==
+           400);
     //  unknown type, database handler without a database
-    assert(s_status(r, "test.none", "{}") == 400);
-    assert(s_status(r, "test.db", "{}") == 503);
+    assert(st_router_status(r, "test.none", "{}") == 400);
+    assert(st_router_status(r, "test.db", "{}") == 503);
 
     //  a reason names the field
     req = cm_msg_new("test.echo");
@@ -377,6 +419,51 @@ st_router_test(bool verbose)
     cm_msg_t *fail = st_router_db_fail(r, req);
     assert(cm_msg_status(fail) == 503);
     cm_msg_destroy(&fail);
+    cm_msg_destroy(&req);
+
+    //  lease fields: name, worker required or optional, epoch with a worker
+    struct {
+        const char *body;
+        bool required;
+        const char *worker; //  read on success; NULL: none, or a 400
+        bool ok;
+    } lease_cases[] = {
+        {"{\"name\":\"s\",\"worker\":\"w\",\"epoch\":3}", true, "w", true},
+        {"{\"name\":\"s\",\"epoch\":3}", true, NULL, false},
+        {"{\"worker\":\"w\",\"epoch\":3}", false, NULL, false},
+        {"{\"name\":\"s\",\"worker\":\"w\"}", false, NULL, false},
+        {"{\"name\":\"s\",\"worker\":\"w\",\"epoch\":-1}", true, NULL, false},
+        {"{\"name\":\"s\",\"worker\":5,\"epoch\":3}", false, NULL, false},
+        {"{\"name\":\"s\"}", false, NULL, true},
+        {"{\"name\":\"s\",\"worker\":null,\"epoch\":\"x\"}", false, NULL,
+         false},
+    };
+    for (size_t i = 0; i < sizeof lease_cases / sizeof lease_cases[0]; i++) {
+        req = cm_msg_new("test.lease");
+        json_t *b = json_loads(lease_cases[i].body, 0, NULL);
+        assert(b);
+        cm_msg_set_body(req, &b);
+        st_router_lease_t lease;
+        int rc = st_router_lease(req, "name", lease_cases[i].required, &lease,
+                                 &reply);
+        assert((rc == 0) == lease_cases[i].ok);
+        assert((reply != NULL) == (rc != 0));
+        if (rc == 0) {
+            assert(cm_streq(lease.name, "s"));
+            assert(cm_streq(lease.worker, lease_cases[i].worker) ||
+                   (!lease.worker && !lease_cases[i].worker));
+            assert(lease.epoch == (lease.worker ? 3 : 0));
+        } else {
+            assert(cm_msg_status(reply) == 400);
+        }
+        cm_msg_destroy(&reply);
+        cm_msg_destroy(&req);
+    }
+    //  a statement by name: a bad name is a 400 before any database work
+    req = cm_msg_new("test.byname");
+    assert(st_router_by_name(r, req, "noop", &reply) == NULL);
+    assert(cm_msg_status(reply) == 400);
+    cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
 
     //  ids

@@ -21,6 +21,7 @@
 
 #include <czmq.h>
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -104,6 +105,29 @@ int st_router_int(cm_msg_t *request, const char *key, int64_t min, int64_t max,
 //  unless required.
 json_t *st_router_obj(cm_msg_t *request, const char *key, bool required,
                       cm_msg_t **reply_p);
+
+//  The fields of a write fenced by a lease (see st_leases_fence).
+typedef struct {
+    const char *name;   //  the session, borrowed from the request
+    const char *worker; //  borrowed; NULL when absent
+    int64_t epoch;      //  0 when absent
+} st_router_lease_t;
+
+//  Read a fenced write's fields: the session name under `name_key`
+//  (required), "worker" (required when `required`, else optional) and
+//  "epoch" (required when a worker is given). Returns 0 or -1.
+int st_router_lease(cm_msg_t *request, const char *name_key, bool required,
+                    st_router_lease_t *lease, cm_msg_t **reply_p);
+
+//  Run prepared statement `stmt` with the request's "name" field as its
+//  only parameter. Returns the result (caller owns it; PQclear), or NULL
+//  with *reply_p set: 400 bad name, or the database failure.
+PGresult *st_router_by_name(st_router_t *self, cm_msg_t *request,
+                            const char *stmt, cm_msg_t **reply_p);
+
+//  Self tests: dispatch a request of `type` with body `body` (JSON text,
+//  NULL for {}) and return the reply's status (0 when there is none).
+int st_router_status(st_router_t *self, const char *type, const char *body);
 
 void st_router_test(bool verbose);
 

@@ -359,16 +359,10 @@ static cm_msg_t *
 s_delete(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    if (!name) {
-        return reply;
-    }
-    const char *params[] = {name};
     PGresult *res =
-        st_db_exec(st_router_db(self), "st_session_delete", 1, params);
+        st_router_by_name(self, request, "st_session_delete", &reply);
     if (!res) {
-        return st_router_db_fail(self, request);
+        return reply;
     }
     bool found = PQntuples(res) > 0;
     PQclear(res);
@@ -382,16 +376,12 @@ static cm_msg_t *
 s_set_status_req(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    const char *worker =
-        name ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
-             : NULL;
-    const char *status =
-        worker ? st_router_str(request, "status", 64, &reply) : NULL;
-    int64_t epoch = 0;
-    if (!status || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
-                                 &epoch, &reply)) {
+    st_router_lease_t lease;
+    if (st_router_lease(request, "name", true, &lease, &reply)) {
+        return reply;
+    }
+    const char *status = st_router_str(request, "status", 64, &reply);
+    if (!status) {
         return reply;
     }
     const char *reason = st_router_opt_str(request, "reason", 4096, &reply);
@@ -415,18 +405,14 @@ s_set_status_req(st_router_t *self, cm_msg_t *request)
     if (st_db_begin(db)) {
         return st_router_db_fail(self, request);
     }
-    json_t *session = s_lock(self, request, name, &reply);
+    json_t *session = s_lock(self, request, lease.name, &reply);
     if (!session) {
         return reply;
     }
-    int held = st_leases_check(self, name, worker, epoch);
-    if (held <= 0) {
+    reply = st_leases_fence(self, request, &lease);
+    if (reply) {
         json_decref(session);
-        if (held < 0) {
-            return st_router_db_fail(self, request);
-        }
-        st_db_rollback(db);
-        return cm_msg_new_reply(request, 409, "lease not held");
+        return reply;
     }
     bool changed = s_set_status(session, status);
     json_object_set_new(session, "reason",
@@ -437,8 +423,8 @@ s_set_status_req(st_router_t *self, cm_msg_t *request)
     char event_id[ST_EVENTS_ID_MAX] = "";
     int64_t seq = 0;
     //  a new QR is news even when the status stays SCAN_QR_CODE
-    json_t *stored = s_write(self, session, changed || qr != NULL, worker, qr,
-                             event_id, &seq);
+    json_t *stored = s_write(self, session, changed || qr != NULL, lease.worker,
+                             qr, event_id, &seq);
     json_decref(session);
     if (!stored) {
         return st_router_db_fail(self, request);

@@ -83,15 +83,9 @@ static cm_msg_t *
 s_load(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    if (!name) {
-        return reply;
-    }
-    const char *params[] = {name};
-    PGresult *res = st_db_exec(st_router_db(self), "st_signal_load", 1, params);
+    PGresult *res = st_router_by_name(self, request, "st_signal_load", &reply);
     if (!res) {
-        return st_router_db_fail(self, request);
+        return reply;
     }
     json_t *rows = json_array();
     for (int r = 0; r < PQntuples(res); r++) {
@@ -111,14 +105,8 @@ static cm_msg_t *
 s_put(st_router_t *self, cm_msg_t *request)
 {
     cm_msg_t *reply = NULL;
-    const char *name =
-        st_router_str(request, "name", ST_ROUTER_NAME_MAX, &reply);
-    const char *worker =
-        name ? st_router_str(request, "worker", ST_ROUTER_NAME_MAX, &reply)
-             : NULL;
-    int64_t epoch = 0;
-    if (!worker || st_router_int(request, "epoch", 0, INT64_MAX, true, 0,
-                                 &epoch, &reply)) {
+    st_router_lease_t lease;
+    if (st_router_lease(request, "name", true, &lease, &reply)) {
         return reply;
     }
     json_t *rows = json_object_get(cm_msg_body(request), "rows");
@@ -126,16 +114,13 @@ s_put(st_router_t *self, cm_msg_t *request)
     if (reply) {
         return reply;
     }
-    st_db_t *db = st_router_db(self);
-    if (st_db_begin(db)) {
-        return st_router_db_fail(self, request);
-    }
-    reply = st_devices_fence(self, request, name, worker, epoch);
+    reply = st_devices_begin(self, request, &lease);
     if (reply) {
         return reply;
     }
+    st_db_t *db = st_router_db(self);
     char *text = json_dumps(rows, JSON_COMPACT);
-    const char *params[] = {name, text};
+    const char *params[] = {lease.name, text};
     PGresult *put = st_db_exec(db, "st_signal_upsert", 2, params);
     PGresult *del = put ? st_db_exec(db, "st_signal_delete", 2, params) : NULL;
     free(text);
@@ -216,15 +201,9 @@ st_signal_test(bool verbose)
     assert(st_signal_register(r) == 0);
     const char *types[] = {"signal.load", "signal.put", NULL};
     for (int i = 0; types[i]; i++) {
-        req = cm_msg_new(types[i]);
-        cm_msg_set_str(req, "name", "x");
-        cm_msg_set_str(req, "worker", "w");
-        cm_msg_set_int(req, "epoch", 1);
-        cm_msg_set(req, "rows", json_array());
-        cm_msg_t *reply = st_router_dispatch(r, req);
-        assert(cm_msg_status(reply) == 503);
-        cm_msg_destroy(&reply);
-        cm_msg_destroy(&req);
+        assert(st_router_status(r, types[i],
+                                "{\"name\":\"x\",\"worker\":\"w\","
+                                "\"epoch\":1,\"rows\":[]}") == 503);
     }
     st_router_destroy(&r);
     cm_log_init(NULL, "info");

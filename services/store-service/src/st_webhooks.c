@@ -1469,11 +1469,7 @@ st_webhooks_test(bool verbose)
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
         //  without a database every handler answers 503
-        cm_msg_t *req = cm_msg_new(types[i]);
-        cm_msg_t *reply = st_router_dispatch(r, req);
-        assert(reply && cm_msg_status(reply) == 503);
-        cm_msg_destroy(&reply);
-        cm_msg_destroy(&req);
+        assert(st_router_status(r, types[i], NULL) == 503);
     }
     //  Argument checks that need no database
     cm_msg_t *req = cm_msg_new("delivery.result");

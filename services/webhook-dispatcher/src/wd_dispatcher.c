@@ -810,6 +810,8 @@ wd_dispatcher_stop(wd_dispatcher_t *self, int grace_ms)
 #include <microhttpd.h>
 #include <pthread.h>
 
+#include "wd_receiver.h"
+
 //  One request the receiver saw.
 typedef struct {
     char path[32];
@@ -827,69 +829,33 @@ typedef struct {
     int count;
 } s_receiver_t;
 
-typedef struct {
-    char buf[256];
-    size_t len;
-} s_upload_t;
-
-static void
-s_copy_header(struct MHD_Connection *conn, const char *name, char *out,
-              size_t size)
+static unsigned
+s_request(struct MHD_Connection *conn, const char *url, const char *body,
+          size_t len, void *arg)
 {
-    const char *v = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
-    snprintf(out, size, "%s", v ? v : "");
-}
-
-static enum MHD_Result
-s_handler(void *cls, struct MHD_Connection *conn, const char *url,
-          const char *method, const char *version, const char *data,
-          size_t *size, void **con_cls)
-{
-    s_receiver_t *rx = (s_receiver_t *)cls;
-    s_upload_t *up = (s_upload_t *)*con_cls;
-    if (!up) {
-        *con_cls = cm_alloc(sizeof(s_upload_t));
-        return MHD_YES;
-    }
-    if (*size) {
-        size_t n = *size;
-        if (up->len + n >= sizeof up->buf) {
-            n = sizeof up->buf - 1 - up->len;
-        }
-        memcpy(up->buf + up->len, data, n);
-        up->len += n;
-        *size = 0;
-        return MHD_YES;
-    }
+    s_receiver_t *rx = (s_receiver_t *)arg;
     pthread_mutex_lock(&rx->lock);
     if (rx->count < 32) {
         s_seen_req_t *r = &rx->reqs[rx->count++];
         snprintf(r->path, sizeof r->path, "%s", url);
-        snprintf(r->body, sizeof r->body, "%s", up->buf);
-        s_copy_header(conn, "X-Webhook-Request-Id", r->request_id,
-                      sizeof r->request_id);
-        s_copy_header(conn, "X-Webhook-Timestamp", r->timestamp,
-                      sizeof r->timestamp);
-        s_copy_header(conn, "X-Webhook-Hmac", r->hmac, sizeof r->hmac);
-        s_copy_header(conn, "X-Webhook-Hmac-Algorithm", r->algorithm,
-                      sizeof r->algorithm);
-        s_copy_header(conn, "X-Tenant", r->tenant, sizeof r->tenant);
+        snprintf(r->body, sizeof r->body, "%s", body);
+        const struct {
+            const char *name;
+            char *out;
+            size_t size;
+        } headers[] = {
+            {"X-Webhook-Request-Id", r->request_id, sizeof r->request_id},
+            {"X-Webhook-Timestamp", r->timestamp, sizeof r->timestamp},
+            {"X-Webhook-Hmac", r->hmac, sizeof r->hmac},
+            {"X-Webhook-Hmac-Algorithm", r->algorithm, sizeof r->algorithm},
+            {"X-Tenant", r->tenant, sizeof r->tenant}};
+        for (size_t i = 0; i < sizeof headers / sizeof headers[0]; i++) {
+            snprintf(headers[i].out, headers[i].size, "%s",
+                     wd_receiver_header(conn, headers[i].name));
+        }
     }
     pthread_mutex_unlock(&rx->lock);
-    unsigned status = strcmp(url, "/fail") == 0 ? 503 : 200;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc = MHD_queue_response(conn, status, resp);
-    MHD_destroy_response(resp);
-    return rc;
-}
-
-static void
-s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-            enum MHD_RequestTerminationCode toe)
-{
-    free(*con_cls);
-    *con_cls = NULL;
+    return strcmp(url, "/fail") == 0 ? 503 : 200;
 }
 
 //  What the fake store saw and answers.
@@ -1011,16 +977,11 @@ wd_dispatcher_test(bool verbose)
     printf(" * wd_dispatcher: ");
     s_receiver_t rx = {0};
     pthread_mutex_init(&rx.lock, NULL);
-    struct MHD_Daemon *mhd = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, s_handler, &rx,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&(struct sockaddr_in){
-            .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
-        MHD_OPTION_END);
+    wd_receiver_t *mhd = wd_receiver_new(NULL, s_request, &rx);
     assert(mhd);
     s_store_t st = {0};
     snprintf(st.base, sizeof st.base, "http://127.0.0.1:%u",
-             MHD_get_daemon_info(mhd, MHD_DAEMON_INFO_BIND_PORT)->port);
+             wd_receiver_port(mhd));
     st.router = zsock_new_router("tcp://127.0.0.1:*");
     assert(st.router);
     zsock_t *pub = zsock_new_pub("tcp://127.0.0.1:*");
@@ -1137,7 +1098,7 @@ wd_dispatcher_test(bool verbose)
     json_decref(st.refused);
     zsock_destroy(&pub);
     zsock_destroy(&st.router);
-    MHD_stop_daemon(mhd);
+    wd_receiver_destroy(&mhd);
     pthread_mutex_destroy(&rx.lock);
     free(cfg.store_endpoints);
     free(cfg.pub_endpoints);

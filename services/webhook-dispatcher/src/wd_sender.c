@@ -443,6 +443,8 @@ wd_sender_process(wd_sender_t *self, zmq_pollitem_t *items, int count)
 
 #include <microhttpd.h>
 
+#include "wd_receiver.h"
+
 //  What the test receiver saw.
 typedef struct {
     zlistx_t *paths;     //  request paths in arrival order (strings)
@@ -451,45 +453,21 @@ typedef struct {
     char last_x[64];     //  its X-Test header
 } s_seen_t;
 
-//  Accumulates one request's body.
-typedef struct {
-    char buf[256];
-    size_t len;
-} s_upload_t;
-
-static enum MHD_Result
-s_handler(void *cls, struct MHD_Connection *conn, const char *url,
-          const char *method, const char *version, const char *data,
-          size_t *size, void **con_cls)
+static unsigned
+s_request(struct MHD_Connection *conn, const char *url, const char *body,
+          size_t len, void *arg)
 {
-    s_seen_t *seen = (s_seen_t *)cls;
-    s_upload_t *up = (s_upload_t *)*con_cls;
-    if (!up) {
-        *con_cls = cm_alloc(sizeof(s_upload_t));
-        return MHD_YES;
-    }
-    if (*size) {
-        size_t n = *size;
-        if (up->len + n >= sizeof up->buf) {
-            n = sizeof up->buf - 1 - up->len;
-        }
-        memcpy(up->buf + up->len, data, n);
-        up->len += n;
-        *size = 0;
-        return MHD_YES;
-    }
+    s_seen_t *seen = (s_seen_t *)arg;
     //  The receiver's threads only append to a zlistx guarded by the test
     //  reading it after the sender loop; good enough for a self test.
     zlistx_add_end(seen->paths, (void *)url);
     unsigned status = 200;
     if (strcmp(url, "/ok") == 0) {
-        snprintf(seen->last_body, sizeof seen->last_body, "%s", up->buf);
-        const char *ua =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
-        const char *x =
-            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Test");
-        snprintf(seen->last_ua, sizeof seen->last_ua, "%s", ua ? ua : "");
-        snprintf(seen->last_x, sizeof seen->last_x, "%s", x ? x : "");
+        snprintf(seen->last_body, sizeof seen->last_body, "%s", body);
+        snprintf(seen->last_ua, sizeof seen->last_ua, "%s",
+                 wd_receiver_header(conn, "User-Agent"));
+        snprintf(seen->last_x, sizeof seen->last_x, "%s",
+                 wd_receiver_header(conn, "X-Test"));
     } else if (strcmp(url, "/fail") == 0) {
         status = 503;
     } else if (strcmp(url, "/slow") == 0) {
@@ -497,19 +475,7 @@ s_handler(void *cls, struct MHD_Connection *conn, const char *url,
     } else if (strcmp(url, "/hang") == 0) {
         zclock_sleep(1500);
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result rc = MHD_queue_response(conn, status, r);
-    MHD_destroy_response(r);
-    return rc;
-}
-
-static void
-s_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-            enum MHD_RequestTerminationCode toe)
-{
-    free(*con_cls);
-    *con_cls = NULL;
+    return status;
 }
 
 //  Collects outcomes in the test.
@@ -572,18 +538,12 @@ wd_sender_test(bool verbose)
     printf(" * wd_sender: ");
     s_seen_t seen = {0};
     seen.paths = zlistx_new();
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
-        NULL, NULL, s_handler, &seen, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-        NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&(struct sockaddr_in){
-            .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)},
-        MHD_OPTION_END);
-    assert(d);
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    wd_receiver_opts_t rx_opts = {.flags = MHD_USE_INTERNAL_POLLING_THREAD |
+                                           MHD_USE_THREAD_PER_CONNECTION};
+    wd_receiver_t *rx = wd_receiver_new(&rx_opts, s_request, &seen);
+    assert(rx);
     char base[64];
-    snprintf(base, sizeof base, "http://127.0.0.1:%u", info->port);
+    snprintf(base, sizeof base, "http://127.0.0.1:%u", wd_receiver_port(rx));
 
     s_results_t r = {0};
     s_tag_t tags[16];
@@ -666,7 +626,7 @@ wd_sender_test(bool verbose)
     wd_sender_destroy(&sender);
     assert(r.count == 0);
 
-    MHD_stop_daemon(d);
+    wd_receiver_destroy(&rx);
     zlistx_destroy(&seen.paths);
     printf("OK\n");
 }

@@ -472,11 +472,7 @@ s_spin(s_test_t *t, bool *flag, size_t *count, size_t want)
         if ((flag && *flag) || (count && *count >= want)) {
             return;
         }
-        zmq_pollitem_t item;
-        wa_ws_pollitems(t->ws, &item, 1);
-        long timeout = wa_ws_timeout(t->ws);
-        zmq_poll(&item, 1, timeout < 0 || timeout > 50 ? 50 : timeout);
-        wa_ws_service(t->ws);
+        wa_ws_run(t->ws, 50);
     }
 }
 

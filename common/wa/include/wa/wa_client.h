@@ -345,6 +345,18 @@ int wa_client_receipt_commit(wa_client_t *self, uint64_t token);
 //  profile, ...). Returns 0, or -1 when not logged in (fn not called).
 int wa_client_iq(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg);
 
+//  Forget the cached metadata of group `group` (JID): the next send to
+//  it fetches the participants again. For the owner after it changed
+//  the group itself (w:gp2 notifications do the same on their own).
+void wa_client_forget_group(wa_client_t *self, const char *group);
+
+//  As wa_client_forget_group, and drop our sender key for the group (and
+//  the record of who has it): the next send makes a new key and sends it
+//  to every member device, so members who left cannot read what follows.
+//  For the owner after it removed participants (a w:gp2 remove or leave
+//  notification does the same on its own).
+void wa_client_rotate_group_key(wa_client_t *self, const char *group);
+
 //  Unlink this device: tell the server (when connected), then report
 //  LOGGED_OUT. Returns 0, or -1 when not paired.
 int wa_client_logout(wa_client_t *self);

@@ -1,4 +1,4 @@
-/*  wa_group - group metadata: the query and its participants
+/*  wa_group - group IQs (xmlns w:g2) and the metadata they return
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
@@ -6,33 +6,84 @@
     (wa-protocol.md §7.5, §10.1):
 
         <iq xmlns="w:g2" type="get" to="GROUP"><query request="interactive"/>
-        -> <group id subject addressing_mode="lid"|"pn" ...>
+        -> <group id creator creation subject addressing_mode="lid"|"pn" ...>
              <participant jid [type="admin"|"superadmin"] [lid|phone_number]/>
+             [<description id><body>TEXT</body></description>]
+             [<announcement/>] [<locked/>]
            </group>
 
-    A wa_group_t is the parsed result.
+    The other requests here answer with the same <group> (create) or a
+    list of them (participating), or with the participants' results
+    (add, remove, promote, demote):
+
+        <iq type="set" to="@g.us"><create subject><participant jid/>…
+        <iq type="get" to="@g.us"><participating><participants/>
+                                  <description/></participating>
+        <iq type="set" to="GROUP"><add|remove|promote|demote>
+                                  <participant jid/>…
+        -> <add|…><participant jid [error="CODE"]/>…
+
+    A wa_group_t is the parsed <group>.
 */
 #ifndef WA_GROUP_H_INCLUDED
 #define WA_GROUP_H_INCLUDED
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "wa_node.h"
 
 //  Most participants kept (larger groups are cut).
 #define WA_GROUP_MAX_PARTICIPANTS 4096
 
+//  Longest group subject WhatsApp takes, in characters.
+#define WA_GROUP_SUBJECT_MAX 100
+
 typedef struct _wa_group_t wa_group_t;
+
+//  A participant's role.
+typedef enum {
+    WA_GROUP_MEMBER = 0,    //  no type attribute
+    WA_GROUP_ADMIN = 1,     //  type="admin"
+    WA_GROUP_SUPERADMIN = 2 //  type="superadmin" (the creator)
+} wa_group_role_t;
 
 //  The metadata query <iq> for group JID `group`, without an id. NULL
 //  when group is not a group JID. Caller owns return value.
 wa_node_t *wa_group_query(const char *group);
 
-//  Parse a metadata result for `group` (its JID). NULL when the stanza
-//  holds no <group>. Invalid participant JIDs are skipped. Caller owns
+//  True when `subject` can name a group: 1 to WA_GROUP_SUBJECT_MAX
+//  characters of valid UTF-8, no control characters.
+bool wa_group_subject_ok(const char *subject);
+
+//  The create <iq> (without an id) for a group named `subject` (1 to
+//  WA_GROUP_SUBJECT_MAX characters of UTF-8) with `count` participants
+//  (user JIDs, wire or API form). NULL when the subject or a JID is
+//  invalid or a JID is no user. Caller owns return value.
+wa_node_t *wa_group_create(const char *subject, const char *const *participants,
+                           size_t count);
+
+//  The <iq> (without an id) listing every group we are in. Caller owns
 //  return value.
+wa_node_t *wa_group_participating(void);
+
+//  The <iq> (without an id) that applies `action` ("add", "remove",
+//  "promote" or "demote") to `count` participants (user JIDs, wire or
+//  API form) of group JID `group`. NULL when an argument is invalid.
+//  Caller owns return value.
+wa_node_t *wa_group_change(const char *group, const char *action,
+                           const char *const *participants, size_t count);
+
+//  Parse a metadata (or create) result. `group` is the group JID, or
+//  NULL to take it from the <group id> attribute. NULL when the stanza
+//  holds no usable <group>. Invalid participant JIDs are skipped. Caller
+//  owns return value.
 wa_group_t *wa_group_parse(const char *group, const wa_node_t *reply);
+
+//  Parse one <group> element (id attribute required). NULL when it has
+//  no valid id. Caller owns return value.
+wa_group_t *wa_group_parse_node(const wa_node_t *group);
 
 //  Destroy. NULL-safe; sets *self_p to NULL.
 void wa_group_destroy(wa_group_t **self_p);
@@ -48,6 +99,29 @@ bool wa_group_is_lid(const wa_group_t *self);
 
 //  Participant user JIDs (borrowed) and their count.
 const char *const *wa_group_participants(const wa_group_t *self, size_t *count);
+
+//  Role of participant `index` (< count).
+wa_group_role_t wa_group_role(const wa_group_t *self, size_t index);
+
+//  The other user JID of participant `index` (its LID in a PN group, its
+//  phone number JID in a LID group), or NULL when the server did not
+//  say (borrowed).
+const char *wa_group_alt(const wa_group_t *self, size_t index);
+
+//  The creator's user JID, or NULL (borrowed).
+const char *wa_group_creator(const wa_group_t *self);
+
+//  Creation time (seconds), or 0 when unknown.
+int64_t wa_group_creation(const wa_group_t *self);
+
+//  Description text, or NULL when there is none (borrowed).
+const char *wa_group_description(const wa_group_t *self);
+
+//  True when only admins may send (announcement).
+bool wa_group_announce(const wa_group_t *self);
+
+//  True when only admins may edit the group info (locked).
+bool wa_group_locked(const wa_group_t *self);
 
 //  True when `user` (any JID of the user) is a participant.
 bool wa_group_has(const wa_group_t *self, const char *user);

@@ -91,6 +91,11 @@ int wa_sigstore_load(wa_sigstore_t *self, const char *kind, const char *key,
 const uint8_t *wa_sigstore_get(wa_sigstore_t *self, const char *kind,
                                const char *key, size_t *len_p);
 
+//  Delete the record for (kind, key), reporting the deletion to the
+//  change callback. Returns 0, or -1 when there was none.
+int wa_sigstore_remove(wa_sigstore_t *self, const char *kind,
+                       const char *key);
+
 //  The wa_signal context the store was made with (borrowed).
 wa_signal_t *wa_sigstore_signal(wa_sigstore_t *self);
 

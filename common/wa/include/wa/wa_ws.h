@@ -120,6 +120,30 @@ long wa_ws_timeout(wa_ws_t *self);
 //  deliver events. Returns 0.
 int wa_ws_service(wa_ws_t *self);
 
+//  For an owner with nothing else to poll (tools, tests, benchmarks):
+//  wait for the loop's fd at most max_ms (less when wa_ws_timeout says
+//  so), then wa_ws_service. Returns 0, or -1 if zmq_poll failed (other
+//  than on a signal).
+int wa_ws_run(wa_ws_t *self, long max_ms);
+
+//  Run the loop (wa_ws_run, 50 ms slices) until the expression `cond`
+//  holds or timeout_ms pass; cond is evaluated before every slice. The
+//  caller checks cond afterwards. Needs cm_mono_ms (cm/cm_util.h).
+#define wa_ws_run_until(ws, cond, timeout_ms)                                  \
+    do {                                                                       \
+        int64_t wa_ws_until_ = cm_mono_ms() + (timeout_ms);                    \
+        while (!(cond) && cm_mono_ms() < wa_ws_until_) {                       \
+            wa_ws_run((ws), 50);                                               \
+        }                                                                      \
+    } while (0)
+
+//  Self tests: wa_ws_run_until for 5 s, then assert(cond).
+#define wa_ws_test_run(ws, cond)                                               \
+    do {                                                                       \
+        wa_ws_run_until((ws), cond, 5000);                                     \
+        assert(cond);                                                          \
+    } while (0)
+
 //  Number of open connections (client and server).
 size_t wa_ws_conn_count(wa_ws_t *self);
 
@@ -128,6 +152,12 @@ size_t wa_ws_conn_count(wa_ws_t *self);
 //  refused. Returns the bound port, or -1.
 int wa_ws_listen(wa_ws_t *self, const char *address, int port, const char *path,
                  wa_ws_accept_fn *fn, void *arg);
+
+//  A new self-signed P-256 certificate for `host` (CN), valid from an
+//  hour ago to an hour from now, and its private key, both in PEM, for
+//  wa_ws_listen_tls in tests, benchmarks and local setups. Returns 0 and
+//  sets both (caller owns them), or -1 on an OpenSSL failure.
+int wa_ws_self_signed(const char *host, char **cert_p, char **key_p);
 
 //  Server over TLS (wss://): as wa_ws_listen with a certificate chain
 //  and private key in PEM (copied by libwebsockets). Returns the bound

@@ -1,0 +1,160 @@
+/*  gw_groups - WhatsApp groups: create, list, get, participants
+    (WAHA /api/{session}/groups..., Wawp /v2/groups...)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Each route checks its input, then sends one command to the
+    session-worker holding the session (proto/PROTOCOL.md, family worker),
+    which asks WhatsApp (w:g2 IQs):
+      group.create {name, subject, participants:[chat id]} -> group
+      group.list {name} -> {groups:[group]}
+      group.get {name, id} -> group
+      group.participants {name, id, action:"add"|"remove"|"promote"|
+        "demote", participants:[chat id]} -> {participants:[{id, status}]}
+    The group object is the worker's (sw_wagroup.h): {id "…@g.us",
+    subject, description, owner, creation, size, addressingMode,
+    announce, restrict, participants:[{id, lid?, role, admin, isAdmin,
+    isSuperAdmin}]}.
+
+    Input: `name` (create) is 1 to 100 characters; `participants` is an
+    array of {id} objects (or of chat id strings; on /v2 also that array
+    as a JSON string in the query), at most GW_GROUPS_MAX_PARTICIPANTS,
+    each a person's chat id (phone number, "…@c.us" or "…@lid"). Group
+    ids are "<digits>@g.us" (the "@g.us" may be left out); Wawp takes the
+    id from the path or, when the path says "{id}", from `id` in the
+    query or body. Bad input: 400 naming the field; a session that is
+    not WORKING: 422; WhatsApp's refusals: 403 (not an admin or member),
+    404 (no such group), 400, 502.
+
+    GET /api/{session}/groups takes WAHA's limit, offset, sortBy (id,
+    subject), sortOrder (asc, desc) and exclude=participants.
+*/
+#ifndef GW_GROUPS_H_INCLUDED
+#define GW_GROUPS_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "gw_req.h"
+
+//  Most participants in one request (a group holds 1024 members, its
+//  creator included).
+#define GW_GROUPS_MAX_PARTICIPANTS 1023
+//  Wait for WhatsApp's answer to a group request, ms.
+#define GW_GROUPS_TIMEOUT_MS 20000
+
+//  Normalise a group id ("120363…@g.us", or the digits alone) to its
+//  API form. NULL when it is no group id. Caller owns return value.
+char *gw_groups_id(const char *text);
+
+//  Handlers.
+void gw_groups_create(gw_req_t *req);
+void gw_groups_list(gw_req_t *req);
+void gw_groups_get(gw_req_t *req);
+void gw_groups_participants(gw_req_t *req);
+void gw_groups_add(gw_req_t *req);
+void gw_groups_remove(gw_req_t *req);
+void gw_groups_promote(gw_req_t *req);
+void gw_groups_demote(gw_req_t *req);
+
+//  OpenAPI schemas of these routes. Caller owns return value.
+json_t *gw_groups_schemas(void);
+
+#define GW_GROUPS_TAG "👥 Groups"
+#define GW_GROUPS_WAWP_TAG "Wawp: Groups"
+#define GW_GROUPS_WAWP_Q                                                       \
+    "instance_id|string|Instance id (also accepted in a JSON or form body)"
+#define GW_GROUPS_WAWP_ID_Q                                                    \
+    GW_GROUPS_WAWP_Q ";id|string|Group id (when the path says {id})"
+#define GW_GROUPS_LIST_Q                                                       \
+    "limit|integer|Most groups returned;offset|integer|Groups skipped;"        \
+    "sortBy|string|id or subject;sortOrder|string|asc or desc;"                \
+    "exclude|string|participants: leave participants out"
+
+//  One route row (gw_api_t fields in order).
+#define GW_GROUPS_ROUTE(method, path, handler, auth, status, tag, op, sum,     \
+                        req, res, query)                                       \
+    {                                                                          \
+        method, path, handler, auth, status, tag, op, sum, req, res, query,    \
+            false                                                              \
+    }
+
+//  Rows of gw_api's route table.
+#define GW_GROUPS_ROUTES                                                       \
+    GW_GROUPS_ROUTE("POST", "/api/{session}/groups", gw_groups_create,         \
+                    GW_AUTH_ADMIN, 201, GW_GROUPS_TAG, "groupsCreate",         \
+                    "Create a group", "CreateGroupRequest", "GroupInfo",       \
+                    NULL),                                                     \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups", gw_groups_list,        \
+                        GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsList",       \
+                        "The groups this account is in", NULL,                 \
+                        "GroupInfoList", GW_GROUPS_LIST_Q),                    \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}", gw_groups_get,    \
+                        GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsGet",        \
+                        "Get a group", NULL, "GroupInfo", NULL),               \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/participants",      \
+                        gw_groups_participants, GW_AUTH_ADMIN, 200,            \
+                        GW_GROUPS_TAG, "groupsParticipants",                   \
+                        "A group's participants", NULL,                        \
+                        "GroupParticipantList", NULL),                         \
+        GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/participants/add", \
+                        gw_groups_add, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,      \
+                        "groupsAddParticipants", "Add participants",           \
+                        "ParticipantsRequest", "ParticipantResultList", NULL), \
+        GW_GROUPS_ROUTE("POST",                                                \
+                        "/api/{session}/groups/{id}/participants/remove",      \
+                        gw_groups_remove, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,   \
+                        "groupsRemoveParticipants", "Remove participants",     \
+                        "ParticipantsRequest", "ParticipantResultList", NULL), \
+        GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/admin/promote",    \
+                        gw_groups_promote, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,  \
+                        "groupsPromote", "Make participants admins",           \
+                        "ParticipantsRequest", "ParticipantResultList", NULL), \
+        GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/admin/demote",     \
+                        gw_groups_demote, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,   \
+                        "groupsDemote", "Make admins regular participants",    \
+                        "ParticipantsRequest", "ParticipantResultList", NULL), \
+        GW_GROUPS_ROUTE(                                                       \
+            "POST", "/v2/groups", gw_groups_create, GW_AUTH_INSTANCE, 200,     \
+            GW_GROUPS_WAWP_TAG, "wawpGroupsCreate", "Create a group",          \
+            "WawpCreateGroupRequest", "GroupInfo",                             \
+            GW_GROUPS_WAWP_Q ";name|string|Group name;participants|string|"    \
+                             "JSON array of {id}"),                            \
+        GW_GROUPS_ROUTE("GET", "/v2/groups", gw_groups_list, GW_AUTH_INSTANCE, \
+                        200, GW_GROUPS_WAWP_TAG, "wawpGroupsList",             \
+                        "The groups this account is in", NULL,                 \
+                        "GroupInfoList",                                       \
+                        GW_GROUPS_WAWP_Q ";" GW_GROUPS_LIST_Q),                \
+        GW_GROUPS_ROUTE("GET", "/v2/groups/{id}", gw_groups_get,               \
+                        GW_AUTH_INSTANCE, 200, GW_GROUPS_WAWP_TAG,             \
+                        "wawpGroupsGet", "Get a group", NULL, "GroupInfo",     \
+                        GW_GROUPS_WAWP_ID_Q),                                  \
+        GW_GROUPS_ROUTE("GET", "/v2/groups/{id}/participants",                 \
+                        gw_groups_participants, GW_AUTH_INSTANCE, 200,         \
+                        GW_GROUPS_WAWP_TAG, "wawpGroupsParticipants",          \
+                        "A group's participants", NULL,                        \
+                        "GroupParticipantList", GW_GROUPS_WAWP_ID_Q),          \
+        GW_GROUPS_ROUTE("POST", "/v2/groups/{id}/participants/add",            \
+                        gw_groups_add, GW_AUTH_INSTANCE, 200,                  \
+                        GW_GROUPS_WAWP_TAG, "wawpGroupsAddParticipants",       \
+                        "Add participants", "WawpParticipantsRequest",         \
+                        "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),         \
+        GW_GROUPS_ROUTE("POST", "/v2/groups/{id}/participants/remove",         \
+                        gw_groups_remove, GW_AUTH_INSTANCE, 200,               \
+                        GW_GROUPS_WAWP_TAG, "wawpGroupsRemoveParticipants",    \
+                        "Remove participants", "WawpParticipantsRequest",      \
+                        "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),         \
+        GW_GROUPS_ROUTE("POST", "/v2/groups/{id}/admin/promote",               \
+                        gw_groups_promote, GW_AUTH_INSTANCE, 200,              \
+                        GW_GROUPS_WAWP_TAG, "wawpGroupsPromote",               \
+                        "Make participants admins", "WawpParticipantsRequest", \
+                        "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),         \
+        GW_GROUPS_ROUTE(                                                       \
+            "POST", "/v2/groups/{id}/admin/demote", gw_groups_demote,          \
+            GW_AUTH_INSTANCE, 200, GW_GROUPS_WAWP_TAG, "wawpGroupsDemote",     \
+            "Make admins regular participants", "WawpParticipantsRequest",     \
+            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),
+
+void gw_groups_test(bool verbose);
+
+#endif

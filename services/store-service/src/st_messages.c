@@ -1,0 +1,344 @@
+/*  st_messages - messages and chats kept from the events that carry them
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "st_classes.h"
+
+//  Longest id, JID or type a row takes; longer ones are not kept.
+#define S_FIELD_MAX 512
+
+static const char *
+s_str(json_t *obj, const char *key)
+{
+    const char *v = json_string_value(json_object_get(obj, key));
+    return v && *v && strlen(v) <= S_FIELD_MAX ? v : NULL;
+}
+
+int
+st_messages_row(json_t *payload, st_messages_row_t *row)
+{
+    memset(row, 0, sizeof *row);
+    if (!json_is_object(payload)) {
+        return -1;
+    }
+    json_t *data = json_object_get(payload, "_data");
+    json_t *key = json_object_get(data, "key");
+    row->id = s_str(payload, "id");
+    row->from_me = json_is_true(json_object_get(payload, "fromMe"));
+    //  The chat is the other side: `from` for what we received, `to` for
+    //  what we sent; the key's remoteJid says it directly when present
+    row->chat = s_str(key, "remoteJid");
+    if (!row->chat) {
+        row->chat = s_str(payload, row->from_me ? "to" : "from");
+    }
+    json_t *ts = json_object_get(payload, "timestamp");
+    if (!row->id || !row->chat || !json_is_integer(ts) ||
+        json_integer_value(ts) < 0) {
+        return -1;
+    }
+    row->ts = json_integer_value(ts);
+    row->sender = s_str(payload, "participant");
+    if (!row->sender) {
+        row->sender = s_str(payload, "from");
+    }
+    row->type = s_str(data, "type");
+    if (!row->type) {
+        row->type = json_is_true(json_object_get(payload, "hasMedia")) ? "media"
+                                                                       : "chat";
+    }
+    row->body = json_string_value(json_object_get(payload, "body"));
+    json_t *ack = json_object_get(payload, "ack");
+    row->ack = json_is_integer(ack) ? (int)json_integer_value(ack) : 0;
+    return 0;
+}
+
+static int
+s_record_message(st_db_t *db, const char *session, json_t *payload)
+{
+    st_messages_row_t row;
+    if (st_messages_row(payload, &row) != 0) {
+        return 0; //  nothing a row can be made of; the event still counts
+    }
+    char ts_s[24], ack_s[16];
+    snprintf(ts_s, sizeof ts_s, "%" PRId64, row.ts);
+    snprintf(ack_s, sizeof ack_s, "%d", row.ack);
+    char *text = json_dumps(payload, JSON_COMPACT);
+    if (!text) {
+        return 0;
+    }
+    const char *p[] = {session,    row.id, row.chat, row.from_me ? "t" : "f",
+                       row.sender, ts_s,   row.type, row.body,
+                       text,       ack_s};
+    PGresult *res = st_db_exec(db, "st_message_put", 10, p);
+    free(text);
+    if (!res) {
+        return -1;
+    }
+    PQclear(res);
+    const char *pc[] = {session, row.chat, ts_s};
+    res = st_db_exec(db, "st_chat_touch", 3, pc);
+    if (!res) {
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+static int
+s_record_ack(st_db_t *db, const char *session, json_t *payload)
+{
+    const char *id = s_str(payload, "id");
+    json_t *ack = json_object_get(payload, "ack");
+    if (!id || !json_is_integer(ack)) {
+        return 0;
+    }
+    char ack_s[24];
+    snprintf(ack_s, sizeof ack_s, "%" JSON_INTEGER_FORMAT,
+             json_integer_value(ack));
+    const char *name = json_string_value(json_object_get(payload, "ackName"));
+    const char *p[] = {session, id, ack_s, name ? name : "UNKNOWN"};
+    PGresult *res = st_db_exec(db, "st_message_ack", 4, p);
+    if (!res) {
+        return -1;
+    }
+    PQclear(res);
+    return 0;
+}
+
+int
+st_messages_record(st_router_t *r, const char *session, const char *event,
+                   json_t *payload)
+{
+    st_db_t *db = st_router_db(r);
+    //  `message` is the subset of `message.any` sent by others: both
+    //  name the same row, the first one writes it
+    if (cm_streq(event, "message.any") || cm_streq(event, "message")) {
+        return s_record_message(db, session, payload);
+    }
+    if (cm_streq(event, "message.ack")) {
+        return s_record_ack(db, session, payload);
+    }
+    return 0;
+}
+
+//  Read the paging fields shared by both lists. Returns 0 or -1.
+static int
+s_page(cm_msg_t *request, char limit_s[24], char offset_s[24],
+       cm_msg_t **reply_p)
+{
+    int64_t limit = 0, offset = 0;
+    if (st_router_int(request, "limit", 1, ST_MESSAGES_LIST_MAX, false,
+                      ST_MESSAGES_LIST_DEFAULT, &limit, reply_p) ||
+        st_router_int(request, "offset", 0, 1000000, false, 0, &offset,
+                      reply_p)) {
+        return -1;
+    }
+    snprintf(limit_s, 24, "%" PRId64, limit);
+    snprintf(offset_s, 24, "%" PRId64, offset);
+    return 0;
+}
+
+static cm_msg_t *
+s_chat_list(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    char limit_s[24], offset_s[24];
+    const char *name =
+        st_router_str(request, "session", ST_ROUTER_NAME_MAX, &reply);
+    if (!name || s_page(request, limit_s, offset_s, &reply)) {
+        return reply;
+    }
+    //  sortBy / sortOrder from a fixed list (the SQL is chosen, not built
+    //  from the request)
+    static const char *const sorts[] = {"conversationTimestamp", "id", "name",
+                                        NULL};
+    static const char *const stmts[][2] = {
+        {"st_chat_list_ts_desc", "st_chat_list_ts_asc"},
+        {"st_chat_list_id_desc", "st_chat_list_id_asc"},
+        {"st_chat_list_name_desc", "st_chat_list_name_asc"}};
+    const char *sort_by = st_router_opt_str(request, "sortBy", 32, &reply);
+    const char *order =
+        reply ? NULL : st_router_opt_str(request, "sortOrder", 8, &reply);
+    if (reply) {
+        return reply;
+    }
+    int which = sort_by ? -1 : 0;
+    for (int i = 0; sort_by && sorts[i]; i++) {
+        if (cm_streq(sort_by, sorts[i])) {
+            which = i;
+        }
+    }
+    bool asc = order && strcasecmp(order, "asc") == 0;
+    if (which < 0 || (order && !asc && strcasecmp(order, "desc") != 0)) {
+        return cm_msg_new_reply(request, 400,
+                                "sortBy must be conversationTimestamp, id or "
+                                "name; sortOrder asc or desc");
+    }
+    const char *p[] = {name, limit_s, offset_s};
+    PGresult *res =
+        st_db_exec(st_router_db(self), stmts[which][asc ? 1 : 0], 3, p);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *chats = json_array();
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *chat = json_object();
+        json_object_set_new(chat, "id", json_string(st_db_text(res, i, 0)));
+        const char *title =
+            PQgetisnull(res, i, 1) ? NULL : st_db_text(res, i, 1);
+        json_object_set_new(chat, "name",
+                            title ? json_string(title) : json_null());
+        json_object_set_new(chat, "conversationTimestamp",
+                            json_integer(st_db_int(res, i, 2)));
+        json_array_append_new(chats, chat);
+    }
+    PQclear(res);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "chats", chats);
+    return reply;
+}
+
+static cm_msg_t *
+s_message_list(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    char limit_s[24], offset_s[24];
+    const char *name =
+        st_router_str(request, "session", ST_ROUTER_NAME_MAX, &reply);
+    const char *chat =
+        name ? st_router_str(request, "chat", S_FIELD_MAX, &reply) : NULL;
+    if (!chat || s_page(request, limit_s, offset_s, &reply)) {
+        return reply;
+    }
+    //  fromMe: absent = both, true/false = only those
+    json_t *from_me = json_object_get(cm_msg_body(request), "fromMe");
+    if (from_me && !json_is_boolean(from_me) && !json_is_null(from_me)) {
+        return cm_msg_new_reply(request, 400,
+                                "field 'fromMe' must be a boolean");
+    }
+    const char *fm =
+        json_is_boolean(from_me) ? (json_is_true(from_me) ? "t" : "f") : NULL;
+    const char *p[] = {name, chat, limit_s, offset_s, fm};
+    PGresult *res = st_db_exec(st_router_db(self), "st_message_list", 5, p);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *messages = json_array();
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *m = st_db_json(res, i, 0);
+        if (m) {
+            json_array_append_new(messages, m);
+        }
+    }
+    PQclear(res);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "messages", messages);
+    return reply;
+}
+
+int
+st_messages_register(st_router_t *r)
+{
+    //  A message is written once (its first event); the ack it carries
+    //  never lowers one already recorded
+    st_router_prepare(
+        r, "st_message_put",
+        "INSERT INTO messages (session, id, chat, from_me, sender, ts, type, "
+        "body, payload, ack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9::jsonb, $10) ON CONFLICT (session, id) DO NOTHING");
+    st_router_prepare(
+        r, "st_chat_touch",
+        "INSERT INTO chats (session, jid, last_ts) VALUES ($1, $2, $3) "
+        "ON CONFLICT (session, jid) DO UPDATE SET last_ts = "
+        "GREATEST(chats.last_ts, EXCLUDED.last_ts), updated_at = now()");
+    st_router_prepare(r, "st_message_ack",
+                      "UPDATE messages SET ack = $3::int, payload = payload || "
+                      "jsonb_build_object('ack', $3::int, 'ackName', $4::text) "
+                      "WHERE session = $1 AND id = $2 AND ack < $3::int");
+#define S_CHATS                                                                \
+    "SELECT jid, name, COALESCE(last_ts, 0) FROM chats "                       \
+    "WHERE session = $1 ORDER BY "
+#define S_PAGE " LIMIT $2 OFFSET $3"
+    st_router_prepare(r, "st_chat_list_ts_desc",
+                      S_CHATS "last_ts DESC NULLS LAST, jid" S_PAGE);
+    st_router_prepare(r, "st_chat_list_ts_asc",
+                      S_CHATS "last_ts ASC NULLS FIRST, jid" S_PAGE);
+    st_router_prepare(r, "st_chat_list_id_desc", S_CHATS "jid DESC" S_PAGE);
+    st_router_prepare(r, "st_chat_list_id_asc", S_CHATS "jid ASC" S_PAGE);
+    st_router_prepare(r, "st_chat_list_name_desc",
+                      S_CHATS "name DESC NULLS LAST, jid" S_PAGE);
+    st_router_prepare(r, "st_chat_list_name_asc",
+                      S_CHATS "name ASC NULLS LAST, jid" S_PAGE);
+#undef S_CHATS
+#undef S_PAGE
+    st_router_prepare(r, "st_message_list",
+                      "SELECT payload FROM messages WHERE session = $1 AND "
+                      "chat = $2 AND ($5::boolean IS NULL OR from_me = $5) "
+                      "ORDER BY ts DESC, created_at DESC LIMIT $3 OFFSET $4");
+    st_router_add(r, "chat.list", 1, s_chat_list, ST_ROUTER_DB);
+    st_router_add(r, "message.list", 1, s_message_list, ST_ROUTER_DB);
+    return 0;
+}
+
+//  --------------------------------------------------------------------
+
+void
+st_messages_test(bool verbose)
+{
+    printf(" * st_messages: ");
+    st_messages_row_t row;
+    //  received 1:1 text
+    json_t *p = json_loads(
+        "{\"id\":\"false_1555@c.us_3EB0AA\",\"timestamp\":1700000000,"
+        "\"from\":\"1555@c.us\",\"fromMe\":false,\"to\":\"1444@c.us\","
+        "\"participant\":null,\"body\":\"hi\",\"hasMedia\":false,\"ack\":2,"
+        "\"_data\":{\"key\":{\"remoteJid\":\"1555@c.us\",\"fromMe\":false,"
+        "\"id\":\"3EB0AA\"},\"type\":\"chat\"}}",
+        0, NULL);
+    assert(p);
+    assert(st_messages_row(p, &row) == 0);
+    assert(cm_streq(row.id, "false_1555@c.us_3EB0AA"));
+    assert(cm_streq(row.chat, "1555@c.us"));
+    assert(cm_streq(row.sender, "1555@c.us"));
+    assert(!row.from_me && row.ts == 1700000000 && row.ack == 2);
+    assert(cm_streq(row.type, "chat") && cm_streq(row.body, "hi"));
+    json_decref(p);
+
+    //  our own send to a group, without _data: the chat is `to`
+    p = json_loads("{\"id\":\"true_120@g.us_3EB0BB_1444@c.us\","
+                   "\"timestamp\":5,\"from\":\"1444@c.us\",\"fromMe\":true,"
+                   "\"to\":\"120@g.us\",\"participant\":\"1444@c.us\","
+                   "\"hasMedia\":true}",
+                   0, NULL);
+    assert(st_messages_row(p, &row) == 0);
+    assert(cm_streq(row.chat, "120@g.us") && row.from_me);
+    assert(cm_streq(row.sender, "1444@c.us"));
+    assert(cm_streq(row.type, "media") && !row.body && row.ack == 0);
+    json_decref(p);
+
+    //  what a row cannot be made of
+    const char *bad[] = {
+        "[]",
+        "{\"timestamp\":5,\"from\":\"1@c.us\"}",
+        "{\"id\":\"x\",\"from\":\"1@c.us\"}",
+        "{\"id\":\"x\",\"timestamp\":-1,\"from\":\"1@c.us\"}",
+        "{\"id\":\"x\",\"timestamp\":\"5\",\"from\":\"1@c.us\"}",
+        "{\"id\":\"x\",\"timestamp\":5,\"fromMe\":true,\"from\":\"1@c.us\"}",
+        "{\"id\":\"\",\"timestamp\":5,\"from\":\"1@c.us\"}",
+        NULL};
+    for (int i = 0; bad[i]; i++) {
+        p = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        assert(p);
+        assert(st_messages_row(p, &row) == -1);
+        json_decref(p);
+    }
+    //  an over-long id is not kept
+    char *long_id = cm_alloc(S_FIELD_MAX + 2);
+    memset(long_id, 'a', S_FIELD_MAX + 1);
+    p = json_pack("{s:s, s:i, s:s}", "id", long_id, "timestamp", 5, "from",
+                  "1@c.us");
+    assert(st_messages_row(p, &row) == -1);
+    json_decref(p);
+    free(long_id);
+    printf("OK\n");
+}

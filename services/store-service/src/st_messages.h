@@ -1,0 +1,53 @@
+/*  st_messages - messages and chats kept from the events that carry them
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    The engine reports messages only as events (`message`, `message.any`,
+    `message.ack`). event.append hands each one to st_messages_record in
+    its own transaction, so a message row and its chat are written exactly
+    when its event is: nothing to reconcile after a crash, and a
+    redelivered event (same id, answered as a duplicate before this runs)
+    writes nothing twice.
+    Family `chat`/`message` (read side, for the API):
+    - `chat.list` {session, limit?, offset?} -> {chats:[{id, name,
+      conversationTimestamp}]}, by sortBy (conversationTimestamp, id,
+      name) and sortOrder (desc, asc), most recent first by default;
+    - `message.list` {session, chat, limit?, offset?, fromMe?} ->
+      {messages:[WAMessage...]}, newest first.
+*/
+#ifndef ST_MESSAGES_H_INCLUDED
+#define ST_MESSAGES_H_INCLUDED
+
+//  Longest page of chat.list / message.list, and the default.
+#define ST_MESSAGES_LIST_MAX 1000
+#define ST_MESSAGES_LIST_DEFAULT 100
+
+//  The row an event payload gives, borrowed from the payload.
+typedef struct {
+    const char *id;     //  WAHA message id
+    const char *chat;   //  chat JID (API form)
+    const char *sender; //  who wrote it; NULL when unknown
+    bool from_me;       //  sent by the session's account
+    int64_t ts;         //  seconds
+    const char *type;   //  "chat", "image", ...
+    const char *body;   //  text or caption; NULL when none
+    int ack;            //  WAHA ack level
+} st_messages_row_t;
+
+//  Fill `row` from a `message`/`message.any` payload. Returns 0, or -1
+//  when the payload lacks what a row needs (id, chat, timestamp).
+int st_messages_row(json_t *payload, st_messages_row_t *row);
+
+//  Keep what event `event` with `payload` says about messages and chats
+//  of `session`, inside the caller's transaction: a new message and its
+//  chat, or a higher ack. Other events are ignored. Returns 0, or -1 on a
+//  database error.
+int st_messages_record(st_router_t *r, const char *session, const char *event,
+                       json_t *payload);
+
+//  Register family chat/message and its statements.
+int st_messages_register(st_router_t *r);
+
+void st_messages_test(bool verbose);
+
+#endif
