@@ -629,6 +629,13 @@ cleanup:
     return rc;
 }
 
+bool
+wa_ws_pending(wa_ws_t *self)
+{
+    assert(self);
+    return self->pending;
+}
+
 size_t
 wa_ws_conn_count(wa_ws_t *self)
 {
@@ -2008,6 +2015,24 @@ wa_ws_test(bool verbose)
     TEST_RUN(st, st->client_rx == 5 + big_len + 5000);
     assert(st->server_rx == 5 + big_len + 5000);
     assert(wa_ws_conn_queued(st->client) == 0);
+
+    //  A burst queued outside a callback is written by servicing while
+    //  wa_ws_pending holds (one frame per writable round), with no
+    //  wake-up from the descriptor in between
+    size_t burst_before = st->server_rx;
+    for (int i = 0; i < 20; i++) {
+        uint8_t m[10];
+        memset(m, i, sizeof(m));
+        assert(wa_ws_conn_send(st->client, m, sizeof(m)) == 0);
+    }
+    assert(wa_ws_pending(st->ws));
+    for (int i = 0; i < 200 && wa_ws_conn_queued(st->client) > 0 &&
+                    wa_ws_pending(st->ws);
+         i++) {
+        wa_ws_service(st->ws);
+    }
+    assert(wa_ws_conn_queued(st->client) == 0);
+    TEST_RUN(st, st->server_rx == burst_before + 200);
 
     //  Timer.
     wa_ws_conn_set_timer(st->client, 20);

@@ -57,9 +57,9 @@ s_reap(sim_server_t *self)
     }
 }
 
-//  Most WebSocket loop rounds one wake-up runs while the loop says more
-//  work is due at once (frames queued by our own callbacks: a relayed
-//  message, an ack); the tick picks up whatever is left.
+//  Most WebSocket loop rounds one wake-up runs while frames queued by our
+//  own callbacks (a relayed message, an ack) wait to be written; the
+//  tick picks up whatever is left.
 #define SIM_SERVICE_ROUNDS 64
 
 static void
@@ -67,7 +67,7 @@ s_service(sim_server_t *self)
 {
     for (int i = 0; i < SIM_SERVICE_ROUNDS; i++) {
         wa_ws_service(self->ws);
-        if (wa_ws_timeout(self->ws) != 0) {
+        if (!wa_ws_pending(self->ws)) {
             break;
         }
     }

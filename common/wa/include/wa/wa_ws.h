@@ -120,6 +120,12 @@ long wa_ws_timeout(wa_ws_t *self);
 //  deliver events. Returns 0.
 int wa_ws_service(wa_ws_t *self);
 
+//  True when sends (or other work) were queued since the last
+//  wa_ws_service began, by the owner or by its callbacks: a service now
+//  writes them. An owner that services on its own wake-ups (not on
+//  wa_ws_timeout) services again at once while this holds.
+bool wa_ws_pending(wa_ws_t *self);
+
 //  For an owner with nothing else to poll (tools, tests, benchmarks):
 //  wait for the loop's fd at most max_ms (less when wa_ws_timeout says
 //  so), then wa_ws_service. Returns 0, or -1 if zmq_poll failed (other
