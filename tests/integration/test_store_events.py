@@ -140,13 +140,66 @@ def test_fenced_append_and_notifications():
     check(sub.messages() == [], "nothing announced")
 
 
+def test_batch_append():
+    e = ep()
+    ok(e, "session.create", {"name": "bat", "start": True,
+                             "config": {"metadata": {"m": "2"}}}, want=201)
+    got = ok(e, "lease.claim", {"worker": "wb", "max": 10, "ttl_ms": 60000})["sessions"]
+    epoch = [x for x in got if x["name"] == "bat"][0]["epoch"]
+    one = ok(e, "event.append", {"id": "evt_bat0", "session": "bat", "event": "message",
+                                 "payload": {"k": 0}, "worker": "wb", "epoch": epoch})
+    base = one["seq"]
+    sub = Sub(STACK.env["STORE_PUB_ENDPOINTS"], "event.new", count=2)
+    time.sleep(0.5)
+    batch = {"session": "bat", "worker": "wb", "epoch": epoch,
+             "events": [{"id": "evt_bat1", "event": "message.any", "payload": {"k": 1}},
+                        {"id": "evt_bat0", "event": "message", "payload": {"k": 0}},
+                        {"id": "bad id", "event": "message"},
+                        {"id": "evt_bat2", "event": "message.ack"}]}
+    r = ok(e, "event.append_batch", batch)["results"]
+    # in order, the resend found, the bad one refused alone
+    check(r[0] == {"seq": base + 1} and r[1] == {"seq": base, "duplicate": True}
+          and r[2]["status"] == 400 and r[3] == {"seq": base + 2}, "results %r" % r)
+    msgs = sub.messages()
+    check([(m["body"]["id"], m["body"]["seq"]) for m in msgs]
+          == [("evt_bat1", base + 1), ("evt_bat2", base + 2)], "announced %r" % msgs)
+    # stored as event.append stores them
+    evs = ok(e, "event.list", {"session": "bat", "after": base - 1})["events"]
+    check([x["id"] for x in evs] == ["evt_bat0", "evt_bat1", "evt_bat2"], "order %r" % evs)
+    for x in evs:
+        check(x["session"] == "bat" and x["metadata"] == {"m": "2"} and x["me"] is None
+              and x["environment"]["worker"] == "wb" and x["engine"] == "WHARF",
+              "envelope %r" % x)
+    check(evs[1]["payload"] == {"k": 1} and evs[2]["payload"] == {}, "payloads")
+    # the whole batch again: all duplicates, nothing new
+    r = ok(e, "event.append_batch", dict(batch, events=batch["events"][:2]))["results"]
+    check(r == [{"seq": base + 1, "duplicate": True}, {"seq": base, "duplicate": True}],
+          "resent %r" % r)
+    # fenced, unknown session, another session's id: nothing stored
+    fresh = [{"id": "evt_bat9", "event": "message"}]
+    check(call(e, "event.append_batch", dict(batch, epoch=epoch + 1, events=fresh))[0] == 409,
+          "fenced")
+    check(call(e, "event.append_batch", {"session": "nobody", "events": fresh})[0] == 404,
+          "unknown session")
+    ok(e, "session.create", {"name": "bat2"}, want=201)
+    check(call(e, "event.append_batch",
+               {"session": "bat2", "events": fresh + [{"id": "evt_bat1", "event": "x"}]})[0]
+          == 409, "id of another session")
+    check(ok(e, "event.list", {"session": "bat2"})["events"] == [], "bat2 untouched")
+    check(len(ok(e, "event.list", {"session": "bat", "after": base - 1})["events"]) == 3,
+          "bat untouched")
+    for bad in ([], [{"id": "evt_x%d" % i, "event": "m"} for i in range(101)], "x"):
+        check(call(e, "event.append_batch", {"session": "bat", "events": bad})[0] == 400,
+              "bad events %r" % (bad if len(bad) < 5 else len(bad)))
+
+
 def main():
     global STACK
     with Stack(services=["store-service"]) as s:
         STACK = s
         wait_ready(ep())
         run([test_idempotent_append, test_seq_order_under_concurrency,
-             test_fenced_append_and_notifications])
+             test_fenced_append_and_notifications, test_batch_append])
 
 
 if __name__ == "__main__":

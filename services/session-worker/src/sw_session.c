@@ -54,6 +54,7 @@ struct _sw_host_t {
     sw_session_t *all;         //  every session allocated
     size_t sessions;           //  sessions allocated
     int write_timeout_ms;      //  store timeout for writes
+    bool no_batch;             //  the store refused event.append_batch
 };
 
 struct _sw_session_t {
@@ -76,6 +77,7 @@ struct _sw_session_t {
     uint8_t status;              //  sw_status_t
     uint8_t phase;               //  s_phase_t
     bool inflight;               //  head write is in flight
+    uint32_t batch;              //  writes in flight as one batch, or 0
     bool started;                //  engine start was called
     bool logging_out;            //  engine logout in progress
 };
@@ -368,7 +370,58 @@ s_retry_timer(sw_loop_t *loop, uint64_t id, void *arg)
     s_pump(self);
 }
 
-//  Send the head write if nothing is in flight; finish when drained.
+//  The queued event.append writes from the head on (at most
+//  SW_WRITE_BATCH_MAX, all fenced by the same lease) as one
+//  event.append_batch, or NULL when fewer than two are queued. Sets
+//  self->batch to how many it took.
+static cm_msg_t *
+s_batch(sw_session_t *self)
+{
+    s_write_t *w = self->head;
+    if (self->host->no_batch || !cm_streq(w->type, "event.append") ||
+        !w->next || !cm_streq(w->next->type, "event.append")) {
+        return NULL;
+    }
+    json_t *first = w->body;
+    json_t *events = json_array();
+    uint32_t n = 0;
+    for (; w && n < SW_WRITE_BATCH_MAX && cm_streq(w->type, "event.append");
+         w = w->next, n++) {
+        if (!json_equal(json_object_get(w->body, "worker"),
+                        json_object_get(first, "worker")) ||
+            !json_equal(json_object_get(w->body, "epoch"),
+                        json_object_get(first, "epoch"))) {
+            break;
+        }
+        json_t *ev = json_object();
+        const char *keys[] = {"id", "event", "payload"};
+        for (size_t i = 0; i < 3; i++) {
+            json_t *v = json_object_get(w->body, keys[i]);
+            if (v) {
+                json_object_set(ev, keys[i], v);
+            }
+        }
+        json_array_append_new(events, ev);
+    }
+    if (n < 2) {
+        json_decref(events);
+        return NULL;
+    }
+    cm_msg_t *req = cm_msg_new("event.append_batch");
+    const char *keys[] = {"session", "worker", "epoch"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *v = json_object_get(first, keys[i]);
+        if (v) {
+            cm_msg_set(req, keys[i], json_incref(v));
+        }
+    }
+    cm_msg_set(req, "events", events);
+    self->batch = n;
+    return req;
+}
+
+//  Send the head write (or the queued events from it as one batch) if
+//  nothing is in flight; finish when drained.
 static void
 s_pump(sw_session_t *self)
 {
@@ -376,9 +429,13 @@ s_pump(sw_session_t *self)
         return;
     }
     if (self->head) {
-        cm_msg_t *req = cm_msg_new(self->head->type);
-        json_t *body = json_incref(self->head->body);
-        cm_msg_set_body(req, &body);
+        self->batch = 0;
+        cm_msg_t *req = s_batch(self);
+        if (!req) {
+            req = cm_msg_new(self->head->type);
+            json_t *body = json_incref(self->head->body);
+            cm_msg_set_body(req, &body);
+        }
         self->inflight = true;
         s_call(self->host, self, S_CALL_WRITE, &req,
                self->host->write_timeout_ms, NULL, NULL, NULL);
@@ -393,14 +450,86 @@ s_pump(sw_session_t *self)
     }
 }
 
+//  An event.append_batch of n writes from the head was stored: each
+//  write's result (200, or a 4xx for that event alone) as if sent alone.
+static void
+s_batch_done(sw_session_t *self, cm_msg_t *reply, uint32_t n)
+{
+    //  Take the writes off the queue first: a callback may clear it
+    json_t *results = json_object_get(cm_msg_body(reply), "results");
+    s_write_t *taken[SW_WRITE_BATCH_MAX];
+    uint32_t count = 0;
+    while (count < n && self->head) {
+        s_write_t *w = self->head;
+        self->head = w->next;
+        if (!self->head) {
+            self->tail = NULL;
+        }
+        self->queued--;
+        w->next = NULL;
+        taken[count++] = w;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        s_write_t *w = taken[i];
+        json_t *r = json_array_get(results, i);
+        json_t *item_st = json_object_get(r, "status");
+        int st =
+            json_is_integer(item_st) ? (int)json_integer_value(item_st) : 200;
+        if (st < 200 || st >= 300) {
+            const char *why = json_string_value(json_object_get(r, "reason"));
+            cm_log_warn("could not write session state",
+                        "session=\"%s\" type=event.append st=%d "
+                        "reason=\"%s\"",
+                        self->name, st, why ? why : "");
+        }
+        if (w->fn && self->phase == S_RUNNING) {
+            w->fn(self, st, w->arg);
+        }
+        s_write_free(&w);
+    }
+}
+
 static void
 s_on_write(sw_session_t *self, cm_msg_t **reply_p)
 {
     self->inflight = false;
+    uint32_t batch = self->batch;
+    self->batch = 0;
     if (self->phase == S_DONE || !self->head) {
         return;
     }
     int st = cm_msg_status(*reply_p);
+    if (batch) {
+        if (st >= 200 && st < 300) {
+            s_batch_done(self, *reply_p, batch);
+            s_pump(self);
+            return;
+        }
+        if (st >= 400 && st < 500 && st != 404 && st != 409) {
+            //  A store that does not know batches (or refused this one):
+            //  the same events one at a time from now on
+            cm_log_info("store refused an event batch: sending events one "
+                        "at a time",
+                        "session=\"%s\" st=%d", self->name, st);
+            self->host->no_batch = true;
+            s_pump(self);
+            return;
+        }
+        if (self->phase != S_RUNNING &&
+            self->head->attempts + 1 >= SW_FINISH_ATTEMPTS) {
+            //  Giving up below drops the head: drop the rest of the batch
+            for (uint32_t i = 1; i < batch && self->head->next; i++) {
+                s_write_t *w = self->head->next;
+                self->head->next = w->next;
+                if (self->tail == w) {
+                    self->tail = self->head;
+                }
+                self->queued--;
+                s_write_free(&w);
+            }
+        }
+        //  404/409 and retries: as for the head alone
+    }
     const char *type = self->head->type;
     sw_session_write_fn *fn = self->head->fn;
     void *fn_arg = self->head->arg;
@@ -1036,6 +1165,82 @@ sw_session_test(bool verbose)
     s_store_reply(router, &req, 200);
     s_spin(loop, 20);
     assert(sw_session_queued(s) == 0);
+    //  Events queued behind one in flight go as one event.append_batch,
+    //  in order, up to the next other write; each callback gets its own
+    //  result
+    const char *ids[] = {"evt_b0", "evt_b1", "evt_b2"};
+    const char *names[] = {"message", "message.any", "message.ack"};
+    for (int i = 0; i < 3; i++) {
+        payload = json_pack("{s:i}", "n", 10 + i);
+        assert(sw_session_emit_id(s, ids[i], names[i], &payload, s_test_written,
+                                  &t) == 0);
+    }
+    wbody = json_pack("{s:[]}", "rows");
+    assert(sw_session_write(s, "signal.put", &wbody, NULL, NULL) == 0);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append"));
+    assert(cm_streq(cm_msg_str(req, "id"), "evt_b0"));
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(t.written == 3 && t.written_st == 200);
+    assert(req && cm_streq(cm_msg_type(req), "event.append_batch"));
+    assert(cm_streq(cm_msg_str(req, "session"), "alpha"));
+    assert(cm_streq(cm_msg_str(req, "worker"), "w-test"));
+    assert(cm_msg_int(req, "epoch", 0) == 7);
+    json_t *events = json_object_get(cm_msg_body(req), "events");
+    assert(json_array_size(events) == 2);
+    for (int i = 0; i < 2; i++) {
+        json_t *ev = json_array_get(events, i);
+        assert(
+            cm_streq(json_string_value(json_object_get(ev, "id")), ids[i + 1]));
+        assert(cm_streq(json_string_value(json_object_get(ev, "event")),
+                        names[i + 1]));
+        assert(json_integer_value(json_object_get(
+                   json_object_get(ev, "payload"), "n")) == 11 + i);
+    }
+    cm_msg_t *breply = cm_msg_new_reply(req, 200, NULL);
+    cm_msg_set(breply, "results",
+               json_pack("[{s:i}, {s:i, s:s}]", "seq", 2, "status", 400,
+                         "reason", "test"));
+    cm_msg_send(&breply, router);
+    cm_msg_destroy(&req);
+    req = s_store_recv(loop, router, 2000);
+    assert(t.written == 5 && t.written_st == 400);
+    assert(req && cm_streq(cm_msg_type(req), "signal.put"));
+    s_store_reply(router, &req, 200);
+    s_spin(loop, 20);
+    //  A store that does not know batches: the same events one at a time,
+    //  and no batches after that
+    for (int i = 0; i < 3; i++) {
+        payload = json_pack("{s:i}", "n", 20 + i);
+        assert(sw_session_emit(s, "message", &payload) == 0);
+    }
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append"));
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append_batch"));
+    s_store_reply(router, &req, 400);
+    for (int i = 1; i < 3; i++) {
+        req = s_store_recv(loop, router, 2000);
+        assert(req && cm_streq(cm_msg_type(req), "event.append"));
+        assert(json_integer_value(json_object_get(
+                   json_object_get(cm_msg_body(req), "payload"), "n")) ==
+               20 + i);
+        s_store_reply(router, &req, 200);
+    }
+    s_spin(loop, 20);
+    for (int i = 0; i < 2; i++) {
+        payload = json_pack("{s:i}", "n", 30 + i);
+        assert(sw_session_emit(s, "message", &payload) == 0);
+    }
+    for (int i = 0; i < 2; i++) {
+        req = s_store_recv(loop, router, 2000);
+        assert(req && cm_streq(cm_msg_type(req), "event.append"));
+        s_store_reply(router, &req, 200);
+    }
+    s_spin(loop, 20);
+    assert(sw_session_queued(s) == 0);
     //  A write still queued when the session finishes: no callback
     payload = json_pack("{}");
     assert(sw_session_emit_id(s, NULL, "late", &payload, s_test_written,
@@ -1065,7 +1270,7 @@ sw_session_test(bool verbose)
     assert(sw_host_sessions(host) == 1);
     s_store_reply(router, &pending, 200);
     s_expect_status(loop, router, "STOPPED", 200);
-    assert(t.written == 2);
+    assert(t.written == 5);
     req = s_store_recv(loop, router, 2000);
     assert(req && cm_streq(cm_msg_type(req), "lease.release"));
     assert(cm_streq(cm_msg_str(req, "name"), "alpha"));

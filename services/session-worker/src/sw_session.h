@@ -57,6 +57,8 @@ typedef void(sw_host_reply_fn)(cm_msg_t **reply_p, void *arg);
 #define SW_WRITE_RETRY_MAX_MS 2000
 //  Attempts per write once a session is finishing (then it moves on).
 #define SW_FINISH_ATTEMPTS 3
+//  Most queued events sent as one event.append_batch (the store's limit).
+#define SW_WRITE_BATCH_MAX 100
 
 //  sw_session_finish flags.
 #define SW_FINISH_CLEAR 1   //  device.clear (logout)

@@ -1993,20 +1993,43 @@ t_store_handle(t_store_t *t, cm_msg_t **req_p)
         t->statuses++;
         json_object_set(t->status, name, body);
         t_store_reply(t, req_p, 200, NULL);
-    } else if (cm_streq(type, "event.append")) {
+    } else if (cm_streq(type, "event.append") ||
+               cm_streq(type, "event.append_batch")) {
         if (t->hold_events) {
             zlistx_add_end(t->held, *req_p);
             *req_p = NULL;
             return;
         }
-        const char *id = cm_msg_str(req, "id");
-        if (json_object_get(t->ids, id)) {
-            t->dups++;
-        } else {
-            json_object_set_new(t->ids, id, json_true());
-            json_array_append(t->events, body);
+        //  A batch is its events in order, each with the batch's session
+        json_t *list = json_object_get(body, "events");
+        bool batch = json_is_array(list);
+        list = batch ? json_incref(list) : json_pack("[O]", body);
+        json_t *results = json_array();
+        size_t i;
+        json_t *ev;
+        json_array_foreach(list, i, ev)
+        {
+            json_t *full = json_copy(ev);
+            json_object_set(full, "session", json_object_get(body, "session"));
+            const char *id = json_string_value(json_object_get(full, "id"));
+            if (json_object_get(t->ids, id)) {
+                t->dups++;
+            } else {
+                json_object_set_new(t->ids, id, json_true());
+                json_array_append(t->events, full);
+            }
+            json_decref(full);
+            json_array_append_new(results, json_pack("{s:i}", "seq", 1));
         }
-        t_store_reply(t, req_p, 200, json_pack("{s:i}", "seq", 1));
+        json_decref(list);
+        json_t *answer = NULL;
+        if (batch) {
+            answer = json_pack("{s:o}", "results", results);
+        } else {
+            json_decref(results);
+            answer = json_pack("{s:i}", "seq", 1);
+        }
+        t_store_reply(t, req_p, 200, answer);
     } else {
         t_store_reply(t, req_p, 200, NULL);
     }
@@ -2290,8 +2313,18 @@ t_crash_and_restart(sw_host_t *host, sw_loop_t *loop, t_store_t *t,
         t_pump(loop, t, 5);
         for (cm_msg_t *m = (cm_msg_t *)zlistx_first(t->held); m;
              m = (cm_msg_t *)zlistx_next(t->held)) {
-            if (cm_streq(cm_msg_str(m, "session"), "b") &&
-                cm_streq(cm_msg_str(m, "event"), "message")) {
+            json_t *list = json_object_get(cm_msg_body(m), "events");
+            bool message = cm_streq(cm_msg_str(m, "event"), "message");
+            size_t i;
+            json_t *ev;
+            json_array_foreach(list, i, ev)
+            {
+                message =
+                    message ||
+                    cm_streq(json_string_value(json_object_get(ev, "event")),
+                             "message");
+            }
+            if (cm_streq(cm_msg_str(m, "session"), "b") && message) {
                 held = m;
             }
         }

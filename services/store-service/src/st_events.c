@@ -135,6 +135,113 @@ s_id_valid(const char *id)
     return true;
 }
 
+//  The common case of event.append in one statement, inside the caller's
+//  transaction: a new id, the session exists, and the lease, if given,
+//  is held. The envelope comes without its session fields (session, me,
+//  metadata), which the statement adds from the session row it locks to
+//  take the next seq. Returns the seq, 0 when the common case does not
+//  apply (nothing written: the caller goes on the long way, which tells
+//  a resend, a missing session and a lost lease apart), or -1 on a
+//  database error (*conflict when the id was inserted concurrently).
+static int64_t
+s_append_fast(st_router_t *self, const char *id, const st_router_lease_t *lease,
+              const char *event, json_t *payload, bool *conflict)
+{
+    st_db_t *db = st_router_db(self);
+    const char *worker = lease->worker;
+    json_t *bare = json_object();
+    json_t *env =
+        st_events_envelope(bare, id, cm_now_ms(), event, payload, worker, NULL);
+    json_decref(bare);
+    json_object_del(env, "me");
+    char *text = json_dumps(env, JSON_COMPACT);
+    json_decref(env);
+    char epoch_s[24];
+    snprintf(epoch_s, sizeof epoch_s, "%" PRId64, lease->epoch);
+    const char *params[] = {id,   lease->name, event,
+                            text, worker,      worker ? epoch_s : NULL};
+    PGresult *res = st_db_exec(db, "st_event_append", 6, params);
+    free(text);
+    if (!res) {
+        *conflict = st_db_error_status(db) == 409;
+        return -1;
+    }
+    int64_t seq = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
+    PQclear(res);
+    return seq;
+}
+
+//  Store one event in the open transaction. Returns 0 with *seq_out (and
+//  *dup when the id was stored before: nothing is written), or -1 with
+//  *reply_p set and the transaction rolled back: 404 no such session, 409
+//  lease not held or id of another session, or the database failure
+//  (*conflict when the id was inserted concurrently: try again).
+static int
+s_store_event(st_router_t *self, cm_msg_t *request, const char *id,
+              const st_router_lease_t *lease, const char *event,
+              json_t *payload, int64_t *seq_out, bool *dup, bool *conflict,
+              cm_msg_t **reply_p)
+{
+    const char *name = lease->name;
+    st_db_t *db = st_router_db(self);
+    *dup = false;
+    int64_t seq = 0;
+    if (!cm_streq(event, "session.status")) {
+        seq = s_append_fast(self, id, lease, event, payload, conflict);
+        if (seq < 0) {
+            *reply_p = st_router_db_fail(self, request);
+            return -1;
+        }
+    }
+    if (seq == 0) {
+        const char *p1[] = {id};
+        PGresult *res = st_db_exec(db, "st_event_by_id", 1, p1);
+        if (!res) {
+            *reply_p = st_router_db_fail(self, request);
+            return -1;
+        }
+        seq = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
+        bool same_session =
+            PQntuples(res) && cm_streq(st_db_text(res, 0, 1), name);
+        PQclear(res);
+        if (seq > 0) {
+            //  a resend: answer as the first time (another session: a
+            //  clash)
+            if (!same_session) {
+                st_db_rollback(db);
+                *reply_p = cm_msg_new_reply(
+                    request, 409, "event id exists for another session");
+                return -1;
+            }
+            *dup = true;
+            *seq_out = seq;
+            return 0;
+        }
+        seq = st_events_insert(self, name, id, event, payload, lease->worker,
+                               NULL, NULL);
+        if (seq < 0) {
+            *conflict = st_db_error_status(db) == 409;
+            *reply_p = st_router_db_fail(self, request);
+            return -1;
+        }
+        if (seq == 0) {
+            st_db_rollback(db);
+            *reply_p = cm_msg_new_reply(request, 404, "session not found");
+            return -1;
+        }
+        *reply_p = st_leases_fence(self, request, lease);
+        if (*reply_p) {
+            return -1;
+        }
+    }
+    if (st_messages_record(self, name, event, payload) != 0) {
+        *reply_p = st_router_db_fail(self, request);
+        return -1;
+    }
+    *seq_out = seq;
+    return 0;
+}
+
 //  One attempt at event.append. Sets *conflict when the id was inserted
 //  concurrently (the caller tries again and finds it).
 static cm_msg_t *
@@ -142,56 +249,29 @@ s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
              const st_router_lease_t *lease, const char *event, json_t *payload,
              bool *conflict)
 {
-    const char *name = lease->name;
     st_db_t *db = st_router_db(self);
     *conflict = false;
     if (st_db_begin(db)) {
         return st_router_db_fail(self, request);
     }
-    const char *p1[] = {id};
-    PGresult *res = st_db_exec(db, "st_event_by_id", 1, p1);
-    if (!res) {
-        return st_router_db_fail(self, request);
-    }
-    int64_t seq = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
-    bool same_session = PQntuples(res) && cm_streq(st_db_text(res, 0, 1), name);
-    PQclear(res);
     cm_msg_t *reply = NULL;
-    if (seq > 0) {
-        //  a resend: answer as the first time (another session: a clash)
-        st_db_rollback(db);
-        if (!same_session) {
-            return cm_msg_new_reply(request, 409,
-                                    "event id exists for another session");
-        }
-        reply = cm_msg_new_reply(request, 200, NULL);
-        cm_msg_set_int(reply, "seq", seq);
-        cm_msg_set_bool(reply, "duplicate", true);
-        return reply;
-    }
-    seq = st_events_insert(self, name, id, event, payload, lease->worker, NULL,
-                           NULL);
-    if (seq < 0) {
-        *conflict = st_db_error_status(db) == 409;
-        return st_router_db_fail(self, request);
-    }
-    if (seq == 0) {
-        st_db_rollback(db);
-        return cm_msg_new_reply(request, 404, "session not found");
-    }
-    if (st_messages_record(self, name, event, payload) != 0) {
-        return st_router_db_fail(self, request);
-    }
-    reply = st_leases_fence(self, request, lease);
-    if (reply) {
+    int64_t seq = 0;
+    bool dup = false;
+    if (s_store_event(self, request, id, lease, event, payload, &seq, &dup,
+                      conflict, &reply) != 0) {
         return reply;
     }
     if (st_db_commit(db)) {
         return st_router_db_fail(self, request);
     }
-    st_events_announce(self, name, id, seq);
+    if (!dup) {
+        st_events_announce(self, lease->name, id, seq);
+    }
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set_int(reply, "seq", seq);
+    if (dup) {
+        cm_msg_set_bool(reply, "duplicate", true);
+    }
     return reply;
 }
 
@@ -226,6 +306,104 @@ s_append(st_router_t *self, cm_msg_t *request)
         }
     }
     json_decref(payload);
+    return reply;
+}
+
+//  One attempt at event.append_batch: every event in one transaction,
+//  in order. Sets *conflict as s_append_try.
+static cm_msg_t *
+s_append_batch_try(st_router_t *self, cm_msg_t *request,
+                   const st_router_lease_t *lease, json_t *events,
+                   bool *conflict)
+{
+    st_db_t *db = st_router_db(self);
+    *conflict = false;
+    if (st_db_begin(db)) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *results = json_array();
+    json_t *stored = json_array(); //  [id, seq] of the new ones
+    cm_msg_t *reply = NULL;
+    size_t i;
+    json_t *item;
+    json_array_foreach(events, i, item)
+    {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *event = json_string_value(json_object_get(item, "event"));
+        if (!id || strlen(id) >= ST_EVENTS_ID_MAX || !s_id_valid(id) ||
+            !event || !*event || strlen(event) > ST_ROUTER_NAME_MAX) {
+            json_array_append_new(
+                results, json_pack("{s:i, s:s}", "status", 400, "reason",
+                                   "id must be evt_ followed by letters and "
+                                   "digits, event a name"));
+            continue;
+        }
+        json_t *payload = json_object_get(item, "payload");
+        payload = payload ? json_incref(payload) : json_object();
+        int64_t seq = 0;
+        bool dup = false;
+        int rc = s_store_event(self, request, id, lease, event, payload, &seq,
+                               &dup, conflict, &reply);
+        json_decref(payload);
+        if (rc != 0) {
+            json_decref(results);
+            json_decref(stored);
+            return reply;
+        }
+        json_t *r = json_pack("{s:I}", "seq", (json_int_t)seq);
+        if (dup) {
+            json_object_set_new(r, "duplicate", json_true());
+        } else {
+            json_array_append_new(stored,
+                                  json_pack("[s, I]", id, (json_int_t)seq));
+        }
+        json_array_append_new(results, r);
+    }
+    if (st_db_commit(db)) {
+        json_decref(results);
+        json_decref(stored);
+        return st_router_db_fail(self, request);
+    }
+    json_array_foreach(stored, i, item)
+    {
+        st_events_announce(self, lease->name,
+                           json_string_value(json_array_get(item, 0)),
+                           json_integer_value(json_array_get(item, 1)));
+    }
+    json_decref(stored);
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "results", results);
+    return reply;
+}
+
+//  event.append_batch: several events of one session, in order, in one
+//  transaction (a session-worker's queued events in one round trip).
+static cm_msg_t *
+s_append_batch(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    st_router_lease_t lease;
+    if (st_router_lease(request, "session", false, &lease, &reply)) {
+        return reply;
+    }
+    json_t *events = json_object_get(cm_msg_body(request), "events");
+    if (!json_is_array(events) || json_array_size(events) == 0 ||
+        json_array_size(events) > ST_EVENTS_BATCH_MAX) {
+        char *why = cm_sprintf("field 'events' must be an array of 1..%d "
+                               "events",
+                               ST_EVENTS_BATCH_MAX);
+        reply = cm_msg_new_reply(request, 400, why);
+        free(why);
+        return reply;
+    }
+    bool conflict = false;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        cm_msg_destroy(&reply);
+        reply = s_append_batch_try(self, request, &lease, events, &conflict);
+        if (!conflict) {
+            break;
+        }
+    }
     return reply;
 }
 
@@ -279,12 +457,32 @@ st_events_register(st_router_t *r)
     st_router_prepare(r, "st_event_insert",
                       "INSERT INTO events (id, session, seq, event, envelope) "
                       "VALUES ($1, $2, $3, $4, $5::jsonb)");
+    //  s_append_fast: $4 is the envelope without session, me and
+    //  metadata; $5/$6 the worker and epoch whose lease must be held
+    //  (NULL: no check).
+    st_router_prepare(
+        r, "st_event_append",
+        "WITH s AS (UPDATE sessions AS s SET event_seq = s.event_seq + 1 "
+        "WHERE s.name = $2 "
+        "AND NOT EXISTS (SELECT 1 FROM events WHERE id = $1) "
+        "AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
+        "WHERE l.session = $2 AND l.worker = $5 AND l.epoch = $6::bigint "
+        "AND l.expires_at > now())) "
+        "RETURNING s.event_seq, s.name, s.me, s.config -> 'metadata' AS md) "
+        "INSERT INTO events (id, session, seq, event, envelope) "
+        "SELECT $1, s.name, s.event_seq, $3, $4::jsonb || "
+        "jsonb_build_object('session', s.name, "
+        "'me', COALESCE(s.me, 'null'::jsonb)) || "
+        "CASE WHEN COALESCE(jsonb_typeof(s.md), 'null') = 'null' "
+        "THEN '{}'::jsonb ELSE jsonb_build_object('metadata', s.md) END "
+        "FROM s RETURNING seq");
     st_router_prepare(r, "st_event_by_id",
                       "SELECT seq, session FROM events WHERE id = $1");
     st_router_prepare(r, "st_event_list",
                       "SELECT seq, envelope FROM events WHERE session = $1 "
                       "AND seq > $2 ORDER BY seq LIMIT $3");
     st_router_add(r, "event.append", 1, s_append, ST_ROUTER_DB);
+    st_router_add(r, "event.append_batch", 1, s_append_batch, ST_ROUTER_DB);
     st_router_add(r, "event.list", 1, s_list, ST_ROUTER_DB);
     return 0;
 }

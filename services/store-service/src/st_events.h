@@ -22,6 +22,8 @@ typedef struct _st_router_t st_router_t;
 #define ST_EVENTS_ID_MAX 64
 //  event.list limits.
 #define ST_EVENTS_LIST_MAX 1000
+//  Most events in one event.append_batch.
+#define ST_EVENTS_BATCH_MAX 100
 #define ST_EVENTS_LIST_DEFAULT 100
 //  Values in every envelope's environment.
 #define ST_EVENTS_ENGINE "WHARF"

@@ -34,16 +34,14 @@ st_families_test(bool verbose)
     cm_log_init(NULL, "error");
     st_router_t *r = st_router_new(NULL, "test");
     assert(st_families_register(r) == 0);
-    const char *types[] = {"session.create", "session.get",
-                           "session.list",   "session.update",
-                           "session.delete", "session.set_status",
-                           "lease.claim",    "lease.renew",
-                           "lease.release",  "device.get",
-                           "device.put",     "device.clear",
-                           "event.append",   "event.list",
-                           "signal.load",    "signal.put",
-                           "chat.list",      "message.list",
-                           "health.ping",    NULL};
+    const char *types[] = {
+        "session.create", "session.get",        "session.list",
+        "session.update", "session.delete",     "session.set_status",
+        "lease.claim",    "lease.renew",        "lease.release",
+        "device.get",     "device.put",         "device.clear",
+        "event.append",   "event.append_batch", "event.list",
+        "signal.load",    "signal.put",         "chat.list",
+        "message.list",   "health.ping",        NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
     }
