@@ -248,10 +248,24 @@ s_cache_key(gw_core_t *self, cm_msg_t *request)
     return name ? cm_sprintf("s:%s", name) : NULL;
 }
 
+//  True for events and worker commands about messages ("message",
+//  "message.any", "message.send_text", ...): they never change what
+//  session.get/list return, so they leave the cache alone (a busy
+//  session would otherwise miss it on every request).
+static bool
+s_about_messages(const char *name)
+{
+    return name && strncmp(name, "message", 7) == 0 &&
+           (name[7] == 0 || name[7] == '.');
+}
+
 //  Types whose replies do not change anything.
 static bool
 s_read_only(const char *type)
 {
+    if (s_about_messages(type)) {
+        return true;
+    }
     static const char *types[] = {
         "session.get",  "session.list", "health.ping",
         "event.list",   "device.get",   "delivery.list",
@@ -656,7 +670,7 @@ s_on_sub(gw_core_t *self)
         return;
     }
     const char *session = cm_msg_str(msg, "session");
-    if (session) {
+    if (session && !s_about_messages(cm_msg_str(msg, "event"))) {
         s_invalidate(self, session);
     }
     cm_msg_destroy(&msg);
@@ -951,6 +965,29 @@ s_test_gets(gw_link_t *link, const char *key, const char *value)
     return gets;
 }
 
+//  Send command `type` for s1 through the core to the fake worker, which
+//  answers 200; wait for the answer.
+static void
+s_test_worker_cmd(gw_config_t *config, zsock_t *worker, const char *type)
+{
+    zsock_t *waiter = zsock_new(ZMQ_DEALER);
+    assert(zsock_connect(waiter, "%s", gw_config_core_endpoint(config)) == 0);
+    cm_msg_t *msg = cm_msg_new(type);
+    cm_msg_set_str(msg, "name", "s1");
+    zmsg_t *zmsg = cm_msg_encode(msg);
+    zmsg_pushstr(zmsg, GW_DEST_WORKER);
+    zmsg_send(&zmsg, waiter);
+    cm_msg_destroy(&msg);
+    cm_msg_t *cmd = cm_msg_recv(worker, false);
+    assert(cm_streq(cm_msg_type(cmd), type));
+    cm_msg_t *reply = cm_msg_new_reply(cmd, 200, NULL);
+    cm_msg_send(&reply, worker);
+    cm_msg_destroy(&cmd);
+    zmsg = zmsg_recv(waiter);
+    zmsg_destroy(&zmsg);
+    zsock_destroy(&waiter);
+}
+
 void
 gw_core_test(bool verbose)
 {
@@ -983,6 +1020,13 @@ gw_core_test(bool verbose)
     assert(cm_msg_status(reply) == 200);
     cm_msg_destroy(&reply);
     assert(s_test_gets(link, "name", "s1") == 2);
+
+    //  Message events (event.new) and commands leave it alone; anything
+    //  else, or an event.new without its name, does not
+    assert(s_about_messages("message") && s_about_messages("message.any") &&
+           s_about_messages("message.send_text"));
+    assert(!s_about_messages("session.status") && !s_about_messages(NULL) &&
+           !s_about_messages("messages") && !s_about_messages("msg"));
 
     //  No worker holds s1 yet.
     msg = cm_msg_new("session.stop");
@@ -1037,6 +1081,15 @@ gw_core_test(bool verbose)
     assert(cm_msg_status(reply) == 200);
     cm_msg_destroy(&reply);
     zsock_destroy(&waiter);
+
+    //  A message command through the worker keeps s1's cached
+    //  session.get; a session command drops it
+    int gets_now = s_test_gets(link, "name", "s1");
+    assert(s_test_gets(link, "name", "s1") == gets_now);
+    s_test_worker_cmd(config, worker, "message.send_text");
+    assert(s_test_gets(link, "name", "s1") == gets_now);
+    s_test_worker_cmd(config, worker, "session.stop");
+    assert(s_test_gets(link, "name", "s1") == gets_now + 1);
 
     msg = cm_msg_new("worker.nudge");
     gw_link_send(link, GW_DEST_NUDGE, &msg);

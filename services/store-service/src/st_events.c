@@ -110,10 +110,13 @@ st_events_insert(st_router_t *r, const char *name, const char *id,
 
 void
 st_events_announce(st_router_t *r, const char *session, const char *id,
-                   int64_t seq)
+                   int64_t seq, const char *event)
 {
     json_t *body = json_pack("{s:s, s:s, s:I}", "session", session, "id", id,
                              "seq", (json_int_t)seq);
+    if (event) {
+        json_object_set_new(body, "event", json_string(event));
+    }
     st_router_publish(r, "event.new", &body);
 }
 
@@ -265,7 +268,7 @@ s_append_try(st_router_t *self, cm_msg_t *request, const char *id,
         return st_router_db_fail(self, request);
     }
     if (!dup) {
-        st_events_announce(self, lease->name, id, seq);
+        st_events_announce(self, lease->name, id, seq, event);
     }
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set_int(reply, "seq", seq);
@@ -322,7 +325,7 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
         return st_router_db_fail(self, request);
     }
     json_t *results = json_array();
-    json_t *stored = json_array(); //  [id, seq] of the new ones
+    json_t *stored = json_array(); //  [id, seq, event] of the new ones
     cm_msg_t *reply = NULL;
     size_t i;
     json_t *item;
@@ -354,8 +357,8 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
         if (dup) {
             json_object_set_new(r, "duplicate", json_true());
         } else {
-            json_array_append_new(stored,
-                                  json_pack("[s, I]", id, (json_int_t)seq));
+            json_array_append_new(
+                stored, json_pack("[s, I, s]", id, (json_int_t)seq, event));
         }
         json_array_append_new(results, r);
     }
@@ -368,7 +371,8 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
     {
         st_events_announce(self, lease->name,
                            json_string_value(json_array_get(item, 0)),
-                           json_integer_value(json_array_get(item, 1)));
+                           json_integer_value(json_array_get(item, 1)),
+                           json_string_value(json_array_get(item, 2)));
     }
     json_decref(stored);
     reply = cm_msg_new_reply(request, 200, NULL);

@@ -42,9 +42,10 @@ int64_t st_events_insert(st_router_t *r, const char *name, const char *id,
                          const char *event, json_t *payload, const char *worker,
                          const char *qr, char *id_out);
 
-//  Publish event.new {session, id, seq} (after commit).
+//  Publish event.new {session, id, seq, event} (after commit); `event`
+//  (the event's name) may be NULL.
 void st_events_announce(st_router_t *r, const char *session, const char *id,
-                        int64_t seq);
+                        int64_t seq, const char *event);
 
 //  The WAHA envelope for an event of `session` (a session object, see
 //  ST_SESSION_JSON; borrowed), with `payload` (borrowed). For

@@ -145,7 +145,7 @@ s_finish(st_router_t *self, cm_msg_t *request, int st, json_t *session,
     if (seq > 0) {
         st_events_announce(self,
                            json_string_value(json_object_get(session, "name")),
-                           event_id, seq);
+                           event_id, seq, "session.status");
     }
     cm_msg_t *reply = cm_msg_new_reply(request, st, NULL);
     cm_msg_set(reply, "session", session);
