@@ -90,20 +90,7 @@ class Bench:
         import wasim
         self.h = harness
         self.wasim = wasim
-        if not args.fast_pg:
-            class DurablePostgres(harness.Postgres):
-                def __init__(self):
-                    self.dir = tempfile.mkdtemp(prefix="wharf-bench-pg-")
-                    os.chmod(self.dir, 0o755)
-                    out = subprocess.run(
-                        [os.path.join(SRC, "scripts", "pg.sh"), "start", self.dir],
-                        check=True, capture_output=True, text=True,
-                        env=dict(os.environ, PG_FSYNC="on", PG_SYNC_COMMIT="on"))
-                    self.url = out.stdout.strip().splitlines()[-1]
-            harness.Postgres._shared = DurablePostgres()
-            import atexit
-            atexit.register(harness.Postgres._shared.stop)
-        self.pg = harness.Postgres.shared()
+        self.pg = harness.Postgres.shared(durable=not args.fast_pg)
         self.rx_port = harness.free_port()
         if args.pg_stats:
             self.pg.psql("postgres", "ALTER SYSTEM SET shared_preload_libraries"

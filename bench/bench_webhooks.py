@@ -41,19 +41,7 @@ def main():
     sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
     import harness
 
-    if not args.fast_pg:
-        class DurablePostgres(harness.Postgres):
-            def __init__(self):
-                self.dir = harness.tempfile.mkdtemp(prefix="wharf-bench-pg-")
-                os.chmod(self.dir, 0o755)
-                out = subprocess.run(
-                    [os.path.join(SRC, "scripts", "pg.sh"), "start", self.dir],
-                    check=True, capture_output=True, text=True,
-                    env=dict(os.environ, PG_FSYNC="on", PG_SYNC_COMMIT="on"))
-                self.url = out.stdout.strip().splitlines()[-1]
-        harness.Postgres._shared = DurablePostgres()
-        import atexit
-        atexit.register(harness.Postgres._shared.stop)
+    harness.Postgres.shared(durable=not args.fast_pg)
 
     env = {"APP_LOG_LEVEL": "warn", "STORE_POOL_SIZE": "4"}
     runs = [("throughput", ["--hooks", "1", "--events", str(args.events)]),

@@ -90,22 +90,26 @@ class Postgres:
     """One throwaway cluster per test process; a fresh database per Stack."""
     _shared = None
 
-    def __init__(self):
+    def __init__(self, durable=False):
+        """durable: fsync and synchronous_commit on (benchmarks); tests
+        run without them."""
         self.dir = tempfile.mkdtemp(prefix="wharf-pg-")
         os.chmod(self.dir, 0o755)
+        sync = "on" if durable else "off"
+        self._env = dict(os.environ, PG_FSYNC=sync, PG_SYNC_COMMIT=sync)
         out = subprocess.run([os.path.join(SRC, "scripts", "pg.sh"), "start", self.dir],
-                             check=True, capture_output=True, text=True,
-                             env=dict(os.environ, PG_FSYNC="off",
-                                      PG_SYNC_COMMIT="off"))
+                             check=True, capture_output=True, text=True, env=self._env)
         # The throwaway cluster has no TLS: say so, so libpq does not set
         # up OpenSSL for every connection (its half-built contexts showed
         # up as leaks when a service exited in the middle of connecting)
         self.url = out.stdout.strip().splitlines()[-1] + "?sslmode=disable"
 
     @classmethod
-    def shared(cls):
+    def shared(cls, durable=False):
+        """The process's cluster, started on first use (`durable` counts
+        then only)."""
         if cls._shared is None:
-            cls._shared = Postgres()
+            cls._shared = Postgres(durable)
             import atexit
             atexit.register(cls._shared.stop)
         return cls._shared
@@ -138,9 +142,7 @@ class Postgres:
     def resume(self):
         """Start the server again after pause(), on the same port."""
         out = subprocess.run([os.path.join(SRC, "scripts", "pg.sh"), "start", self.dir],
-                             check=True, capture_output=True, text=True,
-                             env=dict(os.environ, PG_FSYNC="off",
-                                      PG_SYNC_COMMIT="off"))
+                             check=True, capture_output=True, text=True, env=self._env)
         url = out.stdout.strip().splitlines()[-1]
         check(url == self.url.partition("?")[0],
               "PostgreSQL came back on another port")
