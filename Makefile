@@ -4,12 +4,14 @@
 BUILD      ?= build
 TEST_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+BENCH_BUILD ?= build-release
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_ARGS ?=
 # Seconds each libFuzzer target runs during `make test` (ctest label fuzz)
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps build build-asan build-fuzz run test unit clean fuzz
+.PHONY: all deps build build-asan build-fuzz build-bench run test unit clean \
+        fuzz bench
 
 all: build
 
@@ -55,5 +57,23 @@ unit: build-asan
 fuzz: build-asan build-fuzz
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j$(JOBS) -L fuzz
 
+# Release build (-O3, no sanitizers) for the benchmarks, in its own
+# directory, with the Baileys peer installed next to it (skipped when the
+# npm registry is unreachable).
+build-bench: deps
+	@cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DWERROR=OFF >/dev/null
+	@cmake --build $(BENCH_BUILD) -j$(JOBS)
+	-@sh tests/interop/npm_setup.sh tests/interop $(BENCH_BUILD)/tests/interop/npm
+
+# The engine benchmarks of bench/README.md: end to end through the whole
+# stack and wa-sim, idle memory per session, and the Baileys peer
+# (about 20 minutes). The micro-benchmarks run by hand from the same build.
+bench: build-bench
+	python3 bench/bench_engine.py all --bin $(BENCH_BUILD)/bin
+	@if [ "$$(cat $(BENCH_BUILD)/tests/interop/npm/STATUS 2>/dev/null)" = ok ]; then \
+	    python3 bench/bench_baileys.py --bin $(BENCH_BUILD)/bin \
+	        --npm $(BENCH_BUILD)/tests/interop/npm; \
+	else echo "bench_baileys: skipped (Baileys not installed)"; fi
+
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

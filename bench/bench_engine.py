@@ -4,27 +4,34 @@ wa-sim as the WhatsApp server.
 
 Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-Starts wa-sim and a real Wharf stack (a private PostgreSQL,
-store-service, api-gateway, session-worker(s), webhook-dispatcher,
-media-service) from a build's bin directory (default build-release/bin),
-links sessions to wa-sim accounts by QR (the phone scans through wa-sim's
-control API) and measures:
+Starts wa-sim and a real Wharf stack (a private PostgreSQL, durable
+unless --fast-pg, store-service, api-gateway, session-worker(s),
+webhook-dispatcher, media-service) from a build's bin directory (default
+build-release/bin), links sessions to wa-sim accounts by QR (the phone
+scans through wa-sim's control API) and measures:
 
   e2e   messages/s and latency from /api/sendText to the receiving
         session's `message` webhook (bin/bench_engine is the HTTP client
         and the webhook receiver), for 1 sending session (a -> b) and for
-        N sessions in a ring (each sends to the next): closed-loop
-        throughput, then a fixed offered rate for latency.
+        N sessions in a ring (each sends to the next): a closed-loop
+        throughput run (64 keep-alive connections), then a latency run at
+        a fixed offered rate (--rates, default half the throughput just
+        measured). Each run prints the CPU time every process spent per
+        delivered message and the load average before and after.
   idle  session-worker RSS with 0 sessions, then with N1, N2, ...
-        linked, WORKING and idle sessions; (RSS(N) - RSS(0)) / N. Then
-        the worker is restarted so every session logs in again from its
-        stored credentials (no pairing in that process's history) and is
-        measured again.
+        linked, WORKING and idle sessions (wa-sim counts them logged in);
+        (RSS(N) - RSS(0)) / N. Then the worker is restarted so every
+        session logs in again from its stored credentials (no pairing in
+        that process's history) and is measured again.
 
+Diagnostics: --watch (outbox backlog every 2 s), --pg-stats (top
+statements per run), --pg-explain MS (plans of slow statements in the
+cluster's server.log), --perf FILE (perf record of the stack), --hold S.
 Loopback only. Examples:
 
     python3 bench/bench_engine.py e2e [--sessions 1,100] [--messages 20000]
     python3 bench/bench_engine.py idle [--idle 100,1000]
+    python3 bench/bench_engine.py all
 """
 import argparse
 import concurrent.futures as cf
@@ -271,11 +278,21 @@ class Bench:
             print("warm-up: %d/%d delivered" % (w["delivered"], w["messages"]),
                   flush=True)
             plan = [("throughput", a.messages, a.conns, 0)]
-            for rate in a.rates:
-                plan.append(("latency @%d/s" % rate, int(rate * a.rate_seconds),
-                             a.conns, rate))
+            for rate in a.rates or [None]:
+                plan.append(("latency", 0, a.conns, rate))
+            measured = None
             for rep in range(a.repeat):
                 for label, messages, conns, rate in plan:
+                    # the previous run's other events (message.any, acks)
+                    # may still be on their way to the store
+                    self.quiesce(s)
+                    if label == "latency":
+                        # a fixed offered rate: given, or half the
+                        # throughput just measured
+                        if rate is None:
+                            rate = max(1, int(measured * a.rate_fraction))
+                        label = "latency @%d/s" % rate
+                        messages = int(rate * a.rate_seconds)
                     time.sleep(1.0)
                     la0 = loadavg()
                     c0 = self.cpu_snapshot(s, sim)
@@ -303,6 +320,8 @@ class Bench:
                               "senders": len(routes), "load_before": la0,
                               "load_after": la1, "cpu_us_per_msg": per})
                     results.append(r)
+                    if rate == 0:
+                        measured = r["steady_per_s"] or r["delivered_per_s"]
                     self.report(r)
                     self.pg_stats_print(r["delivered"])
             os.unlink(routes_path)
@@ -311,6 +330,18 @@ class Bench:
                     a.hold, s.database_url, s.tmp), flush=True)
                 time.sleep(a.hold)
         return results
+
+    def quiesce(self, s, timeout=300):
+        """Wait until no event has been stored for 2 s."""
+        last, since = None, time.time()
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            n = self.pg.psql(s.database_url, "SELECT count(*) FROM events")
+            if n != last:
+                last, since = n, time.time()
+            elif time.time() - since >= 2.0:
+                return
+            time.sleep(0.5)
 
     def watch(self, s):
         """Print the outbox backlog every 2 s until the returned event is
@@ -409,8 +440,10 @@ def main():
                     help="e2e: sending sessions per run (1 = a->b, N = ring)")
     ap.add_argument("--messages", type=int, default=20000)
     ap.add_argument("--conns", type=int, default=64)
-    ap.add_argument("--rates", default="500",
-                    help="e2e: offered rates for the latency runs, comma-separated")
+    ap.add_argument("--rates", default="",
+                    help="e2e: offered rates for the latency runs, comma-separated "
+                    "(default: one run at --rate-fraction of the throughput)")
+    ap.add_argument("--rate-fraction", type=float, default=0.5)
     ap.add_argument("--rate-seconds", type=float, default=20)
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
