@@ -193,13 +193,81 @@ def test_batch_append():
               "bad events %r" % (bad if len(bad) < 5 else len(bad)))
 
 
+def test_batch_of_messages():
+    """A plain batch (new distinct ids) goes in one statement with the
+    messages, chats and acks its events carry."""
+    e = ep()
+    ok(e, "session.create", {"name": "bm", "start": True}, want=201)
+
+    def msg(mid, chat, ts, from_me, body, ack=0):
+        return {"id": mid, "timestamp": ts, "from": "1444@c.us" if from_me else chat,
+                "fromMe": from_me, "to": chat if from_me else "1444@c.us",
+                "body": body, "hasMedia": False, "ack": ack,
+                "_data": {"key": {"remoteJid": chat, "fromMe": from_me}, "type": "chat"}}
+    out = msg("true_1555@c.us_A1", "1555@c.us", 100, True, "out")
+    inn = msg("false_1555@c.us_B1", "1555@c.us", 90, False, "in")
+    other = msg("false_1666@c.us_C1", "1666@c.us", 95, False, "other")
+    events = [{"id": "evt_bm1", "event": "message.any", "payload": out},
+              {"id": "evt_bm2", "event": "message.ack",
+               "payload": {"id": out["id"], "ack": 3, "ackName": "READ"}},
+              {"id": "evt_bm3", "event": "message.ack",
+               "payload": {"id": out["id"], "ack": 1, "ackName": "SERVER"}},
+              {"id": "evt_bm4", "event": "message", "payload": inn},
+              {"id": "evt_bm5", "event": "message.any", "payload": inn},
+              {"id": "evt_bm6", "event": "message", "payload": other}]
+    r = ok(e, "event.append_batch", {"session": "bm", "events": events})["results"]
+    seqs = [x["seq"] for x in r]
+    check(seqs == list(range(seqs[0], seqs[0] + 6)) and all(len(x) == 1 for x in r),
+          "consecutive seqs %r" % r)
+    evs = ok(e, "event.list", {"session": "bm", "after": seqs[0] - 1})["events"]
+    check([(x["id"], x["event"]) for x in evs] == [(x["id"], x["event"]) for x in events],
+          "stored in order %r" % evs)
+    check(evs[3]["payload"] == inn and evs[0]["session"] == "bm", "envelopes")
+    chats = ok(e, "chat.list", {"session": "bm"})["chats"]
+    check([(c["id"], c["conversationTimestamp"]) for c in chats]
+          == [("1555@c.us", 100), ("1666@c.us", 95)], "chats %r" % chats)
+    ms = ok(e, "message.list", {"session": "bm", "chat": "1555@c.us"})["messages"]
+    check([m["id"] for m in ms] == [out["id"], inn["id"]], "one row each %r" % ms)
+    # the highest ack of the batch, whatever its order
+    check(ms[0]["ack"] == 3 and ms[0]["ackName"] == "READ", "ack %r" % ms[0])
+    # a later lower ack does not lower it; a later higher one raises it
+    for i, (ack, name) in enumerate(((2, "DEVICE"), (4, "PLAYED"))):
+        ok(e, "event.append_batch", {"session": "bm", "events": [
+            {"id": "evt_bmack%d" % i, "event": "message.ack",
+             "payload": {"id": out["id"], "ack": ack, "ackName": name}}]})
+        m = ok(e, "message.list", {"session": "bm", "chat": "1555@c.us"})["messages"][0]
+        check(m["ack"] == (3, 4)[i], "ack after %s: %r" % (name, m))
+    # the same id twice in one batch: the second is its duplicate
+    r = ok(e, "event.append_batch", {"session": "bm", "events": [
+        {"id": "evt_bm7", "event": "message", "payload": {"k": 1}},
+        {"id": "evt_bm7", "event": "message", "payload": {"k": 1}}]})["results"]
+    check(r[1] == {"seq": r[0]["seq"], "duplicate": True}, "in-batch duplicate %r" % r)
+
+
+def test_statistics_follow_growth():
+    """The store analyzes the hot tables as they grow: a fresh install's
+    planner must not keep thinking the outbox is empty (st_worker)."""
+    q = ("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+         "WHERE relname = 'events'")
+    e = ep()
+    ok(e, "session.create", {"name": "grow"}, want=201)
+    for b in range(25):  # 2,500 rows: past 1,000 + half the table
+        ok(e, "event.append_batch", {"session": "grow", "events": [
+            {"id": "evt_grow%d_%d" % (b, i), "event": "message"} for i in range(100)]})
+    deadline = time.time() + 20
+    while STACK.pg.psql(STACK.database_url, q) != "t" and time.time() < deadline:
+        time.sleep(0.5)
+    check(STACK.pg.psql(STACK.database_url, q) == "t", "events analyzed by the store")
+
+
 def main():
     global STACK
     with Stack(services=["store-service"]) as s:
         STACK = s
         wait_ready(ep())
         run([test_idempotent_append, test_seq_order_under_concurrency,
-             test_fenced_append_and_notifications, test_batch_append])
+             test_fenced_append_and_notifications, test_batch_append,
+             test_batch_of_messages, test_statistics_follow_growth])
 
 
 if __name__ == "__main__":

@@ -138,40 +138,68 @@ s_id_valid(const char *id)
     return true;
 }
 
-//  The common case of event.append in one statement, inside the caller's
-//  transaction: a new id, the session exists, and the lease, if given,
-//  is held. The envelope comes without its session fields (session, me,
-//  metadata), which the statement adds from the session row it locks to
-//  take the next seq. Returns the seq, 0 when the common case does not
-//  apply (nothing written: the caller goes on the long way, which tells
-//  a resend, a missing session and a lost lease apart), or -1 on a
-//  database error (*conflict when the id was inserted concurrently).
-static int64_t
-s_append_fast(st_router_t *self, const char *id, const st_router_lease_t *lease,
-              const char *event, json_t *payload, bool *conflict)
+//  The common case of event.append, for one event or a batch, in one
+//  statement inside the caller's transaction: every id is new and
+//  distinct, the session exists, and the lease, if given, is held.
+//  `items` holds {id, event, payload}; each envelope goes without its
+//  session fields (session, me, metadata), which the statement adds from
+//  the session row it locks to take the next seqs. Returns 1 with the seq
+//  of each item in `seqs` (item order), 0 when the common case does not
+//  apply (nothing written: the caller goes on the long way, which tells a
+//  resend, a missing session and a lost lease apart), or -1 on a database
+//  error (*conflict when an id was inserted concurrently).
+static int
+s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
+             int64_t *seqs, bool *conflict)
 {
     st_db_t *db = st_router_db(self);
     const char *worker = lease->worker;
+    json_t *rows = json_array();
     json_t *bare = json_object();
-    json_t *env =
-        st_events_envelope(bare, id, cm_now_ms(), event, payload, worker, NULL);
+    int64_t now = cm_now_ms();
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *event = json_string_value(json_object_get(item, "event"));
+        json_t *payload = json_object_get(item, "payload");
+        json_t *env = st_events_envelope(bare, id, now, event,
+                                         payload ? payload : bare, worker,
+                                         NULL);
+        json_object_del(env, "me");
+        json_array_append_new(rows,
+                              json_pack("{s:I, s:s, s:s, s:o}", "n",
+                                        (json_int_t)i + 1, "id", id, "event",
+                                        event, "env", env));
+    }
     json_decref(bare);
-    json_object_del(env, "me");
-    char *text = json_dumps(env, JSON_COMPACT);
-    json_decref(env);
-    char epoch_s[24];
+    char *text = json_dumps(rows, JSON_COMPACT);
+    json_decref(rows);
+    char count_s[24], epoch_s[24];
+    snprintf(count_s, sizeof count_s, "%zu", json_array_size(items));
     snprintf(epoch_s, sizeof epoch_s, "%" PRId64, lease->epoch);
-    const char *params[] = {id,   lease->name, event,
-                            text, worker,      worker ? epoch_s : NULL};
-    PGresult *res = st_db_exec(db, "st_event_append", 6, params);
+    const char *params[] = {text, lease->name, count_s, worker,
+                            worker ? epoch_s : NULL};
+    PGresult *res = st_db_exec(db, "st_event_append", 5, params);
     free(text);
     if (!res) {
         *conflict = st_db_error_status(db) == 409;
         return -1;
     }
-    int64_t seq = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
+    //  the seqs are consecutive, in item order, from the lowest
+    int n = PQntuples(res);
+    assert(n == 0 || (size_t)n == json_array_size(items));
+    int64_t first = INT64_MAX;
+    for (int r = 0; r < n; r++) {
+        int64_t seq = st_db_int(res, r, 0);
+        first = seq < first ? seq : first;
+    }
     PQclear(res);
-    return seq;
+    for (int r = 0; r < n; r++) {
+        seqs[r] = first + r;
+    }
+    return n > 0;
 }
 
 //  Store one event in the open transaction. Returns 0 with *seq_out (and
@@ -190,8 +218,11 @@ s_store_event(st_router_t *self, cm_msg_t *request, const char *id,
     *dup = false;
     int64_t seq = 0;
     if (!cm_streq(event, "session.status")) {
-        seq = s_append_fast(self, id, lease, event, payload, conflict);
-        if (seq < 0) {
+        json_t *one = json_pack("[{s:s, s:s, s:O}]", "id", id, "event", event,
+                                "payload", payload);
+        int rc = s_append_set(self, lease, one, &seq, conflict);
+        json_decref(one);
+        if (rc < 0) {
             *reply_p = st_router_db_fail(self, request);
             return -1;
         }
@@ -312,6 +343,67 @@ s_append(st_router_t *self, cm_msg_t *request)
     return reply;
 }
 
+//  True when every event of a batch can go through s_append_set: valid
+//  ids, all distinct, valid names, no session.status.
+static bool
+s_batch_plain(json_t *events)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(events, i, item)
+    {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        const char *event = json_string_value(json_object_get(item, "event"));
+        json_t *payload = json_object_get(item, "payload");
+        if (!id || !s_id_valid(id) || !event || !*event ||
+            strlen(event) > ST_ROUTER_NAME_MAX ||
+            cm_streq(event, "session.status") ||
+            (payload && !json_is_object(payload))) {
+            return false;
+        }
+        for (size_t j = 0; j < i; j++) {
+            json_t *other = json_object_get(json_array_get(events, j), "id");
+            if (cm_streq(json_string_value(other), id)) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+//  A batch of plain events (s_batch_plain) in one statement, with the
+//  messages and chats they carry: fills `results` and `stored` as the
+//  long way would. Returns 1 when done, 0 when the long way must run
+//  (nothing written), -1 on a database error.
+static int
+s_batch_fast(st_router_t *self, const st_router_lease_t *lease,
+             json_t *events, json_t *results, json_t *stored, bool *conflict)
+{
+    if (!s_batch_plain(events)) {
+        return 0;
+    }
+    size_t n = json_array_size(events);
+    int64_t seqs[ST_EVENTS_BATCH_MAX];
+    assert(n <= ST_EVENTS_BATCH_MAX);
+    int rc = s_append_set(self, lease, events, seqs, conflict);
+    if (rc <= 0) {
+        return rc;
+    }
+    if (st_messages_record_batch(self, lease->name, events) != 0) {
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(events, i);
+        json_array_append_new(results,
+                              json_pack("{s:I}", "seq", (json_int_t)seqs[i]));
+        json_array_append_new(
+            stored,
+            json_pack("[O, I, O]", json_object_get(item, "id"),
+                      (json_int_t)seqs[i], json_object_get(item, "event")));
+    }
+    return 1;
+}
+
 //  One attempt at event.append_batch: every event in one transaction,
 //  in order. Sets *conflict as s_append_try.
 static cm_msg_t *
@@ -329,7 +421,13 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
     cm_msg_t *reply = NULL;
     size_t i;
     json_t *item;
-    json_array_foreach(events, i, item)
+    int fast = s_batch_fast(self, lease, events, results, stored, conflict);
+    if (fast < 0) {
+        json_decref(results);
+        json_decref(stored);
+        return st_router_db_fail(self, request);
+    }
+    json_array_foreach(fast ? NULL : events, i, item)
     {
         const char *id = json_string_value(json_object_get(item, "id"));
         const char *event = json_string_value(json_object_get(item, "event"));
@@ -461,25 +559,29 @@ st_events_register(st_router_t *r)
     st_router_prepare(r, "st_event_insert",
                       "INSERT INTO events (id, session, seq, event, envelope) "
                       "VALUES ($1, $2, $3, $4, $5::jsonb)");
-    //  s_append_fast: $4 is the envelope without session, me and
-    //  metadata; $5/$6 the worker and epoch whose lease must be held
-    //  (NULL: no check).
+    //  s_append_set: $1 is [{n, id, event, env}] with n = 1..$3 and env
+    //  the envelope without session, me and metadata; $4/$5 the worker
+    //  and epoch whose lease must be held (NULL: no check). Returns the
+    //  seqs (item n has the n-th lowest), or no row.
     st_router_prepare(
         r, "st_event_append",
-        "WITH s AS (UPDATE sessions AS s SET event_seq = s.event_seq + 1 "
+        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS "
+        "x(n bigint, id text, event text, env jsonb)), "
+        "s AS (UPDATE sessions AS s SET event_seq = s.event_seq + $3::bigint "
         "WHERE s.name = $2 "
-        "AND NOT EXISTS (SELECT 1 FROM events WHERE id = $1) "
-        "AND ($5::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
-        "WHERE l.session = $2 AND l.worker = $5 AND l.epoch = $6::bigint "
+        "AND NOT EXISTS (SELECT 1 FROM events WHERE id IN (SELECT id FROM x)) "
+        "AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
+        "WHERE l.session = $2 AND l.worker = $4 AND l.epoch = $5::bigint "
         "AND l.expires_at > now())) "
-        "RETURNING s.event_seq, s.name, s.me, s.config -> 'metadata' AS md) "
+        "RETURNING s.event_seq - $3::bigint AS base, s.name, s.me, "
+        "s.config -> 'metadata' AS md) "
         "INSERT INTO events (id, session, seq, event, envelope) "
-        "SELECT $1, s.name, s.event_seq, $3, $4::jsonb || "
+        "SELECT x.id, s.name, s.base + x.n, x.event, x.env || "
         "jsonb_build_object('session', s.name, "
         "'me', COALESCE(s.me, 'null'::jsonb)) || "
         "CASE WHEN COALESCE(jsonb_typeof(s.md), 'null') = 'null' "
         "THEN '{}'::jsonb ELSE jsonb_build_object('metadata', s.md) END "
-        "FROM s RETURNING seq");
+        "FROM s, x ORDER BY x.n RETURNING seq");
     st_router_prepare(r, "st_event_by_id",
                       "SELECT seq, session FROM events WHERE id = $1");
     st_router_prepare(r, "st_event_list",

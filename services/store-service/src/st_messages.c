@@ -52,52 +52,54 @@ st_messages_row(json_t *payload, st_messages_row_t *row)
     return 0;
 }
 
-static int
-s_record_message(st_db_t *db, const char *session, json_t *payload)
+//  Add the row of a `message`/`message.any` payload to `rows` and its
+//  chat to `chats`; a payload no row can be made of is skipped (the event
+//  still counts).
+static void
+s_add_message(json_t *payload, json_t *rows, json_t *chats)
 {
     st_messages_row_t row;
     if (st_messages_row(payload, &row) != 0) {
-        return 0; //  nothing a row can be made of; the event still counts
+        return;
     }
-    char ts_s[24], ack_s[16];
-    snprintf(ts_s, sizeof ts_s, "%" PRId64, row.ts);
-    snprintf(ack_s, sizeof ack_s, "%d", row.ack);
-    char *text = json_dumps(payload, JSON_COMPACT);
-    if (!text) {
-        return 0;
+    json_t *r = json_pack("{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i}",
+                          "id", row.id, "chat", row.chat, "from_me",
+                          row.from_me, "sender", row.sender, "ts",
+                          (json_int_t)row.ts, "type", row.type, "body",
+                          row.body, "payload", payload, "ack", row.ack);
+    if (r) {
+        json_array_append_new(rows, r);
+        json_array_append_new(chats, json_pack("{s:s, s:I}", "jid", row.chat,
+                                               "ts", (json_int_t)row.ts));
     }
-    const char *p[] = {session,    row.id, row.chat, row.from_me ? "t" : "f",
-                       row.sender, ts_s,   row.type, row.body,
-                       text,       ack_s};
-    PGresult *res = st_db_exec(db, "st_message_put", 10, p);
-    free(text);
-    if (!res) {
-        return -1;
-    }
-    PQclear(res);
-    const char *pc[] = {session, row.chat, ts_s};
-    res = st_db_exec(db, "st_chat_touch", 3, pc);
-    if (!res) {
-        return -1;
-    }
-    PQclear(res);
-    return 0;
 }
 
-static int
-s_record_ack(st_db_t *db, const char *session, json_t *payload)
+//  Add what a `message.ack` payload says to `acks`.
+static void
+s_add_ack(json_t *payload, json_t *acks)
 {
     const char *id = s_str(payload, "id");
     json_t *ack = json_object_get(payload, "ack");
     if (!id || !json_is_integer(ack)) {
-        return 0;
+        return;
     }
-    char ack_s[24];
-    snprintf(ack_s, sizeof ack_s, "%" JSON_INTEGER_FORMAT,
-             json_integer_value(ack));
     const char *name = json_string_value(json_object_get(payload, "ackName"));
-    const char *p[] = {session, id, ack_s, name ? name : "UNKNOWN"};
-    PGresult *res = st_db_exec(db, "st_message_ack", 4, p);
+    json_array_append_new(acks, json_pack("{s:s, s:O, s:s}", "id", id, "ack",
+                                          ack, "name",
+                                          name ? name : "UNKNOWN"));
+}
+
+//  Run `stmt` with the session and one JSON array. Returns 0 or -1.
+static int
+s_exec_rows(st_db_t *db, const char *stmt, const char *session, json_t *rows)
+{
+    char *text = json_dumps(rows, JSON_COMPACT);
+    if (!text) {
+        return -1;
+    }
+    const char *p[] = {session, text};
+    PGresult *res = st_db_exec(db, stmt, 2, p);
+    free(text);
     if (!res) {
         return -1;
     }
@@ -106,19 +108,52 @@ s_record_ack(st_db_t *db, const char *session, json_t *payload)
 }
 
 int
+st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
+{
+    json_t *rows = json_array();
+    json_t *chats = json_array();
+    json_t *acks = json_array();
+    size_t i;
+    json_t *item;
+    json_array_foreach(events, i, item)
+    {
+        const char *event = json_string_value(json_object_get(item, "event"));
+        json_t *payload = json_object_get(item, "payload");
+        //  `message` is the subset of `message.any` sent by others: both
+        //  name the same row, the first one writes it
+        if (cm_streq(event, "message.any") || cm_streq(event, "message")) {
+            s_add_message(payload, rows, chats);
+        } else if (cm_streq(event, "message.ack")) {
+            s_add_ack(payload, acks);
+        }
+    }
+    //  New rows (and their chats) first, so an ack in the same batch finds
+    //  its message
+    st_db_t *db = st_router_db(r);
+    int rc = 0;
+    if (json_array_size(rows) > 0) {
+        json_t *both = json_pack("{s:o, s:o}", "m", rows, "c", chats);
+        rows = chats = NULL;
+        rc = s_exec_rows(db, "st_messages_put", session, both);
+        json_decref(both);
+    }
+    if (rc == 0 && json_array_size(acks) > 0) {
+        rc = s_exec_rows(db, "st_messages_ack", session, acks);
+    }
+    json_decref(rows);
+    json_decref(chats);
+    json_decref(acks);
+    return rc;
+}
+
+int
 st_messages_record(st_router_t *r, const char *session, const char *event,
                    json_t *payload)
 {
-    st_db_t *db = st_router_db(r);
-    //  `message` is the subset of `message.any` sent by others: both
-    //  name the same row, the first one writes it
-    if (cm_streq(event, "message.any") || cm_streq(event, "message")) {
-        return s_record_message(db, session, payload);
-    }
-    if (cm_streq(event, "message.ack")) {
-        return s_record_ack(db, session, payload);
-    }
-    return 0;
+    json_t *one = json_pack("[{s:s, s:O}]", "event", event, "payload", payload);
+    int rc = st_messages_record_batch(r, session, one);
+    json_decref(one);
+    return rc;
 }
 
 //  Read the paging fields shared by both lists. Returns 0 or -1.
@@ -239,22 +274,33 @@ s_message_list(st_router_t *self, cm_msg_t *request)
 int
 st_messages_register(st_router_t *r)
 {
-    //  A message is written once (its first event); the ack it carries
-    //  never lowers one already recorded
+    //  A message is written once (its first event), with its chat;
+    //  $2 is {m: [row...], c: [{jid, ts}...]}. Chats are updated once
+    //  each, in key order.
     st_router_prepare(
-        r, "st_message_put",
-        "INSERT INTO messages (session, id, chat, from_me, sender, ts, type, "
-        "body, payload, ack) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-        "$9::jsonb, $10) ON CONFLICT (session, id) DO NOTHING");
-    st_router_prepare(
-        r, "st_chat_touch",
-        "INSERT INTO chats (session, jid, last_ts) VALUES ($1, $2, $3) "
+        r, "st_messages_put",
+        "WITH m AS (INSERT INTO messages (session, id, chat, from_me, "
+        "sender, ts, type, body, payload, ack) SELECT $1, x.id, x.chat, "
+        "x.from_me, x.sender, x.ts, x.type, x.body, x.payload, x.ack "
+        "FROM jsonb_to_recordset($2::jsonb -> 'm') AS x(id text, chat text, "
+        "from_me boolean, sender text, ts bigint, type text, body text, "
+        "payload jsonb, ack integer) "
+        "ON CONFLICT (session, id) DO NOTHING) "
+        "INSERT INTO chats (session, jid, last_ts) "
+        "SELECT $1, c.jid, max(c.ts) FROM jsonb_to_recordset($2::jsonb -> "
+        "'c') AS c(jid text, ts bigint) GROUP BY c.jid ORDER BY c.jid "
         "ON CONFLICT (session, jid) DO UPDATE SET last_ts = "
         "GREATEST(chats.last_ts, EXCLUDED.last_ts), updated_at = now()");
-    st_router_prepare(r, "st_message_ack",
-                      "UPDATE messages SET ack = $3::int, payload = payload || "
-                      "jsonb_build_object('ack', $3::int, 'ackName', $4::text) "
-                      "WHERE session = $1 AND id = $2 AND ack < $3::int");
+    //  The highest ack of each message in $2, never lowering one already
+    //  recorded
+    st_router_prepare(
+        r, "st_messages_ack",
+        "UPDATE messages m SET ack = a.ack, payload = m.payload || "
+        "jsonb_build_object('ack', a.ack, 'ackName', a.name) "
+        "FROM (SELECT DISTINCT ON (x.id) x.id, x.ack, x.name "
+        "FROM jsonb_to_recordset($2::jsonb) AS x(id text, ack integer, "
+        "name text) ORDER BY x.id, x.ack DESC) a "
+        "WHERE m.session = $1 AND m.id = a.id AND m.ack < a.ack");
 #define S_CHATS                                                                \
     "SELECT jid, name, COALESCE(last_ts, 0) FROM chats "                       \
     "WHERE session = $1 ORDER BY "

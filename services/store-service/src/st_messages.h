@@ -45,6 +45,12 @@ int st_messages_row(json_t *payload, st_messages_row_t *row);
 int st_messages_record(st_router_t *r, const char *session, const char *event,
                        json_t *payload);
 
+//  As st_messages_record for every {event, payload} of `events`, in as
+//  few statements as the kinds of rows written (new messages and their
+//  chats, then acks). Returns 0, or -1 on a database error.
+int st_messages_record_batch(st_router_t *r, const char *session,
+                             json_t *events);
+
 //  Register family chat/message and its statements.
 int st_messages_register(st_router_t *r);
 

@@ -7,6 +7,26 @@
 //  How often an idle worker without a connection tries to reconnect, ms.
 #define ST_WORKER_IDLE_RETRY_MS 1000
 
+//  How often worker 0 looks for hot tables whose planner statistics are
+//  stale, ms.
+#define ST_WORKER_STATS_MS 2000
+
+//  Tables that grow from empty at hundreds of rows a second. Autovacuum
+//  analyzes them only once a minute at best, and until then the planner
+//  takes a fresh install's empty tables for what they hold: the generic
+//  plans of the hot statements pick the wrong index or scan the whole
+//  table (the outbox fan-out went 20x slower that way). Worker 0 analyzes
+//  each one again once its rows changed by 1,000 plus half its size
+//  (sql/0004_hot_tables.sql keeps these ANALYZE runs small).
+static const char *s_stats_sql =
+    "DO $$DECLARE t text; BEGIN "
+    "FOR t IN SELECT quote_ident(relname) FROM pg_stat_user_tables "
+    "WHERE schemaname = current_schema() AND relname IN ('events', "
+    "'messages', 'chats', 'webhook_deliveries', 'webhook_streams', "
+    "'signal_keys', 'sessions') "
+    "AND n_mod_since_analyze > 1000 + n_live_tup / 2 "
+    "LOOP EXECUTE 'ANALYZE ' || t; END LOOP; END$$";
+
 //  Publish hook: hand the message to the server, which owns the PUB.
 static void
 s_publish(cm_msg_t **msg_p, void *arg)
@@ -76,8 +96,21 @@ st_worker_actor(zsock_t *pipe, void *args)
 
     zpoller_t *poller = zpoller_new(pipe, dealer, NULL);
     zpoller_set_nonstop(poller, true);
+    int64_t stats_at = zclock_mono() + ST_WORKER_STATS_MS;
     while (true) {
         int timeout = st_db_connected(db) ? -1 : ST_WORKER_IDLE_RETRY_MS;
+        if (index == 0) {
+            int64_t now = zclock_mono();
+            if (now >= stats_at) {
+                if (st_db_connected(db) && st_db_run(db, s_stats_sql) != 0) {
+                    cm_log_warn("could not refresh planner statistics",
+                                "reason=\"%s\"", st_db_error_reason(db));
+                }
+                stats_at = now + ST_WORKER_STATS_MS;
+            }
+            int left = (int)(stats_at - now);
+            timeout = timeout < 0 || left < timeout ? left : timeout;
+        }
         zsock_t *which = (zsock_t *)zpoller_wait(poller, timeout);
         if (which == pipe) {
             char *cmd = zstr_recv(pipe);
