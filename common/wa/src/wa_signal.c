@@ -21,6 +21,9 @@
 
 struct _wa_signal_t {
     signal_context *ctx; //  libsignal global context, provider installed
+    EVP_MAC_CTX *hmac;   //  keyed HMAC-SHA256, duplicated per HMAC (a
+                         //  fetch of the algorithm and digest per HMAC
+                         //  costs more than the HMAC), or NULL
 };
 
 //  libsignal log lines are diagnostics: never above warn.
@@ -47,6 +50,20 @@ s_hmac_init(void **hmac_context, const uint8_t *key, size_t key_len,
             void *user_data)
 {
     static const uint8_t empty_key[1] = {0};
+    wa_signal_t *owner = (wa_signal_t *)user_data;
+    if (owner && owner->hmac) {
+        EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(owner->hmac);
+        if (!ctx) {
+            return SG_ERR_NOMEM;
+        }
+        if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, NULL) !=
+            1) {
+            EVP_MAC_CTX_free(ctx);
+            return SG_ERR_UNKNOWN;
+        }
+        *hmac_context = ctx;
+        return 0;
+    }
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (!mac) {
         return SG_ERR_UNKNOWN;
@@ -241,6 +258,13 @@ wa_signal_new(void)
     wa_signal_t *self = cm_alloc(sizeof(*self));
     signal_crypto_provider provider;
     wa_signal_provider(&provider);
+    //  The HMAC template: fetched and keyed once (a dummy key; each HMAC
+    //  sets its own on a copy). Without it HMACs fetch as they go.
+    void *hmac = NULL;
+    if (s_hmac_init(&hmac, (const uint8_t *)"wharf", 5, NULL) == 0) {
+        self->hmac = (EVP_MAC_CTX *)hmac;
+        provider.user_data = self;
+    }
     if (signal_context_create(&self->ctx, self) != 0 ||
         signal_context_set_crypto_provider(self->ctx, &provider) != 0 ||
         signal_context_set_log_function(self->ctx, s_log) != 0) {
@@ -261,6 +285,7 @@ wa_signal_destroy(wa_signal_t **self_p)
     if (self->ctx) {
         signal_context_destroy(self->ctx);
     }
+    EVP_MAC_CTX_free(self->hmac);
     free(self);
     *self_p = NULL;
 }
@@ -452,6 +477,29 @@ wa_signal_test(bool verbose)
     assert(wa_hmac_sha256("Jefe", 4, "what do ya want for nothing?", 28, mac) ==
            0);
     assert(signal_buffer_len(outb) == 32);
+    assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
+    signal_buffer_free(outb);
+    //  The same through a context's HMAC template, twice, and with an
+    //  empty key
+    assert(signal->hmac);
+    for (int i = 0; i < 2; i++) {
+        assert(p.hmac_sha256_init_func(&hctx, (const uint8_t *)"Jefe", 4,
+                                       signal) == 0);
+        assert(p.hmac_sha256_update_func(
+                   hctx, (const uint8_t *)"what do ya want for nothing?", 28,
+                   signal) == 0);
+        assert(p.hmac_sha256_final_func(hctx, &outb, signal) == 0);
+        p.hmac_sha256_cleanup_func(hctx, signal);
+        assert(signal_buffer_len(outb) == 32);
+        assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
+        signal_buffer_free(outb);
+    }
+    assert(wa_hmac_sha256("", 0, "x", 1, mac) == 0);
+    assert(p.hmac_sha256_init_func(&hctx, NULL, 0, signal) == 0);
+    assert(p.hmac_sha256_update_func(hctx, (const uint8_t *)"x", 1, signal) ==
+           0);
+    assert(p.hmac_sha256_final_func(hctx, &outb, signal) == 0);
+    p.hmac_sha256_cleanup_func(hctx, signal);
     assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
     signal_buffer_free(outb);
 
