@@ -18,7 +18,18 @@ typedef struct {
 struct _cm_client_t {
     zsock_t *sock;      //  DEALER connected to all endpoints
     zhashx_t *pending;  //  id -> s_pending_t, owned
+    int64_t next_due;   //  no callback request expires before (monotonic
+                        //  ms); -1 when none is pending
 };
+
+//  Note a callback request's deadline: keeps next_due a lower bound.
+static void
+s_due(cm_client_t *self, int64_t expires)
+{
+    if (self->next_due < 0 || expires < self->next_due) {
+        self->next_due = expires;
+    }
+}
 
 static void
 s_pending_free(void **item_p)
@@ -44,6 +55,7 @@ cm_client_new(const char *endpoints)
     zsock_set_immediate(self->sock, 1);
     self->pending = zhashx_new();
     zhashx_set_destructor(self->pending, s_pending_free);
+    self->next_due = -1;
     char *list = cm_strdup(endpoints);
     char *save = NULL;
     int count = 0;
@@ -146,8 +158,19 @@ cm_client_dispatch(cm_client_t *self)
 int
 cm_client_expire(cm_client_t *self)
 {
+    if (zhashx_size(self->pending) == 0) {
+        self->next_due = -1;
+        return -1;
+    }
     int64_t now = cm_mono_ms();
-    int64_t next = -1;
+    if (self->next_due > now) {
+        //  Nothing can have expired: skip the walk (owners call this on
+        //  every loop turn).
+        return (int) (self->next_due - now);
+    }
+    //  Walk a copy of the keys (callbacks may send or complete requests);
+    //  requests sent from callbacks lower next_due through s_track.
+    self->next_due = -1;
     zlistx_t *keys = zhashx_keys(self->pending);
     for (const char *id = (const char *) zlistx_first(keys); id;
          id = (const char *) zlistx_next(keys)) {
@@ -159,12 +182,16 @@ cm_client_expire(cm_client_t *self)
             cm_msg_t *timeout = s_synth(p, 504, "no reply before deadline");
             s_complete(self, p, &timeout);
         }
-        else if (next < 0 || p->expires - now < next) {
-            next = p->expires - now;
+        else {
+            s_due(self, p->expires);
         }
     }
     zlistx_destroy(&keys);
-    return (int) next;
+    if (self->next_due < 0) {
+        return -1;
+    }
+    int64_t left = self->next_due - cm_mono_ms();
+    return (int) (left > 0 ? left : 0);
 }
 
 static s_pending_t *
@@ -178,6 +205,9 @@ s_track(cm_client_t *self, cm_msg_t *req, int timeout_ms, cm_client_fn *fn,
     p->fn = fn;
     p->arg = arg;
     zhashx_update(self->pending, p->id, p);
+    if (fn) {
+        s_due(self, p->expires);
+    }
     if (!cm_msg_deadline(req)) {
         cm_msg_set_deadline(req, cm_now_ms() + timeout_ms);
     }
@@ -342,6 +372,9 @@ cm_client_test(bool verbose)
     req = cm_msg_new("test.silent");
     cm_client_send(client, &req, 50, s_test_cb, &st2);
     assert(cm_client_pending(client) == 2);
+    //  The nearest deadline bounds the owner's poll timeout
+    int left = cm_client_expire(client);
+    assert(left >= 0 && left <= 50);
     int64_t until = cm_mono_ms() + 2000;
     while ((st1 == 0 || st2 == 0) && cm_mono_ms() < until) {
         if (zsock_events(cm_client_sock(client)) & ZMQ_POLLIN) {

@@ -355,17 +355,78 @@ s_pack(msgpack_packer *pk, json_t *v)
     }
 }
 
+//  Packing buffer: starts on the stack, moves to the heap when a frame
+//  outgrows it (msgpack's sbuffer would malloc 8 KiB for every frame).
+#define S_PACK_STACK 1024
+
+typedef struct {
+    char *data;                  //  stack or heap
+    size_t size;                 //  bytes written
+    size_t cap;                  //  bytes available
+    char stack[S_PACK_STACK];    //  first bytes
+} s_packbuf_t;
+
+static int
+s_packbuf_write(void *data, const char *buf, size_t len)
+{
+    s_packbuf_t *b = (s_packbuf_t *) data;
+    if (b->cap - b->size < len) {
+        size_t cap = b->cap * 2;
+        while (cap - b->size < len) {
+            cap *= 2;
+        }
+        char *heap = (char *) malloc(cap);
+        assert(heap);
+        memcpy(heap, b->data, b->size);
+        if (b->data != b->stack) {
+            free(b->data);
+        }
+        b->data = heap;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->size, buf, len);
+    b->size += len;
+    return 0;
+}
+
+static void
+s_packbuf_init(s_packbuf_t *b, msgpack_packer *pk)
+{
+    b->data = b->stack;
+    b->size = 0;
+    b->cap = sizeof b->stack;
+    msgpack_packer_init(pk, b, s_packbuf_write);
+}
+
+//  The packed bytes as a frame; frees the buffer.
+static zframe_t *
+s_packbuf_frame(s_packbuf_t *b)
+{
+    zframe_t *f = zframe_new(b->data, b->size);
+    if (b->data != b->stack) {
+        free(b->data);
+    }
+    b->data = NULL;
+    return f;
+}
+
 static zframe_t *
 s_pack_frame(json_t *v)
 {
-    msgpack_sbuffer sbuf;
+    s_packbuf_t buf;
     msgpack_packer pk;
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    s_packbuf_init(&buf, &pk);
     s_pack(&pk, v);
-    zframe_t *f = zframe_new(sbuf.data, sbuf.size);
-    msgpack_sbuffer_destroy(&sbuf);
-    return f;
+    return s_packbuf_frame(&buf);
+}
+
+//  Pack a string (key or value).
+static void
+s_pack_cstr(msgpack_packer *pk, const char *text)
+{
+    size_t len = strlen(text);
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, text, len);
 }
 
 //  --------------------------------------------------------------------
@@ -435,6 +496,50 @@ s_unpack_array(s_reader_t *r, size_t n, int depth)
     return a;
 }
 
+//  Read a map key (a msgpack string) in place: *key_p points into the
+//  input, *len_p is its length. Returns 0 or -1 with r->err set.
+static int
+s_map_key(s_reader_t *r, int depth, const char **key_p, size_t *len_p)
+{
+    if (depth > CM_MSG_MAX_DEPTH) {
+        r->err = "msgpack nested too deeply";
+        return -1;
+    }
+    if (!s_need(r, 1)) {
+        return -1;
+    }
+    uint8_t b = *r->p;
+    size_t len = 0;
+    if ((b & 0xe0) == 0xa0) {
+        r->p++;
+        len = b & 0x1f;
+    }
+    else if (b >= 0xd9 && b <= 0xdb) {
+        size_t n = (size_t) 1 << (b - 0xd9);
+        r->p++;
+        if (!s_need(r, n)) {
+            return -1;
+        }
+        len = (size_t) s_be(r, n);
+    }
+    else {
+        //  Not a string: decode it as before for the same errors.
+        json_t *other = s_unpack(r, depth);
+        if (other) {
+            json_decref(other);
+            r->err = "map key is not a string";
+        }
+        return -1;
+    }
+    if (!s_need(r, len)) {
+        return -1;
+    }
+    *key_p = (const char *) r->p;
+    *len_p = len;
+    r->p += len;
+    return 0;
+}
+
 static json_t *
 s_unpack_map(s_reader_t *r, size_t n, int depth)
 {
@@ -444,33 +549,31 @@ s_unpack_map(s_reader_t *r, size_t n, int depth)
     }
     json_t *m = json_object();
     for (size_t i = 0; i < n; i++) {
-        json_t *key = s_unpack(r, depth + 1);
-        if (!key) {
+        //  The key is read in place (no string object for it).
+        const char *key = NULL;
+        size_t klen = 0;
+        if (s_map_key(r, depth + 1, &key, &klen) != 0) {
             json_decref(m);
-            return NULL;
-        }
-        if (!json_is_string(key)) {
-            json_decref(key);
-            json_decref(m);
-            r->err = "map key is not a string";
             return NULL;
         }
         json_t *val = s_unpack(r, depth + 1);
         if (!val) {
-            json_decref(key);
             json_decref(m);
             return NULL;
         }
         //  keys with embedded NULs cannot be object keys
-        if (strlen(json_string_value(key)) != json_string_length(key)) {
-            json_decref(key);
+        if (memchr(key, 0, klen)) {
             json_decref(val);
             json_decref(m);
             r->err = "map key contains NUL";
             return NULL;
         }
-        json_object_set_new(m, json_string_value(key), val);
-        json_decref(key);
+        //  checks the key is UTF-8; takes val either way
+        if (json_object_setn_new(m, key, klen, val) != 0) {
+            json_decref(m);
+            r->err = "string is not valid UTF-8";
+            return NULL;
+        }
     }
     return m;
 }
@@ -625,27 +728,42 @@ cm_msg_encode(const cm_msg_t *self)
         zmsg_append(zmsg, (zframe_t *[]){zframe_dup(self->routing)});
     }
     zmsg_addstr(zmsg, self->type);
-    json_t *hdr = json_object();
-    json_object_set_new(hdr, "v", json_integer(self->v));
-    json_object_set_new(hdr, "id", json_string(self->id));
-    json_object_set_new(hdr, "ts_ms", json_integer(self->ts));
+    //  The header map, packed directly: keys in this order, integers as
+    //  int64, the same bytes a JSON object of them would pack to.
+    s_packbuf_t buf;
+    msgpack_packer pk;
+    s_packbuf_init(&buf, &pk);
+    size_t fields = 3 + (self->corr != NULL) + (self->deadline != 0)
+                    + (self->trace != NULL) + (self->st != 0)
+                    + (self->reason != NULL);
+    msgpack_pack_map(&pk, fields);
+    s_pack_cstr(&pk, "v");
+    msgpack_pack_int64(&pk, self->v);
+    s_pack_cstr(&pk, "id");
+    s_pack_cstr(&pk, self->id);
+    s_pack_cstr(&pk, "ts_ms");
+    msgpack_pack_int64(&pk, self->ts);
     if (self->corr) {
-        json_object_set_new(hdr, "corr", json_string(self->corr));
+        s_pack_cstr(&pk, "corr");
+        s_pack_cstr(&pk, self->corr);
     }
     if (self->deadline) {
-        json_object_set_new(hdr, "deadline_ms", json_integer(self->deadline));
+        s_pack_cstr(&pk, "deadline_ms");
+        msgpack_pack_int64(&pk, self->deadline);
     }
     if (self->trace) {
-        json_object_set_new(hdr, "trace", json_string(self->trace));
+        s_pack_cstr(&pk, "trace");
+        s_pack_cstr(&pk, self->trace);
     }
     if (self->st) {
-        json_object_set_new(hdr, "st", json_integer(self->st));
+        s_pack_cstr(&pk, "st");
+        msgpack_pack_int64(&pk, self->st);
     }
     if (self->reason) {
-        json_object_set_new(hdr, "reason", json_string(self->reason));
+        s_pack_cstr(&pk, "reason");
+        s_pack_cstr(&pk, self->reason);
     }
-    zframe_t *f = s_pack_frame(hdr);
-    json_decref(hdr);
+    zframe_t *f = s_packbuf_frame(&buf);
     zmsg_append(zmsg, &f);
     f = s_pack_frame(self->body);
     zmsg_append(zmsg, &f);
@@ -880,6 +998,62 @@ cm_msg_test(bool verbose)
     cm_msg_t *bad = cm_msg_decode(&zmsg, false);
     assert(bad && cm_msg_error(bad));
     cm_msg_destroy(&bad);
+
+    //  The header packs to the bytes of a JSON object of its fields
+    cm_msg_t *full = cm_msg_new_reply(req, 502, "upstream");
+    cm_msg_set_deadline(full, 1234567890123LL);
+    cm_msg_set_trace(full, "t1");
+    zmsg = cm_msg_encode(full);
+    json_t *hdr = json_pack("{s:i, s:s, s:I, s:s, s:I, s:s, s:i, s:s}", "v",
+                            CM_MSG_VERSION, "id", cm_msg_id(full), "ts_ms",
+                            (json_int_t) cm_msg_ts(full), "corr",
+                            cm_msg_id(req), "deadline_ms",
+                            (json_int_t) 1234567890123LL, "trace", "t1",
+                            "st", 502, "reason", "upstream");
+    zframe_t *want = s_pack_frame(hdr);
+    zmsg_first(zmsg);
+    assert(zframe_eq(zmsg_next(zmsg), want));
+    zframe_destroy(&want);
+    json_decref(hdr);
+    zmsg_destroy(&zmsg);
+    cm_msg_destroy(&full);
+
+    //  Bodies beyond the packing buffer's first KiB, str8/16 keys
+    cm_msg_t *big = cm_msg_new("test.big");
+    char *long_key = (char *) cm_alloc(300);
+    memset(long_key, 'k', 299);
+    char *text = (char *) cm_alloc(70000);
+    memset(text, 'x', 69999);
+    cm_msg_set_str(big, long_key, "v");
+    cm_msg_set_str(big, "text", text);
+    cm_msg_set_str(big, "k\xc3\xa9", "utf8 key");
+    zmsg = cm_msg_encode(big);
+    cm_msg_t *big2 = cm_msg_decode(&zmsg, false);
+    assert(big2 && !cm_msg_error(big2));
+    assert(json_equal(cm_msg_body(big2), cm_msg_body(big)));
+    cm_msg_destroy(&big2);
+    cm_msg_destroy(&big);
+    free(text);
+    free(long_key);
+
+    //  Bad map keys flag the body: not a string, NUL, not UTF-8
+    const char *bad_bodies[] = {"\x81\x01\x01", "\x81\xa2k\x00\x01",
+                                "\x81\xa2\xff\xfe\x01", "\x81\xa5k"};
+    const size_t bad_lens[] = {3, 5, 5, 3};
+    for (size_t i = 0; i < 4; i++) {
+        zmsg = cm_msg_encode(req);
+        last = zmsg_last(zmsg);
+        zmsg_remove(zmsg, last);
+        zframe_destroy(&last);
+        last = zmsg_last(zmsg);
+        zmsg_remove(zmsg, last);
+        zframe_destroy(&last);
+        zmsg_addmem(zmsg, bad_bodies[i], bad_lens[i]);
+        bad = cm_msg_decode(&zmsg, false);
+        assert(bad && cm_msg_error(bad));
+        assert(json_object_size(cm_msg_body(bad)) == 0);
+        cm_msg_destroy(&bad);
+    }
     //  deep nesting is refused
     uint8_t deep[200];
     for (int i = 0; i < 199; i++) {

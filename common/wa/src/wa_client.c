@@ -41,8 +41,9 @@
 #define S_SENT_MAX 64
 //  Received message keys remembered for de-duplication.
 #define S_SEEN_MAX 512
-//  Receipts held for the owner at most.
-#define S_HELD_MAX 1024
+//  Receipts held for the owner at most (a backlog of messages waiting
+//  for the owner's store can run into thousands).
+#define S_HELD_MAX 8192
 //  Resends of one message at most.
 #define S_RESEND_MAX 10
 //  Group metadata queries per send (changes may drop it meanwhile).
@@ -82,7 +83,8 @@ typedef struct _s_held_t {
     uint64_t token;         //  event token
     wa_node_t *receipt;     //  receipt or ack to send
     char *seen_key;         //  de-duplication key
-    struct _s_held_t *next; //  list link
+    struct _s_held_t *next; //  older neighbour
+    struct _s_held_t *prev; //  newer neighbour
 } s_held_t;
 
 struct _wa_client_t {
@@ -161,7 +163,8 @@ struct _wa_client_t {
     zhashx_t *seen;              //  key -> "held" / "done"
     char *seen_ring[S_SEEN_MAX]; //  keys in arrival order
     size_t seen_at;              //  next ring slot
-    s_held_t *held;              //  receipts held for the owner
+    s_held_t *held;              //  receipts held, newest first
+    s_held_t *held_tail;         //  the oldest held receipt
     size_t nheld;                //  their number
     uint64_t next_token;         //  token counter
 
@@ -1728,6 +1731,39 @@ s_on_retry_request(wa_client_t *self, const wa_node_t *node)
 //  ---------------------------------------------------------------------
 //  Receiving
 
+//  Add a held receipt as the newest.
+static void
+s_held_push(wa_client_t *self, s_held_t *h)
+{
+    h->prev = NULL;
+    h->next = self->held;
+    if (self->held) {
+        self->held->prev = h;
+    } else {
+        self->held_tail = h;
+    }
+    self->held = h;
+    self->nheld++;
+}
+
+//  Take a held receipt out of the list (the caller frees it).
+static void
+s_held_unlink(wa_client_t *self, s_held_t *h)
+{
+    if (h->prev) {
+        h->prev->next = h->next;
+    } else {
+        self->held = h->next;
+    }
+    if (h->next) {
+        h->next->prev = h->prev;
+    } else {
+        self->held_tail = h->prev;
+    }
+    h->next = h->prev = NULL;
+    self->nheld--;
+}
+
 //  De-duplication: 0 unknown, 1 held for the owner, 2 done.
 static int
 s_seen(wa_client_t *self, const char *key)
@@ -1869,9 +1905,7 @@ s_on_message(wa_client_t *self, const wa_node_t *node)
         h->token = self->next_token++;
         h->receipt = s_confirmation(node, &src);
         h->seen_key = cm_strdup(key);
-        h->next = self->held;
-        self->held = h;
-        self->nheld++;
+        s_held_push(self, h);
         m->token = h->token;
         s_seen_set(self, key, 1);
         bool defer = s_event(self, &ev);
@@ -1903,22 +1937,13 @@ s_on_message(wa_client_t *self, const wa_node_t *node)
     }
     //  Bound the held list: the oldest are dropped (the server will
     //  deliver them again)
-    if (self->nheld > S_HELD_MAX) {
-        s_held_t **p = &self->held;
-        size_t i = 0;
-        while (*p && i < S_HELD_MAX) {
-            p = &(*p)->next;
-            i++;
-        }
-        while (*p) {
-            s_held_t *h = *p;
-            *p = h->next;
-            zhashx_delete(self->seen, h->seen_key);
-            wa_node_destroy(&h->receipt);
-            free(h->seen_key);
-            free(h);
-            self->nheld--;
-        }
+    while (self->nheld > S_HELD_MAX) {
+        s_held_t *h = self->held_tail;
+        s_held_unlink(self, h);
+        zhashx_delete(self->seen, h->seen_key);
+        wa_node_destroy(&h->receipt);
+        free(h->seen_key);
+        free(h);
     }
     wa_recv_result_clear(&res);
     wa_recv_source_clear(&src);
@@ -2885,13 +2910,12 @@ wa_client_send_seen(wa_client_t *self, const char *chat,
 int
 wa_client_receipt_commit(wa_client_t *self, uint64_t token)
 {
-    for (s_held_t **p = &self->held; *p; p = &(*p)->next) {
-        s_held_t *h = *p;
+    //  The owner commits in arrival order as a rule: the oldest first.
+    for (s_held_t *h = self->held_tail; h; h = h->prev) {
         if (h->token != token) {
             continue;
         }
-        *p = h->next;
-        self->nheld--;
+        s_held_unlink(self, h);
         int rc = s_send(self, &h->receipt);
         s_seen_set(self, h->seen_key, 2);
         free(h->seen_key);
@@ -4475,6 +4499,23 @@ t_test_relay(void)
     assert(wa_client_receipt_commit(bob->client, m->token) == -1);
     t_pump(w);
     assert(zlistx_size(alice->acks) == acks + 1);
+    //  Three held at once, committed out of order: middle, newest, oldest
+    uint64_t tokens[3];
+    for (int i = 0; i < 3; i++) {
+        assert(wa_client_send_text(alice->client, bob_user, "held", NULL,
+                                   NULL, hid) == 0);
+        t_pump(w);
+        tokens[i] = t_last_msg(bob)->token;
+        assert(tokens[i] && (i == 0 || tokens[i] != tokens[i - 1]));
+    }
+    assert(zlistx_size(alice->acks) == acks + 1);
+    assert(wa_client_receipt_commit(bob->client, tokens[1]) == 0);
+    assert(wa_client_receipt_commit(bob->client, tokens[2]) == 0);
+    assert(wa_client_receipt_commit(bob->client, tokens[1]) == -1);
+    assert(wa_client_receipt_commit(bob->client, tokens[0]) == 0);
+    assert(wa_client_receipt_commit(bob->client, tokens[0]) == -1);
+    t_pump(w);
+    assert(zlistx_size(alice->acks) == acks + 4);
     bob->defer = false;
 
     //  Server refusal and unknown recipients end in SENT errors

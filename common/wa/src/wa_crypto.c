@@ -351,6 +351,106 @@ wa_aes_gcm_decrypt(const uint8_t key[WA_AES_KEY_LEN], const uint8_t *iv,
     return rc;
 }
 
+struct _wa_gcm_t {
+    EVP_CIPHER_CTX *ctx; //  keyed AES-256-GCM
+    bool encrypt;        //  sealer or opener
+};
+
+wa_gcm_t *
+wa_gcm_new(const uint8_t key[WA_AES_KEY_LEN], bool encrypt)
+{
+    if (!key) {
+        return NULL;
+    }
+    wa_gcm_t *self = cm_alloc(sizeof(wa_gcm_t));
+    self->encrypt = encrypt;
+    self->ctx = EVP_CIPHER_CTX_new();
+    if (!self->ctx ||
+        EVP_CipherInit_ex2(self->ctx, EVP_aes_256_gcm(), key, NULL,
+                           encrypt ? 1 : 0, NULL) != 1) {
+        wa_gcm_destroy(&self);
+    }
+    return self;
+}
+
+void
+wa_gcm_destroy(wa_gcm_t **self_p)
+{
+    if (self_p && *self_p) {
+        wa_gcm_t *self = *self_p;
+        EVP_CIPHER_CTX_free(self->ctx);
+        free(self);
+        *self_p = NULL;
+    }
+}
+
+//  One message with the keyed context: a new IV resets it (the key stays).
+static int
+s_gcm_keyed(wa_gcm_t *self, const uint8_t *iv, const void *aad,
+            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
+            uint8_t *tag)
+{
+    if (!iv || len > S_MAX_CHUNK || aad_len > S_MAX_CHUNK) {
+        return -1;
+    }
+    bool enc = self->encrypt;
+    int n = 0;
+    if (EVP_CipherInit_ex2(self->ctx, NULL, NULL, iv, enc ? 1 : 0, NULL) !=
+        1) {
+        return -1;
+    }
+    if (aad && aad_len > 0 &&
+        EVP_CipherUpdate(self->ctx, NULL, &n, aad, (int)aad_len) != 1) {
+        return -1;
+    }
+    if (len > 0 && EVP_CipherUpdate(self->ctx, out, &n, in, (int)len) != 1) {
+        return -1;
+    }
+    if (!enc && EVP_CIPHER_CTX_ctrl(self->ctx, EVP_CTRL_GCM_SET_TAG,
+                                    WA_GCM_TAG_LEN, tag) != 1) {
+        return -1;
+    }
+    uint8_t scratch[WA_AES_BLOCK_LEN];
+    if (EVP_CipherFinal_ex(self->ctx, scratch, &n) != 1) {
+        return -1;
+    }
+    if (enc && EVP_CIPHER_CTX_ctrl(self->ctx, EVP_CTRL_GCM_GET_TAG,
+                                   WA_GCM_TAG_LEN, tag) != 1) {
+        return -1;
+    }
+    return 0;
+}
+
+int
+wa_gcm_seal(wa_gcm_t *self, const uint8_t iv[WA_GCM_IV_LEN], const void *aad,
+            size_t aad_len, const void *in, size_t len, uint8_t *out)
+{
+    assert(self);
+    if (!self->encrypt || !out || (len > 0 && !in)) {
+        return -1;
+    }
+    return s_gcm_keyed(self, iv, aad, aad_len, in, len, out, out + len);
+}
+
+int
+wa_gcm_open(wa_gcm_t *self, const uint8_t iv[WA_GCM_IV_LEN], const void *aad,
+            size_t aad_len, const void *in, size_t len, uint8_t *out)
+{
+    assert(self);
+    if (self->encrypt || !in || len < WA_GCM_TAG_LEN ||
+        (len > WA_GCM_TAG_LEN && !out)) {
+        return -1;
+    }
+    size_t ct_len = len - WA_GCM_TAG_LEN;
+    uint8_t tag[WA_GCM_TAG_LEN];
+    memcpy(tag, (const uint8_t *)in + ct_len, WA_GCM_TAG_LEN);
+    int rc = s_gcm_keyed(self, iv, aad, aad_len, in, ct_len, out, tag);
+    if (rc != 0 && ct_len > 0) {
+        wa_crypto_wipe(out, ct_len);
+    }
+    return rc;
+}
+
 //  One-shot AES-256 in `cipher` mode; padding on/off as given.
 static int
 s_aes(const EVP_CIPHER *cipher, bool enc, bool padding, const uint8_t *key,
@@ -734,6 +834,36 @@ wa_crypto_test(bool verbose)
     out[75] ^= 0x80;
     assert(wa_aes_gcm_decrypt(key, iv12, 12, aad, 20, out, 76, buf) == -1);
     assert(wa_aes_gcm_decrypt(key, iv12, 12, aad, 20, out, 15, buf) == -1);
+    out[75] ^= 0x80;
+
+    //  Keyed GCM objects give the same bytes, message after message, and
+    //  keep working after a bad tag
+    wa_gcm_t *sealer = wa_gcm_new(key, true);
+    wa_gcm_t *opener = wa_gcm_new(key, false);
+    assert(sealer && opener);
+    uint8_t out2[76];
+    for (int round = 0; round < 3; round++) {
+        assert(wa_gcm_seal(sealer, iv12, aad, 20, pt, 60, out2) == 0);
+        assert(memcmp(out2, out, 76) == 0);
+        assert(wa_gcm_open(opener, iv12, aad, 20, out2, 76, buf) == 0);
+        assert(memcmp(buf, pt, 60) == 0);
+        out2[10] ^= 1;
+        assert(wa_gcm_open(opener, iv12, aad, 20, out2, 76, buf) == -1);
+        assert(wa_gcm_open(opener, iv12, aad, 20, out2, 15, buf) == -1);
+    }
+    uint8_t iv_b[12];
+    memcpy(iv_b, iv12, 12);
+    iv_b[11] ^= 1;
+    assert(wa_gcm_seal(sealer, iv_b, NULL, 0, pt, 60, out2) == 0);
+    assert(wa_aes_gcm_encrypt(key, iv_b, 12, NULL, 0, pt, 60, out) == 0);
+    assert(memcmp(out2, out, 76) == 0);
+    assert(wa_gcm_open(opener, iv_b, NULL, 0, out2, 76, buf) == 0);
+    assert(memcmp(buf, pt, 60) == 0);
+    assert(wa_gcm_open(sealer, iv_b, NULL, 0, out2, 76, buf) == -1);
+    assert(wa_gcm_seal(opener, iv_b, NULL, 0, pt, 60, out2) == -1);
+    wa_gcm_destroy(&sealer);
+    wa_gcm_destroy(&opener);
+    assert(!sealer && !opener);
 
     //  AES-256-CBC and CTR (NIST SP 800-38A F.2.5 and F.5.5, block 1)
     wa_vectors_unhex_into("603deb1015ca71be2b73aef0857d7781"

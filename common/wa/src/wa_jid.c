@@ -213,31 +213,69 @@ s_parse(s_parts_t *parts, const char *text)
     return 0;
 }
 
+//  Append text at *p, never past end (which stays free for the NUL).
+static void
+s_put(char **p, char *end, const char *text)
+{
+    while (*text && *p < end) {
+        *(*p)++ = *text++;
+    }
+}
+
+//  Append a decimal number at *p, never past end.
+static void
+s_put_uint(char **p, char *end, unsigned value)
+{
+    char digits[12];
+    size_t n = 0;
+    do {
+        digits[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    while (n && *p < end) {
+        *(*p)++ = digits[--n];
+    }
+}
+
+//  Render text and api. Hot (every JID made or parsed): no printf.
 static void
 s_render(wa_jid_t *self)
 {
     const s_parts_t *p = &self->parts;
-    char agent[8] = "";
-    char device[8] = "";
+    bool interop = strcmp(p->server, WA_JID_SERVER_INTEROP) == 0;
+    bool always = interop || strcmp(p->server, WA_JID_SERVER_MSGR) == 0;
+    char *out = self->text;
+    char *end = self->text + sizeof self->text - 1;
+    if (interop) {
+        s_put_uint(&out, end, p->integrator);
+        s_put(&out, end, "-");
+    }
+    s_put(&out, end, p->user);
     if (p->agent) {
-        snprintf(agent, sizeof agent, ".%u", p->agent);
+        s_put(&out, end, ".");
+        s_put_uint(&out, end, p->agent);
     }
-    bool always = strcmp(p->server, WA_JID_SERVER_MSGR) == 0 ||
-                  strcmp(p->server, WA_JID_SERVER_INTEROP) == 0;
     if (p->device || always) {
-        snprintf(device, sizeof device, ":%u", p->device);
+        s_put(&out, end, ":");
+        s_put_uint(&out, end, p->device);
     }
-    char integrator[8] = "";
-    if (strcmp(p->server, WA_JID_SERVER_INTEROP) == 0) {
-        snprintf(integrator, sizeof integrator, "%u-", p->integrator);
-    }
-    snprintf(self->text, sizeof self->text, "%s%s%s%s@%s", integrator, p->user,
-             agent, device, p->server);
+    s_put(&out, end, "@");
+    s_put(&out, end, p->server);
+    *out = 0;
+
     const char *server = strcmp(p->server, WA_JID_SERVER_PN) == 0
                              ? WA_JID_SERVER_LEGACY
                              : p->server;
-    snprintf(self->api, sizeof self->api, "%s%s@%s", integrator, p->user,
-             server);
+    out = self->api;
+    end = self->api + sizeof self->api - 1;
+    if (interop) {
+        s_put_uint(&out, end, p->integrator);
+        s_put(&out, end, "-");
+    }
+    s_put(&out, end, p->user);
+    s_put(&out, end, "@");
+    s_put(&out, end, server);
+    *out = 0;
 }
 
 wa_jid_t *

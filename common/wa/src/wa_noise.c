@@ -55,6 +55,8 @@ struct _wa_noise_t {
     size_t payload_len;       //  its length
     uint8_t write_key[32];    //  transport key for sending
     uint8_t read_key[32];     //  transport key for receiving
+    wa_gcm_t *writer;         //  write_key's keyed cipher, or NULL
+    wa_gcm_t *reader;         //  read_key's keyed cipher, or NULL
     uint64_t write_n;         //  transport send counter
     uint64_t read_n;          //  transport receive counter
     const char *error;        //  why the object failed
@@ -181,6 +183,11 @@ s_split(wa_noise_t *self)
     wa_crypto_wipe(self->ck, 32);
     wa_crypto_wipe(self->k, 32);
     wa_crypto_wipe(self->e_priv, 32);
+    //  Keyed once for the connection (NULL: the one-shot calls serve)
+    wa_gcm_destroy(&self->writer);
+    wa_gcm_destroy(&self->reader);
+    self->writer = wa_gcm_new(self->write_key, true);
+    self->reader = wa_gcm_new(self->read_key, false);
     self->write_n = self->read_n = 0;
     self->state = S_READY;
     return 0;
@@ -214,6 +221,8 @@ wa_noise_destroy(wa_noise_t **self_p)
     if (self_p && *self_p) {
         wa_noise_t *self = *self_p;
         wa_noise_payload_free(self);
+        wa_gcm_destroy(&self->writer);
+        wa_gcm_destroy(&self->reader);
         wa_crypto_wipe(self, sizeof(wa_noise_t));
         free(self);
         *self_p = NULL;
@@ -548,8 +557,9 @@ wa_noise_encrypt(wa_noise_t *self, const uint8_t *in, size_t len, uint8_t *out)
     }
     uint8_t iv[WA_GCM_IV_LEN];
     s_iv(self->write_n, iv);
-    if (wa_aes_gcm_encrypt(self->write_key, iv, sizeof(iv), NULL, 0, in, len,
-                           out)) {
+    if (self->writer ? wa_gcm_seal(self->writer, iv, NULL, 0, in, len, out)
+                     : wa_aes_gcm_encrypt(self->write_key, iv, sizeof(iv), NULL,
+                                          0, in, len, out)) {
         return -1;
     }
     self->write_n++;
@@ -569,8 +579,9 @@ wa_noise_decrypt(wa_noise_t *self, const uint8_t *in, size_t len, uint8_t *out)
     }
     uint8_t iv[WA_GCM_IV_LEN];
     s_iv(self->read_n, iv);
-    if (wa_aes_gcm_decrypt(self->read_key, iv, sizeof(iv), NULL, 0, in, len,
-                           out)) {
+    if (self->reader ? wa_gcm_open(self->reader, iv, NULL, 0, in, len, out)
+                     : wa_aes_gcm_decrypt(self->read_key, iv, sizeof(iv), NULL,
+                                          0, in, len, out)) {
         return s_fail(self, "could not decrypt transport frame");
     }
     self->read_n++;

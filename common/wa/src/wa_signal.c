@@ -21,6 +21,11 @@
 
 struct _wa_signal_t {
     signal_context *ctx; //  libsignal global context, provider installed
+    EVP_MAC_CTX *hmac;   //  keyed HMAC-SHA256, duplicated per HMAC (a
+                         //  fetch of the algorithm and digest per HMAC
+                         //  costs more than the HMAC), or NULL
+    EVP_CIPHER *cbc;     //  AES-256-CBC fetched once (message bodies), or
+                         //  NULL
 };
 
 //  libsignal log lines are diagnostics: never above warn.
@@ -47,6 +52,20 @@ s_hmac_init(void **hmac_context, const uint8_t *key, size_t key_len,
             void *user_data)
 {
     static const uint8_t empty_key[1] = {0};
+    wa_signal_t *owner = (wa_signal_t *)user_data;
+    if (owner && owner->hmac) {
+        EVP_MAC_CTX *ctx = EVP_MAC_CTX_dup(owner->hmac);
+        if (!ctx) {
+            return SG_ERR_NOMEM;
+        }
+        if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, NULL) !=
+            1) {
+            EVP_MAC_CTX_free(ctx);
+            return SG_ERR_UNKNOWN;
+        }
+        *hmac_context = ctx;
+        return 0;
+    }
     EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     if (!mac) {
         return SG_ERR_UNKNOWN;
@@ -167,9 +186,13 @@ s_cipher(int cipher, size_t key_len)
 static int
 s_crypt(bool enc, signal_buffer **output, int cipher, const uint8_t *key,
         size_t key_len, const uint8_t *iv, size_t iv_len, const uint8_t *in,
-        size_t in_len)
+        size_t in_len, wa_signal_t *owner)
 {
     const EVP_CIPHER *evp = s_cipher(cipher, key_len);
+    if (evp && owner && owner->cbc && cipher == SG_CIPHER_AES_CBC_PKCS5 &&
+        key_len == 32) {
+        evp = owner->cbc; //  no implicit fetch per message
+    }
     if (!evp || iv_len != 16 || in_len > INT32_MAX - 64 ||
         (!enc && cipher == SG_CIPHER_AES_CBC_PKCS5 &&
          (in_len == 0 || in_len % 16))) {
@@ -204,7 +227,7 @@ s_encrypt(signal_buffer **output, int cipher, const uint8_t *key,
           const uint8_t *plaintext, size_t plaintext_len, void *user_data)
 {
     return s_crypt(true, output, cipher, key, key_len, iv, iv_len, plaintext,
-                   plaintext_len);
+                   plaintext_len, (wa_signal_t *)user_data);
 }
 
 static int
@@ -213,7 +236,7 @@ s_decrypt(signal_buffer **output, int cipher, const uint8_t *key,
           const uint8_t *ciphertext, size_t ciphertext_len, void *user_data)
 {
     return s_crypt(false, output, cipher, key, key_len, iv, iv_len, ciphertext,
-                   ciphertext_len);
+                   ciphertext_len, (wa_signal_t *)user_data);
 }
 
 void
@@ -241,6 +264,14 @@ wa_signal_new(void)
     wa_signal_t *self = cm_alloc(sizeof(*self));
     signal_crypto_provider provider;
     wa_signal_provider(&provider);
+    //  The HMAC template: fetched and keyed once (a dummy key; each HMAC
+    //  sets its own on a copy). Without it HMACs fetch as they go.
+    void *hmac = NULL;
+    if (s_hmac_init(&hmac, (const uint8_t *)"wharf", 5, NULL) == 0) {
+        self->hmac = (EVP_MAC_CTX *)hmac;
+    }
+    self->cbc = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
+    provider.user_data = self;
     if (signal_context_create(&self->ctx, self) != 0 ||
         signal_context_set_crypto_provider(self->ctx, &provider) != 0 ||
         signal_context_set_log_function(self->ctx, s_log) != 0) {
@@ -261,6 +292,8 @@ wa_signal_destroy(wa_signal_t **self_p)
     if (self->ctx) {
         signal_context_destroy(self->ctx);
     }
+    EVP_MAC_CTX_free(self->hmac);
+    EVP_CIPHER_free(self->cbc);
     free(self);
     *self_p = NULL;
 }
@@ -454,6 +487,29 @@ wa_signal_test(bool verbose)
     assert(signal_buffer_len(outb) == 32);
     assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
     signal_buffer_free(outb);
+    //  The same through a context's HMAC template, twice, and with an
+    //  empty key
+    assert(signal->hmac);
+    for (int i = 0; i < 2; i++) {
+        assert(p.hmac_sha256_init_func(&hctx, (const uint8_t *)"Jefe", 4,
+                                       signal) == 0);
+        assert(p.hmac_sha256_update_func(
+                   hctx, (const uint8_t *)"what do ya want for nothing?", 28,
+                   signal) == 0);
+        assert(p.hmac_sha256_final_func(hctx, &outb, signal) == 0);
+        p.hmac_sha256_cleanup_func(hctx, signal);
+        assert(signal_buffer_len(outb) == 32);
+        assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
+        signal_buffer_free(outb);
+    }
+    assert(wa_hmac_sha256("", 0, "x", 1, mac) == 0);
+    assert(p.hmac_sha256_init_func(&hctx, NULL, 0, signal) == 0);
+    assert(p.hmac_sha256_update_func(hctx, (const uint8_t *)"x", 1, signal) ==
+           0);
+    assert(p.hmac_sha256_final_func(hctx, &outb, signal) == 0);
+    p.hmac_sha256_cleanup_func(hctx, signal);
+    assert(memcmp(signal_buffer_data(outb), mac, 32) == 0);
+    signal_buffer_free(outb);
 
     void *dctx = NULL;
     uint8_t md[64];
@@ -490,6 +546,23 @@ wa_signal_test(bool verbose)
     assert(memcmp(signal_buffer_data(dec), plain, plain_len) == 0);
     signal_buffer_free(dec);
     dec = NULL;
+    //  The same through a context's fetched cipher, twice
+    assert(signal->cbc);
+    for (int i = 0; i < 2; i++) {
+        signal_buffer *enc2 = NULL;
+        assert(p.encrypt_func(&enc2, SG_CIPHER_AES_CBC_PKCS5, key, 32, iv, 16,
+                              (const uint8_t *)plain, plain_len, signal) == 0);
+        assert(signal_buffer_len(enc2) == ref_len);
+        assert(memcmp(signal_buffer_data(enc2), ref, ref_len) == 0);
+        assert(p.decrypt_func(&dec, SG_CIPHER_AES_CBC_PKCS5, key, 32, iv, 16,
+                              signal_buffer_data(enc2), signal_buffer_len(enc2),
+                              signal) == 0);
+        assert(signal_buffer_len(dec) == plain_len);
+        assert(memcmp(signal_buffer_data(dec), plain, plain_len) == 0);
+        signal_buffer_free(dec);
+        dec = NULL;
+        signal_buffer_free(enc2);
+    }
     //  Truncated CBC input and bad key sizes are refused.
     assert(p.decrypt_func(&dec, SG_CIPHER_AES_CBC_PKCS5, key, 32, iv, 16,
                           signal_buffer_data(outb), 15, NULL) < 0);

@@ -49,6 +49,12 @@ s_pending_free(void **item)
 }
 
 static void
+s_list_destroy(void **item)
+{
+    zlistx_destroy((zlistx_t **)item);
+}
+
+static void
 s_free(void **item)
 {
     free(*item);
@@ -156,6 +162,8 @@ s_device_new(sim_account_t *account, uint32_t id)
     zlistx_set_destructor(self->prekeys, s_free);
     self->queue = zlistx_new();
     zlistx_set_destructor(self->queue, s_pending_free);
+    self->queue_index = zhashx_new();
+    zhashx_set_destructor(self->queue_index, s_list_destroy);
     self->created_ms = cm_now_ms();
     return self;
 }
@@ -167,6 +175,7 @@ s_device_destroy(sim_device_t **self_p)
     sim_device_t *self = *self_p;
     if (self) {
         zlistx_destroy(&self->prekeys);
+        zhashx_destroy(&self->queue_index);
         zlistx_destroy(&self->queue);
         free(self->platform);
         free(self->adv);
@@ -428,6 +437,32 @@ sim_pending_destroy(sim_pending_t **self_p)
     }
 }
 
+//  Index key of a queue item: class and stanza id. Caller owns it.
+static char *
+s_queue_key(const char *cls, const char *id)
+{
+    return cm_sprintf("%s\x1f%s", cls, id);
+}
+
+//  Take a queued item out of the index (not out of the queue).
+static void
+s_queue_unindex(sim_device_t *self, sim_pending_t *item)
+{
+    char *key = s_queue_key(item->cls, item->id);
+    zlistx_t *same = (zlistx_t *)zhashx_lookup(self->queue_index, key);
+    for (void *it = same ? zlistx_first(same) : NULL; it;
+         it = zlistx_next(same)) {
+        if (it == item) {
+            zlistx_delete(same, zlistx_cursor(same));
+            break;
+        }
+    }
+    if (same && zlistx_size(same) == 0) {
+        zhashx_delete(self->queue_index, key);
+    }
+    free(key);
+}
+
 void
 sim_device_queue_push(sim_device_t *self, sim_pending_t **item_p)
 {
@@ -436,11 +471,21 @@ sim_device_queue_push(sim_device_t *self, sim_pending_t **item_p)
     if (zlistx_size(self->queue) >= SIM_QUEUE_MAX) {
         cm_log_warn("queue full, dropping oldest stanza", "device=%s:%u",
                     self->account->phone, self->id);
-        zlistx_first(self->queue);
-        zlistx_delete(self->queue, zlistx_cursor(self->queue));
+        sim_pending_t *oldest = (sim_pending_t *)zlistx_first(self->queue);
+        s_queue_unindex(self, oldest);
+        zlistx_delete(self->queue, oldest->handle);
     }
-    zlistx_add_end(self->queue, *item_p);
+    sim_pending_t *item = *item_p;
     *item_p = NULL;
+    item->handle = zlistx_add_end(self->queue, item);
+    char *key = s_queue_key(item->cls, item->id);
+    zlistx_t *same = (zlistx_t *)zhashx_lookup(self->queue_index, key);
+    if (!same) {
+        same = zlistx_new();
+        zhashx_insert(self->queue_index, key, same);
+    }
+    zlistx_add_end(same, item);
+    free(key);
 }
 
 bool
@@ -451,16 +496,23 @@ sim_device_queue_ack(sim_device_t *self, const char *cls, const char *id,
     if (!cls || !id) {
         return false;
     }
-    sim_pending_t *item = (sim_pending_t *)zlistx_first(self->queue);
-    while (item) {
-        if (cm_streq(item->cls, cls) && cm_streq(item->id, id) &&
-            (!peer || cm_streq(item->peer, peer))) {
-            zlistx_delete(self->queue, zlistx_cursor(self->queue));
-            return true;
-        }
-        item = (sim_pending_t *)zlistx_next(self->queue);
+    //  The index finds the items of this class and id (oldest first)
+    //  without walking a queue that may hold thousands.
+    char *key = s_queue_key(cls, id);
+    zlistx_t *same = (zlistx_t *)zhashx_lookup(self->queue_index, key);
+    sim_pending_t *item = same ? (sim_pending_t *)zlistx_first(same) : NULL;
+    while (item && peer && !cm_streq(item->peer, peer)) {
+        item = (sim_pending_t *)zlistx_next(same);
     }
-    return false;
+    if (item) {
+        zlistx_delete(same, zlistx_cursor(same));
+        if (zlistx_size(same) == 0) {
+            zhashx_delete(self->queue_index, key);
+        }
+        zlistx_delete(self->queue, item->handle);
+    }
+    free(key);
+    return item != NULL;
 }
 
 void
@@ -1070,6 +1122,44 @@ sim_model_test(bool verbose)
     assert(!sim_device_queue_ack(dev, "message", "M1", "2@s.whatsapp.net"));
     assert(sim_device_queue_ack(dev, "message", "M1", "1@s.whatsapp.net"));
     assert(zlistx_size(dev->queue) == 1);
+    //  Same class and id from two peers: each ack takes its own; without
+    //  a peer the oldest goes first
+    item = sim_pending_new("M3", "message", "1@s.whatsapp.net", bytes, 3);
+    sim_device_queue_push(dev, &item);
+    item = sim_pending_new("M3", "message", "2@s.whatsapp.net", bytes, 3);
+    sim_device_queue_push(dev, &item);
+    item = sim_pending_new("M3", "message", "3@s.whatsapp.net", bytes, 3);
+    sim_device_queue_push(dev, &item);
+    assert(sim_device_queue_ack(dev, "message", "M3", "2@s.whatsapp.net"));
+    assert(!sim_device_queue_ack(dev, "message", "M3", "2@s.whatsapp.net"));
+    assert(sim_device_queue_ack(dev, "message", "M3", NULL));
+    item = (sim_pending_t *)zlistx_last(dev->queue);
+    assert(cm_streq(item->peer, "3@s.whatsapp.net"));
+    assert(sim_device_queue_ack(dev, "message", "M3", NULL));
+    assert(!sim_device_queue_ack(dev, "message", "M3", NULL));
+    assert(zlistx_size(dev->queue) == 1);
+    //  A full queue drops its oldest item, which cannot be acked then
+    for (int i = 0; i < SIM_QUEUE_MAX; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "F%d", i);
+        item = sim_pending_new(id, "message", "1@s.whatsapp.net", bytes, 3);
+        sim_device_queue_push(dev, &item);
+    }
+    assert(zlistx_size(dev->queue) == SIM_QUEUE_MAX);
+    assert(!sim_device_queue_ack(dev, "receipt", "M1", NULL));
+    assert(sim_device_queue_ack(dev, "message", "F0", NULL));
+    char last[16];
+    snprintf(last, sizeof last, "F%d", SIM_QUEUE_MAX - 1);
+    assert(sim_device_queue_ack(dev, "message", last, NULL));
+    assert(zlistx_size(dev->queue) == SIM_QUEUE_MAX - 2);
+    for (int i = 1; i < SIM_QUEUE_MAX - 1; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "F%d", i);
+        assert(sim_device_queue_ack(dev, "message", id, NULL));
+    }
+    assert(zlistx_size(dev->queue) == 0);
+    item = sim_pending_new("M1", "receipt", "1@s.whatsapp.net", bytes, 3);
+    sim_device_queue_push(dev, &item);
     sim_device_queue_unsent(dev);
 
     //  Groups

@@ -56,6 +56,7 @@ typedef struct {
     size_t len;        //  bytes in data
     bool sent;         //  written to the device's current connection
     int64_t queued_ms; //  wall clock when queued
+    void *handle;      //  its handle in the device queue, when queued
 } sim_pending_t;
 
 struct _sim_device_t {
@@ -79,6 +80,8 @@ struct _sim_device_t {
     int64_t created_ms;                //  when paired
     int64_t last_seen_ms;              //  last login or stanza
     zlistx_t *queue;                   //  sim_pending_t *, oldest first
+    zhashx_t *queue_index;             //  "cls id" -> zlistx_t of the
+                                       //  queue's items with that key
 };
 
 struct _sim_account_t {

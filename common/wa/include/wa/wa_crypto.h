@@ -107,6 +107,22 @@ int wa_aes_gcm_decrypt(const uint8_t key[WA_AES_KEY_LEN], const uint8_t *iv,
                        size_t iv_len, const void *aad, size_t aad_len,
                        const void *in, size_t len, uint8_t *out);
 
+//  AES-256-GCM with one key for many messages (a transport direction):
+//  the key schedule and cipher lookup happen once, in wa_gcm_new.
+typedef struct _wa_gcm_t wa_gcm_t;
+
+//  New sealer (encrypt true) or opener for `key`; NULL on failure.
+wa_gcm_t *wa_gcm_new(const uint8_t key[WA_AES_KEY_LEN], bool encrypt);
+void wa_gcm_destroy(wa_gcm_t **self_p);
+//  As wa_aes_gcm_encrypt / wa_aes_gcm_decrypt with the object's key and a
+//  WA_GCM_IV_LEN-byte iv; a sealer only seals, an opener only opens.
+int wa_gcm_seal(wa_gcm_t *self, const uint8_t iv[WA_GCM_IV_LEN],
+                const void *aad, size_t aad_len, const void *in, size_t len,
+                uint8_t *out);
+int wa_gcm_open(wa_gcm_t *self, const uint8_t iv[WA_GCM_IV_LEN],
+                const void *aad, size_t aad_len, const void *in, size_t len,
+                uint8_t *out);
+
 //  AES-256-CBC with PKCS#7 padding. out must hold WA_CBC_ENC_LEN(len)
 //  bytes; *out_len gets the ciphertext length.
 int wa_aes_cbc_encrypt(const uint8_t key[WA_AES_KEY_LEN],
