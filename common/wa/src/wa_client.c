@@ -4502,8 +4502,8 @@ t_test_relay(void)
     //  Three held at once, committed out of order: middle, newest, oldest
     uint64_t tokens[3];
     for (int i = 0; i < 3; i++) {
-        assert(wa_client_send_text(alice->client, bob_user, "held", NULL,
-                                   NULL, hid) == 0);
+        assert(wa_client_send_text(alice->client, bob_user, "held", NULL, NULL,
+                                   hid) == 0);
         t_pump(w);
         tokens[i] = t_last_msg(bob)->token;
         assert(tokens[i] && (i == 0 || tokens[i] != tokens[i - 1]));

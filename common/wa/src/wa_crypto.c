@@ -365,9 +365,8 @@ wa_gcm_new(const uint8_t key[WA_AES_KEY_LEN], bool encrypt)
     wa_gcm_t *self = cm_alloc(sizeof(wa_gcm_t));
     self->encrypt = encrypt;
     self->ctx = EVP_CIPHER_CTX_new();
-    if (!self->ctx ||
-        EVP_CipherInit_ex2(self->ctx, EVP_aes_256_gcm(), key, NULL,
-                           encrypt ? 1 : 0, NULL) != 1) {
+    if (!self->ctx || EVP_CipherInit_ex2(self->ctx, EVP_aes_256_gcm(), key,
+                                         NULL, encrypt ? 1 : 0, NULL) != 1) {
         wa_gcm_destroy(&self);
     }
     return self;
@@ -386,17 +385,15 @@ wa_gcm_destroy(wa_gcm_t **self_p)
 
 //  One message with the keyed context: a new IV resets it (the key stays).
 static int
-s_gcm_keyed(wa_gcm_t *self, const uint8_t *iv, const void *aad,
-            size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-            uint8_t *tag)
+s_gcm_keyed(wa_gcm_t *self, const uint8_t *iv, const void *aad, size_t aad_len,
+            const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
 {
     if (!iv || len > S_MAX_CHUNK || aad_len > S_MAX_CHUNK) {
         return -1;
     }
     bool enc = self->encrypt;
     int n = 0;
-    if (EVP_CipherInit_ex2(self->ctx, NULL, NULL, iv, enc ? 1 : 0, NULL) !=
-        1) {
+    if (EVP_CipherInit_ex2(self->ctx, NULL, NULL, iv, enc ? 1 : 0, NULL) != 1) {
         return -1;
     }
     if (aad && aad_len > 0 &&

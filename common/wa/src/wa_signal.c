@@ -58,8 +58,7 @@ s_hmac_init(void **hmac_context, const uint8_t *key, size_t key_len,
         if (!ctx) {
             return SG_ERR_NOMEM;
         }
-        if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, NULL) !=
-            1) {
+        if (EVP_MAC_init(ctx, key_len ? key : empty_key, key_len, NULL) != 1) {
             EVP_MAC_CTX_free(ctx);
             return SG_ERR_UNKNOWN;
         }

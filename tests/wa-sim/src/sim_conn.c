@@ -78,30 +78,24 @@ s_jid(sim_conn_t *self)
 static void
 s_log(sim_conn_t *self, const char *dir, const wa_node_t *node, size_t size)
 {
+    //  Every stanza in and out: kept compact, as JSON only when asked for
     char *jid = s_jid(self);
-    json_t *entry = json_pack("{s:s, s:I, s:s, s:s, s:I}", "dir", dir, "conn",
-                              (json_int_t)self->id, "jid", jid, "tag",
-                              wa_node_tag(node), "size", (json_int_t)size);
-    free(jid);
-    static const char *const keys[] = {"id",          "type",      "to",
-                                       "from",        "xmlns",     "class",
-                                       "participant", "recipient", NULL};
-    for (int i = 0; keys[i]; i++) {
-        const char *value = wa_node_attr(node, keys[i]);
-        if (value) {
-            json_object_set_new(entry, keys[i], json_string(value));
-        }
+    sim_log_stanza_t st = {dir,           self->id, jid, wa_node_tag(node),
+                           (int64_t)size, {NULL},   NULL};
+    for (int i = 0; i < SIM_LOG_ATTR_COUNT; i++) {
+        st.attrs[i] = wa_node_attr(node, SIM_LOG_ATTRS[i]);
     }
     wa_node_t *child = wa_node_child_at(node, 0);
-    if (child) {
-        json_object_set_new(entry, "child", json_string(wa_node_tag(child)));
-    }
+    st.child = child ? wa_node_tag(child) : NULL;
+    int64_t seq = sim_log_add_stanza(self->log, &st);
     if (cm_log_enabled(CM_LOG_DEBUG)) {
-        char *text = json_dumps(entry, JSON_COMPACT);
+        json_t *entries = sim_log_query(self->log, seq - 1, 1, 0, NULL);
+        char *text = json_dumps(json_array_get(entries, 0), JSON_COMPACT);
         cm_log_debug("stanza", "conn=%" PRId64 " %s", self->id, text);
         free(text);
+        json_decref(entries);
     }
-    sim_log_add(self->log, &entry);
+    free(jid);
 }
 
 //  Mark closed and tell the owner (once).

@@ -2,7 +2,7 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    A bounded ring of JSON entries. Each entry carries only metadata
+    A bounded ring of entries. Each entry carries only metadata
     (direction, connection, JID, tag, selected attributes, first child
     tag, size, time); payload bytes are never logged, and wa-sim never
     sees plaintext anyway. Entries get a sequence number so a reader can
@@ -17,6 +17,22 @@
 
 //  Default number of entries kept.
 #define SIM_LOG_SIZE 10000
+//  Stanza attributes a stanza entry keeps (SIM_LOG_ATTRS lists them).
+#define SIM_LOG_ATTR_COUNT 8
+
+//  The attribute names a stanza entry keeps, in entry order.
+extern const char *const SIM_LOG_ATTRS[SIM_LOG_ATTR_COUNT];
+
+//  One stanza's metadata (strings borrowed; NULL attrs/child omitted).
+typedef struct {
+    const char *dir;                       //  "in" or "out"
+    int64_t conn;                          //  connection id
+    const char *jid;                       //  device JID, "" before login
+    const char *tag;                       //  stanza tag
+    int64_t size;                          //  encoded bytes
+    const char *attrs[SIM_LOG_ATTR_COUNT]; //  values of SIM_LOG_ATTRS
+    const char *child;                     //  first child's tag
+} sim_log_stanza_t;
 
 typedef struct _sim_log_t sim_log_t;
 
@@ -35,6 +51,12 @@ int64_t sim_log_add(sim_log_t *self, json_t **entry_p);
 //  with jid (NULL = any). Caller owns return value (a JSON array).
 json_t *sim_log_query(sim_log_t *self, int64_t since, size_t limit,
                       int64_t conn, const char *jid);
+
+//  Append a stanza entry (copied): the same as sim_log_add of the object
+//  {dir, conn, jid, tag, size, <attrs present>, child?} but one
+//  allocation instead of a JSON object; the object is built by queries.
+//  Returns the sequence number.
+int64_t sim_log_add_stanza(sim_log_t *self, const sim_log_stanza_t *stanza);
 
 //  Sequence number of the newest entry (0 when empty).
 int64_t sim_log_last(sim_log_t *self);
