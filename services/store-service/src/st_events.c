@@ -94,7 +94,7 @@ st_events_insert(st_router_t *r, const char *name, const char *id,
     json_t *env = st_events_envelope(session, id, cm_now_ms(), event, payload,
                                      worker, qr);
     json_decref(session);
-    char *text = json_dumps(env, JSON_COMPACT);
+    char *text = cm_json_dumps(env, NULL);
     json_decref(env);
     char seq_s[24];
     snprintf(seq_s, sizeof seq_s, "%" PRId64, seq);
@@ -183,7 +183,7 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
                                         event, "env", env));
     }
     json_decref(bare);
-    char *text = json_dumps(rows, JSON_COMPACT);
+    char *text = cm_json_dumps(rows, NULL);
     json_decref(rows);
     char count_s[24], epoch_s[24];
     snprintf(count_s, sizeof count_s, "%zu", json_array_size(items));
