@@ -352,7 +352,9 @@ class Bench:
         def run():
             while not stop.wait(2.0):
                 out = self.pg.psql(s.database_url, """
-                    SELECT (SELECT count(*) FROM events WHERE NOT fanned_out),
+                    SELECT (SELECT COALESCE(sum(s.event_seq - COALESCE(f.fanned, 0)), 0)
+                              FROM sessions s LEFT JOIN event_fanned f
+                                ON f.session = s.name),
                            (SELECT count(*) FROM webhook_deliveries
                              WHERE status = 'pending'),
                            (SELECT count(*) FROM webhook_deliveries

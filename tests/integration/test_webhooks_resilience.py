@@ -151,8 +151,8 @@ def test_release_waits_for_fanout():
                                 stdout=subprocess.PIPE, text=True)
         psql.stdin.write(
             "BEGIN;\n"
-            "INSERT INTO events (id, session, seq, event, envelope, fanned_out) "
-            "SELECT 'evt_race2', session, 2, event, envelope, true FROM events "
+            "INSERT INTO events (id, session, seq, event, envelope) "
+            "SELECT 'evt_race2', session, 2, event, envelope FROM events "
             "WHERE id = '%s';\n"
             "INSERT INTO webhook_deliveries (event_id, session, seq, event, url, "
             "hook_id, source) SELECT 'evt_race2', session, 2, event, url, hook_id, "
@@ -184,6 +184,56 @@ def test_release_waits_for_fanout():
               "the new delivery can be claimed: %r" % r)
 
 
+def test_fanout_cursor():
+    """Fan-out follows each session's seq (sql/0006_fanout_cursor.sql):
+    a row limit that cuts a session's range resumes where it stopped,
+    nothing is fanned twice or skipped, and the events of a deleted
+    session still reach the global hooks, also after the name comes
+    back."""
+    url = "http://127.0.0.1:9/cur"
+    with Stack(workers=0, services=["store-service"]) as s:
+        wait_store(s)
+        store_session(s, "ca", [{"url": url, "events": ["*"]}])
+        store_session(s, "cb", [{"url": url, "events": ["*"]}])
+        event_gen(s, 7, session="ca")
+        event_gen(s, 3, session="cb")
+        got = []
+        for want, more in ((4, True), (4, True), (2, False), (0, False)):
+            st, r = bus(s, "delivery.fanout", {"global": [], "limit": 4})
+            check(st == 200 and r["events"] == want and r["more"] == more
+                  and r["deliveries"] == want, "fan-out step %r" % r)
+        st, r = bus(s, "delivery.stats", {})
+        check(r["events_unfanned"] == 0 and r["pending"] == 10, "stats %r" % r)
+        seen = {}
+        for session in ("ca", "cb"):
+            rows = s.pg.psql(s.database_url,
+                             "SELECT seq FROM webhook_deliveries WHERE session = "
+                             "'%s' ORDER BY order_key" % session).split()
+            seen[session] = [int(x) for x in rows]
+        check(seen == {"ca": list(range(1, 8)), "cb": [1, 2, 3]},
+              "each event once, in order: %r" % seen)
+
+        # a deleted session's last events go to the global hooks
+        bus(s, "session.create", {"name": "cc"})
+        event_gen(s, 2, session="cc")
+        st, _ = bus(s, "session.delete", {"name": "cc"})
+        check(st == 200, "deleted")
+        glob = [{"url": url + "/g", "events": ["*"]}]
+        st, r = bus(s, "delivery.fanout", {"global": glob})
+        check(r["events"] == 2 and r["deliveries"] == 2, "orphans fanned %r" % r)
+        check(s.pg.psql(s.database_url, "SELECT count(*) FROM event_orphans") == "0",
+              "orphan forgotten once fanned")
+        # pruned or not, a re-created name goes on from its last seq
+        s.pg.psql(s.database_url, "DELETE FROM webhook_deliveries WHERE session = 'cc'; "
+                  "DELETE FROM events WHERE session = 'cc'")
+        bus(s, "session.create", {"name": "cc"})
+        event_gen(s, 1, session="cc")
+        st, r = bus(s, "delivery.fanout", {"global": glob})
+        check(r["events"] == 1, "the new event is fanned out %r" % r)
+        seq = s.pg.psql(s.database_url, "SELECT seq FROM events WHERE session = 'cc'")
+        check(seq == "3", "seq continues: %s" % seq)
+
+
 if __name__ == "__main__":
-    run([test_release_waits_for_fanout, test_dispatcher_killed_twice,
+    run([test_fanout_cursor, test_release_waits_for_fanout, test_dispatcher_killed_twice,
          test_store_restart, test_slow_receiver_does_not_delay_fast])

@@ -558,29 +558,32 @@ st_events_register(st_router_t *r)
         "WHERE s.name = $1 RETURNING s.event_seq, " ST_SESSION_JSON);
     st_router_prepare(r, "st_event_insert",
                       "INSERT INTO events (id, session, seq, event, envelope) "
-                      "VALUES ($1, $2, $3, $4, $5::jsonb)");
+                      "VALUES ($1, $2, $3, $4, $5::json)");
     //  s_append_set: $1 is [{n, id, event, env}] with n = 1..$3 and env
     //  the envelope without session, me and metadata; $4/$5 the worker
     //  and epoch whose lease must be held (NULL: no check). Returns the
-    //  seqs (item n has the n-th lowest), or no row.
+    //  seqs (item n has the n-th lowest), or no row. The envelope stays
+    //  text: the session fields are spliced in before its closing brace,
+    //  and nothing is parsed into jsonb.
     st_router_prepare(
         r, "st_event_append",
-        "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS "
-        "x(n bigint, id text, event text, env jsonb)), "
+        "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
+        "x(n bigint, id text, event text, env json)), "
         "s AS (UPDATE sessions AS s SET event_seq = s.event_seq + $3::bigint "
         "WHERE s.name = $2 "
         "AND NOT EXISTS (SELECT 1 FROM events WHERE id IN (SELECT id FROM x)) "
         "AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
         "WHERE l.session = $2 AND l.worker = $4 AND l.epoch = $5::bigint "
         "AND l.expires_at > now())) "
-        "RETURNING s.event_seq - $3::bigint AS base, s.name, s.me, "
-        "s.config -> 'metadata' AS md) "
+        "RETURNING s.event_seq - $3::bigint AS base, s.name, "
+        "',\"session\":' || to_json(s.name)::text || ',\"me\":' || "
+        "COALESCE(s.me::text, 'null') || "
+        "CASE WHEN COALESCE(jsonb_typeof(s.config -> 'metadata'), 'null') = "
+        "'null' THEN '' ELSE ',\"metadata\":' || "
+        "(s.config -> 'metadata')::text END || '}' AS tail) "
         "INSERT INTO events (id, session, seq, event, envelope) "
-        "SELECT x.id, s.name, s.base + x.n, x.event, x.env || "
-        "jsonb_build_object('session', s.name, "
-        "'me', COALESCE(s.me, 'null'::jsonb)) || "
-        "CASE WHEN COALESCE(jsonb_typeof(s.md), 'null') = 'null' "
-        "THEN '{}'::jsonb ELSE jsonb_build_object('metadata', s.md) END "
+        "SELECT x.id, s.name, s.base + x.n, x.event, "
+        "(left(x.env::text, -1) || s.tail)::json "
         "FROM s, x ORDER BY x.n RETURNING seq");
     st_router_prepare(r, "st_event_by_id",
                       "SELECT seq, session FROM events WHERE id = $1");

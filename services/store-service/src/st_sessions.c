@@ -451,13 +451,16 @@ st_sessions_register(st_router_t *r)
                       "SELECT " ST_SESSION_JSON
                       " FROM sessions s WHERE s.status <> 'STOPPED' "
                       "ORDER BY s.name");
-    //  A re-created name continues the seq of its old (unpruned) events.
+    //  A re-created name continues the seq of its old events, pruned or
+    //  not (the fan-out cursor of the name stays where it was).
     st_router_prepare(
         r, "st_session_insert",
         "INSERT INTO sessions AS s (name, config, desired, status, statuses, "
         "instance_id, access_token_hash, event_seq) "
         "VALUES ($1, $2::jsonb, $3, $4, $5::jsonb, coalesce($6, $1), $7, "
-        "coalesce((SELECT max(seq) FROM events WHERE session = $1), 0)) "
+        "GREATEST((SELECT max(seq) FROM events WHERE session = $1), "
+        "(SELECT fanned FROM event_fanned WHERE session = $1), "
+        "(SELECT upto FROM event_orphans WHERE session = $1), 0)) "
         "ON CONFLICT DO NOTHING RETURNING " ST_SESSION_JSON);
     st_router_prepare(
         r, "st_session_write",

@@ -29,6 +29,13 @@
     "(ARRAY(SELECT (e->>'id')::bigint FROM jsonb_array_elements(" p            \
     "::jsonb) AS e))"
 
+//  (session, upto): how far each session's committed events go, live
+//  sessions and deleted ones (sql/0006_fanout_cursor.sql).
+#define ST_WH_COMMITTED                                                        \
+    "SELECT session, max(upto) AS upto FROM (SELECT name AS session, "         \
+    "event_seq AS upto FROM sessions UNION ALL SELECT session, upto "          \
+    "FROM event_orphans) a GROUP BY session"
+
 //  Release streams of $1 listed in $2: drop the claim and make each due
 //  when its first pending delivery is (never, when none is).
 #define ST_WH_RELEASE_SET                                                      \
@@ -225,7 +232,6 @@ s_fanout(st_router_t *self, cm_msg_t *request)
     st_db_t *db = st_router_db(self);
     json_t *configs = json_object();
     json_t *deliveries = json_array();
-    json_t *ids = json_array();
     json_t *session_hooks = NULL;
     char *session = NULL;
     int64_t picked = 0;
@@ -253,7 +259,13 @@ s_fanout(st_router_t *self, cm_msg_t *request)
     if (!(res = s_exec(self, "st_wh_fanout_pick", 1, p1))) {
         goto failed;
     }
-    for (int r = 0; r < PQntuples(res); r++) {
+    //  Each session's cursor moves to the end of its range, except the
+    //  last session's when the row limit may have cut its range short:
+    //  then to its last event seen
+    int rows = PQntuples(res);
+    int events = 0;
+    json_t *cursors = json_array();
+    for (int r = 0; r < rows; r++) {
         const char *name = st_db_text(res, r, 1);
         if (!cm_streq(name, session)) {
             free(session);
@@ -263,29 +275,45 @@ s_fanout(st_router_t *self, cm_msg_t *request)
             session_hooks = s_session_hooks(name, webhooks);
             json_decref(webhooks);
         }
-        picked = st_db_int(res, r, 5);
-        json_t *row =
-            json_pack("{s:s, s:s, s:I, s:s}", "event_id", st_db_text(res, r, 0),
-                      "session", name, "seq", (json_int_t)st_db_int(res, r, 2),
-                      "event", st_db_text(res, r, 3));
-        json_t *urls = json_object();
-        s_fan_event(row, session_hooks, "session", urls, configs, deliveries);
-        s_fan_event(row, global, "global", urls, configs, deliveries);
-        json_decref(urls);
-        json_decref(row);
-        json_array_append_new(ids, json_string(st_db_text(res, r, 0)));
+        bool last_of_session =
+            r + 1 == rows || !cm_streq(st_db_text(res, r + 1, 1), name);
+        if (!PQgetisnull(res, r, 0)) {
+            events++;
+            json_t *row = json_pack(
+                "{s:s, s:s, s:I, s:s}", "event_id", st_db_text(res, r, 0),
+                "session", name, "seq", (json_int_t)st_db_int(res, r, 2),
+                "event", st_db_text(res, r, 3));
+            json_t *urls = json_object();
+            s_fan_event(row, session_hooks, "session", urls, configs,
+                        deliveries);
+            s_fan_event(row, global, "global", urls, configs, deliveries);
+            json_decref(urls);
+            json_decref(row);
+        }
+        if (last_of_session) {
+            bool cut = r + 1 == rows && rows >= limit;
+            int64_t to = cut ? st_db_int(res, r, 2) : st_db_int(res, r, 5);
+            json_array_append_new(cursors, json_pack("{s:s, s:I}", "session",
+                                                     name, "fanned",
+                                                     (json_int_t)to));
+        }
     }
-    int events = PQntuples(res);
+    picked = rows;
     PQclear(res);
     if (json_array_size(deliveries) > 0 &&
         s_fan_insert(self, configs, deliveries)) {
+        json_decref(cursors);
         goto failed;
     }
-    if (json_array_size(ids) > 0) {
-        if (!(res = s_exec_json(self, "st_wh_fanout_mark", NULL, ids))) {
+    if (json_array_size(cursors) > 0) {
+        res = s_exec_json(self, "st_wh_fanout_mark", NULL, cursors);
+        json_decref(cursors);
+        if (!res) {
             goto failed;
         }
         PQclear(res);
+    } else {
+        json_decref(cursors);
     }
     //  Streams last: their rows stay locked (and skipped by claims) only
     //  until the commit.
@@ -312,7 +340,6 @@ done:
     json_decref(global);
     json_decref(configs);
     json_decref(deliveries);
-    json_decref(ids);
     return reply;
 }
 
@@ -1192,19 +1219,23 @@ st_webhooks_register(st_router_t *r)
                       "SELECT pg_try_advisory_xact_lock(" ST_WEBHOOKS_LOCK ")");
     st_router_prepare(r, "st_wh_lock",
                       "SELECT pg_advisory_xact_lock(" ST_WEBHOOKS_LOCK ")");
-    //  The oldest unfanned events (by id), plus every earlier unfanned
-    //  event of the same sessions so each session's order holds.
+    //  Sessions with events past their fan-out cursor (those fanned out
+    //  longest ago first), and up to $1 of those events each, in seq
+    //  order; $1 rows at most. A session whose range holds no event
+    //  comes as one row with a NULL event.
     st_router_prepare(
         r, "st_wh_fanout_pick",
-        "WITH p AS (SELECT session, seq FROM events WHERE NOT fanned_out "
-        "ORDER BY id LIMIT $1), "
-        "u AS (SELECT session, max(seq) AS upto FROM p GROUP BY session) "
-        "SELECT e.id, e.session, e.seq, e.event, s.config -> 'webhooks', "
-        "(SELECT count(*) FROM p) "
-        "FROM u JOIN events e ON e.session = u.session "
-        "AND NOT e.fanned_out AND e.seq <= u.upto "
-        "LEFT JOIN sessions s ON s.name = e.session "
-        "ORDER BY e.session, e.seq");
+        "WITH u AS (" ST_WH_COMMITTED "), "
+        "c AS (SELECT u.session, COALESCE(f.fanned, 0) AS fanned, u.upto, "
+        "f.fanned_at FROM u LEFT JOIN event_fanned f ON f.session = u.session "
+        "WHERE u.upto > COALESCE(f.fanned, 0) "
+        "ORDER BY f.fanned_at NULLS FIRST, u.session LIMIT $1) "
+        "SELECT e.id, c.session, e.seq, e.event, s.config -> 'webhooks', "
+        "c.upto FROM c LEFT JOIN LATERAL (SELECT e.id, e.seq, e.event "
+        "FROM events e WHERE e.session = c.session AND e.seq > c.fanned "
+        "AND e.seq <= c.upto ORDER BY e.seq LIMIT $1) e ON true "
+        "LEFT JOIN sessions s ON s.name = c.session "
+        "ORDER BY c.fanned_at NULLS FIRST, c.session, e.seq LIMIT $1");
     st_router_prepare(
         r, "st_wh_hooks_insert",
         "INSERT INTO webhook_hooks (id, url, config) "
@@ -1230,9 +1261,18 @@ st_webhooks_register(st_router_t *r)
         "ORDER BY 1, 2 "
         "ON CONFLICT (session, url) DO UPDATE "
         "SET next_at = COALESCE(webhook_streams.next_at, now())");
-    st_router_prepare(r, "st_wh_fanout_mark",
-                      "UPDATE events SET fanned_out = true WHERE id = ANY "
-                      "(ARRAY(SELECT jsonb_array_elements_text($1::jsonb)))");
+    //  Move the cursors of $1 [{session, fanned}]; a deleted session
+    //  fanned out to its end is forgotten.
+    st_router_prepare(
+        r, "st_wh_fanout_mark",
+        "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
+        "x(session text, fanned bigint)), "
+        "o AS (DELETE FROM event_orphans o USING x WHERE o.session = "
+        "x.session AND o.upto <= x.fanned) "
+        "INSERT INTO event_fanned (session, fanned) "
+        "SELECT session, fanned FROM x ORDER BY session "
+        "ON CONFLICT (session) DO UPDATE SET fanned = "
+        "GREATEST(event_fanned.fanned, EXCLUDED.fanned), fanned_at = now()");
     st_router_prepare(
         r, "st_wh_claim",
         "WITH c AS (SELECT session, url, next_at, row_number() OVER "
@@ -1413,8 +1453,9 @@ st_webhooks_register(st_router_t *r)
                       "AND d.url = w.url AND d.status = 'pending')");
     st_router_prepare(
         r, "st_wh_prune_events",
-        "WITH x AS (SELECT id FROM events e WHERE e.fanned_out "
-        "AND e.created_at < to_timestamp($1::bigint / 1000.0) "
+        "WITH x AS (SELECT id FROM events e JOIN event_fanned f "
+        "ON f.session = e.session AND e.seq <= f.fanned "
+        "WHERE e.created_at < to_timestamp($1::bigint / 1000.0) "
         "AND e.id NOT IN (SELECT d.event_id FROM webhook_deliveries d "
         "WHERE d.status = 'pending') "
         "LIMIT " ST_WEBHOOKS_PRUNE_BATCH ") "
@@ -1430,8 +1471,10 @@ st_webhooks_register(st_router_t *r)
         "'delivered' AND d.last_request_id IS NOT NULL), "
         "(SELECT count(*) FROM webhook_streams w WHERE w.claimed_until > "
         "now() AND ($1::text IS NULL OR w.session = $1)), "
-        "(SELECT count(*) FROM events e WHERE NOT e.fanned_out "
-        "AND ($1::text IS NULL OR e.session = $1)) "
+        "(SELECT COALESCE(sum(u.upto - COALESCE(f.fanned, 0)), 0) "
+        "FROM (" ST_WH_COMMITTED ") u LEFT JOIN event_fanned f "
+        "ON f.session = u.session WHERE u.upto > COALESCE(f.fanned, 0) "
+        "AND ($1::text IS NULL OR u.session = $1)) "
         "FROM webhook_deliveries d WHERE $1::text IS NULL "
         "OR d.session = $1");
     st_router_add(r, "delivery.fanout", 1, s_fanout, ST_ROUTER_DB);
