@@ -17,7 +17,10 @@ struct _cm_msg_t {
     int st;                            //  reply status, 0 on requests
     char *reason;                      //  reply reason, or NULL
     char *error;                       //  body decode error, or NULL
-    json_t *body;                      //  body object
+    json_t *body;                      //  body object (NULL while raw)
+    zframe_t *raw;                     //  body frame as received, decoded
+                                       //  on first use (a message passed
+                                       //  on untouched is never decoded)
     zlist_t *blobs;                    //  zframe_t * blobs, owned
     zframe_t *routing;                 //  ROUTER routing id, owned
     char summary[160];                 //  scratch for cm_msg_summary
@@ -87,6 +90,7 @@ cm_msg_destroy(cm_msg_t **self_p)
     free(self->reason);
     free(self->error);
     json_decref(self->body);
+    zframe_destroy(&self->raw);
     if (self->blobs) {
         zframe_t *f;
         while ((f = (zframe_t *) zlist_pop(self->blobs))) {
@@ -184,22 +188,43 @@ cm_msg_is_reply(const cm_msg_t *self)
     return self->corr != NULL;
 }
 
+static json_t *s_unpack_frame(zframe_t *frame, const char **err);
+
+//  The body, decoded now if it is still the received frame.
+static json_t *
+s_body(cm_msg_t *self)
+{
+    if (self->raw) {
+        const char *err = NULL;
+        self->body = s_unpack_frame(self->raw, &err);
+        if (!self->body) {
+            self->body = json_object();
+            self->error = cm_sprintf("malformed body: %s", err);
+        }
+        zframe_destroy(&self->raw);
+    }
+    return self->body;
+}
+
 const char *
 cm_msg_error(const cm_msg_t *self)
 {
+    //  Decoding the body is what finds the error: a cache, not a change.
+    s_body((cm_msg_t *) self);
     return self->error;
 }
 
 json_t *
 cm_msg_body(cm_msg_t *self)
 {
-    return self->body;
+    return s_body(self);
 }
 
 void
 cm_msg_set_body(cm_msg_t *self, json_t **body_p)
 {
     assert(body_p && json_is_object(*body_p));
+    zframe_destroy(&self->raw);
     json_decref(self->body);
     self->body = *body_p;
     *body_p = NULL;
@@ -208,46 +233,46 @@ cm_msg_set_body(cm_msg_t *self, json_t **body_p)
 const char *
 cm_msg_str(cm_msg_t *self, const char *key)
 {
-    return json_string_value(json_object_get(self->body, key));
+    return json_string_value(json_object_get(s_body(self), key));
 }
 
 int64_t
 cm_msg_int(cm_msg_t *self, const char *key, int64_t dflt)
 {
-    json_t *v = json_object_get(self->body, key);
+    json_t *v = json_object_get(s_body(self), key);
     return json_is_integer(v) ? (int64_t) json_integer_value(v) : dflt;
 }
 
 bool
 cm_msg_bool(cm_msg_t *self, const char *key, bool dflt)
 {
-    json_t *v = json_object_get(self->body, key);
+    json_t *v = json_object_get(s_body(self), key);
     return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
 void
 cm_msg_set_str(cm_msg_t *self, const char *key, const char *value)
 {
-    json_object_set_new(self->body, key,
+    json_object_set_new(s_body(self), key,
                         value ? json_string(value) : json_null());
 }
 
 void
 cm_msg_set_int(cm_msg_t *self, const char *key, int64_t value)
 {
-    json_object_set_new(self->body, key, json_integer(value));
+    json_object_set_new(s_body(self), key, json_integer(value));
 }
 
 void
 cm_msg_set_bool(cm_msg_t *self, const char *key, bool value)
 {
-    json_object_set_new(self->body, key, json_boolean(value));
+    json_object_set_new(s_body(self), key, json_boolean(value));
 }
 
 void
 cm_msg_set(cm_msg_t *self, const char *key, json_t *value)
 {
-    json_object_set_new(self->body, key, value ? value : json_null());
+    json_object_set_new(s_body(self), key, value ? value : json_null());
 }
 
 void
@@ -765,7 +790,8 @@ cm_msg_encode(const cm_msg_t *self)
     }
     zframe_t *f = s_packbuf_frame(&buf);
     zmsg_append(zmsg, &f);
-    f = s_pack_frame(self->body);
+    //  A body nobody looked at goes out as it came in.
+    f = self->raw ? zframe_dup(self->raw) : s_pack_frame(self->body);
     zmsg_append(zmsg, &f);
     if (self->blobs) {
         for (zframe_t *b = (zframe_t *) zlist_first(self->blobs); b;
@@ -812,7 +838,6 @@ cm_msg_decode(zmsg_t **zmsg_p, bool routed)
     zframe_t *routing = routed ? zmsg_pop(zmsg) : NULL;
     zframe_t *type = NULL;
     zframe_t *hframe = NULL;
-    zframe_t *bframe = NULL;
 
     if (zmsg_size(zmsg) < 3) {
         why = "too few frames";
@@ -859,13 +884,8 @@ cm_msg_decode(zmsg_t **zmsg_p, bool routed)
     self->routing = routing;
     routing = NULL;
 
-    bframe = zmsg_pop(zmsg);
-    const char *body_err = NULL;
-    self->body = s_unpack_frame(bframe, &body_err);
-    if (!self->body) {
-        self->body = json_object();
-        self->error = cm_sprintf("malformed body: %s", body_err);
-    }
+    //  The body is decoded when first used (s_body).
+    self->raw = zmsg_pop(zmsg);
     zframe_t *blob;
     while ((blob = zmsg_pop(zmsg))) {
         cm_msg_add_frame(self, &blob);
@@ -879,7 +899,6 @@ cleanup:
     zframe_destroy(&routing);
     zframe_destroy(&type);
     zframe_destroy(&hframe);
-    zframe_destroy(&bframe);
     zmsg_destroy(&zmsg);
     return self;
 }
@@ -998,6 +1017,43 @@ cm_msg_test(bool verbose)
     cm_msg_t *bad = cm_msg_decode(&zmsg, false);
     assert(bad && cm_msg_error(bad));
     cm_msg_destroy(&bad);
+
+    //  A body passed on untouched keeps its bytes (even a malformed one);
+    //  touched, it is decoded and packed again
+    zmsg = cm_msg_encode(req);
+    zmsg_first(zmsg);
+    zmsg_next(zmsg);
+    zframe_t *sent_body = zframe_dup(zmsg_next(zmsg));
+    cm_msg_t *hop = cm_msg_decode(&zmsg, false);
+    zmsg = cm_msg_encode(hop);
+    zmsg_first(zmsg);
+    zmsg_next(zmsg);
+    assert(zframe_eq(zmsg_next(zmsg), sent_body));
+    zmsg_destroy(&zmsg);
+    cm_msg_set_str(hop, "extra", "x");
+    assert(json_object_size(cm_msg_body(hop)) ==
+           json_object_size(cm_msg_body(req)) + 1);
+    zmsg = cm_msg_encode(hop);
+    cm_msg_t *hop2 = cm_msg_decode(&zmsg, false);
+    assert(cm_streq(cm_msg_str(hop2, "extra"), "x"));
+    assert(cm_streq(cm_msg_str(hop2, "name"), "default"));
+    cm_msg_destroy(&hop2);
+    cm_msg_destroy(&hop);
+    zframe_destroy(&sent_body);
+    zmsg = cm_msg_encode(req);
+    last = zmsg_last(zmsg);
+    zmsg_remove(zmsg, last);
+    zframe_destroy(&last);
+    last = zmsg_last(zmsg);
+    zmsg_remove(zmsg, last);
+    zframe_destroy(&last);
+    zmsg_addmem(zmsg, "\x81\x01\x01", 3);
+    hop = cm_msg_decode(&zmsg, false);
+    zmsg = cm_msg_encode(hop);
+    assert(zframe_size(zmsg_last(zmsg)) == 3);
+    zmsg_destroy(&zmsg);
+    assert(cm_msg_error(hop));
+    cm_msg_destroy(&hop);
 
     //  The header packs to the bytes of a JSON object of its fields
     cm_msg_t *full = cm_msg_new_reply(req, 502, "upstream");
