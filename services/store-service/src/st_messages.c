@@ -56,12 +56,13 @@ st_messages_row(json_t *payload, st_messages_row_t *row)
 //  chat to `chats`; a payload no row can be made of is skipped (the event
 //  still counts).
 static void
-s_add_message(json_t *payload, json_t *rows, json_t *chats)
+s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen)
 {
     st_messages_row_t row;
-    if (st_messages_row(payload, &row) != 0) {
-        return;
+    if (st_messages_row(payload, &row) != 0 || json_object_get(seen, row.id)) {
+        return; //  `message` and `message.any` of one message: one row
     }
+    json_object_set_new(seen, row.id, json_true());
     json_t *r = json_pack("{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i}",
                           "id", row.id, "chat", row.chat, "from_me",
                           row.from_me, "sender", row.sender, "ts",
@@ -89,17 +90,26 @@ s_add_ack(json_t *payload, json_t *acks)
                                           name ? name : "UNKNOWN"));
 }
 
-//  Run `stmt` with the session and one JSON array. Returns 0 or -1.
+//  Run `stmt` with the session and one or two JSON arrays. Returns 0 or
+//  -1 on a database error.
 static int
-s_exec_rows(st_db_t *db, const char *stmt, const char *session, json_t *rows)
+s_exec_rows(st_db_t *db, const char *stmt, const char *session, json_t *rows,
+            json_t *more)
 {
     char *text = cm_json_dumps(rows, NULL);
-    if (!text) {
-        return -1;
+    char *text2 = more ? cm_json_dumps(more, NULL) : NULL;
+    if (!text || (more && !text2)) {
+        //  not valid UTF-8: the rows are not kept, the events still are
+        cm_log_warn("skipped message rows that are not valid text",
+                    "session=\"%s\"", session);
+        free(text);
+        free(text2);
+        return 0;
     }
-    const char *p[] = {session, text};
-    PGresult *res = st_db_exec(db, stmt, 2, p);
+    const char *p[] = {session, text, text2};
+    PGresult *res = st_db_exec(db, stmt, more ? 3 : 2, p);
     free(text);
+    free(text2);
     if (!res) {
         return -1;
     }
@@ -113,6 +123,7 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
     json_t *rows = json_array();
     json_t *chats = json_array();
     json_t *acks = json_array();
+    json_t *seen = json_object();
     size_t i;
     json_t *item;
     json_array_foreach(events, i, item)
@@ -122,7 +133,7 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
         //  `message` is the subset of `message.any` sent by others: both
         //  name the same row, the first one writes it
         if (cm_streq(event, "message.any") || cm_streq(event, "message")) {
-            s_add_message(payload, rows, chats);
+            s_add_message(payload, rows, chats, seen);
         } else if (cm_streq(event, "message.ack")) {
             s_add_ack(payload, acks);
         }
@@ -132,17 +143,15 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
     st_db_t *db = st_router_db(r);
     int rc = 0;
     if (json_array_size(rows) > 0) {
-        json_t *both = json_pack("{s:o, s:o}", "m", rows, "c", chats);
-        rows = chats = NULL;
-        rc = s_exec_rows(db, "st_messages_put", session, both);
-        json_decref(both);
+        rc = s_exec_rows(db, "st_messages_put", session, rows, chats);
     }
     if (rc == 0 && json_array_size(acks) > 0) {
-        rc = s_exec_rows(db, "st_messages_ack", session, acks);
+        rc = s_exec_rows(db, "st_messages_ack", session, acks, NULL);
     }
     json_decref(rows);
     json_decref(chats);
     json_decref(acks);
+    json_decref(seen);
     return rc;
 }
 
@@ -274,31 +283,30 @@ s_message_list(st_router_t *self, cm_msg_t *request)
 int
 st_messages_register(st_router_t *r)
 {
-    //  A message is written once (its first event), with its chat;
-    //  $2 is {m: [row...], c: [{jid, ts}...]}. Chats are updated once
-    //  each, in key order.
+    //  A message is written once (its first event), with its chat; $2
+    //  is [row...], $3 [{jid, ts}...]. Chats are updated once each, in
+    //  key order.
     st_router_prepare(
         r, "st_messages_put",
         "WITH m AS (INSERT INTO messages (session, id, chat, from_me, "
         "sender, ts, type, body, payload, ack) SELECT $1, x.id, x.chat, "
         "x.from_me, x.sender, x.ts, x.type, x.body, x.payload, x.ack "
-        "FROM jsonb_to_recordset($2::jsonb -> 'm') AS x(id text, chat text, "
+        "FROM json_to_recordset($2::json) AS x(id text, chat text, "
         "from_me boolean, sender text, ts bigint, type text, body text, "
-        "payload jsonb, ack integer) "
+        "payload json, ack integer) "
         "ON CONFLICT (session, id) DO NOTHING) "
         "INSERT INTO chats (session, jid, last_ts) "
-        "SELECT $1, c.jid, max(c.ts) FROM jsonb_to_recordset($2::jsonb -> "
-        "'c') AS c(jid text, ts bigint) GROUP BY c.jid ORDER BY c.jid "
+        "SELECT $1, c.jid, max(c.ts) FROM json_to_recordset($3::json) "
+        "AS c(jid text, ts bigint) GROUP BY c.jid ORDER BY c.jid "
         "ON CONFLICT (session, jid) DO UPDATE SET last_ts = "
         "GREATEST(chats.last_ts, EXCLUDED.last_ts), updated_at = now()");
     //  The highest ack of each message in $2, never lowering one already
-    //  recorded
+    //  recorded (merged into the payload when read)
     st_router_prepare(
         r, "st_messages_ack",
-        "UPDATE messages m SET ack = a.ack, payload = m.payload || "
-        "jsonb_build_object('ack', a.ack, 'ackName', a.name) "
+        "UPDATE messages m SET ack = a.ack, ack_name = a.name "
         "FROM (SELECT DISTINCT ON (x.id) x.id, x.ack, x.name "
-        "FROM jsonb_to_recordset($2::jsonb) AS x(id text, ack integer, "
+        "FROM json_to_recordset($2::json) AS x(id text, ack integer, "
         "name text) ORDER BY x.id, x.ack DESC) a "
         "WHERE m.session = $1 AND m.id = a.id AND m.ack < a.ack");
 #define S_CHATS                                                                \
@@ -318,7 +326,10 @@ st_messages_register(st_router_t *r)
 #undef S_CHATS
 #undef S_PAGE
     st_router_prepare(r, "st_message_list",
-                      "SELECT payload FROM messages WHERE session = $1 AND "
+                      "SELECT CASE WHEN ack_name IS NULL THEN payload ELSE "
+                      "(payload::jsonb || jsonb_build_object('ack', ack, "
+                      "'ackName', ack_name))::json END "
+                      "FROM messages WHERE session = $1 AND "
                       "chat = $2 AND ($5::boolean IS NULL OR from_me = $5) "
                       "ORDER BY ts DESC, created_at DESC LIMIT $3 OFFSET $4");
     st_router_add(r, "chat.list", 1, s_chat_list, ST_ROUTER_DB);
