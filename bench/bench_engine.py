@@ -300,8 +300,13 @@ class Bench:
                     perf = None
                     if a.perf and rate == 0 and rep == 0:
                         pids = list(self.pids(s, sim).values()) + self.pg_pids()
+                        if a.perf_only:
+                            pids = [p for t, p in self.pids(s, sim).items()
+                                    if t in a.perf_only.split(",")]
+                        cg = (["--call-graph", "dwarf,16384"] if a.perf_dwarf
+                              else ["-g"])
                         perf = subprocess.Popen(
-                            ["perf", "record", "-q", "-F", "499", "-g", "-o", a.perf,
+                            ["perf", "record", "-q", "-F", "499"] + cg + ["-o", a.perf,
                              "-p", ",".join(str(p) for p in pids), "--",
                              "sleep", str(a.perf_seconds)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -463,6 +468,10 @@ def main():
     ap.add_argument("--perf", help="e2e: perf record the stack's processes "
                     "during the first throughput run into this file")
     ap.add_argument("--perf-seconds", type=int, default=15)
+    ap.add_argument("--perf-only", help="e2e: only these processes (comma-separated "
+                    "tags: store-service, api-gateway, session-worker-0, wa-sim, ...)")
+    ap.add_argument("--perf-dwarf", action="store_true",
+                    help="e2e: DWARF call graphs (for code built without frame pointers)")
     ap.add_argument("--pg-stats", action="store_true",
                     help="e2e: print the top PostgreSQL statements per run")
     ap.add_argument("--pg-explain", type=int, default=0,

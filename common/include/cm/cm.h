@@ -14,5 +14,6 @@
 #include "cm_handlers.h"
 #include "cm_codec.h"
 #include "cm_webhook.h"
+#include "cm_json.h"
 
 #endif

@@ -94,7 +94,7 @@ st_events_insert(st_router_t *r, const char *name, const char *id,
     json_t *env = st_events_envelope(session, id, cm_now_ms(), event, payload,
                                      worker, qr);
     json_decref(session);
-    char *text = json_dumps(env, JSON_COMPACT);
+    char *text = cm_json_dumps(env, NULL);
     json_decref(env);
     char seq_s[24];
     snprintf(seq_s, sizeof seq_s, "%" PRId64, seq);
@@ -118,6 +118,15 @@ st_events_announce(st_router_t *r, const char *session, const char *id,
         json_object_set_new(body, "event", json_string(event));
     }
     st_router_publish(r, "event.new", &body);
+}
+
+//  True for "message" and "message.*" events: they never change a
+//  session, so subscribers need no wake-up of their own for each.
+static bool
+s_about_messages(const char *event)
+{
+    return event && strncmp(event, "message", 7) == 0 &&
+           (event[7] == 0 || event[7] == '.');
 }
 
 //  True if id is "evt_" followed by 1..60 characters [0-9a-zA-Z_-].
@@ -174,7 +183,7 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
                                         event, "env", env));
     }
     json_decref(bare);
-    char *text = json_dumps(rows, JSON_COMPACT);
+    char *text = cm_json_dumps(rows, NULL);
     json_decref(rows);
     char count_s[24], epoch_s[24];
     snprintf(count_s, sizeof count_s, "%zu", json_array_size(items));
@@ -465,12 +474,25 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
         json_decref(stored);
         return st_router_db_fail(self, request);
     }
+    //  A wake-up per event would cost every subscriber a message per
+    //  event: the batch's message events are announced once, by the last
+    //  of them; each other event (session.status...) by itself
+    size_t last_message = SIZE_MAX;
     json_array_foreach(stored, i, item)
     {
-        st_events_announce(self, lease->name,
-                           json_string_value(json_array_get(item, 0)),
-                           json_integer_value(json_array_get(item, 1)),
-                           json_string_value(json_array_get(item, 2)));
+        if (s_about_messages(json_string_value(json_array_get(item, 2)))) {
+            last_message = i;
+        }
+    }
+    json_array_foreach(stored, i, item)
+    {
+        const char *event = json_string_value(json_array_get(item, 2));
+        if (!s_about_messages(event) || i == last_message) {
+            st_events_announce(self, lease->name,
+                               json_string_value(json_array_get(item, 0)),
+                               json_integer_value(json_array_get(item, 1)),
+                               event);
+        }
     }
     json_decref(stored);
     reply = cm_msg_new_reply(request, 200, NULL);
@@ -657,6 +679,9 @@ st_events_test(bool verbose)
     json_decref(payload);
     json_decref(session);
 
+    assert(s_about_messages("message") && s_about_messages("message.ack"));
+    assert(!s_about_messages("messages") && !s_about_messages("session.status"));
+    assert(!s_about_messages(NULL));
     assert(s_id_valid("evt_01h2xcejqtf2nbrexx3vqjhp41"));
     assert(!s_id_valid("evt_"));
     assert(!s_id_valid("ev_1"));

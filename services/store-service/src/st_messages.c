@@ -93,7 +93,7 @@ s_add_ack(json_t *payload, json_t *acks)
 static int
 s_exec_rows(st_db_t *db, const char *stmt, const char *session, json_t *rows)
 {
-    char *text = json_dumps(rows, JSON_COMPACT);
+    char *text = cm_json_dumps(rows, NULL);
     if (!text) {
         return -1;
     }

@@ -119,7 +119,7 @@ s_put(st_router_t *self, cm_msg_t *request)
         return reply;
     }
     st_db_t *db = st_router_db(self);
-    char *text = json_dumps(rows, JSON_COMPACT);
+    char *text = cm_json_dumps(rows, NULL);
     const char *params[] = {lease.name, text};
     PGresult *put = st_db_exec(db, "st_signal_upsert", 2, params);
     PGresult *del = put ? st_db_exec(db, "st_signal_delete", 2, params) : NULL;

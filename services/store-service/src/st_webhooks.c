@@ -56,7 +56,7 @@ s_exec(st_router_t *self, const char *name, int n, const char *const *params)
 static char *
 s_text(json_t *v)
 {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = cm_json_dumps(v, NULL);
     assert(text);
     return text;
 }
