@@ -10,6 +10,8 @@
 //  and how often parked requests are retried.
 #define GW_CORE_PARK_MS 5000
 #define GW_CORE_PARK_TICK_MS 20
+//  Most messages taken from one socket per wake-up.
+#define GW_CORE_DRAIN_MAX 64
 //  Longest worker id and most sessions one heartbeat may list.
 #define GW_CORE_WORKER_ID_MAX 128
 #define GW_CORE_HEARTBEAT_SESSIONS_MAX 100000
@@ -902,9 +904,21 @@ gw_core_actor(zsock_t *pipe, void *args)
         if (which == pipe) {
             s_on_pipe(self);
         } else if (which == self->frontend) {
-            s_on_frontend(self);
+            //  What else is queued goes in the same turn: a poll (and its
+            //  system call) per message is what a busy gateway pays most
+            for (int i = 0; i < GW_CORE_DRAIN_MAX && !self->terminated; i++) {
+                s_on_frontend(self);
+                if (!(zsock_events(self->frontend) & ZMQ_POLLIN)) {
+                    break;
+                }
+            }
         } else if (which == self->workers) {
-            s_on_workers(self);
+            for (int i = 0; i < GW_CORE_DRAIN_MAX && !self->terminated; i++) {
+                s_on_workers(self);
+                if (!(zsock_events(self->workers) & ZMQ_POLLIN)) {
+                    break;
+                }
+            }
         } else if (which == cm_client_sock(self->store)) {
             cm_client_dispatch(self->store);
         } else if (which == cm_client_sock(self->media)) {
