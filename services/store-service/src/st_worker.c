@@ -4,6 +4,8 @@
 */
 #include "st_classes.h"
 
+#include <openssl/crypto.h>
+
 //  How often an idle worker without a connection tries to reconnect, ms.
 #define ST_WORKER_IDLE_RETRY_MS 1000
 
@@ -129,6 +131,12 @@ st_worker_actor(zsock_t *pipe, void *args)
     zsock_destroy(&dealer);
     st_router_destroy(&router);
     st_db_destroy(&db);
+    //  OpenSSL keeps per-thread state (error queue, digest fetches of
+    //  cm_webhook_id) that it frees from a thread-exit destructor. czmq
+    //  actor threads are detached, so the process could exit before that
+    //  destructor ran, and LeakSanitizer reported the state as leaked.
+    //  Free it here, before the actor signals that it is done.
+    OPENSSL_thread_stop();
 }
 
 void
