@@ -104,13 +104,27 @@ s_string(s_buf_t *b, const char *str, size_t n)
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t elen = 2;
         switch (c) {
-        case '"': esc[1] = '"'; break;
-        case '\\': esc[1] = '\\'; break;
-        case '\b': esc[1] = 'b'; break;
-        case '\f': esc[1] = 'f'; break;
-        case '\n': esc[1] = 'n'; break;
-        case '\r': esc[1] = 'r'; break;
-        case '\t': esc[1] = 't'; break;
+        case '"':
+            esc[1] = '"';
+            break;
+        case '\\':
+            esc[1] = '\\';
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
         default:
             esc[1] = 'u';
             esc[2] = '0';
@@ -258,7 +272,13 @@ cm_json_test(bool verbose)
 {
     printf(" * cm_json: ");
     const char *docs[] = {
-        "{}", "[]", "null", "true", "0", "-12", "\"\"",
+        "{}",
+        "[]",
+        "null",
+        "true",
+        "0",
+        "-12",
+        "\"\"",
         "{\"a\":1,\"b\":[true,false,null,1.5,-0.25,1e300,3.0],"
         "\"c\":{\"d\":\"x/y\"}}",
         "{\"z\":1,\"a\":2,\"m\":{\"q\":[[],[{}],{\"k\":[1,2]}]}}",
@@ -287,7 +307,8 @@ cm_json_test(bool verbose)
     const char bad[][5] = {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82",
                            "\xf4\x90\x80\x80"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        v = json_pack("{s:o}", "k", json_stringn_nocheck(bad[i], strlen(bad[i])));
+        v = json_pack("{s:o}", "k",
+                      json_stringn_nocheck(bad[i], strlen(bad[i])));
         assert(cm_json_dumps(v, NULL) == NULL);
         json_decref(v);
     }

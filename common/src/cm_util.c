@@ -148,6 +148,11 @@ cm_util_test(bool verbose)
     s = cm_sprintf("%0500d|%s", 1, "end"); //  longer than any guess
     assert(strlen(s) == 504 && s[498] == '0' && cm_streq(s + 499, "1|end"));
     free(s);
+    //  message events and commands; not other names, nor a bare prefix
+    assert(cm_about_messages("message") && cm_about_messages("message.any") &&
+           cm_about_messages("message.send_text"));
+    assert(!cm_about_messages("session.status") && !cm_about_messages(NULL) &&
+           !cm_about_messages("messages") && !cm_about_messages("msg"));
     uint8_t raw[4] = {0x00, 0x7f, 0xab, 0xff};
     char hex[9];
     cm_hex(raw, 4, hex);

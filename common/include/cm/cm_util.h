@@ -49,6 +49,16 @@ cm_streq(const char *a, const char *b)
     return a && b && strcmp(a, b) == 0;
 }
 
+//  True for "message" and "message.*" names (events such as message.any
+//  and message.ack, worker commands such as message.send_text): they are
+//  about messages and never change a session's state.
+static inline bool
+cm_about_messages(const char *name)
+{
+    return name && strncmp(name, "message", 7) == 0 &&
+           (name[7] == 0 || name[7] == '.');
+}
+
 void cm_util_test(bool verbose);
 
 #endif

@@ -250,22 +250,11 @@ s_cache_key(gw_core_t *self, cm_msg_t *request)
     return name ? cm_sprintf("s:%s", name) : NULL;
 }
 
-//  True for events and worker commands about messages ("message",
-//  "message.any", "message.send_text", ...): they never change what
-//  session.get/list return, so they leave the cache alone (a busy
-//  session would otherwise miss it on every request).
-static bool
-s_about_messages(const char *name)
-{
-    return name && strncmp(name, "message", 7) == 0 &&
-           (name[7] == 0 || name[7] == '.');
-}
-
 //  Types whose replies do not change anything.
 static bool
 s_read_only(const char *type)
 {
-    if (s_about_messages(type)) {
+    if (cm_about_messages(type)) {
         return true;
     }
     static const char *types[] = {
@@ -672,7 +661,7 @@ s_on_sub(gw_core_t *self)
         return;
     }
     const char *session = cm_msg_str(msg, "session");
-    if (session && !s_about_messages(cm_msg_str(msg, "event"))) {
+    if (session && !cm_about_messages(cm_msg_str(msg, "event"))) {
         s_invalidate(self, session);
     }
     cm_msg_destroy(&msg);
@@ -1034,13 +1023,6 @@ gw_core_test(bool verbose)
     assert(cm_msg_status(reply) == 200);
     cm_msg_destroy(&reply);
     assert(s_test_gets(link, "name", "s1") == 2);
-
-    //  Message events (event.new) and commands leave it alone; anything
-    //  else, or an event.new without its name, does not
-    assert(s_about_messages("message") && s_about_messages("message.any") &&
-           s_about_messages("message.send_text"));
-    assert(!s_about_messages("session.status") && !s_about_messages(NULL) &&
-           !s_about_messages("messages") && !s_about_messages("msg"));
 
     //  No worker holds s1 yet.
     msg = cm_msg_new("session.stop");

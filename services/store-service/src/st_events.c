@@ -120,15 +120,6 @@ st_events_announce(st_router_t *r, const char *session, const char *id,
     st_router_publish(r, "event.new", &body);
 }
 
-//  True for "message" and "message.*" events: they never change a
-//  session, so subscribers need no wake-up of their own for each.
-static bool
-s_about_messages(const char *event)
-{
-    return event && strncmp(event, "message", 7) == 0 &&
-           (event[7] == 0 || event[7] == '.');
-}
-
 //  True if id is "evt_" followed by 1..60 characters [0-9a-zA-Z_-].
 static bool
 s_id_valid(const char *id)
@@ -173,14 +164,12 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
         const char *id = json_string_value(json_object_get(item, "id"));
         const char *event = json_string_value(json_object_get(item, "event"));
         json_t *payload = json_object_get(item, "payload");
-        json_t *env = st_events_envelope(bare, id, now, event,
-                                         payload ? payload : bare, worker,
-                                         NULL);
+        json_t *env = st_events_envelope(
+            bare, id, now, event, payload ? payload : bare, worker, NULL);
         json_object_del(env, "me");
-        json_array_append_new(rows,
-                              json_pack("{s:I, s:s, s:s, s:o}", "n",
-                                        (json_int_t)i + 1, "id", id, "event",
-                                        event, "env", env));
+        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:o}", "n",
+                                              (json_int_t)i + 1, "id", id,
+                                              "event", event, "env", env));
     }
     json_decref(bare);
     char *text = cm_json_dumps(rows, NULL);
@@ -385,8 +374,8 @@ s_batch_plain(json_t *events)
 //  long way would. Returns 1 when done, 0 when the long way must run
 //  (nothing written), -1 on a database error.
 static int
-s_batch_fast(st_router_t *self, const st_router_lease_t *lease,
-             json_t *events, json_t *results, json_t *stored, bool *conflict)
+s_batch_fast(st_router_t *self, const st_router_lease_t *lease, json_t *events,
+             json_t *results, json_t *stored, bool *conflict)
 {
     if (!s_batch_plain(events)) {
         return 0;
@@ -480,18 +469,17 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
     size_t last_message = SIZE_MAX;
     json_array_foreach(stored, i, item)
     {
-        if (s_about_messages(json_string_value(json_array_get(item, 2)))) {
+        if (cm_about_messages(json_string_value(json_array_get(item, 2)))) {
             last_message = i;
         }
     }
     json_array_foreach(stored, i, item)
     {
         const char *event = json_string_value(json_array_get(item, 2));
-        if (!s_about_messages(event) || i == last_message) {
-            st_events_announce(self, lease->name,
-                               json_string_value(json_array_get(item, 0)),
-                               json_integer_value(json_array_get(item, 1)),
-                               event);
+        if (!cm_about_messages(event) || i == last_message) {
+            st_events_announce(
+                self, lease->name, json_string_value(json_array_get(item, 0)),
+                json_integer_value(json_array_get(item, 1)), event);
         }
     }
     json_decref(stored);
@@ -679,9 +667,6 @@ st_events_test(bool verbose)
     json_decref(payload);
     json_decref(session);
 
-    assert(s_about_messages("message") && s_about_messages("message.ack"));
-    assert(!s_about_messages("messages") && !s_about_messages("session.status"));
-    assert(!s_about_messages(NULL));
     assert(s_id_valid("evt_01h2xcejqtf2nbrexx3vqjhp41"));
     assert(!s_id_valid("evt_"));
     assert(!s_id_valid("ev_1"));

@@ -63,11 +63,11 @@ s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen)
         return; //  `message` and `message.any` of one message: one row
     }
     json_object_set_new(seen, row.id, json_true());
-    json_t *r = json_pack("{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i}",
-                          "id", row.id, "chat", row.chat, "from_me",
-                          row.from_me, "sender", row.sender, "ts",
-                          (json_int_t)row.ts, "type", row.type, "body",
-                          row.body, "payload", payload, "ack", row.ack);
+    json_t *r =
+        json_pack("{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i}", "id",
+                  row.id, "chat", row.chat, "from_me", row.from_me, "sender",
+                  row.sender, "ts", (json_int_t)row.ts, "type", row.type,
+                  "body", row.body, "payload", payload, "ack", row.ack);
     if (r) {
         json_array_append_new(rows, r);
         json_array_append_new(chats, json_pack("{s:s, s:I}", "jid", row.chat,
@@ -85,9 +85,9 @@ s_add_ack(json_t *payload, json_t *acks)
         return;
     }
     const char *name = json_string_value(json_object_get(payload, "ackName"));
-    json_array_append_new(acks, json_pack("{s:s, s:O, s:s}", "id", id, "ack",
-                                          ack, "name",
-                                          name ? name : "UNKNOWN"));
+    json_array_append_new(acks,
+                          json_pack("{s:s, s:O, s:s}", "id", id, "ack", ack,
+                                    "name", name ? name : "UNKNOWN"));
 }
 
 //  Run `stmt` with the session and one or two JSON arrays. Returns 0 or

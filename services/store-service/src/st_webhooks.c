@@ -279,10 +279,10 @@ s_fanout(st_router_t *self, cm_msg_t *request)
             r + 1 == rows || !cm_streq(st_db_text(res, r + 1, 1), name);
         if (!PQgetisnull(res, r, 0)) {
             events++;
-            json_t *row = json_pack(
-                "{s:s, s:s, s:I, s:s}", "event_id", st_db_text(res, r, 0),
-                "session", name, "seq", (json_int_t)st_db_int(res, r, 2),
-                "event", st_db_text(res, r, 3));
+            json_t *row = json_pack("{s:s, s:s, s:I, s:s}", "event_id",
+                                    st_db_text(res, r, 0), "session", name,
+                                    "seq", (json_int_t)st_db_int(res, r, 2),
+                                    "event", st_db_text(res, r, 3));
             json_t *urls = json_object();
             s_fan_event(row, session_hooks, "session", urls, configs,
                         deliveries);
@@ -293,9 +293,9 @@ s_fanout(st_router_t *self, cm_msg_t *request)
         if (last_of_session) {
             bool cut = r + 1 == rows && rows >= limit;
             int64_t to = cut ? st_db_int(res, r, 2) : st_db_int(res, r, 5);
-            json_array_append_new(cursors, json_pack("{s:s, s:I}", "session",
-                                                     name, "fanned",
-                                                     (json_int_t)to));
+            json_array_append_new(cursors,
+                                  json_pack("{s:s, s:I}", "session", name,
+                                            "fanned", (json_int_t)to));
         }
     }
     picked = rows;
