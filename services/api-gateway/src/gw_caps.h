@@ -23,6 +23,10 @@
     X(login, LOGIN)       /*  QR and pairing code */                           \
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
-    X(groups, GROUPS)     /*  groups */
+    X(groups, GROUPS)     /*  groups */                                        \
+    X(ws, WS)             /*  /ws event stream */                              \
+    X(status, STATUS)     /*  server status and environment */                 \
+    X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \
+    X(metrics, METRICS)       /*  Prometheus /metrics */
 
 #endif

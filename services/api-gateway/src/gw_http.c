@@ -69,9 +69,56 @@ s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
+//  libmicrohttpd wrote the 101: the socket goes to the request's
+//  upgrade function.
+static void
+s_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
+           const char *extra_in, size_t extra_in_size, MHD_socket sock,
+           struct MHD_UpgradeResponseHandle *urh)
+{
+    gw_req_run_upgrade((gw_req_t *)cls, sock, extra_in, extra_in_size, urh);
+}
+
+void
+gw_http_upgrade_close(void *handle)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)handle,
+                       MHD_UPGRADE_ACTION_CLOSE);
+}
+
+//  The request's extra response headers onto resp.
+static void
+s_add_headers(struct MHD_Response *resp, gw_req_t *req)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach(gw_req_response_headers(req), name, value)
+    {
+        MHD_add_response_header(resp, name, json_string_value(value));
+    }
+}
+
+static enum MHD_Result
+s_respond_upgrade(struct MHD_Connection *connection, gw_req_t *req)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_for_upgrade(s_upgraded, req);
+    if (!resp) {
+        return MHD_NO;
+    }
+    s_add_headers(resp, req);
+    enum MHD_Result rc =
+        MHD_queue_response(connection, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 static enum MHD_Result
 s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
 {
+    if (gw_req_upgrading(req)) {
+        return s_respond_upgrade(connection, req);
+    }
     size_t len = 0;
     char *text = gw_req_take_response(req, &len);
     assert(text);
@@ -89,6 +136,7 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
     if (gw_req_allow(req)) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
     }
+    s_add_headers(resp, req);
     if (close) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     }
@@ -256,6 +304,8 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     int64_t started = cm_mono_ms();
     s_dispatch(self, connection, req);
     int status = gw_req_status(req);
+    gw_metrics_http(gw_req_method(req), gw_req_path(req), status,
+                    (cm_mono_ms() - started) * 1000);
     if (status >= 500) {
         cm_log_warn("request failed", "method=%s path=\"%s\" status=%d ms=%d",
                     gw_req_method(req), gw_req_path(req), status,
@@ -290,7 +340,7 @@ gw_http_new(const gw_config_t *config, int port_override)
     }
     unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
                          MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                         MHD_USE_ERROR_LOG;
+                         MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     if (ai->ai_family == AF_INET6) {
         flags |= MHD_USE_IPv6;
     }
@@ -327,6 +377,8 @@ gw_http_destroy(gw_http_t **self_p)
     if (!self) {
         return;
     }
+    //  Upgraded connections must be closed before the daemon stops
+    gw_ws_close_all(3000);
     MHD_stop_daemon(self->daemon);
     free(self);
     *self_p = NULL;
