@@ -177,14 +177,23 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
                     sw_wasess_name(sess), s->id, s->error,
                     s->reason ? s->reason : "");
         if (cmd) {
+            //  404: WhatsApp knows no such user or group. That is the
+            //  caller's mistake (422, as WAHA answers a request it cannot
+            //  carry out), not a failing upstream.
+            const char *chat = json_string_value(json_object_get(send, "chat"));
+            int st = s->error == 404 ? 422 : s->error ? 502 : 500;
             char *reason =
-                s->error
+                s->error == 404
+                    ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
+                                 chat ? chat : "",
+                                 s->reason ? s->reason : "not found")
+                : s->error
                     ? cm_sprintf("WhatsApp did not accept the message: "
                                  "%s (error %d)",
                                  s->reason ? s->reason : "refused", s->error)
                     : cm_sprintf("could not send the message: %s",
                                  s->reason ? s->reason : "failed");
-            sw_cmd_reply(&cmd, s->error ? 502 : 500, reason, NULL);
+            sw_cmd_reply(&cmd, st, reason, NULL);
             free(reason);
         }
         json_decref(send);
@@ -502,6 +511,19 @@ sw_wamessage_test(bool verbose)
     reply = sw_wasess_rig_recv(rig, 1000);
     assert(reply && cm_msg_status(reply) == 502);
     assert(strstr(cm_msg_reason(reply), "(error 479)"));
+    cm_msg_destroy(&reply);
+    //  A recipient WhatsApp does not know: 422 naming it
+    cmd = sw_wasess_rig_cmd(rig, "message.send_text", NULL);
+    data = json_pack("{s:s}", "chat", "15550009999@c.us");
+    sw_wasess_hold(sess, &cmd, "M4", NULL, &data);
+    wa_client_sent_t unknown = {
+        "M4", "15550009999@s.whatsapp.net", false, 404, "not found", 0};
+    sw_wamessage_on_sent(sess, &unknown);
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 422);
+    assert(cm_streq(cm_msg_reason(reply),
+                    "Recipient 15550009999@c.us is not on WhatsApp (not "
+                    "found)"));
     cm_msg_destroy(&reply);
     //  A send nobody waits for (sent from the phone's API before a
     //  restart) still gives its events

@@ -6,8 +6,10 @@
     Commands (SW_WAMESSAGE_COMMANDS, listed in sw_wa's table; 409 unless
     WORKING):
       message.send_text {chatId, text, reply_to?} -> the WAMessage once
-          the server acked it (held under the message id; 502 when
-          WhatsApp refused it, 500 when it could not go out)
+          the server acked it (held under the message id; 422 "Recipient
+          ... is not on WhatsApp" when WhatsApp knows no such user or
+          group, 502 when it refused it otherwise, 500 when it could not
+          go out)
       message.send_seen {chatId, messageIds?, participant?} -> {}; no ids:
           the unread messages of the chat (the last SW_WA_UNREAD_MAX)
 
