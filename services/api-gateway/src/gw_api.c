@@ -139,7 +139,10 @@ static const gw_route_t s_routes[] = {
     GW_CHATS_ROUTES
 
     //  Groups (WAHA and Wawp)
-    GW_GROUPS_ROUTES};
+    GW_GROUPS_ROUTES
+
+    //  Media: sending, converting, downloaded files (WAHA and Wawp)
+    GW_MEDIA_ROUTES};
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)
@@ -485,7 +488,7 @@ gw_api_openapi(void)
     //  Each route module's own schemas
     json_t *(*const modules[])(void) = {gw_webhooks_schemas, gw_login_schemas,
                                         gw_messages_schemas, gw_chats_schemas,
-                                        gw_groups_schemas};
+                                        gw_groups_schemas, gw_media_schemas};
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
         json_t *more = modules[i]();
         json_object_update(schemas, more);

@@ -54,6 +54,11 @@ bool gw_messages_status_is(gw_req_t *req, json_t *session,
 cm_msg_t *gw_messages_command(gw_req_t *req, json_t *session, const char *type,
                               json_t **body_p, int cap_ms);
 
+//  As gw_messages_command, with a prepared message (body and blobs set;
+//  taken on all paths).
+cm_msg_t *gw_messages_command_msg(gw_req_t *req, json_t *session,
+                                  cm_msg_t **msg_p, int cap_ms);
+
 //  Normalise an API chat id ("+1 555 123", "1555@c.us", "x@g.us") to the
 //  API form ("1555123@c.us"). NULL when invalid. Caller owns return
 //  value.
