@@ -11,6 +11,7 @@
 int
 main(void)
 {
+    bool sigint_ignored = cm_signal_ignored(SIGINT);
     ms_config_t *config = ms_config_new();
     cm_log_init("media", ms_config_log_level(config));
     ms_net_t *net = ms_net_new(ms_config_fetch_allow(config));
@@ -21,6 +22,9 @@ main(void)
     ms_net_destroy(&net);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     zsys_init();
+    if (sigint_ignored) {
+        signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
+    }
 
     ms_server_t *server = ms_server_new(config);
     if (!server) {
