@@ -56,7 +56,6 @@ void gw_media_file_default(gw_req_t *req);
 json_t *gw_media_schemas(void);
 
 #define GW_MEDIA_TAG "🖼️ Media"
-#define GW_MEDIA_FILES_TAG "📁 Files"
 #define GW_MEDIA_WAWP_Q                                                        \
     "instance_id|string|Instance id (also accepted in a JSON or form body);"   \
     "chatId|string|Chat id or phone number;file[url]|string|File URL;"         \
@@ -67,6 +66,11 @@ json_t *gw_media_schemas(void);
     {                                                                          \
         m, path, fn, GW_AUTH_ADMIN, status, tag, op, summary, body,            \
             "WAMessage", q, false                                              \
+    }
+#define GW_MEDIA_FILE_ROUTE(m, path, fn, status, op, summary, body, dep)       \
+    {                                                                          \
+        m, path, fn, GW_AUTH_ADMIN, status, GW_MEDIA_TAG, op, summary, body,   \
+            "MediaFileContent", NULL, dep                                      \
     }
 #define GW_MEDIA_WAWP_ROUTE(m, path, fn, op, summary, body)                    \
     {                                                                          \
@@ -108,34 +112,21 @@ json_t *gw_media_schemas(void);
         GW_MEDIA_WAWP_ROUTE("POST", "/v2/send/video",                          \
                             gw_media_wawp_send_video, "wawpSendVideo",         \
                             "Send a video", "WawpSendMediaRequest"),           \
-        GW_MEDIA_SEND_ROUTE("POST", "/api/{session}/media/convert/voice",      \
-                            gw_media_convert_voice, 201, GW_MEDIA_TAG,         \
-                            "convertVoice",                                    \
+        GW_MEDIA_FILE_ROUTE("POST", "/api/{session}/media/convert/voice",      \
+                            gw_media_convert_voice, 201, "convertVoice",       \
                             "Convert audio to a voice note (OGG/Opus)",        \
-                            "MediaConvertRequest", NULL),                      \
-        GW_MEDIA_SEND_ROUTE("POST", "/api/{session}/media/convert/video",      \
-                            gw_media_convert_video, 201, GW_MEDIA_TAG,         \
-                            "convertVideo",                                    \
+                            "MediaConvertRequest", false),                     \
+        GW_MEDIA_FILE_ROUTE("POST", "/api/{session}/media/convert/video",      \
+                            gw_media_convert_video, 201, "convertVideo",       \
                             "Convert a video to MP4 (H.264/AAC)",              \
-                            "MediaConvertRequest", NULL),                      \
-        {"GET",         "/api/files/{session}/{filename}",                     \
-         gw_media_file, GW_AUTH_ADMIN,                                         \
-         200,           GW_MEDIA_FILES_TAG,                                    \
-         "getFile",     "A downloaded media file (media.url of a message)",    \
-         NULL,          NULL,                                                  \
-         NULL,          false},                                                \
-        {"GET",                                                                \
-         "/api/files/{filename}",                                              \
-         gw_media_file_default,                                                \
-         GW_AUTH_ADMIN,                                                        \
-         200,                                                                  \
-         GW_MEDIA_FILES_TAG,                                                   \
-         "getFileDefault",                                                     \
-         "A downloaded media file of the session \"default\"",                 \
-         NULL,                                                                 \
-         NULL,                                                                 \
-         NULL,                                                                 \
-         true},
+                            "MediaConvertRequest", false),                     \
+        GW_MEDIA_FILE_ROUTE(                                                   \
+            "GET", "/api/files/{session}/{filename}", gw_media_file, 200,      \
+            "getFile", "A downloaded media file (media.url)", NULL, false),    \
+        GW_MEDIA_FILE_ROUTE("GET", "/api/files/{filename}",                    \
+                            gw_media_file_default, 200, "getFileDefault",      \
+                            "A downloaded media file of session default",      \
+                            NULL, true),
 
 void gw_media_test(bool verbose);
 
