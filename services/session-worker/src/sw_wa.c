@@ -613,14 +613,22 @@ s_on_sent(s_sess_t *ss, const wa_client_sent_t *s)
                     "session=\"%s\" id=%s error=%d reason=\"%s\"", s_name(ss),
                     s->id, s->error, s->reason ? s->reason : "");
         if (send && send->cmd) {
+            //  404: WhatsApp knows no such user or group. That is the
+            //  caller's mistake (422, as WAHA answers a request it cannot
+            //  carry out), not a failing upstream.
+            int st = s->error == 404 ? 422 : s->error ? 502 : 500;
             char *reason =
-                s->error ? cm_sprintf("WhatsApp did not accept the message: "
-                                      "%s (error %d)",
-                                      s->reason ? s->reason : "refused",
-                                      s->error)
-                         : cm_sprintf("could not send the message: %s",
-                                      s->reason ? s->reason : "failed");
-            sw_cmd_reply(&send->cmd, s->error ? 502 : 500, reason, NULL);
+                s->error == 404
+                    ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
+                                 send->chat ? send->chat : "",
+                                 s->reason ? s->reason : "not found")
+                : s->error
+                    ? cm_sprintf("WhatsApp did not accept the message: "
+                                 "%s (error %d)",
+                                 s->reason ? s->reason : "refused", s->error)
+                    : cm_sprintf("could not send the message: %s",
+                                 s->reason ? s->reason : "failed");
+            sw_cmd_reply(&send->cmd, st, reason, NULL);
             free(reason);
         }
         zhashx_delete(ss->sends, s->id);
