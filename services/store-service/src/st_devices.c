@@ -64,8 +64,9 @@ s_get(st_router_t *self, cm_msg_t *request)
         uint8_t *plain = NULL;
         size_t plain_len = 0;
         int why = ST_SEAL_FORGED;
-        if (cm_base64_decode(st_db_text(res, 0, 1), ST_SEAL_MAX * 2, &sealed,
-                             &sealed_len) == 0) {
+        const char *b64 = st_db_text(res, 0, 1);
+        if (b64 &&
+            cm_base64_decode(b64, ST_SEAL_MAX * 2, &sealed, &sealed_len) == 0) {
             why = st_seal_open(seal, kid, ad, ad_len, sealed, sealed_len,
                                &plain, &plain_len);
         }
