@@ -94,8 +94,9 @@ def scrape(s):
 
 def test_metrics():
     with Stack(workers=0, services=SERVICES) as s:
-        st, _, _ = s.raw("GET", "/metrics")
-        check(st == 404, "off by default: %s" % st)
+        st, body, _ = s.api("GET", "/metrics", key=False)
+        check(st == 404 and "WAHA_PROMETHEUS_ENABLED" in body["message"],
+              "off by default: %s %r" % (st, body))
     with Stack(workers=0, services=SERVICES, env={"WAHA_PROMETHEUS_ENABLED": "true"}) as s:
         create_session(s, "m1", [])
         create_session(s, "m2", [])

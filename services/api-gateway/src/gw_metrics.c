@@ -352,7 +352,8 @@ gw_metrics_get(gw_req_t *req)
 {
     const char *on = getenv("WAHA_PROMETHEUS_ENABLED");
     if (!on || !(streq(on, "true") || streq(on, "1"))) {
-        gw_req_fail(req, 404, NULL, "Cannot GET /metrics");
+        gw_req_fail(req, 404, NULL,
+                    "metrics are off: set WAHA_PROMETHEUS_ENABLED=true");
         return;
     }
     char *local = gw_metrics_local_text();

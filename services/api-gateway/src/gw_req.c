@@ -20,6 +20,7 @@ struct _gw_req_t {
     json_t *form;                     //  parsed form fields, or NULL
     bool admin;                       //  authenticated with the admin key
     int64_t deadline;                 //  monotonic ms
+    int64_t created_us;               //  monotonic µs when the head came
     const gw_config_t *config;        //  borrowed
     gw_link_t *link;                  //  borrowed
     int status;                       //  response status, 0 until set
@@ -47,6 +48,7 @@ gw_req_new(const char *method, const char *path)
     self->query = json_object();
     self->params = json_object();
     self->deadline = cm_mono_ms() + 30000;
+    self->created_us = zclock_usecs();
     return self;
 }
 
@@ -447,10 +449,18 @@ gw_req_reason_phrase(int status)
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
     case 409:
         return "Conflict";
     case 413:
         return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
     case 422:
         return "Unprocessable Entity";
     case 500:
@@ -461,6 +471,8 @@ gw_req_reason_phrase(int status)
         return "Service Unavailable";
     case 504:
         return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
     default:
         return status < 500 ? "Bad Request" : "Internal Server Error";
     }
@@ -588,6 +600,12 @@ const char *
 gw_req_allow(gw_req_t *self)
 {
     return self->allow;
+}
+
+int64_t
+gw_req_age_us(gw_req_t *self)
+{
+    return zclock_usecs() - self->created_us;
 }
 
 void

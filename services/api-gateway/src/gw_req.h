@@ -128,6 +128,9 @@ void gw_req_fail_bus(gw_req_t *self, cm_msg_t *reply, const char *what);
 void gw_req_set_allow(gw_req_t *self, const char *allow);
 const char *gw_req_allow(gw_req_t *self);
 
+//  Microseconds since the request was made (its head came).
+int64_t gw_req_age_us(gw_req_t *self);
+
 //  An extra response header (copied; a name set twice keeps the last).
 void gw_req_add_response_header(gw_req_t *self, const char *name,
                                 const char *value);

@@ -1064,6 +1064,61 @@ s_test_random(s_client_t *c)
     wa_conn_destroy(&c->conn);
 }
 
+//  The capabilities answered from tables alone, over the wire: privacy,
+//  blocklist, AB props, profile, media_conn, calls.
+static void
+s_test_small_caps(s_client_t *c)
+{
+    wa_node_t *iq = s_iq("s1", "get", "privacy");
+    wa_node_add(iq, "privacy");
+    wa_node_t *res = s_query(c, &iq);
+    const wa_node_t *privacy = res ? wa_node_child(res, "privacy") : NULL;
+    assert(privacy && wa_node_child_count(privacy) == 8);
+    wa_node_destroy(&res);
+    iq = s_iq("s2", "get", "blocklist");
+    res = s_query(c, &iq);
+    assert(res && wa_node_child(res, "list"));
+    wa_node_destroy(&res);
+    iq = s_iq("s3", "get", "abt");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr_eq(wa_node_child(res, "props"), "hash", "sim1"));
+    wa_node_destroy(&res);
+    iq = s_iq("s4", "get", "w:profile:picture");
+    res = s_query(c, &iq);
+    assert(s_error_code(res) == 404);
+    wa_node_destroy(&res);
+    iq = s_iq("s5", "set", "w:profile:picture");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr(wa_node_child(res, "picture"), "id"));
+    wa_node_destroy(&res);
+    iq = s_iq("s6", "set", "status");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result"));
+    wa_node_destroy(&res);
+    //  media_conn names the media host; w:m without it is not served.
+    iq = s_iq("s7", "set", "w:m");
+    wa_node_add(iq, "media_conn");
+    res = s_query(c, &iq);
+    const wa_node_t *mc = res ? wa_node_child(res, "media_conn") : NULL;
+    assert(mc && wa_node_attr(mc, "auth"));
+    assert(strncmp(wa_node_attr_or(wa_node_child(mc, "host"), "hostname", ""),
+                   "127.0.0.1:", 10) == 0);
+    wa_node_destroy(&res);
+    iq = s_iq("s8", "set", "w:m");
+    res = s_query(c, &iq);
+    assert(s_error_code(res) == 501);
+    wa_node_destroy(&res);
+    //  A call is acked, nothing more.
+    wa_node_t *call = wa_node_new("call");
+    wa_node_set_attr(call, "id", "CALL1");
+    wa_node_set_attr(call, "to", "15550001111@s.whatsapp.net");
+    s_send(c, &call);
+    wa_node_t *ack = s_expect(c, "ack");
+    assert(ack && wa_node_attr_eq(ack, "class", "call"));
+    assert(wa_node_attr_eq(ack, "id", "CALL1"));
+    wa_node_destroy(&ack);
+}
+
 void
 sim_server_test(bool verbose)
 {
@@ -1277,6 +1332,7 @@ sim_server_test(bool verbose)
     res = s_query(&c, &iq);
     assert(res && wa_node_attr_eq(res, "type", "result"));
     wa_node_destroy(&res);
+    s_test_small_caps(&c);
 
     //  The phone unlinks the device: logged-out stream error
     assert(sim_server_unlink(server, acc->phone, 1, &reason) == 200);
