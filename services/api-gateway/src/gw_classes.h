@@ -49,6 +49,7 @@
 #include "gw_media.h"
 #include "gw_caps.h"
 #include "gw_server.h"
+#include "gw_front.h"
 #include "gw_http.h"
 
 #endif
