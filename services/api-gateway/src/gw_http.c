@@ -24,6 +24,7 @@ typedef struct s_call {
     bool credential_in_body;           //  Wawp: no credential in the head
     bool queued;                       //  given to a handler thread
     bool done;                         //  the handler answered
+    bool responded;                    //  the response is queued
 } s_call_t;
 
 struct _gw_http_t {
@@ -444,6 +445,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         s_begin(self, connection, call);
         if (gw_req_status(call->req)) {
             //  Answered before reading the body; the connection closes.
+            call->responded = true;
             return s_respond(connection, call->req);
         }
         return MHD_YES;
@@ -453,6 +455,10 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     bool done = call->done;
     pthread_mutex_unlock(&self->lock);
     if (done) {
+        if (call->responded) {
+            return MHD_YES;
+        }
+        call->responded = true;
         return s_respond(connection, call->req);
     }
     if (queued) {
@@ -460,9 +466,14 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     }
     gw_req_t *req = call->req;
     if (gw_req_status(req)) {
-        //  Already answered; discard what is still arriving.
-        *upload_data_size = 0;
-        return MHD_YES;
+        //  Already answered (at the head, or over GATEWAY_BODY_MEMORY):
+        //  discard what is still arriving, answer once it is all in.
+        if (*upload_data_size || call->responded) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        call->responded = true;
+        return s_respond(connection, req);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -488,6 +499,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     pthread_mutex_unlock(&self->lock);
     if (stopping) {
         gw_req_fail(req, 503, NULL, "the gateway is stopping");
+        call->responded = true;
         return s_respond(connection, req);
     }
     MHD_suspend_connection(connection);
