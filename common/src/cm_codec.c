@@ -130,68 +130,17 @@ s_png_flush(png_structp png)
 {
 }
 
-int
-cm_qr_png(const char *text, int scale, uint8_t **png_p, size_t *png_len)
-{
-    if (!text || !*text || strlen(text) > CM_QR_MAX_TEXT || scale < 1
-        || scale > 32) {
-        return -1;
-    }
-    QRcode *qr = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_L);
-    if (!qr) {
-        cm_log_warn("could not encode QR code", "err=\"%s\"", strerror(errno));
-        return -1;
-    }
-    int side = (qr->width + 2 * CM_QR_MARGIN) * scale;
-    s_pngbuf_t buf = {NULL, 0, 0};
-    png_bytep row = cm_alloc((size_t) side);
-    png_structp png =
-        png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
-    png_infop info = png ? png_create_info_struct(png) : NULL;
-    int rc = -1;
-    if (!png || !info) {
-        goto cleanup;
-    }
-    if (setjmp(png_jmpbuf(png))) {
-        free(buf.data);
-        buf.data = NULL;
-        goto cleanup;
-    }
-    png_set_write_fn(png, &buf, s_png_write, s_png_flush);
-    png_set_IHDR(png, info, (png_uint_32) side, (png_uint_32) side, 8,
-                 PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-    png_write_info(png, info);
-    for (int y = 0; y < side; y++) {
-        int my = y / scale - CM_QR_MARGIN;
-        for (int x = 0; x < side; x++) {
-            int mx = x / scale - CM_QR_MARGIN;
-            bool dark = my >= 0 && my < qr->width && mx >= 0
-                        && mx < qr->width
-                        && (qr->data[my * qr->width + mx] & 1);
-            row[x] = dark ? 0 : 255;
-        }
-        png_write_row(png, row);
-    }
-    png_write_end(png, NULL);
-    *png_p = buf.data;
-    *png_len = buf.len;
-    rc = 0;
-cleanup:
-    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
-    free(row);
-    QRcode_free(qr);
-    return rc;
-}
+//  Fills row y (width bytes, 0 black .. 255 white) of a grey image.
+typedef void(s_row_fn)(void *arg, int y, uint8_t *row);
 
-int
-cm_png_gray(const uint8_t *pixels, int width, int height, uint8_t **png_p,
-            size_t *png_len)
+//  Encodes a width x height 8-bit grey PNG, one row at a time, so a large
+//  image never needs all its pixels in memory at once.
+static int
+s_png_encode(int width, int height, s_row_fn *row_fn, void *arg,
+             uint8_t **png_p, size_t *png_len)
 {
-    if (!pixels || width < 1 || height < 1 || width > 4096 || height > 4096) {
-        return -1;
-    }
     s_pngbuf_t buf = {NULL, 0, 0};
+    png_bytep row = cm_alloc((size_t) width);
     png_structp png =
         png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
     png_infop info = png ? png_create_info_struct(png) : NULL;
@@ -210,7 +159,8 @@ cm_png_gray(const uint8_t *pixels, int width, int height, uint8_t **png_p,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);
     for (int y = 0; y < height; y++) {
-        png_write_row(png, (png_const_bytep) (pixels + (size_t) y * width));
+        row_fn(arg, y, row);
+        png_write_row(png, row);
     }
     png_write_end(png, NULL);
     *png_p = buf.data;
@@ -218,7 +168,69 @@ cm_png_gray(const uint8_t *pixels, int width, int height, uint8_t **png_p,
     rc = 0;
 cleanup:
     png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+    free(row);
     return rc;
+}
+
+typedef struct {
+    const QRcode *qr;
+    int scale;
+    int side;
+} s_qr_rows_t;
+
+static void
+s_qr_row(void *arg, int y, uint8_t *row)
+{
+    const s_qr_rows_t *q = arg;
+    int my = y / q->scale - CM_QR_MARGIN;
+    for (int x = 0; x < q->side; x++) {
+        int mx = x / q->scale - CM_QR_MARGIN;
+        bool dark = my >= 0 && my < q->qr->width && mx >= 0
+                    && mx < q->qr->width
+                    && (q->qr->data[my * q->qr->width + mx] & 1);
+        row[x] = dark ? 0 : 255;
+    }
+}
+
+int
+cm_qr_png(const char *text, int scale, uint8_t **png_p, size_t *png_len)
+{
+    if (!text || !*text || strlen(text) > CM_QR_MAX_TEXT || scale < 1
+        || scale > 32) {
+        return -1;
+    }
+    QRcode *qr = QRcode_encodeString8bit(text, 0, QR_ECLEVEL_L);
+    if (!qr) {
+        cm_log_warn("could not encode QR code", "err=\"%s\"", strerror(errno));
+        return -1;
+    }
+    s_qr_rows_t q = {qr, scale, (qr->width + 2 * CM_QR_MARGIN) * scale};
+    int rc = s_png_encode(q.side, q.side, s_qr_row, &q, png_p, png_len);
+    QRcode_free(qr);
+    return rc;
+}
+
+typedef struct {
+    const uint8_t *pixels;
+    int width;
+} s_gray_rows_t;
+
+static void
+s_gray_row(void *arg, int y, uint8_t *row)
+{
+    const s_gray_rows_t *g = arg;
+    memcpy(row, g->pixels + (size_t) y * g->width, (size_t) g->width);
+}
+
+int
+cm_png_gray(const uint8_t *pixels, int width, int height, uint8_t **png_p,
+            size_t *png_len)
+{
+    if (!pixels || width < 1 || height < 1 || width > 4096 || height > 4096) {
+        return -1;
+    }
+    s_gray_rows_t g = {pixels, width};
+    return s_png_encode(width, height, s_gray_row, &g, png_p, png_len);
 }
 
 char *

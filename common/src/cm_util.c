@@ -3,7 +3,9 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
 #include "cm_classes.h"
+#include <fcntl.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 
 void *
 cm_alloc(size_t size)
@@ -146,6 +148,34 @@ cm_signal_ignored(int sig)
            old.sa_handler == SIG_IGN;
 }
 
+int
+cm_read_fd(int fd, size_t max, uint8_t **data_p, size_t *len_p)
+{
+    struct stat st;
+    if (fd < 0) {
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t) st.st_size > max) {
+        close(fd);
+        return -1;
+    }
+    uint8_t *data = cm_alloc((size_t) st.st_size + 1);
+    size_t done = 0;
+    while (done < (size_t) st.st_size) {
+        ssize_t n = read(fd, data + done, (size_t) st.st_size - done);
+        if (n <= 0) {
+            break;
+        }
+        done += (size_t) n;
+    }
+    close(fd);
+    data[done] = 0;
+    *data_p = data;
+    *len_p = done;
+    return 0;
+}
+
 void
 cm_util_test(bool verbose)
 {
@@ -193,5 +223,18 @@ cm_util_test(bool verbose)
     signal(SIGUSR2, SIG_DFL);
     assert(!cm_signal_ignored(SIGUSR2));
     sigaction(SIGUSR2, &saved, NULL);
+    //  cm_read_fd: whole file, NUL after it; refuses larger than max
+    char tmpl[] = "/tmp/cm_util_test_XXXXXX";
+    int fd = mkstemp(tmpl);
+    assert(fd >= 0 && write(fd, "hello", 5) == 5);
+    uint8_t *data = NULL;
+    size_t len = 0;
+    assert(cm_read_fd(open(tmpl, O_RDONLY | O_CLOEXEC), 5, &data, &len) == 0);
+    assert(len == 5 && memcmp(data, "hello", 6) == 0);
+    free(data);
+    assert(cm_read_fd(open(tmpl, O_RDONLY | O_CLOEXEC), 4, &data, &len) == -1);
+    assert(cm_read_fd(-1, 4, &data, &len) == -1);
+    close(fd);
+    unlink(tmpl);
     printf("OK\n");
 }

@@ -52,6 +52,12 @@ void cm_random(void *buf, size_t len);
 //  stop it, in order, with SIGTERM.
 bool cm_signal_ignored(int sig);
 
+//  Read the rest of an open regular file, of at most `max` bytes, into a
+//  new buffer with a NUL after the data (so text can be used as is).
+//  Closes fd in every case. Caller frees *data_p. Returns -1 if the file
+//  cannot be read or is larger than max.
+int cm_read_fd(int fd, size_t max, uint8_t **data_p, size_t *len_p);
+
 static inline bool
 cm_streq(const char *a, const char *b)
 {

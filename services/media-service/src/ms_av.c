@@ -102,29 +102,7 @@ s_write_file(const char *path, const uint8_t *data, size_t len)
 static int
 s_read_file(const char *path, size_t max, uint8_t **data_p, size_t *len_p)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
-        close(fd);
-        return -1;
-    }
-    uint8_t *data = cm_alloc((size_t)st.st_size + 1);
-    size_t done = 0;
-    while (done < (size_t)st.st_size) {
-        ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
-        if (n <= 0) {
-            break;
-        }
-        done += (size_t)n;
-    }
-    close(fd);
-    data[done] = 0;
-    *data_p = data;
-    *len_p = done;
-    return 0;
+    return cm_read_fd(open(path, O_RDONLY | O_CLOEXEC), max, data_p, len_p);
 }
 
 int

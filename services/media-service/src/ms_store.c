@@ -256,19 +256,9 @@ ms_store_get(ms_store_t *self, const char *key, int64_t max, uint8_t **data_p,
             close(fd);
             return MS_STORE_NOT_FOUND; //  expired, the sweep will remove it
         }
-        uint8_t *data = cm_alloc((size_t)st.st_size + 1);
-        size_t done = 0;
-        while (done < (size_t)st.st_size) {
-            ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
-            if (n <= 0) {
-                break;
-            }
-            done += (size_t)n;
-        }
-        close(fd);
-        *data_p = data;
-        *len_p = done;
-        return MS_STORE_OK;
+        return cm_read_fd(fd, (size_t)max, data_p, len_p) == 0
+                   ? MS_STORE_OK
+                   : MS_STORE_FAILED;
     }
     char *url = s_url(self, key);
     struct curl_slist *headers = s_payload_header(NULL, NULL, 0);
