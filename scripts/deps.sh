@@ -9,7 +9,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libwebsockets-dev libuv1-dev libsignal-protocol-c-dev libprotobuf-c-dev
       protobuf-c-compiler libpng-dev zlib1g-dev
       postgresql postgresql-client python3 curl ca-certificates
-      nodejs npm docker-compose)
+      nodejs npm docker-compose docker.io debootstrap)
 
 missing=()
 for p in "${PKGS[@]}"; do
