@@ -378,6 +378,7 @@ def main():
                     if "=" in l and not l.startswith("#"))
         compose = Compose(daemon, {
             "WAHA_API_KEY": key, "WHATSAPP_API_PORT": str(api_port),
+            "STORE_SECRET_KEY": secrets.token_hex(32),
             "SIM_CONTROL_PORT": str(sim_port), "WA_URL": demo["WA_URL"],
             "WA_ROOT_KEY": demo["WA_ROOT_KEY"], "LEASE_TTL_MS": str(LEASE_TTL_MS),
             "WORKER_CLAIM_BATCH": "1", "WORKER_CLAIM_INTERVAL_MS": "300",
