@@ -265,6 +265,9 @@ def test_health():
         body = wait_for(healthy, 15, what="healthy")
         check(body["status"] == "ok" and body["workers"] == 1, repr(body))
         check(body["store"]["status"] == "ok", repr(body))
+        check(body["info"] == {"store": {"status": "up"},
+                               "workers": {"status": "up", "count": 1}}
+              and body["error"] == {} and body["details"] == body["info"], repr(body))
         s.proc("session-worker-0").stop()
 
         def unhealthy():

@@ -11,6 +11,7 @@ struct _st_config_t {
     int pool_size;         //  STORE_POOL_SIZE
     int statement_timeout; //  STORE_STATEMENT_TIMEOUT_MS
     char *log_level;       //  APP_LOG_LEVEL
+    char *engine;          //  WHATSAPP_DEFAULT_ENGINE
 };
 
 st_config_t *
@@ -19,6 +20,8 @@ st_config_new(void)
     st_config_t *self = cm_alloc(sizeof *self);
     self->log_level =
         cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
+    self->engine = cm_env_choice("WHATSAPP_DEFAULT_ENGINE",
+                                 CM_WAHA_ENGINE_DEFAULT, CM_WAHA_ENGINES);
     self->database_url = cm_env_str("DATABASE_URL", NULL);
     if (!self->database_url) {
         cm_env_fail("DATABASE_URL", "is required (a PostgreSQL URL)");
@@ -49,9 +52,16 @@ st_config_destroy(st_config_t **self_p)
         free(self->bind);
         free(self->pub_bind);
         free(self->log_level);
+        free(self->engine);
         free(self);
         *self_p = NULL;
     }
+}
+
+const char *
+st_config_engine(const st_config_t *self)
+{
+    return self->engine;
 }
 
 const char *
