@@ -31,7 +31,7 @@ def stopped(s, name):
     def probe():
         st, body, _ = s.api("GET", "/api/sessions/" + name)
         return body if (st == 200 and body["status"] == "STOPPED"
-                        and body["assignedWorker"] is None) else None
+                        and "assignedWorker" not in body) else None
     return wait_for(probe, 20, what="%s STOPPED and released" % name)
 
 
@@ -69,6 +69,8 @@ def test_waha_lifecycle():
         failed = s.wait_status("s1", "FAILED")
         check(failed["reason"], "FAILED carries a reason: %r" % failed)
         check(failed["assignedWorker"] == "worker-0", "held by worker-0: %r" % failed)
+        # WAHA's SessionInfo requires presence (an object)
+        check(failed["presence"] == {}, "presence: %r" % failed)
         st, body, _ = s.api("GET", "/api/sessions")
         check([x["name"] for x in body] == ["s1"], "running sessions listed")
 

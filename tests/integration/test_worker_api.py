@@ -74,7 +74,7 @@ def test_two_workers_over_http():
 
         def stopped():
             st, b, _ = s.api("GET", "/api/sessions/" + moved[0])
-            return b if b["status"] == "STOPPED" and b["assignedWorker"] is None else None
+            return b if b["status"] == "STOPPED" and "assignedWorker" not in b else None
         wait_for(stopped, 10, what="stopped and released")
         check(s.proc("session-worker-1").alive(), "survivor died")
 

@@ -161,8 +161,13 @@ gw_sessions_info(json_t *session)
         json_object_set_new(info, "config", json_object());
     }
     s_copy(info, "me", json_object_get(session, "me"), JSON_OBJECT);
-    s_copy(info, "assignedWorker", json_object_get(session, "worker"),
-           JSON_STRING);
+    //  WAHA: a string; omitted while no session-worker holds the session
+    json_t *worker = json_object_get(session, "worker");
+    if (json_is_string(worker)) {
+        json_object_set(info, "assignedWorker", worker);
+    }
+    //  WAHA requires an object; Wharf keeps no session-level presence
+    json_object_set_new(info, "presence", json_object());
     s_copy(info, "instance_id", json_object_get(session, "instance_id"),
            JSON_STRING);
     s_copy(info, "reason", json_object_get(session, "reason"), JSON_STRING);
@@ -1118,7 +1123,13 @@ gw_sessions_test(bool verbose)
     json_t *info = gw_sessions_info(session);
     assert(streq(json_string_value(json_object_get(info, "name")), "s1"));
     assert(json_is_null(json_object_get(info, "me")));
-    assert(json_is_null(json_object_get(info, "assignedWorker")));
+    assert(!json_object_get(info, "assignedWorker"));
+    assert(json_is_object(json_object_get(info, "presence")));
+    json_decref(info);
+    json_object_set_new(session, "worker", json_string("w1"));
+    info = gw_sessions_info(session);
+    assert(streq(json_string_value(json_object_get(info, "assignedWorker")),
+                 "w1"));
     assert(!json_object_get(info, "access_token_hash"));
     assert(!json_object_get(info, "desired"));
     json_decref(info);

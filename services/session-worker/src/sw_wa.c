@@ -220,9 +220,10 @@ s_me_json(s_sess_t *ss)
     if (ss->me_lid) {
         json_object_set_new(me, "lid", json_string(ss->me_lid));
     }
-    if (ss->push_name) {
-        json_object_set_new(me, "pushName", json_string(ss->push_name));
-    }
+    //  WAHA's MeInfo requires pushName; before WhatsApp has told us ours
+    //  it is "" (as GOWS reports an unknown one)
+    json_object_set_new(me, "pushName",
+                        json_string(ss->push_name ? ss->push_name : ""));
     return me;
 }
 
@@ -552,6 +553,7 @@ s_on_message(s_sess_t *ss, const wa_client_message_t *m)
     w.timestamp = m->timestamp;
     w.body = m->body;
     w.has_media = m->has_media;
+    w.mimetype = m->message ? wa_message_mimetype(m->message) : NULL;
     w.type = m->type;
     w.reply_to = m->reply_to;
     w.push_name = m->push_name;
