@@ -4,27 +4,46 @@
 # Without DATABASE_URL, a private PostgreSQL cluster lives under ./var/pg
 # and is reused by the next run. Without WAHA_API_KEY (or WHATSAPP_API_KEY)
 # an admin key is generated on the first run, printed once, and only its
-# SHA-512 is kept (./var/api-key.sha512). Ctrl-C stops everything.
-# With SIM=1 a local wa-sim is started and Wharf is pointed at it.
+# SHA-512 is kept (./var/api-key.sha512). With SIM=1 a local wa-sim is
+# started and Wharf is pointed at it. WHARF_VAR_DIR moves ./var elsewhere.
+#
+# Ctrl-C stops everything, in order. A terminal sends SIGINT to the whole
+# foreground process group, services included, so they are started with
+# SIGINT ignored (and keep ignoring it, see cm_signal_ignored): on Ctrl-C
+# only this script acts, and it stops them with SIGTERM one by one, in
+# reverse start order, the session-workers first, so that they release
+# their leases while store-service still runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
-BIN=$PWD/$BUILD/bin
-VAR=$PWD/var
+case $BUILD in
+/*) BIN=$BUILD/bin ;;
+*) BIN=$PWD/$BUILD/bin ;;
+esac
+VAR=${WHARF_VAR_DIR:-$PWD/var}
 mkdir -p "$VAR/log"
 
 pids=()        # our services, children of this shell, in start order
 sim_pid=""     # wa-sim runs detached (started by demo.sh): not waitable
 started_pg=0
+# SIGTERM one service and wait until it is gone.
+stop_service() {
+    kill -TERM "$1" 2>/dev/null || return 0
+    while kill -0 "$1" 2>/dev/null; do
+        wait "$1" 2>/dev/null || true
+    done
+}
 cleanup() {
-    trap - INT TERM EXIT
+    # Stopping already: a second Ctrl-C must not cut the ordered stop
+    # short (the services ignore SIGINT and would be left running).
+    trap '' INT TERM
+    trap - EXIT
     echo
     echo "wharf: stopping"
     # Stop in reverse start order, each before the next, so the workers
     # can still release their leases to a running store-service.
     for ((i=${#pids[@]}-1; i>=0; i--)); do
-        kill -TERM "${pids[$i]}" 2>/dev/null || true
-        wait "${pids[$i]}" 2>/dev/null || true
+        stop_service "${pids[$i]}"
     done
     if [ -n "$sim_pid" ]; then
         kill -TERM "$sim_pid" 2>/dev/null || true
@@ -80,9 +99,12 @@ if [ "${SIM:-0}" = 1 ]; then
     fi
 fi
 
+# Start a service with SIGINT ignored (and its log tee too, which must
+# outlive it to write its last lines), see the top of this file.
 start() {
     local name=$1
-    "$BIN/$name" > >(tee -a "$VAR/log/$name.log") 2>&1 &
+    (trap '' INT; exec "$BIN/$name") \
+        > >(trap '' INT; exec tee -a "$VAR/log/$name.log") 2>&1 &
     pids+=("$!")
 }
 

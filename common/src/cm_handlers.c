@@ -155,10 +155,31 @@ cm_handlers_test(bool verbose)
     assert(cm_msg_status(reply) == 400 && calls == 1);
     cm_msg_destroy(&reply);
     cm_msg_set_version(req, 1);
+    //  a newer minor of a known major is served (additions are ignored)
+    cm_msg_set_minor(req, 7);
+    cm_msg_set_str(req, "added_in_minor_7", "x");
+    reply = cm_handlers_dispatch(h, req);
+    assert(reply && cm_msg_status(reply) == 200 && calls == 2);
+    assert(cm_streq(cm_msg_str(reply, "text"), "hi"));
+    cm_msg_destroy(&reply);
+    //  every major up to the highest known (2) is served; the next is
+    //  refused with a reason naming both versions
+    cm_msg_set_version(req, 2);
+    reply = cm_handlers_dispatch(h, req);
+    assert(reply && cm_msg_status(reply) == 200 && calls == 3);
+    cm_msg_destroy(&reply);
+    cm_msg_set_version(req, 3);
+    reply = cm_handlers_dispatch(h, req);
+    assert(cm_msg_status(reply) == 400 && calls == 3);
+    assert(cm_streq(cm_msg_reason(reply),
+                    "unsupported version 3 of test.echo (max 2)"));
+    cm_msg_destroy(&reply);
+    cm_msg_set_version(req, 1);
+    cm_msg_set_minor(req, 0);
 
     //  expired: dropped
     cm_msg_set_deadline(req, cm_now_ms() - 10);
-    assert(cm_handlers_dispatch(h, req) == NULL && calls == 1);
+    assert(cm_handlers_dispatch(h, req) == NULL && calls == 3);
     cm_msg_destroy(&req);
 
     //  unknown type

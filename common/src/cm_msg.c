@@ -9,6 +9,7 @@
 struct _cm_msg_t {
     char type[CM_MSG_MAX_TYPE + 1];    //  family.verb
     int v;                             //  envelope/type version
+    int mv;                            //  minor version, 0 = none
     char id[CM_MSG_MAX_ID + 1];        //  request id
     char *corr;                        //  id this replies to, or NULL
     int64_t ts;                        //  creation time, epoch ms
@@ -54,6 +55,7 @@ cm_msg_new(const char *type)
     cm_msg_t *self = cm_alloc(sizeof *self);
     snprintf(self->type, sizeof self->type, "%s", type);
     self->v = CM_MSG_VERSION;
+    self->mv = CM_MSG_MINOR;
     s_new_id(self->id);
     self->ts = cm_now_ms();
     self->body = json_object();
@@ -119,6 +121,19 @@ void
 cm_msg_set_version(cm_msg_t *self, int v)
 {
     self->v = v;
+}
+
+int
+cm_msg_minor(const cm_msg_t *self)
+{
+    return self->mv;
+}
+
+void
+cm_msg_set_minor(cm_msg_t *self, int mv)
+{
+    assert(mv >= 0 && mv <= CM_MSG_MAX_MINOR);
+    self->mv = mv;
 }
 
 const char *
@@ -758,12 +773,16 @@ cm_msg_encode(const cm_msg_t *self)
     s_packbuf_t buf;
     msgpack_packer pk;
     s_packbuf_init(&buf, &pk);
-    size_t fields = 3 + (self->corr != NULL) + (self->deadline != 0)
-                    + (self->trace != NULL) + (self->st != 0)
-                    + (self->reason != NULL);
+    size_t fields = 3 + (self->mv != 0) + (self->corr != NULL) +
+                    (self->deadline != 0) + (self->trace != NULL) +
+                    (self->st != 0) + (self->reason != NULL);
     msgpack_pack_map(&pk, fields);
     s_pack_cstr(&pk, "v");
     msgpack_pack_int64(&pk, self->v);
+    if (self->mv) {
+        s_pack_cstr(&pk, "mv");
+        msgpack_pack_int64(&pk, self->mv);
+    }
     s_pack_cstr(&pk, "id");
     s_pack_cstr(&pk, self->id);
     s_pack_cstr(&pk, "ts_ms");
@@ -868,6 +887,11 @@ cm_msg_decode(zmsg_t **zmsg_p, bool routed)
     self = cm_alloc(sizeof *self);
     memcpy(self->type, zframe_data(type), zframe_size(type));
     self->v = (int) json_integer_value(v);
+    json_t *mv = json_object_get(hdr, "mv");
+    self->mv = json_is_integer(mv) && json_integer_value(mv) >= 0 &&
+                       json_integer_value(mv) <= CM_MSG_MAX_MINOR
+                   ? (int)json_integer_value(mv)
+                   : 0;
     snprintf(self->id, sizeof self->id, "%s", id);
     self->corr = cm_strdup(s_hdr_str(hdr, "corr", CM_MSG_MAX_ID));
     self->trace = cm_strdup(s_hdr_str(hdr, "trace", CM_MSG_MAX_ID));
@@ -944,6 +968,114 @@ cm_msg_summary(cm_msg_t *self)
              self->corr ? " corr=" : "", self->corr ? self->corr : "",
              self->st);
     return self->summary;
+}
+
+//  Selftest: the frames of an envelope from raw header and body bytes.
+static zmsg_t *
+s_test_frames(const char *type, const char *hdr, size_t hlen, const char *body,
+              size_t blen)
+{
+    zmsg_t *zmsg = zmsg_new();
+    zmsg_addstr(zmsg, type);
+    zmsg_addmem(zmsg, hdr, hlen);
+    zmsg_addmem(zmsg, body, blen);
+    return zmsg;
+}
+
+//  Envelopes frozen as bytes (proto/PROTOCOL.md, "Compatibility"). OLD is
+//  what a build before the minor version wrote: {v:1, id:"old-1",
+//  ts_ms:1700000000000} and body {name:"default"}. NEW is a newer minor
+//  of the same major: {v:1, mv:2, id:"new-1", ts_ms:1700000000000,
+//  prio:"high"} (an added header field) and body {name:"default",
+//  since:42} (an added body field).
+#define CM_MSG_TEST_OLD_HDR                                                    \
+    "\x83\xa1\x76\x01\xa2\x69\x64\xa5\x6f\x6c\x64\x2d\x31\xa5\x74\x73\x5f\x6d" \
+    "\x73\xcf\x00\x00\x01\x8b\xcf\xe5\x68\x00"
+#define CM_MSG_TEST_OLD_BODY                                                   \
+    "\x81\xa4\x6e\x61\x6d\x65\xa7\x64\x65\x66\x61\x75\x6c\x74"
+#define CM_MSG_TEST_NEW_HDR                                                    \
+    "\x85\xa1\x76\x01\xa2\x6d\x76\x02\xa2\x69\x64\xa5\x6e\x65\x77\x2d\x31\xa5" \
+    "\x74\x73\x5f\x6d\x73\xcf\x00\x00\x01\x8b\xcf\xe5\x68\x00\xa4\x70\x72\x69" \
+    "\x6f\xa4\x68\x69\x67\x68"
+#define CM_MSG_TEST_NEW_BODY                                                   \
+    "\x82\xa4\x6e\x61\x6d\x65\xa7\x64\x65\x66\x61\x75\x6c\x74\xa5\x73\x69\x6e" \
+    "\x63\x65\x2a"
+
+static void
+s_test_compat(void)
+{
+    //  new -> old: a newer minor with an added header and body field is
+    //  read as the old fields; the additions are ignored, not refused
+    zmsg_t *zmsg = s_test_frames("session.get", CM_MSG_TEST_NEW_HDR, 42,
+                                 CM_MSG_TEST_NEW_BODY, 21);
+    cm_msg_t *msg = cm_msg_decode(&zmsg, false);
+    assert(msg && !cm_msg_error(msg));
+    assert(cm_msg_version(msg) == 1 && cm_msg_minor(msg) == 2);
+    assert(cm_streq(cm_msg_id(msg), "new-1"));
+    assert(cm_msg_ts(msg) == 1700000000000LL);
+    assert(cm_streq(cm_msg_str(msg, "name"), "default"));
+    //  a reply to it is written in this build's version, corr kept
+    cm_msg_t *reply = cm_msg_new_reply(msg, 200, NULL);
+    assert(cm_msg_version(reply) == CM_MSG_VERSION);
+    assert(cm_msg_minor(reply) == CM_MSG_MINOR);
+    assert(cm_streq(cm_msg_corr(reply), "new-1"));
+    cm_msg_destroy(&reply);
+    //  passed on untouched, the added body field survives the hop
+    zmsg = cm_msg_encode(msg);
+    zmsg_first(zmsg);
+    zmsg_next(zmsg);
+    assert(zframe_size(zmsg_next(zmsg)) == 21);
+    zmsg_destroy(&zmsg);
+    assert(cm_msg_int(msg, "since", 0) == 42);
+    cm_msg_destroy(&msg);
+
+    //  old -> new: no mv reads as minor 0; an added field a newer reader
+    //  looks for is absent and takes its default
+    zmsg = s_test_frames("session.get", CM_MSG_TEST_OLD_HDR, 28,
+                         CM_MSG_TEST_OLD_BODY, 14);
+    msg = cm_msg_decode(&zmsg, false);
+    assert(msg && !cm_msg_error(msg));
+    assert(cm_msg_version(msg) == 1 && cm_msg_minor(msg) == 0);
+    assert(cm_streq(cm_msg_id(msg), "old-1"));
+    assert(cm_streq(cm_msg_str(msg, "name"), "default"));
+    assert(cm_msg_int(msg, "since", -1) == -1);
+    //  minor 0 is written exactly as an old build wrote it (no mv key)
+    cm_msg_set_minor(msg, 0);
+    zmsg = cm_msg_encode(msg);
+    zmsg_first(zmsg);
+    zframe_t *hdr = zmsg_next(zmsg);
+    assert(zframe_size(hdr) == 28);
+    assert(memcmp(zframe_data(hdr), CM_MSG_TEST_OLD_HDR, 28) == 0);
+    zmsg_destroy(&zmsg);
+    //  minor 2 adds {mv:2} right after v, and reads back
+    cm_msg_set_minor(msg, 2);
+    zmsg = cm_msg_encode(msg);
+    zmsg_first(zmsg);
+    hdr = zmsg_next(zmsg);
+    assert(zframe_size(hdr) == 32);
+    assert(memcmp(zframe_data(hdr), "\x84\xa1\x76\x01\xa2\x6d\x76\x02", 8) ==
+           0);
+    cm_msg_t *back = cm_msg_decode(&zmsg, false);
+    assert(back && cm_msg_minor(back) == 2 && cm_msg_version(back) == 1);
+    cm_msg_destroy(&back);
+    cm_msg_destroy(&msg);
+
+    //  a minor that is not an integer 0..65535 reads as 0, not an error
+    const char *odd[] = {"\x84\xa1\x76\x01\xa2\x6d\x76\xa1\x78",
+                         "\x84\xa1\x76\x01\xa2\x6d\x76\xff",
+                         "\x84\xa1\x76\x01\xa2\x6d\x76\xce\x00\x01\x00\x00"};
+    const size_t odd_len[] = {9, 8, 12};
+    for (size_t i = 0; i < 3; i++) {
+        char h[64];
+        memcpy(h, odd[i], odd_len[i]);
+        memcpy(h + odd_len[i], CM_MSG_TEST_OLD_HDR + 4, 28 - 4);
+        zmsg = s_test_frames("session.get", h, odd_len[i] + 24,
+                             CM_MSG_TEST_OLD_BODY, 14);
+        msg = cm_msg_decode(&zmsg, false);
+        assert(msg && cm_msg_minor(msg) == 0 && cm_msg_version(msg) == 1);
+        assert(cm_streq(cm_msg_id(msg), "old-1"));
+        cm_msg_destroy(&msg);
+    }
 }
 
 void
@@ -1135,6 +1267,7 @@ cm_msg_test(bool verbose)
         cm_msg_t *m = cm_msg_decode(&zmsg, false);
         cm_msg_destroy(&m);
     }
+    s_test_compat();
     cm_log_init(NULL, "info");
     cm_msg_destroy(&req);
     printf("OK\n");

@@ -138,6 +138,14 @@ cm_random(void *buf, size_t len)
     }
 }
 
+bool
+cm_signal_ignored(int sig)
+{
+    struct sigaction old;
+    return sigaction(sig, NULL, &old) == 0 && !(old.sa_flags & SA_SIGINFO) &&
+           old.sa_handler == SIG_IGN;
+}
+
 void
 cm_util_test(bool verbose)
 {
@@ -177,5 +185,13 @@ cm_util_test(bool verbose)
     cm_random(r1, 16);
     cm_random(r2, 16);
     assert(memcmp(r1, r2, 16) != 0);
+    //  the disposition as it is, not as it was asked for elsewhere
+    struct sigaction saved;
+    sigaction(SIGUSR2, NULL, &saved);
+    signal(SIGUSR2, SIG_IGN);
+    assert(cm_signal_ignored(SIGUSR2));
+    signal(SIGUSR2, SIG_DFL);
+    assert(!cm_signal_ignored(SIGUSR2));
+    sigaction(SIGUSR2, &saved, NULL);
     printf("OK\n");
 }

@@ -4,8 +4,8 @@
 
     Frames on the wire (after any ROUTER routing id):
       0  type     ASCII "family.verb"; also the PUB/SUB topic
-      1  header   msgpack map {v, id, corr?, ts_ms, deadline_ms?, trace?,
-                                st?, reason?}
+      1  header   msgpack map {v, mv?, id, corr?, ts_ms, deadline_ms?,
+                                trace?, st?, reason?}
       2  body     msgpack map with string keys
       3+ blobs    raw bytes (media), never inside msgpack
 
@@ -22,8 +22,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-//  Envelope version this build writes and the highest it reads.
+//  Envelope version this build writes and the highest it reads (major:
+//  a breaking change bumps it).
 #define CM_MSG_VERSION 1
+//  Minor version this build writes (header `mv`, left out when 0): bumped
+//  by additions a reader may ignore. Never checked on receipt. A build may
+//  set it (cmake -DWHARF_BUS_MINOR=N) to stand in for a newer peer.
+#ifndef WHARF_BUS_MINOR
+#define WHARF_BUS_MINOR 0
+#endif
+#define CM_MSG_MINOR WHARF_BUS_MINOR
+#define CM_MSG_MAX_MINOR 65535
 //  Limits enforced on decode.
 #define CM_MSG_MAX_TYPE 64
 #define CM_MSG_MAX_ID 64
@@ -48,6 +57,9 @@ void cm_msg_destroy(cm_msg_t **self_p);
 const char *cm_msg_type(const cm_msg_t *self);
 int cm_msg_version(const cm_msg_t *self);
 void cm_msg_set_version(cm_msg_t *self, int v);
+//  Minor version (header `mv`), 0 when absent or not an integer 0..65535.
+int cm_msg_minor(const cm_msg_t *self);
+void cm_msg_set_minor(cm_msg_t *self, int mv);
 const char *cm_msg_id(const cm_msg_t *self);
 //  Correlation id (request id this replies to), or NULL for requests.
 const char *cm_msg_corr(const cm_msg_t *self);

@@ -43,6 +43,15 @@ int cm_hex_digit(char c);
 //  cannot give them.
 void cm_random(void *buf, size_t len);
 
+//  True if signal `sig` is ignored (SIG_IGN), as a shell leaves SIGINT
+//  and SIGQUIT for its background jobs and scripts/run.sh leaves SIGINT
+//  for the services it starts. Call first thing in main, before czmq (or
+//  anything) installs a handler for it. A service started with SIGINT
+//  ignored ignores it again after zsys_init, so that a terminal's Ctrl-C,
+//  which reaches the whole process group, leaves it to its parent to
+//  stop it, in order, with SIGTERM.
+bool cm_signal_ignored(int sig);
+
 static inline bool
 cm_streq(const char *a, const char *b)
 {

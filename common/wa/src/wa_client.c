@@ -2,16 +2,13 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    Layout: state and helpers; credentials; connection life (login,
-    pairing, keepalive, stream errors); the send jobs; receiving; the
-    public actions; the self test (a scripted server and a small relay
-    that lets two clients talk).
-
-    A send is a job that walks: group metadata (groups) -> device lists
-    (usync, cached) -> prekey bundles for devices without a session ->
-    encrypt and send -> server ack. Each step that needs the server
-    issues one IQ and resumes in its callback; a job waiting for an IQ is
-    freed only by that callback.
+    The session's core: state and helpers; credentials; connection life
+    (login, pairing, keepalive, stream errors); prekeys; the router that
+    hands every other stanza to the capability module that registered
+    for it (wa_client_int.h lists them: wa_inbox, wa_outbox,
+    wa_groupcache, wa_devices, wa_call); the public actions; the self
+    test (a scripted server and a small relay that lets two clients
+    talk), which drives the whole client, capabilities included.
 */
 #undef NDEBUG
 #include <assert.h>
@@ -20,8 +17,6 @@
 #include <string.h>
 
 #include <czmq.h>
-#include <group_session_builder.h>
-#include <protocol.h>
 
 #include "cm/cm.h"
 #include "wa/wa_client.h"
@@ -33,23 +28,12 @@
 #include "wa/wa_keys.h"
 #include "wa/wa_pair.h"
 #include "wa/wa_recv.h"
+#include "wa/wa_router.h"
 #include "wa/wa_send.h"
 #include "wa/wa_signal.h"
 #include "wa/wa_usync.h"
+#include "wa_client_int.h"
 
-//  Recently sent messages kept for retry requests.
-#define S_SENT_MAX 64
-//  Received message keys remembered for de-duplication.
-#define S_SEEN_MAX 512
-//  Receipts held for the owner at most (a backlog of messages waiting
-//  for the owner's store can run into thousands).
-#define S_HELD_MAX 8192
-//  Resends of one message at most.
-#define S_RESEND_MAX 10
-//  Group metadata queries per send (changes may drop it meanwhile).
-#define S_GROUP_ASKS_MAX 3
-//  Prekey ids are 24 bits.
-#define S_PREKEY_ID_MAX 0xFFFFFF
 //  Signed prekey id of a new device.
 #define S_SKEY_ID 1
 //  Logout request deadline.
@@ -57,187 +41,49 @@
 //  Creds format version.
 #define S_CREDS_VERSION 1
 
-typedef enum {
-    S_OFFLINE = 0, //  no connection
-    S_UNPAIRED,    //  registration connection: QR / pair code
-    S_LOGIN,       //  login sent, waiting for <success>
-    S_ONLINE,      //  logged in
-    S_CLOSED       //  closing state reported, owner closes
-} s_conn_t;
+//  The capability modules (WA_CLIENT_CAPS), in order.
+#define S_CAP_ROW(name) &wa_##name##_cap,
+static const wa_client_cap_t *const s_caps[] = {WA_CLIENT_CAPS(S_CAP_ROW) NULL};
+#undef S_CAP_ROW
 
-typedef struct _s_job_t s_job_t;
-
-//  A message we sent, for retry requests.
-typedef struct {
-    char id[WA_CLIENT_ID_MAX]; //  message id ("" = free slot)
-    char *chat;                //  destination
-    uint8_t *msg;              //  serialised Message
-    size_t len;                //  its length
-    bool group;                //  sent to a group
-    int64_t t;                 //  send time (seconds)
-    int resends;               //  resends done
-} s_sent_t;
-
-//  A delivery receipt waiting for the owner's commit.
-typedef struct _s_held_t {
-    uint64_t token;         //  event token
-    wa_node_t *receipt;     //  receipt or ack to send
-    char *seen_key;         //  de-duplication key
-    struct _s_held_t *next; //  older neighbour
-    struct _s_held_t *prev; //  newer neighbour
-} s_held_t;
-
-struct _wa_client_t {
-    wa_client_config_t cfg; //  config (strings owned)
-    wa_client_ops_t ops;    //  owner callbacks
-    void *arg;              //  their argument
-    wa_signal_t *signal;    //  libsignal context
-    wa_sigstore_t *store;   //  Signal state
-    wa_payload_t *payload;  //  ClientPayload settings
-    wa_iq_t *iq;            //  IQ waiters
-    wa_usync_t *usync;      //  device lists
-    zhashx_t *groups;       //  group JID -> wa_group_t
-    zhashx_t *skdm;         //  group JID -> set of device JIDs that
-                            //  have our sender key
-    zhashx_t *retries;      //  "<sender>|<id>" -> retry receipts sent
-
-    //  Credentials
-    bool have_creds;         //  keys exist
-    uint8_t noise_priv[32];  //  Noise static key
-    uint8_t noise_pub[32];   //  its public half
-    uint8_t adv_secret[32];  //  ADV secret (QR / derived by pair code)
-    uint32_t skey_id;        //  signed prekey id
-    uint32_t next_prekey_id; //  next one-time prekey id to create
-    bool paired;             //  linked to an account
-    char *me_jid;            //  our device JID (PN)
-    char *me_lid;            //  our device JID (LID) or NULL
-    char *push_name;         //  our push name or NULL
-    char *platform_name;     //  the primary's platform
-    char *business_name;     //  business name or NULL
-    uint8_t *account;        //  ADV signed device identity (4 fields)
-    size_t account_len;      //  its length
-    uint32_t key_index;      //  its key index
-
-    //  Derived from me_jid / me_lid
-    char *me_pn_user;  //  "<phone>@s.whatsapp.net"
-    char *me_lid_user; //  "<lid>@lid" or NULL
-    char *me_api;      //  "<phone>@c.us"
-    char *me_lid_api;  //  "<lid>@lid" or NULL
-    int me_device;     //  our device id
-
-    //  Connection
-    s_conn_t conn;        //  where we are
-    bool restart_pending; //  paired on this connection: 515 next
-    bool online_reported; //  WORKING reported on this connection
-
-    //  QR
-    char **refs;         //  refs of the last pair-device
-    size_t nrefs;        //  their number
-    size_t ref_at;       //  ref shown
-    char *qr;            //  QR string shown, or NULL
-    int64_t qr_deadline; //  rotation time, -1 none
-
-    //  Pair code
-    bool pc_wanted; //  a code was requested
-    bool pc_sent;   //  companion_hello sent on this connection
-    char pc_code[WA_PAIR_CODE_LEN + 1]; //  the code
-    char *pc_phone;                     //  phone digits
-    uint8_t pc_priv[32];                //  pairing ephemeral key
-    uint8_t pc_pub[32];                 //  its public half
-    uint8_t *pc_ref;                    //  server ref
-    size_t pc_ref_len;                  //  its length
-    int64_t pc_deadline;                //  give up time, -1 none
-
-    //  Keepalive
-    int64_t ka_due;   //  next ping, -1 none
-    bool ka_inflight; //  a ping is waiting for its reply
-    int ka_misses;    //  consecutive timeouts
-
-    //  Sending
-    s_job_t *jobs;             //  send jobs
-    s_sent_t sent[S_SENT_MAX]; //  recent sends (ring)
-    size_t sent_at;            //  next ring slot
-    bool uploading;            //  a prekey upload is in flight
-
-    //  Receiving
-    zhashx_t *seen;              //  key -> "held" / "done"
-    char *seen_ring[S_SEEN_MAX]; //  keys in arrival order
-    size_t seen_at;              //  next ring slot
-    s_held_t *held;              //  receipts held, newest first
-    s_held_t *held_tail;         //  the oldest held receipt
-    size_t nheld;                //  their number
-    uint64_t next_token;         //  token counter
-
-    int64_t armed;   //  armed wake-up deadline, -1 none
-    bool destroying; //  no upcalls while tearing down
-};
-
-struct _s_job_t {
-    wa_client_t *client;       //  owner
-    char id[WA_CLIENT_ID_MAX]; //  message id
-    char *chat;                //  destination chat (wire)
-    bool group;                //  chat is a group
-    uint8_t *msg;              //  serialised Message
-    size_t len;                //  its length
-    int64_t deadline;          //  fail after this
-    bool runnable;             //  run at the next wake
-    bool waiting;              //  an IQ for this job is pending
-    bool sent;                 //  stanza sent, waiting for the ack
-    int group_asks;            //  group metadata queries sent
-    bool asked_usync;          //  device lists fetched once
-    bool asked_keys;           //  bundles fetched once
-    char **skdm_to;            //  devices given our sender key
-    size_t skdm_count;         //  their number
-    //  Resend on a retry request
-    bool resend;       //  this is a resend
-    bool force_keys;   //  fetch a fresh bundle first
-    char *device;      //  the device that asked
-    char *to;          //  the receipt's from
-    char *participant; //  its participant, or NULL
-    char *recipient;   //  its recipient, or NULL
-    int count;         //  its retry count
-    int64_t t;         //  original timestamp
-    s_job_t *next;     //  list link
-};
-
-static void s_rearm(wa_client_t *self);
-static void s_job_run(s_job_t *job);
 static void s_close(wa_client_t *self, wa_client_state_t state,
                     const char *reason, int error);
+static wa_router_t *s_router_new(void);
 
 //  ---------------------------------------------------------------------
 //  Small helpers
 
-static int64_t
-s_now(wa_client_t *self)
+int64_t
+wa_client_now(wa_client_t *self)
 {
     return self->ops.now ? self->ops.now(self->arg) : cm_mono_ms();
 }
 
-static int64_t
-s_wall_s(void)
+int64_t
+wa_client_wall_s(void)
 {
     return cm_now_ms() / 1000;
 }
 
-static const char *
-s_name(wa_client_t *self)
+const char *
+wa_client_name(wa_client_t *self)
 {
     return self->cfg.name ? self->cfg.name : "";
 }
 
-static bool
-s_live(wa_client_t *self)
+bool
+wa_client_live(wa_client_t *self)
 {
-    return self->conn != S_OFFLINE && self->conn != S_CLOSED;
+    return self->conn != WA_CLIENT_CONN_OFFLINE &&
+           self->conn != WA_CLIENT_CONN_CLOSED;
 }
 
 //  Send a stanza (taken). Dropped when there is no live connection.
-static int
-s_send(wa_client_t *self, wa_node_t **node_p)
+int
+wa_client_send_node(wa_client_t *self, wa_node_t **node_p)
 {
     int rc = -1;
-    if (*node_p && s_live(self)) {
+    if (*node_p && wa_client_live(self)) {
         rc = self->ops.send(self->arg, *node_p);
     }
     wa_node_destroy(node_p);
@@ -250,21 +96,21 @@ static int
 s_iq_until(wa_client_t *self, wa_node_t **iq_p, int64_t timeout_ms,
            wa_iq_fn *fn, void *arg)
 {
-    if (!*iq_p || !s_live(self)) {
+    if (!*iq_p || !wa_client_live(self)) {
         wa_node_destroy(iq_p);
         return -1;
     }
     char id[WA_IQ_ID_MAX];
     wa_iq_next_id(self->iq, id);
     wa_node_set_attr(*iq_p, "id", id);
-    int rc = wa_iq_add(self->iq, id, s_now(self) + timeout_ms, fn, arg);
+    int rc = wa_iq_add(self->iq, id, wa_client_now(self) + timeout_ms, fn, arg);
     assert(rc == 0);
-    s_send(self, iq_p);
+    wa_client_send_node(self, iq_p);
     return 0;
 }
 
-static int
-s_iq(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg)
+int
+wa_client_request(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg)
 {
     return s_iq_until(self, iq_p, self->cfg.iq_timeout_ms, fn, arg);
 }
@@ -299,12 +145,12 @@ s_iq_result(wa_client_t *self, const wa_node_t *iq)
     wa_node_set_attr(r, "to", wa_node_attr_or(iq, "from", "@s.whatsapp.net"));
     wa_node_set_attr(r, "id", wa_node_attr_or(iq, "id", ""));
     wa_node_set_attr(r, "type", "result");
-    s_send(self, &r);
+    wa_client_send_node(self, &r);
 }
 
 //  User JID text (no device) of any JID text, or NULL. Caller owns.
-static char *
-s_user_of(const char *text)
+char *
+wa_client_user_of(const char *text)
 {
     wa_jid_t *jid = text ? wa_jid_new_from(text) : NULL;
     char *out = NULL;
@@ -358,16 +204,16 @@ s_status(wa_client_t *self, wa_client_state_t state, const char *reason,
     self->ops.status(self->arg, &st);
 }
 
-static void
-s_creds_changed(wa_client_t *self)
+void
+wa_client_creds_changed(wa_client_t *self)
 {
     if (self->ops.creds && !self->destroying) {
         self->ops.creds(self->arg);
     }
 }
 
-static bool
-s_event(wa_client_t *self, const wa_client_event_t *ev)
+bool
+wa_client_emit(wa_client_t *self, const wa_client_event_t *ev)
 {
     if (self->ops.event && !self->destroying) {
         return self->ops.event(self->arg, ev);
@@ -483,23 +329,20 @@ wa_client_new(const wa_client_config_t *cfg, const wa_client_ops_t *ops,
     self->payload = wa_payload_new();
     self->iq = wa_iq_new();
     self->usync = wa_usync_new(0);
-    self->groups = zhashx_new();
-    zhashx_set_destructor(self->groups,
-                          (zhashx_destructor_fn *)wa_group_destroy);
-    self->skdm = zhashx_new();
-    zhashx_set_destructor(self->skdm, (zhashx_destructor_fn *)zhashx_destroy);
-    self->retries = zhashx_new();
-    self->seen = zhashx_new();
     self->qr_deadline = -1;
     self->pc_deadline = -1;
     self->ka_due = -1;
     self->armed = -1;
-    self->next_token = 1;
+    self->router = s_router_new();
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->start) {
+            s_caps[i]->start(self);
+        }
+    }
     return self;
 }
 
 static void s_drop_connection(wa_client_t *self);
-static void s_job_free(s_job_t **job_p);
 
 static void
 s_forget_identity(wa_client_t *self)
@@ -527,15 +370,12 @@ s_forget_identity(wa_client_t *self)
     self->key_index = 0;
     self->skey_id = 0;
     self->next_prekey_id = 0;
-    for (size_t i = 0; i < S_SENT_MAX; i++) {
-        free(self->sent[i].chat);
-        free(self->sent[i].msg);
-        memset(&self->sent[i], 0, sizeof self->sent[i]);
-    }
     wa_usync_clear(self->usync);
-    zhashx_purge(self->groups);
-    zhashx_purge(self->skdm);
-    zhashx_purge(self->retries);
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->forget) {
+            s_caps[i]->forget(self);
+        }
+    }
 }
 
 static void
@@ -577,24 +417,16 @@ wa_client_destroy(wa_client_t **self_p)
     wa_client_t *self = *self_p;
     self->destroying = true;
     s_drop_connection(self);
-    while (self->held) {
-        s_held_t *h = self->held;
-        self->held = h->next;
-        wa_node_destroy(&h->receipt);
-        free(h->seen_key);
-        free(h);
-    }
-    for (size_t i = 0; i < S_SEEN_MAX; i++) {
-        free(self->seen_ring[i]);
-    }
     s_forget_identity(self);
     s_pair_code_reset(self);
     s_qr_reset(self);
     free(self->push_name);
-    zhashx_destroy(&self->seen);
-    zhashx_destroy(&self->retries);
-    zhashx_destroy(&self->skdm);
-    zhashx_destroy(&self->groups);
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->stop) {
+            s_caps[i]->stop(self);
+        }
+    }
+    wa_router_destroy(&self->router);
     wa_usync_destroy(&self->usync);
     wa_iq_destroy(&self->iq);
     wa_payload_destroy(&self->payload);
@@ -627,12 +459,12 @@ s_derive_me(wa_client_t *self)
         return -1;
     }
     self->me_device = wa_jid_device(jid);
-    self->me_pn_user = s_user_of(self->me_jid);
+    self->me_pn_user = wa_client_user_of(self->me_jid);
     self->me_api = wa_jid_to_api(self->me_pn_user);
     wa_jid_destroy(&jid);
     wa_jid_t *lid = self->me_lid ? wa_jid_new_from(self->me_lid) : NULL;
     if (lid && wa_jid_is_lid(lid)) {
-        self->me_lid_user = s_user_of(self->me_lid);
+        self->me_lid_user = wa_client_user_of(self->me_lid);
         self->me_lid_api = cm_strdup(self->me_lid_user);
     }
     wa_jid_destroy(&lid);
@@ -657,7 +489,7 @@ s_creds_create(wa_client_t *self)
     self->next_prekey_id = 1;
     self->paired = false;
     self->have_creds = true;
-    s_creds_changed(self);
+    wa_client_creds_changed(self);
     return 0;
 }
 
@@ -791,8 +623,8 @@ wa_client_load_creds(wa_client_t *self, const json_t *c)
         s_json_key32(c, "identity_priv", id_priv) != 0 ||
         s_json_key32(c, "identity_pub", id_pub) != 0 ||
         s_json_key32(c, "adv_secret", self->adv_secret) != 0 || reg < 0 ||
-        reg > UINT32_MAX || skey < 1 || skey > S_PREKEY_ID_MAX || next < 1 ||
-        next > S_PREKEY_ID_MAX) {
+        reg > UINT32_MAX || skey < 1 || skey > WA_CLIENT_PREKEY_ID_MAX ||
+        next < 1 || next > WA_CLIENT_PREKEY_ID_MAX) {
         goto cleanup;
     }
     rec = s_json_bytes(c, "signed_prekey", 0, WA_SIGSTORE_MAX_RECORD, &rec_len);
@@ -829,7 +661,8 @@ cleanup:
     if (rc != 0) {
         s_forget_identity(self);
         s_store_new(self);
-        cm_log_warn("could not load credentials", "session=%s", s_name(self));
+        cm_log_warn("could not load credentials", "session=%s",
+                    wa_client_name(self));
     }
     return rc;
 }
@@ -906,15 +739,15 @@ wa_client_set_push_name(wa_client_t *self, const char *push_name)
     }
     s_set_str(&self->push_name, push_name);
     if (self->have_creds) {
-        s_creds_changed(self);
+        wa_client_creds_changed(self);
     }
-    if (self->conn == S_ONLINE) {
+    if (self->conn == WA_CLIENT_CONN_ONLINE) {
         wa_node_t *p = wa_node_new("presence");
         wa_node_set_attr(p, "type", "available");
         if (push_name) {
             wa_node_set_attr(p, "name", push_name);
         }
-        s_send(self, &p);
+        wa_client_send_node(self, &p);
     }
 }
 
@@ -936,22 +769,20 @@ s_min(int64_t best, int64_t t)
     return best < 0 || t < best ? t : best;
 }
 
-static void
-s_rearm(wa_client_t *self)
+void
+wa_client_rearm(wa_client_t *self)
 {
     if (self->destroying) {
         return;
     }
-    int64_t now = s_now(self);
+    int64_t now = wa_client_now(self);
     int64_t next = wa_iq_next_deadline(self->iq);
     next = s_min(next, self->qr_deadline);
     next = s_min(next, self->pc_deadline);
     next = s_min(next, self->ka_due);
-    for (s_job_t *j = self->jobs; j; j = j->next) {
-        if (j->runnable) {
-            next = s_min(next, now);
-        } else if (!j->waiting) {
-            next = s_min(next, j->deadline);
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->deadline) {
+            next = s_min(next, s_caps[i]->deadline(self, now));
         }
     }
     if (next == self->armed) {
@@ -961,1040 +792,15 @@ s_rearm(wa_client_t *self)
     self->ops.timer(self->arg, next < 0 ? -1 : (next > now ? next - now : 0));
 }
 
-//  ---------------------------------------------------------------------
-//  Send jobs
-
-static s_job_t *
-s_job_new(wa_client_t *self, const char *chat, const uint8_t *msg, size_t len)
-{
-    s_job_t *job = cm_alloc(sizeof *job);
-    job->client = self;
-    job->chat = cm_strdup(chat);
-    wa_jid_t *jid = wa_jid_new_from(chat);
-    job->group = jid && wa_jid_is_group(jid);
-    wa_jid_destroy(&jid);
-    job->msg = cm_alloc(len ? len : 1);
-    memcpy(job->msg, msg, len);
-    job->len = len;
-    job->deadline = s_now(self) + self->cfg.send_timeout_ms;
-    job->runnable = true;
-    job->next = self->jobs;
-    self->jobs = job;
-    return job;
-}
-
-static void
-s_job_unlink(s_job_t *job)
-{
-    wa_client_t *self = job->client;
-    for (s_job_t **p = &self->jobs; *p; p = &(*p)->next) {
-        if (*p == job) {
-            *p = job->next;
-            break;
-        }
-    }
-    job->next = NULL;
-}
-
-static void
-s_job_free(s_job_t **job_p)
-{
-    s_job_t *job = *job_p;
-    if (!job) {
-        return;
-    }
-    for (size_t i = 0; i < job->skdm_count; i++) {
-        free(job->skdm_to[i]);
-    }
-    free(job->skdm_to);
-    free(job->chat);
-    free(job->msg);
-    free(job->device);
-    free(job->to);
-    free(job->participant);
-    free(job->recipient);
-    free(job);
-    *job_p = NULL;
-}
-
-//  End a job with an error: unlink, report (not for resends), free.
-static void
-s_job_fail(s_job_t *job, int error, const char *reason)
-{
-    wa_client_t *self = job->client;
-    s_job_unlink(job);
-    if (!job->resend) {
-        cm_log_info("could not send message", "session=%s id=%s reason=\"%s\"",
-                    s_name(self), job->id, reason);
-        wa_client_event_t ev = {.type = WA_CLIENT_EVENT_SENT};
-        ev.u.sent.id = job->id;
-        ev.u.sent.chat = job->chat;
-        ev.u.sent.ok = false;
-        ev.u.sent.error = error;
-        ev.u.sent.reason = reason;
-        s_event(self, &ev);
-    } else {
-        cm_log_info("could not resend message",
-                    "session=%s id=%s "
-                    "reason=\"%s\"",
-                    s_name(self), job->id, reason);
-    }
-    s_job_free(&job);
-}
-
-//  The job's IQ came back; common handling of failures. Returns true
-//  when the job may go on (result), false when it was ended.
-static bool
-s_job_reply(s_job_t *job, wa_iq_outcome_t outcome, const wa_node_t *reply,
-            const char *what)
-{
-    wa_client_t *self = job->client;
-    job->waiting = false;
-    if (outcome == WA_IQ_CANCELLED) {
-        s_job_fail(job, 0, "connection lost");
-        return false;
-    }
-    if (outcome == WA_IQ_TIMEOUT) {
-        char *reason = cm_sprintf("%s timed out", what);
-        s_job_fail(job, 0, reason);
-        free(reason);
-        return false;
-    }
-    if (outcome == WA_IQ_ERROR) {
-        int code = wa_iq_error_code(reply);
-        char *reason =
-            cm_sprintf("%s failed: %d %s", what, code, wa_iq_error_text(reply));
-        s_job_fail(job, code > 0 ? code : 0, reason);
-        free(reason);
-        return false;
-    }
-    if (s_now(self) >= job->deadline) {
-        s_job_fail(job, 0, "timed out");
-        return false;
-    }
-    return true;
-}
-
-static void
-s_on_group_info(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
-{
-    s_job_t *job = (s_job_t *)arg;
-    if (!s_job_reply(job, outcome, reply, "group query")) {
-        return;
-    }
-    wa_group_t *g = wa_group_parse(job->chat, reply);
-    if (!g) {
-        s_job_fail(job, 404, "group not found");
-        return;
-    }
-    zhashx_update(job->client->groups, job->chat, g);
-    wa_client_t *self = job->client;
-    s_job_run(job); //  may free the job
-    s_rearm(self);
-}
-
-static void
-s_on_usync(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
-{
-    s_job_t *job = (s_job_t *)arg;
-    if (!s_job_reply(job, outcome, reply, "device query")) {
-        return;
-    }
-    if (wa_usync_parse(job->client->usync, reply) < 0) {
-        cm_log_warn("could not parse device list", "session=%s",
-                    s_name(job->client));
-    }
-    wa_client_t *self = job->client;
-    s_job_run(job); //  may free the job
-    s_rearm(self);
-}
-
-static void
-s_on_bundle(void *arg, const char *jid, const wa_bundle_t *bundle)
-{
-    s_job_t *job = (s_job_t *)arg;
-    char name[WA_SEND_NAME_MAX];
-    int device = 0;
-    if (!bundle || wa_send_address(jid, name, &device) != 0 ||
-        wa_e2e_process_bundle(job->client->store, name, device, bundle) != 0) {
-        cm_log_warn("could not start session", "session=%s device=%s",
-                    s_name(job->client), jid);
-    }
-}
-
-static void
-s_on_keys(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
-{
-    s_job_t *job = (s_job_t *)arg;
-    if (!s_job_reply(job, outcome, reply, "prekey query")) {
-        return;
-    }
-    if (wa_keys_bundles(reply, s_on_bundle, job) < 0) {
-        cm_log_warn("could not parse prekey bundles", "session=%s",
-                    s_name(job->client));
-    }
-    wa_client_t *self = job->client;
-    s_job_run(job); //  may free the job
-    s_rearm(self);
-}
-
-//  True when jid (any JID text) is one of our own account's users.
-static bool
-s_is_own_user(wa_client_t *self, const char *jid)
-{
-    char *user = s_user_of(jid);
-    bool own = user && (cm_streq(user, self->me_pn_user) ||
-                        cm_streq(user, self->me_lid_user));
-    free(user);
-    return own;
-}
-
-//  True when device (JID text) is this very device.
-static bool
-s_is_own_device(wa_client_t *self, const char *device)
-{
-    wa_jid_t *jid = wa_jid_new_from(device);
-    bool own = jid && wa_jid_device(jid) == self->me_device &&
-               s_is_own_user(self, device);
-    wa_jid_destroy(&jid);
-    return own;
-}
-
-//  A list of strings (owned).
-typedef struct {
-    char **items; //  strings
-    size_t count; //  used
-    size_t size;  //  allocated
-} s_list_t;
-
-static bool
-s_list_has(const s_list_t *l, const char *s)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        if (strcmp(l->items[i], s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-//  Append a copy of s unless present.
-static void
-s_list_add(s_list_t *l, const char *s)
-{
-    if (!s || s_list_has(l, s)) {
-        return;
-    }
-    if (l->count == l->size) {
-        l->size = l->size ? l->size * 2 : 8;
-        l->items = realloc(l->items, l->size * sizeof(char *));
-        assert(l->items);
-    }
-    l->items[l->count++] = cm_strdup(s);
-}
-
-static void
-s_list_free(s_list_t *l)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        free(l->items[i]);
-    }
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
-//  Our user JID in the chat's address space (LID chats: our LID).
-static const char *
-s_own_user_for(wa_client_t *self, bool lid)
-{
-    return lid && self->me_lid_user ? self->me_lid_user : self->me_pn_user;
-}
-
-//  Users whose devices the job needs.
-static void
-s_job_users(s_job_t *job, s_list_t *users)
-{
-    wa_client_t *self = job->client;
-    if (job->resend) {
-        char *u = s_user_of(job->device);
-        s_list_add(users, u);
-        free(u);
-        return;
-    }
-    if (job->group) {
-        wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
-        size_t n = 0;
-        const char *const *p = wa_group_participants(g, &n);
-        for (size_t i = 0; i < n; i++) {
-            s_list_add(users, p[i]);
-        }
-        s_list_add(users, s_own_user_for(self, wa_group_is_lid(g)));
-        return;
-    }
-    wa_jid_t *chat = wa_jid_new_from(job->chat);
-    bool lid = chat && wa_jid_is_lid(chat);
-    wa_jid_destroy(&chat);
-    s_list_add(users, job->chat);
-    s_list_add(users, s_own_user_for(self, lid));
-}
-
-//  The set of devices that hold our sender key for a group.
-static zhashx_t *
-s_skdm_set(wa_client_t *self, const char *group)
-{
-    zhashx_t *set = (zhashx_t *)zhashx_lookup(self->skdm, group);
-    if (!set) {
-        set = zhashx_new();
-        zhashx_insert(self->skdm, group, set);
-    }
-    return set;
-}
-
 //  Our Signal address for a chat's address space.
-static void
-s_own_address(wa_client_t *self, bool lid, char name[WA_SEND_NAME_MAX])
+void
+wa_client_own_address(wa_client_t *self, bool lid, char name[WA_SEND_NAME_MAX])
 {
     int device = 0;
     const char *jid = lid && self->me_lid ? self->me_lid : self->me_jid;
     if (wa_send_address(jid, name, &device) != 0) {
         snprintf(name, WA_SEND_NAME_MAX, "%s", "");
     }
-}
-
-//  Our current sender key distribution for a group (without encrypting
-//  anything). Caller owns *out_p.
-static int
-s_group_skdm(wa_client_t *self, const char *group, const char *own_name,
-             uint8_t **out_p, size_t *out_len)
-{
-    signal_context *ctx = wa_signal_context(self->signal);
-    signal_protocol_sender_key_name name = {
-        group, strlen(group), {own_name, strlen(own_name), self->me_device}};
-    group_session_builder *builder = NULL;
-    sender_key_distribution_message *skdm = NULL;
-    int rc = -1;
-    if (group_session_builder_create(&builder, wa_sigstore_context(self->store),
-                                     ctx) == 0 &&
-        group_session_builder_create_session(builder, &skdm, &name) == 0) {
-        signal_buffer *b =
-            ciphertext_message_get_serialized((ciphertext_message *)skdm);
-        *out_len = signal_buffer_len(b);
-        *out_p = cm_alloc(*out_len ? *out_len : 1);
-        memcpy(*out_p, signal_buffer_data(b), *out_len);
-        rc = 0;
-    }
-    SIGNAL_UNREF(skdm);
-    if (builder) {
-        group_session_builder_free(builder);
-    }
-    return rc;
-}
-
-static wa_node_t *
-s_message_node(s_job_t *job)
-{
-    wa_node_t *m = wa_node_new("message");
-    wa_node_set_attr(m, "id", job->id);
-    wa_node_set_attr(m, "to", job->resend ? job->to : job->chat);
-    wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
-    return m;
-}
-
-static void
-s_add_device_identity(wa_client_t *self, wa_node_t *m)
-{
-    if (self->account) {
-        wa_node_set_bytes(wa_node_add(m, "device-identity"), self->account,
-                          self->account_len);
-    }
-}
-
-//  Build and send a resend for one device.
-static void
-s_job_send_resend(s_job_t *job)
-{
-    wa_client_t *self = job->client;
-    uint8_t *plain = NULL;
-    size_t plain_len = 0;
-    if (job->group) {
-        //  Protobuf messages merge when concatenated: content + our key
-        wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
-        char own[WA_SEND_NAME_MAX];
-        s_own_address(self, g ? wa_group_is_lid(g) : false, own);
-        uint8_t *skdm = NULL;
-        size_t skdm_len = 0;
-        uint8_t *dist = NULL;
-        size_t dist_len = 0;
-        if (s_group_skdm(self, job->chat, own, &skdm, &skdm_len) == 0 &&
-            wa_message_build_skdm(job->chat, skdm, skdm_len, &dist,
-                                  &dist_len) == 0) {
-            plain_len = job->len + dist_len;
-            plain = cm_alloc(plain_len);
-            memcpy(plain, job->msg, job->len);
-            memcpy(plain + job->len, dist, dist_len);
-        }
-        free(skdm);
-        free(dist);
-        if (g) {
-            zhashx_delete(s_skdm_set(self, job->chat), job->device);
-        }
-    } else if (s_is_own_user(self, job->device)) {
-        wa_message_build_dsm(job->msg, job->len, job->chat, &plain, &plain_len);
-    } else {
-        plain = cm_alloc(job->len ? job->len : 1);
-        memcpy(plain, job->msg, job->len);
-        plain_len = job->len;
-    }
-    bool pkmsg = false;
-    wa_node_t *enc =
-        plain ? wa_send_enc(self->store, job->device, plain, plain_len, &pkmsg)
-              : NULL;
-    free(plain);
-    if (!enc) {
-        s_job_fail(job, 0, "could not encrypt for the device");
-        return;
-    }
-    wa_node_set_attr_int(enc, "count", job->count);
-    wa_node_t *m = s_message_node(job);
-    if (job->t > 0) {
-        wa_node_set_attr_int(m, "t", job->t);
-    }
-    if (!job->group) {
-        wa_node_set_attr(m, "device_fanout", "false");
-    }
-    if (job->participant) {
-        wa_node_set_attr(m, "participant", job->participant);
-    }
-    if (job->recipient) {
-        wa_node_set_attr(m, "recipient", job->recipient);
-    }
-    wa_node_append(m, &enc);
-    if (pkmsg) {
-        s_add_device_identity(self, m);
-    }
-    cm_log_debug("resending message", "session=%s id=%s device=%s count=%d",
-                 s_name(self), job->id, job->device, job->count);
-    s_send(self, &m);
-    s_job_unlink(job);
-    s_job_free(&job);
-}
-
-//  Encrypt for every device and send; then wait for the server ack.
-static void
-s_job_send(s_job_t *job, const s_list_t *devices)
-{
-    wa_client_t *self = job->client;
-    wa_node_t *m = s_message_node(job);
-    wa_node_t *participants = wa_node_new("participants");
-    bool any_pkmsg = false;
-    if (job->group) {
-        wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
-        bool lid = g && wa_group_is_lid(g);
-        char own[WA_SEND_NAME_MAX];
-        s_own_address(self, lid, own);
-        uint8_t *skmsg = NULL;
-        size_t skmsg_len = 0;
-        uint8_t *skdm = NULL;
-        size_t skdm_len = 0;
-        uint8_t *dist = NULL;
-        size_t dist_len = 0;
-        if (wa_e2e_group_encrypt(self->store, job->chat, own, self->me_device,
-                                 job->msg, job->len, &skmsg, &skmsg_len, &skdm,
-                                 &skdm_len) != 0 ||
-            wa_message_build_skdm(job->chat, skdm, skdm_len, &dist,
-                                  &dist_len) != 0) {
-            free(skmsg);
-            free(skdm);
-            wa_node_destroy(&participants);
-            wa_node_destroy(&m);
-            s_job_fail(job, 0, "could not encrypt for the group");
-            return;
-        }
-        zhashx_t *have = s_skdm_set(self, job->chat);
-        job->skdm_to =
-            cm_alloc((devices->count ? devices->count : 1) * sizeof(char *));
-        for (size_t i = 0; i < devices->count; i++) {
-            const char *d = devices->items[i];
-            bool pk = false;
-            if (zhashx_lookup(have, d)) {
-                continue;
-            }
-            if (wa_send_add_participant(self->store, participants, d, dist,
-                                        dist_len, &pk) == 0) {
-                any_pkmsg |= pk;
-                job->skdm_to[job->skdm_count++] = cm_strdup(d);
-            }
-        }
-        char *phash =
-            wa_send_phash((const char *const *)devices->items, devices->count);
-        wa_node_set_attr(m, "phash", phash);
-        free(phash);
-        if (lid) {
-            wa_node_set_attr(m, "addressing_mode", "lid");
-        }
-        if (wa_node_child_count(participants) > 0) {
-            wa_node_append(m, &participants);
-        }
-        wa_node_t *enc = wa_node_add(m, "enc");
-        wa_node_set_attr(enc, "v", "2");
-        wa_node_set_attr(enc, "type", "skmsg");
-        wa_node_set_bytes(enc, skmsg, skmsg_len);
-        free(skmsg);
-        free(skdm);
-        free(dist);
-    } else {
-        uint8_t *dsm = NULL;
-        size_t dsm_len = 0;
-        for (size_t i = 0; i < devices->count; i++) {
-            const char *d = devices->items[i];
-            const uint8_t *plain = job->msg;
-            size_t plain_len = job->len;
-            if (s_is_own_user(self, d)) {
-                if (!dsm && wa_message_build_dsm(job->msg, job->len, job->chat,
-                                                 &dsm, &dsm_len) != 0) {
-                    continue;
-                }
-                plain = dsm;
-                plain_len = dsm_len;
-            }
-            bool pk = false;
-            if (wa_send_add_participant(self->store, participants, d, plain,
-                                        plain_len, &pk) == 0) {
-                any_pkmsg |= pk;
-            } else {
-                cm_log_warn("could not encrypt for device",
-                            "session=%s id=%s device=%s", s_name(self), job->id,
-                            d);
-            }
-        }
-        free(dsm);
-        if (wa_node_child_count(participants) == 0) {
-            wa_node_destroy(&participants);
-            wa_node_destroy(&m);
-            s_job_fail(job, 0, "no device could be reached");
-            return;
-        }
-        wa_node_append(m, &participants);
-    }
-    wa_node_destroy(&participants);
-    if (any_pkmsg) {
-        s_add_device_identity(self, m);
-    }
-    job->sent = true;
-    s_send(self, &m);
-}
-
-static void
-s_job_run(s_job_t *job)
-{
-    wa_client_t *self = job->client;
-    job->runnable = false;
-    if (job->waiting || job->sent) {
-        return;
-    }
-    if (self->conn != S_ONLINE) {
-        s_job_fail(job, 0, "not connected");
-        return;
-    }
-    //  1. Group metadata
-    if (job->group && !zhashx_lookup(self->groups, job->chat)) {
-        //  Fetched already, but a change notification dropped it since:
-        //  fetch again (a few times at most)
-        if (job->group_asks >= S_GROUP_ASKS_MAX) {
-            s_job_fail(job, 0, "the group kept changing");
-            return;
-        }
-        wa_node_t *iq = wa_group_query(job->chat);
-        job->group_asks++;
-        job->waiting = true;
-        if (s_iq(self, &iq, s_on_group_info, job) != 0) {
-            job->waiting = false;
-            s_job_fail(job, 0, "not connected");
-        }
-        return;
-    }
-    //  2. Device lists
-    s_list_t users = {0};
-    s_job_users(job, &users);
-    s_list_t missing = {0};
-    for (size_t i = 0; i < users.count; i++) {
-        if (!wa_usync_devices(self->usync, users.items[i], NULL)) {
-            s_list_add(&missing, users.items[i]);
-        }
-    }
-    if (missing.count && !job->asked_usync) {
-        char sid[WA_IQ_ID_MAX];
-        wa_iq_next_id(self->iq, sid);
-        wa_node_t *iq = wa_usync_query((const char *const *)missing.items,
-                                       missing.count, sid);
-        s_list_free(&missing);
-        s_list_free(&users);
-        job->asked_usync = true;
-        job->waiting = true;
-        if (s_iq(self, &iq, s_on_usync, job) != 0) {
-            job->waiting = false;
-            s_job_fail(job, 0, "not connected");
-        }
-        return;
-    }
-    s_list_free(&missing);
-    //  3. Devices: everyone's except this one; no hosted devices in groups
-    s_list_t devices = {0};
-    bool recipient_found = job->group || job->resend;
-    for (size_t i = 0; i < users.count; i++) {
-        size_t n = 0;
-        const char *const *d =
-            wa_usync_devices(self->usync, users.items[i], &n);
-        for (size_t k = 0; d && k < n; k++) {
-            if (s_is_own_device(self, d[k])) {
-                continue;
-            }
-            if (job->group) {
-                wa_jid_t *j = wa_jid_new_from(d[k]);
-                bool hosted = !j || wa_jid_is_hosted(j);
-                wa_jid_destroy(&j);
-                if (hosted) {
-                    continue;
-                }
-            }
-            s_list_add(&devices, d[k]);
-            if (!s_is_own_user(self, d[k])) {
-                recipient_found = true;
-            }
-        }
-    }
-    s_list_free(&users);
-    if (job->resend) {
-        s_list_free(&devices);
-        s_list_add(&devices, job->device);
-    }
-    if (!recipient_found) {
-        s_list_free(&devices);
-        s_job_fail(job, 404, "recipient is not on WhatsApp");
-        return;
-    }
-    //  4. Sessions
-    s_list_t need = {0};
-    zhashx_t *have =
-        job->group ? (zhashx_t *)zhashx_lookup(self->skdm, job->chat) : NULL;
-    for (size_t i = 0; i < devices.count; i++) {
-        const char *d = devices.items[i];
-        char name[WA_SEND_NAME_MAX];
-        int dev = 0;
-        if (wa_send_address(d, name, &dev) != 0) {
-            continue;
-        }
-        if (job->group && !job->resend && have && zhashx_lookup(have, d)) {
-            continue; //  has our sender key: no pairwise message
-        }
-        if (!wa_e2e_has_session(self->store, name, dev) ||
-            (job->resend && job->force_keys)) {
-            s_list_add(&need, d);
-        }
-    }
-    if (need.count && !job->asked_keys) {
-        wa_node_t *iq =
-            wa_keys_fetch((const char *const *)need.items, need.count);
-        s_list_free(&need);
-        s_list_free(&devices);
-        job->asked_keys = true;
-        job->waiting = true;
-        if (s_iq(self, &iq, s_on_keys, job) != 0) {
-            job->waiting = false;
-            s_job_fail(job, 0, "not connected");
-        }
-        return;
-    }
-    s_list_free(&need);
-    //  5. Encrypt and send
-    if (job->resend) {
-        s_job_send_resend(job);
-    } else {
-        s_job_send(job, &devices);
-    }
-    s_list_free(&devices);
-}
-
-//  The server acknowledged (or refused) one of our messages.
-static void
-s_on_message_ack(wa_client_t *self, const wa_node_t *node)
-{
-    const char *id = wa_node_attr(node, "id");
-    s_job_t *job = self->jobs;
-    while (job && !(job->sent && !job->resend && cm_streq(job->id, id))) {
-        job = job->next;
-    }
-    if (!job) {
-        return; //  a resend's ack, or a job already given up
-    }
-    int64_t error = 0;
-    if (wa_node_attr_int(node, "error", &error) == 0 && error != 0) {
-        s_job_fail(job, (int)error, "the server refused the message");
-        return;
-    }
-    if (job->group && job->skdm_count) {
-        zhashx_t *have = s_skdm_set(self, job->chat);
-        for (size_t i = 0; i < job->skdm_count; i++) {
-            zhashx_update(have, job->skdm_to[i], (void *)1);
-        }
-    }
-    s_job_unlink(job);
-    wa_client_event_t ev = {.type = WA_CLIENT_EVENT_SENT};
-    ev.u.sent.id = job->id;
-    ev.u.sent.chat = job->chat;
-    ev.u.sent.ok = true;
-    ev.u.sent.timestamp = wa_node_attr_int_or(node, "t", s_wall_s());
-    s_event(self, &ev);
-    s_job_free(&job);
-}
-
-//  Remember a sent message for retry requests.
-static void
-s_sent_remember(wa_client_t *self, const s_job_t *job)
-{
-    s_sent_t *s = &self->sent[self->sent_at];
-    self->sent_at = (self->sent_at + 1) % S_SENT_MAX;
-    free(s->chat);
-    free(s->msg);
-    snprintf(s->id, sizeof s->id, "%s", job->id);
-    s->chat = cm_strdup(job->chat);
-    s->msg = cm_alloc(job->len ? job->len : 1);
-    memcpy(s->msg, job->msg, job->len);
-    s->len = job->len;
-    s->group = job->group;
-    s->t = s_wall_s();
-    s->resends = 0;
-}
-
-static s_sent_t *
-s_sent_find(wa_client_t *self, const char *id)
-{
-    for (size_t i = 0; id && i < S_SENT_MAX; i++) {
-        if (self->sent[i].msg && strcmp(self->sent[i].id, id) == 0) {
-            return &self->sent[i];
-        }
-    }
-    return NULL;
-}
-
-//  A device could not decrypt one of our messages: send it again.
-static void
-s_on_retry_request(wa_client_t *self, const wa_node_t *node)
-{
-    wa_recv_source_t src;
-    wa_recv_retry_t rr;
-    if (wa_recv_source(&src, node, self->me_jid, self->me_lid) != 0) {
-        return;
-    }
-    if (wa_recv_retry_parse(node, &rr) != 0) {
-        cm_log_warn("could not parse retry receipt", "session=%s id=%s",
-                    s_name(self), src.id);
-        wa_recv_source_clear(&src);
-        return;
-    }
-    s_sent_t *sent = s_sent_find(self, src.id);
-    if (!sent) {
-        cm_log_info("could not find message for retry receipt",
-                    "session=%s id=%s", s_name(self), src.id);
-        wa_recv_source_clear(&src);
-        return;
-    }
-    if (++sent->resends > S_RESEND_MAX) {
-        wa_recv_source_clear(&src);
-        return;
-    }
-    if (rr.has_keys) {
-        char name[WA_SEND_NAME_MAX];
-        int device = 0;
-        if (wa_send_address(src.sender, name, &device) != 0 ||
-            wa_e2e_process_bundle(self->store, name, device, &rr.bundle) != 0) {
-            cm_log_warn("could not start session from retry receipt",
-                        "session=%s device=%s", s_name(self), src.sender);
-        }
-    }
-    s_job_t *job = s_job_new(self, sent->chat, sent->msg, sent->len);
-    snprintf(job->id, sizeof job->id, "%s", sent->id);
-    job->group = sent->group;
-    job->resend = true;
-    job->force_keys = !rr.has_keys && rr.count >= 2;
-    job->device = cm_strdup(src.sender);
-    job->to = cm_strdup(wa_node_attr(node, "from"));
-    const char *p = wa_node_attr(node, "participant");
-    job->participant = p ? cm_strdup(p) : NULL;
-    const char *r = wa_node_attr(node, "recipient");
-    job->recipient = r ? cm_strdup(r) : NULL;
-    job->count = rr.count;
-    job->t = sent->t;
-    wa_recv_source_clear(&src);
-}
-
-//  ---------------------------------------------------------------------
-//  Receiving
-
-//  Add a held receipt as the newest.
-static void
-s_held_push(wa_client_t *self, s_held_t *h)
-{
-    h->prev = NULL;
-    h->next = self->held;
-    if (self->held) {
-        self->held->prev = h;
-    } else {
-        self->held_tail = h;
-    }
-    self->held = h;
-    self->nheld++;
-}
-
-//  Take a held receipt out of the list (the caller frees it).
-static void
-s_held_unlink(wa_client_t *self, s_held_t *h)
-{
-    if (h->prev) {
-        h->prev->next = h->next;
-    } else {
-        self->held = h->next;
-    }
-    if (h->next) {
-        h->next->prev = h->prev;
-    } else {
-        self->held_tail = h->prev;
-    }
-    h->next = h->prev = NULL;
-    self->nheld--;
-}
-
-//  De-duplication: 0 unknown, 1 held for the owner, 2 done.
-static int
-s_seen(wa_client_t *self, const char *key)
-{
-    return (int)(intptr_t)zhashx_lookup(self->seen, key);
-}
-
-static void
-s_seen_set(wa_client_t *self, const char *key, int state)
-{
-    if (zhashx_lookup(self->seen, key)) {
-        zhashx_update(self->seen, key, (void *)(intptr_t)state);
-        return;
-    }
-    char *old = self->seen_ring[self->seen_at];
-    if (old) {
-        zhashx_delete(self->seen, old);
-        free(old);
-    }
-    self->seen_ring[self->seen_at] = cm_strdup(key);
-    self->seen_at = (self->seen_at + 1) % S_SEEN_MAX;
-    zhashx_insert(self->seen, key, (void *)(intptr_t)state);
-}
-
-//  The answer that confirms a message: receipt, or an ack for channels.
-static wa_node_t *
-s_confirmation(const wa_node_t *node, const wa_recv_source_t *src)
-{
-    return src->is_newsletter ? wa_recv_ack(node, 0)
-                              : wa_recv_receipt(node, src);
-}
-
-//  Send a retry receipt (or give up after max_retries).
-static void
-s_send_retry_receipt(wa_client_t *self, const wa_node_t *node,
-                     const wa_recv_source_t *src)
-{
-    char *key = cm_sprintf("%s|%s", src->sender, src->id);
-    int count = (int)(intptr_t)zhashx_lookup(self->retries, key) + 1;
-    if (zhashx_size(self->retries) > 1024) {
-        zhashx_purge(self->retries);
-    }
-    zhashx_update(self->retries, key, (void *)(intptr_t)count);
-    free(key);
-    if (count > self->cfg.max_retries) {
-        cm_log_warn("could not decrypt message, giving up",
-                    "session=%s id=%s sender=%s", s_name(self), src->id,
-                    src->sender);
-        wa_node_t *ack = wa_recv_ack(node, 0);
-        s_send(self, &ack);
-        return;
-    }
-    cm_log_info("could not decrypt message, asking for a retry",
-                "session=%s id=%s sender=%s count=%d", s_name(self), src->id,
-                src->sender, count);
-    uint8_t priv[32];
-    uint8_t pub[32];
-    uint32_t reg_id = 0;
-    if (wa_sigstore_identity(self->store, priv, pub, &reg_id) != 0) {
-        return;
-    }
-    wa_crypto_wipe(priv, sizeof priv);
-    wa_node_t *receipt = wa_recv_retry_receipt(node, count, reg_id);
-    if (receipt && count > 1) {
-        //  A fresh one-time prekey for the sender to start over with
-        uint32_t id = self->next_prekey_id;
-        self->next_prekey_id =
-            id >= S_PREKEY_ID_MAX ? 1 : self->next_prekey_id + 1;
-        s_creds_changed(self);
-        wa_node_t *keys = NULL;
-        if (wa_sigstore_generate_prekeys(self->store, id, 1) == 0) {
-            keys = wa_keys_retry_keys(self->store, id, self->skey_id,
-                                      self->account, self->account_len);
-        }
-        if (keys) {
-            wa_node_append(receipt, &keys);
-        }
-    }
-    s_send(self, &receipt);
-}
-
-static void
-s_on_message(wa_client_t *self, const wa_node_t *node)
-{
-    wa_recv_source_t src;
-    if (!self->paired ||
-        wa_recv_source(&src, node, self->me_jid, self->me_lid) != 0) {
-        cm_log_warn("could not parse message stanza", "session=%s id=%s",
-                    s_name(self), wa_node_attr_or(node, "id", ""));
-        wa_node_t *ack = wa_recv_ack(node, WA_RECV_NACK_PARSE);
-        s_send(self, &ack);
-        return;
-    }
-    char *key = cm_sprintf("%s|%s|%s", src.chat, src.sender_user, src.id);
-    int seen = s_seen(self, key);
-    if (seen) {
-        //  Held: the receipt goes out on commit. Done: confirm again.
-        if (seen == 2) {
-            wa_node_t *confirm = s_confirmation(node, &src);
-            s_send(self, &confirm);
-        }
-        free(key);
-        wa_recv_source_clear(&src);
-        return;
-    }
-    wa_recv_result_t res;
-    wa_recv_decrypt(self->store, node, &src, &res);
-    switch (res.status) {
-    case WA_RECV_OK: {
-        wa_client_event_t ev = {.type = WA_CLIENT_EVENT_MESSAGE};
-        wa_client_message_t *m = &ev.u.message;
-        const char *chat = src.chat;
-        const char *dest = wa_message_dsm_destination(res.message);
-        char *dest_user =
-            src.from_me && !src.is_group && dest ? s_user_of(dest) : NULL;
-        if (dest_user) {
-            chat = dest_user;
-        }
-        m->id = src.id;
-        m->chat = chat;
-        m->sender = src.sender;
-        m->participant = src.is_group ? src.sender_user : NULL;
-        m->to = src.from_me ? chat : (src.is_group ? chat : self->me_pn_user);
-        m->from_me = src.from_me;
-        m->is_group = src.is_group;
-        m->timestamp = src.timestamp ? src.timestamp : s_wall_s();
-        m->push_name = src.push_name;
-        m->sender_alt = src.sender_alt;
-        m->type = wa_message_type(res.message);
-        m->body = wa_message_body(res.message);
-        m->has_media = wa_message_has_media(res.message);
-        m->reply_to = wa_message_reply_id(res.message);
-        m->message = res.message;
-        m->raw = res.plain;
-        m->raw_len = res.plain_len;
-        //  Hold the confirmation first: the owner may commit from inside
-        //  the callback
-        s_held_t *h = cm_alloc(sizeof *h);
-        h->token = self->next_token++;
-        h->receipt = s_confirmation(node, &src);
-        h->seen_key = cm_strdup(key);
-        s_held_push(self, h);
-        m->token = h->token;
-        s_seen_set(self, key, 1);
-        bool defer = s_event(self, &ev);
-        if (!defer) {
-            wa_client_receipt_commit(self, m->token);
-        }
-        free(dest_user);
-        break;
-    }
-    case WA_RECV_EMPTY:
-    case WA_RECV_DUPLICATE: {
-        wa_node_t *confirm = s_confirmation(node, &src);
-        s_send(self, &confirm);
-        s_seen_set(self, key, 2);
-        break;
-    }
-    case WA_RECV_RETRY:
-        s_send_retry_receipt(self, node, &src);
-        break;
-    case WA_RECV_NACK: {
-        cm_log_warn("could not use message stanza",
-                    "session=%s id=%s "
-                    "error=%d",
-                    s_name(self), src.id, res.error);
-        wa_node_t *ack = wa_recv_ack(node, res.error);
-        s_send(self, &ack);
-        break;
-    }
-    }
-    //  Bound the held list: the oldest are dropped (the server will
-    //  deliver them again)
-    while (self->nheld > S_HELD_MAX) {
-        s_held_t *h = self->held_tail;
-        s_held_unlink(self, h);
-        zhashx_delete(self->seen, h->seen_key);
-        wa_node_destroy(&h->receipt);
-        free(h->seen_key);
-        free(h);
-    }
-    wa_recv_result_clear(&res);
-    wa_recv_source_clear(&src);
-    free(key);
-}
-
-static int
-s_ack_level(const char *type)
-{
-    if (!type || cm_streq(type, "inactive")) {
-        return WA_CLIENT_ACK_DEVICE;
-    }
-    if (cm_streq(type, "read") || cm_streq(type, "read-self")) {
-        return WA_CLIENT_ACK_READ;
-    }
-    if (cm_streq(type, "played") || cm_streq(type, "played-self")) {
-        return WA_CLIENT_ACK_PLAYED;
-    }
-    return 0;
-}
-
-static void
-s_on_receipt(wa_client_t *self, const wa_node_t *node)
-{
-    if (wa_node_attr_eq(node, "type", "retry")) {
-        s_on_retry_request(self, node);
-    } else {
-        wa_recv_receipt_t r;
-        if (wa_recv_receipt_parse(&r, node, self->me_jid, self->me_lid) == 0) {
-            int level = s_ack_level(r.type);
-            //  Our own devices only matter when they read something
-            if (r.from_me && level == WA_CLIENT_ACK_DEVICE) {
-                level = 0;
-            }
-            for (size_t i = 0; level && i < r.count; i++) {
-                wa_client_event_t ev = {.type = WA_CLIENT_EVENT_ACK};
-                ev.u.ack.id = r.items[i].id;
-                ev.u.ack.chat = r.chat;
-                ev.u.ack.participant = r.items[i].sender;
-                ev.u.ack.from_me = r.from_me;
-                ev.u.ack.ack = level;
-                ev.u.ack.timestamp = r.items[i].timestamp;
-                s_event(self, &ev);
-            }
-            wa_recv_receipt_clear(&r);
-        } else {
-            cm_log_warn("could not parse receipt", "session=%s", s_name(self));
-        }
-    }
-    wa_node_t *ack = wa_recv_ack(node, 0);
-    s_send(self, &ack);
 }
 
 //  ---------------------------------------------------------------------
@@ -2006,17 +812,17 @@ s_on_upload(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
     wa_client_t *self = (wa_client_t *)arg;
     self->uploading = false;
     if (outcome == WA_IQ_RESULT) {
-        cm_log_debug("uploaded prekeys", "session=%s", s_name(self));
+        cm_log_debug("uploaded prekeys", "session=%s", wa_client_name(self));
     } else if (outcome != WA_IQ_CANCELLED) {
         cm_log_warn("could not upload prekeys", "session=%s code=%d",
-                    s_name(self), wa_iq_error_code(reply));
+                    wa_client_name(self), wa_iq_error_code(reply));
     }
 }
 
 static void
 s_upload_prekeys(wa_client_t *self)
 {
-    if (self->uploading || self->conn != S_ONLINE) {
+    if (self->uploading || self->conn != WA_CLIENT_CONN_ONLINE) {
         return;
     }
     unsigned count = (unsigned)self->cfg.prekey_batch;
@@ -2025,21 +831,22 @@ s_upload_prekeys(wa_client_t *self)
     }
     uint32_t first = self->next_prekey_id;
     if (wa_sigstore_generate_prekeys(self->store, first, count) != 0) {
-        cm_log_warn("could not generate prekeys", "session=%s", s_name(self));
+        cm_log_warn("could not generate prekeys", "session=%s",
+                    wa_client_name(self));
         return;
     }
     uint32_t next = first + count;
     self->next_prekey_id =
-        next > S_PREKEY_ID_MAX ? next - S_PREKEY_ID_MAX : next;
-    s_creds_changed(self);
+        next > WA_CLIENT_PREKEY_ID_MAX ? next - WA_CLIENT_PREKEY_ID_MAX : next;
+    wa_client_creds_changed(self);
     wa_node_t *iq = wa_keys_upload(self->store, self->skey_id, first, count);
     if (!iq) {
         cm_log_warn("could not build prekey upload", "session=%s",
-                    s_name(self));
+                    wa_client_name(self));
         return;
     }
     self->uploading = true;
-    if (s_iq(self, &iq, s_on_upload, self) != 0) {
+    if (wa_client_request(self, &iq, s_on_upload, self) != 0) {
         self->uploading = false;
     }
 }
@@ -2051,7 +858,7 @@ s_on_count(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
     if (outcome != WA_IQ_RESULT) {
         if (outcome != WA_IQ_CANCELLED) {
             cm_log_warn("could not query prekey count", "session=%s",
-                        s_name(self));
+                        wa_client_name(self));
         }
         return;
     }
@@ -2079,7 +886,7 @@ s_keepalive_interval(wa_client_t *self)
 static void
 s_drop_connection(wa_client_t *self)
 {
-    self->conn = S_OFFLINE;
+    self->conn = WA_CLIENT_CONN_OFFLINE;
     self->restart_pending = false;
     self->online_reported = false;
     self->ka_due = -1;
@@ -2094,13 +901,9 @@ s_drop_connection(wa_client_t *self)
     self->pc_deadline = -1;
     //  Waiters first: they end their jobs
     wa_iq_cancel_all(self->iq);
-    while (self->jobs) {
-        s_job_t *job = self->jobs;
-        if (self->destroying) {
-            s_job_unlink(job);
-            s_job_free(&job);
-        } else {
-            s_job_fail(job, 0, "connection lost");
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->drop) {
+            s_caps[i]->drop(self);
         }
     }
 }
@@ -2112,10 +915,10 @@ s_close(wa_client_t *self, wa_client_state_t state, const char *reason,
     cm_log_info("closing WhatsApp connection",
                 "session=%s state=%s "
                 "reason=\"%s\" code=%d",
-                s_name(self), wa_client_state_name(state), reason ? reason : "",
-                error);
+                wa_client_name(self), wa_client_state_name(state),
+                reason ? reason : "", error);
     s_drop_connection(self);
-    self->conn = S_CLOSED;
+    self->conn = WA_CLIENT_CONN_CLOSED;
     if (state == WA_CLIENT_LOGGED_OUT) {
         s_forget_identity(self);
         s_store_new(self);
@@ -2140,7 +943,7 @@ s_on_keepalive(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
     } else {
         self->ka_misses = 0;
     }
-    self->ka_due = s_now(self) + s_keepalive_interval(self);
+    self->ka_due = wa_client_now(self) + s_keepalive_interval(self);
 }
 
 static void
@@ -2158,33 +961,33 @@ s_keepalive(wa_client_t *self)
 void
 wa_client_connected(wa_client_t *self)
 {
-    if (s_live(self)) {
+    if (wa_client_live(self)) {
         s_drop_connection(self);
     }
     s_ensure_creds(self);
-    self->conn = self->paired ? S_LOGIN : S_UNPAIRED;
-    self->ka_due = s_now(self) + s_keepalive_interval(self);
+    self->conn = self->paired ? WA_CLIENT_CONN_LOGIN : WA_CLIENT_CONN_UNPAIRED;
+    self->ka_due = wa_client_now(self) + s_keepalive_interval(self);
     self->ka_misses = 0;
-    cm_log_debug("WhatsApp connection up", "session=%s paired=%s", s_name(self),
-                 self->paired ? "true" : "false");
-    s_rearm(self);
+    cm_log_debug("WhatsApp connection up", "session=%s paired=%s",
+                 wa_client_name(self), self->paired ? "true" : "false");
+    wa_client_rearm(self);
 }
 
 void
 wa_client_disconnected(wa_client_t *self, const char *reason)
 {
-    if (self->conn != S_OFFLINE) {
+    if (self->conn != WA_CLIENT_CONN_OFFLINE) {
         cm_log_debug("WhatsApp connection down", "session=%s reason=\"%s\"",
-                     s_name(self), reason ? reason : "");
+                     wa_client_name(self), reason ? reason : "");
         s_drop_connection(self);
     }
-    s_rearm(self);
+    wa_client_rearm(self);
 }
 
 bool
 wa_client_ready(wa_client_t *self)
 {
-    return self->conn == S_ONLINE;
+    return self->conn == WA_CLIENT_CONN_ONLINE;
 }
 
 const char *
@@ -2212,7 +1015,7 @@ s_show_qr(wa_client_t *self, int64_t life)
         s_close(self, WA_CLIENT_RETRY, "could not build QR code", 0);
         return;
     }
-    self->qr_deadline = self->pc_wanted ? -1 : s_now(self) + life;
+    self->qr_deadline = self->pc_wanted ? -1 : wa_client_now(self) + life;
     s_status(self, WA_CLIENT_QR, NULL, 0);
 }
 
@@ -2235,7 +1038,7 @@ s_on_pair_device(wa_client_t *self, const wa_node_t *iq, const wa_node_t *pd)
     if (n == 0) {
         free(refs);
         cm_log_warn("could not use pair-device: no refs", "session=%s",
-                    s_name(self));
+                    wa_client_name(self));
         return -1;
     }
     s_qr_reset(self);
@@ -2255,7 +1058,7 @@ s_pair_error(wa_client_t *self, const wa_node_t *iq, int code, const char *text)
     wa_node_t *e = wa_node_add(r, "error");
     wa_node_set_attr_int(e, "code", code);
     wa_node_set_attr(e, "text", text);
-    s_send(self, &r);
+    wa_client_send_node(self, &r);
 }
 
 static int
@@ -2327,14 +1130,14 @@ s_on_pair_success(wa_client_t *self, const wa_node_t *iq, const wa_node_t *ps)
     const uint8_t *reply = wa_pair_adv_reply(adv, &len);
     wa_node_set_bytes(ident, reply, len);
     wa_pair_adv_destroy(&adv);
-    s_send(self, &r);
+    wa_client_send_node(self, &r);
     self->paired = true;
     self->restart_pending = true;
     s_qr_reset(self);
     s_pair_code_reset(self);
-    cm_log_info("device linked", "session=%s jid=%s", s_name(self),
+    cm_log_info("device linked", "session=%s jid=%s", wa_client_name(self),
                 self->me_jid);
-    s_creds_changed(self);
+    wa_client_creds_changed(self);
     s_status(self, WA_CLIENT_PAIRED, NULL, 0);
     return 0;
 }
@@ -2364,7 +1167,7 @@ s_on_pair_hello(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
         s_pair_code_reset(self);
         //  Back to the QR, if there is one
         if (self->nrefs) {
-            self->qr_deadline = s_now(self) + self->cfg.qr_next_ms;
+            self->qr_deadline = wa_client_now(self) + self->cfg.qr_next_ms;
         }
         s_status(self, WA_CLIENT_PAIR_CODE_FAILED, reason, code > 0 ? code : 0);
         free(reason);
@@ -2406,8 +1209,8 @@ s_pair_hello(wa_client_t *self)
     wa_node_set_string(wa_node_add(reg, "link_code_pairing_nonce"), "0");
     self->pc_sent = true;
     self->qr_deadline = -1;
-    self->pc_deadline = s_now(self) + self->cfg.pair_code_timeout_ms;
-    s_iq(self, &iq, s_on_pair_hello, self);
+    self->pc_deadline = wa_client_now(self) + self->cfg.pair_code_timeout_ms;
+    wa_client_request(self, &iq, s_on_pair_hello, self);
 }
 
 static void
@@ -2443,7 +1246,7 @@ s_on_pair_code_notification(wa_client_t *self, const wa_node_t *node)
         memcmp(ref, self->pc_ref, ref_len) != 0 || !wrapped || !pid ||
         pid_len != 32) {
         cm_log_warn("could not use pair code notification", "session=%s",
-                    s_name(self));
+                    wa_client_name(self));
         return -1;
     }
     uint8_t primary_eph[32];
@@ -2458,13 +1261,14 @@ s_on_pair_code_notification(wa_client_t *self, const wa_node_t *node)
         wa_pair_code_finish(self->pc_priv, primary_eph, id_priv, id_pub, pid,
                             bundle, adv) != 0) {
         wa_crypto_wipe(id_priv, sizeof id_priv);
-        cm_log_warn("could not finish pair code", "session=%s", s_name(self));
+        cm_log_warn("could not finish pair code", "session=%s",
+                    wa_client_name(self));
         return -1;
     }
     wa_crypto_wipe(id_priv, sizeof id_priv);
     memcpy(self->adv_secret, adv, 32);
     wa_crypto_wipe(adv, sizeof adv);
-    s_creds_changed(self);
+    wa_client_creds_changed(self);
     wa_node_t *iq = s_iq_node("set", "md");
     wa_node_t *fin = wa_node_add(iq, "link_code_companion_reg");
     char *jid = cm_sprintf("%s@s.whatsapp.net", self->pc_phone);
@@ -2477,16 +1281,18 @@ s_on_pair_code_notification(wa_client_t *self, const wa_node_t *node)
                       32);
     wa_node_set_bytes(wa_node_add(fin, "link_code_pairing_ref"), self->pc_ref,
                       self->pc_ref_len);
-    s_iq(self, &iq, s_on_pair_finish, self);
+    wa_client_request(self, &iq, s_on_pair_finish, self);
     return 0;
 }
 
-static void
-s_on_success(wa_client_t *self, const wa_node_t *node)
+static int
+s_on_success(void *arg, const wa_node_t *node)
 {
-    if (self->conn != S_LOGIN) {
-        cm_log_warn("unexpected success stanza", "session=%s", s_name(self));
-        return;
+    wa_client_t *self = (wa_client_t *)arg;
+    if (self->conn != WA_CLIENT_CONN_LOGIN) {
+        cm_log_warn("unexpected success stanza", "session=%s",
+                    wa_client_name(self));
+        return 0;
     }
     const char *lid = wa_node_attr(node, "lid");
     if (lid && !self->me_lid) {
@@ -2497,32 +1303,35 @@ s_on_success(wa_client_t *self, const wa_node_t *node)
             if (d) {
                 s_set_str(&self->me_lid, wa_jid_str(d));
                 s_derive_me(self);
-                s_creds_changed(self);
+                wa_client_creds_changed(self);
             }
             wa_jid_destroy(&d);
         }
         wa_jid_destroy(&j);
     }
-    self->conn = S_ONLINE;
+    self->conn = WA_CLIENT_CONN_ONLINE;
     wa_node_t *count = wa_keys_count_query();
-    s_iq(self, &count, s_on_count, self);
+    wa_client_request(self, &count, s_on_count, self);
     wa_node_t *active = s_iq_node("set", "passive");
     wa_node_add(active, "active");
-    s_iq(self, &active, s_iq_ignore, NULL);
+    wa_client_request(self, &active, s_iq_ignore, NULL);
     wa_node_t *presence = wa_node_new("presence");
     wa_node_set_attr(presence, "type", "available");
     if (self->push_name) {
         wa_node_set_attr(presence, "name", self->push_name);
     }
-    s_send(self, &presence);
-    cm_log_info("logged in", "session=%s jid=%s", s_name(self), self->me_jid);
+    wa_client_send_node(self, &presence);
+    cm_log_info("logged in", "session=%s jid=%s", wa_client_name(self),
+                self->me_jid);
     self->online_reported = true;
     s_status(self, WA_CLIENT_WORKING, NULL, 0);
+    return 0;
 }
 
-static void
-s_on_failure(wa_client_t *self, const wa_node_t *node)
+static int
+s_on_failure(void *arg, const wa_node_t *node)
 {
+    wa_client_t *self = (wa_client_t *)arg;
     int64_t reason = wa_node_attr_int_or(node, "reason", 0);
     const char *text;
     wa_client_state_t state = WA_CLIENT_RETRY;
@@ -2556,11 +1365,13 @@ s_on_failure(wa_client_t *self, const wa_node_t *node)
         cm_sprintf("%s (failure %lld)", text, (long long)reason);
     s_close(self, state, reason_text, (int)reason);
     free(reason_text);
+    return 0;
 }
 
-static void
-s_on_stream_error(wa_client_t *self, const wa_node_t *node)
+static int
+s_on_stream_error(void *arg, const wa_node_t *node)
 {
+    wa_client_t *self = (wa_client_t *)arg;
     int64_t code = wa_node_attr_int_or(node, "code", 0);
     const wa_node_t *conflict = wa_node_child(node, "conflict");
     const char *ctype = conflict ? wa_node_attr_or(conflict, "type", "") : "";
@@ -2576,80 +1387,87 @@ s_on_stream_error(wa_client_t *self, const wa_node_t *node)
         s_close(self, WA_CLIENT_RETRY, reason, (int)code);
         free(reason);
     }
+    return 0;
 }
 
 static int
-s_on_iq(wa_client_t *self, const wa_node_t *node)
+s_on_stream_end(void *arg, const wa_node_t *node)
 {
+    (void)node;
+    s_close((wa_client_t *)arg, WA_CLIENT_RETRY, "server ended the stream", 0);
+    return 0;
+}
+
+//  <iq type="get" xmlns="urn:xmpp:ping">: the server checks we are alive.
+static int
+s_on_ping(void *arg, const wa_node_t *node)
+{
+    if (!wa_node_attr_eq(node, "type", "get")) {
+        return -1;
+    }
+    s_iq_result((wa_client_t *)arg, node);
+    return 0;
+}
+
+//  <iq type="set" xmlns="md">: pairing (pair-device, pair-success).
+static int
+s_on_md(void *arg, const wa_node_t *node)
+{
+    wa_client_t *self = (wa_client_t *)arg;
     const char *type = wa_node_attr_or(node, "type", "");
     const wa_node_t *child = wa_node_child(node, NULL);
     //  The server JID; a bare "s.whatsapp.net" parses to it as well
     bool from_server = wa_node_attr_eq(node, "from", "@s.whatsapp.net") ||
                        wa_node_attr_eq(node, "from", "s.whatsapp.net") ||
                        !wa_node_attr(node, "from");
-    if (cm_streq(type, "get") &&
-        wa_node_attr_eq(node, "xmlns", "urn:xmpp:ping")) {
-        s_iq_result(self, node);
-        return 0;
-    }
     if (!cm_streq(type, "set") || !child || !from_server) {
         return -1;
     }
-    if (wa_node_is(child, "pair-device") && self->conn == S_UNPAIRED &&
-        !self->paired) {
+    if (wa_node_is(child, "pair-device") &&
+        self->conn == WA_CLIENT_CONN_UNPAIRED && !self->paired) {
         return s_on_pair_device(self, node, child);
     }
-    if (wa_node_is(child, "pair-success") && self->conn == S_UNPAIRED &&
-        !self->paired) {
+    if (wa_node_is(child, "pair-success") &&
+        self->conn == WA_CLIENT_CONN_UNPAIRED && !self->paired) {
         return s_on_pair_success(self, node, child);
     }
-    cm_log_debug("unhandled server iq", "session=%s child=%s", s_name(self),
-                 wa_node_tag(child));
+    cm_log_debug("unhandled server iq", "session=%s child=%s",
+                 wa_client_name(self), wa_node_tag(child));
     return -1;
 }
 
-static void
-s_on_notification(wa_client_t *self, const wa_node_t *node)
+//  <notification type="encrypt"><count value/>: the server runs low on
+//  our one-time prekeys.
+static int
+s_on_prekey_count(void *arg, const wa_node_t *node)
 {
-    const char *type = wa_node_attr_or(node, "type", "");
-    const char *from = wa_node_attr(node, "from");
-    if (cm_streq(type, "encrypt")) {
-        const wa_node_t *count = wa_node_child(node, "count");
-        int64_t value = -1;
-        if (count && wa_node_attr_int(count, "value", &value) == 0 &&
-            value >= 0 && value < self->cfg.prekey_min) {
-            s_upload_prekeys(self);
-        }
-    } else if (cm_streq(type, "devices") || cm_streq(type, "account_sync")) {
-        if (from) {
-            wa_usync_invalidate(self->usync, from);
-        }
-        if (cm_streq(type, "account_sync") && self->me_pn_user) {
-            wa_usync_invalidate(self->usync, self->me_pn_user);
-        }
-    } else if (cm_streq(type, "w:gp2")) {
-        //  Someone left or was removed: they hold our sender key, so the
-        //  next send starts a new one (distributed to the members left)
-        if (from && (wa_node_child(node, "remove") ||
-                     wa_node_child(node, "leave"))) {
-            wa_client_rotate_group_key(self, from);
-        } else if (from) {
-            zhashx_delete(self->groups, from);
-        }
-    } else if (cm_streq(type, "link_code_companion_reg")) {
-        s_on_pair_code_notification(self, node);
+    wa_client_t *self = (wa_client_t *)arg;
+    const wa_node_t *count = wa_node_child(node, "count");
+    int64_t value = -1;
+    if (count && wa_node_attr_int(count, "value", &value) == 0 && value >= 0 &&
+        value < self->cfg.prekey_min) {
+        s_upload_prekeys(self);
     }
-    wa_node_t *ack = wa_recv_ack(node, 0);
-    s_send(self, &ack);
+    return 0;
 }
 
-static void
-s_on_ib(wa_client_t *self, const wa_node_t *node)
+//  <notification type="link_code_companion_reg">: see
+//  s_on_pair_code_notification.
+static int
+s_on_link_code(void *arg, const wa_node_t *node)
 {
+    s_on_pair_code_notification((wa_client_t *)arg, node);
+    return 0;
+}
+
+static int
+s_on_ib(void *arg, const wa_node_t *node)
+{
+    wa_client_t *self = (wa_client_t *)arg;
     if (wa_node_child(node, "offline_preview")) {
         wa_node_t *ib = wa_node_new("ib");
         wa_node_set_attr(wa_node_add(ib, "offline_batch"), "count", "100");
-        s_send(self, &ib);
+        wa_client_send_node(self, &ib);
     }
     const wa_node_t *dirty = wa_node_child(node, "dirty");
     if (dirty && wa_node_attr(dirty, "type")) {
@@ -2658,61 +1476,93 @@ s_on_ib(wa_client_t *self, const wa_node_t *node)
         wa_node_set_attr(clean, "type", wa_node_attr(dirty, "type"));
         wa_node_set_attr(clean, "timestamp",
                          wa_node_attr_or(dirty, "timestamp", "0"));
-        s_iq(self, &iq, s_iq_ignore, NULL);
+        wa_client_request(self, &iq, s_iq_ignore, NULL);
     }
     if (wa_node_child(node, "downgrade_webclient")) {
         cm_log_warn("account cannot link companion devices", "session=%s",
-                    s_name(self));
+                    wa_client_name(self));
     }
+    return 0;
+}
+
+//  The core's own stanzas; the capability modules add theirs (s_caps).
+static const wa_router_route_t s_routes[] = {
+    {"success", NULL, NULL, s_on_success},
+    {"failure", NULL, NULL, s_on_failure},
+    {"stream:error", NULL, NULL, s_on_stream_error},
+    {"xmlstreamend", NULL, NULL, s_on_stream_end},
+    {"iq", "xmlns", "urn:xmpp:ping", s_on_ping},
+    {"iq", "xmlns", "md", s_on_md},
+    {"notification", "type", "encrypt", s_on_prekey_count},
+    {"notification", "type", "link_code_companion_reg", s_on_link_code},
+    {"ib", NULL, NULL, s_on_ib},
+    {NULL, NULL, NULL, NULL}};
+
+//  The core's routes, then every capability module's.
+static wa_router_t *
+s_router_new(void)
+{
+    wa_router_t *router = wa_router_new();
+    int rc = wa_router_add_table(router, s_routes);
+    assert(rc == 0);
+    for (size_t i = 0; s_caps[i]; i++) {
+        //  Two modules routing the same stanza is a bug
+        rc = wa_router_add_table(router, s_caps[i]->routes);
+        assert(rc == 0);
+    }
+    return router;
+}
+
+//  A stanza no module routes. The server waits for an ack of messages,
+//  receipts, notifications and calls (wa-protocol.md §6.1): send it (for
+//  notifications wa_client_handle does), so that it does not deliver them
+//  again; anything else is dropped.
+static int
+s_on_unrouted(wa_client_t *self, const wa_node_t *node)
+{
+    const char *tag = wa_node_tag(node);
+    cm_log_debug("unhandled stanza", "session=%s tag=%s type=%s xmlns=%s",
+                 wa_client_name(self), tag, wa_node_attr_or(node, "type", ""),
+                 wa_node_attr_or(node, "xmlns", ""));
+    if (cm_streq(tag, "message") || cm_streq(tag, "receipt") ||
+        cm_streq(tag, "call")) {
+        wa_node_t *ack = wa_recv_ack(node, 0);
+        wa_client_send_node(self, &ack);
+    }
+    //  An IQ nobody answers was unexpected
+    return cm_streq(tag, "iq") ? -1 : 0;
 }
 
 int
 wa_client_handle(wa_client_t *self, const wa_node_t *node)
 {
-    if (!node || !s_live(self)) {
+    if (!node || !wa_client_live(self)) {
         return -1;
     }
     int rc = 0;
-    const char *tag = wa_node_tag(node);
-    if (cm_streq(tag, "iq")) {
-        if (!wa_iq_dispatch(self->iq, node)) {
-            rc = s_on_iq(self, node);
-        }
-    } else if (cm_streq(tag, "message")) {
-        s_on_message(self, node);
-    } else if (cm_streq(tag, "receipt")) {
-        s_on_receipt(self, node);
-    } else if (cm_streq(tag, "notification")) {
-        s_on_notification(self, node);
-    } else if (cm_streq(tag, "ack")) {
-        if (wa_node_attr_eq(node, "class", "message")) {
-            s_on_message_ack(self, node);
-        }
-    } else if (cm_streq(tag, "success")) {
-        s_on_success(self, node);
-    } else if (cm_streq(tag, "failure")) {
-        s_on_failure(self, node);
-    } else if (cm_streq(tag, "stream:error")) {
-        s_on_stream_error(self, node);
-    } else if (cm_streq(tag, "xmlstreamend")) {
-        s_close(self, WA_CLIENT_RETRY, "server ended the stream", 0);
-    } else if (cm_streq(tag, "ib")) {
-        s_on_ib(self, node);
-    } else if (cm_streq(tag, "call")) {
-        wa_node_t *ack = wa_recv_ack(node, 0);
-        s_send(self, &ack);
+    //  Replies to our own requests go to their waiters
+    if (!wa_node_is(node, "iq") || !wa_iq_dispatch(self->iq, node)) {
+        wa_router_fn *fn = wa_router_lookup(self->router, node);
+        rc = fn ? fn(self, node) : s_on_unrouted(self, node);
     }
-    s_rearm(self);
+    //  Every notification is acknowledged, after its handler (handlers
+    //  never ack notifications themselves)
+    if (wa_node_is(node, "notification")) {
+        wa_node_t *ack = wa_recv_ack(node, 0);
+        wa_client_send_node(self, &ack);
+    }
+    wa_client_rearm(self);
     return rc;
 }
 
 void
 wa_client_wake(wa_client_t *self)
 {
-    int64_t now = s_now(self);
+    int64_t now = wa_client_now(self);
     self->armed = -1;
     wa_iq_expire(self->iq, now);
-    if (self->qr_deadline >= 0 && now >= self->qr_deadline && s_live(self)) {
+    if (self->qr_deadline >= 0 && now >= self->qr_deadline &&
+        wa_client_live(self)) {
         self->qr_deadline = -1;
         if (self->ref_at + 1 < self->nrefs) {
             self->ref_at++;
@@ -2722,33 +1572,22 @@ wa_client_wake(wa_client_t *self)
                     "QR code was not scanned in time", 0);
         }
     }
-    if (self->pc_deadline >= 0 && now >= self->pc_deadline && s_live(self)) {
+    if (self->pc_deadline >= 0 && now >= self->pc_deadline &&
+        wa_client_live(self)) {
         self->pc_deadline = -1;
         s_close(self, WA_CLIENT_QR_EXPIRED,
                 "pairing code was not entered in time", 0);
     }
-    if (self->ka_due >= 0 && now >= self->ka_due && s_live(self) &&
+    if (self->ka_due >= 0 && now >= self->ka_due && wa_client_live(self) &&
         !self->ka_inflight) {
         s_keepalive(self);
     }
-    //  Jobs: run what is runnable, end what is overdue; restart the scan
-    //  after each step since a step may change the list
-    for (;;) {
-        s_job_t *job = self->jobs;
-        while (job && !job->runnable &&
-               !(!job->waiting && job->deadline <= now)) {
-            job = job->next;
-        }
-        if (!job) {
-            break;
-        }
-        if (job->runnable) {
-            s_job_run(job);
-        } else {
-            s_job_fail(job, 0, "timed out");
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->wake) {
+            s_caps[i]->wake(self, now);
         }
     }
-    s_rearm(self);
+    wa_client_rearm(self);
 }
 
 //  ---------------------------------------------------------------------
@@ -2787,10 +1626,10 @@ wa_client_request_pair_code(wa_client_t *self, const char *phone,
     char shown[WA_PAIR_CODE_LEN + 2];
     wa_pair_code_display(self->pc_code, shown);
     snprintf(code, WA_CLIENT_CODE_MAX, "%s", shown);
-    if (self->conn == S_UNPAIRED) {
+    if (self->conn == WA_CLIENT_CONN_UNPAIRED) {
         s_pair_hello(self);
     }
-    s_rearm(self);
+    wa_client_rearm(self);
     return 0;
 }
 
@@ -2798,34 +1637,7 @@ int
 wa_client_send_message(wa_client_t *self, const char *chat, const uint8_t *msg,
                        size_t len, char id[WA_CLIENT_ID_MAX])
 {
-    if (!wa_client_ready(self) || !chat || !msg || len == 0 ||
-        len > WA_E2E_MAX_SIZE) {
-        return -1;
-    }
-    char *wire = wa_jid_normalize(chat);
-    wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
-    bool ok =
-        jid && !wa_jid_is_server(jid) &&
-        (wa_jid_is_pn(jid) || wa_jid_is_lid(jid) || wa_jid_is_group(jid)) &&
-        wa_jid_device(jid) == 0;
-    wa_jid_destroy(&jid);
-    if (!ok) {
-        free(wire);
-        return -1;
-    }
-    s_job_t *job = s_job_new(self, wire, msg, len);
-    free(wire);
-    char user[80];
-    wa_jid_t *me = wa_jid_new_from(self->me_jid);
-    snprintf(user, sizeof user, "%s", me ? wa_jid_user(me) : "");
-    wa_jid_destroy(&me);
-    char mid[WA_E2E_ID_LEN + 1];
-    wa_e2e_message_id(user, mid);
-    snprintf(job->id, sizeof job->id, "%s", mid);
-    snprintf(id, WA_CLIENT_ID_MAX, "%s", mid);
-    s_sent_remember(self, job);
-    s_rearm(self);
-    return 0;
+    return wa_outbox_send_message(self, chat, msg, len, id);
 }
 
 int
@@ -2833,31 +1645,8 @@ wa_client_send_text(wa_client_t *self, const char *chat, const char *text,
                     const char *reply_id, const char *reply_participant,
                     char id[WA_CLIENT_ID_MAX])
 {
-    if (!text || !chat) {
-        return -1;
-    }
-    char *wire = wa_jid_normalize(chat);
-    if (!wire) {
-        return -1;
-    }
-    char *participant =
-        reply_participant ? wa_jid_normalize(reply_participant) : NULL;
-    wa_jid_t *cj = wa_jid_new_from(wire);
-    bool group = cj && wa_jid_is_group(cj);
-    wa_jid_destroy(&cj);
-    const char *quoted_sender = participant ? participant : wire;
-    uint8_t *msg = NULL;
-    size_t len = 0;
-    int rc = -1;
-    if (wa_message_build_text(text, reply_id, reply_id ? quoted_sender : NULL,
-                              reply_id && group ? wire : NULL, &msg,
-                              &len) == 0) {
-        rc = wa_client_send_message(self, wire, msg, len, id);
-    }
-    free(msg);
-    free(participant);
-    free(wire);
-    return rc;
+    return wa_outbox_send_text(self, chat, text, reply_id, reply_participant,
+                               id);
 }
 
 int
@@ -2865,79 +1654,29 @@ wa_client_send_seen(wa_client_t *self, const char *chat,
                     const char *participant, const char *const *ids,
                     size_t count, bool played)
 {
-    if (!wa_client_ready(self) || !chat || !ids || count == 0 || count > 1000) {
-        return -1;
-    }
-    char *wire = wa_jid_normalize(chat);
-    wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
-    bool group = jid && wa_jid_is_group(jid);
-    bool ok = jid && !wa_jid_is_server(jid);
-    wa_jid_destroy(&jid);
-    for (size_t i = 0; ok && i < count; i++) {
-        ok = ids[i] && *ids[i] && strlen(ids[i]) < WA_CLIENT_ID_MAX;
-    }
-    if (!ok) {
-        free(wire);
-        return -1;
-    }
-    wa_node_t *r = wa_node_new("receipt");
-    wa_node_set_attr(r, "id", ids[0]);
-    wa_node_set_attr(r, "to", wire);
-    wa_node_set_attr(r, "type", played ? "played" : "read");
-    wa_node_set_attr_int(r, "t", s_wall_s());
-    free(wire);
-    if (group && participant) {
-        char *p = s_user_of(participant);
-        if (!p) {
-            char *n = wa_jid_normalize(participant);
-            p = n ? s_user_of(n) : NULL;
-            free(n);
-        }
-        if (p) {
-            wa_node_set_attr(r, "participant", p);
-        }
-        free(p);
-    }
-    if (count > 1) {
-        wa_node_t *list = wa_node_add(r, "list");
-        for (size_t i = 1; i < count; i++) {
-            wa_node_set_attr(wa_node_add(list, "item"), "id", ids[i]);
-        }
-    }
-    return s_send(self, &r);
+    return wa_inbox_send_seen(self, chat, participant, ids, count, played);
 }
 
 int
 wa_client_receipt_commit(wa_client_t *self, uint64_t token)
 {
-    //  The owner commits in arrival order as a rule: the oldest first.
-    for (s_held_t *h = self->held_tail; h; h = h->prev) {
-        if (h->token != token) {
-            continue;
-        }
-        s_held_unlink(self, h);
-        int rc = s_send(self, &h->receipt);
-        s_seen_set(self, h->seen_key, 2);
-        free(h->seen_key);
-        free(h);
-        return rc;
-    }
-    return -1;
+    return wa_inbox_commit(self, token);
 }
 
 int
 wa_client_iq(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn, void *arg)
 {
     assert(fn);
-    if (!iq_p || !*iq_p || self->conn != S_ONLINE || !wa_node_is(*iq_p, "iq")) {
+    if (!iq_p || !*iq_p || self->conn != WA_CLIENT_CONN_ONLINE ||
+        !wa_node_is(*iq_p, "iq")) {
         wa_node_destroy(iq_p);
         return -1;
     }
     if (!wa_node_attr(*iq_p, "to")) {
         wa_node_set_attr(*iq_p, "to", "@s.whatsapp.net");
     }
-    int rc = s_iq(self, iq_p, fn, arg);
-    s_rearm(self);
+    int rc = wa_client_request(self, iq_p, fn, arg);
+    wa_client_rearm(self);
     return rc;
 }
 
@@ -2954,31 +1693,13 @@ s_on_logout(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
 void
 wa_client_forget_group(wa_client_t *self, const char *group)
 {
-    assert(self);
-    if (group) {
-        zhashx_delete(self->groups, group);
-    }
+    wa_groupcache_forget(self, group);
 }
 
 void
 wa_client_rotate_group_key(wa_client_t *self, const char *group)
 {
-    assert(self);
-    if (!group) {
-        return;
-    }
-    zhashx_delete(self->groups, group);
-    zhashx_delete(self->skdm, group);
-    //  Our sender key under either address space the group may use
-    for (int lid = 0; lid < 2; lid++) {
-        char name[WA_SEND_NAME_MAX];
-        s_own_address(self, lid == 1, name);
-        if (*name) {
-            char *key = cm_sprintf("%s::%s.%d", group, name, self->me_device);
-            wa_sigstore_remove(self->store, "sender_key", key);
-            free(key);
-        }
-    }
+    wa_groupcache_rotate(self, group);
 }
 
 int
@@ -2987,7 +1708,7 @@ wa_client_logout(wa_client_t *self)
     if (!self->paired) {
         return -1;
     }
-    if (self->conn == S_ONLINE) {
+    if (self->conn == WA_CLIENT_CONN_ONLINE) {
         wa_node_t *iq = s_iq_node("set", "md");
         wa_node_t *rm = wa_node_add(iq, "remove-companion-device");
         wa_node_set_attr(rm, "jid", self->me_jid);
@@ -2996,13 +1717,177 @@ wa_client_logout(wa_client_t *self)
                               ? self->cfg.iq_timeout_ms
                               : S_LOGOUT_TIMEOUT_MS;
         if (s_iq_until(self, &iq, timeout, s_on_logout, self) == 0) {
-            s_rearm(self);
+            wa_client_rearm(self);
             return 0;
         }
     }
     s_close(self, WA_CLIENT_LOGGED_OUT, "logged out", 0);
-    s_rearm(self);
+    wa_client_rearm(self);
     return 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Test support (wa_client_int.h)
+
+static int
+s_kit_send(void *arg, const wa_node_t *node)
+{
+    zlistx_add_end(((wa_client_kit_t *)arg)->out, wa_node_dup(node));
+    return 0;
+}
+
+static void
+s_kit_timer(void *arg, int64_t delay_ms)
+{
+    wa_client_kit_t *kit = (wa_client_kit_t *)arg;
+    kit->deadline = delay_ms < 0 ? -1 : kit->now + delay_ms;
+}
+
+static int64_t
+s_kit_now(void *arg)
+{
+    return ((wa_client_kit_t *)arg)->now;
+}
+
+static void
+s_kit_status(void *arg, const wa_client_status_t *status)
+{
+    (void)arg;
+    (void)status;
+}
+
+static bool
+s_kit_event(void *arg, const wa_client_event_t *ev)
+{
+    wa_client_kit_t *kit = (wa_client_kit_t *)arg;
+    char *text = NULL;
+    if (ev->type == WA_CLIENT_EVENT_MESSAGE) {
+        const wa_client_message_t *m = &ev->u.message;
+        text = cm_sprintf("message %s %s", m->id, m->body ? m->body : "");
+    } else if (ev->type == WA_CLIENT_EVENT_ACK) {
+        text = cm_sprintf("ack %s %d", ev->u.ack.id, ev->u.ack.ack);
+    } else if (ev->u.sent.ok) {
+        text = cm_sprintf("sent %s ok", ev->u.sent.id);
+    } else {
+        text = cm_sprintf("sent %s %d", ev->u.sent.id, ev->u.sent.error);
+    }
+    zlistx_add_end(kit->events, text);
+    return false;
+}
+
+static void
+s_kit_node_destroy(void **item_p)
+{
+    wa_node_destroy((wa_node_t **)item_p);
+}
+
+static void
+s_kit_text_destroy(void **item_p)
+{
+    free(*item_p);
+    *item_p = NULL;
+}
+
+wa_client_kit_t *
+wa_client_kit_new(const char *phone)
+{
+    wa_client_kit_t *self = cm_alloc(sizeof *self);
+    self->out = zlistx_new();
+    zlistx_set_destructor(self->out, s_kit_node_destroy);
+    self->events = zlistx_new();
+    zlistx_set_destructor(self->events, s_kit_text_destroy);
+    self->now = 1000000;
+    self->deadline = -1;
+    wa_client_ops_t ops = {.send = s_kit_send,
+                           .timer = s_kit_timer,
+                           .now = s_kit_now,
+                           .status = s_kit_status,
+                           .event = s_kit_event};
+    wa_client_config_t cfg;
+    wa_client_config_default(&cfg);
+    cfg.name = "kit";
+    self->client = wa_client_new(&cfg, &ops, self);
+    assert(self->client);
+    json_t *creds = wa_client_creds(self->client);
+    char *jid = cm_sprintf("%s:1@s.whatsapp.net", phone);
+    json_object_set_new(creds, "paired", json_true());
+    json_object_set_new(creds, "me_jid", json_string(jid));
+    json_object_set_new(creds, "account", json_string("QURWIGlkZW50aXR5"));
+    int rc = wa_client_load_creds(self->client, creds);
+    assert(rc == 0);
+    json_decref(creds);
+    free(jid);
+    wa_client_connected(self->client);
+    rc = wa_client_kit_handle(self, "<success t=\"1700000000\"/>");
+    assert(rc == 0 && wa_client_ready(self->client));
+    //  What login sent is not the capability tests' business
+    zlistx_purge(self->out);
+    return self;
+}
+
+void
+wa_client_kit_destroy(wa_client_kit_t **self_p)
+{
+    if (!self_p || !*self_p) {
+        return;
+    }
+    wa_client_kit_t *self = *self_p;
+    wa_client_destroy(&self->client);
+    zlistx_destroy(&self->out);
+    zlistx_destroy(&self->events);
+    free(self);
+    *self_p = NULL;
+}
+
+//  A test stanza written as text. Caller owns return value.
+static wa_node_t *
+s_test_node(const char *text)
+{
+    char *error = NULL;
+    wa_node_t *node = wa_node_new_from_text(text, &error);
+    if (!node) {
+        fprintf(stderr, "bad test stanza: %s\n", error);
+        assert(false);
+    }
+    return node;
+}
+
+int
+wa_client_kit_handle(wa_client_kit_t *self, const char *text)
+{
+    wa_node_t *node = s_test_node(text);
+    int rc = wa_client_handle(self->client, node);
+    wa_node_destroy(&node);
+    return rc;
+}
+
+wa_node_t *
+wa_client_kit_take(wa_client_kit_t *self, const char *tag)
+{
+    for (wa_node_t *n = (wa_node_t *)zlistx_first(self->out); n;
+         n = (wa_node_t *)zlistx_next(self->out)) {
+        if (wa_node_is(n, tag)) {
+            return (wa_node_t *)zlistx_detach_cur(self->out);
+        }
+    }
+    return NULL;
+}
+
+char *
+wa_client_kit_event(wa_client_kit_t *self)
+{
+    return (char *)zlistx_detach(self->events, NULL);
+}
+
+void
+wa_client_kit_expect(wa_client_kit_t *self, const char *text)
+{
+    char *ev = wa_client_kit_event(self);
+    if (!cm_streq(ev, text)) {
+        fprintf(stderr, "event \"%s\", expected \"%s\"\n", ev ? ev : "", text);
+        assert(false);
+    }
+    free(ev);
 }
 
 //  ---------------------------------------------------------------------
@@ -3412,12 +2297,7 @@ t_take(t_peer_t *p, const char *tag, const char *child)
 static void
 t_handle_text(t_peer_t *p, const char *text)
 {
-    char *error = NULL;
-    wa_node_t *n = wa_node_new_from_text(text, &error);
-    if (!n) {
-        fprintf(stderr, "bad test stanza: %s\n", error);
-        assert(false);
-    }
+    wa_node_t *n = s_test_node(text);
     wa_client_handle(p->client, n);
     wa_node_destroy(&n);
 }

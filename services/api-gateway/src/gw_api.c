@@ -129,17 +129,36 @@ static const gw_route_t s_routes[] = {
     //  Webhooks: delivery log, replay, pull feed, Wawp settings
     GW_WEBHOOKS_ROUTES
 
-    //  Linking: QR and pairing code (WAHA and Wawp)
-    GW_LOGIN_ROUTES
+        //  Linking: QR and pairing code (WAHA and Wawp)
+        GW_LOGIN_ROUTES
 
-    //  Sending texts and read receipts (WAHA and Wawp)
-    GW_MESSAGES_ROUTES
+            //  Sending texts and read receipts (WAHA and Wawp)
+            GW_MESSAGES_ROUTES
 
-    //  Chats and their messages (WAHA and Wawp)
-    GW_CHATS_ROUTES
+                //  Chats and their messages (WAHA and Wawp)
+                GW_CHATS_ROUTES
 
-    //  Groups (WAHA and Wawp)
-    GW_GROUPS_ROUTES};
+                    //  Groups (WAHA and Wawp)
+                    GW_GROUPS_ROUTES};
+
+//  GET routes that change state (Wawp's GET forms, WAHA's deprecated GET
+//  sendText): GATEWAY_SIDE_EFFECT_GETS=false turns them off.
+static const char *const s_side_effect_gets[] = {
+    "wawpSessionStartGet",   "wawpSessionStopGet",
+    "wawpSessionRestartGet", "wawpSessionLogoutGet",
+    "wawpSendTextGet",       "wawpSendSeenGet",
+    "sendTextGet",           NULL};
+
+bool
+gw_api_side_effect_get(const gw_route_t *route)
+{
+    for (size_t i = 0; route && s_side_effect_gets[i]; i++) {
+        if (streq(route->op_id, s_side_effect_gets[i])) {
+            return true;
+        }
+    }
+    return false;
+}
 
 const gw_route_t *
 gw_api_routes(size_t *count_p)
@@ -228,6 +247,28 @@ gw_api_match(const char *method, const char *path, json_t *params,
         *allow_p = cm_strdup(allow);
     }
     return found;
+}
+
+char *
+gw_api_allow(const char *path, const char *skip)
+{
+    assert(path && skip);
+    char *buf = cm_strdup(path);
+    char *segs[GW_API_MAX_SEGMENTS];
+    int n = s_split(buf, segs);
+    char allow[128] = "";
+    size_t count = sizeof s_routes / sizeof s_routes[0];
+    for (size_t i = 0; n >= 0 && i < count; i++) {
+        if (!streq(s_routes[i].method, skip) &&
+            !strstr(allow, s_routes[i].method) &&
+            s_matches(s_routes[i].path, segs, n, NULL)) {
+            size_t len = strlen(allow);
+            snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
+                     s_routes[i].method);
+        }
+    }
+    free(buf);
+    return *allow ? cm_strdup(allow) : NULL;
 }
 
 //  --------------------------------------------------------------------
@@ -423,9 +464,15 @@ s_parameters(const gw_route_t *route)
 }
 
 static json_t *
-s_operation(const gw_route_t *route)
+s_operation(const gw_route_t *route, const gw_config_t *config)
 {
     bool wawp = strncmp(route->path, "/v2/", 4) == 0;
+    //  WAHA_API_KEY_EXCLUDE_PATH (by default ping and health) lifts the
+    //  key check: such routes are public in the document too.
+    bool open = route->auth == GW_AUTH_NONE ||
+                (config ? gw_config_path_excluded(config, route->path)
+                        : (streq(route->path, "/ping") ||
+                           streq(route->path, "/health")));
     const char *error = wawp ? "WawpError" : "Error";
     json_t *op = json_pack("{s:[s], s:s, s:s, s:o}", "tags", route->tag,
                            "summary", route->summary, "operationId",
@@ -455,7 +502,7 @@ s_operation(const gw_route_t *route)
     json_object_set_new(responses, code, ok);
     int errors[] = {400, 401, 404, 413, 422, 503, 504, 0};
     for (int i = 0; errors[i]; i++) {
-        if (errors[i] == 401 && route->auth == GW_AUTH_NONE) {
+        if (errors[i] == 401 && open) {
             continue;
         }
         if (errors[i] == 422 && !streq(route->op_id, "sessionsCreate") &&
@@ -471,7 +518,7 @@ s_operation(const gw_route_t *route)
     }
     json_object_set_new(op, "responses", responses);
     json_t *security = NULL;
-    if (route->auth == GW_AUTH_NONE) {
+    if (open) {
         security = json_array();
     } else if (wawp) {
         security = json_pack("[{s:[]}, {s:[]}, {s:[]}]", "access_token",
@@ -484,7 +531,7 @@ s_operation(const gw_route_t *route)
 }
 
 json_t *
-gw_api_openapi(void)
+gw_api_openapi(const gw_config_t *config)
 {
     json_error_t err;
     json_t *schemas = json_loads(s_schemas, 0, &err);
@@ -511,6 +558,9 @@ gw_api_openapi(void)
     size_t count = sizeof s_routes / sizeof s_routes[0];
     for (size_t i = 0; i < count; i++) {
         const gw_route_t *r = &s_routes[i];
+        if (!gw_config_side_effect_gets(config) && gw_api_side_effect_get(r)) {
+            continue; //  not served
+        }
         json_t *item = json_object_get(paths, r->path);
         if (!item) {
             item = json_object();
@@ -522,7 +572,7 @@ gw_api_openapi(void)
             method[j] = (char)tolower((unsigned char)r->method[j]);
         }
         method[j] = 0;
-        json_object_set_new(item, method, s_operation(r));
+        json_object_set_new(item, method, s_operation(r, config));
     }
     json_t *doc = json_pack(
         "{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:{s:o, s:{s:{s:s, s:s, "
@@ -608,8 +658,29 @@ gw_api_test(bool verbose)
 
     //  The OpenAPI document lists every route with its path parameters,
     //  and every reference resolves.
-    json_t *doc = gw_api_openapi();
+    json_t *doc = gw_api_openapi(NULL);
     json_t *paths = json_object_get(doc, "paths");
+    //  /ping and /health are public by default: no key in the document
+    const char *open[] = {"/ping", "/health", "/api/openapi.json", NULL};
+    for (size_t i = 0; open[i]; i++) {
+        json_t *op = json_object_get(json_object_get(paths, open[i]), "get");
+        assert(json_array_size(json_object_get(op, "security")) == 0);
+        assert(!json_object_get(json_object_get(op, "responses"), "401"));
+    }
+    json_t *ver =
+        json_object_get(json_object_get(paths, "/api/server/version"), "get");
+    assert(json_array_size(json_object_get(ver, "security")) == 2);
+    //  Side-effect GETs
+    params = json_object();
+    r = gw_api_match("GET", "/v2/session/logout", params, &allow);
+    assert(gw_api_side_effect_get(r));
+    r = gw_api_match("GET", "/v2/session/info", params, &allow);
+    assert(r && !gw_api_side_effect_get(r));
+    json_decref(params);
+    allow = gw_api_allow("/v2/session/logout", "GET");
+    assert(cm_streq(allow, "POST"));
+    free(allow);
+    allow = NULL;
     json_t *schemas =
         json_object_get(json_object_get(doc, "components"), "schemas");
     size_t count = 0;

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "gw_config.h"
 #include "gw_req.h"
 
 //  A route handler: reads the request and sets its response.
@@ -54,8 +55,18 @@ const gw_route_t *gw_api_routes(size_t *count_p);
 const gw_route_t *gw_api_match(const char *method, const char *path,
                                json_t *params, char **allow_p);
 
-//  The OpenAPI 3 document. Caller owns return value.
-json_t *gw_api_openapi(void);
+//  The methods `path` accepts other than `skip` ("GET, POST"), or NULL.
+//  Caller owns return value.
+char *gw_api_allow(const char *path, const char *skip);
+
+//  True for a GET route that changes state (GATEWAY_SIDE_EFFECT_GETS).
+bool gw_api_side_effect_get(const gw_route_t *route);
+
+//  The OpenAPI 3 document for `config` (NULL: the defaults): routes the
+//  key check does not apply to (WAHA_API_KEY_EXCLUDE_PATH) carry no
+//  security requirement; side-effect GETs are left out when turned off.
+//  Caller owns return value.
+json_t *gw_api_openapi(const gw_config_t *config);
 
 void gw_api_test(bool verbose);
 

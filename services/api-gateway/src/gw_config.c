@@ -19,6 +19,7 @@ struct _gw_config_t {
     int cache_ms;                //  GATEWAY_CACHE_MS
     int max_connections;         //  GATEWAY_MAX_CONNECTIONS
     int stop_timeout;            //  GATEWAY_STOP_TIMEOUT_MS
+    bool side_effect_gets;       //  GATEWAY_SIDE_EFFECT_GETS
     uint8_t key[GW_AUTH_DIGEST]; //  SHA-512 of the admin API key
     char **exclude;              //  paths without a leading '/', NULL-ended
     size_t exclude_count;        //  entries in exclude
@@ -79,6 +80,7 @@ gw_config_new(void)
         (int)cm_env_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 65536);
     self->stop_timeout =
         (int)cm_env_long("GATEWAY_STOP_TIMEOUT_MS", 10000, 100, 600000);
+    self->side_effect_gets = cm_env_bool("GATEWAY_SIDE_EFFECT_GETS", true);
     s_read_key(self);
 
     char *list = cm_env_str("WAHA_API_KEY_EXCLUDE_PATH", "ping,health");
@@ -220,6 +222,12 @@ gw_config_stop_timeout(const gw_config_t *self)
 }
 
 bool
+gw_config_side_effect_gets(const gw_config_t *self)
+{
+    return !self || self->side_effect_gets;
+}
+
+bool
 gw_config_key_matches(const gw_config_t *self, const char *key)
 {
     return gw_auth_check(key, self->key);
@@ -255,6 +263,7 @@ gw_config_test(bool verbose)
     assert(streq(gw_config_hostname(config), "127.0.0.1"));
     assert(gw_config_cache_ms(config) == 0);
     assert(gw_config_body_limit(config) == 67108864);
+    assert(gw_config_side_effect_gets(config));
     assert(gw_config_key_matches(config, "plain-key"));
     assert(!gw_config_key_matches(config, "plain-kez"));
     assert(!gw_config_key_matches(config, NULL));

@@ -42,10 +42,14 @@ size_t gw_config_body_limit(const gw_config_t *self);
 int gw_config_request_timeout(const gw_config_t *self);
 //  GATEWAY_CACHE_MS (0 = no cache).
 int gw_config_cache_ms(const gw_config_t *self);
-//  GATEWAY_MAX_CONNECTIONS.
+//  GATEWAY_MAX_CONNECTIONS: open HTTP connections in all.
 int gw_config_max_connections(const gw_config_t *self);
 //  GATEWAY_STOP_TIMEOUT_MS: how long a stop waits for the worker.
 int gw_config_stop_timeout(const gw_config_t *self);
+//  GATEWAY_SIDE_EFFECT_GETS: whether GET forms of state-changing routes
+//  (Wawp's session start/stop/restart/logout, send text/seen, WAHA's
+//  deprecated GET sendText) are served. True for a NULL config.
+bool gw_config_side_effect_gets(const gw_config_t *self);
 
 //  True if `key` is the admin API key (constant time).
 bool gw_config_key_matches(const gw_config_t *self, const char *key);

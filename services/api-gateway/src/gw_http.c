@@ -165,6 +165,19 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
         }
         return;
     }
+    if (gw_api_side_effect_get(route) &&
+        !gw_config_side_effect_gets(self->config)) {
+        //  GATEWAY_SIDE_EFFECT_GETS=false: a link cannot change state
+        char *others = gw_api_allow(gw_req_path(req), "GET");
+        if (others) {
+            gw_req_set_allow(req, others);
+        }
+        gw_req_fail(req, 405, "method_not_allowed",
+                    "GET %s changes state and is turned off here; use %s",
+                    gw_req_path(req), others ? others : "POST");
+        free(others);
+        return;
+    }
     //  Parsed first: Wawp credentials may travel in the body.
     if (gw_req_parse_body(req) != 0) {
         return;

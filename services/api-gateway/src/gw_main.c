@@ -13,6 +13,7 @@
 int
 main(void)
 {
+    bool sigint_ignored = cm_signal_ignored(SIGINT);
     cm_log_init("gateway", "info");
     gw_config_t *config = gw_config_new();
     cm_log_init(NULL, gw_config_log_level(config));
@@ -29,6 +30,9 @@ main(void)
     zsys_set_max_sockets((size_t)gw_config_max_connections(config) +
                          GW_MAIN_SPARE_SOCKETS);
     zsys_init();
+    if (sigint_ignored) {
+        signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
+    }
 
     zactor_t *core = zactor_new(gw_core_actor, config);
     char *status = zstr_recv(core);

@@ -84,7 +84,7 @@ gw_server_version(gw_req_t *req)
 void
 gw_server_openapi(gw_req_t *req)
 {
-    json_t *doc = gw_api_openapi();
+    json_t *doc = gw_api_openapi(gw_req_config(req));
     gw_req_reply(req, 200, &doc);
 }
 

@@ -39,21 +39,48 @@ s_fail_field(char **err_p, const char *field, const char *what)
     return -1;
 }
 
+//  Every string in `obj` (null too when `nullable`) at most `max` bytes;
+//  with `keys` (NULL-ended), only those keys.
 static int
-s_check_strings(json_t *obj, const char *field, bool nullable, char **err_p)
+s_check_strings(json_t *obj, const char *field, bool nullable, size_t max,
+                const char *const *keys, char **err_p)
 {
     const char *key;
     json_t *value;
     json_object_foreach(obj, key, value)
     {
-        if (!json_is_string(value) && !(nullable && json_is_null(value))) {
-            char *name = cm_sprintf("%s.%s", field, key);
-            s_fail_field(err_p, name, "must be a string");
-            free(name);
+        char *name = cm_sprintf("%s.%s", field, key);
+        bool known = !keys;
+        for (size_t i = 0; keys && keys[i] && !known; i++) {
+            known = streq(keys[i], key);
+        }
+        int rc = 0;
+        if (!known) {
+            rc = s_fail_field(err_p, name, "is not a known setting");
+        } else if (!json_is_string(value) &&
+                   !(nullable && json_is_null(value))) {
+            rc = s_fail_field(err_p, name, "must be a string");
+        } else if (json_string_length(value) > max) {
+            char *what = cm_sprintf("must be at most %zu bytes", max);
+            rc = s_fail_field(err_p, name, what);
+            free(what);
+        }
+        free(name);
+        if (rc) {
             return -1;
         }
     }
     return 0;
+}
+
+//  The size of `v` as compact JSON.
+static size_t
+s_json_size(json_t *v)
+{
+    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    size_t n = text ? strlen(text) : 0;
+    free(text);
+    return n;
 }
 
 int
@@ -67,17 +94,57 @@ gw_sessions_config_check(json_t *config, char **err_p)
     if (!json_is_object(config)) {
         return s_fail_field(err_p, "config", "must be an object");
     }
-    json_t *v = json_object_get(config, "metadata");
+    //  WAHA's SessionConfig keys; anything else is refused, not stored
+    static const char *const known[] = {"metadata", "proxy", "debug", "ignore",
+                                        "client",   "noweb", "gows",  "webjs",
+                                        "webhooks", NULL};
+    const char *key;
+    json_t *v;
+    json_object_foreach(config, key, v)
+    {
+        bool ok = false;
+        for (size_t i = 0; known[i] && !ok; i++) {
+            ok = streq(known[i], key);
+        }
+        if (!ok) {
+            char *name = cm_sprintf("config.%.64s", key);
+            s_fail_field(err_p, name,
+                         "is not a known setting (metadata, proxy, debug, "
+                         "ignore, client, noweb, gows, webjs, webhooks)");
+            free(name);
+            return -1;
+        }
+    }
+    v = json_object_get(config, "metadata");
     if (v && !json_is_null(v)) {
         if (!json_is_object(v)) {
             return s_fail_field(err_p, "config.metadata", "must be an object");
         }
-        if (s_check_strings(v, "config.metadata", false, err_p) != 0) {
+        if (json_object_size(v) > GW_SESSIONS_METADATA_KEYS_MAX) {
+            *err_p = cm_sprintf("config.metadata must have at most %d keys",
+                                GW_SESSIONS_METADATA_KEYS_MAX);
+            return -1;
+        }
+        json_t *value;
+        json_object_foreach(v, key, value)
+        {
+            size_t n = strlen(key);
+            if (n == 0 || n > GW_SESSIONS_METADATA_KEY_MAX) {
+                *err_p = cm_sprintf("config.metadata keys must be 1 to %d "
+                                    "bytes",
+                                    GW_SESSIONS_METADATA_KEY_MAX);
+                return -1;
+            }
+        }
+        if (s_check_strings(v, "config.metadata", false,
+                            GW_SESSIONS_METADATA_VALUE_MAX, NULL, err_p) != 0) {
             return -1;
         }
     }
     v = json_object_get(config, "proxy");
     if (v && !json_is_null(v)) {
+        static const char *const proxy_keys[] = {"server", "username",
+                                                 "password", NULL};
         if (!json_is_object(v)) {
             return s_fail_field(err_p, "config.proxy", "must be an object");
         }
@@ -85,7 +152,8 @@ gw_sessions_config_check(json_t *config, char **err_p)
             return s_fail_field(err_p, "config.proxy.server",
                                 "must be a string");
         }
-        if (s_check_strings(v, "config.proxy", true, err_p) != 0) {
+        if (s_check_strings(v, "config.proxy", true, GW_SESSIONS_PROXY_MAX,
+                            proxy_keys, err_p) != 0) {
             return -1;
         }
     }
@@ -95,41 +163,66 @@ gw_sessions_config_check(json_t *config, char **err_p)
     }
     v = json_object_get(config, "ignore");
     if (v && !json_is_null(v)) {
+        static const char *const ignore_keys[] = {
+            "status", "groups", "channels", "broadcast", NULL};
         if (!json_is_object(v)) {
             return s_fail_field(err_p, "config.ignore", "must be an object");
         }
-        const char *key;
         json_t *flag;
         json_object_foreach(v, key, flag)
         {
-            if (!json_is_boolean(flag)) {
-                char *name = cm_sprintf("config.ignore.%s", key);
-                s_fail_field(err_p, name, "must be a boolean value");
-                free(name);
+            bool ok = false;
+            for (size_t i = 0; ignore_keys[i] && !ok; i++) {
+                ok = streq(ignore_keys[i], key);
+            }
+            char *name = cm_sprintf("config.ignore.%.64s", key);
+            int rc = 0;
+            if (!ok) {
+                rc = s_fail_field(err_p, name, "is not a known setting");
+            } else if (!json_is_boolean(flag)) {
+                rc = s_fail_field(err_p, name, "must be a boolean value");
+            }
+            free(name);
+            if (rc) {
                 return -1;
             }
         }
     }
     v = json_object_get(config, "client");
     if (v && !json_is_null(v)) {
+        static const char *const client_keys[] = {"deviceName", "browserName",
+                                                  NULL};
         if (!json_is_object(v)) {
             return s_fail_field(err_p, "config.client", "must be an object");
         }
-        if (s_check_strings(v, "config.client", true, err_p) != 0) {
+        if (s_check_strings(v, "config.client", true, GW_SESSIONS_CLIENT_MAX,
+                            client_keys, err_p) != 0) {
             return -1;
         }
     }
     static const char *engines[] = {"noweb", "gows", "webjs", NULL};
     for (int i = 0; engines[i]; i++) {
         v = json_object_get(config, engines[i]);
-        if (v && !json_is_null(v) && !json_is_object(v)) {
+        if (v && !json_is_null(v) &&
+            (!json_is_object(v) || s_json_size(v) > GW_SESSIONS_ENGINE_MAX)) {
             char *name = cm_sprintf("config.%s", engines[i]);
-            s_fail_field(err_p, name, "must be an object");
+            char *what = cm_sprintf("must be an object of at most %d bytes",
+                                    GW_SESSIONS_ENGINE_MAX);
+            s_fail_field(err_p, name, what);
+            free(what);
             free(name);
             return -1;
         }
     }
-    return cm_webhook_validate_config(config, err_p);
+    if (cm_webhook_validate_config(config, err_p) != 0) {
+        return -1;
+    }
+    if (s_json_size(config) > GW_SESSIONS_CONFIG_MAX) {
+        *err_p = cm_sprintf("config must be at most %d bytes as JSON",
+                            GW_SESSIONS_CONFIG_MAX);
+        return -1;
+    }
+    return 0;
 }
 
 //  --------------------------------------------------------------------
@@ -1108,6 +1201,11 @@ gw_sessions_test(bool verbose)
     s_expect_bad("{\"proxy\":{}}", "config.proxy.server must be a string");
     s_expect_bad("{\"debug\":\"yes\"}", "config.debug");
     s_expect_bad("{\"ignore\":{\"groups\":1}}", "config.ignore.groups");
+    s_expect_bad("{\"junk\":1}", "config.junk is not a known setting");
+    s_expect_bad("{\"ignore\":{\"x\":true}}", "config.ignore.x is not");
+    s_expect_bad("{\"client\":{\"deviceName\":5}}",
+                 "config.client.deviceName must be a string");
+    s_expect_bad("{\"noweb\":[]}", "config.noweb must be an object");
     s_expect_bad("{\"webhooks\":[{\"url\":5,\"events\":[\"message\"]}]}",
                  "config.webhooks[0]");
     s_expect_bad("{\"webhooks\":[{\"url\":\"http://x/\",\"events\":"

@@ -31,6 +31,18 @@
 //  Longest session name; names match [A-Za-z0-9_-]{1,GW_SESSION_NAME_MAX}.
 #define GW_SESSION_NAME_MAX 64
 
+//  Session config limits (400 naming the field past them): the whole
+//  config as compact JSON, metadata keys (count, key and value bytes),
+//  proxy strings, client strings, and each engine object (noweb, gows,
+//  webjs) as JSON. Unknown top-level keys are refused.
+#define GW_SESSIONS_CONFIG_MAX 262144
+#define GW_SESSIONS_METADATA_KEYS_MAX 64
+#define GW_SESSIONS_METADATA_KEY_MAX 128
+#define GW_SESSIONS_METADATA_VALUE_MAX 4096
+#define GW_SESSIONS_PROXY_MAX 512
+#define GW_SESSIONS_CLIENT_MAX 128
+#define GW_SESSIONS_ENGINE_MAX 8192
+
 //  True if `name` is a valid session name.
 bool gw_sessions_name_valid(const char *name);
 

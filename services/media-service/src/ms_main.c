@@ -10,9 +10,13 @@
 int
 main(void)
 {
+    bool sigint_ignored = cm_signal_ignored(SIGINT);
     ms_config_t *config = ms_config_new();
     cm_log_init("media", ms_config_log_level(config));
     zsys_init();
+    if (sigint_ignored) {
+        signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
+    }
 
     zsock_t *router = ms_server_bind(ms_config_bind(config));
     if (!router) {

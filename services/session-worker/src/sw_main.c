@@ -5,7 +5,7 @@
     Parses configuration, builds the loop, the engine and the worker,
     runs until SIGTERM or SIGINT, then releases every lease (so another
     worker takes the sessions over at once) and exits 0. A second signal
-    exits at once.
+    exits at once. Started with SIGINT ignored, it keeps ignoring it.
 */
 #include "sw_classes.h"
 
@@ -29,6 +29,11 @@ s_on_signal(sw_loop_t *loop, int fd, int revents, void *arg)
 int
 main(void)
 {
+    //  Started with SIGINT ignored (scripts/run.sh does so): a terminal's
+    //  Ctrl-C is for run.sh, which stops us with SIGTERM while the store
+    //  still runs. Linux keeps a blocked signal pending even when it is
+    //  ignored, so SIGINT then stays out of the signalfd mask.
+    bool sigint_ignored = cm_signal_ignored(SIGINT);
     sw_config_t *config = sw_config_new();
     cm_log_init("worker", sw_config_log_level(config));
     //  Signals arrive through a descriptor on the loop. Block them before
@@ -37,11 +42,16 @@ main(void)
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
-    sigaddset(&mask, SIGINT);
+    if (!sigint_ignored) {
+        sigaddset(&mask, SIGINT);
+    }
     pthread_sigmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
     zsys_handler_set(NULL);
     zsys_init();
+    if (sigint_ignored) {
+        signal(SIGINT, SIG_IGN);
+    }
     int sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
     sw_loop_t *loop = sw_loop_new();
     if (sigfd < 0 || !loop) {

@@ -42,9 +42,13 @@ s_migrate(const st_config_t *config)
 int
 main(void)
 {
+    bool sigint_ignored = cm_signal_ignored(SIGINT);
     st_config_t *config = st_config_new();
     cm_log_init("store", st_config_log_level(config));
     zsys_init();
+    if (sigint_ignored) {
+        signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
+    }
     char host[64] = "store";
     gethostname(host, sizeof host - 1);
     char *store_id = cm_sprintf("%s-%d", host, (int)getpid());

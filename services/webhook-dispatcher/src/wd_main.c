@@ -10,9 +10,13 @@
 int
 main(void)
 {
+    bool sigint_ignored = cm_signal_ignored(SIGINT);
     wd_config_t *config = wd_config_new();
     cm_log_init("webhook", config->log_level);
     zsys_init();
+    if (sigint_ignored) {
+        signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
+    }
     wd_dispatcher_t *dispatcher = wd_dispatcher_new(config);
     if (!dispatcher) {
         wd_config_destroy(&config);

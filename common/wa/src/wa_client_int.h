@@ -1,0 +1,276 @@
+/*  wa_client_int - what wa_client's capability modules share with it
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Internal to common/wa; nothing outside the library includes it.
+
+    wa_client.c is one session's core: connection life, login and
+    pairing, credentials and prekeys, keepalive, the IQ tracker, and a
+    router (wa_router) for incoming stanzas. Everything else is a
+    capability module, src/wa_<name>.c, that defines
+
+        const wa_client_cap_t wa_<name>_cap = {.name = "<name>",
+                                               .routes = s_routes, ...};
+
+    with the stanzas it handles (a wa_router_route_t table) and, when it
+    keeps state, hooks for the client's life. It is listed once in
+    WA_CLIENT_CAPS below; that line both declares it and puts it in the
+    client's table. Handlers get the client as their argument and use
+    the functions here to send, ask (IQs), report events and reach the
+    Signal store.
+
+    Who owns what in wa_client_t is marked per section; a module touches
+    the fields of its own section and reads the core's.
+*/
+#ifndef WA_CLIENT_INT_H_INCLUDED
+#define WA_CLIENT_INT_H_INCLUDED
+
+#include <czmq.h>
+
+#include "wa/wa_client.h"
+#include "wa/wa_pair.h"
+#include "wa/wa_router.h"
+#include "wa/wa_send.h"
+#include "wa/wa_signal.h"
+#include "wa/wa_usync.h"
+
+//  Prekey ids are 24 bits.
+#define WA_CLIENT_PREKEY_ID_MAX 0xFFFFFF
+
+//  Where the connection is.
+typedef enum {
+    WA_CLIENT_CONN_OFFLINE = 0, //  no connection
+    WA_CLIENT_CONN_UNPAIRED,    //  registration connection: QR / pair code
+    WA_CLIENT_CONN_LOGIN,       //  login sent, waiting for <success>
+    WA_CLIENT_CONN_ONLINE,      //  logged in
+    WA_CLIENT_CONN_CLOSED       //  closing state reported, owner closes
+} wa_client_conn_t;
+
+//  A capability module. Every member but name may be NULL.
+typedef struct {
+    const char *name;                  //  for logs ("inbox")
+    const wa_router_route_t *routes;   //  stanzas it handles (NULL-tag
+                                       //  ended); arg is the wa_client_t
+    void (*start)(wa_client_t *self);  //  wa_client_new: make its state
+    void (*stop)(wa_client_t *self);   //  wa_client_destroy: free it (after
+                                       //  drop and forget)
+    void (*drop)(wa_client_t *self);   //  the connection is gone (after
+                                       //  the IQ waiters were cancelled)
+    void (*forget)(wa_client_t *self); //  the account is gone (logout,
+                                       //  destroy): drop what it knew
+    //  Its next wake-up (now: the current time), or -1 for none.
+    int64_t (*deadline)(wa_client_t *self, int64_t now);
+    //  The wake-up fired (after the core's own timers).
+    void (*wake)(wa_client_t *self, int64_t now);
+} wa_client_cap_t;
+
+//  The capability modules, in the order their routes are added and their
+//  hooks run: one line each.
+// clang-format off
+#define WA_CLIENT_CAPS(cap)                                                    \
+    cap(inbox)      /*  incoming messages and receipts            */         \
+    cap(outbox)     /*  outgoing messages, server acks, resends   */         \
+    cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
+    cap(devices)    /*  device list notifications                 */         \
+    cap(call)       /*  call stanzas                              */
+// clang-format on
+
+#define WA_CLIENT_CAP_DECLARE(name)                                            \
+    extern const wa_client_cap_t wa_##name##_cap;
+WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
+#undef WA_CLIENT_CAP_DECLARE
+
+//  Opaque state of the capability modules (defined in their files).
+typedef struct _wa_outbox_job_t wa_outbox_job_t;
+typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
+typedef struct _wa_inbox_held_t wa_inbox_held_t;
+
+struct _wa_client_t {
+    //  Core
+    wa_client_config_t cfg; //  config (strings owned)
+    wa_client_ops_t ops;    //  owner callbacks
+    void *arg;              //  their argument
+    wa_signal_t *signal;    //  libsignal context
+    wa_sigstore_t *store;   //  Signal state
+    wa_payload_t *payload;  //  ClientPayload settings
+    wa_iq_t *iq;            //  IQ waiters
+    wa_usync_t *usync;      //  device lists
+    wa_router_t *router;    //  incoming stanza routes
+
+    //  Credentials (core)
+    bool have_creds;         //  keys exist
+    uint8_t noise_priv[32];  //  Noise static key
+    uint8_t noise_pub[32];   //  its public half
+    uint8_t adv_secret[32];  //  ADV secret (QR / derived by pair code)
+    uint32_t skey_id;        //  signed prekey id
+    uint32_t next_prekey_id; //  next one-time prekey id to create
+    bool paired;             //  linked to an account
+    char *me_jid;            //  our device JID (PN)
+    char *me_lid;            //  our device JID (LID) or NULL
+    char *push_name;         //  our push name or NULL
+    char *platform_name;     //  the primary's platform
+    char *business_name;     //  business name or NULL
+    uint8_t *account;        //  ADV signed device identity (4 fields)
+    size_t account_len;      //  its length
+    uint32_t key_index;      //  its key index
+
+    //  Derived from me_jid / me_lid (core)
+    char *me_pn_user;  //  "<phone>@s.whatsapp.net"
+    char *me_lid_user; //  "<lid>@lid" or NULL
+    char *me_api;      //  "<phone>@c.us"
+    char *me_lid_api;  //  "<lid>@lid" or NULL
+    int me_device;     //  our device id
+
+    //  Connection (core)
+    wa_client_conn_t conn; //  where we are
+    bool restart_pending;  //  paired on this connection: 515 next
+    bool online_reported;  //  WORKING reported on this connection
+
+    //  QR (core)
+    char **refs;         //  refs of the last pair-device
+    size_t nrefs;        //  their number
+    size_t ref_at;       //  ref shown
+    char *qr;            //  QR string shown, or NULL
+    int64_t qr_deadline; //  rotation time, -1 none
+
+    //  Pair code (core)
+    bool pc_wanted; //  a code was requested
+    bool pc_sent;   //  companion_hello sent on this connection
+    char pc_code[WA_PAIR_CODE_LEN + 1]; //  the code
+    char *pc_phone;                     //  phone digits
+    uint8_t pc_priv[32];                //  pairing ephemeral key
+    uint8_t pc_pub[32];                 //  its public half
+    uint8_t *pc_ref;                    //  server ref
+    size_t pc_ref_len;                  //  its length
+    int64_t pc_deadline;                //  give up time, -1 none
+
+    //  Keepalive (core)
+    int64_t ka_due;   //  next ping, -1 none
+    bool ka_inflight; //  a ping is waiting for its reply
+    int ka_misses;    //  consecutive timeouts
+
+    //  Prekeys (core)
+    bool uploading; //  a prekey upload is in flight
+
+    //  Sending (wa_outbox)
+    wa_outbox_job_t *jobs;  //  send jobs
+    wa_outbox_sent_t *sent; //  recent sends (ring)
+    size_t sent_at;         //  next ring slot
+
+    //  Receiving (wa_inbox)
+    zhashx_t *seen;             //  key -> "held" / "done"
+    char **seen_ring;           //  keys in arrival order
+    size_t seen_at;             //  next ring slot
+    wa_inbox_held_t *held;      //  receipts held, newest first
+    wa_inbox_held_t *held_tail; //  the oldest held receipt
+    size_t nheld;               //  their number
+    uint64_t next_token;        //  token counter
+    zhashx_t *retries;          //  "<sender>|<id>" -> retry receipts sent
+
+    //  Groups (wa_groupcache)
+    zhashx_t *groups; //  group JID -> wa_group_t
+    zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
+                      //  sender key
+
+    int64_t armed;   //  armed wake-up deadline, -1 none
+    bool destroying; //  no upcalls while tearing down
+};
+
+//  ---------------------------------------------------------------------
+//  What the core gives the capability modules (wa_client.c)
+
+//  Session name for logs ("" when none).
+const char *wa_client_name(wa_client_t *self);
+
+//  The owner's monotonic clock (ms).
+int64_t wa_client_now(wa_client_t *self);
+
+//  Wall clock in seconds.
+int64_t wa_client_wall_s(void);
+
+//  True on a live connection (not offline, not closing).
+bool wa_client_live(wa_client_t *self);
+
+//  Send a stanza (taken). Dropped when there is no live connection.
+//  Returns the owner's send result, or -1.
+int wa_client_send_node(wa_client_t *self, wa_node_t **node_p);
+
+//  Send an IQ (taken) with a fresh id and a waiter, due in the configured
+//  IQ timeout. Returns 0, or -1 when there is no live connection (no
+//  waiter registered, fn not called).
+int wa_client_request(wa_client_t *self, wa_node_t **iq_p, wa_iq_fn *fn,
+                      void *arg);
+
+//  Recompute and arm the owner's wake-up (after work outside
+//  wa_client_handle / wa_client_wake, e.g. in an IQ callback).
+void wa_client_rearm(wa_client_t *self);
+
+//  Report an event to the owner (not while destroying). Returns the
+//  owner's answer (messages: defer the receipt).
+bool wa_client_emit(wa_client_t *self, const wa_client_event_t *ev);
+
+//  Tell the owner the credentials changed.
+void wa_client_creds_changed(wa_client_t *self);
+
+//  User JID text (no device) of any JID text, or NULL. Caller owns
+//  return value.
+char *wa_client_user_of(const char *text);
+
+//  Our Signal address name in the chat's address space (LID or PN);
+//  "" when unknown.
+void wa_client_own_address(wa_client_t *self, bool lid,
+                           char name[WA_SEND_NAME_MAX]);
+
+//  ---------------------------------------------------------------------
+//  What capability modules offer the core's public functions
+
+//  wa_inbox: see wa_client_receipt_commit, wa_client_send_seen.
+int wa_inbox_commit(wa_client_t *self, uint64_t token);
+int wa_inbox_send_seen(wa_client_t *self, const char *chat,
+                       const char *participant, const char *const *ids,
+                       size_t count, bool played);
+
+//  wa_outbox: see wa_client_send_message, wa_client_send_text.
+int wa_outbox_send_message(wa_client_t *self, const char *chat,
+                           const uint8_t *msg, size_t len,
+                           char id[WA_CLIENT_ID_MAX]);
+int wa_outbox_send_text(wa_client_t *self, const char *chat, const char *text,
+                        const char *reply_id, const char *reply_participant,
+                        char id[WA_CLIENT_ID_MAX]);
+
+//  wa_groupcache: see wa_client_forget_group, wa_client_rotate_group_key.
+void wa_groupcache_forget(wa_client_t *self, const char *group);
+void wa_groupcache_rotate(wa_client_t *self, const char *group);
+//  The set of devices that hold our sender key for group (made empty
+//  when there is none).
+zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
+
+//  ---------------------------------------------------------------------
+//  Test support for the capability modules' self tests
+
+//  A test client: logged in as device 1 of `phone` on a connection that
+//  records every stanza the client sends; clock and events are the
+//  kit's.
+typedef struct {
+    wa_client_t *client; //  the client (logged in)
+    zlistx_t *out;       //  stanzas sent (wa_node_t)
+    zlistx_t *events;    //  events as text: "message <id> <body>",
+                         //  "ack <id> <level>", "sent <id> ok|<error>"
+    int64_t now;         //  the client's clock (ms)
+    int64_t deadline;    //  armed wake-up, -1 none
+} wa_client_kit_t;
+
+//  New kit. Caller owns return value.
+wa_client_kit_t *wa_client_kit_new(const char *phone);
+void wa_client_kit_destroy(wa_client_kit_t **self_p);
+//  Hand the client a stanza written as text; returns wa_client_handle's
+//  result.
+int wa_client_kit_handle(wa_client_kit_t *self, const char *text);
+//  The first recorded stanza with `tag`, detached (caller owns), or NULL.
+wa_node_t *wa_client_kit_take(wa_client_kit_t *self, const char *tag);
+//  The first recorded event, detached (caller owns), or NULL.
+char *wa_client_kit_event(wa_client_kit_t *self);
+//  Assert that the next recorded event is `text` (and take it).
+void wa_client_kit_expect(wa_client_kit_t *self, const char *text);
+
+#endif
