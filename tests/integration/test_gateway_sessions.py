@@ -48,6 +48,18 @@ def test_waha_lifecycle():
         check(st == 422 and body["statusCode"] == 422 and "already exists" in body["message"],
               "duplicate: %d %r" % (st, body))
 
+        # The config as WAHA shows it: unset optionals (null) left out,
+        # the defaults WAHA's schema requires filled in
+        st, body, _ = s.api("POST", "/api/sessions", {
+            "name": "s9", "start": False,
+            "config": {"proxy": {"server": "h:1", "username": None}, "metadata": None,
+                       "noweb": {"store": {"enabled": True}}}})
+        check(st == 201 and body["config"] == {
+            "proxy": {"server": "h:1"},
+            "noweb": {"markOnline": True, "store": {"enabled": True, "fullSync": False}}},
+            "config shown: %d %r" % (st, body))
+        check(s.api("DELETE", "/api/sessions/s9")[0] == 200, "delete s9")
+
         st, body, _ = s.api("GET", "/api/sessions")
         check(st == 200 and body == [], "list hides STOPPED: %r" % body)
         st, body, _ = s.api("GET", "/api/sessions?all=true")
