@@ -4,7 +4,9 @@
 # Without DATABASE_URL, a private PostgreSQL cluster lives under ./var/pg
 # and is reused by the next run. Without WAHA_API_KEY (or WHATSAPP_API_KEY)
 # an admin key is generated on the first run, printed once, and only its
-# SHA-512 is kept (./var/api-key.sha512). With SIM=1 a local wa-sim is
+# SHA-512 is kept (./var/api-key.sha512). Without STORE_SECRET_KEY, the key
+# that encrypts the device secrets is generated on the first run and kept
+# in ./var/secret.key. With SIM=1 a local wa-sim is
 # started and Wharf is pointed at it. WHARF_VAR_DIR moves ./var elsewhere.
 #
 # Ctrl-C stops everything, in order. A terminal sends SIGINT to the whole
@@ -82,6 +84,22 @@ if [ -z "${WAHA_API_KEY:-}" ] && [ -z "${WHATSAPP_API_KEY:-}" ]; then
     export WAHA_API_KEY
 fi
 
+# The device secrets (each session's private keys) are encrypted at rest
+# with STORE_SECRET_KEY. Without it (nor STORE_SECRET_KEY_FILE, nor
+# STORE_SECRETS_PLAINTEXT), a key is generated on the first run and kept
+# in ./var/secret.key: back it up with the database, the sessions cannot
+# be restored without it.
+secret_note=""
+if [ -z "${STORE_SECRET_KEY:-}" ] && [ -z "${STORE_SECRET_KEY_FILE:-}" ] &&
+    [ -z "${STORE_SECRETS_PLAINTEXT:-}" ]; then
+    if [ ! -s "$VAR/secret.key" ]; then
+        (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' \
+            > "$VAR/secret.key")
+        secret_note="device secrets key: generated in $VAR/secret.key (back it up with the database)"
+    fi
+    export STORE_SECRET_KEY_FILE=$VAR/secret.key
+fi
+
 export WHATSAPP_API_PORT=${WHATSAPP_API_PORT:-3000}
 export WHATSAPP_API_HOSTNAME=${WHATSAPP_API_HOSTNAME:-127.0.0.1}
 
@@ -132,7 +150,8 @@ cat <<MSG
 
   Wharf is running.
   API:      $url/api   (OpenAPI: $url/api/openapi.json)
-  $key_note
+  $key_note${secret_note:+
+  $secret_note}
   Try:      curl -H "X-Api-Key: <key>" $url/api/sessions?all=true
   Stop:     Ctrl-C
 

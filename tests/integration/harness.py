@@ -259,8 +259,11 @@ class Stack:
             "WHATSAPP_API_PORT": str(self.api_port),
             "WHATSAPP_API_HOSTNAME": "127.0.0.1",
             "WAHA_API_KEY": self.api_key,
+            # the key sealing device secrets at rest (store-service)
+            "STORE_SECRET_KEY": secrets.token_hex(32),
             "WA_URL": wa_url or "ws://127.0.0.1:%d/ws/chat" % free_port(),
             "LEASE_TTL_MS": "3000",
+            "WHATSAPP_FILES_FOLDER": os.path.join(self.tmp, "media"),
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=86",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
         })

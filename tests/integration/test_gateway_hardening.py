@@ -5,7 +5,9 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
 Each test failed before its fix: the OpenAPI document marked the public
 /ping and /health as needing a key; GET forms of Wawp's state-changing
 routes could not be turned off; session configs took unknown keys and
-unbounded metadata.
+unbounded metadata; chat ids were rewritten instead of refused
+(-1@c.us became 1@c.us), sendSeen took status@broadcast, an empty group
+was created, and a recipient not on WhatsApp gave 502.
 """
 import json
 import os
@@ -13,6 +15,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, check, run  # noqa: E402
+from engine_util import account, linked, stack  # noqa: E402
+from harness import Receiver  # noqa: E402
+from wasim import WaSim  # noqa: E402
 
 GW = ["api-gateway"]
 STORE_GW = ["store-service", "api-gateway"]
@@ -142,6 +147,80 @@ def test_session_config_limits():
         check(body["config"]["client"] == ok["client"], "config unchanged: %r" % body["config"])
 
 
+
+def _names(body, field):
+    msg = body.get("message") if isinstance(body, dict) else None
+    if isinstance(msg, list):
+        msg = " ".join(msg)
+    return isinstance(msg, str) and field in msg
+
+
+def test_chat_ids_refused_not_rewritten():
+    # validation comes before any store or worker call: the gateway alone
+    with Stack(services=GW, env={"GATEWAY_REQUEST_TIMEOUT_MS": "300"}) as s:
+        for chat in ("-1@c.us", "15550000002.0@c.us", "0@c.us", "+15550000002@c.us",
+                     "1555 000 0002@c.us", "123456789@lid", "12345678901234567890123@lid",
+                     "1203630@g.us", "1203630000000000000000@g.us", "x@c.us",
+                     "1@hosted", "-15550000002", "15550000002@c.us@c.us"):
+            st, body, _ = s.api("POST", "/api/sendText",
+                                {"session": "a", "chatId": chat, "text": "hi"})
+            check(st == 400 and _names(body, "chatId"), "sendText %r: %d %r" % (chat, st, body))
+        # well-shaped ids get past validation (503 here: no store)
+        for chat in ("+1 (555) 000-0002", "15550000002@c.us", "123456789012345@lid",
+                     "120363000000000001@g.us", "15550000002-1600000000@g.us"):
+            st, body, _ = s.api("POST", "/api/sendText",
+                                {"session": "a", "chatId": chat, "text": "hi"})
+            check(st in (503, 504), "sendText %r passes validation: %d %r" % (chat, st, body))
+        # sendSeen: people and groups only
+        for chat in ("status@broadcast", "120363000000000001@newsletter", "", "123@broadcast"):
+            st, body, _ = s.api("POST", "/api/sendSeen", {"session": "a", "chatId": chat})
+            check(st == 400 and _names(body, "chatId"), "sendSeen %r: %d %r" % (chat, st, body))
+        st, body, _ = s.api("POST", "/api/sendSeen", {"session": "a"})
+        check(st == 400 and _names(body, "chatId is required"), "sendSeen no chatId: %r" % body)
+        st, body, _ = s.api("POST", "/api/sendSeen", {"session": "a", "chatId": "15550000002",
+                                                     "participant": "-1@c.us"})
+        check(st == 400 and _names(body, "participant"), "sendSeen participant: %r" % body)
+        # groups: empty participants, bad participant, wrong-length id
+        st, body, _ = s.api("POST", "/api/a/groups", {"name": "T", "participants": []})
+        check(st == 400 and _names(body, "participants must not be empty"), "empty: %r" % body)
+        st, body, _ = s.api("POST", "/api/a/groups", {"name": "T",
+                                                      "participants": [{"id": "-1@c.us"}]})
+        check(st == 400 and _names(body, "participants[0].id"), "bad participant: %r" % body)
+        st, body, _ = s.api("POST", "/api/a/groups", {"name": "T",
+                                                      "participants": [{"id": "123456789@lid"}]})
+        check(st == 400 and _names(body, "participants[0].id"), "bad lid participant: %r" % body)
+        for gid in ("1203630@g.us", "12036300000000000012345@g.us", "15550000002-16@g.us"):
+            st, body, _ = s.api("GET", "/api/a/groups/" + gid)
+            check(st == 400 and _names(body, "id"), "group %s: %d %r" % (gid, st, body))
+
+
+def test_unknown_recipient_is_4xx():
+    """WhatsApp knows no such user: 422 (WAHA's answer for a request it
+    cannot carry out), not 502."""
+    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+        linked(s, sim, rx, [("a", "15550001111", "Alice")])
+        account(sim, "15550002222", "Bob")
+        st, body, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": "15559999999",
+                                                      "text": "anyone?"})
+        check(st == 422 and body["statusCode"] == 422
+              and body["error"] == "Unprocessable Entity"
+              and "not on WhatsApp" in body["message"]
+              and "15559999999@c.us" in body["message"], "unknown: %d %r" % (st, body))
+        st, body, _ = s.api("POST", "/v2/send/text", {"instance_id": "a", "chatId": "15559999999",
+                                                      "message": "anyone?"})
+        check(st == 422 and body["status"] == 422 and "not on WhatsApp" in body["message"],
+              "wawp unknown: %d %r" % (st, body))
+        st, body, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": "15550002222",
+                                                      "text": "hi Bob"})
+        check(st == 201 and body["to"] == "15550002222@c.us", "known: %d %r" % (st, body))
+        # /v2 refuses a rewritable id the same way (after its instance check)
+        st, body, _ = s.api("POST", "/v2/send/text", {"instance_id": "a", "chatId": "-1@c.us",
+                                                      "message": "hi"})
+        check(st == 400 and body["status"] == 400 and "chatId" in body["message"],
+              "wawp -1@c.us: %d %r" % (st, body))
+
+
 if __name__ == "__main__":
     run([test_openapi_public_routes, test_side_effect_gets_setting,
-         test_session_config_limits])
+         test_session_config_limits, test_chat_ids_refused_not_rewritten,
+         test_unknown_recipient_is_4xx])

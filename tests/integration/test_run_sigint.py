@@ -120,9 +120,16 @@ def test_ctrl_c_releases_leases():
             ps = subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(pgid)],
                                 capture_output=True, text=True).stdout
             raise AssertionError("processes of run.sh's group still run:\n" + ps)
+        # run.sh generated the key sealing the device secrets, private to us
+        key_path = os.path.join(var_dir, "secret.key")
+        check(os.stat(key_path).st_mode & 0o077 == 0, "secret.key readable by others")
+        with open(key_path) as f:
+            key = f.read().strip()
+        check(len(key) == 64 and int(key, 16) >= 0, "secret.key is 32 bytes in hex")
         # a fresh worker claims the session at once, not after the 60 s TTL
         with Stack(workers=0, services=["store-service"],
-                   env={"DATABASE_URL": url}) as s:
+                   env={"DATABASE_URL": url,
+                        "STORE_SECRET_KEY": key}) as s:
             bus = os.path.join(BIN, "bus-call")
             ep = s.env["STORE_ENDPOINTS"]
             out = subprocess.run([bus, "--timeout", "5000", ep, "lease.claim",

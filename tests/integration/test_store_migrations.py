@@ -59,10 +59,15 @@ def test_concurrent_start():
 def test_config_errors_exit_78():
     base = dict(os.environ, DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",
                 STORE_BIND="tcp://127.0.0.1:%d" % free_port(),
-                STORE_PUB_BIND="tcp://127.0.0.1:%d" % free_port())
+                STORE_PUB_BIND="tcp://127.0.0.1:%d" % free_port(),
+                STORE_SECRET_KEY="ab" * 32)
     cases = [{"DATABASE_URL": ""}, {"STORE_POOL_SIZE": "0"}, {"STORE_POOL_SIZE": "65"},
              {"STORE_POOL_SIZE": "x"}, {"STORE_STATEMENT_TIMEOUT_MS": "-5"},
-             {"STORE_BIND": "nowhere"}, {"APP_LOG_LEVEL": "chatty"}]
+             {"STORE_BIND": "nowhere"}, {"APP_LOG_LEVEL": "chatty"},
+             # no key sealing the device secrets, a bad one, or both modes
+             {"STORE_SECRET_KEY": ""}, {"STORE_SECRET_KEY": "ab" * 31},
+             {"STORE_SECRET_KEY_OLD": "not a key"},
+             {"STORE_SECRETS_PLAINTEXT": "true"}]
     for c in cases:
         env = dict(base, **c)
         p = subprocess.run([os.path.join(BIN, "store-service")], env=env, capture_output=True,

@@ -18,7 +18,7 @@ def test_sigterm_during_start():
     failures = []
     for i in range(20):
         env = dict(os.environ, DATABASE_URL=url, APP_LOG_LEVEL="info",
-                   STORE_POOL_SIZE="8",
+                   STORE_POOL_SIZE="8", STORE_SECRET_KEY="ab" * 32,
                    STORE_BIND="tcp://127.0.0.1:%d" % free_port(),
                    STORE_PUB_BIND="tcp://127.0.0.1:%d" % free_port(),
                    ASAN_OPTIONS="detect_leaks=0:exitcode=86")

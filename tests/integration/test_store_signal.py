@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BIN, Stack, check, run  # noqa: E402
+from harness import BIN, Stack, check, run, wait_for  # noqa: E402
 
 
 def call(stack, type_, body):
@@ -25,6 +25,8 @@ def b64(data):
 
 def test_signal_rows():
     with Stack(services=["store-service"]) as s:
+        wait_for(lambda: call(s, "health.ping", {})["st"] == 200, 30, 0.2,
+                 "store-service up")
         r = call(s, "session.create", {"name": "sig", "config": {}, "start": True})
         check(r["st"] == 201, r)
         r = call(s, "lease.claim", {"worker": "w1", "max": 10, "ttl_ms": 60000})

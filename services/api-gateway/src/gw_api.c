@@ -11,6 +11,9 @@
     "instance_id|string|Instance id (also accepted in a JSON or form "         \
     "body)"
 
+//  Rows of a capability module (gw_caps.h).
+#define S_CAP_ROUTES(name, NAME) GW_##NAME##_ROUTES
+
 static const gw_route_t s_routes[] = {
     //  Service routes
     {"GET", "/ping", gw_server_ping, GW_AUTH_ADMIN, 200, S_SERVER, "ping",
@@ -126,20 +129,8 @@ static const gw_route_t s_routes[] = {
      S_WAWP, "wawpSessionMePost", "The authenticated WhatsApp account, or null",
      "WawpInstanceRequest", "MeInfoOrNull", S_INSTANCE_Q, false},
 
-    //  Webhooks: delivery log, replay, pull feed, Wawp settings
-    GW_WEBHOOKS_ROUTES
-
-        //  Linking: QR and pairing code (WAHA and Wawp)
-        GW_LOGIN_ROUTES
-
-            //  Sending texts and read receipts (WAHA and Wawp)
-            GW_MESSAGES_ROUTES
-
-                //  Chats and their messages (WAHA and Wawp)
-                GW_CHATS_ROUTES
-
-                    //  Groups (WAHA and Wawp)
-                    GW_GROUPS_ROUTES};
+    //  The capability modules' routes (gw_caps.h)
+    GW_CAPS(S_CAP_ROUTES)};
 
 //  GET routes that change state (Wawp's GET forms, WAHA's deprecated GET
 //  sendText): GATEWAY_SIDE_EFFECT_GETS=false turns them off.
@@ -147,7 +138,9 @@ static const char *const s_side_effect_gets[] = {
     "wawpSessionStartGet",   "wawpSessionStopGet",
     "wawpSessionRestartGet", "wawpSessionLogoutGet",
     "wawpSendTextGet",       "wawpSendSeenGet",
-    "sendTextGet",           NULL};
+    "sendTextGet",           "wawpSendImageGet",
+    "wawpSendPdfGet",        "wawpSendVoiceGet",
+    "wawpSendVideoGet",      NULL};
 
 bool
 gw_api_side_effect_get(const gw_route_t *route)
@@ -546,9 +539,9 @@ gw_api_openapi(const gw_config_t *config)
         schemas, "WebhookEvent",
         json_pack("{s:s, s:o}", "type", "string", "enum", events));
     //  Each route module's own schemas
-    json_t *(*const modules[])(void) = {gw_webhooks_schemas, gw_login_schemas,
-                                        gw_messages_schemas, gw_chats_schemas,
-                                        gw_groups_schemas};
+#define S_CAP_SCHEMAS(name, NAME) gw_##name##_schemas,
+    json_t *(*const modules[])(void) = {GW_CAPS(S_CAP_SCHEMAS)};
+#undef S_CAP_SCHEMAS
     for (size_t i = 0; i < sizeof modules / sizeof modules[0]; i++) {
         json_t *more = modules[i]();
         json_object_update(schemas, more);
@@ -697,6 +690,13 @@ gw_api_test(bool verbose)
             json_object_get(json_object_get(paths, routes[i].path), method);
         assert(op);
         assert(zhashx_insert(ids, routes[i].op_id, (void *)"") == 0);
+        //  Each route names its response schema (the OpenAPI document
+        //  itself is free-form); what it names exists.
+        assert(routes[i].response || streq(routes[i].op_id, "openapi"));
+        assert(!routes[i].response ||
+               json_object_get(schemas, routes[i].response));
+        assert(!routes[i].request ||
+               json_object_get(schemas, routes[i].request));
         size_t braces = 0;
         for (const char *p = routes[i].path; *p; p++) {
             braces += *p == '{';
@@ -726,6 +726,11 @@ gw_api_test(bool verbose)
         free(allowed);
     }
     zhashx_destroy(&ids);
+    //  Every capability module's routes are in the table (gw_caps.h).
+    assert(gw_api_match("POST", "/api/sendText", NULL, &allow));
+    assert(gw_api_match("GET", "/api/default/groups", NULL, &allow));
+    assert(gw_api_match("GET", "/api/default/auth/qr", NULL, &allow));
+    assert(json_object_get(schemas, "MessageTextRequest"));
     s_check_refs(doc, schemas);
     json_t *events =
         json_object_get(json_object_get(schemas, "WebhookEvent"), "enum");

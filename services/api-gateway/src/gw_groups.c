@@ -13,18 +13,12 @@ gw_groups_id(const char *text)
     if (!text || !*text || strlen(text) > 128) {
         return NULL;
     }
-    const char *at = strchr(text, '@');
-    size_t user_len = at ? (size_t)(at - text) : strlen(text);
-    if (user_len == 0 || (at && strcasecmp(at, "@g.us") != 0)) {
-        return NULL;
-    }
-    //  New ids are digits; old ones "<creator>-<seconds>"
-    for (size_t i = 0; i < user_len; i++) {
-        if (!isdigit((unsigned char)text[i]) && !(text[i] == '-' && i > 0)) {
-            return NULL;
-        }
-    }
-    return cm_sprintf("%.*s@g.us", (int)user_len, text);
+    //  Bare ids get the server; the shape is gw_messages_chat_id_of's
+    char *full =
+        strchr(text, '@') ? cm_strdup(text) : cm_sprintf("%s@g.us", text);
+    char *id = gw_messages_chat_id_of(full, GW_CHAT_GROUP);
+    free(full);
+    return id;
 }
 
 //  The session name (caller owns), or NULL after a response: WAHA's
@@ -64,7 +58,7 @@ s_group_input(gw_req_t *req)
 //  The `participants` input as an array of API chat ids (persons only,
 //  duplicates dropped). Caller owns; NULL after a 400.
 static json_t *
-s_people_input(gw_req_t *req, bool allow_empty)
+s_people_input(gw_req_t *req)
 {
     json_t *v = gw_req_input(req, "participants");
     json_t *parsed = NULL;
@@ -79,7 +73,7 @@ s_people_input(gw_req_t *req, bool allow_empty)
         gw_req_fail_invalid(req, "participants is required");
     } else if (!json_is_array(v)) {
         gw_req_fail_invalid(req, "participants must be an array of {id}");
-    } else if (n == 0 && !allow_empty) {
+    } else if (n == 0) {
         gw_req_fail_invalid(req, "participants must not be empty");
     } else if (n > GW_GROUPS_MAX_PARTICIPANTS) {
         char *msg = cm_sprintf("participants must hold at most %d entries",
@@ -94,9 +88,8 @@ s_people_input(gw_req_t *req, bool allow_empty)
                 json_is_object(item)
                     ? json_string_value(json_object_get(item, "id"))
                     : json_string_value(item);
-            char *chat = gw_messages_chat_id(text);
-            const char *at = chat ? strchr(chat, '@') : NULL;
-            if (!at || (!cm_streq(at, "@c.us") && !cm_streq(at, "@lid"))) {
+            char *chat = gw_messages_chat_id_of(text, GW_CHAT_PERSON);
+            if (!chat) {
                 char *msg = cm_sprintf(
                     "participants[%zu].id must be a phone number or chat "
                     "id such as 12132132130@c.us",
@@ -179,7 +172,7 @@ gw_groups_create(gw_req_t *req)
                                WA_GROUP_SUBJECT_MAX);
         gw_req_fail_invalid(req, msg);
         free(msg);
-    } else if ((people = s_people_input(req, true))) {
+    } else if ((people = s_people_input(req))) {
         json_t *body =
             json_pack("{s:s, s:o}", "subject", subject, "participants", people);
         cm_msg_t *reply = s_command(req, name, "group.create", &body);
@@ -342,7 +335,7 @@ s_change(gw_req_t *req, const char *action)
 {
     char *name = s_session_name(req);
     char *id = name ? s_group_input(req) : NULL;
-    json_t *people = id ? s_people_input(req, false) : NULL;
+    json_t *people = id ? s_people_input(req) : NULL;
     if (people) {
         json_t *body = json_pack("{s:s, s:s, s:o}", "id", id, "action", action,
                                  "participants", people);
@@ -494,6 +487,9 @@ gw_groups_test(bool verbose)
                {"15551234567-1600000000@g.us", "15551234567-1600000000@g.us"},
                {"15551234567@c.us", NULL},
                {"-1@g.us", NULL},
+               {"1203630@g.us", NULL},
+               {"1203630123456789012@g.us", NULL},
+               {"15551234567-16@g.us", NULL},
                {"12 34@g.us", NULL},
                {"@g.us", NULL},
                {"{id}", NULL},
@@ -521,6 +517,9 @@ gw_groups_test(bool verbose)
     t_invalid(gw_groups_create, create, NULL,
               "{\"name\":\"T\",\"participants\":{}}",
               "participants must be an array");
+    t_invalid(gw_groups_create, create, NULL,
+              "{\"name\":\"T\",\"participants\":[]}",
+              "participants must not be empty");
     t_invalid(gw_groups_create, create, NULL,
               "{\"name\":\"T\",\"participants\":[{\"id\":\"x\"}]}",
               "participants[0].id");
@@ -574,7 +573,7 @@ gw_groups_test(bool verbose)
     req = t_req("POST", create, "default", NULL,
                 "{\"participants\":[{\"id\":\"+1 555 123 4567\"},"
                 "\"15551234567@c.us\",{\"id\":\"123456789012345@lid\"}]}");
-    json_t *people = s_people_input(req, false);
+    json_t *people = s_people_input(req);
     char *text = json_dumps(people, JSON_COMPACT);
     assert(cm_streq(text, "[\"15551234567@c.us\",\"123456789012345@lid\"]"));
     free(text);
@@ -582,13 +581,13 @@ gw_groups_test(bool verbose)
     gw_req_destroy(&req);
     req = t_req("POST", "/v2/groups", NULL, NULL, NULL);
     gw_req_set_query(req, "participants", "[{\"id\":\"15551234567\"}]");
-    people = s_people_input(req, false);
+    people = s_people_input(req);
     assert(json_array_size(people) == 1);
     json_decref(people);
     gw_req_destroy(&req);
     req = t_req("POST", "/v2/groups", NULL, NULL, NULL);
     gw_req_set_query(req, "participants", "not json");
-    assert(!s_people_input(req, false));
+    assert(!s_people_input(req));
     assert(gw_req_status(req) == 400);
     gw_req_destroy(&req);
 

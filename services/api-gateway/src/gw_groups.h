@@ -43,8 +43,9 @@
 //  Wait for WhatsApp's answer to a group request, ms.
 #define GW_GROUPS_TIMEOUT_MS 20000
 
-//  Normalise a group id ("120363…@g.us", or the digits alone) to its
-//  API form. NULL when it is no group id. Caller owns return value.
+//  Check a group id ("120363…@g.us", or the digits alone: 18 digits, or
+//  the old "<phone>-<seconds>") and give its API form. NULL when it is
+//  no group id. Caller owns return value.
 char *gw_groups_id(const char *text);
 
 //  Handlers.

@@ -76,6 +76,15 @@ gw_messages_command(gw_req_t *req, json_t *session, const char *type,
     if (body_p && *body_p) {
         cm_msg_set_body(msg, body_p);
     }
+    return gw_messages_command_msg(req, session, &msg, cap_ms);
+}
+
+cm_msg_t *
+gw_messages_command_msg(gw_req_t *req, json_t *session, cm_msg_t **msg_p,
+                        int cap_ms)
+{
+    cm_msg_t *msg = *msg_p;
+    *msg_p = NULL;
     const char *name = json_string_value(json_object_get(session, "name"));
     cm_msg_set_str(msg, "name", name ? name : "");
     const char *holder = json_string_value(json_object_get(session, "worker"));
@@ -115,33 +124,162 @@ gw_messages_command(gw_req_t *req, json_t *session, const char *type,
     return NULL;
 }
 
+//  True if s[0..n) is only digits, n in [min, max], no leading 0 unless
+//  `zero`.
+static bool
+s_digits(const char *s, size_t n, size_t min, size_t max, bool zero)
+{
+    if (n < min || n > max || (!zero && s[0] == '0')) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  A bare phone number: '+' first, then digits with single separators
+//  (space, '-', '.', '(' , ')') between them.
+static bool
+s_bare_phone(const char *s, size_t n)
+{
+    size_t i = 0;
+    size_t digits = 0;
+    if (i < n && s[i] == '+') {
+        i++;
+    }
+    if (i < n && s[i] == ' ') {
+        i++;
+    }
+    if (i >= n || !(isdigit((unsigned char)s[i]) || s[i] == '(')) {
+        return false;
+    }
+    char first = 0;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (isdigit((unsigned char)c)) {
+            if (!digits++) {
+                first = c;
+            }
+        } else if (!strchr(" -.()", c)) {
+            return false;
+        }
+    }
+    return isdigit((unsigned char)s[n - 1]) && digits >= 6 && digits <= 15 &&
+           first != '0';
+}
+
+//  The kind of a well-shaped id (user[0..n) @ server), or 0.
+static int
+s_chat_kind(const char *user, size_t n, const char *server)
+{
+    if (!strcasecmp(server, "c.us") || !strcasecmp(server, "s.whatsapp.net")) {
+        return s_digits(user, n, 6, 15, false) ? GW_CHAT_PERSON : 0;
+    }
+    if (!strcasecmp(server, "lid")) {
+        return s_digits(user, n, 12, 20, false) ? GW_CHAT_PERSON : 0;
+    }
+    if (!strcasecmp(server, "g.us")) {
+        const char *dash = memchr(user, '-', n);
+        if (!dash) {
+            return s_digits(user, n, 18, 18, false) ? GW_CHAT_GROUP : 0;
+        }
+        size_t head = (size_t)(dash - user);
+        return s_digits(user, head, 6, 15, false) &&
+                       s_digits(dash + 1, n - head - 1, 10, 10, true)
+                   ? GW_CHAT_GROUP
+                   : 0;
+    }
+    if (!strcasecmp(server, "newsletter")) {
+        return s_digits(user, n, 15, 20, false) ? GW_CHAT_OTHER : 0;
+    }
+    if (!strcasecmp(server, "broadcast")) {
+        return (n == 6 && !memcmp(user, "status", 6)) ||
+                       s_digits(user, n, 1, 20, true)
+                   ? GW_CHAT_OTHER
+                   : 0;
+    }
+    if (!strcasecmp(server, "bot")) {
+        return s_digits(user, n, 1, 20, false) ? GW_CHAT_OTHER : 0;
+    }
+    return 0;
+}
+
 char *
-gw_messages_chat_id(const char *text)
+gw_messages_chat_id_of(const char *text, int kinds)
 {
     if (!text || strlen(text) > 256) {
         return NULL;
     }
+    while (*text == ' ') {
+        text++;
+    }
+    size_t len = strlen(text);
+    while (len && text[len - 1] == ' ') {
+        len--;
+    }
+    if (!len) {
+        return NULL;
+    }
+    const char *at = memchr(text, '@', len);
+    int kind = 0;
+    if (at) {
+        char server[33];
+        size_t slen = len - (size_t)(at - text) - 1;
+        if (slen == 0 || slen >= sizeof server || memchr(at + 1, '@', slen)) {
+            return NULL;
+        }
+        memcpy(server, at + 1, slen);
+        server[slen] = 0;
+        kind = s_chat_kind(text, (size_t)(at - text), server);
+    } else if (s_bare_phone(text, len)) {
+        kind = GW_CHAT_PERSON;
+    }
+    if (!(kind & kinds)) {
+        return NULL;
+    }
+    char *trimmed = cm_strndup(text, len);
     wa_jid_t *jid = wa_jid_new();
     char *out = NULL;
-    if (wa_jid_parse_api(jid, text) == 0 && !wa_jid_is_server(jid)) {
+    if (wa_jid_parse_api(jid, trimmed) == 0 && !wa_jid_is_server(jid)) {
         out = cm_strdup(wa_jid_api(jid));
     }
     wa_jid_destroy(&jid);
+    free(trimmed);
     return out;
 }
 
-//  The chat id from input `field`, normalised; NULL after a 400.
+char *
+gw_messages_chat_id(const char *text)
+{
+    return gw_messages_chat_id_of(text, GW_CHAT_ANY);
+}
+
+//  The chat id from input `field`, normalised, of the `kinds` wanted;
+//  NULL after a 400.
 static char *
-s_chat_input(gw_req_t *req, const char *field)
+s_chat_input(gw_req_t *req, const char *field, int kinds)
 {
     json_t *v = gw_req_input(req, field);
     const char *text = json_string_value(v);
-    char *chat = gw_messages_chat_id(text);
+    char *chat = gw_messages_chat_id_of(text, kinds);
     if (!chat) {
-        char *msg = cm_sprintf(v ? "%s must be a phone number or chat id "
-                                   "such as 12132132130@c.us"
-                                 : "%s is required",
-                               field);
+        char *any = gw_messages_chat_id(text);
+        char *msg = NULL;
+        if (!v || (text && !*text)) {
+            msg = cm_sprintf("%s is required", field);
+        } else if (any) {
+            msg = cm_sprintf("%s must be a person or group chat (…@c.us, "
+                             "…@lid, …@g.us)",
+                             field);
+        } else {
+            msg = cm_sprintf("%s must be a phone number or chat id such as "
+                             "12132132130@c.us",
+                             field);
+        }
+        free(any);
         gw_req_fail_invalid(req, msg);
         free(msg);
     }
@@ -153,7 +291,7 @@ static void
 s_send_text(gw_req_t *req, const char *name, const char *chat_field,
             const char *text_field, int success)
 {
-    char *chat = s_chat_input(req, chat_field);
+    char *chat = s_chat_input(req, chat_field, GW_CHAT_ANY);
     if (!chat) {
         return;
     }
@@ -161,9 +299,9 @@ s_send_text(gw_req_t *req, const char *name, const char *chat_field,
     const char *text = json_string_value(tv);
     json_t *reply_to = gw_req_input(req, "reply_to");
     if (!text || !*text) {
-        char *msg = cm_sprintf(tv ? "%s must be a non-empty string"
-                                  : "%s is required",
-                               text_field);
+        char *msg =
+            cm_sprintf(tv ? "%s must be a non-empty string" : "%s is required",
+                       text_field);
         gw_req_fail_invalid(req, msg);
         free(msg);
     } else if (strlen(text) > GW_MESSAGES_TEXT_MAX) {
@@ -178,7 +316,8 @@ s_send_text(gw_req_t *req, const char *name, const char *chat_field,
     } else {
         json_t *session = gw_messages_session(req, name);
         if (session && gw_messages_status_is(req, session, s_working)) {
-            json_t *body = json_pack("{s:s, s:s}", "chatId", chat, "text", text);
+            json_t *body =
+                json_pack("{s:s, s:s}", "chatId", chat, "text", text);
             if (json_is_string(reply_to) && json_string_length(reply_to)) {
                 json_object_set(body, "reply_to", reply_to);
             }
@@ -275,7 +414,8 @@ s_add_ids(gw_req_t *req, json_t *ids, json_t *v, const char *field)
 static void
 s_send_seen(gw_req_t *req, const char *name, int success)
 {
-    char *chat = s_chat_input(req, "chatId");
+    //  Read receipts go to people and groups only
+    char *chat = s_chat_input(req, "chatId", GW_CHAT_PERSON | GW_CHAT_GROUP);
     if (!chat) {
         return;
     }
@@ -284,11 +424,11 @@ s_send_seen(gw_req_t *req, const char *name, int success)
     char *part = NULL;
     if (s_add_ids(req, ids, gw_req_input(req, "messageIds"), "messageIds") ==
             0 &&
-        s_add_ids(req, ids, gw_req_input(req, "messageId"), "messageId") ==
-            0) {
+        s_add_ids(req, ids, gw_req_input(req, "messageId"), "messageId") == 0) {
         bool ok = true;
         if (participant && !json_is_null(participant)) {
-            part = gw_messages_chat_id(json_string_value(participant));
+            part = gw_messages_chat_id_of(json_string_value(participant),
+                                          GW_CHAT_PERSON);
             if (!part) {
                 gw_req_fail_invalid(req, "participant must be a chat id");
                 ok = false;
@@ -296,8 +436,8 @@ s_send_seen(gw_req_t *req, const char *name, int success)
         }
         json_t *session = ok ? gw_messages_session(req, name) : NULL;
         if (session && gw_messages_status_is(req, session, s_working)) {
-            json_t *body = json_pack("{s:s, s:O}", "chatId", chat,
-                                     "messageIds", ids);
+            json_t *body =
+                json_pack("{s:s, s:O}", "chatId", chat, "messageIds", ids);
             if (part) {
                 json_object_set_new(body, "participant", json_string(part));
             }
@@ -399,16 +539,38 @@ gw_messages_test(bool verbose)
     struct {
         const char *in;
         const char *out;
-    } cases[] = {{"+1 (555) 123-4567", "15551234567@c.us"},
-                 {"15551234567", "15551234567@c.us"},
-                 {"15551234567@c.us", "15551234567@c.us"},
-                 {"15551234567@s.whatsapp.net", "15551234567@c.us"},
-                 {"120363012345@g.us", "120363012345@g.us"},
-                 {"123456789012345@lid", "123456789012345@lid"},
-                 {"", NULL},
-                 {"abc", NULL},
-                 {"1@nowhere.example", NULL},
-                 {NULL, NULL}};
+    } cases[] = {
+        {"+1 (555) 123-4567", "15551234567@c.us"},
+        {"15551234567", "15551234567@c.us"},
+        {"15551234567@c.us", "15551234567@c.us"},
+        {"15551234567@s.whatsapp.net", "15551234567@c.us"},
+        {"120363012345678901@g.us", "120363012345678901@g.us"},
+        {"15551234567-1600000000@g.us", "15551234567-1600000000@g.us"},
+        {"123456789012345@lid", "123456789012345@lid"},
+        {"status@broadcast", "status@broadcast"},
+        {"120363123456789012@newsletter", "120363123456789012@newsletter"},
+        //  Refused, not rewritten
+        {"-1@c.us", NULL},
+        {"-15551234567@c.us", NULL},
+        {"15550000002.0@c.us", NULL},
+        {"+15551234567@c.us", NULL},
+        {"0@c.us", NULL},
+        {"05551234567@c.us", NULL},
+        {"1555 123 4567@c.us", NULL},
+        {"123456789@lid", NULL},
+        {"12345678901234567890123@lid", NULL},
+        {"1203630@g.us", NULL},
+        {"1203630123456789012345@g.us", NULL},
+        {"x@c.us", NULL},
+        {"1@hosted", NULL},
+        {"15551234567@c.us@c.us", NULL},
+        {"-15551234567", NULL},
+        {"15551234567-", NULL},
+        {"1 2 3", NULL},
+        {"", NULL},
+        {"abc", NULL},
+        {"1@nowhere.example", NULL},
+        {NULL, NULL}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *out = gw_messages_chat_id(cases[i].in);
         assert(cm_streq(out, cases[i].out) || (!out && !cases[i].out));

@@ -54,9 +54,31 @@ bool gw_messages_status_is(gw_req_t *req, json_t *session,
 cm_msg_t *gw_messages_command(gw_req_t *req, json_t *session, const char *type,
                               json_t **body_p, int cap_ms);
 
-//  Normalise an API chat id ("+1 555 123", "1555@c.us", "x@g.us") to the
-//  API form ("1555123@c.us"). NULL when invalid. Caller owns return
+//  As gw_messages_command, with a prepared message (body and blobs set;
+//  taken on all paths).
+cm_msg_t *gw_messages_command_msg(gw_req_t *req, json_t *session,
+                                  cm_msg_t **msg_p, int cap_ms);
+
+//  Kinds of chat an input may name (gw_messages_chat_id_of).
+#define GW_CHAT_PERSON 1 //  phone number (…@c.us) or …@lid
+#define GW_CHAT_GROUP 2  //  …@g.us
+#define GW_CHAT_OTHER 4  //  status@broadcast, lists, newsletters, bots
+#define GW_CHAT_ANY 7
+
+//  Check and normalise an API chat id to the API form. Ids are refused,
+//  never rewritten, unless they have the shape of their server:
+//    phone numbers: 6..15 digits, no leading 0; bare numbers may carry
+//      '+' first and spaces, '-', '.', '(' and ')' between digits
+//      ("+1 (555) 123-4567" → "15551234567@c.us"); with @c.us (or
+//      @s.whatsapp.net) digits only
+//    …@lid: 12..20 digits, no leading 0
+//    …@g.us: 18 digits, or the old "<phone>-<10-digit seconds>"
+//    …@newsletter: 15..20 digits; …@broadcast: "status" or digits;
+//    …@bot: digits. Other servers are refused.
+//  NULL when invalid or not of the `kinds` wanted. Caller owns return
 //  value.
+char *gw_messages_chat_id_of(const char *text, int kinds);
+//  gw_messages_chat_id_of(text, GW_CHAT_ANY).
 char *gw_messages_chat_id(const char *text);
 
 //  Handlers.

@@ -88,6 +88,9 @@ sw_engine_name(sw_engine_t *self)
 bool
 sw_engine_handles(sw_engine_t *self, const char *type)
 {
+    if (self->ops->handles) {
+        return self->ops->handles(type);
+    }
     for (int i = 0; self->ops->commands && self->ops->commands[i]; i++) {
         if (cm_streq(self->ops->commands[i], type)) {
             return true;
@@ -232,8 +235,8 @@ s_fake_destroy(void **state_p)
 
 static const char *const s_fake_commands[] = {"session.qr", NULL};
 static const sw_engine_ops_t s_fake_ops = {
-    "fake",        s_fake_commands, s_fake_start,  s_fake_stop,
-    s_fake_logout, s_fake_command,  s_fake_destroy};
+    "fake",        s_fake_commands, s_fake_start,   s_fake_stop,
+    s_fake_logout, s_fake_command,  s_fake_destroy, NULL};
 
 void
 sw_engine_test(bool verbose)

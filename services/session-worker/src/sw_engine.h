@@ -24,10 +24,13 @@
                worker then clears the stored credentials, sets STOPPED and
                releases the lease.
       command  a gateway request for this session whose type the engine
-               listed in `commands` (session.qr, later session.pair_code,
-               message.send_text, ...). The engine takes the sw_cmd_t and
-               answers it exactly once with sw_cmd_reply().
+               listed in `commands`, or said yes to in `handles`
+               (session.qr, session.pair_code, message.send_text, ...).
+               The engine takes the sw_cmd_t and answers it exactly once
+               with sw_cmd_reply().
       destroy  free the engine object after every session is stopped.
+      handles  (optional) true for the message types `command` takes,
+               for an engine whose types are in a table of its own
 
     Upcalls from the engine (sw_session.h): sw_session_set_status(),
     sw_session_emit() (an event for the outbox), sw_session_store_send()
@@ -76,6 +79,8 @@ typedef struct {
     void (*logout)(void *state, sw_session_t *session);
     int (*command)(void *state, sw_session_t *session, sw_cmd_t **cmd_p);
     void (*destroy)(void **state_p);
+    //  May be NULL: `commands` says which types go to `command`.
+    bool (*handles)(const char *type);
 } sw_engine_ops_t;
 
 //  Canonical name ("STARTING", ...) of a status.
@@ -98,7 +103,8 @@ void sw_engine_destroy(sw_engine_t **self_p);
 //  The engine's name.
 const char *sw_engine_name(sw_engine_t *self);
 
-//  True if `type` is in the engine's command list.
+//  True if `type` is in the engine's command list (or its handles says
+//  so).
 bool sw_engine_handles(sw_engine_t *self, const char *type);
 
 //  Dispatch to the operations (see the file comment).

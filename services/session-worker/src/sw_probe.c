@@ -104,7 +104,7 @@ s_fail(s_conn_t *conn, const char *reason)
         conn->attempt++;
     }
     cm_log_debug("will retry", "session=\"%s\" delay_ms=%d attempt=%u",
-                sw_session_name(conn->session), delay, conn->attempt);
+                 sw_session_name(conn->session), delay, conn->attempt);
     conn->timer = sw_loop_timer_add(sw_session_loop(conn->session), delay,
                                     false, s_retry_timer, conn);
 }
@@ -266,8 +266,8 @@ s_destroy(void **state_p)
 }
 
 static const char *const s_commands[] = {"session.qr", NULL};
-static const sw_engine_ops_t s_ops = {"probe",  s_commands, s_start,  s_stop,
-                                      s_logout, s_command,  s_destroy};
+static const sw_engine_ops_t s_ops = {"probe",  s_commands, s_start,   s_stop,
+                                      s_logout, s_command,  s_destroy, NULL};
 
 sw_engine_t *
 sw_probe_new(const sw_config_t *config)

@@ -26,12 +26,12 @@ typedef struct _s_call_t {
 
 //  A queued write.
 typedef struct _s_write_t {
-    struct _s_write_t *next;  //  queue link
-    const char *type;         //  message type, static string
-    json_t *body;             //  request body, owned
-    sw_session_write_fn *fn;  //  engine callback when answered, or NULL
-    void *arg;                //  its argument
-    int attempts;             //  sends that failed so far
+    struct _s_write_t *next; //  queue link
+    const char *type;        //  message type, static string
+    json_t *body;            //  request body, owned
+    sw_session_write_fn *fn; //  engine callback when answered, or NULL
+    void *arg;               //  its argument
+    int attempts;            //  sends that failed so far
 } s_write_t;
 
 //  Session phases.
@@ -962,8 +962,8 @@ s_fake_destroy(void **state_p)
 }
 
 static const sw_engine_ops_t s_fake_ops = {
-    "fake",        NULL,           s_fake_start,  s_fake_stop,
-    s_fake_logout, s_fake_command, s_fake_destroy};
+    "fake",        NULL,           s_fake_start,   s_fake_stop,
+    s_fake_logout, s_fake_command, s_fake_destroy, NULL};
 
 static void
 s_test_fenced(sw_session_t *session, int st, void *arg)
@@ -1125,8 +1125,8 @@ sw_session_test(bool verbose)
     assert(sw_session_emit_id(s, "evt_fixed", "message", &payload,
                               s_test_written, &t) == 0);
     json_t *wbody = json_pack("{s:[]}", "rows");
-    assert(sw_session_write(s, "signal.put", &wbody, s_test_written, &t) ==
-           0 && !wbody);
+    assert(sw_session_write(s, "signal.put", &wbody, s_test_written, &t) == 0 &&
+           !wbody);
     json_t *me = json_pack("{s:s}", "id", "1555@c.us");
     assert(sw_session_set_status_full(s, SW_STATUS_SCAN_QR_CODE, NULL, NULL,
                                       "data:qr1") == 0);
@@ -1243,8 +1243,8 @@ sw_session_test(bool verbose)
     assert(sw_session_queued(s) == 0);
     //  A write still queued when the session finishes: no callback
     payload = json_pack("{}");
-    assert(sw_session_emit_id(s, NULL, "late", &payload, s_test_written,
-                              &t) == 0);
+    assert(sw_session_emit_id(s, NULL, "late", &payload, s_test_written, &t) ==
+           0);
     cm_msg_t *pending = s_store_recv(loop, router, 2000);
     assert(pending && strncmp(cm_msg_str(pending, "id"), "evt_", 4) == 0);
 

@@ -9,25 +9,22 @@
 #include "wa/wa_client.h"
 #include "wa/wa_conn.h"
 #include "wa/wa_crypto.h"
-#include "wa/wa_group.h"
-#include "wa/wa_jid.h"
-#include "wa/wa_message.h"
 #include "wa/wa_ws.h"
 
 //  Engine state, shared by every session.
 typedef struct {
-    const sw_config_t *config; //  configuration, borrowed
-    sw_url_t *url;             //  parsed WA_URL
-    wa_ws_t *ws;               //  the WebSocket loop (one descriptor)
-    sw_loop_t *loop;           //  the worker's loop, set on first start
-    uint64_t kick_timer;       //  service the WebSocket loop now
-    uint64_t deadline_timer;   //  service it when its timers are due
-    int qr_first_ms;           //  WA_QR_FIRST_MS
-    int qr_next_ms;            //  WA_QR_NEXT_MS
-    int send_timeout_ms;       //  WA_SEND_TIMEOUT_MS
+    const sw_config_t *config;    //  configuration, borrowed
+    sw_url_t *url;                //  parsed WA_URL
+    wa_ws_t *ws;                  //  the WebSocket loop (one descriptor)
+    sw_loop_t *loop;              //  the worker's loop, set on first start
+    uint64_t kick_timer;          //  service the WebSocket loop now
+    uint64_t deadline_timer;      //  service it when its timers are due
+    int qr_first_ms;              //  WA_QR_FIRST_MS
+    int qr_next_ms;               //  WA_QR_NEXT_MS
+    int send_timeout_ms;          //  WA_SEND_TIMEOUT_MS
     struct sockaddr_storage addr; //  WA_URL's address, for diagnostics
-    socklen_t addr_len;        //  0 when not resolved
-    int64_t resolved_at;       //  mono ms of the last resolution
+    socklen_t addr_len;           //  0 when not resolved
+    int64_t resolved_at;          //  mono ms of the last resolution
 } s_engine_t;
 
 //  Connection phases of a session.
@@ -39,18 +36,11 @@ typedef enum {
     S_IDLE        //  stopped for good: QR expired, logged out, replaced
 } s_phase_t;
 
-//  A text being sent, until the server acks it.
-typedef struct {
-    sw_cmd_t *cmd;  //  the gateway command, or NULL once answered
-    char *chat;     //  destination (API form)
-    char *text;     //  the text
-    char *reply_to; //  quoted stanza id, or NULL
-} s_send_t;
-
 //  Per-session state.
 typedef struct {
     s_engine_t *engine;        //  the engine
     sw_session_t *session;     //  the session
+    sw_wasess_t *sess;         //  what the capability modules see of it
     wa_client_t *client;       //  protocol state, created once loaded
     wa_conn_t *conn;           //  the connection, or NULL
     s_phase_t phase;           //  where we are
@@ -59,7 +49,6 @@ typedef struct {
     uint64_t client_timer;     //  wa_client wake-up, 0 when none
     uint64_t action_timer;     //  deferred closing state, 0 when none
     uint64_t flush_timer;      //  persistence flush, 0 when none
-    uint64_t pair_timer;       //  pairing code deadline, 0 when none
     uint64_t logout_timer;     //  logout deadline, 0 when none
     wa_client_state_t closing; //  closing state to act on, or 0
     char *closing_reason;      //  its reason
@@ -70,13 +59,6 @@ typedef struct {
     bool creds_dirty;          //  credentials changed since the last put
     int puts;                  //  device.put / signal.put in the queue
     sw_wajournal_t *journal;   //  Signal changes not written yet
-    zhashx_t *sends;           //  message id -> s_send_t
-    sw_cmd_t *pair_cmd;        //  session.pair_code waiting for the server
-    char pair_code[WA_CLIENT_CODE_MAX]; //  its code
-    zhashx_t *unread;          //  chat (API) -> zlistx of ids (sendSeen)
-    char *me_id;               //  "<phone>@c.us" once known
-    char *me_lid;              //  "<lid>@lid" or NULL
-    char *push_name;           //  our push name or NULL
     bool opened;               //  the current connection got OPEN
     bool logging_out;          //  a logout runs
     int diag_fd;               //  diagnostic TCP connect, -1 when none
@@ -130,9 +112,9 @@ s_service(s_engine_t *e)
     if (t == 0) {
         s_kick(e);
     } else if (t > 0) {
-        e->deadline_timer = sw_loop_timer_add(
-            e->loop, t > INT_MAX ? INT_MAX : (int)t, false, s_deadline_timer,
-            e);
+        e->deadline_timer =
+            sw_loop_timer_add(e->loop, t > INT_MAX ? INT_MAX : (int)t, false,
+                              s_deadline_timer, e);
     }
 }
 
@@ -181,76 +163,12 @@ s_name(s_sess_t *ss)
     return sw_session_name(ss->session);
 }
 
+//  Stopped for good, until the session is restarted.
 static void
-s_send_free(void **item_p)
+s_set_idle(s_sess_t *ss)
 {
-    s_send_t *s = (s_send_t *)*item_p;
-    if (s) {
-        if (s->cmd) {
-            sw_cmd_reply(&s->cmd, 503, "session stopped", NULL);
-        }
-        free(s->chat);
-        free(s->text);
-        free(s->reply_to);
-        free(s);
-        *item_p = NULL;
-    }
-}
-
-static void
-s_list_free(void **item_p)
-{
-    zlistx_t *list = (zlistx_t *)*item_p;
-    zlistx_destroy(&list);
-    *item_p = NULL;
-}
-
-static void
-s_str_free(void **item_p)
-{
-    free(*item_p);
-    *item_p = NULL;
-}
-
-//  The `me` object for set_status. Caller owns return value.
-static json_t *
-s_me_json(s_sess_t *ss)
-{
-    json_t *me = json_pack("{s:s}", "id", ss->me_id);
-    if (ss->me_lid) {
-        json_object_set_new(me, "lid", json_string(ss->me_lid));
-    }
-    //  WAHA's MeInfo requires pushName; before WhatsApp has told us ours
-    //  it is "" (as GOWS reports an unknown one)
-    json_object_set_new(me, "pushName",
-                        json_string(ss->push_name ? ss->push_name : ""));
-    return me;
-}
-
-//  True if events for `chat` (wire JID) are ignored by config.ignore.
-static bool
-s_ignored(s_sess_t *ss, const char *chat)
-{
-    json_t *ignore =
-        json_object_get(sw_session_config(ss->session), "ignore");
-    if (!json_is_object(ignore) || !chat) {
-        return false;
-    }
-    const char *at = strchr(chat, '@');
-    const char *server = at ? at + 1 : "";
-    if (cm_streq(chat, WA_JID_STATUS)) {
-        return json_is_true(json_object_get(ignore, "status"));
-    }
-    if (cm_streq(server, WA_JID_SERVER_GROUP)) {
-        return json_is_true(json_object_get(ignore, "groups"));
-    }
-    if (cm_streq(server, WA_JID_SERVER_NEWSLETTER)) {
-        return json_is_true(json_object_get(ignore, "channels"));
-    }
-    if (cm_streq(server, WA_JID_SERVER_BROADCAST)) {
-        return json_is_true(json_object_get(ignore, "broadcast"));
-    }
-    return false;
+    ss->phase = S_IDLE;
+    sw_wasess_set_idle(ss->sess, true);
 }
 
 //  --------------------------------------------------------------------
@@ -335,9 +253,10 @@ s_op_send(void *arg, const wa_node_t *node)
     size_t len = 0;
     const char *reason = NULL;
     if (wa_binary_encode(node, &buf, &len, &reason) != 0) {
-        cm_log_error("could not encode stanza", "session=\"%s\" tag=%s "
-                     "reason=\"%s\"", s_name(ss), wa_node_tag(node),
-                     reason ? reason : "");
+        cm_log_error("could not encode stanza",
+                     "session=\"%s\" tag=%s "
+                     "reason=\"%s\"",
+                     s_name(ss), wa_node_tag(node), reason ? reason : "");
         return -1;
     }
     int rc = wa_conn_send(ss->conn, buf, len);
@@ -369,26 +288,11 @@ s_op_timer(void *arg, int64_t delay_ms)
 static void s_action_timer(sw_loop_t *loop, uint64_t id, void *arg);
 
 static void
-s_reply_pair(s_sess_t *ss, int st, const char *reason)
-{
-    s_cancel(ss, &ss->pair_timer);
-    if (!ss->pair_cmd) {
-        return;
-    }
-    if (st == 200) {
-        json_t *body = json_pack("{s:s}", "code", ss->pair_code);
-        sw_cmd_reply(&ss->pair_cmd, 200, NULL, &body);
-    } else {
-        sw_cmd_reply(&ss->pair_cmd, st, reason, NULL);
-    }
-}
-
-static void
 s_op_status(void *arg, const wa_client_status_t *st)
 {
     s_sess_t *ss = (s_sess_t *)arg;
-    cm_log_debug("whatsapp client state", "session=\"%s\" state=%s",
-                 s_name(ss), wa_client_state_name(st->state));
+    cm_log_debug("whatsapp client state", "session=\"%s\" state=%s", s_name(ss),
+                 wa_client_state_name(st->state));
     switch (st->state) {
     case WA_CLIENT_QR: {
         ss->attempt = 0;
@@ -399,15 +303,13 @@ s_op_status(void *arg, const wa_client_status_t *st)
         break;
     }
     case WA_CLIENT_PAIR_CODE:
-        if (st->code) {
-            snprintf(ss->pair_code, sizeof ss->pair_code, "%s", st->code);
-        }
-        s_reply_pair(ss, 200, NULL);
+        sw_wasession_pair_done(ss->sess, 200, st->code, NULL);
         break;
     case WA_CLIENT_PAIR_CODE_FAILED:
-        s_reply_pair(ss, 502,
-                     st->reason ? st->reason
-                                : "WhatsApp refused the pairing code request");
+        sw_wasession_pair_done(
+            ss->sess, 502, NULL,
+            st->reason ? st->reason
+                       : "WhatsApp refused the pairing code request");
         break;
     case WA_CLIENT_PAIRED:
         cm_log_info("device linked", "session=\"%s\"", s_name(ss));
@@ -416,16 +318,11 @@ s_op_status(void *arg, const wa_client_status_t *st)
         break;
     case WA_CLIENT_WORKING:
         ss->attempt = 0;
-        free(ss->me_id);
-        free(ss->me_lid);
-        free(ss->push_name);
-        ss->me_id = st->me_id ? cm_strdup(st->me_id) : NULL;
-        ss->me_lid = st->me_lid ? cm_strdup(st->me_lid) : NULL;
-        ss->push_name = st->push_name ? cm_strdup(st->push_name) : NULL;
-        if (ss->me_id) {
-            json_t *me = s_me_json(ss);
-            sw_session_set_status_full(ss->session, SW_STATUS_WORKING, NULL,
-                                       me, NULL);
+        sw_wasess_set_me(ss->sess, st->me_id, st->me_lid, st->push_name);
+        json_t *me = sw_wasess_me(ss->sess);
+        if (me) {
+            sw_session_set_status_full(ss->session, SW_STATUS_WORKING, NULL, me,
+                                       NULL);
             json_decref(me);
         } else {
             sw_session_set_status(ss->session, SW_STATUS_WORKING, NULL);
@@ -438,8 +335,8 @@ s_op_status(void *arg, const wa_client_status_t *st)
             free(ss->closing_reason);
             ss->closing_reason = st->reason ? cm_strdup(st->reason) : NULL;
             if (!ss->action_timer) {
-                ss->action_timer = sw_loop_timer_add(s_loop(ss), 0, false,
-                                                     s_action_timer, ss);
+                ss->action_timer =
+                    sw_loop_timer_add(s_loop(ss), 0, false, s_action_timer, ss);
             }
         }
         break;
@@ -463,230 +360,26 @@ s_op_signal(void *arg, const char *kind, const char *key, const uint8_t *data,
     s_schedule_flush(ss);
 }
 
-//  The last event of a received message is stored: send its receipt.
-static void
-s_stored(sw_session_t *session, int st, void *arg)
-{
-    s_sess_t *ss = (s_sess_t *)sw_session_engine_data(session);
-    if (!ss || !ss->client) {
-        return;
-    }
-    if (st < 200 || st >= 300) {
-        //  Refused for good (a 4xx): the server would only send it again
-        cm_log_error("could not store message event; confirming it anyway",
-                     "session=\"%s\" st=%d", s_name(ss), st);
-    }
-    wa_client_receipt_commit(ss->client, (uint64_t)(uintptr_t)arg);
-}
-
-//  Remember an unread message for sendSeen without ids.
-static void
-s_unread_add(s_sess_t *ss, const char *chat_api, const char *id,
-             const char *participant)
-{
-    zlistx_t *list = (zlistx_t *)zhashx_lookup(ss->unread, chat_api);
-    if (!list) {
-        if (zhashx_size(ss->unread) >= 256) {
-            return;
-        }
-        list = zlistx_new();
-        zlistx_set_destructor(list, s_str_free);
-        zhashx_insert(ss->unread, chat_api, list);
-    }
-    if (zlistx_size(list) >= SW_WA_UNREAD_MAX && zlistx_first(list)) {
-        zlistx_delete(list, zlistx_cursor(list)); //  the oldest
-    }
-    zlistx_add_end(list, cm_sprintf("%s|%s", id, participant ? participant
-                                                              : ""));
-}
-
-//  True for messages that are no chat message of their own: protocol
-//  messages (key shares, history notifications, revokes' carriers) and
-//  bare sender-key distributions.
-static bool
-s_internal(const wa_client_message_t *m)
-{
-    if (cm_streq(m->type, "protocol")) {
-        return true;
-    }
-    const char *group = NULL;
-    const uint8_t *key = NULL;
-    size_t len = 0;
-    return cm_streq(m->type, "unknown") && !m->body && m->message &&
-           wa_message_skdm(m->message, &group, &key, &len) == 0;
-}
-
-//  Our push name is set on the phone; messages our other devices send
-//  carry it (notify). Keep it, announce it with our presence and put it
-//  in `me`.
-static void
-s_learn_push_name(s_sess_t *ss, const wa_client_message_t *m)
-{
-    if (!m->from_me || !m->push_name || !*m->push_name ||
-        cm_streq(m->push_name, ss->push_name)) {
-        return;
-    }
-    free(ss->push_name);
-    ss->push_name = cm_strdup(m->push_name);
-    wa_client_set_push_name(ss->client, ss->push_name);
-    if (ss->me_id && sw_session_status(ss->session) == SW_STATUS_WORKING) {
-        json_t *body = json_pack("{s:s, s:o}", "status", "WORKING", "me",
-                                 s_me_json(ss));
-        sw_session_write(ss->session, "session.set_status", &body, NULL,
-                         NULL);
-    }
-}
-
-static bool
-s_on_message(s_sess_t *ss, const wa_client_message_t *m)
-{
-    s_learn_push_name(ss, m);
-    if (s_ignored(ss, m->chat) || s_internal(m)) {
-        return false;
-    }
-    sw_wamsg_t w = {0};
-    w.id = m->id;
-    w.chat = m->chat;
-    w.participant = m->participant;
-    w.me = ss->me_id;
-    w.from_me = m->from_me;
-    w.timestamp = m->timestamp;
-    w.body = m->body;
-    w.has_media = m->has_media;
-    w.mimetype = m->message ? wa_message_mimetype(m->message) : NULL;
-    w.type = m->type;
-    w.reply_to = m->reply_to;
-    w.push_name = m->push_name;
-    w.source = "app";
-    w.ack = m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE;
-    char *key = cm_sprintf("%s|%s|%s", m->chat, m->id,
-                           m->participant ? m->participant : "");
-    int64_t ts = m->timestamp * 1000;
-    char id[SW_WAMSG_EVENT_ID_MAX];
-    void *token = (void *)(uintptr_t)m->token;
-    if (!m->from_me) {
-        json_t *payload = sw_wamsg_message(&w);
-        sw_wamsg_event_id(s_name(ss), "message", key, ts, id);
-        sw_session_emit_id(ss->session, id, "message", &payload, NULL, NULL);
-        char *chat = sw_wamsg_api_jid(m->chat);
-        char *part = sw_wamsg_api_jid(m->participant);
-        s_unread_add(ss, chat, m->id, part);
-        free(part);
-        free(chat);
-    }
-    json_t *payload = sw_wamsg_message(&w);
-    sw_wamsg_event_id(s_name(ss), "message.any", key, ts, id);
-    //  Writes are answered in order: once the last one is stored, so is
-    //  every event of the message
-    sw_session_emit_id(ss->session, id, "message.any", &payload, s_stored,
-                       token);
-    free(key);
-    //  The receipt waits for s_stored (never, if the session stops first:
-    //  the server then delivers the message again)
-    return true;
-}
-
-static void
-s_on_ack(s_sess_t *ss, const wa_client_ack_t *a)
-{
-    if (s_ignored(ss, a->chat)) {
-        return;
-    }
-    json_t *payload = sw_wamsg_ack(a->chat, a->id, a->participant, ss->me_id,
-                                   !a->from_me, a->ack);
-    //  from_me on a receipt means one of our devices read a message
-    //  somebody sent us; otherwise it is about one of ours
-    char *key = cm_sprintf("%s|%s|%s|%d|%d", a->chat, a->id,
-                           a->participant ? a->participant : "", a->ack,
-                           a->from_me);
-    char id[SW_WAMSG_EVENT_ID_MAX];
-    int64_t ts = a->timestamp ? a->timestamp * 1000 : cm_now_ms();
-    sw_wamsg_event_id(s_name(ss), "message.ack", key, ts, id);
-    sw_session_emit_id(ss->session, id, "message.ack", &payload, NULL, NULL);
-    free(key);
-}
-
-static void
-s_on_sent(s_sess_t *ss, const wa_client_sent_t *s)
-{
-    s_send_t *send = (s_send_t *)zhashx_lookup(ss->sends, s->id);
-    if (!s->ok) {
-        cm_log_warn("could not send message",
-                    "session=\"%s\" id=%s error=%d reason=\"%s\"", s_name(ss),
-                    s->id, s->error, s->reason ? s->reason : "");
-        if (send && send->cmd) {
-            char *reason =
-                s->error ? cm_sprintf("WhatsApp did not accept the message: "
-                                      "%s (error %d)",
-                                      s->reason ? s->reason : "refused",
-                                      s->error)
-                         : cm_sprintf("could not send the message: %s",
-                                      s->reason ? s->reason : "failed");
-            sw_cmd_reply(&send->cmd, s->error ? 502 : 500, reason, NULL);
-            free(reason);
-        }
-        zhashx_delete(ss->sends, s->id);
-        return;
-    }
-    sw_wamsg_t w = {0};
-    w.id = s->id;
-    w.chat = send ? send->chat : s->chat;
-    w.me = ss->me_id;
-    w.from_me = true;
-    w.timestamp = s->timestamp ? s->timestamp : cm_now_ms() / 1000;
-    w.body = send ? send->text : NULL;
-    w.type = "chat";
-    w.reply_to = send ? send->reply_to : NULL;
-    w.source = "api";
-    w.ack = SW_WAMSG_ACK_SERVER;
-    bool group = w.chat && strstr(w.chat, "@g.us");
-    w.participant = group ? ss->me_id : NULL;
-    if (send && send->cmd) {
-        json_t *body = sw_wamsg_message(&w);
-        sw_cmd_reply(&send->cmd, 200, NULL, &body);
-    }
-    if (!s_ignored(ss, w.chat)) {
-        char *key = cm_sprintf("%s|%s|", w.chat, w.id);
-        char id[SW_WAMSG_EVENT_ID_MAX];
-        json_t *payload = sw_wamsg_message(&w);
-        sw_wamsg_event_id(s_name(ss), "message.any", key, w.timestamp * 1000,
-                          id);
-        sw_session_emit_id(ss->session, id, "message.any", &payload, NULL,
-                           NULL);
-        free(key);
-        payload = sw_wamsg_ack(w.chat, w.id, NULL, ss->me_id, true,
-                               SW_WAMSG_ACK_SERVER);
-        key = cm_sprintf("%s|%s||%d|0", w.chat, w.id, SW_WAMSG_ACK_SERVER);
-        sw_wamsg_event_id(s_name(ss), "message.ack", key, w.timestamp * 1000,
-                          id);
-        sw_session_emit_id(ss->session, id, "message.ack", &payload, NULL,
-                           NULL);
-        free(key);
-    }
-    zhashx_delete(ss->sends, s->id);
-}
-
 static bool
 s_op_event(void *arg, const wa_client_event_t *ev)
 {
     s_sess_t *ss = (s_sess_t *)arg;
     switch (ev->type) {
     case WA_CLIENT_EVENT_MESSAGE:
-        return s_on_message(ss, &ev->u.message);
+        return sw_wamessage_on_message(ss->sess, &ev->u.message);
     case WA_CLIENT_EVENT_ACK:
-        s_on_ack(ss, &ev->u.ack);
+        sw_wamessage_on_ack(ss->sess, &ev->u.ack);
         break;
     case WA_CLIENT_EVENT_SENT:
-        s_on_sent(ss, &ev->u.sent);
+        sw_wamessage_on_sent(ss->sess, &ev->u.sent);
         break;
     }
     return false;
 }
 
-static const wa_client_ops_t s_client_ops = {s_op_send,  s_op_timer,
-                                             NULL,       s_op_status,
-                                             s_op_creds, s_op_signal,
-                                             s_op_event};
+static const wa_client_ops_t s_client_ops = {
+    s_op_send,  s_op_timer,  NULL,      s_op_status,
+    s_op_creds, s_op_signal, s_op_event};
 
 //  --------------------------------------------------------------------
 //  Connection
@@ -743,8 +436,8 @@ s_idle(s_sess_t *ss, const char *reason)
 {
     s_drop(ss, reason);
     s_cancel(ss, &ss->retry_timer);
-    ss->phase = S_IDLE;
-    s_reply_pair(ss, 409, reason);
+    s_set_idle(ss);
+    sw_wasession_pair_done(ss->sess, 409, NULL, reason);
     sw_session_set_status(ss->session, SW_STATUS_FAILED, reason);
 }
 
@@ -847,8 +540,8 @@ s_diagnose(s_sess_t *ss, const char *text)
     ss->phase = S_WAITING;
     s_engine_t *e = ss->engine;
     if (s_resolve(e) != 0) {
-        char *reason = cm_sprintf("could not resolve \"%s\"",
-                                  sw_url_host(e->url));
+        char *reason =
+            cm_sprintf("could not resolve \"%s\"", sw_url_host(e->url));
         s_retry_later(ss, reason);
         free(reason);
         return;
@@ -876,8 +569,8 @@ s_diagnose(s_sess_t *ss, const char *text)
         return;
     }
     ss->diag_fd = fd;
-    ss->diag_timer = sw_loop_timer_add(s_loop(ss), SW_WA_DIAG_TIMEOUT_MS,
-                                       false, s_diag_timeout, ss);
+    ss->diag_timer = sw_loop_timer_add(s_loop(ss), SW_WA_DIAG_TIMEOUT_MS, false,
+                                       s_diag_timeout, ss);
 }
 
 static void
@@ -896,8 +589,10 @@ s_on_conn(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
         const char *reason = NULL;
         wa_node_t *node = wa_binary_decode(data, len, NULL, &reason);
         if (!node) {
-            cm_log_warn("could not decode stanza", "session=\"%s\" "
-                        "reason=\"%s\"", s_name(ss), reason ? reason : "");
+            cm_log_warn("could not decode stanza",
+                        "session=\"%s\" "
+                        "reason=\"%s\"",
+                        s_name(ss), reason ? reason : "");
             break;
         }
         cm_log_debug("stanza in", "session=\"%s\" tag=%s id=%s type=%s",
@@ -914,8 +609,10 @@ s_on_conn(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
         wa_conn_close_t why = wa_conn_close_reason(conn);
         const char *text = data ? (const char *)data : "";
         bool opened = ss->opened;
-        cm_log_info("connection closed", "session=\"%s\" kind=%d "
-                    "reason=\"%s\"", s_name(ss), (int)why, text);
+        cm_log_info("connection closed",
+                    "session=\"%s\" kind=%d "
+                    "reason=\"%s\"",
+                    s_name(ss), (int)why, text);
         wa_conn_destroy(&ss->conn);
         s_drop(ss, text);
         if (ss->closing || ss->phase == S_IDLE) {
@@ -1039,7 +736,7 @@ s_action_timer(sw_loop_t *loop, uint64_t id, void *arg)
     case WA_CLIENT_LOGGED_OUT:
         if (ss->logging_out) {
             s_drop(ss, "logged out");
-            ss->phase = S_IDLE;
+            s_set_idle(ss);
             ss->logging_out = false;
             s_cancel(ss, &ss->logout_timer);
             sw_session_logout_done(ss->session, 0, NULL);
@@ -1090,9 +787,12 @@ s_loaded(s_sess_t *ss)
     cfg.qr_first_ms = ss->engine->qr_first_ms;
     cfg.qr_next_ms = ss->engine->qr_next_ms;
     cfg.send_timeout_ms = ss->engine->send_timeout_ms;
+    cfg.iq_timeout_ms = SW_WA_IQ_TIMEOUT_MS;
     ss->client = wa_client_new(&cfg, &s_client_ops, ss);
+    sw_wasess_set_client(ss->sess, ss->client);
     json_t *client = json_object_get(sw_session_config(ss->session), "client");
-    const char *device = json_string_value(json_object_get(client, "deviceName"));
+    const char *device =
+        json_string_value(json_object_get(client, "deviceName"));
     if (device && *device) {
         wa_payload_set_device_props(wa_client_payload_settings(ss->client),
                                     device, 0, 1, 0, WA_PAYLOAD_DEVICE_DESKTOP);
@@ -1114,8 +814,8 @@ s_loaded(s_sess_t *ss)
         if (kind && key && b64 &&
             (*b64 == 0 || cm_base64_decode(b64, 1 << 20, &data, &len) == 0) &&
             wa_client_load_signal(ss->client, kind, key,
-                                  data ? data : (const uint8_t *)"", len) ==
-                0) {
+                                  data ? data : (const uint8_t *)"",
+                                  len) == 0) {
             loaded++;
         } else {
             cm_log_warn("could not load Signal record",
@@ -1196,6 +896,14 @@ s_load(s_sess_t *ss)
 }
 
 //  --------------------------------------------------------------------
+//  The command table: every capability's rows (sw_wasess.h). A new
+//  capability is its sw_wa<capability>.c plus its macro here.
+
+static const sw_wacmd_t s_commands[] = {
+    SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
+    SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
+
+//  --------------------------------------------------------------------
 //  Engine operations
 
 static int
@@ -1210,10 +918,7 @@ s_start(void *state, sw_session_t *session)
     ss->session = session;
     ss->diag_fd = -1;
     ss->journal = sw_wajournal_new();
-    ss->sends = zhashx_new();
-    zhashx_set_destructor(ss->sends, s_send_free);
-    ss->unread = zhashx_new();
-    zhashx_set_destructor(ss->unread, s_list_free);
+    ss->sess = sw_wasess_new(session, s_commands, e->send_timeout_ms);
     sw_session_set_engine_data(session, ss);
     sw_session_set_status(session, SW_STATUS_STARTING, NULL);
     s_load(ss);
@@ -1241,21 +946,17 @@ s_stop(void *state, sw_session_t *session)
     s_cancel(ss, &ss->retry_timer);
     s_cancel(ss, &ss->client_timer);
     s_cancel(ss, &ss->action_timer);
-    s_cancel(ss, &ss->pair_timer);
     s_cancel(ss, &ss->logout_timer);
-    if (ss->pair_cmd) {
-        sw_cmd_reply(&ss->pair_cmd, 503, "session stopped", NULL);
-    }
-    zhashx_destroy(&ss->sends);
-    zhashx_destroy(&ss->unread);
+    //  The client first: group IQs still waiting are answered as
+    //  cancelled; then the commands still held (sends, a pairing code)
+    //  get 503 "session stopped"
+    sw_wasess_set_client(ss->sess, NULL);
     wa_client_destroy(&ss->client);
+    sw_wasess_destroy(&ss->sess);
     sw_wajournal_destroy(&ss->journal);
     json_decref(ss->creds);
     json_decref(ss->rows);
     free(ss->closing_reason);
-    free(ss->me_id);
-    free(ss->me_lid);
-    free(ss->push_name);
     sw_session_set_engine_data(session, NULL);
     free(ss);
 }
@@ -1270,7 +971,7 @@ s_logout_timer(sw_loop_t *loop, uint64_t id, void *arg)
                     "session=\"%s\"", s_name(ss));
         ss->logging_out = false;
         s_drop(ss, "logout");
-        ss->phase = S_IDLE;
+        s_set_idle(ss);
         sw_session_logout_done(ss->session, 0, NULL);
     }
 }
@@ -1279,8 +980,8 @@ static void
 s_logout(void *state, sw_session_t *session)
 {
     s_sess_t *ss = (s_sess_t *)sw_session_engine_data(session);
-    if (!ss || !ss->client || !wa_client_paired(ss->client) ||
-        !ss->conn || ss->phase != S_OPEN) {
+    if (!ss || !ss->client || !wa_client_paired(ss->client) || !ss->conn ||
+        ss->phase != S_OPEN) {
         //  Nothing linked, or no connection to tell the server on: the
         //  worker clears the stored device anyway
         if (ss && ss->client && wa_client_paired(ss->client)) {
@@ -1301,554 +1002,22 @@ s_logout(void *state, sw_session_t *session)
     }
 }
 
-static void
-s_pair_timer(sw_loop_t *loop, uint64_t id, void *arg)
+sw_wasess_t *
+sw_wa_sess(sw_session_t *session)
 {
-    s_sess_t *ss = (s_sess_t *)arg;
-    ss->pair_timer = 0;
-    s_reply_pair(ss, 504, "WhatsApp did not confirm the pairing code in time");
-}
-
-static void
-s_cmd_pair_code(s_sess_t *ss, sw_cmd_t **cmd_p)
-{
-    const char *phone = cm_msg_str(sw_cmd_request(*cmd_p), "phoneNumber");
-    if (!ss->client || ss->phase == S_IDLE) {
-        sw_cmd_reply(cmd_p, 409, "Session status is not as expected: the "
-                                 "session is not linking",
-                     NULL);
-        return;
-    }
-    if (wa_client_paired(ss->client)) {
-        sw_cmd_reply(cmd_p, 409, "the session is already linked", NULL);
-        return;
-    }
-    char code[WA_CLIENT_CODE_MAX];
-    if (!phone || wa_client_request_pair_code(ss->client, phone, code) != 0) {
-        sw_cmd_reply(cmd_p, 400,
-                     "phoneNumber must be a phone number in international "
-                     "format",
-                     NULL);
-        return;
-    }
-    if (ss->pair_cmd) {
-        sw_cmd_reply(&ss->pair_cmd, 409, "superseded by a newer request",
-                     NULL);
-    }
-    snprintf(ss->pair_code, sizeof ss->pair_code, "%s", code);
-    ss->pair_cmd = *cmd_p;
-    *cmd_p = NULL;
-    s_cancel(ss, &ss->pair_timer);
-    ss->pair_timer = sw_loop_timer_add(s_loop(ss), SW_WA_PAIR_TIMEOUT_MS,
-                                       false, s_pair_timer, ss);
-}
-
-//  True if the session can send; else answers 409 (the gateway's 422).
-static bool
-s_check_working(s_sess_t *ss, sw_cmd_t **cmd_p)
-{
-    if (sw_session_status(ss->session) == SW_STATUS_WORKING && ss->client &&
-        wa_client_ready(ss->client)) {
-        return true;
-    }
-    char *reason = cm_sprintf("Session status is not as expected. Try again "
-                              "later or restart the session. Session "
-                              "status: %s, expected: WORKING",
-                              sw_status_name(sw_session_status(ss->session)));
-    sw_cmd_reply(cmd_p, 409, reason, NULL);
-    free(reason);
-    return false;
-}
-
-static void
-s_cmd_send_text(s_sess_t *ss, sw_cmd_t **cmd_p)
-{
-    cm_msg_t *req = sw_cmd_request(*cmd_p);
-    const char *chat = cm_msg_str(req, "chatId");
-    const char *text = cm_msg_str(req, "text");
-    const char *reply_to = cm_msg_str(req, "reply_to");
-    if (!chat || !text || !*text) {
-        sw_cmd_reply(cmd_p, 400, "chatId and text are required", NULL);
-        return;
-    }
-    if (!s_check_working(ss, cmd_p)) {
-        return;
-    }
-    sw_wamsg_ref_t ref;
-    const char *reply_id = NULL;
-    const char *reply_part = NULL;
-    if (reply_to && *reply_to) {
-        if (sw_wamsg_parse_id(reply_to, &ref) != 0) {
-            sw_cmd_reply(cmd_p, 400, "reply_to must be a message id", NULL);
-            return;
-        }
-        reply_id = ref.id;
-        if (ref.participant[0]) {
-            reply_part = ref.participant;
-        } else if (ref.has_chat && ref.from_me) {
-            reply_part = ss->me_id;
-        }
-    }
-    char id[WA_CLIENT_ID_MAX];
-    if (wa_client_send_text(ss->client, chat, text, reply_id, reply_part, id) !=
-        0) {
-        sw_cmd_reply(cmd_p, 400, "chatId is not a chat this session can "
-                                 "send to",
-                     NULL);
-        return;
-    }
-    s_send_t *send = cm_alloc(sizeof *send);
-    send->cmd = *cmd_p;
-    *cmd_p = NULL;
-    send->chat = sw_wamsg_api_jid(chat);
-    send->text = cm_strdup(text);
-    send->reply_to = reply_id ? cm_strdup(reply_id) : NULL;
-    s_send_t *old = (s_send_t *)zhashx_lookup(ss->sends, id);
-    if (old) {
-        zhashx_delete(ss->sends, id);
-    }
-    zhashx_insert(ss->sends, id, send);
-}
-
-//  Send read receipts for `items` ("id|participant" strings) in chat,
-//  one receipt per participant. Returns 0, or -1 if one failed.
-static int
-s_seen(s_sess_t *ss, const char *chat, zlistx_t *items)
-{
-    size_t n = zlistx_size(items);
-    if (n == 0) {
-        return 0;
-    }
-    char **ids = cm_alloc(n * sizeof *ids);
-    const char **parts = cm_alloc(n * sizeof *parts);
-    const char **batch = cm_alloc(n * sizeof *batch);
-    bool *done = cm_alloc(n * sizeof *done);
-    size_t i = 0;
-    for (const char *e = (const char *)zlistx_first(items); e && i < n;
-         e = (const char *)zlistx_next(items), i++) {
-        ids[i] = cm_strdup(e);
-        char *bar = strchr(ids[i], '|');
-        parts[i] = "";
-        if (bar) {
-            *bar = 0;
-            parts[i] = bar + 1;
-        }
-    }
-    int rc = 0;
-    for (i = 0; i < n; i++) {
-        if (done[i]) {
-            continue;
-        }
-        size_t m = 0;
-        for (size_t j = i; j < n; j++) {
-            if (!done[j] && cm_streq(parts[j], parts[i])) {
-                batch[m++] = ids[j];
-                done[j] = true;
-            }
-        }
-        if (wa_client_send_seen(ss->client, chat, *parts[i] ? parts[i] : NULL,
-                                batch, m, false) != 0) {
-            rc = -1;
-        }
-    }
-    for (i = 0; i < n; i++) {
-        free(ids[i]);
-    }
-    free(ids);
-    free(parts);
-    free(batch);
-    free(done);
-    return rc;
-}
-
-static void
-s_cmd_send_seen(s_sess_t *ss, sw_cmd_t **cmd_p)
-{
-    cm_msg_t *req = sw_cmd_request(*cmd_p);
-    const char *chat = cm_msg_str(req, "chatId");
-    const char *participant = cm_msg_str(req, "participant");
-    json_t *ids = json_object_get(cm_msg_body(req), "messageIds");
-    if (!chat) {
-        sw_cmd_reply(cmd_p, 400, "chatId is required", NULL);
-        return;
-    }
-    if (!s_check_working(ss, cmd_p)) {
-        return;
-    }
-    char *chat_api = sw_wamsg_api_jid(chat);
-    zlistx_t *items = zlistx_new();
-    zlistx_set_destructor(items, s_str_free);
-    size_t i;
-    json_t *v;
-    json_array_foreach(ids, i, v)
-    {
-        sw_wamsg_ref_t ref;
-        if (sw_wamsg_parse_id(json_string_value(v), &ref) != 0) {
-            zlistx_destroy(&items);
-            free(chat_api);
-            sw_cmd_reply(cmd_p, 400, "messageIds must hold message ids",
-                         NULL);
-            return;
-        }
-        const char *part = ref.participant[0] ? ref.participant : participant;
-        zlistx_add_end(items, cm_sprintf("%s|%s", ref.id, part ? part : ""));
-    }
-    zlistx_t *unread = (zlistx_t *)zhashx_lookup(ss->unread, chat_api);
-    if (json_array_size(ids) == 0 && unread) {
-        //  WAHA: no ids means the unread messages of the chat
-        for (const char *e = (const char *)zlistx_first(unread); e;
-             e = (const char *)zlistx_next(unread)) {
-            zlistx_add_end(items, cm_strdup(e));
-        }
-    }
-    if (unread) {
-        zhashx_delete(ss->unread, chat_api);
-    }
-    int rc = s_seen(ss, chat_api, items);
-    zlistx_destroy(&items);
-    free(chat_api);
-    if (rc != 0) {
-        sw_cmd_reply(cmd_p, 400, "could not send read receipts for that chat",
-                     NULL);
-        return;
-    }
-    json_t *body = json_object();
-    sw_cmd_reply(cmd_p, 200, NULL, &body);
-}
-
-//  --------------------------------------------------------------------
-//  Groups: each command is one w:g2 IQ; the reply (or its failure)
-//  answers the command
-
-typedef enum {
-    S_GROUP_CREATE,
-    S_GROUP_GET,
-    S_GROUP_LIST,
-    S_GROUP_CHANGE
-} s_group_op_t;
-
-typedef struct {
-    s_sess_t *ss;    //  the session
-    sw_cmd_t *cmd;   //  the gateway command
-    s_group_op_t op; //  what was asked
-    char *group;     //  group JID (get, change)
-    char *action;    //  change: add, remove, promote, demote
-} s_group_call_t;
-
-static const char *
-s_group_what(s_group_op_t op)
-{
-    switch (op) {
-    case S_GROUP_CREATE:
-        return "create the group";
-    case S_GROUP_GET:
-        return "get the group";
-    case S_GROUP_LIST:
-        return "list the groups";
-    case S_GROUP_CHANGE:
-        break;
-    }
-    return "change the participants";
-}
-
-//  The answer to a successful IQ. Returns the body, or NULL with *st_p
-//  and *reason_p (caller owns) set.
-static json_t *
-s_group_result(s_group_call_t *call, const wa_node_t *reply, int *st_p,
-               char **reason_p)
-{
-    *st_p = 502;
-    if (call->op == S_GROUP_LIST) {
-        json_t *list = json_array();
-        const wa_node_t *groups = wa_node_child(reply, "groups");
-        const wa_node_t *g = NULL;
-        while ((g = wa_node_child_next(groups, "group", g))) {
-            wa_group_t *group = wa_group_parse_node(g);
-            if (group) {
-                json_array_append_new(list, sw_wagroup_json(group));
-                wa_group_destroy(&group);
-            }
-        }
-        return json_pack("{s:o}", "groups", list);
-    }
-    if (call->op == S_GROUP_CHANGE) {
-        json_t *results = sw_wagroup_results(reply, call->action);
-        if (!results) {
-            *reason_p = cm_strdup("WhatsApp sent no participant results");
-            return NULL;
-        }
-        //  Our next send to the group must see the new members; after a
-        //  removal, with a new sender key the removed ones do not have
-        if (cm_streq(call->action, "remove")) {
-            wa_client_rotate_group_key(call->ss->client, call->group);
-        } else {
-            wa_client_forget_group(call->ss->client, call->group);
-        }
-        return json_pack("{s:o}", "participants", results);
-    }
-    wa_group_t *group = wa_group_parse(call->group, reply);
-    if (!group) {
-        *reason_p = cm_strdup("WhatsApp sent no group");
-        return NULL;
-    }
-    json_t *body = sw_wagroup_json(group);
-    wa_group_destroy(&group);
-    return body;
-}
-
-static void
-s_group_reply(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
-{
-    s_group_call_t *call = (s_group_call_t *)arg;
-    const char *what = s_group_what(call->op);
-    int st = 200;
-    char *reason = NULL;
-    json_t *body = NULL;
-    if (outcome == WA_IQ_RESULT) {
-        body = s_group_result(call, reply, &st, &reason);
-    } else if (outcome == WA_IQ_ERROR) {
-        st = sw_wagroup_error(wa_iq_error_code(reply), what, &reason);
-    } else if (outcome == WA_IQ_TIMEOUT) {
-        st = 504;
-        reason =
-            cm_sprintf("could not %s: WhatsApp did not answer in time", what);
-    } else {
-        st = 503;
-        reason = cm_sprintf("could not %s: the connection to WhatsApp was "
-                            "lost",
-                            what);
-    }
-    if (body) {
-        sw_cmd_reply(&call->cmd, 200, NULL, &body);
-    } else if (st == 404) {
-        //  Not the session: the gateway tells the two 404s apart by this
-        json_t *missing = json_pack("{s:s}", "missing", "group");
-        sw_cmd_reply(&call->cmd, st, reason, &missing);
-    } else {
-        cm_log_warn("group request failed",
-                    "session=\"%s\" what=\"%s\" "
-                    "status=%d",
-                    s_name(call->ss), what, st);
-        sw_cmd_reply(&call->cmd, st, reason, NULL);
-    }
-    free(reason);
-    free(call->group);
-    free(call->action);
-    free(call);
-}
-
-//  Send the IQ (taken) for a group command; the reply answers it.
-static void
-s_group_send(s_sess_t *ss, sw_cmd_t **cmd_p, s_group_op_t op, wa_node_t **iq_p,
-             const char *group, const char *action)
-{
-    s_group_call_t *call = cm_alloc(sizeof *call);
-    call->ss = ss;
-    call->cmd = *cmd_p;
-    *cmd_p = NULL;
-    call->op = op;
-    call->group = group ? cm_strdup(group) : NULL;
-    call->action = action ? cm_strdup(action) : NULL;
-    if (wa_client_iq(ss->client, iq_p, s_group_reply, call) != 0) {
-        wa_node_destroy(iq_p);
-        sw_cmd_reply(&call->cmd, 409,
-                     "Session status is not as expected: "
-                     "not connected to WhatsApp",
-                     NULL);
-        free(call->group);
-        free(call->action);
-        free(call);
-    }
-}
-
-//  The `participants` of a request as wire user JIDs, without ours and
-//  duplicates. Returns the count, or -1 after a 400.
-static int
-s_group_people(s_sess_t *ss, sw_cmd_t **cmd_p, bool allow_none, char ***out_p)
-{
-    json_t *list =
-        json_object_get(cm_msg_body(sw_cmd_request(*cmd_p)), "participants");
-    size_t n = json_array_size(list);
-    if (!json_is_array(list) || (!allow_none && n == 0) ||
-        n > WA_GROUP_MAX_PARTICIPANTS) {
-        sw_cmd_reply(cmd_p, 400, "participants must be an array of chat ids",
-                     NULL);
-        return -1;
-    }
-    char **out = cm_alloc((n ? n : 1) * sizeof *out);
-    size_t count = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char *text = json_string_value(json_array_get(list, i));
-        char *wire = text ? wa_jid_normalize(text) : NULL;
-        char *api = wire ? wa_jid_to_api(wire) : NULL;
-        wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
-        bool person = jid && !wa_jid_is_server(jid) &&
-                      wa_jid_device(jid) == 0 &&
-                      (wa_jid_is_pn(jid) || wa_jid_is_lid(jid));
-        wa_jid_destroy(&jid);
-        if (!person) {
-            free(api);
-            free(wire);
-            for (size_t k = 0; k < count; k++) {
-                free(out[k]);
-            }
-            free(out);
-            char *reason = cm_sprintf("participants[%zu] is not a person's "
-                                      "chat id",
-                                      i);
-            sw_cmd_reply(cmd_p, 400, reason, NULL);
-            free(reason);
-            return -1;
-        }
-        bool skip = cm_streq(api, ss->me_id) || cm_streq(api, ss->me_lid);
-        for (size_t k = 0; k < count && !skip; k++) {
-            skip = cm_streq(out[k], wire);
-        }
-        if (skip) {
-            free(wire);
-        } else {
-            out[count++] = wire;
-        }
-        free(api);
-    }
-    *out_p = out;
-    return (int)count;
-}
-
-static void
-s_free_people(char **people, int count)
-{
-    for (int i = 0; i < count; i++) {
-        free(people[i]);
-    }
-    free(people);
-}
-
-//  The request's group `id` as a group JID; NULL after a 400.
-static char *
-s_group_id(sw_cmd_t **cmd_p)
-{
-    const char *id = cm_msg_str(sw_cmd_request(*cmd_p), "id");
-    wa_jid_t *jid = id ? wa_jid_new_from(id) : NULL;
-    char *out = NULL;
-    if (jid && wa_jid_is_group(jid) && !wa_jid_is_server(jid)) {
-        out = cm_strdup(wa_jid_str(jid));
-    } else {
-        sw_cmd_reply(cmd_p, 400,
-                     "id must be a group id such as "
-                     "120363000000000000@g.us",
-                     NULL);
-    }
-    wa_jid_destroy(&jid);
-    return out;
-}
-
-static void
-s_cmd_group(s_sess_t *ss, sw_cmd_t **cmd_p)
-{
-    cm_msg_t *req = sw_cmd_request(*cmd_p);
-    const char *type = sw_cmd_type(*cmd_p);
-    if (!s_check_working(ss, cmd_p)) {
-        return;
-    }
-    if (cm_streq(type, "group.list")) {
-        wa_node_t *iq = wa_group_participating();
-        s_group_send(ss, cmd_p, S_GROUP_LIST, &iq, NULL, NULL);
-    } else if (cm_streq(type, "group.create")) {
-        const char *subject = cm_msg_str(req, "subject");
-        char **people = NULL;
-        int n = s_group_people(ss, cmd_p, true, &people);
-        if (n < 0) {
-            return;
-        }
-        wa_node_t *iq =
-            wa_group_create(subject, (const char *const *)people, (size_t)n);
-        s_free_people(people, n);
-        if (!iq) {
-            sw_cmd_reply(cmd_p, 400, "subject must be 1 to 100 characters",
-                         NULL);
-            return;
-        }
-        s_group_send(ss, cmd_p, S_GROUP_CREATE, &iq, NULL, NULL);
-    } else if (cm_streq(type, "group.get")) {
-        char *group = s_group_id(cmd_p);
-        if (group) {
-            wa_node_t *iq = wa_group_query(group);
-            s_group_send(ss, cmd_p, S_GROUP_GET, &iq, group, NULL);
-            free(group);
-        }
-    } else {
-        const char *action = cm_msg_str(req, "action");
-        if (!cm_streq(action, "add") && !cm_streq(action, "remove") &&
-            !cm_streq(action, "promote") && !cm_streq(action, "demote")) {
-            sw_cmd_reply(cmd_p, 400,
-                         "action must be one of: add, remove, "
-                         "promote, demote",
-                         NULL);
-            return;
-        }
-        char *group = s_group_id(cmd_p);
-        if (!group) {
-            return;
-        }
-        char **people = NULL;
-        int n = s_group_people(ss, cmd_p, false, &people);
-        if (n >= 0) {
-            wa_node_t *iq =
-                n ? wa_group_change(group, action, (const char *const *)people,
-                                    (size_t)n)
-                  : NULL;
-            if (iq) {
-                s_group_send(ss, cmd_p, S_GROUP_CHANGE, &iq, group, action);
-            } else {
-                sw_cmd_reply(cmd_p, 400,
-                             "participants must name someone "
-                             "other than this account",
-                             NULL);
-            }
-            s_free_people(people, n);
-        }
-        free(group);
-    }
+    s_sess_t *ss = (s_sess_t *)sw_session_engine_data(session);
+    return ss ? ss->sess : NULL;
 }
 
 static int
 s_command(void *state, sw_session_t *session, sw_cmd_t **cmd_p)
 {
     s_sess_t *ss = (s_sess_t *)sw_session_engine_data(session);
-    const char *type = sw_cmd_type(*cmd_p);
     if (!ss) {
         sw_cmd_reply(cmd_p, 503, "session is not running", NULL);
         return SW_CMD_TAKEN;
     }
-    if (cm_streq(type, "session.qr")) {
-        const char *qr = ss->client ? wa_client_qr(ss->client) : NULL;
-        if (sw_session_status(session) != SW_STATUS_SCAN_QR_CODE || !qr) {
-            sw_cmd_reply(cmd_p, 409, "session is not in SCAN_QR_CODE", NULL);
-        } else {
-            json_t *body = json_pack("{s:s}", "value", qr);
-            sw_cmd_reply(cmd_p, 200, NULL, &body);
-        }
-    } else if (cm_streq(type, "session.pair_code")) {
-        s_cmd_pair_code(ss, cmd_p);
-    } else if (cm_streq(type, "message.send_text")) {
-        s_cmd_send_text(ss, cmd_p);
-    } else if (cm_streq(type, "message.send_seen")) {
-        s_cmd_send_seen(ss, cmd_p);
-    } else if (strncmp(type, "group.", 6) == 0) {
-        s_cmd_group(ss, cmd_p);
-    } else if (cm_streq(type, "session.me")) {
-        json_t *body = json_object();
-        json_object_set_new(body, "me",
-                            ss->me_id && sw_session_status(session) ==
-                                             SW_STATUS_WORKING
-                                ? s_me_json(ss)
-                                : json_null());
-        sw_cmd_reply(cmd_p, 200, NULL, &body);
-    } else {
-        return SW_CMD_DECLINED;
-    }
-    return SW_CMD_TAKEN;
+    return sw_wasess_command(ss->sess, cmd_p);
 }
 
 static void
@@ -1873,14 +1042,14 @@ s_destroy(void **state_p)
     *state_p = NULL;
 }
 
-static const char *const s_commands[] = {
-    "session.qr",         "session.pair_code",
-    "message.send_text",  "message.send_seen",
-    "session.me",         "group.create",
-    "group.get",          "group.list",
-    "group.participants", NULL};
-static const sw_engine_ops_t s_ops = {"wa",     s_commands, s_start, s_stop,
-                                      s_logout, s_command,  s_destroy};
+static bool
+s_handles(const char *type)
+{
+    return sw_wacmd_find(s_commands, type) != NULL;
+}
+
+static const sw_engine_ops_t s_ops = {
+    "wa", NULL, s_start, s_stop, s_logout, s_command, s_destroy, s_handles};
 
 static int
 s_env_ms(const char *name, int dflt)
@@ -1956,9 +1125,9 @@ t_store_handle(t_store_t *t, cm_msg_t **req_p)
         {
             const char *sep = strchr(k, '\x1f');
             char *kind = cm_sprintf("%.*s", (int)(sep - k), k);
-            json_array_append_new(rows, json_pack("{s:s, s:s, s:O}", "kind",
-                                                  kind, "key", sep + 1,
-                                                  "data", v));
+            json_array_append_new(rows,
+                                  json_pack("{s:s, s:s, s:O}", "kind", kind,
+                                            "key", sep + 1, "data", v));
             free(kind);
         }
         t_store_reply(t, req_p, 200, json_pack("{s:o}", "rows", rows));
@@ -2121,12 +1290,12 @@ t_http(int port, const char *method, const char *path, const char *body,
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     int rc = connect(fd, (struct sockaddr *)&a, sizeof a);
     assert(rc == 0);
-    char *req = cm_sprintf("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                           "Content-Type: application/json\r\n"
-                           "Content-Length: %zu\r\nConnection: close\r\n\r\n"
-                           "%s",
-                           method, path, body ? strlen(body) : 0,
-                           body ? body : "");
+    char *req =
+        cm_sprintf("%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   "Content-Type: application/json\r\n"
+                   "Content-Length: %zu\r\nConnection: close\r\n\r\n"
+                   "%s",
+                   method, path, body ? strlen(body) : 0, body ? body : "");
     size_t len = strlen(req);
     ssize_t n = send(fd, req, len, 0);
     assert(n == (ssize_t)len);
@@ -2173,11 +1342,10 @@ t_sim_start(t_sim_t *sim)
         dup2(fds[1], 1);
         close(fds[0]);
         const char *log = getenv("SW_WA_TEST_SIM_LOG");
-        int null = open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC,
-                        0644);
+        int null =
+            open(log ? log : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(null, 2);
-        execl(bin, bin, "--log-level", log ? "debug" : "error",
-              (char *)NULL);
+        execl(bin, bin, "--log-level", log ? "debug" : "error", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -2350,8 +1518,7 @@ t_crash_and_restart(sw_host_t *host, sw_loop_t *loop, t_store_t *t,
     assert(sw_session_start(b) == 0);
     assert(t_until(loop, t, b, SW_STATUS_WORKING, 10000));
     until = cm_mono_ms() + 5000;
-    while (t_count_body(t, "b", "message", text) == 0 &&
-           cm_mono_ms() < until) {
+    while (t_count_body(t, "b", "message", text) == 0 && cm_mono_ms() < until) {
         t_pump(loop, t, 10);
     }
     t_pump(loop, t, 500);
@@ -2370,8 +1537,7 @@ t_link(sw_host_t *host, sw_loop_t *loop, t_store_t *t, sw_engine_t *engine,
     assert(uri && strncmp(uri, "data:image/png;base64,", 22) == 0);
     cm_msg_t *reply = t_command(loop, t, engine, s, "session.qr", NULL, 2000);
     assert(reply && cm_msg_status(reply) == 200);
-    json_t *scan =
-        json_pack("{s:s}", "qr", cm_msg_str(reply, "value"));
+    json_t *scan = json_pack("{s:s}", "qr", cm_msg_str(reply, "value"));
     char *text = json_dumps(scan, JSON_COMPACT);
     char *path = cm_sprintf("/accounts/%s/scan", phone);
     int st = t_http(sim->control, "POST", path, text, NULL);
@@ -2444,10 +1610,9 @@ sw_wa_test(bool verbose)
     cm_msg_t *reply = t_command(loop, &t, engine, s, "session.qr", NULL, 1000);
     assert(reply && cm_msg_status(reply) == 409);
     cm_msg_destroy(&reply);
-    reply = t_command(loop, &t, engine, s, "message.send_text",
-                      json_pack("{s:s, s:s}", "chatId", "1555@c.us", "text",
-                                "x"),
-                      1000);
+    reply = t_command(
+        loop, &t, engine, s, "message.send_text",
+        json_pack("{s:s, s:s}", "chatId", "1555@c.us", "text", "x"), 1000);
     assert(reply && cm_msg_status(reply) == 409);
     assert(strstr(cm_msg_reason(reply), "expected: WORKING"));
     cm_msg_destroy(&reply);
@@ -2538,9 +1703,9 @@ sw_wa_test(bool verbose)
         }
         assert(t_count(&t, "a", "message.ack") >= 2);
         //  b reads it (no ids: the unread ones): READ at a
-        reply = t_command(loop, &t, engine, b, "message.send_seen",
-                          json_pack("{s:s}", "chatId", "15550001111@c.us"),
-                          5000);
+        reply =
+            t_command(loop, &t, engine, b, "message.send_seen",
+                      json_pack("{s:s}", "chatId", "15550001111@c.us"), 5000);
         assert(reply && cm_msg_status(reply) == 200);
         cm_msg_destroy(&reply);
         until = cm_mono_ms() + 10000;
@@ -2552,9 +1717,9 @@ sw_wa_test(bool verbose)
             }
             t_pump(loop, &t, 10);
         }
-        assert(ack && cm_streq(json_string_value(json_object_get(ack,
-                                                                 "ackName")),
-                               "READ"));
+        assert(ack &&
+               cm_streq(json_string_value(json_object_get(ack, "ackName")),
+                        "READ"));
 
         //  Nothing lost, nothing twice. 1: b dies before the events of a
         //  message are stored: the server delivers it again, it is
@@ -2584,8 +1749,8 @@ sw_wa_test(bool verbose)
         //  Replaced by another connection: FAILED, no reconnect
         conn_a = t_sim_conn(&sim, "15550001111:");
         path = cm_sprintf("/connections/%d/stream-error", conn_a);
-        assert(t_http(sim.control, "POST", path,
-                      "{\"conflict\":\"replaced\"}", NULL) == 200);
+        assert(t_http(sim.control, "POST", path, "{\"conflict\":\"replaced\"}",
+                      NULL) == 200);
         free(path);
         assert(t_until(loop, &t, a, SW_STATUS_FAILED, 5000));
         assert(strstr(t_status_str(&t, "a", "reason"), "replaced"));

@@ -26,16 +26,14 @@
     - events: message (from others), message.any (all, ours included),
       message.ack (SERVER, DEVICE, READ, PLAYED) in WAHA shapes.
 
-    Gateway commands: session.qr {} -> {value} (409 unless SCAN_QR_CODE);
-    session.pair_code {phoneNumber} -> {code}; message.send_text {chatId,
-    text, reply_to?} -> WAMessage once the server acked (422 unless
-    WORKING); message.send_seen {chatId, messageIds?, participant?} -> {};
-    session.me {} -> {me}; group.create {subject, participants} -> group
-    object; group.get {id} -> group object; group.list {} -> {groups};
-    group.participants {id, action, participants} -> {participants:
-    [{id, status}]} (sw_wagroup shapes; each one w:g2 IQ, answered when
-    WhatsApp answers it; 404 {missing:"group"} for an unknown group).
-    Group texts go through message.send_text with a "…@g.us" chat.
+    Gateway commands go through one table (sw_wasess.h): a row per bus
+    type says whether the session must be WORKING, how long the command
+    may wait for WhatsApp, and its handler. The rows and handlers live
+    in one module per capability: sw_wasession (session.qr,
+    session.pair_code, session.me), sw_wamessage (message.send_text,
+    message.send_seen, and the message events), sw_wagroup (group.create,
+    group.get, group.list, group.participants). Each header lists what
+    its commands take and answer.
 
     Environment (read once here; all optional): WA_QR_FIRST_MS (60000)
     and WA_QR_NEXT_MS (20000), the life of the first and later QR codes;
@@ -46,17 +44,14 @@
 
 #include "sw_config.h"
 #include "sw_engine.h"
+#include "sw_wasess.h"
 
 //  Store read timeout at start (device.get, signal.load), ms.
 #define SW_WA_LOAD_TIMEOUT_MS 10000
 //  Delay that batches Signal changes into one signal.put, ms.
 #define SW_WA_FLUSH_MS 5
-//  Longest wait for the pairing code from the server, ms.
-#define SW_WA_PAIR_TIMEOUT_MS 15000
 //  Longest wait for the server to confirm a logout, ms.
 #define SW_WA_LOGOUT_TIMEOUT_MS 5000
-//  Unread message ids remembered per chat for sendSeen without ids.
-#define SW_WA_UNREAD_MAX 64
 //  Diagnostic TCP connect after a failed connection, ms.
 #define SW_WA_DIAG_TIMEOUT_MS 5000
 //  How long WA_URL's resolved address is reused for diagnostics, ms.
@@ -67,6 +62,10 @@
 //  New engine for `config` (borrowed; must outlive the engine). NULL
 //  when the WebSocket loop cannot start. Caller owns return value.
 sw_engine_t *sw_wa_new(const sw_config_t *config);
+
+//  The engine state of a running session as its capability modules see
+//  it (borrowed), or NULL when the session's engine is stopped.
+sw_wasess_t *sw_wa_sess(sw_session_t *session);
 
 void sw_wa_test(bool verbose);
 

@@ -1,10 +1,22 @@
-/*  sw_wagroup - WAHA shapes of groups for the WhatsApp engine
+/*  sw_wagroup - the groups capability of the WhatsApp engine: its
+    commands and WAHA's shapes of groups
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    Pure functions, no state: the group object the group commands answer
-    with, the results of participant changes, and how a WhatsApp IQ
-    error becomes a status for the gateway.
+    Commands (SW_WAGROUP_COMMANDS, listed in sw_wa's table; 409 unless
+    WORKING). Each is one w:g2 IQ, held until WhatsApp answers it:
+      group.create {subject, participants} -> the group object
+      group.get {id}                       -> the group object
+      group.list {}                        -> {groups}
+      group.participants {id, action, participants} -> {participants:
+          [{id, status}]} (action add, remove, promote, demote)
+    An IQ error becomes a status (sw_wagroup_error); an unknown group is
+    404 {missing:"group"}, so the gateway tells it from an unknown
+    session. Group texts go through message.send_text.
+
+    Shapes (pure functions): the group object the commands answer with,
+    the results of participant changes, and how a WhatsApp IQ error
+    becomes a status for the gateway.
 
     Group object (JIDs in API form, "@c.us"):
       {id:"<digits>@g.us", subject, description:str|null,
@@ -23,8 +35,29 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "sw_wasess.h"
 #include "wa/wa_group.h"
 #include "wa/wa_node.h"
+
+//  Longest wait of a group command: the IQ's own deadline comes first.
+#define SW_WAGROUP_TIMEOUT_MS (SW_WA_IQ_TIMEOUT_MS + SW_WACMD_GRACE_MS)
+
+//  The capability's rows of the command table.
+#define SW_WAGROUP_COMMANDS                                                    \
+    SW_WACMD("group.create", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,          \
+             sw_wagroup_create),                                               \
+        SW_WACMD("group.get", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,         \
+                 sw_wagroup_get),                                              \
+        SW_WACMD("group.list", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,        \
+                 sw_wagroup_list),                                             \
+        SW_WACMD("group.participants", SW_WACMD_WORKING,                       \
+                 SW_WAGROUP_TIMEOUT_MS, sw_wagroup_change)
+
+//  Handlers (sw_wacmd_fn).
+void sw_wagroup_create(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_get(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_list(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_change(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
 //  The group object for `group`. Caller owns return value.
 json_t *sw_wagroup_json(const wa_group_t *group);

@@ -913,8 +913,8 @@ s_fake_destroy(void **state_p)
 
 static const char *const s_fake_commands[] = {"session.qr", NULL};
 static const sw_engine_ops_t s_fake_ops = {
-    "fake",        s_fake_commands, s_fake_start,  s_fake_stop,
-    s_fake_logout, s_fake_command,  s_fake_destroy};
+    "fake",        s_fake_commands, s_fake_start,   s_fake_stop,
+    s_fake_logout, s_fake_command,  s_fake_destroy, NULL};
 
 //  Answer one request at the fake store.
 static void

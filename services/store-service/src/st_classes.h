@@ -25,6 +25,7 @@
 #include <libpq-fe.h>
 
 #include "cm/cm.h"
+#include "st_seal.h"
 #include "st_config.h"
 #include "st_db.h"
 #include "st_migrate.h"

@@ -3,21 +3,56 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     Parses configuration, applies the embedded schema migrations (waiting
-    for PostgreSQL if it is not up yet), starts the server actor with its
+    for PostgreSQL if it is not up yet), seals the device secrets not yet
+    under the current key (st_devices_reseal; exits 78 when some are
+    sealed with a key it does not hold), starts the server actor with its
     worker pool, waits for SIGINT or SIGTERM, and tears everything down in
     reverse order.
 */
 #include "st_classes.h"
 
-//  Apply migrations, retrying while PostgreSQL is unreachable. Returns 0
-//  when the schema is current, -1 on a failed migration or interrupt.
+//  Seal again the device secrets not under the current key (plaintext
+//  rows, rows of STORE_SECRET_KEY_OLD) over the connected `db`. Returns
+//  0, 1 to try again, or CM_EX_CONFIG when rows are sealed with a key
+//  this store does not hold.
 static int
-s_migrate(const st_config_t *config)
+s_reseal(st_db_t *db, const st_seal_t *seal)
+{
+    int64_t count = 0;
+    int64_t start = zclock_mono();
+    int result = st_devices_reseal(db, seal, &count);
+    if (result == ST_DEVICES_RESEAL_KEY) {
+        return CM_EX_CONFIG;
+    }
+    if (result != 0) {
+        return 1;
+    }
+    const char *kid = st_seal_kid(seal);
+    if (!kid) {
+        cm_log_warn("device secrets are stored unencrypted "
+                    "(STORE_SECRETS_PLAINTEXT)",
+                    "rows_opened=%" PRId64, count);
+    } else {
+        const char *old = st_seal_old_kid(seal);
+        cm_log_info("device secrets sealed",
+                    "kid=%s old_kid=%s rows_resealed=%" PRId64 " ms=%" PRId64,
+                    kid, old ? old : "none", count, zclock_mono() - start);
+    }
+    return 0;
+}
+
+//  Apply migrations, then seal again the device secrets (s_reseal),
+//  retrying while PostgreSQL is unreachable. Returns 0 when done, 1 on a
+//  failed migration, CM_EX_CONFIG on rows under a key we lack, -1 on
+//  interrupt.
+static int
+s_prepare(const st_config_t *config)
 {
     st_db_t *db = st_db_new(st_config_database_url(config), 0);
     int rc = -1;
+    bool migrated = false;
     while (!zsys_interrupted) {
-        if (st_db_connect(db) == 0) {
+        if (st_db_connect(db) == 0 && !migrated) {
             int applied = 0;
             st_migrate_result_t result = st_migrate_run(
                 db, st_migrations, st_migrations_count, &applied);
@@ -26,10 +61,16 @@ s_migrate(const st_config_t *config)
                             "applied=%d "
                             "known=%zu",
                             applied, st_migrations_count);
-                rc = 0;
+                migrated = true;
+            } else if (result == ST_MIGRATE_FAILED) {
+                rc = 1;
                 break;
             }
-            if (result == ST_MIGRATE_FAILED) {
+        }
+        if (migrated && st_db_connected(db)) {
+            int sealed = s_reseal(db, st_config_seal(config));
+            if (sealed != 1) {
+                rc = sealed;
                 break;
             }
         }
@@ -40,9 +81,15 @@ s_migrate(const st_config_t *config)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
     bool sigint_ignored = cm_signal_ignored(SIGINT);
+    //  `store-service --reseal`: migrate, seal again, exit (key rotation)
+    bool reseal_only = argc == 2 && cm_streq(argv[1], "--reseal");
+    if (argc > 1 && !reseal_only) {
+        fprintf(stderr, "usage: store-service [--reseal]\n");
+        return 64;
+    }
     st_config_t *config = st_config_new();
     cm_log_init("store", st_config_log_level(config));
     zsys_init();
@@ -55,8 +102,9 @@ main(void)
 
     int rc = 0;
     st_server_t *server = NULL;
-    if (s_migrate(config) != 0) {
-        rc = zsys_interrupted ? 0 : 1;
+    int prepared = s_prepare(config);
+    if (prepared != 0 || reseal_only) {
+        rc = prepared < 0 ? 0 : prepared;
         goto cleanup;
     }
     server = st_server_new(config, store_id);

@@ -20,6 +20,7 @@ struct _st_router_t {
     st_publish_fn *publish;  //  notification sink, or NULL
     void *publish_arg;       //  its argument
     char *engine;            //  WAHA engine name for event envelopes
+    const st_seal_t *seal;   //  borrowed, may be NULL (keyless)
 };
 
 static void
@@ -176,6 +177,18 @@ st_router_set_publish(st_router_t *self, st_publish_fn *fn, void *arg)
 {
     self->publish = fn;
     self->publish_arg = arg;
+}
+
+void
+st_router_set_seal(st_router_t *self, const st_seal_t *seal)
+{
+    self->seal = seal;
+}
+
+const st_seal_t *
+st_router_seal(st_router_t *self)
+{
+    return self->seal;
 }
 
 void

@@ -36,6 +36,7 @@
 
 typedef struct _st_router_t st_router_t;
 typedef struct _st_db_t st_db_t;
+typedef struct _st_seal_t st_seal_t;
 
 //  Handle `request`; return the reply (caller owns it).
 typedef cm_msg_t *(st_handler_fn)(st_router_t *self, cm_msg_t *request);
@@ -83,6 +84,12 @@ int st_router_new_id(st_router_t *self, const char *prefix, char *out,
 
 //  Set where st_router_publish sends (default: nowhere).
 void st_router_set_publish(st_router_t *self, st_publish_fn *fn, void *arg);
+
+//  Set the sealer of device secrets (borrowed; default NULL: keyless).
+void st_router_set_seal(st_router_t *self, const st_seal_t *seal);
+
+//  The sealer of device secrets (NULL: keyless, store them in the clear).
+const st_seal_t *st_router_seal(st_router_t *self);
 
 //  Publish a notification of `type` with body *body_p (taken). Call only
 //  after the transaction that it announces has committed.

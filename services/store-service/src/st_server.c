@@ -182,6 +182,7 @@ st_server_test(bool verbose)
     //  A pool without a database still answers: health, 400s, 503s
     cm_log_init(NULL, "error");
     setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none", 1);
+    setenv("STORE_SECRET_KEY", ST_CONFIG_TEST_KEY, 1);
     setenv("STORE_BIND", "inproc://st_server_test", 1);
     setenv("STORE_PUB_BIND", "inproc://st_server_test_pub", 1);
     setenv("STORE_POOL_SIZE", "2", 1);
@@ -236,6 +237,7 @@ st_server_test(bool verbose)
     st_server_destroy(&server);
     st_config_destroy(&config);
     unsetenv("DATABASE_URL");
+    unsetenv("STORE_SECRET_KEY");
     unsetenv("STORE_BIND");
     unsetenv("STORE_PUB_BIND");
     unsetenv("STORE_POOL_SIZE");

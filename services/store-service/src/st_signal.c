@@ -4,14 +4,16 @@
 */
 #include "st_classes.h"
 
-static const char *s_kinds[] = {"session", "identity", "prekey",
+#include <openssl/crypto.h>
+
+static const char *s_kinds[] = {"session",       "identity",   "prekey",
                                 "signed_prekey", "sender_key", NULL};
 
 //  The last entry per (kind, key) of the batch in $2, in batch order.
-#define S_LAST_ROWS                                                        \
-    "(SELECT DISTINCT ON (e.v->>'kind', e.v->>'key') e.v->>'kind' AS kind, " \
-    "e.v->>'key' AS key, e.v->>'data' AS data "                            \
-    "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord) "   \
+#define S_LAST_ROWS                                                            \
+    "(SELECT DISTINCT ON (e.v->>'kind', e.v->>'key') e.v->>'kind' AS kind, "   \
+    "e.v->>'key' AS key, e.v->>'data' AS data "                                \
+    "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord) "       \
     "ORDER BY e.v->>'kind', e.v->>'key', e.ord DESC) last"
 
 static bool
@@ -29,8 +31,8 @@ static bool
 s_base64(const char *text)
 {
     for (const char *p = text; *p; p++) {
-        if (!isalnum((unsigned char) *p) && *p != '+' && *p != '/'
-            && *p != '=') {
+        if (!isalnum((unsigned char)*p) && *p != '+' && *p != '/' &&
+            *p != '=') {
             return false;
         }
     }
@@ -59,14 +61,12 @@ s_check_rows(cm_msg_t *request, json_t *rows)
         const char *why = NULL;
         if (!s_known_kind(kind)) {
             why = "kind is not a Signal record kind";
-        }
-        else if (!key || !*key || strlen(key) > ST_SIGNAL_MAX_KEY) {
+        } else if (!key || !*key || strlen(key) > ST_SIGNAL_MAX_KEY) {
             why = "key must be a string of 1..400 bytes";
-        }
-        else if (!json_is_null(data)
-                 && (!json_is_string(data)
-                     || json_string_length(data) > ST_SIGNAL_MAX_DATA
-                     || !s_base64(json_string_value(data)))) {
+        } else if (!json_is_null(data) &&
+                   (!json_is_string(data) ||
+                    json_string_length(data) > ST_SIGNAL_MAX_DATA ||
+                    !s_base64(json_string_value(data)))) {
             why = "data must be base64 text or null";
         }
         if (why) {
@@ -79,6 +79,35 @@ s_check_rows(cm_msg_t *request, json_t *rows)
     return NULL;
 }
 
+//  The rows (checked) with each record sealed for its row under the
+//  current key. Caller owns return value.
+static json_t *
+s_seal_rows(const st_seal_t *seal, const char *name, json_t *rows)
+{
+    json_t *out = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        const char *kind = json_string_value(json_object_get(row, "kind"));
+        const char *key = json_string_value(json_object_get(row, "key"));
+        const char *data = json_string_value(json_object_get(row, "data"));
+        char *sealed = NULL;
+        if (data) {
+            size_t ad_len = 0;
+            char *ad =
+                st_seal_ad(&ad_len, "signal_keys", name, kind, key, NULL);
+            sealed = st_seal_close_b64(seal, ad, ad_len, data);
+            assert(sealed); //  s_check_rows let only base64 through
+            free(ad);
+        }
+        json_array_append_new(out, json_pack("{s:s, s:s, s:s?}", "kind", kind,
+                                             "key", key, "data", sealed));
+        free(sealed);
+    }
+    return out;
+}
+
 static cm_msg_t *
 s_load(st_router_t *self, cm_msg_t *request)
 {
@@ -87,13 +116,37 @@ s_load(st_router_t *self, cm_msg_t *request)
     if (!res) {
         return reply;
     }
+    const st_seal_t *seal = st_router_seal(self);
+    const char *name = cm_msg_str(request, "name");
     json_t *rows = json_array();
     for (int r = 0; r < PQntuples(res); r++) {
-        json_array_append_new(rows,
-                              json_pack("{s:s, s:s, s:s}", "kind",
-                                        st_db_text(res, r, 0), "key",
-                                        st_db_text(res, r, 1), "data",
-                                        st_db_text(res, r, 2)));
+        const char *kind = st_db_text(res, r, 0);
+        const char *key = st_db_text(res, r, 1);
+        const char *kid = st_db_text(res, r, 3);
+        char *data = NULL;
+        if (kid) {
+            size_t ad_len = 0;
+            char *ad =
+                st_seal_ad(&ad_len, "signal_keys", name, kind, key, NULL);
+            int why = 0;
+            data = st_seal_open_b64(seal, kid, ad, ad_len,
+                                    st_db_text(res, r, 2), &why);
+            free(ad);
+            if (!data) {
+                reply = st_devices_sealed_fail(request, seal, "signal_keys",
+                                               name, kid, why);
+                json_decref(rows);
+                PQclear(res);
+                return reply;
+            }
+        }
+        json_array_append_new(
+            rows, json_pack("{s:s, s:s, s:s}", "kind", kind, "key", key, "data",
+                            data ? data : st_db_text(res, r, 2)));
+        if (data) {
+            OPENSSL_cleanse(data, strlen(data));
+            free(data);
+        }
     }
     PQclear(res);
     reply = cm_msg_new_reply(request, 200, NULL);
@@ -114,14 +167,20 @@ s_put(st_router_t *self, cm_msg_t *request)
     if (reply) {
         return reply;
     }
+    //  Seal each record for its row (outside the transaction)
+    const st_seal_t *seal = st_router_seal(self);
+    const char *kid = st_seal_kid(seal);
+    json_t *sealed = kid ? s_seal_rows(seal, lease.name, rows) : NULL;
     reply = st_devices_begin(self, request, &lease);
     if (reply) {
+        json_decref(sealed);
         return reply;
     }
     st_db_t *db = st_router_db(self);
-    char *text = cm_json_dumps(rows, NULL);
-    const char *params[] = {lease.name, text};
-    PGresult *put = st_db_exec(db, "st_signal_upsert", 2, params);
+    char *text = cm_json_dumps(sealed ? sealed : rows, NULL);
+    json_decref(sealed);
+    const char *params[] = {lease.name, text, kid};
+    PGresult *put = st_db_exec(db, "st_signal_upsert", 3, params);
     PGresult *del = put ? st_db_exec(db, "st_signal_delete", 2, params) : NULL;
     free(text);
     if (!put || !del) {
@@ -148,14 +207,16 @@ st_signal_register(st_router_t *r)
 {
     st_router_prepare(r, "st_signal_load",
                       "SELECT kind, key_id, "
-                      "translate(encode(data, 'base64'), E'\\n', '') "
+                      "translate(encode(data, 'base64'), E'\\n', ''), kid "
                       "FROM signal_keys WHERE session = $1");
+    //  $3: the key id of the sealed records, NULL when in the clear
     st_router_prepare(r, "st_signal_upsert",
-                      "INSERT INTO signal_keys (session, kind, key_id, data) "
-                      "SELECT $1, kind, key, decode(data, 'base64') FROM "
-                      S_LAST_ROWS " WHERE data IS NOT NULL "
+                      "INSERT INTO signal_keys (session, kind, key_id, data, "
+                      "kid) SELECT $1, kind, key, decode(data, 'base64'), "
+                      "$3::text FROM " S_LAST_ROWS " WHERE data IS NOT NULL "
                       "ON CONFLICT (session, kind, key_id) DO UPDATE "
-                      "SET data = EXCLUDED.data, updated_at = now()");
+                      "SET data = EXCLUDED.data, kid = EXCLUDED.kid, "
+                      "updated_at = now()");
     st_router_prepare(r, "st_signal_delete",
                       "DELETE FROM signal_keys s USING " S_LAST_ROWS
                       " WHERE last.data IS NULL AND s.session = $1 "
@@ -175,13 +236,15 @@ st_signal_test(bool verbose)
     cm_msg_set(req, "rows",
                json_pack("[{s:s, s:s, s:s}]", "kind", "session", "key",
                          "1555.0", "data", "AAEC"));
-    assert(s_check_rows(req, json_object_get(cm_msg_body(req), "rows"))
-           == NULL);
+    assert(s_check_rows(req, json_object_get(cm_msg_body(req), "rows")) ==
+           NULL);
     const char *bad[] = {
         "[{\"kind\":\"bogus\",\"key\":\"k\",\"data\":\"AA==\"}]",
         "[{\"kind\":\"prekey\",\"key\":\"\",\"data\":\"AA==\"}]",
         "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":\"not base64!\"}]",
-        "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":5}]", "{}", NULL};
+        "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":5}]",
+        "{}",
+        NULL};
     for (int i = 0; bad[i]; i++) {
         json_t *rows = json_loads(bad[i], 0, NULL);
         cm_msg_t *reply = s_check_rows(req, rows);

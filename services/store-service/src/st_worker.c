@@ -86,6 +86,7 @@ st_worker_actor(zsock_t *pipe, void *args)
     int rc = zsock_connect(dealer, "%s", a->backend);
     assert(rc == 0);
     st_router_set_publish(router, s_publish, dealer);
+    st_router_set_seal(router, st_config_seal(a->config));
     bool ok = st_families_register(router) == 0;
     st_db_connect_now(db);
     //  the arguments are ours (st_worker_actor takes them): done with them
@@ -147,6 +148,7 @@ st_worker_test(bool verbose)
     //  Drive one worker over its backend protocol, without a database
     cm_log_init(NULL, "error");
     setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none", 1);
+    setenv("STORE_SECRET_KEY", ST_CONFIG_TEST_KEY, 1);
     st_config_t *config = st_config_new();
     zsock_t *backend = zsock_new_router("inproc://st_worker_test");
     assert(backend);
@@ -219,6 +221,7 @@ st_worker_test(bool verbose)
     zsock_destroy(&backend);
     st_config_destroy(&config);
     unsetenv("DATABASE_URL");
+    unsetenv("STORE_SECRET_KEY");
     cm_log_init(NULL, "info");
     printf("OK\n");
 }

@@ -118,11 +118,8 @@ static void
 s_notify(sim_appstate_t *self, sim_device_t *from, const char *name,
          size_t version)
 {
-    wa_node_t *note = wa_node_new("notification");
-    wa_node_set_attr(note, "from", SIM_SERVER_JID);
-    wa_node_set_attr(note, "id", sim_hub_next_id(self->hub));
-    wa_node_set_attr_int(note, "t", cm_now_ms() / 1000);
-    wa_node_set_attr(note, "type", "server_sync");
+    wa_node_t *note =
+        sim_hub_notification(self->hub, "server_sync", SIM_SERVER_JID, NULL);
     wa_node_t *c = wa_node_add(note, "collection");
     wa_node_set_attr(c, "name", name);
     wa_node_set_attr_int(c, "version", (int64_t)version);
@@ -208,9 +205,10 @@ s_one(sim_appstate_t *self, sim_device_t *dev, const wa_node_t *req)
     return out;
 }
 
-void
-sim_appstate_handle(sim_appstate_t *self, sim_conn_t *conn, const wa_node_t *iq)
+static void
+s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
+    sim_appstate_t *self = (sim_appstate_t *)state;
     sim_device_t *dev = sim_conn_device(conn);
     const wa_node_t *sync = wa_node_child(iq, "sync");
     if (!dev || !sync || !wa_node_attr_eq(iq, "type", "set")) {
@@ -263,6 +261,38 @@ sim_appstate_forget(sim_appstate_t *self, const char *phone)
     zlistx_destroy(&keys);
 }
 
+static void *
+s_cap_new(sim_hub_t *hub)
+{
+    return sim_appstate_new(hub);
+}
+
+static void
+s_cap_destroy(void **self_p)
+{
+    sim_appstate_destroy((sim_appstate_t **)self_p);
+}
+
+static void
+s_account_gone(void *state, const char *phone)
+{
+    sim_appstate_forget((sim_appstate_t *)state, phone);
+}
+
+static const sim_iq_route_t s_iqs[] = {{"w:sync:app:state", NULL, 0, s_handle},
+                                       {NULL, NULL, 0, NULL}};
+
+static const char *const s_notifications[] = {"server_sync", NULL};
+
+const sim_cap_t sim_appstate_cap = {
+    .name = "appstate",
+    .new_fn = s_cap_new,
+    .destroy_fn = s_cap_destroy,
+    .iqs = s_iqs,
+    .notifications = s_notifications,
+    .account_gone_fn = s_account_gone,
+};
+
 void
 sim_appstate_test(bool verbose)
 {
@@ -280,11 +310,7 @@ sim_appstate_test(bool verbose)
     assert(!s_name_valid(""));
     assert(!s_name_valid(NULL));
 
-    zloop_t *loop = zloop_new();
-    sim_config_t *config = sim_config_new(0, NULL);
-    uint8_t root[32], pub[32];
-    assert(wa_x25519_keypair(root, pub) == 0);
-    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    sim_hub_t *hub = sim_hub_new_test();
     sim_appstate_t *as = sim_appstate_new(hub);
     sim_account_t *a =
         sim_model_account_add(sim_hub_model(hub), "15550005551", "A");
@@ -341,7 +367,5 @@ sim_appstate_test(bool verbose)
     sim_appstate_destroy(&as);
     assert(!as);
     sim_hub_destroy(&hub);
-    sim_config_destroy(&config);
-    zloop_destroy(&loop);
     printf("OK\n");
 }

@@ -19,9 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sim_conn.h"
-#include "sim_hub.h"
-#include "wa/wa_node.h"
+#include "sim_cap.h"
 
 //  Most patches in one fetch answer.
 #define SIM_APPSTATE_PAGE 50
@@ -30,14 +28,14 @@
 
 typedef struct _sim_appstate_t sim_appstate_t;
 
+//  IQ w:sync:app:state; notification server_sync. Its state is a
+//  sim_appstate_t.
+extern const sim_cap_t sim_appstate_cap;
+
 //  Create for a hub (borrowed). Caller owns return value.
 sim_appstate_t *sim_appstate_new(sim_hub_t *hub);
 
 void sim_appstate_destroy(sim_appstate_t **self_p);
-
-//  Answer a w:sync:app:state IQ from a logged-in connection.
-void sim_appstate_handle(sim_appstate_t *self, sim_conn_t *conn,
-                         const wa_node_t *iq);
 
 //  {collection: version} of an account. Caller owns return value.
 json_t *sim_appstate_versions(sim_appstate_t *self, const char *phone);

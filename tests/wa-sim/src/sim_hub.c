@@ -27,6 +27,8 @@ struct _sim_hub_t {
     char id_buf[32];                  //  last id handed out
     sim_hub_linked_fn *linked_fn;     //  device-linked hook
     void *linked_arg;                 //  its argument
+    zloop_t *own_loop;                //  sim_hub_new_test's loop
+    sim_config_t *own_config;         //  and settings
 };
 
 sim_hub_t *
@@ -72,9 +74,32 @@ sim_hub_destroy(sim_hub_t **self_p)
         free(self->cert);
         free(self->media_host);
         free(self->media_auth);
+        sim_config_destroy(&self->own_config);
+        zloop_destroy(&self->own_loop);
         free(self);
         *self_p = NULL;
     }
+}
+
+sim_hub_t *
+sim_hub_new_test(void)
+{
+    zloop_t *loop = zloop_new();
+    sim_config_t *config = sim_config_new(0, NULL);
+    uint8_t root_priv[SIM_KEY_LEN], root_pub[SIM_KEY_LEN];
+    sim_hub_t *self = NULL;
+    if (config && wa_x25519_keypair(root_priv, root_pub) == 0) {
+        self = sim_hub_new(loop, config, root_priv);
+    }
+    wa_crypto_wipe(root_priv, sizeof root_priv);
+    if (!self) {
+        sim_config_destroy(&config);
+        zloop_destroy(&loop);
+        return NULL;
+    }
+    self->own_loop = loop;
+    self->own_config = config;
+    return self;
 }
 
 zloop_t *
@@ -380,6 +405,13 @@ sim_hub_iq_result(sim_conn_t *conn, const wa_node_t *iq, wa_node_t **child_p)
     return sim_conn_send_take(conn, &reply);
 }
 
+void
+sim_hub_iq_ok(sim_hub_t *self, void *state, sim_conn_t *conn,
+              const wa_node_t *iq)
+{
+    sim_hub_iq_result(conn, iq, NULL);
+}
+
 int
 sim_hub_iq_error(sim_conn_t *conn, const wa_node_t *iq, int code,
                  const char *text)
@@ -389,6 +421,55 @@ sim_hub_iq_error(sim_conn_t *conn, const wa_node_t *iq, int code,
     wa_node_set_attr_int(error, "code", code);
     wa_node_set_attr(error, "text", text);
     return sim_conn_send_take(conn, &reply);
+}
+
+wa_node_t *
+sim_hub_ack(const char *cls, const char *id, const char *from)
+{
+    wa_node_t *ack = wa_node_new("ack");
+    wa_node_set_attr(ack, "class", cls);
+    wa_node_set_attr(ack, "id", id);
+    if (from) {
+        wa_node_set_attr(ack, "from", from);
+    }
+    wa_node_set_attr_int(ack, "t", cm_now_ms() / 1000);
+    return ack;
+}
+
+void
+sim_hub_nack(sim_conn_t *conn, const wa_node_t *node, const char *cls,
+             int error)
+{
+    const char *id = wa_node_attr(node, "id");
+    if (!id) {
+        return;
+    }
+    wa_node_t *ack = sim_hub_ack(cls, id, wa_node_attr(node, "to"));
+    wa_node_set_attr_int(ack, "error", error);
+    sim_conn_send_take(conn, &ack);
+}
+
+wa_node_t *
+sim_hub_notification(sim_hub_t *self, const char *type, const char *from,
+                     const char *participant)
+{
+    assert(self);
+    wa_node_t *note = wa_node_new("notification");
+    wa_node_set_attr(note, "from", from);
+    wa_node_set_attr(note, "id", sim_hub_next_id(self));
+    if (participant) {
+        wa_node_set_attr(note, "participant", participant);
+    }
+    wa_node_set_attr_int(note, "t", cm_now_ms() / 1000);
+    wa_node_set_attr(note, "type", type);
+    return note;
+}
+
+char *
+sim_hub_user_jid(sim_account_t *acc, bool lid)
+{
+    return lid ? cm_sprintf("%s@lid", acc->lid)
+               : cm_sprintf("%s@s.whatsapp.net", acc->phone);
 }
 
 void
@@ -452,6 +533,30 @@ sim_hub_test(bool verbose)
     assert(!sim_hub_device_of(hub, NULL, NULL));
     free(lid);
 
+    //  Envelopes and acks the capabilities share.
+    wa_node_t *note = sim_hub_notification(hub, "w:gp2", "1-2@g.us",
+                                           "15551230000@s.whatsapp.net");
+    assert(wa_node_is(note, "notification"));
+    assert(wa_node_attr_eq(note, "type", "w:gp2"));
+    assert(wa_node_attr_eq(note, "from", "1-2@g.us"));
+    assert(wa_node_attr_eq(note, "participant", "15551230000@s.whatsapp.net"));
+    assert(wa_node_attr(note, "id") && wa_node_attr(note, "t"));
+    wa_node_destroy(&note);
+    note = sim_hub_notification(hub, "encrypt", SIM_SERVER_JID, NULL);
+    assert(!wa_node_attr(note, "participant"));
+    wa_node_destroy(&note);
+    wa_node_t *ack = sim_hub_ack("receipt", "R1", NULL);
+    assert(wa_node_attr_eq(ack, "class", "receipt"));
+    assert(wa_node_attr_eq(ack, "id", "R1") && !wa_node_attr(ack, "from"));
+    wa_node_destroy(&ack);
+    char *jid = sim_hub_user_jid(acc, false);
+    assert(cm_streq(jid, "15551230000@s.whatsapp.net"));
+    free(jid);
+    jid = sim_hub_user_jid(acc, true);
+    assert(strncmp(jid, acc->lid, strlen(acc->lid)) == 0 &&
+           strstr(jid, "@lid"));
+    free(jid);
+
     //  Offline delivery queues; the phone swallows.
     wa_node_t *msg = wa_node_new("message");
     wa_node_set_attr(msg, "id", "ABC");
@@ -485,5 +590,12 @@ sim_hub_test(bool verbose)
     assert(!hub);
     sim_config_destroy(&config);
     zloop_destroy(&loop);
+
+    //  A test hub owns its loop and settings.
+    hub = sim_hub_new_test();
+    assert(hub && sim_hub_loop(hub) && sim_hub_config(hub));
+    assert(sim_hub_config(hub)->phone_device);
+    sim_hub_destroy(&hub);
+    assert(!hub);
     printf("OK\n");
 }

@@ -6,8 +6,9 @@
 
     The hub owns the model, the stanza log and the fault rules, and knows
     every live connection. It does not dispatch stanzas (sim_server does)
-    so the handler modules (sim_pair, sim_iq, sim_relay) depend on it and
-    not on each other.
+    (sim_router does, through the capability modules listed in
+    sim_caps.inc), so the capability modules depend on it and not on
+    each other.
 
     Delivery: sim_hub_deliver queues a stanza for a device (kept until the
     device acknowledges it) and writes it at once when the device has an
@@ -38,6 +39,11 @@ typedef struct _sim_hub_t sim_hub_t;
 //  owns return value; NULL on a crypto failure.
 sim_hub_t *sim_hub_new(zloop_t *loop, const sim_config_t *config,
                        const uint8_t root_priv[SIM_KEY_LEN]);
+
+//  For self-tests: a hub with default settings and a fresh root key on
+//  a loop of its own; sim_hub_destroy frees them. Caller owns return
+//  value.
+sim_hub_t *sim_hub_new_test(void);
 
 //  Destroy the hub (connections must be gone already).
 void sim_hub_destroy(sim_hub_t **self_p);
@@ -106,9 +112,33 @@ const char *sim_hub_next_id(sim_hub_t *self);
 int sim_hub_iq_result(sim_conn_t *conn, const wa_node_t *iq,
                       wa_node_t **child_p);
 
+//  An IQ route handler (sim_cap.h) for IQs the server only
+//  acknowledges: an empty result.
+void sim_hub_iq_ok(sim_hub_t *self, void *state, sim_conn_t *conn,
+                   const wa_node_t *iq);
+
 //  Reply <iq type="error"><error code=... text=.../></iq> to `iq`.
 int sim_hub_iq_error(sim_conn_t *conn, const wa_node_t *iq, int code,
                      const char *text);
+
+//  A server <ack class id [from] t/> for a client stanza. Caller owns
+//  return value.
+wa_node_t *sim_hub_ack(const char *cls, const char *id, const char *from);
+
+//  Refuse a stanza we cannot route: <ack class id from=to error=N/>
+//  (nothing when the stanza has no id).
+void sim_hub_nack(sim_conn_t *conn, const wa_node_t *node, const char *cls,
+                  int error);
+
+//  A <notification from id [participant] t type/> envelope with a fresh
+//  id; the sender adds children and delivers it. Caller owns return
+//  value.
+wa_node_t *sim_hub_notification(sim_hub_t *self, const char *type,
+                                const char *from, const char *participant);
+
+//  User JID of an account in the LID or PN form. Caller owns return
+//  value.
+char *sim_hub_user_jid(sim_account_t *acc, bool lid);
 
 //  Big-endian integer of n bytes as node bytes content.
 void sim_hub_set_uint(wa_node_t *node, uint32_t value, size_t n);

@@ -1,41 +1,20 @@
-/*  sim_media - the media host: HTTP upload and download of encrypted
-    blobs, as announced by media_conn
+/*  sim_media - media: media_conn names the media host (sim_mediahost)
+    and the auth token uploads must carry
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    Upload: POST /mms/<type>/<token>?auth=<auth>&token=<token> (also
-    /newsletter/newsletter-<type>/<token>), where token is the URL-safe
-    Base64 (padded or not) of SHA-256 of the body; the blob is checked
-    against it and stored. The JSON reply carries url, direct_path,
-    handle and object_id. Download: GET <direct_path> (query ignored).
-    Blobs live in the model, so they survive a client reconnect.
+    docs/wa-protocol.md §8.3. Uploads and downloads themselves are HTTP
+    on the media host, not stanzas.
 */
 #ifndef SIM_MEDIA_H_INCLUDED
 #define SIM_MEDIA_H_INCLUDED
 
-#include <czmq.h>
 #include <stdbool.h>
-#include <stdint.h>
 
-#include "sim_model.h"
+#include "sim_cap.h"
 
-//  Largest blob accepted.
-#define SIM_MEDIA_BLOB_MAX (64 * 1024 * 1024)
-
-typedef struct _sim_media_t sim_media_t;
-
-//  Listen on bind:port (0 = any). NULL if it cannot listen. Caller owns
-//  return value.
-sim_media_t *sim_media_new(zloop_t *loop, const char *bind, uint16_t port,
-                           sim_model_t *model);
-
-void sim_media_destroy(sim_media_t **self_p);
-
-//  Bound port, "host:port" for media_conn, and the auth token uploads
-//  must carry. Borrowed.
-uint16_t sim_media_port(sim_media_t *self);
-const char *sim_media_host(sim_media_t *self);
-const char *sim_media_auth(sim_media_t *self);
+//  IQ w:m with <media_conn>.
+extern const sim_cap_t sim_media_cap;
 
 void sim_media_test(bool verbose);
 

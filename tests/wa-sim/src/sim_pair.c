@@ -219,12 +219,8 @@ static void
 s_notify_devices(sim_hub_t *hub, sim_account_t *acc, const char *tag,
                  uint32_t dev_id, uint32_t key_index)
 {
-    wa_node_t *note = wa_node_new("notification");
     char *from = cm_sprintf("%s@s.whatsapp.net", acc->phone);
-    wa_node_set_attr(note, "from", from);
-    wa_node_set_attr(note, "id", sim_hub_next_id(hub));
-    wa_node_set_attr_int(note, "t", s_now_s());
-    wa_node_set_attr(note, "type", "devices");
+    wa_node_t *note = sim_hub_notification(hub, "devices", from, NULL);
     wa_node_t *child = wa_node_add(note, tag);
     wa_node_t *device = wa_node_add(child, "device");
     char *jid = cm_sprintf("%s:%u@s.whatsapp.net", acc->phone, dev_id);
@@ -627,11 +623,8 @@ sim_pair_enter_code(sim_hub_t *hub, const char *phone, const char *code,
         return 500;
     }
     reg->code_entered = true;
-    wa_node_t *note = wa_node_new("notification");
-    wa_node_set_attr(note, "from", SIM_SERVER_JID);
-    wa_node_set_attr(note, "id", sim_hub_next_id(hub));
-    wa_node_set_attr_int(note, "t", s_now_s());
-    wa_node_set_attr(note, "type", "link_code_companion_reg");
+    wa_node_t *note = sim_hub_notification(hub, "link_code_companion_reg",
+                                           SIM_SERVER_JID, NULL);
     wa_node_t *lc = wa_node_add(note, "link_code_companion_reg");
     wa_node_t *ref = wa_node_add(lc, "link_code_pairing_ref");
     wa_node_set_bytes(ref, reg->code_ref, strlen(reg->code_ref));
@@ -828,33 +821,36 @@ sim_pair_unlink(sim_hub_t *hub, const char *phone, uint32_t id,
     return 200;
 }
 
-bool
-sim_pair_iq(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
+//  An iq result or error: true if it answers our pair-device or
+//  pair-success.
+static bool
+s_iq_reply(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
-    const char *type = wa_node_attr(iq, "type");
     const char *id = wa_node_attr(iq, "id");
     s_reg_t *reg = sim_conn_state(conn) == SIM_CONN_REGISTER ||
                            sim_conn_state(conn) == SIM_CONN_PAIRING
                        ? (s_reg_t *)sim_conn_data(conn)
                        : NULL;
-    if (cm_streq(type, "result") || cm_streq(type, "error")) {
-        if (reg && reg->pair_device_id && cm_streq(id, reg->pair_device_id)) {
-            return true; //  the companion took the refs
-        }
-        if (reg && reg->success_id && cm_streq(id, reg->success_id) &&
-            sim_conn_state(conn) == SIM_CONN_PAIRING) {
-            s_pair_reply(hub, conn, iq);
-            return true;
-        }
-        return false;
+    if (reg && reg->pair_device_id && cm_streq(id, reg->pair_device_id)) {
+        return true; //  the companion took the refs
     }
-    if (!wa_node_attr_eq(iq, "xmlns", "md")) {
-        return false;
+    if (reg && reg->success_id && cm_streq(id, reg->success_id) &&
+        sim_conn_state(conn) == SIM_CONN_PAIRING) {
+        s_pair_reply(hub, conn, iq);
+        return true;
     }
+    return false;
+}
+
+//  <iq xmlns="md"> get/set, in any connection state.
+static void
+s_md(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
+{
+    const char *type = wa_node_attr(iq, "type");
     const wa_node_t *lc = wa_node_child(iq, "link_code_companion_reg");
     if (lc && cm_streq(type, "set")) {
         s_link_code(hub, conn, iq, lc);
-        return true;
+        return;
     }
     const wa_node_t *remove = wa_node_child(iq, "remove-companion-device");
     if (remove && cm_streq(type, "set")) {
@@ -872,11 +868,23 @@ sim_pair_iq(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
             const char *unused = NULL;
             sim_pair_unlink(hub, target->account->phone, target->id, &unused);
         }
-        return true;
+        return;
     }
     sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
-    return true;
 }
+
+static const sim_iq_route_t s_iqs[] = {{"md", NULL, SIM_IQ_EARLY, s_md},
+                                       {NULL, NULL, 0, NULL}};
+
+static const char *const s_notifications[] = {"devices",
+                                              "link_code_companion_reg", NULL};
+
+const sim_cap_t sim_pair_cap = {
+    .name = "pair",
+    .iqs = s_iqs,
+    .notifications = s_notifications,
+    .iq_reply_fn = s_iq_reply,
+};
 
 void
 sim_pair_test(bool verbose)

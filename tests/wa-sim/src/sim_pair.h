@@ -16,8 +16,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "sim_conn.h"
-#include "sim_hub.h"
+#include "sim_cap.h"
 #include "wa/wa_node.h"
 #include "wa/wa_payload.h"
 
@@ -27,9 +26,9 @@
 int sim_pair_handshake(sim_hub_t *hub, sim_conn_t *conn,
                        wa_payload_info_t **info_p);
 
-//  An <iq xmlns="md"> request, or an iq result/error answering one of
-//  ours (pair-device, pair-success). Returns true if handled.
-bool sim_pair_iq(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq);
+//  IQ md (any connection state; answers to our pair-device and
+//  pair-success); notifications devices, link_code_companion_reg.
+extern const sim_cap_t sim_pair_cap;
 
 //  The connection became active (or logged in non-passive): deliver the
 //  offline queue and mark its end with <ib><offline/>.

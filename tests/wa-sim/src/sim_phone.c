@@ -489,15 +489,44 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
     return 200;
 }
 
+static void *
+s_cap_new(sim_hub_t *hub)
+{
+    return sim_phone_new(hub);
+}
+
+static void
+s_cap_destroy(void **self_p)
+{
+    sim_phone_destroy((sim_phone_t **)self_p);
+}
+
+//  A companion was linked: the phone shares its app-state key with it.
+static void
+s_linked(void *state, sim_device_t *dev)
+{
+    sim_phone_share_keys((sim_phone_t *)state, dev);
+}
+
+static void
+s_account_gone(void *state, const char *phone)
+{
+    sim_phone_forget((sim_phone_t *)state, phone);
+}
+
+const sim_cap_t sim_phone_cap = {
+    .name = "phone",
+    .new_fn = s_cap_new,
+    .destroy_fn = s_cap_destroy,
+    .linked_fn = s_linked,
+    .account_gone_fn = s_account_gone,
+};
+
 void
 sim_phone_test(bool verbose)
 {
     printf(" * sim_phone: ");
-    zloop_t *loop = zloop_new();
-    sim_config_t *config = sim_config_new(0, NULL);
-    uint8_t root[32], pub[32];
-    assert(wa_x25519_keypair(root, pub) == 0);
-    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    sim_hub_t *hub = sim_hub_new_test();
     sim_phone_t *phone = sim_phone_new(hub);
     assert(phone);
     sim_model_t *model = sim_hub_model(hub);
@@ -580,7 +609,5 @@ sim_phone_test(bool verbose)
     sim_phone_destroy(&phone);
     assert(!phone);
     sim_hub_destroy(&hub);
-    sim_config_destroy(&config);
-    zloop_destroy(&loop);
     printf("OK\n");
 }

@@ -22,9 +22,13 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "sim_hub.h"
+#include "sim_cap.h"
 
 typedef struct _sim_phone_t sim_phone_t;
+
+//  No stanzas: shares the app-state key with each new companion and
+//  forgets removed accounts. Its state is a sim_phone_t.
+extern const sim_cap_t sim_phone_cap;
 
 //  Create for a hub (borrowed). NULL if libsignal cannot start. Caller
 //  owns return value.

@@ -10,11 +10,10 @@
 #include <sys/socket.h>
 #include "sim_control.h"
 #include "sim_hub.h"
-#include "sim_iq.h"
-#include "sim_media.h"
+#include "sim_mediahost.h"
 #include "sim_pair.h"
 #include "sim_phone.h"
-#include "sim_relay.h"
+#include "sim_router.h"
 #include "sim_server.h"
 #include "wa/wa_binary.h"
 #include "wa/wa_conn.h"
@@ -31,11 +30,9 @@ struct _sim_server_t {
     zloop_t *loop;                  //  owner's loop (borrowed)
     const sim_config_t *config;     //  settings (borrowed)
     sim_hub_t *hub;                 //  model, log, faults, connections
-    sim_relay_t *relay;             //  message routing
-    sim_phone_t *phone;             //  phones as message senders
-    sim_appstate_t *appstate;       //  app-state patches
+    sim_router_t *router;           //  stanzas to capability modules
     sim_control_t *control;         //  control API listener
-    sim_media_t *media;             //  media host listener
+    sim_mediahost_t *media;         //  media host listener
     wa_ws_t *ws;                    //  WebSocket loop
     int ws_fd;                      //  its pollable descriptor
     int tick_id;                    //  service tick timer
@@ -88,12 +85,12 @@ s_on_tick(zloop_t *loop, int timer_id, void *arg)
     return 0;
 }
 
-//  A companion was linked: the phone shares its app-state key with it.
+//  A companion was linked: the capabilities' hooks run.
 static void
 s_on_linked(void *arg, sim_device_t *dev)
 {
     sim_server_t *self = (sim_server_t *)arg;
-    sim_phone_share_keys(self->phone, dev);
+    sim_router_linked(self->router, dev);
 }
 
 static int
@@ -107,29 +104,7 @@ static void
 s_on_stanza(void *arg, sim_conn_t *conn, wa_node_t **node_p)
 {
     sim_server_t *self = (sim_server_t *)arg;
-    const wa_node_t *node = *node_p;
-    if (wa_node_is(node, "iq")) {
-        if (sim_pair_iq(self->hub, conn, node)) {
-            return;
-        }
-        const char *type = wa_node_attr(node, "type");
-        if (cm_streq(type, "result") || cm_streq(type, "error")) {
-            return; //  answers to nothing we asked
-        }
-        if (wa_node_attr_eq(node, "xmlns", "w:sync:app:state") &&
-            sim_conn_state(conn) == SIM_CONN_LOGGED_IN) {
-            sim_appstate_handle(self->appstate, conn, node);
-            return;
-        }
-        sim_iq_handle(self->hub, conn, node);
-        return;
-    }
-    if (sim_conn_state(conn) == SIM_CONN_LOGGED_IN) {
-        sim_relay_handle(self->relay, conn, node);
-    } else {
-        cm_log_debug("ignoring stanza before login", "conn=%" PRId64 " tag=%s",
-                     sim_conn_id(conn), wa_node_tag(node));
-    }
+    sim_router_stanza(self->router, conn, *node_p);
 }
 
 static void
@@ -137,7 +112,7 @@ s_on_closed(void *arg, sim_conn_t *conn)
 {
     sim_server_t *self = (sim_server_t *)arg;
     cm_log_debug("connection over", "conn=%" PRId64, sim_conn_id(conn));
-    sim_relay_conn_gone(self->relay, conn);
+    sim_router_conn_gone(self->router, conn);
     zlistx_add_end(self->dead, conn);
 }
 
@@ -186,11 +161,8 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
         sim_server_destroy(&self);
         return NULL;
     }
-    self->relay = sim_relay_new(self->hub);
-    self->appstate = sim_appstate_new(self->hub);
-    self->phone = sim_phone_new(self->hub);
-    if (!self->phone) {
-        cm_log_error("could not start libsignal");
+    self->router = sim_router_new(self->hub);
+    if (!self->router) {
         sim_server_destroy(&self);
         return NULL;
     }
@@ -202,15 +174,15 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
     }
     self->control =
         sim_control_new(loop, config->bind, config->control_port, self);
-    self->media = sim_media_new(loop, config->bind, config->media_port,
-                                sim_hub_model(self->hub));
+    self->media = sim_mediahost_new(loop, config->bind, config->media_port,
+                                    sim_hub_model(self->hub));
     self->ws = wa_ws_new();
     if (!self->control || !self->media || !self->ws) {
         sim_server_destroy(&self);
         return NULL;
     }
-    sim_hub_set_media(self->hub, sim_media_host(self->media),
-                      sim_media_auth(self->media));
+    sim_hub_set_media(self->hub, sim_mediahost_host(self->media),
+                      sim_mediahost_auth(self->media));
     int port = wa_ws_listen(self->ws, config->bind, config->port, WA_WS_PATH,
                             s_on_accept, self);
     if (port <= 0) {
@@ -260,10 +232,8 @@ sim_server_destroy(sim_server_t **self_p)
         wa_ws_destroy(&self->ws);
         zlistx_destroy(&self->dead);
         sim_control_destroy(&self->control);
-        sim_media_destroy(&self->media);
-        sim_relay_destroy(&self->relay);
-        sim_phone_destroy(&self->phone);
-        sim_appstate_destroy(&self->appstate);
+        sim_mediahost_destroy(&self->media);
+        sim_router_destroy(&self->router);
         sim_hub_destroy(&self->hub);
         wa_crypto_wipe(self->root_priv, sizeof self->root_priv);
         free(self);
@@ -309,7 +279,7 @@ sim_server_info(sim_server_t *self)
                           (unsigned)self->ws_port);
     char *control = cm_sprintf("http://%s:%u", self->config->bind,
                                (unsigned)sim_control_port(self->control));
-    char *media = cm_sprintf("http://%s", sim_media_host(self->media));
+    char *media = cm_sprintf("http://%s", sim_mediahost_host(self->media));
     json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ws_url", ws,
                              "control_url", control, "media_url", media,
                              "root_key", root, "version", WHARF_VERSION);
@@ -355,7 +325,9 @@ json_t *
 sim_server_app_state(sim_server_t *self, const char *phone)
 {
     assert(self);
-    return sim_appstate_versions(self->appstate, phone);
+    return sim_appstate_versions(
+        (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
+        phone);
 }
 
 int
@@ -363,7 +335,9 @@ sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                       const char *text, json_t **result_p, const char **reason)
 {
     assert(self);
-    return sim_phone_send_text(self->phone, phone, to, text, result_p, reason);
+    sim_phone_t *phones =
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap);
+    return sim_phone_send_text(phones, phone, to, text, result_p, reason);
 }
 
 int
@@ -392,8 +366,7 @@ sim_server_remove_account(sim_server_t *self, const char *phone,
         dev = (sim_device_t *)zlistx_next(devs);
     }
     zlistx_destroy(&devs);
-    sim_phone_forget(self->phone, phone);
-    sim_appstate_forget(self->appstate, phone);
+    sim_router_account_gone(self->router, phone);
     sim_model_account_remove(model, phone);
     cm_log_info("removed account", "phone=%s", phone);
     return 200;
@@ -1091,6 +1064,61 @@ s_test_random(s_client_t *c)
     wa_conn_destroy(&c->conn);
 }
 
+//  The capabilities answered from tables alone, over the wire: privacy,
+//  blocklist, AB props, profile, media_conn, calls.
+static void
+s_test_small_caps(s_client_t *c)
+{
+    wa_node_t *iq = s_iq("s1", "get", "privacy");
+    wa_node_add(iq, "privacy");
+    wa_node_t *res = s_query(c, &iq);
+    const wa_node_t *privacy = res ? wa_node_child(res, "privacy") : NULL;
+    assert(privacy && wa_node_child_count(privacy) == 8);
+    wa_node_destroy(&res);
+    iq = s_iq("s2", "get", "blocklist");
+    res = s_query(c, &iq);
+    assert(res && wa_node_child(res, "list"));
+    wa_node_destroy(&res);
+    iq = s_iq("s3", "get", "abt");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr_eq(wa_node_child(res, "props"), "hash", "sim1"));
+    wa_node_destroy(&res);
+    iq = s_iq("s4", "get", "w:profile:picture");
+    res = s_query(c, &iq);
+    assert(s_error_code(res) == 404);
+    wa_node_destroy(&res);
+    iq = s_iq("s5", "set", "w:profile:picture");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr(wa_node_child(res, "picture"), "id"));
+    wa_node_destroy(&res);
+    iq = s_iq("s6", "set", "status");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result"));
+    wa_node_destroy(&res);
+    //  media_conn names the media host; w:m without it is not served.
+    iq = s_iq("s7", "set", "w:m");
+    wa_node_add(iq, "media_conn");
+    res = s_query(c, &iq);
+    const wa_node_t *mc = res ? wa_node_child(res, "media_conn") : NULL;
+    assert(mc && wa_node_attr(mc, "auth"));
+    assert(strncmp(wa_node_attr_or(wa_node_child(mc, "host"), "hostname", ""),
+                   "127.0.0.1:", 10) == 0);
+    wa_node_destroy(&res);
+    iq = s_iq("s8", "set", "w:m");
+    res = s_query(c, &iq);
+    assert(s_error_code(res) == 501);
+    wa_node_destroy(&res);
+    //  A call is acked, nothing more.
+    wa_node_t *call = wa_node_new("call");
+    wa_node_set_attr(call, "id", "CALL1");
+    wa_node_set_attr(call, "to", "15550001111@s.whatsapp.net");
+    s_send(c, &call);
+    wa_node_t *ack = s_expect(c, "ack");
+    assert(ack && wa_node_attr_eq(ack, "class", "call"));
+    assert(wa_node_attr_eq(ack, "id", "CALL1"));
+    wa_node_destroy(&ack);
+}
+
 void
 sim_server_test(bool verbose)
 {
@@ -1304,6 +1332,7 @@ sim_server_test(bool verbose)
     res = s_query(&c, &iq);
     assert(res && wa_node_attr_eq(res, "type", "result"));
     wa_node_destroy(&res);
+    s_test_small_caps(&c);
 
     //  The phone unlinks the device: logged-out stream error
     assert(sim_server_unlink(server, acc->phone, 1, &reason) == 200);

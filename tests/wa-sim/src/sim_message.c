@@ -1,27 +1,29 @@
-/*  sim_relay - routing between clients: messages, acks, receipts,
-    presence and chat state
+/*  sim_message - messages and receipts between clients: fan-out,
+    offline queues, server acks
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
 #include "sim_classes.h"
-#include "sim_relay.h"
+#include "sim_message.h"
 #include "wa/wa_jid.h"
 
 //  Most <to> entries in one message.
 #define SIM_RELAY_MAX_TARGETS 4096
 
+typedef struct _s_message_t s_message_t;
+
 //  An ack waiting for its fault delay.
 typedef struct {
-    sim_relay_t *relay; //  owner
+    s_message_t *owner; //  owner
     int64_t conn_id;    //  connection to send on (may be gone by then)
     wa_node_t *node;    //  the ack
     int timer_id;       //  zloop timer
 } s_delayed_t;
 
-struct _sim_relay_t {
-    sim_hub_t *hub;        //  shared state (borrowed)
-    zhashx_t *subscribers; //  target phone -> zlistx of "phone:dev"
-    zlistx_t *delayed;     //  s_delayed_t *
+//  State: acks held back by the ack_delay_ms fault.
+struct _s_message_t {
+    sim_hub_t *hub;    //  shared state (borrowed)
+    zlistx_t *delayed; //  s_delayed_t *
 };
 
 static void
@@ -35,29 +37,21 @@ s_delayed_free(void **item)
     }
 }
 
-static void
-s_list_free(void **item)
+static void *
+s_new(sim_hub_t *hub)
 {
-    zlistx_destroy((zlistx_t **)item);
-}
-
-sim_relay_t *
-sim_relay_new(sim_hub_t *hub)
-{
-    sim_relay_t *self = (sim_relay_t *)cm_alloc(sizeof(sim_relay_t));
+    s_message_t *self = (s_message_t *)cm_alloc(sizeof(s_message_t));
     self->hub = hub;
-    self->subscribers = zhashx_new();
-    zhashx_set_destructor(self->subscribers, s_list_free);
     self->delayed = zlistx_new();
     zlistx_set_destructor(self->delayed, s_delayed_free);
     return self;
 }
 
-void
-sim_relay_destroy(sim_relay_t **self_p)
+static void
+s_destroy(void **self_p)
 {
     assert(self_p);
-    sim_relay_t *self = *self_p;
+    s_message_t *self = (s_message_t *)*self_p;
     if (self) {
         s_delayed_t *d = (s_delayed_t *)zlistx_first(self->delayed);
         while (d) {
@@ -65,7 +59,6 @@ sim_relay_destroy(sim_relay_t **self_p)
             d = (s_delayed_t *)zlistx_next(self->delayed);
         }
         zlistx_destroy(&self->delayed);
-        zhashx_destroy(&self->subscribers);
         free(self);
         *self_p = NULL;
     }
@@ -81,7 +74,7 @@ static int
 s_delayed_fire(zloop_t *loop, int timer_id, void *arg)
 {
     s_delayed_t *d = (s_delayed_t *)arg;
-    sim_relay_t *self = d->relay;
+    s_message_t *self = d->owner;
     sim_conn_t *conn = sim_hub_conn(self->hub, d->conn_id);
     if (conn && sim_conn_state(conn) != SIM_CONN_CLOSED) {
         sim_conn_send(conn, d->node);
@@ -94,7 +87,7 @@ s_delayed_fire(zloop_t *loop, int timer_id, void *arg)
 
 //  Send a server ack to the client, applying the fault rules.
 static void
-s_server_ack(sim_relay_t *self, sim_conn_t *conn, wa_node_t **ack_p)
+s_server_ack(s_message_t *self, sim_conn_t *conn, wa_node_t **ack_p)
 {
     sim_device_t *dev = sim_conn_device(conn);
     const sim_fault_rules_t *rules = sim_fault_rules(
@@ -105,7 +98,7 @@ s_server_ack(sim_relay_t *self, sim_conn_t *conn, wa_node_t **ack_p)
     }
     if (rules->ack_delay_ms > 0) {
         s_delayed_t *d = (s_delayed_t *)cm_alloc(sizeof(s_delayed_t));
-        d->relay = self;
+        d->owner = self;
         d->conn_id = sim_conn_id(conn);
         d->node = *ack_p;
         *ack_p = NULL;
@@ -118,45 +111,11 @@ s_server_ack(sim_relay_t *self, sim_conn_t *conn, wa_node_t **ack_p)
     sim_conn_send_take(conn, ack_p);
 }
 
-static wa_node_t *
-s_ack(const char *cls, const char *id, const char *from)
-{
-    wa_node_t *ack = wa_node_new("ack");
-    wa_node_set_attr(ack, "class", cls);
-    wa_node_set_attr(ack, "id", id);
-    if (from) {
-        wa_node_set_attr(ack, "from", from);
-    }
-    wa_node_set_attr_int(ack, "t", s_now_s());
-    return ack;
-}
-
-//  Nack a stanza we cannot route: <ack class id error=N/>.
-static void
-s_nack(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node,
-       const char *cls, int error)
-{
-    const char *id = wa_node_attr(node, "id");
-    if (!id) {
-        return;
-    }
-    wa_node_t *ack = s_ack(cls, id, wa_node_attr(node, "to"));
-    wa_node_set_attr_int(ack, "error", error);
-    sim_conn_send_take(conn, &ack);
-}
-
 //  JID of `dev` in the LID or PN form. Caller owns return value.
 static char *
 s_dev_jid(sim_device_t *dev, bool lid)
 {
     return lid ? sim_device_lid_jid(dev) : sim_device_jid(dev);
-}
-
-static char *
-s_user_jid(sim_account_t *acc, bool lid)
-{
-    return lid ? cm_sprintf("%s@lid", acc->lid)
-               : cm_sprintf("%s@s.whatsapp.net", acc->phone);
 }
 
 //  Copy attribute key from src to dst if present.
@@ -192,7 +151,7 @@ s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
 {
     wa_node_t *out = wa_node_new("message");
     char *from = s_dev_jid(sender, lid);
-    char *alt = s_user_jid(sender->account, !lid);
+    char *alt = sim_hub_user_jid(sender->account, !lid);
     wa_node_set_attr(out, "from", from);
     s_copy_attr(out, msg, "id");
     s_copy_attr(out, msg, "type");
@@ -211,10 +170,23 @@ s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
     return out;
 }
 
+//  Complete a device's copy (*out_p, taken) with its <enc> and the
+//  message's extras, and deliver it.
+static void
+s_deliver_copy(s_message_t *self, sim_device_t *dev, wa_node_t **out_p,
+               const wa_node_t *enc, const wa_node_t *msg)
+{
+    wa_node_t *e = wa_node_dup(enc);
+    wa_node_append(*out_p, &e);
+    s_copy_extras(*out_p, msg);
+    sim_hub_deliver(self->hub, dev, *out_p, "message");
+    wa_node_destroy(out_p);
+}
+
 //  Deliver a message whose recipients are listed in <participants> or a
 //  single <enc> for the device named by `to`.
 static void
-s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
+s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                  sim_account_t *to_acc, bool to_lid)
 {
     sim_device_t *sender = sim_conn_device(conn);
@@ -243,11 +215,7 @@ s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
             bool own =
                 dev->account == sender->account && to_acc != sender->account;
             wa_node_t *out = s_direct_copy(sender, msg, lid, own ? to : NULL);
-            wa_node_t *e = wa_node_dup(enc);
-            wa_node_append(out, &e);
-            s_copy_extras(out, msg);
-            sim_hub_deliver(self->hub, dev, out, "message");
-            wa_node_destroy(&out);
+            s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
         }
     } else {
@@ -256,11 +224,7 @@ s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
         if (enc && dev && dev != sender && (dev->id == 0 || dev->linked)) {
             const char *recipient = wa_node_attr(msg, "recipient");
             wa_node_t *out = s_direct_copy(sender, msg, to_lid, recipient);
-            wa_node_t *e = wa_node_dup(enc);
-            wa_node_append(out, &e);
-            s_copy_extras(out, msg);
-            sim_hub_deliver(self->hub, dev, out, "message");
-            wa_node_destroy(&out);
+            s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
         }
     }
@@ -269,7 +233,7 @@ s_message_direct(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
 }
 
 static void
-s_message_group(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
+s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                 sim_group_t *group)
 {
     sim_device_t *sender = sim_conn_device(conn);
@@ -358,14 +322,15 @@ s_message_group(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg,
 }
 
 static void
-s_message(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg)
+s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
 {
+    s_message_t *self = (s_message_t *)state;
     const char *id = wa_node_attr(msg, "id");
     const char *to = wa_node_attr(msg, "to");
     wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
     if (!id || !*id || !jid) {
         wa_jid_destroy(&jid);
-        s_nack(self, conn, msg, "message", 479);
+        sim_hub_nack(conn, msg, "message", 479);
         return;
     }
     sim_device_t *sender = sim_conn_device(conn);
@@ -374,11 +339,11 @@ s_message(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg)
             sim_model_group(sim_hub_model(self->hub), wa_jid_user(jid));
         wa_jid_destroy(&jid);
         if (!group) {
-            s_nack(self, conn, msg, "message", 404);
+            sim_hub_nack(conn, msg, "message", 404);
             return;
         }
         if (!sim_group_participant(group, sender->account->phone)) {
-            s_nack(self, conn, msg, "message", 403);
+            sim_hub_nack(conn, msg, "message", 403);
             return;
         }
         s_message_group(self, conn, msg, group);
@@ -388,18 +353,18 @@ s_message(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *msg)
         wa_jid_destroy(&jid);
         if (!is_pn && !is_lid) {
             //  Broadcast lists, newsletters, bots: not simulated.
-            s_nack(self, conn, msg, "message", 501);
+            sim_hub_nack(conn, msg, "message", 501);
             return;
         }
         bool lid = false;
         sim_account_t *to_acc = sim_hub_account_of(self->hub, to, &lid);
         if (!to_acc) {
-            s_nack(self, conn, msg, "message", 404);
+            sim_hub_nack(conn, msg, "message", 404);
             return;
         }
         s_message_direct(self, conn, msg, to_acc, lid);
     }
-    wa_node_t *ack = s_ack("message", id, to);
+    wa_node_t *ack = sim_hub_ack("message", id, to);
     s_server_ack(self, conn, &ack);
 }
 
@@ -417,15 +382,17 @@ s_receipt_clears(sim_device_t *dev, const wa_node_t *receipt)
 }
 
 static void
-s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
+s_receipt(sim_hub_t *hub, void *state, sim_conn_t *conn,
+          const wa_node_t *receipt)
 {
+    s_message_t *self = (s_message_t *)state;
     sim_device_t *dev = sim_conn_device(conn);
     const char *id = wa_node_attr(receipt, "id");
     const char *to = wa_node_attr(receipt, "to");
     wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
     if (!id || !jid) {
         wa_jid_destroy(&jid);
-        s_nack(self, conn, receipt, "receipt", 479);
+        sim_hub_nack(conn, receipt, "receipt", 479);
         return;
     }
     s_receipt_clears(dev, receipt);
@@ -478,7 +445,7 @@ s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
         zlistx_destroy(&devs);
         wa_node_destroy(&out);
     }
-    wa_node_t *ack = s_ack("receipt", id, to);
+    wa_node_t *ack = sim_hub_ack("receipt", id, to);
     if (type) {
         wa_node_set_attr(ack, "type", type);
     }
@@ -486,7 +453,8 @@ s_receipt(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *receipt)
 }
 
 static void
-s_client_ack(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *ack)
+s_client_ack(sim_hub_t *hub, void *state, sim_conn_t *conn,
+             const wa_node_t *ack)
 {
     sim_device_t *dev = sim_conn_device(conn);
     const char *cls = wa_node_attr(ack, "class");
@@ -505,222 +473,24 @@ s_client_ack(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *ack)
     }
 }
 
-//  Send a stanza (not queued) to every online device of an account.
-static void
-s_to_online(sim_relay_t *self, sim_account_t *acc, const wa_node_t *node,
-            sim_device_t *except)
-{
-    sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
-    while (d) {
-        sim_conn_t *c = d != except ? sim_hub_device_conn(self->hub, d) : NULL;
-        if (c && !sim_conn_passive(c)) {
-            sim_conn_send(c, node);
-        }
-        d = (sim_device_t *)zlistx_next(acc->devices);
-    }
-}
+static const sim_stanza_route_t s_stanzas[] = {{"message", s_message},
+                                               {"receipt", s_receipt},
+                                               {"ack", s_client_ack},
+                                               {NULL, NULL}};
 
-static bool
-s_account_available(sim_relay_t *self, sim_account_t *acc)
-{
-    sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
-    while (d) {
-        sim_conn_t *c = sim_hub_device_conn(self->hub, d);
-        if (c && sim_conn_available(c)) {
-            return true;
-        }
-        d = (sim_device_t *)zlistx_next(acc->devices);
-    }
-    return false;
-}
-
-static wa_node_t *
-s_presence_of(sim_relay_t *self, sim_account_t *acc)
-{
-    wa_node_t *out = wa_node_new("presence");
-    char *from = s_user_jid(acc, false);
-    wa_node_set_attr(out, "from", from);
-    free(from);
-    if (!s_account_available(self, acc)) {
-        wa_node_set_attr(out, "type", "unavailable");
-        wa_node_set_attr_int(out, "last", s_now_s());
-    }
-    return out;
-}
-
-//  Tell subscribers of acc its current presence.
-static void
-s_publish_presence(sim_relay_t *self, sim_account_t *acc)
-{
-    zlistx_t *subs = (zlistx_t *)zhashx_lookup(self->subscribers, acc->phone);
-    if (!subs) {
-        return;
-    }
-    wa_node_t *out = s_presence_of(self, acc);
-    sim_model_t *model = sim_hub_model(self->hub);
-    const char *key = (const char *)zlistx_first(subs);
-    while (key) {
-        char phone[32];
-        unsigned id = 0;
-        if (sscanf(key, "%31[0-9]:%u", phone, &id) == 2) {
-            sim_account_t *a = sim_model_account(model, phone);
-            sim_device_t *d = a ? sim_account_device(a, id) : NULL;
-            sim_conn_t *c = d ? sim_hub_device_conn(self->hub, d) : NULL;
-            if (c) {
-                sim_conn_send(c, out);
-            }
-        }
-        key = (const char *)zlistx_next(subs);
-    }
-    wa_node_destroy(&out);
-}
-
-static void
-s_presence(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
-{
-    sim_device_t *dev = sim_conn_device(conn);
-    const char *type = wa_node_attr(node, "type");
-    const char *name = wa_node_attr(node, "name");
-    if (name && *name && strlen(name) < 128) {
-        free(dev->account->push_name);
-        dev->account->push_name = cm_strdup(name);
-    }
-    if (cm_streq(type, "subscribe")) {
-        sim_account_t *target =
-            sim_hub_account_of(self->hub, wa_node_attr(node, "to"), NULL);
-        if (!target) {
-            return;
-        }
-        zlistx_t *subs =
-            (zlistx_t *)zhashx_lookup(self->subscribers, target->phone);
-        if (!subs) {
-            subs = zlistx_new();
-            zlistx_set_destructor(subs, (zlistx_destructor_fn *)zstr_free);
-            zlistx_set_comparator(subs, (zlistx_comparator_fn *)strcmp);
-            zhashx_insert(self->subscribers, target->phone, subs);
-        }
-        char *key = cm_sprintf("%s:%u", dev->account->phone, dev->id);
-        if (!zlistx_find(subs, key)) {
-            zlistx_add_end(subs, key);
-        } else {
-            free(key);
-        }
-        wa_node_t *out = s_presence_of(self, target);
-        sim_conn_send_take(conn, &out);
-        return;
-    }
-    if (cm_streq(type, "unsubscribe")) {
-        return;
-    }
-    if (!type || cm_streq(type, "available") || cm_streq(type, "unavailable")) {
-        bool was = s_account_available(self, dev->account);
-        sim_conn_set_available(conn, !cm_streq(type, "unavailable"));
-        if (was != s_account_available(self, dev->account)) {
-            s_publish_presence(self, dev->account);
-        }
-    }
-}
-
-static void
-s_chatstate(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
-{
-    sim_device_t *dev = sim_conn_device(conn);
-    const char *to = wa_node_attr(node, "to");
-    wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
-    const wa_node_t *state = wa_node_child_at(node, 0);
-    if (!jid || !state) {
-        wa_jid_destroy(&jid);
-        return;
-    }
-    wa_node_t *out = wa_node_new("chatstate");
-    wa_node_t *child = wa_node_dup(state);
-    wa_node_append(out, &child);
-    if (wa_jid_is_group(jid)) {
-        sim_group_t *group =
-            sim_model_group(sim_hub_model(self->hub), wa_jid_user(jid));
-        if (group && sim_group_participant(group, dev->account->phone)) {
-            char *participant = s_user_jid(dev->account, false);
-            wa_node_set_attr(out, "from", to);
-            wa_node_set_attr(out, "participant", participant);
-            free(participant);
-            sim_participant_t *p =
-                (sim_participant_t *)zlistx_first(group->participants);
-            while (p) {
-                sim_account_t *acc =
-                    sim_model_account(sim_hub_model(self->hub), p->phone);
-                if (acc && acc != dev->account) {
-                    s_to_online(self, acc, out, NULL);
-                }
-                p = (sim_participant_t *)zlistx_next(group->participants);
-            }
-        }
-    } else {
-        bool lid = false;
-        sim_account_t *acc = sim_hub_account_of(self->hub, to, &lid);
-        if (acc) {
-            char *from = s_user_jid(dev->account, lid);
-            wa_node_set_attr(out, "from", from);
-            free(from);
-            s_to_online(self, acc, out, dev);
-        }
-    }
-    wa_jid_destroy(&jid);
-    wa_node_destroy(&out);
-}
+const sim_cap_t sim_message_cap = {
+    .name = "message",
+    .new_fn = s_new,
+    .destroy_fn = s_destroy,
+    .stanzas = s_stanzas,
+};
 
 void
-sim_relay_handle(sim_relay_t *self, sim_conn_t *conn, const wa_node_t *node)
+sim_message_test(bool verbose)
 {
-    if (!sim_conn_device(conn) || sim_conn_state(conn) != SIM_CONN_LOGGED_IN) {
-        return;
-    }
-    if (wa_node_is(node, "message")) {
-        s_message(self, conn, node);
-    } else if (wa_node_is(node, "receipt")) {
-        s_receipt(self, conn, node);
-    } else if (wa_node_is(node, "ack")) {
-        s_client_ack(self, conn, node);
-    } else if (wa_node_is(node, "presence")) {
-        s_presence(self, conn, node);
-    } else if (wa_node_is(node, "chatstate")) {
-        s_chatstate(self, conn, node);
-    } else if (wa_node_is(node, "call")) {
-        const char *id = wa_node_attr(node, "id");
-        if (id) {
-            wa_node_t *ack = s_ack("call", id, wa_node_attr(node, "to"));
-            sim_conn_send_take(conn, &ack);
-        }
-    } else if (wa_node_is(node, "ib") || wa_node_is(node, "notification")) {
-        //  Telemetry (unified_session), offline_batch: nothing to do.
-    } else {
-        cm_log_info("unrecognized stanza", "conn=%" PRId64 " tag=%s",
-                    sim_conn_id(conn), wa_node_tag(node));
-        s_nack(self, conn, node, wa_node_tag(node), 488);
-    }
-}
-
-void
-sim_relay_conn_gone(sim_relay_t *self, sim_conn_t *conn)
-{
-    sim_device_t *dev = sim_conn_device(conn);
-    if (dev && sim_conn_available(conn)) {
-        sim_conn_set_available(conn, false);
-        if (!s_account_available(self, dev->account)) {
-            s_publish_presence(self, dev->account);
-        }
-    }
-}
-
-void
-sim_relay_test(bool verbose)
-{
-    printf(" * sim_relay: ");
-    zloop_t *loop = zloop_new();
-    sim_config_t *config = sim_config_new(0, NULL);
-    uint8_t root[32], pub[32];
-    assert(wa_x25519_keypair(root, pub) == 0);
-    sim_hub_t *hub = sim_hub_new(loop, config, root);
-    sim_relay_t *relay = sim_relay_new(hub);
+    printf(" * sim_message: ");
+    sim_hub_t *hub = sim_hub_new_test();
+    void *state = s_new(hub);
     sim_account_t *a =
         sim_model_account_add(sim_hub_model(hub), "15550000011", "A");
     sim_device_t *dev = sim_account_device_add(a);
@@ -759,10 +529,8 @@ sim_relay_test(bool verbose)
     s_receipt_clears(dev, receipt);
     assert(zlistx_size(dev->queue) == 0);
     wa_node_destroy(&receipt);
-    sim_relay_destroy(&relay);
-    assert(!relay);
+    s_destroy(&state);
+    assert(!state);
     sim_hub_destroy(&hub);
-    sim_config_destroy(&config);
-    zloop_destroy(&loop);
     printf("OK\n");
 }

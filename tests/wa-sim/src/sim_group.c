@@ -1,9 +1,9 @@
-/*  sim_groups - group IQs (xmlns w:g2) and w:gp2 notifications
+/*  sim_group - group IQs (xmlns w:g2) and w:gp2 notifications
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
 #include "sim_classes.h"
-#include "sim_groups.h"
+#include "sim_group.h"
 #include "wa/wa_jid.h"
 
 //  Most participants in one group.
@@ -16,7 +16,7 @@ s_pn(const char *phone)
 }
 
 wa_node_t *
-sim_groups_node(sim_hub_t *hub, sim_group_t *group)
+sim_group_node(sim_hub_t *hub, sim_group_t *group)
 {
     wa_node_t *node = wa_node_new("group");
     wa_node_set_attr(node, "id", group->id);
@@ -65,14 +65,9 @@ static void
 s_notify(sim_hub_t *hub, sim_group_t *group, const char *actor,
          wa_node_t **child_p, bool members, const char *extra_phone)
 {
-    wa_node_t *note = wa_node_new("notification");
     char *from = cm_sprintf("%s@g.us", group->id);
     char *participant = s_pn(actor);
-    wa_node_set_attr(note, "from", from);
-    wa_node_set_attr(note, "id", sim_hub_next_id(hub));
-    wa_node_set_attr(note, "participant", participant);
-    wa_node_set_attr_int(note, "t", cm_now_ms() / 1000);
-    wa_node_set_attr(note, "type", "w:gp2");
+    wa_node_t *note = sim_hub_notification(hub, "w:gp2", from, participant);
     wa_node_append(note, child_p);
     free(from);
     free(participant);
@@ -152,10 +147,10 @@ s_create(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     }
     cm_log_info("created group", "id=%s creator=%s size=%zu", group->id,
                 me->phone, zlistx_size(group->participants));
-    wa_node_t *node = sim_groups_node(hub, group);
+    wa_node_t *node = sim_group_node(hub, group);
     sim_hub_iq_result(conn, iq, &node);
     wa_node_t *child = wa_node_new("create");
-    wa_node_t *g = sim_groups_node(hub, group);
+    wa_node_t *g = sim_group_node(hub, group);
     wa_node_append(child, &g);
     s_notify(hub, group, me->phone, &child, true, NULL);
 }
@@ -221,8 +216,8 @@ s_members(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     wa_node_destroy(&change);
 }
 
-void
-sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
+static void
+s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
     sim_account_t *me = sim_conn_device(conn)->account;
     sim_model_t *model = sim_hub_model(hub);
@@ -243,7 +238,7 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
                 (sim_group_t *)zlistx_first(sim_model_groups(model));
             while (g) {
                 if (sim_group_participant(g, me->phone)) {
-                    wa_node_t *node = sim_groups_node(hub, g);
+                    wa_node_t *node = sim_group_node(hub, g);
                     wa_node_append(groups, &node);
                 }
                 g = (sim_group_t *)zlistx_next(sim_model_groups(model));
@@ -290,7 +285,7 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         return;
     }
     if (is_get && wa_node_is(child, "query")) {
-        wa_node_t *node = sim_groups_node(hub, group);
+        wa_node_t *node = sim_group_node(hub, group);
         sim_hub_iq_result(conn, iq, &node);
     } else if (is_get && wa_node_is(child, "invite")) {
         wa_node_t *invite = wa_node_new("invite");
@@ -342,21 +337,28 @@ sim_groups_handle(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     }
 }
 
+static const sim_iq_route_t s_iqs[] = {{"w:g2", NULL, 0, s_handle},
+                                       {NULL, NULL, 0, NULL}};
+
+static const char *const s_notifications[] = {"w:gp2", NULL};
+
+const sim_cap_t sim_group_cap = {
+    .name = "group",
+    .iqs = s_iqs,
+    .notifications = s_notifications,
+};
+
 void
-sim_groups_test(bool verbose)
+sim_group_test(bool verbose)
 {
-    printf(" * sim_groups: ");
-    zloop_t *loop = zloop_new();
-    sim_config_t *config = sim_config_new(0, NULL);
-    uint8_t root[32], pub[32];
-    assert(wa_x25519_keypair(root, pub) == 0);
-    sim_hub_t *hub = sim_hub_new(loop, config, root);
+    printf(" * sim_group: ");
+    sim_hub_t *hub = sim_hub_new_test();
     sim_model_t *model = sim_hub_model(hub);
     sim_account_t *a = sim_model_account_add(model, "15550000001", "A");
     sim_account_t *b = sim_model_account_add(model, "15550000002", "B");
     sim_group_t *group = sim_model_group_add(model, a->phone, "Team");
     sim_group_participant_add(group, b->phone, NULL);
-    wa_node_t *node = sim_groups_node(hub, group);
+    wa_node_t *node = sim_group_node(hub, group);
     assert(wa_node_attr_eq(node, "subject", "Team"));
     assert(wa_node_attr_eq(node, "addressing_mode", "pn"));
     assert(wa_node_child_count(node) == 2);
@@ -372,7 +374,5 @@ sim_groups_test(bool verbose)
     assert(s_is_admin(sim_group_participant(group, a->phone)));
     assert(!s_is_admin(sim_group_participant(group, b->phone)));
     sim_hub_destroy(&hub);
-    sim_config_destroy(&config);
-    zloop_destroy(&loop);
     printf("OK\n");
 }

@@ -1,0 +1,27 @@
+/*  sim_group - groups: IQs of xmlns w:g2 (create, metadata,
+    participating groups, add/remove/promote/demote, subject,
+    description, leave, invite code) and the w:gp2 notifications members
+    receive
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    docs/wa-protocol.md §10.1. Groups use phone-number addressing
+    (addressing_mode="pn"); participants carry their LID in `lid`. The
+    fan-out of group messages is sim_message's.
+*/
+#ifndef SIM_GROUP_H_INCLUDED
+#define SIM_GROUP_H_INCLUDED
+
+#include <stdbool.h>
+
+#include "sim_cap.h"
+
+//  IQ w:g2; notification w:gp2.
+extern const sim_cap_t sim_group_cap;
+
+//  <group ...> metadata node. Caller owns return value.
+wa_node_t *sim_group_node(sim_hub_t *hub, sim_group_t *group);
+
+void sim_group_test(bool verbose);
+
+#endif

@@ -1,0 +1,42 @@
+/*  sim_mediahost - the media host: HTTP upload and download of encrypted
+    blobs, as announced by media_conn
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Upload: POST /mms/<type>/<token>?auth=<auth>&token=<token> (also
+    /newsletter/newsletter-<type>/<token>), where token is the URL-safe
+    Base64 (padded or not) of SHA-256 of the body; the blob is checked
+    against it and stored. The JSON reply carries url, direct_path,
+    handle and object_id. Download: GET <direct_path> (query ignored).
+    Blobs live in the model, so they survive a client reconnect.
+*/
+#ifndef SIM_MEDIAHOST_H_INCLUDED
+#define SIM_MEDIAHOST_H_INCLUDED
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sim_model.h"
+
+//  Largest blob accepted.
+#define SIM_MEDIAHOST_BLOB_MAX (64 * 1024 * 1024)
+
+typedef struct _sim_mediahost_t sim_mediahost_t;
+
+//  Listen on bind:port (0 = any). NULL if it cannot listen. Caller owns
+//  return value.
+sim_mediahost_t *sim_mediahost_new(zloop_t *loop, const char *bind,
+                                   uint16_t port, sim_model_t *model);
+
+void sim_mediahost_destroy(sim_mediahost_t **self_p);
+
+//  Bound port, "host:port" for media_conn, and the auth token uploads
+//  must carry. Borrowed.
+uint16_t sim_mediahost_port(sim_mediahost_t *self);
+const char *sim_mediahost_host(sim_mediahost_t *self);
+const char *sim_mediahost_auth(sim_mediahost_t *self);
+
+void sim_mediahost_test(bool verbose);
+
+#endif
