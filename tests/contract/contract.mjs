@@ -246,6 +246,9 @@ function applyEnvelopeExceptions(env) {
 // against WAHA's document; see services/api-gateway/README.md).
 const WHARF_EXTENSIONS = [
     ['GET', '/api/openapi.json'],
+    // WAHA serves media files here, but its document lists no such route
+    ['GET', '/api/files/{filename}'],
+    ['GET', '/api/files/{session}/{filename}'],
     ['GET', '/api/{session}/events'],
     ['GET', '/api/{session}/webhooks/deliveries'],
     ['POST', '/api/{session}/webhooks/deliveries/replay'],
