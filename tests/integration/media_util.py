@@ -19,6 +19,7 @@ import secrets
 import ssl
 import subprocess
 import threading
+import time
 import urllib.parse
 
 from harness import check, free_port
@@ -123,6 +124,8 @@ class MediaHost:
     def __init__(self, cert, key, auth="test-auth", failing=False):
         self.auth = auth
         self.failing = failing
+        self.delay = 0.0          # seconds to wait before answering an upload
+        self.received = threading.Event()  # set when an upload body arrived
         self.blobs = {}
         self.uploads = []
         self.lock = threading.Lock()
@@ -141,6 +144,9 @@ class MediaHost:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(n)
+                outer.received.set()
+                if outer.delay:
+                    time.sleep(outer.delay)
                 if outer.failing:
                     return self._send(500, b"{}")
                 u = urllib.parse.urlparse(self.path)

@@ -233,10 +233,43 @@ def test_parallel():
     slow.close()
 
 
+def test_killed_during_upload():
+    """media-service SIGKILLed while a media host holds an upload: the
+    caller gets no reply (it fails at its own deadline; nothing half-done
+    is reported as done), and a restarted media-service does the same
+    request completely."""
+    import threading
+    HOST.delay = 3.0
+    HOST.received.clear()
+    result = {}
+
+    def call():
+        try:
+            result["m"] = media.call_msg("media.upload",
+                                         {"kind": "image", "file": {},
+                                          "media_conn": CONN},
+                                         [FILES["a.jpg"]], timeout=8)
+        except (ConnectionError, OSError):
+            result["m"] = None  # the connection died with the process
+    t = threading.Thread(target=call)
+    t.start()
+    check(HOST.received.wait(10), "the upload reached the host")
+    stack.proc("media-service").kill()
+    t.join()
+    check(result["m"] is None, "no reply from a killed media-service")
+    HOST.delay = 0
+    stack.proc("media-service").start()
+    global media
+    media.close()
+    media = Dealer(stack.env["MEDIA_ENDPOINTS"])
+    m = upload("image", {}, FILES["a.jpg"], timeout=30)
+    check_uploaded(m, "image", FILES["a.jpg"])
+
+
 try:
     run([test_image_blob, test_png_and_fallback, test_document_url, test_voice_convert,
          test_video, test_bad_input, test_download_and_store, test_convert,
-         test_parallel])
+         test_parallel, test_killed_during_upload])
 finally:
     media.close()
     stack.close()

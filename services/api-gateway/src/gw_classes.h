@@ -47,8 +47,14 @@
 #include "gw_login.h"
 #include "gw_groups.h"
 #include "gw_media.h"
+#include "gw_wsframe.h"
+#include "gw_ws.h"
+#include "gw_status.h"
+#include "gw_screenshot.h"
+#include "gw_metrics.h"
 #include "gw_caps.h"
 #include "gw_server.h"
+#include "gw_front.h"
 #include "gw_http.h"
 
 #endif
