@@ -352,6 +352,25 @@ class Dealer:
             if m.corr == rid:
                 return m.st, m.body
 
+    def call_msg(self, type_, body=None, blobs=(), timeout=10):
+        """Send a request with blob frames (bytes); return the reply Msg
+        (blobs in .blobs), or None on timeout."""
+        frames = encode(type_, body,
+                        {"deadline_ms": int((time.time() + timeout) * 1000)})
+        rid = unpack(frames[1])["id"]
+        self.conn.send_frames(frames + [bytes(b) for b in blobs])
+        deadline = time.time() + timeout
+        while True:
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            try:
+                m = self.recv(left)
+            except socket.timeout:
+                return None
+            if m.corr == rid:
+                return m
+
     def close(self):
         self.conn.sock.close()
 

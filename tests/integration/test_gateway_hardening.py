@@ -7,11 +7,19 @@ Each test failed before its fix: the OpenAPI document marked the public
 routes could not be turned off; session configs took unknown keys and
 unbounded metadata; chat ids were rewritten instead of refused
 (-1@c.us became 1@c.us), sendSeen took status@broadcast, an empty group
-was created, and a recipient not on WhatsApp gave 502.
+was created, and a recipient not on WhatsApp gave 502; a %00 in the URL
+cut the path (DELETE /api/sessions/s1%00x deleted s1) and a NUL in a
+header value was ignored; about 1,024 idle or slowloris connections
+locked everyone out; bodies were read and parsed before the key was
+checked; libmicrohttpd's own errors (505 for HTTP/9.9, 431, ...) came as
+HTML.
 """
 import json
 import os
+import resource
+import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, check, run  # noqa: E402
@@ -220,7 +228,243 @@ def test_unknown_recipient_is_4xx():
               "wawp -1@c.us: %d %r" % (st, body))
 
 
+
+def raw_http(port, data, timeout=10, src=None):
+    """Send raw bytes on a new connection; return (status, headers, body)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    if src:
+        sock.bind((src, 0))
+    sock.connect(("127.0.0.1", port))
+    try:
+        sock.sendall(data)
+    except OSError:
+        pass
+    out = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    sock.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1]) if lines and lines[0].startswith("HTTP/") else 0
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, body
+
+
+def json_error(status, hdrs, body, want, wawp=False):
+    check(status == want, "status %d, want %d: %r" % (status, want, body[:200]))
+    check(hdrs.get("content-type", "").startswith("application/json"),
+          "JSON, not HTML: %r %r" % (hdrs, body[:100]))
+    doc = json.loads(body)
+    if wawp:
+        check(doc["status"] == want and isinstance(doc["message"], str) and doc["error"],
+              "Wawp shape: %r" % doc)
+    else:
+        check(doc["statusCode"] == want and doc["message"] and doc["error"],
+              "WAHA shape: %r" % doc)
+    return doc
+
+
+def test_control_characters_refused():
+    with Stack(services=STORE_GW) as s:
+        for name in ("s1", "s2"):
+            st, _, _ = s.api("POST", "/api/sessions", {"name": name, "start": False})
+            check(st == 201, "create %s" % name)
+        key = s.api_key.encode()
+        # %00 in a path segment: refused, not cut
+        st, hdrs, body = raw_http(s.api_port, b"DELETE /api/sessions/s1%00x HTTP/1.1\r\n"
+                                  b"Host: x\r\nX-Api-Key: " + key + b"\r\n\r\n")
+        doc = json_error(st, hdrs, body, 400)
+        check("path" in json.dumps(doc), repr(doc))
+        st, body, _ = s.api("GET", "/api/sessions/s1")
+        check(st == 200 and body["name"] == "s1", "s1 still there: %d" % st)
+        st, hdrs, body = raw_http(s.api_port, b"POST /api/sessions/%00/stop HTTP/1.1\r\n"
+                                  b"Host: x\r\nX-Api-Key: " + key + b"\r\n"
+                                  b"Content-Length: 0\r\n\r\n")
+        json_error(st, hdrs, body, 400)
+        st, hdrs, body = raw_http(s.api_port, b"GET /api/sessions/s2%00junk HTTP/1.1\r\n"
+                                  b"Host: x\r\nX-Api-Key: " + key + b"\r\n\r\n")
+        json_error(st, hdrs, body, 400)
+        st, hdrs, body = raw_http(s.api_port, b"GET /api/sessions/s2%1b HTTP/1.1\r\n"
+                                  b"Host: x\r\nX-Api-Key: " + key + b"\r\n\r\n")
+        json_error(st, hdrs, body, 400)
+        st, body, _ = s.api("GET", "/api/sessions?all=true")
+        check(sorted(x["name"] for x in body) == ["s1", "s2"], "no session made: %r" % body)
+        # NUL (or another control byte) in a header value
+        for bad in (b"\0junk", b"\x01", b"\x7f"):
+            st, hdrs, body = raw_http(s.api_port, b"GET /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                                      b"X-Api-Key: " + key + bad + b"\r\n\r\n")
+            doc = json_error(st, hdrs, body, 400)
+            check("X-Api-Key" in json.dumps(doc), repr(doc))
+        # ...and in query values, on /api and /v2 (each in its shape)
+        st, hdrs, body = raw_http(s.api_port, b"GET /api/sessions?x-api-key=" + key +
+                                  b"%00junk HTTP/1.1\r\nHost: x\r\n\r\n")
+        doc = json_error(st, hdrs, body, 400)
+        check("x-api-key" in json.dumps(doc), repr(doc))
+        st, hdrs, body = raw_http(s.api_port, b"GET /v2/session/info?instance_id=s1%00&"
+                                  b"access_token=" + key + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        json_error(st, hdrs, body, 400, wawp=True)
+        # a line break in a text value is text, not an attack
+        st, body, _ = s.api("GET", "/api/sessions/s1?note=a%0Ab")
+        check(st == 200, "newline in a query value: %d" % st)
+
+
+def test_own_errors_in_json():
+    """What libmicrohttpd answered by itself in HTML comes as JSON."""
+    with Stack(services=GW) as s:
+        port = s.api_port
+        json_error(*raw_http(port, b"GET /ping HTTP/9.9\r\nHost: x\r\n\r\n"), 505)
+        json_error(*raw_http(port, b"GET /v2/session/info HTTP/9.9\r\nHost: x\r\n\r\n"),
+                   505, wawp=True)
+        json_error(*raw_http(port, b"GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                             b"a" * 40000 + b"\r\n\r\n"), 431)
+        json_error(*raw_http(port, b"GET /ping HTTP/1.1\r\n\r\n"), 400)
+        json_error(*raw_http(port, b"GET /ping HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 12x\r\n\r\n"), 400)
+        json_error(*raw_http(port, b"GET /ping HTTP/1.1\r\nHost: x\r\n"
+                             b"Content-Length: 99999999999999999999999\r\n\r\n"), 400)
+        json_error(*raw_http(port, b"NOT A REQUEST\r\n\r\n"), 400)
+        json_error(*raw_http(port, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"),
+                   414)
+        st, _, body = raw_http(port, b"GET /ping HTTP/1.0\r\n\r\n")
+        check(st == 200 and json.loads(body) == {"message": "pong"}, "HTTP/1.0: %d" % st)
+
+
+def test_auth_before_body():
+    env = {"GATEWAY_BODY_MEMORY": str(4 << 20)}
+    with Stack(services=GW, env=env) as s:
+        port = s.api_port
+        # no key: 401 even when the JSON is malformed (was 400)
+        st, body, _ = s.raw("POST", "/api/sessions", b'{"name": ',
+                            {"Content-Type": "application/json"})
+        check(st == 401 and json.loads(body) == {"message": "Unauthorized", "statusCode": 401},
+              "malformed without key: %d %r" % (st, body))
+        st, body, _ = s.raw("POST", "/v2/session/create", b'{"name": ',
+                            {"Content-Type": "application/json"})
+        check(st == 401, "wawp malformed without credential: %d %r" % (st, body))
+        # a 60 MB body announced without a key is refused at once, unread
+        t0 = time.time()
+        st, hdrs, body = raw_http(port, b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                                  b"Content-Type: application/json\r\n"
+                                  b"Content-Length: 62914560\r\n\r\n{", timeout=5)
+        check(st == 401 and time.time() - t0 < 3, "60 MB unauthenticated: %d" % st)
+        # Wawp with no credential in the head: the body is kept small
+        st, hdrs, body = raw_http(port, b"POST /v2/session/create HTTP/1.1\r\nHost: x\r\n"
+                                  b"Content-Type: application/json\r\n"
+                                  b"Content-Length: 2000000\r\n\r\n{", timeout=5)
+        json_error(st, hdrs, body, 413, wawp=True)
+        # bodies in flight share GATEWAY_BODY_MEMORY (4 MiB here)
+        key = s.api_key.encode()
+        hold = socket.create_connection(("127.0.0.1", port))
+        hold.sendall(b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+                     b"\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 3000000\r\n\r\n{")
+        time.sleep(0.5)
+        st, hdrs, body = raw_http(port, b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                                  b"X-Api-Key: " + key + b"\r\nContent-Type: "
+                                  b"application/json\r\nContent-Length: 2000000\r\n\r\n{",
+                                  timeout=5)
+        json_error(st, hdrs, body, 503)
+        # a chunked body is counted as it grows: 503 once it is all in
+        chunk = b"a" * 65536
+        data = (b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+                b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(32)) +
+                b"0\r\n\r\n")
+        json_error(*raw_http(port, data, timeout=10), 503)
+        hold.close()
+        time.sleep(0.5)
+        # (no store runs: past the budget check the answer is the store's 503)
+        st, body, _ = s.api("POST", "/api/sessions", json_body={"name": "xx", "pad": "a" * 100})
+        check("in flight" not in json.dumps(body),
+              "memory freed after the held body closed: %d %r" % (st, body))
+
+
+def _raise_nofile(want):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def test_idle_connections_do_not_lock_out():
+    """Thousands of idle and slowloris connections; normal requests are
+    still answered within a second, and the head timeout closes them."""
+    idle_n, slow_n = 2500, 1000
+    have = _raise_nofile(idle_n + slow_n + 512)
+    check(have >= idle_n + slow_n + 256, "need %d descriptors, have %d"
+          % (idle_n + slow_n + 256, have))
+    env = {"GATEWAY_MAX_CONNECTIONS_PER_IP": "0", "GATEWAY_HEADER_TIMEOUT_MS": "4000",
+           "GATEWAY_REQUEST_TIMEOUT_MS": "500"}
+    with Stack(services=GW, env=env) as s:
+        port = s.api_port
+        socks = []
+        try:
+            for i in range(idle_n):
+                socks.append(socket.create_connection(("127.0.0.1", port)))
+            slow = []
+            for i in range(slow_n):
+                c = socket.create_connection(("127.0.0.1", port))
+                c.sendall(b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n")
+                slow.append(c)
+            socks += slow
+            for round_ in range(3):
+                for c in slow[:200]:
+                    try:
+                        c.sendall(b"X-a: b\r\n")  # a header line now and then
+                    except OSError:
+                        pass
+                t0 = time.time()
+                st, body, _ = s.api("GET", "/ping", key=False, timeout=5)
+                t1 = time.time()
+                st2, body2, _ = s.api("GET", "/api/server/version", timeout=5)
+                t2 = time.time()
+                check(st == 200 and t1 - t0 < 1.0, "ping with %d held: %d in %.2fs"
+                      % (len(socks), st, t1 - t0))
+                check(st2 == 200 and t2 - t1 < 1.0, "version: %d in %.2fs" % (st2, t2 - t1))
+                time.sleep(0.5)
+            # the head timeout ends idle and slowloris connections
+            time.sleep(3)
+            closed = 0
+            for c in socks[:50] + slow[-50:]:
+                c.settimeout(3)
+                try:
+                    data = c.recv(4096)
+                    closed += (data == b"" or data.startswith(b"HTTP/1.1 408"))
+                except OSError:
+                    closed += 1
+            check(closed == 100, "idle and slowloris closed by the head timeout: %d/100" % closed)
+        finally:
+            for c in socks:
+                c.close()
+    # the per-address limit: the 21st connection from 127.0.0.1 gets 429,
+    # another address is still served
+    with Stack(services=GW, env={"GATEWAY_MAX_CONNECTIONS_PER_IP": "20"}) as s:
+        held = [socket.create_connection(("127.0.0.1", s.api_port)) for _ in range(20)]
+        time.sleep(0.3)
+        json_error(*raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"), 429)
+        st, _, body = raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
+                               src="127.0.0.2")
+        check(st == 200, "another address: %d" % st)
+        for c in held:
+            c.close()
+        time.sleep(0.3)
+        st, _, _ = s.api("GET", "/ping", key=False)
+        check(st == 200, "served again once they closed: %d" % st)
+
+
 if __name__ == "__main__":
     run([test_openapi_public_routes, test_side_effect_gets_setting,
          test_session_config_limits, test_chat_ids_refused_not_rewritten,
-         test_unknown_recipient_is_4xx])
+         test_unknown_recipient_is_4xx, test_control_characters_refused,
+         test_own_errors_in_json, test_auth_before_body,
+         test_idle_connections_do_not_lock_out])

@@ -1503,11 +1503,11 @@ static wa_router_t *
 s_router_new(void)
 {
     wa_router_t *router = wa_router_new();
-    int rc = wa_router_add_table(router, s_routes);
+    int rc = wa_router_add(router, s_routes);
     assert(rc == 0);
     for (size_t i = 0; s_caps[i]; i++) {
         //  Two modules routing the same stanza is a bug
-        rc = wa_router_add_table(router, s_caps[i]->routes);
+        rc = wa_router_add(router, s_caps[i]->routes);
         assert(rc == 0);
     }
     return router;

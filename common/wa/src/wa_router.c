@@ -2,9 +2,7 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    A hash of tags, each with its routes that select by an attribute (in
-    the order they were added, searched linearly: a tag has a handful)
-    and its route without one.
+    A list of borrowed route tables, scanned in the order added.
 */
 #undef NDEBUG
 #include <assert.h>
@@ -12,53 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <czmq.h>
-
 #include "cm/cm.h"
 #include "wa/wa_router.h"
 
-//  A route that selects by an attribute.
-typedef struct {
-    char *attr;       //  attribute name
-    char *value;      //  its value
-    wa_router_fn *fn; //  handler
-} s_route_t;
-
-//  The routes of one tag.
-typedef struct {
-    s_route_t *routes; //  by attribute, in the order added
-    size_t count;      //  used
-    size_t size;       //  allocated
-    wa_router_fn *any; //  the tag's route without attribute, or NULL
-} s_tag_t;
-
 struct _wa_router_t {
-    zhashx_t *tags; //  tag -> s_tag_t
-    size_t count;   //  routes
+    const wa_router_route_t **tables; //  borrowed tables, in order added
+    size_t count;                     //  tables used
+    size_t size;                      //  tables allocated
+    size_t routes;                    //  rows in them
 };
-
-static void
-s_tag_destroy(void **item_p)
-{
-    s_tag_t *t = (s_tag_t *)*item_p;
-    if (t) {
-        for (size_t i = 0; i < t->count; i++) {
-            free(t->routes[i].attr);
-            free(t->routes[i].value);
-        }
-        free(t->routes);
-        free(t);
-        *item_p = NULL;
-    }
-}
 
 wa_router_t *
 wa_router_new(void)
 {
-    wa_router_t *self = cm_alloc(sizeof *self);
-    self->tags = zhashx_new();
-    zhashx_set_destructor(self->tags, s_tag_destroy);
-    return self;
+    return cm_alloc(sizeof(wa_router_t));
 }
 
 void
@@ -68,7 +33,7 @@ wa_router_destroy(wa_router_t **self_p)
         return;
     }
     wa_router_t *self = *self_p;
-    zhashx_destroy(&self->tags);
+    free(self->tables);
     free(self);
     *self_p = NULL;
 }
@@ -79,56 +44,62 @@ s_name_ok(const char *s)
     return s && *s && strlen(s) < WA_ROUTER_NAME_MAX;
 }
 
-int
-wa_router_add(wa_router_t *self, const char *tag, const char *attr,
-              const char *value, wa_router_fn *fn)
+//  True when routes a and b take the same stanzas.
+static bool
+s_same(const wa_router_route_t *a, const wa_router_route_t *b)
 {
-    assert(self);
-    if (!s_name_ok(tag) || !fn || (attr && !s_name_ok(attr)) ||
-        (attr && (!value || strlen(value) >= WA_ROUTER_NAME_MAX))) {
-        return -1;
+    if (!cm_streq(a->tag, b->tag) || !a->attr != !b->attr) {
+        return false;
     }
-    s_tag_t *t = (s_tag_t *)zhashx_lookup(self->tags, tag);
-    if (!t) {
-        t = cm_alloc(sizeof *t);
-        zhashx_insert(self->tags, tag, t);
-    }
-    if (!attr) {
-        if (t->any) {
-            return -1;
-        }
-        t->any = fn;
-        self->count++;
-        return 0;
-    }
-    for (size_t i = 0; i < t->count; i++) {
-        if (cm_streq(t->routes[i].attr, attr) &&
-            cm_streq(t->routes[i].value, value)) {
-            return -1;
+    return !a->attr ||
+           (cm_streq(a->attr, b->attr) && cm_streq(a->value, b->value));
+}
+
+//  True when route r takes the same stanzas as one in the router or one
+//  of the first n rows of table.
+static bool
+s_taken(wa_router_t *self, const wa_router_route_t *table, size_t n,
+        const wa_router_route_t *r)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s_same(&table[i], r)) {
+            return true;
         }
     }
-    if (t->count == t->size) {
-        t->size = t->size ? t->size * 2 : 4;
-        t->routes = realloc(t->routes, t->size * sizeof *t->routes);
-        assert(t->routes);
+    for (size_t t = 0; t < self->count; t++) {
+        for (const wa_router_route_t *e = self->tables[t]; e->tag; e++) {
+            if (s_same(e, r)) {
+                return true;
+            }
+        }
     }
-    s_route_t *r = &t->routes[t->count++];
-    r->attr = cm_strdup(attr);
-    r->value = cm_strdup(value);
-    r->fn = fn;
-    self->count++;
-    return 0;
+    return false;
 }
 
 int
-wa_router_add_table(wa_router_t *self, const wa_router_route_t *routes)
+wa_router_add(wa_router_t *self, const wa_router_route_t *routes)
 {
-    for (size_t i = 0; routes && routes[i].tag; i++) {
-        if (wa_router_add(self, routes[i].tag, routes[i].attr, routes[i].value,
-                          routes[i].fn) != 0) {
+    assert(self);
+    size_t n = 0;
+    for (; routes && routes[n].tag; n++) {
+        const wa_router_route_t *r = &routes[n];
+        if (!s_name_ok(r->tag) || !r->fn || (r->attr && !s_name_ok(r->attr)) ||
+            (r->attr &&
+             (!r->value || strlen(r->value) >= WA_ROUTER_NAME_MAX)) ||
+            s_taken(self, routes, n, r)) {
             return -1;
         }
     }
+    if (n == 0) {
+        return 0;
+    }
+    if (self->count == self->size) {
+        self->size = self->size ? self->size * 2 : 8;
+        self->tables = realloc(self->tables, self->size * sizeof *self->tables);
+        assert(self->tables);
+    }
+    self->tables[self->count++] = routes;
+    self->routes += n;
     return 0;
 }
 
@@ -137,23 +108,30 @@ wa_router_lookup(wa_router_t *self, const wa_node_t *node)
 {
     assert(self);
     const char *tag = node ? wa_node_tag(node) : NULL;
-    s_tag_t *t = tag ? (s_tag_t *)zhashx_lookup(self->tags, tag) : NULL;
-    if (!t) {
+    if (!tag) {
         return NULL;
     }
-    for (size_t i = 0; i < t->count; i++) {
-        if (wa_node_attr_eq(node, t->routes[i].attr, t->routes[i].value)) {
-            return t->routes[i].fn;
+    wa_router_fn *any = NULL;
+    for (size_t t = 0; t < self->count; t++) {
+        for (const wa_router_route_t *r = self->tables[t]; r->tag; r++) {
+            if (!cm_streq(r->tag, tag)) {
+                continue;
+            }
+            if (!r->attr) {
+                any = any ? any : r->fn;
+            } else if (wa_node_attr_eq(node, r->attr, r->value)) {
+                return r->fn;
+            }
         }
     }
-    return t->any;
+    return any;
 }
 
 size_t
 wa_router_size(wa_router_t *self)
 {
     assert(self);
-    return self->count;
+    return self->routes;
 }
 
 //  ---------------------------------------------------------------------
@@ -212,6 +190,15 @@ s_route(wa_router_t *router, const char *text)
     return probe.which;
 }
 
+//  A one-row table for `bad` tests (row 1 ends it).
+#define T_ROW(tag, attr, value, fn)                                            \
+    {                                                                          \
+        {tag, attr, value, fn},                                                \
+        {                                                                      \
+            NULL, NULL, NULL, NULL                                             \
+        }                                                                      \
+    }
+
 void
 wa_router_test(bool verbose)
 {
@@ -222,25 +209,30 @@ wa_router_test(bool verbose)
     assert(s_route(router, "<message id=\"1\"/>") == 0);
 
     //  A tag's route takes every stanza with the tag
-    assert(wa_router_add(router, "message", NULL, NULL, s_fn_one) == 0);
+    const wa_router_route_t messages[] = T_ROW("message", NULL, NULL, s_fn_one);
+    assert(wa_router_add(router, messages) == 0);
+    assert(wa_router_size(router) == 1);
     assert(s_route(router, "<message id=\"1\"/>") == 1);
     assert(s_route(router, "<message type=\"text\"/>") == 1);
     assert(s_route(router, "<receipt id=\"1\"/>") == 0);
 
-    //  A route by attribute wins over the tag's route; the rest of the
-    //  tag still goes to the tag's route
+    //  A route by attribute wins over the tag's route, wherever it is;
+    //  the rest of the tag still goes to the tag's route
     const wa_router_route_t table[] = {
         {"receipt", NULL, NULL, s_fn_one},
         {"receipt", "type", "retry", s_fn_two},
         {"notification", "type", "w:gp2", s_fn_two},
         {"notification", "type", "devices", s_fn_three},
         {"iq", "xmlns", "urn:xmpp:ping", s_fn_one},
+        {"message", "type", "media", s_fn_two},
         {NULL, NULL, NULL, NULL}};
-    assert(wa_router_add_table(router, table) == 0);
-    assert(wa_router_size(router) == 6);
+    assert(wa_router_add(router, table) == 0);
+    assert(wa_router_size(router) == 7);
     assert(s_route(router, "<receipt id=\"1\"/>") == 1);
     assert(s_route(router, "<receipt id=\"1\" type=\"read\"/>") == 1);
     assert(s_route(router, "<receipt id=\"1\" type=\"retry\"/>") == 2);
+    assert(s_route(router, "<message id=\"1\" type=\"media\"/>") == 2);
+    assert(s_route(router, "<message id=\"1\" type=\"text\"/>") == 1);
     assert(s_route(router, "<notification type=\"w:gp2\"/>") == 2);
     assert(s_route(router, "<notification type=\"devices\"/>") == 3);
     //  No route for the tag without attribute: unrouted
@@ -251,38 +243,49 @@ wa_router_test(bool verbose)
     assert(s_route(router, "<call id=\"c1\"><offer/></call>") == 0);
 
     //  The first route added of two attributes that both match wins
-    assert(wa_router_add(router, "ack", "class", "message", s_fn_one) == 0);
-    assert(wa_router_add(router, "ack", "type", "text", s_fn_two) == 0);
+    const wa_router_route_t acks[] = {{"ack", "class", "message", s_fn_one},
+                                      {"ack", "type", "text", s_fn_two},
+                                      {NULL, NULL, NULL, NULL}};
+    assert(wa_router_add(router, acks) == 0);
     assert(s_route(router, "<ack class=\"message\" type=\"text\"/>") == 1);
     assert(s_route(router, "<ack class=\"receipt\" type=\"text\"/>") == 2);
     assert(s_route(router, "<ack class=\"receipt\"/>") == 0);
 
-    //  The same route twice, and bad arguments, are refused
+    //  A route taken already, and bad rows, are refused with their whole
+    //  table
     size_t size = wa_router_size(router);
-    assert(wa_router_add(router, "message", NULL, NULL, s_fn_two) == -1);
-    assert(wa_router_add(router, "receipt", "type", "retry", s_fn_one) == -1);
-    assert(wa_router_add(router, NULL, NULL, NULL, s_fn_one) == -1);
-    assert(wa_router_add(router, "", NULL, NULL, s_fn_one) == -1);
-    assert(wa_router_add(router, "presence", NULL, NULL, NULL) == -1);
-    assert(wa_router_add(router, "presence", "type", NULL, s_fn_one) == -1);
-    assert(wa_router_add(router, "presence", "", "x", s_fn_one) == -1);
+    const wa_router_route_t dup1[] = T_ROW("message", NULL, NULL, s_fn_two);
+    const wa_router_route_t dup2[] =
+        T_ROW("receipt", "type", "retry", s_fn_one);
+    const wa_router_route_t bad1[] = T_ROW("", NULL, NULL, s_fn_one);
+    const wa_router_route_t bad2[] = T_ROW("presence", NULL, NULL, NULL);
+    const wa_router_route_t bad3[] = T_ROW("presence", "type", NULL, s_fn_one);
+    const wa_router_route_t bad4[] = T_ROW("presence", "", "x", s_fn_one);
     char long_name[WA_ROUTER_NAME_MAX + 1];
     memset(long_name, 'a', WA_ROUTER_NAME_MAX);
     long_name[WA_ROUTER_NAME_MAX] = 0;
-    assert(wa_router_add(router, long_name, NULL, NULL, s_fn_one) == -1);
-    assert(wa_router_add(router, "presence", "type", long_name, s_fn_one) ==
-           -1);
-    //  A table stops at its first refused row
+    const wa_router_route_t bad5[] = T_ROW(long_name, NULL, NULL, s_fn_one);
+    const wa_router_route_t bad6[] =
+        T_ROW("presence", "type", long_name, s_fn_one);
+    const wa_router_route_t *refused[] = {dup1, dup2, bad1, bad2,
+                                          bad3, bad4, bad5, bad6};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        assert(wa_router_add(router, refused[i]) == -1);
+    }
     const wa_router_route_t clash[] = {{"chatstate", NULL, NULL, s_fn_one},
-                                       {"message", NULL, NULL, s_fn_two},
                                        {"presence", NULL, NULL, s_fn_one},
+                                       {"chatstate", NULL, NULL, s_fn_two},
                                        {NULL, NULL, NULL, NULL}};
-    assert(wa_router_add_table(router, clash) == -1);
-    assert(wa_router_size(router) == size + 1);
+    assert(wa_router_add(router, clash) == -1);
+    assert(wa_router_size(router) == size);
     assert(s_route(router, "<chatstate from=\"x\"><composing/></chatstate>") ==
-           1);
+           0);
     assert(s_route(router, "<presence type=\"available\"/>") == 0);
-    assert(wa_router_add_table(router, NULL) == 0);
+    //  Empty tables add nothing
+    const wa_router_route_t empty[] = {{NULL, NULL, NULL, NULL}};
+    assert(wa_router_add(router, empty) == 0);
+    assert(wa_router_add(router, NULL) == 0);
+    assert(wa_router_size(router) == size);
     assert(wa_router_lookup(router, NULL) == NULL);
 
     wa_router_destroy(&router);

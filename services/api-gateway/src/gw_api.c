@@ -138,7 +138,9 @@ static const char *const s_side_effect_gets[] = {
     "wawpSessionStartGet",   "wawpSessionStopGet",
     "wawpSessionRestartGet", "wawpSessionLogoutGet",
     "wawpSendTextGet",       "wawpSendSeenGet",
-    "sendTextGet",           NULL};
+    "sendTextGet",           "wawpSendImageGet",
+    "wawpSendPdfGet",        "wawpSendVoiceGet",
+    "wawpSendVideoGet",      NULL};
 
 bool
 gw_api_side_effect_get(const gw_route_t *route)

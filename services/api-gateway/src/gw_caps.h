@@ -23,6 +23,7 @@
     X(login, LOGIN)       /*  QR and pairing code */                           \
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
-    X(groups, GROUPS)     /*  groups */
+    X(groups, GROUPS)     /*  groups */                                    \
+    X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */
 
 #endif

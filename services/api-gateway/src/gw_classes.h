@@ -46,8 +46,10 @@
 #include "gw_chats.h"
 #include "gw_login.h"
 #include "gw_groups.h"
+#include "gw_media.h"
 #include "gw_caps.h"
 #include "gw_server.h"
+#include "gw_front.h"
 #include "gw_http.h"
 
 #endif

@@ -18,6 +18,12 @@ struct _gw_config_t {
     int cache_ms;                //  GATEWAY_CACHE_MS
     int max_connections;         //  GATEWAY_MAX_CONNECTIONS
     int stop_timeout;            //  GATEWAY_STOP_TIMEOUT_MS
+    int max_per_ip;              //  GATEWAY_MAX_CONNECTIONS_PER_IP
+    int http_threads;            //  GATEWAY_HTTP_THREADS
+    int handler_threads;         //  GATEWAY_HANDLER_THREADS
+    int idle_timeout;            //  GATEWAY_IDLE_TIMEOUT_S
+    int header_timeout;          //  GATEWAY_HEADER_TIMEOUT_MS
+    size_t body_memory;          //  GATEWAY_BODY_MEMORY
     bool side_effect_gets;       //  GATEWAY_SIDE_EFFECT_GETS
     uint8_t key[GW_AUTH_DIGEST]; //  SHA-512 of the admin API key
     char **exclude;              //  paths without a leading '/', NULL-ended
@@ -74,9 +80,20 @@ gw_config_new(void)
         (int)cm_env_long("GATEWAY_REQUEST_TIMEOUT_MS", 30000, 100, 600000);
     self->cache_ms = (int)cm_env_long("GATEWAY_CACHE_MS", 500, 0, 60000);
     self->max_connections =
-        (int)cm_env_long("GATEWAY_MAX_CONNECTIONS", 1024, 1, 65536);
+        (int)cm_env_long("GATEWAY_MAX_CONNECTIONS", 16384, 1, 1000000);
     self->stop_timeout =
         (int)cm_env_long("GATEWAY_STOP_TIMEOUT_MS", 10000, 100, 600000);
+    self->max_per_ip =
+        (int)cm_env_long("GATEWAY_MAX_CONNECTIONS_PER_IP", 256, 0, 1000000);
+    self->http_threads = (int)cm_env_long("GATEWAY_HTTP_THREADS", 2, 1, 64);
+    self->handler_threads =
+        (int)cm_env_long("GATEWAY_HANDLER_THREADS", 128, 1, 4096);
+    self->idle_timeout =
+        (int)cm_env_long("GATEWAY_IDLE_TIMEOUT_S", 30, 1, 3600);
+    self->header_timeout =
+        (int)cm_env_long("GATEWAY_HEADER_TIMEOUT_MS", 10000, 100, 600000);
+    self->body_memory = (size_t)cm_env_long("GATEWAY_BODY_MEMORY", 268435456L,
+                                            1048576L, 17179869184L);
     self->side_effect_gets = cm_env_bool("GATEWAY_SIDE_EFFECT_GETS", true);
     s_read_key(self);
 
@@ -211,6 +228,42 @@ gw_config_stop_timeout(const gw_config_t *self)
     return self->stop_timeout;
 }
 
+int
+gw_config_max_per_ip(const gw_config_t *self)
+{
+    return self->max_per_ip;
+}
+
+int
+gw_config_http_threads(const gw_config_t *self)
+{
+    return self->http_threads;
+}
+
+int
+gw_config_handler_threads(const gw_config_t *self)
+{
+    return self->handler_threads;
+}
+
+int
+gw_config_idle_timeout(const gw_config_t *self)
+{
+    return self->idle_timeout;
+}
+
+int
+gw_config_header_timeout(const gw_config_t *self)
+{
+    return self->header_timeout;
+}
+
+size_t
+gw_config_body_memory(const gw_config_t *self)
+{
+    return self->body_memory;
+}
+
 bool
 gw_config_side_effect_gets(const gw_config_t *self)
 {
@@ -253,6 +306,8 @@ gw_config_test(bool verbose)
     assert(streq(gw_config_hostname(config), "127.0.0.1"));
     assert(gw_config_cache_ms(config) == 0);
     assert(gw_config_body_limit(config) == 67108864);
+    assert(gw_config_max_connections(config) == 16384);
+    assert(gw_config_max_per_ip(config) == 256);
     assert(gw_config_side_effect_gets(config));
     assert(gw_config_key_matches(config, "plain-key"));
     assert(!gw_config_key_matches(config, "plain-kez"));

@@ -43,6 +43,18 @@ int gw_config_cache_ms(const gw_config_t *self);
 int gw_config_max_connections(const gw_config_t *self);
 //  GATEWAY_STOP_TIMEOUT_MS: how long a stop waits for the worker.
 int gw_config_stop_timeout(const gw_config_t *self);
+//  GATEWAY_MAX_CONNECTIONS_PER_IP (0 = no per-address limit).
+int gw_config_max_per_ip(const gw_config_t *self);
+//  GATEWAY_HTTP_THREADS: event-loop threads serving the connections.
+int gw_config_http_threads(const gw_config_t *self);
+//  GATEWAY_HANDLER_THREADS: threads running route handlers.
+int gw_config_handler_threads(const gw_config_t *self);
+//  GATEWAY_IDLE_TIMEOUT_S: an idle connection is closed after this.
+int gw_config_idle_timeout(const gw_config_t *self);
+//  GATEWAY_HEADER_TIMEOUT_MS: time allowed for a request's head.
+int gw_config_header_timeout(const gw_config_t *self);
+//  GATEWAY_BODY_MEMORY: bytes all request bodies may hold at once.
+size_t gw_config_body_memory(const gw_config_t *self);
 //  GATEWAY_SIDE_EFFECT_GETS: whether GET forms of state-changing routes
 //  (Wawp's session start/stop/restart/logout, send text/seen, WAHA's
 //  deprecated GET sendText) are served. True for a NULL config.

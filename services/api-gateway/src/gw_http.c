@@ -4,21 +4,42 @@
 */
 #include "gw_classes.h"
 
-//  Idle keep-alive connections are closed after this many seconds.
-#define GW_HTTP_IDLE_TIMEOUT_S 120
+#include <malloc.h>
+#include <pthread.h>
+
 //  Longest request path we route.
 #define GW_HTTP_PATH_MAX 1024
+//  Largest body read before the caller is known: a Wawp request whose
+//  credential can only be in its body.
+#define GW_HTTP_ANON_BODY_MAX 1048576
+
+//  One request, from its head to its response (MHD's con_cls).
+typedef struct s_call {
+    struct s_call *next;               //  in the handler queue
+    struct MHD_Connection *connection; //  its connection
+    gw_req_t *req;                     //  the request and its response
+    const gw_route_t *route;           //  matched route, or NULL
+    size_t body_max;                   //  this request's body limit
+    size_t reserved;                   //  bytes of GATEWAY_BODY_MEMORY held
+    bool credential_in_body;           //  Wawp: no credential in the head
+    bool queued;                       //  given to a handler thread
+    bool done;                         //  the handler answered
+    bool responded;                    //  the response is queued
+} s_call_t;
 
 struct _gw_http_t {
     const gw_config_t *config; //  borrowed
     struct MHD_Daemon *daemon; //  the server
-    int port;                  //  bound port
+    gw_front_t *front;         //  accepts and checks heads
+    pthread_mutex_t lock;      //  guards what follows
+    pthread_cond_t wake;       //  work for handler threads
+    s_call_t *queue_head;      //  requests waiting for a handler
+    s_call_t *queue_tail;
+    bool stopping;      //  no new work
+    size_t body_bytes;  //  bytes of bodies in flight
+    pthread_t *threads; //  handler threads
+    int thread_count;
 };
-
-//  Per-connection state (MHD socket context).
-typedef struct {
-    gw_link_t *link; //  made on the first request, in the connection thread
-} s_conn_t;
 
 static void
 s_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -32,28 +53,63 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
     cm_log_warn("libmicrohttpd reported a problem", "reason=\"%s\"", text);
 }
 
+//  Per-address accounting for connections libmicrohttpd holds.
 static void
 s_notify_connection(void *cls, struct MHD_Connection *connection,
                     void **socket_context,
                     enum MHD_ConnectionNotificationCode toe)
 {
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = cm_alloc(sizeof(s_conn_t));
-    } else if (*socket_context) {
-        s_conn_t *conn = (s_conn_t *)*socket_context;
-        gw_link_destroy(&conn->link);
-        free(conn);
-        *socket_context = NULL;
+    gw_http_t *self = (gw_http_t *)cls;
+    if (!self->front) {
+        return; //  not serving (a failed start)
     }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        gw_front_opened(self->front, addr);
+    } else {
+        gw_front_closed(self->front, addr);
+    }
+}
+
+//  Take `n` bytes of GATEWAY_BODY_MEMORY. Returns 0, or -1 when they are
+//  not free.
+static int
+s_reserve(gw_http_t *self, s_call_t *call, size_t n)
+{
+    pthread_mutex_lock(&self->lock);
+    size_t budget = gw_config_body_memory(self->config);
+    int rc = -1;
+    if (self->body_bytes <= budget && n <= budget - self->body_bytes) {
+        self->body_bytes += n;
+        call->reserved += n;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&self->lock);
+    return rc;
 }
 
 static void
 s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
             enum MHD_RequestTerminationCode toe)
 {
-    gw_req_t *req = (gw_req_t *)*con_cls;
-    gw_req_destroy(&req);
+    gw_http_t *self = (gw_http_t *)cls;
+    s_call_t *call = (s_call_t *)*con_cls;
+    if (!call) {
+        return;
+    }
+    bool big = gw_req_body_len(call->req) >= 1048576;
+    pthread_mutex_lock(&self->lock);
+    self->body_bytes -= call->reserved;
+    pthread_mutex_unlock(&self->lock);
+    gw_req_destroy(&call->req);
+    free(call);
     *con_cls = NULL;
+    if (big) {
+        //  Give a large body's pages back to the system now
+        malloc_trim(0);
+    }
 }
 
 static enum MHD_Result
@@ -69,8 +125,10 @@ s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
+//  Queue the response. Every response closes its connection: each
+//  request's head then passes gw_front's checks.
 static enum MHD_Result
-s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
+s_respond(struct MHD_Connection *connection, gw_req_t *req)
 {
     size_t len = 0;
     char *text = gw_req_take_response(req, &len);
@@ -89,30 +147,15 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req, bool close)
     if (gw_req_allow(req)) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
     }
-    if (close) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc =
         MHD_queue_response(connection, (unsigned int)gw_req_status(req), resp);
     MHD_destroy_response(resp);
     return rc;
 }
 
-//  The connection's link to the core, made on first use.
-static gw_link_t *
-s_link(gw_http_t *self, struct MHD_Connection *connection)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    s_conn_t *conn = ci ? (s_conn_t *)ci->socket_context : NULL;
-    assert(conn);
-    if (!conn->link) {
-        conn->link = gw_link_new(gw_config_core_endpoint(self->config));
-    }
-    return conn->link;
-}
-
-//  Authenticate for `route`. Returns 0, or -1 after a 401 response.
+//  Authenticate for `route` once the body is parsed. Returns 0, or -1
+//  after a 401 response.
 static int
 s_authenticate(gw_http_t *self, gw_req_t *req, const gw_route_t *route)
 {
@@ -141,12 +184,45 @@ s_authenticate(gw_http_t *self, gw_req_t *req, const gw_route_t *route)
     return -1;
 }
 
-static void
-s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
+//  The credential in the head alone (a Wawp body may hold another).
+static const char *
+s_head_credential(gw_req_t *req)
 {
-    if (gw_req_too_large(req)) {
-        gw_req_fail(req, 413, NULL, "request body is larger than %zu bytes",
-                    gw_config_body_limit(self->config));
+    const char *key = NULL;
+    if (gw_req_family(req) == GW_FAMILY_WAWP) {
+        key = gw_req_header(req, "access-token");
+        if (!key) {
+            key = gw_req_query(req, "access_token");
+        }
+    }
+    if (!key) {
+        key = gw_req_header(req, "X-Api-Key");
+    }
+    if (!key) {
+        key = gw_req_query(req, "x-api-key");
+    }
+    return key;
+}
+
+//  The head is in: route, refuse what can be refused before any body
+//  byte is read (404, 405, 401, 413, 503), and size the body.
+static void
+s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
+{
+    gw_req_t *req = call->req;
+    size_t limit = gw_config_body_limit(self->config);
+    const char *length = gw_req_header(req, "Content-Length");
+    unsigned long long declared = 0;
+    if (length) {
+        char *end = NULL;
+        errno = 0;
+        declared = strtoull(length, &end, 10);
+        if (errno || end == length || declared > limit) {
+            gw_req_set_too_large(req);
+        }
+    }
+    if (strlen(gw_req_path(req)) > GW_HTTP_PATH_MAX) {
+        gw_req_fail(req, 404, "not_found", "path too long");
         return;
     }
     char *allow = NULL;
@@ -165,6 +241,7 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
         }
         return;
     }
+    call->route = route;
     if (gw_api_side_effect_get(route) &&
         !gw_config_side_effect_gets(self->config)) {
         //  GATEWAY_SIDE_EFFECT_GETS=false: a link cannot change state
@@ -178,22 +255,111 @@ s_dispatch(gw_http_t *self, struct MHD_Connection *connection, gw_req_t *req)
         free(others);
         return;
     }
-    //  Parsed first: Wawp credentials may travel in the body.
+    //  The key, from the head, before the body: nobody makes us read or
+    //  hold a body without it. Only a Wawp credential may come in the
+    //  body, and then the body is kept small.
+    call->body_max = limit;
+    if (route->auth != GW_AUTH_NONE &&
+        !gw_config_path_excluded(self->config, gw_req_path(req))) {
+        const char *key = s_head_credential(req);
+        bool admin = gw_config_key_matches(self->config, key);
+        if (!key && gw_req_family(req) == GW_FAMILY_WAWP) {
+            call->credential_in_body = true;
+            if (call->body_max > GW_HTTP_ANON_BODY_MAX) {
+                call->body_max = GW_HTTP_ANON_BODY_MAX;
+            }
+        } else if (!admin && !(route->auth == GW_AUTH_INSTANCE && key)) {
+            gw_req_fail_unauthorized(req);
+            return;
+        }
+    }
+    if (gw_req_too_large(req) || declared > call->body_max) {
+        gw_req_set_too_large(req);
+        gw_req_fail(req, 413, NULL, "request body is larger than %zu bytes",
+                    call->body_max);
+        return;
+    }
+    if (declared && s_reserve(self, call, (size_t)declared) != 0) {
+        gw_req_fail(req, 503, NULL,
+                    "too many request bodies in flight; try again later");
+        return;
+    }
+    (void)connection;
+}
+
+//  In a handler thread: the body is in; parse it, authenticate, run the
+//  route's handler.
+static void
+s_dispatch(gw_http_t *self, s_call_t *call, gw_link_t *link)
+{
+    gw_req_t *req = call->req;
+    if (gw_req_too_large(req)) {
+        gw_req_fail(req, 413, NULL, "request body is larger than %zu bytes",
+                    call->body_max);
+        return;
+    }
     if (gw_req_parse_body(req) != 0) {
+        if (call->credential_in_body && !gw_req_credential(req)) {
+            gw_req_fail_unauthorized(req); //  no credential anywhere
+        }
         return;
     }
-    if (s_authenticate(self, req, route) != 0) {
+    if (s_authenticate(self, req, call->route) != 0) {
         return;
     }
-    gw_link_t *link = s_link(self, connection);
     if (!link) {
-        gw_req_fail(req, 503, NULL, "too many open connections");
+        gw_req_fail(req, 503, NULL, "gateway core unreachable");
         return;
     }
     gw_req_set_context(req, self->config, link);
-    route->handler(req);
+    int64_t started = cm_mono_ms();
+    call->route->handler(req);
     //  Every handler sets a response; not doing so is a bug.
-    assert(gw_req_status(req) != 0);
+    int status = gw_req_status(req);
+    assert(status != 0);
+    if (status >= 500) {
+        cm_log_warn("request failed", "method=%s path=\"%s\" status=%d ms=%d",
+                    gw_req_method(req), gw_req_path(req), status,
+                    (int)(cm_mono_ms() - started));
+    } else {
+        cm_log_debug("request", "method=%s path=\"%s\" status=%d ms=%d",
+                     gw_req_method(req), gw_req_path(req), status,
+                     (int)(cm_mono_ms() - started));
+    }
+}
+
+//  A handler thread: runs queued requests one at a time over its own
+//  link to the core, then resumes their connections.
+static void *
+s_handler(void *arg)
+{
+    gw_http_t *self = (gw_http_t *)arg;
+    gw_link_t *link = gw_link_new(gw_config_core_endpoint(self->config));
+    while (true) {
+        pthread_mutex_lock(&self->lock);
+        while (!self->queue_head && !self->stopping) {
+            pthread_cond_wait(&self->wake, &self->lock);
+        }
+        s_call_t *call = self->queue_head;
+        if (call) {
+            self->queue_head = call->next;
+            if (!self->queue_head) {
+                self->queue_tail = NULL;
+            }
+            call->next = NULL;
+        }
+        pthread_mutex_unlock(&self->lock);
+        if (!call) {
+            break; //  stopping, queue empty
+        }
+        s_dispatch(self, call, link);
+        pthread_mutex_lock(&self->lock);
+        call->done = true;
+        pthread_mutex_unlock(&self->lock);
+        MHD_resume_connection(call->connection);
+    }
+    gw_link_destroy(&link);
+    return NULL;
 }
 
 //  The path without trailing slashes ("/" stays). Caller owns it.
@@ -213,109 +379,145 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
          size_t *upload_data_size, void **con_cls)
 {
     gw_http_t *self = (gw_http_t *)cls;
-    gw_req_t *req = (gw_req_t *)*con_cls;
-    size_t limit = gw_config_body_limit(self->config);
-    if (!req) {
+    s_call_t *call = (s_call_t *)*con_cls;
+    if (!call) {
+        //  First call: the head only
+        call = cm_alloc(sizeof *call);
+        call->connection = connection;
         char *path = s_clean_path(url);
-        req = gw_req_new(method, path);
+        call->req = gw_req_new(method, path);
         free(path);
-        *con_cls = req;
-        MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect, req);
+        *con_cls = call;
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect,
+                                  call->req);
         MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_collect,
-                                  req);
-        const char *length = gw_req_header(req, "Content-Length");
-        if (length) {
-            char *end = NULL;
-            errno = 0;
-            unsigned long long n = strtoull(length, &end, 10);
-            if (errno || end == length || n > limit) {
-                gw_req_set_too_large(req);
-            }
-        }
-        if (gw_req_too_large(req) || strlen(url) > GW_HTTP_PATH_MAX) {
-            //  Answer before reading the body; MHD closes the connection.
-            if (gw_req_too_large(req)) {
-                s_dispatch(self, connection, req);
-            } else {
-                gw_req_fail(req, 404, "not_found", "path too long");
-            }
-            return s_respond(connection, req, true);
+                                  call->req);
+        s_begin(self, connection, call);
+        if (gw_req_status(call->req)) {
+            //  Answered before reading the body; the connection closes.
+            call->responded = true;
+            return s_respond(connection, call->req);
         }
         return MHD_YES;
     }
+    pthread_mutex_lock(&self->lock);
+    bool queued = call->queued;
+    bool done = call->done;
+    pthread_mutex_unlock(&self->lock);
+    if (done) {
+        if (call->responded) {
+            return MHD_YES;
+        }
+        call->responded = true;
+        return s_respond(connection, call->req);
+    }
+    if (queued) {
+        return MHD_YES; //  not expected while suspended
+    }
+    gw_req_t *req = call->req;
     if (gw_req_status(req)) {
-        //  Already answered; discard what is still arriving.
-        *upload_data_size = 0;
-        return MHD_YES;
+        //  Already answered (at the head, or over GATEWAY_BODY_MEMORY):
+        //  discard what is still arriving, answer once it is all in.
+        if (*upload_data_size || call->responded) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        call->responded = true;
+        return s_respond(connection, req);
     }
     if (*upload_data_size) {
-        gw_req_append_body(req, upload_data, *upload_data_size, limit);
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
+        if (gw_req_too_large(req)) {
+            return MHD_YES;
+        }
+        size_t have = gw_req_body_len(req);
+        if (have + n > call->reserved &&
+            s_reserve(self, call, have + n - call->reserved) != 0) {
+            //  Over GATEWAY_BODY_MEMORY: answer 503 once the rest is in
+            gw_req_set_too_large(req);
+            gw_req_fail(req, 503, NULL,
+                        "too many request bodies in flight; try again later");
+            return MHD_YES;
+        }
+        gw_req_append_body(req, upload_data, n, call->body_max);
         return MHD_YES;
     }
-    int64_t started = cm_mono_ms();
-    s_dispatch(self, connection, req);
-    int status = gw_req_status(req);
-    if (status >= 500) {
-        cm_log_warn("request failed", "method=%s path=\"%s\" status=%d ms=%d",
-                    gw_req_method(req), gw_req_path(req), status,
-                    (int)(cm_mono_ms() - started));
-    } else {
-        cm_log_debug("request", "method=%s path=\"%s\" status=%d ms=%d",
-                     gw_req_method(req), gw_req_path(req), status,
-                     (int)(cm_mono_ms() - started));
+    //  The whole body is in: hand it to a handler thread
+    pthread_mutex_lock(&self->lock);
+    bool stopping = self->stopping;
+    pthread_mutex_unlock(&self->lock);
+    if (stopping) {
+        gw_req_fail(req, 503, NULL, "the gateway is stopping");
+        call->responded = true;
+        return s_respond(connection, req);
     }
-    return s_respond(connection, req, gw_req_too_large(req));
+    MHD_suspend_connection(connection);
+    pthread_mutex_lock(&self->lock);
+    call->queued = true;
+    if (self->queue_tail) {
+        self->queue_tail->next = call;
+    } else {
+        self->queue_head = call;
+    }
+    self->queue_tail = call;
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    (void)version;
+    return MHD_YES;
+}
+
+static void
+s_handoff(void *arg, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    gw_http_t *self = (gw_http_t *)arg;
+    if (MHD_add_connection(self->daemon, fd, addr, addrlen) != MHD_YES) {
+        //  libmicrohttpd closed it
+        cm_log_warn("could not serve an HTTP connection", "reason=\"%s\"",
+                    strerror(errno));
+    }
 }
 
 gw_http_t *
 gw_http_new(const gw_config_t *config, int port_override)
 {
     assert(config);
-    int port = port_override >= 0 ? port_override : gw_config_port(config);
-    struct addrinfo hints;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    struct addrinfo *ai = NULL;
-    int rc = getaddrinfo(gw_config_hostname(config), service, &hints, &ai);
-    if (rc != 0 || !ai) {
-        cm_log_error("could not resolve listen address",
-                     "hostname=\"%s\" reason=\"%s\"",
-                     gw_config_hostname(config), gai_strerror(rc));
-        return NULL;
-    }
-    unsigned int flags = MHD_USE_THREAD_PER_CONNECTION |
-                         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL |
-                         MHD_USE_ERROR_LOG;
-    if (ai->ai_family == AF_INET6) {
-        flags |= MHD_USE_IPv6;
-    }
     gw_http_t *self = cm_alloc(sizeof *self);
     self->config = config;
+    pthread_mutex_init(&self->lock, NULL);
+    pthread_cond_init(&self->wake, NULL);
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD |
+                         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     self->daemon = MHD_start_daemon(
-        flags, (uint16_t)port, NULL, NULL, s_access, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, self, MHD_OPTION_SOCK_ADDR,
-        ai->ai_addr, MHD_OPTION_CONNECTION_LIMIT,
+        flags, 0, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER,
+        s_mhd_log, self, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)gw_config_http_threads(config),
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)gw_config_max_connections(config),
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)GW_HTTP_IDLE_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)gw_config_idle_timeout(config),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * GW_FRONT_HEAD_MAX),
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify_connection, self,
         MHD_OPTION_END);
-    freeaddrinfo(ai);
     if (!self->daemon) {
-        cm_log_error("could not start HTTP server",
-                     "hostname=\"%s\" port=%d reason=\"%s\"",
-                     gw_config_hostname(config), port, strerror(errno));
-        free(self);
+        cm_log_error("could not start HTTP server", "reason=\"%s\"",
+                     strerror(errno));
+        gw_http_destroy(&self);
         return NULL;
     }
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(self->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    self->port = info ? info->port : port;
+    self->thread_count = gw_config_handler_threads(config);
+    self->threads = cm_alloc(sizeof(pthread_t) * (size_t)self->thread_count);
+    for (int i = 0; i < self->thread_count; i++) {
+        int rc = pthread_create(&self->threads[i], NULL, s_handler, self);
+        assert(rc == 0);
+    }
+    self->front = gw_front_new(config, port_override, s_handoff, self);
+    if (!self->front) {
+        gw_http_destroy(&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -327,7 +529,24 @@ gw_http_destroy(gw_http_t **self_p)
     if (!self) {
         return;
     }
-    MHD_stop_daemon(self->daemon);
+    //  Stop taking connections, finish the queued requests, stop MHD
+    if (self->front) {
+        gw_front_stop(self->front);
+    }
+    pthread_mutex_lock(&self->lock);
+    self->stopping = true;
+    pthread_cond_broadcast(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    for (int i = 0; i < self->thread_count; i++) {
+        pthread_join(self->threads[i], NULL);
+    }
+    free(self->threads);
+    if (self->daemon) {
+        MHD_stop_daemon(self->daemon);
+    }
+    gw_front_destroy(&self->front);
+    pthread_cond_destroy(&self->wake);
+    pthread_mutex_destroy(&self->lock);
     free(self);
     *self_p = NULL;
 }
@@ -335,7 +554,7 @@ gw_http_destroy(gw_http_t **self_p)
 int
 gw_http_port(gw_http_t *self)
 {
-    return self->port;
+    return gw_front_port(self->front);
 }
 
 //  --------------------------------------------------------------------

@@ -2,16 +2,17 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    Thread per connection with a connection limit
-    (GATEWAY_MAX_CONNECTIONS): handlers block on the core while other
-    connections go on in their own threads. Each connection thread owns
-    one gw_link to the core, made on its first request and destroyed when
-    the connection closes.
-
-    Per request: the body limit is checked against Content-Length first
-    (413 at once) and again while bytes arrive; then the route is matched
-    (404, 405 with Allow), the body parsed (400; Wawp credentials may be
-    in it), the caller authenticated (401) and the handler run.
+    gw_front accepts connections and checks each request head; good ones
+    are handed to libmicrohttpd (GATEWAY_HTTP_THREADS epoll threads,
+    suspend/resume). On the head the route is matched (404, 405), the
+    caller authenticated from headers and query (401), the body sized
+    against GATEWAY_BODY_LIMIT (413) and reserved from
+    GATEWAY_BODY_MEMORY (503), all before any body byte is read. The
+    complete request goes to one of GATEWAY_HANDLER_THREADS handler
+    threads, each with its own gw_link to the core, which parses the
+    body (400), authenticates again with a Wawp credential from the body,
+    runs the handler and resumes the connection. Every response closes
+    its connection.
 */
 #ifndef GW_HTTP_H_INCLUDED
 #define GW_HTTP_H_INCLUDED

@@ -2,8 +2,8 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    MHD handler threads never touch the core's sockets. Each connection
-    thread owns one gw_link: a DEALER on the core's inproc endpoint. A
+    Handler threads never touch the core's sockets. Each handler thread
+    (gw_http) owns one gw_link: a DEALER on the core's inproc endpoint. A
     call sends a bus message with a destination and blocks until the core
     answers or the timeout passes.
 

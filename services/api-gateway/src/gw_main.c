@@ -7,7 +7,9 @@
 */
 #include "gw_classes.h"
 
-//  ZeroMQ sockets beyond one per HTTP connection (core, bus, czmq).
+#include <malloc.h>
+
+//  ZeroMQ sockets beyond one per handler thread (core, bus, czmq).
 #define GW_MAIN_SPARE_SOCKETS 256
 
 int
@@ -17,8 +19,8 @@ main(void)
     cm_log_init("gateway", "info");
     gw_config_t *config = gw_config_new();
     cm_log_init(NULL, gw_config_log_level(config));
-    //  Every HTTP connection holds a TCP socket and an inproc link (a
-    //  ZeroMQ socket with its own descriptors): make room for them.
+    //  Every HTTP connection holds a descriptor and every handler thread
+    //  an inproc link (a ZeroMQ socket): make room for them.
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
@@ -27,8 +29,13 @@ main(void)
                         strerror(errno));
         }
     }
-    zsys_set_max_sockets((size_t)gw_config_max_connections(config) +
+    zsys_set_max_sockets((size_t)gw_config_handler_threads(config) +
                          GW_MAIN_SPARE_SOCKETS);
+    //  Large bodies always get their own mappings, given back when freed
+    //  (glibc would otherwise raise its mmap threshold after the first
+    //  free and keep later bodies in the heap), and few arenas.
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_ARENA_MAX, 4);
     zsys_init();
     if (sigint_ignored) {
         signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)

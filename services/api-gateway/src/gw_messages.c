@@ -81,6 +81,15 @@ gw_messages_command(gw_req_t *req, json_t *session, const char *type,
     if (body_p && *body_p) {
         cm_msg_set_body(msg, body_p);
     }
+    return gw_messages_command_msg(req, session, &msg, cap_ms);
+}
+
+cm_msg_t *
+gw_messages_command_msg(gw_req_t *req, json_t *session, cm_msg_t **msg_p,
+                        int cap_ms)
+{
+    cm_msg_t *msg = *msg_p;
+    *msg_p = NULL;
     const char *name = json_string_value(json_object_get(session, "name"));
     cm_msg_set_str(msg, "name", name ? name : "");
     const char *holder = json_string_value(json_object_get(session, "worker"));

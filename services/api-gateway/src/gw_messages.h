@@ -54,6 +54,11 @@ bool gw_messages_status_is(gw_req_t *req, json_t *session,
 cm_msg_t *gw_messages_command(gw_req_t *req, json_t *session, const char *type,
                               json_t **body_p, int cap_ms);
 
+//  As gw_messages_command, with a prepared message (body and blobs set;
+//  taken on all paths).
+cm_msg_t *gw_messages_command_msg(gw_req_t *req, json_t *session,
+                                  cm_msg_t **msg_p, int cap_ms);
+
 //  Kinds of chat an input may name (gw_messages_chat_id_of).
 #define GW_CHAT_PERSON 1 //  phone number (…@c.us) or …@lid
 #define GW_CHAT_GROUP 2  //  …@g.us

@@ -1,4 +1,5 @@
-/*  media-service - Wharf media encryption, upload and download
+/*  media-service - Wharf media encryption, upload, download, conversion
+    and storage
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
@@ -13,25 +14,35 @@ main(void)
     bool sigint_ignored = cm_signal_ignored(SIGINT);
     ms_config_t *config = ms_config_new();
     cm_log_init("media", ms_config_log_level(config));
+    ms_net_t *net = ms_net_new(ms_config_fetch_allow(config));
+    if (!net) {
+        cm_env_fail("MEDIA_FETCH_ALLOW",
+                    "must be a comma list of IP addresses and CIDRs");
+    }
+    ms_net_destroy(&net);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
     zsys_init();
     if (sigint_ignored) {
         signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
     }
 
-    zsock_t *router = ms_server_bind(ms_config_bind(config));
-    if (!router) {
+    ms_server_t *server = ms_server_new(config);
+    if (!server) {
+        curl_global_cleanup();
         ms_config_destroy(&config);
         return 1;
     }
-    zactor_t *server = zactor_new(ms_server_actor, router);
-    cm_log_info("started", "bind=\"%s\" version=%s", ms_config_bind(config),
+    cm_log_info("started", "bind=\"%s\" workers=%d storage=%s version=%s",
+                ms_config_bind(config), ms_config_workers(config),
+                ms_config_storage(config) == MS_STORAGE_S3 ? "S3" : "LOCAL",
                 WHARF_VERSION);
     //  czmq's signal handler sets zsys_interrupted on SIGINT/SIGTERM
     while (!zsys_interrupted) {
         zclock_sleep(100);
     }
     cm_log_info("stopping");
-    zactor_destroy(&server);
+    ms_server_destroy(&server);
+    curl_global_cleanup();
     ms_config_destroy(&config);
     zsys_shutdown();
     return 0;

@@ -1,9 +1,12 @@
-/*  ms_server - media-service request server actor
+/*  ms_server - media-service request server
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    Binds a ROUTER and answers bus requests. Today: health.ping. The media
-    issue adds encryption, upload and download here.
+    Binds the request ROUTER (MEDIA_BIND) and runs MEDIA_WORKERS worker
+    actors (ms_worker) behind an inproc DEALER: requests are handed to the
+    workers round-robin, replies go back by routing id, so a slow
+    conversion holds one worker only. The server actor also deletes
+    local files past WHATSAPP_FILES_LIFETIME (every MS_SERVER_SWEEP_MS).
 */
 #ifndef MS_SERVER_H_INCLUDED
 #define MS_SERVER_H_INCLUDED
@@ -11,13 +14,18 @@
 #include <czmq.h>
 #include <stdbool.h>
 
-//  A ROUTER bound at `endpoint`, or NULL (logged) when it cannot bind.
-//  Caller owns return value.
-zsock_t *ms_server_bind(const char *endpoint);
+#include "ms_config.h"
 
-//  Actor body: args is a socket from ms_server_bind, which the actor takes
-//  over and destroys when it exits on $TERM.
-void ms_server_actor(zsock_t *pipe, void *args);
+//  How often local files past their lifetime are looked for.
+#define MS_SERVER_SWEEP_MS 30000
+
+typedef struct _ms_server_t ms_server_t;
+
+//  Bind and start the workers. NULL (logged) when it cannot bind or a
+//  worker cannot start. `config` must outlive the server. Caller owns
+//  return value.
+ms_server_t *ms_server_new(const ms_config_t *config);
+void ms_server_destroy(ms_server_t **self_p);
 
 void ms_server_test(bool verbose);
 

@@ -24,7 +24,7 @@
                  it; it never keeps the sw_cmd_t itself
 
     Adding a command is one row in its capability's macro plus its
-    handler (docs/adding-a-feature-worker.md).
+    handler (docs/adding-a-feature.md).
 
     Held commands are kept by key (a message id, "session.pair_code", or
     a fresh key): whatever answers later (a server ack, an IQ reply, a

@@ -3,13 +3,17 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     A route names a stanza by its tag and, optionally, by one attribute
-    and its value (wa-protocol.md §5.3): <message>, <receipt type="retry">,
+    and its value (wa-protocol.md §6.1): <message>, <receipt type="retry">,
     <notification type="w:gp2">, <iq xmlns="urn:xmpp:ping">, <ack
     class="message">, <call>, <presence>, <chatstate>, <ib>...
 
+        static const wa_router_route_t s_routes[] = {
+            {"message", NULL, NULL, s_on_message},
+            {"notification", "type", "w:gp2", s_on_gp2},
+            {NULL, NULL, NULL, NULL}};
+
         wa_router_t *router = wa_router_new();
-        wa_router_add(router, "message", NULL, NULL, s_on_message);
-        wa_router_add(router, "notification", "type", "w:gp2", s_on_gp2);
+        wa_router_add(router, s_routes);
         wa_router_fn *fn = wa_router_lookup(router, node);
         int rc = fn ? fn(arg, node) : -1;
 
@@ -17,7 +21,12 @@
     to the route of its tag without an attribute, else nowhere (lookup
     returns NULL: what to do with an unrouted stanza is the owner's
     business). The router never calls a handler itself and keeps no
-    state beyond the table, so wa_client and wa-sim can both use it.
+    state beyond the tables, so wa_client and wa-sim can both use it.
+
+    Tables are borrowed, not copied (a router costs a few pointers: every
+    wa_client has one): routes are static const tables. Lookup scans
+    them; a session has a few dozen routes and the scan costs less than
+    one stanza's decoding.
 */
 #ifndef WA_ROUTER_H_INCLUDED
 #define WA_ROUTER_H_INCLUDED
@@ -51,16 +60,12 @@ wa_router_t *wa_router_new(void);
 //  Destroy. NULL-safe; sets *self_p to NULL.
 void wa_router_destroy(wa_router_t **self_p);
 
-//  Route stanzas `tag` (with attribute attr equal to value when attr is
-//  not NULL) to fn. Strings are copied. Returns 0, or -1 when the same
-//  route exists already or an argument is missing or too long.
-int wa_router_add(wa_router_t *self, const char *tag, const char *attr,
-                  const char *value, wa_router_fn *fn);
-
-//  Add every row of `routes` (ending with a NULL tag; NULL: none).
-//  Returns 0, or -1 at the first row wa_router_add refuses (the rows
-//  before it stay added).
-int wa_router_add_table(wa_router_t *self, const wa_router_route_t *routes);
+//  Add the routes of `routes`, a table ending with a row whose tag is
+//  NULL (NULL: none). The table is borrowed: it must outlive the router.
+//  Returns 0, or -1 (and nothing of the table is added) when a row lacks
+//  its handler, has an attribute without a value, a name longer than
+//  WA_ROUTER_NAME_MAX, or routes the same stanzas as an earlier row.
+int wa_router_add(wa_router_t *self, const wa_router_route_t *routes);
 
 //  The handler for node (see above), or NULL when no route matches.
 wa_router_fn *wa_router_lookup(wa_router_t *self, const wa_node_t *node);

@@ -1,0 +1,357 @@
+/*  ms_image - image size and JPEG thumbnails
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "ms_classes.h"
+
+#include <jpeglib.h>
+#include <png.h>
+#include <setjmp.h>
+#include <webp/decode.h>
+
+//  An RGB picture.
+typedef struct {
+    uint8_t *rgb;
+    int width;
+    int height;
+} s_picture_t;
+
+//  libjpeg error handling: longjmp back instead of exit()
+typedef struct {
+    struct jpeg_error_mgr mgr;
+    jmp_buf jump;
+} s_jpeg_error_t;
+
+static void
+s_jpeg_fail(j_common_ptr cinfo)
+{
+    s_jpeg_error_t *err = (s_jpeg_error_t *)cinfo->err;
+    longjmp(err->jump, 1);
+}
+
+static void
+s_jpeg_quiet(j_common_ptr cinfo, int level)
+{
+    (void)cinfo;
+    (void)level;
+}
+
+//  Decode a JPEG at the smallest DCT scale that stays >= want pixels on
+//  the longest side (want 0: full size only reads the header).
+static int
+s_jpeg_decode(const uint8_t *data, size_t len, int want, s_picture_t *pic,
+              int *full_w, int *full_h)
+{
+    struct jpeg_decompress_struct cinfo;
+    s_jpeg_error_t err;
+    cinfo.err = jpeg_std_error(&err.mgr);
+    err.mgr.error_exit = s_jpeg_fail;
+    err.mgr.emit_message = s_jpeg_quiet;
+    uint8_t *volatile rgb = NULL;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_decompress(&cinfo);
+        free(rgb);
+        return -1;
+    }
+    jpeg_create_decompress(&cinfo);
+    jpeg_mem_src(&cinfo, data, (unsigned long)len);
+    if (jpeg_read_header(&cinfo, TRUE) != JPEG_HEADER_OK) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    *full_w = (int)cinfo.image_width;
+    *full_h = (int)cinfo.image_height;
+    if (!pic) {
+        jpeg_destroy_decompress(&cinfo);
+        return 0;
+    }
+    if ((long)cinfo.image_width * cinfo.image_height > MS_IMAGE_MAX_PIXELS) {
+        jpeg_destroy_decompress(&cinfo);
+        return -1;
+    }
+    int longest = cinfo.image_width > cinfo.image_height
+                      ? (int)cinfo.image_width
+                      : (int)cinfo.image_height;
+    int denom = 1;
+    while (denom < 8 && longest / (denom * 2) >= want) {
+        denom *= 2;
+    }
+    cinfo.scale_num = 1;
+    cinfo.scale_denom = (unsigned)denom;
+    cinfo.out_color_space = JCS_RGB;
+    jpeg_start_decompress(&cinfo);
+    int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
+    rgb = cm_alloc((size_t)w * h * 3);
+    while (cinfo.output_scanline < cinfo.output_height) {
+        JSAMPROW row = rgb + (size_t)cinfo.output_scanline * w * 3;
+        jpeg_read_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_decompress(&cinfo);
+    jpeg_destroy_decompress(&cinfo);
+    pic->rgb = rgb;
+    pic->width = w;
+    pic->height = h;
+    return 0;
+}
+
+static int
+s_png_decode(const uint8_t *data, size_t len, s_picture_t *pic, int *w, int *h)
+{
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_memory(&img, data, len)) {
+        return -1;
+    }
+    *w = (int)img.width;
+    *h = (int)img.height;
+    if (!pic) {
+        png_image_free(&img);
+        return 0;
+    }
+    if ((long)img.width * img.height > MS_IMAGE_MAX_PIXELS) {
+        png_image_free(&img);
+        return -1;
+    }
+    img.format = PNG_FORMAT_RGB;
+    uint8_t *rgb = cm_alloc(PNG_IMAGE_SIZE(img));
+    //  Transparent pixels over white, as WhatsApp shows them
+    png_color white = {255, 255, 255};
+    if (!png_image_finish_read(&img, &white, rgb, 0, NULL)) {
+        png_image_free(&img);
+        free(rgb);
+        return -1;
+    }
+    pic->rgb = rgb;
+    pic->width = (int)img.width;
+    pic->height = (int)img.height;
+    return 0;
+}
+
+static int
+s_webp_decode(const uint8_t *data, size_t len, s_picture_t *pic, int *w, int *h)
+{
+    if (!WebPGetInfo(data, len, w, h)) {
+        return -1;
+    }
+    if (!pic) {
+        return 0;
+    }
+    if ((long)*w * *h > MS_IMAGE_MAX_PIXELS) {
+        return -1;
+    }
+    int pw, ph;
+    uint8_t *rgb = WebPDecodeRGB(data, len, &pw, &ph);
+    if (!rgb) {
+        return -1;
+    }
+    pic->rgb = cm_alloc((size_t)pw * ph * 3);
+    memcpy(pic->rgb, rgb, (size_t)pw * ph * 3);
+    WebPFree(rgb);
+    pic->width = pw;
+    pic->height = ph;
+    return 0;
+}
+
+//  Decode (pic non-NULL) or only size any supported image.
+static int
+s_decode(const uint8_t *data, size_t len, int want, s_picture_t *pic, int *w,
+         int *h)
+{
+    const char *type = ms_sniff_mimetype(data, len);
+    if (streq(type, "image/jpeg")) {
+        return s_jpeg_decode(data, len, want, pic, w, h);
+    }
+    if (streq(type, "image/png")) {
+        return s_png_decode(data, len, pic, w, h);
+    }
+    if (streq(type, "image/webp")) {
+        return s_webp_decode(data, len, pic, w, h);
+    }
+    if (streq(type, "image/gif") && !pic && len >= 10) {
+        *w = data[6] | (data[7] << 8);
+        *h = data[8] | (data[9] << 8);
+        return *w > 0 && *h > 0 ? 0 : -1;
+    }
+    return -1;
+}
+
+int
+ms_image_size(const uint8_t *data, size_t len, int *width, int *height)
+{
+    return s_decode(data, len, 0, NULL, width, height);
+}
+
+//  Box-filter scale of an RGB picture to w x h.
+static uint8_t *
+s_scale(const s_picture_t *src, int w, int h)
+{
+    uint8_t *out = cm_alloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++) {
+        int y0 = (int)((long)y * src->height / h);
+        int y1 = (int)((long)(y + 1) * src->height / h);
+        if (y1 <= y0) {
+            y1 = y0 + 1;
+        }
+        for (int x = 0; x < w; x++) {
+            int x0 = (int)((long)x * src->width / w);
+            int x1 = (int)((long)(x + 1) * src->width / w);
+            if (x1 <= x0) {
+                x1 = x0 + 1;
+            }
+            unsigned long sum[3] = {0, 0, 0};
+            for (int yy = y0; yy < y1; yy++) {
+                const uint8_t *p =
+                    src->rgb + ((size_t)yy * src->width + x0) * 3;
+                for (int xx = x0; xx < x1; xx++, p += 3) {
+                    sum[0] += p[0];
+                    sum[1] += p[1];
+                    sum[2] += p[2];
+                }
+            }
+            unsigned long n = (unsigned long)(y1 - y0) * (x1 - x0);
+            uint8_t *o = out + ((size_t)y * w + x) * 3;
+            o[0] = (uint8_t)(sum[0] / n);
+            o[1] = (uint8_t)(sum[1] / n);
+            o[2] = (uint8_t)(sum[2] / n);
+        }
+    }
+    return out;
+}
+
+static int
+s_jpeg_encode(const uint8_t *rgb, int w, int h, int quality, uint8_t **out_p,
+              size_t *out_len)
+{
+    struct jpeg_compress_struct cinfo;
+    s_jpeg_error_t err;
+    cinfo.err = jpeg_std_error(&err.mgr);
+    err.mgr.error_exit = s_jpeg_fail;
+    err.mgr.emit_message = s_jpeg_quiet;
+    unsigned char *volatile buf = NULL;
+    unsigned long size = 0;
+    if (setjmp(err.jump)) {
+        jpeg_destroy_compress(&cinfo);
+        free(buf);
+        return -1;
+    }
+    jpeg_create_compress(&cinfo);
+    unsigned char *mem = NULL;
+    jpeg_mem_dest(&cinfo, &mem, &size);
+    cinfo.image_width = (JDIMENSION)w;
+    cinfo.image_height = (JDIMENSION)h;
+    cinfo.input_components = 3;
+    cinfo.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&cinfo);
+    jpeg_set_quality(&cinfo, quality, TRUE);
+    jpeg_start_compress(&cinfo, TRUE);
+    while (cinfo.next_scanline < cinfo.image_height) {
+        JSAMPROW row = (JSAMPROW)(rgb + (size_t)cinfo.next_scanline * w * 3);
+        jpeg_write_scanlines(&cinfo, &row, 1);
+    }
+    jpeg_finish_compress(&cinfo);
+    buf = mem;
+    jpeg_destroy_compress(&cinfo);
+    *out_p = (uint8_t *)buf;
+    *out_len = size;
+    return 0;
+}
+
+int
+ms_image_thumbnail(const uint8_t *data, size_t len, int side, uint8_t **thumb_p,
+                   size_t *thumb_len)
+{
+    s_picture_t pic = {NULL, 0, 0};
+    int fw, fh;
+    if (side < 1 || s_decode(data, len, side, &pic, &fw, &fh) != 0) {
+        return -1;
+    }
+    int w = pic.width, h = pic.height;
+    if (w > side || h > side) {
+        if (w >= h) {
+            h = (int)((long)h * side / w);
+            w = side;
+        } else {
+            w = (int)((long)w * side / h);
+            h = side;
+        }
+    }
+    if (w < 1) {
+        w = 1;
+    }
+    if (h < 1) {
+        h = 1;
+    }
+    uint8_t *scaled = s_scale(&pic, w, h);
+    free(pic.rgb);
+    int rc =
+        s_jpeg_encode(scaled, w, h, MS_IMAGE_THUMB_QUALITY, thumb_p, thumb_len);
+    free(scaled);
+    return rc;
+}
+
+//  --------------------------------------------------------------------
+
+void
+ms_image_test(bool verbose)
+{
+    printf(" * ms_image: ");
+    //  A 640x360 gradient as JPEG, then as PNG
+    int w = 640, h = 360;
+    uint8_t *rgb = cm_alloc((size_t)w * h * 3);
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            uint8_t *p = rgb + ((size_t)y * w + x) * 3;
+            p[0] = (uint8_t)x;
+            p[1] = (uint8_t)y;
+            p[2] = 128;
+        }
+    }
+    uint8_t *jpeg = NULL;
+    size_t jpeg_len = 0;
+    assert(s_jpeg_encode(rgb, w, h, 90, &jpeg, &jpeg_len) == 0);
+    int iw = 0, ih = 0;
+    assert(ms_image_size(jpeg, jpeg_len, &iw, &ih) == 0);
+    assert(iw == 640 && ih == 360);
+    uint8_t *thumb = NULL;
+    size_t thumb_len = 0;
+    assert(ms_image_thumbnail(jpeg, jpeg_len, MS_IMAGE_THUMB_SIDE, &thumb,
+                              &thumb_len) == 0);
+    assert(ms_image_size(thumb, thumb_len, &iw, &ih) == 0);
+    assert(iw == 96 && ih == 54);
+    free(thumb);
+
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    img.width = (png_uint_32)w;
+    img.height = (png_uint_32)h;
+    img.format = PNG_FORMAT_RGB;
+    png_alloc_size_t png_len = 0;
+    assert(png_image_write_get_memory_size(img, png_len, 0, rgb, 0, NULL));
+    uint8_t *png = cm_alloc(png_len);
+    assert(png_image_write_to_memory(&img, png, &png_len, 0, rgb, 0, NULL));
+    assert(ms_image_size(png, png_len, &iw, &ih) == 0);
+    assert(iw == 640 && ih == 360);
+    assert(ms_image_thumbnail(png, png_len, 32, &thumb, &thumb_len) == 0);
+    assert(ms_image_size(thumb, thumb_len, &iw, &ih) == 0);
+    assert(iw == 32 && ih == 18);
+    free(thumb);
+
+    //  Damaged or foreign data: -1, never a crash
+    assert(ms_image_size(jpeg, 20, &iw, &ih) == 0 ||
+           ms_image_size(jpeg, 20, &iw, &ih) == -1);
+    assert(ms_image_thumbnail(jpeg, jpeg_len / 3, 96, &thumb, &thumb_len) ==
+               -1 ||
+           (free(thumb), true));
+    assert(ms_image_thumbnail(png, 100, 96, &thumb, &thumb_len) == -1);
+    assert(ms_image_thumbnail((const uint8_t *)"%PDF-1.4", 8, 96, &thumb,
+                              &thumb_len) == -1);
+    assert(ms_image_size((const uint8_t *)"GIF89a\x02\0\x03\0", 10, &iw, &ih) ==
+           0);
+    assert(iw == 2 && ih == 3);
+    free(png);
+    free(jpeg);
+    free(rgb);
+    printf("OK\n");
+}
