@@ -184,6 +184,43 @@ cleanup:
     return rc;
 }
 
+int
+cm_png_gray(const uint8_t *pixels, int width, int height, uint8_t **png_p,
+            size_t *png_len)
+{
+    if (!pixels || width < 1 || height < 1 || width > 4096 || height > 4096) {
+        return -1;
+    }
+    s_pngbuf_t buf = {NULL, 0, 0};
+    png_structp png =
+        png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+    png_infop info = png ? png_create_info_struct(png) : NULL;
+    int rc = -1;
+    if (!png || !info) {
+        goto cleanup;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        free(buf.data);
+        buf.data = NULL;
+        goto cleanup;
+    }
+    png_set_write_fn(png, &buf, s_png_write, s_png_flush);
+    png_set_IHDR(png, info, (png_uint_32) width, (png_uint_32) height, 8,
+                 PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < height; y++) {
+        png_write_row(png, (png_const_bytep) (pixels + (size_t) y * width));
+    }
+    png_write_end(png, NULL);
+    *png_p = buf.data;
+    *png_len = buf.len;
+    rc = 0;
+cleanup:
+    png_destroy_write_struct(png ? &png : NULL, info ? &info : NULL);
+    return rc;
+}
+
 char *
 cm_qr_data_uri(const char *text, int scale)
 {
@@ -245,6 +282,13 @@ cm_codec_test(bool verbose)
     assert(uri && strncmp(uri, "data:image/png;base64,iVBORw0KGgo", 33) == 0);
     free(uri);
     assert(cm_qr_png("", 4, &png, &len) == -1);
+    //  Any grey image
+    uint8_t grey[6] = {0, 64, 128, 255, 0, 32};
+    assert(cm_png_gray(grey, 3, 2, &png, &len) == 0);
+    assert(memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0 && png[19] == 3
+           && png[23] == 2);
+    free(png);
+    assert(cm_png_gray(grey, 0, 2, &png, &len) == -1);
     assert(cm_qr_png(ref, 0, &png, &len) == -1);
     printf("OK\n");
 }

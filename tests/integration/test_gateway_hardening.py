@@ -374,6 +374,13 @@ def test_auth_before_body():
                                   b"application/json\r\nContent-Length: 2000000\r\n\r\n{",
                                   timeout=5)
         json_error(st, hdrs, body, 503)
+        # a chunked body is counted as it grows: 503 once it is all in
+        chunk = b"a" * 65536
+        data = (b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+                b"\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(32)) +
+                b"0\r\n\r\n")
+        json_error(*raw_http(port, data, timeout=10), 503)
         hold.close()
         time.sleep(0.5)
         # (no store runs: past the budget check the answer is the store's 503)

@@ -99,12 +99,23 @@ def test_seq_order_under_concurrency():
                 check(page["next"] == after, "next stays at the end %r" % page)
                 break
             listed.extend(x["id"] for x in page["events"])
+            check(len(page["seqs"]) == len(page["events"])
+                  and page["seqs"] == sorted(page["seqs"])
+                  and page["seqs"][0] > after and page["seqs"][-1] == page["next"],
+                  "seqs name each event's cursor %r" % page["seqs"])
             after = page["next"]
         check(listed == [eid for _, eid in sorted(got)], "%s list order" % sess)
         check(after == len(got), "final cursor %d" % after)
     # default and maximal limits
     check(len(ok(e, "event.list", {"session": "sa"})["events"]) == 20, "default limit")
-    check(ok(e, "event.list", {"session": "nobody"}) == {"events": [], "next": 0}, "unknown")
+    check(ok(e, "event.list", {"session": "nobody"}) == {"events": [], "seqs": [], "next": 0},
+          "unknown")
+    # tail: where a reader of new events only starts
+    check(ok(e, "event.list", {"session": "sa", "tail": True}) == {"events": [], "next": 20},
+          "tail of sa")
+    check(ok(e, "event.list", {"session": "nobody", "tail": True})["next"] == 0, "tail unknown")
+    st, _, _ = call(e, "event.list", {"session": "sa", "tail": 1})
+    check(st == 400, "tail must be a boolean: %s" % st)
 
 
 def test_fenced_append_and_notifications():

@@ -26,6 +26,11 @@ int cm_base64_decode(const char *text, size_t max, uint8_t **out_p,
 //  per module, 4-module quiet zone). Caller owns *png_p. Returns 0 or -1.
 int cm_qr_png(const char *text, int scale, uint8_t **png_p, size_t *png_len);
 
+//  An 8-bit greyscale PNG of width x height pixels (rows of `width`
+//  bytes, 1..4096 each way). Caller owns *png_p. Returns 0 or -1.
+int cm_png_gray(const uint8_t *pixels, int width, int height, uint8_t **png_p,
+                size_t *png_len);
+
 //  "data:image/png;base64,..." of the QR for `text`. Caller owns return
 //  value; NULL on failure.
 char *cm_qr_data_uri(const char *text, int scale);

@@ -23,7 +23,11 @@
     X(login, LOGIN)       /*  QR and pairing code */                           \
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
-    X(groups, GROUPS)     /*  groups */                                    \
-    X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */
+    X(groups, GROUPS)     /*  groups */                                        \
+    X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
+    X(ws, WS)             /*  /ws event stream */                              \
+    X(status, STATUS)     /*  server status and environment */                 \
+    X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \
+    X(metrics, METRICS)       /*  Prometheus /metrics */
 
 #endif

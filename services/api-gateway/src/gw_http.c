@@ -24,6 +24,7 @@ typedef struct s_call {
     bool credential_in_body;           //  Wawp: no credential in the head
     bool queued;                       //  given to a handler thread
     bool done;                         //  the handler answered
+    bool responded;                    //  the response is queued
 } s_call_t;
 
 struct _gw_http_t {
@@ -124,11 +125,60 @@ s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
     return MHD_YES;
 }
 
+//  libmicrohttpd wrote the 101: the socket goes to the request's
+//  upgrade function.
+static void
+s_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
+           const char *extra_in, size_t extra_in_size, MHD_socket sock,
+           struct MHD_UpgradeResponseHandle *urh)
+{
+    gw_req_run_upgrade((gw_req_t *)cls, sock, extra_in, extra_in_size, urh);
+}
+
+void
+gw_http_upgrade_close(void *handle)
+{
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)handle,
+                       MHD_UPGRADE_ACTION_CLOSE);
+}
+
+//  The request's extra response headers onto resp.
+static void
+s_add_headers(struct MHD_Response *resp, gw_req_t *req)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach(gw_req_response_headers(req), name, value)
+    {
+        MHD_add_response_header(resp, name, json_string_value(value));
+    }
+}
+
+static enum MHD_Result
+s_respond_upgrade(struct MHD_Connection *connection, gw_req_t *req)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_for_upgrade(s_upgraded, req);
+    if (!resp) {
+        return MHD_NO;
+    }
+    s_add_headers(resp, req);
+    enum MHD_Result rc =
+        MHD_queue_response(connection, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
 //  Queue the response. Every response closes its connection: each
 //  request's head then passes gw_front's checks.
 static enum MHD_Result
 s_respond(struct MHD_Connection *connection, gw_req_t *req)
 {
+    gw_metrics_http(gw_req_method(req), gw_req_path(req), gw_req_status(req),
+                    gw_req_age_us(req));
+    if (gw_req_upgrading(req)) {
+        return s_respond_upgrade(connection, req);
+    }
     size_t len = 0;
     char *text = gw_req_take_response(req, &len);
     assert(text);
@@ -146,6 +196,7 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req)
     if (gw_req_allow(req)) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
     }
+    s_add_headers(resp, req);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result rc =
         MHD_queue_response(connection, (unsigned int)gw_req_status(req), resp);
@@ -394,6 +445,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         s_begin(self, connection, call);
         if (gw_req_status(call->req)) {
             //  Answered before reading the body; the connection closes.
+            call->responded = true;
             return s_respond(connection, call->req);
         }
         return MHD_YES;
@@ -403,6 +455,10 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     bool done = call->done;
     pthread_mutex_unlock(&self->lock);
     if (done) {
+        if (call->responded) {
+            return MHD_YES;
+        }
+        call->responded = true;
         return s_respond(connection, call->req);
     }
     if (queued) {
@@ -410,9 +466,14 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     }
     gw_req_t *req = call->req;
     if (gw_req_status(req)) {
-        //  Already answered; discard what is still arriving.
-        *upload_data_size = 0;
-        return MHD_YES;
+        //  Already answered (at the head, or over GATEWAY_BODY_MEMORY):
+        //  discard what is still arriving, answer once it is all in.
+        if (*upload_data_size || call->responded) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        call->responded = true;
+        return s_respond(connection, req);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -438,6 +499,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     pthread_mutex_unlock(&self->lock);
     if (stopping) {
         gw_req_fail(req, 503, NULL, "the gateway is stopping");
+        call->responded = true;
         return s_respond(connection, req);
     }
     MHD_suspend_connection(connection);
@@ -474,9 +536,9 @@ gw_http_new(const gw_config_t *config, int port_override)
     self->config = config;
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD |
-                         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
-                         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned int flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
     self->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER,
         s_mhd_log, self, MHD_OPTION_THREAD_POOL_SIZE,
@@ -529,6 +591,8 @@ gw_http_destroy(gw_http_t **self_p)
         pthread_join(self->threads[i], NULL);
     }
     free(self->threads);
+    //  Upgraded connections must be closed before the daemon stops
+    gw_ws_close_all(3000);
     if (self->daemon) {
         MHD_stop_daemon(self->daemon);
     }

@@ -33,6 +33,10 @@ void gw_http_destroy(gw_http_t **self_p);
 //  The port we listen on.
 int gw_http_port(gw_http_t *self);
 
+//  End an upgraded connection (see gw_req_set_upgrade): closes its
+//  socket. `handle` is what gw_req_run_upgrade gave.
+void gw_http_upgrade_close(void *handle);
+
 void gw_http_test(bool verbose);
 
 #endif

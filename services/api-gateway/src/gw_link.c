@@ -66,6 +66,7 @@ gw_link_call(gw_link_t *self, const char *dest, cm_msg_t **msg_p,
     assert(msg_p && *msg_p);
     cm_msg_t *msg = *msg_p;
     *msg_p = NULL;
+    int64_t started = cm_mono_ms();
     if (timeout_ms < 1) {
         timeout_ms = 1;
     }
@@ -111,6 +112,7 @@ gw_link_call(gw_link_t *self, const char *dest, cm_msg_t **msg_p,
         reply = cm_msg_new_reply(msg, 504, "no reply from gateway core");
     }
     cm_msg_destroy(&msg);
+    gw_metrics_bus(dest, cm_msg_status(reply), (cm_mono_ms() - started) * 1000);
     return reply;
 }
 

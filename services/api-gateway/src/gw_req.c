@@ -5,27 +5,33 @@
 #include "gw_classes.h"
 
 struct _gw_req_t {
-    char *method;              //  HTTP method
-    char *path;                //  decoded path, without the query
-    gw_family_t family;        //  API family of the path
-    json_t *headers;           //  lower-case name -> string
-    json_t *query;             //  name -> string
-    json_t *params;            //  path parameters
-    char *body;                //  raw body, or NULL
-    size_t body_len;           //  bytes in body
-    size_t body_cap;           //  allocated bytes
-    bool too_large;            //  body past the limit
-    json_t *json;              //  parsed JSON body object, or NULL
-    json_t *form;              //  parsed form fields, or NULL
-    bool admin;                //  authenticated with the admin key
-    int64_t deadline;          //  monotonic ms
-    const gw_config_t *config; //  borrowed
-    gw_link_t *link;           //  borrowed
-    int status;                //  response status, 0 until set
-    char *response;            //  serialized response body
-    size_t response_len;       //  its length
-    char *content_type;        //  response type when not JSON, or NULL
-    char *allow;               //  Allow header for 405
+    char *method;                     //  HTTP method
+    char *path;                       //  decoded path, without the query
+    gw_family_t family;               //  API family of the path
+    json_t *headers;                  //  lower-case name -> string
+    json_t *query;                    //  name -> string
+    json_t *query_all;                //  name -> [string...], every value
+    json_t *params;                   //  path parameters
+    char *body;                       //  raw body, or NULL
+    size_t body_len;                  //  bytes in body
+    size_t body_cap;                  //  allocated bytes
+    bool too_large;                   //  body past the limit
+    json_t *json;                     //  parsed JSON body object, or NULL
+    json_t *form;                     //  parsed form fields, or NULL
+    bool admin;                       //  authenticated with the admin key
+    int64_t deadline;                 //  monotonic ms
+    int64_t created_us;               //  monotonic µs when the head came
+    const gw_config_t *config;        //  borrowed
+    gw_link_t *link;                  //  borrowed
+    int status;                       //  response status, 0 until set
+    char *response;                   //  serialized response body
+    size_t response_len;              //  its length
+    char *content_type;               //  response type when not JSON, or NULL
+    char *allow;                      //  Allow header for 405
+    json_t *out_headers;              //  extra response headers, name -> string
+    gw_req_upgrade_fn *upgrade;       //  takes the socket after a 101
+    void *upgrade_arg;                //  its argument, owned until it runs
+    void (*upgrade_free)(void **arg); //  frees upgrade_arg
 };
 
 gw_req_t *
@@ -42,6 +48,7 @@ gw_req_new(const char *method, const char *path)
     self->query = json_object();
     self->params = json_object();
     self->deadline = cm_mono_ms() + 30000;
+    self->created_us = zclock_usecs();
     return self;
 }
 
@@ -57,6 +64,7 @@ gw_req_destroy(gw_req_t **self_p)
     free(self->path);
     json_decref(self->headers);
     json_decref(self->query);
+    json_decref(self->query_all);
     json_decref(self->params);
     free(self->body);
     json_decref(self->json);
@@ -64,6 +72,10 @@ gw_req_destroy(gw_req_t **self_p)
     free(self->response);
     free(self->content_type);
     free(self->allow);
+    json_decref(self->out_headers);
+    if (self->upgrade_arg && self->upgrade_free) {
+        self->upgrade_free(&self->upgrade_arg);
+    }
     free(self);
     *self_p = NULL;
 }
@@ -140,6 +152,21 @@ void
 gw_req_set_query(gw_req_t *self, const char *name, const char *value)
 {
     s_set_first(self->query, name, value ? value : "");
+    if (!self->query_all) {
+        self->query_all = json_object();
+    }
+    json_t *all = json_object_get(self->query_all, name);
+    if (!all) {
+        all = json_array();
+        json_object_set_new(self->query_all, name, all);
+    }
+    json_array_append_new(all, json_string(value ? value : ""));
+}
+
+json_t *
+gw_req_query_all(gw_req_t *self, const char *name)
+{
+    return self->query_all ? json_object_get(self->query_all, name) : NULL;
 }
 
 const char *
@@ -575,6 +602,54 @@ gw_req_allow(gw_req_t *self)
     return self->allow;
 }
 
+int64_t
+gw_req_age_us(gw_req_t *self)
+{
+    return zclock_usecs() - self->created_us;
+}
+
+void
+gw_req_add_response_header(gw_req_t *self, const char *name, const char *value)
+{
+    if (!self->out_headers) {
+        self->out_headers = json_object();
+    }
+    json_object_set_new(self->out_headers, name, json_string(value));
+}
+
+json_t *
+gw_req_response_headers(gw_req_t *self)
+{
+    return self->out_headers;
+}
+
+void
+gw_req_set_upgrade(gw_req_t *self, gw_req_upgrade_fn *fn, void *arg,
+                   void (*free_fn)(void **arg))
+{
+    assert(fn && !self->upgrade);
+    self->upgrade = fn;
+    self->upgrade_arg = arg;
+    self->upgrade_free = free_fn;
+    self->status = 101;
+}
+
+bool
+gw_req_upgrading(gw_req_t *self)
+{
+    return self->upgrade != NULL && self->status == 101;
+}
+
+void
+gw_req_run_upgrade(gw_req_t *self, int fd, const char *extra, size_t extra_len,
+                   void *handle)
+{
+    assert(self->upgrade);
+    void *arg = self->upgrade_arg;
+    self->upgrade_arg = NULL;
+    self->upgrade(arg, fd, extra, extra_len, handle);
+}
+
 int
 gw_req_status(gw_req_t *self)
 {
@@ -728,6 +803,20 @@ gw_req_test(bool verbose)
     char *text = gw_req_take_response(req, &len);
     assert(len == 4);
     free(text);
+    gw_req_destroy(&req);
+    //  Repeated query values, response headers
+    req = gw_req_new("GET", "/ws");
+    gw_req_set_query(req, "events", "message");
+    gw_req_set_query(req, "events", "session.status");
+    assert(streq(gw_req_query(req, "events"), "message"));
+    assert(json_array_size(gw_req_query_all(req, "events")) == 2);
+    assert(!gw_req_query_all(req, "nope"));
+    assert(!gw_req_response_headers(req));
+    gw_req_add_response_header(req, "Retry-After", "1");
+    gw_req_add_response_header(req, "Retry-After", "2");
+    assert(streq(json_string_value(json_object_get(gw_req_response_headers(req),
+                                                   "Retry-After")),
+                 "2"));
     gw_req_destroy(&req);
     //  Query integers
     gw_req_t *qreq = gw_req_new("GET", "/api/default/events");

@@ -56,11 +56,14 @@ void gw_req_set_query(gw_req_t *self, const char *name, const char *value);
 //  A header (any case) or query argument, or NULL. Borrowed.
 const char *gw_req_header(gw_req_t *self, const char *name);
 const char *gw_req_query(gw_req_t *self, const char *name);
+//  Every value of query argument `name`, in order ([string...]), or NULL.
+//  Borrowed.
+json_t *gw_req_query_all(gw_req_t *self, const char *name);
 //  Parse a non-negative decimal integer from query `key` into *out (dflt
 //  when absent; *given, if not NULL, says whether it was there). Returns
 //  0, or -1 after a 400 naming the field and its range.
-int gw_req_query_int(gw_req_t *self, const char *key, int64_t min,
-                     int64_t max, int64_t dflt, int64_t *out, bool *given);
+int gw_req_query_int(gw_req_t *self, const char *key, int64_t min, int64_t max,
+                     int64_t dflt, int64_t *out, bool *given);
 
 //  Path parameters, filled by the router. Borrowed object.
 json_t *gw_req_params(gw_req_t *self);
@@ -124,6 +127,31 @@ void gw_req_fail_bus(gw_req_t *self, cm_msg_t *reply, const char *what);
 //  Allowed methods for a 405 (copied), or NULL.
 void gw_req_set_allow(gw_req_t *self, const char *allow);
 const char *gw_req_allow(gw_req_t *self);
+
+//  Microseconds since the request was made (its head came).
+int64_t gw_req_age_us(gw_req_t *self);
+
+//  An extra response header (copied; a name set twice keeps the last).
+void gw_req_add_response_header(gw_req_t *self, const char *name,
+                                const char *value);
+//  The extra response headers (name -> string), or NULL. Borrowed.
+json_t *gw_req_response_headers(gw_req_t *self);
+
+//  Protocol upgrade (WebSocket). A handler that accepts one sets the
+//  status to 101 through gw_req_set_upgrade (and the headers the 101
+//  needs through gw_req_add_response_header); once the 101 is written
+//  gw_http calls gw_req_run_upgrade, which hands the connection's socket
+//  `fd`, bytes already read past the request (`extra`) and `handle` to
+//  fn. fn owns `arg` from then on and must end with
+//  gw_http_upgrade_close(handle) (it must not close fd). When the upgrade
+//  never happens gw_req_destroy frees arg with free_fn.
+typedef void(gw_req_upgrade_fn)(void *arg, int fd, const char *extra,
+                                size_t extra_len, void *handle);
+void gw_req_set_upgrade(gw_req_t *self, gw_req_upgrade_fn *fn, void *arg,
+                        void (*free_fn)(void **arg));
+bool gw_req_upgrading(gw_req_t *self);
+void gw_req_run_upgrade(gw_req_t *self, int fd, const char *extra,
+                        size_t extra_len, void *handle);
 
 //  Response status (0 until set) and serialized body. Borrowed.
 int gw_req_status(gw_req_t *self);

@@ -534,6 +534,24 @@ s_list(st_router_t *self, cm_msg_t *request)
                       ST_EVENTS_LIST_DEFAULT, &limit, &reply)) {
         return reply;
     }
+    json_t *tail = json_object_get(cm_msg_body(request), "tail");
+    if (tail && !json_is_boolean(tail)) {
+        return cm_msg_new_reply(request, 400, "tail must be a boolean");
+    }
+    if (json_is_true(tail)) {
+        //  Where a reader that wants only new events starts
+        const char *p1[] = {name};
+        PGresult *res = st_db_exec(st_router_db(self), "st_event_tail", 1, p1);
+        if (!res) {
+            return st_router_db_fail(self, request);
+        }
+        int64_t last = PQntuples(res) ? st_db_int(res, 0, 0) : 0;
+        PQclear(res);
+        reply = cm_msg_new_reply(request, 200, NULL);
+        cm_msg_set(reply, "events", json_array());
+        cm_msg_set_int(reply, "next", last);
+        return reply;
+    }
     char after_s[24];
     char limit_s[24];
     snprintf(after_s, sizeof after_s, "%" PRId64, after);
@@ -544,17 +562,20 @@ s_list(st_router_t *self, cm_msg_t *request)
         return st_router_db_fail(self, request);
     }
     json_t *events = json_array();
+    json_t *seqs = json_array();
     int64_t next = after;
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *env = st_db_json(res, i, 1);
+        next = st_db_int(res, i, 0);
         if (env) {
             json_array_append_new(events, env);
+            json_array_append_new(seqs, json_integer(next));
         }
-        next = st_db_int(res, i, 0);
     }
     PQclear(res);
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set(reply, "events", events);
+    cm_msg_set(reply, "seqs", seqs);
     cm_msg_set_int(reply, "next", next);
     return reply;
 }
@@ -600,6 +621,8 @@ st_events_register(st_router_t *r)
     st_router_prepare(r, "st_event_list",
                       "SELECT seq, envelope FROM events WHERE session = $1 "
                       "AND seq > $2 ORDER BY seq LIMIT $3");
+    st_router_prepare(r, "st_event_tail",
+                      "SELECT event_seq FROM sessions WHERE name = $1");
     st_router_add(r, "event.append", 1, s_append, ST_ROUTER_DB);
     st_router_add(r, "event.append_batch", 1, s_append_batch, ST_ROUTER_DB);
     st_router_add(r, "event.list", 1, s_list, ST_ROUTER_DB);

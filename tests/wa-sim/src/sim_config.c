@@ -15,6 +15,9 @@ sim_config_usage(void)
            "  --port N                 WebSocket port, 0 = any (SIM_PORT, 0)\n"
            "  --control-port N         control API port (SIM_CONTROL_PORT, 0)\n"
            "  --media-port N           media host port (SIM_MEDIA_PORT, 0)\n"
+           "  --media-cert PATH        serve the media host over HTTPS and\n"
+           "                           write its certificate here "
+           "(SIM_MEDIA_CERT)\n"
            "  --qr-first-ms N          life of the first QR ref "
            "(SIM_QR_FIRST_MS, 60000)\n"
            "  --qr-next-ms N           life of later QR refs "
@@ -86,6 +89,7 @@ sim_config_new(int argc, char **argv)
     self->root_key_file = cm_env_str("SIM_ROOT_KEY_FILE", NULL);
     self->info_file = cm_env_str("SIM_INFO_FILE", NULL);
     self->state_file = cm_env_str("SIM_STATE_FILE", NULL);
+    self->media_cert = cm_env_str("SIM_MEDIA_CERT", NULL);
     self->log_level =
         cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
     self->phone_device = cm_env_bool("SIM_PHONE_DEVICE", true);
@@ -122,6 +126,8 @@ sim_config_new(int argc, char **argv)
             s_set_str(&self->info_file, value);
         } else if (cm_streq(flag, "--state-file")) {
             s_set_str(&self->state_file, value);
+        } else if (cm_streq(flag, "--media-cert")) {
+            s_set_str(&self->media_cert, value);
         } else if (cm_streq(flag, "--phone-device")) {
             self->phone_device = s_bool(flag, value);
         } else if (cm_streq(flag, "--log-level")) {
@@ -155,6 +161,7 @@ sim_config_destroy(sim_config_t **self_p)
         free(self->root_key_file);
         free(self->info_file);
         free(self->state_file);
+        free(self->media_cert);
         free(self->log_level);
         free(self);
         *self_p = NULL;

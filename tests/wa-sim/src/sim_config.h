@@ -24,6 +24,8 @@ typedef struct {
     char *root_key_file;   //  SIM_ROOT_KEY_FILE / --root-key-file
     char *info_file;       //  SIM_INFO_FILE / --info-file
     char *state_file;      //  SIM_STATE_FILE / --state-file
+    char *media_cert;      //  SIM_MEDIA_CERT / --media-cert: HTTPS media
+                           //  host, its certificate written here
     char *log_level;       //  APP_LOG_LEVEL / --log-level (info)
     bool phone_device;     //  SIM_PHONE_DEVICE / --phone-device (true)
 } sim_config_t;

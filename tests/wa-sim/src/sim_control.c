@@ -343,6 +343,22 @@ s_handle(void *arg, sim_http_req_t *req)
             "{s:I, s:I}", "blobs", (json_int_t)sim_model_media_count(model),
             "bytes", (json_int_t)sim_model_media_bytes(model));
         sim_http_reply_json(req, 200, &body);
+    } else if (n == 2 && cm_streq(seg[0], "media") &&
+               cm_streq(seg[1], "expire") && cm_streq(method, "POST")) {
+        //  {direct_path}: the blob is gone, its downloads answer 404
+        json_t *in = sim_http_json(req);
+        const char *dp = json_string_value(json_object_get(in, "direct_path"));
+        char *path = dp ? cm_strndup(dp, strcspn(dp, "?")) : NULL;
+        if (!path) {
+            sim_http_reply_error(req, 400, "direct_path is required");
+        } else if (sim_model_media_del(sim_server_model(self->server), path)) {
+            sim_http_reply_error(req, 404, "no such media");
+        } else {
+            json_t *body = json_pack("{s:s}", "expired", path);
+            sim_http_reply_json(req, 200, &body);
+        }
+        free(path);
+        json_decref(in);
     } else if (n == 1 && cm_streq(seg[0], "save") && cm_streq(method, "POST")) {
         if (sim_server_save(self->server)) {
             sim_http_reply_error(req, 409,

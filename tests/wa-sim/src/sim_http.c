@@ -138,6 +138,14 @@ sim_http_t *
 sim_http_new(zloop_t *loop, const char *bind, uint16_t port, size_t body_limit,
              sim_http_fn *fn, void *arg)
 {
+    return sim_http_new_tls(loop, bind, port, body_limit, NULL, NULL, fn, arg);
+}
+
+sim_http_t *
+sim_http_new_tls(zloop_t *loop, const char *bind, uint16_t port,
+                 size_t body_limit, const char *cert_pem, const char *key_pem,
+                 sim_http_fn *fn, void *arg)
+{
     assert(loop);
     assert(fn);
     struct sockaddr_in addr;
@@ -154,10 +162,21 @@ sim_http_new(zloop_t *loop, const char *bind, uint16_t port, size_t body_limit,
     self->arg = arg;
     self->body_limit = body_limit;
     self->timer_id = -1;
-    self->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL, port, NULL, NULL, s_access, self, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-        self, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
+    if (cert_pem && key_pem) {
+        self->daemon = MHD_start_daemon(
+            MHD_USE_EPOLL | MHD_USE_TLS, port, NULL, NULL, s_access, self,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+            MHD_OPTION_HTTPS_MEM_CERT, cert_pem, MHD_OPTION_HTTPS_MEM_KEY,
+            key_pem, MHD_OPTION_END);
+    } else {
+        self->daemon = MHD_start_daemon(
+            MHD_USE_EPOLL, port, NULL, NULL, s_access, self,
+            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+            MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
+    }
     if (!self->daemon) {
         cm_log_error("could not start HTTP server", "bind=\"%s\" port=%u", bind,
                      (unsigned)port);

@@ -30,6 +30,12 @@ typedef void(sim_http_fn)(void *arg, sim_http_req_t *req);
 sim_http_t *sim_http_new(zloop_t *loop, const char *bind, uint16_t port,
                          size_t body_limit, sim_http_fn *fn, void *arg);
 
+//  As sim_http_new, serving HTTPS with a PEM certificate and key (both
+//  NUL-terminated; MHD's TLS, GnuTLS). Caller owns return value.
+sim_http_t *sim_http_new_tls(zloop_t *loop, const char *bind, uint16_t port,
+                             size_t body_limit, const char *cert_pem,
+                             const char *key_pem, sim_http_fn *fn, void *arg);
+
 //  Stop listening and close every connection.
 void sim_http_destroy(sim_http_t **self_p);
 

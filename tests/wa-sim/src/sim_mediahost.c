@@ -7,8 +7,14 @@
 #include "sim_http.h"
 #include "sim_mediahost.h"
 
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 struct _sim_mediahost_t {
-    sim_http_t *http;   //  HTTP listener
+    sim_http_t *http;   //  HTTP(S) listener
+    bool tls;           //  serving HTTPS
     sim_model_t *model; //  blob store (borrowed)
     char *host;         //  "bind:port"
     char *auth;         //  upload auth token
@@ -92,7 +98,8 @@ s_upload(sim_mediahost_t *self, sim_http_req_t *req, const char *token)
     char *direct =
         cm_sprintf("%s?ccb=11-4&oh=01_%s&oe=%08" PRIX64 "&_nc_sid=5e03e0", path,
                    hex, (uint64_t)expires);
-    char *url = cm_sprintf("http://%s%s&mms3=true", self->host, direct);
+    char *url = cm_sprintf("%s://%s%s&mms3=true", sim_mediahost_scheme(self),
+                           self->host, direct);
     char *object_id = cm_sprintf("%" PRIu64, ++self->counter);
     json_t *reply =
         json_pack("{s:s, s:s, s:s, s:s, s:I}", "url", url, "direct_path",
@@ -146,16 +153,97 @@ s_handle(void *arg, sim_http_req_t *req)
     sim_http_reply_error(req, 405, "method not allowed");
 }
 
+//  PEM text of a BIO. Caller owns return value.
+static char *
+s_bio_text(BIO *bio)
+{
+    char *data = NULL;
+    long len = BIO_get_mem_data(bio, &data);
+    return cm_strndup(data, len > 0 ? (size_t)len : 0);
+}
+
+//  A self-signed EC P-256 certificate for `host` (an IP address or a
+//  name), valid for two days; PEM certificate and key. Returns 0 / -1.
+static int
+s_make_cert(const char *host, char **cert_pem, char **key_pem)
+{
+    int rc = -1;
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *cert = X509_new();
+    BIO *cbio = BIO_new(BIO_s_mem());
+    BIO *kbio = BIO_new(BIO_s_mem());
+    X509_EXTENSION *ext = NULL;
+    if (!key || !cert || !cbio || !kbio) {
+        goto cleanup;
+    }
+    uint8_t serial[8];
+    cm_random(serial, sizeof serial);
+    BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+    BN_free(bn);
+    X509_set_version(cert, 2);
+    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert), 2 * 86400);
+    X509_set_pubkey(cert, key);
+    X509_NAME *name = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                               (const unsigned char *)host, -1, -1, 0);
+    X509_set_issuer_name(cert, name);
+    bool ip = strspn(host, "0123456789.") == strlen(host) || strchr(host, ':');
+    char *san = cm_sprintf("%s:%s,DNS:localhost", ip ? "IP" : "DNS", host);
+    X509V3_CTX ctx;
+    X509V3_set_ctx_nodb(&ctx);
+    X509V3_set_ctx(&ctx, cert, cert, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, san);
+    free(san);
+    if (!ext || !X509_add_ext(cert, ext, -1) ||
+        !X509_sign(cert, key, EVP_sha256()) ||
+        !PEM_write_bio_X509(cbio, cert) ||
+        !PEM_write_bio_PrivateKey(kbio, key, NULL, NULL, 0, NULL, NULL)) {
+        goto cleanup;
+    }
+    *cert_pem = s_bio_text(cbio);
+    *key_pem = s_bio_text(kbio);
+    rc = 0;
+cleanup:
+    X509_EXTENSION_free(ext);
+    BIO_free(cbio);
+    BIO_free(kbio);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return rc;
+}
+
 sim_mediahost_t *
 sim_mediahost_new(zloop_t *loop, const char *bind, uint16_t port,
-                  sim_model_t *model)
+                  sim_model_t *model, const char *cert_path)
 {
     assert(model);
+    const char *addr = bind ? bind : "127.0.0.1";
+    char *cert_pem = NULL, *key_pem = NULL;
+    if (cert_path) {
+        FILE *f = NULL;
+        if (s_make_cert(addr, &cert_pem, &key_pem) != 0 ||
+            !(f = fopen(cert_path, "w")) || fputs(cert_pem, f) < 0 ||
+            fclose(f) != 0) {
+            cm_log_error("could not make the media host certificate",
+                         "path=\"%s\"", cert_path);
+            free(cert_pem);
+            free(key_pem);
+            return NULL;
+        }
+    }
     sim_mediahost_t *self =
         (sim_mediahost_t *)cm_alloc(sizeof(sim_mediahost_t));
     self->model = model;
-    self->http =
-        sim_http_new(loop, bind, port, SIM_MEDIAHOST_BLOB_MAX, s_handle, self);
+    self->tls = cert_path != NULL;
+    self->http = sim_http_new_tls(loop, bind, port, SIM_MEDIAHOST_BLOB_MAX,
+                                  cert_pem, key_pem, s_handle, self);
+    if (key_pem) {
+        memset(key_pem, 0, strlen(key_pem));
+    }
+    free(key_pem);
+    free(cert_pem);
     if (!self->http) {
         free(self);
         return NULL;
@@ -179,6 +267,13 @@ sim_mediahost_destroy(sim_mediahost_t **self_p)
         free(self);
         *self_p = NULL;
     }
+}
+
+const char *
+sim_mediahost_scheme(sim_mediahost_t *self)
+{
+    assert(self);
+    return self->tls ? "https" : "http";
 }
 
 uint16_t
@@ -227,13 +322,32 @@ sim_mediahost_test(bool verbose)
 
     zloop_t *loop = zloop_new();
     sim_model_t *model = sim_model_new();
-    sim_mediahost_t *media = sim_mediahost_new(loop, "127.0.0.1", 0, model);
+    sim_mediahost_t *media =
+        sim_mediahost_new(loop, "127.0.0.1", 0, model, NULL);
     assert(media);
     assert(sim_mediahost_port(media) > 0);
     assert(strncmp(sim_mediahost_host(media), "127.0.0.1:", 10) == 0);
     assert(strlen(sim_mediahost_auth(media)) >= 32);
+    assert(cm_streq(sim_mediahost_scheme(media), "http"));
     sim_mediahost_destroy(&media);
     assert(!media);
+    //  HTTPS: the certificate is written for clients to trust
+    char path[] = "/tmp/sim_mediahost_test_XXXXXX";
+    int fd = mkstemp(path);
+    assert(fd >= 0);
+    close(fd);
+    media = sim_mediahost_new(loop, "127.0.0.1", 0, model, path);
+    assert(media);
+    assert(cm_streq(sim_mediahost_scheme(media), "https"));
+    FILE *f = fopen(path, "r");
+    assert(f);
+    X509 *cert = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert(cert);
+    assert(X509_check_ip_asc(cert, "127.0.0.1", 0) == 1);
+    X509_free(cert);
+    sim_mediahost_destroy(&media);
+    unlink(path);
     sim_model_destroy(&model);
     zloop_destroy(&loop);
     printf("OK\n");

@@ -8,7 +8,9 @@
     Base64 (padded or not) of SHA-256 of the body; the blob is checked
     against it and stored. The JSON reply carries url, direct_path,
     handle and object_id. Download: GET <direct_path> (query ignored).
-    Blobs live in the model, so they survive a client reconnect.
+    Blobs live in the model, so they survive a client reconnect; the
+    control API can expire one (its download then answers 404, as
+    WhatsApp's does for media past its lifetime).
 */
 #ifndef SIM_MEDIAHOST_H_INCLUDED
 #define SIM_MEDIAHOST_H_INCLUDED
@@ -24,10 +26,18 @@
 
 typedef struct _sim_mediahost_t sim_mediahost_t;
 
-//  Listen on bind:port (0 = any). NULL if it cannot listen. Caller owns
-//  return value.
+//  Listen on bind:port (0 = any). With `cert_path` the host serves HTTPS
+//  with a self-signed certificate for `bind` (EC P-256, made at start)
+//  and writes that certificate there as PEM, for clients to trust
+//  (Baileys through NODE_EXTRA_CA_CERTS, media-service through
+//  MEDIA_CA_FILE); without it, plain HTTP. NULL if it cannot listen or
+//  write the file. Caller owns return value.
 sim_mediahost_t *sim_mediahost_new(zloop_t *loop, const char *bind,
-                                   uint16_t port, sim_model_t *model);
+                                   uint16_t port, sim_model_t *model,
+                                   const char *cert_path);
+
+//  "https" or "http". Borrowed, static.
+const char *sim_mediahost_scheme(sim_mediahost_t *self);
 
 void sim_mediahost_destroy(sim_mediahost_t **self_p);
 

@@ -694,6 +694,19 @@ sim_model_media_put(sim_model_t *self, const char *path, const uint8_t *data,
     return 0;
 }
 
+int
+sim_model_media_del(sim_model_t *self, const char *path)
+{
+    assert(self);
+    s_blob_t *blob = path ? (s_blob_t *)zhashx_lookup(self->media, path) : NULL;
+    if (!blob) {
+        return -1;
+    }
+    self->media_bytes -= blob->len;
+    zhashx_delete(self->media, path);
+    return 0;
+}
+
 const uint8_t *
 sim_model_media_get(sim_model_t *self, const char *path, size_t *len_p)
 {
@@ -1181,6 +1194,11 @@ sim_model_test(bool verbose)
     assert(sim_model_media_get(model, "/m/1", &len) && len == 2);
     assert(sim_model_media_bytes(model) == 2);
     assert(!sim_model_media_get(model, "/m/2", &len));
+    assert(sim_model_media_put(model, "/m/3", bytes, 3) == 0);
+    assert(sim_model_media_del(model, "/m/3") == 0);
+    assert(sim_model_media_del(model, "/m/3") == -1);
+    assert(!sim_model_media_get(model, "/m/3", &len));
+    assert(sim_model_media_bytes(model) == 2);
 
     //  JSON views never carry the private key
     json_t *view = sim_account_to_json(acc, true);

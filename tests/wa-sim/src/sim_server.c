@@ -174,8 +174,9 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
     }
     self->control =
         sim_control_new(loop, config->bind, config->control_port, self);
-    self->media = sim_mediahost_new(loop, config->bind, config->media_port,
-                                    sim_hub_model(self->hub));
+    self->media =
+        sim_mediahost_new(loop, config->bind, config->media_port,
+                          sim_hub_model(self->hub), config->media_cert);
     self->ws = wa_ws_new();
     if (!self->control || !self->media || !self->ws) {
         sim_server_destroy(&self);
@@ -279,9 +280,11 @@ sim_server_info(sim_server_t *self)
                           (unsigned)self->ws_port);
     char *control = cm_sprintf("http://%s:%u", self->config->bind,
                                (unsigned)sim_control_port(self->control));
-    char *media = cm_sprintf("http://%s", sim_mediahost_host(self->media));
-    json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ws_url", ws,
+    char *media = cm_sprintf("%s://%s", sim_mediahost_scheme(self->media),
+                             sim_mediahost_host(self->media));
+    json_t *info = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "ws_url", ws,
                              "control_url", control, "media_url", media,
+                             "media_auth", sim_mediahost_auth(self->media),
                              "root_key", root, "version", WHARF_VERSION);
     free(ws);
     free(control);
