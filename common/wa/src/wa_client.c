@@ -3363,6 +3363,49 @@ t_test_relay(void)
     t_pump(w);
     assert(cm_streq(t_last_msg(alice)->body, "fixed?"));
 
+    //  A sender that lost its last ratchet steps (a worker that died
+    //  before they were stored) encrypts with a counter used already:
+    //  bob asks for a retry instead of dropping the message as a
+    //  duplicate, and alice sends it again with a fresh message key
+    {
+        zlistx_t *saved_keys = zlistx_new();
+        zlistx_t *saved_rows = zlistx_new();
+        zlistx_t *keys = zhashx_keys(alice->rows);
+        for (const char *k = (const char *)zlistx_first(keys); k;
+             k = (const char *)zlistx_next(keys)) {
+            if (strncmp(k, "session|", 8) == 0) {
+                zlistx_add_end(saved_keys, cm_strdup(k + 8));
+                zlistx_add_end(saved_rows, zchunk_dup((zchunk_t *)zhashx_lookup(
+                                               alice->rows, k)));
+            }
+        }
+        zlistx_destroy(&keys);
+        assert(zlistx_size(saved_keys) > 0);
+        char one[WA_CLIENT_ID_MAX];
+        assert(wa_client_send_text(alice->client, bob_user, "one", NULL, NULL,
+                                   one) == 0);
+        t_pump(w);
+        assert(cm_streq(t_last_msg(bob)->body, "one"));
+        //  Alice's sessions back as they were before "one"
+        zchunk_t *c = (zchunk_t *)zlistx_first(saved_rows);
+        for (char *k = (char *)zlistx_first(saved_keys); k;
+             k = (char *)zlistx_next(saved_keys)) {
+            assert(wa_client_load_signal(alice->client, "session", k,
+                                         zchunk_data(c), zchunk_size(c)) == 0);
+            zchunk_destroy(&c);
+            free(k);
+            c = (zchunk_t *)zlistx_next(saved_rows);
+        }
+        zlistx_destroy(&saved_keys);
+        zlistx_destroy(&saved_rows);
+        char two[WA_CLIENT_ID_MAX];
+        assert(wa_client_send_text(alice->client, bob_user, "two", NULL, NULL,
+                                   two) == 0);
+        t_pump(w);
+        m = t_last_msg(bob);
+        assert(cm_streq(m->id, two) && cm_streq(m->body, "two"));
+    }
+
     //  Held receipts: no receipt until the owner commits; a delivery of
     //  the same stanza meanwhile is not reported twice
     bob->defer = true;

@@ -18,7 +18,9 @@
     of recent messages ("<chat>|<sender>|<id>") remember whether their
     confirmation is held or sent, so a message delivered again is not
     reported twice. Messages we cannot decrypt get retry receipts, a few
-    per message, then an ack.
+    per message, then an ack; so does a message whose counter was used
+    already (the sender reused a message key) when its id is not one we
+    handled: dropping it as a duplicate would lose it.
 */
 #undef NDEBUG
 #include <assert.h>
@@ -236,8 +238,18 @@ s_on_message(void *arg, const wa_node_t *node)
         free(dest_user);
         break;
     }
-    case WA_RECV_EMPTY:
-    case WA_RECV_DUPLICATE: {
+    case WA_RECV_DUPLICATE:
+        //  An old counter on a message id this client has not handled:
+        //  not a delivery of one it read (those are in `seen`), so the
+        //  sender used a message key twice (a sender that lost state).
+        //  Dropping it would lose the message; a retry makes the sender
+        //  encrypt it again with a fresh key (issue 12 item 1)
+        cm_log_warn("message with an old counter, asking for a retry",
+                    "session=%s id=%s sender=%s", wa_client_name(self), src.id,
+                    src.sender);
+        s_send_retry_receipt(self, node, &src);
+        break;
+    case WA_RECV_EMPTY: {
         wa_node_t *confirm = s_confirmation(node, &src);
         wa_client_send_node(self, &confirm);
         s_seen_set(self, key, 2);

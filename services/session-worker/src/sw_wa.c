@@ -58,6 +58,10 @@ typedef struct {
     bool load_failed;          //  one of them failed
     bool creds_dirty;          //  credentials changed since the last put
     int puts;                  //  device.put / signal.put in the queue
+    uint64_t changes;          //  creds and Signal changes reported
+    uint64_t flushing;         //  changes the puts in the queue cover
+    uint64_t durable;          //  changes stored
+    zlistx_t *outbox;          //  s_frame_t waiting for `durable`
     sw_wajournal_t *journal;   //  Signal changes not written yet
     bool opened;               //  the current connection got OPEN
     bool logging_out;          //  a logout runs
@@ -172,7 +176,53 @@ s_set_idle(s_sess_t *ss)
 }
 
 //  --------------------------------------------------------------------
-//  Persistence
+//  Persistence, and the outbox that waits for it
+//
+//  A stanza leaves only once every credential and Signal change made
+//  before it is stored (issue 12 item 1): a ciphertext is never on the
+//  wire while the ratchet step that made it could still be lost. A
+//  worker that dies, and the one that takes the session over from the
+//  stored state, can then never encrypt two messages with one message
+//  key, and a send is never acknowledged with a state that is not
+//  durable. Stanzas made while changes are unstored wait in the outbox,
+//  in order, and the changes are flushed at once.
+
+//  An encoded stanza waiting in the outbox.
+typedef struct {
+    uint8_t *buf;  //  encoded stanza
+    size_t len;    //  its length
+    uint64_t need; //  changes that must be stored before it leaves
+} s_frame_t;
+
+static void
+s_frame_free(void **item_p)
+{
+    s_frame_t *f = (s_frame_t *)*item_p;
+    if (f) {
+        free(f->buf);
+        free(f);
+        *item_p = NULL;
+    }
+}
+
+//  Send what the stored changes allow, in order.
+static void
+s_outbox_release(s_sess_t *ss)
+{
+    s_frame_t *f;
+    bool sent = false;
+    while ((f = (s_frame_t *)zlistx_first(ss->outbox)) &&
+           f->need <= ss->durable) {
+        if (ss->conn && wa_conn_ready(ss->conn)) {
+            wa_conn_send(ss->conn, f->buf, f->len);
+            sent = true;
+        }
+        zlistx_delete(ss->outbox, zlistx_cursor(ss->outbox));
+    }
+    if (sent) {
+        s_kick(ss->engine);
+    }
+}
 
 //  A device.put or signal.put was answered.
 static void
@@ -183,6 +233,8 @@ s_put_done(sw_session_t *session, int st, void *arg)
         return;
     }
     if (st < 200 || st >= 300) {
+        //  Refused for good (a 4xx): holding the outbox would only stall
+        //  the session
         cm_log_error("could not store WhatsApp state",
                      "session=\"%s\" type=%s st=%d", s_name(ss),
                      (const char *)arg, st);
@@ -190,9 +242,12 @@ s_put_done(sw_session_t *session, int st, void *arg)
     if (ss->puts > 0) {
         ss->puts--;
     }
-    if (ss->puts == 0 &&
-        (ss->creds_dirty || sw_wajournal_size(ss->journal) > 0)) {
-        s_schedule_flush(ss);
+    if (ss->puts == 0) {
+        ss->durable = ss->flushing;
+        s_outbox_release(ss);
+        if (ss->creds_dirty || sw_wajournal_size(ss->journal) > 0) {
+            s_schedule_flush(ss);
+        }
     }
 }
 
@@ -220,6 +275,15 @@ s_flush(s_sess_t *ss)
             ss->puts++;
         }
     }
+    //  These puts cover every change so far, unless the journal had more
+    //  than one batch
+    if (sw_wajournal_size(ss->journal) == 0) {
+        ss->flushing = ss->changes;
+    }
+    if (ss->puts == 0) {
+        ss->durable = ss->flushing;
+        s_outbox_release(ss);
+    }
 }
 
 static void
@@ -234,8 +298,10 @@ static void
 s_schedule_flush(s_sess_t *ss)
 {
     if (!ss->flush_timer) {
-        ss->flush_timer = sw_loop_timer_add(s_loop(ss), SW_WA_FLUSH_MS, false,
-                                            s_flush_timer, ss);
+        //  A stanza waiting for the changes: no time to batch more
+        int delay = zlistx_size(ss->outbox) ? 0 : SW_WA_FLUSH_MS;
+        ss->flush_timer =
+            sw_loop_timer_add(s_loop(ss), delay, false, s_flush_timer, ss);
     }
 }
 
@@ -258,6 +324,27 @@ s_op_send(void *arg, const wa_node_t *node)
                      "reason=\"%s\"",
                      s_name(ss), wa_node_tag(node), reason ? reason : "");
         return -1;
+    }
+    if (ss->durable < ss->changes || zlistx_size(ss->outbox) > 0) {
+        //  Made after changes not stored yet: it waits for them
+        if (zlistx_size(ss->outbox) >= SW_WA_OUTBOX_MAX) {
+            cm_log_warn("could not queue stanza: the store is not keeping "
+                        "up",
+                        "session=\"%s\" queued=%zu", s_name(ss),
+                        zlistx_size(ss->outbox));
+            free(buf);
+            return -1;
+        }
+        s_frame_t *f = cm_alloc(sizeof *f);
+        f->buf = buf;
+        f->len = len;
+        f->need = ss->changes;
+        zlistx_add_end(ss->outbox, f);
+        if (ss->puts == 0) {
+            s_cancel(ss, &ss->flush_timer);
+            s_schedule_flush(ss);
+        }
+        return 0;
     }
     int rc = wa_conn_send(ss->conn, buf, len);
     free(buf);
@@ -348,6 +435,7 @@ s_op_creds(void *arg)
 {
     s_sess_t *ss = (s_sess_t *)arg;
     ss->creds_dirty = true;
+    ss->changes++;
     s_schedule_flush(ss);
 }
 
@@ -357,6 +445,7 @@ s_op_signal(void *arg, const char *kind, const char *key, const uint8_t *data,
 {
     s_sess_t *ss = (s_sess_t *)arg;
     sw_wajournal_put(ss->journal, kind, key, data, len);
+    ss->changes++;
     s_schedule_flush(ss);
 }
 
@@ -388,6 +477,9 @@ static const wa_client_ops_t s_client_ops = {
 static void
 s_drop(s_sess_t *ss, const char *why)
 {
+    //  Stanzas of this connection that never left: the client fails
+    //  what waits on them when it learns of the disconnect
+    zlistx_purge(ss->outbox);
     if (ss->conn) {
         wa_conn_destroy(&ss->conn);
         s_kick(ss->engine);
@@ -918,6 +1010,8 @@ s_start(void *state, sw_session_t *session)
     ss->session = session;
     ss->diag_fd = -1;
     ss->journal = sw_wajournal_new();
+    ss->outbox = zlistx_new();
+    zlistx_set_destructor(ss->outbox, s_frame_free);
     ss->sess = sw_wasess_new(session, s_commands, e->send_timeout_ms);
     sw_session_set_engine_data(session, ss);
     sw_session_set_status(session, SW_STATUS_STARTING, NULL);
@@ -932,8 +1026,10 @@ s_stop(void *state, sw_session_t *session)
     if (!ss) {
         return;
     }
-    //  Whatever changed and is not written yet goes into the queue now;
-    //  the worker drains it before it lets the lease go
+    //  Nothing waiting in the outbox leaves any more. Whatever changed
+    //  and is not written yet goes into the queue now; the worker drains
+    //  it before it lets the lease go
+    zlistx_purge(ss->outbox);
     s_cancel(ss, &ss->flush_timer);
     ss->puts = 0;
     s_flush(ss);
@@ -954,6 +1050,7 @@ s_stop(void *state, sw_session_t *session)
     wa_client_destroy(&ss->client);
     sw_wasess_destroy(&ss->sess);
     sw_wajournal_destroy(&ss->journal);
+    zlistx_destroy(&ss->outbox);
     json_decref(ss->creds);
     json_decref(ss->rows);
     free(ss->closing_reason);
@@ -1082,17 +1179,18 @@ sw_wa_new(const sw_config_t *config)
 //  events in memory, and, when it is built, wa-sim as the server
 
 typedef struct {
-    zsock_t *router;  //  the fake store
-    json_t *creds;    //  name -> creds
-    json_t *signal;   //  name -> {"kind\x1fkey": data}
-    json_t *status;   //  name -> last set_status body
-    json_t *events;   //  [event.append bodies]
-    json_t *ids;      //  event ids seen -> true
-    int dups;         //  appends with an id seen before
-    int statuses;     //  set_status writes
-    bool hold_events; //  do not answer event.append
-    zlistx_t *held;   //  held event.append requests
-    int64_t epoch;    //  last lease epoch given out
+    zsock_t *router;         //  the fake store
+    json_t *creds;           //  name -> creds
+    json_t *signal;          //  name -> {"kind\x1fkey": data}
+    json_t *status;          //  name -> last set_status body
+    json_t *events;          //  [event.append bodies]
+    json_t *ids;             //  event ids seen -> true
+    int dups;                //  appends with an id seen before
+    int statuses;            //  set_status writes
+    const char *hold_events; //  do not answer this session's events
+    bool hold_signal;        //  do not answer signal.put
+    zlistx_t *held;          //  held event.append requests
+    int64_t epoch;           //  last lease epoch given out
 } t_store_t;
 
 static void
@@ -1138,6 +1236,9 @@ t_store_handle(t_store_t *t, cm_msg_t **req_p)
         json_object_del(t->creds, name);
         json_object_del(t->signal, name);
         t_store_reply(t, req_p, 200, NULL);
+    } else if (cm_streq(type, "signal.put") && t->hold_signal) {
+        zlistx_add_end(t->held, *req_p);
+        *req_p = NULL;
     } else if (cm_streq(type, "signal.put")) {
         json_t *map = json_object_get(t->signal, name);
         if (!map) {
@@ -1166,7 +1267,8 @@ t_store_handle(t_store_t *t, cm_msg_t **req_p)
         t_store_reply(t, req_p, 200, NULL);
     } else if (cm_streq(type, "event.append") ||
                cm_streq(type, "event.append_batch")) {
-        if (t->hold_events) {
+        if (t->hold_events && cm_streq(name ? name : cm_msg_str(req, "session"),
+                                       t->hold_events)) {
             zlistx_add_end(t->held, *req_p);
             *req_p = NULL;
             return;
@@ -1461,7 +1563,7 @@ t_count_body(t_store_t *t, const char *session, const char *event,
     return n;
 }
 
-//  a sends `text` to b while the store holds every event; b "crashes"
+//  a sends `text` to b while the store holds every event of b; b "crashes"
 //  (stopped with no further writes) once its message event is held,
 //  before (stored false) or after (true) the store took the events.
 //  Returns b restarted and WORKING again.
@@ -1470,7 +1572,7 @@ t_crash_and_restart(sw_host_t *host, sw_loop_t *loop, t_store_t *t,
                     sw_engine_t *engine, sw_session_t *a, sw_session_t *b,
                     const char *text, bool stored)
 {
-    t->hold_events = true;
+    t->hold_events = "b";
     cm_msg_t *reply = t_command(
         loop, t, engine, a, "message.send_text",
         json_pack("{s:s, s:s}", "chatId", "15550002222", "text", text), 10000);
@@ -1501,7 +1603,7 @@ t_crash_and_restart(sw_host_t *host, sw_loop_t *loop, t_store_t *t,
     }
     assert(held);
     //  b's events: stored or lost; the others are answered
-    t->hold_events = false;
+    t->hold_events = NULL;
     cm_msg_t *m;
     while ((m = (cm_msg_t *)zlistx_first(t->held))) {
         zlistx_detach_cur(t->held);
@@ -1720,6 +1822,45 @@ sw_wa_test(bool verbose)
         assert(ack &&
                cm_streq(json_string_value(json_object_get(ack, "ackName")),
                         "READ"));
+
+        //  A stanza leaves only once the Signal changes made before it are
+        //  stored: with signal.put held, the text waits in the outbox
+        {
+            zsock_t *gw = zsock_new_pair("@inproc://sw_wa_test_outbox");
+            zsock_t *wk = zsock_new_pair(">inproc://sw_wa_test_outbox");
+            t.hold_signal = true;
+            cm_msg_t *req = cm_msg_new("message.send_text");
+            json_t *body = json_pack("{s:s, s:s}", "chatId", "15550002222@c.us",
+                                     "text", "durable");
+            cm_msg_set_body(req, &body);
+            sw_cmd_t *cmd = sw_cmd_new(&req, wk);
+            assert(sw_engine_command(engine, a, &cmd) == SW_CMD_TAKEN);
+            t_pump(loop, &t, 500);
+            assert(!(zsock_events(gw) & ZMQ_POLLIN));
+            assert(zlistx_size(t.held) > 0);
+            assert(t_count_body(&t, "b", "message", "durable") == 0);
+            t.hold_signal = false;
+            cm_msg_t *m;
+            while ((m = (cm_msg_t *)zlistx_first(t.held))) {
+                zlistx_detach_cur(t.held);
+                t_store_handle(&t, &m);
+            }
+            until = cm_mono_ms() + 10000;
+            while (!(zsock_events(gw) & ZMQ_POLLIN) && cm_mono_ms() < until) {
+                t_pump(loop, &t, 5);
+            }
+            reply = cm_msg_recv(gw, false);
+            assert(reply && cm_msg_status(reply) == 200);
+            cm_msg_destroy(&reply);
+            until = cm_mono_ms() + 10000;
+            while (t_count_body(&t, "b", "message", "durable") == 0 &&
+                   cm_mono_ms() < until) {
+                t_pump(loop, &t, 10);
+            }
+            assert(t_count_body(&t, "b", "message", "durable") == 1);
+            zsock_destroy(&wk);
+            zsock_destroy(&gw);
+        }
 
         //  Nothing lost, nothing twice. 1: b dies before the events of a
         //  message are stored: the server delivers it again, it is

@@ -18,7 +18,11 @@
     - persistence: credentials (device.put) and Signal changes (coalesced
       in sw_wajournal, signal.put) go through the session's ordered write
       queue, so a message's event is stored no later than the ratchet
-      that decrypted it;
+      that decrypted it; a stanza leaves only once the changes made
+      before it are stored (it waits in an outbox meanwhile), so no
+      ciphertext is out while the ratchet step that made it could be
+      lost, and a worker taking the session over never reuses a
+      message key;
     - nothing lost: a received message's delivery receipt goes out only
       once its events are stored; event ids derive from the message id
       (sw_wamsg_event_id), so a message delivered again after a crash is
@@ -48,8 +52,12 @@
 
 //  Store read timeout at start (device.get, signal.load), ms.
 #define SW_WA_LOAD_TIMEOUT_MS 10000
-//  Delay that batches Signal changes into one signal.put, ms.
+//  Delay that batches Signal changes into one signal.put, ms (none while
+//  a stanza waits for them).
 #define SW_WA_FLUSH_MS 5
+//  Most stanzas waiting for their credential and Signal changes to be
+//  stored; a send beyond that fails.
+#define SW_WA_OUTBOX_MAX 10000
 //  Longest wait for the server to confirm a logout, ms.
 #define SW_WA_LOGOUT_TIMEOUT_MS 5000
 //  Diagnostic TCP connect after a failed connection, ms.

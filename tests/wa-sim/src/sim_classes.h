@@ -30,6 +30,7 @@
 #include "wa/wa_crypto.h"
 
 #include "sim_fault.h"
+#include "sim_ledger.h"
 #include "sim_log.h"
 #include "sim_model.h"
 

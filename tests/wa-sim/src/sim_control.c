@@ -302,6 +302,22 @@ s_faults(sim_control_t *self, sim_http_req_t *req)
     sim_http_reply_json(req, 200, &body);
 }
 
+//  The Signal counter ledger (sim_ledger): GET, or DELETE to clear it.
+static void
+s_signal(sim_control_t *self, sim_http_req_t *req)
+{
+    sim_ledger_t *ledger = sim_server_ledger(self->server);
+    const char *method = sim_http_method(req);
+    if (cm_streq(method, "DELETE")) {
+        sim_ledger_clear(ledger);
+    } else if (!cm_streq(method, "GET")) {
+        sim_http_reply_error(req, 405, "method not allowed");
+        return;
+    }
+    json_t *body = sim_ledger_to_json(ledger);
+    sim_http_reply_json(req, 200, &body);
+}
+
 static void
 s_handle(void *arg, sim_http_req_t *req)
 {
@@ -326,6 +342,8 @@ s_handle(void *arg, sim_http_req_t *req)
         s_stanzas(self, req);
     } else if (n == 1 && cm_streq(seg[0], "faults")) {
         s_faults(self, req);
+    } else if (n == 1 && cm_streq(seg[0], "signal")) {
+        s_signal(self, req);
     } else if (n == 1 && cm_streq(seg[0], "groups") &&
                cm_streq(method, "GET")) {
         json_t *list = json_array();

@@ -16,6 +16,7 @@ struct _sim_hub_t {
     sim_model_t *model;               //  the world
     sim_log_t *log;                   //  stanza log
     sim_fault_t *faults;              //  fault rules
+    sim_ledger_t *ledger;             //  Signal counters used
     uint8_t static_priv[SIM_KEY_LEN]; //  server Noise static key
     uint8_t *cert;                    //  certificate chain
     size_t cert_len;                  //  bytes in cert
@@ -52,6 +53,7 @@ sim_hub_new(zloop_t *loop, const sim_config_t *config,
     self->model = sim_model_new();
     self->log = sim_log_new(0);
     self->faults = sim_fault_new();
+    self->ledger = sim_ledger_new();
     self->conns = zlistx_new();
     self->bound = zhashx_new();
     cm_random(&self->next_id, sizeof self->next_id);
@@ -67,6 +69,7 @@ sim_hub_destroy(sim_hub_t **self_p)
     if (self) {
         zlistx_destroy(&self->conns);
         zhashx_destroy(&self->bound);
+        sim_ledger_destroy(&self->ledger);
         sim_fault_destroy(&self->faults);
         sim_log_destroy(&self->log);
         sim_model_destroy(&self->model);
@@ -130,6 +133,12 @@ sim_fault_t *
 sim_hub_faults(sim_hub_t *self)
 {
     return self->faults;
+}
+
+sim_ledger_t *
+sim_hub_ledger(sim_hub_t *self)
+{
+    return self->ledger;
 }
 
 const uint8_t *

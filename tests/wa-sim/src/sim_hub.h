@@ -25,6 +25,7 @@
 #include "sim_config.h"
 #include "sim_conn.h"
 #include "sim_fault.h"
+#include "sim_ledger.h"
 #include "sim_log.h"
 #include "sim_model.h"
 #include "wa/wa_node.h"
@@ -54,6 +55,7 @@ const sim_config_t *sim_hub_config(sim_hub_t *self);
 sim_model_t *sim_hub_model(sim_hub_t *self);
 sim_log_t *sim_hub_log(sim_hub_t *self);
 sim_fault_t *sim_hub_faults(sim_hub_t *self);
+sim_ledger_t *sim_hub_ledger(sim_hub_t *self);
 const uint8_t *sim_hub_static_priv(sim_hub_t *self);
 const uint8_t *sim_hub_cert(sim_hub_t *self, size_t *len_p);
 

@@ -170,6 +170,21 @@ s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
     return out;
 }
 
+//  Note a pairwise ciphertext from sender to dev in the counter ledger.
+static void
+s_ledger(s_message_t *self, sim_device_t *sender, sim_device_t *dev,
+         const wa_node_t *enc)
+{
+    size_t len = 0;
+    const uint8_t *data = wa_node_bytes(enc, &len);
+    char *from = sim_device_jid(sender);
+    char *to = sim_device_jid(dev);
+    sim_ledger_record(sim_hub_ledger(self->hub), from, to,
+                      wa_node_attr(enc, "type"), data, len);
+    free(from);
+    free(to);
+}
+
 //  Complete a device's copy (*out_p, taken) with its <enc> and the
 //  message's extras, and deliver it.
 static void
@@ -215,6 +230,7 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
             bool own =
                 dev->account == sender->account && to_acc != sender->account;
             wa_node_t *out = s_direct_copy(sender, msg, lid, own ? to : NULL);
+            s_ledger(self, sender, dev, enc);
             s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
         }
@@ -224,6 +240,7 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
         if (enc && dev && dev != sender && (dev->id == 0 || dev->linked)) {
             const char *recipient = wa_node_attr(msg, "recipient");
             wa_node_t *out = s_direct_copy(sender, msg, to_lid, recipient);
+            s_ledger(self, sender, dev, enc);
             s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
         }
@@ -296,6 +313,7 @@ s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                 dev) {
                 const wa_node_t *enc = wa_node_child(t, "enc");
                 if (enc) {
+                    s_ledger(self, sender, dev, enc);
                     wa_node_t *e = wa_node_dup(enc);
                     wa_node_append(out, &e);
                 }

@@ -263,6 +263,13 @@ sim_server_faults(sim_server_t *self)
     return sim_hub_faults(self->hub);
 }
 
+sim_ledger_t *
+sim_server_ledger(sim_server_t *self)
+{
+    assert(self);
+    return sim_hub_ledger(self->hub);
+}
+
 const uint8_t *
 sim_server_root_key(sim_server_t *self)
 {

@@ -38,6 +38,8 @@ void sim_server_destroy(sim_server_t **self_p);
 sim_model_t *sim_server_model(sim_server_t *self);
 sim_log_t *sim_server_log(sim_server_t *self);
 sim_fault_t *sim_server_faults(sim_server_t *self);
+//  The Signal counter ledger. Borrowed.
+sim_ledger_t *sim_server_ledger(sim_server_t *self);
 
 //  {ws_url, control_url, media_url, root_key} as printed at start.
 //  Caller owns return value.
