@@ -38,6 +38,35 @@ SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:",
 
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
+# Contract traffic (tests/contract): when WHARF_CONTRACT_DIR is set, every
+# HTTP exchange made through Stack.raw/api and every webhook a Receiver gets
+# is appended to WHARF_CONTRACT_DIR/<test script>.jsonl, one JSON object a
+# line: {"kind": "http", method, path, status, type, body} or
+# {"kind": "webhook", path, body}. body is the text received (body_b64 when
+# it is not UTF-8). The file is rewritten by each run of the script.
+_traffic = {"file": None, "lock": threading.Lock()}
+
+
+def record_traffic(kind, body, **fields):
+    """Append one exchange to the contract traffic file (no-op if unset)."""
+    where = os.environ.get("WHARF_CONTRACT_DIR")
+    if not where:
+        return
+    rec = {"kind": kind}
+    rec.update(fields)
+    try:
+        rec["body"] = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError:
+        import base64
+        rec["body_b64"] = base64.b64encode(body).decode()
+    with _traffic["lock"]:
+        if _traffic["file"] is None:
+            os.makedirs(where, exist_ok=True)
+            name = os.path.splitext(os.path.basename(sys.argv[0] or "python"))[0]
+            _traffic["file"] = open(os.path.join(where, name + ".jsonl"), "w")
+        _traffic["file"].write(json.dumps(rec) + "\n")
+        _traffic["file"].flush()
+
 
 # Listening ports are picked below the kernel's ephemeral range
 # (ip_local_port_range, 32768-60999 by default): a port taken from that
@@ -285,9 +314,12 @@ class Stack:
                                      headers=headers or {})
         try:
             with _opener.open(req, timeout=timeout) as r:
-                return r.status, r.read(), dict(r.headers)
+                out = r.status, r.read(), dict(r.headers)
         except urllib.error.HTTPError as e:
-            return e.code, e.read(), dict(e.headers)
+            out = e.code, e.read(), dict(e.headers)
+        record_traffic("http", out[1], method=method, path=path, status=out[0],
+                       type=out[2].get("Content-Type", ""))
+        return out
 
     def api(self, method, path, json_body=None, key=True, headers=None, query=None,
             timeout=30):
@@ -379,6 +411,7 @@ class Receiver:
                     outer.requests.append({"path": self.path,
                                            "headers": {k.lower(): v for k, v in self.headers.items()},
                                            "body": body, "time": time.time()})
+                record_traffic("webhook", body, path=self.path)
                 d = outer.delay_fn(idx, self.path, body)
                 if d:
                     time.sleep(d)

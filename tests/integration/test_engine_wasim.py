@@ -38,8 +38,9 @@ def test_qr_login():
         # Not linked yet: sending is refused with WAHA's 422
         st, body, _ = s.api("POST", "/api/sendText",
                             {"session": "q1", "chatId": "15550002222", "text": "x"})
-        check(st == 422 and "Session status is not as expected" in body["message"],
-              (st, body))
+        check(st == 422 and body["session"] == "q1" and body["status"] == "SCAN_QR_CODE"
+              and body["expected"] == ["WORKING"]
+              and "Session status is not as expected" in body["error"], (st, body))
         # The QR in its three WAHA forms and Wawp's
         st, raw, _ = api_ready(s, "GET", "/api/q1/auth/qr?format=raw")
         check(st == 200 and raw["value"].count(",") == 4, (st, raw))
@@ -63,6 +64,13 @@ def test_qr_login():
         st, res = sim.ctl("POST", "/accounts/15550001111/scan", {"qr": raw["value"]})
         check(st == 200, (st, res))
         info = s.wait_status("q1", "WORKING", 20)
+        # WAHA's MeInfo requires pushName, also on the first WORKING
+        # session.status, before WhatsApp has told the device its name
+        first = wait_for(lambda: [e for e in hooks(rx, "q1", "session.status")
+                                  if e["payload"]["status"] == "WORKING"], 20,
+                         what="WORKING webhook")[0]
+        check(first["me"]["id"] == "15550001111@c.us"
+              and isinstance(first["me"].get("pushName"), str), first["me"])
         check(info["me"]["id"] == "15550001111@c.us", info)
         st, me, _ = s.api("GET", "/api/sessions/q1/me")
         check(st == 200 and me["id"] == "15550001111@c.us", (st, me))
@@ -76,7 +84,8 @@ def test_qr_login():
                  what="WORKING webhook")
         # QR routes once linked: 422
         st, body, _ = s.api("GET", "/api/q1/auth/qr?format=raw")
-        check(st == 422, (st, body))
+        check(st == 422 and body["status"] == "WORKING" and body["session"] == "q1"
+              and "SCAN_QR_CODE" in body["expected"], (st, body))
         st, body, _ = s.api("GET", "/api/nope/auth/qr?format=raw")
         check(st == 404, (st, body))
         # Logout: the device is removed on the server, the stored device is
@@ -163,6 +172,8 @@ def test_two_sessions_exchange_texts():
                                 if e["payload"]["body"] == "hi alice"], 20,
                        what="message webhook at a")
         check(got[0]["payload"]["replyTo"]["id"] == bare, got[0]["payload"])
+        # WAHA's ReplyToMessage requires hasMedia (a text was quoted)
+        check(got[0]["payload"]["replyTo"]["hasMedia"] is False, got[0]["payload"])
         # Errors: bad chat id, missing text, unknown session
         st, body, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": "x",
                                                       "text": "t"})

@@ -65,14 +65,20 @@ def test_ping_version_exclusions():
               "json content type")
         st, body, _ = s.api("GET", "/api/server/version")
         check(st == 200, "version: %d" % st)
-        check(body["engine"] == "WHARF" and body["tier"] == "CORE", repr(body))
-        check(body["browser"] is None and "/" in body["platform"], repr(body))
-        check("version" in body and "worker" in body, repr(body))
+        # WAHA's engine enum (WHATSAPP_DEFAULT_ENGINE, default GOWS); Wharf's
+        # own name in browser; worker an object
+        check(body["engine"] == "GOWS" and body["tier"] == "CORE", repr(body))
+        check(body["browser"].startswith("Wharf/") and "/" in body["platform"], repr(body))
+        check("version" in body and body["worker"] == {"id": None}, repr(body))
         # /health needs no key; with no store and no worker it is 503
         st, body, _ = s.api("GET", "/health", key=False)
         check(st == 503 and body["status"] == "error", "health: %r" % body)
         check(body["workers"] == 0 and body["store"]["status"] == "error",
               repr(body))
+        # WAHA's (terminus) shape: indicators in details, info (up), error (down)
+        check(body["details"]["store"]["status"] == "down"
+              and body["error"]["workers"]["status"] == "down"
+              and body["info"] == {}, repr(body))
 
 
 def test_auth():
@@ -121,6 +127,10 @@ def test_hashed_key_and_old_name():
         check(st == 401, "the hash itself is not a key")
         st, _, _ = s.api("GET", "/api/server/version", key=digest)
         check(st == 401, "the hex digest is not a key")
+    # WAHA's engine variable picks the engine name Wharf reports
+    with Stack(services=GW, env={"WHATSAPP_DEFAULT_ENGINE": "NOWEB"}) as s:
+        st, body, _ = s.api("GET", "/api/server/version")
+        check(st == 200 and body["engine"] == "NOWEB", (st, body))
     env = {"WAHA_API_KEY": "", "WHATSAPP_API_KEY": "old-name-key"}
     with Stack(services=GW, env=env) as s:
         st, _, _ = s.api("GET", "/api/server/version", key="old-name-key")

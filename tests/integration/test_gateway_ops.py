@@ -27,7 +27,9 @@ def test_server_status_and_environment():
                env={"WHATSAPP_HOOK_HMAC_KEY": "hidden", "DEBUG": "1",
                     "WHATSAPP_API_SCHEMA": "http"}) as s:
         st, body, _ = s.api("GET", "/api/server/status")
-        check(st == 200 and set(body) == {"startTimestamp", "uptime"}, repr(body))
+        # WAHA's ServerStatusResponse requires worker {id}
+        check(st == 200 and set(body) == {"startTimestamp", "uptime", "worker"}
+              and body["worker"] == {"id": "api-gateway"}, repr(body))
         now = int(time.time() * 1000)
         check(before - 1000 <= body["startTimestamp"] <= now, "start %r" % body)
         check(0 <= body["uptime"] <= now - body["startTimestamp"] + 1000, "uptime %r" % body)

@@ -31,7 +31,7 @@ def stopped(s, name):
     def probe():
         st, body, _ = s.api("GET", "/api/sessions/" + name)
         return body if (st == 200 and body["status"] == "STOPPED"
-                        and body["assignedWorker"] is None) else None
+                        and "assignedWorker" not in body) else None
     return wait_for(probe, 20, what="%s STOPPED and released" % name)
 
 
@@ -47,6 +47,18 @@ def test_waha_lifecycle():
         st, body, _ = s.api("POST", "/api/sessions", {"name": "s1"})
         check(st == 422 and body["statusCode"] == 422 and "already exists" in body["message"],
               "duplicate: %d %r" % (st, body))
+
+        # The config as WAHA shows it: unset optionals (null) left out,
+        # the defaults WAHA's schema requires filled in
+        st, body, _ = s.api("POST", "/api/sessions", {
+            "name": "s9", "start": False,
+            "config": {"proxy": {"server": "h:1", "username": None}, "metadata": None,
+                       "noweb": {"store": {"enabled": True}}}})
+        check(st == 201 and body["config"] == {
+            "proxy": {"server": "h:1"},
+            "noweb": {"markOnline": True, "store": {"enabled": True, "fullSync": False}}},
+            "config shown: %d %r" % (st, body))
+        check(s.api("DELETE", "/api/sessions/s9")[0] == 200, "delete s9")
 
         st, body, _ = s.api("GET", "/api/sessions")
         check(st == 200 and body == [], "list hides STOPPED: %r" % body)
@@ -69,6 +81,8 @@ def test_waha_lifecycle():
         failed = s.wait_status("s1", "FAILED")
         check(failed["reason"], "FAILED carries a reason: %r" % failed)
         check(failed["assignedWorker"] == "worker-0", "held by worker-0: %r" % failed)
+        # WAHA's SessionInfo requires presence (an object)
+        check(failed["presence"] == {}, "presence: %r" % failed)
         st, body, _ = s.api("GET", "/api/sessions")
         check([x["name"] for x in body] == ["s1"], "running sessions listed")
 
@@ -265,6 +279,9 @@ def test_health():
         body = wait_for(healthy, 15, what="healthy")
         check(body["status"] == "ok" and body["workers"] == 1, repr(body))
         check(body["store"]["status"] == "ok", repr(body))
+        check(body["info"] == {"store": {"status": "up"},
+                               "workers": {"status": "up", "count": 1}}
+              and body["error"] == {} and body["details"] == body["info"], repr(body))
         s.proc("session-worker-0").stop()
 
         def unhealthy():

@@ -68,7 +68,7 @@ def test_stream_and_resume():
         got = [c.recv_event() for _ in range(5)]
         for env in got:
             check(env["event"] == "message" and env["session"] == "w1"
-                  and env["id"].startswith("evt_") and env["engine"] == "WHARF"
+                  and env["id"].startswith("evt_") and env["engine"] == "GOWS"
                   and "payload" in env and "timestamp" in env and "me" in env,
                   "envelope %r" % env)
         cursors = [e["cursor"] for e in got]

@@ -121,7 +121,8 @@ def test_send_bad_input():
     good = {"chatId": "15551234567", "file": {"url": FS.base + "/a.pdf",
                                               "filename": "a.pdf"}}
     st, got, _ = stack.api("POST", "/api/sendFile", good)
-    check(st == 422 and "STOPPED" in got["message"], (st, got))
+    check(st == 422 and got["status"] == "STOPPED" and got["expected"] == ["WORKING"],
+          (st, got))
     st, got, _ = stack.api("POST", "/api/sendFile", dict(good, session="nosuch"))
     check(st == 404, (st, got))
 

@@ -3,6 +3,7 @@ order under concurrency, the event.list cursor, event.new on the PUB.
 
 Copyright (c) 2026 the Wharf authors. Apache-2.0.
 """
+import platform
 import threading
 import time
 
@@ -55,8 +56,10 @@ def test_idempotent_append():
           "envelope %r" % ev)
     check(ev["payload"] == body["payload"] and ev["metadata"] == {"m": "1"} and ev["me"] is None,
           "envelope fields %r" % ev)
-    check(ev["engine"] == "WHARF" and ev["environment"]["worker"] is None
-          and ev["environment"]["platform"] == "linux/x64", "environment %r" % ev)
+    arch = {"x86_64": "x64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    check(ev["engine"] == "GOWS" and ev["environment"]["worker"] == {"id": None}
+          and ev["environment"]["platform"] == "linux/" + arch
+          and ev["environment"]["browser"].startswith("Wharf/"), "environment %r" % ev)
     check("instance_id" not in ev and "qr" not in ev, "Wawp fields only on session.status")
     check(abs(ev["timestamp"] - time.time() * 1000) < 60000, "timestamp %r" % ev["timestamp"])
 
@@ -140,7 +143,7 @@ def test_fenced_append_and_notifications():
     check(msgs[2]["body"]["seq"] == 4 and msgs[2]["body"]["id"].startswith("evt_"),
           "status event %r" % msgs[2])
     evs = ok(e, "event.list", {"session": "pub", "after": 1})["events"]
-    check([x["environment"]["worker"] for x in evs] == ["wp", "wp", "wp"], "worker recorded")
+    check([x["environment"]["worker"] for x in evs] == [{"id": "wp"}] * 3, "worker recorded")
     # a resend is not announced again, and a fenced-out one not at all
     sub = Sub(STACK.env["STORE_PUB_ENDPOINTS"], "event.new", count=1, timeout=1500)
     time.sleep(0.5)
@@ -180,7 +183,7 @@ def test_batch_append():
     check([x["id"] for x in evs] == ["evt_bat0", "evt_bat1", "evt_bat2"], "order %r" % evs)
     for x in evs:
         check(x["session"] == "bat" and x["metadata"] == {"m": "2"} and x["me"] is None
-              and x["environment"]["worker"] == "wb" and x["engine"] == "WHARF",
+              and x["environment"]["worker"] == {"id": "wb"} and x["engine"] == "GOWS",
               "envelope %r" % x)
     check(evs[1]["payload"] == {"k": 1} and evs[2]["payload"] == {}, "payloads")
     # the whole batch again: all duplicates, nothing new

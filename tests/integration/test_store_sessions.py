@@ -120,13 +120,13 @@ def test_set_status_and_device():
           "id %r" % w["id"])
     check(w["event"] == "session.status" and w["session"] == "st1", "names %r" % w)
     check(w["metadata"] == {"user.id": "7"} and w["me"] == me and w["qr"] is None, "fields %r" % w)
-    check(w["engine"] == "WHARF" and w["environment"]["worker"] == "wa"
+    check(w["engine"] == "GOWS" and w["environment"]["worker"] == {"id": "wa"}
           and w["environment"]["tier"] == "CORE", "environment %r" % w)
     check(w["payload"]["name"] == "st1" and w["payload"]["status"] == "WORKING"
           and w["payload"]["data"] is None and len(w["payload"]["statuses"]) == 3,
           "payload %r" % w["payload"])
     check(w["ts"] == w["timestamp"] // 1000, "ts seconds")
-    check(evs[0]["environment"]["worker"] is None, "create event has no worker")
+    check(evs[0]["environment"]["worker"] == {"id": None}, "create event has no worker")
     # validation and fencing
     check(call(e, "session.set_status", dict(base, status="DANCING"))[0] == 400, "bad status")
     check(call(e, "session.set_status", dict(base, status="WORKING", me=5))[0] == 400, "bad me")

@@ -148,8 +148,8 @@ def test_session_status_webhook():
             check(env["id"].startswith("evt_") and len(env["id"]) == 30, env["id"])
             check(abs(env["timestamp"] / 1000 - t) < 120, "timestamp in ms")
             check(env["metadata"] == {"tenant": "t1"}, "metadata")
-            check("me" in env and env["engine"] == "WHARF", repr(env))
-            check(env["environment"]["engine"] == "WHARF"
+            check("me" in env and env["engine"] == "GOWS", repr(env))
+            check(env["environment"]["engine"] == "GOWS"
                   and "version" in env["environment"], repr(env))
             p = env["payload"]
             check(p["name"] == "st" and p["data"] is None

@@ -66,7 +66,7 @@ def test_signed_envelope():
             check(env["event"] == "message" and env["session"] == "sig", repr(env))
             check(env["payload"]["n"] == i, "in order: %r" % env["payload"])
             check(env["metadata"] == {"user.id": "42"}, "metadata echoed")
-            check(env["engine"] == "WHARF" and "version" in env["environment"],
+            check(env["engine"] == "GOWS" and "version" in env["environment"],
                   repr(env))
             check("me" in env and abs(env["timestamp"] - t0) < 60000, repr(env))
             check(b"my-secret-key" not in r["body"], "no secret in the body")

@@ -61,7 +61,7 @@ def test_two_workers_over_http():
             def by_new_holder():
                 st, b = store.call("event.list", {"session": n, "after": 0, "limit": 1000})
                 seen = [e["status"] for e in b["events"] if e["event"] == "session.status"
-                        and e["environment"]["worker"] == "worker-1"
+                        and e["environment"]["worker"]["id"] == "worker-1"
                         and e["timestamp"] > int(t0 * 1000)]
                 return "STARTING" in seen and "FAILED" in seen
             wait_for(by_new_holder, 10, what="%s cycling under worker-1" % n)
@@ -74,7 +74,7 @@ def test_two_workers_over_http():
 
         def stopped():
             st, b, _ = s.api("GET", "/api/sessions/" + moved[0])
-            return b if b["status"] == "STOPPED" and b["assignedWorker"] is None else None
+            return b if b["status"] == "STOPPED" and "assignedWorker" not in b else None
         wait_for(stopped, 10, what="stopped and released")
         check(s.proc("session-worker-1").alive(), "survivor died")
 

@@ -52,7 +52,7 @@ def events_by(store, name, worker, after_ms):
     st, body = store.call("event.list", {"session": name, "after": 0, "limit": 1000})
     check(st == 200, st)
     return [e for e in body["events"] if e["event"] == "session.status"
-            and e["environment"]["worker"] == worker and e["timestamp"] > after_ms]
+            and e["environment"]["worker"]["id"] == worker and e["timestamp"] > after_ms]
 
 
 def test_sigkill_takeover_within_lease_timeout():

@@ -33,7 +33,7 @@ def statuses(store, name):
     """[(status, timestamp ms, worker)] of the session.status events."""
     st, body = store.call("event.list", {"session": name, "after": 0, "limit": 1000})
     check(st == 200, (st, body))
-    return [(e["status"], e["timestamp"], e["environment"]["worker"])
+    return [(e["status"], e["timestamp"], e["environment"]["worker"]["id"])
             for e in body["events"] if e["event"] == "session.status"]
 
 

@@ -1,7 +1,7 @@
 #!/bin/sh
-# npm_setup.sh - install the pinned interop peers into the build tree
-# (ctest interop_npm_setup, the fixture every interop test requires):
-# npm_setup.sh SOURCE_DIR NPM_DIR
+# npm_setup.sh - install pinned npm packages into the build tree
+# (ctest interop_npm_setup, the fixture every interop test requires, and
+# contract_npm_setup for tests/contract): npm_setup.sh SOURCE_DIR NPM_DIR
 #
 # Copyright (c) 2026 the Wharf authors. Apache-2.0.
 #
@@ -18,7 +18,7 @@ cp "$src/package.json" "$dir/package.json"
 if [ -f "$src/package-lock.json" ]; then
     cp "$src/package-lock.json" "$dir/package-lock.json"
 fi
-if [ -f "$dir/node_modules/baileys/package.json" ] &&
+if [ -d "$dir/node_modules" ] &&
     cmp -s "$dir/package.json" "$dir/.installed" 2>/dev/null; then
     echo "npm_setup: peers already installed in $dir"
     echo ok >"$dir/STATUS"

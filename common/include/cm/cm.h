@@ -15,5 +15,6 @@
 #include "cm_codec.h"
 #include "cm_webhook.h"
 #include "cm_json.h"
+#include "cm_waha.h"
 
 #endif

@@ -6,6 +6,7 @@
 
 struct _gw_config_t {
     char *log_level;             //  APP_LOG_LEVEL
+    char *engine;                //  WHATSAPP_DEFAULT_ENGINE
     int port;                    //  WHATSAPP_API_PORT
     char *hostname;              //  WHATSAPP_API_HOSTNAME
     char *store_endpoints;       //  STORE_ENDPOINTS
@@ -64,6 +65,8 @@ gw_config_new(void)
     gw_config_t *self = cm_alloc(sizeof *self);
     self->log_level =
         cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
+    self->engine = cm_env_choice("WHATSAPP_DEFAULT_ENGINE",
+                                 CM_WAHA_ENGINE_DEFAULT, CM_WAHA_ENGINES);
     self->port = (int)cm_env_long("WHATSAPP_API_PORT", 3000, 1, 65535);
     self->hostname = cm_env_str("WHATSAPP_API_HOSTNAME", "127.0.0.1");
     self->store_endpoints =
@@ -134,6 +137,7 @@ gw_config_destroy(gw_config_t **self_p)
     if (!self) {
         return;
     }
+    free(self->engine);
     free(self->log_level);
     free(self->hostname);
     free(self->store_endpoints);
@@ -154,6 +158,12 @@ const char *
 gw_config_log_level(const gw_config_t *self)
 {
     return self->log_level;
+}
+
+const char *
+gw_config_engine(const gw_config_t *self)
+{
+    return self->engine;
 }
 
 int

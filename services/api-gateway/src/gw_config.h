@@ -24,6 +24,9 @@ void gw_config_destroy(gw_config_t **self_p);
 const char *gw_config_log_level(const gw_config_t *self);
 //  WHATSAPP_API_PORT and WHATSAPP_API_HOSTNAME.
 int gw_config_port(const gw_config_t *self);
+//  The WAHA engine reported by /api/server/version
+//  (WHATSAPP_DEFAULT_ENGINE, one of CM_WAHA_ENGINES).
+const char *gw_config_engine(const gw_config_t *self);
 const char *gw_config_hostname(const gw_config_t *self);
 //  Bus endpoints: STORE_ENDPOINTS, STORE_PUB_ENDPOINTS, MEDIA_ENDPOINTS,
 //  GATEWAY_WORKERS_BIND.

@@ -364,7 +364,8 @@ s_change(gw_req_t *req, const char *action)
                                  "participants", people);
         cm_msg_t *reply = s_command(req, name, "group.participants", &body);
         if (reply) {
-            s_answer(req, &reply, "participants", s_success(req));
+            //  WAHA declares 200 for add/remove/promote/demote
+            s_answer(req, &reply, "participants", 200);
         }
     }
     free(id);

@@ -106,20 +106,20 @@ json_t *gw_groups_schemas(void);
                         "A group's participants", NULL,                        \
                         "GroupParticipantList", NULL),                         \
         GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/participants/add", \
-                        gw_groups_add, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,      \
+                        gw_groups_add, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,      \
                         "groupsAddParticipants", "Add participants",           \
                         "ParticipantsRequest", "ParticipantResultList", NULL), \
         GW_GROUPS_ROUTE("POST",                                                \
                         "/api/{session}/groups/{id}/participants/remove",      \
-                        gw_groups_remove, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,   \
+                        gw_groups_remove, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,   \
                         "groupsRemoveParticipants", "Remove participants",     \
                         "ParticipantsRequest", "ParticipantResultList", NULL), \
         GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/admin/promote",    \
-                        gw_groups_promote, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,  \
+                        gw_groups_promote, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,  \
                         "groupsPromote", "Make participants admins",           \
                         "ParticipantsRequest", "ParticipantResultList", NULL), \
         GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/admin/demote",     \
-                        gw_groups_demote, GW_AUTH_ADMIN, 201, GW_GROUPS_TAG,   \
+                        gw_groups_demote, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,   \
                         "groupsDemote", "Make admins regular participants",    \
                         "ParticipantsRequest", "ParticipantResultList", NULL), \
         GW_GROUPS_ROUTE(                                                       \

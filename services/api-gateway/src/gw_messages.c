@@ -57,19 +57,14 @@ gw_messages_status_is(gw_req_t *req, json_t *session,
                       const char *const *statuses)
 {
     const char *status = json_string_value(json_object_get(session, "status"));
-    char expected[128] = "";
     for (size_t i = 0; statuses[i]; i++) {
         if (cm_streq(status, statuses[i])) {
             return true;
         }
-        size_t len = strlen(expected);
-        snprintf(expected + len, sizeof expected - len, "%s%s", i ? ", " : "",
-                 statuses[i]);
     }
-    gw_req_fail(req, 422, "session_not_ready",
-                "Session status is not as expected. Try again later or "
-                "restart the session. Session status: %s, expected: %s",
-                status ? status : "unknown", expected);
+    gw_req_fail_session_status(
+        req, json_string_value(json_object_get(session, "name")), status,
+        statuses);
     return false;
 }
 
@@ -112,8 +107,14 @@ gw_messages_command_msg(gw_req_t *req, json_t *session, cm_msg_t **msg_p,
     } else if (st == 504) {
         gw_req_fail(req, 504, NULL, "session-worker did not answer in time");
     } else if (st == 409) {
-        gw_req_fail(req, 422, "session_not_ready", "%s",
-                    reason ? reason : "Session status is not as expected");
+        //  The worker holds the session but it is not (or no longer)
+        //  logged in: WAHA's 422 with the status the store last saw.
+        static const char *const working[] = {"WORKING", NULL};
+        const char *status =
+            json_string_value(json_object_get(session, "status"));
+        gw_req_fail_session_status(
+            req, name, cm_streq(status, "WORKING") ? "STARTING" : status,
+            working);
     } else if (st >= 400 && st < 600) {
         gw_req_fail(req, st, NULL, "%s", reason ? reason : "request failed");
     } else {
@@ -593,7 +594,18 @@ gw_messages_test(bool verbose)
     json_t *session = json_pack("{s:s}", "status", "SCAN_QR_CODE");
     assert(!gw_messages_status_is(req, session, s_working));
     assert(gw_req_status(req) == 422);
-    assert(strstr(gw_req_response(req), "Session status: SCAN_QR_CODE"));
+    json_t *err = json_loads(gw_req_response(req), 0, NULL);
+    assert(cm_streq(json_string_value(json_object_get(err, "status")),
+                    "SCAN_QR_CODE"));
+    assert(cm_streq(json_string_value(json_object_get(err, "session")), ""));
+    assert(cm_streq(
+        json_string_value(json_array_get(json_object_get(err, "expected"), 0)),
+        "WORKING"));
+    assert(json_array_size(json_object_get(err, "expected")) == 1);
+    assert(strstr(json_string_value(json_object_get(err, "error")),
+                  "not as expected"));
+    assert(!json_object_get(err, "statusCode"));
+    json_decref(err);
     json_decref(session);
     session = json_pack("{s:s}", "status", "WORKING");
     assert(gw_messages_status_is(req, session, s_working));

@@ -557,6 +557,35 @@ gw_req_fail_invalid(gw_req_t *self, const char *message)
 }
 
 void
+gw_req_fail_session_status(gw_req_t *self, const char *session,
+                           const char *status, const char *const *expected)
+{
+    const char *text = "Session status is not as expected. Try again later "
+                       "or restart the session.";
+    json_t *list = json_array();
+    for (size_t i = 0; expected && expected[i]; i++) {
+        json_array_append_new(list, json_string(expected[i]));
+    }
+    if (self->family == GW_FAMILY_WAWP) {
+        char *joined = cm_json_dumps(list, NULL);
+        json_decref(list);
+        gw_req_fail(self, 422, "session_not_ready",
+                    "%s Session status: %s, expected: %s", text,
+                    status ? status : "unknown", joined ? joined : "[]");
+        free(joined);
+        return;
+    }
+    json_t *body =
+        json_pack("{s:s, s:s?, s:s, s:o}", "error", text, "session", session,
+                  "status", status ? status : "FAILED", "expected", list);
+    if (body && !session) {
+        json_object_set_new(body, "session", json_string(""));
+    }
+    assert(body);
+    gw_req_reply(self, 422, &body);
+}
+
+void
 gw_req_fail_unauthorized(gw_req_t *self)
 {
     json_t *body = NULL;

@@ -120,6 +120,13 @@ void gw_req_fail(gw_req_t *self, int status, const char *code, const char *fmt,
                  ...) __attribute__((format(printf, 4, 5)));
 //  400 for invalid input: `message` names the field.
 void gw_req_fail_invalid(gw_req_t *self, const char *message);
+//  422 for a session whose status the call cannot use. WAHA's shape is
+//  {error, session, status, expected: [...]} (clients read status and
+//  expected); Wawp's is its usual {status, message, error:
+//  "session_not_ready"}. `expected` is a NULL-terminated list.
+void gw_req_fail_session_status(gw_req_t *self, const char *session,
+                                const char *status,
+                                const char *const *expected);
 //  401 in WAHA's exact shape, or Wawp's invalid_access_token.
 void gw_req_fail_unauthorized(gw_req_t *self);
 //  Error response from a failed bus reply (504, 503, 5xx...).

@@ -11,10 +11,24 @@ gw_server_ping(gw_req_t *req)
     gw_req_reply(req, 200, &body);
 }
 
+//  One indicator of WAHA's health body: name -> {status: up|down, ...}
+//  (taken) into `details` and into `info` (up) or `error` (down).
+static void
+s_indicator(json_t *body, const char *name, bool up, json_t *indicator)
+{
+    json_object_set_new(indicator, "status", json_string(up ? "up" : "down"));
+    json_object_set(json_object_get(body, "details"), name, indicator);
+    json_object_set_new(json_object_get(body, up ? "info" : "error"), name,
+                        indicator);
+}
+
 void
 gw_server_health(gw_req_t *req)
 {
-    json_t *details = json_array();
+    //  WAHA's (NestJS terminus) shape: status ok|error, info (indicators
+    //  up), error (indicators down), details (all); Wharf's own summary
+    //  in store, workers and worker_list next to it.
+    json_t *body = json_pack("{s:{}, s:{}, s:{}}", "info", "error", "details");
     cm_msg_t *msg = cm_msg_new("health.ping");
     cm_msg_t *reply =
         gw_req_call(req, GW_DEST_STORE, &msg, GW_SERVER_HEALTH_TIMEOUT_MS);
@@ -24,13 +38,14 @@ gw_server_health(gw_req_t *req)
         store = json_pack("{s:s, s:s?, s:s?}", "status", "ok", "service",
                           cm_msg_str(reply, "service"), "version",
                           cm_msg_str(reply, "version"));
+        s_indicator(body, "store", true, json_object());
     } else {
         const char *reason = cm_msg_reason(reply);
         store = json_pack("{s:s, s:i, s:s?}", "status", "error", "code",
                           cm_msg_status(reply), "reason", reason);
-        json_array_append_new(details,
-                              json_string("store-service did not answer "
-                                          "health.ping"));
+        s_indicator(body, "store", false,
+                    json_pack("{s:s}", "message",
+                              "store-service did not answer health.ping"));
     }
     cm_msg_destroy(&reply);
 
@@ -40,52 +55,29 @@ gw_server_health(gw_req_t *req)
     size_t n = json_array_size(workers);
     if (n == 0) {
         ok = false;
-        json_array_append_new(
-            details, json_string("no session-worker has sent a heartbeat "
-                                 "in the last 3 s"));
+        s_indicator(body, "workers", false,
+                    json_pack("{s:I, s:s}", "count", (json_int_t)0, "message",
+                              "no session-worker has sent a heartbeat in the "
+                              "last 3 s"));
+    } else {
+        s_indicator(body, "workers", true,
+                    json_pack("{s:I}", "count", (json_int_t)n));
     }
-    json_t *body =
-        json_pack("{s:s, s:o, s:I, s:O}", "status", ok ? "ok" : "error",
-                  "store", store, "workers", (json_int_t)n, "worker_list",
-                  workers ? workers : json_null());
+    json_object_set_new(body, "status", json_string(ok ? "ok" : "error"));
+    json_object_set_new(body, "store", store);
+    json_object_set_new(body, "workers", json_integer((json_int_t)n));
+    json_object_set(body, "worker_list", workers ? workers : json_null());
     cm_msg_destroy(&reply);
-    if (json_array_size(details)) {
-        json_object_set(body, "details", details);
-    }
-    json_decref(details);
     gw_req_reply(req, ok ? 200 : 503, &body);
-}
-
-void
-gw_server_platform(char *out, size_t size)
-{
-    struct utsname u;
-    const char *arch = "unknown";
-    const char *os = "linux";
-    if (uname(&u) == 0) {
-        arch = u.machine;
-        if (streq(u.machine, "x86_64")) {
-            arch = "x64";
-        } else if (streq(u.machine, "aarch64")) {
-            arch = "arm64";
-        } else if (streq(u.machine, "i686") || streq(u.machine, "i386")) {
-            arch = "ia32";
-        }
-        if (!streq(u.sysname, "Linux")) {
-            os = u.sysname;
-        }
-    }
-    snprintf(out, size, "%s/%s", os, arch);
 }
 
 void
 gw_server_version(gw_req_t *req)
 {
-    char platform[64];
-    gw_server_platform(platform, sizeof platform);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:n, s:s, s:n}", "version",
-                             WHARF_VERSION, "engine", "WHARF", "tier", "CORE",
-                             "browser", "platform", platform, "worker");
+    const gw_config_t *config = gw_req_config(req);
+    //  The gateway serves every session: no worker of its own (id null)
+    json_t *body = cm_waha_environment(
+        config ? gw_config_engine(config) : CM_WAHA_ENGINE_DEFAULT, NULL, NULL);
     gw_req_reply(req, 200, &body);
 }
 
@@ -109,9 +101,11 @@ gw_server_test(bool verbose)
     req = gw_req_new("GET", "/api/server/version");
     gw_server_version(req);
     json_t *body = json_loads(gw_req_response(req), 0, NULL);
-    assert(streq(json_string_value(json_object_get(body, "engine")), "WHARF"));
+    assert(streq(json_string_value(json_object_get(body, "engine")),
+                 CM_WAHA_ENGINE_DEFAULT));
     assert(streq(json_string_value(json_object_get(body, "tier")), "CORE"));
-    assert(json_is_null(json_object_get(body, "browser")));
+    assert(json_is_string(json_object_get(body, "browser")));
+    assert(json_is_object(json_object_get(body, "worker")));
     assert(strchr(json_string_value(json_object_get(body, "platform")), '/'));
     json_decref(body);
     gw_req_destroy(&req);

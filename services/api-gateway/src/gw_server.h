@@ -25,9 +25,6 @@ void gw_server_version(gw_req_t *req);
 //  GET /api/openapi.json -> the OpenAPI document
 void gw_server_openapi(gw_req_t *req);
 
-//  "linux/x64" style platform string into `out`.
-void gw_server_platform(char *out, size_t size);
-
 void gw_server_test(bool verbose);
 
 #endif

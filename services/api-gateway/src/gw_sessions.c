@@ -236,6 +236,58 @@ s_copy(json_t *info, const char *key, json_t *value, json_type type)
                     value && json_typeof(value) == type ? value : json_null());
 }
 
+//  Delete the keys of `obj` whose value is null (WAHA: an unset optional).
+static void
+s_drop_nulls(json_t *obj)
+{
+    const char *key;
+    json_t *value;
+    void *tmp;
+    if (json_is_object(obj)) {
+        json_object_foreach_safe(obj, tmp, key, value)
+        {
+            if (json_is_null(value)) {
+                json_object_del(obj, key);
+            }
+        }
+    }
+}
+
+//  obj[key] = value unless obj has key.
+static void
+s_default(json_t *obj, const char *key, json_t *value)
+{
+    if (json_is_object(obj) && !json_object_get(obj, key)) {
+        json_object_set(obj, key, value);
+    }
+    json_decref(value);
+}
+
+json_t *
+gw_sessions_waha_config(json_t *config)
+{
+    json_t *out = json_is_object(config) ? json_deep_copy(config)
+                                         : json_object();
+    //  null is "not set" on input; WAHA's schema types these as objects
+    //  and strings, so they are left out rather than echoed as null
+    s_drop_nulls(out);
+    s_drop_nulls(json_object_get(out, "proxy"));
+    s_drop_nulls(json_object_get(out, "client"));
+    size_t i;
+    json_t *hook;
+    json_array_foreach(json_object_get(out, "webhooks"), i, hook)
+    {
+        s_drop_nulls(hook);
+    }
+    //  WAHA fills the defaults its schema declares as required
+    json_t *noweb = json_object_get(out, "noweb");
+    s_default(noweb, "markOnline", json_true());
+    json_t *store = json_object_get(noweb, "store");
+    s_default(store, "enabled", json_false());
+    s_default(store, "fullSync", json_false());
+    return out;
+}
+
 json_t *
 gw_sessions_info(json_t *session)
 {
@@ -247,15 +299,17 @@ gw_sessions_info(json_t *session)
     } else {
         json_object_set_new(info, "status", json_string("STOPPED"));
     }
-    json_t *config = json_object_get(session, "config");
-    if (json_is_object(config)) {
-        json_object_set(info, "config", config);
-    } else {
-        json_object_set_new(info, "config", json_object());
-    }
+    json_object_set_new(
+        info, "config",
+        gw_sessions_waha_config(json_object_get(session, "config")));
     s_copy(info, "me", json_object_get(session, "me"), JSON_OBJECT);
-    s_copy(info, "assignedWorker", json_object_get(session, "worker"),
-           JSON_STRING);
+    //  WAHA: a string; omitted while no session-worker holds the session
+    json_t *worker = json_object_get(session, "worker");
+    if (json_is_string(worker)) {
+        json_object_set(info, "assignedWorker", worker);
+    }
+    //  WAHA requires an object; Wharf keeps no session-level presence
+    json_object_set_new(info, "presence", json_object());
     s_copy(info, "instance_id", json_object_get(session, "instance_id"),
            JSON_STRING);
     s_copy(info, "reason", json_object_get(session, "reason"), JSON_STRING);
@@ -1207,6 +1261,34 @@ gw_sessions_test(bool verbose)
                  "[\"bogus\"]}]}",
                  "bogus");
 
+    //  Config as WAHA shows it: no nulls for unset optionals, the
+    //  defaults WAHA's schema requires filled in
+    json_t *in = json_loads(
+        "{\"metadata\":null,\"proxy\":{\"server\":\"h:1\",\"username\":"
+        "null},\"noweb\":{\"store\":{\"enabled\":true}},\"webhooks\":"
+        "[{\"url\":\"http://x/\",\"events\":[\"message\"],\"hmac\":null}],"
+        "\"gows\":{\"storage\":{\"messages\":null}}}",
+        0, NULL);
+    assert(in);
+    json_t *shown = gw_sessions_waha_config(in);
+    assert(!json_object_get(shown, "metadata"));
+    assert(!json_object_get(json_object_get(shown, "proxy"), "username"));
+    assert(json_is_true(
+        json_object_get(json_object_get(shown, "noweb"), "markOnline")));
+    json_t *nstore = json_object_get(json_object_get(shown, "noweb"), "store");
+    assert(json_is_true(json_object_get(nstore, "enabled")));
+    assert(json_is_false(json_object_get(nstore, "fullSync")));
+    assert(!json_object_get(
+        json_array_get(json_object_get(shown, "webhooks"), 0), "hmac"));
+    //  nullable in WAHA's schema: kept
+    assert(json_is_null(json_object_get(
+        json_object_get(json_object_get(shown, "gows"), "storage"),
+        "messages")));
+    //  the stored config is not changed
+    assert(json_is_null(json_object_get(in, "metadata")));
+    json_decref(shown);
+    json_decref(in);
+
     //  SessionInfo keeps store-only fields out.
     json_t *session =
         json_pack("{s:s, s:s, s:s, s:{}, s:n, s:s, s:s, s:[], s:I}", "name",
@@ -1216,7 +1298,14 @@ gw_sessions_test(bool verbose)
     json_t *info = gw_sessions_info(session);
     assert(streq(json_string_value(json_object_get(info, "name")), "s1"));
     assert(json_is_null(json_object_get(info, "me")));
-    assert(json_is_null(json_object_get(info, "assignedWorker")));
+    assert(!json_object_get(info, "assignedWorker"));
+    assert(json_is_object(json_object_get(info, "config")));
+    assert(json_is_object(json_object_get(info, "presence")));
+    json_decref(info);
+    json_object_set_new(session, "worker", json_string("w1"));
+    info = gw_sessions_info(session);
+    assert(streq(json_string_value(json_object_get(info, "assignedWorker")),
+                 "w1"));
     assert(!json_object_get(info, "access_token_hash"));
     assert(!json_object_get(info, "desired"));
     json_decref(info);

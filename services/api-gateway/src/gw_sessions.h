@@ -50,6 +50,13 @@ bool gw_sessions_name_valid(const char *name);
 //  sets *err_p to a message naming the field (caller owns it).
 int gw_sessions_config_check(json_t *config, char **err_p);
 
+//  A session's config as WAHA shows it (a copy): keys set to null (unset
+//  optionals) left out at the top level and in proxy, client and each
+//  webhook; noweb.markOnline (true) and noweb.store.enabled/fullSync
+//  (false) filled in when missing, as WAHA's schema requires them.
+//  Caller owns return value.
+json_t *gw_sessions_waha_config(json_t *config);
+
 //  The WAHA SessionInfo for a store session object. Caller owns return
 //  value.
 json_t *gw_sessions_info(json_t *session);

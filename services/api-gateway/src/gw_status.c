@@ -26,8 +26,10 @@ gw_status_status(gw_req_t *req)
 {
     int64_t now = cm_now_ms();
     json_t *body =
-        json_pack("{s:I, s:I}", "startTimestamp", (json_int_t)s_started_ms,
-                  "uptime", (json_int_t)(now - s_started_ms));
+        json_pack("{s:I, s:I, s:{s:s}}", "startTimestamp",
+                  (json_int_t)s_started_ms, "uptime",
+                  (json_int_t)(now - s_started_ms), "worker", "id",
+                  "api-gateway");
     gw_req_reply(req, 200, &body);
 }
 

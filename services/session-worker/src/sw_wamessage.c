@@ -403,6 +403,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     w.timestamp = m->timestamp;
     w.body = m->body;
     w.has_media = m->has_media;
+    w.mimetype = m->message ? wa_message_mimetype(m->message) : NULL;
     w.type = m->type;
     w.reply_to = m->reply_to;
     w.push_name = m->push_name;

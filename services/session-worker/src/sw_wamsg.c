@@ -143,13 +143,25 @@ sw_wamsg_message(const sw_wamsg_t *m)
     json_object_set_new(out, "participant", s_str_or_null(participant));
     json_object_set_new(out, "body", json_string(m->body ? m->body : ""));
     json_object_set_new(out, "hasMedia", json_boolean(m->has_media));
-    json_object_set_new(out, "media", json_null());
+    //  WAHA: an object for media messages (url only once downloaded,
+    //  which Wharf does not do yet), null otherwise
+    if (m->has_media) {
+        json_t *media = json_object();
+        if (m->mimetype) {
+            json_object_set_new(media, "mimetype", json_string(m->mimetype));
+        }
+        json_object_set_new(out, "media", media);
+    } else {
+        json_object_set_new(out, "media", json_null());
+    }
     json_object_set_new(out, "ack", json_integer(m->ack));
     json_object_set_new(out, "ackName",
                         json_string(sw_wamsg_ack_name(m->ack)));
     if (m->reply_to) {
+        //  The quoted message is not decoded: no media known
         json_object_set_new(out, "replyTo",
-                            json_pack("{s:s}", "id", m->reply_to));
+                            json_pack("{s:s, s:b}", "id", m->reply_to,
+                                      "hasMedia", 0));
     } else {
         json_object_set_new(out, "replyTo", json_null());
     }
@@ -189,7 +201,10 @@ sw_wamsg_ack(const char *chat, const char *id, const char *participant,
     json_object_set_new(out, "id", json_string(wid));
     json_object_set_new(out, "from", json_string(c));
     json_object_set_new(out, "to", s_str_or_null(m));
-    json_object_set_new(out, "participant", s_str_or_null(p));
+    //  In groups the participant is the one the id names when the receipt
+    //  does not say (the server's ack of our own message)
+    json_object_set_new(out, "participant",
+                        s_str_or_null(p ? p : (group ? sender : NULL)));
     json_object_set_new(out, "fromMe", json_boolean(from_me));
     json_object_set_new(out, "ack", json_integer(ack));
     json_object_set_new(out, "ackName", json_string(sw_wamsg_ack_name(ack)));
@@ -322,7 +337,22 @@ sw_wamsg_test(bool verbose)
     assert(cm_streq(json_string_value(json_object_get(
                         json_object_get(j, "replyTo"), "id")),
                     "3EB0DD"));
+    assert(json_is_false(
+        json_object_get(json_object_get(j, "replyTo"), "hasMedia")));
+    assert(json_is_null(json_object_get(j, "media")));
     json_decref(j);
+
+    //  A media message carries a media object, with the mimetype known
+    m.has_media = true;
+    m.mimetype = "image/jpeg";
+    j = sw_wamsg_message(&m);
+    assert(json_is_true(json_object_get(j, "hasMedia")));
+    assert(cm_streq(json_string_value(json_object_get(
+                        json_object_get(j, "media"), "mimetype")),
+                    "image/jpeg"));
+    json_decref(j);
+    m.has_media = false;
+    m.mimetype = NULL;
 
     //  Acks
     j = sw_wamsg_ack("1555@s.whatsapp.net", "3EB0EE", "1555:2@s.whatsapp.net",
@@ -341,6 +371,15 @@ sw_wamsg_test(bool verbose)
                      "1999@s.whatsapp.net", true, SW_WAMSG_ACK_DEVICE);
     assert(cm_streq(json_string_value(json_object_get(j, "id")),
                     "true_120363@g.us_3EB0FF_1999@c.us"));
+    json_decref(j);
+    //  The server's ack of our group message: the participant is ours,
+    //  as in the id
+    j = sw_wamsg_ack("120363@g.us", "3EB0FF", NULL, "1999@s.whatsapp.net",
+                     true, SW_WAMSG_ACK_SERVER);
+    assert(cm_streq(json_string_value(json_object_get(j, "id")),
+                    "true_120363@g.us_3EB0FF_1999@c.us"));
+    assert(cm_streq(json_string_value(json_object_get(j, "participant")),
+                    "1999@c.us"));
     json_decref(j);
 
     //  Event ids: deterministic, distinct per event and key, valid ULIDs

@@ -232,9 +232,10 @@ sw_wasess_me(sw_wasess_t *self)
     if (self->me_lid) {
         json_object_set_new(me, "lid", json_string(self->me_lid));
     }
-    if (self->push_name) {
-        json_object_set_new(me, "pushName", json_string(self->push_name));
-    }
+    //  WAHA's MeInfo requires pushName; before WhatsApp has told us ours
+    //  it is "" (as GOWS reports an unknown one)
+    json_object_set_new(me, "pushName",
+                        json_string(self->push_name ? self->push_name : ""));
     return me;
 }
 

@@ -13,6 +13,7 @@ struct _st_config_t {
     int pool_size;         //  STORE_POOL_SIZE
     int statement_timeout; //  STORE_STATEMENT_TIMEOUT_MS
     char *log_level;       //  APP_LOG_LEVEL
+    char *engine;          //  WHATSAPP_DEFAULT_ENGINE
     st_seal_t *seal;       //  STORE_SECRET_KEY, STORE_SECRET_KEY_OLD
 };
 
@@ -66,6 +67,8 @@ st_config_new(void)
     st_config_t *self = cm_alloc(sizeof *self);
     self->log_level =
         cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
+    self->engine = cm_env_choice("WHATSAPP_DEFAULT_ENGINE",
+                                 CM_WAHA_ENGINE_DEFAULT, CM_WAHA_ENGINES);
     self->database_url = cm_env_str("DATABASE_URL", NULL);
     if (!self->database_url) {
         cm_env_fail("DATABASE_URL", "is required (a PostgreSQL URL)");
@@ -97,10 +100,17 @@ st_config_destroy(st_config_t **self_p)
         free(self->bind);
         free(self->pub_bind);
         free(self->log_level);
+        free(self->engine);
         st_seal_destroy(&self->seal);
         free(self);
         *self_p = NULL;
     }
+}
+
+const char *
+st_config_engine(const st_config_t *self)
+{
+    return self->engine;
 }
 
 const char *

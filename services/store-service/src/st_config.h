@@ -35,6 +35,9 @@ void st_config_destroy(st_config_t **self_p);
 
 //  libpq connection string or URI (a secret: never log it).
 const char *st_config_database_url(const st_config_t *self);
+//  The engine name every event envelope carries (WHATSAPP_DEFAULT_ENGINE,
+//  one of WAHA's WEBJS|WPP|NOWEB|GOWS; default CM_WAHA_ENGINE_DEFAULT).
+const char *st_config_engine(const st_config_t *self);
 //  ROUTER endpoint for requests.
 const char *st_config_bind(const st_config_t *self);
 //  PUB endpoint for notifications.

@@ -20,8 +20,8 @@ st_events_status_payload(json_t *session)
 
 json_t *
 st_events_envelope(json_t *session, const char *id, int64_t ts_ms,
-                   const char *event, json_t *payload, const char *worker,
-                   const char *qr)
+                   const char *event, json_t *payload, const char *engine,
+                   const char *worker, const char *qr)
 {
     assert(session && id && event && payload);
     json_t *env = json_object();
@@ -37,13 +37,9 @@ st_events_envelope(json_t *session, const char *id, int64_t ts_ms,
     json_t *me = json_object_get(session, "me");
     json_object_set_new(env, "me", me ? json_incref(me) : json_null());
     json_object_set(env, "payload", payload);
-    json_object_set_new(env, "engine", json_string(ST_EVENTS_ENGINE));
-    json_object_set_new(env, "environment",
-                        json_pack("{s:s, s:s, s:s, s:n, s:s, s:o}", "version",
-                                  WHARF_VERSION, "engine", ST_EVENTS_ENGINE,
-                                  "tier", ST_EVENTS_TIER, "browser", "platform",
-                                  ST_EVENTS_PLATFORM, "worker",
-                                  worker ? json_string(worker) : json_null()));
+    json_t *environment = cm_waha_environment(engine, NULL, worker);
+    json_object_set(env, "engine", json_object_get(environment, "engine"));
+    json_object_set_new(env, "environment", environment);
     if (cm_streq(event, "session.status")) {
         //  Wawp's flat status fields, next to the WAHA envelope
         json_t *status = json_object_get(payload, "status");
@@ -92,7 +88,7 @@ st_events_insert(st_router_t *r, const char *name, const char *id,
         return -1;
     }
     json_t *env = st_events_envelope(session, id, cm_now_ms(), event, payload,
-                                     worker, qr);
+                                     st_router_engine(r), worker, qr);
     json_decref(session);
     char *text = cm_json_dumps(env, NULL);
     json_decref(env);
@@ -164,8 +160,9 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
         const char *id = json_string_value(json_object_get(item, "id"));
         const char *event = json_string_value(json_object_get(item, "event"));
         json_t *payload = json_object_get(item, "payload");
-        json_t *env = st_events_envelope(
-            bare, id, now, event, payload ? payload : bare, worker, NULL);
+        json_t *env =
+            st_events_envelope(bare, id, now, event, payload ? payload : bare,
+                               st_router_engine(self), worker, NULL);
         json_object_del(env, "me");
         json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:o}", "n",
                                               (json_int_t)i + 1, "id", id,
@@ -648,7 +645,7 @@ st_events_test(bool verbose)
 
     json_t *env =
         st_events_envelope(session, "evt_01", 1741249702485LL, "session.status",
-                           payload, "w1", "data:image/png;base64,AA");
+                           payload, "NOWEB", "w1", "data:image/png;base64,AA");
     const char *want_keys[] = {
         "id",     "timestamp", "event",  "session",     "metadata",
         "me",     "payload",   "engine", "environment", "instance_id",
@@ -661,27 +658,31 @@ st_events_test(bool verbose)
                     "data:image/png;base64,AA"));
     assert(cm_streq(json_string_value(json_object_get(env, "status")),
                     "SCAN_QR_CODE"));
+    //  engine and environment as WAHA's schema has them
     assert(
-        cm_streq(json_string_value(json_object_get(env, "engine")), "WHARF"));
+        cm_streq(json_string_value(json_object_get(env, "engine")), "NOWEB"));
     json_t *environment = json_object_get(env, "environment");
-    assert(cm_streq(json_string_value(json_object_get(environment, "worker")),
+    assert(cm_streq(json_string_value(json_object_get(environment, "engine")),
+                    "NOWEB"));
+    assert(cm_streq(json_string_value(json_object_get(
+                        json_object_get(environment, "worker"), "id")),
                     "w1"));
     assert(cm_streq(json_string_value(json_object_get(environment, "tier")),
                     "CORE"));
-    assert(json_is_null(json_object_get(environment, "browser")));
+    assert(json_is_string(json_object_get(environment, "browser")));
     json_decref(env);
 
     //  no QR outside SCAN_QR_CODE; no Wawp fields or metadata elsewhere
     json_object_set_new(payload, "status", json_string("WORKING"));
     env = st_events_envelope(session, "evt_02", 5000, "session.status", payload,
-                             NULL, "data:x");
+                             CM_WAHA_ENGINE_DEFAULT, NULL, "data:x");
     assert(json_is_null(json_object_get(env, "qr")));
-    assert(json_is_null(
-        json_object_get(json_object_get(env, "environment"), "worker")));
+    assert(json_is_null(json_object_get(
+        json_object_get(json_object_get(env, "environment"), "worker"), "id")));
     json_decref(env);
     json_object_del(json_object_get(session, "config"), "metadata");
-    env = st_events_envelope(session, "evt_03", 5000, "message", payload, NULL,
-                             NULL);
+    env = st_events_envelope(session, "evt_03", 5000, "message", payload,
+                             CM_WAHA_ENGINE_DEFAULT, NULL, NULL);
     assert(!json_object_get(env, "metadata"));
     assert(!json_object_get(env, "instance_id"));
     assert(!json_object_get(env, "qr"));

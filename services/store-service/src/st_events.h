@@ -25,10 +25,6 @@ typedef struct _st_router_t st_router_t;
 //  Most events in one event.append_batch.
 #define ST_EVENTS_BATCH_MAX 100
 #define ST_EVENTS_LIST_DEFAULT 100
-//  Values in every envelope's environment.
-#define ST_EVENTS_ENGINE "WHARF"
-#define ST_EVENTS_TIER "CORE"
-#define ST_EVENTS_PLATFORM "linux/x64"
 
 //  Register the family on `r`. Returns 0.
 int st_events_register(st_router_t *r);
@@ -51,9 +47,12 @@ void st_events_announce(st_router_t *r, const char *session, const char *id,
 //  ST_SESSION_JSON; borrowed), with `payload` (borrowed). For
 //  session.status it adds Wawp's instance_id, status, qr, ts. Caller owns
 //  return value.
+//  `engine` is the WAHA engine name (st_router_engine) and `worker` the
+//  session-worker (environment.worker.id, null when NULL).
 json_t *st_events_envelope(json_t *session, const char *id, int64_t ts_ms,
                            const char *event, json_t *payload,
-                           const char *worker, const char *qr);
+                           const char *engine, const char *worker,
+                           const char *qr);
 
 //  session.status payload {name, status, statuses, data:null} of a session
 //  object (borrowed). Caller owns return value.

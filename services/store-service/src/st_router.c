@@ -19,6 +19,7 @@ struct _st_router_t {
     cm_ulid_t *ulid;         //  id generator
     st_publish_fn *publish;  //  notification sink, or NULL
     void *publish_arg;       //  its argument
+    char *engine;            //  WAHA engine name for event envelopes
     const st_seal_t *seal;   //  borrowed, may be NULL (keyless)
 };
 
@@ -45,6 +46,7 @@ st_router_new(st_db_t *db, const char *store_id)
     zlistx_set_destructor(self->entries, s_entry_free);
     self->db = db;
     self->store_id = cm_strdup(store_id);
+    self->engine = cm_strdup(CM_WAHA_ENGINE_DEFAULT);
     self->ulid = cm_ulid_new();
     st_router_add(self, "health.ping", 1, s_health, 0);
     return self;
@@ -62,6 +64,7 @@ st_router_destroy(st_router_t **self_p)
     zlistx_destroy(&self->entries);
     cm_ulid_destroy(&self->ulid);
     free(self->store_id);
+    free(self->engine);
     free(self);
     *self_p = NULL;
 }
@@ -141,6 +144,20 @@ st_db_t *
 st_router_db(st_router_t *self)
 {
     return self->db;
+}
+
+void
+st_router_set_engine(st_router_t *self, const char *engine)
+{
+    assert(cm_waha_engine_valid(engine));
+    free(self->engine);
+    self->engine = cm_strdup(engine);
+}
+
+const char *
+st_router_engine(st_router_t *self)
+{
+    return self->engine;
 }
 
 const char *

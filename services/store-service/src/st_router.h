@@ -69,6 +69,11 @@ cm_msg_t *st_router_dispatch(st_router_t *self, cm_msg_t *request);
 //  The database connection (may be NULL in tests).
 st_db_t *st_router_db(st_router_t *self);
 
+//  The WAHA engine name event envelopes carry (default
+//  CM_WAHA_ENGINE_DEFAULT; must be one of CM_WAHA_ENGINES).
+void st_router_set_engine(st_router_t *self, const char *engine);
+const char *st_router_engine(st_router_t *self);
+
 //  This store's id (health replies, logs).
 const char *st_router_store_id(st_router_t *self);
 

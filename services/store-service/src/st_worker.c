@@ -76,6 +76,7 @@ st_worker_actor(zsock_t *pipe, void *args)
     st_db_t *db = st_db_new(st_config_database_url(a->config),
                             st_config_statement_timeout(a->config));
     st_router_t *router = st_router_new(db, a->store_id);
+    st_router_set_engine(router, st_config_engine(a->config));
     int index = a->index;
     zsock_t *dealer = zsock_new(ZMQ_DEALER);
     assert(dealer);
