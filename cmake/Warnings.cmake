@@ -1,13 +1,9 @@
 # wharf_defaults(target): the per-target compile options every Wharf
 # target uses (style guide §10). No global flags.
-# WHARF_BUS_MINOR: minor bus version this build writes (cm_msg.h).
-set(WHARF_BUS_MINOR 0 CACHE STRING "Minor bus envelope version sent")
-
 function(wharf_defaults tgt)
     target_compile_definitions(${tgt} PRIVATE
         _POSIX_C_SOURCE=200809L _DEFAULT_SOURCE
-        WHARF_VERSION="${PROJECT_VERSION}"
-        WHARF_BUS_MINOR=${WHARF_BUS_MINOR})
+        WHARF_VERSION="${PROJECT_VERSION}")
     target_compile_options(${tgt} PRIVATE
         -Wall -Wextra -Wshadow -Wstrict-prototypes -Wformat=2
         -Wnull-dereference -Wno-unused-parameter -Wno-format-zero-length -fno-omit-frame-pointer -g)

@@ -40,6 +40,17 @@ s_id_init(void)
     cm_hex(r, sizeof r, s_id_prefix);
 }
 
+//  Minor version written: CM_MSG_MINOR or WHARF_BUS_MINOR, read once.
+static pthread_once_t s_minor_once = PTHREAD_ONCE_INIT;
+static int s_minor;
+
+static void
+s_minor_init(void)
+{
+    s_minor =
+        (int)cm_env_long("WHARF_BUS_MINOR", CM_MSG_MINOR, 0, CM_MSG_MAX_MINOR);
+}
+
 static void
 s_new_id(char *out)
 {
@@ -55,7 +66,8 @@ cm_msg_new(const char *type)
     cm_msg_t *self = cm_alloc(sizeof *self);
     snprintf(self->type, sizeof self->type, "%s", type);
     self->v = CM_MSG_VERSION;
-    self->mv = CM_MSG_MINOR;
+    pthread_once(&s_minor_once, s_minor_init);
+    self->mv = s_minor;
     s_new_id(self->id);
     self->ts = cm_now_ms();
     self->body = json_object();
@@ -1017,7 +1029,7 @@ s_test_compat(void)
     //  a reply to it is written in this build's version, corr kept
     cm_msg_t *reply = cm_msg_new_reply(msg, 200, NULL);
     assert(cm_msg_version(reply) == CM_MSG_VERSION);
-    assert(cm_msg_minor(reply) == CM_MSG_MINOR);
+    assert(cm_msg_minor(reply) == s_minor);
     assert(cm_streq(cm_msg_corr(reply), "new-1"));
     cm_msg_destroy(&reply);
     //  passed on untouched, the added body field survives the hop

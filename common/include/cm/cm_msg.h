@@ -26,12 +26,10 @@
 //  a breaking change bumps it).
 #define CM_MSG_VERSION 1
 //  Minor version this build writes (header `mv`, left out when 0): bumped
-//  by additions a reader may ignore. Never checked on receipt. A build may
-//  set it (cmake -DWHARF_BUS_MINOR=N) to stand in for a newer peer.
-#ifndef WHARF_BUS_MINOR
-#define WHARF_BUS_MINOR 0
-#endif
-#define CM_MSG_MINOR WHARF_BUS_MINOR
+//  by additions a reader may ignore. Never checked on receipt. The
+//  environment variable WHARF_BUS_MINOR (0..65535, read once) overrides it,
+//  so that a test can run a build as a newer peer.
+#define CM_MSG_MINOR 0
 #define CM_MSG_MAX_MINOR 65535
 //  Limits enforced on decode.
 #define CM_MSG_MAX_TYPE 64
