@@ -7,6 +7,8 @@ Everything real (PostgreSQL, the five services, wa-sim over the wire
 protocol, Signal sender keys):
 - bad input to the group routes: 400 in WAHA's and Wawp's error shapes,
   404 for an unknown session, 422 while the session is not WORKING;
+- GET /api/{s}/groups/count is its own route (not groups/{id}) and
+  answers WAHA's {"count": N} as groups are created, joined and left;
 - session a creates a group with b (POST /api/{s}/groups), both read it
   back (WAHA and Wawp routes, admin flags); a writes twice, b once
   (/api/sendText, /v2/send/text with chatId …@g.us): `message` and
@@ -73,6 +75,11 @@ def sent_children(sim, phone, bare):
             and x["tag"] == "message" and x.get("id") == bare]
 
 
+def check_count(s, name, n):
+    st, body, _ = s.api("GET", "/api/%s/groups/count" % name)
+    check(st == 200 and body == {"count": n}, (name, st, body))
+
+
 def check_error(st, body, status, text, wawp=False):
     check(st == status, (st, body))
     if wawp:
@@ -119,10 +126,14 @@ def test_group_input_errors():
         # Unknown session, session not WORKING
         st, body, _ = s.api("POST", "/api/nosuch/groups", ok)
         check_error(st, body, 404, "Session not found")
+        # groups/count is no group id: the session is looked up
+        st, body, _ = s.api("GET", "/api/nosuch/groups/count")
+        check_error(st, body, 404, "Session not found")
         st, body, _ = s.api("POST", "/v2/groups?instance_id=nosuch", ok)
         check(st in (401, 404), (st, body))
         for method, path, req in [("POST", "/api/idle/groups", ok),
                                   ("GET", "/api/idle/groups", None),
+                                  ("GET", "/api/idle/groups/count", None),
                                   ("GET", "/api/idle/groups/120363000000000001@g.us", None),
                                   ("POST", "/v2/groups?instance_id=idle", ok)]:
             st, body, _ = s.api(method, path, req)
@@ -149,6 +160,8 @@ def test_group_texts():
         for name, phone in (("a", A), ("b", B), ("c", C)):
             link_qr(s, sim, name, phone)
 
+        for name in ("a", "b", "c"):
+            check_count(s, name, 0)
         # a creates the group with b (and itself and a duplicate in the list)
         st, g, _ = s.api("POST", "/api/a/groups", {
             "name": "Team", "participants": [{"id": "+1 555 000 2222"}, {"id": cus(B)},
@@ -180,6 +193,9 @@ def test_group_texts():
         check(st == 200 and {p["id"] for p in parts} == {cus(A), cus(B)}, (st, parts))
         st, parts, _ = s.api("GET", "/api/a/groups/%s/participants" % gid)
         check(st == 200 and len(parts) == 2, (st, parts))
+        check_count(s, "a", 1)
+        check_count(s, "b", 1)
+        check_count(s, "c", 0)
         st, body, _ = s.api("GET", "/api/a/groups/120363999999999999@g.us")
         check(st in (403, 404), (st, body))
 
@@ -221,6 +237,7 @@ def test_group_texts():
         # WAHA declares 200 (not 201) for participants add/remove/promote/demote
         check(st == 200 and {"id": cus(C), "status": 200} in res
               and {"id": "15559999999@c.us", "status": 404} in res, (st, res))
+        check_count(s, "c", 1)
         m4 = send(s, "a", gid, "welcome carol")
         # WAHA: a group ack's participant is the one its id names (here
         # a's own, on the server's ack of a's message)
@@ -242,6 +259,7 @@ def test_group_texts():
         st, res, _ = s.api("POST", "/v2/groups/%s/participants/remove?instance_id=a" % gid,
                            {"participants": [{"id": cus(C)}]})
         check(st == 200 and res == [{"id": cus(C), "status": 200}], (st, res))
+        check_count(s, "c", 0)
         m6 = send(s, "a", gid, "without carol")
         one(rx, "b", "message", "without carol")
         bare6 = m6["id"].split("_")[2]

@@ -135,12 +135,10 @@ static const gw_route_t s_routes[] = {
 //  GET routes that change state (Wawp's GET forms, WAHA's deprecated GET
 //  sendText): GATEWAY_SIDE_EFFECT_GETS=false turns them off.
 static const char *const s_side_effect_gets[] = {
-    "wawpSessionStartGet",   "wawpSessionStopGet",
-    "wawpSessionRestartGet", "wawpSessionLogoutGet",
-    "wawpSendTextGet",       "wawpSendSeenGet",
-    "sendTextGet",           "wawpSendImageGet",
-    "wawpSendPdfGet",        "wawpSendVoiceGet",
-    "wawpSendVideoGet",      NULL};
+    "wawpSessionStartGet",  "wawpSessionStopGet", "wawpSessionRestartGet",
+    "wawpSessionLogoutGet", "wawpSendTextGet",    "wawpSendSeenGet",
+    "sendTextGet",          "wawpSendImageGet",   "wawpSendPdfGet",
+    "wawpSendVoiceGet",     "wawpSendVideoGet",   NULL};
 
 bool
 gw_api_side_effect_get(const gw_route_t *route)
@@ -177,6 +175,23 @@ s_split(char *buf, char **segs)
     return n;
 }
 
+//  How specific a pattern is: one bit per segment, set for a literal,
+//  the first segment the most significant. Of the routes matching a
+//  path the most specific one wins, so a literal segment ("count",
+//  "join-info", "start") never falls into a "{param}" beside it,
+//  whatever the order of the table.
+static unsigned
+s_specificity(const char *pattern)
+{
+    unsigned score = 0;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '/' && p[1]) {
+            score = (score << 1) | (p[1] != '{');
+        }
+    }
+    return score;
+}
+
 //  True if pattern matches the path segments; fills params when given.
 static bool
 s_matches(const char *pattern, char **segs, int n, json_t *params)
@@ -207,6 +222,25 @@ s_matches(const char *pattern, char **segs, int n, json_t *params)
     return true;
 }
 
+//  The specificity of the most specific route matching the path
+//  segments (any method); false when none matches.
+static bool
+s_best(char **segs, int n, unsigned *best_p)
+{
+    bool any = false;
+    size_t count = sizeof s_routes / sizeof s_routes[0];
+    for (size_t i = 0; n >= 0 && i < count; i++) {
+        if (s_matches(s_routes[i].path, segs, n, NULL)) {
+            unsigned score = s_specificity(s_routes[i].path);
+            if (!any || score > *best_p) {
+                *best_p = score;
+            }
+            any = true;
+        }
+    }
+    return any;
+}
+
 const gw_route_t *
 gw_api_match(const char *method, const char *path, json_t *params,
              char **allow_p)
@@ -219,11 +253,14 @@ gw_api_match(const char *method, const char *path, json_t *params,
     int n = s_split(buf, segs);
     const gw_route_t *found = NULL;
     char allow[128] = "";
+    unsigned best = 0;
+    bool any = s_best(segs, n, &best);
     size_t count = sizeof s_routes / sizeof s_routes[0];
-    for (size_t i = 0; n >= 0 && i < count && !found; i++) {
-        //  Literal segments win: "/api/sessions/start" is listed before
-        //  "/api/sessions/{session}/..." patterns of the same length.
-        if (!s_matches(s_routes[i].path, segs, n, NULL)) {
+    for (size_t i = 0; any && i < count && !found; i++) {
+        //  Only the most specific pattern of the path counts: a method
+        //  it lacks is a 405, not a less specific route's param.
+        if (s_specificity(s_routes[i].path) != best ||
+            !s_matches(s_routes[i].path, segs, n, NULL)) {
             continue;
         }
         if (streq(s_routes[i].method, want)) {
@@ -250,9 +287,12 @@ gw_api_allow(const char *path, const char *skip)
     char *segs[GW_API_MAX_SEGMENTS];
     int n = s_split(buf, segs);
     char allow[128] = "";
+    unsigned best = 0;
+    bool any = s_best(segs, n, &best);
     size_t count = sizeof s_routes / sizeof s_routes[0];
-    for (size_t i = 0; n >= 0 && i < count; i++) {
+    for (size_t i = 0; any && i < count; i++) {
         if (!streq(s_routes[i].method, skip) &&
+            s_specificity(s_routes[i].path) == best &&
             !strstr(allow, s_routes[i].method) &&
             s_matches(s_routes[i].path, segs, n, NULL)) {
             size_t len = strlen(allow);
@@ -625,12 +665,23 @@ gw_api_test(bool verbose)
                  "default"));
     json_object_clear(params);
 
-    //  Literal routes come before patterns; trailing slashes are fine.
+    //  Literal segments win over patterns wherever the table lists them;
+    //  trailing slashes are fine.
     r = gw_api_match("POST", "/api/sessions/start/", params, &allow);
     assert(r && r->handler == gw_sessions_old_start);
     r = gw_api_match("POST", "/api/sessions/s1/start", params, &allow);
     assert(r && r->handler == gw_sessions_start);
     assert(streq(json_string_value(json_object_get(params, "session")), "s1"));
+    r = gw_api_match("GET", "/api/s1/groups/count", params, &allow);
+    assert(r && r->handler == gw_groups_count);
+    r = gw_api_match("GET", "/api/s1/groups/120363000000000001@g.us", params,
+                     &allow);
+    assert(r && r->handler == gw_groups_get);
+    //  A literal path lacking the method is a 405, not a {param}'s route.
+    r = gw_api_match("DELETE", "/api/s1/groups/count", params, &allow);
+    assert(!r && cm_streq(allow, "GET"));
+    free(allow);
+    allow = NULL;
     r = gw_api_match("HEAD", "/ping", params, &allow);
     assert(r && r->handler == gw_server_ping);
 

@@ -295,6 +295,29 @@ gw_groups_list(gw_req_t *req)
     free(name);
 }
 
+void
+gw_groups_count(gw_req_t *req)
+{
+    char *name = s_session_name(req);
+    if (!name) {
+        return;
+    }
+    json_t *body = json_object();
+    cm_msg_t *reply = s_command(req, name, "group.list", &body);
+    if (reply) {
+        json_t *groups = json_object_get(cm_msg_body(reply), "groups");
+        if (!json_is_array(groups)) {
+            gw_req_fail(req, 502, NULL, "session-worker sent no groups");
+        } else {
+            json_t *out = json_pack("{s:I}", "count",
+                                    (json_int_t)json_array_size(groups));
+            gw_req_reply(req, 200, &out);
+        }
+        cm_msg_destroy(&reply);
+    }
+    free(name);
+}
+
 //  group.get for the request's group; the reply or NULL after a
 //  response.
 static cm_msg_t *
@@ -416,6 +439,8 @@ static const char *s_schemas =
     "[\"pn\",\"lid\"]},\"announce\":{\"type\":\"boolean\"},\"restrict\":"
     "{\"type\":\"boolean\"},\"participants\":{\"$ref\":"
     "\"#/components/schemas/GroupParticipantList\"}}},"
+    "\"CountResponse\":{\"type\":\"object\",\"required\":[\"count\"],"
+    "\"properties\":{\"count\":{\"type\":\"integer\",\"example\":3}}},"
     "\"GroupInfoList\":{\"type\":\"array\",\"items\":{\"$ref\":"
     "\"#/components/schemas/GroupInfo\"}},"
     "\"ParticipantResult\":{\"type\":\"object\",\"properties\":{\"id\":"

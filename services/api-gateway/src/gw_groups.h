@@ -27,7 +27,9 @@
     404 (no such group), 400, 502.
 
     GET /api/{session}/groups takes WAHA's limit, offset, sortBy (id,
-    subject), sortOrder (asc, desc) and exclude=participants.
+    subject), sortOrder (asc, desc) and exclude=participants;
+    GET /api/{session}/groups/count answers WAHA's {count} from the same
+    group.list.
 */
 #ifndef GW_GROUPS_H_INCLUDED
 #define GW_GROUPS_H_INCLUDED
@@ -51,6 +53,7 @@ char *gw_groups_id(const char *text);
 //  Handlers.
 void gw_groups_create(gw_req_t *req);
 void gw_groups_list(gw_req_t *req);
+void gw_groups_count(gw_req_t *req);
 void gw_groups_get(gw_req_t *req);
 void gw_groups_participants(gw_req_t *req);
 void gw_groups_add(gw_req_t *req);
@@ -90,6 +93,10 @@ json_t *gw_groups_schemas(void);
                         GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsList",       \
                         "The groups this account is in", NULL,                 \
                         "GroupInfoList", GW_GROUPS_LIST_Q),                    \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/count", gw_groups_count, \
+                        GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsCount",      \
+                        "How many groups this account is in", NULL,            \
+                        "CountResponse", NULL),                                \
         GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}", gw_groups_get,    \
                         GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsGet",        \
                         "Get a group", NULL, "GroupInfo", NULL),               \
