@@ -9,6 +9,7 @@
 #include "wa/wa_client.h"
 #include "wa/wa_conn.h"
 #include "wa/wa_crypto.h"
+#include "wa/wa_jid.h"
 #include "wa/wa_ws.h"
 
 //  Engine state, shared by every session.
@@ -455,12 +456,26 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     s_sess_t *ss = (s_sess_t *)arg;
     switch (ev->type) {
     case WA_CLIENT_EVENT_MESSAGE:
+        if (!ev->u.message.from_me) {
+            wa_jid_t *user = wa_jid_new_from(ev->u.message.sender);
+            if (user && wa_jid_set_device(user, 0) == 0) {
+                sw_wacontacts_learn_name(ss->sess, wa_jid_str(user),
+                                         ev->u.message.push_name);
+            }
+            wa_jid_destroy(&user);
+        }
         return sw_wamessage_on_message(ss->sess, &ev->u.message);
     case WA_CLIENT_EVENT_ACK:
         sw_wamessage_on_ack(ss->sess, &ev->u.ack);
         break;
     case WA_CLIENT_EVENT_SENT:
         sw_wamessage_on_sent(ss->sess, &ev->u.sent);
+        break;
+    case WA_CLIENT_EVENT_CALL:
+        sw_wacall_on_call(ss->sess, &ev->u.call);
+        break;
+    case WA_CLIENT_EVENT_PICTURE:
+        sw_wacontacts_on_picture(ss->sess, &ev->u.picture);
         break;
     }
     return false;
@@ -992,7 +1007,12 @@ s_load(s_sess_t *ss)
 //  capability is its sw_wa<capability>.c plus its macro here.
 
 static const sw_wacmd_t s_commands[] = {
-    SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
+    SW_WASESSION_COMMANDS,
+    SW_WAMESSAGE_COMMANDS,
+    SW_WAGROUP_COMMANDS,
+    SW_WACONTACTS_COMMANDS,
+    SW_WAPROFILE_COMMANDS,
+    SW_WACALL_COMMANDS,
     SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------

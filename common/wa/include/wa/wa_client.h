@@ -112,7 +112,9 @@ typedef enum {
     WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
                                  //  another device)
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
-    WA_CLIENT_EVENT_SENT = 3     //  result of a send: server ack or error
+    WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
+    WA_CLIENT_EVENT_CALL = 4,    //  a call offer, accept, reject, end
+    WA_CLIENT_EVENT_PICTURE = 5  //  a profile picture changed
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -166,12 +168,39 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  What a <call> stanza said (wa_call).
+typedef enum {
+    WA_CLIENT_CALL_OFFER = 1, //  someone calls us
+    WA_CLIENT_CALL_ACCEPT,    //  answered (on another of our devices)
+    WA_CLIENT_CALL_REJECT,    //  rejected (by us, or another device)
+    WA_CLIENT_CALL_TERMINATE  //  ended (the caller hung up, or missed)
+} wa_client_call_kind_t;
+
+typedef struct {
+    wa_client_call_kind_t kind; //  what happened
+    const char *call_id;        //  the call's id (call-id)
+    const char *from;           //  the caller's user JID (call-creator)
+    const char *group;          //  group JID of a group call, or NULL
+    bool is_video;              //  video call (offer: <video/>)
+    bool is_group;              //  group call
+    bool offline;               //  delivered from the offline queue
+    int64_t timestamp;          //  seconds
+    const char *reason;         //  terminate / reject reason, or NULL
+} wa_client_call_t;
+
+typedef struct {
+    const char *jid; //  whose picture (user or group JID)
+    const char *id;  //  the new picture id, NULL when removed
+} wa_client_picture_t;
+
 typedef struct {
     wa_client_event_type_t type; //  which member is set
     union {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_call_t call;
+        wa_client_picture_t picture;
     } u;
 } wa_client_event_t;
 
