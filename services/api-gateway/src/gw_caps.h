@@ -24,6 +24,9 @@
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(contacts, CONTACTS) /*  check-exists, about, pictures, blocking */       \
+    X(profile, PROFILE)   /*  own name, about and picture */                   \
+    X(calls, CALLS)       /*  rejecting calls */                               \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \

@@ -568,7 +568,25 @@ sw_wacontacts_info(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     if (!pn) {
         json_object_set_new(body, "number", json_null());
     }
+    const char *me = sw_wasess_me_id(sess);
+    json_object_set_new(body, "me", me ? json_string(me) : json_null());
     free(jid);
+    sw_cmd_reply(cmd_p, 200, NULL, &body);
+}
+
+void
+sw_wacontacts_blocked(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    s_state_t *self = s_state(sess);
+    json_t *list = json_array();
+    for (void *v = zhashx_first(self->blocked); v;
+         v = zhashx_next(self->blocked)) {
+        json_array_append_new(
+            list, s_api((const char *)zhashx_cursor(self->blocked)));
+    }
+    const char *me = sw_wasess_me_id(sess);
+    json_t *body = json_pack("{s:o, s:o}", "blocked", list, "me",
+                             me ? json_string(me) : json_null());
     sw_cmd_reply(cmd_p, 200, NULL, &body);
 }
 

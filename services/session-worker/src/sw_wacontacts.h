@@ -19,7 +19,9 @@
       contact.block {id, block:bool} -> {id, blocked:bool}
           blocklist IQ, addressed by the LID when the session knows it
       contact.info {id} -> {id, number, isBlocked, isWAContact:bool|null,
-          pushname:str|null}; from what the session learnt (no IQ)
+          pushname:str|null, me}; from what the session learnt (no IQ)
+      contact.blocked {} -> {blocked:["…@c.us"], me}: whom this session
+          blocked
     IQ errors: 400 (refused as invalid), 403, 404, 429, 502, 504 (no
     answer in time), 503 (connection lost).
 
@@ -57,13 +59,16 @@
         SW_WACMD("contact.block", SW_WACMD_WORKING, SW_WACONTACTS_TIMEOUT_MS,  \
                  sw_wacontacts_block),                                         \
         SW_WACMD("contact.info", SW_WACMD_WORKING, SW_WACMD_NOW,               \
-                 sw_wacontacts_info)
+                 sw_wacontacts_info),                                          \
+        SW_WACMD("contact.blocked", SW_WACMD_WORKING, SW_WACMD_NOW,            \
+                 sw_wacontacts_blocked)
 
 void sw_wacontacts_check(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wacontacts_about(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wacontacts_picture(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wacontacts_block(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wacontacts_info(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wacontacts_blocked(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
 //  A picture notification: forget what is cached about that picture.
 void sw_wacontacts_on_picture(sw_wasess_t *sess,

@@ -210,7 +210,8 @@ sim_profile_set_about(sim_account_t *acc, const char *text)
 {
     assert(acc);
     free(acc->about);
-    acc->about = text ? cm_strndup(text, SIM_PROFILE_ABOUT_MAX) : NULL;
+    acc->about =
+        text ? cm_strndup(text, strnlen(text, SIM_PROFILE_ABOUT_MAX)) : NULL;
     acc->about_t = cm_now_ms() / 1000;
 }
 
