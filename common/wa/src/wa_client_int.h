@@ -72,7 +72,8 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */
+    cap(call)       /*  call stanzas                              */         \
+    cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
@@ -84,6 +85,7 @@ WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
 typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
+typedef struct _wa_mediamsg_state_t wa_mediamsg_state_t;
 
 struct _wa_client_t {
     //  Core
@@ -171,6 +173,9 @@ struct _wa_client_t {
     zhashx_t *groups; //  group JID -> wa_group_t
     zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
                       //  sender key
+
+    //  Media (wa_mediamsg)
+    wa_mediamsg_state_t *media; //  media_conn cache and its waiters
 
     int64_t armed;   //  armed wake-up deadline, -1 none
     bool destroying; //  no upcalls while tearing down
