@@ -79,6 +79,10 @@ sw_host_t *sw_host_new(cm_client_t *store, sw_loop_t *loop,
 //  them first.
 void sw_host_destroy(sw_host_t **self_p);
 
+//  Lend the host a media-service client (borrowed; it must outlive the
+//  host), for sw_session_media_send.
+void sw_host_set_media(sw_host_t *self, cm_client_t *media);
+
 //  Set the callbacks for fencing and for finished logouts.
 void sw_host_set_callbacks(sw_host_t *self, sw_host_fenced_fn *fenced,
                            sw_host_logout_fn *logout, void *arg);
@@ -196,6 +200,16 @@ int sw_session_write_first(sw_session_t *self, const char *type,
 //  after a stop the reply is dropped. Returns 0, or -1 once finishing
 //  (request destroyed, fn not called).
 int sw_session_store_send(sw_session_t *self, cm_msg_t **request_p,
+                          int timeout_ms, sw_session_reply_fn *fn, void *arg);
+
+//  Send a media-service request for this session (takes it). fn runs
+//  exactly once with the reply (or a synthesized 504/503), even after
+//  the session stopped (then sw_session_running is false and the
+//  engine's data is gone), and with *reply_p NULL when the host is
+//  destroyed first: it frees what arg holds. Returns 0, or -1
+//  once finishing or without a media client (request destroyed, fn not
+//  called).
+int sw_session_media_send(sw_session_t *self, cm_msg_t **request_p,
                           int timeout_ms, sw_session_reply_fn *fn, void *arg);
 
 //  The engine finished the logout the worker asked for.
