@@ -49,6 +49,7 @@
 #include "sw_wacontacts.h"
 #include "sw_waprofile.h"
 #include "sw_wacall.h"
+#include "sw_wamedia.h"
 #include "sw_wajournal.h"
 #include "sw_wa.h"
 #include "sw_worker.h"
