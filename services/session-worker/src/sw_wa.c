@@ -462,6 +462,9 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     case WA_CLIENT_EVENT_SENT:
         sw_wamessage_on_sent(ss->sess, &ev->u.sent);
         break;
+    case WA_CLIENT_EVENT_GROUP:
+        sw_wagroup_on_group(ss->sess, &ev->u.group);
+        break;
     }
     return false;
 }
