@@ -76,7 +76,8 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */
+    cap(call)       /*  call stanzas                              */         \
+    cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
@@ -88,6 +89,7 @@ WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
 typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
+typedef struct _wa_mediamsg_state_t wa_mediamsg_state_t;
 typedef struct _wa_lidmap_t wa_lidmap_t;
 
 struct _wa_client_t {
@@ -176,6 +178,9 @@ struct _wa_client_t {
     zhashx_t *groups; //  group JID -> wa_group_t
     zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
                       //  sender key
+
+    //  Media (wa_mediamsg)
+    wa_mediamsg_state_t *media; //  media_conn cache and its waiters
 
     //  LID <-> phone number map (wa_lidmap)
     wa_lidmap_t *lidmap; //  the account's pairs (ours not included)

@@ -492,12 +492,17 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     s_sess_t *ss = (s_sess_t *)arg;
     switch (ev->type) {
     case WA_CLIENT_EVENT_MESSAGE:
+        if (sw_wamedia_defer(ss->sess, &ev->u.message)) {
+            return true; //  its events follow the media download
+        }
         return sw_wamessage_on_message(ss->sess, &ev->u.message);
     case WA_CLIENT_EVENT_ACK:
         sw_wamessage_on_ack(ss->sess, &ev->u.ack);
         break;
     case WA_CLIENT_EVENT_SENT:
-        sw_wamessage_on_sent(ss->sess, &ev->u.sent);
+        if (!sw_wamedia_on_sent(ss->sess, &ev->u.sent)) {
+            sw_wamessage_on_sent(ss->sess, &ev->u.sent);
+        }
         break;
     }
     return false;
@@ -1056,7 +1061,7 @@ s_load(s_sess_t *ss)
 
 static const sw_wacmd_t s_commands[] = {
     SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
-    SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
+    SW_WAMEDIA_COMMANDS, SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------
 //  Engine operations
