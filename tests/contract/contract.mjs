@@ -254,6 +254,14 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/webhooks/deliveries/replay'],
     ['GET', '/api/{session}/webhooks/deliveries/{id}'],
     ['POST', '/api/{session}/webhooks/deliveries/{id}/replay'],
+    // Session-path forms of WAHA's /api/contacts/... routes (the issue asks
+    // for /api/{session}/contacts/*; WAHA has only GET .../contacts/{id})
+    ['GET', '/api/{session}/contacts/{id}/about'],
+    ['GET', '/api/{session}/contacts/{id}/profile-picture'],
+    ['POST', '/api/{session}/contacts/{id}/block'],
+    ['POST', '/api/{session}/contacts/{id}/unblock'],
+    // WAHA's route (api-surface.md 5.5), not in the extract of its document
+    ['POST', '/api/{session}/calls/reject'],
 ];
 
 // Synthetic events the webhook tests inject straight into the store with

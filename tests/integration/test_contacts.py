@@ -156,12 +156,12 @@ def test_contacts_profile_calls():
 
         # --- check-exists ---------------------------------------------------
         st, r, _ = s.api("GET", "/api/contacts/check-exists?session=a&phone=%2B" + C)
-        check(st == 200 and r == {"numberExists": True, "chatId": cus(C)}, (st, r))
+        check(st == 200 and r == {"numberExists": True, "chatId": cus(C), "pn": cus(C)}, (st, r))
         st, r, _ = s.api("GET", "/api/a/contacts/check-exists?phone=" + NOBODY)
         check(st == 200 and r == {"numberExists": False}, (st, r))
         n = len(iqs(sim, A, "usync"))
         st, r, _ = s.api("GET", "/v2/contacts/check-exists?instance_id=a&phone=" + C)
-        check(st == 200 and r == {"numberExists": True, "chatId": cus(C)}, (st, r))
+        check(st == 200 and r == {"numberExists": True, "chatId": cus(C), "pn": cus(C)}, (st, r))
         check(len(iqs(sim, A, "usync")) == n, "the cached answer asked WhatsApp")
         # Rate limit: 20 new numbers a minute per session (2 used)
         for i in range(18):
@@ -204,7 +204,8 @@ def test_contacts_profile_calls():
 
         # --- the profile ------------------------------------------------------
         st, p, _ = s.api("GET", "/api/a/profile")
-        check(st == 200 and p["id"] == cus(A) and p["picture"] is None, (st, p))
+        check(st == 200 and p["id"] == cus(A) and p["picture"] is None
+              and isinstance(p["name"], str), (st, p))
         st, r, _ = s.api("PUT", "/api/a/profile/name", {"name": "Wharf A"})
         check(st == 200 and r == {"success": True}, (st, r))
         wait_for(lambda: sim_account(sim, A)["push_name"] == "Wharf A", 10,
@@ -236,7 +237,7 @@ def test_contacts_profile_calls():
 
         # --- block ------------------------------------------------------------
         st, r, _ = s.api("POST", "/api/contacts/block", {"contactId": C, "session": "a"})
-        check(st == 200 and r == {"success": True}, (st, r))
+        check(st == 201 and r == {"success": True}, (st, r))
         check(sim_account(sim, A)["blocked"] == [C], sim_account(sim, A))
         st, info, _ = s.api("GET", "/api/contacts?session=a&contactId=" + C)
         check(st == 200 and info["id"] == cus(C) and info["number"] == C
@@ -245,7 +246,7 @@ def test_contacts_profile_calls():
         st, res = sim.ctl("POST", "/accounts/%s/send" % C, {"to": A, "text": "while blocked"})
         check(st == 200 and res["copies"] == 0, (st, res))
         st, r, _ = s.api("POST", "/api/a/contacts/%s/unblock" % cus(C))
-        check(st == 200 and r == {"success": True}, (st, r))
+        check(st == 201 and r == {"success": True}, (st, r))
         check(sim_account(sim, A)["blocked"] == [], sim_account(sim, A))
         st, res = sim.ctl("POST", "/accounts/%s/send" % C, {"to": A, "text": "after unblock"})
         check(st == 200 and res["copies"] >= 1, (st, res))

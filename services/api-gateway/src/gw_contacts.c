@@ -253,6 +253,7 @@ gw_contacts_check(gw_req_t *req)
             json_t *chat = json_object_get(in, "chatId");
             if (json_is_string(chat)) {
                 json_object_set(out, "chatId", chat);
+                json_object_set(out, "pn", chat);
             }
             gw_req_reply(req, 200, &out);
             cm_msg_destroy(&reply);
@@ -317,8 +318,10 @@ s_block(gw_req_t *req, bool block)
         json_t *body = json_pack("{s:s, s:b}", "id", id, "block", block);
         cm_msg_t *reply = s_command(req, name, "contact.block", &body);
         if (reply) {
+            //  WAHA answers 201, Wawp 200
             json_t *out = json_pack("{s:b}", "success", 1);
-            gw_req_reply(req, 200, &out);
+            gw_req_reply(req, gw_req_family(req) == GW_FAMILY_WAWP ? 200 : 201,
+                         &out);
             cm_msg_destroy(&reply);
         }
     }
@@ -359,7 +362,7 @@ static const char *s_schemas =
     "\"NumberExistResult\":{\"type\":\"object\",\"required\":["
     "\"numberExists\"],\"properties\":{\"numberExists\":{\"type\":"
     "\"boolean\"},\"chatId\":{\"type\":\"string\",\"example\":"
-    "\"12132132130@c.us\"}}},"
+    "\"12132132130@c.us\"},\"pn\":{\"type\":\"string\"}}},"
     "\"ContactAbout\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
     "\"string\"},\"about\":{\"type\":\"string\",\"nullable\":true}}},"
     "\"ProfilePictureUrl\":{\"type\":\"object\",\"properties\":{"

@@ -61,8 +61,14 @@ json_t *gw_contacts_schemas(void);
 
 #define GW_CONTACTS_ROUTE(method, path, handler, auth, tag, op, sum, req, res, \
                           query)                                               \
+    GW_CONTACTS_ROUTE_ST(method, path, handler, auth, 200, tag, op, sum, req,  \
+                         res, query)
+//  A row with its own success status (WAHA's block and unblock: 201).
+#define GW_CONTACTS_ROUTE_ST(method, path, handler, auth, status, tag, op,     \
+                             sum, req, res, query)                             \
     {                                                                          \
-        method, path, handler, auth, 200, tag, op, sum, req, res, query, false \
+        method, path, handler, auth, status, tag, op, sum, req, res, query,    \
+            false                                                              \
     }
 
 #define GW_CONTACTS_ROUTES                                                     \
@@ -88,14 +94,14 @@ json_t *gw_contacts_schemas(void);
             GW_AUTH_ADMIN, GW_CONTACTS_TAG, "contactsProfilePicture",          \
             "A contact's profile picture URL", NULL, "ProfilePictureUrl",      \
             GW_CONTACTS_S_Q ";" GW_CONTACTS_ID_Q ";" GW_CONTACTS_PIC_Q),       \
-        GW_CONTACTS_ROUTE("POST", "/api/contacts/block", gw_contacts_block,    \
-                          GW_AUTH_ADMIN, GW_CONTACTS_TAG, "contactsBlock",     \
-                          "Block a contact", "ContactRequest",                 \
-                          "SuccessResponse", NULL),                            \
-        GW_CONTACTS_ROUTE("POST", "/api/contacts/unblock",                     \
-                          gw_contacts_unblock, GW_AUTH_ADMIN, GW_CONTACTS_TAG, \
-                          "contactsUnblock", "Unblock a contact",              \
-                          "ContactRequest", "SuccessResponse", NULL),          \
+        GW_CONTACTS_ROUTE_ST("POST", "/api/contacts/block", gw_contacts_block, \
+                             GW_AUTH_ADMIN, 201, GW_CONTACTS_TAG,              \
+                             "contactsBlock", "Block a contact",               \
+                             "ContactRequest", "SuccessResponse", NULL),       \
+        GW_CONTACTS_ROUTE_ST(                                                  \
+            "POST", "/api/contacts/unblock", gw_contacts_unblock,              \
+            GW_AUTH_ADMIN, 201, GW_CONTACTS_TAG, "contactsUnblock",            \
+            "Unblock a contact", "ContactRequest", "SuccessResponse", NULL),   \
         GW_CONTACTS_ROUTE("GET", "/api/{session}/contacts/all",                \
                           gw_contacts_all, GW_AUTH_ADMIN, GW_CONTACTS_TAG,     \
                           "sessionContactsAll", "All contacts", NULL,          \
@@ -119,14 +125,15 @@ json_t *gw_contacts_schemas(void);
                           "sessionContactsProfilePicture",                     \
                           "A contact's profile picture URL", NULL,             \
                           "ProfilePictureUrl", GW_CONTACTS_PIC_Q),             \
-        GW_CONTACTS_ROUTE("POST", "/api/{session}/contacts/{id}/block",        \
-                          gw_contacts_block, GW_AUTH_ADMIN, GW_CONTACTS_TAG,   \
-                          "sessionContactsBlock", "Block a contact", NULL,     \
-                          "SuccessResponse", NULL),                            \
-        GW_CONTACTS_ROUTE("POST", "/api/{session}/contacts/{id}/unblock",      \
-                          gw_contacts_unblock, GW_AUTH_ADMIN, GW_CONTACTS_TAG, \
-                          "sessionContactsUnblock", "Unblock a contact", NULL, \
-                          "SuccessResponse", NULL),                            \
+        GW_CONTACTS_ROUTE_ST(                                                  \
+            "POST", "/api/{session}/contacts/{id}/block", gw_contacts_block,   \
+            GW_AUTH_ADMIN, 201, GW_CONTACTS_TAG, "sessionContactsBlock",       \
+            "Block a contact", NULL, "SuccessResponse", NULL),                 \
+        GW_CONTACTS_ROUTE_ST("POST", "/api/{session}/contacts/{id}/unblock",   \
+                             gw_contacts_unblock, GW_AUTH_ADMIN, 201,          \
+                             GW_CONTACTS_TAG, "sessionContactsUnblock",        \
+                             "Unblock a contact", NULL, "SuccessResponse",     \
+                             NULL),                                            \
         GW_CONTACTS_ROUTE(                                                     \
             "GET", "/v2/contacts/all", gw_contacts_all, GW_AUTH_INSTANCE,      \
             GW_CONTACTS_WAWP_TAG, "wawpContactsAll", "All contacts", NULL,     \

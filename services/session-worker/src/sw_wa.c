@@ -512,6 +512,9 @@ s_op_event(void *arg, const wa_client_event_t *ev)
             sw_wamessage_on_sent(ss->sess, &ev->u.sent);
         }
         break;
+    case WA_CLIENT_EVENT_GROUP:
+        sw_wagroup_on_group(ss->sess, &ev->u.group);
+        break;
     case WA_CLIENT_EVENT_CALL:
         sw_wacall_on_call(ss->sess, &ev->u.call);
         break;

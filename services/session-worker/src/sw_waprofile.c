@@ -24,8 +24,8 @@ s_get_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
     }
     const char *name = sw_wasess_push_name(sess);
     json_t *body = json_pack("{s:s, s:o, s:o}", "id", sw_wasess_me_id(sess),
-                             "name", name ? json_string(name) : json_null(),
-                             "picture", url ? json_string(url) : json_null());
+                             "name", json_string(name ? name : ""), "picture",
+                             url ? json_string(url) : json_null());
     free(url);
     free(id);
     return body;

@@ -4,7 +4,8 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     Commands (SW_WAPROFILE_COMMANDS; 409 unless WORKING):
-      profile.get {} -> {id:"…@c.us", name:str|null, picture:str|null}
+      profile.get {} -> {id:"…@c.us", name:str ("" when unknown),
+          picture:str|null}
           the picture URL from a w:profile:picture get of our own JID
       profile.set_name {pushName} -> {success:true}
           1 to WA_PROFILE_NAME_MAX bytes: the push name goes out with

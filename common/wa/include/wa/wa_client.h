@@ -113,8 +113,9 @@ typedef enum {
                                  //  another device)
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
     WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
-    WA_CLIENT_EVENT_CALL = 4,    //  a call offer, accept, reject, end
-    WA_CLIENT_EVENT_PICTURE = 5  //  a profile picture changed
+    WA_CLIENT_EVENT_GROUP = 4,   //  a group changed (w:gp2 notification)
+    WA_CLIENT_EVENT_CALL = 5,    //  a call offer, accept, reject, end
+    WA_CLIENT_EVENT_PICTURE = 6  //  a profile picture changed
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -168,6 +169,17 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  A w:gp2 notification: who changed what in a group. Its children say
+//  what (add, remove, promote, demote, subject, description, announcement,
+//  not_announcement, locked, unlocked, create, …; wa-protocol.md §10.1).
+typedef struct {
+    const char *id;        //  notification id
+    const char *group;     //  group JID
+    const char *actor;     //  who made the change (user JID), or NULL
+    int64_t timestamp;     //  seconds (0 when absent)
+    const wa_node_t *node; //  the notification (borrowed)
+} wa_client_group_t;
+
 //  What a <call> stanza said (wa_call).
 typedef enum {
     WA_CLIENT_CALL_OFFER = 1, //  someone calls us
@@ -199,6 +211,7 @@ typedef struct {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_group_t group;
         wa_client_call_t call;
         wa_client_picture_t picture;
     } u;
