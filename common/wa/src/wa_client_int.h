@@ -72,7 +72,8 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */
+    cap(call)       /*  call stanzas                              */         \
+    cap(kinds)      /*  message kinds: codecs, no stanza routes   */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
@@ -234,6 +235,10 @@ int wa_inbox_send_seen(wa_client_t *self, const char *chat,
 int wa_outbox_send_message(wa_client_t *self, const char *chat,
                            const uint8_t *msg, size_t len,
                            char id[WA_CLIENT_ID_MAX]);
+//  As wa_outbox_send_message with the id `want` (NULL: a new one).
+int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
+                              const uint8_t *msg, size_t len, const char *want,
+                              char id[WA_CLIENT_ID_MAX]);
 int wa_outbox_send_text(wa_client_t *self, const char *chat, const char *text,
                         const char *reply_id, const char *reply_participant,
                         char id[WA_CLIENT_ID_MAX]);
