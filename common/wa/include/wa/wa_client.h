@@ -112,7 +112,8 @@ typedef enum {
     WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
                                  //  another device)
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
-    WA_CLIENT_EVENT_SENT = 3     //  result of a send: server ack or error
+    WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
+    WA_CLIENT_EVENT_GROUP = 4    //  a group changed (w:gp2 notification)
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -166,12 +167,24 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  A w:gp2 notification: who changed what in a group. Its children say
+//  what (add, remove, promote, demote, subject, description, announcement,
+//  not_announcement, locked, unlocked, create, …; wa-protocol.md §10.1).
+typedef struct {
+    const char *id;        //  notification id
+    const char *group;     //  group JID
+    const char *actor;     //  who made the change (user JID), or NULL
+    int64_t timestamp;     //  seconds (0 when absent)
+    const wa_node_t *node; //  the notification (borrowed)
+} wa_client_group_t;
+
 typedef struct {
     wa_client_event_type_t type; //  which member is set
     union {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_group_t group;
     } u;
 } wa_client_event_t;
 
