@@ -72,7 +72,8 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */
+    cap(call)       /*  call stanzas                              */         \
+    cap(presence)   /*  presence and chat state, both ways        */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
