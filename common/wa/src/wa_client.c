@@ -1778,6 +1778,12 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
     } else if (ev->type == WA_CLIENT_EVENT_WAITING) {
         text =
             cm_sprintf("waiting %s %s", ev->u.waiting.id, ev->u.waiting.chat);
+    } else if (ev->type == WA_CLIENT_EVENT_GROUP) {
+        const wa_node_t *what = wa_node_child_at(ev->u.group.node, 0);
+        text =
+            cm_sprintf("group %s %s %s %s", ev->u.group.id, ev->u.group.group,
+                       ev->u.group.actor ? ev->u.group.actor : "-",
+                       what ? wa_node_tag(what) : "-");
     } else if (ev->u.sent.ok) {
         text = cm_sprintf("sent %s ok", ev->u.sent.id);
     } else {
@@ -2157,6 +2163,9 @@ t_event(void *arg, const wa_client_event_t *ev)
         a->ack = ev->u.ack.ack;
         zlistx_add_end(p->acks, a);
         return false;
+    }
+    if (ev->type == WA_CLIENT_EVENT_GROUP) {
+        return false; //  wa_groupcache's self-test checks these
     }
     t_sent_t *s = cm_alloc(sizeof *s);
     s->id = cm_strdup(ev->u.sent.id);

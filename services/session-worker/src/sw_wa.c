@@ -517,6 +517,9 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     case WA_CLIENT_EVENT_WAITING:
         sw_wareceipt_on_waiting(ss->sess, &ev->u.waiting);
         break;
+    case WA_CLIENT_EVENT_GROUP:
+        sw_wagroup_on_group(ss->sess, &ev->u.group);
+        break;
     }
     return false;
 }

@@ -113,6 +113,7 @@ typedef enum {
                                  //  another device)
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
     WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
+    WA_CLIENT_EVENT_GROUP = 4,   //  a group changed (w:gp2 notification)
     //  (values of other capabilities leave room for the messages ones)
     WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
     WA_CLIENT_EVENT_WAITING = 21   //  a message we could not decrypt: the
@@ -195,6 +196,17 @@ typedef struct {
     const char *push_name;   //  sender's push name, or NULL
 } wa_client_waiting_t;
 
+//  A w:gp2 notification: who changed what in a group. Its children say
+//  what (add, remove, promote, demote, subject, description, announcement,
+//  not_announcement, locked, unlocked, create, …; wa-protocol.md §10.1).
+typedef struct {
+    const char *id;        //  notification id
+    const char *group;     //  group JID
+    const char *actor;     //  who made the change (user JID), or NULL
+    int64_t timestamp;     //  seconds (0 when absent)
+    const wa_node_t *node; //  the notification (borrowed)
+} wa_client_group_t;
+
 typedef struct {
     wa_client_event_type_t type; //  which member is set
     union {
@@ -203,6 +215,7 @@ typedef struct {
         wa_client_sent_t sent;
         wa_client_presence_t presence;
         wa_client_waiting_t waiting;
+        wa_client_group_t group;
     } u;
 } wa_client_event_t;
 
