@@ -78,6 +78,7 @@ typedef struct {
     cap(devices)    /*  device list notifications                 */         \
     cap(call)       /*  call stanzas                              */         \
     cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
+    cap(presence)   /*  presence and chat state, both ways        */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 

@@ -25,6 +25,7 @@
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(kinds, KINDS)       /*  location, contacts, polls, reactions, edits */   \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \
