@@ -25,6 +25,7 @@ typedef struct _st_router_t st_router_t;
     X(signal)                                                                  \
     X(kinds)                                                                   \
     X(lids)                                                                    \
+    X(unread)                                                                  \
     X(apikeys)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
