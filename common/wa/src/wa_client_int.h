@@ -77,6 +77,7 @@ typedef struct {
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
     cap(call)       /*  call stanzas                              */         \
+    cap(presence)   /*  presence and chat state, both ways        */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
@@ -281,7 +282,8 @@ typedef struct {
     wa_client_t *client; //  the client (logged in)
     zlistx_t *out;       //  stanzas sent (wa_node_t)
     zlistx_t *events;    //  events as text: "message <id> <body>",
-                         //  "ack <id> <level>", "sent <id> ok|<error>"
+                         //  "ack <id> <level>", "sent <id> ok|<error>",
+                         //  "group <id> <group> <actor|-> <first tag>"
     zlistx_t *lids;      //  LID pairs reported: "<lid> <pn>"
     int64_t now;         //  the client's clock (ms)
     int64_t deadline;    //  armed wake-up, -1 none

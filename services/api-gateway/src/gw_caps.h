@@ -24,10 +24,13 @@
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \
     X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \
-    X(metrics, METRICS)       /*  Prometheus /metrics */
+    X(metrics, METRICS)       /*  Prometheus /metrics */                       \
+    X(swagger, SWAGGER)       /*  Swagger UI at /, OpenAPI at /-json */        \
+    X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */
 
 #endif
