@@ -181,12 +181,21 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
             //  caller's mistake (422, as WAHA answers a request it cannot
             //  carry out), not a failing upstream.
             const char *chat = json_string_value(json_object_get(send, "chat"));
-            int st = s->error == 404 ? 422 : s->error ? 502 : 500;
+            //  403: not allowed to write there (not a member, or an
+            //  announcement group and not an admin): the caller's too.
+            int st = s->error == 404   ? 422
+                     : s->error == 403 ? 403
+                     : s->error        ? 502
+                                       : 500;
             char *reason =
                 s->error == 404
                     ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
                                  chat ? chat : "",
                                  s->reason ? s->reason : "not found")
+                : s->error == 403
+                    ? cm_sprintf("not allowed to write in %s: not a member, "
+                                 "or only admins may send there (error 403)",
+                                 chat ? chat : "the chat")
                 : s->error
                     ? cm_sprintf("WhatsApp did not accept the message: "
                                  "%s (error %d)",
