@@ -46,6 +46,7 @@
 #include "sw_wasession.h"
 #include "sw_wamessage.h"
 #include "sw_wagroup.h"
+#include "sw_wakinds.h"
 #include "sw_wapresence.h"
 #include "sw_wareceipt.h"
 #include "sw_wadebug.h"

@@ -169,6 +169,9 @@ s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w)
 void
 sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
 {
+    if (sw_wakinds_on_sent(sess, s)) {
+        return; //  a reaction, vote, edit, revoke or pin (sw_wakinds)
+    }
     json_t *send = NULL;
     sw_cmd_t *cmd = sw_wasess_release(sess, s->id, &send);
     if (!s->ok) {
@@ -215,7 +218,9 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.from_me = true;
     w.timestamp = s->timestamp ? s->timestamp : cm_now_ms() / 1000;
     w.body = json_string_value(json_object_get(send, "text"));
-    w.type = "chat";
+    const char *type = json_string_value(json_object_get(send, "type"));
+    w.type = type ? type : "chat";
+    w.extra = json_object_get(send, "extra");
     w.reply_to = json_string_value(json_object_get(send, "reply_to"));
     w.source = "api";
     w.ack = SW_WAMSG_ACK_SERVER;
@@ -398,7 +403,14 @@ bool
 sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
 {
     s_learn_push_name(sess, m);
-    if (s_ignored(sess, m->chat) || s_internal(m)) {
+    if (s_ignored(sess, m->chat)) {
+        return false;
+    }
+    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
+    if (kind >= 0) {
+        return kind == 1;
+    }
+    if (s_internal(m)) {
         return false;
     }
     const char *name = sw_wasess_name(sess);
@@ -418,6 +430,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     w.push_name = m->push_name;
     w.source = "app";
     w.ack = m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE;
+    w.extra = sw_wakinds_on_content(sess, m); //  location, vCards, poll, ...
     char *key = cm_sprintf("%s|%s|%s", m->chat, m->id,
                            m->participant ? m->participant : "");
     int64_t ts = m->timestamp * 1000;
@@ -441,6 +454,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     //  every event of the message
     sw_session_emit_id(session, id, "message.any", &payload, s_stored, token);
     free(key);
+    json_decref(w.extra);
     //  The receipt waits for s_stored (never, if the session stops first:
     //  the server then delivers the message again)
     return true;
