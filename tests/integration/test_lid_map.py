@@ -122,6 +122,8 @@ def test_engine_learns_and_keeps_pairs():
                      20, what="b stored a pair")
         check(r, r)
 
+        lids_routes(s, want)
+
         # a restart loads the map back
         st, _, _ = s.api("POST", "/api/sessions/a/stop")
         check(st in (200, 201), st)
@@ -130,6 +132,45 @@ def test_engine_learns_and_keeps_pairs():
         s.wait_status("a", "WORKING", 20)
         wait_for(lambda: 'session="a"' in s.logs() and "lids=1" in s.logs(), 10,
                  what="the worker loaded a's pair")
+
+
+def lids_routes(s, want):
+    """WAHA's /api/{session}/lids routes and Wawp's /v2/lids read the map."""
+    st, body, _ = s.api("GET", "/api/a/lids")
+    check(st == 200 and want in body and all(set(x) == {"lid", "pn"} for x in body),
+          (st, body))
+    st, body, _ = s.api("GET", "/api/a/lids?limit=1&offset=%d" % len(body))
+    check(st == 200 and body == [], (st, body))
+    st, count, _ = s.api("GET", "/api/a/lids/count")
+    check(st == 200 and isinstance(count["count"], int) and count["count"] >= 1,
+          (st, count))
+    digits = want["lid"].split("@")[0]
+    for lid in (want["lid"], digits):
+        st, body, _ = s.api("GET", "/api/a/lids/" + lid)
+        check(st == 200 and body == want, (lid, st, body))
+    for pn in ("15550007002", "15550007002@c.us", "%2B15550007002"):
+        st, body, _ = s.api("GET", "/api/a/lids/pn/" + pn)
+        check(st == 200 and body == want, (pn, st, body))
+    # unknown: only the side asked about (both are optional in WAHA's
+    # LidToPhoneNumber)
+    st, body, _ = s.api("GET", "/api/a/lids/999999999999@lid")
+    check(st == 200 and body == {"lid": "999999999999@lid"}, (st, body))
+    st, body, _ = s.api("GET", "/api/a/lids/pn/15550009999")
+    check(st == 200 and body == {"pn": "15550009999@c.us"}, (st, body))
+    # not a LID: 422; not a number: 400; no such session: 404
+    for bad in ("abc", "15550007002@c.us"):
+        st, body, _ = s.api("GET", "/api/a/lids/" + bad)
+        check(st == 422 and body["statusCode"] == 422 and "LID" in json.dumps(body),
+              (bad, st, body))
+    st, body, _ = s.api("GET", "/api/a/lids/pn/abc")
+    check(st == 400 and "phoneNumber" in json.dumps(body), (st, body))
+    st, body, _ = s.api("GET", "/api/nobody/lids")
+    check(st == 404, (st, body))
+    # Wawp: the instance's pairs and count
+    st, body, _ = s.api("GET", "/v2/lids?instance_id=a")
+    check(st == 200 and want in body, (st, body))
+    st, body, _ = s.api("GET", "/v2/lids/count?instance_id=a")
+    check(st == 200 and body == count, (st, body))
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@
     X(contacts, CONTACTS) /*  check-exists, about, pictures, blocking */       \
     X(profile, PROFILE)   /*  own name, about and picture */                   \
     X(calls, CALLS)       /*  rejecting calls */                               \
+    X(lids, LIDS)         /*  the LID <-> phone number map */                 \
     X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \

@@ -50,6 +50,7 @@
 #include "gw_contacts.h"
 #include "gw_profile.h"
 #include "gw_calls.h"
+#include "gw_lids.h"
 #include "gw_presence.h"
 #include "gw_media.h"
 #include "gw_wsframe.h"
