@@ -29,6 +29,7 @@
 
 #include "wa/wa_client.h"
 #include "wa/wa_pair.h"
+#include "wa/wa_recv.h"
 #include "wa/wa_router.h"
 #include "wa/wa_send.h"
 #include "wa/wa_signal.h"
@@ -260,6 +261,19 @@ zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
 //  answered from me_jid / me_lid. NULL when unknown.
 const char *wa_client_lid_for(wa_client_t *self, const char *pn);
 const char *wa_client_pn_for(wa_client_t *self, const char *lid);
+//  The LID device JID ("123:4@lid") of a PN device of someone else
+//  whose LID is known, else NULL: Wharf encrypts and decrypts under the
+//  LID address then. Caller owns return value.
+char *wa_client_lid_device(wa_client_t *self, const char *device);
+//  The phone number user JID of a LID chat (user JID) whose number is
+//  known, else NULL: one chat per person. Caller owns return value.
+char *wa_client_lid_chat(wa_client_t *self, const char *chat);
+//  Rewrite a received stanza's source for the map (wa_inbox): a LID
+//  chat, sender device and group participant to the phone number's
+//  when known,
+//  sender_alt from the map when the stanza had none. (wa_inbox decrypts
+//  under wa_client_lid_device of the sender.)
+void wa_client_lid_source(wa_client_t *self, wa_recv_source_t *src);
 //  Learn every pair a stanza shows (attributes, <participant jid lid|
 //  phone_number>, usync <user jid><lid val/>). The module's see hook
 //  does it for every incoming stanza and IQ reply; for other sources

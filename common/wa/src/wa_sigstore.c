@@ -683,6 +683,17 @@ wa_sigstore_get(wa_sigstore_t *self, const char *kind, const char *key,
 }
 
 int
+wa_sigstore_put(wa_sigstore_t *self, const char *kind, const char *key,
+                const uint8_t *data, size_t len)
+{
+    if (!kind || !s_known_kind(kind) || !key || !data) {
+        return -1;
+    }
+    s_put(self, kind, key, data, len, true);
+    return 0;
+}
+
+int
 wa_sigstore_remove(wa_sigstore_t *self, const char *kind, const char *key)
 {
     bool had = s_find(self, kind, key) != NULL;

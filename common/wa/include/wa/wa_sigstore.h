@@ -91,6 +91,11 @@ int wa_sigstore_load(wa_sigstore_t *self, const char *kind, const char *key,
 const uint8_t *wa_sigstore_get(wa_sigstore_t *self, const char *kind,
                                const char *key, size_t *len_p);
 
+//  Store a record for (kind, key) (copied), reporting it to the change
+//  callback. Returns 0, or -1 on an unknown kind.
+int wa_sigstore_put(wa_sigstore_t *self, const char *kind, const char *key,
+                    const uint8_t *data, size_t len);
+
 //  Delete the record for (kind, key), reporting the deletion to the
 //  change callback. Returns 0, or -1 when there was none.
 int wa_sigstore_remove(wa_sigstore_t *self, const char *kind,
