@@ -348,6 +348,10 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
             gw_req_fail_unauthorized(req);
             return;
         }
+        //  A key over its rate costs nothing more (429, no body read)
+        if (gw_limits_key(req, key) != 0) {
+            return;
+        }
     }
     if (gw_req_too_large(req) || declared > call->body_max) {
         gw_req_set_too_large(req);
@@ -380,7 +384,8 @@ s_dispatch(gw_http_t *self, s_call_t *call, gw_link_t *link)
         }
         return;
     }
-    if (s_authenticate(self, req, call->route) != 0) {
+    if (s_authenticate(self, req, call->route) != 0 ||
+        gw_limits_session(req) != 0 || gw_limits_pace(req, call->route) != 0) {
         return;
     }
     if (!link) {
@@ -589,6 +594,7 @@ gw_http_new(const gw_config_t *config, int port_override)
         int rc = pthread_create(&self->threads[i], NULL, s_handler, self);
         assert(rc == 0);
     }
+    gw_limits_configure();
     if (gw_keys_start(config) != 0) {
         cm_log_warn("could not start the API key reloader");
     }
