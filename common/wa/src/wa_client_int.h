@@ -77,7 +77,11 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */
+    cap(call)       /*  call stanzas: offers, rejects, events     */         \
+    cap(contacts)   /*  picture change notifications              */         \
+    cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
+    cap(presence)   /*  presence and chat state, both ways        */         \
+    cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
@@ -89,6 +93,7 @@ WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
 typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
+typedef struct _wa_mediamsg_state_t wa_mediamsg_state_t;
 typedef struct _wa_lidmap_t wa_lidmap_t;
 
 struct _wa_client_t {
@@ -178,6 +183,9 @@ struct _wa_client_t {
     zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
                       //  sender key
 
+    //  Media (wa_mediamsg)
+    wa_mediamsg_state_t *media; //  media_conn cache and its waiters
+
     //  LID <-> phone number map (wa_lidmap)
     wa_lidmap_t *lidmap; //  the account's pairs (ours not included)
 
@@ -243,6 +251,10 @@ int wa_inbox_send_seen(wa_client_t *self, const char *chat,
 int wa_outbox_send_message(wa_client_t *self, const char *chat,
                            const uint8_t *msg, size_t len,
                            char id[WA_CLIENT_ID_MAX]);
+//  As wa_outbox_send_message with the id `want` (NULL: a new one).
+int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
+                              const uint8_t *msg, size_t len, const char *want,
+                              char id[WA_CLIENT_ID_MAX]);
 int wa_outbox_send_text(wa_client_t *self, const char *chat, const char *text,
                         const char *reply_id, const char *reply_participant,
                         char id[WA_CLIENT_ID_MAX]);
@@ -290,7 +302,8 @@ typedef struct {
     wa_client_t *client; //  the client (logged in)
     zlistx_t *out;       //  stanzas sent (wa_node_t)
     zlistx_t *events;    //  events as text: "message <id> <body>",
-                         //  "ack <id> <level>", "sent <id> ok|<error>"
+                         //  "ack <id> <level>", "sent <id> ok|<error>",
+                         //  "group <id> <group> <actor|-> <first tag>"
     zlistx_t *lids;      //  LID pairs reported: "<lid> <pn>"
     int64_t now;         //  the client's clock (ms)
     int64_t deadline;    //  armed wake-up, -1 none

@@ -23,11 +23,19 @@
     X(login, LOGIN)       /*  QR and pairing code */                           \
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
+    X(kinds, KINDS)       /*  location, contacts, polls, reactions, edits */   \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(contacts, CONTACTS) /*  check-exists, about, pictures, blocking */       \
+    X(profile, PROFILE)   /*  own name, about and picture */                   \
+    X(calls, CALLS)       /*  rejecting calls */                               \
+    X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \
     X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \
-    X(metrics, METRICS)       /*  Prometheus /metrics */
+    X(metrics, METRICS)       /*  Prometheus /metrics */                       \
+    X(swagger, SWAGGER)       /*  Swagger UI at /, OpenAPI at /-json */        \
+    X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */               \
+    X(keys, KEYS)             /*  /api/keys: admin and session keys */
 
 #endif

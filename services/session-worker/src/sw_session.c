@@ -9,7 +9,8 @@
 typedef enum {
     S_CALL_WRITE,  //  the head of a session's write queue
     S_CALL_ENGINE, //  sw_session_store_send
-    S_CALL_WORKER  //  sw_host_call
+    S_CALL_WORKER, //  sw_host_call
+    S_CALL_MEDIA   //  sw_session_media_send
 } s_call_kind_t;
 
 //  A store request in flight; freed when answered or with the host.
@@ -32,6 +33,7 @@ typedef struct _s_write_t {
     sw_session_write_fn *fn; //  engine callback when answered, or NULL
     void *arg;               //  its argument
     int attempts;            //  sends that failed so far
+    bool first;              //  queued with sw_session_write_first
 } s_write_t;
 
 //  Session phases.
@@ -43,6 +45,7 @@ typedef enum {
 
 struct _sw_host_t {
     cm_client_t *store;        //  store client, borrowed
+    cm_client_t *media;        //  media-service client, borrowed, or NULL
     sw_loop_t *loop;           //  the loop, borrowed
     const sw_config_t *config; //  configuration, borrowed
     sw_engine_t *engine;       //  the engine, borrowed
@@ -93,10 +96,19 @@ s_client_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
     cm_client_dispatch((cm_client_t *)arg);
 }
 
+//  Both clients' next deadline (ms, -1 none).
 static int
 s_client_prepare(sw_loop_t *loop, void *arg)
 {
-    return cm_client_expire((cm_client_t *)arg);
+    sw_host_t *host = (sw_host_t *)arg;
+    int next = cm_client_expire(host->store);
+    if (host->media) {
+        int m = cm_client_expire(host->media);
+        if (m >= 0 && (next < 0 || m < next)) {
+            next = m;
+        }
+    }
+    return next;
 }
 
 sw_host_t *
@@ -113,8 +125,17 @@ sw_host_new(cm_client_t *store, sw_loop_t *loop, const sw_config_t *config,
     self->ulid = cm_ulid_new();
     //  Replies and timeouts of the store client are driven by the loop.
     sw_loop_sock_add(loop, cm_client_sock(store), s_client_readable, store);
-    sw_loop_set_prepare(loop, s_client_prepare, store);
+    sw_loop_set_prepare(loop, s_client_prepare, self);
     return self;
+}
+
+void
+sw_host_set_media(sw_host_t *self, cm_client_t *media)
+{
+    assert(!self->media && media);
+    self->media = media;
+    sw_loop_sock_add(self->loop, cm_client_sock(media), s_client_readable,
+                     media);
 }
 
 static void s_free(sw_session_t *self);
@@ -131,12 +152,20 @@ sw_host_destroy(sw_host_t **self_p)
     while (self->calls) {
         s_call_t *call = self->calls;
         self->calls = call->next;
+        if (call->kind == S_CALL_MEDIA) {
+            //  Its argument is the engine's to free
+            cm_msg_t *none = NULL;
+            call->engine_fn(call->session, &none, call->arg);
+        }
         free(call);
     }
     while (self->all) {
         s_free(self->all);
     }
     sw_loop_sock_remove(self->loop, cm_client_sock(self->store));
+    if (self->media) {
+        sw_loop_sock_remove(self->loop, cm_client_sock(self->media));
+    }
     sw_loop_set_prepare(self->loop, NULL, NULL);
     cm_ulid_destroy(&self->ulid);
     free(self);
@@ -190,6 +219,10 @@ s_call_done(cm_msg_t **reply_p, void *arg)
             call->engine_fn(session, reply_p, call->arg);
         }
         break;
+    case S_CALL_MEDIA:
+        //  Always: the engine frees what it lent the call
+        call->engine_fn(session, reply_p, call->arg);
+        break;
     case S_CALL_WRITE:
         s_on_write(session, reply_p);
         break;
@@ -223,8 +256,8 @@ s_call(sw_host_t *host, sw_session_t *session, s_call_kind_t kind,
         host->calls->prev = call;
     }
     host->calls = call;
-    return cm_client_send(host->store, request_p, timeout_ms, s_call_done,
-                          call);
+    cm_client_t *client = kind == S_CALL_MEDIA ? host->media : host->store;
+    return cm_client_send(client, request_p, timeout_ms, s_call_done, call);
 }
 
 int
@@ -324,22 +357,55 @@ s_unref(sw_session_t **self_p)
 }
 
 static void
-s_enqueue_cb(sw_session_t *self, const char *type, json_t *body,
-             sw_session_write_fn *fn, void *arg)
+s_enqueue_at(sw_session_t *self, const char *type, json_t *body,
+             sw_session_write_fn *fn, void *arg, bool first)
 {
     s_write_t *write = cm_alloc(sizeof *write);
     write->type = type;
     write->body = body;
     write->fn = fn;
     write->arg = arg;
-    if (self->tail) {
+    write->first = first;
+    //  After the write in flight (or being resent) and the writes queued
+    //  first before this one; else at the tail
+    s_write_t *after = NULL;
+    if (first && self->head) {
+        s_write_t *w = self->head;
+        if (self->inflight || self->retry_timer || w->first) {
+            after = w;
+            //  A batch in flight holds several writes from the head
+            for (uint32_t i = 1; i < self->batch && after->next; i++) {
+                after = after->next;
+            }
+            while (after->next && after->next->first) {
+                after = after->next;
+            }
+        }
+        if (!after) {
+            write->next = self->head;
+            self->head = write;
+        } else {
+            write->next = after->next;
+            after->next = write;
+            if (self->tail == after) {
+                self->tail = write;
+            }
+        }
+    } else if (self->tail) {
         self->tail->next = write;
+        self->tail = write;
     } else {
-        self->head = write;
+        self->head = self->tail = write;
     }
-    self->tail = write;
     self->queued++;
     s_pump(self);
+}
+
+static void
+s_enqueue_cb(sw_session_t *self, const char *type, json_t *body,
+             sw_session_write_fn *fn, void *arg)
+{
+    s_enqueue_at(self, type, body, fn, arg, false);
 }
 
 static void
@@ -868,9 +934,9 @@ sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
     return 0;
 }
 
-int
-sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
-                 sw_session_write_fn *fn, void *arg)
+static int
+s_write(sw_session_t *self, const char *type, json_t **body_p,
+        sw_session_write_fn *fn, void *arg, bool first)
 {
     assert(type && body_p && json_is_object(*body_p));
     json_t *body = *body_p;
@@ -882,8 +948,22 @@ sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
     json_t *lease = s_lease_body(self);
     json_object_update(body, lease);
     json_decref(lease);
-    s_enqueue_cb(self, type, body, fn, arg);
+    s_enqueue_at(self, type, body, fn, arg, first);
     return 0;
+}
+
+int
+sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
+                 sw_session_write_fn *fn, void *arg)
+{
+    return s_write(self, type, body_p, fn, arg, false);
+}
+
+int
+sw_session_write_first(sw_session_t *self, const char *type, json_t **body_p,
+                       sw_session_write_fn *fn, void *arg)
+{
+    return s_write(self, type, body_p, fn, arg, true);
 }
 
 int
@@ -897,6 +977,21 @@ sw_session_store_send(sw_session_t *self, cm_msg_t **request_p, int timeout_ms,
     }
     return s_call(self->host, self, S_CALL_ENGINE, request_p, timeout_ms, fn,
                   NULL, arg);
+}
+
+int
+sw_session_media_send(sw_session_t *self, cm_msg_t **request_p, int timeout_ms,
+                      sw_session_reply_fn *fn, void *arg)
+{
+    assert(request_p && *request_p && fn);
+    if (self->phase != S_RUNNING || !self->host->media) {
+        cm_msg_destroy(request_p);
+        return -1;
+    }
+    //  A send that fails already called fn with a 503
+    s_call(self->host, self, S_CALL_MEDIA, request_p, timeout_ms, fn, NULL,
+           arg);
+    return 0;
 }
 
 //  --------------------------------------------------------------------
@@ -1209,6 +1304,60 @@ sw_session_test(bool verbose)
     assert(req && cm_streq(cm_msg_type(req), "signal.put"));
     s_store_reply(router, &req, 200);
     s_spin(loop, 20);
+    //  State written first overtakes the queued events (not the batch in
+    //  flight), in the order it was written, and the events then go as
+    //  one batch
+    const char *fids[] = {"evt_f0", "evt_f1", "evt_f2", "evt_f3"};
+    for (int i = 0; i < 4; i++) {
+        payload = json_pack("{s:i}", "n", 40 + i);
+        assert(sw_session_emit_id(s, fids[i], "message", &payload, NULL,
+                                  NULL) == 0);
+    }
+    req = s_store_recv(loop, router, 2000); //  evt_f0 alone, in flight
+    assert(req && cm_streq(cm_msg_str(req, "id"), "evt_f0"));
+    wbody = json_pack("{s:[]}", "creds");
+    assert(sw_session_write_first(s, "device.put", &wbody, NULL, NULL) == 0);
+    wbody = json_pack("{s:[]}", "rows");
+    assert(sw_session_write_first(s, "signal.put", &wbody, NULL, NULL) == 0);
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "device.put"));
+    //  Written first while one is in flight: after it, before the events
+    wbody = json_pack("{s:[]}", "rows");
+    assert(sw_session_write_first(s, "signal.put", &wbody, NULL, NULL) == 0);
+    s_store_reply(router, &req, 200);
+    for (int i = 0; i < 2; i++) {
+        req = s_store_recv(loop, router, 2000);
+        assert(req && cm_streq(cm_msg_type(req), "signal.put"));
+        s_store_reply(router, &req, 200);
+    }
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append_batch"));
+    events = json_object_get(cm_msg_body(req), "events");
+    assert(json_array_size(events) == 3);
+    for (int i = 0; i < 3; i++) {
+        assert(cm_streq(
+            json_string_value(json_object_get(json_array_get(events, i), "id")),
+            fids[i + 1]));
+    }
+    //  Written first while a batch is in flight: after the whole batch
+    payload = json_pack("{s:i}", "n", 50);
+    assert(sw_session_emit_id(s, "evt_f4", "message", &payload, NULL, NULL) ==
+           0);
+    wbody = json_pack("{s:[]}", "rows");
+    assert(sw_session_write_first(s, "signal.put", &wbody, NULL, NULL) == 0);
+    breply = cm_msg_new_reply(req, 200, NULL);
+    cm_msg_set(breply, "results", json_pack("[{}, {}, {}]"));
+    cm_msg_send(&breply, router);
+    cm_msg_destroy(&req);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "signal.put"));
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_str(req, "id"), "evt_f4"));
+    s_store_reply(router, &req, 200);
+    s_spin(loop, 20);
+    assert(sw_session_queued(s) == 0);
     //  A store that does not know batches: the same events one at a time,
     //  and no batches after that
     for (int i = 0; i < 3; i++) {

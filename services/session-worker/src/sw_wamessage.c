@@ -7,66 +7,11 @@
 #include "wa/wa_jid.h"
 #include "wa/wa_message.h"
 
-//  Name of the capability's per-session state: chat (API) -> zlistx of
-//  "id|participant" of unread messages, for sendSeen without ids.
-#define S_UNREAD "message.unread"
-
-static void
-s_list_free(void **item_p)
-{
-    zlistx_t *list = (zlistx_t *)*item_p;
-    zlistx_destroy(&list);
-    *item_p = NULL;
-}
-
 static void
 s_str_free(void **item_p)
 {
     free(*item_p);
     *item_p = NULL;
-}
-
-static void
-s_unread_free(void **state_p)
-{
-    zhashx_t *unread = (zhashx_t *)*state_p;
-    zhashx_destroy(&unread);
-    *state_p = NULL;
-}
-
-//  The unread messages of the session.
-static zhashx_t *
-s_unread(sw_wasess_t *sess)
-{
-    zhashx_t *unread = (zhashx_t *)sw_wasess_state(sess, S_UNREAD);
-    if (!unread) {
-        unread = zhashx_new();
-        zhashx_set_destructor(unread, s_list_free);
-        sw_wasess_set_state(sess, S_UNREAD, unread, s_unread_free);
-    }
-    return unread;
-}
-
-//  Remember an unread message for sendSeen without ids.
-static void
-s_unread_add(sw_wasess_t *sess, const char *chat_api, const char *id,
-             const char *participant)
-{
-    zhashx_t *unread = s_unread(sess);
-    zlistx_t *list = (zlistx_t *)zhashx_lookup(unread, chat_api);
-    if (!list) {
-        if (zhashx_size(unread) >= SW_WA_UNREAD_CHATS) {
-            return;
-        }
-        list = zlistx_new();
-        zlistx_set_destructor(list, s_str_free);
-        zhashx_insert(unread, chat_api, list);
-    }
-    if (zlistx_size(list) >= SW_WA_UNREAD_MAX && zlistx_first(list)) {
-        zlistx_delete(list, zlistx_cursor(list)); //  the oldest
-    }
-    zlistx_add_end(list,
-                   cm_sprintf("%s|%s", id, participant ? participant : ""));
 }
 
 //  True if events for `chat` (wire JID) are ignored by config.ignore.
@@ -172,6 +117,9 @@ s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w)
 void
 sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
 {
+    if (sw_wakinds_on_sent(sess, s)) {
+        return; //  a reaction, vote, edit, revoke or pin (sw_wakinds)
+    }
     json_t *send = NULL;
     sw_cmd_t *cmd = sw_wasess_release(sess, s->id, &send);
     if (!s->ok) {
@@ -184,12 +132,21 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
             //  caller's mistake (422, as WAHA answers a request it cannot
             //  carry out), not a failing upstream.
             const char *chat = json_string_value(json_object_get(send, "chat"));
-            int st = s->error == 404 ? 422 : s->error ? 502 : 500;
+            //  403: not allowed to write there (not a member, or an
+            //  announcement group and not an admin): the caller's too.
+            int st = s->error == 404   ? 422
+                     : s->error == 403 ? 403
+                     : s->error        ? 502
+                                       : 500;
             char *reason =
                 s->error == 404
                     ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
                                  chat ? chat : "",
                                  s->reason ? s->reason : "not found")
+                : s->error == 403
+                    ? cm_sprintf("not allowed to write in %s: not a member, "
+                                 "or only admins may send there (error 403)",
+                                 chat ? chat : "the chat")
                 : s->error
                     ? cm_sprintf("WhatsApp did not accept the message: "
                                  "%s (error %d)",
@@ -209,7 +166,9 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.from_me = true;
     w.timestamp = s->timestamp ? s->timestamp : cm_now_ms() / 1000;
     w.body = json_string_value(json_object_get(send, "text"));
-    w.type = "chat";
+    const char *type = json_string_value(json_object_get(send, "type"));
+    w.type = type ? type : "chat";
+    w.extra = json_object_get(send, "extra");
     w.reply_to = json_string_value(json_object_get(send, "reply_to"));
     w.source = "api";
     w.ack = SW_WAMSG_ACK_SERVER;
@@ -307,18 +266,8 @@ sw_wamessage_send_seen(sw_wasess_t *sess, sw_cmd_t **cmd_p)
         const char *part = ref.participant[0] ? ref.participant : participant;
         zlistx_add_end(items, cm_sprintf("%s|%s", ref.id, part ? part : ""));
     }
-    zhashx_t *unread_all = s_unread(sess);
-    zlistx_t *unread = (zlistx_t *)zhashx_lookup(unread_all, chat_api);
-    if (json_array_size(ids) == 0 && unread) {
-        //  WAHA: no ids means the unread messages of the chat
-        for (const char *e = (const char *)zlistx_first(unread); e;
-             e = (const char *)zlistx_next(unread)) {
-            zlistx_add_end(items, cm_strdup(e));
-        }
-    }
-    if (unread) {
-        zhashx_delete(unread_all, chat_api);
-    }
+    //  No ids: nothing to send (the gateway reads the chat's unread
+    //  messages from the store and passes their ids)
     int rc = s_seen(sw_wasess_client(sess), chat_api, items);
     zlistx_destroy(&items);
     free(chat_api);
@@ -392,7 +341,14 @@ bool
 sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
 {
     s_learn_push_name(sess, m);
-    if (s_ignored(sess, m->chat) || s_internal(m)) {
+    if (s_ignored(sess, m->chat)) {
+        return false;
+    }
+    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
+    if (kind >= 0) {
+        return kind == 1;
+    }
+    if (s_internal(m)) {
         return false;
     }
     const char *name = sw_wasess_name(sess);
@@ -412,6 +368,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     w.push_name = m->push_name;
     w.source = "app";
     w.ack = m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE;
+    w.extra = sw_wakinds_on_content(sess, m); //  location, vCards, poll, ...
     char *key = cm_sprintf("%s|%s|%s", m->chat, m->id,
                            m->participant ? m->participant : "");
     int64_t ts = m->timestamp * 1000;
@@ -419,20 +376,18 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     void *token = (void *)(uintptr_t)m->token;
     if (!m->from_me) {
         json_t *payload = sw_wamsg_message(&w);
+        sw_wamedia_fill(sess, m->chat, m->id, payload);
         sw_wamsg_event_id(name, "message", key, ts, id);
         sw_session_emit_id(session, id, "message", &payload, NULL, NULL);
-        char *chat = sw_wamsg_api_jid(m->chat);
-        char *part = sw_wamsg_api_jid(m->participant);
-        s_unread_add(sess, chat, m->id, part);
-        free(part);
-        free(chat);
     }
     json_t *payload = sw_wamsg_message(&w);
+    sw_wamedia_fill(sess, m->chat, m->id, payload);
     sw_wamsg_event_id(name, "message.any", key, ts, id);
     //  Writes are answered in order: once the last one is stored, so is
     //  every event of the message
     sw_session_emit_id(session, id, "message.any", &payload, s_stored, token);
     free(key);
+    json_decref(w.extra);
     //  The receipt waits for s_stored (never, if the session stops first:
     //  the server then delivers the message again)
     return true;

@@ -23,7 +23,10 @@ typedef struct _st_router_t st_router_t;
     X(messages)                                                                \
     X(webhooks)                                                                \
     X(signal)                                                                  \
-    X(lids)
+    X(kinds)                                                                   \
+    X(lids)                                                                    \
+    X(unread)                                                                  \
+    X(apikeys)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

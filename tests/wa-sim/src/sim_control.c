@@ -5,6 +5,7 @@
 #include "sim_classes.h"
 #include "sim_control.h"
 #include "sim_http.h"
+#include "sim_profile.h"
 #include "sim_server.h"
 
 struct _sim_control_t {
@@ -173,6 +174,124 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                                        &result, &reason);
         json_decref(in);
         s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(seg[2], "profile") &&
+               cm_streq(method, "PUT")) {
+        //  {about?: str|null, picture?: base64 JPEG|null}: as its phone
+        json_t *in = sim_http_json(req);
+        json_t *about = json_object_get(in, "about");
+        json_t *pic = json_object_get(in, "picture");
+        uint8_t *jpeg = NULL;
+        size_t len = 0;
+        int st = 200;
+        if (!json_is_object(in) ||
+            (about && !json_is_string(about) && !json_is_null(about))) {
+            st = 400;
+        } else if (pic && !json_is_null(pic) &&
+                   (!json_is_string(pic) ||
+                    cm_base64_decode(json_string_value(pic),
+                                     SIM_CONTROL_BODY_MAX, &jpeg, &len))) {
+            st = 400;
+        }
+        if (st == 200 && pic) {
+            st = sim_profile_set_picture(sim_server_model(self->server), acc,
+                                         jpeg, len);
+            st = st ? (st == 406 ? 400 : st) : 200;
+        }
+        if (st == 200 && about) {
+            sim_profile_set_about(acc, json_string_value(about));
+        }
+        free(jpeg);
+        json_decref(in);
+        if (st != 200) {
+            sim_http_reply_error(req, st,
+                                 "body must be {about?: string, picture?: "
+                                 "base64 JPEG}");
+            return;
+        }
+        json_t *body = sim_account_to_json(acc, false);
+        sim_http_reply_json(req, 200, &body);
+    } else if (n == 3 && cm_streq(seg[2], "calls") && cm_streq(method, "GET")) {
+        json_t *body = json_pack("{s:o}", "calls",
+                                 sim_server_calls(self->server, acc->phone));
+        sim_http_reply_json(req, 200, &body);
+    } else if (n == 3 && cm_streq(seg[2], "calls") &&
+               cm_streq(method, "POST")) {
+        json_t *in = sim_http_json(req);
+        json_t *video = json_object_get(in, "video");
+        const char *to = json_string_value(json_object_get(in, "to"));
+        if (!to || (video && !json_is_boolean(video))) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to, video?:bool}");
+            return;
+        }
+        char *copy = cm_strdup(to);
+        bool is_video = json_is_true(video);
+        json_decref(in);
+        int st = sim_server_call_place(self->server, acc->phone, copy, is_video,
+                                       &result, &reason);
+        free(copy);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 5 && cm_streq(seg[2], "calls") &&
+               cm_streq(method, "POST")) {
+        int st = sim_server_call_act(self->server, acc->phone, seg[3], seg[4],
+                                     &result, &reason);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "send-kind")) {
+        json_t *in = sim_http_json(req);
+        if (!json_is_object(in)) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to, kind, ...}");
+            return;
+        }
+        int st = sim_server_phone_send_kind(self->server, acc->phone, in,
+                                            &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "send-undecryptable")) {
+        json_t *in = sim_http_json(req);
+        const char *to = json_string_value(json_object_get(in, "to"));
+        if (!to || strlen(to) > 128) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to}");
+            return;
+        }
+        int st = sim_server_phone_send_undecryptable(self->server, acc->phone,
+                                                     to, &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "presence")) {
+        json_t *in = sim_http_json(req);
+        const char *p = json_string_value(json_object_get(in, "presence"));
+        if (!cm_streq(p, "available") && !cm_streq(p, "unavailable")) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {presence: available|"
+                                 "unavailable}");
+            return;
+        }
+        int st = sim_server_phone_presence(self->server, acc->phone,
+                                           cm_streq(p, "available"), &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "chatstate")) {
+        json_t *in = sim_http_json(req);
+        const char *to = json_string_value(json_object_get(in, "to"));
+        const char *st_in = json_string_value(json_object_get(in, "state"));
+        if (!to || !st_in || strlen(to) > 128) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {to, state: composing|"
+                                 "recording|paused}");
+            return;
+        }
+        int st = sim_server_phone_chatstate(self->server, acc->phone, to, st_in,
+                                            &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, NULL);
     } else if (n == 3 && cm_streq(method, "POST") &&
                (cm_streq(seg[2], "scan") || cm_streq(seg[2], "pair-code"))) {
         bool scan = cm_streq(seg[2], "scan");
@@ -367,7 +486,13 @@ s_handle(void *arg, sim_http_req_t *req)
         json_t *in = sim_http_json(req);
         const char *dp = json_string_value(json_object_get(in, "direct_path"));
         char *path = dp ? cm_strndup(dp, strcspn(dp, "?")) : NULL;
-        if (!path) {
+        if (!path && json_is_true(json_object_get(in, "all"))) {
+            //  {all: true}: every blob
+            json_t *body = json_pack("{s:I}", "expired",
+                                     (json_int_t)sim_model_media_clear(
+                                         sim_server_model(self->server)));
+            sim_http_reply_json(req, 200, &body);
+        } else if (!path) {
             sim_http_reply_error(req, 400, "direct_path is required");
         } else if (sim_model_media_del(sim_server_model(self->server), path)) {
             sim_http_reply_error(req, 404, "no such media");

@@ -194,6 +194,11 @@ s_account_destroy(sim_account_t **self_p)
         free(self->phone);
         free(self->lid);
         free(self->push_name);
+        free(self->about);
+        free(self->picture_id);
+        free(self->picture_path);
+        free(self->preview_path);
+        zhashx_destroy(&self->blocked);
         wa_crypto_wipe(self->identity_priv, sizeof self->identity_priv);
         free(self);
         *self_p = NULL;
@@ -213,7 +218,26 @@ s_account_new(const char *phone, const char *lid, const char *push_name)
     acc->created_ms = cm_now_ms();
     acc->devices = zlistx_new();
     zlistx_set_destructor(acc->devices, s_device_free);
+    acc->blocked = zhashx_new();
     return acc;
+}
+
+bool
+sim_account_blocks(sim_account_t *self, sim_account_t *other)
+{
+    assert(self && other);
+    return zhashx_lookup(self->blocked, other->phone) != NULL;
+}
+
+void
+sim_account_set_blocked(sim_account_t *self, sim_account_t *other, bool blocked)
+{
+    assert(self && other);
+    if (blocked) {
+        zhashx_update(self->blocked, other->phone, (void *)"1");
+    } else {
+        zhashx_delete(self->blocked, other->phone);
+    }
 }
 
 static void
@@ -567,6 +591,8 @@ s_group_destroy(sim_group_t **self_p)
         free(self->subject_owner);
         free(self->description);
         free(self->description_id);
+        free(self->invite);
+        free(self->picture_id);
         free(self);
         *self_p = NULL;
     }
@@ -707,6 +733,16 @@ sim_model_media_del(sim_model_t *self, const char *path)
     return 0;
 }
 
+size_t
+sim_model_media_clear(sim_model_t *self)
+{
+    assert(self);
+    size_t n = zhashx_size(self->media);
+    zhashx_purge(self->media);
+    self->media_bytes = 0;
+    return n;
+}
+
 const uint8_t *
 sim_model_media_get(sim_model_t *self, const char *path, size_t *len_p)
 {
@@ -788,6 +824,21 @@ sim_account_to_json(sim_account_t *self, bool with_devices)
     free(lid);
     json_object_set_new(obj, "identity_pub",
                         s_hex_json(self->identity_pub, SIM_KEY_LEN));
+    json_object_set_new(obj, "about",
+                        self->about ? json_string(self->about) : json_null());
+    json_object_set_new(obj, "picture_id",
+                        self->picture_id ? json_string(self->picture_id)
+                                         : json_null());
+    json_object_set_new(obj, "picture_path",
+                        self->picture_path ? json_string(self->picture_path)
+                                           : json_null());
+    json_t *blocked = json_array();
+    for (void *v = zhashx_first(self->blocked); v;
+         v = zhashx_next(self->blocked)) {
+        json_array_append_new(
+            blocked, json_string((const char *)zhashx_cursor(self->blocked)));
+    }
+    json_object_set_new(obj, "blocked", blocked);
     if (with_devices) {
         json_t *devices = json_array();
         sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);
@@ -805,10 +856,11 @@ sim_group_to_json(sim_group_t *self)
 {
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
-    json_t *obj =
-        json_pack("{s:s, s:s, s:s, s:s?, s:I}", "id", jid, "subject",
-                  self->subject, "creator", self->creator, "description",
-                  self->description, "creation", (json_int_t)self->creation_s);
+    json_t *obj = json_pack(
+        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b}", "id", jid, "subject",
+        self->subject, "creator", self->creator, "description",
+        self->description, "creation", (json_int_t)self->creation_s, "invite",
+        self->invite, "announce", self->announce, "locked", self->locked);
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =
@@ -1024,6 +1076,10 @@ s_group_load(sim_model_t *self, json_t *obj)
     group->creation_s = json_integer_value(json_object_get(obj, "creation"));
     const char *desc = json_string_value(json_object_get(obj, "description"));
     group->description = cm_strdup(desc);
+    group->invite =
+        cm_strdup(json_string_value(json_object_get(obj, "invite")));
+    group->announce = json_is_true(json_object_get(obj, "announce"));
+    group->locked = json_is_true(json_object_get(obj, "locked"));
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(obj, "participants"), i, p)

@@ -95,6 +95,12 @@ struct _sim_account_t {
     uint32_t next_key_index;            //  next ADV key index
     int64_t created_ms;                 //  creation time
     zlistx_t *devices;                  //  sim_device_t *, by id
+    char *about;                        //  about text, NULL when none
+    int64_t about_t;                    //  when it was set (s)
+    char *picture_id;                   //  profile picture id or NULL
+    char *picture_path;                 //  its full image's media path
+    char *preview_path;                 //  its preview's media path
+    zhashx_t *blocked;                  //  phones this account blocked
 };
 
 //  A group participant.
@@ -113,6 +119,10 @@ typedef struct {
     char *subject_owner;    //  phone that set the subject
     char *description;      //  NULL when none
     char *description_id;   //  id of the description version
+    char *invite;           //  invite code, NULL until asked for
+    bool announce;          //  only admins send
+    bool locked;            //  only admins edit the group info
+    char *picture_id;       //  picture version, NULL when none
     zlistx_t *participants; //  sim_participant_t *
 } sim_group_t;
 
@@ -143,6 +153,14 @@ sim_account_t *sim_model_account_by_lid(sim_model_t *self, const char *lid);
 
 //  All accounts, in creation order. Borrowed.
 zlistx_t *sim_model_accounts(sim_model_t *self);
+
+//  True when `self` blocked the account `other` (its messages to self
+//  are not delivered).
+bool sim_account_blocks(sim_account_t *self, sim_account_t *other);
+
+//  Block (or unblock) `other` for `self`.
+void sim_account_set_blocked(sim_account_t *self, sim_account_t *other,
+                             bool blocked);
 
 //  Device `id` of the account, or NULL. Borrowed.
 sim_device_t *sim_account_device(sim_account_t *self, uint32_t id);
@@ -233,6 +251,8 @@ const uint8_t *sim_model_media_get(sim_model_t *self, const char *path,
 //  Forget the blob under `path` (a media expiry). Returns 0, or -1 when
 //  there is none.
 int sim_model_media_del(sim_model_t *self, const char *path);
+//  Forget every blob; returns how many there were.
+size_t sim_model_media_clear(sim_model_t *self);
 size_t sim_model_media_count(sim_model_t *self);
 size_t sim_model_media_bytes(sim_model_t *self);
 

@@ -430,15 +430,33 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
                     const char *text, json_t **result_p, const char **reason)
 {
     assert(self);
+    if (!text || !*text || strlen(text) > SIM_PHONE_TEXT_MAX) {
+        *reason = "text must be 1..65536 bytes";
+        return 400;
+    }
+    uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    if (wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len)) {
+        *reason = "could not build the message";
+        return 500;
+    }
+    int st =
+        sim_phone_send_message(self, phone, to, msg, msg_len, result_p, reason);
+    free(msg);
+    return st;
+}
+
+int
+sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
+                       const uint8_t *msg, size_t msg_len, json_t **result_p,
+                       const char **reason)
+{
+    assert(self);
     sim_model_t *model = sim_hub_model(self->hub);
     sim_account_t *me = sim_model_account(model, phone);
     if (!me) {
         *reason = "no such account";
         return 404;
-    }
-    if (!text || !*text || strlen(text) > SIM_PHONE_TEXT_MAX) {
-        *reason = "text must be 1..65536 bytes";
-        return 400;
     }
     char *wire = to ? wa_jid_normalize(to) : NULL;
     wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
@@ -463,11 +481,17 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
         *reason = "the phone is not in that group";
         return 403;
     }
+    if (target && sim_account_blocks(target, me)) {
+        //  As WhatsApp does: taken, delivered to nobody
+        char id[WA_E2E_ID_LEN + 1];
+        wa_e2e_message_id(me->phone, id);
+        cm_log_info("phone's text to a blocker dropped", "phone=%s id=%s",
+                    me->phone, id);
+        *result_p = json_pack("{s:s, s:i}", "id", id, "copies", 0);
+        return 200;
+    }
     wa_sigstore_t *store = s_store(self, me);
-    uint8_t *msg = NULL;
-    size_t msg_len = 0;
-    if (!store ||
-        wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len)) {
+    if (!store) {
         *reason = "could not build the message";
         return 500;
     }
@@ -478,13 +502,56 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
         group
             ? s_send_group(self, store, me, group, id, msg, msg_len, &copies)
             : s_send_direct(self, store, me, target, id, msg, msg_len, &copies);
-    free(msg);
     if (rc) {
         *reason = "could not encrypt the message";
         return 500;
     }
-    cm_log_info("phone sent a text", "phone=%s id=%s copies=%zu", me->phone, id,
-                copies);
+    cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu",
+                me->phone, id, copies);
+    *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
+    return 200;
+}
+
+int
+sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
+                             const char *to, json_t **result_p,
+                             const char **reason)
+{
+    assert(self);
+    sim_model_t *model = sim_hub_model(self->hub);
+    sim_account_t *me = sim_model_account(model, phone);
+    char *wire = to ? wa_jid_normalize(to) : NULL;
+    sim_account_t *target =
+        wire ? sim_hub_account_of(self->hub, wire, NULL) : NULL;
+    free(wire);
+    if (!me || !target) {
+        *reason = me ? "no such recipient" : "no such account";
+        return 404;
+    }
+    char id[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(me->phone, id);
+    char *from = cm_sprintf("%s@s.whatsapp.net", me->phone);
+    //  A SignalMessage no session can open: version byte, then noise
+    uint8_t junk[48];
+    for (size_t i = 0; i < sizeof junk; i++) {
+        junk[i] = (uint8_t)(random() & 0xFF);
+    }
+    junk[0] = 0x33;
+    size_t copies = 0;
+    zlistx_t *targets = s_companions(target);
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(targets); dev;
+         dev = (sim_device_t *)zlistx_next(targets)) {
+        wa_node_t *node = s_message_node(me, id, from);
+        wa_node_t *enc = s_enc_node(WA_ENC_MSG, junk, sizeof junk);
+        wa_node_append(node, &enc);
+        sim_hub_deliver(self->hub, dev, node, "message");
+        wa_node_destroy(&node);
+        copies++;
+    }
+    zlistx_destroy(&targets);
+    free(from);
+    cm_log_info("phone sent an undecryptable message", "phone=%s id=%s",
+                me->phone, id);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
     return 200;
 }

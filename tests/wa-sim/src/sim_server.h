@@ -71,8 +71,36 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char *text, json_t **result_p,
                           const char **reason);
 
+//  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
+//  "end"); lists a phone's calls. Status codes and results as
+//  sim_call_place / sim_call_act / sim_call_list.
+int sim_server_call_place(sim_server_t *self, const char *phone, const char *to,
+                          bool video, json_t **result_p, const char **reason);
+int sim_server_call_act(sim_server_t *self, const char *phone, const char *id,
+                        const char *action, json_t **result_p,
+                        const char **reason);
+json_t *sim_server_calls(sim_server_t *self, const char *phone);
+
 //  The phone unlinks companion device `id`: its connection gets the
 //  "logged out" stream error and the device is removed.
+//  The simulated phone sends an undecryptable message (sim_phone).
+int sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
+                                        const char *to, json_t **result_p,
+                                        const char **reason);
+
+//  The simulated phone sends a location, card, poll, vote, reaction, edit
+//  or revoke: `in` as sim_kinds describes (sim_kinds).
+int sim_server_phone_send_kind(sim_server_t *self, const char *phone,
+                               json_t *in, json_t **result_p,
+                               const char **reason);
+
+//  The simulated phone goes online/offline, or types (sim_presence).
+int sim_server_phone_presence(sim_server_t *self, const char *phone,
+                              bool available, const char **reason);
+int sim_server_phone_chatstate(sim_server_t *self, const char *phone,
+                               const char *to, const char *state,
+                               const char **reason);
+
 int sim_server_unlink(sim_server_t *self, const char *phone, uint32_t id,
                       const char **reason);
 

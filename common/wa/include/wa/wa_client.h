@@ -112,7 +112,14 @@ typedef enum {
     WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
                                  //  another device)
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
-    WA_CLIENT_EVENT_SENT = 3     //  result of a send: server ack or error
+    WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
+    WA_CLIENT_EVENT_GROUP = 4,   //  a group changed (w:gp2 notification)
+    WA_CLIENT_EVENT_CALL = 5,    //  a call offer, accept, reject, end
+    WA_CLIENT_EVENT_PICTURE = 6, //  a profile picture changed
+    //  (values of other capabilities leave room for the messages ones)
+    WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
+    WA_CLIENT_EVENT_WAITING = 21   //  a message we could not decrypt: the
+                                   //  sender was asked to send it again
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -166,12 +173,78 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  Presence (wa_presence): <presence> and <chatstate> from the server.
+typedef struct {
+    const char *chat;        //  user JID, or the group JID of a chat
+                             //  state in a group
+    const char *participant; //  whose presence (user JID; the chat
+                             //  itself in 1:1)
+    const char *state;       //  "available", "unavailable", "composing",
+                             //  "recording" or "paused"
+    int64_t last_seen;       //  unavailable: last seen (seconds), 0 when
+                             //  unknown or hidden
+} wa_client_presence_t;
+
+//  A message that could not be decrypted (the first retry receipt for
+//  it went out; a later delivery that decrypts is a MESSAGE event).
+typedef struct {
+    const char *id;          //  message id
+    const char *chat;        //  chat JID (user or group), no device
+    const char *sender;      //  sending device JID
+    const char *participant; //  groups: sender user JID; else NULL
+    bool from_me;            //  sent by another device of our account
+    bool is_group;           //  chat is a group
+    int64_t timestamp;       //  seconds
+    const char *push_name;   //  sender's push name, or NULL
+} wa_client_waiting_t;
+
+//  A w:gp2 notification: who changed what in a group. Its children say
+//  what (add, remove, promote, demote, subject, description, announcement,
+//  not_announcement, locked, unlocked, create, …; wa-protocol.md §10.1).
+typedef struct {
+    const char *id;        //  notification id
+    const char *group;     //  group JID
+    const char *actor;     //  who made the change (user JID), or NULL
+    int64_t timestamp;     //  seconds (0 when absent)
+    const wa_node_t *node; //  the notification (borrowed)
+} wa_client_group_t;
+
+//  What a <call> stanza said (wa_call).
+typedef enum {
+    WA_CLIENT_CALL_OFFER = 1, //  someone calls us
+    WA_CLIENT_CALL_ACCEPT,    //  answered (on another of our devices)
+    WA_CLIENT_CALL_REJECT,    //  rejected (by us, or another device)
+    WA_CLIENT_CALL_TERMINATE  //  ended (the caller hung up, or missed)
+} wa_client_call_kind_t;
+
+typedef struct {
+    wa_client_call_kind_t kind; //  what happened
+    const char *call_id;        //  the call's id (call-id)
+    const char *from;           //  the caller's user JID (call-creator)
+    const char *group;          //  group JID of a group call, or NULL
+    bool is_video;              //  video call (offer: <video/>)
+    bool is_group;              //  group call
+    bool offline;               //  delivered from the offline queue
+    int64_t timestamp;          //  seconds
+    const char *reason;         //  terminate / reject reason, or NULL
+} wa_client_call_t;
+
+typedef struct {
+    const char *jid; //  whose picture (user or group JID)
+    const char *id;  //  the new picture id, NULL when removed
+} wa_client_picture_t;
+
 typedef struct {
     wa_client_event_type_t type; //  which member is set
     union {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_presence_t presence;
+        wa_client_waiting_t waiting;
+        wa_client_group_t group;
+        wa_client_call_t call;
+        wa_client_picture_t picture;
     } u;
 } wa_client_event_t;
 
