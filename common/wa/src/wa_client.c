@@ -1766,6 +1766,17 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
         text = cm_sprintf("message %s %s", m->id, m->body ? m->body : "");
     } else if (ev->type == WA_CLIENT_EVENT_ACK) {
         text = cm_sprintf("ack %s %d", ev->u.ack.id, ev->u.ack.ack);
+    } else if (ev->type == WA_CLIENT_EVENT_APPSTATE) {
+        char *action =
+            json_dumps(ev->u.appstate.action, JSON_COMPACT | JSON_SORT_KEYS);
+        text = cm_sprintf("appstate %s %s %s", ev->u.appstate.collection,
+                          ev->u.appstate.from_me ? "me" : "peer", action);
+        free(action);
+    } else if (ev->type == WA_CLIENT_EVENT_APPSTATE_PUSHED) {
+        text = ev->u.pushed.ok
+                   ? cm_sprintf("pushed %s ok", ev->u.pushed.id)
+                   : cm_sprintf("pushed %s fail %d", ev->u.pushed.id,
+                                ev->u.pushed.error);
     } else if (ev->u.sent.ok) {
         text = cm_sprintf("sent %s ok", ev->u.sent.id);
     } else {

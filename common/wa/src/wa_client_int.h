@@ -72,7 +72,8 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */
+    cap(call)       /*  call stanzas                              */         \
+    cap(syncd)      /*  app-state sync: keys, patches, uploads    */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
@@ -84,6 +85,7 @@ WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
 typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
+typedef struct _wa_syncd_state_t wa_syncd_state_t;
 
 struct _wa_client_t {
     //  Core
@@ -172,6 +174,9 @@ struct _wa_client_t {
     zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
                       //  sender key
 
+    //  App state (wa_syncd)
+    wa_syncd_state_t *syncd; //  keys wanted, fetches, uploads
+
     int64_t armed;   //  armed wake-up deadline, -1 none
     bool destroying; //  no upcalls while tearing down
 };
@@ -244,6 +249,10 @@ void wa_groupcache_rotate(wa_client_t *self, const char *group);
 //  The set of devices that hold our sender key for group (made empty
 //  when there is none).
 zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
+
+//  wa_syncd: a peer protocol message from our own account (the
+//  serialised Message): app-state key share. Returns 0 or -1.
+int wa_syncd_on_peer(wa_client_t *self, const uint8_t *msg, size_t len);
 
 //  ---------------------------------------------------------------------
 //  Test support for the capability modules' self tests

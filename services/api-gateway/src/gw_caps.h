@@ -24,6 +24,7 @@
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(labels, LABELS)     /*  WhatsApp Business labels */                      \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \

@@ -46,6 +46,7 @@
 #include "gw_chats.h"
 #include "gw_login.h"
 #include "gw_groups.h"
+#include "gw_labels.h"
 #include "gw_media.h"
 #include "gw_wsframe.h"
 #include "gw_ws.h"

@@ -46,6 +46,7 @@
 #include "sw_wasession.h"
 #include "sw_wamessage.h"
 #include "sw_wagroup.h"
+#include "sw_waappstate.h"
 #include "sw_wajournal.h"
 #include "sw_wa.h"
 #include "sw_worker.h"

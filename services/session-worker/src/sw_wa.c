@@ -462,6 +462,12 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     case WA_CLIENT_EVENT_SENT:
         sw_wamessage_on_sent(ss->sess, &ev->u.sent);
         break;
+    case WA_CLIENT_EVENT_APPSTATE:
+        sw_waappstate_on_appstate(ss->sess, &ev->u.appstate);
+        break;
+    case WA_CLIENT_EVENT_APPSTATE_PUSHED:
+        sw_waappstate_on_pushed(ss->sess, &ev->u.pushed);
+        break;
     }
     return false;
 }
@@ -993,7 +999,7 @@ s_load(s_sess_t *ss)
 
 static const sw_wacmd_t s_commands[] = {
     SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
-    SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
+    SW_WAAPPSTATE_COMMANDS, SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------
 //  Engine operations

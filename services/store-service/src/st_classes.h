@@ -38,6 +38,7 @@
 #include "st_messages.h"
 #include "st_webhooks.h"
 #include "st_signal.h"
+#include "st_appstate.h"
 #include "st_worker.h"
 #include "st_server.h"
 

@@ -22,7 +22,8 @@ typedef struct _st_router_t st_router_t;
     X(events)                                                                  \
     X(messages)                                                                \
     X(webhooks)                                                                \
-    X(signal)
+    X(signal)                                                                  \
+    X(appstate)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

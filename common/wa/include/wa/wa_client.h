@@ -109,10 +109,13 @@ const char *wa_client_state_name(wa_client_state_t state);
 //  Events
 
 typedef enum {
-    WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
-                                 //  another device)
-    WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
-    WA_CLIENT_EVENT_SENT = 3     //  result of a send: server ack or error
+    WA_CLIENT_EVENT_MESSAGE = 1,  //  a message arrived (or our own from
+                                  //  another device)
+    WA_CLIENT_EVENT_ACK = 2,      //  delivery / read / played receipt
+    WA_CLIENT_EVENT_SENT = 3,     //  result of a send: server ack or error
+    WA_CLIENT_EVENT_APPSTATE = 4, //  an app-state mutation was applied
+                                  //  (wa_syncd.h)
+    WA_CLIENT_EVENT_APPSTATE_PUSHED = 5 //  result of wa_client_appstate_push
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -166,12 +169,32 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  One app-state mutation, verified and applied (wa_syncd.h).
+typedef struct {
+    const char *collection; //  "regular_low", ...
+    const json_t *action;   //  {index: [..], op: "set"|"remove",
+                            //  timestamp (ms), version, value: {..}}
+                            //  (borrowed)
+    bool from_me;           //  our own upload (after the server took it)
+    bool initial;           //  part of the first sync of the collection
+} wa_client_appstate_t;
+
+//  The outcome of wa_client_appstate_push.
+typedef struct {
+    const char *id;     //  the push id
+    bool ok;            //  the server took the patch
+    int error;          //  !ok: server error code, or 0 for local
+    const char *reason; //  !ok: text
+} wa_client_pushed_t;
+
 typedef struct {
     wa_client_event_type_t type; //  which member is set
     union {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_appstate_t appstate;
+        wa_client_pushed_t pushed;
     } u;
 } wa_client_event_t;
 
