@@ -259,6 +259,8 @@ class Stack:
             "WHATSAPP_API_PORT": str(self.api_port),
             "WHATSAPP_API_HOSTNAME": "127.0.0.1",
             "WAHA_API_KEY": self.api_key,
+            # media.url of downloaded files points at this gateway
+            "WAHA_BASE_URL": self.base,
             # the key sealing device secrets at rest (store-service)
             "STORE_SECRET_KEY": secrets.token_hex(32),
             "WA_URL": wa_url or "ws://127.0.0.1:%d/ws/chat" % free_port(),

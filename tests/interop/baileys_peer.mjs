@@ -64,7 +64,10 @@ export class BaileysPeer {
     // phone scans the QR) or 'code' (the phone types the pairing code),
     // debug (log to stderr), onEvent (called with every messages.upsert
     // message not from us, every messages.update entry and every incoming
-    // <message> node: ('message' | 'update' | 'node', value)).
+    // <message> node: ('message' | 'update' | 'node', value)), onAny
+    // (called with (name, data) for every Baileys event).
+    // Every message seen or sent is kept in this.messages by key id: it
+    // answers Baileys' getMessage (retries, poll votes).
     constructor (B, pino, opts) {
         this.B = B
         this.name = opts.name
@@ -73,6 +76,8 @@ export class BaileysPeer {
         this.wsUrl = opts.wsUrl
         this.ctl = opts.ctl
         this.onEvent = opts.onEvent || (() => {})
+        this.onAny = opts.onAny || (() => {})
+        this.messages = new Map()
         this.creds = B.initAuthCreds()
         this.keys = memoryKeys(B)
         this.received = []
@@ -106,13 +111,15 @@ export class BaileysPeer {
             syncFullHistory: false,
             shouldSyncHistoryMessage: () => false,
             connectTimeoutMs: 20000,
-            defaultQueryTimeoutMs: 20000
+            defaultQueryTimeoutMs: 20000,
+            getMessage: async key => this.messages.get(key.id)?.message || undefined
         })
         this.sock = sock
         sock.ev.on('creds.update', update => Object.assign(this.creds, update))
         sock.ev.on('connection.update', update => this.onConnection(sock, update))
         sock.ev.on('messages.upsert', ({ messages }) => {
             for (const m of messages) {
+                if (m.message) this.messages.set(m.key.id, m)
                 if (m.key.fromMe) continue
                 this.received.push(m)
                 this.onEvent('message', m)
@@ -123,6 +130,9 @@ export class BaileysPeer {
             for (const u of updates) this.onEvent('update', u)
         })
         sock.ev.on('presence.update', p => this.presences.push(p))
+        sock.ev.process(events => {
+            for (const [name, data] of Object.entries(events)) this.onAny(name, data)
+        })
         // Raw stanzas, before Baileys decrypts them
         sock.ws.on('frame', frame => {
             if (frame?.tag === 'message') this.onEvent('node', frame)

@@ -20,115 +20,24 @@ ctest interop_wharf_baileys (tests/interop/CMakeLists.txt), after
 interop_npm_setup. Exits 77 (skip) when npm was unreachable.
 WASIM_TEST_DEBUG=1 prints the Baileys log. Loopback only.
 """
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import threading
 
 SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
-from harness import BIN, Receiver, check, run, wait_for  # noqa: E402
+sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
+from harness import Receiver, check, run, wait_for  # noqa: E402
 from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
+from baileys_util import start_peer  # noqa: E402
 
-NPM_DIR = os.environ.get("WHARF_INTEROP_DIR",
-                         os.path.join(BIN, "..", "tests", "interop", "npm"))
-SKIP = 77
 A1 = "15550300001"  # Wharf session wa: Wharf writes first
 A2 = "15550300003"  # Wharf session wb: Baileys writes first
 B = "15550300002"   # Baileys
 # Baileys' WebMessageInfo.Status
 DELIVERY_ACK = 3
 READ = 4
-
-
-class NodePeer:
-    """wharf_peer.mjs as a child process: commands in, JSON events out."""
-
-    def __init__(self, sim):
-        self.log = tempfile.NamedTemporaryFile(prefix="wharf-peer-", suffix=".log",
-                                               delete=False)
-        self.lines = []
-        self.lock = threading.Lock()
-        self.proc = subprocess.Popen(
-            [os.environ.get("WHARF_NODE", "node"), os.path.join(NPM_DIR, "wharf_peer.mjs"),
-             sim.info["ws_url"], sim.control, sim.info["root_key"]],
-            cwd=NPM_DIR, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self.log, text=True)
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            if os.environ.get("WASIM_TEST_DEBUG"):
-                sys.stderr.write("[baileys] " + line)
-            try:
-                event = json.loads(line)
-            except ValueError:
-                event = {"event": "garbage", "line": line}
-            with self.lock:
-                self.lines.append(event)
-
-    def events(self, kind=None):
-        with self.lock:
-            return [e for e in self.lines if kind is None or e["event"] == kind]
-
-    def wait(self, pred, timeout, what):
-        def probe():
-            hit = [e for e in self.events() if pred(e)]
-            if hit:
-                return hit[0]
-            check(self.proc.poll() is None,
-                  "wharf_peer.mjs exited with %s:\n%s" % (self.proc.returncode,
-                                                         self.stderr()))
-            return None
-        return wait_for(probe, timeout, interval=0.1, what="baileys: " + what)
-
-    def cmd(self, name, answer, timeout=60, **args):
-        """Send a command; return its answer event, or fail with its error."""
-        c = dict(args, cmd=name)
-        n = len(self.events())
-        self.proc.stdin.write(json.dumps(c) + "\n")
-        self.proc.stdin.flush()
-        got = wait_for(lambda: [e for e in self.events()[n:]
-                                if e["event"] in (answer, "error")], timeout,
-                       interval=0.1, what="baileys: answer to %s" % c["cmd"])
-        check(got[0]["event"] == answer, "baileys: %s failed: %s" % (c["cmd"], got[0]))
-        return got[0]
-
-    def stderr(self):
-        with open(self.log.name, errors="replace") as f:
-            return f.read()[-6000:]
-
-    def close(self):
-        if self.proc.poll() is None:
-            try:
-                self.proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
-                self.proc.stdin.close()
-                self.proc.wait(20)
-            except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait()
-        os.unlink(self.log.name)
-
-
-def start_peer(sim):
-    peer = NodePeer(sim)
-    try:
-        wait_for(lambda: peer.events("ready") or peer.proc.poll() is not None, 120,
-                 interval=0.1, what="wharf_peer.mjs ready")
-    except AssertionError:
-        peer.close()
-        raise
-    if peer.proc.poll() == SKIP:
-        print("SKIP: Baileys is not installed (the npm registry was unreachable)")
-        peer.close()
-        sys.exit(SKIP)
-    check(peer.events("ready"), "wharf_peer.mjs did not start:\n" + peer.stderr())
-    return peer
 
 
 def test_wharf_and_baileys_exchange_texts():
@@ -186,6 +95,39 @@ def exchange(sim, s, rx, peer):
     texts = [e for e in peer.events("message") if e["text"]]
     unique([e["id"] for e in texts], "message at baileys")
     check(len(texts) == 3, texts)
+    generic_commands(s, rx, peer)
+
+
+def generic_commands(s, rx, peer):
+    """The generic peer commands other interop tests build on: a
+    sock.sendMessage reaches Wharf, Wharf's text arrives as a Baileys
+    messages.upsert event, and the stored message comes back by id."""
+    sent = peer.sock("sendMessage", A1 + "@s.whatsapp.net", {"text": "via sock"})
+    msg = sent["message"]
+    text = msg.get("conversation") or msg.get("extendedTextMessage", {}).get("text")
+    check(sent["key"]["fromMe"] is True and text == "via sock", sent)
+    wid = "false_%s@c.us_%s" % (B, sent["key"]["id"])
+    wait_for(lambda: [e for e in hooks(rx, "wa", "message") if e["payload"]["id"] == wid
+                      and e["payload"]["body"] == "via sock"], 40,
+             what="message webhook for the sock send")
+    st, m, _ = s.api("POST", "/api/sendText",
+                     {"session": "wa", "chatId": B + "@c.us", "text": "seen as an event"})
+    check(st == 201, (st, m))
+    bare = m["id"].split("_", 2)[2]
+    up = peer.wait_ev("messages.upsert",
+                      lambda d: any(x["key"]["id"] == bare for x in d["messages"]), 40,
+                      "Wharf's text as messages.upsert")
+    got = [x for x in up["messages"] if x["key"]["id"] == bare][0]
+    check(got["key"]["fromMe"] is False and A1 + "@s.whatsapp.net" in
+          (got["key"]["remoteJid"], got["key"].get("remoteJidAlt")), got)
+    stored = peer.cmd("message", "result", id=bare)["value"]
+    check(stored["key"]["id"] == bare, stored)
+    n = len(peer.events())
+    peer.proc.stdin.write('{"cmd":"sock","method":"noSuchMethod","args":[]}\n')
+    peer.proc.stdin.flush()
+    err = wait_for(lambda: [e for e in peer.events()[n:] if e["event"] == "error"], 20,
+                   what="error answer for an unknown sock method")
+    check("noSuchMethod" in err[0]["error"], err)
 
 
 def prekeys(sim, phone):

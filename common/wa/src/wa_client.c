@@ -1540,6 +1540,11 @@ wa_client_handle(wa_client_t *self, const wa_node_t *node)
         return -1;
     }
     int rc = 0;
+    for (size_t i = 0; s_caps[i]; i++) {
+        if (s_caps[i]->see) {
+            s_caps[i]->see(self, node);
+        }
+    }
     //  Replies to our own requests go to their waiters
     if (!wa_node_is(node, "iq") || !wa_iq_dispatch(self->iq, node)) {
         wa_router_fn *fn = wa_router_lookup(self->router, node);
@@ -1787,6 +1792,13 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
 }
 
 static void
+s_kit_lid(void *arg, const char *lid, const char *pn)
+{
+    wa_client_kit_t *kit = (wa_client_kit_t *)arg;
+    zlistx_add_end(kit->lids, cm_sprintf("%s %s", lid, pn));
+}
+
+static void
 s_kit_node_destroy(void **item_p)
 {
     wa_node_destroy((wa_node_t **)item_p);
@@ -1807,13 +1819,16 @@ wa_client_kit_new(const char *phone)
     zlistx_set_destructor(self->out, s_kit_node_destroy);
     self->events = zlistx_new();
     zlistx_set_destructor(self->events, s_kit_text_destroy);
+    self->lids = zlistx_new();
+    zlistx_set_destructor(self->lids, s_kit_text_destroy);
     self->now = 1000000;
     self->deadline = -1;
     wa_client_ops_t ops = {.send = s_kit_send,
                            .timer = s_kit_timer,
                            .now = s_kit_now,
                            .status = s_kit_status,
-                           .event = s_kit_event};
+                           .event = s_kit_event,
+                           .lid = s_kit_lid};
     wa_client_config_t cfg;
     wa_client_config_default(&cfg);
     cfg.name = "kit";
@@ -1846,6 +1861,7 @@ wa_client_kit_destroy(wa_client_kit_t **self_p)
     wa_client_destroy(&self->client);
     zlistx_destroy(&self->out);
     zlistx_destroy(&self->events);
+    zlistx_destroy(&self->lids);
     free(self);
     *self_p = NULL;
 }

@@ -62,18 +62,23 @@ typedef struct {
     int64_t (*deadline)(wa_client_t *self, int64_t now);
     //  The wake-up fired (after the core's own timers).
     void (*wake)(wa_client_t *self, int64_t now);
+    //  Every incoming stanza before it is routed, replies to our IQs
+    //  too (before their waiters run): look, never answer.
+    void (*see)(wa_client_t *self, const wa_node_t *node);
 } wa_client_cap_t;
 
 //  The capability modules, in the order their routes are added and their
 //  hooks run: one line each.
 // clang-format off
 #define WA_CLIENT_CAPS(cap)                                                    \
+    cap(lidmap)     /*  LID <-> phone number map (before inbox)   */         \
     cap(inbox)      /*  incoming messages and receipts            */         \
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
     cap(call)       /*  call stanzas                              */         \
-    cap(syncd)      /*  app-state sync: keys, patches, uploads    */
+    cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
+    cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
 #define WA_CLIENT_CAP_DECLARE(name)                                            \
@@ -86,6 +91,8 @@ typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
 typedef struct _wa_syncd_state_t wa_syncd_state_t;
+typedef struct _wa_mediamsg_state_t wa_mediamsg_state_t;
+typedef struct _wa_lidmap_t wa_lidmap_t;
 
 struct _wa_client_t {
     //  Core
@@ -176,6 +183,11 @@ struct _wa_client_t {
 
     //  App state (wa_syncd)
     wa_syncd_state_t *syncd; //  keys wanted, fetches, uploads
+    //  Media (wa_mediamsg)
+    wa_mediamsg_state_t *media; //  media_conn cache and its waiters
+
+    //  LID <-> phone number map (wa_lidmap)
+    wa_lidmap_t *lidmap; //  the account's pairs (ours not included)
 
     int64_t armed;   //  armed wake-up deadline, -1 none
     bool destroying; //  no upcalls while tearing down
@@ -253,6 +265,18 @@ zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
 //  wa_syncd: a peer protocol message from our own account (the
 //  serialised Message): app-state key share. Returns 0 or -1.
 int wa_syncd_on_peer(wa_client_t *self, const uint8_t *msg, size_t len);
+//  wa_lidmap: the session's LID <-> phone number map (see also
+//  wa_client_learn_lid, wa_client_load_lid, wa_client_lid_of in
+//  wa_client.h). Lookups take any JID text of a user (device, @c.us) and
+//  answer user JIDs, borrowed until the map changes; our own account is
+//  answered from me_jid / me_lid. NULL when unknown.
+const char *wa_client_lid_for(wa_client_t *self, const char *pn);
+const char *wa_client_pn_for(wa_client_t *self, const char *lid);
+//  Learn every pair a stanza shows (attributes, <participant jid lid|
+//  phone_number>, usync <user jid><lid val/>). The module's see hook
+//  does it for every incoming stanza and IQ reply; for other sources
+//  (history sync payloads turned into nodes, tests).
+void wa_client_lid_learn_node(wa_client_t *self, const wa_node_t *node);
 
 //  ---------------------------------------------------------------------
 //  Test support for the capability modules' self tests
@@ -265,6 +289,7 @@ typedef struct {
     zlistx_t *out;       //  stanzas sent (wa_node_t)
     zlistx_t *events;    //  events as text: "message <id> <body>",
                          //  "ack <id> <level>", "sent <id> ok|<error>"
+    zlistx_t *lids;      //  LID pairs reported: "<lid> <pn>"
     int64_t now;         //  the client's clock (ms)
     int64_t deadline;    //  armed wake-up, -1 none
 } wa_client_kit_t;

@@ -106,13 +106,17 @@ s_classify(wa_message_t *self)
         self->mimetype = m->document_message->mimetype;
         self->context = m->document_message->context_info;
     }
-    else if (m->has_sticker_message) {
+    else if (m->sticker_message) {
         self->type = "sticker";
         self->has_media = true;
+        self->mimetype = m->sticker_message->mimetype;
+        self->context = m->sticker_message->context_info;
     }
-    else if (m->has_ptv_message) {
+    else if (m->ptv_message) {
         self->type = "video";
         self->has_media = true;
+        self->mimetype = m->ptv_message->mimetype;
+        self->context = m->ptv_message->context_info;
     }
     else if (m->has_location_message || m->has_live_location_message) {
         self->type = "location";
@@ -299,6 +303,12 @@ bool
 wa_message_is_view_once(const wa_message_t *self)
 {
     return self->view_once;
+}
+
+const void *
+wa_message_content(const wa_message_t *self)
+{
+    return self->inner;
 }
 
 //  --------------------------------------------------------------------

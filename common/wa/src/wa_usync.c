@@ -96,6 +96,9 @@ wa_usync_query(const char *const *users, size_t count, const char *sid)
     wa_node_set_attr(usync, "index", "0");
     wa_node_t *query = wa_node_add(usync, "query");
     wa_node_set_attr(wa_node_add(query, "devices"), "version", "2");
+    //  Each user's LID too (Baileys 7 asks the same): wa_lidmap learns
+    //  the pairs from the reply
+    wa_node_add(query, "lid");
     wa_node_t *list = wa_node_add(usync, "list");
     size_t added = 0;
     for (size_t i = 0; i < count; i++) {

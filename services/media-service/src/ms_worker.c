@@ -414,6 +414,27 @@ s_hosts(json_t *list, const char *hosts[MS_WORKER_HOSTS_MAX])
     return n;
 }
 
+//  The key a `store` request field ("<session>/<name>") gives a file of
+//  `mimetype`: "<session>/<name>.<ext>". Returns NULL (and *bad set)
+//  when the field is there but no valid key results; NULL with *bad
+//  false when there is none. Caller owns return value.
+static char *
+s_store_key(cm_msg_t *request, const char *mimetype, bool *bad)
+{
+    const char *store = cm_msg_str(request, "store");
+    *bad = false;
+    if (!store) {
+        return NULL;
+    }
+    char *key = cm_sprintf("%s.%s", store, ms_sniff_extension(mimetype));
+    if (!ms_store_key_valid(key)) {
+        free(key);
+        *bad = true;
+        return NULL;
+    }
+    return key;
+}
+
 static cm_msg_t *
 s_upload(cm_msg_t *request, void *arg)
 {
@@ -439,6 +460,12 @@ s_upload(cm_msg_t *request, void *arg)
         s_file_clear(&f);
         return reply;
     }
+    bool bad_store = false;
+    char *store_key = s_store_key(request, f.mimetype, &bad_store);
+    if (bad_store) {
+        s_file_clear(&f);
+        return s_fail(request, 400, "store must be <session>/<name>");
+    }
     int64_t t1 = cm_mono_ms();
     ms_wamedia_upload_t up;
     char err[300];
@@ -449,7 +476,15 @@ s_upload(cm_msg_t *request, void *arg)
         cm_log_warn("could not upload media", "kind=%s len=%zu err=\"%s\"",
                     s_kinds[k].name, f.len, err);
         s_file_clear(&f);
+        free(store_key);
         return s_fail(request, 502, "could not upload the media: %s", err);
+    }
+    //  The sender's copy, for media.url (after the upload: a failed send
+    //  stores nothing)
+    if (store_key && ms_store_put(self->store, store_key, f.data, f.len) != 0) {
+        cm_log_warn("could not store the sent media", "key=\"%s\"", store_key);
+        free(store_key);
+        store_key = NULL;
     }
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set_str(reply, "kind", s_kinds[k].name);
@@ -465,6 +500,10 @@ s_upload(cm_msg_t *request, void *arg)
     cm_msg_set_str(reply, "directPath", up.direct_path);
     cm_msg_set_str(reply, "url", up.url);
     cm_msg_set_str(reply, "host", up.host);
+    if (store_key) {
+        cm_msg_set_str(reply, "key", store_key);
+        free(store_key);
+    }
     if (f.width > 0 && f.height > 0) {
         cm_msg_set_int(reply, "width", f.width);
         cm_msg_set_int(reply, "height", f.height);
@@ -541,6 +580,11 @@ s_download(cm_msg_t *request, void *arg)
     if (store_key && !ms_store_key_valid(store_key)) {
         return s_fail(request, 400, "key must be <session>/<file>");
     }
+    const char *store = cm_msg_str(request, "store");
+    if (store && (store_key || !ms_store_key_valid(store))) {
+        return s_fail(request, 400,
+                      "store must be <session>/<name> (and no key)");
+    }
     const char *hosts[MS_WORKER_HOSTS_MAX];
     size_t count =
         s_hosts(json_object_get(cm_msg_body(request), "hosts"), hosts);
@@ -570,19 +614,33 @@ s_download(cm_msg_t *request, void *arg)
     case MS_WAMEDIA_UNREACHABLE:
         return s_fail(request, 502, "could not download the media: %s", err);
     }
+    const char *mimetype = cm_msg_str(request, "mimetype");
+    if (!mimetype || !*mimetype) {
+        mimetype = ms_sniff_mimetype(plain, len);
+    }
+    //  `store`: the extension follows the mimetype
+    char *named = NULL;
+    if (store) {
+        bool bad = false;
+        named = s_store_key(request, mimetype, &bad);
+        if (!named) {
+            free(plain);
+            return s_fail(request, 400, "store must be <session>/<name>");
+        }
+        store_key = named;
+    }
     if (store_key && ms_store_put(self->store, store_key, plain, len) != 0) {
         free(plain);
+        free(named);
         return s_fail(request, 503, "could not store the media file");
     }
     cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
-    const char *mimetype = cm_msg_str(request, "mimetype");
-    cm_msg_set_str(reply, "mimetype",
-                   mimetype && *mimetype ? mimetype
-                                         : ms_sniff_mimetype(plain, len));
+    cm_msg_set_str(reply, "mimetype", mimetype);
     cm_msg_set_int(reply, "size", (int64_t)len);
     if (store_key) {
         cm_msg_set_str(reply, "key", store_key);
     }
+    free(named);
     if (cm_msg_bool(request, "return", false)) {
         zframe_t *frame = zframe_new(plain, len);
         cm_msg_add_frame(reply, &frame);

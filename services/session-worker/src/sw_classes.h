@@ -47,6 +47,7 @@
 #include "sw_wamessage.h"
 #include "sw_wagroup.h"
 #include "sw_waappstate.h"
+#include "sw_wamedia.h"
 #include "sw_wajournal.h"
 #include "sw_wa.h"
 #include "sw_worker.h"

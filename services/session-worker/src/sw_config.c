@@ -18,6 +18,8 @@ struct _sw_config_t {
     int reconnect_min_ms;              //  WA_RECONNECT_MIN_MS
     int reconnect_max_ms;              //  WA_RECONNECT_MAX_MS
     char *log_level;                   //  APP_LOG_LEVEL
+    char *base_url;                    //  WAHA_BASE_URL
+    bool download_media;               //  WHATSAPP_DOWNLOAD_MEDIA
 };
 
 //  A worker id is a ZeroMQ routing id and a log field: printable ASCII
@@ -90,6 +92,19 @@ sw_config_new(void)
     }
     self->log_level =
         cm_env_choice("APP_LOG_LEVEL", "info", "error|warn|info|debug");
+    //  media.url of downloaded files: the gateway's address as clients
+    //  reach it (WAHA's name and default)
+    self->base_url = cm_env_str("WAHA_BASE_URL", "http://localhost:3000");
+    size_t blen = strlen(self->base_url);
+    while (blen > 0 && self->base_url[blen - 1] == '/') {
+        self->base_url[--blen] = 0;
+    }
+    if ((strncmp(self->base_url, "http://", 7) != 0 &&
+         strncmp(self->base_url, "https://", 8) != 0) ||
+        blen > 512 || strpbrk(self->base_url, " \"?#")) {
+        cm_env_fail("WAHA_BASE_URL", "must be an http:// or https:// URL");
+    }
+    self->download_media = cm_env_bool("WHATSAPP_DOWNLOAD_MEDIA", true);
     return self;
 }
 
@@ -107,6 +122,7 @@ sw_config_destroy(sw_config_t **self_p)
     free(self->media_endpoints);
     free(self->wa_url);
     free(self->log_level);
+    free(self->base_url);
     free(self);
     *self_p = NULL;
 }
@@ -133,6 +149,18 @@ const char *
 sw_config_media_endpoints(const sw_config_t *self)
 {
     return self->media_endpoints;
+}
+
+const char *
+sw_config_base_url(const sw_config_t *self)
+{
+    return self->base_url;
+}
+
+bool
+sw_config_download_media(const sw_config_t *self)
+{
+    return self->download_media;
 }
 
 const char *

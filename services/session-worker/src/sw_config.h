@@ -37,6 +37,12 @@ const char *sw_config_store_endpoints(const sw_config_t *self);
 const char *sw_config_media_endpoints(const sw_config_t *self);
 //  WA_URL (checked to be a ws:// or wss:// URL).
 const char *sw_config_wa_url(const sw_config_t *self);
+
+//  WAHA_BASE_URL without a trailing slash: media.url of downloaded files
+//  is it + "/api/files/<session>/<file>".
+const char *sw_config_base_url(const sw_config_t *self);
+//  WHATSAPP_DOWNLOAD_MEDIA: download received media (default true).
+bool sw_config_download_media(const sw_config_t *self);
 //  WA_ROOT_KEY, 32 bytes (borrowed).
 const uint8_t *sw_config_root_key(const sw_config_t *self);
 //  LEASE_TTL_MS.

@@ -9,7 +9,8 @@
 typedef enum {
     S_CALL_WRITE,  //  the head of a session's write queue
     S_CALL_ENGINE, //  sw_session_store_send
-    S_CALL_WORKER  //  sw_host_call
+    S_CALL_WORKER, //  sw_host_call
+    S_CALL_MEDIA   //  sw_session_media_send
 } s_call_kind_t;
 
 //  A store request in flight; freed when answered or with the host.
@@ -43,6 +44,7 @@ typedef enum {
 
 struct _sw_host_t {
     cm_client_t *store;        //  store client, borrowed
+    cm_client_t *media;        //  media-service client, borrowed, or NULL
     sw_loop_t *loop;           //  the loop, borrowed
     const sw_config_t *config; //  configuration, borrowed
     sw_engine_t *engine;       //  the engine, borrowed
@@ -93,10 +95,19 @@ s_client_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
     cm_client_dispatch((cm_client_t *)arg);
 }
 
+//  Both clients' next deadline (ms, -1 none).
 static int
 s_client_prepare(sw_loop_t *loop, void *arg)
 {
-    return cm_client_expire((cm_client_t *)arg);
+    sw_host_t *host = (sw_host_t *)arg;
+    int next = cm_client_expire(host->store);
+    if (host->media) {
+        int m = cm_client_expire(host->media);
+        if (m >= 0 && (next < 0 || m < next)) {
+            next = m;
+        }
+    }
+    return next;
 }
 
 sw_host_t *
@@ -113,8 +124,17 @@ sw_host_new(cm_client_t *store, sw_loop_t *loop, const sw_config_t *config,
     self->ulid = cm_ulid_new();
     //  Replies and timeouts of the store client are driven by the loop.
     sw_loop_sock_add(loop, cm_client_sock(store), s_client_readable, store);
-    sw_loop_set_prepare(loop, s_client_prepare, store);
+    sw_loop_set_prepare(loop, s_client_prepare, self);
     return self;
+}
+
+void
+sw_host_set_media(sw_host_t *self, cm_client_t *media)
+{
+    assert(!self->media && media);
+    self->media = media;
+    sw_loop_sock_add(self->loop, cm_client_sock(media), s_client_readable,
+                     media);
 }
 
 static void s_free(sw_session_t *self);
@@ -131,12 +151,20 @@ sw_host_destroy(sw_host_t **self_p)
     while (self->calls) {
         s_call_t *call = self->calls;
         self->calls = call->next;
+        if (call->kind == S_CALL_MEDIA) {
+            //  Its argument is the engine's to free
+            cm_msg_t *none = NULL;
+            call->engine_fn(call->session, &none, call->arg);
+        }
         free(call);
     }
     while (self->all) {
         s_free(self->all);
     }
     sw_loop_sock_remove(self->loop, cm_client_sock(self->store));
+    if (self->media) {
+        sw_loop_sock_remove(self->loop, cm_client_sock(self->media));
+    }
     sw_loop_set_prepare(self->loop, NULL, NULL);
     cm_ulid_destroy(&self->ulid);
     free(self);
@@ -190,6 +218,10 @@ s_call_done(cm_msg_t **reply_p, void *arg)
             call->engine_fn(session, reply_p, call->arg);
         }
         break;
+    case S_CALL_MEDIA:
+        //  Always: the engine frees what it lent the call
+        call->engine_fn(session, reply_p, call->arg);
+        break;
     case S_CALL_WRITE:
         s_on_write(session, reply_p);
         break;
@@ -223,8 +255,8 @@ s_call(sw_host_t *host, sw_session_t *session, s_call_kind_t kind,
         host->calls->prev = call;
     }
     host->calls = call;
-    return cm_client_send(host->store, request_p, timeout_ms, s_call_done,
-                          call);
+    cm_client_t *client = kind == S_CALL_MEDIA ? host->media : host->store;
+    return cm_client_send(client, request_p, timeout_ms, s_call_done, call);
 }
 
 int
@@ -897,6 +929,21 @@ sw_session_store_send(sw_session_t *self, cm_msg_t **request_p, int timeout_ms,
     }
     return s_call(self->host, self, S_CALL_ENGINE, request_p, timeout_ms, fn,
                   NULL, arg);
+}
+
+int
+sw_session_media_send(sw_session_t *self, cm_msg_t **request_p, int timeout_ms,
+                      sw_session_reply_fn *fn, void *arg)
+{
+    assert(request_p && *request_p && fn);
+    if (self->phase != S_RUNNING || !self->host->media) {
+        cm_msg_destroy(request_p);
+        return -1;
+    }
+    //  A send that fails already called fn with a 503
+    s_call(self->host, self, S_CALL_MEDIA, request_p, timeout_ms, fn, NULL,
+           arg);
+    return 0;
 }
 
 //  --------------------------------------------------------------------

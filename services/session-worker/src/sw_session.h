@@ -79,6 +79,10 @@ sw_host_t *sw_host_new(cm_client_t *store, sw_loop_t *loop,
 //  them first.
 void sw_host_destroy(sw_host_t **self_p);
 
+//  Lend the host a media-service client (borrowed; it must outlive the
+//  host), for sw_session_media_send.
+void sw_host_set_media(sw_host_t *self, cm_client_t *media);
+
 //  Set the callbacks for fencing and for finished logouts.
 void sw_host_set_callbacks(sw_host_t *self, sw_host_fenced_fn *fenced,
                            sw_host_logout_fn *logout, void *arg);
@@ -161,8 +165,7 @@ int sw_session_set_status(sw_session_t *self, sw_status_t status,
 //  not sent, json null: cleared) and `qr` (the data-URI PNG of the QR
 //  shown, for the session.status event; NULL: none).
 int sw_session_set_status_full(sw_session_t *self, sw_status_t status,
-                               const char *reason, json_t *me,
-                               const char *qr);
+                               const char *reason, json_t *me, const char *qr);
 
 //  Queue an event for the outbox (event.append with a fresh evt_<ulid>
 //  id); takes payload (an object). Returns 0, or -1 once finishing.
@@ -173,8 +176,7 @@ int sw_session_emit(sw_session_t *self, const char *event, json_t **payload_p);
 //  event.append is idempotent on the id, so an id derived from what the
 //  event is about (a message id) stores a redelivered event only once.
 int sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
-                       json_t **payload_p, sw_session_write_fn *fn,
-                       void *arg);
+                       json_t **payload_p, sw_session_write_fn *fn, void *arg);
 
 //  Queue any fenced store write (signal.put, device.put, device.clear):
 //  takes body (an object) and adds name, worker and epoch; it goes out
@@ -189,6 +191,16 @@ int sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
 //  after a stop the reply is dropped. Returns 0, or -1 once finishing
 //  (request destroyed, fn not called).
 int sw_session_store_send(sw_session_t *self, cm_msg_t **request_p,
+                          int timeout_ms, sw_session_reply_fn *fn, void *arg);
+
+//  Send a media-service request for this session (takes it). fn runs
+//  exactly once with the reply (or a synthesized 504/503), even after
+//  the session stopped (then sw_session_running is false and the
+//  engine's data is gone), and with *reply_p NULL when the host is
+//  destroyed first: it frees what arg holds. Returns 0, or -1
+//  once finishing or without a media client (request destroyed, fn not
+//  called).
+int sw_session_media_send(sw_session_t *self, cm_msg_t **request_p,
                           int timeout_ms, sw_session_reply_fn *fn, void *arg);
 
 //  The engine finished the logout the worker asked for.

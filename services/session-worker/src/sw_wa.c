@@ -9,6 +9,7 @@
 #include "wa/wa_client.h"
 #include "wa/wa_conn.h"
 #include "wa/wa_crypto.h"
+#include "wa/wa_jid.h"
 #include "wa/wa_ws.h"
 
 //  Engine state, shared by every session.
@@ -54,6 +55,8 @@ typedef struct {
     char *closing_reason;      //  its reason
     json_t *creds;             //  device.get result until connected
     json_t *rows;              //  signal.load result until connected
+    json_t *lid_rows;          //  lid.list result until connected
+    json_t *lids;              //  LID pairs not written yet: lid -> pn
     int loads;                 //  loads outstanding
     bool load_failed;          //  one of them failed
     bool creds_dirty;          //  credentials changed since the last put
@@ -245,7 +248,8 @@ s_put_done(sw_session_t *session, int st, void *arg)
     if (ss->puts == 0) {
         ss->durable = ss->flushing;
         s_outbox_release(ss);
-        if (ss->creds_dirty || sw_wajournal_size(ss->journal) > 0) {
+        if (ss->creds_dirty || sw_wajournal_size(ss->journal) > 0 ||
+            json_object_size(ss->lids) > 0) {
             s_schedule_flush(ss);
         }
     }
@@ -275,9 +279,28 @@ s_flush(s_sess_t *ss)
             ss->puts++;
         }
     }
+    if (json_object_size(ss->lids) > 0) {
+        json_t *pairs = json_array();
+        void *it = json_object_iter(ss->lids);
+        while (it && json_array_size(pairs) < SW_WA_LID_BATCH) {
+            const char *lid = json_object_iter_key(it);
+            json_array_append_new(pairs,
+                                  json_pack("{s:s, s:O}", "lid", lid, "pn",
+                                            json_object_iter_value(it)));
+            void *next = json_object_iter_next(ss->lids, it);
+            json_object_del(ss->lids, lid);
+            it = next;
+        }
+        json_t *body = json_pack("{s:o}", "pairs", pairs);
+        if (sw_session_write(ss->session, "lid.put", &body, s_put_done,
+                             (void *)"lid.put") == 0) {
+            ss->puts++;
+        }
+    }
     //  These puts cover every change so far, unless the journal had more
     //  than one batch
-    if (sw_wajournal_size(ss->journal) == 0) {
+    if (sw_wajournal_size(ss->journal) == 0 &&
+        json_object_size(ss->lids) == 0) {
         ss->flushing = ss->changes;
     }
     if (ss->puts == 0) {
@@ -449,18 +472,37 @@ s_op_signal(void *arg, const char *kind, const char *key, const uint8_t *data,
     s_schedule_flush(ss);
 }
 
+//  A new LID pair: written with the next flush (lid.put), in API form.
+static void
+s_op_lid(void *arg, const char *lid, const char *pn)
+{
+    s_sess_t *ss = (s_sess_t *)arg;
+    char *api = wa_jid_to_api(pn);
+    if (api) {
+        json_object_set_new(ss->lids, lid, json_string(api));
+        ss->changes++;
+        s_schedule_flush(ss);
+    }
+    free(api);
+}
+
 static bool
 s_op_event(void *arg, const wa_client_event_t *ev)
 {
     s_sess_t *ss = (s_sess_t *)arg;
     switch (ev->type) {
     case WA_CLIENT_EVENT_MESSAGE:
+        if (sw_wamedia_defer(ss->sess, &ev->u.message)) {
+            return true; //  its events follow the media download
+        }
         return sw_wamessage_on_message(ss->sess, &ev->u.message);
     case WA_CLIENT_EVENT_ACK:
         sw_wamessage_on_ack(ss->sess, &ev->u.ack);
         break;
     case WA_CLIENT_EVENT_SENT:
-        sw_wamessage_on_sent(ss->sess, &ev->u.sent);
+        if (!sw_wamedia_on_sent(ss->sess, &ev->u.sent)) {
+            sw_wamessage_on_sent(ss->sess, &ev->u.sent);
+        }
         break;
     case WA_CLIENT_EVENT_APPSTATE:
         sw_waappstate_on_appstate(ss->sess, &ev->u.appstate);
@@ -473,8 +515,8 @@ s_op_event(void *arg, const wa_client_event_t *ev)
 }
 
 static const wa_client_ops_t s_client_ops = {
-    s_op_send,  s_op_timer,  NULL,      s_op_status,
-    s_op_creds, s_op_signal, s_op_event};
+    s_op_send,  s_op_timer,  NULL,       s_op_status,
+    s_op_creds, s_op_signal, s_op_event, s_op_lid};
 
 //  --------------------------------------------------------------------
 //  Connection
@@ -844,6 +886,7 @@ s_action_timer(sw_loop_t *loop, uint64_t id, void *arg)
                     s_name(ss), why);
         //  Forget the device: nothing of it may be written after this
         sw_wajournal_clear(ss->journal);
+        json_object_clear(ss->lids);
         ss->creds_dirty = false;
         s_cancel(ss, &ss->flush_timer);
         {
@@ -922,13 +965,25 @@ s_loaded(s_sess_t *ss)
         }
         free(data);
     }
+    size_t lids = 0;
+    json_array_foreach(ss->lid_rows, i, row)
+    {
+        if (wa_client_load_lid(
+                ss->client, json_string_value(json_object_get(row, "lid")),
+                json_string_value(json_object_get(row, "pn"))) == 0) {
+            lids++;
+        }
+    }
     cm_log_info("session state loaded",
-                "session=\"%s\" paired=%s signal_records=%zu", s_name(ss),
-                wa_client_paired(ss->client) ? "yes" : "no", loaded);
+                "session=\"%s\" paired=%s signal_records=%zu lids=%zu",
+                s_name(ss), wa_client_paired(ss->client) ? "yes" : "no", loaded,
+                lids);
     json_decref(ss->creds);
     json_decref(ss->rows);
+    json_decref(ss->lid_rows);
     ss->creds = NULL;
     ss->rows = NULL;
+    ss->lid_rows = NULL;
     s_connect(ss);
 }
 
@@ -942,6 +997,10 @@ s_load_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
     }
     ss->loads--;
     int st = cm_msg_status(*reply_p);
+    if (st == 400 && cm_streq(what, "lid.list")) {
+        //  A store older than the lid family: start without the map
+        st = 200;
+    }
     if (st != 200) {
         cm_log_warn("could not load session state",
                     "session=\"%s\" type=%s st=%d reason=\"%s\"", s_name(ss),
@@ -951,6 +1010,9 @@ s_load_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
     } else if (cm_streq(what, "device.get")) {
         json_t *creds = json_object_get(cm_msg_body(*reply_p), "creds");
         ss->creds = json_is_object(creds) ? json_incref(creds) : NULL;
+    } else if (cm_streq(what, "lid.list")) {
+        json_t *rows = json_object_get(cm_msg_body(*reply_p), "lids");
+        ss->lid_rows = json_is_array(rows) ? json_incref(rows) : json_array();
     } else {
         json_t *rows = json_object_get(cm_msg_body(*reply_p), "rows");
         ss->rows = json_is_array(rows) ? json_incref(rows) : json_array();
@@ -961,7 +1023,8 @@ s_load_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
     if (ss->load_failed) {
         json_decref(ss->creds);
         json_decref(ss->rows);
-        ss->creds = ss->rows = NULL;
+        json_decref(ss->lid_rows);
+        ss->creds = ss->rows = ss->lid_rows = NULL;
         const sw_config_t *cfg = ss->engine->config;
         int delay =
             sw_backoff_delay(sw_config_reconnect_min_ms(cfg),
@@ -982,7 +1045,7 @@ s_load(s_sess_t *ss)
 {
     ss->phase = S_LOADING;
     ss->load_failed = false;
-    ss->loads = 2;
+    ss->loads = 3;
     cm_msg_t *req = cm_msg_new("device.get");
     cm_msg_set_str(req, "name", s_name(ss));
     sw_session_store_send(ss->session, &req, SW_WA_LOAD_TIMEOUT_MS,
@@ -991,6 +1054,11 @@ s_load(s_sess_t *ss)
     cm_msg_set_str(req, "name", s_name(ss));
     sw_session_store_send(ss->session, &req, SW_WA_LOAD_TIMEOUT_MS,
                           s_load_reply, (void *)"signal.load");
+    req = cm_msg_new("lid.list");
+    cm_msg_set_str(req, "session", s_name(ss));
+    cm_msg_set_int(req, "limit", SW_WA_LID_LOAD_MAX);
+    sw_session_store_send(ss->session, &req, SW_WA_LOAD_TIMEOUT_MS,
+                          s_load_reply, (void *)"lid.list");
 }
 
 //  --------------------------------------------------------------------
@@ -999,7 +1067,8 @@ s_load(s_sess_t *ss)
 
 static const sw_wacmd_t s_commands[] = {
     SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
-    SW_WAAPPSTATE_COMMANDS, SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
+    SW_WAAPPSTATE_COMMANDS, SW_WAMEDIA_COMMANDS,
+    SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------
 //  Engine operations
@@ -1016,6 +1085,7 @@ s_start(void *state, sw_session_t *session)
     ss->session = session;
     ss->diag_fd = -1;
     ss->journal = sw_wajournal_new();
+    ss->lids = json_object();
     ss->outbox = zlistx_new();
     zlistx_set_destructor(ss->outbox, s_frame_free);
     ss->sess = sw_wasess_new(session, s_commands, e->send_timeout_ms);
@@ -1059,6 +1129,8 @@ s_stop(void *state, sw_session_t *session)
     zlistx_destroy(&ss->outbox);
     json_decref(ss->creds);
     json_decref(ss->rows);
+    json_decref(ss->lid_rows);
+    json_decref(ss->lids);
     free(ss->closing_reason);
     sw_session_set_engine_data(session, NULL);
     free(ss);

@@ -4,10 +4,11 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     Per session:
-    - start: STARTING; load the device credentials (device.get) and the
-      Signal records (signal.load), so a restart or a failover logs in
-      with no new scan; then connect to WA_URL trusting WA_ROOT_KEY with
-      the login (or, unpaired, the registration) ClientPayload;
+    - start: STARTING; load the device credentials (device.get), the
+      Signal records (signal.load) and the LID <-> phone number map
+      (lid.list), so a restart or a failover logs in with no new scan;
+      then connect to WA_URL trusting WA_ROOT_KEY with the login (or,
+      unpaired, the registration) ClientPayload;
     - SCAN_QR_CODE with the QR as a PNG data URI on every rotation (the
       store turns it into a session.status event); WORKING with `me`;
       a QR never scanned: FAILED "QR code was not scanned in time"; the
@@ -15,10 +16,10 @@
       replaced by another connection: FAILED, not reconnected; any other
       drop: STARTING (FAILED with the reason when the connection could
       not be made at all) and a reconnect after a backoff with jitter;
-    - persistence: credentials (device.put) and Signal changes (coalesced
-      in sw_wajournal, signal.put) go through the session's ordered write
-      queue, so a message's event is stored no later than the ratchet
-      that decrypted it; a stanza leaves only once the changes made
+    - persistence: credentials (device.put), Signal changes (coalesced
+      in sw_wajournal, signal.put) and new LID pairs (lid.put) go
+      through the session's ordered write queue, so a message's event is
+      stored no later than the ratchet that decrypted it; a stanza leaves only once the changes made
       before it are stored (it waits in an outbox meanwhile), so no
       ciphertext is out while the ratchet step that made it could be
       lost, and a worker taking the session over never reuses a
@@ -50,8 +51,11 @@
 #include "sw_engine.h"
 #include "sw_wasess.h"
 
-//  Store read timeout at start (device.get, signal.load), ms.
+//  Store read timeout at start (device.get, signal.load, lid.list), ms.
 #define SW_WA_LOAD_TIMEOUT_MS 10000
+//  LID pairs loaded at start at most, and written per lid.put.
+#define SW_WA_LID_LOAD_MAX 200000
+#define SW_WA_LID_BATCH 1000
 //  Delay that batches Signal changes into one signal.put, ms (none while
 //  a stanza waits for them).
 #define SW_WA_FLUSH_MS 5

@@ -416,6 +416,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     void *token = (void *)(uintptr_t)m->token;
     if (!m->from_me) {
         json_t *payload = sw_wamsg_message(&w);
+        sw_wamedia_fill(sess, m->chat, m->id, payload);
         sw_wamsg_event_id(name, "message", key, ts, id);
         sw_session_emit_id(session, id, "message", &payload, NULL, NULL);
         char *chat = sw_wamsg_api_jid(m->chat);
@@ -425,6 +426,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
         free(chat);
     }
     json_t *payload = sw_wamsg_message(&w);
+    sw_wamedia_fill(sess, m->chat, m->id, payload);
     sw_wamsg_event_id(name, "message.any", key, ts, id);
     //  Writes are answered in order: once the last one is stored, so is
     //  every event of the message

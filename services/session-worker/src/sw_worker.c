@@ -22,6 +22,7 @@ struct _sw_worker_t {
     sw_loop_t *loop;           //  the loop, borrowed
     sw_engine_t *engine;       //  the engine, owned
     cm_client_t *store;        //  store client
+    cm_client_t *media;        //  media-service client
     sw_host_t *host;           //  what sessions borrow
     s_gateway_t *gateways;     //  gateway connections
     size_t gateway_count;      //  entries in gateways
@@ -661,6 +662,17 @@ sw_worker_new(const sw_config_t *config, sw_loop_t *loop,
     //  send (the request completes with 503 and is retried).
     zsock_set_sndtimeo(cm_client_sock(self->store), 0);
     self->host = sw_host_new(self->store, loop, config, self->engine);
+    //  Media work (uploads, downloads) goes to media-service; the same
+    //  never-block rule holds
+    self->media = cm_client_new(sw_config_media_endpoints(config));
+    if (self->media) {
+        zsock_set_sndtimeo(cm_client_sock(self->media), 0);
+        sw_host_set_media(self->host, self->media);
+    } else {
+        cm_log_warn("no media-service endpoint: media cannot be sent or "
+                    "downloaded",
+                    "endpoints=\"%s\"", sw_config_media_endpoints(config));
+    }
     sw_host_set_callbacks(self->host, s_fenced, s_logout_done, self);
 
     char *list = cm_strdup(sw_config_gateway_endpoints(config));
@@ -737,6 +749,7 @@ sw_worker_destroy(sw_worker_t **self_p)
     free(self->gateways);
     sw_host_destroy(&self->host);
     cm_client_destroy(&self->store);
+    cm_client_destroy(&self->media);
     cm_handlers_destroy(&self->handlers);
     sw_engine_destroy(&self->engine);
     free(self);

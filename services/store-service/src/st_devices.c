@@ -467,7 +467,8 @@ st_devices_register(st_router_t *r)
                       "kid = EXCLUDED.kid, updated_at = now()");
     st_router_prepare(r, "st_device_clear",
                       "WITH keys AS (DELETE FROM signal_keys "
-                      "WHERE session = $1) "
+                      "WHERE session = $1), "
+                      "lids AS (DELETE FROM lid_map WHERE session = $1) "
                       "DELETE FROM device_creds WHERE session = $1 "
                       "RETURNING session");
     st_router_add(r, "device.get", 1, s_get, ST_ROUTER_DB);

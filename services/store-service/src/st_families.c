@@ -41,7 +41,9 @@ st_families_test(bool verbose)
         "device.get",     "device.put",         "device.clear",
         "event.append",   "event.append_batch", "event.list",
         "signal.load",    "signal.put",         "chat.list",
-        "message.list",   "health.ping",        NULL};
+        "message.list",   "lid.put",            "lid.list",
+        "lid.count",      "lid.get",            "health.ping",
+        NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
     }

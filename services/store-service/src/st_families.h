@@ -23,7 +23,8 @@ typedef struct _st_router_t st_router_t;
     X(messages)                                                                \
     X(webhooks)                                                                \
     X(signal)                                                                  \
-    X(appstate)
+    X(appstate)                                                                \
+    X(lids)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

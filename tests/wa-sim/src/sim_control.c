@@ -373,7 +373,13 @@ s_handle(void *arg, sim_http_req_t *req)
         json_t *in = sim_http_json(req);
         const char *dp = json_string_value(json_object_get(in, "direct_path"));
         char *path = dp ? cm_strndup(dp, strcspn(dp, "?")) : NULL;
-        if (!path) {
+        if (!path && json_is_true(json_object_get(in, "all"))) {
+            //  {all: true}: every blob
+            json_t *body = json_pack("{s:I}", "expired",
+                                     (json_int_t)sim_model_media_clear(
+                                         sim_server_model(self->server)));
+            sim_http_reply_json(req, 200, &body);
+        } else if (!path) {
             sim_http_reply_error(req, 400, "direct_path is required");
         } else if (sim_model_media_del(sim_server_model(self->server), path)) {
             sim_http_reply_error(req, 404, "no such media");

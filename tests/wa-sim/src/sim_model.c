@@ -707,6 +707,16 @@ sim_model_media_del(sim_model_t *self, const char *path)
     return 0;
 }
 
+size_t
+sim_model_media_clear(sim_model_t *self)
+{
+    assert(self);
+    size_t n = zhashx_size(self->media);
+    zhashx_purge(self->media);
+    self->media_bytes = 0;
+    return n;
+}
+
 const uint8_t *
 sim_model_media_get(sim_model_t *self, const char *path, size_t *len_p)
 {

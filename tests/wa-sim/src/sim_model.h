@@ -233,6 +233,8 @@ const uint8_t *sim_model_media_get(sim_model_t *self, const char *path,
 //  Forget the blob under `path` (a media expiry). Returns 0, or -1 when
 //  there is none.
 int sim_model_media_del(sim_model_t *self, const char *path);
+//  Forget every blob; returns how many there were.
+size_t sim_model_media_clear(sim_model_t *self);
 size_t sim_model_media_count(sim_model_t *self);
 size_t sim_model_media_bytes(sim_model_t *self);
 

@@ -222,6 +222,10 @@ typedef struct {
     //  later with wa_client_receipt_commit(token); false sends it now.
     //  May be NULL.
     bool (*event)(void *arg, const wa_client_event_t *event);
+    //  A new LID <-> phone number pair (user JIDs "123@lid",
+    //  "1555@s.whatsapp.net"), replacing any older pair of either side:
+    //  store it (wa_client_load_lid puts it back). May be NULL.
+    void (*lid)(void *arg, const char *lid, const char *pn);
 } wa_client_ops_t;
 
 typedef struct {
@@ -276,6 +280,25 @@ json_t *wa_client_creds(wa_client_t *self);
 //  Returns 0 or -1.
 int wa_client_load_signal(wa_client_t *self, const char *kind, const char *key,
                           const uint8_t *data, size_t len);
+
+//  Put back one stored LID <-> phone number pair (any JID text of each;
+//  not reported to ops.lid). Returns 0, or -1 when invalid.
+int wa_client_load_lid(wa_client_t *self, const char *lid, const char *pn);
+
+//  Learn that a and b (a LID and a phone number, any JID text, either
+//  order) are one account, e.g. from history sync; a new pair is
+//  reported to ops.lid. Returns 1 new, 0 known, -1 invalid.
+int wa_client_learn_lid(wa_client_t *self, const char *a, const char *b);
+
+//  The LID user JID ("123@lid") of a phone number, or the phone number
+//  ("1555@s.whatsapp.net") of a LID (any JID text, "@c.us" too); NULL
+//  when unknown. Our own account answers from the credentials. Caller
+//  owns return value.
+char *wa_client_lid_of(wa_client_t *self, const char *pn);
+char *wa_client_pn_of(wa_client_t *self, const char *lid);
+
+//  Pairs in the session's map (ours not counted).
+size_t wa_client_lid_count(wa_client_t *self);
 
 //  True when the device is linked to an account (login, not pairing).
 bool wa_client_paired(wa_client_t *self);

@@ -52,6 +52,10 @@ const char *wa_message_protocol_target(const wa_message_t *self);
 bool wa_message_is_ephemeral(const wa_message_t *self);
 bool wa_message_is_view_once(const wa_message_t *self);
 
+//  The content after unwrapping (a const Wa__E2e__Message *, borrowed),
+//  for capability modules that read a kind's own fields (wa_mediamsg).
+const void *wa_message_content(const wa_message_t *self);
+
 //  --------------------------------------------------------------------
 //  Builders: each returns 0 and a new buffer (caller owns *out_p), or -1.
 

@@ -7,7 +7,7 @@
 
         <iq xmlns="usync" type="get" to="@s.whatsapp.net">
           <usync sid mode="query" context="message" last="true" index="0">
-            <query><devices version="2"/></query>
+            <query><devices version="2"/><lid/></query>
             <list><user jid="U1"/>...</list>
           </usync>
         </iq>

@@ -1,0 +1,136 @@
+"""test_lid_map - a session's LID <-> phone number map.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+- the `lid` store family through the real store-service and PostgreSQL:
+  lid.put (fenced; a pair replaces the old pairs of both of its sides;
+  the last pair of a batch wins), lid.list pages, lid.count, lid.get by
+  LID or by number in any form, validation, device.clear removing them;
+- the engine learns pairs from wa-sim (a message's sender_lid, usync
+  <lid>) and the worker stores them: lid.get answers the peer's LID;
+  after the session restarts the map is loaded back (worker log).
+"""
+import json
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BIN, Receiver, Stack, check, run, wait_for  # noqa: E402
+from engine_util import hooks, linked, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+
+
+def call(s, type_, body):
+    ep = s.env["STORE_ENDPOINTS"].split(",")[0]
+    p = subprocess.run([os.path.join(BIN, "bus-call"), "--timeout", "5000", ep,
+                        type_, json.dumps(body)], capture_output=True, text=True)
+    check(p.returncode == 0, "bus-call failed: %s %s" % (p.stdout, p.stderr))
+    return json.loads(p.stdout)
+
+
+def test_lid_family():
+    with Stack(services=["store-service"]) as s:
+        wait_for(lambda: call(s, "health.ping", {})["st"] == 200, 30, 0.2,
+                 "store-service up")
+        r = call(s, "session.create", {"name": "m", "config": {}, "start": True})
+        check(r["st"] == 201, r)
+        r = call(s, "lease.claim", {"worker": "w1", "max": 10, "ttl_ms": 60000})
+        epoch = r["body"]["sessions"][0]["epoch"]
+        lease = {"name": "m", "worker": "w1", "epoch": epoch}
+
+        def put(pairs, **kw):
+            return call(s, "lid.put", dict(lease, pairs=pairs, **kw))
+
+        r = put([{"lid": "111@lid", "pn": "15550000001@c.us"},
+                 {"lid": "222@lid", "pn": "15550000002@c.us"},
+                 {"lid": "333@lid", "pn": "15550000009@c.us"},
+                 {"lid": "333@lid", "pn": "15550000003@c.us"}])
+        check(r["st"] == 200 and r["body"]["written"] == 3, r)
+        r = call(s, "lid.list", {"session": "m"})
+        check(r["st"] == 200 and r["body"]["lids"] == [
+            {"lid": "111@lid", "pn": "15550000001@c.us"},
+            {"lid": "222@lid", "pn": "15550000002@c.us"},
+            {"lid": "333@lid", "pn": "15550000003@c.us"}], r)
+        r = call(s, "lid.list", {"session": "m", "limit": 1, "offset": 1})
+        check(r["body"]["lids"] == [{"lid": "222@lid", "pn": "15550000002@c.us"}], r)
+        check(call(s, "lid.count", {"session": "m"})["body"] == {"count": 3}, "count")
+        # repeated: nothing new
+        r = put([{"lid": "111@lid", "pn": "15550000001@c.us"}])
+        check(r["st"] == 200 and r["body"]["written"] == 0, r)
+        # a number moves to another account; an account gets a new number
+        r = put([{"lid": "444@lid", "pn": "15550000001@c.us"},
+                 {"lid": "222@lid", "pn": "15550000022@c.us"}])
+        check(r["st"] == 200 and r["body"]["written"] == 2, r)
+        got = {x["lid"]: x["pn"] for x in call(s, "lid.list", {"session": "m"})["body"]["lids"]}
+        check(got == {"222@lid": "15550000022@c.us", "333@lid": "15550000003@c.us",
+                      "444@lid": "15550000001@c.us"}, got)
+
+        # lookups, any form
+        for body in ({"lid": "444@lid"}, {"lid": "444"}, {"pn": "15550000001"},
+                     {"pn": "+15550000001"}, {"pn": "15550000001@c.us"},
+                     {"pn": "15550000001@s.whatsapp.net"}):
+            r = call(s, "lid.get", dict(body, session="m"))
+            check(r["st"] == 200 and r["body"] == {"lid": "444@lid",
+                                                  "pn": "15550000001@c.us"}, (body, r))
+        check(call(s, "lid.get", {"session": "m", "lid": "111@lid"})["st"] == 404, "gone")
+        check(call(s, "lid.get", {"session": "m", "pn": "15550000002"})["st"] == 404, "gone")
+        for body in ({}, {"lid": "1@lid", "pn": "1"}, {"lid": "1@c.us"},
+                     {"pn": "abc"}, {"pn": "1@lid"}, {"lid": 5}):
+            r = call(s, "lid.get", dict(body, session="m"))
+            check(r["st"] == 400, (body, r))
+        check(call(s, "lid.list", {"session": "nobody"})["body"]["lids"] == [], "none")
+        check(call(s, "lid.count", {"session": "nobody"})["body"]["count"] == 0, "0")
+        check(call(s, "lid.list", {"session": "m", "limit": 0})["st"] == 400, "limit")
+
+        # validation and fencing
+        for pairs in ([], [{"lid": "1", "pn": "1@c.us"}], [{"lid": "1@lid"}],
+                      [{"lid": "1@lid", "pn": "+1@c.us"}], "x"):
+            r = put(pairs)
+            check(r["st"] == 400, (pairs, r))
+        r = put([{"lid": "1@lid", "pn": "1@c.us"}] * 1001)
+        check(r["st"] == 400, "too many pairs")
+        r = call(s, "lid.put", dict(lease, epoch=epoch + 1,
+                                    pairs=[{"lid": "9@lid", "pn": "9@c.us"}]))
+        check(r["st"] == 409, r)
+        check(call(s, "lid.count", {"session": "m"})["body"]["count"] == 3, "fenced")
+
+        # a logout clears the map
+        check(call(s, "device.clear", {"name": "m"})["st"] == 200, "clear")
+        check(call(s, "lid.count", {"session": "m"})["body"]["count"] == 0, "cleared")
+
+
+def test_engine_learns_and_keeps_pairs():
+    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+        linked(s, sim, rx, [("a", "15550007001", "Alice"), ("b", "15550007002", "Bob")])
+        st, body = sim.ctl("GET", "/accounts/15550007002")
+        check(st == 200 and body.get("lid"), (st, body))
+        b_lid = body["lid"] if "@" in body["lid"] else body["lid"] + "@lid"
+        st, m, _ = s.api("POST", "/api/sendText",
+                         {"session": "b", "chatId": "15550007001@c.us", "text": "hi"})
+        check(st == 201, (st, m))
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"]["body"] == "hi"], 20, what="hi at a")
+        want = {"lid": b_lid, "pn": "15550007002@c.us"}
+
+        def stored():
+            r = call(s, "lid.get", {"session": "a", "pn": "15550007002"})
+            return r["body"] if r["st"] == 200 else None
+        check(wait_for(stored, 20, what="a stored b's pair") == want, want)
+        # b learnt a's pair from the usync of its send
+        r = wait_for(lambda: call(s, "lid.count", {"session": "b"})["body"]["count"] >= 1,
+                     20, what="b stored a pair")
+        check(r, r)
+
+        # a restart loads the map back
+        st, _, _ = s.api("POST", "/api/sessions/a/stop")
+        check(st in (200, 201), st)
+        st, _, _ = s.api("POST", "/api/sessions/a/start")
+        check(st in (200, 201), st)
+        s.wait_status("a", "WORKING", 20)
+        wait_for(lambda: 'session="a"' in s.logs() and "lids=1" in s.logs(), 10,
+                 what="the worker loaded a's pair")
+
+
+if __name__ == "__main__":
+    run([test_lid_family, test_engine_learns_and_keeps_pairs])
