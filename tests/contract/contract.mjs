@@ -254,6 +254,11 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/webhooks/deliveries/replay'],
     ['GET', '/api/{session}/webhooks/deliveries/{id}'],
     ['POST', '/api/{session}/webhooks/deliveries/{id}/replay'],
+    // app-state chat actions WAHA's document has no route for
+    ['POST', '/api/{session}/chats/{chatId}/pin'],
+    ['POST', '/api/{session}/chats/{chatId}/unpin'],
+    ['POST', '/api/{session}/chats/{chatId}/mute'],
+    ['POST', '/api/{session}/chats/{chatId}/unmute'],
 ];
 
 // Synthetic events the webhook tests inject straight into the store with
