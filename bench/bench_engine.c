@@ -61,10 +61,10 @@ s_now_us(void)
 
 //  Receiver state, shared with libmicrohttpd's threads (atomics only).
 typedef struct {
-    atomic_long received;   //  webhook requests
-    atomic_long matched;    //  first arrivals of a bench message
-    atomic_long duplicates; //  a bench message that arrived again
-    atomic_long foreign;    //  requests without a bench mark
+    atomic_long received;     //  webhook requests
+    atomic_long matched;      //  first arrivals of a bench message
+    atomic_long duplicates;   //  a bench message that arrived again
+    atomic_long foreign;      //  requests without a bench mark
     _Atomic int64_t *arrival; //  us per message index, 0 = not yet
     long count;
 } s_rx_t;
@@ -110,11 +110,11 @@ typedef struct {
 //  One client connection.
 typedef struct {
     int fd;
-    long msg;        //  message in flight, -1 when idle
-    char out[1024];  //  request being written
+    long msg;       //  message in flight, -1 when idle
+    char out[1024]; //  request being written
     size_t out_len;
     size_t out_off;
-    char in[16384];  //  response being read
+    char in[16384]; //  response being read
     size_t in_len;
 } s_conn_t;
 
@@ -225,6 +225,11 @@ s_parse(s_gen_t *g, s_conn_t *c)
         return -1; //  no pipelining: extra bytes are a protocol error
     }
     c->in_len = 0;
+    //  The server closes after this answer: reconnect before the next
+    const char *conn = strcasestr(c->in, "\r\nConnection:");
+    if (conn && conn < eoh && strncasecmp(conn + 13, " close", 6) == 0) {
+        return 2;
+    }
     return 1;
 }
 
@@ -328,8 +333,7 @@ main(int argc, char **argv)
                                   .max_body = 8191};
     wd_receiver_t *mhd = wd_receiver_new(&rx_opts, s_request, &rx);
     if (!mhd) {
-        fprintf(stderr, "bench_engine: could not listen on port %d\n",
-                rx_port);
+        fprintf(stderr, "bench_engine: could not listen on port %d\n", rx_port);
         return 1;
     }
     g.sent = cm_alloc((size_t)g.messages * sizeof(int64_t));
@@ -349,7 +353,8 @@ main(int argc, char **argv)
     double cpu0 = s_cpu_s();
     g.start = s_now_us();
     int64_t deadline = g.start + (int64_t)timeout_s * 1000000;
-    int reconnects = 0;
+    int reconnects = 0; //  after a broken connection
+    int closes = 0;     //  after an answer with Connection: close
     while (g.done < g.messages && s_now_us() < deadline) {
         //  Start what the rate allows on idle connections
         int64_t now = s_now_us();
@@ -367,9 +372,9 @@ main(int argc, char **argv)
         for (int k = 0; k < g.nconns; k++) {
             s_conn_t *c = &g.conns[k];
             pfd[k].fd = c->fd;
-            pfd[k].events = c->msg < 0                 ? 0
+            pfd[k].events = c->msg < 0                ? 0
                             : c->out_off < c->out_len ? POLLOUT
-                                                       : POLLIN;
+                                                      : POLLIN;
             pfd[k].revents = 0;
         }
         int rc = poll(pfd, (nfds_t)g.nconns, g.rate > 0 ? 1 : 100);
@@ -392,13 +397,23 @@ main(int argc, char **argv)
                     broken = true;
                 }
             } else {
-                ssize_t n =
-                    recv(c->fd, c->in + c->in_len, sizeof c->in - 1 - c->in_len,
-                         0);
+                ssize_t n = recv(c->fd, c->in + c->in_len,
+                                 sizeof c->in - 1 - c->in_len, 0);
                 if (n > 0) {
                     c->in_len += (size_t)n;
-                    if (s_parse(&g, c) < 0) {
+                    int parsed = s_parse(&g, c);
+                    if (parsed < 0) {
                         broken = true;
+                    } else if (parsed == 2) {
+                        //  Answered with Connection: close: a new one
+                        close(c->fd);
+                        c->fd = s_connect(g.port);
+                        closes++;
+                        if (c->fd < 0) {
+                            fprintf(stderr,
+                                    "bench_engine: could not reconnect\n");
+                            return 1;
+                        }
                     }
                 } else if (n == 0 || errno != EAGAIN) {
                     broken = true;
@@ -463,7 +478,7 @@ main(int argc, char **argv)
     double total_s = (double)(last - g.start) / 1e6;
     double send_s = (double)(sent_end - g.start) / 1e6;
     printf("{\"messages\":%ld,\"routes\":%ld,\"conns\":%d,\"rate\":%.0f,"
-           "\"accepted\":%ld,\"failed\":%ld,\"reconnects\":%d,"
+           "\"accepted\":%ld,\"failed\":%ld,\"reconnects\":%d,\"closes\":%d,"
            "\"delivered\":%ld,\"duplicates\":%ld,\"foreign\":%ld,"
            "\"send_s\":%.3f,\"accepted_per_s\":%.1f,\"total_s\":%.3f,"
            "\"delivered_per_s\":%.1f,\"steady_per_s\":%.1f,"
@@ -472,14 +487,14 @@ main(int argc, char **argv)
            "\"client_cpu_s\":%.3f,\"client_cpu_us_per_msg\":%.1f,"
            "\"wall_s\":%.3f}\n",
            g.messages, g.nroutes, g.nconns, g.rate, g.accepted, g.failed,
-           reconnects, n, atomic_load(&rx.duplicates),
+           reconnects, closes, n, atomic_load(&rx.duplicates),
            atomic_load(&rx.foreign), send_s,
            send_s > 0 ? (double)g.accepted / send_s : 0, total_s,
-           total_s > 0 ? (double)n / total_s : 0, steady,
-           s_pct(e2e, n, 0.5), s_pct(e2e, n, 0.9), s_pct(e2e, n, 0.99),
-           s_pct(e2e, n, 1.0), s_pct(api, napi, 0.5), s_pct(api, napi, 0.9),
-           s_pct(api, napi, 0.99), s_pct(api, napi, 1.0), cpu,
-           n ? cpu * 1e6 / (double)n : 0, (double)(end - g.start) / 1e6);
+           total_s > 0 ? (double)n / total_s : 0, steady, s_pct(e2e, n, 0.5),
+           s_pct(e2e, n, 0.9), s_pct(e2e, n, 0.99), s_pct(e2e, n, 1.0),
+           s_pct(api, napi, 0.5), s_pct(api, napi, 0.9), s_pct(api, napi, 0.99),
+           s_pct(api, napi, 1.0), cpu, n ? cpu * 1e6 / (double)n : 0,
+           (double)(end - g.start) / 1e6);
     if (g.first_error[0]) {
         fprintf(stderr, "bench_engine: first failure: %s\n", g.first_error);
     }

@@ -10,7 +10,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       protobuf-c-compiler libpng-dev zlib1g-dev libjpeg62-turbo-dev
       libwebp-dev ffmpeg openssl
       postgresql postgresql-client python3 curl ca-certificates
-      nodejs npm docker-compose docker.io debootstrap)
+      nodejs npm docker-compose docker.io debootstrap chromium)
 
 missing=()
 for p in "${PKGS[@]}"; do

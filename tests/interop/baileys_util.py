@@ -84,9 +84,9 @@ class NodePeer:
             return None
         return wait_for(probe, timeout, interval=0.1, what="baileys: " + what)
 
-    def cmd(self, name, answer, timeout=60, **args):
+    def cmd(self, command, answer, timeout=60, **args):
         """Send a command; return its answer event, or fail with its error."""
-        c = dict(args, cmd=name)
+        c = dict(args, cmd=command)
         n = len(self.events())
         self.proc.stdin.write(json.dumps(c) + "\n")
         self.proc.stdin.flush()

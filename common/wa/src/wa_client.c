@@ -1771,6 +1771,12 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
         text = cm_sprintf("message %s %s", m->id, m->body ? m->body : "");
     } else if (ev->type == WA_CLIENT_EVENT_ACK) {
         text = cm_sprintf("ack %s %d", ev->u.ack.id, ev->u.ack.ack);
+    } else if (ev->type == WA_CLIENT_EVENT_GROUP) {
+        const wa_node_t *what = wa_node_child_at(ev->u.group.node, 0);
+        text =
+            cm_sprintf("group %s %s %s %s", ev->u.group.id, ev->u.group.group,
+                       ev->u.group.actor ? ev->u.group.actor : "-",
+                       what ? wa_node_tag(what) : "-");
     } else if (ev->type == WA_CLIENT_EVENT_APPSTATE) {
         char *action =
             json_dumps(ev->u.appstate.action, JSON_COMPACT | JSON_SORT_KEYS);
@@ -2158,6 +2164,9 @@ t_event(void *arg, const wa_client_event_t *ev)
         a->ack = ev->u.ack.ack;
         zlistx_add_end(p->acks, a);
         return false;
+    }
+    if (ev->type == WA_CLIENT_EVENT_GROUP) {
+        return false; //  wa_groupcache's self-test checks these
     }
     t_sent_t *s = cm_alloc(sizeof *s);
     s->id = cm_strdup(ev->u.sent.id);

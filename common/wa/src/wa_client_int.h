@@ -288,7 +288,8 @@ typedef struct {
     wa_client_t *client; //  the client (logged in)
     zlistx_t *out;       //  stanzas sent (wa_node_t)
     zlistx_t *events;    //  events as text: "message <id> <body>",
-                         //  "ack <id> <level>", "sent <id> ok|<error>"
+                         //  "ack <id> <level>", "sent <id> ok|<error>",
+                         //  "group <id> <group> <actor|-> <first tag>"
     zlistx_t *lids;      //  LID pairs reported: "<lid> <pn>"
     int64_t now;         //  the client's clock (ms)
     int64_t deadline;    //  armed wake-up, -1 none

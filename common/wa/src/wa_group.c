@@ -13,18 +13,21 @@
 #include "wa/wa_jid.h"
 
 struct _wa_group_t {
-    char *jid;           //  group JID
-    char *subject;       //  subject or ""
-    bool lid;            //  addressing_mode="lid"
-    char **participants; //  user JIDs
-    char **alts;         //  their other user JIDs, or NULL entries
+    char *jid;              //  group JID
+    char *subject;          //  subject or ""
+    bool lid;               //  addressing_mode="lid"
+    char **participants;    //  user JIDs
+    char **alts;            //  their other user JIDs, or NULL entries
     wa_group_role_t *roles; //  their roles
-    size_t count;        //  number of participants
-    char *creator;       //  creator user JID, or NULL
-    int64_t creation;    //  creation time (s), or 0
-    char *description;   //  description text, or NULL
-    bool announce;       //  <announcement/>
-    bool locked;         //  <locked/>
+    size_t count;           //  number of participants
+    char *creator;          //  creator user JID, or NULL
+    int64_t creation;       //  creation time (s), or 0
+    char *description;      //  description text, or NULL
+    char *description_id;   //  its version id, or NULL
+    bool members_add;       //  member_add_mode all_member_add
+    bool approval;          //  membership_approval_mode on
+    bool announce;          //  <announcement/>
+    bool locked;            //  <locked/>
 };
 
 //  User JID text (no device) of a participant JID, or NULL.
@@ -61,9 +64,8 @@ s_person(const char *text)
 }
 
 bool
-wa_group_subject_ok(const char *text)
+wa_group_text_ok(const char *text, size_t max, bool multiline)
 {
-    size_t max = WA_GROUP_SUBJECT_MAX;
     if (!text || !*text) {
         return false;
     }
@@ -75,7 +77,9 @@ wa_group_subject_ok(const char *text)
                      : (*p & 0xF0) == 0xE0 ? 3
                      : (*p & 0xF8) == 0xF0 ? 4
                                            : 0;
-        if (len == 0 || (len == 1 && *p < 0x20) || (len == 2 && *p < 0xC2)) {
+        bool control = len == 1 && (*p < 0x20 || *p == 0x7F) &&
+                       !(multiline && (*p == '\n' || *p == '\t'));
+        if (len == 0 || control || (len == 2 && *p < 0xC2)) {
             return false;
         }
         for (size_t i = 1; i < len; i++) {
@@ -89,6 +93,12 @@ wa_group_subject_ok(const char *text)
         }
     }
     return true;
+}
+
+bool
+wa_group_subject_ok(const char *text)
+{
+    return wa_group_text_ok(text, WA_GROUP_SUBJECT_MAX, false);
 }
 
 //  Add a <participant jid> per entry to node. Returns 0, or -1 when one
@@ -193,6 +203,194 @@ wa_group_change(const char *group, const char *action,
     return iq;
 }
 
+char *
+wa_group_code_of(const char *text)
+{
+    if (!text || strlen(text) > 512) {
+        return NULL;
+    }
+    const char *prefixes[] = {"https://", "http://", NULL};
+    const char *p = text;
+    for (size_t i = 0; prefixes[i]; i++) {
+        if (strncmp(p, prefixes[i], strlen(prefixes[i])) == 0) {
+            p += strlen(prefixes[i]);
+            break;
+        }
+    }
+    const char *host = "chat.whatsapp.com/";
+    if (strncmp(p, host, strlen(host)) == 0) {
+        p += strlen(host);
+    } else if (p != text) {
+        return NULL; //  a link, but not an invite link
+    }
+    size_t len = strcspn(p, "/?#");
+    const char *rest = p + len;
+    if (*rest == '/') {
+        rest++;
+    }
+    if (*rest && *rest != '?' && *rest != '#') {
+        return NULL;
+    }
+    if (len == 0 || len > WA_GROUP_CODE_MAX) {
+        return NULL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        char c = p[i];
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                  (c >= '0' && c <= '9') || c == '-' || c == '_';
+        if (!ok) {
+            return NULL;
+        }
+    }
+    char *code = cm_alloc(len + 1);
+    memcpy(code, p, len);
+    return code;
+}
+
+wa_node_t *
+wa_group_invite(const char *group, bool revoke)
+{
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq(revoke ? "set" : "get", jid);
+    wa_node_add(iq, "invite");
+    free(jid);
+    return iq;
+}
+
+const char *
+wa_group_invite_code(const wa_node_t *reply)
+{
+    const wa_node_t *invite = reply ? wa_node_child(reply, "invite") : NULL;
+    const char *code = invite ? wa_node_attr(invite, "code") : NULL;
+    char *check = code ? wa_group_code_of(code) : NULL;
+    bool ok = check && strcmp(check, code) == 0;
+    free(check);
+    return ok ? code : NULL;
+}
+
+wa_node_t *
+wa_group_join(const char *code, bool join)
+{
+    char *clean = wa_group_code_of(code);
+    if (!clean || strcmp(clean, code) != 0) {
+        free(clean);
+        return NULL;
+    }
+    wa_node_t *iq = s_iq(join ? "set" : "get", "@g.us");
+    wa_node_set_attr(wa_node_add(iq, "invite"), "code", clean);
+    free(clean);
+    return iq;
+}
+
+char *
+wa_group_joined(const wa_node_t *reply)
+{
+    const wa_node_t *g = reply ? wa_node_child(reply, "group") : NULL;
+    const char *jid = g ? wa_node_attr(g, "jid") : NULL;
+    if (!jid && g) {
+        jid = wa_node_attr(g, "id");
+    }
+    if (!jid) {
+        return NULL;
+    }
+    char *text = strchr(jid, '@') ? cm_strdup(jid) : cm_sprintf("%s@g.us", jid);
+    char *out = s_group_jid(text);
+    free(text);
+    return out;
+}
+
+wa_node_t *
+wa_group_leave(const char *group)
+{
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", "@g.us");
+    wa_node_set_attr(wa_node_add(wa_node_add(iq, "leave"), "group"), "id", jid);
+    free(jid);
+    return iq;
+}
+
+wa_node_t *
+wa_group_set_subject(const char *group, const char *subject)
+{
+    char *jid = wa_group_subject_ok(subject) ? s_group_jid(group) : NULL;
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", jid);
+    wa_node_set_string(wa_node_add(iq, "subject"), subject);
+    free(jid);
+    return iq;
+}
+
+//  True when `id` can be a description version id (short, printable).
+static bool
+s_version_ok(const char *id)
+{
+    size_t len = id ? strlen(id) : 0;
+    if (len == 0 || len > 64) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (id[i] <= ' ' || id[i] > '~') {
+            return false;
+        }
+    }
+    return true;
+}
+
+wa_node_t *
+wa_group_set_description(const char *group, const char *text, const char *id,
+                         const char *prev)
+{
+    bool remove = !text || !*text;
+    if ((!remove && !wa_group_text_ok(text, WA_GROUP_DESCRIPTION_MAX, true)) ||
+        !s_version_ok(id) || (prev && !s_version_ok(prev))) {
+        return NULL;
+    }
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", jid);
+    free(jid);
+    wa_node_t *desc = wa_node_add(iq, "description");
+    wa_node_set_attr(desc, "id", id);
+    if (prev) {
+        wa_node_set_attr(desc, "prev", prev);
+    }
+    if (remove) {
+        wa_node_set_attr(desc, "delete", "true");
+    } else {
+        wa_node_set_string(wa_node_add(desc, "body"), text);
+    }
+    return iq;
+}
+
+wa_node_t *
+wa_group_set_setting(const char *group, const char *setting, bool on)
+{
+    const char *tag = NULL;
+    if (setting && strcmp(setting, "announcement") == 0) {
+        tag = on ? "announcement" : "not_announcement";
+    } else if (setting && strcmp(setting, "locked") == 0) {
+        tag = on ? "locked" : "unlocked";
+    }
+    char *jid = tag ? s_group_jid(group) : NULL;
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", jid);
+    wa_node_add(iq, tag);
+    free(jid);
+    return iq;
+}
+
 static wa_group_t *
 s_parse(const char *group, const wa_node_t *g)
 {
@@ -223,6 +421,15 @@ s_parse(const char *group, const wa_node_t *g)
     const wa_node_t *body = desc ? wa_node_child(desc, "body") : NULL;
     const char *text = body ? wa_node_text_content(body) : NULL;
     self->description = text ? cm_strdup(text) : NULL;
+    const char *desc_id = desc ? wa_node_attr(desc, "id") : NULL;
+    self->description_id = desc_id ? cm_strdup(desc_id) : NULL;
+    const wa_node_t *add_mode = wa_node_child(g, "member_add_mode");
+    const char *mode = add_mode ? wa_node_text_content(add_mode) : NULL;
+    self->members_add = !mode || strcmp(mode, "admin_add") != 0;
+    const wa_node_t *approval = wa_node_child(g, "membership_approval_mode");
+    const wa_node_t *join =
+        approval ? wa_node_child(approval, "group_join") : NULL;
+    self->approval = join && wa_node_attr_eq(join, "state", "on");
     self->announce = wa_node_child(g, "announcement") != NULL;
     self->locked = wa_node_child(g, "locked") != NULL;
     size_t cap = wa_node_child_count(g);
@@ -290,6 +497,7 @@ wa_group_destroy(wa_group_t **self_p)
     free(self->roles);
     free(self->creator);
     free(self->description);
+    free(self->description_id);
     free(self->subject);
     free(self->jid);
     free(self);
@@ -363,6 +571,24 @@ bool
 wa_group_locked(const wa_group_t *self)
 {
     return self->locked;
+}
+
+const char *
+wa_group_description_id(const wa_group_t *self)
+{
+    return self->description_id;
+}
+
+bool
+wa_group_members_add(const wa_group_t *self)
+{
+    return self->members_add;
+}
+
+bool
+wa_group_approval(const wa_group_t *self)
+{
+    return self->approval;
 }
 
 bool
@@ -527,5 +753,145 @@ wa_group_test(bool verbose)
     assert(!wa_group_change("15550001111@s.whatsapp.net", "add", people, 1));
     assert(!wa_group_change("120363000000000001@g.us", "add", people, 0));
     assert(!wa_group_change("120363000000000001@g.us", "remove", junk, 1));
+
+    //  Invite codes and links
+    struct {
+        const char *in;
+        const char *out;
+    } codes[] = {{"AbC123xyz", "AbC123xyz"},
+                 {"https://chat.whatsapp.com/AbC123xyz", "AbC123xyz"},
+                 {"http://chat.whatsapp.com/AbC-_1/", "AbC-_1"},
+                 {"chat.whatsapp.com/AbC?lang=en", "AbC"},
+                 {"https://example.com/AbC", NULL},
+                 {"https://chat.whatsapp.com/", NULL},
+                 {"https://chat.whatsapp.com/a/b", NULL},
+                 {"bad code", NULL},
+                 {"a<b", NULL},
+                 {"", NULL},
+                 {NULL, NULL}};
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+        char *code = wa_group_code_of(codes[i].in);
+        assert((!code && !codes[i].out) ||
+               (code && codes[i].out && strcmp(code, codes[i].out) == 0));
+        free(code);
+    }
+    char long_code[WA_GROUP_CODE_MAX + 2];
+    memset(long_code, 'a', sizeof long_code - 1);
+    long_code[WA_GROUP_CODE_MAX + 1] = 0;
+    assert(!wa_group_code_of(long_code));
+    long_code[WA_GROUP_CODE_MAX] = 0;
+    char *code = wa_group_code_of(long_code);
+    assert(code);
+    free(code);
+    iq = wa_group_invite("120363000000000001@g.us", false);
+    assert(iq && wa_node_attr_eq(iq, "type", "get") &&
+           wa_node_child(iq, "invite"));
+    wa_node_destroy(&iq);
+    iq = wa_group_invite("120363000000000001@g.us", true);
+    assert(iq && wa_node_attr_eq(iq, "type", "set"));
+    wa_node_destroy(&iq);
+    assert(!wa_group_invite("x", false));
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><invite code=\"AbC1\"/></iq>", NULL);
+    assert(strcmp(wa_group_invite_code(reply), "AbC1") == 0);
+    wa_node_destroy(&reply);
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><invite code=\"a b\"/></iq>", NULL);
+    assert(!wa_group_invite_code(reply));
+    wa_node_destroy(&reply);
+    iq = wa_group_join("AbC1", true);
+    assert(iq && wa_node_attr_eq(iq, "to", "@g.us") &&
+           wa_node_attr_eq(iq, "type", "set") &&
+           wa_node_attr_eq(wa_node_child(iq, "invite"), "code", "AbC1"));
+    wa_node_destroy(&iq);
+    iq = wa_group_join("AbC1", false);
+    assert(iq && wa_node_attr_eq(iq, "type", "get"));
+    wa_node_destroy(&iq);
+    assert(!wa_group_join("https://chat.whatsapp.com/AbC1", true));
+    assert(!wa_group_join(NULL, true));
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><group jid=\"120363000000000001@g.us\"/></iq>",
+        NULL);
+    char *joined = wa_group_joined(reply);
+    assert(joined && strcmp(joined, "120363000000000001@g.us") == 0);
+    free(joined);
+    wa_node_destroy(&reply);
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><group jid=\"1@s.whatsapp.net\"/></iq>", NULL);
+    assert(!wa_group_joined(reply));
+    wa_node_destroy(&reply);
+
+    //  Leave, subject, description, settings
+    iq = wa_group_leave("120363000000000001@g.us");
+    assert(iq && wa_node_attr_eq(iq, "to", "@g.us"));
+    assert(wa_node_attr_eq(wa_node_find(iq, "leave/group"), "id",
+                           "120363000000000001@g.us"));
+    wa_node_destroy(&iq);
+    assert(!wa_group_leave("15550001111@s.whatsapp.net"));
+    iq = wa_group_set_subject("120363000000000001@g.us", "New name");
+    assert(iq && strcmp(wa_node_text_content(wa_node_child(iq, "subject")),
+                        "New name") == 0);
+    wa_node_destroy(&iq);
+    assert(!wa_group_set_subject("120363000000000001@g.us", long_subject));
+    assert(!wa_group_set_subject("120363000000000001@g.us", "a\nb"));
+    iq = wa_group_set_description("120363000000000001@g.us", "Line 1\nLine 2",
+                                  "D2", "D1");
+    wa_node_t *desc = wa_node_child(iq, "description");
+    assert(desc && wa_node_attr_eq(desc, "id", "D2") &&
+           wa_node_attr_eq(desc, "prev", "D1") &&
+           !wa_node_attr(desc, "delete"));
+    assert(strcmp(wa_node_text_content(wa_node_child(desc, "body")),
+                  "Line 1\nLine 2") == 0);
+    wa_node_destroy(&iq);
+    iq = wa_group_set_description("120363000000000001@g.us", "", "D3", NULL);
+    desc = wa_node_child(iq, "description");
+    assert(wa_node_attr_eq(desc, "delete", "true") &&
+           !wa_node_attr(desc, "prev") && !wa_node_child(desc, "body"));
+    wa_node_destroy(&iq);
+    char *big = cm_alloc(WA_GROUP_DESCRIPTION_MAX + 2);
+    memset(big, 'x', WA_GROUP_DESCRIPTION_MAX);
+    iq = wa_group_set_description("120363000000000001@g.us", big, "D4", NULL);
+    assert(iq);
+    wa_node_destroy(&iq);
+    big[WA_GROUP_DESCRIPTION_MAX] = 'x';
+    assert(
+        !wa_group_set_description("120363000000000001@g.us", big, "D4", NULL));
+    free(big);
+    assert(!wa_group_set_description("120363000000000001@g.us", "x", "", NULL));
+    assert(
+        !wa_group_set_description("120363000000000001@g.us", "x", "a b", NULL));
+    const char *settings[][3] = {{"announcement", "1", "announcement"},
+                                 {"announcement", "0", "not_announcement"},
+                                 {"locked", "1", "locked"},
+                                 {"locked", "0", "unlocked"}};
+    for (size_t i = 0; i < 4; i++) {
+        iq = wa_group_set_setting("120363000000000001@g.us", settings[i][0],
+                                  settings[i][1][0] == '1');
+        assert(iq && wa_node_child(iq, settings[i][2]) &&
+               wa_node_child_count(iq) == 1);
+        wa_node_destroy(&iq);
+    }
+    assert(!wa_group_set_setting("120363000000000001@g.us", "ephemeral", true));
+
+    //  Description version, member add mode, approval
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><group id=\"120363000000000001\">"
+        "<description id=\"D9\"><body>x</body></description>"
+        "<member_add_mode>admin_add</member_add_mode>"
+        "<membership_approval_mode><group_join state=\"on\"/>"
+        "</membership_approval_mode></group></iq>",
+        NULL);
+    g = wa_group_parse(NULL, reply);
+    assert(strcmp(wa_group_description_id(g), "D9") == 0);
+    assert(!wa_group_members_add(g) && wa_group_approval(g));
+    wa_group_destroy(&g);
+    wa_node_destroy(&reply);
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><group id=\"120363000000000001\"/></iq>", NULL);
+    g = wa_group_parse(NULL, reply);
+    assert(!wa_group_description_id(g));
+    assert(wa_group_members_add(g) && !wa_group_approval(g));
+    wa_group_destroy(&g);
+    wa_node_destroy(&reply);
     printf("OK\n");
 }

@@ -13,7 +13,9 @@
     drops the metadata; when someone left or was removed (<remove>,
     <leave>) it also drops our sender key and the record of who has it,
     so that the next send starts a new key that only the members left
-    get (wa-protocol.md §10.1). The core acks the notification.
+    get (wa-protocol.md §10.1). It then reports the notification to the
+    owner (WA_CLIENT_EVENT_GROUP), who turns it into group events. The
+    core acks the notification.
 */
 #undef NDEBUG
 #include <assert.h>
@@ -82,6 +84,19 @@ s_on_gp2(void *arg, const wa_node_t *node)
     } else if (from) {
         zhashx_delete(self->groups, from);
     }
+    char *group = from ? wa_client_user_of(from) : NULL;
+    if (group && wa_node_child_count(node) > 0) {
+        char *actor = wa_client_user_of(wa_node_attr(node, "participant"));
+        wa_client_event_t ev = {.type = WA_CLIENT_EVENT_GROUP};
+        ev.u.group.id = wa_node_attr_or(node, "id", "");
+        ev.u.group.group = group;
+        ev.u.group.actor = actor;
+        ev.u.group.timestamp = wa_node_attr_int_or(node, "t", 0);
+        ev.u.group.node = node;
+        wa_client_emit(self, &ev);
+        free(actor);
+    }
+    free(group);
     return 0;
 }
 
@@ -176,15 +191,20 @@ wa_groupcache_test(bool verbose)
                     "</notification>") == 0);
     t_acked(kit, "n1");
     assert(!zhashx_lookup(client->groups, T_GROUP));
+    //  ... and is reported to the owner
+    wa_client_kit_expect(kit, "group n1 " T_GROUP " - subject");
     assert(zhashx_size(wa_groupcache_holders(client, T_GROUP)) == 1);
 
     //  A member removed or leaving drops the holders too
     t_fill(client);
     assert(wa_client_kit_handle(
                kit, "<notification type=\"w:gp2\" id=\"n2\" from=\"" T_GROUP
-                    "\"><remove><participant jid=\"15550000002@s.whatsapp.net"
+                    "\" participant=\"15550000003:2@s.whatsapp.net\">"
+                    "<remove><participant jid=\"15550000002@s.whatsapp.net"
                     "\"/></remove></notification>") == 0);
     t_acked(kit, "n2");
+    wa_client_kit_expect(kit, "group n2 " T_GROUP
+                              " 15550000003@s.whatsapp.net remove");
     assert(!zhashx_lookup(client->groups, T_GROUP));
     assert(!zhashx_lookup(client->skdm, T_GROUP));
     t_fill(client);
@@ -192,6 +212,7 @@ wa_groupcache_test(bool verbose)
                                      "from=\"" T_GROUP "\"><leave/>"
                                      "</notification>") == 0);
     t_acked(kit, "n3");
+    wa_client_kit_expect(kit, "group n3 " T_GROUP " - leave");
     assert(!zhashx_lookup(client->skdm, T_GROUP));
 
     //  Without a from there is no group to drop (and no ack: it needs

@@ -469,10 +469,13 @@ s_parameters(const gw_route_t *route)
          s = strtok_r(NULL, "/", &save)) {
         if (s[0] == '{') {
             s[strlen(s) - 1] = 0;
-            json_array_append_new(params,
-                                  json_pack("{s:s, s:s, s:b, s:o}", "name",
-                                            s + 1, "in", "path", "required", 1,
-                                            "schema", s_ref("SessionName")));
+            //  {session} is a session name; other segments are strings
+            json_t *schema = streq(s + 1, "session")
+                                 ? s_ref("SessionName")
+                                 : json_pack("{s:s}", "type", "string");
+            json_array_append_new(
+                params, json_pack("{s:s, s:s, s:b, s:o}", "name", s + 1, "in",
+                                  "path", "required", 1, "schema", schema));
         }
     }
     if (route->query) {
@@ -497,7 +500,7 @@ s_parameters(const gw_route_t *route)
 }
 
 static json_t *
-s_operation(const gw_route_t *route, const gw_config_t *config)
+s_operation(const gw_route_t *route, const gw_config_t *config, json_t *schemas)
 {
     bool wawp = strncmp(route->path, "/v2/", 4) == 0;
     //  WAHA_API_KEY_EXCLUDE_PATH (by default ping and health) lifts the
@@ -528,7 +531,13 @@ s_operation(const gw_route_t *route, const gw_config_t *config)
         json_pack("{s:s}", "description", gw_req_reason_phrase(route->success));
     json_t *schema = route->response ? s_ref(route->response)
                                      : json_pack("{s:s}", "type", "object");
-    json_object_set_new(ok, "content", s_json_content(schema));
+    //  A response that is not JSON names its media type in its schema
+    const char *media = json_string_value(json_object_get(
+        json_object_get(schemas, route->response ? route->response : ""),
+        "x-media-type"));
+    json_object_set_new(ok, "content",
+                        media ? json_pack("{s:{s:o}}", media, "schema", schema)
+                              : s_json_content(schema));
     json_t *responses = json_object();
     char code[8];
     snprintf(code, sizeof code, "%d", route->success);
@@ -605,7 +614,7 @@ gw_api_openapi(const gw_config_t *config)
             method[j] = (char)tolower((unsigned char)r->method[j]);
         }
         method[j] = 0;
-        json_object_set_new(item, method, s_operation(r, config));
+        json_object_set_new(item, method, s_operation(r, config, schemas));
     }
     json_t *doc = json_pack(
         "{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:{s:o, s:{s:{s:s, s:s, "
@@ -620,6 +629,7 @@ gw_api_openapi(const gw_config_t *config)
         "access_token", "access_token_header", "type", "apiKey", "in", "header",
         "name", "access-token");
     assert(doc);
+    gw_swagger_examples(doc);
     return doc;
 }
 
@@ -694,7 +704,7 @@ gw_api_test(bool verbose)
     r = gw_api_match("GET", "/api/nothing/here", params, &allow);
     assert(!r && !allow);
     r = gw_api_match("GET", "/", params, &allow);
-    assert(!r && !allow);
+    assert(r && r->handler == gw_swagger_index);
     r = gw_api_match("GET", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s", params,
                      &allow);
     assert(!r && !allow);
@@ -705,7 +715,8 @@ gw_api_test(bool verbose)
     json_t *doc = gw_api_openapi(NULL);
     json_t *paths = json_object_get(doc, "paths");
     //  /ping and /health are public by default: no key in the document
-    const char *open[] = {"/ping", "/health", "/api/openapi.json", NULL};
+    const char *open[] = {"/ping", "/health", "/api/openapi.json",
+                          "/",     "/-json",  NULL};
     for (size_t i = 0; open[i]; i++) {
         json_t *op = json_object_get(json_object_get(paths, open[i]), "get");
         assert(json_array_size(json_object_get(op, "security")) == 0);

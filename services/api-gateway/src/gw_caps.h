@@ -29,6 +29,8 @@
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \
     X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \
-    X(metrics, METRICS)       /*  Prometheus /metrics */
+    X(metrics, METRICS)       /*  Prometheus /metrics */                       \
+    X(swagger, SWAGGER)       /*  Swagger UI at /, OpenAPI at /-json */        \
+    X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */
 
 #endif

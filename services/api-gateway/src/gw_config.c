@@ -26,6 +26,7 @@ struct _gw_config_t {
     int header_timeout;          //  GATEWAY_HEADER_TIMEOUT_MS
     size_t body_memory;          //  GATEWAY_BODY_MEMORY
     bool side_effect_gets;       //  GATEWAY_SIDE_EFFECT_GETS
+    char *www_dir;               //  GATEWAY_WWW_DIR
     uint8_t key[GW_AUTH_DIGEST]; //  SHA-512 of the admin API key
     char **exclude;              //  paths without a leading '/', NULL-ended
     size_t exclude_count;        //  entries in exclude
@@ -57,6 +58,23 @@ s_read_key(gw_config_t *self)
     }
     OPENSSL_cleanse(key, strlen(key));
     free(key);
+}
+
+//  GATEWAY_WWW_DIR, else the build tree's www (a gateway run from its
+//  build directory), else the installed one.
+static char *
+s_www_dir(void)
+{
+    char *dir = cm_env_str("GATEWAY_WWW_DIR", NULL);
+    if (dir) {
+        return dir;
+    }
+#ifdef WHARF_WWW_BUILD
+    if (access(WHARF_WWW_BUILD "/dashboard/index.html", R_OK) == 0) {
+        return cm_strdup(WHARF_WWW_BUILD);
+    }
+#endif
+    return cm_strdup(GW_CONFIG_WWW_INSTALLED);
 }
 
 gw_config_t *
@@ -98,6 +116,7 @@ gw_config_new(void)
     self->body_memory = (size_t)cm_env_long("GATEWAY_BODY_MEMORY", 268435456L,
                                             1048576L, 17179869184L);
     self->side_effect_gets = cm_env_bool("GATEWAY_SIDE_EFFECT_GETS", true);
+    self->www_dir = s_www_dir();
     s_read_key(self);
 
     char *list = cm_env_str("WAHA_API_KEY_EXCLUDE_PATH", "ping,health");
@@ -145,6 +164,7 @@ gw_config_destroy(gw_config_t **self_p)
     free(self->media_endpoints);
     free(self->workers_bind);
     free(self->core_endpoint);
+    free(self->www_dir);
     for (size_t i = 0; i < self->exclude_count; i++) {
         free(self->exclude[i]);
     }
@@ -274,6 +294,12 @@ gw_config_body_memory(const gw_config_t *self)
     return self->body_memory;
 }
 
+const char *
+gw_config_www_dir(const gw_config_t *self)
+{
+    return self ? self->www_dir : GW_CONFIG_WWW_INSTALLED;
+}
+
 bool
 gw_config_side_effect_gets(const gw_config_t *self)
 {
@@ -319,6 +345,7 @@ gw_config_test(bool verbose)
     assert(gw_config_max_connections(config) == 16384);
     assert(gw_config_max_per_ip(config) == 256);
     assert(gw_config_side_effect_gets(config));
+    assert(gw_config_www_dir(config) && *gw_config_www_dir(config));
     assert(gw_config_key_matches(config, "plain-key"));
     assert(!gw_config_key_matches(config, "plain-kez"));
     assert(!gw_config_key_matches(config, NULL));

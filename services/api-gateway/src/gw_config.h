@@ -62,6 +62,11 @@ size_t gw_config_body_memory(const gw_config_t *self);
 //  (Wawp's session start/stop/restart/logout, send text/seen, WAHA's
 //  deprecated GET sendText) are served. True for a NULL config.
 bool gw_config_side_effect_gets(const gw_config_t *self);
+//  GATEWAY_WWW_DIR: the static files (Swagger UI, dashboard). Default:
+//  the build tree's www when the gateway runs from it, else
+//  GW_CONFIG_WWW_INSTALLED. NULL config: the installed one.
+#define GW_CONFIG_WWW_INSTALLED "/usr/local/share/wharf/www"
+const char *gw_config_www_dir(const gw_config_t *self);
 
 //  True if `key` is the admin API key (constant time).
 bool gw_config_key_matches(const gw_config_t *self, const char *key);

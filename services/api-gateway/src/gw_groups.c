@@ -271,51 +271,71 @@ s_page(const s_list_opts_t *opts, json_t *groups)
     return out;
 }
 
-void
-gw_groups_list(gw_req_t *req)
+//  The groups of the request's session (group.list), or NULL after a
+//  response. Sets *name_p (caller owns) when name_p is given. Caller owns
+//  return value.
+static json_t *
+s_groups(gw_req_t *req)
 {
     char *name = s_session_name(req);
-    s_list_opts_t opts;
-    if (!name || s_list_opts(req, &opts) != 0) {
-        free(name);
-        return;
+    if (!name) {
+        return NULL;
     }
     json_t *body = json_object();
     cm_msg_t *reply = s_command(req, name, "group.list", &body);
+    free(name);
+    json_t *groups = NULL;
     if (reply) {
-        json_t *groups = json_object_get(cm_msg_body(reply), "groups");
-        if (!json_is_array(groups)) {
-            gw_req_fail(req, 502, NULL, "session-worker sent no groups");
+        groups = json_object_get(cm_msg_body(reply), "groups");
+        if (json_is_array(groups)) {
+            json_incref(groups);
         } else {
-            json_t *page = s_page(&opts, groups);
-            gw_req_reply(req, 200, &page);
+            groups = NULL;
+            gw_req_fail(req, 502, NULL, "session-worker sent no groups");
         }
         cm_msg_destroy(&reply);
     }
-    free(name);
+    return groups;
+}
+
+void
+gw_groups_list(gw_req_t *req)
+{
+    s_list_opts_t opts;
+    if (s_list_opts(req, &opts) != 0) {
+        return;
+    }
+    json_t *groups = s_groups(req);
+    if (groups) {
+        json_t *page = s_page(&opts, groups);
+        gw_req_reply(req, 200, &page);
+        json_decref(groups);
+    }
 }
 
 void
 gw_groups_count(gw_req_t *req)
 {
-    char *name = s_session_name(req);
-    if (!name) {
-        return;
+    json_t *groups = s_groups(req);
+    if (groups) {
+        json_t *out =
+            json_pack("{s:I}", "count", (json_int_t)json_array_size(groups));
+        gw_req_reply(req, 200, &out);
+        json_decref(groups);
     }
-    json_t *body = json_object();
-    cm_msg_t *reply = s_command(req, name, "group.list", &body);
-    if (reply) {
-        json_t *groups = json_object_get(cm_msg_body(reply), "groups");
-        if (!json_is_array(groups)) {
-            gw_req_fail(req, 502, NULL, "session-worker sent no groups");
-        } else {
-            json_t *out = json_pack("{s:I}", "count",
-                                    (json_int_t)json_array_size(groups));
-            gw_req_reply(req, 200, &out);
-        }
-        cm_msg_destroy(&reply);
+}
+
+void
+gw_groups_refresh(gw_req_t *req)
+{
+    //  Wharf keeps no copy of the groups: every read asks WhatsApp, so a
+    //  refresh is one read (which also checks the session works)
+    json_t *groups = s_groups(req);
+    if (groups) {
+        json_t *out = json_pack("{s:b}", "success", 1);
+        gw_req_reply(req, 200, &out);
+        json_decref(groups);
     }
-    free(name);
 }
 
 //  group.get for the request's group; the reply or NULL after a
@@ -396,6 +416,315 @@ gw_groups_demote(gw_req_t *req)
     s_change(req, "demote");
 }
 
+//  Send `type` with body (taken) for the request's group (`id` added).
+//  Returns the reply, or NULL after a response. *name_p / *id_p are not
+//  kept.
+static cm_msg_t *
+s_group_command(gw_req_t *req, const char *type, json_t **body_p)
+{
+    char *name = s_session_name(req);
+    char *id = name ? s_group_input(req) : NULL;
+    cm_msg_t *reply = NULL;
+    if (id) {
+        json_object_set_new(*body_p, "id", json_string(id));
+        reply = s_command(req, name, type, body_p);
+    }
+    json_decref(*body_p);
+    *body_p = NULL;
+    free(id);
+    free(name);
+    return reply;
+}
+
+//  Answer {"success": true} with `status` and free the reply.
+static void
+s_done(gw_req_t *req, cm_msg_t **reply_p, int status)
+{
+    cm_msg_destroy(reply_p);
+    json_t *out = json_pack("{s:b}", "success", 1);
+    gw_req_reply(req, status, &out);
+}
+
+//  The `code` input (a code or an invite link); NULL after a 400.
+static char *
+s_code_input(gw_req_t *req)
+{
+    const char *text = gw_req_input_str(req, "code");
+    char *code = wa_group_code_of(text);
+    if (!code) {
+        gw_req_fail_invalid(req, text ? "code must be an invite code or a "
+                                        "https://chat.whatsapp.com/ link"
+                                      : "code is required");
+    }
+    return code;
+}
+
+//  Send `type` {code} for the request's invite code. Returns the reply,
+//  or NULL after a response.
+static cm_msg_t *
+s_code_command(gw_req_t *req, const char *type)
+{
+    char *name = s_session_name(req);
+    char *code = name ? s_code_input(req) : NULL;
+    cm_msg_t *reply = NULL;
+    if (code) {
+        json_t *body = json_pack("{s:s}", "code", code);
+        reply = s_command(req, name, type, &body);
+    }
+    free(code);
+    free(name);
+    return reply;
+}
+
+void
+gw_groups_join_info(gw_req_t *req)
+{
+    cm_msg_t *reply = s_code_command(req, "group.join_info");
+    if (reply) {
+        s_answer(req, &reply, NULL, 200);
+    }
+}
+
+void
+gw_groups_join(gw_req_t *req)
+{
+    cm_msg_t *reply = s_code_command(req, "group.join");
+    if (reply) {
+        const char *id = cm_msg_str(reply, "id");
+        if (!id) {
+            gw_req_fail(req, 502, NULL, "session-worker sent no group id");
+        } else {
+            json_t *out = json_pack("{s:s}", "id", id);
+            gw_req_reply(req, 200, &out);
+        }
+        cm_msg_destroy(&reply);
+    }
+}
+
+void
+gw_groups_leave(gw_req_t *req)
+{
+    json_t *body = json_object();
+    cm_msg_t *reply = s_group_command(req, "group.leave", &body);
+    if (reply) {
+        s_done(req, &reply, 200);
+    }
+}
+
+void
+gw_groups_delete(gw_req_t *req)
+{
+    //  WhatsApp has no "delete" for a group: an admin deletes it by
+    //  removing everyone else, then leaving
+    json_t *body = json_object();
+    cm_msg_t *reply = s_group_command(req, "group.get", &body);
+    if (!reply) {
+        return;
+    }
+    json_t *parts = json_object_get(cm_msg_body(reply), "participants");
+    json_t *others = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(parts, i, p)
+    {
+        //  The worker leaves this account out of the list by itself
+        const char *pid = json_string_value(json_object_get(p, "id"));
+        if (pid) {
+            json_array_append_new(others, json_string(pid));
+        }
+    }
+    cm_msg_destroy(&reply);
+    if (json_array_size(others) > 1) {
+        body =
+            json_pack("{s:s, s:O}", "action", "remove", "participants", others);
+        reply = s_group_command(req, "group.participants", &body);
+        if (!reply) {
+            json_decref(others);
+            return;
+        }
+        cm_msg_destroy(&reply);
+    }
+    json_decref(others);
+    body = json_object();
+    reply = s_group_command(req, "group.leave", &body);
+    if (reply) {
+        s_done(req, &reply, 200);
+    }
+}
+
+void
+gw_groups_subject(gw_req_t *req)
+{
+    json_t *v = gw_req_input(req, "subject");
+    const char *subject = json_string_value(v);
+    if (!wa_group_subject_ok(subject)) {
+        char *msg = cm_sprintf(v ? "subject must be 1 to %d characters "
+                                   "without control characters"
+                                 : "subject is required",
+                               WA_GROUP_SUBJECT_MAX);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return;
+    }
+    json_t *body = json_pack("{s:s}", "subject", subject);
+    cm_msg_t *reply = s_group_command(req, "group.subject", &body);
+    if (reply) {
+        s_done(req, &reply, 200);
+    }
+}
+
+void
+gw_groups_description(gw_req_t *req)
+{
+    json_t *v = gw_req_input(req, "description");
+    const char *text = json_string_value(v);
+    if (!json_is_string(v) ||
+        (*text && !wa_group_text_ok(text, WA_GROUP_DESCRIPTION_MAX, true))) {
+        char *msg = cm_sprintf(v ? "description must be at most %d "
+                                   "characters without control characters"
+                                 : "description is required",
+                               WA_GROUP_DESCRIPTION_MAX);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return;
+    }
+    json_t *body = json_pack("{s:s}", "description", text);
+    cm_msg_t *reply = s_group_command(req, "group.description", &body);
+    if (reply) {
+        s_done(req, &reply, 200);
+    }
+}
+
+//  GET a security setting: {adminsOnly} from the group's `field`.
+static void
+s_setting_get(gw_req_t *req, const char *field)
+{
+    json_t *body = json_object();
+    cm_msg_t *reply = s_group_command(req, "group.get", &body);
+    if (reply) {
+        json_t *v = json_object_get(cm_msg_body(reply), field);
+        json_t *out = json_pack("{s:b}", "adminsOnly", json_is_true(v));
+        gw_req_reply(req, 200, &out);
+        cm_msg_destroy(&reply);
+    }
+}
+
+//  PUT a security setting from {adminsOnly}.
+static void
+s_setting_set(gw_req_t *req, const char *setting)
+{
+    json_t *v = gw_req_input(req, "adminsOnly");
+    if (json_is_string(v)) {
+        //  A form or query value
+        const char *t = json_string_value(v);
+        v = cm_streq(t, "true")    ? json_true()
+            : cm_streq(t, "false") ? json_false()
+                                   : v;
+    }
+    if (!json_is_boolean(v)) {
+        gw_req_fail_invalid(req, v ? "adminsOnly must be true or false"
+                                   : "adminsOnly is required");
+        return;
+    }
+    bool on = json_is_true(v);
+    json_t *body = json_pack("{s:s, s:b}", "setting", setting, "on", on);
+    cm_msg_t *reply = s_group_command(req, "group.setting", &body);
+    if (reply) {
+        cm_msg_destroy(&reply);
+        json_t *out = json_pack("{s:b}", "adminsOnly", on);
+        gw_req_reply(req, 200, &out);
+    }
+}
+
+void
+gw_groups_info_admin_only(gw_req_t *req)
+{
+    if (cm_streq(gw_req_method(req), "GET")) {
+        s_setting_get(req, "restrict");
+    } else {
+        s_setting_set(req, "locked");
+    }
+}
+
+void
+gw_groups_messages_admin_only(gw_req_t *req)
+{
+    if (cm_streq(gw_req_method(req), "GET")) {
+        s_setting_get(req, "announce");
+    } else {
+        s_setting_set(req, "announcement");
+    }
+}
+
+//  The invite link (a JSON string, as WAHA answers) of group.invite.
+static void
+s_invite(gw_req_t *req, bool revoke, int status)
+{
+    json_t *body = json_pack("{s:b}", "revoke", revoke);
+    cm_msg_t *reply = s_group_command(req, "group.invite", &body);
+    if (reply) {
+        const char *link = cm_msg_str(reply, "link");
+        if (!link) {
+            gw_req_fail(req, 502, NULL, "session-worker sent no invite link");
+        } else {
+            json_t *out = json_string(link);
+            gw_req_reply(req, status, &out);
+        }
+        cm_msg_destroy(&reply);
+    }
+}
+
+void
+gw_groups_invite_code(gw_req_t *req)
+{
+    s_invite(req, false, 200);
+}
+
+void
+gw_groups_invite_revoke(gw_req_t *req)
+{
+    s_invite(req, true, 200);
+}
+
+json_t *
+gw_groups_participants_v2(const json_t *group)
+{
+    bool lid = cm_streq(
+        json_string_value(json_object_get(group, "addressingMode")), "lid");
+    json_t *out = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(group, "participants"), i, p)
+    {
+        const char *id = json_string_value(json_object_get(p, "id"));
+        const char *plid = json_string_value(json_object_get(p, "lid"));
+        const char *role = json_string_value(json_object_get(p, "role"));
+        json_t *v2 = json_object();
+        if (lid && plid) {
+            //  LID groups name members by LID, with the phone number
+            json_object_set_new(v2, "id", json_string(plid));
+            json_object_set_new(v2, "pn", json_string(id ? id : ""));
+        } else {
+            json_object_set_new(v2, "id", json_string(id ? id : ""));
+        }
+        json_object_set_new(v2, "role",
+                            json_string(role ? role : "participant"));
+        json_array_append_new(out, v2);
+    }
+    return out;
+}
+
+void
+gw_groups_participants2(gw_req_t *req)
+{
+    cm_msg_t *reply = s_get(req);
+    if (reply) {
+        json_t *out = gw_groups_participants_v2(cm_msg_body(reply));
+        gw_req_reply(req, 200, &out);
+        cm_msg_destroy(&reply);
+    }
+}
+
 //  --------------------------------------------------------------------
 //  OpenAPI
 
@@ -448,7 +777,33 @@ static const char *s_schemas =
     "\"200 done, else WhatsApp's code (403 not allowed, 404 not on "
     "WhatsApp, 409 already a member)\"}}},"
     "\"ParticipantResultList\":{\"type\":\"array\",\"items\":{\"$ref\":"
-    "\"#/components/schemas/ParticipantResult\"}}"
+    "\"#/components/schemas/ParticipantResult\"}},"
+    "\"JoinGroupRequest\":{\"type\":\"object\",\"required\":[\"code\"],"
+    "\"properties\":{\"code\":{\"type\":\"string\",\"description\":"
+    "\"Invite code or https://chat.whatsapp.com/ link\",\"example\":"
+    "\"https://chat.whatsapp.com/1234567890abcdef\"}}},"
+    "\"JoinGroupResponse\":{\"type\":\"object\",\"properties\":{\"id\":"
+    "{\"type\":\"string\",\"example\":\"120363000000000000@g.us\"}}},"
+    "\"SubjectRequest\":{\"type\":\"object\",\"required\":[\"subject\"],"
+    "\"properties\":{\"subject\":{\"type\":\"string\",\"minLength\":1,"
+    "\"maxLength\":100}}},"
+    "\"DescriptionRequest\":{\"type\":\"object\",\"required\":["
+    "\"description\"],\"properties\":{\"description\":{\"type\":"
+    "\"string\",\"maxLength\":2048,\"description\":\"Empty deletes "
+    "it\"}}},"
+    "\"SettingsSecurityChangeInfo\":{\"type\":\"object\",\"required\":["
+    "\"adminsOnly\"],\"properties\":{\"adminsOnly\":{\"type\":"
+    "\"boolean\",\"example\":true}}},"
+    "\"GroupResult\":{\"type\":\"object\",\"properties\":{\"success\":"
+    "{\"type\":\"boolean\",\"example\":true}}},"
+    "\"InviteLink\":{\"type\":\"string\",\"example\":"
+    "\"https://chat.whatsapp.com/1234567890abcdef\"},"
+    "\"GroupParticipantV2\":{\"type\":\"object\",\"properties\":{"
+    "\"id\":{\"type\":\"string\",\"example\":\"12132132130@c.us\"},"
+    "\"pn\":{\"type\":\"string\"},\"role\":{\"type\":\"string\","
+    "\"enum\":[\"left\",\"participant\",\"admin\",\"superadmin\"]}}},"
+    "\"GroupParticipantV2List\":{\"type\":\"array\",\"items\":{"
+    "\"$ref\":\"#/components/schemas/GroupParticipantV2\"}}"
     "}";
 
 json_t *
@@ -668,6 +1023,61 @@ gw_groups_test(bool verbose)
     assert(s_list_opts(req, &opts) == -1 && gw_req_status(req) == 400);
     gw_req_destroy(&req);
     json_decref(groups);
+
+    //  The other routes: their input first
+    const char *gpath = "/api/default/groups/x/subject";
+    const char *gid = "120363012345678901@g.us";
+    t_invalid(gw_groups_subject, gpath, gid, "{}", "subject is required");
+    t_invalid(gw_groups_subject, gpath, gid, "{\"subject\":\"\"}",
+              "subject must be 1 to 100");
+    snprintf(big, sizeof big, "{\"subject\":\"%0101d\"}", 0);
+    t_invalid(gw_groups_subject, gpath, gid, big, "subject must be 1 to 100");
+    t_invalid(gw_groups_subject, gpath, "nope", "{\"subject\":\"x\"}",
+              "id must be a group id");
+    t_invalid(gw_groups_description, gpath, gid, "{}",
+              "description is required");
+    t_invalid(gw_groups_description, gpath, gid, "{\"description\":1}",
+              "description must be at most 2048");
+    t_invalid(gw_groups_join, gpath, NULL, "{}", "code is required");
+    t_invalid(gw_groups_join, gpath, NULL, "{\"code\":\"a b\"}",
+              "code must be an invite code");
+    t_invalid(gw_groups_join_info, gpath, NULL,
+              "{\"code\":\"https://example.com/x\"}",
+              "code must be an invite code");
+    req = t_req("PUT", gpath, "default", gid, "{\"adminsOnly\":\"x\"}");
+    gw_groups_info_admin_only(req);
+    assert(gw_req_status(req) == 400 &&
+           strstr(gw_req_response(req), "adminsOnly must be true or false"));
+    gw_req_destroy(&req);
+    req = t_req("PUT", gpath, "default", gid, "{}");
+    gw_groups_messages_admin_only(req);
+    assert(gw_req_status(req) == 400 &&
+           strstr(gw_req_response(req), "adminsOnly is required"));
+    gw_req_destroy(&req);
+    t_invalid(gw_groups_leave, gpath, "15551234567@c.us", NULL,
+              "id must be a group id");
+    t_invalid(gw_groups_invite_code, gpath, "x", NULL, "id must be a group id");
+
+    //  participants/v2: LID groups name members by LID
+    json_t *group = json_pack(
+        "{s:s, s:[{s:s, s:s, s:s}, {s:s, s:s}]}", "addressingMode", "lid",
+        "participants", "id", "15550001111@c.us", "lid", "111@lid", "role",
+        "superadmin", "id", "222@lid", "role", "participant");
+    json_t *v2 = gw_groups_participants_v2(group);
+    text = json_dumps(v2, JSON_COMPACT | JSON_SORT_KEYS);
+    assert(cm_streq(text, "[{\"id\":\"111@lid\",\"pn\":\"15550001111@c.us\","
+                          "\"role\":\"superadmin\"},{\"id\":\"222@lid\","
+                          "\"role\":\"participant\"}]"));
+    free(text);
+    json_decref(v2);
+    json_object_set_new(group, "addressingMode", json_string("pn"));
+    v2 = gw_groups_participants_v2(group);
+    assert(cm_streq(
+        json_string_value(json_object_get(json_array_get(v2, 0), "id")),
+        "15550001111@c.us"));
+    assert(!json_object_get(json_array_get(v2, 0), "pn"));
+    json_decref(v2);
+    json_decref(group);
 
     json_t *schemas = gw_groups_schemas();
     assert(json_object_get(schemas, "GroupInfo"));

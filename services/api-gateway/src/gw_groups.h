@@ -29,7 +29,30 @@
     GET /api/{session}/groups takes WAHA's limit, offset, sortBy (id,
     subject), sortOrder (asc, desc) and exclude=participants;
     GET /api/{session}/groups/count answers WAHA's {count} from the same
-    group.list.
+    group.list; POST …/groups/refresh reads it too (Wharf keeps no copy
+    of the groups) and answers {success:true}. Every route answers 200,
+    as WAHA's document declares (POST included), but create (201).
+
+    The other routes (WAHA's, each one worker command):
+      GET  …/groups/join-info?code=       group.join_info -> group object
+      POST …/groups/join {code}           group.join -> {id}
+      POST …/groups/{id}/leave            group.leave -> {success}
+      DELETE …/groups/{id}                group.get, group.participants
+          remove (everyone else), group.leave -> {success}
+      PUT  …/groups/{id}/subject {subject}            -> {success}
+      PUT  …/groups/{id}/description {description}    -> {success}
+      GET|PUT …/groups/{id}/settings/security/info-admin-only and
+          …/messages-admin-only {adminsOnly}: group.get (restrict,
+          announce) / group.setting (locked, announcement) -> {adminsOnly}
+      GET  …/groups/{id}/invite-code      group.invite -> "https://chat.
+          whatsapp.com/CODE" (a JSON string)
+      POST …/groups/{id}/invite-code/revoke  the new link
+      GET  …/groups/{id}/participants/v2  [{id, pn?, role}]
+    `code` is a bare invite code or a https://chat.whatsapp.com/ link; a
+    subject is 1 to 100 characters, a description at most 2048 ("" deletes
+    it); bad input is a 400 before anything is sent; an invite code that
+    does not exist (or was revoked) is a 404, someone who is not a member
+    (remove, promote, demote) a 400.
 */
 #ifndef GW_GROUPS_H_INCLUDED
 #define GW_GROUPS_H_INCLUDED
@@ -60,6 +83,22 @@ void gw_groups_add(gw_req_t *req);
 void gw_groups_remove(gw_req_t *req);
 void gw_groups_promote(gw_req_t *req);
 void gw_groups_demote(gw_req_t *req);
+void gw_groups_refresh(gw_req_t *req);
+void gw_groups_join_info(gw_req_t *req);
+void gw_groups_join(gw_req_t *req);
+void gw_groups_leave(gw_req_t *req);
+void gw_groups_delete(gw_req_t *req);
+void gw_groups_subject(gw_req_t *req);
+void gw_groups_description(gw_req_t *req);
+void gw_groups_info_admin_only(gw_req_t *req);
+void gw_groups_messages_admin_only(gw_req_t *req);
+void gw_groups_invite_code(gw_req_t *req);
+void gw_groups_invite_revoke(gw_req_t *req);
+void gw_groups_participants2(gw_req_t *req);
+
+//  WAHA's participants/v2 list [{id, pn?, role}] of a group object (LID
+//  groups: id the LID, pn the phone number). Caller owns return value.
+json_t *gw_groups_participants_v2(const json_t *group);
 
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_groups_schemas(void);
@@ -122,6 +161,81 @@ json_t *gw_groups_schemas(void);
                         gw_groups_demote, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,   \
                         "groupsDemote", "Make admins regular participants",    \
                         "ParticipantsRequest", "ParticipantResultList", NULL), \
+        GW_GROUPS_ROUTE("POST", "/api/{session}/groups/refresh",               \
+                        gw_groups_refresh, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,  \
+                        "groupsRefresh", "Read the groups from WhatsApp",      \
+                        NULL, "GroupResult", NULL),                            \
+        GW_GROUPS_ROUTE(                                                       \
+            "GET", "/api/{session}/groups/join-info", gw_groups_join_info,     \
+            GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsJoinInfo",               \
+            "The group an invite code leads to", NULL, "GroupInfo",            \
+            "code|string|Invite code or "                                      \
+            "https://chat.whatsapp.com/ link"),                                \
+        GW_GROUPS_ROUTE("POST", "/api/{session}/groups/join", gw_groups_join,  \
+                        GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, "groupsJoin",       \
+                        "Join a group by invite code or link",                 \
+                        "JoinGroupRequest", "JoinGroupResponse", NULL),        \
+        GW_GROUPS_ROUTE("DELETE", "/api/{session}/groups/{id}",                \
+                        gw_groups_delete, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,   \
+                        "groupsDelete",                                        \
+                        "Delete a group: remove everyone else, then leave",    \
+                        NULL, "GroupResult", NULL),                            \
+        GW_GROUPS_ROUTE("POST", "/api/{session}/groups/{id}/leave",            \
+                        gw_groups_leave, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,    \
+                        "groupsLeave", "Leave a group", NULL, "GroupResult",   \
+                        NULL),                                                 \
+        GW_GROUPS_ROUTE("PUT", "/api/{session}/groups/{id}/subject",           \
+                        gw_groups_subject, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,  \
+                        "groupsSetSubject", "Set the subject",                 \
+                        "SubjectRequest", "GroupResult", NULL),                \
+        GW_GROUPS_ROUTE("PUT", "/api/{session}/groups/{id}/description",       \
+                        gw_groups_description, GW_AUTH_ADMIN, 200,             \
+                        GW_GROUPS_TAG, "groupsSetDescription",                 \
+                        "Set the description", "DescriptionRequest",           \
+                        "GroupResult", NULL),                                  \
+        GW_GROUPS_ROUTE("GET",                                                 \
+                        "/api/{session}/groups/{id}/settings/security/"        \
+                        "info-admin-only",                                     \
+                        gw_groups_info_admin_only, GW_AUTH_ADMIN, 200,         \
+                        GW_GROUPS_TAG, "groupsGetInfoAdminOnly",               \
+                        "Whether only admins edit the info", NULL,             \
+                        "SettingsSecurityChangeInfo", NULL),                   \
+        GW_GROUPS_ROUTE(                                                       \
+            "PUT",                                                             \
+            "/api/{session}/groups/{id}/settings/security/"                    \
+            "info-admin-only",                                                 \
+            gw_groups_info_admin_only, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,      \
+            "groupsSetInfoAdminOnly", "Let only admins edit the info",         \
+            "SettingsSecurityChangeInfo", "SettingsSecurityChangeInfo", NULL), \
+        GW_GROUPS_ROUTE("GET",                                                 \
+                        "/api/{session}/groups/{id}/settings/security/"        \
+                        "messages-admin-only",                                 \
+                        gw_groups_messages_admin_only, GW_AUTH_ADMIN, 200,     \
+                        GW_GROUPS_TAG, "groupsGetMessagesAdminOnly",           \
+                        "Whether only admins send", NULL,                      \
+                        "SettingsSecurityChangeInfo", NULL),                   \
+        GW_GROUPS_ROUTE("PUT",                                                 \
+                        "/api/{session}/groups/{id}/settings/security/"        \
+                        "messages-admin-only",                                 \
+                        gw_groups_messages_admin_only, GW_AUTH_ADMIN, 200,     \
+                        GW_GROUPS_TAG, "groupsSetMessagesAdminOnly",           \
+                        "Let only admins send", "SettingsSecurityChangeInfo",  \
+                        "SettingsSecurityChangeInfo", NULL),                   \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/invite-code",       \
+                        gw_groups_invite_code, GW_AUTH_ADMIN, 200,             \
+                        GW_GROUPS_TAG, "groupsInviteCode",                     \
+                        "The group's invite link", NULL, "InviteLink", NULL),  \
+        GW_GROUPS_ROUTE("POST",                                                \
+                        "/api/{session}/groups/{id}/invite-code/revoke",       \
+                        gw_groups_invite_revoke, GW_AUTH_ADMIN, 200,           \
+                        GW_GROUPS_TAG, "groupsRevokeInviteCode",               \
+                        "Revoke the invite link; answers the new one", NULL,   \
+                        "InviteLink", NULL),                                   \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/participants/v2",   \
+                        gw_groups_participants2, GW_AUTH_ADMIN, 200,           \
+                        GW_GROUPS_TAG, "groupsParticipantsV2",                 \
+                        "A group's participants (id, pn, role)", NULL,         \
+                        "GroupParticipantV2List", NULL),                       \
         GW_GROUPS_ROUTE(                                                       \
             "POST", "/v2/groups", gw_groups_create, GW_AUTH_INSTANCE, 200,     \
             GW_GROUPS_WAWP_TAG, "wawpGroupsCreate", "Create a group",          \

@@ -4,6 +4,8 @@
 
     Parses configuration, starts the core actor and the HTTP server, waits
     for SIGINT or SIGTERM, then drains and tears down in reverse order.
+    `api-gateway --openapi` prints the OpenAPI document (default
+    configuration) and exits, for tools and tests.
 */
 #include "gw_classes.h"
 
@@ -13,8 +15,19 @@
 #define GW_MAIN_SPARE_SOCKETS 256
 
 int
-main(void)
+main(int argc, char **argv)
 {
+    if (argc == 2 && streq(argv[1], "--openapi")) {
+        json_t *doc = gw_api_openapi(NULL);
+        int rc = json_dumpf(doc, stdout, JSON_INDENT(1)) == 0 ? 0 : 1;
+        json_decref(doc);
+        putchar('\n');
+        return rc;
+    }
+    if (argc > 1) {
+        fprintf(stderr, "usage: api-gateway [--openapi]\n");
+        return 64;
+    }
     bool sigint_ignored = cm_signal_ignored(SIGINT);
     cm_log_init("gateway", "info");
     gw_config_t *config = gw_config_new();

@@ -186,6 +186,15 @@ int sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
 int sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
                      sw_session_write_fn *fn, void *arg);
 
+//  As sw_session_write, but the write overtakes every queued write not
+//  yet sent, other than earlier ones queued this way: for the engine's
+//  state (device.put, signal.put), which outgoing stanzas wait for, so
+//  that they never wait behind the session's event backlog. Storing
+//  state earlier than events queued before it never weakens what a
+//  stored event promises.
+int sw_session_write_first(sw_session_t *self, const char *type,
+                           json_t **body_p, sw_session_write_fn *fn, void *arg);
+
 //  Send any store request for this session (takes it). fn runs with the
 //  reply (or a synthesized 504/503) only while the session is running;
 //  after a stop the reply is dropped. Returns 0, or -1 once finishing

@@ -9,10 +9,43 @@
       group.get {id}                       -> the group object
       group.list {}                        -> {groups}
       group.participants {id, action, participants} -> {participants:
-          [{id, status}]} (action add, remove, promote, demote)
+          [{id, status}]} (action add, remove, promote, demote; remove,
+          promote and demote read the group first: someone who is not
+          a member is a 400 and nothing changes)
+      group.invite {id, revoke?}            -> {code, link}
+      group.join_info {code}                -> the group object
+      group.join {code}                     -> {id}
+      group.leave {id}                      -> {}
+      group.subject {id, subject}           -> {}
+      group.description {id, description}   -> {} (reads the group first
+          for the version it replaces; "" deletes it)
+      group.setting {id, setting:"announcement"|"locked", on:bool} -> {}
+    `code` is an invite code or a https://chat.whatsapp.com/ link.
     An IQ error becomes a status (sw_wagroup_error); an unknown group is
-    404 {missing:"group"}, so the gateway tells it from an unknown
+    404 {missing:"group"}, an unknown or revoked invite code 404
+    {missing:"invite"}, so the gateway tells them from an unknown
     session. Group texts go through message.send_text.
+
+    Events (sw_wagroup_on_group, from each w:gp2 notification, those
+    the server queued while the session was offline included, and those
+    of the session's own changes, which WhatsApp sends to every member
+    device): per change, in WAHA's shapes, with the notification as
+    _data ({tag, attrs, content}) and `timestamp` its t (s):
+      add/remove/leave/promote/demote -> group.v2.participants {type:
+          join|leave|promote|demote, timestamp, group:{id}, participants:
+          [{id, pn?, role: participant|left|admin}], _data}; when we are
+          among them also group.v2.join (the group read for its
+          GroupInfo) or group.v2.leave {timestamp, group:{id}, _data}
+      create (a group made with us)   -> group.v2.join {timestamp, group:
+          GroupInfo, _data}
+      subject, description, announcement/not_announcement, locked/
+          unlocked, member_add_mode, membership_approval_mode ->
+          group.v2.update {timestamp, group:{id, <the field changed>},
+          _data}
+    GroupInfo: {id, subject, description, membersCanAddNewMember,
+    membersCanSendMessages, newMembersApprovalRequired, participants:
+    [{id, pn?, role}]}. Event ids derive from the notification, so one
+    delivered twice is stored once.
 
     Shapes (pure functions): the group object the commands answer with,
     the results of participant changes, and how a WhatsApp IQ error
@@ -41,6 +74,8 @@
 
 //  Longest wait of a group command: the IQ's own deadline comes first.
 #define SW_WAGROUP_TIMEOUT_MS (SW_WA_IQ_TIMEOUT_MS + SW_WACMD_GRACE_MS)
+//  ... of one that reads the group first: two IQs.
+#define SW_WAGROUP_TIMEOUT_MS2 (2 * SW_WA_IQ_TIMEOUT_MS + SW_WACMD_GRACE_MS)
 
 //  The capability's rows of the command table.
 #define SW_WAGROUP_COMMANDS                                                    \
@@ -51,13 +86,46 @@
         SW_WACMD("group.list", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,        \
                  sw_wagroup_list),                                             \
         SW_WACMD("group.participants", SW_WACMD_WORKING,                       \
-                 SW_WAGROUP_TIMEOUT_MS, sw_wagroup_change)
+                 SW_WAGROUP_TIMEOUT_MS2, sw_wagroup_change),                   \
+        SW_WACMD("group.invite", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,      \
+                 sw_wagroup_invite),                                           \
+        SW_WACMD("group.join_info", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,   \
+                 sw_wagroup_join_info),                                        \
+        SW_WACMD("group.join", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,        \
+                 sw_wagroup_join),                                             \
+        SW_WACMD("group.leave", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,       \
+                 sw_wagroup_leave),                                            \
+        SW_WACMD("group.subject", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,     \
+                 sw_wagroup_subject),                                          \
+        SW_WACMD("group.description", SW_WACMD_WORKING,                        \
+                 SW_WAGROUP_TIMEOUT_MS2, sw_wagroup_description),              \
+        SW_WACMD("group.setting", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,     \
+                 sw_wagroup_setting)
 
 //  Handlers (sw_wacmd_fn).
 void sw_wagroup_create(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_get(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_list(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_change(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_invite(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_join_info(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_join(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_leave(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_subject(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_description(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+
+//  A w:gp2 notification: emit its group.v2.* events (see above).
+void sw_wagroup_on_group(sw_wasess_t *sess, const wa_client_group_t *ev);
+
+//  WAHA's GroupInfo for `group`. Caller owns return value.
+json_t *sw_wagroup_info(const wa_group_t *group);
+
+//  WAHA's GroupParticipant {id, pn?, role} for user JID `jid` (wire), its
+//  phone number JID `pn` (NULL: none or unknown) and `role`. Caller owns
+//  return value.
+json_t *sw_wagroup_participant(const char *jid, const char *pn,
+                               const char *role);
 
 //  The group object for `group`. Caller owns return value.
 json_t *sw_wagroup_json(const wa_group_t *group);

@@ -8,6 +8,48 @@
 
 //  Most participants in one group.
 #define SIM_GROUP_MAX 1024
+//  Longest subject and description, in characters (as WhatsApp).
+#define SIM_GROUP_SUBJECT_MAX 100
+#define SIM_GROUP_DESCRIPTION_MAX 2048
+//  Invite codes: this many letters and digits.
+#define SIM_GROUP_CODE_LEN 22
+
+//  Characters (UTF-8 code points) in text.
+static size_t
+s_chars(const char *text)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)text; p && *p; p++) {
+        n += (*p & 0xC0) != 0x80;
+    }
+    return n;
+}
+
+//  A fresh invite code.
+static char *
+s_new_code(void)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    uint8_t raw[SIM_GROUP_CODE_LEN];
+    cm_random(raw, sizeof raw);
+    char *code = cm_alloc(SIM_GROUP_CODE_LEN + 1);
+    for (size_t i = 0; i < SIM_GROUP_CODE_LEN; i++) {
+        code[i] = alphabet[raw[i] % (sizeof alphabet - 1)];
+    }
+    return code;
+}
+
+//  The group whose invite code is `code`, or NULL.
+static sim_group_t *
+s_group_by_code(sim_model_t *model, const char *code)
+{
+    sim_group_t *g = (sim_group_t *)zlistx_first(sim_model_groups(model));
+    while (g && !(code && g->invite && cm_streq(g->invite, code))) {
+        g = (sim_group_t *)zlistx_next(sim_model_groups(model));
+    }
+    return g;
+}
 
 static char *
 s_pn(const char *phone)
@@ -55,6 +97,12 @@ sim_group_node(sim_hub_t *hub, sim_group_t *group)
         wa_node_t *desc = wa_node_add(node, "description");
         wa_node_set_attr(desc, "id", group->description_id);
         wa_node_set_string(wa_node_add(desc, "body"), group->description);
+    }
+    if (group->announce) {
+        wa_node_add(node, "announcement");
+    }
+    if (group->locked) {
+        wa_node_add(node, "locked");
     }
     return node;
 }
@@ -216,6 +264,46 @@ s_members(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     wa_node_destroy(&change);
 }
 
+//  <invite code/> to @g.us: get says what group the code leads to, set
+//  joins it (the members, the new one included, get <add
+//  reason="invite">). Unknown codes: 406, as WhatsApp.
+static void
+s_invite_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
+              const wa_node_t *invite, bool is_get)
+{
+    sim_account_t *me = sim_conn_device(conn)->account;
+    sim_group_t *group =
+        s_group_by_code(sim_hub_model(hub), wa_node_attr(invite, "code"));
+    if (!group) {
+        sim_hub_iq_error(conn, iq, 406, "not-acceptable");
+        return;
+    }
+    if (is_get) {
+        wa_node_t *node = sim_group_node(hub, group);
+        sim_hub_iq_result(conn, iq, &node);
+        return;
+    }
+    bool member = sim_group_participant(group, me->phone) != NULL;
+    if (!member && zlistx_size(group->participants) >= SIM_GROUP_MAX) {
+        sim_hub_iq_error(conn, iq, 406, "not-acceptable");
+        return;
+    }
+    wa_node_t *reply = wa_node_new("group");
+    char *jid = cm_sprintf("%s@g.us", group->id);
+    wa_node_set_attr(reply, "jid", jid);
+    free(jid);
+    sim_hub_iq_result(conn, iq, &reply);
+    if (!member) {
+        sim_group_participant_add(group, me->phone, NULL);
+        wa_node_t *change = wa_node_new("add");
+        wa_node_set_attr(change, "reason", "invite");
+        char *pn = s_pn(me->phone);
+        wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
+        free(pn);
+        s_notify(hub, group, me->phone, &change, true, NULL);
+    }
+}
+
 static void
 s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
@@ -244,6 +332,8 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
                 g = (sim_group_t *)zlistx_next(sim_model_groups(model));
             }
             sim_hub_iq_result(conn, iq, &groups);
+        } else if (wa_node_is(child, "invite")) {
+            s_invite_code(hub, conn, iq, child, is_get);
         } else if (!is_get && wa_node_is(child, "leave")) {
             wa_node_t *reply = wa_node_new("leave");
             for (const wa_node_t *g = wa_node_child_next(child, "group", NULL);
@@ -287,9 +377,18 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
     if (is_get && wa_node_is(child, "query")) {
         wa_node_t *node = sim_group_node(hub, group);
         sim_hub_iq_result(conn, iq, &node);
-    } else if (is_get && wa_node_is(child, "invite")) {
+    } else if (wa_node_is(child, "invite")) {
+        //  Admins read the code (made on first use) or revoke it
+        if (!s_is_admin(self_p)) {
+            sim_hub_iq_error(conn, iq, 401, "not-authorized");
+            return;
+        }
+        if (!is_get || !group->invite) {
+            free(group->invite);
+            group->invite = s_new_code();
+        }
         wa_node_t *invite = wa_node_new("invite");
-        wa_node_set_attr(invite, "code", group->id);
+        wa_node_set_attr(invite, "code", group->invite);
         sim_hub_iq_result(conn, iq, &invite);
     } else if (is_get) {
         sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
@@ -300,9 +399,31 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
             return;
         }
         s_members(hub, conn, iq, group, child);
+    } else if (wa_node_is(child, "announcement") ||
+               wa_node_is(child, "not_announcement") ||
+               wa_node_is(child, "locked") || wa_node_is(child, "unlocked")) {
+        if (!s_is_admin(self_p)) {
+            sim_hub_iq_error(conn, iq, 401, "not-authorized");
+            return;
+        }
+        const char *tag = wa_node_tag(child);
+        if (cm_streq(tag, "announcement") ||
+            cm_streq(tag, "not_announcement")) {
+            group->announce = cm_streq(tag, "announcement");
+        } else {
+            group->locked = cm_streq(tag, "locked");
+        }
+        sim_hub_iq_result(conn, iq, NULL);
+        wa_node_t *change = wa_node_new(tag);
+        s_notify(hub, group, me->phone, &change, true, NULL);
+    } else if ((wa_node_is(child, "subject") ||
+                wa_node_is(child, "description")) &&
+               group->locked && !s_is_admin(self_p)) {
+        //  Locked: only admins edit the group info
+        sim_hub_iq_error(conn, iq, 401, "not-authorized");
     } else if (wa_node_is(child, "subject")) {
         const char *text = wa_node_text_content(child);
-        if (!text || !*text || strlen(text) > 100) {
+        if (!text || !*text || s_chars(text) > SIM_GROUP_SUBJECT_MAX) {
             sim_hub_iq_error(conn, iq, 400, "bad-request");
             return;
         }
@@ -322,6 +443,17 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
     } else if (wa_node_is(child, "description")) {
         const wa_node_t *body = wa_node_child(child, "body");
         const char *text = body ? wa_node_text_content(body) : NULL;
+        const char *prev = wa_node_attr(child, "prev");
+        if (s_chars(text) > SIM_GROUP_DESCRIPTION_MAX) {
+            sim_hub_iq_error(conn, iq, 400, "bad-request");
+            return;
+        }
+        //  The change names the version it replaces, as WhatsApp checks
+        if (group->description_id ? !cm_streq(prev, group->description_id)
+                                  : prev != NULL) {
+            sim_hub_iq_error(conn, iq, 409, "conflict");
+            return;
+        }
         free(group->description);
         free(group->description_id);
         group->description = wa_node_attr_eq(child, "delete", "true")
@@ -372,6 +504,17 @@ sim_group_test(bool verbose)
                     "15550000002"));
     assert(!s_member_phone(hub, "15550000003@s.whatsapp.net"));
     assert(s_is_admin(sim_group_participant(group, a->phone)));
+    //  Limits count characters; invite codes lead to their group
+    assert(s_chars("é✓x") == 3 && s_chars("") == 0 && s_chars(NULL) == 0);
+    group->invite = s_new_code();
+    assert(strlen(group->invite) == SIM_GROUP_CODE_LEN);
+    assert(s_group_by_code(model, group->invite) == group);
+    assert(!s_group_by_code(model, "nope") && !s_group_by_code(model, NULL));
+    group->announce = group->locked = true;
+    node = sim_group_node(hub, group);
+    assert(wa_node_child(node, "announcement") &&
+           wa_node_child(node, "locked"));
+    wa_node_destroy(&node);
     assert(!s_is_admin(sim_group_participant(group, b->phone)));
     sim_hub_destroy(&hub);
     printf("OK\n");

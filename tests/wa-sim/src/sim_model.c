@@ -567,6 +567,7 @@ s_group_destroy(sim_group_t **self_p)
         free(self->subject_owner);
         free(self->description);
         free(self->description_id);
+        free(self->invite);
         free(self);
         *self_p = NULL;
     }
@@ -815,10 +816,11 @@ sim_group_to_json(sim_group_t *self)
 {
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
-    json_t *obj =
-        json_pack("{s:s, s:s, s:s, s:s?, s:I}", "id", jid, "subject",
-                  self->subject, "creator", self->creator, "description",
-                  self->description, "creation", (json_int_t)self->creation_s);
+    json_t *obj = json_pack(
+        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b}", "id", jid, "subject",
+        self->subject, "creator", self->creator, "description",
+        self->description, "creation", (json_int_t)self->creation_s, "invite",
+        self->invite, "announce", self->announce, "locked", self->locked);
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =
@@ -1034,6 +1036,10 @@ s_group_load(sim_model_t *self, json_t *obj)
     group->creation_s = json_integer_value(json_object_get(obj, "creation"));
     const char *desc = json_string_value(json_object_get(obj, "description"));
     group->description = cm_strdup(desc);
+    group->invite =
+        cm_strdup(json_string_value(json_object_get(obj, "invite")));
+    group->announce = json_is_true(json_object_get(obj, "announce"));
+    group->locked = json_is_true(json_object_get(obj, "locked"));
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(obj, "participants"), i, p)

@@ -113,6 +113,9 @@ typedef struct {
     char *subject_owner;    //  phone that set the subject
     char *description;      //  NULL when none
     char *description_id;   //  id of the description version
+    char *invite;           //  invite code, NULL until asked for
+    bool announce;          //  only admins send
+    bool locked;            //  only admins edit the group info
     zlistx_t *participants; //  sim_participant_t *
 } sim_group_t;
 

@@ -109,13 +109,14 @@ const char *wa_client_state_name(wa_client_state_t state);
 //  Events
 
 typedef enum {
-    WA_CLIENT_EVENT_MESSAGE = 1,  //  a message arrived (or our own from
-                                  //  another device)
-    WA_CLIENT_EVENT_ACK = 2,      //  delivery / read / played receipt
-    WA_CLIENT_EVENT_SENT = 3,     //  result of a send: server ack or error
-    WA_CLIENT_EVENT_APPSTATE = 4, //  an app-state mutation was applied
+    WA_CLIENT_EVENT_MESSAGE = 1, //  a message arrived (or our own from
+                                 //  another device)
+    WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
+    WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
+    WA_CLIENT_EVENT_GROUP = 4,   //  a group changed (w:gp2 notification)
+    WA_CLIENT_EVENT_APPSTATE = 5, //  an app-state mutation was applied
                                   //  (wa_syncd.h)
-    WA_CLIENT_EVENT_APPSTATE_PUSHED = 5 //  result of wa_client_appstate_push
+    WA_CLIENT_EVENT_APPSTATE_PUSHED = 6 //  result of wa_client_appstate_push
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -169,6 +170,17 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  A w:gp2 notification: who changed what in a group. Its children say
+//  what (add, remove, promote, demote, subject, description, announcement,
+//  not_announcement, locked, unlocked, create, …; wa-protocol.md §10.1).
+typedef struct {
+    const char *id;        //  notification id
+    const char *group;     //  group JID
+    const char *actor;     //  who made the change (user JID), or NULL
+    int64_t timestamp;     //  seconds (0 when absent)
+    const wa_node_t *node; //  the notification (borrowed)
+} wa_client_group_t;
+
 //  One app-state mutation, verified and applied (wa_syncd.h).
 typedef struct {
     const char *collection; //  "regular_low", ...
@@ -193,6 +205,7 @@ typedef struct {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_group_t group;
         wa_client_appstate_t appstate;
         wa_client_pushed_t pushed;
     } u;

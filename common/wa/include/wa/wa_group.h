@@ -23,6 +23,21 @@
                                   <participant jid/>…
         -> <add|…><participant jid [error="CODE"]/>…
 
+    Invite links, joining, leaving and the group's settings:
+
+        <iq type="get"|"set" to="GROUP"><invite/>  (set: revoke)
+        -> <invite code=CODE/>; the link is https://chat.whatsapp.com/CODE
+        <iq type="get" to="@g.us"><invite code=CODE/>   -> <group …/>
+        <iq type="set" to="@g.us"><invite code=CODE/>   -> <group jid/>
+        <iq type="set" to="@g.us"><leave><group id=GROUP/></leave>
+        <iq type="set" to="GROUP"><subject>TEXT</subject>
+        <iq type="set" to="GROUP"><description id [prev] [delete="true"]>
+                                  <body>TEXT</body></description>
+        <iq type="set" to="GROUP"><announcement/>|<not_announcement/>|
+                                  <locked/>|<unlocked/>
+
+    An unknown invite code is error 406, a revoked one 410.
+
     A wa_group_t is the parsed <group>.
 */
 #ifndef WA_GROUP_H_INCLUDED
@@ -39,6 +54,15 @@
 
 //  Longest group subject WhatsApp takes, in characters.
 #define WA_GROUP_SUBJECT_MAX 100
+
+//  Longest group description WhatsApp takes, in characters.
+#define WA_GROUP_DESCRIPTION_MAX 2048
+
+//  Longest invite code accepted (WhatsApp's are 22 characters).
+#define WA_GROUP_CODE_MAX 64
+
+//  The link of an invite code is this prefix and the code.
+#define WA_GROUP_LINK_PREFIX "https://chat.whatsapp.com/"
 
 typedef struct _wa_group_t wa_group_t;
 
@@ -74,6 +98,55 @@ wa_node_t *wa_group_participating(void);
 //  Caller owns return value.
 wa_node_t *wa_group_change(const char *group, const char *action,
                            const char *const *participants, size_t count);
+
+//  True when `text` has 1 to `max` characters of UTF-8 without control
+//  characters (tab and newline allowed when `multiline`).
+bool wa_group_text_ok(const char *text, size_t max, bool multiline);
+
+//  The invite code of `text`: a bare code or a link
+//  "https://chat.whatsapp.com/CODE" (http, no scheme, a trailing "/" or
+//  query are tolerated). NULL unless the code is 1 to WA_GROUP_CODE_MAX
+//  letters, digits, '-' or '_'. Caller owns return value.
+char *wa_group_code_of(const char *text);
+
+//  The <iq> (without an id) reading (revoke false) or revoking (true)
+//  the invite code of group JID `group`. NULL when group is no group
+//  JID. Caller owns return value.
+wa_node_t *wa_group_invite(const char *group, bool revoke);
+
+//  The code of an <invite code/> reply, or NULL (borrowed).
+const char *wa_group_invite_code(const wa_node_t *reply);
+
+//  The <iq> (without an id) asking what group invite `code` leads to
+//  (join false) or joining it (join true). NULL when the code is not
+//  one wa_group_code_of accepts. Caller owns return value.
+wa_node_t *wa_group_join(const char *code, bool join);
+
+//  The group JID a join reply names (<group jid/>), or NULL. Caller owns
+//  return value.
+char *wa_group_joined(const wa_node_t *reply);
+
+//  The <iq> (without an id) leaving group JID `group`. NULL when it is
+//  no group JID. Caller owns return value.
+wa_node_t *wa_group_leave(const char *group);
+
+//  The <iq> (without an id) setting the subject (wa_group_subject_ok).
+//  NULL when an argument is invalid. Caller owns return value.
+wa_node_t *wa_group_set_subject(const char *group, const char *subject);
+
+//  The <iq> (without an id) setting the description to `text` (0 to
+//  WA_GROUP_DESCRIPTION_MAX characters; "" or NULL deletes it) as
+//  version `id` after version `prev` (NULL: the group had none). NULL
+//  when an argument is invalid. Caller owns return value.
+wa_node_t *wa_group_set_description(const char *group, const char *text,
+                                    const char *id, const char *prev);
+
+//  The <iq> (without an id) switching a setting: `setting` is
+//  "announcement" (only admins send) or "locked" (only admins edit the
+//  group info); `on` picks the tag or its opposite (not_announcement,
+//  unlocked). NULL when an argument is invalid. Caller owns return value.
+wa_node_t *wa_group_set_setting(const char *group, const char *setting,
+                                bool on);
 
 //  Parse a metadata (or create) result. `group` is the group JID, or
 //  NULL to take it from the <group id> attribute. NULL when the stanza
@@ -122,6 +195,17 @@ bool wa_group_announce(const wa_group_t *self);
 
 //  True when only admins may edit the group info (locked).
 bool wa_group_locked(const wa_group_t *self);
+
+//  Id of the current description version, or NULL (borrowed).
+const char *wa_group_description_id(const wa_group_t *self);
+
+//  True when every member may add members (member_add_mode
+//  all_member_add, WhatsApp's default when the group does not say).
+bool wa_group_members_add(const wa_group_t *self);
+
+//  True when joining needs an admin's approval (membership_approval_mode
+//  with group_join state="on").
+bool wa_group_approval(const wa_group_t *self);
 
 //  True when `user` (any JID of the user) is a participant.
 bool wa_group_has(const wa_group_t *self, const char *user);
