@@ -369,6 +369,23 @@ sw_waappstate_label_chat(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     s_push(sess, cmd_p, actions);
 }
 
+//  The store took every change the push made (an empty appstate.apply
+//  after them, in order): answer the command held under the key.
+static void
+s_stored(sw_session_t *session, int st, void *arg)
+{
+    char *key = (char *)arg;
+    sw_wasess_t *sess = sw_wa_sess(session);
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, NULL) : NULL;
+    if (cmd && st >= 200 && st < 300) {
+        json_t *body = json_pack("{s:b}", "success", true);
+        sw_cmd_reply(&cmd, 200, NULL, &body);
+    } else if (cmd) {
+        sw_cmd_reply(&cmd, 503, "could not store the change", NULL);
+    }
+    free(key);
+}
+
 void
 sw_waappstate_on_pushed(sw_wasess_t *sess, const wa_client_pushed_t *ev)
 {
@@ -377,8 +394,16 @@ sw_waappstate_on_pushed(sw_wasess_t *sess, const wa_client_pushed_t *ev)
         return;
     }
     if (ev->ok) {
-        json_t *body = json_pack("{s:b}", "success", true);
-        sw_cmd_reply(&cmd, 200, NULL, &body);
+        //  Answer once the store has what the push changed, so that a
+        //  read right after the answer sees it
+        char *key = cm_sprintf("%s-stored", ev->id);
+        sw_wasess_hold(sess, &cmd, key, "could not store the change in time",
+                       NULL);
+        json_t *body = json_pack("{s:[]}", "changes");
+        if (sw_session_write(sw_wasess_session(sess), "appstate.apply", &body,
+                             s_stored, key) != 0) {
+            free(key);
+        }
     } else if (ev->error == 0) {
         sw_cmd_reply(&cmd, 503, ev->reason ? ev->reason : "not ready", NULL);
     } else {
