@@ -73,9 +73,11 @@ class NodePeer:
         with self.lock:
             return [e for e in self.lines if kind is None or e["event"] == kind]
 
-    def wait(self, pred, timeout, what):
+    def _wait_first(self, items, pred, timeout, what):
+        """The first of items() for which pred is true, waiting for it;
+        fails at once when the peer exits."""
         def probe():
-            hit = [e for e in self.events() if pred(e)]
+            hit = [x for x in items() if pred(x)]
             if hit:
                 return hit[0]
             check(self.proc.poll() is None,
@@ -83,6 +85,10 @@ class NodePeer:
                                                          self.stderr()))
             return None
         return wait_for(probe, timeout, interval=0.1, what="baileys: " + what)
+
+    def wait(self, pred, timeout, what):
+        """The first event line for which pred is true."""
+        return self._wait_first(self.events, pred, timeout, what)
 
     def cmd(self, command, answer, timeout=60, **args):
         """Send a command; return its answer event, or fail with its error."""
@@ -114,17 +120,11 @@ class NodePeer:
         """The first data of Baileys event name for which pred is true.
         Events whose data is a list (messages.update, groups.update, ...)
         are searched item by item."""
-        def probe():
-            for d in self.evs(name):
-                for item in (d if isinstance(d, list) else [d]):
-                    if pred(item):
-                        return item
-            check(self.proc.poll() is None,
-                  "wharf_peer.mjs exited with %s:\n%s" % (self.proc.returncode,
-                                                          self.stderr()))
-            return None
-        return wait_for(probe, timeout, interval=0.1,
-                        what="baileys event %s: %s" % (name, what or "match"))
+        def items():
+            return [item for d in self.evs(name)
+                    for item in (d if isinstance(d, list) else [d])]
+        return self._wait_first(items, pred, timeout,
+                                "event %s: %s" % (name, what or "match"))
 
     def stderr(self):
         with open(self.log.name, errors="replace") as f:
@@ -140,22 +140,6 @@ class NodePeer:
                 self.proc.kill()
                 self.proc.wait()
         os.unlink(self.log.name)
-
-
-def start_peer(sim):
-    peer = NodePeer(sim)
-    try:
-        wait_for(lambda: peer.events("ready") or peer.proc.poll() is not None, 120,
-                 interval=0.1, what="wharf_peer.mjs ready")
-    except AssertionError:
-        peer.close()
-        raise
-    if peer.proc.poll() == SKIP:
-        print("SKIP: Baileys is not installed (the npm registry was unreachable)")
-        peer.close()
-        sys.exit(SKIP)
-    check(peer.events("ready"), "wharf_peer.mjs did not start:\n" + peer.stderr())
-    return peer
 
 
 def start_peer(sim):

@@ -1771,6 +1771,13 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
         text = cm_sprintf("message %s %s", m->id, m->body ? m->body : "");
     } else if (ev->type == WA_CLIENT_EVENT_ACK) {
         text = cm_sprintf("ack %s %d", ev->u.ack.id, ev->u.ack.ack);
+    } else if (ev->type == WA_CLIENT_EVENT_PRESENCE) {
+        const wa_client_presence_t *p = &ev->u.presence;
+        text = cm_sprintf("presence %s %s %s %" PRId64, p->chat, p->participant,
+                          p->state, p->last_seen);
+    } else if (ev->type == WA_CLIENT_EVENT_WAITING) {
+        text =
+            cm_sprintf("waiting %s %s", ev->u.waiting.id, ev->u.waiting.chat);
     } else if (ev->type == WA_CLIENT_EVENT_GROUP) {
         const wa_node_t *what = wa_node_child_at(ev->u.group.node, 0);
         text =
@@ -2156,6 +2163,9 @@ t_event(void *arg, const wa_client_event_t *ev)
         assert(cm_streq(m->type, wa_message_type(m->message)));
         zlistx_add_end(p->msgs, r);
         return p->defer;
+    }
+    if (ev->type != WA_CLIENT_EVENT_SENT && ev->type != WA_CLIENT_EVENT_ACK) {
+        return false; //  presence, waiting: other modules' tests
     }
     if (ev->type == WA_CLIENT_EVENT_ACK) {
         t_ack_t *a = cm_alloc(sizeof *a);

@@ -77,6 +77,7 @@ typedef struct {
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
     cap(call)       /*  call stanzas                              */         \
+    cap(presence)   /*  presence and chat state, both ways        */         \
     cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on

@@ -391,6 +391,39 @@ wa_group_set_setting(const char *group, const char *setting, bool on)
     return iq;
 }
 
+wa_node_t *
+wa_group_set_picture(const char *group, const uint8_t *jpeg, size_t len)
+{
+    if (jpeg && (len < 4 || len > WA_GROUP_PICTURE_MAX || jpeg[0] != 0xFF ||
+                 jpeg[1] != 0xD8 || jpeg[2] != 0xFF)) {
+        return NULL;
+    }
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = wa_node_new("iq");
+    wa_node_set_attr(iq, "xmlns", "w:profile:picture");
+    wa_node_set_attr(iq, "type", "set");
+    wa_node_set_attr(iq, "to", "s.whatsapp.net");
+    wa_node_set_attr(iq, "target", jid);
+    free(jid);
+    if (jpeg) {
+        wa_node_t *pic = wa_node_add(iq, "picture");
+        wa_node_set_attr(pic, "type", "image");
+        wa_node_set_bytes(pic, jpeg, len);
+    }
+    return iq;
+}
+
+const char *
+wa_group_picture_id(const wa_node_t *reply)
+{
+    const wa_node_t *pic = reply ? wa_node_child(reply, "picture") : NULL;
+    const char *id = pic ? wa_node_attr(pic, "id") : NULL;
+    return id && *id && strlen(id) <= 64 ? id : NULL;
+}
+
 static wa_group_t *
 s_parse(const char *group, const wa_node_t *g)
 {
@@ -872,6 +905,28 @@ wa_group_test(bool verbose)
         wa_node_destroy(&iq);
     }
     assert(!wa_group_set_setting("120363000000000001@g.us", "ephemeral", true));
+
+    //  Picture: a JPEG, or none to remove it
+    const uint8_t jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3};
+    iq = wa_group_set_picture("120363000000000001@g.us", jpeg, sizeof jpeg);
+    assert(iq && wa_node_attr_eq(iq, "xmlns", "w:profile:picture") &&
+           wa_node_attr_eq(iq, "target", "120363000000000001@g.us") &&
+           wa_node_attr_eq(iq, "to", "s.whatsapp.net"));
+    size_t pic_len = 0;
+    wa_node_t *pic = wa_node_child(iq, "picture");
+    assert(pic && wa_node_attr_eq(pic, "type", "image") &&
+           wa_node_bytes(pic, &pic_len) && pic_len == sizeof jpeg);
+    wa_node_destroy(&iq);
+    iq = wa_group_set_picture("120363000000000001@g.us", NULL, 0);
+    assert(iq && wa_node_child_count(iq) == 0);
+    wa_node_destroy(&iq);
+    const uint8_t png[] = {0x89, 'P', 'N', 'G', 0x0D};
+    assert(!wa_group_set_picture("120363000000000001@g.us", png, sizeof png));
+    assert(!wa_group_set_picture("x", jpeg, sizeof jpeg));
+    reply = wa_node_new_from_text(
+        "<iq type=\"result\"><picture id=\"1700000001\"/></iq>", NULL);
+    assert(strcmp(wa_group_picture_id(reply), "1700000001") == 0);
+    wa_node_destroy(&reply);
 
     //  Description version, member add mode, approval
     reply = wa_node_new_from_text(

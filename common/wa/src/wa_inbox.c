@@ -117,6 +117,24 @@ s_confirmation(const wa_node_t *node, const wa_recv_source_t *src)
                               : wa_recv_receipt(node, src);
 }
 
+//  Tell the owner a message is waiting for the sender to send it again
+//  (WAHA's message.waiting), once per message.
+static void
+s_report_waiting(wa_client_t *self, const wa_recv_source_t *src)
+{
+    wa_client_event_t ev = {.type = WA_CLIENT_EVENT_WAITING};
+    wa_client_waiting_t *w = &ev.u.waiting;
+    w->id = src->id;
+    w->chat = src->chat;
+    w->sender = src->sender;
+    w->participant = src->is_group ? src->sender_user : NULL;
+    w->from_me = src->from_me;
+    w->is_group = src->is_group;
+    w->timestamp = src->timestamp ? src->timestamp : wa_client_wall_s();
+    w->push_name = src->push_name;
+    wa_client_emit(self, &ev);
+}
+
 //  Send a retry receipt (or give up after max_retries).
 static void
 s_send_retry_receipt(wa_client_t *self, const wa_node_t *node,
@@ -140,6 +158,9 @@ s_send_retry_receipt(wa_client_t *self, const wa_node_t *node,
     cm_log_info("could not decrypt message, asking for a retry",
                 "session=%s id=%s sender=%s count=%d", wa_client_name(self),
                 src->id, src->sender, count);
+    if (count == 1) {
+        s_report_waiting(self, src);
+    }
     uint8_t priv[32];
     uint8_t pub[32];
     uint32_t reg_id = 0;
@@ -361,12 +382,10 @@ wa_inbox_send_seen(wa_client_t *self, const char *chat, const char *participant,
     wa_node_set_attr_int(r, "t", wa_client_wall_s());
     free(wire);
     if (group && participant) {
-        char *p = wa_client_user_of(participant);
-        if (!p) {
-            char *n = wa_jid_normalize(participant);
-            p = n ? wa_client_user_of(n) : NULL;
-            free(n);
-        }
+        //  The API form ("…@c.us") is no wire JID: normalise it first
+        char *n = wa_jid_normalize(participant);
+        char *p = n ? wa_client_user_of(n) : NULL;
+        free(n);
         if (p) {
             wa_node_set_attr(r, "participant", p);
         }
@@ -509,6 +528,10 @@ wa_inbox_test(bool verbose)
                       "type=\"msg\">0x0102030405</enc></message>";
     for (int i = 1; i <= client->cfg.max_retries; i++) {
         assert(wa_client_kit_handle(kit, bad) == 0);
+        if (i == 1) {
+            //  message.waiting, once
+            wa_client_kit_expect(kit, "waiting m5 15550000002@s.whatsapp.net");
+        }
         wa_node_t *retry = wa_client_kit_take(kit, "receipt");
         assert(retry && wa_node_attr_eq(retry, "type", "retry"));
         assert(wa_node_attr_eq(retry, "id", "m5"));
@@ -543,6 +566,13 @@ wa_inbox_test(bool verbose)
     r = wa_client_kit_take(kit, "receipt");
     assert(r && wa_node_attr_eq(r, "type", "played"));
     assert(wa_node_attr_eq(r, "participant", "15550000002@s.whatsapp.net"));
+    wa_node_destroy(&r);
+    //  The sender in API form, as sendSeen's message ids carry it
+    assert(wa_client_send_seen(client, "120363000000000001@g.us",
+                               "15550000002@c.us", ids, 1, false) == 0);
+    r = wa_client_kit_take(kit, "receipt");
+    assert(r &&
+           wa_node_attr_eq(r, "participant", "15550000002@s.whatsapp.net"));
     wa_node_destroy(&r);
     assert(wa_client_send_seen(client, "15550000002@c.us", NULL, ids, 0,
                                false) == -1);

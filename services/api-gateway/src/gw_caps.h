@@ -25,6 +25,7 @@
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(groups, GROUPS)     /*  groups */                                        \
     X(labels, LABELS)     /*  WhatsApp Business labels */                      \
+    X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \

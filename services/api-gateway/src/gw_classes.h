@@ -47,6 +47,7 @@
 #include "gw_login.h"
 #include "gw_groups.h"
 #include "gw_labels.h"
+#include "gw_presence.h"
 #include "gw_media.h"
 #include "gw_wsframe.h"
 #include "gw_ws.h"

@@ -71,6 +71,7 @@ typedef struct {
     int diag_fd;               //  diagnostic TCP connect, -1 when none
     uint64_t diag_timer;       //  its deadline, 0 when none
     char *diag_text;           //  what the WebSocket layer said
+    bool debug_events;         //  engine.event asked for (sw_wadebug)
 } s_sess_t;
 
 static void s_connect(s_sess_t *ss);
@@ -338,6 +339,9 @@ s_op_send(void *arg, const wa_node_t *node)
     if (!ss->conn || !wa_conn_ready(ss->conn)) {
         return -1;
     }
+    if (ss->debug_events) {
+        sw_wadebug_stanza(ss->sess, false, node);
+    }
     uint8_t *buf = NULL;
     size_t len = 0;
     const char *reason = NULL;
@@ -497,12 +501,21 @@ s_op_event(void *arg, const wa_client_event_t *ev)
         }
         return sw_wamessage_on_message(ss->sess, &ev->u.message);
     case WA_CLIENT_EVENT_ACK:
-        sw_wamessage_on_ack(ss->sess, &ev->u.ack);
+        //  Members' receipts in groups are message.ack.group's
+        if (!sw_wareceipt_on_ack(ss->sess, &ev->u.ack)) {
+            sw_wamessage_on_ack(ss->sess, &ev->u.ack);
+        }
         break;
     case WA_CLIENT_EVENT_SENT:
         if (!sw_wamedia_on_sent(ss->sess, &ev->u.sent)) {
             sw_wamessage_on_sent(ss->sess, &ev->u.sent);
         }
+        break;
+    case WA_CLIENT_EVENT_PRESENCE:
+        sw_wapresence_on_presence(ss->sess, &ev->u.presence);
+        break;
+    case WA_CLIENT_EVENT_WAITING:
+        sw_wareceipt_on_waiting(ss->sess, &ev->u.waiting);
         break;
     case WA_CLIENT_EVENT_GROUP:
         sw_wagroup_on_group(ss->sess, &ev->u.group);
@@ -742,6 +755,9 @@ s_on_conn(wa_conn_t *conn, wa_conn_event_t event, const uint8_t *data,
                      s_name(ss), wa_node_tag(node),
                      wa_node_attr_or(node, "id", ""),
                      wa_node_attr_or(node, "type", ""));
+        if (ss->debug_events) {
+            sw_wadebug_stanza(ss->sess, true, node);
+        }
         wa_client_handle(ss->client, node);
         wa_node_destroy(&node);
         break;
@@ -934,6 +950,7 @@ s_loaded(s_sess_t *ss)
     cfg.iq_timeout_ms = SW_WA_IQ_TIMEOUT_MS;
     ss->client = wa_client_new(&cfg, &s_client_ops, ss);
     sw_wasess_set_client(ss->sess, ss->client);
+    ss->debug_events = sw_wadebug_wanted(sw_session_config(ss->session));
     json_t *client = json_object_get(sw_session_config(ss->session), "client");
     const char *device =
         json_string_value(json_object_get(client, "deviceName"));
@@ -1070,7 +1087,7 @@ s_load(s_sess_t *ss)
 
 static const sw_wacmd_t s_commands[] = {
     SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
-    SW_WAAPPSTATE_COMMANDS, SW_WAMEDIA_COMMANDS,
+    SW_WAAPPSTATE_COMMANDS, SW_WAPRESENCE_COMMANDS, SW_WAMEDIA_COMMANDS,
     SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------

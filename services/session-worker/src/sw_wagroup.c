@@ -185,6 +185,7 @@ typedef enum {
     S_GROUP_DESC_READ, //  metadata read before setting the description
     S_GROUP_DESC,      //  set the description
     S_GROUP_SETTING,   //  announcement / locked
+    S_GROUP_PICTURE,   //  set or remove the picture
     S_GROUP_JOINED     //  metadata for a group.v2.join event (no command)
 } s_group_op_t;
 
@@ -231,6 +232,8 @@ s_group_what(s_group_op_t op)
         return "set the description";
     case S_GROUP_SETTING:
         return "change the setting";
+    case S_GROUP_PICTURE:
+        return "change the picture";
     case S_GROUP_CHANGE:
     case S_GROUP_CHECK:
         break;
@@ -411,6 +414,10 @@ s_group_result(s_group_call_t *call, const wa_node_t *reply, int *st_p,
     case S_GROUP_SETTING:
         wa_client_forget_group(client, call->group);
         return json_object();
+    case S_GROUP_PICTURE: {
+        const char *id = wa_group_picture_id(reply);
+        return id ? json_pack("{s:s}", "pictureId", id) : json_object();
+    }
     default:
         break;
     }
@@ -842,6 +849,27 @@ sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     }
 }
 
+void
+sw_wagroup_picture(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    zframe_t *jpeg = cm_msg_blob_count(req) >= 1 ? cm_msg_blob(req, 0) : NULL;
+    char *group = s_group_id(cmd_p);
+    if (!group) {
+        return;
+    }
+    wa_node_t *iq = wa_group_set_picture(
+        group, jpeg ? zframe_data(jpeg) : NULL, jpeg ? zframe_size(jpeg) : 0);
+    if (iq) {
+        s_group_send(sess, cmd_p, S_GROUP_PICTURE, &iq, group, NULL);
+    } else {
+        sw_cmd_reply(cmd_p, 400,
+                     "the picture must come as a JPEG blob of at most 1 MiB",
+                     NULL);
+    }
+    free(group);
+}
+
 //  --------------------------------------------------------------------
 //  Events: w:gp2 notifications become WAHA's group.v2.* events
 
@@ -1266,6 +1294,18 @@ sw_wagroup_test(bool verbose)
              "code must be an invite code");
     t_expect(rig, sw_wagroup_join_info, json_object(),
              "code must be an invite code");
+    {
+        sw_cmd_t *cmd = sw_wasess_rig_cmd(
+            rig, "group.test",
+            json_pack("{s:s}", "id", "120363000000000001@g.us"));
+        const uint8_t png[] = {0x89, 'P', 'N', 'G', 0x0D};
+        cm_msg_add_blob(sw_cmd_request(cmd), png, sizeof png);
+        sw_wagroup_picture(sw_wasess_rig_sess(rig), &cmd);
+        cm_msg_t *pic = sw_wasess_rig_recv(rig, 1000);
+        assert(pic && cm_msg_status(pic) == 400 &&
+               strstr(cm_msg_reason(pic), "JPEG"));
+        cm_msg_destroy(&pic);
+    }
     t_expect(rig, sw_wagroup_invite, json_pack("{s:s}", "id", "x"),
              "id must be a group id");
     t_expect(rig, sw_wagroup_leave, json_object(), "id must be a group id");

@@ -20,6 +20,8 @@
       group.description {id, description}   -> {} (reads the group first
           for the version it replaces; "" deletes it)
       group.setting {id, setting:"announcement"|"locked", on:bool} -> {}
+      group.picture {id}, blob 0 the JPEG (none: remove the picture)
+                                            -> {pictureId?}
     `code` is an invite code or a https://chat.whatsapp.com/ link.
     An IQ error becomes a status (sw_wagroup_error); an unknown group is
     404 {missing:"group"}, an unknown or revoked invite code 404
@@ -100,7 +102,9 @@
         SW_WACMD("group.description", SW_WACMD_WORKING,                        \
                  SW_WAGROUP_TIMEOUT_MS2, sw_wagroup_description),              \
         SW_WACMD("group.setting", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,     \
-                 sw_wagroup_setting)
+                 sw_wagroup_setting),                                          \
+        SW_WACMD("group.picture", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,     \
+                 sw_wagroup_picture)
 
 //  Handlers (sw_wacmd_fn).
 void sw_wagroup_create(sw_wasess_t *sess, sw_cmd_t **cmd_p);
@@ -114,6 +118,7 @@ void sw_wagroup_leave(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_subject(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_description(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_picture(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
 //  A w:gp2 notification: emit its group.v2.* events (see above).
 void sw_wagroup_on_group(sw_wasess_t *sess, const wa_client_group_t *ev);

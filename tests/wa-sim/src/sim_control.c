@@ -180,6 +180,50 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         json_decref(in);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "send-undecryptable")) {
+        json_t *in = sim_http_json(req);
+        const char *to = json_string_value(json_object_get(in, "to"));
+        if (!to || strlen(to) > 128) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to}");
+            return;
+        }
+        int st = sim_server_phone_send_undecryptable(self->server, acc->phone,
+                                                     to, &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "presence")) {
+        json_t *in = sim_http_json(req);
+        const char *p = json_string_value(json_object_get(in, "presence"));
+        if (!cm_streq(p, "available") && !cm_streq(p, "unavailable")) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {presence: available|"
+                                 "unavailable}");
+            return;
+        }
+        int st = sim_server_phone_presence(self->server, acc->phone,
+                                           cm_streq(p, "available"), &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "chatstate")) {
+        json_t *in = sim_http_json(req);
+        const char *to = json_string_value(json_object_get(in, "to"));
+        const char *st_in = json_string_value(json_object_get(in, "state"));
+        if (!to || !st_in || strlen(to) > 128) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {to, state: composing|"
+                                 "recording|paused}");
+            return;
+        }
+        int st = sim_server_phone_chatstate(self->server, acc->phone, to, st_in,
+                                            &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(method, "POST") &&
                (cm_streq(seg[2], "scan") || cm_streq(seg[2], "pair-code"))) {
         bool scan = cm_streq(seg[2], "scan");
         json_t *in = sim_http_json(req);

@@ -469,6 +469,94 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
     }
 }
 
+//  The media path of a group picture version.
+static char *
+s_picture_path(sim_group_t *group, const char *id)
+{
+    return cm_sprintf("/v/t61.24694-24/gp_%s_%s.jpg", group->id, id);
+}
+
+void
+sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
+{
+    sim_model_t *model = sim_hub_model(hub);
+    sim_account_t *me = sim_conn_device(conn)->account;
+    wa_jid_t *jid = wa_jid_new_from(wa_node_attr_or(iq, "target", ""));
+    sim_group_t *group = jid && wa_jid_is_group(jid)
+                             ? sim_model_group(model, wa_jid_user(jid))
+                             : NULL;
+    wa_jid_destroy(&jid);
+    sim_participant_t *self_p =
+        group ? sim_group_participant(group, me->phone) : NULL;
+    if (!group) {
+        sim_hub_iq_error(conn, iq, 404, "item-not-found");
+        return;
+    }
+    if (wa_node_attr_eq(iq, "type", "get")) {
+        const wa_node_t *q = wa_node_child(iq, "picture");
+        if (!group->picture_id) {
+            sim_hub_iq_error(conn, iq, 404, "item-not-found");
+        } else if (q && cm_streq(wa_node_attr(q, "id"), group->picture_id)) {
+            sim_hub_iq_error(conn, iq, 304, "not-modified");
+        } else {
+            char *path = s_picture_path(group, group->picture_id);
+            const char *host = sim_hub_media_host(hub);
+            char *url = cm_sprintf("https://%s%s",
+                                   host ? host : "mmg.whatsapp.net", path);
+            wa_node_t *pic = wa_node_new("picture");
+            wa_node_set_attr(pic, "id", group->picture_id);
+            wa_node_set_attr(pic, "type",
+                             q ? wa_node_attr_or(q, "type", "image") : "image");
+            wa_node_set_attr(pic, "direct_path", path);
+            wa_node_set_attr(pic, "url", url);
+            free(url);
+            free(path);
+            sim_hub_iq_result(conn, iq, &pic);
+        }
+        return;
+    }
+    if (!self_p || (group->locked && !s_is_admin(self_p))) {
+        sim_hub_iq_error(conn, iq, self_p ? 401 : 403,
+                         self_p ? "not-authorized" : "forbidden");
+        return;
+    }
+    const wa_node_t *full = wa_node_child(iq, "picture");
+    size_t len = 0;
+    const uint8_t *data = full ? wa_node_bytes(full, &len) : NULL;
+    if (full && (!data || len < 4 || data[0] != 0xFF || data[1] != 0xD8 ||
+                 data[2] != 0xFF || len > 2 * 1024 * 1024)) {
+        sim_hub_iq_error(conn, iq, 406, "not-acceptable");
+        return;
+    }
+    if (group->picture_id) {
+        char *old = s_picture_path(group, group->picture_id);
+        sim_model_media_del(model, old);
+        free(old);
+        free(group->picture_id);
+        group->picture_id = NULL;
+    }
+    if (!full) {
+        cm_log_info("group picture removed", "id=%s", group->id);
+        sim_hub_iq_result(conn, iq, NULL);
+        return;
+    }
+    char *id = cm_strdup(sim_hub_next_id(hub));
+    char *path = s_picture_path(group, id);
+    int rc = sim_model_media_put(model, path, data, len);
+    free(path);
+    if (rc != 0) {
+        free(id);
+        sim_hub_iq_error(conn, iq, 500, "internal-error");
+        return;
+    }
+    group->picture_id = id;
+    cm_log_info("group picture set", "id=%s picture=%s bytes=%zu", group->id,
+                id, len);
+    wa_node_t *pic = wa_node_new("picture");
+    wa_node_set_attr(pic, "id", id);
+    sim_hub_iq_result(conn, iq, &pic);
+}
+
 static const sim_iq_route_t s_iqs[] = {{"w:g2", NULL, 0, s_handle},
                                        {NULL, NULL, 0, NULL}};
 

@@ -22,6 +22,14 @@ extern const sim_cap_t sim_group_cap;
 //  <group ...> metadata node. Caller owns return value.
 wa_node_t *sim_group_node(sim_hub_t *hub, sim_group_t *group);
 
+//  A w:profile:picture IQ whose target is a group (sim_profile hands
+//  it over): set stores <picture type="image">JPEG</picture> as the
+//  group's picture (members only; locked groups: admins only), no child
+//  removes it; get answers <picture id url direct_path type/> (404 when
+//  there is none, 304 when the query's id is the current one). The
+//  bytes go to the media store, served by the media host.
+void sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq);
+
 void sim_group_test(bool verbose);
 
 #endif

@@ -568,6 +568,7 @@ s_group_destroy(sim_group_t **self_p)
         free(self->description);
         free(self->description_id);
         free(self->invite);
+        free(self->picture_id);
         free(self);
         *self_p = NULL;
     }

@@ -116,6 +116,7 @@ typedef struct {
     char *invite;           //  invite code, NULL until asked for
     bool announce;          //  only admins send
     bool locked;            //  only admins edit the group info
+    char *picture_id;       //  picture version, NULL when none
     zlistx_t *participants; //  sim_participant_t *
 } sim_group_t;
 

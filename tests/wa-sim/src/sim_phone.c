@@ -489,6 +489,50 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
     return 200;
 }
 
+int
+sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
+                             const char *to, json_t **result_p,
+                             const char **reason)
+{
+    assert(self);
+    sim_model_t *model = sim_hub_model(self->hub);
+    sim_account_t *me = sim_model_account(model, phone);
+    char *wire = to ? wa_jid_normalize(to) : NULL;
+    sim_account_t *target =
+        wire ? sim_hub_account_of(self->hub, wire, NULL) : NULL;
+    free(wire);
+    if (!me || !target) {
+        *reason = me ? "no such recipient" : "no such account";
+        return 404;
+    }
+    char id[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(me->phone, id);
+    char *from = cm_sprintf("%s@s.whatsapp.net", me->phone);
+    //  A SignalMessage no session can open: version byte, then noise
+    uint8_t junk[48];
+    for (size_t i = 0; i < sizeof junk; i++) {
+        junk[i] = (uint8_t)(random() & 0xFF);
+    }
+    junk[0] = 0x33;
+    size_t copies = 0;
+    zlistx_t *targets = s_companions(target);
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(targets); dev;
+         dev = (sim_device_t *)zlistx_next(targets)) {
+        wa_node_t *node = s_message_node(me, id, from);
+        wa_node_t *enc = s_enc_node(WA_ENC_MSG, junk, sizeof junk);
+        wa_node_append(node, &enc);
+        sim_hub_deliver(self->hub, dev, node, "message");
+        wa_node_destroy(&node);
+        copies++;
+    }
+    zlistx_destroy(&targets);
+    free(from);
+    cm_log_info("phone sent an undecryptable message", "phone=%s id=%s",
+                me->phone, id);
+    *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
+    return 200;
+}
+
 static void *
 s_cap_new(sim_hub_t *hub)
 {

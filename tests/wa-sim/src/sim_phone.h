@@ -39,6 +39,13 @@ void sim_phone_destroy(sim_phone_t **self_p);
 //  The phone of account `phone` sends `text` to `to`: a phone number,
 //  a user JID (PN or LID) or a group JID. HTTP-like status; *result_p
 //  gets {id, copies}.
+//  As sim_phone_send_text to a user, with ciphertext no session can
+//  decrypt (a test of the receiver's retry path). Returns 200 with
+//  {id, copies}, or 404.
+int sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
+                                 const char *to, json_t **result_p,
+                                 const char **reason);
+
 int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
                         const char *text, json_t **result_p,
                         const char **reason);

@@ -6,10 +6,13 @@
 #include "sim_presence.h"
 #include "wa/wa_jid.h"
 
-//  State: who subscribed to whose presence.
-typedef struct {
+//  State: who subscribed to whose presence, when each account was last
+//  seen, which simulated phones are online.
+typedef struct _sim_presence_t {
     sim_hub_t *hub;        //  shared state (borrowed)
     zhashx_t *subscribers; //  target phone -> zlistx of "phone:dev"
+    zhashx_t *last_seen;   //  phone -> seconds (intptr) it went offline
+    zhashx_t *phones_on;   //  phones whose simulated phone is online
 } s_presence_t;
 
 static void
@@ -25,6 +28,8 @@ s_new(sim_hub_t *hub)
     self->hub = hub;
     self->subscribers = zhashx_new();
     zhashx_set_destructor(self->subscribers, s_list_free);
+    self->last_seen = zhashx_new();
+    self->phones_on = zhashx_new();
     return self;
 }
 
@@ -35,6 +40,8 @@ s_destroy(void **self_p)
     s_presence_t *self = (s_presence_t *)*self_p;
     if (self) {
         zhashx_destroy(&self->subscribers);
+        zhashx_destroy(&self->last_seen);
+        zhashx_destroy(&self->phones_on);
         free(self);
         *self_p = NULL;
     }
@@ -58,6 +65,9 @@ s_to_online(s_presence_t *self, sim_account_t *acc, const wa_node_t *node,
 static bool
 s_account_available(s_presence_t *self, sim_account_t *acc)
 {
+    if (zhashx_lookup(self->phones_on, acc->phone)) {
+        return true;
+    }
     sim_device_t *d = (sim_device_t *)zlistx_first(acc->devices);
     while (d) {
         sim_conn_t *c = sim_hub_device_conn(self->hub, d);
@@ -77,8 +87,10 @@ s_presence_of(s_presence_t *self, sim_account_t *acc)
     wa_node_set_attr(out, "from", from);
     free(from);
     if (!s_account_available(self, acc)) {
+        //  Last seen: when it went offline (never online: now)
+        intptr_t last = (intptr_t)zhashx_lookup(self->last_seen, acc->phone);
         wa_node_set_attr(out, "type", "unavailable");
-        wa_node_set_attr_int(out, "last", cm_now_ms() / 1000);
+        wa_node_set_attr_int(out, "last", last ? last : cm_now_ms() / 1000);
     }
     return out;
 }
@@ -87,6 +99,10 @@ s_presence_of(s_presence_t *self, sim_account_t *acc)
 static void
 s_publish_presence(s_presence_t *self, sim_account_t *acc)
 {
+    if (!s_account_available(self, acc)) {
+        zhashx_update(self->last_seen, acc->phone,
+                      (void *)(intptr_t)(cm_now_ms() / 1000));
+    }
     zlistx_t *subs = (zlistx_t *)zhashx_lookup(self->subscribers, acc->phone);
     if (!subs) {
         return;
@@ -157,27 +173,28 @@ s_presence(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *node)
     }
 }
 
-static void
-s_chatstate(sim_hub_t *hub, void *state, sim_conn_t *conn,
-            const wa_node_t *node)
+//  Forward chat state `kind` (borrowed) of `from_acc` to `to` (a user
+//  or group JID): to the peer's online devices but `except`, or to the
+//  group's other members. Returns 0, or -1 when `to` names no account or
+//  no group of from_acc.
+static int
+s_forward_chatstate(s_presence_t *self, sim_account_t *from_acc,
+                    sim_device_t *except, const char *to, const wa_node_t *kind)
 {
-    s_presence_t *self = (s_presence_t *)state;
-    sim_device_t *dev = sim_conn_device(conn);
-    const char *to = wa_node_attr(node, "to");
     wa_jid_t *jid = to ? wa_jid_new_from(to) : NULL;
-    const wa_node_t *kind = wa_node_child_at(node, 0);
     if (!jid || !kind) {
         wa_jid_destroy(&jid);
-        return;
+        return -1;
     }
+    int rc = -1;
     wa_node_t *out = wa_node_new("chatstate");
     wa_node_t *child = wa_node_dup(kind);
     wa_node_append(out, &child);
     if (wa_jid_is_group(jid)) {
         sim_group_t *group =
             sim_model_group(sim_hub_model(self->hub), wa_jid_user(jid));
-        if (group && sim_group_participant(group, dev->account->phone)) {
-            char *participant = sim_hub_user_jid(dev->account, false);
+        if (group && sim_group_participant(group, from_acc->phone)) {
+            char *participant = sim_hub_user_jid(from_acc, false);
             wa_node_set_attr(out, "from", to);
             wa_node_set_attr(out, "participant", participant);
             free(participant);
@@ -186,24 +203,92 @@ s_chatstate(sim_hub_t *hub, void *state, sim_conn_t *conn,
             while (p) {
                 sim_account_t *acc =
                     sim_model_account(sim_hub_model(self->hub), p->phone);
-                if (acc && acc != dev->account) {
+                if (acc && acc != from_acc) {
                     s_to_online(self, acc, out, NULL);
                 }
                 p = (sim_participant_t *)zlistx_next(group->participants);
             }
+            rc = 0;
         }
     } else {
         bool lid = false;
         sim_account_t *acc = sim_hub_account_of(self->hub, to, &lid);
         if (acc) {
-            char *from = sim_hub_user_jid(dev->account, lid);
+            char *from = sim_hub_user_jid(from_acc, lid);
             wa_node_set_attr(out, "from", from);
             free(from);
-            s_to_online(self, acc, out, dev);
+            s_to_online(self, acc, out, except);
+            rc = 0;
         }
     }
     wa_jid_destroy(&jid);
     wa_node_destroy(&out);
+    return rc;
+}
+
+static void
+s_chatstate(sim_hub_t *hub, void *state, sim_conn_t *conn,
+            const wa_node_t *node)
+{
+    (void)hub;
+    s_presence_t *self = (s_presence_t *)state;
+    sim_device_t *dev = sim_conn_device(conn);
+    s_forward_chatstate(self, dev->account, dev, wa_node_attr(node, "to"),
+                        wa_node_child_at(node, 0));
+}
+
+int
+sim_presence_phone_set(sim_presence_t *self, const char *phone, bool available,
+                       const char **reason)
+{
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    bool was = s_account_available(self, acc);
+    if (available) {
+        zhashx_update(self->phones_on, acc->phone, (void *)1);
+    } else {
+        zhashx_delete(self->phones_on, acc->phone);
+    }
+    if (was != s_account_available(self, acc)) {
+        s_publish_presence(self, acc);
+    }
+    return 200;
+}
+
+int
+sim_presence_phone_chatstate(sim_presence_t *self, const char *phone,
+                             const char *to, const char *state,
+                             const char **reason)
+{
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    wa_node_t *kind = NULL;
+    if (cm_streq(state, "composing") || cm_streq(state, "recording")) {
+        kind = wa_node_new("composing");
+        if (cm_streq(state, "recording")) {
+            wa_node_set_attr(kind, "media", "audio");
+        }
+    } else if (cm_streq(state, "paused")) {
+        kind = wa_node_new("paused");
+    } else {
+        *reason = "state must be composing, recording or paused";
+        return 400;
+    }
+    char *wire = to ? wa_jid_normalize(to) : NULL;
+    int rc = s_forward_chatstate(self, acc, NULL, wire, kind);
+    free(wire);
+    wa_node_destroy(&kind);
+    if (rc != 0) {
+        *reason = "to names no account, or no group of this account";
+        return 404;
+    }
+    return 200;
 }
 
 //  A connection closed: forget its presence.
@@ -248,6 +333,30 @@ sim_presence_test(bool verbose)
     wa_node_destroy(&out);
     //  Nobody subscribed: publishing sends nothing and does not fail.
     s_publish_presence(self, a);
+    //  The simulated phone online, then offline: last seen is then
+    const char *reason = NULL;
+    assert(sim_presence_phone_set(self, "15550000031", true, &reason) == 200);
+    assert(s_account_available(self, a));
+    out = s_presence_of(self, a);
+    assert(!wa_node_attr(out, "type"));
+    wa_node_destroy(&out);
+    assert(sim_presence_phone_set(self, "15550000031", false, &reason) == 200);
+    assert(!s_account_available(self, a));
+    int64_t last =
+        (int64_t)(intptr_t)zhashx_lookup(self->last_seen, "15550000031");
+    assert(last > 0 && last <= cm_now_ms() / 1000);
+    out = s_presence_of(self, a);
+    assert(wa_node_attr_int_or(out, "last", 0) == last);
+    wa_node_destroy(&out);
+    assert(sim_presence_phone_set(self, "19999", true, &reason) == 404);
+    //  Chat states from the phone: checked, forwarded to nobody online
+    sim_model_account_add(sim_hub_model(hub), "15550000032", "B");
+    assert(sim_presence_phone_chatstate(self, "15550000031", "15550000032@c.us",
+                                        "composing", &reason) == 200);
+    assert(sim_presence_phone_chatstate(self, "15550000031", "15550000032@c.us",
+                                        "dancing", &reason) == 400);
+    assert(sim_presence_phone_chatstate(self, "15550000031", "15550000099@c.us",
+                                        "paused", &reason) == 404);
     void *state = self;
     s_destroy(&state);
     assert(!state);

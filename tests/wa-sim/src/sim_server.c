@@ -13,6 +13,7 @@
 #include "sim_mediahost.h"
 #include "sim_pair.h"
 #include "sim_phone.h"
+#include "sim_presence.h"
 #include "sim_router.h"
 #include "sim_server.h"
 #include "wa/wa_binary.h"
@@ -372,6 +373,38 @@ sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
     sim_phone_t *phones =
         (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap);
     return sim_phone_send_text(phones, phone, to, text, result_p, reason);
+}
+
+int
+sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
+                                    const char *to, json_t **result_p,
+                                    const char **reason)
+{
+    assert(self);
+    return sim_phone_send_undecryptable(
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), phone,
+        to, result_p, reason);
+}
+
+int
+sim_server_phone_presence(sim_server_t *self, const char *phone, bool available,
+                          const char **reason)
+{
+    assert(self);
+    return sim_presence_phone_set(
+        (sim_presence_t *)sim_router_state(self->router, &sim_presence_cap),
+        phone, available, reason);
+}
+
+int
+sim_server_phone_chatstate(sim_server_t *self, const char *phone,
+                           const char *to, const char *state,
+                           const char **reason)
+{
+    assert(self);
+    return sim_presence_phone_chatstate(
+        (sim_presence_t *)sim_router_state(self->router, &sim_presence_cap),
+        phone, to, state, reason);
 }
 
 int

@@ -82,6 +82,18 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
 
 //  The phone unlinks companion device `id`: its connection gets the
 //  "logged out" stream error and the device is removed.
+//  The simulated phone sends an undecryptable message (sim_phone).
+int sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
+                                        const char *to, json_t **result_p,
+                                        const char **reason);
+
+//  The simulated phone goes online/offline, or types (sim_presence).
+int sim_server_phone_presence(sim_server_t *self, const char *phone,
+                              bool available, const char **reason);
+int sim_server_phone_chatstate(sim_server_t *self, const char *phone,
+                               const char *to, const char *state,
+                               const char **reason);
+
 int sim_server_unlink(sim_server_t *self, const char *phone, uint32_t id,
                       const char **reason);
 

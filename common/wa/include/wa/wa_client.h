@@ -114,9 +114,14 @@ typedef enum {
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
     WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
     WA_CLIENT_EVENT_GROUP = 4,   //  a group changed (w:gp2 notification)
-    WA_CLIENT_EVENT_APPSTATE = 5, //  an app-state mutation was applied
-                                  //  (wa_syncd.h)
-    WA_CLIENT_EVENT_APPSTATE_PUSHED = 6 //  result of wa_client_appstate_push
+    //  (values of other capabilities leave room for the messages ones)
+    WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
+    WA_CLIENT_EVENT_WAITING = 21,  //  a message we could not decrypt: the
+                                   //  sender was asked to send it again
+    WA_CLIENT_EVENT_APPSTATE = 30, //  an app-state mutation was applied
+                                   //  (wa_syncd.h)
+    WA_CLIENT_EVENT_APPSTATE_PUSHED = 31 //  result of
+                                         //  wa_client_appstate_push
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -170,6 +175,31 @@ typedef struct {
     int64_t timestamp;  //  ok: server time (seconds)
 } wa_client_sent_t;
 
+//  Presence (wa_presence): <presence> and <chatstate> from the server.
+typedef struct {
+    const char *chat;        //  user JID, or the group JID of a chat
+                             //  state in a group
+    const char *participant; //  whose presence (user JID; the chat
+                             //  itself in 1:1)
+    const char *state;       //  "available", "unavailable", "composing",
+                             //  "recording" or "paused"
+    int64_t last_seen;       //  unavailable: last seen (seconds), 0 when
+                             //  unknown or hidden
+} wa_client_presence_t;
+
+//  A message that could not be decrypted (the first retry receipt for
+//  it went out; a later delivery that decrypts is a MESSAGE event).
+typedef struct {
+    const char *id;          //  message id
+    const char *chat;        //  chat JID (user or group), no device
+    const char *sender;      //  sending device JID
+    const char *participant; //  groups: sender user JID; else NULL
+    bool from_me;            //  sent by another device of our account
+    bool is_group;           //  chat is a group
+    int64_t timestamp;       //  seconds
+    const char *push_name;   //  sender's push name, or NULL
+} wa_client_waiting_t;
+
 //  A w:gp2 notification: who changed what in a group. Its children say
 //  what (add, remove, promote, demote, subject, description, announcement,
 //  not_announcement, locked, unlocked, create, …; wa-protocol.md §10.1).
@@ -205,6 +235,8 @@ typedef struct {
         wa_client_message_t message;
         wa_client_ack_t ack;
         wa_client_sent_t sent;
+        wa_client_presence_t presence;
+        wa_client_waiting_t waiting;
         wa_client_group_t group;
         wa_client_appstate_t appstate;
         wa_client_pushed_t pushed;

@@ -36,7 +36,12 @@
         <iq type="set" to="GROUP"><announcement/>|<not_announcement/>|
                                   <locked/>|<unlocked/>
 
-    An unknown invite code is error 406, a revoked one 410.
+    An unknown invite code is error 406, a revoked one 410. The group's
+    picture is the profile picture IQ with a target:
+
+        <iq xmlns="w:profile:picture" type="set" to="s.whatsapp.net"
+            target="GROUP"><picture type="image">JPEG</picture></iq>
+        -> <picture id/>; no <picture> child removes it
 
     A wa_group_t is the parsed <group>.
 */
@@ -147,6 +152,20 @@ wa_node_t *wa_group_set_description(const char *group, const char *text,
 //  unlocked). NULL when an argument is invalid. Caller owns return value.
 wa_node_t *wa_group_set_setting(const char *group, const char *setting,
                                 bool on);
+
+//  Largest group picture sent (a 640x640 JPEG is far smaller).
+#define WA_GROUP_PICTURE_MAX (1024 * 1024)
+
+//  The <iq> (without an id) setting the picture of group JID `group` to
+//  `jpeg` (1 to WA_GROUP_PICTURE_MAX bytes of JPEG), or removing it when
+//  jpeg is NULL. NULL when an argument is invalid. Caller owns return
+//  value.
+wa_node_t *wa_group_set_picture(const char *group, const uint8_t *jpeg,
+                                size_t len);
+
+//  The new picture id of a picture reply (<picture id/>), or NULL
+//  (borrowed).
+const char *wa_group_picture_id(const wa_node_t *reply);
 
 //  Parse a metadata (or create) result. `group` is the group JID, or
 //  NULL to take it from the <group id> attribute. NULL when the stanza

@@ -1,0 +1,243 @@
+"""test_groups_baileys - Wharf's group operations against an unmodified
+Baileys, through the full stack.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+wa-sim plays WhatsApp; a Wharf session `w` (every service) is account A,
+an unmodified Baileys client (wharf_peer.mjs) account B, and C is a
+simulated phone.
+- Wharf's operations, each seen by Baileys (sock.groupMetadata and its
+  group events): create (with C), the invite link, which Baileys reads
+  (groupGetInviteInfo) and joins (groupAcceptInvite); promote and demote
+  B, subject, description, messages-admin-only, info-admin-only,
+  revoke (the old code no longer works for Baileys), remove C.
+- Baileys' changes, each a group.v2.* webhook at Wharf with WAHA's
+  payload: subject (group.v2.update), promote of C (group.v2.participants
+  promote), B leaving (group.v2.participants leave, role left).
+- Wharf joins Baileys' group by its invite link (group.v2.join with
+  the GroupInfo Baileys made; Baileys sees the add).
+
+ctest interop_groups_baileys, after interop_npm_setup. Exits 77 (skip)
+when npm was unreachable. WASIM_TEST_DEBUG=1 prints the Baileys log.
+Loopback only.
+"""
+import os
+import sys
+
+SRC = os.environ.get("WHARF_SOURCE_DIR",
+                     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, link_qr, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+from baileys_util import start_peer  # noqa: E402
+
+A = "15550320001"  # Wharf session w
+B = "15550320002"  # Baileys
+C = "15550320003"  # a simulated phone
+A_JID, B_JID, C_JID = (p + "@s.whatsapp.net" for p in (A, B, C))
+EVENTS = ["session.status", "group.v2.join", "group.v2.leave", "group.v2.update",
+          "group.v2.participants"]
+LINK = "https://chat.whatsapp.com/"
+ctx = {}
+
+
+def cus(phone):
+    return phone + "@c.us"
+
+
+def setup():
+    sim = WaSim().__enter__()
+    ctx["sim"] = sim
+    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
+    s = stack(sim).__enter__()
+    ctx["s"] = s
+    rx = Receiver().__enter__()
+    ctx["rx"] = rx
+    account(sim, A, "Wharf A")
+    account(sim, B, "Baileys B")
+    account(sim, C, "Phone C")
+    st, body, _ = s.api("POST", "/api/sessions", {
+        "name": "w", "start": True,
+        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
+    check(st == 201, (st, body))
+    link_qr(s, sim, "w", A)
+    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
+    check(opened["id"].startswith(B + ":"), opened)
+
+
+def api(method, path, body=None, status=200, **kw):
+    st, got, _ = ctx["s"].api(method, path, body, **kw)
+    check(st == status, (method, path, st, got))
+    return got
+
+
+def wharf_ev(event, pred, what):
+    got = wait_for(lambda: [e["payload"] for e in ctx["rx"].events(event)
+                            if e.get("session") == "w" and pred(e["payload"])],
+                   30, what="wharf %s: %s" % (event, what))
+    return got[0]
+
+
+def meta(gid):
+    """Baileys' view of the group (it asks wa-sim)."""
+    return ctx["peer"].sock("groupMetadata", gid)
+
+
+def roles(m):
+    return {p["id"]: p.get("admin") for p in m["participants"]}
+
+
+def test_wharf_changes_seen_by_baileys():
+    peer = ctx["peer"]
+    g = api("POST", "/api/w/groups", {"name": "Interop", "participants": [{"id": cus(C)}]},
+            status=201)
+    gid = g["id"]
+    ctx["gid"] = gid
+    # The invite link: Baileys reads it and joins by its code
+    link = api("GET", "/api/w/groups/%s/invite-code" % gid)
+    check(link.startswith(LINK), link)
+    code = link[len(LINK):]
+    info = peer.sock("groupGetInviteInfo", code)
+    check(info["id"] == gid and info["subject"] == "Interop", info)
+    joined = peer.sock("groupAcceptInvite", code)
+    check(joined == gid, joined)
+    p = wharf_ev("group.v2.participants", lambda p: p["type"] == "join"
+                 and p["participants"] == [{"id": cus(B), "role": "participant"}], "B joins")
+    check(p["group"] == {"id": gid} and p["_data"]["content"][0]["attrs"]["reason"] == "invite", p)
+    check(roles(meta(gid)) == {A_JID: "superadmin", B_JID: None, C_JID: None}, meta(gid))
+
+    # Promote and demote B: Baileys sees both
+    for action, admin in (("promote", "admin"), ("demote", None), ("promote", "admin")):
+        res = api("POST", "/api/w/groups/%s/admin/%s" % (gid, action),
+                  {"participants": [{"id": cus(B)}]})
+        check(res == [{"id": cus(B), "status": 200}], res)
+        peer.wait_ev("group-participants.update",
+                     lambda d, a=action: d["id"] == gid and d["action"] == a
+                     and B_JID in [x if isinstance(x, str) else x.get("id")
+                                   for x in d["participants"]], 20, "%s B" % action)
+        check(roles(meta(gid))[B_JID] == admin, meta(gid))
+    # Subject and description
+    api("PUT", "/api/w/groups/%s/subject" % gid, {"subject": "Interop ✓"})
+    peer.wait_ev("groups.update", lambda d: d["id"] == gid and d.get("subject") == "Interop ✓",
+                 20, "subject")
+    api("PUT", "/api/w/groups/%s/description" % gid, {"description": "Made by Wharf\nline 2"})
+    check(meta(gid)["desc"] == "Made by Wharf\nline 2", meta(gid))
+    api("PUT", "/api/w/groups/%s/description" % gid, {"description": "Second"})
+    m = meta(gid)
+    check(m["subject"] == "Interop ✓" and m["desc"] == "Second", m)
+    # Admin-only settings
+    api("PUT", "/api/w/groups/%s/settings/security/messages-admin-only" % gid,
+        {"adminsOnly": True})
+    peer.wait_ev("groups.update", lambda d: d["id"] == gid and d.get("announce") is True,
+                 20, "announce")
+    api("PUT", "/api/w/groups/%s/settings/security/info-admin-only" % gid,
+        {"adminsOnly": True})
+    peer.wait_ev("groups.update", lambda d: d["id"] == gid and d.get("restrict") is True,
+                 20, "restrict")
+    m = meta(gid)
+    check(m["announce"] is True and m["restrict"] is True, m)
+    api("PUT", "/api/w/groups/%s/settings/security/messages-admin-only" % gid,
+        {"adminsOnly": False})
+    check(meta(gid)["announce"] is False, "not_announcement")
+    # Revoke: the old code no longer leads anywhere for Baileys
+    new = api("POST", "/api/w/groups/%s/invite-code/revoke" % gid)
+    check(new.startswith(LINK) and new != link, new)
+    n = len(peer.events("error"))
+    peer.proc.stdin.write('{"cmd":"sock","method":"groupGetInviteInfo","args":["%s"]}\n' % code)
+    peer.proc.stdin.flush()
+    wait_for(lambda: len(peer.events("error")) > n, 20, what="Baileys refused the old code")
+    check(peer.sock("groupGetInviteInfo", new[len(LINK):])["id"] == gid, "new code")
+    # Remove C
+    res = api("POST", "/api/w/groups/%s/participants/remove" % gid,
+              {"participants": [{"id": cus(C)}]})
+    check(res == [{"id": cus(C), "status": 200}], res)
+    peer.wait_ev("group-participants.update",
+                 lambda d: d["id"] == gid and d["action"] == "remove", 20, "remove C")
+    check(set(roles(meta(gid))) == {A_JID, B_JID}, meta(gid))
+    # Add C back for the next case
+    api("POST", "/api/w/groups/%s/participants/add" % gid, {"participants": [{"id": cus(C)}]})
+
+
+def test_baileys_changes_seen_by_wharf():
+    peer, gid = ctx["peer"], ctx["gid"]
+    # Subject (B is an admin of the locked group)
+    peer.sock("groupUpdateSubject", gid, "Renamed by Baileys")
+    p = wharf_ev("group.v2.update", lambda p: p["group"].get("subject") == "Renamed by Baileys",
+                 "subject")
+    check(set(p) == {"timestamp", "group", "_data"}, p)
+    check(p["group"] == {"id": gid, "subject": "Renamed by Baileys"}, p)
+    check(p["_data"]["attrs"]["participant"] == B_JID and p["_data"]["attrs"]["from"] == gid, p)
+    check(isinstance(p["timestamp"], int) and p["timestamp"] > 1600000000, p)
+    got = api("GET", "/api/w/groups/" + gid)
+    check(got["subject"] == "Renamed by Baileys", got)
+    # Description
+    peer.sock("groupUpdateDescription", gid, "Baileys' words")
+    p = wharf_ev("group.v2.update", lambda p: p["group"].get("description") == "Baileys' words",
+                 "description")
+    check(p["group"] == {"id": gid, "description": "Baileys' words"}, p)
+    # Promote C
+    peer.sock("groupParticipantsUpdate", gid, [C_JID], "promote")
+    p = wharf_ev("group.v2.participants", lambda p: p["type"] == "promote"
+                 and p["participants"][0]["id"] == cus(C), "promote C")
+    check(set(p) == {"type", "timestamp", "group", "participants", "_data"}, p)
+    check(p["group"] == {"id": gid} and p["participants"] == [{"id": cus(C), "role": "admin"}], p)
+    check(p["_data"]["attrs"]["participant"] == B_JID, p)
+    v2 = api("GET", "/api/w/groups/%s/participants/v2" % gid)
+    check(sorted(v2, key=lambda x: x["id"]) == [
+        {"id": cus(A), "role": "superadmin"}, {"id": cus(B), "role": "admin"},
+        {"id": cus(C), "role": "admin"}], v2)
+    # B leaves
+    peer.sock("groupLeave", gid)
+    p = wharf_ev("group.v2.participants", lambda p: p["type"] == "leave"
+                 and p["participants"][0]["id"] == cus(B), "B leaves")
+    check(p["participants"] == [{"id": cus(B), "role": "left"}] and p["group"] == {"id": gid}, p)
+    check(not [e for e in ctx["rx"].events("group.v2.leave")], "Wharf did not leave")
+    got = api("GET", "/api/w/groups/" + gid)
+    check({x["id"] for x in got["participants"]} == {cus(A), cus(C)}, got)
+
+
+def test_wharf_joins_baileys_group():
+    peer = ctx["peer"]
+    made = peer.sock("groupCreate", "Baileys' group", [C_JID])
+    gid = made["id"]
+    code = peer.sock("groupInviteCode", gid)
+    info = api("GET", "/api/w/groups/join-info", query={"code": LINK + code})
+    check(info["id"] == gid and info["subject"] == "Baileys' group"
+          and info["owner"] == cus(B), info)
+    body = api("POST", "/api/w/groups/join", {"code": LINK + code})
+    check(body == {"id": gid}, body)
+    p = wharf_ev("group.v2.join", lambda p: p["group"]["id"] == gid, "joined")
+    check(set(p) == {"timestamp", "group", "_data"}, p)
+    g = p["group"]
+    check(g["subject"] == "Baileys' group" and g["description"] == ""
+          and g["membersCanSendMessages"] is True and g["newMembersApprovalRequired"] is False, g)
+    check({x["id"]: x["role"] for x in g["participants"]}
+          == {cus(B): "superadmin", cus(C): "participant", cus(A): "participant"}, g)
+    peer.wait_ev("group-participants.update",
+                 lambda d: d["id"] == gid and d["action"] == "add"
+                 and A_JID in [x if isinstance(x, str) else x.get("id")
+                               for x in d["participants"]], 20, "Wharf joined")
+    check(A_JID in roles(meta(gid)), meta(gid))
+    count = api("GET", "/api/w/groups/count")
+    check(count == {"count": 2}, count)
+    # Every event once
+    ids = [e["id"] for e in ctx["rx"].events() if e.get("session") == "w"]
+    check(len(ids) == len(set(ids)), "duplicate events")
+
+
+try:
+    setup()
+    run([test_wharf_changes_seen_by_baileys, test_baileys_changes_seen_by_wharf,
+         test_wharf_joins_baileys_group])
+except BaseException as e:
+    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
+        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
+    raise
+finally:
+    if "peer" in ctx:
+        ctx["peer"].close()
+    for k in ("rx", "s", "sim"):
+        if k in ctx:
+            ctx[k].__exit__(None, None, None)
