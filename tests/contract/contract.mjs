@@ -233,8 +233,21 @@ function applyResponseExceptions(schemaRef, body) {
 
 function applyEnvelopeExceptions(env) {
     dropNull(env, 'me', 'me-null');
-    if (['message', 'message.any'].includes(env.event)) {
+    if (['message', 'message.any', 'message.edited'].includes(env.event)) {
+        // message.edited carries the WAMessage fields of the edit
         fixMessage(env.payload);
+    } else if (env.event === 'message.revoked' && env.payload &&
+               typeof env.payload === 'object') {
+        fixMessage(env.payload.before);
+        fixMessage(env.payload.after);
+    } else if (env.event === 'message.reaction' && env.payload &&
+               typeof env.payload === 'object') {
+        // the reaction's own message header, as WAHA's engines fill it
+        dropDirectParticipant(env.payload);
+        if (!('source' in env.payload) && env.payload.fromMe === false) {
+            env.payload.source = 'app';
+            exceptionUses['source-absent'] += 1;
+        }
     } else if (['message.ack', 'message.ack.group'].includes(env.event) &&
                env.payload && typeof env.payload === 'object') {
         dropDirectParticipant(env.payload);

@@ -160,6 +160,13 @@ def test_group_operations():
         check(st == 200 and body == {"adminsOnly": True}, (st, body))
         p = wait_ev(rx, "b", "group.v2.update", lambda p: "membersCanSendMessages" in p["group"])
         check(p["group"] == {"id": gid, "membersCanSendMessages": False}, p)
+        # b (no admin) cannot write in the group now; a can
+        st, body, _ = s.api("POST", "/api/sendText",
+                            {"session": "b", "chatId": gid, "text": "may I?"})
+        check_error(st, body, 403, "only admins may send")
+        st, body, _ = s.api("POST", "/api/sendText",
+                            {"session": "a", "chatId": gid, "text": "admins only"})
+        check(st == 201, (st, body))
         st, body, _ = s.api("PUT", path % ("a", gid), {"adminsOnly": False})
         check(st == 200 and body == {"adminsOnly": False}, (st, body))
         wait_for(lambda: len(updates(rx, "b", gid, "membersCanSendMessages")) == 2, 20,

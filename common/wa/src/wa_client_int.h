@@ -77,6 +77,7 @@ typedef struct {
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
     cap(call)       /*  call stanzas                              */         \
+    cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
     cap(presence)   /*  presence and chat state, both ways        */         \
     cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
@@ -252,6 +253,10 @@ int wa_inbox_send_seen(wa_client_t *self, const char *chat,
 int wa_outbox_send_message(wa_client_t *self, const char *chat,
                            const uint8_t *msg, size_t len,
                            char id[WA_CLIENT_ID_MAX]);
+//  As wa_outbox_send_message with the id `want` (NULL: a new one).
+int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
+                              const uint8_t *msg, size_t len, const char *want,
+                              char id[WA_CLIENT_ID_MAX]);
 int wa_outbox_send_text(wa_client_t *self, const char *chat, const char *text,
                         const char *reply_id, const char *reply_participant,
                         char id[WA_CLIENT_ID_MAX]);

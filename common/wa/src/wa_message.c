@@ -118,19 +118,33 @@ s_classify(wa_message_t *self)
         self->mimetype = m->ptv_message->mimetype;
         self->context = m->ptv_message->context_info;
     }
-    else if (m->has_location_message || m->has_live_location_message) {
+    else if (m->location_message) {
+        self->type = "location";
+        self->context = m->location_message->context_info;
+    }
+    else if (m->has_live_location_message) {
         self->type = "location";
     }
-    else if (m->has_contact_message) {
+    else if (m->contact_message) {
         self->type = "vcard";
+        self->body = m->contact_message->vcard;
+        self->context = m->contact_message->context_info;
     }
-    else if (m->has_contacts_array_message) {
+    else if (m->contacts_array_message) {
         self->type = "multi_vcard";
+        self->context = m->contacts_array_message->context_info;
     }
-    else if (m->has_poll_creation_message || m->has_poll_creation_message_v3) {
+    else if (m->poll_creation_message || m->poll_creation_message_v2
+             || m->poll_creation_message_v3) {
+        const Wa__E2e__PollCreationMessage *p =
+            m->poll_creation_message      ? m->poll_creation_message
+            : m->poll_creation_message_v2 ? m->poll_creation_message_v2
+                                          : m->poll_creation_message_v3;
         self->type = "poll_creation";
+        self->body = p->name;
+        self->context = p->context_info;
     }
-    else if (m->has_poll_update_message) {
+    else if (m->poll_update_message) {
         self->type = "poll_vote";
     }
     else if (m->reaction_message) {
@@ -155,10 +169,15 @@ s_classify(wa_message_t *self)
     else if (m->has_buttons_message) {
         self->type = "buttons";
     }
-    else if (m->has_event_message) {
+    else if (m->event_message) {
         self->type = "event";
+        self->body = m->event_message->name;
+        self->context = m->event_message->context_info;
     }
-    else if (m->has_pin_in_chat_message) {
+    else if (m->enc_event_response_message) {
+        self->type = "event_response";
+    }
+    else if (m->pin_in_chat_message) {
         self->type = "pin";
     }
     else if (m->has_keep_in_chat_message) {
@@ -291,6 +310,12 @@ wa_message_protocol_target(const wa_message_t *self)
 {
     const Wa__E2e__ProtocolMessage *p = self->inner->protocol_message;
     return p && p->key ? p->key->id : NULL;
+}
+
+const void *
+wa_message_context(const wa_message_t *self)
+{
+    return self->context;
 }
 
 bool
@@ -483,8 +508,8 @@ wa_message_test(bool verbose)
     wa_message_destroy(&m);
     free(buf);
 
-    //  kinds we only recognise: location (5), image with caption (3)
-    m = wa_message_decode((const uint8_t *) "\x2a\x02\x08\x01", 4);
+    //  location (5) with a name, image with caption (3)
+    m = wa_message_decode((const uint8_t *) "\x2a\x03\x1a\x01x", 5);
     assert(m && cm_streq(wa_message_type(m), "location"));
     assert(!wa_message_has_media(m));
     wa_message_destroy(&m);

@@ -36,6 +36,7 @@
 #include "wa/wa_group.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_keys.h"
+#include "wa/wa_kinds.h"
 #include "wa/wa_message.h"
 #include "wa/wa_recv.h"
 #include "wa/wa_send.h"
@@ -399,6 +400,10 @@ s_message_node(wa_outbox_job_t *job)
     wa_node_set_attr(m, "id", job->id);
     wa_node_set_attr(m, "to", job->resend ? job->to : job->chat);
     wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
+    const char *edit = wa_kinds_edit_attr(job->msg, job->len);
+    if (edit) {
+        wa_node_set_attr(m, "edit", edit);
+    }
     return m;
 }
 
@@ -849,8 +854,17 @@ int
 wa_outbox_send_message(wa_client_t *self, const char *chat, const uint8_t *msg,
                        size_t len, char id[WA_CLIENT_ID_MAX])
 {
+    return wa_outbox_send_message_as(self, chat, msg, len, NULL, id);
+}
+
+int
+wa_outbox_send_message_as(wa_client_t *self, const char *chat,
+                          const uint8_t *msg, size_t len, const char *want,
+                          char id[WA_CLIENT_ID_MAX])
+{
     if (!wa_client_ready(self) || !chat || !msg || len == 0 ||
-        len > WA_E2E_MAX_SIZE) {
+        len > WA_E2E_MAX_SIZE ||
+        (want && (!*want || strlen(want) >= WA_CLIENT_ID_MAX))) {
         return -1;
     }
     char *wire = wa_jid_normalize(chat);
@@ -872,8 +886,8 @@ wa_outbox_send_message(wa_client_t *self, const char *chat, const uint8_t *msg,
     wa_jid_destroy(&me);
     char mid[WA_E2E_ID_LEN + 1];
     wa_e2e_message_id(user, mid);
-    snprintf(job->id, sizeof job->id, "%s", mid);
-    snprintf(id, WA_CLIENT_ID_MAX, "%s", mid);
+    snprintf(job->id, sizeof job->id, "%s", want ? want : mid);
+    snprintf(id, WA_CLIENT_ID_MAX, "%s", job->id);
     s_sent_remember(self, job);
     wa_client_rearm(self);
     return 0;

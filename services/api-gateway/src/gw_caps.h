@@ -23,6 +23,7 @@
     X(login, LOGIN)       /*  QR and pairing code */                           \
     X(messages, MESSAGES) /*  sendText, sendSeen */                            \
     X(chats, CHATS)       /*  chats and their messages */                      \
+    X(kinds, KINDS)       /*  location, contacts, polls, reactions, edits */   \
     X(groups, GROUPS)     /*  groups */                                        \
     X(labels, LABELS)     /*  WhatsApp Business labels */                      \
     X(presence, PRESENCE) /*  presence, typing */                              \

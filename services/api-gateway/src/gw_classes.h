@@ -44,6 +44,7 @@
 #include "gw_webhooks.h"
 #include "gw_messages.h"
 #include "gw_chats.h"
+#include "gw_kinds.h"
 #include "gw_login.h"
 #include "gw_groups.h"
 #include "gw_labels.h"

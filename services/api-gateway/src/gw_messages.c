@@ -291,6 +291,10 @@ static void
 s_send_text(gw_req_t *req, const char *name, const char *chat_field,
             const char *text_field, int success)
 {
+    if (gw_kinds_text_wanted(req)) { //  mentions, quotes, ids (gw_kinds)
+        gw_kinds_send_text(req, name, chat_field, text_field, success);
+        return;
+    }
     char *chat = s_chat_input(req, chat_field, GW_CHAT_ANY);
     if (!chat) {
         return;

@@ -47,6 +47,7 @@
 #include "sw_wamessage.h"
 #include "sw_wagroup.h"
 #include "sw_waappstate.h"
+#include "sw_wakinds.h"
 #include "sw_wapresence.h"
 #include "sw_wareceipt.h"
 #include "sw_wadebug.h"

@@ -1087,7 +1087,8 @@ s_load(s_sess_t *ss)
 
 static const sw_wacmd_t s_commands[] = {
     SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
-    SW_WAAPPSTATE_COMMANDS, SW_WAPRESENCE_COMMANDS, SW_WAMEDIA_COMMANDS,
+    SW_WAAPPSTATE_COMMANDS, SW_WAKINDS_COMMANDS, SW_WAPRESENCE_COMMANDS,
+    SW_WAMEDIA_COMMANDS,
     SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------

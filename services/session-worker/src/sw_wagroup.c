@@ -858,8 +858,8 @@ sw_wagroup_picture(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     if (!group) {
         return;
     }
-    wa_node_t *iq = wa_group_set_picture(
-        group, jpeg ? zframe_data(jpeg) : NULL, jpeg ? zframe_size(jpeg) : 0);
+    wa_node_t *iq = wa_group_set_picture(group, jpeg ? zframe_data(jpeg) : NULL,
+                                         jpeg ? zframe_size(jpeg) : 0);
     if (iq) {
         s_group_send(sess, cmd_p, S_GROUP_PICTURE, &iq, group, NULL);
     } else {

@@ -169,6 +169,9 @@ s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w)
 void
 sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
 {
+    if (sw_wakinds_on_sent(sess, s)) {
+        return; //  a reaction, vote, edit, revoke or pin (sw_wakinds)
+    }
     json_t *send = NULL;
     sw_cmd_t *cmd = sw_wasess_release(sess, s->id, &send);
     if (!s->ok) {
@@ -181,12 +184,21 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
             //  caller's mistake (422, as WAHA answers a request it cannot
             //  carry out), not a failing upstream.
             const char *chat = json_string_value(json_object_get(send, "chat"));
-            int st = s->error == 404 ? 422 : s->error ? 502 : 500;
+            //  403: not allowed to write there (not a member, or an
+            //  announcement group and not an admin): the caller's too.
+            int st = s->error == 404   ? 422
+                     : s->error == 403 ? 403
+                     : s->error        ? 502
+                                       : 500;
             char *reason =
                 s->error == 404
                     ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
                                  chat ? chat : "",
                                  s->reason ? s->reason : "not found")
+                : s->error == 403
+                    ? cm_sprintf("not allowed to write in %s: not a member, "
+                                 "or only admins may send there (error 403)",
+                                 chat ? chat : "the chat")
                 : s->error
                     ? cm_sprintf("WhatsApp did not accept the message: "
                                  "%s (error %d)",
@@ -206,7 +218,9 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.from_me = true;
     w.timestamp = s->timestamp ? s->timestamp : cm_now_ms() / 1000;
     w.body = json_string_value(json_object_get(send, "text"));
-    w.type = "chat";
+    const char *type = json_string_value(json_object_get(send, "type"));
+    w.type = type ? type : "chat";
+    w.extra = json_object_get(send, "extra");
     w.reply_to = json_string_value(json_object_get(send, "reply_to"));
     w.source = "api";
     w.ack = SW_WAMSG_ACK_SERVER;
@@ -389,7 +403,14 @@ bool
 sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
 {
     s_learn_push_name(sess, m);
-    if (s_ignored(sess, m->chat) || s_internal(m)) {
+    if (s_ignored(sess, m->chat)) {
+        return false;
+    }
+    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
+    if (kind >= 0) {
+        return kind == 1;
+    }
+    if (s_internal(m)) {
         return false;
     }
     const char *name = sw_wasess_name(sess);
@@ -409,6 +430,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     w.push_name = m->push_name;
     w.source = "app";
     w.ack = m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE;
+    w.extra = sw_wakinds_on_content(sess, m); //  location, vCards, poll, ...
     char *key = cm_sprintf("%s|%s|%s", m->chat, m->id,
                            m->participant ? m->participant : "");
     int64_t ts = m->timestamp * 1000;
@@ -432,6 +454,7 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     //  every event of the message
     sw_session_emit_id(session, id, "message.any", &payload, s_stored, token);
     free(key);
+    json_decref(w.extra);
     //  The receipt waits for s_stored (never, if the session stops first:
     //  the server then delivers the message again)
     return true;

@@ -177,6 +177,9 @@ sw_wamsg_message(const sw_wamsg_t *m)
         json_object_set_new(data, "pushName", json_string(m->push_name));
     }
     json_object_set_new(out, "_data", data);
+    if (json_is_object(m->extra)) {
+        json_object_update(out, m->extra);
+    }
     free(id);
     free(participant);
     free(me);

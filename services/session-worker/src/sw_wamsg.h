@@ -51,15 +51,17 @@ typedef struct {
     const char *push_name;   //  sender's push name
     const char *source;      //  fromMe only: "api" or "app"
     int ack;                 //  SW_WAMSG_ACK_*
+    json_t *extra;           //  fields of the message's kind merged in
+                             //  last (sw_wakinds), or NULL; borrowed
 } sw_wamsg_t;
 
 //  Parsed WAHA message id. A bare id sets only `id` (has_chat false).
 typedef struct {
-    bool has_chat;                           //  the long form was given
-    bool from_me;                            //  its fromMe part
-    char chat[SW_WAMSG_PART_MAX];            //  chat (API form)
-    char id[SW_WAMSG_PART_MAX];              //  stanza id
-    char participant[SW_WAMSG_PART_MAX];     //  participant, or ""
+    bool has_chat;                       //  the long form was given
+    bool from_me;                        //  its fromMe part
+    char chat[SW_WAMSG_PART_MAX];        //  chat (API form)
+    char id[SW_WAMSG_PART_MAX];          //  stanza id
+    char participant[SW_WAMSG_PART_MAX]; //  participant, or ""
 } sw_wamsg_ref_t;
 
 //  Name of an ack level ("SERVER", ...); "UNKNOWN" outside -1..4.
@@ -89,9 +91,8 @@ json_t *sw_wamsg_ack(const char *chat, const char *id, const char *participant,
 //  Event id for (session, event, key) at time ts_ms (the ULID time part,
 //  so ids still sort roughly by time); the random part is a hash of the
 //  three strings. Writes "evt_<ulid>" into out.
-void sw_wamsg_event_id(const char *session, const char *event,
-                       const char *key, int64_t ts_ms,
-                       char out[SW_WAMSG_EVENT_ID_MAX]);
+void sw_wamsg_event_id(const char *session, const char *event, const char *key,
+                       int64_t ts_ms, char out[SW_WAMSG_EVENT_ID_MAX]);
 
 void sw_wamsg_test(bool verbose);
 

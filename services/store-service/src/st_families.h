@@ -24,6 +24,7 @@ typedef struct _st_router_t st_router_t;
     X(webhooks)                                                                \
     X(signal)                                                                  \
     X(appstate)                                                                \
+    X(kinds)                                                                   \
     X(lids)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);

@@ -360,7 +360,14 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
             sim_hub_nack(conn, msg, "message", 404);
             return;
         }
-        if (!sim_group_participant(group, sender->account->phone)) {
+        sim_participant_t *member =
+            sim_group_participant(group, sender->account->phone);
+        if (!member) {
+            sim_hub_nack(conn, msg, "message", 403);
+            return;
+        }
+        if (group->announce && !member->role) {
+            //  Announcement group: only admins send
             sim_hub_nack(conn, msg, "message", 403);
             return;
         }

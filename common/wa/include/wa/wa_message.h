@@ -27,6 +27,7 @@ void wa_message_destroy(wa_message_t **self_p);
 //  "video", "audio", "ptt", "document", "sticker", "location", "vcard",
 //  "multi_vcard", "poll_creation", "poll_vote", "reaction", "revoked",
 //  "protocol", "call_log", "group_invite", "list", "buttons", "event",
+//  "event_response",
 //  "pin", "keep_in_chat", or "unknown" (e.g. only a key distribution).
 const char *wa_message_type(const wa_message_t *self);
 //  Text, caption or NULL.
@@ -48,6 +49,9 @@ int wa_message_reaction(const wa_message_t *self, const char **target_id,
 //  Protocol message type (wa-protocol.md §7.10) or -1; target id if any.
 int wa_message_protocol_type(const wa_message_t *self);
 const char *wa_message_protocol_target(const wa_message_t *self);
+//  The ContextInfo (Wa__E2e__ContextInfo) of the content, or NULL: for
+//  the kind readers in wa_kinds. Borrowed.
+const void *wa_message_context(const wa_message_t *self);
 //  True for ephemeral / view-once wrappers.
 bool wa_message_is_ephemeral(const wa_message_t *self);
 bool wa_message_is_view_once(const wa_message_t *self);

@@ -1,0 +1,1285 @@
+/*  gw_kinds - the message kinds and the actions on messages
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "gw_classes.h"
+#include "wa/wa_crypto.h"
+
+static const char *const s_working[] = {"WORKING", NULL};
+
+//  What a command needs read from the store before it goes.
+#define S_QUOTE 1   //  reply_to: quote the stored message
+#define S_TARGET 2  //  messageId names a stored message (404 if not)
+#define S_MINE 4    //  ... one this session sent
+#define S_FORWARD 8 //  ... put whole into `message`
+#define S_BEFORE 16 //  ... put whole into `target`
+
+//  --------------------------------------------------------------------
+//  Inputs
+
+//  Input `name` as a JSON object or array (`type`), also given as JSON
+//  text (Wawp's query form). New reference, or NULL when absent; -1
+//  in *bad when present but not of that type.
+static json_t *
+s_json_input(gw_req_t *req, const char *name, json_type type, bool *bad)
+{
+    json_t *v = gw_req_input(req, name);
+    *bad = false;
+    if (!v || json_is_null(v)) {
+        return NULL;
+    }
+    if (json_typeof(v) == type) {
+        return json_incref(v);
+    }
+    if (json_is_string(v) && json_string_length(v) <= 256 * 1024) {
+        json_t *parsed = json_loads(json_string_value(v), 0, NULL);
+        if (parsed && json_typeof(parsed) == type) {
+            return parsed;
+        }
+        json_decref(parsed);
+    }
+    *bad = true;
+    return NULL;
+}
+
+//  A number input (JSON number or numeric text). 0, 1 absent, -1 bad.
+static int
+s_number(gw_req_t *req, const char *name, double *out)
+{
+    json_t *v = gw_req_input(req, name);
+    if (!v || json_is_null(v)) {
+        return 1;
+    }
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    if (!s || !*s || strlen(s) > 64) {
+        return -1;
+    }
+    char *end = NULL;
+    *out = strtod(s, &end);
+    return end && *end == 0 && isfinite(*out) ? 0 : -1;
+}
+
+//  An optional string input of at most max bytes. 0, or -1 after a 400.
+static int
+s_opt_str(gw_req_t *req, const char *name, size_t max, const char **out)
+{
+    json_t *v = gw_req_input(req, name);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) > max) {
+        char *msg =
+            cm_sprintf("%s must be a string of at most %zu bytes", name, max);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+//  The chat of `field`, normalised; NULL after a 400.
+static char *
+s_chat(gw_req_t *req, const char *field)
+{
+    const char *text = gw_req_input_str(req, field);
+    char *chat = gw_messages_chat_id_of(text, GW_CHAT_PERSON | GW_CHAT_GROUP);
+    if (!chat) {
+        char *msg = text && *text
+                        ? cm_sprintf("%s must be a phone number or a chat id "
+                                     "such as 12132132130@c.us",
+                                     field)
+                        : cm_sprintf("%s is required", field);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+    }
+    return chat;
+}
+
+//  Common fields of a send: reply_to and id into body. -1 after a 400.
+static int
+s_common(gw_req_t *req, json_t *body)
+{
+    const char *reply_to = NULL, *id = NULL;
+    if (s_opt_str(req, "reply_to", 512, &reply_to) ||
+        s_opt_str(req, "id", 128, &id)) {
+        return -1;
+    }
+    if (reply_to && *reply_to) {
+        json_object_set_new(body, "reply_to", json_string(reply_to));
+    }
+    if (id && *id) {
+        for (const char *p = id; *p; p++) {
+            if ((unsigned char)*p <= ' ' || *p == '"') {
+                gw_req_fail_invalid(req, "id must be a message id");
+                return -1;
+            }
+        }
+        json_object_set_new(body, "id", json_string(id));
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------
+//  Running a command
+
+//  The stored message `id`, or NULL (404 answered when `required`).
+static json_t *
+s_stored(gw_req_t *req, const char *name, const char *id, bool required,
+         bool *failed)
+{
+    *failed = false;
+    cm_msg_t *msg = cm_msg_new("message.get");
+    cm_msg_set_str(msg, "session", name);
+    cm_msg_set_str(msg, "id", id);
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    int st = cm_msg_status(reply);
+    json_t *m = NULL;
+    if (st == 200) {
+        m = json_incref(json_object_get(cm_msg_body(reply), "message"));
+    } else if (st == 404) {
+        if (required) {
+            gw_req_fail(req, 404, NULL, "Message not found: %s", id);
+            *failed = true;
+        }
+    } else {
+        gw_req_fail_bus(req, reply, "store-service");
+        *failed = true;
+    }
+    cm_msg_destroy(&reply);
+    return m;
+}
+
+//  Send `type` with body (taken) for session `name`, after the store
+//  reads `flags` asks for; answer `success` with the worker's body.
+static void
+s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
+      int flags, int success)
+{
+    json_t *session = gw_messages_session(req, name);
+    bool ok = session && gw_messages_status_is(req, session, s_working);
+    bool failed = false;
+    if (ok && (flags & S_QUOTE)) {
+        const char *reply_to =
+            json_string_value(json_object_get(body, "reply_to"));
+        json_t *q =
+            reply_to ? s_stored(req, name, reply_to, false, &failed) : NULL;
+        if (q) {
+            //  the stored id is the full one (chat, participant)
+            json_object_set(body, "reply_to", json_object_get(q, "id"));
+            json_t *quoted = json_object();
+            json_object_set(quoted, "id", json_object_get(q, "id"));
+            json_object_set(quoted, "body", json_object_get(q, "body"));
+            json_object_set(quoted, "hasMedia", json_object_get(q, "hasMedia"));
+            json_t *part = json_object_get(q, "participant");
+            if (json_is_string(part)) {
+                json_object_set(quoted, "participant", part);
+            } else {
+                json_object_set(quoted, "participant",
+                                json_object_get(q, "from"));
+            }
+            json_object_set_new(body, "quoted", quoted);
+            json_decref(q);
+        }
+        ok = !failed;
+    }
+    if (ok && (flags & S_TARGET)) {
+        const char *field = json_object_get(body, "pollMessageId")
+                                ? "pollMessageId"
+                                : "messageId";
+        const char *id = json_string_value(json_object_get(body, field));
+        json_t *t = s_stored(req, name, id, true, &failed);
+        ok = t != NULL;
+        if (ok && (flags & S_MINE) &&
+            !json_is_true(json_object_get(t, "fromMe"))) {
+            gw_req_fail_invalid(req, "messageId names a message another "
+                                     "user sent: only your own messages can "
+                                     "be edited");
+            ok = false;
+        }
+        if (ok && cm_streq(field, "pollMessageId") &&
+            !json_is_object(json_object_get(t, "poll"))) {
+            gw_req_fail_invalid(req, "pollMessageId names no poll");
+            ok = false;
+        }
+        if (ok && cm_streq(field, "pollMessageId")) {
+            //  every vote must be an option of the poll
+            json_t *options =
+                json_object_get(json_object_get(t, "poll"), "options");
+            size_t i, j;
+            json_t *v, *o;
+            json_array_foreach(json_object_get(body, "votes"), i, v)
+            {
+                bool known = false;
+                json_array_foreach(options, j, o)
+                {
+                    known = known || json_equal(o, v);
+                }
+                if (!known && ok) {
+                    char *msg = cm_sprintf("votes: \"%s\" is not an option "
+                                           "of the poll",
+                                           json_string_value(v));
+                    gw_req_fail_invalid(req, msg);
+                    free(msg);
+                    ok = false;
+                }
+            }
+        }
+        if (ok) {
+            json_object_set(body, field, json_object_get(t, "id"));
+            if (flags & S_FORWARD) {
+                json_object_set(body, "message", t);
+            }
+            if (flags & S_BEFORE) {
+                json_object_set(body, "target", t);
+            }
+        }
+        json_decref(t);
+    }
+    if (ok) {
+        cm_msg_t *reply = gw_messages_command(req, session, type, &body, 0);
+        if (reply) {
+            json_t *out = json_incref(cm_msg_body(reply));
+            gw_req_reply(req, success, &out);
+            cm_msg_destroy(&reply);
+        }
+    }
+    json_decref(body);
+    json_decref(session);
+}
+
+//  The session of each family of routes; NULL after a 400/404.
+static char *
+s_name_waha(gw_req_t *req)
+{
+    const char *name = gw_messages_session_name(req);
+    return name ? cm_strdup(name) : NULL;
+}
+
+static char *
+s_name_path(gw_req_t *req)
+{
+    const char *name = gw_req_param(req, "session");
+    if (!gw_sessions_name_valid(name)) {
+        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
+        return NULL;
+    }
+    return cm_strdup(name);
+}
+
+//  --------------------------------------------------------------------
+//  Location
+
+static void
+s_location(gw_req_t *req, char *name, const char *address_field, int success)
+{
+    char *chat = name ? s_chat(req, "chatId") : NULL;
+    if (!chat) {
+        free(name);
+        return;
+    }
+    double lat = 0, lng = 0;
+    int rl = s_number(req, "latitude", &lat);
+    int rg = s_number(req, "longitude", &lng);
+    const char *title = NULL, *address = NULL;
+    json_t *body = json_pack("{s:s}", "chatId", chat);
+    if (rl != 0 || lat < -90 || lat > 90) {
+        gw_req_fail_invalid(req, rl == 1 ? "latitude is required"
+                                         : "latitude must be a number "
+                                           "between -90 and 90");
+    } else if (rg != 0 || lng < -180 || lng > 180) {
+        gw_req_fail_invalid(req, rg == 1 ? "longitude is required"
+                                         : "longitude must be a number "
+                                           "between -180 and 180");
+    } else if (s_opt_str(req, "title", GW_KINDS_TEXT_MAX, &title) == 0 &&
+               s_opt_str(req, address_field, GW_KINDS_TEXT_MAX, &address) ==
+                   0 &&
+               s_common(req, body) == 0) {
+        json_object_set_new(body, "latitude", json_real(lat));
+        json_object_set_new(body, "longitude", json_real(lng));
+        if (title && *title) {
+            json_object_set_new(body, "title", json_string(title));
+        }
+        if (address && *address) {
+            json_object_set_new(body, "address", json_string(address));
+        }
+        s_run(req, name, "message.send_location", body, S_QUOTE, success);
+        body = NULL;
+    }
+    json_decref(body);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_send_location(gw_req_t *req)
+{
+    s_location(req, s_name_waha(req), "address", 201);
+}
+
+void
+gw_kinds_wawp_send_location(gw_req_t *req)
+{
+    //  Wawp calls the address `message`
+    s_location(req, gw_sessions_wawp_instance(req),
+               gw_req_input(req, "message") ? "message" : "address", 200);
+}
+
+//  --------------------------------------------------------------------
+//  Contacts
+
+//  The value of vCard property `prop` (e.g. "FN") in card, or NULL.
+//  Caller owns return value.
+static char *
+s_vcard_prop(const char *card, const char *prop)
+{
+    size_t n = strlen(prop);
+    for (const char *line = card; line && *line;) {
+        const char *end = strpbrk(line, "\r\n");
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > n && strncasecmp(line, prop, n) == 0 &&
+            (line[n] == ':' || line[n] == ';')) {
+            const char *colon = memchr(line, ':', len);
+            if (colon) {
+                char *v =
+                    cm_strndup(colon + 1, len - (size_t)(colon + 1 - line));
+                for (char *p = v; *p; p++) {
+                    if (*p != ' ' && *p != ';') {
+                        return v;
+                    }
+                }
+                free(v);
+            }
+        }
+        if (!end) {
+            break;
+        }
+        line = end + 1;
+    }
+    return NULL;
+}
+
+//  vCard lines take no line breaks; backslash-escape what the format
+//  reserves.
+static char *
+s_vcard_text(const char *s)
+{
+    size_t n = strlen(s);
+    char *out = cm_alloc(2 * n + 1);
+    char *o = out;
+    for (const char *p = s; *p; p++) {
+        if (*p == '\n' || *p == '\r') {
+            *o++ = ' ';
+            continue;
+        }
+        if (*p == ',' || *p == ';' || *p == '\\') {
+            *o++ = '\\';
+        }
+        *o++ = *p;
+    }
+    *o = 0;
+    return out;
+}
+
+//  One contact of the request as {name, vcard}, or NULL after a 400.
+static json_t *
+s_contact(gw_req_t *req, json_t *c, size_t i)
+{
+    char *msg = NULL;
+    json_t *out = NULL;
+    const char *vcard = json_string_value(json_object_get(c, "vcard"));
+    if (!json_is_object(c)) {
+        msg = cm_sprintf("contacts[%zu] must be an object", i);
+    } else if (vcard) {
+        char *fn = strlen(vcard) <= GW_KINDS_VCARD_MAX
+                       ? s_vcard_prop(vcard, "FN")
+                       : NULL;
+        if (strlen(vcard) > GW_KINDS_VCARD_MAX) {
+            msg = cm_sprintf("contacts[%zu].vcard is longer than %d bytes", i,
+                             GW_KINDS_VCARD_MAX);
+        } else if (!strstr(vcard, "BEGIN:VCARD") ||
+                   !strstr(vcard, "END:VCARD")) {
+            msg = cm_sprintf("contacts[%zu].vcard must be a vCard "
+                             "(BEGIN:VCARD ... END:VCARD)",
+                             i);
+        } else if (!fn) {
+            msg = cm_sprintf("contacts[%zu].vcard has no name (FN)", i);
+        } else {
+            out = json_pack("{s:s, s:s}", "name", fn, "vcard", vcard);
+        }
+        free(fn);
+    } else {
+        const char *full = json_string_value(json_object_get(c, "fullName"));
+        const char *org = json_string_value(json_object_get(c, "organization"));
+        const char *phone =
+            json_string_value(json_object_get(c, "phoneNumber"));
+        const char *waid = json_string_value(json_object_get(c, "whatsappId"));
+        char digits[32] = "";
+        size_t nd = 0;
+        for (const char *p = phone ? phone : ""; *p && nd < 20; p++) {
+            if (isdigit((unsigned char)*p)) {
+                digits[nd++] = *p;
+            }
+        }
+        digits[nd] = 0;
+        if (!full || !*full || strlen(full) > GW_KINDS_TEXT_MAX) {
+            msg = cm_sprintf("contacts[%zu].fullName is required (1 to %d "
+                             "bytes)",
+                             i, GW_KINDS_TEXT_MAX);
+        } else if (!phone || nd < 3 || strlen(phone) > 32) {
+            msg = cm_sprintf("contacts[%zu].phoneNumber must be a phone "
+                             "number",
+                             i);
+        } else if ((org && strlen(org) > GW_KINDS_TEXT_MAX) ||
+                   (waid && strlen(waid) > 32)) {
+            msg = cm_sprintf("contacts[%zu]: organization or whatsappId too "
+                             "long",
+                             i);
+        } else {
+            char *fn = s_vcard_text(full);
+            char *o = org ? s_vcard_text(org) : NULL;
+            char *p = s_vcard_text(phone);
+            char *card = cm_sprintf(
+                "BEGIN:VCARD\nVERSION:3.0\nFN:%s\n%s%s%sTEL;type=CELL;"
+                "type=VOICE;waid=%s:%s\nEND:VCARD",
+                fn, o ? "ORG:" : "", o ? o : "", o ? ";\n" : "",
+                waid && *waid ? waid : digits, p);
+            out = json_pack("{s:s, s:s}", "name", full, "vcard", card);
+            free(card);
+            free(p);
+            free(o);
+            free(fn);
+        }
+    }
+    if (msg) {
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+    }
+    return out;
+}
+
+static void
+s_contacts(gw_req_t *req, char *name, int success)
+{
+    char *chat = name ? s_chat(req, "chatId") : NULL;
+    if (!chat) {
+        free(name);
+        return;
+    }
+    bool bad = false;
+    json_t *contacts = s_json_input(req, "contacts", JSON_ARRAY, &bad);
+    json_t *list = json_array();
+    json_t *body = json_pack("{s:s}", "chatId", chat);
+    bool ok = true;
+    if (!contacts) {
+        gw_req_fail_invalid(req, bad ? "contacts must be an array"
+                                     : "contacts is required");
+        ok = false;
+    } else if (json_array_size(contacts) == 0 ||
+               json_array_size(contacts) > GW_KINDS_CONTACTS_MAX) {
+        gw_req_fail_invalid(req, "contacts must hold 1 to 32 contacts");
+        ok = false;
+    }
+    size_t i;
+    json_t *c;
+    json_array_foreach(contacts, i, c)
+    {
+        if (!ok) {
+            break;
+        }
+        json_t *one = s_contact(req, c, i);
+        if (!one) {
+            ok = false;
+        } else {
+            json_array_append_new(list, one);
+        }
+    }
+    if (ok && s_common(req, body) == 0) {
+        json_object_set(body, "contacts", list);
+        s_run(req, name, "message.send_contacts", body, S_QUOTE, success);
+        body = NULL;
+    }
+    json_decref(body);
+    json_decref(list);
+    json_decref(contacts);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_send_contacts(gw_req_t *req)
+{
+    s_contacts(req, s_name_waha(req), 201);
+}
+
+void
+gw_kinds_wawp_send_contacts(gw_req_t *req)
+{
+    s_contacts(req, gw_sessions_wawp_instance(req), 200);
+}
+
+//  --------------------------------------------------------------------
+//  Polls
+
+static bool
+s_poll_text(json_t *v)
+{
+    return json_is_string(v) && json_string_length(v) > 0 &&
+           json_string_length(v) <= GW_KINDS_POLL_TEXT_MAX;
+}
+
+static void
+s_poll(gw_req_t *req, char *name, int success)
+{
+    char *chat = name ? s_chat(req, "chatId") : NULL;
+    if (!chat) {
+        free(name);
+        return;
+    }
+    bool bad = false;
+    json_t *poll = s_json_input(req, "poll", JSON_OBJECT, &bad);
+    json_t *options = json_object_get(poll, "options");
+    json_t *multi = json_object_get(poll, "multipleAnswers");
+    json_t *body = json_pack("{s:s}", "chatId", chat);
+    size_t n = json_array_size(options);
+    bool ok = false;
+    if (!poll) {
+        gw_req_fail_invalid(req, bad ? "poll must be an object {name, "
+                                       "options, multipleAnswers}"
+                                     : "poll is required");
+    } else if (!s_poll_text(json_object_get(poll, "name"))) {
+        gw_req_fail_invalid(req, "poll.name must be 1 to 255 bytes");
+    } else if (!json_is_array(options) || n < GW_KINDS_POLL_OPTIONS_MIN ||
+               n > GW_KINDS_POLL_OPTIONS_MAX) {
+        gw_req_fail_invalid(req, "poll.options must hold 2 to 12 options");
+    } else if (multi && !json_is_boolean(multi) && !json_is_null(multi)) {
+        gw_req_fail_invalid(req, "poll.multipleAnswers must be a boolean");
+    } else {
+        ok = true;
+        for (size_t i = 0; ok && i < n; i++) {
+            json_t *o = json_array_get(options, i);
+            if (!s_poll_text(o)) {
+                gw_req_fail_invalid(req, "poll.options must be strings of 1 "
+                                         "to 255 bytes");
+                ok = false;
+            }
+            for (size_t j = 0; ok && j < i; j++) {
+                if (json_equal(o, json_array_get(options, j))) {
+                    gw_req_fail_invalid(req, "poll.options must be distinct");
+                    ok = false;
+                }
+            }
+        }
+    }
+    if (ok && s_common(req, body) == 0) {
+        json_object_set_new(body, "poll",
+                            json_pack("{s:O, s:O, s:b}", "name",
+                                      json_object_get(poll, "name"), "options",
+                                      options, "multipleAnswers",
+                                      json_is_true(multi)));
+        s_run(req, name, "message.send_poll", body, S_QUOTE, success);
+        body = NULL;
+    }
+    json_decref(body);
+    json_decref(poll);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_send_poll(gw_req_t *req)
+{
+    s_poll(req, s_name_waha(req), 201);
+}
+
+void
+gw_kinds_wawp_send_poll(gw_req_t *req)
+{
+    s_poll(req, gw_sessions_wawp_instance(req), 200);
+}
+
+static void
+s_poll_vote(gw_req_t *req, char *name, int success)
+{
+    char *chat = name ? s_chat(req, "chatId") : NULL;
+    if (!chat) {
+        free(name);
+        return;
+    }
+    bool bad = false;
+    json_t *votes = s_json_input(req, "votes", JSON_ARRAY, &bad);
+    const char *poll = NULL;
+    json_t *body = json_pack("{s:s}", "chatId", chat);
+    bool ok = s_opt_str(req, "pollMessageId", 512, &poll) == 0;
+    if (ok && (!poll || !*poll)) {
+        gw_req_fail_invalid(req, "pollMessageId is required");
+        ok = false;
+    } else if (ok && !votes) {
+        gw_req_fail_invalid(req, bad ? "votes must be an array of option "
+                                       "names"
+                                     : "votes is required");
+        ok = false;
+    } else if (ok && json_array_size(votes) > GW_KINDS_POLL_OPTIONS_MAX) {
+        gw_req_fail_invalid(req, "votes holds more than 12 options");
+        ok = false;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(votes, i, v)
+    {
+        if (ok && !s_poll_text(v)) {
+            gw_req_fail_invalid(req, "votes must be option names");
+            ok = false;
+        }
+    }
+    if (ok) {
+        json_object_set_new(body, "pollMessageId", json_string(poll));
+        json_object_set(body, "votes", votes);
+        s_run(req, name, "message.send_poll_vote", body, S_TARGET, success);
+        body = NULL;
+    }
+    json_decref(body);
+    json_decref(votes);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_send_poll_vote(gw_req_t *req)
+{
+    s_poll_vote(req, s_name_waha(req), 201);
+}
+
+void
+gw_kinds_wawp_send_poll_vote(gw_req_t *req)
+{
+    s_poll_vote(req, gw_sessions_wawp_instance(req), 200);
+}
+
+//  --------------------------------------------------------------------
+//  Events
+
+static void
+s_event(gw_req_t *req, char *name, int success)
+{
+    char *chat = name ? s_chat(req, "chatId") : NULL;
+    if (!chat) {
+        free(name);
+        return;
+    }
+    bool bad = false;
+    json_t *ev = s_json_input(req, "event", JSON_OBJECT, &bad);
+    json_t *body = json_pack("{s:s}", "chatId", chat);
+    json_t *start = json_object_get(ev, "startTime");
+    json_t *end = json_object_get(ev, "endTime");
+    json_t *desc = json_object_get(ev, "description");
+    json_t *loc = json_object_get(json_object_get(ev, "location"), "name");
+    bool ok = false;
+    if (!ev) {
+        gw_req_fail_invalid(req, bad ? "event must be an object"
+                                     : "event is required");
+    } else if (!s_poll_text(json_object_get(ev, "name"))) {
+        gw_req_fail_invalid(req, "event.name must be 1 to 255 bytes");
+    } else if (!json_is_integer(start) || json_integer_value(start) <= 0) {
+        gw_req_fail_invalid(req, "event.startTime must be unix seconds");
+    } else if (end && !json_is_null(end) &&
+               (!json_is_integer(end) ||
+                json_integer_value(end) < json_integer_value(start))) {
+        gw_req_fail_invalid(req, "event.endTime must be unix seconds after "
+                                 "startTime");
+    } else if ((desc && !json_is_null(desc) &&
+                (!json_is_string(desc) || json_string_length(desc) > 2048)) ||
+               (loc && !s_poll_text(loc))) {
+        gw_req_fail_invalid(req, "event.description (at most 2048 bytes) or "
+                                 "event.location.name (1 to 255) is invalid");
+    } else {
+        ok = true;
+    }
+    if (ok && s_common(req, body) == 0) {
+        json_t *e =
+            json_pack("{s:O, s:O, s:b}", "name", json_object_get(ev, "name"),
+                      "startTime", start, "extraGuestsAllowed",
+                      json_is_true(json_object_get(ev, "extraGuestsAllowed")));
+        if (json_is_integer(end)) {
+            json_object_set(e, "endTime", end);
+        }
+        if (json_is_string(desc)) {
+            json_object_set(e, "description", desc);
+        }
+        if (loc) {
+            json_object_set_new(e, "location", json_pack("{s:O}", "name", loc));
+        }
+        json_object_set_new(body, "event", e);
+        s_run(req, name, "message.send_event", body, S_QUOTE, success);
+        body = NULL;
+    }
+    json_decref(body);
+    json_decref(ev);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_send_event(gw_req_t *req)
+{
+    s_event(req, s_name_path(req), 201);
+}
+
+void
+gw_kinds_wawp_send_event(gw_req_t *req)
+{
+    s_event(req, gw_sessions_wawp_instance(req), 200);
+}
+
+//  --------------------------------------------------------------------
+//  Reactions, forwards
+
+static void
+s_react(gw_req_t *req, char *name, int success)
+{
+    if (!name) {
+        return;
+    }
+    const char *id = NULL, *reaction = NULL;
+    json_t *rv = gw_req_input(req, "reaction");
+    if (s_opt_str(req, "messageId", 512, &id) == 0 &&
+        s_opt_str(req, "reaction", GW_KINDS_REACTION_MAX, &reaction) == 0) {
+        if (!id || !*id) {
+            gw_req_fail_invalid(req, "messageId is required");
+        } else if (!rv || !reaction) {
+            gw_req_fail_invalid(req, "reaction is required (\"\" removes "
+                                     "it)");
+        } else {
+            json_t *body =
+                json_pack("{s:s, s:s}", "messageId", id, "reaction", reaction);
+            s_run(req, name, "message.react", body, S_TARGET, success);
+        }
+    }
+    free(name);
+}
+
+void
+gw_kinds_react(gw_req_t *req)
+{
+    s_react(req, s_name_waha(req), 200);
+}
+
+void
+gw_kinds_wawp_react(gw_req_t *req)
+{
+    s_react(req, gw_sessions_wawp_instance(req), 200);
+}
+
+void
+gw_kinds_forward(gw_req_t *req)
+{
+    char *name = s_name_waha(req);
+    char *chat = name ? s_chat(req, "chatId") : NULL;
+    const char *id = NULL;
+    if (chat && s_opt_str(req, "messageId", 512, &id) == 0) {
+        if (!id || !*id) {
+            gw_req_fail_invalid(req, "messageId is required");
+        } else {
+            json_t *body =
+                json_pack("{s:s, s:s}", "chatId", chat, "messageId", id);
+            s_run(req, name, "message.forward", body, S_TARGET | S_FORWARD,
+                  201);
+        }
+    }
+    free(chat);
+    free(name);
+}
+
+//  --------------------------------------------------------------------
+//  Texts: mentions, quotes, caller ids, link previews
+
+bool
+gw_kinds_text_wanted(gw_req_t *req)
+{
+    json_t *mentions = gw_req_input(req, "mentions");
+    const char *id = gw_req_input_str(req, "id");
+    const char *reply_to = gw_req_input_str(req, "reply_to");
+    return (mentions && !json_is_null(mentions)) || (id && *id) ||
+           (reply_to && *reply_to);
+}
+
+//  A text with its mentions and an optional preview (taken).
+static void
+s_text(gw_req_t *req, const char *name, const char *chat_field,
+       const char *text_field, json_t *preview, int success)
+{
+    char *chat = s_chat(req, chat_field);
+    const char *text = chat ? gw_req_input_str(req, text_field) : NULL;
+    bool bad = false;
+    json_t *mentions =
+        chat ? s_json_input(req, "mentions", JSON_ARRAY, &bad) : NULL;
+    json_t *body = NULL;
+    if (!chat) {
+        goto done;
+    }
+    if (!text || !*text || strlen(text) > GW_MESSAGES_TEXT_MAX) {
+        char *msg = cm_sprintf("%s must be 1 to %d bytes", text_field,
+                               GW_MESSAGES_TEXT_MAX);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        goto done;
+    }
+    if (bad || json_array_size(mentions) > GW_KINDS_MENTIONS_MAX) {
+        gw_req_fail_invalid(req, "mentions must be an array of chat ids");
+        goto done;
+    }
+    body = json_pack("{s:s, s:s}", "chatId", chat, "text", text);
+    if (json_array_size(mentions)) {
+        json_t *list = json_array();
+        size_t i;
+        json_t *v;
+        json_array_foreach(mentions, i, v)
+        {
+            char *m =
+                gw_messages_chat_id_of(json_string_value(v), GW_CHAT_PERSON);
+            if (!m) {
+                gw_req_fail_invalid(req, "mentions must be an array of chat "
+                                         "ids of persons");
+                json_decref(list);
+                goto done;
+            }
+            json_array_append_new(list, json_string(m));
+            free(m);
+        }
+        json_object_set_new(body, "mentions", list);
+    }
+    if (preview) {
+        json_object_set(body, "preview", preview);
+    }
+    if (s_common(req, body) == 0) {
+        s_run(req, name, "message.send_rich", body, S_QUOTE, success);
+        body = NULL;
+    }
+done:
+    json_decref(body);
+    json_decref(mentions);
+    json_decref(preview);
+    free(chat);
+}
+
+void
+gw_kinds_send_text(gw_req_t *req, const char *name, const char *chat_field,
+                   const char *text_field, int success)
+{
+    s_text(req, name, chat_field, text_field, NULL, success);
+}
+
+//  The preview {url, title?, description?} of `obj` (or the flat
+//  fields of the request when obj is NULL), checked against text; NULL
+//  after a 400.
+static json_t *
+s_preview(gw_req_t *req, json_t *obj, const char *text)
+{
+    const char *url = NULL, *title = NULL, *desc = NULL;
+    if (obj) {
+        url = json_string_value(json_object_get(obj, "url"));
+        title = json_string_value(json_object_get(obj, "title"));
+        desc = json_string_value(json_object_get(obj, "description"));
+    } else {
+        url = gw_req_input_str(req, "url");
+        title = gw_req_input_str(req, "title");
+        desc = gw_req_input_str(req, "description");
+    }
+    if (!url || !*url || strlen(url) > 2048 ||
+        (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))) {
+        gw_req_fail_invalid(req, "preview.url must be an http(s) URL");
+        return NULL;
+    }
+    if (!text || !strstr(text, url)) {
+        gw_req_fail_invalid(req, "text must contain preview.url");
+        return NULL;
+    }
+    if ((title && strlen(title) > GW_KINDS_TEXT_MAX) ||
+        (desc && strlen(desc) > 4 * GW_KINDS_TEXT_MAX)) {
+        gw_req_fail_invalid(req, "preview.title or preview.description is "
+                                 "too long");
+        return NULL;
+    }
+    json_t *p = json_pack("{s:s}", "url", url);
+    if (title) {
+        json_object_set_new(p, "title", json_string(title));
+    }
+    if (desc) {
+        json_object_set_new(p, "description", json_string(desc));
+    }
+    return p;
+}
+
+void
+gw_kinds_link_preview(gw_req_t *req)
+{
+    char *name = s_name_waha(req);
+    if (!name) {
+        return;
+    }
+    bool bad = false;
+    json_t *obj = s_json_input(req, "preview", JSON_OBJECT, &bad);
+    if (!obj) {
+        gw_req_fail_invalid(req, bad ? "preview must be an object"
+                                     : "preview is required");
+    } else {
+        json_t *p = s_preview(req, obj, gw_req_input_str(req, "text"));
+        if (p) {
+            s_text(req, name, "chatId", "text", p, 201);
+        }
+    }
+    json_decref(obj);
+    free(name);
+}
+
+void
+gw_kinds_wawp_link_preview(gw_req_t *req)
+{
+    char *name = gw_sessions_wawp_instance(req);
+    if (!name) {
+        return;
+    }
+    const char *field = gw_req_input(req, "text") ? "text" : "message";
+    json_t *p = s_preview(req, NULL, gw_req_input_str(req, field));
+    if (p) {
+        s_text(req, name, "chatId", field, p, 200);
+    }
+    free(name);
+}
+
+//  --------------------------------------------------------------------
+//  One message: get, edit, delete, pin
+
+//  The {chatId} and {messageId} of the path; the id made a full WAHA id
+//  when a bare one was given. NULL after a 400.
+static char *
+s_path_message(gw_req_t *req, char **chat_p)
+{
+    const char *param = gw_req_param(req, "chatId");
+    const char *id = gw_req_param(req, "messageId");
+    *chat_p = param ? gw_messages_chat_id(param) : NULL;
+    if (!*chat_p) {
+        gw_req_fail_invalid(req, "chatId must be a phone number or a chat id");
+        return NULL;
+    }
+    if (!id || !*id || strlen(id) > 512) {
+        gw_req_fail_invalid(req, "messageId must be a message id");
+        free(*chat_p);
+        *chat_p = NULL;
+        return NULL;
+    }
+    return cm_strdup(id);
+}
+
+void
+gw_kinds_get(gw_req_t *req)
+{
+    char *name = s_name_path(req);
+    char *chat = NULL;
+    char *id = name ? s_path_message(req, &chat) : NULL;
+    if (id) {
+        bool failed = false;
+        json_t *m = s_stored(req, name, id, true, &failed);
+        if (m) {
+            gw_req_reply(req, 200, &m);
+        }
+    }
+    free(id);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_edit(gw_req_t *req)
+{
+    char *name = s_name_path(req);
+    char *chat = NULL;
+    char *id = name ? s_path_message(req, &chat) : NULL;
+    const char *text = id ? gw_req_input_str(req, "text") : NULL;
+    if (id && (!text || !*text || strlen(text) > GW_MESSAGES_TEXT_MAX)) {
+        gw_req_fail_invalid(req, "text is required (at most 65536 bytes)");
+    } else if (id) {
+        json_t *body = json_pack("{s:s, s:s, s:s}", "chatId", chat, "messageId",
+                                 id, "text", text);
+        s_run(req, name, "message.edit", body, S_TARGET | S_MINE, 200);
+    }
+    free(id);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_delete(gw_req_t *req)
+{
+    char *name = s_name_path(req);
+    char *chat = NULL;
+    char *id = name ? s_path_message(req, &chat) : NULL;
+    if (id) {
+        json_t *body = json_pack("{s:s, s:s}", "chatId", chat, "messageId", id);
+        s_run(req, name, "message.revoke", body, S_TARGET | S_BEFORE, 200);
+    }
+    free(id);
+    free(chat);
+    free(name);
+}
+
+static void
+s_pin(gw_req_t *req, bool pin)
+{
+    char *name = s_name_path(req);
+    char *chat = NULL;
+    char *id = name ? s_path_message(req, &chat) : NULL;
+    double duration = 86400;
+    int rc = id && pin ? s_number(req, "duration", &duration) : 1;
+    if (id && (rc < 0 || (pin && duration != 86400 && duration != 604800 &&
+                          duration != 2592000))) {
+        gw_req_fail_invalid(req, "duration must be 86400, 604800 or 2592000 "
+                                 "seconds");
+    } else if (id) {
+        json_t *body =
+            json_pack("{s:s, s:s, s:b, s:I}", "chatId", chat, "messageId", id,
+                      "pin", pin, "duration", (json_int_t)duration);
+        s_run(req, name, "message.pin", body, S_TARGET, 201);
+    }
+    free(id);
+    free(chat);
+    free(name);
+}
+
+void
+gw_kinds_pin(gw_req_t *req)
+{
+    s_pin(req, true);
+}
+
+void
+gw_kinds_unpin(gw_req_t *req)
+{
+    s_pin(req, false);
+}
+
+void
+gw_kinds_new_id(gw_req_t *req)
+{
+    char *name = s_name_path(req);
+    if (!name) {
+        return;
+    }
+    //  As WhatsApp's own: "3EB0" and 18 upper-case hex digits
+    uint8_t rnd[9];
+    if (wa_random(rnd, sizeof rnd) != 0) {
+        gw_req_fail(req, 500, NULL, "no randomness");
+        free(name);
+        return;
+    }
+    char id[32] = "3EB0";
+    for (size_t i = 0; i < sizeof rnd; i++) {
+        snprintf(id + 4 + 2 * i, 3, "%02X", rnd[i]);
+    }
+    json_t *out = json_pack("{s:s}", "id", id);
+    gw_req_reply(req, 200, &out);
+    free(name);
+}
+
+//  --------------------------------------------------------------------
+//  OpenAPI
+
+static const char *s_schemas =
+    "{"
+    "\"MessageLocationRequest\":{\"type\":\"object\",\"required\":"
+    "[\"chatId\",\"latitude\",\"longitude\"],\"properties\":{\"session\":"
+    "{\"type\":\"string\",\"default\":\"default\"},\"chatId\":{\"type\":"
+    "\"string\"},\"latitude\":{\"type\":\"number\",\"minimum\":-90,"
+    "\"maximum\":90},\"longitude\":{\"type\":\"number\",\"minimum\":-180,"
+    "\"maximum\":180},\"title\":{\"type\":\"string\"},\"address\":{\"type\":"
+    "\"string\"},\"reply_to\":{\"type\":\"string\"},\"id\":{\"type\":"
+    "\"string\"}}},"
+    "\"MessageContactVcardRequest\":{\"type\":\"object\",\"required\":"
+    "[\"chatId\",\"contacts\"],\"properties\":{\"session\":{\"type\":"
+    "\"string\"},\"chatId\":{\"type\":\"string\"},\"contacts\":{\"type\":"
+    "\"array\",\"minItems\":1,\"maxItems\":32,\"items\":{\"type\":\"object\","
+    "\"properties\":{\"fullName\":{\"type\":\"string\"},\"organization\":"
+    "{\"type\":\"string\"},\"phoneNumber\":{\"type\":\"string\"},"
+    "\"whatsappId\":{\"type\":\"string\"},\"vcard\":{\"type\":\"string\"}}}},"
+    "\"reply_to\":{\"type\":\"string\"},\"id\":{\"type\":\"string\"}}},"
+    "\"MessagePoll\":{\"type\":\"object\",\"required\":[\"name\","
+    "\"options\"],\"properties\":{\"name\":{\"type\":\"string\"},\"options\":"
+    "{\"type\":\"array\",\"minItems\":2,\"maxItems\":12,\"items\":{\"type\":"
+    "\"string\"}},\"multipleAnswers\":{\"type\":\"boolean\",\"default\":"
+    "false}}},"
+    "\"MessagePollRequest\":{\"type\":\"object\",\"required\":[\"chatId\","
+    "\"poll\"],\"properties\":{\"session\":{\"type\":\"string\"},\"chatId\":"
+    "{\"type\":\"string\"},\"poll\":{\"$ref\":\"#/components/schemas/"
+    "MessagePoll\"},\"reply_to\":{\"type\":\"string\"},\"id\":{\"type\":"
+    "\"string\"}}},"
+    "\"MessagePollVoteRequest\":{\"type\":\"object\",\"required\":"
+    "[\"chatId\",\"pollMessageId\",\"votes\"],\"properties\":{\"session\":"
+    "{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"pollMessageId\":{\"type\":\"string\"},\"votes\":{\"type\":\"array\","
+    "\"items\":{\"type\":\"string\"}}}},"
+    "\"MessageReactionRequest\":{\"type\":\"object\",\"required\":"
+    "[\"messageId\",\"reaction\"],\"properties\":{\"session\":{\"type\":"
+    "\"string\"},\"messageId\":{\"type\":\"string\"},\"reaction\":{\"type\":"
+    "\"string\",\"description\":\"An emoji; empty removes the "
+    "reaction\"}}},"
+    "\"MessageForwardRequest\":{\"type\":\"object\",\"required\":"
+    "[\"chatId\",\"messageId\"],\"properties\":{\"session\":{\"type\":"
+    "\"string\"},\"chatId\":{\"type\":\"string\"},\"messageId\":{\"type\":"
+    "\"string\"}}},"
+    "\"MessageLinkCustomPreviewRequest\":{\"type\":\"object\",\"required\":"
+    "[\"chatId\",\"text\",\"preview\"],\"properties\":{\"session\":{\"type\":"
+    "\"string\"},\"chatId\":{\"type\":\"string\"},\"text\":{\"type\":"
+    "\"string\"},\"preview\":{\"type\":\"object\",\"properties\":{\"url\":"
+    "{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"description\":"
+    "{\"type\":\"string\"}}},\"reply_to\":{\"type\":\"string\"}}},"
+    "\"EventMessageRequest\":{\"type\":\"object\",\"required\":[\"chatId\","
+    "\"event\"],\"properties\":{\"chatId\":{\"type\":\"string\"},\"event\":"
+    "{\"type\":\"object\",\"required\":[\"name\",\"startTime\"],"
+    "\"properties\":{\"name\":{\"type\":\"string\"},\"description\":"
+    "{\"type\":\"string\"},\"startTime\":{\"type\":\"integer\"},\"endTime\":"
+    "{\"type\":\"integer\"},\"location\":{\"type\":\"object\",\"properties\":"
+    "{\"name\":{\"type\":\"string\"}}},\"extraGuestsAllowed\":{\"type\":"
+    "\"boolean\"}}},\"reply_to\":{\"type\":\"string\"}}},"
+    "\"NewMessageId\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
+    "\"string\",\"example\":\"3EB0A1B2C3D4E5F6A7B8C9\"}}},"
+    "\"EditMessageRequest\":{\"type\":\"object\",\"required\":[\"text\"],"
+    "\"properties\":{\"text\":{\"type\":\"string\"}}},"
+    "\"PinMessageRequest\":{\"type\":\"object\",\"properties\":{\"duration\":"
+    "{\"type\":\"integer\",\"enum\":[86400,604800,2592000]}}},"
+    "\"PinResult\":{\"type\":\"object\",\"properties\":{\"success\":{\"type\":"
+    "\"boolean\"}}},"
+    "\"WawpLocationRequest\":{\"type\":\"object\",\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"latitude\":{\"type\":\"number\"},\"longitude\":{\"type\":\"number\"},"
+    "\"title\":{\"type\":\"string\"},\"message\":{\"type\":\"string\"},"
+    "\"reply_to\":{\"type\":\"string\"}}},"
+    "\"WawpContactRequest\":{\"type\":\"object\",\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"contacts\":{\"description\":\"Array of contacts, or its JSON "
+    "text\"}}},"
+    "\"WawpPollRequest\":{\"type\":\"object\",\"properties\":{\"instance_id\":"
+    "{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},\"poll\":"
+    "{\"description\":\"Poll object, or its JSON text\"}}},"
+    "\"WawpPollVoteRequest\":{\"type\":\"object\",\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"pollMessageId\":{\"type\":\"string\"},\"votes\":{\"description\":"
+    "\"Array of option names, or its JSON text\"}}},"
+    "\"WawpReactionRequest\":{\"type\":\"object\",\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"messageId\":{\"type\":\"string\"},\"reaction\":{\"type\":"
+    "\"string\"}}},"
+    "\"WawpLinkPreviewRequest\":{\"type\":\"object\",\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"text\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"},\"title\":"
+    "{\"type\":\"string\"},\"description\":{\"type\":\"string\"},"
+    "\"reply_to\":{\"type\":\"string\"}}},"
+    "\"WawpEventRequest\":{\"type\":\"object\",\"properties\":"
+    "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"event\":{\"description\":\"Event object, or its JSON text\"}}}"
+    "}";
+
+json_t *
+gw_kinds_schemas(void)
+{
+    json_t *schemas = json_loads(s_schemas, 0, NULL);
+    assert(schemas); //  a static string of ours
+    return schemas;
+}
+
+//  --------------------------------------------------------------------
+
+void
+gw_kinds_test(bool verbose)
+{
+    printf(" * gw_kinds: ");
+    //  vCard names
+    char *fn = s_vcard_prop("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\n"
+                            "END:VCARD",
+                            "FN");
+    assert(cm_streq(fn, "Ann Lee"));
+    free(fn);
+    assert(!s_vcard_prop("BEGIN:VCARD\nN:;;;\nEND:VCARD", "FN"));
+    assert(!s_vcard_prop("BEGIN:VCARD\nFN:\nEND:VCARD", "FN"));
+    char *esc = s_vcard_text("a,b;c\nd");
+    assert(cm_streq(esc, "a\\,b\\;c d"));
+    free(esc);
+
+    //  Bad input is refused before any bus call: 400 naming the field
+    struct {
+        void (*fn)(gw_req_t *);
+        const char *body;
+        const char *want;
+    } cases[] = {
+        {gw_kinds_send_location,
+         "{\"chatId\":\"15551234567\",\"latitude\":91,\"longitude\":0}",
+         "latitude"},
+        {gw_kinds_send_location,
+         "{\"chatId\":\"15551234567\",\"latitude\":1,\"longitude\":-181}",
+         "longitude"},
+        {gw_kinds_send_location, "{\"latitude\":1,\"longitude\":1}",
+         "chatId is required"},
+        {gw_kinds_send_contacts,
+         "{\"chatId\":\"15551234567\",\"contacts\":[{\"vcard\":"
+         "\"BEGIN:VCARD\\nTEL:1\\nEND:VCARD\"}]}",
+         "has no name"},
+        {gw_kinds_send_contacts,
+         "{\"chatId\":\"15551234567\",\"contacts\":[{\"phoneNumber\":"
+         "\"+1555\"}]}",
+         "fullName"},
+        {gw_kinds_send_contacts, "{\"chatId\":\"15551234567\",\"contacts\":[]}",
+         "1 to 32"},
+        {gw_kinds_send_poll,
+         "{\"chatId\":\"15551234567\",\"poll\":{\"name\":\"q\",\"options\":"
+         "[\"a\"]}}",
+         "2 to 12"},
+        {gw_kinds_send_poll,
+         "{\"chatId\":\"15551234567\",\"poll\":{\"name\":\"q\",\"options\":"
+         "[\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\",\"10\",\"11\","
+         "\"12\",\"13\",\"14\",\"15\",\"16\",\"17\",\"18\",\"19\",\"20\"]}}",
+         "2 to 12"},
+        {gw_kinds_send_poll,
+         "{\"chatId\":\"15551234567\",\"poll\":{\"name\":\"q\",\"options\":"
+         "[\"a\",\"a\"]}}",
+         "distinct"},
+        {gw_kinds_send_poll_vote,
+         "{\"chatId\":\"15551234567\",\"votes\":[\"a\"]}", "pollMessageId"},
+        {gw_kinds_react, "{\"reaction\":\"x\"}", "messageId is required"},
+        {gw_kinds_react, "{\"messageId\":\"ABC\"}", "reaction is required"},
+        {gw_kinds_link_preview,
+         "{\"chatId\":\"15551234567\",\"text\":\"hi\",\"preview\":{\"url\":"
+         "\"https://example.com\"}}",
+         "must contain"},
+        {NULL, NULL, NULL}};
+    for (int i = 0; cases[i].fn; i++) {
+        gw_req_t *req = gw_req_new("POST", "/api/x");
+        assert(gw_req_append_body(req, cases[i].body, strlen(cases[i].body),
+                                  1 << 20) == 0);
+        gw_req_set_header(req, "Content-Type", "application/json");
+        assert(gw_req_parse_body(req) == 0);
+        cases[i].fn(req);
+        assert(gw_req_status(req) == 400);
+        assert(strstr(gw_req_response(req), cases[i].want));
+        gw_req_destroy(&req);
+    }
+    //  JSON text in the query (Wawp)
+    gw_req_t *req = gw_req_new("POST", "/v2/send/poll");
+    gw_req_set_query(req, "poll", "{\"name\":\"q\",\"options\":[\"a\",\"b\"]}");
+    bool bad = true;
+    json_t *poll = s_json_input(req, "poll", JSON_OBJECT, &bad);
+    assert(poll && !bad);
+    assert(json_array_size(json_object_get(poll, "options")) == 2);
+    json_decref(poll);
+    gw_req_set_query(req, "votes", "not json");
+    assert(!s_json_input(req, "votes", JSON_ARRAY, &bad) && bad);
+    gw_req_destroy(&req);
+
+    json_t *schemas = gw_kinds_schemas();
+    assert(json_object_get(schemas, "MessagePollRequest"));
+    json_decref(schemas);
+    printf("OK\n");
+}

@@ -1,0 +1,247 @@
+"""test_messages_baileys - the message kinds and actions between Wharf and
+an unmodified Baileys, both ways, through the full stack.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+wa-sim plays WhatsApp; a Wharf session `w` (every service) is account A,
+an unmodified Baileys client (wharf_peer.mjs) account B.
+- Wharf -> Baileys: a location, a contact card, a poll (Baileys gets its
+  32-byte secret), a reaction, an edit and a revoke of Wharf's text, each
+  checked in the protobuf Baileys decoded; Wharf votes on Baileys' poll
+  and the vote Baileys receives opens (with the poll's secret and the
+  derivation of Baileys' decryptPollVote) to the option's hash.
+- Baileys -> Wharf: a location, contact cards, a poll, a reaction, an
+  edit and a delete, each a WAHA webhook checked field by field; a vote
+  on Wharf's poll, encrypted here as WhatsApp clients do and sent by
+  Baileys' relayMessage, gives poll.vote with the option's name.
+
+ctest interop_messages_baileys, after interop_npm_setup. Exits 77 (skip)
+when npm was unreachable. Loopback only.
+"""
+import hashlib
+import hmac
+import os
+import sys
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SRC = os.environ.get("WHARF_SOURCE_DIR",
+                     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, link_qr, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+from baileys_util import b64, start_peer, unb64  # noqa: E402
+
+A = "15550330001"  # Wharf session w
+B = "15550330002"  # Baileys
+A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
+A_C, B_C = A + "@c.us", B + "@c.us"
+EVENTS = ["session.status", "message", "message.any", "message.reaction",
+          "message.edited", "message.revoked", "poll.vote", "poll.vote.failed"]
+ctx = {}
+
+
+def setup():
+    sim = WaSim().__enter__()
+    ctx["sim"] = sim
+    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
+    s = stack(sim).__enter__()
+    ctx["s"] = s
+    rx = Receiver().__enter__()
+    ctx["rx"] = rx
+    account(sim, A, "Wharf A")
+    account(sim, B, "Baileys B")
+    st, body, _ = s.api("POST", "/api/sessions", {
+        "name": "w", "start": True,
+        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
+    check(st == 201, (st, body))
+    link_qr(s, sim, "w", A)
+    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
+    check(opened["id"].startswith(B + ":"), opened)
+
+
+def api(method, path, body=None, status=201):
+    st, got, _ = ctx["s"].api(method, path, body)
+    check(st == status, (method, path, st, got))
+    return got
+
+
+def wharf_ev(event, pred, what):
+    got = wait_for(lambda: [e["payload"] for e in ctx["rx"].events(event)
+                            if e.get("session") == "w" and pred(e["payload"])],
+                   30, what="wharf %s: %s" % (event, what))
+    return got[0]
+
+
+def baileys_msg(pred, what):
+    """The first message Baileys received (messages.upsert) that pred
+    accepts; its `message` field."""
+    def items():
+        return [m for d in ctx["peer"].evs("messages.upsert")
+                for m in d.get("messages", [])
+                if not m["key"].get("fromMe") and m.get("message")]
+    got = wait_for(lambda: [m for m in items() if pred(m)], 30,
+                   what="baileys: %s" % what)
+    return got[0]
+
+
+def bare(waha_id):
+    return waha_id.split("_")[2]
+
+
+def test_wharf_to_baileys():
+    peer = ctx["peer"]
+    loc = api("POST", "/api/sendLocation", {"session": "w", "chatId": B_C,
+                                            "latitude": 48.8584, "longitude": 2.2945,
+                                            "title": "Tower", "address": "Paris"})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(loc["id"]), "location")
+    lm = m["message"]["locationMessage"]
+    check(lm["degreesLatitude"] == 48.8584 and lm["degreesLongitude"] == 2.2945
+          and lm["name"] == "Tower" and lm["address"] == "Paris", lm)
+    vc = api("POST", "/api/sendContactVcard", {
+        "session": "w", "chatId": B_C,
+        "contacts": [{"fullName": "Zoe Card", "phoneNumber": "+1 555 033 0009"}]})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(vc["id"]), "contact")
+    cm = m["message"]["contactMessage"]
+    check(cm["displayName"] == "Zoe Card" and "FN:Zoe Card" in cm["vcard"]
+          and "waid=15550330009" in cm["vcard"], cm)
+    poll = api("POST", "/api/sendPoll", {"session": "w", "chatId": B_C, "poll": {
+        "name": "Lunch?", "options": ["Pizza", "Sushi"], "multipleAnswers": False}})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(poll["id"]), "poll")
+    pc = m["message"]["pollCreationMessageV3"]
+    check(pc["name"] == "Lunch?" and [o["optionName"] for o in pc["options"]]
+          == ["Pizza", "Sushi"] and pc["selectableOptionsCount"] == 1, pc)
+    check(len(unb64(m["message"]["messageContextInfo"]["messageSecret"])) == 32, m)
+    ctx["wharf_poll"] = poll
+    # A text, then its reaction, edit and revoke, each seen by Baileys
+    txt = api("POST", "/api/sendText", {"session": "w", "chatId": B_C, "text": "draft"})
+    baileys_msg(lambda m: m["key"]["id"] == bare(txt["id"]), "text")
+    api("PUT", "/api/reaction", {"session": "w", "messageId": txt["id"],
+                                 "reaction": "\u2764"}, status=200)
+    m = baileys_msg(lambda m: "reactionMessage" in m["message"], "reaction")
+    check(m["message"]["reactionMessage"]["key"]["id"] == bare(txt["id"])
+          and m["message"]["reactionMessage"]["text"] == "\u2764", m)
+    api("PUT", "/api/w/chats/%s/messages/%s" % (B_C, txt["id"]), {"text": "final"},
+        status=200)
+    m = baileys_msg(lambda m: m["message"].get("protocolMessage", {}).get("type")
+                    in (14, "MESSAGE_EDIT"), "edit")
+    pm = m["message"]["protocolMessage"]
+    check(pm["key"]["id"] == bare(txt["id"])
+          and pm["editedMessage"]["conversation"] == "final", pm)
+    api("DELETE", "/api/w/chats/%s/messages/%s" % (B_C, txt["id"]), status=200)
+    m = baileys_msg(lambda m: m["message"].get("protocolMessage", {}).get("type")
+                    in (0, "REVOKE"), "revoke")
+    check(m["message"]["protocolMessage"]["key"]["id"] == bare(txt["id"]), m)
+    # Baileys' poll, voted by Wharf; Baileys' decryptPollVote opens it
+    sent = peer.sock("sendMessage", A_JID, {"poll": {
+        "name": "Color?", "values": ["Red", "Blue"], "selectableCount": 1}})
+    bp = wharf_ev("message", lambda p: p["id"].endswith(sent["key"]["id"]), "poll")
+    check(bp["poll"] == {"name": "Color?", "options": ["Red", "Blue"],
+                         "multipleAnswers": False} and bp["_data"]["type"] == "poll_creation",
+          bp)
+    api("POST", "/api/sendPollVote", {"session": "w", "chatId": B_C,
+                                      "pollMessageId": bp["id"], "votes": ["Blue"]})
+    m = baileys_msg(lambda m: "pollUpdateMessage" in m["message"], "vote")
+    pu = m["message"]["pollUpdateMessage"]
+    check(pu["pollCreationMessageKey"]["id"] == sent["key"]["id"], pu)
+    secret = sent["message"]["messageContextInfo"]["messageSecret"]
+    # Opened with the derivation Baileys' decryptPollVote implements
+    # (process-message.js): the option's hash comes out
+    plain = open_vote(pu["vote"], sent["key"]["id"], unb64(secret), B_JID, A_JID)
+    check(plain == b"\x0a\x20" + hashlib.sha256(b"Blue").digest(), plain)
+    # Wharf reports its own vote with the option's name
+    v = wharf_ev("poll.vote", lambda p: p["vote"]["fromMe"], "own vote")
+    check(v["vote"]["selectedOptions"] == ["Blue"] and v["poll"]["fromMe"] is False
+          and v["poll"]["id"] == bp["id"], v)
+
+
+def open_vote(vote, poll_id, secret, creator, voter):
+    """The plaintext of a vote (a PollVoteMessage)."""
+    sign = poll_id.encode() + creator.encode() + voter.encode() + b"Poll Vote" + b"\x01"
+    key0 = hmac.new(b"\x00" * 32, secret, hashlib.sha256).digest()
+    key = hmac.new(key0, sign, hashlib.sha256).digest()
+    return AESGCM(key).decrypt(unb64(vote["encIv"]), unb64(vote["encPayload"]),
+                               poll_id.encode() + b"\x00" + voter.encode())
+
+
+def vote_for(poll_id, secret, creator, voter, options):
+    """A pollUpdateMessage as WhatsApp clients build it."""
+    sign = poll_id.encode() + creator.encode() + voter.encode() + b"Poll Vote" + b"\x01"
+    key0 = hmac.new(b"\x00" * 32, secret, hashlib.sha256).digest()
+    key = hmac.new(key0, sign, hashlib.sha256).digest()
+    plain = b"".join(b"\x0a\x20" + hashlib.sha256(o.encode()).digest() for o in options)
+    iv = os.urandom(12)
+    ct = AESGCM(key).encrypt(iv, plain, poll_id.encode() + b"\x00" + voter.encode())
+    return {"encPayload": b64(ct), "encIv": b64(iv)}
+
+
+def test_baileys_to_wharf():
+    peer = ctx["peer"]
+    sent = peer.sock("sendMessage", A_JID, {"location": {
+        "degreesLatitude": -33.8568, "degreesLongitude": 151.2153, "name": "Opera"}})
+    p = wharf_ev("message", lambda p: p["id"].endswith(sent["key"]["id"]), "location")
+    check(p["id"] == "false_%s_%s" % (B_C, sent["key"]["id"]) and p["from"] == B_C
+          and p["to"] == A_C and p["fromMe"] is False and p["_data"]["type"] == "location", p)
+    check(p["location"] == {"latitude": "-33.8568", "longitude": "151.2153",
+                            "live": False, "name": "Opera"}, p)
+    cards = ["BEGIN:VCARD\nVERSION:3.0\nFN:One\nEND:VCARD",
+             "BEGIN:VCARD\nVERSION:3.0\nFN:Two\nEND:VCARD"]
+    sent = peer.sock("sendMessage", A_JID, {"contacts": {
+        "displayName": "2 contacts", "contacts": [{"vcard": c} for c in cards]}})
+    p = wharf_ev("message", lambda p: p["id"].endswith(sent["key"]["id"]), "vcards")
+    check(p["vCards"] == cards and p["_data"]["type"] == "multi_vcard", p)
+    # Baileys reacts to, edits and deletes its text
+    txt = peer.sock("sendMessage", A_JID, {"text": "typo"})
+    tp = wharf_ev("message", lambda p: p["id"].endswith(txt["key"]["id"]), "text")
+    peer.sock("sendMessage", A_JID, {"react": {"text": "\U0001F525", "key": txt["key"]}})
+    r = wharf_ev("message.reaction", lambda p: p["reaction"]["text"] == "\U0001F525",
+                 "reaction")
+    check(r["reaction"]["messageId"] == tp["id"] and r["from"] == B_C and r["to"] == A_C
+          and r["fromMe"] is False, r)
+    peer.sock("sendMessage", A_JID, {"text": "typo fixed", "edit": txt["key"]})
+    e = wharf_ev("message.edited", lambda p: not p["fromMe"], "edit")
+    check(e["editedMessageId"] == txt["key"]["id"] and e["body"] == "typo fixed"
+          and e["from"] == B_C, e)
+    def stored_body():
+        st, m, _ = ctx["s"].api("GET", "/api/w/chats/%s/messages/%s" % (B_C, tp["id"]))
+        return m if st == 200 and m.get("body") == "typo fixed" else None
+    stored = wait_for(stored_body, 10, what="edited body stored")
+    check(stored["id"] == tp["id"], stored)
+    peer.sock("sendMessage", A_JID, {"delete": txt["key"]})
+    rv = wharf_ev("message.revoked",
+                  lambda p: p["revokedMessageId"] == txt["key"]["id"], "revoke")
+    check(rv["revokedMessageId"] == txt["key"]["id"] and rv["before"]["id"] == tp["id"]
+          and rv["before"]["body"] == "typo fixed", rv)
+    # Baileys votes on Wharf's poll: poll.vote with the option's name
+    poll = ctx["wharf_poll"]
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(poll["id"]), "poll")
+    secret = unb64(m["message"]["messageContextInfo"]["messageSecret"])
+    vote = vote_for(bare(poll["id"]), secret, A_JID, B_JID, ["Sushi"])
+    peer.sock("relayMessage", A_JID, {"pollUpdateMessage": {
+        "pollCreationMessageKey": {"remoteJid": A_JID, "fromMe": False,
+                                   "id": bare(poll["id"])},
+        "vote": vote, "senderTimestampMs": 1800000000000}}, {})
+    v = wharf_ev("poll.vote", lambda p: not p["vote"]["fromMe"], "vote")
+    check(v["vote"]["selectedOptions"] == ["Sushi"] and v["poll"]["id"] == poll["id"]
+          and v["poll"]["fromMe"] is True and v["vote"]["from"] == B_C
+          and v["vote"]["timestamp"] == 1800000000000, v)
+    # Every event once
+    ids = [e["id"] for e in ctx["rx"].events() if e.get("session") == "w"]
+    check(len(ids) == len(set(ids)), "duplicate events")
+
+
+try:
+    setup()
+    run([test_wharf_to_baileys, test_baileys_to_wharf])
+except BaseException as e:
+    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
+        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
+    raise
+finally:
+    if "peer" in ctx:
+        ctx["peer"].close()
+    for k in ("rx", "s", "sim"):
+        if k in ctx:
+            ctx[k].__exit__(None, None, None)
