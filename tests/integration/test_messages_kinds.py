@@ -18,6 +18,8 @@ webhook-dispatcher and wa-sim. One stack for every case.
 - reactions (and their removal), edits (message.edited, the stored body
   updated), deletes (message.revoked with `before`), pins, forwards,
   GET of one message, new-message-id;
+- a simulated phone (wa-sim's send-kind) sends a location, edits, reacts
+  to and revokes its text, and votes on its own poll;
 - bad input: each a clear 4xx and nothing sent.
 """
 import os
@@ -29,7 +31,7 @@ from engine_util import account, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
-A, B = "15550001111", "15550002222"
+A, B, C = "15550001111", "15550002222", "15550003333"  # C: a simulated phone
 EVENTS = ["session.status", "message", "message.any", "message.ack",
           "message.reaction", "message.edited", "message.revoked",
           "poll.vote", "poll.vote.failed"]
@@ -71,6 +73,7 @@ def test_kinds():
         for name, phone, push in (("a", A, "Alice"), ("b", B, "Bob")):
             account(sim, phone, push)
             create(s, name, rx)
+        account(sim, C, "Carol")
         link_qr(s, sim, "a", A)
         link_qr(s, sim, "b", B)
         a_c, b_c = A + "@c.us", B + "@c.us"
@@ -313,6 +316,40 @@ def test_kinds():
         st, out, _ = s.api("GET", "/api/a/chats/%s/messages/nope" % b_c)
         check(st == 404 and "Message not found" in out["message"], (st, out))
         check(len(sent_messages(sim)) == before, "a bad request sent a message")
+        # -- a simulated phone drives the incoming cases (wa-sim sim_kinds) --
+        c_c = C + "@c.us"
+
+        def phone(body):
+            st, out = sim.ctl("POST", "/accounts/%s/send-kind" % C, dict(body, to=A))
+            check(st == 200 and out["copies"] >= 1, (st, out))
+            return out
+        out = phone({"kind": "location", "latitude": 1.25, "longitude": -2.5,
+                     "name": "Dock"})
+        p = one(rx, "a", "message", lambda p: p["id"].endswith(out["id"]), "phone location")
+        check(p["from"] == c_c and p["location"] == {"latitude": "1.25", "longitude": "-2.5",
+                                                     "live": False, "name": "Dock"}, p)
+        st, t = sim.ctl("POST", "/accounts/%s/send" % C, {"to": A, "text": "phone text"})
+        check(st == 200, t)
+        tp = one(rx, "a", "message", lambda p: p["id"].endswith(t["id"]), "phone text")
+        phone({"kind": "edit", "id": t["id"], "text": "phone text, edited"})
+        e = one(rx, "a", "message.edited", lambda p: p["from"] == c_c, "phone edit")
+        check(e["editedMessageId"] == t["id"] and e["body"] == "phone text, edited", e)
+        phone({"kind": "reaction", "id": t["id"], "fromMe": True, "text": "+"})
+        r = one(rx, "a", "message.reaction", lambda p: p["from"] == c_c, "phone reaction")
+        check(r["reaction"] == {"text": "+", "messageId": tp["id"]}, r)
+        phone({"kind": "revoke", "id": t["id"]})
+        rv = one(rx, "a", "message.revoked", lambda p: p["revokedMessageId"] == t["id"],
+                 "phone revoke")
+        check(rv["before"]["body"] == "phone text, edited" and rv["after"]["from"] == c_c, rv)
+        pc = phone({"kind": "poll", "name": "Tea?", "options": ["Yes", "No"]})
+        pp = one(rx, "a", "message", lambda p: p["id"].endswith(pc["id"]), "phone poll")
+        check(pp["poll"] == {"name": "Tea?", "options": ["Yes", "No"],
+                             "multipleAnswers": False}, pp)
+        phone({"kind": "vote", "id": pc["id"], "creator": c_c, "secret": pc["secret"],
+               "options": ["No"]})
+        v = one(rx, "a", "poll.vote", lambda p: p["poll"]["id"] == pp["id"], "phone vote")
+        check(v["vote"]["selectedOptions"] == ["No"] and v["vote"]["from"] == c_c
+              and v["poll"]["fromMe"] is False, v)
         # Each event reached its webhook once
         for name in ("a", "b"):
             for ev_name in ("message", "message.reaction", "poll.vote"):

@@ -41,6 +41,7 @@
 #include "st_appstate.h"
 #include "st_kinds.h"
 #include "st_lids.h"
+#include "st_unread.h"
 #include "st_worker.h"
 #include "st_server.h"
 

@@ -180,6 +180,18 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         json_decref(in);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "send-kind")) {
+        json_t *in = sim_http_json(req);
+        if (!json_is_object(in)) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to, kind, ...}");
+            return;
+        }
+        int st = sim_server_phone_send_kind(self->server, acc->phone, in,
+                                            &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
                cm_streq(seg[2], "send-undecryptable")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));

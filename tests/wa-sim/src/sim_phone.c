@@ -430,15 +430,33 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
                     const char *text, json_t **result_p, const char **reason)
 {
     assert(self);
+    if (!text || !*text || strlen(text) > SIM_PHONE_TEXT_MAX) {
+        *reason = "text must be 1..65536 bytes";
+        return 400;
+    }
+    uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    if (wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len)) {
+        *reason = "could not build the message";
+        return 500;
+    }
+    int st =
+        sim_phone_send_message(self, phone, to, msg, msg_len, result_p, reason);
+    free(msg);
+    return st;
+}
+
+int
+sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
+                       const uint8_t *msg, size_t msg_len, json_t **result_p,
+                       const char **reason)
+{
+    assert(self);
     sim_model_t *model = sim_hub_model(self->hub);
     sim_account_t *me = sim_model_account(model, phone);
     if (!me) {
         *reason = "no such account";
         return 404;
-    }
-    if (!text || !*text || strlen(text) > SIM_PHONE_TEXT_MAX) {
-        *reason = "text must be 1..65536 bytes";
-        return 400;
     }
     char *wire = to ? wa_jid_normalize(to) : NULL;
     wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
@@ -464,10 +482,7 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
         return 403;
     }
     wa_sigstore_t *store = s_store(self, me);
-    uint8_t *msg = NULL;
-    size_t msg_len = 0;
-    if (!store ||
-        wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len)) {
+    if (!store) {
         *reason = "could not build the message";
         return 500;
     }
@@ -478,13 +493,12 @@ sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
         group
             ? s_send_group(self, store, me, group, id, msg, msg_len, &copies)
             : s_send_direct(self, store, me, target, id, msg, msg_len, &copies);
-    free(msg);
     if (rc) {
         *reason = "could not encrypt the message";
         return 500;
     }
-    cm_log_info("phone sent a text", "phone=%s id=%s copies=%zu", me->phone, id,
-                copies);
+    cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu",
+                me->phone, id, copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
     return 200;
 }

@@ -42,6 +42,12 @@ void sim_phone_destroy(sim_phone_t **self_p);
 //  As sim_phone_send_text to a user, with ciphertext no session can
 //  decrypt (a test of the receiver's retry path). Returns 200 with
 //  {id, copies}, or 404.
+//  The phone of `phone` sends a serialised Message (msg, borrowed) to
+//  `to`, as sim_phone_send_text does.
+int sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
+                           const uint8_t *msg, size_t msg_len,
+                           json_t **result_p, const char **reason);
+
 int sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
                                  const char *to, json_t **result_p,
                                  const char **reason);

@@ -13,6 +13,7 @@
 #include "sim_mediahost.h"
 #include "sim_pair.h"
 #include "sim_phone.h"
+#include "sim_kinds.h"
 #include "sim_presence.h"
 #include "sim_router.h"
 #include "sim_server.h"
@@ -384,6 +385,16 @@ sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
     return sim_phone_send_undecryptable(
         (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), phone,
         to, result_p, reason);
+}
+
+int
+sim_server_phone_send_kind(sim_server_t *self, const char *phone, json_t *in,
+                           json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_kinds_send(
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), phone,
+        in, result_p, reason);
 }
 
 int

@@ -87,6 +87,12 @@ int sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
                                         const char *to, json_t **result_p,
                                         const char **reason);
 
+//  The simulated phone sends a location, card, poll, vote, reaction, edit
+//  or revoke: `in` as sim_kinds describes (sim_kinds).
+int sim_server_phone_send_kind(sim_server_t *self, const char *phone,
+                               json_t *in, json_t **result_p,
+                               const char **reason);
+
 //  The simulated phone goes online/offline, or types (sim_presence).
 int sim_server_phone_presence(sim_server_t *self, const char *phone,
                               bool available, const char **reason);
