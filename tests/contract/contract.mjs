@@ -272,6 +272,13 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/chats/{chatId}/unpin'],
     ['POST', '/api/{session}/chats/{chatId}/mute'],
     ['POST', '/api/{session}/chats/{chatId}/unmute'],
+    // WAHA's Keys API: its request fields come from WAHA's security page;
+    // the stored extract of WAHA's document has no schema for it yet
+    // (tests/integration/test_gateway_keys.py checks the shapes)
+    ['GET', '/api/keys'],
+    ['POST', '/api/keys'],
+    ['PUT', '/api/keys/{id}'],
+    ['DELETE', '/api/keys/{id}'],
 ];
 
 // Synthetic events the webhook tests inject straight into the store with

@@ -42,6 +42,7 @@
 #include "st_kinds.h"
 #include "st_lids.h"
 #include "st_unread.h"
+#include "st_apikeys.h"
 #include "st_worker.h"
 #include "st_server.h"
 

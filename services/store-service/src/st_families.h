@@ -26,7 +26,8 @@ typedef struct _st_router_t st_router_t;
     X(appstate)                                                                \
     X(kinds)                                                                   \
     X(lids)                                                                    \
-    X(unread)
+    X(unread)                                                                  \
+    X(apikeys)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)
