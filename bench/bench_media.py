@@ -13,12 +13,22 @@ the host. Reports uploads/s, plaintext MiB/s, latency percentiles and
 media-service's resident memory (peak VmHWM, and RSS sampled every
 100 ms).
 
-This measures media-service alone, not a send through the whole stack:
-the session-worker side of message.send_media is not built yet.
+With --e2e it measures sends through the whole stack instead: wa-sim
+(its HTTPS media host), PostgreSQL and every service from --bin, two
+sessions linked by QR; `--concurrency` HTTP clients keep POST
+/api/sendImage {file.data} from a to b in flight for `--seconds` per
+file. A send counts when the gateway answered 201 (WhatsApp acked the
+message: media_conn, upload with thumbnail and encryption, the message
+built, Signal-encrypted and sent). b receives each one too, so
+media-service also downloads, verifies, decrypts and stores it for b's
+webhook (media.url), counted as received. Reports sends/s, MiB/s,
+latency, and the resident memory of media-service and session-worker.
 
     python3 bench/bench_media.py [--bin build-release/bin] [--seconds 10]
-                                 [--concurrency 4] [--workers 4]
+                                 [--concurrency 4] [--workers 4] [--e2e]
 """
+import base64
+import json
 import argparse
 import os
 import subprocess
@@ -55,9 +65,13 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--e2e", action="store_true",
+                    help="sends through the whole stack (wa-sim, every service)")
     args = ap.parse_args()
     os.environ["WHARF_BIN_DIR"] = os.path.abspath(args.bin)
     os.environ["WHARF_SOURCE_DIR"] = SRC
+    if args.e2e:
+        return e2e(args)
     sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
     from harness import free_port
     from bus import Dealer
@@ -128,6 +142,83 @@ def main():
         proc.terminate()
         proc.wait(10)
         host.close()
+
+
+def e2e(args):
+    sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+    from harness import Receiver, check, wait_for
+    from engine_util import hooks, linked, stack
+    from wasim import WaSim
+
+    tmp = tempfile.mkdtemp(prefix="wharf-bench-media-e2e-")
+    small = jpeg(tmp, "small.jpg", "370x280", 2)
+    big = jpeg(tmp, "big.jpg", "2760x2070", 1)
+    cert = os.path.join(tmp, "media.crt")
+    print("cores: %d, media-service workers: %d, HTTP clients in flight: %d, %s"
+          % (os.cpu_count(), args.workers, args.concurrency, args.bin), flush=True)
+    with WaSim("--media-cert", cert) as sim, \
+            stack(sim, MEDIA_CA_FILE=cert, MEDIA_WORKERS=str(args.workers),
+                  APP_LOG_LEVEL="warn", GATEWAY_REQUEST_TIMEOUT_MS="120000") as s, \
+            Receiver() as rx:
+        linked(s, sim, rx, [("a", "15550990001", "A"), ("b", "15550990002", "B")])
+        pids = {"media-service": s.proc("media-service").p.pid,
+                "session-worker": s.proc("session-worker-0").p.pid}
+        for name, data in (("~100 KiB", small), ("~5 MiB", big)):
+            body = json.dumps({"session": "a", "chatId": "15550990002@c.us",
+                               "file": {"data": base64.b64encode(data).decode(),
+                                        "mimetype": "image/jpeg"}})
+            hdrs = {"X-Api-Key": s.api_key, "Content-Type": "application/json"}
+            # warm-up: the Signal session and the media_conn
+            st, _, _ = s.raw("POST", "/api/sendImage", body, hdrs, timeout=120)
+            check(st == 201, st)
+            before = len(hooks(rx, "b", "message"))
+            lat, errors = [], [0]
+            lock = threading.Lock()
+            stop = time.time() + args.seconds
+            rss = {k: 0 for k in pids}
+
+            def client():
+                while time.time() < stop:
+                    t0 = time.time()
+                    st, _, _ = s.raw("POST", "/api/sendImage", body, hdrs, timeout=120)
+                    with lock:
+                        if st == 201:
+                            lat.append(time.time() - t0)
+                        else:
+                            errors[0] += 1
+
+            def sampler():
+                while time.time() < stop:
+                    for k, pid in pids.items():
+                        rss[k] = max(rss[k], rss_kib(pid, "VmRSS"))
+                    time.sleep(0.1)
+
+            t_start = time.time()
+            threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
+            threads.append(threading.Thread(target=sampler))
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            wall = time.time() - t_start
+            sent = len(lat) + 1
+            got = wait_for(lambda: (len(hooks(rx, "b", "message")) - before >= sent - 1
+                                    and len(hooks(rx, "b", "message")) - before),
+                           120, interval=0.5, what="b received every send")
+            fails = [e for e in hooks(rx, "b", "message")[before:]
+                     if e["payload"]["media"]["error"]]
+            drained = time.time() - t_start
+            lat.sort()
+            pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else 0  # noqa
+            print("%-9s file %8d B  sends %4d in %5.1fs = %6.2f/s  %6.2f MiB/s  "
+                  "latency ms p50 %.0f p90 %.0f p99 %.0f  errors %d  "
+                  "received+downloaded %d (%.1fs, %d failed)  RSS peak: media-service "
+                  "%d MiB, session-worker %d MiB"
+                  % (name, len(data), len(lat), wall, len(lat) / wall,
+                     len(lat) * len(data) / wall / 1048576, pct(0.5), pct(0.9), pct(0.99),
+                     errors[0], got, drained, len(fails),
+                     rss["media-service"] // 1024, rss["session-worker"] // 1024),
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -108,8 +108,9 @@ def test_metrics():
         s.api("GET", "/api/sessions/nope")
         m = scrape(s)  # no key needed, as WAHA
         check(m["waha_up"] == 1, "waha_up")
-        check(m['waha_sessions{status="STOPPED",engine="WHARF"}'] == 2
-              and m['waha_sessions{status="WORKING",engine="WHARF"}'] == 0, "sessions")
+        # the engine label is WHATSAPP_DEFAULT_ENGINE's (default GOWS), as WAHA
+        check(m['waha_sessions{status="STOPPED",engine="GOWS"}'] == 2
+              and m['waha_sessions{status="WORKING",engine="GOWS"}'] == 0, "sessions")
         check(m['waha_http_requests_total{method="GET",status="200"}'] >= 5
               and m['waha_http_requests_total{method="GET",status="404"}'] >= 1, "http counts")
         check(m['waha_http_request_duration_seconds_count{method="GET",status="200"}']

@@ -23,6 +23,10 @@ phone-only wa-sim account driven through its control API:
 - group receipts: a writes in a group with b; b's delivery and read
   receipts reach a as message.ack.group (per participant, WAHA's ack
   payload), not as message.ack;
+- sendSeen without ids after the worker restarted: b gets READ for the
+  messages a had not read (the store keeps which are unread; the worker's
+  memory is gone); POST /api/a/chats/{b}/messages/read answers {ids} of
+  what it read, nothing twice; bad paging and chat ids are 400s;
 - message.waiting: Carol's phone sends a message a cannot decrypt: a
   emits message.waiting (a WAMessage with the id) once and still sends
   the retry receipt (wa-sim's stanza log);
@@ -234,6 +238,51 @@ def test_group_receipts(s, sim, rx):
     check([p["ackName"] for p in plain] == ["SERVER"], plain)
 
 
+def test_seen_after_restart(s, sim, rx):
+    """sendSeen without ids reads the chat's unread messages as the store
+    keeps them: a restart of the worker loses nothing."""
+    sent = []
+    for text in ("unread one", "unread two"):
+        st, m, _ = s.api("POST", "/api/sendText", {"session": "b", "chatId": cus(A),
+                                                   "text": text})
+        check(st == 201, (st, m))
+        sent.append(m["id"].split("_")[2])
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"].get("body") == text], 20, what=text)
+    # The worker restarts (its memory is gone); the store still knows
+    s.proc("session-worker-0").stop()
+    s.start_worker(0)
+
+    def seen():
+        st, res, _ = s.api("POST", "/api/sendSeen", {"session": "a", "chatId": B})
+        return (st, res) if st not in (503, 504, 422) else None
+    st, res = wait_for(seen, 40, interval=0.5, what="sendSeen after the restart")
+    check(st == 201 and res == {}, (st, res))
+
+    def reads():
+        return {e["payload"]["id"].split("_")[2] for e in hooks(rx, "b", "message.ack")
+                if e["payload"]["ackName"] == "READ"}
+    wait_for(lambda: set(sent) <= reads(), 20, what="READ of both at b")
+    # Read now: nothing left to read
+    st, res, _ = s.api("POST", "/api/a/chats/%s/messages/read" % cus(B))
+    check(st == 201 and res == {"ids": []}, (st, res))
+    # A new one: the read route reads it and names it
+    st, m, _ = s.api("POST", "/api/sendText", {"session": "b", "chatId": cus(A),
+                                               "text": "unread three"})
+    check(st == 201, (st, m))
+    bare = m["id"].split("_")[2]
+    wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                      if e["payload"].get("body") == "unread three"], 20, what="three")
+    st, res, _ = s.api("POST", "/api/a/chats/%s/messages/read?messages=30&days=7" % cus(B))
+    check(st == 201 and res == {"ids": ["false_%s_%s" % (cus(B), bare)]}, (st, res))
+    wait_for(lambda: bare in reads(), 20, what="READ of three at b")
+    for q in ("messages=0", "messages=abc", "days=0"):
+        st, res, _ = s.api("POST", "/api/a/chats/%s/messages/read?%s" % (cus(B), q))
+        check(st == 400, (q, st, res))
+    st, res, _ = s.api("POST", "/api/a/chats/nonsense/messages/read")
+    check(st == 400 and "chatId" in message(res), (st, res))
+
+
 def test_message_waiting(s, sim, rx):
     st, res = sim.ctl("POST", "/accounts/%s/send-undecryptable" % C, {"to": cus(A)})
     check(st == 200 and res["copies"] >= 1, (st, res))
@@ -283,10 +332,12 @@ def main():
                    lambda: test_presence_between_sessions(s, sim, rx),
                    lambda: test_phone_presence(s, sim, rx),
                    lambda: test_group_receipts(s, sim, rx),
+                   lambda: test_seen_after_restart(s, sim, rx),
                    lambda: test_message_waiting(s, sim, rx),
                    lambda: test_engine_event(s, sim, rx)]
         names = ["test_bad_input", "test_presence_between_sessions", "test_phone_presence",
-                 "test_group_receipts", "test_message_waiting", "test_engine_event"]
+                 "test_group_receipts", "test_seen_after_restart", "test_message_waiting",
+                 "test_engine_event"]
         for f, n in zip(run_all, names):
             f.__name__ = n
         run(run_all)

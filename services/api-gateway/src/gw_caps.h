@@ -32,6 +32,7 @@
     X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \
     X(metrics, METRICS)       /*  Prometheus /metrics */                       \
     X(swagger, SWAGGER)       /*  Swagger UI at /, OpenAPI at /-json */        \
-    X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */
+    X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */               \
+    X(keys, KEYS)             /*  /api/keys: admin and session keys */
 
 #endif

@@ -160,6 +160,43 @@ gw_chats_messages(gw_req_t *req)
 }
 
 void
+gw_chats_read(gw_req_t *req)
+{
+    const char *name = s_path_session(req);
+    if (!name) {
+        return;
+    }
+    const char *param = gw_req_param(req, "chatId");
+    char *chat =
+        param ? gw_messages_chat_id_of(param, GW_CHAT_PERSON | GW_CHAT_GROUP)
+              : NULL;
+    if (!chat) {
+        gw_req_fail_invalid(req, "chatId must be a phone number or a person "
+                                 "or group chat id (…@c.us, …@g.us)");
+        return;
+    }
+    int64_t count = 0, days = 0;
+    if (gw_req_query_int(req, "messages", 1, GW_MESSAGES_SEEN_MAX, 30, &count,
+                         NULL) ||
+        gw_req_query_int(req, "days", 1, 365, 7, &days, NULL)) {
+        free(chat);
+        return;
+    }
+    static const char *const working[] = {"WORKING", NULL};
+    json_t *session = gw_messages_session(req, name);
+    json_t *ids = NULL;
+    if (session && gw_messages_status_is(req, session, working) &&
+        gw_messages_read_unread(req, session, chat, count,
+                                cm_now_ms() / 1000 - days * 86400, &ids) == 0) {
+        json_t *out = json_pack("{s:O}", "ids", ids);
+        gw_req_reply(req, 201, &out);
+    }
+    json_decref(ids);
+    json_decref(session);
+    free(chat);
+}
+
+void
 gw_chats_wawp_list(gw_req_t *req)
 {
     char *name = gw_sessions_wawp_instance(req);
@@ -187,7 +224,10 @@ static const char *s_schemas =
     "\"ChatList\":{\"type\":\"array\",\"items\":{\"$ref\":"
     "\"#/components/schemas/Chat\"}},"
     "\"WAMessageList\":{\"type\":\"array\",\"items\":{\"$ref\":"
-    "\"#/components/schemas/WAMessage\"}}}";
+    "\"#/components/schemas/WAMessage\"}},"
+    "\"ReadChatMessagesResponse\":{\"type\":\"object\",\"properties\":"
+    "{\"ids\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},"
+    "\"description\":\"Ids of the messages read\"}}}}";
 
 json_t *
 gw_chats_schemas(void)

@@ -7,6 +7,9 @@
       GET /api/{session}/chats/{chatId}/messages?limit=&offset=&filter.fromMe=
                                                                  message.list
       GET /v2/chats, GET /v2/chats/{chatId}/messages   the same, Wawp auth
+      POST /api/{session}/chats/{chatId}/messages/read?messages=30&days=7
+          read receipts for the chat's unread messages (the store keeps
+          which are unread) -> {ids:[...]} (gw_messages_read_unread)
     Every message and chat a session sent or received since Wharf linked
     it is kept (store-service writes them with their events); history
     from before linking is not synced.
@@ -26,6 +29,7 @@ void gw_chats_list(gw_req_t *req);
 void gw_chats_messages(gw_req_t *req);
 void gw_chats_wawp_list(gw_req_t *req);
 void gw_chats_wawp_messages(gw_req_t *req);
+void gw_chats_read(gw_req_t *req);
 
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_chats_schemas(void);
@@ -68,6 +72,20 @@ json_t *gw_chats_schemas(void);
          NULL,                                                                 \
          "WAMessageList",                                                      \
          GW_CHATS_MESSAGES_Q,                                                  \
+         false},                                                               \
+        {"POST",                                                               \
+         "/api/{session}/chats/{chatId}/messages/read",                        \
+         gw_chats_read,                                                        \
+         GW_AUTH_ADMIN,                                                        \
+         201,                                                                  \
+         GW_CHATS_TAG,                                                         \
+         "chatsReadMessages",                                                  \
+         "Read the chat's unread messages (send read receipts)",               \
+         NULL,                                                                 \
+         "ReadChatMessagesResponse",                                           \
+         "messages|integer|Newest unread messages to read, 1..1000 "           \
+         "(default 30);days|integer|Only those of the last days, 1..365 "      \
+         "(default 7)",                                                        \
          false},                                                               \
         {"GET",                                                                \
          "/v2/chats",                                                          \

@@ -57,6 +57,8 @@
 #include "gw_static.h"
 #include "gw_swagger.h"
 #include "gw_dashboard.h"
+#include "gw_keys.h"
+#include "gw_limits.h"
 #include "gw_caps.h"
 #include "gw_server.h"
 #include "gw_front.h"

@@ -204,8 +204,15 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req)
     return rc;
 }
 
+static int
+s_unauthorized(gw_req_t *req)
+{
+    gw_req_fail_unauthorized(req);
+    return -1;
+}
+
 //  Authenticate for `route` once the body is parsed. Returns 0, or -1
-//  after a 401 response.
+//  after a 401 or 403 response.
 static int
 s_authenticate(gw_http_t *self, gw_req_t *req, const gw_route_t *route)
 {
@@ -224,6 +231,21 @@ s_authenticate(gw_http_t *self, gw_req_t *req, const gw_route_t *route)
         }
     }
     bool admin = gw_config_key_matches(self->config, key);
+    gw_keys_entry_t made;
+    if (!admin && gw_keys_lookup(key, &made)) {
+        if (made.admin) {
+            admin = true;
+        } else {
+            //  A session key: its session and its actions only (403)
+            if (gw_keys_check(req, route, &made) != 0) {
+                return -1;
+            }
+            //  The admin's way in on /api; on an instance route the
+            //  handler still wants the instance's token
+            gw_req_set_admin(req, route->auth == GW_AUTH_ADMIN);
+            return route->auth == GW_AUTH_ADMIN ? 0 : s_unauthorized(req);
+        }
+    }
     gw_req_set_admin(req, admin);
     if (admin || (route->auth == GW_AUTH_INSTANCE && key)) {
         //  A non-admin credential on an instance route is checked by the
@@ -312,7 +334,11 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
     if (route->auth != GW_AUTH_NONE &&
         !gw_config_path_excluded(self->config, gw_req_path(req))) {
         const char *key = s_head_credential(req);
-        bool admin = gw_config_key_matches(self->config, key);
+        gw_keys_entry_t made;
+        //  A key made through /api/keys passes here; its scope is
+        //  checked once the body (which may name a session) is in
+        bool admin = gw_config_key_matches(self->config, key) ||
+                     gw_keys_lookup(key, &made);
         if (!key && gw_req_family(req) == GW_FAMILY_WAWP) {
             call->credential_in_body = true;
             if (call->body_max > GW_HTTP_ANON_BODY_MAX) {
@@ -320,6 +346,10 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
             }
         } else if (!admin && !(route->auth == GW_AUTH_INSTANCE && key)) {
             gw_req_fail_unauthorized(req);
+            return;
+        }
+        //  A key over its rate costs nothing more (429, no body read)
+        if (gw_limits_key(req, key) != 0) {
             return;
         }
     }
@@ -354,7 +384,8 @@ s_dispatch(gw_http_t *self, s_call_t *call, gw_link_t *link)
         }
         return;
     }
-    if (s_authenticate(self, req, call->route) != 0) {
+    if (s_authenticate(self, req, call->route) != 0 ||
+        gw_limits_session(req) != 0) {
         return;
     }
     if (!link) {
@@ -563,6 +594,10 @@ gw_http_new(const gw_config_t *config, int port_override)
         int rc = pthread_create(&self->threads[i], NULL, s_handler, self);
         assert(rc == 0);
     }
+    gw_limits_configure();
+    if (gw_keys_start(config) != 0) {
+        cm_log_warn("could not start the API key reloader");
+    }
     self->front = gw_front_new(config, port_override, s_handoff, self);
     if (!self->front) {
         gw_http_destroy(&self);
@@ -591,6 +626,7 @@ gw_http_destroy(gw_http_t **self_p)
         pthread_join(self->threads[i], NULL);
     }
     free(self->threads);
+    gw_keys_stop();
     //  Upgraded connections must be closed before the daemon stops
     gw_ws_close_all(3000);
     if (self->daemon) {

@@ -415,6 +415,63 @@ s_add_ids(gw_req_t *req, json_t *ids, json_t *v, const char *field)
     return 0;
 }
 
+//  Mark `ids` read in the store (best effort: the receipts went out).
+//  Returns the ids that were unread, or NULL. Caller owns return value.
+static json_t *
+s_mark_read(gw_req_t *req, const char *name, const char *chat, json_t *ids)
+{
+    cm_msg_t *msg = cm_msg_new("message.mark_read");
+    cm_msg_set_str(msg, "session", name);
+    cm_msg_set_str(msg, "chat", chat);
+    cm_msg_set(msg, "ids", json_incref(ids));
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    json_t *marked = NULL;
+    if (cm_msg_status(reply) == 200) {
+        marked = json_incref(json_object_get(cm_msg_body(reply), "ids"));
+    } else {
+        cm_log_warn("could not mark messages read", "session=\"%s\" st=%d",
+                    name, cm_msg_status(reply));
+    }
+    cm_msg_destroy(&reply);
+    return marked;
+}
+
+int
+gw_messages_read_unread(gw_req_t *req, json_t *session, const char *chat,
+                        int64_t limit, int64_t since, json_t **ids_p)
+{
+    *ids_p = NULL;
+    const char *name = json_string_value(json_object_get(session, "name"));
+    cm_msg_t *msg = cm_msg_new("message.unread");
+    cm_msg_set_str(msg, "session", name ? name : "");
+    cm_msg_set_str(msg, "chat", chat);
+    cm_msg_set_int(msg, "limit", limit);
+    cm_msg_set_int(msg, "since", since);
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    json_t *ids = json_object_get(cm_msg_body(reply), "ids");
+    if (cm_msg_status(reply) != 200 || !json_is_array(ids)) {
+        gw_req_fail_bus(req, reply, "store-service");
+        cm_msg_destroy(&reply);
+        return -1;
+    }
+    json_incref(ids);
+    cm_msg_destroy(&reply);
+    if (json_array_size(ids) > 0) {
+        json_t *body =
+            json_pack("{s:s, s:O}", "chatId", chat, "messageIds", ids);
+        reply =
+            gw_messages_command(req, session, "message.send_seen", &body, 0);
+        if (!reply) {
+            json_decref(ids);
+            return -1;
+        }
+        cm_msg_destroy(&reply);
+        json_decref(s_mark_read(req, name, chat, ids));
+    }
+    *ids_p = ids;
+    return 0;
+}
+
 static void
 s_send_seen(gw_req_t *req, const char *name, int success)
 {
@@ -439,7 +496,20 @@ s_send_seen(gw_req_t *req, const char *name, int success)
             }
         }
         json_t *session = ok ? gw_messages_session(req, name) : NULL;
-        if (session && gw_messages_status_is(req, session, s_working)) {
+        json_t *read = NULL;
+        if (session && json_array_size(ids) == 0 &&
+            gw_messages_status_is(req, session, s_working)) {
+            //  WAHA: no ids reads the chat's unread messages of the last
+            //  GW_MESSAGES_UNREAD_DAYS days, kept by the store
+            if (gw_messages_read_unread(
+                    req, session, chat, GW_MESSAGES_SEEN_MAX,
+                    cm_now_ms() / 1000 - GW_MESSAGES_UNREAD_DAYS * 86400,
+                    &read) == 0) {
+                json_t *out = json_object();
+                gw_req_reply(req, success, &out);
+            }
+            json_decref(read);
+        } else if (session && gw_messages_status_is(req, session, s_working)) {
             json_t *body =
                 json_pack("{s:s, s:O}", "chatId", chat, "messageIds", ids);
             if (part) {
@@ -448,6 +518,7 @@ s_send_seen(gw_req_t *req, const char *name, int success)
             cm_msg_t *reply = gw_messages_command(
                 req, session, "message.send_seen", &body, 0);
             if (reply) {
+                json_decref(s_mark_read(req, name, chat, ids));
                 json_t *out = json_object();
                 gw_req_reply(req, success, &out);
                 cm_msg_destroy(&reply);

@@ -10,6 +10,9 @@
       message.send_text {name, chatId, text, reply_to?} -> WAMessage,
         answered once the WhatsApp server acknowledged the message
       message.send_seen {name, chatId, messageIds[], participant?} -> {}
+    sendSeen without ids reads the chat's unread messages of the last 7
+    days as the store keeps them (message.unread, then message.mark_read;
+    the ids given are marked read too).
     Errors: unknown session 404; a session that is not WORKING 422
     ("Session status is not as expected", as WAHA says); no worker holds
     the session, or it does not answer: 503 / 504; a bad chatId or text
@@ -29,6 +32,8 @@
 #define GW_MESSAGES_TEXT_MAX 65536
 //  Most message ids in one sendSeen.
 #define GW_MESSAGES_SEEN_MAX 1000
+//  sendSeen without ids: unread messages of the last days.
+#define GW_MESSAGES_UNREAD_DAYS 7
 
 //  The WAHA session name of a "chatting" request: `session` from the
 //  body or query, default "default". NULL after a 400.
@@ -58,6 +63,14 @@ cm_msg_t *gw_messages_command(gw_req_t *req, json_t *session, const char *type,
 //  taken on all paths).
 cm_msg_t *gw_messages_command_msg(gw_req_t *req, json_t *session,
                                   cm_msg_t **msg_p, int cap_ms);
+
+//  Read the chat's unread messages (store: message.unread, newest first,
+//  at most `limit`, not older than `since`, unix seconds): read receipts
+//  through the worker (message.send_seen), then message.mark_read. Sets
+//  *ids_p to the ids read (caller owns; empty when none). Returns 0, or
+//  -1 after an error response.
+int gw_messages_read_unread(gw_req_t *req, json_t *session, const char *chat,
+                            int64_t limit, int64_t since, json_t **ids_p);
 
 //  Kinds of chat an input may name (gw_messages_chat_id_of).
 #define GW_CHAT_PERSON 1 //  phone number (…@c.us) or …@lid

@@ -285,10 +285,14 @@ s_render_cluster(gw_req_t *req, zchunk_t *out)
         json_object_foreach(counts, st, c)
         {
             char *label = s_label(st);
+            //  The engine WAHA clients see (WHATSAPP_DEFAULT_ENGINE)
             s_line(out,
-                   "waha_sessions{status=\"%s\",engine=\"WHARF\"} "
+                   "waha_sessions{status=\"%s\",engine=\"%s\"} "
                    "%" JSON_INTEGER_FORMAT "\n",
-                   label, json_integer_value(c));
+                   label,
+                   gw_req_config(req) ? gw_config_engine(gw_req_config(req))
+                                      : CM_WAHA_ENGINE_DEFAULT,
+                   json_integer_value(c));
             free(label);
         }
         json_decref(counts);
@@ -372,7 +376,7 @@ gw_metrics_schemas(void)
     json_t *schemas =
         json_loads("{\"PrometheusText\":{\"type\":\"string\",\"description\":"
                    "\"Prometheus text exposition (text/plain; version=0.0.4)\","
-                   "\"example\":\"waha_up 1\"}}",
+                   "\"example\":\"waha_up 1\",\"x-media-type\":\"text/plain\"}}",
                    0, NULL);
     assert(schemas);
     return schemas;

@@ -145,17 +145,47 @@ s_payload_header(struct curl_slist *headers, const uint8_t *data, size_t len)
     return curl_slist_append(headers, line);
 }
 
+//  key with every byte but SigV4's unreserved ones and '/' as %XX. libcurl
+//  (7.88) signs the path exactly as it sends it, while AWS's canonical URI
+//  encodes each segment: a raw '@' (every WAHA file name has one) would be
+//  signed as '@' and checked as %40, and S3 refuses the request. Caller
+//  owns return value.
+static char *
+s_key_path(const char *key)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(key);
+    char *out = cm_alloc(3 * n + 1);
+    char *p = out;
+    for (const unsigned char *k = (const unsigned char *)key; *k; k++) {
+        if (isalnum(*k) || strchr("-_.~/", *k)) {
+            *p++ = (char)*k;
+        } else {
+            *p++ = '%';
+            *p++ = hex[*k >> 4];
+            *p++ = hex[*k & 15];
+        }
+    }
+    *p = 0;
+    return out;
+}
+
 //  The object URL of key.
 static char *
 s_url(ms_store_t *self, const char *key)
 {
+    char *path = s_key_path(key);
+    char *url;
     if (self->path_style) {
-        return cm_sprintf("%s/%s/%s", self->endpoint, self->bucket, key);
+        url = cm_sprintf("%s/%s/%s", self->endpoint, self->bucket, path);
+    } else {
+        const char *host = strstr(self->endpoint, "://");
+        size_t scheme_len = (size_t)(host - self->endpoint) + 3;
+        url = cm_sprintf("%.*s%s.%s/%s", (int)scheme_len, self->endpoint,
+                         self->bucket, self->endpoint + scheme_len, path);
     }
-    const char *host = strstr(self->endpoint, "://");
-    size_t scheme_len = (size_t)(host - self->endpoint) + 3;
-    return cm_sprintf("%.*s%s.%s/%s", (int)scheme_len, self->endpoint,
-                      self->bucket, self->endpoint + scheme_len, key);
+    free(path);
+    return url;
 }
 
 int
@@ -341,6 +371,10 @@ void
 ms_store_test(bool verbose)
 {
     printf(" * ms_store: ");
+    //  Keys are URI-encoded as SigV4's canonical URI wants them
+    char *kp = s_key_path("s1/false_1555@c.us_3EB0 x+y.jpeg");
+    assert(streq(kp, "s1/false_1555%40c.us_3EB0%20x%2By.jpeg"));
+    free(kp);
     assert(ms_store_key_valid("default/false_1555@c.us_ABC.jpeg"));
     assert(ms_store_key_valid("s-1_x/true_120363@g.us_3EB0_1555@c.us.pdf"));
     assert(!ms_store_key_valid("default/../etc/passwd"));

@@ -1897,10 +1897,14 @@ sw_wa_test(bool verbose)
             t_pump(loop, &t, 10);
         }
         assert(t_count(&t, "a", "message.ack") >= 2);
-        //  b reads it (no ids: the unread ones): READ at a
-        reply =
-            t_command(loop, &t, engine, b, "message.send_seen",
-                      json_pack("{s:s}", "chatId", "15550001111@c.us"), 5000);
+        //  b reads it (by id: the gateway reads unread ids from the
+        //  store): READ at a
+        reply = t_command(
+            loop, &t, engine, b, "message.send_seen",
+            json_pack("{s:s, s:[s]}", "chatId", "15550001111@c.us",
+                      "messageIds",
+                      json_string_value(json_object_get(msg, "id"))),
+            5000);
         assert(reply && cm_msg_status(reply) == 200);
         cm_msg_destroy(&reply);
         until = cm_mono_ms() + 10000;

@@ -10,8 +10,9 @@
       {event: "stanza.in" | "stanza.out",
        data: {tag, id, type, from, to, node}}
     node is the stanza as text (wa_node_text; binary content as hex),
-    cut at SW_WADEBUG_NODE_MAX bytes. The check is made once per
-    connection, so sessions that do not ask pay nothing per stanza.
+    cut at SW_WADEBUG_NODE_MAX bytes. The check is made once when
+    the session starts (a config change restarts it), so sessions that
+    do not ask pay one flag test per stanza.
 */
 #ifndef SW_WADEBUG_H_INCLUDED
 #define SW_WADEBUG_H_INCLUDED

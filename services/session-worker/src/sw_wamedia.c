@@ -246,6 +246,18 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
         json_decref(data);
         return;
     }
+    if (st == 200 && cm_msg_expired(sw_cmd_request(cmd))) {
+        //  The caller gave up (its 504 is out): sending now would deliver
+        //  a message the caller was told failed
+        cm_log_warn("media upload finished after the caller's deadline; "
+                    "not sending",
+                    "session=\"%s\"", sw_wasess_name(sess));
+        sw_cmd_reply(&cmd, 504,
+                     "could not send the media in time: nothing was sent",
+                     NULL);
+        json_decref(data);
+        return;
+    }
     if (st != 200) {
         cm_log_warn("media upload failed", "session=\"%s\" st=%d reason=\"%s\"",
                     sw_wasess_name(sess), st, reason);

@@ -7,66 +7,11 @@
 #include "wa/wa_jid.h"
 #include "wa/wa_message.h"
 
-//  Name of the capability's per-session state: chat (API) -> zlistx of
-//  "id|participant" of unread messages, for sendSeen without ids.
-#define S_UNREAD "message.unread"
-
-static void
-s_list_free(void **item_p)
-{
-    zlistx_t *list = (zlistx_t *)*item_p;
-    zlistx_destroy(&list);
-    *item_p = NULL;
-}
-
 static void
 s_str_free(void **item_p)
 {
     free(*item_p);
     *item_p = NULL;
-}
-
-static void
-s_unread_free(void **state_p)
-{
-    zhashx_t *unread = (zhashx_t *)*state_p;
-    zhashx_destroy(&unread);
-    *state_p = NULL;
-}
-
-//  The unread messages of the session.
-static zhashx_t *
-s_unread(sw_wasess_t *sess)
-{
-    zhashx_t *unread = (zhashx_t *)sw_wasess_state(sess, S_UNREAD);
-    if (!unread) {
-        unread = zhashx_new();
-        zhashx_set_destructor(unread, s_list_free);
-        sw_wasess_set_state(sess, S_UNREAD, unread, s_unread_free);
-    }
-    return unread;
-}
-
-//  Remember an unread message for sendSeen without ids.
-static void
-s_unread_add(sw_wasess_t *sess, const char *chat_api, const char *id,
-             const char *participant)
-{
-    zhashx_t *unread = s_unread(sess);
-    zlistx_t *list = (zlistx_t *)zhashx_lookup(unread, chat_api);
-    if (!list) {
-        if (zhashx_size(unread) >= SW_WA_UNREAD_CHATS) {
-            return;
-        }
-        list = zlistx_new();
-        zlistx_set_destructor(list, s_str_free);
-        zhashx_insert(unread, chat_api, list);
-    }
-    if (zlistx_size(list) >= SW_WA_UNREAD_MAX && zlistx_first(list)) {
-        zlistx_delete(list, zlistx_cursor(list)); //  the oldest
-    }
-    zlistx_add_end(list,
-                   cm_sprintf("%s|%s", id, participant ? participant : ""));
 }
 
 //  True if events for `chat` (wire JID) are ignored by config.ignore.
@@ -318,18 +263,8 @@ sw_wamessage_send_seen(sw_wasess_t *sess, sw_cmd_t **cmd_p)
         const char *part = ref.participant[0] ? ref.participant : participant;
         zlistx_add_end(items, cm_sprintf("%s|%s", ref.id, part ? part : ""));
     }
-    zhashx_t *unread_all = s_unread(sess);
-    zlistx_t *unread = (zlistx_t *)zhashx_lookup(unread_all, chat_api);
-    if (json_array_size(ids) == 0 && unread) {
-        //  WAHA: no ids means the unread messages of the chat
-        for (const char *e = (const char *)zlistx_first(unread); e;
-             e = (const char *)zlistx_next(unread)) {
-            zlistx_add_end(items, cm_strdup(e));
-        }
-    }
-    if (unread) {
-        zhashx_delete(unread_all, chat_api);
-    }
+    //  No ids: nothing to send (the gateway reads the chat's unread
+    //  messages from the store and passes their ids)
     int rc = s_seen(sw_wasess_client(sess), chat_api, items);
     zlistx_destroy(&items);
     free(chat_api);
@@ -441,11 +376,6 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
         sw_wamedia_fill(sess, m->chat, m->id, payload);
         sw_wamsg_event_id(name, "message", key, ts, id);
         sw_session_emit_id(session, id, "message", &payload, NULL, NULL);
-        char *chat = sw_wamsg_api_jid(m->chat);
-        char *part = sw_wamsg_api_jid(m->participant);
-        s_unread_add(sess, chat, m->id, part);
-        free(part);
-        free(chat);
     }
     json_t *payload = sw_wamsg_message(&w);
     sw_wamedia_fill(sess, m->chat, m->id, payload);

@@ -11,7 +11,8 @@
           group, 502 when it refused it otherwise, 500 when it could not
           go out)
       message.send_seen {chatId, messageIds?, participant?} -> {}; no ids:
-          the unread messages of the chat (the last SW_WA_UNREAD_MAX)
+          nothing is sent (the gateway reads the chat's unread messages
+          from the store, which keeps them across restarts)
 
     Events, from the engine's wa_client events: `message` (from others),
     `message.any` (everything, our sends included) and `message.ack` in
@@ -23,11 +24,6 @@
 #define SW_WAMESSAGE_H_INCLUDED
 
 #include "sw_wasess.h"
-
-//  Unread message ids remembered per chat for sendSeen without ids.
-#define SW_WA_UNREAD_MAX 64
-//  Chats with unread messages remembered.
-#define SW_WA_UNREAD_CHATS 256
 
 //  The capability's rows of the command table.
 #define SW_WAMESSAGE_COMMANDS                                                  \

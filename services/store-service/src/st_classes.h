@@ -40,6 +40,8 @@
 #include "st_signal.h"
 #include "st_kinds.h"
 #include "st_lids.h"
+#include "st_unread.h"
+#include "st_apikeys.h"
 #include "st_worker.h"
 #include "st_server.h"
 

@@ -24,7 +24,9 @@ typedef struct _st_router_t st_router_t;
     X(webhooks)                                                                \
     X(signal)                                                                  \
     X(kinds)                                                                   \
-    X(lids)
+    X(lids)                                                                    \
+    X(unread)                                                                  \
+    X(apikeys)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

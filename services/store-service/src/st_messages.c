@@ -63,11 +63,12 @@ s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen)
         return; //  `message` and `message.any` of one message: one row
     }
     json_object_set_new(seen, row.id, json_true());
-    json_t *r =
-        json_pack("{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i}", "id",
-                  row.id, "chat", row.chat, "from_me", row.from_me, "sender",
-                  row.sender, "ts", (json_int_t)row.ts, "type", row.type,
-                  "body", row.body, "payload", payload, "ack", row.ack);
+    //  What others sent is unread until we read it (st_unread)
+    json_t *r = json_pack(
+        "{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i, s:b}", "id", row.id,
+        "chat", row.chat, "from_me", row.from_me, "sender", row.sender, "ts",
+        (json_int_t)row.ts, "type", row.type, "body", row.body, "payload",
+        payload, "ack", row.ack, "unread", !row.from_me);
     if (r) {
         json_array_append_new(rows, r);
         json_array_append_new(chats, json_pack("{s:s, s:I}", "jid", row.chat,
@@ -289,11 +290,12 @@ st_messages_register(st_router_t *r)
     st_router_prepare(
         r, "st_messages_put",
         "WITH m AS (INSERT INTO messages (session, id, chat, from_me, "
-        "sender, ts, type, body, payload, ack) SELECT $1, x.id, x.chat, "
-        "x.from_me, x.sender, x.ts, x.type, x.body, x.payload, x.ack "
+        "sender, ts, type, body, payload, ack, unread) SELECT $1, x.id, "
+        "x.chat, x.from_me, x.sender, x.ts, x.type, x.body, x.payload, "
+        "x.ack, COALESCE(x.unread, false) "
         "FROM json_to_recordset($2::json) AS x(id text, chat text, "
         "from_me boolean, sender text, ts bigint, type text, body text, "
-        "payload json, ack integer) "
+        "payload json, ack integer, unread boolean) "
         "ON CONFLICT (session, id) DO NOTHING) "
         "INSERT INTO chats (session, jid, last_ts) "
         "SELECT $1, c.jid, max(c.ts) FROM json_to_recordset($3::json) "
@@ -301,10 +303,12 @@ st_messages_register(st_router_t *r)
         "ON CONFLICT (session, jid) DO UPDATE SET last_ts = "
         "GREATEST(chats.last_ts, EXCLUDED.last_ts), updated_at = now()");
     //  The highest ack of each message in $2, never lowering one already
-    //  recorded (merged into the payload when read)
+    //  recorded (merged into the payload when read); READ or more from
+    //  our own device reads a message we received
     st_router_prepare(
         r, "st_messages_ack",
-        "UPDATE messages m SET ack = a.ack, ack_name = a.name "
+        "UPDATE messages m SET ack = a.ack, ack_name = a.name, "
+        "unread = m.unread AND a.ack < 3 "
         "FROM (SELECT DISTINCT ON (x.id) x.id, x.ack, x.name "
         "FROM json_to_recordset($2::json) AS x(id text, ack integer, "
         "name text) ORDER BY x.id, x.ack DESC) a "

@@ -1,0 +1,162 @@
+/*  gw_limits - request rate limits per API key and per session
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "gw_classes.h"
+
+#include <pthread.h>
+
+typedef struct {
+    double tokens;
+    int64_t at_ms;
+} s_bucket_t;
+
+static struct {
+    pthread_mutex_t lock;
+    zhashx_t *buckets;
+    double key_rate, session_rate, burst;
+} s_limits = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void
+s_bucket_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+void
+gw_limits_configure(void)
+{
+    pthread_mutex_lock(&s_limits.lock);
+    s_limits.key_rate =
+        (double)cm_env_long("GATEWAY_RATE_LIMIT_KEY", 0, 0, 1000000);
+    s_limits.session_rate =
+        (double)cm_env_long("GATEWAY_RATE_LIMIT_SESSION", 0, 0, 1000000);
+    s_limits.burst = (double)cm_env_long("GATEWAY_RATE_BURST", 0, 0, 10000000);
+    pthread_mutex_unlock(&s_limits.lock);
+}
+
+int
+gw_limits_take(const char *name, double rate, double burst, int64_t now_ms)
+{
+    if (rate <= 0) {
+        return 0;
+    }
+    if (burst < 1) {
+        burst = rate < 1 ? 1 : rate;
+    }
+    pthread_mutex_lock(&s_limits.lock);
+    if (!s_limits.buckets ||
+        zhashx_size(s_limits.buckets) >= GW_LIMITS_MAX_BUCKETS) {
+        zhashx_destroy(&s_limits.buckets);
+        s_limits.buckets = zhashx_new();
+        zhashx_set_destructor(s_limits.buckets, s_bucket_free);
+    }
+    s_bucket_t *b = zhashx_lookup(s_limits.buckets, name);
+    if (!b) {
+        b = cm_alloc(sizeof *b);
+        b->tokens = burst;
+        b->at_ms = now_ms;
+        zhashx_insert(s_limits.buckets, name, b);
+    }
+    if (now_ms > b->at_ms) {
+        b->tokens += rate * (double)(now_ms - b->at_ms) / 1000.0;
+        if (b->tokens > burst) {
+            b->tokens = burst;
+        }
+        b->at_ms = now_ms;
+    }
+    int wait = 0;
+    if (b->tokens >= 1) {
+        b->tokens -= 1;
+    } else {
+        double secs = (1 - b->tokens) / rate;
+        wait = (int)secs + ((double)(int)secs < secs ? 1 : 0);
+        if (wait < 1) {
+            wait = 1;
+        }
+    }
+    pthread_mutex_unlock(&s_limits.lock);
+    return wait;
+}
+
+static int
+s_limited(gw_req_t *req, int wait, const char *what)
+{
+    char text[16];
+    snprintf(text, sizeof text, "%d", wait);
+    gw_req_add_response_header(req, "Retry-After", text);
+    gw_req_fail(req, 429, "too_many_requests",
+                "too many requests for this %s; retry after %d s", what, wait);
+    return -1;
+}
+
+int
+gw_limits_key(gw_req_t *req, const char *key)
+{
+    if (!key || s_limits.key_rate <= 0) {
+        return 0;
+    }
+    char name[GW_AUTH_HEX_SIZE + 2] = "k:";
+    gw_auth_digest_hex(key, name + 2);
+    int wait =
+        gw_limits_take(name, s_limits.key_rate, s_limits.burst, cm_mono_ms());
+    OPENSSL_cleanse(name, sizeof name);
+    return wait ? s_limited(req, wait, "API key") : 0;
+}
+
+int
+gw_limits_session(gw_req_t *req)
+{
+    if (s_limits.session_rate <= 0) {
+        return 0;
+    }
+    json_t *body = gw_req_json(req);
+    const char *session = gw_req_param(req, "session");
+    if (!session) {
+        session = gw_req_query(req, "session");
+    }
+    if (!session && json_is_object(body)) {
+        session = json_string_value(json_object_get(body, "session"));
+    }
+    if (!session || streq(session, "*") || strlen(session) > 128) {
+        return 0;
+    }
+    char *name = cm_sprintf("s:%s", session);
+    int wait = gw_limits_take(name, s_limits.session_rate, s_limits.burst,
+                              cm_mono_ms());
+    free(name);
+    return wait ? s_limited(req, wait, "session") : 0;
+}
+
+void
+gw_limits_test(bool verbose)
+{
+    printf(" * gw_limits: ");
+    //  A burst of 3 at 2/s: three pass, the fourth waits 1 s; half a
+    //  second later one token is back
+    assert(gw_limits_take("t:a", 2, 3, 1000) == 0);
+    assert(gw_limits_take("t:a", 2, 3, 1000) == 0);
+    assert(gw_limits_take("t:a", 2, 3, 1000) == 0);
+    assert(gw_limits_take("t:a", 2, 3, 1000) == 1);
+    assert(gw_limits_take("t:b", 2, 3, 1000) == 0); //  its own bucket
+    assert(gw_limits_take("t:a", 2, 3, 1500) == 0);
+    assert(gw_limits_take("t:a", 2, 3, 1500) == 1);
+    //  Slow rates wait longer
+    assert(gw_limits_take("t:c", 0.1, 1, 0) == 0);
+    assert(gw_limits_take("t:c", 0.1, 1, 0) == 10);
+    //  Off
+    assert(gw_limits_take("t:d", 0, 0, 0) == 0);
+    //  429 with Retry-After in the API's shape
+    gw_req_t *req = gw_req_new("GET", "/api/sessions");
+    assert(s_limited(req, 3, "API key") == -1);
+    assert(gw_req_status(req) == 429);
+    assert(streq(json_string_value(json_object_get(gw_req_response_headers(req),
+                                                   "Retry-After")),
+                 "3"));
+    gw_req_destroy(&req);
+    pthread_mutex_lock(&s_limits.lock);
+    zhashx_destroy(&s_limits.buckets);
+    pthread_mutex_unlock(&s_limits.lock);
+    printf("OK\n");
+}

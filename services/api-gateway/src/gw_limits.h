@@ -1,0 +1,45 @@
+/*  gw_limits - request rate limits per API key and per session
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    Token buckets in memory (one per key, one per session), refilled at
+    GATEWAY_RATE_LIMIT_KEY and GATEWAY_RATE_LIMIT_SESSION requests per
+    second, holding up to GATEWAY_RATE_BURST requests (default: one
+    second's worth). 0 turns a limit off (the default). The key's bucket
+    is taken when the request head is in, before any body byte is read;
+    the session's once the body (which may name it) is parsed. A request
+    over a limit gets 429 with Retry-After (whole seconds) in the API's
+    error shape, and costs no handler work, so a flood from one key does
+    not slow another key. Keys are held by their SHA-512, never in the
+    clear. Each gateway counts its own requests.
+*/
+#ifndef GW_LIMITS_H_INCLUDED
+#define GW_LIMITS_H_INCLUDED
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gw_req.h"
+
+//  Buckets kept at most (all are dropped past it: a fresh start).
+#define GW_LIMITS_MAX_BUCKETS 100000
+
+//  Read GATEWAY_RATE_LIMIT_KEY, GATEWAY_RATE_LIMIT_SESSION and
+//  GATEWAY_RATE_BURST (exits 78 on a bad value). Call once at start.
+void gw_limits_configure(void);
+
+//  Take one token from the bucket `name` refilled at `rate` per second
+//  with `burst` at most, at `now_ms`. Returns 0, or the seconds to wait.
+int gw_limits_take(const char *name, double rate, double burst, int64_t now_ms);
+
+//  The per-key limit for credential `key` (NULL: none): 0, or -1 after a
+//  429 response on req.
+int gw_limits_key(gw_req_t *req, const char *key);
+
+//  The per-session limit for the session req names ({session}, query or
+//  body `session`): 0, or -1 after a 429.
+int gw_limits_session(gw_req_t *req);
+
+void gw_limits_test(bool verbose);
+
+#endif

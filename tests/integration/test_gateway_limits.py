@@ -1,0 +1,98 @@
+"""test_gateway_limits - request rate limits per API key and per session.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+- A flood from one key (8 threads, as fast as they go) meets 429 with
+  Retry-After, while another key's requests, made during the flood, all
+  pass and stay fast (compared with the same requests before the flood).
+- A session over GATEWAY_RATE_LIMIT_SESSION gets 429 whichever key asks;
+  another session does not.
+"""
+import statistics
+import threading
+import time
+
+from harness import Stack, check, run, wait_for
+
+SERVICES = ["store-service", "api-gateway"]
+CTX = {}
+
+
+def timed(key, path):
+    t0 = time.monotonic()
+    st, body, hdrs = CTX["s"].api("GET", path, key=key)
+    return st, body, hdrs, time.monotonic() - t0
+
+
+def test_flood_does_not_slow_another_key():
+    s = CTX["s"]
+    other = CTX["other"]
+    base = [timed(other, "/api/server/version")[3] for _ in range(10)]
+    stop = threading.Event()
+    seen = {"429": 0, "200": 0, "retry": set(), "other": 0}
+    lock = threading.Lock()
+
+    def flood():
+        while not stop.is_set():
+            st, _, hdrs, _ = timed(s.api_key, "/api/server/version")
+            with lock:
+                if st == 429:
+                    seen["429"] += 1
+                    seen["retry"].add(hdrs.get("Retry-After"))
+                elif st == 200:
+                    seen["200"] += 1
+                else:
+                    seen["other"] += 1
+    threads = [threading.Thread(target=flood) for _ in range(8)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(0.5)
+        during = []
+        for _ in range(20):
+            st, body, _, dt = timed(other, "/api/server/version")
+            check(st == 200, (st, body))
+            during.append(dt)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    print("flood: %d answered 429, %d 200; other key median %.1f ms before, %.1f ms "
+          "during (max %.1f ms)" % (seen["429"], seen["200"], statistics.median(base) * 1000,
+                                    statistics.median(during) * 1000, max(during) * 1000))
+    check(seen["429"] > 50 and seen["other"] == 0, seen)
+    check(seen["retry"] <= {"1", "2"} and seen["retry"], seen["retry"])
+    # the flooded key got about its rate (20/s burst 20) in 200s, not more
+    check(seen["200"] <= 20 + 20 * 5, seen)
+    check(statistics.median(during) < statistics.median(base) * 3 + 0.05,
+          (base, during))
+
+
+def test_session_rate():
+    s = CTX["s"]
+    time.sleep(1.5)  # the admin key's bucket refills
+    codes = [s.api("GET", "/api/sessions/la", key=CTX["other"])[0] for _ in range(12)]
+    check(codes.count(200) >= 5 and 429 in codes, codes)
+    st, body, hdrs = s.api("GET", "/api/sessions/la")
+    check(st == 429 and body["statusCode"] == 429 and int(hdrs["Retry-After"]) >= 1,
+          (st, body, hdrs))
+    st, body, _ = s.api("GET", "/api/sessions/lb", key=CTX["other"])
+    check(st == 200, (st, body))
+
+
+if __name__ == "__main__":
+    env = {"GATEWAY_RATE_LIMIT_KEY": "20", "GATEWAY_RATE_LIMIT_SESSION": "5",
+           "GATEWAY_MAX_CONNECTIONS_PER_IP": "0"}
+    with Stack(workers=0, services=SERVICES, env=env) as s:
+        CTX["s"] = s
+        for name in ("la", "lb"):
+            wait_for(lambda: s.api("POST", "/api/sessions",
+                                   {"name": name, "start": False})[0] in (201, 422),
+                     20, interval=0.3, what="session %s created" % name)
+        st, made, _ = s.api("POST", "/api/keys", {"isAdmin": True})
+        check(st == 201, (st, made))
+        CTX["other"] = made["key"]
+        wait_for(lambda: s.api("GET", "/api/server/version", key=made["key"])[0] == 200,
+                 5, what="the made key works")
+        time.sleep(1.5)
+        run([test_flood_does_not_slow_another_key, test_session_rate])
