@@ -7,6 +7,8 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
   pass and stay fast (compared with the same requests before the flood).
 - A session over GATEWAY_RATE_LIMIT_SESSION gets 429 whichever key asks;
   another session does not.
+- Send pacing: a session's sends leave GATEWAY_SEND_INTERVAL_MS (+ jitter)
+  apart; past GATEWAY_SEND_QUEUE waiting, 429 with Retry-After.
 """
 import statistics
 import threading
@@ -80,9 +82,45 @@ def test_session_rate():
     check(st == 200, (st, body))
 
 
+def send_all(session, n):
+    out = [None] * n
+
+    def one(i):
+        t0 = time.monotonic()
+        st, body, hdrs = CTX["s"].api("POST", "/api/sendText", {
+            "session": session, "chatId": "15550001111@c.us", "text": "x"}, key=CTX["other"])
+        out[i] = (st, body, hdrs, time.monotonic() - t0)
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_send_pacing():
+    time.sleep(1.5)  # the session buckets refill
+    # three sends of one session leave 300..400 ms apart (interval + jitter)
+    res = sorted(send_all("la", 3), key=lambda r: r[3])
+    check(all(r[0] != 429 for r in res), res)
+    times = [r[3] for r in res]
+    check(times[1] - times[0] >= 0.25 and times[2] - times[1] >= 0.25
+          and times[2] >= 0.55, times)
+    time.sleep(1.5)
+    # a bounded queue: 3 wait at most, the rest get 429 at once
+    res = send_all("lb", 5)
+    limited = [r for r in res if r[0] == 429]
+    # (the first leaves at once and may be gone before the fifth arrives)
+    check(1 <= len(limited) <= 2, [r[:2] for r in res])
+    check(all(int(r[2]["Retry-After"]) >= 1 and "send queue" in r[1]["message"]
+              for r in limited), limited)
+    print("pacing: sends at %s s" % ", ".join("%.2f" % t for t in times))
+
+
 if __name__ == "__main__":
     env = {"GATEWAY_RATE_LIMIT_KEY": "20", "GATEWAY_RATE_LIMIT_SESSION": "5",
-           "GATEWAY_MAX_CONNECTIONS_PER_IP": "0"}
+           "GATEWAY_MAX_CONNECTIONS_PER_IP": "0", "GATEWAY_SEND_INTERVAL_MS": "300",
+           "GATEWAY_SEND_JITTER_MS": "100", "GATEWAY_SEND_QUEUE": "3"}
     with Stack(workers=0, services=SERVICES, env=env) as s:
         CTX["s"] = s
         for name in ("la", "lb"):
@@ -95,4 +133,4 @@ if __name__ == "__main__":
         wait_for(lambda: s.api("GET", "/api/server/version", key=made["key"])[0] == 200,
                  5, what="the made key works")
         time.sleep(1.5)
-        run([test_flood_does_not_slow_another_key, test_session_rate])
+        run([test_flood_does_not_slow_another_key, test_session_rate, test_send_pacing])

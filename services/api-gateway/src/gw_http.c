@@ -385,7 +385,7 @@ s_dispatch(gw_http_t *self, s_call_t *call, gw_link_t *link)
         return;
     }
     if (s_authenticate(self, req, call->route) != 0 ||
-        gw_limits_session(req) != 0) {
+        gw_limits_session(req) != 0 || gw_limits_pace(req, call->route) != 0) {
         return;
     }
     if (!link) {

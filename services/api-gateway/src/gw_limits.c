@@ -11,10 +11,18 @@ typedef struct {
     int64_t at_ms;
 } s_bucket_t;
 
+//  A session's send pacing: when its next send may leave, how many wait.
+typedef struct {
+    int64_t next_ms;
+    int waiting;
+} s_pace_t;
+
 static struct {
     pthread_mutex_t lock;
     zhashx_t *buckets;
+    zhashx_t *paces;
     double key_rate, session_rate, burst;
+    int send_interval, send_jitter, send_queue;
 } s_limits = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
 static void
@@ -33,6 +41,11 @@ gw_limits_configure(void)
     s_limits.session_rate =
         (double)cm_env_long("GATEWAY_RATE_LIMIT_SESSION", 0, 0, 1000000);
     s_limits.burst = (double)cm_env_long("GATEWAY_RATE_BURST", 0, 0, 10000000);
+    s_limits.send_interval =
+        (int)cm_env_long("GATEWAY_SEND_INTERVAL_MS", 0, 0, 3600000);
+    s_limits.send_jitter =
+        (int)cm_env_long("GATEWAY_SEND_JITTER_MS", 0, 0, 3600000);
+    s_limits.send_queue = (int)cm_env_long("GATEWAY_SEND_QUEUE", 20, 1, 1000);
     pthread_mutex_unlock(&s_limits.lock);
 }
 
@@ -129,6 +142,91 @@ gw_limits_session(gw_req_t *req)
     return wait ? s_limited(req, wait, "session") : 0;
 }
 
+//  The session a request names, or NULL. Borrowed.
+static const char *
+s_session_of(gw_req_t *req)
+{
+    json_t *body = gw_req_json(req);
+    const char *session = gw_req_param(req, "session");
+    if (!session) {
+        session = gw_req_query(req, "session");
+    }
+    if (!session && json_is_object(body)) {
+        session = json_string_value(json_object_get(body, "session"));
+    }
+    if (!session || streq(session, "*") || strlen(session) > 128) {
+        return NULL;
+    }
+    return session;
+}
+
+int64_t
+gw_limits_pace_slot(const char *session, int interval, int jitter, int queue,
+                    int64_t now_ms)
+{
+    pthread_mutex_lock(&s_limits.lock);
+    if (!s_limits.paces ||
+        zhashx_size(s_limits.paces) >= GW_LIMITS_MAX_BUCKETS) {
+        zhashx_destroy(&s_limits.paces);
+        s_limits.paces = zhashx_new();
+        zhashx_set_destructor(s_limits.paces, s_bucket_free);
+    }
+    s_pace_t *p = zhashx_lookup(s_limits.paces, session);
+    if (!p) {
+        p = cm_alloc(sizeof *p);
+        zhashx_insert(s_limits.paces, session, p);
+    }
+    int64_t slot = -1;
+    if (p->waiting < queue) {
+        slot = p->next_ms > now_ms ? p->next_ms : now_ms;
+        uint32_t r = 0;
+        cm_random((uint8_t *)&r, sizeof r);
+        p->next_ms = slot + interval +
+                     (jitter > 0 ? (int64_t)(r % (uint32_t)(jitter + 1)) : 0);
+        p->waiting++;
+    }
+    pthread_mutex_unlock(&s_limits.lock);
+    return slot;
+}
+
+void
+gw_limits_pace_done(const char *session)
+{
+    pthread_mutex_lock(&s_limits.lock);
+    s_pace_t *p =
+        s_limits.paces ? zhashx_lookup(s_limits.paces, session) : NULL;
+    if (p && p->waiting > 0) {
+        p->waiting--;
+    }
+    pthread_mutex_unlock(&s_limits.lock);
+}
+
+int
+gw_limits_pace(gw_req_t *req, const gw_route_t *route)
+{
+    if (s_limits.send_interval <= 0 ||
+        gw_keys_action(route->method, route->path) != GW_KEYS_SEND) {
+        return 0;
+    }
+    const char *session = s_session_of(req);
+    if (!session) {
+        return 0;
+    }
+    int64_t now = cm_mono_ms();
+    int64_t slot =
+        gw_limits_pace_slot(session, s_limits.send_interval,
+                            s_limits.send_jitter, s_limits.send_queue, now);
+    if (slot < 0) {
+        int wait = (s_limits.send_interval * s_limits.send_queue) / 1000 + 1;
+        return s_limited(req, wait, "session's send queue");
+    }
+    if (slot > now) {
+        zclock_sleep((int)(slot - now));
+    }
+    gw_limits_pace_done(session);
+    return 0;
+}
+
 void
 gw_limits_test(bool verbose)
 {
@@ -147,6 +245,15 @@ gw_limits_test(bool verbose)
     assert(gw_limits_take("t:c", 0.1, 1, 0) == 10);
     //  Off
     assert(gw_limits_take("t:d", 0, 0, 0) == 0);
+    //  Pacing: slots an interval apart, at most `queue` waiting
+    assert(gw_limits_pace_slot("p", 100, 0, 2, 1000) == 1000);
+    assert(gw_limits_pace_slot("p", 100, 0, 2, 1000) == 1100);
+    assert(gw_limits_pace_slot("p", 100, 0, 2, 1000) == -1);
+    gw_limits_pace_done("p");
+    assert(gw_limits_pace_slot("p", 100, 0, 2, 1000) == 1200);
+    int64_t j = gw_limits_pace_slot("q", 100, 50, 5, 0);
+    int64_t k = gw_limits_pace_slot("q", 100, 50, 5, 0);
+    assert(j == 0 && k >= 100 && k <= 150);
     //  429 with Retry-After in the API's shape
     gw_req_t *req = gw_req_new("GET", "/api/sessions");
     assert(s_limited(req, 3, "API key") == -1);
@@ -157,6 +264,7 @@ gw_limits_test(bool verbose)
     gw_req_destroy(&req);
     pthread_mutex_lock(&s_limits.lock);
     zhashx_destroy(&s_limits.buckets);
+    zhashx_destroy(&s_limits.paces);
     pthread_mutex_unlock(&s_limits.lock);
     printf("OK\n");
 }

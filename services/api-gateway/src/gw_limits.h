@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gw_api.h"
 #include "gw_req.h"
 
 //  Buckets kept at most (all are dropped past it: a fresh start).
@@ -39,6 +40,20 @@ int gw_limits_key(gw_req_t *req, const char *key);
 //  The per-session limit for the session req names ({session}, query or
 //  body `session`): 0, or -1 after a 429.
 int gw_limits_session(gw_req_t *req);
+
+//  Send pacing (GATEWAY_SEND_INTERVAL_MS, off by default): a send route
+//  (gw_keys_action SEND) naming a session waits for that session's next
+//  slot, GATEWAY_SEND_INTERVAL_MS plus a random 0..GATEWAY_SEND_JITTER_MS
+//  after the previous one, in the handler thread; at most
+//  GATEWAY_SEND_QUEUE sends of a session wait (429 past it). Returns 0,
+//  or -1 after a 429.
+int gw_limits_pace(gw_req_t *req, const gw_route_t *route);
+
+//  The slot (ms) for a send of `session` at now_ms, or -1 when `queue`
+//  already wait; release it with gw_limits_pace_done.
+int64_t gw_limits_pace_slot(const char *session, int interval, int jitter,
+                            int queue, int64_t now_ms);
+void gw_limits_pace_done(const char *session);
 
 void gw_limits_test(bool verbose);
 
