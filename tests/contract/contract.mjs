@@ -267,6 +267,14 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/webhooks/deliveries/replay'],
     ['GET', '/api/{session}/webhooks/deliveries/{id}'],
     ['POST', '/api/{session}/webhooks/deliveries/{id}/replay'],
+    // Session-path forms of WAHA's /api/contacts/... routes (the issue asks
+    // for /api/{session}/contacts/*; WAHA has only GET .../contacts/{id})
+    ['GET', '/api/{session}/contacts/{id}/about'],
+    ['GET', '/api/{session}/contacts/{id}/profile-picture'],
+    ['POST', '/api/{session}/contacts/{id}/block'],
+    ['POST', '/api/{session}/contacts/{id}/unblock'],
+    // WAHA's route (api-surface.md 5.5), not in the extract of its document
+    ['POST', '/api/{session}/calls/reject'],
     // WAHA's Keys API: its request fields come from WAHA's security page;
     // the stored extract of WAHA's document has no schema for it yet
     // (tests/integration/test_gateway_keys.py checks the shapes)

@@ -1784,6 +1784,13 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
             cm_sprintf("group %s %s %s %s", ev->u.group.id, ev->u.group.group,
                        ev->u.group.actor ? ev->u.group.actor : "-",
                        what ? wa_node_tag(what) : "-");
+    } else if (ev->type == WA_CLIENT_EVENT_CALL) {
+        const wa_client_call_t *c = &ev->u.call;
+        text = cm_sprintf("call %d %s %s%s", (int)c->kind, c->call_id, c->from,
+                          c->is_video ? " video" : "");
+    } else if (ev->type == WA_CLIENT_EVENT_PICTURE) {
+        text = cm_sprintf("picture %s %s", ev->u.picture.jid,
+                          ev->u.picture.id ? ev->u.picture.id : "-");
     } else if (ev->u.sent.ok) {
         text = cm_sprintf("sent %s ok", ev->u.sent.id);
     } else {

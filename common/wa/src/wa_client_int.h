@@ -76,7 +76,8 @@ typedef struct {
     cap(outbox)     /*  outgoing messages, server acks, resends   */         \
     cap(groupcache) /*  group metadata, sender keys, w:gp2        */         \
     cap(devices)    /*  device list notifications                 */         \
-    cap(call)       /*  call stanzas                              */         \
+    cap(call)       /*  call stanzas: offers, rejects, events     */         \
+    cap(contacts)   /*  picture change notifications              */         \
     cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
     cap(presence)   /*  presence and chat state, both ways        */         \
     cap(mediamsg)   /*  media_conn for media uploads              */

@@ -25,6 +25,9 @@
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(kinds, KINDS)       /*  location, contacts, polls, reactions, edits */   \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(contacts, CONTACTS) /*  check-exists, about, pictures, blocking */       \
+    X(profile, PROFILE)   /*  own name, about and picture */                   \
+    X(calls, CALLS)       /*  rejecting calls */                               \
     X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \

@@ -97,7 +97,7 @@ gw_sessions_config_check(json_t *config, char **err_p)
     //  WAHA's SessionConfig keys; anything else is refused, not stored
     static const char *const known[] = {"metadata", "proxy", "debug", "ignore",
                                         "client",   "noweb", "gows",  "webjs",
-                                        "webhooks", NULL};
+                                        "webhooks", "calls", NULL};
     const char *key;
     json_t *v;
     json_object_foreach(config, key, v)
@@ -110,7 +110,8 @@ gw_sessions_config_check(json_t *config, char **err_p)
             char *name = cm_sprintf("config.%.64s", key);
             s_fail_field(err_p, name,
                          "is not a known setting (metadata, proxy, debug, "
-                         "ignore, client, noweb, gows, webjs, webhooks)");
+                         "ignore, client, noweb, gows, webjs, webhooks, "
+                         "calls)");
             free(name);
             return -1;
         }
@@ -186,6 +187,32 @@ gw_sessions_config_check(json_t *config, char **err_p)
             if (rc) {
                 return -1;
             }
+        }
+    }
+    v = json_object_get(config, "calls");
+    if (v && !json_is_null(v)) {
+        //  Wharf's: {reject: bool, message?: text} rejects every call
+        json_t *reject = json_object_get(v, "reject");
+        json_t *message = json_object_get(v, "message");
+        if (!json_is_object(v)) {
+            return s_fail_field(err_p, "config.calls", "must be an object");
+        }
+        if (reject && !json_is_boolean(reject)) {
+            return s_fail_field(err_p, "config.calls.reject",
+                                "must be a boolean value");
+        }
+        if (message && !json_is_null(message) &&
+            (!json_is_string(message) ||
+             strlen(json_string_value(message)) > GW_SESSIONS_CALL_REPLY_MAX)) {
+            char *what = cm_sprintf("must be a text of at most %d bytes",
+                                    GW_SESSIONS_CALL_REPLY_MAX);
+            s_fail_field(err_p, "config.calls.message", what);
+            free(what);
+            return -1;
+        }
+        if (json_object_size(v) > (size_t)(!!reject + !!message)) {
+            return s_fail_field(err_p, "config.calls",
+                                "takes only reject and message");
         }
     }
     v = json_object_get(config, "client");
@@ -266,8 +293,8 @@ s_default(json_t *obj, const char *key, json_t *value)
 json_t *
 gw_sessions_waha_config(json_t *config)
 {
-    json_t *out = json_is_object(config) ? json_deep_copy(config)
-                                         : json_object();
+    json_t *out =
+        json_is_object(config) ? json_deep_copy(config) : json_object();
     //  null is "not set" on input; WAHA's schema types these as objects
     //  and strings, so they are left out rather than echoed as null
     s_drop_nulls(out);

@@ -41,6 +41,8 @@
 #define GW_SESSIONS_METADATA_VALUE_MAX 4096
 #define GW_SESSIONS_PROXY_MAX 512
 #define GW_SESSIONS_CLIENT_MAX 128
+//  Longest automatic reply to a rejected call (config.calls.message).
+#define GW_SESSIONS_CALL_REPLY_MAX 4096
 #define GW_SESSIONS_ENGINE_MAX 8192
 
 //  True if `name` is a valid session name.

@@ -290,6 +290,33 @@ ms_image_thumbnail(const uint8_t *data, size_t len, int side, uint8_t **thumb_p,
     return rc;
 }
 
+int
+ms_image_square(const uint8_t *data, size_t len, int side, int quality,
+                uint8_t **out_p, size_t *out_len)
+{
+    s_picture_t pic = {NULL, 0, 0};
+    int fw, fh;
+    if (side < 1 || s_decode(data, len, side, &pic, &fw, &fh) != 0) {
+        return -1;
+    }
+    //  The centre square, then scaled (up or down) to side x side
+    int n = pic.width < pic.height ? pic.width : pic.height;
+    int x0 = (pic.width - n) / 2;
+    int y0 = (pic.height - n) / 2;
+    s_picture_t sq = {cm_alloc((size_t)n * n * 3), n, n};
+    for (int y = 0; y < n; y++) {
+        memcpy(sq.rgb + (size_t)y * n * 3,
+               pic.rgb + ((size_t)(y + y0) * pic.width + x0) * 3,
+               (size_t)n * 3);
+    }
+    free(pic.rgb);
+    uint8_t *scaled = s_scale(&sq, side, side);
+    free(sq.rgb);
+    int rc = s_jpeg_encode(scaled, side, side, quality, out_p, out_len);
+    free(scaled);
+    return rc;
+}
+
 //  --------------------------------------------------------------------
 
 void
@@ -337,6 +364,20 @@ ms_image_test(bool verbose)
     assert(ms_image_size(thumb, thumb_len, &iw, &ih) == 0);
     assert(iw == 32 && ih == 18);
     free(thumb);
+
+    //  Profile pictures: the centre square, scaled up or down
+    uint8_t *sq = NULL;
+    size_t sq_len = 0;
+    assert(ms_image_square(png, png_len, 640, 85, &sq, &sq_len) == 0);
+    assert(ms_image_size(sq, sq_len, &iw, &ih) == 0);
+    assert(iw == 640 && ih == 640);
+    free(sq);
+    assert(ms_image_square(jpeg, jpeg_len, 96, 60, &sq, &sq_len) == 0);
+    assert(ms_image_size(sq, sq_len, &iw, &ih) == 0);
+    assert(iw == 96 && ih == 96);
+    free(sq);
+    assert(ms_image_square((const uint8_t *)"%PDF-1.4", 8, 96, 60, &sq,
+                           &sq_len) == -1);
 
     //  Damaged or foreign data: -1, never a crash
     assert(ms_image_size(jpeg, 20, &iw, &ih) == 0 ||

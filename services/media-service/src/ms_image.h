@@ -32,6 +32,12 @@ int ms_image_size(const uint8_t *data, size_t len, int *width, int *height);
 int ms_image_thumbnail(const uint8_t *data, size_t len, int side,
                        uint8_t **thumb_p, size_t *thumb_len);
 
+//  Decode a JPEG, PNG or WebP, crop its centre square and encode it as a
+//  side x side JPEG of `quality` (profile pictures). *out_p is malloc'd
+//  (caller owns it). Returns 0, or -1 when the image cannot be decoded.
+int ms_image_square(const uint8_t *data, size_t len, int side, int quality,
+                    uint8_t **out_p, size_t *out_len);
+
 void ms_image_test(bool verbose);
 
 #endif

@@ -695,6 +695,47 @@ s_convert(cm_msg_t *request, void *arg)
 }
 
 static cm_msg_t *
+s_profile_picture(cm_msg_t *request, void *arg)
+{
+    ms_worker_t *self = (ms_worker_t *)arg;
+    json_t *file = json_object_get(cm_msg_body(request), "file");
+    s_file_t f;
+    memset(&f, 0, sizeof f);
+    cm_msg_t *reply = s_input(self, request, file, &f);
+    if (reply) {
+        s_file_clear(&f);
+        return reply;
+    }
+    uint8_t *full = NULL;
+    uint8_t *preview = NULL;
+    size_t full_len = 0, preview_len = 0;
+    int w = 0, h = 0;
+    if (ms_image_size(f.data, f.len, &w, &h) != 0 ||
+        ms_image_square(f.data, f.len, MS_WORKER_PICTURE_SIDE,
+                        MS_WORKER_PICTURE_QUALITY, &full, &full_len) != 0 ||
+        ms_image_square(f.data, f.len, MS_WORKER_PREVIEW_SIDE,
+                        MS_WORKER_PICTURE_QUALITY, &preview,
+                        &preview_len) != 0) {
+        reply = s_fail(request, 400,
+                       "file is not an image that can be read (JPEG, PNG "
+                       "or WebP; got %s)",
+                       ms_sniff_mimetype(f.data, f.len));
+    } else {
+        reply = cm_msg_new_reply(request, 200, NULL);
+        cm_msg_set_int(reply, "width", w);
+        cm_msg_set_int(reply, "height", h);
+        zframe_t *frame = zframe_new(full, full_len);
+        cm_msg_add_frame(reply, &frame);
+        frame = zframe_new(preview, preview_len);
+        cm_msg_add_frame(reply, &frame);
+    }
+    free(full);
+    free(preview);
+    s_file_clear(&f);
+    return reply;
+}
+
+static cm_msg_t *
 s_file_get(cm_msg_t *request, void *arg)
 {
     ms_worker_t *self = (ms_worker_t *)arg;
@@ -777,6 +818,8 @@ ms_worker_new(const ms_config_t *config, const char *id)
     cm_handlers_add(self->handlers, "media.upload", 1, s_upload, self);
     cm_handlers_add(self->handlers, "media.download", 1, s_download, self);
     cm_handlers_add(self->handlers, "media.convert", 1, s_convert, self);
+    cm_handlers_add(self->handlers, "media.profile_picture", 1,
+                    s_profile_picture, self);
     cm_handlers_add(self->handlers, "media.file.get", 1, s_file_get, self);
     cm_handlers_add(self->handlers, "media.file.put", 1, s_file_put, self);
     return self;

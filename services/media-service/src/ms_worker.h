@@ -6,7 +6,8 @@
     store client, and serves whole requests one at a time; ms_server
     spreads requests over the workers. Requests and replies are listed in
     proto/PROTOCOL.md (family media): media.upload, media.download,
-    media.convert, media.file.get, media.file.put, health.ping. File bytes
+    media.convert, media.profile_picture, media.file.get, media.file.put,
+    health.ping. File bytes
     travel as blob frames, never inside the msgpack body.
 */
 #ifndef MS_WORKER_H_INCLUDED
@@ -24,6 +25,10 @@ typedef struct _ms_worker_t ms_worker_t;
 #define MS_WORKER_DEFAULT_HOST "mmg.whatsapp.net"
 //  Most media_conn hosts taken from a request.
 #define MS_WORKER_HOSTS_MAX 8
+//  Profile pictures: full and preview sides (square) and JPEG quality.
+#define MS_WORKER_PICTURE_SIDE 640
+#define MS_WORKER_PREVIEW_SIDE 96
+#define MS_WORKER_PICTURE_QUALITY 85
 
 //  Worker for `config` (borrowed; must outlive it) named `id`. NULL when
 //  its resources cannot be made. Caller owns return value.

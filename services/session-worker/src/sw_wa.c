@@ -496,6 +496,14 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     s_sess_t *ss = (s_sess_t *)arg;
     switch (ev->type) {
     case WA_CLIENT_EVENT_MESSAGE:
+        if (!ev->u.message.from_me) {
+            wa_jid_t *user = wa_jid_new_from(ev->u.message.sender);
+            if (user && wa_jid_set_device(user, 0) == 0) {
+                sw_wacontacts_learn_name(ss->sess, wa_jid_str(user),
+                                         ev->u.message.push_name);
+            }
+            wa_jid_destroy(&user);
+        }
         if (sw_wamedia_defer(ss->sess, &ev->u.message)) {
             return true; //  its events follow the media download
         }
@@ -519,6 +527,12 @@ s_op_event(void *arg, const wa_client_event_t *ev)
         break;
     case WA_CLIENT_EVENT_GROUP:
         sw_wagroup_on_group(ss->sess, &ev->u.group);
+        break;
+    case WA_CLIENT_EVENT_CALL:
+        sw_wacall_on_call(ss->sess, &ev->u.call);
+        break;
+    case WA_CLIENT_EVENT_PICTURE:
+        sw_wacontacts_on_picture(ss->sess, &ev->u.picture);
         break;
     }
     return false;
@@ -1080,8 +1094,15 @@ s_load(s_sess_t *ss)
 //  capability is its sw_wa<capability>.c plus its macro here.
 
 static const sw_wacmd_t s_commands[] = {
-    SW_WASESSION_COMMANDS, SW_WAMESSAGE_COMMANDS, SW_WAGROUP_COMMANDS,
-    SW_WAKINDS_COMMANDS, SW_WAPRESENCE_COMMANDS, SW_WAMEDIA_COMMANDS,
+    SW_WASESSION_COMMANDS,
+    SW_WAMESSAGE_COMMANDS,
+    SW_WAGROUP_COMMANDS,
+    SW_WAKINDS_COMMANDS,
+    SW_WAPRESENCE_COMMANDS,
+    SW_WAMEDIA_COMMANDS,
+    SW_WACONTACTS_COMMANDS,
+    SW_WAPROFILE_COMMANDS,
+    SW_WACALL_COMMANDS,
     SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------

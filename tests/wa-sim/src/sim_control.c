@@ -5,6 +5,7 @@
 #include "sim_classes.h"
 #include "sim_control.h"
 #include "sim_http.h"
+#include "sim_profile.h"
 #include "sim_server.h"
 
 struct _sim_control_t {
@@ -172,6 +173,68 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st = sim_server_phone_send(self->server, acc->phone, to, text,
                                        &result, &reason);
         json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(seg[2], "profile") &&
+               cm_streq(method, "PUT")) {
+        //  {about?: str|null, picture?: base64 JPEG|null}: as its phone
+        json_t *in = sim_http_json(req);
+        json_t *about = json_object_get(in, "about");
+        json_t *pic = json_object_get(in, "picture");
+        uint8_t *jpeg = NULL;
+        size_t len = 0;
+        int st = 200;
+        if (!json_is_object(in) ||
+            (about && !json_is_string(about) && !json_is_null(about))) {
+            st = 400;
+        } else if (pic && !json_is_null(pic) &&
+                   (!json_is_string(pic) ||
+                    cm_base64_decode(json_string_value(pic),
+                                     SIM_CONTROL_BODY_MAX, &jpeg, &len))) {
+            st = 400;
+        }
+        if (st == 200 && pic) {
+            st = sim_profile_set_picture(sim_server_model(self->server), acc,
+                                         jpeg, len);
+            st = st ? (st == 406 ? 400 : st) : 200;
+        }
+        if (st == 200 && about) {
+            sim_profile_set_about(acc, json_string_value(about));
+        }
+        free(jpeg);
+        json_decref(in);
+        if (st != 200) {
+            sim_http_reply_error(req, st,
+                                 "body must be {about?: string, picture?: "
+                                 "base64 JPEG}");
+            return;
+        }
+        json_t *body = sim_account_to_json(acc, false);
+        sim_http_reply_json(req, 200, &body);
+    } else if (n == 3 && cm_streq(seg[2], "calls") && cm_streq(method, "GET")) {
+        json_t *body = json_pack("{s:o}", "calls",
+                                 sim_server_calls(self->server, acc->phone));
+        sim_http_reply_json(req, 200, &body);
+    } else if (n == 3 && cm_streq(seg[2], "calls") &&
+               cm_streq(method, "POST")) {
+        json_t *in = sim_http_json(req);
+        json_t *video = json_object_get(in, "video");
+        const char *to = json_string_value(json_object_get(in, "to"));
+        if (!to || (video && !json_is_boolean(video))) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {to, video?:bool}");
+            return;
+        }
+        char *copy = cm_strdup(to);
+        bool is_video = json_is_true(video);
+        json_decref(in);
+        int st = sim_server_call_place(self->server, acc->phone, copy, is_video,
+                                       &result, &reason);
+        free(copy);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 5 && cm_streq(seg[2], "calls") &&
+               cm_streq(method, "POST")) {
+        int st = sim_server_call_act(self->server, acc->phone, seg[3], seg[4],
+                                     &result, &reason);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
                cm_streq(seg[2], "send-kind")) {

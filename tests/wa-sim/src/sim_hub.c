@@ -23,6 +23,7 @@ struct _sim_hub_t {
     zlistx_t *conns;                  //  sim_conn_t * (not owned)
     zhashx_t *bound;                  //  "phone:dev" -> sim_conn_t *
     char *media_host;                 //  media host "host:port"
+    char *media_scheme;               //  its URL scheme, NULL: https
     char *media_auth;                 //  media upload auth
     uint64_t next_id;                 //  server stanza id counter
     char id_buf[32];                  //  last id handed out
@@ -76,6 +77,7 @@ sim_hub_destroy(sim_hub_t **self_p)
         wa_crypto_wipe(self->static_priv, sizeof self->static_priv);
         free(self->cert);
         free(self->media_host);
+        free(self->media_scheme);
         free(self->media_auth);
         sim_config_destroy(&self->own_config);
         zloop_destroy(&self->own_loop);
@@ -167,6 +169,19 @@ const char *
 sim_hub_media_host(sim_hub_t *self)
 {
     return self->media_host;
+}
+
+void
+sim_hub_set_media_scheme(sim_hub_t *self, const char *scheme)
+{
+    free(self->media_scheme);
+    self->media_scheme = cm_strdup(scheme);
+}
+
+const char *
+sim_hub_media_scheme(sim_hub_t *self)
+{
+    return self->media_scheme ? self->media_scheme : "https";
 }
 
 const char *

@@ -64,6 +64,9 @@ const uint8_t *sim_hub_cert(sim_hub_t *self, size_t *len_p);
 void sim_hub_set_media(sim_hub_t *self, const char *host, const char *auth);
 const char *sim_hub_media_host(sim_hub_t *self);
 const char *sim_hub_media_auth(sim_hub_t *self);
+//  The media host's URL scheme ("https" unless set). Copied / borrowed.
+void sim_hub_set_media_scheme(sim_hub_t *self, const char *scheme);
+const char *sim_hub_media_scheme(sim_hub_t *self);
 
 //  Connections: register / forget (not owned by the hub).
 void sim_hub_conn_add(sim_hub_t *self, sim_conn_t *conn);

@@ -387,7 +387,14 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
             sim_hub_nack(conn, msg, "message", 404);
             return;
         }
-        s_message_direct(self, conn, msg, to_acc, lid);
+        if (sim_account_blocks(to_acc, sender->account)) {
+            //  Blocked: the server takes it and delivers it to nobody
+            cm_log_info("message from a blocked sender dropped",
+                        "id=%s from=%s to=%s", id, sender->account->phone,
+                        to_acc->phone);
+        } else {
+            s_message_direct(self, conn, msg, to_acc, lid);
+        }
     }
     wa_node_t *ack = sim_hub_ack("message", id, to);
     s_server_ack(self, conn, &ack);

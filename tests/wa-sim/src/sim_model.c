@@ -194,6 +194,11 @@ s_account_destroy(sim_account_t **self_p)
         free(self->phone);
         free(self->lid);
         free(self->push_name);
+        free(self->about);
+        free(self->picture_id);
+        free(self->picture_path);
+        free(self->preview_path);
+        zhashx_destroy(&self->blocked);
         wa_crypto_wipe(self->identity_priv, sizeof self->identity_priv);
         free(self);
         *self_p = NULL;
@@ -213,7 +218,26 @@ s_account_new(const char *phone, const char *lid, const char *push_name)
     acc->created_ms = cm_now_ms();
     acc->devices = zlistx_new();
     zlistx_set_destructor(acc->devices, s_device_free);
+    acc->blocked = zhashx_new();
     return acc;
+}
+
+bool
+sim_account_blocks(sim_account_t *self, sim_account_t *other)
+{
+    assert(self && other);
+    return zhashx_lookup(self->blocked, other->phone) != NULL;
+}
+
+void
+sim_account_set_blocked(sim_account_t *self, sim_account_t *other, bool blocked)
+{
+    assert(self && other);
+    if (blocked) {
+        zhashx_update(self->blocked, other->phone, (void *)"1");
+    } else {
+        zhashx_delete(self->blocked, other->phone);
+    }
 }
 
 static void
@@ -800,6 +824,21 @@ sim_account_to_json(sim_account_t *self, bool with_devices)
     free(lid);
     json_object_set_new(obj, "identity_pub",
                         s_hex_json(self->identity_pub, SIM_KEY_LEN));
+    json_object_set_new(obj, "about",
+                        self->about ? json_string(self->about) : json_null());
+    json_object_set_new(obj, "picture_id",
+                        self->picture_id ? json_string(self->picture_id)
+                                         : json_null());
+    json_object_set_new(obj, "picture_path",
+                        self->picture_path ? json_string(self->picture_path)
+                                           : json_null());
+    json_t *blocked = json_array();
+    for (void *v = zhashx_first(self->blocked); v;
+         v = zhashx_next(self->blocked)) {
+        json_array_append_new(
+            blocked, json_string((const char *)zhashx_cursor(self->blocked)));
+    }
+    json_object_set_new(obj, "blocked", blocked);
     if (with_devices) {
         json_t *devices = json_array();
         sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);

@@ -95,6 +95,12 @@ struct _sim_account_t {
     uint32_t next_key_index;            //  next ADV key index
     int64_t created_ms;                 //  creation time
     zlistx_t *devices;                  //  sim_device_t *, by id
+    char *about;                        //  about text, NULL when none
+    int64_t about_t;                    //  when it was set (s)
+    char *picture_id;                   //  profile picture id or NULL
+    char *picture_path;                 //  its full image's media path
+    char *preview_path;                 //  its preview's media path
+    zhashx_t *blocked;                  //  phones this account blocked
 };
 
 //  A group participant.
@@ -147,6 +153,14 @@ sim_account_t *sim_model_account_by_lid(sim_model_t *self, const char *lid);
 
 //  All accounts, in creation order. Borrowed.
 zlistx_t *sim_model_accounts(sim_model_t *self);
+
+//  True when `self` blocked the account `other` (its messages to self
+//  are not delivered).
+bool sim_account_blocks(sim_account_t *self, sim_account_t *other);
+
+//  Block (or unblock) `other` for `self`.
+void sim_account_set_blocked(sim_account_t *self, sim_account_t *other,
+                             bool blocked);
 
 //  Device `id` of the account, or NULL. Borrowed.
 sim_device_t *sim_account_device(sim_account_t *self, uint32_t id);

@@ -481,6 +481,15 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
         *reason = "the phone is not in that group";
         return 403;
     }
+    if (target && sim_account_blocks(target, me)) {
+        //  As WhatsApp does: taken, delivered to nobody
+        char id[WA_E2E_ID_LEN + 1];
+        wa_e2e_message_id(me->phone, id);
+        cm_log_info("phone's text to a blocker dropped", "phone=%s id=%s",
+                    me->phone, id);
+        *result_p = json_pack("{s:s, s:i}", "id", id, "copies", 0);
+        return 200;
+    }
     wa_sigstore_t *store = s_store(self, me);
     if (!store) {
         *reason = "could not build the message";

@@ -1,25 +1,223 @@
 /*  sim_profile - profile picture, about text, disappearing mode
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    w:profile:picture, type set, without `target`: the sender's own
+    picture. <picture type="image">JPEG</picture> replaces it (an
+    optional second <picture type="preview"> gives the preview; else the
+    full image is both); no <picture> child removes it. The answer is
+    <picture id/> with a fresh id. The bytes go to the media store, so
+    the URLs the get answers with download them from the media host.
+    Type get, target=JID (PN or LID): <picture id url type direct_path/>
+    for `type` image or preview, 304 not-modified when the query's `id`
+    is the current one, 404 item-not-found when there is none.
+
+    status, type set: <status>TEXT</status> is the sender's about text
+    (usync's status query reads it).
 */
 #include "sim_classes.h"
 #include "sim_profile.h"
+#include "wa/wa_jid.h"
+
+//  Largest picture accepted (WhatsApp takes 640x640 JPEGs).
+#define SIM_PROFILE_PICTURE_MAX (2 * 1024 * 1024)
+//  Longest about text, bytes.
+#define SIM_PROFILE_ABOUT_MAX 1024
+
+//  True when the bytes start as a JPEG does.
+static bool
+s_is_jpeg(const uint8_t *data, size_t len)
+{
+    return data && len >= 4 && data[0] == 0xFF && data[1] == 0xD8 &&
+           data[2] == 0xFF;
+}
+
+//  The media path of a picture version ("full" or "preview").
+static char *
+s_picture_path(const char *phone, const char *id, const char *which)
+{
+    return cm_sprintf("/v/t61.24694-24/pp_%s_%s_%s.jpg", phone, id, which);
+}
+
+//  Forget the account's picture (and its media blobs).
+static void
+s_picture_clear(sim_model_t *model, sim_account_t *acc)
+{
+    if (acc->picture_path) {
+        sim_model_media_del(model, acc->picture_path);
+    }
+    if (acc->preview_path && !cm_streq(acc->preview_path, acc->picture_path)) {
+        sim_model_media_del(model, acc->preview_path);
+    }
+    free(acc->picture_id);
+    free(acc->picture_path);
+    free(acc->preview_path);
+    acc->picture_id = acc->picture_path = acc->preview_path = NULL;
+}
+
+//  Set the account's picture. Returns 0, or a WhatsApp error code.
+static int
+s_picture_set(sim_model_t *model, sim_account_t *acc, const char *id,
+              const uint8_t *full, size_t full_len, const uint8_t *preview,
+              size_t preview_len)
+{
+    if (!s_is_jpeg(full, full_len) || full_len > SIM_PROFILE_PICTURE_MAX ||
+        (preview && (!s_is_jpeg(preview, preview_len) ||
+                     preview_len > SIM_PROFILE_PICTURE_MAX))) {
+        return 406;
+    }
+    s_picture_clear(model, acc);
+    char *full_path = s_picture_path(acc->phone, id, "full");
+    char *preview_path =
+        preview ? s_picture_path(acc->phone, id, "preview") : NULL;
+    if (sim_model_media_put(model, full_path, full, full_len) ||
+        (preview_path &&
+         sim_model_media_put(model, preview_path, preview, preview_len))) {
+        sim_model_media_del(model, full_path);
+        free(full_path);
+        free(preview_path);
+        return 500;
+    }
+    acc->picture_id = cm_strdup(id);
+    acc->picture_path = full_path;
+    acc->preview_path = preview_path ? preview_path : cm_strdup(full_path);
+    return 0;
+}
+
+//  The <picture> answer for `acc`'s picture of `type`.
+static wa_node_t *
+s_picture_node(sim_hub_t *hub, sim_account_t *acc, const char *type)
+{
+    bool preview = cm_streq(type, "preview");
+    const char *path = preview ? acc->preview_path : acc->picture_path;
+    wa_node_t *pic = wa_node_new("picture");
+    wa_node_set_attr(pic, "id", acc->picture_id);
+    wa_node_set_attr(pic, "type", preview ? "preview" : "image");
+    wa_node_set_attr(pic, "direct_path", path);
+    char *url = sim_hub_media_host(hub)
+                    ? cm_sprintf("%s://%s%s", sim_hub_media_scheme(hub),
+                                 sim_hub_media_host(hub), path)
+                    : cm_sprintf("https://mmg.whatsapp.net%s", path);
+    wa_node_set_attr(pic, "url", url);
+    free(url);
+    return pic;
+}
 
 static void
 s_picture(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
+    sim_model_t *model = sim_hub_model(hub);
+    sim_device_t *dev = sim_conn_device(conn);
+    const char *target = wa_node_attr(iq, "target");
     if (wa_node_attr_eq(iq, "type", "get")) {
-        sim_hub_iq_error(conn, iq, 404, "item-not-found");
-    } else {
-        wa_node_t *pic = wa_node_new("picture");
-        wa_node_set_attr(pic, "id", sim_hub_next_id(hub));
-        sim_hub_iq_result(conn, iq, &pic);
+        //  Pictures of groups are not simulated: none is set
+        sim_account_t *acc =
+            target ? sim_hub_account_of(hub, target, NULL) : dev->account;
+        const wa_node_t *q = wa_node_child(iq, "picture");
+        if (!acc || !acc->picture_id) {
+            sim_hub_iq_error(conn, iq, 404, "item-not-found");
+        } else if (q && cm_streq(wa_node_attr(q, "id"), acc->picture_id)) {
+            sim_hub_iq_error(conn, iq, 304, "not-modified");
+        } else {
+            wa_node_t *pic = s_picture_node(
+                hub, acc, q ? wa_node_attr_or(q, "type", "image") : "image");
+            sim_hub_iq_result(conn, iq, &pic);
+        }
+        return;
     }
+    if (target) {
+        //  Someone else's picture (a group's): not simulated
+        sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
+        return;
+    }
+    const wa_node_t *full = NULL;
+    const wa_node_t *preview = NULL;
+    for (const wa_node_t *p = wa_node_child_next(iq, "picture", NULL); p;
+         p = wa_node_child_next(iq, "picture", p)) {
+        if (wa_node_attr_eq(p, "type", "preview")) {
+            preview = p;
+        } else {
+            full = p;
+        }
+    }
+    if (!full && !preview) {
+        s_picture_clear(model, dev->account);
+        cm_log_info("profile picture removed", "phone=%s", dev->account->phone);
+        sim_hub_iq_result(conn, iq, NULL);
+        return;
+    }
+    size_t full_len = 0;
+    size_t preview_len = 0;
+    const uint8_t *full_data = full ? wa_node_bytes(full, &full_len) : NULL;
+    const uint8_t *preview_data =
+        preview ? wa_node_bytes(preview, &preview_len) : NULL;
+    const char *id = sim_hub_next_id(hub);
+    int rc = s_picture_set(model, dev->account, id, full_data, full_len,
+                           preview_data, preview_len);
+    if (rc) {
+        sim_hub_iq_error(conn, iq, rc,
+                         rc == 406 ? "not-acceptable" : "internal-error");
+        return;
+    }
+    cm_log_info("profile picture set", "phone=%s id=%s bytes=%zu",
+                dev->account->phone, id, full_len);
+    wa_node_t *pic = wa_node_new("picture");
+    wa_node_set_attr(pic, "id", id);
+    sim_hub_iq_result(conn, iq, &pic);
+}
+
+static void
+s_status(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
+{
+    const wa_node_t *status = wa_node_child(iq, "status");
+    if (!wa_node_attr_eq(iq, "type", "set") || !status) {
+        //  The status (stories) privacy get and the like
+        sim_hub_iq_ok(hub, state, conn, iq);
+        return;
+    }
+    size_t len = 0;
+    const uint8_t *text = wa_node_bytes(status, &len);
+    if (len > SIM_PROFILE_ABOUT_MAX) {
+        sim_hub_iq_error(conn, iq, 406, "not-acceptable");
+        return;
+    }
+    sim_account_t *acc = sim_conn_device(conn)->account;
+    char *copy = cm_strndup(text ? (const char *)text : "", len);
+    sim_profile_set_about(acc, copy);
+    free(copy);
+    cm_log_info("about set", "phone=%s bytes=%zu", acc->phone, len);
+    sim_hub_iq_result(conn, iq, NULL);
+}
+
+int
+sim_profile_set_picture(sim_model_t *model, sim_account_t *acc,
+                        const uint8_t *jpeg, size_t len)
+{
+    assert(model && acc);
+    if (!jpeg) {
+        s_picture_clear(model, acc);
+        return 0;
+    }
+    static uint64_t counter;
+    char id[32];
+    snprintf(id, sizeof id, "%" PRId64 "%03" PRIu64, cm_now_ms() / 1000,
+             ++counter % 1000);
+    return s_picture_set(model, acc, id, jpeg, len, NULL, 0);
+}
+
+void
+sim_profile_set_about(sim_account_t *acc, const char *text)
+{
+    assert(acc);
+    free(acc->about);
+    acc->about =
+        text ? cm_strndup(text, strnlen(text, SIM_PROFILE_ABOUT_MAX)) : NULL;
+    acc->about_t = cm_now_ms() / 1000;
 }
 
 static const sim_iq_route_t s_iqs[] = {
     {"w:profile:picture", NULL, 0, s_picture},
-    {"status", NULL, 0, sim_hub_iq_ok},
+    {"status", NULL, 0, s_status},
     {"disappearing_mode", NULL, 0, sim_hub_iq_ok},
     {NULL, NULL, 0, NULL}};
 
@@ -38,6 +236,38 @@ sim_profile_test(bool verbose)
         assert(r->flags == 0 && r->fn);
     }
     assert(n == 3);
+
+    sim_hub_t *hub = sim_hub_new_test();
+    sim_model_t *model = sim_hub_model(hub);
+    sim_account_t *a = sim_model_account_add(model, "15550000061", "A");
+    const uint8_t jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3};
+    const uint8_t small[] = {0xFF, 0xD8, 0xFF, 0xE0, 9};
+    const uint8_t png[] = {0x89, 'P', 'N', 'G', 1, 2};
+    //  Not a JPEG: refused, nothing stored
+    assert(s_picture_set(model, a, "P1", png, sizeof png, NULL, 0) == 406);
+    assert(!a->picture_id && sim_model_media_count(model) == 0);
+    //  Full image only: the preview is the same blob
+    assert(s_picture_set(model, a, "P1", jpeg, sizeof jpeg, NULL, 0) == 0);
+    assert(cm_streq(a->picture_id, "P1"));
+    assert(cm_streq(a->picture_path, a->preview_path));
+    size_t len = 0;
+    assert(sim_model_media_get(model, a->picture_path, &len) &&
+           len == sizeof jpeg);
+    //  A new picture replaces the old one's blobs
+    assert(s_picture_set(model, a, "P2", jpeg, sizeof jpeg, small,
+                         sizeof small) == 0);
+    assert(sim_model_media_count(model) == 2);
+    assert(sim_model_media_get(model, a->preview_path, &len) &&
+           len == sizeof small);
+    wa_node_t *pic = s_picture_node(hub, a, "preview");
+    assert(wa_node_attr_eq(pic, "id", "P2"));
+    assert(wa_node_attr_eq(pic, "type", "preview"));
+    assert(wa_node_attr_eq(pic, "direct_path", a->preview_path));
+    assert(strstr(wa_node_attr(pic, "url"), a->preview_path));
+    wa_node_destroy(&pic);
+    s_picture_clear(model, a);
+    assert(!a->picture_id && sim_model_media_count(model) == 0);
+    sim_hub_destroy(&hub);
     //  Handlers run against real clients in sim_server's test.
     printf("OK\n");
 }

@@ -5,6 +5,7 @@
 */
 #include "sim_classes.h"
 #include "sim_appstate.h"
+#include "sim_call.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -186,6 +187,7 @@ sim_server_new(zloop_t *loop, const sim_config_t *config)
     }
     sim_hub_set_media(self->hub, sim_mediahost_host(self->media),
                       sim_mediahost_auth(self->media));
+    sim_hub_set_media_scheme(self->hub, sim_mediahost_scheme(self->media));
     int port = wa_ws_listen(self->ws, config->bind, config->port, WA_WS_PATH,
                             s_on_accept, self);
     if (port <= 0) {
@@ -350,6 +352,35 @@ sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
     sim_phone_t *phones =
         (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap);
     return sim_phone_send_text(phones, phone, to, text, result_p, reason);
+}
+
+static sim_calls_t *
+s_calls(sim_server_t *self)
+{
+    return (sim_calls_t *)sim_router_state(self->router, &sim_call_cap);
+}
+
+int
+sim_server_call_place(sim_server_t *self, const char *phone, const char *to,
+                      bool video, json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_call_place(s_calls(self), phone, to, video, result_p, reason);
+}
+
+int
+sim_server_call_act(sim_server_t *self, const char *phone, const char *id,
+                    const char *action, json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_call_act(s_calls(self), phone, id, action, result_p, reason);
+}
+
+json_t *
+sim_server_calls(sim_server_t *self, const char *phone)
+{
+    assert(self);
+    return sim_call_list(s_calls(self), phone);
 }
 
 int
@@ -1141,9 +1172,30 @@ s_test_small_caps(s_client_t *c)
     res = s_query(c, &iq);
     assert(s_error_code(res) == 404);
     wa_node_destroy(&res);
+    //  A JPEG picture gets an id; a get then answers its URL; a set
+    //  without a picture removes it
     iq = s_iq("s5", "set", "w:profile:picture");
+    const uint8_t jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 16};
+    wa_node_t *pic = wa_node_add(iq, "picture");
+    wa_node_set_attr(pic, "type", "image");
+    wa_node_set_bytes(pic, jpeg, sizeof jpeg);
     res = s_query(c, &iq);
     assert(res && wa_node_attr(wa_node_child(res, "picture"), "id"));
+    wa_node_destroy(&res);
+    iq = s_iq("s5b", "get", "w:profile:picture");
+    pic = wa_node_add(iq, "picture");
+    wa_node_set_attr(pic, "type", "preview");
+    res = s_query(c, &iq);
+    pic = res ? wa_node_child(res, "picture") : NULL;
+    assert(pic && strstr(wa_node_attr_or(pic, "url", ""), "/pp_"));
+    wa_node_destroy(&res);
+    iq = s_iq("s5c", "set", "w:profile:picture");
+    res = s_query(c, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result"));
+    wa_node_destroy(&res);
+    iq = s_iq("s5d", "get", "w:profile:picture");
+    res = s_query(c, &iq);
+    assert(s_error_code(res) == 404);
     wa_node_destroy(&res);
     iq = s_iq("s6", "set", "status");
     res = s_query(c, &iq);

@@ -71,6 +71,16 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char *text, json_t **result_p,
                           const char **reason);
 
+//  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
+//  "end"); lists a phone's calls. Status codes and results as
+//  sim_call_place / sim_call_act / sim_call_list.
+int sim_server_call_place(sim_server_t *self, const char *phone, const char *to,
+                          bool video, json_t **result_p, const char **reason);
+int sim_server_call_act(sim_server_t *self, const char *phone, const char *id,
+                        const char *action, json_t **result_p,
+                        const char **reason);
+json_t *sim_server_calls(sim_server_t *self, const char *phone);
+
 //  The phone unlinks companion device `id`: its connection gets the
 //  "logged out" stream error and the device is removed.
 //  The simulated phone sends an undecryptable message (sim_phone).

@@ -137,8 +137,14 @@ s_usync(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
             free(lid);
         }
         if (want_status && acc) {
+            //  The about text and when it was set (none: the account's
+            //  creation, empty text)
             wa_node_t *s = wa_node_add(ou, "status");
-            wa_node_set_attr_int(s, "t", acc->created_ms / 1000);
+            wa_node_set_attr_int(
+                s, "t", acc->about ? acc->about_t : acc->created_ms / 1000);
+            if (acc->about) {
+                wa_node_set_string(s, acc->about);
+            }
         }
         if (want_dm && acc) {
             wa_node_t *dm = wa_node_add(ou, "disappearing_mode");

@@ -114,6 +114,8 @@ typedef enum {
     WA_CLIENT_EVENT_ACK = 2,     //  delivery / read / played receipt
     WA_CLIENT_EVENT_SENT = 3,    //  result of a send: server ack or error
     WA_CLIENT_EVENT_GROUP = 4,   //  a group changed (w:gp2 notification)
+    WA_CLIENT_EVENT_CALL = 5,    //  a call offer, accept, reject, end
+    WA_CLIENT_EVENT_PICTURE = 6, //  a profile picture changed
     //  (values of other capabilities leave room for the messages ones)
     WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
     WA_CLIENT_EVENT_WAITING = 21   //  a message we could not decrypt: the
@@ -207,6 +209,31 @@ typedef struct {
     const wa_node_t *node; //  the notification (borrowed)
 } wa_client_group_t;
 
+//  What a <call> stanza said (wa_call).
+typedef enum {
+    WA_CLIENT_CALL_OFFER = 1, //  someone calls us
+    WA_CLIENT_CALL_ACCEPT,    //  answered (on another of our devices)
+    WA_CLIENT_CALL_REJECT,    //  rejected (by us, or another device)
+    WA_CLIENT_CALL_TERMINATE  //  ended (the caller hung up, or missed)
+} wa_client_call_kind_t;
+
+typedef struct {
+    wa_client_call_kind_t kind; //  what happened
+    const char *call_id;        //  the call's id (call-id)
+    const char *from;           //  the caller's user JID (call-creator)
+    const char *group;          //  group JID of a group call, or NULL
+    bool is_video;              //  video call (offer: <video/>)
+    bool is_group;              //  group call
+    bool offline;               //  delivered from the offline queue
+    int64_t timestamp;          //  seconds
+    const char *reason;         //  terminate / reject reason, or NULL
+} wa_client_call_t;
+
+typedef struct {
+    const char *jid; //  whose picture (user or group JID)
+    const char *id;  //  the new picture id, NULL when removed
+} wa_client_picture_t;
+
 typedef struct {
     wa_client_event_type_t type; //  which member is set
     union {
@@ -216,6 +243,8 @@ typedef struct {
         wa_client_presence_t presence;
         wa_client_waiting_t waiting;
         wa_client_group_t group;
+        wa_client_call_t call;
+        wa_client_picture_t picture;
     } u;
 } wa_client_event_t;
 
