@@ -81,6 +81,7 @@ typedef struct {
     cap(contacts)   /*  picture change notifications              */         \
     cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
     cap(presence)   /*  presence and chat state, both ways        */         \
+    cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
@@ -93,6 +94,7 @@ WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
 typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
+typedef struct _wa_syncd_state_t wa_syncd_state_t;
 typedef struct _wa_mediamsg_state_t wa_mediamsg_state_t;
 typedef struct _wa_lidmap_t wa_lidmap_t;
 
@@ -183,6 +185,8 @@ struct _wa_client_t {
     zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
                       //  sender key
 
+    //  App state (wa_syncd)
+    wa_syncd_state_t *syncd; //  keys wanted, fetches, uploads
     //  Media (wa_mediamsg)
     wa_mediamsg_state_t *media; //  media_conn cache and its waiters
 
@@ -266,6 +270,9 @@ void wa_groupcache_rotate(wa_client_t *self, const char *group);
 //  when there is none).
 zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
 
+//  wa_syncd: a peer protocol message from our own account (the
+//  serialised Message): app-state key share. Returns 0 or -1.
+int wa_syncd_on_peer(wa_client_t *self, const uint8_t *msg, size_t len);
 //  wa_lidmap: the session's LID <-> phone number map (see also
 //  wa_client_learn_lid, wa_client_load_lid, wa_client_lid_of in
 //  wa_client.h). Lookups take any JID text of a user (device, @c.us) and

@@ -223,6 +223,10 @@ s_on_message(void *arg, const wa_node_t *node)
     free(lid_dev);
     switch (res.status) {
     case WA_RECV_OK: {
+        if (src.from_me && wa_message_protocol_type(res.message) == 6) {
+            //  APP_STATE_SYNC_KEY_SHARE from our phone: wa_syncd's
+            wa_syncd_on_peer(self, res.plain, res.plain_len);
+        }
         wa_client_event_t ev = {.type = WA_CLIENT_EVENT_MESSAGE};
         wa_client_message_t *m = &ev.u.message;
         const char *chat = src.chat;
