@@ -267,6 +267,11 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/webhooks/deliveries/replay'],
     ['GET', '/api/{session}/webhooks/deliveries/{id}'],
     ['POST', '/api/{session}/webhooks/deliveries/{id}/replay'],
+    // app-state chat actions WAHA's document has no route for
+    ['POST', '/api/{session}/chats/{chatId}/pin'],
+    ['POST', '/api/{session}/chats/{chatId}/unpin'],
+    ['POST', '/api/{session}/chats/{chatId}/mute'],
+    ['POST', '/api/{session}/chats/{chatId}/unmute'],
     // Session-path forms of WAHA's /api/contacts/... routes (the issue asks
     // for /api/{session}/contacts/*; WAHA has only GET .../contacts/{id})
     ['GET', '/api/{session}/contacts/{id}/about'],

@@ -76,15 +76,17 @@ def check_sent(got, mimetype, body=""):
     check(got["fromMe"] is True and got["hasMedia"] is True, got)
     check(got["id"].startswith("true_" + TO_B + "_"), got)
     check(got["body"] == body and got["ack"] == 1, got)
-    check(got["media"]["mimetype"] == mimetype and got["media"]["error"] is None, got)
+    check(got["media"]["mimetype"] == mimetype and "error" not in got["media"], got)
+    check(got["mediaUrl"] == got["media"]["url"], got)
 
 
 def check_received(p, want, mimetype, body="", filename=None):
     check(p["fromMe"] is False and p["from"] == A + "@c.us", p)
     check(p["hasMedia"] is True and p["body"] == body, p)
     m = p["media"]
-    check(m["error"] is None and m["mimetype"] == mimetype, m)
-    check(m["filename"] == filename, m)
+    check("error" not in m and m["mimetype"] == mimetype, m)
+    check(m.get("filename") == filename, m)
+    check(p["mediaUrl"] == m["url"], p)
     check(m["url"].startswith(s.base + "/api/files/b/false_"), m)
     st, raw, ctype = fetch(m["url"])
     check(st == 200 and raw == want, (st, len(raw), len(want)))
@@ -181,7 +183,9 @@ def test_expired_media_is_an_error():
     check(st in (200, 201), st)
     p = at_b(got["id"])
     check(p["hasMedia"] is True and p["body"] == "gone", p)
-    check(p["media"]["url"] is None and "expired" in p["media"]["error"], p["media"])
+    # WAHA's WAMedia: no url, error an object; no mediaUrl
+    check("url" not in p["media"] and "mediaUrl" not in p, p)
+    check("expired" in p["media"]["error"]["message"], p["media"])
     check(p["media"]["mimetype"] == "image/jpeg", p["media"])
 
 

@@ -17,7 +17,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import BIN, Receiver, Stack, check, run, wait_for  # noqa: E402
-from engine_util import hooks, linked, stack  # noqa: E402
+from engine_util import api_ready, hooks, linked, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 
@@ -132,6 +132,29 @@ def test_engine_learns_and_keeps_pairs():
         s.wait_status("a", "WORKING", 20)
         wait_for(lambda: 'session="a"' in s.logs() and "lids=1" in s.logs(), 10,
                  what="the worker loaded a's pair")
+
+        # LID first: texts both ways after the restart, also to the @lid
+        # chat id; one chat per person, in @c.us form
+        for n, (frm, chat, text) in enumerate([
+                ("a", "15550007002@c.us", "after restart"),
+                ("b", "15550007001", "reply"),
+                ("a", b_lid, "to the lid")]):
+            st, m, _ = api_ready(s, "POST", "/api/sendText",
+                                 {"session": frm, "chatId": chat, "text": text})
+            check(st == 201, (st, m))
+            peer = "15550007002@c.us" if frm == "a" else "15550007001@c.us"
+            check(m["to"] == peer and m["id"].startswith("true_" + peer + "_"), m)
+            other = "b" if frm == "a" else "a"
+            got = wait_for(lambda: [e for e in hooks(rx, other, "message")
+                                    if e["payload"]["body"] == text], 20,
+                           what="%r at %s" % (text, other))
+            p = got[0]["payload"]
+            sender = "15550007001@c.us" if frm == "a" else "15550007002@c.us"
+            check(p["from"] == sender and p["to"] == peer and
+                  p["_data"]["key"]["remoteJid"] == sender, p)
+        for who, peer in (("a", "15550007002@c.us"), ("b", "15550007001@c.us")):
+            st, chats, _ = s.api("GET", "/api/%s/chats" % who)
+            check(st == 200 and [c["id"] for c in chats] == [peer], (who, chats))
 
 
 def lids_routes(s, want):

@@ -179,7 +179,7 @@ def test_engine_send_receive_on_s3():
         ev = wait_for(lambda: [e for e in hooks(rx, "s3b", "message")
                                if e["payload"]["id"].endswith("_" + stanza)],
                       40, what="image at s3b")[0]["payload"]
-        check(ev["media"]["error"] is None and ev["body"] == "on s3", ev)
+        check("error" not in ev["media"] and ev["body"] == "on s3", ev)
         path = urllib.parse.urlparse(ev["media"]["url"]).path
         st, raw, _ = s.raw("GET", path, headers={"X-Api-Key": s.api_key})
         check(st == 200 and raw == FILES["a.jpg"], (st, len(raw)))

@@ -21,6 +21,10 @@ try {
     page.on('request', (r) => hosts.add(new URL(r.url()).host));
     await page.goto(env.BASE + '/');
     await page.waitForSelector('.opblock', { timeout: 30000 });
+    // Swagger UI renders the operations in steps: wait until they are in
+    await page.waitForFunction(() => document.querySelectorAll('.opblock-tag').length >= 8,
+                               null, { timeout: 30000 }).catch(() => {});
+    const tags = await page.$$eval('.opblock-tag', (n) => n.length);
     // Expand every tag so each operation is in the page
     const operations = await page.$$eval('.opblock', (n) => n.length);
     const paths = await page.$$eval('.opblock-summary-path', (n) =>
@@ -28,7 +32,7 @@ try {
     await page.screenshot({ path: path.join(env.ARTIFACTS, 'swagger-ui.png') });
     const own = new URL(env.BASE).host;
     const foreign = [...hosts].filter((h) => h && h !== own);
-    console.log(JSON.stringify({ operations, paths, pageErrors: errors, foreign }));
+    console.log(JSON.stringify({ operations, tags, paths, pageErrors: errors, foreign }));
 } finally {
     await browser.close();
 }

@@ -1784,6 +1784,17 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
             cm_sprintf("group %s %s %s %s", ev->u.group.id, ev->u.group.group,
                        ev->u.group.actor ? ev->u.group.actor : "-",
                        what ? wa_node_tag(what) : "-");
+    } else if (ev->type == WA_CLIENT_EVENT_APPSTATE) {
+        char *action =
+            json_dumps(ev->u.appstate.action, JSON_COMPACT | JSON_SORT_KEYS);
+        text = cm_sprintf("appstate %s %s %s", ev->u.appstate.collection,
+                          ev->u.appstate.from_me ? "me" : "peer", action);
+        free(action);
+    } else if (ev->type == WA_CLIENT_EVENT_APPSTATE_PUSHED) {
+        text = ev->u.pushed.ok
+                   ? cm_sprintf("pushed %s ok", ev->u.pushed.id)
+                   : cm_sprintf("pushed %s fail %d", ev->u.pushed.id,
+                                ev->u.pushed.error);
     } else if (ev->type == WA_CLIENT_EVENT_CALL) {
         const wa_client_call_t *c = &ev->u.call;
         text = cm_sprintf("call %d %s %s%s", (int)c->kind, c->call_id, c->from,

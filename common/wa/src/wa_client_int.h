@@ -29,6 +29,7 @@
 
 #include "wa/wa_client.h"
 #include "wa/wa_pair.h"
+#include "wa/wa_recv.h"
 #include "wa/wa_router.h"
 #include "wa/wa_send.h"
 #include "wa/wa_signal.h"
@@ -80,6 +81,7 @@ typedef struct {
     cap(contacts)   /*  picture change notifications              */         \
     cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
     cap(presence)   /*  presence and chat state, both ways        */         \
+    cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
 
@@ -92,6 +94,7 @@ WA_CLIENT_CAPS(WA_CLIENT_CAP_DECLARE)
 typedef struct _wa_outbox_job_t wa_outbox_job_t;
 typedef struct _wa_outbox_sent_t wa_outbox_sent_t;
 typedef struct _wa_inbox_held_t wa_inbox_held_t;
+typedef struct _wa_syncd_state_t wa_syncd_state_t;
 typedef struct _wa_mediamsg_state_t wa_mediamsg_state_t;
 typedef struct _wa_lidmap_t wa_lidmap_t;
 
@@ -182,6 +185,8 @@ struct _wa_client_t {
     zhashx_t *skdm;   //  group JID -> set of device JIDs that have our
                       //  sender key
 
+    //  App state (wa_syncd)
+    wa_syncd_state_t *syncd; //  keys wanted, fetches, uploads
     //  Media (wa_mediamsg)
     wa_mediamsg_state_t *media; //  media_conn cache and its waiters
 
@@ -265,6 +270,9 @@ void wa_groupcache_rotate(wa_client_t *self, const char *group);
 //  when there is none).
 zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
 
+//  wa_syncd: a peer protocol message from our own account (the
+//  serialised Message): app-state key share. Returns 0 or -1.
+int wa_syncd_on_peer(wa_client_t *self, const uint8_t *msg, size_t len);
 //  wa_lidmap: the session's LID <-> phone number map (see also
 //  wa_client_learn_lid, wa_client_load_lid, wa_client_lid_of in
 //  wa_client.h). Lookups take any JID text of a user (device, @c.us) and
@@ -272,6 +280,19 @@ zhashx_t *wa_groupcache_holders(wa_client_t *self, const char *group);
 //  answered from me_jid / me_lid. NULL when unknown.
 const char *wa_client_lid_for(wa_client_t *self, const char *pn);
 const char *wa_client_pn_for(wa_client_t *self, const char *lid);
+//  The LID device JID ("123:4@lid") of a PN device of someone else
+//  whose LID is known, else NULL: Wharf encrypts and decrypts under the
+//  LID address then. Caller owns return value.
+char *wa_client_lid_device(wa_client_t *self, const char *device);
+//  The phone number user JID of a LID chat (user JID) whose number is
+//  known, else NULL: one chat per person. Caller owns return value.
+char *wa_client_lid_chat(wa_client_t *self, const char *chat);
+//  Rewrite a received stanza's source for the map (wa_inbox): a LID
+//  chat, sender device and group participant to the phone number's
+//  when known,
+//  sender_alt from the map when the stanza had none. (wa_inbox decrypts
+//  under wa_client_lid_device of the sender.)
+void wa_client_lid_source(wa_client_t *self, wa_recv_source_t *src);
 //  Learn every pair a stanza shows (attributes, <participant jid lid|
 //  phone_number>, usync <user jid><lid val/>). The module's see hook
 //  does it for every incoming stanza and IQ reply; for other sources

@@ -200,6 +200,7 @@ s_on_message(void *arg, const wa_node_t *node)
         wa_client_send_node(self, &ack);
         return 0;
     }
+    wa_client_lid_source(self, &src); //  LID map (wa_lidmap)
     char *key = cm_sprintf("%s|%s|%s", src.chat, src.sender_user, src.id);
     int seen = s_seen(self, key);
     if (seen) {
@@ -213,9 +214,19 @@ s_on_message(void *arg, const wa_node_t *node)
         return 0;
     }
     wa_recv_result_t res;
+    //  Decrypt under the sender's LID address when known (wa_lidmap)
+    char *sender = src.sender;
+    char *lid_dev = wa_client_lid_device(self, sender);
+    src.sender = lid_dev ? lid_dev : sender;
     wa_recv_decrypt(self->store, node, &src, &res);
+    src.sender = sender;
+    free(lid_dev);
     switch (res.status) {
     case WA_RECV_OK: {
+        if (src.from_me && wa_message_protocol_type(res.message) == 6) {
+            //  APP_STATE_SYNC_KEY_SHARE from our phone: wa_syncd's
+            wa_syncd_on_peer(self, res.plain, res.plain_len);
+        }
         wa_client_event_t ev = {.type = WA_CLIENT_EVENT_MESSAGE};
         wa_client_message_t *m = &ev.u.message;
         const char *chat = src.chat;
@@ -223,6 +234,11 @@ s_on_message(void *arg, const wa_node_t *node)
         char *dest_user = src.from_me && !src.is_group && dest
                               ? wa_client_user_of(dest)
                               : NULL;
+        char *dest_pn = wa_client_lid_chat(self, dest_user); //  wa_lidmap
+        if (dest_pn) {
+            free(dest_user);
+            dest_user = dest_pn;
+        }
         if (dest_user) {
             chat = dest_user;
         }
@@ -332,16 +348,18 @@ s_on_receipt(void *arg, const wa_node_t *node)
         if (r.from_me && level == WA_CLIENT_ACK_DEVICE) {
             level = 0;
         }
+        char *chat_pn = wa_client_lid_chat(self, r.chat); //  wa_lidmap
         for (size_t i = 0; level && i < r.count; i++) {
             wa_client_event_t ev = {.type = WA_CLIENT_EVENT_ACK};
             ev.u.ack.id = r.items[i].id;
-            ev.u.ack.chat = r.chat;
+            ev.u.ack.chat = chat_pn ? chat_pn : r.chat;
             ev.u.ack.participant = r.items[i].sender;
             ev.u.ack.from_me = r.from_me;
             ev.u.ack.ack = level;
             ev.u.ack.timestamp = r.items[i].timestamp;
             wa_client_emit(self, &ev);
         }
+        free(chat_pn);
         wa_recv_receipt_clear(&r);
     } else {
         cm_log_warn("could not parse receipt", "session=%s",

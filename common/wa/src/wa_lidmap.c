@@ -34,6 +34,11 @@
 #include "cm/cm.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_lidmap.h"
+#include "wa/wa_recv.h"
+#include "wa/wa_send.h"
+#include "wa/wa_sigstore.h"
+
+#include <protocol.h>
 #include "wa_client_int.h"
 
 //  Longest user JID text kept ("<20 digits>@s.whatsapp.net").
@@ -209,6 +214,61 @@ wa_lidmap_clear(wa_lidmap_t *self)
 //  ---------------------------------------------------------------------
 //  The client's map
 
+//  Move the Signal sessions (and identities) of the devices of PN user
+//  `pn` to the LID user `lid`'s addresses, so that what was said under
+//  the phone number goes on under the LID (wa-protocol.md §7.3: both
+//  libraries migrate; one ratchet per peer, never two). A device that
+//  has a LID session already keeps it; its PN one goes.
+static void
+s_migrate(wa_client_t *self, const char *lid, const char *pn)
+{
+    char lid_name[WA_SEND_NAME_MAX], pn_name[WA_SEND_NAME_MAX];
+    int dev = 0;
+    if (wa_send_address(lid, lid_name, &dev) != 0 ||
+        wa_send_address(pn, pn_name, &dev) != 0) {
+        return;
+    }
+    signal_int_list *list = NULL;
+    if (signal_protocol_session_get_sub_device_sessions(
+            wa_sigstore_context(self->store), &list, pn_name,
+            strlen(pn_name)) < 0 ||
+        !list) {
+        return;
+    }
+    size_t moved = 0;
+    for (unsigned i = 0; i < signal_int_list_size(list); i++) {
+        int d = signal_int_list_at(list, i);
+        char from[WA_SEND_NAME_MAX + 16], to[WA_SEND_NAME_MAX + 16];
+        snprintf(from, sizeof from, "%s.%d", pn_name, d);
+        snprintf(to, sizeof to, "%s.%d", lid_name, d);
+        const char *kinds[] = {"session", "identity"};
+        for (int k = 0; k < 2; k++) {
+            size_t len = 0;
+            const uint8_t *data =
+                wa_sigstore_get(self->store, kinds[k], from, &len);
+            if (!data) {
+                continue;
+            }
+            if (!wa_sigstore_get(self->store, kinds[k], to, NULL)) {
+                //  A copy first: put may reallocate nothing of `from`,
+                //  but remove frees it
+                uint8_t *copy = cm_alloc(len ? len : 1);
+                memcpy(copy, data, len);
+                wa_sigstore_put(self->store, kinds[k], to, copy, len);
+                free(copy);
+                moved += k == 0;
+            }
+            wa_sigstore_remove(self->store, kinds[k], from);
+        }
+    }
+    signal_int_list_free(list);
+    if (moved) {
+        cm_log_info("moved Signal sessions to the LID", "session=%s lid=%s "
+                    "pn=%s devices=%zu",
+                    wa_client_name(self), lid, pn, moved);
+    }
+}
+
 int
 wa_client_learn_lid(wa_client_t *self, const char *a, const char *b)
 {
@@ -232,6 +292,7 @@ wa_client_learn_lid(wa_client_t *self, const char *a, const char *b)
     if (rc == 1) {
         cm_log_debug("learnt LID", "session=%s lid=%s pn=%s",
                      wa_client_name(self), lid, pn);
+        s_migrate(self, lid, pn);
         if (self->ops.lid && !self->destroying) {
             self->ops.lid(self->arg, lid, pn);
         }
@@ -291,6 +352,101 @@ wa_client_pn_of(wa_client_t *self, const char *jid)
 {
     const char *pn = wa_client_pn_for(self, jid);
     return pn ? cm_strdup(pn) : NULL;
+}
+
+//  True when jid (any JID text) is one of our own account's users.
+static bool
+s_is_own(wa_client_t *self, const char *jid)
+{
+    char u[S_USER_MAX];
+    return wa_lidmap_user(jid, u, sizeof u, NULL) &&
+           (cm_streq(u, self->me_pn_user) || cm_streq(u, self->me_lid_user));
+}
+
+char *
+wa_client_lid_device(wa_client_t *self, const char *device)
+{
+    if (!self || !device || s_is_own(self, device)) {
+        return NULL;
+    }
+    const char *lid = wa_client_lid_for(self, device);
+    if (!lid) {
+        return NULL;
+    }
+    wa_jid_t *d = wa_jid_new_from(device);
+    wa_jid_t *l = wa_jid_new_from(lid);
+    char *out = NULL;
+    if (d && l && wa_jid_set_device(l, wa_jid_device(d)) == 0) {
+        out = cm_strdup(wa_jid_str(l));
+    }
+    wa_jid_destroy(&d);
+    wa_jid_destroy(&l);
+    return out;
+}
+
+char *
+wa_client_lid_chat(wa_client_t *self, const char *chat)
+{
+    const char *pn = wa_client_pn_for(self, chat);
+    char u[S_USER_MAX];
+    //  Only a user JID (no device) is a chat
+    if (!pn || !wa_lidmap_user(chat, u, sizeof u, NULL) ||
+        !cm_streq(u, chat)) {
+        return NULL;
+    }
+    return cm_strdup(pn);
+}
+
+//  Replace *field (owned) with value (copied).
+static void
+s_set(char **field, const char *value)
+{
+    char *copy = cm_strdup(value);
+    free(*field);
+    *field = copy;
+}
+
+void
+wa_client_lid_source(wa_client_t *self, wa_recv_source_t *src)
+{
+    if (!self || !src) {
+        return;
+    }
+    //  The other identity, when the stanza did not say it
+    if (!src->sender_alt && src->sender_user) {
+        const char *alt = wa_lidmap_alt(self->lidmap, src->sender_user);
+        if (alt) {
+            src->sender_alt = cm_strdup(alt);
+        }
+    }
+    //  The sending device as its number's device (decryption maps it
+    //  back to the LID address: wa_client_lid_device)
+    const char *sender_pn =
+        src->sender && !s_is_own(self, src->sender)
+            ? wa_client_pn_for(self, src->sender)
+            : NULL;
+    if (sender_pn) {
+        wa_jid_t *d = wa_jid_new_from(src->sender);
+        wa_jid_t *p = wa_jid_new_from(sender_pn);
+        if (d && p && wa_jid_set_device(p, wa_jid_device(d)) == 0) {
+            s_set(&src->sender, wa_jid_str(p));
+        }
+        wa_jid_destroy(&d);
+        wa_jid_destroy(&p);
+    }
+    //  One chat per person: the phone number when it is known
+    if (!src->is_group && src->chat) {
+        const char *pn = wa_client_pn_for(self, src->chat);
+        if (pn) {
+            s_set(&src->chat, pn);
+        }
+    }
+    if (src->is_group && src->sender_user) {
+        const char *pn = wa_client_pn_for(self, src->sender_user);
+        if (pn && !s_is_own(self, src->sender_user)) {
+            s_set(&src->sender_user, pn);
+        }
+    }
 }
 
 size_t
@@ -534,10 +690,72 @@ wa_lidmap_test(bool verbose)
     assert(cm_streq(pn, "15550000009@s.whatsapp.net"));
     free(pn);
     assert(zlistx_size(kit->lids) == 5);
+    //  A new pair moves the number's Signal sessions to the LID
+    wa_sigstore_t *st = c->store;
+    assert(wa_sigstore_put(st, "session", "15550000010.2", (const uint8_t *)"S",
+                           1) == 0);
+    assert(wa_sigstore_put(st, "identity", "15550000010.2",
+                           (const uint8_t *)"I", 1) == 0);
+    assert(wa_sigstore_put(st, "session", "15550000010.3", (const uint8_t *)"P",
+                           1) == 0);
+    assert(wa_sigstore_put(st, "session", "900000000000010_1.3",
+                           (const uint8_t *)"L", 1) == 0);
+    assert(wa_client_learn_lid(c, "15550000010:2@s.whatsapp.net",
+                               "900000000000010@lid") == 1);
+    size_t len = 0;
+    const uint8_t *rec =
+        wa_sigstore_get(st, "session", "900000000000010_1.2", &len);
+    assert(rec && len == 1 && rec[0] == 'S');
+    assert(wa_sigstore_get(st, "identity", "900000000000010_1.2", NULL));
+    assert(!wa_sigstore_get(st, "session", "15550000010.2", NULL));
+    rec = wa_sigstore_get(st, "session", "900000000000010_1.3", &len);
+    assert(rec && rec[0] == 'L'); //  a LID session already there wins
+    assert(!wa_sigstore_get(st, "session", "15550000010.3", NULL));
+    //  ... and devices of the number map to the LID
+    char *dev = wa_client_lid_device(c, "15550000010:2@s.whatsapp.net");
+    assert(cm_streq(dev, "900000000000010:2@lid"));
+    free(dev);
+    assert(!wa_client_lid_device(c, "15550000011:2@s.whatsapp.net"));
+    assert(!wa_client_lid_device(c, "15550000001:2@s.whatsapp.net")); //  own
+    char *chat = wa_client_lid_chat(c, "900000000000010@lid");
+    assert(cm_streq(chat, "15550000010@s.whatsapp.net"));
+    free(chat);
+    assert(!wa_client_lid_chat(c, "900000000000010:1@lid"));
+    //  A received stanza's source: LID sender address, one chat per person
+    wa_recv_source_t src = {0};
+    src.chat = cm_strdup("900000000000010@lid");
+    src.sender = cm_strdup("900000000000010:2@lid");
+    src.sender_user = cm_strdup("900000000000010@lid");
+    wa_client_lid_source(c, &src);
+    assert(cm_streq(src.chat, "15550000010@s.whatsapp.net"));
+    assert(cm_streq(src.sender, "15550000010:2@s.whatsapp.net"));
+    assert(cm_streq(src.sender_alt, "15550000010@s.whatsapp.net"));
+    wa_recv_source_clear(&src);
+    src.chat = cm_strdup("15550000010@s.whatsapp.net");
+    src.sender = cm_strdup("15550000010:2@s.whatsapp.net");
+    src.sender_user = cm_strdup("15550000010@s.whatsapp.net");
+    wa_client_lid_source(c, &src);
+    assert(cm_streq(src.chat, "15550000010@s.whatsapp.net"));
+    assert(cm_streq(src.sender, "15550000010:2@s.whatsapp.net"));
+    wa_recv_source_clear(&src);
+    //  LID first: a DM to the number asks for the LID's devices
+    zlistx_purge(kit->out);
+    char id[WA_CLIENT_ID_MAX];
+    assert(wa_client_send_text(c, "15550000010@c.us", "hi", NULL, NULL, id) ==
+           0);
+    kit->now += 1;
+    wa_client_wake(c);
+    wa_node_t *iq = wa_client_kit_take(kit, "iq");
+    assert(iq);
+    wa_node_t *list = wa_node_find(iq, "usync/list");
+    assert(list && wa_node_attr_eq(wa_node_child_at(list, 0), "jid",
+                                   "900000000000010@lid"));
+    assert(wa_node_find(iq, "usync/query/lid"));
+    wa_node_destroy(&iq);
     //  Our own pair is never stored; the account's LID answers for us
     assert(wa_client_learn_lid(c, "15550000001@s.whatsapp.net",
                                "900000000000001@lid") == 0);
-    assert(zlistx_size(kit->lids) == 5);
+    assert(zlistx_size(kit->lids) == 6);
     wa_client_kit_destroy(&kit);
     cm_log_init(NULL, "info");
     printf("OK\n");

@@ -72,7 +72,8 @@ struct _wa_outbox_job_t {
     bool waiting;              //  an IQ for this job is pending
     bool sent;                 //  stanza sent, waiting for the ack
     int group_asks;            //  group metadata queries sent
-    bool asked_usync;          //  device lists fetched once
+    int usync_asks;            //  device list queries sent (a reply may
+                               //  name a LID to ask for next: 2 at most)
     bool asked_keys;           //  bundles fetched once
     char **skdm_to;            //  devices given our sender key
     size_t skdm_count;         //  their number
@@ -360,7 +361,10 @@ s_job_users(wa_outbox_job_t *job, s_list_t *users)
     wa_jid_t *chat = wa_jid_new_from(job->chat);
     bool lid = chat && wa_jid_is_lid(chat);
     wa_jid_destroy(&chat);
-    s_list_add(users, job->chat);
+    //  LID first: a person whose LID is known is reached there (wa_lidmap)
+    const char *peer_lid =
+        s_is_own_user(self, job->chat) ? NULL : wa_client_lid_for(self, job->chat);
+    s_list_add(users, peer_lid ? peer_lid : job->chat);
     s_list_add(users, s_own_user_for(self, lid));
 }
 
@@ -396,9 +400,20 @@ s_group_skdm(wa_client_t *self, const char *group, const char *own_name,
 static wa_node_t *
 s_message_node(wa_outbox_job_t *job)
 {
+    wa_client_t *self = job->client;
     wa_node_t *m = wa_node_new("message");
     wa_node_set_attr(m, "id", job->id);
-    wa_node_set_attr(m, "to", job->resend ? job->to : job->chat);
+    //  A DM to a person whose LID is known goes to the LID, with the
+    //  phone number alongside (wa_lidmap; wa-protocol.md §7.3)
+    const char *peer_lid = !job->group && !job->resend &&
+                                   !s_is_own_user(self, job->chat)
+                               ? wa_client_lid_for(self, job->chat)
+                               : NULL;
+    wa_node_set_attr(m, "to",
+                     job->resend ? job->to : (peer_lid ? peer_lid : job->chat));
+    if (peer_lid) {
+        wa_node_set_attr(m, "peer_recipient_pn", job->chat);
+    }
     wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
     const char *edit = wa_kinds_edit_attr(job->msg, job->len);
     if (edit) {
@@ -526,11 +541,21 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
             if (zhashx_lookup(have, d)) {
                 continue;
             }
-            if (wa_send_add_participant(self->store, participants, d, dist,
-                                        dist_len, &pk) == 0) {
+            char *lid_dev = wa_client_lid_device(self, d); //  wa_lidmap
+            if (wa_send_add_participant(self->store, participants,
+                                        lid_dev ? lid_dev : d, dist, dist_len,
+                                        &pk) == 0) {
                 any_pkmsg |= pk;
                 job->skdm_to[job->skdm_count++] = cm_strdup(d);
+                if (lid_dev) {
+                    //  Encrypted under the LID, addressed as the group does
+                    wa_node_set_attr(
+                        wa_node_child_at(participants,
+                                         wa_node_child_count(participants) - 1),
+                        "jid", d);
+                }
             }
+            free(lid_dev);
         }
         char *phash =
             wa_send_phash((const char *const *)devices->items, devices->count);
@@ -629,14 +654,14 @@ s_job_run(wa_outbox_job_t *job)
             s_list_add(&missing, users.items[i]);
         }
     }
-    if (missing.count && !job->asked_usync) {
+    if (missing.count && job->usync_asks < 2) {
         char sid[WA_IQ_ID_MAX];
         wa_iq_next_id(self->iq, sid);
         wa_node_t *iq = wa_usync_query((const char *const *)missing.items,
                                        missing.count, sid);
         s_list_free(&missing);
         s_list_free(&users);
-        job->asked_usync = true;
+        job->usync_asks++;
         job->waiting = true;
         if (wa_client_request(self, &iq, s_on_usync, job) != 0) {
             job->waiting = false;
@@ -688,16 +713,18 @@ s_job_run(wa_outbox_job_t *job)
         const char *d = devices.items[i];
         char name[WA_SEND_NAME_MAX];
         int dev = 0;
-        if (wa_send_address(d, name, &dev) != 0) {
+        char *lid_dev = wa_client_lid_device(self, d); //  wa_lidmap
+        const char *enc_dev = lid_dev ? lid_dev : d;
+        if (wa_send_address(enc_dev, name, &dev) != 0 ||
+            (job->group && !job->resend && have && zhashx_lookup(have, d))) {
+            free(lid_dev); //  no address, or has our sender key
             continue;
-        }
-        if (job->group && !job->resend && have && zhashx_lookup(have, d)) {
-            continue; //  has our sender key: no pairwise message
         }
         if (!wa_e2e_has_session(self->store, name, dev) ||
             (job->resend && job->force_keys)) {
-            s_list_add(&need, d);
+            s_list_add(&need, enc_dev);
         }
+        free(lid_dev);
     }
     if (need.count && !job->asked_keys) {
         wa_node_t *iq =
@@ -813,6 +840,12 @@ s_retry(wa_client_t *self, const wa_node_t *node)
         wa_recv_source_clear(&src);
         return;
     }
+    //  Under the LID address when known (wa_lidmap)
+    char *lid_dev = wa_client_lid_device(self, src.sender);
+    if (lid_dev) {
+        free(src.sender);
+        src.sender = lid_dev;
+    }
     if (rr.has_keys) {
         char name[WA_SEND_NAME_MAX];
         int device = 0;
@@ -877,6 +910,11 @@ wa_outbox_send_message_as(wa_client_t *self, const char *chat,
     if (!ok) {
         free(wire);
         return -1;
+    }
+    char *pn = wa_client_lid_chat(self, wire); //  one chat per person
+    if (pn) {
+        free(wire);
+        wire = pn;
     }
     wa_outbox_job_t *job = s_job_new(self, wire, msg, len);
     free(wire);

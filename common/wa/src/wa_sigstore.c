@@ -39,8 +39,9 @@ struct _wa_sigstore_t {
     uint32_t registration_id;               //  local registration id
 };
 
-static const char *s_kinds[] = {"session", "identity", "prekey",
-                                "signed_prekey", "sender_key", NULL};
+static const char *s_kinds[] = {"session",       "identity",     "prekey",
+                                "signed_prekey", "sender_key",   "appstate_key",
+                                "appstate_coll", "appstate_mac", NULL};
 
 static bool
 s_known_kind(const char *kind)
@@ -680,6 +681,23 @@ wa_sigstore_get(wa_sigstore_t *self, const char *kind, const char *key,
         *len_p = r ? r->len : 0;
     }
     return r ? r->data : NULL;
+}
+
+int
+wa_sigstore_put(wa_sigstore_t *self, const char *kind, const char *key,
+                const uint8_t *data, size_t len)
+{
+    assert(self);
+    if (!kind || !key || !data || !s_known_kind(kind) ||
+        len > WA_SIGSTORE_MAX_RECORD) {
+        return -1;
+    }
+    char mk[S_MAPKEY_MAX];
+    if (s_mapkey(mk, kind, key) != 0) {
+        return -1;
+    }
+    s_put(self, kind, key, data, len, true);
+    return 0;
 }
 
 int

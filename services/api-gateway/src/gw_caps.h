@@ -25,6 +25,7 @@
     X(chats, CHATS)       /*  chats and their messages */                      \
     X(kinds, KINDS)       /*  location, contacts, polls, reactions, edits */   \
     X(groups, GROUPS)     /*  groups */                                        \
+    X(labels, LABELS)     /*  WhatsApp Business labels */                      \
     X(contacts, CONTACTS) /*  check-exists, about, pictures, blocking */       \
     X(profile, PROFILE)   /*  own name, about and picture */                   \
     X(calls, CALLS)       /*  rejecting calls */                               \

@@ -216,6 +216,346 @@ gw_chats_wawp_messages(gw_req_t *req)
     }
 }
 
+//  --------------------------------------------------------------------
+//  Overview
+
+void
+gw_chats_overview(gw_req_t *req)
+{
+    const char *name = s_path_session(req);
+    if (!name) {
+        return;
+    }
+    int64_t limit = 20, offset = 0;
+    json_t *ids = NULL;
+    json_t *body = gw_req_json(req);
+    if (body && cm_streq(gw_req_method(req), "POST")) {
+        json_t *page = json_object_get(body, "pagination");
+        json_t *filter = json_object_get(body, "filter");
+        json_t *l = json_object_get(page, "limit");
+        json_t *o = json_object_get(page, "offset");
+        if ((l && !json_is_integer(l)) || (o && !json_is_integer(o))) {
+            gw_req_fail_invalid(req, "pagination.limit and pagination.offset "
+                                     "must be integers");
+            return;
+        }
+        limit = l ? json_integer_value(l) : limit;
+        offset = o ? json_integer_value(o) : offset;
+        json_t *fids = json_object_get(filter, "ids");
+        if (fids && !json_is_null(fids)) {
+            if (!json_is_array(fids) || json_array_size(fids) > 1000) {
+                gw_req_fail_invalid(req, "filter.ids must be an array of chat "
+                                         "ids");
+                return;
+            }
+            ids = json_array();
+            size_t i;
+            json_t *v;
+            json_array_foreach(fids, i, v)
+            {
+                char *id = gw_messages_chat_id(json_string_value(v));
+                if (!id) {
+                    json_decref(ids);
+                    gw_req_fail_invalid(req, "filter.ids must be an array of "
+                                             "chat ids");
+                    return;
+                }
+                json_array_append_new(ids, json_string(id));
+                free(id);
+            }
+        }
+    } else {
+        if (gw_req_query_int(req, "limit", 1, GW_CHATS_LIST_MAX, 20, &limit,
+                             NULL) ||
+            gw_req_query_int(req, "offset", 0, 1000000, 0, &offset, NULL)) {
+            return;
+        }
+        const char *q = gw_req_query(req, "ids");
+        if (q && strlen(q) > 64 * 1024) {
+            gw_req_fail_invalid(req, "ids is too long");
+            return;
+        }
+        if (q && *q) {
+            ids = json_array();
+            char *copy = cm_strdup(q);
+            char *save = NULL;
+            for (char *t = strtok_r(copy, ",", &save); t;
+                 t = strtok_r(NULL, ",", &save)) {
+                char *id = gw_messages_chat_id(t);
+                if (!id || json_array_size(ids) >= 1000) {
+                    free(id);
+                    free(copy);
+                    json_decref(ids);
+                    gw_req_fail_invalid(req, "ids must be chat ids separated "
+                                             "by commas");
+                    return;
+                }
+                json_array_append_new(ids, json_string(id));
+                free(id);
+            }
+            free(copy);
+        }
+    }
+    if (limit < 1 || limit > GW_CHATS_LIST_MAX || offset < 0) {
+        json_decref(ids);
+        gw_req_fail_invalid(req, "limit must be 1..1000 and offset >= 0");
+        return;
+    }
+    json_t *session = gw_messages_session(req, name);
+    if (!session) {
+        json_decref(ids);
+        return;
+    }
+    json_decref(session);
+    cm_msg_t *msg = cm_msg_new("chat.list");
+    cm_msg_set_str(msg, "session", name);
+    cm_msg_set_int(msg, "limit", limit);
+    cm_msg_set_int(msg, "offset", offset);
+    if (ids) {
+        cm_msg_set(msg, "ids", ids);
+    }
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    json_t *chats = json_object_get(cm_msg_body(reply), "chats");
+    if (cm_msg_status(reply) != 200 || !json_is_array(chats)) {
+        gw_req_fail_bus(req, reply, "store-service");
+        cm_msg_destroy(&reply);
+        return;
+    }
+    json_t *out = json_array();
+    size_t i;
+    json_t *c;
+    json_array_foreach(chats, i, c)
+    {
+        json_array_append_new(
+            out, json_pack("{s:O, s:O, s:O, s:O, s:O}", "id",
+                           json_object_get(c, "id"), "name",
+                           json_object_get(c, "name"), "picture",
+                           json_object_get(c, "picture"), "lastMessage",
+                           json_object_get(c, "lastMessage"), "_chat", c));
+    }
+    cm_msg_destroy(&reply);
+    gw_req_reply(req, cm_streq(gw_req_method(req), "POST") ? 201 : 200, &out);
+}
+
+//  --------------------------------------------------------------------
+//  App-state actions
+
+static const char *const s_working[] = {"WORKING", NULL};
+
+//  Send `type` with body (taken) to the worker of session `name`; answer
+//  {success: true} with `status`. When `chat` is set the chat must be
+//  known to the store (404 otherwise).
+static void
+s_action(gw_req_t *req, const char *name, const char *chat, const char *type,
+         json_t *body, int status)
+{
+    json_t *session = gw_messages_session(req, name);
+    if (!session || !gw_messages_status_is(req, session, s_working)) {
+        json_decref(session);
+        json_decref(body);
+        return;
+    }
+    if (chat) {
+        cm_msg_t *msg = cm_msg_new("chat.get");
+        cm_msg_set_str(msg, "name", name);
+        cm_msg_set_str(msg, "chat", chat);
+        cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+        int st = cm_msg_status(reply);
+        if (st == 404) {
+            gw_req_fail(req, 404, NULL, "Chat %s not found", chat);
+        } else if (st != 200) {
+            gw_req_fail_bus(req, reply, "store-service");
+        }
+        cm_msg_destroy(&reply);
+        if (st != 200) {
+            json_decref(session);
+            json_decref(body);
+            return;
+        }
+    }
+    cm_msg_t *reply = gw_messages_command(req, session, type, &body,
+                                          GW_CHATS_ACTION_TIMEOUT_MS);
+    json_decref(body);
+    json_decref(session);
+    if (reply) {
+        json_t *out = json_pack("{s:b}", "success", true);
+        gw_req_reply(req, status, &out);
+        cm_msg_destroy(&reply);
+    }
+}
+
+//  A chat action on the {chatId} path parameter with body (taken; chatId
+//  is added).
+static void
+s_chat_action(gw_req_t *req, const char *type, json_t *body, int status)
+{
+    const char *name = s_path_session(req);
+    char *chat = name ? gw_messages_chat_id(gw_req_param(req, "chatId")) : NULL;
+    if (!chat) {
+        if (name) {
+            gw_req_fail_invalid(req, "chatId must be a phone number or a "
+                                     "chat id (…@c.us, …@g.us)");
+        }
+        json_decref(body);
+        return;
+    }
+    json_object_set_new(body, "chatId", json_string(chat));
+    s_action(req, name, chat, type, body, status);
+    free(chat);
+}
+
+void
+gw_chats_archive(gw_req_t *req)
+{
+    s_chat_action(req, "chat.archive", json_pack("{s:b}", "archived", true),
+                  201);
+}
+
+void
+gw_chats_unarchive(gw_req_t *req)
+{
+    s_chat_action(req, "chat.archive", json_pack("{s:b}", "archived", false),
+                  201);
+}
+
+void
+gw_chats_unread(gw_req_t *req)
+{
+    s_chat_action(req, "chat.mark", json_pack("{s:b}", "read", false), 201);
+}
+
+void
+gw_chats_pin(gw_req_t *req)
+{
+    s_chat_action(req, "chat.pin", json_pack("{s:b}", "pinned", true), 201);
+}
+
+void
+gw_chats_unpin(gw_req_t *req)
+{
+    s_chat_action(req, "chat.pin", json_pack("{s:b}", "pinned", false), 201);
+}
+
+void
+gw_chats_mute(gw_req_t *req)
+{
+    json_t *d = gw_req_input(req, "duration");
+    json_t *body = json_pack("{s:b}", "muted", true);
+    if (d && !json_is_null(d)) {
+        if (!json_is_integer(d) || json_integer_value(d) <= 0 ||
+            json_integer_value(d) > 10LL * 365 * 86400) {
+            json_decref(body);
+            gw_req_fail_invalid(req, "duration must be seconds (1..10 "
+                                     "years)");
+            return;
+        }
+        json_object_set_new(
+            body, "until",
+            json_integer((json_int_t)time(NULL) + json_integer_value(d)));
+    }
+    s_chat_action(req, "chat.mute", body, 201);
+}
+
+void
+gw_chats_unmute(gw_req_t *req)
+{
+    s_chat_action(req, "chat.mute", json_pack("{s:b}", "muted", false), 201);
+}
+
+void
+gw_chats_delete(gw_req_t *req)
+{
+    s_chat_action(req, "chat.delete", json_object(), 200);
+}
+
+void
+gw_chats_clear(gw_req_t *req)
+{
+    s_chat_action(req, "chat.clear", json_object(), 200);
+}
+
+void
+gw_chats_star(gw_req_t *req)
+{
+    const char *name = gw_req_input_str(req, "session");
+    if (!gw_sessions_name_valid(name)) {
+        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
+        return;
+    }
+    char *chat = gw_messages_chat_id(gw_req_input_str(req, "chatId"));
+    const char *mid = gw_req_input_str(req, "messageId");
+    json_t *star = gw_req_input(req, "star");
+    if (!chat) {
+        gw_req_fail_invalid(req, "chatId must be a chat id");
+        return;
+    }
+    if (!mid || !*mid || strlen(mid) > 256) {
+        free(chat);
+        gw_req_fail_invalid(req, "messageId must be a message id");
+        return;
+    }
+    if (!json_is_boolean(star)) {
+        free(chat);
+        gw_req_fail_invalid(req, "star must be true or false");
+        return;
+    }
+    //  WAHA's id "true_<chat>_<id>[_<participant>]" or a bare id
+    bool from_me = false;
+    char *raw = NULL;
+    if (strncmp(mid, "true_", 5) == 0 || strncmp(mid, "false_", 6) == 0) {
+        from_me = mid[0] == 't';
+        const char *rest = strchr(mid, '_') + 1;
+        const char *sep = strchr(rest, '_');
+        if (!sep || !sep[1]) {
+            free(chat);
+            gw_req_fail_invalid(req, "messageId must be a message id");
+            return;
+        }
+        raw = cm_strdup(sep + 1);
+        char *tail = strchr(raw, '_');
+        if (tail) {
+            *tail = 0;
+        }
+    } else {
+        raw = cm_strdup(mid);
+    }
+    json_t *body = json_pack("{s:s, s:s, s:b, s:O}", "chatId", chat,
+                             "messageId", raw, "fromMe", from_me, "star", star);
+    s_action(req, name, NULL, "message.star", body, 200);
+    free(raw);
+    free(chat);
+}
+
+void
+gw_chats_contact_upsert(gw_req_t *req)
+{
+    const char *name = s_path_session(req);
+    char *chat = name ? gw_messages_chat_id(gw_req_param(req, "chatId")) : NULL;
+    if (!chat || !strstr(chat, "@c.us")) {
+        if (name) {
+            gw_req_fail_invalid(req, "chatId must be a phone number or a "
+                                     "contact id (…@c.us)");
+        }
+        free(chat);
+        return;
+    }
+    const char *first = gw_req_input_str(req, "firstName");
+    const char *last = gw_req_input_str(req, "lastName");
+    if (!first || !*first || strlen(first) > 100 ||
+        (last && strlen(last) > 100)) {
+        free(chat);
+        gw_req_fail_invalid(req, "firstName must be 1..100 bytes, lastName "
+                                 "at most 100");
+        return;
+    }
+    json_t *body = json_pack("{s:s, s:s}", "chatId", chat, "firstName", first);
+    if (last && *last) {
+        json_object_set_new(body, "lastName", json_string(last));
+    }
+    s_action(req, name, NULL, "contact.upsert", body, 200);
+    free(chat);
+}
+
 static const char *s_schemas =
     "{\"Chat\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
     "\"string\",\"example\":\"11111111111@c.us\"},\"name\":{\"type\":"
@@ -223,6 +563,30 @@ static const char *s_schemas =
     "\"integer\",\"description\":\"Unix seconds of the last message\"}}},"
     "\"ChatList\":{\"type\":\"array\",\"items\":{\"$ref\":"
     "\"#/components/schemas/Chat\"}},"
+    "\"ChatSummary\":{\"type\":\"object\",\"properties\":{\"id\":{"
+    "\"type\":\"string\"},\"name\":{\"type\":\"string\",\"nullable\":"
+    "true},\"picture\":{\"type\":\"string\",\"nullable\":true},"
+    "\"lastMessage\":{\"type\":\"object\",\"nullable\":true},\"_chat\":"
+    "{\"$ref\":\"#/components/schemas/Chat\"}}},"
+    "\"ChatSummaryList\":{\"type\":\"array\",\"items\":{\"$ref\":"
+    "\"#/components/schemas/ChatSummary\"}},"
+    "\"ChatsOverviewRequest\":{\"type\":\"object\",\"properties\":{"
+    "\"pagination\":{\"type\":\"object\",\"properties\":{\"limit\":{"
+    "\"type\":\"integer\"},\"offset\":{\"type\":\"integer\"}}},"
+    "\"filter\":{\"type\":\"object\",\"properties\":{\"ids\":{"
+    "\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}}},"
+    "\"MuteRequest\":{\"type\":\"object\",\"properties\":{\"duration\":"
+    "{\"type\":\"integer\",\"description\":\"seconds; none: forever\"}}},"
+    "\"StarRequest\":{\"type\":\"object\",\"required\":[\"session\","
+    "\"chatId\",\"messageId\",\"star\"],\"properties\":{\"session\":{"
+    "\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
+    "\"messageId\":{\"type\":\"string\"},\"star\":{\"type\":"
+    "\"boolean\"}}},"
+    "\"ContactUpsertRequest\":{\"type\":\"object\",\"required\":["
+    "\"firstName\"],\"properties\":{\"firstName\":{\"type\":\"string\"},"
+    "\"lastName\":{\"type\":\"string\"}}},"
+    "\"Success\":{\"type\":\"object\",\"properties\":{\"success\":{"
+    "\"type\":\"boolean\"}}},"
     "\"WAMessageList\":{\"type\":\"array\",\"items\":{\"$ref\":"
     "\"#/components/schemas/WAMessage\"}},"
     "\"ReadChatMessagesResponse\":{\"type\":\"object\",\"properties\":"

@@ -10,9 +10,23 @@
       POST /api/{session}/chats/{chatId}/messages/read?messages=30&days=7
           read receipts for the chat's unread messages (the store keeps
           which are unread) -> {ids:[...]} (gw_messages_read_unread)
+      GET|POST /api/{session}/chats/overview   ChatSummary list
+          {id, name, picture, lastMessage, _chat} (GET: limit, offset,
+          ids; POST: {pagination: {limit, offset}, filter: {ids}})
+    App-state actions (session-worker sw_waappstate; an unknown chat is
+    404 before anything is uploaded; answers {success: true}):
+      POST   /api/{session}/chats/{chatId}/archive|unarchive   chat.archive
+      POST   /api/{session}/chats/{chatId}/unread               chat.mark
+      POST   /api/{session}/chats/{chatId}/pin|unpin            chat.pin
+      POST   /api/{session}/chats/{chatId}/mute|unmute {duration?} chat.mute
+      DELETE /api/{session}/chats/{chatId}                      chat.delete
+      DELETE /api/{session}/chats/{chatId}/messages             chat.clear
+      PUT    /api/star {session, chatId, messageId, star}       message.star
+      PUT    /api/{session}/contacts/{chatId} {firstName, lastName}
+                                                             contact.upsert
     Every message and chat a session sent or received since Wharf linked
-    it is kept (store-service writes them with their events); history
-    from before linking is not synced.
+    it is kept (store-service writes them with their events), with the
+    flags app state sets (archived, pinned, muted, unread).
 */
 #ifndef GW_CHATS_H_INCLUDED
 #define GW_CHATS_H_INCLUDED
@@ -25,7 +39,22 @@
 #define GW_CHATS_LIST_MAX 1000
 #define GW_CHATS_LIST_DEFAULT 100
 
+//  Longest wait for an app-state change (a fetch and an upload).
+#define GW_CHATS_ACTION_TIMEOUT_MS 20000
+
 void gw_chats_list(gw_req_t *req);
+void gw_chats_overview(gw_req_t *req);
+void gw_chats_archive(gw_req_t *req);
+void gw_chats_unarchive(gw_req_t *req);
+void gw_chats_unread(gw_req_t *req);
+void gw_chats_pin(gw_req_t *req);
+void gw_chats_unpin(gw_req_t *req);
+void gw_chats_mute(gw_req_t *req);
+void gw_chats_unmute(gw_req_t *req);
+void gw_chats_delete(gw_req_t *req);
+void gw_chats_clear(gw_req_t *req);
+void gw_chats_star(gw_req_t *req);
+void gw_chats_contact_upsert(gw_req_t *req);
 void gw_chats_messages(gw_req_t *req);
 void gw_chats_wawp_list(gw_req_t *req);
 void gw_chats_wawp_messages(gw_req_t *req);
@@ -48,19 +77,87 @@ json_t *gw_chats_schemas(void);
 #define GW_CHATS_WAWP_Q                                                        \
     "instance_id|string|Instance id (also accepted in a JSON or form body)"
 
+#define GW_CHATS_ACTION(m, p, fn, st, op, sum, rq)                             \
+    {                                                                          \
+        m, p, fn, GW_AUTH_ADMIN, st, GW_CHATS_TAG, op, sum, rq, "Success",     \
+            NULL, false                                                        \
+    }
+#define GW_CHATS_OVERVIEW_Q                                                    \
+    "limit|integer|Chats per page, 1..1000 (default 20);"                      \
+    "offset|integer|Chats to skip;"                                            \
+    "ids|string|Only these chat ids (comma separated)"
+
 #define GW_CHATS_ROUTES                                                        \
     {"GET",                                                                    \
-     "/api/{session}/chats",                                                   \
-     gw_chats_list,                                                            \
+     "/api/{session}/chats/overview",                                          \
+     gw_chats_overview,                                                        \
      GW_AUTH_ADMIN,                                                            \
      200,                                                                      \
      GW_CHATS_TAG,                                                             \
-     "chatsList",                                                              \
-     "Chats with a message since linking, most recent first",                  \
+     "chatsGetChatsOverview",                                                  \
+     "Chats with their last message",                                          \
      NULL,                                                                     \
-     "ChatList",                                                               \
-     GW_CHATS_LIST_Q,                                                          \
+     "ChatSummaryList",                                                        \
+     GW_CHATS_OVERVIEW_Q,                                                      \
      false},                                                                   \
+        {"POST",                                                               \
+         "/api/{session}/chats/overview",                                      \
+         gw_chats_overview,                                                    \
+         GW_AUTH_ADMIN,                                                        \
+         201,                                                                  \
+         GW_CHATS_TAG,                                                         \
+         "chatsPostChatsOverview",                                             \
+         "Chats with their last message (filter in the body)",                 \
+         "ChatsOverviewRequest",                                               \
+         "ChatSummaryList",                                                    \
+         NULL,                                                                 \
+         false},                                                               \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/archive",       \
+                        gw_chats_archive, 201, "chatsArchiveChat",             \
+                        "Archive a chat", NULL),                               \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/unarchive",     \
+                        gw_chats_unarchive, 201, "chatsUnarchiveChat",         \
+                        "Unarchive a chat", NULL),                             \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/unread",        \
+                        gw_chats_unread, 201, "chatsUnreadChat",               \
+                        "Mark a chat unread", NULL),                           \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/pin",           \
+                        gw_chats_pin, 201, "chatsPinChat", "Pin a chat",       \
+                        NULL),                                                 \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/unpin",         \
+                        gw_chats_unpin, 201, "chatsUnpinChat", "Unpin a chat", \
+                        NULL),                                                 \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/mute",          \
+                        gw_chats_mute, 201, "chatsMuteChat",                   \
+                        "Mute a chat (duration in seconds; none: forever)",    \
+                        "MuteRequest"),                                        \
+        GW_CHATS_ACTION("POST", "/api/{session}/chats/{chatId}/unmute",        \
+                        gw_chats_unmute, 201, "chatsUnmuteChat",               \
+                        "Unmute a chat", NULL),                                \
+        GW_CHATS_ACTION("DELETE", "/api/{session}/chats/{chatId}",             \
+                        gw_chats_delete, 200, "chatsDeleteChat",               \
+                        "Delete a chat", NULL),                                \
+        GW_CHATS_ACTION("DELETE", "/api/{session}/chats/{chatId}/messages",    \
+                        gw_chats_clear, 200, "chatsClearMessages",             \
+                        "Clear the messages of a chat", NULL),                 \
+        GW_CHATS_ACTION("PUT", "/api/star", gw_chats_star, 200, "setStar",     \
+                        "Star or unstar a message", "StarRequest"),            \
+        GW_CHATS_ACTION("PUT", "/api/{session}/contacts/{chatId}",             \
+                        gw_chats_contact_upsert, 200, "contactsUpsert",        \
+                        "Create or update a contact in the address book",      \
+                        "ContactUpsertRequest"),                               \
+        {"GET",                                                                \
+         "/api/{session}/chats",                                               \
+         gw_chats_list,                                                        \
+         GW_AUTH_ADMIN,                                                        \
+         200,                                                                  \
+         GW_CHATS_TAG,                                                         \
+         "chatsList",                                                          \
+         "Chats with a message since linking, most recent first",              \
+         NULL,                                                                 \
+         "ChatList",                                                           \
+         GW_CHATS_LIST_Q,                                                      \
+         false},                                                               \
         {"GET",                                                                \
          "/api/{session}/chats/{chatId}/messages",                             \
          gw_chats_messages,                                                    \

@@ -47,6 +47,7 @@
 #include "gw_kinds.h"
 #include "gw_login.h"
 #include "gw_groups.h"
+#include "gw_labels.h"
 #include "gw_contacts.h"
 #include "gw_profile.h"
 #include "gw_calls.h"

@@ -46,6 +46,7 @@
 #include "sw_wasession.h"
 #include "sw_wamessage.h"
 #include "sw_wagroup.h"
+#include "sw_waappstate.h"
 #include "sw_wacontacts.h"
 #include "sw_waprofile.h"
 #include "sw_wacall.h"

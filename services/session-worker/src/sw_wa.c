@@ -528,6 +528,12 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     case WA_CLIENT_EVENT_GROUP:
         sw_wagroup_on_group(ss->sess, &ev->u.group);
         break;
+    case WA_CLIENT_EVENT_APPSTATE:
+        sw_waappstate_on_appstate(ss->sess, &ev->u.appstate);
+        break;
+    case WA_CLIENT_EVENT_APPSTATE_PUSHED:
+        sw_waappstate_on_pushed(ss->sess, &ev->u.pushed);
+        break;
     case WA_CLIENT_EVENT_CALL:
         sw_wacall_on_call(ss->sess, &ev->u.call);
         break;
@@ -1097,6 +1103,7 @@ static const sw_wacmd_t s_commands[] = {
     SW_WASESSION_COMMANDS,
     SW_WAMESSAGE_COMMANDS,
     SW_WAGROUP_COMMANDS,
+    SW_WAAPPSTATE_COMMANDS,
     SW_WAKINDS_COMMANDS,
     SW_WAPRESENCE_COMMANDS,
     SW_WAMEDIA_COMMANDS,

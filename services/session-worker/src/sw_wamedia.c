@@ -220,16 +220,39 @@ s_kind(const char *kind)
     return -1;
 }
 
-//  The media object of a WAMessage. Caller owns return value.
+//  The media object of a WAMessage, in WAHA's WAMedia shape: url,
+//  mimetype and filename when known (absent otherwise, never null), error
+//  {message} only when the download failed. Caller owns return value.
 static json_t *
 s_media_json(const char *url, const char *mimetype, const char *filename,
              const char *error)
 {
-    return json_pack("{s:o, s:o, s:o, s:o}", "url",
-                     url ? json_string(url) : json_null(), "mimetype",
-                     mimetype ? json_string(mimetype) : json_null(), "filename",
-                     filename ? json_string(filename) : json_null(), "error",
-                     error ? json_string(error) : json_null());
+    json_t *m = json_object();
+    if (url) {
+        json_object_set_new(m, "url", json_string(url));
+    }
+    if (mimetype) {
+        json_object_set_new(m, "mimetype", json_string(mimetype));
+    }
+    if (filename) {
+        json_object_set_new(m, "filename", json_string(filename));
+    }
+    if (error) {
+        json_object_set_new(m, "error", json_pack("{s:s}", "message", error));
+    }
+    return m;
+}
+
+//  Put media (and WAHA's deprecated mediaUrl, = media.url) into a
+//  WAMessage payload.
+static void
+s_set_media(json_t *payload, json_t *media)
+{
+    json_object_set(payload, "media", media);
+    json_t *url = json_object_get(media, "url");
+    if (json_is_string(url)) {
+        json_object_set(payload, "mediaUrl", url);
+    }
 }
 
 //  The upload for a held send is done: build and send the message.
@@ -479,7 +502,7 @@ s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *media)
     char *key = cm_sprintf("%s|%s|", w->chat, w->id);
     char id[SW_WAMSG_EVENT_ID_MAX];
     json_t *payload = sw_wamsg_message(w);
-    json_object_set(payload, "media", media);
+    s_set_media(payload, media);
     sw_wamsg_event_id(name, "message.any", key, w->timestamp * 1000, id);
     sw_session_emit_id(session, id, "message.any", &payload, NULL, NULL);
     free(key);
@@ -543,7 +566,7 @@ sw_wamedia_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.participant = chat && strstr(chat, "@g.us") ? w.me : NULL;
     if (cmd) {
         json_t *body = sw_wamsg_message(&w);
-        json_object_set(body, "media", media);
+        s_set_media(body, media);
         sw_cmd_reply(&cmd, 200, NULL, &body);
     }
     s_sent_events(sess, &w, media);
@@ -792,7 +815,7 @@ sw_wamedia_fill(sw_wasess_t *sess, const char *chat, const char *id,
     json_t *media = (json_t *)zhashx_lookup(st->results, rkey);
     free(rkey);
     if (media) {
-        json_object_set(payload, "media", media);
+        s_set_media(payload, media);
     }
 }
 
@@ -881,8 +904,10 @@ sw_wamedia_test(bool verbose)
                     "http://h/api/files/t/sent_1.jpeg"));
     assert(cm_streq(json_string_value(json_object_get(media, "mimetype")),
                     "image/jpeg"));
-    assert(json_is_null(json_object_get(media, "error")));
-    assert(json_is_null(json_object_get(media, "filename")));
+    assert(!json_object_get(media, "error"));
+    assert(!json_object_get(media, "filename"));
+    assert(cm_streq(cm_msg_str(reply, "mediaUrl"),
+                    "http://h/api/files/t/sent_1.jpeg"));
     cm_msg_destroy(&reply);
     assert(sw_session_queued(sw_wasess_session(sess)) == queued + 2);
     //  Not a media send: left to sw_wamessage

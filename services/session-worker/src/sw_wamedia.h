@@ -28,9 +28,11 @@
     checked, decrypted, stored as "<session>/<WAHA message id>.<ext>");
     then its events go out as sw_wamessage makes them, with
     `media {url, mimetype, filename, error}` (sw_wamedia_fill): url is
-    WAHA_BASE_URL + "/api/files/<session>/<file>", error the reason when
-    the download failed (expired, failed verification, unreachable:
-    url null). The delivery receipt waits for the events, as for any
+    WAHA_BASE_URL + "/api/files/<session>/<file>" (and WAHA's deprecated
+    mediaUrl), error {message} the reason when the download failed
+    (expired, failed verification, unreachable: no url then). Absent
+    fields are left out, never null (WAHA's WAMedia schema). The
+    delivery receipt waits for the events, as for any
     message. WHATSAPP_DOWNLOAD_MEDIA=false turns downloads off (media
     then carries the mimetype only, as before).
 

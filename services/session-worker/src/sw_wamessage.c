@@ -78,8 +78,11 @@ sw_wamessage_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
                      NULL);
         return;
     }
-    //  Answered by sw_wamessage_on_sent when the server acked it
-    char *chat_api = sw_wamsg_api_jid(chat);
+    //  Answered by sw_wamessage_on_sent when the server acked it. A LID
+    //  whose number is known is that number's chat (wa_lidmap)
+    char *pn = wa_client_pn_of(sw_wasess_client(sess), chat);
+    char *chat_api = sw_wamsg_api_jid(pn ? pn : chat);
+    free(pn);
     json_t *data = json_pack("{s:s, s:s}", "chat", chat_api, "text", text);
     if (reply_id) {
         json_object_set_new(data, "reply_to", json_string(reply_id));

@@ -38,6 +38,7 @@
 #include "st_messages.h"
 #include "st_webhooks.h"
 #include "st_signal.h"
+#include "st_appstate.h"
 #include "st_kinds.h"
 #include "st_lids.h"
 #include "st_unread.h"

@@ -23,6 +23,7 @@ typedef struct _st_router_t st_router_t;
     X(messages)                                                                \
     X(webhooks)                                                                \
     X(signal)                                                                  \
+    X(appstate)                                                                \
     X(kinds)                                                                   \
     X(lids)                                                                    \
     X(unread)                                                                  \

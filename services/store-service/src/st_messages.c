@@ -219,9 +219,38 @@ s_chat_list(st_router_t *self, cm_msg_t *request)
                                 "sortBy must be conversationTimestamp, id or "
                                 "name; sortOrder asc or desc");
     }
-    const char *p[] = {name, limit_s, offset_s};
+    //  ids: chat ids without , { } " \\ or spaces, as a text[] literal
+    json_t *ids = json_object_get(cm_msg_body(request), "ids");
+    char *ids_lit = NULL;
+    if (ids && !json_is_null(ids)) {
+        if (!json_is_array(ids) || json_array_size(ids) > 1000) {
+            return cm_msg_new_reply(request, 400,
+                                    "ids must be an array of chat ids");
+        }
+        zchunk_t *lit = zchunk_new("{", 1);
+        size_t i;
+        json_t *id;
+        json_array_foreach(ids, i, id)
+        {
+            const char *v = json_string_value(id);
+            if (!v || !*v || strlen(v) > 256 || strpbrk(v, ",{}\"\\ ")) {
+                zchunk_destroy(&lit);
+                return cm_msg_new_reply(request, 400,
+                                        "ids must be an array of chat ids");
+            }
+            if (i) {
+                zchunk_extend(lit, ",", 1);
+            }
+            zchunk_extend(lit, v, strlen(v));
+        }
+        zchunk_extend(lit, "}", 2);
+        ids_lit = cm_strdup((const char *)zchunk_data(lit));
+        zchunk_destroy(&lit);
+    }
+    const char *p[] = {name, limit_s, offset_s, ids_lit};
     PGresult *res =
-        st_db_exec(st_router_db(self), stmts[which][asc ? 1 : 0], 3, p);
+        st_db_exec(st_router_db(self), stmts[which][asc ? 1 : 0], 4, p);
+    free(ids_lit);
     if (!res) {
         return st_router_db_fail(self, request);
     }
@@ -235,6 +264,22 @@ s_chat_list(st_router_t *self, cm_msg_t *request)
                             title ? json_string(title) : json_null());
         json_object_set_new(chat, "conversationTimestamp",
                             json_integer(st_db_int(res, i, 2)));
+        json_object_set_new(chat, "archived",
+                            json_boolean(cm_streq(st_db_text(res, i, 3), "t")));
+        json_object_set_new(chat, "pinned",
+                            json_boolean(cm_streq(st_db_text(res, i, 4), "t")));
+        json_object_set_new(chat, "unreadCount",
+                            json_integer(st_db_int(res, i, 5)));
+        int64_t muted = PQgetisnull(res, i, 6) ? 0 : st_db_int(res, i, 6);
+        bool is_muted = muted == -1 || muted > (int64_t)time(NULL);
+        json_object_set_new(chat, "isMuted", json_boolean(is_muted));
+        json_object_set_new(chat, "muteExpiration",
+                            json_integer(is_muted ? muted : 0));
+        json_object_set_new(chat, "picture", json_null());
+        json_t *last = PQgetisnull(res, i, 7)
+                           ? NULL
+                           : json_loads(st_db_text(res, i, 7), 0, NULL);
+        json_object_set_new(chat, "lastMessage", last ? last : json_null());
         json_array_append_new(chats, chat);
     }
     PQclear(res);
@@ -313,9 +358,16 @@ st_messages_register(st_router_t *r)
         "FROM json_to_recordset($2::json) AS x(id text, ack integer, "
         "name text) ORDER BY x.id, x.ack DESC) a "
         "WHERE m.session = $1 AND m.id = a.id AND m.ack < a.ack");
+//  With the app-state flags and the newest message; $4: only these ids
+//  (a text[] literal) or NULL
 #define S_CHATS                                                                \
-    "SELECT jid, name, COALESCE(last_ts, 0) FROM chats "                       \
-    "WHERE session = $1 ORDER BY "
+    "SELECT jid, name, COALESCE(last_ts, 0), archived, pinned, unread, "       \
+    "muted_until, (SELECT CASE WHEN m.ack_name IS NULL THEN m.payload ELSE "   \
+    "(m.payload::jsonb || jsonb_build_object('ack', m.ack, 'ackName', "        \
+    "m.ack_name))::json END FROM messages m WHERE m.session = c.session AND "  \
+    "m.chat = c.jid ORDER BY m.ts DESC, m.created_at DESC LIMIT 1) "           \
+    "FROM chats c WHERE session = $1 AND ($4::text[] IS NULL OR "              \
+    "jid = ANY($4::text[])) ORDER BY "
 #define S_PAGE " LIMIT $2 OFFSET $3"
     st_router_prepare(r, "st_chat_list_ts_desc",
                       S_CHATS "last_ts DESC NULLS LAST, jid" S_PAGE);

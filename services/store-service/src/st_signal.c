@@ -6,8 +6,12 @@
 
 #include <openssl/crypto.h>
 
-static const char *s_kinds[] = {"session",       "identity",   "prekey",
-                                "signed_prekey", "sender_key", NULL};
+//  The Signal record kinds, and the app-state ones the engine keeps
+//  beside them (wa_syncd: sync keys, collection versions and LTHashes,
+//  index -> value MAC maps).
+static const char *s_kinds[] = {"session",       "identity",     "prekey",
+                                "signed_prekey", "sender_key",   "appstate_key",
+                                "appstate_coll", "appstate_mac", NULL};
 
 //  The last entry per (kind, key) of the batch in $2, in batch order.
 #define S_LAST_ROWS                                                            \

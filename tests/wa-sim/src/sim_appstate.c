@@ -4,6 +4,7 @@
 */
 #include "sim_classes.h"
 #include "sim_appstate.h"
+#include "wa/wa_syncd.pb-c.h"
 
 //  Longest collection name accepted.
 #define SIM_APPSTATE_NAME_MAX 64
@@ -16,12 +17,24 @@ typedef struct {
 struct _sim_appstate_t {
     sim_hub_t *hub;        //  shared state (borrowed)
     zhashx_t *collections; //  "phone/name" -> s_collection_t *
+    zhashx_t *fetches;     //  phone -> json_t array of the account's
+                           //  fetches [{device, collection, version}]
 };
+
+//  Fetches remembered per account (the newest).
+#define S_FETCHES_MAX 1000
 
 static void
 s_chunk_free(void **item)
 {
     zchunk_destroy((zchunk_t **)item);
+}
+
+static void
+s_json_free(void **item)
+{
+    json_decref((json_t *)*item);
+    *item = NULL;
 }
 
 static void
@@ -42,6 +55,8 @@ sim_appstate_new(sim_hub_t *hub)
     self->hub = hub;
     self->collections = zhashx_new();
     zhashx_set_destructor(self->collections, s_collection_free);
+    self->fetches = zhashx_new();
+    zhashx_set_destructor(self->fetches, s_json_free);
     return self;
 }
 
@@ -52,6 +67,7 @@ sim_appstate_destroy(sim_appstate_t **self_p)
     sim_appstate_t *self = *self_p;
     if (self) {
         zhashx_destroy(&self->collections);
+        zhashx_destroy(&self->fetches);
         free(self);
         *self_p = NULL;
     }
@@ -180,6 +196,19 @@ s_one(sim_appstate_t *self, sim_device_t *dev, const wa_node_t *req)
         return out;
     }
     //  Fetch: the patches after `version`.
+    json_t *log = (json_t *)zhashx_lookup(self->fetches, dev->account->phone);
+    if (!log) {
+        log = json_array();
+        zhashx_insert(self->fetches, dev->account->phone, log);
+    }
+    if (json_array_size(log) >= S_FETCHES_MAX) {
+        json_array_remove(log, 0);
+    }
+    json_t *entry = json_object();
+    json_object_set_new(entry, "device", json_integer((json_int_t)dev->id));
+    json_object_set_new(entry, "collection", json_string(name));
+    json_object_set_new(entry, "version", json_integer((json_int_t)version));
+    json_array_append_new(log, entry);
     size_t from = (size_t)version < current ? (size_t)version : current;
     size_t until =
         from + SIM_APPSTATE_PAGE < current ? from + SIM_APPSTATE_PAGE : current;
@@ -229,6 +258,47 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 }
 
 json_t *
+sim_appstate_fetches(sim_appstate_t *self, const char *phone)
+{
+    json_t *log = (json_t *)zhashx_lookup(self->fetches, phone);
+    return log ? json_deep_copy(log) : json_array();
+}
+
+int
+sim_appstate_tamper(sim_appstate_t *self, sim_account_t *acc, const char *name,
+                    const char **reason)
+{
+    s_collection_t *c =
+        s_name_valid(name) ? s_collection(self, acc->phone, name, false) : NULL;
+    zchunk_t *last = c ? (zchunk_t *)zlistx_last(c->patches) : NULL;
+    if (!last) {
+        *reason = "the collection has no patch";
+        return 404;
+    }
+    Wa__Syncd__SyncdPatch *p = wa__syncd__syncd_patch__unpack(
+        NULL, zchunk_size(last), zchunk_data(last));
+    if (!p || !p->has_patch_mac || p->patch_mac.len == 0) {
+        if (p) {
+            wa__syncd__syncd_patch__free_unpacked(p, NULL);
+        }
+        *reason = "the last patch has no patch MAC";
+        return 409;
+    }
+    p->patch_mac.data[0] ^= 0x01;
+    size_t len = wa__syncd__syncd_patch__get_packed_size(p);
+    uint8_t *buf = (uint8_t *)cm_alloc(len);
+    wa__syncd__syncd_patch__pack(p, buf);
+    zchunk_t *copy = zchunk_new(buf, len);
+    free(buf);
+    wa__syncd__syncd_patch__free_unpacked(p, NULL);
+    zlistx_add_end(c->patches, copy);
+    //  Everyone hears of it (the phone device 0 is not a companion)
+    sim_device_t phone = {.account = acc, .id = 0};
+    s_notify(self, &phone, name, zlistx_size(c->patches));
+    return 200;
+}
+
+json_t *
 sim_appstate_versions(sim_appstate_t *self, const char *phone)
 {
     json_t *out = json_object();
@@ -249,6 +319,7 @@ sim_appstate_versions(sim_appstate_t *self, const char *phone)
 void
 sim_appstate_forget(sim_appstate_t *self, const char *phone)
 {
+    zhashx_delete(self->fetches, phone);
     zlistx_t *keys = zhashx_keys(self->collections);
     size_t plen = strlen(phone);
     const char *key = (const char *)zlistx_first(keys);
@@ -362,6 +433,9 @@ sim_appstate_test(bool verbose)
     sim_appstate_forget(as, a->phone);
     versions = sim_appstate_versions(as, a->phone);
     assert(json_object_size(versions) == 0);
+    json_t *fetches = sim_appstate_fetches(as, a->phone);
+    assert(json_array_size(fetches) == 0);
+    json_decref(fetches);
     json_decref(versions);
 
     sim_appstate_destroy(&as);

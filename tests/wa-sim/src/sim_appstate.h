@@ -40,6 +40,17 @@ void sim_appstate_destroy(sim_appstate_t **self_p);
 //  {collection: version} of an account. Caller owns return value.
 json_t *sim_appstate_versions(sim_appstate_t *self, const char *phone);
 
+//  The account's recent fetches, oldest first: [{device, collection,
+//  version}] (the version each collection was asked from). Caller owns
+//  return value.
+json_t *sim_appstate_fetches(sim_appstate_t *self, const char *phone);
+
+//  Test hook: store a copy of the collection's last patch with one bit
+//  of its patch MAC flipped as the next version, and tell every
+//  companion (server_sync). HTTP-like status; *reason on errors.
+int sim_appstate_tamper(sim_appstate_t *self, sim_account_t *acc,
+                        const char *name, const char **reason);
+
 //  Drop an account's collections.
 void sim_appstate_forget(sim_appstate_t *self, const char *phone);
 

@@ -158,9 +158,15 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
     } else if (n == 3 && cm_streq(seg[2], "app-state") &&
                cm_streq(method, "GET")) {
         json_t *body =
-            json_pack("{s:o}", "collections",
-                      sim_server_app_state(self->server, acc->phone));
+            json_pack("{s:o, s:o}", "collections",
+                      sim_server_app_state(self->server, acc->phone), "fetches",
+                      sim_server_app_state_fetches(self->server, acc->phone));
         sim_http_reply_json(req, 200, &body);
+    } else if (n == 5 && cm_streq(seg[2], "app-state") &&
+               cm_streq(seg[4], "tamper") && cm_streq(method, "POST")) {
+        int st = sim_server_app_state_tamper(self->server, acc->phone, seg[3],
+                                             &reason);
+        s_reply_status(req, st, reason, NULL);
     } else if (n == 3 && cm_streq(method, "POST") && cm_streq(seg[2], "send")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));

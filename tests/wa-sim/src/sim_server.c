@@ -344,6 +344,30 @@ sim_server_app_state(sim_server_t *self, const char *phone)
         phone);
 }
 
+json_t *
+sim_server_app_state_fetches(sim_server_t *self, const char *phone)
+{
+    assert(self);
+    return sim_appstate_fetches(
+        (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
+        phone);
+}
+
+int
+sim_server_app_state_tamper(sim_server_t *self, const char *phone,
+                            const char *collection, const char **reason)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    return sim_appstate_tamper(
+        (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
+        acc, collection, reason);
+}
+
 int
 sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                       const char *text, json_t **result_p, const char **reason)

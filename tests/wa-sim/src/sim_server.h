@@ -65,6 +65,15 @@ int sim_server_enter_code(sim_server_t *self, const char *phone,
 //  Caller owns return value.
 json_t *sim_server_app_state(sim_server_t *self, const char *phone);
 
+//  The account's recent app-state fetches (sim_appstate_fetches). Caller
+//  owns return value.
+json_t *sim_server_app_state_fetches(sim_server_t *self, const char *phone);
+
+//  Store a tampered copy of a collection's last patch
+//  (sim_appstate_tamper). HTTP-like status.
+int sim_server_app_state_tamper(sim_server_t *self, const char *phone,
+                                const char *collection, const char **reason);
+
 //  The phone of `phone` sends an end-to-end encrypted text to `to` (a
 //  phone number, user JID or group JID). *result_p gets {id, copies}.
 int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,

@@ -118,8 +118,12 @@ typedef enum {
     WA_CLIENT_EVENT_PICTURE = 6, //  a profile picture changed
     //  (values of other capabilities leave room for the messages ones)
     WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
-    WA_CLIENT_EVENT_WAITING = 21   //  a message we could not decrypt: the
+    WA_CLIENT_EVENT_WAITING = 21,  //  a message we could not decrypt: the
                                    //  sender was asked to send it again
+    WA_CLIENT_EVENT_APPSTATE = 30, //  an app-state mutation was applied
+                                   //  (wa_syncd.h)
+    WA_CLIENT_EVENT_APPSTATE_PUSHED = 31 //  result of
+                                         //  wa_client_appstate_push
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -209,6 +213,23 @@ typedef struct {
     const wa_node_t *node; //  the notification (borrowed)
 } wa_client_group_t;
 
+//  One app-state mutation, verified and applied (wa_syncd.h).
+typedef struct {
+    const char *collection; //  "regular_low", ...
+    const json_t *action;   //  {index: [..], op: "set"|"remove",
+                            //  timestamp (ms), version, value: {..}}
+                            //  (borrowed)
+    bool from_me;           //  our own upload (after the server took it)
+    bool initial;           //  part of the first sync of the collection
+} wa_client_appstate_t;
+
+//  The outcome of wa_client_appstate_push.
+typedef struct {
+    const char *id;     //  the push id
+    bool ok;            //  the server took the patch
+    int error;          //  !ok: server error code, or 0 for local
+    const char *reason; //  !ok: text
+} wa_client_pushed_t;
 //  What a <call> stanza said (wa_call).
 typedef enum {
     WA_CLIENT_CALL_OFFER = 1, //  someone calls us
@@ -243,6 +264,8 @@ typedef struct {
         wa_client_presence_t presence;
         wa_client_waiting_t waiting;
         wa_client_group_t group;
+        wa_client_appstate_t appstate;
+        wa_client_pushed_t pushed;
         wa_client_call_t call;
         wa_client_picture_t picture;
     } u;

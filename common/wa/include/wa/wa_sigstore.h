@@ -12,6 +12,9 @@
       prekey          decimal id                  libsignal pre-key record
       signed_prekey   decimal id                  libsignal signed pre-key
       sender_key      "<group>::<name>.<device>"  libsignal sender-key record
+      appstate_key    hex key id / "latest"       app-state sync key (wa_syncd)
+      appstate_coll   collection name             version and LTHash
+      appstate_mac    "<collection>:<hex index MAC>"  value MAC
 
     The local identity key pair and registration id are set once
     (generated at pairing, then loaded from the database).
@@ -59,8 +62,8 @@ int wa_sigstore_set_identity(wa_sigstore_t *self, const uint8_t priv[32],
 int wa_sigstore_generate_identity(wa_sigstore_t *self);
 
 //  Local identity: raw keys and registration id. Return 0, or -1 if unset.
-int wa_sigstore_identity(wa_sigstore_t *self, uint8_t priv[32],
-                         uint8_t pub[32], uint32_t *registration_id);
+int wa_sigstore_identity(wa_sigstore_t *self, uint8_t priv[32], uint8_t pub[32],
+                         uint32_t *registration_id);
 
 //  Generate and store the signed pre-key `id`, signed by the identity key.
 //  Fills the raw public key and the 64-byte signature when not NULL.
@@ -68,8 +71,8 @@ int wa_sigstore_generate_signed_prekey(wa_sigstore_t *self, uint32_t id,
                                        uint8_t pub[32], uint8_t sig[64]);
 
 //  The signed pre-key `id`: raw public key and signature. 0 or -1.
-int wa_sigstore_signed_prekey(wa_sigstore_t *self, uint32_t id,
-                              uint8_t pub[32], uint8_t sig[64]);
+int wa_sigstore_signed_prekey(wa_sigstore_t *self, uint32_t id, uint8_t pub[32],
+                              uint8_t sig[64]);
 
 //  Generate `count` one-time pre-keys with ids start..start+count-1
 //  (wrapping within 1..0xFFFFFF as WhatsApp's 3-byte ids do).
@@ -91,10 +94,15 @@ int wa_sigstore_load(wa_sigstore_t *self, const char *kind, const char *key,
 const uint8_t *wa_sigstore_get(wa_sigstore_t *self, const char *kind,
                                const char *key, size_t *len_p);
 
+//  Store a record of one of the app-state kinds (or any known kind),
+//  reporting the change. Returns -1 on an unknown kind or an oversized
+//  record or key.
+int wa_sigstore_put(wa_sigstore_t *self, const char *kind, const char *key,
+                    const uint8_t *data, size_t len);
+
 //  Delete the record for (kind, key), reporting the deletion to the
 //  change callback. Returns 0, or -1 when there was none.
-int wa_sigstore_remove(wa_sigstore_t *self, const char *kind,
-                       const char *key);
+int wa_sigstore_remove(wa_sigstore_t *self, const char *kind, const char *key);
 
 //  The wa_signal context the store was made with (borrowed).
 wa_signal_t *wa_sigstore_signal(wa_sigstore_t *self);

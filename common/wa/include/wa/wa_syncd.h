@@ -1,0 +1,95 @@
+/*  wa_syncd - app-state sync ("syncd") of one session: the operations
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    The capability module wa_syncd (src/wa_syncd.c) keeps the account's
+    app state in step with the other devices (docs/wa-protocol.md §9):
+
+    - keys: the phone shares its app-state sync keys in a peer message
+      (APP_STATE_SYNC_KEY_SHARE); they are kept in the Signal store
+      (kind appstate_key) and a key a patch names but we lack is asked
+      for (APP_STATE_SYNC_KEY_REQUEST to our own account);
+    - fetch: after the first key arrives, at every login and on each
+      <notification type="server_sync">, the collections are fetched
+      from their stored versions (w:sync:app:state); every patch is
+      verified (value MACs, index MACs, LTHash snapshot MAC, patch MAC)
+      before anything of it is applied: a patch that fails is refused
+      and logged, the collection stays where it was;
+    - upload: wa_client_appstate_push encodes actions into one patch on
+      top of the current version; a 409 conflict fetches the collection
+      and the patch is built again on the new version (3 tries);
+    - state: per collection the version and LTHash (kind appstate_coll)
+      and the index MAC -> value MAC map (kind appstate_mac) live in the
+      Signal store, so the owner persists them with the Signal records
+      and a restart resumes from the stored versions.
+
+    Every applied mutation, ours (once uploaded) and the other devices',
+    is reported as WA_CLIENT_EVENT_APPSTATE with the action as JSON:
+
+        {"index": ["archive", "15551234567@s.whatsapp.net"],
+         "op": "set", "timestamp": 1700000000000, "version": 3,
+         "value": {"archived": true}}
+
+    "value" holds the fields of the action the index names (flattened):
+
+    | index[0]           | collection           | value fields |
+    |--------------------|----------------------|--------------|
+    | archive            | regular_low          | archived |
+    | pin_v1             | regular_low          | pinned |
+    | markChatAsRead     | regular_low          | read |
+    | mute               | regular_high         | muted, muteEndTimestamp (ms,
+   -1 forever) | | star               | regular_high         | starred | |
+   deleteMessageForMe | regular_high         | deleteMedia, messageTimestamp |
+    | clearChat          | regular_high         | (none) |
+    | deleteChat         | regular_high         | (none) |
+    | contact            | critical_unblock_low | fullName, firstName, lidJid,
+   pnJid | | setting_pushName   | critical_block       | name | | label_edit |
+   regular              | name, color, deleted, predefinedId, orderIndex | |
+   label_jid          | regular              | labeled | | label_message      |
+   regular              | labeled |
+
+    Other actions are applied to the state (MACs, LTHash) and reported
+    with an empty value.
+*/
+#ifndef WA_SYNCD_H_INCLUDED
+#define WA_SYNCD_H_INCLUDED
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "wa_client.h"
+
+//  Longest index JSON accepted (bytes).
+#define WA_SYNCD_INDEX_MAX 1024
+//  Most actions in one push.
+#define WA_SYNCD_PUSH_MAX 16
+
+//  The collection an action (as above: index and value) goes to, or NULL
+//  with *reason set when the action is malformed or not one we write.
+const char *wa_syncd_action_collection(const json_t *action,
+                                       const char **reason);
+
+//  Upload actions (a JSON array of 1..WA_SYNCD_PUSH_MAX actions of one
+//  collection; each {index, op?, value?, timestamp?}) as one patch.
+//  Writes a push id into id; the outcome follows as an
+//  APPSTATE_PUSHED event, and each applied action as an APPSTATE event
+//  with from_me. Returns 0, or -1 when the actions are malformed (log
+//  says why) or the client is not logged in.
+int wa_client_appstate_push(wa_client_t *self, const json_t *actions,
+                            char id[WA_CLIENT_ID_MAX]);
+
+//  True once an app-state key was shared with us (pushes can be
+//  encoded).
+bool wa_client_appstate_ready(wa_client_t *self);
+
+//  WhatsApp Business label colors: the hex WAHA shows for color index
+//  0..WA_SYNCD_LABEL_COLORS-1 (NULL otherwise), and the index of a hex
+//  (either case, with "#"), or -1.
+#define WA_SYNCD_LABEL_COLORS 20
+const char *wa_syncd_label_hex(int color);
+int wa_syncd_label_color(const char *hex);
+
+//  Self test
+void wa_syncd_test(bool verbose);
+
+#endif

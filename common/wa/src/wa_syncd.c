@@ -1,0 +1,1750 @@
+/*  wa_syncd - app-state sync ("syncd"): keys, fetches, patches, uploads
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    A capability module of wa_client (see wa_client_int.h and
+    include/wa/wa_syncd.h for what it does). Routes:
+
+        <notification type="server_sync">   a collection moved on: fetch
+
+    and, through wa_inbox, the peer message that shares app-state keys.
+    The crypto is wa_appstate's; the state lives in the Signal store
+    (kinds appstate_key, appstate_coll, appstate_mac) so the owner
+    persists it with the Signal records.
+
+    One IQ at a time: a fetch of the dirty collections, or the upload of
+    the first queued push. Fetches go first, so a push is always built
+    on the latest version we know.
+*/
+#undef NDEBUG
+#include <assert.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cm/cm.h"
+#include "wa/wa_appstate.h"
+#include "wa/wa_crypto.h"
+#include "wa/wa_e2e.pb-c.h"
+#include "wa/wa_syncd.h"
+#include "wa/wa_syncd.pb-c.h"
+#include "wa_client_int.h"
+
+//  The collections, in the order they are fetched.
+static const char *const s_names[] = {"critical_block", "critical_unblock_low",
+                                      "regular_high", "regular", "regular_low"};
+#define S_NCOLL 5
+#define S_ALL ((1u << S_NCOLL) - 1)
+//  Tries of one push (the first and two after conflicts).
+#define S_PUSH_TRIES 3
+//  Longest key id kept.
+#define S_KEY_ID_MAX 64
+//  Most patches handled from one answer, and most fetch rounds in a row
+//  for one collection (has_more_patches) before giving up until the next
+//  trigger.
+#define S_ROUNDS_MAX 200
+
+typedef struct _s_push_t {
+    char id[WA_CLIENT_ID_MAX]; //  push id
+    int coll;                  //  collection index
+    json_t *actions;           //  the actions (owned)
+    int tries;                 //  uploads tried
+    struct _s_push_t *next;    //  queue
+} s_push_t;
+
+struct _wa_syncd_state_t {
+    unsigned dirty;    //  collections to fetch (bits)
+    bool busy;         //  an IQ of ours is in flight
+    bool synced_login; //  the login fetch was queued on this connection
+    int rounds;        //  fetch rounds in a row
+    s_push_t *head;    //  pushes, oldest first
+    s_push_t *tail;    //  the newest
+    zhashx_t *asked;   //  hex key ids asked for
+    uint64_t next_id;  //  push id counter
+    uint64_t refused;  //  patches refused (for tests and logs)
+};
+
+//  Constant-time comparison of two MACs.
+static bool
+s_memeq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    uint8_t d = 0;
+    for (size_t i = 0; i < n; i++) {
+        d |= a[i] ^ b[i];
+    }
+    return d == 0;
+}
+
+static int
+s_coll_index(const char *name)
+{
+    for (int i = 0; name && i < S_NCOLL; i++) {
+        if (strcmp(name, s_names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+//  ---------------------------------------------------------------------
+//  State in the Signal store
+
+//  Collection version and LTHash (zero when none stored). Returns true
+//  when a state is stored (the collection was fetched before).
+static bool
+s_coll_get(wa_client_t *self, int coll, uint64_t *version, uint8_t *hash)
+{
+    size_t len = 0;
+    const uint8_t *rec =
+        wa_sigstore_get(self->store, "appstate_coll", s_names[coll], &len);
+    *version = 0;
+    memset(hash, 0, WA_LTHASH_LEN);
+    if (rec && len == 8 + WA_LTHASH_LEN) {
+        for (int i = 0; i < 8; i++) {
+            *version = *version << 8 | rec[i];
+        }
+        memcpy(hash, rec + 8, WA_LTHASH_LEN);
+        return true;
+    }
+    return false;
+}
+
+static void
+s_coll_put(wa_client_t *self, int coll, uint64_t version, const uint8_t *hash)
+{
+    uint8_t rec[8 + WA_LTHASH_LEN];
+    for (int i = 0; i < 8; i++) {
+        rec[i] = (uint8_t)(version >> (56 - 8 * i));
+    }
+    memcpy(rec + 8, hash, WA_LTHASH_LEN);
+    wa_sigstore_put(self->store, "appstate_coll", s_names[coll], rec,
+                    sizeof rec);
+}
+
+static void
+s_mac_key(char *out, int coll, const uint8_t *index_mac)
+{
+    int n = sprintf(out, "%s:", s_names[coll]);
+    cm_hex(index_mac, WA_APPSTATE_MAC_LEN, out + n);
+}
+
+#define S_MAC_KEY_MAX (32 + 2 * WA_APPSTATE_MAC_LEN + 2)
+
+typedef struct {
+    wa_client_t *client;
+    int coll;
+} s_lookup_t;
+
+static int
+s_mac_lookup(void *arg, const uint8_t *index_mac, uint8_t *value_mac)
+{
+    s_lookup_t *l = (s_lookup_t *)arg;
+    char key[S_MAC_KEY_MAX];
+    s_mac_key(key, l->coll, index_mac);
+    size_t len = 0;
+    const uint8_t *rec =
+        wa_sigstore_get(l->client->store, "appstate_mac", key, &len);
+    if (!rec || len != WA_APPSTATE_MAC_LEN) {
+        return -1;
+    }
+    memcpy(value_mac, rec, WA_APPSTATE_MAC_LEN);
+    return 0;
+}
+
+//  Expanded keys for key id. Returns 0, or -1 when we do not have it.
+static int
+s_keys(wa_client_t *self, const uint8_t *id, size_t id_len,
+       wa_appstate_keys_t *keys)
+{
+    if (!id || id_len == 0 || id_len > S_KEY_ID_MAX) {
+        return -1;
+    }
+    char hex[2 * S_KEY_ID_MAX + 1];
+    cm_hex(id, id_len, hex);
+    size_t len = 0;
+    const uint8_t *data =
+        wa_sigstore_get(self->store, "appstate_key", hex, &len);
+    if (!data || len < 32) {
+        return -1;
+    }
+    return wa_appstate_keys(data, 32, keys);
+}
+
+//  The latest key's id (the one new patches use). Returns its length,
+//  or 0 when we have no key.
+static size_t
+s_latest(wa_client_t *self, uint8_t id[S_KEY_ID_MAX])
+{
+    size_t len = 0;
+    const uint8_t *rec =
+        wa_sigstore_get(self->store, "appstate_key", "latest", &len);
+    if (!rec || len <= 8 || len - 8 > S_KEY_ID_MAX) {
+        return 0;
+    }
+    memcpy(id, rec + 8, len - 8);
+    return len - 8;
+}
+
+bool
+wa_client_appstate_ready(wa_client_t *self)
+{
+    assert(self);
+    uint8_t id[S_KEY_ID_MAX];
+    return s_latest(self, id) > 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Keys from the phone
+
+int
+wa_syncd_on_peer(wa_client_t *self, const uint8_t *msg, size_t len)
+{
+    Wa__E2e__Message *m = wa__e2e__message__unpack(NULL, len, msg);
+    if (!m) {
+        return -1;
+    }
+    Wa__E2e__ProtocolMessage *pm = m->protocol_message;
+    if (!pm || !pm->has_type ||
+        pm->type != WA__E2E__PROTOCOL_MESSAGE__TYPE__APP_STATE_SYNC_KEY_SHARE ||
+        !pm->has_app_state_sync_key_share) {
+        wa__e2e__message__free_unpacked(m, NULL);
+        return 0;
+    }
+    Wa__Syncd__AppStateSyncKeyShare *share =
+        wa__syncd__app_state_sync_key_share__unpack(
+            NULL, pm->app_state_sync_key_share.len,
+            pm->app_state_sync_key_share.data);
+    int added = 0;
+    for (size_t i = 0; share && i < share->n_keys && i < 64; i++) {
+        Wa__Syncd__AppStateSyncKey *k = share->keys[i];
+        if (!k->key_id || !k->key_id->has_key_id || !k->key_data ||
+            !k->key_data->has_key_data || k->key_data->key_data.len != 32 ||
+            k->key_id->key_id.len == 0 ||
+            k->key_id->key_id.len > S_KEY_ID_MAX) {
+            continue;
+        }
+        char hex[2 * S_KEY_ID_MAX + 1];
+        cm_hex(k->key_id->key_id.data, k->key_id->key_id.len, hex);
+        wa_sigstore_put(self->store, "appstate_key", hex,
+                        k->key_data->key_data.data, 32);
+        zhashx_delete(self->syncd->asked, hex);
+        //  The latest key: the newest timestamp (ties: the last shared)
+        int64_t ts = k->key_data->has_timestamp ? k->key_data->timestamp : 0;
+        size_t old_len = 0;
+        const uint8_t *old =
+            wa_sigstore_get(self->store, "appstate_key", "latest", &old_len);
+        int64_t old_ts = 0;
+        for (int b = 0; old && old_len > 8 && b < 8; b++) {
+            old_ts = old_ts << 8 | old[b];
+        }
+        if (!old || ts >= old_ts) {
+            uint8_t rec[8 + S_KEY_ID_MAX];
+            for (int b = 0; b < 8; b++) {
+                rec[b] = (uint8_t)((uint64_t)ts >> (56 - 8 * b));
+            }
+            memcpy(rec + 8, k->key_id->key_id.data, k->key_id->key_id.len);
+            wa_sigstore_put(self->store, "appstate_key", "latest", rec,
+                            8 + k->key_id->key_id.len);
+        }
+        added++;
+    }
+    if (share) {
+        wa__syncd__app_state_sync_key_share__free_unpacked(share, NULL);
+    }
+    wa__e2e__message__free_unpacked(m, NULL);
+    cm_log_info("app-state keys shared", "session=%s keys=%d",
+                wa_client_name(self), added);
+    if (added) {
+        //  Collections that waited for a key (or were never fetched)
+        self->syncd->dirty = S_ALL;
+        self->syncd->rounds = 0;
+        wa_client_rearm(self);
+    }
+    return added ? 0 : -1;
+}
+
+//  Ask our other devices for a key we lack (once per key and run): a
+//  peer protocol message to our own account.
+static void
+s_ask_key(wa_client_t *self, const uint8_t *id, size_t id_len)
+{
+    char hex[2 * S_KEY_ID_MAX + 1];
+    if (!id || id_len == 0 || id_len > S_KEY_ID_MAX) {
+        return;
+    }
+    cm_hex(id, id_len, hex);
+    if (zhashx_lookup(self->syncd->asked, hex)) {
+        return;
+    }
+    zhashx_insert(self->syncd->asked, hex, (void *)1);
+    cm_log_warn("app-state patch under a key we lack, asking for it",
+                "session=%s key=%s", wa_client_name(self), hex);
+    Wa__Syncd__AppStateSyncKeyId kid = WA__SYNCD__APP_STATE_SYNC_KEY_ID__INIT;
+    kid.has_key_id = 1;
+    kid.key_id.data = (uint8_t *)id;
+    kid.key_id.len = id_len;
+    Wa__Syncd__AppStateSyncKeyId *kids[1] = {&kid};
+    Wa__Syncd__AppStateSyncKeyRequest req =
+        WA__SYNCD__APP_STATE_SYNC_KEY_REQUEST__INIT;
+    req.n_key_ids = 1;
+    req.key_ids = kids;
+    uint8_t inner[128];
+    size_t inner_len = wa__syncd__app_state_sync_key_request__pack(&req, inner);
+    Wa__E2e__ProtocolMessage pm = WA__E2E__PROTOCOL_MESSAGE__INIT;
+    pm.has_type = 1;
+    pm.type = WA__E2E__PROTOCOL_MESSAGE__TYPE__APP_STATE_SYNC_KEY_REQUEST;
+    pm.has_app_state_sync_key_request = 1;
+    pm.app_state_sync_key_request.data = inner;
+    pm.app_state_sync_key_request.len = inner_len;
+    Wa__E2e__Message msg = WA__E2E__MESSAGE__INIT;
+    msg.protocol_message = &pm;
+    uint8_t buf[256];
+    size_t len = wa__e2e__message__pack(&msg, buf);
+    char msg_id[WA_CLIENT_ID_MAX];
+    if (self->me_pn_user &&
+        wa_outbox_send_message(self, self->me_pn_user, buf, len, msg_id) != 0) {
+        cm_log_warn("could not ask for the app-state key", "session=%s key=%s",
+                    wa_client_name(self), hex);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Actions <-> SyncActionValue
+
+typedef struct {
+    const char *name; //  index[0]
+    int coll;         //  collection index
+    int version;      //  SyncActionData.version
+    int nargs;        //  index elements after the name (min)
+} s_action_t;
+
+static const s_action_t s_actions[] = {
+    {"archive", 4, 3, 1},        {"pin_v1", 4, 5, 1},
+    {"markChatAsRead", 4, 3, 1}, {"mute", 2, 2, 1},
+    {"star", 2, 2, 4},           {"deleteMessageForMe", 2, 3, 4},
+    {"clearChat", 2, 6, 1},      {"deleteChat", 2, 6, 1},
+    {"contact", 1, 2, 1},        {"setting_pushName", 0, 1, 0},
+    {"label_edit", 3, 3, 1},     {"label_jid", 3, 3, 2},
+    {"label_message", 3, 3, 3},  {NULL, 0, 0, 0}};
+
+static const s_action_t *
+s_action(const char *name)
+{
+    for (int i = 0; name && s_actions[i].name; i++) {
+        if (strcmp(name, s_actions[i].name) == 0) {
+            return &s_actions[i];
+        }
+    }
+    return NULL;
+}
+
+static bool
+s_jbool(const json_t *value, const char *key, bool dflt)
+{
+    json_t *v = json_object_get(value, key);
+    return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+static const char *
+s_jstr(const json_t *value, const char *key)
+{
+    return json_string_value(json_object_get(value, key));
+}
+
+//  The value's fields into JSON (flattened, see wa_syncd.h).
+static json_t *
+s_value_json(const Wa__Syncd__SyncActionValue *v)
+{
+    json_t *o = json_object();
+    if (!v) {
+        return o;
+    }
+#define S_SETB(msg, field, key)                                                \
+    if ((msg)->has_##field) {                                                  \
+        json_object_set_new(o, key, json_boolean((msg)->field));               \
+    }
+#define S_SETI(msg, field, key)                                                \
+    if ((msg)->has_##field) {                                                  \
+        json_object_set_new(o, key, json_integer((msg)->field));               \
+    }
+#define S_SETS(msg, field, key)                                                \
+    if ((msg)->field) {                                                        \
+        json_object_set_new(o, key, json_string((msg)->field));                \
+    }
+    if (v->archive_chat_action) {
+        S_SETB(v->archive_chat_action, archived, "archived");
+    }
+    if (v->pin_action) {
+        S_SETB(v->pin_action, pinned, "pinned");
+    }
+    if (v->mark_chat_as_read_action) {
+        S_SETB(v->mark_chat_as_read_action, read, "read");
+    }
+    if (v->mute_action) {
+        S_SETB(v->mute_action, muted, "muted");
+        S_SETI(v->mute_action, mute_end_timestamp, "muteEndTimestamp");
+    }
+    if (v->star_action) {
+        S_SETB(v->star_action, starred, "starred");
+    }
+    if (v->delete_message_for_me_action) {
+        S_SETB(v->delete_message_for_me_action, delete_media, "deleteMedia");
+        S_SETI(v->delete_message_for_me_action, message_timestamp,
+               "messageTimestamp");
+    }
+    if (v->contact_action) {
+        S_SETS(v->contact_action, full_name, "fullName");
+        S_SETS(v->contact_action, first_name, "firstName");
+        S_SETS(v->contact_action, lid_jid, "lidJid");
+        S_SETS(v->contact_action, pn_jid, "pnJid");
+    }
+    if (v->push_name_setting) {
+        S_SETS(v->push_name_setting, name, "name");
+    }
+    if (v->label_edit_action) {
+        S_SETS(v->label_edit_action, name, "name");
+        S_SETI(v->label_edit_action, color, "color");
+        S_SETB(v->label_edit_action, deleted, "deleted");
+        S_SETI(v->label_edit_action, predefined_id, "predefinedId");
+        S_SETI(v->label_edit_action, order_index, "orderIndex");
+    }
+    if (v->label_association_action) {
+        S_SETB(v->label_association_action, labeled, "labeled");
+    }
+#undef S_SETB
+#undef S_SETI
+#undef S_SETS
+    return o;
+}
+
+//  Everything a value may point to while it is packed.
+typedef struct {
+    Wa__Syncd__SyncActionValue v;
+    Wa__Syncd__ArchiveChatAction archive;
+    Wa__Syncd__PinAction pin;
+    Wa__Syncd__MarkChatAsReadAction read;
+    Wa__Syncd__MuteAction mute;
+    Wa__Syncd__StarAction star;
+    Wa__Syncd__DeleteMessageForMeAction dmfm;
+    Wa__Syncd__ClearChatAction clear;
+    Wa__Syncd__DeleteChatAction del;
+    Wa__Syncd__ContactAction contact;
+    Wa__Syncd__PushNameSetting push_name;
+    Wa__Syncd__LabelEditAction label;
+    Wa__Syncd__LabelAssociationAction assoc;
+    Wa__Syncd__SyncActionMessageRange range;
+} s_value_t;
+
+//  Fill a SyncActionValue for action `a` from JSON value. Strings are
+//  borrowed from value.
+static void
+s_value_fill(s_value_t *s, const s_action_t *a, const json_t *value,
+             int64_t ts_ms)
+{
+    *s = (s_value_t){.v = WA__SYNCD__SYNC_ACTION_VALUE__INIT};
+    s->v.has_timestamp = 1;
+    s->v.timestamp = ts_ms;
+    s->range = (Wa__Syncd__SyncActionMessageRange)
+        WA__SYNCD__SYNC_ACTION_MESSAGE_RANGE__INIT;
+    s->range.has_last_message_timestamp = 1;
+    s->range.last_message_timestamp = ts_ms / 1000;
+    const char *n = a->name;
+    if (!strcmp(n, "archive")) {
+        s->archive =
+            (Wa__Syncd__ArchiveChatAction)WA__SYNCD__ARCHIVE_CHAT_ACTION__INIT;
+        s->archive.has_archived = 1;
+        s->archive.archived = s_jbool(value, "archived", true);
+        s->archive.message_range = &s->range;
+        s->v.archive_chat_action = &s->archive;
+    } else if (!strcmp(n, "pin_v1")) {
+        s->pin = (Wa__Syncd__PinAction)WA__SYNCD__PIN_ACTION__INIT;
+        s->pin.has_pinned = 1;
+        s->pin.pinned = s_jbool(value, "pinned", true);
+        s->v.pin_action = &s->pin;
+    } else if (!strcmp(n, "markChatAsRead")) {
+        s->read = (Wa__Syncd__MarkChatAsReadAction)
+            WA__SYNCD__MARK_CHAT_AS_READ_ACTION__INIT;
+        s->read.has_read = 1;
+        s->read.read = s_jbool(value, "read", true);
+        s->read.message_range = &s->range;
+        s->v.mark_chat_as_read_action = &s->read;
+    } else if (!strcmp(n, "mute")) {
+        s->mute = (Wa__Syncd__MuteAction)WA__SYNCD__MUTE_ACTION__INIT;
+        s->mute.has_muted = 1;
+        s->mute.muted = s_jbool(value, "muted", true);
+        json_t *end = json_object_get(value, "muteEndTimestamp");
+        if (s->mute.muted) {
+            s->mute.has_mute_end_timestamp = 1;
+            s->mute.mute_end_timestamp =
+                json_is_integer(end) ? json_integer_value(end) : -1;
+        }
+        s->v.mute_action = &s->mute;
+    } else if (!strcmp(n, "star")) {
+        s->star = (Wa__Syncd__StarAction)WA__SYNCD__STAR_ACTION__INIT;
+        s->star.has_starred = 1;
+        s->star.starred = s_jbool(value, "starred", true);
+        s->v.star_action = &s->star;
+    } else if (!strcmp(n, "deleteMessageForMe")) {
+        s->dmfm = (Wa__Syncd__DeleteMessageForMeAction)
+            WA__SYNCD__DELETE_MESSAGE_FOR_ME_ACTION__INIT;
+        s->dmfm.has_delete_media = 1;
+        s->dmfm.delete_media = s_jbool(value, "deleteMedia", false);
+        json_t *mts = json_object_get(value, "messageTimestamp");
+        if (json_is_integer(mts)) {
+            s->dmfm.has_message_timestamp = 1;
+            s->dmfm.message_timestamp = json_integer_value(mts);
+        }
+        s->v.delete_message_for_me_action = &s->dmfm;
+    } else if (!strcmp(n, "clearChat")) {
+        s->clear =
+            (Wa__Syncd__ClearChatAction)WA__SYNCD__CLEAR_CHAT_ACTION__INIT;
+        s->clear.message_range = &s->range;
+        s->v.clear_chat_action = &s->clear;
+    } else if (!strcmp(n, "deleteChat")) {
+        s->del =
+            (Wa__Syncd__DeleteChatAction)WA__SYNCD__DELETE_CHAT_ACTION__INIT;
+        s->del.message_range = &s->range;
+        s->v.delete_chat_action = &s->del;
+    } else if (!strcmp(n, "contact")) {
+        s->contact = (Wa__Syncd__ContactAction)WA__SYNCD__CONTACT_ACTION__INIT;
+        s->contact.full_name = (char *)s_jstr(value, "fullName");
+        s->contact.first_name = (char *)s_jstr(value, "firstName");
+        s->contact.lid_jid = (char *)s_jstr(value, "lidJid");
+        s->contact.pn_jid = (char *)s_jstr(value, "pnJid");
+        s->contact.has_save_on_primary_addressbook = 1;
+        s->contact.save_on_primary_addressbook = true;
+        s->v.contact_action = &s->contact;
+    } else if (!strcmp(n, "setting_pushName")) {
+        s->push_name =
+            (Wa__Syncd__PushNameSetting)WA__SYNCD__PUSH_NAME_SETTING__INIT;
+        s->push_name.name = (char *)s_jstr(value, "name");
+        s->v.push_name_setting = &s->push_name;
+    } else if (!strcmp(n, "label_edit")) {
+        s->label =
+            (Wa__Syncd__LabelEditAction)WA__SYNCD__LABEL_EDIT_ACTION__INIT;
+        s->label.name = (char *)s_jstr(value, "name");
+        json_t *color = json_object_get(value, "color");
+        if (json_is_integer(color)) {
+            s->label.has_color = 1;
+            s->label.color = (int32_t)json_integer_value(color);
+        }
+        s->label.has_deleted = 1;
+        s->label.deleted = s_jbool(value, "deleted", false);
+        json_t *pre = json_object_get(value, "predefinedId");
+        if (json_is_integer(pre)) {
+            s->label.has_predefined_id = 1;
+            s->label.predefined_id = (int32_t)json_integer_value(pre);
+        }
+        json_t *order = json_object_get(value, "orderIndex");
+        if (json_is_integer(order)) {
+            s->label.has_order_index = 1;
+            s->label.order_index = (int32_t)json_integer_value(order);
+        }
+        s->v.label_edit_action = &s->label;
+    } else if (!strcmp(n, "label_jid") || !strcmp(n, "label_message")) {
+        s->assoc = (Wa__Syncd__LabelAssociationAction)
+            WA__SYNCD__LABEL_ASSOCIATION_ACTION__INIT;
+        s->assoc.has_labeled = 1;
+        s->assoc.labeled = s_jbool(value, "labeled", true);
+        s->v.label_association_action = &s->assoc;
+    }
+}
+
+const char *
+wa_syncd_action_collection(const json_t *action, const char **reason)
+{
+    const char *why = NULL;
+    json_t *index = json_object_get(action, "index");
+    const char *op = s_jstr(action, "op");
+    json_t *value = json_object_get(action, "value");
+    const s_action_t *a = NULL;
+    if (!json_is_array(index) || json_array_size(index) == 0 ||
+        json_array_size(index) > 8) {
+        why = "index must be an array of 1..8 strings";
+    } else if (!(a = s_action(json_string_value(json_array_get(index, 0))))) {
+        why = "index names no action Wharf writes";
+    } else if (json_array_size(index) < (size_t)a->nargs + 1) {
+        why = "index is too short for its action";
+    } else if (op && strcmp(op, "set") != 0 && strcmp(op, "remove") != 0) {
+        why = "op must be set or remove";
+    } else if (value && !json_is_object(value)) {
+        why = "value must be an object";
+    } else {
+        size_t i;
+        json_t *e;
+        json_array_foreach(index, i, e)
+        {
+            if (!json_is_string(e) ||
+                json_string_length(e) > WA_SYNCD_INDEX_MAX / 2) {
+                why = "index must be an array of strings";
+                break;
+            }
+        }
+    }
+    if (!why) {
+        char *text = json_dumps(index, JSON_COMPACT);
+        if (!text || strlen(text) > WA_SYNCD_INDEX_MAX) {
+            why = "index is too long";
+        }
+        free(text);
+    }
+    if (why) {
+        if (reason) {
+            *reason = why;
+        }
+        return NULL;
+    }
+    return s_names[a->coll];
+}
+
+//  Label colors as WAHA shows them.
+static const char *const s_label_hex[WA_SYNCD_LABEL_COLORS] = {
+    "#ff9485", "#64c4ff", "#ffd429", "#dfaef0", "#99b6c1", "#55ccb3", "#ff9dff",
+    "#d3a91d", "#6d7cce", "#d7e752", "#00d0e2", "#ffc5c7", "#93ceac", "#f74848",
+    "#00a0f2", "#83e422", "#ffaf04", "#b5ebff", "#9ba6ff", "#9368cf"};
+
+const char *
+wa_syncd_label_hex(int color)
+{
+    return color >= 0 && color < WA_SYNCD_LABEL_COLORS ? s_label_hex[color]
+                                                       : NULL;
+}
+
+int
+wa_syncd_label_color(const char *hex)
+{
+    for (int i = 0; hex && i < WA_SYNCD_LABEL_COLORS; i++) {
+        if (strcasecmp(hex, s_label_hex[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+//  ---------------------------------------------------------------------
+//  Events
+
+static void
+s_emit(wa_client_t *self, int coll, json_t *action, bool from_me, bool initial)
+{
+    wa_client_event_t ev = {.type = WA_CLIENT_EVENT_APPSTATE};
+    ev.u.appstate.collection = s_names[coll];
+    ev.u.appstate.action = action;
+    ev.u.appstate.from_me = from_me;
+    ev.u.appstate.initial = initial;
+    wa_client_emit(self, &ev);
+}
+
+static void
+s_pushed(wa_client_t *self, const char *id, bool ok, int error,
+         const char *reason)
+{
+    wa_client_event_t ev = {.type = WA_CLIENT_EVENT_APPSTATE_PUSHED};
+    ev.u.pushed.id = id;
+    ev.u.pushed.ok = ok;
+    ev.u.pushed.error = error;
+    ev.u.pushed.reason = reason;
+    wa_client_emit(self, &ev);
+}
+
+//  ---------------------------------------------------------------------
+//  Applying patches
+
+//  One decoded mutation of a patch being checked.
+typedef struct {
+    wa_appstate_mutation_t m; //  for the LTHash
+    json_t *action;           //  decoded action (owned)
+} s_decoded_t;
+
+typedef enum { S_APPLIED, S_SKIPPED, S_NO_KEY, S_REFUSED } s_outcome_t;
+
+//  Check and apply one patch on top of the collection's state. Nothing
+//  is changed unless every MAC checks out.
+static s_outcome_t
+s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
+              bool initial)
+{
+    const char *name = s_names[coll];
+    Wa__Syncd__SyncdPatch *p = wa__syncd__syncd_patch__unpack(NULL, len, data);
+    if (!p) {
+        cm_log_warn("app-state patch refused: not a SyncdPatch",
+                    "session=%s collection=%s", wa_client_name(self), name);
+        return S_REFUSED;
+    }
+    uint64_t cur = 0;
+    uint8_t hash[WA_LTHASH_LEN];
+    s_coll_get(self, coll, &cur, hash);
+    uint64_t version =
+        p->version && p->version->has_version ? p->version->version : cur + 1;
+    if (version <= cur) {
+        wa__syncd__syncd_patch__free_unpacked(p, NULL);
+        return S_SKIPPED;
+    }
+    const char *why = NULL;
+    s_outcome_t out = S_REFUSED;
+    wa_appstate_keys_t keys;
+    size_t n = p->n_mutations;
+    s_decoded_t *dec = (s_decoded_t *)cm_alloc((n ? n : 1) * sizeof *dec);
+    uint8_t *value_macs = (uint8_t *)cm_alloc((n ? n : 1) * 32);
+    size_t done = 0;
+    if (p->external_mutations) {
+        why = "external mutations are not supported";
+        goto finish;
+    }
+    if (!p->key_id || !p->key_id->has_id) {
+        why = "no key id";
+        goto finish;
+    }
+    if (s_keys(self, p->key_id->id.data, p->key_id->id.len, &keys) != 0) {
+        s_ask_key(self, p->key_id->id.data, p->key_id->id.len);
+        out = S_NO_KEY;
+        goto finish;
+    }
+    for (; done < n; done++) {
+        Wa__Syncd__SyncdMutation *mu = p->mutations[done];
+        Wa__Syncd__SyncdRecord *r = mu->record;
+        wa_appstate_op_t op =
+            mu->has_operation &&
+                    mu->operation ==
+                        WA__SYNCD__SYNCD_MUTATION__OPERATION__REMOVE
+                ? WA_APPSTATE_REMOVE
+                : WA_APPSTATE_SET;
+        if (!r || !r->index || !r->index->has_blob ||
+            r->index->blob.len != 32 || !r->value || !r->value->has_blob ||
+            r->value->blob.len < 16 + 16 + 32 || !r->key_id ||
+            !r->key_id->has_id) {
+            why = "malformed record";
+            break;
+        }
+        wa_appstate_keys_t rkeys;
+        if (s_keys(self, r->key_id->id.data, r->key_id->id.len, &rkeys) != 0) {
+            s_ask_key(self, r->key_id->id.data, r->key_id->id.len);
+            out = S_NO_KEY;
+            break;
+        }
+        uint8_t *plain = (uint8_t *)cm_alloc(r->value->blob.len);
+        size_t plain_len = 0;
+        if (wa_appstate_value_decrypt(&rkeys, op, r->key_id->id.data,
+                                      r->key_id->id.len, r->value->blob.data,
+                                      r->value->blob.len, plain,
+                                      &plain_len) != 0) {
+            free(plain);
+            why = "value MAC mismatch";
+            break;
+        }
+        Wa__Syncd__SyncActionData *ad =
+            wa__syncd__sync_action_data__unpack(NULL, plain_len, plain);
+        free(plain);
+        if (!ad || !ad->has_index ||
+            wa_appstate_index_verify(&rkeys, ad->index.data, ad->index.len,
+                                     r->index->blob.data,
+                                     r->index->blob.len) != 0) {
+            if (ad) {
+                wa__syncd__sync_action_data__free_unpacked(ad, NULL);
+            }
+            why = "index MAC mismatch";
+            break;
+        }
+        json_t *index =
+            json_loadb((const char *)ad->index.data, ad->index.len, 0, NULL);
+        if (!json_is_array(index)) {
+            json_decref(index);
+            wa__syncd__sync_action_data__free_unpacked(ad, NULL);
+            why = "index is not a JSON array";
+            break;
+        }
+        json_t *action = json_object();
+        json_object_set_new(action, "index", index);
+        json_object_set_new(
+            action, "op",
+            json_string(op == WA_APPSTATE_SET ? "set" : "remove"));
+        json_object_set_new(action, "timestamp",
+                            json_integer(ad->value && ad->value->has_timestamp
+                                             ? ad->value->timestamp
+                                             : 0));
+        json_object_set_new(action, "version",
+                            json_integer(ad->has_version ? ad->version : 0));
+        json_object_set_new(action, "value", s_value_json(ad->value));
+        wa__syncd__sync_action_data__free_unpacked(ad, NULL);
+        const uint8_t *vmac = r->value->blob.data + r->value->blob.len - 32;
+        memcpy(value_macs + done * 32, vmac, 32);
+        dec[done].m.op = op;
+        dec[done].m.index_mac = r->index->blob.data;
+        dec[done].m.value_mac = vmac;
+        dec[done].action = action;
+    }
+    if (done < n) {
+        goto finish;
+    }
+    //  LTHash, snapshot MAC and patch MAC over the new state
+    uint8_t next[WA_LTHASH_LEN];
+    memcpy(next, hash, sizeof next);
+    s_lookup_t lk = {self, coll};
+    wa_appstate_mutation_t *ms =
+        (wa_appstate_mutation_t *)cm_alloc((n ? n : 1) * sizeof *ms);
+    for (size_t i = 0; i < n; i++) {
+        ms[i] = dec[i].m;
+    }
+    int rc = wa_appstate_lthash_apply(next, ms, n, s_mac_lookup, &lk);
+    free(ms);
+    uint8_t snap[32], pmac[32];
+    if (rc != 0 ||
+        wa_appstate_snapshot_mac(&keys, next, version, name, snap) != 0 ||
+        !p->has_snapshot_mac || p->snapshot_mac.len != 32 ||
+        !s_memeq(snap, p->snapshot_mac.data, 32)) {
+        why = "snapshot MAC mismatch (LTHash)";
+        goto finish;
+    }
+    if (wa_appstate_patch_mac(&keys, p->snapshot_mac.data, value_macs, n,
+                              version, name, pmac) != 0 ||
+        !p->has_patch_mac || p->patch_mac.len != 32 ||
+        !s_memeq(pmac, p->patch_mac.data, 32)) {
+        why = "patch MAC mismatch";
+        goto finish;
+    }
+    //  Commit: the map, the collection state, then the events
+    for (size_t i = 0; i < n; i++) {
+        char key[S_MAC_KEY_MAX];
+        s_mac_key(key, coll, dec[i].m.index_mac);
+        if (dec[i].m.op == WA_APPSTATE_SET) {
+            wa_sigstore_put(self->store, "appstate_mac", key,
+                            dec[i].m.value_mac, 32);
+        } else {
+            wa_sigstore_remove(self->store, "appstate_mac", key);
+        }
+    }
+    s_coll_put(self, coll, version, next);
+    for (size_t i = 0; i < n; i++) {
+        s_emit(self, coll, dec[i].action, false, initial);
+    }
+    out = S_APPLIED;
+finish:
+    if (out == S_REFUSED) {
+        self->syncd->refused++;
+        cm_log_error("app-state patch refused",
+                     "session=%s collection=%s "
+                     "version=%" PRIu64 " reason=\"%s\"",
+                     wa_client_name(self), name, version,
+                     why ? why : "unknown");
+    }
+    for (size_t i = 0; i < done && i < n; i++) {
+        json_decref(dec[i].action);
+    }
+    free(dec);
+    free(value_macs);
+    wa__syncd__syncd_patch__free_unpacked(p, NULL);
+    return out;
+}
+
+//  ---------------------------------------------------------------------
+//  Fetching
+
+static void s_next(wa_client_t *self);
+
+//  One <collection> of a fetch answer.
+static void
+s_on_collection(wa_client_t *self, const wa_node_t *c)
+{
+    int coll = s_coll_index(wa_node_attr(c, "name"));
+    if (coll < 0) {
+        return;
+    }
+    unsigned bit = 1u << coll;
+    if (wa_node_attr_eq(c, "type", "error")) {
+        cm_log_warn("app-state fetch failed",
+                    "session=%s collection=%s "
+                    "code=%s",
+                    wa_client_name(self), s_names[coll],
+                    wa_node_attr_or(wa_node_child(c, "error"), "code", "?"));
+        return;
+    }
+    uint64_t cur = 0;
+    uint8_t hash[WA_LTHASH_LEN];
+    //  The first sync of a collection brings its past: reported as
+    //  initial (the owner stores it without events)
+    bool initial = !s_coll_get(self, coll, &cur, hash);
+    if (initial) {
+        s_coll_put(self, coll, 0, hash);
+    }
+    if (wa_node_child(c, "snapshot")) {
+        //  An external snapshot blob: needs a media download.
+        cm_log_warn("app-state snapshot not supported, skipping it",
+                    "session=%s collection=%s", wa_client_name(self),
+                    s_names[coll]);
+    }
+    const wa_node_t *patches = wa_node_child(c, "patches");
+    const wa_node_t *holder = patches ? patches : c;
+    bool stop = false;
+    for (const wa_node_t *p = wa_node_child_next(holder, "patch", NULL);
+         p && !stop; p = wa_node_child_next(holder, "patch", p)) {
+        size_t len = 0;
+        const uint8_t *data = wa_node_bytes(p, &len);
+        if (!data || len == 0) {
+            continue;
+        }
+        switch (s_apply_patch(self, coll, data, len, initial)) {
+        case S_APPLIED:
+        case S_SKIPPED:
+            break;
+        case S_NO_KEY:
+        case S_REFUSED:
+            stop = true;
+            break;
+        }
+    }
+    //  After a patch we could not use: wait for its key (the share sets
+    //  the collection dirty again) or the next server_sync.
+    if (!stop && wa_node_attr_eq(c, "has_more_patches", "true") &&
+        self->syncd->rounds < S_ROUNDS_MAX) {
+        self->syncd->dirty |= bit;
+    }
+}
+
+static void
+s_on_fetch(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    wa_client_t *self = (wa_client_t *)arg;
+    if (outcome == WA_IQ_CANCELLED) {
+        return; //  the drop hook clears busy
+    }
+    self->syncd->busy = false;
+    if (outcome != WA_IQ_RESULT) {
+        cm_log_warn("app-state fetch failed", "session=%s outcome=%d",
+                    wa_client_name(self), (int)outcome);
+        s_next(self);
+        return;
+    }
+    self->syncd->rounds++;
+    const wa_node_t *sync = wa_node_child(reply, "sync");
+    for (const wa_node_t *c = wa_node_child_next(sync, "collection", NULL); c;
+         c = wa_node_child_next(sync, "collection", c)) {
+        s_on_collection(self, c);
+    }
+    if (!self->syncd->dirty) {
+        self->syncd->rounds = 0;
+    }
+    s_next(self);
+}
+
+static wa_node_t *
+s_sync_iq(void)
+{
+    wa_node_t *iq = wa_node_new("iq");
+    wa_node_set_attr(iq, "xmlns", "w:sync:app:state");
+    wa_node_set_attr(iq, "type", "set");
+    wa_node_set_attr(iq, "to", "s.whatsapp.net");
+    wa_node_add(iq, "sync");
+    return iq;
+}
+
+static void
+s_fetch(wa_client_t *self)
+{
+    wa_node_t *iq = s_sync_iq();
+    wa_node_t *sync = wa_node_child(iq, "sync");
+    unsigned dirty = self->syncd->dirty;
+    for (int i = 0; i < S_NCOLL; i++) {
+        if (!(dirty & (1u << i))) {
+            continue;
+        }
+        uint64_t version = 0;
+        uint8_t hash[WA_LTHASH_LEN];
+        s_coll_get(self, i, &version, hash);
+        wa_node_t *c = wa_node_add(sync, "collection");
+        wa_node_set_attr(c, "name", s_names[i]);
+        wa_node_set_attr_int(c, "version", (int64_t)version);
+        wa_node_set_attr(c, "return_snapshot", version ? "false" : "true");
+    }
+    //  What changes while the fetch is out is fetched again after it
+    self->syncd->dirty = 0;
+    if (wa_client_request(self, &iq, s_on_fetch, self) == 0) {
+        self->syncd->busy = true;
+    } else {
+        self->syncd->dirty = dirty;
+        wa_node_destroy(&iq);
+    }
+}
+
+//  ---------------------------------------------------------------------
+//  Uploading
+
+static void
+s_push_free(s_push_t **p_p)
+{
+    if (*p_p) {
+        json_decref((*p_p)->actions);
+        free(*p_p);
+        *p_p = NULL;
+    }
+}
+
+//  Take the head push off the queue and report its outcome.
+static void
+s_push_done(wa_client_t *self, bool ok, int error, const char *reason)
+{
+    s_push_t *p = self->syncd->head;
+    if (!p) {
+        return;
+    }
+    self->syncd->head = p->next;
+    if (!self->syncd->head) {
+        self->syncd->tail = NULL;
+    }
+    if (!ok) {
+        cm_log_warn("app-state push failed",
+                    "session=%s id=%s error=%d "
+                    "reason=\"%s\"",
+                    wa_client_name(self), p->id, error, reason);
+    }
+    s_pushed(self, p->id, ok, error, reason);
+    s_push_free(&p);
+}
+
+//  The mutations of the push being uploaded.
+typedef struct {
+    uint8_t index_mac[32];
+    uint8_t *blob;   //  value blob (owned)
+    size_t blob_len; //  its length
+    json_t *action;  //  as reported (owned)
+} s_out_t;
+
+typedef struct {
+    wa_client_t *client; //  the client
+    int coll;
+    uint64_t version;               //  the version the patch makes
+    uint8_t hash[WA_LTHASH_LEN];    //  the LTHash it makes
+    size_t n;                       //  mutations
+    s_out_t out[WA_SYNCD_PUSH_MAX]; //  them
+} s_built_t;
+
+static void
+s_built_free(s_built_t *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        free(b->out[i].blob);
+        json_decref(b->out[i].action);
+    }
+    free(b);
+}
+
+static void s_on_push(void *arg, const wa_node_t *reply,
+                      wa_iq_outcome_t outcome);
+
+//  Encode the head push on the current version and upload it.
+static void
+s_push(wa_client_t *self)
+{
+    s_push_t *p = self->syncd->head;
+    uint8_t kid[S_KEY_ID_MAX];
+    size_t kid_len = s_latest(self, kid);
+    wa_appstate_keys_t keys;
+    if (!kid_len || s_keys(self, kid, kid_len, &keys) != 0) {
+        s_push_done(self, false, 0, "no app-state key from the phone yet");
+        return;
+    }
+    s_built_t *b = (s_built_t *)cm_alloc(sizeof *b);
+    b->client = self;
+    b->coll = p->coll;
+    uint64_t cur = 0;
+    s_coll_get(self, p->coll, &cur, b->hash);
+    b->version = cur + 1;
+    int64_t now_ms = wa_client_wall_s() * 1000;
+    size_t i;
+    json_t *action;
+    Wa__Syncd__KeyId key_id = WA__SYNCD__KEY_ID__INIT;
+    key_id.has_id = 1;
+    key_id.id.data = kid;
+    key_id.id.len = kid_len;
+    bool failed = false;
+    json_array_foreach(p->actions, i, action)
+    {
+        json_t *index = json_object_get(action, "index");
+        const s_action_t *a =
+            s_action(json_string_value(json_array_get(index, 0)));
+        bool remove = cm_streq(s_jstr(action, "op"), "remove");
+        json_t *ts = json_object_get(action, "timestamp");
+        int64_t ts_ms = json_is_integer(ts) && json_integer_value(ts) > 0
+                            ? json_integer_value(ts)
+                            : now_ms;
+        json_t *value = json_object_get(action, "value");
+        s_value_t v;
+        s_value_fill(&v, a, value, ts_ms);
+        char *index_text = json_dumps(index, JSON_COMPACT);
+        Wa__Syncd__SyncActionData ad = WA__SYNCD__SYNC_ACTION_DATA__INIT;
+        ad.has_index = 1;
+        ad.index.data = (uint8_t *)index_text;
+        ad.index.len = strlen(index_text);
+        ad.value = &v.v;
+        ad.has_padding = 1;
+        ad.padding.data = NULL;
+        ad.padding.len = 0;
+        ad.has_version = 1;
+        ad.version = a->version;
+        size_t plen = wa__syncd__sync_action_data__get_packed_size(&ad);
+        uint8_t *plain = (uint8_t *)cm_alloc(plen ? plen : 1);
+        wa__syncd__sync_action_data__pack(&ad, plain);
+        s_out_t *o = &b->out[b->n];
+        o->blob = (uint8_t *)cm_alloc(WA_APPSTATE_VALUE_LEN(plen));
+        wa_appstate_op_t op = remove ? WA_APPSTATE_REMOVE : WA_APPSTATE_SET;
+        if (wa_appstate_value_encrypt(&keys, op, kid, kid_len, plain, plen,
+                                      o->blob, &o->blob_len) != 0 ||
+            wa_appstate_index_mac(&keys, index_text, strlen(index_text),
+                                  o->index_mac) != 0) {
+            failed = true;
+        }
+        //  The action as reported once applied
+        json_t *rep = json_object();
+        json_object_set(rep, "index", index);
+        json_object_set_new(rep, "op", json_string(remove ? "remove" : "set"));
+        json_object_set_new(rep, "timestamp", json_integer(ts_ms));
+        json_object_set_new(rep, "version", json_integer(a->version));
+        json_object_set_new(rep, "value", s_value_json(&v.v));
+        o->action = rep;
+        b->n++;
+        free(plain);
+        free(index_text);
+        if (failed) {
+            break;
+        }
+    }
+    if (failed) {
+        s_built_free(b);
+        s_push_done(self, false, 0, "could not encode the patch");
+        return;
+    }
+    //  LTHash and MACs
+    wa_appstate_mutation_t ms[WA_SYNCD_PUSH_MAX];
+    uint8_t value_macs[WA_SYNCD_PUSH_MAX * 32];
+    for (size_t k = 0; k < b->n; k++) {
+        const uint8_t *vmac = b->out[k].blob + b->out[k].blob_len - 32;
+        ms[k].op = cm_streq(s_jstr(b->out[k].action, "op"), "remove")
+                       ? WA_APPSTATE_REMOVE
+                       : WA_APPSTATE_SET;
+        ms[k].index_mac = b->out[k].index_mac;
+        ms[k].value_mac = vmac;
+        memcpy(value_macs + 32 * k, vmac, 32);
+    }
+    s_lookup_t lk = {self, p->coll};
+    uint8_t snap[32], pmac[32];
+    if (wa_appstate_lthash_apply(b->hash, ms, b->n, s_mac_lookup, &lk) != 0 ||
+        wa_appstate_snapshot_mac(&keys, b->hash, b->version, s_names[p->coll],
+                                 snap) != 0 ||
+        wa_appstate_patch_mac(&keys, snap, value_macs, b->n, b->version,
+                              s_names[p->coll], pmac) != 0) {
+        s_built_free(b);
+        s_push_done(self, false, 0, "could not encode the patch");
+        return;
+    }
+    Wa__Syncd__SyncdIndex idx[WA_SYNCD_PUSH_MAX];
+    Wa__Syncd__SyncdValue val[WA_SYNCD_PUSH_MAX];
+    Wa__Syncd__SyncdRecord rec[WA_SYNCD_PUSH_MAX];
+    Wa__Syncd__SyncdMutation mut[WA_SYNCD_PUSH_MAX];
+    Wa__Syncd__SyncdMutation *muts[WA_SYNCD_PUSH_MAX];
+    for (size_t k = 0; k < b->n; k++) {
+        idx[k] = (Wa__Syncd__SyncdIndex)WA__SYNCD__SYNCD_INDEX__INIT;
+        idx[k].has_blob = 1;
+        idx[k].blob.data = b->out[k].index_mac;
+        idx[k].blob.len = 32;
+        val[k] = (Wa__Syncd__SyncdValue)WA__SYNCD__SYNCD_VALUE__INIT;
+        val[k].has_blob = 1;
+        val[k].blob.data = b->out[k].blob;
+        val[k].blob.len = b->out[k].blob_len;
+        rec[k] = (Wa__Syncd__SyncdRecord)WA__SYNCD__SYNCD_RECORD__INIT;
+        rec[k].index = &idx[k];
+        rec[k].value = &val[k];
+        rec[k].key_id = &key_id;
+        mut[k] = (Wa__Syncd__SyncdMutation)WA__SYNCD__SYNCD_MUTATION__INIT;
+        mut[k].has_operation = 1;
+        mut[k].operation = ms[k].op == WA_APPSTATE_REMOVE
+                               ? WA__SYNCD__SYNCD_MUTATION__OPERATION__REMOVE
+                               : WA__SYNCD__SYNCD_MUTATION__OPERATION__SET;
+        mut[k].record = &rec[k];
+        muts[k] = &mut[k];
+    }
+    Wa__Syncd__SyncdVersion ver = WA__SYNCD__SYNCD_VERSION__INIT;
+    ver.has_version = 1;
+    ver.version = b->version;
+    Wa__Syncd__SyncdPatch patch = WA__SYNCD__SYNCD_PATCH__INIT;
+    patch.version = &ver;
+    patch.n_mutations = b->n;
+    patch.mutations = muts;
+    patch.has_snapshot_mac = 1;
+    patch.snapshot_mac.data = snap;
+    patch.snapshot_mac.len = 32;
+    patch.has_patch_mac = 1;
+    patch.patch_mac.data = pmac;
+    patch.patch_mac.len = 32;
+    patch.key_id = &key_id;
+    size_t len = wa__syncd__syncd_patch__get_packed_size(&patch);
+    uint8_t *packed = (uint8_t *)cm_alloc(len);
+    wa__syncd__syncd_patch__pack(&patch, packed);
+
+    wa_node_t *iq = s_sync_iq();
+    wa_node_t *c = wa_node_add(wa_node_child(iq, "sync"), "collection");
+    wa_node_set_attr(c, "name", s_names[p->coll]);
+    wa_node_set_attr_int(c, "version", (int64_t)cur);
+    wa_node_set_attr(c, "return_snapshot", "false");
+    wa_node_set_bytes(wa_node_add(c, "patch"), packed, len);
+    free(packed);
+    p->tries++;
+    //  The IQ waiter owns b until it is called
+    if (wa_client_request(self, &iq, s_on_push, b) == 0) {
+        self->syncd->busy = true;
+    } else {
+        wa_node_destroy(&iq);
+        s_built_free(b);
+    }
+}
+
+static void
+s_on_push(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    s_built_t *b = (s_built_t *)arg;
+    if (outcome == WA_IQ_CANCELLED) {
+        //  The push stays queued for the next connection (or goes with
+        //  the client)
+        s_built_free(b);
+        return;
+    }
+    wa_client_t *self = b->client;
+    wa_syncd_state_t *s = self->syncd;
+    s->busy = false;
+    s_push_t *p = s->head;
+    const char *name = s_names[b->coll];
+    const wa_node_t *c = NULL;
+    if (outcome == WA_IQ_RESULT) {
+        const wa_node_t *sync = wa_node_child(reply, "sync");
+        for (c = wa_node_child_next(sync, "collection", NULL); c;
+             c = wa_node_child_next(sync, "collection", c)) {
+            if (wa_node_attr_eq(c, "name", name)) {
+                break;
+            }
+        }
+    }
+    if (!p) {
+        s_built_free(b);
+        s_next(self);
+        return;
+    }
+    if (outcome == WA_IQ_TIMEOUT) {
+        s_push_done(self, false, 504, "WhatsApp did not answer the upload");
+    } else if (outcome == WA_IQ_ERROR || !c) {
+        int code = outcome == WA_IQ_ERROR ? wa_iq_error_code(reply) : 500;
+        s_push_done(self, false, code, "WhatsApp refused the upload");
+    } else if (wa_node_attr_eq(c, "type", "error")) {
+        const wa_node_t *e = wa_node_child(c, "error");
+        int code = (int)wa_node_attr_int_or(e, "code", 500);
+        if (code == 409 && p->tries < S_PUSH_TRIES) {
+            //  Someone else moved the collection on: fetch, then build
+            //  the patch again on top of it
+            cm_log_info("app-state push conflict, rebasing",
+                        "session=%s collection=%s try=%d", wa_client_name(self),
+                        name, p->tries);
+            s->dirty |= 1u << b->coll;
+        } else {
+            s_push_done(self, false, code,
+                        code == 409 ? "the collection kept changing"
+                                    : "WhatsApp refused the patch");
+        }
+    } else {
+        //  Taken: our state moves on as the other devices' will
+        for (size_t k = 0; k < b->n; k++) {
+            char key[S_MAC_KEY_MAX];
+            s_mac_key(key, b->coll, b->out[k].index_mac);
+            if (cm_streq(s_jstr(b->out[k].action, "op"), "remove")) {
+                wa_sigstore_remove(self->store, "appstate_mac", key);
+            } else {
+                wa_sigstore_put(self->store, "appstate_mac", key,
+                                b->out[k].blob + b->out[k].blob_len - 32, 32);
+            }
+        }
+        s_coll_put(self, b->coll, b->version, b->hash);
+        int64_t server = wa_node_attr_int_or(c, "version", -1);
+        if (server >= 0 && (uint64_t)server != b->version) {
+            s->dirty |= 1u << b->coll;
+        }
+        for (size_t k = 0; k < b->n; k++) {
+            s_emit(self, b->coll, b->out[k].action, true, false);
+        }
+        s_push_done(self, true, 0, NULL);
+    }
+    s_built_free(b);
+    s_next(self);
+}
+
+//  ---------------------------------------------------------------------
+//  The loop
+
+static void
+s_next(wa_client_t *self)
+{
+    wa_syncd_state_t *s = self->syncd;
+    if (s->busy || self->conn != WA_CLIENT_CONN_ONLINE) {
+        return;
+    }
+    if (!s->synced_login) {
+        s->synced_login = true;
+        if (wa_client_appstate_ready(self)) {
+            s->dirty = S_ALL;
+        }
+    }
+    if (s->dirty) {
+        s_fetch(self);
+    } else if (s->head) {
+        s_push(self);
+    }
+}
+
+static int64_t
+s_deadline(wa_client_t *self, int64_t now)
+{
+    wa_syncd_state_t *s = self->syncd;
+    if (!s || s->busy || self->conn != WA_CLIENT_CONN_ONLINE) {
+        return -1;
+    }
+    if ((!s->synced_login && wa_client_appstate_ready(self)) || s->dirty ||
+        s->head) {
+        return now;
+    }
+    return -1;
+}
+
+static void
+s_wake(wa_client_t *self, int64_t now)
+{
+    (void)now;
+    s_next(self);
+}
+
+static int
+s_on_server_sync(void *arg, const wa_node_t *node)
+{
+    wa_client_t *self = (wa_client_t *)arg;
+    unsigned bits = 0;
+    for (const wa_node_t *c = wa_node_child_next(node, "collection", NULL); c;
+         c = wa_node_child_next(node, "collection", c)) {
+        int i = s_coll_index(wa_node_attr(c, "name"));
+        if (i >= 0) {
+            bits |= 1u << i;
+        }
+    }
+    self->syncd->dirty |= bits ? bits : S_ALL;
+    self->syncd->rounds = 0;
+    return 0;
+}
+
+int
+wa_client_appstate_push(wa_client_t *self, const json_t *actions,
+                        char id[WA_CLIENT_ID_MAX])
+{
+    assert(self);
+    if (!self->paired || !json_is_array(actions) ||
+        json_array_size(actions) == 0 ||
+        json_array_size(actions) > WA_SYNCD_PUSH_MAX) {
+        return -1;
+    }
+    int coll = -1;
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        const char *reason = NULL;
+        int c = s_coll_index(wa_syncd_action_collection(a, &reason));
+        if (c < 0 || (coll >= 0 && c != coll)) {
+            cm_log_warn("app-state push refused", "session=%s reason=\"%s\"",
+                        wa_client_name(self),
+                        reason ? reason : "actions of several collections");
+            return -1;
+        }
+        coll = c;
+    }
+    s_push_t *p = (s_push_t *)cm_alloc(sizeof *p);
+    snprintf(p->id, sizeof p->id, "as-%" PRIu64, ++self->syncd->next_id);
+    p->coll = coll;
+    p->actions = json_deep_copy(actions);
+    if (self->syncd->tail) {
+        self->syncd->tail->next = p;
+    } else {
+        self->syncd->head = p;
+    }
+    self->syncd->tail = p;
+    snprintf(id, WA_CLIENT_ID_MAX, "%s", p->id);
+    wa_client_rearm(self);
+    return 0;
+}
+
+static void
+s_start(wa_client_t *self)
+{
+    self->syncd = (wa_syncd_state_t *)cm_alloc(sizeof *self->syncd);
+    self->syncd->asked = zhashx_new();
+}
+
+static void
+s_drop(wa_client_t *self)
+{
+    self->syncd->busy = false;
+    self->syncd->synced_login = false;
+    self->syncd->rounds = 0;
+}
+
+static void
+s_forget(wa_client_t *self)
+{
+    while (self->syncd->head) {
+        s_push_done(self, false, 0, "the session logged out");
+    }
+    self->syncd->dirty = 0;
+    zhashx_purge(self->syncd->asked);
+}
+
+static void
+s_stop(wa_client_t *self)
+{
+    s_push_t *p = self->syncd->head;
+    while (p) {
+        s_push_t *next = p->next;
+        s_push_free(&p);
+        p = next;
+    }
+    zhashx_destroy(&self->syncd->asked);
+    free(self->syncd);
+    self->syncd = NULL;
+}
+
+static const wa_router_route_t s_routes[] = {
+    {"notification", "type", "server_sync", s_on_server_sync},
+    {NULL, NULL, NULL, NULL}};
+
+const wa_client_cap_t wa_syncd_cap = {.name = "syncd",
+                                      .routes = s_routes,
+                                      .start = s_start,
+                                      .stop = s_stop,
+                                      .drop = s_drop,
+                                      .forget = s_forget,
+                                      .deadline = s_deadline,
+                                      .wake = s_wake};
+
+//  ---------------------------------------------------------------------
+//  Self test
+
+//  A serialised Message sharing key `id` (6 bytes) with data `key`.
+static size_t
+t_share(uint8_t *out, const uint8_t *id, const uint8_t *key, int64_t ts)
+{
+    Wa__Syncd__AppStateSyncKeyId kid = WA__SYNCD__APP_STATE_SYNC_KEY_ID__INIT;
+    kid.has_key_id = 1;
+    kid.key_id.data = (uint8_t *)id;
+    kid.key_id.len = 6;
+    Wa__Syncd__AppStateSyncKeyData kd =
+        WA__SYNCD__APP_STATE_SYNC_KEY_DATA__INIT;
+    kd.has_key_data = 1;
+    kd.key_data.data = (uint8_t *)key;
+    kd.key_data.len = 32;
+    kd.has_timestamp = 1;
+    kd.timestamp = ts;
+    Wa__Syncd__AppStateSyncKey k = WA__SYNCD__APP_STATE_SYNC_KEY__INIT;
+    k.key_id = &kid;
+    k.key_data = &kd;
+    Wa__Syncd__AppStateSyncKey *keys[1] = {&k};
+    Wa__Syncd__AppStateSyncKeyShare share =
+        WA__SYNCD__APP_STATE_SYNC_KEY_SHARE__INIT;
+    share.n_keys = 1;
+    share.keys = keys;
+    uint8_t inner[256];
+    size_t inner_len = wa__syncd__app_state_sync_key_share__pack(&share, inner);
+    Wa__E2e__ProtocolMessage pm = WA__E2E__PROTOCOL_MESSAGE__INIT;
+    pm.has_type = 1;
+    pm.type = WA__E2E__PROTOCOL_MESSAGE__TYPE__APP_STATE_SYNC_KEY_SHARE;
+    pm.has_app_state_sync_key_share = 1;
+    pm.app_state_sync_key_share.data = inner;
+    pm.app_state_sync_key_share.len = inner_len;
+    Wa__E2e__Message msg = WA__E2E__MESSAGE__INIT;
+    msg.protocol_message = &pm;
+    return wa__e2e__message__pack(&msg, out);
+}
+
+//  Wake the kit's client and take the IQ it sent.
+static wa_node_t *
+t_iq(wa_client_kit_t *kit)
+{
+    wa_client_wake(kit->client);
+    return wa_client_kit_take(kit, "iq");
+}
+
+//  Answer iq with <sync> holding `c` (taken).
+static void
+t_answer(wa_client_kit_t *kit, const wa_node_t *iq, wa_node_t *c)
+{
+    wa_node_t *r = wa_node_new("iq");
+    wa_node_set_attr(r, "id", wa_node_attr(iq, "id"));
+    wa_node_set_attr(r, "type", "result");
+    wa_node_set_attr(r, "from", "s.whatsapp.net");
+    wa_node_t *sync = wa_node_add(r, "sync");
+    if (c) {
+        wa_node_append(sync, &c);
+    }
+    assert(wa_client_handle(kit->client, r) == 0);
+    wa_node_destroy(&r);
+}
+
+//  A fetch answer for `name` carrying `patch` (or none).
+static wa_node_t *
+t_patches(const char *name, int64_t version, const uint8_t *patch, size_t len)
+{
+    wa_node_t *c = wa_node_new("collection");
+    wa_node_set_attr(c, "name", name);
+    wa_node_set_attr_int(c, "version", version);
+    if (patch) {
+        wa_node_set_bytes(wa_node_add(wa_node_add(c, "patches"), "patch"),
+                          patch, len);
+    }
+    return c;
+}
+
+void
+wa_syncd_test(bool verbose)
+{
+    printf(" * wa_syncd: ");
+    (void)verbose;
+    assert(wa_syncd_label_color("#FF9485") == 0);
+    assert(wa_syncd_label_color("#9368cf") == 19);
+    assert(wa_syncd_label_color("#000000") == -1);
+    assert(!wa_syncd_label_hex(20) && !wa_syncd_label_hex(-1));
+    const uint8_t key_id[6] = {0, 0, 0, 0, 0x12, 0x34};
+    uint8_t key[32];
+    for (int i = 0; i < 32; i++) {
+        key[i] = (uint8_t)(i * 7 + 1);
+    }
+    uint8_t msg[512];
+    size_t msg_len = t_share(msg, key_id, key, 1700000000000);
+
+    //  Two devices of one account: A uploads, B fetches
+    wa_client_kit_t *a = wa_client_kit_new("15550000001");
+    wa_client_kit_t *b = wa_client_kit_new("15550000001");
+    assert(!wa_client_appstate_ready(a->client));
+    char id[WA_CLIENT_ID_MAX];
+    const char *reason = NULL;
+
+    //  Bad actions are refused before anything goes out
+    json_t *bad = json_loads("[{\"index\":[\"nope\",\"x\"]}]", 0, NULL);
+    assert(wa_client_appstate_push(a->client, bad, id) == -1);
+    assert(!wa_syncd_action_collection(json_array_get(bad, 0), &reason));
+    assert(reason && strstr(reason, "no action"));
+    json_decref(bad);
+    bad = json_loads("[{\"index\":[\"archive\",\"1@s.whatsapp.net\"]},"
+                     "{\"index\":[\"mute\",\"1@s.whatsapp.net\"]}]",
+                     0, NULL);
+    assert(wa_client_appstate_push(a->client, bad, id) == -1);
+    json_decref(bad);
+
+    //  A push without a key fails with an event
+    json_t *archive = json_loads(
+        "[{\"index\":[\"archive\",\"15550000002@s.whatsapp.net\"],"
+        "\"value\":{\"archived\":true},\"timestamp\":1700000000123}]",
+        0, NULL);
+    assert(wa_client_appstate_push(a->client, archive, id) == 0);
+    wa_client_wake(a->client);
+    char *ev = wa_client_kit_event(a);
+    assert(ev && strcmp(ev, "pushed as-1 fail 0") == 0);
+    free(ev);
+
+    //  The key share: both fetch every collection from version 0
+    assert(wa_syncd_on_peer(a->client, msg, msg_len) == 0);
+    assert(wa_syncd_on_peer(b->client, msg, msg_len) == 0);
+    assert(wa_client_appstate_ready(a->client));
+    wa_node_t *iq = t_iq(a);
+    assert(iq && wa_node_attr_eq(iq, "xmlns", "w:sync:app:state"));
+    const wa_node_t *sync = wa_node_child(iq, "sync");
+    size_t n = 0;
+    for (const wa_node_t *c = wa_node_child_next(sync, "collection", NULL); c;
+         c = wa_node_child_next(sync, "collection", c)) {
+        assert(wa_node_attr_eq(c, "version", "0"));
+        assert(wa_node_attr_eq(c, "return_snapshot", "true"));
+        n++;
+    }
+    assert(n == S_NCOLL);
+    t_answer(a, iq, NULL);
+    wa_node_destroy(&iq);
+
+    //  A pushes the archive: one patch on version 0
+    assert(wa_client_appstate_push(a->client, archive, id) == 0);
+    iq = t_iq(a);
+    assert(iq);
+    wa_node_t *c = wa_node_find(iq, "sync/collection");
+    assert(c && wa_node_attr_eq(c, "name", "regular_low"));
+    assert(wa_node_attr_eq(c, "version", "0"));
+    size_t plen = 0;
+    const uint8_t *pbytes = wa_node_bytes(wa_node_child(c, "patch"), &plen);
+    assert(pbytes && plen > 100);
+    uint8_t *patch = (uint8_t *)cm_alloc(plen);
+    size_t plen1 = plen;
+    memcpy(patch, pbytes, plen);
+    wa_node_t *ok = wa_node_new("collection");
+    wa_node_set_attr(ok, "name", "regular_low");
+    wa_node_set_attr(ok, "version", "1");
+    t_answer(a, iq, ok);
+    wa_node_destroy(&iq);
+    const char *want =
+        "appstate regular_low me {\"index\":[\"archive\",\"15550000002@s."
+        "whatsapp.net\"],\"op\":\"set\",\"timestamp\":1700000000123,"
+        "\"value\":{\"archived\":true},\"version\":3}";
+    wa_client_kit_expect(a, want);
+    char *pushed = cm_sprintf("pushed %s ok", id);
+    wa_client_kit_expect(a, pushed);
+    free(pushed);
+    uint64_t va = 0;
+    uint8_t ha[WA_LTHASH_LEN];
+    s_coll_get(a->client, 4, &va, ha);
+    assert(va == 1);
+
+    //  B fetches it: verified, applied, reported
+    iq = t_iq(b);
+    assert(iq);
+    t_answer(b, iq, t_patches("regular_low", 1, patch, plen));
+    wa_node_destroy(&iq);
+    char *peer = cm_sprintf("appstate regular_low peer %s",
+                            want + strlen("appstate regular_low me "));
+    wa_client_kit_expect(b, peer);
+    free(peer);
+    uint64_t vb = 0;
+    uint8_t hb[WA_LTHASH_LEN];
+    s_coll_get(b->client, 4, &vb, hb);
+    assert(vb == 1 && memcmp(ha, hb, WA_LTHASH_LEN) == 0);
+    //  The same patch again is skipped (already applied)
+    wa_client_kit_handle(b, "<notification type=\"server_sync\" id=\"n1\" "
+                            "from=\"s.whatsapp.net\"><collection "
+                            "name=\"regular_low\" version=\"1\"/>"
+                            "</notification>");
+    iq = t_iq(b);
+    assert(iq);
+    c = wa_node_find(iq, "sync/collection");
+    assert(c && wa_node_attr_eq(c, "version", "1"));
+    assert(wa_node_attr_eq(c, "return_snapshot", "false"));
+    t_answer(b, iq, t_patches("regular_low", 1, patch, plen));
+    wa_node_destroy(&iq);
+    assert(!wa_client_kit_event(b));
+
+    //  A second push from A (unarchive) conflicts once on B's side:
+    //  B pushes pin on version 1, the server says 409 with version 2,
+    //  B fetches A's patch and pushes again on version 2
+    json_t *unarchive = json_loads(
+        "[{\"index\":[\"archive\",\"15550000002@s.whatsapp.net\"],"
+        "\"value\":{\"archived\":false},\"timestamp\":1700000000200}]",
+        0, NULL);
+    assert(wa_client_appstate_push(a->client, unarchive, id) == 0);
+    iq = t_iq(a);
+    c = wa_node_find(iq, "sync/collection");
+    pbytes = wa_node_bytes(wa_node_child(c, "patch"), &plen);
+    uint8_t *patch2 = (uint8_t *)cm_alloc(plen);
+    size_t plen2 = plen;
+    memcpy(patch2, pbytes, plen);
+    ok = wa_node_new("collection");
+    wa_node_set_attr(ok, "name", "regular_low");
+    wa_node_set_attr(ok, "version", "2");
+    t_answer(a, iq, ok);
+    wa_node_destroy(&iq);
+    free(wa_client_kit_event(a));
+    free(wa_client_kit_event(a));
+
+    json_t *pin =
+        json_loads("[{\"index\":[\"pin_v1\",\"15550000003@s.whatsapp.net\"],"
+                   "\"value\":{\"pinned\":true},\"timestamp\":1700000000300}]",
+                   0, NULL);
+    assert(wa_client_appstate_push(b->client, pin, id) == 0);
+    iq = t_iq(b);
+    c = wa_node_find(iq, "sync/collection");
+    assert(wa_node_attr_eq(c, "version", "1"));
+    wa_node_t *conflict = wa_node_new("collection");
+    wa_node_set_attr(conflict, "name", "regular_low");
+    wa_node_set_attr(conflict, "type", "error");
+    wa_node_set_attr(conflict, "version", "2");
+    wa_node_t *err = wa_node_add(conflict, "error");
+    wa_node_set_attr(err, "code", "409");
+    wa_node_set_attr(err, "text", "conflict");
+    t_answer(b, iq, conflict);
+    wa_node_destroy(&iq);
+    assert(!wa_client_kit_event(b));
+    iq = t_iq(b); //  the fetch
+    c = wa_node_find(iq, "sync/collection");
+    assert(c && !wa_node_child(c, "patch"));
+    t_answer(b, iq, t_patches("regular_low", 2, patch2, plen2));
+    wa_node_destroy(&iq);
+    ev = wa_client_kit_event(b);
+    assert(ev && strstr(ev, "peer") && strstr(ev, "\"archived\":false"));
+    free(ev);
+    iq = t_iq(b); //  the push again, on version 2
+    c = wa_node_find(iq, "sync/collection");
+    assert(c && wa_node_attr_eq(c, "version", "2") &&
+           wa_node_child(c, "patch"));
+    pbytes = wa_node_bytes(wa_node_child(c, "patch"), &plen);
+    uint8_t *patch3 = (uint8_t *)cm_alloc(plen);
+    size_t plen3 = plen;
+    memcpy(patch3, pbytes, plen);
+    ok = wa_node_new("collection");
+    wa_node_set_attr(ok, "name", "regular_low");
+    wa_node_set_attr(ok, "version", "3");
+    t_answer(b, iq, ok);
+    wa_node_destroy(&iq);
+    ev = wa_client_kit_event(b);
+    assert(ev && strstr(ev, "appstate regular_low me") &&
+           strstr(ev, "\"pinned\":true"));
+    free(ev);
+    ev = wa_client_kit_event(b);
+    assert(ev && strncmp(ev, "pushed", 6) == 0 && strstr(ev, " ok"));
+    free(ev);
+
+    //  A tampered patch is refused whole; the state stays; the good
+    //  patch is applied after it
+    uint8_t *bad_patch = (uint8_t *)cm_alloc(plen3);
+    memcpy(bad_patch, patch3, plen3);
+    bad_patch[plen3 / 2] ^= 0x01;
+    wa_client_kit_handle(a, "<notification type=\"server_sync\" id=\"n2\" "
+                            "from=\"s.whatsapp.net\"/>");
+    iq = t_iq(a);
+    uint64_t refused = a->client->syncd->refused;
+    t_answer(a, iq, t_patches("regular_low", 3, bad_patch, plen3));
+    wa_node_destroy(&iq);
+    assert(a->client->syncd->refused == refused + 1);
+    assert(!wa_client_kit_event(a));
+    s_coll_get(a->client, 4, &va, ha);
+    assert(va == 2);
+    wa_client_kit_handle(a, "<notification type=\"server_sync\" id=\"n3\" "
+                            "from=\"s.whatsapp.net\"/>");
+    iq = t_iq(a);
+    t_answer(a, iq, t_patches("regular_low", 3, patch3, plen3));
+    wa_node_destroy(&iq);
+    ev = wa_client_kit_event(a);
+    assert(ev && strstr(ev, "peer") && strstr(ev, "pin_v1"));
+    free(ev);
+    s_coll_get(a->client, 4, &va, ha);
+    s_coll_get(b->client, 4, &vb, hb);
+    assert(va == 3 && vb == 3 && memcmp(ha, hb, WA_LTHASH_LEN) == 0);
+
+    //  A patch under a key we lack: nothing applied, the key is asked for
+    wa_client_kit_t *c3 = wa_client_kit_new("15550000001");
+    const uint8_t other_id[6] = {0, 0, 0, 0, 0x99, 0x99};
+    msg_len = t_share(msg, other_id, key, 1);
+    assert(wa_syncd_on_peer(c3->client, msg, msg_len) == 0);
+    iq = t_iq(c3);
+    t_answer(c3, iq, t_patches("regular_low", 1, patch, plen1));
+    wa_node_destroy(&iq);
+    assert(!wa_client_kit_event(c3));
+    s_coll_get(c3->client, 4, &va, ha);
+    assert(va == 0);
+    assert(zhashx_size(c3->client->syncd->asked) == 1);
+    wa_client_kit_destroy(&c3);
+
+    json_decref(archive);
+    json_decref(unarchive);
+    json_decref(pin);
+    free(patch);
+    free(patch2);
+    free(patch3);
+    free(bad_patch);
+    wa_client_kit_destroy(&a);
+    wa_client_kit_destroy(&b);
+    printf("OK\n");
+}

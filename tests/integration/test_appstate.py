@@ -1,0 +1,255 @@
+"""test_appstate - app state ("syncd") through the full stack with wa-sim.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+Two Wharf sessions, a1 and a2, are linked as two companion devices of the
+SAME account A (the phone shares its app-state key with each); a third
+session b (account B) writes to A so both have the chat. Then:
+- a1 archives the chat: a1 and a2 both emit chat.archive {id, archived,
+  timestamp} (a2 after fetching a1's patch on server_sync, MACs and
+  LTHash verified) and GET /chats shows archived on both; unarchive too;
+- a2 creates a label and puts it on the chat: a1 emits label.upsert
+  {id, name, color, colorHex} and label.chat.added {labelId, chatId,
+  label}; the label routes read it back on a1; removing it gives
+  label.chat.deleted; deleting the label label.deleted;
+- pin, mute and unread from a1 show on a2's chat list; star answers;
+- chats/overview GET and POST;
+- a worker restart resumes from the stored versions: the first fetches
+  after it ask from the versions reached before (wa-sim records every
+  fetch), and nothing is reported twice;
+- a tampered patch (wa-sim stores a copy with a flipped patch MAC bit) is
+  refused and logged: the collection does not move;
+- bad input: unknown label, label name over 100 bytes, unknown color,
+  archiving an unknown chat, a malformed chat id: clear 4xx.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, api_ready, hooks, link_qr, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+
+A = "15550007001"
+B = "15550007002"
+CHAT = B + "@c.us"
+EVENTS = ["session.status", "message", "chat.archive", "label.upsert",
+          "label.deleted", "label.chat.added", "label.chat.deleted"]
+
+
+def create(s, name, rx):
+    st, body, _ = s.api("POST", "/api/sessions", {
+        "name": name, "start": True,
+        "config": {"webhooks": [{"url": rx.url + "/" + name, "events": EVENTS}]}})
+    check(st == 201, (st, body))
+
+
+def ready_action(s, method, path, body=None):
+    """An app-state action, retried while the key share is on its way
+    (503)."""
+    out = [None]
+
+    def attempt():
+        out[0] = s.api(method, path, body)
+        return out[0][0] != 503
+    wait_for(attempt, 30, interval=0.3, what="%s %s not 503" % (method, path))
+    return out[0]
+
+
+def chat_of(s, name, chat=CHAT):
+    st, chats, _ = s.api("GET", "/api/%s/chats" % name)
+    check(st == 200, (st, chats))
+    got = [c for c in chats if c["id"] == chat]
+    return got[0] if got else None
+
+
+def wait_chat(s, name, pred, what):
+    return wait_for(lambda: (lambda c: c if c and pred(c) else None)(chat_of(s, name)),
+                    30, what=what)
+
+
+def events(rx, name, event, pred=lambda p: True):
+    return [e["payload"] for e in hooks(rx, name, event) if pred(e["payload"])]
+
+
+def fetches(sim):
+    st, body = sim.ctl("GET", "/accounts/%s/app-state" % A)
+    check(st == 200, (st, body))
+    return body
+
+
+def test_appstate():
+    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+        account(sim, A, "Alice")
+        account(sim, B, "Bob")
+        for name in ("a1", "a2", "b"):
+            create(s, name, rx)
+        link_qr(s, sim, "a1", A)
+        link_qr(s, sim, "a2", A)
+        link_qr(s, sim, "b", B)
+
+        # b writes to A: both companions have the chat
+        st, sent, _ = api_ready(s, "POST", "/api/sendText",
+                                {"session": "b", "chatId": A + "@c.us", "text": "hi"})
+        check(st == 201, (st, sent))
+        for name in ("a1", "a2"):
+            wait_for(lambda: chat_of(s, name), 30, what="the chat at %s" % name)
+        received = wait_for(lambda: events(rx, "a1", "message",
+                                           lambda p: p.get("body") == "hi"),
+                            30, what="hi at a1")[0]
+
+        # -- archive: a1 -> a1 and a2 ------------------------------------
+        st, body, _ = ready_action(s, "POST", "/api/a1/chats/%s/archive" % CHAT)
+        check(st == 201 and body == {"success": True}, (st, body))
+        for name in ("a1", "a2"):
+            ev = wait_for(lambda: events(rx, name, "chat.archive",
+                                         lambda p: p["archived"] is True),
+                          30, what="chat.archive at %s" % name)[0]
+            check(set(ev) == {"id", "archived", "timestamp"}, ev)
+            check(ev["id"] == CHAT and isinstance(ev["timestamp"], int)
+                  and ev["timestamp"] > 1700000000, ev)
+            wait_chat(s, name, lambda c: c["archived"] is True,
+                      "archived at %s" % name)
+        st, body, _ = s.api("POST", "/api/a1/chats/%s/unarchive" % CHAT)
+        check(st == 201, (st, body))
+        wait_for(lambda: events(rx, "a2", "chat.archive",
+                                lambda p: p["archived"] is False),
+                 30, what="unarchive at a2")
+        wait_chat(s, "a2", lambda c: c["archived"] is False, "unarchived at a2")
+
+        # -- labels: a2 -> a1 ----------------------------------------------
+        st, label, _ = ready_action(s, "POST", "/api/a2/labels",
+                                    {"name": "VIP", "colorHex": "#ffd429"})
+        check(st == 201, (st, label))
+        check(label == {"id": "1", "name": "VIP", "color": 2, "colorHex": "#ffd429"},
+              label)
+        up = wait_for(lambda: events(rx, "a1", "label.upsert"), 30,
+                      what="label.upsert at a1")[0]
+        check(up == label, up)
+        st, labels, _ = s.api("GET", "/api/a1/labels")
+        check(st == 200 and labels == [label], (st, labels))
+        st, body, _ = s.api("PUT", "/api/a2/labels/chats/%s" % CHAT,
+                            {"labels": [{"id": "1"}]})
+        check(st == 200 and body == [label], (st, body))
+        added = wait_for(lambda: events(rx, "a1", "label.chat.added"), 30,
+                         what="label.chat.added at a1")[0]
+        check(added == {"labelId": "1", "chatId": CHAT, "label": None}, added)
+        st, body, _ = s.api("GET", "/api/a1/labels/chats/%s" % CHAT)
+        check(st == 200 and body == [label], (st, body))
+        st, body, _ = s.api("GET", "/api/a1/labels/1/chats")
+        check(st == 200 and [c["id"] for c in body] == [CHAT], (st, body))
+        st, body, _ = s.api("PUT", "/api/a2/labels/1", {"name": "Gold", "color": 16})
+        check(st == 200 and body["colorHex"] == "#ffaf04", (st, body))
+        wait_for(lambda: events(rx, "a1", "label.upsert",
+                                lambda p: p["name"] == "Gold" and p["color"] == 16),
+                 30, what="renamed label at a1")
+        st, body, _ = s.api("PUT", "/api/a2/labels/chats/%s" % CHAT, {"labels": []})
+        check(st == 200 and body == [], (st, body))
+        deleted = wait_for(lambda: events(rx, "a1", "label.chat.deleted"), 30,
+                           what="label.chat.deleted at a1")[0]
+        check(deleted == {"labelId": "1", "chatId": CHAT, "label": None}, deleted)
+
+        # -- pin, mute, unread, star: a1 -> a2 -------------------------------
+        st, body, _ = s.api("POST", "/api/a1/chats/%s/pin" % CHAT)
+        check(st == 201, (st, body))
+        st, body, _ = s.api("POST", "/api/a1/chats/%s/mute" % CHAT, {})
+        check(st == 201, (st, body))
+        st, body, _ = s.api("POST", "/api/a1/chats/%s/unread" % CHAT)
+        check(st == 201, (st, body))
+        c = wait_chat(s, "a2", lambda c: c["pinned"] and c["isMuted"]
+                      and c["unreadCount"] == -1, "pinned, muted, unread at a2")
+        check(c["muteExpiration"] == -1, c)
+        st, body, _ = s.api("PUT", "/api/star", {"session": "a1", "chatId": CHAT,
+                                                 "messageId": received["id"],
+                                                 "star": True})
+        check(st == 200 and body == {"success": True}, (st, body))
+
+        # -- overview ---------------------------------------------------------
+        st, ov, _ = s.api("GET", "/api/a2/chats/overview?ids=%s" % CHAT)
+        check(st == 200 and len(ov) == 1, (st, ov))
+        check(set(ov[0]) == {"id", "name", "picture", "lastMessage", "_chat"}, ov[0])
+        check(ov[0]["id"] == CHAT and ov[0]["lastMessage"]["body"] == "hi", ov[0])
+        st, ov2, _ = s.api("POST", "/api/a2/chats/overview",
+                           {"pagination": {"limit": 10}, "filter": {"ids": [CHAT]}})
+        check(st == 201 and [o["id"] for o in ov2] == [CHAT], (st, ov2))
+
+        # -- bad input --------------------------------------------------------
+        st, body, _ = s.api("PUT", "/api/a1/labels/99", {"name": "x"})
+        check(st == 404 and "99" in str(body["message"]), (st, body))
+        st, body, _ = s.api("DELETE", "/api/a1/labels/99")
+        check(st == 404, (st, body))
+        st, body, _ = s.api("PUT", "/api/a1/labels/chats/%s" % CHAT,
+                            {"labels": [{"id": "42"}]})
+        check(st == 404 and "42" in str(body["message"]), (st, body))
+        st, body, _ = s.api("POST", "/api/a1/labels", {"name": "x" * 101})
+        check(st == 400 and "name" in str(body["message"]), (st, body))
+        st, body, _ = s.api("POST", "/api/a1/labels", {"name": "x", "colorHex": "#123456"})
+        check(st == 400 and "colorHex" in str(body["message"]), (st, body))
+        st, body, _ = s.api("POST", "/api/a1/chats/15559999999@c.us/archive")
+        check(st == 404 and "not found" in str(body["message"]), (st, body))
+        st, body, _ = s.api("POST", "/api/a1/chats/not-a-chat/archive")
+        check(st == 400 and "chatId" in str(body["message"]), (st, body))
+        st, body, _ = s.api("PUT", "/api/star", {"session": "a1", "chatId": CHAT,
+                                                 "messageId": "x", "star": "yes"})
+        check(st == 400 and "star" in str(body["message"]), (st, body))
+
+        # -- delete the label: label.deleted ----------------------------------
+        st, body, _ = s.api("DELETE", "/api/a2/labels/1")
+        check(st == 200 and body["id"] == "1", (st, body))
+        gone = wait_for(lambda: events(rx, "a1", "label.deleted"), 30,
+                        what="label.deleted at a1")[0]
+        check(gone["id"] == "1" and set(gone) == {"id", "name", "color", "colorHex"},
+              gone)
+        wait_for(lambda: s.api("GET", "/api/a1/labels")[1] == [], 30,
+                 what="no labels at a1")
+
+        # -- restart: resume from the stored versions -------------------------
+        before = fetches(sim)
+        versions = before["collections"]
+        check(versions.get("regular_low", 0) >= 4 and versions.get("regular", 0) >= 4,
+              versions)
+        seen = len(before["fetches"])
+        n_archive = len(hooks(rx, "a1", "chat.archive"))
+        worker = s.proc("session-worker-0")
+        worker.stop()
+        s.start_worker(0)
+        for name in ("a1", "a2"):
+            s.wait_status(name, "WORKING", 30)
+
+        def resumed():
+            new = fetches(sim)["fetches"][seen:]
+            got = {}
+            for f in new:
+                got.setdefault((f["device"], f["collection"]), f["version"])
+            return got if len(got) >= 10 else None
+        first = wait_for(resumed, 30, what="login fetches after the restart")
+        for (dev, coll), version in first.items():
+            check(version == versions.get(coll, 0), (dev, coll, version, versions))
+        st, body, _ = s.api("POST", "/api/a1/chats/%s/archive" % CHAT)
+        check(st == 201, (st, body))
+        wait_for(lambda: len(hooks(rx, "a1", "chat.archive")) == n_archive + 1, 30,
+                 what="one more chat.archive at a1")
+
+        # -- a tampered patch is refused --------------------------------------
+        v_high = fetches(sim)["collections"]["regular_high"]
+        seen = len(fetches(sim)["fetches"])
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/regular_high/tamper" % A)
+        check(st == 200, (st, body))
+
+        def refused():
+            text = s.proc("session-worker-0").text()
+            return text.count('msg="app-state patch refused"') >= 2
+        wait_for(refused, 30, what="both devices refuse the tampered patch")
+        # they stay on the version before it and ask from it again later
+        new = [f for f in fetches(sim)["fetches"][seen:]
+               if f["collection"] == "regular_high"]
+        check(new and all(f["version"] == v_high for f in new), new)
+        c = chat_of(s, "a2")
+        check(c["pinned"] and c["isMuted"], c)
+        # the session goes on working
+        st, body, _ = s.api("POST", "/api/a1/chats/%s/unarchive" % CHAT)
+        check(st == 201, (st, body))
+
+
+if __name__ == "__main__":
+    run([test_appstate])
