@@ -304,10 +304,18 @@ def test_contacts_profile_calls():
         check(p["_data"]["reason"] == "auto", p)
         wait_for(lambda: state(call4["id"])["state"] == "rejected", 10, what="auto reject")
 
+        # DMs go LID-first: to the caller's LID when b knows it, else
+        # to its number
+        st, acct = sim.ctl("GET", "/accounts/%s" % C)
+        check(st == 200, (st, acct))
+        c_lid = (acct.get("lid") or "").split("@")[0]
+        to_c = tuple(x for x in (C + "@", C + ":", c_lid + "@", c_lid + ":") if x[0] != "@"
+                     and x[0] != ":")
+
         def replied():
             st, log = sim.ctl("GET", "/stanzas?jid=%s&limit=10000" % B)
             return [x for x in log["stanzas"] if x["dir"] == "in" and x["tag"] == "message"
-                    and x.get("to", "").startswith(C)]
+                    and x.get("to", "").startswith(to_c)]
         wait_for(replied, 20, what="b's text to the caller")
         # Each call event once
         for name in ("a", "b"):

@@ -7,27 +7,6 @@
 
 static const char *const s_working[] = {"WORKING", NULL};
 
-//  The session name (caller owns), or NULL after a response: the path's
-//  {session}, Wawp's instance, or WAHA's `session` input.
-static char *
-s_session_name(gw_req_t *req)
-{
-    if (gw_req_family(req) == GW_FAMILY_WAWP) {
-        return gw_sessions_wawp_instance(req);
-    }
-    const char *name = gw_req_param(req, "session");
-    if (name) {
-        if (!gw_sessions_name_valid(name)) {
-            gw_req_fail_invalid(req,
-                                "session must match ^[A-Za-z0-9_-]{1,64}$");
-            return NULL;
-        }
-        return cm_strdup(name);
-    }
-    name = gw_messages_session_name(req);
-    return name ? cm_strdup(name) : NULL;
-}
-
 //  The contact id input (path {id}, else `contactId`) as an API chat id
 //  of a person. Caller owns; NULL after a 400.
 static char *
@@ -99,7 +78,7 @@ s_contact(const char *id, const char *me, const char *name,
 void
 gw_contacts_get(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_contact_id(req) : NULL;
     if (id) {
         json_t *body = json_pack("{s:s}", "id", id);
@@ -132,7 +111,7 @@ s_compare_id(const void *a, const void *b)
 void
 gw_contacts_all(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return;
     }
@@ -227,7 +206,7 @@ gw_contacts_all(gw_req_t *req)
 void
 gw_contacts_check(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return;
     }
@@ -267,7 +246,7 @@ gw_contacts_check(gw_req_t *req)
 void
 gw_contacts_about(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_contact_id(req) : NULL;
     if (id) {
         json_t *body = json_pack("{s:s}", "id", id);
@@ -287,7 +266,7 @@ gw_contacts_about(gw_req_t *req)
 void
 gw_contacts_picture(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_contact_id(req) : NULL;
     const char *refresh = id ? gw_req_input_str(req, "refresh") : NULL;
     if (id && refresh && !cm_streq(refresh, "true") &&
@@ -312,7 +291,7 @@ gw_contacts_picture(gw_req_t *req)
 static void
 s_block(gw_req_t *req, bool block)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_contact_id(req) : NULL;
     if (id) {
         json_t *body = json_pack("{s:s, s:b}", "id", id, "block", block);

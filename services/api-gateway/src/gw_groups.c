@@ -21,22 +21,6 @@ gw_groups_id(const char *text)
     return id;
 }
 
-//  The session name (caller owns), or NULL after a response: WAHA's
-//  path parameter, Wawp's instance (its credential checked).
-static char *
-s_session_name(gw_req_t *req)
-{
-    if (gw_req_family(req) == GW_FAMILY_WAWP) {
-        return gw_sessions_wawp_instance(req);
-    }
-    const char *name = gw_req_param(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return NULL;
-    }
-    return cm_strdup(name);
-}
-
 //  The group id from the path (or, when Wawp's path says "{id}", from
 //  `id` in the query or body). Caller owns; NULL after a 400.
 static char *
@@ -159,7 +143,7 @@ s_success(gw_req_t *req)
 void
 gw_groups_create(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return;
     }
@@ -277,7 +261,7 @@ s_page(const s_list_opts_t *opts, json_t *groups)
 static json_t *
 s_groups(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return NULL;
     }
@@ -343,7 +327,7 @@ gw_groups_refresh(gw_req_t *req)
 static cm_msg_t *
 s_get(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
     cm_msg_t *reply = NULL;
     if (id) {
@@ -376,7 +360,7 @@ gw_groups_participants(gw_req_t *req)
 static void
 s_change(gw_req_t *req, const char *action)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
     json_t *people = id ? s_people_input(req) : NULL;
     if (people) {
@@ -422,7 +406,7 @@ gw_groups_demote(gw_req_t *req)
 static cm_msg_t *
 s_group_command(gw_req_t *req, const char *type, json_t **body_p)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
     cm_msg_t *reply = NULL;
     if (id) {
@@ -464,7 +448,7 @@ s_code_input(gw_req_t *req)
 static cm_msg_t *
 s_code_command(gw_req_t *req, const char *type)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     char *code = name ? s_code_input(req) : NULL;
     cm_msg_t *reply = NULL;
     if (code) {

@@ -4,22 +4,6 @@
 */
 #include "gw_classes.h"
 
-//  The session name (caller owns), or NULL after a response: the path's
-//  {session}, or the Wawp instance.
-static char *
-s_session_name(gw_req_t *req)
-{
-    if (gw_req_family(req) == GW_FAMILY_WAWP) {
-        return gw_sessions_wawp_instance(req);
-    }
-    const char *name = gw_req_param(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return NULL;
-    }
-    return cm_strdup(name);
-}
-
 //  Ask the store about session `name` (it must exist: 404). Returns the
 //  reply with status 200, 400 or 404, or NULL after a response.
 static cm_msg_t *
@@ -49,7 +33,7 @@ gw_lids_list(gw_req_t *req)
         gw_req_query_int(req, "offset", 0, INT32_MAX, 0, &offset, NULL)) {
         return;
     }
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return;
     }
@@ -72,7 +56,7 @@ gw_lids_list(gw_req_t *req)
 void
 gw_lids_count(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return;
     }
@@ -150,7 +134,7 @@ gw_lids_by_lid(gw_req_t *req)
                     "lid must be a LID such as 123123123@lid");
         return;
     }
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (!name) {
         return;
     }
@@ -171,7 +155,7 @@ gw_lids_by_pn(gw_req_t *req)
                                  "chat id such as 12132132130@c.us");
         return;
     }
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (name) {
         s_lookup(req, name, "pn", pn);
     }

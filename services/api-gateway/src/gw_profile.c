@@ -6,21 +6,6 @@
 
 static const char *const s_working[] = {"WORKING", NULL};
 
-//  The session name (caller owns), or NULL after a response.
-static char *
-s_session_name(gw_req_t *req)
-{
-    if (gw_req_family(req) == GW_FAMILY_WAWP) {
-        return gw_sessions_wawp_instance(req);
-    }
-    const char *name = gw_req_param(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return NULL;
-    }
-    return cm_strdup(name);
-}
-
 //  The session object once it is WORKING (caller owns), or NULL after a
 //  response.
 static json_t *
@@ -72,7 +57,7 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t **body_p,
 void
 gw_profile_get(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (name) {
         json_t *body = json_object();
         s_run(req, name, "profile.get", &body, true);
@@ -101,7 +86,7 @@ s_text(gw_req_t *req, const char *key, size_t max, bool empty)
 void
 gw_profile_set_name(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     const char *push =
         name ? s_text(req, "name", GW_PROFILE_NAME_MAX, false) : NULL;
     if (push) {
@@ -114,7 +99,7 @@ gw_profile_set_name(gw_req_t *req)
 void
 gw_profile_set_status(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     const char *status =
         name ? s_text(req, "status", GW_PROFILE_STATUS_MAX, true) : NULL;
     if (status) {
@@ -127,7 +112,7 @@ gw_profile_set_status(gw_req_t *req)
 void
 gw_profile_delete_picture(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     if (name) {
         json_t *body = json_object();
         s_run(req, name, "profile.delete_picture", &body, false);
@@ -189,7 +174,7 @@ s_picture_request(gw_req_t *req)
 void
 gw_profile_set_picture(gw_req_t *req)
 {
-    char *name = s_session_name(req);
+    char *name = gw_sessions_name_of(req);
     cm_msg_t *msg = name ? s_picture_request(req) : NULL;
     json_t *session = msg ? s_working_session(req, name) : NULL;
     if (!session) {

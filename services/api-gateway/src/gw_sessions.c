@@ -1120,6 +1120,25 @@ s_wawp_instance(gw_req_t *req)
 }
 
 char *
+gw_sessions_name_of(gw_req_t *req)
+{
+    if (gw_req_family(req) == GW_FAMILY_WAWP) {
+        return gw_sessions_wawp_instance(req);
+    }
+    const char *name = gw_req_param(req, "session");
+    if (name) {
+        if (!gw_sessions_name_valid(name)) {
+            gw_req_fail_invalid(req,
+                                "session must match ^[A-Za-z0-9_-]{1,64}$");
+            return NULL;
+        }
+        return cm_strdup(name);
+    }
+    name = gw_messages_session_name(req);
+    return name ? cm_strdup(name) : NULL;
+}
+
+char *
 gw_sessions_wawp_instance(gw_req_t *req)
 {
     return s_wawp_instance(req);

@@ -93,6 +93,12 @@ void gw_sessions_wawp_me(gw_req_t *req);
 //  credential is checked (caller owns it), or NULL after a response.
 char *gw_sessions_wawp_instance(gw_req_t *req);
 
+//  The session a capability route names (caller owns), or NULL after a
+//  response: Wawp's instance (its credential checked), else the path's
+//  {session} (400 unless valid), else WAHA's `session` input (query or
+//  body; "default" when absent).
+char *gw_sessions_name_of(gw_req_t *req);
+
 void gw_sessions_test(bool verbose);
 
 #endif
