@@ -33,7 +33,6 @@ typedef struct _s_write_t {
     sw_session_write_fn *fn; //  engine callback when answered, or NULL
     void *arg;               //  its argument
     int attempts;            //  sends that failed so far
-    bool first;              //  queued with sw_session_write_first
 } s_write_t;
 
 //  Session phases.
@@ -357,55 +356,22 @@ s_unref(sw_session_t **self_p)
 }
 
 static void
-s_enqueue_at(sw_session_t *self, const char *type, json_t *body,
-             sw_session_write_fn *fn, void *arg, bool first)
+s_enqueue_cb(sw_session_t *self, const char *type, json_t *body,
+             sw_session_write_fn *fn, void *arg)
 {
     s_write_t *write = cm_alloc(sizeof *write);
     write->type = type;
     write->body = body;
     write->fn = fn;
     write->arg = arg;
-    write->first = first;
-    //  After the write in flight (or being resent) and the writes queued
-    //  first before this one; else at the tail
-    s_write_t *after = NULL;
-    if (first && self->head) {
-        s_write_t *w = self->head;
-        if (self->inflight || self->retry_timer || w->first) {
-            after = w;
-            //  A batch in flight holds several writes from the head
-            for (uint32_t i = 1; i < self->batch && after->next; i++) {
-                after = after->next;
-            }
-            while (after->next && after->next->first) {
-                after = after->next;
-            }
-        }
-        if (!after) {
-            write->next = self->head;
-            self->head = write;
-        } else {
-            write->next = after->next;
-            after->next = write;
-            if (self->tail == after) {
-                self->tail = write;
-            }
-        }
-    } else if (self->tail) {
+    if (self->tail) {
         self->tail->next = write;
-        self->tail = write;
     } else {
-        self->head = self->tail = write;
+        self->head = write;
     }
+    self->tail = write;
     self->queued++;
     s_pump(self);
-}
-
-static void
-s_enqueue_cb(sw_session_t *self, const char *type, json_t *body,
-             sw_session_write_fn *fn, void *arg)
-{
-    s_enqueue_at(self, type, body, fn, arg, false);
 }
 
 static void
@@ -934,9 +900,9 @@ sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
     return 0;
 }
 
-static int
-s_write(sw_session_t *self, const char *type, json_t **body_p,
-        sw_session_write_fn *fn, void *arg, bool first)
+int
+sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
+                 sw_session_write_fn *fn, void *arg)
 {
     assert(type && body_p && json_is_object(*body_p));
     json_t *body = *body_p;
@@ -948,22 +914,8 @@ s_write(sw_session_t *self, const char *type, json_t **body_p,
     json_t *lease = s_lease_body(self);
     json_object_update(body, lease);
     json_decref(lease);
-    s_enqueue_at(self, type, body, fn, arg, first);
+    s_enqueue_cb(self, type, body, fn, arg);
     return 0;
-}
-
-int
-sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
-                 sw_session_write_fn *fn, void *arg)
-{
-    return s_write(self, type, body_p, fn, arg, false);
-}
-
-int
-sw_session_write_first(sw_session_t *self, const char *type, json_t **body_p,
-                       sw_session_write_fn *fn, void *arg)
-{
-    return s_write(self, type, body_p, fn, arg, true);
 }
 
 int
@@ -1304,60 +1256,6 @@ sw_session_test(bool verbose)
     assert(req && cm_streq(cm_msg_type(req), "signal.put"));
     s_store_reply(router, &req, 200);
     s_spin(loop, 20);
-    //  State written first overtakes the queued events (not the batch in
-    //  flight), in the order it was written, and the events then go as
-    //  one batch
-    const char *fids[] = {"evt_f0", "evt_f1", "evt_f2", "evt_f3"};
-    for (int i = 0; i < 4; i++) {
-        payload = json_pack("{s:i}", "n", 40 + i);
-        assert(sw_session_emit_id(s, fids[i], "message", &payload, NULL,
-                                  NULL) == 0);
-    }
-    req = s_store_recv(loop, router, 2000); //  evt_f0 alone, in flight
-    assert(req && cm_streq(cm_msg_str(req, "id"), "evt_f0"));
-    wbody = json_pack("{s:[]}", "creds");
-    assert(sw_session_write_first(s, "device.put", &wbody, NULL, NULL) == 0);
-    wbody = json_pack("{s:[]}", "rows");
-    assert(sw_session_write_first(s, "signal.put", &wbody, NULL, NULL) == 0);
-    s_store_reply(router, &req, 200);
-    req = s_store_recv(loop, router, 2000);
-    assert(req && cm_streq(cm_msg_type(req), "device.put"));
-    //  Written first while one is in flight: after it, before the events
-    wbody = json_pack("{s:[]}", "rows");
-    assert(sw_session_write_first(s, "signal.put", &wbody, NULL, NULL) == 0);
-    s_store_reply(router, &req, 200);
-    for (int i = 0; i < 2; i++) {
-        req = s_store_recv(loop, router, 2000);
-        assert(req && cm_streq(cm_msg_type(req), "signal.put"));
-        s_store_reply(router, &req, 200);
-    }
-    req = s_store_recv(loop, router, 2000);
-    assert(req && cm_streq(cm_msg_type(req), "event.append_batch"));
-    events = json_object_get(cm_msg_body(req), "events");
-    assert(json_array_size(events) == 3);
-    for (int i = 0; i < 3; i++) {
-        assert(cm_streq(
-            json_string_value(json_object_get(json_array_get(events, i), "id")),
-            fids[i + 1]));
-    }
-    //  Written first while a batch is in flight: after the whole batch
-    payload = json_pack("{s:i}", "n", 50);
-    assert(sw_session_emit_id(s, "evt_f4", "message", &payload, NULL, NULL) ==
-           0);
-    wbody = json_pack("{s:[]}", "rows");
-    assert(sw_session_write_first(s, "signal.put", &wbody, NULL, NULL) == 0);
-    breply = cm_msg_new_reply(req, 200, NULL);
-    cm_msg_set(breply, "results", json_pack("[{}, {}, {}]"));
-    cm_msg_send(&breply, router);
-    cm_msg_destroy(&req);
-    req = s_store_recv(loop, router, 2000);
-    assert(req && cm_streq(cm_msg_type(req), "signal.put"));
-    s_store_reply(router, &req, 200);
-    req = s_store_recv(loop, router, 2000);
-    assert(req && cm_streq(cm_msg_str(req, "id"), "evt_f4"));
-    s_store_reply(router, &req, 200);
-    s_spin(loop, 20);
-    assert(sw_session_queued(s) == 0);
     //  A store that does not know batches: the same events one at a time,
     //  and no batches after that
     for (int i = 0; i < 3; i++) {

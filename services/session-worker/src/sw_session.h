@@ -165,7 +165,8 @@ int sw_session_set_status(sw_session_t *self, sw_status_t status,
 //  not sent, json null: cleared) and `qr` (the data-URI PNG of the QR
 //  shown, for the session.status event; NULL: none).
 int sw_session_set_status_full(sw_session_t *self, sw_status_t status,
-                               const char *reason, json_t *me, const char *qr);
+                               const char *reason, json_t *me,
+                               const char *qr);
 
 //  Queue an event for the outbox (event.append with a fresh evt_<ulid>
 //  id); takes payload (an object). Returns 0, or -1 once finishing.
@@ -176,7 +177,8 @@ int sw_session_emit(sw_session_t *self, const char *event, json_t **payload_p);
 //  event.append is idempotent on the id, so an id derived from what the
 //  event is about (a message id) stores a redelivered event only once.
 int sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
-                       json_t **payload_p, sw_session_write_fn *fn, void *arg);
+                       json_t **payload_p, sw_session_write_fn *fn,
+                       void *arg);
 
 //  Queue any fenced store write (signal.put, device.put, device.clear):
 //  takes body (an object) and adds name, worker and epoch; it goes out
@@ -185,15 +187,6 @@ int sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
 //  Returns 0, or -1 once finishing (body destroyed, fn not called).
 int sw_session_write(sw_session_t *self, const char *type, json_t **body_p,
                      sw_session_write_fn *fn, void *arg);
-
-//  As sw_session_write, but the write overtakes every queued write not
-//  yet sent, other than earlier ones queued this way: for the engine's
-//  state (device.put, signal.put), which outgoing stanzas wait for, so
-//  that they never wait behind the session's event backlog. Storing
-//  state earlier than events queued before it never weakens what a
-//  stored event promises.
-int sw_session_write_first(sw_session_t *self, const char *type,
-                           json_t **body_p, sw_session_write_fn *fn, void *arg);
 
 //  Send any store request for this session (takes it). fn runs with the
 //  reply (or a synthesized 504/503) only while the session is running;

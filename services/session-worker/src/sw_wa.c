@@ -267,16 +267,16 @@ s_flush(s_sess_t *ss)
     if (ss->creds_dirty) {
         ss->creds_dirty = false;
         json_t *body = json_pack("{s:o}", "creds", wa_client_creds(ss->client));
-        if (sw_session_write_first(ss->session, "device.put", &body, s_put_done,
-                                   (void *)"device.put") == 0) {
+        if (sw_session_write(ss->session, "device.put", &body, s_put_done,
+                             (void *)"device.put") == 0) {
             ss->puts++;
         }
     }
     json_t *rows = sw_wajournal_take(ss->journal, 0);
     if (rows) {
         json_t *body = json_pack("{s:o}", "rows", rows);
-        if (sw_session_write_first(ss->session, "signal.put", &body, s_put_done,
-                                   (void *)"signal.put") == 0) {
+        if (sw_session_write(ss->session, "signal.put", &body, s_put_done,
+                             (void *)"signal.put") == 0) {
             ss->puts++;
         }
     }
