@@ -288,6 +288,11 @@ s_event(void *arg, const wa_client_event_t *ev)
                           a->ack, "timestamp", (json_int_t)a->timestamp));
         return false;
     }
+    if (ev->type != WA_CLIENT_EVENT_SENT) {
+        //  Group, call, presence and other events: their type alone
+        s_print(json_pack("{s:s,s:i}", "event", "other", "type", ev->type));
+        return false;
+    }
     const wa_client_sent_t *s = &ev->u.sent;
     s_print(json_pack("{s:s,s:s,s:s,s:b,s:i,s:o,s:I}", "event", "sent", "id",
                       s->id, "chat", s->chat, "ok", s->ok, "error", s->error,
