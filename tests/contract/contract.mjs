@@ -287,7 +287,28 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/keys'],
     ['PUT', '/api/keys/{id}'],
     ['DELETE', '/api/keys/{id}'],
+    // WAHA's presence, typing and read routes (api-surface.md 4 and 5.1),
+    // not yet in the stored extract of its document: their shapes are
+    // checked field by field by tests/integration/test_presence.py
+    ['POST', '/api/{session}/presence'],
+    ['GET', '/api/{session}/presence'],
+    ['GET', '/api/{session}/presence/{chatId}'],
+    ['POST', '/api/{session}/presence/{chatId}/subscribe'],
+    ['POST', '/api/startTyping'],
+    ['POST', '/api/stopTyping'],
+    ['POST', '/api/{session}/chats/{chatId}/messages/read'],
+    ['GET', '/api/{session}/new-message-id'],
+    ['PUT', '/api/{session}/contacts/{chatId}'],
+    // Wharf's own: WAHA has no recording routes
+    ['POST', '/api/startRecording'],
+    ['POST', '/api/stopRecording'],
 ];
+
+// WAHA events not yet in the stored extract of its document (checked
+// field by field by tests/integration/test_presence.py); engine.event is
+// WAHA's raw debugging event, which has no fixed payload.
+const EVENTS_NOT_IN_EXTRACT = new Set(['presence.update', 'message.waiting',
+    'engine.event']);
 
 // Synthetic events the webhook tests inject straight into the store with
 // tests/tools/event-gen (payload {n, sent_ms}): not Wharf engine output.
@@ -505,6 +526,10 @@ function checkWebhook(file, rec) {
     }
     const where = `${file}: webhook ${env.event}`;
     const hook = doc.webhooks[env.event];
+    if (!hook && EVENTS_NOT_IN_EXTRACT.has(env.event)) {
+        extensionCount += 1;
+        return;
+    }
     if (!hook) {
         fail(where, rec, 'event not in the webhooks of waha-openapi.json (add it)');
         return;
