@@ -104,8 +104,8 @@ def sh(*args, env=None, check_rc=True, timeout=900, quiet=False):
     with open(os.path.join(WORK, "commands.log"), "a") as f:
         f.write("$ %s\n%s%s(rc %d)\n" % (" ".join(args), r.stdout, r.stderr, r.returncode))
     if check_rc and r.returncode != 0:
-        fail("%s failed (rc %d): %s" % (" ".join(args[:4]), r.returncode,
-                                        (r.stderr or r.stdout)[-2000:]))
+        fail("%s failed (rc %d):\n--- stdout (tail)\n%s\n--- stderr (tail)\n%s"
+             % (" ".join(args[:4]), r.returncode, r.stdout[-6000:], r.stderr[-3000:]))
     return r.stdout
 
 
@@ -400,8 +400,15 @@ def main():
         api = Api(api_port, key)
         sim = "http://127.0.0.1:%d" % sim_port
 
-        # 1. build and start
+        # 1. build and start. Swagger UI's npm files are fetched here, on
+        # the host (its npm may reach a registry the build container
+        # cannot), into deploy/www-prebuilt, which the image's build stage
+        # uses instead of running npm itself.
         t = time.time()
+        sh("sh", os.path.join(SRC, "scripts", "www-npm.sh"), os.path.join(WORK, "www-npm"),
+           os.path.join(SRC, "deploy", "www-prebuilt"), timeout=600)
+        prebuilt = os.path.isfile(os.path.join(SRC, "deploy", "www-prebuilt", "swagger-ui",
+                                               "swagger-ui-bundle.js"))
         compose("build")
         log("image built (%.0fs): %s" % (time.time() - t, daemon.run(
             "image", "inspect", "-f", "{{.Size}}", "wharf:latest").strip() + " bytes"))
@@ -418,6 +425,11 @@ def main():
         out = daemon.run("exec", gw, "sh", "-c", "id -u; ldd /usr/local/bin/* 2>&1; true")
         check(out.split()[0] != "0", "containers run as non-root: uid %s" % out.split()[0])
         check("not found" not in out, "ldd inside the image:\n" + out)
+        www = daemon.run("exec", gw, "sh", "-c", "ls /usr/local/share/wharf/www/dashboard "
+                         "/usr/local/share/wharf/www/swagger-ui 2>&1; true")
+        check("index.html" in www, "the dashboard is in the image:\n" + www)
+        if prebuilt:
+            check("swagger-ui-bundle.js" in www, "Swagger UI is in the image:\n" + www)
         log("non-root (uid %s); ldd finds every library of %d binaries"
             % (out.split()[0], out.count(":\n")))
 
