@@ -639,6 +639,34 @@ wa_xeddsa_verify(const uint8_t pub[WA_X25519_LEN], const void *msg, size_t len,
     return valid == 1 ? 0 : -1;
 }
 
+int
+wa_crypto_warmup(void)
+{
+    uint8_t key[WA_AES_KEY_LEN] = {1}, iv[WA_AES_BLOCK_LEN] = {2};
+    uint8_t in[WA_AES_BLOCK_LEN] = {3}, out[WA_CBC_ENC_LEN(sizeof in) + 16];
+    uint8_t back[sizeof out], d[WA_SHA512_LEN];
+    size_t n = 0, m = 0;
+    int rc = 0;
+    rc |= wa_sha256(in, sizeof in, d);
+    rc |= wa_sha512(in, sizeof in, d);
+    rc |= wa_hmac_sha256(key, sizeof key, in, sizeof in, d);
+    rc |= wa_hmac_sha512(key, sizeof key, in, sizeof in, d);
+    rc |= wa_hkdf_sha256(key, sizeof key, in, sizeof in, "w", 1, d, 32);
+    rc |= wa_aes_gcm_encrypt(key, iv, 12, NULL, 0, in, sizeof in, out);
+    rc |= wa_aes_gcm_decrypt(key, iv, 12, NULL, 0, out, sizeof in + 16, back);
+    rc |= wa_aes_cbc_encrypt(key, iv, in, sizeof in, out, &n);
+    rc |= wa_aes_cbc_decrypt(key, iv, out, n, back, &m);
+    rc |= wa_aes_ctr(key, iv, in, sizeof in, out);
+    const char *names[] = {"AES-256-CBC", "AES-256-CTR", "AES-256-GCM"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        EVP_CIPHER *c = EVP_CIPHER_fetch(NULL, names[i], NULL);
+        rc |= c ? 0 : -1;
+        EVP_CIPHER_free(c);
+    }
+    wa_crypto_wipe(back, sizeof back);
+    return rc ? -1 : 0;
+}
+
 //  --------------------------------------------------------------------------
 //  Self test
 
@@ -684,6 +712,7 @@ void
 wa_crypto_test(bool verbose)
 {
     printf(" * wa_crypto: ");
+    assert(wa_crypto_warmup() == 0);
     uint8_t buf[256];
     uint8_t out[256];
     uint8_t key[32];

@@ -21,6 +21,10 @@ main(void)
     }
     ms_net_destroy(&net);
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    //  OpenSSL's first fetch of each algorithm, before the worker threads
+    if (wa_crypto_warmup() != 0) {
+        cm_log_warn("OpenSSL warm-up failed");
+    }
     zsys_init();
     if (sigint_ignored) {
         signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)

@@ -8,6 +8,7 @@
     exits at once. Started with SIGINT ignored, it keeps ignoring it.
 */
 #include "sw_classes.h"
+#include "wa/wa_crypto.h"
 
 static void
 s_on_signal(sw_loop_t *loop, int fd, int revents, void *arg)
@@ -58,6 +59,10 @@ main(void)
         cm_log_error("could not set up the event loop", "err=\"%s\"",
                      strerror(errno));
         return 1;
+    }
+    //  OpenSSL's first fetch of each algorithm, before the engine's threads
+    if (wa_crypto_warmup() != 0) {
+        cm_log_warn("OpenSSL warm-up failed");
     }
     sw_engine_t *engine = sw_wa_new(config);
     if (!engine) {

@@ -53,6 +53,12 @@ typedef int(wa_random_fn)(void *arg, uint8_t *buf, size_t len);
 //  NULL restores the default kernel source.
 void wa_crypto_set_random(wa_random_fn *fn, void *arg);
 
+//  Run every primitive of this module once, so that OpenSSL's algorithm
+//  fetches and caches happen in the calling thread. Call it from main
+//  before starting threads: OpenSSL 3.0 leaks a method when threads race
+//  on the first fetch of one algorithm. Returns 0 / -1.
+int wa_crypto_warmup(void);
+
 //  Fill buf with len random bytes from the current source. Returns 0 or
 //  -1 if the source failed.
 int wa_random(void *buf, size_t len);
