@@ -17,10 +17,12 @@ import json
 import os
 import secrets
 import ssl
+import struct
 import subprocess
 import threading
 import time
 import urllib.parse
+import zlib
 
 from harness import check, free_port
 
@@ -233,3 +235,28 @@ def b64(data):
 
 def sha_b64(data):
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def png(w, h):
+    """A w x h RGB PNG (a gradient)."""
+    raw = b"".join(b"\0" + b"".join(bytes((x % 256, y % 256, 90)) for x in range(w))
+                   for y in range(h))
+
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def jpeg_size(data):
+    """(width, height) of a JPEG from its SOF marker."""
+    check(data[:2] == b"\xff\xd8", data[:8])
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            return w, h
+        i += 2 + length
+    raise AssertionError("no SOF")
