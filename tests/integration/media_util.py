@@ -50,6 +50,8 @@ def make_files(directory):
     p = lambda n: os.path.join(directory, n)  # noqa: E731
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=1", "-frames:v", "1", p("a.jpg"))
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=200x300:rate=1", "-frames:v", "1", p("a.png"))
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=512x512:rate=1", "-frames:v", "1",
+           "-c:v", "libwebp", p("a.webp"))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", p("a.wav"))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=2", "-c:a", "libmp3lame",
            p("a.mp3"))
@@ -60,7 +62,7 @@ def make_files(directory):
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=1",
            "-c:v", "libvpx", "-b:v", "200k", p("a.webm"))
     out = {}
-    for n in ("a.jpg", "a.png", "a.wav", "a.mp3", "a.mp4", "a.webm"):
+    for n in ("a.jpg", "a.png", "a.webp", "a.wav", "a.mp3", "a.mp4", "a.webm"):
         with open(p(n), "rb") as f:
             out[n] = f.read()
     out["a.pdf"] = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
