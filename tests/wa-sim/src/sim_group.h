@@ -6,8 +6,13 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     docs/wa-protocol.md §10.1. Groups use phone-number addressing
-    (addressing_mode="pn"); participants carry their LID in `lid`. The
-    fan-out of group messages is sim_message's.
+    (addressing_mode="pn"; participants carry their LID in `lid`)
+    unless their creator's account has the `lid_groups` rule
+    (sim_fault): then addressing_mode="lid" and members are named by
+    LID everywhere, with the number beside it (participant jid +
+    phone_number, creator + creator_pn, s_o + s_o_pn, notifications'
+    participant + participant_pn). The fan-out of group messages is
+    sim_message's.
 */
 #ifndef SIM_GROUP_H_INCLUDED
 #define SIM_GROUP_H_INCLUDED
@@ -16,7 +21,7 @@
 
 #include "sim_cap.h"
 
-//  IQ w:g2; notification w:gp2.
+//  IQ w:g2; notifications w:gp2 and picture (group pictures).
 extern const sim_cap_t sim_group_cap;
 
 //  <group ...> metadata node. Caller owns return value.
@@ -27,7 +32,10 @@ wa_node_t *sim_group_node(sim_hub_t *hub, sim_group_t *group);
 //  group's picture (members only; locked groups: admins only), no child
 //  removes it; get answers <picture id url direct_path type/> (404 when
 //  there is none, 304 when the query's id is the current one). The
-//  bytes go to the media store, served by the media host.
+//  bytes go to the media store, served by the media host. A set or
+//  removal sends every member device <notification type="picture"
+//  from=GROUP participant=AUTHOR> with <set jid id author/> or <delete
+//  jid author/>.
 void sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq);
 
 void sim_group_test(bool verbose);
