@@ -37,11 +37,12 @@
 
 //  What a connection is doing.
 typedef enum {
-    S_HEAD,  //  waiting for a request head
-    S_BODY,  //  reading the request's body
-    S_RUN,   //  the request is with ops->run
-    S_WRITE, //  writing the response
-    S_LINGER //  answered and closing: dropping input until EOF
+    S_HEAD,   //  waiting for a request head
+    S_BODY,   //  reading the request's body
+    S_RUN,    //  the request is with ops->run
+    S_WRITE,  //  writing the response
+    S_LINGER, //  answered and closing: dropping input until EOF
+    S_DEAD    //  closed; freed after the current batch of events
 } s_state_t;
 
 //  Where a chunked body's parser is.
@@ -77,6 +78,7 @@ typedef struct s_conn {
     struct s_conn *done_next;           //  in its loop's answered queue
     struct s_conn *ready_next;          //  in its loop's ready list
     bool ready;                         //  in the ready list
+    struct s_conn *dead_next;           //  in its loop's dead list
     s_loop_t *loop;
     int list;
     int64_t deadline; //  monotonic ms
@@ -115,6 +117,7 @@ struct s_loop {
     } lists[S_LISTS];
     s_conn_t *all;        //  every connection of this loop
     s_conn_t *ready;      //  connections that yielded their turn
+    s_conn_t *dead;       //  closed, to free after the batch
     pthread_mutex_t lock; //  guards stop and the answered queue
     s_conn_t *done_head, *done_tail;
 };
@@ -569,7 +572,22 @@ s_forget(s_conn_t *c)
     }
     s_end_request(c);
     free(c->in);
-    free(c);
+    c->in = NULL;
+    //  Later events of the same batch may still name it: freed by s_reap
+    c->state = S_DEAD;
+    c->dead_next = loop->dead;
+    loop->dead = c;
+}
+
+//  Free the connections closed since the last call.
+static void
+s_reap(s_loop_t *loop)
+{
+    while (loop->dead) {
+        s_conn_t *c = loop->dead;
+        loop->dead = c->dead_next;
+        free(c);
+    }
 }
 
 static void
@@ -1236,6 +1254,7 @@ s_drive(s_conn_t *c)
             r = s_step_linger(c);
             break;
         case S_RUN:
+        case S_DEAD:
             break;
         }
         if (r != S_AGAIN) {
@@ -1411,16 +1430,20 @@ s_run_loop(void *arg)
                 s_drive((s_conn_t *)ptr);
             }
         }
-        //  Those that yielded their turn
+        //  Those that yielded their turn (out of the list first: they
+        //  may yield again)
         s_conn_t *c = loop->ready;
         loop->ready = NULL;
+        for (s_conn_t *r = c; r; r = r->ready_next) {
+            r->ready = false;
+        }
         while (c && !stop) {
             s_conn_t *next = c->ready_next;
-            c->ready = false;
             c->ready_next = NULL;
             s_drive(c);
             c = next;
         }
+        s_reap(loop);
     }
     return NULL;
 }
@@ -1551,6 +1574,7 @@ gw_front_destroy(gw_front_t **self_p)
         while (loop->all) {
             s_close(loop->all);
         }
+        s_reap(loop);
         close(loop->wake_fd);
         close(loop->epoll_fd);
         pthread_mutex_destroy(&loop->lock);
