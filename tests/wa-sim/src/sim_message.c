@@ -5,6 +5,7 @@
 */
 #include "sim_classes.h"
 #include "sim_message.h"
+#include "sim_tctoken.h"
 #include "wa/wa_jid.h"
 
 //  Most <to> entries in one message.
@@ -161,7 +162,9 @@ s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
     }
     s_copy_attr(out, msg, "edit");
     s_copy_attr(out, msg, "category");
-    wa_node_set_attr(out, lid ? "sender_pn" : "sender_lid", alt);
+    if (lid || !sender->account->rules.lid_hidden) {
+        wa_node_set_attr(out, lid ? "sender_pn" : "sender_lid", alt);
+    }
     if (*sender->account->push_name) {
         wa_node_set_attr(out, "notify", sender->account->push_name);
     }
@@ -385,6 +388,14 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
         sim_account_t *to_acc = sim_hub_account_of(self->hub, to, &lid);
         if (!to_acc) {
             sim_hub_nack(conn, msg, "message", 404);
+            return;
+        }
+        if (!sim_tctoken_allows(sender->account, to_acc, msg)) {
+            //  The recipient takes DMs only with its privacy token
+            cm_log_info("message without privacy token refused",
+                        "id=%s from=%s to=%s", id, sender->account->phone,
+                        to_acc->phone);
+            sim_hub_nack(conn, msg, "message", 463);
             return;
         }
         if (sim_account_blocks(to_acc, sender->account)) {
