@@ -168,21 +168,6 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st =
             sim_server_unlink(self->server, acc->phone, (uint32_t)id, &reason);
         s_reply_status(req, st, reason, NULL);
-    } else if (n == 3 && cm_streq(seg[2], "rules") &&
-               (cm_streq(method, "GET") || cm_streq(method, "PUT"))) {
-        //  The server rules the account is subject to (sim_rules_t)
-        json_t *in = cm_streq(method, "PUT") ? sim_http_json(req) : NULL;
-        if (in && sim_rules_update(&acc->rules, in, &reason) != 0) {
-            json_decref(in);
-            sim_http_reply_error(req, 400, reason);
-            return;
-        }
-        if (in) {
-            cm_log_info("account rules set", "phone=%s", acc->phone);
-        }
-        json_decref(in);
-        json_t *body = sim_rules_to_json(&acc->rules);
-        sim_http_reply_json(req, 200, &body);
     } else if (n == 3 && cm_streq(seg[2], "app-state") &&
                cm_streq(method, "GET")) {
         json_t *body =

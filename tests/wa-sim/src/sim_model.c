@@ -809,58 +809,6 @@ sim_device_to_json(sim_device_t *self)
     return obj;
 }
 
-//  The rules by name: one line per rule (sim_rules_t).
-static const struct {
-    const char *name;
-    size_t offset;
-} s_rules[] = {{"tctoken", offsetof(sim_rules_t, tctoken)},
-               {"tctoken_withheld", offsetof(sim_rules_t, tctoken_withheld)},
-               {"lid_hidden", offsetof(sim_rules_t, lid_hidden)},
-               {NULL, 0}};
-
-json_t *
-sim_rules_to_json(const sim_rules_t *self)
-{
-    json_t *obj = json_object();
-    for (int i = 0; s_rules[i].name; i++) {
-        bool on = *(const bool *)((const char *)self + s_rules[i].offset);
-        json_object_set_new(obj, s_rules[i].name, json_boolean(on));
-    }
-    return obj;
-}
-
-int
-sim_rules_update(sim_rules_t *self, const json_t *in, const char **reason_p)
-{
-    if (!json_is_object(in)) {
-        *reason_p = "body must be an object of booleans";
-        return -1;
-    }
-    const char *key;
-    json_t *value;
-    json_object_foreach((json_t *)in, key, value)
-    {
-        int i = 0;
-        while (s_rules[i].name && !cm_streq(s_rules[i].name, key)) {
-            i++;
-        }
-        if (!s_rules[i].name || !json_is_boolean(value)) {
-            *reason_p = s_rules[i].name ? "rules are booleans" : "unknown rule";
-            return -1;
-        }
-    }
-    json_object_foreach((json_t *)in, key, value)
-    {
-        for (int i = 0; s_rules[i].name; i++) {
-            if (cm_streq(s_rules[i].name, key)) {
-                *(bool *)((char *)self + s_rules[i].offset) =
-                    json_is_true(value);
-            }
-        }
-    }
-    return 0;
-}
-
 json_t *
 sim_account_to_json(sim_account_t *self, bool with_devices)
 {
@@ -891,7 +839,6 @@ sim_account_to_json(sim_account_t *self, bool with_devices)
             blocked, json_string((const char *)zhashx_cursor(self->blocked)));
     }
     json_object_set_new(obj, "blocked", blocked);
-    json_object_set_new(obj, "rules", sim_rules_to_json(&self->rules));
     if (with_devices) {
         json_t *devices = json_array();
         sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);
@@ -1322,25 +1269,6 @@ sim_model_test(bool verbose)
     assert(json_array_size(json_object_get(view, "devices")) == 2);
     free(text);
     json_decref(view);
-
-    //  Rules: known booleans only, all or nothing
-    const char *why = NULL;
-    json_t *rin = json_pack("{s:b, s:b}", "tctoken", 1, "lid_hidden", 1);
-    assert(sim_rules_update(&bob->rules, rin, &why) == 0);
-    assert(bob->rules.tctoken && bob->rules.lid_hidden &&
-           !bob->rules.tctoken_withheld);
-    json_decref(rin);
-    rin = json_pack("{s:b, s:b}", "tctoken", 0, "nope", 1);
-    assert(sim_rules_update(&bob->rules, rin, &why) == -1 &&
-           bob->rules.tctoken);
-    json_decref(rin);
-    rin = json_pack("{s:i}", "tctoken", 0);
-    assert(sim_rules_update(&bob->rules, rin, &why) == -1);
-    json_decref(rin);
-    json_t *rout = sim_rules_to_json(&bob->rules);
-    assert(json_is_true(json_object_get(rout, "tctoken")));
-    json_decref(rout);
-    memset(&bob->rules, 0, sizeof bob->rules);
 
     //  Save and load round trip
     char path[] = "/tmp/sim_model_test_XXXXXX";

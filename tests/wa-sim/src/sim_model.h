@@ -40,17 +40,6 @@ typedef struct _sim_model_t sim_model_t;
 typedef struct _sim_account_t sim_account_t;
 typedef struct _sim_device_t sim_device_t;
 
-//  Rules of today's server an account is subject to, switched per
-//  account through the control API (PUT /accounts/<phone>/rules).
-//  All off by default: the server behaves as before.
-typedef struct {
-    bool tctoken;          //  DMs to it without its privacy token (a
-                           //  <tctoken> it issued to the sender) get 463
-    bool tctoken_withheld; //  privacy token IQs naming it get no token
-    bool lid_hidden;       //  not LID-migrated: its LID is not revealed
-                           //  (usync <lid>, sender_lid of its messages)
-} sim_rules_t;
-
 //  A one-time prekey as uploaded by a device.
 typedef struct {
     uint32_t id;              //  24-bit prekey id
@@ -112,7 +101,6 @@ struct _sim_account_t {
     char *picture_path;                 //  its full image's media path
     char *preview_path;                 //  its preview's media path
     zhashx_t *blocked;                  //  phones this account blocked
-    sim_rules_t rules;                  //  server rules it is subject to
 };
 
 //  A group participant.
@@ -273,13 +261,6 @@ size_t sim_model_media_bytes(sim_model_t *self);
 json_t *sim_account_to_json(sim_account_t *self, bool with_devices);
 json_t *sim_device_to_json(sim_device_t *self);
 json_t *sim_group_to_json(sim_group_t *self);
-//  The rules as {"<name>": bool, ...}. Caller owns.
-json_t *sim_rules_to_json(const sim_rules_t *self);
-//  Set the rules named in `in` (an object of booleans; names absent
-//  stay). Returns 0, or -1 with nothing changed when `in` is not such an
-//  object or names an unknown rule (*reason_p says which).
-int sim_rules_update(sim_rules_t *self, const json_t *in,
-                     const char **reason_p);
 
 //  Save every account, device and group (with private keys) to a JSON
 //  file, and load such a file into an empty model. Queues and media are

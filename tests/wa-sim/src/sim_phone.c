@@ -215,7 +215,7 @@ s_send_direct(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
                           pass == 0 ? msg_len : dsm_len, &type, &ct,
                           &ct_len) == 0) {
                 wa_node_t *node = s_message_node(me, id, from);
-                if (!me->rules.lid_hidden || pass == 1) {
+                if (pass == 1 || !sim_fault_rules(sim_hub_faults(self->hub), me->phone)->lid_hidden) {
                     wa_node_set_attr(node, "sender_lid", lid);
                 }
                 if (pass == 1) {
@@ -515,7 +515,7 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
         *reason = "could not encrypt the message";
         return 500;
     }
-    if (target && target != me && me->rules.tctoken) {
+    if (target && target != me && sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
         //  As WhatsApp's apps do after a DM: the contact gets our
         //  privacy token, so its answer is accepted (sim_tctoken)
         sim_tctoken_issue(self->hub, me, target);

@@ -28,11 +28,18 @@ s_mint(sim_account_t *issuer, sim_account_t *holder, int64_t week,
     free(data);
 }
 
+//  The server rules the account is held to (sim_fault).
+static const sim_fault_rules_t *
+s_rules(sim_hub_t *hub, sim_account_t *acc)
+{
+    return sim_fault_rules(sim_hub_faults(hub), acc->phone);
+}
+
 bool
-sim_tctoken_allows(sim_account_t *sender, sim_account_t *to,
+sim_tctoken_allows(sim_hub_t *hub, sim_account_t *sender, sim_account_t *to,
                    const wa_node_t *msg)
 {
-    if (!to->rules.tctoken || sender == to) {
+    if (!s_rules(hub, to)->tctoken || sender == to) {
         return true;
     }
     const wa_node_t *tc = wa_node_child(msg, "tctoken");
@@ -70,7 +77,7 @@ s_token_node(sim_account_t *issuer, sim_account_t *holder, const char *jid)
 void
 sim_tctoken_issue(sim_hub_t *hub, sim_account_t *issuer, sim_account_t *holder)
 {
-    char *from = sim_hub_user_jid(issuer, !issuer->rules.lid_hidden);
+    char *from = sim_hub_user_jid(issuer, !s_rules(hub, issuer)->lid_hidden);
     char *holder_jid = sim_hub_user_jid(holder, false);
     wa_node_t *note = sim_hub_notification(hub, "privacy_token", from, NULL);
     wa_node_t *tokens = wa_node_add(note, "tokens");
@@ -115,7 +122,7 @@ s_tokens(sim_hub_t *hub, sim_account_t *acc, const wa_node_t *iq)
             continue;
         }
         sim_tctoken_issue(hub, acc, other);
-        if (!other->rules.tctoken_withheld) {
+        if (!s_rules(hub, other)->tctoken_withheld) {
             wa_node_t *tok = s_token_node(other, acc, jid);
             wa_node_append(out, &tok);
         }
@@ -156,29 +163,33 @@ sim_tctoken_test(bool verbose)
     wa_node_t *msg = wa_node_new("message");
 
     //  Rule off: anything goes; on: only b's token for a
-    assert(sim_tctoken_allows(a, b, msg));
-    b->rules.tctoken = true;
-    assert(!sim_tctoken_allows(a, b, msg));
-    assert(sim_tctoken_allows(b, b, msg));
+    assert(sim_tctoken_allows(hub, a, b, msg));
+    sim_fault_t *faults = sim_hub_faults(hub);
+    const char *why = NULL;
+    json_t *rule = json_pack("{s:s, s:b}", "phone", b->phone, "tctoken", 1);
+    assert(sim_fault_update(faults, rule, &why) == 0);
+    json_decref(rule);
+    assert(!sim_tctoken_allows(hub, a, b, msg));
+    assert(sim_tctoken_allows(hub, b, b, msg));
     int64_t week = s_now_s() / SIM_TCTOKEN_BUCKET;
     uint8_t tok[S_TOKEN_LEN];
     s_mint(b, a, week, tok);
     wa_node_t *tc = wa_node_add(msg, "tctoken");
     wa_node_set_bytes(tc, tok, sizeof tok);
-    assert(sim_tctoken_allows(a, b, msg));
+    assert(sim_tctoken_allows(hub, a, b, msg));
     //  Three buckets back still valid, four not; a's own token, another
     //  account's or a short one not
     s_mint(b, a, week - 3, tok);
     wa_node_set_bytes(tc, tok, sizeof tok);
-    assert(sim_tctoken_allows(a, b, msg));
+    assert(sim_tctoken_allows(hub, a, b, msg));
     s_mint(b, a, week - 4, tok);
     wa_node_set_bytes(tc, tok, sizeof tok);
-    assert(!sim_tctoken_allows(a, b, msg));
+    assert(!sim_tctoken_allows(hub, a, b, msg));
     s_mint(a, b, week, tok);
     wa_node_set_bytes(tc, tok, sizeof tok);
-    assert(!sim_tctoken_allows(a, b, msg));
+    assert(!sim_tctoken_allows(hub, a, b, msg));
     wa_node_set_bytes(tc, tok, 31);
-    assert(!sim_tctoken_allows(a, b, msg));
+    assert(!sim_tctoken_allows(hub, a, b, msg));
 
     //  a issues its token to b (by LID): the answer carries b's for a,
     //  unless b withholds it; unknown contacts and bad IQs
@@ -201,7 +212,9 @@ sim_tctoken_test(bool verbose)
     s_mint(b, a, week, tok);
     assert(len == S_TOKEN_LEN && memcmp(bytes, tok, len) == 0);
     wa_node_destroy(&out);
-    b->rules.tctoken_withheld = true;
+    rule = json_pack("{s:s, s:b}", "phone", b->phone, "tctoken_withheld", 1);
+    assert(sim_fault_update(faults, rule, &why) == 0);
+    json_decref(rule);
     out = s_tokens(hub, a, iq);
     assert(out && wa_node_child_count(out) == 0);
     wa_node_destroy(&out);

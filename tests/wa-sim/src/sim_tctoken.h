@@ -4,7 +4,7 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     docs/wa-protocol.md §7.4, docs/protocol-fidelity.md rule 9. An
-    account B whose rule `tctoken` is on (sim_rules_t) takes DMs only
+    account B held to the rule `tctoken` (sim_fault) takes DMs only
     when they carry a <tctoken> B issued to the sender A; any other DM
     to B gets <ack error="463">. Tokens are minted, not stored:
 
@@ -48,8 +48,8 @@ extern const sim_cap_t sim_tctoken_cap;
 //  True when a 1:1 message from `sender` may reach `to` under to's
 //  rules: the rule is off, it is the sender's own account, or the
 //  message carries a valid token `to` issued to `sender`.
-bool sim_tctoken_allows(sim_account_t *sender, sim_account_t *to,
-                        const wa_node_t *msg);
+bool sim_tctoken_allows(sim_hub_t *hub, sim_account_t *sender,
+                        sim_account_t *to, const wa_node_t *msg);
 
 //  `issuer` issues its token to `holder`: holder's companions get a
 //  privacy_token notification.
