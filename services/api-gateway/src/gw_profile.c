@@ -120,16 +120,17 @@ gw_profile_delete_picture(gw_req_t *req)
     free(name);
 }
 
-//  The picture input {file:{url | data}} as a media-service request;
-//  NULL after a 400.
-static cm_msg_t *
-s_picture_request(gw_req_t *req)
+cm_msg_t *
+gw_profile_picture_request(gw_req_t *req, const char *field)
 {
-    json_t *file = gw_req_input(req, "file");
+    json_t *file = gw_req_input(req, field);
     if (!json_is_object(file)) {
-        gw_req_fail_invalid(req, file ? "file must be an object {url | data, "
-                                        "mimetype}"
-                                      : "file is required");
+        char *text = file ? cm_sprintf("%s must be an object {url | data, "
+                                       "mimetype}",
+                                       field)
+                          : cm_sprintf("%s is required", field);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return NULL;
     }
     json_t *url = json_object_get(file, "url");
@@ -138,7 +139,10 @@ s_picture_request(gw_req_t *req)
     const char *d = json_string_value(data);
     if ((url && !json_is_null(url) && !u) ||
         (data && !json_is_null(data) && !d) || (!u == !d)) {
-        gw_req_fail_invalid(req, "file must have either url or data (base64)");
+        char *text =
+            cm_sprintf("%s must have either url or data (base64)", field);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return NULL;
     }
     cm_msg_t *msg = cm_msg_new("media.profile_picture");
@@ -146,7 +150,10 @@ s_picture_request(gw_req_t *req)
         if (strlen(u) > 4096 || (strncasecmp(u, "http://", 7) != 0 &&
                                  strncasecmp(u, "https://", 8) != 0)) {
             cm_msg_destroy(&msg);
-            gw_req_fail_invalid(req, "file.url must be an http or https URL");
+            char *text =
+                cm_sprintf("%s.url must be an http or https URL", field);
+            gw_req_fail_invalid(req, text);
+            free(text);
             return NULL;
         }
         cm_msg_set(msg, "file", json_pack("{s:s}", "url", u));
@@ -162,7 +169,9 @@ s_picture_request(gw_req_t *req)
         len == 0) {
         free(bytes);
         cm_msg_destroy(&msg);
-        gw_req_fail_invalid(req, "file.data must be base64");
+        char *text = cm_sprintf("%s.data must be base64", field);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return NULL;
     }
     cm_msg_set(msg, "file", json_object());
@@ -175,7 +184,7 @@ void
 gw_profile_set_picture(gw_req_t *req)
 {
     char *name = gw_sessions_name_of(req);
-    cm_msg_t *msg = name ? s_picture_request(req) : NULL;
+    cm_msg_t *msg = name ? gw_profile_picture_request(req, "file") : NULL;
     json_t *session = msg ? s_working_session(req, name) : NULL;
     if (!session) {
         cm_msg_destroy(&msg);

@@ -38,6 +38,12 @@ void gw_profile_set_status(gw_req_t *req);
 void gw_profile_set_picture(gw_req_t *req);
 void gw_profile_delete_picture(gw_req_t *req);
 
+//  The picture input `field` ({url | data (base64), mimetype?}) as a
+//  media.profile_picture request for media-service (which makes the
+//  640x640 JPEG and its preview); NULL after a 400 naming the field.
+//  Caller owns return value. Used by channels' pictures too.
+cm_msg_t *gw_profile_picture_request(gw_req_t *req, const char *field);
+
 json_t *gw_profile_schemas(void);
 
 #define GW_PROFILE_TAG "🆔 Profile"
