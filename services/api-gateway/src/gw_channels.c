@@ -202,23 +202,9 @@ gw_channels_create(gw_req_t *req)
     cm_msg_t *pics = NULL;
     if (!bad && picture && !json_is_null(picture)) {
         //  media-service makes the square JPEG (as for profile pictures)
-        cm_msg_t *up = gw_profile_picture_request(req, "picture");
-        if (!up) {
-            bad = true;
-        } else {
-            pics = gw_req_call(req, GW_DEST_MEDIA, &up, 0);
-            int st = cm_msg_status(pics);
-            if (st != 200 || cm_msg_blob_count(pics) < 1) {
-                const char *reason = cm_msg_reason(pics);
-                if (st >= 400 && st < 500 && st != 404) {
-                    gw_req_fail(req, st, NULL, "picture: %s",
-                                reason ? reason : "bad request");
-                } else {
-                    gw_req_fail_bus(req, pics, "media-service");
-                }
-                bad = true;
-            }
-        }
+        cm_msg_t *up = gw_profile_picture_field(req, "picture");
+        pics = up ? gw_profile_picture_make(req, &up) : NULL;
+        bad = !pics;
     }
     if (bad) {
         cm_msg_destroy(&pics);

@@ -121,7 +121,13 @@ gw_profile_delete_picture(gw_req_t *req)
 }
 
 cm_msg_t *
-gw_profile_picture_request(gw_req_t *req, const char *field)
+gw_profile_picture_input(gw_req_t *req)
+{
+    return gw_profile_picture_field(req, "file");
+}
+
+cm_msg_t *
+gw_profile_picture_field(gw_req_t *req, const char *field)
 {
     json_t *file = gw_req_input(req, field);
     if (!json_is_object(file)) {
@@ -180,11 +186,29 @@ gw_profile_picture_request(gw_req_t *req, const char *field)
     return msg;
 }
 
+cm_msg_t *
+gw_profile_picture_make(gw_req_t *req, cm_msg_t **msg_p)
+{
+    cm_msg_t *pics = gw_req_call(req, GW_DEST_MEDIA, msg_p, 0);
+    int st = cm_msg_status(pics);
+    if (st == 200 && cm_msg_blob_count(pics) >= 2) {
+        return pics;
+    }
+    const char *reason = cm_msg_reason(pics);
+    if (st >= 400 && st < 500 && st != 404) {
+        gw_req_fail(req, st, NULL, "%s", reason ? reason : "bad request");
+    } else {
+        gw_req_fail_bus(req, pics, "media-service");
+    }
+    cm_msg_destroy(&pics);
+    return NULL;
+}
+
 void
 gw_profile_set_picture(gw_req_t *req)
 {
     char *name = gw_sessions_name_of(req);
-    cm_msg_t *msg = name ? gw_profile_picture_request(req, "file") : NULL;
+    cm_msg_t *msg = name ? gw_profile_picture_input(req) : NULL;
     json_t *session = msg ? s_working_session(req, name) : NULL;
     if (!session) {
         cm_msg_destroy(&msg);
@@ -192,16 +216,8 @@ gw_profile_set_picture(gw_req_t *req)
         return;
     }
     //  media-service makes the square picture and its preview
-    cm_msg_t *pics = gw_req_call(req, GW_DEST_MEDIA, &msg, 0);
-    int st = cm_msg_status(pics);
-    if (st != 200 || cm_msg_blob_count(pics) < 2) {
-        const char *reason = cm_msg_reason(pics);
-        if (st >= 400 && st < 500 && st != 404) {
-            gw_req_fail(req, st, NULL, "%s", reason ? reason : "bad request");
-        } else {
-            gw_req_fail_bus(req, pics, "media-service");
-        }
-    } else {
+    cm_msg_t *pics = gw_profile_picture_make(req, &msg);
+    if (pics) {
         cm_msg_t *cmd = cm_msg_new("profile.set_picture");
         zframe_t *full = zframe_dup(cm_msg_blob(pics, 0));
         zframe_t *prev = zframe_dup(cm_msg_blob(pics, 1));
