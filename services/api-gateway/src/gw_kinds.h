@@ -41,6 +41,11 @@
 #define GW_KINDS_PREVIEW_WAIT_MS 15000 //  media.preview, then no preview
 #define GW_KINDS_PREVIEW_THUMB_MAX (64 * 1024) //  bytes of its thumbnail
 
+//  A message of ours not stored yet (sends are answered before their row
+//  is written) is looked up again every POLL ms for up to WAIT ms.
+#define GW_KINDS_OWN_WAIT_MS 2000
+#define GW_KINDS_OWN_POLL_MS 25
+
 //  The first http(s) URL of `text` (sentence punctuation after it left
 //  out), or NULL. Caller owns return value.
 char *gw_kinds_first_url(const char *text);
