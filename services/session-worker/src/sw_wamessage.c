@@ -134,12 +134,21 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
             const char *chat = json_string_value(json_object_get(send, "chat"));
             //  403: not allowed to write there (not a member, or an
             //  announcement group and not an admin): the caller's too.
-            int st = s->error == 404   ? 422
+            //  A channel that does not exist is a 404 of its own.
+            bool channel = chat && strstr(chat, "@newsletter");
+            int st = s->error == 404   ? (channel ? 404 : 422)
                      : s->error == 403 ? 403
                      : s->error        ? 502
                                        : 500;
             char *reason =
-                s->error == 404
+                channel && s->error == 404
+                    ? cm_sprintf("no such channel %s (error 404)", chat)
+                : channel && s->error == 403
+                    ? cm_sprintf("not allowed to post in %s: only the "
+                                 "channel's owner and admins may post "
+                                 "(error 403)",
+                                 chat)
+                : s->error == 404
                     ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
                                  chat ? chat : "",
                                  s->reason ? s->reason : "not found")
@@ -153,7 +162,9 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
                                  s->reason ? s->reason : "refused", s->error)
                     : cm_sprintf("could not send the message: %s",
                                  s->reason ? s->reason : "failed");
-            sw_cmd_reply(&cmd, st, reason, NULL);
+            json_t *missing =
+                st == 404 ? json_pack("{s:s}", "missing", "channel") : NULL;
+            sw_cmd_reply(&cmd, st, reason, missing ? &missing : NULL);
             free(reason);
         }
         json_decref(send);
@@ -337,22 +348,9 @@ s_learn_push_name(sw_wasess_t *sess, const wa_client_message_t *m)
     json_decref(me);
 }
 
-bool
-sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
+json_t *
+sw_wamessage_payload(sw_wasess_t *sess, const wa_client_message_t *m, int ack)
 {
-    s_learn_push_name(sess, m);
-    if (s_ignored(sess, m->chat)) {
-        return false;
-    }
-    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
-    if (kind >= 0) {
-        return kind == 1;
-    }
-    if (s_internal(m)) {
-        return false;
-    }
-    const char *name = sw_wasess_name(sess);
-    sw_session_t *session = sw_wasess_session(sess);
     sw_wamsg_t w = {0};
     w.id = m->id;
     w.chat = m->chat;
@@ -367,27 +365,51 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     w.reply_to = m->reply_to;
     w.push_name = m->push_name;
     w.source = "app";
-    w.ack = m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE;
+    w.ack = ack;
     w.extra = sw_wakinds_on_content(sess, m); //  location, vCards, poll, ...
+    json_t *payload = sw_wamsg_message(&w);
+    json_decref(w.extra);
+    return payload;
+}
+
+bool
+sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
+{
+    s_learn_push_name(sess, m);
+    if (sw_wahistory_on_message(sess, m)) {
+        return false; //  history sync: stored by sw_wahistory
+    }
+    if (s_ignored(sess, m->chat)) {
+        return false;
+    }
+    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
+    if (kind >= 0) {
+        return kind == 1;
+    }
+    if (s_internal(m)) {
+        return false;
+    }
+    const char *name = sw_wasess_name(sess);
+    sw_session_t *session = sw_wasess_session(sess);
+    json_t *payload = sw_wamessage_payload(
+        sess, m, m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE);
     char *key = cm_sprintf("%s|%s|%s", m->chat, m->id,
                            m->participant ? m->participant : "");
     int64_t ts = m->timestamp * 1000;
     char id[SW_WAMSG_EVENT_ID_MAX];
     void *token = (void *)(uintptr_t)m->token;
     if (!m->from_me) {
-        json_t *payload = sw_wamsg_message(&w);
-        sw_wamedia_fill(sess, m->chat, m->id, payload);
+        json_t *copy = json_deep_copy(payload);
+        sw_wamedia_fill(sess, m->chat, m->id, copy);
         sw_wamsg_event_id(name, "message", key, ts, id);
-        sw_session_emit_id(session, id, "message", &payload, NULL, NULL);
+        sw_session_emit_id(session, id, "message", &copy, NULL, NULL);
     }
-    json_t *payload = sw_wamsg_message(&w);
     sw_wamedia_fill(sess, m->chat, m->id, payload);
     sw_wamsg_event_id(name, "message.any", key, ts, id);
     //  Writes are answered in order: once the last one is stored, so is
     //  every event of the message
     sw_session_emit_id(session, id, "message.any", &payload, s_stored, token);
     free(key);
-    json_decref(w.extra);
     //  The receipt waits for s_stored (never, if the session stops first:
     //  the server then delivers the message again)
     return true;

@@ -180,6 +180,13 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st = sim_server_app_state_tamper(self->server, acc->phone, seg[3],
                                              &reason);
         s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(seg[2], "history") &&
+               cm_streq(method, "PUT")) {
+        json_t *in = sim_http_json(req);
+        int st = sim_server_phone_history(self->server, acc->phone, in, &result,
+                                          &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") && cm_streq(seg[2], "send")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));
@@ -521,6 +528,14 @@ s_handle(void *arg, sim_http_req_t *req)
         }
         free(path);
         json_decref(in);
+    } else if (cm_streq(seg[0], "channels")) {
+        json_t *in = cm_streq(method, "POST") ? sim_http_json(req) : NULL;
+        json_t *result = NULL;
+        const char *reason = NULL;
+        int st = sim_server_channels(self->server, method, seg + 1, n - 1, in,
+                                     &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 1 && cm_streq(seg[0], "save") && cm_streq(method, "POST")) {
         if (sim_server_save(self->server)) {
             sim_http_reply_error(req, 409,
