@@ -5,6 +5,7 @@
 */
 #include "sim_classes.h"
 #include "sim_message.h"
+#include "sim_status.h"
 #include "wa/wa_jid.h"
 
 //  Most <to> entries in one message.
@@ -372,6 +373,9 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
             return;
         }
         s_message_group(self, conn, msg, group);
+    } else if (wa_jid_is_status(jid)) {
+        wa_jid_destroy(&jid);
+        sim_status_relay(self->hub, conn, msg); //  sim_status
     } else {
         bool is_pn = wa_jid_is_pn(jid);
         bool is_lid = wa_jid_is_lid(jid);
@@ -429,7 +433,8 @@ s_receipt(sim_hub_t *hub, void *state, sim_conn_t *conn,
     }
     s_receipt_clears(dev, receipt);
     const char *type = wa_node_attr(receipt, "type");
-    bool group = wa_jid_is_group(jid);
+    //  Statuses are answered like group messages (sim_status)
+    bool group = wa_jid_is_group(jid) || wa_jid_is_status(jid);
     wa_jid_destroy(&jid);
     //  Whose devices get it: the participant (group) or `to`.
     const char *target_jid = group ? wa_node_attr(receipt, "participant") : to;
