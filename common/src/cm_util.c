@@ -70,6 +70,19 @@ cm_now_ms(void)
 }
 
 int64_t
+cm_rss_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (!f) {
+        return -1;
+    }
+    long pages = 0, resident = 0;
+    int n = fscanf(f, "%ld %ld", &pages, &resident);
+    fclose(f);
+    return n == 2 ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
+}
+
+int64_t
 cm_mono_ms(void)
 {
     struct timespec ts;
@@ -180,6 +193,7 @@ void
 cm_util_test(bool verbose)
 {
     printf(" * cm_util: ");
+    assert(cm_rss_bytes() > 0);
     char *s = cm_sprintf("%s-%d", "a", 7);
     assert(cm_streq(s, "a-7"));
     free(s);

@@ -17,10 +17,12 @@ import json
 import os
 import secrets
 import ssl
+import struct
 import subprocess
 import threading
 import time
 import urllib.parse
+import zlib
 
 from harness import check, free_port
 
@@ -48,6 +50,8 @@ def make_files(directory):
     p = lambda n: os.path.join(directory, n)  # noqa: E731
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=1", "-frames:v", "1", p("a.jpg"))
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=200x300:rate=1", "-frames:v", "1", p("a.png"))
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=512x512:rate=1", "-frames:v", "1",
+           "-c:v", "libwebp", p("a.webp"))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=2", p("a.wav"))
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=330:duration=2", "-c:a", "libmp3lame",
            p("a.mp3"))
@@ -58,7 +62,7 @@ def make_files(directory):
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=10:duration=1",
            "-c:v", "libvpx", "-b:v", "200k", p("a.webm"))
     out = {}
-    for n in ("a.jpg", "a.png", "a.wav", "a.mp3", "a.mp4", "a.webm"):
+    for n in ("a.jpg", "a.png", "a.webp", "a.wav", "a.mp3", "a.mp4", "a.webm"):
         with open(p(n), "rb") as f:
             out[n] = f.read()
     out["a.pdf"] = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
@@ -233,3 +237,28 @@ def b64(data):
 
 def sha_b64(data):
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
+
+
+def png(w, h):
+    """A w x h RGB PNG (a gradient)."""
+    raw = b"".join(b"\0" + b"".join(bytes((x % 256, y % 256, 90)) for x in range(w))
+                   for y in range(h))
+
+    def chunk(tag, data):
+        c = struct.pack(">I", len(data)) + tag + data
+        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def jpeg_size(data):
+    """(width, height) of a JPEG from its SOF marker."""
+    check(data[:2] == b"\xff\xd8", data[:8])
+    i = 2
+    while i < len(data):
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2):
+            h, w = struct.unpack(">HH", data[i + 5:i + 9])
+            return w, h
+        i += 2 + length
+    raise AssertionError("no SOF")

@@ -26,13 +26,12 @@ protocol, media-service's image handling). One stack for all cases:
 """
 import base64
 import os
-import struct
 import sys
-import zlib
 
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import account, hooks, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
+from media_util import jpeg_size, png  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 A, B, C = "15550004441", "15550004442", "15550004443"
@@ -43,31 +42,6 @@ EVENTS = ["session.status", "message", "message.any", "call.received",
 
 def cus(phone):
     return phone + "@c.us"
-
-
-def png(w, h):
-    """A w x h RGB PNG (a gradient)."""
-    raw = b"".join(b"\0" + b"".join(bytes((x % 256, y % 256, 90)) for x in range(w))
-                   for y in range(h))
-
-    def chunk(tag, data):
-        c = struct.pack(">I", len(data)) + tag + data
-        return c + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-def jpeg_size(data):
-    """(width, height) of a JPEG from its SOF marker."""
-    check(data[:2] == b"\xff\xd8", data[:8])
-    i = 2
-    while i < len(data):
-        marker, length = data[i + 1], struct.unpack(">H", data[i + 2:i + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2):
-            h, w = struct.unpack(">HH", data[i + 5:i + 9])
-            return w, h
-        i += 2 + length
-    raise AssertionError("no SOF")
 
 
 # A tiny valid JPEG (what a phone would upload as its picture)

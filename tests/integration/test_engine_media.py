@@ -7,6 +7,10 @@ which serves the identical bytes with the API key.
 
 Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
+Stickers: a WebP sent as it is, a PNG made a 512x512 WebP (the Wawp
+route), each received as a sticker with the bytes a stored; GET of one
+message by id carries media.
+
 Also: bad input is a 4xx and nothing is sent; an expired blob gives the
 event a media.error (never a crash); GET .../messages carries media; media-service SIGKILLed during an upload makes the send
 fail cleanly, and a send after its restart completes once.
@@ -33,6 +37,7 @@ TMP = tempfile.mkdtemp(prefix="wharf-engine-media-")
 FILES = make_files(TMP)
 BIG = os.urandom(3 * 1024 * 1024)  # over MEDIA_MAX_BYTES below
 FS = FileServer({"/a.jpg": (FILES["a.jpg"], "image/jpeg"),
+                 "/a.png": (FILES["a.png"], "image/png"),
                  "/a.pdf": (FILES["a.pdf"], "application/pdf"),
                  "/a.mp3": (FILES["a.mp3"], "audio/mpeg"),
                  "/big.jpg": (BIG, "image/jpeg")})
@@ -149,6 +154,38 @@ def test_video_converted():
     check(p["_data"]["type"] == "video", p["_data"])
 
 
+def test_sticker():
+    # A WebP goes as it is (Wawp's route too); b gets a sticker with the
+    # identical bytes
+    got = send("/api/sendSticker", {"file": {"data": base64.b64encode(FILES["a.webp"]).decode(),
+                                             "mimetype": "image/webp"}})
+    check_sent(got, "image/webp")
+    p = at_b(got["id"])
+    check_received(p, FILES["a.webp"], "image/webp")
+    check(p["_data"]["type"] == "sticker", p["_data"])
+    # A PNG (200x300) by URL becomes a 512x512 WebP; b gets what a stored
+    st, wgot, _ = s.api("POST", "/v2/send/sticker", {"instance_id": "a", "chatId": TO_B,
+                                                     "file[url]": FS.base + "/a.png"},
+                        timeout=90)
+    check(st == 200 and wgot["hasMedia"] is True, (st, wgot))
+    check_sent(wgot, "image/webp")
+    st, sent, ctype = fetch(wgot["media"]["url"])
+    check(st == 200 and sent[:4] == b"RIFF" and sent[8:12] == b"WEBP", (st, sent[:16]))
+    check(ctype == "image/webp", ctype)
+    p = at_b(wgot["id"])
+    check_received(p, sent, "image/webp")
+    # GET by id at b carries the media too
+    st, one, _ = s.api("GET", "/api/b/chats/%s@c.us/messages/%s" % (A, p["id"]))
+    check(st == 200 and one["id"] == p["id"] and one["hasMedia"] is True
+          and one["media"]["url"] == p["media"]["url"]
+          and one["media"]["mimetype"] == "image/webp", (st, one))
+    st, one, _ = s.api("GET", "/api/b/chats/%s@c.us/messages/%s?downloadMedia=true"
+                       % (A, p["id"]))
+    check(st == 200 and one["media"] == p["media"], (st, one))
+    st, raw, _ = fetch(one["media"]["url"])
+    check(st == 200 and raw == sent, st)
+
+
 def test_bad_input_sends_nothing():
     before = len(hooks(rx, "b", "message"))
     cases = [
@@ -162,6 +199,9 @@ def test_bad_input_sends_nothing():
     for body, code, says in cases:
         got = send("/api/sendImage", body, expect=code)
         check(says.lower() in json.dumps(got).lower(), (body, got))
+    # A sticker must be an image
+    got = send("/api/sendSticker", {"file": {"url": FS.base + "/a.pdf"}}, expect=400)
+    check("not an image" in got["message"], got)
     # a text after them arrives, and nothing else did
     st, t, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": TO_B,
                                                "text": "after bad input"})
@@ -231,7 +271,7 @@ def test_media_service_killed_during_upload():
 
 try:
     run([test_image_by_url, test_pdf_by_data, test_voice_converted,
-         test_video_converted, test_bad_input_sends_nothing,
+         test_video_converted, test_sticker, test_bad_input_sends_nothing,
          test_expired_media_is_an_error, test_media_service_killed_during_upload])
 finally:
     rx.__exit__(None, None, None)

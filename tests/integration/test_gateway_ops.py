@@ -12,6 +12,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, check, run  # noqa: E402
 from webhooks_util import create_session  # noqa: E402
+from engine_util import account, api_ready, create, link_qr, stack  # noqa: E402
+from harness import Receiver, wait_for  # noqa: E402
+from wasim import WaSim  # noqa: E402
 
 SERVICES = ("store-service", "api-gateway")
 
@@ -131,5 +134,44 @@ def test_metrics():
               "scrapes do not count themselves")
 
 
+def test_metrics_workers():
+    """Per-worker sessions and memory and messages by direction, from the
+    session-workers' heartbeats, through the whole stack and wa-sim."""
+    a, b = "15550071111", "15550072222"
+    with WaSim() as sim, stack(sim, WAHA_PROMETHEUS_ENABLED="true") as s, \
+            Receiver() as rx:
+        account(sim, a, "Alice")
+        account(sim, b, "Bob")
+        create(s, "ma", rx)
+        create(s, "mb", rx)
+        link_qr(s, sim, "ma", a)
+        link_qr(s, sim, "mb", b)
+        # (a worker that lost its leases under load holds 0 for a moment)
+        m0 = wait_for(lambda: (lambda m: m.get('wharf_worker_sessions{worker="worker-0"}') == 2
+                               and m)(scrape(s)), 20, interval=0.3,
+                      what="wharf_worker_sessions 2")
+        workers = [k for k in m0 if k.startswith("wharf_worker_sessions{")]
+        check(workers == ['wharf_worker_sessions{worker="worker-0"}'], workers)
+        mem = workers[0].replace("wharf_worker_sessions", "wharf_worker_memory_bytes")
+        check(m0.get(mem, 0) > 1e6, ("worker memory", mem, m0.get(mem)))
+        inc0 = m0['waha_messages_total{direction="incoming"}']
+        out0 = m0['waha_messages_total{direction="outgoing"}']
+        for i in range(3):
+            st, body, _ = api_ready(s, "POST", "/api/sendText",
+                                    {"session": "ma", "chatId": b + "@c.us",
+                                     "text": "metrics %d" % i})
+            check(st == 201, (st, body))
+
+        def counted():
+            m = scrape(s)
+            return (m['waha_messages_total{direction="outgoing"}'] >= out0 + 3
+                    and m['waha_messages_total{direction="incoming"}'] >= inc0 + 3) and m
+        # ma's 3 sends are outgoing, mb's 3 receipts incoming (heartbeat 1 s)
+        m = wait_for(counted, 20, interval=0.3, what="message counts in /metrics")
+        check(m['waha_messages_total{direction="outgoing"}'] == out0 + 3, m)
+        check(m['waha_messages_total{direction="incoming"}'] == inc0 + 3, m)
+
+
 if __name__ == "__main__":
-    run([test_server_status_and_environment, test_screenshot, test_metrics])
+    run([test_server_status_and_environment, test_screenshot, test_metrics,
+         test_metrics_workers])

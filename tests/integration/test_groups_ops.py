@@ -12,6 +12,10 @@ the wire protocol), one stack for the whole file:
   messages-admin-only and info-admin-only (GET and PUT), each seen by
   b's GET and as group.v2.update at a and b; b (no admin) cannot edit
   a locked group;
+- picture: a sets one from a PNG (a 640x640 JPEG at wa-sim), b reads
+  its URL once the picture notification arrives, b (no admin of the
+  locked group) may not change it, bad files are a 400 with nothing
+  sent; a removes it;
 - invite code (a link), join-info by code and by link, c joins by the
   link: c gets group.v2.join, a and b group.v2.participants (join);
   revoke: the new link works, the old code is a 404;
@@ -24,12 +28,14 @@ the wire protocol), one stack for the whole file:
   does not exist, promoting someone who is no member, a subject over
   100 characters, a description over 2048, malformed codes and ids.
 """
+import base64
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import account, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
+from media_util import jpeg_size, png  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 A, B, C = "15550001111", "15550002222", "15550003333"
@@ -94,6 +100,13 @@ def sent_iqs(sim, phone, child):
     check(st == 200, log)
     return [x for x in log["stanzas"] if x["dir"] == "in" and x["tag"] == "iq"
             and x.get("child") == child]
+
+
+def sim_group(sim, gid):
+    """wa-sim's record of the group (control API)."""
+    st, body = sim.ctl("GET", "/groups")
+    check(st == 200, body)
+    return [g for g in body["groups"] if g["id"] == gid][0]
 
 
 def updates(rx, name, gid, field):
@@ -190,6 +203,53 @@ def test_group_operations():
         # b (no admin) cannot read the invite code
         st, body, _ = s.api("GET", "/api/b/groups/%s/invite-code" % gid)
         check_error(st, body, 403, "not allowed")
+
+        # Picture: none yet (b keeps that answer); a sets one from a PNG,
+        # media-service makes it a 640x640 JPEG; b sees it once the
+        # picture notification drops its copy; b (no admin of a locked
+        # group) may not change it; not an image: 400, nothing sent
+        pic = "/api/%s/groups/" + gid + "/picture"
+        st, body, _ = s.api("GET", pic % "b")
+        check(st == 200 and body == {"url": None}, (st, body))
+        st, body, _ = s.api("GET", pic % "b", query={"refresh": "maybe"})
+        check_error(st, body, 400, "refresh must be true or false")
+        st, body, _ = s.api("PUT", pic % "a",
+                            {"file": {"mimetype": "image/png",
+                                      "data": base64.b64encode(png(300, 200)).decode()}})
+        check(st == 200 and body == {"success": True}, (st, body))
+        sg = sim_group(sim, gid)
+        check(sg["picture_id"], sg)
+        st, mine, _ = s.api("GET", pic % "a")
+        check(st == 200 and set(mine) == {"url"} and "/gp_" in mine["url"]
+              and sg["picture_id"] in mine["url"], (st, mine))
+        st, data = sim.http("GET", mine["url"])
+        check(st == 200 and jpeg_size(data) == (640, 640), (st, data[:16]))
+        wait_for(lambda: s.api("GET", pic % "b")[1] == mine, 20,
+                 what="b sees the new group picture")
+        iqs_before = len(sent_iqs(sim, B, "picture")) + len(sent_iqs(sim, A, "picture"))
+        st, body, _ = s.api("PUT", pic % "b", {"file": {"data": base64.b64encode(
+            png(64, 64)).decode()}})
+        check_error(st, body, 403, "not allowed")
+        check(sim_group(sim, gid)["picture_id"] == sg["picture_id"], "b changed it")
+        st, body, _ = s.api("PUT", pic % "a", {"file": {"data": base64.b64encode(
+            b"not an image at all").decode()}})
+        check(st == 400 and body["statusCode"] == 400, (st, body))
+        st, body, _ = s.api("PUT", pic % "a", {"file": {"data": "%%%"}})
+        check_error(st, body, 400, "file.data must be base64")
+        st, body, _ = s.api("PUT", "/api/a/groups/nope/picture", {"file": {"data": "AA=="}})
+        check_error(st, body, 400, "id must be a group id")
+        check(len(sent_iqs(sim, B, "picture")) + len(sent_iqs(sim, A, "picture"))
+              == iqs_before + 1, "a picture IQ went out for bad input")
+        # Removed: a's own answer at once, b's after the notification
+        st, body, _ = s.api("DELETE", pic % "a")
+        check(st == 200 and body == {"success": True}, (st, body))
+        check(sim_group(sim, gid)["picture_id"] is None, sim_group(sim, gid))
+        st, body, _ = s.api("GET", pic % "a")
+        check(st == 200 and body == {"url": None}, (st, body))
+        wait_for(lambda: s.api("GET", pic % "b")[1] == {"url": None}, 20,
+                 what="b sees the picture removed")
+        st, body, _ = s.api("GET", pic % "b", query={"refresh": "true"})
+        check(st == 200 and body == {"url": None}, (st, body))
 
         # Invite link; join info by code and by link; c joins by the link
         st, link, _ = s.api("GET", "/api/a/groups/%s/invite-code" % gid)

@@ -11,6 +11,9 @@ simulated phone.
   (groupGetInviteInfo) and joins (groupAcceptInvite); promote and demote
   B, subject, description, messages-admin-only, info-admin-only,
   revoke (the old code no longer works for Baileys), remove C.
+- The group picture both ways: Wharf's (a PNG made a 640x640 JPEG)
+  seen by Baileys (contacts.update, profilePictureUrl), Baileys' read
+  by Wharf (GET …/groups/{id}/picture), removals both ways.
 - Baileys' changes, each a group.v2.* webhook at Wharf with WAHA's
   payload: subject (group.v2.update), promote of C (group.v2.participants
   promote), B leaving (group.v2.participants leave, role left).
@@ -21,6 +24,7 @@ ctest interop_groups_baileys, after interop_npm_setup. Exits 77 (skip)
 when npm was unreachable. WASIM_TEST_DEBUG=1 prints the Baileys log.
 Loopback only.
 """
+import base64
 import os
 import sys
 
@@ -31,7 +35,8 @@ sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from engine_util import account, link_qr, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
-from baileys_util import start_peer  # noqa: E402
+from baileys_util import b64, start_peer  # noqa: E402
+from media_util import jpeg_size, png  # noqa: E402
 
 A = "15550320001"  # Wharf session w
 B = "15550320002"  # Baileys
@@ -160,6 +165,53 @@ def test_wharf_changes_seen_by_baileys():
     api("POST", "/api/w/groups/%s/participants/add" % gid, {"participants": [{"id": cus(C)}]})
 
 
+def pictures(jid, what):
+    """Baileys' contacts.update of jid's picture (imgUrl changed/removed)."""
+    return [d for e in ctx["peer"].evs("contacts.update") for d in e
+            if d.get("id") == jid and d.get("imgUrl") == what]
+
+
+def test_group_picture_both_ways():
+    peer, sim, gid = ctx["peer"], ctx["sim"], ctx["gid"]
+    pic = "/api/w/groups/%s/picture" % gid
+    check(api("GET", pic) == {"url": None}, "no picture yet")
+    # Wharf sets one from a PNG: Baileys hears of it and reads the
+    # 640x640 JPEG media-service made
+    body = api("PUT", pic, {"file": {"mimetype": "image/png",
+                                     "data": base64.b64encode(png(320, 200)).decode()}})
+    check(body == {"success": True}, body)
+    peer.wait_ev("contacts.update", lambda d: d["id"] == gid and d.get("imgUrl") == "changed",
+                 20, "group picture changed")
+    mine = api("GET", pic)["url"]
+    url = peer.sock("profilePictureUrl", gid, "image")
+    check(url == mine, (url, mine))
+    st, data = sim.http("GET", url)
+    check(st == 200 and jpeg_size(data) == (640, 640), (st, data[:16]))
+    # Baileys (an admin) sets another: Wharf reads it once the
+    # notification drops the URL it kept
+    peer.sock("updateProfilePicture", gid, b64(png(300, 300)))
+    theirs = wait_for(lambda: [u for u in [api("GET", pic)["url"]] if u and u != mine],
+                      20, what="Wharf sees Baileys' picture")[0]
+    check(theirs == peer.sock("profilePictureUrl", gid, "image"), theirs)
+    st, data = sim.http("GET", theirs)
+    check(st == 200 and data[:2] == b"\xff\xd8", (st, data[:16]))
+    # Baileys removes it; Wharf removes its own after setting it again
+    peer.sock("removeProfilePicture", gid)
+    wait_for(lambda: api("GET", pic) == {"url": None}, 20, what="picture removed")
+    api("PUT", pic, {"file": {"data": base64.b64encode(png(64, 64)).decode()}})
+    check(peer.sock("profilePictureUrl", gid, "image") == api("GET", pic)["url"], "set again")
+    removed = len(pictures(gid, "removed"))
+    check(api("DELETE", pic) == {"success": True}, "delete")
+    wait_for(lambda: len(pictures(gid, "removed")) > removed, 20,
+             what="Baileys hears of the removal")
+    # wa-sim answers 404 for a group without picture; Baileys rejects
+    n = len(peer.events("error"))
+    peer.proc.stdin.write('{"cmd":"sock","method":"profilePictureUrl","args":["%s","image"]}\n'
+                          % gid)
+    peer.proc.stdin.flush()
+    wait_for(lambda: len(peer.events("error")) > n, 20, what="Baileys finds no picture")
+
+
 def test_baileys_changes_seen_by_wharf():
     peer, gid = ctx["peer"], ctx["gid"]
     # Subject (B is an admin of the locked group)
@@ -229,7 +281,8 @@ def test_wharf_joins_baileys_group():
 
 try:
     setup()
-    run([test_wharf_changes_seen_by_baileys, test_baileys_changes_seen_by_wharf,
+    run([test_wharf_changes_seen_by_baileys, test_group_picture_both_ways,
+         test_baileys_changes_seen_by_wharf,
          test_wharf_joins_baileys_group])
 except BaseException as e:
     if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):

@@ -8,12 +8,13 @@ Wharf session (every service, media-service trusting the certificate
 through MEDIA_CA_FILE) is account A, an unmodified Baileys client
 (wharf_peer.mjs, trusting it through NODE_EXTRA_CA_CERTS) account B.
 - Wharf -> Baileys: an image (file.url, caption), a PDF (file.data,
-  filename), a voice note converted from a WAV made with ffmpeg, and a
-  video: Baileys decrypts each message, sees the right message type,
+  filename), a voice note converted from a WAV made with ffmpeg, a
+  video, and stickers (a WebP as it is, a PNG made a WebP): Baileys decrypts each message, sees the right message type,
   mimetype, caption, file name and ptt flag, and downloadMediaMessage
   gives the identical bytes (for converted files: those Wharf's
   media.url serves).
-- Baileys -> Wharf: an image, a PDF, a voice note and a video sent with
+- Baileys -> Wharf: an image, a PDF, a voice note, a video and a sticker
+  sent with
   sock.sendMessage: Wharf's `message` webhook has hasMedia, the type,
   mimetype and caption, and media.url serves the identical bytes.
 
@@ -51,7 +52,8 @@ subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", os.path.join(TM
 with open(os.path.join(TMP, "b.ogg"), "rb") as f:
     OGG = f.read()
 CERT = os.path.join(TMP, "media.crt")
-FS = FileServer({"/a.jpg": (FILES["a.jpg"], "image/jpeg")})
+FS = FileServer({"/a.jpg": (FILES["a.jpg"], "image/jpeg"),
+                 "/a.png": (FILES["a.png"], "image/png")})
 ctx = {}
 
 
@@ -129,6 +131,19 @@ def test_wharf_to_baileys():
     check(v["width"] == 320 and v["height"] == 240 and v["seconds"] == 1, v)
     check(data == FILES["a.mp4"], "Baileys decrypts the identical video")
 
+    # Stickers: a WebP as it is; a PNG made a 512x512 WebP, the bytes
+    # Wharf stored
+    got, m, data = to_baileys("/api/sendSticker", {
+        "file": {"data": base64.b64encode(FILES["a.webp"]).decode()}})
+    st = m["stickerMessage"]
+    check(st["mimetype"] == "image/webp" and st["width"] == 512 and st["height"] == 512, st)
+    check(data == FILES["a.webp"], "Baileys decrypts the identical sticker")
+    got, m, data = to_baileys("/api/sendSticker", {"file": {"url": FS.base + "/a.png"}})
+    st = m["stickerMessage"]
+    check(st["mimetype"] == "image/webp" and st["width"] == 512 and st["height"] == 512, st)
+    check(data[:4] == b"RIFF" and data[8:12] == b"WEBP" and data == served(got["media"]["url"]),
+          "Baileys decrypts the sticker Wharf made from a PNG")
+
 
 def to_wharf(content, want, wtype, mimetype, body=""):
     """Baileys sends; Wharf's message webhook and its media.url bytes."""
@@ -156,6 +171,7 @@ def test_baileys_to_wharf():
              OGG, "ptt", "audio/ogg")
     to_wharf({"video": b64(FILES["a.mp4"]), "caption": "vid"},
              FILES["a.mp4"], "video", "video/mp4", "vid")
+    to_wharf({"sticker": b64(FILES["a.webp"])}, FILES["a.webp"], "sticker", "image/webp")
 
 
 try:

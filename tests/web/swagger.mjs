@@ -21,18 +21,34 @@ try {
     page.on('request', (r) => hosts.add(new URL(r.url()).host));
     await page.goto(env.BASE + '/');
     await page.waitForSelector('.opblock', { timeout: 30000 });
-    // Swagger UI renders the operations in steps: wait until they are in
-    await page.waitForFunction(() => document.querySelectorAll('.opblock-tag').length >= 8,
-                               null, { timeout: 30000 }).catch(() => {});
-    const tags = await page.$$eval('.opblock-tag', (n) => n.length);
-    // Expand every tag so each operation is in the page
-    const operations = await page.$$eval('.opblock', (n) => n.length);
-    const paths = await page.$$eval('.opblock-summary-path', (n) =>
-        n.map((x) => x.getAttribute('data-path') || x.textContent.trim()));
     await page.screenshot({ path: path.join(env.ARTIFACTS, 'swagger-ui.png') });
+    // Swagger UI renders only the tags near the viewport: scroll through
+    // the page and collect every operation that comes into view.
+    const seen = new Set();
+    const tagNames = new Set();
+    let y = 0;
+    for (let i = 0; i < 2000; i++) {
+        const part = await page.evaluate(() => ({
+            ops: [...document.querySelectorAll('.opblock')].map((b) =>
+                (b.querySelector('.opblock-summary-method')?.textContent || '') + ' ' +
+                ((p) => p ? p.getAttribute('data-path') || p.textContent.replace(/\u200b/g, '').trim() : '')(
+                    b.querySelector('.opblock-summary-path, .opblock-summary-path__deprecated'))),
+            tags: [...document.querySelectorAll('.opblock-tag')].map((t) =>
+                t.getAttribute('data-tag') || t.textContent.trim()),
+            height: document.body.scrollHeight }));
+        part.ops.forEach((o) => seen.add(o));
+        part.tags.forEach((t) => tagNames.add(t));
+        if (y >= part.height) break;
+        y += 600;
+        await page.evaluate((top) => window.scrollTo(0, top), y);
+        await page.waitForTimeout(60);
+    }
+    const operations = seen.size;
+    const tags = tagNames.size;
+    const paths = [...new Set([...seen].map((o) => o.split(' ')[1]))];
     const own = new URL(env.BASE).host;
     const foreign = [...hosts].filter((h) => h && h !== own);
-    console.log(JSON.stringify({ operations, tags, paths, pageErrors: errors, foreign }));
+    console.log(JSON.stringify({ operations, tags, paths, ops: [...seen], pageErrors: errors, foreign }));
 } finally {
     await browser.close();
 }

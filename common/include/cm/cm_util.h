@@ -31,6 +31,8 @@ char *cm_vsprintf(const char *fmt, va_list args)
 int64_t cm_now_ms(void);
 //  Monotonic clock, milliseconds.
 int64_t cm_mono_ms(void);
+//  Resident memory of this process in bytes (/proc/self/statm), or -1.
+int64_t cm_rss_bytes(void);
 
 //  Lower-case hex of `len` bytes into `out` (2*len+1 bytes).
 void cm_hex(const uint8_t *data, size_t len, char *out);

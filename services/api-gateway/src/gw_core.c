@@ -23,6 +23,9 @@ typedef struct {
     int64_t seen;       //  monotonic ms of the last hello/heartbeat
     int max;            //  WORKER_MAX_SESSIONS it reported
     zhashx_t *sessions; //  names it holds (set; values unused)
+    int64_t rss;        //  resident memory it reported (bytes), or -1
+    int64_t msgs_in;    //  message.any not fromMe since it started
+    int64_t msgs_out;   //  message.any fromMe since it started
 } s_worker_t;
 
 typedef struct _gw_core_t gw_core_t;
@@ -66,6 +69,8 @@ struct _gw_core_t {
     cm_client_t *media;        //  DEALER to media-services
     cm_handlers_t *handlers;   //  requests from workers
     zhashx_t *worker_table;    //  worker id -> s_worker_t, owned
+    int64_t retired_in;        //  message counts of workers forgotten or
+    int64_t retired_out;       //  restarted (counters stay monotonic)
     zhashx_t *holders;         //  session -> worker id (string), owned
     zhashx_t *worker_calls;    //  request id -> s_call_t (in inflight)
     zlistx_t *inflight;        //  every s_call_t, owned
@@ -419,6 +424,8 @@ s_forget_worker(gw_core_t *self, s_worker_t *w, const char *why)
         }
     }
     cm_log_info("forgot session-worker", "worker=%s reason=%s", w->id, why);
+    self->retired_in += w->msgs_in;
+    self->retired_out += w->msgs_out;
     zhashx_delete(self->worker_table, w->id);
 }
 
@@ -453,6 +460,17 @@ s_on_heartbeat(cm_msg_t *request, void *arg)
     w->identity = zframe_dup(cm_msg_routing(request));
     w->seen = cm_mono_ms();
     w->max = (int)cm_msg_int(request, "max", 0);
+    w->rss = cm_msg_int(request, "rss", -1);
+    //  Message counts since the worker started; a smaller one means it
+    //  restarted under the same id: keep what it had counted.
+    int64_t in = cm_msg_int(request, "msgs_in", 0);
+    int64_t out = cm_msg_int(request, "msgs_out", 0);
+    if (in < w->msgs_in || out < w->msgs_out) {
+        self->retired_in += w->msgs_in;
+        self->retired_out += w->msgs_out;
+    }
+    w->msgs_in = in > 0 ? in : 0;
+    w->msgs_out = out > 0 ? out : 0;
 
     zhashx_t *now_held = zhashx_new();
     size_t i;
@@ -594,9 +612,11 @@ s_workers_json(gw_core_t *self)
     for (s_worker_t *w = (s_worker_t *)zhashx_first(self->worker_table); w;
          w = (s_worker_t *)zhashx_next(self->worker_table)) {
         json_array_append_new(
-            list, json_pack("{s:s, s:I, s:i, s:I}", "id", w->id, "sessions",
-                            (json_int_t)zhashx_size(w->sessions), "max", w->max,
-                            "age_ms", (json_int_t)(now - w->seen)));
+            list, json_pack("{s:s, s:I, s:i, s:I, s:I}", "id", w->id,
+                            "sessions", (json_int_t)zhashx_size(w->sessions),
+                            "max", w->max, "age_ms",
+                            (json_int_t)(now - w->seen), "rss",
+                            (json_int_t)w->rss));
     }
     return list;
 }
@@ -610,6 +630,14 @@ s_on_local(gw_core_t *self, zframe_t *identity, cm_msg_t *request)
     if (cm_streq(cm_msg_type(request), "gw.workers")) {
         cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
         cm_msg_set(reply, "workers", s_workers_json(self));
+        int64_t in = self->retired_in, out = self->retired_out;
+        for (s_worker_t *w = (s_worker_t *)zhashx_first(self->worker_table); w;
+             w = (s_worker_t *)zhashx_next(self->worker_table)) {
+            in += w->msgs_in;
+            out += w->msgs_out;
+        }
+        cm_msg_set_int(reply, "messages_in", in);
+        cm_msg_set_int(reply, "messages_out", out);
         s_answer_to(self, identity, cm_msg_id(request), &reply);
     } else {
         s_answer_status(self, identity, request, 400,
@@ -1040,6 +1068,9 @@ gw_core_test(bool verbose)
     cm_msg_set_str(msg, "worker", "w1");
     cm_msg_set(msg, "sessions", json_pack("[s]", "s1"));
     cm_msg_set_int(msg, "max", 10);
+    cm_msg_set_int(msg, "rss", 5000000);
+    cm_msg_set_int(msg, "msgs_in", 7);
+    cm_msg_set_int(msg, "msgs_out", 3);
     cm_msg_send(&msg, worker);
     reply = cm_msg_recv(worker, false);
     assert(cm_msg_status(reply) == 200);
@@ -1051,6 +1082,27 @@ gw_core_test(bool verbose)
     assert(json_array_size(ws) == 1);
     assert(streq(
         json_string_value(json_object_get(json_array_get(ws, 0), "id")), "w1"));
+    assert(json_integer_value(json_object_get(json_array_get(ws, 0), "rss")) ==
+           5000000);
+    assert(cm_msg_int(reply, "messages_in", 0) == 7);
+    assert(cm_msg_int(reply, "messages_out", 0) == 3);
+    cm_msg_destroy(&reply);
+
+    //  The worker restarted under the same id: its counts start again
+    //  from 0, the totals keep what it had counted
+    msg = cm_msg_new("worker.heartbeat");
+    cm_msg_set_str(msg, "worker", "w1");
+    cm_msg_set(msg, "sessions", json_pack("[s]", "s1"));
+    cm_msg_set_int(msg, "max", 10);
+    cm_msg_set_int(msg, "msgs_in", 1);
+    cm_msg_send(&msg, worker);
+    reply = cm_msg_recv(worker, false);
+    assert(cm_msg_status(reply) == 200);
+    cm_msg_destroy(&reply);
+    msg = cm_msg_new("gw.workers");
+    reply = gw_link_call(link, GW_DEST_LOCAL, &msg, 2000);
+    assert(cm_msg_int(reply, "messages_in", 0) == 8);
+    assert(cm_msg_int(reply, "messages_out", 0) == 3);
     cm_msg_destroy(&reply);
 
     msg = cm_msg_new("session.stop");

@@ -709,6 +709,64 @@ gw_groups_participants2(gw_req_t *req)
     }
 }
 
+void
+gw_groups_picture_get(gw_req_t *req)
+{
+    const char *refresh = gw_req_input_str(req, "refresh");
+    if (refresh && !cm_streq(refresh, "true") && !cm_streq(refresh, "false")) {
+        gw_req_fail_invalid(req, "refresh must be true or false");
+        return;
+    }
+    json_t *body = json_pack("{s:b}", "refresh", cm_streq(refresh, "true"));
+    cm_msg_t *reply = s_group_command(req, "contact.picture", &body);
+    if (reply) {
+        json_t *url = json_object_get(cm_msg_body(reply), "url");
+        json_t *out =
+            json_pack("{s:O}", "url", json_is_string(url) ? url : json_null());
+        gw_req_reply(req, 200, &out);
+        cm_msg_destroy(&reply);
+    }
+}
+
+void
+gw_groups_picture_set(gw_req_t *req)
+{
+    char *name = gw_sessions_name_of(req);
+    char *id = name ? s_group_input(req) : NULL;
+    cm_msg_t *msg = id ? gw_profile_picture_input(req) : NULL;
+    json_t *session = msg ? gw_messages_session(req, name) : NULL;
+    if (session && gw_messages_status_is(req, session, s_working)) {
+        //  media-service makes it the square 640x640 JPEG WhatsApp takes
+        cm_msg_t *pics = gw_profile_picture_make(req, &msg);
+        if (pics) {
+            cm_msg_t *cmd = cm_msg_new("group.picture");
+            cm_msg_set_str(cmd, "id", id);
+            zframe_t *full = zframe_dup(cm_msg_blob(pics, 0));
+            cm_msg_add_frame(cmd, &full);
+            cm_msg_t *reply = gw_messages_command_msg(req, session, &cmd,
+                                                      GW_GROUPS_TIMEOUT_MS);
+            if (reply) {
+                s_done(req, &reply, 200);
+            }
+            cm_msg_destroy(&pics);
+        }
+    }
+    cm_msg_destroy(&msg);
+    json_decref(session);
+    free(id);
+    free(name);
+}
+
+void
+gw_groups_picture_delete(gw_req_t *req)
+{
+    json_t *body = json_object();
+    cm_msg_t *reply = s_group_command(req, "group.picture", &body);
+    if (reply) {
+        s_done(req, &reply, 200);
+    }
+}
+
 //  --------------------------------------------------------------------
 //  OpenAPI
 
@@ -780,6 +838,9 @@ static const char *s_schemas =
     "\"boolean\",\"example\":true}}},"
     "\"GroupResult\":{\"type\":\"object\",\"properties\":{\"success\":"
     "{\"type\":\"boolean\",\"example\":true}}},"
+    "\"GroupPictureResponse\":{\"type\":\"object\",\"properties\":{"
+    "\"url\":{\"type\":\"string\",\"nullable\":true,\"description\":"
+    "\"null when the group has no picture\"}}},"
     "\"InviteLink\":{\"type\":\"string\",\"example\":"
     "\"https://chat.whatsapp.com/1234567890abcdef\"},"
     "\"GroupParticipantV2\":{\"type\":\"object\",\"properties\":{"
@@ -919,9 +980,28 @@ gw_groups_test(bool verbose)
     t_invalid(gw_groups_promote, add, "nope", "{}", "id must be a group id");
     t_invalid(gw_groups_demote, add, "120363012345678901@g.us",
               "{\"participants\":[\"bad\"]}", "participants[0].id");
-    //  A bad session name
+    //  Pictures: a group id, an image as url or base64, refresh a boolean
+    const char *pic = "/api/default/groups/x/picture";
+    t_invalid(gw_groups_picture_set, pic, "nope", "{\"file\":{}}",
+              "id must be a group id");
+    t_invalid(gw_groups_picture_set, pic, "120363012345678901@g.us", "{}",
+              "file is required");
+    t_invalid(gw_groups_picture_set, pic, "120363012345678901@g.us",
+              "{\"file\":{\"data\":\"***\"}}", "file.data must be base64");
+    t_invalid(gw_groups_picture_set, pic, "120363012345678901@g.us",
+              "{\"file\":{\"url\":\"file:///etc/passwd\"}}",
+              "file.url must be an http");
+    t_invalid(gw_groups_picture_delete, pic, "15551234567@c.us", NULL,
+              "id must be a group id");
     gw_req_t *req =
-        t_req("GET", "/api/bad name/groups", "bad name", NULL, NULL);
+        t_req("GET", pic, "default", "120363012345678901@g.us", NULL);
+    gw_req_set_query(req, "refresh", "yes");
+    gw_groups_picture_get(req);
+    assert(gw_req_status(req) == 400 &&
+           strstr(gw_req_response(req), "refresh must be true or false"));
+    gw_req_destroy(&req);
+    //  A bad session name
+    req = t_req("GET", "/api/bad name/groups", "bad name", NULL, NULL);
     gw_groups_list(req);
     assert(gw_req_status(req) == 400 &&
            strstr(gw_req_response(req), "session"));

@@ -48,6 +48,14 @@
           whatsapp.com/CODE" (a JSON string)
       POST …/groups/{id}/invite-code/revoke  the new link
       GET  …/groups/{id}/participants/v2  [{id, pn?, role}]
+      GET  …/groups/{id}/picture?refresh= contact.picture {id, refresh}
+          -> {url} (null: no picture; kept 24 hours unless refresh=true)
+      PUT  …/groups/{id}/picture {file:{url | data}}: media-service
+          (media.profile_picture, as for the profile picture) makes the
+          image a 640x640 JPEG, then group.picture with it as blob 0
+          -> {success}
+      DELETE …/groups/{id}/picture        group.picture, no blob
+          -> {success}
     `code` is a bare invite code or a https://chat.whatsapp.com/ link; a
     subject is 1 to 100 characters, a description at most 2048 ("" deletes
     it); bad input is a 400 before anything is sent; an invite code that
@@ -95,6 +103,9 @@ void gw_groups_messages_admin_only(gw_req_t *req);
 void gw_groups_invite_code(gw_req_t *req);
 void gw_groups_invite_revoke(gw_req_t *req);
 void gw_groups_participants2(gw_req_t *req);
+void gw_groups_picture_get(gw_req_t *req);
+void gw_groups_picture_set(gw_req_t *req);
+void gw_groups_picture_delete(gw_req_t *req);
 
 //  WAHA's participants/v2 list [{id, pn?, role}] of a group object (LID
 //  groups: id the LID, pn the phone number). Caller owns return value.
@@ -109,6 +120,8 @@ json_t *gw_groups_schemas(void);
     "instance_id|string|Instance id (also accepted in a JSON or form body)"
 #define GW_GROUPS_WAWP_ID_Q                                                    \
     GW_GROUPS_WAWP_Q ";id|string|Group id (when the path says {id})"
+#define GW_GROUPS_PICTURE_Q                                                    \
+    "refresh|boolean|Ask WhatsApp again instead of the copy kept 24 hours"
 #define GW_GROUPS_LIST_Q                                                       \
     "limit|integer|Most groups returned;offset|integer|Groups skipped;"        \
     "sortBy|string|id or subject;sortOrder|string|asc or desc;"                \
@@ -231,6 +244,21 @@ json_t *gw_groups_schemas(void);
                         GW_GROUPS_TAG, "groupsRevokeInviteCode",               \
                         "Revoke the invite link; answers the new one", NULL,   \
                         "InviteLink", NULL),                                   \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/picture",           \
+                        gw_groups_picture_get, GW_AUTH_ADMIN, 200,             \
+                        GW_GROUPS_TAG, "groupsGetPicture",                     \
+                        "The group's picture URL", NULL,                       \
+                        "GroupPictureResponse", GW_GROUPS_PICTURE_Q),          \
+        GW_GROUPS_ROUTE("PUT", "/api/{session}/groups/{id}/picture",           \
+                        gw_groups_picture_set, GW_AUTH_ADMIN, 200,             \
+                        GW_GROUPS_TAG, "groupsSetPicture",                     \
+                        "Set the group's picture", "ProfilePictureRequest",    \
+                        "GroupResult", NULL),                                  \
+        GW_GROUPS_ROUTE("DELETE", "/api/{session}/groups/{id}/picture",        \
+                        gw_groups_picture_delete, GW_AUTH_ADMIN, 200,          \
+                        GW_GROUPS_TAG, "groupsDeletePicture",                  \
+                        "Remove the group's picture", NULL, "GroupResult",     \
+                        NULL),                                                 \
         GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/participants/v2",   \
                         gw_groups_participants2, GW_AUTH_ADMIN, 200,           \
                         GW_GROUPS_TAG, "groupsParticipantsV2",                 \

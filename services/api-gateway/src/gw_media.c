@@ -21,6 +21,8 @@ static const s_kind_t s_file = {"document", NULL, true, false, false};
 static const s_kind_t s_voice = {"voice", "audio/ogg; codecs=opus", false, true,
                                  false};
 static const s_kind_t s_video = {"video", "video/mp4", true, true, true};
+//  A WebP as it is; media-service makes a JPEG or PNG one
+static const s_kind_t s_sticker = {"sticker", NULL, false, false, false};
 
 //  A file field: nested file.<name>, or Wawp's flat "file[<name>]".
 static json_t *
@@ -309,6 +311,15 @@ gw_media_send_video(gw_req_t *req)
     }
 }
 
+void
+gw_media_send_sticker(gw_req_t *req)
+{
+    const char *name = gw_messages_session_name(req);
+    if (name) {
+        s_send_media(req, name, &s_sticker, 201);
+    }
+}
+
 static void
 s_wawp_send(gw_req_t *req, const s_kind_t *kind)
 {
@@ -341,6 +352,12 @@ void
 gw_media_wawp_send_video(gw_req_t *req)
 {
     s_wawp_send(req, &s_video);
+}
+
+void
+gw_media_wawp_send_sticker(gw_req_t *req)
+{
+    s_wawp_send(req, &s_sticker);
 }
 
 //  --------------------------------------------------------------------
@@ -505,6 +522,12 @@ static const char *s_schemas =
     "\"items\":{\"type\":\"string\"}}}},"
     "\"MessageFileRequest\":{\"allOf\":[{\"$ref\":\"#/components/schemas/"
     "MessageImageRequest\"}]},"
+    "\"MessageStickerRequest\":{\"type\":\"object\",\"required\":["
+    "\"chatId\",\"file\"],\"properties\":{\"session\":{\"type\":\"string\","
+    "\"default\":\"default\"},\"chatId\":{\"type\":\"string\"},\"file\":{"
+    "\"$ref\":\"#/components/schemas/MediaFile\"},\"reply_to\":{\"type\":"
+    "\"string\"}},\"description\":\"file: a WebP, sent as it is, or a JPEG "
+    "or PNG, made a 512x512 WebP\"},"
     "\"MessageVoiceRequest\":{\"type\":\"object\",\"required\":[\"chatId\","
     "\"file\"],\"properties\":{\"session\":{\"type\":\"string\",\"default\":"
     "\"default\"},\"chatId\":{\"type\":\"string\"},\"file\":{\"$ref\":"

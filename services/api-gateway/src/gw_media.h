@@ -1,5 +1,8 @@
 /*  gw_media - sending media (WAHA /api/sendImage, /api/sendFile,
-    /api/sendVoice, /api/sendVideo; Wawp /v2/send/image|pdf|voice|video),
+    /api/sendVoice, /api/sendVideo; Wawp /v2/send/image|pdf|voice|video;
+    and stickers, /api/sendSticker and /v2/send/sticker, which neither
+    WAHA nor Wawp documents: a WebP is sent as it is, a JPEG or PNG is
+    made a 512x512 WebP by media-service),
     converting it (/api/{session}/media/convert/voice|video) and serving
     downloaded files (/api/files/...)
 
@@ -43,10 +46,12 @@ void gw_media_send_image(gw_req_t *req);
 void gw_media_send_file(gw_req_t *req);
 void gw_media_send_voice(gw_req_t *req);
 void gw_media_send_video(gw_req_t *req);
+void gw_media_send_sticker(gw_req_t *req);
 void gw_media_wawp_send_image(gw_req_t *req);
 void gw_media_wawp_send_pdf(gw_req_t *req);
 void gw_media_wawp_send_voice(gw_req_t *req);
 void gw_media_wawp_send_video(gw_req_t *req);
+void gw_media_wawp_send_sticker(gw_req_t *req);
 void gw_media_convert_voice(gw_req_t *req);
 void gw_media_convert_video(gw_req_t *req);
 void gw_media_file(gw_req_t *req);
@@ -99,6 +104,17 @@ json_t *gw_media_schemas(void);
         GW_MEDIA_SEND_ROUTE("POST", "/api/sendVideo", gw_media_send_video,     \
                             201, "📤 Chatting", "sendVideo", "Send a video",    \
                             "MessageVideoRequest", NULL),                      \
+        GW_MEDIA_SEND_ROUTE(                                                   \
+            "POST", "/api/sendSticker", gw_media_send_sticker, 201,            \
+            "📤 Chatting", "sendSticker",                                       \
+            "Send a sticker (WebP; JPEG and PNG are made one)",                \
+            "MessageStickerRequest", NULL),                                    \
+        GW_MEDIA_WAWP_ROUTE("GET", "/v2/send/sticker",                         \
+                            gw_media_wawp_send_sticker, "wawpSendStickerGet",  \
+                            "Send a sticker", NULL),                           \
+        GW_MEDIA_WAWP_ROUTE("POST", "/v2/send/sticker",                        \
+                            gw_media_wawp_send_sticker, "wawpSendSticker",     \
+                            "Send a sticker", "WawpSendMediaRequest"),         \
         GW_MEDIA_WAWP_ROUTE("GET", "/v2/send/image", gw_media_wawp_send_image, \
                             "wawpSendImageGet", "Send an image", NULL),        \
         GW_MEDIA_WAWP_ROUTE("POST", "/v2/send/image",                          \

@@ -164,20 +164,6 @@ s_line(zchunk_t *out, const char *fmt, ...)
     va_end(again);
 }
 
-//  Resident memory of this process in bytes, or -1.
-static int64_t
-s_rss(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (!f) {
-        return -1;
-    }
-    long pages = 0, resident = 0;
-    int n = fscanf(f, "%ld %ld", &pages, &resident);
-    fclose(f);
-    return n == 2 ? (int64_t)resident * sysconf(_SC_PAGESIZE) : -1;
-}
-
 char *
 gw_metrics_local_text(void)
 {
@@ -209,7 +195,7 @@ gw_metrics_local_text(void)
            "# HELP process_resident_memory_bytes Resident memory of the "
            "api-gateway\n# TYPE process_resident_memory_bytes gauge\n"
            "process_resident_memory_bytes %" PRId64 "\n",
-           s_rss());
+           cm_rss_bytes());
     s_line(out,
            "# HELP process_start_time_seconds Start time of the api-gateway "
            "since the epoch\n# TYPE process_start_time_seconds gauge\n"
@@ -327,24 +313,41 @@ s_render_cluster(gw_req_t *req, zchunk_t *out)
     reply = gw_req_call(req, GW_DEST_LOCAL, &msg, 2000);
     json_t *workers = json_object_get(cm_msg_body(reply), "workers");
     s_line(out,
+           "# HELP waha_messages_total Messages (message.any events) by "
+           "direction, from the session-workers' heartbeats\n"
+           "# TYPE waha_messages_total counter\n"
+           "waha_messages_total{direction=\"incoming\"} %" PRId64 "\n"
+           "waha_messages_total{direction=\"outgoing\"} %" PRId64 "\n",
+           cm_msg_int(reply, "messages_in", 0),
+           cm_msg_int(reply, "messages_out", 0));
+    s_line(out,
            "# HELP wharf_workers Session-workers heard from in the last 3 s\n"
-           "# TYPE wharf_workers gauge\nwharf_workers %zu\n"
-           "# HELP wharf_worker_sessions Sessions each session-worker "
-           "holds\n# TYPE wharf_worker_sessions gauge\n",
+           "# TYPE wharf_workers gauge\nwharf_workers %zu\n",
            json_array_size(workers));
-    size_t i;
-    json_t *w;
-    json_array_foreach(workers, i, w)
-    {
-        const char *id = json_string_value(json_object_get(w, "worker"));
-        json_t *sessions = json_object_get(w, "sessions");
-        size_t n = json_is_array(sessions) ? json_array_size(sessions)
-                   : json_is_integer(sessions)
-                       ? (size_t)json_integer_value(sessions)
-                       : 0;
-        if (id) {
+    //  Two families, each with its HELP/TYPE once, then its samples
+    for (int family = 0; family < 2; family++) {
+        s_line(out, "%s",
+               family == 0
+                   ? "# HELP wharf_worker_sessions Sessions each "
+                     "session-worker holds\n# TYPE wharf_worker_sessions "
+                     "gauge\n"
+                   : "# HELP wharf_worker_memory_bytes Resident memory of "
+                     "each session-worker\n# TYPE wharf_worker_memory_bytes "
+                     "gauge\n");
+        size_t i;
+        json_t *w;
+        json_array_foreach(workers, i, w)
+        {
+            const char *id = json_string_value(json_object_get(w, "id"));
+            json_t *v = json_object_get(w, family == 0 ? "sessions" : "rss");
+            if (!id || !json_is_integer(v) || json_integer_value(v) < 0) {
+                continue;
+            }
             char *label = s_label(id);
-            s_line(out, "wharf_worker_sessions{worker=\"%s\"} %zu\n", label, n);
+            s_line(out, "%s{worker=\"%s\"} %" PRId64 "\n",
+                   family == 0 ? "wharf_worker_sessions"
+                               : "wharf_worker_memory_bytes",
+                   label, (int64_t)json_integer_value(v));
             free(label);
         }
     }

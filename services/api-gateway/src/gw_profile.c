@@ -120,10 +120,8 @@ gw_profile_delete_picture(gw_req_t *req)
     free(name);
 }
 
-//  The picture input {file:{url | data}} as a media-service request;
-//  NULL after a 400.
-static cm_msg_t *
-s_picture_request(gw_req_t *req)
+cm_msg_t *
+gw_profile_picture_input(gw_req_t *req)
 {
     json_t *file = gw_req_input(req, "file");
     if (!json_is_object(file)) {
@@ -171,11 +169,29 @@ s_picture_request(gw_req_t *req)
     return msg;
 }
 
+cm_msg_t *
+gw_profile_picture_make(gw_req_t *req, cm_msg_t **msg_p)
+{
+    cm_msg_t *pics = gw_req_call(req, GW_DEST_MEDIA, msg_p, 0);
+    int st = cm_msg_status(pics);
+    if (st == 200 && cm_msg_blob_count(pics) >= 2) {
+        return pics;
+    }
+    const char *reason = cm_msg_reason(pics);
+    if (st >= 400 && st < 500 && st != 404) {
+        gw_req_fail(req, st, NULL, "%s", reason ? reason : "bad request");
+    } else {
+        gw_req_fail_bus(req, pics, "media-service");
+    }
+    cm_msg_destroy(&pics);
+    return NULL;
+}
+
 void
 gw_profile_set_picture(gw_req_t *req)
 {
     char *name = gw_sessions_name_of(req);
-    cm_msg_t *msg = name ? s_picture_request(req) : NULL;
+    cm_msg_t *msg = name ? gw_profile_picture_input(req) : NULL;
     json_t *session = msg ? s_working_session(req, name) : NULL;
     if (!session) {
         cm_msg_destroy(&msg);
@@ -183,16 +199,8 @@ gw_profile_set_picture(gw_req_t *req)
         return;
     }
     //  media-service makes the square picture and its preview
-    cm_msg_t *pics = gw_req_call(req, GW_DEST_MEDIA, &msg, 0);
-    int st = cm_msg_status(pics);
-    if (st != 200 || cm_msg_blob_count(pics) < 2) {
-        const char *reason = cm_msg_reason(pics);
-        if (st >= 400 && st < 500 && st != 404) {
-            gw_req_fail(req, st, NULL, "%s", reason ? reason : "bad request");
-        } else {
-            gw_req_fail_bus(req, pics, "media-service");
-        }
-    } else {
+    cm_msg_t *pics = gw_profile_picture_make(req, &msg);
+    if (pics) {
         cm_msg_t *cmd = cm_msg_new("profile.set_picture");
         zframe_t *full = zframe_dup(cm_msg_blob(pics, 0));
         zframe_t *prev = zframe_dup(cm_msg_blob(pics, 1));

@@ -36,6 +36,17 @@ void gw_profile_get(gw_req_t *req);
 void gw_profile_set_name(gw_req_t *req);
 void gw_profile_set_status(gw_req_t *req);
 void gw_profile_set_picture(gw_req_t *req);
+
+//  The request's picture input {file:{url | data (base64, or a data:
+//  URL)}} as a media.profile_picture request for media-service. NULL
+//  after a 400 naming the field. Caller owns return value.
+cm_msg_t *gw_profile_picture_input(gw_req_t *req);
+
+//  Send that request (taken) to media-service: its reply, blob 0 the
+//  centre square as a 640x640 JPEG, blob 1 as a 96x96 one. NULL after
+//  a response (media-service's 4xx as they are: not an image, too
+//  large, a refused URL; else 502/503/504). Caller owns return value.
+cm_msg_t *gw_profile_picture_make(gw_req_t *req, cm_msg_t **msg_p);
 void gw_profile_delete_picture(gw_req_t *req);
 
 json_t *gw_profile_schemas(void);

@@ -1,4 +1,4 @@
-/*  ms_image - image size and JPEG thumbnails
+/*  ms_image - image size, JPEG thumbnails, square pictures, stickers
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
@@ -8,12 +8,14 @@
 #include <png.h>
 #include <setjmp.h>
 #include <webp/decode.h>
+#include <webp/encode.h>
 
-//  An RGB picture.
+//  An RGB picture (RGBA when channels is 4).
 typedef struct {
     uint8_t *rgb;
     int width;
     int height;
+    int channels;
 } s_picture_t;
 
 //  libjpeg error handling: longjmp back instead of exit()
@@ -113,9 +115,10 @@ s_png_decode(const uint8_t *data, size_t len, s_picture_t *pic, int *w, int *h)
         png_image_free(&img);
         return -1;
     }
-    img.format = PNG_FORMAT_RGB;
+    //  RGBA when asked for (stickers keep their transparency); else
+    //  transparent pixels over white, as WhatsApp shows them
+    img.format = pic->channels == 4 ? PNG_FORMAT_RGBA : PNG_FORMAT_RGB;
     uint8_t *rgb = cm_alloc(PNG_IMAGE_SIZE(img));
-    //  Transparent pixels over white, as WhatsApp shows them
     png_color white = {255, 255, 255};
     if (!png_image_finish_read(&img, &white, rgb, 0, NULL)) {
         png_image_free(&img);
@@ -141,26 +144,50 @@ s_webp_decode(const uint8_t *data, size_t len, s_picture_t *pic, int *w, int *h)
         return -1;
     }
     int pw, ph;
-    uint8_t *rgb = WebPDecodeRGB(data, len, &pw, &ph);
+    int ch = pic->channels == 4 ? 4 : 3;
+    uint8_t *rgb = ch == 4 ? WebPDecodeRGBA(data, len, &pw, &ph)
+                           : WebPDecodeRGB(data, len, &pw, &ph);
     if (!rgb) {
         return -1;
     }
-    pic->rgb = cm_alloc((size_t)pw * ph * 3);
-    memcpy(pic->rgb, rgb, (size_t)pw * ph * 3);
+    pic->rgb = cm_alloc((size_t)pw * ph * ch);
+    memcpy(pic->rgb, rgb, (size_t)pw * ph * ch);
     WebPFree(rgb);
     pic->width = pw;
     pic->height = ph;
     return 0;
 }
 
-//  Decode (pic non-NULL) or only size any supported image.
+//  RGB pixels as RGBA (opaque), in place of pic->rgb.
+static void
+s_add_alpha(s_picture_t *pic)
+{
+    size_t n = (size_t)pic->width * pic->height;
+    uint8_t *rgba = cm_alloc(n * 4);
+    for (size_t i = 0; i < n; i++) {
+        memcpy(rgba + i * 4, pic->rgb + i * 3, 3);
+        rgba[i * 4 + 3] = 255;
+    }
+    free(pic->rgb);
+    pic->rgb = rgba;
+}
+
+//  Decode (pic non-NULL) or only size any supported image. pic->channels
+//  says what the caller wants: 4 for RGBA, else RGB (set to 3).
 static int
 s_decode(const uint8_t *data, size_t len, int want, s_picture_t *pic, int *w,
          int *h)
 {
     const char *type = ms_sniff_mimetype(data, len);
+    if (pic && pic->channels != 4) {
+        pic->channels = 3;
+    }
     if (streq(type, "image/jpeg")) {
-        return s_jpeg_decode(data, len, want, pic, w, h);
+        int rc = s_jpeg_decode(data, len, want, pic, w, h);
+        if (rc == 0 && pic && pic->channels == 4) {
+            s_add_alpha(pic);
+        }
+        return rc;
     }
     if (streq(type, "image/png")) {
         return s_png_decode(data, len, pic, w, h);
@@ -182,11 +209,12 @@ ms_image_size(const uint8_t *data, size_t len, int *width, int *height)
     return s_decode(data, len, 0, NULL, width, height);
 }
 
-//  Box-filter scale of an RGB picture to w x h.
+//  Box-filter scale of an RGB or RGBA picture to w x h.
 static uint8_t *
 s_scale(const s_picture_t *src, int w, int h)
 {
-    uint8_t *out = cm_alloc((size_t)w * h * 3);
+    int ch = src->channels == 4 ? 4 : 3;
+    uint8_t *out = cm_alloc((size_t)w * h * ch);
     for (int y = 0; y < h; y++) {
         int y0 = (int)((long)y * src->height / h);
         int y1 = (int)((long)(y + 1) * src->height / h);
@@ -199,21 +227,21 @@ s_scale(const s_picture_t *src, int w, int h)
             if (x1 <= x0) {
                 x1 = x0 + 1;
             }
-            unsigned long sum[3] = {0, 0, 0};
+            unsigned long sum[4] = {0, 0, 0, 0};
             for (int yy = y0; yy < y1; yy++) {
                 const uint8_t *p =
-                    src->rgb + ((size_t)yy * src->width + x0) * 3;
-                for (int xx = x0; xx < x1; xx++, p += 3) {
-                    sum[0] += p[0];
-                    sum[1] += p[1];
-                    sum[2] += p[2];
+                    src->rgb + ((size_t)yy * src->width + x0) * ch;
+                for (int xx = x0; xx < x1; xx++, p += ch) {
+                    for (int c = 0; c < ch; c++) {
+                        sum[c] += p[c];
+                    }
                 }
             }
             unsigned long n = (unsigned long)(y1 - y0) * (x1 - x0);
-            uint8_t *o = out + ((size_t)y * w + x) * 3;
-            o[0] = (uint8_t)(sum[0] / n);
-            o[1] = (uint8_t)(sum[1] / n);
-            o[2] = (uint8_t)(sum[2] / n);
+            uint8_t *o = out + ((size_t)y * w + x) * ch;
+            for (int c = 0; c < ch; c++) {
+                o[c] = (uint8_t)(sum[c] / n);
+            }
         }
     }
     return out;
@@ -261,7 +289,7 @@ int
 ms_image_thumbnail(const uint8_t *data, size_t len, int side, uint8_t **thumb_p,
                    size_t *thumb_len)
 {
-    s_picture_t pic = {NULL, 0, 0};
+    s_picture_t pic = {NULL, 0, 0, 3};
     int fw, fh;
     if (side < 1 || s_decode(data, len, side, &pic, &fw, &fh) != 0) {
         return -1;
@@ -294,7 +322,7 @@ int
 ms_image_square(const uint8_t *data, size_t len, int side, int quality,
                 uint8_t **out_p, size_t *out_len)
 {
-    s_picture_t pic = {NULL, 0, 0};
+    s_picture_t pic = {NULL, 0, 0, 3};
     int fw, fh;
     if (side < 1 || s_decode(data, len, side, &pic, &fw, &fh) != 0) {
         return -1;
@@ -303,7 +331,7 @@ ms_image_square(const uint8_t *data, size_t len, int side, int quality,
     int n = pic.width < pic.height ? pic.width : pic.height;
     int x0 = (pic.width - n) / 2;
     int y0 = (pic.height - n) / 2;
-    s_picture_t sq = {cm_alloc((size_t)n * n * 3), n, n};
+    s_picture_t sq = {cm_alloc((size_t)n * n * 3), n, n, 3};
     for (int y = 0; y < n; y++) {
         memcpy(sq.rgb + (size_t)y * n * 3,
                pic.rgb + ((size_t)(y + y0) * pic.width + x0) * 3,
@@ -315,6 +343,49 @@ ms_image_square(const uint8_t *data, size_t len, int side, int quality,
     int rc = s_jpeg_encode(scaled, side, side, quality, out_p, out_len);
     free(scaled);
     return rc;
+}
+
+int
+ms_image_sticker(const uint8_t *data, size_t len, uint8_t **out_p,
+                 size_t *out_len)
+{
+    s_picture_t pic = {NULL, 0, 0, 4};
+    int fw, fh;
+    const int side = MS_IMAGE_STICKER_SIDE;
+    if (s_decode(data, len, side, &pic, &fw, &fh) != 0) {
+        return -1;
+    }
+    //  Fit inside side x side, centred on a transparent canvas
+    int w = side, h = side;
+    if (pic.width >= pic.height) {
+        h = (int)((long)pic.height * side / pic.width);
+    } else {
+        w = (int)((long)pic.width * side / pic.height);
+    }
+    w = w < 1 ? 1 : w;
+    h = h < 1 ? 1 : h;
+    uint8_t *scaled = s_scale(&pic, w, h);
+    free(pic.rgb);
+    uint8_t *canvas = cm_alloc((size_t)side * side * 4);
+    memset(canvas, 0, (size_t)side * side * 4);
+    int x0 = (side - w) / 2, y0 = (side - h) / 2;
+    for (int y = 0; y < h; y++) {
+        memcpy(canvas + ((size_t)(y + y0) * side + x0) * 4,
+               scaled + (size_t)y * w * 4, (size_t)w * 4);
+    }
+    free(scaled);
+    uint8_t *webp = NULL;
+    size_t size = WebPEncodeRGBA(canvas, side, side, side * 4,
+                                 MS_IMAGE_STICKER_QUALITY, &webp);
+    free(canvas);
+    if (size == 0 || !webp) {
+        return -1;
+    }
+    *out_p = cm_alloc(size);
+    memcpy(*out_p, webp, size);
+    *out_len = size;
+    WebPFree(webp);
+    return 0;
 }
 
 //  --------------------------------------------------------------------
@@ -378,6 +449,42 @@ ms_image_test(bool verbose)
     free(sq);
     assert(ms_image_square((const uint8_t *)"%PDF-1.4", 8, 96, 60, &sq,
                            &sq_len) == -1);
+
+    //  Stickers: a 512x512 WebP, the picture fitted inside with
+    //  transparent margins; a transparent PNG stays transparent
+    uint8_t *stk = NULL;
+    size_t stk_len = 0;
+    assert(ms_image_sticker(jpeg, jpeg_len, &stk, &stk_len) == 0);
+    assert(streq(ms_sniff_mimetype(stk, stk_len), "image/webp"));
+    assert(ms_image_size(stk, stk_len, &iw, &ih) == 0);
+    assert(iw == 512 && ih == 512);
+    int dw, dh;
+    uint8_t *px = WebPDecodeRGBA(stk, stk_len, &dw, &dh);
+    assert(px && dw == 512 && dh == 512);
+    assert(px[3] == 0);                                   //  top margin
+    assert(px[((size_t)256 * 512 + 256) * 4 + 3] == 255); //  the picture
+    WebPFree(px);
+    free(stk);
+    uint8_t *rgba = cm_alloc((size_t)64 * 64 * 4);
+    memset(rgba, 0, (size_t)64 * 64 * 4); //  fully transparent
+    png_image timg;
+    memset(&timg, 0, sizeof timg);
+    timg.version = PNG_IMAGE_VERSION;
+    timg.width = timg.height = 64;
+    timg.format = PNG_FORMAT_RGBA;
+    png_alloc_size_t tlen = 0;
+    assert(png_image_write_get_memory_size(timg, tlen, 0, rgba, 0, NULL));
+    uint8_t *tpng = cm_alloc(tlen);
+    assert(png_image_write_to_memory(&timg, tpng, &tlen, 0, rgba, 0, NULL));
+    assert(ms_image_sticker(tpng, tlen, &stk, &stk_len) == 0);
+    px = WebPDecodeRGBA(stk, stk_len, &dw, &dh);
+    assert(px && px[((size_t)256 * 512 + 256) * 4 + 3] == 0);
+    WebPFree(px);
+    free(stk);
+    free(tpng);
+    free(rgba);
+    assert(ms_image_sticker((const uint8_t *)"%PDF-1.4", 8, &stk, &stk_len) ==
+           -1);
 
     //  Damaged or foreign data: -1, never a crash
     assert(ms_image_size(jpeg, 20, &iw, &ih) == 0 ||

@@ -1,5 +1,5 @@
-/*  ms_image - image size and JPEG thumbnails (libjpeg-turbo, libpng,
-    libwebp)
+/*  ms_image - image size, JPEG thumbnails, square pictures and WebP
+    stickers (libjpeg-turbo, libpng, libwebp)
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
@@ -19,6 +19,9 @@
 #define MS_IMAGE_THUMB_SIDE 96
 //  JPEG quality of thumbnails.
 #define MS_IMAGE_THUMB_QUALITY 60
+//  Side of a sticker, pixels, and its WebP quality.
+#define MS_IMAGE_STICKER_SIDE 512
+#define MS_IMAGE_STICKER_QUALITY 80
 //  Largest picture decoded, in pixels (width * height).
 #define MS_IMAGE_MAX_PIXELS (100L * 1000 * 1000)
 
@@ -37,6 +40,14 @@ int ms_image_thumbnail(const uint8_t *data, size_t len, int side,
 //  (caller owns it). Returns 0, or -1 when the image cannot be decoded.
 int ms_image_square(const uint8_t *data, size_t len, int side, int quality,
                     uint8_t **out_p, size_t *out_len);
+
+//  Decode a JPEG, PNG or WebP and make it a WhatsApp sticker: a
+//  MS_IMAGE_STICKER_SIDE square lossy WebP with the picture fitted
+//  inside, centred on a transparent canvas (PNG and WebP transparency
+//  kept). *out_p is malloc'd (caller owns it). Returns 0, or -1 when the
+//  image cannot be decoded or encoded.
+int ms_image_sticker(const uint8_t *data, size_t len, uint8_t **out_p,
+                     size_t *out_len);
 
 void ms_image_test(bool verbose);
 

@@ -181,19 +181,27 @@ s_prepare_image(ms_worker_t *self, cm_msg_t *request, s_file_t *f,
                 const char *declared, const char *sniffed, bool sticker)
 {
     (void)self;
-    bool ok =
-        sticker ? streq(sniffed, "image/webp")
-                : (streq(sniffed, "image/jpeg") ||
-                   streq(sniffed, "image/png") || streq(sniffed, "image/webp"));
+    bool ok = streq(sniffed, "image/jpeg") || streq(sniffed, "image/png") ||
+              streq(sniffed, "image/webp");
     if (!ok) {
-        return s_fail(request, 400, "file is not %s: its content is %s",
-                      sticker ? "a WebP sticker"
-                              : "an image (JPEG, PNG or WebP)",
+        return s_fail(request, 400,
+                      "file is not an image (JPEG, PNG or WebP): "
+                      "its content is %s",
                       sniffed);
     }
     cm_msg_t *bad = s_check_declared(request, declared, sniffed);
     if (bad) {
         return bad;
+    }
+    if (sticker && !streq(sniffed, "image/webp")) {
+        //  WhatsApp's stickers are WebP: a 512x512 one made from it
+        uint8_t *webp = NULL;
+        size_t webp_len = 0;
+        if (ms_image_sticker(f->data, f->len, &webp, &webp_len) != 0) {
+            return s_fail(request, 400, "file is a damaged %s", sniffed);
+        }
+        s_file_take(f, &webp, webp_len);
+        sniffed = "image/webp";
     }
     if (ms_image_size(f->data, f->len, &f->width, &f->height) != 0) {
         return s_fail(request, 400, "file is a damaged %s", sniffed);
@@ -944,6 +952,8 @@ ms_worker_test(bool verbose)
         {"video", "GIF89a\x01\0\x01\0", 10, NULL, 400, "not video/mp4"},
         {"image", "\xff\xd8\xff\xe0 broken", 12, NULL, 400, "damaged"},
         {"nonsense", "x", 1, NULL, 400, "kind must be"},
+        {"sticker", "%PDF-1.4 hello", 14, NULL, 400, "not an image"},
+        {"sticker", "\x89PNG\r\n\x1a\n broken", 15, NULL, 400, "damaged"},
         {"document", "%PDF-1.4 hello", 14, "application/pdf", 502,
          "could not upload"},
     };

@@ -57,6 +57,8 @@ struct _sw_host_t {
     size_t sessions;           //  sessions allocated
     int write_timeout_ms;      //  store timeout for writes
     bool no_batch;             //  the store refused event.append_batch
+    int64_t msgs_in;           //  message.any events, not fromMe
+    int64_t msgs_out;          //  message.any events, fromMe
 };
 
 struct _sw_session_t {
@@ -184,6 +186,13 @@ size_t
 sw_host_sessions(sw_host_t *self)
 {
     return self->sessions;
+}
+
+void
+sw_host_message_counts(sw_host_t *self, int64_t *incoming, int64_t *outgoing)
+{
+    *incoming = self->msgs_in;
+    *outgoing = self->msgs_out;
 }
 
 static void
@@ -890,6 +899,13 @@ sw_session_emit_id(sw_session_t *self, const char *id, const char *event,
         int rc = cm_ulid_next(self->host->ulid, "evt_", fresh, sizeof fresh);
         assert(rc == 0);
         id = fresh;
+    }
+    if (strcmp(event, "message.any") == 0) {
+        if (json_is_true(json_object_get(payload, "fromMe"))) {
+            self->host->msgs_out++;
+        } else {
+            self->host->msgs_in++;
+        }
     }
     json_t *body = s_lease_body(self);
     json_object_set_new(body, "id", json_string(id));

@@ -95,6 +95,11 @@ int sw_host_call(sw_host_t *self, cm_msg_t **request_p, int timeout_ms,
 //  Sessions allocated (held or finishing).
 size_t sw_host_sessions(sw_host_t *self);
 
+//  message.any events emitted since start: fromMe (outgoing) and not
+//  (incoming). The worker heartbeat carries them (metrics).
+void sw_host_message_counts(sw_host_t *self, int64_t *incoming,
+                            int64_t *outgoing);
+
 //  --------------------------------------------------------------------
 //  Worker API
 

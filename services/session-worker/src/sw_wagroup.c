@@ -416,6 +416,9 @@ s_group_result(s_group_call_t *call, const wa_node_t *reply, int *st_p,
         return json_object();
     case S_GROUP_PICTURE: {
         const char *id = wa_group_picture_id(reply);
+        //  contact.picture forgets what it knew of the old one
+        wa_client_picture_t pic = {.jid = call->group, .id = id};
+        sw_wacontacts_on_picture(call->sess, &pic);
         return id ? json_pack("{s:s}", "pictureId", id) : json_object();
     }
     default:

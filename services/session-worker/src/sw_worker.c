@@ -461,6 +461,12 @@ s_heartbeat(sw_worker_t *self, bool empty)
         }
         cm_msg_set(msg, "sessions", names);
         cm_msg_set_int(msg, "max", sw_config_max_sessions(self->config));
+        //  For /metrics: resident memory and message counts since start
+        int64_t in = 0, out = 0;
+        sw_host_message_counts(self->host, &in, &out);
+        cm_msg_set_int(msg, "rss", cm_rss_bytes());
+        cm_msg_set_int(msg, "msgs_in", in);
+        cm_msg_set_int(msg, "msgs_out", out);
         cm_msg_set_deadline(msg, cm_now_ms() + SW_HEARTBEAT_MS * 3);
         //  Not connected yet: dropped; the next beat tries again.
         cm_msg_send(&msg, gw->sock);

@@ -107,15 +107,16 @@ sim_group_node(sim_hub_t *hub, sim_group_t *group)
     return node;
 }
 
-//  Send a w:gp2 notification (child taken) to every member device,
+//  Send a notification of `type` (child taken) to every member device,
 //  from the group, with `actor` as participant.
 static void
-s_notify(sim_hub_t *hub, sim_group_t *group, const char *actor,
-         wa_node_t **child_p, bool members, const char *extra_phone)
+s_notify_type(sim_hub_t *hub, sim_group_t *group, const char *type,
+              const char *actor, wa_node_t **child_p, bool members,
+              const char *extra_phone)
 {
     char *from = cm_sprintf("%s@g.us", group->id);
     char *participant = s_pn(actor);
-    wa_node_t *note = sim_hub_notification(hub, "w:gp2", from, participant);
+    wa_node_t *note = sim_hub_notification(hub, type, from, participant);
     wa_node_append(note, child_p);
     free(from);
     free(participant);
@@ -148,6 +149,14 @@ s_notify(sim_hub_t *hub, sim_group_t *group, const char *actor,
     }
     zlistx_destroy(&targets);
     wa_node_destroy(&note);
+}
+
+//  Send a w:gp2 notification (child taken) to every member device.
+static void
+s_notify(sim_hub_t *hub, sim_group_t *group, const char *actor,
+         wa_node_t **child_p, bool members, const char *extra_phone)
+{
+    s_notify_type(hub, group, "w:gp2", actor, child_p, members, extra_phone);
 }
 
 //  Phone of a participant JID (PN or LID user) known to the sim, or
@@ -501,8 +510,9 @@ sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         } else {
             char *path = s_picture_path(group, group->picture_id);
             const char *host = sim_hub_media_host(hub);
-            char *url = cm_sprintf("https://%s%s",
-                                   host ? host : "mmg.whatsapp.net", path);
+            char *url = host ? cm_sprintf("%s://%s%s",
+                                          sim_hub_media_scheme(hub), host, path)
+                             : cm_sprintf("https://mmg.whatsapp.net%s", path);
             wa_node_t *pic = wa_node_new("picture");
             wa_node_set_attr(pic, "id", group->picture_id);
             wa_node_set_attr(pic, "type",
@@ -535,9 +545,18 @@ sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
         free(group->picture_id);
         group->picture_id = NULL;
     }
+    char *gjid = cm_sprintf("%s@g.us", group->id);
+    char *author = s_pn(me->phone);
     if (!full) {
         cm_log_info("group picture removed", "id=%s", group->id);
         sim_hub_iq_result(conn, iq, NULL);
+        //  Members hear of it: <notification type="picture"><delete/>
+        wa_node_t *del = wa_node_new("delete");
+        wa_node_set_attr(del, "jid", gjid);
+        wa_node_set_attr(del, "author", author);
+        s_notify_type(hub, group, "picture", me->phone, &del, true, NULL);
+        free(author);
+        free(gjid);
         return;
     }
     char *id = cm_strdup(sim_hub_next_id(hub));
@@ -546,6 +565,8 @@ sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     free(path);
     if (rc != 0) {
         free(id);
+        free(author);
+        free(gjid);
         sim_hub_iq_error(conn, iq, 500, "internal-error");
         return;
     }
@@ -555,12 +576,19 @@ sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq)
     wa_node_t *pic = wa_node_new("picture");
     wa_node_set_attr(pic, "id", id);
     sim_hub_iq_result(conn, iq, &pic);
+    wa_node_t *set = wa_node_new("set");
+    wa_node_set_attr(set, "jid", gjid);
+    wa_node_set_attr(set, "id", id);
+    wa_node_set_attr(set, "author", author);
+    s_notify_type(hub, group, "picture", me->phone, &set, true, NULL);
+    free(author);
+    free(gjid);
 }
 
 static const sim_iq_route_t s_iqs[] = {{"w:g2", NULL, 0, s_handle},
                                        {NULL, NULL, 0, NULL}};
 
-static const char *const s_notifications[] = {"w:gp2", NULL};
+static const char *const s_notifications[] = {"w:gp2", "picture", NULL};
 
 const sim_cap_t sim_group_cap = {
     .name = "group",

@@ -16,7 +16,7 @@
 
 #include "sim_cap.h"
 
-//  IQ w:g2; notification w:gp2.
+//  IQ w:g2; notifications w:gp2 and picture (group pictures).
 extern const sim_cap_t sim_group_cap;
 
 //  <group ...> metadata node. Caller owns return value.
@@ -27,7 +27,10 @@ wa_node_t *sim_group_node(sim_hub_t *hub, sim_group_t *group);
 //  group's picture (members only; locked groups: admins only), no child
 //  removes it; get answers <picture id url direct_path type/> (404 when
 //  there is none, 304 when the query's id is the current one). The
-//  bytes go to the media store, served by the media host.
+//  bytes go to the media store, served by the media host. A set or
+//  removal sends every member device <notification type="picture"
+//  from=GROUP participant=AUTHOR> with <set jid id author/> or <delete
+//  jid author/>.
 void sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq);
 
 void sim_group_test(bool verbose);

@@ -856,11 +856,12 @@ sim_group_to_json(sim_group_t *self)
 {
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
-    json_t *obj = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b}", "id", jid, "subject",
-        self->subject, "creator", self->creator, "description",
-        self->description, "creation", (json_int_t)self->creation_s, "invite",
-        self->invite, "announce", self->announce, "locked", self->locked);
+    json_t *obj = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?}",
+                            "id", jid, "subject", self->subject, "creator",
+                            self->creator, "description", self->description,
+                            "creation", (json_int_t)self->creation_s, "invite",
+                            self->invite, "announce", self->announce, "locked",
+                            self->locked, "picture_id", self->picture_id);
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =

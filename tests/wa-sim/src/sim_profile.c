@@ -10,12 +10,15 @@
     the URLs the get answers with download them from the media host.
     Type get, target=JID (PN or LID): <picture id url type direct_path/>
     for `type` image or preview, 304 not-modified when the query's `id`
-    is the current one, 404 item-not-found when there is none.
+    is the current one, 404 item-not-found when there is none. A set
+    with someone else's `target` is 403. A group `target` (get or set)
+    goes to sim_group_picture.
 
     status, type set: <status>TEXT</status> is the sender's about text
     (usync's status query reads it).
 */
 #include "sim_classes.h"
+#include "sim_group.h"
 #include "sim_profile.h"
 #include "wa/wa_jid.h"
 
@@ -109,8 +112,12 @@ s_picture(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
     sim_model_t *model = sim_hub_model(hub);
     sim_device_t *dev = sim_conn_device(conn);
     const char *target = wa_node_attr(iq, "target");
+    if (target && strstr(target, "@g.us")) {
+        //  A group's picture: sim_group keeps it
+        sim_group_picture(hub, conn, iq);
+        return;
+    }
     if (wa_node_attr_eq(iq, "type", "get")) {
-        //  Pictures of groups are not simulated: none is set
         sim_account_t *acc =
             target ? sim_hub_account_of(hub, target, NULL) : dev->account;
         const wa_node_t *q = wa_node_child(iq, "picture");
@@ -126,8 +133,8 @@ s_picture(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
         return;
     }
     if (target) {
-        //  Someone else's picture (a group's): not simulated
-        sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
+        //  Someone else's picture: not allowed
+        sim_hub_iq_error(conn, iq, 403, "forbidden");
         return;
     }
     const wa_node_t *full = NULL;

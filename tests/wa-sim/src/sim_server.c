@@ -976,6 +976,50 @@ s_test_relay(s_client_t *a, s_client_t *b)
     assert(zlistx_size(dev_a->queue) == 0);
     free(to_b);
 
+    //  A group picture: Ann (a member) sets it, Ben hears of it and
+    //  reads it; Ann removes it; a stranger's group is a 404
+    sim_group_t *team = sim_model_group_add(model, pa, "Team");
+    sim_group_participant_add(team, pb, NULL);
+    char *gjid = cm_sprintf("%s@g.us", team->id);
+    iq = s_iq("gp1", "set", "w:profile:picture");
+    wa_node_set_attr(iq, "target", gjid);
+    const uint8_t gjpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 0, 16, 1};
+    wa_node_t *gpic = wa_node_add(iq, "picture");
+    wa_node_set_attr(gpic, "type", "image");
+    wa_node_set_bytes(gpic, gjpeg, sizeof gjpeg);
+    res = s_query(a, &iq);
+    const char *gid = wa_node_attr(wa_node_child(res, "picture"), "id");
+    assert(gid && cm_streq(team->picture_id, gid));
+    wa_node_destroy(&res);
+    note = s_expect(b, "notification");
+    assert(note && wa_node_attr_eq(note, "type", "picture"));
+    assert(wa_node_attr_eq(note, "from", gjid));
+    const wa_node_t *gset = wa_node_child(note, "set");
+    assert(gset && wa_node_attr_eq(gset, "id", team->picture_id));
+    assert(wa_node_attr_eq(gset, "author", "15550002221@s.whatsapp.net"));
+    wa_node_destroy(&note);
+    iq = s_iq("gp2", "get", "w:profile:picture");
+    wa_node_set_attr(iq, "target", gjid);
+    wa_node_set_attr(wa_node_add(iq, "picture"), "type", "image");
+    res = s_query(b, &iq);
+    gpic = res ? wa_node_child(res, "picture") : NULL;
+    assert(gpic && strstr(wa_node_attr_or(gpic, "url", ""), "/gp_"));
+    wa_node_destroy(&res);
+    iq = s_iq("gp3", "set", "w:profile:picture");
+    wa_node_set_attr(iq, "target", gjid);
+    res = s_query(a, &iq);
+    assert(res && wa_node_attr_eq(res, "type", "result") && !team->picture_id);
+    wa_node_destroy(&res);
+    note = s_expect(b, "notification");
+    assert(note && wa_node_child(note, "delete"));
+    wa_node_destroy(&note);
+    iq = s_iq("gp4", "get", "w:profile:picture");
+    wa_node_set_attr(iq, "target", "999@g.us");
+    res = s_query(a, &iq);
+    assert(s_error_code(res) == 404);
+    wa_node_destroy(&res);
+    free(gjid);
+
     //  Media: media_conn, upload with the auth token, download
     iq = s_iq("m1", "set", "w:m");
     wa_node_add(iq, "media_conn");
