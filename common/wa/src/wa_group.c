@@ -21,6 +21,7 @@ struct _wa_group_t {
     wa_group_role_t *roles; //  their roles
     size_t count;           //  number of participants
     char *creator;          //  creator user JID, or NULL
+    char *creator_pn;       //  its phone number JID (LID groups), or NULL
     int64_t creation;       //  creation time (s), or 0
     char *description;      //  description text, or NULL
     char *description_id;   //  its version id, or NULL
@@ -446,6 +447,7 @@ s_parse(const char *group, const wa_node_t *g)
     self->subject = cm_strdup(wa_node_attr_or(g, "subject", ""));
     self->lid = wa_node_attr_eq(g, "addressing_mode", "lid");
     self->creator = s_user(wa_node_attr(g, "creator"));
+    self->creator_pn = s_user(wa_node_attr(g, "creator_pn"));
     int64_t creation = 0;
     if (wa_node_attr_int(g, "creation", &creation) == 0 && creation > 0) {
         self->creation = creation;
@@ -529,6 +531,7 @@ wa_group_destroy(wa_group_t **self_p)
     free(self->alts);
     free(self->roles);
     free(self->creator);
+    free(self->creator_pn);
     free(self->description);
     free(self->description_id);
     free(self->subject);
@@ -580,6 +583,22 @@ const char *
 wa_group_creator(const wa_group_t *self)
 {
     return self->creator;
+}
+
+const char *
+wa_group_creator_pn(const wa_group_t *self)
+{
+    if (self->creator_pn) {
+        return self->creator_pn;
+    }
+    //  The creator among the participants, with its number beside
+    for (size_t i = 0; self->creator && i < self->count; i++) {
+        if (strcmp(self->participants[i], self->creator) == 0 &&
+            self->alts[i] && !strstr(self->alts[i], "@lid")) {
+            return self->alts[i];
+        }
+    }
+    return NULL;
 }
 
 int64_t
@@ -724,6 +743,31 @@ wa_group_test(bool verbose)
     assert(strcmp(wa_group_alt(g, 0), "111@lid") == 0);
     assert(wa_group_alt(g, 1) == NULL);
     wa_group_destroy(&g);
+    //  LID addressing: members by LID, numbers beside (creator_pn, or
+    //  the creator's participant entry)
+    wa_node_t *lidg = wa_node_new_from_text(
+        "<group id=\"120363000000000002\" addressing_mode=\"lid\" "
+        "creator=\"111@lid\" creator_pn=\"15550001111@s.whatsapp.net\">"
+        "<participant jid=\"111@lid\" type=\"superadmin\" "
+        "phone_number=\"15550001111@s.whatsapp.net\"/>"
+        "<participant jid=\"222@lid\" "
+        "phone_number=\"15550002222@s.whatsapp.net\"/></group>",
+        NULL);
+    g = wa_group_parse_node(lidg);
+    assert(g && wa_group_is_lid(g));
+    assert(strcmp(wa_group_creator(g), "111@lid") == 0);
+    assert(strcmp(wa_group_creator_pn(g), "15550001111@s.whatsapp.net") == 0);
+    assert(strcmp(wa_group_alt(g, 1), "15550002222@s.whatsapp.net") == 0);
+    wa_group_destroy(&g);
+    wa_node_set_attr(lidg, "creator_pn", "junk");
+    g = wa_group_parse_node(lidg);
+    assert(strcmp(wa_group_creator_pn(g), "15550001111@s.whatsapp.net") == 0);
+    wa_group_destroy(&g);
+    wa_node_set_attr(lidg, "creator", "333@lid");
+    g = wa_group_parse_node(lidg);
+    assert(!wa_group_creator_pn(g));
+    wa_group_destroy(&g);
+    wa_node_destroy(&lidg);
     //  A <group> without a usable id
     wa_node_t *bad = wa_node_new_from_text("<group subject=\"x\"/>", NULL);
     assert(!wa_group_parse_node(bad));

@@ -7,19 +7,23 @@
     and other devices answer to it:
 
         <ack class="message">   the server took (or refused) a message:
-                                a SENT event
+                                a SENT event; on a group send, a `phash`
+                                other than ours means our device lists
+                                are stale: read the group and its
+                                members' devices again and send the
+                                message to the devices we missed, once
         <receipt type="retry">  a device could not decrypt one of our
                                 messages: send it to that device again,
                                 ack the receipt
 
     A send is a job that walks: group metadata (groups, kept by
-    wa_groupcache; a status names its recipients instead) -> device lists
-   (usync, cached) -> prekey bundles for devices without a session -> encrypt
-   and send (wa_send) -> server ack. Each step that needs the server issues one
-   IQ and resumes in its callback; a job waiting for an IQ is freed only by that
-    callback. Jobs run from the client's wake-up (this module's
-    deadline and wake hooks), fail when the connection drops, and time
-    out after send_timeout_ms. Recent sends are kept for retry requests.
+    wa_groupcache; a status names its recipients instead) -> device
+    lists (usync, cached) -> prekey bundles for devices without a session
+    -> encrypt and send (wa_send) -> server ack. Each step that needs the
+    server issues one IQ and resumes in its callback; a job waiting for
+    an IQ is freed only by that callback. Jobs run from the client's
+    wake-up (this module's deadline and wake hooks), fail when the
+    connection drops, and time out after send_timeout_ms. Recent sends are kept for retry requests.
 
     A status (wa_status_send) is a group send to status@broadcast whose
     members are the recipients the caller names: one skmsg under our
@@ -56,6 +60,49 @@
 //  Group metadata queries per send (changes may drop it meanwhile).
 #define S_GROUP_ASKS_MAX 3
 
+//  A list of strings (owned).
+typedef struct {
+    char **items; //  strings
+    size_t count; //  used
+    size_t size;  //  allocated
+} s_list_t;
+
+static bool
+s_list_has(const s_list_t *l, const char *s)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        if (strcmp(l->items[i], s) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+//  Append a copy of s unless present.
+static void
+s_list_add(s_list_t *l, const char *s)
+{
+    if (!s || s_list_has(l, s)) {
+        return;
+    }
+    if (l->count == l->size) {
+        l->size = l->size ? l->size * 2 : 8;
+        l->items = realloc(l->items, l->size * sizeof(char *));
+        assert(l->items);
+    }
+    l->items[l->count++] = cm_strdup(s);
+}
+
+static void
+s_list_free(s_list_t *l)
+{
+    for (size_t i = 0; i < l->count; i++) {
+        free(l->items[i]);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 //  A message we sent, for retry requests.
 struct _wa_outbox_sent_t {
     char id[WA_CLIENT_ID_MAX]; //  message id ("" = free slot)
@@ -87,6 +134,11 @@ struct _wa_outbox_job_t {
     bool asked_keys;           //  bundles fetched once
     char **skdm_to;            //  devices given our sender key
     size_t skdm_count;         //  their number
+    char *phash;               //  participant hash sent (groups)
+    s_list_t *had;             //  group sends: every device the send
+                               //  covered; refresh: those of the send
+    bool refresh;              //  after a phash mismatch: the devices
+                               //  missed get the message (never again)
     //  Resend on a retry request
     bool resend;           //  this is a resend
     bool force_keys;       //  fetch a fresh bundle first
@@ -149,6 +201,11 @@ s_job_free(wa_outbox_job_t **job_p)
         free(job->audience[i]);
     }
     free(job->audience);
+    free(job->phash);
+    if (job->had) {
+        s_list_free(job->had);
+        free(job->had);
+    }
     free(job->chat);
     free(job->msg);
     free(job->device);
@@ -300,49 +357,6 @@ s_is_own_device(wa_client_t *self, const char *device)
                s_is_own_user(self, device);
     wa_jid_destroy(&jid);
     return own;
-}
-
-//  A list of strings (owned).
-typedef struct {
-    char **items; //  strings
-    size_t count; //  used
-    size_t size;  //  allocated
-} s_list_t;
-
-static bool
-s_list_has(const s_list_t *l, const char *s)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        if (strcmp(l->items[i], s) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-//  Append a copy of s unless present.
-static void
-s_list_add(s_list_t *l, const char *s)
-{
-    if (!s || s_list_has(l, s)) {
-        return;
-    }
-    if (l->count == l->size) {
-        l->size = l->size ? l->size * 2 : 8;
-        l->items = realloc(l->items, l->size * sizeof(char *));
-        assert(l->items);
-    }
-    l->items[l->count++] = cm_strdup(s);
-}
-
-static void
-s_list_free(s_list_t *l)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        free(l->items[i]);
-    }
-    free(l->items);
-    memset(l, 0, sizeof *l);
 }
 
 //  Our user JID in the chat's address space (LID chats: our LID).
@@ -512,7 +526,9 @@ s_job_send_resend(wa_outbox_job_t *job)
         s_job_fail(job, 0, "could not encrypt for the device");
         return;
     }
-    wa_node_set_attr_int(enc, "count", job->count);
+    if (job->count > 0) {
+        wa_node_set_attr_int(enc, "count", job->count);
+    }
     wa_node_t *m = s_message_node(job);
     if (job->t > 0) {
         wa_node_set_attr_int(m, "t", job->t);
@@ -594,10 +610,18 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
             }
             free(lid_dev);
         }
-        char *phash =
+        //  The participant hash of every device the send covers: the
+        //  server acks a stale one with its own (s_on_message_ack)
+        free(job->phash);
+        job->phash =
             wa_send_phash((const char *const *)devices->items, devices->count);
-        wa_node_set_attr(m, "phash", phash);
-        free(phash);
+        wa_node_set_attr(m, "phash", job->phash);
+        if (!job->had) {
+            job->had = cm_alloc(sizeof *job->had);
+        }
+        for (size_t i = 0; i < devices->count; i++) {
+            s_list_add(job->had, devices->items[i]);
+        }
         if (lid && !job->status) {
             wa_node_set_attr(m, "addressing_mode", "lid");
         }
@@ -651,6 +675,79 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
     }
     job->sent = true;
     wa_client_send_node(self, &m);
+}
+
+//  A resend of job's message to one group device that the send missed
+//  (as a retry answer: <message to=GROUP participant=DEVICE> with the
+//  message and our sender key, pairwise).
+static void
+s_resend_to(wa_outbox_job_t *job, const char *device)
+{
+    wa_client_t *self = job->client;
+    wa_outbox_job_t *r = s_job_new(self, job->chat, job->msg, job->len);
+    snprintf(r->id, sizeof r->id, "%s", job->id);
+    r->group = true;
+    r->resend = true;
+    char *lid_dev = wa_client_lid_device(self, device); //  wa_lidmap
+    r->device = lid_dev ? lid_dev : cm_strdup(device);
+    r->to = cm_strdup(job->chat);
+    r->participant = cm_strdup(device);
+}
+
+//  The refreshed device lists of a group send whose phash the server
+//  did not take: the devices it missed get the message, once; the
+//  refresh ends here whatever happens (no second refresh).
+static void
+s_job_refresh(wa_outbox_job_t *job, const s_list_t *devices)
+{
+    wa_client_t *self = job->client;
+    size_t missed = 0;
+    for (size_t i = 0; i < devices->count; i++) {
+        const char *d = devices->items[i];
+        if (!job->had || !s_list_has(job->had, d)) {
+            s_resend_to(job, d);
+            missed++;
+        }
+    }
+    cm_log_info("refreshed group devices after a participant hash mismatch",
+                "session=%s id=%s group=%s devices=%zu missed=%zu",
+                wa_client_name(self), job->id, job->chat, devices->count,
+                missed);
+    s_job_unlink(job);
+    s_job_free(&job);
+    wa_client_rearm(self);
+}
+
+//  The server acked a group send with another participant hash than
+//  ours: our view of the group's devices is stale (a device joined or
+//  left behind our back). Forget the group's metadata and its members'
+//  device lists, read them again and send to the devices we missed
+//  (whatsmeow send.go compares the ack's phash and drops its caches;
+//  Baileys 7 stopped resending on it because it looped: we resend once,
+//  to the missed devices only).
+static void
+s_phash_refresh(wa_outbox_job_t *job, const char *theirs)
+{
+    wa_client_t *self = job->client;
+    cm_log_warn("server's participant hash differs from ours",
+                "session=%s id=%s group=%s ours=%s theirs=%s",
+                wa_client_name(self), job->id, job->chat, job->phash, theirs);
+    wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
+    size_t n = 0;
+    const char *const *p = g ? wa_group_participants(g, &n) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        wa_usync_invalidate(self->usync, p[i]);
+    }
+    wa_usync_invalidate(self->usync, self->me_pn_user);
+    if (self->me_lid_user) {
+        wa_usync_invalidate(self->usync, self->me_lid_user);
+    }
+    wa_groupcache_forget(self, job->chat);
+    wa_outbox_job_t *r = s_job_new(self, job->chat, job->msg, job->len);
+    snprintf(r->id, sizeof r->id, "%s", job->id);
+    r->refresh = true;
+    r->had = job->had;
+    job->had = NULL;
 }
 
 static void
@@ -737,6 +834,11 @@ s_job_run(wa_outbox_job_t *job)
         s_list_free(&devices);
         s_list_add(&devices, job->device);
     }
+    if (job->refresh) {
+        s_job_refresh(job, &devices); //  frees the job
+        s_list_free(&devices);
+        return;
+    }
     if (!recipient_found) {
         s_list_free(&devices);
         s_job_fail(job, 404, "recipient is not on WhatsApp");
@@ -811,6 +913,11 @@ s_on_message_ack(void *arg, const wa_node_t *node)
         for (size_t i = 0; i < job->skdm_count; i++) {
             zhashx_update(have, job->skdm_to[i], (void *)1);
         }
+    }
+    const char *phash = wa_node_attr(node, "phash");
+    if (job->group && !job->status && job->phash && phash &&
+        !cm_streq(phash, job->phash)) {
+        s_phash_refresh(job, phash);
     }
     s_job_unlink(job);
     wa_client_event_t ev = {.type = WA_CLIENT_EVENT_SENT};

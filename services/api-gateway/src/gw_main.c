@@ -8,6 +8,7 @@
     configuration) and exits, for tools and tests.
 */
 #include "gw_classes.h"
+#include "wa/wa_crypto.h"
 
 #include <malloc.h>
 
@@ -52,6 +53,11 @@ main(int argc, char **argv)
     zsys_init();
     if (sigint_ignored) {
         signal(SIGINT, SIG_IGN); //  stopped by SIGTERM only (run.sh)
+    }
+    //  OpenSSL's first fetch of each algorithm (the key digests, ...),
+    //  before the handler threads
+    if (wa_crypto_warmup() != 0) {
+        cm_log_warn("OpenSSL warm-up failed");
     }
 
     zactor_t *core = zactor_new(gw_core_actor, config);

@@ -86,7 +86,10 @@ sw_wagroup_json(const wa_group_t *group)
     const char *desc = wa_group_description(group);
     json_object_set_new(out, "description",
                         desc ? json_string(desc) : json_null());
-    json_object_set_new(out, "owner", s_api_or_null(wa_group_creator(group)));
+    //  The owner's number when the group names it by LID
+    const char *owner = wa_group_creator_pn(group);
+    json_object_set_new(out, "owner",
+                        s_api_or_null(owner ? owner : wa_group_creator(group)));
     json_object_set_new(out, "creation",
                         json_integer(wa_group_creation(group)));
     json_object_set_new(out, "size", json_integer((json_int_t)n));

@@ -4,6 +4,7 @@
 */
 #include "sim_classes.h"
 #include "sim_control.h"
+#include "sim_pair.h"
 #include "sim_http.h"
 #include "sim_profile.h"
 #include "sim_server.h"
@@ -145,6 +146,18 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         }
         json_t *body = json_pack("{s:o}", "devices", list);
         sim_http_reply_json(req, 200, &body);
+    } else if (n == 3 && cm_streq(seg[2], "devices") &&
+               cm_streq(method, "POST")) {
+        //  A companion nobody is told about (stale device lists)
+        sim_device_t *dev = sim_pair_shadow_device(acc);
+        if (!dev) {
+            sim_http_reply_error(req, 500, "could not add a device");
+            return;
+        }
+        cm_log_info("added a silent device", "phone=%s device=%u", acc->phone,
+                    dev->id);
+        json_t *body = sim_device_to_json(dev);
+        sim_http_reply_json(req, 201, &body);
     } else if (n == 4 && cm_streq(seg[2], "devices") &&
                cm_streq(method, "DELETE")) {
         int64_t id = s_id(seg[3]);

@@ -77,6 +77,8 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
                            "refuse_prekey_upload",
                            "refuse_prekey_fetch",
                            "refuse_prekeys",
+                           "lid_groups",
+                           "check_phash",
                            NULL};
     const char *key;
     json_t *value;
@@ -112,7 +114,9 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
     if (s_bool(body, "withhold_acks", &next.withhold_acks) ||
         s_bool(body, "refuse_prekey_upload", &next.refuse_prekey_upload) ||
         s_bool(body, "refuse_prekey_fetch", &next.refuse_prekey_fetch) ||
-        s_bool(body, "refuse_prekeys", &both)) {
+        s_bool(body, "refuse_prekeys", &both) ||
+        s_bool(body, "lid_groups", &next.lid_groups) ||
+        s_bool(body, "check_phash", &next.check_phash)) {
         *error = "fault flags must be booleans";
         return -1;
     }
@@ -142,11 +146,12 @@ sim_fault_reset(sim_fault_t *self)
 static json_t *
 s_rules_json(const sim_fault_rules_t *rules)
 {
-    return json_pack("{s:I, s:b, s:b, s:b}", "ack_delay_ms",
+    return json_pack("{s:I, s:b, s:b, s:b, s:b, s:b}", "ack_delay_ms",
                      (json_int_t)rules->ack_delay_ms, "withhold_acks",
                      rules->withhold_acks, "refuse_prekey_upload",
                      rules->refuse_prekey_upload, "refuse_prekey_fetch",
-                     rules->refuse_prekey_fetch);
+                     rules->refuse_prekey_fetch, "lid_groups",
+                     rules->lid_groups, "check_phash", rules->check_phash);
 }
 
 json_t *
@@ -186,6 +191,17 @@ sim_fault_test(bool verbose)
     assert(r->refuse_prekey_upload && r->refuse_prekey_fetch);
     assert(r->ack_delay_ms == 250); //  inherited from global
     assert(!sim_fault_rules(fault, "1666")->refuse_prekey_fetch);
+    //  The server rules are per account too
+    body = json_pack("{s:s, s:b, s:b}", "phone", "1777", "lid_groups", 1,
+                     "check_phash", 1);
+    assert(sim_fault_update(fault, body, &error) == 0);
+    json_decref(body);
+    assert(sim_fault_rules(fault, "1777")->lid_groups &&
+           sim_fault_rules(fault, "1777")->check_phash);
+    assert(!sim_fault_rules(fault, "1555")->check_phash);
+    body = json_pack("{s:i}", "check_phash", 1);
+    assert(sim_fault_update(fault, body, &error) == -1);
+    json_decref(body);
 
     body = json_pack("{s:s}", "bogus", "x");
     assert(sim_fault_update(fault, body, &error) == -1 && error);

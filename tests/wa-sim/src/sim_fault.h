@@ -10,6 +10,13 @@
       refuse_prekey_upload answer prekey uploads with an error
       refuse_prekey_fetch answer prekey bundle fetches with an error
       refuse_prekeys      sets both of the above (write-only alias)
+    and the 2026 server rules (docs/protocol-fidelity.md) an account
+    may be held to:
+      lid_groups          groups the account creates run in
+                          addressing_mode="lid" (members by LID)
+      check_phash         the account's group sends must carry the
+                          participant hash of the group's current device
+                          list, else the server ack names the right one
 */
 #ifndef SIM_FAULT_H_INCLUDED
 #define SIM_FAULT_H_INCLUDED
@@ -26,6 +33,8 @@ typedef struct {
     bool withhold_acks;        //  drop server acks
     bool refuse_prekey_upload; //  error on prekey upload
     bool refuse_prekey_fetch;  //  error on bundle fetch
+    bool lid_groups;           //  new groups use LID addressing
+    bool check_phash;          //  group sends' phash is checked
 } sim_fault_rules_t;
 
 typedef struct _sim_fault_t sim_fault_t;

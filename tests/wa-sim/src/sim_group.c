@@ -57,39 +57,64 @@ s_pn(const char *phone)
     return cm_sprintf("%s@s.whatsapp.net", phone);
 }
 
+//  Set node[key] to the member `phone` as the group addresses it: PN
+//  groups by number, LID groups by LID with the number in `pn_key`
+//  (whatsmeow group.go parseGroupNode: creator/creator_pn, s_o/s_o_pn,
+//  participant jid/phone_number). PN groups name the LID in `lid_key`
+//  when given.
+static void
+s_set_member(sim_hub_t *hub, sim_group_t *group, wa_node_t *node,
+             const char *key, const char *pn_key, const char *lid_key,
+             const char *phone)
+{
+    char *pn = s_pn(phone);
+    sim_account_t *acc = sim_model_account(sim_hub_model(hub), phone);
+    char *lid = acc ? cm_sprintf("%s@lid", acc->lid) : NULL;
+    if (group->lid && lid) {
+        wa_node_set_attr(node, key, lid);
+        if (pn_key) {
+            wa_node_set_attr(node, pn_key, pn);
+        }
+    } else {
+        wa_node_set_attr(node, key, pn);
+        if (lid_key && lid) {
+            wa_node_set_attr(node, lid_key, lid);
+        }
+    }
+    free(lid);
+    free(pn);
+}
+
+//  A <participant> child of node naming member `phone`.
+static wa_node_t *
+s_add_participant(sim_hub_t *hub, sim_group_t *group, wa_node_t *node,
+                  const char *phone)
+{
+    wa_node_t *p = wa_node_add(node, "participant");
+    s_set_member(hub, group, p, "jid", "phone_number", "lid", phone);
+    return p;
+}
+
 wa_node_t *
 sim_group_node(sim_hub_t *hub, sim_group_t *group)
 {
     wa_node_t *node = wa_node_new("group");
     wa_node_set_attr(node, "id", group->id);
-    char *creator = s_pn(group->creator);
-    char *owner = s_pn(group->subject_owner);
-    wa_node_set_attr(node, "creator", creator);
+    s_set_member(hub, group, node, "creator", "creator_pn", NULL,
+                 group->creator);
     wa_node_set_attr_int(node, "creation", group->creation_s);
     wa_node_set_attr(node, "subject", group->subject);
     wa_node_set_attr_int(node, "s_t", group->subject_s);
-    wa_node_set_attr(node, "s_o", owner);
+    s_set_member(hub, group, node, "s_o", "s_o_pn", NULL, group->subject_owner);
     wa_node_set_attr_int(node, "size",
                          (int64_t)zlistx_size(group->participants));
-    wa_node_set_attr(node, "addressing_mode", "pn");
-    free(creator);
-    free(owner);
-    sim_model_t *model = sim_hub_model(hub);
+    wa_node_set_attr(node, "addressing_mode", group->lid ? "lid" : "pn");
     sim_participant_t *p =
         (sim_participant_t *)zlistx_first(group->participants);
     while (p) {
-        wa_node_t *pn = wa_node_add(node, "participant");
-        char *jid = s_pn(p->phone);
-        wa_node_set_attr(pn, "jid", jid);
-        free(jid);
+        wa_node_t *pn = s_add_participant(hub, group, node, p->phone);
         if (p->role) {
             wa_node_set_attr(pn, "type", p->role);
-        }
-        sim_account_t *acc = sim_model_account(model, p->phone);
-        if (acc) {
-            char *lid = cm_sprintf("%s@lid", acc->lid);
-            wa_node_set_attr(pn, "lid", lid);
-            free(lid);
         }
         p = (sim_participant_t *)zlistx_next(group->participants);
     }
@@ -115,11 +140,11 @@ s_notify_type(sim_hub_t *hub, sim_group_t *group, const char *type,
               const char *extra_phone)
 {
     char *from = cm_sprintf("%s@g.us", group->id);
-    char *participant = s_pn(actor);
-    wa_node_t *note = sim_hub_notification(hub, type, from, participant);
+    wa_node_t *note = sim_hub_notification(hub, type, from, NULL);
+    s_set_member(hub, group, note, "participant", "participant_pn", NULL,
+                 actor);
     wa_node_append(note, child_p);
     free(from);
-    free(participant);
     sim_model_t *model = sim_hub_model(hub);
     zlistx_t *targets = zlistx_new();
     sim_participant_t *p =
@@ -195,6 +220,8 @@ s_create(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     }
     sim_group_t *group =
         sim_model_group_add(sim_hub_model(hub), me->phone, subject);
+    //  The 2026 rule: the creator's groups may run in LID addressing
+    group->lid = sim_fault_rules(sim_hub_faults(hub), me->phone)->lid_groups;
     for (const wa_node_t *p = wa_node_child_next(create, "participant", NULL);
          p; p = wa_node_child_next(create, "participant", p)) {
         const char *phone = s_member_phone(hub, wa_node_attr(p, "jid"));
@@ -202,8 +229,9 @@ s_create(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
             sim_group_participant_add(group, phone, NULL);
         }
     }
-    cm_log_info("created group", "id=%s creator=%s size=%zu", group->id,
-                me->phone, zlistx_size(group->participants));
+    cm_log_info("created group", "id=%s creator=%s size=%zu mode=%s", group->id,
+                me->phone, zlistx_size(group->participants),
+                group->lid ? "lid" : "pn");
     wa_node_t *node = sim_group_node(hub, group);
     sim_hub_iq_result(conn, iq, &node);
     wa_node_t *child = wa_node_new("create");
@@ -254,9 +282,7 @@ s_members(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         if (error) {
             wa_node_set_attr_int(r, "error", error);
         } else {
-            char *pn = s_pn(phone);
-            wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
-            free(pn);
+            s_add_participant(hub, group, change, phone);
             changed = true;
         }
     }
@@ -306,9 +332,7 @@ s_invite_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
         sim_group_participant_add(group, me->phone, NULL);
         wa_node_t *change = wa_node_new("add");
         wa_node_set_attr(change, "reason", "invite");
-        char *pn = s_pn(me->phone);
-        wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
-        free(pn);
+        s_add_participant(hub, group, change, me->phone);
         s_notify(hub, group, me->phone, &change, true, NULL);
     }
 }
@@ -358,9 +382,7 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
                     continue;
                 }
                 wa_node_t *change = wa_node_new("remove");
-                char *pn = s_pn(me->phone);
-                wa_node_set_attr(wa_node_add(change, "participant"), "jid", pn);
-                free(pn);
+                s_add_participant(hub, group, change, me->phone);
                 s_notify(hub, group, me->phone, &change, true, me->phone);
             }
             sim_hub_iq_result(conn, iq, &reply);
@@ -444,9 +466,7 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
         sim_hub_iq_result(conn, iq, NULL);
         wa_node_t *change = wa_node_new("subject");
         wa_node_set_attr(change, "subject", text);
-        char *pn = s_pn(me->phone);
-        wa_node_set_attr(change, "s_o", pn);
-        free(pn);
+        s_set_member(hub, group, change, "s_o", "s_o_pn", NULL, me->phone);
         wa_node_set_attr_int(change, "s_t", group->subject_s);
         s_notify(hub, group, me->phone, &change, true, NULL);
     } else if (wa_node_is(child, "description")) {
@@ -632,6 +652,21 @@ sim_group_test(bool verbose)
            wa_node_child(node, "locked"));
     wa_node_destroy(&node);
     assert(!s_is_admin(sim_group_participant(group, b->phone)));
+    //  LID addressing: members by LID, the number beside
+    group->lid = true;
+    node = sim_group_node(hub, group);
+    assert(wa_node_attr_eq(node, "addressing_mode", "lid"));
+    lid = cm_sprintf("%s@lid", a->lid);
+    assert(wa_node_attr_eq(node, "creator", lid));
+    assert(wa_node_attr_eq(node, "creator_pn", "15550000001@s.whatsapp.net"));
+    assert(wa_node_attr_eq(node, "s_o", lid));
+    first = wa_node_child(node, "participant");
+    assert(wa_node_attr_eq(first, "jid", lid));
+    assert(
+        wa_node_attr_eq(first, "phone_number", "15550000001@s.whatsapp.net"));
+    assert(!wa_node_attr(first, "lid"));
+    free(lid);
+    wa_node_destroy(&node);
     sim_hub_destroy(&hub);
     printf("OK\n");
 }

@@ -6,8 +6,13 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     docs/wa-protocol.md §10.1. Groups use phone-number addressing
-    (addressing_mode="pn"); participants carry their LID in `lid`. The
-    fan-out of group messages is sim_message's.
+    (addressing_mode="pn"; participants carry their LID in `lid`)
+    unless their creator's account has the `lid_groups` rule
+    (sim_fault): then addressing_mode="lid" and members are named by
+    LID everywhere, with the number beside it (participant jid +
+    phone_number, creator + creator_pn, s_o + s_o_pn, notifications'
+    participant + participant_pn). The fan-out of group messages is
+    sim_message's.
 */
 #ifndef SIM_GROUP_H_INCLUDED
 #define SIM_GROUP_H_INCLUDED

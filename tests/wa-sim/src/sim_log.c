@@ -5,7 +5,8 @@
 #include "sim_classes.h"
 
 const char *const SIM_LOG_ATTRS[SIM_LOG_ATTR_COUNT] = {
-    "id", "type", "to", "from", "xmlns", "class", "participant", "recipient"};
+    "id",    "type",        "to",        "from",  "xmlns",
+    "class", "participant", "recipient", "phash", "addressing_mode"};
 
 //  A stanza entry in one allocation: the struct, then its strings.
 typedef struct {

@@ -7,6 +7,7 @@
 #include "sim_message.h"
 #include "sim_status.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_send.h"
 
 //  Most <to> entries in one message.
 #define SIM_RELAY_MAX_TARGETS 4096
@@ -250,7 +251,78 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                  wa_node_attr_or(msg, "id", ""), to, delivered);
 }
 
-static void
+static int
+s_strcmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+//  The participant hash of the group's current device list as a sender
+//  device sees it (docs/protocol-fidelity.md; whatsmeow send.go
+//  participantListHashV2): every device usync lists for the members
+//  (the phone when wa-sim lists it, linked companions) but the sender,
+//  each as "user.0:device@server" in the group's addressing (LID groups:
+//  the LID), sorted, concatenated, SHA-256, the first 6 bytes in
+//  unpadded Base64 after "2:". Written apart from the engine's
+//  wa_send_phash so that a wrong formula there fails. Caller owns.
+char *
+sim_message_phash(sim_hub_t *hub, sim_group_t *group, sim_device_t *sender)
+{
+    sim_model_t *model = sim_hub_model(hub);
+    bool phone = sim_hub_config(hub)->phone_device;
+    zlistx_t *forms = zlistx_new();
+    zlistx_set_destructor(forms, (zlistx_destructor_fn *)zstr_free);
+    sim_participant_t *p =
+        (sim_participant_t *)zlistx_first(group->participants);
+    while (p) {
+        sim_account_t *acc = sim_model_account(model, p->phone);
+        sim_device_t *d =
+            acc ? (sim_device_t *)zlistx_first(acc->devices) : NULL;
+        while (d) {
+            if (d != sender && (d->id == 0 ? phone : d->linked)) {
+                zlistx_add_end(
+                    forms,
+                    cm_sprintf("%s.0:%u@%s", group->lid ? acc->lid : acc->phone,
+                               d->id, group->lid ? "lid" : "s.whatsapp.net"));
+            }
+            d = (sim_device_t *)zlistx_next(acc->devices);
+        }
+        p = (sim_participant_t *)zlistx_next(group->participants);
+    }
+    size_t n = zlistx_size(forms);
+    char **sorted = (char **)cm_alloc((n ? n : 1) * sizeof(char *));
+    size_t i = 0;
+    for (char *f = (char *)zlistx_first(forms); f;
+         f = (char *)zlistx_next(forms)) {
+        sorted[i++] = f;
+    }
+    qsort(sorted, n, sizeof(char *), s_strcmp);
+    size_t total = 0;
+    for (i = 0; i < n; i++) {
+        total += strlen(sorted[i]);
+    }
+    char *all = (char *)cm_alloc(total + 1);
+    char *at = all;
+    for (i = 0; i < n; i++) {
+        size_t len = strlen(sorted[i]);
+        memcpy(at, sorted[i], len);
+        at += len;
+    }
+    uint8_t hash[WA_SHA256_LEN];
+    wa_sha256(all, total, hash);
+    char *b64 = cm_base64_encode(hash, 6);
+    char *out = cm_sprintf("2:%s", b64);
+    free(b64);
+    free(all);
+    free(sorted);
+    zlistx_destroy(&forms);
+    return out;
+}
+
+//  Deliver a group message. Returns the server's participant hash when
+//  the sender is held to the phash rule and sent another one (the ack
+//  names it), else NULL. Caller owns return value.
+static char *
 s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                 sim_group_t *group)
 {
@@ -269,11 +341,31 @@ s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
     sim_device_t *only_dev =
         only ? sim_hub_device_of(self->hub, only, NULL) : NULL;
     if (only && !only_dev) {
-        return;
+        return NULL;
+    }
+    //  The phash rule: a whole-group send names the device list it used
+    char *phash = NULL;
+    if (!only &&
+        sim_fault_rules(sim_hub_faults(self->hub), sender->account->phone)
+            ->check_phash) {
+        char *want = sim_message_phash(self->hub, group, sender);
+        const char *sent = wa_node_attr(msg, "phash");
+        if (!cm_streq(sent, want)) {
+            cm_log_info("group send with a stale participant hash",
+                        "id=%s group=%s sent=%s expected=%s",
+                        wa_node_attr_or(msg, "id", ""), group->id,
+                        sent ? sent : "-", want);
+            phash = want;
+        } else {
+            free(want);
+        }
     }
     char *group_jid = cm_sprintf("%s@g.us", group->id);
-    char *participant = sim_device_jid(sender);
-    char *participant_lid = sim_device_lid_jid(sender);
+    //  The sender as the group addresses it, the other form beside
+    char *participant =
+        group->lid ? sim_device_lid_jid(sender) : sim_device_jid(sender);
+    char *participant_alt =
+        group->lid ? sim_device_jid(sender) : sim_device_lid_jid(sender);
     //  Collect the target devices first: delivery must not move cursors.
     zlistx_t *targets = zlistx_new();
     sim_participant_t *p =
@@ -300,8 +392,9 @@ s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
         s_copy_attr(out, msg, "type");
         wa_node_set_attr_int(out, "t", s_now_s());
         wa_node_set_attr(out, "participant", participant);
-        wa_node_set_attr(out, "participant_lid", participant_lid);
-        wa_node_set_attr(out, "addressing_mode", "pn");
+        wa_node_set_attr(out, group->lid ? "participant_pn" : "participant_lid",
+                         participant_alt);
+        wa_node_set_attr(out, "addressing_mode", group->lid ? "lid" : "pn");
         s_copy_attr(out, msg, "edit");
         if (*sender->account->push_name) {
             wa_node_set_attr(out, "notify", sender->account->push_name);
@@ -337,7 +430,8 @@ s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                  wa_node_attr_or(msg, "id", ""), group->id, delivered);
     free(group_jid);
     free(participant);
-    free(participant_lid);
+    free(participant_alt);
+    return phash;
 }
 
 static void
@@ -372,7 +466,15 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
             sim_hub_nack(conn, msg, "message", 403);
             return;
         }
-        s_message_group(self, conn, msg, group);
+        char *phash = s_message_group(self, conn, msg, group);
+        wa_node_t *ack = sim_hub_ack("message", id, to);
+        if (phash) {
+            //  Stale device list: the ack names the server's hash
+            wa_node_set_attr(ack, "phash", phash);
+            free(phash);
+        }
+        s_server_ack(self, conn, &ack);
+        return;
     } else if (wa_jid_is_status(jid)) {
         wa_jid_destroy(&jid);
         sim_status_relay(self->hub, conn, msg); //  sim_status
@@ -566,6 +668,36 @@ sim_message_test(bool verbose)
     s_receipt_clears(dev, receipt);
     assert(zlistx_size(dev->queue) == 0);
     wa_node_destroy(&receipt);
+    //  The participant hash: every listed device but the sender's, in
+    //  the group's addressing; the engine's wa_send_phash agrees
+    sim_account_t *b =
+        sim_model_account_add(sim_hub_model(hub), "15550000022", "B");
+    sim_device_t *bdev = sim_account_device_add(b);
+    bdev->linked = true;
+    sim_account_device_add(b); //  not linked: not counted
+    sim_group_t *group = sim_model_group_add(sim_hub_model(hub), a->phone, "G");
+    sim_group_participant_add(group, b->phone, NULL);
+    char *got = sim_message_phash(hub, group, dev);
+    const char *pns[] = {"15550000011@s.whatsapp.net",
+                         "15550000022@s.whatsapp.net",
+                         "15550000022:1@s.whatsapp.net"};
+    char *want = wa_send_phash(pns, 3);
+    assert(cm_streq(got, want) && strlen(got) == 10);
+    free(got);
+    free(want);
+    group->lid = true;
+    got = sim_message_phash(hub, group, dev);
+    char *l0 = cm_sprintf("%s@lid", a->lid);
+    char *l1 = cm_sprintf("%s@lid", b->lid);
+    char *l2 = cm_sprintf("%s:1@lid", b->lid);
+    const char *lids[] = {l2, l0, l1};
+    want = wa_send_phash(lids, 3);
+    assert(cm_streq(got, want));
+    free(got);
+    free(want);
+    free(l0);
+    free(l1);
+    free(l2);
     s_destroy(&state);
     assert(!state);
     sim_hub_destroy(&hub);

@@ -856,12 +856,13 @@ sim_group_to_json(sim_group_t *self)
 {
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
-    json_t *obj = json_pack("{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?}",
-                            "id", jid, "subject", self->subject, "creator",
-                            self->creator, "description", self->description,
-                            "creation", (json_int_t)self->creation_s, "invite",
-                            self->invite, "announce", self->announce, "locked",
-                            self->locked, "picture_id", self->picture_id);
+    json_t *obj = json_pack(
+        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?, s:s}", "id", jid,
+        "subject", self->subject, "creator", self->creator, "description",
+        self->description, "creation", (json_int_t)self->creation_s, "invite",
+        self->invite, "announce", self->announce, "locked", self->locked,
+        "picture_id", self->picture_id, "addressing_mode",
+        self->lid ? "lid" : "pn");
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =
@@ -1081,6 +1082,8 @@ s_group_load(sim_model_t *self, json_t *obj)
         cm_strdup(json_string_value(json_object_get(obj, "invite")));
     group->announce = json_is_true(json_object_get(obj, "announce"));
     group->locked = json_is_true(json_object_get(obj, "locked"));
+    group->lid = cm_streq(
+        json_string_value(json_object_get(obj, "addressing_mode")), "lid");
     size_t i;
     json_t *p;
     json_array_foreach(json_object_get(obj, "participants"), i, p)

@@ -122,6 +122,7 @@ typedef struct {
     char *invite;           //  invite code, NULL until asked for
     bool announce;          //  only admins send
     bool locked;            //  only admins edit the group info
+    bool lid;               //  addressing_mode="lid": members by LID
     char *picture_id;       //  picture version, NULL when none
     zlistx_t *participants; //  sim_participant_t *
 } sim_group_t;

@@ -157,6 +157,44 @@ sim_pair_phone_keys(sim_account_t *acc)
     return 0;
 }
 
+sim_device_t *
+sim_pair_shadow_device(sim_account_t *acc)
+{
+    assert(acc);
+    uint8_t priv[SIM_KEY_LEN];
+    uint8_t djb[WA_DJB_KEY_LEN];
+    sim_device_t *dev = sim_account_device_add(acc);
+    int rc = wa_x25519_keypair(priv, dev->identity_pub);
+    uint8_t spk_priv[SIM_KEY_LEN];
+    rc = rc ? rc : wa_x25519_keypair(spk_priv, dev->spk_pub);
+    wa_crypto_wipe(spk_priv, sizeof spk_priv);
+    wa_signal_djb_encode(dev->spk_pub, djb);
+    rc = rc ? rc : wa_xeddsa_sign(priv, djb, sizeof djb, dev->spk_sig);
+    wa_crypto_wipe(priv, sizeof priv);
+    //  A few one-time prekeys (public halves: nobody decrypts)
+    for (uint32_t i = 1; rc == 0 && i <= 5; i++) {
+        uint8_t pub[SIM_KEY_LEN];
+        uint8_t one[SIM_KEY_LEN];
+        rc = wa_x25519_keypair(one, pub);
+        wa_crypto_wipe(one, sizeof one);
+        rc = rc ? rc : sim_device_prekey_add(dev, i, pub);
+    }
+    if (rc) {
+        sim_account_device_remove(acc, dev->id);
+        return NULL;
+    }
+    uint32_t reg = 0;
+    cm_random(&reg, sizeof reg);
+    dev->registration_id = 1 + reg % 16380;
+    dev->has_identity = true;
+    dev->spk_id = 1;
+    dev->has_spk = true;
+    dev->platform = cm_strdup("shadow");
+    dev->created_ms = cm_now_ms();
+    dev->linked = true;
+    return dev;
+}
+
 static uint32_t
 s_raw_id(sim_account_t *acc)
 {

@@ -55,6 +55,13 @@ wa_node_t *sim_pair_key_index_list(sim_hub_t *hub, sim_account_t *acc);
 //  account key, a signed prekey. Returns 0 or -1.
 int sim_pair_phone_keys(sim_account_t *acc);
 
+//  Control: link a companion device to `acc` that no client runs and
+//  nobody is told about (no devices notification): a Signal identity,
+//  a signed prekey and five one-time prekeys, so senders can encrypt to
+//  it once they learn of it (a stale device list, wa-sim's phash rule).
+//  Its stanzas wait in its queue. NULL on failure.
+sim_device_t *sim_pair_shadow_device(sim_account_t *acc);
+
 void sim_pair_test(bool verbose);
 
 #endif

@@ -257,8 +257,11 @@ s_send_group(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
         rc = wa_message_build_skdm(group_jid, skdm, skdm_len, &skdm_msg,
                                    &skdm_msg_len);
     }
-    char *participant = cm_sprintf("%s@s.whatsapp.net", me->phone);
-    char *participant_lid = cm_sprintf("%s@lid", me->lid);
+    //  The phone as the group addresses it, the other form beside
+    char *pn = cm_sprintf("%s@s.whatsapp.net", me->phone);
+    char *lid = cm_sprintf("%s@lid", me->lid);
+    const char *participant = group->lid ? lid : pn;
+    const char *participant_alt = group->lid ? pn : lid;
     zlistx_t *targets = zlistx_new();
     sim_participant_t *p =
         (sim_participant_t *)zlistx_first(group->participants);
@@ -285,8 +288,11 @@ s_send_group(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
                       &ct_len) == 0) {
             wa_node_t *node = s_message_node(me, id, group_jid);
             wa_node_set_attr(node, "participant", participant);
-            wa_node_set_attr(node, "participant_lid", participant_lid);
-            wa_node_set_attr(node, "addressing_mode", "pn");
+            wa_node_set_attr(node,
+                             group->lid ? "participant_pn" : "participant_lid",
+                             participant_alt);
+            wa_node_set_attr(node, "addressing_mode",
+                             group->lid ? "lid" : "pn");
             wa_node_t *enc = s_enc_node(type, ct, ct_len);
             wa_node_append(node, &enc);
             enc = s_enc_node(WA_ENC_SKMSG, skmsg, skmsg_len);
@@ -299,8 +305,8 @@ s_send_group(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
         dev = (sim_device_t *)zlistx_next(targets);
     }
     zlistx_destroy(&targets);
-    free(participant);
-    free(participant_lid);
+    free(pn);
+    free(lid);
     free(skmsg);
     free(skdm);
     free(skdm_msg);
@@ -506,8 +512,8 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
         *reason = "could not encrypt the message";
         return 500;
     }
-    cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu",
-                me->phone, id, copies);
+    cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu", me->phone,
+                id, copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
     return 200;
 }

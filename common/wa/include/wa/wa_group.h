@@ -203,6 +203,10 @@ const char *wa_group_alt(const wa_group_t *self, size_t index);
 //  The creator's user JID, or NULL (borrowed).
 const char *wa_group_creator(const wa_group_t *self);
 
+//  The creator's phone number JID when the group names it by LID
+//  (creator_pn, or the creator's participant entry), or NULL (borrowed).
+const char *wa_group_creator_pn(const wa_group_t *self);
+
 //  Creation time (seconds), or 0 when unknown.
 int64_t wa_group_creation(const wa_group_t *self);
 
