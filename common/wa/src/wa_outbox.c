@@ -23,7 +23,8 @@
     server issues one IQ and resumes in its callback; a job waiting for
     an IQ is freed only by that callback. Jobs run from the client's
     wake-up (this module's deadline and wake hooks), fail when the
-    connection drops, and time out after send_timeout_ms. Recent sends are kept for retry requests.
+    connection drops, and time out after send_timeout_ms. Recent sends
+    are kept for retry requests.
 
     A status (wa_status_send) is a group send to status@broadcast whose
     members are the recipients the caller names: one skmsg under our
