@@ -123,6 +123,7 @@ struct _wa_outbox_job_t {
     bool status;               //  chat is status@broadcast
     char **audience;           //  status: recipients (user JIDs)
     size_t naudience;          //  their number
+    bool channel;              //  chat is a channel: sent in plaintext
     uint8_t *msg;              //  serialised Message
     size_t len;                //  its length
     int64_t deadline;          //  fail after this
@@ -141,18 +142,39 @@ struct _wa_outbox_job_t {
     bool refresh;              //  after a phash mismatch: the devices
                                //  missed get the message (never again)
     //  Resend on a retry request
-    bool resend;           //  this is a resend
-    bool force_keys;       //  fetch a fresh bundle first
-    char *device;          //  the device that asked
-    char *to;              //  the receipt's from
-    char *participant;     //  its participant, or NULL
-    char *recipient;       //  its recipient, or NULL
-    int count;             //  its retry count
-    int64_t t;             //  original timestamp
+    bool resend;       //  this is a resend
+    bool force_keys;   //  fetch a fresh bundle first
+    char *device;      //  the device that asked
+    char *to;          //  the receipt's from
+    char *participant; //  its participant, or NULL
+    char *recipient;   //  its recipient, or NULL
+    int count;         //  its retry count
+    int64_t t;         //  original timestamp
+    //  Privacy tokens (wa_tctoken)
+    wa_node_t *stanza;     //  a DM as sent, for the one resend after a 463
+    bool token_asked;      //  the 463 was answered: no second resend
     wa_outbox_job_t *next; //  list link
 };
 
 static void s_job_run(wa_outbox_job_t *job);
+
+//  The mediatype of a media Message for a channel post's <plaintext>
+//  ("image", "video", ...), or NULL.
+static const char *
+s_channel_mediatype(const uint8_t *msg, size_t len)
+{
+    static const char *const kinds[] = {"image",    "video",   "audio", "ptt",
+                                        "document", "sticker", NULL};
+    wa_message_t *m = wa_message_decode(msg, len);
+    const char *out = NULL;
+    for (size_t i = 0; m && wa_message_has_media(m) && kinds[i]; i++) {
+        if (cm_streq(wa_message_type(m), kinds[i])) {
+            out = kinds[i];
+        }
+    }
+    wa_message_destroy(&m);
+    return out;
+}
 
 static wa_outbox_job_t *
 s_job_new(wa_client_t *self, const char *chat, const uint8_t *msg, size_t len)
@@ -163,6 +185,7 @@ s_job_new(wa_client_t *self, const char *chat, const uint8_t *msg, size_t len)
     wa_jid_t *jid = wa_jid_new_from(chat);
     job->status = jid && wa_jid_is_status(jid);
     job->group = jid && (wa_jid_is_group(jid) || job->status);
+    job->channel = jid && wa_jid_is_newsletter(jid);
     wa_jid_destroy(&jid);
     job->msg = cm_alloc(len ? len : 1);
     memcpy(job->msg, msg, len);
@@ -213,6 +236,7 @@ s_job_free(wa_outbox_job_t **job_p)
     free(job->to);
     free(job->participant);
     free(job->recipient);
+    wa_node_destroy(&job->stanza);
     free(job);
     *job_p = NULL;
 }
@@ -473,6 +497,13 @@ s_message_node(wa_outbox_job_t *job)
     return m;
 }
 
+//  True when the job is a DM to someone else (privacy tokens apply).
+static bool
+s_is_dm(wa_outbox_job_t *job)
+{
+    return !job->group && !s_is_own_user(job->client, job->chat);
+}
+
 static void
 s_add_device_identity(wa_client_t *self, wa_node_t *m)
 {
@@ -546,6 +577,9 @@ s_job_send_resend(wa_outbox_job_t *job)
     wa_node_append(m, &enc);
     if (pkmsg) {
         s_add_device_identity(self, m);
+    }
+    if (s_is_dm(job)) {
+        wa_tctoken_attach(self, job->chat, m);
     }
     cm_log_debug("resending message", "session=%s id=%s device=%s count=%d",
                  wa_client_name(self), job->id, job->device, job->count);
@@ -674,6 +708,12 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
     if (any_pkmsg) {
         s_add_device_identity(self, m);
     }
+    if (s_is_dm(job)) {
+        //  The recipient may take DMs only with its privacy token; keep
+        //  the stanza to send it once more after a 463 (wa_tctoken)
+        wa_tctoken_attach(self, job->chat, m);
+        job->stanza = wa_node_dup(m);
+    }
     job->sent = true;
     wa_client_send_node(self, &m);
 }
@@ -761,6 +801,24 @@ s_job_run(wa_outbox_job_t *job)
     }
     if (self->conn != WA_CLIENT_CONN_ONLINE) {
         s_job_fail(job, 0, "not connected");
+        return;
+    }
+    if (job->channel) {
+        //  Channel posts are not encrypted: the Message bytes, unpadded,
+        //  in <plaintext> (wa-protocol.md §10.2); the server checks that
+        //  we may post there
+        wa_node_t *m = wa_node_new("message");
+        wa_node_set_attr(m, "id", job->id);
+        wa_node_set_attr(m, "to", job->chat);
+        wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
+        wa_node_t *pt = wa_node_add(m, "plaintext");
+        const char *mediatype = s_channel_mediatype(job->msg, job->len);
+        if (mediatype) {
+            wa_node_set_attr(pt, "mediatype", mediatype);
+        }
+        wa_node_set_bytes(pt, job->msg, job->len);
+        job->sent = true;
+        wa_client_send_node(self, &m);
         return;
     }
     //  1. Group metadata
@@ -890,6 +948,33 @@ s_job_run(wa_outbox_job_t *job)
     s_list_free(&devices);
 }
 
+//  The answer to issuing our privacy token after a 463: send the DM
+//  once more with the contact's token (or a cstoken), else fail.
+static void
+s_on_token(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    wa_outbox_job_t *job = (wa_outbox_job_t *)arg;
+    wa_client_t *self = job->client;
+    job->waiting = false;
+    if (outcome == WA_IQ_CANCELLED) {
+        s_job_fail(job, 0, "connection lost");
+        return;
+    }
+    wa_tctoken_on_issued(self, job->chat, reply);
+    wa_tctoken_detach(job->stanza);
+    if (wa_tctoken_attach(self, job->chat, job->stanza) == 0) {
+        s_job_fail(job, 463,
+                   "the recipient takes messages only with a "
+                   "privacy token, and none could be obtained");
+        return;
+    }
+    cm_log_info("resending message with privacy token", "session=%s id=%s",
+                wa_client_name(self), job->id);
+    wa_node_t *m = wa_node_dup(job->stanza);
+    wa_client_send_node(self, &m);
+    wa_client_rearm(self);
+}
+
 //  <ack class="message">: the server acknowledged (or refused) one of
 //  our messages.
 static int
@@ -906,6 +991,18 @@ s_on_message_ack(void *arg, const wa_node_t *node)
     }
     int64_t error = 0;
     if (wa_node_attr_int(node, "error", &error) == 0 && error != 0) {
+        if (error == 463 && job->stanza && !job->token_asked) {
+            //  No valid privacy token: issue ours, which answers theirs,
+            //  and send once more (never twice)
+            job->token_asked = true;
+            wa_node_t *iq = wa_tctoken_issue_iq(self, job->chat);
+            job->waiting = iq != NULL;
+            if (iq && wa_client_request(self, &iq, s_on_token, job) == 0) {
+                return 0;
+            }
+            wa_node_destroy(&iq);
+            job->waiting = false;
+        }
         s_job_fail(job, (int)error, "the server refused the message");
         return 0;
     }
@@ -914,6 +1011,9 @@ s_on_message_ack(void *arg, const wa_node_t *node)
         for (size_t i = 0; i < job->skdm_count; i++) {
             zhashx_update(have, job->skdm_to[i], (void *)1);
         }
+    }
+    if (job->stanza) {
+        wa_tctoken_sent(self, job->chat); //  our token, once per bucket
     }
     const char *phash = wa_node_attr(node, "phash");
     if (job->group && !job->status && job->phash && phash &&
@@ -1048,10 +1148,10 @@ wa_outbox_send_message_as(wa_client_t *self, const char *chat,
     }
     char *wire = wa_jid_normalize(chat);
     wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
-    bool ok =
-        jid && !wa_jid_is_server(jid) &&
-        (wa_jid_is_pn(jid) || wa_jid_is_lid(jid) || wa_jid_is_group(jid)) &&
-        wa_jid_device(jid) == 0;
+    bool ok = jid && !wa_jid_is_server(jid) &&
+              (wa_jid_is_pn(jid) || wa_jid_is_lid(jid) ||
+               wa_jid_is_group(jid) || wa_jid_is_newsletter(jid)) &&
+              wa_jid_device(jid) == 0;
     wa_jid_destroy(&jid);
     if (!ok) {
         free(wire);
@@ -1361,6 +1461,39 @@ wa_outbox_test(bool verbose)
            -1);
     assert(wa_client_send_text(client, "15550000002@c.us", NULL, NULL, NULL,
                                id) == -1);
+    assert(!client->jobs);
+
+    //  A channel post goes out at once in <plaintext>, unpadded, and
+    //  ends with the server's ack; a refusal (not the owner) fails it
+    assert(wa_client_send_text(client, "120363000000000009@newsletter", "hi",
+                               NULL, NULL, id) == 0);
+    t_wake(kit);
+    wa_node_t *post = wa_client_kit_take(kit, "message");
+    assert(post &&
+           wa_node_attr_eq(post, "to", "120363000000000009@newsletter"));
+    assert(wa_node_attr_eq(post, "type", "text"));
+    size_t plen = 0;
+    const uint8_t *pbytes =
+        wa_node_bytes(wa_node_child(post, "plaintext"), &plen);
+    assert(pbytes && plen == sizeof msg && memcmp(pbytes, msg, plen) == 0);
+    assert(!wa_node_child(post, "enc") && !wa_node_child(post, "participants"));
+    char *acked = cm_sprintf("<ack class=\"message\" id=\"%s\" from=\""
+                             "120363000000000009@newsletter\" t=\"5\" "
+                             "server_id=\"100\"/>",
+                             id);
+    assert(wa_client_kit_handle(kit, acked) == 0);
+    free(acked);
+    wa_node_destroy(&post);
+    t_event_is(kit, id, "ok");
+    assert(wa_client_send_text(client, "120363000000000009@newsletter", "hi",
+                               NULL, NULL, id) == 0);
+    t_wake(kit);
+    post = wa_client_kit_take(kit, "message");
+    wa_node_destroy(&post);
+    acked = cm_sprintf("<ack class=\"message\" id=\"%s\" error=\"403\"/>", id);
+    assert(wa_client_kit_handle(kit, acked) == 0);
+    free(acked);
+    t_event_is(kit, id, "403");
     assert(!client->jobs);
 
     wa_client_kit_destroy(&kit);
