@@ -213,8 +213,6 @@ def test_appstate():
         worker = s.proc("session-worker-0")
         worker.stop()
         s.start_worker(0)
-        for name in ("a1", "a2"):
-            s.wait_status(name, "WORKING", 30)
 
         def resumed():
             new = fetches(sim)["fetches"][seen:]
@@ -223,6 +221,12 @@ def test_appstate():
                 got.setdefault((f["device"], f["collection"]), f["version"])
             return got if len(got) >= 10 else None
         first = wait_for(resumed, 30, what="login fetches after the restart")
+        # Only now: a SIGTERM keeps the status, so before the new worker
+        # claims the sessions they still read WORKING from before the
+        # restart; after the login fetches the status is the new
+        # worker's (STARTING until it writes WORKING)
+        for name in ("a1", "a2"):
+            s.wait_status(name, "WORKING", 30)
         for (dev, coll), version in first.items():
             check(version == versions.get(coll, 0), (dev, coll, version, versions))
         st, body, _ = s.api("POST", "/api/a1/chats/%s/archive" % CHAT)

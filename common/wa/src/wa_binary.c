@@ -786,11 +786,9 @@ wa_binary_decode_node(const uint8_t *data, size_t len,
     return node;
 }
 
-//  Inflate a zlib stream into at most `max` bytes. Returns a buffer the
-//  caller frees, or NULL with *reason_p.
-static uint8_t *
-s_inflate(const uint8_t *data, size_t len, size_t max, size_t *out_len_p,
-          const char **reason_p)
+uint8_t *
+wa_binary_inflate(const uint8_t *data, size_t len, size_t max,
+                  size_t *out_len_p, const char **reason_p)
 {
     z_stream zs;
     memset(&zs, 0, sizeof zs);
@@ -874,8 +872,8 @@ wa_binary_decode(const uint8_t *data, size_t len,
         return wa_binary_decode_node(data + 1, len - 1, limits, reason_p);
     }
     size_t plain_len;
-    uint8_t *plain =
-        s_inflate(data + 1, len - 1, limits->max_inflated, &plain_len, &reason);
+    uint8_t *plain = wa_binary_inflate(data + 1, len - 1, limits->max_inflated,
+                                       &plain_len, &reason);
     if (!plain) {
         if (reason_p) {
             *reason_p = reason;

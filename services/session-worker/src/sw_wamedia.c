@@ -192,6 +192,78 @@ sw_wamedia_upload(sw_wasess_t *sess, cm_msg_t **request_p,
 }
 
 //  --------------------------------------------------------------------
+//  Downloads for other capabilities (history blobs, ...)
+
+typedef struct {
+    sw_session_t *session;      //  whose download
+    json_t *request;            //  the media.download body
+    sw_wamedia_download_fn *fn; //  told once
+    void *arg;                  //  its argument
+} s_down_t;
+
+static void
+s_down_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
+{
+    s_down_t *down = (s_down_t *)arg;
+    sw_wasess_t *sess =
+        *reply_p && sw_session_running(session) ? sw_wa_sess(session) : NULL;
+    cm_msg_t *reply = *reply_p;
+    int st = reply ? cm_msg_status(reply) : 503;
+    const char *reason = reply ? cm_msg_reason(reply) : NULL;
+    if (st == 504) {
+        reason = "media-service did not answer in time";
+    }
+    down->fn(sess, st,
+             st == 200 ? NULL
+             : reason  ? reason
+                       : "failed",
+             st == 200 ? reply : NULL, down->arg);
+    json_decref(down->request);
+    free(down);
+}
+
+static void
+s_down_conn(void *arg, const wa_mediamsg_conn_t *conn, const char *error)
+{
+    s_down_t *down = (s_down_t *)arg;
+    (void)error;
+    cm_msg_t *req = cm_msg_new("media.download");
+    json_t *body = json_deep_copy(down->request);
+    if (conn) {
+        json_t *hosts = json_array();
+        for (size_t i = 0; i < conn->nhosts; i++) {
+            json_array_append_new(hosts, json_string(conn->hosts[i]));
+        }
+        json_object_set_new(body, "hosts", hosts);
+    }
+    cm_msg_set_body(req, &body);
+    if (sw_session_media_send(down->session, &req, SW_WAMEDIA_DOWNLOAD_MS,
+                              s_down_reply, down) != 0) {
+        sw_wasess_t *sess = sw_wa_sess(down->session);
+        down->fn(sess, 503, "media-service is not configured", NULL, down->arg);
+        json_decref(down->request);
+        free(down);
+    }
+}
+
+void
+sw_wamedia_download(sw_wasess_t *sess, json_t **request_p,
+                    sw_wamedia_download_fn *fn, void *arg)
+{
+    assert(sess && request_p && *request_p && fn);
+    s_down_t *down = cm_alloc(sizeof *down);
+    down->session = sw_wasess_session(sess);
+    down->request = *request_p;
+    *request_p = NULL;
+    down->fn = fn;
+    down->arg = arg;
+    wa_client_t *client = sw_wasess_client(sess);
+    if (!client || wa_mediamsg_conn(client, false, s_down_conn, down) != 0) {
+        s_down_conn(down, NULL, "not connected");
+    }
+}
+
+//  --------------------------------------------------------------------
 //  message.send_media
 
 //  Bus kind -> message kind and WAMessage type.

@@ -82,6 +82,22 @@ typedef void(sw_wamedia_upload_fn)(sw_wasess_t *sess, int st,
 void sw_wamedia_upload(sw_wasess_t *sess, cm_msg_t **request_p,
                        sw_wamedia_upload_fn *fn, void *arg);
 
+//  The outcome of a download: st 200 and media-service's reply
+//  (mimetype, size, key?; blob 0 the plaintext when `return`), or st >=
+//  400 with reason and reply NULL (410 expired, 422 failed verification,
+//  502 unreachable, 503, 504). sess is NULL when the session stopped
+//  meanwhile. The reply is borrowed.
+typedef void(sw_wamedia_download_fn)(sw_wasess_t *sess, int st,
+                                     const char *reason, cm_msg_t *reply,
+                                     void *arg);
+
+//  Download a blob for any capability: `request` (taken) is a
+//  media.download body without hosts (kind, mediaKey, fileSha256?,
+//  fileEncSha256?, directPath / url, return? / store?); the session's
+//  media_conn hosts are added, and fn runs exactly once. Never blocks.
+void sw_wamedia_download(sw_wasess_t *sess, json_t **request_p,
+                         sw_wamedia_download_fn *fn, void *arg);
+
 //  For the engine: a received message. Returns true when it was held
 //  back for its media download (its events follow, its receipt waits);
 //  false: handle it now (sw_wamessage_on_message).

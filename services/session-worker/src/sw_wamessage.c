@@ -337,22 +337,9 @@ s_learn_push_name(sw_wasess_t *sess, const wa_client_message_t *m)
     json_decref(me);
 }
 
-bool
-sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
+json_t *
+sw_wamessage_payload(sw_wasess_t *sess, const wa_client_message_t *m, int ack)
 {
-    s_learn_push_name(sess, m);
-    if (s_ignored(sess, m->chat)) {
-        return false;
-    }
-    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
-    if (kind >= 0) {
-        return kind == 1;
-    }
-    if (s_internal(m)) {
-        return false;
-    }
-    const char *name = sw_wasess_name(sess);
-    sw_session_t *session = sw_wasess_session(sess);
     sw_wamsg_t w = {0};
     w.id = m->id;
     w.chat = m->chat;
@@ -367,27 +354,51 @@ sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
     w.reply_to = m->reply_to;
     w.push_name = m->push_name;
     w.source = "app";
-    w.ack = m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE;
+    w.ack = ack;
     w.extra = sw_wakinds_on_content(sess, m); //  location, vCards, poll, ...
+    json_t *payload = sw_wamsg_message(&w);
+    json_decref(w.extra);
+    return payload;
+}
+
+bool
+sw_wamessage_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
+{
+    s_learn_push_name(sess, m);
+    if (sw_wahistory_on_message(sess, m)) {
+        return false; //  history sync: stored by sw_wahistory
+    }
+    if (s_ignored(sess, m->chat)) {
+        return false;
+    }
+    int kind = sw_wakinds_on_message(sess, m); //  reactions, edits, ...
+    if (kind >= 0) {
+        return kind == 1;
+    }
+    if (s_internal(m)) {
+        return false;
+    }
+    const char *name = sw_wasess_name(sess);
+    sw_session_t *session = sw_wasess_session(sess);
+    json_t *payload = sw_wamessage_payload(
+        sess, m, m->from_me ? SW_WAMSG_ACK_SERVER : SW_WAMSG_ACK_DEVICE);
     char *key = cm_sprintf("%s|%s|%s", m->chat, m->id,
                            m->participant ? m->participant : "");
     int64_t ts = m->timestamp * 1000;
     char id[SW_WAMSG_EVENT_ID_MAX];
     void *token = (void *)(uintptr_t)m->token;
     if (!m->from_me) {
-        json_t *payload = sw_wamsg_message(&w);
-        sw_wamedia_fill(sess, m->chat, m->id, payload);
+        json_t *copy = json_deep_copy(payload);
+        sw_wamedia_fill(sess, m->chat, m->id, copy);
         sw_wamsg_event_id(name, "message", key, ts, id);
-        sw_session_emit_id(session, id, "message", &payload, NULL, NULL);
+        sw_session_emit_id(session, id, "message", &copy, NULL, NULL);
     }
-    json_t *payload = sw_wamsg_message(&w);
     sw_wamedia_fill(sess, m->chat, m->id, payload);
     sw_wamsg_event_id(name, "message.any", key, ts, id);
     //  Writes are answered in order: once the last one is stored, so is
     //  every event of the message
     sw_session_emit_id(session, id, "message.any", &payload, s_stored, token);
     free(key);
-    json_decref(w.extra);
     //  The receipt waits for s_stored (never, if the session stops first:
     //  the server then delivers the message again)
     return true;

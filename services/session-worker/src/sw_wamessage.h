@@ -36,6 +36,12 @@
 void sw_wamessage_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wamessage_send_seen(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
+//  The WAMessage of a received (or history) message at ack level `ack`,
+//  with the fields of its kind (sw_wakinds) and no downloaded media.
+//  Caller owns return value.
+json_t *sw_wamessage_payload(sw_wasess_t *sess, const wa_client_message_t *m,
+                             int ack);
+
 //  For the engine: a received message (ours from another device too).
 //  Returns true when its delivery receipt waits for the events to be
 //  stored (wa_client_ops_t.event).

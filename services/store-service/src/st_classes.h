@@ -39,6 +39,7 @@
 #include "st_webhooks.h"
 #include "st_signal.h"
 #include "st_appstate.h"
+#include "st_history.h"
 #include "st_kinds.h"
 #include "st_lids.h"
 #include "st_unread.h"

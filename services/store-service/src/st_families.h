@@ -24,6 +24,7 @@ typedef struct _st_router_t st_router_t;
     X(webhooks)                                                                \
     X(signal)                                                                  \
     X(appstate)                                                                \
+    X(history)                                                                 \
     X(kinds)                                                                   \
     X(lids)                                                                    \
     X(unread)                                                                  \

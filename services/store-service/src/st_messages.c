@@ -54,9 +54,11 @@ st_messages_row(json_t *payload, st_messages_row_t *row)
 
 //  Add the row of a `message`/`message.any` payload to `rows` and its
 //  chat to `chats`; a payload no row can be made of is skipped (the event
-//  still counts).
+//  still counts). `unread`: what others sent is unread (live messages);
+//  history comes read unless its chat says otherwise.
 static void
-s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen)
+s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen,
+              bool unread)
 {
     st_messages_row_t row;
     if (st_messages_row(payload, &row) != 0 || json_object_get(seen, row.id)) {
@@ -68,7 +70,7 @@ s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen)
         "{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i, s:b}", "id", row.id,
         "chat", row.chat, "from_me", row.from_me, "sender", row.sender, "ts",
         (json_int_t)row.ts, "type", row.type, "body", row.body, "payload",
-        payload, "ack", row.ack, "unread", !row.from_me);
+        payload, "ack", row.ack, "unread", unread && !row.from_me);
     if (r) {
         json_array_append_new(rows, r);
         json_array_append_new(chats, json_pack("{s:s, s:I}", "jid", row.chat,
@@ -134,7 +136,9 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
         //  `message` is the subset of `message.any` sent by others: both
         //  name the same row, the first one writes it
         if (cm_streq(event, "message.any") || cm_streq(event, "message")) {
-            s_add_message(payload, rows, chats, seen);
+            s_add_message(payload, rows, chats, seen, true);
+        } else if (cm_streq(event, ST_MESSAGES_HISTORY)) {
+            s_add_message(payload, rows, chats, seen, false);
         } else if (cm_streq(event, "message.ack")) {
             s_add_ack(payload, acks);
         }

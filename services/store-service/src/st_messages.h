@@ -22,6 +22,10 @@
 #define ST_MESSAGES_LIST_MAX 1000
 #define ST_MESSAGES_LIST_DEFAULT 100
 
+//  Pseudo event name of a message from history sync (st_history): a row
+//  like `message.any`'s, never unread.
+#define ST_MESSAGES_HISTORY "history"
+
 //  The row an event payload gives, borrowed from the payload.
 typedef struct {
     const char *id;     //  WAHA message id

@@ -180,6 +180,13 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st = sim_server_app_state_tamper(self->server, acc->phone, seg[3],
                                              &reason);
         s_reply_status(req, st, reason, NULL);
+    } else if (n == 3 && cm_streq(seg[2], "history") &&
+               cm_streq(method, "PUT")) {
+        json_t *in = sim_http_json(req);
+        int st = sim_server_phone_history(self->server, acc->phone, in, &result,
+                                          &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") && cm_streq(seg[2], "send")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));

@@ -4,6 +4,8 @@
 */
 #include "sim_classes.h"
 #include "sim_phone.h"
+#include "sim_history.h"
+#include "sim_tctoken.h"
 #include "wa/wa_binary.h"
 #include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_e2e.h"
@@ -31,6 +33,7 @@ typedef struct {
     uint8_t key_id[SIM_PHONE_KEY_ID_LEN]; //  its id
     uint8_t key_data[32];                 //  the key
     int64_t key_ts_ms;                    //  when it was made
+    json_t *history;                      //  seeded history, or NULL
 } s_state_t;
 
 static void
@@ -39,6 +42,7 @@ s_store_free(void **item)
     s_state_t *st = (s_state_t *)*item;
     if (st) {
         wa_sigstore_destroy(&st->store);
+        json_decref(st->history);
         wa_crypto_wipe(st->key_data, sizeof st->key_data);
         free(st);
         *item = NULL;
@@ -214,7 +218,9 @@ s_send_direct(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
                           pass == 0 ? msg_len : dsm_len, &type, &ct,
                           &ct_len) == 0) {
                 wa_node_t *node = s_message_node(me, id, from);
-                wa_node_set_attr(node, "sender_lid", lid);
+                if (pass == 1 || !sim_fault_rules(sim_hub_faults(self->hub), me->phone)->lid_hidden) {
+                    wa_node_set_attr(node, "sender_lid", lid);
+                }
                 if (pass == 1) {
                     wa_node_set_attr(node, "recipient", chat);
                 }
@@ -369,6 +375,36 @@ s_key_share(const s_state_t *st, uint32_t raw_id, uint32_t index)
     return share;
 }
 
+//  Send `plain` (a serialised Message) to our own companion `dev` as a
+//  peer message from the phone. Returns 0 or -1.
+static int
+s_send_peer(sim_phone_t *self, s_state_t *st, sim_device_t *dev,
+            const uint8_t *plain, size_t len)
+{
+    sim_account_t *acc = dev->account;
+    wa_enc_type_t type;
+    uint8_t *ct = NULL;
+    size_t ct_len = 0;
+    if (s_encrypt(self, st->store, dev, plain, len, &type, &ct, &ct_len)) {
+        return -1;
+    }
+    char id[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(acc->phone, id);
+    char *from = cm_sprintf("%s@s.whatsapp.net", acc->phone);
+    wa_node_t *node = s_message_node(acc, id, from);
+    wa_node_set_attr(node, "category", "peer");
+    char *lid = cm_sprintf("%s@lid", acc->lid);
+    wa_node_set_attr(node, "sender_lid", lid);
+    free(lid);
+    wa_node_t *enc = s_enc_node(type, ct, ct_len);
+    wa_node_append(node, &enc);
+    sim_hub_deliver(self->hub, dev, node, "message");
+    wa_node_destroy(&node);
+    free(from);
+    free(ct);
+    return 0;
+}
+
 int
 sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
 {
@@ -402,33 +438,70 @@ sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
     uint8_t *plain = (uint8_t *)cm_alloc(len);
     wa__e2e__message__pack(&msg, plain);
     zchunk_destroy(&share);
-    wa_enc_type_t type;
-    uint8_t *ct = NULL;
-    size_t ct_len = 0;
-    int rc = s_encrypt(self, st->store, dev, plain, len, &type, &ct, &ct_len);
+    int rc = s_send_peer(self, st, dev, plain, len);
     free(plain);
     if (rc) {
         cm_log_warn("phone could not share app-state keys",
                     "phone=%s device=%u", acc->phone, dev->id);
         return -1;
     }
-    char id[WA_E2E_ID_LEN + 1];
-    wa_e2e_message_id(acc->phone, id);
-    char *from = cm_sprintf("%s@s.whatsapp.net", acc->phone);
-    wa_node_t *node = s_message_node(acc, id, from);
-    wa_node_set_attr(node, "category", "peer");
-    char *lid = cm_sprintf("%s@lid", acc->lid);
-    wa_node_set_attr(node, "sender_lid", lid);
-    free(lid);
-    wa_node_t *enc = s_enc_node(type, ct, ct_len);
-    wa_node_append(node, &enc);
-    sim_hub_deliver(self->hub, dev, node, "message");
-    wa_node_destroy(&node);
-    free(from);
-    free(ct);
     cm_log_info("phone shared its app-state key", "phone=%s device=%u",
                 acc->phone, dev->id);
     return 0;
+}
+
+int
+sim_phone_seed_history(sim_phone_t *self, sim_account_t *acc, json_t *seed,
+                       json_t **result_p, const char **reason)
+{
+    assert(self && acc);
+    if (sim_history_check(seed, reason)) {
+        return 400;
+    }
+    s_state_t *st = s_state(self, acc);
+    if (!st) {
+        *reason = "could not make the phone's state";
+        return 500;
+    }
+    json_decref(st->history);
+    st->history = json_deep_copy(seed);
+    size_t messages = 0, i;
+    json_t *c;
+    json_array_foreach(json_object_get(seed, "chats"), i, c)
+    {
+        messages += json_array_size(json_object_get(c, "messages"));
+    }
+    *result_p = json_pack(
+        "{s:I, s:I, s:I}", "chats",
+        (json_int_t)json_array_size(json_object_get(seed, "chats")), "messages",
+        (json_int_t)messages, "contacts",
+        (json_int_t)json_array_size(json_object_get(seed, "contacts")));
+    return 200;
+}
+
+//  Send a newly linked companion the seeded history, if any.
+static void
+s_send_history(sim_phone_t *self, sim_device_t *dev)
+{
+    s_state_t *st = s_state(self, dev->account);
+    if (!st || !st->history) {
+        return;
+    }
+    zlistx_t *notes = sim_history_build(sim_hub_model(self->hub), st->history);
+    if (!notes) {
+        cm_log_warn("phone could not build its history", "phone=%s device=%u",
+                    dev->account->phone, dev->id);
+        return;
+    }
+    size_t sent = 0;
+    for (zchunk_t *n = (zchunk_t *)zlistx_first(notes); n;
+         n = (zchunk_t *)zlistx_next(notes)) {
+        sent += s_send_peer(self, st, dev, zchunk_data(n), zchunk_size(n)) == 0;
+    }
+    cm_log_info("phone sent its history",
+                "phone=%s device=%u notifications=%zu", dev->account->phone,
+                dev->id, sent);
+    zlistx_destroy(&notes);
 }
 
 int
@@ -512,6 +585,11 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
         *reason = "could not encrypt the message";
         return 500;
     }
+    if (target && target != me && sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
+        //  As WhatsApp's apps do after a DM: the contact gets our
+        //  privacy token, so its answer is accepted (sim_tctoken)
+        sim_tctoken_issue(self->hub, me, target);
+    }
     cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu", me->phone,
                 id, copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
@@ -579,6 +657,7 @@ static void
 s_linked(void *state, sim_device_t *dev)
 {
     sim_phone_share_keys((sim_phone_t *)state, dev);
+    s_send_history((sim_phone_t *)state, dev);
 }
 
 static void

@@ -61,6 +61,13 @@ int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
 //  APP_STATE_SYNC_KEY_SHARE) queued for the device. Returns 0 or -1.
 int sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev);
 
+//  Seed the history the phone sends each companion linked from now on
+//  (sim_history: the seed's shape; replaces an earlier seed). Returns
+//  200 with *result_p {chats, messages, contacts}, or 400 / 500 with
+//  *reason.
+int sim_phone_seed_history(sim_phone_t *self, sim_account_t *acc, json_t *seed,
+                           json_t **result_p, const char **reason);
+
 //  Forget a phone's Signal state (account removed).
 void sim_phone_forget(sim_phone_t *self, const char *phone);
 

@@ -80,6 +80,12 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char *text, json_t **result_p,
                           const char **reason);
 
+//  Seed the history the phone of `phone` sends its next companions
+//  (sim_phone_seed_history).
+int sim_server_phone_history(sim_server_t *self, const char *phone,
+                             json_t *seed, json_t **result_p,
+                             const char **reason);
+
 //  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
 //  "end"); lists a phone's calls. Status codes and results as
 //  sim_call_place / sim_call_act / sim_call_list.

@@ -78,6 +78,13 @@ int wa_binary_encode(const wa_node_t *node, uint8_t **out_p, size_t *len_p,
 int wa_binary_encode_node(const wa_node_t *node, uint8_t **out_p, size_t *len_p,
                           const char **reason_p);
 
+//  Inflate a zlib stream into at most `max` bytes (a frame payload, a
+//  history-sync blob). Returns a buffer the caller frees (*out_len_p
+//  bytes), or NULL with a static reason in *reason_p: corrupt, truncated,
+//  trailing bytes, or larger than `max`.
+uint8_t *wa_binary_inflate(const uint8_t *data, size_t len, size_t max,
+                           size_t *out_len_p, const char **reason_p);
+
 //  Decode a frame payload (flag byte, then a node or a zlib stream of
 //  one). `limits` may be NULL for the defaults. Returns the node (caller
 //  owns), or NULL with a static reason in *reason_p (if not NULL).

@@ -1,0 +1,262 @@
+/*  wa_history - history sync codec (wa-protocol.md §8.6)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include "cm/cm.h"
+#include "wa/wa_binary.h"
+#include "wa/wa_e2e.pb-c.h"
+#include "wa/wa_history.h"
+#include "wa/wa_pb.h"
+
+wa_history_note_t *
+wa_history_note(const uint8_t *message, size_t len)
+{
+    if (!message || len == 0 ||
+        wa_pb_check(&wa__e2e__message__descriptor, message, len,
+                    WA_PB_MAX_DEPTH) != 0) {
+        return NULL;
+    }
+    Wa__E2e__Message *m = wa__e2e__message__unpack(NULL, len, message);
+    if (!m) {
+        return NULL;
+    }
+    wa_history_note_t *note = NULL;
+    Wa__E2e__ProtocolMessage *pm = m->protocol_message;
+    if (pm && pm->has_type && pm->type == WA_HISTORY_PROTOCOL_TYPE &&
+        pm->has_history_sync_notification) {
+        note = wa__history__history_sync_notification__unpack(
+            NULL, pm->history_sync_notification.len,
+            pm->history_sync_notification.data);
+    }
+    wa__e2e__message__free_unpacked(m, NULL);
+    return note;
+}
+
+void
+wa_history_note_free(wa_history_note_t **note_p)
+{
+    assert(note_p);
+    if (*note_p) {
+        wa__history__history_sync_notification__free_unpacked(*note_p, NULL);
+        *note_p = NULL;
+    }
+}
+
+wa_history_t *
+wa_history_decode(const uint8_t *blob, size_t len, size_t max,
+                  const char **reason_p)
+{
+    const char *reason = NULL;
+    if (!blob || len == 0) {
+        reason = "empty history blob";
+    }
+    size_t plain_len = 0;
+    uint8_t *plain =
+        reason
+            ? NULL
+            : wa_binary_inflate(blob, len, max ? max : WA_HISTORY_INFLATED_MAX,
+                                &plain_len, &reason);
+    wa_history_t *out = NULL;
+    if (plain) {
+        //  A HistorySync nests WebMessageInfo -> Message: the same depth
+        //  limit as for messages, plus the three outer levels
+        if (wa_pb_check(&wa__history__history_sync__descriptor, plain,
+                        plain_len, WA_PB_MAX_DEPTH + 3) != 0) {
+            reason = "not a HistorySync";
+        } else {
+            out = wa__history__history_sync__unpack(NULL, plain_len, plain);
+            if (!out) {
+                reason = "not a HistorySync";
+            } else if (!out->has_sync_type) {
+                reason = "HistorySync without a sync type";
+                wa__history__history_sync__free_unpacked(out, NULL);
+                out = NULL;
+            }
+        }
+        free(plain);
+    }
+    if (!out && reason_p) {
+        *reason_p = reason;
+    }
+    return out;
+}
+
+void
+wa_history_free(wa_history_t **history_p)
+{
+    assert(history_p);
+    if (*history_p) {
+        wa__history__history_sync__free_unpacked(*history_p, NULL);
+        *history_p = NULL;
+    }
+}
+
+int
+wa_history_encode(const wa_history_t *history, uint8_t **out_p, size_t *len_p)
+{
+    assert(history && out_p && len_p);
+    size_t len = wa__history__history_sync__get_packed_size(history);
+    uint8_t *plain = cm_alloc(len ? len : 1);
+    wa__history__history_sync__pack(history, plain);
+    uLongf zlen = compressBound((uLong)len);
+    uint8_t *z = cm_alloc(zlen);
+    int rc = compress2(z, &zlen, plain, (uLong)len, Z_BEST_SPEED);
+    free(plain);
+    if (rc != Z_OK) {
+        free(z);
+        return -1;
+    }
+    *out_p = z;
+    *len_p = (size_t)zlen;
+    return 0;
+}
+
+int
+wa_history_note_message(const wa_history_note_t *note, uint8_t **out_p,
+                        size_t *len_p)
+{
+    assert(note && out_p && len_p);
+    size_t nlen = wa__history__history_sync_notification__get_packed_size(note);
+    uint8_t *nbuf = cm_alloc(nlen ? nlen : 1);
+    wa__history__history_sync_notification__pack(note, nbuf);
+    Wa__E2e__ProtocolMessage pm = WA__E2E__PROTOCOL_MESSAGE__INIT;
+    pm.has_type = 1;
+    pm.type = WA__E2E__PROTOCOL_MESSAGE__TYPE__HISTORY_SYNC_NOTIFICATION;
+    pm.has_history_sync_notification = 1;
+    pm.history_sync_notification.data = nbuf;
+    pm.history_sync_notification.len = nlen;
+    Wa__E2e__Message msg = WA__E2E__MESSAGE__INIT;
+    msg.protocol_message = &pm;
+    size_t len = wa__e2e__message__get_packed_size(&msg);
+    uint8_t *out = cm_alloc(len);
+    wa__e2e__message__pack(&msg, out);
+    free(nbuf);
+    *out_p = out;
+    *len_p = len;
+    return 0;
+}
+
+const char *
+wa_history_type_name(int sync_type)
+{
+    static const char *const names[] = {
+        "INITIAL_BOOTSTRAP", "INITIAL_STATUS_V3", "FULL",     "RECENT",
+        "PUSH_NAME",         "NON_BLOCKING_DATA", "ON_DEMAND"};
+    return sync_type >= 0 && sync_type < (int)(sizeof names / sizeof *names)
+               ? names[sync_type]
+               : "UNKNOWN";
+}
+
+//  --------------------------------------------------------------------
+
+void
+wa_history_test(bool verbose)
+{
+    printf(" * wa_history: ");
+    (void)verbose;
+    //  A conversation with one text, a push name, a LID pair
+    Wa__History__MessageKey key = WA__HISTORY__MESSAGE_KEY__INIT;
+    key.remote_jid = "15550001111@s.whatsapp.net";
+    key.id = "3EB0AAAA";
+    key.has_from_me = 1;
+    key.from_me = 0;
+    Wa__E2e__Message text = WA__E2E__MESSAGE__INIT;
+    text.conversation = "before the link";
+    size_t tlen = wa__e2e__message__get_packed_size(&text);
+    uint8_t *tbuf = cm_alloc(tlen);
+    wa__e2e__message__pack(&text, tbuf);
+    Wa__History__WebMessageInfo wmi = WA__HISTORY__WEB_MESSAGE_INFO__INIT;
+    wmi.key = &key;
+    wmi.has_message = 1;
+    wmi.message.data = tbuf;
+    wmi.message.len = tlen;
+    wmi.has_message_timestamp = 1;
+    wmi.message_timestamp = 1700000000;
+    wmi.has_starred = 1;
+    wmi.starred = 1;
+    Wa__History__HistorySyncMsg hm = WA__HISTORY__HISTORY_SYNC_MSG__INIT;
+    hm.message = &wmi;
+    Wa__History__HistorySyncMsg *hms[] = {&hm};
+    Wa__History__Conversation conv = WA__HISTORY__CONVERSATION__INIT;
+    conv.id = "15550001111@s.whatsapp.net";
+    conv.name = "Bob";
+    conv.n_messages = 1;
+    conv.messages = hms;
+    conv.has_archived = 1;
+    conv.archived = 1;
+    Wa__History__Conversation *convs[] = {&conv};
+    Wa__History__Pushname pn = WA__HISTORY__PUSHNAME__INIT;
+    pn.id = "15550001111@s.whatsapp.net";
+    pn.pushname = "Bobby";
+    Wa__History__Pushname *pns[] = {&pn};
+    wa_history_t hs = WA__HISTORY__HISTORY_SYNC__INIT;
+    hs.has_sync_type = 1;
+    hs.sync_type = WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__INITIAL_BOOTSTRAP;
+    hs.n_conversations = 1;
+    hs.conversations = convs;
+    hs.n_pushnames = 1;
+    hs.pushnames = pns;
+    uint8_t *blob = NULL;
+    size_t blen = 0;
+    assert(wa_history_encode(&hs, &blob, &blen) == 0);
+    const char *reason = NULL;
+    wa_history_t *back = wa_history_decode(blob, blen, 0, &reason);
+    assert(back && back->n_conversations == 1 && back->n_pushnames == 1);
+    assert(cm_streq(back->conversations[0]->name, "Bob"));
+    assert(back->conversations[0]->archived);
+    Wa__History__WebMessageInfo *w =
+        back->conversations[0]->n_messages == 1
+            ? back->conversations[0]->messages[0]->message
+            : NULL;
+    assert(w && w->starred && w->message_timestamp == 1700000000);
+    assert(w->message.len == tlen && !memcmp(w->message.data, tbuf, tlen));
+    assert(cm_streq(back->pushnames[0]->pushname, "Bobby"));
+    wa_history_free(&back);
+    assert(!back);
+
+    //  Hostile input: not zlib, truncated, over the limit, not protobuf
+    assert(!wa_history_decode((const uint8_t *)"junk", 4, 0, &reason));
+    assert(reason && strstr(reason, "zlib"));
+    assert(!wa_history_decode(blob, blen / 2, 0, &reason));
+    assert(!wa_history_decode(blob, blen, 8, &reason));
+    assert(strstr(reason, "limit"));
+    assert(!wa_history_decode(NULL, 0, 0, &reason));
+    uint8_t bad[] = {0xff, 0xff, 0xff, 0xff, 0x0f};
+    uLongf zl = compressBound(sizeof bad);
+    uint8_t *z = cm_alloc(zl);
+    assert(compress2(z, &zl, bad, sizeof bad, 1) == Z_OK);
+    assert(!wa_history_decode(z, zl, 0, &reason));
+    assert(cm_streq(reason, "not a HistorySync"));
+    free(z);
+    free(blob);
+
+    //  The notification inside a Message, and back
+    wa_history_note_t note = WA__HISTORY__HISTORY_SYNC_NOTIFICATION__INIT;
+    note.direct_path = "/v/t62.36145-24/x.enc";
+    note.has_sync_type = 1;
+    note.sync_type = WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__PUSH_NAME;
+    note.has_chunk_order = 1;
+    note.chunk_order = 2;
+    uint8_t *msg = NULL;
+    size_t mlen = 0;
+    assert(wa_history_note_message(&note, &msg, &mlen) == 0);
+    wa_history_note_t *got = wa_history_note(msg, mlen);
+    assert(got && cm_streq(got->direct_path, note.direct_path));
+    assert(got->sync_type == WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__PUSH_NAME);
+    assert(got->chunk_order == 2);
+    wa_history_note_free(&got);
+    assert(!got);
+    free(msg);
+    //  A text is no notification
+    assert(!wa_history_note(tbuf, tlen));
+    assert(!wa_history_note(NULL, 0));
+    free(tbuf);
+    assert(cm_streq(wa_history_type_name(4), "PUSH_NAME"));
+    assert(cm_streq(wa_history_type_name(99), "UNKNOWN"));
+    printf("OK\n");
+}

@@ -1,0 +1,59 @@
+/*  sw_wahistory - history sync of the WhatsApp engine: what happened
+    before the link, stored as chats, messages and contacts
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    After a link the phone sends the new companion protocolMessages of
+    type HISTORY_SYNC_NOTIFICATION (INITIAL_BOOTSTRAP, RECENT, PUSH_NAME,
+    FULL, ...; wa-protocol.md §8.6). For each one this module has
+    media-service download the blob it names (sw_wamedia_download, kind
+    md-msg-hist, hashes and MAC checked; or takes the inline payload),
+    inflates and parses it (wa_history_decode, at most
+    WA_HISTORY_INFLATED_MAX inflated) and writes history.put batches
+    through the session's ordered write queue:
+      - chats with their name, last time and app-state flags (archived,
+        pinned, muted until, unread count or marked unread);
+      - their messages as WAMessages (read, never counted unread; their
+        ack from the message status);
+      - contacts' push names;
+    and teaches the engine the LID <-> phone number pairs it carries.
+    No event is emitted (as WAHA's engines do for history).
+
+    How much is kept follows the session's config, as WAHA's NOWEB store
+    settings:
+      noweb.store.enabled false   nothing is stored (the notifications
+                                  are acknowledged and dropped)
+      noweb.store.fullSync true   every message of the history
+      otherwise                   chats and contacts, and the messages of
+                                  the last SW_WAHISTORY_RECENT_DAYS days
+    A blob that cannot be downloaded, inflated or parsed is logged
+    ("history blob skipped") and skipped; the session goes on.
+*/
+#ifndef SW_WAHISTORY_H_INCLUDED
+#define SW_WAHISTORY_H_INCLUDED
+
+#include "sw_wasess.h"
+#include "wa/wa_history.h"
+
+//  Messages kept without fullSync: those of the last this many days.
+#define SW_WAHISTORY_RECENT_DAYS 90
+//  Rows of each kind per history.put.
+#define SW_WAHISTORY_BATCH 500
+//  Chats and messages read from one blob at most (the rest is dropped).
+#define SW_WAHISTORY_CHATS_MAX 20000
+#define SW_WAHISTORY_MESSAGES_MAX 200000
+
+//  Dispatch hook of sw_wamessage: true when `m` was a history-sync
+//  notification (handled here: its blob is fetched and stored in the
+//  background; the message itself is no chat message).
+bool sw_wahistory_on_message(sw_wasess_t *sess, const wa_client_message_t *m);
+
+//  What a history blob holds as history.put bodies (one per batch, in
+//  order), keeping messages from `keep_from` (unix s) on. *stats_p gets
+//  {chats, messages, contacts, dropped}. For the module and its test.
+json_t *sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
+                             int64_t keep_from, json_t **stats_p);
+
+void sw_wahistory_test(bool verbose);
+
+#endif

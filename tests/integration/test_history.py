@@ -1,0 +1,193 @@
+"""test_history - history sync through the full stack with wa-sim.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+Account A's phone (wa-sim) is seeded with its history: a chat with Bob
+(archived, named, 7 texts over the last hours plus one from 200 days
+ago, ours and his, with message statuses), a group, a chat with Carol
+(pinned, muted for ever, marked unread), push names, and four broken
+notifications (a blob not on the media host, one with a flipped byte,
+one that is no zlib stream, one that is no HistorySync). Three Wharf
+sessions are linked to A, one after the other, with different store
+settings; on each link the phone sends its history (INITIAL_BOOTSTRAP
+with the newest 5 messages of each chat, RECENT with the older ones,
+PUSH_NAME) through the media host, and:
+- "a" (default settings): GET /chats shows the three chats with their
+  names and flags, GET .../messages the 7 recent texts field by field
+  (the 200-day-old one is not kept without fullSync), no message
+  webhook fires for history, each broken blob is logged as skipped and
+  the session stays WORKING and sends;
+- "f" (noweb.store.fullSync true): the old text too;
+- "n" (noweb.store.enabled false): no history stored.
+"""
+import os
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, api_ready, hooks, link_qr, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+
+A = "15550008001"
+B = "15550008002"
+C = "15550008003"
+BOB = B + "@c.us"
+CAROL = C + "@c.us"
+GROUP = "120363000000008001@g.us"
+EVENTS = ["session.status", "message", "message.any"]
+TMP = tempfile.mkdtemp(prefix="wharf-history-")
+CERT = os.path.join(TMP, "media.crt")
+NOW = int(time.time())
+OLD = NOW - 200 * 86400
+
+
+def seed():
+    bob = [{"id": "HOLD", "text": "from long ago", "timestamp": OLD}]
+    for i in range(7):
+        mine = i % 2 == 1
+        m = {"id": "HBOB%d" % i, "text": "bob %d" % i,
+             "timestamp": NOW - 3600 * (8 - i), "fromMe": mine}
+        if mine:
+            m["status"] = 4  # READ
+        else:
+            m["pushName"] = "Bobby"
+        bob.append(m)
+    return {
+        "chats": [
+            {"id": BOB, "name": "Bob", "archived": True, "unreadCount": 2,
+             "messages": bob},
+            {"id": GROUP, "name": "Old friends",
+             "messages": [{"id": "HGRP1", "text": "hello group",
+                           "timestamp": NOW - 600, "participant": CAROL,
+                           "pushName": "Carol"}]},
+            {"id": CAROL, "pinned": True, "muteEndTime": -1, "markedUnread": True,
+             "messages": [{"id": "HCAR1", "text": "hi from carol",
+                           "timestamp": NOW - 300}]},
+        ],
+        "contacts": [{"id": BOB, "pushName": "Bobby"},
+                     {"id": CAROL, "pushName": "Carol"}],
+        "corrupt": ["download", "mac", "zlib", "proto"],
+    }
+
+
+def create(s, name, rx, store=None):
+    config = {"webhooks": [{"url": rx.url + "/" + name, "events": EVENTS}]}
+    if store is not None:
+        config["noweb"] = {"store": store}
+    st, body, _ = s.api("POST", "/api/sessions",
+                        {"name": name, "start": True, "config": config})
+    check(st == 201, (st, body))
+
+
+def chats(s, name):
+    st, body, _ = s.api("GET", "/api/%s/chats" % name)
+    check(st == 200, (st, body))
+    return {c["id"]: c for c in body}
+
+
+def messages(s, name, chat):
+    st, body, _ = s.api("GET", "/api/%s/chats/%s/messages?limit=100" % (name, chat))
+    check(st == 200, (st, body))
+    return body
+
+
+def test_history():
+    with WaSim("--media-cert", CERT) as sim, \
+            stack(sim, MEDIA_CA_FILE=CERT) as s, Receiver() as rx:
+        account(sim, A, "Alice")
+        account(sim, B, "Bob")
+        account(sim, C, "Carol")
+        st, body = sim.ctl("PUT", "/accounts/%s/history" % A, seed())
+        check(st == 200 and body == {"chats": 3, "messages": 10, "contacts": 2},
+              (st, body))
+        # bad seeds are refused
+        st, body = sim.ctl("PUT", "/accounts/%s/history" % A, {"chats": [{"id": "x y"}]})
+        check(st == 400, (st, body))
+        st, body = sim.ctl("PUT", "/accounts/%s/history" % A, seed())
+        check(st == 200, (st, body))
+
+        # -- a: default store settings ------------------------------------
+        create(s, "a", rx)
+        link_qr(s, sim, "a", A)
+        got = wait_for(lambda: (lambda c: c if len(c) == 3 else None)(chats(s, "a")),
+                       60, what="the history's chats at a")
+        bob, grp, carol = got[BOB], got[GROUP], got[CAROL]
+        check(bob["name"] == "Bob" and bob["archived"] is True
+              and bob["pinned"] is False and bob["isMuted"] is False
+              and bob["unreadCount"] == 2, bob)
+        check(bob["conversationTimestamp"] == NOW - 7200, bob)
+        check(grp["name"] == "Old friends" and grp["archived"] is False, grp)
+        check(carol["name"] is None and carol["pinned"] is True
+              and carol["isMuted"] is True and carol["muteExpiration"] == -1
+              and carol["unreadCount"] == -1, carol)
+        check(carol["lastMessage"]["body"] == "hi from carol", carol)
+
+        # Bob's 7 recent texts (RECENT brought the older two), newest
+        # first; the 200-day-old one is not kept
+        msgs = wait_for(lambda: (lambda m: m if len(m) == 7 else None)(
+            messages(s, "a", BOB)), 60, what="Bob's 7 messages at a")
+        check([m["body"] for m in msgs] == ["bob %d" % i for i in range(6, -1, -1)],
+              [m["body"] for m in msgs])
+        for m in msgs:
+            i = int(m["body"].split()[1])
+            mine = i % 2 == 1
+            check(m["id"] == "%s_%s_HBOB%d" % ("true" if mine else "false", BOB, i), m)
+            check(m["fromMe"] is mine and m["timestamp"] == NOW - 3600 * (8 - i), m)
+            check(m["hasMedia"] is False and m["media"] is None, m)
+            if mine:
+                check(m["from"] == A + "@c.us" and m["to"] == BOB, m)
+                check(m["ack"] == 3 and m["ackName"] == "READ", m)
+                check(m["source"] == "app", m)
+            else:
+                check(m["from"] == BOB and m["to"] == A + "@c.us", m)
+                check(m["ack"] == 2 and m["ackName"] == "DEVICE", m)
+                check(m["_data"]["pushName"] == "Bobby", m)
+        gm = messages(s, "a", GROUP)
+        check(len(gm) == 1, gm)
+        check(gm[0]["id"] == "false_%s_HGRP1_%s" % (GROUP, CAROL)
+              and gm[0]["participant"] == CAROL and gm[0]["body"] == "hello group",
+              gm[0])
+
+        # history is no live traffic: no message webhooks for it
+        check(not [e for e in hooks(rx, "a") if e["event"] in ("message", "message.any")],
+              hooks(rx, "a"))
+
+        # the four broken blobs were logged and skipped
+        def skipped():
+            text = s.proc("session-worker-0").text()
+            return text.count('msg="history blob skipped"') >= 4 and text
+        text = wait_for(skipped, 60, what="four skipped history blobs")
+        for why in ("410", "422", "zlib", "not a HistorySync"):
+            check(why in text, why)
+        check('msg="history stored"' in text, "history stored")
+        # ... and the session works on
+        st, sess, _ = s.api("GET", "/api/sessions/a")
+        check(st == 200 and sess["status"] == "WORKING", (st, sess))
+        st, sent, _ = api_ready(s, "POST", "/api/sendText",
+                                {"session": "a", "chatId": BOB, "text": "after"})
+        check(st == 201, (st, sent))
+
+        # -- f: fullSync keeps the old text too -----------------------------
+        create(s, "f", rx, {"enabled": True, "fullSync": True})
+        link_qr(s, sim, "f", A)
+        msgs = wait_for(lambda: (lambda m: m if len(m) == 8 else None)(
+            messages(s, "f", BOB)), 60, what="Bob's 8 messages at f")
+        check(msgs[-1]["id"] == "false_%s_HOLD" % BOB
+              and msgs[-1]["body"] == "from long ago"
+              and msgs[-1]["timestamp"] == OLD, msgs[-1])
+
+        # -- n: store disabled: nothing from history ------------------------
+        create(s, "n", rx, {"enabled": False})
+        link_qr(s, sim, "n", A)
+
+        def dropped():
+            text = s.proc("session-worker-0").text()
+            return text.count("history not stored") >= 3
+        wait_for(dropped, 60, what="history dropped at n")
+        check(chats(s, "n") == {}, chats(s, "n"))
+
+
+if __name__ == "__main__":
+    run([test_history])

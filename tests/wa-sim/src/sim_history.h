@@ -1,0 +1,58 @@
+/*  sim_history - the history a simulated phone sends a new companion
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    A test seeds an account's history through the control API (PUT
+    /accounts/<phone>/history); sim_phone keeps it and, whenever a
+    companion of the account is linked, sends it as a real phone does
+    (wa-protocol.md §8.6): each blob is a HistorySync, zlib-compressed,
+    encrypted with a fresh media key ("WhatsApp History Keys"), stored on
+    the media host, and announced by a protocolMessage of type
+    HISTORY_SYNC_NOTIFICATION (category peer, from the phone):
+      INITIAL_BOOTSTRAP  every chat with its flags and its newest
+                         SIM_HISTORY_BOOTSTRAP_MSGS messages
+      RECENT             the chats' older messages (only when there are)
+      PUSH_NAME          the contacts' push names (only when there are)
+    The seed may ask for broken notifications, sent before the good ones
+    (for tests of the companion's error path): "download" names a blob
+    that is not on the host, "mac" a blob with a flipped byte, "zlib" a
+    blob that is not a zlib stream, "proto" a zlib stream of no
+    HistorySync.
+
+    Seed (JSON):
+      {chats: [{id ("…@c.us", "…@g.us"), name?, archived?, pinned?,
+                unreadCount?, markedUnread?, muteEndTime? (unix s, -1
+                forever), messages: [{id?, fromMe?, text, timestamp
+                (unix s), participant? (groups), pushName?, status?
+                (0 ERROR .. 5 PLAYED), starred?}]}],
+       contacts: [{id, pushName}], corrupt: ["download"|"mac"|"zlib"|
+       "proto"]}
+*/
+#ifndef SIM_HISTORY_H_INCLUDED
+#define SIM_HISTORY_H_INCLUDED
+
+#include <czmq.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "sim_model.h"
+
+//  Messages per chat in the INITIAL_BOOTSTRAP blob (older ones: RECENT).
+#define SIM_HISTORY_BOOTSTRAP_MSGS 5
+//  Limits of a seed.
+#define SIM_HISTORY_CHATS_MAX 1000
+#define SIM_HISTORY_MESSAGES_MAX 10000
+#define SIM_HISTORY_TEXT_MAX 4096
+
+//  Check a seed. Returns 0, or 400 with *reason_p.
+int sim_history_check(const json_t *seed, const char **reason_p);
+
+//  The notifications for a seed, each a serialised Message (a
+//  protocolMessage HISTORY_SYNC_NOTIFICATION) as a zchunk_t, in sending
+//  order; their blobs are stored in `model`'s media under fresh paths.
+//  NULL on failure. Caller owns return value.
+zlistx_t *sim_history_build(sim_model_t *model, const json_t *seed);
+
+void sim_history_test(bool verbose);
+
+#endif
