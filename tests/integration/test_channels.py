@@ -25,14 +25,17 @@ phone-only wa-sim account:
 - delete: b may not (403), a may (200), then the channel is a 404;
 - Wawp: /v2/channels (list, info, follow with a literal {id} path).
 """
+import base64
 import os
 import re
 import sys
+import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import account, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
+from media_util import png  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 A, B, C = "15550007101", "15550007102", "15550007103"
@@ -159,6 +162,19 @@ def test_follow_post_preview(s, sim, rx):
     check(p["body"] == "High tide at 6" and p["fromMe"] is False, p)
     check(p["hasMedia"] is False and isinstance(p["timestamp"], int), p)
     check(p["id"].startswith("false_%s_" % cid), p)
+    # An image post: the follower gets it with its media
+    st, img, _ = s.api("POST", "/api/sendImage", {
+        "session": "a", "chatId": cid, "caption": "The harbour at dawn",
+        "file": {"data": base64.b64encode(png(32, 24)).decode(), "mimetype": "image/png"}})
+    check(st == 201 and img["hasMedia"] is True and img["to"] == cid, (st, img))
+
+    def image():
+        got = [e for e in rx.events("message") if e["session"] == "b"
+               and e["payload"]["from"] == cid and e["payload"]["hasMedia"]]
+        return got[0] if got else None
+    p = wait_for(image, 30, what="b's image post")["payload"]
+    check(p["body"] == "The harbour at dawn" and p["media"]["mimetype"].startswith("image/"), p)
+    STATE["image_posts"] = 1
     # A follower may not post: 403 saying why
     st, res, _ = s.api("POST", "/api/sendText", {"session": "b", "chatId": cid,
                                                  "text": "me too"})
@@ -166,7 +182,7 @@ def test_follow_post_preview(s, sim, rx):
     # Reactions and views (Bob's and Carol's phones react; three views)
     st, res = sim.ctl("POST", "/channels/%s/post" % cid, {"text": "Low tide at 12"})
     check(st == 200 and res["copies"] >= 1, (st, res))
-    server_id = res["server_id"] - 1  # a's post came first
+    server_id = res["server_id"] - 2  # a's text and image posts came first
     for phone, code in [(B, "👍"), (C, "👍"), (A, "❤️")]:
         st, res = sim.ctl("POST", "/channels/%s/react" % cid,
                           {"server_id": server_id, "code": code, "from": phone})
@@ -176,8 +192,10 @@ def test_follow_post_preview(s, sim, rx):
     check(st == 200 and res["views"] == 3, (st, res))
     st, pv, _ = s.api("GET", "/api/b/channels/%s/messages/preview?limit=10&downloadMedia=false"
                       % q(cid))
-    check(st == 200 and isinstance(pv, list) and len(pv) == 2, (st, pv))
-    first, second = pv
+    check(st == 200 and isinstance(pv, list) and len(pv) == 3, (st, pv))
+    first, pic, second = pv
+    check(pic["message"]["hasMedia"] is True and pic["message"]["body"] == "The harbour at dawn",
+          pic)
     check(set(first) == {"message", "reactions", "viewCount"}, first)
     check(first["reactions"] == {"👍": 2, "❤️": 1} and first["viewCount"] == 3, first)
     m = first["message"]
@@ -290,7 +308,9 @@ def test_delete(s):
 
 
 def main():
-    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+    cert = os.path.join(tempfile.mkdtemp(prefix="wharf-channels-"), "media.crt")
+    with WaSim("--media-cert", cert) as sim, \
+            stack(sim, MEDIA_CA_FILE=cert) as s, Receiver() as rx:
         account(sim, A, "Alice")
         account(sim, B, "Bob")
         account(sim, C, "Carol")
