@@ -22,6 +22,9 @@ phone-only wa-sim account:
   subscribers; search by view pages with a cursor (POPULAR order,
   hasNextPage / hasPreviousPage, the next page from endCursor), filters
   by country and category; search by text; the search metadata lists;
+- an image post (sendImage to the channel) reaches the follower with its
+  media and caption;
+- a channel created with a picture names its picture and preview URLs;
 - delete: b may not (403), a may (200), then the channel is a 404;
 - Wawp: /v2/channels (list, info, follow with a literal {id} path).
 """
@@ -295,6 +298,25 @@ def test_wawp(s):
     check(st == 200 and len(res["channels"]) == 1, (st, res))
 
 
+def test_picture(s):
+    # A picture (any image: media-service makes it a square JPEG) is kept
+    # by WhatsApp; the Channel names its URLs
+    st, c, _ = s.api("POST", "/api/a/channels", {
+        "name": "Lighthouse", "picture": {"data": base64.b64encode(png(40, 30)).decode(),
+                                          "mimetype": "image/png"}})
+    check(st == 201 and set(c) == CHANNEL_KEYS | {"picture", "preview"}, (st, c))
+    user = c["id"].split("@")[0]
+    for key in ("picture", "preview"):
+        check(re.fullmatch(r"https://mmg\.whatsapp\.net/v/t61\.24694-24/nl_%s_\d+\.jpg" % user,
+                           c[key]), c)
+    st, info, _ = s.api("GET", "/api/a/channels/" + c["id"])
+    check(st == 200 and info == c, (st, info))
+    st, res, _ = s.api("POST", "/api/a/channels", {"name": "Bad", "picture": {"data": "%%%"}})
+    check(st == 400 and "picture.data must be base64" in message(res), (st, res))
+    st, res, _ = s.api("DELETE", "/api/a/channels/" + c["id"])
+    check(st == 200, (st, res))
+
+
 def test_delete(s):
     cid = STATE["id"]
     st, res, _ = s.api("DELETE", "/api/b/channels/" + q(cid))
@@ -323,6 +345,7 @@ def main():
                  ("test_follow_post_preview", lambda: test_follow_post_preview(s, sim, rx)),
                  ("test_search", lambda: test_search(s, sim)),
                  ("test_wawp", lambda: test_wawp(s)),
+                 ("test_picture", lambda: test_picture(s)),
                  ("test_delete", lambda: test_delete(s))]
         for name, f in tests:
             f.__name__ = name
