@@ -81,6 +81,7 @@ typedef struct {
     cap(contacts)   /*  picture change notifications              */         \
     cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
     cap(presence)   /*  presence and chat state, both ways        */         \
+    cap(tctoken)    /*  privacy tokens of 1:1 chats               */         \
     cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
@@ -298,6 +299,33 @@ void wa_client_lid_source(wa_client_t *self, wa_recv_source_t *src);
 //  does it for every incoming stanza and IQ reply; for other sources
 //  (history sync payloads turned into nodes, tests).
 void wa_client_lid_learn_node(wa_client_t *self, const wa_node_t *node);
+
+//  wa_tctoken: privacy tokens of 1:1 chats (see wa_tctoken.c). `chat`
+//  is any JID text of the contact (PN or LID).
+//  Longest token kept; seconds of a token bucket; buckets a token lives.
+#define WA_TCTOKEN_MAX 256
+#define WA_TCTOKEN_BUCKET_S 604800
+#define WA_TCTOKEN_BUCKETS 4
+//  True when a token of time t (seconds) is expired at `now`.
+bool wa_tctoken_expired(int64_t t, int64_t now);
+//  Keep a token `issuer` issued to us (unless ours is newer). Returns 1
+//  stored, 0 kept the newer one, -1 invalid.
+int wa_tctoken_store(wa_client_t *self, const char *issuer, int64_t t,
+                     const uint8_t *token, size_t len);
+//  Add <tctoken> (returns 1) or, without a token, <cstoken> (2) to a
+//  DM stanza for chat; 0 when there is neither.
+int wa_tctoken_attach(wa_client_t *self, const char *chat, wa_node_t *m);
+//  Remove <tctoken> / <cstoken> children of a stanza.
+void wa_tctoken_detach(wa_node_t *m);
+//  The IQ that issues our token to chat (and asks for theirs); notes
+//  the issuance. Caller owns return value; NULL when chat is no user.
+wa_node_t *wa_tctoken_issue_iq(wa_client_t *self, const char *chat);
+//  Store the tokens in the answer to that IQ. Returns the number.
+int wa_tctoken_on_issued(wa_client_t *self, const char *chat,
+                         const wa_node_t *reply);
+//  A DM to chat was accepted: issue our token to the contact unless
+//  done in this bucket (fire and forget).
+void wa_tctoken_sent(wa_client_t *self, const char *chat);
 
 //  ---------------------------------------------------------------------
 //  Test support for the capability modules' self tests

@@ -130,14 +130,17 @@ struct _wa_outbox_job_t {
     bool refresh;              //  after a phash mismatch: the devices
                                //  missed get the message (never again)
     //  Resend on a retry request
-    bool resend;           //  this is a resend
-    bool force_keys;       //  fetch a fresh bundle first
-    char *device;          //  the device that asked
-    char *to;              //  the receipt's from
-    char *participant;     //  its participant, or NULL
-    char *recipient;       //  its recipient, or NULL
-    int count;             //  its retry count
-    int64_t t;             //  original timestamp
+    bool resend;       //  this is a resend
+    bool force_keys;   //  fetch a fresh bundle first
+    char *device;      //  the device that asked
+    char *to;          //  the receipt's from
+    char *participant; //  its participant, or NULL
+    char *recipient;   //  its recipient, or NULL
+    int count;         //  its retry count
+    int64_t t;         //  original timestamp
+    //  Privacy tokens (wa_tctoken)
+    wa_node_t *stanza;     //  a DM as sent, for the one resend after a 463
+    bool token_asked;      //  the 463 was answered: no second resend
     wa_outbox_job_t *next; //  list link
 };
 
@@ -197,6 +200,7 @@ s_job_free(wa_outbox_job_t **job_p)
     free(job->to);
     free(job->participant);
     free(job->recipient);
+    wa_node_destroy(&job->stanza);
     free(job);
     *job_p = NULL;
 }
@@ -437,6 +441,13 @@ s_message_node(wa_outbox_job_t *job)
     return m;
 }
 
+//  True when the job is a DM to someone else (privacy tokens apply).
+static bool
+s_is_dm(wa_outbox_job_t *job)
+{
+    return !job->group && !s_is_own_user(job->client, job->chat);
+}
+
 static void
 s_add_device_identity(wa_client_t *self, wa_node_t *m)
 {
@@ -510,6 +521,9 @@ s_job_send_resend(wa_outbox_job_t *job)
     wa_node_append(m, &enc);
     if (pkmsg) {
         s_add_device_identity(self, m);
+    }
+    if (s_is_dm(job)) {
+        wa_tctoken_attach(self, job->chat, m);
     }
     cm_log_debug("resending message", "session=%s id=%s device=%s count=%d",
                  wa_client_name(self), job->id, job->device, job->count);
@@ -636,6 +650,12 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
     wa_node_destroy(&participants);
     if (any_pkmsg) {
         s_add_device_identity(self, m);
+    }
+    if (s_is_dm(job)) {
+        //  The recipient may take DMs only with its privacy token; keep
+        //  the stanza to send it once more after a 463 (wa_tctoken)
+        wa_tctoken_attach(self, job->chat, m);
+        job->stanza = wa_node_dup(m);
     }
     job->sent = true;
     wa_client_send_node(self, &m);
@@ -852,6 +872,33 @@ s_job_run(wa_outbox_job_t *job)
     s_list_free(&devices);
 }
 
+//  The answer to issuing our privacy token after a 463: send the DM
+//  once more with the contact's token (or a cstoken), else fail.
+static void
+s_on_token(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    wa_outbox_job_t *job = (wa_outbox_job_t *)arg;
+    wa_client_t *self = job->client;
+    job->waiting = false;
+    if (outcome == WA_IQ_CANCELLED) {
+        s_job_fail(job, 0, "connection lost");
+        return;
+    }
+    wa_tctoken_on_issued(self, job->chat, reply);
+    wa_tctoken_detach(job->stanza);
+    if (wa_tctoken_attach(self, job->chat, job->stanza) == 0) {
+        s_job_fail(job, 463,
+                   "the recipient takes messages only with a "
+                   "privacy token, and none could be obtained");
+        return;
+    }
+    cm_log_info("resending message with privacy token", "session=%s id=%s",
+                wa_client_name(self), job->id);
+    wa_node_t *m = wa_node_dup(job->stanza);
+    wa_client_send_node(self, &m);
+    wa_client_rearm(self);
+}
+
 //  <ack class="message">: the server acknowledged (or refused) one of
 //  our messages.
 static int
@@ -868,6 +915,18 @@ s_on_message_ack(void *arg, const wa_node_t *node)
     }
     int64_t error = 0;
     if (wa_node_attr_int(node, "error", &error) == 0 && error != 0) {
+        if (error == 463 && job->stanza && !job->token_asked) {
+            //  No valid privacy token: issue ours, which answers theirs,
+            //  and send once more (never twice)
+            job->token_asked = true;
+            wa_node_t *iq = wa_tctoken_issue_iq(self, job->chat);
+            job->waiting = iq != NULL;
+            if (iq && wa_client_request(self, &iq, s_on_token, job) == 0) {
+                return 0;
+            }
+            wa_node_destroy(&iq);
+            job->waiting = false;
+        }
         s_job_fail(job, (int)error, "the server refused the message");
         return 0;
     }
@@ -876,6 +935,9 @@ s_on_message_ack(void *arg, const wa_node_t *node)
         for (size_t i = 0; i < job->skdm_count; i++) {
             zhashx_update(have, job->skdm_to[i], (void *)1);
         }
+    }
+    if (job->stanza) {
+        wa_tctoken_sent(self, job->chat); //  our token, once per bucket
     }
     const char *phash = wa_node_attr(node, "phash");
     if (job->group && job->phash && phash && !cm_streq(phash, job->phash)) {

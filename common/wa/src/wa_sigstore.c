@@ -39,9 +39,12 @@ struct _wa_sigstore_t {
     uint32_t registration_id;               //  local registration id
 };
 
+// clang-format off
 static const char *s_kinds[] = {"session",       "identity",     "prekey",
                                 "signed_prekey", "sender_key",   "appstate_key",
-                                "appstate_coll", "appstate_mac", NULL};
+                                "appstate_coll", "appstate_mac", "tctoken",
+                                "nct_salt",      NULL};
+// clang-format on
 
 static bool
 s_known_kind(const char *kind)

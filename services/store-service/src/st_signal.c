@@ -8,10 +8,13 @@
 
 //  The Signal record kinds, and the app-state ones the engine keeps
 //  beside them (wa_syncd: sync keys, collection versions and LTHashes,
-//  index -> value MAC maps).
+//  index -> value MAC maps), and the privacy tokens (wa_tctoken).
+// clang-format off
 static const char *s_kinds[] = {"session",       "identity",     "prekey",
                                 "signed_prekey", "sender_key",   "appstate_key",
-                                "appstate_coll", "appstate_mac", NULL};
+                                "appstate_coll", "appstate_mac", "tctoken",
+                                "nct_salt",      NULL};
+// clang-format on
 
 //  The last entry per (kind, key) of the batch in $2, in batch order.
 #define S_LAST_ROWS                                                            \

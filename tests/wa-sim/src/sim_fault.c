@@ -79,6 +79,9 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
                            "refuse_prekeys",
                            "lid_groups",
                            "check_phash",
+                           "tctoken",
+                           "tctoken_withheld",
+                           "lid_hidden",
                            NULL};
     const char *key;
     json_t *value;
@@ -116,7 +119,10 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         s_bool(body, "refuse_prekey_fetch", &next.refuse_prekey_fetch) ||
         s_bool(body, "refuse_prekeys", &both) ||
         s_bool(body, "lid_groups", &next.lid_groups) ||
-        s_bool(body, "check_phash", &next.check_phash)) {
+        s_bool(body, "check_phash", &next.check_phash) ||
+        s_bool(body, "tctoken", &next.tctoken) ||
+        s_bool(body, "tctoken_withheld", &next.tctoken_withheld) ||
+        s_bool(body, "lid_hidden", &next.lid_hidden)) {
         *error = "fault flags must be booleans";
         return -1;
     }
@@ -146,12 +152,14 @@ sim_fault_reset(sim_fault_t *self)
 static json_t *
 s_rules_json(const sim_fault_rules_t *rules)
 {
-    return json_pack("{s:I, s:b, s:b, s:b, s:b, s:b}", "ack_delay_ms",
-                     (json_int_t)rules->ack_delay_ms, "withhold_acks",
-                     rules->withhold_acks, "refuse_prekey_upload",
-                     rules->refuse_prekey_upload, "refuse_prekey_fetch",
-                     rules->refuse_prekey_fetch, "lid_groups",
-                     rules->lid_groups, "check_phash", rules->check_phash);
+    return json_pack(
+        "{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "ack_delay_ms",
+        (json_int_t)rules->ack_delay_ms, "withhold_acks", rules->withhold_acks,
+        "refuse_prekey_upload", rules->refuse_prekey_upload,
+        "refuse_prekey_fetch", rules->refuse_prekey_fetch, "lid_groups",
+        rules->lid_groups, "check_phash", rules->check_phash, "tctoken",
+        rules->tctoken, "tctoken_withheld", rules->tctoken_withheld,
+        "lid_hidden", rules->lid_hidden);
 }
 
 json_t *

@@ -17,6 +17,13 @@
       check_phash         the account's group sends must carry the
                           participant hash of the group's current device
                           list, else the server ack names the right one
+      tctoken             DMs to the account without a privacy token it
+                          issued to the sender get <ack error="463">
+                          (sim_tctoken)
+      tctoken_withheld    privacy token IQs naming the account get no
+                          token for it
+      lid_hidden          the account is not LID-migrated: its LID is not
+                          revealed (usync <lid>, sender_lid of its DMs)
 */
 #ifndef SIM_FAULT_H_INCLUDED
 #define SIM_FAULT_H_INCLUDED
@@ -35,6 +42,9 @@ typedef struct {
     bool refuse_prekey_fetch;  //  error on bundle fetch
     bool lid_groups;           //  new groups use LID addressing
     bool check_phash;          //  group sends' phash is checked
+    bool tctoken;              //  DMs to it need its privacy token
+    bool tctoken_withheld;     //  its token is not handed out
+    bool lid_hidden;           //  its LID is not revealed
 } sim_fault_rules_t;
 
 typedef struct _sim_fault_t sim_fault_t;

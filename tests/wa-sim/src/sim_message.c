@@ -5,6 +5,7 @@
 */
 #include "sim_classes.h"
 #include "sim_message.h"
+#include "sim_tctoken.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_send.h"
 
@@ -147,8 +148,8 @@ s_copy_extras(wa_node_t *dst, const wa_node_t *src)
 
 //  The per-device copy of a 1:1 message.
 static wa_node_t *
-s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
-              const char *recipient)
+s_direct_copy(sim_hub_t *hub, sim_device_t *sender, const wa_node_t *msg,
+              bool lid, const char *recipient)
 {
     wa_node_t *out = wa_node_new("message");
     char *from = s_dev_jid(sender, lid);
@@ -162,7 +163,9 @@ s_direct_copy(sim_device_t *sender, const wa_node_t *msg, bool lid,
     }
     s_copy_attr(out, msg, "edit");
     s_copy_attr(out, msg, "category");
-    wa_node_set_attr(out, lid ? "sender_pn" : "sender_lid", alt);
+    if (lid || !sim_fault_rules(sim_hub_faults(hub), sender->account->phone)->lid_hidden) {
+        wa_node_set_attr(out, lid ? "sender_pn" : "sender_lid", alt);
+    }
     if (*sender->account->push_name) {
         wa_node_set_attr(out, "notify", sender->account->push_name);
     }
@@ -230,7 +233,7 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
             //  Copies for our own other devices name the chat.
             bool own =
                 dev->account == sender->account && to_acc != sender->account;
-            wa_node_t *out = s_direct_copy(sender, msg, lid, own ? to : NULL);
+            wa_node_t *out = s_direct_copy(self->hub, sender, msg, lid, own ? to : NULL);
             s_ledger(self, sender, dev, enc);
             s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
@@ -240,7 +243,7 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
         sim_device_t *dev = sim_hub_device_of(self->hub, to, NULL);
         if (enc && dev && dev != sender && (dev->id == 0 || dev->linked)) {
             const char *recipient = wa_node_attr(msg, "recipient");
-            wa_node_t *out = s_direct_copy(sender, msg, to_lid, recipient);
+            wa_node_t *out = s_direct_copy(self->hub, sender, msg, to_lid, recipient);
             s_ledger(self, sender, dev, enc);
             s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
@@ -489,6 +492,14 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
             sim_hub_nack(conn, msg, "message", 404);
             return;
         }
+        if (!sim_tctoken_allows(self->hub, sender->account, to_acc, msg)) {
+            //  The recipient takes DMs only with its privacy token
+            cm_log_info("message without privacy token refused",
+                        "id=%s from=%s to=%s", id, sender->account->phone,
+                        to_acc->phone);
+            sim_hub_nack(conn, msg, "message", 463);
+            return;
+        }
         if (sim_account_blocks(to_acc, sender->account)) {
             //  Blocked: the server takes it and delivers it to nobody
             cm_log_info("message from a blocked sender dropped",
@@ -633,7 +644,7 @@ sim_message_test(bool verbose)
     wa_node_t *msg = wa_node_new("message");
     wa_node_set_attr(msg, "id", "3EB0AA");
     wa_node_set_attr(msg, "type", "text");
-    wa_node_t *copy = s_direct_copy(dev, msg, false, NULL);
+    wa_node_t *copy = s_direct_copy(hub, dev, msg, false, NULL);
     char *from = sim_device_jid(dev);
     assert(wa_node_attr_eq(copy, "from", from));
     free(from);
@@ -643,7 +654,7 @@ sim_message_test(bool verbose)
     assert(wa_node_attr_eq(copy, "notify", "A"));
     assert(wa_node_attr_eq(copy, "type", "text"));
     wa_node_destroy(&copy);
-    copy = s_direct_copy(dev, msg, true, "15550000022@s.whatsapp.net");
+    copy = s_direct_copy(hub, dev, msg, true, "15550000022@s.whatsapp.net");
     assert(wa_node_attr_eq(copy, "sender_pn", "15550000011@s.whatsapp.net"));
     assert(wa_node_attr_eq(copy, "recipient", "15550000022@s.whatsapp.net"));
     wa_node_destroy(&copy);

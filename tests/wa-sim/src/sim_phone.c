@@ -5,6 +5,7 @@
 #include "sim_classes.h"
 #include "sim_phone.h"
 #include "sim_history.h"
+#include "sim_tctoken.h"
 #include "wa/wa_binary.h"
 #include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_e2e.h"
@@ -214,7 +215,9 @@ s_send_direct(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
                           pass == 0 ? msg_len : dsm_len, &type, &ct,
                           &ct_len) == 0) {
                 wa_node_t *node = s_message_node(me, id, from);
-                wa_node_set_attr(node, "sender_lid", lid);
+                if (pass == 1 || !sim_fault_rules(sim_hub_faults(self->hub), me->phone)->lid_hidden) {
+                    wa_node_set_attr(node, "sender_lid", lid);
+                }
                 if (pass == 1) {
                     wa_node_set_attr(node, "recipient", chat);
                 }
@@ -592,6 +595,11 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
     if (rc) {
         *reason = "could not encrypt the message";
         return 500;
+    }
+    if (target && target != me && sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
+        //  As WhatsApp's apps do after a DM: the contact gets our
+        //  privacy token, so its answer is accepted (sim_tctoken)
+        sim_tctoken_issue(self->hub, me, target);
     }
     cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu", me->phone,
                 id, copies);

@@ -131,7 +131,7 @@ s_usync(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
             wa_node_t *d = s_devices_node(hub, acc);
             wa_node_append(ou, &d);
         }
-        if (want_lid && acc) {
+        if (want_lid && acc && !sim_fault_rules(sim_hub_faults(hub), acc->phone)->lid_hidden) {
             char *lid = cm_sprintf("%s@lid", acc->lid);
             wa_node_set_attr(wa_node_add(ou, "lid"), "val", lid);
             free(lid);

@@ -15,6 +15,8 @@
       appstate_key    hex key id / "latest"       app-state sync key (wa_syncd)
       appstate_coll   collection name             version and LTHash
       appstate_mac    "<collection>:<hex index MAC>"  value MAC
+      tctoken         contact user JID            privacy token (wa_tctoken)
+      nct_salt        "salt"                      NCT salt for cstokens
 
     The local identity key pair and registration id are set once
     (generated at pairing, then loaded from the database).
