@@ -29,10 +29,8 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import b64, start_peer, unb64  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from baileys_util import Interop, b64, unb64  # noqa: E402
 
 A = "15550330001"  # Wharf session w
 B = "15550330002"  # Baileys
@@ -40,26 +38,7 @@ A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
 A_C, B_C = A + "@c.us", B + "@c.us"
 EVENTS = ["session.status", "message", "message.any", "message.reaction",
           "message.edited", "message.revoked", "poll.vote", "poll.vote.failed"]
-ctx = {}
-
-
-def setup():
-    sim = WaSim().__enter__()
-    ctx["sim"] = sim
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim).__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    account(sim, A, "Wharf A")
-    account(sim, B, "Baileys B")
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
+ctx = Interop(A, B, EVENTS)
 
 
 def api(method, path, body=None, status=201):
@@ -69,10 +48,7 @@ def api(method, path, body=None, status=201):
 
 
 def wharf_ev(event, pred, what):
-    got = wait_for(lambda: [e["payload"] for e in ctx["rx"].events(event)
-                            if e.get("session") == "w" and pred(e["payload"])],
-                   30, what="wharf %s: %s" % (event, what))
-    return got[0]
+    return ctx.wharf_ev(event, pred, what)
 
 
 def baileys_msg(pred, what):
@@ -232,16 +208,4 @@ def test_baileys_to_wharf():
     check(len(ids) == len(set(ids)), "duplicate events")
 
 
-try:
-    setup()
-    run([test_wharf_to_baileys, test_baileys_to_wharf])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
-finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
+ctx.run([test_wharf_to_baileys, test_baileys_to_wharf])

@@ -129,16 +129,31 @@ s_common(gw_req_t *req, json_t *body)
 //  Running a command
 
 //  The stored message `id`, or NULL (404 answered when `required`).
+//  A send is answered once WhatsApp took it, and its row is stored just
+//  after: a message of ours ("true_...") not found yet is asked for again
+//  for up to GW_KINDS_OWN_WAIT_MS, so that a client may act on what it
+//  was just told it sent.
 static json_t *
 s_stored(gw_req_t *req, const char *name, const char *id, bool required,
          bool *failed)
 {
     *failed = false;
-    cm_msg_t *msg = cm_msg_new("message.get");
-    cm_msg_set_str(msg, "session", name);
-    cm_msg_set_str(msg, "id", id);
-    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
-    int st = cm_msg_status(reply);
+    bool ours = strncmp(id, "true_", 5) == 0;
+    int64_t until = cm_mono_ms() + GW_KINDS_OWN_WAIT_MS;
+    cm_msg_t *reply = NULL;
+    int st;
+    while (true) {
+        cm_msg_t *msg = cm_msg_new("message.get");
+        cm_msg_set_str(msg, "session", name);
+        cm_msg_set_str(msg, "id", id);
+        reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+        st = cm_msg_status(reply);
+        if (st != 404 || !ours || cm_mono_ms() >= until) {
+            break;
+        }
+        cm_msg_destroy(&reply);
+        usleep(GW_KINDS_OWN_POLL_MS * 1000);
+    }
     json_t *m = NULL;
     if (st == 200) {
         m = json_incref(json_object_get(cm_msg_body(reply), "message"));

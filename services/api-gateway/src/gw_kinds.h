@@ -38,6 +38,11 @@
 #define GW_KINDS_REACTION_MAX 64   //  bytes of a reaction
 #define GW_KINDS_MENTIONS_MAX 256  //  mentions per text
 
+//  A message of ours not stored yet (sends are answered before their row
+//  is written) is looked up again every POLL ms for up to WAIT ms.
+#define GW_KINDS_OWN_WAIT_MS 2000
+#define GW_KINDS_OWN_POLL_MS 25
+
 //  A text with mentions, a caller's id or a reply_to goes through
 //  message.send_rich (the quote read from the store): sendText and
 //  /v2/send/text hand over here when gw_kinds_text_wanted says so.
