@@ -22,17 +22,23 @@ phone-only wa-sim account:
   subscribers; search by view pages with a cursor (POPULAR order,
   hasNextPage / hasPreviousPage, the next page from endCursor), filters
   by country and category; search by text; the search metadata lists;
+- an image post (sendImage to the channel) reaches the follower with its
+  media and caption;
+- a channel created with a picture names its picture and preview URLs;
 - delete: b may not (403), a may (200), then the channel is a 404;
 - Wawp: /v2/channels (list, info, follow with a literal {id} path).
 """
+import base64
 import os
 import re
 import sys
+import tempfile
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import account, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
+from media_util import png  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 A, B, C = "15550007101", "15550007102", "15550007103"
@@ -159,6 +165,19 @@ def test_follow_post_preview(s, sim, rx):
     check(p["body"] == "High tide at 6" and p["fromMe"] is False, p)
     check(p["hasMedia"] is False and isinstance(p["timestamp"], int), p)
     check(p["id"].startswith("false_%s_" % cid), p)
+    # An image post: the follower gets it with its media
+    st, img, _ = s.api("POST", "/api/sendImage", {
+        "session": "a", "chatId": cid, "caption": "The harbour at dawn",
+        "file": {"data": base64.b64encode(png(32, 24)).decode(), "mimetype": "image/png"}})
+    check(st == 201 and img["hasMedia"] is True and img["to"] == cid, (st, img))
+
+    def image():
+        got = [e for e in rx.events("message") if e["session"] == "b"
+               and e["payload"]["from"] == cid and e["payload"]["hasMedia"]]
+        return got[0] if got else None
+    p = wait_for(image, 30, what="b's image post")["payload"]
+    check(p["body"] == "The harbour at dawn" and p["media"]["mimetype"].startswith("image/"), p)
+    STATE["image_posts"] = 1
     # A follower may not post: 403 saying why
     st, res, _ = s.api("POST", "/api/sendText", {"session": "b", "chatId": cid,
                                                  "text": "me too"})
@@ -166,7 +185,7 @@ def test_follow_post_preview(s, sim, rx):
     # Reactions and views (Bob's and Carol's phones react; three views)
     st, res = sim.ctl("POST", "/channels/%s/post" % cid, {"text": "Low tide at 12"})
     check(st == 200 and res["copies"] >= 1, (st, res))
-    server_id = res["server_id"] - 1  # a's post came first
+    server_id = res["server_id"] - 2  # a's text and image posts came first
     for phone, code in [(B, "👍"), (C, "👍"), (A, "❤️")]:
         st, res = sim.ctl("POST", "/channels/%s/react" % cid,
                           {"server_id": server_id, "code": code, "from": phone})
@@ -176,8 +195,10 @@ def test_follow_post_preview(s, sim, rx):
     check(st == 200 and res["views"] == 3, (st, res))
     st, pv, _ = s.api("GET", "/api/b/channels/%s/messages/preview?limit=10&downloadMedia=false"
                       % q(cid))
-    check(st == 200 and isinstance(pv, list) and len(pv) == 2, (st, pv))
-    first, second = pv
+    check(st == 200 and isinstance(pv, list) and len(pv) == 3, (st, pv))
+    first, pic, second = pv
+    check(pic["message"]["hasMedia"] is True and pic["message"]["body"] == "The harbour at dawn",
+          pic)
     check(set(first) == {"message", "reactions", "viewCount"}, first)
     check(first["reactions"] == {"👍": 2, "❤️": 1} and first["viewCount"] == 3, first)
     m = first["message"]
@@ -277,6 +298,25 @@ def test_wawp(s):
     check(st == 200 and len(res["channels"]) == 1, (st, res))
 
 
+def test_picture(s):
+    # A picture (any image: media-service makes it a square JPEG) is kept
+    # by WhatsApp; the Channel names its URLs
+    st, c, _ = s.api("POST", "/api/a/channels", {
+        "name": "Lighthouse", "picture": {"data": base64.b64encode(png(40, 30)).decode(),
+                                          "mimetype": "image/png"}})
+    check(st == 201 and set(c) == CHANNEL_KEYS | {"picture", "preview"}, (st, c))
+    user = c["id"].split("@")[0]
+    for key in ("picture", "preview"):
+        check(re.fullmatch(r"https://mmg\.whatsapp\.net/v/t61\.24694-24/nl_%s_\d+\.jpg" % user,
+                           c[key]), c)
+    st, info, _ = s.api("GET", "/api/a/channels/" + c["id"])
+    check(st == 200 and info == c, (st, info))
+    st, res, _ = s.api("POST", "/api/a/channels", {"name": "Bad", "picture": {"data": "%%%"}})
+    check(st == 400 and "picture.data must be base64" in message(res), (st, res))
+    st, res, _ = s.api("DELETE", "/api/a/channels/" + c["id"])
+    check(st == 200, (st, res))
+
+
 def test_delete(s):
     cid = STATE["id"]
     st, res, _ = s.api("DELETE", "/api/b/channels/" + q(cid))
@@ -290,7 +330,9 @@ def test_delete(s):
 
 
 def main():
-    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+    cert = os.path.join(tempfile.mkdtemp(prefix="wharf-channels-"), "media.crt")
+    with WaSim("--media-cert", cert) as sim, \
+            stack(sim, MEDIA_CA_FILE=cert) as s, Receiver() as rx:
         account(sim, A, "Alice")
         account(sim, B, "Bob")
         account(sim, C, "Carol")
@@ -303,6 +345,7 @@ def main():
                  ("test_follow_post_preview", lambda: test_follow_post_preview(s, sim, rx)),
                  ("test_search", lambda: test_search(s, sim)),
                  ("test_wawp", lambda: test_wawp(s)),
+                 ("test_picture", lambda: test_picture(s)),
                  ("test_delete", lambda: test_delete(s))]
         for name, f in tests:
             f.__name__ = name

@@ -164,7 +164,8 @@ class Interop:
     Wharf (every service) and a webhook receiver. Wharf session `w` is
     linked as `wharf` (phone), Baileys paired as `peer`; `others` are
     more simulated phones ((phone, push name), ...). `before_link(ix)`
-    runs once the accounts exist (wa-sim faults, for example).
+    runs once the accounts exist (wa-sim faults, for example);
+    `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW).
 
         ix = Interop(A, B, EVENTS)
         ix.run([test_one, test_two])    # setup, the tests, teardown
@@ -173,8 +174,10 @@ class Interop:
     """
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
-                 wharf_name="Wharf A", peer_name="Baileys B", session="w"):
+                 wharf_name="Wharf A", peer_name="Baileys B", session="w",
+                 stack_env=None):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
+        self.stack_env = dict(stack_env or {})
         self.others, self.before_link = others, before_link
         self.wharf_name, self.peer_name, self.session = wharf_name, peer_name, session
         self.sim = self.peer = self.s = self.rx = None
@@ -197,7 +200,7 @@ class Interop:
         from wasim import WaSim
         self.sim = WaSim().__enter__()
         self.peer = start_peer(self.sim)  # first: it skips when Baileys is missing
-        self.s = stack(self.sim).__enter__()
+        self.s = stack(self.sim, **self.stack_env).__enter__()
         self.rx = Receiver().__enter__()
         for phone, name in ((self.wharf, self.wharf_name),
                             (self.peer_phone, self.peer_name)) + tuple(self.others):
