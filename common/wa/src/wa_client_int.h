@@ -285,6 +285,10 @@ const char *wa_client_pn_for(wa_client_t *self, const char *lid);
 //  whose LID is known, else NULL: Wharf encrypts and decrypts under the
 //  LID address then. Caller owns return value.
 char *wa_client_lid_device(wa_client_t *self, const char *device);
+//  The phone number device JID ("1555:4@s.whatsapp.net") of a LID
+//  device of someone else whose number is known, else NULL: what the
+//  API shows. Caller owns return value.
+char *wa_client_pn_device(wa_client_t *self, const char *device);
 //  The phone number user JID of a LID chat (user JID) whose number is
 //  known, else NULL: one chat per person. Caller owns return value.
 char *wa_client_lid_chat(wa_client_t *self, const char *chat);
