@@ -227,6 +227,9 @@ function applyResponseExceptions(schemaRef, body) {
         fixMessage(body);
     } else if (name === 'WAMessage[]' && Array.isArray(body)) {
         body.forEach(fixMessage);
+    } else if (name === 'ChannelMessage[]' && Array.isArray(body)) {
+        // channel posts (preview) carry WAHA's WAMessage
+        body.forEach((x) => fixMessage(x && x.message));
     }
     return body;
 }

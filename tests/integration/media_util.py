@@ -72,11 +72,13 @@ def make_files(directory):
 
 
 class FileServer:
-    """Plain HTTP on 127.0.0.1 serving {path: (bytes, content type)};
-    /redirect?to=URL answers 302."""
+    """Plain HTTP on 127.0.0.1 (or another loopback address) serving
+    {path: (bytes, content type)}; /redirect?to=URL answers 302. `hits`
+    lists the paths asked for."""
 
-    def __init__(self, files):
+    def __init__(self, files, host="127.0.0.1"):
         self.files = files
+        self.hits = []
         outer = self
 
         class H(http.server.BaseHTTPRequestHandler):
@@ -84,6 +86,7 @@ class FileServer:
 
             def do_GET(self):
                 u = urllib.parse.urlparse(self.path)
+                outer.hits.append(u.path)
                 if u.path == "/redirect":
                     to = urllib.parse.parse_qs(u.query)["to"][0]
                     self.send_response(302)
@@ -111,10 +114,10 @@ class FileServer:
                 pass
 
         self.port = free_port()
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), H)
+        self.httpd = http.server.ThreadingHTTPServer((host, self.port), H)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        self.base = "http://127.0.0.1:%d" % self.port
+        self.base = "http://%s:%d" % (host, self.port)
 
     def close(self):
         self.httpd.shutdown()

@@ -350,6 +350,22 @@ def test_kinds():
         v = one(rx, "a", "poll.vote", lambda p: p["poll"]["id"] == pp["id"], "phone vote")
         check(v["vote"]["selectedOptions"] == ["No"] and v["vote"]["from"] == c_c
               and v["poll"]["fromMe"] is False, v)
+        # Read your writes: a message this session was just told it sent
+        # can be read and acted on at once (its row is stored after the
+        # 201 is answered; the gateway waits for it instead of a 404)
+        for i in range(15):
+            st, t, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": b_c,
+                                                       "text": "ryw %d" % i})
+            check(st == 201, (st, t))
+            st, got, _ = s.api("GET", "/api/a/chats/%s/messages/%s" % (b_c, t["id"]))
+            check(st == 200 and got["id"] == t["id"] and got["body"] == "ryw %d" % i,
+                  (i, st, got))
+            st, r, _ = s.api("PUT", "/api/reaction", {"session": "a", "messageId": t["id"],
+                                                      "reaction": "\U0001F44D"})
+            check(st == 200, (i, st, r))
+        st, r, _ = s.api("PUT", "/api/reaction", {"session": "a", "reaction": "x",
+                                                  "messageId": "true_%s_3EB0FFFF0000" % b_c})
+        check(st == 404, ("an unknown id of ours is still a 404", st, r))
         # Each event reached its webhook once
         for name in ("a", "b"):
             for ev_name in ("message", "message.reaction", "poll.vote"):

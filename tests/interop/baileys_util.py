@@ -157,3 +157,98 @@ def start_peer(sim):
         sys.exit(SKIP)
     check(peer.events("ready"), "wharf_peer.mjs did not start:\n" + peer.stderr())
     return peer
+
+
+class Interop:
+    """The stack most interop files share: wa-sim, the Baileys peer,
+    Wharf (every service) and a webhook receiver. Wharf session `w` is
+    linked as `wharf` (phone), Baileys paired as `peer`; `others` are
+    more simulated phones ((phone, push name), ...). `before_link(ix)`
+    runs once the accounts exist (wa-sim faults, for example);
+    `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW).
+
+        ix = Interop(A, B, EVENTS)
+        ix.run([test_one, test_two])    # setup, the tests, teardown
+        ix.api("POST", "/api/sendText", {...}, status=201)
+        ix.wharf_ev("message", lambda p: p["body"] == "hi", "hi")
+    """
+
+    def __init__(self, wharf, peer, events, others=(), before_link=None,
+                 wharf_name="Wharf A", peer_name="Baileys B", session="w",
+                 stack_env=None):
+        self.wharf, self.peer_phone, self.events = wharf, peer, events
+        self.stack_env = dict(stack_env or {})
+        self.others, self.before_link = others, before_link
+        self.wharf_name, self.peer_name, self.session = wharf_name, peer_name, session
+        self.sim = self.peer = self.s = self.rx = None
+        self.accounts = {}
+        self.store = {}
+
+    def __getitem__(self, key):
+        """ix["sim"], ix["peer"], ix["s"], ix["rx"]: the parts; other keys
+        are what the test stored (ix["gid"] = ...)."""
+        if key in ("sim", "peer", "s", "rx"):
+            return getattr(self, key)
+        return self.store[key]
+
+    def __setitem__(self, key, value):
+        self.store[key] = value
+
+    def setup(self):
+        from engine_util import account, link_qr, stack
+        from harness import Receiver
+        from wasim import WaSim
+        self.sim = WaSim().__enter__()
+        self.peer = start_peer(self.sim)  # first: it skips when Baileys is missing
+        self.s = stack(self.sim, **self.stack_env).__enter__()
+        self.rx = Receiver().__enter__()
+        for phone, name in ((self.wharf, self.wharf_name),
+                            (self.peer_phone, self.peer_name)) + tuple(self.others):
+            self.accounts[phone] = account(self.sim, phone, name)
+        if self.before_link:
+            self.before_link(self)
+        st, body, _ = self.s.api("POST", "/api/sessions", {
+            "name": self.session, "start": True,
+            "config": {"webhooks": [{"url": self.rx.url + "/" + self.session,
+                                     "events": self.events}]}})
+        check(st == 201, (st, body))
+        link_qr(self.s, self.sim, self.session, self.wharf)
+        opened = self.peer.cmd("pair", "open", phone=self.peer_phone,
+                               push_name=self.peer_name)
+        check(opened["id"].startswith(self.peer_phone + ":"), opened)
+
+    def close(self):
+        if self.peer:
+            self.peer.close()
+        for part in (self.rx, self.s, self.sim):
+            if part:
+                part.__exit__(None, None, None)
+
+    def run(self, tests):
+        """setup, harness.run(tests), teardown; the Baileys log on failure."""
+        from harness import run
+        try:
+            self.setup()
+            run(tests)
+        except BaseException as e:
+            if self.peer and not (isinstance(e, SystemExit) and not e.code):
+                sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % self.peer.stderr())
+            raise
+        finally:
+            self.close()
+
+    def api(self, method, path, body=None, status=200, **kw):
+        """Wharf's API; checks the status, returns the parsed body."""
+        st, got, _ = self.s.api(method, path, body, **kw)
+        check(st == status, (method, path, st, got))
+        return got
+
+    def wharf_evs(self, event, pred=lambda p: True):
+        """Payloads of `event` webhooks of session w so far."""
+        return [e["payload"] for e in self.rx.events(event)
+                if e.get("session") == self.session and pred(e["payload"])]
+
+    def wharf_ev(self, event, pred, what, timeout=30):
+        """The first `event` payload matching pred, waited for."""
+        return wait_for(lambda: self.wharf_evs(event, pred), timeout,
+                        what="wharf %s: %s" % (event, what))[0]

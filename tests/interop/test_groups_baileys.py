@@ -32,10 +32,8 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import b64, start_peer  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from baileys_util import Interop, b64  # noqa: E402
 from media_util import jpeg_size, png  # noqa: E402
 
 A = "15550320001"  # Wharf session w
@@ -45,31 +43,11 @@ A_JID, B_JID, C_JID = (p + "@s.whatsapp.net" for p in (A, B, C))
 EVENTS = ["session.status", "group.v2.join", "group.v2.leave", "group.v2.update",
           "group.v2.participants"]
 LINK = "https://chat.whatsapp.com/"
-ctx = {}
+ctx = Interop(A, B, EVENTS, others=((C, "Phone C"),))
 
 
 def cus(phone):
     return phone + "@c.us"
-
-
-def setup():
-    sim = WaSim().__enter__()
-    ctx["sim"] = sim
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim).__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    account(sim, A, "Wharf A")
-    account(sim, B, "Baileys B")
-    account(sim, C, "Phone C")
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
 
 
 def api(method, path, body=None, status=200, **kw):
@@ -79,10 +57,7 @@ def api(method, path, body=None, status=200, **kw):
 
 
 def wharf_ev(event, pred, what):
-    got = wait_for(lambda: [e["payload"] for e in ctx["rx"].events(event)
-                            if e.get("session") == "w" and pred(e["payload"])],
-                   30, what="wharf %s: %s" % (event, what))
-    return got[0]
+    return ctx.wharf_ev(event, pred, what)
 
 
 def meta(gid):
@@ -279,18 +254,6 @@ def test_wharf_joins_baileys_group():
     check(len(ids) == len(set(ids)), "duplicate events")
 
 
-try:
-    setup()
-    run([test_wharf_changes_seen_by_baileys, test_group_picture_both_ways,
+ctx.run([test_wharf_changes_seen_by_baileys, test_group_picture_both_ways,
          test_baileys_changes_seen_by_wharf,
          test_wharf_joins_baileys_group])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
-finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)

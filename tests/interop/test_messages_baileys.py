@@ -10,6 +10,11 @@ an unmodified Baileys client (wharf_peer.mjs) account B.
   checked in the protobuf Baileys decoded; Wharf votes on Baileys' poll
   and the vote Baileys receives opens (with the poll's secret and the
   derivation of Baileys' decryptPollVote) to the option's hash.
+- Link previews: sendText with a URL to a local page with Open Graph
+  tags gives Baileys an extendedTextMessage with matchedText, title,
+  description and the og:image as a JPEG thumbnail; linkPreview false,
+  a page on a refused address (never fetched) and a page that is not
+  HTML each give a text without a preview.
 - Baileys -> Wharf: a location, contact cards, a poll, a reaction, an
   edit and a delete, each a WAHA webhook checked field by field; a vote
   on Wharf's poll, encrypted here as WhatsApp clients do and sent by
@@ -29,10 +34,9 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import b64, start_peer, unb64  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from baileys_util import Interop, b64, unb64  # noqa: E402
+from media_util import FileServer, jpeg_size, png  # noqa: E402
 
 A = "15550330001"  # Wharf session w
 B = "15550330002"  # Baileys
@@ -40,26 +44,17 @@ A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
 A_C, B_C = A + "@c.us", B + "@c.us"
 EVENTS = ["session.status", "message", "message.any", "message.reaction",
           "message.edited", "message.revoked", "poll.vote", "poll.vote.failed"]
-ctx = {}
-
-
-def setup():
-    sim = WaSim().__enter__()
-    ctx["sim"] = sim
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim).__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    account(sim, A, "Wharf A")
-    account(sim, B, "Baileys B")
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
+PAGE = ("<!doctype html><html><head><title>Plain title</title>"
+        "<meta property=\"og:title\" content=\"Wharf &amp; friends &#x2713;\">"
+        "<meta property=\"og:description\" content=\"All about\n the harbour\">"
+        "<meta property=\"og:image\" content=\"/img/og.png\">"
+        "</head><body><p>hello</p></body></html>").encode()
+PAGES = FileServer({"/page.html": (PAGE, "text/html; charset=utf-8"),
+                    "/img/og.png": (png(400, 300), "image/png"),
+                    "/notes.txt": (b"<title>not html</title>", "text/plain")})
+# 127.0.0.2 is loopback, but not on MEDIA_FETCH_ALLOW: refused
+PRIVATE = FileServer({"/page.html": (PAGE, "text/html")}, host="127.0.0.2")
+ctx = Interop(A, B, EVENTS, stack_env={"MEDIA_FETCH_ALLOW": "127.0.0.1"})
 
 
 def api(method, path, body=None, status=201):
@@ -69,10 +64,7 @@ def api(method, path, body=None, status=201):
 
 
 def wharf_ev(event, pred, what):
-    got = wait_for(lambda: [e["payload"] for e in ctx["rx"].events(event)
-                            if e.get("session") == "w" and pred(e["payload"])],
-                   30, what="wharf %s: %s" % (event, what))
-    return got[0]
+    return ctx.wharf_ev(event, pred, what)
 
 
 def baileys_msg(pred, what):
@@ -157,6 +149,47 @@ def test_wharf_to_baileys():
           and v["poll"]["id"] == bp["id"], v)
 
 
+def test_link_preview():
+    # The page of the text's first URL: og tags, its image made a JPEG
+    # thumbnail; Baileys gets them in the extendedTextMessage
+    url = PAGES.base + "/page.html"
+    text = "Read %s, then reply." % url
+    got = api("POST", "/api/sendText", {"session": "w", "chatId": B_C, "text": text})
+    check(got["body"] == text and got["linkPreview"] == {
+        "url": url, "title": "Wharf & friends ✓",
+        "description": "All about the harbour"}, got)
+    check(PAGES.hits.count("/page.html") == 1 and PAGES.hits.count("/img/og.png") == 1,
+          PAGES.hits)
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "preview")
+    et = m["message"]["extendedTextMessage"]
+    check(et["text"] == text and et["matchedText"] == url
+          and et["title"] == "Wharf & friends ✓"
+          and et["description"] == "All about the harbour", et)
+    thumb = unb64(et["jpegThumbnail"])
+    check(jpeg_size(thumb) == (192, 144), jpeg_size(thumb))
+    # linkPreview false: a plain text, nothing fetched
+    n = len(PAGES.hits)
+    got = api("POST", "/api/sendText", {"session": "w", "chatId": B_C,
+                                        "text": "no preview " + url, "linkPreview": False})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "no preview")
+    check(m["message"].get("conversation") == "no preview " + url, m["message"])
+    check("linkPreview" not in got and len(PAGES.hits) == n, (got, PAGES.hits))
+    # A page on an address the policy refuses is not fetched: the text
+    # goes all the same, without a preview
+    private = PRIVATE.base + "/page.html"
+    got = api("POST", "/api/sendText", {"session": "w", "chatId": B_C,
+                                        "text": "private " + private})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "private link")
+    check(m["message"].get("conversation") == "private " + private, m["message"])
+    check("linkPreview" not in got and PRIVATE.hits == [], (got, PRIVATE.hits))
+    # A page that is not HTML: no preview either
+    got = api("POST", "/v2/send/text", {"instance_id": "w", "chatId": B_C,
+                                        "message": "see %s/notes.txt" % PAGES.base},
+              status=200)
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "text link")
+    check("linkPreview" not in got and "/notes.txt" in PAGES.hits, (got, PAGES.hits))
+
+
 def open_vote(vote, poll_id, secret, creator, voter):
     """The plaintext of a vote (a PollVoteMessage)."""
     sign = poll_id.encode() + creator.encode() + voter.encode() + b"Poll Vote" + b"\x01"
@@ -233,15 +266,7 @@ def test_baileys_to_wharf():
 
 
 try:
-    setup()
-    run([test_wharf_to_baileys, test_baileys_to_wharf])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
+    ctx.run([test_wharf_to_baileys, test_link_preview, test_baileys_to_wharf])
 finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
+    PAGES.close()
+    PRIVATE.close()

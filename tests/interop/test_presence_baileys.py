@@ -32,10 +32,8 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import start_peer  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from baileys_util import Interop  # noqa: E402
 
 A = "15550330001"  # Wharf session w
 B = "15550330002"  # Baileys
@@ -43,30 +41,11 @@ A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
 EVENTS = ["session.status", "message", "message.ack", "message.ack.group",
           "presence.update"]
 READ = 4  # Baileys' WebMessageInfo status READ
-ctx = {}
+ctx = Interop(A, B, EVENTS)
 
 
 def cus(phone):
     return phone + "@c.us"
-
-
-def setup():
-    sim = WaSim().__enter__()
-    ctx["sim"] = sim
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim).__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    account(sim, A, "Wharf A")
-    account(sim, B, "Baileys B")
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
 
 
 def api(method, path, body=None, status=200, **kw):
@@ -196,17 +175,5 @@ def test_send_seen_without_ids():
     check(again == {"ids": []}, again)
 
 
-try:
-    setup()
-    run([test_wharf_typing_seen_by_baileys, test_baileys_presence_reaches_wharf,
+ctx.run([test_wharf_typing_seen_by_baileys, test_baileys_presence_reaches_wharf,
          test_group_receipts_from_baileys, test_send_seen_without_ids])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
-finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)

@@ -112,6 +112,7 @@ struct _wa_outbox_job_t {
     char id[WA_CLIENT_ID_MAX]; //  message id
     char *chat;                //  destination chat (wire)
     bool group;                //  chat is a group
+    bool channel;              //  chat is a channel: sent in plaintext
     uint8_t *msg;              //  serialised Message
     size_t len;                //  its length
     int64_t deadline;          //  fail after this
@@ -146,6 +147,24 @@ struct _wa_outbox_job_t {
 
 static void s_job_run(wa_outbox_job_t *job);
 
+//  The mediatype of a media Message for a channel post's <plaintext>
+//  ("image", "video", ...), or NULL.
+static const char *
+s_channel_mediatype(const uint8_t *msg, size_t len)
+{
+    static const char *const kinds[] = {"image",    "video",   "audio", "ptt",
+                                        "document", "sticker", NULL};
+    wa_message_t *m = wa_message_decode(msg, len);
+    const char *out = NULL;
+    for (size_t i = 0; m && wa_message_has_media(m) && kinds[i]; i++) {
+        if (cm_streq(wa_message_type(m), kinds[i])) {
+            out = kinds[i];
+        }
+    }
+    wa_message_destroy(&m);
+    return out;
+}
+
 static wa_outbox_job_t *
 s_job_new(wa_client_t *self, const char *chat, const uint8_t *msg, size_t len)
 {
@@ -154,6 +173,7 @@ s_job_new(wa_client_t *self, const char *chat, const uint8_t *msg, size_t len)
     job->chat = cm_strdup(chat);
     wa_jid_t *jid = wa_jid_new_from(chat);
     job->group = jid && wa_jid_is_group(jid);
+    job->channel = jid && wa_jid_is_newsletter(jid);
     wa_jid_destroy(&jid);
     job->msg = cm_alloc(len ? len : 1);
     memcpy(job->msg, msg, len);
@@ -746,6 +766,24 @@ s_job_run(wa_outbox_job_t *job)
         s_job_fail(job, 0, "not connected");
         return;
     }
+    if (job->channel) {
+        //  Channel posts are not encrypted: the Message bytes, unpadded,
+        //  in <plaintext> (wa-protocol.md §10.2); the server checks that
+        //  we may post there
+        wa_node_t *m = wa_node_new("message");
+        wa_node_set_attr(m, "id", job->id);
+        wa_node_set_attr(m, "to", job->chat);
+        wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
+        wa_node_t *pt = wa_node_add(m, "plaintext");
+        const char *mediatype = s_channel_mediatype(job->msg, job->len);
+        if (mediatype) {
+            wa_node_set_attr(pt, "mediatype", mediatype);
+        }
+        wa_node_set_bytes(pt, job->msg, job->len);
+        job->sent = true;
+        wa_client_send_node(self, &m);
+        return;
+    }
     //  1. Group metadata
     if (job->group && !zhashx_lookup(self->groups, job->chat)) {
         //  Fetched already, but a change notification dropped it since:
@@ -1078,10 +1116,10 @@ wa_outbox_send_message_as(wa_client_t *self, const char *chat,
     }
     char *wire = wa_jid_normalize(chat);
     wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
-    bool ok =
-        jid && !wa_jid_is_server(jid) &&
-        (wa_jid_is_pn(jid) || wa_jid_is_lid(jid) || wa_jid_is_group(jid)) &&
-        wa_jid_device(jid) == 0;
+    bool ok = jid && !wa_jid_is_server(jid) &&
+              (wa_jid_is_pn(jid) || wa_jid_is_lid(jid) ||
+               wa_jid_is_group(jid) || wa_jid_is_newsletter(jid)) &&
+              wa_jid_device(jid) == 0;
     wa_jid_destroy(&jid);
     if (!ok) {
         free(wire);
@@ -1347,6 +1385,39 @@ wa_outbox_test(bool verbose)
            -1);
     assert(wa_client_send_text(client, "15550000002@c.us", NULL, NULL, NULL,
                                id) == -1);
+    assert(!client->jobs);
+
+    //  A channel post goes out at once in <plaintext>, unpadded, and
+    //  ends with the server's ack; a refusal (not the owner) fails it
+    assert(wa_client_send_text(client, "120363000000000009@newsletter", "hi",
+                               NULL, NULL, id) == 0);
+    t_wake(kit);
+    wa_node_t *post = wa_client_kit_take(kit, "message");
+    assert(post &&
+           wa_node_attr_eq(post, "to", "120363000000000009@newsletter"));
+    assert(wa_node_attr_eq(post, "type", "text"));
+    size_t plen = 0;
+    const uint8_t *pbytes =
+        wa_node_bytes(wa_node_child(post, "plaintext"), &plen);
+    assert(pbytes && plen == sizeof msg && memcmp(pbytes, msg, plen) == 0);
+    assert(!wa_node_child(post, "enc") && !wa_node_child(post, "participants"));
+    char *acked = cm_sprintf("<ack class=\"message\" id=\"%s\" from=\""
+                             "120363000000000009@newsletter\" t=\"5\" "
+                             "server_id=\"100\"/>",
+                             id);
+    assert(wa_client_kit_handle(kit, acked) == 0);
+    free(acked);
+    wa_node_destroy(&post);
+    t_event_is(kit, id, "ok");
+    assert(wa_client_send_text(client, "120363000000000009@newsletter", "hi",
+                               NULL, NULL, id) == 0);
+    t_wake(kit);
+    post = wa_client_kit_take(kit, "message");
+    wa_node_destroy(&post);
+    acked = cm_sprintf("<ack class=\"message\" id=\"%s\" error=\"403\"/>", id);
+    assert(wa_client_kit_handle(kit, acked) == 0);
+    free(acked);
+    t_event_is(kit, id, "403");
     assert(!client->jobs);
 
     wa_client_kit_destroy(&kit);

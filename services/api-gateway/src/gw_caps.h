@@ -28,8 +28,9 @@
     X(labels, LABELS)     /*  WhatsApp Business labels */                      \
     X(contacts, CONTACTS) /*  check-exists, about, pictures, blocking */       \
     X(profile, PROFILE)   /*  own name, about and picture */                   \
+    X(channels, CHANNELS) /*  channels (newsletters) */                        \
     X(calls, CALLS)       /*  rejecting calls */                               \
-    X(lids, LIDS)         /*  the LID <-> phone number map */                 \
+    X(lids, LIDS)         /*  the LID <-> phone number map */                  \
     X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
     X(ws, WS)             /*  /ws event stream */                              \

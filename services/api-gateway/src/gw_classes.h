@@ -50,6 +50,7 @@
 #include "gw_labels.h"
 #include "gw_contacts.h"
 #include "gw_profile.h"
+#include "gw_channels.h"
 #include "gw_calls.h"
 #include "gw_lids.h"
 #include "gw_presence.h"

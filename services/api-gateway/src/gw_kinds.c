@@ -8,11 +8,12 @@
 static const char *const s_working[] = {"WORKING", NULL};
 
 //  What a command needs read from the store before it goes.
-#define S_QUOTE 1   //  reply_to: quote the stored message
-#define S_TARGET 2  //  messageId names a stored message (404 if not)
-#define S_MINE 4    //  ... one this session sent
-#define S_FORWARD 8 //  ... put whole into `message`
-#define S_BEFORE 16 //  ... put whole into `target`
+#define S_QUOTE 1    //  reply_to: quote the stored message
+#define S_TARGET 2   //  messageId names a stored message (404 if not)
+#define S_MINE 4     //  ... one this session sent
+#define S_FORWARD 8  //  ... put whole into `message`
+#define S_BEFORE 16  //  ... put whole into `target`
+#define S_PREVIEW 32 //  preview {url}: media-service fills it (media.preview)
 
 //  --------------------------------------------------------------------
 //  Inputs
@@ -126,19 +127,123 @@ s_common(gw_req_t *req, json_t *body)
 }
 
 //  --------------------------------------------------------------------
+//  Link previews: media-service reads the page
+
+char *
+gw_kinds_first_url(const char *text)
+{
+    for (const char *p = text; p && *p; p++) {
+        bool http = strncasecmp(p, "http://", 7) == 0;
+        if ((!http && strncasecmp(p, "https://", 8) != 0) ||
+            (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '/'))) {
+            continue;
+        }
+        size_t n = strcspn(p, " \t\r\n<>\"");
+        //  Punctuation that ends a sentence is not part of the link
+        while (n > 0 && strchr(".,;:!?)]}'*", p[n - 1])) {
+            n--;
+        }
+        if (n > (http ? 7u : 8u) && n <= GW_KINDS_PREVIEW_URL_MAX) {
+            return cm_strndup(p, n);
+        }
+    }
+    return NULL;
+}
+
+//  The linkPreview input: 0 with *on (true when absent, as WAHA), or
+//  -1 after a 400. linkPreviewHighQuality is checked and not used.
+static int
+s_link_preview_on(gw_req_t *req, bool *on)
+{
+    static const char *const names[] = {"linkPreview",
+                                        "linkPreviewHighQuality"};
+    for (int i = 0; i < 2; i++) {
+        json_t *v = gw_req_input(req, names[i]);
+        const char *t = json_string_value(v);
+        bool value = true;
+        if (json_is_boolean(v)) {
+            value = json_is_true(v);
+        } else if (t && (cm_streq(t, "true") || cm_streq(t, "false"))) {
+            value = cm_streq(t, "true");
+        } else if (v && !json_is_null(v)) {
+            char *msg = cm_sprintf("%s must be true or false", names[i]);
+            gw_req_fail_invalid(req, msg);
+            free(msg);
+            return -1;
+        }
+        if (i == 0) {
+            *on = value;
+        }
+    }
+    return 0;
+}
+
+//  Fill body.preview {url} from the page (media.preview): title and
+//  description, and *thumb_p the JPEG thumbnail when there is one. A
+//  page that cannot be read (refused or unreachable address, not HTML,
+//  nothing to show, too slow) leaves the text without a preview.
+static void
+s_preview_fetch(gw_req_t *req, json_t *body, zframe_t **thumb_p)
+{
+    json_t *preview = json_object_get(body, "preview");
+    const char *url = json_string_value(json_object_get(preview, "url"));
+    cm_msg_t *msg = cm_msg_new("media.preview");
+    cm_msg_set_str(msg, "url", url ? url : "");
+    cm_msg_t *reply =
+        gw_req_call(req, GW_DEST_MEDIA, &msg, GW_KINDS_PREVIEW_WAIT_MS);
+    const char *title = cm_msg_str(reply, "title");
+    const char *desc = cm_msg_str(reply, "description");
+    if (cm_msg_status(reply) != 200 || (!title && !desc)) {
+        cm_log_info("link preview skipped", "st=%d reason=\"%s\"",
+                    cm_msg_status(reply),
+                    cm_msg_reason(reply) ? cm_msg_reason(reply) : "");
+        json_object_del(body, "preview");
+    } else {
+        if (title) {
+            json_object_set_new(preview, "title", json_string(title));
+        }
+        if (desc) {
+            json_object_set_new(preview, "description", json_string(desc));
+        }
+        zframe_t *jpeg = cm_msg_bool(reply, "thumbnail", false)
+                             ? cm_msg_blob(reply, 0)
+                             : NULL;
+        if (jpeg && zframe_size(jpeg) <= GW_KINDS_PREVIEW_THUMB_MAX) {
+            *thumb_p = zframe_dup(jpeg);
+        }
+    }
+    cm_msg_destroy(&reply);
+}
+
+//  --------------------------------------------------------------------
 //  Running a command
 
 //  The stored message `id`, or NULL (404 answered when `required`).
+//  A send is answered once WhatsApp took it, and its row is stored just
+//  after: a message of ours ("true_...") not found yet is asked for again
+//  for up to GW_KINDS_OWN_WAIT_MS, so that a client may act on what it
+//  was just told it sent.
 static json_t *
 s_stored(gw_req_t *req, const char *name, const char *id, bool required,
          bool *failed)
 {
     *failed = false;
-    cm_msg_t *msg = cm_msg_new("message.get");
-    cm_msg_set_str(msg, "session", name);
-    cm_msg_set_str(msg, "id", id);
-    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
-    int st = cm_msg_status(reply);
+    bool ours = strncmp(id, "true_", 5) == 0;
+    int64_t until = cm_mono_ms() + GW_KINDS_OWN_WAIT_MS;
+    cm_msg_t *reply = NULL;
+    int st;
+    while (true) {
+        cm_msg_t *msg = cm_msg_new("message.get");
+        cm_msg_set_str(msg, "session", name);
+        cm_msg_set_str(msg, "id", id);
+        reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+        st = cm_msg_status(reply);
+        if (st != 404 || !ours || cm_mono_ms() >= until) {
+            break;
+        }
+        cm_msg_destroy(&reply);
+        usleep(GW_KINDS_OWN_POLL_MS * 1000);
+    }
     json_t *m = NULL;
     if (st == 200) {
         m = json_incref(json_object_get(cm_msg_body(reply), "message"));
@@ -241,14 +346,24 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
         }
         json_decref(t);
     }
+    zframe_t *thumb = NULL;
+    if (ok && (flags & S_PREVIEW)) {
+        s_preview_fetch(req, body, &thumb);
+    }
     if (ok) {
-        cm_msg_t *reply = gw_messages_command(req, session, type, &body, 0);
+        cm_msg_t *msg = cm_msg_new(type);
+        cm_msg_set_body(msg, &body);
+        if (thumb) {
+            cm_msg_add_frame(msg, &thumb);
+        }
+        cm_msg_t *reply = gw_messages_command_msg(req, session, &msg, 0);
         if (reply) {
             json_t *out = json_incref(cm_msg_body(reply));
             gw_req_reply(req, success, &out);
             cm_msg_destroy(&reply);
         }
     }
+    zframe_destroy(&thumb);
     json_decref(body);
     json_decref(session);
 }
@@ -799,13 +914,24 @@ gw_kinds_forward(gw_req_t *req)
 //  Texts: mentions, quotes, caller ids, link previews
 
 bool
-gw_kinds_text_wanted(gw_req_t *req)
+gw_kinds_text_wanted(gw_req_t *req, const char *text_field)
 {
     json_t *mentions = gw_req_input(req, "mentions");
     const char *id = gw_req_input_str(req, "id");
     const char *reply_to = gw_req_input_str(req, "reply_to");
-    return (mentions && !json_is_null(mentions)) || (id && *id) ||
-           (reply_to && *reply_to);
+    if ((mentions && !json_is_null(mentions)) || (id && *id) ||
+        (reply_to && *reply_to)) {
+        return true;
+    }
+    //  A link to preview (or a linkPreview that s_text refuses)
+    json_t *lp = gw_req_input(req, "linkPreview");
+    if (json_is_false(lp) || cm_streq(json_string_value(lp), "false")) {
+        return false;
+    }
+    char *url = gw_kinds_first_url(gw_req_input_str(req, text_field));
+    bool wanted = url != NULL;
+    free(url);
+    return wanted;
 }
 
 //  A text with its mentions and an optional preview (taken).
@@ -853,11 +979,25 @@ s_text(gw_req_t *req, const char *name, const char *chat_field,
         }
         json_object_set_new(body, "mentions", list);
     }
+    int flags = S_QUOTE;
+    if (!preview) {
+        //  WAHA's linkPreview (on unless false): the first URL's page
+        bool on = true;
+        if (s_link_preview_on(req, &on) != 0) {
+            goto done;
+        }
+        char *url = on ? gw_kinds_first_url(text) : NULL;
+        if (url) {
+            preview = json_pack("{s:s}", "url", url);
+            flags |= S_PREVIEW;
+        }
+        free(url);
+    }
     if (preview) {
         json_object_set(body, "preview", preview);
     }
     if (s_common(req, body) == 0) {
-        s_run(req, name, "message.send_rich", body, S_QUOTE, success);
+        s_run(req, name, "message.send_rich", body, flags, success);
         body = NULL;
     }
 done:
@@ -1209,6 +1349,23 @@ gw_kinds_test(bool verbose)
     assert(cm_streq(esc, "a\\,b\\;c d"));
     free(esc);
 
+    //  The first http(s) URL of a text, without the sentence's end
+    const char *urls[][2] = {
+        {"see https://example.com/x.", "https://example.com/x"},
+        {"(http://h:8/a?b=1&c=2), then", "http://h:8/a?b=1&c=2"},
+        {"HTTPS://H/ first, http://second/", "HTTPS://H/"},
+        {"a\nhttp://h/p\tb", "http://h/p"},
+        {"nohttp://h/ but <https://ok/>", "https://ok/"},
+        {"http:// alone", NULL},
+        {"ftp://h/x and mailto:x@y", NULL},
+        {NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        char *u = gw_kinds_first_url(urls[i][0]);
+        assert(urls[i][1] ? cm_streq(u, urls[i][1]) : !u);
+        free(u);
+    }
+
     //  Bad input is refused before any bus call: 400 naming the field
     struct {
         void (*fn)(gw_req_t *);
@@ -1223,6 +1380,14 @@ gw_kinds_test(bool verbose)
          "longitude"},
         {gw_kinds_send_location, "{\"latitude\":1,\"longitude\":1}",
          "chatId is required"},
+        {gw_messages_send_text,
+         "{\"chatId\":\"15551234567\",\"text\":\"https://h/\","
+         "\"linkPreview\":\"sometimes\"}",
+         "linkPreview must be true or false"},
+        {gw_messages_send_text,
+         "{\"chatId\":\"15551234567\",\"text\":\"https://h/\","
+         "\"linkPreviewHighQuality\":7}",
+         "linkPreviewHighQuality must be true or false"},
         {gw_kinds_send_contacts,
          "{\"chatId\":\"15551234567\",\"contacts\":[{\"vcard\":"
          "\"BEGIN:VCARD\\nTEL:1\\nEND:VCARD\"}]}",

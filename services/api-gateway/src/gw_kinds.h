@@ -34,14 +34,33 @@
 #define GW_KINDS_CONTACTS_MAX 32    //  contacts per message
 #define GW_KINDS_POLL_OPTIONS_MIN 2 //  options per poll
 #define GW_KINDS_POLL_OPTIONS_MAX 12
-#define GW_KINDS_POLL_TEXT_MAX 255 //  poll name, option
-#define GW_KINDS_REACTION_MAX 64   //  bytes of a reaction
-#define GW_KINDS_MENTIONS_MAX 256  //  mentions per text
+#define GW_KINDS_POLL_TEXT_MAX 255     //  poll name, option
+#define GW_KINDS_REACTION_MAX 64       //  bytes of a reaction
+#define GW_KINDS_MENTIONS_MAX 256      //  mentions per text
+#define GW_KINDS_PREVIEW_URL_MAX 2048  //  bytes of a previewed URL
+#define GW_KINDS_PREVIEW_WAIT_MS 15000 //  media.preview, then no preview
+#define GW_KINDS_PREVIEW_THUMB_MAX (64 * 1024) //  bytes of its thumbnail
 
-//  A text with mentions, a caller's id or a reply_to goes through
-//  message.send_rich (the quote read from the store): sendText and
-//  /v2/send/text hand over here when gw_kinds_text_wanted says so.
-bool gw_kinds_text_wanted(gw_req_t *req);
+//  A message of ours not stored yet (sends are answered before their row
+//  is written) is looked up again every POLL ms for up to WAIT ms.
+#define GW_KINDS_OWN_WAIT_MS 2000
+#define GW_KINDS_OWN_POLL_MS 25
+
+//  The first http(s) URL of `text` (sentence punctuation after it left
+//  out), or NULL. Caller owns return value.
+char *gw_kinds_first_url(const char *text);
+
+//  A text with mentions, a caller's id, a reply_to or a link to preview
+//  goes through message.send_rich (the quote read from the store):
+//  sendText and /v2/send/text hand over here when gw_kinds_text_wanted
+//  says so. A link preview (WAHA's linkPreview, on unless false) is of
+//  the text's first http(s) URL: media-service fetches the page under
+//  the policy of media URLs (media.preview) and gives its title,
+//  description and a JPEG thumbnail (blob 0 of message.send_rich); a
+//  page that cannot be read leaves the text without a preview, and the
+//  text is sent all the same. linkPreviewHighQuality is accepted and
+//  not used.
+bool gw_kinds_text_wanted(gw_req_t *req, const char *text_field);
 void gw_kinds_send_text(gw_req_t *req, const char *name, const char *chat_field,
                         const char *text_field, int success);
 

@@ -291,7 +291,8 @@ static void
 s_send_text(gw_req_t *req, const char *name, const char *chat_field,
             const char *text_field, int success)
 {
-    if (gw_kinds_text_wanted(req)) { //  mentions, quotes, ids (gw_kinds)
+    //  mentions, quotes, ids, link previews (gw_kinds)
+    if (gw_kinds_text_wanted(req, text_field)) {
         gw_kinds_send_text(req, name, chat_field, text_field, success);
         return;
     }

@@ -123,11 +123,20 @@ gw_profile_delete_picture(gw_req_t *req)
 cm_msg_t *
 gw_profile_picture_input(gw_req_t *req)
 {
-    json_t *file = gw_req_input(req, "file");
+    return gw_profile_picture_field(req, "file");
+}
+
+cm_msg_t *
+gw_profile_picture_field(gw_req_t *req, const char *field)
+{
+    json_t *file = gw_req_input(req, field);
     if (!json_is_object(file)) {
-        gw_req_fail_invalid(req, file ? "file must be an object {url | data, "
-                                        "mimetype}"
-                                      : "file is required");
+        char *text = file ? cm_sprintf("%s must be an object {url | data, "
+                                       "mimetype}",
+                                       field)
+                          : cm_sprintf("%s is required", field);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return NULL;
     }
     json_t *url = json_object_get(file, "url");
@@ -136,7 +145,10 @@ gw_profile_picture_input(gw_req_t *req)
     const char *d = json_string_value(data);
     if ((url && !json_is_null(url) && !u) ||
         (data && !json_is_null(data) && !d) || (!u == !d)) {
-        gw_req_fail_invalid(req, "file must have either url or data (base64)");
+        char *text =
+            cm_sprintf("%s must have either url or data (base64)", field);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return NULL;
     }
     cm_msg_t *msg = cm_msg_new("media.profile_picture");
@@ -144,7 +156,10 @@ gw_profile_picture_input(gw_req_t *req)
         if (strlen(u) > 4096 || (strncasecmp(u, "http://", 7) != 0 &&
                                  strncasecmp(u, "https://", 8) != 0)) {
             cm_msg_destroy(&msg);
-            gw_req_fail_invalid(req, "file.url must be an http or https URL");
+            char *text =
+                cm_sprintf("%s.url must be an http or https URL", field);
+            gw_req_fail_invalid(req, text);
+            free(text);
             return NULL;
         }
         cm_msg_set(msg, "file", json_pack("{s:s}", "url", u));
@@ -160,7 +175,9 @@ gw_profile_picture_input(gw_req_t *req)
         len == 0) {
         free(bytes);
         cm_msg_destroy(&msg);
-        gw_req_fail_invalid(req, "file.data must be base64");
+        char *text = cm_sprintf("%s.data must be base64", field);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return NULL;
     }
     cm_msg_set(msg, "file", json_object());

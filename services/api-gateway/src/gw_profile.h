@@ -41,6 +41,8 @@ void gw_profile_set_picture(gw_req_t *req);
 //  URL)}} as a media.profile_picture request for media-service. NULL
 //  after a 400 naming the field. Caller owns return value.
 cm_msg_t *gw_profile_picture_input(gw_req_t *req);
+//  The same from input `field` (a channel's "picture"), 400s naming it.
+cm_msg_t *gw_profile_picture_field(gw_req_t *req, const char *field);
 
 //  Send that request (taken) to media-service: its reply, blob 0 the
 //  centre square as a 640x640 JPEG, blob 1 as a 96x96 one. NULL after

@@ -32,6 +32,7 @@
 #include "ms_http.h"
 #include "ms_sniff.h"
 #include "ms_image.h"
+#include "ms_preview.h"
 #include "ms_av.h"
 #include "ms_store.h"
 #include "ms_wamedia.h"

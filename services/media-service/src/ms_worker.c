@@ -74,6 +74,36 @@ s_fail(cm_msg_t *request, int st, const char *fmt, ...)
 //  --------------------------------------------------------------------
 //  Input: blob 0, or file.url fetched under the policy
 
+//  GET an untrusted URL under the fetch policy (size, time, redirects,
+//  addresses). Returns 0 with a 2xx response in *res, or -1 with
+//  *reply_p the error reply (`what` names the input in its reason).
+static int
+s_fetch(ms_worker_t *self, cm_msg_t *request, const char *url, const char *what,
+        ms_http_res_t *res, cm_msg_t **reply_p)
+{
+    ms_http_req_t req = {.url = url,
+                         .max_bytes = ms_config_max_bytes(self->config),
+                         .timeout_ms = ms_config_fetch_timeout_ms(self->config),
+                         .max_redirects =
+                             ms_config_fetch_max_redirects(self->config),
+                         .net = self->net};
+    if (ms_http_perform(self->http, &req, res) != 0) {
+        int st = res->fail == MS_HTTP_TOO_LARGE ? 413 : 400;
+        *reply_p =
+            s_fail(request, st, "could not fetch %s: %s", what, res->error);
+        ms_http_res_clear(res);
+        return -1;
+    }
+    if (res->status < 200 || res->status >= 300) {
+        *reply_p =
+            s_fail(request, 400, "could not fetch %s: the server answered %ld",
+                   what, res->status);
+        ms_http_res_clear(res);
+        return -1;
+    }
+    return 0;
+}
+
 //  Fill f->data from the request. Returns NULL, or an error reply.
 static cm_msg_t *
 s_input(ms_worker_t *self, cm_msg_t *request, json_t *file, s_file_t *f)
@@ -93,26 +123,9 @@ s_input(ms_worker_t *self, cm_msg_t *request, json_t *file, s_file_t *f)
         if (strlen(url) > 8192) {
             return s_fail(request, 400, "file.url is too long");
         }
-        ms_http_req_t req = {
-            .url = url,
-            .max_bytes = max,
-            .timeout_ms = ms_config_fetch_timeout_ms(self->config),
-            .max_redirects = ms_config_fetch_max_redirects(self->config),
-            .net = self->net};
         ms_http_res_t res;
-        if (ms_http_perform(self->http, &req, &res) != 0) {
-            int st = res.fail == MS_HTTP_TOO_LARGE ? 413 : 400;
-            cm_msg_t *reply =
-                s_fail(request, st, "could not fetch file.url: %s", res.error);
-            ms_http_res_clear(&res);
-            return reply;
-        }
-        if (res.status < 200 || res.status >= 300) {
-            cm_msg_t *reply = s_fail(request, 400,
-                                     "could not fetch file.url: the server "
-                                     "answered %ld",
-                                     res.status);
-            ms_http_res_clear(&res);
+        cm_msg_t *reply = NULL;
+        if (s_fetch(self, request, url, "file.url", &res, &reply) != 0) {
             return reply;
         }
         f->data = res.body;
@@ -744,6 +757,71 @@ s_profile_picture(cm_msg_t *request, void *arg)
 }
 
 static cm_msg_t *
+s_preview(cm_msg_t *request, void *arg)
+{
+    ms_worker_t *self = (ms_worker_t *)arg;
+    const char *url = cm_msg_str(request, "url");
+    if (!url || strlen(url) > MS_WORKER_PREVIEW_URL_MAX ||
+        (strncasecmp(url, "http://", 7) != 0 &&
+         strncasecmp(url, "https://", 8) != 0)) {
+        return s_fail(request, 400, "url must be an http or https URL");
+    }
+    ms_http_res_t res;
+    cm_msg_t *reply = NULL;
+    if (s_fetch(self, request, url, "url", &res, &reply) != 0) {
+        return reply;
+    }
+    if (!ms_preview_is_html(res.content_type, (const char *)res.body,
+                            res.len)) {
+        reply = s_fail(request, 400, "url is not an HTML page (%s)",
+                       res.content_type ? res.content_type
+                                        : ms_sniff_mimetype(res.body, res.len));
+        ms_http_res_clear(&res);
+        return reply;
+    }
+    ms_preview_t *page = ms_preview_new((const char *)res.body, res.len);
+    ms_http_res_clear(&res);
+    if (!page) {
+        return s_fail(request, 404,
+                      "the page has no title, description or image");
+    }
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set_str(reply, "url", url);
+    if (ms_preview_title(page)) {
+        cm_msg_set_str(reply, "title", ms_preview_title(page));
+    }
+    if (ms_preview_description(page)) {
+        cm_msg_set_str(reply, "description", ms_preview_description(page));
+    }
+    char *image = ms_preview_resolve(url, ms_preview_image(page));
+    ms_preview_destroy(&page);
+    cm_msg_t *bad = NULL;
+    if (image && s_fetch(self, request, image, "the image", &res, &bad) == 0) {
+        //  The thumbnail through the image path; a picture that cannot
+        //  be read leaves the preview without one
+        uint8_t *thumb = NULL;
+        size_t thumb_len = 0;
+        if (ms_image_thumbnail(res.body, res.len, MS_PREVIEW_THUMB_SIDE, &thumb,
+                               &thumb_len) == 0) {
+            cm_msg_set_bool(reply, "thumbnail", true);
+            zframe_t *frame = zframe_new(thumb, thumb_len);
+            cm_msg_add_frame(reply, &frame);
+            free(thumb);
+        } else {
+            cm_log_debug("preview image not read", "type=%s",
+                         ms_sniff_mimetype(res.body, res.len));
+        }
+        ms_http_res_clear(&res);
+    }
+    if (image) {
+        cm_msg_set_str(reply, "image", image);
+    }
+    cm_msg_destroy(&bad);
+    free(image);
+    return reply;
+}
+
+static cm_msg_t *
 s_file_get(cm_msg_t *request, void *arg)
 {
     ms_worker_t *self = (ms_worker_t *)arg;
@@ -828,6 +906,7 @@ ms_worker_new(const ms_config_t *config, const char *id)
     cm_handlers_add(self->handlers, "media.convert", 1, s_convert, self);
     cm_handlers_add(self->handlers, "media.profile_picture", 1,
                     s_profile_picture, self);
+    cm_handlers_add(self->handlers, "media.preview", 1, s_preview, self);
     cm_handlers_add(self->handlers, "media.file.get", 1, s_file_get, self);
     cm_handlers_add(self->handlers, "media.file.put", 1, s_file_put, self);
     return self;
@@ -995,6 +1074,24 @@ ms_worker_test(bool verbose)
     assert(strstr(cm_msg_reason(reply), "media_conn"));
     cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
+    //  media.preview: an http(s) URL, on an allowed address
+    const char *previews[][2] = {
+        {NULL, "url must be"},
+        {"ftp://x/y", "url must be"},
+        {"http://169.254.169.254/latest", "not allowed"},
+        {"http://10.0.0.1/", "not allowed"},
+    };
+    for (size_t i = 0; i < sizeof previews / sizeof previews[0]; i++) {
+        req = cm_msg_new("media.preview");
+        if (previews[i][0]) {
+            cm_msg_set_str(req, "url", previews[i][0]);
+        }
+        reply = ms_worker_handle(w, req);
+        assert(cm_msg_status(reply) == 400);
+        assert(strstr(cm_msg_reason(reply), previews[i][1]));
+        cm_msg_destroy(&reply);
+        cm_msg_destroy(&req);
+    }
     //  A URL on a refused address
     req = cm_msg_new("media.upload");
     cm_msg_set_str(req, "kind", "image");

@@ -6,7 +6,9 @@
     store client, and serves whole requests one at a time; ms_server
     spreads requests over the workers. Requests and replies are listed in
     proto/PROTOCOL.md (family media): media.upload, media.download,
-    media.convert, media.profile_picture, media.file.get, media.file.put,
+    media.convert, media.profile_picture, media.preview (a web page's
+    title, description and image thumbnail, fetched under the same
+    policy as file.url: ms_preview), media.file.get, media.file.put,
     health.ping. File bytes
     travel as blob frames, never inside the msgpack body.
 */
@@ -29,6 +31,8 @@ typedef struct _ms_worker_t ms_worker_t;
 #define MS_WORKER_PICTURE_SIDE 640
 #define MS_WORKER_PREVIEW_SIDE 96
 #define MS_WORKER_PICTURE_QUALITY 85
+//  Longest URL media.preview takes, bytes.
+#define MS_WORKER_PREVIEW_URL_MAX 2048
 
 //  Worker for `config` (borrowed; must outlive it) named `id`. NULL when
 //  its resources cannot be made. Caller owns return value.

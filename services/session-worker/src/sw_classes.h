@@ -49,6 +49,7 @@
 #include "sw_waappstate.h"
 #include "sw_wacontacts.h"
 #include "sw_waprofile.h"
+#include "sw_wachannels.h"
 #include "sw_wacall.h"
 #include "sw_wakinds.h"
 #include "sw_wapresence.h"

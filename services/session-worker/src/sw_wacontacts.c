@@ -165,7 +165,11 @@ s_ask_reply(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
         cm_log_warn("contacts request failed",
                     "session=\"%s\" what=\"%s\" status=%d",
                     sw_wasess_name(ask->sess), ask->what, st);
-        sw_cmd_reply(&cmd, st, reason, NULL);
+        //  A 404 names what is missing, so the gateway answers 404 (and
+        //  not "no worker holds the session")
+        json_t *missing =
+            st == 404 ? json_pack("{s:s}", "missing", ask->what) : NULL;
+        sw_cmd_reply(&cmd, st, reason, missing ? &missing : NULL);
     }
     free(reason);
     free(ask->key);

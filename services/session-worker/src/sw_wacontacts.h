@@ -22,8 +22,8 @@
           pushname:str|null, me}; from what the session learnt (no IQ)
       contact.blocked {} -> {blocked:["…@c.us"], me}: whom this session
           blocked
-    IQ errors: 400 (refused as invalid), 403, 404, 429, 502, 504 (no
-    answer in time), 503 (connection lost).
+    IQ errors: 400 (refused as invalid), 403, 404 (body {missing:
+    what}), 429, 502, 504 (no answer in time), 503 (connection lost).
 
     The helper sw_wacontacts_ask (used by sw_waprofile too) holds a
     command, sends an IQ and answers the command from the reply.

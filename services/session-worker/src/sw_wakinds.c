@@ -539,6 +539,12 @@ sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
         pv.title = json_string_value(json_object_get(preview, "title"));
         pv.description =
             json_string_value(json_object_get(preview, "description"));
+        //  blob 0: its JPEG thumbnail (media.preview's)
+        zframe_t *thumb = cm_msg_blob(req, 0);
+        if (thumb && zframe_size(thumb) <= SW_WAKINDS_THUMB_MAX) {
+            pv.thumb = zframe_data(thumb);
+            pv.thumb_len = zframe_size(thumb);
+        }
     }
     if (s_context(sess, req, chat, &ctx, keep, &quoted, cmd_p) == 0) {
         if (wa_kinds_build_text(text, &ctx, pv.url ? &pv : NULL, &msg, &len) !=

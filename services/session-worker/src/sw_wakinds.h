@@ -10,8 +10,8 @@
     participant?, body?} as the gateway read it from the store) and `id`
     is a caller's message id:
       message.send_rich {chatId, text, mentions?:[chat id], preview?:{url,
-          title?, description?}}   (a text with mentions, a preview, a
-          quote or a caller's id)
+          title?, description?}}, blob 0 the preview's JPEG thumbnail
+          (a text with mentions, a preview, a quote or a caller's id)
       message.send_location {chatId, latitude, longitude, title?,
           address?}
       message.send_contacts {chatId, contacts:[{name, vcard}]}
@@ -49,6 +49,9 @@
 #define SW_WAKINDS_SECRETS_MAX 1024
 //  Store read timeout (secrets, revoked messages), ms.
 #define SW_WAKINDS_STORE_MS 3000
+//  Largest link preview thumbnail taken, bytes (a larger one is left
+//  out).
+#define SW_WAKINDS_THUMB_MAX (64 * 1024)
 
 //  The capability's rows of the command table.
 #define SW_WAKINDS_COMMANDS                                                    \

@@ -134,12 +134,21 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
             const char *chat = json_string_value(json_object_get(send, "chat"));
             //  403: not allowed to write there (not a member, or an
             //  announcement group and not an admin): the caller's too.
-            int st = s->error == 404   ? 422
+            //  A channel that does not exist is a 404 of its own.
+            bool channel = chat && strstr(chat, "@newsletter");
+            int st = s->error == 404   ? (channel ? 404 : 422)
                      : s->error == 403 ? 403
                      : s->error        ? 502
                                        : 500;
             char *reason =
-                s->error == 404
+                channel && s->error == 404
+                    ? cm_sprintf("no such channel %s (error 404)", chat)
+                : channel && s->error == 403
+                    ? cm_sprintf("not allowed to post in %s: only the "
+                                 "channel's owner and admins may post "
+                                 "(error 403)",
+                                 chat)
+                : s->error == 404
                     ? cm_sprintf("Recipient %s is not on WhatsApp (%s)",
                                  chat ? chat : "",
                                  s->reason ? s->reason : "not found")
@@ -153,7 +162,9 @@ sw_wamessage_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
                                  s->reason ? s->reason : "refused", s->error)
                     : cm_sprintf("could not send the message: %s",
                                  s->reason ? s->reason : "failed");
-            sw_cmd_reply(&cmd, st, reason, NULL);
+            json_t *missing =
+                st == 404 ? json_pack("{s:s}", "missing", "channel") : NULL;
+            sw_cmd_reply(&cmd, st, reason, missing ? &missing : NULL);
             free(reason);
         }
         json_decref(send);

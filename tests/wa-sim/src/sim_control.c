@@ -566,6 +566,14 @@ s_handle(void *arg, sim_http_req_t *req)
         }
         free(path);
         json_decref(in);
+    } else if (cm_streq(seg[0], "channels")) {
+        json_t *in = cm_streq(method, "POST") ? sim_http_json(req) : NULL;
+        json_t *result = NULL;
+        const char *reason = NULL;
+        int st = sim_server_channels(self->server, method, seg + 1, n - 1, in,
+                                     &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 1 && cm_streq(seg[0], "save") && cm_streq(method, "POST")) {
         if (sim_server_save(self->server)) {
             sim_http_reply_error(req, 409,

@@ -29,6 +29,8 @@ struct _sim_hub_t {
     char id_buf[32];                  //  last id handed out
     sim_hub_linked_fn *linked_fn;     //  device-linked hook
     void *linked_arg;                 //  its argument
+    sim_hub_channel_fn *channel_fn;   //  channel stanza hook
+    void *channel_arg;                //  its argument
     zloop_t *own_loop;                //  sim_hub_new_test's loop
     sim_config_t *own_config;         //  and settings
 };
@@ -203,6 +205,23 @@ sim_hub_linked(sim_hub_t *self, sim_device_t *dev)
     if (self->linked_fn) {
         self->linked_fn(self->linked_arg, dev);
     }
+}
+
+void
+sim_hub_set_channel_fn(sim_hub_t *self, sim_hub_channel_fn *fn, void *arg)
+{
+    self->channel_fn = fn;
+    self->channel_arg = arg;
+}
+
+bool
+sim_hub_channel(sim_hub_t *self, sim_conn_t *conn, const wa_node_t *node)
+{
+    if (!self->channel_fn) {
+        return false;
+    }
+    self->channel_fn(self->channel_arg, conn, node);
+    return true;
 }
 
 void

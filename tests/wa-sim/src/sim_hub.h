@@ -93,6 +93,17 @@ typedef void(sim_hub_linked_fn)(void *arg, sim_device_t *dev);
 void sim_hub_set_linked_fn(sim_hub_t *self, sim_hub_linked_fn *fn, void *arg);
 void sim_hub_linked(sim_hub_t *self, sim_device_t *dev);
 
+//  Stanzas to a channel ("…@newsletter"): the message capability hands
+//  <message> and <receipt> stanzas addressed to a channel to the channels
+//  capability through this hook (capabilities do not call each other).
+//  The hook answers the stanza (ack or nack). Without a hook they get
+//  <ack error="501">.
+typedef void(sim_hub_channel_fn)(void *arg, sim_conn_t *conn,
+                                 const wa_node_t *node);
+void sim_hub_set_channel_fn(sim_hub_t *self, sim_hub_channel_fn *fn, void *arg);
+//  Hand a channel stanza to the hook. Returns false when there is none.
+bool sim_hub_channel(sim_hub_t *self, sim_conn_t *conn, const wa_node_t *node);
+
 //  Queue `node` (not taken) for `dev` as class cls ("message",
 //  "receipt", "notification") and send it now if the device is online.
 void sim_hub_deliver(sim_hub_t *self, sim_device_t *dev, const wa_node_t *node,

@@ -480,9 +480,13 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
     } else {
         bool is_pn = wa_jid_is_pn(jid);
         bool is_lid = wa_jid_is_lid(jid);
+        bool channel = wa_jid_is_newsletter(jid);
         wa_jid_destroy(&jid);
+        if (channel && sim_hub_channel(self->hub, conn, msg)) {
+            return; //  a post or a reaction: sim_channels answers
+        }
         if (!is_pn && !is_lid) {
-            //  Broadcast lists, newsletters, bots: not simulated.
+            //  Broadcast lists, bots: not simulated.
             sim_hub_nack(conn, msg, "message", 501);
             return;
         }
@@ -543,7 +547,11 @@ s_receipt(sim_hub_t *hub, void *state, sim_conn_t *conn,
     s_receipt_clears(dev, receipt);
     const char *type = wa_node_attr(receipt, "type");
     bool group = wa_jid_is_group(jid);
+    bool channel = wa_jid_is_newsletter(jid);
     wa_jid_destroy(&jid);
+    if (channel && sim_hub_channel(self->hub, conn, receipt)) {
+        return; //  a view receipt: sim_channels counts it
+    }
     //  Whose devices get it: the participant (group) or `to`.
     const char *target_jid = group ? wa_node_attr(receipt, "participant") : to;
     bool lid = false;

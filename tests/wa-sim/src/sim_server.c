@@ -6,6 +6,7 @@
 #include "sim_classes.h"
 #include "sim_appstate.h"
 #include "sim_call.h"
+#include "sim_channels.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -391,6 +392,16 @@ sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
     sim_phone_t *phones =
         (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap);
     return sim_phone_send_text(phones, phone, to, text, result_p, reason);
+}
+
+int
+sim_server_channels(sim_server_t *self, const char *method, char **seg, int n,
+                    json_t *in, json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_channels_control(
+        (sim_channels_t *)sim_router_state(self->router, &sim_channels_cap),
+        method, seg, n, in, result_p, reason);
 }
 
 static sim_calls_t *

@@ -89,6 +89,12 @@ int sim_server_phone_history(sim_server_t *self, const char *phone,
 //  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
 //  "end"); lists a phone's calls. Status codes and results as
 //  sim_call_place / sim_call_act / sim_call_list.
+//  The control API's /channels routes (sim_channels_control): seg are
+//  the segments after "channels".
+int sim_server_channels(sim_server_t *self, const char *method, char **seg,
+                        int n, json_t *in, json_t **result_p,
+                        const char **reason);
+
 int sim_server_call_place(sim_server_t *self, const char *phone, const char *to,
                           bool video, json_t **result_p, const char **reason);
 int sim_server_call_act(sim_server_t *self, const char *phone, const char *id,
