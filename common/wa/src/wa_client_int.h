@@ -261,6 +261,11 @@ int wa_outbox_send_message(wa_client_t *self, const char *chat,
 int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
                               const uint8_t *msg, size_t len, const char *want,
                               char id[WA_CLIENT_ID_MAX]);
+//  A status to status@broadcast for these recipients (user JIDs, 1..n;
+//  ours are skipped) under the id `want` (NULL: a new one).
+int wa_outbox_send_status(wa_client_t *self, const uint8_t *msg, size_t len,
+                          const char *const *recipients, size_t n,
+                          const char *want, char id[WA_CLIENT_ID_MAX]);
 int wa_outbox_send_text(wa_client_t *self, const char *chat, const char *text,
                         const char *reply_id, const char *reply_participant,
                         char id[WA_CLIENT_ID_MAX]);
@@ -286,6 +291,10 @@ const char *wa_client_pn_for(wa_client_t *self, const char *lid);
 //  whose LID is known, else NULL: Wharf encrypts and decrypts under the
 //  LID address then. Caller owns return value.
 char *wa_client_lid_device(wa_client_t *self, const char *device);
+//  The phone number device JID ("1555:4@s.whatsapp.net") of a LID
+//  device of someone else whose number is known, else NULL: what the
+//  API shows. Caller owns return value.
+char *wa_client_pn_device(wa_client_t *self, const char *device);
 //  The phone number user JID of a LID chat (user JID) whose number is
 //  known, else NULL: one chat per person. Caller owns return value.
 char *wa_client_lid_chat(wa_client_t *self, const char *chat);

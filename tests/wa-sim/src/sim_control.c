@@ -192,6 +192,14 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st = sim_server_app_state_tamper(self->server, acc->phone, seg[3],
                                              &reason);
         s_reply_status(req, st, reason, NULL);
+    } else if (n == 4 && cm_streq(seg[2], "app-state") &&
+               cm_streq(seg[3], "actions") && cm_streq(method, "POST")) {
+        json_t *in = sim_http_json(req);
+        json_t *actions = json_object_get(in, "actions");
+        int st = sim_server_phone_app_state(self->server, acc->phone, actions,
+                                            &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(seg[2], "history") &&
                cm_streq(method, "PUT")) {
         json_t *in = sim_http_json(req);

@@ -19,9 +19,6 @@
 //  Longest text a phone sends.
 #define SIM_PHONE_TEXT_MAX 65536
 
-//  Length of an app-state key id.
-#define SIM_PHONE_KEY_ID_LEN 6
-
 struct _sim_phone_t {
     sim_hub_t *hub;      //  shared state (borrowed)
     wa_signal_t *signal; //  libsignal context for every store
@@ -449,6 +446,20 @@ sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
     }
     cm_log_info("phone shared its app-state key", "phone=%s device=%u",
                 acc->phone, dev->id);
+    return 0;
+}
+
+int
+sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,
+                        uint8_t id[SIM_PHONE_KEY_ID_LEN], uint8_t key[32])
+{
+    assert(self && acc);
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    if (!st || !st->has_key) {
+        return -1;
+    }
+    memcpy(id, st->key_id, SIM_PHONE_KEY_ID_LEN);
+    memcpy(key, st->key_data, 32);
     return 0;
 }
 

@@ -70,6 +70,14 @@ int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
 //  APP_STATE_SYNC_KEY_SHARE) queued for the device. Returns 0 or -1.
 int sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev);
 
+//  Length of an app-state key id.
+#define SIM_PHONE_KEY_ID_LEN 6
+
+//  The phone's app-state key (made when its first companion was
+//  linked). Returns 0, or -1 when it has none yet.
+int sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,
+                            uint8_t id[SIM_PHONE_KEY_ID_LEN], uint8_t key[32]);
+
 //  Seed the history the phone sends each companion linked from now on
 //  (sim_history: the seed's shape; replaces an earlier seed). Returns
 //  200 with *result_p {chats, messages, contacts}, or 400 / 500 with

@@ -80,6 +80,13 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char *text, json_t **result_p,
                           const char **reason);
 
+//  The phone of `phone` changes its app state: `actions` as
+//  sim_appstate_phone_act takes them; 409 before it has an app-state key
+//  (no companion linked yet).
+int sim_server_phone_app_state(sim_server_t *self, const char *phone,
+                               const json_t *actions, json_t **result_p,
+                               const char **reason);
+
 //  Seed the history the phone of `phone` sends its next companions
 //  (sim_phone_seed_history).
 int sim_server_phone_history(sim_server_t *self, const char *phone,
