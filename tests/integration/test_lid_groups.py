@@ -20,13 +20,16 @@ held to the `check_phash` rule (docs/protocol-fidelity.md rules 7, 8):
   back; a's next text is acked with the server's hash; a reads the
   group's devices again and sends that message to the new device once
   (`participant` = the device, in the group's addressing); a's text
-  after that carries the right hash; nothing loops.
+  after that carries the right hash; nothing loops;
+- b's receipts of a's group messages reach a (message.ack.group) by
+  b's number in both modes; no LID shows in any webhook payload (from,
+  to, participant, author, key).
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from engine_util import account, hooks, linked, stack  # noqa: E402
+from engine_util import EVENTS, account, hooks, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
@@ -169,7 +172,14 @@ def run_mode(s, sim, rx, mode, lids):
 
 def test_lid_groups():
     with WaSim() as sim, stack(sim) as s, Receiver() as rx:
-        linked(s, sim, rx, [("a", A, "Alice"), ("b", B, "Bob")])
+        for name, phone, push in (("a", A, "Alice"), ("b", B, "Bob")):
+            account(sim, phone, push)
+            st, body, _ = s.api("POST", "/api/sessions", {
+                "name": name, "start": True,
+                "config": {"webhooks": [{"url": rx.url + "/" + name,
+                                         "events": EVENTS + ["message.ack.group"]}]}})
+            check(st == 201, (st, body))
+            link_qr(s, sim, name, phone)
         account(sim, C, "Carol")
         lids = {}
         for p in (A, B, C):
@@ -178,6 +188,18 @@ def test_lid_groups():
             lids[p] = acc["lid"]
         for mode in ("pn", "lid"):
             run_mode(s, sim, rx, mode, lids)
+        # b's receipts of a's three group messages per mode: by b's
+        # number in both modes
+        wait_for(lambda: len({e["payload"]["id"] for e in hooks(rx, "a", "message.ack.group")
+                              if e["payload"].get("participant") == cus(B)}) == 6,
+                 20, what="b's receipts at a")
+        # No LID leaks into the payloads: members are @c.us everywhere
+        for name in ("a", "b"):
+            for e in hooks(rx, name):
+                p = e["payload"]
+                for k in ("from", "to", "participant", "author"):
+                    check("@lid" not in str(p.get(k) or ""), (name, e["event"], k, p))
+                check("@lid" not in str(p.get("_data", {}).get("key", {})), (name, p))
         # Every message once per webhook
         for name in ("a", "b"):
             ids = [e["payload"]["id"] for e in hooks(rx, name, "message")]

@@ -9,7 +9,9 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
 Everything real: PostgreSQL, store-service, api-gateway, session-worker,
 webhook-dispatcher and wa-sim. One stack for every case.
 - a -> b: sendLocation, sendContactVcard (structured and raw), sendPoll,
-  events, sendText with mentions and a caller's id, link-custom-preview;
+  events, sendText with mentions and a caller's id, link-custom-preview,
+  sendText's own link preview (a local page read by media-service; a
+  page on 127.0.0.2, outside MEDIA_FETCH_ALLOW, never requested);
   b sees `message` with location, vCards, poll, event, mentionedIds;
 - b quotes a's message: replyTo carries the quoted body;
 - b votes on a's poll after a's worker restarted: the secret comes from
@@ -30,6 +32,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import account, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
+from media_util import FileServer  # noqa: E402
 
 A, B, C = "15550001111", "15550002222", "15550003333"  # C: a simulated phone
 EVENTS = ["session.status", "message", "message.any", "message.ack",
@@ -68,8 +71,15 @@ def check_base(p, frm, to, from_me):
     check(p["hasMedia"] is False and p["media"] is None, p)
 
 
+PAGE = (b"<html><head><meta property='og:title' content='Kinds page'>"
+        b"<meta name='description' content='What a page says'>"
+        b"<meta property='og:image' content='/missing.png'></head></html>")
+PAGES = FileServer({"/p.html": (PAGE, "text/html")})
+REFUSED = FileServer({"/p.html": (PAGE, "text/html")}, host="127.0.0.2")
+
+
 def test_kinds():
-    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+    with WaSim() as sim, stack(sim, MEDIA_FETCH_ALLOW="127.0.0.1") as s, Receiver() as rx:
         for name, phone, push in (("a", A, "Alice"), ("b", B, "Bob")):
             account(sim, phone, push)
             create(s, name, rx)
@@ -281,6 +291,22 @@ def test_kinds():
         check(st == 201 and lp["linkPreview"]["title"] == "X", (st, lp))
         one(rx, "b", "message", lambda p: p["body"] == "see https://example.com/x",
             "link preview at b")
+        # sendText's own preview: media-service reads the local page; a
+        # page on a refused address is never asked for
+        page = PAGES.base + "/p.html"
+        st, lp, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": b_c,
+                                                    "text": "look: %s!" % page})
+        check(st == 201 and lp["linkPreview"] == {"url": page, "title": "Kinds page",
+                                                  "description": "What a page says"},
+              (st, lp))
+        # its image is a 404: a preview without a thumbnail
+        check(PAGES.hits == ["/p.html", "/missing.png"], PAGES.hits)
+        one(rx, "b", "message", lambda p: p["body"] == "look: %s!" % page, "preview at b")
+        refused = REFUSED.base + "/p.html"
+        st, lp, _ = s.api("POST", "/v2/send/text", {"instance_id": "a", "chatId": b_c,
+                                                    "message": refused})
+        check(st == 200 and "linkPreview" not in lp and REFUSED.hits == [], (st, lp))
+        one(rx, "b", "message", lambda p: p["body"] == refused, "no preview at b")
 
         # -- bad input: a clear 4xx and nothing sent ------------------------
         before = len(sent_messages(sim))
@@ -385,4 +411,8 @@ def rep_id_at_a(rx):
 
 
 if __name__ == "__main__":
-    run([test_kinds])
+    try:
+        run([test_kinds])
+    finally:
+        PAGES.close()
+        REFUSED.close()

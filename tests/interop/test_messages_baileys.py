@@ -10,9 +10,15 @@ an unmodified Baileys client (wharf_peer.mjs) account B.
   checked in the protobuf Baileys decoded; Wharf votes on Baileys' poll
   and the vote Baileys receives opens (with the poll's secret and the
   derivation of Baileys' decryptPollVote) to the option's hash.
+- In a group: Baileys' reaction to Wharf's text, the edit of its own
+  text, its vote on Wharf's poll and its answer to Wharf's event (an
+  encEventResponseMessage encrypted here) reach Wharf as
+  message.reaction, message.edited, poll.vote and event.response, with
+  the group as `from` and Baileys as participant.
 - Link previews: sendText with a URL to a local page with Open Graph
   tags gives Baileys an extendedTextMessage with matchedText, title,
-  description and the og:image as a JPEG thumbnail; linkPreview false,
+  description and the og:image as a JPEG thumbnail; a custom preview's
+  image (URL, base64, Wawp's thumbnail) made a thumbnail; linkPreview false,
   a page on a refused address (never fetched) and a page that is not
   HTML each give a text without a preview.
 - Baileys -> Wharf: a location, contact cards, a poll, a reaction, an
@@ -23,6 +29,7 @@ an unmodified Baileys client (wharf_peer.mjs) account B.
 ctest interop_messages_baileys, after interop_npm_setup. Exits 77 (skip)
 when npm was unreachable. Loopback only.
 """
+import base64
 import hashlib
 import hmac
 import os
@@ -43,7 +50,8 @@ B = "15550330002"  # Baileys
 A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
 A_C, B_C = A + "@c.us", B + "@c.us"
 EVENTS = ["session.status", "message", "message.any", "message.reaction",
-          "message.edited", "message.revoked", "poll.vote", "poll.vote.failed"]
+          "message.edited", "message.revoked", "poll.vote", "poll.vote.failed",
+          "event.response", "event.response.failed"]
 PAGE = ("<!doctype html><html><head><title>Plain title</title>"
         "<meta property=\"og:title\" content=\"Wharf &amp; friends &#x2713;\">"
         "<meta property=\"og:description\" content=\"All about\n the harbour\">"
@@ -167,6 +175,24 @@ def test_link_preview():
           and et["description"] == "All about the harbour", et)
     thumb = unb64(et["jpegThumbnail"])
     check(jpeg_size(thumb) == (192, 144), jpeg_size(thumb))
+    # A custom preview's image (a URL, or base64), made a thumbnail
+    for image in ({"url": PAGES.base + "/img/og.png"},
+                  {"data": base64.b64encode(png(100, 200)).decode()}):
+        got = api("POST", "/api/send/link-custom-preview", {
+            "session": "w", "chatId": B_C, "text": "custom " + url,
+            "preview": {"url": url, "title": "Custom", "image": image}})
+        check(got["linkPreview"] == {"url": url, "title": "Custom"}, got)
+        m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "custom preview")
+        et = m["message"]["extendedTextMessage"]
+        check(et["title"] == "Custom" and et["matchedText"] == url, et)
+        check(jpeg_size(unb64(et["jpegThumbnail"])) == ((192, 144) if "url" in image
+                                                         else (96, 192)), et)
+    got = api("POST", "/v2/send/link-preview", {
+        "instance_id": "w", "chatId": B_C, "text": "wawp " + url, "url": url,
+        "title": "Wawp", "thumbnail": PAGES.base + "/img/og.png"}, status=200)
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "wawp preview")
+    check(jpeg_size(unb64(m["message"]["extendedTextMessage"]["jpegThumbnail"]))
+          == (192, 144), m["message"])
     # linkPreview false: a plain text, nothing fetched
     n = len(PAGES.hits)
     got = api("POST", "/api/sendText", {"session": "w", "chatId": B_C,
@@ -265,8 +291,82 @@ def test_baileys_to_wharf():
     check(len(ids) == len(set(ids)), "duplicate events")
 
 
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def test_group_kinds():
+    # In a group of Wharf and Baileys: Baileys reacts to Wharf's text,
+    # edits its own, votes on Wharf's poll and answers Wharf's event;
+    # each reaches Wharf with the group as `from` and B as participant
+    peer = ctx["peer"]
+    g = api("POST", "/api/w/groups", {"name": "Kinds", "participants": [{"id": B_C}]})
+    gid = g["id"]
+    peer.wait_ev("groups.upsert", lambda d: d["id"] == gid, 30, "group known")
+    txt = api("POST", "/api/sendText", {"session": "w", "chatId": gid, "text": "group hi"})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(txt["id"]), "group text")
+    peer.sock("sendMessage", gid, {"react": {"text": "👍", "key": m["key"]}})
+    r = wharf_ev("message.reaction", lambda p: p["from"] == gid, "group reaction")
+    check(r["reaction"] == {"text": "👍", "messageId": txt["id"]}
+          and r["participant"] == B_C and r["fromMe"] is False, r)
+    own = peer.sock("sendMessage", gid, {"text": "group typo"})
+    op = wharf_ev("message", lambda p: "_%s_" % own["key"]["id"] in p["id"] + "_",
+                  "group text in")
+    check(op["id"] == "false_%s_%s_%s" % (gid, own["key"]["id"], B_C)
+          and op["from"] == gid and op["participant"] == B_C, op)
+    peer.sock("sendMessage", gid, {"text": "group fixed", "edit": own["key"]})
+    e = wharf_ev("message.edited", lambda p: p["from"] == gid, "group edit")
+    check(e["editedMessageId"] == own["key"]["id"] and e["body"] == "group fixed"
+          and e["participant"] == B_C, e)
+    # A vote on Wharf's group poll
+    poll = api("POST", "/api/sendPoll", {"session": "w", "chatId": gid, "poll": {
+        "name": "Where?", "options": ["Here", "There"], "multipleAnswers": False}})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(poll["id"]), "group poll")
+    secret = unb64(m["message"]["messageContextInfo"]["messageSecret"])
+    vote = vote_for(bare(poll["id"]), secret, A_JID, B_JID, ["There"])
+    peer.sock("relayMessage", gid, {"pollUpdateMessage": {
+        "pollCreationMessageKey": {"remoteJid": gid, "fromMe": False,
+                                   "id": bare(poll["id"]), "participant": A_JID},
+        "vote": vote, "senderTimestampMs": 1800000001000}}, {})
+    v = wharf_ev("poll.vote", lambda p: p["poll"]["id"] == poll["id"], "group vote")
+    check(v["vote"]["selectedOptions"] == ["There"] and v["vote"]["from"] == gid
+          and v["vote"]["participant"] == B_C and v["poll"]["fromMe"] is True, v)
+    # An answer to Wharf's event (encrypted as WhatsApp clients do, with
+    # the event's secret and "Event Response")
+    ev = api("POST", "/api/w/events", {"chatId": gid, "event": {
+        "name": "Picnic", "startTime": 1900000000}})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(ev["id"]), "group event")
+    check(m["message"]["eventMessage"]["name"] == "Picnic", m["message"])
+    secret = unb64(m["message"]["messageContextInfo"]["messageSecret"])
+    eid = bare(ev["id"])
+    sign = eid.encode() + A_JID.encode() + B_JID.encode() + b"Event Response" + b"\x01"
+    key = hmac.new(hmac.new(b"\x00" * 32, secret, hashlib.sha256).digest(), sign,
+                   hashlib.sha256).digest()
+    plain = b"\x08\x01" + b"\x10" + varint(1800000002000) + b"\x18\x02"  # GOING, +2
+    iv = os.urandom(12)
+    ct = AESGCM(key).encrypt(iv, plain, eid.encode() + b"\x00" + B_JID.encode())
+    peer.sock("relayMessage", gid, {"encEventResponseMessage": {
+        "eventCreationMessageKey": {"remoteJid": gid, "fromMe": False, "id": eid,
+                                    "participant": A_JID},
+        "encPayload": b64(ct), "encIv": b64(iv)}}, {})
+    er = wharf_ev("event.response", lambda p: p["eventCreationKey"]["id"] == eid,
+                  "event response")
+    check(er["eventResponse"] == {"response": "GOING", "timestampMs": 1800000002000,
+                                  "extraGuestCount": 2}, er)
+    check(er["eventCreationKey"]["remoteJid"] == gid and er["eventCreationKey"]["fromMe"]
+          is True and er["from"] == gid and er["participant"] == B_C, er)
+    check(not [e for e in ctx["rx"].events("event.response.failed")], "failed responses")
+
+
 try:
-    ctx.run([test_wharf_to_baileys, test_link_preview, test_baileys_to_wharf])
+    ctx.run([test_wharf_to_baileys, test_link_preview, test_baileys_to_wharf,
+             test_group_kinds])
 finally:
     PAGES.close()
     PRIVATE.close()

@@ -218,6 +218,16 @@ s_on_message(void *arg, const wa_node_t *node)
     char *sender = src.sender;
     char *lid_dev = wa_client_lid_device(self, sender);
     src.sender = lid_dev ? lid_dev : sender;
+    if (!wa_devident_pkmsg_ok(self, node, src.sender)) {
+        //  A companion the account did not vouch for: never read
+        src.sender = sender;
+        free(lid_dev);
+        wa_node_t *nack = wa_recv_ack(node, 500);
+        wa_client_send_node(self, &nack);
+        free(key);
+        wa_recv_source_clear(&src);
+        return 0;
+    }
     wa_recv_decrypt(self->store, node, &src, &res);
     src.sender = sender;
     free(lid_dev);
@@ -353,11 +363,14 @@ s_on_receipt(void *arg, const wa_node_t *node)
             wa_client_event_t ev = {.type = WA_CLIENT_EVENT_ACK};
             ev.u.ack.id = r.items[i].id;
             ev.u.ack.chat = chat_pn ? chat_pn : r.chat;
-            ev.u.ack.participant = r.items[i].sender;
+            //  A LID member's receipt by its number (wa_lidmap)
+            char *pn_dev = wa_client_pn_device(self, r.items[i].sender);
+            ev.u.ack.participant = pn_dev ? pn_dev : r.items[i].sender;
             ev.u.ack.from_me = r.from_me;
             ev.u.ack.ack = level;
             ev.u.ack.timestamp = r.items[i].timestamp;
             wa_client_emit(self, &ev);
+            free(pn_dev);
         }
         free(chat_pn);
         wa_recv_receipt_clear(&r);

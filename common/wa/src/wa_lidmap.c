@@ -230,8 +230,8 @@ s_migrate(wa_client_t *self, const char *lid, const char *pn)
     }
     signal_int_list *list = NULL;
     if (signal_protocol_session_get_sub_device_sessions(
-            wa_sigstore_context(self->store), &list, pn_name,
-            strlen(pn_name)) < 0 ||
+            wa_sigstore_context(self->store), &list, pn_name, strlen(pn_name)) <
+            0 ||
         !list) {
         return;
     }
@@ -263,7 +263,8 @@ s_migrate(wa_client_t *self, const char *lid, const char *pn)
     }
     signal_int_list_free(list);
     if (moved) {
-        cm_log_info("moved Signal sessions to the LID", "session=%s lid=%s "
+        cm_log_info("moved Signal sessions to the LID",
+                    "session=%s lid=%s "
                     "pn=%s devices=%zu",
                     wa_client_name(self), lid, pn, moved);
     }
@@ -385,13 +386,33 @@ wa_client_lid_device(wa_client_t *self, const char *device)
 }
 
 char *
+wa_client_pn_device(wa_client_t *self, const char *device)
+{
+    if (!self || !device || s_is_own(self, device)) {
+        return NULL;
+    }
+    const char *pn = wa_client_pn_for(self, device);
+    if (!pn) {
+        return NULL;
+    }
+    wa_jid_t *d = wa_jid_new_from(device);
+    wa_jid_t *p = wa_jid_new_from(pn);
+    char *out = NULL;
+    if (d && p && wa_jid_set_device(p, wa_jid_device(d)) == 0) {
+        out = cm_strdup(wa_jid_str(p));
+    }
+    wa_jid_destroy(&d);
+    wa_jid_destroy(&p);
+    return out;
+}
+
+char *
 wa_client_lid_chat(wa_client_t *self, const char *chat)
 {
     const char *pn = wa_client_pn_for(self, chat);
     char u[S_USER_MAX];
     //  Only a user JID (no device) is a chat
-    if (!pn || !wa_lidmap_user(chat, u, sizeof u, NULL) ||
-        !cm_streq(u, chat)) {
+    if (!pn || !wa_lidmap_user(chat, u, sizeof u, NULL) || !cm_streq(u, chat)) {
         return NULL;
     }
     return cm_strdup(pn);
@@ -421,18 +442,10 @@ wa_client_lid_source(wa_client_t *self, wa_recv_source_t *src)
     }
     //  The sending device as its number's device (decryption maps it
     //  back to the LID address: wa_client_lid_device)
-    const char *sender_pn =
-        src->sender && !s_is_own(self, src->sender)
-            ? wa_client_pn_for(self, src->sender)
-            : NULL;
+    char *sender_pn = wa_client_pn_device(self, src->sender);
     if (sender_pn) {
-        wa_jid_t *d = wa_jid_new_from(src->sender);
-        wa_jid_t *p = wa_jid_new_from(sender_pn);
-        if (d && p && wa_jid_set_device(p, wa_jid_device(d)) == 0) {
-            s_set(&src->sender, wa_jid_str(p));
-        }
-        wa_jid_destroy(&d);
-        wa_jid_destroy(&p);
+        free(src->sender);
+        src->sender = sender_pn;
     }
     //  One chat per person: the phone number when it is known
     if (!src->is_group && src->chat) {
@@ -717,6 +730,13 @@ wa_lidmap_test(bool verbose)
     free(dev);
     assert(!wa_client_lid_device(c, "15550000011:2@s.whatsapp.net"));
     assert(!wa_client_lid_device(c, "15550000001:2@s.whatsapp.net")); //  own
+    //  ... and back, for what the API shows
+    dev = wa_client_pn_device(c, "900000000000010:2@lid");
+    assert(cm_streq(dev, "15550000010:2@s.whatsapp.net"));
+    free(dev);
+    assert(!wa_client_pn_device(c, "900000000000011:2@lid"));
+    assert(!wa_client_pn_device(c, "15550000010:2@s.whatsapp.net"));
+    assert(!wa_client_pn_device(c, NULL));
     char *chat = wa_client_lid_chat(c, "900000000000010@lid");
     assert(cm_streq(chat, "15550000010@s.whatsapp.net"));
     free(chat);
