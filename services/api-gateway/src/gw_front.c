@@ -1293,21 +1293,27 @@ s_accept(s_loop_t *loop)
         }
         char ip[INET6_ADDRSTRLEN];
         s_ip_of((struct sockaddr *)&addr, ip, sizeof ip);
+        //  Checked and counted at once: the loops accept side by side
         pthread_mutex_lock(&self->lock);
         size_t total = self->total;
         uintptr_t from_ip = (uintptr_t)zhashx_lookup(self->ips, ip);
+        bool full = total >= (size_t)max_total;
+        bool ip_full = max_ip > 0 && from_ip >= (uintptr_t)max_ip;
+        if (!full && !ip_full) {
+            zhashx_update(self->ips, ip, (void *)(from_ip + 1));
+            self->total++;
+        }
         pthread_mutex_unlock(&self->lock);
-        if (total >= (size_t)max_total) {
+        if (full) {
             s_refuse(fd, 503, "too many open connections; try again later");
             continue;
         }
-        if (max_ip > 0 && from_ip >= (uintptr_t)max_ip) {
+        if (ip_full) {
             s_refuse(fd, 429, "too many open connections from this address");
             continue;
         }
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        s_count(self, ip, 1);
         s_conn_t *c = cm_alloc(sizeof *c);
         c->loop = loop;
         c->fd = fd;
