@@ -13,6 +13,9 @@ session b (account B) writes to A so both have the chat. Then:
   label}; the label routes read it back on a1; removing it gives
   label.chat.deleted; deleting the label label.deleted;
 - pin, mute and unread from a1 show on a2's chat list; star answers;
+- the phone (wa-sim's control API) archives the chat, makes a label,
+  puts it on the chat and renames the contact: both emit chat.archive,
+  label.upsert and label.chat.added with WAHA's fields;
 - chats/overview GET and POST;
 - a worker restart resumes from the stored versions: the first fetches
   after it ask from the versions reached before (wa-sim records every
@@ -202,6 +205,46 @@ def test_appstate():
               gone)
         wait_for(lambda: s.api("GET", "/api/a1/labels")[1] == [], 30,
                  what="no labels at a1")
+
+        # -- the phone acts (wa-sim): a1 and a2 see it --------------------------
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
+            {"index": ["archive", B + "@s.whatsapp.net"],
+             "value": {"archived": True}, "timestamp": 1767000000000},
+            {"index": ["label_edit", "7"], "value": {"name": "From phone", "color": 4}},
+            {"index": ["label_jid", "7", B + "@s.whatsapp.net"],
+             "value": {"labeled": True}},
+            {"index": ["contact", B + "@s.whatsapp.net"],
+             "value": {"fullName": "Bob Phone", "firstName": "Bob"}}]})
+        check(st == 200, (st, body))
+        check(sorted(p["collection"] for p in body["patches"])
+              == ["critical_unblock_low", "regular", "regular_low"], body)
+        for name in ("a1", "a2"):
+            ev = wait_for(lambda: events(rx, name, "chat.archive",
+                                         lambda p: p["timestamp"] == 1767000000),
+                          30, what="the phone's chat.archive at %s" % name)
+            check(ev == [{"id": CHAT, "archived": True, "timestamp": 1767000000}], ev)
+            up = wait_for(lambda: events(rx, name, "label.upsert",
+                                         lambda p: p["id"] == "7"),
+                          30, what="the phone's label.upsert at %s" % name)
+            check(len(up) == 1 and up[0]["name"] == "From phone"
+                  and up[0]["color"] == 4
+                  and set(up[0]) == {"id", "name", "color", "colorHex"}, up)
+            added = wait_for(lambda: events(rx, name, "label.chat.added",
+                                            lambda p: p["labelId"] == "7"),
+                             30, what="the phone's label.chat.added at %s" % name)
+            check(added == [{"labelId": "7", "chatId": CHAT, "label": None}], added)
+            st, labels, _ = s.api("GET", "/api/%s/labels" % name)
+            check(st == 200 and labels == up, (st, labels))
+            wait_chat(s, name, lambda c: c["archived"] is True,
+                      "archived by the phone at %s" % name)
+        # bad phone actions and a phone with no key
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A,
+                           {"actions": [{"index": ["bogus"]}]})
+        check(st == 400, (st, body))
+        account(sim, "15550007099", "Nobody")
+        st, body = sim.ctl("POST", "/accounts/15550007099/app-state/actions",
+                           {"actions": [{"index": ["archive", CHAT]}]})
+        check(st == 409, (st, body))
 
         # -- restart: resume from the stored versions -------------------------
         before = fetches(sim)

@@ -1032,37 +1032,36 @@ s_built_free(s_built_t *b)
 static void s_on_push(void *arg, const wa_node_t *reply,
                       wa_iq_outcome_t outcome);
 
-//  Encode the head push on the current version and upload it.
-static void
-s_push(wa_client_t *self)
+//  Encode `actions` into one patch of collection `coll` that makes
+//  `version` on top of LTHash `hash` (updated in place); previous value
+//  MACs from `lookup`. Fills b->out (index MAC, value blob, reported
+//  action) and returns the packed SyncdPatch (caller frees), or NULL.
+static uint8_t *
+s_encode(const wa_appstate_keys_t *keys, const uint8_t *kid, size_t kid_len,
+         int coll, uint64_t version, uint8_t *hash,
+         wa_appstate_lookup_fn *lookup, void *lookup_arg, const json_t *actions,
+         int64_t now_ms, s_built_t *b, size_t *len_p)
 {
-    s_push_t *p = self->syncd->head;
-    uint8_t kid[S_KEY_ID_MAX];
-    size_t kid_len = s_latest(self, kid);
-    wa_appstate_keys_t keys;
-    if (!kid_len || s_keys(self, kid, kid_len, &keys) != 0) {
-        s_push_done(self, false, 0, "no app-state key from the phone yet");
-        return;
-    }
-    s_built_t *b = (s_built_t *)cm_alloc(sizeof *b);
-    b->client = self;
-    b->coll = p->coll;
-    uint64_t cur = 0;
-    s_coll_get(self, p->coll, &cur, b->hash);
-    b->version = cur + 1;
-    int64_t now_ms = wa_client_wall_s() * 1000;
     size_t i;
     json_t *action;
     Wa__Syncd__KeyId key_id = WA__SYNCD__KEY_ID__INIT;
     key_id.has_id = 1;
-    key_id.id.data = kid;
+    key_id.id.data = (uint8_t *)kid;
     key_id.id.len = kid_len;
     bool failed = false;
-    json_array_foreach(p->actions, i, action)
+    json_array_foreach(actions, i, action)
     {
+        if (b->n >= WA_SYNCD_PUSH_MAX) {
+            failed = true;
+            break;
+        }
         json_t *index = json_object_get(action, "index");
         const s_action_t *a =
             s_action(json_string_value(json_array_get(index, 0)));
+        if (!a) {
+            failed = true;
+            break;
+        }
         bool remove = cm_streq(s_jstr(action, "op"), "remove");
         json_t *ts = json_object_get(action, "timestamp");
         int64_t ts_ms = json_is_integer(ts) && json_integer_value(ts) > 0
@@ -1088,9 +1087,9 @@ s_push(wa_client_t *self)
         s_out_t *o = &b->out[b->n];
         o->blob = (uint8_t *)cm_alloc(WA_APPSTATE_VALUE_LEN(plen));
         wa_appstate_op_t op = remove ? WA_APPSTATE_REMOVE : WA_APPSTATE_SET;
-        if (wa_appstate_value_encrypt(&keys, op, kid, kid_len, plain, plen,
+        if (wa_appstate_value_encrypt(keys, op, kid, kid_len, plain, plen,
                                       o->blob, &o->blob_len) != 0 ||
-            wa_appstate_index_mac(&keys, index_text, strlen(index_text),
+            wa_appstate_index_mac(keys, index_text, strlen(index_text),
                                   o->index_mac) != 0) {
             failed = true;
         }
@@ -1109,10 +1108,8 @@ s_push(wa_client_t *self)
             break;
         }
     }
-    if (failed) {
-        s_built_free(b);
-        s_push_done(self, false, 0, "could not encode the patch");
-        return;
+    if (failed || b->n == 0) {
+        return NULL;
     }
     //  LTHash and MACs
     wa_appstate_mutation_t ms[WA_SYNCD_PUSH_MAX];
@@ -1126,16 +1123,13 @@ s_push(wa_client_t *self)
         ms[k].value_mac = vmac;
         memcpy(value_macs + 32 * k, vmac, 32);
     }
-    s_lookup_t lk = {self, p->coll};
     uint8_t snap[32], pmac[32];
-    if (wa_appstate_lthash_apply(b->hash, ms, b->n, s_mac_lookup, &lk) != 0 ||
-        wa_appstate_snapshot_mac(&keys, b->hash, b->version, s_names[p->coll],
-                                 snap) != 0 ||
-        wa_appstate_patch_mac(&keys, snap, value_macs, b->n, b->version,
-                              s_names[p->coll], pmac) != 0) {
-        s_built_free(b);
-        s_push_done(self, false, 0, "could not encode the patch");
-        return;
+    if (wa_appstate_lthash_apply(hash, ms, b->n, lookup, lookup_arg) != 0 ||
+        wa_appstate_snapshot_mac(keys, hash, version, s_names[coll], snap) !=
+            0 ||
+        wa_appstate_patch_mac(keys, snap, value_macs, b->n, version,
+                              s_names[coll], pmac) != 0) {
+        return NULL;
     }
     Wa__Syncd__SyncdIndex idx[WA_SYNCD_PUSH_MAX];
     Wa__Syncd__SyncdValue val[WA_SYNCD_PUSH_MAX];
@@ -1165,7 +1159,7 @@ s_push(wa_client_t *self)
     }
     Wa__Syncd__SyncdVersion ver = WA__SYNCD__SYNCD_VERSION__INIT;
     ver.has_version = 1;
-    ver.version = b->version;
+    ver.version = version;
     Wa__Syncd__SyncdPatch patch = WA__SYNCD__SYNCD_PATCH__INIT;
     patch.version = &ver;
     patch.n_mutations = b->n;
@@ -1180,6 +1174,75 @@ s_push(wa_client_t *self)
     size_t len = wa__syncd__syncd_patch__get_packed_size(&patch);
     uint8_t *packed = (uint8_t *)cm_alloc(len);
     wa__syncd__syncd_patch__pack(&patch, packed);
+    *len_p = len;
+    return packed;
+}
+
+int
+wa_syncd_encode(const uint8_t *key_id, size_t key_id_len,
+                const uint8_t key_data[32], const char *collection,
+                uint64_t version, uint8_t hash[WA_LTHASH_LEN],
+                wa_appstate_lookup_fn *lookup, void *lookup_arg,
+                const json_t *actions, int64_t now_ms, uint8_t **out_p,
+                size_t *len_p, json_t **reported_p)
+{
+    int coll = s_coll_index(collection);
+    wa_appstate_keys_t keys;
+    if (coll < 0 || !key_id || key_id_len == 0 || key_id_len > S_KEY_ID_MAX ||
+        !json_is_array(actions) ||
+        json_array_size(actions) > WA_SYNCD_PUSH_MAX ||
+        wa_appstate_keys(key_data, 32, &keys) != 0) {
+        return -1;
+    }
+    s_built_t *b = (s_built_t *)cm_alloc(sizeof *b);
+    size_t len = 0;
+    uint8_t *packed = s_encode(&keys, key_id, key_id_len, coll, version, hash,
+                               lookup, lookup_arg, actions, now_ms, b, &len);
+    wa_crypto_wipe(&keys, sizeof keys);
+    if (packed && reported_p) {
+        *reported_p = json_array();
+        for (size_t k = 0; k < b->n; k++) {
+            json_array_append(*reported_p, b->out[k].action);
+        }
+    }
+    s_built_free(b);
+    if (!packed) {
+        return -1;
+    }
+    *out_p = packed;
+    *len_p = len;
+    return 0;
+}
+
+//  Encode the head push on the current version and upload it.
+static void
+s_push(wa_client_t *self)
+{
+    s_push_t *p = self->syncd->head;
+    uint8_t kid[S_KEY_ID_MAX];
+    size_t kid_len = s_latest(self, kid);
+    wa_appstate_keys_t keys;
+    if (!kid_len || s_keys(self, kid, kid_len, &keys) != 0) {
+        s_push_done(self, false, 0, "no app-state key from the phone yet");
+        return;
+    }
+    s_built_t *b = (s_built_t *)cm_alloc(sizeof *b);
+    b->client = self;
+    b->coll = p->coll;
+    uint64_t cur = 0;
+    s_coll_get(self, p->coll, &cur, b->hash);
+    b->version = cur + 1;
+    int64_t now_ms = wa_client_wall_s() * 1000;
+    s_lookup_t lk = {self, p->coll};
+    size_t len = 0;
+    uint8_t *packed =
+        s_encode(&keys, kid, kid_len, p->coll, b->version, b->hash,
+                 s_mac_lookup, &lk, p->actions, now_ms, b, &len);
+    if (!packed) {
+        s_built_free(b);
+        s_push_done(self, false, 0, "could not encode the patch");
+        return;
+    }
 
     wa_node_t *iq = s_sync_iq();
     wa_node_t *c = wa_node_add(wa_node_child(iq, "sync"), "collection");

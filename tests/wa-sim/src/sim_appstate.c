@@ -4,6 +4,7 @@
 */
 #include "sim_classes.h"
 #include "sim_appstate.h"
+#include "wa/wa_syncd.h"
 #include "wa/wa_syncd.pb-c.h"
 
 //  Longest collection name accepted.
@@ -298,6 +299,164 @@ sim_appstate_tamper(sim_appstate_t *self, sim_account_t *acc, const char *name,
     return 200;
 }
 
+//  A collection's state as its patches leave it: LTHash and index MAC
+//  (hex) -> value MAC.
+typedef struct {
+    uint8_t hash[WA_LTHASH_LEN];
+    zhashx_t *macs; //  hex index MAC -> 32-byte value MAC (zchunk_t)
+} s_replay_t;
+
+static int
+s_replay_lookup(void *arg, const uint8_t *index_mac, uint8_t *value_mac)
+{
+    s_replay_t *r = (s_replay_t *)arg;
+    char hex[2 * WA_APPSTATE_MAC_LEN + 1];
+    cm_hex(index_mac, WA_APPSTATE_MAC_LEN, hex);
+    zchunk_t *mac = (zchunk_t *)zhashx_lookup(r->macs, hex);
+    if (!mac) {
+        return -1;
+    }
+    memcpy(value_mac, zchunk_data(mac), WA_APPSTATE_MAC_LEN);
+    return 0;
+}
+
+//  Apply a patch's mutations to the replay (MACs are not checked: the
+//  phone trusts what the server stored).
+static void
+s_replay_patch(s_replay_t *r, zchunk_t *stored)
+{
+    Wa__Syncd__SyncdPatch *p = wa__syncd__syncd_patch__unpack(
+        NULL, zchunk_size(stored), zchunk_data(stored));
+    if (!p) {
+        return;
+    }
+    for (size_t i = 0; i < p->n_mutations; i++) {
+        Wa__Syncd__SyncdMutation *m = p->mutations[i];
+        Wa__Syncd__SyncdRecord *rec = m->record;
+        if (!rec || !rec->index || rec->index->blob.len != 32 || !rec->value ||
+            rec->value->blob.len < 32) {
+            continue;
+        }
+        wa_appstate_mutation_t one;
+        one.op = m->operation == WA__SYNCD__SYNCD_MUTATION__OPERATION__REMOVE
+                     ? WA_APPSTATE_REMOVE
+                     : WA_APPSTATE_SET;
+        one.index_mac = rec->index->blob.data;
+        one.value_mac = rec->value->blob.data + rec->value->blob.len - 32;
+        wa_appstate_lthash_apply(r->hash, &one, 1, s_replay_lookup, r);
+        char hex[2 * WA_APPSTATE_MAC_LEN + 1];
+        cm_hex(one.index_mac, WA_APPSTATE_MAC_LEN, hex);
+        if (one.op == WA_APPSTATE_REMOVE) {
+            zhashx_delete(r->macs, hex);
+        } else {
+            zhashx_update(r->macs, hex, zchunk_new(one.value_mac, 32));
+        }
+    }
+    wa__syncd__syncd_patch__free_unpacked(p, NULL);
+}
+
+static void
+s_zchunk_free(void **item)
+{
+    zchunk_destroy((zchunk_t **)item);
+}
+
+//  One patch of the phone on top of collection `name`.
+static int
+s_phone_patch(sim_appstate_t *self, sim_account_t *acc, const char *name,
+              const uint8_t *key_id, size_t key_id_len, const uint8_t *key,
+              const json_t *actions, json_t *out)
+{
+    s_collection_t *c = s_collection(self, acc->phone, name, true);
+    if (zlistx_size(c->patches) >= SIM_APPSTATE_MAX) {
+        return -1;
+    }
+    s_replay_t r;
+    memset(r.hash, 0, sizeof r.hash);
+    r.macs = zhashx_new();
+    zhashx_set_destructor(r.macs, s_zchunk_free);
+    for (zchunk_t *p = (zchunk_t *)zlistx_first(c->patches); p;
+         p = (zchunk_t *)zlistx_next(c->patches)) {
+        s_replay_patch(&r, p);
+    }
+    uint64_t version = zlistx_size(c->patches) + 1;
+    uint8_t *packed = NULL;
+    size_t len = 0;
+    int rc = wa_syncd_encode(key_id, key_id_len, key, name, version, r.hash,
+                             s_replay_lookup, &r, actions, cm_now_ms(), &packed,
+                             &len, NULL);
+    zhashx_destroy(&r.macs);
+    if (rc) {
+        return -1;
+    }
+    zlistx_add_end(c->patches, zchunk_new(packed, len));
+    free(packed);
+    json_array_append_new(out, json_pack("{s:s, s:I}", "collection", name,
+                                         "version", (json_int_t)version));
+    sim_device_t phone = {.account = acc, .id = 0};
+    s_notify(self, &phone, name, (size_t)version);
+    return 0;
+}
+
+int
+sim_appstate_phone_act(sim_appstate_t *self, sim_account_t *acc,
+                       const uint8_t *key_id, size_t key_id_len,
+                       const uint8_t key[32], const json_t *actions,
+                       json_t **result_p, const char **reason)
+{
+    assert(self && acc);
+    if (!json_is_array(actions) || json_array_size(actions) == 0 ||
+        json_array_size(actions) > WA_SYNCD_PUSH_MAX) {
+        *reason = "actions must be an array of 1..16 actions";
+        return 400;
+    }
+    //  Group by collection, in order of first appearance
+    json_t *groups = json_object();
+    json_t *order = json_array();
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        const char *why = NULL;
+        const char *coll = wa_syncd_action_collection(a, &why);
+        if (!coll) {
+            json_decref(groups);
+            json_decref(order);
+            *reason = why;
+            return 400;
+        }
+        json_t *list = json_object_get(groups, coll);
+        if (!list) {
+            list = json_array();
+            json_object_set_new(groups, coll, list);
+            json_array_append_new(order, json_string(coll));
+        }
+        json_array_append(list, a);
+    }
+    json_t *out = json_array();
+    int st = 200;
+    json_array_foreach(order, i, a)
+    {
+        const char *coll = json_string_value(a);
+        if (s_phone_patch(self, acc, coll, key_id, key_id_len, key,
+                          json_object_get(groups, coll), out)) {
+            *reason = "could not encode the patch";
+            st = 500;
+            break;
+        }
+    }
+    json_decref(groups);
+    json_decref(order);
+    if (st != 200) {
+        json_decref(out);
+        return st;
+    }
+    cm_log_info("phone changed its app state", "phone=%s patches=%zu",
+                acc->phone, json_array_size(out));
+    *result_p = json_pack("{s:o}", "patches", out);
+    return 200;
+}
+
 json_t *
 sim_appstate_versions(sim_appstate_t *self, const char *phone)
 {
@@ -427,8 +586,36 @@ sim_appstate_test(bool verbose)
     wa_node_destroy(&out);
     wa_node_destroy(&req);
 
+    //  The phone acts: a patch on top of the companion's, server_sync to
+    //  both companions; a bad action is refused
+    uint8_t kid[6] = {0, 0, 0, 0, 1, 2}, key[32];
+    memset(key, 7, sizeof key);
+    json_t *acts = json_loads("[{\"index\":[\"label_edit\",\"5\"],"
+                              "\"value\":{\"name\":\"P\",\"color\":1}}]",
+                              0, NULL);
+    json_t *result = NULL;
+    const char *why = NULL;
+    size_t q1 = zlistx_size(d1->queue), q2 = zlistx_size(d2->queue);
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, &result, &why) ==
+           200);
+    json_t *p0 = json_array_get(json_object_get(result, "patches"), 0);
+    assert(cm_streq(json_string_value(json_object_get(p0, "collection")),
+                    "regular"));
+    assert(json_integer_value(json_object_get(p0, "version")) == 2);
+    assert(zlistx_size(d1->queue) == q1 + 1 &&
+           zlistx_size(d2->queue) == q2 + 1);
+    json_decref(result);
+    json_decref(acts);
+    acts = json_loads("[{\"index\":[\"nothing\"]}]", 0, NULL);
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, &result, &why) ==
+               400 &&
+           why);
+    json_decref(acts);
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, NULL, &result, &why) ==
+           400);
+
     json_t *versions = sim_appstate_versions(as, a->phone);
-    assert(json_integer_value(json_object_get(versions, "regular")) == 1);
+    assert(json_integer_value(json_object_get(versions, "regular")) == 2);
     json_decref(versions);
     sim_appstate_forget(as, a->phone);
     versions = sim_appstate_versions(as, a->phone);

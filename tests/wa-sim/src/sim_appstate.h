@@ -38,6 +38,19 @@ sim_appstate_t *sim_appstate_new(sim_hub_t *hub);
 void sim_appstate_destroy(sim_appstate_t **self_p);
 
 //  {collection: version} of an account. Caller owns return value.
+//  The phone of `acc` acts on its app state, as the app does when its
+//  user archives a chat, edits a label, renames a contact: `actions` (as
+//  wa_client_appstate_push takes them, wa_syncd.h) become one patch per
+//  collection on top of its current version, encrypted with the phone's
+//  app-state key (key_id, 32-byte key), LTHash and MACs computed from the
+//  stored patches; every companion gets server_sync. Returns 200 with
+//  *result_p {patches: [{collection, version}]}, 400 (*reason) for a bad
+//  action, 500 when it cannot be encoded.
+int sim_appstate_phone_act(sim_appstate_t *self, sim_account_t *acc,
+                           const uint8_t *key_id, size_t key_id_len,
+                           const uint8_t key[32], const json_t *actions,
+                           json_t **result_p, const char **reason);
+
 json_t *sim_appstate_versions(sim_appstate_t *self, const char *phone);
 
 //  The account's recent fetches, oldest first: [{device, collection,

@@ -48,6 +48,15 @@ int sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
                            const uint8_t *msg, size_t msg_len,
                            json_t **result_p, const char **reason);
 
+//  A text from the account's companion `device` (a Signal identity of
+//  its own: the account key, new sessions, so pkmsg) to every companion
+//  of `to`, with the <device-identity> the account signs for it; with
+//  `forge` its account signature is broken. Returns 200 {id, copies},
+//  404 or 500.
+int sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
+                      const char *text, uint32_t device, bool forge,
+                      json_t **result_p, const char **reason);
+
 int sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
                                  const char *to, json_t **result_p,
                                  const char **reason);
@@ -60,6 +69,14 @@ int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
 //  newly linked companion: a peer message (protocolMessage
 //  APP_STATE_SYNC_KEY_SHARE) queued for the device. Returns 0 or -1.
 int sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev);
+
+//  Length of an app-state key id.
+#define SIM_PHONE_KEY_ID_LEN 6
+
+//  The phone's app-state key (made when its first companion was
+//  linked). Returns 0, or -1 when it has none yet.
+int sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,
+                            uint8_t id[SIM_PHONE_KEY_ID_LEN], uint8_t key[32]);
 
 //  Seed the history the phone sends each companion linked from now on
 //  (sim_history: the seed's shape; replaces an earlier seed). Returns

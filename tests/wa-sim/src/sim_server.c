@@ -370,6 +370,32 @@ sim_server_app_state_tamper(sim_server_t *self, const char *phone,
 }
 
 int
+sim_server_phone_app_state(sim_server_t *self, const char *phone,
+                           const json_t *actions, json_t **result_p,
+                           const char **reason)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    uint8_t id[SIM_PHONE_KEY_ID_LEN], key[32];
+    if (sim_phone_app_state_key(
+            (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc,
+            id, key)) {
+        *reason = "the phone has no app-state key yet: link a companion "
+                  "first";
+        return 409;
+    }
+    int st = sim_appstate_phone_act(
+        (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
+        acc, id, sizeof id, key, actions, result_p, reason);
+    wa_crypto_wipe(key, sizeof key);
+    return st;
+}
+
+int
 sim_server_phone_history(sim_server_t *self, const char *phone, json_t *seed,
                          json_t **result_p, const char **reason)
 {
@@ -442,6 +468,17 @@ sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
     return sim_phone_send_undecryptable(
         (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), phone,
         to, result_p, reason);
+}
+
+int
+sim_server_phone_send_as(sim_server_t *self, const char *phone, const char *to,
+                         const char *text, uint32_t device, bool forge,
+                         json_t **result_p, const char **reason)
+{
+    assert(self);
+    return sim_phone_send_as(
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), phone,
+        to, text, device, forge, result_p, reason);
 }
 
 int

@@ -80,6 +80,13 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char *text, json_t **result_p,
                           const char **reason);
 
+//  The phone of `phone` changes its app state: `actions` as
+//  sim_appstate_phone_act takes them; 409 before it has an app-state key
+//  (no companion linked yet).
+int sim_server_phone_app_state(sim_server_t *self, const char *phone,
+                               const json_t *actions, json_t **result_p,
+                               const char **reason);
+
 //  Seed the history the phone of `phone` sends its next companions
 //  (sim_phone_seed_history).
 int sim_server_phone_history(sim_server_t *self, const char *phone,
@@ -108,6 +115,13 @@ json_t *sim_server_calls(sim_server_t *self, const char *phone);
 int sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
                                         const char *to, json_t **result_p,
                                         const char **reason);
+
+//  The account's companion `device` texts `to` with its device identity,
+//  forged or not (sim_phone_send_as).
+int sim_server_phone_send_as(sim_server_t *self, const char *phone,
+                             const char *to, const char *text, uint32_t device,
+                             bool forge, json_t **result_p,
+                             const char **reason);
 
 //  The simulated phone sends a location, card, poll, vote, reaction, edit
 //  or revoke: `in` as sim_kinds describes (sim_kinds).

@@ -57,12 +57,28 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "wa_appstate.h"
 #include "wa_client.h"
 
 //  Longest index JSON accepted (bytes).
 #define WA_SYNCD_INDEX_MAX 1024
 //  Most actions in one push.
 #define WA_SYNCD_PUSH_MAX 16
+
+//  Encode up to WA_SYNCD_PUSH_MAX `actions` (as wa_client_appstate_push
+//  takes them, all of `collection`) into one SyncdPatch making `version`
+//  with key `key_id` / `key_data` (32 bytes), without a client (wa-sim's
+//  phone): `hash` is the collection's LTHash before and, on success,
+//  after the patch; `lookup` gives the value MAC an index MAC has now
+//  (for replaced and removed values). Returns 0 with the packed patch in
+//  *out_p (caller frees) and *len_p, and the actions as they are reported
+//  when applied in *reported_p (may be NULL; caller owns), or -1.
+int wa_syncd_encode(const uint8_t *key_id, size_t key_id_len,
+                    const uint8_t key_data[32], const char *collection,
+                    uint64_t version, uint8_t hash[WA_LTHASH_LEN],
+                    wa_appstate_lookup_fn *lookup, void *lookup_arg,
+                    const json_t *actions, int64_t now_ms, uint8_t **out_p,
+                    size_t *len_p, json_t **reported_p);
 
 //  The collection an action (as above: index and value) goes to, or NULL
 //  with *reason set when the action is malformed or not one we write.
