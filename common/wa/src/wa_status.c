@@ -227,8 +227,9 @@ wa_status_test(bool verbose)
     assert(s_pack(&am, &buf, &len) == 0);
     size_t before = len;
     assert(wa_status_set_audio_background(&buf, &len, 0xFF112233u) == 0);
-    //  One audioMessage, not a second one to merge
-    assert(len == before + 5);
+    //  One audioMessage gains the field (tag 2 bytes + fixed32), no
+    //  second audioMessage (8 bytes more) to merge
+    assert(len == before + 6);
     m = wa__e2e__message__unpack(NULL, len, buf);
     assert(m && m->audio_message && m->audio_message->ptt);
     assert(cm_streq(m->audio_message->mimetype, "audio/ogg; codecs=opus"));
