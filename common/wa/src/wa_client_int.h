@@ -260,6 +260,11 @@ int wa_outbox_send_message(wa_client_t *self, const char *chat,
 int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
                               const uint8_t *msg, size_t len, const char *want,
                               char id[WA_CLIENT_ID_MAX]);
+//  A status to status@broadcast for these recipients (user JIDs, 1..n;
+//  ours are skipped) under the id `want` (NULL: a new one).
+int wa_outbox_send_status(wa_client_t *self, const uint8_t *msg, size_t len,
+                          const char *const *recipients, size_t n,
+                          const char *want, char id[WA_CLIENT_ID_MAX]);
 int wa_outbox_send_text(wa_client_t *self, const char *chat, const char *text,
                         const char *reply_id, const char *reply_participant,
                         char id[WA_CLIENT_ID_MAX]);

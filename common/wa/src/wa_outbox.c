@@ -17,13 +17,21 @@
                                 ack the receipt
 
     A send is a job that walks: group metadata (groups, kept by
-    wa_groupcache) -> device lists (usync, cached) -> prekey bundles for
-    devices without a session -> encrypt and send (wa_send) -> server
-    ack. Each step that needs the server issues one IQ and resumes in
-    its callback; a job waiting for an IQ is freed only by that
-    callback. Jobs run from the client's wake-up (this module's
-    deadline and wake hooks), fail when the connection drops, and time
-    out after send_timeout_ms. Recent sends are kept for retry requests.
+    wa_groupcache; a status names its recipients instead) -> device
+    lists (usync, cached) -> prekey bundles for devices without a session
+    -> encrypt and send (wa_send) -> server ack. Each step that needs the
+    server issues one IQ and resumes in its callback; a job waiting for
+    an IQ is freed only by that callback. Jobs run from the client's
+    wake-up (this module's deadline and wake hooks), fail when the
+    connection drops, and time out after send_timeout_ms. Recent sends
+    are kept for retry requests.
+
+    A status (wa_status_send) is a group send to status@broadcast whose
+    members are the recipients the caller names: one skmsg under our
+    sender key for status@broadcast (LID address when we have one), and
+    the key's distribution to every recipient device (and our own other
+    devices) each time, since the audience may change from one status
+    to the next.
 */
 #undef NDEBUG
 #include <assert.h>
@@ -111,7 +119,10 @@ struct _wa_outbox_job_t {
     wa_client_t *client;       //  owner
     char id[WA_CLIENT_ID_MAX]; //  message id
     char *chat;                //  destination chat (wire)
-    bool group;                //  chat is a group
+    bool group;                //  chat is a group (or status@broadcast)
+    bool status;               //  chat is status@broadcast
+    char **audience;           //  status: recipients (user JIDs)
+    size_t naudience;          //  their number
     bool channel;              //  chat is a channel: sent in plaintext
     uint8_t *msg;              //  serialised Message
     size_t len;                //  its length
@@ -172,7 +183,8 @@ s_job_new(wa_client_t *self, const char *chat, const uint8_t *msg, size_t len)
     job->client = self;
     job->chat = cm_strdup(chat);
     wa_jid_t *jid = wa_jid_new_from(chat);
-    job->group = jid && wa_jid_is_group(jid);
+    job->status = jid && wa_jid_is_status(jid);
+    job->group = jid && (wa_jid_is_group(jid) || job->status);
     job->channel = jid && wa_jid_is_newsletter(jid);
     wa_jid_destroy(&jid);
     job->msg = cm_alloc(len ? len : 1);
@@ -209,6 +221,10 @@ s_job_free(wa_outbox_job_t **job_p)
         free(job->skdm_to[i]);
     }
     free(job->skdm_to);
+    for (size_t i = 0; i < job->naudience; i++) {
+        free(job->audience[i]);
+    }
+    free(job->audience);
     free(job->phash);
     if (job->had) {
         s_list_free(job->had);
@@ -386,6 +402,13 @@ s_job_users(wa_outbox_job_t *job, s_list_t *users)
         free(u);
         return;
     }
+    if (job->status) {
+        for (size_t i = 0; i < job->naudience; i++) {
+            s_list_add(users, job->audience[i]);
+        }
+        s_list_add(users, s_own_user_for(self, true));
+        return;
+    }
     if (job->group) {
         wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
         size_t n = 0;
@@ -434,6 +457,19 @@ s_group_skdm(wa_client_t *self, const char *group, const char *own_name,
         group_session_builder_free(builder);
     }
     return rc;
+}
+
+//  True when the job's sender key is under our LID address: LID groups,
+//  and statuses once we have a LID (as WhatsApp's clients send them).
+static bool
+s_job_lid(wa_outbox_job_t *job)
+{
+    wa_client_t *self = job->client;
+    if (job->status) {
+        return self->me_lid_user != NULL;
+    }
+    wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
+    return g && wa_group_is_lid(g);
 }
 
 static wa_node_t *
@@ -488,7 +524,7 @@ s_job_send_resend(wa_outbox_job_t *job)
         //  Protobuf messages merge when concatenated: content + our key
         wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
         char own[WA_SEND_NAME_MAX];
-        wa_client_own_address(self, g ? wa_group_is_lid(g) : false, own);
+        wa_client_own_address(self, s_job_lid(job), own);
         uint8_t *skdm = NULL;
         size_t skdm_len = 0;
         uint8_t *dist = NULL;
@@ -561,8 +597,7 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
     wa_node_t *participants = wa_node_new("participants");
     bool any_pkmsg = false;
     if (job->group) {
-        wa_group_t *g = (wa_group_t *)zhashx_lookup(self->groups, job->chat);
-        bool lid = g && wa_group_is_lid(g);
+        bool lid = s_job_lid(job);
         char own[WA_SEND_NAME_MAX];
         wa_client_own_address(self, lid, own);
         uint8_t *skmsg = NULL;
@@ -583,13 +618,15 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
             s_job_fail(job, 0, "could not encrypt for the group");
             return;
         }
-        zhashx_t *have = wa_groupcache_holders(self, job->chat);
+        //  A status distributes the key to every recipient each time
+        zhashx_t *have =
+            job->status ? NULL : wa_groupcache_holders(self, job->chat);
         job->skdm_to =
             cm_alloc((devices->count ? devices->count : 1) * sizeof(char *));
         for (size_t i = 0; i < devices->count; i++) {
             const char *d = devices->items[i];
             bool pk = false;
-            if (zhashx_lookup(have, d)) {
+            if (have && zhashx_lookup(have, d)) {
                 continue;
             }
             char *lid_dev = wa_client_lid_device(self, d); //  wa_lidmap
@@ -620,7 +657,7 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
         for (size_t i = 0; i < devices->count; i++) {
             s_list_add(job->had, devices->items[i]);
         }
-        if (lid) {
+        if (lid && !job->status) {
             wa_node_set_attr(m, "addressing_mode", "lid");
         }
         if (wa_node_child_count(participants) > 0) {
@@ -785,7 +822,7 @@ s_job_run(wa_outbox_job_t *job)
         return;
     }
     //  1. Group metadata
-    if (job->group && !zhashx_lookup(self->groups, job->chat)) {
+    if (job->group && !job->status && !zhashx_lookup(self->groups, job->chat)) {
         //  Fetched already, but a change notification dropped it since:
         //  fetch again (a few times at most)
         if (job->group_asks >= S_GROUP_ASKS_MAX) {
@@ -868,8 +905,9 @@ s_job_run(wa_outbox_job_t *job)
     }
     //  4. Sessions
     s_list_t need = {0};
-    zhashx_t *have =
-        job->group ? (zhashx_t *)zhashx_lookup(self->skdm, job->chat) : NULL;
+    zhashx_t *have = job->group && !job->status
+                         ? (zhashx_t *)zhashx_lookup(self->skdm, job->chat)
+                         : NULL;
     for (size_t i = 0; i < devices.count; i++) {
         const char *d = devices.items[i];
         char name[WA_SEND_NAME_MAX];
@@ -968,7 +1006,7 @@ s_on_message_ack(void *arg, const wa_node_t *node)
         s_job_fail(job, (int)error, "the server refused the message");
         return 0;
     }
-    if (job->group && job->skdm_count) {
+    if (job->group && !job->status && job->skdm_count) {
         zhashx_t *have = wa_groupcache_holders(self, job->chat);
         for (size_t i = 0; i < job->skdm_count; i++) {
             zhashx_update(have, job->skdm_to[i], (void *)1);
@@ -978,7 +1016,8 @@ s_on_message_ack(void *arg, const wa_node_t *node)
         wa_tctoken_sent(self, job->chat); //  our token, once per bucket
     }
     const char *phash = wa_node_attr(node, "phash");
-    if (job->group && job->phash && phash && !cm_streq(phash, job->phash)) {
+    if (job->group && !job->status && job->phash && phash &&
+        !cm_streq(phash, job->phash)) {
         s_phash_refresh(job, phash);
     }
     s_job_unlink(job);
@@ -1125,6 +1164,50 @@ wa_outbox_send_message_as(wa_client_t *self, const char *chat,
     }
     wa_outbox_job_t *job = s_job_new(self, wire, msg, len);
     free(wire);
+    char user[80];
+    wa_jid_t *me = wa_jid_new_from(self->me_jid);
+    snprintf(user, sizeof user, "%s", me ? wa_jid_user(me) : "");
+    wa_jid_destroy(&me);
+    char mid[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(user, mid);
+    snprintf(job->id, sizeof job->id, "%s", want ? want : mid);
+    snprintf(id, WA_CLIENT_ID_MAX, "%s", job->id);
+    s_sent_remember(self, job);
+    wa_client_rearm(self);
+    return 0;
+}
+
+int
+wa_outbox_send_status(wa_client_t *self, const uint8_t *msg, size_t len,
+                      const char *const *recipients, size_t n, const char *want,
+                      char id[WA_CLIENT_ID_MAX])
+{
+    if (!wa_client_ready(self) || !msg || len == 0 || len > WA_E2E_MAX_SIZE ||
+        !recipients || n == 0 ||
+        (want && (!*want || strlen(want) >= WA_CLIENT_ID_MAX))) {
+        return -1;
+    }
+    s_list_t users = {0};
+    for (size_t i = 0; i < n; i++) {
+        char *wire = recipients[i] ? wa_jid_normalize(recipients[i]) : NULL;
+        wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
+        bool ok = jid && !wa_jid_is_server(jid) &&
+                  (wa_jid_is_pn(jid) || wa_jid_is_lid(jid)) &&
+                  wa_jid_device(jid) == 0;
+        wa_jid_destroy(&jid);
+        if (!ok) {
+            free(wire);
+            s_list_free(&users);
+            return -1;
+        }
+        if (!s_is_own_user(self, wire)) {
+            s_list_add(&users, wire);
+        }
+        free(wire);
+    }
+    wa_outbox_job_t *job = s_job_new(self, WA_JID_STATUS, msg, len);
+    job->audience = users.items;
+    job->naudience = users.count;
     char user[80];
     wa_jid_t *me = wa_jid_new_from(self->me_jid);
     snprintf(user, sizeof user, "%s", me ? wa_jid_user(me) : "");

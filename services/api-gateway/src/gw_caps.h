@@ -33,6 +33,7 @@
     X(lids, LIDS)         /*  the LID <-> phone number map */                  \
     X(presence, PRESENCE) /*  presence, typing */                              \
     X(media, MEDIA)       /*  sendImage/File/Voice/Video, convert, files */    \
+    X(stories, STORIES)   /*  status (stories): text, media, delete */         \
     X(ws, WS)             /*  /ws event stream */                              \
     X(status, STATUS)     /*  server status and environment */                 \
     X(screenshot, SCREENSHOT) /*  a PNG of a session's state */                \

@@ -55,6 +55,7 @@
 #include "gw_lids.h"
 #include "gw_presence.h"
 #include "gw_media.h"
+#include "gw_stories.h"
 #include "gw_wsframe.h"
 #include "gw_ws.h"
 #include "gw_status.h"

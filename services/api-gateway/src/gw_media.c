@@ -161,6 +161,13 @@ s_file_input(gw_req_t *req, json_t *file, const char *dflt_mimetype,
     return 0;
 }
 
+int
+gw_media_file_input(gw_req_t *req, const char *dflt_mimetype, json_t **file_p,
+                    uint8_t **data_p, size_t *len_p)
+{
+    return s_file_input(req, NULL, dflt_mimetype, file_p, data_p, len_p);
+}
+
 //  Mentions: an array of chat ids, normalised. Returns 0 (*out may be
 //  NULL), or -1 after a 400.
 static int

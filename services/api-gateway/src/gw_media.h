@@ -57,6 +57,13 @@ void gw_media_convert_video(gw_req_t *req);
 void gw_media_file(gw_req_t *req);
 void gw_media_file_default(gw_req_t *req);
 
+//  For other capabilities (status): the request's `file` ({url | data,
+//  mimetype, filename} or Wawp's flat keys) as the bus object, and the
+//  decoded bytes of file.data (caller owns both). Returns 0, or -1 after
+//  a 400 naming the field.
+int gw_media_file_input(gw_req_t *req, const char *dflt_mimetype,
+                        json_t **file_p, uint8_t **data_p, size_t *len_p);
+
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_media_schemas(void);
 

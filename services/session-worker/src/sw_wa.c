@@ -515,7 +515,8 @@ s_op_event(void *arg, const wa_client_event_t *ev)
         }
         break;
     case WA_CLIENT_EVENT_SENT:
-        if (!sw_wamedia_on_sent(ss->sess, &ev->u.sent)) {
+        if (!sw_wastatus_on_sent(ss->sess, &ev->u.sent) &&
+            !sw_wamedia_on_sent(ss->sess, &ev->u.sent)) {
             sw_wamessage_on_sent(ss->sess, &ev->u.sent);
         }
         break;
@@ -1111,6 +1112,7 @@ static const sw_wacmd_t s_commands[] = {
     SW_WAPROFILE_COMMANDS,
     SW_WACHANNELS_COMMANDS,
     SW_WACALL_COMMANDS,
+    SW_WASTATUS_COMMANDS,
     SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
 
 //  --------------------------------------------------------------------

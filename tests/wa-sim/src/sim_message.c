@@ -5,6 +5,7 @@
 */
 #include "sim_classes.h"
 #include "sim_message.h"
+#include "sim_status.h"
 #include "sim_tctoken.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_send.h"
@@ -477,6 +478,9 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
         }
         s_server_ack(self, conn, &ack);
         return;
+    } else if (wa_jid_is_status(jid)) {
+        wa_jid_destroy(&jid);
+        sim_status_relay(self->hub, conn, msg); //  sim_status
     } else {
         bool is_pn = wa_jid_is_pn(jid);
         bool is_lid = wa_jid_is_lid(jid);
@@ -546,7 +550,8 @@ s_receipt(sim_hub_t *hub, void *state, sim_conn_t *conn,
     }
     s_receipt_clears(dev, receipt);
     const char *type = wa_node_attr(receipt, "type");
-    bool group = wa_jid_is_group(jid);
+    //  Statuses are answered like group messages (sim_status)
+    bool group = wa_jid_is_group(jid) || wa_jid_is_status(jid);
     bool channel = wa_jid_is_newsletter(jid);
     wa_jid_destroy(&jid);
     if (channel && sim_hub_channel(self->hub, conn, receipt)) {

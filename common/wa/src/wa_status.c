@@ -1,0 +1,256 @@
+/*  wa_status - status updates (24-hour stories)
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#undef NDEBUG
+#include <assert.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cm/cm.h"
+#include "wa/wa_e2e.pb-c.h"
+#include "wa/wa_jid.h"
+#include "wa/wa_message.h"
+#include "wa/wa_status.h"
+#include "wa/wa_usync.h"
+#include "wa_client_int.h"
+
+//  Largest serialised Message built.
+#define S_MAX (4 * 1024 * 1024)
+//  Longest URL taken for a preview.
+#define S_URL_MAX 2048
+
+int
+wa_status_send(wa_client_t *client, const uint8_t *msg, size_t len,
+               const char *const *recipients, size_t n, const char *want,
+               char id[WA_CLIENT_ID_MAX])
+{
+    if (!client || n == 0 || n > WA_STATUS_RECIPIENTS_MAX) {
+        return -1;
+    }
+    for (const char *p = want; p && *p; p++) {
+        //  ids are printable and never carry the separators of WAHA's
+        //  long ids
+        if (*p <= ' ' || *p > '~' || *p == '_' || *p == '@') {
+            return -1;
+        }
+    }
+    return wa_outbox_send_status(client, msg, len, recipients, n, want, id);
+}
+
+bool
+wa_status_font_valid(int font)
+{
+    return (font >= 0 && font <= 2) ||
+           (font >= 6 && font <= WA_STATUS_FONT_MAX);
+}
+
+static int
+s_pack(const Wa__E2e__Message *m, uint8_t **out_p, size_t *out_len)
+{
+    size_t n = wa__e2e__message__get_packed_size(m);
+    if (n > S_MAX) {
+        return -1;
+    }
+    *out_p = cm_alloc(n ? n : 1);
+    *out_len = wa__e2e__message__pack(m, *out_p);
+    return 0;
+}
+
+int
+wa_status_build_text(const char *text, uint32_t background_argb, int font,
+                     const char *url, uint8_t **out_p, size_t *out_len)
+{
+    if (!text || !*text || !wa_status_font_valid(font)) {
+        return -1;
+    }
+    Wa__E2e__Message m = WA__E2E__MESSAGE__INIT;
+    Wa__E2e__ExtendedTextMessage ext = WA__E2E__EXTENDED_TEXT_MESSAGE__INIT;
+    ext.text = (char *)text;
+    ext.matched_text = (char *)url;
+    ext.has_text_argb = true;
+    ext.text_argb = WA_STATUS_TEXT_ARGB;
+    ext.has_background_argb = true;
+    ext.background_argb = background_argb;
+    ext.has_font = true;
+    ext.font = font;
+    m.extended_text_message = &ext;
+    return s_pack(&m, out_p, out_len);
+}
+
+int
+wa_status_set_audio_background(uint8_t **msg_p, size_t *len_p,
+                               uint32_t background_argb)
+{
+    //  Protobuf messages merge when concatenated: the audio message
+    //  gains the field
+    Wa__E2e__Message m = WA__E2E__MESSAGE__INIT;
+    Wa__E2e__AudioMessage audio = WA__E2E__AUDIO_MESSAGE__INIT;
+    audio.has_background_argb = true;
+    audio.background_argb = background_argb;
+    m.audio_message = &audio;
+    uint8_t *extra = NULL;
+    size_t extra_len = 0;
+    if (!msg_p || !*msg_p || !len_p || s_pack(&m, &extra, &extra_len) != 0) {
+        return -1;
+    }
+    uint8_t *out = cm_alloc(*len_p + extra_len);
+    memcpy(out, *msg_p, *len_p);
+    memcpy(out + *len_p, extra, extra_len);
+    free(extra);
+    free(*msg_p);
+    *msg_p = out;
+    *len_p += extra_len;
+    return 0;
+}
+
+int
+wa_status_parse_color(const char *text, uint32_t *argb)
+{
+    if (!text) {
+        return -1;
+    }
+    const char *p = *text == '#' ? text + 1 : text;
+    size_t n = strlen(p);
+    if (n != 6 && n != 8) {
+        return -1;
+    }
+    uint32_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isxdigit((unsigned char)p[i])) {
+            return -1;
+        }
+        char c = (char)tolower((unsigned char)p[i]);
+        v = (v << 4) | (uint32_t)(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    *argb = n == 6 ? 0xFF000000u | v : v;
+    return 0;
+}
+
+char *
+wa_status_find_url(const char *text)
+{
+    if (!text) {
+        return NULL;
+    }
+    const char *p = text;
+    while ((p = strstr(p, "http")) != NULL) {
+        bool at_word = p == text || isspace((unsigned char)p[-1]) ||
+                       strchr("([<\"'", p[-1]);
+        size_t scheme = strncmp(p, "https://", 8) == 0  ? 8
+                        : strncmp(p, "http://", 7) == 0 ? 7
+                                                        : 0;
+        if (at_word && scheme) {
+            size_t n = scheme;
+            while (p[n] && !isspace((unsigned char)p[n]) &&
+                   !strchr("<>\"'", p[n])) {
+                n++;
+            }
+            //  A sentence's full stop or comma is not part of the URL
+            while (n > scheme && strchr(".,;:!?)]", p[n - 1])) {
+                n--;
+            }
+            if (n > scheme && n <= S_URL_MAX) {
+                char *url = cm_alloc(n + 1);
+                memcpy(url, p, n);
+                return url;
+            }
+        }
+        p += 4;
+    }
+    return NULL;
+}
+
+//  ---------------------------------------------------------------------
+//  Self test
+
+void
+wa_status_test(bool verbose)
+{
+    printf(" * wa_status: ");
+    (void)verbose;
+    //  Colours
+    uint32_t argb = 0;
+    assert(wa_status_parse_color("#38b42f", &argb) == 0 && argb == 0xFF38B42Fu);
+    assert(wa_status_parse_color("80FF0000", &argb) == 0 &&
+           argb == 0x80FF0000u);
+    assert(wa_status_parse_color("red", &argb) == -1);
+    assert(wa_status_parse_color("#12345", &argb) == -1);
+    assert(wa_status_parse_color("#GGGGGG", &argb) == -1);
+    assert(wa_status_parse_color("", &argb) == -1);
+    assert(wa_status_parse_color(NULL, &argb) == -1);
+    assert(wa_status_font_valid(0) && wa_status_font_valid(2) &&
+           !wa_status_font_valid(3) && wa_status_font_valid(10) &&
+           !wa_status_font_valid(11) && !wa_status_font_valid(-1));
+    //  URLs
+    char *url = wa_status_find_url("see https://example.org/a?b=1, ok");
+    assert(cm_streq(url, "https://example.org/a?b=1"));
+    free(url);
+    assert(!wa_status_find_url("no link: xhttp://a.b"));
+    assert(!wa_status_find_url("http://"));
+    //  A text status: the fields on the wire
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert(wa_status_build_text("hello", 0xFF38B42Fu, 3, NULL, &buf, &len) ==
+           -1);
+    assert(wa_status_build_text("", 0xFF38B42Fu, 0, NULL, &buf, &len) == -1);
+    assert(wa_status_build_text("hi https://x.org", 0xFF38B42Fu, 2,
+                                "https://x.org", &buf, &len) == 0);
+    Wa__E2e__Message *m = wa__e2e__message__unpack(NULL, len, buf);
+    assert(m && m->extended_text_message);
+    Wa__E2e__ExtendedTextMessage *e = m->extended_text_message;
+    assert(cm_streq(e->text, "hi https://x.org"));
+    assert(cm_streq(e->matched_text, "https://x.org"));
+    assert(e->has_background_argb && e->background_argb == 0xFF38B42Fu);
+    assert(e->has_text_argb && e->text_argb == WA_STATUS_TEXT_ARGB);
+    assert(e->has_font && e->font == 2);
+    wa__e2e__message__free_unpacked(m, NULL);
+    wa_message_t *wm = wa_message_decode(buf, len);
+    assert(wm && cm_streq(wa_message_body(wm), "hi https://x.org"));
+    wa_message_destroy(&wm);
+    free(buf);
+    //  A voice status gains its background colour
+    Wa__E2e__Message am = WA__E2E__MESSAGE__INIT;
+    Wa__E2e__AudioMessage audio = WA__E2E__AUDIO_MESSAGE__INIT;
+    audio.mimetype = "audio/ogg; codecs=opus";
+    audio.has_ptt = true;
+    audio.ptt = true;
+    am.audio_message = &audio;
+    assert(s_pack(&am, &buf, &len) == 0);
+    assert(wa_status_set_audio_background(&buf, &len, 0xFF112233u) == 0);
+    m = wa__e2e__message__unpack(NULL, len, buf);
+    assert(m && m->audio_message && m->audio_message->ptt);
+    assert(cm_streq(m->audio_message->mimetype, "audio/ogg; codecs=opus"));
+    assert(m->audio_message->has_background_argb &&
+           m->audio_message->background_argb == 0xFF112233u);
+    wa__e2e__message__free_unpacked(m, NULL);
+
+    //  Sending: recipients are users; the job asks for their devices
+    wa_client_kit_t *kit = wa_client_kit_new("15550000001");
+    wa_client_t *client = kit->client;
+    char id[WA_CLIENT_ID_MAX];
+    const char *bad[] = {"120363000000000001@g.us"};
+    assert(wa_status_send(client, buf, len, bad, 1, NULL, id) == -1);
+    const char *dev[] = {"15550000002:3@s.whatsapp.net"};
+    assert(wa_status_send(client, buf, len, dev, 1, NULL, id) == -1);
+    const char *bob[] = {"15550000002@c.us"};
+    assert(wa_status_send(client, buf, len, bob, 0, NULL, id) == -1);
+    assert(wa_status_send(client, buf, len, bob, 1, "A_B", id) == -1);
+    assert(wa_status_send(client, buf, len, bob, 1, "3EB0STATUS1", id) == 0);
+    assert(cm_streq(id, "3EB0STATUS1"));
+    assert(kit->deadline == kit->now);
+    kit->deadline = -1;
+    wa_client_wake(client);
+    wa_node_t *iq = wa_client_kit_take(kit, "iq");
+    assert(iq && wa_node_attr_eq(iq, "xmlns", "usync"));
+    //  Bob's and our own devices are asked for
+    char *text = wa_node_text(iq, 65536);
+    assert(strstr(text, "15550000002@s.whatsapp.net"));
+    free(text);
+    wa_node_destroy(&iq);
+    free(buf);
+    wa_client_kit_destroy(&kit);
+    printf("OK\n");
+}

@@ -1,0 +1,635 @@
+/*  sw_wastatus - the status (stories) capability of the WhatsApp engine
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+*/
+#include "sw_classes.h"
+#include "wa/wa_jid.h"
+#include "wa/wa_kinds.h"
+#include "wa/wa_mediamsg.h"
+#include "wa/wa_status.h"
+
+//  Kinds of media statuses: the upload's kind, the message's, WAMessage
+//  type, and whether a caption applies.
+static const struct {
+    const char *kind;
+    const char *msg;
+    bool caption;
+} s_kinds[] = {
+    {"image", "image", true},
+    {"voice", "ptt", false},
+    {"video", "video", true},
+};
+
+static int
+s_kind(const char *kind)
+{
+    for (size_t i = 0; kind && i < sizeof s_kinds / sizeof s_kinds[0]; i++) {
+        if (cm_streq(kind, s_kinds[i].kind)) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+//  True when config.ignore.status drops the session's status events.
+static bool
+s_ignored(sw_wasess_t *sess)
+{
+    json_t *ignore =
+        json_object_get(sw_session_config(sw_wasess_session(sess)), "ignore");
+    return json_is_true(json_object_get(ignore, "status"));
+}
+
+//  The recipients of a request (wire user JIDs, caller owns) or NULL
+//  after a 400.
+static zlistx_t *
+s_contacts(sw_cmd_t **cmd_p, json_t *contacts)
+{
+    size_t n = json_array_size(contacts);
+    if (!json_is_array(contacts) || n == 0 || n > WA_STATUS_RECIPIENTS_MAX) {
+        char *reason = cm_sprintf("contacts must list 1 to %d chat ids",
+                                  WA_STATUS_RECIPIENTS_MAX);
+        sw_cmd_reply(cmd_p, 400, reason, NULL);
+        free(reason);
+        return NULL;
+    }
+    zlistx_t *out = zlistx_new();
+    zlistx_set_destructor(out, (czmq_destructor *)zstr_free);
+    size_t i;
+    json_t *v;
+    json_array_foreach(contacts, i, v)
+    {
+        char *wire = wa_jid_normalize(json_string_value(v));
+        wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
+        bool ok = jid && (wa_jid_is_pn(jid) || wa_jid_is_lid(jid)) &&
+                  wa_jid_device(jid) == 0;
+        wa_jid_destroy(&jid);
+        if (!ok) {
+            free(wire);
+            zlistx_destroy(&out);
+            sw_cmd_reply(cmd_p, 400,
+                         "contacts must hold person chat ids (…@c.us, …@lid)",
+                         NULL);
+            return NULL;
+        }
+        zlistx_add_end(out, wire);
+    }
+    return out;
+}
+
+//  Send a built status (msg) to the listed contacts and hold the command
+//  under its id with `data` (taken) until the server acks it.
+static void
+s_send(sw_wasess_t *sess, sw_cmd_t **cmd_p, const uint8_t *msg, size_t len,
+       zlistx_t *contacts, const char *want, json_t **data_p)
+{
+    size_t n = zlistx_size(contacts);
+    const char **list = cm_alloc((n ? n : 1) * sizeof *list);
+    size_t i = 0;
+    for (const char *c = (const char *)zlistx_first(contacts); c;
+         c = (const char *)zlistx_next(contacts)) {
+        list[i++] = c;
+    }
+    char id[WA_CLIENT_ID_MAX];
+    wa_client_t *client = sw_wasess_client(sess);
+    int rc = client ? wa_status_send(client, msg, len, list, n, want, id) : -1;
+    free(list);
+    if (rc != 0) {
+        json_decref(*data_p);
+        *data_p = NULL;
+        if (!client || !wa_client_ready(client)) {
+            sw_cmd_reply(cmd_p, 409,
+                         "Session status is not as expected: not connected "
+                         "to WhatsApp",
+                         NULL);
+        } else {
+            sw_cmd_reply(cmd_p, 400,
+                         "could not send the status: id must be a message id "
+                         "(letters and digits)",
+                         NULL);
+        }
+        return;
+    }
+    json_object_set_new(*data_p, "status", json_true());
+    sw_wasess_hold(sess, cmd_p, id,
+                   "could not send the status: WhatsApp did not answer in "
+                   "time",
+                   data_p);
+}
+
+//  The caller's message id, or NULL (absent). Sets *bad after a 400.
+static const char *
+s_want(sw_cmd_t **cmd_p, bool *bad)
+{
+    const char *want = cm_msg_str(sw_cmd_request(*cmd_p), "id");
+    *bad = false;
+    if (want && (!*want || strlen(want) >= WA_CLIENT_ID_MAX)) {
+        sw_cmd_reply(cmd_p, 400, "id must be a message id", NULL);
+        *bad = true;
+        return NULL;
+    }
+    return want;
+}
+
+//  backgroundArgb of a request in *argb (dflt when absent). Returns 0,
+//  or -1 after a 400.
+static int
+s_argb(sw_cmd_t **cmd_p, uint32_t dflt, uint32_t *argb)
+{
+    json_t *v =
+        json_object_get(cm_msg_body(sw_cmd_request(*cmd_p)), "backgroundArgb");
+    *argb = dflt;
+    if (!v) {
+        return 0;
+    }
+    json_int_t i = json_integer_value(v);
+    if (!json_is_integer(v) || i < 0 || i > (json_int_t)UINT32_MAX) {
+        sw_cmd_reply(cmd_p, 400, "backgroundArgb must be a 32-bit ARGB value",
+                     NULL);
+        return -1;
+    }
+    *argb = (uint32_t)i;
+    return 0;
+}
+
+//  --------------------------------------------------------------------
+//  status.send_text
+
+void
+sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    const char *text = cm_msg_str(req, "text");
+    const char *url = cm_msg_str(req, "url");
+    int64_t font = cm_msg_int(req, "font", 0);
+    uint32_t argb = 0;
+    bool bad = false;
+    if (!text || !*text) {
+        sw_cmd_reply(cmd_p, 400, "text is required", NULL);
+        return;
+    }
+    if (font < 0 || font > WA_STATUS_FONT_MAX ||
+        !wa_status_font_valid((int)font)) {
+        sw_cmd_reply(cmd_p, 400, "font must be 0, 1, 2 or 6 to 10", NULL);
+        return;
+    }
+    if (s_argb(cmd_p, 0xFF000000u, &argb) != 0) {
+        return;
+    }
+    const char *want = s_want(cmd_p, &bad);
+    if (bad) {
+        return;
+    }
+    zlistx_t *contacts =
+        s_contacts(cmd_p, json_object_get(cm_msg_body(req), "contacts"));
+    if (!contacts) {
+        return;
+    }
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    if (wa_status_build_text(text, argb, (int)font, url && *url ? url : NULL,
+                             &msg, &len) != 0) {
+        zlistx_destroy(&contacts);
+        sw_cmd_reply(cmd_p, 400, "text is too long", NULL);
+        return;
+    }
+    json_t *data = json_pack("{s:s, s:s}", "type", "chat", "body", text);
+    s_send(sess, cmd_p, msg, len, contacts, want, &data);
+    free(msg);
+    zlistx_destroy(&contacts);
+}
+
+//  --------------------------------------------------------------------
+//  status.send_media
+
+//  A 32-byte base64 field of an upload reply, decoded (caller owns), or
+//  NULL.
+static uint8_t *
+s_b64(cm_msg_t *msg, const char *key, size_t want, size_t *len_p)
+{
+    const char *text = cm_msg_str(msg, key);
+    uint8_t *out = NULL;
+    size_t len = 0;
+    if (!text || cm_base64_decode(text, 4096, &out, &len) != 0 ||
+        (want && len != want)) {
+        free(out);
+        return NULL;
+    }
+    if (len_p) {
+        *len_p = len;
+    }
+    return out;
+}
+
+//  The media status's file is uploaded: build the message and send it.
+static void
+s_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
+           void *arg)
+{
+    char *key = (char *)arg;
+    json_t *data = NULL;
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, &data) : NULL;
+    free(key);
+    if (!cmd) {
+        json_decref(data);
+        return;
+    }
+    if (st == 200 && cm_msg_expired(sw_cmd_request(cmd))) {
+        sw_cmd_reply(&cmd, 504,
+                     "could not send the status in time: nothing was sent",
+                     NULL);
+        json_decref(data);
+        return;
+    }
+    if (st != 200) {
+        cm_log_warn("status upload failed",
+                    "session=\"%s\" st=%d reason=\"%s\"", sw_wasess_name(sess),
+                    st, reason);
+        sw_cmd_reply(&cmd, st, reason, NULL);
+        json_decref(data);
+        return;
+    }
+    int k = s_kind(json_string_value(json_object_get(data, "kind")));
+    assert(k >= 0);
+    wa_mediamsg_t f = {0};
+    f.kind = s_kinds[k].msg;
+    f.mimetype = cm_msg_str(reply, "mimetype");
+    f.caption = json_string_value(json_object_get(data, "caption"));
+    f.url = cm_msg_str(reply, "url");
+    f.direct_path = cm_msg_str(reply, "directPath");
+    uint8_t *media_key = s_b64(reply, "mediaKey", 32, NULL);
+    uint8_t *sha = s_b64(reply, "fileSha256", 32, NULL);
+    uint8_t *enc = s_b64(reply, "fileEncSha256", 32, NULL);
+    size_t wave_len = 0;
+    uint8_t *wave = s_b64(reply, "waveform", 0, &wave_len);
+    f.media_key = media_key;
+    f.media_key_len = media_key ? 32 : 0;
+    f.file_sha256 = sha;
+    f.file_enc_sha256 = enc;
+    f.file_length = (uint64_t)cm_msg_int(reply, "fileLength", 0);
+    f.media_key_timestamp = cm_msg_int(reply, "mediaKeyTimestamp", 0);
+    f.width = (uint32_t)cm_msg_int(reply, "width", 0);
+    f.height = (uint32_t)cm_msg_int(reply, "height", 0);
+    f.seconds = (uint32_t)cm_msg_int(reply, "seconds", 0);
+    f.waveform = wave;
+    f.waveform_len = wave_len;
+    zframe_t *thumb =
+        cm_msg_bool(reply, "thumbnail", false) ? cm_msg_blob(reply, 0) : NULL;
+    if (thumb) {
+        f.thumbnail = zframe_data(thumb);
+        f.thumbnail_len = zframe_size(thumb);
+    }
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc = wa_mediamsg_build(&f, &buf, &len);
+    json_t *argb = json_object_get(data, "backgroundArgb");
+    if (rc == 0 && json_is_integer(argb)) {
+        rc = wa_status_set_audio_background(&buf, &len,
+                                            (uint32_t)json_integer_value(argb));
+    }
+    if (rc != 0) {
+        sw_cmd_reply(&cmd, 502, "media-service sent incomplete media fields",
+                     NULL);
+        json_decref(data);
+    } else {
+        zlistx_t *contacts =
+            s_contacts(&cmd, json_object_get(data, "contacts"));
+        const char *want = json_string_value(json_object_get(data, "id"));
+        const char *store_key = cm_msg_str(reply, "key");
+        json_t *media = json_object();
+        if (store_key) {
+            char *url = cm_sprintf(
+                "%s/api/files/%s",
+                sw_config_base_url(sw_session_cfg(sw_wasess_session(sess))),
+                store_key);
+            json_object_set_new(media, "url", json_string(url));
+            free(url);
+        }
+        if (f.mimetype) {
+            json_object_set_new(media, "mimetype", json_string(f.mimetype));
+        }
+        const char *caption =
+            json_string_value(json_object_get(data, "caption"));
+        json_t *sent =
+            json_pack("{s:s, s:s, s:o}", "type", s_kinds[k].msg, "body",
+                      caption ? caption : "", "media", media);
+        json_decref(data);
+        if (contacts) {
+            s_send(sess, &cmd, buf, len, contacts, want, &sent);
+        } else {
+            json_decref(sent);
+        }
+        zlistx_destroy(&contacts);
+    }
+    free(buf);
+    free(media_key);
+    free(sha);
+    free(enc);
+    free(wave);
+}
+
+void
+sw_wastatus_send_media(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    int k = s_kind(cm_msg_str(req, "kind"));
+    bool bad = false;
+    if (k < 0) {
+        sw_cmd_reply(cmd_p, 400, "kind must be image, voice or video", NULL);
+        return;
+    }
+    json_t *file = json_object_get(cm_msg_body(req), "file");
+    zframe_t *blob = cm_msg_blob(req, 0);
+    if (!json_is_object(file) ||
+        (!blob && !json_is_string(json_object_get(file, "url")))) {
+        sw_cmd_reply(cmd_p, 400, "file {url} or the file bytes are required",
+                     NULL);
+        return;
+    }
+    uint32_t argb = 0;
+    if (s_argb(cmd_p, 0, &argb) != 0) {
+        return;
+    }
+    const char *want = s_want(cmd_p, &bad);
+    if (bad) {
+        return;
+    }
+    json_t *contacts_in = json_object_get(cm_msg_body(req), "contacts");
+    zlistx_t *contacts = s_contacts(cmd_p, contacts_in);
+    if (!contacts) {
+        return;
+    }
+    zlistx_destroy(&contacts);
+    json_t *data = json_pack("{s:s, s:O}", "kind", s_kinds[k].kind, "contacts",
+                             contacts_in);
+    const char *caption = cm_msg_str(req, "caption");
+    if (s_kinds[k].caption && caption && *caption) {
+        json_object_set_new(data, "caption", json_string(caption));
+    }
+    if (want) {
+        json_object_set_new(data, "id", json_string(want));
+    }
+    if (k == s_kind("voice") &&
+        json_object_get(cm_msg_body(req), "backgroundArgb")) {
+        json_object_set_new(data, "backgroundArgb", json_integer(argb));
+    }
+    cm_msg_t *up = cm_msg_new("media.upload");
+    cm_msg_set_str(up, "kind", s_kinds[k].kind);
+    cm_msg_set(up, "file", json_deep_copy(file));
+    cm_msg_set_bool(up, "convert", cm_msg_bool(req, "convert", false));
+    zuuid_t *uuid = zuuid_new();
+    char *store =
+        cm_sprintf("%s/status_%.20s", sw_wasess_name(sess), zuuid_str(uuid));
+    zuuid_destroy(&uuid);
+    cm_msg_set_str(up, "store", store);
+    free(store);
+    if (blob) {
+        zframe_t *copy = zframe_dup(blob);
+        cm_msg_add_frame(up, &copy);
+    }
+    const char *key =
+        sw_wasess_hold(sess, cmd_p, NULL,
+                       "could not send the status: it took too long", &data);
+    sw_wamedia_upload(sess, &up, s_uploaded, cm_strdup(key));
+}
+
+//  --------------------------------------------------------------------
+//  status.delete
+
+void
+sw_wastatus_delete(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    const char *id = cm_msg_str(req, "id");
+    if (!id || !*id || strlen(id) >= WA_CLIENT_ID_MAX || strchr(id, '_') ||
+        strchr(id, '@')) {
+        sw_cmd_reply(cmd_p, 400, "id must be the id of one of our statuses",
+                     NULL);
+        return;
+    }
+    zlistx_t *contacts =
+        s_contacts(cmd_p, json_object_get(cm_msg_body(req), "contacts"));
+    if (!contacts) {
+        return;
+    }
+    wa_kinds_key_t key = {
+        .chat = WA_JID_STATUS, .from_me = true, .id = id, .participant = NULL};
+    uint8_t *msg = NULL;
+    size_t len = 0;
+    if (wa_kinds_build_revoke(&key, &msg, &len) != 0) {
+        zlistx_destroy(&contacts);
+        sw_cmd_reply(cmd_p, 400, "id must be the id of one of our statuses",
+                     NULL);
+        return;
+    }
+    json_t *data = json_pack("{s:s, s:s, s:{s:s}}", "type", "revoked", "body",
+                             "", "extra", "revokedMessageId", id);
+    s_send(sess, cmd_p, msg, len, contacts, NULL, &data);
+    free(msg);
+    zlistx_destroy(&contacts);
+}
+
+//  --------------------------------------------------------------------
+//  The server's ack
+
+//  Emit message.any and message.ack SERVER for a status the server took.
+static void
+s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *media)
+{
+    const char *name = sw_wasess_name(sess);
+    sw_session_t *session = sw_wasess_session(sess);
+    char *key = cm_sprintf("%s|%s|", w->chat, w->id);
+    char id[SW_WAMSG_EVENT_ID_MAX];
+    json_t *payload = sw_wamsg_message(w);
+    if (media) {
+        json_object_set(payload, "media", media);
+        json_t *url = json_object_get(media, "url");
+        if (url) {
+            json_object_set(payload, "mediaUrl", url);
+        }
+    }
+    sw_wamsg_event_id(name, "message.any", key, w->timestamp * 1000, id);
+    sw_session_emit_id(session, id, "message.any", &payload, NULL, NULL);
+    free(key);
+    payload =
+        sw_wamsg_ack(w->chat, w->id, NULL, w->me, true, SW_WAMSG_ACK_SERVER);
+    key = cm_sprintf("%s|%s||%d|0", w->chat, w->id, SW_WAMSG_ACK_SERVER);
+    sw_wamsg_event_id(name, "message.ack", key, w->timestamp * 1000, id);
+    sw_session_emit_id(session, id, "message.ack", &payload, NULL, NULL);
+    free(key);
+}
+
+bool
+sw_wastatus_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
+{
+    json_t *held = sw_wasess_held(sess, s->id);
+    if (!held || !json_is_true(json_object_get(held, "status"))) {
+        return false;
+    }
+    json_t *data = NULL;
+    sw_cmd_t *cmd = sw_wasess_release(sess, s->id, &data);
+    if (!s->ok) {
+        cm_log_warn("could not send status",
+                    "session=\"%s\" id=%s error=%d reason=\"%s\"",
+                    sw_wasess_name(sess), s->id, s->error,
+                    s->reason ? s->reason : "");
+        char *reason =
+            s->error ? cm_sprintf("WhatsApp did not accept the status: %s "
+                                  "(error %d)",
+                                  s->reason ? s->reason : "refused", s->error)
+                     : cm_sprintf("could not send the status: %s",
+                                  s->reason ? s->reason : "failed");
+        sw_cmd_reply(&cmd, s->error ? 502 : 500, reason, NULL);
+        free(reason);
+        json_decref(data);
+        return true;
+    }
+    json_t *media = json_object_get(data, "media");
+    sw_wamsg_t w = {0};
+    w.id = s->id;
+    w.chat = WA_JID_STATUS;
+    w.me = sw_wasess_me_id(sess);
+    w.from_me = true;
+    w.timestamp = s->timestamp ? s->timestamp : cm_now_ms() / 1000;
+    w.body = json_string_value(json_object_get(data, "body"));
+    w.type = json_string_value(json_object_get(data, "type"));
+    w.has_media = media != NULL;
+    w.mimetype = json_string_value(json_object_get(media, "mimetype"));
+    w.extra = json_object_get(data, "extra");
+    w.source = "api";
+    w.ack = SW_WAMSG_ACK_SERVER;
+    json_t *body = sw_wamsg_message(&w);
+    if (media) {
+        json_object_set(body, "media", media);
+        json_t *url = json_object_get(media, "url");
+        if (url) {
+            json_object_set(body, "mediaUrl", url);
+        }
+    }
+    sw_cmd_reply(&cmd, 200, NULL, &body);
+    if (!s_ignored(sess)) {
+        s_sent_events(sess, &w, media);
+    }
+    json_decref(data);
+    return true;
+}
+
+//  --------------------------------------------------------------------
+//  Self test: input checks and answers from the engine's events
+//  (sending itself is exercised against wa-sim)
+
+static const sw_wacmd_t t_table[] = {
+    SW_WASTATUS_COMMANDS, SW_WACMD(NULL, SW_WACMD_ANY, SW_WACMD_NOW, NULL)};
+
+void
+sw_wastatus_test(bool verbose)
+{
+    printf(" * sw_wastatus: ");
+    cm_log_init(NULL, verbose ? "debug" : "error");
+    sw_wasess_rig_t *rig = sw_wasess_rig_new(t_table, 1000);
+    sw_wasess_t *sess = sw_wasess_rig_sess(rig);
+    sw_wasess_set_me(sess, "15550001111@c.us", NULL, NULL);
+    //  Not WORKING: 409 before anything is sent
+    cm_msg_t *reply = sw_wasess_rig_call(
+        rig, "status.send_text",
+        json_pack("{s:s, s:[s]}", "text", "hi", "contacts", "15550002222@c.us"),
+        1000);
+    assert(reply && cm_msg_status(reply) == 409);
+    cm_msg_destroy(&reply);
+    //  Bad input, checked by the handlers themselves
+    struct {
+        const char *type;
+        json_t *body;
+        const char *reason;
+    } bad[] = {
+        {"status.send_text", json_pack("{s:[s]}", "contacts", "1555@c.us"),
+         "text"},
+        {"status.send_text",
+         json_pack("{s:s, s:i, s:[s]}", "text", "x", "font", 3, "contacts",
+                   "1555@c.us"),
+         "font"},
+        {"status.send_text",
+         json_pack("{s:s, s:I, s:[s]}", "text", "x", "backgroundArgb",
+                   (json_int_t)1 << 33, "contacts", "1555@c.us"),
+         "backgroundArgb"},
+        {"status.send_text", json_pack("{s:s, s:[]}", "text", "x", "contacts"),
+         "contacts"},
+        {"status.send_text",
+         json_pack("{s:s, s:[s]}", "text", "x", "contacts", "1-2@g.us"),
+         "contacts"},
+        {"status.send_media",
+         json_pack("{s:s, s:{s:s}, s:[s]}", "kind", "sticker", "file", "url",
+                   "http://127.0.0.1:1/x", "contacts", "1555@c.us"),
+         "kind"},
+        {"status.send_media",
+         json_pack("{s:s, s:{}, s:[s]}", "kind", "image", "file", "contacts",
+                   "1555@c.us"),
+         "file"},
+        {"status.delete",
+         json_pack("{s:s, s:[s]}", "id", "a_b", "contacts", "1555@c.us"), "id"},
+        {"status.delete", json_pack("{s:s}", "id", "3EB0AA"), "contacts"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sw_cmd_t *cmd = sw_wasess_rig_cmd(rig, bad[i].type, bad[i].body);
+        const sw_wacmd_t *row = sw_wacmd_find(t_table, bad[i].type);
+        row->handler(sess, &cmd);
+        reply = sw_wasess_rig_recv(rig, 1000);
+        assert(reply && cm_msg_status(reply) == 400);
+        assert(strstr(cm_msg_reason(reply), bad[i].reason));
+        cm_msg_destroy(&reply);
+    }
+    //  No client: 409
+    sw_cmd_t *cmd = sw_wasess_rig_cmd(
+        rig, "status.send_text",
+        json_pack("{s:s, s:[s]}", "text", "x", "contacts", "1555@c.us"));
+    sw_wastatus_send_text(sess, &cmd);
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 409);
+    cm_msg_destroy(&reply);
+
+    //  A status the server acked: the WAMessage to status@broadcast
+    size_t queued = sw_session_queued(sw_wasess_session(sess));
+    cmd = sw_wasess_rig_cmd(rig, "status.send_text", NULL);
+    json_t *data = json_pack("{s:s, s:s, s:b}", "type", "chat", "body", "story",
+                             "status", 1);
+    sw_wasess_hold(sess, &cmd, "ST1", NULL, &data);
+    wa_client_sent_t sent = {.id = "ST1",
+                             .chat = WA_JID_STATUS,
+                             .ok = true,
+                             .timestamp = 1700000000};
+    assert(sw_wastatus_on_sent(sess, &sent));
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 200);
+    json_t *b = cm_msg_body(reply);
+    assert(cm_streq(json_string_value(json_object_get(b, "id")),
+                    "true_status@broadcast_ST1"));
+    assert(cm_streq(json_string_value(json_object_get(b, "to")),
+                    "status@broadcast"));
+    assert(cm_streq(json_string_value(json_object_get(b, "from")),
+                    "15550001111@c.us"));
+    assert(cm_streq(json_string_value(json_object_get(b, "body")), "story"));
+    assert(json_is_true(json_object_get(b, "fromMe")));
+    assert(json_integer_value(json_object_get(b, "ack")) == 1);
+    cm_msg_destroy(&reply);
+    //  message.any and message.ack went to the store
+    assert(sw_session_queued(sw_wasess_session(sess)) == queued + 2);
+    //  Not ours: left to the other capabilities
+    sent.id = "OTHER";
+    assert(!sw_wastatus_on_sent(sess, &sent));
+    //  Refused by the server: 502 with the reason
+    cmd = sw_wasess_rig_cmd(rig, "status.send_text", NULL);
+    data = json_pack("{s:s, s:b}", "type", "chat", "status", 1);
+    sw_wasess_hold(sess, &cmd, "ST2", NULL, &data);
+    sent = (wa_client_sent_t){.id = "ST2",
+                              .chat = WA_JID_STATUS,
+                              .ok = false,
+                              .error = 479,
+                              .reason = "bad"};
+    assert(sw_wastatus_on_sent(sess, &sent));
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 502);
+    assert(strstr(cm_msg_reason(reply), "479"));
+    cm_msg_destroy(&reply);
+    sw_wasess_rig_destroy(&rig);
+    printf("OK\n");
+}

@@ -1,0 +1,230 @@
+"""test_status_baileys - status updates (stories) between Wharf and an
+unmodified Baileys, through the full stack.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+wa-sim plays WhatsApp (with its HTTPS media host); a Wharf session `w`
+(every service) is account A, an unmodified Baileys client
+(wharf_peer.mjs) account B.
+- Wharf -> Baileys: POST /api/w/status/text (backgroundColor, font, a
+  link) with contacts [B]: Baileys decrypts a message from
+  status@broadcast whose participant is A, an extendedTextMessage with
+  the text, backgroundArgb, font and matchedText; POST
+  /api/w/status/image: an imageMessage with the caption, and
+  downloadMediaMessage gives the identical JPEG.
+- Baileys -> Wharf: sock.sendMessage('status@broadcast', {text}, {
+  statusJidList: [A]}) and an image status reach Wharf as `message`
+  webhooks from status@broadcast with B as the participant, field by
+  field.
+- Wharf deletes its text status (POST /api/w/status/delete): Baileys
+  gets the REVOKE protocol message for it.
+
+ctest interop_status_baileys, after interop_npm_setup. Exits 77 (skip)
+when npm was unreachable. WASIM_TEST_DEBUG=1 prints the Baileys log.
+Loopback only.
+"""
+import base64
+import os
+import sys
+import tempfile
+import urllib.parse
+
+SRC = os.environ.get("WHARF_SOURCE_DIR",
+                     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
+from media_util import make_files  # noqa: E402
+from wasim import WaSim  # noqa: E402
+from baileys_util import b64, start_peer, unb64  # noqa: E402
+
+A = "15550340001"  # Wharf session w
+B = "15550340002"  # Baileys
+A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
+STATUS = "status@broadcast"
+TMP = tempfile.mkdtemp(prefix="wharf-status-baileys-")
+FILES = make_files(TMP)
+CERT = os.path.join(TMP, "media.crt")
+ctx = {}
+
+
+def cus(phone):
+    return phone + "@c.us"
+
+
+def setup():
+    sim = WaSim("--media-cert", CERT).__enter__()
+    ctx["sim"] = sim
+    os.environ["NODE_EXTRA_CA_CERTS"] = CERT
+    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
+    s = stack(sim, MEDIA_CA_FILE=CERT).__enter__()
+    ctx["s"] = s
+    rx = Receiver().__enter__()
+    ctx["rx"] = rx
+    account(sim, A, "Wharf A")
+    account(sim, B, "Baileys B")
+    create(s, "w", rx)
+    link_qr(s, sim, "w", A)
+    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
+    check(opened["id"].startswith(B + ":"), opened)
+
+
+def api(method, path, body=None, status=201, **kw):
+    st, got, _ = ctx["s"].api(method, path, body, **kw)
+    check(st == status, (method, path, st, got))
+    return got
+
+
+def user_of(jid):
+    return (jid or "").split("@")[0].split(":")[0]
+
+
+def is_a(jid, lid):
+    """jid names account A (its number or its LID)."""
+    return user_of(jid) in (A, user_of(lid))
+
+
+def status_at_baileys(bare):
+    """Baileys' decrypted status with stanza id bare: (event, message)."""
+    peer = ctx["peer"]
+    ev = peer.wait(lambda e: e["event"] == "message" and e["id"] == bare, 40,
+                   "status %s decrypted" % bare)
+    info = peer.cmd("message", "result", id=bare)["value"]
+    return ev, info
+
+
+def check_sent(got, body, wtype):
+    """The WAMessage Wharf answers for its own status."""
+    check(got["id"].startswith("true_%s_" % STATUS), got)
+    check(got["from"] == cus(A) and got["to"] == STATUS and got["fromMe"] is True, got)
+    check(got["participant"] is None and got["source"] == "api", got)
+    check(got["body"] == body and got["ack"] == 1 and got["ackName"] == "SERVER", got)
+    check(got["_data"]["key"] == {"remoteJid": STATUS, "fromMe": True,
+                                  "id": got["id"].split("_")[2]}, got)
+    check(got["_data"]["type"] == wtype, got)
+    check(isinstance(got["timestamp"], int) and got["timestamp"] > 1600000000, got)
+
+
+def test_text_status_to_baileys():
+    text = "Open today https://example.org/hours"
+    got = api("POST", "/api/w/status/text", {
+        "text": text, "backgroundColor": "#38b42f", "font": 2,
+        "contacts": [cus(B)]})
+    check_sent(got, text, "chat")
+    check(got["hasMedia"] is False and got["media"] is None, got)
+    bare = got["id"].split("_")[2]
+    ctx["text_status"] = bare
+    ev, info = status_at_baileys(bare)
+    check(ev["from"] == STATUS and is_a(ev["participant"], ctx["a_lid"]), ev)
+    check(info["key"]["remoteJid"] == STATUS and info["key"]["fromMe"] is False, info)
+    ext = info["message"]["extendedTextMessage"]
+    check(ext["text"] == text, ext)
+    check(ext["backgroundArgb"] == 0xFF38B42F and ext["textArgb"] == 0xFFFFFFFF, ext)
+    check(ext["font"] in (2, "FB_SCRIPT"), ext)
+    check(ext["matchedText"] == "https://example.org/hours", ext)
+    # Wharf's own events name the status too
+    rx = ctx["rx"]
+    anym = wait_for(lambda: [e["payload"] for e in hooks(rx, "w", "message.any")
+                             if e["payload"]["id"] == got["id"]], 20,
+                    what="message.any of the status")[0]
+    check(anym["to"] == STATUS and anym["fromMe"] is True and anym["body"] == text, anym)
+
+
+def test_image_status_to_baileys():
+    got = api("POST", "/api/w/status/image", {
+        "file": {"data": base64.b64encode(FILES["a.jpg"]).decode(),
+                 "mimetype": "image/jpeg"},
+        "caption": "our new shop", "contacts": [cus(B)]}, timeout=90)
+    check_sent(got, "our new shop", "image")
+    check(got["hasMedia"] is True and got["media"]["mimetype"] == "image/jpeg", got)
+    bare = got["id"].split("_")[2]
+    ev, info = status_at_baileys(bare)
+    check(ev["from"] == STATUS and is_a(ev["participant"], ctx["a_lid"]), ev)
+    im = info["message"]["imageMessage"]
+    check(im["mimetype"] == "image/jpeg" and im["caption"] == "our new shop", im)
+    check(im["width"] == 320 and im["height"] == 240, im)
+    data = unb64(ctx["peer"].fn("downloadMediaMessage", {"$msg": bare}, "buffer", {},
+                                timeout=60))
+    check(data == FILES["a.jpg"], "Baileys decrypts the identical image")
+
+
+def test_delete_status_at_baileys():
+    bare = ctx["text_status"]
+    got = api("POST", "/api/w/status/delete", {"id": bare, "contacts": [cus(B)]})
+    check(got["fromMe"] is True and got["to"] == STATUS, got)
+    check(got["revokedMessageId"] == bare, got)
+    peer = ctx["peer"]
+
+    def revoke():
+        for d in peer.evs("messages.upsert"):
+            for m in d.get("messages", []):
+                p = (m.get("message") or {}).get("protocolMessage")
+                if p and p.get("key", {}).get("id") == bare:
+                    return m
+        for u in peer.evs("messages.update"):
+            for x in (u if isinstance(u, list) else [u]):
+                if x["key"]["id"] == bare and (x.get("update") or {}).get("messageStubType"):
+                    return x
+        return None
+    m = wait_for(revoke, 30, what="baileys sees the revoke of %s" % bare)
+    check(m["key"]["remoteJid"] == STATUS, m)
+    # A status that does not exist: 404, nothing sent
+    st, res, _ = ctx["s"].api("POST", "/api/w/status/delete",
+                              {"id": "3EB0000000000000000000", "contacts": [cus(B)]})
+    check(st == 404, (st, res))
+
+
+def wharf_status(stanza):
+    rx = ctx["rx"]
+    return wait_for(lambda: [e["payload"] for e in hooks(rx, "w", "message")
+                             if e["payload"]["id"].split("_")[2] == stanza],
+                    40, what="baileys status %s at wharf" % stanza)[0]
+
+
+def test_baileys_status_to_wharf():
+    peer = ctx["peer"]
+    sent = peer.sock("sendMessage", STATUS,
+                     {"text": "from baileys", "backgroundColor": "#ff0000", "font": 1},
+                     {"statusJidList": [A_JID]}, timeout=60)
+    bare = sent["key"]["id"]
+    p = wharf_status(bare)
+    check(p["id"] == "false_%s_%s_%s" % (STATUS, bare, cus(B)), p)
+    check(p["from"] == STATUS and p["participant"] == cus(B), p)
+    check(p["to"] == cus(A) and p["fromMe"] is False, p)
+    check(p["body"] == "from baileys" and p["hasMedia"] is False, p)
+    check(p["_data"]["key"]["remoteJid"] == STATUS, p)
+    check(p["_data"]["key"]["participant"] == cus(B), p)
+    check(p["_data"]["pushName"] == "Baileys B", p)
+
+    sent = peer.sock("sendMessage", STATUS,
+                     {"image": b64(FILES["a.jpg"]), "caption": "baileys pic"},
+                     {"statusJidList": [A_JID]}, timeout=90)
+    p = wharf_status(sent["key"]["id"])
+    check(p["from"] == STATUS and p["participant"] == cus(B), p)
+    check(p["hasMedia"] is True and p["body"] == "baileys pic", p)
+    check(p["_data"]["type"] == "image" and p["media"]["mimetype"] == "image/jpeg", p)
+    u = urllib.parse.urlparse(p["media"]["url"])
+    st, raw, _ = ctx["s"].raw("GET", u.path, headers={"X-Api-Key": ctx["s"].api_key})
+    check(st == 200 and raw == FILES["a.jpg"], "media.url serves the identical image")
+
+
+def test_lid():
+    got = api("GET", "/api/sessions/w/me", status=200)
+    ctx["a_lid"] = got.get("lid")
+
+
+try:
+    setup()
+    run([test_lid, test_text_status_to_baileys, test_image_status_to_baileys,
+         test_delete_status_at_baileys, test_baileys_status_to_wharf])
+except BaseException as e:
+    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
+        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
+    raise
+finally:
+    if "peer" in ctx:
+        ctx["peer"].close()
+    for k in ("rx", "s", "sim"):
+        if k in ctx:
+            ctx[k].__exit__(None, None, None)
