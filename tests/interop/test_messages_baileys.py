@@ -17,7 +17,8 @@ an unmodified Baileys client (wharf_peer.mjs) account B.
   the group as `from` and Baileys as participant.
 - Link previews: sendText with a URL to a local page with Open Graph
   tags gives Baileys an extendedTextMessage with matchedText, title,
-  description and the og:image as a JPEG thumbnail; linkPreview false,
+  description and the og:image as a JPEG thumbnail; a custom preview's
+  image (URL, base64, Wawp's thumbnail) made a thumbnail; linkPreview false,
   a page on a refused address (never fetched) and a page that is not
   HTML each give a text without a preview.
 - Baileys -> Wharf: a location, contact cards, a poll, a reaction, an
@@ -28,6 +29,7 @@ an unmodified Baileys client (wharf_peer.mjs) account B.
 ctest interop_messages_baileys, after interop_npm_setup. Exits 77 (skip)
 when npm was unreachable. Loopback only.
 """
+import base64
 import hashlib
 import hmac
 import os
@@ -173,6 +175,24 @@ def test_link_preview():
           and et["description"] == "All about the harbour", et)
     thumb = unb64(et["jpegThumbnail"])
     check(jpeg_size(thumb) == (192, 144), jpeg_size(thumb))
+    # A custom preview's image (a URL, or base64), made a thumbnail
+    for image in ({"url": PAGES.base + "/img/og.png"},
+                  {"data": base64.b64encode(png(100, 200)).decode()}):
+        got = api("POST", "/api/send/link-custom-preview", {
+            "session": "w", "chatId": B_C, "text": "custom " + url,
+            "preview": {"url": url, "title": "Custom", "image": image}})
+        check(got["linkPreview"] == {"url": url, "title": "Custom"}, got)
+        m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "custom preview")
+        et = m["message"]["extendedTextMessage"]
+        check(et["title"] == "Custom" and et["matchedText"] == url, et)
+        check(jpeg_size(unb64(et["jpegThumbnail"])) == ((192, 144) if "url" in image
+                                                         else (96, 192)), et)
+    got = api("POST", "/v2/send/link-preview", {
+        "instance_id": "w", "chatId": B_C, "text": "wawp " + url, "url": url,
+        "title": "Wawp", "thumbnail": PAGES.base + "/img/og.png"}, status=200)
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(got["id"]), "wawp preview")
+    check(jpeg_size(unb64(m["message"]["extendedTextMessage"]["jpegThumbnail"]))
+          == (192, 144), m["message"])
     # linkPreview false: a plain text, nothing fetched
     n = len(PAGES.hits)
     got = api("POST", "/api/sendText", {"session": "w", "chatId": B_C,

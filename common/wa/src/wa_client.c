@@ -2685,7 +2685,35 @@ t_peer_paired(t_world_t *w, const char *name, const char *phone, int device)
     json_object_set_new(c, "paired", json_true());
     json_object_set_new(c, "me_jid", json_string(jid));
     json_object_set_new(c, "me_lid", json_string(lid));
-    json_object_set_new(c, "account", json_string("QURWIGlkZW50aXR5"));
+    //  A real ADV identity: the phone's account key (one per phone
+    //  number) signs this device's identity key (wa_devident checks it)
+    uint8_t account_priv[32], device_priv[32], device_pub[32], secret[32];
+    assert(wa_sha256(phone, strlen(phone), account_priv) == 0);
+    account_priv[0] &= 248;
+    account_priv[31] = (account_priv[31] & 127) | 64;
+    memset(secret, 7, sizeof secret);
+    uint8_t *raw = NULL;
+    size_t raw_len = 0;
+    const char *b64 = json_string_value(json_object_get(c, "identity_priv"));
+    assert(b64 && cm_base64_decode(b64, 64, &raw, &raw_len) == 0 &&
+           raw_len == 32);
+    memcpy(device_priv, raw, 32);
+    free(raw);
+    assert(wa_x25519_public(device_priv, device_pub) == 0);
+    uint8_t *container = NULL;
+    size_t container_len = 0;
+    assert(wa_pair_adv_issue(account_priv, device_pub, secret, 1, 1700000000,
+                             (uint32_t)device, false, &container,
+                             &container_len) == 0);
+    wa_pair_adv_t *adv = wa_pair_adv_accept(container, container_len, secret,
+                                            device_priv, NULL);
+    assert(adv);
+    size_t id_len = 0;
+    const uint8_t *id = wa_pair_adv_identity(adv, &id_len);
+    s_json_b64(c, "account", id, id_len);
+    wa_pair_adv_destroy(&adv);
+    free(container);
+    wa_crypto_wipe(device_priv, sizeof device_priv);
     assert(wa_client_load_creds(p->client, c) == 0);
     json_decref(c);
     assert(wa_client_paired(p->client));

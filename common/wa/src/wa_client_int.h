@@ -82,6 +82,7 @@ typedef struct {
     cap(kinds)      /*  message kinds: codecs, no stanza routes   */         \
     cap(presence)   /*  presence and chat state, both ways        */         \
     cap(tctoken)    /*  privacy tokens of 1:1 chats               */         \
+    cap(devident)   /*  device identity checks (no routes)        */         \
     cap(syncd)      /*  app-state sync: keys, patches, uploads    */         \
     cap(mediamsg)   /*  media_conn for media uploads              */
 // clang-format on
@@ -335,6 +336,21 @@ int wa_tctoken_on_issued(wa_client_t *self, const char *chat,
 //  A DM to chat was accepted: issue our token to the contact unless
 //  done in this bucket (fire and forget).
 void wa_tctoken_sent(wa_client_t *self, const char *chat);
+
+//  wa_devident: device identity checks (see wa_devident.c).
+//  Check an ADVSignedKeyIndexList against the account key; *valid_p
+//  gets the signed key indexes (caller frees). Returns 0 or -1.
+int wa_devident_check_list(const uint8_t *kil, size_t len,
+                           const uint8_t account_key[32], uint32_t **valid_p,
+                           size_t *nvalid);
+//  True unless the account's signed key-index list leaves the device
+//  (JID text, from the cached device list) out.
+bool wa_devident_covered(wa_client_t *self, const char *device);
+//  False when a message stanza from sender (device JID, under the
+//  address it is decrypted with) carries a pkmsg whose <device-identity>
+//  does not hold (logged).
+bool wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
+                          const char *sender);
 
 //  ---------------------------------------------------------------------
 //  Test support for the capability modules' self tests

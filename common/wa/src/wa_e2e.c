@@ -308,6 +308,28 @@ wa_e2e_decrypt(wa_sigstore_t *store, const char *name, int device,
 }
 
 int
+wa_e2e_pkmsg_identity(wa_sigstore_t *store, const uint8_t *ct, size_t len,
+                      uint8_t pub[32])
+{
+    if (!ct || len == 0 || len > WA_E2E_MAX_SIZE) {
+        return -1;
+    }
+    pre_key_signal_message *m = NULL;
+    signal_buffer *key = NULL;
+    int rc = -1;
+    if (pre_key_signal_message_deserialize(&m, ct, len, s_ctx(store)) == 0 &&
+        ec_public_key_serialize(
+            &key, pre_key_signal_message_get_identity_key(m)) == 0 &&
+        signal_buffer_len(key) == 33) {
+        memcpy(pub, signal_buffer_data(key) + 1, 32);
+        rc = 0;
+    }
+    signal_buffer_free(key);
+    SIGNAL_UNREF(m);
+    return rc;
+}
+
+int
 wa_e2e_group_encrypt(wa_sigstore_t *store, const char *group,
                      const char *own_name, int own_device,
                      const uint8_t *plain, size_t len, uint8_t **skmsg_p,

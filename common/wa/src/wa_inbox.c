@@ -218,6 +218,16 @@ s_on_message(void *arg, const wa_node_t *node)
     char *sender = src.sender;
     char *lid_dev = wa_client_lid_device(self, sender);
     src.sender = lid_dev ? lid_dev : sender;
+    if (!wa_devident_pkmsg_ok(self, node, src.sender)) {
+        //  A companion the account did not vouch for: never read
+        src.sender = sender;
+        free(lid_dev);
+        wa_node_t *nack = wa_recv_ack(node, 500);
+        wa_client_send_node(self, &nack);
+        free(key);
+        wa_recv_source_clear(&src);
+        return 0;
+    }
     wa_recv_decrypt(self->store, node, &src, &res);
     src.sender = sender;
     free(lid_dev);

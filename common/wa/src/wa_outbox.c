@@ -939,6 +939,13 @@ s_job_run(wa_outbox_job_t *job)
         return;
     }
     s_list_free(&need);
+    //  Only devices the account vouches for (wa_devident)
+    for (size_t i = devices.count; !job->resend && i > 0; i--) {
+        if (!wa_devident_covered(self, devices.items[i - 1])) {
+            free(devices.items[i - 1]);
+            devices.items[i - 1] = devices.items[--devices.count];
+        }
+    }
     //  5. Encrypt and send
     if (job->resend) {
         s_job_send_resend(job);

@@ -97,18 +97,48 @@ wa_payload_login_init(wa_payload_login_t *login, uint64_t username,
     login->lid_db_migrated = true;
 }
 
+//  The client identity of new payloads (wa_payload.h), overridable at
+//  start (wa_payload_set_defaults).
+static char s_version_text[40] = WA_IDENT_WEB_VERSION;
+static char s_device_name[WA_PAYLOAD_NAME_MAX + 1] = WA_IDENT_DEVICE_NAME;
+static int s_device_platform = WA_IDENT_DEVICE_PLATFORM;
+
+int
+wa_payload_set_defaults(const char *version, const char *device_name,
+                        int platform_type)
+{
+    uint32_t v[3];
+    if ((version && (strlen(version) >= sizeof s_version_text ||
+                     s_parse_version(version, v) != 0)) ||
+        (device_name &&
+         (!*device_name || strlen(device_name) > WA_PAYLOAD_NAME_MAX))) {
+        return -1;
+    }
+    if (version) {
+        snprintf(s_version_text, sizeof s_version_text, "%s", version);
+    }
+    if (device_name) {
+        snprintf(s_device_name, sizeof s_device_name, "%s", device_name);
+    }
+    if (platform_type >= 0) {
+        s_device_platform = platform_type;
+    }
+    return 0;
+}
+
 wa_payload_t *
 wa_payload_new(void)
 {
     wa_payload_t *self = cm_alloc(sizeof(wa_payload_t));
-    int rc = wa_payload_set_version(self, WA_PAYLOAD_DEFAULT_VERSION);
+    int rc = wa_payload_set_version(self, s_version_text);
     assert(rc == 0);
-    wa_payload_set_user_agent(self, WA_PAYLOAD_PLATFORM_WEB, "Desktop", "0.1",
-                              "0.1", NULL);
-    wa_payload_set_locale(self, "en", "US");
-    self->web_sub_platform = WA_PAYLOAD_WEB_BROWSER;
-    wa_payload_set_device_props(self, "Wharf", 0, 1, 0,
-                                WA_PAYLOAD_DEVICE_CHROME);
+    wa_payload_set_user_agent(self, WA_IDENT_UA_PLATFORM, WA_IDENT_UA_DEVICE,
+                              WA_IDENT_UA_OS_VERSION, WA_IDENT_UA_OS_BUILD,
+                              NULL);
+    wa_payload_set_locale(self, WA_IDENT_LANGUAGE, WA_IDENT_COUNTRY);
+    self->web_sub_platform = WA_IDENT_WEB_SUB_PLATFORM;
+    wa_payload_set_device_props(self, s_device_name, WA_IDENT_DEVICE_VERSION,
+                                s_device_platform);
     self->connect_reason = WA_PAYLOAD_REASON_USER_ACTIVATED;
     return self;
 }
@@ -541,8 +571,23 @@ wa_payload_test(bool verbose)
     if (verbose) {
         printf("\n");
     }
+    //  Process-wide overrides reach new payloads; bad ones change nothing
+    assert(wa_payload_set_defaults("2.3000.1", "Shop PC",
+                                   WA_PAYLOAD_DEVICE_DESKTOP) == 0);
+    wa_payload_t *over = wa_payload_new();
+    assert(strcmp(wa_payload_version(over), "2.3000.1") == 0);
+    assert(strcmp(over->device_os, "Shop PC") == 0 &&
+           over->device_platform_type == WA_PAYLOAD_DEVICE_DESKTOP);
+    wa_payload_destroy(&over);
+    assert(wa_payload_set_defaults("2.x", NULL, -1) == -1);
+    assert(wa_payload_set_defaults(NULL, "", -1) == -1);
+    assert(wa_payload_set_defaults(WA_IDENT_WEB_VERSION, WA_IDENT_DEVICE_NAME,
+                                   WA_IDENT_DEVICE_PLATFORM) == 0);
     wa_payload_t *self = wa_payload_new();
     assert(strcmp(wa_payload_version(self), WA_PAYLOAD_DEFAULT_VERSION) == 0);
+    assert(strcmp(self->device_os, "Wharf") == 0);
+    //  The vectors were made with Baileys' version
+    assert(wa_payload_set_version(self, "2.3000.1035194821") == 0);
     //  MD5("2.3000.1035194821")
     char hex[33];
     cm_hex(wa_payload_build_hash(self), 16, hex);
@@ -557,7 +602,7 @@ wa_payload_test(bool verbose)
     char hex2[33];
     cm_hex(wa_payload_build_hash(self), 16, hex2);
     assert(strcmp(hex, hex2) != 0);
-    assert(wa_payload_set_version(self, WA_PAYLOAD_DEFAULT_VERSION) == 0);
+    assert(wa_payload_set_version(self, "2.3000.1035194821") == 0);
 
     //  The login payload of noise-handshake.json (Baileys-style: no lc,
     //  lidDbMigrated false), byte for byte.

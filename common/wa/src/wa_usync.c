@@ -17,8 +17,14 @@
 #define S_DEFAULT_MAX_USERS 4096
 
 typedef struct {
-    char **devices; //  device JIDs, wire text
-    size_t count;   //  number of devices
+    char **devices;     //  device JIDs, wire text
+    size_t count;       //  number of devices
+    int64_t *key_index; //  each device's key-index, -1 none (or NULL)
+    uint8_t *kil;       //  the signed key-index list, or NULL
+    size_t kil_len;     //  its length
+    int verdict;        //  WA_USYNC_* (wa_usync_verdict)
+    uint32_t *valid;    //  key indexes the account signed
+    size_t nvalid;      //  their number
 } s_entry_t;
 
 struct _wa_usync_t {
@@ -37,6 +43,9 @@ s_entry_destroy(void **item_p)
         free(e->devices[i]);
     }
     free(e->devices);
+    free(e->key_index);
+    free(e->kil);
+    free(e->valid);
     free(e);
     *item_p = NULL;
 }
@@ -124,7 +133,8 @@ wa_usync_query(const char *const *users, size_t count, const char *sid)
 }
 
 //  Store devices for a user key, replacing any entry; trims the cache.
-static void
+//  Returns the new entry.
+static s_entry_t *
 s_store(wa_usync_t *self, const char *user, char ***devices_p, size_t count)
 {
     if (zhashx_size(self->users) >= self->max_users &&
@@ -137,6 +147,7 @@ s_store(wa_usync_t *self, const char *user, char ***devices_p, size_t count)
     e->count = count;
     *devices_p = NULL;
     zhashx_update(self->users, user, e);
+    return e;
 }
 
 //  Device JID for user JID `user` (parsed) and a <device> node, or NULL.
@@ -181,6 +192,7 @@ wa_usync_parse(wa_usync_t *self, const wa_node_t *reply)
             continue;
         }
         char **devices = cm_alloc(WA_USYNC_MAX_DEVICES * sizeof(char *));
+        int64_t *kidx = cm_alloc(WA_USYNC_MAX_DEVICES * sizeof(int64_t));
         size_t n = 0;
         const wa_node_t *d = NULL;
         while ((d = wa_node_child_next(dl, "device", d)) &&
@@ -191,12 +203,22 @@ wa_usync_parse(wa_usync_t *self, const wa_node_t *reply)
                 dup = strcmp(devices[i], jid) == 0;
             }
             if (jid && !dup) {
+                kidx[n] = wa_node_attr_int_or(d, "key-index", -1);
                 devices[n++] = jid;
             } else {
                 free(jid);
             }
         }
-        s_store(self, key, &devices, n);
+        s_entry_t *e = s_store(self, key, &devices, n);
+        e->key_index = kidx;
+        const wa_node_t *kil = wa_node_find(u, "devices/key-index-list");
+        size_t kil_len = 0;
+        const uint8_t *bytes = kil ? wa_node_bytes(kil, &kil_len) : NULL;
+        if (bytes && kil_len > 0 && kil_len <= WA_USYNC_MAX_KIL) {
+            e->kil = cm_alloc(kil_len);
+            memcpy(e->kil, bytes, kil_len);
+            e->kil_len = kil_len;
+        }
         cached++;
         wa_jid_destroy(&user);
         free(key);
@@ -250,6 +272,70 @@ wa_usync_put(wa_usync_t *self, const char *user, const char *const *devices,
     s_store(self, key, &copy, count);
     free(key);
     return 0;
+}
+
+//  The entry of the user of any JID text, or NULL.
+static s_entry_t *
+s_entry(wa_usync_t *self, const char *jid)
+{
+    char *key = s_user_of(jid);
+    s_entry_t *e = key ? (s_entry_t *)zhashx_lookup(self->users, key) : NULL;
+    free(key);
+    return e;
+}
+
+const uint8_t *
+wa_usync_key_index_list(wa_usync_t *self, const char *user, size_t *len)
+{
+    s_entry_t *e = s_entry(self, user);
+    *len = e ? e->kil_len : 0;
+    return e ? e->kil : NULL;
+}
+
+int64_t
+wa_usync_key_index(wa_usync_t *self, const char *device)
+{
+    s_entry_t *e = s_entry(self, device);
+    wa_jid_t *jid = device ? wa_jid_new_from(device) : NULL;
+    int64_t out = -1;
+    for (size_t i = 0; e && jid && e->key_index && i < e->count; i++) {
+        wa_jid_t *d = wa_jid_new_from(e->devices[i]);
+        if (d && wa_jid_device(d) == wa_jid_device(jid)) {
+            out = e->key_index[i];
+        }
+        wa_jid_destroy(&d);
+    }
+    wa_jid_destroy(&jid);
+    return out;
+}
+
+int
+wa_usync_verdict(wa_usync_t *self, const char *user, const uint32_t **valid,
+                 size_t *nvalid)
+{
+    s_entry_t *e = s_entry(self, user);
+    if (valid) {
+        *valid = e ? e->valid : NULL;
+        *nvalid = e ? e->nvalid : 0;
+    }
+    return e ? e->verdict : WA_USYNC_UNCHECKED;
+}
+
+void
+wa_usync_set_verdict(wa_usync_t *self, const char *user, int verdict,
+                     const uint32_t *valid, size_t nvalid)
+{
+    s_entry_t *e = s_entry(self, user);
+    if (!e) {
+        return;
+    }
+    e->verdict = verdict;
+    free(e->valid);
+    e->valid = nvalid ? cm_alloc(nvalid * sizeof(uint32_t)) : NULL;
+    if (nvalid) {
+        memcpy(e->valid, valid, nvalid * sizeof(uint32_t));
+    }
+    e->nvalid = nvalid;
 }
 
 void

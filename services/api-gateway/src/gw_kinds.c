@@ -14,6 +14,7 @@ static const char *const s_working[] = {"WORKING", NULL};
 #define S_FORWARD 8  //  ... put whole into `message`
 #define S_BEFORE 16  //  ... put whole into `target`
 #define S_PREVIEW 32 //  preview {url}: media-service fills it (media.preview)
+#define S_THUMB 64   //  preview.image: media-service makes the thumbnail
 
 //  --------------------------------------------------------------------
 //  Inputs
@@ -215,6 +216,41 @@ s_preview_fetch(gw_req_t *req, json_t *body, zframe_t **thumb_p)
     cm_msg_destroy(&reply);
 }
 
+//  The JPEG thumbnail of a custom preview's image (preview.image {url}
+//  or {data}, taken out of the body) into *thumb_p; an image that cannot
+//  be read leaves the preview without one.
+static void
+s_preview_thumb(gw_req_t *req, json_t *body, zframe_t **thumb_p)
+{
+    json_t *preview = json_object_get(body, "preview");
+    json_t *image = json_incref(json_object_get(preview, "image"));
+    json_object_del(preview, "image");
+    const char *url = json_string_value(json_object_get(image, "url"));
+    const char *data = json_string_value(json_object_get(image, "data"));
+    cm_msg_t *msg = cm_msg_new("media.thumbnail");
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (url) {
+        cm_msg_set(msg, "file", json_pack("{s:s}", "url", url));
+    } else if (data && cm_base64_decode(data, GW_KINDS_PREVIEW_IMAGE_MAX,
+                                        &bytes, &len) == 0) {
+        cm_msg_add_blob(msg, bytes, len);
+    }
+    free(bytes);
+    json_decref(image);
+    cm_msg_t *reply =
+        gw_req_call(req, GW_DEST_MEDIA, &msg, GW_KINDS_PREVIEW_WAIT_MS);
+    zframe_t *jpeg = cm_msg_status(reply) == 200 ? cm_msg_blob(reply, 0) : NULL;
+    if (jpeg && zframe_size(jpeg) <= GW_KINDS_PREVIEW_THUMB_MAX) {
+        *thumb_p = zframe_dup(jpeg);
+    } else {
+        cm_log_info("link preview image skipped", "st=%d reason=\"%s\"",
+                    cm_msg_status(reply),
+                    cm_msg_reason(reply) ? cm_msg_reason(reply) : "");
+    }
+    cm_msg_destroy(&reply);
+}
+
 //  --------------------------------------------------------------------
 //  Running a command
 
@@ -349,6 +385,9 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
     zframe_t *thumb = NULL;
     if (ok && (flags & S_PREVIEW)) {
         s_preview_fetch(req, body, &thumb);
+    }
+    if (ok && (flags & S_THUMB)) {
+        s_preview_thumb(req, body, &thumb);
     }
     if (ok) {
         cm_msg_t *msg = cm_msg_new(type);
@@ -995,6 +1034,9 @@ s_text(gw_req_t *req, const char *name, const char *chat_field,
     }
     if (preview) {
         json_object_set(body, "preview", preview);
+        if (json_object_get(preview, "image")) {
+            flags |= S_THUMB;
+        }
     }
     if (s_common(req, body) == 0) {
         s_run(req, name, "message.send_rich", body, flags, success);
@@ -1045,12 +1087,46 @@ s_preview(gw_req_t *req, json_t *obj, const char *text)
                                  "too long");
         return NULL;
     }
+    //  The image: WAHA's preview.image {url} or {data}, Wawp's thumbnail
+    json_t *image = obj ? json_object_get(obj, "image") : NULL;
+    const char *thumb = obj ? NULL : gw_req_input_str(req, "thumbnail");
+    const char *iurl = thumb && *thumb
+                           ? thumb
+                           : json_string_value(json_object_get(image, "url"));
+    const char *idata = json_string_value(json_object_get(image, "data"));
+    uint8_t *bytes = NULL;
+    size_t blen = 0;
+    if (image && !json_is_null(image) && !iurl && !idata) {
+        gw_req_fail_invalid(req, "preview.image must be {url} or {data}");
+        return NULL;
+    }
+    if (iurl &&
+        (strlen(iurl) > GW_KINDS_PREVIEW_URL_MAX ||
+         (strncmp(iurl, "http://", 7) && strncmp(iurl, "https://", 8)))) {
+        gw_req_fail_invalid(req, "preview.image.url must be an http(s) URL");
+        return NULL;
+    }
+    if (!iurl && idata &&
+        (cm_base64_decode(idata, GW_KINDS_PREVIEW_IMAGE_MAX, &bytes, &blen) !=
+             0 ||
+         blen == 0)) {
+        free(bytes);
+        gw_req_fail_invalid(req, "preview.image.data must be base64 (at most "
+                                 "16 MiB)");
+        return NULL;
+    }
+    free(bytes);
     json_t *p = json_pack("{s:s}", "url", url);
     if (title) {
         json_object_set_new(p, "title", json_string(title));
     }
     if (desc) {
         json_object_set_new(p, "description", json_string(desc));
+    }
+    if (iurl) {
+        json_object_set_new(p, "image", json_pack("{s:s}", "url", iurl));
+    } else if (idata) {
+        json_object_set_new(p, "image", json_pack("{s:s}", "data", idata));
     }
     return p;
 }
@@ -1276,7 +1352,11 @@ static const char *s_schemas =
     "\"string\"},\"chatId\":{\"type\":\"string\"},\"text\":{\"type\":"
     "\"string\"},\"preview\":{\"type\":\"object\",\"properties\":{\"url\":"
     "{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"description\":"
-    "{\"type\":\"string\"}}},\"reply_to\":{\"type\":\"string\"}}},"
+    "{\"type\":\"string\"},\"image\":{\"type\":\"object\",\"description\":"
+    "\"{url} or {data} (base64): the preview's thumbnail\",\"properties\":{"
+    "\"url\":{\"type\":\"string\"},\"data\":{\"type\":\"string\"}}}}},"
+    "\"reply_to\":{\"type\":\"string\"},\"linkPreviewHighQuality\":{"
+    "\"type\":\"boolean\"}}},"
     "\"EventMessageRequest\":{\"type\":\"object\",\"required\":[\"chatId\","
     "\"event\"],\"properties\":{\"chatId\":{\"type\":\"string\"},\"event\":"
     "{\"type\":\"object\",\"required\":[\"name\",\"startTime\"],"
@@ -1317,6 +1397,7 @@ static const char *s_schemas =
     "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
     "\"text\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"},\"title\":"
     "{\"type\":\"string\"},\"description\":{\"type\":\"string\"},"
+    "\"thumbnail\":{\"type\":\"string\",\"description\":\"Image URL\"},"
     "\"reply_to\":{\"type\":\"string\"}}},"
     "\"WawpEventRequest\":{\"type\":\"object\",\"properties\":"
     "{\"instance_id\":{\"type\":\"string\"},\"chatId\":{\"type\":\"string\"},"
@@ -1384,6 +1465,18 @@ gw_kinds_test(bool verbose)
          "{\"chatId\":\"15551234567\",\"text\":\"https://h/\","
          "\"linkPreview\":\"sometimes\"}",
          "linkPreview must be true or false"},
+        {gw_kinds_link_preview,
+         "{\"chatId\":\"15551234567\",\"text\":\"https://h/\",\"preview\":"
+         "{\"url\":\"https://h/\",\"title\":\"t\",\"image\":{}}}",
+         "preview.image must be {url} or {data}"},
+        {gw_kinds_link_preview,
+         "{\"chatId\":\"15551234567\",\"text\":\"https://h/\",\"preview\":"
+         "{\"url\":\"https://h/\",\"image\":{\"url\":\"file:///x\"}}}",
+         "preview.image.url must be"},
+        {gw_kinds_link_preview,
+         "{\"chatId\":\"15551234567\",\"text\":\"https://h/\",\"preview\":"
+         "{\"url\":\"https://h/\",\"image\":{\"data\":\"***\"}}}",
+         "preview.image.data must be base64"},
         {gw_messages_send_text,
          "{\"chatId\":\"15551234567\",\"text\":\"https://h/\","
          "\"linkPreviewHighQuality\":7}",

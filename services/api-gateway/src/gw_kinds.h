@@ -39,7 +39,8 @@
 #define GW_KINDS_MENTIONS_MAX 256      //  mentions per text
 #define GW_KINDS_PREVIEW_URL_MAX 2048  //  bytes of a previewed URL
 #define GW_KINDS_PREVIEW_WAIT_MS 15000 //  media.preview, then no preview
-#define GW_KINDS_PREVIEW_THUMB_MAX (64 * 1024) //  bytes of its thumbnail
+#define GW_KINDS_PREVIEW_THUMB_MAX (64 * 1024)        //  bytes of its thumbnail
+#define GW_KINDS_PREVIEW_IMAGE_MAX (16 * 1024 * 1024) //  custom image
 
 //  A message of ours not stored yet (sends are answered before their row
 //  is written) is looked up again every POLL ms for up to WAIT ms.

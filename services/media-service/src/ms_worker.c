@@ -822,6 +822,43 @@ s_preview(cm_msg_t *request, void *arg)
 }
 
 static cm_msg_t *
+s_thumbnail(cm_msg_t *request, void *arg)
+{
+    ms_worker_t *self = (ms_worker_t *)arg;
+    json_t *file = json_object_get(cm_msg_body(request), "file");
+    if (file && !json_is_object(file)) {
+        return s_fail(request, 400, "file must be an object");
+    }
+    s_file_t f;
+    memset(&f, 0, sizeof f);
+    cm_msg_t *reply = s_input(self, request, file, &f);
+    if (reply) {
+        s_file_clear(&f);
+        return reply;
+    }
+    uint8_t *thumb = NULL;
+    size_t len = 0;
+    int w = 0, h = 0;
+    if (ms_image_size(f.data, f.len, &w, &h) != 0 ||
+        ms_image_thumbnail(f.data, f.len, MS_PREVIEW_THUMB_SIDE, &thumb,
+                           &len) != 0) {
+        reply = s_fail(request, 400,
+                       "file is not an image that can be read (JPEG, PNG "
+                       "or WebP; got %s)",
+                       ms_sniff_mimetype(f.data, f.len));
+    } else {
+        reply = cm_msg_new_reply(request, 200, NULL);
+        cm_msg_set_int(reply, "width", w);
+        cm_msg_set_int(reply, "height", h);
+        zframe_t *frame = zframe_new(thumb, len);
+        cm_msg_add_frame(reply, &frame);
+    }
+    free(thumb);
+    s_file_clear(&f);
+    return reply;
+}
+
+static cm_msg_t *
 s_file_get(cm_msg_t *request, void *arg)
 {
     ms_worker_t *self = (ms_worker_t *)arg;
@@ -907,6 +944,7 @@ ms_worker_new(const ms_config_t *config, const char *id)
     cm_handlers_add(self->handlers, "media.profile_picture", 1,
                     s_profile_picture, self);
     cm_handlers_add(self->handlers, "media.preview", 1, s_preview, self);
+    cm_handlers_add(self->handlers, "media.thumbnail", 1, s_thumbnail, self);
     cm_handlers_add(self->handlers, "media.file.get", 1, s_file_get, self);
     cm_handlers_add(self->handlers, "media.file.put", 1, s_file_put, self);
     return self;
@@ -1092,6 +1130,14 @@ ms_worker_test(bool verbose)
         cm_msg_destroy(&reply);
         cm_msg_destroy(&req);
     }
+    //  media.thumbnail: an image, else a 400
+    req = cm_msg_new("media.thumbnail");
+    cm_msg_add_blob(req, "%PDF-1.4 hello", 14);
+    reply = ms_worker_handle(w, req);
+    assert(cm_msg_status(reply) == 400);
+    assert(strstr(cm_msg_reason(reply), "not an image"));
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
     //  A URL on a refused address
     req = cm_msg_new("media.upload");
     cm_msg_set_str(req, "kind", "image");

@@ -8,7 +8,8 @@
     proto/PROTOCOL.md (family media): media.upload, media.download,
     media.convert, media.profile_picture, media.preview (a web page's
     title, description and image thumbnail, fetched under the same
-    policy as file.url: ms_preview), media.file.get, media.file.put,
+    policy as file.url: ms_preview), media.thumbnail (a custom link
+    preview's image as a JPEG thumbnail), media.file.get, media.file.put,
     health.ping. File bytes
     travel as blob frames, never inside the msgpack body.
 */

@@ -3,6 +3,7 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
 #include "sw_classes.h"
+#include "wa/wa_payload.h"
 
 struct _sw_config_t {
     char *worker_id;                   //  WORKER_ID
@@ -105,6 +106,35 @@ sw_config_new(void)
         cm_env_fail("WAHA_BASE_URL", "must be an http:// or https:// URL");
     }
     self->download_media = cm_env_bool("WHATSAPP_DOWNLOAD_MEDIA", true);
+    //  The client identity of every session (wa_payload.h: the defaults
+    //  and where they come from)
+    char *version = cm_env_str("WA_WEB_VERSION", WA_IDENT_WEB_VERSION);
+    char *name = cm_env_str("WA_DEVICE_NAME", WA_IDENT_DEVICE_NAME);
+    char *platform = cm_env_choice("WA_DEVICE_PLATFORM", "chrome",
+                                   "chrome|firefox|safari|edge|desktop");
+    static const struct {
+        const char *name;
+        int type;
+    } platforms[] = {{"chrome", WA_PAYLOAD_DEVICE_CHROME},
+                     {"firefox", WA_PAYLOAD_DEVICE_FIREFOX},
+                     {"safari", WA_PAYLOAD_DEVICE_SAFARI},
+                     {"edge", WA_PAYLOAD_DEVICE_EDGE},
+                     {"desktop", WA_PAYLOAD_DEVICE_DESKTOP}};
+    int type = WA_IDENT_DEVICE_PLATFORM;
+    for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++) {
+        if (cm_streq(platform, platforms[i].name)) {
+            type = platforms[i].type;
+        }
+    }
+    if (wa_payload_set_defaults(version, NULL, -1) != 0) {
+        cm_env_fail("WA_WEB_VERSION", "must be a version a.b.c");
+    }
+    if (wa_payload_set_defaults(NULL, name, type) != 0) {
+        cm_env_fail("WA_DEVICE_NAME", "must be 1..64 bytes");
+    }
+    free(version);
+    free(name);
+    free(platform);
     return self;
 }
 
@@ -298,6 +328,11 @@ sw_config_test(bool verbose)
     assert(s_child_status("WORKER_ID", "has space") == CM_EX_CONFIG);
     assert(s_child_status("WA_RECONNECT_MIN_MS", "70000") == CM_EX_CONFIG);
     assert(s_child_status("APP_LOG_LEVEL", "loud") == CM_EX_CONFIG);
+    assert(s_child_status("WA_WEB_VERSION", "2.3000") == CM_EX_CONFIG);
+    assert(s_child_status("WA_DEVICE_PLATFORM", "toaster") == CM_EX_CONFIG);
+    assert(s_child_status("WA_DEVICE_NAME",
+                          "a name far longer than the sixty-four bytes a "
+                          "device name may take") == CM_EX_CONFIG);
     assert(s_child_status("WA_URL", "ws://127.0.0.1:1/") == 0);
     printf("OK\n");
 }

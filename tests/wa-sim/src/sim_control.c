@@ -148,12 +148,24 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         sim_http_reply_json(req, 200, &body);
     } else if (n == 3 && cm_streq(seg[2], "devices") &&
                cm_streq(method, "POST")) {
-        //  A companion nobody is told about (stale device lists)
+        //  A companion nobody is told about (stale device lists); with
+        //  {"forged": true} one the account never signed (a device the
+        //  server slipped in: left out of the signed key-index list)
+        json_t *in = sim_http_json(req);
+        json_t *forged = json_object_get(in, "forged");
+        if (forged && !json_is_boolean(forged)) {
+            json_decref(in);
+            sim_http_reply_error(req, 400, "body must be {forged?: bool}");
+            return;
+        }
         sim_device_t *dev = sim_pair_shadow_device(acc);
         if (!dev) {
+            json_decref(in);
             sim_http_reply_error(req, 500, "could not add a device");
             return;
         }
+        dev->forged = json_is_true(forged);
+        json_decref(in);
         cm_log_info("added a silent device", "phone=%s device=%u", acc->phone,
                     dev->id);
         json_t *body = sim_device_to_json(dev);
@@ -280,6 +292,32 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         }
         int st = sim_server_phone_send_kind(self->server, acc->phone, in,
                                             &result, &reason);
+        json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "send-as")) {
+        //  {to, text, device, forge?}: a text from the account's
+        //  companion `device` with its device identity (forge: a broken
+        //  account signature)
+        json_t *in = sim_http_json(req);
+        const char *to = json_string_value(json_object_get(in, "to"));
+        const char *text = json_string_value(json_object_get(in, "text"));
+        json_t *device = json_object_get(in, "device");
+        json_t *forge = json_object_get(in, "forge");
+        if (!to || !text || strlen(to) > 128 || !json_is_integer(device) ||
+            json_integer_value(device) < 1 ||
+            json_integer_value(device) > 0xffff ||
+            (forge && !json_is_boolean(forge))) {
+            json_decref(in);
+            sim_http_reply_error(req, 400,
+                                 "body must be {to, text, device: 1..65535, "
+                                 "forge?: bool}");
+            return;
+        }
+        int st = sim_server_phone_send_as(
+            self->server, acc->phone, to, text,
+            (uint32_t)json_integer_value(device), json_is_true(forge), &result,
+            &reason);
         json_decref(in);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&

@@ -788,14 +788,16 @@ sim_device_to_json(sim_device_t *self)
     char *jid = sim_device_jid(self);
     char *lid = sim_device_lid_jid(self);
     json_t *obj =
-        json_pack("{s:i, s:s, s:s, s:s?, s:b, s:i, s:i, s:I, s:I, s:i}", "id",
+        json_pack("{s:i, s:s, s:s, s:s?, s:b, s:i, s:i, s:I, s:I, s:i, s:b}",
+                  "id",
                   (json_int_t)self->id, "jid", jid, "lid", lid, "platform",
                   self->platform, "linked", self->linked, "key_index",
                   (json_int_t)self->key_index, "prekeys",
                   (json_int_t)zlistx_size(self->prekeys), "created_ms",
                   (json_int_t)self->created_ms, "last_seen_ms",
                   (json_int_t)self->last_seen_ms, "queued",
-                  (json_int_t)zlistx_size(self->queue));
+                  (json_int_t)zlistx_size(self->queue), "forged",
+                  self->forged);
     free(jid);
     free(lid);
     if (self->has_identity) {
@@ -806,6 +808,15 @@ sim_device_to_json(sim_device_t *self)
         json_object_set_new(obj, "signed_prekey_id",
                             json_integer(self->spk_id));
     }
+    //  Ids of the messages waiting for it
+    json_t *ids = json_array();
+    for (sim_pending_t *p = (sim_pending_t *)zlistx_first(self->queue); p;
+         p = (sim_pending_t *)zlistx_next(self->queue)) {
+        if (cm_streq(p->cls, "message") && json_array_size(ids) < 100) {
+            json_array_append_new(ids, json_string(p->id));
+        }
+    }
+    json_object_set_new(obj, "queued_messages", ids);
     return obj;
 }
 

@@ -77,6 +77,8 @@ struct _sim_device_t {
     uint8_t *adv;                      //  ADVSignedDeviceIdentity issued
     size_t adv_len;                    //  bytes in adv
     bool linked;                       //  pair-device-sign verified
+    bool forged;                       //  added by the server alone: not
+                                       //  in the signed key-index list
     int64_t created_ms;                //  when paired
     int64_t last_seen_ms;              //  last login or stanza
     zlistx_t *queue;                   //  sim_pending_t *, oldest first

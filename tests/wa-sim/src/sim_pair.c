@@ -209,7 +209,7 @@ sim_pair_key_index_list(sim_hub_t *hub, sim_account_t *acc)
     size_t n = 0;
     sim_device_t *dev = (sim_device_t *)zlistx_first(acc->devices);
     while (dev && n < 64) {
-        if (dev->id != 0 && dev->linked) {
+        if (dev->id != 0 && dev->linked && !dev->forged) {
             indexes[n++] = dev->key_index;
         }
         dev = (sim_device_t *)zlistx_next(acc->devices);

@@ -10,7 +10,9 @@
 #include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_e2e.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_adv.pb-c.h"
 #include "wa/wa_message.h"
+#include "wa/wa_pair.h"
 #include "wa/wa_signal.h"
 #include "wa/wa_sigstore.h"
 
@@ -603,6 +605,123 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
     }
     cm_log_info("phone sent a message", "phone=%s id=%s copies=%zu", me->phone,
                 id, copies);
+    *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
+    return 200;
+}
+
+//  An ADVSignedDeviceIdentity of `acc` for its companion `device` whose
+//  identity key is the account key (forge: account signature broken).
+//  Caller owns *out_p. Returns 0 or -1.
+static int
+s_device_identity(sim_account_t *acc, uint32_t device, bool forge,
+                  uint8_t **out_p, size_t *out_len)
+{
+    uint8_t secret[32];
+    cm_random(secret, sizeof secret);
+    uint8_t *container = NULL;
+    size_t container_len = 0;
+    if (wa_pair_adv_issue(acc->identity_priv, acc->identity_pub, secret,
+                          (uint32_t)strtoul(acc->lid, NULL, 10),
+                          (uint64_t)(cm_now_ms() / 1000), device, false,
+                          &container, &container_len) != 0) {
+        return -1;
+    }
+    wa_pair_adv_t *adv = wa_pair_adv_accept(container, container_len, secret,
+                                            acc->identity_priv, NULL);
+    free(container);
+    if (!adv) {
+        return -1;
+    }
+    size_t len = 0;
+    const uint8_t *id = wa_pair_adv_identity(adv, &len);
+    Wa__Adv__SignedDeviceIdentity *sdi =
+        wa__adv__signed_device_identity__unpack(NULL, len, id);
+    wa_pair_adv_destroy(&adv);
+    if (!sdi || !sdi->has_account_signature ||
+        sdi->account_signature.len == 0) {
+        if (sdi) {
+            wa__adv__signed_device_identity__free_unpacked(sdi, NULL);
+        }
+        return -1;
+    }
+    if (forge) {
+        sdi->account_signature.data[0] ^= 0x01;
+    }
+    *out_len = wa__adv__signed_device_identity__get_packed_size(sdi);
+    *out_p = (uint8_t *)cm_alloc(*out_len);
+    wa__adv__signed_device_identity__pack(sdi, *out_p);
+    wa__adv__signed_device_identity__free_unpacked(sdi, NULL);
+    return 0;
+}
+
+int
+sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
+                  const char *text, uint32_t device, bool forge,
+                  json_t **result_p, const char **reason)
+{
+    assert(self);
+    sim_model_t *model = sim_hub_model(self->hub);
+    sim_account_t *me = sim_model_account(model, phone);
+    char *wire = to ? wa_jid_normalize(to) : NULL;
+    sim_account_t *target =
+        wire ? sim_hub_account_of(self->hub, wire, NULL) : NULL;
+    free(wire);
+    if (!me || !target || target == me) {
+        *reason = "no such account or recipient";
+        return 404;
+    }
+    uint8_t *msg = NULL;
+    size_t msg_len = 0;
+    uint8_t *identity = NULL;
+    size_t identity_len = 0;
+    //  A store of its own: every copy is a pkmsg from a new session
+    wa_sigstore_t *store = wa_sigstore_new(self->signal);
+    uint32_t reg = 0;
+    cm_random(&reg, sizeof reg);
+    if (!store ||
+        wa_sigstore_set_identity(store, me->identity_priv, me->identity_pub,
+                                 1 + reg % 16380) != 0 ||
+        wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len) != 0 ||
+        s_device_identity(me, device, forge, &identity, &identity_len) != 0) {
+        wa_sigstore_destroy(&store);
+        free(msg);
+        *reason = "could not build the message";
+        return 500;
+    }
+    char id[WA_E2E_ID_LEN + 1];
+    wa_e2e_message_id(me->phone, id);
+    char *from = cm_sprintf("%s:%u@s.whatsapp.net", me->phone, device);
+    char *lid = cm_sprintf("%s:%u@lid", me->lid, device);
+    size_t copies = 0;
+    zlistx_t *targets = s_companions(target);
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(targets); dev;
+         dev = (sim_device_t *)zlistx_next(targets)) {
+        wa_enc_type_t type;
+        uint8_t *ct = NULL;
+        size_t ct_len = 0;
+        if (s_encrypt(self, store, dev, msg, msg_len, &type, &ct, &ct_len)) {
+            continue;
+        }
+        wa_node_t *node = s_message_node(me, id, from);
+        wa_node_set_attr(node, "sender_lid", lid);
+        wa_node_t *enc = s_enc_node(type, ct, ct_len);
+        wa_node_append(node, &enc);
+        wa_node_set_bytes(wa_node_add(node, "device-identity"), identity,
+                          identity_len);
+        sim_hub_deliver(self->hub, dev, node, "message");
+        wa_node_destroy(&node);
+        free(ct);
+        copies++;
+    }
+    zlistx_destroy(&targets);
+    wa_sigstore_destroy(&store);
+    free(identity);
+    free(msg);
+    free(from);
+    free(lid);
+    cm_log_info("phone sent as a companion", "phone=%s device=%u id=%s "
+                "forged=%s copies=%zu",
+                me->phone, device, id, forge ? "yes" : "no", copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
     return 200;
 }

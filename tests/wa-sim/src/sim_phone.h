@@ -48,6 +48,15 @@ int sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
                            const uint8_t *msg, size_t msg_len,
                            json_t **result_p, const char **reason);
 
+//  A text from the account's companion `device` (a Signal identity of
+//  its own: the account key, new sessions, so pkmsg) to every companion
+//  of `to`, with the <device-identity> the account signs for it; with
+//  `forge` its account signature is broken. Returns 200 {id, copies},
+//  404 or 500.
+int sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
+                      const char *text, uint32_t device, bool forge,
+                      json_t **result_p, const char **reason);
+
 int sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
                                  const char *to, json_t **result_p,
                                  const char **reason);

@@ -116,6 +116,13 @@ int sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
                                         const char *to, json_t **result_p,
                                         const char **reason);
 
+//  The account's companion `device` texts `to` with its device identity,
+//  forged or not (sim_phone_send_as).
+int sim_server_phone_send_as(sim_server_t *self, const char *phone,
+                             const char *to, const char *text, uint32_t device,
+                             bool forge, json_t **result_p,
+                             const char **reason);
+
 //  The simulated phone sends a location, card, poll, vote, reaction, edit
 //  or revoke: `in` as sim_kinds describes (sim_kinds).
 int sim_server_phone_send_kind(sim_server_t *self, const char *phone,

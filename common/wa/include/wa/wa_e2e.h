@@ -90,6 +90,11 @@ int wa_e2e_decrypt(wa_sigstore_t *store, const char *name, int device,
                    wa_enc_type_t type, const uint8_t *ct, size_t len,
                    uint8_t **plain_p, size_t *plain_len);
 
+//  The sender's identity key (32 bytes, no type byte) a PreKeySignal
+//  message (pkmsg) carries. Returns 0, or -1 when it is not one.
+int wa_e2e_pkmsg_identity(wa_sigstore_t *store, const uint8_t *ct, size_t len,
+                          uint8_t pub[32]);
+
 //  Pad and encrypt for `group` with our sender key (created on first use)
 //  as (own_name, own_device). Returns the skmsg and, when skdm_p is not
 //  NULL, the serialised distribution message for members that lack our

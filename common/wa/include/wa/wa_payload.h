@@ -9,9 +9,14 @@
     carries the phone number and device id.
 
     A wa_payload_t holds the settings that describe the client (user
-    agent, WA Web version, DeviceProps). Defaults follow whatsmeow (a
-    Desktop WEB client, version WA_PAYLOAD_DEFAULT_VERSION); every field
-    can be changed. The build hash is the MD5 of the version string
+    agent, WA Web version, DeviceProps). Its defaults are the client
+    identity below: what a current WhatsApp Web client sends, one line
+    per value with where it comes from. Keeping up with WhatsApp is a
+    one-line change there (usually WA_IDENT_WEB_VERSION); a deployment
+    overrides the version and the name shown on the phone without a
+    build (wa_payload_set_defaults; session-worker: WA_WEB_VERSION,
+    WA_DEVICE_NAME, WA_DEVICE_PLATFORM). Every field can also be changed
+    per client. The build hash is the MD5 of the version string
     "primary.secondary.tertiary" and follows the version.
 */
 #ifndef WA_PAYLOAD_H_INCLUDED
@@ -21,8 +26,37 @@
 #include <stddef.h>
 #include <stdint.h>
 
+//  ---------------------------------------------------------------------
+//  Client identity: a WhatsApp Web client (docs/wa-protocol.md §3).
+//  The WA Web version (its client_revision third). An outdated one gets
+//  <failure reason="405">. Source: whatsmeow store/clientpayload.go
+//  waVersion (the newest seen); WA Web's own "client_revision".
+#define WA_IDENT_WEB_VERSION "2.3000.1047888330"
+//  UserAgent (§3.1): platform WEB, device "Desktop", OS version and build
+//  "0.1", locale en-US. Source: whatsmeow store/clientpayload.go
+//  BaseClientPayload, Baileys 7 Utils/validate-connection.ts getUserAgent
+//  (both send these).
+#define WA_IDENT_UA_PLATFORM WA_PAYLOAD_PLATFORM_WEB
+#define WA_IDENT_UA_DEVICE "Desktop"
+#define WA_IDENT_UA_OS_VERSION "0.1"
+#define WA_IDENT_UA_OS_BUILD "0.1"
+#define WA_IDENT_LANGUAGE "en"
+#define WA_IDENT_COUNTRY "US"
+//  WebInfo.webSubPlatform WEB_BROWSER. Source: both libraries.
+#define WA_IDENT_WEB_SUB_PLATFORM WA_PAYLOAD_WEB_BROWSER
+//  DeviceProps (§3.2): the name the phone shows under "Linked devices"
+//  (whatsmeow "whatsmeow", Baileys the browser's OS), its version and
+//  platform type CHROME (Baileys 7 Defaults: Browsers, CHROME).
+#define WA_IDENT_DEVICE_NAME "Wharf"
+#define WA_IDENT_DEVICE_VERSION 0, 1, 0
+#define WA_IDENT_DEVICE_PLATFORM WA_PAYLOAD_DEVICE_CHROME
+//  Login flags (§3.1): lc 1 and lidDbMigrated true as whatsmeow sends
+//  them (wa_payload_login_init). Source: whatsmeow
+//  store/clientpayload.go getLoginPayload.
+//  ---------------------------------------------------------------------
+
 //  WA Web version used when none is set (docs/wa-protocol.md §3.3).
-#define WA_PAYLOAD_DEFAULT_VERSION "2.3000.1035194821"
+#define WA_PAYLOAD_DEFAULT_VERSION WA_IDENT_WEB_VERSION
 
 //  UserAgent.platform values.
 #define WA_PAYLOAD_PLATFORM_WEB 14
@@ -113,6 +147,16 @@ void wa_payload_set_push_name(wa_payload_t *self, const char *push_name);
 
 //  ClientPayload.connectReason (WA_PAYLOAD_REASON_*).
 void wa_payload_set_connect_reason(wa_payload_t *self, int reason);
+
+//  Process-wide overrides of the client identity for every payload made
+//  after the call (at start, before sessions): the WA Web version
+//  ("a.b.c"), the name shown on the phone, its platform type
+//  (WA_PAYLOAD_DEVICE_*, -1 keeps it). NULL keeps a value. Returns -1
+//  (nothing changed) on a malformed version or a name of 0 or more than
+//  WA_PAYLOAD_NAME_MAX bytes.
+#define WA_PAYLOAD_NAME_MAX 64
+int wa_payload_set_defaults(const char *version, const char *device_name,
+                            int platform_type);
 
 //  Serialised DeviceProps. Caller owns return value; sets *len_p.
 uint8_t *wa_payload_device_props(wa_payload_t *self, size_t *len_p);

@@ -31,6 +31,8 @@
 
 //  Most devices kept per user (more are ignored).
 #define WA_USYNC_MAX_DEVICES 64
+//  Longest signed key-index list kept.
+#define WA_USYNC_MAX_KIL 4096
 
 typedef struct _wa_usync_t wa_usync_t;
 
@@ -65,6 +67,27 @@ int wa_usync_put(wa_usync_t *self, const char *user, const char *const *devices,
                  size_t count);
 
 //  Forget `user`'s devices (no-op when not cached).
+//  The signed key-index list (ADVSignedKeyIndexList bytes) of a user's
+//  last device list, borrowed, or NULL (*len 0).
+const uint8_t *wa_usync_key_index_list(wa_usync_t *self, const char *user,
+                                       size_t *len);
+
+//  The key-index a device was listed with, or -1.
+int64_t wa_usync_key_index(wa_usync_t *self, const char *device);
+
+//  What wa_devident found of a user's list: WA_USYNC_UNCHECKED (also for
+//  an unknown user), WA_USYNC_SIGNED (*valid gets the signed key indexes,
+//  borrowed), WA_USYNC_FORGED (the signature does not hold), or
+//  WA_USYNC_UNSIGNED (no list came). Reset when the list is fetched again.
+#define WA_USYNC_UNCHECKED 0
+#define WA_USYNC_SIGNED 1
+#define WA_USYNC_FORGED 2
+#define WA_USYNC_UNSIGNED 3
+int wa_usync_verdict(wa_usync_t *self, const char *user, const uint32_t **valid,
+                     size_t *nvalid);
+void wa_usync_set_verdict(wa_usync_t *self, const char *user, int verdict,
+                          const uint32_t *valid, size_t nvalid);
+
 void wa_usync_invalidate(wa_usync_t *self, const char *user);
 
 //  Forget everything.

@@ -1,0 +1,337 @@
+/*  wa_devident - device identity checks: whose devices we encrypt to,
+    whose pkmsg we open
+
+    Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+    A capability module of wa_client (see wa_client_int.h), without
+    routes. docs/protocol-fidelity.md rule 10; wa-protocol.md §5.4, §7.2.
+    The server tells a user's devices; only the account (its primary's
+    identity key, the Signal identity of device 0) can vouch for them:
+
+      - a device list comes with <key-index-list>: ADVSignedKeyIndexList
+        {details = KeyIndexList {raw_id, timestamp, current_index,
+        valid_indexes}, account_signature = XEdDSA by the account key
+        over 06 02 || details}, and each companion <device> with its
+        key-index. wa_outbox encrypts to a companion only when the
+        account signed its key index (wa_devident_covered): a list whose
+        signature fails leaves the primary only; a device outside the
+        signed indexes (one the server added) is dropped. The account
+        key is the identity of the user's device 0 in the Signal store
+        (known once a session with it exists); until then, and for
+        users whose list came unsigned, devices are taken as listed.
+      - a pkmsg from a companion carries <device-identity>:
+        ADVSignedDeviceIdentity {details, account_signature_key,
+        account_signature, device_signature}. wa_inbox opens it only
+        when both signatures hold over the identity key inside the pkmsg
+        and the signing key is the account's (when known)
+        (wa_devident_pkmsg_ok); else the message is refused and logged.
+    Verdicts are kept with the cached device list (wa_usync) so a send
+    costs a lookup, not a signature check.
+*/
+#undef NDEBUG
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <czmq.h>
+
+#include "cm/cm.h"
+#include "wa/wa_adv.pb-c.h"
+#include "wa/wa_crypto.h"
+#include "wa/wa_e2e.h"
+#include "wa/wa_jid.h"
+#include "wa/wa_pair.h"
+#include "wa/wa_sigstore.h"
+#include "wa_client_int.h"
+
+static const uint8_t s_prefix_list[2] = {0x06, 0x02};
+
+//  The account key of a user (its device 0's identity, from the Signal
+//  store, under the LID address when known). Returns 0 or -1.
+static int
+s_account_key(wa_client_t *self, const char *jid, uint8_t key[32])
+{
+    char *user = wa_client_user_of(jid);
+    char *lid = user ? wa_client_lid_device(self, user) : NULL;
+    char name[WA_SEND_NAME_MAX];
+    int device = 0;
+    int rc = -1;
+    if (user && wa_send_address(lid ? lid : user, name, &device) == 0) {
+        char *k = cm_sprintf("%s.0", name);
+        size_t len = 0;
+        const uint8_t *id = wa_sigstore_get(self->store, "identity", k, &len);
+        if (id && len == 33) {
+            memcpy(key, id + 1, 32);
+            rc = 0;
+        }
+        free(k);
+    }
+    free(lid);
+    free(user);
+    return rc;
+}
+
+int
+wa_devident_check_list(const uint8_t *kil, size_t len,
+                       const uint8_t account_key[32], uint32_t **valid_p,
+                       size_t *nvalid)
+{
+    *valid_p = NULL;
+    *nvalid = 0;
+    Wa__Adv__SignedKeyIndexList *signed_list =
+        kil ? wa__adv__signed_key_index_list__unpack(NULL, len, kil) : NULL;
+    if (!signed_list || !signed_list->has_details ||
+        !signed_list->has_account_signature ||
+        signed_list->account_signature.len != WA_XEDDSA_SIG_LEN) {
+        if (signed_list) {
+            wa__adv__signed_key_index_list__free_unpacked(signed_list, NULL);
+        }
+        return -1;
+    }
+    size_t n = 2 + signed_list->details.len;
+    uint8_t *msg = cm_alloc(n);
+    memcpy(msg, s_prefix_list, 2);
+    memcpy(msg + 2, signed_list->details.data, signed_list->details.len);
+    int rc = wa_xeddsa_verify(account_key, msg, n,
+                              signed_list->account_signature.data,
+                              WA_XEDDSA_SIG_LEN) == 0
+                 ? 0
+                 : -1;
+    free(msg);
+    Wa__Adv__KeyIndexList *list =
+        rc == 0 ? wa__adv__key_index_list__unpack(
+                      NULL, signed_list->details.len, signed_list->details.data)
+                : NULL;
+    if (rc == 0 && !list) {
+        rc = -1;
+    }
+    if (list && list->n_valid_indexes > 0) {
+        size_t count = list->n_valid_indexes < WA_USYNC_MAX_DEVICES
+                           ? list->n_valid_indexes
+                           : WA_USYNC_MAX_DEVICES;
+        *valid_p = cm_alloc(count * sizeof(uint32_t));
+        memcpy(*valid_p, list->valid_indexes, count * sizeof(uint32_t));
+        *nvalid = count;
+    }
+    if (list) {
+        wa__adv__key_index_list__free_unpacked(list, NULL);
+    }
+    wa__adv__signed_key_index_list__free_unpacked(signed_list, NULL);
+    return rc;
+}
+
+//  The verdict on the list of the user of `device`, checking it now
+//  when the account key is known.
+static int
+s_verdict(wa_client_t *self, const char *device, const uint32_t **valid,
+          size_t *nvalid)
+{
+    int v = wa_usync_verdict(self->usync, device, valid, nvalid);
+    if (v != WA_USYNC_UNCHECKED) {
+        return v;
+    }
+    size_t len = 0;
+    const uint8_t *kil = wa_usync_key_index_list(self->usync, device, &len);
+    if (!kil) {
+        wa_usync_set_verdict(self->usync, device, WA_USYNC_UNSIGNED, NULL, 0);
+        return WA_USYNC_UNSIGNED;
+    }
+    uint8_t key[32];
+    if (s_account_key(self, device, key) != 0) {
+        return WA_USYNC_UNCHECKED; //  no session with the primary yet
+    }
+    uint32_t *list = NULL;
+    size_t n = 0;
+    if (wa_devident_check_list(kil, len, key, &list, &n) == 0) {
+        wa_usync_set_verdict(self->usync, device, WA_USYNC_SIGNED, list, n);
+    } else {
+        char *user = wa_client_user_of(device);
+        cm_log_warn("device list refused: the account did not sign it",
+                    "session=%s user=%s", wa_client_name(self),
+                    user ? user : "?");
+        free(user);
+        wa_usync_set_verdict(self->usync, device, WA_USYNC_FORGED, NULL, 0);
+    }
+    free(list);
+    return wa_usync_verdict(self->usync, device, valid, nvalid);
+}
+
+bool
+wa_devident_covered(wa_client_t *self, const char *device)
+{
+    wa_jid_t *jid = device ? wa_jid_new_from(device) : NULL;
+    int id = jid ? wa_jid_device(jid) : -1;
+    wa_jid_destroy(&jid);
+    if (id == 0) {
+        return true; //  the primary is the account
+    }
+    const uint32_t *valid = NULL;
+    size_t n = 0;
+    int v = s_verdict(self, device, &valid, &n);
+    if (v == WA_USYNC_UNCHECKED || v == WA_USYNC_UNSIGNED) {
+        return true;
+    }
+    bool covered = false;
+    int64_t ki = wa_usync_key_index(self->usync, device);
+    for (size_t i = 0; v == WA_USYNC_SIGNED && ki >= 0 && i < n; i++) {
+        covered = covered || valid[i] == (uint32_t)ki;
+    }
+    if (!covered) {
+        cm_log_warn("device dropped: the account did not sign it",
+                    "session=%s device=%s key_index=%" PRId64,
+                    wa_client_name(self), device, ki);
+    }
+    return covered;
+}
+
+bool
+wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
+                     const char *sender)
+{
+    const wa_node_t *di = wa_node_child(node, "device-identity");
+    wa_jid_t *jid = sender ? wa_jid_new_from(sender) : NULL;
+    int device = jid ? wa_jid_device(jid) : 0;
+    wa_jid_destroy(&jid);
+    if (!di || device == 0) {
+        return true; //  nothing to check: the primary, or no identity
+    }
+    const wa_node_t *enc = NULL;
+    while ((enc = wa_node_child_next(node, "enc", enc))) {
+        if (!wa_node_attr_eq(enc, "type", "pkmsg")) {
+            continue;
+        }
+        size_t ct_len = 0;
+        const uint8_t *ct = wa_node_bytes(enc, &ct_len);
+        uint8_t pub[32];
+        size_t id_len = 0;
+        const uint8_t *id = wa_node_bytes(di, &id_len);
+        uint8_t account[32];
+        bool have_account = s_account_key(self, sender, account) == 0;
+        const char *why = NULL;
+        if (!ct || wa_e2e_pkmsg_identity(self->store, ct, ct_len, pub) != 0) {
+            why = "unreadable pkmsg";
+        } else if (!id || wa_pair_adv_verify_identity(
+                              id, id_len, pub, have_account ? account : NULL) !=
+                              WA_PAIR_OK) {
+            why = "signatures do not hold";
+        }
+        if (why) {
+            cm_log_warn("device identity refused",
+                        "session=%s sender=%s "
+                        "id=%s reason=\"%s\"",
+                        wa_client_name(self), sender,
+                        wa_node_attr_or(node, "id", ""), why);
+            return false;
+        }
+    }
+    return true;
+}
+
+const wa_client_cap_t wa_devident_cap = {.name = "devident"};
+
+//  ---------------------------------------------------------------------
+//  Self test
+
+void
+wa_devident_test(bool verbose)
+{
+    printf(" * wa_devident: ");
+    (void)verbose;
+    //  A list signed by the account key holds; another key's, a flipped
+    //  bit or junk do not
+    uint8_t priv[32], pub[32], other[32], other_pub[32];
+    assert(wa_x25519_keypair(priv, pub) == 0);
+    assert(wa_x25519_keypair(other, other_pub) == 0);
+    Wa__Adv__KeyIndexList list = WA__ADV__KEY_INDEX_LIST__INIT;
+    uint32_t idx[] = {1, 3};
+    list.has_raw_id = 1;
+    list.raw_id = 7;
+    list.n_valid_indexes = 2;
+    list.valid_indexes = idx;
+    size_t dlen = wa__adv__key_index_list__get_packed_size(&list);
+    uint8_t *msg = cm_alloc(dlen + 2);
+    memcpy(msg, s_prefix_list, 2);
+    wa__adv__key_index_list__pack(&list, msg + 2);
+    uint8_t sig[64];
+    assert(wa_xeddsa_sign(priv, msg, dlen + 2, sig) == 0);
+    Wa__Adv__SignedKeyIndexList sl = WA__ADV__SIGNED_KEY_INDEX_LIST__INIT;
+    sl.has_details = 1;
+    sl.details.data = msg + 2;
+    sl.details.len = dlen;
+    sl.has_account_signature = 1;
+    sl.account_signature.data = sig;
+    sl.account_signature.len = 64;
+    size_t slen = wa__adv__signed_key_index_list__get_packed_size(&sl);
+    uint8_t *kil = cm_alloc(slen);
+    wa__adv__signed_key_index_list__pack(&sl, kil);
+    uint32_t *valid = NULL;
+    size_t n = 0;
+    assert(wa_devident_check_list(kil, slen, pub, &valid, &n) == 0);
+    assert(n == 2 && valid[0] == 1 && valid[1] == 3);
+    free(valid);
+    assert(wa_devident_check_list(kil, slen, other_pub, &valid, &n) == -1 &&
+           !valid && n == 0);
+    kil[slen - 1] ^= 1;
+    assert(wa_devident_check_list(kil, slen, pub, &valid, &n) == -1);
+    assert(wa_devident_check_list((const uint8_t *)"junk", 4, pub, &valid,
+                                  &n) == -1);
+    free(kil);
+    free(msg);
+
+    //  Devices of a user whose primary's identity is known: only the
+    //  signed key indexes; the primary always
+    wa_client_kit_t *kit = wa_client_kit_new("15550000001");
+    wa_client_t *c = kit->client;
+    msg = cm_alloc(dlen + 2);
+    memcpy(msg, s_prefix_list, 2);
+    wa__adv__key_index_list__pack(&list, msg + 2);
+    sl.details.data = msg + 2;
+    kil = cm_alloc(slen);
+    wa__adv__signed_key_index_list__pack(&sl, kil);
+    char *b64 = NULL;
+    (void)b64;
+    wa_node_t *reply = wa_node_new_from_text(
+        "<iq type=\"result\"><usync><list><user jid=\"15550000002@s.whatsapp."
+        "net\"><devices><device-list><device id=\"0\"/><device id=\"1\" "
+        "key-index=\"1\"/><device id=\"2\" key-index=\"2\"/><device "
+        "id=\"3\" key-index=\"3\"/></device-list><key-index-list ts=\"1\"/>"
+        "</devices></user></list></usync></iq>",
+        NULL);
+    assert(reply);
+    wa_node_t *kn =
+        wa_node_find(reply, "usync/list/user/devices/key-index-list");
+    wa_node_set_bytes(kn, kil, slen);
+    assert(wa_usync_parse(c->usync, reply) == 1);
+    //  No primary identity yet: taken as listed
+    assert(wa_devident_covered(c, "15550000002:2@s.whatsapp.net"));
+    uint8_t djb[33] = {0x05};
+    memcpy(djb + 1, pub, 32);
+    assert(wa_sigstore_put(c->store, "identity", "15550000002.0", djb, 33) ==
+           0);
+    assert(wa_devident_covered(c, "15550000002@s.whatsapp.net"));
+    assert(wa_devident_covered(c, "15550000002:1@s.whatsapp.net"));
+    assert(!wa_devident_covered(c, "15550000002:2@s.whatsapp.net"));
+    assert(wa_devident_covered(c, "15550000002:3@s.whatsapp.net"));
+    //  A list the account did not sign: the primary only
+    kil[slen - 1] ^= 1;
+    wa_node_set_bytes(kn, kil, slen);
+    assert(wa_usync_parse(c->usync, reply) == 1);
+    assert(!wa_devident_covered(c, "15550000002:1@s.whatsapp.net"));
+    assert(wa_devident_covered(c, "15550000002@s.whatsapp.net"));
+    wa_node_destroy(&reply);
+    free(kil);
+    free(msg);
+
+    //  pkmsg device identities: a stanza without one, or from the
+    //  primary, passes; junk is refused
+    wa_node_t *m = wa_node_new_from_text(
+        "<message id=\"m1\"><enc type=\"pkmsg\">junk</enc></message>", NULL);
+    assert(wa_devident_pkmsg_ok(c, m, "15550000002:1@s.whatsapp.net"));
+    wa_node_set_bytes(wa_node_add(m, "device-identity"), "x", 1);
+    assert(wa_devident_pkmsg_ok(c, m, "15550000002@s.whatsapp.net"));
+    assert(!wa_devident_pkmsg_ok(c, m, "15550000002:1@s.whatsapp.net"));
+    wa_node_destroy(&m);
+    wa_client_kit_destroy(&kit);
+    printf("OK\n");
+}

@@ -1,0 +1,81 @@
+"""test_devident - device identity checks, through the full stack.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+wa-sim signs each account's key-index list with the account key; a
+device added with {"forged": true} is listed but left out of the signed
+list (a device the server slipped in), and `send-as` texts from a
+companion with a device identity the account signs, or a forged one.
+Wharf (wa_devident):
+- encrypts to the devices the account signed and not to the forged one
+  (it keeps no copy); a device added behind our back but signed gets it;
+- opens a pkmsg from a companion whose device identity holds;
+- refuses one whose account signature does not hold: no message event,
+  a log line.
+"""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, api_ready, hooks, linked, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+
+A, P = "15550008201", "15550008202"
+
+
+def devices(sim, phone):
+    st, body = sim.ctl("GET", "/accounts/%s/devices" % phone)
+    check(st == 200, (st, body))
+    return {d["id"]: d for d in body["devices"]}
+
+
+def test_device_identity():
+    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+        linked(s, sim, rx, [("a", A, "Alice")])
+        account(sim, P, "Pat")
+        st, good = sim.ctl("POST", "/accounts/%s/devices" % P, {})
+        check(st == 201 and good["forged"] is False, (st, good))
+        st, rogue = sim.ctl("POST", "/accounts/%s/devices" % P, {"forged": True})
+        check(st == 201 and rogue["forged"] is True, (st, rogue))
+        st, body = sim.ctl("POST", "/accounts/%s/devices" % P, {"forged": 1})
+        check(st == 400, (st, body))
+
+        # Outgoing: the signed companion gets a copy, the forged one none
+        st, m, _ = api_ready(s, "POST", "/api/sendText",
+                             {"session": "a", "chatId": P + "@c.us", "text": "hi pat"})
+        check(st == 201, (st, m))
+        msg_id = m["id"].split("_")[2]
+        d = devices(sim, P)
+        check(msg_id in d[good["id"]]["queued_messages"], d[good["id"]])
+        check(msg_id not in d[rogue["id"]]["queued_messages"], d[rogue["id"]])
+        wait_for(lambda: "device dropped: the account did not sign it" in s.logs(),
+                 10, what="the worker logged the dropped device")
+
+        # Incoming: a companion's pkmsg with a device identity the account
+        # signed is read; a forged one is refused and logged
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % P,
+                        {"to": A, "text": "from a companion", "device": 77})
+        check(st == 200 and r["copies"] == 1, (st, r))
+        got = wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                                if e["payload"]["body"] == "from a companion"],
+                       20, what="the companion's text")
+        check(got[0]["payload"]["from"] == P + "@c.us", got[0]["payload"])
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % P,
+                        {"to": A, "text": "forged", "device": 78, "forge": True})
+        check(st == 200 and r["copies"] == 1, (st, r))
+        wait_for(lambda: "device identity refused" in s.logs(), 20,
+                 what="the worker refused the forged identity")
+        # a later text arrives; the forged one never did
+        st, r = sim.ctl("POST", "/accounts/%s/send" % P, {"to": A, "text": "after"})
+        check(st == 200, (st, r))
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"]["body"] == "after"], 20, what="after")
+        time.sleep(0.5)
+        check(not [e for e in hooks(rx, "a", "message")
+                   if e["payload"]["body"] == "forged"], "forged text delivered")
+
+
+if __name__ == "__main__":
+    run([test_device_identity])
