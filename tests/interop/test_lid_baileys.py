@@ -1,0 +1,122 @@
+"""test_lid_baileys - 1:1 texts between Wharf and an unmodified Baileys 7
+with LID-migrated accounts, through the full stack.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+wa-sim's accounts are LID-migrated (usync answers their LIDs). A Wharf
+session `w` is A, an unmodified Baileys client (wharf_peer.mjs) B, held
+to the privacy-token rule (`tctoken`: DMs to B need a token B issued).
+docs/protocol-fidelity.md rules 4, 5, 9.
+- Wharf -> Baileys: the DM goes to B's LID with B's number beside
+  (LID first); the first is refused with 463, Wharf takes B's token and
+  sends it once more; Baileys reads both texts;
+- Baileys -> Wharf, to A's LID and to A's number: Wharf's payloads name B
+  by number, and /chats shows one chat with B.
+
+ctest interop_lid_baileys, after interop_npm_setup. Exits 77 (skip) when
+npm was unreachable. Loopback only.
+"""
+import os
+import sys
+
+SRC = os.environ.get("WHARF_SOURCE_DIR",
+                     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, link_qr, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+from baileys_util import start_peer  # noqa: E402
+
+A = "15550430001"  # Wharf session w
+B = "15550430002"  # Baileys
+EVENTS = ["session.status", "message", "message.any"]
+ctx = {}
+
+
+def setup():
+    sim = WaSim().__enter__()
+    ctx["sim"] = sim
+    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
+    s = stack(sim).__enter__()
+    ctx["s"] = s
+    rx = Receiver().__enter__()
+    ctx["rx"] = rx
+    ctx["lid"] = {}
+    for phone, name in ((A, "Wharf A"), (B, "Baileys B")):
+        ctx["lid"][phone] = account(sim, phone, name)["lid"]
+    st, body = sim.ctl("PUT", "/faults", {"phone": B, "tctoken": True})
+    check(st == 200, (st, body))
+    st, body, _ = s.api("POST", "/api/sessions", {
+        "name": "w", "start": True,
+        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
+    check(st == 201, (st, body))
+    link_qr(s, sim, "w", A)
+    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
+    check(opened["id"].startswith(B + ":"), opened)
+
+
+def wharf_msg(text):
+    got = wait_for(lambda: [e["payload"] for e in ctx["rx"].events("message")
+                            if e.get("session") == "w"
+                            and e["payload"].get("body") == text],
+                   30, what="wharf message %r" % text)
+    check(len(got) == 1, got)
+    return got[0]
+
+
+def baileys_msg(text):
+    def items():
+        return [m for d in ctx["peer"].evs("messages.upsert")
+                for m in d.get("messages", [])
+                if not m["key"].get("fromMe") and m.get("message")]
+
+    def text_of(m):
+        msg = m["message"]
+        return msg.get("conversation") or msg.get("extendedTextMessage", {}).get("text")
+    return wait_for(lambda: [m for m in items() if text_of(m) == text], 30,
+                    what="baileys message %r" % text)[0]
+
+
+def a_messages(bare):
+    st, body = ctx["sim"].ctl("GET", "/stanzas?jid=%s&limit=10000" % A)
+    check(st == 200, body)
+    return [x for x in body["stanzas"]
+            if x["dir"] == "in" and x["tag"] == "message" and x.get("id") == bare]
+
+
+def test_lid_texts():
+    s, peer, lid = ctx["s"], ctx["peer"], ctx["lid"]
+    # Wharf -> Baileys: to B's LID; the first needs B's token (463, once)
+    for n, text in enumerate(("hello baileys", "again")):
+        st, m, _ = s.api("POST", "/api/sendText",
+                         {"session": "w", "chatId": B + "@c.us", "text": text})
+        check(st == 201, (st, m))
+        bare = m["id"].split("_")[2]
+        got = baileys_msg(text)
+        check(got["key"]["id"] == bare, got["key"])
+        sent = a_messages(bare)
+        check(len(sent) == (2 if n == 0 else 1), sent)
+        check(all(x["to"] == lid[B] for x in sent), sent)
+    # Baileys -> Wharf, to A's LID and to A's number: one chat with B
+    for to, text in ((lid[A], "to your lid"), (A + "@s.whatsapp.net", "to your number")):
+        peer.sock("sendMessage", to, {"text": text})
+        p = wharf_msg(text)
+        check(p["from"] == B + "@c.us" and not p["fromMe"], p)
+    st, chats, _ = s.api("GET", "/api/w/chats")
+    check(st == 200 and [c["id"] for c in chats] == [B + "@c.us"], chats)
+
+
+try:
+    setup()
+    run([test_lid_texts])
+except BaseException as e:
+    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
+        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
+    raise
+finally:
+    if "peer" in ctx:
+        ctx["peer"].close()
+    for k in ("rx", "s", "sim"):
+        if k in ctx:
+            ctx[k].__exit__(None, None, None)
