@@ -250,6 +250,13 @@ def test_appstate():
             check(st == 200 and labels == up, (st, labels))
             wait_chat(s, name, lambda c: c["archived"] is True,
                       "archived by the phone at %s" % name)
+        # the contact's name from the phone is in contacts/all
+        def renamed():
+            st, body, _ = s.api("GET", "/api/a1/contacts/all")
+            got = [c for c in body if c["id"] == CHAT] if st == 200 else []
+            return got[0] if got and got[0]["name"] == "Bob Phone" else None
+        bob = wait_for(renamed, 30, what="Bob Phone in contacts/all at a1")
+        check(bob["number"] == B and bob["isMe"] is False, bob)
         # bad phone actions and a phone with no key
         st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A,
                            {"actions": [{"index": ["bogus"]}]})
