@@ -9,9 +9,9 @@ phone writes to A so both have the chat. Then, each side uploading
 patches the other fetches on server_sync, MACs and LTHash checked by the
 receiver:
 - Baileys archives the chat, makes a label and puts it on the chat, pins,
-  mutes and marks the chat unread: Wharf emits chat.archive,
-  label.upsert and label.chat.added (WAHA's fields) and GET /chats shows
-  pinned, muted and unread;
+  mutes and marks the chat unread, stars Bob's message: Wharf emits
+  chat.archive, label.upsert and label.chat.added (WAHA's fields), GET
+  /chats shows pinned, muted and unread, GET .../messages the star;
 - Wharf unarchives, pins, mutes, marks unread and stars Bob's message:
   Baileys emits chats.update (archived false, pinned, muteEndTime,
   unreadCount -1) and messages.update (starred) for the chat and the
@@ -129,6 +129,15 @@ def test_baileys_to_wharf():
                           and c["isMuted"] else None)(wharf_chat()), 30,
         what="pinned, muted, unread from Baileys")
     check(c["muteExpiration"] == mute_end // 1000, c)
+    # Baileys stars Bob's message: GET .../messages shows it starred
+    baileys_modify({"star": {"messages": [{"id": ctx["hi"], "fromMe": False}],
+                             "star": True}})
+
+    def starred():
+        st, msgs, _ = ctx["s"].api("GET", "/api/w/chats/%s/messages" % CHAT)
+        got = [m for m in msgs if m["id"] == "false_%s_%s" % (CHAT, ctx["hi"])]
+        return got[0] if got and got[0]["_data"].get("starred") is True else None
+    wait_for(starred, 30, what="starred by Baileys at Wharf")
     check(peer.proc.poll() is None, "baileys alive")
 
 
