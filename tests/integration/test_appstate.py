@@ -166,6 +166,19 @@ def test_appstate():
                                                  "messageId": received["id"],
                                                  "star": True})
         check(st == 200 and body == {"success": True}, (st, body))
+        # the star is kept: both devices' messages show it
+        for name in ("a1", "a2"):
+            def starred():
+                st, msgs, _ = s.api("GET", "/api/%s/chats/%s/messages" % (name, CHAT))
+                got = [m for m in msgs if m["id"] == received["id"]]
+                return got[0] if got and got[0]["_data"].get("starred") is True else None
+            wait_for(starred, 30, what="starred at %s" % name)
+        st, body, _ = s.api("PUT", "/api/star", {"session": "a2", "chatId": CHAT,
+                                                 "messageId": received["id"],
+                                                 "star": False})
+        check(st == 200, (st, body))
+        wait_for(lambda: not [m for m in s.api("GET", "/api/a1/chats/%s/messages" % CHAT)[1]
+                              if m["_data"].get("starred")], 30, what="unstarred at a1")
 
         # -- overview ---------------------------------------------------------
         st, ov, _ = s.api("GET", "/api/a2/chats/overview?ids=%s" % CHAT)

@@ -48,7 +48,8 @@ def seed():
     for i in range(7):
         mine = i % 2 == 1
         m = {"id": "HBOB%d" % i, "text": "bob %d" % i,
-             "timestamp": NOW - 3600 * (8 - i), "fromMe": mine}
+             "timestamp": NOW - 3600 * (8 - i), "fromMe": mine,
+             "starred": i == 2}
         if mine:
             m["status"] = 4  # READ
         else:
@@ -144,6 +145,8 @@ def test_history():
                 check(m["from"] == BOB and m["to"] == A + "@c.us", m)
                 check(m["ack"] == 2 and m["ackName"] == "DEVICE", m)
                 check(m["_data"]["pushName"] == "Bobby", m)
+            # a starred message shows it (from the history's star)
+            check(m["_data"].get("starred") is (True if i == 2 else None), m)
         gm = messages(s, "a", GROUP)
         check(len(gm) == 1, gm)
         check(gm[0]["id"] == "false_%s_HGRP1_%s" % (GROUP, CAROL)

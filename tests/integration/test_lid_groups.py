@@ -8,9 +8,10 @@ protocol, Signal sender keys). Sessions a and b (Wharf), c a wa-sim
 phone. For each addressing mode, PN then LID (wa-sim's `lid_groups` rule
 on a's account makes a's new groups `addressing_mode="lid"`), with a
 held to the `check_phash` rule (docs/protocol-fidelity.md rules 7, 8):
-- a creates a group with b and c: the payload says the mode, members
-  are @c.us with their `lid`; participants/v2 names them by LID with
-  `pn` in LID groups;
+- a creates a group with b and c (and d, a phone a never heard of, in
+  LID mode): the payload says the mode, members are @c.us with their
+  `lid`; participants/v2 names them by LID with `pn` in LID groups; a
+  learns d's pair from the group's metadata alone (/lids);
 - a's text reaches b (from = the group, participant = a's @c.us in both
   modes); a's stanza carried the mode and a participant hash the server
   took (no `phash` on its ack);
@@ -33,7 +34,7 @@ from engine_util import EVENTS, account, hooks, link_qr, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
-A, B, C = "15550004441", "15550004442", "15550004443"
+A, B, C, D = "15550004441", "15550004442", "15550004443", "15550004444"
 
 
 def cus(phone):
@@ -91,12 +92,14 @@ def run_mode(s, sim, rx, mode, lids):
                                           "check_phash": True})
     check(st == 200 and body["accounts"][A]["lid_groups"] is lid
           and body["accounts"][A]["check_phash"] is True, body)
+    # D, a phone a never heard of, only joins the LID group
+    members = (A, B, C, D) if lid else (A, B, C)
     st, g, _ = s.api("POST", "/api/a/groups", {
-        "name": "Team " + mode, "participants": [{"id": cus(B)}, {"id": cus(C)}]})
+        "name": "Team " + mode, "participants": [{"id": cus(p)} for p in members[1:]]})
     check(st == 201, (st, g))
     gid = g["id"]
     check(g["addressingMode"] == mode and g["owner"] == cus(A), g)
-    want = {cus(p): lids[p] for p in (A, B, C)}
+    want = {cus(p): lids[p] for p in members}
     check({p["id"]: p.get("lid") for p in g["participants"]} == want, g)
     st, sims = sim.ctl("GET", "/groups")
     check([x["addressing_mode"] for x in sims["groups"] if x["id"] == gid] == [mode],
@@ -106,7 +109,11 @@ def run_mode(s, sim, rx, mode, lids):
     check(st == 200, (st, v2))
     if lid:
         check(sorted((p["id"], p["pn"]) for p in v2)
-              == sorted((lids[p], cus(p)) for p in (A, B, C)), v2)
+              == sorted((lids[p], cus(p)) for p in members), v2)
+        # a learnt D's pair from the group's metadata alone (the one map)
+        got = wait_for(lambda: [b for st, b, _ in [s.api("GET", "/api/a/lids/" + lids[D])]
+                                if st == 200], 20, what="a's map knows D")[0]
+        check(got == {"lid": lids[D], "pn": cus(D)}, got)
     else:
         check(sorted(p["id"] for p in v2) == sorted(cus(p) for p in (A, B, C))
               and not [p for p in v2 if "pn" in p], v2)
@@ -181,8 +188,9 @@ def test_lid_groups():
             check(st == 201, (st, body))
             link_qr(s, sim, name, phone)
         account(sim, C, "Carol")
+        account(sim, D, "Dave")
         lids = {}
-        for p in (A, B, C):
+        for p in (A, B, C, D):
             st, acc = sim.ctl("GET", "/accounts/" + p)
             check(st == 200, acc)
             lids[p] = acc["lid"]

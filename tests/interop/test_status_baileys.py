@@ -11,7 +11,9 @@ wa-sim plays WhatsApp (with its HTTPS media host); a Wharf session `w`
   status@broadcast whose participant is A, an extendedTextMessage with
   the text, backgroundArgb, font and matchedText; POST
   /api/w/status/image: an imageMessage with the caption, and
-  downloadMediaMessage gives the identical JPEG.
+  downloadMediaMessage gives the identical JPEG; POST
+  /api/w/status/voice (a WAV converted, backgroundColor with alpha): a
+  ptt audioMessage with backgroundArgb that Baileys decrypts.
 - Baileys -> Wharf: sock.sendMessage('status@broadcast', {text}, {
   statusJidList: [A]}) and an image status reach Wharf as `message`
   webhooks from status@broadcast with B as the participant, field by
@@ -149,6 +151,23 @@ def test_image_status_to_baileys():
     check(data == FILES["a.jpg"], "Baileys decrypts the identical image")
 
 
+def test_voice_status_to_baileys():
+    got = api("POST", "/api/w/status/voice", {
+        "file": {"data": base64.b64encode(FILES["a.wav"]).decode(),
+                 "mimetype": "audio/wav"}, "convert": True,
+        "backgroundColor": "#80112233", "contacts": [cus(B)]}, timeout=90)
+    check_sent(got, "", "ptt")
+    bare = got["id"].split("_")[2]
+    ev, info = status_at_baileys(bare)
+    check(ev["from"] == STATUS and is_a(ev["participant"], ctx["a_lid"]), ev)
+    a = info["message"]["audioMessage"]
+    check(a["ptt"] is True and a["mimetype"] == "audio/ogg; codecs=opus", a)
+    check(a["backgroundArgb"] == 0x80112233, a)
+    data = unb64(ctx["peer"].fn("downloadMediaMessage", {"$msg": bare}, "buffer", {},
+                                timeout=60))
+    check(data[:4] == b"OggS", "Baileys decrypts the voice status")
+
+
 def test_delete_status_at_baileys():
     bare = ctx["text_status"]
     got = api("POST", "/api/w/status/delete", {"id": bare, "contacts": [cus(B)]})
@@ -217,7 +236,8 @@ def test_lid():
 try:
     setup()
     run([test_lid, test_text_status_to_baileys, test_image_status_to_baileys,
-         test_delete_status_at_baileys, test_baileys_status_to_wharf])
+         test_voice_status_to_baileys, test_delete_status_at_baileys,
+         test_baileys_status_to_wharf])
 except BaseException as e:
     if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
         sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())

@@ -84,25 +84,31 @@ int
 wa_status_set_audio_background(uint8_t **msg_p, size_t *len_p,
                                uint32_t background_argb)
 {
-    //  Protobuf messages merge when concatenated: the audio message
-    //  gains the field
-    Wa__E2e__Message m = WA__E2E__MESSAGE__INIT;
-    Wa__E2e__AudioMessage audio = WA__E2E__AUDIO_MESSAGE__INIT;
-    audio.has_background_argb = true;
-    audio.background_argb = background_argb;
-    m.audio_message = &audio;
-    uint8_t *extra = NULL;
-    size_t extra_len = 0;
-    if (!msg_p || !*msg_p || !len_p || s_pack(&m, &extra, &extra_len) != 0) {
+    //  Decoded and packed again (unknown fields are kept): a second
+    //  audioMessage appended would replace the first in some decoders
+    //  (protobufjs) instead of merging into it
+    if (!msg_p || !*msg_p || !len_p) {
         return -1;
     }
-    uint8_t *out = cm_alloc(*len_p + extra_len);
-    memcpy(out, *msg_p, *len_p);
-    memcpy(out + *len_p, extra, extra_len);
-    free(extra);
+    Wa__E2e__Message *m = wa__e2e__message__unpack(NULL, *len_p, *msg_p);
+    if (!m || !m->audio_message) {
+        if (m) {
+            wa__e2e__message__free_unpacked(m, NULL);
+        }
+        return -1;
+    }
+    m->audio_message->has_background_argb = true;
+    m->audio_message->background_argb = background_argb;
+    uint8_t *out = NULL;
+    size_t out_len = 0;
+    int rc = s_pack(m, &out, &out_len);
+    wa__e2e__message__free_unpacked(m, NULL);
+    if (rc != 0) {
+        return -1;
+    }
     free(*msg_p);
     *msg_p = out;
-    *len_p += extra_len;
+    *len_p = out_len;
     return 0;
 }
 
@@ -219,13 +225,22 @@ wa_status_test(bool verbose)
     audio.ptt = true;
     am.audio_message = &audio;
     assert(s_pack(&am, &buf, &len) == 0);
+    size_t before = len;
     assert(wa_status_set_audio_background(&buf, &len, 0xFF112233u) == 0);
+    //  One audioMessage gains the field (tag 2 bytes + fixed32), no
+    //  second audioMessage (8 bytes more) to merge
+    assert(len == before + 6);
     m = wa__e2e__message__unpack(NULL, len, buf);
     assert(m && m->audio_message && m->audio_message->ptt);
     assert(cm_streq(m->audio_message->mimetype, "audio/ogg; codecs=opus"));
     assert(m->audio_message->has_background_argb &&
            m->audio_message->background_argb == 0xFF112233u);
     wa__e2e__message__free_unpacked(m, NULL);
+    uint8_t *tbuf = NULL;
+    size_t tlen = 0;
+    assert(wa_status_build_text("x", 0, 0, NULL, &tbuf, &tlen) == 0);
+    assert(wa_status_set_audio_background(&tbuf, &tlen, 1) == -1);
+    free(tbuf);
 
     //  Sending: recipients are users; the job asks for their devices
     wa_client_kit_t *kit = wa_client_kit_new("15550000001");

@@ -28,7 +28,6 @@
 
 #include <czmq.h>
 #include <jansson.h>
-#include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 

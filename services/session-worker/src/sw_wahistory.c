@@ -147,6 +147,11 @@ s_message(sw_wasess_t *sess, const char *chat, bool group,
     m.raw = w->message.data;
     m.raw_len = w->message.len;
     json_t *payload = sw_wamessage_payload(sess, &m, s_ack(w, from_me));
+    if (w->has_starred && w->starred) {
+        //  history.put keeps it in messages.starred
+        json_object_set_new(json_object_get(payload, "_data"), "starred",
+                            json_true());
+    }
     wa_message_destroy(&msg);
     return payload;
 }

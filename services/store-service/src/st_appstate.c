@@ -66,8 +66,16 @@ s_change(st_db_t *db, const char *session, const json_t *c)
         const char *p[] = {session, chat, wid};
         res = st_db_exec(db, "st_appstate_message_delete", 3, p);
         free(wid);
-    } else if (cm_streq(kind, "star")) {
-        return 0;
+    } else if (cm_streq(kind, "star") && chat && s_str(c, "id", 256)) {
+        char *wid = cm_sprintf(
+            "%s_%s_%s",
+            json_is_true(json_object_get(c, "fromMe")) ? "true" : "false", chat,
+            s_str(c, "id", 256));
+        const char *p[] = {session, chat, wid,
+                           json_is_true(json_object_get(c, "starred")) ? "t"
+                                                                       : "f"};
+        res = st_db_exec(db, "st_appstate_star", 4, p);
+        free(wid);
     } else if (cm_streq(kind, "contact") && s_str(c, "jid", 256)) {
         const char *p[] = {session, s_str(c, "jid", 256), s_str(c, "name", 256),
                            s_str(c, "shortName", 256)};
@@ -271,6 +279,11 @@ st_appstate_register(st_router_t *r)
                       "DELETE FROM messages WHERE session = $1 AND chat = $2 "
                       "AND (id = $3 OR id LIKE replace(replace($3, '\\', "
                       "'\\\\'), '_', '\\_') || '\\_%')");
+    st_router_prepare(r, "st_appstate_star",
+                      "UPDATE messages SET starred = $4::boolean WHERE "
+                      "session = $1 AND chat = $2 AND (id = $3 OR id LIKE "
+                      "replace(replace($3, '\\', '\\\\'), '_', '\\_') || "
+                      "'\\_%') AND starred <> $4::boolean");
     st_router_prepare(r, "st_appstate_contact",
                       "INSERT INTO contacts (session, jid, name, short_name) "
                       "VALUES ($1, $2, $3, $4) ON CONFLICT (session, jid) DO "

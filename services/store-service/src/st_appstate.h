@@ -10,7 +10,7 @@
             {kind:"chat_clear", chat}     the chat's messages go
             {kind:"chat_delete", chat}    the chat, its messages, labels
             {kind:"message_delete", chat, id, fromMe?}
-            {kind:"star", chat, id, starred}   (kept nowhere yet)
+            {kind:"star", chat, id, fromMe?, starred}  messages.starred
             {kind:"contact", jid, name?, shortName?}
             {kind:"label", id, name, color, deleted}
             {kind:"label_chat", labelId, chat, labeled}

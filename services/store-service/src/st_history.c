@@ -131,9 +131,14 @@ s_put(st_router_t *self, cm_msg_t *request)
     json_t *m;
     json_array_foreach(messages, i, m)
     {
-        json_array_append_new(events,
-                              json_pack("{s:s, s:O}", "event",
-                                        ST_MESSAGES_HISTORY, "payload", m));
+        //  A star is kept beside the payload (messages.starred), so an
+        //  unstar later is one column
+        json_t *data = json_object_get(m, "_data");
+        bool starred = json_is_true(json_object_get(data, "starred"));
+        json_object_del(data, "starred");
+        json_array_append_new(events, json_pack("{s:s, s:O, s:b}", "event",
+                                                ST_MESSAGES_HISTORY, "payload",
+                                                m, "starred", starred));
     }
     size_t n_chats = json_array_size(chats),
            n_messages = json_array_size(messages),

@@ -58,7 +58,7 @@ st_messages_row(json_t *payload, st_messages_row_t *row)
 //  history comes read unless its chat says otherwise.
 static void
 s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen,
-              bool unread)
+              bool unread, bool starred)
 {
     st_messages_row_t row;
     if (st_messages_row(payload, &row) != 0 || json_object_get(seen, row.id)) {
@@ -71,6 +71,9 @@ s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen,
         "chat", row.chat, "from_me", row.from_me, "sender", row.sender, "ts",
         (json_int_t)row.ts, "type", row.type, "body", row.body, "payload",
         payload, "ack", row.ack, "unread", unread && !row.from_me);
+    if (r && starred) {
+        json_object_set_new(r, "starred", json_true());
+    }
     if (r) {
         json_array_append_new(rows, r);
         json_array_append_new(chats, json_pack("{s:s, s:I}", "jid", row.chat,
@@ -136,9 +139,10 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
         //  `message` is the subset of `message.any` sent by others: both
         //  name the same row, the first one writes it
         if (cm_streq(event, "message.any") || cm_streq(event, "message")) {
-            s_add_message(payload, rows, chats, seen, true);
+            s_add_message(payload, rows, chats, seen, true, false);
         } else if (cm_streq(event, ST_MESSAGES_HISTORY)) {
-            s_add_message(payload, rows, chats, seen, false);
+            s_add_message(payload, rows, chats, seen, false,
+                          json_is_true(json_object_get(item, "starred")));
         } else if (cm_streq(event, "message.ack")) {
             s_add_ack(payload, acks);
         }
@@ -339,12 +343,13 @@ st_messages_register(st_router_t *r)
     st_router_prepare(
         r, "st_messages_put",
         "WITH m AS (INSERT INTO messages (session, id, chat, from_me, "
-        "sender, ts, type, body, payload, ack, unread) SELECT $1, x.id, "
-        "x.chat, x.from_me, x.sender, x.ts, x.type, x.body, x.payload, "
-        "x.ack, COALESCE(x.unread, false) "
+        "sender, ts, type, body, payload, ack, unread, starred) SELECT $1, "
+        "x.id, x.chat, x.from_me, x.sender, x.ts, x.type, x.body, "
+        "x.payload, x.ack, COALESCE(x.unread, false), "
+        "COALESCE(x.starred, false) "
         "FROM json_to_recordset($2::json) AS x(id text, chat text, "
         "from_me boolean, sender text, ts bigint, type text, body text, "
-        "payload json, ack integer, unread boolean) "
+        "payload json, ack integer, unread boolean, starred boolean) "
         "ON CONFLICT (session, id) DO NOTHING) "
         "INSERT INTO chats (session, jid, last_ts) "
         "SELECT $1, c.jid, max(c.ts) FROM json_to_recordset($3::json) "
@@ -362,16 +367,25 @@ st_messages_register(st_router_t *r)
         "FROM json_to_recordset($2::json) AS x(id text, ack integer, "
         "name text) ORDER BY x.id, x.ack DESC) a "
         "WHERE m.session = $1 AND m.id = a.id AND m.ack < a.ack");
+//  A message row as the API shows it: the payload with the recorded ack
+//  and, when starred, _data.starred merged in (p: the table alias).
+#define S_MSG_JSON(p)                                                          \
+    "CASE WHEN " p "ack_name IS NULL AND NOT " p "starred THEN " p "payload "  \
+    "ELSE (" p "payload::jsonb || CASE WHEN " p "ack_name IS NULL THEN "       \
+    "'{}'::jsonb ELSE jsonb_build_object('ack', " p "ack, 'ackName', " p       \
+    "ack_name) END || CASE WHEN " p "starred THEN jsonb_build_object("         \
+    "'_data', COALESCE(" p "payload::jsonb -> '_data', '{}'::jsonb) || "       \
+    "'{\"starred\": true}'::jsonb) ELSE '{}'::jsonb END)::json END"
 //  With the app-state flags and the newest message; $4: only these ids
 //  (a text[] literal) or NULL
 #define S_CHATS                                                                \
     "SELECT jid, name, COALESCE(last_ts, 0), archived, pinned, unread, "       \
-    "muted_until, (SELECT CASE WHEN m.ack_name IS NULL THEN m.payload ELSE "   \
-    "(m.payload::jsonb || jsonb_build_object('ack', m.ack, 'ackName', "        \
-    "m.ack_name))::json END FROM messages m WHERE m.session = c.session AND "  \
-    "m.chat = c.jid ORDER BY m.ts DESC, m.created_at DESC LIMIT 1) "           \
-    "FROM chats c WHERE session = $1 AND ($4::text[] IS NULL OR "              \
-    "jid = ANY($4::text[])) ORDER BY "
+    "muted_until, (SELECT " S_MSG_JSON(                                        \
+        "m.") " FROM messages m WHERE "                                        \
+              "m.session = c.session AND m.chat = c.jid ORDER BY m.ts DESC, "  \
+              "m.created_at DESC LIMIT 1) "                                    \
+              "FROM chats c WHERE session = $1 AND ($4::text[] IS NULL OR "    \
+              "jid = ANY($4::text[])) ORDER BY "
 #define S_PAGE " LIMIT $2 OFFSET $3"
     st_router_prepare(r, "st_chat_list_ts_desc",
                       S_CHATS "last_ts DESC NULLS LAST, jid" S_PAGE);
@@ -385,13 +399,14 @@ st_messages_register(st_router_t *r)
                       S_CHATS "name ASC NULLS LAST, jid" S_PAGE);
 #undef S_CHATS
 #undef S_PAGE
-    st_router_prepare(r, "st_message_list",
-                      "SELECT CASE WHEN ack_name IS NULL THEN payload ELSE "
-                      "(payload::jsonb || jsonb_build_object('ack', ack, "
-                      "'ackName', ack_name))::json END "
-                      "FROM messages WHERE session = $1 AND "
-                      "chat = $2 AND ($5::boolean IS NULL OR from_me = $5) "
-                      "ORDER BY ts DESC, created_at DESC LIMIT $3 OFFSET $4");
+    st_router_prepare(
+        r, "st_message_list",
+        "SELECT " S_MSG_JSON(
+            "") " "
+                "FROM messages WHERE session = $1 AND "
+                "chat = $2 AND ($5::boolean IS NULL OR from_me = $5) "
+                "ORDER BY ts DESC, created_at DESC LIMIT $3 OFFSET $4");
+#undef S_MSG_JSON
     st_router_add(r, "chat.list", 1, s_chat_list, ST_ROUTER_DB);
     st_router_add(r, "message.list", 1, s_message_list, ST_ROUTER_DB);
     return 0;

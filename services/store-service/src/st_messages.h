@@ -13,7 +13,8 @@
       conversationTimestamp}]}, by sortBy (conversationTimestamp, id,
       name) and sortOrder (desc, asc), most recent first by default;
     - `message.list` {session, chat, limit?, offset?, fromMe?} ->
-      {messages:[WAMessage...]}, newest first.
+      {messages:[WAMessage...]}, newest first; the recorded ack and, for
+      a starred message (messages.starred), _data.starred are merged in.
 */
 #ifndef ST_MESSAGES_H_INCLUDED
 #define ST_MESSAGES_H_INCLUDED

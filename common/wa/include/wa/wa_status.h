@@ -54,8 +54,8 @@ int wa_status_build_text(const char *text, uint32_t background_argb, int font,
                          const char *url, uint8_t **out_p, size_t *out_len);
 
 //  Give the audio message in a serialised Message (a voice status) a
-//  background colour: *msg_p is replaced by a longer buffer. Returns 0,
-//  or -1.
+//  background colour: *msg_p is replaced by a new buffer. Returns 0, or
+//  -1 (no audio message).
 int wa_status_set_audio_background(uint8_t **msg_p, size_t *len_p,
                                    uint32_t background_argb);
 

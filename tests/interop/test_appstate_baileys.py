@@ -1,0 +1,201 @@
+"""test_appstate_baileys - app state between Wharf and an unmodified
+Baileys linked as a second device of the SAME account, through wa-sim.
+
+Copyright (c) 2026 the Wharf authors. Apache-2.0.
+
+Wharf session w and Baileys are both companions of account A (wa-sim's
+phone A scans both QRs and shares its app-state key with each); Bob's
+phone writes to A so both have the chat. Then, each side uploading
+patches the other fetches on server_sync, MACs and LTHash checked by the
+receiver:
+- Baileys archives the chat, makes a label and puts it on the chat, pins,
+  mutes and marks the chat unread, stars Bob's message: Wharf emits
+  chat.archive, label.upsert and label.chat.added (WAHA's fields), GET
+  /chats shows pinned, muted and unread, GET .../messages the star;
+- Wharf unarchives, pins, mutes, marks unread and stars Bob's message:
+  Baileys emits chats.update (archived false, pinned, muteEndTime,
+  unreadCount -1) and messages.update (starred) for the chat and the
+  message.
+"""
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import account, api_ready, hooks, link_qr, stack  # noqa: E402
+from wasim import WaSim  # noqa: E402
+from baileys_util import start_peer  # noqa: E402
+
+A = "15550009101"
+B = "15550009102"
+CHAT = B + "@c.us"
+JID = B + "@s.whatsapp.net"
+EVENTS = ["session.status", "message", "chat.archive", "label.upsert",
+          "label.chat.added", "label.chat.deleted"]
+ctx = {}
+
+
+def evs(event, pred=lambda p: True):
+    return [e["payload"] for e in hooks(ctx["rx"], "w", event) if pred(e["payload"])]
+
+
+def wharf_chat():
+    st, chats, _ = ctx["s"].api("GET", "/api/w/chats")
+    check(st == 200, (st, chats))
+    got = [c for c in chats if c["id"] == CHAT]
+    return got[0] if got else None
+
+
+def baileys_modify(mod, jid=JID):
+    """sock.chatModify, retried while Baileys waits for the phone's key."""
+    peer = ctx["peer"]
+    out = {}
+
+    def attempt():
+        n = len(peer.events())
+        peer.proc.stdin.write(json.dumps(
+            {"cmd": "sock", "method": "chatModify", "args": [mod, jid]}) + "\n")
+        peer.proc.stdin.flush()
+        got = wait_for(lambda: [e for e in peer.events()[n:]
+                                if e["event"] in ("result", "error")], 60,
+                       interval=0.1, what="baileys chatModify answer")
+        out["last"] = got[0]
+        return got[0]["event"] == "result"
+    wait_for(attempt, 60, interval=0.5, what="baileys chatModify %s" % list(mod))
+    return out["last"]
+
+
+def setup():
+    sim = ctx["sim"] = WaSim().__enter__()
+    peer = ctx["peer"] = start_peer(sim)  # first: it skips without Baileys
+    s = ctx["s"] = stack(sim).__enter__()
+    rx = ctx["rx"] = Receiver().__enter__()
+    account(sim, A, "Alice")
+    account(sim, B, "Bob")
+    st, body, _ = s.api("POST", "/api/sessions", {
+        "name": "w", "start": True,
+        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
+    check(st == 201, (st, body))
+    link_qr(s, sim, "w", A)
+    opened = peer.cmd("pair", "open", phone=A, push_name="Alice")
+    check(opened["id"].startswith(A + ":"), opened)
+    st, devices = sim.ctl("GET", "/accounts/%s/devices" % A)
+    check(st == 200 and len([d for d in devices["devices"] if d["id"] != 0]) == 2,
+          devices)
+    # Bob writes to A: both companions have the chat and the message
+    st, sent = sim.ctl("POST", "/accounts/%s/send" % B, {"to": A, "text": "hi A"})
+    check(st == 200, (st, sent))
+    ctx["hi"] = sent["id"]
+    wait_for(wharf_chat, 30, what="Bob's chat at Wharf")
+    peer.wait(lambda e: e["event"] == "message" and e.get("text") == "hi A", 30,
+              "hi A at Baileys")
+
+
+def test_baileys_to_wharf():
+    peer = ctx["peer"]
+    last = {"key": {"remoteJid": JID, "id": ctx["hi"], "fromMe": False},
+            "messageTimestamp": 1767000000}
+    baileys_modify({"archive": True, "lastMessages": [last]})
+    ev = wait_for(lambda: evs("chat.archive", lambda p: p["archived"] is True), 30,
+                  what="chat.archive from Baileys")[0]
+    check(set(ev) == {"id", "archived", "timestamp"} and ev["id"] == CHAT
+          and isinstance(ev["timestamp"], int) and ev["timestamp"] > 1700000000, ev)
+    wait_for(lambda: (wharf_chat() or {}).get("archived") is True, 30,
+             what="archived in GET /chats")
+
+    baileys_modify({"addLabel": {"id": "5", "name": "From Baileys", "color": 3,
+                                 "deleted": False}})
+    up = wait_for(lambda: evs("label.upsert", lambda p: p["id"] == "5"), 30,
+                  what="label.upsert from Baileys")[0]
+    check(set(up) == {"id", "name", "color", "colorHex"} and up["name"] == "From Baileys"
+          and up["color"] == 3 and up["colorHex"].startswith("#"), up)
+    st, labels, _ = ctx["s"].api("GET", "/api/w/labels")
+    check(st == 200 and labels == [up], (st, labels))
+    baileys_modify({"addChatLabel": {"labelId": "5"}})
+    added = wait_for(lambda: evs("label.chat.added", lambda p: p["labelId"] == "5"), 30,
+                     what="label.chat.added from Baileys")[0]
+    check(added == {"labelId": "5", "chatId": CHAT, "label": None}, added)
+    st, body, _ = ctx["s"].api("GET", "/api/w/labels/chats/%s" % CHAT)
+    check(st == 200 and body == [up], (st, body))
+
+    baileys_modify({"pin": True})
+    mute_end = (int(time.time()) + 8 * 3600) * 1000
+    baileys_modify({"mute": mute_end})
+    baileys_modify({"markRead": False, "lastMessages": [last]})
+    c = wait_for(lambda: (lambda c: c if c and c["pinned"] and c["unreadCount"] == -1
+                          and c["isMuted"] else None)(wharf_chat()), 30,
+        what="pinned, muted, unread from Baileys")
+    check(c["muteExpiration"] == mute_end // 1000, c)
+    # Baileys stars Bob's message: GET .../messages shows it starred
+    baileys_modify({"star": {"messages": [{"id": ctx["hi"], "fromMe": False}],
+                             "star": True}})
+
+    def starred():
+        st, msgs, _ = ctx["s"].api("GET", "/api/w/chats/%s/messages" % CHAT)
+        got = [m for m in msgs if m["id"] == "false_%s_%s" % (CHAT, ctx["hi"])]
+        return got[0] if got and got[0]["_data"].get("starred") is True else None
+    wait_for(starred, 30, what="starred by Baileys at Wharf")
+    check(peer.proc.poll() is None, "baileys alive")
+
+
+def test_wharf_to_baileys():
+    peer, s = ctx["peer"], ctx["s"]
+    st, body, _ = api_ready(s, "POST", "/api/w/chats/%s/unarchive" % CHAT)
+    check(st == 201 and body == {"success": True}, (st, body))
+    up = peer.wait_ev("chats.update", lambda d: d.get("id") == JID
+                      and d.get("archived") is False, 30, "unarchived by Wharf")
+    check(up["archived"] is False, up)
+
+    st, body, _ = s.api("POST", "/api/w/chats/%s/pin" % CHAT)
+    check(st == 201, (st, body))
+    pinned = peer.wait_ev("chats.update", lambda d: d.get("id") == JID
+                          and d.get("pinned"), 30, "pinned by Wharf")
+    check(isinstance(pinned["pinned"], int) and pinned["pinned"] > 1700000000, pinned)
+
+    st, body, _ = s.api("POST", "/api/w/chats/%s/unmute" % CHAT)
+    check(st == 201, (st, body))
+    st, body, _ = s.api("POST", "/api/w/chats/%s/mute" % CHAT, {"duration": 3600})
+    check(st == 201, (st, body))
+    now_ms = time.time() * 1000
+    muted = peer.wait_ev("chats.update", lambda d: d.get("id") == JID
+                         and now_ms < (d.get("muteEndTime") or 0) <= now_ms + 3700 * 1000,
+                         30, "muted by Wharf for an hour")
+    check(muted["muteEndTime"] % 1000 == 0, muted)
+
+    st, body, _ = s.api("POST", "/api/w/chats/%s/unread" % CHAT)
+    check(st == 201, (st, body))
+    unread = peer.wait_ev("chats.update", lambda d: d.get("id") == JID
+                          and d.get("unreadCount") == -1, 30, "unread by Wharf")
+    check(unread["unreadCount"] == -1, unread)
+
+    st, body, _ = s.api("PUT", "/api/star", {"session": "w", "chatId": CHAT,
+                                             "messageId": "false_%s_%s" % (CHAT, ctx["hi"]),
+                                             "star": True})
+    check(st == 200 and body == {"success": True}, (st, body))
+    star = peer.wait_ev("messages.update", lambda d: d.get("key", {}).get("id") == ctx["hi"]
+                        and d.get("update", {}).get("starred") is True, 30,
+                        "starred by Wharf")
+    check(star["key"]["remoteJid"] == JID and star["key"]["fromMe"] is False, star)
+
+
+def main():
+    try:
+        setup()
+        run([test_baileys_to_wharf, test_wharf_to_baileys])
+    except BaseException as e:
+        if ctx.get("peer") and not (isinstance(e, SystemExit) and not e.code):
+            sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
+        raise
+    finally:
+        if ctx.get("peer"):
+            ctx["peer"].close()
+        for part in ("rx", "s", "sim"):
+            if ctx.get(part):
+                ctx[part].__exit__(None, None, None)
+
+
+if __name__ == "__main__":
+    main()
