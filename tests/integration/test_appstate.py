@@ -15,7 +15,8 @@ session b (account B) writes to A so both have the chat. Then:
 - pin, mute and unread from a1 show on a2's chat list; star answers;
 - the phone (wa-sim's control API) archives the chat, makes a label,
   puts it on the chat and renames the contact: both emit chat.archive,
-  label.upsert and label.chat.added with WAHA's fields;
+  label.upsert and label.chat.added with WAHA's fields, /contacts/all
+  shows the new name; the phone's push name setting becomes me.pushName;
 - chats/overview GET and POST;
 - a worker restart resumes from the stored versions: the first fetches
   after it ask from the versions reached before (wa-sim records every
@@ -250,6 +251,25 @@ def test_appstate():
             check(st == 200 and labels == up, (st, labels))
             wait_chat(s, name, lambda c: c["archived"] is True,
                       "archived by the phone at %s" % name)
+        # the contact's name from the phone is in contacts/all
+        def renamed():
+            st, body, _ = s.api("GET", "/api/a1/contacts/all")
+            got = [c for c in body if c["id"] == CHAT] if st == 200 else []
+            return got[0] if got and got[0]["name"] == "Bob Phone" else None
+        bob = wait_for(renamed, 30, what="Bob Phone in contacts/all at a1")
+        check(bob["number"] == B and bob["isMe"] is False, bob)
+        # the push name set on the phone (setting_pushName) becomes the
+        # sessions' me.pushName
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
+            {"index": ["setting_pushName"], "value": {"name": "Alice Renamed"}}]})
+        check(st == 200 and body["patches"][0]["collection"] == "critical_block",
+              (st, body))
+        for name in ("a1", "a2"):
+            me = wait_for(lambda: (lambda b: b["me"] if b.get("me", {}).get("pushName")
+                                   == "Alice Renamed" else None)(
+                s.api("GET", "/api/sessions/%s" % name)[1]), 30,
+                what="the new push name at %s" % name)
+            check(me["id"] == A + "@c.us", me)
         # bad phone actions and a phone with no key
         st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A,
                            {"actions": [{"index": ["bogus"]}]})

@@ -153,6 +153,18 @@ def test_history():
               and gm[0]["participant"] == CAROL and gm[0]["body"] == "hello group",
               gm[0])
 
+        # contacts/all: the chats' people with the history's push names
+        def contacts():
+            st, body, _ = s.api("GET", "/api/a/contacts/all")
+            check(st == 200, (st, body))
+            got = {c["id"]: c for c in body}
+            return got if BOB in got and got[BOB]["pushname"] == "Bobby" else None
+        book = wait_for(contacts, 30, what="push names in contacts/all")
+        check(book[BOB]["name"] == "Bob" and book[BOB]["number"] == B
+              and book[BOB]["isMe"] is False, book[BOB])
+        check(book[CAROL]["pushname"] == "Carol" and book[CAROL]["name"] is None,
+              book[CAROL])
+
         # history is no live traffic: no message webhooks for it
         check(not [e for e in hooks(rx, "a") if e["event"] in ("message", "message.any")],
               hooks(rx, "a"))

@@ -126,8 +126,14 @@ def test_gateway_socket_commands_and_garbage():
         try:
             peer, hello = gw.recv(10, "worker.hello")
             check(peer == b"worker-0", peer)
-            check(hello.body == {"worker": "worker-0", "sessions": [], "max": 10000},
-                  hello.body)
+            # rss and the message counts are for /metrics
+            check({k: hello.body.get(k) for k in ("worker", "sessions", "max",
+                                                   "msgs_in", "msgs_out")}
+                  == {"worker": "worker-0", "sessions": [], "max": 10000,
+                      "msgs_in": 0, "msgs_out": 0}
+                  and hello.body["rss"] > 1000000
+                  and set(hello.body) == {"worker", "sessions", "max", "rss",
+                                          "msgs_in", "msgs_out"}, hello.body)
             gw.reply(peer, hello, 200, {})
             _, beat = gw.recv(3, "worker.heartbeat")
             check(beat.body["worker"] == "worker-0", beat.body)

@@ -108,6 +108,45 @@ s_compare_id(const void *a, const void *b)
                   json_string_value(json_object_get(jb, "id")));
 }
 
+//  By name, contacts without one last, then by id.
+static int
+s_compare_name(const void *a, const void *b)
+{
+    json_t *ja = *(json_t *const *)a;
+    json_t *jb = *(json_t *const *)b;
+    const char *na = json_string_value(json_object_get(ja, "name"));
+    const char *nb = json_string_value(json_object_get(jb, "name"));
+    if (!na || !nb || strcmp(na, nb) == 0) {
+        return na && !nb ? -1 : !na && nb ? 1 : s_compare_id(a, b);
+    }
+    return strcmp(na, nb);
+}
+
+//  The session's address book and push names (store contact.list) as
+//  id -> {name, pushName, shortName}; empty when the store cannot say.
+static json_t *
+s_book(gw_req_t *req, const char *name)
+{
+    cm_msg_t *msg = cm_msg_new("contact.list");
+    cm_msg_set_str(msg, "name", name);
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    json_t *book = json_object();
+    json_t *list = cm_msg_status(reply) == 200
+                       ? json_object_get(cm_msg_body(reply), "contacts")
+                       : NULL;
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c)
+    {
+        const char *id = json_string_value(json_object_get(c, "id"));
+        if (id) {
+            json_object_set(book, id, c);
+        }
+    }
+    cm_msg_destroy(&reply);
+    return book;
+}
+
 void
 gw_contacts_all(gw_req_t *req)
 {
@@ -148,6 +187,7 @@ gw_contacts_all(gw_req_t *req)
                 cm_msg_body(blocked)
                     ? json_object_get(cm_msg_body(blocked), "blocked")
                     : NULL;
+            json_t *book = s_book(req, name);
             json_t *out = json_array();
             size_t i;
             json_t *chat;
@@ -166,21 +206,56 @@ gw_contacts_all(gw_req_t *req)
                 {
                     is_blocked |= cm_streq(json_string_value(b), person);
                 }
+                //  The address book's name first, then the chat's
                 const char *cname =
                     json_string_value(json_object_get(chat, "name"));
+                json_t *entry = json_object_get(book, person);
+                const char *bname =
+                    json_string_value(json_object_get(entry, "name"));
+                const char *push =
+                    json_string_value(json_object_get(entry, "pushName"));
                 json_array_append_new(
-                    out, s_contact(person, cm_msg_str(blocked, "me"), cname,
-                                   cname, json_true(), is_blocked));
+                    out, s_contact(person, cm_msg_str(blocked, "me"),
+                                   bname ? bname : cname, push ? push : cname,
+                                   json_true(), is_blocked));
+                json_object_del(book, person);
                 free(person);
             }
-            if (!sort_by || cm_streq(sort_by, "id")) {
-                //  The store sorts chats by id; keep ours exact
+            //  People of the address book and history without a chat
+            const char *bid;
+            json_t *entry;
+            json_object_foreach(book, bid, entry)
+            {
+                char *person = gw_messages_chat_id_of(bid, GW_CHAT_PERSON);
+                if (person) {
+                    bool is_blocked = false;
+                    size_t k;
+                    json_t *b;
+                    json_array_foreach(list, k, b)
+                    {
+                        is_blocked |= cm_streq(json_string_value(b), person);
+                    }
+                    json_array_append_new(
+                        out, s_contact(person, cm_msg_str(blocked, "me"),
+                                       json_string_value(
+                                           json_object_get(entry, "name")),
+                                       json_string_value(
+                                           json_object_get(entry, "pushName")),
+                                       json_true(), is_blocked));
+                }
+                free(person);
+            }
+            json_decref(book);
+            {
+                //  Chats and the address book together: sort here
                 size_t n = json_array_size(out);
                 json_t **items = cm_alloc((n ? n : 1) * sizeof *items);
                 for (size_t k = 0; k < n; k++) {
                     items[k] = json_incref(json_array_get(out, k));
                 }
-                qsort(items, n, sizeof *items, s_compare_id);
+                qsort(items, n, sizeof *items,
+                      cm_streq(sort_by, "name") ? s_compare_name
+                                                : s_compare_id);
                 json_array_clear(out);
                 bool desc = order && strcasecmp(order, "desc") == 0;
                 for (size_t k = 0; k < n; k++) {

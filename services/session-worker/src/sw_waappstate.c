@@ -539,9 +539,7 @@ sw_waappstate_on_appstate(sw_wasess_t *sess, const wa_client_appstate_t *ev)
     if (cm_streq(name, "setting_pushName")) {
         const char *push = json_string_value(
             json_object_get(json_object_get(ev->action, "value"), "name"));
-        if (push && *push) {
-            sw_wasess_set_push_name(sess, push);
-        }
+        sw_wamessage_push_name(sess, push); //  me, presence, engine
         return;
     }
     const char *event = NULL;

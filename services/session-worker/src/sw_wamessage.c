@@ -327,18 +327,17 @@ s_internal(const wa_client_message_t *m)
            wa_message_skdm(m->message, &group, &key, &len) == 0;
 }
 
-//  Our push name is set on the phone; messages our other devices send
-//  carry it (notify). Keep it, announce it with our presence and put it
-//  in `me`.
-static void
-s_learn_push_name(sw_wasess_t *sess, const wa_client_message_t *m)
+void
+sw_wamessage_push_name(sw_wasess_t *sess, const char *push_name)
 {
-    if (!m->from_me || !m->push_name || !*m->push_name ||
-        cm_streq(m->push_name, sw_wasess_push_name(sess))) {
+    if (!push_name || !*push_name ||
+        cm_streq(push_name, sw_wasess_push_name(sess))) {
         return;
     }
-    sw_wasess_set_push_name(sess, m->push_name);
-    wa_client_set_push_name(sw_wasess_client(sess), m->push_name);
+    sw_wasess_set_push_name(sess, push_name);
+    if (sw_wasess_client(sess)) {
+        wa_client_set_push_name(sw_wasess_client(sess), push_name);
+    }
     sw_session_t *session = sw_wasess_session(sess);
     json_t *me = sw_wasess_me(sess);
     if (me && sw_session_status(session) == SW_STATUS_WORKING) {
@@ -346,6 +345,15 @@ s_learn_push_name(sw_wasess_t *sess, const wa_client_message_t *m)
         sw_session_write(session, "session.set_status", &body, NULL, NULL);
     }
     json_decref(me);
+}
+
+//  Messages our other devices send carry our push name (notify).
+static void
+s_learn_push_name(sw_wasess_t *sess, const wa_client_message_t *m)
+{
+    if (m->from_me) {
+        sw_wamessage_push_name(sess, m->push_name);
+    }
 }
 
 json_t *

@@ -36,6 +36,11 @@
 void sw_wamessage_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wamessage_send_seen(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
+//  Our push name, set on the phone (app state setting_pushName, or the
+//  notify of our other devices' messages): kept, announced with our
+//  presence and written into the session's `me`. No-op when unchanged.
+void sw_wamessage_push_name(sw_wasess_t *sess, const char *push_name);
+
 //  The WAMessage of a received (or history) message at ack level `ack`,
 //  with the fields of its kind (sw_wakinds) and no downloaded media.
 //  Caller owns return value.
