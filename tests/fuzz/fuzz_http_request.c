@@ -2,15 +2,15 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    gw_front reads the HTTP framing (its selftest covers it); everything
-    after it is what this target drives: routing the path (with its parameters), the body (JSON or Wawp's
+    libmicrohttpd reads the HTTP framing; everything after it is ours:
+    routing the path (with its parameters), the body (JSON or Wawp's
     urlencoded form, under a size limit), the inputs handlers read from
     body, form and query, chat ids, session names, and webhook
     configuration. This target drives all of them with one input:
       byte 0: method (bits 0-1), content type (bits 2-3), body limit
               (bits 4-5: 64 B, 1 KiB, 64 KiB, 1 MiB);
       then the path up to the first newline, then a query string up to
-      the next newline ("k=v&k2=v2", decoded as gw_front would hand
+      the next newline ("k=v&k2=v2", decoded as libmicrohttpd would hand
       it over), then the body.
     Every outcome must be a response status from 200 to 599 or a parsed
     body; crashes, leaks and sanitizer reports are failures.

@@ -28,6 +28,7 @@
 
 #include <czmq.h>
 #include <jansson.h>
+#include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 

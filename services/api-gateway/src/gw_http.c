@@ -1,4 +1,4 @@
-/*  gw_http - what the HTTP server does with requests
+/*  gw_http - the HTTP server (libmicrohttpd)
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
@@ -13,20 +13,24 @@
 //  credential can only be in its body.
 #define GW_HTTP_ANON_BODY_MAX 1048576
 
-//  One request, from its head to its response (gw_front's call).
+//  One request, from its head to its response (MHD's con_cls).
 typedef struct s_call {
-    struct s_call *next;     //  in the handler queue
-    gw_req_t *req;           //  the request and its response (gw_front's)
-    void *token;             //  for gw_front_done
-    const gw_route_t *route; //  matched route, or NULL
-    size_t body_max;         //  this request's body limit
-    size_t reserved;         //  bytes of GATEWAY_BODY_MEMORY held
-    bool credential_in_body; //  Wawp: no credential in the head
+    struct s_call *next;               //  in the handler queue
+    struct MHD_Connection *connection; //  its connection
+    gw_req_t *req;                     //  the request and its response
+    const gw_route_t *route;           //  matched route, or NULL
+    size_t body_max;                   //  this request's body limit
+    size_t reserved;                   //  bytes of GATEWAY_BODY_MEMORY held
+    bool credential_in_body;           //  Wawp: no credential in the head
+    bool queued;                       //  given to a handler thread
+    bool done;                         //  the handler answered
+    bool responded;                    //  the response is queued
 } s_call_t;
 
 struct _gw_http_t {
     const gw_config_t *config; //  borrowed
-    gw_front_t *front;         //  the HTTP server
+    struct MHD_Daemon *daemon; //  the server
+    gw_front_t *front;         //  accepts and checks heads
     pthread_mutex_t lock;      //  guards what follows
     pthread_cond_t wake;       //  work for handler threads
     s_call_t *queue_head;      //  requests waiting for a handler
@@ -36,6 +40,38 @@ struct _gw_http_t {
     pthread_t *threads; //  handler threads
     int thread_count;
 };
+
+static void
+s_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char text[512];
+    vsnprintf(text, sizeof text, fmt, ap);
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r')) {
+        text[--n] = 0;
+    }
+    cm_log_warn("libmicrohttpd reported a problem", "reason=\"%s\"", text);
+}
+
+//  Per-address accounting for connections libmicrohttpd holds.
+static void
+s_notify_connection(void *cls, struct MHD_Connection *connection,
+                    void **socket_context,
+                    enum MHD_ConnectionNotificationCode toe)
+{
+    gw_http_t *self = (gw_http_t *)cls;
+    if (!self->front) {
+        return; //  not serving (a failed start)
+    }
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        gw_front_opened(self->front, addr);
+    } else {
+        gw_front_closed(self->front, addr);
+    }
+}
 
 //  Take `n` bytes of GATEWAY_BODY_MEMORY. Returns 0, or -1 when they are
 //  not free.
@@ -54,27 +90,118 @@ s_reserve(gw_http_t *self, s_call_t *call, size_t n)
     return rc;
 }
 
-//  The request is over: its body memory back.
 static void
-s_end(void *arg, void *call_, gw_req_t *req)
+s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
+            enum MHD_RequestTerminationCode toe)
 {
-    gw_http_t *self = (gw_http_t *)arg;
-    s_call_t *call = (s_call_t *)call_;
-    bool big = gw_req_body_len(req) >= 1048576;
+    gw_http_t *self = (gw_http_t *)cls;
+    s_call_t *call = (s_call_t *)*con_cls;
+    if (!call) {
+        return;
+    }
+    bool big = gw_req_body_len(call->req) >= 1048576;
     pthread_mutex_lock(&self->lock);
     self->body_bytes -= call->reserved;
     pthread_mutex_unlock(&self->lock);
+    gw_req_destroy(&call->req);
     free(call);
+    *con_cls = NULL;
     if (big) {
         //  Give a large body's pages back to the system now
         malloc_trim(0);
     }
 }
 
+static enum MHD_Result
+s_collect(void *cls, enum MHD_ValueKind kind, const char *key,
+          const char *value)
+{
+    gw_req_t *req = (gw_req_t *)cls;
+    if (kind == MHD_HEADER_KIND) {
+        gw_req_set_header(req, key, value);
+    } else {
+        gw_req_set_query(req, key, value);
+    }
+    return MHD_YES;
+}
+
+//  libmicrohttpd wrote the 101: the socket goes to the request's
+//  upgrade function.
+static void
+s_upgraded(void *cls, struct MHD_Connection *connection, void *con_cls,
+           const char *extra_in, size_t extra_in_size, MHD_socket sock,
+           struct MHD_UpgradeResponseHandle *urh)
+{
+    gw_req_run_upgrade((gw_req_t *)cls, sock, extra_in, extra_in_size, urh);
+}
+
 void
 gw_http_upgrade_close(void *handle)
 {
-    gw_front_upgrade_close(handle);
+    MHD_upgrade_action((struct MHD_UpgradeResponseHandle *)handle,
+                       MHD_UPGRADE_ACTION_CLOSE);
+}
+
+//  The request's extra response headers onto resp.
+static void
+s_add_headers(struct MHD_Response *resp, gw_req_t *req)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach(gw_req_response_headers(req), name, value)
+    {
+        MHD_add_response_header(resp, name, json_string_value(value));
+    }
+}
+
+static enum MHD_Result
+s_respond_upgrade(struct MHD_Connection *connection, gw_req_t *req)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_for_upgrade(s_upgraded, req);
+    if (!resp) {
+        return MHD_NO;
+    }
+    s_add_headers(resp, req);
+    enum MHD_Result rc =
+        MHD_queue_response(connection, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+//  Queue the response. Every response closes its connection: each
+//  request's head then passes gw_front's checks.
+static enum MHD_Result
+s_respond(struct MHD_Connection *connection, gw_req_t *req)
+{
+    gw_metrics_http(gw_req_method(req), gw_req_path(req), gw_req_status(req),
+                    gw_req_age_us(req));
+    if (gw_req_upgrading(req)) {
+        return s_respond_upgrade(connection, req);
+    }
+    size_t len = 0;
+    char *text = gw_req_take_response(req, &len);
+    assert(text);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        cm_log_error("could not create HTTP response");
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            gw_req_content_type(req)
+                                ? gw_req_content_type(req)
+                                : "application/json; charset=utf-8");
+    if (gw_req_allow(req)) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
+    }
+    s_add_headers(resp, req);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result rc =
+        MHD_queue_response(connection, (unsigned int)gw_req_status(req), resp);
+    MHD_destroy_response(resp);
+    return rc;
 }
 
 static int
@@ -152,7 +279,7 @@ s_head_credential(gw_req_t *req)
 //  The head is in: route, refuse what can be refused before any body
 //  byte is read (404, 405, 401, 413, 503), and size the body.
 static void
-s_begin(gw_http_t *self, s_call_t *call)
+s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
 {
     gw_req_t *req = call->req;
     size_t limit = gw_config_body_limit(self->config);
@@ -237,64 +364,7 @@ s_begin(gw_http_t *self, s_call_t *call)
                     "too many request bodies in flight; try again later");
         return;
     }
-}
-
-static void *
-s_begin_op(void *arg, gw_req_t *req)
-{
-    gw_http_t *self = (gw_http_t *)arg;
-    s_call_t *call = cm_alloc(sizeof *call);
-    call->req = req;
-    s_begin(self, call);
-    return call;
-}
-
-//  The body grows to `total` bytes: within this request's limit, and
-//  within GATEWAY_BODY_MEMORY.
-static int
-s_grow(void *arg, void *call_, gw_req_t *req, size_t total)
-{
-    gw_http_t *self = (gw_http_t *)arg;
-    s_call_t *call = (s_call_t *)call_;
-    if (total > call->body_max) {
-        gw_req_set_too_large(req);
-        gw_req_fail(req, 413, NULL, "request body is larger than %zu bytes",
-                    call->body_max);
-        return -1;
-    }
-    if (total > call->reserved &&
-        s_reserve(self, call, total - call->reserved) != 0) {
-        gw_req_fail(req, 503, NULL,
-                    "too many request bodies in flight; try again later");
-        return -1;
-    }
-    return 0;
-}
-
-//  The body is in: to a handler thread.
-static void
-s_run(void *arg, void *call_, gw_req_t *req, void *token)
-{
-    gw_http_t *self = (gw_http_t *)arg;
-    s_call_t *call = (s_call_t *)call_;
-    call->token = token;
-    pthread_mutex_lock(&self->lock);
-    bool stopping = self->stopping;
-    if (!stopping) {
-        call->next = NULL;
-        if (self->queue_tail) {
-            self->queue_tail->next = call;
-        } else {
-            self->queue_head = call;
-        }
-        self->queue_tail = call;
-        pthread_cond_signal(&self->wake);
-    }
-    pthread_mutex_unlock(&self->lock);
-    if (stopping) {
-        gw_req_fail(req, 503, NULL, "the gateway is stopping");
-        gw_front_done(self->front, token);
-    }
+    (void)connection;
 }
 
 //  In a handler thread: the body is in; parse it, authenticate, run the
@@ -364,11 +434,129 @@ s_handler(void *arg)
             break; //  stopping, queue empty
         }
         s_dispatch(self, call, link);
-        //  The call is gw_front's again (and freed once answered)
-        gw_front_done(self->front, call->token);
+        pthread_mutex_lock(&self->lock);
+        call->done = true;
+        pthread_mutex_unlock(&self->lock);
+        MHD_resume_connection(call->connection);
     }
     gw_link_destroy(&link);
     return NULL;
+}
+
+//  The path without trailing slashes ("/" stays). Caller owns it.
+static char *
+s_clean_path(const char *url)
+{
+    size_t n = strlen(url);
+    while (n > 1 && url[n - 1] == '/') {
+        n--;
+    }
+    return cm_strndup(url, n);
+}
+
+static enum MHD_Result
+s_access(void *cls, struct MHD_Connection *connection, const char *url,
+         const char *method, const char *version, const char *upload_data,
+         size_t *upload_data_size, void **con_cls)
+{
+    gw_http_t *self = (gw_http_t *)cls;
+    s_call_t *call = (s_call_t *)*con_cls;
+    if (!call) {
+        //  First call: the head only
+        call = cm_alloc(sizeof *call);
+        call->connection = connection;
+        char *path = s_clean_path(url);
+        call->req = gw_req_new(method, path);
+        free(path);
+        *con_cls = call;
+        MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect,
+                                  call->req);
+        MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_collect,
+                                  call->req);
+        s_begin(self, connection, call);
+        if (gw_req_status(call->req)) {
+            //  Answered before reading the body; the connection closes.
+            call->responded = true;
+            return s_respond(connection, call->req);
+        }
+        return MHD_YES;
+    }
+    pthread_mutex_lock(&self->lock);
+    bool queued = call->queued;
+    bool done = call->done;
+    pthread_mutex_unlock(&self->lock);
+    if (done) {
+        if (call->responded) {
+            return MHD_YES;
+        }
+        call->responded = true;
+        return s_respond(connection, call->req);
+    }
+    if (queued) {
+        return MHD_YES; //  not expected while suspended
+    }
+    gw_req_t *req = call->req;
+    if (gw_req_status(req)) {
+        //  Already answered (at the head, or over GATEWAY_BODY_MEMORY):
+        //  discard what is still arriving, answer once it is all in.
+        if (*upload_data_size || call->responded) {
+            *upload_data_size = 0;
+            return MHD_YES;
+        }
+        call->responded = true;
+        return s_respond(connection, req);
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (gw_req_too_large(req)) {
+            return MHD_YES;
+        }
+        size_t have = gw_req_body_len(req);
+        if (have + n > call->reserved &&
+            s_reserve(self, call, have + n - call->reserved) != 0) {
+            //  Over GATEWAY_BODY_MEMORY: answer 503 once the rest is in
+            gw_req_set_too_large(req);
+            gw_req_fail(req, 503, NULL,
+                        "too many request bodies in flight; try again later");
+            return MHD_YES;
+        }
+        gw_req_append_body(req, upload_data, n, call->body_max);
+        return MHD_YES;
+    }
+    //  The whole body is in: hand it to a handler thread
+    pthread_mutex_lock(&self->lock);
+    bool stopping = self->stopping;
+    pthread_mutex_unlock(&self->lock);
+    if (stopping) {
+        gw_req_fail(req, 503, NULL, "the gateway is stopping");
+        call->responded = true;
+        return s_respond(connection, req);
+    }
+    MHD_suspend_connection(connection);
+    pthread_mutex_lock(&self->lock);
+    call->queued = true;
+    if (self->queue_tail) {
+        self->queue_tail->next = call;
+    } else {
+        self->queue_head = call;
+    }
+    self->queue_tail = call;
+    pthread_cond_signal(&self->wake);
+    pthread_mutex_unlock(&self->lock);
+    (void)version;
+    return MHD_YES;
+}
+
+static void
+s_handoff(void *arg, int fd, const struct sockaddr *addr, socklen_t addrlen)
+{
+    gw_http_t *self = (gw_http_t *)arg;
+    if (MHD_add_connection(self->daemon, fd, addr, addrlen) != MHD_YES) {
+        //  libmicrohttpd closed it
+        cm_log_warn("could not serve an HTTP connection", "reason=\"%s\"",
+                    strerror(errno));
+    }
 }
 
 gw_http_t *
@@ -379,6 +567,27 @@ gw_http_new(const gw_config_t *config, int port_override)
     self->config = config;
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
+    unsigned int flags =
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+        MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
+    self->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, s_access, self, MHD_OPTION_EXTERNAL_LOGGER,
+        s_mhd_log, self, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)gw_config_http_threads(config),
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)gw_config_max_connections(config),
+        MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)gw_config_idle_timeout(config),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * GW_FRONT_HEAD_MAX),
+        MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
+        MHD_OPTION_NOTIFY_CONNECTION, s_notify_connection, self,
+        MHD_OPTION_END);
+    if (!self->daemon) {
+        cm_log_error("could not start HTTP server", "reason=\"%s\"",
+                     strerror(errno));
+        gw_http_destroy(&self);
+        return NULL;
+    }
     self->thread_count = gw_config_handler_threads(config);
     self->threads = cm_alloc(sizeof(pthread_t) * (size_t)self->thread_count);
     for (int i = 0; i < self->thread_count; i++) {
@@ -389,8 +598,7 @@ gw_http_new(const gw_config_t *config, int port_override)
     if (gw_keys_start(config) != 0) {
         cm_log_warn("could not start the API key reloader");
     }
-    static const gw_front_ops_t ops = {s_begin_op, s_grow, s_run, s_end};
-    self->front = gw_front_new(config, port_override, &ops, self);
+    self->front = gw_front_new(config, port_override, s_handoff, self);
     if (!self->front) {
         gw_http_destroy(&self);
         return NULL;
@@ -406,8 +614,7 @@ gw_http_destroy(gw_http_t **self_p)
     if (!self) {
         return;
     }
-    //  Stop serving, finish the queued requests (their answers are not
-    //  sent), close the upgraded streams, then the rest
+    //  Stop taking connections, finish the queued requests, stop MHD
     if (self->front) {
         gw_front_stop(self->front);
     }
@@ -420,7 +627,11 @@ gw_http_destroy(gw_http_t **self_p)
     }
     free(self->threads);
     gw_keys_stop();
+    //  Upgraded connections must be closed before the daemon stops
     gw_ws_close_all(3000);
+    if (self->daemon) {
+        MHD_stop_daemon(self->daemon);
+    }
     gw_front_destroy(&self->front);
     pthread_cond_destroy(&self->wake);
     pthread_mutex_destroy(&self->lock);

@@ -1,17 +1,18 @@
-/*  gw_http - what the HTTP server does with requests
+/*  gw_http - the HTTP server (libmicrohttpd)
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    gw_front serves HTTP/1.1 (keep-alive, every request head checked).
-    On the head the route is matched (404, 405), the caller authenticated
-    from headers and query (401), the body sized against
-    GATEWAY_BODY_LIMIT (413) and reserved from GATEWAY_BODY_MEMORY (503),
-    all before any body byte is read; a chunked body is counted and
-    reserved as it grows. The complete request goes to one of
-    GATEWAY_HANDLER_THREADS handler threads, each with its own gw_link to
-    the core, which parses the body (400), authenticates again with a
-    Wawp credential from the body, runs the handler and gives the answer
-    back to gw_front.
+    gw_front accepts connections and checks each request head; good ones
+    are handed to libmicrohttpd (GATEWAY_HTTP_THREADS epoll threads,
+    suspend/resume). On the head the route is matched (404, 405), the
+    caller authenticated from headers and query (401), the body sized
+    against GATEWAY_BODY_LIMIT (413) and reserved from
+    GATEWAY_BODY_MEMORY (503), all before any body byte is read. The
+    complete request goes to one of GATEWAY_HANDLER_THREADS handler
+    threads, each with its own gw_link to the core, which parses the
+    body (400), authenticates again with a Wawp credential from the body,
+    runs the handler and resumes the connection. Every response closes
+    its connection.
 */
 #ifndef GW_HTTP_H_INCLUDED
 #define GW_HTTP_H_INCLUDED

@@ -82,7 +82,7 @@ main(int argc, char **argv)
         zclock_sleep(100);
     }
     cm_log_info("stopping");
-    //  Answer whatever handlers wait for, then stop serving.
+    //  Answer whatever handlers wait for, then let MHD finish them.
     zstr_send(core, "DRAIN");
     zsock_wait(core);
     gw_http_destroy(&http);

@@ -4,7 +4,7 @@
 
     The per-request owner: everything made for a request (body buffer,
     parsed JSON, response text) is released by gw_req_destroy. It does not
-    depend on the HTTP server, so handlers and tests use it alone: gw_http fills in
+    depend on MHD, so handlers and tests use it alone: gw_http fills in
     the method, path, headers, query and body, a handler reads them and
     sets the response.
 
@@ -74,9 +74,6 @@ const char *gw_req_param(gw_req_t *self, const char *name);
 //  request marked too large; returns -1 then, else 0.
 int gw_req_append_body(gw_req_t *self, const char *data, size_t len,
                        size_t limit);
-//  Make room for a body of `len` bytes at once (a Content-Length), so
-//  appending it costs no reallocation.
-void gw_req_expect_body(gw_req_t *self, size_t len);
 //  Mark the request too large (e.g. from its Content-Length).
 void gw_req_set_too_large(gw_req_t *self);
 bool gw_req_too_large(gw_req_t *self);
