@@ -29,35 +29,14 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import start_peer  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from baileys_util import Interop  # noqa: E402
 
 A = "15550340001"  # Wharf session w
 B = "15550340002"  # Baileys
 EVENTS = ["session.status", "message", "message.any", "message.ack"]
 INVITE = "https://www.whatsapp.com/channel/"
-ctx = {}
-
-
-def setup():
-    sim = WaSim().__enter__()
-    ctx["sim"] = sim
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim).__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    account(sim, A, "Wharf A")
-    account(sim, B, "Baileys B")
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
+ctx = Interop(A, B, EVENTS)
 
 
 def api(method, path, body=None, status=200):
@@ -150,16 +129,4 @@ def test_baileys_channel_followed_by_wharf():
     check([x["message"]["body"] for x in pv] == ["Spring tide tonight"], pv)
 
 
-try:
-    setup()
-    run([test_wharf_channel_followed_by_baileys, test_baileys_channel_followed_by_wharf])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
-finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
+ctx.run([test_wharf_channel_followed_by_baileys, test_baileys_channel_followed_by_wharf])

@@ -23,37 +23,20 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import start_peer  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from baileys_util import Interop  # noqa: E402
 
 A = "15550430001"  # Wharf session w
 B = "15550430002"  # Baileys
 EVENTS = ["session.status", "message", "message.any"]
-ctx = {}
+ctx = Interop(A, B, EVENTS, before_link=lambda ix: before_link(ix))
 
 
-def setup():
-    sim = WaSim().__enter__()
-    ctx["sim"] = sim
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim).__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    ctx["lid"] = {}
-    for phone, name in ((A, "Wharf A"), (B, "Baileys B")):
-        ctx["lid"][phone] = account(sim, phone, name)["lid"]
-    st, body = sim.ctl("PUT", "/faults", {"phone": B, "tctoken": True})
+def before_link(ix):
+    """LID-migrated accounts; B demands a privacy token."""
+    ix["lid"] = {phone: a["lid"] for phone, a in ix.accounts.items()}
+    st, body = ix.sim.ctl("PUT", "/faults", {"phone": B, "tctoken": True})
     check(st == 200, (st, body))
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
 
 
 def wharf_msg(text):
@@ -107,16 +90,4 @@ def test_lid_texts():
     check(st == 200 and [c["id"] for c in chats] == [B + "@c.us"], chats)
 
 
-try:
-    setup()
-    run([test_lid_texts])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
-finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
+ctx.run([test_lid_texts])
