@@ -301,6 +301,21 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/stopTyping'],
     ['POST', '/api/{session}/chats/{chatId}/messages/read'],
     ['GET', '/api/{session}/new-message-id'],
+    // WAHA's status routes (api-surface.md 4) and group picture routes
+    // (api-surface.md 5.3), not yet in the stored extract of its
+    // document: tests/integration/test_status.py and test_groups_ops.py
+    // check their shapes field by field
+    ['POST', '/api/{session}/status/text'],
+    ['POST', '/api/{session}/status/image'],
+    ['POST', '/api/{session}/status/voice'],
+    ['POST', '/api/{session}/status/video'],
+    ['POST', '/api/{session}/status/delete'],
+    ['GET', '/api/{session}/status/new-message-id'],
+    ['GET', '/api/{session}/groups/{id}/picture'],
+    ['PUT', '/api/{session}/groups/{id}/picture'],
+    ['DELETE', '/api/{session}/groups/{id}/picture'],
+    // Wharf's own: neither WAHA nor Wawp documents a sticker route
+    ['POST', '/api/sendSticker'],
     ['PUT', '/api/{session}/contacts/{chatId}'],
     // Wharf's own: WAHA has no recording routes
     ['POST', '/api/startRecording'],
