@@ -268,6 +268,9 @@ class Stack:
             "WHATSAPP_FILES_FOLDER": os.path.join(self.tmp, "media"),
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=86",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+            # OpenSSL 3.0's own thread-race leaks (see lsan.supp)
+            "LSAN_OPTIONS": "suppressions=%s:print_suppressions=0" % os.path.join(
+                os.path.dirname(os.path.abspath(__file__)), "lsan.supp"),
         })
         self.env.update(env or {})
         self.procs = {}
