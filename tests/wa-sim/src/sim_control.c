@@ -314,11 +314,18 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                                  "forge?: bool}");
             return;
         }
-        int st = sim_server_phone_send_as(
-            self->server, acc->phone, to, text,
-            (uint32_t)json_integer_value(device), json_is_true(forge), &result,
-            &reason);
+        int st =
+            sim_server_phone_send_as(self->server, acc->phone, to, text,
+                                     (uint32_t)json_integer_value(device),
+                                     json_is_true(forge), &result, &reason);
         json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "migrate-lid")) {
+        //  PN -> LID mid-conversation: LID revealed, the phone sends its
+        //  companions the LID migration mapping sync message
+        int st = sim_server_phone_lid_migrate(self->server, acc->phone, &result,
+                                              &reason);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
                cm_streq(seg[2], "send-undecryptable")) {

@@ -217,7 +217,9 @@ s_send_direct(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
                           pass == 0 ? msg_len : dsm_len, &type, &ct,
                           &ct_len) == 0) {
                 wa_node_t *node = s_message_node(me, id, from);
-                if (pass == 1 || !sim_fault_rules(sim_hub_faults(self->hub), me->phone)->lid_hidden) {
+                if (pass == 1 ||
+                    !sim_fault_rules(sim_hub_faults(self->hub), me->phone)
+                         ->lid_hidden) {
                     wa_node_set_attr(node, "sender_lid", lid);
                 }
                 if (pass == 1) {
@@ -449,6 +451,86 @@ sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
     return 0;
 }
 
+//  Pairs the LID migration mapping sync message carries at most.
+#define S_LID_SYNC_MAX 1000
+
+int
+sim_phone_lid_sync(sim_phone_t *self, sim_account_t *acc, json_t **result_p,
+                   const char **reason)
+{
+    assert(self && acc);
+    s_state_t *st = s_state(self, acc);
+    if (!st) {
+        *reason = "could not make the phone's state";
+        return 500;
+    }
+    //  LIDMigrationMappingSyncPayload{pnToLidMappings: the account's
+    //  chats (here: every other account), chatDbMigrationTimestamp}
+    zlistx_t *accounts = sim_model_accounts(sim_hub_model(self->hub));
+    size_t n = 0, cap = zlistx_size(accounts);
+    Wa__E2e__LIDMigrationMapping *maps =
+        (Wa__E2e__LIDMigrationMapping *)cm_alloc((cap ? cap : 1) *
+                                                 sizeof *maps);
+    Wa__E2e__LIDMigrationMapping **ptrs =
+        (Wa__E2e__LIDMigrationMapping **)cm_alloc((cap ? cap : 1) *
+                                                  sizeof *ptrs);
+    for (sim_account_t *a = (sim_account_t *)zlistx_first(accounts);
+         a && n < S_LID_SYNC_MAX; a = (sim_account_t *)zlistx_next(accounts)) {
+        if (a == acc) {
+            continue;
+        }
+        Wa__E2e__LIDMigrationMapping init = WA__E2E__LIDMIGRATION_MAPPING__INIT;
+        maps[n] = init;
+        maps[n].has_pn = maps[n].has_assigned_lid = 1;
+        maps[n].pn = strtoull(a->phone, NULL, 10);
+        maps[n].assigned_lid = strtoull(a->lid, NULL, 10);
+        ptrs[n] = &maps[n];
+        n++;
+    }
+    Wa__E2e__LIDMigrationMappingSyncPayload payload =
+        WA__E2E__LIDMIGRATION_MAPPING_SYNC_PAYLOAD__INIT;
+    payload.n_pn_to_lid_mappings = n;
+    payload.pn_to_lid_mappings = ptrs;
+    payload.has_chat_db_migration_timestamp = 1;
+    payload.chat_db_migration_timestamp = (uint64_t)(cm_now_ms() / 1000);
+    size_t plen =
+        wa__e2e__lidmigration_mapping_sync_payload__get_packed_size(&payload);
+    uint8_t *pbuf = (uint8_t *)cm_alloc(plen ? plen : 1);
+    wa__e2e__lidmigration_mapping_sync_payload__pack(&payload, pbuf);
+    free(maps);
+    free(ptrs);
+
+    Wa__E2e__LIDMigrationMappingSyncMessage sync =
+        WA__E2E__LIDMIGRATION_MAPPING_SYNC_MESSAGE__INIT;
+    sync.has_encoded_mapping_payload = 1;
+    sync.encoded_mapping_payload.data = pbuf;
+    sync.encoded_mapping_payload.len = plen;
+    Wa__E2e__ProtocolMessage pm = WA__E2E__PROTOCOL_MESSAGE__INIT;
+    pm.has_type = 1;
+    pm.type = WA__E2E__PROTOCOL_MESSAGE__TYPE__LID_MIGRATION_MAPPING_SYNC;
+    pm.lid_migration_mapping_sync_message = &sync;
+    Wa__E2e__Message msg = WA__E2E__MESSAGE__INIT;
+    msg.protocol_message = &pm;
+    size_t len = wa__e2e__message__get_packed_size(&msg);
+    uint8_t *plain = (uint8_t *)cm_alloc(len);
+    wa__e2e__message__pack(&msg, plain);
+    free(pbuf);
+
+    size_t copies = 0;
+    zlistx_t *companions = s_companions(acc);
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(companions); dev;
+         dev = (sim_device_t *)zlistx_next(companions)) {
+        copies += s_send_peer(self, st, dev, plain, len) == 0;
+    }
+    zlistx_destroy(&companions);
+    free(plain);
+    cm_log_info("phone sent its LID migration mappings",
+                "phone=%s pairs=%zu copies=%zu", acc->phone, n, copies);
+    *result_p = json_pack("{s:s, s:I, s:I}", "lid", acc->lid, "pairs",
+                          (json_int_t)n, "copies", (json_int_t)copies);
+    return 200;
+}
+
 int
 sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,
                         uint8_t id[SIM_PHONE_KEY_ID_LEN], uint8_t key[32])
@@ -598,7 +680,8 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
         *reason = "could not encrypt the message";
         return 500;
     }
-    if (target && target != me && sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
+    if (target && target != me &&
+        sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
         //  As WhatsApp's apps do after a DM: the contact gets our
         //  privacy token, so its answer is accepted (sim_tctoken)
         sim_tctoken_issue(self->hub, me, target);
@@ -719,7 +802,8 @@ sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
     free(msg);
     free(from);
     free(lid);
-    cm_log_info("phone sent as a companion", "phone=%s device=%u id=%s "
+    cm_log_info("phone sent as a companion",
+                "phone=%s device=%u id=%s "
                 "forged=%s copies=%zu",
                 me->phone, device, id, forge ? "yes" : "no", copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);

@@ -93,6 +93,14 @@ int sim_server_phone_history(sim_server_t *self, const char *phone,
                              json_t *seed, json_t **result_p,
                              const char **reason);
 
+//  Migrate the account of `phone` from PN to LID addressing, in the
+//  middle of whatever it is doing: its `lid_hidden` rule is cleared
+//  (usync <lid>, sender_lid show its LID from now on) and its phone
+//  sends its companions the LID migration mapping sync message
+//  (sim_phone_lid_sync). 200 with *result_p {lid, pairs, copies}, 404.
+int sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
+                                 json_t **result_p, const char **reason);
+
 //  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
 //  "end"); lists a phone's calls. Status codes and results as
 //  sim_call_place / sim_call_act / sim_call_list.
