@@ -600,6 +600,28 @@ s_send_history(sim_phone_t *self, sim_device_t *dev)
 }
 
 int
+sim_phone_resend_history(sim_phone_t *self, sim_account_t *acc,
+                         json_t **result_p, const char **reason)
+{
+    assert(self && acc);
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    if (!st || !st->history) {
+        *reason = "no history seeded";
+        return 409;
+    }
+    zlistx_t *devs = s_companions(acc);
+    size_t n = 0;
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(devs); dev;
+         dev = (sim_device_t *)zlistx_next(devs)) {
+        s_send_history(self, dev);
+        n++;
+    }
+    zlistx_destroy(&devs);
+    *result_p = json_pack("{s:I}", "companions", (json_int_t)n);
+    return 200;
+}
+
+int
 sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
                     const char *text, json_t **result_p, const char **reason)
 {
