@@ -23,7 +23,8 @@ phone-only wa-sim account:
   hasNextPage / hasPreviousPage, the next page from endCursor), filters
   by country and category; search by text; the search metadata lists;
 - an image post (sendImage to the channel) reaches the follower with its
-  media and caption;
+  media and caption, uploaded unencrypted as channel media is (wa-sim
+  refuses it otherwise); b's media.url serves a's image;
 - a channel created with a picture names its picture and preview URLs;
 - delete: b may not (403), a may (200), then the channel is a 404;
 - Wawp: /v2/channels (list, info, follow with a literal {id} path).
@@ -76,6 +77,14 @@ def check_channel(c, name, role, description="", subscribers=0, keys=CHANNEL_KEY
     check(c["verified"] is False and c["subscribersCount"] == subscribers, c)
     if "role" in keys:
         check(c["role"] == role, c)
+
+
+def served(s, url):
+    """The bytes at a media.url (with the API key)."""
+    st, raw, _ = s.raw("GET", urllib.parse.urlparse(url).path,
+                       headers={"X-Api-Key": s.api_key})
+    check(st == 200, (st, url))
+    return raw
 
 
 def test_bad_input(s):
@@ -177,6 +186,11 @@ def test_follow_post_preview(s, sim, rx):
         return got[0] if got else None
     p = wait_for(image, 30, what="b's image post")["payload"]
     check(p["body"] == "The harbour at dawn" and p["media"]["mimetype"].startswith("image/"), p)
+    # Channel media travels unencrypted (wa-sim refuses a post with a
+    # media key); the follower's media.url serves what the owner sent
+    check("error" not in p["media"] and p["mediaUrl"] == p["media"]["url"], p)
+    check(served(s, p["media"]["url"]) == served(s, img["media"]["url"]),
+          "b's media.url serves a's image")
     STATE["image_posts"] = 1
     # A follower may not post: 403 saying why
     st, res, _ = s.api("POST", "/api/sendText", {"session": "b", "chatId": cid,

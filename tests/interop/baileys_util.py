@@ -166,6 +166,9 @@ class Interop:
     more simulated phones ((phone, push name), ...). `before_link(ix)`
     runs once the accounts exist (wa-sim faults, for example);
     `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW).
+    `media=True` serves wa-sim's media host over HTTPS with a certificate
+    (ix.cert) that media-service (MEDIA_CA_FILE) and Baileys
+    (NODE_EXTRA_CA_CERTS) trust, for tests that send media.
 
         ix = Interop(A, B, EVENTS)
         ix.run([test_one, test_two])    # setup, the tests, teardown
@@ -175,9 +178,13 @@ class Interop:
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
                  wharf_name="Wharf A", peer_name="Baileys B", session="w",
-                 stack_env=None):
+                 stack_env=None, media=False):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
         self.stack_env = dict(stack_env or {})
+        self.cert = None
+        if media:
+            self.cert = os.path.join(tempfile.mkdtemp(prefix="wharf-interop-"), "media.crt")
+            self.stack_env["MEDIA_CA_FILE"] = self.cert
         self.others, self.before_link = others, before_link
         self.wharf_name, self.peer_name, self.session = wharf_name, peer_name, session
         self.sim = self.peer = self.s = self.rx = None
@@ -198,7 +205,11 @@ class Interop:
         from engine_util import account, link_qr, stack
         from harness import Receiver
         from wasim import WaSim
-        self.sim = WaSim().__enter__()
+        if self.cert:
+            self.sim = WaSim("--media-cert", self.cert).__enter__()
+            os.environ["NODE_EXTRA_CA_CERTS"] = self.cert
+        else:
+            self.sim = WaSim().__enter__()
         self.peer = start_peer(self.sim)  # first: it skips when Baileys is missing
         self.s = stack(self.sim, **self.stack_env).__enter__()
         self.rx = Receiver().__enter__()
