@@ -363,6 +363,11 @@ sw_wastatus_delete(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     }
     json_t *data = json_pack("{s:s, s:s, s:{s:s}}", "type", "revoked", "body",
                              "", "extra", "revokedMessageId", id);
+    //  The status as stored (the gateway read it), for message.revoked
+    json_t *before = json_object_get(cm_msg_body(req), "before");
+    if (json_is_object(before)) {
+        json_object_set(data, "before", before);
+    }
     s_send(sess, cmd_p, msg, len, contacts, NULL, &data);
     free(msg);
     zlistx_destroy(&contacts);
@@ -370,6 +375,28 @@ sw_wastatus_delete(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 
 //  --------------------------------------------------------------------
 //  The server's ack
+
+//  message.revoked for a status of ours we deleted: the revoke as sent
+//  (after) and the status as it was stored (before, when known).
+static void
+s_revoked_event(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *after,
+                json_t *before)
+{
+    json_t *payload = json_pack(
+        "{s:s, s:O, s:O}", "revokedMessageId",
+        json_string_value(json_object_get(w->extra, "revokedMessageId")),
+        "after", after, "_data", json_object_get(after, "_data"));
+    if (json_is_object(before)) { //  WAHA leaves out an unknown one
+        json_object_set(payload, "before", before);
+    }
+    char *key = cm_sprintf("%s|%s|", w->chat, w->id);
+    char id[SW_WAMSG_EVENT_ID_MAX];
+    sw_wamsg_event_id(sw_wasess_name(sess), "message.revoked", key,
+                      w->timestamp * 1000, id);
+    sw_session_emit_id(sw_wasess_session(sess), id, "message.revoked", &payload,
+                       NULL, NULL);
+    free(key);
+}
 
 bool
 sw_wastatus_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
@@ -414,10 +441,19 @@ sw_wastatus_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     if (media) {
         sw_wamedia_set_media(body, media);
     }
-    sw_cmd_reply(&cmd, 200, NULL, &body);
+    bool revoke = cm_streq(w.type, "revoked");
     if (!s_ignored(sess)) {
         sw_wamedia_sent_events(sess, &w, media);
+        if (revoke) {
+            s_revoked_event(sess, &w, body, json_object_get(data, "before"));
+        }
+    } else if (!revoke) {
+        //  No events, but kept, so that it can be deleted later
+        json_t *put = json_pack("{s:[O]}", "messages", body);
+        sw_session_write(sw_wasess_session(sess), "history.put", &put, NULL,
+                         NULL);
     }
+    sw_cmd_reply(&cmd, 200, NULL, &body);
     json_decref(data);
     return true;
 }
@@ -521,6 +557,21 @@ sw_wastatus_test(bool verbose)
     cm_msg_destroy(&reply);
     //  message.any and message.ack went to the store
     assert(sw_session_queued(sw_wasess_session(sess)) == queued + 2);
+    //  A delete the server acked: the revoke's WAMessage, and besides
+    //  message.any and message.ack the sender's own message.revoked
+    queued = sw_session_queued(sw_wasess_session(sess));
+    cmd = sw_wasess_rig_cmd(rig, "status.delete", NULL);
+    data = json_pack("{s:s, s:s, s:b, s:{s:s}, s:{s:s}}", "type", "revoked",
+                     "body", "", "status", 1, "extra", "revokedMessageId",
+                     "ST1", "before", "body", "story");
+    sw_wasess_hold(sess, &cmd, "ST3", NULL, &data);
+    sent.id = "ST3";
+    assert(sw_wastatus_on_sent(sess, &sent));
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 200);
+    assert(cm_streq(cm_msg_str(reply, "revokedMessageId"), "ST1"));
+    cm_msg_destroy(&reply);
+    assert(sw_session_queued(sw_wasess_session(sess)) == queued + 3);
     //  Not ours: left to the other capabilities
     sent.id = "OTHER";
     assert(!sw_wastatus_on_sent(sess, &sent));
