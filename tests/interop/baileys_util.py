@@ -165,7 +165,8 @@ class Interop:
     linked as `wharf` (phone), Baileys paired as `peer`; `others` are
     more simulated phones ((phone, push name), ...). `before_link(ix)`
     runs once the accounts exist (wa-sim faults, for example);
-    `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW).
+    `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW);
+    `sim_args` are wa-sim's arguments ("--media-cert", path).
     `media=True` serves wa-sim's media host over HTTPS with a certificate
     (ix.cert) that media-service (MEDIA_CA_FILE) and Baileys
     (NODE_EXTRA_CA_CERTS) trust, for tests that send media.
@@ -178,8 +179,9 @@ class Interop:
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
                  wharf_name="Wharf A", peer_name="Baileys B", session="w",
-                 stack_env=None, media=False):
+                 stack_env=None, sim_args=(), media=False):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
+        self.sim_args = tuple(sim_args)
         self.stack_env = dict(stack_env or {})
         self.cert = None
         if media:
@@ -206,10 +208,9 @@ class Interop:
         from harness import Receiver
         from wasim import WaSim
         if self.cert:
-            self.sim = WaSim("--media-cert", self.cert).__enter__()
+            self.sim_args += ("--media-cert", self.cert)
             os.environ["NODE_EXTRA_CA_CERTS"] = self.cert
-        else:
-            self.sim = WaSim().__enter__()
+        self.sim = WaSim(*self.sim_args).__enter__()
         self.peer = start_peer(self.sim)  # first: it skips when Baileys is missing
         self.s = stack(self.sim, **self.stack_env).__enter__()
         self.rx = Receiver().__enter__()
