@@ -226,6 +226,36 @@ s_chat_labels(st_router_t *self, cm_msg_t *request)
                   true);
 }
 
+//  One label; a placeholder (an association seen before its label) is
+//  not one yet.
+static cm_msg_t *
+s_label_get(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name = st_router_str(request, "name", 64, &reply);
+    const char *id =
+        reply ? NULL : st_router_str(request, "labelId", 32, &reply);
+    if (reply) {
+        return reply;
+    }
+    const char *p[] = {name, id};
+    PGresult *res =
+        st_db_exec(st_router_db(self), "st_appstate_label_get", 2, p);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *labels = s_labels(res);
+    PQclear(res);
+    if (json_array_size(labels) == 0) {
+        json_decref(labels);
+        return cm_msg_new_reply(request, 404, "label not found");
+    }
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "label", json_incref(json_array_get(labels, 0)));
+    json_decref(labels);
+    return reply;
+}
+
 static cm_msg_t *
 s_chat_get(st_router_t *self, cm_msg_t *request)
 {
@@ -310,6 +340,9 @@ st_appstate_register(st_router_t *r)
     st_router_prepare(r, "st_appstate_labels",
                       "SELECT " S_LABEL_COLS " FROM labels l WHERE "
                       "l.session = $1 ORDER BY length(l.id), l.id");
+    st_router_prepare(r, "st_appstate_label_get",
+                      "SELECT " S_LABEL_COLS " FROM labels l WHERE "
+                      "l.session = $1 AND l.id = $2 AND l.color IS NOT NULL");
     st_router_prepare(r, "st_appstate_chat_labels",
                       "SELECT " S_LABEL_COLS " FROM labels l JOIN label_chats "
                       "c ON c.session = l.session AND c.label_id = l.id "
@@ -325,6 +358,7 @@ st_appstate_register(st_router_t *r)
     st_router_add(r, "appstate.apply", 1, s_apply, ST_ROUTER_DB);
     st_router_add(r, "label.list", 1, s_label_list, ST_ROUTER_DB);
     st_router_add(r, "label.chats", 1, s_label_chats, ST_ROUTER_DB);
+    st_router_add(r, "label.get", 1, s_label_get, ST_ROUTER_DB);
     st_router_add(r, "chat.labels", 1, s_chat_labels, ST_ROUTER_DB);
     st_router_add(r, "chat.get", 1, s_chat_get, ST_ROUTER_DB);
     return 0;
@@ -338,8 +372,9 @@ st_appstate_test(bool verbose)
     cm_log_init(NULL, "error");
     st_router_t *r = st_router_new(NULL, "test");
     assert(st_appstate_register(r) == 0);
-    const char *types[] = {"appstate.apply", "label.list", "label.chats",
-                           "chat.labels",    "chat.get",   NULL};
+    const char *types[] = {
+        "appstate.apply", "label.list", "label.chats", "label.get",
+        "chat.labels",    "chat.get",   NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
     }
