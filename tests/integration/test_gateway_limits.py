@@ -143,6 +143,9 @@ def test_concurrent_per_key():
     st, made, _ = s.api("POST", "/api/keys", {"isAdmin": True})
     check(st == 201, (st, made))
     key = made["key"]
+    # (a made key reaches the gateway's copy of the keys shortly)
+    wait_for(lambda: s.api("GET", "/api/server/version", key=key)[0] == 200, 5,
+             interval=0.1, what="the made key works")
     socks = hold(key, 6)
     try:
         def refused():
