@@ -288,17 +288,24 @@ s_chat_get(st_router_t *self, cm_msg_t *request)
 int
 st_appstate_register(st_router_t *r)
 {
+//  The flags a change sets, as bits of chats.appstate_flags (sql/0095)
+#define S_FLAGS                                                                \
+    "(CASE WHEN $3::bool IS NULL THEN 0 ELSE 1 END | CASE WHEN $4::bool IS "   \
+    "NULL THEN 0 ELSE 2 END | CASE WHEN $5::bigint IS NULL THEN 0 ELSE 4 END " \
+    "| CASE WHEN $6::int IS NULL THEN 0 ELSE 8 END)::smallint"
     st_router_prepare(
         r, "st_appstate_chat",
         "INSERT INTO chats (session, jid, archived, pinned, muted_until, "
-        "unread) VALUES ($1, $2, COALESCE($3::bool, false), "
+        "unread, appstate_flags) VALUES ($1, $2, COALESCE($3::bool, false), "
         "COALESCE($4::bool, false), NULLIF($5::bigint, 0), "
-        "COALESCE($6::int, 0)) ON CONFLICT (session, jid) DO UPDATE SET "
+        "COALESCE($6::int, 0), " S_FLAGS ") ON CONFLICT (session, jid) DO "
+        "UPDATE SET appstate_flags = chats.appstate_flags | " S_FLAGS ", "
         "archived = COALESCE($3::bool, chats.archived), "
         "pinned = COALESCE($4::bool, chats.pinned), "
         "muted_until = CASE WHEN $5::bigint IS NULL THEN chats.muted_until "
         "ELSE NULLIF($5::bigint, 0) END, "
         "unread = COALESCE($6::int, chats.unread), updated_at = now()");
+#undef S_FLAGS
     st_router_prepare(r, "st_appstate_clear",
                       "DELETE FROM messages WHERE session = $1 AND chat = $2");
     st_router_prepare(r, "st_appstate_chat_delete",
