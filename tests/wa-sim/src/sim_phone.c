@@ -548,7 +548,7 @@ sim_phone_lid_sync(sim_phone_t *self, sim_account_t *acc, json_t **result_p,
     zlistx_t *companions = s_companions(acc);
     for (sim_device_t *dev = (sim_device_t *)zlistx_first(companions); dev;
          dev = (sim_device_t *)zlistx_next(companions)) {
-        copies += s_send_peer(self, st, dev, plain, len) == 0;
+        copies += s_send_peer(self, st, dev, plain, len, NULL) == 0;
     }
     zlistx_destroy(&companions);
     free(plain);
