@@ -34,7 +34,7 @@
     fields are left out, never null (WAHA's WAMedia schema). The
     delivery receipt waits for the events, as for any
     message. WHATSAPP_DOWNLOAD_MEDIA=false turns downloads off (media
-    then carries the mimetype only, as before).
+    then carries the mimetype, and a document's filename).
 
     Any capability that needs an image uploaded (profile and group
     pictures, status, link-preview thumbnails, channel posts) uses
