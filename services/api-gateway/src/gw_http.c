@@ -22,6 +22,7 @@ typedef struct s_call {
     size_t body_max;                   //  this request's body limit
     size_t reserved;                   //  bytes of GATEWAY_BODY_MEMORY held
     bool credential_in_body;           //  Wawp: no credential in the head
+    char *slot;                        //  the key's concurrency slot, or NULL
     bool queued;                       //  given to a handler thread
     bool done;                         //  the handler answered
     bool responded;                    //  the response is queued
@@ -103,6 +104,7 @@ s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
     pthread_mutex_lock(&self->lock);
     self->body_bytes -= call->reserved;
     pthread_mutex_unlock(&self->lock);
+    gw_limits_leave(&call->slot);
     gw_req_destroy(&call->req);
     free(call);
     *con_cls = NULL;
@@ -349,7 +351,8 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
             return;
         }
         //  A key over its rate costs nothing more (429, no body read)
-        if (gw_limits_key(req, key) != 0) {
+        if (gw_limits_key(req, key) != 0 ||
+            gw_limits_enter(req, key, &call->slot) != 0) {
             return;
         }
     }
@@ -454,6 +457,15 @@ s_clean_path(const char *url)
     return cm_strndup(url, n);
 }
 
+//  Queue the call's response: its key's concurrency slot is free from
+//  here (a /ws connection does not hold one for its whole life).
+static enum MHD_Result
+s_respond_call(struct MHD_Connection *connection, s_call_t *call)
+{
+    gw_limits_leave(&call->slot);
+    return s_respond(connection, call->req);
+}
+
 static enum MHD_Result
 s_access(void *cls, struct MHD_Connection *connection, const char *url,
          const char *method, const char *version, const char *upload_data,
@@ -477,7 +489,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         if (gw_req_status(call->req)) {
             //  Answered before reading the body; the connection closes.
             call->responded = true;
-            return s_respond(connection, call->req);
+            return s_respond_call(connection, call);
         }
         return MHD_YES;
     }
@@ -490,7 +502,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
             return MHD_YES;
         }
         call->responded = true;
-        return s_respond(connection, call->req);
+        return s_respond_call(connection, call);
     }
     if (queued) {
         return MHD_YES; //  not expected while suspended
@@ -504,7 +516,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
             return MHD_YES;
         }
         call->responded = true;
-        return s_respond(connection, req);
+        return s_respond_call(connection, call);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -531,7 +543,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     if (stopping) {
         gw_req_fail(req, 503, NULL, "the gateway is stopping");
         call->responded = true;
-        return s_respond(connection, req);
+        return s_respond_call(connection, call);
     }
     MHD_suspend_connection(connection);
     pthread_mutex_lock(&self->lock);
