@@ -1646,6 +1646,13 @@ wa_client_send_message(wa_client_t *self, const char *chat, const uint8_t *msg,
 }
 
 int
+wa_client_send_post(wa_client_t *self, const char *chat, const uint8_t *msg,
+                    size_t len, const char *media_id, char id[WA_CLIENT_ID_MAX])
+{
+    return wa_outbox_send_post(self, chat, msg, len, media_id, id);
+}
+
+int
 wa_client_send_text(wa_client_t *self, const char *chat, const char *text,
                     const char *reply_id, const char *reply_participant,
                     char id[WA_CLIENT_ID_MAX])

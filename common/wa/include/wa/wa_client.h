@@ -444,6 +444,14 @@ int wa_client_send_message(wa_client_t *self, const char *chat,
                            const uint8_t *msg, size_t len,
                            char id[WA_CLIENT_ID_MAX]);
 
+//  Post a serialised Message to a channel (`chat` a …@newsletter JID)
+//  as wa_client_send_message does, with media_id: the handle the media
+//  host gave its unencrypted media upload (NULL: none, e.g. a text).
+//  Returns 0, or -1 when not ready or chat is no channel.
+int wa_client_send_post(wa_client_t *self, const char *chat, const uint8_t *msg,
+                        size_t len, const char *media_id,
+                        char id[WA_CLIENT_ID_MAX]);
+
 //  Send read receipts (played when `played`) for `count` message ids in
 //  chat; in groups participant is the sender of the messages. Returns 0
 //  or -1.
