@@ -1670,6 +1670,22 @@ wa_client_send_seen(wa_client_t *self, const char *chat,
 }
 
 int
+wa_client_send_protocol_receipt(wa_client_t *self, const char *id,
+                                const char *type)
+{
+    assert(self);
+    if (!id || !*id || strlen(id) >= WA_CLIENT_ID_MAX || !type || !*type ||
+        !self->me_pn_user) {
+        return -1;
+    }
+    wa_node_t *r = wa_node_new("receipt");
+    wa_node_set_attr(r, "id", id);
+    wa_node_set_attr(r, "type", type);
+    wa_node_set_attr(r, "to", self->me_pn_user);
+    return wa_client_send_node(self, &r);
+}
+
+int
 wa_client_receipt_commit(wa_client_t *self, uint64_t token)
 {
     return wa_inbox_commit(self, token);
@@ -2712,8 +2728,8 @@ t_peer_paired(t_world_t *w, const char *name, const char *phone, int device)
     assert(wa_pair_adv_issue(account_priv, device_pub, secret, 1, 1700000000,
                              (uint32_t)device, false, &container,
                              &container_len) == 0);
-    wa_pair_adv_t *adv = wa_pair_adv_accept(container, container_len, secret,
-                                            device_priv, NULL);
+    wa_pair_adv_t *adv =
+        wa_pair_adv_accept(container, container_len, secret, device_priv, NULL);
     assert(adv);
     size_t id_len = 0;
     const uint8_t *id = wa_pair_adv_identity(adv, &id_len);

@@ -459,6 +459,14 @@ int wa_client_send_seen(wa_client_t *self, const char *chat,
                         const char *participant, const char *const *ids,
                         size_t count, bool played);
 
+//  Tell our own phone a protocol message of ours was handled:
+//  <receipt id type to="<our phone>@s.whatsapp.net"/> (no device), as
+//  "hist_sync" once a history-sync notification was processed. Returns
+//  0, or -1 when not linked, the arguments are bad or nothing could be
+//  sent.
+int wa_client_send_protocol_receipt(wa_client_t *self, const char *id,
+                                    const char *type);
+
 //  The owner stored the message event with this token: send its
 //  delivery receipt now if a connection is live (else the next delivery
 //  of the message is confirmed at once). Returns 0, or -1 when the token
