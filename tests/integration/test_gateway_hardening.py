@@ -389,6 +389,133 @@ def test_auth_before_body():
               "memory freed after the held body closed: %d %r" % (st, body))
 
 
+class KeptAlive:
+    """One connection, several requests: reads each response by its
+    Content-Length."""
+
+    def __init__(self, port, timeout=10):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    def send(self, data):
+        """Send a request; return (status, headers, body), status 0 when the
+        connection closed without an answer."""
+        try:
+            self.sock.sendall(data)
+        except OSError:
+            pass
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self._recv()
+            if not chunk:
+                return 0, {}, b""
+            self.buf += chunk
+        head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        hdrs = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            hdrs[k.strip().lower()] = v.strip()
+        n = int(hdrs.get("content-length", "0"))
+        while len(rest) < n:
+            chunk = self._recv()
+            if not chunk:
+                break
+            rest += chunk
+        self.buf = rest[n:]
+        return int(lines[0].split(" ")[1]), hdrs, rest[:n]
+
+    def closed(self):
+        """True when the server closed the connection."""
+        return self.buf == b"" and self._recv() == b""
+
+    def _recv(self):
+        try:
+            return self.sock.recv(65536)
+        except OSError:
+            return b""
+
+    def close(self):
+        self.sock.close()
+
+
+def test_keep_alive_checks_every_request():
+    """Connections are kept alive, and the second and later requests on
+    one get the same refusals as a connection's first (which gw_front
+    checks before libmicrohttpd reads it); each refusal closes it. Failed
+    before: every response said Connection: close."""
+    with Stack(services=STORE_GW) as s:
+        port = s.api_port
+        key = s.api_key.encode()
+        st, _, _ = s.api("POST", "/api/sessions", {"name": "s1", "start": False})
+        check(st == 201, "create s1: %d" % st)
+        version = (b"GET /api/server/version HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+                   b"\r\n\r\n")
+        # taking turns, then pipelined
+        c = KeptAlive(port)
+        for i in range(3):
+            st, hdrs, body = c.send(version)
+            check(st == 200 and hdrs.get("connection") != "close" and
+                  json.loads(body)["version"], "request %d kept alive: %d %r" % (i, st, hdrs))
+        st, _, body = c.send(b"GET /api/sessions/s1 HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+                             b"\r\n\r\n" + version)
+        check(st == 200 and json.loads(body)["name"] == "s1", "pipelined 1: %d" % st)
+        st, _, body = c.send(b"")
+        check(st == 200 and json.loads(body)["version"], "pipelined 2: %d" % st)
+        c.close()
+
+        def later(data, want, needle=None, wawp=False, fast=None):
+            c = KeptAlive(port)
+            st, hdrs, _ = c.send(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+            check(st == 200 and hdrs.get("connection") != "close", "first: %d" % st)
+            t0 = time.time()
+            st, hdrs, body = c.send(data)
+            took = time.time() - t0
+            if want == 401:  # WAHA's 401 has no "error"
+                check(st == 401 and json.loads(body) == {"message": "Unauthorized",
+                                                         "statusCode": 401},
+                      "401: %d %r" % (st, body))
+                doc = json.loads(body)
+            else:
+                doc = json_error(st, hdrs, body, want, wawp=wawp)
+            if needle:
+                check(needle in json.dumps(doc), "%r in %r" % (needle, doc))
+            check(hdrs.get("connection") == "close" and c.closed(),
+                  "refusal closes: %r" % hdrs)
+            if fast:
+                check(took < fast, "answered in %.2f s" % took)
+            c.close()
+
+        # a NUL in X-Api-Key, with bytes after it or not, before Host or not
+        later(b"GET /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+              b"\0junk\r\n\r\n", 400, "X-Api-Key")
+        later(b"GET /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+              b"\0\r\n\r\n", 400, "X-Api-Key")
+        later(b"GET /api/sessions HTTP/1.1\r\nX-Api-Key: " + key +
+              b"\0junk\r\nHost: x\r\n\r\n", 400, "X-Api-Key")
+        later(b"GET /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+              b"\x01\r\n\r\n", 400, "X-Api-Key")
+        # %00 in the path and in a query value, on /api and on /v2
+        later(b"DELETE /api/sessions/s1%00x HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+              b"\r\n\r\n", 400, "path")
+        later(b"GET /api/sessions?x-api-key=" + key + b"%00junk HTTP/1.1\r\nHost: x\r\n\r\n",
+              400, "x-api-key")
+        later(b"GET /v2/session/info?instance_id=s1%00&access_token=" + key +
+              b" HTTP/1.1\r\nHost: x\r\n\r\n", 400, wawp=True)
+        # a NUL in the request line, a head over 16 KiB, no Host
+        later(b"GET /api/sessions/s1\0x HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+              b"\r\n\r\n", 400, "request line")
+        later(b"GET /ping HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n", 431)
+        later(b"GET /ping HTTP/1.1\r\n\r\n", 400, "Host")
+        later(b"POST /api/sessions HTTP/1.1\r\nHost: x\r\nX-Api-Key: " + key +
+              b"\r\nTransfer-Encoding: gzip\r\n\r\n", 400, "chunked")
+        # no key and a 60 MB body announced: 401 at once, the body unread
+        later(b"POST /api/sendText HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+              b"\r\nContent-Length: 62914560\r\n\r\n{", 401, "Unauthorized", fast=3)
+        st, body, _ = s.api("GET", "/api/sessions/s1")
+        check(st == 200 and body["name"] == "s1", "s1 still there: %d" % st)
+
+
 def _raise_nofile(want):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < want:
@@ -452,8 +579,8 @@ def test_idle_connections_do_not_lock_out():
         held = [socket.create_connection(("127.0.0.1", s.api_port)) for _ in range(20)]
         time.sleep(0.3)
         json_error(*raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"), 429)
-        st, _, body = raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n",
-                               src="127.0.0.2")
+        st, _, body = raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n"
+                               b"Connection: close\r\n\r\n", src="127.0.0.2")
         check(st == 200, "another address: %d" % st)
         for c in held:
             c.close()
@@ -467,4 +594,5 @@ if __name__ == "__main__":
          test_session_config_limits, test_chat_ids_refused_not_rewritten,
          test_unknown_recipient_is_4xx, test_control_characters_refused,
          test_own_errors_in_json, test_auth_before_body,
+         test_keep_alive_checks_every_request,
          test_idle_connections_do_not_lock_out])
