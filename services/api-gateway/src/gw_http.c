@@ -15,6 +15,11 @@
 //  Largest body read before the caller is known: a Wawp request whose
 //  credential can only be in its body.
 #define GW_HTTP_ANON_BODY_MAX 1048576
+//  GATEWAY_BODY_MEMORY is charged this many times a body: the raw body,
+//  and what its handler makes of it while it runs (the parsed JSON, the
+//  decoded media, the bus message), measured at about twice the body for
+//  base64 media.
+#define GW_HTTP_BODY_COST 3
 
 //  One request, from its head to its response (MHD's con_cls).
 typedef struct s_call {
@@ -370,7 +375,8 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
                     call->body_max);
         return;
     }
-    if (declared && s_reserve(self, call, (size_t)declared) != 0) {
+    if (declared &&
+        s_reserve(self, call, (size_t)declared * GW_HTTP_BODY_COST) != 0) {
         gw_req_fail(req, 503, NULL,
                     "too many request bodies in flight; try again later");
         return;
@@ -716,7 +722,15 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         gw_req_append_body(req, upload_data, n, call->body_max);
         return MHD_YES;
     }
-    //  The whole body is in: hand it to a handler thread
+    //  The whole body is in: charge its handler's copies, then hand it
+    //  to a handler thread
+    size_t cost = gw_req_body_len(req) * GW_HTTP_BODY_COST;
+    if (cost > call->reserved &&
+        s_reserve(self, call, cost - call->reserved) != 0) {
+        gw_req_fail(req, 503, NULL,
+                    "too many request bodies in flight; try again later");
+        return s_respond(connection, call);
+    }
     pthread_mutex_lock(&self->lock);
     bool stopping = self->stopping;
     pthread_mutex_unlock(&self->lock);
