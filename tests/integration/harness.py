@@ -264,7 +264,9 @@ class Stack:
             # the key sealing device secrets at rest (store-service)
             "STORE_SECRET_KEY": secrets.token_hex(32),
             "WA_URL": wa_url or "ws://127.0.0.1:%d/ws/chat" % free_port(),
-            "LEASE_TTL_MS": "3000",
+            # Long enough that a worker starved by a loaded CI machine
+            # does not fence itself; failover tests set 3000 to time it
+            "LEASE_TTL_MS": "8000",
             "WHATSAPP_FILES_FOLDER": os.path.join(self.tmp, "media"),
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=86",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",

@@ -10,7 +10,8 @@ session b (account B) writes to A so both have the chat. Then:
   LTHash verified) and GET /chats shows archived on both; unarchive too;
 - a2 creates a label and puts it on the chat: a1 emits label.upsert
   {id, name, color, colorHex} and label.chat.added {labelId, chatId,
-  label}; the label routes read it back on a1; removing it gives
+  label} with the label as stored (null for a label never seen); the
+  label routes read it back on a1; removing it gives
   label.chat.deleted; deleting the label label.deleted;
 - pin, mute and unread from a1 show on a2's chat list; star answers;
 - the phone (wa-sim's control API) archives the chat, makes a label,
@@ -137,7 +138,7 @@ def test_appstate():
         check(st == 200 and body == [label], (st, body))
         added = wait_for(lambda: events(rx, "a1", "label.chat.added"), 30,
                          what="label.chat.added at a1")[0]
-        check(added == {"labelId": "1", "chatId": CHAT, "label": None}, added)
+        check(added == {"labelId": "1", "chatId": CHAT, "label": label}, added)
         st, body, _ = s.api("GET", "/api/a1/labels/chats/%s" % CHAT)
         check(st == 200 and body == [label], (st, body))
         st, body, _ = s.api("GET", "/api/a1/labels/1/chats")
@@ -151,7 +152,9 @@ def test_appstate():
         check(st == 200 and body == [], (st, body))
         deleted = wait_for(lambda: events(rx, "a1", "label.chat.deleted"), 30,
                            what="label.chat.deleted at a1")[0]
-        check(deleted == {"labelId": "1", "chatId": CHAT, "label": None}, deleted)
+        check(deleted == {"labelId": "1", "chatId": CHAT,
+                          "label": {"id": "1", "name": "Gold", "color": 16,
+                                    "colorHex": "#ffaf04"}}, deleted)
 
         # -- pin, mute, unread, star: a1 -> a2 -------------------------------
         st, body, _ = s.api("POST", "/api/a1/chats/%s/pin" % CHAT)
@@ -246,7 +249,9 @@ def test_appstate():
             added = wait_for(lambda: events(rx, name, "label.chat.added",
                                             lambda p: p["labelId"] == "7"),
                              30, what="the phone's label.chat.added at %s" % name)
-            check(added == [{"labelId": "7", "chatId": CHAT, "label": None}], added)
+            # the label made in the same patch is in the event
+            check(added == [{"labelId": "7", "chatId": CHAT, "label": up[0]}],
+                  added)
             st, labels, _ = s.api("GET", "/api/%s/labels" % name)
             check(st == 200 and labels == up, (st, labels))
             wait_chat(s, name, lambda c: c["archived"] is True,
@@ -270,6 +275,16 @@ def test_appstate():
                 s.api("GET", "/api/sessions/%s" % name)[1]), 30,
                 what="the new push name at %s" % name)
             check(me["id"] == A + "@c.us", me)
+        # a label the sessions do not know: the event says null
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
+            {"index": ["label_jid", "8", B + "@s.whatsapp.net"],
+             "value": {"labeled": True}}]})
+        check(st == 200, (st, body))
+        for name in ("a1", "a2"):
+            added = wait_for(lambda: events(rx, name, "label.chat.added",
+                                            lambda p: p["labelId"] == "8"),
+                             30, what="label.chat.added of label 8 at %s" % name)
+            check(added == [{"labelId": "8", "chatId": CHAT, "label": None}], added)
         # bad phone actions and a phone with no key
         st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A,
                            {"actions": [{"index": ["bogus"]}]})

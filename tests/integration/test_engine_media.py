@@ -117,6 +117,35 @@ def test_image_by_url():
     st, lst, _ = s.api("GET", "/api/b/chats/%s@c.us/messages?downloadMedia=true&limit=5" % A)
     check(st == 200 and any(m["id"] == p["id"] and m["media"]["url"] == p["media"]["url"]
                             for m in lst), (st, lst))
+    # downloadMedia=false: the same message without the file (WAHA: not
+    # downloaded), the rest as stored; the Wawp alias too
+    st, lst, _ = s.api("GET", "/api/b/chats/%s@c.us/messages?downloadMedia=false&limit=5" % A)
+    check(st == 200, (st, lst))
+    undl = [m for m in lst if m["id"] == p["id"]]
+    check(len(undl) == 1, lst)
+    m = undl[0]
+    check(m["hasMedia"] is True and m["media"] == {"mimetype": "image/jpeg"}, m)
+    check("mediaUrl" not in m, m)
+    for k in ("id", "timestamp", "from", "fromMe", "to", "participant", "body"):
+        check(m[k] == p[k], (k, m[k], p[k]))
+    st, one, _ = s.api("GET", "/api/b/chats/%s@c.us/messages/%s?downloadMedia=false"
+                       % (A, p["id"]))
+    check(st == 200 and one["media"] == {"mimetype": "image/jpeg"} and "mediaUrl" not in one,
+          (st, one))
+    st, one, _ = s.api("GET", "/api/b/chats/%s@c.us/messages/%s?downloadMedia=0"
+                       % (A, p["id"]))
+    check(st == 200 and one["media"] == {"mimetype": "image/jpeg"}, (st, one))
+    st, one, _ = s.api("GET", "/api/b/chats/%s@c.us/messages/%s?downloadMedia=yes"
+                       % (A, p["id"]))
+    check(st == 400 and "downloadMedia" in json.dumps(one), (st, one))
+    st, lst, _ = s.api("GET", "/v2/chats/%s@c.us/messages?instance_id=b&downloadMedia=false"
+                       % A)
+    check(st == 200 and [m["media"] for m in lst if m["id"] == p["id"]]
+          == [{"mimetype": "image/jpeg"}], (st, lst))
+    # a's own copy, downloadMedia=true (WAHA's default): the file stays
+    st, lst, _ = s.api("GET", "/api/a/chats/%s/messages?limit=5" % TO_B)
+    check(st == 200 and [m["media"]["url"] for m in lst if m["id"] == got["id"]]
+          == [got["media"]["url"]], (st, lst))
 
 
 def test_pdf_by_data():

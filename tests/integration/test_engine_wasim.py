@@ -198,7 +198,7 @@ def test_two_sessions_exchange_texts():
 def test_worker_kill_mid_conversation():
     # One session per worker, so a and b run on different workers; a third
     # worker takes b over after the kill
-    with WaSim() as sim, stack(sim, workers=2, WORKER_MAX_SESSIONS="1") as s, \
+    with WaSim() as sim, stack(sim, workers=2, WORKER_MAX_SESSIONS="1", LEASE_TTL_MS="3000") as s, \
             Receiver() as rx:
         linked(s, sim, rx, [("a", "15550001111", "Alice"), ("b", "15550002222", "Bob")])
         st, info, _ = s.api("GET", "/api/sessions/b")

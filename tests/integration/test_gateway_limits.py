@@ -9,7 +9,11 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
   another session does not.
 - Send pacing: a session's sends leave GATEWAY_SEND_INTERVAL_MS (+ jitter)
   apart; past GATEWAY_SEND_QUEUE waiting, 429 with Retry-After.
+- GATEWAY_CONCURRENT_KEY: a key with that many requests in flight (heads
+  sent, bodies still to come) gets 429 in WAHA's shape for one more,
+  while another key is served; once one finishes, the key is served again.
 """
+import socket
 import statistics
 import threading
 import time
@@ -121,10 +125,69 @@ def test_send_pacing():
     print("pacing: sends at %s s" % ", ".join("%.2f" % t for t in times))
 
 
+def hold(key, n):
+    """n requests of `key` in flight: heads sent, bodies held back."""
+    socks = []
+    for _ in range(n):
+        c = socket.create_connection(("127.0.0.1", CTX["s"].api_port), timeout=10)
+        c.sendall(("POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Api-Key: %s\r\n"
+                   "Content-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+                   % key).encode())
+        socks.append(c)
+    return socks
+
+
+def test_concurrent_per_key():
+    s = CTX["s"]
+    time.sleep(1.5)  # the rate buckets refill
+    st, made, _ = s.api("POST", "/api/keys", {"isAdmin": True})
+    check(st == 201, (st, made))
+    key = made["key"]
+    # (a made key reaches the gateway's copy of the keys shortly)
+    wait_for(lambda: s.api("GET", "/api/server/version", key=key)[0] == 200, 5,
+             interval=0.1, what="the made key works")
+    socks = hold(key, 6)
+    try:
+        def refused():
+            st, body, hdrs = s.api("GET", "/api/server/version", key=key)
+            return (st, body, hdrs) if st == 429 else None
+        st, body, hdrs = wait_for(refused, 10, interval=0.2, what="7th request refused")
+        check(body == {"statusCode": 429, "error": "Too Many Requests",
+                       "message": "too many concurrent requests for this API key (at most "
+                       "6); retry after 1 s"}, body)
+        check(hdrs.get("Retry-After") == "1", hdrs)
+        # another key is served meanwhile
+        st, body, _ = s.api("GET", "/api/server/version", key=CTX["other"])
+        check(st == 200 and "version" in body, (st, body))
+        # one held request finishes: the key is served again
+        socks[0].sendall(b'{"name": "held", "start": false}'.ljust(40))
+        socks[0].recv(4096)
+        socks.pop(0).close()
+        wait_for(lambda: s.api("GET", "/api/server/version", key=key)[0] == 200, 10,
+                 interval=0.2, what="a slot free again")
+    finally:
+        for c in socks:
+            c.close()
+    # a dropped connection frees its slot too: all six slots come back
+    codes = []
+
+    def all_free():
+        socks2 = hold(key, 5)
+        try:
+            st = s.api("GET", "/api/server/version", key=key)[0]
+            codes.append(st)
+            return st == 200
+        finally:
+            for c in socks2:
+                c.close()
+    wait_for(all_free, 10, interval=0.3, what="slots freed by closed connections")
+
+
 if __name__ == "__main__":
     env = {"GATEWAY_RATE_LIMIT_KEY": "20", "GATEWAY_RATE_LIMIT_SESSION": "5",
            "GATEWAY_MAX_CONNECTIONS_PER_IP": "0", "GATEWAY_SEND_INTERVAL_MS": "300",
-           "GATEWAY_SEND_JITTER_MS": "100", "GATEWAY_SEND_QUEUE": "3"}
+           "GATEWAY_SEND_JITTER_MS": "100", "GATEWAY_SEND_QUEUE": "3",
+           "GATEWAY_CONCURRENT_KEY": "6"}
     with Stack(workers=0, services=SERVICES, env=env) as s:
         CTX["s"] = s
         for name in ("la", "lb"):
@@ -137,4 +200,5 @@ if __name__ == "__main__":
         wait_for(lambda: s.api("GET", "/api/server/version", key=made["key"])[0] == 200,
                  5, what="the made key works")
         time.sleep(1.5)
-        run([test_flood_does_not_slow_another_key, test_session_rate, test_send_pacing])
+        run([test_flood_does_not_slow_another_key, test_session_rate, test_send_pacing,
+             test_concurrent_per_key])

@@ -18,7 +18,10 @@ PUSH_NAME) through the media host, and:
   webhook fires for history, each broken blob is logged as skipped and
   the session stays WORKING and sends;
 - "f" (noweb.store.fullSync true): the old text too;
-- "n" (noweb.store.enabled false): no history stored.
+- "n" (noweb.store.enabled false): no history stored;
+- app state wins: the phone changes chat flags through app state, then
+  sends its history (the older snapshot) again: the flags stay as app
+  state set them.
 """
 import os
 import sys
@@ -202,6 +205,51 @@ def test_history():
             return text.count("history not stored") >= 3
         wait_for(dropped, 60, what="history dropped at n")
         check(chats(s, "n") == {}, chats(s, "n"))
+
+        # -- app state wins over history that arrives after it ---------------
+        # The phone unarchives Bob and unpins, unmutes and reads Carol
+        # through app state; then its history (the same snapshot, Bob
+        # archived, Carol pinned, muted and marked unread, one newer text
+        # from Bob) comes again: the flags stay as app state set them.
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
+            {"index": ["archive", B + "@s.whatsapp.net"], "value": {"archived": False}},
+            {"index": ["pin_v1", C + "@s.whatsapp.net"], "value": {"pinned": False}},
+            {"index": ["mute", C + "@s.whatsapp.net"], "value": {"muted": False}},
+            {"index": ["markChatAsRead", C + "@s.whatsapp.net"],
+             "value": {"read": True}}]})
+        check(st == 200, (st, body))
+
+        def by_app_state(name):
+            got = chats(s, name)
+            bob, carol = got.get(BOB), got.get(CAROL)
+            return got if bob and carol and bob["archived"] is False \
+                and carol["pinned"] is False and carol["isMuted"] is False \
+                and carol["unreadCount"] == 0 else None
+        for name in ("a", "f"):
+            wait_for(lambda: by_app_state(name), 30,
+                     what="the phone's app state at %s" % name)
+        again = seed()
+        del again["corrupt"]
+        again["chats"][0]["messages"].append(
+            {"id": "HBOB7", "text": "bob 7", "timestamp": NOW - 60})
+        st, body = sim.ctl("PUT", "/accounts/%s/history" % A, again)
+        check(st == 200, (st, body))
+        st, body = sim.ctl("POST", "/accounts/%s/history/send" % A)
+        check(st == 200 and body == {"companions": 3}, (st, body))
+        for name in ("a", "f"):
+            # the new text comes in the same transaction as the flags
+            wait_for(lambda: [m for m in messages(s, name, BOB) if m["body"] == "bob 7"],
+                     60, what="the history sent again at %s" % name)
+            got = chats(s, name)
+            bob, carol = got[BOB], got[CAROL]
+            check(bob["archived"] is False and bob["unreadCount"] == 2
+                  and bob["name"] == "Bob", bob)
+            check(carol["pinned"] is False and carol["isMuted"] is False
+                  and carol["muteExpiration"] == 0 and carol["unreadCount"] == 0,
+                  carol)
+        # a phone with no history seeded has none to send
+        st, body = sim.ctl("POST", "/accounts/%s/history/send" % B)
+        check(st == 409, (st, body))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from harness import Stack, check, run, wait_for  # noqa: E402
 from bus import Dealer  # noqa: E402
 
 CORE = ["store-service", "api-gateway", "session-worker"]
-ENV = {"WA_RECONNECT_MIN_MS": "300", "WA_RECONNECT_MAX_MS": "600",
+ENV = {"LEASE_TTL_MS": "3000", "WA_RECONNECT_MIN_MS": "300", "WA_RECONNECT_MAX_MS": "600",
        "WORKER_CLAIM_INTERVAL_MS": "300", "WORKER_CLAIM_BATCH": "2"}
 NAMES = ["h%d" % i for i in range(6)]
 

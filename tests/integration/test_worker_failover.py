@@ -22,7 +22,7 @@ from harness import Stack, check, run, wait_for  # noqa: E402
 from bus import Dealer  # noqa: E402
 
 SERVICES = ["store-service", "session-worker"]
-ENV = {"WA_RECONNECT_MIN_MS": "300", "WA_RECONNECT_MAX_MS": "600",
+ENV = {"LEASE_TTL_MS": "3000", "WA_RECONNECT_MIN_MS": "300", "WA_RECONNECT_MAX_MS": "600",
        "WORKER_CLAIM_INTERVAL_MS": "300", "WORKER_CLAIM_BATCH": "2"}
 NAMES = ["f%d" % i for i in range(6)]
 

@@ -34,7 +34,7 @@ SENDERS = 4
 
 def test_sender_worker_killed_mid_stream():
     rnd = random.Random(int(os.environ.get("WHARF_TEST_SEED", time.time())))
-    with WaSim() as sim, stack(sim, workers=2, WORKER_MAX_SESSIONS="1") as s, \
+    with WaSim() as sim, stack(sim, workers=2, WORKER_MAX_SESSIONS="1", LEASE_TTL_MS="3000") as s, \
             Receiver() as rx:
         linked(s, sim, rx, [("s1", "15550001111", "Alice"),
                             ("s2", "15550002222", "Bob")])

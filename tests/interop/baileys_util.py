@@ -165,7 +165,8 @@ class Interop:
     linked as `wharf` (phone), Baileys paired as `peer`; `others` are
     more simulated phones ((phone, push name), ...). `before_link(ix)`
     runs once the accounts exist (wa-sim faults, for example);
-    `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW).
+    `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW);
+    `sim_args` are wa-sim's arguments ("--media-cert", path).
 
         ix = Interop(A, B, EVENTS)
         ix.run([test_one, test_two])    # setup, the tests, teardown
@@ -175,8 +176,9 @@ class Interop:
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
                  wharf_name="Wharf A", peer_name="Baileys B", session="w",
-                 stack_env=None):
+                 stack_env=None, sim_args=()):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
+        self.sim_args = tuple(sim_args)
         self.stack_env = dict(stack_env or {})
         self.others, self.before_link = others, before_link
         self.wharf_name, self.peer_name, self.session = wharf_name, peer_name, session
@@ -198,7 +200,7 @@ class Interop:
         from engine_util import account, link_qr, stack
         from harness import Receiver
         from wasim import WaSim
-        self.sim = WaSim().__enter__()
+        self.sim = WaSim(*self.sim_args).__enter__()
         self.peer = start_peer(self.sim)  # first: it skips when Baileys is missing
         self.s = stack(self.sim, **self.stack_env).__enter__()
         self.rx = Receiver().__enter__()

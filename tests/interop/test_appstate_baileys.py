@@ -10,8 +10,9 @@ patches the other fetches on server_sync, MACs and LTHash checked by the
 receiver:
 - Baileys archives the chat, makes a label and puts it on the chat, pins,
   mutes and marks the chat unread, stars Bob's message: Wharf emits
-  chat.archive, label.upsert and label.chat.added (WAHA's fields), GET
-  /chats shows pinned, muted and unread, GET .../messages the star;
+  chat.archive, label.upsert and label.chat.added (WAHA's fields, the
+  label in it), GET /chats shows pinned, muted and unread, GET
+  .../messages the star;
 - Wharf unarchives, pins, mutes, marks unread and stars Bob's message:
   Baileys emits chats.update (archived false, pinned, muteEndTime,
   unreadCount -1) and messages.update (starred) for the chat and the
@@ -117,7 +118,7 @@ def test_baileys_to_wharf():
     baileys_modify({"addChatLabel": {"labelId": "5"}})
     added = wait_for(lambda: evs("label.chat.added", lambda p: p["labelId"] == "5"), 30,
                      what="label.chat.added from Baileys")[0]
-    check(added == {"labelId": "5", "chatId": CHAT, "label": None}, added)
+    check(added == {"labelId": "5", "chatId": CHAT, "label": up}, added)
     st, body, _ = ctx["s"].api("GET", "/api/w/labels/chats/%s" % CHAT)
     check(st == 200 and body == [up], (st, body))
 

@@ -13,7 +13,8 @@ simulated phone.
   revoke (the old code no longer works for Baileys), remove C.
 - The group picture both ways: Wharf's (a PNG made a 640x640 JPEG)
   seen by Baileys (contacts.update, profilePictureUrl), Baileys' read
-  by Wharf (GET …/groups/{id}/picture), removals both ways.
+  by Wharf (GET …/groups/{id}/picture) and reported as group.v2.update
+  {id, picture}, removals both ways; Wawp's /v2/groups/{id}/picture.
 - Baileys' changes, each a group.v2.* webhook at Wharf with WAHA's
   payload: subject (group.v2.update), promote of C (group.v2.participants
   promote), B leaving (group.v2.participants leave, role left).
@@ -163,16 +164,38 @@ def test_group_picture_both_ways():
     st, data = sim.http("GET", url)
     check(st == 200 and jpeg_size(data) == (640, 640), (st, data[:16]))
     # Baileys (an admin) sets another: Wharf reads it once the
-    # notification drops the URL it kept
+    # notification drops the URL it kept, and says so in group.v2.update
     peer.sock("updateProfilePicture", gid, b64(png(300, 300)))
     theirs = wait_for(lambda: [u for u in [api("GET", pic)["url"]] if u and u != mine],
                       20, what="Wharf sees Baileys' picture")[0]
     check(theirs == peer.sock("profilePictureUrl", gid, "image"), theirs)
     st, data = sim.http("GET", theirs)
     check(st == 200 and data[:2] == b"\xff\xd8", (st, data[:16]))
+    p = wharf_ev("group.v2.update", lambda p: p["group"].get("picture")
+                 and p["group"]["picture"] in theirs
+                 and p["_data"]["attrs"].get("participant") == B_JID, "Baileys' picture")
+    check(set(p) == {"timestamp", "group", "_data"} and set(p["group"]) == {"id", "picture"}
+          and p["group"]["id"] == gid, p)
+    check(p["_data"]["attrs"]["type"] == "picture"
+          and p["_data"]["content"][0]["tag"] == "set", p)
+    # The Wawp route reads the same picture
+    check(api("GET", "/v2/groups/%s/picture?instance_id=w" % gid) == {"url": theirs}, "v2")
     # Baileys removes it; Wharf removes its own after setting it again
     peer.sock("removeProfilePicture", gid)
     wait_for(lambda: api("GET", pic) == {"url": None}, 20, what="picture removed")
+    p = wharf_ev("group.v2.update", lambda p: "picture" in p["group"]
+                 and p["group"]["picture"] is None
+                 and p["_data"]["attrs"].get("participant") == B_JID, "Baileys' removal")
+    check(p["group"] == {"id": gid, "picture": None}, p)
+    # Wawp sets and removes it too ({id} in the query as Wawp sends it)
+    body = api("PUT", "/v2/groups/%7Bid%7D/picture", {
+        "instance_id": "w", "id": gid,
+        "file": {"data": base64.b64encode(png(48, 48)).decode()}})
+    check(body == {"success": True}, body)
+    wait_for(lambda: api("GET", pic)["url"], 20, what="Wawp picture")
+    check(api("DELETE", "/v2/groups/%s/picture?instance_id=w" % gid) == {"success": True},
+          "v2 delete")
+    wait_for(lambda: api("GET", pic) == {"url": None}, 20, what="Wawp removal")
     api("PUT", pic, {"file": {"data": base64.b64encode(png(64, 64)).decode()}})
     check(peer.sock("profilePictureUrl", gid, "image") == api("GET", pic)["url"], "set again")
     removed = len(pictures(gid, "removed"))

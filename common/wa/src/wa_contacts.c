@@ -321,6 +321,22 @@ s_on_picture(void *arg, const wa_node_t *node)
     ev.u.picture.id =
         what && wa_node_is(what, "set") ? wa_node_attr(what, "id") : NULL;
     wa_client_emit(self, &ev);
+    //  A group's picture is a change of the group too: its owner turns
+    //  the notification (type "picture") into group.v2.update
+    if (what && strstr(user, "@g.us")) {
+        char *actor = s_user(wa_node_attr(node, "participant"));
+        if (!actor) {
+            actor = s_user(wa_node_attr(what, "author"));
+        }
+        wa_client_event_t gev = {.type = WA_CLIENT_EVENT_GROUP};
+        gev.u.group.id = wa_node_attr_or(node, "id", "");
+        gev.u.group.group = user;
+        gev.u.group.actor = actor;
+        gev.u.group.timestamp = wa_node_attr_int_or(node, "t", 0);
+        gev.u.group.node = node;
+        wa_client_emit(self, &gev);
+        free(actor);
+    }
     free(user);
     return 0;
 }
@@ -451,6 +467,19 @@ wa_contacts_test(bool verbose)
     wa_client_kit_expect(kit, "picture 15550000002@s.whatsapp.net 9");
     wa_node_t *ack = wa_client_kit_take(kit, "ack");
     assert(ack && wa_node_attr_eq(ack, "id", "n1"));
+    wa_node_destroy(&ack);
+    //  A group's picture: the picture event, then a group event
+    assert(wa_client_kit_handle(
+               kit, "<notification type=\"picture\" id=\"n2\" t=\"1700000000\" "
+                    "from=\"120363000000000001@g.us\" "
+                    "participant=\"15550000002@s.whatsapp.net\"><delete "
+                    "jid=\"120363000000000001@g.us\"/></notification>") == 0);
+    wa_client_kit_expect(kit, "picture 120363000000000001@g.us -");
+    wa_client_kit_expect(
+        kit,
+        "group n2 120363000000000001@g.us 15550000002@s.whatsapp.net delete");
+    ack = wa_client_kit_take(kit, "ack");
+    assert(ack && wa_node_attr_eq(ack, "id", "n2"));
     wa_node_destroy(&ack);
     wa_client_kit_destroy(&kit);
     printf("OK\n");

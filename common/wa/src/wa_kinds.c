@@ -128,6 +128,27 @@ wa_kinds_build_text(const char *text, const wa_kinds_context_t *ctx,
                 ext.jpeg_thumbnail.data = (uint8_t *)preview->thumb;
                 ext.jpeg_thumbnail.len = preview->thumb_len;
             }
+            ext.has_preview_type = true; //  0: a page
+            if (preview->hq_path && preview->hq_media_key &&
+                preview->hq_sha256 && preview->hq_enc_sha256) {
+                ext.thumbnail_direct_path = (char *)preview->hq_path;
+                ext.has_media_key = true;
+                ext.media_key.data = (uint8_t *)preview->hq_media_key;
+                ext.media_key.len = 32;
+                ext.has_thumbnail_sha256 = true;
+                ext.thumbnail_sha256.data = (uint8_t *)preview->hq_sha256;
+                ext.thumbnail_sha256.len = 32;
+                ext.has_thumbnail_enc_sha256 = true;
+                ext.thumbnail_enc_sha256.data =
+                    (uint8_t *)preview->hq_enc_sha256;
+                ext.thumbnail_enc_sha256.len = 32;
+                ext.has_media_key_timestamp = true;
+                ext.media_key_timestamp = preview->hq_key_timestamp;
+                ext.has_thumbnail_width = preview->hq_width > 0;
+                ext.thumbnail_width = preview->hq_width;
+                ext.has_thumbnail_height = preview->hq_height > 0;
+                ext.thumbnail_height = preview->hq_height;
+            }
         }
         m.extended_text_message = &ext;
     }
@@ -743,6 +764,30 @@ s_set_str(json_t *o, const char *key, const char *v)
     }
 }
 
+//  bytes as base64 into o[key] when present
+static void
+s_set_b64(json_t *o, const char *key, bool has, ProtobufCBinaryData b)
+{
+    if (has && b.len) {
+        char *v = cm_base64_encode(b.data, b.len);
+        json_object_set_new(o, key, json_string(v));
+        free(v);
+    }
+}
+
+//  linkPreview of a text with a preview
+static json_t *
+s_link_preview(const Wa__E2e__ExtendedTextMessage *ext)
+{
+    json_t *p = json_object();
+    s_set_str(p, "url", ext->matched_text);
+    s_set_str(p, "canonicalUrl", ext->canonical_url);
+    s_set_str(p, "title", ext->title);
+    s_set_str(p, "description", ext->description);
+    s_set_b64(p, "thumbnail", ext->has_jpeg_thumbnail, ext->jpeg_thumbnail);
+    return p;
+}
+
 json_t *
 wa_kinds_describe(const wa_message_t *msg)
 {
@@ -807,6 +852,10 @@ wa_kinds_describe(const wa_message_t *msg)
                             json_boolean(e->extra_guests_allowed));
         json_object_set_new(ev, "isCanceled", json_boolean(e->is_canceled));
         json_object_set_new(out, "event", ev);
+    }
+    const Wa__E2e__ExtendedTextMessage *ext = m->extended_text_message;
+    if (ext && ext->matched_text && *ext->matched_text) {
+        json_object_set_new(out, "linkPreview", s_link_preview(ext));
     }
     const Wa__E2e__ContextInfo *ctx = wa_message_context(msg);
     if (ctx && ctx->stanza_id) {
@@ -1045,6 +1094,65 @@ wa_kinds_test(bool verbose)
     size_t len = 0;
     wa_message_t *m = NULL;
 
+    //  A text with a high-quality preview: the fields written, and read
+    //  back as linkPreview
+    {
+        uint8_t key[32], sha[32], enc[32], jpg[4] = {0xFF, 0xD8, 0xFF, 0xD9};
+        memset(key, 1, 32);
+        memset(sha, 2, 32);
+        memset(enc, 3, 32);
+        wa_kinds_preview_t pv = {.url = "https://x.test/a",
+                                 .title = "A",
+                                 .description = "about a",
+                                 .thumb = jpg,
+                                 .thumb_len = 4,
+                                 .hq_path = "/o1/v/t62/abc",
+                                 .hq_media_key = key,
+                                 .hq_sha256 = sha,
+                                 .hq_enc_sha256 = enc,
+                                 .hq_key_timestamp = 1700000000,
+                                 .hq_width = 640,
+                                 .hq_height = 480};
+        assert(wa_kinds_build_text("see https://x.test/a", NULL, &pv, &buf,
+                                   &len) == 0);
+        Wa__E2e__Message *pm = wa__e2e__message__unpack(NULL, len, buf);
+        const Wa__E2e__ExtendedTextMessage *e = pm->extended_text_message;
+        assert(e && cm_streq(e->thumbnail_direct_path, "/o1/v/t62/abc"));
+        assert(e->has_media_key && e->media_key.len == 32 &&
+               memcmp(e->media_key.data, key, 32) == 0);
+        assert(e->has_thumbnail_sha256 &&
+               memcmp(e->thumbnail_sha256.data, sha, 32) == 0);
+        assert(e->has_thumbnail_enc_sha256 &&
+               memcmp(e->thumbnail_enc_sha256.data, enc, 32) == 0);
+        assert(e->media_key_timestamp == 1700000000);
+        assert(e->thumbnail_width == 640 && e->thumbnail_height == 480);
+        assert(e->has_preview_type && e->preview_type == 0);
+        wa__e2e__message__free_unpacked(pm, NULL);
+        m = wa_message_decode(buf, len);
+        json_t *d = wa_kinds_describe(m);
+        json_t *lp = json_object_get(d, "linkPreview");
+        assert(json_object_size(lp) == 4);
+        assert(cm_streq(json_string_value(json_object_get(lp, "url")),
+                        "https://x.test/a"));
+        assert(cm_streq(json_string_value(json_object_get(lp, "title")), "A"));
+        assert(cm_streq(json_string_value(json_object_get(lp, "description")),
+                        "about a"));
+        assert(cm_streq(json_string_value(json_object_get(lp, "thumbnail")),
+                        "/9j/2Q=="));
+        json_decref(d);
+        wa_message_destroy(&m);
+        free(buf);
+        //  no preview: no linkPreview
+        assert(wa_kinds_build_text("plain", NULL, NULL, &buf, &len) == 0);
+        m = wa_message_decode(buf, len);
+        d = wa_kinds_describe(m);
+        assert(!json_object_get(d, "linkPreview"));
+        json_decref(d);
+        wa_message_destroy(&m);
+        free(buf);
+        buf = NULL;
+    }
+
     //  Location, with a quote of a text
     uint8_t *q = NULL;
     size_t qlen = 0;
@@ -1200,7 +1308,9 @@ wa_kinds_test(bool verbose)
     //  Text with mentions and a preview
     const char *mentions[] = {"1555@s.whatsapp.net"};
     wa_kinds_context_t mc = {.mentions = mentions, .nmentions = 1};
-    wa_kinds_preview_t pv = {"https://example.com", "Example", "Desc", NULL, 0};
+    wa_kinds_preview_t pv = {.url = "https://example.com",
+                             .title = "Example",
+                             .description = "Desc"};
     assert(wa_kinds_build_text("@1555 see https://example.com", &mc, &pv, &buf,
                                &len) == 0);
     m = wa_message_decode(buf, len);

@@ -44,7 +44,8 @@ s_page(gw_req_t *req, cm_msg_t *msg)
 
 //  Ask the store and answer with the array under `key`, or the error.
 static void
-s_answer(gw_req_t *req, const char *name, cm_msg_t **msg_p, const char *key)
+s_answer(gw_req_t *req, const char *name, cm_msg_t **msg_p, const char *key,
+         bool undownload)
 {
     json_t *session = gw_messages_session(req, name);
     if (!session) {
@@ -57,6 +58,14 @@ s_answer(gw_req_t *req, const char *name, cm_msg_t **msg_p, const char *key)
     json_t *list = json_object_get(cm_msg_body(reply), key);
     if (st == 200 && json_is_array(list)) {
         json_incref(list);
+        size_t i;
+        json_t *m;
+        json_array_foreach(list, i, m)
+        {
+            if (undownload) { //  downloadMedia=false
+                gw_media_undownload(m);
+            }
+        }
         gw_req_reply(req, 200, &list);
     } else if (st == 400) {
         gw_req_fail_invalid(req, cm_msg_str(reply, "reason")
@@ -96,7 +105,7 @@ s_list(gw_req_t *req, const char *name)
         cm_msg_destroy(&msg);
         return;
     }
-    s_answer(req, name, &msg, "chats");
+    s_answer(req, name, &msg, "chats", false);
 }
 
 static void
@@ -126,7 +135,7 @@ s_messages(gw_req_t *req, const char *name)
         cm_msg_destroy(&msg);
         return;
     }
-    s_answer(req, name, &msg, "messages");
+    s_answer(req, name, &msg, "messages", download == 0);
 }
 
 //  The {session} path parameter, or NULL after a 400.

@@ -56,6 +56,10 @@
           -> {success}
       DELETE …/groups/{id}/picture        group.picture, no blob
           -> {success}
+    Wawp has the picture routes too: GET|PUT|DELETE /v2/groups/{id}/picture.
+    Another member's picture change (a "picture" notification from the
+    group) is group.v2.update with group {id, picture: the new picture
+    id, or null when removed}; GET …/picture then gives its URL.
     `code` is a bare invite code or a https://chat.whatsapp.com/ link; a
     subject is 1 to 100 characters, a description at most 2048 ("" deletes
     it); bad input is a 400 before anything is sent; an invite code that
@@ -303,7 +307,22 @@ json_t *gw_groups_schemas(void);
             "POST", "/v2/groups/{id}/admin/demote", gw_groups_demote,          \
             GW_AUTH_INSTANCE, 200, GW_GROUPS_WAWP_TAG, "wawpGroupsDemote",     \
             "Make admins regular participants", "WawpParticipantsRequest",     \
-            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),
+            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),                     \
+        GW_GROUPS_ROUTE(                                                       \
+            "GET", "/v2/groups/{id}/picture", gw_groups_picture_get,           \
+            GW_AUTH_INSTANCE, 200, GW_GROUPS_WAWP_TAG, "wawpGroupsGetPicture", \
+            "The group's picture URL", NULL, "GroupPictureResponse",           \
+            GW_GROUPS_WAWP_ID_Q ";" GW_GROUPS_PICTURE_Q),                      \
+        GW_GROUPS_ROUTE("PUT", "/v2/groups/{id}/picture",                      \
+                        gw_groups_picture_set, GW_AUTH_INSTANCE, 200,          \
+                        GW_GROUPS_WAWP_TAG, "wawpGroupsSetPicture",            \
+                        "Set the group's picture", "ProfilePictureRequest",    \
+                        "GroupResult", GW_GROUPS_WAWP_ID_Q),                   \
+        GW_GROUPS_ROUTE("DELETE", "/v2/groups/{id}/picture",                   \
+                        gw_groups_picture_delete, GW_AUTH_INSTANCE, 200,       \
+                        GW_GROUPS_WAWP_TAG, "wawpGroupsDeletePicture",         \
+                        "Remove the group's picture", NULL, "GroupResult",     \
+                        GW_GROUPS_WAWP_ID_Q),
 
 void gw_groups_test(bool verbose);
 

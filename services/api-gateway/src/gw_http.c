@@ -31,6 +31,7 @@ typedef struct s_call {
     size_t body_max;                   //  this request's body limit
     size_t reserved;                   //  bytes of GATEWAY_BODY_MEMORY held
     bool credential_in_body;           //  Wawp: no credential in the head
+    char *slot;                        //  the key's concurrency slot, or NULL
     bool queued;                       //  given to a handler thread
     bool done;                         //  the handler answered
     bool responded;                    //  the response is queued
@@ -113,6 +114,7 @@ s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
     pthread_mutex_lock(&self->lock);
     self->body_bytes -= call->reserved;
     pthread_mutex_unlock(&self->lock);
+    gw_limits_leave(&call->slot);
     gw_req_destroy(&call->req);
     free(call->target);
     free(call);
@@ -188,6 +190,9 @@ s_respond(struct MHD_Connection *connection, s_call_t *call)
 {
     gw_req_t *req = call->req;
     call->responded = true;
+    //  The key's concurrency slot is free from here (a /ws connection
+    //  does not hold one for its whole life)
+    gw_limits_leave(&call->slot);
     gw_metrics_http(gw_req_method(req), gw_req_path(req), gw_req_status(req),
                     gw_req_age_us(req));
     if (gw_req_upgrading(req)) {
@@ -365,7 +370,8 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
             return;
         }
         //  A key over its rate costs nothing more (429, no body read)
-        if (gw_limits_key(req, key) != 0) {
+        if (gw_limits_key(req, key) != 0 ||
+            gw_limits_enter(req, key, &call->slot) != 0) {
             return;
         }
     }

@@ -1198,9 +1198,16 @@ gw_kinds_get(gw_req_t *req)
     char *name = s_name_path(req);
     char *chat = NULL;
     char *id = name ? s_path_message(req, &chat) : NULL;
-    if (id) {
+    const char *dl = id ? gw_req_query(req, "downloadMedia") : NULL;
+    if (dl && !cm_streq(dl, "true") && !cm_streq(dl, "1") &&
+        !cm_streq(dl, "false") && !cm_streq(dl, "0")) {
+        gw_req_fail_invalid(req, "downloadMedia must be true or false");
+    } else if (id) {
         bool failed = false;
         json_t *m = s_stored(req, name, id, true, &failed);
+        if (m && dl && (cm_streq(dl, "false") || cm_streq(dl, "0"))) {
+            gw_media_undownload(m);
+        }
         if (m) {
             gw_req_reply(req, 200, &m);
         }

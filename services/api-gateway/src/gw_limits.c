@@ -21,7 +21,9 @@ static struct {
     pthread_mutex_t lock;
     zhashx_t *buckets;
     zhashx_t *paces;
+    zhashx_t *inflight; //  key digest -> requests in flight (s_bucket_t)
     double key_rate, session_rate, burst;
+    int key_concurrent;
     int send_interval, send_jitter, send_queue;
 } s_limits = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -46,6 +48,8 @@ gw_limits_configure(void)
     s_limits.send_jitter =
         (int)cm_env_long("GATEWAY_SEND_JITTER_MS", 0, 0, 3600000);
     s_limits.send_queue = (int)cm_env_long("GATEWAY_SEND_QUEUE", 20, 1, 1000);
+    s_limits.key_concurrent =
+        (int)cm_env_long("GATEWAY_CONCURRENT_KEY", 0, 0, 1000000);
     pthread_mutex_unlock(&s_limits.lock);
 }
 
@@ -116,6 +120,82 @@ gw_limits_key(gw_req_t *req, const char *key)
         gw_limits_take(name, s_limits.key_rate, s_limits.burst, cm_mono_ms());
     OPENSSL_cleanse(name, sizeof name);
     return wait ? s_limited(req, wait, "API key") : 0;
+}
+
+int
+gw_limits_enter_slot(const char *name, int limit)
+{
+    if (limit <= 0) {
+        return 0;
+    }
+    pthread_mutex_lock(&s_limits.lock);
+    if (!s_limits.inflight) {
+        s_limits.inflight = zhashx_new();
+        zhashx_set_destructor(s_limits.inflight, s_bucket_free);
+    }
+    s_bucket_t *b = zhashx_lookup(s_limits.inflight, name);
+    int rc = -1;
+    if (!b && zhashx_size(s_limits.inflight) < GW_LIMITS_MAX_BUCKETS) {
+        b = cm_alloc(sizeof *b);
+        zhashx_insert(s_limits.inflight, name, b);
+    }
+    if (b && b->at_ms < limit) {
+        b->at_ms++;
+        rc = 0;
+    }
+    pthread_mutex_unlock(&s_limits.lock);
+    return rc;
+}
+
+void
+gw_limits_leave_slot(const char *name)
+{
+    pthread_mutex_lock(&s_limits.lock);
+    s_bucket_t *b =
+        s_limits.inflight ? zhashx_lookup(s_limits.inflight, name) : NULL;
+    if (b && --b->at_ms <= 0) {
+        zhashx_delete(s_limits.inflight, name);
+    }
+    pthread_mutex_unlock(&s_limits.lock);
+}
+
+int
+gw_limits_enter(gw_req_t *req, const char *key, char **slot_p)
+{
+    assert(slot_p);
+    *slot_p = NULL;
+    int limit = s_limits.key_concurrent;
+    if (!key || limit <= 0) {
+        return 0;
+    }
+    char name[GW_AUTH_HEX_SIZE + 2] = "c:";
+    gw_auth_digest_hex(key, name + 2);
+    if (gw_limits_enter_slot(name, limit) != 0) {
+        OPENSSL_cleanse(name, sizeof name);
+        char text[16];
+        snprintf(text, sizeof text, "%d", 1);
+        gw_req_add_response_header(req, "Retry-After", text);
+        gw_req_fail(req, 429, "too_many_requests",
+                    "too many concurrent requests for this API key (at most "
+                    "%d); retry after 1 s",
+                    limit);
+        return -1;
+    }
+    *slot_p = cm_strdup(name);
+    OPENSSL_cleanse(name, sizeof name);
+    return 0;
+}
+
+void
+gw_limits_leave(char **slot_p)
+{
+    assert(slot_p);
+    if (*slot_p) {
+        gw_limits_leave_slot(*slot_p);
+        OPENSSL_cleanse(*slot_p, strlen(*slot_p));
+        free(*slot_p);
+        *slot_p = NULL;
+    }
 }
 
 int
@@ -262,7 +342,26 @@ gw_limits_test(bool verbose)
                                                    "Retry-After")),
                  "3"));
     gw_req_destroy(&req);
+    //  Concurrent requests: two of "x" in flight, the third refused
+    //  until one leaves; the slot goes away with the last
+    assert(gw_limits_enter_slot("t:x", 2) == 0);
+    assert(gw_limits_enter_slot("t:x", 2) == 0);
+    assert(gw_limits_enter_slot("t:x", 2) == -1);
+    assert(gw_limits_enter_slot("t:y", 2) == 0);
+    gw_limits_leave_slot("t:x");
+    assert(gw_limits_enter_slot("t:x", 2) == 0);
+    gw_limits_leave_slot("t:x");
+    gw_limits_leave_slot("t:x");
+    gw_limits_leave_slot("t:y");
+    assert(zhashx_size(s_limits.inflight) == 0);
+    assert(gw_limits_enter_slot("t:z", 0) == 0); //  off
+    char *slot = NULL;
+    req = gw_req_new("GET", "/api/sessions");
+    assert(gw_limits_enter(req, "k", &slot) == 0 && !slot); //  off
+    gw_req_destroy(&req);
+    gw_limits_leave(&slot);
     pthread_mutex_lock(&s_limits.lock);
+    zhashx_destroy(&s_limits.inflight);
     zhashx_destroy(&s_limits.buckets);
     zhashx_destroy(&s_limits.paces);
     pthread_mutex_unlock(&s_limits.lock);

@@ -12,6 +12,12 @@
     error shape, and costs no handler work, so a flood from one key does
     not slow another key. Keys are held by their SHA-512, never in the
     clear. Each gateway counts its own requests.
+
+    GATEWAY_CONCURRENT_KEY (0: off, the default) bounds the requests one
+    API key (given in the head: X-Api-Key, ?x-api-key=, access-token)
+    has in flight at once, from its head until its response is sent:
+    one more gets 429 with Retry-After: 1 before its body is read, so
+    a key holding many slow requests cannot take every handler thread.
 */
 #ifndef GW_LIMITS_H_INCLUDED
 #define GW_LIMITS_H_INCLUDED
@@ -36,6 +42,18 @@ int gw_limits_take(const char *name, double rate, double burst, int64_t now_ms);
 //  The per-key limit for credential `key` (NULL: none): 0, or -1 after a
 //  429 response on req.
 int gw_limits_key(gw_req_t *req, const char *key);
+
+//  Enter the per-key concurrency limit for credential `key` (NULL:
+//  none). Returns 0 and sets *slot_p (NULL when no limit applies; pass
+//  it to gw_limits_leave once the response is sent), or -1 after a 429
+//  response on req.
+int gw_limits_enter(gw_req_t *req, const char *key, char **slot_p);
+void gw_limits_leave(char **slot_p);
+
+//  One more request of `name` in flight when fewer than `limit` are
+//  (limit 0: no bound). Returns 0, or -1; gw_limits_leave_slot ends it.
+int gw_limits_enter_slot(const char *name, int limit);
+void gw_limits_leave_slot(const char *name);
 
 //  The per-session limit for the session req names ({session}, query or
 //  body `session`): 0, or -1 after a 429.

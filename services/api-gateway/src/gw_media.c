@@ -558,6 +558,32 @@ static const char *s_schemas =
     "\"Base64\"}}}"
     "}";
 
+//  media {url, s3, ...} without the downloaded file's fields.
+static void
+s_undownload_media(json_t *media)
+{
+    if (json_is_object(media)) {
+        json_object_del(media, "url");
+        json_object_del(media, "s3");
+    }
+}
+
+void
+gw_media_undownload(json_t *message)
+{
+    if (!json_is_object(message)) {
+        return;
+    }
+    if (json_is_true(json_object_get(message, "hasMedia"))) {
+        s_undownload_media(json_object_get(message, "media"));
+        json_object_del(message, "mediaUrl");
+    }
+    json_t *quoted = json_object_get(message, "replyTo");
+    if (json_is_object(quoted)) {
+        s_undownload_media(json_object_get(quoted, "media"));
+    }
+}
+
 json_t *
 gw_media_schemas(void)
 {
@@ -571,6 +597,33 @@ gw_media_schemas(void)
 void
 gw_media_test(bool verbose)
 {
+    //  downloadMedia=false: the file's fields go, the rest stays
+    json_t *m = json_pack(
+        "{s:b, s:{s:s, s:s, s:s, s:{s:s}}, s:s, s:s, s:{s:b, s:{s:s, s:s}}}",
+        "hasMedia", 1, "media", "url", "http://h/api/files/b/x.jpg", "mimetype",
+        "image/jpeg", "filename", "x.jpg", "s3", "Key", "k", "mediaUrl",
+        "http://h/api/files/b/x.jpg", "body", "hi", "replyTo", "hasMedia", 1,
+        "media", "url", "http://h/q.jpg", "mimetype", "image/png");
+    gw_media_undownload(m);
+    json_t *media = json_object_get(m, "media");
+    assert(json_object_size(media) == 2);
+    assert(cm_streq(json_string_value(json_object_get(media, "mimetype")),
+                    "image/jpeg"));
+    assert(cm_streq(json_string_value(json_object_get(media, "filename")),
+                    "x.jpg"));
+    assert(!json_object_get(m, "mediaUrl"));
+    assert(cm_streq(json_string_value(json_object_get(m, "body")), "hi"));
+    media = json_object_get(json_object_get(m, "replyTo"), "media");
+    assert(json_object_size(media) == 1 && json_object_get(media, "mimetype"));
+    json_decref(m);
+    //  a text message, or null media: left as it is
+    m = json_pack("{s:b, s:n, s:s}", "hasMedia", 0, "media", "body", "x");
+    gw_media_undownload(m);
+    assert(json_is_null(json_object_get(m, "media")) &&
+           json_object_size(m) == 3);
+    json_decref(m);
+    gw_media_undownload(NULL);
+
     printf(" * gw_media: ");
     setenv("WAHA_API_KEY", "k", 1);
     gw_config_t *cfg = gw_config_new();

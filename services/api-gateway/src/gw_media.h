@@ -64,6 +64,13 @@ void gw_media_file_default(gw_req_t *req);
 int gw_media_file_input(gw_req_t *req, const char *dflt_mimetype,
                         json_t **file_p, uint8_t **data_p, size_t *len_p);
 
+//  A stored WAMessage as WAHA answers it with downloadMedia=false: a
+//  media message keeps hasMedia and media {mimetype, filename}, without
+//  the downloaded file (media.url, media.s3 and mediaUrl go), as if it
+//  had been received with WHATSAPP_DOWNLOAD_MEDIA=false. The quoted
+//  message (replyTo.media) likewise. Other messages are left as they are.
+void gw_media_undownload(json_t *message);
+
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_media_schemas(void);
 

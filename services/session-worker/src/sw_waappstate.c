@@ -530,6 +530,141 @@ sw_waappstate_change(const json_t *action, const char **event_p,
     return change;
 }
 
+//  label.chat.* events waiting for their label: the association is
+//  written first, then the label is read back from the store (so a
+//  label made in the same patch is there), then the event goes out. An
+//  event is kept here, not in a callback's argument, so that a stop in
+//  between frees it.
+#define S_LABEL_EVENTS "appstate.label_events"
+
+typedef struct {
+    zhashx_t *pending; //  "<seq>" -> payload (json_t)
+    uint64_t next;     //  next sequence number
+} s_label_events_t;
+
+static void
+s_label_events_free(void **state_p)
+{
+    s_label_events_t *self = (s_label_events_t *)*state_p;
+    if (self) {
+        zhashx_destroy(&self->pending);
+        free(self);
+        *state_p = NULL;
+    }
+}
+
+static void
+s_json_free(void **item_p)
+{
+    json_t *j = (json_t *)*item_p;
+    json_decref(j);
+    *item_p = NULL;
+}
+
+static s_label_events_t *
+s_label_events(sw_wasess_t *sess)
+{
+    s_label_events_t *self =
+        (s_label_events_t *)sw_wasess_state(sess, S_LABEL_EVENTS);
+    if (!self) {
+        self = cm_alloc(sizeof *self);
+        self->pending = zhashx_new();
+        zhashx_set_destructor(self->pending, s_json_free);
+        sw_wasess_set_state(sess, S_LABEL_EVENTS, self, s_label_events_free);
+    }
+    return self;
+}
+
+//  Take back the event under seq (caller owns), or NULL.
+static json_t *
+s_label_event_take(sw_session_t *session, void *arg)
+{
+    sw_wasess_t *sess = sw_wa_sess(session);
+    s_label_events_t *self =
+        sess ? (s_label_events_t *)sw_wasess_state(sess, S_LABEL_EVENTS) : NULL;
+    if (!self) {
+        return NULL;
+    }
+    char key[24];
+    snprintf(key, sizeof key, "%" PRIuPTR, (uintptr_t)arg);
+    json_t *payload = (json_t *)zhashx_lookup(self->pending, key);
+    if (payload) {
+        json_incref(payload);
+        zhashx_delete(self->pending, key);
+    }
+    return payload;
+}
+
+static void
+s_label_emit(sw_session_t *session, json_t *payload)
+{
+    const char *event = json_is_true(json_object_get(payload, "_added"))
+                            ? "label.chat.added"
+                            : "label.chat.deleted";
+    json_object_del(payload, "_added");
+    sw_session_emit(session, event, &payload);
+}
+
+static void
+s_label_got(sw_session_t *session, cm_msg_t **reply_p, void *arg)
+{
+    json_t *payload = s_label_event_take(session, arg);
+    if (!payload) {
+        return;
+    }
+    json_t *label = *reply_p && cm_msg_status(*reply_p) == 200
+                        ? json_object_get(cm_msg_body(*reply_p), "label")
+                        : NULL;
+    if (json_is_object(label)) {
+        json_object_set(payload, "label", label);
+    }
+    s_label_emit(session, payload);
+}
+
+static void
+s_label_written(sw_session_t *session, int st, void *arg)
+{
+    sw_wasess_t *sess = sw_wa_sess(session);
+    s_label_events_t *self =
+        sess ? (s_label_events_t *)sw_wasess_state(sess, S_LABEL_EVENTS) : NULL;
+    if (!self) {
+        return;
+    }
+    char key[24];
+    snprintf(key, sizeof key, "%" PRIuPTR, (uintptr_t)arg);
+    json_t *payload = (json_t *)zhashx_lookup(self->pending, key);
+    if (!payload) {
+        return;
+    }
+    if (st < 200 || st >= 300) {
+        //  Not stored: the event still says what changed
+        s_label_emit(session, s_label_event_take(session, arg));
+        return;
+    }
+    cm_msg_t *get = cm_msg_new("label.get");
+    cm_msg_set_str(get, "name", sw_wasess_name(sess));
+    cm_msg_set_str(get, "labelId",
+                   json_string_value(json_object_get(payload, "labelId")));
+    sw_session_store_send(session, &get, SW_WRITE_TIMEOUT_MS, s_label_got, arg);
+}
+
+//  Write the association (body taken), then emit its event (taken) with
+//  the label as the store has it.
+static void
+s_label_chat_event(sw_wasess_t *sess, json_t **body_p, json_t **payload_p,
+                   bool added)
+{
+    s_label_events_t *self = s_label_events(sess);
+    uintptr_t seq = (uintptr_t)++self->next;
+    char key[24];
+    snprintf(key, sizeof key, "%" PRIuPTR, seq);
+    json_object_set_new(*payload_p, "_added", json_boolean(added));
+    zhashx_insert(self->pending, key, *payload_p);
+    *payload_p = NULL;
+    sw_session_write(sw_wasess_session(sess), "appstate.apply", body_p,
+                     s_label_written, (void *)seq);
+}
+
 void
 sw_waappstate_on_appstate(sw_wasess_t *sess, const wa_client_appstate_t *ev)
 {
@@ -552,6 +687,11 @@ sw_waappstate_on_appstate(sw_wasess_t *sess, const wa_client_appstate_t *ev)
         return;
     }
     json_t *body = json_pack("{s:[o]}", "changes", change);
+    if (event && !ev->initial && !strncmp(event, "label.chat.", 11)) {
+        s_label_chat_event(sess, &body, &payload,
+                           cm_streq(event, "label.chat.added"));
+        return;
+    }
     sw_session_write(session, "appstate.apply", &body, NULL, NULL);
     if (event && !ev->initial) {
         sw_session_emit(session, event, &payload);

@@ -29,7 +29,10 @@
     other writes) and, unless it came with the first sync of its
     collection, reported as WAHA events: chat.archive {id, archived,
     timestamp}, label.upsert / label.deleted {id, name, color, colorHex},
-    label.chat.added / label.chat.deleted {labelId, chatId, label}.
+    label.chat.added / label.chat.deleted {labelId, chatId, label}. The
+    label of label.chat.* is read back from the store (label.get) once
+    the association is written, so a label made in the same patch is in
+    it; it is null when the store does not know the label.
 */
 #ifndef SW_WAAPPSTATE_H_INCLUDED
 #define SW_WAAPPSTATE_H_INCLUDED

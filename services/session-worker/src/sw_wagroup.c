@@ -1141,11 +1141,36 @@ s_on_change(sw_wasess_t *sess, const wa_client_group_t *ev,
     s_emit(sess, ev, "group.v2.update", what, &payload);
 }
 
+//  A group's picture set (<set id/>) or removed (<delete/>): group.v2.update
+//  with {id, picture: the new picture id, or null}.
+static void
+s_on_picture(sw_wasess_t *sess, const wa_client_group_t *ev, json_t *data)
+{
+    const wa_node_t *what = wa_node_child_at(ev->node, 0);
+    bool set = what && wa_node_is(what, "set");
+    if (!set && !(what && wa_node_is(what, "delete"))) {
+        return; //  <request/>: nothing changed
+    }
+    const char *id = set ? wa_node_attr(what, "id") : NULL;
+    json_t *partial = json_object();
+    json_object_set_new(partial, "id", s_api_or_null(ev->group));
+    json_object_set_new(partial, "picture", id ? json_string(id) : json_null());
+    json_t *payload = s_payload(ev, data);
+    json_object_set_new(payload, "group", partial);
+    s_emit(sess, ev, "group.v2.update", set ? "picture|set" : "picture|delete",
+           &payload);
+}
+
 void
 sw_wagroup_on_group(sw_wasess_t *sess, const wa_client_group_t *ev)
 {
     assert(sess && ev && ev->node && ev->group);
     json_t *data = s_node_json(ev->node, 0);
+    if (wa_node_attr_eq(ev->node, "type", "picture")) {
+        s_on_picture(sess, ev, data);
+        json_decref(data);
+        return;
+    }
     size_t n = wa_node_child_count(ev->node);
     for (size_t i = 0; i < n && i < 64; i++) {
         s_on_change(sess, ev, wa_node_child_at(ev->node, i), i, data);

@@ -44,6 +44,9 @@
           unlocked, member_add_mode, membership_approval_mode ->
           group.v2.update {timestamp, group:{id, <the field changed>},
           _data}
+      a "picture" notification from the group (<set id/>, <delete/>;
+          wa_contacts passes it on as a group event) -> group.v2.update
+          {timestamp, group:{id, picture: the new id | null}, _data}
     GroupInfo: {id, subject, description, membersCanAddNewMember,
     membersCanSendMessages, newMembersApprovalRequired, participants:
     [{id, pn?, role}]}. Event ids derive from the notification, so one

@@ -5,6 +5,7 @@
 */
 #include "sw_classes.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_mediamsg.h"
 #include "wa/wa_message.h"
 
 static void
@@ -369,6 +370,10 @@ sw_wamessage_payload(sw_wasess_t *sess, const wa_client_message_t *m, int ack)
     w.body = m->body;
     w.has_media = m->has_media;
     w.mimetype = m->message ? wa_message_mimetype(m->message) : NULL;
+    wa_mediamsg_t f;
+    if (m->has_media && m->message && wa_mediamsg_read(m->message, &f) == 0) {
+        w.filename = f.filename; //  documents (borrowed from m->message)
+    }
     w.type = m->type;
     w.reply_to = m->reply_to;
     w.push_name = m->push_name;

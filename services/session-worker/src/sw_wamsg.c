@@ -45,9 +45,9 @@ sw_wamsg_id(bool from_me, const char *chat, const char *id,
     assert(chat && id);
     char *c = sw_wamsg_api_jid(chat);
     char *p = participant ? sw_wamsg_api_jid(participant) : NULL;
-    char *out = p ? cm_sprintf("%s_%s_%s_%s", from_me ? "true" : "false", c,
-                               id, p)
-                  : cm_sprintf("%s_%s_%s", from_me ? "true" : "false", c, id);
+    char *out =
+        p ? cm_sprintf("%s_%s_%s_%s", from_me ? "true" : "false", c, id, p)
+          : cm_sprintf("%s_%s_%s", from_me ? "true" : "false", c, id);
     free(c);
     free(p);
     return out;
@@ -96,8 +96,7 @@ sw_wamsg_parse_id(const char *text, sw_wamsg_ref_t *ref)
     const char *sep = strchr(id, '_');
     if (sep) {
         if (s_part(id, sep, ref->id) != 0 ||
-            s_part(sep + 1, sep + 1 + strlen(sep + 1), ref->participant) !=
-                0 ||
+            s_part(sep + 1, sep + 1 + strlen(sep + 1), ref->participant) != 0 ||
             !strchr(ref->participant, '@')) {
             return -1;
         }
@@ -150,18 +149,21 @@ sw_wamsg_message(const sw_wamsg_t *m)
         if (m->mimetype) {
             json_object_set_new(media, "mimetype", json_string(m->mimetype));
         }
+        json_t *name = m->filename ? json_string(m->filename) : NULL;
+        if (name) { //  NULL when not valid UTF-8
+            json_object_set_new(media, "filename", name);
+        }
         json_object_set_new(out, "media", media);
     } else {
         json_object_set_new(out, "media", json_null());
     }
     json_object_set_new(out, "ack", json_integer(m->ack));
-    json_object_set_new(out, "ackName",
-                        json_string(sw_wamsg_ack_name(m->ack)));
+    json_object_set_new(out, "ackName", json_string(sw_wamsg_ack_name(m->ack)));
     if (m->reply_to) {
         //  The quoted message is not decoded: no media known
-        json_object_set_new(out, "replyTo",
-                            json_pack("{s:s, s:b}", "id", m->reply_to,
-                                      "hasMedia", 0));
+        json_object_set_new(
+            out, "replyTo",
+            json_pack("{s:s, s:b}", "id", m->reply_to, "hasMedia", 0));
     } else {
         json_object_set_new(out, "replyTo", json_null());
     }
@@ -170,9 +172,9 @@ sw_wamsg_message(const sw_wamsg_t *m)
     if (participant) {
         json_object_set_new(key, "participant", json_string(participant));
     }
-    json_t *data = json_pack("{s:o, s:I, s:s}", "key", key, "messageTimestamp",
-                             (json_int_t)m->timestamp, "type",
-                             m->type ? m->type : "chat");
+    json_t *data =
+        json_pack("{s:o, s:I, s:s}", "key", key, "messageTimestamp",
+                  (json_int_t)m->timestamp, "type", m->type ? m->type : "chat");
     if (m->push_name) {
         json_object_set_new(data, "pushName", json_string(m->push_name));
     }
@@ -211,10 +213,9 @@ sw_wamsg_ack(const char *chat, const char *id, const char *participant,
     json_object_set_new(out, "fromMe", json_boolean(from_me));
     json_object_set_new(out, "ack", json_integer(ack));
     json_object_set_new(out, "ackName", json_string(sw_wamsg_ack_name(ack)));
-    json_object_set_new(
-        out, "_data",
-        json_pack("{s:s, s:s, s:b}", "id", id, "remoteJid", c, "fromMe",
-                  from_me));
+    json_object_set_new(out, "_data",
+                        json_pack("{s:s, s:s, s:b}", "id", id, "remoteJid", c,
+                                  "fromMe", from_me));
     free(wid);
     free(m);
     free(p);
@@ -301,8 +302,8 @@ sw_wamsg_test(bool verbose)
     json_t *j = sw_wamsg_message(&m);
     assert(cm_streq(json_string_value(json_object_get(j, "id")),
                     "false_1555@c.us_3EB0CC"));
-    assert(cm_streq(json_string_value(json_object_get(j, "from")),
-                    "1555@c.us"));
+    assert(
+        cm_streq(json_string_value(json_object_get(j, "from")), "1555@c.us"));
     assert(cm_streq(json_string_value(json_object_get(j, "to")), "1999@c.us"));
     assert(json_is_false(json_object_get(j, "fromMe")));
     assert(!json_object_get(j, "source"));
@@ -311,12 +312,12 @@ sw_wamsg_test(bool verbose)
     assert(json_is_false(json_object_get(j, "hasMedia")));
     assert(json_integer_value(json_object_get(j, "timestamp")) == 1700000000);
     assert(json_integer_value(json_object_get(j, "ack")) == 2);
-    assert(cm_streq(json_string_value(json_object_get(j, "ackName")),
-                    "DEVICE"));
+    assert(
+        cm_streq(json_string_value(json_object_get(j, "ackName")), "DEVICE"));
     assert(json_is_null(json_object_get(j, "replyTo")));
     json_t *data = json_object_get(j, "_data");
-    assert(cm_streq(json_string_value(json_object_get(data, "pushName")),
-                    "Bob"));
+    assert(
+        cm_streq(json_string_value(json_object_get(data, "pushName")), "Bob"));
     json_decref(j);
 
     //  Our own group message sent through the API, quoting another
@@ -330,16 +331,16 @@ sw_wamsg_test(bool verbose)
     j = sw_wamsg_message(&m);
     assert(cm_streq(json_string_value(json_object_get(j, "id")),
                     "true_120363@g.us_3EB0CC_1999@c.us"));
-    assert(cm_streq(json_string_value(json_object_get(j, "from")),
-                    "1999@c.us"));
-    assert(cm_streq(json_string_value(json_object_get(j, "to")),
-                    "120363@g.us"));
+    assert(
+        cm_streq(json_string_value(json_object_get(j, "from")), "1999@c.us"));
+    assert(
+        cm_streq(json_string_value(json_object_get(j, "to")), "120363@g.us"));
     assert(cm_streq(json_string_value(json_object_get(j, "source")), "api"));
     assert(cm_streq(json_string_value(json_object_get(j, "participant")),
                     "1999@c.us"));
-    assert(cm_streq(json_string_value(json_object_get(
-                        json_object_get(j, "replyTo"), "id")),
-                    "3EB0DD"));
+    assert(cm_streq(
+        json_string_value(json_object_get(json_object_get(j, "replyTo"), "id")),
+        "3EB0DD"));
     assert(json_is_false(
         json_object_get(json_object_get(j, "replyTo"), "hasMedia")));
     assert(json_is_null(json_object_get(j, "media")));
@@ -353,7 +354,16 @@ sw_wamsg_test(bool verbose)
     assert(cm_streq(json_string_value(json_object_get(
                         json_object_get(j, "media"), "mimetype")),
                     "image/jpeg"));
+    assert(!json_object_get(json_object_get(j, "media"), "filename"));
     json_decref(j);
+    //  and a document its file name
+    m.filename = "a.pdf";
+    j = sw_wamsg_message(&m);
+    assert(cm_streq(json_string_value(json_object_get(
+                        json_object_get(j, "media"), "filename")),
+                    "a.pdf"));
+    json_decref(j);
+    m.filename = NULL;
     m.has_media = false;
     m.mimetype = NULL;
 
@@ -362,13 +372,12 @@ sw_wamsg_test(bool verbose)
                      "1999@s.whatsapp.net", true, SW_WAMSG_ACK_READ);
     assert(cm_streq(json_string_value(json_object_get(j, "id")),
                     "true_1555@c.us_3EB0EE"));
-    assert(cm_streq(json_string_value(json_object_get(j, "from")),
-                    "1555@c.us"));
+    assert(
+        cm_streq(json_string_value(json_object_get(j, "from")), "1555@c.us"));
     assert(cm_streq(json_string_value(json_object_get(j, "to")), "1999@c.us"));
     assert(cm_streq(json_string_value(json_object_get(j, "participant")),
                     "1555@c.us"));
-    assert(cm_streq(json_string_value(json_object_get(j, "ackName")),
-                    "READ"));
+    assert(cm_streq(json_string_value(json_object_get(j, "ackName")), "READ"));
     json_decref(j);
     j = sw_wamsg_ack("120363@g.us", "3EB0FF", "1777@s.whatsapp.net",
                      "1999@s.whatsapp.net", true, SW_WAMSG_ACK_DEVICE);
@@ -377,8 +386,8 @@ sw_wamsg_test(bool verbose)
     json_decref(j);
     //  The server's ack of our group message: the participant is ours,
     //  as in the id
-    j = sw_wamsg_ack("120363@g.us", "3EB0FF", NULL, "1999@s.whatsapp.net",
-                     true, SW_WAMSG_ACK_SERVER);
+    j = sw_wamsg_ack("120363@g.us", "3EB0FF", NULL, "1999@s.whatsapp.net", true,
+                     SW_WAMSG_ACK_SERVER);
     assert(cm_streq(json_string_value(json_object_get(j, "id")),
                     "true_120363@g.us_3EB0FF_1999@c.us"));
     assert(cm_streq(json_string_value(json_object_get(j, "participant")),

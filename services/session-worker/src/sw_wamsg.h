@@ -46,6 +46,7 @@ typedef struct {
     const char *body;        //  text or caption
     bool has_media;          //  media kinds
     const char *mimetype;    //  media mimetype when known, or NULL
+    const char *filename;    //  document file name when known, or NULL
     const char *type;        //  "chat", "image", ...
     const char *reply_to;    //  quoted message id
     const char *push_name;   //  sender's push name

@@ -226,6 +226,36 @@ s_chat_labels(st_router_t *self, cm_msg_t *request)
                   true);
 }
 
+//  One label; a placeholder (an association seen before its label) is
+//  not one yet.
+static cm_msg_t *
+s_label_get(st_router_t *self, cm_msg_t *request)
+{
+    cm_msg_t *reply = NULL;
+    const char *name = st_router_str(request, "name", 64, &reply);
+    const char *id =
+        reply ? NULL : st_router_str(request, "labelId", 32, &reply);
+    if (reply) {
+        return reply;
+    }
+    const char *p[] = {name, id};
+    PGresult *res =
+        st_db_exec(st_router_db(self), "st_appstate_label_get", 2, p);
+    if (!res) {
+        return st_router_db_fail(self, request);
+    }
+    json_t *labels = s_labels(res);
+    PQclear(res);
+    if (json_array_size(labels) == 0) {
+        json_decref(labels);
+        return cm_msg_new_reply(request, 404, "label not found");
+    }
+    reply = cm_msg_new_reply(request, 200, NULL);
+    cm_msg_set(reply, "label", json_incref(json_array_get(labels, 0)));
+    json_decref(labels);
+    return reply;
+}
+
 static cm_msg_t *
 s_chat_get(st_router_t *self, cm_msg_t *request)
 {
@@ -258,17 +288,24 @@ s_chat_get(st_router_t *self, cm_msg_t *request)
 int
 st_appstate_register(st_router_t *r)
 {
+//  The flags a change sets, as bits of chats.appstate_flags (sql/0095)
+#define S_FLAGS                                                                \
+    "(CASE WHEN $3::bool IS NULL THEN 0 ELSE 1 END | CASE WHEN $4::bool IS "   \
+    "NULL THEN 0 ELSE 2 END | CASE WHEN $5::bigint IS NULL THEN 0 ELSE 4 END " \
+    "| CASE WHEN $6::int IS NULL THEN 0 ELSE 8 END)::smallint"
     st_router_prepare(
         r, "st_appstate_chat",
         "INSERT INTO chats (session, jid, archived, pinned, muted_until, "
-        "unread) VALUES ($1, $2, COALESCE($3::bool, false), "
+        "unread, appstate_flags) VALUES ($1, $2, COALESCE($3::bool, false), "
         "COALESCE($4::bool, false), NULLIF($5::bigint, 0), "
-        "COALESCE($6::int, 0)) ON CONFLICT (session, jid) DO UPDATE SET "
+        "COALESCE($6::int, 0), " S_FLAGS ") ON CONFLICT (session, jid) DO "
+        "UPDATE SET appstate_flags = chats.appstate_flags | " S_FLAGS ", "
         "archived = COALESCE($3::bool, chats.archived), "
         "pinned = COALESCE($4::bool, chats.pinned), "
         "muted_until = CASE WHEN $5::bigint IS NULL THEN chats.muted_until "
         "ELSE NULLIF($5::bigint, 0) END, "
         "unread = COALESCE($6::int, chats.unread), updated_at = now()");
+#undef S_FLAGS
     st_router_prepare(r, "st_appstate_clear",
                       "DELETE FROM messages WHERE session = $1 AND chat = $2");
     st_router_prepare(r, "st_appstate_chat_delete",
@@ -310,6 +347,9 @@ st_appstate_register(st_router_t *r)
     st_router_prepare(r, "st_appstate_labels",
                       "SELECT " S_LABEL_COLS " FROM labels l WHERE "
                       "l.session = $1 ORDER BY length(l.id), l.id");
+    st_router_prepare(r, "st_appstate_label_get",
+                      "SELECT " S_LABEL_COLS " FROM labels l WHERE "
+                      "l.session = $1 AND l.id = $2 AND l.color IS NOT NULL");
     st_router_prepare(r, "st_appstate_chat_labels",
                       "SELECT " S_LABEL_COLS " FROM labels l JOIN label_chats "
                       "c ON c.session = l.session AND c.label_id = l.id "
@@ -325,6 +365,7 @@ st_appstate_register(st_router_t *r)
     st_router_add(r, "appstate.apply", 1, s_apply, ST_ROUTER_DB);
     st_router_add(r, "label.list", 1, s_label_list, ST_ROUTER_DB);
     st_router_add(r, "label.chats", 1, s_label_chats, ST_ROUTER_DB);
+    st_router_add(r, "label.get", 1, s_label_get, ST_ROUTER_DB);
     st_router_add(r, "chat.labels", 1, s_chat_labels, ST_ROUTER_DB);
     st_router_add(r, "chat.get", 1, s_chat_get, ST_ROUTER_DB);
     return 0;
@@ -338,8 +379,9 @@ st_appstate_test(bool verbose)
     cm_log_init(NULL, "error");
     st_router_t *r = st_router_new(NULL, "test");
     assert(st_appstate_register(r) == 0);
-    const char *types[] = {"appstate.apply", "label.list", "label.chats",
-                           "chat.labels",    "chat.get",   NULL};
+    const char *types[] = {
+        "appstate.apply", "label.list", "label.chats", "label.get",
+        "chat.labels",    "chat.get",   NULL};
     for (int i = 0; types[i]; i++) {
         assert(st_router_has(r, types[i]));
     }

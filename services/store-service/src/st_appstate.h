@@ -17,6 +17,8 @@
           -> {applied}
       label.list {name} -> {labels: [{id, name, color, colorHex}]}
       label.chats {name, labelId} -> {chats: [chatId]}
+      label.get {name, labelId} -> {label: {id, name, color, colorHex}}
+          or 404 (unknown, or only seen in an association so far)
       chat.labels {name, chat} -> {labels: [...]}
       chat.get {name, chat} -> {chat} or 404
     Chats are API ids ("…@c.us", "…@g.us").

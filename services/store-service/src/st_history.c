@@ -214,11 +214,16 @@ st_history_register(st_router_t *r)
         "updated_at = now()");
     st_router_prepare(
         r, "st_history_flags",
-        "UPDATE chats SET archived = COALESCE(x.archived, chats.archived), "
-        "pinned = COALESCE(x.pinned, chats.pinned), muted_until = CASE WHEN "
-        "x.muted_until IS NULL THEN chats.muted_until ELSE "
-        "NULLIF(x.muted_until, 0) END, unread = COALESCE(x.unread, "
-        "chats.unread) FROM (SELECT DISTINCT ON (c.id) c.* " S_ROWS
+        //  A flag app state set wins over the history's snapshot
+        "UPDATE chats SET archived = CASE WHEN chats.appstate_flags & 1 <> 0 "
+        "THEN chats.archived ELSE COALESCE(x.archived, chats.archived) END, "
+        "pinned = CASE WHEN chats.appstate_flags & 2 <> 0 THEN chats.pinned "
+        "ELSE COALESCE(x.pinned, chats.pinned) END, muted_until = CASE WHEN "
+        "chats.appstate_flags & 4 <> 0 OR x.muted_until IS NULL THEN "
+        "chats.muted_until ELSE NULLIF(x.muted_until, 0) END, unread = CASE "
+        "WHEN chats.appstate_flags & 8 <> 0 THEN chats.unread ELSE "
+        "COALESCE(x.unread, chats.unread) END "
+        "FROM (SELECT DISTINCT ON (c.id) c.* " S_ROWS
         "WHERE c.archived IS NOT NULL OR c.pinned IS NOT NULL OR "
         "c.muted_until IS NOT NULL OR c.unread IS NOT NULL ORDER BY c.id) x "
         "WHERE chats.session = $1 AND chats.jid = x.id");

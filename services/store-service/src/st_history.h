@@ -10,7 +10,9 @@
                   chat is made if new; a known one takes only a missing
                   name and a later ts; the flags given are set, absent
                   ones kept (a RECENT chunk names its chats without
-                  them)
+                  them), and a flag app state ever set is kept too:
+                  app state wins over the history's snapshot
+                  (chats.appstate_flags, sql/0095)
             WAMessage: a message row as `message.any` writes it, read
                   (never counted unread), kept once per id
             contact {id, pushName?}: the push name of a contact

@@ -207,6 +207,11 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                                           &reason);
         json_decref(in);
         s_reply_status(req, st, reason, &result);
+    } else if (n == 4 && cm_streq(seg[2], "history") &&
+               cm_streq(seg[3], "send") && cm_streq(method, "POST")) {
+        int st = sim_server_phone_history_send(self->server, acc->phone,
+                                               &result, &reason);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") && cm_streq(seg[2], "send")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));
@@ -314,10 +319,10 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                                  "forge?: bool}");
             return;
         }
-        int st = sim_server_phone_send_as(
-            self->server, acc->phone, to, text,
-            (uint32_t)json_integer_value(device), json_is_true(forge), &result,
-            &reason);
+        int st =
+            sim_server_phone_send_as(self->server, acc->phone, to, text,
+                                     (uint32_t)json_integer_value(device),
+                                     json_is_true(forge), &result, &reason);
         json_decref(in);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&

@@ -217,7 +217,9 @@ s_send_direct(sim_phone_t *self, wa_sigstore_t *store, sim_account_t *me,
                           pass == 0 ? msg_len : dsm_len, &type, &ct,
                           &ct_len) == 0) {
                 wa_node_t *node = s_message_node(me, id, from);
-                if (pass == 1 || !sim_fault_rules(sim_hub_faults(self->hub), me->phone)->lid_hidden) {
+                if (pass == 1 ||
+                    !sim_fault_rules(sim_hub_faults(self->hub), me->phone)
+                         ->lid_hidden) {
                     wa_node_set_attr(node, "sender_lid", lid);
                 }
                 if (pass == 1) {
@@ -518,6 +520,28 @@ s_send_history(sim_phone_t *self, sim_device_t *dev)
 }
 
 int
+sim_phone_resend_history(sim_phone_t *self, sim_account_t *acc,
+                         json_t **result_p, const char **reason)
+{
+    assert(self && acc);
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    if (!st || !st->history) {
+        *reason = "no history seeded";
+        return 409;
+    }
+    zlistx_t *devs = s_companions(acc);
+    size_t n = 0;
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(devs); dev;
+         dev = (sim_device_t *)zlistx_next(devs)) {
+        s_send_history(self, dev);
+        n++;
+    }
+    zlistx_destroy(&devs);
+    *result_p = json_pack("{s:I}", "companions", (json_int_t)n);
+    return 200;
+}
+
+int
 sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
                     const char *text, json_t **result_p, const char **reason)
 {
@@ -598,7 +622,8 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
         *reason = "could not encrypt the message";
         return 500;
     }
-    if (target && target != me && sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
+    if (target && target != me &&
+        sim_fault_rules(sim_hub_faults(self->hub), me->phone)->tctoken) {
         //  As WhatsApp's apps do after a DM: the contact gets our
         //  privacy token, so its answer is accepted (sim_tctoken)
         sim_tctoken_issue(self->hub, me, target);
@@ -719,7 +744,8 @@ sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
     free(msg);
     free(from);
     free(lid);
-    cm_log_info("phone sent as a companion", "phone=%s device=%u id=%s "
+    cm_log_info("phone sent as a companion",
+                "phone=%s device=%u id=%s "
                 "forged=%s copies=%zu",
                 me->phone, device, id, forge ? "yes" : "no", copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);

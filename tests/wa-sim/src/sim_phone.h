@@ -85,6 +85,12 @@ int sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,
 int sim_phone_seed_history(sim_phone_t *self, sim_account_t *acc, json_t *seed,
                            json_t **result_p, const char **reason);
 
+//  Send the seeded history again to every companion linked now (as a
+//  phone sends later history chunks). Returns 200 with *result_p
+//  {companions}, or 409 with *reason when no history is seeded.
+int sim_phone_resend_history(sim_phone_t *self, sim_account_t *acc,
+                             json_t **result_p, const char **reason);
+
 //  Forget a phone's Signal state (account removed).
 void sim_phone_forget(sim_phone_t *self, const char *phone);
 

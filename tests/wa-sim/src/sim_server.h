@@ -93,6 +93,11 @@ int sim_server_phone_history(sim_server_t *self, const char *phone,
                              json_t *seed, json_t **result_p,
                              const char **reason);
 
+//  The phone of `phone` sends its seeded history again to its linked
+//  companions (sim_phone_resend_history); 404 for no such account.
+int sim_server_phone_history_send(sim_server_t *self, const char *phone,
+                                  json_t **result_p, const char **reason);
+
 //  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
 //  "end"); lists a phone's calls. Status codes and results as
 //  sim_call_place / sim_call_act / sim_call_list.

@@ -66,6 +66,14 @@ typedef struct {
     const char *description; //  description
     const uint8_t *thumb;    //  JPEG thumbnail, or NULL
     size_t thumb_len;        //  its length
+    //  High quality: the full image uploaded as media type
+    //  "thumbnail-link" (wa_media WA_MEDIA_LINK_THUMB); hq_path NULL: none
+    const char *hq_path;          //  thumbnailDirectPath
+    const uint8_t *hq_media_key;  //  mediaKey, 32 bytes
+    const uint8_t *hq_sha256;     //  thumbnailSha256, 32 bytes
+    const uint8_t *hq_enc_sha256; //  thumbnailEncSha256, 32 bytes
+    int64_t hq_key_timestamp;     //  mediaKeyTimestamp, unix seconds
+    uint32_t hq_width, hq_height; //  thumbnailWidth, thumbnailHeight
 } wa_kinds_preview_t;
 
 //  An event (calendar) message.
@@ -163,8 +171,9 @@ const char *wa_kinds_edit_attr(const uint8_t *msg, size_t len);
 //  `vCards` [text], `poll` {name, options[], multipleAnswers},
 //  `event` {name, description?, startTime, endTime?, location?,
 //  extraGuestsAllowed}, `replyTo` {id, participant?, body?, hasMedia},
-//  `mentionedIds` [jid]. Caller owns return value (an object, maybe
-//  empty).
+//  `mentionedIds` [jid], `linkPreview` {url (the matched text),
+//  canonicalUrl?, title?, description?, thumbnail? (the inline JPEG,
+//  base64)}. Caller owns return value (an object, maybe empty).
 json_t *wa_kinds_describe(const wa_message_t *m);
 
 //  The message secret of a poll or event, copied into out. 0 or -1.

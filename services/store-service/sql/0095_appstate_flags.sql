@@ -1,0 +1,11 @@
+-- 0095_appstate_flags - which chat flags app state set (owner: store).
+--
+-- Copyright (c) 2026 the Wharf authors. Apache-2.0.
+--
+-- A chat's archived, pinned, muted and unread flags come from app state
+-- (appstate.apply) and from history sync (history.put). History is a
+-- snapshot the phone took when it linked the device and may arrive
+-- minutes after app state, so app state wins: a bit here means app state
+-- set that flag (1 archived, 2 pinned, 4 muted, 8 unread) and history
+-- never overwrites it. Deleting the chat forgets the bits with the row.
+ALTER TABLE chats ADD COLUMN appstate_flags smallint NOT NULL DEFAULT 0;
