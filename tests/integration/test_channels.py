@@ -23,7 +23,10 @@ phone-only wa-sim account:
   hasNextPage / hasPreviousPage, the next page from endCursor), filters
   by country and category; search by text; the search metadata lists;
 - an image post (sendImage to the channel) reaches the follower with its
-  media and caption;
+  media and caption, uploaded unencrypted as channel media is (wa-sim
+  refuses it otherwise); b's media.url serves a's image; the preview
+  with downloadMedia=true carries the image post's media.url (a 400 for
+  a downloadMedia that is no boolean);
 - a channel created with a picture names its picture and preview URLs;
 - delete: b may not (403), a may (200), then the channel is a 404;
 - Wawp: /v2/channels (list, info, follow with a literal {id} path).
@@ -76,6 +79,14 @@ def check_channel(c, name, role, description="", subscribers=0, keys=CHANNEL_KEY
     check(c["verified"] is False and c["subscribersCount"] == subscribers, c)
     if "role" in keys:
         check(c["role"] == role, c)
+
+
+def served(s, url):
+    """The bytes at a media.url (with the API key)."""
+    st, raw, _ = s.raw("GET", urllib.parse.urlparse(url).path,
+                       headers={"X-Api-Key": s.api_key})
+    check(st == 200, (st, url))
+    return raw
 
 
 def test_bad_input(s):
@@ -177,6 +188,11 @@ def test_follow_post_preview(s, sim, rx):
         return got[0] if got else None
     p = wait_for(image, 30, what="b's image post")["payload"]
     check(p["body"] == "The harbour at dawn" and p["media"]["mimetype"].startswith("image/"), p)
+    # Channel media travels unencrypted (wa-sim refuses a post with a
+    # media key); the follower's media.url serves what the owner sent
+    check("error" not in p["media"] and p["mediaUrl"] == p["media"]["url"], p)
+    check(served(s, p["media"]["url"]) == served(s, img["media"]["url"]),
+          "b's media.url serves a's image")
     STATE["image_posts"] = 1
     # A follower may not post: 403 saying why
     st, res, _ = s.api("POST", "/api/sendText", {"session": "b", "chatId": cid,
@@ -213,6 +229,23 @@ def test_follow_post_preview(s, sim, rx):
     # Preview by invite code, limit 1: the newest only
     st, pv, _ = s.api("GET", "/api/a/channels/%s/messages/preview?limit=1" % STATE["invite"])
     check(st == 200 and len(pv) == 1 and pv[0]["message"]["body"] == "Low tide at 12", pv)
+    # downloadMedia: the image post's media is fetched and served; posts
+    # without media stay as they were
+    check("url" not in (pic["message"].get("media") or {}), pic)
+    st, pv, _ = s.api("GET", "/api/b/channels/%s/messages/preview?limit=10&downloadMedia=true"
+                      % q(cid))
+    check(st == 200 and [x["message"]["body"] for x in pv]
+          == ["High tide at 6", "The harbour at dawn", "Low tide at 12"], pv)
+    media = pv[1]["message"]["media"]
+    check(media["mimetype"] == img["media"]["mimetype"] and "error" not in media, pv[1])
+    check(pv[1]["message"]["mediaUrl"] == media["url"], pv[1])
+    check(served(s, media["url"]) == served(s, img["media"]["url"]),
+          "the preview's media.url serves the posted image")
+    check(pv[1]["message"]["id"] == pic["message"]["id"], (pv[1], pic))
+    check(pv[0]["message"]["hasMedia"] is False and not pv[0]["message"].get("media"), pv[0])
+    st, res, _ = s.api("GET", "/api/b/channels/%s/messages/preview?downloadMedia=maybe"
+                       % q(cid))
+    check(st == 400 and "downloadMedia must be true or false" in message(res), (st, res))
     # Mute, unmute, unfollow
     for action in ("mute", "unmute", "unfollow"):
         st, res, _ = s.api("POST", "/api/b/channels/%s/%s" % (q(cid), action))

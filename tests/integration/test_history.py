@@ -11,7 +11,8 @@ one that is no zlib stream, one that is no HistorySync). Three Wharf
 sessions are linked to A, one after the other, with different store
 settings; on each link the phone sends its history (INITIAL_BOOTSTRAP
 with the newest 5 messages of each chat, RECENT with the older ones,
-PUSH_NAME) through the media host, and:
+PUSH_NAME) through the media host, one chunk at a time: the next
+once the session sent <receipt type="hist_sync"> for the last; and:
 - "a" (default settings): GET /chats shows the three chats with their
   names and flags, GET .../messages the 7 recent texts field by field
   (the 200-day-old one is not kept without fullSync), no message
@@ -180,6 +181,18 @@ def test_history():
         for why in ("410", "422", "zlib", "not a HistorySync"):
             check(why in text, why)
         check('msg="history stored"' in text, "history stored")
+        # the phone sends one chunk at a time, the next after the
+        # companion's <receipt type="hist_sync"> for it: a confirmed all 7
+        # (the 4 broken ones too), and nothing else
+        def confirmed(n_devices, total):
+            st, body = sim.ctl("GET", "/accounts/%s/history" % A)
+            check(st == 200 and body["seeded"] is True, (st, body))
+            devs = body["devices"]
+            return devs if len(devs) == n_devices and all(
+                d["sent"] == total and d["receipts"] == total and d["pending"] == 0
+                for d in devs) else None
+        devs = wait_for(lambda: confirmed(1, 7), 60, what="7 hist_sync receipts from a")
+        check(devs[0]["unexpected"] == 0, devs)
         # ... and the session works on
         st, sess, _ = s.api("GET", "/api/sessions/a")
         check(st == 200 and sess["status"] == "WORKING", (st, sess))
@@ -205,6 +218,9 @@ def test_history():
             return text.count("history not stored") >= 3
         wait_for(dropped, 60, what="history dropped at n")
         check(chats(s, "n") == {}, chats(s, "n"))
+        # f and n confirmed their chunks too, dropped ones included
+        devs = wait_for(lambda: confirmed(3, 7), 60, what="hist_sync receipts of f, n")
+        check(all(d["unexpected"] == 0 for d in devs), devs)
 
         # -- app state wins over history that arrives after it ---------------
         # The phone unarchives Bob and unpins, unmutes and reads Carol
@@ -236,6 +252,8 @@ def test_history():
         check(st == 200, (st, body))
         st, body = sim.ctl("POST", "/accounts/%s/history/send" % A)
         check(st == 200 and body == {"companions": 3}, (st, body))
+        # without the broken ones: 3 more chunks each
+        wait_for(lambda: confirmed(3, 10), 60, what="the history confirmed again")
         for name in ("a", "f"):
             # the new text comes in the same transaction as the flags
             wait_for(lambda: [m for m in messages(s, name, BOB) if m["body"] == "bob 7"],

@@ -24,7 +24,10 @@ protocol, its HTTPS media host). Sessions a (Alice), b (Bob) and c
   events carry hasMedia, the type, the mimetype and a media.url serving
   the identical bytes;
 - delete: b gets message.revoked for a's status; the revoke's WAMessage
-  names it.
+  names it; a (the sender) gets message.revoked too, with the status as
+  it was (before) and the revoke (after); c, which ignores status,
+  emits nothing for its own status, and can still delete it (201), still
+  with no event.
 """
 import base64
 import json
@@ -140,7 +143,7 @@ def test_text_status():
     check(got["from"] == cus(A) and got["to"] == STATUS and got["fromMe"] is True, got)
     check(got["body"] == text and got["hasMedia"] is False and got["ack"] == 1, got)
     check(got["_data"]["key"] == {"remoteJid": STATUS, "fromMe": True, "id": bare}, got)
-    ctx["text_status"] = bare
+    ctx["text_status"], ctx["text_body"] = bare, text
     # a's own events
     anym = wait_for(lambda: [p for p in events("a", "message.any") if p["id"] == got["id"]],
                     20, what="a's message.any")[0]
@@ -239,6 +242,32 @@ def test_delete():
                           if p["revokedMessageId"] == bare], 30,
                  what="b's message.revoked")[0]
     check(r["after"]["from"] == STATUS and r["after"]["participant"] == cus(A), r)
+    # The sender's own message.revoked: the status as it was, the revoke
+    mine = wait_for(lambda: [p for p in events("a", "message.revoked")
+                             if p["revokedMessageId"] == bare], 30,
+                    what="a's own message.revoked")[0]
+    check(mine["before"]["id"] == "true_%s_%s" % (STATUS, bare), mine)
+    check(mine["before"]["body"] == ctx["text_body"] and mine["before"]["fromMe"] is True, mine)
+    check(mine["after"]["id"] == got["id"] and mine["after"]["fromMe"] is True, mine)
+    check(mine["after"]["from"] == cus(A) and mine["after"]["to"] == STATUS, mine)
+    check(mine["_data"] == mine["after"]["_data"], mine)
+    # c ignores status: its own status gives no event, yet is kept, so it
+    # can be deleted (wa-sim relays both to a)
+    mine = api("POST", "/api/c/status/text", {"text": "Carol's story", "contacts": [cus(A)]})
+    cbare = mine["id"].split("_")[2]
+    status_at("a", cbare)
+
+    def deleted():
+        st, res, _ = ctx["s"].api("POST", "/api/c/status/delete",
+                                  {"id": cbare, "contacts": [cus(A)]})
+        return res if st == 201 else None
+    res = wait_for(deleted, 20, what="c deletes its own status")
+    check(res["revokedMessageId"] == cbare and res["fromMe"] is True, res)
+    wait_for(lambda: [p for p in events("a", "message.revoked")
+                      if p["revokedMessageId"] == cbare], 30,
+             what="a's message.revoked for c's status")
+    check(not [e for ev in ("message", "message.any", "message.revoked")
+               for e in events("c", ev) if STATUS in json.dumps(e)], "c emitted status events")
 
 
 try:

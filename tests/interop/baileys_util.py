@@ -167,6 +167,9 @@ class Interop:
     runs once the accounts exist (wa-sim faults, for example);
     `stack_env` adds environment to the services (MEDIA_FETCH_ALLOW);
     `sim_args` are wa-sim's arguments ("--media-cert", path).
+    `media=True` serves wa-sim's media host over HTTPS with a certificate
+    (ix.cert) that media-service (MEDIA_CA_FILE) and Baileys
+    (NODE_EXTRA_CA_CERTS) trust, for tests that send media.
 
         ix = Interop(A, B, EVENTS)
         ix.run([test_one, test_two])    # setup, the tests, teardown
@@ -176,10 +179,14 @@ class Interop:
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
                  wharf_name="Wharf A", peer_name="Baileys B", session="w",
-                 stack_env=None, sim_args=()):
+                 stack_env=None, sim_args=(), media=False):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
         self.sim_args = tuple(sim_args)
         self.stack_env = dict(stack_env or {})
+        self.cert = None
+        if media:
+            self.cert = os.path.join(tempfile.mkdtemp(prefix="wharf-interop-"), "media.crt")
+            self.stack_env["MEDIA_CA_FILE"] = self.cert
         self.others, self.before_link = others, before_link
         self.wharf_name, self.peer_name, self.session = wharf_name, peer_name, session
         self.sim = self.peer = self.s = self.rx = None
@@ -200,6 +207,9 @@ class Interop:
         from engine_util import account, link_qr, stack
         from harness import Receiver
         from wasim import WaSim
+        if self.cert:
+            self.sim_args += ("--media-cert", self.cert)
+            os.environ["NODE_EXTRA_CA_CERTS"] = self.cert
         self.sim = WaSim(*self.sim_args).__enter__()
         self.peer = start_peer(self.sim)  # first: it skips when Baileys is missing
         self.s = stack(self.sim, **self.stack_env).__enter__()

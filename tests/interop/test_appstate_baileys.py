@@ -13,6 +13,9 @@ receiver:
   chat.archive, label.upsert and label.chat.added (WAHA's fields, the
   label in it), GET /chats shows pinned, muted and unread, GET
   .../messages the star;
+- the phone's seeded history reaches both, one chunk at a time: each
+  confirms each chunk with <receipt type="hist_sync">, which wa-sim's
+  phone waits for before the next;
 - Wharf unarchives, pins, mutes, marks unread and stars Bob's message:
   Baileys emits chats.update (archived false, pinned, muteEndTime,
   unreadCount -1) and messages.update (starred) for the chat and the
@@ -21,6 +24,7 @@ receiver:
 import json
 import os
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
@@ -34,6 +38,8 @@ A = "15550009101"
 B = "15550009102"
 CHAT = B + "@c.us"
 JID = B + "@s.whatsapp.net"
+CAROL = "15550009103@c.us"
+CERT = os.path.join(tempfile.mkdtemp(prefix="wharf-appstate-"), "media.crt")
 EVENTS = ["session.status", "message", "chat.archive", "label.upsert",
           "label.chat.added", "label.chat.deleted"]
 ctx = {}
@@ -70,12 +76,20 @@ def baileys_modify(mod, jid=JID):
 
 
 def setup():
-    sim = ctx["sim"] = WaSim().__enter__()
+    # history blobs come from wa-sim's HTTPS media host
+    sim = ctx["sim"] = WaSim("--media-cert", CERT).__enter__()
     peer = ctx["peer"] = start_peer(sim)  # first: it skips without Baileys
-    s = ctx["s"] = stack(sim).__enter__()
+    s = ctx["s"] = stack(sim, MEDIA_CA_FILE=CERT).__enter__()
     rx = ctx["rx"] = Receiver().__enter__()
     account(sim, A, "Alice")
     account(sim, B, "Bob")
+    # A's phone has a history: each companion gets it once linked
+    st, body = sim.ctl("PUT", "/accounts/%s/history" % A, {
+        "chats": [{"id": CAROL, "name": "Carol", "messages": [
+            {"id": "HCAROL1", "text": "before the link",
+             "timestamp": int(time.time()) - 3600}]}],
+        "contacts": [{"id": CAROL, "pushName": "Carol"}]})
+    check(st == 200, (st, body))
     st, body, _ = s.api("POST", "/api/sessions", {
         "name": "w", "start": True,
         "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
@@ -93,6 +107,25 @@ def setup():
     wait_for(wharf_chat, 30, what="Bob's chat at Wharf")
     peer.wait(lambda e: e["event"] == "message" and e.get("text") == "hi A", 30,
               "hi A at Baileys")
+
+
+def test_history_receipts():
+    """Each companion confirms each history chunk with <receipt
+    type="hist_sync">, Baileys as Wharf: the phone sent both chunks
+    (INITIAL_BOOTSTRAP, PUSH_NAME) to each, one after the other."""
+    def confirmed():
+        st, body = ctx["sim"].ctl("GET", "/accounts/%s/history" % A)
+        check(st == 200, (st, body))
+        devs = body["devices"]
+        return devs if len(devs) == 2 and all(
+            d["sent"] == 2 and d["receipts"] == 2 and d["pending"] == 0
+            for d in devs) else None
+    devs = wait_for(confirmed, 60, what="hist_sync receipts of Wharf and Baileys")
+    check(all(d["unexpected"] == 0 for d in devs), devs)
+    carol = wait_for(lambda: [c for c in ctx["s"].api("GET", "/api/w/chats")[1]
+                              if c["id"] == CAROL], 30, what="Carol's chat from history")
+    check(carol[0]["name"] == "Carol"
+          and carol[0]["lastMessage"]["body"] == "before the link", carol)
 
 
 def test_baileys_to_wharf():
@@ -185,7 +218,7 @@ def test_wharf_to_baileys():
 def main():
     try:
         setup()
-        run([test_baileys_to_wharf, test_wharf_to_baileys])
+        run([test_history_receipts, test_baileys_to_wharf, test_wharf_to_baileys])
     except BaseException as e:
         if ctx.get("peer") and not (isinstance(e, SystemExit) and not e.code):
             sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())

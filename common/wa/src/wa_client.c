@@ -1646,6 +1646,13 @@ wa_client_send_message(wa_client_t *self, const char *chat, const uint8_t *msg,
 }
 
 int
+wa_client_send_post(wa_client_t *self, const char *chat, const uint8_t *msg,
+                    size_t len, const char *media_id, char id[WA_CLIENT_ID_MAX])
+{
+    return wa_outbox_send_post(self, chat, msg, len, media_id, id);
+}
+
+int
 wa_client_send_text(wa_client_t *self, const char *chat, const char *text,
                     const char *reply_id, const char *reply_participant,
                     char id[WA_CLIENT_ID_MAX])
@@ -1660,6 +1667,22 @@ wa_client_send_seen(wa_client_t *self, const char *chat,
                     size_t count, bool played)
 {
     return wa_inbox_send_seen(self, chat, participant, ids, count, played);
+}
+
+int
+wa_client_send_protocol_receipt(wa_client_t *self, const char *id,
+                                const char *type)
+{
+    assert(self);
+    if (!id || !*id || strlen(id) >= WA_CLIENT_ID_MAX || !type || !*type ||
+        !self->me_pn_user) {
+        return -1;
+    }
+    wa_node_t *r = wa_node_new("receipt");
+    wa_node_set_attr(r, "id", id);
+    wa_node_set_attr(r, "type", type);
+    wa_node_set_attr(r, "to", self->me_pn_user);
+    return wa_client_send_node(self, &r);
 }
 
 int
@@ -2705,8 +2728,8 @@ t_peer_paired(t_world_t *w, const char *name, const char *phone, int device)
     assert(wa_pair_adv_issue(account_priv, device_pub, secret, 1, 1700000000,
                              (uint32_t)device, false, &container,
                              &container_len) == 0);
-    wa_pair_adv_t *adv = wa_pair_adv_accept(container, container_len, secret,
-                                            device_priv, NULL);
+    wa_pair_adv_t *adv =
+        wa_pair_adv_accept(container, container_len, secret, device_priv, NULL);
     assert(adv);
     size_t id_len = 0;
     const uint8_t *id = wa_pair_adv_identity(adv, &id_len);

@@ -261,6 +261,11 @@ int wa_outbox_send_message(wa_client_t *self, const char *chat,
 int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
                               const uint8_t *msg, size_t len, const char *want,
                               char id[WA_CLIENT_ID_MAX]);
+//  A post to channel `chat` (a …@newsletter JID) with the handle of its
+//  unencrypted media upload (media_id; NULL: none).
+int wa_outbox_send_post(wa_client_t *self, const char *chat, const uint8_t *msg,
+                        size_t len, const char *media_id,
+                        char id[WA_CLIENT_ID_MAX]);
 //  A status to status@broadcast for these recipients (user JIDs, 1..n;
 //  ours are skipped) under the id `want` (NULL: a new one).
 int wa_outbox_send_status(wa_client_t *self, const uint8_t *msg, size_t len,

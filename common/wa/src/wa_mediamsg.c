@@ -206,8 +206,12 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     *out_p = NULL;
     *out_len = 0;
     const char *k = f->kind;
-    if (!k || !f->mimetype || !*f->mimetype || !f->media_key ||
-        f->media_key_len != 32 || !f->file_sha256 || !f->file_enc_sha256 ||
+    //  Channel media (plain) has no media key and no enc hash
+    bool keyed = !f->plain;
+    bool keys_ok =
+        keyed ? f->media_key && f->media_key_len == 32 && f->file_enc_sha256
+              : !f->media_key && !f->file_enc_sha256;
+    if (!k || !f->mimetype || !*f->mimetype || !keys_ok || !f->file_sha256 ||
         !f->direct_path || *f->direct_path != '/' ||
         f->nmentions > WA_MEDIAMSG_MENTIONS_MAX) {
         return -1;
@@ -232,7 +236,7 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     ProtobufCBinaryData enc = s_bin(f->file_enc_sha256, 32);
     ProtobufCBinaryData thumb = s_bin(f->thumbnail, f->thumbnail_len);
     bool has_thumb = f->thumbnail && f->thumbnail_len;
-    int64_t ts = f->media_key_timestamp;
+    int64_t ts = keyed ? f->media_key_timestamp : 0;
 
     Wa__E2e__Message m = WA__E2E__MESSAGE__INIT;
     Wa__E2e__ImageMessage img = WA__E2E__IMAGE_MESSAGE__INIT;
@@ -247,7 +251,8 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         img.url = (char *)f->url;
         img.mimetype = (char *)f->mimetype;
         img.caption = caption;
-        img.has_file_sha256 = img.has_media_key = img.has_file_enc_sha256 = 1;
+        img.has_file_sha256 = 1;
+        img.has_media_key = img.has_file_enc_sha256 = keyed;
         img.file_sha256 = sha;
         img.media_key = key;
         img.file_enc_sha256 = enc;
@@ -268,7 +273,8 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         vid.url = (char *)f->url;
         vid.mimetype = (char *)f->mimetype;
         vid.caption = cm_streq(k, "ptv") ? NULL : caption;
-        vid.has_file_sha256 = vid.has_media_key = vid.has_file_enc_sha256 = 1;
+        vid.has_file_sha256 = 1;
+        vid.has_media_key = vid.has_file_enc_sha256 = keyed;
         vid.file_sha256 = sha;
         vid.media_key = key;
         vid.file_enc_sha256 = enc;
@@ -295,7 +301,8 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     } else if (cm_streq(k, "audio") || cm_streq(k, "ptt")) {
         aud.url = (char *)f->url;
         aud.mimetype = (char *)f->mimetype;
-        aud.has_file_sha256 = aud.has_media_key = aud.has_file_enc_sha256 = 1;
+        aud.has_file_sha256 = 1;
+        aud.has_media_key = aud.has_file_enc_sha256 = keyed;
         aud.file_sha256 = sha;
         aud.media_key = key;
         aud.file_enc_sha256 = enc;
@@ -318,7 +325,8 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         doc.title = (char *)f->filename;
         doc.file_name = (char *)f->filename;
         doc.caption = caption;
-        doc.has_file_sha256 = doc.has_media_key = doc.has_file_enc_sha256 = 1;
+        doc.has_file_sha256 = 1;
+        doc.has_media_key = doc.has_file_enc_sha256 = keyed;
         doc.file_sha256 = sha;
         doc.media_key = key;
         doc.file_enc_sha256 = enc;
@@ -342,7 +350,8 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     } else if (cm_streq(k, "sticker")) {
         stk.url = (char *)f->url;
         stk.mimetype = (char *)f->mimetype;
-        stk.has_file_sha256 = stk.has_media_key = stk.has_file_enc_sha256 = 1;
+        stk.has_file_sha256 = 1;
+        stk.has_media_key = stk.has_file_enc_sha256 = keyed;
         stk.file_sha256 = sha;
         stk.media_key = key;
         stk.file_enc_sha256 = enc;
@@ -466,7 +475,10 @@ wa_mediamsg_read(const wa_message_t *msg, wa_mediamsg_t *out)
     }
     bool where = (out->direct_path && *out->direct_path == '/') ||
                  (out->url && *out->url);
-    return out->media_key && out->media_key_len == 32 && where ? 0 : -1;
+    //  Channel media: no media key, the plaintext's hash instead
+    out->plain = !out->media_key && out->file_sha256;
+    bool keyed = out->media_key && out->media_key_len == 32;
+    return (keyed || out->plain) && where ? 0 : -1;
 }
 
 //  --------------------------------------------------------------------
@@ -709,5 +721,41 @@ wa_mediamsg_test(bool verbose)
     assert(cm_streq(r.kind, "image"));
     wa_message_destroy(&msg);
     free(buf);
+
+    //  Channel media: plain, no key, no enc hash, no key timestamp
+    wa_mediamsg_t pl = {0};
+    pl.kind = "image";
+    pl.mimetype = "image/jpeg";
+    pl.direct_path = "/v/t62.7161-24/abc";
+    pl.file_sha256 = sha;
+    pl.file_length = 99;
+    pl.media_key_timestamp = 1700000000;
+    pl.plain = true;
+    assert(wa_mediamsg_build(&pl, &buf, &len) == 0);
+    msg = wa_message_decode(buf, len);
+    const Wa__E2e__Message *pm =
+        (const Wa__E2e__Message *)wa_message_content(msg);
+    assert(pm && pm->image_message);
+    assert(!pm->image_message->has_media_key);
+    assert(!pm->image_message->has_file_enc_sha256);
+    assert(!pm->image_message->has_media_key_timestamp);
+    assert(pm->image_message->has_file_sha256);
+    assert(wa_mediamsg_read(msg, &r) == 0);
+    assert(r.plain && !r.media_key && !r.file_enc_sha256);
+    assert(memcmp(r.file_sha256, sha, 32) == 0 && r.file_length == 99);
+    wa_message_destroy(&msg);
+    free(buf);
+    //  plain with a key or an enc hash is refused, as is a keyed one
+    //  without them
+    pl.media_key = key;
+    pl.media_key_len = 32;
+    assert(wa_mediamsg_build(&pl, &buf, &len) == -1);
+    pl.media_key = NULL;
+    pl.media_key_len = 0;
+    pl.file_enc_sha256 = enc;
+    assert(wa_mediamsg_build(&pl, &buf, &len) == -1);
+    pl.file_enc_sha256 = NULL;
+    pl.plain = false;
+    assert(wa_mediamsg_build(&pl, &buf, &len) == -1);
     printf("OK\n");
 }

@@ -124,6 +124,7 @@ struct _wa_outbox_job_t {
     char **audience;           //  status: recipients (user JIDs)
     size_t naudience;          //  their number
     bool channel;              //  chat is a channel: sent in plaintext
+    char *media_id;            //  channel media: the upload's handle
     uint8_t *msg;              //  serialised Message
     size_t len;                //  its length
     int64_t deadline;          //  fail after this
@@ -231,6 +232,7 @@ s_job_free(wa_outbox_job_t **job_p)
         free(job->had);
     }
     free(job->chat);
+    free(job->media_id);
     free(job->msg);
     free(job->device);
     free(job->to);
@@ -811,6 +813,10 @@ s_job_run(wa_outbox_job_t *job)
         wa_node_set_attr(m, "id", job->id);
         wa_node_set_attr(m, "to", job->chat);
         wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
+        if (job->media_id) {
+            //  The handle of the unencrypted upload the post shows
+            wa_node_set_attr(m, "media_id", job->media_id);
+        }
         wa_node_t *pt = wa_node_add(m, "plaintext");
         const char *mediatype = s_channel_mediatype(job->msg, job->len);
         if (mediatype) {
@@ -1181,6 +1187,23 @@ wa_outbox_send_message_as(wa_client_t *self, const char *chat,
     snprintf(id, WA_CLIENT_ID_MAX, "%s", job->id);
     s_sent_remember(self, job);
     wa_client_rearm(self);
+    return 0;
+}
+
+int
+wa_outbox_send_post(wa_client_t *self, const char *chat, const uint8_t *msg,
+                    size_t len, const char *media_id, char id[WA_CLIENT_ID_MAX])
+{
+    wa_jid_t *jid = chat ? wa_jid_new_from(chat) : NULL;
+    bool channel = jid && wa_jid_is_newsletter(jid);
+    wa_jid_destroy(&jid);
+    if (!channel || (media_id && (!*media_id || strlen(media_id) > 256)) ||
+        wa_outbox_send_message_as(self, chat, msg, len, NULL, id) != 0) {
+        return -1;
+    }
+    //  The job just made heads the list
+    assert(self->jobs && cm_streq(self->jobs->id, id));
+    self->jobs->media_id = media_id ? cm_strdup(media_id) : NULL;
     return 0;
 }
 
@@ -1621,6 +1644,26 @@ wa_outbox_test(bool verbose)
     assert(wa_client_kit_handle(kit, acked) == 0);
     free(acked);
     t_event_is(kit, id, "403");
+    assert(!client->jobs);
+    //  A media post names its unencrypted upload by media_id; only
+    //  channels take posts
+    assert(wa_client_send_post(client, "120363000000000009@newsletter", msg,
+                               sizeof msg, "h-77", id) == 0);
+    t_wake(kit);
+    post = wa_client_kit_take(kit, "message");
+    assert(post && wa_node_attr_eq(post, "media_id", "h-77"));
+    assert(wa_node_child(post, "plaintext"));
+    wa_node_destroy(&post);
+    acked = cm_sprintf("<ack class=\"message\" id=\"%s\" t=\"6\" "
+                       "server_id=\"101\"/>",
+                       id);
+    assert(wa_client_kit_handle(kit, acked) == 0);
+    free(acked);
+    t_event_is(kit, id, "ok");
+    assert(wa_client_send_post(client, "15550000002@c.us", msg, sizeof msg,
+                               "h-77", id) == -1);
+    assert(wa_client_send_post(client, "120363000000000009@newsletter", msg,
+                               sizeof msg, "", id) == -1);
     assert(!client->jobs);
 
     //  The server's phash differs: refresh, resend once

@@ -45,13 +45,12 @@ s_ok(gw_req_t *req, int waha)
 //  Run `type` with body (taken) for the session the request names, once
 //  it is WORKING. The worker's reply, or NULL after an error response.
 static cm_msg_t *
-s_run_msg(gw_req_t *req, const char *name, cm_msg_t **msg_p)
+s_run_msg(gw_req_t *req, const char *name, cm_msg_t **msg_p, int cap_ms)
 {
     json_t *session = gw_messages_session(req, name);
     cm_msg_t *reply = NULL;
     if (session && gw_messages_status_is(req, session, s_working)) {
-        reply = gw_messages_command_msg(req, session, msg_p,
-                                        GW_CHANNELS_TIMEOUT_MS);
+        reply = gw_messages_command_msg(req, session, msg_p, cap_ms);
     }
     cm_msg_destroy(msg_p);
     json_decref(session);
@@ -63,7 +62,7 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t **body_p)
 {
     cm_msg_t *msg = cm_msg_new(type);
     cm_msg_set_body(msg, body_p);
-    return s_run_msg(req, name, &msg);
+    return s_run_msg(req, name, &msg, GW_CHANNELS_TIMEOUT_MS);
 }
 
 //  Answer with the reply's body (array or object), or `empty` when the
@@ -221,7 +220,7 @@ gw_channels_create(gw_req_t *req)
         cm_msg_add_frame(cmd, &full);
     }
     cm_msg_destroy(&pics);
-    cm_msg_t *reply = s_run_msg(req, name, &cmd);
+    cm_msg_t *reply = s_run_msg(req, name, &cmd, GW_CHANNELS_TIMEOUT_MS);
     s_answer(req, &reply, s_ok(req, 201));
     free(name);
 }
@@ -284,15 +283,23 @@ gw_channels_preview(gw_req_t *req)
     char *name = gw_sessions_name_of(req);
     char *id = name ? s_channel_id(req, true) : NULL;
     int64_t limit = 10;
-    if (id && gw_req_query_int(req, "limit", 1, GW_CHANNELS_LIMIT_MAX, 10,
-                               &limit, NULL) != 0) {
+    bool download = false;
+    if (id &&
+        (gw_req_query_int(req, "limit", 1, GW_CHANNELS_LIMIT_MAX, 10, &limit,
+                          NULL) != 0 ||
+         gw_req_query_bool(req, "downloadMedia", false, &download) != 0)) {
         free(id); //  400 answered
         id = NULL;
     }
     if (id) {
-        json_t *body =
-            json_pack("{s:s, s:I}", "id", id, "limit", (json_int_t)limit);
-        cm_msg_t *reply = s_run(req, name, "channel.preview", &body);
+        cm_msg_t *msg = cm_msg_new("channel.preview");
+        json_t *body = json_pack("{s:s, s:I, s:b}", "id", id, "limit",
+                                 (json_int_t)limit, "downloadMedia", download);
+        cm_msg_set_body(msg, &body);
+        //  Downloading the posts' media may take longer than a query
+        cm_msg_t *reply = s_run_msg(req, name, &msg,
+                                    download ? GW_CHANNELS_PREVIEW_MS
+                                             : GW_CHANNELS_TIMEOUT_MS);
         s_answer(req, &reply, 200);
     }
     free(id);

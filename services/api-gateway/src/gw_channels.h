@@ -45,6 +45,8 @@
 #define GW_CHANNELS_LIMIT_MAX 100
 //  Wait for WhatsApp's answer, ms.
 #define GW_CHANNELS_TIMEOUT_MS 20000
+//  ... and of a preview that downloads the posts' media.
+#define GW_CHANNELS_PREVIEW_MS 80000
 
 void gw_channels_list(gw_req_t *req);
 void gw_channels_create(gw_req_t *req);

@@ -734,6 +734,27 @@ gw_req_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
     return 0;
 }
 
+int
+gw_req_query_bool(gw_req_t *req, const char *key, bool dflt, bool *out)
+{
+    const char *v = gw_req_query(req, key);
+    *out = dflt;
+    if (!v) {
+        return 0;
+    }
+    if (streq(v, "true") || streq(v, "1")) {
+        *out = true;
+    } else if (streq(v, "false") || streq(v, "0")) {
+        *out = false;
+    } else {
+        char *msg = cm_sprintf("%s must be true or false", key);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    return 0;
+}
+
 void
 gw_req_test(bool verbose)
 {
@@ -863,6 +884,19 @@ gw_req_test(bool verbose)
     qreq = gw_req_new("GET", "/api/default/events");
     gw_req_set_query(qreq, "after", "-1");
     assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == -1);
+    gw_req_destroy(&qreq);
+    //  Query booleans
+    qreq = gw_req_new("GET", "/api/default/channels/x/messages/preview");
+    gw_req_set_query(qreq, "downloadMedia", "true");
+    gw_req_set_query(qreq, "quiet", "0");
+    gw_req_set_query(qreq, "odd", "yes");
+    bool b = false;
+    assert(gw_req_query_bool(qreq, "downloadMedia", false, &b) == 0 && b);
+    assert(gw_req_query_bool(qreq, "quiet", true, &b) == 0 && !b);
+    assert(gw_req_query_bool(qreq, "missing", true, &b) == 0 && b);
+    assert(gw_req_query_bool(qreq, "odd", false, &b) == -1);
+    assert(gw_req_status(qreq) == 400);
+    assert(strstr(gw_req_response(qreq), "odd must be true or false"));
     gw_req_destroy(&qreq);
     printf("OK\n");
 }

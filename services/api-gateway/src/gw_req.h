@@ -64,6 +64,9 @@ json_t *gw_req_query_all(gw_req_t *self, const char *name);
 //  0, or -1 after a 400 naming the field and its range.
 int gw_req_query_int(gw_req_t *self, const char *key, int64_t min, int64_t max,
                      int64_t dflt, int64_t *out, bool *given);
+//  A boolean query `key` ("true"/"1", "false"/"0") into *out (dflt when
+//  absent). Returns 0, or -1 after a 400 naming the field.
+int gw_req_query_bool(gw_req_t *self, const char *key, bool dflt, bool *out);
 
 //  Path parameters, filled by the router. Borrowed object.
 json_t *gw_req_params(gw_req_t *self);

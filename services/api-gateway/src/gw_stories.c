@@ -445,6 +445,11 @@ s_delete(gw_req_t *req, int success)
     } else {
         cm_msg_t *msg = cm_msg_new("status.delete");
         cm_msg_set_str(msg, "id", bare);
+        //  The status as stored: message.revoked's `before`
+        json_t *before = json_object_get(cm_msg_body(reply), "message");
+        if (json_is_object(before)) {
+            cm_msg_set(msg, "before", json_incref(before));
+        }
         s_run(req, name, &msg, &contacts, success);
     }
     cm_msg_destroy(&reply);

@@ -31,12 +31,44 @@ ms_wamedia_upload_clear(ms_wamedia_upload_t *up)
     free(up->url);
     free(up->direct_path);
     free(up->host);
+    free(up->handle);
     memset(up, 0, sizeof *up);
+}
+
+//  The body of an upload: the enc file (encrypted under a fresh media
+//  key), or for a channel the plaintext itself (a copy). Returns it
+//  (caller frees) with its length, and the hash its token names in
+//  *token_p (caller frees); NULL when it cannot be encrypted.
+static uint8_t *
+s_upload_body(const uint8_t *plain, size_t len, bool channel,
+              wa_media_type_t type, ms_wamedia_upload_t *up, size_t *body_len,
+              char **token_p)
+{
+    uint8_t *body = malloc(channel ? (len ? len : 1) : WA_MEDIA_ENC_LEN(len));
+    if (!body) {
+        abort();
+    }
+    if (channel) {
+        memcpy(body, plain, len);
+        *body_len = len;
+        wa_sha256(plain, len, up->hashes.file_sha256);
+        up->hashes.file_length = len;
+        *token_p = s_b64url(up->hashes.file_sha256, 32);
+        return body;
+    }
+    cm_random(up->media_key, sizeof up->media_key);
+    if (wa_media_encrypt(up->media_key, sizeof up->media_key, type, plain, len,
+                         body, body_len, &up->hashes) != 0) {
+        free(body);
+        return NULL;
+    }
+    *token_p = s_b64url(up->hashes.file_enc_sha256, 32);
+    return body;
 }
 
 int
 ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
-                  wa_media_type_t type, const char *mms,
+                  bool channel, wa_media_type_t type, const char *mms,
                   const char *const *hosts, size_t count, const char *auth,
                   long timeout_ms, ms_wamedia_upload_t *up, char *err,
                   size_t err_size)
@@ -46,20 +78,14 @@ ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
         snprintf(err, err_size, "media_conn has no host or auth");
         return -1;
     }
-    cm_random(up->media_key, sizeof up->media_key);
-    size_t enc_cap = WA_MEDIA_ENC_LEN(len);
-    uint8_t *enc = malloc(enc_cap);
-    if (!enc) {
-        abort();
-    }
     size_t enc_len = 0;
-    if (wa_media_encrypt(up->media_key, sizeof up->media_key, type, plain, len,
-                         enc, &enc_len, &up->hashes) != 0) {
-        free(enc);
+    char *token = NULL;
+    uint8_t *enc =
+        s_upload_body(plain, len, channel, type, up, &enc_len, &token);
+    if (!enc) {
         snprintf(err, err_size, "could not encrypt the media");
         return -1;
     }
-    char *token = s_b64url(up->hashes.file_enc_sha256, 32);
     char *auth_q = curl_easy_escape(NULL, auth, 0);
     struct curl_slist *headers =
         curl_slist_append(NULL, "Origin: https://web.whatsapp.com");
@@ -70,8 +96,12 @@ ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
     int rc = -1;
     snprintf(err, err_size, "no media host answered");
     for (size_t i = 0; i < count && rc != 0; i++) {
-        char *url = cm_sprintf("https://%s/mms/%s/%s?auth=%s&token=%s",
-                               hosts[i], mms, token, auth_q, token);
+        char *url = channel
+                        ? cm_sprintf("https://%s/newsletter/newsletter-%s/%s?"
+                                     "auth=%s&token=%s",
+                                     hosts[i], mms, token, auth_q, token)
+                        : cm_sprintf("https://%s/mms/%s/%s?auth=%s&token=%s",
+                                     hosts[i], mms, token, auth_q, token);
         ms_http_req_t req = {.method = "POST",
                              .url = url,
                              .headers = headers,
@@ -94,7 +124,13 @@ ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
             const char *u = json_string_value(json_object_get(body, "url"));
             const char *dp =
                 json_string_value(json_object_get(body, "direct_path"));
-            if (dp && *dp == '/') {
+            const char *handle =
+                json_string_value(json_object_get(body, "handle"));
+            if (channel && (!handle || !*handle || strlen(handle) > 256)) {
+                snprintf(err, err_size, "media host %s sent no handle",
+                         hosts[i]);
+            } else if (dp && *dp == '/') {
+                up->handle = channel ? cm_strdup(handle) : NULL;
                 up->url = cm_strdup(u ? u : "");
                 up->direct_path = cm_strdup(dp);
                 up->host = cm_strdup(hosts[i]);
@@ -177,9 +213,21 @@ ms_wamedia_download(ms_http_t *http, const char *url, const char *direct_path,
                 abort();
             }
             size_t n = 0;
-            if (wa_media_decrypt(media_key, WA_MEDIA_KEY_LEN, type, res.body,
-                                 res.len, enc_sha256, plain_sha256, plain,
-                                 &n) == 0) {
+            uint8_t got[32];
+            bool ok = false;
+            if (!media_key) {
+                //  Channel media: the bytes themselves, as hashed
+                ok = plain_sha256 && (int64_t)res.len <= max_bytes &&
+                     wa_sha256(res.body, res.len, got) == 0 &&
+                     memcmp(got, plain_sha256, 32) == 0;
+                memcpy(plain, res.body, res.len);
+                n = res.len;
+            } else {
+                ok = wa_media_decrypt(media_key, WA_MEDIA_KEY_LEN, type,
+                                      res.body, res.len, enc_sha256,
+                                      plain_sha256, plain, &n) == 0;
+            }
+            if (ok) {
                 *plain_p = plain;
                 *plain_len = n;
                 rc = MS_WAMEDIA_OK;
@@ -217,15 +265,15 @@ ms_wamedia_test(bool verbose)
     ms_http_t *http = ms_http_new(NULL);
     ms_wamedia_upload_t up;
     char err[256];
-    assert(ms_wamedia_upload(http, (const uint8_t *)"x", 1, WA_MEDIA_IMAGE,
-                             "image", NULL, 0, "auth", 1000, &up, err,
-                             sizeof err) == -1);
+    assert(ms_wamedia_upload(http, (const uint8_t *)"x", 1, false,
+                             WA_MEDIA_IMAGE, "image", NULL, 0, "auth", 1000,
+                             &up, err, sizeof err) == -1);
     assert(strstr(err, "no host"));
     //  Unreachable hosts: each tried, error names the last
     const char *hosts[] = {"127.0.0.1:1", "127.0.0.1:2"};
-    assert(ms_wamedia_upload(http, (const uint8_t *)"x", 1, WA_MEDIA_IMAGE,
-                             "image", hosts, 2, "auth", 1000, &up, err,
-                             sizeof err) == -1);
+    assert(ms_wamedia_upload(http, (const uint8_t *)"x", 1, false,
+                             WA_MEDIA_IMAGE, "image", hosts, 2, "auth", 1000,
+                             &up, err, sizeof err) == -1);
     assert(strstr(err, "127.0.0.1:2"));
     uint8_t key[32] = {0};
     uint8_t *plain = NULL;

@@ -11,6 +11,13 @@
     each host; SHA-256 of the enc file, MAC and the plaintext hash are
     checked before the plaintext is handed out. 404 / 410 / 403 mean the
     media is gone from the server (expired).
+
+    Channel (newsletter) media is not encrypted (whatsmeow's
+    UploadNewsletter): the plaintext goes by POST to
+    https://<host>/newsletter/newsletter-<mms-type>/<token> (token = URL-
+    safe base64 of SHA-256(plaintext)), and the answer's `handle` is the
+    post's media_id. Its download has no media key: the bytes fetched
+    must hash to the message's fileSha256.
 */
 #ifndef MS_WAMEDIA_H_INCLUDED
 #define MS_WAMEDIA_H_INCLUDED
@@ -29,6 +36,7 @@ typedef struct {
     char *url;                //  owned
     char *direct_path;        //  owned
     char *host;               //  the host that took it, owned
+    char *handle;             //  channel media: the host's handle, owned
 } ms_wamedia_upload_t;
 
 //  How a download ended.
@@ -42,10 +50,12 @@ typedef enum {
 
 //  Encrypt `plain` for `type` and upload it to `hosts` (count of them)
 //  with `auth`; `mms` is the upload path type ("image", "audio",
-//  "video", "document"). Returns 0 with *up filled (free with
-//  ms_wamedia_upload_clear), or -1 with err set.
+//  "video", "document"). `channel`: upload it unencrypted for a channel
+//  post (no media key; hashes.file_enc_sha256 unset; up->handle set).
+//  Returns 0 with *up filled (free with ms_wamedia_upload_clear), or -1
+//  with err set.
 int ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
-                      wa_media_type_t type, const char *mms,
+                      bool channel, wa_media_type_t type, const char *mms,
                       const char *const *hosts, size_t count, const char *auth,
                       long timeout_ms, ms_wamedia_upload_t *up, char *err,
                       size_t err_size);
@@ -54,8 +64,9 @@ void ms_wamedia_upload_clear(ms_wamedia_upload_t *up);
 
 //  Download and verify. `url` (may be NULL) is tried first, then each
 //  host with `direct_path` (may be NULL). enc_sha256 / plain_sha256 may
-//  be NULL to skip those checks. *plain_p is caller-owned on
-//  MS_WAMEDIA_OK.
+//  be NULL to skip those checks. media_key NULL: channel media, not
+//  encrypted; plain_sha256 is then required and checked. *plain_p is
+//  caller-owned on MS_WAMEDIA_OK.
 ms_wamedia_rc_t
 ms_wamedia_download(ms_http_t *http, const char *url, const char *direct_path,
                     const char *const *hosts, size_t count,

@@ -490,7 +490,9 @@ s_upload(cm_msg_t *request, void *arg)
     int64_t t1 = cm_mono_ms();
     ms_wamedia_upload_t up;
     char err[300];
-    if (ms_wamedia_upload(self->http, f.data, f.len, s_kinds[k].type,
+    //  channel: a channel post's media, uploaded unencrypted
+    bool channel = cm_msg_bool(request, "channel", false);
+    if (ms_wamedia_upload(self->http, f.data, f.len, channel, s_kinds[k].type,
                           s_kinds[k].mms, hosts, count, auth,
                           ms_config_transfer_timeout_ms(self->config), &up, err,
                           sizeof err) != 0) {
@@ -515,9 +517,13 @@ s_upload(cm_msg_t *request, void *arg)
     }
     cm_msg_set_int(reply, "fileLength", (int64_t)up.hashes.file_length);
     s_set_b64(reply, "fileSha256", up.hashes.file_sha256, 32);
-    s_set_b64(reply, "fileEncSha256", up.hashes.file_enc_sha256, 32);
-    s_set_b64(reply, "mediaKey", up.media_key, sizeof up.media_key);
-    cm_msg_set_int(reply, "mediaKeyTimestamp", cm_now_ms() / 1000);
+    if (channel) {
+        cm_msg_set_str(reply, "handle", up.handle);
+    } else {
+        s_set_b64(reply, "fileEncSha256", up.hashes.file_enc_sha256, 32);
+        s_set_b64(reply, "mediaKey", up.media_key, sizeof up.media_key);
+        cm_msg_set_int(reply, "mediaKeyTimestamp", cm_now_ms() / 1000);
+    }
     cm_msg_set_str(reply, "directPath", up.direct_path);
     cm_msg_set_str(reply, "url", up.url);
     cm_msg_set_str(reply, "host", up.host);
@@ -584,13 +590,19 @@ s_download(cm_msg_t *request, void *arg)
         return s_fail(request, 400, "kind is not a media type");
     }
     uint8_t key[32], enc_sha[32], plain_sha[32];
-    int has_enc, has_plain;
-    if (s_get32(request, "mediaKey", key) != 0 ||
+    int has_key, has_enc, has_plain;
+    if ((has_key = s_get32(request, "mediaKey", key)) < 0 ||
         (has_enc = s_get32(request, "fileEncSha256", enc_sha)) < 0 ||
         (has_plain = s_get32(request, "fileSha256", plain_sha)) < 0) {
         return s_fail(request, 400,
                       "mediaKey, fileEncSha256 and fileSha256 "
                       "must be 32 bytes in base64");
+    }
+    //  No media key: channel media, not encrypted; its hash is the check
+    if (has_key != 0 && has_plain != 0) {
+        return s_fail(request, 400,
+                      "mediaKey, or fileSha256 for channel media, is "
+                      "required");
     }
     const char *url = cm_msg_str(request, "url");
     const char *direct_path = cm_msg_str(request, "directPath");
@@ -617,8 +629,8 @@ s_download(cm_msg_t *request, void *arg)
     size_t len = 0;
     char err[300];
     ms_wamedia_rc_t rc = ms_wamedia_download(
-        self->http, url, direct_path, hosts, count, key, type,
-        has_enc == 0 ? enc_sha : NULL, has_plain == 0 ? plain_sha : NULL,
+        self->http, url, direct_path, hosts, count, has_key == 0 ? key : NULL,
+        type, has_enc == 0 ? enc_sha : NULL, has_plain == 0 ? plain_sha : NULL,
         ms_config_max_bytes(self->config),
         ms_config_transfer_timeout_ms(self->config), &plain, &len, err,
         sizeof err);
@@ -1157,6 +1169,15 @@ ms_worker_test(bool verbose)
     cm_msg_set_str(req, "directPath", "/v/x");
     reply = ms_worker_handle(w, req);
     assert(cm_msg_status(reply) == 400);
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
+    //  Neither a media key nor (channel media) the file's hash
+    req = cm_msg_new("media.download");
+    cm_msg_set_str(req, "kind", "image");
+    cm_msg_set_str(req, "directPath", "/v/x");
+    reply = ms_worker_handle(w, req);
+    assert(cm_msg_status(reply) == 400);
+    assert(strstr(cm_msg_reason(reply), "channel media"));
     cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
 

@@ -5,6 +5,7 @@
 */
 #include "sw_classes.h"
 #include "wa/wa_channels.h"
+#include "wa/wa_mediamsg.h"
 #include "wa/wa_message.h"
 
 //  What a w:mex answer becomes.
@@ -22,6 +23,7 @@ typedef struct {
     char role[16]; //  list: the role wanted, or ""
     char what[48]; //  "follow the channel", for reasons
     char key[192]; //  the channel asked about
+    bool download; //  preview: download the posts' media
 } s_ctx_t;
 
 static s_ctx_t *
@@ -391,7 +393,48 @@ typedef struct {
     sw_wasess_t *sess; //  the session
     const char *chat;  //  the channel's JID
     json_t *out;       //  the answer being built
+    json_t *downloads; //  with downloadMedia: [{i, request}], else NULL
 } s_preview_t;
+
+static void
+s_set_b64(json_t *obj, const char *key, const uint8_t *data, size_t len)
+{
+    if (data && len) {
+        char *b = cm_base64_encode(data, len);
+        json_object_set_new(obj, key, json_string(b));
+        free(b);
+    }
+}
+
+//  The media.download request of a post's media (stored as
+//  "<session>/<WAHA message id>"), or NULL when it has none to fetch.
+static json_t *
+s_preview_download(sw_wasess_t *sess, const wa_message_t *m, const char *wid)
+{
+    wa_mediamsg_t f;
+    if (!m || wa_mediamsg_read(m, &f) != 0) {
+        return NULL;
+    }
+    json_t *req = json_pack("{s:s}", "kind", f.kind);
+    //  Channel media (f.plain) has no key: its hash is the check
+    s_set_b64(req, "mediaKey", f.media_key, f.media_key_len);
+    s_set_b64(req, "fileSha256", f.file_sha256, f.file_sha256 ? 32 : 0);
+    s_set_b64(req, "fileEncSha256", f.file_enc_sha256,
+              f.file_enc_sha256 ? 32 : 0);
+    if (f.direct_path && *f.direct_path == '/') {
+        json_object_set_new(req, "directPath", json_string(f.direct_path));
+    }
+    if (f.url && *f.url) {
+        json_object_set_new(req, "url", json_string(f.url));
+    }
+    if (f.mimetype && *f.mimetype) {
+        json_object_set_new(req, "mimetype", json_string(f.mimetype));
+    }
+    char *store = cm_sprintf("%s/%s", sw_wasess_name(sess), wid);
+    json_object_set_new(req, "store", json_string(store));
+    free(store);
+    return req;
+}
 
 static void
 s_preview_post(void *arg, const wa_channels_post_t *post)
@@ -414,6 +457,17 @@ s_preview_post(void *arg, const wa_channels_post_t *post)
     //  WAHA's channel messages carry the server id too
     json_object_set_new(message, "serverId",
                         json_integer((json_int_t)post->server_id));
+    json_t *req = pv->downloads && w.has_media
+                      ? s_preview_download(
+                            pv->sess, m,
+                            json_string_value(json_object_get(message, "id")))
+                      : NULL;
+    if (req) {
+        json_array_append_new(pv->downloads,
+                              json_pack("{s:I, s:o}", "i",
+                                        (json_int_t)json_array_size(pv->out),
+                                        "request", req));
+    }
     json_array_append_new(pv->out,
                           json_pack("{s:o, s:O, s:I}", "message", message,
                                     "reactions", post->reactions, "viewCount",
@@ -435,15 +489,101 @@ s_preview_done(sw_wasess_t *sess, const wa_node_t *reply, void *arg, int *st_p,
     }
     const wa_node_t *msgs = wa_node_child(reply, "messages");
     const char *jid = msgs ? wa_node_attr(msgs, "jid") : NULL;
-    s_preview_t pv = {sess, jid ? jid : ctx->key, json_array()};
+    s_preview_t pv = {sess, jid ? jid : ctx->key, json_array(),
+                      ctx->download ? json_array() : NULL};
     if (wa_channels_posts(reply, s_preview_post, &pv) < 0) {
         json_decref(pv.out);
+        json_decref(pv.downloads);
         *st_p = 502;
         *reason_p = cm_strdup("could not preview the channel: WhatsApp's "
                               "answer has no messages");
         return NULL;
     }
-    return json_pack("{s:o}", "list", pv.out); //  bodies are maps
+    json_t *body = json_pack("{s:o}", "list", pv.out); //  bodies are maps
+    if (pv.downloads) {
+        json_object_set_new(body, "downloads", pv.downloads);
+    }
+    return body;
+}
+
+//  A preview waiting for its media downloads.
+typedef struct {
+    char *key;      //  where the command is held
+    json_t *list;   //  the answer's list
+    size_t pending; //  downloads running, plus one while starting them
+} s_pvjob_t;
+
+typedef struct {
+    s_pvjob_t *job; //  whose
+    size_t i;       //  which post of the list
+} s_pvitem_t;
+
+//  One step of a preview job done; the last one answers (when the
+//  session still runs: sess not NULL).
+static void
+s_pvjob_step(sw_wasess_t *sess, s_pvjob_t *job)
+{
+    if (--job->pending) {
+        return;
+    }
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, job->key, NULL) : NULL;
+    if (cmd) {
+        json_t *body = json_pack("{s:O}", "list", job->list);
+        sw_cmd_reply(&cmd, 200, NULL, &body);
+    }
+    json_decref(job->list);
+    free(job->key);
+    free(job);
+}
+
+static void
+s_pv_downloaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
+                void *arg)
+{
+    s_pvitem_t *item = (s_pvitem_t *)arg;
+    s_pvjob_t *job = item->job;
+    json_t *message =
+        json_object_get(json_array_get(job->list, item->i), "message");
+    free(item);
+    if (sess && st == 200) {
+        json_t *media = sw_wamedia_sent_media(sess, reply);
+        sw_wamedia_set_media(message, media);
+        json_decref(media);
+    } else if (sess) {
+        json_t *media = json_pack("{s:{s:s}}", "error", "message",
+                                  reason ? reason : "download failed");
+        json_t *mt =
+            json_object_get(json_object_get(message, "media"), "mimetype");
+        if (json_is_string(mt)) {
+            json_object_set(media, "mimetype", mt);
+        }
+        json_object_set_new(message, "media", media);
+    }
+    s_pvjob_step(sess, job);
+}
+
+//  The preview with downloadMedia: fetch each post's media, then answer.
+static void
+s_preview_then(sw_wasess_t *sess, const char *key, json_t **body_p, void *ctx)
+{
+    (void)ctx;
+    json_t *downloads = json_incref(json_object_get(*body_p, "downloads"));
+    s_pvjob_t *job = (s_pvjob_t *)cm_alloc(sizeof(s_pvjob_t));
+    job->key = cm_strdup(key);
+    job->list = json_incref(json_object_get(*body_p, "list"));
+    job->pending = 1 + json_array_size(downloads);
+    size_t i;
+    json_t *d;
+    json_array_foreach(downloads, i, d)
+    {
+        s_pvitem_t *item = (s_pvitem_t *)cm_alloc(sizeof(s_pvitem_t));
+        item->job = job;
+        item->i = (size_t)json_integer_value(json_object_get(d, "i"));
+        json_t *req = json_deep_copy(json_object_get(d, "request"));
+        sw_wamedia_download(sess, &req, s_pv_downloaded, item);
+    }
+    json_decref(downloads);
+    s_pvjob_step(sess, job);
 }
 
 void
@@ -462,7 +602,9 @@ sw_wachannels_preview(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     wa_node_t *iq = wa_channels_posts_iq(key, invite, (int)limit);
     s_ctx_t *ctx = s_ctx(S_EMPTY, "", "preview the channel", key);
     free(key);
-    sw_wacontacts_ask(sess, cmd_p, &iq, ctx->what, s_preview_done, ctx);
+    ctx->download = cm_msg_bool(sw_cmd_request(*cmd_p), "downloadMedia", false);
+    sw_wacontacts_ask_then(sess, cmd_p, &iq, ctx->what, s_preview_done,
+                           ctx->download ? s_preview_then : NULL, ctx);
 }
 
 //  Search -------------------------------------------------------------

@@ -17,8 +17,11 @@
    -> Channel (by JID or invite) channel.delete {id} -> {}   (the owner only:
    403 else) channel.follow / channel.unfollow / channel.mute / channel.unmute
           {id} -> {}
-      channel.preview {id, limit} -> {list: [{message: WAMessage, reactions:
-          {emoji: count}, viewCount}]}, oldest first
+      channel.preview {id, limit, downloadMedia?} -> {list: [{message:
+          WAMessage, reactions: {emoji: count}, viewCount}]}, oldest first;
+          with downloadMedia each post's media is downloaded first
+          (sw_wamedia_download, stored as "<session>/<WAHA message id>")
+          and its message carries media {url, mimetype} (or {error})
       channel.search_view {view, countries[], categories[], limit,
           startCursor} -> {page:{startCursor, endCursor, hasNextPage,
           hasPreviousPage}, channels:[ChannelPublicInfo]}
@@ -35,6 +38,7 @@
 #include <stdbool.h>
 
 #include "sw_wacontacts.h"
+#include "sw_wamedia.h"
 #include "sw_wasess.h"
 
 //  Where picture and preview URLs point (the media host WhatsApp's
@@ -50,6 +54,9 @@
 #define SW_WACHANNELS_TEXT_MAX 256
 //  Largest search page.
 #define SW_WACHANNELS_PAGE_MAX 100
+//  Longest wait of a preview: the IQ, then its media downloads.
+#define SW_WACHANNELS_PREVIEW_MS                                               \
+    (SW_WA_IQ_TIMEOUT_MS + SW_WAMEDIA_DOWNLOAD_MS / 2 + SW_WACMD_GRACE_MS)
 
 #define SW_WACHANNELS_CMD(type, fn)                                            \
     SW_WACMD(type, SW_WACMD_WORKING, SW_WACONTACTS_TIMEOUT_MS, fn)
@@ -63,7 +70,8 @@
         SW_WACHANNELS_CMD("channel.unfollow", sw_wachannels_unfollow),         \
         SW_WACHANNELS_CMD("channel.mute", sw_wachannels_mute),                 \
         SW_WACHANNELS_CMD("channel.unmute", sw_wachannels_unmute),             \
-        SW_WACHANNELS_CMD("channel.preview", sw_wachannels_preview),           \
+        SW_WACMD("channel.preview", SW_WACMD_WORKING,                          \
+                 SW_WACHANNELS_PREVIEW_MS, sw_wachannels_preview),             \
         SW_WACHANNELS_CMD("channel.search_view", sw_wachannels_search_view),   \
         SW_WACHANNELS_CMD("channel.search_text", sw_wachannels_search_text)
 

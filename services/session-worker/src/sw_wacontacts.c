@@ -105,6 +105,7 @@ typedef struct {
     char *key;                   //  where the command is held
     char *what;                  //  "get the about text"
     sw_wacontacts_done_fn *done; //  result -> body
+    sw_wacontacts_then_fn *then; //  body -> the answer, later (or NULL)
     void *ctx;                   //  its context (freed)
 } s_ask_t;
 
@@ -156,6 +157,16 @@ s_ask_reply(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
                             "lost",
                             ask->what);
     }
+    if (body && ask->then) {
+        //  The command stays held under its key: `then` answers it
+        ask->then(ask->sess, ask->key, &body, ask->ctx);
+        json_decref(body);
+        free(ask->key);
+        free(ask->what);
+        free(ask->ctx);
+        free(ask);
+        return;
+    }
     sw_cmd_t *cmd = sw_wasess_release(ask->sess, ask->key, NULL);
     if (!cmd) {
         json_decref(body);
@@ -182,10 +193,19 @@ void
 sw_wacontacts_ask(sw_wasess_t *sess, sw_cmd_t **cmd_p, wa_node_t **iq_p,
                   const char *what, sw_wacontacts_done_fn *done, void *ctx)
 {
+    sw_wacontacts_ask_then(sess, cmd_p, iq_p, what, done, NULL, ctx);
+}
+
+void
+sw_wacontacts_ask_then(sw_wasess_t *sess, sw_cmd_t **cmd_p, wa_node_t **iq_p,
+                       const char *what, sw_wacontacts_done_fn *done,
+                       sw_wacontacts_then_fn *then, void *ctx)
+{
     s_ask_t *ask = (s_ask_t *)cm_alloc(sizeof(s_ask_t));
     ask->sess = sess;
     ask->what = cm_strdup(what);
     ask->done = done;
+    ask->then = then;
     ask->ctx = ctx;
     char *late =
         cm_sprintf("could not %s: WhatsApp did not answer in time", what);

@@ -92,6 +92,19 @@ void sw_wacontacts_ask(sw_wasess_t *sess, sw_cmd_t **cmd_p, wa_node_t **iq_p,
                        const char *what, sw_wacontacts_done_fn *done,
                        void *ctx);
 
+//  What comes after done's body when the answer needs more work (media
+//  downloads): the command stays held under `key`, and `then` answers
+//  it later (sw_wasess_release(sess, key)); it may take *body_p. ctx is
+//  freed when then returns.
+typedef void(sw_wacontacts_then_fn)(sw_wasess_t *sess, const char *key,
+                                    json_t **body_p, void *ctx);
+
+//  As sw_wacontacts_ask, with `then` (NULL: answer done's body at once).
+void sw_wacontacts_ask_then(sw_wasess_t *sess, sw_cmd_t **cmd_p,
+                            wa_node_t **iq_p, const char *what,
+                            sw_wacontacts_done_fn *done,
+                            sw_wacontacts_then_fn *then, void *ctx);
+
 //  The request's `key` as a person's wire user JID (phone numbers and
 //  "…@c.us" / "…@lid"); NULL after a 400 naming the key.
 char *sw_wacontacts_person(sw_cmd_t **cmd_p, const char *key);

@@ -321,6 +321,19 @@ s_store(sw_wasess_t *sess, const s_job_t *job, const uint8_t *blob, size_t len)
     wa_history_free(&hs);
 }
 
+//  The notification `id` was handled (stored, dropped or skipped): tell
+//  the phone, which then moves on to the next chunk.
+static void
+s_receipt(sw_wasess_t *sess, const char *id)
+{
+    wa_client_t *client = sess ? sw_wasess_client(sess) : NULL;
+    if (client && id &&
+        wa_client_send_protocol_receipt(client, id, "hist_sync") != 0) {
+        cm_log_debug("hist_sync receipt not sent", "session=\"%s\" id=%s",
+                     sw_wasess_name(sess), id);
+    }
+}
+
 static void
 s_downloaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
              void *arg)
@@ -341,6 +354,7 @@ s_downloaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     } else {
         s_store(sess, job, zframe_data(blob), zframe_size(blob));
     }
+    s_receipt(sess, job->id);
     s_job_destroy(&job);
 }
 
@@ -369,6 +383,7 @@ sw_wahistory_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
                     "session=\"%s\" id=%s reason=\"the notification does "
                     "not parse\"",
                     name, m->id ? m->id : "");
+        s_receipt(sess, m->id);
         return true;
     }
     s_job_t *job = cm_alloc(sizeof *job);
@@ -402,6 +417,9 @@ sw_wahistory_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
                     job->chunk);
         sw_wamedia_download(sess, &req, s_downloaded, job);
         job = NULL;
+    }
+    if (job) {
+        s_receipt(sess, job->id);
     }
     s_job_destroy(&job);
     wa_history_note_free(&note);

@@ -27,7 +27,11 @@
       otherwise                   chats and contacts, and the messages of
                                   the last SW_WAHISTORY_RECENT_DAYS days
     A blob that cannot be downloaded, inflated or parsed is logged
-    ("history blob skipped") and skipped; the session goes on.
+    ("history blob skipped") and skipped; the session goes on. Once a
+    notification is handled (stored, dropped or skipped) the phone gets
+    <receipt id type="hist_sync" to="<our phone>@s.whatsapp.net"/>
+    (wa_client_send_protocol_receipt), after the usual peer_msg receipt
+    of the carrying message.
 */
 #ifndef SW_WAHISTORY_H_INCLUDED
 #define SW_WAHISTORY_H_INCLUDED

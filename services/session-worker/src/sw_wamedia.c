@@ -315,16 +315,68 @@ s_media_json(const char *url, const char *mimetype, const char *filename,
     return m;
 }
 
-//  Put media (and WAHA's deprecated mediaUrl, = media.url) into a
-//  WAMessage payload.
-static void
-s_set_media(json_t *payload, json_t *media)
+void
+sw_wamedia_set_media(json_t *payload, json_t *media)
 {
     json_object_set(payload, "media", media);
     json_t *url = json_object_get(media, "url");
     if (json_is_string(url)) {
         json_object_set(payload, "mediaUrl", url);
     }
+}
+
+//  --------------------------------------------------------------------
+//  Messages from uploads, for any capability
+
+int
+sw_wamedia_build(cm_msg_t *reply, wa_mediamsg_t *f, uint8_t **buf_p,
+                 size_t *len_p)
+{
+    assert(reply && f && f->kind && buf_p && len_p);
+    f->mimetype = cm_msg_str(reply, "mimetype");
+    f->filename = cm_msg_str(reply, "filename");
+    f->url = cm_msg_str(reply, "url");
+    f->direct_path = cm_msg_str(reply, "directPath");
+    //  No media key: channel media, uploaded unencrypted
+    f->plain = !cm_msg_str(reply, "mediaKey");
+    uint8_t *media_key = s_b64(reply, "mediaKey", 32, NULL);
+    uint8_t *sha = s_b64(reply, "fileSha256", 32, NULL);
+    uint8_t *enc = s_b64(reply, "fileEncSha256", 32, NULL);
+    size_t wave_len = 0;
+    uint8_t *wave = s_b64(reply, "waveform", 0, &wave_len);
+    f->media_key = media_key;
+    f->media_key_len = media_key ? 32 : 0;
+    f->file_sha256 = sha;
+    f->file_enc_sha256 = enc;
+    f->file_length = (uint64_t)cm_msg_int(reply, "fileLength", 0);
+    f->media_key_timestamp = cm_msg_int(reply, "mediaKeyTimestamp", 0);
+    f->width = (uint32_t)cm_msg_int(reply, "width", 0);
+    f->height = (uint32_t)cm_msg_int(reply, "height", 0);
+    f->seconds = (uint32_t)cm_msg_int(reply, "seconds", 0);
+    f->waveform = wave;
+    f->waveform_len = wave_len;
+    zframe_t *thumb =
+        cm_msg_bool(reply, "thumbnail", false) ? cm_msg_blob(reply, 0) : NULL;
+    f->thumbnail = thumb ? zframe_data(thumb) : NULL;
+    f->thumbnail_len = thumb ? zframe_size(thumb) : 0;
+    int rc = wa_mediamsg_build(f, buf_p, len_p);
+    f->media_key = f->file_sha256 = f->file_enc_sha256 = f->waveform = NULL;
+    free(media_key);
+    free(sha);
+    free(enc);
+    free(wave);
+    return rc;
+}
+
+json_t *
+sw_wamedia_sent_media(sw_wasess_t *sess, cm_msg_t *reply)
+{
+    const char *store_key = cm_msg_str(reply, "key");
+    char *url = store_key ? s_file_url(sess, store_key) : NULL;
+    json_t *media = s_media_json(url, cm_msg_str(reply, "mimetype"),
+                                 cm_msg_str(reply, "filename"), NULL);
+    free(url);
+    return media;
 }
 
 //  The upload for a held send is done: build and send the message.
@@ -368,33 +420,7 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     if (k == s_kind("video") && json_is_true(json_object_get(data, "asNote"))) {
         f.kind = "ptv";
     }
-    f.mimetype = cm_msg_str(reply, "mimetype");
-    f.filename = cm_msg_str(reply, "filename");
     f.caption = json_string_value(json_object_get(data, "caption"));
-    f.url = cm_msg_str(reply, "url");
-    f.direct_path = cm_msg_str(reply, "directPath");
-    uint8_t *media_key = s_b64(reply, "mediaKey", 32, NULL);
-    uint8_t *sha = s_b64(reply, "fileSha256", 32, NULL);
-    uint8_t *enc = s_b64(reply, "fileEncSha256", 32, NULL);
-    size_t wave_len = 0;
-    uint8_t *wave = s_b64(reply, "waveform", 0, &wave_len);
-    f.media_key = media_key;
-    f.media_key_len = media_key ? 32 : 0;
-    f.file_sha256 = sha;
-    f.file_enc_sha256 = enc;
-    f.file_length = (uint64_t)cm_msg_int(reply, "fileLength", 0);
-    f.media_key_timestamp = cm_msg_int(reply, "mediaKeyTimestamp", 0);
-    f.width = (uint32_t)cm_msg_int(reply, "width", 0);
-    f.height = (uint32_t)cm_msg_int(reply, "height", 0);
-    f.seconds = (uint32_t)cm_msg_int(reply, "seconds", 0);
-    f.waveform = wave;
-    f.waveform_len = wave_len;
-    zframe_t *thumb =
-        cm_msg_bool(reply, "thumbnail", false) ? cm_msg_blob(reply, 0) : NULL;
-    if (thumb) {
-        f.thumbnail = zframe_data(thumb);
-        f.thumbnail_len = zframe_size(thumb);
-    }
     f.reply_id = json_string_value(json_object_get(data, "reply_id"));
     f.reply_participant =
         json_string_value(json_object_get(data, "reply_participant"));
@@ -410,21 +436,24 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     uint8_t *buf = NULL;
     size_t len = 0;
     char id[WA_CLIENT_ID_MAX];
-    int rc = wa_mediamsg_build(&f, &buf, &len);
+    int rc = sw_wamedia_build(reply, &f, &buf, &len);
     wa_client_t *client = sw_wasess_client(sess);
-    if (rc != 0) {
+    //  A channel post names its unencrypted upload by the host's handle
+    const char *handle = f.plain ? cm_msg_str(reply, "handle") : NULL;
+    if (rc != 0 || (f.plain && !handle)) {
         sw_cmd_reply(&cmd, 502, "media-service sent incomplete media fields",
                      NULL);
     } else if (!client ||
-               wa_client_send_message(client, chat, buf, len, id) != 0) {
+               (f.plain
+                    ? wa_client_send_post(client, chat, buf, len, handle, id)
+                    : wa_client_send_message(client, chat, buf, len, id)) !=
+                   0) {
         sw_cmd_reply(&cmd, 409,
                      "Session status is not as expected: not connected to "
                      "WhatsApp",
                      NULL);
     } else {
         //  What the reply and the events say once the server acked it
-        const char *store_key = cm_msg_str(reply, "key");
-        char *url = store_key ? s_file_url(sess, store_key) : NULL;
         json_t *sent = json_pack(
             "{s:O, s:s, s:O, s:O, s:o}", "chat", json_object_get(data, "chat"),
             "type", s_kinds[k].type, "caption",
@@ -434,8 +463,7 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
             json_object_get(data, "reply_id")
                 ? json_object_get(data, "reply_id")
                 : json_null(),
-            "media", s_media_json(url, f.mimetype, f.filename, NULL));
-        free(url);
+            "media", sw_wamedia_sent_media(sess, reply));
         zhashx_update(s_state(sess)->sent, id, sent);
         cm_log_debug("media message sent to the engine",
                      "session=\"%s\" id=%s kind=%s len=%llu",
@@ -448,10 +476,6 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     }
     free(buf);
     free(ms);
-    free(media_key);
-    free(sha);
-    free(enc);
-    free(wave);
     json_decref(data);
 }
 
@@ -480,6 +504,7 @@ sw_wamedia_send(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     char *wire = wa_jid_normalize(chat);
     wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
     bool group = jid && wa_jid_is_group(jid);
+    bool channel = jid && wa_jid_is_newsletter(jid);
     wa_jid_destroy(&jid);
     if (!wire) {
         sw_cmd_reply(cmd_p, 400,
@@ -546,6 +571,11 @@ sw_wamedia_send(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     cm_msg_set(up, "file", json_deep_copy(file));
     cm_msg_set_bool(up, "convert", cm_msg_bool(req, "convert", false));
     cm_msg_set_bool(up, "asNote", as_note);
+    if (channel) {
+        //  Channel media is uploaded unencrypted; the post names it by
+        //  the host's handle (media_id)
+        cm_msg_set_bool(up, "channel", true);
+    }
     zuuid_t *uuid = zuuid_new();
     char *store =
         cm_sprintf("%s/sent_%.20s", sw_wasess_name(sess), zuuid_str(uuid));
@@ -564,17 +594,17 @@ sw_wamedia_send(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     sw_wamedia_upload(sess, &up, s_send_uploaded, cm_strdup(key));
 }
 
-//  Emit message.any and message.ack SERVER for a media send the server
-//  took.
-static void
-s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *media)
+void
+sw_wamedia_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *media)
 {
     const char *name = sw_wasess_name(sess);
     sw_session_t *session = sw_wasess_session(sess);
     char *key = cm_sprintf("%s|%s|", w->chat, w->id);
     char id[SW_WAMSG_EVENT_ID_MAX];
     json_t *payload = sw_wamsg_message(w);
-    s_set_media(payload, media);
+    if (media) {
+        sw_wamedia_set_media(payload, media);
+    }
     sw_wamsg_event_id(name, "message.any", key, w->timestamp * 1000, id);
     sw_session_emit_id(session, id, "message.any", &payload, NULL, NULL);
     free(key);
@@ -638,10 +668,10 @@ sw_wamedia_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.participant = chat && strstr(chat, "@g.us") ? w.me : NULL;
     if (cmd) {
         json_t *body = sw_wamsg_message(&w);
-        s_set_media(body, media);
+        sw_wamedia_set_media(body, media);
         sw_cmd_reply(&cmd, 200, NULL, &body);
     }
-    s_sent_events(sess, &w, media);
+    sw_wamedia_sent_events(sess, &w, media);
     json_decref(sent);
     return true;
 }
@@ -843,6 +873,7 @@ sw_wamedia_defer(sw_wasess_t *sess, const wa_client_message_t *m)
     char *wid = sw_wamsg_id(m->from_me, chat, m->id, part);
     json_t *req = json_object();
     json_object_set_new(req, "kind", json_string(f.kind));
+    //  Channel media (f.plain) has no key: its hash is the check
     s_set_b64(req, "mediaKey", f.media_key, f.media_key_len);
     s_set_b64(req, "fileSha256", f.file_sha256, f.file_sha256 ? 32 : 0);
     s_set_b64(req, "fileEncSha256", f.file_enc_sha256,
@@ -887,7 +918,7 @@ sw_wamedia_fill(sw_wasess_t *sess, const char *chat, const char *id,
     json_t *media = (json_t *)zhashx_lookup(st->results, rkey);
     free(rkey);
     if (media) {
-        s_set_media(payload, media);
+        sw_wamedia_set_media(payload, media);
     }
 }
 

@@ -36,15 +36,26 @@
     message. WHATSAPP_DOWNLOAD_MEDIA=false turns downloads off (media
     then carries the mimetype only, as before).
 
+    Channel posts (a chatId …@newsletter): the file is uploaded
+    unencrypted (media.upload `channel`), the Message carries no media
+    key, and the post names the upload by the host's handle (media_id,
+    wa_client_send_post). Received channel media has no key either:
+    media-service checks the bytes against fileSha256.
+
     Any capability that needs an image uploaded (profile and group
     pictures, status, link-preview thumbnails, channel posts) uses
     sw_wamedia_upload: it gets the encrypted media fields back in a
-    callback. See docs/adding-a-feature.md.
+    callback; sw_wamedia_build makes the media Message of them,
+    sw_wamedia_sent_media the WAMessage's `media`, and
+    sw_wamedia_sent_events the sender's message.any and message.ack.
+    See docs/adding-a-feature.md.
 */
 #ifndef SW_WAMEDIA_H_INCLUDED
 #define SW_WAMEDIA_H_INCLUDED
 
+#include "sw_wamsg.h"
 #include "sw_wasess.h"
+#include "wa/wa_mediamsg.h"
 
 //  Longest a media send may take: fetch, conversion, upload and the
 //  server's ack, ms.
@@ -81,6 +92,29 @@ typedef void(sw_wamedia_upload_fn)(sw_wasess_t *sess, int st,
 //  fn runs exactly once. Never blocks.
 void sw_wamedia_upload(sw_wasess_t *sess, cm_msg_t **request_p,
                        sw_wamedia_upload_fn *fn, void *arg);
+
+//  The media Message of an upload reply (as sw_wamedia_upload_fn gets
+//  it): the caller sets f's kind and, as they apply, caption, reply and
+//  mentions; the upload's fields (mimetype, filename, url, direct path,
+//  key, hashes, sizes, waveform, thumbnail; plain when the reply has no
+//  media key: channel media) are filled in from the reply (strings
+//  borrowed from it; the byte fields are cleared again on return).
+//  Returns 0 and *buf_p (caller frees), or -1 when fields are missing.
+int sw_wamedia_build(cm_msg_t *reply, wa_mediamsg_t *f, uint8_t **buf_p,
+                     size_t *len_p);
+
+//  The WAMessage `media` of a sent upload: {url (the stored copy, when
+//  the reply names one), mimetype, filename?}. Caller owns.
+json_t *sw_wamedia_sent_media(sw_wasess_t *sess, cm_msg_t *reply);
+
+//  Put `media` (and WAHA's deprecated mediaUrl, = media.url) into a
+//  WAMessage payload.
+void sw_wamedia_set_media(json_t *payload, json_t *media);
+
+//  Emit message.any (with media when not NULL) and message.ack SERVER
+//  for a message of ours the server took.
+void sw_wamedia_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w,
+                            json_t *media);
 
 //  The outcome of a download: st 200 and media-service's reply
 //  (mimetype, size, key?; blob 0 the plaintext when `return`), or st >=

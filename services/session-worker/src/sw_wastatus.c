@@ -202,25 +202,6 @@ sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 //  --------------------------------------------------------------------
 //  status.send_media
 
-//  A 32-byte base64 field of an upload reply, decoded (caller owns), or
-//  NULL.
-static uint8_t *
-s_b64(cm_msg_t *msg, const char *key, size_t want, size_t *len_p)
-{
-    const char *text = cm_msg_str(msg, key);
-    uint8_t *out = NULL;
-    size_t len = 0;
-    if (!text || cm_base64_decode(text, 4096, &out, &len) != 0 ||
-        (want && len != want)) {
-        free(out);
-        return NULL;
-    }
-    if (len_p) {
-        *len_p = len;
-    }
-    return out;
-}
-
 //  The media status's file is uploaded: build the message and send it.
 static void
 s_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
@@ -253,35 +234,10 @@ s_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     assert(k >= 0);
     wa_mediamsg_t f = {0};
     f.kind = s_kinds[k].msg;
-    f.mimetype = cm_msg_str(reply, "mimetype");
     f.caption = json_string_value(json_object_get(data, "caption"));
-    f.url = cm_msg_str(reply, "url");
-    f.direct_path = cm_msg_str(reply, "directPath");
-    uint8_t *media_key = s_b64(reply, "mediaKey", 32, NULL);
-    uint8_t *sha = s_b64(reply, "fileSha256", 32, NULL);
-    uint8_t *enc = s_b64(reply, "fileEncSha256", 32, NULL);
-    size_t wave_len = 0;
-    uint8_t *wave = s_b64(reply, "waveform", 0, &wave_len);
-    f.media_key = media_key;
-    f.media_key_len = media_key ? 32 : 0;
-    f.file_sha256 = sha;
-    f.file_enc_sha256 = enc;
-    f.file_length = (uint64_t)cm_msg_int(reply, "fileLength", 0);
-    f.media_key_timestamp = cm_msg_int(reply, "mediaKeyTimestamp", 0);
-    f.width = (uint32_t)cm_msg_int(reply, "width", 0);
-    f.height = (uint32_t)cm_msg_int(reply, "height", 0);
-    f.seconds = (uint32_t)cm_msg_int(reply, "seconds", 0);
-    f.waveform = wave;
-    f.waveform_len = wave_len;
-    zframe_t *thumb =
-        cm_msg_bool(reply, "thumbnail", false) ? cm_msg_blob(reply, 0) : NULL;
-    if (thumb) {
-        f.thumbnail = zframe_data(thumb);
-        f.thumbnail_len = zframe_size(thumb);
-    }
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc = wa_mediamsg_build(&f, &buf, &len);
+    int rc = sw_wamedia_build(reply, &f, &buf, &len);
     json_t *argb = json_object_get(data, "backgroundArgb");
     if (rc == 0 && json_is_integer(argb)) {
         rc = wa_status_set_audio_background(&buf, &len,
@@ -295,24 +251,11 @@ s_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
         zlistx_t *contacts =
             s_contacts(&cmd, json_object_get(data, "contacts"));
         const char *want = json_string_value(json_object_get(data, "id"));
-        const char *store_key = cm_msg_str(reply, "key");
-        json_t *media = json_object();
-        if (store_key) {
-            char *url = cm_sprintf(
-                "%s/api/files/%s",
-                sw_config_base_url(sw_session_cfg(sw_wasess_session(sess))),
-                store_key);
-            json_object_set_new(media, "url", json_string(url));
-            free(url);
-        }
-        if (f.mimetype) {
-            json_object_set_new(media, "mimetype", json_string(f.mimetype));
-        }
         const char *caption =
             json_string_value(json_object_get(data, "caption"));
-        json_t *sent =
-            json_pack("{s:s, s:s, s:o}", "type", s_kinds[k].msg, "body",
-                      caption ? caption : "", "media", media);
+        json_t *sent = json_pack("{s:s, s:s, s:o}", "type", s_kinds[k].msg,
+                                 "body", caption ? caption : "", "media",
+                                 sw_wamedia_sent_media(sess, reply));
         json_decref(data);
         if (contacts) {
             s_send(sess, &cmd, buf, len, contacts, want, &sent);
@@ -322,10 +265,6 @@ s_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
         zlistx_destroy(&contacts);
     }
     free(buf);
-    free(media_key);
-    free(sha);
-    free(enc);
-    free(wave);
 }
 
 void
@@ -424,6 +363,11 @@ sw_wastatus_delete(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     }
     json_t *data = json_pack("{s:s, s:s, s:{s:s}}", "type", "revoked", "body",
                              "", "extra", "revokedMessageId", id);
+    //  The status as stored (the gateway read it), for message.revoked
+    json_t *before = json_object_get(cm_msg_body(req), "before");
+    if (json_is_object(before)) {
+        json_object_set(data, "before", before);
+    }
     s_send(sess, cmd_p, msg, len, contacts, NULL, &data);
     free(msg);
     zlistx_destroy(&contacts);
@@ -432,30 +376,25 @@ sw_wastatus_delete(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 //  --------------------------------------------------------------------
 //  The server's ack
 
-//  Emit message.any and message.ack SERVER for a status the server took.
+//  message.revoked for a status of ours we deleted: the revoke as sent
+//  (after) and the status as it was stored (before, when known).
 static void
-s_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *media)
+s_revoked_event(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *after,
+                json_t *before)
 {
-    const char *name = sw_wasess_name(sess);
-    sw_session_t *session = sw_wasess_session(sess);
+    json_t *payload = json_pack(
+        "{s:s, s:O, s:O}", "revokedMessageId",
+        json_string_value(json_object_get(w->extra, "revokedMessageId")),
+        "after", after, "_data", json_object_get(after, "_data"));
+    if (json_is_object(before)) { //  WAHA leaves out an unknown one
+        json_object_set(payload, "before", before);
+    }
     char *key = cm_sprintf("%s|%s|", w->chat, w->id);
     char id[SW_WAMSG_EVENT_ID_MAX];
-    json_t *payload = sw_wamsg_message(w);
-    if (media) {
-        json_object_set(payload, "media", media);
-        json_t *url = json_object_get(media, "url");
-        if (url) {
-            json_object_set(payload, "mediaUrl", url);
-        }
-    }
-    sw_wamsg_event_id(name, "message.any", key, w->timestamp * 1000, id);
-    sw_session_emit_id(session, id, "message.any", &payload, NULL, NULL);
-    free(key);
-    payload =
-        sw_wamsg_ack(w->chat, w->id, NULL, w->me, true, SW_WAMSG_ACK_SERVER);
-    key = cm_sprintf("%s|%s||%d|0", w->chat, w->id, SW_WAMSG_ACK_SERVER);
-    sw_wamsg_event_id(name, "message.ack", key, w->timestamp * 1000, id);
-    sw_session_emit_id(session, id, "message.ack", &payload, NULL, NULL);
+    sw_wamsg_event_id(sw_wasess_name(sess), "message.revoked", key,
+                      w->timestamp * 1000, id);
+    sw_session_emit_id(sw_wasess_session(sess), id, "message.revoked", &payload,
+                       NULL, NULL);
     free(key);
 }
 
@@ -500,16 +439,21 @@ sw_wastatus_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.ack = SW_WAMSG_ACK_SERVER;
     json_t *body = sw_wamsg_message(&w);
     if (media) {
-        json_object_set(body, "media", media);
-        json_t *url = json_object_get(media, "url");
-        if (url) {
-            json_object_set(body, "mediaUrl", url);
+        sw_wamedia_set_media(body, media);
+    }
+    bool revoke = cm_streq(w.type, "revoked");
+    if (!s_ignored(sess)) {
+        sw_wamedia_sent_events(sess, &w, media);
+        if (revoke) {
+            s_revoked_event(sess, &w, body, json_object_get(data, "before"));
         }
+    } else if (!revoke) {
+        //  No events, but kept, so that it can be deleted later
+        json_t *put = json_pack("{s:[O]}", "messages", body);
+        sw_session_write(sw_wasess_session(sess), "history.put", &put, NULL,
+                         NULL);
     }
     sw_cmd_reply(&cmd, 200, NULL, &body);
-    if (!s_ignored(sess)) {
-        s_sent_events(sess, &w, media);
-    }
     json_decref(data);
     return true;
 }
@@ -613,6 +557,21 @@ sw_wastatus_test(bool verbose)
     cm_msg_destroy(&reply);
     //  message.any and message.ack went to the store
     assert(sw_session_queued(sw_wasess_session(sess)) == queued + 2);
+    //  A delete the server acked: the revoke's WAMessage, and besides
+    //  message.any and message.ack the sender's own message.revoked
+    queued = sw_session_queued(sw_wasess_session(sess));
+    cmd = sw_wasess_rig_cmd(rig, "status.delete", NULL);
+    data = json_pack("{s:s, s:s, s:b, s:{s:s}, s:{s:s}}", "type", "revoked",
+                     "body", "", "status", 1, "extra", "revokedMessageId",
+                     "ST1", "before", "body", "story");
+    sw_wasess_hold(sess, &cmd, "ST3", NULL, &data);
+    sent.id = "ST3";
+    assert(sw_wastatus_on_sent(sess, &sent));
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 200);
+    assert(cm_streq(cm_msg_str(reply, "revokedMessageId"), "ST1"));
+    cm_msg_destroy(&reply);
+    assert(sw_session_queued(sw_wasess_session(sess)) == queued + 3);
     //  Not ours: left to the other capabilities
     sent.id = "OTHER";
     assert(!sw_wastatus_on_sent(sess, &sent));

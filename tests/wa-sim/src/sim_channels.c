@@ -5,7 +5,9 @@
 */
 #include "sim_classes.h"
 #include "sim_channels.h"
+#include "sim_mediahost.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_mediamsg.h"
 #include "wa/wa_message.h"
 
 //  A reaction of one account to one post.
@@ -873,6 +875,53 @@ s_react(s_post_t *p, const char *phone, const char *code)
     }
 }
 
+//  Whether the media of a post (plain: its Message bytes) is as the
+//  server takes it: channel media is not encrypted (no media key, no
+//  enc hash), the blob its direct path (or url) names is on the media
+//  host with the message's fileSha256 and length, and media_id, when
+//  given, is that blob's handle. NULL when so (or it has no media),
+//  else why not.
+static const char *
+s_media_refused(sim_channels_t *self, const uint8_t *plain, size_t len,
+                const char *media_id)
+{
+    wa_message_t *m = wa_message_decode(plain, len);
+    const char *why = NULL;
+    wa_mediamsg_t f;
+    if (!m || !wa_message_has_media(m)) {
+        why = media_id ? "media_id on a post without media" : NULL;
+    } else if (wa_mediamsg_read(m, &f) != 0 || !f.plain) {
+        why = "channel media must be unencrypted (no mediaKey, "
+              "fileEncSha256), with fileSha256";
+    } else {
+        //  The blob's path: the direct path, else the url's
+        const char *where =
+            f.direct_path && *f.direct_path == '/' ? f.direct_path : NULL;
+        const char *host = !where && f.url ? strstr(f.url, "://") : NULL;
+        where = where ? where : host ? strchr(host + 3, '/') : NULL;
+        char *path = where ? cm_strndup(where, strcspn(where, "?")) : NULL;
+        size_t blen = 0;
+        const uint8_t *blob =
+            path ? sim_model_media_get(sim_hub_model(self->hub), path, &blen)
+                 : NULL;
+        uint8_t hash[WA_SHA256_LEN];
+        char *handle = path ? sim_mediahost_handle(path) : NULL;
+        if (!blob) {
+            why = "the post's media is not on the media host";
+        } else if (blen != f.file_length || wa_sha256(blob, blen, hash) != 0 ||
+                   memcmp(hash, f.file_sha256, sizeof hash) != 0) {
+            why = "the media host's blob is not the post's plaintext "
+                  "(fileSha256, fileLength)";
+        } else if (media_id && !cm_streq(media_id, handle)) {
+            why = "media_id is not the handle of the post's media";
+        }
+        free(handle);
+        free(path);
+    }
+    wa_message_destroy(&m);
+    return why;
+}
+
 //  <message to=CHANNEL> and <receipt to=CHANNEL> (the hub's hook).
 static void
 s_on_stanza(void *arg, sim_conn_t *conn, const wa_node_t *node)
@@ -930,6 +979,14 @@ s_on_stanza(void *arg, sim_conn_t *conn, const wa_node_t *node)
         cm_log_info("channel post refused", "channel=%s phone=%s", c->jid,
                     dev->account->phone);
         sim_hub_nack(conn, node, "message", 403);
+        return;
+    }
+    const char *why =
+        s_media_refused(self, plain, len, wa_node_attr(node, "media_id"));
+    if (why) {
+        cm_log_info("channel post refused", "channel=%s phone=%s why=\"%s\"",
+                    c->jid, dev->account->phone, why);
+        sim_hub_nack(conn, node, "message", 400);
         return;
     }
     s_post_t *p = s_post_add(c, id, wa_node_attr(node, "type"),
@@ -1235,6 +1292,51 @@ sim_channels_test(bool verbose)
     sim_account_t *a = sim_model_account_add(model, "15550000071", "A");
     sim_account_t *b = sim_model_account_add(model, "15550000072", "B");
     sim_channels_t *self = (sim_channels_t *)s_new(hub);
+
+    //  Channel media: unencrypted, on the media host as hashed, named by
+    //  its handle
+    uint8_t blob[] = "channel picture bytes";
+    uint8_t sha[WA_SHA256_LEN];
+    wa_sha256(blob, sizeof blob, sha);
+    assert(sim_model_media_put(model, "/v/t62.7161-24/aa", blob, sizeof blob) ==
+           0);
+    char *handle = sim_mediahost_handle("/v/t62.7161-24/aa");
+    wa_mediamsg_t f = {0};
+    f.kind = "image";
+    f.mimetype = "image/jpeg";
+    f.direct_path = "/v/t62.7161-24/aa?ccb=11-4";
+    f.file_sha256 = sha;
+    f.file_length = sizeof blob;
+    f.plain = true;
+    uint8_t *pm = NULL;
+    size_t pml = 0;
+    assert(wa_mediamsg_build(&f, &pm, &pml) == 0);
+    assert(!s_media_refused(self, pm, pml, handle));
+    assert(!s_media_refused(self, pm, pml, NULL));
+    assert(strstr(s_media_refused(self, pm, pml, "other"), "media_id"));
+    free(pm);
+    f.file_length = 3; //  not the blob
+    assert(wa_mediamsg_build(&f, &pm, &pml) == 0);
+    assert(strstr(s_media_refused(self, pm, pml, NULL), "fileSha256"));
+    free(pm);
+    f.file_length = sizeof blob;
+    f.direct_path = "/v/t62.7161-24/zz"; //  not on the host
+    assert(wa_mediamsg_build(&f, &pm, &pml) == 0);
+    assert(strstr(s_media_refused(self, pm, pml, NULL), "not on the media"));
+    free(pm);
+    uint8_t key[32] = {1};
+    f.plain = false; //  encrypted media is refused
+    f.media_key = key;
+    f.media_key_len = 32;
+    f.file_enc_sha256 = sha;
+    assert(wa_mediamsg_build(&f, &pm, &pml) == 0);
+    assert(strstr(s_media_refused(self, pm, pml, NULL), "unencrypted"));
+    free(pm);
+    assert(wa_message_build_text("hi", NULL, NULL, NULL, &pm, &pml) == 0);
+    assert(!s_media_refused(self, pm, pml, NULL));
+    assert(s_media_refused(self, pm, pml, handle));
+    free(pm);
+    free(handle);
 
     //  Create (both query ids), read back by JID and by invite
     json_t *out = t_mex(self, a, SIM_CHANNELS_Q_CREATE_BL,

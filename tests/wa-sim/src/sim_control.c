@@ -207,6 +207,11 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                                           &reason);
         json_decref(in);
         s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(seg[2], "history") &&
+               cm_streq(method, "GET")) {
+        int st = sim_server_phone_history_status(self->server, acc->phone,
+                                                 &result, &reason);
+        s_reply_status(req, st, reason, &result);
     } else if (n == 4 && cm_streq(seg[2], "history") &&
                cm_streq(seg[3], "send") && cm_streq(method, "POST")) {
         int st = sim_server_phone_history_send(self->server, acc->phone,

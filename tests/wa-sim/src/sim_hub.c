@@ -31,6 +31,8 @@ struct _sim_hub_t {
     void *linked_arg;                 //  its argument
     sim_hub_channel_fn *channel_fn;   //  channel stanza hook
     void *channel_arg;                //  its argument
+    sim_hub_hist_sync_fn *hist_fn;    //  hist_sync receipt hook
+    void *hist_arg;                   //  its argument
     zloop_t *own_loop;                //  sim_hub_new_test's loop
     sim_config_t *own_config;         //  and settings
 };
@@ -222,6 +224,19 @@ sim_hub_channel(sim_hub_t *self, sim_conn_t *conn, const wa_node_t *node)
     }
     self->channel_fn(self->channel_arg, conn, node);
     return true;
+}
+
+void
+sim_hub_set_hist_sync_fn(sim_hub_t *self, sim_hub_hist_sync_fn *fn, void *arg)
+{
+    self->hist_fn = fn;
+    self->hist_arg = arg;
+}
+
+bool
+sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev, const char *id)
+{
+    return self->hist_fn && self->hist_fn(self->hist_arg, dev, id);
 }
 
 void

@@ -65,8 +65,22 @@ s_token_matches(const char *token, const uint8_t *body, size_t len)
     return ok;
 }
 
+char *
+sim_mediahost_handle(const char *path)
+{
+    assert(path);
+    size_t n = strcspn(path, "?");
+    char *bare = cm_sprintf("wa-sim media handle %.*s", (int)n, path);
+    uint8_t hash[WA_SHA256_LEN];
+    wa_sha256(bare, strlen(bare), hash);
+    free(bare);
+    char *text = s_base64url(hash, 16);
+    return text;
+}
+
 static void
-s_upload(sim_mediahost_t *self, sim_http_req_t *req, const char *token)
+s_upload(sim_mediahost_t *self, sim_http_req_t *req, const char *token,
+         bool channel)
 {
     const char *auth = sim_http_arg(req, "auth");
     if (!auth || !cm_streq(auth, self->auth)) {
@@ -87,7 +101,9 @@ s_upload(sim_mediahost_t *self, sim_http_req_t *req, const char *token)
     cm_random(rnd, sizeof rnd);
     char hex[33];
     cm_hex(rnd, sizeof rnd, hex);
-    char *path = cm_sprintf("/v/t62.7118-24/%s.enc", hex);
+    //  Channel media is kept as sent (plaintext); the rest is enc files
+    char *path = channel ? cm_sprintf("/v/t62.7161-24/%s", hex)
+                         : cm_sprintf("/v/t62.7118-24/%s.enc", hex);
     if (sim_model_media_put(self->model, path, body, len)) {
         free(path);
         sim_http_reply_error(req, 507, "media store full");
@@ -101,10 +117,13 @@ s_upload(sim_mediahost_t *self, sim_http_req_t *req, const char *token)
     char *url = cm_sprintf("%s://%s%s&mms3=true", sim_mediahost_scheme(self),
                            self->host, direct);
     char *object_id = cm_sprintf("%" PRIu64, ++self->counter);
+    //  The handle a channel post names its media by (media_id)
+    char *handle = sim_mediahost_handle(path);
     json_t *reply =
         json_pack("{s:s, s:s, s:s, s:s, s:I}", "url", url, "direct_path",
-                  direct, "handle", object_id, "object_id", object_id, "ts",
+                  direct, "handle", handle, "object_id", object_id, "ts",
                   (json_int_t)(cm_now_ms() / 1000));
+    free(handle);
     cm_log_debug("stored media blob", "path=\"%s\" size=%zu", path, len);
     sim_http_reply_json(req, 200, &reply);
     free(object_id);
@@ -140,7 +159,8 @@ s_handle(void *arg, sim_http_req_t *req)
              strncmp(path, "/product/", 9) == 0 ||
              strncmp(path, "/pps/", 5) == 0) &&
             token && token[1]) {
-            s_upload(self, req, token + 1);
+            s_upload(self, req, token + 1,
+                     strncmp(path, "/newsletter/", 12) == 0);
             return;
         }
         sim_http_reply_error(req, 404, "unrecognized upload path");
@@ -319,6 +339,14 @@ sim_mediahost_test(bool verbose)
     assert(!s_token_matches(token, body, 4));
     assert(!s_token_matches(NULL, body, 4));
     free(token);
+    //  A handle names a path, whatever its query
+    char *h1 = sim_mediahost_handle("/v/t62.7161-24/ab");
+    char *h2 = sim_mediahost_handle("/v/t62.7161-24/ab?ccb=11-4");
+    char *h3 = sim_mediahost_handle("/v/t62.7161-24/ac");
+    assert(cm_streq(h1, h2) && !cm_streq(h1, h3) && strlen(h1) >= 20);
+    free(h1);
+    free(h2);
+    free(h3);
 
     zloop_t *loop = zloop_new();
     sim_model_t *model = sim_model_new();

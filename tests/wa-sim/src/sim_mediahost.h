@@ -8,6 +8,9 @@
     Base64 (padded or not) of SHA-256 of the body; the blob is checked
     against it and stored. The JSON reply carries url, direct_path,
     handle and object_id. Download: GET <direct_path> (query ignored).
+    Channel media (/newsletter/…) is stored as sent, unencrypted, and
+    its handle (sim_mediahost_handle of its path) is what a channel post
+    names it by (media_id; sim_channels checks it).
     Blobs live in the model, so they survive a client reconnect; the
     control API can expire one (its download then answers 404, as
     WhatsApp's does for media past its lifetime).
@@ -46,6 +49,10 @@ void sim_mediahost_destroy(sim_mediahost_t **self_p);
 uint16_t sim_mediahost_port(sim_mediahost_t *self);
 const char *sim_mediahost_host(sim_mediahost_t *self);
 const char *sim_mediahost_auth(sim_mediahost_t *self);
+
+//  The handle of the blob at `path` (a direct path; query ignored), as
+//  uploads answer it. Caller owns return value.
+char *sim_mediahost_handle(const char *path);
 
 void sim_mediahost_test(bool verbose);
 

@@ -164,7 +164,8 @@ s_direct_copy(sim_hub_t *hub, sim_device_t *sender, const wa_node_t *msg,
     }
     s_copy_attr(out, msg, "edit");
     s_copy_attr(out, msg, "category");
-    if (lid || !sim_fault_rules(sim_hub_faults(hub), sender->account->phone)->lid_hidden) {
+    if (lid || !sim_fault_rules(sim_hub_faults(hub), sender->account->phone)
+                    ->lid_hidden) {
         wa_node_set_attr(out, lid ? "sender_pn" : "sender_lid", alt);
     }
     if (*sender->account->push_name) {
@@ -234,7 +235,8 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
             //  Copies for our own other devices name the chat.
             bool own =
                 dev->account == sender->account && to_acc != sender->account;
-            wa_node_t *out = s_direct_copy(self->hub, sender, msg, lid, own ? to : NULL);
+            wa_node_t *out =
+                s_direct_copy(self->hub, sender, msg, lid, own ? to : NULL);
             s_ledger(self, sender, dev, enc);
             s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
@@ -244,7 +246,8 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
         sim_device_t *dev = sim_hub_device_of(self->hub, to, NULL);
         if (enc && dev && dev != sender && (dev->id == 0 || dev->linked)) {
             const char *recipient = wa_node_attr(msg, "recipient");
-            wa_node_t *out = s_direct_copy(self->hub, sender, msg, to_lid, recipient);
+            wa_node_t *out =
+                s_direct_copy(self->hub, sender, msg, to_lid, recipient);
             s_ledger(self, sender, dev, enc);
             s_deliver_copy(self, dev, &out, enc, msg);
             delivered++;
@@ -562,6 +565,11 @@ s_receipt(sim_hub_t *hub, void *state, sim_conn_t *conn,
     bool lid = false;
     sim_account_t *target =
         target_jid ? sim_hub_account_of(self->hub, target_jid, &lid) : NULL;
+    if (target && target == dev->account && cm_streq(type, "hist_sync")) {
+        //  For our own phone only: it took a history chunk
+        sim_hub_hist_sync(self->hub, dev, id);
+        target = NULL;
+    }
     if (target) {
         wa_jid_t *tj = wa_jid_new_from(target_jid);
         uint16_t only = tj ? wa_jid_device(tj) : 0;

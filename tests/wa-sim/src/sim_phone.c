@@ -33,7 +33,31 @@ typedef struct {
     uint8_t key_data[32];                 //  the key
     int64_t key_ts_ms;                    //  when it was made
     json_t *history;                      //  seeded history, or NULL
+    zhashx_t *hist;                       //  "<device id>" -> s_hist_t
 } s_state_t;
+
+//  The history notifications on their way to one companion: one at a
+//  time, the next once the companion's hist_sync receipt for the one in
+//  flight came (as a phone moves on to the next chunk).
+typedef struct {
+    zlistx_t *queue;   //  serialised notifications (zchunk_t) not sent
+    char *in_flight;   //  message id of the one sent, or NULL
+    size_t sent;       //  notifications sent
+    size_t receipts;   //  hist_sync receipts for them
+    size_t unexpected; //  hist_sync receipts for nothing in flight
+} s_hist_t;
+
+static void
+s_hist_free(void **item)
+{
+    s_hist_t *h = (s_hist_t *)*item;
+    if (h) {
+        zlistx_destroy(&h->queue);
+        free(h->in_flight);
+        free(h);
+        *item = NULL;
+    }
+}
 
 static void
 s_store_free(void **item)
@@ -41,6 +65,7 @@ s_store_free(void **item)
     s_state_t *st = (s_state_t *)*item;
     if (st) {
         wa_sigstore_destroy(&st->store);
+        zhashx_destroy(&st->hist);
         json_decref(st->history);
         wa_crypto_wipe(st->key_data, sizeof st->key_data);
         free(st);
@@ -380,7 +405,7 @@ s_key_share(const s_state_t *st, uint32_t raw_id, uint32_t index)
 //  peer message from the phone. Returns 0 or -1.
 static int
 s_send_peer(sim_phone_t *self, s_state_t *st, sim_device_t *dev,
-            const uint8_t *plain, size_t len)
+            const uint8_t *plain, size_t len, char *id_out)
 {
     sim_account_t *acc = dev->account;
     wa_enc_type_t type;
@@ -391,6 +416,9 @@ s_send_peer(sim_phone_t *self, s_state_t *st, sim_device_t *dev,
     }
     char id[WA_E2E_ID_LEN + 1];
     wa_e2e_message_id(acc->phone, id);
+    if (id_out) {
+        memcpy(id_out, id, sizeof id);
+    }
     char *from = cm_sprintf("%s@s.whatsapp.net", acc->phone);
     wa_node_t *node = s_message_node(acc, id, from);
     wa_node_set_attr(node, "category", "peer");
@@ -439,7 +467,7 @@ sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
     uint8_t *plain = (uint8_t *)cm_alloc(len);
     wa__e2e__message__pack(&msg, plain);
     zchunk_destroy(&share);
-    int rc = s_send_peer(self, st, dev, plain, len);
+    int rc = s_send_peer(self, st, dev, plain, len, NULL);
     free(plain);
     if (rc) {
         cm_log_warn("phone could not share app-state keys",
@@ -494,6 +522,46 @@ sim_phone_seed_history(sim_phone_t *self, sim_account_t *acc, json_t *seed,
     return 200;
 }
 
+//  The history queue of `dev` (made on first use).
+static s_hist_t *
+s_hist(s_state_t *st, sim_device_t *dev)
+{
+    if (!st->hist) {
+        st->hist = zhashx_new();
+        zhashx_set_destructor(st->hist, s_hist_free);
+    }
+    char key[16];
+    snprintf(key, sizeof key, "%u", (unsigned)dev->id);
+    s_hist_t *h = (s_hist_t *)zhashx_lookup(st->hist, key);
+    if (!h) {
+        h = (s_hist_t *)cm_alloc(sizeof *h);
+        h->queue = zlistx_new();
+        zlistx_set_destructor(h->queue, (zlistx_destructor_fn *)zchunk_destroy);
+        zhashx_insert(st->hist, key, h);
+    }
+    return h;
+}
+
+//  Send the next queued notification unless one is in flight.
+static void
+s_hist_next(sim_phone_t *self, s_state_t *st, sim_device_t *dev, s_hist_t *h)
+{
+    while (!h->in_flight && zlistx_size(h->queue) > 0) {
+        zchunk_t *n = (zchunk_t *)zlistx_detach(h->queue, NULL);
+        char id[WA_E2E_ID_LEN + 1];
+        if (s_send_peer(self, st, dev, zchunk_data(n), zchunk_size(n), id) ==
+            0) {
+            h->in_flight = cm_strdup(id);
+            h->sent++;
+        }
+        zchunk_destroy(&n);
+    }
+    if (!h->in_flight) {
+        cm_log_info("phone sent its history", "phone=%s device=%u sent=%zu",
+                    dev->account->phone, dev->id, h->sent);
+    }
+}
+
 //  Send a newly linked companion the seeded history, if any.
 static void
 s_send_history(sim_phone_t *self, sim_device_t *dev)
@@ -508,15 +576,62 @@ s_send_history(sim_phone_t *self, sim_device_t *dev)
                     dev->account->phone, dev->id);
         return;
     }
-    size_t sent = 0;
-    for (zchunk_t *n = (zchunk_t *)zlistx_first(notes); n;
-         n = (zchunk_t *)zlistx_next(notes)) {
-        sent += s_send_peer(self, st, dev, zchunk_data(n), zchunk_size(n)) == 0;
+    s_hist_t *h = s_hist(st, dev);
+    zchunk_t *n;
+    while ((n = (zchunk_t *)zlistx_detach(notes, NULL))) {
+        zlistx_add_end(h->queue, n);
     }
-    cm_log_info("phone sent its history",
-                "phone=%s device=%u notifications=%zu", dev->account->phone,
-                dev->id, sent);
     zlistx_destroy(&notes);
+    s_hist_next(self, st, dev, h);
+}
+
+bool
+sim_phone_hist_sync(sim_phone_t *self, sim_device_t *dev, const char *id)
+{
+    assert(self && dev);
+    s_state_t *st =
+        (s_state_t *)zhashx_lookup(self->stores, dev->account->phone);
+    s_hist_t *h = st && st->hist ? s_hist(st, dev) : NULL;
+    if (!h || !h->in_flight || !id || strcmp(h->in_flight, id)) {
+        if (h) {
+            h->unexpected++;
+        }
+        cm_log_info("hist_sync receipt for no history chunk in flight",
+                    "phone=%s device=%u id=%s", dev->account->phone, dev->id,
+                    id ? id : "");
+        return false;
+    }
+    h->receipts++;
+    zstr_free(&h->in_flight);
+    s_hist_next(self, st, dev, h);
+    return true;
+}
+
+json_t *
+sim_phone_history_status(sim_phone_t *self, sim_account_t *acc)
+{
+    assert(self && acc);
+    json_t *devices = json_array();
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    zlistx_t *keys = st && st->hist ? zhashx_keys(st->hist) : NULL;
+    if (keys) {
+        zlistx_set_comparator(keys, (zlistx_comparator_fn *)strcmp);
+        zlistx_sort(keys);
+    }
+    for (const char *k = keys ? (const char *)zlistx_first(keys) : NULL; k;
+         k = (const char *)zlistx_next(keys)) {
+        s_hist_t *h = (s_hist_t *)zhashx_lookup(st->hist, k);
+        json_array_append_new(
+            devices,
+            json_pack("{s:i, s:I, s:I, s:I, s:I}", "device", atoi(k), "sent",
+                      (json_int_t)h->sent, "receipts", (json_int_t)h->receipts,
+                      "pending",
+                      (json_int_t)(zlistx_size(h->queue) + !!h->in_flight),
+                      "unexpected", (json_int_t)h->unexpected));
+    }
+    zlistx_destroy(&keys);
+    return json_pack("{s:b, s:o}", "seeded", st && st->history, "devices",
+                     devices);
 }
 
 int
@@ -796,15 +911,29 @@ sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
     return 200;
 }
 
+static bool
+s_on_hist_sync(void *arg, sim_device_t *dev, const char *id)
+{
+    return sim_phone_hist_sync((sim_phone_t *)arg, dev, id);
+}
+
 static void *
 s_cap_new(sim_hub_t *hub)
 {
-    return sim_phone_new(hub);
+    sim_phone_t *self = sim_phone_new(hub);
+    if (self) {
+        sim_hub_set_hist_sync_fn(hub, s_on_hist_sync, self);
+    }
+    return self;
 }
 
 static void
 s_cap_destroy(void **self_p)
 {
+    sim_phone_t *self = (sim_phone_t *)*self_p;
+    if (self) {
+        sim_hub_set_hist_sync_fn(self->hub, NULL, NULL);
+    }
     sim_phone_destroy((sim_phone_t **)self_p);
 }
 
@@ -910,6 +1039,51 @@ sim_phone_test(bool verbose)
     assert(json_integer_value(json_object_get(result, "copies")) == 1);
     json_decref(result);
     free(gjid);
+
+    //  B's history goes to its companion one chunk at a time: the next
+    //  once the companion's hist_sync receipt for the one in flight came
+    json_t *seed = json_loads(
+        "{\"chats\":[{\"id\":\"15550003331@c.us\",\"messages\":[{"
+        "\"text\":\"old\",\"timestamp\":1700000000}]}],\"contacts\":[{"
+        "\"id\":\"15550003331@c.us\",\"pushName\":\"A\"}]}",
+        0, NULL);
+    assert(sim_phone_seed_history(phone, b, seed, &result, &reason) == 200);
+    json_decref(result);
+    json_decref(seed);
+    size_t queued = zlistx_size(dev->queue);
+    s_send_history(phone, dev);
+    assert(zlistx_size(dev->queue) == queued + 1);
+    s_state_t *st = (s_state_t *)zhashx_lookup(phone->stores, b->phone);
+    s_hist_t *h = s_hist(st, dev);
+    //  INITIAL_BOOTSTRAP in flight, PUSH_NAME waiting
+    assert(h->in_flight && h->sent == 1 && zlistx_size(h->queue) == 1);
+    assert(!sim_phone_hist_sync(phone, dev, "3EB0NOTINFLIGHT"));
+    assert(h->unexpected == 1 && h->sent == 1);
+    char *first = cm_strdup(h->in_flight);
+    assert(sim_phone_hist_sync(phone, dev, first));
+    assert(zlistx_size(dev->queue) == queued + 2);
+    assert(h->sent == 2 && h->receipts == 1 && h->in_flight &&
+           strcmp(h->in_flight, first));
+    free(first);
+    char *second = cm_strdup(h->in_flight);
+    assert(sim_phone_hist_sync(phone, dev, second));
+    free(second);
+    assert(!h->in_flight && h->receipts == 2);
+    json_t *status = sim_phone_history_status(phone, b);
+    json_t *d0 = json_array_get(json_object_get(status, "devices"), 0);
+    assert(json_is_true(json_object_get(status, "seeded")));
+    assert(json_integer_value(json_object_get(d0, "device")) == (int)dev->id);
+    assert(json_integer_value(json_object_get(d0, "sent")) == 2);
+    assert(json_integer_value(json_object_get(d0, "receipts")) == 2);
+    assert(json_integer_value(json_object_get(d0, "pending")) == 0);
+    assert(json_integer_value(json_object_get(d0, "unexpected")) == 1);
+    json_decref(status);
+    //  Sent again on request: the same two chunks
+    assert(sim_phone_resend_history(phone, b, &result, &reason) == 200);
+    assert(json_integer_value(json_object_get(result, "companions")) == 1);
+    json_decref(result);
+    assert(h->sent == 3 && h->in_flight && zlistx_size(h->queue) == 1);
+    assert(sim_phone_resend_history(phone, a, &result, &reason) == 409);
     sim_phone_forget(phone, a->phone);
 
     wa_sigstore_destroy(&bstore);

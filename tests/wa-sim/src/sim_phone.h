@@ -91,6 +91,18 @@ int sim_phone_seed_history(sim_phone_t *self, sim_account_t *acc, json_t *seed,
 int sim_phone_resend_history(sim_phone_t *self, sim_account_t *acc,
                              json_t **result_p, const char **reason);
 
+//  The companion `dev` sent its own account <receipt type="hist_sync"
+//  id>: the history chunk in flight to it was taken, the next one goes
+//  out. Returns false (and counts it as unexpected) when `id` is not the
+//  chunk in flight.
+bool sim_phone_hist_sync(sim_phone_t *self, sim_device_t *dev,
+                         const char *id);
+
+//  What the phone of `acc` sent of its history: {seeded, devices:
+//  [{device, sent, receipts, pending, unexpected}]}. Caller owns return
+//  value.
+json_t *sim_phone_history_status(sim_phone_t *self, sim_account_t *acc);
+
 //  Forget a phone's Signal state (account removed).
 void sim_phone_forget(sim_phone_t *self, const char *phone);
 

@@ -411,6 +411,21 @@ sim_server_phone_history(sim_server_t *self, const char *phone, json_t *seed,
 }
 
 int
+sim_server_phone_history_status(sim_server_t *self, const char *phone,
+                                json_t **result_p, const char **reason)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    *result_p = sim_phone_history_status(
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc);
+    return 200;
+}
+
+int
 sim_server_phone_history_send(sim_server_t *self, const char *phone,
                               json_t **result_p, const char **reason)
 {

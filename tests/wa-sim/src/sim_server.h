@@ -93,6 +93,12 @@ int sim_server_phone_history(sim_server_t *self, const char *phone,
                              json_t *seed, json_t **result_p,
                              const char **reason);
 
+//  What the phone of `phone` sent of its history and which chunks the
+//  companions confirmed (sim_phone_history_status); 404 for no such
+//  account.
+int sim_server_phone_history_status(sim_server_t *self, const char *phone,
+                                    json_t **result_p, const char **reason);
+
 //  The phone of `phone` sends its seeded history again to its linked
 //  companions (sim_phone_resend_history); 404 for no such account.
 int sim_server_phone_history_send(sim_server_t *self, const char *phone,

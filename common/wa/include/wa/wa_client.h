@@ -444,12 +444,28 @@ int wa_client_send_message(wa_client_t *self, const char *chat,
                            const uint8_t *msg, size_t len,
                            char id[WA_CLIENT_ID_MAX]);
 
+//  Post a serialised Message to a channel (`chat` a …@newsletter JID)
+//  as wa_client_send_message does, with media_id: the handle the media
+//  host gave its unencrypted media upload (NULL: none, e.g. a text).
+//  Returns 0, or -1 when not ready or chat is no channel.
+int wa_client_send_post(wa_client_t *self, const char *chat, const uint8_t *msg,
+                        size_t len, const char *media_id,
+                        char id[WA_CLIENT_ID_MAX]);
+
 //  Send read receipts (played when `played`) for `count` message ids in
 //  chat; in groups participant is the sender of the messages. Returns 0
 //  or -1.
 int wa_client_send_seen(wa_client_t *self, const char *chat,
                         const char *participant, const char *const *ids,
                         size_t count, bool played);
+
+//  Tell our own phone a protocol message of ours was handled:
+//  <receipt id type to="<our phone>@s.whatsapp.net"/> (no device), as
+//  "hist_sync" once a history-sync notification was processed. Returns
+//  0, or -1 when not linked, the arguments are bad or nothing could be
+//  sent.
+int wa_client_send_protocol_receipt(wa_client_t *self, const char *id,
+                                    const char *type);
 
 //  The owner stored the message event with this token: send its
 //  delivery receipt now if a connection is live (else the next delivery

@@ -77,6 +77,10 @@ typedef struct {
     size_t waveform_len;
     const uint8_t *thumbnail; //  JPEG (image, video, document)
     size_t thumbnail_len;
+    //  Channel (newsletter) media: uploaded unencrypted, so no media
+    //  key, no enc hash and no key timestamp; file_sha256 is the hash of
+    //  the bytes on the media host.
+    bool plain;
     //  Context: the quoted message and mentions (building only).
     const char *reply_id;          //  quoted message id, or NULL
     const char *reply_participant; //  its sender (wire JID)
@@ -87,12 +91,14 @@ typedef struct {
 
 //  Serialise a media Message. Returns 0 and a new buffer (caller owns
 //  *out_p), or -1 when a required field (kind, mimetype, media key,
-//  hashes, direct path) is missing or wrong.
+//  hashes, direct path) is missing or wrong, or `plain` is set with a
+//  media key or an enc hash.
 int wa_mediamsg_build(const wa_mediamsg_t *m, uint8_t **out_p, size_t *out_len);
 
 //  The media fields of a received message (borrowed from msg). Returns
 //  0, or -1 when it is no media message or lacks what a download needs
-//  (media key, direct path or url).
+//  (media key, or for channel media (plain set) the file hash; direct
+//  path or url).
 int wa_mediamsg_read(const wa_message_t *msg, wa_mediamsg_t *out);
 
 void wa_mediamsg_test(bool verbose);
