@@ -15,22 +15,31 @@ an unmodified Baileys client account B.
   text, title, description, JPEG thumbnail) gives a
   `message` webhook whose linkPreview carries them, and the stored
   message too.
+- linkPreviewHighQuality: sendText with it uploads the page's og:image
+  in full as the preview's own media (thumbnailDirectPath, mediaKey,
+  hashes, width and height, "thumbnail-link" keys): Baileys'
+  downloadMediaMessage of the text gives the identical JPEG (a PNG made
+  a JPEG of its size), next to the inline thumbnail; without it only the
+  inline thumbnail goes. A custom preview's image (base64) goes in full
+  by default, as WAHA's link-custom-preview does.
 
 ctest interop_media_more_baileys, after interop_npm_setup. Exits 77
 (skip) when npm was unreachable. Loopback only.
 """
 import base64
+import hashlib
 import os
 import sys
 import tempfile
+import urllib.parse
 
 SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
 from harness import check  # noqa: E402
-from media_util import ffmpeg  # noqa: E402
-from baileys_util import Interop, b64  # noqa: E402
+from media_util import FileServer, ffmpeg  # noqa: E402
+from baileys_util import Interop, b64, unb64  # noqa: E402
 
 A = "15550370001"  # Wharf session w
 B = "15550370002"  # Baileys
@@ -47,6 +56,22 @@ with open(os.path.join(TMP, "a.jpg"), "rb") as f:
     JPEG = f.read()
 with open(os.path.join(TMP, "t.jpg"), "rb") as f:
     THUMB = f.read()
+ffmpeg("-f", "lavfi", "-i", "testsrc=size=200x300:rate=1", "-frames:v", "1",
+       os.path.join(TMP, "p.png"))
+with open(os.path.join(TMP, "p.png"), "rb") as f:
+    PNG = f.read()
+
+
+def page(title, image):
+    return ('<html><head><meta property="og:title" content="%s">'
+            '<meta property="og:description" content="a big picture">'
+            '<meta property="og:image" content="%s"></head><body>x</body></html>'
+            % (title, image)).encode()
+
+
+PAGES = FileServer({"/big.jpg": (JPEG, "image/jpeg"), "/p.png": (PNG, "image/png"),
+                    "/jpg.html": (page("JPEG page", "/big.jpg"), "text/html"),
+                    "/png.html": (page("PNG page", "/p.png"), "text/html")})
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 # Baileys uploads to and downloads from wa-sim's HTTPS media host
@@ -112,4 +137,73 @@ def test_incoming_link_preview():
     check("linkPreview" not in p and p["body"] == "no link here", p)
 
 
-ix.run([test_media_not_downloaded, test_incoming_link_preview])
+def to_baileys(path, body):
+    """Wharf sends a text; its answer, Baileys' extendedTextMessage and
+    the message's stanza id."""
+    got = ix.api("POST", path, dict({"session": "w", "chatId": B_CUS}, **body),
+                 status=201, timeout=90)
+    stanza = got["id"].split("_")[2]
+    ix["peer"].wait(lambda e: e["event"] == "message" and e["id"] == stanza, 40,
+                    "text %s decrypted" % stanza)
+    info = ix["peer"].cmd("message", "result", id=stanza)["value"]
+    return got, info["message"]["extendedTextMessage"], stanza
+
+
+def hq_image(stanza):
+    """The high-quality preview image as Baileys downloads and decrypts
+    it (thumbnail-link keys, from the direct path on wa-sim's host)."""
+    host = urllib.parse.urlparse(ix["sim"].info["media_url"]).netloc
+    return unb64(ix["peer"].fn("downloadMediaMessage", {"$msg": stanza}, "buffer",
+                               {"host": host}, timeout=60))
+
+
+def test_high_quality_preview():
+    url = PAGES.base + "/jpg.html"
+    got, ext, stanza = to_baileys("/api/sendText", {
+        "text": "big %s" % url, "linkPreviewHighQuality": True})
+    check(got["linkPreview"] == {"url": url, "title": "JPEG page",
+                                 "description": "a big picture", "highQuality": True}, got)
+    check(ext["matchedText"] == url and ext["title"] == "JPEG page", ext)
+    check(ext["thumbnailDirectPath"].startswith("/"), ext)
+    check(ext["thumbnailWidth"] == 320 and ext["thumbnailHeight"] == 240, ext)
+    for k in ("mediaKey", "thumbnailSha256", "thumbnailEncSha256"):
+        check(len(unb64(ext[k])) == 32, (k, ext))
+    check(int(ext["mediaKeyTimestamp"]) > 1700000000, ext)
+    check(unb64(ext["jpegThumbnail"])[:2] == b"\xff\xd8", "the inline thumbnail stays")
+    data = hq_image(stanza)
+    check(data == JPEG, "Baileys decrypts the identical og:image")
+    check(unb64(ext["thumbnailSha256"]) == hashlib.sha256(JPEG).digest(), ext)
+
+    # a PNG og:image: a JPEG of its size
+    url = PAGES.base + "/png.html"
+    got, ext, stanza = to_baileys("/api/sendText", {
+        "text": "png %s" % url, "linkPreviewHighQuality": True})
+    check(ext["thumbnailWidth"] == 200 and ext["thumbnailHeight"] == 300, ext)
+    data = hq_image(stanza)
+    check(data[:2] == b"\xff\xd8" and unb64(ext["thumbnailSha256"])
+          == hashlib.sha256(data).digest(), "a JPEG made from the PNG")
+
+    # WAHA's default for sendText: no high-quality image
+    got, ext, _ = to_baileys("/api/sendText", {"text": "small %s" % PAGES.base + "/jpg.html"})
+    check("thumbnailDirectPath" not in ext and "mediaKey" not in ext, ext)
+    check(unb64(ext["jpegThumbnail"])[:2] == b"\xff\xd8", ext)
+    check("highQuality" not in got["linkPreview"], got)
+
+    # a custom preview's image goes in full by default (WAHA: true)
+    url = "https://example.test/custom"
+    got, ext, stanza = to_baileys("/api/send/link-custom-preview", {
+        "text": "custom %s" % url, "preview": {
+            "url": url, "title": "Custom", "image": {"data": base64.b64encode(JPEG).decode()}}})
+    check(ext["thumbnailWidth"] == 320 and ext["title"] == "Custom", ext)
+    check(hq_image(stanza) == JPEG, "the custom image in full")
+    # and not when it is turned off
+    got, ext, _ = to_baileys("/api/send/link-custom-preview", {
+        "text": "custom %s" % url, "linkPreviewHighQuality": False, "preview": {
+            "url": url, "title": "Custom", "image": {"data": base64.b64encode(JPEG).decode()}}})
+    check("thumbnailDirectPath" not in ext and ext.get("jpegThumbnail"), ext)
+
+
+try:
+    ix.run([test_media_not_downloaded, test_incoming_link_preview, test_high_quality_preview])
+finally:
+    PAGES.close()

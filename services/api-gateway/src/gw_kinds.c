@@ -151,17 +151,18 @@ gw_kinds_first_url(const char *text)
     return NULL;
 }
 
-//  The linkPreview input: 0 with *on (true when absent, as WAHA), or
-//  -1 after a 400. linkPreviewHighQuality is checked and not used.
+//  The linkPreview and linkPreviewHighQuality inputs: 0 with *on (true
+//  when absent, as WAHA) and *hq (hq_default when absent), or -1 after a
+//  400.
 static int
-s_link_preview_on(gw_req_t *req, bool *on)
+s_link_preview_on(gw_req_t *req, bool *on, bool *hq, bool hq_default)
 {
     static const char *const names[] = {"linkPreview",
                                         "linkPreviewHighQuality"};
     for (int i = 0; i < 2; i++) {
         json_t *v = gw_req_input(req, names[i]);
         const char *t = json_string_value(v);
-        bool value = true;
+        bool value = i == 0 ? true : hq_default;
         if (json_is_boolean(v)) {
             value = json_is_true(v);
         } else if (t && (cm_streq(t, "true") || cm_streq(t, "false"))) {
@@ -172,9 +173,7 @@ s_link_preview_on(gw_req_t *req, bool *on)
             free(msg);
             return -1;
         }
-        if (i == 0) {
-            *on = value;
-        }
+        *(i == 0 ? on : hq) = value;
     }
     return 0;
 }
@@ -212,19 +211,40 @@ s_preview_fetch(gw_req_t *req, json_t *body, zframe_t **thumb_p)
         if (jpeg && zframe_size(jpeg) <= GW_KINDS_PREVIEW_THUMB_MAX) {
             *thumb_p = zframe_dup(jpeg);
         }
+        //  linkPreviewHighQuality: the worker uploads the page's image
+        const char *image = cm_msg_str(reply, "image");
+        if (json_is_true(json_object_get(preview, "highQuality")) && image &&
+            jpeg) {
+            json_object_set_new(preview, "highQuality",
+                                json_pack("{s:s}", "url", image));
+        }
+    }
+    if (!json_is_object(json_object_get(preview, "highQuality"))) {
+        json_object_del(preview, "highQuality");
     }
     cm_msg_destroy(&reply);
 }
 
+void
+gw_kinds_preview_page(gw_req_t *req, json_t *body, zframe_t **thumb_p)
+{
+    s_preview_fetch(req, body, thumb_p);
+}
+
 //  The JPEG thumbnail of a custom preview's image (preview.image {url}
 //  or {data}, taken out of the body) into *thumb_p; an image that cannot
-//  be read leaves the preview without one.
+//  be read leaves the preview without one. With preview.highQuality
+//  (true) the image goes to the worker to upload too: highQuality {url},
+//  or {data: true} and its bytes in *image_p.
 static void
-s_preview_thumb(gw_req_t *req, json_t *body, zframe_t **thumb_p)
+s_preview_thumb(gw_req_t *req, json_t *body, zframe_t **thumb_p,
+                zframe_t **image_p)
 {
     json_t *preview = json_object_get(body, "preview");
     json_t *image = json_incref(json_object_get(preview, "image"));
     json_object_del(preview, "image");
+    bool hq = json_is_true(json_object_get(preview, "highQuality"));
+    json_object_del(preview, "highQuality");
     const char *url = json_string_value(json_object_get(image, "url"));
     const char *data = json_string_value(json_object_get(image, "data"));
     cm_msg_t *msg = cm_msg_new("media.thumbnail");
@@ -236,18 +256,27 @@ s_preview_thumb(gw_req_t *req, json_t *body, zframe_t **thumb_p)
                                         &bytes, &len) == 0) {
         cm_msg_add_blob(msg, bytes, len);
     }
-    free(bytes);
-    json_decref(image);
     cm_msg_t *reply =
         gw_req_call(req, GW_DEST_MEDIA, &msg, GW_KINDS_PREVIEW_WAIT_MS);
     zframe_t *jpeg = cm_msg_status(reply) == 200 ? cm_msg_blob(reply, 0) : NULL;
     if (jpeg && zframe_size(jpeg) <= GW_KINDS_PREVIEW_THUMB_MAX) {
         *thumb_p = zframe_dup(jpeg);
+        //  an image media-service could read: upload it in full
+        if (hq && url) {
+            json_object_set_new(preview, "highQuality",
+                                json_pack("{s:s}", "url", url));
+        } else if (hq && bytes) {
+            json_object_set_new(preview, "highQuality",
+                                json_pack("{s:b}", "data", 1));
+            *image_p = zframe_new(bytes, len);
+        }
     } else {
         cm_log_info("link preview image skipped", "st=%d reason=\"%s\"",
                     cm_msg_status(reply),
                     cm_msg_reason(reply) ? cm_msg_reason(reply) : "");
     }
+    free(bytes);
+    json_decref(image);
     cm_msg_destroy(&reply);
 }
 
@@ -382,18 +411,24 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
         }
         json_decref(t);
     }
-    zframe_t *thumb = NULL;
+    zframe_t *thumb = NULL, *image = NULL;
     if (ok && (flags & S_PREVIEW)) {
         s_preview_fetch(req, body, &thumb);
     }
     if (ok && (flags & S_THUMB)) {
-        s_preview_thumb(req, body, &thumb);
+        s_preview_thumb(req, body, &thumb, &image);
     }
     if (ok) {
         cm_msg_t *msg = cm_msg_new(type);
         cm_msg_set_body(msg, &body);
-        if (thumb) {
-            cm_msg_add_frame(msg, &thumb);
+        if (thumb || image) {
+            //  blob 0 the thumbnail (maybe empty), blob 1 the full image
+            zframe_t *t = thumb ? thumb : zframe_new(NULL, 0);
+            thumb = NULL;
+            cm_msg_add_frame(msg, &t);
+        }
+        if (image) {
+            cm_msg_add_frame(msg, &image);
         }
         cm_msg_t *reply = gw_messages_command_msg(req, session, &msg, 0);
         if (reply) {
@@ -403,6 +438,7 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
         }
     }
     zframe_destroy(&thumb);
+    zframe_destroy(&image);
     json_decref(body);
     json_decref(session);
 }
@@ -1019,12 +1055,14 @@ s_text(gw_req_t *req, const char *name, const char *chat_field,
         json_object_set_new(body, "mentions", list);
     }
     int flags = S_QUOTE;
+    //  WAHA's linkPreview (on unless false) and linkPreviewHighQuality
+    //  (off for sendText, on for a custom preview)
+    bool on = true, hq = false;
+    if (s_link_preview_on(req, &on, &hq, preview != NULL) != 0) {
+        goto done;
+    }
     if (!preview) {
-        //  WAHA's linkPreview (on unless false): the first URL's page
-        bool on = true;
-        if (s_link_preview_on(req, &on) != 0) {
-            goto done;
-        }
+        //  the first URL's page
         char *url = on ? gw_kinds_first_url(text) : NULL;
         if (url) {
             preview = json_pack("{s:s}", "url", url);
@@ -1033,6 +1071,9 @@ s_text(gw_req_t *req, const char *name, const char *chat_field,
         free(url);
     }
     if (preview) {
+        if (hq && ((flags & S_PREVIEW) || json_object_get(preview, "image"))) {
+            json_object_set_new(preview, "highQuality", json_true());
+        }
         json_object_set(body, "preview", preview);
         if (json_object_get(preview, "image")) {
             flags |= S_THUMB;
@@ -1363,7 +1404,8 @@ static const char *s_schemas =
     "\"{url} or {data} (base64): the preview's thumbnail\",\"properties\":{"
     "\"url\":{\"type\":\"string\"},\"data\":{\"type\":\"string\"}}}}},"
     "\"reply_to\":{\"type\":\"string\"},\"linkPreviewHighQuality\":{"
-    "\"type\":\"boolean\"}}},"
+    "\"type\":\"boolean\",\"default\":true,\"description\":\"Send the "
+    "image in full too, not only its thumbnail\"}}},"
     "\"EventMessageRequest\":{\"type\":\"object\",\"required\":[\"chatId\","
     "\"event\"],\"properties\":{\"chatId\":{\"type\":\"string\"},\"event\":"
     "{\"type\":\"object\",\"required\":[\"name\",\"startTime\"],"

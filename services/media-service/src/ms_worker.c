@@ -151,7 +151,8 @@ typedef enum {
     S_DOCUMENT,
     S_AUDIO,
     S_VOICE,
-    S_VIDEO
+    S_VIDEO,
+    S_LINK_THUMB
 } s_kind_t;
 
 static const struct {
@@ -159,12 +160,15 @@ static const struct {
     s_kind_t kind;
     wa_media_type_t type;
     const char *mms;
-} s_kinds[] = {{"image", S_IMAGE, WA_MEDIA_IMAGE, "image"},
-               {"sticker", S_STICKER, WA_MEDIA_IMAGE, "image"},
-               {"document", S_DOCUMENT, WA_MEDIA_DOCUMENT, "document"},
-               {"audio", S_AUDIO, WA_MEDIA_AUDIO, "audio"},
-               {"voice", S_VOICE, WA_MEDIA_AUDIO, "audio"},
-               {"video", S_VIDEO, WA_MEDIA_VIDEO, "video"}};
+} s_kinds[] = {
+    {"image", S_IMAGE, WA_MEDIA_IMAGE, "image"},
+    {"sticker", S_STICKER, WA_MEDIA_IMAGE, "image"},
+    {"document", S_DOCUMENT, WA_MEDIA_DOCUMENT, "document"},
+    {"audio", S_AUDIO, WA_MEDIA_AUDIO, "audio"},
+    {"voice", S_VOICE, WA_MEDIA_AUDIO, "audio"},
+    {"video", S_VIDEO, WA_MEDIA_VIDEO, "video"},
+    //  a link preview's high-quality image ("thumbnail-link")
+    {"link-thumbnail", S_LINK_THUMB, WA_MEDIA_LINK_THUMBNAIL, "image"}};
 
 static int
 s_kind_find(const char *name)
@@ -224,6 +228,36 @@ s_prepare_image(ms_worker_t *self, cm_msg_t *request, s_file_t *f,
         return s_fail(request, 400, "file is a damaged %s", sniffed);
     }
     f->mimetype = cm_strdup(sniffed);
+    return NULL;
+}
+
+//  A link preview's high-quality image: a JPEG, as it is when its longest
+//  side is at most MS_WORKER_LINK_THUMB_SIDE, else (and PNG or WebP)
+//  re-encoded as one that size; with its small thumbnail.
+static cm_msg_t *
+s_prepare_link_thumb(cm_msg_t *request, s_file_t *f, const char *declared,
+                     const char *sniffed)
+{
+    cm_msg_t *bad = s_prepare_image(NULL, request, f, declared, sniffed, false);
+    if (bad) {
+        return bad;
+    }
+    int side = f->width > f->height ? f->width : f->height;
+    if (!streq(sniffed, "image/jpeg") || side > MS_WORKER_LINK_THUMB_SIDE) {
+        if (side > MS_WORKER_LINK_THUMB_SIDE) {
+            side = MS_WORKER_LINK_THUMB_SIDE;
+        }
+        uint8_t *jpeg = NULL;
+        size_t jpeg_len = 0;
+        if (ms_image_thumbnail(f->data, f->len, side, &jpeg, &jpeg_len) != 0 ||
+            ms_image_size(jpeg, jpeg_len, &f->width, &f->height) != 0) {
+            free(jpeg);
+            return s_fail(request, 400, "file is a damaged %s", sniffed);
+        }
+        s_file_take(f, &jpeg, jpeg_len);
+        free(f->mimetype);
+        f->mimetype = cm_strdup("image/jpeg");
+    }
     return NULL;
 }
 
@@ -400,6 +434,8 @@ s_prepare(ms_worker_t *self, cm_msg_t *request, s_kind_t kind, s_file_t *f)
                                cm_msg_bool(request, "asNote", false));
     case S_DOCUMENT:
         return s_prepare_document(request, f, declared, sniffed);
+    case S_LINK_THUMB:
+        return s_prepare_link_thumb(request, f, declared, sniffed);
     }
     return s_fail(request, 400, "unrecognized kind");
 }
@@ -464,7 +500,7 @@ s_upload(cm_msg_t *request, void *arg)
     if (k < 0) {
         return s_fail(request, 400,
                       "kind must be one of image, sticker, "
-                      "document, audio, voice, video");
+                      "document, audio, voice, video, link-thumbnail");
     }
     json_t *conn = json_object_get(cm_msg_body(request), "media_conn");
     const char *auth = json_string_value(json_object_get(conn, "auth"));
@@ -1141,6 +1177,39 @@ ms_worker_test(bool verbose)
         assert(strstr(cm_msg_reason(reply), previews[i][1]));
         cm_msg_destroy(&reply);
         cm_msg_destroy(&req);
+    }
+    //  link-thumbnail: a PNG becomes a JPEG of its size, with a thumbnail
+    {
+        static const uint8_t png[] = {
+            0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00,
+            0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02,
+            0x00, 0x00, 0x00, 0x01, 0x08, 0x02, 0x00, 0x00, 0x00, 0x7b,
+            0x40, 0xe8, 0xdd, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41,
+            0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0x00, 0x44, 0x00,
+            0x08, 0xfe, 0x01, 0xff, 0xc6, 0x9e, 0x79, 0xf7, 0x00, 0x00,
+            0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+        req = cm_msg_new("media.upload");
+        cm_msg_add_blob(req, png, sizeof png);
+        s_file_t f;
+        memset(&f, 0, sizeof f);
+        assert(s_prepare(w, req, S_LINK_THUMB, &f) == NULL);
+        assert(cm_streq(f.mimetype, "image/jpeg") && f.data[0] == 0xFF &&
+               f.data[1] == 0xD8);
+        assert(f.width == 2 && f.height == 1 && f.thumb && f.thumb_len > 0);
+        s_file_clear(&f);
+        cm_msg_destroy(&req);
+        //  not an image: 400
+        req = cm_msg_new("media.upload");
+        cm_msg_add_blob(req, "%PDF-1.4 hello", 14);
+        memset(&f, 0, sizeof f);
+        reply = s_prepare(w, req, S_LINK_THUMB, &f);
+        assert(cm_msg_status(reply) == 400);
+        cm_msg_destroy(&reply);
+        s_file_clear(&f);
+        cm_msg_destroy(&req);
+        assert(s_kind_find("link-thumbnail") >= 0 &&
+               s_kinds[s_kind_find("link-thumbnail")].type ==
+                   WA_MEDIA_LINK_THUMBNAIL);
     }
     //  media.thumbnail: an image, else a 400
     req = cm_msg_new("media.thumbnail");

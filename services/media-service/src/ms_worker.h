@@ -32,6 +32,8 @@ typedef struct _ms_worker_t ms_worker_t;
 #define MS_WORKER_PICTURE_SIDE 640
 #define MS_WORKER_PREVIEW_SIDE 96
 #define MS_WORKER_PICTURE_QUALITY 85
+//  Longest side of a link preview's high-quality image (link-thumbnail).
+#define MS_WORKER_LINK_THUMB_SIDE 1280
 //  Longest URL media.preview takes, bytes.
 #define MS_WORKER_PREVIEW_URL_MAX 2048
 

@@ -513,8 +513,48 @@ sw_wakinds_send_event(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     free(chat);
 }
 
-void
-sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+//  The rich text of a command, with the high-quality preview image
+//  uploaded (a media.upload reply), or hq NULL.
+//  32 bytes from base64 `key` of reply into keep; NULL when not so.
+static const uint8_t *
+s_b64_32(cm_msg_t *reply, const char *key, zlistx_t *keep)
+{
+    const char *v = cm_msg_str(reply, key);
+    uint8_t *out = NULL;
+    size_t n = 0;
+    if (!v || cm_base64_decode(v, 64, &out, &n) != 0 || n != 32) {
+        free(out);
+        return NULL;
+    }
+    zlistx_add_end(keep, out);
+    return out;
+}
+
+//  The high-quality image's fields from a media.upload reply into pv
+//  (strings and bytes borrowed from reply or kept in keep). 0 or -1.
+static int
+s_hq_fields(cm_msg_t *hq, wa_kinds_preview_t *pv, zlistx_t *keep)
+{
+    const char *path = cm_msg_str(hq, "directPath");
+    const uint8_t *key = s_b64_32(hq, "mediaKey", keep);
+    const uint8_t *sha = s_b64_32(hq, "fileSha256", keep);
+    const uint8_t *enc = s_b64_32(hq, "fileEncSha256", keep);
+    if (!path || !key || !sha || !enc) {
+        return -1;
+    }
+    pv->hq_path = path;
+    pv->hq_media_key = key;
+    pv->hq_sha256 = sha;
+    pv->hq_enc_sha256 = enc;
+    pv->hq_key_timestamp = cm_msg_int(hq, "mediaKeyTimestamp", 0);
+    int64_t w = cm_msg_int(hq, "width", 0), h = cm_msg_int(hq, "height", 0);
+    pv->hq_width = w > 0 && w < 100000 ? (uint32_t)w : 0;
+    pv->hq_height = h > 0 && h < 100000 ? (uint32_t)h : 0;
+    return 0;
+}
+
+static void
+s_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p, cm_msg_t *hq)
 {
     cm_msg_t *req = sw_cmd_request(*cmd_p);
     const char *text = cm_msg_str(req, "text");
@@ -545,6 +585,21 @@ sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
             pv.thumb = zframe_data(thumb);
             pv.thumb_len = zframe_size(thumb);
         }
+        //  the uploaded image: its media fields (and its thumbnail
+        //  when the gateway had none)
+        zframe_t *small = hq && cm_msg_bool(hq, "thumbnail", false)
+                              ? cm_msg_blob(hq, 0)
+                              : NULL;
+        if (!pv.thumb_len && small &&
+            zframe_size(small) <= SW_WAKINDS_THUMB_MAX) {
+            pv.thumb = zframe_data(small);
+            pv.thumb_len = zframe_size(small);
+        }
+        if (hq && s_hq_fields(hq, &pv, keep) != 0) {
+            cm_log_warn("link preview image: bad upload reply; sent "
+                        "without it",
+                        "session=\"%s\"", sw_wasess_name(sess));
+        }
     }
     if (s_context(sess, req, chat, &ctx, keep, &quoted, cmd_p) == 0) {
         if (wa_kinds_build_text(text, &ctx, pv.url ? &pv : NULL, &msg, &len) !=
@@ -566,6 +621,9 @@ sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
                     json_object_set_new(p, "description",
                                         json_string(pv.description));
                 }
+                if (pv.hq_path) {
+                    json_object_set_new(p, "highQuality", json_true());
+                }
                 json_object_set_new(extra, "linkPreview", p);
             }
             json_t *data = s_content_data(chat, "chat", text, &ctx, extra);
@@ -575,6 +633,56 @@ sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     free(quoted);
     zlistx_destroy(&keep);
     free(chat);
+}
+
+//  The high-quality preview image is uploaded: send the text (without
+//  the image when the upload failed).
+static void
+s_hq_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
+              void *arg)
+{
+    char *key = (char *)arg;
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, NULL) : NULL;
+    free(key);
+    if (!cmd) {
+        return; //  answered at its deadline, or the session stopped
+    }
+    if (st != 200) {
+        cm_log_info("link preview image not uploaded; sent without it",
+                    "session=\"%s\" st=%d reason=\"%s\"", sw_wasess_name(sess),
+                    st, reason ? reason : "");
+    }
+    s_send_rich(sess, &cmd, st == 200 ? reply : NULL);
+    if (cmd) {
+        sw_cmd_reply(&cmd, 500, "the text was not sent", NULL);
+    }
+}
+
+void
+sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    json_t *preview = json_object_get(cm_msg_body(req), "preview");
+    json_t *hq = json_object_get(preview, "highQuality");
+    const char *url = json_string_value(json_object_get(hq, "url"));
+    zframe_t *image =
+        json_is_true(json_object_get(hq, "data")) ? cm_msg_blob(req, 1) : NULL;
+    if (!url && !image) {
+        s_send_rich(sess, cmd_p, NULL);
+        return;
+    }
+    //  First the full image, uploaded as the preview's own media
+    cm_msg_t *up = cm_msg_new("media.upload");
+    cm_msg_set_str(up, "kind", "link-thumbnail");
+    if (url) {
+        cm_msg_set(up, "file", json_pack("{s:s}", "url", url));
+    } else {
+        zframe_t *copy = zframe_dup(image);
+        cm_msg_add_frame(up, &copy);
+    }
+    const char *key = sw_wasess_hold(
+        sess, cmd_p, NULL, "could not send the text: it took too long", NULL);
+    sw_wamedia_upload(sess, &up, s_hq_uploaded, cm_strdup(key));
 }
 
 //  --------------------------------------------------------------------

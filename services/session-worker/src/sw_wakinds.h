@@ -10,8 +10,12 @@
     participant?, body?} as the gateway read it from the store) and `id`
     is a caller's message id:
       message.send_rich {chatId, text, mentions?:[chat id], preview?:{url,
-          title?, description?}}, blob 0 the preview's JPEG thumbnail
-          (a text with mentions, a preview, a quote or a caller's id)
+          title?, description?, highQuality?:{url} | {data:true}}},
+          blob 0 the preview's JPEG thumbnail, blob 1 the full image
+          with highQuality.data (a text with mentions, a preview, a
+          quote or a caller's id); highQuality: the image is uploaded
+          first (media.upload kind link-thumbnail) and the text carries
+          its media fields (none when the upload fails)
       message.send_location {chatId, latitude, longitude, title?,
           address?}
       message.send_contacts {chatId, contacts:[{name, vcard}]}

@@ -34,7 +34,7 @@
     fields are left out, never null (WAHA's WAMedia schema). The
     delivery receipt waits for the events, as for any
     message. WHATSAPP_DOWNLOAD_MEDIA=false turns downloads off (media
-    then carries the mimetype only, as before).
+    then carries the mimetype, and a document's filename).
 
     Channel posts (a chatId …@newsletter): the file is uploaded
     unencrypted (media.upload `channel`), the Message carries no media
