@@ -594,6 +594,7 @@ s_group_destroy(sim_group_t **self_p)
         free(self->description_id);
         free(self->invite);
         free(self->picture_id);
+        zhashx_destroy(&self->requests);
         free(self);
         *self_p = NULL;
     }
@@ -868,12 +869,12 @@ sim_group_to_json(sim_group_t *self)
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
     json_t *obj = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?, s:s}", "id", jid,
+        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?, s:s, s:b}", "id", jid,
         "subject", self->subject, "creator", self->creator, "description",
         self->description, "creation", (json_int_t)self->creation_s, "invite",
         self->invite, "announce", self->announce, "locked", self->locked,
         "picture_id", self->picture_id, "addressing_mode",
-        self->lid ? "lid" : "pn");
+        self->lid ? "lid" : "pn", "approval", self->approval);
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =
