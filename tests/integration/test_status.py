@@ -17,7 +17,10 @@ protocol, its HTTPS media host). Sessions a (Alice), b (Bob) and c
   with a's LID device as participant; c, which ignores status, gets no
   event for it (its later direct message arrives alone);
 - without contacts the status goes to the session's contacts (the
-  people a has chats with): b gets it;
+  people a has chats with): b gets it; the account's status privacy
+  (wa-sim answers <iq xmlns="status"><privacy/>) decides: a whitelist
+  [c] sends to c alone (not b), a blacklist [c] to b and not c, an
+  empty whitelist is a 422;
 - new-message-id: a status sent in two batches under one id reaches b
   and c's devices with that id; Wawp's /v2/status/text works the same;
 - image, voice (with backgroundColor) and video statuses: b's message
@@ -181,6 +184,39 @@ def test_default_contacts():
     check_received(status_at("b", bare), bare, "to all my contacts", "chat")
 
 
+def relayed(phone, bare):
+    """Whether wa-sim relayed status `bare` to `phone`'s devices."""
+    st, log = ctx["sim"].ctl("GET", "/stanzas?jid=%s&limit=10000" % phone)
+    check(st == 200, log)
+    return [x for x in log["stanzas"] if x["dir"] == "out" and x["tag"] == "message"
+            and bare in json.dumps(x)]
+
+
+def privacy(kind, users=()):
+    st, res = ctx["sim"].ctl("PUT", "/accounts/%s/profile" % A,
+                             {"statusPrivacy": {"type": kind, "users": list(users)}})
+    check(st == 200, (st, res))
+
+
+def test_status_privacy():
+    # a's phone shares statuses with c only: no contacts given, the
+    # status goes to c (not to b, a contact)
+    privacy("whitelist", [C])
+    only_c = api("POST", "/api/a/status/text", {"text": "for carol only"})["id"].split("_")[2]
+    # ... then with everyone but c: b gets it, c not
+    privacy("blacklist", [C])
+    not_c = api("POST", "/api/a/status/text", {"text": "not for carol"})["id"].split("_")[2]
+    check_received(status_at("b", not_c), not_c, "not for carol", "chat")
+    wait_for(lambda: relayed(C, only_c), 30, what="the whitelisted status at c's device")
+    check(not relayed(B, only_c), "the whitelisted status reached b")
+    check(not relayed(C, not_c), "the blacklisted status reached c")
+    # A whitelist of no one: nothing to send to
+    privacy("whitelist")
+    st, res, _ = ctx["s"].api("POST", "/api/a/status/text", {"text": "to no one"})
+    check(st == 422 and "status privacy" in message(res), (st, res))
+    privacy("contacts")
+
+
 def test_batches_and_wawp():
     nid = api("GET", "/api/a/status/new-message-id", status=200)
     check(set(nid) == {"id"} and nid["id"].startswith("3EB0"), nid)
@@ -272,7 +308,7 @@ def test_delete():
 
 try:
     setup()
-    run([test_bad_input, test_text_status, test_default_contacts,
+    run([test_bad_input, test_text_status, test_default_contacts, test_status_privacy,
          test_batches_and_wawp, test_media_statuses, test_delete])
 finally:
     for k in ("rx", "s", "sim"):

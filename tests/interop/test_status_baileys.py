@@ -7,9 +7,11 @@ wa-sim plays WhatsApp (with its HTTPS media host); a Wharf session `w`
 (every service) is account A, an unmodified Baileys client
 (wharf_peer.mjs) account B.
 - Wharf -> Baileys: POST /api/w/status/text (backgroundColor, font, a
-  link) with contacts [B]: Baileys decrypts a message from
-  status@broadcast whose participant is A, an extendedTextMessage with
-  the text, backgroundArgb, font and matchedText; POST
+  link to a local page) with contacts [B]: Baileys decrypts a message
+  from status@broadcast whose participant is A, an extendedTextMessage
+  with the text, backgroundArgb, font, and the link preview media-service
+  read from the page: matchedText, title, description and a JPEG
+  thumbnail of its og:image (Wharf's answer has linkPreview); POST
   /api/w/status/image: an imageMessage with the caption, and
   downloadMediaMessage gives the identical JPEG; POST
   /api/w/status/voice (a WAV converted, backgroundColor with alpha): a
@@ -37,7 +39,7 @@ sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
-from media_util import make_files  # noqa: E402
+from media_util import FileServer, make_files  # noqa: E402
 from wasim import WaSim  # noqa: E402
 from baileys_util import b64, start_peer, unb64  # noqa: E402
 
@@ -60,7 +62,13 @@ def setup():
     ctx["sim"] = sim
     os.environ["NODE_EXTRA_CA_CERTS"] = CERT
     ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    s = stack(sim, MEDIA_CA_FILE=CERT).__enter__()
+    # A page with Open Graph tags for the link preview (loopback allowed)
+    page = (b"<html><head><meta property='og:title' content='Shop hours'>"
+            b"<meta property='og:description' content='Open 9 to 5'>"
+            b"<meta property='og:image' content='/shop.png'></head></html>")
+    ctx["pages"] = FileServer({"/hours.html": (page, "text/html"),
+                               "/shop.png": (FILES["a.png"], "image/png")})
+    s = stack(sim, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1").__enter__()
     ctx["s"] = s
     rx = Receiver().__enter__()
     ctx["rx"] = rx
@@ -109,11 +117,14 @@ def check_sent(got, body, wtype):
 
 
 def test_text_status_to_baileys():
-    text = "Open today https://example.org/hours"
+    page = ctx["pages"].base + "/hours.html"
+    text = "Open today %s" % page
     got = api("POST", "/api/w/status/text", {
         "text": text, "backgroundColor": "#38b42f", "font": 2,
         "contacts": [cus(B)]})
     check_sent(got, text, "chat")
+    check(got["linkPreview"] == {"url": page, "title": "Shop hours",
+                                 "description": "Open 9 to 5"}, got)
     check(got["hasMedia"] is False and got["media"] is None, got)
     bare = got["id"].split("_")[2]
     ctx["text_status"] = bare
@@ -124,7 +135,10 @@ def test_text_status_to_baileys():
     check(ext["text"] == text, ext)
     check(ext["backgroundArgb"] == 0xFF38B42F and ext["textArgb"] == 0xFFFFFFFF, ext)
     check(ext["font"] in (2, "FB_SCRIPT"), ext)
-    check(ext["matchedText"] == "https://example.org/hours", ext)
+    check(ext["matchedText"] == page, ext)
+    check(ext["title"] == "Shop hours" and ext["description"] == "Open 9 to 5", ext)
+    check(unb64(ext["jpegThumbnail"])[:3] == b"\xff\xd8\xff", ext)
+    check(ctx["pages"].hits == ["/hours.html", "/shop.png"], ctx["pages"].hits)
     # Wharf's own events name the status too
     rx = ctx["rx"]
     anym = wait_for(lambda: [e["payload"] for e in hooks(rx, "w", "message.any")
@@ -245,6 +259,8 @@ except BaseException as e:
 finally:
     if "peer" in ctx:
         ctx["peer"].close()
+    if "pages" in ctx:
+        ctx["pages"].close()
     for k in ("rx", "s", "sim"):
         if k in ctx:
             ctx[k].__exit__(None, None, None)

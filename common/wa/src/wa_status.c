@@ -11,6 +11,7 @@
 
 #include "cm/cm.h"
 #include "wa/wa_e2e.pb-c.h"
+#include "wa/wa_iq.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_message.h"
 #include "wa/wa_status.h"
@@ -61,7 +62,8 @@ s_pack(const Wa__E2e__Message *m, uint8_t **out_p, size_t *out_len)
 
 int
 wa_status_build_text(const char *text, uint32_t background_argb, int font,
-                     const char *url, uint8_t **out_p, size_t *out_len)
+                     const wa_kinds_preview_t *preview, uint8_t **out_p,
+                     size_t *out_len)
 {
     if (!text || !*text || !wa_status_font_valid(font)) {
         return -1;
@@ -69,7 +71,17 @@ wa_status_build_text(const char *text, uint32_t background_argb, int font,
     Wa__E2e__Message m = WA__E2E__MESSAGE__INIT;
     Wa__E2e__ExtendedTextMessage ext = WA__E2E__EXTENDED_TEXT_MESSAGE__INIT;
     ext.text = (char *)text;
-    ext.matched_text = (char *)url;
+    if (preview && preview->url) {
+        ext.matched_text = (char *)preview->url;
+        ext.title = (char *)preview->title;
+        ext.description = (char *)preview->description;
+        if (preview->thumb && preview->thumb_len) {
+            ext.has_jpeg_thumbnail = true;
+            ext.jpeg_thumbnail.data = (uint8_t *)preview->thumb;
+            ext.jpeg_thumbnail.len = preview->thumb_len;
+        }
+        ext.has_preview_type = preview->title || preview->description;
+    }
     ext.has_text_argb = true;
     ext.text_argb = WA_STATUS_TEXT_ARGB;
     ext.has_background_argb = true;
@@ -135,6 +147,69 @@ wa_status_parse_color(const char *text, uint32_t *argb)
     return 0;
 }
 
+wa_node_t *
+wa_status_privacy_iq(void)
+{
+    wa_node_t *iq = wa_node_new("iq");
+    wa_node_set_attr(iq, "xmlns", "status");
+    wa_node_set_attr(iq, "type", "get");
+    wa_node_set_attr(iq, "to", WA_JID_SERVER_PN);
+    wa_node_add(iq, "privacy");
+    return iq;
+}
+
+int
+wa_status_privacy_parse(const wa_node_t *reply, const char **type_p,
+                        char ***users_p, size_t *n_p)
+{
+    static const char *const types[] = {"contacts", "blacklist", "whitelist"};
+    assert(reply && type_p && users_p && n_p);
+    *type_p = types[0];
+    *users_p = NULL;
+    *n_p = 0;
+    if (!wa_node_attr_eq(reply, "type", "result")) {
+        return wa_iq_error_code(reply) == 404 ? 0 : -1;
+    }
+    const wa_node_t *privacy = wa_node_child(reply, "privacy");
+    const wa_node_t *use = NULL;
+    for (const wa_node_t *l =
+             privacy ? wa_node_child_next(privacy, "list", NULL) : NULL;
+         l; l = wa_node_child_next(privacy, "list", l)) {
+        if (!use || wa_node_attr_eq(l, "default", "true")) {
+            use = l;
+        }
+    }
+    if (!use) {
+        return 0;
+    }
+    const char *type = NULL;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        if (wa_node_attr_eq(use, "type", types[i])) {
+            type = types[i];
+        }
+    }
+    if (!type) {
+        return -1;
+    }
+    *type_p = type;
+    size_t cap = 0;
+    for (const wa_node_t *u = wa_node_child_next(use, "user", NULL);
+         u && *n_p < WA_STATUS_PRIVACY_MAX;
+         u = wa_node_child_next(use, "user", u)) {
+        char *jid = wa_jid_normalize(wa_node_attr(u, "jid"));
+        if (!jid) {
+            continue;
+        }
+        if (*n_p == cap) {
+            cap = cap ? cap * 2 : 16;
+            *users_p = realloc(*users_p, cap * sizeof **users_p);
+            assert(*users_p);
+        }
+        (*users_p)[(*n_p)++] = jid;
+    }
+    return 0;
+}
+
 char *
 wa_status_find_url(const char *text)
 {
@@ -177,6 +252,46 @@ wa_status_test(bool verbose)
 {
     printf(" * wa_status: ");
     (void)verbose;
+    //  Status privacy: the IQ, and the default list of a reply
+    wa_node_t *piq = wa_status_privacy_iq();
+    assert(wa_node_attr_eq(piq, "xmlns", "status") &&
+           wa_node_attr_eq(piq, "type", "get") &&
+           wa_node_child(piq, "privacy"));
+    wa_node_destroy(&piq);
+    const char *ptype = NULL;
+    char **users = NULL;
+    size_t nusers = 0;
+    wa_node_t *pr = wa_node_new_from_text(
+        "<iq type=\"result\"><privacy><list type=\"whitelist\"><user "
+        "jid=\"1@s.whatsapp.net\"/></list><list type=\"blacklist\" "
+        "default=\"true\"><user jid=\"15550000002@s.whatsapp.net\"/><user "
+        "jid=\"15550000003@c.us\"/><user/></list></privacy></iq>",
+        NULL);
+    assert(wa_status_privacy_parse(pr, &ptype, &users, &nusers) == 0);
+    assert(cm_streq(ptype, "blacklist") && nusers == 2);
+    assert(cm_streq(users[0], "15550000002@s.whatsapp.net"));
+    assert(cm_streq(users[1], "15550000003@s.whatsapp.net"));
+    for (size_t i = 0; i < nusers; i++) {
+        free(users[i]);
+    }
+    free(users);
+    wa_node_destroy(&pr);
+    //  No list, or a 404: contacts; another error or type: -1
+    const char *replies[][2] = {
+        {"<iq type=\"result\"/>", "0"},
+        {"<iq type=\"error\"><error code=\"404\"/></iq>", "0"},
+        {"<iq type=\"error\"><error code=\"500\"/></iq>", "-1"},
+        {"<iq type=\"result\"><privacy><list type=\"nobody\" "
+         "default=\"true\"/></privacy></iq>",
+         "-1"}};
+    for (size_t i = 0; i < sizeof replies / sizeof replies[0]; i++) {
+        pr = wa_node_new_from_text(replies[i][0], NULL);
+        assert(pr);
+        int rc = wa_status_privacy_parse(pr, &ptype, &users, &nusers);
+        assert(rc == atoi(replies[i][1]));
+        assert(rc != 0 || (cm_streq(ptype, "contacts") && nusers == 0));
+        wa_node_destroy(&pr);
+    }
     //  Colours
     uint32_t argb = 0;
     assert(wa_status_parse_color("#38b42f", &argb) == 0 && argb == 0xFF38B42Fu);
@@ -202,8 +317,9 @@ wa_status_test(bool verbose)
     assert(wa_status_build_text("hello", 0xFF38B42Fu, 3, NULL, &buf, &len) ==
            -1);
     assert(wa_status_build_text("", 0xFF38B42Fu, 0, NULL, &buf, &len) == -1);
-    assert(wa_status_build_text("hi https://x.org", 0xFF38B42Fu, 2,
-                                "https://x.org", &buf, &len) == 0);
+    wa_kinds_preview_t pv = {.url = "https://x.org"};
+    assert(wa_status_build_text("hi https://x.org", 0xFF38B42Fu, 2, &pv, &buf,
+                                &len) == 0);
     Wa__E2e__Message *m = wa__e2e__message__unpack(NULL, len, buf);
     assert(m && m->extended_text_message);
     Wa__E2e__ExtendedTextMessage *e = m->extended_text_message;
@@ -212,10 +328,28 @@ wa_status_test(bool verbose)
     assert(e->has_background_argb && e->background_argb == 0xFF38B42Fu);
     assert(e->has_text_argb && e->text_argb == WA_STATUS_TEXT_ARGB);
     assert(e->has_font && e->font == 2);
+    assert(!e->title && !e->has_jpeg_thumbnail && !e->has_preview_type);
     wa__e2e__message__free_unpacked(m, NULL);
     wa_message_t *wm = wa_message_decode(buf, len);
     assert(wm && cm_streq(wa_message_body(wm), "hi https://x.org"));
     wa_message_destroy(&wm);
+    free(buf);
+    //  A preview with the page's title, description and thumbnail
+    const uint8_t jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2};
+    pv.title = "X";
+    pv.description = "About X";
+    pv.thumb = jpeg;
+    pv.thumb_len = sizeof jpeg;
+    assert(wa_status_build_text("hi https://x.org", 0xFF38B42Fu, 0, &pv, &buf,
+                                &len) == 0);
+    m = wa__e2e__message__unpack(NULL, len, buf);
+    e = m ? m->extended_text_message : NULL;
+    assert(e && cm_streq(e->matched_text, "https://x.org"));
+    assert(cm_streq(e->title, "X") && cm_streq(e->description, "About X"));
+    assert(e->has_jpeg_thumbnail && e->jpeg_thumbnail.len == sizeof jpeg);
+    assert(e->has_preview_type && e->preview_type == 0);
+    assert(e->has_background_argb && e->has_text_argb);
+    wa__e2e__message__free_unpacked(m, NULL);
     free(buf);
     //  A voice status gains its background colour
     Wa__E2e__Message am = WA__E2E__MESSAGE__INIT;

@@ -225,6 +225,12 @@ s_preview_fetch(gw_req_t *req, json_t *body, zframe_t **thumb_p)
     cm_msg_destroy(&reply);
 }
 
+void
+gw_kinds_preview_page(gw_req_t *req, json_t *body, zframe_t **thumb_p)
+{
+    s_preview_fetch(req, body, thumb_p);
+}
+
 //  The JPEG thumbnail of a custom preview's image (preview.image {url}
 //  or {data}, taken out of the body) into *thumb_p; an image that cannot
 //  be read leaves the preview without one. With preview.highQuality

@@ -74,6 +74,12 @@ void gw_kinds_react(gw_req_t *req);
 void gw_kinds_forward(gw_req_t *req);
 void gw_kinds_link_preview(gw_req_t *req);
 void gw_kinds_send_event(gw_req_t *req);
+
+//  For other capabilities (status): read the page of body.preview {url}
+//  (media.preview) into its title and description, and *thumb_p its
+//  JPEG thumbnail when there is one (caller owns); a page that cannot be
+//  read removes body.preview.
+void gw_kinds_preview_page(gw_req_t *req, json_t *body, zframe_t **thumb_p);
 void gw_kinds_new_id(gw_req_t *req);
 void gw_kinds_get(gw_req_t *req);
 void gw_kinds_edit(gw_req_t *req);

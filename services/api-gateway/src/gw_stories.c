@@ -224,9 +224,69 @@ s_id_input(gw_req_t *req, const char **id)
     return 0;
 }
 
+//  The default recipients of a status, as the account's status privacy
+//  (status.privacy) says: its whitelist, or the session's contacts
+//  (without the blacklist's). NULL after an error response.
+static json_t *
+s_default_contacts(gw_req_t *req, json_t *session, const char *name)
+{
+    cm_msg_t *ask = cm_msg_new("status.privacy");
+    cm_msg_t *reply = gw_messages_command_msg(req, session, &ask, 0);
+    if (!reply) {
+        return NULL;
+    }
+    const char *type = cm_msg_str(reply, "type");
+    json_t *users = json_object_get(cm_msg_body(reply), "users");
+    json_t *listed = json_array();
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        char *id = gw_messages_chat_id_of(json_string_value(u), GW_CHAT_PERSON);
+        if (id) {
+            json_array_append_new(listed, json_string(id));
+        }
+        free(id);
+    }
+    json_t *out = NULL;
+    if (cm_streq(type, "whitelist")) {
+        out = json_incref(listed);
+        if (json_array_size(out) == 0) {
+            json_decref(out);
+            out = NULL;
+            gw_req_fail(req, 422, NULL,
+                        "The account's status privacy shares with no one: "
+                        "pass contacts");
+        }
+    } else {
+        out = s_session_contacts(req, name);
+        for (size_t k = json_array_size(out);
+             out && cm_streq(type, "blacklist") && k-- > 0;) {
+            const char *id = json_string_value(json_array_get(out, k));
+            json_array_foreach(listed, i, u)
+            {
+                if (cm_streq(id, json_string_value(u))) {
+                    json_array_remove(out, k);
+                    break;
+                }
+            }
+        }
+        if (out && json_array_size(out) == 0) {
+            json_decref(out);
+            out = NULL;
+            gw_req_fail(req, 422, NULL,
+                        "The account's status privacy leaves none of the "
+                        "session's contacts: pass contacts");
+        }
+    }
+    json_decref(listed);
+    cm_msg_destroy(&reply);
+    return out;
+}
+
 //  Send msg (taken) for session `name` once it is WORKING, with the
-//  recipients (taken; NULL: the session's contacts); answer `success`
-//  with the worker's WAMessage.
+//  recipients (taken; NULL: the default ones); answer `success` with the
+//  worker's WAMessage.
 static void
 s_run(gw_req_t *req, const char *name, cm_msg_t **msg_p, json_t **contacts_p,
       int success)
@@ -234,7 +294,7 @@ s_run(gw_req_t *req, const char *name, cm_msg_t **msg_p, json_t **contacts_p,
     json_t *session = gw_messages_session(req, name);
     if (session && gw_messages_status_is(req, session, s_working)) {
         json_t *contacts =
-            *contacts_p ? *contacts_p : s_session_contacts(req, name);
+            *contacts_p ? *contacts_p : s_default_contacts(req, session, name);
         *contacts_p = NULL;
         if (contacts) {
             cm_msg_set(*msg_p, "contacts", contacts);
@@ -288,6 +348,19 @@ s_text(gw_req_t *req, int success)
     char *url = preview ? wa_status_find_url(text) : NULL;
     if (url) {
         cm_msg_set_str(msg, "url", url);
+        //  The page's title, description and thumbnail, as sendText's
+        //  link preview reads them (none when it cannot be read)
+        json_t *body = json_pack("{s:{s:s}}", "preview", "url", url);
+        zframe_t *thumb = NULL;
+        gw_kinds_preview_page(req, body, &thumb);
+        json_t *page = json_object_get(body, "preview");
+        if (page) {
+            cm_msg_set(msg, "preview", json_incref(page));
+        }
+        if (thumb) {
+            cm_msg_add_frame(msg, &thumb);
+        }
+        json_decref(body);
     }
     free(url);
     if (id) {

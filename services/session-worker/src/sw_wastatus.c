@@ -185,15 +185,40 @@ sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     if (!contacts) {
         return;
     }
+    //  The link previewed: preview {url, title?, description?} with its
+    //  JPEG thumbnail as blob 0 (media.preview's), or only its url
+    json_t *preview = json_object_get(cm_msg_body(req), "preview");
+    wa_kinds_preview_t pv = {0};
+    pv.url = json_string_value(json_object_get(preview, "url"));
+    pv.url = pv.url && *pv.url ? pv.url : url && *url ? url : NULL;
+    pv.title = json_string_value(json_object_get(preview, "title"));
+    pv.description = json_string_value(json_object_get(preview, "description"));
+    zframe_t *thumb = cm_msg_blob(req, 0);
+    if (thumb && zframe_size(thumb) <= SW_WASTATUS_THUMB_MAX) {
+        pv.thumb = zframe_data(thumb);
+        pv.thumb_len = zframe_size(thumb);
+    }
     uint8_t *msg = NULL;
     size_t len = 0;
-    if (wa_status_build_text(text, argb, (int)font, url && *url ? url : NULL,
-                             &msg, &len) != 0) {
+    if (wa_status_build_text(text, argb, (int)font, pv.url ? &pv : NULL, &msg,
+                             &len) != 0) {
         zlistx_destroy(&contacts);
         sw_cmd_reply(cmd_p, 400, "text is too long", NULL);
         return;
     }
     json_t *data = json_pack("{s:s, s:s}", "type", "chat", "body", text);
+    if (pv.url && (pv.title || pv.description)) {
+        //  As sendText's answer names it
+        json_t *lp = json_pack("{s:s}", "url", pv.url);
+        if (pv.title) {
+            json_object_set_new(lp, "title", json_string(pv.title));
+        }
+        if (pv.description) {
+            json_object_set_new(lp, "description", json_string(pv.description));
+        }
+        json_object_set_new(data, "extra",
+                            json_pack("{s:o}", "linkPreview", lp));
+    }
     s_send(sess, cmd_p, msg, len, contacts, want, &data);
     free(msg);
     zlistx_destroy(&contacts);
@@ -371,6 +396,43 @@ sw_wastatus_delete(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     s_send(sess, cmd_p, msg, len, contacts, NULL, &data);
     free(msg);
     zlistx_destroy(&contacts);
+}
+
+//  --------------------------------------------------------------------
+//  status.privacy
+
+static json_t *
+s_privacy_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
+               char **reason_p)
+{
+    (void)sess;
+    (void)ctx;
+    const char *type = NULL;
+    char **users = NULL;
+    size_t n = 0;
+    if (wa_status_privacy_parse(reply, &type, &users, &n) != 0) {
+        *st_p = 502;
+        *reason_p = cm_strdup("could not get the status privacy: WhatsApp's "
+                              "answer is not a privacy list");
+        return NULL;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char *api = sw_wamsg_api_jid(users[i]);
+        json_array_append_new(list, json_string(api));
+        free(api);
+        free(users[i]);
+    }
+    free(users);
+    return json_pack("{s:s, s:o}", "type", type, "users", list);
+}
+
+void
+sw_wastatus_privacy(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    wa_node_t *iq = wa_status_privacy_iq();
+    sw_wacontacts_ask(sess, cmd_p, &iq, "get the status privacy",
+                      s_privacy_done, NULL);
 }
 
 //  --------------------------------------------------------------------

@@ -232,15 +232,19 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(seg[2], "profile") &&
                cm_streq(method, "PUT")) {
-        //  {about?: str|null, picture?: base64 JPEG|null}: as its phone
+        //  {about?: str|null, picture?: base64 JPEG|null, statusPrivacy?:
+        //  {type, users}}: as its phone
         json_t *in = sim_http_json(req);
         json_t *about = json_object_get(in, "about");
         json_t *pic = json_object_get(in, "picture");
+        json_t *sp = json_object_get(in, "statusPrivacy");
         uint8_t *jpeg = NULL;
         size_t len = 0;
         int st = 200;
         if (!json_is_object(in) ||
             (about && !json_is_string(about) && !json_is_null(about))) {
+            st = 400;
+        } else if (sp && sim_profile_set_status_privacy(acc, sp) != 0) {
             st = 400;
         } else if (pic && !json_is_null(pic) &&
                    (!json_is_string(pic) ||
@@ -261,7 +265,9 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         if (st != 200) {
             sim_http_reply_error(req, st,
                                  "body must be {about?: string, picture?: "
-                                 "base64 JPEG}");
+                                 "base64 JPEG, statusPrivacy?: {type: "
+                                 "contacts|blacklist|whitelist, users: "
+                                 "[phone]}}");
             return;
         }
         json_t *body = sim_account_to_json(acc, false);

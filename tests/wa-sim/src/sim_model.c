@@ -199,6 +199,7 @@ s_account_destroy(sim_account_t **self_p)
         free(self->picture_path);
         free(self->preview_path);
         zhashx_destroy(&self->blocked);
+        json_decref(self->status_privacy);
         wa_crypto_wipe(self->identity_priv, sizeof self->identity_priv);
         free(self);
         *self_p = NULL;

@@ -103,6 +103,8 @@ struct _sim_account_t {
     char *picture_path;                 //  its full image's media path
     char *preview_path;                 //  its preview's media path
     zhashx_t *blocked;                  //  phones this account blocked
+    json_t *status_privacy;             //  {type, users:[phone]}: who may
+                                        //  see its statuses; NULL: contacts
 };
 
 //  A group participant.

@@ -173,10 +173,64 @@ s_picture(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
     sim_hub_iq_result(conn, iq, &pic);
 }
 
+//  <privacy> of the status privacy get: the account's list in use.
+static wa_node_t *
+s_status_privacy(const sim_account_t *acc)
+{
+    json_t *sp = acc->status_privacy;
+    const char *type = json_string_value(json_object_get(sp, "type"));
+    wa_node_t *privacy = wa_node_new("privacy");
+    wa_node_t *list = wa_node_add(privacy, "list");
+    wa_node_set_attr(list, "type", type ? type : "contacts");
+    wa_node_set_attr(list, "default", "true");
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(sp, "users"), i, u)
+    {
+        char *jid = cm_sprintf("%s@s.whatsapp.net", json_string_value(u));
+        wa_node_set_attr(wa_node_add(list, "user"), "jid", jid);
+        free(jid);
+    }
+    return privacy;
+}
+
+int
+sim_profile_set_status_privacy(sim_account_t *acc, json_t *privacy)
+{
+    assert(acc);
+    const char *type = json_string_value(json_object_get(privacy, "type"));
+    json_t *users = json_object_get(privacy, "users");
+    bool ok =
+        type && (cm_streq(type, "contacts") || cm_streq(type, "blacklist") ||
+                 cm_streq(type, "whitelist"));
+    ok = ok && (!users || (json_is_array(users) &&
+                           json_array_size(users) <= SIM_PROFILE_PRIVACY_MAX));
+    size_t i;
+    json_t *u;
+    json_array_foreach(users, i, u)
+    {
+        const char *p = json_string_value(u);
+        ok = ok && p && *p && strlen(p) <= 20 &&
+             strspn(p, "0123456789") == strlen(p);
+    }
+    if (!ok) {
+        return -1;
+    }
+    json_decref(acc->status_privacy);
+    json_t *list = users ? json_incref(users) : json_array();
+    acc->status_privacy = json_pack("{s:s, s:o}", "type", type, "users", list);
+    return 0;
+}
+
 static void
 s_status(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
     const wa_node_t *status = wa_node_child(iq, "status");
+    if (wa_node_attr_eq(iq, "type", "get") && wa_node_child(iq, "privacy")) {
+        wa_node_t *privacy = s_status_privacy(sim_conn_device(conn)->account);
+        sim_hub_iq_result(conn, iq, &privacy);
+        return;
+    }
     if (!wa_node_attr_eq(iq, "type", "set") || !status) {
         //  The status (stories) privacy get and the like
         sim_hub_iq_ok(hub, state, conn, iq);
@@ -247,6 +301,34 @@ sim_profile_test(bool verbose)
     sim_hub_t *hub = sim_hub_new_test();
     sim_model_t *model = sim_hub_model(hub);
     sim_account_t *a = sim_model_account_add(model, "15550000061", "A");
+    //  Status privacy: contacts until set; the list in use, as users
+    wa_node_t *pv = s_status_privacy(a);
+    const wa_node_t *pl = wa_node_child(pv, "list");
+    assert(wa_node_attr_eq(pl, "type", "contacts") &&
+           wa_node_attr_eq(pl, "default", "true") && !wa_node_child_at(pl, 0));
+    wa_node_destroy(&pv);
+    json_t *in =
+        json_pack("{s:s, s:[s]}", "type", "whitelist", "users", "15550000062");
+    assert(sim_profile_set_status_privacy(a, in) == 0);
+    json_decref(in);
+    pv = s_status_privacy(a);
+    pl = wa_node_child(pv, "list");
+    assert(wa_node_attr_eq(pl, "type", "whitelist"));
+    assert(wa_node_attr_eq(wa_node_child(pl, "user"), "jid",
+                           "15550000062@s.whatsapp.net"));
+    wa_node_destroy(&pv);
+    const char *bad[] = {"{\"type\":\"nobody\"}",
+                         "{\"type\":\"blacklist\",\"users\":[\"x1\"]}",
+                         "{\"users\":[]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        in = json_loads(bad[i], 0, NULL);
+        assert(in && sim_profile_set_status_privacy(a, in) == -1);
+        json_decref(in);
+    }
+    in = json_pack("{s:s}", "type", "contacts");
+    assert(sim_profile_set_status_privacy(a, in) == 0);
+    json_decref(in);
+    assert(json_array_size(json_object_get(a->status_privacy, "users")) == 0);
     const uint8_t jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3};
     const uint8_t small[] = {0xFF, 0xD8, 0xFF, 0xE0, 9};
     const uint8_t png[] = {0x89, 'P', 'N', 'G', 1, 2};

@@ -31,6 +31,15 @@ int sim_profile_set_picture(sim_model_t *model, sim_account_t *acc,
 //  Set the account's about text (copied; NULL: none).
 void sim_profile_set_about(sim_account_t *acc, const char *text);
 
+//  Most users on a status privacy list.
+#define SIM_PROFILE_PRIVACY_MAX 4096
+
+//  Set who may see the account's statuses: {type: contacts|blacklist|
+//  whitelist, users?: [phone digits]} (borrowed), answered to the
+//  <iq xmlns="status" type="get"><privacy/> of its devices. Returns 0,
+//  or -1 when it is not of that shape.
+int sim_profile_set_status_privacy(sim_account_t *acc, json_t *privacy);
+
 void sim_profile_test(bool verbose);
 
 #endif
