@@ -126,6 +126,110 @@ s_check_target(const char *t, size_t n, char **message_p)
 }
 
 int
+gw_front_check_target(const char *target, size_t len, char **message_p)
+{
+    assert(target && message_p);
+    *message_p = NULL;
+    if (len == 0 || len > GW_FRONT_TARGET_MAX) {
+        *message_p = cm_sprintf("the request target must be 1 to %d bytes",
+                                GW_FRONT_TARGET_MAX);
+        return len ? 414 : 400;
+    }
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)target[i];
+        if (c <= 0x20 || c == 0x7f) {
+            *message_p = cm_strdup("the request target must not contain "
+                                   "spaces or control characters");
+            return 400;
+        }
+    }
+    if (target[0] != '/') {
+        *message_p = cm_strdup("the request target must be a path "
+                               "starting with /");
+        return 400;
+    }
+    return s_check_target(target, len, message_p);
+}
+
+bool
+gw_front_token(const char *s, size_t len, size_t max)
+{
+    if (len == 0 || len > max) {
+        return false;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if (!s_tchar((unsigned char)s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+int
+gw_front_check_field(const char *name, size_t name_len, const char *value,
+                     size_t value_len, char **message_p)
+{
+    assert(name && message_p);
+    *message_p = NULL;
+    if (!gw_front_token(name, name_len, GW_FRONT_HEAD_MAX)) {
+        *message_p = cm_strdup("malformed header line");
+        return 400;
+    }
+    for (size_t i = 0; i < value_len; i++) {
+        unsigned char b = (unsigned char)value[i];
+        if ((b < 0x20 && b != '\t') || b == 0x7f) {
+            *message_p = cm_sprintf("header %.*s must not contain "
+                                    "control characters",
+                                    (int)(name_len > 64 ? 64 : name_len), name);
+            return 400;
+        }
+    }
+    return 0;
+}
+
+int
+gw_front_fields_add(gw_front_fields_t *self, const char *name, size_t name_len,
+                    const char *value, size_t value_len, char **message_p)
+{
+    if (name_len == 4 && !strncasecmp(name, "host", 4)) {
+        self->hosts++;
+    } else if (name_len == 14 && !strncasecmp(name, "content-length", 14)) {
+        bool digits = value_len > 0 && value_len <= 18;
+        for (size_t i = 0; i < value_len && digits; i++) {
+            digits = isdigit((unsigned char)value[i]);
+        }
+        if (!digits ||
+            (self->length && (self->length_len != value_len ||
+                              memcmp(self->length, value, value_len) != 0))) {
+            *message_p = cm_strdup("Content-Length must be one decimal "
+                                   "number of at most 18 digits");
+            return 400;
+        }
+        self->length = value;
+        self->length_len = value_len;
+    } else if (name_len == 17 && !strncasecmp(name, "transfer-encoding", 17)) {
+        self->te = true;
+        self->chunked = value_len == 7 && !strncasecmp(value, "chunked", 7);
+    }
+    return 0;
+}
+
+int
+gw_front_fields_end(gw_front_fields_t *self, bool http11, char **message_p)
+{
+    if (self->te && (!self->chunked || self->length)) {
+        *message_p = cm_strdup("Transfer-Encoding must be chunked alone, "
+                               "without Content-Length");
+        return 400;
+    }
+    if (http11 && self->hosts != 1) {
+        *message_p = cm_strdup("an HTTP/1.1 request needs one Host header");
+        return 400;
+    }
+    return 0;
+}
+
+int
 gw_front_check_head(const char *head, size_t len, char **method_p,
                     char **path_p, char **message_p)
 {
@@ -152,12 +256,7 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
     const char *sp2 =
         sp1 ? memchr(sp1 + 1, ' ', (size_t)(p + line_len - sp1 - 1)) : NULL;
     size_t method_len = sp1 ? (size_t)(sp1 - p) : 0;
-    for (size_t i = 0; i < method_len; i++) {
-        if (!s_tchar((unsigned char)p[i])) {
-            method_len = 0;
-        }
-    }
-    if (method_len == 0 || method_len > 16 || !sp2) {
+    if (!gw_front_token(p, method_len, GW_FRONT_METHOD_MAX) || !sp2) {
         *message_p = cm_strdup("malformed request line");
         return 400;
     }
@@ -166,21 +265,8 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
     size_t target_len = (size_t)(sp2 - target);
     const char *version = sp2 + 1;
     size_t version_len = (size_t)(p + line_len - version);
-    if (target_len == 0 || target_len > GW_FRONT_TARGET_MAX) {
-        *message_p = cm_sprintf("the request target must be 1 to %d bytes",
-                                GW_FRONT_TARGET_MAX);
-        return target_len ? 414 : 400;
-    }
     const char *q = memchr(target, '?', target_len);
     *path_p = cm_strndup(target, q ? (size_t)(q - target) : target_len);
-    for (size_t i = 0; i < target_len; i++) {
-        unsigned char c = (unsigned char)target[i];
-        if (c <= 0x20 || c == 0x7f) {
-            *message_p = cm_strdup("the request target must not contain "
-                                   "spaces or control characters");
-            return 400;
-        }
-    }
     bool http11 = version_len == 8 && !memcmp(version, "HTTP/1.1", 8);
     bool http10 = version_len == 8 && !memcmp(version, "HTTP/1.0", 8);
     if (!http11 && !http10) {
@@ -190,21 +276,12 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
         bool looks = version_len >= 5 && !memcmp(version, "HTTP/", 5);
         return looks ? 505 : 400;
     }
-    if (target[0] != '/') {
-        *message_p = cm_strdup("the request target must be a path "
-                               "starting with /");
-        return 400;
-    }
-    int rc = s_check_target(target, target_len, message_p);
+    int rc = gw_front_check_target(target, target_len, message_p);
     if (rc) {
         return rc;
     }
     //  Header lines
-    int hosts = 0;
-    const char *length = NULL;
-    size_t length_len = 0;
-    bool chunked = false;
-    bool te = false;
+    gw_front_fields_t fields = {0};
     p = eol + 1;
     while (p < end) {
         eol = memchr(p, '\n', (size_t)(end - p));
@@ -224,11 +301,6 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
         }
         const char *colon = memchr(p, ':', line_len);
         size_t name_len = colon ? (size_t)(colon - p) : 0;
-        for (size_t i = 0; i < name_len; i++) {
-            if (!s_tchar((unsigned char)p[i])) {
-                name_len = 0;
-            }
-        }
         if (name_len == 0) {
             *message_p = cm_strdup("malformed header line");
             return 400;
@@ -241,48 +313,19 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
         while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t')) {
             vend--;
         }
-        for (const char *c = v; c < vend; c++) {
-            unsigned char b = (unsigned char)*c;
-            if ((b < 0x20 && b != '\t') || b == 0x7f) {
-                *message_p =
-                    cm_sprintf("header %.*s must not contain "
-                               "control characters",
-                               (int)(name_len > 64 ? 64 : name_len), p);
-                return 400;
-            }
+        rc =
+            gw_front_check_field(p, name_len, v, (size_t)(vend - v), message_p);
+        if (rc) {
+            return rc;
         }
-        size_t vlen = (size_t)(vend - v);
-        if (name_len == 4 && !strncasecmp(p, "host", 4)) {
-            hosts++;
-        } else if (name_len == 14 && !strncasecmp(p, "content-length", 14)) {
-            bool digits = vlen > 0 && vlen <= 18;
-            for (size_t i = 0; i < vlen && digits; i++) {
-                digits = isdigit((unsigned char)v[i]);
-            }
-            if (!digits || (length && (length_len != vlen ||
-                                       memcmp(length, v, vlen) != 0))) {
-                *message_p = cm_strdup("Content-Length must be one decimal "
-                                       "number of at most 18 digits");
-                return 400;
-            }
-            length = v;
-            length_len = vlen;
-        } else if (name_len == 17 && !strncasecmp(p, "transfer-encoding", 17)) {
-            te = true;
-            chunked = vlen == 7 && !strncasecmp(v, "chunked", 7);
+        rc = gw_front_fields_add(&fields, p, name_len, v, (size_t)(vend - v),
+                                 message_p);
+        if (rc) {
+            return rc;
         }
         p = eol + 1;
     }
-    if (te && (!chunked || length)) {
-        *message_p = cm_strdup("Transfer-Encoding must be chunked alone, "
-                               "without Content-Length");
-        return 400;
-    }
-    if (http11 && hosts != 1) {
-        *message_p = cm_strdup("an HTTP/1.1 request needs one Host header");
-        return 400;
-    }
-    return 0;
+    return gw_front_fields_end(&fields, http11, message_p);
 }
 
 //  --------------------------------------------------------------------

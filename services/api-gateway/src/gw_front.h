@@ -18,8 +18,10 @@
     bad request line, an HTTP version other than 1.0 and 1.1, a header
     too large, a missing Host, a malformed Content-Length) is answered
     here in the API's JSON error shape, as are control characters in the
-    path, in query values and in header values. Each response closes its
-    connection, so every request passes through here.
+    path, in query values and in header values. That covers the first
+    request of a connection; gw_http makes the same checks (through the
+    functions below) on every later request of a kept-alive connection,
+    from what libmicrohttpd parsed.
 */
 #ifndef GW_FRONT_H_INCLUDED
 #define GW_FRONT_H_INCLUDED
@@ -33,6 +35,8 @@
 //  Largest request head (request line and headers) and request target.
 #define GW_FRONT_HEAD_MAX 16384
 #define GW_FRONT_TARGET_MAX 8192
+//  Longest method name.
+#define GW_FRONT_METHOD_MAX 16
 
 typedef struct _gw_front_t gw_front_t;
 
@@ -72,6 +76,38 @@ size_t gw_front_connections(gw_front_t *self);
 //  owns; NULL otherwise), to pick the error's shape.
 int gw_front_check_head(const char *head, size_t len, char **method_p,
                         char **path_p, char **message_p);
+
+//  The checks gw_front_check_head makes, piece by piece, for a request
+//  libmicrohttpd has parsed (gw_http runs them on every request of a
+//  kept-alive connection). Each returns 0, or the HTTP status to answer
+//  with *message_p set (caller owns).
+//  The request target as it came (before %-decoding): length, no space
+//  or control character raw or decoded in the path (in the query TAB, LF
+//  and CR are allowed decoded), a path starting with /.
+int gw_front_check_target(const char *target, size_t len, char **message_p);
+
+//  True when s[0..len) is an HTTP token of 1 to max bytes.
+bool gw_front_token(const char *s, size_t len, size_t max);
+
+//  One header: a token name, no control character but TAB in the value.
+int gw_front_check_field(const char *name, size_t name_len, const char *value,
+                         size_t value_len, char **message_p);
+
+//  What the headers say together: one Host on HTTP/1.1, one decimal
+//  Content-Length (repeats must agree), Transfer-Encoding chunked alone.
+//  Zero-initialise, add every header, then end.
+typedef struct {
+    int hosts;
+    const char *length; //  borrowed
+    size_t length_len;
+    bool te;
+    bool chunked;
+} gw_front_fields_t;
+
+int gw_front_fields_add(gw_front_fields_t *self, const char *name,
+                        size_t name_len, const char *value, size_t value_len,
+                        char **message_p);
+int gw_front_fields_end(gw_front_fields_t *self, bool http11, char **message_p);
 
 void gw_front_test(bool verbose);
 

@@ -2,6 +2,9 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE //  strcasestr
+#endif
 #include "gw_classes.h"
 
 #include <malloc.h>
@@ -12,6 +15,11 @@
 //  Largest body read before the caller is known: a Wawp request whose
 //  credential can only be in its body.
 #define GW_HTTP_ANON_BODY_MAX 1048576
+//  GATEWAY_BODY_MEMORY is charged this many times a body: the raw body,
+//  and what its handler makes of it while it runs (the parsed JSON, the
+//  decoded media, the bus message), measured at about twice the body for
+//  base64 media.
+#define GW_HTTP_BODY_COST 3
 
 //  One request, from its head to its response (MHD's con_cls).
 typedef struct s_call {
@@ -19,6 +27,7 @@ typedef struct s_call {
     struct MHD_Connection *connection; //  its connection
     gw_req_t *req;                     //  the request and its response
     const gw_route_t *route;           //  matched route, or NULL
+    char *target;                      //  request target as it came
     size_t body_max;                   //  this request's body limit
     size_t reserved;                   //  bytes of GATEWAY_BODY_MEMORY held
     bool credential_in_body;           //  Wawp: no credential in the head
@@ -26,6 +35,7 @@ typedef struct s_call {
     bool queued;                       //  given to a handler thread
     bool done;                         //  the handler answered
     bool responded;                    //  the response is queued
+    bool close;                        //  the response closes the connection
 } s_call_t;
 
 struct _gw_http_t {
@@ -100,12 +110,13 @@ s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
     if (!call) {
         return;
     }
-    bool big = gw_req_body_len(call->req) >= 1048576;
+    bool big = call->req && gw_req_body_len(call->req) >= 1048576;
     pthread_mutex_lock(&self->lock);
     self->body_bytes -= call->reserved;
     pthread_mutex_unlock(&self->lock);
     gw_limits_leave(&call->slot);
     gw_req_destroy(&call->req);
+    free(call->target);
     free(call);
     *con_cls = NULL;
     if (big) {
@@ -171,11 +182,17 @@ s_respond_upgrade(struct MHD_Connection *connection, gw_req_t *req)
     return rc;
 }
 
-//  Queue the response. Every response closes its connection: each
-//  request's head then passes gw_front's checks.
+//  Queue the call's response. The connection stays open for the next
+//  request unless the call says to close it (a request refused before
+//  its head or body was read through).
 static enum MHD_Result
-s_respond(struct MHD_Connection *connection, gw_req_t *req)
+s_respond(struct MHD_Connection *connection, s_call_t *call)
 {
+    gw_req_t *req = call->req;
+    call->responded = true;
+    //  The key's concurrency slot is free from here (a /ws connection
+    //  does not hold one for its whole life)
+    gw_limits_leave(&call->slot);
     gw_metrics_http(gw_req_method(req), gw_req_path(req), gw_req_status(req),
                     gw_req_age_us(req));
     if (gw_req_upgrading(req)) {
@@ -199,7 +216,9 @@ s_respond(struct MHD_Connection *connection, gw_req_t *req)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, gw_req_allow(req));
     }
     s_add_headers(resp, req);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (call->close) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    }
     enum MHD_Result rc =
         MHD_queue_response(connection, (unsigned int)gw_req_status(req), resp);
     MHD_destroy_response(resp);
@@ -362,7 +381,8 @@ s_begin(gw_http_t *self, struct MHD_Connection *connection, s_call_t *call)
                     call->body_max);
         return;
     }
-    if (declared && s_reserve(self, call, (size_t)declared) != 0) {
+    if (declared &&
+        s_reserve(self, call, (size_t)declared * GW_HTTP_BODY_COST) != 0) {
         gw_req_fail(req, 503, NULL,
                     "too many request bodies in flight; try again later");
         return;
@@ -457,13 +477,164 @@ s_clean_path(const char *url)
     return cm_strndup(url, n);
 }
 
-//  Queue the call's response: its key's concurrency slot is free from
-//  here (a /ws connection does not hold one for its whole life).
-static enum MHD_Result
-s_respond_call(struct MHD_Connection *connection, s_call_t *call)
+//  Walk over the headers libmicrohttpd parsed, in the order they came.
+typedef struct {
+    const char *p;    //  end of what was accounted for so far
+    const char *end;  //  end of the head
+    const char *last; //  the last header's name, or NULL
+    size_t last_len;  //  its length
+    gw_front_fields_t fields;
+    int status;    //  0, or the refusal
+    char *message; //  its message
+} s_walk_t;
+
+//  True when [a, b) holds only what libmicrohttpd leaves where a line
+//  ended: blanks the value did not include and at most `nuls` NULs (it
+//  writes one over each CR and LF). Anything else is a byte that a NUL
+//  hid from the parsed head.
+static bool
+s_line_end(const char *a, const char *b, int nuls)
 {
-    gw_limits_leave(&call->slot);
-    return s_respond(connection, call->req);
+    for (; a < b; a++) {
+        if (*a == 0) {
+            if (--nuls < 0) {
+                return false;
+            }
+        } else if (*a != ' ' && *a != '\t' && *a != '\r' && *a != '\n') {
+            return false;
+        }
+    }
+    return true;
+}
+
+//  The bytes a NUL hid end the line before `p`: name that line.
+static void
+s_hidden(s_walk_t *w)
+{
+    w->status = 400;
+    w->message =
+        w->last
+            ? cm_sprintf("header %.*s must not contain "
+                         "control characters",
+                         (int)(w->last_len > 64 ? 64 : w->last_len), w->last)
+            : cm_strdup("the request line must not contain "
+                        "control characters");
+}
+
+static enum MHD_Result
+s_walk_field(void *cls, enum MHD_ValueKind kind, const char *key,
+             size_t key_size, const char *value, size_t value_size)
+{
+    s_walk_t *w = (s_walk_t *)cls;
+    //  libmicrohttpd 0.9.75 parses the head in place: each header is its
+    //  name, a NUL over the colon, blanks, then the value. A name or
+    //  value out of that order (a folded line, joined elsewhere) cannot
+    //  be checked byte for byte, and is refused.
+    uintptr_t k = (uintptr_t)key;
+    uintptr_t v = (uintptr_t)value;
+    if (!value || k < (uintptr_t)w->p || v < k + key_size + 1 ||
+        v + value_size > (uintptr_t)w->end) {
+        w->status = 400;
+        w->message = cm_strdup("malformed header line (folded header lines "
+                               "are not supported)");
+        return MHD_NO;
+    }
+    if (!s_line_end(w->p, key, 2)) {
+        s_hidden(w);
+        return MHD_NO;
+    }
+    for (const char *c = key + key_size + 1; c < value; c++) {
+        if (*c != ' ' && *c != '\t') {
+            w->status = 400;
+            w->message = cm_strdup("malformed header line");
+            return MHD_NO;
+        }
+    }
+    w->status =
+        gw_front_check_field(key, key_size, value, value_size, &w->message);
+    if (!w->status) {
+        w->status = gw_front_fields_add(&w->fields, key, key_size, value,
+                                        value_size, &w->message);
+    }
+    w->p = value + value_size;
+    w->last = key;
+    w->last_len = key_size;
+    (void)kind;
+    return w->status ? MHD_NO : MHD_YES;
+}
+
+//  Check a request head libmicrohttpd has parsed, as gw_front checks a
+//  connection's first head, for this and every later request on the
+//  connection. Returns 0, or the status to answer with *message_p set.
+static int
+s_check_head(struct MHD_Connection *connection, s_call_t *call,
+             const char *method, const char *version, char **message_p)
+{
+    const char *target = call->target ? call->target : "";
+    size_t method_len = strlen(method);
+    size_t target_len = strlen(target);
+    //  METHOD SP target SP version, cut in place: a NUL inside the line
+    //  leaves bytes that none of the three shows
+    if (!gw_front_token(method, method_len, GW_FRONT_METHOD_MAX) ||
+        (uintptr_t)version !=
+            (uintptr_t)method + method_len + 1 + target_len + 1) {
+        *message_p = cm_strdup("malformed request line");
+        return 400;
+    }
+    int rc = gw_front_check_target(target, target_len, message_p);
+    if (rc) {
+        return rc;
+    }
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+        connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t head = ci ? ci->header_size : 0;
+    if (head > GW_FRONT_HEAD_MAX) {
+        *message_p = cm_sprintf("the request head (request line and headers) "
+                                "is larger than %d bytes",
+                                GW_FRONT_HEAD_MAX);
+        return 431;
+    }
+    s_walk_t walk;
+    memset(&walk, 0, sizeof walk);
+    walk.p = version + strlen(version);
+    walk.end = method + head;
+    if (head == 0 || (uintptr_t)walk.end < (uintptr_t)walk.p) {
+        *message_p = cm_strdup("malformed request head");
+        return 400;
+    }
+    MHD_get_connection_values_n(connection, MHD_HEADER_KIND, s_walk_field,
+                                &walk);
+    //  The last line's end and the empty line
+    if (!walk.status && !s_line_end(walk.p, walk.end, 4)) {
+        s_hidden(&walk);
+    }
+    if (!walk.status) {
+        walk.status = gw_front_fields_end(
+            &walk.fields, streq(version, MHD_HTTP_VERSION_1_1), &walk.message);
+    }
+    *message_p = walk.message;
+    return walk.status;
+}
+
+//  A request line is in: keep its target as it came, before
+//  libmicrohttpd decodes it in place (where %00 would cut it).
+static void *
+s_uri_log(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    s_call_t *call = cm_alloc(sizeof *call);
+    call->connection = connection;
+    call->target = cm_strdup(uri ? uri : "");
+    (void)cls;
+    return call;
+}
+
+//  Does the request announce a body?
+static bool
+s_has_body(gw_req_t *req)
+{
+    const char *length = gw_req_header(req, "Content-Length");
+    return gw_req_header(req, "Transfer-Encoding") ||
+           (length && strspn(length, "0") != strlen(length));
 }
 
 static enum MHD_Result
@@ -474,23 +645,46 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     gw_http_t *self = (gw_http_t *)cls;
     s_call_t *call = (s_call_t *)*con_cls;
     if (!call) {
+        call = s_uri_log(self, NULL, connection);
+        *con_cls = call;
+    }
+    if (!call->req) {
         //  First call: the head only
-        call = cm_alloc(sizeof *call);
-        call->connection = connection;
+        char *message = NULL;
+        int status = s_check_head(connection, call, method, version, &message);
+        if (status) {
+            //  Refused in the API's shape; the connection closes
+            size_t n = strcspn(call->target, "?");
+            char *raw = cm_strndup(call->target, n);
+            call->req = gw_req_new(method, n && raw[0] == '/' ? raw : "/");
+            free(raw);
+            cm_log_debug("refused request head", "status=%d reason=\"%s\"",
+                         status, message);
+            if (status == 400) {
+                gw_req_fail_invalid(call->req, message);
+            } else {
+                gw_req_fail(call->req, status, NULL, "%s", message);
+            }
+            free(message);
+            call->close = true;
+            return s_respond(connection, call);
+        }
         char *path = s_clean_path(url);
         call->req = gw_req_new(method, path);
         free(path);
-        *con_cls = call;
         MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect,
                                   call->req);
         MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_collect,
                                   call->req);
         s_begin(self, connection, call);
-        if (gw_req_status(call->req)) {
-            //  Answered before reading the body; the connection closes.
-            call->responded = true;
-            return s_respond_call(connection, call);
+        if (gw_req_status(call->req) && s_has_body(call->req)) {
+            //  Answered before reading the body: the body announced is
+            //  left unread, and the connection closes.
+            call->close = true;
+            return s_respond(connection, call);
         }
+        //  Without a body, an answer waits for libmicrohttpd's next call
+        //  (a response queued now would close the connection)
         return MHD_YES;
     }
     pthread_mutex_lock(&self->lock);
@@ -501,8 +695,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         if (call->responded) {
             return MHD_YES;
         }
-        call->responded = true;
-        return s_respond_call(connection, call);
+        return s_respond(connection, call);
     }
     if (queued) {
         return MHD_YES; //  not expected while suspended
@@ -515,8 +708,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
             *upload_data_size = 0;
             return MHD_YES;
         }
-        call->responded = true;
-        return s_respond_call(connection, call);
+        return s_respond(connection, call);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;
@@ -536,14 +728,22 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         gw_req_append_body(req, upload_data, n, call->body_max);
         return MHD_YES;
     }
-    //  The whole body is in: hand it to a handler thread
+    //  The whole body is in: charge its handler's copies, then hand it
+    //  to a handler thread
+    size_t cost = gw_req_body_len(req) * GW_HTTP_BODY_COST;
+    if (cost > call->reserved &&
+        s_reserve(self, call, cost - call->reserved) != 0) {
+        gw_req_fail(req, 503, NULL,
+                    "too many request bodies in flight; try again later");
+        return s_respond(connection, call);
+    }
     pthread_mutex_lock(&self->lock);
     bool stopping = self->stopping;
     pthread_mutex_unlock(&self->lock);
     if (stopping) {
         gw_req_fail(req, 503, NULL, "the gateway is stopping");
-        call->responded = true;
-        return s_respond_call(connection, call);
+        call->close = true;
+        return s_respond(connection, call);
     }
     MHD_suspend_connection(connection);
     pthread_mutex_lock(&self->lock);
@@ -593,7 +793,7 @@ gw_http_new(const gw_config_t *config, int port_override)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(2 * GW_FRONT_HEAD_MAX),
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, self,
         MHD_OPTION_NOTIFY_CONNECTION, s_notify_connection, self,
-        MHD_OPTION_END);
+        MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, self, MHD_OPTION_END);
     if (!self->daemon) {
         cm_log_error("could not start HTTP server", "reason=\"%s\"",
                      strerror(errno));
@@ -731,6 +931,189 @@ s_get(int port, const char *path, const char *headers, json_t **body_p)
     return status;
 }
 
+static int
+s_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert(fd >= 0);
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    addr.sin_addr.s_addr = htonl(0x7f000001);
+    int rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
+    assert(rc == 0);
+    struct timeval tv = {.tv_sec = 20};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+//  On a kept-alive connection: send `len` bytes of `request`, read one
+//  response (head and Content-Length body). Returns its status (0 when
+//  the connection closed first); *closes_p is true when it says
+//  Connection: close; *resp_p (may be NULL) gets the response.
+static int
+s_next(int fd, const char *request, size_t len, bool *closes_p, char **resp_p)
+{
+    ssize_t sent = send(fd, request, len, MSG_NOSIGNAL);
+    assert(sent == (ssize_t)len);
+    size_t cap = 65536;
+    char *buf = cm_alloc(cap + 1);
+    size_t got = 0;
+    size_t want = 0;
+    while (got < cap && (!want || got < want)) {
+        ssize_t n = recv(fd, buf + got, cap - got, 0);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+        buf[got] = 0;
+        const char *end = strstr(buf, "\r\n\r\n");
+        if (end && !want) {
+            const char *cl = strcasestr(buf, "\r\nContent-Length:");
+            want = (size_t)(end + 4 - buf) +
+                   (cl && cl < end ? (size_t)atol(cl + 17) : 0);
+        }
+    }
+    buf[got] = 0;
+    const char *end = strstr(buf, "\r\n\r\n");
+    const char *close = strcasestr(buf, "\r\nConnection: close");
+    *closes_p = close && end && close < end;
+    int status = s_status_of(buf);
+    if (resp_p) {
+        *resp_p = buf;
+    } else {
+        free(buf);
+    }
+    return status < 0 ? 0 : status;
+}
+
+//  A connection whose first request (checked by gw_front) was /ping,
+//  kept alive.
+static int
+s_kept_alive(int port)
+{
+    int fd = s_connect(port);
+    const char *ping = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+    bool closes = true;
+    assert(s_next(fd, ping, strlen(ping), &closes, NULL) == 200);
+    assert(!closes);
+    return fd;
+}
+
+//  The second request on a kept-alive connection gets `status` in JSON,
+//  with `needle` in it, and the connection closes.
+static void
+s_refused_later(int port, const char *request, size_t len, int status,
+                const char *needle)
+{
+    int fd = s_kept_alive(port);
+    bool closes = false;
+    char *resp = NULL;
+    int got = s_next(fd, request, len, &closes, &resp);
+    if (got != status || !closes || !strstr(resp, "application/json") ||
+        (needle && !strstr(resp, needle))) {
+        fprintf(stderr, "kept-alive %.40s: got %d %s\n", request, got, resp);
+        assert(false);
+    }
+    json_t *body = s_body_of(resp);
+    assert(json_integer_value(json_object_get(body, "statusCode")) == status ||
+           json_object_get(body, "error"));
+    json_decref(body);
+    free(resp);
+    char rest[16];
+    assert(recv(fd, rest, sizeof rest, 0) == 0); //  closed
+    close(fd);
+}
+
+static void
+s_keep_alive_test(int port)
+{
+    //  Several requests on one connection, taking turns
+    int fd = s_kept_alive(port);
+    bool closes = true;
+    const char *version = "GET /api/server/version HTTP/1.1\r\nHost: x\r\n"
+                          "X-Api-Key: test-key\r\n\r\n";
+    for (int i = 0; i < 3; i++) {
+        assert(s_next(fd, version, strlen(version), &closes, NULL) == 200);
+        assert(!closes);
+    }
+    //  Blanks around values, LF line ends, HTTP/1.0 keep-alive: no false
+    //  refusal
+    const char *blanks = "GET /api/server/version HTTP/1.1\nHost:   x  \n"
+                         "X-Api-Key:\t test-key\nX-Empty:\nX-E2: \t\n\n";
+    assert(s_next(fd, blanks, strlen(blanks), &closes, NULL) == 200);
+    assert(!closes);
+    //  A small body, then a 404 and a 401 without a body: kept alive
+    const char *post = "POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                       "X-Api-Key: test-key\r\nContent-Length: 8\r\n\r\n"
+                       "{\"name\":";
+    assert(s_next(fd, post, strlen(post), &closes, NULL) == 400);
+    assert(!closes);
+    const char *nope = "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert(s_next(fd, nope, strlen(nope), &closes, NULL) == 404);
+    assert(!closes);
+    const char *anon = "GET /api/sessions HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert(s_next(fd, anon, strlen(anon), &closes, NULL) == 401);
+    assert(!closes);
+    close(fd);
+
+    //  On a later request, the same refusals as on a first one
+    char nul[] = "GET /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                 "X-Api-Key: test-key\0junk\r\n\r\n";
+    s_refused_later(port, nul, sizeof nul - 1, 400, "X-Api-Key");
+    char nul_last[] = "GET /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                      "X-Api-Key: test-key\0\r\n\r\n";
+    s_refused_later(port, nul_last, sizeof nul_last - 1, 400, "X-Api-Key");
+    char nul_first[] = "GET /api/sessions HTTP/1.1\r\n"
+                       "X-Api-Key: test-key\0junk\r\nHost: x\r\n\r\n";
+    s_refused_later(port, nul_first, sizeof nul_first - 1, 400, "X-Api-Key");
+    char nul_line[] = "GET /ping\0junk HTTP/1.1\r\nHost: x\r\n\r\n";
+    s_refused_later(port, nul_line, sizeof nul_line - 1, 400, "request line");
+    const char *ctl = "GET /ping HTTP/1.1\r\nHost: x\r\nX-A: a\x01"
+                      "b\r\n\r\n";
+    s_refused_later(port, ctl, strlen(ctl), 400, "X-A");
+    const char *path = "GET /api/sessions/s1%00x HTTP/1.1\r\nHost: x\r\n"
+                       "X-Api-Key: test-key\r\n\r\n";
+    s_refused_later(port, path, strlen(path), 400, "path");
+    const char *query = "GET /api/sessions?session=a%00b HTTP/1.1\r\n"
+                        "Host: x\r\nX-Api-Key: test-key\r\n\r\n";
+    s_refused_later(port, query, strlen(query), 400, "session");
+    const char *wawp = "GET /v2/session/info?instance_id=%00 HTTP/1.1\r\n"
+                       "Host: x\r\n\r\n";
+    s_refused_later(port, wawp, strlen(wawp), 400, "instance_id");
+    const char *host = "GET /ping HTTP/1.1\r\n\r\n";
+    s_refused_later(port, host, strlen(host), 400, "Host");
+    const char *hosts = "GET /ping HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n";
+    s_refused_later(port, hosts, strlen(hosts), 400, "Host");
+    const char *folded = "GET /ping HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n";
+    s_refused_later(port, folded, strlen(folded), 400, "folded");
+    const char *name = "GET /ping HTTP/1.1\r\nHost: x\r\nBad Name: v\r\n\r\n";
+    s_refused_later(port, name, strlen(name), 400, "header");
+    const char *method = "G(T /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+    s_refused_later(port, method, strlen(method), 400, "request line");
+    const char *spaces = "GET  /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+    s_refused_later(port, spaces, strlen(spaces), 400, "request line");
+    const char *lengths = "POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                          "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab";
+    s_refused_later(port, lengths, strlen(lengths), 400, "Content-Length");
+    const char *te = "POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                     "Transfer-Encoding: gzip\r\n\r\n";
+    s_refused_later(port, te, strlen(te), 400, "chunked");
+    size_t big_len = GW_FRONT_HEAD_MAX + 2048;
+    char *big = cm_alloc(big_len + 1);
+    int n = snprintf(big, big_len, "GET /ping HTTP/1.1\r\nHost: x\r\nX: ");
+    memset(big + n, 'a', big_len - (size_t)n - 4);
+    memcpy(big + big_len - 4, "\r\n\r\n", 4);
+    s_refused_later(port, big, big_len, 431, "16384");
+    free(big);
+    //  No key and a large body announced: 401 at once, the body unread
+    const char *anon_body = "POST /api/sendText HTTP/1.1\r\nHost: x\r\n"
+                            "Content-Type: application/json\r\n"
+                            "Content-Length: 62914560\r\n\r\n{";
+    s_refused_later(port, anon_body, strlen(anon_body), 401, "Unauthorized");
+}
+
 void
 gw_http_test(bool verbose)
 {
@@ -815,6 +1198,8 @@ gw_http_test(bool verbose)
     assert(s_status_of(resp) == 400);
     free(resp);
     assert(s_get(port, "/ping", NULL, NULL) == 200);
+
+    s_keep_alive_test(port);
 
     //  Health: no store, no worker.
     assert(s_get(port, "/health", NULL, &body) == 503);
