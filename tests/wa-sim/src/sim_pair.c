@@ -20,6 +20,7 @@ typedef struct {
     sim_hub_t *hub;       //  back pointer
     wa_payload_reg_t reg; //  keys from the payload
     char *platform;       //  display name of the client
+    bool full_sync;       //  DeviceProps.requireFullSync
     char **refs;          //  pair-device refs
     int nrefs;            //  number of refs
     int64_t start_ms;     //  when pair-device was sent
@@ -362,6 +363,7 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
     } else {
         reg->platform = cm_strdup(s_platform_name(info->device_platform_type));
     }
+    reg->full_sync = info->require_full_sync;
     reg->nrefs = config->qr_refs;
     reg->refs = (char **)cm_alloc(sizeof(char *) * (size_t)reg->nrefs);
     for (int i = 0; i < reg->nrefs; i++) {
@@ -382,8 +384,10 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
         wa_node_t *ref = wa_node_add(pd, "ref");
         wa_node_set_bytes(ref, reg->refs[i], strlen(reg->refs[i]));
     }
-    cm_log_info("companion registering", "conn=%" PRId64 " platform=\"%s\"",
-                sim_conn_id(conn), reg->platform);
+    cm_log_info("companion registering",
+                "conn=%" PRId64 " platform=\"%s\" full_sync=%s",
+                sim_conn_id(conn), reg->platform,
+                reg->full_sync ? "true" : "false");
     return sim_conn_send_take(conn, &iq);
 }
 
@@ -473,6 +477,7 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     }
     sim_device_t *dev = sim_account_device_add(acc);
     dev->platform = cm_strdup(reg->platform);
+    dev->full_sync = reg->full_sync;
     dev->has_noise = true;
     memcpy(dev->noise_pub, sim_conn_remote_static(conn), SIM_KEY_LEN);
     dev->has_identity = true;
