@@ -573,6 +573,32 @@ s_handle(void *arg, sim_http_req_t *req)
         }
         json_t *body = json_pack("{s:o}", "groups", list);
         sim_http_reply_json(req, 200, &body);
+    } else if (n == 3 && cm_streq(seg[0], "groups") &&
+               cm_streq(seg[2], "addressing") && cm_streq(method, "POST")) {
+        //  {mode: "lid"|"pn"}: the group moves to another addressing
+        //  mode (members named by LID or by number from now on)
+        char gid[128];
+        snprintf(gid, sizeof gid, "%s", seg[1]);
+        char *at = strchr(gid, '@');
+        if (at) {
+            *at = 0;
+        }
+        sim_group_t *group =
+            sim_model_group(sim_server_model(self->server), gid);
+        json_t *in = sim_http_json(req);
+        const char *mode = json_string_value(json_object_get(in, "mode"));
+        if (!group) {
+            sim_http_reply_error(req, 404, "no such group");
+        } else if (!cm_streq(mode, "lid") && !cm_streq(mode, "pn")) {
+            sim_http_reply_error(req, 400, "body must be {mode: lid|pn}");
+        } else {
+            group->lid = cm_streq(mode, "lid");
+            cm_log_info("group addressing changed", "group=%s mode=%s",
+                        group->id, mode);
+            json_t *body = sim_group_to_json(group);
+            sim_http_reply_json(req, 200, &body);
+        }
+        json_decref(in);
     } else if (n == 1 && cm_streq(seg[0], "media") && cm_streq(method, "GET")) {
         sim_model_t *model = sim_server_model(self->server);
         json_t *body = json_pack(
