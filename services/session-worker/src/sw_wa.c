@@ -933,6 +933,12 @@ s_action_timer(sw_loop_t *loop, uint64_t id, void *arg)
         s_idle(ss, "replaced by another connection with the same "
                    "credentials");
         break;
+    case WA_CLIENT_OUTDATED:
+        //  No retry loop: the same version would be refused again
+        cm_log_error("WhatsApp refused the client version",
+                     "session=\"%s\" reason=\"%s\"", s_name(ss), why);
+        s_idle(ss, why);
+        break;
     default:
         break;
     }

@@ -295,6 +295,22 @@ s_notify_devices(sim_hub_t *hub, sim_account_t *acc, const char *tag,
 //  --------------------------------------------------------------------
 //  Handshake
 
+//  The client's WA Web version is older than the rules allow (phone:
+//  the account's rules, NULL: the global ones).
+static bool
+s_outdated(sim_hub_t *hub, const char *phone, const wa_payload_info_t *info)
+{
+    int64_t min = sim_fault_rules(sim_hub_faults(hub), phone)->min_web_version;
+    if (min > 0 && (int64_t)info->version[2] < min) {
+        cm_log_info("refusing outdated client",
+                    "phone=%s version=%u.%u.%u min=%" PRId64,
+                    phone ? phone : "", info->version[0], info->version[1],
+                    info->version[2], min);
+        return true;
+    }
+    return false;
+}
+
 static int
 s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
 {
@@ -311,6 +327,9 @@ s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
                     "conn=%" PRId64 " phone=%s device=%u", sim_conn_id(conn),
                     phone, info->device);
         return s_failure(conn, 401);
+    }
+    if (s_outdated(hub, phone, info)) {
+        return s_failure(conn, 405);
     }
     sim_conn_set_state(conn, SIM_CONN_LOGGED_IN);
     sim_hub_bind(hub, conn, dev);
@@ -351,6 +370,9 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
         cm_log_info("refusing registration with bad keys", "conn=%" PRId64,
                     sim_conn_id(conn));
         return s_failure(conn, 400);
+    }
+    if (s_outdated(hub, NULL, info)) {
+        return s_failure(conn, 405);
     }
     const sim_config_t *config = sim_hub_config(hub);
     s_reg_t *reg = (s_reg_t *)cm_alloc(sizeof(s_reg_t));
