@@ -283,6 +283,11 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/contacts/{id}/unblock'],
     // WAHA's route (api-surface.md 5.5), not in the extract of its document
     ['POST', '/api/{session}/calls/reject'],
+    // Join requests of groups in approval mode: WAHA names the event
+    // (group.v2.participants.join-request) but its document has no route
+    ['GET', '/api/{session}/groups/{id}/join-requests'],
+    ['POST', '/api/{session}/groups/{id}/join-requests/approve'],
+    ['POST', '/api/{session}/groups/{id}/join-requests/reject'],
     // WAHA's Keys API: its request fields come from WAHA's security page;
     // the stored extract of WAHA's document has no schema for it yet
     // (tests/integration/test_gateway_keys.py checks the shapes)

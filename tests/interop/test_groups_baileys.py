@@ -20,6 +20,10 @@ simulated phone.
   promote), B leaving (group.v2.participants leave, role left).
 - Wharf joins Baileys' group by its invite link (group.v2.join with
   the GroupInfo Baileys made; Baileys sees the add).
+- Join requests: Baileys turns approval mode on (group.v2.update at
+  Wharf), leaves and asks to come back by the link; Wharf lists the
+  request, rejects it (404 answering it again), then approves the next
+  one, and Baileys sees itself added.
 
 ctest interop_groups_baileys, after interop_npm_setup. Exits 77 (skip)
 when npm was unreachable. WASIM_TEST_DEBUG=1 prints the Baileys log.
@@ -277,6 +281,65 @@ def test_wharf_joins_baileys_group():
     check(len(ids) == len(set(ids)), "duplicate events")
 
 
+def test_join_requests():
+    peer = ctx["peer"]
+    g = api("POST", "/api/w/groups", {"name": "Approval", "participants": [{"id": cus(B)}]},
+            status=201)
+    gid = g["id"]
+    api("POST", "/api/w/groups/%s/admin/promote" % gid, {"participants": [{"id": cus(B)}]})
+    # Baileys (an admin) turns approval mode on: Wharf hears of it
+    peer.sock("groupJoinApprovalMode", gid, "on")
+    p = wharf_ev("group.v2.update", lambda p: p["group"]["id"] == gid
+                 and "newMembersApprovalRequired" in p["group"], "approval mode")
+    check(p["group"] == {"id": gid, "newMembersApprovalRequired": True}, p)
+    code = api("GET", "/api/w/groups/%s/invite-code" % gid)[len(LINK):]
+    # B leaves, then asks to come back by the link: a request, not a join
+    peer.sock("groupLeave", gid)
+    wharf_ev("group.v2.participants", lambda p: p["group"]["id"] == gid
+             and p["type"] == "leave", "B left")
+    check(api("GET", "/api/w/groups/%s/join-requests" % gid) == [], "none yet")
+    peer.sock("groupAcceptInvite", code)
+    reqs = wait_for(lambda: api("GET", "/api/w/groups/%s/join-requests" % gid), 20,
+                    what="B's request")
+    check(len(reqs) == 1 and set(reqs[0]) == {"id", "requestedAt", "method"}, reqs)
+    check(reqs[0]["id"] == cus(B) and reqs[0]["method"] == "invite_link"
+          and reqs[0]["requestedAt"] > 1600000000, reqs)
+    check(cus(B) not in {x["id"] for x in api("GET", "/api/w/groups/" + gid)["participants"]},
+          "not a member while asking")
+    # Rejected: gone from the list, still out; a second answer finds none
+    res = api("POST", "/api/w/groups/%s/join-requests/reject" % gid,
+              {"participants": [{"id": cus(B)}]})
+    check(res == [{"id": cus(B), "status": 200}], res)
+    check(api("GET", "/api/w/groups/%s/join-requests" % gid) == [], "rejected")
+    res = api("POST", "/api/w/groups/%s/join-requests/approve" % gid,
+              {"participants": [{"id": cus(B)}]})
+    check(res == [{"id": cus(B), "status": 404}], res)
+    check(cus(B) not in {x["id"] for x in api("GET", "/api/w/groups/" + gid)["participants"]},
+          "still out")
+    # Asked again and approved: B is a member, and Baileys sees itself added
+    peer.sock("groupAcceptInvite", code)
+    wait_for(lambda: api("GET", "/api/w/groups/%s/join-requests" % gid), 20,
+             what="B's second request")
+    res = api("POST", "/api/w/groups/%s/join-requests/approve" % gid,
+              {"participants": [{"id": cus(B)}]})
+    check(res == [{"id": cus(B), "status": 200}], res)
+    peer.wait_ev("group-participants.update",
+                 lambda d: d["id"] == gid and d["action"] == "add"
+                 and B_JID in [x if isinstance(x, str) else x.get("id")
+                               for x in d["participants"]], 20, "B approved")
+    check(B_JID in roles(meta(gid)), meta(gid))
+    p = wharf_ev("group.v2.participants", lambda p: p["group"]["id"] == gid
+                 and p["type"] == "join", "B joins")
+    check(p["participants"] == [{"id": cus(B), "role": "participant"}], p)
+    check(api("GET", "/api/w/groups/%s/join-requests" % gid) == [], "answered")
+    # Bad input: a clear 400, nothing sent
+    st, body, _ = ctx["s"].api("POST", "/api/w/groups/%s/join-requests/approve" % gid,
+                               {"participants": [{"id": "not-a-number"}]})
+    check(st == 400 and body["statusCode"] == 400, (st, body))
+    st, body, _ = ctx["s"].api("GET", "/api/w/groups/nope/join-requests")
+    check(st == 400 and "id" in str(body["message"]), (st, body))
+
+
 ctx.run([test_wharf_changes_seen_by_baileys, test_group_picture_both_ways,
          test_baileys_changes_seen_by_wharf,
-         test_wharf_joins_baileys_group])
+         test_wharf_joins_baileys_group, test_join_requests])

@@ -106,6 +106,44 @@ try {
     out.sendResult = await page.textContent('#send-result');
     await shot('dashboard-working');
 
+    step('keys');
+    // A session key for 'dash' that may not send, made in the page
+    const asKey = async (key, method, p, body) => {
+        const r = await fetch(env.BASE + p, {
+            method, headers: { 'X-Api-Key': key, 'Content-Type': 'application/json' },
+            body: body ? JSON.stringify(body) : undefined });
+        return r.status;
+    };
+    await page.selectOption('#keys-scope', 'dash');
+    await page.uncheck('#keys-act-send');
+    await page.click('#keys-form button');
+    await page.waitForFunction(() => document.getElementById('keys-new-value').textContent.length > 20,
+                               null, { timeout: 15000 });
+    const made = await page.textContent('#keys-new-value');
+    await page.waitForSelector('#keys tr[data-scope="dash"][data-active="true"]', { timeout: 15000 });
+    const row = await page.$('#keys tr[data-scope="dash"]');
+    const keyId = await row.getAttribute('data-key');
+    out.keys = {
+        made: made.slice(0, 6), length: made.length,
+        row: await row.textContent(),
+        read: await asKey(made, 'GET', '/api/sessions/dash'),
+        send: await asKey(made, 'POST', '/api/sendText',
+                          { session: 'dash', chatId: env.PEER + '@c.us', text: 'x' }),
+        other: await asKey(made, 'GET', '/api/sessions'),
+    };
+    await shot('dashboard-keys');
+    // Deactivated, it is refused; active again, it works
+    await page.click(`#keys tr[data-key="${keyId}"] button[data-action="deactivate"]`);
+    await page.waitForSelector(`#keys tr[data-key="${keyId}"][data-active="false"]`, { timeout: 15000 });
+    out.keys.inactive = await asKey(made, 'GET', '/api/sessions/dash');
+    await page.click(`#keys tr[data-key="${keyId}"] button[data-action="activate"]`);
+    await page.waitForSelector(`#keys tr[data-key="${keyId}"][data-active="true"]`, { timeout: 15000 });
+    out.keys.active = await asKey(made, 'GET', '/api/sessions/dash');
+    // Revoked: the row goes and the key is refused
+    await page.click(`#keys tr[data-key="${keyId}"] button[data-action="revoke"]`);
+    await page.waitForSelector(`#keys tr[data-key="${keyId}"]`, { state: 'detached', timeout: 15000 });
+    out.keys.revoked = await asKey(made, 'GET', '/api/sessions/dash');
+
     step('pairing code');
     await page.fill('#create-name', 'dash2');
     await page.click('#create-form button');

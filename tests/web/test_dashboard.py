@@ -14,7 +14,10 @@ every case:
   in sessionStorage only, a session created, its QR read from the page as
   it rotates and scanned by the wa-sim phone, WORKING and the incoming
   message seen in the page (events over /ws), a test message sent from the
-  form, a pairing code requested, stop/start/restart/delete/logout
+  form, API keys (a session key without `send` made in the page, shown
+  once, listed; it reads its session, is refused a send and other
+  routes, stops when deactivated, works again, and is refused once
+  revoked), a pairing code requested, stop/start/restart/delete/logout
   buttons. Screenshots go to WHARF_WEB_ARTIFACTS (build/web-artifacts).
 
 Exits 77 (skipped) when Debian's chromium or the npm packages are missing.
@@ -128,6 +131,14 @@ def test_dashboard_in_browser():
     check(out["sendResult"].startswith("Sent: true_%s@c.us_" % PEER), out["sendResult"])
     check(len(out["pairCode"].replace("-", "")) == 8, out["pairCode"])
     check(out["deleted"] and out["loggedOut"] and out["afterForget"] is None, out)
+    # Keys: a session key made in the page is shown once, reaches its
+    # session without the send action it lacks, and stops when
+    # deactivated or revoked
+    k = out["keys"]
+    check(k["made"] == "wharf_" and k["length"] == 70, k)
+    check("session dash" in k["row"] and "read, control, setting, app, delete" in k["row"], k)
+    check((k["read"], k["send"], k["other"]) == (200, 403, 403), k)
+    check((k["inactive"], k["active"], k["revoked"]) == (401, 200, 401), k)
     check(not out.get("pageErrors"), out)
     for f in out["screenshots"]:
         with open(f, "rb") as fh:

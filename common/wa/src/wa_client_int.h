@@ -314,6 +314,11 @@ void wa_client_lid_source(wa_client_t *self, wa_recv_source_t *src);
 //  does it for every incoming stanza and IQ reply; for other sources
 //  (history sync payloads turned into nodes, tests).
 void wa_client_lid_learn_node(wa_client_t *self, const wa_node_t *node);
+//  A LID migration mapping sync payload from our own phone (wa_inbox;
+//  LIDMigrationMappingSyncPayload bytes): learn each pair (assigned
+//  LID, as whatsmeow) with wa_client_learn_lid, so PN sessions move to
+//  the LID. Returns the pairs read, or -1 when the payload is bad.
+int wa_client_lid_sync(wa_client_t *self, const uint8_t *data, size_t len);
 
 //  wa_tctoken: privacy tokens of 1:1 chats (see wa_tctoken.c). `chat`
 //  is any JID text of the contact (PN or LID).

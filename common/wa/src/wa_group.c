@@ -393,6 +393,108 @@ wa_group_set_setting(const char *group, const char *setting, bool on)
 }
 
 wa_node_t *
+wa_group_set_approval(const char *group, bool on)
+{
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", jid);
+    free(jid);
+    wa_node_t *mode = wa_node_add(iq, "membership_approval_mode");
+    wa_node_set_attr(wa_node_add(mode, "group_join"), "state",
+                     on ? "on" : "off");
+    return iq;
+}
+
+wa_node_t *
+wa_group_requests(const char *group)
+{
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("get", jid);
+    free(jid);
+    wa_node_add(iq, "membership_approval_requests");
+    return iq;
+}
+
+wa_node_t *
+wa_group_requests_action(const char *group, bool approve,
+                         const char *const *participants, size_t count)
+{
+    if (count == 0 || !participants || count > WA_GROUP_MAX_PARTICIPANTS) {
+        return NULL;
+    }
+    char *jid = s_group_jid(group);
+    if (!jid) {
+        return NULL;
+    }
+    wa_node_t *iq = s_iq("set", jid);
+    free(jid);
+    wa_node_t *what = wa_node_add(wa_node_add(iq, "membership_requests_action"),
+                                  approve ? "approve" : "reject");
+    if (s_add_participants(what, participants, count) != 0) {
+        wa_node_destroy(&iq);
+    }
+    return iq;
+}
+
+wa_group_request_t *
+wa_group_requests_parse(const wa_node_t *reply, size_t *count_p)
+{
+    assert(count_p);
+    *count_p = 0;
+    const wa_node_t *list =
+        reply ? wa_node_child(reply, "membership_approval_requests") : NULL;
+    size_t n = list ? wa_node_child_count(list) : 0;
+    if (n == 0) {
+        return NULL;
+    }
+    if (n > WA_GROUP_MAX_PARTICIPANTS) {
+        n = WA_GROUP_MAX_PARTICIPANTS;
+    }
+    wa_group_request_t *items = cm_alloc(n * sizeof *items);
+    size_t k = 0;
+    const wa_node_t *r = NULL;
+    while (k < n &&
+           (r = wa_node_child_next(list, "membership_approval_request", r))) {
+        char *jid = s_person(wa_node_attr(r, "jid"));
+        if (!jid) {
+            continue;
+        }
+        wa_group_request_t *item = &items[k++];
+        item->jid = jid;
+        const char *pn = wa_node_attr(r, "phone_number");
+        item->pn = pn ? s_person(pn) : NULL;
+        item->time = wa_node_attr_int_or(r, "request_time", 0);
+        const char *method = wa_node_attr(r, "request_method");
+        item->method = method ? cm_strdup(method) : NULL;
+    }
+    if (k == 0) {
+        free(items);
+        return NULL;
+    }
+    *count_p = k;
+    return items;
+}
+
+void
+wa_group_requests_free(wa_group_request_t **items_p, size_t count)
+{
+    assert(items_p);
+    wa_group_request_t *items = *items_p;
+    for (size_t i = 0; items && i < count; i++) {
+        free(items[i].jid);
+        free(items[i].pn);
+        free(items[i].method);
+    }
+    free(items);
+    *items_p = NULL;
+}
+
+wa_node_t *
 wa_group_set_picture(const char *group, const uint8_t *jpeg, size_t len)
 {
     if (jpeg && (len < 4 || len > WA_GROUP_PICTURE_MAX || jpeg[0] != 0xFF ||
@@ -949,6 +1051,59 @@ wa_group_test(bool verbose)
         wa_node_destroy(&iq);
     }
     assert(!wa_group_set_setting("120363000000000001@g.us", "ephemeral", true));
+
+    //  Join requests: approval mode, the list, approve and reject
+    iq = wa_group_set_approval("120363000000000001@g.us", true);
+    assert(
+        iq && wa_node_attr_eq(iq, "type", "set") &&
+        wa_node_attr_eq(wa_node_find(iq, "membership_approval_mode/group_join"),
+                        "state", "on"));
+    wa_node_destroy(&iq);
+    assert(!wa_group_set_approval("nope", false));
+    iq = wa_group_requests("120363000000000001@g.us");
+    assert(iq && wa_node_attr_eq(iq, "type", "get") &&
+           wa_node_child(iq, "membership_approval_requests"));
+    wa_node_destroy(&iq);
+    const char *asking[] = {"15551234567@c.us", "123456789012345@lid"};
+    iq = wa_group_requests_action("120363000000000001@g.us", false, asking, 2);
+    const wa_node_t *rej =
+        wa_node_find(iq, "membership_requests_action/reject");
+    assert(rej && wa_node_child_count(rej) == 2 &&
+           wa_node_attr_eq(wa_node_child_at(rej, 0), "jid",
+                           "15551234567@s.whatsapp.net") &&
+           wa_node_attr_eq(wa_node_child_at(rej, 1), "jid",
+                           "123456789012345@lid"));
+    wa_node_destroy(&iq);
+    assert(
+        !wa_group_requests_action("120363000000000001@g.us", true, asking, 0));
+    const char *not_people[] = {"120363000000000002@g.us"};
+    assert(!wa_group_requests_action("120363000000000001@g.us", true,
+                                     not_people, 1));
+    wa_node_t *list = wa_node_new_from_text(
+        "<iq type=\"result\"><membership_approval_requests>"
+        "<membership_approval_request jid=\"123456789012345@lid\" "
+        "phone_number=\"15551234567@s.whatsapp.net\" "
+        "request_time=\"1700000000\" "
+        "request_method=\"invite_link\"/>"
+        "<membership_approval_request jid=\"x@g.us\"/>"
+        "<membership_approval_request jid=\"15557654321@s.whatsapp.net\"/>"
+        "</membership_approval_requests></iq>",
+        NULL);
+    size_t nreq = 0;
+    wa_group_request_t *reqs = wa_group_requests_parse(list, &nreq);
+    assert(nreq == 2 && cm_streq(reqs[0].jid, "123456789012345@lid") &&
+           cm_streq(reqs[0].pn, "15551234567@s.whatsapp.net") &&
+           reqs[0].time == 1700000000 &&
+           cm_streq(reqs[0].method, "invite_link"));
+    assert(cm_streq(reqs[1].jid, "15557654321@s.whatsapp.net") && !reqs[1].pn &&
+           reqs[1].time == 0 && !reqs[1].method);
+    wa_group_requests_free(&reqs, nreq);
+    assert(!reqs);
+    wa_node_destroy(&list);
+    list = wa_node_new_from_text(
+        "<iq type=\"result\"><membership_approval_requests/></iq>", NULL);
+    assert(!wa_group_requests_parse(list, &nreq) && nreq == 0);
+    wa_node_destroy(&list);
 
     //  Picture: a JPEG, or none to remove it
     const uint8_t jpeg[] = {0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3};

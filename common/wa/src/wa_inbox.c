@@ -241,6 +241,13 @@ s_on_message(void *arg, const wa_node_t *node)
             //  APP_STATE_SYNC_KEY_SHARE from our phone: wa_syncd's
             wa_syncd_on_peer(self, res.plain, res.plain_len);
         }
+        size_t sync_len = 0;
+        const uint8_t *sync =
+            src.from_me ? wa_message_lid_sync(res.message, &sync_len) : NULL;
+        if (sync) {
+            //  LID_MIGRATION_MAPPING_SYNC from our phone: wa_lidmap's
+            wa_client_lid_sync(self, sync, sync_len);
+        }
         wa_client_event_t ev = {.type = WA_CLIENT_EVENT_MESSAGE};
         wa_client_message_t *m = &ev.u.message;
         const char *chat = src.chat;

@@ -25,6 +25,7 @@
 */
 #undef NDEBUG
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,7 @@
 #include <czmq.h>
 
 #include "cm/cm.h"
+#include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_lidmap.h"
 #include "wa/wa_recv.h"
@@ -47,6 +49,8 @@
 #define S_WALK_MAX 2048
 //  Depth walked into a stanza.
 #define S_WALK_DEPTH 4
+//  Pairs read from one LID migration mapping sync message at most.
+#define S_SYNC_MAX 20000
 
 struct _wa_lidmap_t {
     zhashx_t *by_lid; //  "123@lid" -> "1555@s.whatsapp.net"
@@ -299,6 +303,42 @@ wa_client_learn_lid(wa_client_t *self, const char *a, const char *b)
         }
     }
     return rc;
+}
+
+int
+wa_client_lid_sync(wa_client_t *self, const uint8_t *data, size_t len)
+{
+    if (!self || !data) {
+        return -1;
+    }
+    Wa__E2e__LIDMigrationMappingSyncPayload *p =
+        wa__e2e__lidmigration_mapping_sync_payload__unpack(NULL, len, data);
+    if (!p) {
+        cm_log_warn("bad LID migration mapping sync payload",
+                    "session=%s len=%zu", wa_client_name(self), len);
+        return -1;
+    }
+    size_t read = 0, learnt = 0;
+    for (size_t i = 0; i < p->n_pn_to_lid_mappings && read < S_SYNC_MAX; i++) {
+        const Wa__E2e__LIDMigrationMapping *m = p->pn_to_lid_mappings[i];
+        if (!m->has_pn || !m->has_assigned_lid || !m->pn || !m->assigned_lid) {
+            continue;
+        }
+        char lid[S_USER_MAX], pn[S_USER_MAX];
+        snprintf(lid, sizeof lid, "%" PRIu64 "@lid", m->assigned_lid);
+        snprintf(pn, sizeof pn, "%" PRIu64 "@s.whatsapp.net", m->pn);
+        read++;
+        learnt += wa_client_learn_lid(self, lid, pn) == 1;
+    }
+    cm_log_info("LID migration mapping sync",
+                "session=%s pairs=%zu new=%zu "
+                "migrated_at=%" PRIu64,
+                wa_client_name(self), read, learnt,
+                p->has_chat_db_migration_timestamp
+                    ? p->chat_db_migration_timestamp
+                    : 0);
+    wa__e2e__lidmigration_mapping_sync_payload__free_unpacked(p, NULL);
+    return (int)read;
 }
 
 int
@@ -776,6 +816,41 @@ wa_lidmap_test(bool verbose)
     assert(wa_client_learn_lid(c, "15550000001@s.whatsapp.net",
                                "900000000000001@lid") == 0);
     assert(zlistx_size(kit->lids) == 6);
+    //  The LID migration mapping sync payload: pairs learnt (assigned
+    //  LID), sessions moved, incomplete entries skipped, junk refused
+    assert(wa_sigstore_put(st, "session", "15550000012.0", (const uint8_t *)"M",
+                           1) == 0);
+    Wa__E2e__LIDMigrationMapping m1 = WA__E2E__LIDMIGRATION_MAPPING__INIT;
+    m1.has_pn = m1.has_assigned_lid = m1.has_latest_lid = 1;
+    m1.pn = 15550000012ULL;
+    m1.assigned_lid = 900000000000012ULL;
+    m1.latest_lid = 900000000000099ULL;
+    Wa__E2e__LIDMigrationMapping m2 = WA__E2E__LIDMIGRATION_MAPPING__INIT;
+    m2.has_pn = 1;
+    m2.pn = 15550000013ULL; //  no LID: skipped
+    Wa__E2e__LIDMigrationMapping *ms[] = {&m1, &m2};
+    Wa__E2e__LIDMigrationMappingSyncPayload sp =
+        WA__E2E__LIDMIGRATION_MAPPING_SYNC_PAYLOAD__INIT;
+    sp.n_pn_to_lid_mappings = 2;
+    sp.pn_to_lid_mappings = ms;
+    sp.has_chat_db_migration_timestamp = 1;
+    sp.chat_db_migration_timestamp = 1790000000;
+    uint8_t spb[128];
+    size_t splen =
+        wa__e2e__lidmigration_mapping_sync_payload__get_packed_size(&sp);
+    assert(splen <= sizeof spb);
+    wa__e2e__lidmigration_mapping_sync_payload__pack(&sp, spb);
+    assert(wa_client_lid_sync(c, spb, splen) == 1);
+    assert(cm_streq(wa_client_lid_for(c, "15550000012@s.whatsapp.net"),
+                    "900000000000012@lid"));
+    assert(zlistx_size(kit->lids) == 7);
+    rec = wa_sigstore_get(st, "session", "900000000000012_1.0", &len);
+    assert(rec && len == 1 && rec[0] == 'M');
+    assert(!wa_sigstore_get(st, "session", "15550000012.0", NULL));
+    assert(wa_client_lid_sync(c, spb, splen) == 1); //  known: no report
+    assert(zlistx_size(kit->lids) == 7);
+    assert(wa_client_lid_sync(c, (const uint8_t *)"\x0a\xff", 2) == -1);
+    assert(wa_client_lid_sync(c, NULL, 0) == -1);
     wa_client_kit_destroy(&kit);
     cm_log_init(NULL, "info");
     printf("OK\n");

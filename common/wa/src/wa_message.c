@@ -312,6 +312,18 @@ wa_message_protocol_target(const wa_message_t *self)
     return p && p->key ? p->key->id : NULL;
 }
 
+const uint8_t *
+wa_message_lid_sync(const wa_message_t *self, size_t *len)
+{
+    const Wa__E2e__ProtocolMessage *p = self->inner->protocol_message;
+    if (!p || !p->lid_migration_mapping_sync_message ||
+        !p->lid_migration_mapping_sync_message->has_encoded_mapping_payload) {
+        return NULL;
+    }
+    *len = p->lid_migration_mapping_sync_message->encoded_mapping_payload.len;
+    return p->lid_migration_mapping_sync_message->encoded_mapping_payload.data;
+}
+
 const void *
 wa_message_context(const wa_message_t *self)
 {

@@ -400,6 +400,53 @@ gw_groups_demote(gw_req_t *req)
     s_change(req, "demote");
 }
 
+void
+gw_groups_requests(gw_req_t *req)
+{
+    char *name = gw_sessions_name_of(req);
+    char *id = name ? s_group_input(req) : NULL;
+    if (id) {
+        json_t *body = json_pack("{s:s}", "id", id);
+        cm_msg_t *reply = s_command(req, name, "group.requests", &body);
+        if (reply) {
+            s_answer(req, &reply, "requests", 200);
+        }
+    }
+    free(id);
+    free(name);
+}
+
+//  Approve or reject join requests: group.requests_action.
+static void
+s_decide(gw_req_t *req, const char *action)
+{
+    char *name = gw_sessions_name_of(req);
+    char *id = name ? s_group_input(req) : NULL;
+    json_t *people = id ? s_people_input(req) : NULL;
+    if (people) {
+        json_t *body = json_pack("{s:s, s:s, s:o}", "id", id, "action", action,
+                                 "participants", people);
+        cm_msg_t *reply = s_command(req, name, "group.requests_action", &body);
+        if (reply) {
+            s_answer(req, &reply, "participants", 200);
+        }
+    }
+    free(id);
+    free(name);
+}
+
+void
+gw_groups_requests_approve(gw_req_t *req)
+{
+    s_decide(req, "approve");
+}
+
+void
+gw_groups_requests_reject(gw_req_t *req)
+{
+    s_decide(req, "reject");
+}
+
 //  Send `type` with body (taken) for the request's group (`id` added).
 //  Returns the reply, or NULL after a response. *name_p / *id_p are not
 //  kept.
@@ -838,6 +885,15 @@ static const char *s_schemas =
     "\"boolean\",\"example\":true}}},"
     "\"GroupResult\":{\"type\":\"object\",\"properties\":{\"success\":"
     "{\"type\":\"boolean\",\"example\":true}}},"
+    "\"JoinRequest\":{\"type\":\"object\",\"properties\":{\"id\":{"
+    "\"type\":\"string\",\"example\":\"12132132130@c.us\"},\"lid\":{"
+    "\"type\":\"string\",\"description\":\"LID groups: the LID that "
+    "asked\"},\"requestedAt\":{\"type\":\"integer\",\"description\":"
+    "\"When they asked (s since the epoch; 0 unknown)\"},\"method\":{"
+    "\"type\":\"string\",\"nullable\":true,\"example\":"
+    "\"invite_link\"}}},"
+    "\"JoinRequestList\":{\"type\":\"array\",\"items\":{\"$ref\":"
+    "\"#/components/schemas/JoinRequest\"}},"
     "\"GroupPictureResponse\":{\"type\":\"object\",\"properties\":{"
     "\"url\":{\"type\":\"string\",\"nullable\":true,\"description\":"
     "\"null when the group has no picture\"}}},"

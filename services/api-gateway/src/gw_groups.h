@@ -56,6 +56,15 @@
           -> {success}
       DELETE …/groups/{id}/picture        group.picture, no blob
           -> {success}
+    Join requests (a group in membership approval mode turns joins by
+    link into requests; admins answer them; Wharf's routes, as WAHA's
+    document has none):
+      GET  …/groups/{id}/join-requests    group.requests -> [{id, lid?,
+          requestedAt (s), method}]
+      POST …/groups/{id}/join-requests/approve {participants:[{id}]}
+      POST …/groups/{id}/join-requests/reject  {participants:[{id}]}
+          group.requests_action -> [{id, status}] (404: no request of
+          theirs pending; approved ones become members)
     Wawp has the picture routes too: GET|PUT|DELETE /v2/groups/{id}/picture.
     Another member's picture change (a "picture" notification from the
     group) is group.v2.update with group {id, picture: the new picture
@@ -110,6 +119,9 @@ void gw_groups_participants2(gw_req_t *req);
 void gw_groups_picture_get(gw_req_t *req);
 void gw_groups_picture_set(gw_req_t *req);
 void gw_groups_picture_delete(gw_req_t *req);
+void gw_groups_requests(gw_req_t *req);
+void gw_groups_requests_approve(gw_req_t *req);
+void gw_groups_requests_reject(gw_req_t *req);
 
 //  WAHA's participants/v2 list [{id, pn?, role}] of a group object (LID
 //  groups: id the LID, pn the phone number). Caller owns return value.
@@ -263,6 +275,21 @@ json_t *gw_groups_schemas(void);
                         GW_GROUPS_TAG, "groupsDeletePicture",                  \
                         "Remove the group's picture", NULL, "GroupResult",     \
                         NULL),                                                 \
+        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/join-requests",     \
+                        gw_groups_requests, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, \
+                        "groupsJoinRequests",                                  \
+                        "Pending requests to join (approval mode; admins)",    \
+                        NULL, "JoinRequestList", NULL),                        \
+        GW_GROUPS_ROUTE(                                                       \
+            "POST", "/api/{session}/groups/{id}/join-requests/approve",        \
+            gw_groups_requests_approve, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,     \
+            "groupsApproveJoinRequests", "Let requesters in",                  \
+            "ParticipantsRequest", "ParticipantResultList", NULL),             \
+        GW_GROUPS_ROUTE(                                                       \
+            "POST", "/api/{session}/groups/{id}/join-requests/reject",         \
+            gw_groups_requests_reject, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,      \
+            "groupsRejectJoinRequests", "Turn requesters away",                \
+            "ParticipantsRequest", "ParticipantResultList", NULL),             \
         GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/participants/v2",   \
                         gw_groups_participants2, GW_AUTH_ADMIN, 200,           \
                         GW_GROUPS_TAG, "groupsParticipantsV2",                 \

@@ -65,26 +65,6 @@ s_number(gw_req_t *req, const char *name, double *out)
     return end && *end == 0 && isfinite(*out) ? 0 : -1;
 }
 
-//  An optional string input of at most max bytes. 0, or -1 after a 400.
-static int
-s_opt_str(gw_req_t *req, const char *name, size_t max, const char **out)
-{
-    json_t *v = gw_req_input(req, name);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        return 0;
-    }
-    if (!json_is_string(v) || json_string_length(v) > max) {
-        char *msg =
-            cm_sprintf("%s must be a string of at most %zu bytes", name, max);
-        gw_req_fail_invalid(req, msg);
-        free(msg);
-        return -1;
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
 //  The chat of `field`, normalised; NULL after a 400.
 static char *
 s_chat(gw_req_t *req, const char *field)
@@ -108,8 +88,8 @@ static int
 s_common(gw_req_t *req, json_t *body)
 {
     const char *reply_to = NULL, *id = NULL;
-    if (s_opt_str(req, "reply_to", 512, &reply_to) ||
-        s_opt_str(req, "id", 128, &id)) {
+    if (gw_req_input_opt_str(req, "reply_to", 512, &reply_to) ||
+        gw_req_input_opt_str(req, "id", 128, &id)) {
         return -1;
     }
     if (reply_to && *reply_to) {
@@ -486,9 +466,10 @@ s_location(gw_req_t *req, char *name, const char *address_field, int success)
         gw_req_fail_invalid(req, rg == 1 ? "longitude is required"
                                          : "longitude must be a number "
                                            "between -180 and 180");
-    } else if (s_opt_str(req, "title", GW_KINDS_TEXT_MAX, &title) == 0 &&
-               s_opt_str(req, address_field, GW_KINDS_TEXT_MAX, &address) ==
+    } else if (gw_req_input_opt_str(req, "title", GW_KINDS_TEXT_MAX, &title) ==
                    0 &&
+               gw_req_input_opt_str(req, address_field, GW_KINDS_TEXT_MAX,
+                                    &address) == 0 &&
                s_common(req, body) == 0) {
         json_object_set_new(body, "latitude", json_real(lat));
         json_object_set_new(body, "longitude", json_real(lng));
@@ -805,7 +786,7 @@ s_poll_vote(gw_req_t *req, char *name, int success)
     json_t *votes = s_json_input(req, "votes", JSON_ARRAY, &bad);
     const char *poll = NULL;
     json_t *body = json_pack("{s:s}", "chatId", chat);
-    bool ok = s_opt_str(req, "pollMessageId", 512, &poll) == 0;
+    bool ok = gw_req_input_opt_str(req, "pollMessageId", 512, &poll) == 0;
     if (ok && (!poll || !*poll)) {
         gw_req_fail_invalid(req, "pollMessageId is required");
         ok = false;
@@ -937,8 +918,9 @@ s_react(gw_req_t *req, char *name, int success)
     }
     const char *id = NULL, *reaction = NULL;
     json_t *rv = gw_req_input(req, "reaction");
-    if (s_opt_str(req, "messageId", 512, &id) == 0 &&
-        s_opt_str(req, "reaction", GW_KINDS_REACTION_MAX, &reaction) == 0) {
+    if (gw_req_input_opt_str(req, "messageId", 512, &id) == 0 &&
+        gw_req_input_opt_str(req, "reaction", GW_KINDS_REACTION_MAX,
+                             &reaction) == 0) {
         if (!id || !*id) {
             gw_req_fail_invalid(req, "messageId is required");
         } else if (!rv || !reaction) {
@@ -971,7 +953,7 @@ gw_kinds_forward(gw_req_t *req)
     char *name = s_name_waha(req);
     char *chat = name ? s_chat(req, "chatId") : NULL;
     const char *id = NULL;
-    if (chat && s_opt_str(req, "messageId", 512, &id) == 0) {
+    if (chat && gw_req_input_opt_str(req, "messageId", 512, &id) == 0) {
         if (!id || !*id) {
             gw_req_fail_invalid(req, "messageId is required");
         } else {

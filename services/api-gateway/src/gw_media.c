@@ -37,30 +37,6 @@ s_file_field(gw_req_t *req, json_t *file, const char *name)
     return v && !json_is_null(v) ? v : NULL;
 }
 
-//  A boolean input (JSON bool or "true"/"false"/"1"/"0"). Returns 0, or
-//  -1 after a 400.
-static int
-s_bool(gw_req_t *req, const char *name, bool *out)
-{
-    json_t *v = gw_req_input(req, name);
-    *out = false;
-    if (!v || json_is_null(v)) {
-        return 0;
-    }
-    const char *s = json_string_value(v);
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v);
-    } else if (s && (streq(s, "true") || streq(s, "1"))) {
-        *out = true;
-    } else if (!s || !(streq(s, "false") || streq(s, "0"))) {
-        char *msg = cm_sprintf("%s must be a boolean", name);
-        gw_req_fail_invalid(req, msg);
-        free(msg);
-        return -1;
-    }
-    return 0;
-}
-
 //  An optional string input of at most max bytes. Returns 0 (*out NULL
 //  when absent), or -1 after a 400.
 static int
@@ -222,8 +198,10 @@ s_send_media(gw_req_t *req, const char *name, const s_kind_t *kind, int success)
                  "caption", GW_MEDIA_CAPTION_MAX, &caption) != 0 ||
         s_string(req, gw_req_input(req, "reply_to"), "reply_to", 512,
                  &reply_to) != 0 ||
-        (kind->convert && s_bool(req, "convert", &convert) != 0) ||
-        (kind->as_note && s_bool(req, "asNote", &as_note) != 0) ||
+        (kind->convert &&
+         gw_req_input_bool(req, "convert", false, &convert) != 0) ||
+        (kind->as_note &&
+         gw_req_input_bool(req, "asNote", false, &as_note) != 0) ||
         s_mentions(req, &mentions) != 0) {
         goto cleanup;
     }
@@ -709,9 +687,9 @@ gw_media_test(bool verbose)
     //  Booleans from strings
     bool b = false;
     gw_req_set_query(req, "convert", "true");
-    assert(s_bool(req, "convert", &b) == 0 && b);
+    assert(gw_req_input_bool(req, "convert", false, &b) == 0 && b);
     gw_req_set_query(req, "asNote", "maybe");
-    assert(s_bool(req, "asNote", &b) == -1);
+    assert(gw_req_input_bool(req, "asNote", false, &b) == -1);
     assert(gw_req_status(req) == 400);
     gw_req_destroy(&req);
 

@@ -735,6 +735,50 @@ gw_req_query_int(gw_req_t *req, const char *key, int64_t min, int64_t max,
 }
 
 int
+gw_req_input_bool(gw_req_t *req, const char *name, bool dflt, bool *out)
+{
+    json_t *v = gw_req_input(req, name);
+    *out = dflt;
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    const char *s = json_string_value(v);
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+    } else if (s && (streq(s, "true") || streq(s, "1"))) {
+        *out = true;
+    } else if (s && (streq(s, "false") || streq(s, "0"))) {
+        *out = false;
+    } else {
+        char *msg = cm_sprintf("%s must be a boolean", name);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int
+gw_req_input_opt_str(gw_req_t *req, const char *name, size_t max,
+                     const char **out)
+{
+    json_t *v = gw_req_input(req, name);
+    *out = NULL;
+    if (!v || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v) || json_string_length(v) > max) {
+        char *msg =
+            cm_sprintf("%s must be a string of at most %zu bytes", name, max);
+        gw_req_fail_invalid(req, msg);
+        free(msg);
+        return -1;
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+int
 gw_req_query_bool(gw_req_t *req, const char *key, bool dflt, bool *out)
 {
     const char *v = gw_req_query(req, key);
@@ -884,6 +928,33 @@ gw_req_test(bool verbose)
     qreq = gw_req_new("GET", "/api/default/events");
     gw_req_set_query(qreq, "after", "-1");
     assert(gw_req_query_int(qreq, "after", 0, 100, 0, &v, NULL) == -1);
+    gw_req_destroy(&qreq);
+    //  Body booleans and strings (the query stands in for a body field)
+    qreq = gw_req_new("POST", "/api/default/status/text");
+    const char *jbody = "{\"on\":true,\"off\":\"0\",\"bad\":3,\"text\":\"hi\","
+                       "\"none\":null,\"long\":\"abcdef\"}";
+    assert(gw_req_append_body(qreq, jbody, strlen(jbody), 1000) == 0);
+    assert(gw_req_parse_body(qreq) == 0);
+    gw_req_set_query(qreq, "q", "true");
+    bool bv = false;
+    const char *sv = NULL;
+    assert(gw_req_input_bool(qreq, "on", false, &bv) == 0 && bv);
+    assert(gw_req_input_bool(qreq, "off", true, &bv) == 0 && !bv);
+    assert(gw_req_input_bool(qreq, "none", true, &bv) == 0 && bv);
+    assert(gw_req_input_bool(qreq, "missing", false, &bv) == 0 && !bv);
+    assert(gw_req_input_opt_str(qreq, "text", 10, &sv) == 0 && streq(sv, "hi"));
+    assert(gw_req_input_opt_str(qreq, "none", 10, &sv) == 0 && !sv);
+    assert(gw_req_input_opt_str(qreq, "long", 10, &sv) == 0 &&
+           streq(sv, "abcdef"));
+    assert(gw_req_input_opt_str(qreq, "long", 3, &sv) == -1);
+    assert(gw_req_status(qreq) == 400);
+    assert(strstr(gw_req_response(qreq), "long must be a string of at most 3"));
+    gw_req_destroy(&qreq);
+    qreq = gw_req_new("POST", "/api/default/status/text");
+    assert(gw_req_append_body(qreq, jbody, strlen(jbody), 1000) == 0);
+    assert(gw_req_parse_body(qreq) == 0);
+    assert(gw_req_input_bool(qreq, "bad", false, &bv) == -1);
+    assert(strstr(gw_req_response(qreq), "bad must be a boolean"));
     gw_req_destroy(&qreq);
     //  Query booleans
     qreq = gw_req_new("GET", "/api/default/channels/x/messages/preview");

@@ -64,6 +64,14 @@ json_t *gw_req_query_all(gw_req_t *self, const char *name);
 //  0, or -1 after a 400 naming the field and its range.
 int gw_req_query_int(gw_req_t *self, const char *key, int64_t min, int64_t max,
                      int64_t dflt, int64_t *out, bool *given);
+//  Body inputs (gw_req_input: JSON body, else the query) of the common
+//  kinds. A boolean (JSON true/false, or "true"/"1"/"false"/"0") into
+//  *out, dflt when absent or null; an optional string of at most max
+//  bytes (*out NULL when absent or null; borrowed). Return 0, or -1
+//  after a 400 naming the field.
+int gw_req_input_bool(gw_req_t *self, const char *name, bool dflt, bool *out);
+int gw_req_input_opt_str(gw_req_t *self, const char *name, size_t max,
+                         const char **out);
 //  A boolean query `key` ("true"/"1", "false"/"0") into *out (dflt when
 //  absent). Returns 0, or -1 after a 400 naming the field.
 int gw_req_query_bool(gw_req_t *self, const char *key, bool dflt, bool *out);

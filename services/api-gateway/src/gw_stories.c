@@ -21,53 +21,6 @@ static const s_kind_t s_voice = {"voice", "audio/ogg; codecs=opus", false, true,
                                  true};
 static const s_kind_t s_video = {"video", "video/mp4", true, true, false};
 
-//  A boolean input (JSON bool or "true"/"false"/"1"/"0"), dflt when
-//  absent. Returns 0, or -1 after a 400.
-static int
-s_bool(gw_req_t *req, const char *name, bool dflt, bool *out)
-{
-    json_t *v = gw_req_input(req, name);
-    *out = dflt;
-    if (!v || json_is_null(v)) {
-        return 0;
-    }
-    const char *s = json_string_value(v);
-    if (json_is_boolean(v)) {
-        *out = json_is_true(v);
-    } else if (s && (streq(s, "true") || streq(s, "1"))) {
-        *out = true;
-    } else if (s && (streq(s, "false") || streq(s, "0"))) {
-        *out = false;
-    } else {
-        char *msg = cm_sprintf("%s must be a boolean", name);
-        gw_req_fail_invalid(req, msg);
-        free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-//  An optional string input of at most max bytes (NULL when absent).
-//  Returns 0, or -1 after a 400.
-static int
-s_string(gw_req_t *req, const char *name, size_t max, const char **out)
-{
-    json_t *v = gw_req_input(req, name);
-    *out = NULL;
-    if (!v || json_is_null(v)) {
-        return 0;
-    }
-    if (!json_is_string(v) || json_string_length(v) > max) {
-        char *msg =
-            cm_sprintf("%s must be a string of at most %zu bytes", name, max);
-        gw_req_fail_invalid(req, msg);
-        free(msg);
-        return -1;
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
 //  backgroundColor as ARGB in *argb (dflt when absent); *given says
 //  whether it was. Returns 0, or -1 after a 400.
 static int
@@ -208,7 +161,7 @@ s_session_contacts(gw_req_t *req, const char *name)
 static int
 s_id_input(gw_req_t *req, const char **id)
 {
-    if (s_string(req, "id", 64, id) != 0) {
+    if (gw_req_input_opt_str(req, "id", 64, id) != 0) {
         return -1;
     }
     for (const char *p = *id; p && *p; p++) {
@@ -323,7 +276,7 @@ s_text(gw_req_t *req, int success)
     bool given = false, preview = true, hq = false;
     int font = 0;
     json_t *contacts = NULL;
-    if (s_string(req, "text", GW_STORIES_TEXT_MAX, &text) != 0) {
+    if (gw_req_input_opt_str(req, "text", GW_STORIES_TEXT_MAX, &text) != 0) {
         return;
     }
     if (!text || !*text) {
@@ -331,8 +284,8 @@ s_text(gw_req_t *req, int success)
         return;
     }
     if (s_color(req, 0xFF000000u, &argb, &given) != 0 || s_font(req, &font) ||
-        s_bool(req, "linkPreview", true, &preview) != 0 ||
-        s_bool(req, "linkPreviewHighQuality", false, &hq) != 0 ||
+        gw_req_input_bool(req, "linkPreview", true, &preview) != 0 ||
+        gw_req_input_bool(req, "linkPreviewHighQuality", false, &hq) != 0 ||
         s_id_input(req, &id) != 0 || s_contacts_input(req, &contacts) != 0) {
         return;
     }
@@ -397,8 +350,10 @@ s_media(gw_req_t *req, const s_kind_t *kind, int success)
     char *name = NULL;
     if (gw_media_file_input(req, kind->mimetype, &file, &data, &len) != 0 ||
         (kind->caption &&
-         s_string(req, "caption", GW_MEDIA_CAPTION_MAX, &caption) != 0) ||
-        (kind->convert && s_bool(req, "convert", false, &convert) != 0) ||
+         gw_req_input_opt_str(req, "caption", GW_MEDIA_CAPTION_MAX, &caption) !=
+             0) ||
+        (kind->convert &&
+         gw_req_input_bool(req, "convert", false, &convert) != 0) ||
         (kind->background && s_color(req, 0, &argb, &given) != 0) ||
         s_id_input(req, &id) != 0 || s_contacts_input(req, &contacts) != 0) {
         goto cleanup;
@@ -478,7 +433,7 @@ s_delete(gw_req_t *req, int success)
 {
     const char *text = NULL;
     json_t *contacts = NULL;
-    if (s_string(req, "id", 256, &text) != 0) {
+    if (gw_req_input_opt_str(req, "id", 256, &text) != 0) {
         return;
     }
     //  Ours: bare, or WAHA's true_status@broadcast_<id>

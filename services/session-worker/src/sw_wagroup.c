@@ -189,6 +189,8 @@ typedef enum {
     S_GROUP_DESC,      //  set the description
     S_GROUP_SETTING,   //  announcement / locked
     S_GROUP_PICTURE,   //  set or remove the picture
+    S_GROUP_REQUESTS,  //  list the join requests
+    S_GROUP_DECIDE,    //  approve or reject join requests
     S_GROUP_JOINED     //  metadata for a group.v2.join event (no command)
 } s_group_op_t;
 
@@ -237,6 +239,10 @@ s_group_what(s_group_op_t op)
         return "change the setting";
     case S_GROUP_PICTURE:
         return "change the picture";
+    case S_GROUP_REQUESTS:
+        return "list the join requests";
+    case S_GROUP_DECIDE:
+        return "answer the join requests";
     case S_GROUP_CHANGE:
     case S_GROUP_CHECK:
         break;
@@ -423,6 +429,37 @@ s_group_result(s_group_call_t *call, const wa_node_t *reply, int *st_p,
         wa_client_picture_t pic = {.jid = call->group, .id = id};
         sw_wacontacts_on_picture(call->sess, &pic);
         return id ? json_pack("{s:s}", "pictureId", id) : json_object();
+    }
+    case S_GROUP_REQUESTS: {
+        size_t n = 0;
+        wa_group_request_t *items = wa_group_requests_parse(reply, &n);
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++) {
+            const char *pn = s_is_lid(items[i].jid) ? items[i].pn : NULL;
+            json_t *r = json_object();
+            json_object_set_new(r, "id", s_api_or_null(pn ? pn : items[i].jid));
+            if (pn) {
+                json_object_set_new(r, "lid", s_api_or_null(items[i].jid));
+            }
+            json_object_set_new(r, "requestedAt",
+                                json_integer((json_int_t)items[i].time));
+            json_object_set_new(r, "method",
+                                items[i].method ? json_string(items[i].method)
+                                                : json_null());
+            json_array_append_new(list, r);
+        }
+        wa_group_requests_free(&items, n);
+        return json_pack("{s:o}", "requests", list);
+    }
+    case S_GROUP_DECIDE: {
+        json_t *results = sw_wagroup_results(
+            wa_node_child(reply, "membership_requests_action"), call->action);
+        if (!results) {
+            *reason_p = cm_strdup("WhatsApp sent no participant results");
+            return NULL;
+        }
+        wa_client_forget_group(client, call->group);
+        return json_pack("{s:o}", "participants", results);
     }
     default:
         break;
@@ -853,6 +890,46 @@ sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p)
         s_group_send(sess, cmd_p, S_GROUP_SETTING, &iq, group, NULL);
         free(group);
     }
+}
+
+void
+sw_wagroup_requests(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    char *group = s_group_id(cmd_p);
+    if (group) {
+        wa_node_t *iq = wa_group_requests(group);
+        s_group_send(sess, cmd_p, S_GROUP_REQUESTS, &iq, group, NULL);
+        free(group);
+    }
+}
+
+void
+sw_wagroup_decide(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    const char *action = cm_msg_str(sw_cmd_request(*cmd_p), "action");
+    if (!cm_streq(action, "approve") && !cm_streq(action, "reject")) {
+        sw_cmd_reply(cmd_p, 400, "action must be one of: approve, reject",
+                     NULL);
+        return;
+    }
+    char *group = s_group_id(cmd_p);
+    if (!group) {
+        return;
+    }
+    char **people = NULL;
+    int n = s_group_people(sess, cmd_p, false, &people);
+    if (n == 0) {
+        sw_cmd_reply(cmd_p, 400,
+                     "participants must name someone other than this account",
+                     NULL);
+    } else if (n > 0) {
+        wa_node_t *iq =
+            wa_group_requests_action(group, cm_streq(action, "approve"),
+                                     (const char *const *)people, (size_t)n);
+        s_group_send(sess, cmd_p, S_GROUP_DECIDE, &iq, group, action);
+    }
+    s_free_people(people, n > 0 ? n : 0);
+    free(group);
 }
 
 void

@@ -22,6 +22,12 @@
       group.setting {id, setting:"announcement"|"locked", on:bool} -> {}
       group.picture {id}, blob 0 the JPEG (none: remove the picture)
                                             -> {pictureId?}
+      group.requests {id}   -> {requests:[{id, lid?, requestedAt (s),
+          method ("invite_link", … or null)}]}: the pending join
+          requests of a group in membership approval mode (admins only)
+      group.requests_action {id, action:"approve"|"reject",
+          participants} -> {participants:[{id, status}]} (404: no request
+          of theirs pending)
     `code` is an invite code or a https://chat.whatsapp.com/ link.
     An IQ error becomes a status (sw_wagroup_error); an unknown group is
     404 {missing:"group"}, an unknown or revoked invite code 404
@@ -107,7 +113,11 @@
         SW_WACMD("group.setting", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,     \
                  sw_wagroup_setting),                                          \
         SW_WACMD("group.picture", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,     \
-                 sw_wagroup_picture)
+                 sw_wagroup_picture),                                          \
+        SW_WACMD("group.requests", SW_WACMD_WORKING, SW_WAGROUP_TIMEOUT_MS,    \
+                 sw_wagroup_requests),                                         \
+        SW_WACMD("group.requests_action", SW_WACMD_WORKING,                    \
+                 SW_WAGROUP_TIMEOUT_MS, sw_wagroup_decide)
 
 //  Handlers (sw_wacmd_fn).
 void sw_wagroup_create(sw_wasess_t *sess, sw_cmd_t **cmd_p);
@@ -122,6 +132,8 @@ void sw_wagroup_subject(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_description(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wagroup_picture(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_requests(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+void sw_wagroup_decide(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
 //  A w:gp2 notification: emit its group.v2.* events (see above).
 void sw_wagroup_on_group(sw_wasess_t *sess, const wa_client_group_t *ev);

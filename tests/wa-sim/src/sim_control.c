@@ -337,6 +337,13 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         json_decref(in);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
+               cm_streq(seg[2], "migrate-lid")) {
+        //  PN -> LID mid-conversation: LID revealed, the phone sends its
+        //  companions the LID migration mapping sync message
+        int st = sim_server_phone_lid_migrate(self->server, acc->phone, &result,
+                                              &reason);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 3 && cm_streq(method, "POST") &&
                cm_streq(seg[2], "send-undecryptable")) {
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));

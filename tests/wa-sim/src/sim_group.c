@@ -129,6 +129,12 @@ sim_group_node(sim_hub_t *hub, sim_group_t *group)
     if (group->locked) {
         wa_node_add(node, "locked");
     }
+    if (group->approval) {
+        wa_node_set_attr(
+            wa_node_add(wa_node_add(node, "membership_approval_mode"),
+                        "group_join"),
+            "state", "on");
+    }
     return node;
 }
 
@@ -299,6 +305,103 @@ s_members(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     wa_node_destroy(&change);
 }
 
+//  `phone` asks to join the approval-mode group: the request is kept
+//  (once) and the members hear of it (<created_membership_requests>).
+static void
+s_request(sim_hub_t *hub, sim_group_t *group, const char *phone)
+{
+    if (!group->requests) {
+        group->requests = zhashx_new();
+        zhashx_set_destructor(group->requests,
+                              (zhashx_destructor_fn *)zstr_free);
+    }
+    if (zhashx_lookup(group->requests, phone) ||
+        zhashx_size(group->requests) >= SIM_GROUP_MAX) {
+        return;
+    }
+    zhashx_insert(group->requests, phone,
+                  cm_sprintf("%" PRId64, cm_now_ms() / 1000));
+    cm_log_info("join request", "id=%s phone=%s", group->id, phone);
+    wa_node_t *change = wa_node_new("created_membership_requests");
+    wa_node_set_attr(change, "request_method", "invite_link");
+    wa_node_t *user = wa_node_add(change, "requested_user");
+    s_set_member(hub, group, user, "jid", "phone_number", NULL, phone);
+    s_notify(hub, group, phone, &change, true, NULL);
+}
+
+//  The pending join requests: <membership_approval_requests> with one
+//  <membership_approval_request jid request_time request_method/> each.
+static wa_node_t *
+s_requests_node(sim_hub_t *hub, sim_group_t *group)
+{
+    wa_node_t *list = wa_node_new("membership_approval_requests");
+    wa_node_set_list(list);
+    const char *time =
+        group->requests ? (const char *)zhashx_first(group->requests) : NULL;
+    while (time) {
+        const char *phone = (const char *)zhashx_cursor(group->requests);
+        wa_node_t *r = wa_node_add(list, "membership_approval_request");
+        s_set_member(hub, group, r, "jid", "phone_number", NULL, phone);
+        wa_node_set_attr(r, "request_time", time);
+        wa_node_set_attr(r, "request_method", "invite_link");
+        time = (const char *)zhashx_next(group->requests);
+    }
+    return list;
+}
+
+//  <membership_requests_action><approve|reject><participant jid/>…: per
+//  participant `error` 404 without a pending request. Approved ones are
+//  added (the members hear <add reason="membership_approval">), rejected
+//  ones hear <revoked_membership_requests> with the admins.
+static void
+s_requests_action(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
+                  sim_group_t *group, const wa_node_t *action)
+{
+    sim_account_t *me = sim_conn_device(conn)->account;
+    const wa_node_t *what = wa_node_child_at(action, 0);
+    bool approve = what && wa_node_is(what, "approve");
+    if (!what || (!approve && !wa_node_is(what, "reject"))) {
+        sim_hub_iq_error(conn, iq, 400, "bad-request");
+        return;
+    }
+    wa_node_t *reply = wa_node_new("membership_requests_action");
+    wa_node_t *results = wa_node_add(reply, wa_node_tag(what));
+    wa_node_t *change =
+        wa_node_new(approve ? "add" : "revoked_membership_requests");
+    if (approve) {
+        wa_node_set_attr(change, "reason", "membership_approval");
+    }
+    const char *done[SIM_GROUP_MAX];
+    size_t ndone = 0;
+    for (const wa_node_t *p = wa_node_child_next(what, "participant", NULL); p;
+         p = wa_node_child_next(what, "participant", p)) {
+        const char *jid = wa_node_attr_or(p, "jid", "");
+        const char *phone = s_member_phone(hub, jid);
+        wa_node_t *r = wa_node_add(results, "participant");
+        wa_node_set_attr(r, "jid", jid);
+        if (!phone || !group->requests ||
+            !zhashx_lookup(group->requests, phone) || ndone == SIM_GROUP_MAX) {
+            wa_node_set_attr_int(r, "error", 404);
+            continue;
+        }
+        zhashx_delete(group->requests, phone);
+        if (approve && !sim_group_participant(group, phone)) {
+            sim_group_participant_add(group, phone, NULL);
+        }
+        s_add_participant(hub, group, change, phone);
+        done[ndone++] = phone;
+    }
+    sim_hub_iq_result(conn, iq, &reply);
+    for (size_t i = 0; !approve && i < ndone; i++) {
+        wa_node_t *copy = wa_node_dup(change);
+        s_notify(hub, group, me->phone, &copy, false, done[i]);
+    }
+    if (ndone > 0) {
+        s_notify(hub, group, me->phone, &change, true, NULL);
+    }
+    wa_node_destroy(&change);
+}
+
 //  <invite code/> to @g.us: get says what group the code leads to, set
 //  joins it (the members, the new one included, get <add
 //  reason="invite">). Unknown codes: 406, as WhatsApp.
@@ -321,6 +424,15 @@ s_invite_code(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq,
     bool member = sim_group_participant(group, me->phone) != NULL;
     if (!member && zlistx_size(group->participants) >= SIM_GROUP_MAX) {
         sim_hub_iq_error(conn, iq, 406, "not-acceptable");
+        return;
+    }
+    if (!member && group->approval) {
+        s_request(hub, group, me->phone);
+        wa_node_t *reply = wa_node_new("membership_approval_request");
+        char *jid = cm_sprintf("%s@g.us", group->id);
+        wa_node_set_attr(reply, "jid", jid);
+        free(jid);
+        sim_hub_iq_result(conn, iq, &reply);
         return;
     }
     wa_node_t *reply = wa_node_new("group");
@@ -421,6 +533,33 @@ s_handle(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
         wa_node_t *invite = wa_node_new("invite");
         wa_node_set_attr(invite, "code", group->invite);
         sim_hub_iq_result(conn, iq, &invite);
+    } else if (wa_node_is(child, "membership_approval_requests") ||
+               wa_node_is(child, "membership_requests_action") ||
+               wa_node_is(child, "membership_approval_mode")) {
+        //  Join requests and approval mode: admins only
+        if (!s_is_admin(self_p)) {
+            sim_hub_iq_error(conn, iq, 401, "not-authorized");
+        } else if (is_get &&
+                   wa_node_is(child, "membership_approval_requests")) {
+            wa_node_t *list = s_requests_node(hub, group);
+            sim_hub_iq_result(conn, iq, &list);
+        } else if (is_get) {
+            sim_hub_iq_error(conn, iq, 400, "bad-request");
+        } else if (wa_node_is(child, "membership_requests_action")) {
+            s_requests_action(hub, conn, iq, group, child);
+        } else if (wa_node_is(child, "membership_approval_mode")) {
+            const wa_node_t *join = wa_node_child(child, "group_join");
+            if (!join) {
+                sim_hub_iq_error(conn, iq, 400, "bad-request");
+                return;
+            }
+            group->approval = wa_node_attr_eq(join, "state", "on");
+            sim_hub_iq_result(conn, iq, NULL);
+            wa_node_t *change = wa_node_dup(child);
+            s_notify(hub, group, me->phone, &change, true, NULL);
+        } else {
+            sim_hub_iq_error(conn, iq, 400, "bad-request");
+        }
     } else if (is_get) {
         sim_hub_iq_error(conn, iq, 501, "feature-not-implemented");
     } else if (wa_node_is(child, "add") || wa_node_is(child, "remove") ||

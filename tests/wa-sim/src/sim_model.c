@@ -594,6 +594,7 @@ s_group_destroy(sim_group_t **self_p)
         free(self->description_id);
         free(self->invite);
         free(self->picture_id);
+        zhashx_destroy(&self->requests);
         free(self);
         *self_p = NULL;
     }
@@ -790,15 +791,13 @@ sim_device_to_json(sim_device_t *self)
     char *lid = sim_device_lid_jid(self);
     json_t *obj =
         json_pack("{s:i, s:s, s:s, s:s?, s:b, s:i, s:i, s:I, s:I, s:i, s:b}",
-                  "id",
-                  (json_int_t)self->id, "jid", jid, "lid", lid, "platform",
-                  self->platform, "linked", self->linked, "key_index",
-                  (json_int_t)self->key_index, "prekeys",
+                  "id", (json_int_t)self->id, "jid", jid, "lid", lid,
+                  "platform", self->platform, "linked", self->linked,
+                  "key_index", (json_int_t)self->key_index, "prekeys",
                   (json_int_t)zlistx_size(self->prekeys), "created_ms",
                   (json_int_t)self->created_ms, "last_seen_ms",
                   (json_int_t)self->last_seen_ms, "queued",
-                  (json_int_t)zlistx_size(self->queue), "forged",
-                  self->forged);
+                  (json_int_t)zlistx_size(self->queue), "forged", self->forged);
     free(jid);
     free(lid);
     if (self->has_identity) {
@@ -869,12 +868,12 @@ sim_group_to_json(sim_group_t *self)
     assert(self);
     char *jid = cm_sprintf("%s@g.us", self->id);
     json_t *obj = json_pack(
-        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?, s:s}", "id", jid,
+        "{s:s, s:s, s:s, s:s?, s:I, s:s?, s:b, s:b, s:s?, s:s, s:b}", "id", jid,
         "subject", self->subject, "creator", self->creator, "description",
         self->description, "creation", (json_int_t)self->creation_s, "invite",
         self->invite, "announce", self->announce, "locked", self->locked,
         "picture_id", self->picture_id, "addressing_mode",
-        self->lid ? "lid" : "pn");
+        self->lid ? "lid" : "pn", "approval", self->approval);
     free(jid);
     json_t *parts = json_array();
     sim_participant_t *p =

@@ -129,6 +129,8 @@ typedef struct {
     bool lid;               //  addressing_mode="lid": members by LID
     char *picture_id;       //  picture version, NULL when none
     zlistx_t *participants; //  sim_participant_t *
+    bool approval;          //  membership_approval_mode: joins are requests
+    zhashx_t *requests;     //  phone -> "<request time s>", or NULL
 } sim_group_t;
 
 //  Fresh X25519 key pair (private key clamped). Returns 0 or -1.

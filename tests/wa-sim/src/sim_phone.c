@@ -479,6 +479,86 @@ sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev)
     return 0;
 }
 
+//  Pairs the LID migration mapping sync message carries at most.
+#define S_LID_SYNC_MAX 1000
+
+int
+sim_phone_lid_sync(sim_phone_t *self, sim_account_t *acc, json_t **result_p,
+                   const char **reason)
+{
+    assert(self && acc);
+    s_state_t *st = s_state(self, acc);
+    if (!st) {
+        *reason = "could not make the phone's state";
+        return 500;
+    }
+    //  LIDMigrationMappingSyncPayload{pnToLidMappings: the account's
+    //  chats (here: every other account), chatDbMigrationTimestamp}
+    zlistx_t *accounts = sim_model_accounts(sim_hub_model(self->hub));
+    size_t n = 0, cap = zlistx_size(accounts);
+    Wa__E2e__LIDMigrationMapping *maps =
+        (Wa__E2e__LIDMigrationMapping *)cm_alloc((cap ? cap : 1) *
+                                                 sizeof *maps);
+    Wa__E2e__LIDMigrationMapping **ptrs =
+        (Wa__E2e__LIDMigrationMapping **)cm_alloc((cap ? cap : 1) *
+                                                  sizeof *ptrs);
+    for (sim_account_t *a = (sim_account_t *)zlistx_first(accounts);
+         a && n < S_LID_SYNC_MAX; a = (sim_account_t *)zlistx_next(accounts)) {
+        if (a == acc) {
+            continue;
+        }
+        Wa__E2e__LIDMigrationMapping init = WA__E2E__LIDMIGRATION_MAPPING__INIT;
+        maps[n] = init;
+        maps[n].has_pn = maps[n].has_assigned_lid = 1;
+        maps[n].pn = strtoull(a->phone, NULL, 10);
+        maps[n].assigned_lid = strtoull(a->lid, NULL, 10);
+        ptrs[n] = &maps[n];
+        n++;
+    }
+    Wa__E2e__LIDMigrationMappingSyncPayload payload =
+        WA__E2E__LIDMIGRATION_MAPPING_SYNC_PAYLOAD__INIT;
+    payload.n_pn_to_lid_mappings = n;
+    payload.pn_to_lid_mappings = ptrs;
+    payload.has_chat_db_migration_timestamp = 1;
+    payload.chat_db_migration_timestamp = (uint64_t)(cm_now_ms() / 1000);
+    size_t plen =
+        wa__e2e__lidmigration_mapping_sync_payload__get_packed_size(&payload);
+    uint8_t *pbuf = (uint8_t *)cm_alloc(plen ? plen : 1);
+    wa__e2e__lidmigration_mapping_sync_payload__pack(&payload, pbuf);
+    free(maps);
+    free(ptrs);
+
+    Wa__E2e__LIDMigrationMappingSyncMessage sync =
+        WA__E2E__LIDMIGRATION_MAPPING_SYNC_MESSAGE__INIT;
+    sync.has_encoded_mapping_payload = 1;
+    sync.encoded_mapping_payload.data = pbuf;
+    sync.encoded_mapping_payload.len = plen;
+    Wa__E2e__ProtocolMessage pm = WA__E2E__PROTOCOL_MESSAGE__INIT;
+    pm.has_type = 1;
+    pm.type = WA__E2E__PROTOCOL_MESSAGE__TYPE__LID_MIGRATION_MAPPING_SYNC;
+    pm.lid_migration_mapping_sync_message = &sync;
+    Wa__E2e__Message msg = WA__E2E__MESSAGE__INIT;
+    msg.protocol_message = &pm;
+    size_t len = wa__e2e__message__get_packed_size(&msg);
+    uint8_t *plain = (uint8_t *)cm_alloc(len);
+    wa__e2e__message__pack(&msg, plain);
+    free(pbuf);
+
+    size_t copies = 0;
+    zlistx_t *companions = s_companions(acc);
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(companions); dev;
+         dev = (sim_device_t *)zlistx_next(companions)) {
+        copies += s_send_peer(self, st, dev, plain, len, NULL) == 0;
+    }
+    zlistx_destroy(&companions);
+    free(plain);
+    cm_log_info("phone sent its LID migration mappings",
+                "phone=%s pairs=%zu copies=%zu", acc->phone, n, copies);
+    *result_p = json_pack("{s:s, s:I, s:I}", "lid", acc->lid, "pairs",
+                          (json_int_t)n, "copies", (json_int_t)copies);
+    return 200;
+}
+
 int
 sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,
                         uint8_t id[SIM_PHONE_KEY_ID_LEN], uint8_t key[32])

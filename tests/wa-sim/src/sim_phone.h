@@ -70,6 +70,15 @@ int sim_phone_send_text(sim_phone_t *self, const char *phone, const char *to,
 //  APP_STATE_SYNC_KEY_SHARE) queued for the device. Returns 0 or -1.
 int sim_phone_share_keys(sim_phone_t *self, sim_device_t *dev);
 
+//  The account's chat database moved to LIDs: its phone sends each of
+//  its companions a LID migration mapping sync message (protocolMessage
+//  LID_MIGRATION_MAPPING_SYNC, type 22: LIDMigrationMappingSyncPayload
+//  with the PN -> LID pair of every other account, at most 1000, and
+//  the migration time). Returns 200 with *result_p {lid, pairs, copies},
+//  or 500 with *reason.
+int sim_phone_lid_sync(sim_phone_t *self, sim_account_t *acc, json_t **result_p,
+                       const char **reason);
+
 //  Length of an app-state key id.
 #define SIM_PHONE_KEY_ID_LEN 6
 

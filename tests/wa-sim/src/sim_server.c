@@ -441,6 +441,32 @@ sim_server_phone_history_send(sim_server_t *self, const char *phone,
 }
 
 int
+sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
+                             json_t **result_p, const char **reason)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    json_t *rule =
+        json_pack("{s:s, s:b}", "phone", acc->phone, "lid_hidden", 0);
+    const char *error = NULL;
+    int rc = sim_fault_update(sim_hub_faults(self->hub), rule, &error);
+    json_decref(rule);
+    if (rc) {
+        *reason = error;
+        return 500;
+    }
+    cm_log_info("account migrated to LID", "phone=%s lid=%s", acc->phone,
+                acc->lid);
+    return sim_phone_lid_sync(
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc,
+        result_p, reason);
+}
+
+int
 sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                       const char *text, json_t **result_p, const char **reason)
 {

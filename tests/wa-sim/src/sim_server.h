@@ -127,6 +127,14 @@ int sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
                                         const char *to, json_t **result_p,
                                         const char **reason);
 
+//  Migrate the account of `phone` from PN to LID addressing, in the
+//  middle of whatever it is doing: its `lid_hidden` rule is cleared
+//  (usync <lid>, sender_lid show its LID from now on) and its phone
+//  sends its companions the LID migration mapping sync message
+//  (sim_phone_lid_sync). 200 with *result_p {lid, pairs, copies}, 404.
+int sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
+                                 json_t **result_p, const char **reason);
+
 //  The account's companion `device` texts `to` with its device identity,
 //  forged or not (sim_phone_send_as).
 int sim_server_phone_send_as(sim_server_t *self, const char *phone,

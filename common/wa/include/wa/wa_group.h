@@ -153,6 +153,41 @@ wa_node_t *wa_group_set_description(const char *group, const char *text,
 wa_node_t *wa_group_set_setting(const char *group, const char *setting,
                                 bool on);
 
+//  The <iq> (without an id) switching membership approval mode of
+//  group JID `group` on or off (joins by link become requests an admin
+//  approves). NULL when group is no group JID. Caller owns return value.
+wa_node_t *wa_group_set_approval(const char *group, bool on);
+
+//  The <iq> (without an id) listing the pending join requests of group
+//  JID `group` (admins only). NULL when group is no group JID. Caller
+//  owns return value.
+wa_node_t *wa_group_requests(const char *group);
+
+//  The <iq> (without an id) approving (approve true) or rejecting the
+//  join requests of `count` users (user JIDs, wire or API form). NULL
+//  when an argument is invalid. Caller owns return value. The reply is
+//  <membership_requests_action><approve|reject><participant jid
+//  [error]/>…: give wa_node_child(reply, "membership_requests_action")
+//  to a per-participant result parser.
+wa_node_t *wa_group_requests_action(const char *group, bool approve,
+                                    const char *const *participants,
+                                    size_t count);
+
+//  One pending join request.
+typedef struct {
+    char *jid;    //  who asks (user JID: PN, or LID in LID groups)
+    char *pn;     //  their phone number JID when the group names a LID
+    int64_t time; //  when they asked (s; 0 unknown)
+    char *method; //  how: "invite_link", ... (NULL unknown)
+} wa_group_request_t;
+
+//  The requests of a <membership_approval_requests> reply (entries
+//  without a usable jid skipped). Sets *count_p; NULL when there are
+//  none. Free with wa_group_requests_free.
+wa_group_request_t *wa_group_requests_parse(const wa_node_t *reply,
+                                            size_t *count_p);
+void wa_group_requests_free(wa_group_request_t **items_p, size_t count);
+
 //  Largest group picture sent (a 640x640 JPEG is far smaller).
 #define WA_GROUP_PICTURE_MAX (1024 * 1024)
 

@@ -49,6 +49,9 @@ int wa_message_reaction(const wa_message_t *self, const char **target_id,
 //  Protocol message type (wa-protocol.md §7.10) or -1; target id if any.
 int wa_message_protocol_type(const wa_message_t *self);
 const char *wa_message_protocol_target(const wa_message_t *self);
+//  The encoded LIDMigrationMappingSyncPayload of a LID migration mapping
+//  sync protocol message (type 22, wa_client_lid_sync reads it), or NULL.
+const uint8_t *wa_message_lid_sync(const wa_message_t *self, size_t *len);
 //  The ContextInfo (Wa__E2e__ContextInfo) of the content, or NULL: for
 //  the kind readers in wa_kinds. Borrowed.
 const void *wa_message_context(const wa_message_t *self);
@@ -66,9 +69,8 @@ const void *wa_message_content(const wa_message_t *self);
 //  A text: plain conversation, or an extended text when it quotes a
 //  message (reply_id with the quoted sender and chat) or mentions.
 int wa_message_build_text(const char *text, const char *reply_id,
-                          const char *reply_participant,
-                          const char *reply_chat, uint8_t **out_p,
-                          size_t *out_len);
+                          const char *reply_participant, const char *reply_chat,
+                          uint8_t **out_p, size_t *out_len);
 
 //  Wrap a serialised Message for our own other devices.
 int wa_message_build_dsm(const uint8_t *inner, size_t inner_len,

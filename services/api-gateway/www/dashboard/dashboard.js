@@ -117,6 +117,16 @@
       sel.appendChild(el('option', { value: s.name }, s.name));
     });
     if (keep) { sel.value = keep; }
+    // The key form's scopes: admin, or one of the sessions
+    var scope = $('keys-scope');
+    var was = scope.value;
+    scope.textContent = '';
+    scope.appendChild(el('option', { value: '' }, 'admin'));
+    state.sessions.forEach(function (s) {
+      scope.appendChild(el('option', { value: s.name }, 'session ' + s.name));
+    });
+    scope.value = was;
+    if (scope.value !== was) { scope.value = ''; }
   }
 
   function refresh() {
@@ -199,6 +209,66 @@
       .catch(function (e) { $('send-result').textContent = 'Failed: ' + e.message; });
   });
 
+  // --- API keys (/api/keys) ----------------------------------------
+  var ACTIONS = ['read', 'send', 'control', 'setting', 'app', 'delete'];
+
+  function renderKeys(list) {
+    var body = $('keys').tBodies[0];
+    body.textContent = '';
+    list.forEach(function (k) {
+      var tr = el('tr', { 'data-key': k.id, 'data-scope': k.isAdmin ? '' : (k.session || ''),
+                          'data-active': String(!!k.isActive) });
+      tr.appendChild(el('td', {}, k.id));
+      tr.appendChild(el('td', {}, k.isAdmin ? 'admin' : 'session ' + (k.session || '?')));
+      var acts = k.actions || {};
+      tr.appendChild(el('td', {}, k.isAdmin ? 'all' :
+        ACTIONS.filter(function (a) { return acts[a] !== false; }).join(', ')));
+      tr.appendChild(el('td', {}, k.isActive ? 'yes' : 'no'));
+      tr.appendChild(el('td', {}, k.createdAt ? new Date(k.createdAt).toLocaleString() : ''));
+      var td = el('td');
+      var toggle = el('button', { type: 'button', 'data-action': k.isActive ? 'deactivate' : 'activate' },
+                      k.isActive ? 'deactivate' : 'activate');
+      toggle.addEventListener('click', function () {
+        api('PUT', '/api/keys/' + encodeURIComponent(k.id), { isActive: !k.isActive })
+          .then(function () { showError(null); loadKeys(); }).catch(showError);
+      });
+      td.appendChild(toggle);
+      var revoke = el('button', { type: 'button', 'data-action': 'revoke' }, 'revoke');
+      revoke.addEventListener('click', function () {
+        if (!window.confirm('revoke key ' + k.id + '?')) { return; }
+        api('DELETE', '/api/keys/' + encodeURIComponent(k.id))
+          .then(function () { showError(null); loadKeys(); }).catch(showError);
+      });
+      td.appendChild(revoke);
+      tr.appendChild(td);
+      body.appendChild(tr);
+    });
+  }
+
+  function loadKeys() {
+    return api('GET', '/api/keys').then(function (list) {
+      renderKeys(Array.isArray(list) ? list : []);
+    }).catch(showError);
+  }
+
+  $('keys-form').addEventListener('submit', function (ev) {
+    ev.preventDefault();
+    var session = $('keys-scope').value;
+    var body = { isAdmin: !session, isActive: true };
+    if (session) {
+      body.session = session;
+      body.actions = {};
+      ACTIONS.forEach(function (a) { body.actions[a] = $('keys-act-' + a).checked; });
+    }
+    api('POST', '/api/keys', body).then(function (made) {
+      // Shown once: only its hash is kept
+      $('keys-new-value').textContent = made && made.key ? made.key : '';
+      $('keys-new').hidden = false;
+      showError(null);
+      loadKeys();
+    }).catch(showError);
+  });
+
   // --- events over /ws ---------------------------------------------
   function summary(e) {
     var p = e.payload || {};
@@ -243,6 +313,7 @@
     $('login').hidden = true;
     $('app').hidden = false;
     refresh();
+    loadKeys();
     connect();
     state.timers.push(setInterval(refresh, 2000));
     fetch('/api/server/version', { headers: { 'X-Api-Key': state.key } })
@@ -252,6 +323,9 @@
   }
 
   function stop() {
+    $('keys-new-value').textContent = '';
+    $('keys-new').hidden = true;
+    $('keys').tBodies[0].textContent = '';
     state.timers.forEach(function (t) { clearTimeout(t); clearInterval(t); });
     state.timers = [];
     if (state.ws) { var ws = state.ws; state.ws = null; ws.close(); }
