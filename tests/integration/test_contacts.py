@@ -208,6 +208,28 @@ def test_contacts_profile_calls():
         check(sim_account(sim, A)["picture_id"] is None, sim_account(sim, A))
         st, p, _ = s.api("GET", "/api/a/profile")
         check(st == 200 and p["picture"] is None, (st, p))
+        # Wawp's /v2/profile routes: the same handlers, instance_id
+        st, p2, _ = s.api("GET", "/v2/profile?instance_id=a")
+        check(st == 200 and p2 == p, (st, p2, p))
+        st, r, _ = s.api("PUT", "/v2/profile/name", {"instance_id": "a", "name": "Wawp A"})
+        check(st == 200 and r == {"success": True}, (st, r))
+        wait_for(lambda: sim_account(sim, A)["push_name"] == "Wawp A", 10,
+                 what="Wawp name at wa-sim")
+        st, r, _ = s.api("PUT", "/v2/profile/status", {"instance_id": "a", "status": "Wawp about"})
+        check(st == 200 and r == {"success": True}, (st, r))
+        check(sim_account(sim, A)["about"] == "Wawp about", sim_account(sim, A))
+        st, r, _ = s.api("PUT", "/v2/profile/picture",
+                         {"instance_id": "a", "file": {"mimetype": "image/png", "data": picture}})
+        check(st == 200 and r == {"success": True}, (st, r))
+        check(sim_account(sim, A)["picture_id"], sim_account(sim, A))
+        st, p2, _ = s.api("GET", "/v2/profile?instance_id=a")
+        check(st == 200 and p2["name"] == "Wawp A"
+              and p2["picture"].endswith(sim_account(sim, A)["picture_path"]), (st, p2))
+        st, r, _ = s.api("DELETE", "/v2/profile/picture?instance_id=a")
+        check(st == 200 and r == {"success": True}, (st, r))
+        check(sim_account(sim, A)["picture_id"] is None, sim_account(sim, A))
+        st, r, _ = s.api("PUT", "/v2/profile/name", {"instance_id": "a", "name": ""})
+        check_error(st, r, 400, "name", wawp=True)
 
         # --- block ------------------------------------------------------------
         st, r, _ = s.api("POST", "/api/contacts/block", {"contactId": C, "session": "a"})
@@ -236,6 +258,17 @@ def test_contacts_profile_calls():
               and lst[0]["isBlocked"] is False, (st, lst))
         st, lst, _ = s.api("GET", "/v2/contacts/all?instance_id=a&limit=1&offset=1")
         check(st == 200 and lst == [], (st, lst))
+        # Wawp's block, info and unblock
+        st, r, _ = s.api("POST", "/v2/contacts/block", {"instance_id": "a", "contactId": C})
+        check(st == 200 and r == {"success": True}, (st, r))
+        check(sim_account(sim, A)["blocked"] == [C], sim_account(sim, A))
+        st, info, _ = s.api("GET", "/v2/contacts/info?instance_id=a&contactId=" + C)
+        check(st == 200 and info["id"] == cus(C) and info["isBlocked"] is True, (st, info))
+        st, r, _ = s.api("POST", "/v2/contacts/unblock", {"instance_id": "a", "contactId": C})
+        check(st == 200 and r == {"success": True}, (st, r))
+        check(sim_account(sim, A)["blocked"] == [], sim_account(sim, A))
+        st, info, _ = s.api("GET", "/v2/contacts/info?instance_id=a&contactId=" + C)
+        check(st == 200 and info["isBlocked"] is False, (st, info))
 
         # --- calls --------------------------------------------------------------
         st, call = sim.ctl("POST", "/accounts/%s/calls" % C, {"to": A, "video": True})

@@ -271,6 +271,14 @@ def test_group_texts():
         # c held a's sender key: a made a new one and gave it to b again
         check(sent_children(sim, A, bare6) == ["participants"],
               "a's first send after the removal carries a new sender key")
+        # Wawp: a promotes b and demotes it again
+        for action, role in (("promote", "admin"), ("demote", "participant")):
+            st, res, _ = s.api("POST", "/v2/groups/%%s/admin/%s?instance_id=a" % action % gid,
+                               {"participants": [{"id": cus(B)}]})
+            check(st == 200 and res == [{"id": cus(B), "status": 200}], (action, st, res))
+            st, got, _ = s.api("GET", "/api/a/groups/" + gid)
+            check({p["id"]: p["role"] for p in got["participants"]}[cus(B)] == role,
+                  (action, got))
         # a promotes b
         st, res, _ = s.api("POST", "/api/a/groups/%s/admin/promote" % gid,
                            {"participants": [{"id": cus(B)}]})
@@ -288,6 +296,13 @@ def test_group_texts():
         check(own["fromMe"] is True and own["from"] == cus(B)
               and own["id"] == "true_%s_%s_%s" % (gid, res["id"], cus(B)), own)
         check(not msgs(rx, "b", "message", "from the phone"), "own phone's message")
+
+        # Wawp: a adds c back
+        st, res, _ = s.api("POST", "/v2/groups/%s/participants/add?instance_id=a" % gid,
+                           {"participants": [{"id": cus(C)}]})
+        check(st == 200 and res == [{"id": cus(C), "status": 200}], (st, res))
+        st, got, _ = s.api("GET", "/api/a/groups/" + gid)
+        check(cus(C) in {p["id"] for p in got["participants"]}, got)
 
         # Every message once per webhook
         for name in ("a", "b", "c"):

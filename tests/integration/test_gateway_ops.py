@@ -128,6 +128,23 @@ def test_metrics():
             check(k in m, "has %s" % k)
         check(m["process_resident_memory_bytes"] > 1e6, "rss")
         check(not any("/metrics" in k for k in m), "scrapes are not counted")
+        # The store's database requests, timed by the store-service and
+        # aggregated at the scrape: the two creates, and one session.list
+        # per scrape
+        h = "wharf_store_statement_duration_seconds"
+        c = '%s_count{family="session",op="create"}' % h
+        check(m.get(c, 0) >= 2, "store creates timed: %s" % m.get(c))
+        check(m['%s_bucket{family="session",op="create",le="+Inf"}' % h] == m[c], "+Inf")
+        check(0 < m['%s_sum{family="session",op="create"}' % h] < 60, "sum")
+        les = [float(k.split('le="')[1].rstrip('"}')) for k in m
+               if k.startswith('%s_bucket{family="session",op="create",' % h)
+               and "+Inf" not in k]
+        counts = [m['%s_bucket{family="session",op="create",le="%g"}' % (h, le)]
+                  for le in sorted(les)]
+        check(len(counts) == 11 and counts == sorted(counts) and counts[-1] <= m[c], counts)
+        lists = m['%s_count{family="session",op="list"}' % h]
+        check(scrape(s)['%s_count{family="session",op="list"}' % h] > lists,
+              "each scrape's session.list is timed too")
         before = m['waha_http_requests_total{method="GET",status="200"}']
         scrape(s)
         check(scrape(s)['waha_http_requests_total{method="GET",status="200"}'] == before,

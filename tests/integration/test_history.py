@@ -18,7 +18,9 @@ once the session sent <receipt type="hist_sync"> for the last; and:
   (the 200-day-old one is not kept without fullSync), no message
   webhook fires for history, each broken blob is logged as skipped and
   the session stays WORKING and sends;
-- "f" (noweb.store.fullSync true): the old text too;
+- "f" (noweb.store.fullSync true): pairs with DeviceProps.requireFullSync,
+  so the phone adds a FULL chunk with the old text, which f keeps (a and
+  n never get it);
 - "n" (noweb.store.enabled false): no history stored;
 - app state wins: the phone changes chat flags through app state, then
   sends its history (the older snapshot) again: the flags stay as app
@@ -184,14 +186,14 @@ def test_history():
         # the phone sends one chunk at a time, the next after the
         # companion's <receipt type="hist_sync"> for it: a confirmed all 7
         # (the 4 broken ones too), and nothing else
-        def confirmed(n_devices, total):
+        def confirmed(totals):
             st, body = sim.ctl("GET", "/accounts/%s/history" % A)
             check(st == 200 and body["seeded"] is True, (st, body))
-            devs = body["devices"]
-            return devs if len(devs) == n_devices and all(
-                d["sent"] == total and d["receipts"] == total and d["pending"] == 0
+            devs = sorted(body["devices"], key=lambda d: d["device"])
+            return devs if [d["sent"] for d in devs] == totals and all(
+                d["receipts"] == d["sent"] and d["pending"] == 0
                 for d in devs) else None
-        devs = wait_for(lambda: confirmed(1, 7), 60, what="7 hist_sync receipts from a")
+        devs = wait_for(lambda: confirmed([7]), 60, what="7 hist_sync receipts from a")
         check(devs[0]["unexpected"] == 0, devs)
         # ... and the session works on
         st, sess, _ = s.api("GET", "/api/sessions/a")
@@ -200,9 +202,17 @@ def test_history():
                                 {"session": "a", "chatId": BOB, "text": "after"})
         check(st == 201, (st, sent))
 
-        # -- f: fullSync keeps the old text too -----------------------------
+        # -- f: fullSync asks the phone for everything and keeps it ----------
+        # (DeviceProps.requireFullSync at pairing: the phone adds a FULL
+        # chunk with what is older than its 90 days, which a and n never
+        # get)
         create(s, "f", rx, {"enabled": True, "fullSync": True})
         link_qr(s, sim, "f", A)
+        st, body = sim.ctl("GET", "/accounts/%s/devices" % A)
+        check(st == 200, (st, body))
+        companions = sorted((d for d in body["devices"] if d["id"] != 0),
+                            key=lambda d: d["id"])
+        check([d["fullSync"] for d in companions] == [False, True], companions)
         msgs = wait_for(lambda: (lambda m: m if len(m) == 8 else None)(
             messages(s, "f", BOB)), 60, what="Bob's 8 messages at f")
         check(msgs[-1]["id"] == "false_%s_HOLD" % BOB
@@ -219,7 +229,8 @@ def test_history():
         wait_for(dropped, 60, what="history dropped at n")
         check(chats(s, "n") == {}, chats(s, "n"))
         # f and n confirmed their chunks too, dropped ones included
-        devs = wait_for(lambda: confirmed(3, 7), 60, what="hist_sync receipts of f, n")
+        devs = wait_for(lambda: confirmed([7, 8, 7]), 60,
+                        what="hist_sync receipts of f, n")
         check(all(d["unexpected"] == 0 for d in devs), devs)
 
         # -- app state wins over history that arrives after it ---------------
@@ -253,7 +264,7 @@ def test_history():
         st, body = sim.ctl("POST", "/accounts/%s/history/send" % A)
         check(st == 200 and body == {"companions": 3}, (st, body))
         # without the broken ones: 3 more chunks each
-        wait_for(lambda: confirmed(3, 10), 60, what="the history confirmed again")
+        wait_for(lambda: confirmed([10, 12, 10]), 60, what="the history confirmed again")
         for name in ("a", "f"):
             # the new text comes in the same transaction as the flags
             wait_for(lambda: [m for m in messages(s, name, BOB) if m["body"] == "bob 7"],

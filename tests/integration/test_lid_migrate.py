@@ -10,7 +10,8 @@ phone sends a the LID migration mapping sync message (protocolMessage
 type 22). Wharf:
 - learns b's pair from that message alone, before any other traffic,
   and moves its PN Signal sessions with b to b's LID;
-- sends the next DM to b's LID (LID first), on the moved ratchet;
+- sends the next DM to b's LID (LID first), on the moved ratchet, with
+  b's number in peer_recipient_pn (wa-sim's check_peer_pn rule);
 - keeps ONE chat per person across the switch, in the API (chats,
   chat messages) and in webhooks (no @lid anywhere), also after b's
   account migrates too and b's phone writes.
@@ -91,9 +92,18 @@ def test_migrate_mid_conversation():
         check(any("LID migration mapping sync" in ln and "new=1" in ln
                   for ln in of_a), "sync logged")
 
-        # LID first from now on, on the moved ratchet; nothing lost
+        # LID first from now on, on the moved ratchet; nothing lost. The
+        # server holds a to naming b's number beside the LID
+        # (check_peer_pn: else 479)
+        rules(sim, A, check_peer_pn=True)
+        rules(sim, B, check_peer_pn=True)
+        st, body = sim.ctl("GET", "/faults")
+        check(body["accounts"][A]["check_peer_pn"] and
+              not body["accounts"][A]["lid_hidden"], body)
         got = say(s, sim, rx, "a", B + "@c.us", "lid from a", "b")
-        check(got and all(x["to"] == b_lid for x in got), got)
+        check(got and all(x["to"] == b_lid and
+                          x.get("peer_recipient_pn") == B + "@s.whatsapp.net"
+                          for x in got), got)
         say(s, sim, rx, "b", A + "@c.us", "after a moved", "a")
         texts += ["lid from a", "after a moved"]
 

@@ -11,7 +11,8 @@ PostgreSQL:
 - a wrong key: store-service refuses to start (78) and says which key id
   sealed the rows; a row moved to another session does not open (500);
 - rotation: the new key plus the old one (STORE_SECRET_KEY_OLD) seals
-  every row again at start, after which the new key alone works and the
+  every row again at start (poll and event secrets, message_secrets,
+  too), after which the new key alone works and the
   old one alone is refused; `store-service --reseal` does only that;
 - rows written in the clear before (legacy) are sealed at the next start;
   STORE_SECRETS_PLAINTEXT with the key as the old one decrypts them back.
@@ -47,10 +48,12 @@ def call(s, type_, body, timeout=5000):
 
 
 def raw_rows(s):
-    """Every column of both tables as PostgreSQL has them (bytea as hex)."""
+    """Every column of the secret tables as PostgreSQL has them (bytea as
+    hex)."""
     return s.pg.psql(s.database_url,
                      "SELECT d::text FROM device_creds d UNION ALL "
-                     "SELECT k::text FROM signal_keys k")
+                     "SELECT k::text FROM signal_keys k UNION ALL "
+                     "SELECT m::text FROM message_secrets m")
 
 
 def forms(secret):
@@ -133,10 +136,22 @@ def _seed(s, name, secret):
              "data": base64.b64encode(secret + bytes([i])).decode()} for i in range(5)]
     r = call(s, "signal.put", dict(lease, rows=rows))
     check(r["st"] == 200 and r["body"]["written"] == 5, r)
+    # a poll's message secret (st_kinds), sealed as the rest
+    r = call(s, "message.secret_put", dict(lease, id="POLL1", secret=_poll_secret(secret),
+                                           info={"kind": "poll", "options": ["x", "y"]}))
+    check(r["st"] == 200, r)
     return creds, rows
 
 
+def _poll_secret(secret):
+    return base64.b64encode(hashlib.sha256(secret).digest()).decode()
+
+
 def _same(s, name, creds, rows):
+    got = call(s, "message.secret_get", {"session": name, "id": "POLL1"})
+    want = _poll_secret(base64.b64decode(creds["noise_priv"]))
+    check(got["st"] == 200 and got["body"]["secret"] == want
+          and got["body"]["info"]["options"] == ["x", "y"], "poll secret of %s: %r" % (name, got))
     got = call(s, "device.get", {"name": name})
     check(got["st"] == 200 and got["body"]["creds"] == creds, "creds of %s: %r" % (name, got))
     got = call(s, "signal.load", {"name": name})
@@ -152,7 +167,8 @@ def test_wrong_key_rotation_and_legacy_rows():
                  "store-service up")
         creds, rows = _seed(s, "a", secret)
         _same(s, "a", creds, rows)
-        check_no_secret(raw_rows(s), [("noise_priv", secret)], "store rows")
+        check_no_secret(raw_rows(s), [("noise_priv", secret),
+                                      ("poll", hashlib.sha256(secret).digest())], "store rows")
         check(s.pg.psql(s.database_url, "SELECT DISTINCT kid FROM signal_keys") == kid(K1),
               "rows carry the key id")
 
@@ -174,10 +190,11 @@ def test_wrong_key_rotation_and_legacy_rows():
         # rotation: new key, old key to open; every row sealed again
         restart_store(s, K2, old=K1)
         log = s.procs["store-service"].text()
-        check('msg="device secrets sealed" kid=%s old_kid=%s rows_resealed=6'
+        check('msg="device secrets sealed" kid=%s old_kid=%s rows_resealed=7'
               % (kid(K2), kid(K1)) in log, "rotation log: " + log[-1500:])
         check(s.pg.psql(s.database_url, "SELECT string_agg(DISTINCT kid, ',') FROM "
                         "(SELECT kid FROM signal_keys UNION ALL "
+                        "SELECT kid FROM message_secrets UNION ALL "
                         "SELECT kid FROM device_creds) k") == kid(K2), "all under K2")
         _same(s, "a", creds, rows)
         # then the new key alone; the old one alone is refused
@@ -219,6 +236,8 @@ def test_wrong_key_rotation_and_legacy_rows():
         check(p.returncode == 0 and "stored unencrypted" in p.stderr, p.stderr[-1500:])
         check(s.pg.psql(s.database_url, "SELECT count(*) FROM signal_keys WHERE kid IS "
                         "NOT NULL") == "0", "every row decrypted")
+        check(s.pg.psql(s.database_url, "SELECT count(*) FROM message_secrets WHERE kid IS "
+                        "NOT NULL") == "0", "every poll secret decrypted")
         _same(s, "a", creds, rows)
 
 

@@ -22,6 +22,10 @@ an unmodified Baileys client account B.
   a JPEG of its size), next to the inline thumbnail; without it only the
   inline thumbnail goes. A custom preview's image (base64) goes in full
   by default, as WAHA's link-custom-preview does.
+- Animated stickers: an animated WebP goes as it is with isAnimated set,
+  a GIF becomes an animated 512x512 WebP (ffmpeg's libwebp animation
+  encoder), a still WebP stays not animated; Baileys downloads the bytes
+  Wharf stored.
 
 ctest interop_media_more_baileys, after interop_npm_setup. Exits 77
 (skip) when npm was unreachable. Loopback only.
@@ -58,6 +62,15 @@ with open(os.path.join(TMP, "t.jpg"), "rb") as f:
     THUMB = f.read()
 ffmpeg("-f", "lavfi", "-i", "testsrc=size=200x300:rate=1", "-frames:v", "1",
        os.path.join(TMP, "p.png"))
+ffmpeg("-f", "lavfi", "-i", "testsrc=size=512x512:rate=4:duration=1", "-c:v", "libwebp_anim",
+       "-loop", "0", os.path.join(TMP, "anim.webp"))
+ffmpeg("-f", "lavfi", "-i", "testsrc=size=240x160:rate=5:duration=1", os.path.join(TMP, "a.gif"))
+ffmpeg("-f", "lavfi", "-i", "testsrc=size=512x512:rate=1", "-frames:v", "1", "-c:v", "libwebp",
+       os.path.join(TMP, "still.webp"))
+FILES = {}
+for n in ("anim.webp", "a.gif", "still.webp"):
+    with open(os.path.join(TMP, n), "rb") as f:
+        FILES[n] = f.read()
 with open(os.path.join(TMP, "p.png"), "rb") as f:
     PNG = f.read()
 
@@ -203,7 +216,44 @@ def test_high_quality_preview():
     check("thumbnailDirectPath" not in ext and ext.get("jpegThumbnail"), ext)
 
 
+def sticker_to_baileys(name, mimetype):
+    """Wharf sends file name as a sticker; Baileys' stickerMessage, the
+    bytes it decrypts and those Wharf's media.url serves."""
+    got = ix.api("POST", "/api/sendSticker", {
+        "session": "w", "chatId": B_CUS, "file": {
+            "data": base64.b64encode(FILES[name]).decode(), "mimetype": mimetype}},
+        status=201, timeout=90)
+    check(got["hasMedia"] is True and got["media"]["mimetype"] == "image/webp", got)
+    stanza = got["id"].split("_")[2]
+    ix["peer"].wait(lambda e: e["event"] == "message" and e["id"] == stanza, 40,
+                    "sticker %s decrypted" % stanza)
+    info = ix["peer"].cmd("message", "result", id=stanza)["value"]
+    data = unb64(ix["peer"].fn("downloadMediaMessage", {"$msg": stanza}, "buffer", {},
+                               timeout=60))
+    u = urllib.parse.urlparse(got["media"]["url"])
+    st, served, _ = ix["s"].raw("GET", u.path, headers={"X-Api-Key": ix["s"].api_key})
+    check(st == 200 and served == data, "Baileys decrypts what Wharf stored")
+    return info["message"]["stickerMessage"], data
+
+
+def test_animated_stickers():
+    stk, data = sticker_to_baileys("anim.webp", "image/webp")
+    check(stk["isAnimated"] is True and stk["mimetype"] == "image/webp", stk)
+    check(stk["width"] == 512 and stk["height"] == 512, stk)
+    check(data == FILES["anim.webp"], "an animated WebP goes as it is")
+
+    stk, data = sticker_to_baileys("a.gif", "image/gif")
+    check(stk["isAnimated"] is True and stk["mimetype"] == "image/webp", stk)
+    check(stk["width"] == 512 and stk["height"] == 512, stk)
+    check(data[:4] == b"RIFF" and data[8:12] == b"WEBP" and b"ANIM" in data[:64]
+          and data.count(b"ANMF") >= 2, data[:64])
+
+    stk, data = sticker_to_baileys("still.webp", "image/webp")
+    check(not stk.get("isAnimated") and data == FILES["still.webp"], stk)
+
+
 try:
-    ix.run([test_media_not_downloaded, test_incoming_link_preview, test_high_quality_preview])
+    ix.run([test_media_not_downloaded, test_incoming_link_preview, test_high_quality_preview,
+            test_animated_stickers])
 finally:
     PAGES.close()

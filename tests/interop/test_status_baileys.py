@@ -5,7 +5,8 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
 wa-sim plays WhatsApp (with its HTTPS media host); a Wharf session `w`
 (every service) is account A, an unmodified Baileys client
-(wharf_peer.mjs) account B.
+(wharf_peer.mjs) account B: one shared stack, baileys_util.Interop with
+media=True.
 - Wharf -> Baileys: POST /api/w/status/text (backgroundColor, font, a
   link to a local page) with contacts [B]: Baileys decrypts a message
   from status@broadcast whose participant is A, an extendedTextMessage
@@ -37,11 +38,10 @@ SRC = os.environ.get("WHARF_SOURCE_DIR",
                      os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")))
 sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, create, hooks, link_qr, stack  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from engine_util import hooks  # noqa: E402
 from media_util import FileServer, make_files  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import b64, start_peer, unb64  # noqa: E402
+from baileys_util import Interop, b64, unb64  # noqa: E402
 
 A = "15550340001"  # Wharf session w
 B = "15550340002"  # Baileys
@@ -49,35 +49,18 @@ A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
 STATUS = "status@broadcast"
 TMP = tempfile.mkdtemp(prefix="wharf-status-baileys-")
 FILES = make_files(TMP)
-CERT = os.path.join(TMP, "media.crt")
-ctx = {}
+EVENTS = ["session.status", "message", "message.any", "message.ack"]
+# A page with Open Graph tags for the link preview (loopback allowed)
+PAGE = (b"<html><head><meta property='og:title' content='Shop hours'>"
+        b"<meta property='og:description' content='Open 9 to 5'>"
+        b"<meta property='og:image' content='/shop.png'></head></html>")
+PAGES = FileServer({"/hours.html": (PAGE, "text/html"),
+                    "/shop.png": (FILES["a.png"], "image/png")})
+ctx = Interop(A, B, EVENTS, media=True, stack_env={"MEDIA_FETCH_ALLOW": "127.0.0.1"})
 
 
 def cus(phone):
     return phone + "@c.us"
-
-
-def setup():
-    sim = WaSim("--media-cert", CERT).__enter__()
-    ctx["sim"] = sim
-    os.environ["NODE_EXTRA_CA_CERTS"] = CERT
-    ctx["peer"] = start_peer(sim)  # first: it skips when Baileys is missing
-    # A page with Open Graph tags for the link preview (loopback allowed)
-    page = (b"<html><head><meta property='og:title' content='Shop hours'>"
-            b"<meta property='og:description' content='Open 9 to 5'>"
-            b"<meta property='og:image' content='/shop.png'></head></html>")
-    ctx["pages"] = FileServer({"/hours.html": (page, "text/html"),
-                               "/shop.png": (FILES["a.png"], "image/png")})
-    s = stack(sim, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1").__enter__()
-    ctx["s"] = s
-    rx = Receiver().__enter__()
-    ctx["rx"] = rx
-    account(sim, A, "Wharf A")
-    account(sim, B, "Baileys B")
-    create(s, "w", rx)
-    link_qr(s, sim, "w", A)
-    opened = ctx["peer"].cmd("pair", "open", phone=B, push_name="Baileys B")
-    check(opened["id"].startswith(B + ":"), opened)
 
 
 def api(method, path, body=None, status=201, **kw):
@@ -117,7 +100,7 @@ def check_sent(got, body, wtype):
 
 
 def test_text_status_to_baileys():
-    page = ctx["pages"].base + "/hours.html"
+    page = PAGES.base + "/hours.html"
     text = "Open today %s" % page
     got = api("POST", "/api/w/status/text", {
         "text": text, "backgroundColor": "#38b42f", "font": 2,
@@ -138,7 +121,7 @@ def test_text_status_to_baileys():
     check(ext["matchedText"] == page, ext)
     check(ext["title"] == "Shop hours" and ext["description"] == "Open 9 to 5", ext)
     check(unb64(ext["jpegThumbnail"])[:3] == b"\xff\xd8\xff", ext)
-    check(ctx["pages"].hits == ["/hours.html", "/shop.png"], ctx["pages"].hits)
+    check(PAGES.hits == ["/hours.html", "/shop.png"], PAGES.hits)
     # Wharf's own events name the status too
     rx = ctx["rx"]
     anym = wait_for(lambda: [e["payload"] for e in hooks(rx, "w", "message.any")
@@ -248,19 +231,8 @@ def test_lid():
 
 
 try:
-    setup()
-    run([test_lid, test_text_status_to_baileys, test_image_status_to_baileys,
-         test_voice_status_to_baileys, test_delete_status_at_baileys,
-         test_baileys_status_to_wharf])
-except BaseException as e:
-    if "peer" in ctx and not (isinstance(e, SystemExit) and not e.code):
-        sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-    raise
+    ctx.run([test_lid, test_text_status_to_baileys, test_image_status_to_baileys,
+             test_voice_status_to_baileys, test_delete_status_at_baileys,
+             test_baileys_status_to_wharf])
 finally:
-    if "peer" in ctx:
-        ctx["peer"].close()
-    if "pages" in ctx:
-        ctx["pages"].close()
-    for k in ("rx", "s", "sim"):
-        if k in ctx:
-            ctx[k].__exit__(None, None, None)
+    PAGES.close()

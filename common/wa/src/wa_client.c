@@ -258,6 +258,8 @@ wa_client_state_name(wa_client_state_t state)
         return "LOGGED_OUT";
     case WA_CLIENT_CONFLICT:
         return "CONFLICT";
+    case WA_CLIENT_OUTDATED:
+        return "OUTDATED";
     }
     return "?";
 }
@@ -1352,7 +1354,10 @@ s_on_failure(void *arg, const wa_node_t *node)
         text = "account temporarily banned";
         break;
     case 405:
+        //  Retrying with the same version meets the same answer
+        //  (whatsmeow ConnectFailureClientOutdated): stop, say which
         text = "client version outdated";
+        state = WA_CLIENT_OUTDATED;
         break;
     case 409:
         text = "bad user agent";
@@ -1362,7 +1367,12 @@ s_on_failure(void *arg, const wa_node_t *node)
         break;
     }
     char *reason_text =
-        cm_sprintf("%s (failure %lld)", text, (long long)reason);
+        state == WA_CLIENT_OUTDATED
+            ? cm_sprintf("WhatsApp refused client version %s as outdated "
+                         "(failure 405): set WA_WEB_VERSION to the current "
+                         "WhatsApp Web version and restart the session",
+                         wa_payload_version(self->payload))
+            : cm_sprintf("%s (failure %lld)", text, (long long)reason);
     s_close(self, state, reason_text, (int)reason);
     free(reason_text);
     return 0;
@@ -3074,7 +3084,8 @@ t_test_qr_login(void)
          "</stream:error>",
          WA_CLIENT_CONFLICT},
         {"<stream:error code=\"503\"/>", WA_CLIENT_RETRY},
-        {"<failure reason=\"405\"/>", WA_CLIENT_RETRY},
+        {"<failure reason=\"405\"/>", WA_CLIENT_OUTDATED},
+        {"<failure reason=\"402\"/>", WA_CLIENT_RETRY},
         {"<xmlstreamend/>", WA_CLIENT_RETRY},
         {"<stream:error code=\"401\"><conflict type=\"device_removed\"/>"
          "</stream:error>",

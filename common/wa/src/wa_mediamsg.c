@@ -361,6 +361,8 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         stk.width = f->width;
         stk.height = f->height;
         stk.direct_path = (char *)f->direct_path;
+        stk.has_is_animated = f->animated;
+        stk.is_animated = f->animated;
         stk.has_media_key_timestamp = ts > 0;
         stk.media_key_timestamp = ts;
         stk.context_info = cp;
@@ -469,6 +471,7 @@ wa_mediamsg_read(const wa_message_t *msg, wa_mediamsg_t *out)
         out->file_length = x->file_length;
         out->width = x->width;
         out->height = x->height;
+        out->animated = x->has_is_animated && x->is_animated;
         out->media_key_timestamp = x->media_key_timestamp;
     } else {
         return -1;
@@ -645,6 +648,7 @@ wa_mediamsg_test(bool verbose)
         f.seconds = 7;
         f.waveform = wave;
         f.waveform_len = sizeof wave;
+        f.animated = cm_streq(kinds[i], "sticker");
         f.reply_id = "QUOTED";
         f.reply_participant = "15550000002@s.whatsapp.net";
         f.mentions = mentions;
@@ -683,6 +687,8 @@ wa_mediamsg_test(bool verbose)
         if (cm_streq(kinds[i], "image") || cm_streq(kinds[i], "sticker")) {
             assert(r.width == 640 && r.height == 480);
         }
+        //  only stickers say isAnimated
+        assert(r.animated == cm_streq(kinds[i], "sticker"));
         wa_message_destroy(&msg);
         free(buf);
     }

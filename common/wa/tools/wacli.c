@@ -28,7 +28,8 @@
         group SUBJECT JID [JID...]   logout    quit
 
     RESTART reconnects at once, RETRY after a second; QR_EXPIRED,
-    CONFLICT and LOGGED_OUT end the program (exit status 0, 3, 4).
+    CONFLICT, OUTDATED and LOGGED_OUT end the program (exit status 0,
+    3, 3, 4).
 */
 #include <errno.h>
 #include <getopt.h>
@@ -230,6 +231,7 @@ s_status(void *arg, const wa_client_status_t *st)
         self->quit = true;
         break;
     case WA_CLIENT_CONFLICT:
+    case WA_CLIENT_OUTDATED:
         self->exit_code = 3;
         self->quit = true;
         break;

@@ -1,8 +1,9 @@
 /*  gw_media - sending media (WAHA /api/sendImage, /api/sendFile,
     /api/sendVoice, /api/sendVideo; Wawp /v2/send/image|pdf|voice|video;
     and stickers, /api/sendSticker and /v2/send/sticker, which neither
-    WAHA nor Wawp documents: a WebP is sent as it is, a JPEG or PNG is
-    made a 512x512 WebP by media-service),
+    WAHA nor Wawp documents: a WebP is sent as it is, animated or not, a
+    JPEG or PNG is made a 512x512 WebP and a GIF an animated one by
+    media-service),
     converting it (/api/{session}/media/convert/voice|video) and serving
     downloaded files (/api/files/...)
 

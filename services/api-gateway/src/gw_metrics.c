@@ -231,6 +231,52 @@ s_label(const char *value)
     return out;
 }
 
+void
+gw_metrics_store_text(zchunk_t *out, const json_t *stats)
+{
+    const char *name = "wharf_store_statement_duration_seconds";
+    s_line(out,
+           "# HELP %s Database requests of the store-service (their "
+           "statements, retries included), by family and op\n"
+           "# TYPE %s histogram\n",
+           name, name);
+    json_t *bounds = json_object_get(stats, "bounds");
+    size_t i;
+    json_t *op;
+    json_array_foreach(json_object_get(stats, "ops"), i, op)
+    {
+        const char *f = json_string_value(json_object_get(op, "family"));
+        const char *o = json_string_value(json_object_get(op, "op"));
+        json_t *buckets = json_object_get(op, "buckets");
+        if (!f || !o || strlen(f) > 64 || strlen(o) > 64 ||
+            json_array_size(buckets) != json_array_size(bounds)) {
+            continue;
+        }
+        char *family = s_label(f);
+        char *opname = s_label(o);
+        json_int_t cumulative = 0;
+        for (size_t b = 0; b < json_array_size(bounds); b++) {
+            cumulative += json_integer_value(json_array_get(buckets, b));
+            s_line(out,
+                   "%s_bucket{family=\"%s\",op=\"%s\",le=\"%g\"} "
+                   "%" JSON_INTEGER_FORMAT "\n",
+                   name, family, opname,
+                   json_number_value(json_array_get(bounds, b)), cumulative);
+        }
+        json_int_t count = json_integer_value(json_object_get(op, "count"));
+        s_line(out,
+               "%s_bucket{family=\"%s\",op=\"%s\",le=\"+Inf\"} "
+               "%" JSON_INTEGER_FORMAT "\n"
+               "%s_sum{family=\"%s\",op=\"%s\"} %.6f\n"
+               "%s_count{family=\"%s\",op=\"%s\"} %" JSON_INTEGER_FORMAT "\n",
+               name, family, opname, count, name, family, opname,
+               json_number_value(json_object_get(op, "sum")), name, family,
+               opname, count);
+        free(opname);
+        free(family);
+    }
+}
+
 //  What the store and the core know, at scrape time.
 static void
 s_render_cluster(gw_req_t *req, zchunk_t *out)
@@ -308,6 +354,14 @@ s_render_cluster(gw_req_t *req, zchunk_t *out)
     }
     cm_msg_destroy(&reply);
 
+    //  Database request latency, measured by the store-service
+    msg = cm_msg_new("store.stats");
+    reply = gw_req_call(req, GW_DEST_STORE, &msg, 5000);
+    if (cm_msg_status(reply) == 200) {
+        gw_metrics_store_text(out, cm_msg_body(reply));
+    }
+    cm_msg_destroy(&reply);
+
     //  Session-workers from their heartbeats
     msg = cm_msg_new("gw.workers");
     reply = gw_req_call(req, GW_DEST_LOCAL, &msg, 2000);
@@ -376,11 +430,11 @@ gw_metrics_get(gw_req_t *req)
 json_t *
 gw_metrics_schemas(void)
 {
-    json_t *schemas =
-        json_loads("{\"PrometheusText\":{\"type\":\"string\",\"description\":"
-                   "\"Prometheus text exposition (text/plain; version=0.0.4)\","
-                   "\"example\":\"waha_up 1\",\"x-media-type\":\"text/plain\"}}",
-                   0, NULL);
+    json_t *schemas = json_loads(
+        "{\"PrometheusText\":{\"type\":\"string\",\"description\":"
+        "\"Prometheus text exposition (text/plain; version=0.0.4)\","
+        "\"example\":\"waha_up 1\",\"x-media-type\":\"text/plain\"}}",
+        0, NULL);
     assert(schemas);
     return schemas;
 }
@@ -417,6 +471,33 @@ gw_metrics_test(bool verbose)
     assert(!strstr(text, "/metrics"));
     assert(strstr(text, "wharf_ws_streams 0\n"));
     free(text);
+    //  The store's latencies: cumulative buckets, +Inf, sum and count;
+    //  an entry whose buckets do not match the bounds is left out
+    json_t *stats = json_loads(
+        "{\"bounds\":[0.005,0.01],\"ops\":[{\"family\":\"event\",\"op\":"
+        "\"append\",\"count\":3,\"sum\":0.5,\"buckets\":[1,1]},"
+        "{\"family\":\"x\",\"op\":\"y\",\"count\":1,\"sum\":1,"
+        "\"buckets\":[1]}]}",
+        0, NULL);
+    zchunk_t *chunk = zchunk_new(NULL, 1024);
+    gw_metrics_store_text(chunk, stats);
+    zchunk_extend(chunk, "", 1);
+    const char *st = (const char *)zchunk_data(chunk);
+    assert(strstr(st, "# TYPE wharf_store_statement_duration_seconds "
+                      "histogram\n"));
+    assert(strstr(st, "wharf_store_statement_duration_seconds_bucket{family="
+                      "\"event\",op=\"append\",le=\"0.005\"} 1\n"));
+    assert(strstr(st, "wharf_store_statement_duration_seconds_bucket{family="
+                      "\"event\",op=\"append\",le=\"0.01\"} 2\n"));
+    assert(strstr(st, "wharf_store_statement_duration_seconds_bucket{family="
+                      "\"event\",op=\"append\",le=\"+Inf\"} 3\n"));
+    assert(strstr(st, "wharf_store_statement_duration_seconds_sum{family="
+                      "\"event\",op=\"append\"} 0.500000\n"));
+    assert(strstr(st, "wharf_store_statement_duration_seconds_count{family="
+                      "\"event\",op=\"append\"} 3\n"));
+    assert(!strstr(st, "family=\"x\""));
+    zchunk_destroy(&chunk);
+    json_decref(stats);
     char *l = s_label("a\"b\\c\nd");
     assert(streq(l, "a\\\"b\\\\c\\nd"));
     free(l);

@@ -12,9 +12,10 @@
     media, local), open /ws streams. Asked for at each scrape (the
     gateway aggregates): sessions by status (store: session.list),
     webhook deliveries and attempts and the event outbox (store:
-    delivery.stats), live session-workers and the sessions each holds
-    (the core's heartbeat map). Other services export nothing of their
-    own; see ARCHITECTURE.md.
+    delivery.stats), the store's database request latency by family and
+    op (store: store.stats, wharf_store_statement_duration_seconds), live
+   session-workers and the sessions each holds (the core's heartbeat map). Other
+   services export nothing of their own; see ARCHITECTURE.md.
 
     WAHA's names where WAHA has them: waha_up, waha_http_requests_total,
     waha_http_request_duration_seconds, waha_sessions. Wharf's own
@@ -52,6 +53,11 @@ void gw_metrics_bus(const char *dest, int status, int64_t micros);
 
 //  The exposition text of the in-process metrics (caller owns).
 char *gw_metrics_local_text(void);
+
+//  Append wharf_store_statement_duration_seconds{family,op} of a
+//  store.stats reply body ({bounds, ops:[{family, op, count, sum,
+//  buckets}]}, buckets not cumulative) to out.
+void gw_metrics_store_text(zchunk_t *out, const json_t *stats);
 
 json_t *gw_metrics_schemas(void);
 

@@ -309,6 +309,40 @@ ms_av_convert_video(ms_av_t *self, bool note, uint8_t **out_p, size_t *out_len)
 }
 
 int
+ms_av_convert_sticker(ms_av_t *self, int side, uint8_t **out_p, size_t *out_len)
+{
+    snprintf(self->out, sizeof self->out, "%s/out.webp", self->dir);
+    char filter[256];
+    snprintf(filter, sizeof filter,
+             "scale=%d:%d:force_original_aspect_ratio=decrease,format=rgba,"
+             "pad=%d:%d:(ow-iw)/2:(oh-ih)/2:color=0x00000000",
+             side, side, side, side);
+    char *argv[] = {self->ffmpeg,
+                    "-nostdin",
+                    "-v",
+                    "error",
+                    "-y",
+                    "-i",
+                    self->in,
+                    "-an",
+                    "-vf",
+                    filter,
+                    "-c:v",
+                    "libwebp_anim",
+                    "-loop",
+                    "0",
+                    "-q:v",
+                    "75",
+                    "-map_metadata",
+                    "-1",
+                    "-f",
+                    "webp",
+                    self->out,
+                    NULL};
+    return s_convert(self, argv, out_p, out_len);
+}
+
+int
 ms_av_frame(ms_av_t *self, uint8_t **jpeg_p, size_t *jpeg_len)
 {
     if (!self->loaded) {
@@ -416,6 +450,28 @@ ms_av_test(bool verbose)
         top = wave[i] > top ? wave[i] : top;
     }
     assert(top == 100);
+
+    //  A GIF made an animated 512x512 sticker
+    char gif[320];
+    snprintf(gif, sizeof gif, "%s/anim.gif", av->dir);
+    char *gargv[] = {
+        "ffmpeg", "-nostdin", "-v",
+        "error",  "-y",       "-f",
+        "lavfi",  "-i",       "testsrc=size=160x100:rate=4:duration=1",
+        gif,      NULL};
+    assert(s_run(av, gargv, NULL) == 0);
+    assert(s_read_file(gif, 1 << 24, &data, &len) == 0);
+    assert(streq(ms_sniff_mimetype(data, len), "image/gif"));
+    assert(ms_av_load(av, data, len) == 0);
+    free(data);
+    uint8_t *webp = NULL;
+    size_t webp_len = 0;
+    assert(ms_av_convert_sticker(av, 512, &webp, &webp_len) == 0);
+    assert(streq(ms_sniff_mimetype(webp, webp_len), "image/webp"));
+    int w = 0, h = 0;
+    assert(ms_image_size(webp, webp_len, &w, &h) == 0 && w == 512 && h == 512);
+    assert(ms_image_webp_animated(webp, webp_len));
+    free(webp);
 
     //  Garbage: probe fails with ffprobe's words, no crash
     assert(ms_av_load(av, (const uint8_t *)"not a media file", 16) == 0);

@@ -52,6 +52,12 @@ int ms_av_convert_voice(ms_av_t *self, uint8_t **out_p, size_t *out_len);
 int ms_av_convert_video(ms_av_t *self, bool note, uint8_t **out_p,
                         size_t *out_len);
 
+//  Convert the loaded animation (a GIF) to an animated WhatsApp sticker:
+//  a side x side lossy WebP (libwebp's animation encoder), the picture
+//  fitted inside on a transparent canvas, looping. As above.
+int ms_av_convert_sticker(ms_av_t *self, int side, uint8_t **out_p,
+                          size_t *out_len);
+
 //  A frame near the start of the loaded video, as a JPEG (full size).
 //  Caller owns *jpeg_p. Returns 0 / -1.
 int ms_av_frame(ms_av_t *self, uint8_t **jpeg_p, size_t *jpeg_len);

@@ -285,6 +285,15 @@ s_jpeg_encode(const uint8_t *rgb, int w, int h, int quality, uint8_t **out_p,
     return 0;
 }
 
+bool
+ms_image_webp_animated(const uint8_t *data, size_t len)
+{
+    WebPBitstreamFeatures features;
+    return data && len &&
+           WebPGetFeatures(data, len, &features) == VP8_STATUS_OK &&
+           features.has_animation;
+}
+
 int
 ms_image_thumbnail(const uint8_t *data, size_t len, int side, uint8_t **thumb_p,
                    size_t *thumb_len)
@@ -456,6 +465,10 @@ ms_image_test(bool verbose)
     size_t stk_len = 0;
     assert(ms_image_sticker(jpeg, jpeg_len, &stk, &stk_len) == 0);
     assert(streq(ms_sniff_mimetype(stk, stk_len), "image/webp"));
+    //  a still WebP is no animation, nor is a JPEG
+    assert(!ms_image_webp_animated(stk, stk_len));
+    assert(!ms_image_webp_animated(jpeg, jpeg_len));
+    assert(!ms_image_webp_animated(NULL, 0));
     assert(ms_image_size(stk, stk_len, &iw, &ih) == 0);
     assert(iw == 512 && ih == 512);
     int dw, dh;

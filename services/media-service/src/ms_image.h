@@ -29,6 +29,9 @@
 //  data is none of these or is damaged.
 int ms_image_size(const uint8_t *data, size_t len, int *width, int *height);
 
+//  True when data is an animated WebP (libwebp's bitstream features).
+bool ms_image_webp_animated(const uint8_t *data, size_t len);
+
 //  Decode a JPEG, PNG or WebP and encode a JPEG thumbnail whose longest
 //  side is at most `side` pixels. *thumb_p is malloc'd (caller owns it).
 //  Returns 0, or -1 when the image cannot be decoded.

@@ -28,6 +28,7 @@ typedef struct {
     uint8_t waveform[MS_AV_WAVEFORM_LEN];
     uint8_t *thumb; //  JPEG, owned
     size_t thumb_len;
+    bool animated; //  sticker: an animated WebP
 } s_file_t;
 
 static void
@@ -193,13 +194,46 @@ s_check_declared(cm_msg_t *request, const char *declared, const char *sniffed)
     return NULL;
 }
 
+//  A GIF sticker: made an animated 512x512 WebP by ffmpeg with libwebp's
+//  animation encoder.
+static cm_msg_t *
+s_prepare_gif_sticker(ms_worker_t *self, cm_msg_t *request, s_file_t *f,
+                      const char *declared)
+{
+    cm_msg_t *bad = s_check_declared(request, declared, "image/gif");
+    if (bad) {
+        return bad;
+    }
+    if (!self || ms_av_load(self->av, f->data, f->len) != 0) {
+        return s_fail(request, 500, "%s",
+                      self ? ms_av_error(self->av) : "no converter");
+    }
+    uint8_t *webp = NULL;
+    size_t webp_len = 0;
+    if (ms_av_convert_sticker(self->av, MS_IMAGE_STICKER_SIDE, &webp,
+                              &webp_len) != 0) {
+        return s_fail(request, 400,
+                      "file is a GIF that cannot be converted (%s)",
+                      ms_av_error(self->av));
+    }
+    s_file_take(f, &webp, webp_len);
+    if (ms_image_size(f->data, f->len, &f->width, &f->height) != 0) {
+        return s_fail(request, 500, "the converted sticker cannot be read");
+    }
+    f->animated = ms_image_webp_animated(f->data, f->len);
+    f->mimetype = cm_strdup("image/webp");
+    return NULL;
+}
+
 static cm_msg_t *
 s_prepare_image(ms_worker_t *self, cm_msg_t *request, s_file_t *f,
                 const char *declared, const char *sniffed, bool sticker)
 {
-    (void)self;
     bool ok = streq(sniffed, "image/jpeg") || streq(sniffed, "image/png") ||
               streq(sniffed, "image/webp");
+    if (sticker && streq(sniffed, "image/gif")) {
+        return s_prepare_gif_sticker(self, request, f, declared);
+    }
     if (!ok) {
         return s_fail(request, 400,
                       "file is not an image (JPEG, PNG or WebP): "
@@ -220,6 +254,8 @@ s_prepare_image(ms_worker_t *self, cm_msg_t *request, s_file_t *f,
         s_file_take(f, &webp, webp_len);
         sniffed = "image/webp";
     }
+    //  An animated WebP goes as it is, marked animated
+    f->animated = sticker && ms_image_webp_animated(f->data, f->len);
     if (ms_image_size(f->data, f->len, &f->width, &f->height) != 0) {
         return s_fail(request, 400, "file is a damaged %s", sniffed);
     }
@@ -577,6 +613,9 @@ s_upload(cm_msg_t *request, void *arg)
     }
     if (s_kinds[k].kind == S_VOICE) {
         cm_msg_set_bool(reply, "ptt", true);
+    }
+    if (f.animated) {
+        cm_msg_set_bool(reply, "animated", true);
     }
     if (f.has_waveform) {
         s_set_b64(reply, "waveform", f.waveform, sizeof f.waveform);

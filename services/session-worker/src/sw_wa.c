@@ -933,6 +933,12 @@ s_action_timer(sw_loop_t *loop, uint64_t id, void *arg)
         s_idle(ss, "replaced by another connection with the same "
                    "credentials");
         break;
+    case WA_CLIENT_OUTDATED:
+        //  No retry loop: the same version would be refused again
+        cm_log_error("WhatsApp refused the client version",
+                     "session=\"%s\" reason=\"%s\"", s_name(ss), why);
+        s_idle(ss, why);
+        break;
     default:
         break;
     }
@@ -973,6 +979,9 @@ s_loaded(s_sess_t *ss)
         wa_payload_set_device_props(wa_client_payload_settings(ss->client),
                                     device, 0, 1, 0, WA_PAYLOAD_DEVICE_DESKTOP);
     }
+    //  Sent when pairing: the phone's whole history, or its recent part
+    wa_payload_set_full_sync(wa_client_payload_settings(ss->client),
+                             sw_wahistory_full_sync(ss->sess));
     if (json_is_object(ss->creds) &&
         wa_client_load_creds(ss->client, ss->creds) != 0) {
         cm_log_error("could not load stored credentials; linking anew",

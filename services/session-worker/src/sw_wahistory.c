@@ -45,6 +45,12 @@ s_full(sw_wasess_t *sess)
     return json_is_true(json_object_get(s_store_cfg(sess), "fullSync"));
 }
 
+bool
+sw_wahistory_full_sync(sw_wasess_t *sess)
+{
+    return s_enabled(sess) && s_full(sess);
+}
+
 //  The chat's wire JID: a LID chat whose number is known becomes the
 //  number's (one chat per person, as live messages are reported).
 static char *

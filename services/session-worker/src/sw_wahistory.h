@@ -23,7 +23,10 @@
     settings:
       noweb.store.enabled false   nothing is stored (the notifications
                                   are acknowledged and dropped)
-      noweb.store.fullSync true   every message of the history
+      noweb.store.fullSync true   every message of the history, and the
+                                  companion asks for it when it pairs
+                                  (DeviceProps.requireFullSync; the
+                                  phone then adds FULL chunks)
       otherwise                   chats and contacts, and the messages of
                                   the last SW_WAHISTORY_RECENT_DAYS days
     A blob that cannot be downloaded, inflated or parsed is logged
@@ -46,6 +49,11 @@
 //  Chats and messages read from one blob at most (the rest is dropped).
 #define SW_WAHISTORY_CHATS_MAX 20000
 #define SW_WAHISTORY_MESSAGES_MAX 200000
+
+//  True when the session asks the phone for its whole history at
+//  pairing (DeviceProps.requireFullSync): noweb.store.fullSync true and
+//  the store not disabled.
+bool sw_wahistory_full_sync(sw_wasess_t *sess);
 
 //  Dispatch hook of sw_wamessage: true when `m` was a history-sync
 //  notification (handled here: its blob is fetched and stored in the

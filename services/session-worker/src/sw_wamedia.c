@@ -353,6 +353,7 @@ sw_wamedia_build(cm_msg_t *reply, wa_mediamsg_t *f, uint8_t **buf_p,
     f->width = (uint32_t)cm_msg_int(reply, "width", 0);
     f->height = (uint32_t)cm_msg_int(reply, "height", 0);
     f->seconds = (uint32_t)cm_msg_int(reply, "seconds", 0);
+    f->animated = cm_msg_bool(reply, "animated", false);
     f->waveform = wave;
     f->waveform_len = wave_len;
     zframe_t *thumb =

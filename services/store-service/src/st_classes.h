@@ -30,6 +30,7 @@
 #include "st_db.h"
 #include "st_migrate.h"
 #include "st_router.h"
+#include "st_stats.h"
 #include "st_families.h"
 #include "st_sessions.h"
 #include "st_leases.h"

@@ -9,6 +9,7 @@
 //  Rows sealed again per transaction by st_devices_reseal.
 #define S_RESEAL_CREDS 100
 #define S_RESEAL_SIGNAL 1000
+#define S_RESEAL_SECRETS 1000
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR(x)
 
@@ -418,6 +419,93 @@ s_reseal_signal(st_db_t *db, const st_seal_t *seal, char *last[3],
     return st_db_commit(db) ? ST_DEVICES_RESEAL_DB : rc;
 }
 
+//  One batch of message_secrets rows (poll and event secrets, st_kinds:
+//  `secret` the base64 text, sealed as text) after (session, id) in
+//  last[2] (updated). Returns rows seen, or ST_DEVICES_RESEAL_* (< 0).
+static int
+s_reseal_secrets(st_db_t *db, const st_seal_t *seal, char *last[2],
+                 int64_t *count)
+{
+    const char *kid = st_seal_kid(seal);
+    if (st_db_begin(db)) {
+        return ST_DEVICES_RESEAL_DB;
+    }
+    const char *params[] = {kid, last[0], last[1]};
+    PGresult *res = st_db_query(
+        db,
+        "SELECT session, id, secret, kid FROM message_secrets "
+        "WHERE kid IS DISTINCT FROM $1::text AND (session, id) > ($2, $3) "
+        "ORDER BY session, id LIMIT " S_XSTR(S_RESEAL_SECRETS) " FOR UPDATE",
+        3, params);
+    if (!res) {
+        st_db_rollback(db);
+        return ST_DEVICES_RESEAL_DB;
+    }
+    int rows = PQntuples(res);
+    int rc = rows;
+    json_t *batch = json_array();
+    for (int i = 0; i < rows && rc >= 0; i++) {
+        const char *session = st_db_text(res, i, 0);
+        const char *id = st_db_text(res, i, 1);
+        const char *stored = st_db_text(res, i, 2);
+        const char *row_kid =
+            PQgetisnull(res, i, 3) ? NULL : st_db_text(res, i, 3);
+        for (int k = 0; k < 2; k++) {
+            free(last[k]);
+            last[k] = cm_strdup(st_db_text(res, i, k));
+        }
+        size_t ad_len = 0;
+        char *ad = st_seal_ad(&ad_len, "message_secrets", session, id, NULL);
+        int why = ST_SEAL_OK;
+        char *text =
+            row_kid ? st_seal_open_b64(seal, row_kid, ad, ad_len, stored, &why)
+                    : cm_strdup(stored);
+        if (!text) {
+            if (s_reseal_refused(seal, "message_secrets", session, row_kid,
+                                 why)) {
+                rc = ST_DEVICES_RESEAL_KEY;
+            }
+            free(ad);
+            continue;
+        }
+        char *value =
+            kid ? st_seal_close_b64(seal, ad, ad_len, text) : cm_strdup(text);
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+        free(ad);
+        if (value) {
+            json_array_append_new(batch, json_pack("{s:s, s:s, s:s}", "session",
+                                                   session, "id", id, "secret",
+                                                   value));
+            free(value);
+        }
+    }
+    PQclear(res);
+    if (rc >= 0 && json_array_size(batch) > 0) {
+        char *text = cm_json_dumps(batch, NULL);
+        const char *up[] = {text, kid};
+        PGresult *done = st_db_query(
+            db,
+            "UPDATE message_secrets m SET secret = v->>'secret', kid = $2 "
+            "FROM jsonb_array_elements($1::jsonb) v "
+            "WHERE m.session = v->>'session' AND m.id = v->>'id'",
+            2, up);
+        free(text);
+        if (done) {
+            *count += atoll(PQcmdTuples(done));
+            PQclear(done);
+        } else {
+            rc = ST_DEVICES_RESEAL_DB;
+        }
+    }
+    json_decref(batch);
+    if (rc < 0) {
+        st_db_rollback(db);
+        return rc;
+    }
+    return st_db_commit(db) ? ST_DEVICES_RESEAL_DB : rc;
+}
+
 int
 st_devices_reseal(st_db_t *db, const st_seal_t *seal, int64_t *count)
 {
@@ -440,6 +528,12 @@ st_devices_reseal(st_db_t *db, const st_seal_t *seal, int64_t *count)
     for (int k = 0; k < 3; k++) {
         free(keys[k]);
     }
+    char *ids[2] = {cm_strdup(""), cm_strdup("")};
+    while (rc >= 0 &&
+           (rc = s_reseal_secrets(db, seal, ids, count)) == S_RESEAL_SECRETS) {
+    }
+    free(ids[0]);
+    free(ids[1]);
     snprintf(lock, sizeof lock, "SELECT pg_advisory_unlock(%lld)",
              (long long)ST_SEAL_LOCK_KEY);
     if (st_db_connected(db)) {

@@ -36,6 +36,17 @@ s_health(st_router_t *self, cm_msg_t *request)
     return cm_handlers_health(request, "store-service", self->store_id);
 }
 
+//  store.stats: the database request latencies of the process (st_stats).
+static cm_msg_t *
+s_stats(st_router_t *self, cm_msg_t *request)
+{
+    (void)self;
+    cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
+    json_t *body = st_stats_json();
+    cm_msg_set_body(reply, &body);
+    return reply;
+}
+
 st_router_t *
 st_router_new(st_db_t *db, const char *store_id)
 {
@@ -49,6 +60,7 @@ st_router_new(st_db_t *db, const char *store_id)
     self->engine = cm_strdup(CM_WAHA_ENGINE_DEFAULT);
     self->ulid = cm_ulid_new();
     st_router_add(self, "health.ping", 1, s_health, 0);
+    st_router_add(self, "store.stats", 1, s_stats, 0);
     return self;
 }
 
@@ -81,6 +93,7 @@ s_call(cm_msg_t *request, void *arg)
         }
     }
     cm_msg_t *reply = NULL;
+    int64_t started = (e->flags & ST_ROUTER_DB) ? zclock_usecs() : 0;
     for (int attempt = 1; attempt <= ST_ROUTER_RETRIES; attempt++) {
         cm_msg_destroy(&reply);
         reply = e->fn(self, request);
@@ -92,6 +105,9 @@ s_call(cm_msg_t *request, void *arg)
                      "type=%s "
                      "attempt=%d",
                      cm_msg_type(request), attempt);
+    }
+    if (e->flags & ST_ROUTER_DB) {
+        st_stats_observe(cm_msg_type(request), zclock_usecs() - started);
     }
     if (self->db && st_db_in_transaction(self->db)) {
         //  a handler bug; keep the connection usable for the next request
@@ -413,6 +429,15 @@ st_router_test(bool verbose)
     assert(cm_streq(cm_msg_str(reply, "service"), "store-service"));
     assert(cm_streq(cm_msg_str(reply, "id"), "store-test"));
     assert(cm_msg_str(reply, "version"));
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
+
+    //  store.stats answers the process's database request latencies
+    req = cm_msg_new("store.stats");
+    reply = st_router_dispatch(r, req);
+    assert(cm_msg_status(reply) == 200);
+    assert(json_is_array(json_object_get(cm_msg_body(reply), "ops")));
+    assert(json_array_size(json_object_get(cm_msg_body(reply), "bounds")) > 0);
     cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
 

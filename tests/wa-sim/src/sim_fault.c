@@ -82,6 +82,8 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
                            "tctoken",
                            "tctoken_withheld",
                            "lid_hidden",
+                           "min_web_version",
+                           "check_peer_pn",
                            NULL};
     const char *key;
     json_t *value;
@@ -112,6 +114,15 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         }
         next.ack_delay_ms = json_integer_value(delay);
     }
+    json_t *minv = json_object_get(body, "min_web_version");
+    if (minv) {
+        if (!json_is_integer(minv) || json_integer_value(minv) < 0 ||
+            json_integer_value(minv) > UINT32_MAX) {
+            *error = "min_web_version must be an integer in 0..4294967295";
+            return -1;
+        }
+        next.min_web_version = json_integer_value(minv);
+    }
     bool both = false;
     bool has_both = json_object_get(body, "refuse_prekeys") != NULL;
     if (s_bool(body, "withhold_acks", &next.withhold_acks) ||
@@ -122,7 +133,8 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         s_bool(body, "check_phash", &next.check_phash) ||
         s_bool(body, "tctoken", &next.tctoken) ||
         s_bool(body, "tctoken_withheld", &next.tctoken_withheld) ||
-        s_bool(body, "lid_hidden", &next.lid_hidden)) {
+        s_bool(body, "lid_hidden", &next.lid_hidden) ||
+        s_bool(body, "check_peer_pn", &next.check_peer_pn)) {
         *error = "fault flags must be booleans";
         return -1;
     }
@@ -152,14 +164,17 @@ sim_fault_reset(sim_fault_t *self)
 static json_t *
 s_rules_json(const sim_fault_rules_t *rules)
 {
-    return json_pack(
-        "{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "ack_delay_ms",
-        (json_int_t)rules->ack_delay_ms, "withhold_acks", rules->withhold_acks,
-        "refuse_prekey_upload", rules->refuse_prekey_upload,
-        "refuse_prekey_fetch", rules->refuse_prekey_fetch, "lid_groups",
-        rules->lid_groups, "check_phash", rules->check_phash, "tctoken",
-        rules->tctoken, "tctoken_withheld", rules->tctoken_withheld,
-        "lid_hidden", rules->lid_hidden);
+    return json_pack("{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b}",
+                     "ack_delay_ms", (json_int_t)rules->ack_delay_ms,
+                     "withhold_acks", rules->withhold_acks,
+                     "refuse_prekey_upload", rules->refuse_prekey_upload,
+                     "refuse_prekey_fetch", rules->refuse_prekey_fetch,
+                     "lid_groups", rules->lid_groups, "check_phash",
+                     rules->check_phash, "tctoken", rules->tctoken,
+                     "tctoken_withheld", rules->tctoken_withheld, "lid_hidden",
+                     rules->lid_hidden, "min_web_version",
+                     (json_int_t)rules->min_web_version, "check_peer_pn",
+                     rules->check_peer_pn);
 }
 
 json_t *
@@ -208,6 +223,18 @@ sim_fault_test(bool verbose)
            sim_fault_rules(fault, "1777")->check_phash);
     assert(!sim_fault_rules(fault, "1555")->check_phash);
     body = json_pack("{s:i}", "check_phash", 1);
+    assert(sim_fault_update(fault, body, &error) == -1);
+    json_decref(body);
+
+    //  The oldest WA Web revision accepted
+    body = json_pack("{s:I}", "min_web_version", (json_int_t)1047888331);
+    assert(sim_fault_update(fault, body, &error) == 0);
+    json_decref(body);
+    assert(sim_fault_rules(fault, NULL)->min_web_version == 1047888331);
+    body = json_pack("{s:i}", "min_web_version", -1);
+    assert(sim_fault_update(fault, body, &error) == -1);
+    json_decref(body);
+    body = json_pack("{s:s}", "min_web_version", "2.3000.1");
     assert(sim_fault_update(fault, body, &error) == -1);
     json_decref(body);
 

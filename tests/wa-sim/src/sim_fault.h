@@ -24,6 +24,14 @@
                           token for it
       lid_hidden          the account is not LID-migrated: its LID is not
                           revealed (usync <lid>, sender_lid of its DMs)
+      min_web_version     logins (the account's rules) and registrations
+                          (the global rules) whose UserAgent appVersion
+                          third number (WA Web's client_revision) is
+                          below it get <failure reason="405">, as the
+                          real server answers an outdated client; 0: any
+      check_peer_pn       the account's DMs to a LID must name the
+                          recipient's number in peer_recipient_pn, else
+                          <ack error="479"> (a wrong number always is)
 */
 #ifndef SIM_FAULT_H_INCLUDED
 #define SIM_FAULT_H_INCLUDED
@@ -45,6 +53,8 @@ typedef struct {
     bool tctoken;              //  DMs to it need its privacy token
     bool tctoken_withheld;     //  its token is not handed out
     bool lid_hidden;           //  its LID is not revealed
+    int64_t min_web_version;   //  older WA Web revisions get 405 (0 any)
+    bool check_peer_pn;        //  its DMs to LIDs need peer_recipient_pn
 } sim_fault_rules_t;
 
 typedef struct _sim_fault_t sim_fault_t;

@@ -202,9 +202,10 @@ s_msg(s_arena_t *a, const char *wire, const json_t *m, size_t n)
 }
 
 //  The conversation of a seeded chat; `part` 0: flags and the newest
-//  messages, 1: only the older messages (NULL when there are none).
+//  messages, 1: only the older messages from `cutoff` (unix s) on, 2:
+//  only the older ones before it (NULL when there are none).
 static Wa__History__Conversation *
-s_conv(s_arena_t *a, const json_t *c, int part, size_t *counter)
+s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter)
 {
     char *wire = s_own(a, s_wire(json_string_value(json_object_get(c, "id"))));
     json_t *msgs = json_object_get(c, "messages");
@@ -213,7 +214,13 @@ s_conv(s_arena_t *a, const json_t *c, int part, size_t *counter)
                        ? n - SIM_HISTORY_BOOTSTRAP_MSGS
                        : 0; //  the seed lists messages oldest first
     size_t from = part == 0 ? split : 0, until = part == 0 ? n : split;
-    if (part == 1 && until == 0) {
+    size_t picked = 0;
+    for (size_t i = from; i < until; i++) {
+        json_int_t ts = json_integer_value(
+            json_object_get(json_array_get(msgs, i), "timestamp"));
+        picked += part == 0 || (part == 1) == (ts >= cutoff);
+    }
+    if (part != 0 && picked == 0) {
         return NULL;
     }
     Wa__History__Conversation *conv =
@@ -225,6 +232,10 @@ s_conv(s_arena_t *a, const json_t *c, int part, size_t *counter)
     uint64_t last = 0;
     for (size_t i = from; i < until; i++) {
         json_t *m = json_array_get(msgs, i);
+        json_int_t ts = json_integer_value(json_object_get(m, "timestamp"));
+        if (part != 0 && (part == 1) != (ts >= cutoff)) {
+            continue;
+        }
         Wa__History__HistorySyncMsg *h = s_msg(a, wire, m, (*counter)++);
         if (h) {
             conv->messages[conv->n_messages++] = h;
@@ -361,7 +372,7 @@ s_chunk_free(void **item)
 }
 
 zlistx_t *
-sim_history_build(sim_model_t *model, const json_t *seed)
+sim_history_build(sim_model_t *model, const json_t *seed, bool full_sync)
 {
     s_arena_t a = {zlistx_new()};
     zlistx_set_destructor(a.owned, s_free_item);
@@ -382,14 +393,25 @@ sim_history_build(sim_model_t *model, const json_t *seed)
     recent.sync_type = WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__RECENT;
     recent.conversations =
         s_own(&a, cm_alloc((nchats + 1) * sizeof(Wa__History__Conversation *)));
+    wa_history_t full = boot;
+    full.sync_type = WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__FULL;
+    full.conversations =
+        s_own(&a, cm_alloc((nchats + 1) * sizeof(Wa__History__Conversation *)));
+    int64_t cutoff =
+        cm_now_ms() / 1000 - (int64_t)SIM_HISTORY_RECENT_DAYS * 86400;
     size_t i;
     json_t *c;
     json_array_foreach(chats, i, c)
     {
-        boot.conversations[boot.n_conversations++] = s_conv(&a, c, 0, &counter);
-        Wa__History__Conversation *older = s_conv(&a, c, 1, &counter);
+        boot.conversations[boot.n_conversations++] =
+            s_conv(&a, c, 0, cutoff, &counter);
+        Wa__History__Conversation *older = s_conv(&a, c, 1, cutoff, &counter);
         if (older) {
             recent.conversations[recent.n_conversations++] = older;
+        }
+        older = full_sync ? s_conv(&a, c, 2, cutoff, &counter) : NULL;
+        if (older) {
+            full.conversations[full.n_conversations++] = older;
         }
     }
     wa_history_t names = WA__HISTORY__HISTORY_SYNC__INIT;
@@ -417,9 +439,10 @@ sim_history_build(sim_model_t *model, const json_t *seed)
             zlistx_add_end(out, n);
         }
     }
-    wa_history_t *blobs[] = {&boot, &recent, &names};
-    bool present[] = {true, recent.n_conversations > 0, names.n_pushnames > 0};
-    for (int b = 0; b < 3 && ok; b++) {
+    wa_history_t *blobs[] = {&boot, &recent, &full, &names};
+    bool present[] = {true, recent.n_conversations > 0,
+                      full.n_conversations > 0, names.n_pushnames > 0};
+    for (int b = 0; b < 4 && ok; b++) {
         if (present[b]) {
             zchunk_t *n = s_notification(model, &a, blobs[b], NULL, 1);
             ok &= n != NULL;
@@ -455,9 +478,23 @@ sim_history_test(bool verbose)
         0, NULL);
     assert(seed && sim_history_check(seed, &reason) == 0);
     sim_model_t *model = sim_model_new();
-    zlistx_t *notes = sim_history_build(model, seed);
+    //  m1 is older than SIM_HISTORY_RECENT_DAYS: no RECENT blob, and a
+    //  FULL one only for a companion that asked for the full history
+    zlistx_t *notes = sim_history_build(model, seed, false);
+    assert(notes && zlistx_size(notes) == 3);
+    assert(sim_model_media_count(model) == 3);
+    zlistx_destroy(&notes);
+    notes = sim_history_build(model, seed, true);
     assert(notes && zlistx_size(notes) == 4);
-    assert(sim_model_media_count(model) == 4);
+    assert(sim_model_media_count(model) == 7);
+    zchunk_t *third = (zchunk_t *)zlistx_first(notes);
+    third = (zchunk_t *)zlistx_next(notes);
+    third = (zchunk_t *)zlistx_next(notes);
+    wa_history_note_t *full =
+        wa_history_note(zchunk_data(third), zchunk_size(third));
+    assert(full &&
+           full->sync_type == WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__FULL);
+    wa_history_note_free(&full);
     //  The second notification (the bootstrap): download, decrypt, parse
     zchunk_t *n = (zchunk_t *)zlistx_first(notes);
     n = (zchunk_t *)zlistx_next(notes);

@@ -11,7 +11,10 @@
     HISTORY_SYNC_NOTIFICATION (category peer, from the phone):
       INITIAL_BOOTSTRAP  every chat with its flags and its newest
                          SIM_HISTORY_BOOTSTRAP_MSGS messages
-      RECENT             the chats' older messages (only when there are)
+      RECENT             the chats' older messages of the last
+                         SIM_HISTORY_RECENT_DAYS days (when there are)
+      FULL               the chats' messages before that, only to a
+                         companion that paired with requireFullSync
       PUSH_NAME          the contacts' push names (only when there are)
     The seed may ask for broken notifications, sent before the good ones
     (for tests of the companion's error path): "download" names a blob
@@ -39,6 +42,9 @@
 
 //  Messages per chat in the INITIAL_BOOTSTRAP blob (older ones: RECENT).
 #define SIM_HISTORY_BOOTSTRAP_MSGS 5
+//  Older messages within this many days go in RECENT; those before only
+//  to a companion that asked for the full history (FULL).
+#define SIM_HISTORY_RECENT_DAYS 90
 //  Limits of a seed.
 #define SIM_HISTORY_CHATS_MAX 1000
 #define SIM_HISTORY_MESSAGES_MAX 10000
@@ -50,8 +56,11 @@ int sim_history_check(const json_t *seed, const char **reason_p);
 //  The notifications for a seed, each a serialised Message (a
 //  protocolMessage HISTORY_SYNC_NOTIFICATION) as a zchunk_t, in sending
 //  order; their blobs are stored in `model`'s media under fresh paths.
-//  NULL on failure. Caller owns return value.
-zlistx_t *sim_history_build(sim_model_t *model, const json_t *seed);
+//  `full_sync` (the companion's DeviceProps.requireFullSync) adds a FULL
+//  blob with the messages older than SIM_HISTORY_RECENT_DAYS, which are
+//  otherwise not sent. NULL on failure. Caller owns return value.
+zlistx_t *sim_history_build(sim_model_t *model, const json_t *seed,
+                            bool full_sync);
 
 void sim_history_test(bool verbose);
 

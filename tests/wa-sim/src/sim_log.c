@@ -4,9 +4,17 @@
 */
 #include "sim_classes.h"
 
-const char *const SIM_LOG_ATTRS[SIM_LOG_ATTR_COUNT] = {
-    "id",    "type",        "to",        "from",  "xmlns",
-    "class", "participant", "recipient", "phash", "addressing_mode"};
+const char *const SIM_LOG_ATTRS[SIM_LOG_ATTR_COUNT] = {"id",
+                                                       "type",
+                                                       "to",
+                                                       "from",
+                                                       "xmlns",
+                                                       "class",
+                                                       "participant",
+                                                       "recipient",
+                                                       "phash",
+                                                       "addressing_mode",
+                                                       "peer_recipient_pn"};
 
 //  A stanza entry in one allocation: the struct, then its strings.
 typedef struct {

@@ -257,6 +257,21 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                  wa_node_attr_or(msg, "id", ""), to, delivered);
 }
 
+//  A DM to a LID names the number alongside (wa-protocol.md §7.3:
+//  `peer_recipient_pn`, whatsmeow since 2026). A number that is not the
+//  recipient's is stale addressing; with `required` (the sender's
+//  check_peer_pn rule) a missing one is too.
+static bool
+s_peer_pn_ok(const char *peer_pn, bool required, const sim_account_t *to_acc)
+{
+    if (!peer_pn) {
+        return !required;
+    }
+    size_t n = strlen(to_acc->phone);
+    return strncmp(peer_pn, to_acc->phone, n) == 0 &&
+           cm_streq(peer_pn + n, "@s.whatsapp.net");
+}
+
 static int
 s_strcmp(const void *a, const void *b)
 {
@@ -503,6 +518,19 @@ s_message(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *msg)
             sim_hub_nack(conn, msg, "message", 404);
             return;
         }
+        if (lid && to_acc != sender->account &&
+            !s_peer_pn_ok(wa_node_attr(msg, "peer_recipient_pn"),
+                          sim_fault_rules(sim_hub_faults(self->hub),
+                                          sender->account->phone)
+                              ->check_peer_pn,
+                          to_acc)) {
+            cm_log_info("DM to a LID with a wrong or missing number refused",
+                        "id=%s from=%s to=%s peer_recipient_pn=%s", id,
+                        sender->account->phone, to,
+                        wa_node_attr_or(msg, "peer_recipient_pn", ""));
+            sim_hub_nack(conn, msg, "message", 479);
+            return;
+        }
         if (!sim_tctoken_allows(self->hub, sender->account, to_acc, msg)) {
             //  The recipient takes DMs only with its privacy token
             cm_log_info("message without privacy token refused",
@@ -680,6 +708,13 @@ sim_message_test(bool verbose)
     assert(wa_node_attr_eq(copy, "recipient", "15550000022@s.whatsapp.net"));
     wa_node_destroy(&copy);
     wa_node_destroy(&msg);
+    //  peer_recipient_pn: the recipient's number, required by the rule
+    assert(s_peer_pn_ok("15550000011@s.whatsapp.net", true, a));
+    assert(s_peer_pn_ok(NULL, false, a));
+    assert(!s_peer_pn_ok(NULL, true, a));
+    assert(!s_peer_pn_ok("15550000012@s.whatsapp.net", false, a));
+    assert(!s_peer_pn_ok("155500000111@s.whatsapp.net", false, a));
+    assert(!s_peer_pn_ok("15550000011@lid", false, a));
     //  Receipts clear queued messages by id and list items.
     msg = wa_node_new("message");
     wa_node_set_attr(msg, "id", "M1");

@@ -798,6 +798,7 @@ sim_device_to_json(sim_device_t *self)
                   (json_int_t)self->created_ms, "last_seen_ms",
                   (json_int_t)self->last_seen_ms, "queued",
                   (json_int_t)zlistx_size(self->queue), "forged", self->forged);
+    json_object_set_new(obj, "fullSync", json_boolean(self->full_sync));
     free(jid);
     free(lid);
     if (self->has_identity) {
@@ -907,6 +908,9 @@ s_device_save(sim_device_t *dev)
                   (json_int_t)dev->key_index, "registration_id",
                   (json_int_t)dev->registration_id, "created_ms",
                   (json_int_t)dev->created_ms);
+    if (dev->full_sync) {
+        json_object_set_new(obj, "full_sync", json_true());
+    }
     if (dev->has_noise) {
         json_object_set_new(obj, "noise_pub",
                             s_hex_json(dev->noise_pub, SIM_KEY_LEN));
@@ -1002,6 +1006,7 @@ s_device_load(sim_account_t *acc, json_t *obj)
     const char *platform = json_string_value(json_object_get(obj, "platform"));
     dev->platform = cm_strdup(platform);
     dev->linked = json_is_true(json_object_get(obj, "linked"));
+    dev->full_sync = json_is_true(json_object_get(obj, "full_sync"));
     dev->key_index =
         (uint32_t)json_integer_value(json_object_get(obj, "key_index"));
     dev->registration_id =

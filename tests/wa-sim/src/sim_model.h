@@ -77,6 +77,9 @@ struct _sim_device_t {
     uint8_t *adv;                      //  ADVSignedDeviceIdentity issued
     size_t adv_len;                    //  bytes in adv
     bool linked;                       //  pair-device-sign verified
+    bool full_sync;                    //  DeviceProps.requireFullSync at
+                                       //  pairing: the phone sends its
+                                       //  whole history (FULL chunks)
     bool forged;                       //  added by the server alone: not
                                        //  in the signed key-index list
     int64_t created_ms;                //  when paired

@@ -20,6 +20,7 @@ typedef struct {
     sim_hub_t *hub;       //  back pointer
     wa_payload_reg_t reg; //  keys from the payload
     char *platform;       //  display name of the client
+    bool full_sync;       //  DeviceProps.requireFullSync
     char **refs;          //  pair-device refs
     int nrefs;            //  number of refs
     int64_t start_ms;     //  when pair-device was sent
@@ -294,6 +295,22 @@ s_notify_devices(sim_hub_t *hub, sim_account_t *acc, const char *tag,
 //  --------------------------------------------------------------------
 //  Handshake
 
+//  The client's WA Web version is older than the rules allow (phone:
+//  the account's rules, NULL: the global ones).
+static bool
+s_outdated(sim_hub_t *hub, const char *phone, const wa_payload_info_t *info)
+{
+    int64_t min = sim_fault_rules(sim_hub_faults(hub), phone)->min_web_version;
+    if (min > 0 && (int64_t)info->version[2] < min) {
+        cm_log_info("refusing outdated client",
+                    "phone=%s version=%u.%u.%u min=%" PRId64,
+                    phone ? phone : "", info->version[0], info->version[1],
+                    info->version[2], min);
+        return true;
+    }
+    return false;
+}
+
 static int
 s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
 {
@@ -310,6 +327,9 @@ s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
                     "conn=%" PRId64 " phone=%s device=%u", sim_conn_id(conn),
                     phone, info->device);
         return s_failure(conn, 401);
+    }
+    if (s_outdated(hub, phone, info)) {
+        return s_failure(conn, 405);
     }
     sim_conn_set_state(conn, SIM_CONN_LOGGED_IN);
     sim_hub_bind(hub, conn, dev);
@@ -351,6 +371,9 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
                     sim_conn_id(conn));
         return s_failure(conn, 400);
     }
+    if (s_outdated(hub, NULL, info)) {
+        return s_failure(conn, 405);
+    }
     const sim_config_t *config = sim_hub_config(hub);
     s_reg_t *reg = (s_reg_t *)cm_alloc(sizeof(s_reg_t));
     reg->hub = hub;
@@ -362,6 +385,7 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
     } else {
         reg->platform = cm_strdup(s_platform_name(info->device_platform_type));
     }
+    reg->full_sync = info->require_full_sync;
     reg->nrefs = config->qr_refs;
     reg->refs = (char **)cm_alloc(sizeof(char *) * (size_t)reg->nrefs);
     for (int i = 0; i < reg->nrefs; i++) {
@@ -382,8 +406,10 @@ s_register(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
         wa_node_t *ref = wa_node_add(pd, "ref");
         wa_node_set_bytes(ref, reg->refs[i], strlen(reg->refs[i]));
     }
-    cm_log_info("companion registering", "conn=%" PRId64 " platform=\"%s\"",
-                sim_conn_id(conn), reg->platform);
+    cm_log_info("companion registering",
+                "conn=%" PRId64 " platform=\"%s\" full_sync=%s",
+                sim_conn_id(conn), reg->platform,
+                reg->full_sync ? "true" : "false");
     return sim_conn_send_take(conn, &iq);
 }
 
@@ -473,6 +499,7 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     }
     sim_device_t *dev = sim_account_device_add(acc);
     dev->platform = cm_strdup(reg->platform);
+    dev->full_sync = reg->full_sync;
     dev->has_noise = true;
     memcpy(dev->noise_pub, sim_conn_remote_static(conn), SIM_KEY_LEN);
     dev->has_identity = true;

@@ -84,7 +84,9 @@ typedef enum {
     WA_CLIENT_QR_EXPIRED, //  every QR shown, none scanned: stop
     WA_CLIENT_LOGGED_OUT, //  device removed / logged out: clear the
                           //  stored credentials, stop
-    WA_CLIENT_CONFLICT    //  replaced by another connection: stop
+    WA_CLIENT_CONFLICT,   //  replaced by another connection: stop
+    WA_CLIENT_OUTDATED    //  the server refuses our version (failure
+                          //  405): stop, a retry would meet the same
 } wa_client_state_t;
 
 typedef struct {
@@ -117,11 +119,11 @@ typedef enum {
     WA_CLIENT_EVENT_CALL = 5,    //  a call offer, accept, reject, end
     WA_CLIENT_EVENT_PICTURE = 6, //  a profile picture changed
     //  (values of other capabilities leave room for the messages ones)
-    WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
-    WA_CLIENT_EVENT_WAITING = 21,  //  a message we could not decrypt: the
-                                   //  sender was asked to send it again
-    WA_CLIENT_EVENT_APPSTATE = 30, //  an app-state mutation was applied
-                                   //  (wa_syncd.h)
+    WA_CLIENT_EVENT_PRESENCE = 20,       //  a contact's presence or chat state
+    WA_CLIENT_EVENT_WAITING = 21,        //  a message we could not decrypt: the
+                                         //  sender was asked to send it again
+    WA_CLIENT_EVENT_APPSTATE = 30,       //  an app-state mutation was applied
+                                         //  (wa_syncd.h)
     WA_CLIENT_EVENT_APPSTATE_PUSHED = 31 //  result of
                                          //  wa_client_appstate_push
 } wa_client_event_type_t;

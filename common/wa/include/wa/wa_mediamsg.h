@@ -70,6 +70,7 @@ typedef struct {
     const uint8_t *file_enc_sha256; //  32 bytes
     uint64_t file_length;
     int64_t media_key_timestamp; //  seconds
+    bool animated;               //  sticker: an animated WebP (isAnimated)
     uint32_t width;              //  image, video, sticker
     uint32_t height;
     uint32_t seconds;        //  audio, video
