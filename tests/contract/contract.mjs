@@ -283,11 +283,13 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/{session}/contacts/{id}/unblock'],
     // WAHA's route (api-surface.md 5.5), not in the extract of its document
     ['POST', '/api/{session}/calls/reject'],
-    // Join requests of groups in approval mode: WAHA names the event
-    // (group.v2.participants.join-request) but its document has no route
-    ['GET', '/api/{session}/groups/{id}/join-requests'],
-    ['POST', '/api/{session}/groups/{id}/join-requests/approve'],
-    ['POST', '/api/{session}/groups/{id}/join-requests/reject'],
+    // Join requests and the approval setting: WAHA 2026.8.2's routes (its
+    // release notes); the stored extract of its document predates them
+    ['GET', '/api/{session}/groups/{id}/settings/security/membership-approval'],
+    ['PUT', '/api/{session}/groups/{id}/settings/security/membership-approval'],
+    ['GET', '/api/{session}/groups/{id}/participants/join-requests'],
+    ['POST', '/api/{session}/groups/{id}/participants/join-requests/approve'],
+    ['POST', '/api/{session}/groups/{id}/participants/join-requests/reject'],
     // WAHA's Keys API: its request fields come from WAHA's security page;
     // the stored extract of WAHA's document has no schema for it yet
     // (tests/integration/test_gateway_keys.py checks the shapes)

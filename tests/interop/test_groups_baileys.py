@@ -22,8 +22,10 @@ simulated phone.
   the GroupInfo Baileys made; Baileys sees the add).
 - Join requests: Baileys turns approval mode on (group.v2.update at
   Wharf), leaves and asks to come back by the link; Wharf lists the
-  request, rejects it (404 answering it again), then approves the next
-  one, and Baileys sees itself added.
+  request (…/participants/join-requests, WAHA 2026.8's paths), rejects
+  it (404 answering it again), then approves the next one, and Baileys
+  sees itself added; Wharf reads and turns off the setting
+  (…/settings/security/membership-approval).
 
 ctest interop_groups_baileys, after interop_npm_setup. Exits 77 (skip)
 when npm was unreachable. WASIM_TEST_DEBUG=1 prints the Baileys log.
@@ -292,14 +294,17 @@ def test_join_requests():
     p = wharf_ev("group.v2.update", lambda p: p["group"]["id"] == gid
                  and "newMembersApprovalRequired" in p["group"], "approval mode")
     check(p["group"] == {"id": gid, "newMembersApprovalRequired": True}, p)
+    check(api("GET", "/api/w/groups/%s/settings/security/membership-approval" % gid)
+          == {"newMembersApprovalRequired": True}, "approval read by Wharf")
+    check(api("GET", "/api/w/groups/" + gid)["approval"] is True, "group object")
     code = api("GET", "/api/w/groups/%s/invite-code" % gid)[len(LINK):]
     # B leaves, then asks to come back by the link: a request, not a join
     peer.sock("groupLeave", gid)
     wharf_ev("group.v2.participants", lambda p: p["group"]["id"] == gid
              and p["type"] == "leave", "B left")
-    check(api("GET", "/api/w/groups/%s/join-requests" % gid) == [], "none yet")
+    check(api("GET", "/api/w/groups/%s/participants/join-requests" % gid) == [], "none yet")
     peer.sock("groupAcceptInvite", code)
-    reqs = wait_for(lambda: api("GET", "/api/w/groups/%s/join-requests" % gid), 20,
+    reqs = wait_for(lambda: api("GET", "/api/w/groups/%s/participants/join-requests" % gid), 20,
                     what="B's request")
     check(len(reqs) == 1 and set(reqs[0]) == {"id", "requestedAt", "method"}, reqs)
     check(reqs[0]["id"] == cus(B) and reqs[0]["method"] == "invite_link"
@@ -307,20 +312,20 @@ def test_join_requests():
     check(cus(B) not in {x["id"] for x in api("GET", "/api/w/groups/" + gid)["participants"]},
           "not a member while asking")
     # Rejected: gone from the list, still out; a second answer finds none
-    res = api("POST", "/api/w/groups/%s/join-requests/reject" % gid,
+    res = api("POST", "/api/w/groups/%s/participants/join-requests/reject" % gid,
               {"participants": [{"id": cus(B)}]})
     check(res == [{"id": cus(B), "status": 200}], res)
-    check(api("GET", "/api/w/groups/%s/join-requests" % gid) == [], "rejected")
-    res = api("POST", "/api/w/groups/%s/join-requests/approve" % gid,
+    check(api("GET", "/api/w/groups/%s/participants/join-requests" % gid) == [], "rejected")
+    res = api("POST", "/api/w/groups/%s/participants/join-requests/approve" % gid,
               {"participants": [{"id": cus(B)}]})
     check(res == [{"id": cus(B), "status": 404}], res)
     check(cus(B) not in {x["id"] for x in api("GET", "/api/w/groups/" + gid)["participants"]},
           "still out")
     # Asked again and approved: B is a member, and Baileys sees itself added
     peer.sock("groupAcceptInvite", code)
-    wait_for(lambda: api("GET", "/api/w/groups/%s/join-requests" % gid), 20,
+    wait_for(lambda: api("GET", "/api/w/groups/%s/participants/join-requests" % gid), 20,
              what="B's second request")
-    res = api("POST", "/api/w/groups/%s/join-requests/approve" % gid,
+    res = api("POST", "/api/w/groups/%s/participants/join-requests/approve" % gid,
               {"participants": [{"id": cus(B)}]})
     check(res == [{"id": cus(B), "status": 200}], res)
     peer.wait_ev("group-participants.update",
@@ -331,12 +336,21 @@ def test_join_requests():
     p = wharf_ev("group.v2.participants", lambda p: p["group"]["id"] == gid
                  and p["type"] == "join", "B joins")
     check(p["participants"] == [{"id": cus(B), "role": "participant"}], p)
-    check(api("GET", "/api/w/groups/%s/join-requests" % gid) == [], "answered")
+    check(api("GET", "/api/w/groups/%s/participants/join-requests" % gid) == [], "answered")
+    # Wharf turns approval mode off (WAHA's setting route): Baileys sees it
+    path = "/api/w/groups/%s/settings/security/membership-approval" % gid
+    check(api("PUT", path, {"newMembersApprovalRequired": False})
+          == {"newMembersApprovalRequired": False}, "off")
+    peer.wait_ev("groups.update", lambda d: d["id"] == gid
+                 and d.get("joinApprovalMode") is False, 20, "approval off at Baileys")
+    check(api("GET", path) == {"newMembersApprovalRequired": False}, "read back")
+    st, body, _ = ctx["s"].api("PUT", path, {"newMembersApprovalRequired": "maybe"})
+    check(st == 400 and "newMembersApprovalRequired" in str(body["message"]), (st, body))
     # Bad input: a clear 400, nothing sent
-    st, body, _ = ctx["s"].api("POST", "/api/w/groups/%s/join-requests/approve" % gid,
+    st, body, _ = ctx["s"].api("POST", "/api/w/groups/%s/participants/join-requests/approve" % gid,
                                {"participants": [{"id": "not-a-number"}]})
     check(st == 400 and body["statusCode"] == 400, (st, body))
-    st, body, _ = ctx["s"].api("GET", "/api/w/groups/nope/join-requests")
+    st, body, _ = ctx["s"].api("GET", "/api/w/groups/nope/participants/join-requests")
     check(st == 400 and "id" in str(body["message"]), (st, body))
 
 

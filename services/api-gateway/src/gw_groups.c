@@ -626,25 +626,25 @@ gw_groups_description(gw_req_t *req)
     }
 }
 
-//  GET a security setting: {adminsOnly} from the group's `field`.
+//  GET a security setting: {key} from the group's `field`.
 static void
-s_setting_get(gw_req_t *req, const char *field)
+s_setting_get(gw_req_t *req, const char *field, const char *key)
 {
     json_t *body = json_object();
     cm_msg_t *reply = s_group_command(req, "group.get", &body);
     if (reply) {
         json_t *v = json_object_get(cm_msg_body(reply), field);
-        json_t *out = json_pack("{s:b}", "adminsOnly", json_is_true(v));
+        json_t *out = json_pack("{s:b}", key, json_is_true(v));
         gw_req_reply(req, 200, &out);
         cm_msg_destroy(&reply);
     }
 }
 
-//  PUT a security setting from {adminsOnly}.
+//  PUT a security setting from {key}.
 static void
-s_setting_set(gw_req_t *req, const char *setting)
+s_setting_set(gw_req_t *req, const char *setting, const char *key)
 {
-    json_t *v = gw_req_input(req, "adminsOnly");
+    json_t *v = gw_req_input(req, key);
     if (json_is_string(v)) {
         //  A form or query value
         const char *t = json_string_value(v);
@@ -653,8 +653,10 @@ s_setting_set(gw_req_t *req, const char *setting)
                                    : v;
     }
     if (!json_is_boolean(v)) {
-        gw_req_fail_invalid(req, v ? "adminsOnly must be true or false"
-                                   : "adminsOnly is required");
+        char *text =
+            cm_sprintf(v ? "%s must be true or false" : "%s is required", key);
+        gw_req_fail_invalid(req, text);
+        free(text);
         return;
     }
     bool on = json_is_true(v);
@@ -662,7 +664,7 @@ s_setting_set(gw_req_t *req, const char *setting)
     cm_msg_t *reply = s_group_command(req, "group.setting", &body);
     if (reply) {
         cm_msg_destroy(&reply);
-        json_t *out = json_pack("{s:b}", "adminsOnly", on);
+        json_t *out = json_pack("{s:b}", key, on);
         gw_req_reply(req, 200, &out);
     }
 }
@@ -671,9 +673,19 @@ void
 gw_groups_info_admin_only(gw_req_t *req)
 {
     if (cm_streq(gw_req_method(req), "GET")) {
-        s_setting_get(req, "restrict");
+        s_setting_get(req, "restrict", "adminsOnly");
     } else {
-        s_setting_set(req, "locked");
+        s_setting_set(req, "locked", "adminsOnly");
+    }
+}
+
+void
+gw_groups_membership_approval(gw_req_t *req)
+{
+    if (cm_streq(gw_req_method(req), "GET")) {
+        s_setting_get(req, "approval", "newMembersApprovalRequired");
+    } else {
+        s_setting_set(req, "approval", "newMembersApprovalRequired");
     }
 }
 
@@ -681,9 +693,9 @@ void
 gw_groups_messages_admin_only(gw_req_t *req)
 {
     if (cm_streq(gw_req_method(req), "GET")) {
-        s_setting_get(req, "announce");
+        s_setting_get(req, "announce", "adminsOnly");
     } else {
-        s_setting_set(req, "announcement");
+        s_setting_set(req, "announcement", "adminsOnly");
     }
 }
 
@@ -855,7 +867,8 @@ static const char *s_schemas =
     "{\"type\":\"integer\",\"description\":\"Unix seconds\"},\"size\":"
     "{\"type\":\"integer\"},\"addressingMode\":{\"type\":\"string\",\"enum\":"
     "[\"pn\",\"lid\"]},\"announce\":{\"type\":\"boolean\"},\"restrict\":"
-    "{\"type\":\"boolean\"},\"participants\":{\"$ref\":"
+    "{\"type\":\"boolean\"},\"approval\":{\"type\":\"boolean\","
+    "\"description\":\"membership approval mode\"},\"participants\":{\"$ref\":"
     "\"#/components/schemas/GroupParticipantList\"}}},"
     "\"CountResponse\":{\"type\":\"object\",\"required\":[\"count\"],"
     "\"properties\":{\"count\":{\"type\":\"integer\",\"example\":3}}},"
@@ -885,6 +898,11 @@ static const char *s_schemas =
     "\"boolean\",\"example\":true}}},"
     "\"GroupResult\":{\"type\":\"object\",\"properties\":{\"success\":"
     "{\"type\":\"boolean\",\"example\":true}}},"
+    "\"MembershipApproval\":{\"type\":\"object\",\"required\":["
+    "\"newMembersApprovalRequired\"],\"properties\":{"
+    "\"newMembersApprovalRequired\":{\"type\":\"boolean\",\"example\":"
+    "true,\"description\":\"true: joins by link are requests admins "
+    "approve\"}}},"
     "\"JoinRequest\":{\"type\":\"object\",\"properties\":{\"id\":{"
     "\"type\":\"string\",\"example\":\"12132132130@c.us\"},\"lid\":{"
     "\"type\":\"string\",\"description\":\"LID groups: the LID that "

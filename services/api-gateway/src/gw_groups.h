@@ -56,13 +56,16 @@
           -> {success}
       DELETE …/groups/{id}/picture        group.picture, no blob
           -> {success}
+    GET|PUT …/groups/{id}/settings/security/membership-approval
+      {newMembersApprovalRequired}: group.get (approval) / group.setting
+      (approval) -> {newMembersApprovalRequired}
     Join requests (a group in membership approval mode turns joins by
     link into requests; admins answer them; Wharf's routes, as WAHA's
-    document has none):
-      GET  …/groups/{id}/join-requests    group.requests -> [{id, lid?,
-          requestedAt (s), method}]
-      POST …/groups/{id}/join-requests/approve {participants:[{id}]}
-      POST …/groups/{id}/join-requests/reject  {participants:[{id}]}
+    stored extract of WAHA's document has none; WAHA 2026.8.2 has them):
+      GET  …/groups/{id}/participants/join-requests    group.requests -> [{id,
+   lid?, requestedAt (s), method}] POST
+   …/groups/{id}/participants/join-requests/approve {participants:[{id}]} POST
+   …/groups/{id}/participants/join-requests/reject  {participants:[{id}]}
           group.requests_action -> [{id, status}] (404: no request of
           theirs pending; approved ones become members)
     Wawp has the picture routes too: GET|PUT|DELETE /v2/groups/{id}/picture.
@@ -113,6 +116,7 @@ void gw_groups_subject(gw_req_t *req);
 void gw_groups_description(gw_req_t *req);
 void gw_groups_info_admin_only(gw_req_t *req);
 void gw_groups_messages_admin_only(gw_req_t *req);
+void gw_groups_membership_approval(gw_req_t *req);
 void gw_groups_invite_code(gw_req_t *req);
 void gw_groups_invite_revoke(gw_req_t *req);
 void gw_groups_participants2(gw_req_t *req);
@@ -250,6 +254,20 @@ json_t *gw_groups_schemas(void);
                         GW_GROUPS_TAG, "groupsSetMessagesAdminOnly",           \
                         "Let only admins send", "SettingsSecurityChangeInfo",  \
                         "SettingsSecurityChangeInfo", NULL),                   \
+        GW_GROUPS_ROUTE("GET",                                                 \
+                        "/api/{session}/groups/{id}/settings/security/"        \
+                        "membership-approval",                                 \
+                        gw_groups_membership_approval, GW_AUTH_ADMIN, 200,     \
+                        GW_GROUPS_TAG, "groupsGetMembershipApproval",          \
+                        "Whether joins by link need an admin's approval",      \
+                        NULL, "MembershipApproval", NULL),                     \
+        GW_GROUPS_ROUTE("PUT",                                                 \
+                        "/api/{session}/groups/{id}/settings/security/"        \
+                        "membership-approval",                                 \
+                        gw_groups_membership_approval, GW_AUTH_ADMIN, 200,     \
+                        GW_GROUPS_TAG, "groupsSetMembershipApproval",          \
+                        "Make joins by link requests admins approve",          \
+                        "MembershipApproval", "MembershipApproval", NULL),     \
         GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/invite-code",       \
                         gw_groups_invite_code, GW_AUTH_ADMIN, 200,             \
                         GW_GROUPS_TAG, "groupsInviteCode",                     \
@@ -275,18 +293,21 @@ json_t *gw_groups_schemas(void);
                         GW_GROUPS_TAG, "groupsDeletePicture",                  \
                         "Remove the group's picture", NULL, "GroupResult",     \
                         NULL),                                                 \
-        GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/join-requests",     \
-                        gw_groups_requests, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG, \
-                        "groupsJoinRequests",                                  \
-                        "Pending requests to join (approval mode; admins)",    \
-                        NULL, "JoinRequestList", NULL),                        \
         GW_GROUPS_ROUTE(                                                       \
-            "POST", "/api/{session}/groups/{id}/join-requests/approve",        \
+            "GET", "/api/{session}/groups/{id}/participants/join-requests",    \
+            gw_groups_requests, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,             \
+            "groupsJoinRequests",                                              \
+            "Pending requests to join (approval mode; admins)", NULL,          \
+            "JoinRequestList", NULL),                                          \
+        GW_GROUPS_ROUTE(                                                       \
+            "POST",                                                            \
+            "/api/{session}/groups/{id}/participants/join-requests/approve",   \
             gw_groups_requests_approve, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,     \
             "groupsApproveJoinRequests", "Let requesters in",                  \
             "ParticipantsRequest", "ParticipantResultList", NULL),             \
         GW_GROUPS_ROUTE(                                                       \
-            "POST", "/api/{session}/groups/{id}/join-requests/reject",         \
+            "POST",                                                            \
+            "/api/{session}/groups/{id}/participants/join-requests/reject",    \
             gw_groups_requests_reject, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,      \
             "groupsRejectJoinRequests", "Turn requesters away",                \
             "ParticipantsRequest", "ParticipantResultList", NULL),             \

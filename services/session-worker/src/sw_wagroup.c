@@ -98,6 +98,8 @@ sw_wagroup_json(const wa_group_t *group)
     json_object_set_new(out, "announce",
                         json_boolean(wa_group_announce(group)));
     json_object_set_new(out, "restrict", json_boolean(wa_group_locked(group)));
+    json_object_set_new(out, "approval",
+                        json_boolean(wa_group_approval(group)));
     json_object_set_new(out, "participants", sw_wagroup_participants(group));
     return out;
 }
@@ -875,8 +877,10 @@ sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     json_t *body = cm_msg_body(sw_cmd_request(*cmd_p));
     const char *setting = json_string_value(json_object_get(body, "setting"));
     json_t *on = json_object_get(body, "on");
-    if (!cm_streq(setting, "announcement") && !cm_streq(setting, "locked")) {
-        sw_cmd_reply(cmd_p, 400, "setting must be one of: announcement, locked",
+    if (!cm_streq(setting, "announcement") && !cm_streq(setting, "locked") &&
+        !cm_streq(setting, "approval")) {
+        sw_cmd_reply(cmd_p, 400,
+                     "setting must be one of: announcement, locked, approval",
                      NULL);
         return;
     }
@@ -886,7 +890,10 @@ sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     }
     char *group = s_group_id(cmd_p);
     if (group) {
-        wa_node_t *iq = wa_group_set_setting(group, setting, json_is_true(on));
+        wa_node_t *iq =
+            cm_streq(setting, "approval")
+                ? wa_group_set_approval(group, json_is_true(on))
+                : wa_group_set_setting(group, setting, json_is_true(on));
         s_group_send(sess, cmd_p, S_GROUP_SETTING, &iq, group, NULL);
         free(group);
     }
@@ -1297,7 +1304,8 @@ sw_wagroup_test(bool verbose)
     char *text = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
     assert(cm_streq(
         text,
-        "{\"addressingMode\":\"pn\",\"announce\":false,\"creation\":"
+        "{\"addressingMode\":\"pn\",\"announce\":false,\"approval\":false,"
+        "\"creation\":"
         "1700000000,\"description\":null,\"id\":\"120363000000000001@g.us\","
         "\"owner\":\"15550001111@c.us\",\"participants\":[{\"admin\":"
         "\"superadmin\",\"id\":\"15550001111@c.us\",\"isAdmin\":true,"

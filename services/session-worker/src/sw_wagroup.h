@@ -19,7 +19,8 @@
       group.subject {id, subject}           -> {}
       group.description {id, description}   -> {} (reads the group first
           for the version it replaces; "" deletes it)
-      group.setting {id, setting:"announcement"|"locked", on:bool} -> {}
+      group.setting {id, setting:"announcement"|"locked"|"approval",
+          on:bool} -> {} (approval: membership approval mode)
       group.picture {id}, blob 0 the JPEG (none: remove the picture)
                                             -> {pictureId?}
       group.requests {id}   -> {requests:[{id, lid?, requestedAt (s),
@@ -66,6 +67,7 @@
       {id:"<digits>@g.us", subject, description:str|null,
        owner:"…@c.us"|null, creation:int (s, 0 unknown), size:int,
        addressingMode:"pn"|"lid", announce:bool, restrict:bool,
+       approval:bool (membership approval mode),
        participants:[{id:"…@c.us" (or "…@lid" when the phone number is
          unknown), lid?:"…@lid", role:"participant"|"admin"|"superadmin",
          admin:null|"admin"|"superadmin", isAdmin:bool,

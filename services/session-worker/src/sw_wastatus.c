@@ -405,7 +405,6 @@ static json_t *
 s_privacy_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
                char **reason_p)
 {
-    (void)sess;
     (void)ctx;
     const char *type = NULL;
     char **users = NULL;
@@ -417,8 +416,15 @@ s_privacy_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
         return NULL;
     }
     json_t *list = json_array();
+    wa_client_t *client = sw_wasess_client(sess);
     for (size_t i = 0; i < n; i++) {
-        char *api = sw_wamsg_api_jid(users[i]);
+        //  A LID whose number is known is named by the number, as the
+        //  session's chats name that person
+        char *pn = client && strstr(users[i], "@lid")
+                       ? wa_client_pn_of(client, users[i])
+                       : NULL;
+        char *api = sw_wamsg_api_jid(pn ? pn : users[i]);
+        free(pn);
         json_array_append_new(list, json_string(api));
         free(api);
         free(users[i]);
@@ -634,6 +640,31 @@ sw_wastatus_test(bool verbose)
     assert(cm_streq(cm_msg_str(reply, "revokedMessageId"), "ST1"));
     cm_msg_destroy(&reply);
     assert(sw_session_queued(sw_wasess_session(sess)) == queued + 3);
+    //  The status privacy reply: the list in use, as chat ids
+    wa_node_t *pr = wa_node_new_from_text(
+        "<iq type=\"result\"><privacy><list type=\"blacklist\" "
+        "default=\"true\"><user jid=\"15550002222@s.whatsapp.net\"/>"
+        "</list></privacy></iq>",
+        NULL);
+    int pst = 0;
+    char *preason = NULL;
+    json_t *pbody = s_privacy_done(sess, pr, NULL, &pst, &preason);
+    assert(pbody && !preason);
+    assert(cm_streq(json_string_value(json_object_get(pbody, "type")),
+                    "blacklist"));
+    assert(cm_streq(
+        json_string_value(json_array_get(json_object_get(pbody, "users"), 0)),
+        "15550002222@c.us"));
+    json_decref(pbody);
+    wa_node_destroy(&pr);
+    pr = wa_node_new_from_text("<iq type=\"result\"><privacy><list "
+                               "type=\"everyone\" default=\"true\"/>"
+                               "</privacy></iq>",
+                               NULL);
+    assert(!s_privacy_done(sess, pr, NULL, &pst, &preason));
+    assert(pst == 502 && preason);
+    free(preason);
+    wa_node_destroy(&pr);
     //  Not ours: left to the other capabilities
     sent.id = "OTHER";
     assert(!sw_wastatus_on_sent(sess, &sent));
