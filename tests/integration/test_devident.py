@@ -10,8 +10,9 @@ Wharf (wa_devident):
 - encrypts to the devices the account signed and not to the forged one
   (it keeps no copy); a device added behind our back but signed gets it;
 - opens a pkmsg from a companion whose device identity holds;
-- refuses one whose account signature does not hold: no message event,
-  a log line.
+- refuses one whose account signature does not hold, and one whose key
+  index the account's signed list does not hold (send-as `key_index`):
+  no message event, a log line.
 """
 import os
 import sys
@@ -56,7 +57,7 @@ def test_device_identity():
         # Incoming: a companion's pkmsg with a device identity the account
         # signed is read; a forged one is refused and logged
         st, r = sim.ctl("POST", "/accounts/%s/send-as" % P,
-                        {"to": A, "text": "from a companion", "device": 77})
+                        {"to": A, "text": "from a companion", "device": good["id"]})
         check(st == 200 and r["copies"] == 1, (st, r))
         got = wait_for(lambda: [e for e in hooks(rx, "a", "message")
                                 if e["payload"]["body"] == "from a companion"],
@@ -67,14 +68,26 @@ def test_device_identity():
         check(st == 200 and r["copies"] == 1, (st, r))
         wait_for(lambda: "device identity refused" in s.logs(), 20,
                  what="the worker refused the forged identity")
-        # a later text arrives; the forged one never did
+        # Signed, but with a key index the account's signed list does not
+        # hold (a device the account removed): refused too
+        st, body = sim.ctl("POST", "/accounts/%s/send-as" % P,
+                           {"to": A, "text": "x", "device": 79, "key_index": -1})
+        check(st == 400, (st, body))
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % P,
+                        {"to": A, "text": "stale index", "device": good["id"],
+                         "key_index": 999})
+        check(st == 200 and r["copies"] == 1, (st, r))
+        wait_for(lambda: "key index not in the account" in s.logs(), 20,
+                 what="the worker refused the identity's key index")
+        # a later text arrives; the forged ones never did
         st, r = sim.ctl("POST", "/accounts/%s/send" % P, {"to": A, "text": "after"})
         check(st == 200, (st, r))
         wait_for(lambda: [e for e in hooks(rx, "a", "message")
                           if e["payload"]["body"] == "after"], 20, what="after")
         time.sleep(0.5)
         check(not [e for e in hooks(rx, "a", "message")
-                   if e["payload"]["body"] == "forged"], "forged text delivered")
+                   if e["payload"]["body"] in ("forged", "stale index")],
+              "forged text delivered")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@
         ADVSignedDeviceIdentity {details, account_signature_key,
         account_signature, device_signature}. wa_inbox opens it only
         when both signatures hold over the identity key inside the pkmsg
-        and the signing key is the account's (when known)
+        and the signing key is the account's (when known), and the
+        identity's key index is one the account's signed key-index list
+        holds (when that list is cached and checked)
         (wa_devident_pkmsg_ok); else the message is refused and logged.
     Verdicts are kept with the cached device list (wa_usync) so a send
     costs a lookup, not a signature check.
@@ -185,6 +187,38 @@ wa_devident_covered(wa_client_t *self, const char *device)
     return covered;
 }
 
+//  The key index inside a (verified) ADVSignedDeviceIdentity is one the
+//  account's signed key-index list holds, when that list is known and
+//  checked (a device the account removed signs with a stale index).
+static bool
+s_index_signed(wa_client_t *self, const char *sender, const uint8_t *id,
+               size_t id_len)
+{
+    const uint32_t *valid = NULL;
+    size_t n = 0;
+    if (s_verdict(self, sender, &valid, &n) != WA_USYNC_SIGNED) {
+        return true; //  no list checked yet: the signatures decide
+    }
+    Wa__Adv__SignedDeviceIdentity *sdi =
+        wa__adv__signed_device_identity__unpack(NULL, id_len, id);
+    Wa__Adv__DeviceIdentity *di =
+        sdi && sdi->has_details ? wa__adv__device_identity__unpack(
+                                      NULL, sdi->details.len, sdi->details.data)
+                                : NULL;
+    bool ok = false;
+    uint32_t ki = di && di->has_key_index ? di->key_index : 0;
+    for (size_t i = 0; di && i < n; i++) {
+        ok = ok || valid[i] == ki;
+    }
+    if (di) {
+        wa__adv__device_identity__free_unpacked(di, NULL);
+    }
+    if (sdi) {
+        wa__adv__signed_device_identity__free_unpacked(sdi, NULL);
+    }
+    return ok;
+}
+
 bool
 wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
                      const char *sender)
@@ -215,6 +249,8 @@ wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
                               id, id_len, pub, have_account ? account : NULL) !=
                               WA_PAIR_OK) {
             why = "signatures do not hold";
+        } else if (!s_index_signed(self, sender, id, id_len)) {
+            why = "key index not in the account's signed list";
         }
         if (why) {
             cm_log_warn("device identity refused",

@@ -834,7 +834,7 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
 //  identity key is the account key (forge: account signature broken).
 //  Caller owns *out_p. Returns 0 or -1.
 static int
-s_device_identity(sim_account_t *acc, uint32_t device, bool forge,
+s_device_identity(sim_account_t *acc, uint32_t key_index, bool forge,
                   uint8_t **out_p, size_t *out_len)
 {
     uint8_t secret[32];
@@ -843,7 +843,7 @@ s_device_identity(sim_account_t *acc, uint32_t device, bool forge,
     size_t container_len = 0;
     if (wa_pair_adv_issue(acc->identity_priv, acc->identity_pub, secret,
                           (uint32_t)strtoul(acc->lid, NULL, 10),
-                          (uint64_t)(cm_now_ms() / 1000), device, false,
+                          (uint64_t)(cm_now_ms() / 1000), key_index, false,
                           &container, &container_len) != 0) {
         return -1;
     }
@@ -878,11 +878,15 @@ s_device_identity(sim_account_t *acc, uint32_t device, bool forge,
 int
 sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
                   const char *text, uint32_t device, bool forge,
-                  json_t **result_p, const char **reason)
+                  int64_t key_index, json_t **result_p, const char **reason)
 {
     assert(self);
     sim_model_t *model = sim_hub_model(self->hub);
     sim_account_t *me = sim_model_account(model, phone);
+    if (key_index < 0 && me) {
+        sim_device_t *known = sim_account_device(me, device);
+        key_index = known ? known->key_index : device;
+    }
     char *wire = to ? wa_jid_normalize(to) : NULL;
     sim_account_t *target =
         wire ? sim_hub_account_of(self->hub, wire, NULL) : NULL;
@@ -903,7 +907,8 @@ sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
         wa_sigstore_set_identity(store, me->identity_priv, me->identity_pub,
                                  1 + reg % 16380) != 0 ||
         wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len) != 0 ||
-        s_device_identity(me, device, forge, &identity, &identity_len) != 0) {
+        s_device_identity(me, (uint32_t)key_index, forge, &identity,
+                          &identity_len) != 0) {
         wa_sigstore_destroy(&store);
         free(msg);
         *reason = "could not build the message";

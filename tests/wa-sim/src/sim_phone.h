@@ -51,11 +51,14 @@ int sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
 //  A text from the account's companion `device` (a Signal identity of
 //  its own: the account key, new sessions, so pkmsg) to every companion
 //  of `to`, with the <device-identity> the account signs for it; with
-//  `forge` its account signature is broken. Returns 200 {id, copies},
-//  404 or 500.
+//  `forge` its account signature is broken. The identity's key index
+//  is `key_index` when >= 0, else the listed device's own (or `device`
+//  for a device wa-sim does not know). Returns 200 {id, copies}, 404 or
+//  500.
 int sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
                       const char *text, uint32_t device, bool forge,
-                      json_t **result_p, const char **reason);
+                      int64_t key_index, json_t **result_p,
+                      const char **reason);
 
 int sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
                                  const char *to, json_t **result_p,
@@ -104,8 +107,7 @@ int sim_phone_resend_history(sim_phone_t *self, sim_account_t *acc,
 //  id>: the history chunk in flight to it was taken, the next one goes
 //  out. Returns false (and counts it as unexpected) when `id` is not the
 //  chunk in flight.
-bool sim_phone_hist_sync(sim_phone_t *self, sim_device_t *dev,
-                         const char *id);
+bool sim_phone_hist_sync(sim_phone_t *self, sim_device_t *dev, const char *id);
 
 //  What the phone of `acc` sent of its history: {seeded, devices:
 //  [{device, sent, receipts, pending, unexpected}]}. Caller owns return

@@ -529,12 +529,13 @@ sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
 int
 sim_server_phone_send_as(sim_server_t *self, const char *phone, const char *to,
                          const char *text, uint32_t device, bool forge,
-                         json_t **result_p, const char **reason)
+                         int64_t key_index, json_t **result_p,
+                         const char **reason)
 {
     assert(self);
     return sim_phone_send_as(
         (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), phone,
-        to, text, device, forge, result_p, reason);
+        to, text, device, forge, key_index, result_p, reason);
 }
 
 int

@@ -139,7 +139,7 @@ int sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
 //  forged or not (sim_phone_send_as).
 int sim_server_phone_send_as(sim_server_t *self, const char *phone,
                              const char *to, const char *text, uint32_t device,
-                             bool forge, json_t **result_p,
+                             bool forge, int64_t key_index, json_t **result_p,
                              const char **reason);
 
 //  The simulated phone sends a location, card, poll, vote, reaction, edit
