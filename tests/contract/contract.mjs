@@ -321,6 +321,9 @@ const WHARF_EXTENSIONS = [
     ['GET', '/api/{session}/groups/{id}/picture'],
     ['PUT', '/api/{session}/groups/{id}/picture'],
     ['DELETE', '/api/{session}/groups/{id}/picture'],
+    // WAHA's chat picture (api-surface.md 5.1), not in the stored extract
+    // either: tests/integration/test_appstate.py checks its shape
+    ['GET', '/api/{session}/chats/{chatId}/picture'],
     // Wharf's own: neither WAHA nor Wawp documents a sticker route
     ['POST', '/api/sendSticker'],
     ['PUT', '/api/{session}/contacts/{chatId}'],

@@ -18,7 +18,8 @@ session b (account B) writes to A so both have the chat. Then:
   puts it on the chat and renames the contact: both emit chat.archive,
   label.upsert and label.chat.added with WAHA's fields, /contacts/all
   shows the new name; the phone's push name setting becomes me.pushName;
-- chats/overview GET and POST;
+- chats/overview GET and POST; the chat's picture (null, then B's phone's
+  picture with refresh=true);
 - a worker restart resumes from the stored versions: the first fetches
   after it ask from the versions reached before (wa-sim records every
   fetch), and nothing is reported twice;
@@ -27,6 +28,7 @@ session b (account B) writes to A so both have the chat. Then:
 - bad input: unknown label, label name over 100 bytes, unknown color,
   archiving an unknown chat, a malformed chat id: clear 4xx.
 """
+import base64
 import os
 import sys
 
@@ -38,6 +40,11 @@ from wasim import WaSim  # noqa: E402
 A = "15550007001"
 B = "15550007002"
 CHAT = B + "@c.us"
+# A tiny valid JPEG (B's phone's picture)
+TINY_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0a"
+    "HBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAA"
+    "AAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==")
 EVENTS = ["session.status", "message", "chat.archive", "label.upsert",
           "label.deleted", "label.chat.added", "label.chat.deleted"]
 
@@ -192,6 +199,23 @@ def test_appstate():
         st, ov2, _ = s.api("POST", "/api/a2/chats/overview",
                            {"pagination": {"limit": 10}, "filter": {"ids": [CHAT]}})
         check(st == 201 and [o["id"] for o in ov2] == [CHAT], (st, ov2))
+
+        # -- the chat's picture ----------------------------------------------
+        st, body, _ = s.api("GET", "/api/a1/chats/%s/picture" % CHAT)
+        check(st == 200 and body == {"url": None}, (st, body))
+        st, acc = sim.ctl("PUT", "/accounts/%s/profile" % B,
+                          {"picture": base64.b64encode(TINY_JPEG).decode()})
+        check(st == 200 and acc["picture_path"], (st, acc))
+        # kept for a day: the new picture shows with refresh=true
+        st, body, _ = s.api("GET", "/api/a1/chats/%s/picture" % CHAT)
+        check(st == 200 and body == {"url": None}, (st, body))
+        st, body, _ = s.api("GET", "/api/a1/chats/%s/picture?refresh=true" % CHAT)
+        check(st == 200 and set(body) == {"url"}
+              and body["url"].endswith(acc["picture_path"]), (st, body))
+        st, body, _ = s.api("GET", "/api/a1/chats/%s/picture?refresh=maybe" % CHAT)
+        check(st == 400 and "refresh" in str(body["message"]), (st, body))
+        st, body, _ = s.api("GET", "/api/a1/chats/not%20a%20chat/picture")
+        check(st == 400 and "chatId" in str(body["message"]), (st, body))
 
         # -- bad input --------------------------------------------------------
         st, body, _ = s.api("PUT", "/api/a1/labels/99", {"name": "x"})

@@ -32,9 +32,13 @@
 
 #include "cm/cm.h"
 #include "wa/wa_crypto.h"
+#include "wa/wa_e2e.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_keys.h"
+#include "wa/wa_message.h"
 #include "wa/wa_recv.h"
+#include "wa/wa_send.h"
+#include "wa/wa_sigstore.h"
 #include "wa_client_int.h"
 
 //  Received message keys remembered for de-duplication.
@@ -612,6 +616,61 @@ wa_inbox_test(bool verbose)
                                false) == -1);
     assert(wa_client_send_seen(client, "not a jid", NULL, ids, 1, false) == -1);
     assert(wa_client_receipt_commit(client, 999) == -1);
+
+    //  An old counter under a message id not handled before: the sender
+    //  used a message key twice (it lost Signal state). The message is
+    //  not dropped: a retry receipt asks for it again (issue 12 item 1)
+    zlistx_purge(kit->out);
+    zlistx_purge(kit->events);
+    wa_bundle_t bundle;
+    memset(&bundle, 0, sizeof bundle);
+    uint8_t priv[32];
+    assert(wa_sigstore_identity(client->store, priv, bundle.identity,
+                                &bundle.registration_id) == 0);
+    assert(wa_sigstore_generate_signed_prekey(client->store, 77, bundle.skey,
+                                              bundle.skey_sig) == 0);
+    bundle.skey_id = 77;
+    assert(wa_sigstore_generate_prekeys(client->store, 700, 1) == 0);
+    assert(wa_sigstore_prekey(client->store, 700, bundle.prekey) == 0);
+    bundle.prekey_id = 700;
+    bundle.has_prekey = true;
+    wa_sigstore_t *alice = wa_sigstore_new(client->signal);
+    assert(wa_sigstore_generate_identity(alice) == 0);
+    assert(wa_e2e_process_bundle(alice, "15550000001", 1, &bundle) == 0);
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    assert(wa_message_build_text("once", NULL, NULL, NULL, &plain,
+                                 &plain_len) == 0);
+    wa_node_t *enc = wa_send_enc(alice, "15550000001:1@s.whatsapp.net", plain,
+                                 plain_len, NULL);
+    assert(enc);
+    for (int i = 0; i < 2; i++) {
+        wa_node_t *m = wa_node_new("message");
+        wa_node_set_attr(m, "id", i ? "d2" : "d1");
+        wa_node_set_attr(m, "from", "15550000002@s.whatsapp.net");
+        wa_node_set_attr(m, "t", "1700000004");
+        wa_node_set_attr(m, "type", "text");
+        wa_node_t *copy = wa_node_dup(enc);
+        wa_node_append(m, &copy);
+        assert(wa_client_handle(client, m) == 0);
+        wa_node_destroy(&m);
+    }
+    //  d1 is read and confirmed; d2 (the same key again) gets a retry
+    wa_client_kit_expect(kit, "message d1 once");
+    wa_client_kit_expect(kit, "waiting d2 15550000002@s.whatsapp.net");
+    assert(zlistx_size(kit->events) == 0);
+    wa_node_t *retry = NULL;
+    for (wa_node_t *n = zlistx_first(kit->out); n; n = zlistx_next(kit->out)) {
+        if (wa_node_attr_eq(n, "type", "retry")) {
+            assert(!retry);
+            retry = n;
+        }
+    }
+    assert(retry && streq(wa_node_tag(retry), "receipt"));
+    assert(wa_node_attr_eq(retry, "id", "d2"));
+    wa_node_destroy(&enc);
+    free(plain);
+    wa_sigstore_destroy(&alice);
 
     wa_client_kit_destroy(&kit);
     printf("OK\n");

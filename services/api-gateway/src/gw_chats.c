@@ -565,6 +565,45 @@ gw_chats_contact_upsert(gw_req_t *req)
     free(chat);
 }
 
+void
+gw_chats_picture(gw_req_t *req)
+{
+    const char *name = s_path_session(req);
+    char *chat = name ? gw_messages_chat_id(gw_req_param(req, "chatId")) : NULL;
+    const char *refresh = chat ? gw_req_input_str(req, "refresh") : NULL;
+    if (!chat) {
+        if (name) {
+            gw_req_fail_invalid(req, "chatId must be a phone number or a "
+                                     "chat id (…@c.us, …@g.us)");
+        }
+        return;
+    }
+    if (refresh && !cm_streq(refresh, "true") && !cm_streq(refresh, "false")) {
+        gw_req_fail_invalid(req, "refresh must be true or false");
+        free(chat);
+        return;
+    }
+    json_t *session = gw_messages_session(req, name);
+    if (session && gw_messages_status_is(req, session, s_working)) {
+        //  The person's or the group's picture, as the contact and group
+        //  routes read it (kept 24 hours unless refresh=true)
+        json_t *body = json_pack("{s:s, s:b}", "id", chat, "refresh",
+                                 cm_streq(refresh, "true"));
+        cm_msg_t *reply = gw_messages_command(
+            req, session, "contact.picture", &body, GW_CHATS_ACTION_TIMEOUT_MS);
+        json_decref(body);
+        if (reply) {
+            json_t *url = json_object_get(cm_msg_body(reply), "url");
+            json_t *out = json_pack("{s:O}", "url",
+                                    json_is_string(url) ? url : json_null());
+            gw_req_reply(req, 200, &out);
+            cm_msg_destroy(&reply);
+        }
+    }
+    json_decref(session);
+    free(chat);
+}
+
 static const char *s_schemas =
     "{\"Chat\":{\"type\":\"object\",\"properties\":{\"id\":{\"type\":"
     "\"string\",\"example\":\"11111111111@c.us\"},\"name\":{\"type\":"
@@ -594,6 +633,9 @@ static const char *s_schemas =
     "\"ContactUpsertRequest\":{\"type\":\"object\",\"required\":["
     "\"firstName\"],\"properties\":{\"firstName\":{\"type\":\"string\"},"
     "\"lastName\":{\"type\":\"string\"}}},"
+    "\"ChatPictureResponse\":{\"type\":\"object\",\"properties\":{"
+    "\"url\":{\"type\":\"string\",\"nullable\":true,\"description\":"
+    "\"null when the chat has no picture\"}}},"
     "\"Success\":{\"type\":\"object\",\"properties\":{\"success\":{"
     "\"type\":\"boolean\"}}},"
     "\"WAMessageList\":{\"type\":\"array\",\"items\":{\"$ref\":"

@@ -10,6 +10,9 @@
       POST /api/{session}/chats/{chatId}/messages/read?messages=30&days=7
           read receipts for the chat's unread messages (the store keeps
           which are unread) -> {ids:[...]} (gw_messages_read_unread)
+      GET /api/{session}/chats/{chatId}/picture?refresh=   contact.picture
+          {id, refresh} -> {url} (null: no picture; kept 24 hours unless
+          refresh=true), for a person or a group
       GET|POST /api/{session}/chats/overview   ChatSummary list
           {id, name, picture, lastMessage, _chat} (GET: limit, offset,
           ids; POST: {pagination: {limit, offset}, filter: {ids}})
@@ -59,6 +62,7 @@ void gw_chats_messages(gw_req_t *req);
 void gw_chats_wawp_list(gw_req_t *req);
 void gw_chats_wawp_messages(gw_req_t *req);
 void gw_chats_read(gw_req_t *req);
+void gw_chats_picture(gw_req_t *req);
 
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_chats_schemas(void);
@@ -158,6 +162,19 @@ json_t *gw_chats_schemas(void);
          NULL,                                                                 \
          "ChatList",                                                           \
          GW_CHATS_LIST_Q,                                                      \
+         false},                                                               \
+        {"GET",                                                                \
+         "/api/{session}/chats/{chatId}/picture",                              \
+         gw_chats_picture,                                                     \
+         GW_AUTH_ADMIN,                                                        \
+         200,                                                                  \
+         GW_CHATS_TAG,                                                         \
+         "chatsGetChatPicture",                                                \
+         "The chat's picture URL (a person's or a group's)",                   \
+         NULL,                                                                 \
+         "ChatPictureResponse",                                                \
+         "refresh|boolean|Ask WhatsApp again instead of the copy kept 24 "     \
+         "hours",                                                              \
          false},                                                               \
         {"GET",                                                                \
          "/api/{session}/chats/{chatId}/messages",                             \
