@@ -9,21 +9,15 @@
 static int
 s_query_bool(gw_req_t *req, const char *key, int *out)
 {
-    const char *v = gw_req_query(req, key);
+    bool value = false;
     *out = -1;
-    if (!v) {
+    if (!gw_req_query(req, key)) {
         return 0;
     }
-    if (cm_streq(v, "true") || cm_streq(v, "1")) {
-        *out = 1;
-    } else if (cm_streq(v, "false") || cm_streq(v, "0")) {
-        *out = 0;
-    } else {
-        char *msg = cm_sprintf("%s must be true or false", key);
-        gw_req_fail_invalid(req, msg);
-        free(msg);
+    if (gw_req_query_bool(req, key, false, &value)) {
         return -1;
     }
+    *out = value ? 1 : 0;
     return 0;
 }
 

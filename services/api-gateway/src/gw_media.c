@@ -37,27 +37,6 @@ s_file_field(gw_req_t *req, json_t *file, const char *name)
     return v && !json_is_null(v) ? v : NULL;
 }
 
-//  An optional string input of at most max bytes. Returns 0 (*out NULL
-//  when absent), or -1 after a 400.
-static int
-s_string(gw_req_t *req, json_t *v, const char *name, size_t max,
-         const char **out)
-{
-    *out = NULL;
-    if (!v) {
-        return 0;
-    }
-    if (!json_is_string(v) || json_string_length(v) > max) {
-        char *msg =
-            cm_sprintf("%s must be a string of at most %zu bytes", name, max);
-        gw_req_fail_invalid(req, msg);
-        free(msg);
-        return -1;
-    }
-    *out = json_string_value(v);
-    return 0;
-}
-
 //  The input file of a request (`file`, or the input "file" when NULL):
 //  its body object for the bus (url, mimetype, filename) and the decoded
 //  bytes of file.data. Returns 0, or -1 after a 400.
@@ -77,14 +56,14 @@ s_file_input(gw_req_t *req, json_t *file, const char *dflt_mimetype,
         return -1;
     }
     const char *url, *data, *mimetype, *filename;
-    if (s_string(req, s_file_field(req, file, "url"), "file.url",
-                 GW_MEDIA_URL_MAX, &url) != 0 ||
-        s_string(req, s_file_field(req, file, "data"), "file.data", SIZE_MAX,
-                 &data) != 0 ||
-        s_string(req, s_file_field(req, file, "mimetype"), "file.mimetype", 255,
-                 &mimetype) != 0 ||
-        s_string(req, s_file_field(req, file, "filename"), "file.filename", 255,
-                 &filename) != 0) {
+    if (gw_req_value_opt_str(req, s_file_field(req, file, "url"), "file.url",
+                             GW_MEDIA_URL_MAX, &url) != 0 ||
+        gw_req_value_opt_str(req, s_file_field(req, file, "data"), "file.data",
+                             SIZE_MAX, &data) != 0 ||
+        gw_req_value_opt_str(req, s_file_field(req, file, "mimetype"),
+                             "file.mimetype", 255, &mimetype) != 0 ||
+        gw_req_value_opt_str(req, s_file_field(req, file, "filename"),
+                             "file.filename", 255, &filename) != 0) {
         return -1;
     }
     if (url && !*url) {
@@ -194,10 +173,11 @@ s_send_media(gw_req_t *req, const char *name, const s_kind_t *kind, int success)
     const char *caption = NULL, *reply_to = NULL;
     bool convert = false, as_note = false;
     if (s_file_input(req, NULL, kind->mimetype, &file, &data, &len) != 0 ||
-        s_string(req, kind->caption ? gw_req_input(req, "caption") : NULL,
-                 "caption", GW_MEDIA_CAPTION_MAX, &caption) != 0 ||
-        s_string(req, gw_req_input(req, "reply_to"), "reply_to", 512,
-                 &reply_to) != 0 ||
+        gw_req_value_opt_str(
+            req, kind->caption ? gw_req_input(req, "caption") : NULL, "caption",
+            GW_MEDIA_CAPTION_MAX, &caption) != 0 ||
+        gw_req_value_opt_str(req, gw_req_input(req, "reply_to"), "reply_to",
+                             512, &reply_to) != 0 ||
         (kind->convert &&
          gw_req_input_bool(req, "convert", false, &convert) != 0) ||
         (kind->as_note &&

@@ -762,7 +762,13 @@ int
 gw_req_input_opt_str(gw_req_t *req, const char *name, size_t max,
                      const char **out)
 {
-    json_t *v = gw_req_input(req, name);
+    return gw_req_value_opt_str(req, gw_req_input(req, name), name, max, out);
+}
+
+int
+gw_req_value_opt_str(gw_req_t *req, json_t *v, const char *name, size_t max,
+                     const char **out)
+{
     *out = NULL;
     if (!v || json_is_null(v)) {
         return 0;
@@ -932,7 +938,7 @@ gw_req_test(bool verbose)
     //  Body booleans and strings (the query stands in for a body field)
     qreq = gw_req_new("POST", "/api/default/status/text");
     const char *jbody = "{\"on\":true,\"off\":\"0\",\"bad\":3,\"text\":\"hi\","
-                       "\"none\":null,\"long\":\"abcdef\"}";
+                        "\"none\":null,\"long\":\"abcdef\"}";
     assert(gw_req_append_body(qreq, jbody, strlen(jbody), 1000) == 0);
     assert(gw_req_parse_body(qreq) == 0);
     gw_req_set_query(qreq, "q", "true");

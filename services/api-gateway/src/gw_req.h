@@ -72,6 +72,10 @@ int gw_req_query_int(gw_req_t *self, const char *key, int64_t min, int64_t max,
 int gw_req_input_bool(gw_req_t *self, const char *name, bool dflt, bool *out);
 int gw_req_input_opt_str(gw_req_t *self, const char *name, size_t max,
                          const char **out);
+//  The same check of an input value `v` already found (NULL or null is
+//  absent), named `name` in the 400.
+int gw_req_value_opt_str(gw_req_t *self, json_t *v, const char *name,
+                         size_t max, const char **out);
 //  A boolean query `key` ("true"/"1", "false"/"0") into *out (dflt when
 //  absent). Returns 0, or -1 after a 400 naming the field.
 int gw_req_query_bool(gw_req_t *self, const char *key, bool dflt, bool *out);

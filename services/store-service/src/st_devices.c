@@ -333,6 +333,46 @@ s_reseal_creds(st_db_t *db, const st_seal_t *seal, char **last, int64_t *count)
     return st_db_commit(db) ? ST_DEVICES_RESEAL_DB : rc;
 }
 
+//  The rows of a signal_keys batch sealed again, one UPDATE for all
+#define S_RESEAL_SIGNAL_UPDATE                                                 \
+    "UPDATE signal_keys s SET data = decode(v->>'data', 'base64'), "           \
+    "kid = $2 FROM jsonb_array_elements($1::jsonb) v "                         \
+    "WHERE s.session = v->>'session' AND s.kind = v->>'kind' "                 \
+    "AND s.key_id = v->>'key'"
+//  The rows of a message_secrets batch sealed again
+#define S_RESEAL_SECRETS_UPDATE                                                \
+    "UPDATE message_secrets m SET secret = v->>'secret', kid = $2 "            \
+    "FROM jsonb_array_elements($1::jsonb) v "                                  \
+    "WHERE m.session = v->>'session' AND m.id = v->>'id'"
+
+//  Ends a batch of s_reseal_signal or s_reseal_secrets: writes `batch`
+//  (a JSON array of rows, taken) under `kid` with `update`, then commits,
+//  or rolls back when rc < 0. Returns rc, or ST_DEVICES_RESEAL_DB.
+static int
+s_reseal_batch_end(st_db_t *db, const char *update, const char *kid,
+                   json_t **batch_p, int rc, int64_t *count)
+{
+    if (rc >= 0 && json_array_size(*batch_p) > 0) {
+        char *text = cm_json_dumps(*batch_p, NULL);
+        const char *up[] = {text, kid};
+        PGresult *done = st_db_query(db, update, 2, up);
+        free(text);
+        if (done) {
+            *count += atoll(PQcmdTuples(done));
+            PQclear(done);
+        } else {
+            rc = ST_DEVICES_RESEAL_DB;
+        }
+    }
+    json_decref(*batch_p);
+    *batch_p = NULL;
+    if (rc < 0) {
+        st_db_rollback(db);
+        return rc;
+    }
+    return st_db_commit(db) ? ST_DEVICES_RESEAL_DB : rc;
+}
+
 //  One batch of signal_keys rows after (session, kind, key_id) in
 //  last[3] (updated). Returns rows seen, or ST_DEVICES_RESEAL_* (< 0).
 static int
@@ -393,30 +433,8 @@ s_reseal_signal(st_db_t *db, const st_seal_t *seal, char *last[3],
         free(data);
     }
     PQclear(res);
-    if (rc >= 0 && json_array_size(batch) > 0) {
-        char *text = cm_json_dumps(batch, NULL);
-        const char *up[] = {text, kid};
-        PGresult *done = st_db_query(
-            db,
-            "UPDATE signal_keys s SET data = decode(v->>'data', 'base64'), "
-            "kid = $2 FROM jsonb_array_elements($1::jsonb) v "
-            "WHERE s.session = v->>'session' AND s.kind = v->>'kind' "
-            "AND s.key_id = v->>'key'",
-            2, up);
-        free(text);
-        if (done) {
-            *count += atoll(PQcmdTuples(done));
-            PQclear(done);
-        } else {
-            rc = ST_DEVICES_RESEAL_DB;
-        }
-    }
-    json_decref(batch);
-    if (rc < 0) {
-        st_db_rollback(db);
-        return rc;
-    }
-    return st_db_commit(db) ? ST_DEVICES_RESEAL_DB : rc;
+    return s_reseal_batch_end(db, S_RESEAL_SIGNAL_UPDATE, kid, &batch, rc,
+                              count);
 }
 
 //  One batch of message_secrets rows (poll and event secrets, st_kinds:
@@ -481,29 +499,8 @@ s_reseal_secrets(st_db_t *db, const st_seal_t *seal, char *last[2],
         }
     }
     PQclear(res);
-    if (rc >= 0 && json_array_size(batch) > 0) {
-        char *text = cm_json_dumps(batch, NULL);
-        const char *up[] = {text, kid};
-        PGresult *done = st_db_query(
-            db,
-            "UPDATE message_secrets m SET secret = v->>'secret', kid = $2 "
-            "FROM jsonb_array_elements($1::jsonb) v "
-            "WHERE m.session = v->>'session' AND m.id = v->>'id'",
-            2, up);
-        free(text);
-        if (done) {
-            *count += atoll(PQcmdTuples(done));
-            PQclear(done);
-        } else {
-            rc = ST_DEVICES_RESEAL_DB;
-        }
-    }
-    json_decref(batch);
-    if (rc < 0) {
-        st_db_rollback(db);
-        return rc;
-    }
-    return st_db_commit(db) ? ST_DEVICES_RESEAL_DB : rc;
+    return s_reseal_batch_end(db, S_RESEAL_SECRETS_UPDATE, kid, &batch, rc,
+                              count);
 }
 
 int
