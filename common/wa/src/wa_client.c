@@ -1802,6 +1802,7 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
     if (ev->type == WA_CLIENT_EVENT_MESSAGE) {
         const wa_client_message_t *m = &ev->u.message;
         text = cm_sprintf("message %s %s", m->id, m->body ? m->body : "");
+        kit->message_t = m->timestamp;
     } else if (ev->type == WA_CLIENT_EVENT_ACK) {
         text = cm_sprintf("ack %s %d", ev->u.ack.id, ev->u.ack.ack);
     } else if (ev->type == WA_CLIENT_EVENT_PRESENCE) {

@@ -181,6 +181,7 @@ struct _wa_client_t {
     size_t nheld;               //  their number
     uint64_t next_token;        //  token counter
     zhashx_t *retries;          //  "<sender>|<id>" -> retry receipts sent
+    zhashx_t *retry_ts;         //  "<sender>|<id>" -> first copy's `t`
 
     //  Groups (wa_groupcache)
     zhashx_t *groups; //  group JID -> wa_group_t
@@ -377,6 +378,7 @@ typedef struct {
     zlistx_t *lids;      //  LID pairs reported: "<lid> <pn>"
     int64_t now;         //  the client's clock (ms)
     int64_t deadline;    //  armed wake-up, -1 none
+    int64_t message_t;   //  timestamp of the last message event (s)
 } wa_client_kit_t;
 
 //  New kit. Caller owns return value.

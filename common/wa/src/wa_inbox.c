@@ -148,8 +148,16 @@ s_send_retry_receipt(wa_client_t *self, const wa_node_t *node,
     int count = (int)(intptr_t)zhashx_lookup(self->retries, key) + 1;
     if (zhashx_size(self->retries) > 1024) {
         zhashx_purge(self->retries);
+        zhashx_purge(self->retry_ts);
     }
     zhashx_update(self->retries, key, (void *)(intptr_t)count);
+    //  The copy sent again after this receipt gets a new `t` from the
+    //  server; the message keeps the first copy's, so its events keep
+    //  their ids (a worker that stored them before it died is not sent
+    //  them twice)
+    if (src->timestamp > 0 && !zhashx_lookup(self->retry_ts, key)) {
+        zhashx_insert(self->retry_ts, key, (void *)(intptr_t)src->timestamp);
+    }
     free(key);
     if (count > self->cfg.max_retries) {
         cm_log_warn("could not decrypt message, giving up",
@@ -271,6 +279,13 @@ s_on_message(void *arg, const wa_node_t *node)
         m->from_me = src.from_me;
         m->is_group = src.is_group;
         m->timestamp = src.timestamp ? src.timestamp : wa_client_wall_s();
+        char *retried = cm_sprintf("%s|%s", src.sender, src.id);
+        intptr_t first_t = (intptr_t)zhashx_lookup(self->retry_ts, retried);
+        if (first_t > 0) {
+            m->timestamp = (int64_t)first_t;
+            zhashx_delete(self->retry_ts, retried);
+        }
+        free(retried);
         m->push_name = src.push_name;
         m->sender_alt = src.sender_alt;
         m->type = wa_message_type(res.message);
@@ -467,6 +482,7 @@ s_start(wa_client_t *self)
     self->seen = zhashx_new();
     self->seen_ring = cm_alloc(S_SEEN_MAX * sizeof(char *));
     self->retries = zhashx_new();
+    self->retry_ts = zhashx_new();
     self->next_token = 1;
 }
 
@@ -474,6 +490,7 @@ static void
 s_forget(wa_client_t *self)
 {
     zhashx_purge(self->retries);
+    zhashx_purge(self->retry_ts);
 }
 
 static void
@@ -492,6 +509,7 @@ s_stop(wa_client_t *self)
     free(self->seen_ring);
     zhashx_destroy(&self->seen);
     zhashx_destroy(&self->retries);
+    zhashx_destroy(&self->retry_ts);
 }
 
 const wa_client_cap_t wa_inbox_cap = {.name = "inbox",
@@ -668,6 +686,24 @@ wa_inbox_test(bool verbose)
     }
     assert(retry && streq(wa_node_tag(retry), "receipt"));
     assert(wa_node_attr_eq(retry, "id", "d2"));
+    //  The sender's new copy of d2 comes with a new `t` from the server:
+    //  the message keeps the first copy's, so the events of a worker that
+    //  read it before dying keep their ids
+    wa_node_destroy(&enc);
+    enc = wa_send_enc(alice, "15550000001:1@s.whatsapp.net", plain, plain_len,
+                      NULL);
+    assert(enc);
+    wa_node_t *again = wa_node_new("message");
+    wa_node_set_attr(again, "id", "d2");
+    wa_node_set_attr(again, "from", "15550000002@s.whatsapp.net");
+    wa_node_set_attr(again, "t", "1700000099");
+    wa_node_set_attr(again, "type", "text");
+    wa_node_t *copy = wa_node_dup(enc);
+    wa_node_append(again, &copy);
+    assert(wa_client_handle(client, again) == 0);
+    wa_node_destroy(&again);
+    wa_client_kit_expect(kit, "message d2 once");
+    assert(kit->message_t == 1700000004);
     wa_node_destroy(&enc);
     free(plain);
     wa_sigstore_destroy(&alice);
