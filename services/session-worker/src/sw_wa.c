@@ -11,6 +11,7 @@
 #include "wa/wa_crypto.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_ws.h"
+#include <sys/prctl.h>
 
 //  Engine state, shared by every session.
 typedef struct {
@@ -1573,6 +1574,8 @@ t_sim_start(t_sim_t *sim)
     sim->pid = fork();
     assert(sim->pid >= 0);
     if (sim->pid == 0) {
+        //  A test that aborts takes its wa-sim with it
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         dup2(fds[1], 1);
         close(fds[0]);
         const char *log = getenv("SW_WA_TEST_SIM_LOG");
