@@ -75,10 +75,43 @@ def record_traffic(kind, body, **fields):
 _PORT_LOW, _PORT_HIGH = 20000, 32767
 
 
+_handed_ports = set()
+_PORT_CLAIMS = os.path.join(tempfile.gettempdir(), "wharf-test-ports")
+_PORT_CLAIM_TTL = 1800  # seconds a claim keeps a port from other test processes
+
+
+def _claim_port(port):
+    """Claim a port across test processes (ctest -j runs several at once):
+    a file created with O_EXCL; a claim older than _PORT_CLAIM_TTL is stale
+    and taken over."""
+    os.makedirs(_PORT_CLAIMS, exist_ok=True)
+    path = os.path.join(_PORT_CLAIMS, str(port))
+    for _ in range(2):
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+            return True
+        except FileExistsError:
+            try:
+                if time.time() - os.stat(path).st_mtime < _PORT_CLAIM_TTL:
+                    return False
+                os.unlink(path)
+            except FileNotFoundError:
+                pass
+        except OSError:
+            return True  # no claim directory: fall back to the bind check
+    return False
+
+
 def free_port():
+    """A loopback port nobody listens on that this process has never handed
+    out before and no other test process claimed recently. Random picks
+    alone let two services of one stack get the same port (seen in CI:
+    store-service could not bind the gateway's port)."""
     import random
-    for _ in range(200):
+    for _ in range(500):
         port = random.randint(_PORT_LOW, _PORT_HIGH)
+        if port in _handed_ports:
+            continue
         s = socket.socket()
         try:
             s.bind(("127.0.0.1", port))
@@ -86,12 +119,11 @@ def free_port():
             continue
         finally:
             s.close()
+        if not _claim_port(port):
+            continue
+        _handed_ports.add(port)
         return port
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    raise RuntimeError("no free loopback port in %d-%d" % (_PORT_LOW, _PORT_HIGH))
 
 
 def check(cond, what):
