@@ -7,6 +7,7 @@
 #include "sim_appstate.h"
 #include "sim_call.h"
 #include "sim_channels.h"
+#include "sim_group.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -484,6 +485,14 @@ sim_server_channels(sim_server_t *self, const char *method, char **seg, int n,
     return sim_channels_control(
         (sim_channels_t *)sim_router_state(self->router, &sim_channels_cap),
         method, seg, n, in, result_p, reason);
+}
+
+int
+sim_server_group_request(sim_server_t *self, const char *gid, const char *phone,
+                         bool cancel, const char **reason)
+{
+    assert(self);
+    return sim_group_request_control(self->hub, gid, phone, cancel, reason);
 }
 
 static sim_calls_t *
