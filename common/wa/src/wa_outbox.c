@@ -980,8 +980,12 @@ s_on_token(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
         return;
     }
     wa_tctoken_on_issued(self, job->chat, reply);
+    //  A cstoken the server refused is not sent again: only a token
+    //  from the answer (or a salt that came since) is worth a resend
+    bool had_cstoken = wa_node_child(job->stanza, "cstoken") != NULL;
     wa_tctoken_detach(job->stanza);
-    if (wa_tctoken_attach(self, job->chat, job->stanza) == 0) {
+    int token = wa_tctoken_attach(self, job->chat, job->stanza);
+    if (token == 0 || (token == 2 && had_cstoken)) {
         s_job_fail(job, 463,
                    "the recipient takes messages only with a "
                    "privacy token, and none could be obtained");
