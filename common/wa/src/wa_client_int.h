@@ -325,6 +325,8 @@ int wa_client_lid_sync(wa_client_t *self, const uint8_t *data, size_t len);
 //  is any JID text of the contact (PN or LID).
 //  Longest token kept; seconds of a token bucket; buckets a token lives.
 #define WA_TCTOKEN_MAX 256
+//  Longest NCT salt kept (WhatsApp's is 32 bytes).
+#define WA_NCT_SALT_MAX 64
 #define WA_TCTOKEN_BUCKET_S 604800
 #define WA_TCTOKEN_BUCKETS 4
 //  True when a token of time t (seconds) is expired at `now`.

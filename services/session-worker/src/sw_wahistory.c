@@ -182,6 +182,12 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
     json_t *batches = json_array();
     size_t n_chats = 0, n_msgs = 0, n_contacts = 0, dropped = 0, seen = 0;
     wa_client_t *client = sw_wasess_client(sess);
+    size_t n_tokens = 0;
+    if (client && hs->has_nct_salt) {
+        //  The account's NCT salt, a backfill (app state wins)
+        wa_client_set_nct_salt(client, hs->nct_salt.data, hs->nct_salt.len,
+                               true);
+    }
     //  LID pairs first: the chats below may be named by either side
     for (size_t i = 0; client && i < hs->n_phone_number_to_lid_mappings; i++) {
         const Wa__History__PhoneNumberToLidMapping *p =
@@ -194,6 +200,13 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
         const Wa__History__Conversation *c = hs->conversations[i];
         if (client && c->lid_jid && c->pn_jid) {
             wa_client_learn_lid(client, c->lid_jid, c->pn_jid);
+        }
+        if (client && c->has_tc_token && c->id) {
+            //  The contact's privacy token for us (wa_tctoken)
+            n_tokens += wa_client_learn_tctoken(
+                            client, c->id, c->tc_token.data, c->tc_token.len,
+                            (int64_t)c->tc_token_timestamp,
+                            (int64_t)c->tc_token_sender_timestamp) == 1;
         }
         char *wire =
             i < SW_WAHISTORY_CHATS_MAX ? s_chat_jid(sess, c->id) : NULL;
@@ -266,10 +279,10 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
         free(wire);
     }
     if (stats_p) {
-        *stats_p =
-            json_pack("{s:I, s:I, s:I, s:I}", "chats", (json_int_t)n_chats,
-                      "messages", (json_int_t)n_msgs, "contacts",
-                      (json_int_t)n_contacts, "dropped", (json_int_t)dropped);
+        *stats_p = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I}", "chats", (json_int_t)n_chats,
+            "messages", (json_int_t)n_msgs, "contacts", (json_int_t)n_contacts,
+            "dropped", (json_int_t)dropped, "tokens", (json_int_t)n_tokens);
     }
     return batches;
 }
@@ -315,13 +328,15 @@ s_store(sw_wasess_t *sess, const s_job_t *job, const uint8_t *blob, size_t len)
                 "session=\"%s\" type=%s chunk=%u progress=%u "
                 "chats=%" JSON_INTEGER_FORMAT " messages=%" JSON_INTEGER_FORMAT
                 " contacts=%" JSON_INTEGER_FORMAT
-                " dropped=%" JSON_INTEGER_FORMAT,
+                " dropped=%" JSON_INTEGER_FORMAT
+                " tokens=%" JSON_INTEGER_FORMAT,
                 sw_wasess_name(sess), wa_history_type_name(hs->sync_type),
                 job->chunk, hs->has_progress ? hs->progress : 0,
                 json_integer_value(json_object_get(stats, "chats")),
                 json_integer_value(json_object_get(stats, "messages")),
                 json_integer_value(json_object_get(stats, "contacts")),
-                json_integer_value(json_object_get(stats, "dropped")));
+                json_integer_value(json_object_get(stats, "dropped")),
+                json_integer_value(json_object_get(stats, "tokens")));
     json_decref(stats);
     json_decref(batches);
     wa_history_free(&hs);

@@ -67,6 +67,13 @@ s_file_url(sw_wasess_t *sess, const char *key)
     return cm_sprintf("%s/api/files/%s", sw_config_base_url(s_cfg(sess)), key);
 }
 
+char *
+sw_wamedia_file_url(sw_wasess_t *sess, const char *key)
+{
+    assert(sess && key);
+    return s_file_url(sess, key);
+}
+
 //  A 32-byte (or any, when want is 0) base64 field of a reply, decoded.
 //  Returns the bytes (caller owns) or NULL.
 static uint8_t *
@@ -195,10 +202,12 @@ sw_wamedia_upload(sw_wasess_t *sess, cm_msg_t **request_p,
 //  Downloads for other capabilities (history blobs, ...)
 
 typedef struct {
+    sw_wasess_t *sess;          //  valid in the media_conn callback only
     sw_session_t *session;      //  whose download
     json_t *request;            //  the media.download body
     sw_wamedia_download_fn *fn; //  told once
     void *arg;                  //  its argument
+    int timeout_ms;             //  media-service's answer deadline
 } s_down_t;
 
 static void
@@ -237,10 +246,10 @@ s_down_conn(void *arg, const wa_mediamsg_conn_t *conn, const char *error)
         json_object_set_new(body, "hosts", hosts);
     }
     cm_msg_set_body(req, &body);
-    if (sw_session_media_send(down->session, &req, SW_WAMEDIA_DOWNLOAD_MS,
+    if (sw_session_media_send(down->session, &req, down->timeout_ms,
                               s_down_reply, down) != 0) {
-        sw_wasess_t *sess = sw_wa_sess(down->session);
-        down->fn(sess, 503, "media-service is not configured", NULL, down->arg);
+        down->fn(down->sess, 503, "media-service is not configured", NULL,
+                 down->arg);
         json_decref(down->request);
         free(down);
     }
@@ -250,8 +259,19 @@ void
 sw_wamedia_download(sw_wasess_t *sess, json_t **request_p,
                     sw_wamedia_download_fn *fn, void *arg)
 {
-    assert(sess && request_p && *request_p && fn);
+    sw_wamedia_download_within(sess, request_p, SW_WAMEDIA_DOWNLOAD_MS, fn,
+                               arg);
+}
+
+void
+sw_wamedia_download_within(sw_wasess_t *sess, json_t **request_p,
+                           int timeout_ms, sw_wamedia_download_fn *fn,
+                           void *arg)
+{
+    assert(sess && request_p && *request_p && fn && timeout_ms > 0);
     s_down_t *down = cm_alloc(sizeof *down);
+    down->timeout_ms = timeout_ms;
+    down->sess = sess;
     down->session = sw_wasess_session(sess);
     down->request = *request_p;
     *request_p = NULL;

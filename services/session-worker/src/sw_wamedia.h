@@ -131,6 +131,15 @@ typedef void(sw_wamedia_download_fn)(sw_wasess_t *sess, int st,
 //  media_conn hosts are added, and fn runs exactly once. Never blocks.
 void sw_wamedia_download(sw_wasess_t *sess, json_t **request_p,
                          sw_wamedia_download_fn *fn, void *arg);
+//  As sw_wamedia_download, waiting at most timeout_ms for media-service
+//  (past it fn gets 504) instead of SW_WAMEDIA_DOWNLOAD_MS.
+void sw_wamedia_download_within(sw_wasess_t *sess, json_t **request_p,
+                                int timeout_ms, sw_wamedia_download_fn *fn,
+                                void *arg);
+
+//  media.url of a stored file, key "<session>/<file>":
+//  WAHA_BASE_URL/api/files/<key>. Caller owns return value.
+char *sw_wamedia_file_url(sw_wasess_t *sess, const char *key);
 
 //  For the engine: a received message. Returns true when it was held
 //  back for its media download (its events follow, its receipt waits);

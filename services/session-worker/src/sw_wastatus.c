@@ -416,21 +416,30 @@ s_privacy_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
         return NULL;
     }
     json_t *list = json_array();
+    json_t *lids = json_array();
     wa_client_t *client = sw_wasess_client(sess);
     for (size_t i = 0; i < n; i++) {
         //  A LID whose number is known is named by the number, as the
-        //  session's chats name that person
-        char *pn = client && strstr(users[i], "@lid")
-                       ? wa_client_pn_of(client, users[i])
-                       : NULL;
+        //  session's chats name that person; `lids` has each user's LID
+        //  as far as known (chats with LID-only persons are by LID)
+        bool is_lid = strstr(users[i], "@lid") != NULL;
+        char *pn = client && is_lid ? wa_client_pn_of(client, users[i]) : NULL;
+        char *lid = is_lid   ? cm_strdup(users[i])
+                    : client ? wa_client_lid_of(client, users[i])
+                             : NULL;
         char *api = sw_wamsg_api_jid(pn ? pn : users[i]);
-        free(pn);
         json_array_append_new(list, json_string(api));
+        if (lid) {
+            json_array_append_new(lids, json_string(lid));
+        }
         free(api);
+        free(pn);
+        free(lid);
         free(users[i]);
     }
     free(users);
-    return json_pack("{s:s, s:o}", "type", type, "users", list);
+    return json_pack("{s:s, s:o, s:o}", "type", type, "users", list, "lids",
+                     lids);
 }
 
 void
