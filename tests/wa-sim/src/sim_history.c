@@ -9,6 +9,7 @@
 #include "wa/wa_history.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_media.h"
+#include "wa/wa_mediamsg.h"
 #include "wa/wa_message.h"
 
 static const char *const s_corrupt[] = {"download", "mac", "zlib", "proto",
@@ -45,6 +46,29 @@ static char *
 s_wire(const char *api)
 {
     return api ? wa_jid_normalize(api) : NULL;
+}
+
+static const char *const s_media_kinds[] = {
+    "image", "video", "audio", "ptt", "document", "sticker", NULL};
+
+//  A seeded message's media: 0 when well formed.
+static int
+s_media_check(const json_t *media)
+{
+    const char *kind = json_string_value(json_object_get(media, "kind"));
+    bool known = false;
+    for (int i = 0; kind && s_media_kinds[i]; i++) {
+        known |= cm_streq(kind, s_media_kinds[i]);
+    }
+    return json_is_object(media) && known &&
+                   s_is_str(media, "data", SIM_HISTORY_MEDIA_MAX * 4 / 3 + 4,
+                            true) &&
+                   s_is_str(media, "mimetype", 128, true) &&
+                   s_is_str(media, "caption", SIM_HISTORY_TEXT_MAX, false) &&
+                   s_is_str(media, "filename", 255, false) &&
+                   s_is_bool(media, "expired")
+               ? 0
+               : -1;
 }
 
 int
@@ -99,7 +123,15 @@ sim_history_check(const json_t *seed, const char **reason_p)
         total += json_array_size(msgs);
         json_array_foreach(msgs, k, m)
         {
-            if (!s_is_str(m, "text", SIM_HISTORY_TEXT_MAX, true) ||
+            json_t *media = json_object_get(m, "media");
+            if (media && s_media_check(media)) {
+                *reason_p = "a message's media must be {kind: image|video|"
+                            "audio|ptt|document|sticker, data (base64, at "
+                            "most 1 MiB), mimetype, caption?, filename?, "
+                            "expired?}";
+                return 400;
+            }
+            if (!s_is_str(m, "text", SIM_HISTORY_TEXT_MAX, !media) ||
                 !s_is_str(m, "id", 64, false) || !s_is_bool(m, "fromMe") ||
                 !s_is_bool(m, "starred") ||
                 !s_is_str(m, "pushName", 128, false) ||
@@ -107,9 +139,9 @@ sim_history_check(const json_t *seed, const char **reason_p)
                 !s_is_int(m, "status", 0, 5) ||
                 !s_is_int(m, "timestamp", 0, INT64_MAX) ||
                 !json_object_get(m, "timestamp")) {
-                *reason_p = "a message must be {text, timestamp, id?, "
-                            "fromMe?, participant?, pushName?, status?, "
-                            "starred?}";
+                *reason_p = "a message must be {text (or media), "
+                            "timestamp, id?, fromMe?, participant?, "
+                            "pushName?, status?, starred?}";
                 return 400;
             }
         }
@@ -152,9 +184,65 @@ s_free_item(void **item)
     *item = NULL;
 }
 
+//  The Message of a seeded media message: the file encrypted under a
+//  fresh media key and put on the media host (not when `expired`: its
+//  download then fails as an expired one does). Returns 0 and *body_p.
+static int
+s_media_msg(sim_model_t *model, const json_t *media, uint8_t **body_p,
+            size_t *len_p)
+{
+    const char *kind = json_string_value(json_object_get(media, "kind"));
+    wa_media_type_t type;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (wa_media_type_parse(kind, &type) ||
+        cm_base64_decode(json_string_value(json_object_get(media, "data")),
+                         SIM_HISTORY_MEDIA_MAX, &data, &len)) {
+        return -1;
+    }
+    uint8_t key[WA_MEDIA_KEY_LEN];
+    cm_random(key, sizeof key);
+    uint8_t *enc = cm_alloc(WA_MEDIA_ENC_LEN(len));
+    size_t enc_len = 0;
+    wa_media_hashes_t hashes;
+    int rc = wa_media_encrypt(key, sizeof key, type, data, len, enc, &enc_len,
+                              &hashes);
+    uint8_t rnd[16];
+    cm_random(rnd, sizeof rnd);
+    char hex[33];
+    cm_hex(rnd, sizeof rnd, hex);
+    char *path = cm_sprintf("/v/t62.7118-24/%s.enc", hex);
+    if (rc == 0 && !json_is_true(json_object_get(media, "expired"))) {
+        rc = sim_model_media_put(model, path, enc, enc_len);
+    }
+    char *direct = cm_sprintf("%s?ccb=11-4&oh=01_%.16s&oe=%08" PRIX64, path,
+                              hex, (uint64_t)(cm_now_ms() / 1000 + 14 * 86400));
+    wa_mediamsg_t f = {0};
+    f.kind = kind;
+    f.mimetype = json_string_value(json_object_get(media, "mimetype"));
+    f.caption = json_string_value(json_object_get(media, "caption"));
+    f.filename = json_string_value(json_object_get(media, "filename"));
+    f.direct_path = direct;
+    f.media_key = key;
+    f.media_key_len = sizeof key;
+    f.file_sha256 = hashes.file_sha256;
+    f.file_enc_sha256 = hashes.file_enc_sha256;
+    f.file_length = len;
+    f.media_key_timestamp = cm_now_ms() / 1000;
+    if (rc == 0) {
+        rc = wa_mediamsg_build(&f, body_p, len_p);
+    }
+    free(direct);
+    free(path);
+    free(enc);
+    free(data);
+    return rc;
+}
+
 //  A WebMessageInfo of a seeded message in chat `wire`.
 static Wa__History__HistorySyncMsg *
-s_msg(s_arena_t *a, const char *wire, const json_t *m, size_t n)
+s_msg(sim_model_t *model, s_arena_t *a, const char *wire, const json_t *m,
+      size_t n)
 {
     Wa__History__MessageKey *key =
         s_own(a, cm_alloc(sizeof(Wa__History__MessageKey)));
@@ -174,8 +262,11 @@ s_msg(s_arena_t *a, const char *wire, const json_t *m, size_t n)
     }
     uint8_t *body = NULL;
     size_t len = 0;
-    if (wa_message_build_text(json_string_value(json_object_get(m, "text")),
-                              NULL, NULL, NULL, &body, &len)) {
+    json_t *media = json_object_get(m, "media");
+    if (media ? s_media_msg(model, media, &body, &len)
+              : wa_message_build_text(
+                    json_string_value(json_object_get(m, "text")), NULL, NULL,
+                    NULL, &body, &len)) {
         return NULL;
     }
     s_own(a, body);
@@ -278,7 +369,7 @@ s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter,
         if (part != 0 && (part == 1) != (ts >= cutoff)) {
             continue;
         }
-        Wa__History__HistorySyncMsg *h = s_msg(a, wire, m, (*counter)++);
+        Wa__History__HistorySyncMsg *h = s_msg(model, a, wire, m, (*counter)++);
         if (h) {
             conv->messages[conv->n_messages++] = h;
             if (h->message->message_timestamp > last) {
@@ -580,6 +671,24 @@ sim_history_test(bool verbose)
     zlistx_destroy(&notes);
     json_decref(seed);
 
+    //  A media message: its file on the media host, its Message a media
+    //  one; an expired one's file is not there
+    seed = json_loads(
+        "{\"chats\":[{\"id\":\"15550001112@c.us\",\"messages\":["
+        "{\"timestamp\":1,\"media\":{\"kind\":\"image\",\"data\":"
+        "\"/9j/2Q==\",\"mimetype\":\"image/jpeg\",\"caption\":\"c\"}},"
+        "{\"timestamp\":2,\"media\":{\"kind\":\"document\",\"data\":"
+        "\"AA==\",\"mimetype\":\"application/pdf\",\"filename\":\"a.pdf\","
+        "\"expired\":true}}]}]}",
+        0, NULL);
+    assert(seed && sim_history_check(seed, &reason) == 0);
+    size_t before = sim_model_media_count(model);
+    notes = sim_history_build(model, NULL, seed, false);
+    assert(notes && zlistx_size(notes) == 1);
+    assert(sim_model_media_count(model) == before + 2); //  image + blob
+    zlistx_destroy(&notes);
+    json_decref(seed);
+
     //  A privacy token and the NCT salt: minted for the account
     sim_account_t *me = sim_model_account_add(model, "15550001111", "Me");
     sim_account_t *bob = sim_model_account_add(model, "15550001112", "Bob");
@@ -630,6 +739,11 @@ sim_history_test(bool verbose)
         "{\"chats\":[{\"id\":\"1555@c.us\",\"messages\":[{\"text\":\"t\"}]}]}",
         "{\"contacts\":[{\"id\":\"1555@c.us\"}]}",
         "{\"corrupt\":[\"what\"]}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"messages\":[{\"timestamp\""
+        ":1,\"media\":{\"kind\":\"gif\",\"data\":\"AA==\",\"mimetype\":"
+        "\"x/y\"}}]}]}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"messages\":[{\"timestamp\""
+        ":1}]}]}",
         "{\"nctSalt\":1}",
         "{\"chats\":[{\"id\":\"1555@c.us\",\"tctoken\":\"yes\"}]}",
         "{\"chats\":[{\"id\":\"1555@c.us\",\"tctokenTimestamp\":0}]}",

@@ -33,7 +33,10 @@
                 forever), tctoken?, tctokenTimestamp?, tctokenSender-
                 Timestamp? (unix s), messages: [{id?, fromMe?, text, timestamp
                 (unix s), participant? (groups), pushName?, status?
-                (0 ERROR .. 5 PLAYED), starred?}]}],
+                (0 ERROR .. 5 PLAYED), starred?, media? {kind (image,
+                video, audio, ptt, document, sticker), data (base64),
+                mimetype, caption?, filename?, expired? (the file is
+                not put on the media host)} (text then optional)}]}],
        contacts: [{id, pushName}], corrupt: ["download"|"mac"|"zlib"|
        "proto"], nctSalt?: bool}
 */
@@ -55,6 +58,8 @@
 #define SIM_HISTORY_CHATS_MAX 1000
 #define SIM_HISTORY_MESSAGES_MAX 10000
 #define SIM_HISTORY_TEXT_MAX 4096
+//  Largest file of a seeded media message.
+#define SIM_HISTORY_MEDIA_MAX (1u << 20)
 
 //  Check a seed. Returns 0, or 400 with *reason_p.
 int sim_history_check(const json_t *seed, const char **reason_p);
