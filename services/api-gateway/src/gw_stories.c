@@ -316,6 +316,12 @@ s_text(gw_req_t *req, int success)
         //  The page's title, description and thumbnail, as sendText's
         //  link preview reads them (none when it cannot be read)
         json_t *body = json_pack("{s:{s:s}}", "preview", "url", url);
+        if (hq) {
+            //  linkPreviewHighQuality: the worker uploads the page's image
+            //  (preview.highQuality {url} when the page has one)
+            json_object_set_new(json_object_get(body, "preview"), "highQuality",
+                                json_true());
+        }
         zframe_t *thumb = NULL;
         gw_kinds_preview_page(req, body, &thumb);
         json_t *page = json_object_get(body, "preview");
