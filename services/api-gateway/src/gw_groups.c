@@ -322,21 +322,32 @@ gw_groups_refresh(gw_req_t *req)
     }
 }
 
-//  group.get for the request's group; the reply or NULL after a
-//  response.
+//  Send `type` with body (taken) for the request's group (`id` added).
+//  Returns the reply, or NULL after a response.
 static cm_msg_t *
-s_get(gw_req_t *req)
+s_group_command(gw_req_t *req, const char *type, json_t **body_p)
 {
     char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
     cm_msg_t *reply = NULL;
     if (id) {
-        json_t *body = json_pack("{s:s}", "id", id);
-        reply = s_command(req, name, "group.get", &body);
+        json_object_set_new(*body_p, "id", json_string(id));
+        reply = s_command(req, name, type, body_p);
     }
+    json_decref(*body_p);
+    *body_p = NULL;
     free(id);
     free(name);
     return reply;
+}
+
+//  group.get for the request's group; the reply or NULL after a
+//  response.
+static cm_msg_t *
+s_get(gw_req_t *req)
+{
+    json_t *body = json_object();
+    return s_group_command(req, "group.get", &body);
 }
 
 void
@@ -357,8 +368,11 @@ gw_groups_participants(gw_req_t *req)
     }
 }
 
+//  `type` {id, action, participants} for the request's group and
+//  people (group.participants, group.requests_action): answers 200 (as
+//  WAHA declares for these POSTs) with the per-participant results.
 static void
-s_change(gw_req_t *req, const char *action)
+s_people_command(gw_req_t *req, const char *type, const char *action)
 {
     char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
@@ -366,14 +380,19 @@ s_change(gw_req_t *req, const char *action)
     if (people) {
         json_t *body = json_pack("{s:s, s:s, s:o}", "id", id, "action", action,
                                  "participants", people);
-        cm_msg_t *reply = s_command(req, name, "group.participants", &body);
+        cm_msg_t *reply = s_command(req, name, type, &body);
         if (reply) {
-            //  WAHA declares 200 for add/remove/promote/demote
             s_answer(req, &reply, "participants", 200);
         }
     }
     free(id);
     free(name);
+}
+
+static void
+s_change(gw_req_t *req, const char *action)
+{
+    s_people_command(req, "group.participants", action);
 }
 
 void
@@ -403,68 +422,23 @@ gw_groups_demote(gw_req_t *req)
 void
 gw_groups_requests(gw_req_t *req)
 {
-    char *name = gw_sessions_name_of(req);
-    char *id = name ? s_group_input(req) : NULL;
-    if (id) {
-        json_t *body = json_pack("{s:s}", "id", id);
-        cm_msg_t *reply = s_command(req, name, "group.requests", &body);
-        if (reply) {
-            s_answer(req, &reply, "requests", 200);
-        }
+    json_t *body = json_object();
+    cm_msg_t *reply = s_group_command(req, "group.requests", &body);
+    if (reply) {
+        s_answer(req, &reply, "requests", 200);
     }
-    free(id);
-    free(name);
-}
-
-//  Approve or reject join requests: group.requests_action.
-static void
-s_decide(gw_req_t *req, const char *action)
-{
-    char *name = gw_sessions_name_of(req);
-    char *id = name ? s_group_input(req) : NULL;
-    json_t *people = id ? s_people_input(req) : NULL;
-    if (people) {
-        json_t *body = json_pack("{s:s, s:s, s:o}", "id", id, "action", action,
-                                 "participants", people);
-        cm_msg_t *reply = s_command(req, name, "group.requests_action", &body);
-        if (reply) {
-            s_answer(req, &reply, "participants", 200);
-        }
-    }
-    free(id);
-    free(name);
 }
 
 void
 gw_groups_requests_approve(gw_req_t *req)
 {
-    s_decide(req, "approve");
+    s_people_command(req, "group.requests_action", "approve");
 }
 
 void
 gw_groups_requests_reject(gw_req_t *req)
 {
-    s_decide(req, "reject");
-}
-
-//  Send `type` with body (taken) for the request's group (`id` added).
-//  Returns the reply, or NULL after a response. *name_p / *id_p are not
-//  kept.
-static cm_msg_t *
-s_group_command(gw_req_t *req, const char *type, json_t **body_p)
-{
-    char *name = gw_sessions_name_of(req);
-    char *id = name ? s_group_input(req) : NULL;
-    cm_msg_t *reply = NULL;
-    if (id) {
-        json_object_set_new(*body_p, "id", json_string(id));
-        reply = s_command(req, name, type, body_p);
-    }
-    json_decref(*body_p);
-    *body_p = NULL;
-    free(id);
-    free(name);
-    return reply;
+    s_people_command(req, "group.requests_action", "reject");
 }
 
 //  Answer {"success": true} with `status` and free the reply.
