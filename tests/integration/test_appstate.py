@@ -14,9 +14,10 @@ session b (account B) writes to A so both have the chat. Then:
   label routes read it back on a1; removing it gives
   label.chat.deleted; deleting the label label.deleted;
 - pin, mute and unread from a1 show on a2's chat list; star answers;
-- a1 names the contact (PUT /contacts/{chatId}) and clears the chat
-  (DELETE .../messages): a2's contacts/all has the name, both lose the
-  messages;
+- a1 names the contact (PUT /contacts/{chatId}), clears the chat
+  (DELETE .../messages) and deletes the group's chat (DELETE
+  /chats/{chatId}): a2's contacts/all has the name, both lose the
+  messages and the group's chat;
 - the phone (wa-sim's control API) archives the chat, makes a label,
   puts it on the chat and renames the contact: both emit chat.archive,
   label.upsert and label.chat.added with WAHA's fields, /contacts/all
@@ -401,6 +402,14 @@ def test_appstate():
             wait_for(lambda: s.api("GET", "/api/%s/chats/%s/messages"
                                    % (name, CHAT))[1] == [], 30,
                      what="the chat cleared at %s" % name)
+        # a1 deletes the group's chat: gone at both
+        check(chat_of(s, "a2", gid), "the group at a2")
+        st, body, _ = s.api("DELETE", "/api/a1/chats/%s" % gid)
+        check(st == 200, (st, body))
+        for name in ("a1", "a2"):
+            wait_for(lambda: chat_of(s, name, gid) is None, 30,
+                     what="the group's chat deleted at %s" % name)
+        check(chat_of(s, "a2"), "Bob's chat stays")
 
         # -- a tampered patch is refused --------------------------------------
         v_high = fetches(sim)["collections"]["regular_high"]
