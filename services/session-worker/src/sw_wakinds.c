@@ -89,6 +89,19 @@ s_user_pn(const char *jid, const char *alt)
     return out;
 }
 
+//  The API form of a user JID, its number's when it is a LID whose
+//  number the session knows. Caller owns return value.
+static char *
+s_api_pn(wa_client_t *client, const char *jid)
+{
+    char *pn = jid && strstr(jid, "@lid") && client
+                   ? wa_client_pn_of(client, jid)
+                   : NULL;
+    char *api = sw_wamsg_api_jid(pn ? pn : jid);
+    free(pn);
+    return api;
+}
+
 //  Same user? (either JID form with or without device)
 static bool
 s_same_user(const char *a, const char *b)
@@ -633,27 +646,65 @@ s_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p, cm_msg_t *hq)
     free(chat);
 }
 
-//  The high-quality preview image is uploaded: send the text (without
-//  the image when the upload failed).
+//  A send waiting for its link preview's full image
+typedef struct {
+    char *key;                        //  the held command
+    sw_wakinds_preview_send_fn *send; //  sends it
+    const char *what;                 //  "text", "status"
+} preview_wait_t;
+
+//  The high-quality preview image is uploaded: send (without the image
+//  when the upload failed).
 static void
 s_hq_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
               void *arg)
 {
-    char *key = (char *)arg;
-    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, NULL) : NULL;
-    free(key);
-    if (!cmd) {
-        return; //  answered at its deadline, or the session stopped
-    }
-    if (st != 200) {
-        cm_log_info("link preview image not uploaded; sent without it",
-                    "session=\"%s\" st=%d reason=\"%s\"", sw_wasess_name(sess),
-                    st, reason ? reason : "");
-    }
-    s_send_rich(sess, &cmd, st == 200 ? reply : NULL);
+    preview_wait_t *w = (preview_wait_t *)arg;
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, w->key, NULL) : NULL;
     if (cmd) {
-        sw_cmd_reply(&cmd, 500, "the text was not sent", NULL);
+        if (st != 200) {
+            cm_log_info("link preview image not uploaded; sent without it",
+                        "session=\"%s\" what=%s st=%d reason=\"%s\"",
+                        sw_wasess_name(sess), w->what, st,
+                        reason ? reason : "");
+        }
+        w->send(sess, &cmd, st == 200 ? reply : NULL);
+        if (cmd) {
+            char *text = cm_sprintf("the %s was not sent", w->what);
+            sw_cmd_reply(&cmd, 500, text, NULL);
+            free(text);
+        }
+    } //  else answered at its deadline, or the session stopped
+    free(w->key);
+    free(w);
+}
+
+void
+sw_wakinds_with_preview_image(sw_wasess_t *sess, sw_cmd_t **cmd_p,
+                              const char *url, zframe_t *image,
+                              sw_wakinds_preview_send_fn *send,
+                              const char *what)
+{
+    assert(send && what);
+    if ((!url && !image) || !sw_wasess_client(sess)) {
+        send(sess, cmd_p, NULL);
+        return;
     }
+    cm_msg_t *up = cm_msg_new("media.upload");
+    cm_msg_set_str(up, "kind", "link-thumbnail");
+    if (url) {
+        cm_msg_set(up, "file", json_pack("{s:s}", "url", url));
+    } else {
+        zframe_t *copy = zframe_dup(image);
+        cm_msg_add_frame(up, &copy);
+    }
+    char *late = cm_sprintf("could not send the %s: it took too long", what);
+    preview_wait_t *w = cm_alloc(sizeof *w);
+    w->key = cm_strdup(sw_wasess_hold(sess, cmd_p, NULL, late, NULL));
+    w->send = send;
+    w->what = what;
+    free(late);
+    sw_wamedia_upload(sess, &up, s_hq_uploaded, w);
 }
 
 void
@@ -665,22 +716,8 @@ sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     const char *url = json_string_value(json_object_get(hq, "url"));
     zframe_t *image =
         json_is_true(json_object_get(hq, "data")) ? cm_msg_blob(req, 1) : NULL;
-    if (!url && !image) {
-        s_send_rich(sess, cmd_p, NULL);
-        return;
-    }
     //  First the full image, uploaded as the preview's own media
-    cm_msg_t *up = cm_msg_new("media.upload");
-    cm_msg_set_str(up, "kind", "link-thumbnail");
-    if (url) {
-        cm_msg_set(up, "file", json_pack("{s:s}", "url", url));
-    } else {
-        zframe_t *copy = zframe_dup(image);
-        cm_msg_add_frame(up, &copy);
-    }
-    const char *key = sw_wasess_hold(
-        sess, cmd_p, NULL, "could not send the text: it took too long", NULL);
-    sw_wamedia_upload(sess, &up, s_hq_uploaded, cm_strdup(key));
+    sw_wakinds_with_preview_image(sess, cmd_p, url, image, s_send_rich, "text");
 }
 
 //  --------------------------------------------------------------------
@@ -1669,11 +1706,14 @@ sw_wakinds_on_content(sw_wasess_t *sess, const wa_client_message_t *m)
         return NULL;
     }
     json_t *extra = wa_kinds_describe(m->message);
-    //  replyTo names the quoted sender in API form
+    //  replyTo names the quoted sender in API form, and mentions too: a
+    //  LID whose number is known (ours included) as that number, as
+    //  chats and senders are
+    wa_client_t *client = sw_wasess_client(sess);
     json_t *r = json_object_get(extra, "replyTo");
     const char *part = json_string_value(json_object_get(r, "participant"));
     if (part) {
-        char *api = sw_wamsg_api_jid(part);
+        char *api = s_api_pn(client, part);
         json_object_set_new(r, "participant", json_string(api));
         free(api);
     }
@@ -1682,7 +1722,7 @@ sw_wakinds_on_content(sw_wasess_t *sess, const wa_client_message_t *m)
     json_t *v;
     json_array_foreach(mentions, i, v)
     {
-        char *api = sw_wamsg_api_jid(json_string_value(v));
+        char *api = s_api_pn(client, json_string_value(v));
         json_array_set_new(mentions, i, json_string(api));
         free(api);
     }
