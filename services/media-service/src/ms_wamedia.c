@@ -155,12 +155,13 @@ ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
 }
 
 ms_wamedia_rc_t
-ms_wamedia_download(ms_http_t *http, const char *url, const char *direct_path,
-                    const char *const *hosts, size_t count,
-                    const uint8_t *media_key, wa_media_type_t type,
-                    const uint8_t *enc_sha256, const uint8_t *plain_sha256,
-                    int64_t max_bytes, long timeout_ms, uint8_t **plain_p,
-                    size_t *plain_len, char *err, size_t err_size)
+ms_wamedia_download(ms_http_t *http, ms_net_t *net, const char *url,
+                    const char *direct_path, const char *const *hosts,
+                    size_t count, const uint8_t *media_key,
+                    wa_media_type_t type, const uint8_t *enc_sha256,
+                    const uint8_t *plain_sha256, int64_t max_bytes,
+                    long timeout_ms, uint8_t **plain_p, size_t *plain_len,
+                    char *err, size_t err_size)
 {
     struct curl_slist *headers =
         curl_slist_append(NULL, "Origin: https://web.whatsapp.com");
@@ -183,10 +184,13 @@ ms_wamedia_download(ms_http_t *http, const char *url, const char *direct_path,
         } else {
             continue;
         }
+        //  The sender names the url: checked like a client's file.url, so
+        //  a message cannot make the server request an internal address
         ms_http_req_t req = {.url = target,
                              .headers = headers,
                              .max_bytes = enc_max,
-                             .timeout_ms = timeout_ms};
+                             .timeout_ms = timeout_ms,
+                             .net = i == 0 ? net : NULL};
         ms_http_res_t res;
         int hrc = ms_http_perform(http, &req, &res);
         free(target);
@@ -278,10 +282,26 @@ ms_wamedia_test(bool verbose)
     uint8_t key[32] = {0};
     uint8_t *plain = NULL;
     size_t len = 0;
-    assert(ms_wamedia_download(http, NULL, "/v/x", hosts, 2, key,
+    assert(ms_wamedia_download(http, NULL, NULL, "/v/x", hosts, 2, key,
                                WA_MEDIA_IMAGE, NULL, NULL, 100, 1000, &plain,
                                &len, err,
                                sizeof err) == MS_WAMEDIA_UNREACHABLE);
+    //  A message's url to an internal address is refused before any
+    //  connect (before, the server connected to it: "Connection refused"
+    //  from port 1); the media hosts are still tried after it
+    ms_net_t *strict = ms_net_new("");
+    assert(strict);
+    assert(ms_wamedia_download(http, strict, "https://127.0.0.2:1/x", NULL,
+                               NULL, 0, key, WA_MEDIA_IMAGE, NULL, NULL, 100,
+                               1000, &plain, &len, err,
+                               sizeof err) == MS_WAMEDIA_UNREACHABLE);
+    assert(strstr(err, "not allowed"));
+    assert(ms_wamedia_download(http, strict, "https://10.0.0.1:1/x", "/v/x",
+                               hosts, 2, key, WA_MEDIA_IMAGE, NULL, NULL, 100,
+                               1000, &plain, &len, err,
+                               sizeof err) == MS_WAMEDIA_UNREACHABLE);
+    assert(strstr(err, "port 2"));
+    ms_net_destroy(&strict);
     ms_http_destroy(&http);
     printf("OK\n");
 }

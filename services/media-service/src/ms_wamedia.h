@@ -63,17 +63,19 @@ int ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
 void ms_wamedia_upload_clear(ms_wamedia_upload_t *up);
 
 //  Download and verify. `url` (may be NULL) is tried first, then each
-//  host with `direct_path` (may be NULL). enc_sha256 / plain_sha256 may
+//  host with `direct_path` (may be NULL). The url comes from the sender's
+//  message, so it is an untrusted one: its addresses are checked against
+//  `net` (the fetch policy, MEDIA_FETCH_ALLOW); the hosts come from the
+//  server's media_conn and are not. enc_sha256 / plain_sha256 may
 //  be NULL to skip those checks. media_key NULL: channel media, not
 //  encrypted; plain_sha256 is then required and checked. *plain_p is
 //  caller-owned on MS_WAMEDIA_OK.
-ms_wamedia_rc_t
-ms_wamedia_download(ms_http_t *http, const char *url, const char *direct_path,
-                    const char *const *hosts, size_t count,
-                    const uint8_t *media_key, wa_media_type_t type,
-                    const uint8_t *enc_sha256, const uint8_t *plain_sha256,
-                    int64_t max_bytes, long timeout_ms, uint8_t **plain_p,
-                    size_t *plain_len, char *err, size_t err_size);
+ms_wamedia_rc_t ms_wamedia_download(
+    ms_http_t *http, ms_net_t *net, const char *url, const char *direct_path,
+    const char *const *hosts, size_t count, const uint8_t *media_key,
+    wa_media_type_t type, const uint8_t *enc_sha256,
+    const uint8_t *plain_sha256, int64_t max_bytes, long timeout_ms,
+    uint8_t **plain_p, size_t *plain_len, char *err, size_t err_size);
 
 void ms_wamedia_test(bool verbose);
 

@@ -725,9 +725,9 @@ s_download(cm_msg_t *request, void *arg)
     size_t len = 0;
     char err[300];
     ms_wamedia_rc_t rc = ms_wamedia_download(
-        self->http, url, direct_path, hosts, count, has_key == 0 ? key : NULL,
-        type, has_enc == 0 ? enc_sha : NULL, has_plain == 0 ? plain_sha : NULL,
-        ms_config_max_bytes(self->config),
+        self->http, self->net, url, direct_path, hosts, count,
+        has_key == 0 ? key : NULL, type, has_enc == 0 ? enc_sha : NULL,
+        has_plain == 0 ? plain_sha : NULL, ms_config_max_bytes(self->config),
         ms_config_transfer_timeout_ms(self->config), &plain, &len, err,
         sizeof err);
     wa_crypto_wipe(key, sizeof key);
