@@ -19,6 +19,7 @@ static const char *s_events[] = {"session.status",
                                  "group.v2.leave",
                                  "group.v2.update",
                                  "group.v2.participants",
+                                 "group.v2.participants.join-request",
                                  "group.join",
                                  "group.leave",
                                  "presence.update",
@@ -748,9 +749,9 @@ cm_webhook_test(bool verbose)
     printf(" * cm_webhook: ");
 
     //  Names
-    assert(cm_webhook_event_count() == 30);
+    assert(cm_webhook_event_count() == 31);
     assert(cm_streq(cm_webhook_event_at(0), "session.status"));
-    assert(cm_webhook_event_at(30) == NULL);
+    assert(cm_webhook_event_at(31) == NULL);
     assert(cm_webhook_event_known("message.ack.group"));
     assert(cm_webhook_event_known("engine.event"));
     assert(!cm_webhook_event_known("*"));
@@ -763,7 +764,8 @@ cm_webhook_test(bool verbose)
     for (size_t i = 0; i < cm_webhook_event_count(); i++) {
         in_all += cm_webhook_event_in_all(cm_webhook_event_at(i));
     }
-    assert(in_all == 28);
+    assert(in_all == 29);
+    assert(cm_webhook_event_in_all("group.v2.participants.join-request"));
 
     //  Matching
     json_t *star = json_pack("[s]", "*");

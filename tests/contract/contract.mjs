@@ -333,10 +333,12 @@ const WHARF_EXTENSIONS = [
 ];
 
 // WAHA events not yet in the stored extract of its document (checked
-// field by field by tests/integration/test_presence.py); engine.event is
-// WAHA's raw debugging event, which has no fixed payload.
+// field by field by tests/integration/test_presence.py, and
+// group.v2.participants.join-request, WAHA 2026.8.2's release notes, by
+// tests/integration/test_group_requests.py); engine.event is WAHA's raw
+// debugging event, which has no fixed payload.
 const EVENTS_NOT_IN_EXTRACT = new Set(['presence.update', 'message.waiting',
-    'engine.event']);
+    'group.v2.participants.join-request', 'engine.event']);
 
 // Synthetic events the webhook tests inject straight into the store with
 // tests/tools/event-gen (payload {n, sent_ms}): not Wharf engine output.

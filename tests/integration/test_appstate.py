@@ -19,7 +19,9 @@ session b (account B) writes to A so both have the chat. Then:
   label.upsert and label.chat.added with WAHA's fields, /contacts/all
   shows the new name; the phone's push name setting becomes me.pushName;
 - chats/overview GET and POST; the chat's picture (null, then B's phone's
-  picture with refresh=true);
+  picture with refresh=true), which then is the chat's `picture` in GET
+  /chats and the overview; a group's new picture shows there once its
+  notification arrived;
 - a worker restart resumes from the stored versions: the first fetches
   after it ask from the versions reached before (wa-sim records every
   fetch), and nothing is reported twice;
@@ -201,6 +203,7 @@ def test_appstate():
         check(st == 201 and [o["id"] for o in ov2] == [CHAT], (st, ov2))
 
         # -- the chat's picture ----------------------------------------------
+        check(chat_of(s, "a1")["picture"] is None, chat_of(s, "a1"))
         st, body, _ = s.api("GET", "/api/a1/chats/%s/picture" % CHAT)
         check(st == 200 and body == {"url": None}, (st, body))
         st, acc = sim.ctl("PUT", "/accounts/%s/profile" % B,
@@ -212,6 +215,32 @@ def test_appstate():
         st, body, _ = s.api("GET", "/api/a1/chats/%s/picture?refresh=true" % CHAT)
         check(st == 200 and set(body) == {"url"}
               and body["url"].endswith(acc["picture_path"]), (st, body))
+        # what a1 learnt is the chat's picture in GET /chats and the
+        # overview; a2 never asked
+        check(chat_of(s, "a1")["picture"] == body["url"], chat_of(s, "a1"))
+        st, ov, _ = s.api("GET", "/api/a1/chats/overview?ids=%s" % CHAT)
+        check(st == 200 and ov[0]["picture"] == body["url"]
+              and ov[0]["_chat"]["picture"] == body["url"], (st, ov))
+        check(chat_of(s, "a2")["picture"] is None, chat_of(s, "a2"))
+        # a group's new picture: its notification makes a1 read the URL
+        # again, without anyone asking
+        st, g, _ = s.api("POST", "/api/b/groups",
+                         {"name": "Pics", "participants": [{"id": A + "@c.us"}]})
+        check(st == 201, (st, g))
+        gid = g["id"]
+        st, body, _ = api_ready(s, "POST", "/api/sendText",
+                                {"session": "b", "chatId": gid, "text": "pic"})
+        check(st == 201, (st, body))
+        wait_for(lambda: chat_of(s, "a1", gid), 30, what="the group at a1")
+        check(chat_of(s, "a1", gid)["picture"] is None, chat_of(s, "a1", gid))
+        st, body, _ = s.api("PUT", "/api/b/groups/%s/picture" % gid,
+                            {"file": {"mimetype": "image/jpeg",
+                                      "data": base64.b64encode(TINY_JPEG).decode()}})
+        check(st == 200, (st, body))
+        st, gpic, _ = s.api("GET", "/api/b/groups/%s/picture" % gid)
+        check(st == 200 and gpic["url"], (st, gpic))
+        wait_for(lambda: chat_of(s, "a1", gid)["picture"] == gpic["url"], 30,
+                 what="the group's picture in a1's chats")
         st, body, _ = s.api("GET", "/api/a1/chats/%s/picture?refresh=maybe" % CHAT)
         check(st == 400 and "refresh" in str(body["message"]), (st, body))
         st, body, _ = s.api("GET", "/api/a1/chats/not%20a%20chat/picture")

@@ -5,7 +5,8 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
 Account A's phone (wa-sim) is seeded with its history: a chat with Bob
 (archived, named, 7 texts over the last hours plus one from 200 days
 ago, ours and his, with message statuses), a group, a chat with Carol
-(pinned, muted for ever, marked unread), push names, and four broken
+(pinned, muted for ever, marked unread; a picture and a document whose
+file has expired), push names, and four broken
 notifications (a blob not on the media host, one with a flipped byte,
 one that is no zlib stream, one that is no HistorySync). Three Wharf
 sessions are linked to A, one after the other, with different store
@@ -15,7 +16,9 @@ PUSH_NAME) through the media host, one chunk at a time: the next
 once the session sent <receipt type="hist_sync"> for the last; and:
 - "a" (default settings): GET /chats shows the three chats with their
   names and flags, GET .../messages the 7 recent texts field by field
-  (the 200-day-old one is not kept without fullSync), no message
+  (the 200-day-old one is not kept without fullSync), Carol's picture
+  downloaded as live media is (media.url serves its bytes) and the
+  expired document with media.error, no message
   webhook fires for history, each broken blob is logged as skipped and
   the session stays WORKING and sends;
 - "f" (noweb.store.fullSync true): pairs with DeviceProps.requireFullSync,
@@ -26,10 +29,12 @@ once the session sent <receipt type="hist_sync"> for the last; and:
   sends its history (the older snapshot) again: the flags stay as app
   state set them.
 """
+import base64
 import os
 import sys
 import tempfile
 import time
+import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import Receiver, check, run, wait_for  # noqa: E402
@@ -47,6 +52,11 @@ TMP = tempfile.mkdtemp(prefix="wharf-history-")
 CERT = os.path.join(TMP, "media.crt")
 NOW = int(time.time())
 OLD = NOW - 200 * 86400
+# A tiny valid JPEG (a picture in Carol's chat)
+TINY_JPEG = base64.b64decode(
+    "/9j/4AAQSkZJRgABAQAAAQABAAD/2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8UHRofHh0a"
+    "HBwgJC4nICIsIxwcKDcpLDAxNDQ0Hyc5PTgyPC4zNDL/wAALCAABAAEBAREA/8QAFAABAAAAAAAA"
+    "AAAAAAAAAAAACf/EABQQAQAAAAAAAAAAAAAAAAAAAAD/2gAIAQEAAD8AKp//2Q==")
 
 
 def seed():
@@ -70,8 +80,16 @@ def seed():
                            "timestamp": NOW - 600, "participant": CAROL,
                            "pushName": "Carol"}]},
             {"id": CAROL, "pinned": True, "muteEndTime": -1, "markedUnread": True,
-             "messages": [{"id": "HCAR1", "text": "hi from carol",
-                           "timestamp": NOW - 300}]},
+             "messages": [
+                 {"id": "HCARDOC", "timestamp": NOW - 1200,
+                  "media": {"kind": "document", "mimetype": "application/pdf",
+                            "filename": "old.pdf", "expired": True,
+                            "data": base64.b64encode(b"%PDF-1.4 gone").decode()}},
+                 {"id": "HCARIMG", "timestamp": NOW - 900, "pushName": "Carol",
+                  "media": {"kind": "image", "mimetype": "image/jpeg",
+                            "caption": "the view",
+                            "data": base64.b64encode(TINY_JPEG).decode()}},
+                 {"id": "HCAR1", "text": "hi from carol", "timestamp": NOW - 300}]},
         ],
         "contacts": [{"id": BOB, "pushName": "Bobby"},
                      {"id": CAROL, "pushName": "Carol"}],
@@ -107,7 +125,7 @@ def test_history():
         account(sim, B, "Bob")
         account(sim, C, "Carol")
         st, body = sim.ctl("PUT", "/accounts/%s/history" % A, seed())
-        check(st == 200 and body == {"chats": 3, "messages": 10, "contacts": 2},
+        check(st == 200 and body == {"chats": 3, "messages": 12, "contacts": 2},
               (st, body))
         # bad seeds are refused
         st, body = sim.ctl("PUT", "/accounts/%s/history" % A, {"chats": [{"id": "x y"}]})
@@ -158,6 +176,29 @@ def test_history():
         check(gm[0]["id"] == "false_%s_HGRP1_%s" % (GROUP, CAROL)
               and gm[0]["participant"] == CAROL and gm[0]["body"] == "hello group",
               gm[0])
+
+        # media from history is downloaded as live media is: the picture
+        # with its url (the file as the phone had it), the expired
+        # document with the reason instead
+        def carol_media():
+            got = {m["id"]: m for m in messages(s, "a", CAROL)}
+            img = got.get("false_%s_HCARIMG" % CAROL)
+            return got if img and img["media"] and img["media"].get("url") else None
+        got = wait_for(carol_media, 60, what="the history's picture downloaded at a")
+        img, doc = got["false_%s_HCARIMG" % CAROL], got["false_%s_HCARDOC" % CAROL]
+        check(img["hasMedia"] is True and img["body"] == "the view"
+              and img["from"] == CAROL and img["fromMe"] is False, img)
+        check(set(img["media"]) == {"url", "mimetype"}
+              and img["media"]["mimetype"] == "image/jpeg"
+              and img["mediaUrl"] == img["media"]["url"], img)
+        u = urllib.parse.urlparse(img["media"]["url"])
+        check(u.path == "/api/files/a/false_%s_HCARIMG.jpeg" % CAROL, u)
+        st, raw, _ = s.raw("GET", u.path, headers={"X-Api-Key": s.api_key})
+        check(st == 200 and raw == TINY_JPEG, (st, raw[:16]))
+        check(doc["hasMedia"] is True and "url" not in doc["media"]
+              and doc["media"]["mimetype"] == "application/pdf"
+              and doc["media"]["filename"] == "old.pdf"
+              and doc["media"]["error"]["message"], doc)
 
         # contacts/all: the chats' people with the history's push names
         def contacts():

@@ -21,6 +21,14 @@ protocol, its HTTPS media host). Sessions a (Alice), b (Bob) and c
   (wa-sim answers <iq xmlns="status"><privacy/>) decides: a whitelist
   [c] sends to c alone (not b), a blacklist [c] to b and not c, an
   empty whitelist is a 422;
+- the same lists naming people by LID (wa-sim's addressing "lid"), with
+  a held to lid_status (a LID-migrated recipient is reached only at
+  devices named by LID): a blacklisted LID leaves out that person's
+  …@c.us chat, a whitelisted LID reaches the person's LID devices, and
+  contacts given by number do too;
+- retry: b's devices get a status whose sender key message is damaged
+  (status_garbled); b's retry receipt to status@broadcast makes a
+  resend it to b's device alone (participant), and b gets one message;
 - new-message-id: a status sent in two batches under one id reaches b
   and c's devices with that id; Wawp's /v2/status/text works the same;
 - image, voice (with backgroundColor) and video statuses: b's message
@@ -192,9 +200,15 @@ def relayed(phone, bare):
             and bare in json.dumps(x)]
 
 
-def privacy(kind, users=()):
+def privacy(kind, users=(), addressing="pn"):
     st, res = ctx["sim"].ctl("PUT", "/accounts/%s/profile" % A,
-                             {"statusPrivacy": {"type": kind, "users": list(users)}})
+                             {"statusPrivacy": {"type": kind, "users": list(users),
+                                                "addressing": addressing}})
+    check(st == 200, (st, res))
+
+
+def faults(**rules):
+    st, res = ctx["sim"].ctl("PUT", "/faults", rules)
     check(st == 200, (st, res))
 
 
@@ -215,6 +229,62 @@ def test_status_privacy():
     st, res, _ = ctx["s"].api("POST", "/api/a/status/text", {"text": "to no one"})
     check(st == 422 and "status privacy" in message(res), (st, res))
     privacy("contacts")
+
+
+def test_status_privacy_lid():
+    # a's phone names the people of its lists by LID; a's statuses reach
+    # LID-migrated people only at their LID devices (lid_status)
+    faults(phone=A, lid_status=True)
+    try:
+        # a blacklist of c's LID: c's chat (…@c.us) is left out, b (a
+        # chat by number) gets it at its LID device
+        privacy("blacklist", [C], "lid")
+        not_c = api("POST", "/api/a/status/text",
+                    {"text": "not for carol (lid)"})["id"].split("_")[2]
+        check_received(status_at("b", not_c), not_c, "not for carol (lid)", "chat")
+        check(not relayed(C, not_c), "the LID-blacklisted status reached c")
+        # a whitelist of c's LID: c's chat by number, reached at c's LID
+        # devices (a number device would get nothing)
+        privacy("whitelist", [C], "lid")
+        only_c = api("POST", "/api/a/status/text",
+                     {"text": "carol only (lid)"})["id"].split("_")[2]
+        wait_for(lambda: relayed(C, only_c), 30, what="the LID-whitelisted status at c")
+        check(not relayed(B, only_c), "the LID-whitelisted status reached b")
+        # contacts given by number reach LID devices too
+        both = api("POST", "/api/a/status/text",
+                   {"text": "by number", "contacts": [cus(B), cus(C)]})["id"].split("_")[2]
+        check_received(status_at("b", both), both, "by number", "chat")
+    finally:
+        faults(phone=A, lid_status=False)
+        privacy("contacts")
+
+
+def test_status_retry():
+    # b's devices get a's next status with a damaged sender key message:
+    # b asks for a retry (receipt to status@broadcast, participant = a's
+    # device), a sends it again to b's device alone, pairwise, and b's
+    # `message` arrives
+    faults(phone=B, status_garbled=True)
+    try:
+        got = api("POST", "/api/a/status/text",
+                  {"text": "sent twice", "contacts": [cus(B)]})
+        bare = got["id"].split("_")[2]
+        check_received(status_at("b", bare), bare, "sent twice", "chat")
+    finally:
+        faults(phone=B, status_garbled=False)
+    st, log = ctx["sim"].ctl("GET", "/stanzas?jid=%s&limit=10000" % B)
+    check(st == 200, log)
+    retries = [x for x in log["stanzas"] if x["dir"] == "in" and x["tag"] == "receipt"
+               and x.get("id") == bare and x.get("type") == "retry"]
+    check(retries and retries[0].get("to") == STATUS, retries)
+    st, log = ctx["sim"].ctl("GET", "/stanzas?jid=%s&limit=10000" % A)
+    check(st == 200, log)
+    resent = [x for x in log["stanzas"] if x["dir"] == "in" and x["tag"] == "message"
+              and x.get("id") == bare and x.get("participant")]
+    check(len(resent) == 1 and resent[0].get("to") == STATUS, resent)
+    # one message for it at b, not two
+    check(len([p for p in events("b", "message") if bare in p["id"]]) == 1,
+          "b's messages for the retried status")
 
 
 def test_batches_and_wawp():
@@ -309,7 +379,7 @@ def test_delete():
 try:
     setup()
     run([test_bad_input, test_text_status, test_default_contacts, test_status_privacy,
-         test_batches_and_wawp, test_media_statuses, test_delete])
+         test_status_privacy_lid, test_status_retry, test_batches_and_wawp, test_media_statuses, test_delete])
 finally:
     for k in ("rx", "s", "sim"):
         if k in ctx:

@@ -21,9 +21,10 @@ simulated phone.
 - Wharf joins Baileys' group by its invite link (group.v2.join with
   the GroupInfo Baileys made; Baileys sees the add).
 - Join requests: Baileys turns approval mode on (group.v2.update at
-  Wharf), leaves and asks to come back by the link; Wharf lists the
+  Wharf), leaves and asks to come back by the link (WAHA's
+  group.v2.participants.join-request `created`); Wharf lists the
   request (…/participants/join-requests, WAHA 2026.8's paths), rejects
-  it (404 answering it again), then approves the next one, and Baileys
+  it (the event's `rejected`; 404 answering it again), then approves the next one, and Baileys
   sees itself added; Wharf reads and turns off the setting
   (…/settings/security/membership-approval).
 
@@ -47,8 +48,9 @@ A = "15550320001"  # Wharf session w
 B = "15550320002"  # Baileys
 C = "15550320003"  # a simulated phone
 A_JID, B_JID, C_JID = (p + "@s.whatsapp.net" for p in (A, B, C))
+JR = "group.v2.participants.join-request"
 EVENTS = ["session.status", "group.v2.join", "group.v2.leave", "group.v2.update",
-          "group.v2.participants"]
+          "group.v2.participants", JR]
 LINK = "https://chat.whatsapp.com/"
 ctx = Interop(A, B, EVENTS, others=((C, "Phone C"),))
 
@@ -304,6 +306,16 @@ def test_join_requests():
              and p["type"] == "leave", "B left")
     check(api("GET", "/api/w/groups/%s/participants/join-requests" % gid) == [], "none yet")
     peer.sock("groupAcceptInvite", code)
+    # WAHA's join-request event, field by field
+    p = wharf_ev(JR, lambda p: p["group"]["id"] == gid and p["action"] == "created",
+                 "B's request event")
+    check(set(p) == {"timestamp", "group", "action", "requesterId", "requesterPn",
+                     "requestMethod", "_data"}, p)
+    check(p["group"] == {"id": gid} and p["requesterId"] == cus(B)
+          and p["requesterPn"] == cus(B) and p["requestMethod"] == "invite_link"
+          and isinstance(p["timestamp"], int) and p["timestamp"] > 1600000000, p)
+    check(p["_data"]["attrs"]["participant"] == B_JID
+          and p["_data"]["content"][0]["tag"] == "created_membership_requests", p)
     reqs = wait_for(lambda: api("GET", "/api/w/groups/%s/participants/join-requests" % gid), 20,
                     what="B's request")
     check(len(reqs) == 1 and set(reqs[0]) == {"id", "requestedAt", "method"}, reqs)
@@ -316,6 +328,10 @@ def test_join_requests():
               {"participants": [{"id": cus(B)}]})
     check(res == [{"id": cus(B), "status": 200}], res)
     check(api("GET", "/api/w/groups/%s/participants/join-requests" % gid) == [], "rejected")
+    p = wharf_ev(JR, lambda p: p["group"]["id"] == gid and p["action"] == "rejected",
+                 "B rejected event")
+    check(p["requesterId"] == cus(B) and p["requesterPn"] == cus(B)
+          and p["requestMethod"] is None and p["_data"]["attrs"]["participant"] == A_JID, p)
     res = api("POST", "/api/w/groups/%s/participants/join-requests/approve" % gid,
               {"participants": [{"id": cus(B)}]})
     check(res == [{"id": cus(B), "status": 404}], res)

@@ -9,8 +9,13 @@ session w (every service, WHATSAPP_DOWNLOAD_MEDIA=false) is account A,
 an unmodified Baileys client account B.
 - WHATSAPP_DOWNLOAD_MEDIA=false: an image and a PDF from Baileys give
   `message` webhooks with hasMedia and media {mimetype, filename} only
-  (no url, no mediaUrl, nothing stored), field by field; GET of the
-  messages says the same, with or without downloadMedia.
+  (no url, no mediaUrl, nothing stored), field by field, and what a
+  later download needs in _data.message (Baileys' own field names);
+  GET with downloadMedia=false says the same; GET with
+  downloadMedia=true (WAHA's default) downloads them then: media.url
+  serves the identical bytes. A sticker's isAnimated is in
+  _data.message.stickerMessage. A blob expired on the media host before
+  anyone asked gives media.error (200).
 - A text with a link preview from Baileys (its linkPreview: matched
   text, title, description, JPEG thumbnail) gives a
   `message` webhook whose linkPreview carries them, and the stored
@@ -106,30 +111,73 @@ def stored(mid, query=""):
     return ix.api("GET", "/api/w/chats/%s/messages/%s%s" % (B_CUS, mid, query))
 
 
+def served(url):
+    """The bytes a media.url serves (with the API key)."""
+    u = urllib.parse.urlparse(url)
+    check(u.netloc == ix["s"].base.split("://", 1)[1], url)
+    st, raw, _ = ix["s"].raw("GET", u.path, headers={"X-Api-Key": ix["s"].api_key})
+    check(st == 200, (st, url))
+    return raw
+
+
 def test_media_not_downloaded():
     p = from_baileys({"image": b64(JPEG), "caption": "not fetched"})
     check(p["hasMedia"] is True and p["body"] == "not fetched", p)
     check(p["media"] == {"mimetype": "image/jpeg"}, p["media"])
     check("mediaUrl" not in p and p["_data"]["type"] == "image", p)
     check(p["from"] == B_CUS and p["fromMe"] is False and p["to"] == A + "@c.us", p)
-    # nothing stored: GET says the same with and without downloadMedia,
-    # and no file is served under WAHA's name for it
-    for q in ("", "?downloadMedia=true", "?downloadMedia=false"):
+    # what a download needs, in WAHA's raw message (Baileys' field names)
+    x = p["_data"]["message"]["imageMessage"]
+    check(x["directPath"].startswith("/") and len(unb64(x["mediaKey"])) == 32, x)
+    check(unb64(x["fileSha256"]) == hashlib.sha256(JPEG).digest(), x)
+    check(x["fileLength"] == len(JPEG) and x["mimetype"] == "image/jpeg", x)
+    # nothing stored: downloadMedia=false says so, and no file is served
+    # under WAHA's name for it
+    m = stored(p["id"], "?downloadMedia=false")
+    check(m["hasMedia"] is True and m["media"] == {"mimetype": "image/jpeg"}
+          and "mediaUrl" not in m, m)
+    for ext in ("jpeg", "jpg"):
+        st, _, _ = ix["s"].raw("GET", "/api/files/w/%s.%s" % (p["id"], ext),
+                               headers={"X-Api-Key": ix["s"].api_key})
+        check(st == 404, st)
+    # downloadMedia=true (WAHA's default): downloaded now, the bytes
+    # Baileys sent
+    for q in ("?downloadMedia=true", ""):
         m = stored(p["id"], q)
-        check(m["hasMedia"] is True and m["media"] == {"mimetype": "image/jpeg"}
-              and "mediaUrl" not in m, (q, m))
-    st, _, _ = ix["s"].raw("GET", "/api/files/w/%s.jpeg" % p["id"],
-                           headers={"X-Api-Key": ix["s"].api_key})
-    check(st == 404, st)
-    st, _, _ = ix["s"].raw("GET", "/api/files/w/%s.jpg" % p["id"],
-                           headers={"X-Api-Key": ix["s"].api_key})
-    check(st == 404, st)
+        check(m["media"]["url"] == "%s/api/files/w/%s.jpeg" % (ix["s"].base, p["id"]), m)
+        check(m["mediaUrl"] == m["media"]["url"] and "error" not in m["media"], m)
+        check(m["media"]["mimetype"] == "image/jpeg" and m["body"] == "not fetched", m)
+        check(served(m["media"]["url"]) == JPEG, "identical bytes")
 
     p = from_baileys({"document": b64(PDF), "mimetype": "application/pdf",
                       "fileName": "kept.pdf"})
     check(p["hasMedia"] is True and p["_data"]["type"] == "document", p)
     check(p["media"] == {"mimetype": "application/pdf", "filename": "kept.pdf"}, p["media"])
     check("mediaUrl" not in p, p)
+    check(p["_data"]["message"]["documentMessage"]["fileName"] == "kept.pdf", p["_data"])
+    # the chat's messages: the document downloaded with its file name
+    lst = ix.api("GET", "/api/w/chats/%s/messages?limit=10&downloadMedia=true" % B_CUS,
+                 timeout=60)
+    m = [x for x in lst if x["id"] == p["id"]][0]
+    check(m["media"]["filename"] == "kept.pdf" and served(m["media"]["url"]) == PDF, m)
+
+    # an animated sticker: isAnimated where WAHA's raw message has it
+    p = from_baileys({"sticker": b64(FILES["anim.webp"]), "isAnimated": True})
+    check(p["_data"]["type"] == "sticker" and p["media"] == {"mimetype": "image/webp"}, p)
+    check(p["_data"]["message"]["stickerMessage"]["isAnimated"] is True, p["_data"])
+    m = stored(p["id"])
+    check(served(m["media"]["url"]) == FILES["anim.webp"], "the sticker's bytes")
+    p = from_baileys({"sticker": b64(FILES["still.webp"])})
+    check(p["_data"]["message"]["stickerMessage"]["isAnimated"] is False, p["_data"])
+
+    # gone from the media host before anyone asked: media.error, 200
+    p = from_baileys({"image": b64(JPEG), "caption": "gone"})
+    st, res = ix["sim"].ctl("POST", "/media/expire", {"all": True})
+    check(st == 200 and res["expired"] >= 1, (st, res))
+    m = stored(p["id"])
+    check("url" not in m["media"] and "mediaUrl" not in m, m)
+    check("expired" in m["media"]["error"]["message"], m["media"])
+    check(m["media"]["mimetype"] == "image/jpeg", m["media"])
 
 
 def test_incoming_link_preview():

@@ -17,6 +17,13 @@ media=True.
   downloadMediaMessage gives the identical JPEG; POST
   /api/w/status/voice (a WAV converted, backgroundColor with alpha): a
   ptt audioMessage with backgroundArgb that Baileys decrypts.
+- linkPreviewHighQuality on a text status: the page's og:image is
+  uploaded in full (thumbnailDirectPath, mediaKey, hashes, width and
+  height) and Baileys' downloadMediaMessage gives the identical JPEG;
+  without it only the inline thumbnail goes.
+- retry: wa-sim damages the skmsg of status copies to B
+  (status_garbled); Baileys' retry receipt to status@broadcast gets the
+  status re-sent to its device alone and Baileys decrypts it.
 - Baileys -> Wharf: sock.sendMessage('status@broadcast', {text}, {
   statusJidList: [A]}) and an image status reach Wharf as `message`
   webhooks from status@broadcast with B as the participant, field by
@@ -29,6 +36,7 @@ when npm was unreachable. WASIM_TEST_DEBUG=1 prints the Baileys log.
 Loopback only.
 """
 import base64
+import hashlib
 import os
 import sys
 import tempfile
@@ -54,8 +62,12 @@ EVENTS = ["session.status", "message", "message.any", "message.ack"]
 PAGE = (b"<html><head><meta property='og:title' content='Shop hours'>"
         b"<meta property='og:description' content='Open 9 to 5'>"
         b"<meta property='og:image' content='/shop.png'></head></html>")
+HQ_PAGE = (b"<html><head><meta property='og:title' content='Big shop'>"
+           b"<meta property='og:image' content='/shop.jpg'></head></html>")
 PAGES = FileServer({"/hours.html": (PAGE, "text/html"),
-                    "/shop.png": (FILES["a.png"], "image/png")})
+                    "/shop.png": (FILES["a.png"], "image/png"),
+                    "/big.html": (HQ_PAGE, "text/html"),
+                    "/shop.jpg": (FILES["a.jpg"], "image/jpeg")})
 ctx = Interop(A, B, EVENTS, media=True, stack_env={"MEDIA_FETCH_ALLOW": "127.0.0.1"})
 
 
@@ -128,6 +140,65 @@ def test_text_status_to_baileys():
                              if e["payload"]["id"] == got["id"]], 20,
                     what="message.any of the status")[0]
     check(anym["to"] == STATUS and anym["fromMe"] is True and anym["body"] == text, anym)
+
+
+def test_hq_preview_status_to_baileys():
+    # linkPreviewHighQuality: the page's og:image uploaded in full as the
+    # preview's own media, which Baileys downloads and decrypts
+    page = PAGES.base + "/big.html"
+    text = "Come by %s" % page
+    got = api("POST", "/api/w/status/text", {
+        "text": text, "linkPreviewHighQuality": True, "contacts": [cus(B)]}, timeout=90)
+    check_sent(got, text, "chat")
+    check(got["linkPreview"] == {"url": page, "title": "Big shop", "highQuality": True}, got)
+    bare = got["id"].split("_")[2]
+    ev, info = status_at_baileys(bare)
+    ext = info["message"]["extendedTextMessage"]
+    check(ext["matchedText"] == page and ext["title"] == "Big shop", ext)
+    check(ext["backgroundArgb"] == 0xFF000000, ext)
+    check(ext["thumbnailDirectPath"].startswith("/"), ext)
+    check(ext["thumbnailWidth"] == 320 and ext["thumbnailHeight"] == 240, ext)
+    for k in ("mediaKey", "thumbnailSha256", "thumbnailEncSha256"):
+        check(len(unb64(ext[k])) == 32, (k, ext))
+    check(unb64(ext["jpegThumbnail"])[:2] == b"\xff\xd8", "the inline thumbnail stays")
+    host = urllib.parse.urlparse(ctx["sim"].info["media_url"]).netloc
+    data = unb64(ctx["peer"].fn("downloadMediaMessage", {"$msg": bare}, "buffer",
+                                {"host": host}, timeout=60))
+    check(data == FILES["a.jpg"], "Baileys decrypts the identical og:image")
+    check(unb64(ext["thumbnailSha256"]) == hashlib.sha256(data).digest(), ext)
+    # without it (WAHA's default): the inline thumbnail only
+    got = api("POST", "/api/w/status/text", {"text": "small %s" % page,
+                                             "contacts": [cus(B)]})
+    check("highQuality" not in got["linkPreview"], got)
+    ev, info = status_at_baileys(got["id"].split("_")[2])
+    ext = info["message"]["extendedTextMessage"]
+    check("thumbnailDirectPath" not in ext and "mediaKey" not in ext, ext)
+    check(unb64(ext["jpegThumbnail"])[:2] == b"\xff\xd8", ext)
+
+
+def test_status_retry_from_baileys():
+    # Baileys gets a status whose sender key message is damaged (wa-sim's
+    # status_garbled): it asks for a retry, Wharf sends it again to that
+    # device alone, and Baileys decrypts it
+    sim = ctx["sim"]
+    st, res = sim.ctl("PUT", "/faults", {"phone": B, "status_garbled": True})
+    check(st == 200, (st, res))
+    try:
+        got = api("POST", "/api/w/status/text", {"text": "second try",
+                                                 "contacts": [cus(B)]})
+        bare = got["id"].split("_")[2]
+        ev, info = status_at_baileys(bare)
+        check(info["message"]["extendedTextMessage"]["text"] == "second try", info)
+    finally:
+        sim.ctl("PUT", "/faults", {"phone": B, "status_garbled": False})
+    st, log = sim.ctl("GET", "/stanzas?jid=%s&limit=10000" % B)
+    retries = [x for x in log["stanzas"] if x["dir"] == "in" and x["tag"] == "receipt"
+               and x.get("id") == bare and x.get("type") == "retry"]
+    check(retries and retries[0].get("to") == STATUS, retries)
+    st, log = sim.ctl("GET", "/stanzas?jid=%s&limit=10000" % A)
+    resent = [x for x in log["stanzas"] if x["dir"] == "in" and x["tag"] == "message"
+              and x.get("id") == bare and x.get("participant")]
+    check(len(resent) == 1 and resent[0].get("to") == STATUS, resent)
 
 
 def test_image_status_to_baileys():
@@ -231,7 +302,8 @@ def test_lid():
 
 
 try:
-    ctx.run([test_lid, test_text_status_to_baileys, test_image_status_to_baileys,
+    ctx.run([test_lid, test_text_status_to_baileys, test_hq_preview_status_to_baileys,
+             test_status_retry_from_baileys, test_image_status_to_baileys,
              test_voice_status_to_baileys, test_delete_status_at_baileys,
              test_baileys_status_to_wharf])
 finally:

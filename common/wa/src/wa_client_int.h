@@ -28,6 +28,7 @@
 #include <czmq.h>
 
 #include "wa/wa_client.h"
+#include "wa/wa_kinds.h"
 #include "wa/wa_pair.h"
 #include "wa/wa_recv.h"
 #include "wa/wa_router.h"
@@ -330,6 +331,8 @@ int wa_client_lid_sync(wa_client_t *self, const uint8_t *data, size_t len);
 //  is any JID text of the contact (PN or LID).
 //  Longest token kept; seconds of a token bucket; buckets a token lives.
 #define WA_TCTOKEN_MAX 256
+//  Longest NCT salt kept (WhatsApp's is 32 bytes).
+#define WA_NCT_SALT_MAX 64
 #define WA_TCTOKEN_BUCKET_S 604800
 #define WA_TCTOKEN_BUCKETS 4
 //  True when a token of time t (seconds) is expired at `now`.
@@ -398,5 +401,12 @@ wa_node_t *wa_client_kit_take(wa_client_kit_t *self, const char *tag);
 char *wa_client_kit_event(wa_client_kit_t *self);
 //  Assert that the next recorded event is `text` (and take it).
 void wa_client_kit_expect(wa_client_kit_t *self, const char *text);
+
+//  wa_kinds: a link preview's fields into an extendedTextMessage
+//  (matchedText, title, description, JPEG thumbnail, preview type, and
+//  the uploaded high-quality thumbnail when hq_path is set).
+struct Wa__E2e__ExtendedTextMessage;
+void wa_kinds_set_preview(struct Wa__E2e__ExtendedTextMessage *ext,
+                          const wa_kinds_preview_t *preview);
 
 #endif

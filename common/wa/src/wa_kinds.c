@@ -102,6 +102,40 @@ s_key(const wa_kinds_key_t *k, Wa__E2e__MessageKey *pb)
     pb->participant = (char *)k->participant;
 }
 
+void
+wa_kinds_set_preview(Wa__E2e__ExtendedTextMessage *ext,
+                     const wa_kinds_preview_t *preview)
+{
+    ext->matched_text = (char *)preview->url;
+    ext->title = (char *)preview->title;
+    ext->description = (char *)preview->description;
+    if (preview->thumb && preview->thumb_len) {
+        ext->has_jpeg_thumbnail = true;
+        ext->jpeg_thumbnail.data = (uint8_t *)preview->thumb;
+        ext->jpeg_thumbnail.len = preview->thumb_len;
+    }
+    ext->has_preview_type = true; //  0: a page
+    if (preview->hq_path && preview->hq_media_key && preview->hq_sha256 &&
+        preview->hq_enc_sha256) {
+        ext->thumbnail_direct_path = (char *)preview->hq_path;
+        ext->has_media_key = true;
+        ext->media_key.data = (uint8_t *)preview->hq_media_key;
+        ext->media_key.len = 32;
+        ext->has_thumbnail_sha256 = true;
+        ext->thumbnail_sha256.data = (uint8_t *)preview->hq_sha256;
+        ext->thumbnail_sha256.len = 32;
+        ext->has_thumbnail_enc_sha256 = true;
+        ext->thumbnail_enc_sha256.data = (uint8_t *)preview->hq_enc_sha256;
+        ext->thumbnail_enc_sha256.len = 32;
+        ext->has_media_key_timestamp = true;
+        ext->media_key_timestamp = preview->hq_key_timestamp;
+        ext->has_thumbnail_width = preview->hq_width > 0;
+        ext->thumbnail_width = preview->hq_width;
+        ext->has_thumbnail_height = preview->hq_height > 0;
+        ext->thumbnail_height = preview->hq_height;
+    }
+}
+
 int
 wa_kinds_build_text(const char *text, const wa_kinds_context_t *ctx,
                     const wa_kinds_preview_t *preview, uint8_t **out_p,
@@ -120,35 +154,7 @@ wa_kinds_build_text(const char *text, const wa_kinds_context_t *ctx,
     } else {
         ext.text = (char *)text;
         if (preview) {
-            ext.matched_text = (char *)preview->url;
-            ext.title = (char *)preview->title;
-            ext.description = (char *)preview->description;
-            if (preview->thumb && preview->thumb_len) {
-                ext.has_jpeg_thumbnail = true;
-                ext.jpeg_thumbnail.data = (uint8_t *)preview->thumb;
-                ext.jpeg_thumbnail.len = preview->thumb_len;
-            }
-            ext.has_preview_type = true; //  0: a page
-            if (preview->hq_path && preview->hq_media_key &&
-                preview->hq_sha256 && preview->hq_enc_sha256) {
-                ext.thumbnail_direct_path = (char *)preview->hq_path;
-                ext.has_media_key = true;
-                ext.media_key.data = (uint8_t *)preview->hq_media_key;
-                ext.media_key.len = 32;
-                ext.has_thumbnail_sha256 = true;
-                ext.thumbnail_sha256.data = (uint8_t *)preview->hq_sha256;
-                ext.thumbnail_sha256.len = 32;
-                ext.has_thumbnail_enc_sha256 = true;
-                ext.thumbnail_enc_sha256.data =
-                    (uint8_t *)preview->hq_enc_sha256;
-                ext.thumbnail_enc_sha256.len = 32;
-                ext.has_media_key_timestamp = true;
-                ext.media_key_timestamp = preview->hq_key_timestamp;
-                ext.has_thumbnail_width = preview->hq_width > 0;
-                ext.thumbnail_width = preview->hq_width;
-                ext.has_thumbnail_height = preview->hq_height > 0;
-                ext.thumbnail_height = preview->hq_height;
-            }
+            wa_kinds_set_preview(&ext, preview);
         }
         m.extended_text_message = &ext;
     }

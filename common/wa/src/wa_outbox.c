@@ -31,7 +31,10 @@
     sender key for status@broadcast (LID address when we have one), and
     the key's distribution to every recipient device (and our own other
     devices) each time, since the audience may change from one status
-    to the next.
+    to the next. Recipients whose LID is known are reached at their LID
+    devices. A viewer device's retry receipt (from status@broadcast,
+    participant = the device) gets the status and our sender key again,
+    pairwise, as <message to="status@broadcast" participant=DEVICE>.
 */
 #undef NDEBUG
 #include <assert.h>
@@ -405,8 +408,11 @@ s_job_users(wa_outbox_job_t *job, s_list_t *users)
         return;
     }
     if (job->status) {
+        //  Statuses are LID-addressed: a recipient whose LID is known is
+        //  reached at its LID devices (wa_lidmap)
         for (size_t i = 0; i < job->naudience; i++) {
-            s_list_add(users, job->audience[i]);
+            const char *lid = wa_client_lid_for(self, job->audience[i]);
+            s_list_add(users, lid ? lid : job->audience[i]);
         }
         s_list_add(users, s_own_user_for(self, true));
         return;
@@ -974,8 +980,12 @@ s_on_token(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
         return;
     }
     wa_tctoken_on_issued(self, job->chat, reply);
+    //  A cstoken the server refused is not sent again: only a token
+    //  from the answer (or a salt that came since) is worth a resend
+    bool had_cstoken = wa_node_child(job->stanza, "cstoken") != NULL;
     wa_tctoken_detach(job->stanza);
-    if (wa_tctoken_attach(self, job->chat, job->stanza) == 0) {
+    int token = wa_tctoken_attach(self, job->chat, job->stanza);
+    if (token == 0 || (token == 2 && had_cstoken)) {
         s_job_fail(job, 463,
                    "the recipient takes messages only with a "
                    "privacy token, and none could be obtained");

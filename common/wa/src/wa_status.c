@@ -72,14 +72,9 @@ wa_status_build_text(const char *text, uint32_t background_argb, int font,
     Wa__E2e__ExtendedTextMessage ext = WA__E2E__EXTENDED_TEXT_MESSAGE__INIT;
     ext.text = (char *)text;
     if (preview && preview->url) {
-        ext.matched_text = (char *)preview->url;
-        ext.title = (char *)preview->title;
-        ext.description = (char *)preview->description;
-        if (preview->thumb && preview->thumb_len) {
-            ext.has_jpeg_thumbnail = true;
-            ext.jpeg_thumbnail.data = (uint8_t *)preview->thumb;
-            ext.jpeg_thumbnail.len = preview->thumb_len;
-        }
+        //  As a chat's link preview, with its uploaded high-quality
+        //  thumbnail when there is one
+        wa_kinds_set_preview(&ext, preview);
         ext.has_preview_type = preview->title || preview->description;
     }
     ext.has_text_argb = true;
@@ -349,8 +344,36 @@ wa_status_test(bool verbose)
     assert(e->has_jpeg_thumbnail && e->jpeg_thumbnail.len == sizeof jpeg);
     assert(e->has_preview_type && e->preview_type == 0);
     assert(e->has_background_argb && e->has_text_argb);
+    assert(!e->thumbnail_direct_path && !e->has_media_key);
     wa__e2e__message__free_unpacked(m, NULL);
     free(buf);
+    //  linkPreviewHighQuality: the uploaded image's media fields
+    uint8_t k32[32], s32[32], e32[32];
+    memset(k32, 1, sizeof k32);
+    memset(s32, 2, sizeof s32);
+    memset(e32, 3, sizeof e32);
+    pv.hq_path = "/o1/v/t62/hq";
+    pv.hq_media_key = k32;
+    pv.hq_sha256 = s32;
+    pv.hq_enc_sha256 = e32;
+    pv.hq_key_timestamp = 1700000000;
+    pv.hq_width = 640;
+    pv.hq_height = 480;
+    assert(wa_status_build_text("hi https://x.org", 0xFF38B42Fu, 0, &pv, &buf,
+                                &len) == 0);
+    m = wa__e2e__message__unpack(NULL, len, buf);
+    e = m ? m->extended_text_message : NULL;
+    assert(e && cm_streq(e->thumbnail_direct_path, "/o1/v/t62/hq"));
+    assert(e->has_media_key && e->media_key.len == 32 &&
+           e->media_key.data[0] == 1);
+    assert(e->has_thumbnail_sha256 && e->thumbnail_sha256.data[0] == 2);
+    assert(e->has_thumbnail_enc_sha256 && e->thumbnail_enc_sha256.data[0] == 3);
+    assert(e->media_key_timestamp == 1700000000);
+    assert(e->thumbnail_width == 640 && e->thumbnail_height == 480);
+    assert(e->has_jpeg_thumbnail && e->has_background_argb && e->has_font);
+    wa__e2e__message__free_unpacked(m, NULL);
+    free(buf);
+    memset(&pv, 0, sizeof pv);
     //  A voice status gains its background colour
     Wa__E2e__Message am = WA__E2E__MESSAGE__INIT;
     Wa__E2e__AudioMessage audio = WA__E2E__AUDIO_MESSAGE__INIT;

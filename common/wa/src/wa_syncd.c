@@ -320,14 +320,21 @@ typedef struct {
     int nargs;        //  index elements after the name (min)
 } s_action_t;
 
-static const s_action_t s_actions[] = {
-    {"archive", 4, 3, 1},        {"pin_v1", 4, 5, 1},
-    {"markChatAsRead", 4, 3, 1}, {"mute", 2, 2, 1},
-    {"star", 2, 2, 4},           {"deleteMessageForMe", 2, 3, 4},
-    {"clearChat", 2, 6, 1},      {"deleteChat", 2, 6, 1},
-    {"contact", 1, 2, 1},        {"setting_pushName", 0, 1, 0},
-    {"label_edit", 3, 3, 1},     {"label_jid", 3, 3, 2},
-    {"label_message", 3, 3, 3},  {NULL, 0, 0, 0}};
+static const s_action_t s_actions[] = {{"archive", 4, 3, 1},
+                                       {"pin_v1", 4, 5, 1},
+                                       {"markChatAsRead", 4, 3, 1},
+                                       {"mute", 2, 2, 1},
+                                       {"star", 2, 2, 4},
+                                       {"deleteMessageForMe", 2, 3, 4},
+                                       {"clearChat", 2, 6, 1},
+                                       {"deleteChat", 2, 6, 1},
+                                       {"contact", 1, 2, 1},
+                                       {"setting_pushName", 0, 1, 0},
+                                       {"label_edit", 3, 3, 1},
+                                       {"label_jid", 3, 3, 2},
+                                       {"label_message", 3, 3, 3},
+                                       {"nct_salt_sync", 2, 1, 0},
+                                       {NULL, 0, 0, 0}};
 
 static const s_action_t *
 s_action(const char *name)
@@ -435,6 +442,8 @@ typedef struct {
     Wa__Syncd__LabelEditAction label;
     Wa__Syncd__LabelAssociationAction assoc;
     Wa__Syncd__SyncActionMessageRange range;
+    Wa__Syncd__NctSaltSyncAction nct;
+    uint8_t salt[WA_NCT_SALT_MAX];
 } s_value_t;
 
 //  Fill a SyncActionValue for action `a` from JSON value. Strings are
@@ -549,6 +558,18 @@ s_value_fill(s_value_t *s, const s_action_t *a, const json_t *value,
         s->assoc.has_labeled = 1;
         s->assoc.labeled = s_jbool(value, "labeled", true);
         s->v.label_association_action = &s->assoc;
+    } else if (!strcmp(n, "nct_salt_sync")) {
+        //  value {salt: hex} (written by a phone: wa-sim)
+        s->nct =
+            (Wa__Syncd__NctSaltSyncAction)WA__SYNCD__NCT_SALT_SYNC_ACTION__INIT;
+        const char *hex = s_jstr(value, "salt");
+        int len = hex ? cm_unhex(hex, s->salt, sizeof s->salt) : -1;
+        if (len > 0) {
+            s->nct.has_salt = 1;
+            s->nct.salt.data = s->salt;
+            s->nct.salt.len = (size_t)len;
+        }
+        s->v.nct_salt_sync_action = &s->nct;
     }
 }
 
@@ -654,11 +675,39 @@ s_pushed(wa_client_t *self, const char *id, bool ok, int error,
 
 //  One decoded mutation of a patch being checked.
 typedef struct {
-    wa_appstate_mutation_t m; //  for the LTHash
-    json_t *action;           //  decoded action (owned)
+    wa_appstate_mutation_t m;      //  for the LTHash
+    json_t *action;                //  decoded action (owned)
+    int salt_op;                   //  ["nct_salt_sync"]: 1 set, 2 remove
+    size_t salt_len;               //  the salt's length (set)
+    uint8_t salt[WA_NCT_SALT_MAX]; //  the salt (never in the action)
 } s_decoded_t;
 
 typedef enum { S_APPLIED, S_SKIPPED, S_NO_KEY, S_REFUSED } s_outcome_t;
+
+//  The account's NCT salt of an ["nct_salt_sync"] mutation (whatsmeow
+//  appstate, Baileys 7 handleNctSaltMutation): kept apart, applied on
+//  commit through wa_client_set_nct_salt, never put in the action the
+//  owner sees. A set without a salt (or an oversized one) is ignored.
+static void
+s_salt_take(s_decoded_t *d, const json_t *index, wa_appstate_op_t op,
+            const Wa__Syncd__SyncActionValue *v)
+{
+    if (json_array_size(index) != 1 ||
+        !cm_streq(json_string_value(json_array_get(index, 0)),
+                  "nct_salt_sync")) {
+        return;
+    }
+    if (op == WA_APPSTATE_REMOVE) {
+        d->salt_op = 2;
+        return;
+    }
+    const Wa__Syncd__NctSaltSyncAction *a = v ? v->nct_salt_sync_action : NULL;
+    if (a && a->has_salt && a->salt.len > 0 && a->salt.len <= sizeof d->salt) {
+        d->salt_op = 1;
+        d->salt_len = a->salt.len;
+        memcpy(d->salt, a->salt.data, a->salt.len);
+    }
+}
 
 //  Check and apply one patch on top of the collection's state. Nothing
 //  is changed unless every MAC checks out.
@@ -767,6 +816,7 @@ s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
         json_object_set_new(action, "version",
                             json_integer(ad->has_version ? ad->version : 0));
         json_object_set_new(action, "value", s_value_json(ad->value));
+        s_salt_take(&dec[done], index, op, ad->value);
         wa__syncd__sync_action_data__free_unpacked(ad, NULL);
         const uint8_t *vmac = r->value->blob.data + r->value->blob.len - 32;
         memcpy(value_macs + done * 32, vmac, 32);
@@ -817,6 +867,9 @@ s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
     }
     s_coll_put(self, coll, version, next);
     for (size_t i = 0; i < n; i++) {
+        if (dec[i].salt_op) {
+            wa_client_set_nct_salt(self, dec[i].salt, dec[i].salt_len, false);
+        }
         s_emit(self, coll, dec[i].action, false, initial);
     }
     out = S_APPLIED;
@@ -832,6 +885,7 @@ finish:
     for (size_t i = 0; i < done && i < n; i++) {
         json_decref(dec[i].action);
     }
+    wa_crypto_wipe(dec, (n ? n : 1) * sizeof *dec); //  salts
     free(dec);
     free(value_macs);
     wa__syncd__syncd_patch__free_unpacked(p, NULL);
@@ -1785,6 +1839,54 @@ wa_syncd_test(bool verbose)
     s_coll_get(a->client, 4, &va, ha);
     s_coll_get(b->client, 4, &vb, hb);
     assert(va == 3 && vb == 3 && memcmp(ha, hb, WA_LTHASH_LEN) == 0);
+
+    //  The NCT salt (["nct_salt_sync"], regular_high): A's phone sets
+    //  it, B stores it apart (never in the action) and clears it on a
+    //  remove
+    json_t *salt = json_loads(
+        "[{\"index\":[\"nct_salt_sync\"],\"value\":{\"salt\":"
+        "\"a1a2a3a4a5a6a7a8a9aaabacadaeafb0\"},\"timestamp\":1700000000400},"
+        "{\"index\":[\"nct_salt_sync\"],\"op\":\"remove\","
+        "\"timestamp\":1700000000500}]",
+        0, NULL);
+    for (int step = 0; step < 2; step++) {
+        json_t *one = json_array();
+        json_array_append(one, json_array_get(salt, (size_t)step));
+        assert(wa_client_appstate_push(a->client, one, id) == 0);
+        json_decref(one);
+        iq = t_iq(a);
+        c = wa_node_find(iq, "sync/collection");
+        assert(c && wa_node_attr_eq(c, "name", "regular_high"));
+        pbytes = wa_node_bytes(wa_node_child(c, "patch"), &plen);
+        uint8_t *sp = (uint8_t *)cm_alloc(plen);
+        size_t splen = plen;
+        memcpy(sp, pbytes, plen);
+        ok = wa_node_new("collection");
+        wa_node_set_attr(ok, "name", "regular_high");
+        wa_node_set_attr_int(ok, "version", step + 1);
+        t_answer(a, iq, ok);
+        wa_node_destroy(&iq);
+        free(wa_client_kit_event(a));
+        free(wa_client_kit_event(a));
+        wa_client_kit_handle(b, "<notification type=\"server_sync\" id=\"ns\" "
+                                "from=\"s.whatsapp.net\"/>");
+        iq = t_iq(b);
+        t_answer(b, iq, t_patches("regular_high", step + 1, sp, splen));
+        wa_node_destroy(&iq);
+        ev = wa_client_kit_event(b);
+        assert(ev && strstr(ev, "nct_salt_sync") && !strstr(ev, "a1a2"));
+        free(ev);
+        size_t slen = 0;
+        const uint8_t *got =
+            wa_sigstore_get(b->client->store, "nct_salt", "salt", &slen);
+        if (step == 0) {
+            assert(got && slen == 16 && got[0] == 0xa1 && got[15] == 0xb0);
+        } else {
+            assert(!got);
+        }
+        free(sp);
+    }
+    json_decref(salt);
 
     //  A patch under a key we lack: nothing applied, the key is asked for
     wa_client_kit_t *c3 = wa_client_kit_new("15550000001");

@@ -16,8 +16,11 @@
           <token jid=CONTACT t=NOW type="trusted_contact"/></tokens></iq>
         -> <iq type="result"><tokens><token jid=CONTACT t ...>TOKEN
            </token></tokens></iq>
-    (whatsmeow reads the contact's token from that answer; history sync
-    carries them too, Conversation fields 21/22/28, not handled yet).
+    (whatsmeow reads the contact's token from that answer), and in
+    history sync: Conversation tcToken 21, tcTokenTimestamp 22 (t),
+    tcTokenSenderTimestamp 28 (when we last issued ours), learnt through
+    wa_client_learn_tctoken by the session-worker (whatsmeow
+    storeHistoricalMessageSecrets, Baileys 7 storeTcTokensFromHistorySync).
     They are kept in the Signal store (kind "tctoken", so they persist
     with the session, sealed at rest) under the contact's LID when
     known, else its number; a newer token is never replaced by an older
@@ -26,9 +29,14 @@
     and whatsmeow use the same).
 
     wa_outbox attaches <tctoken> to every DM (wa_tctoken_attach), or
-    <cstoken> = HMAC-SHA256(NCT salt, recipient LID text) when there is
-    no token but a salt (kind "nct_salt"; the salt comes from history
-    sync or app state, not handled yet). On a 463 it issues our token
+    <cstoken> = HMAC-SHA256(NCT salt, recipient LID "user@lid") when
+    there is no token but a salt and the contact's LID (whatsmeow
+    generateCsToken, Baileys 7 cs-token-utils). The salt (kind
+    "nct_salt", key "salt") comes from history sync (HistorySync nctSalt
+    19, a backfill: a stored salt is kept) and app state (["nct_salt_sync"]
+    in regular_high, SyncActionValue nctSaltSyncAction 80 {salt 1}: set
+    stores, remove clears; wa_syncd), through wa_client_set_nct_salt.
+    On a 463 it issues our token
     (wa_tctoken_request), stores the answer's token and sends the same
     stanza once more with it; a second 463 fails the send (never a
     loop). After a DM is accepted it issues our token to the contact
@@ -185,6 +193,55 @@ wa_tctoken_store(wa_client_t *self, const char *issuer, int64_t t,
     cm_log_debug("privacy token stored", "session=%s contact=%s",
                  wa_client_name(self), key);
     free(key);
+    return 1;
+}
+
+int
+wa_client_learn_tctoken(wa_client_t *self, const char *jid,
+                        const uint8_t *token, size_t len, int64_t t,
+                        int64_t sent)
+{
+    int rc = wa_tctoken_store(self, jid, t, token, len);
+    if (rc < 0 || sent <= 0) {
+        return rc;
+    }
+    //  When we last issued ours (Conversation tcTokenSenderTimestamp):
+    //  no new issuance in that bucket (wa_tctoken_sent)
+    s_rec_t rec;
+    char *key = s_key(self, jid);
+    if (key && s_find(self, jid, &rec) && sent > rec.sent) {
+        rec.sent = sent;
+        s_save(self, key, &rec);
+    }
+    free(key);
+    return rc;
+}
+
+int
+wa_client_set_nct_salt(wa_client_t *self, const uint8_t *salt, size_t len,
+                       bool backfill)
+{
+    assert(self);
+    if (!salt || len == 0) {
+        if (wa_sigstore_get(self->store, S_SALT_KIND, "salt", NULL)) {
+            wa_sigstore_remove(self->store, S_SALT_KIND, "salt");
+        }
+        cm_log_info("NCT salt cleared", "session=%s", wa_client_name(self));
+        return 1;
+    }
+    if (len > WA_NCT_SALT_MAX) {
+        return -1;
+    }
+    if (backfill && wa_sigstore_get(self->store, S_SALT_KIND, "salt", NULL)) {
+        return 0;
+    }
+    if (wa_sigstore_put(self->store, S_SALT_KIND, "salt", salt, len) != 0) {
+        cm_log_warn("could not store the NCT salt", "session=%s",
+                    wa_client_name(self));
+        return -1;
+    }
+    cm_log_info("NCT salt stored", "session=%s source=%s", wa_client_name(self),
+                backfill ? "history" : "app-state");
     return 1;
 }
 
@@ -490,6 +547,44 @@ wa_tctoken_test(bool verbose)
     m = wa_node_new("message");
     assert(wa_tctoken_attach(c, "15550000002@s.whatsapp.net", m) == 1);
     wa_node_destroy(&m);
+
+    //  History sync: a token with its time and our last issuance; the
+    //  issuance of this bucket is not repeated, an older token is not
+    //  taken, junk is refused
+    assert(wa_client_learn_tctoken(c, "15550000005@s.whatsapp.net",
+                                   (const uint8_t *)"HIST", 4, now - 60,
+                                   now - 30) == 1);
+    m = wa_node_new("message");
+    assert(wa_tctoken_attach(c, "15550000005@s.whatsapp.net", m) == 1);
+    b = wa_node_bytes(wa_node_child(m, "tctoken"), &len);
+    assert(len == 4 && memcmp(b, "HIST", 4) == 0);
+    wa_node_destroy(&m);
+    zlistx_purge(kit->out);
+    wa_tctoken_sent(c, "15550000005@s.whatsapp.net");
+    assert(!wa_client_kit_take(kit, "iq"));
+    assert(wa_client_learn_tctoken(c, "15550000005@s.whatsapp.net",
+                                   (const uint8_t *)"OLDER", 5, now - 90,
+                                   0) == 0);
+    assert(wa_client_learn_tctoken(c, "15550000005@s.whatsapp.net",
+                                   (const uint8_t *)"X", 1, 0, 0) == -1);
+    assert(wa_client_learn_tctoken(c, "x@g.us", (const uint8_t *)"X", 1, now,
+                                   0) == -1);
+    //  The salt: history only fills a gap, app state replaces and clears
+    assert(wa_client_set_nct_salt(c, (const uint8_t *)"HSALT", 5, true) == 0);
+    assert(wa_client_set_nct_salt(c, (const uint8_t *)"ASALT", 5, false) == 1);
+    assert(wa_client_set_nct_salt(c, big, WA_NCT_SALT_MAX + 1, false) == -1);
+    m = wa_node_new("message");
+    assert(wa_tctoken_attach(c, "900000000000007@lid", m) == 2);
+    lid = "900000000000007@lid";
+    assert(wa_hmac_sha256("ASALT", 5, lid, strlen(lid), want) == 0);
+    b = wa_node_bytes(wa_node_child(m, "cstoken"), &len);
+    assert(len == 32 && memcmp(b, want, 32) == 0);
+    wa_node_destroy(&m);
+    assert(wa_client_set_nct_salt(c, NULL, 0, false) == 1);
+    m = wa_node_new("message");
+    assert(wa_tctoken_attach(c, "900000000000007@lid", m) == 0);
+    wa_node_destroy(&m);
+    assert(wa_client_set_nct_salt(c, (const uint8_t *)"HSALT", 5, true) == 1);
     wa_client_kit_destroy(&kit);
     printf("OK\n");
 }

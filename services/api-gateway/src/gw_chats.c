@@ -37,9 +37,11 @@ s_page(gw_req_t *req, cm_msg_t *msg)
 }
 
 //  Ask the store and answer with the array under `key`, or the error.
+//  download: 1 downloadMedia=true (WAHA's default): media not downloaded
+//  yet is now; 0 false: without the downloaded files; -1 as stored.
 static void
 s_answer(gw_req_t *req, const char *name, cm_msg_t **msg_p, const char *key,
-         bool undownload)
+         int download)
 {
     json_t *session = gw_messages_session(req, name);
     if (!session) {
@@ -56,9 +58,12 @@ s_answer(gw_req_t *req, const char *name, cm_msg_t **msg_p, const char *key,
         json_t *m;
         json_array_foreach(list, i, m)
         {
-            if (undownload) { //  downloadMedia=false
+            if (download == 0) { //  downloadMedia=false
                 gw_media_undownload(m);
             }
+        }
+        if (download == 1) {
+            gw_media_download(req, name, list);
         }
         gw_req_reply(req, 200, &list);
     } else if (st == 400) {
@@ -99,7 +104,7 @@ s_list(gw_req_t *req, const char *name)
         cm_msg_destroy(&msg);
         return;
     }
-    s_answer(req, name, &msg, "chats", false);
+    s_answer(req, name, &msg, "chats", -1);
 }
 
 static void
@@ -129,7 +134,8 @@ s_messages(gw_req_t *req, const char *name)
         cm_msg_destroy(&msg);
         return;
     }
-    s_answer(req, name, &msg, "messages", download == 0);
+    //  WAHA's default is true
+    s_answer(req, name, &msg, "messages", download == 0 ? 0 : 1);
 }
 
 //  The {session} path parameter, or NULL after a 400.

@@ -77,8 +77,9 @@ json_t *gw_chats_schemas(void);
     "limit|integer|Messages per page, 1..1000 (default 100);"                  \
     "offset|integer|Messages to skip;"                                         \
     "filter.fromMe|boolean|Only sent (true) or received (false) ones;"         \
-    "downloadMedia|boolean|false: media without the downloaded file "          \
-    "(media.url)"
+    "downloadMedia|boolean|true (default): media not downloaded yet (or "      \
+    "whose download failed) is downloaded now (media.url, or media.error), "   \
+    "false: media without the downloaded file (media.url)"
 #define GW_CHATS_WAWP_Q                                                        \
     "instance_id|string|Instance id (also accepted in a JSON or form body)"
 

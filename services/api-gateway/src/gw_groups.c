@@ -999,6 +999,46 @@ gw_groups_test(bool verbose)
         assert(cm_streq(out, ids[i].out) || (!out && !ids[i].out));
         free(out);
     }
+    //  Wawp's forms: fixed segments never fall into {id}
+    struct {
+        const char *method;
+        const char *path;
+        gw_handler_fn *handler;
+    } wawp[] = {
+        {"GET", "/v2/groups/count", gw_groups_count},
+        {"POST", "/v2/groups/refresh", gw_groups_refresh},
+        {"GET", "/v2/groups/join-info", gw_groups_join_info},
+        {"POST", "/v2/groups/join", gw_groups_join},
+        {"DELETE", "/v2/groups/{id}", gw_groups_delete},
+        {"GET", "/v2/groups/{id}", gw_groups_get},
+        {"POST", "/v2/groups/1203630@g.us/leave", gw_groups_leave},
+        {"PUT", "/v2/groups/{id}/subject", gw_groups_subject},
+        {"PUT", "/v2/groups/{id}/description", gw_groups_description},
+        {"PUT", "/v2/groups/{id}/settings/security/info-admin-only",
+         gw_groups_info_admin_only},
+        {"GET", "/v2/groups/{id}/settings/security/messages-admin-only",
+         gw_groups_messages_admin_only},
+        {"PUT", "/v2/groups/{id}/settings/security/membership-approval",
+         gw_groups_membership_approval},
+        {"GET", "/v2/groups/{id}/invite-code", gw_groups_invite_code},
+        {"POST", "/v2/groups/{id}/invite-code/revoke", gw_groups_invite_revoke},
+        {"GET", "/v2/groups/{id}/participants/v2", gw_groups_participants2},
+        {"GET", "/v2/groups/{id}/participants", gw_groups_participants},
+        {"GET", "/v2/groups/{id}/participants/join-requests",
+         gw_groups_requests},
+        {"POST", "/v2/groups/{id}/participants/join-requests/approve",
+         gw_groups_requests_approve},
+        {"POST", "/v2/groups/{id}/participants/join-requests/reject",
+         gw_groups_requests_reject},
+    };
+    for (size_t i = 0; i < sizeof wawp / sizeof wawp[0]; i++) {
+        char *allow = NULL;
+        json_t *params = json_object();
+        const gw_route_t *r =
+            gw_api_match(wawp[i].method, wawp[i].path, params, &allow);
+        assert(r && r->handler == wawp[i].handler && !allow);
+        json_decref(params);
+    }
 
     //  Bad input is refused before any bus call: 400 naming the field
     const char *create = "/api/default/groups";

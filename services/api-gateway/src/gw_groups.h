@@ -62,13 +62,19 @@
     Join requests (a group in membership approval mode turns joins by
     link into requests; admins answer them; Wharf's routes, as WAHA's
     stored extract of WAHA's document has none; WAHA 2026.8.2 has them):
-      GET  …/groups/{id}/participants/join-requests    group.requests -> [{id,
-   lid?, requestedAt (s), method}] POST
-   …/groups/{id}/participants/join-requests/approve {participants:[{id}]} POST
-   …/groups/{id}/participants/join-requests/reject  {participants:[{id}]}
-          group.requests_action -> [{id, status}] (404: no request of
-          theirs pending; approved ones become members)
-    Wawp has the picture routes too: GET|PUT|DELETE /v2/groups/{id}/picture.
+      GET  …/groups/{id}/participants/join-requests  group.requests ->
+          [{id, lid?, requestedAt (s), method}]
+      POST …/groups/{id}/participants/join-requests/approve and …/reject
+          {participants:[{id}]}: group.requests_action -> [{id, status}]
+          (404: no request of theirs pending; approved ones become
+          members)
+    Wawp (/v2/groups…, instance_id) has every route above in WAHA's
+    paths with the prefix swapped, answering 200: create, list, get,
+    participants, add/remove/promote/demote, picture, count, refresh,
+    join-info, join, leave, delete, subject, description, the three
+    security settings, invite-code and revoke, participants/v2 and the
+    join requests; values may come in the query, and a literal {id} in
+    the path takes `id` from the query or body.
     Another member's picture change (a "picture" notification from the
     group) is group.v2.update with group {id, picture: the new picture
     id, or null when removed}; GET …/picture then gives its URL.
@@ -154,6 +160,11 @@ json_t *gw_groups_schemas(void);
         method, path, handler, auth, status, tag, op, sum, req, res, query,    \
             false                                                              \
     }
+
+//  A Wawp row: /v2 path, instance auth, answers 200, Wawp's tag.
+#define GW_GROUPS_WAWP(method, path, handler, op, sum, req, res, query)        \
+    GW_GROUPS_ROUTE(method, path, handler, GW_AUTH_INSTANCE, 200,              \
+                    GW_GROUPS_WAWP_TAG, op, sum, req, res, query)
 
 //  Rows of gw_api's route table.
 #define GW_GROUPS_ROUTES                                                       \
@@ -370,7 +381,106 @@ json_t *gw_groups_schemas(void);
                         gw_groups_picture_delete, GW_AUTH_INSTANCE, 200,       \
                         GW_GROUPS_WAWP_TAG, "wawpGroupsDeletePicture",         \
                         "Remove the group's picture", NULL, "GroupResult",     \
-                        GW_GROUPS_WAWP_ID_Q),
+                        GW_GROUPS_WAWP_ID_Q),                                  \
+        GW_GROUPS_WAWP_MORE
+
+//  The other §5.3 routes in Wawp's form (/v2/groups…; api-surface marks
+//  them ≈: WAHA's paths with the prefix swapped, path values also taken
+//  from the query or body, a literal {id} tolerated).
+#define GW_GROUPS_WAWP_CODE_Q                                                  \
+    GW_GROUPS_WAWP_Q ";code|string|Invite code or https://chat.whatsapp.com/ " \
+                     "link"
+#define GW_GROUPS_WAWP_ADMINS_Q                                                \
+    GW_GROUPS_WAWP_ID_Q ";adminsOnly|boolean|true or false"
+#define GW_GROUPS_WAWP_MORE                                                    \
+    GW_GROUPS_WAWP("GET", "/v2/groups/count", gw_groups_count,                 \
+                   "wawpGroupsCount", "How many groups this account is in",    \
+                   NULL, "CountResponse", GW_GROUPS_WAWP_Q),                   \
+        GW_GROUPS_WAWP("POST", "/v2/groups/refresh", gw_groups_refresh,        \
+                       "wawpGroupsRefresh", "Read the groups from WhatsApp",   \
+                       NULL, "GroupResult", GW_GROUPS_WAWP_Q),                 \
+        GW_GROUPS_WAWP("GET", "/v2/groups/join-info", gw_groups_join_info,     \
+                       "wawpGroupsJoinInfo",                                   \
+                       "The group an invite code leads to", NULL, "GroupInfo", \
+                       GW_GROUPS_WAWP_CODE_Q),                                 \
+        GW_GROUPS_WAWP(                                                        \
+            "POST", "/v2/groups/join", gw_groups_join, "wawpGroupsJoin",       \
+            "Join a group by invite code or link", "JoinGroupRequest",         \
+            "JoinGroupResponse", GW_GROUPS_WAWP_CODE_Q),                       \
+        GW_GROUPS_WAWP("DELETE", "/v2/groups/{id}", gw_groups_delete,          \
+                       "wawpGroupsDelete",                                     \
+                       "Delete a group: remove everyone else, then leave",     \
+                       NULL, "GroupResult", GW_GROUPS_WAWP_ID_Q),              \
+        GW_GROUPS_WAWP("POST", "/v2/groups/{id}/leave", gw_groups_leave,       \
+                       "wawpGroupsLeave", "Leave a group", NULL,               \
+                       "GroupResult", GW_GROUPS_WAWP_ID_Q),                    \
+        GW_GROUPS_WAWP("PUT", "/v2/groups/{id}/subject", gw_groups_subject,    \
+                       "wawpGroupsSetSubject", "Set the subject",              \
+                       "SubjectRequest", "GroupResult",                        \
+                       GW_GROUPS_WAWP_ID_Q ";subject|string|New subject"),     \
+        GW_GROUPS_WAWP(                                                        \
+            "PUT", "/v2/groups/{id}/description", gw_groups_description,       \
+            "wawpGroupsSetDescription", "Set the description",                 \
+            "DescriptionRequest", "GroupResult",                               \
+            GW_GROUPS_WAWP_ID_Q ";description|string|New description"),        \
+        GW_GROUPS_WAWP(                                                        \
+            "GET", "/v2/groups/{id}/settings/security/info-admin-only",        \
+            gw_groups_info_admin_only, "wawpGroupsGetInfoAdminOnly",           \
+            "Whether only admins edit the info", NULL,                         \
+            "SettingsSecurityChangeInfo", GW_GROUPS_WAWP_ID_Q),                \
+        GW_GROUPS_WAWP(                                                        \
+            "PUT", "/v2/groups/{id}/settings/security/info-admin-only",        \
+            gw_groups_info_admin_only, "wawpGroupsSetInfoAdminOnly",           \
+            "Let only admins edit the info", "SettingsSecurityChangeInfo",     \
+            "SettingsSecurityChangeInfo", GW_GROUPS_WAWP_ADMINS_Q),            \
+        GW_GROUPS_WAWP(                                                        \
+            "GET", "/v2/groups/{id}/settings/security/messages-admin-only",    \
+            gw_groups_messages_admin_only, "wawpGroupsGetMessagesAdminOnly",   \
+            "Whether only admins send", NULL, "SettingsSecurityChangeInfo",    \
+            GW_GROUPS_WAWP_ID_Q),                                              \
+        GW_GROUPS_WAWP(                                                        \
+            "PUT", "/v2/groups/{id}/settings/security/messages-admin-only",    \
+            gw_groups_messages_admin_only, "wawpGroupsSetMessagesAdminOnly",   \
+            "Let only admins send", "SettingsSecurityChangeInfo",              \
+            "SettingsSecurityChangeInfo", GW_GROUPS_WAWP_ADMINS_Q),            \
+        GW_GROUPS_WAWP(                                                        \
+            "GET", "/v2/groups/{id}/settings/security/membership-approval",    \
+            gw_groups_membership_approval, "wawpGroupsGetMembershipApproval",  \
+            "Whether joins by link need an admin's approval", NULL,            \
+            "MembershipApproval", GW_GROUPS_WAWP_ID_Q),                        \
+        GW_GROUPS_WAWP(                                                        \
+            "PUT", "/v2/groups/{id}/settings/security/membership-approval",    \
+            gw_groups_membership_approval, "wawpGroupsSetMembershipApproval",  \
+            "Make joins by link requests admins approve",                      \
+            "MembershipApproval", "MembershipApproval",                        \
+            GW_GROUPS_WAWP_ID_Q                                                \
+            ";newMembersApprovalRequired|boolean|true or false"),              \
+        GW_GROUPS_WAWP("GET", "/v2/groups/{id}/invite-code",                   \
+                       gw_groups_invite_code, "wawpGroupsInviteCode",          \
+                       "The group's invite link", NULL, "InviteLink",          \
+                       GW_GROUPS_WAWP_ID_Q),                                   \
+        GW_GROUPS_WAWP("POST", "/v2/groups/{id}/invite-code/revoke",           \
+                       gw_groups_invite_revoke, "wawpGroupsRevokeInviteCode",  \
+                       "Revoke the invite link; answers the new one", NULL,    \
+                       "InviteLink", GW_GROUPS_WAWP_ID_Q),                     \
+        GW_GROUPS_WAWP("GET", "/v2/groups/{id}/participants/v2",               \
+                       gw_groups_participants2, "wawpGroupsParticipantsV2",    \
+                       "A group's participants (id, pn, role)", NULL,          \
+                       "GroupParticipantV2List", GW_GROUPS_WAWP_ID_Q),         \
+        GW_GROUPS_WAWP("GET", "/v2/groups/{id}/participants/join-requests",    \
+                       gw_groups_requests, "wawpGroupsJoinRequests",           \
+                       "Pending requests to join (approval mode; admins)",     \
+                       NULL, "JoinRequestList", GW_GROUPS_WAWP_ID_Q),          \
+        GW_GROUPS_WAWP(                                                        \
+            "POST", "/v2/groups/{id}/participants/join-requests/approve",      \
+            gw_groups_requests_approve, "wawpGroupsApproveJoinRequests",       \
+            "Let requesters in", "WawpParticipantsRequest",                    \
+            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),                     \
+        GW_GROUPS_WAWP(                                                        \
+            "POST", "/v2/groups/{id}/participants/join-requests/reject",       \
+            gw_groups_requests_reject, "wawpGroupsRejectJoinRequests",         \
+            "Turn requesters away", "WawpParticipantsRequest",                 \
+            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),
 
 void gw_groups_test(bool verbose);
 

@@ -1230,6 +1230,10 @@ gw_kinds_get(gw_req_t *req)
         json_t *m = s_stored(req, name, id, true, &failed);
         if (m && dl && (cm_streq(dl, "false") || cm_streq(dl, "0"))) {
             gw_media_undownload(m);
+        } else if (m) { //  downloadMedia=true, WAHA's default
+            json_t *one = json_pack("[O]", m);
+            gw_media_download(req, name, one);
+            json_decref(one);
         }
         if (m) {
             gw_req_reply(req, 200, &m);

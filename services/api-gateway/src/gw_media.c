@@ -542,6 +542,133 @@ gw_media_undownload(json_t *message)
     }
 }
 
+//  True if message is stored media without a downloaded file that a
+//  download could fetch.
+static bool
+s_undownloaded(json_t *message)
+{
+    json_t *media = json_object_get(message, "media");
+    return json_is_true(json_object_get(message, "hasMedia")) &&
+           json_is_object(media) &&
+           !json_is_string(json_object_get(media, "url")) &&
+           json_is_string(json_object_get(message, "id")) &&
+           json_is_object(
+               json_object_get(json_object_get(message, "_data"), "message"));
+}
+
+//  media.error {message} on a message, its url gone.
+static void
+s_media_error(json_t *message, const char *text)
+{
+    json_t *media = json_object_get(message, "media");
+    json_object_del(media, "url");
+    json_object_del(message, "mediaUrl");
+    json_object_set_new(media, "error", json_pack("{s:s}", "message", text));
+}
+
+void
+gw_media_download(gw_req_t *req, const char *name, json_t *messages)
+{
+    json_t *todo = json_array(); //  the messages to download, borrowed
+    size_t i;
+    json_t *m;
+    json_array_foreach(messages, i, m)
+    {
+        if (!s_undownloaded(m)) {
+            continue;
+        }
+        if (json_array_size(todo) < GW_MEDIA_FETCH_MAX) {
+            json_array_append(todo, m);
+        } else {
+            s_media_error(m, "not downloaded: at most 100 media files are "
+                             "downloaded on demand per request");
+        }
+    }
+    size_t n = json_array_size(todo);
+    if (n == 0) {
+        json_decref(todo);
+        return;
+    }
+    //  The session's status and holder, as the store last saw them
+    cm_msg_t *ask = cm_msg_new("session.get");
+    cm_msg_set_str(ask, "name", name);
+    cm_msg_t *sreply = gw_req_call(req, GW_DEST_STORE, &ask, 0);
+    json_t *session = json_object_get(cm_msg_body(sreply), "session");
+    const char *status = json_string_value(json_object_get(session, "status"));
+    char *error = NULL;
+    cm_msg_t *reply = NULL;
+    json_t *got = NULL;
+    if (cm_msg_status(sreply) != 200 || !json_is_object(session)) {
+        error = cm_strdup("not downloaded: store-service did not answer");
+    } else if (!cm_streq(status, "WORKING")) {
+        error = cm_sprintf("not downloaded: the session is %s, not WORKING",
+                           status ? status : "unknown");
+    } else {
+        int cap = gw_req_time_left(req) - GW_MEDIA_FETCH_MARGIN_MS;
+        if (cap < 1000) {
+            cap = 1000;
+        }
+        int wait = cap - GW_MEDIA_FETCH_WORKER_MARGIN_MS;
+        json_t *list = json_array();
+        json_array_foreach(todo, i, m)
+        {
+            json_array_append_new(
+                list,
+                json_pack(
+                    "{s:O, s:O}", "id", json_object_get(m, "id"), "message",
+                    json_object_get(json_object_get(m, "_data"), "message")));
+        }
+        cm_msg_t *msg = cm_msg_new("message.download_media");
+        json_t *body = json_pack("{s:s, s:o, s:i}", "name", name, "messages",
+                                 list, "timeout_ms", wait < 100 ? 100 : wait);
+        const char *holder =
+            json_string_value(json_object_get(session, "worker"));
+        if (holder) {
+            json_object_set_new(body, GW_HOLDER_HINT, json_string(holder));
+        }
+        cm_msg_set_body(msg, &body);
+        reply = gw_req_call(req, GW_DEST_WORKER, &msg, cap);
+        int st = cm_msg_status(reply);
+        got = json_object_get(cm_msg_body(reply), "media");
+        if (st == 200 && json_array_size(got) == n) {
+            error = NULL;
+        } else if (st == 409) {
+            error = cm_strdup("not downloaded: the session is not WORKING");
+        } else if (st == GW_NO_WORKER || st == 503) {
+            error = cm_strdup("not downloaded: no session-worker serves the "
+                              "session right now");
+        } else if (st == 504) {
+            error = cm_strdup("not downloaded: the download did not finish "
+                              "in time");
+        } else {
+            const char *reason = cm_msg_reason(reply);
+            error = cm_sprintf("not downloaded: %s",
+                               reason && *reason ? reason : "worker error");
+        }
+    }
+    json_array_foreach(todo, i, m)
+    {
+        if (error) {
+            s_media_error(m, error);
+            continue;
+        }
+        json_t *media = json_array_get(got, i);
+        if (!json_is_object(media)) {
+            s_media_error(m, "not downloaded: the worker sent no media");
+            continue;
+        }
+        json_object_set(m, "media", media);
+        json_t *url = json_object_get(media, "url");
+        if (json_is_string(url)) {
+            json_object_set(m, "mediaUrl", url);
+        }
+    }
+    free(error);
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&sreply);
+    json_decref(todo);
+}
+
 json_t *
 gw_media_schemas(void)
 {
@@ -581,6 +708,27 @@ gw_media_test(bool verbose)
            json_object_size(m) == 3);
     json_decref(m);
     gw_media_undownload(NULL);
+    //  downloadMedia=true: which stored messages a download on demand
+    //  takes (media without url that keeps _data.message), and the error
+    //  shape when it cannot
+    m = json_pack("{s:s, s:b, s:{s:s}, s:{s:{s:{}}}}", "id", "false_1@c.us_A",
+                  "hasMedia", 1, "media", "mimetype", "image/jpeg", "_data",
+                  "message", "imageMessage");
+    assert(s_undownloaded(m));
+    s_media_error(m, "not downloaded: why");
+    media = json_object_get(m, "media");
+    assert(json_object_size(media) == 2);
+    assert(cm_streq(json_string_value(json_object_get(
+                        json_object_get(media, "error"), "message")),
+                    "not downloaded: why"));
+    json_object_set_new(media, "url", json_string("http://h/api/files/x"));
+    assert(!s_undownloaded(m)); //  downloaded already
+    json_object_del(media, "url");
+    json_object_del(json_object_get(m, "_data"), "message");
+    assert(!s_undownloaded(m)); //  nothing to download it with
+    json_object_set_new(m, "hasMedia", json_false());
+    assert(!s_undownloaded(m));
+    json_decref(m);
 
     printf(" * gw_media: ");
     setenv("WAHA_API_KEY", "k", 1);

@@ -41,6 +41,12 @@
 #define GW_MEDIA_URL_MAX 8192
 //  Most mentioned ids.
 #define GW_MEDIA_MENTIONS_MAX 1024
+//  Most stored messages whose media one request downloads on demand.
+#define GW_MEDIA_FETCH_MAX 100
+//  Of the request's time left, what the gateway keeps for itself (its
+//  wait for the worker) and what the worker keeps over its downloads, ms.
+#define GW_MEDIA_FETCH_MARGIN_MS 1000
+#define GW_MEDIA_FETCH_WORKER_MARGIN_MS 1500
 
 //  Handlers.
 void gw_media_send_image(gw_req_t *req);
@@ -71,6 +77,18 @@ int gw_media_file_input(gw_req_t *req, const char *dflt_mimetype,
 //  had been received with WHATSAPP_DOWNLOAD_MEDIA=false. The quoted
 //  message (replyTo.media) likewise. Other messages are left as they are.
 void gw_media_undownload(json_t *message);
+
+//  downloadMedia=true (WAHA's default) on stored messages: the media of
+//  every message in `messages` (an array of WAMessages) that has none
+//  downloaded (no media.url: received while downloads were off, or its
+//  download failed) and keeps what a download needs (_data.message) is
+//  downloaded now by the worker holding session `name`
+//  (message.download_media): at most GW_MEDIA_FETCH_MAX per
+//  request, within the request's deadline. Each gets media.url (and
+//  mediaUrl), or media.error {message} saying why not (gone from the
+//  server, failed verification, session not WORKING, no worker, out of
+//  time, too many in one request). Never fails the request.
+void gw_media_download(gw_req_t *req, const char *name, json_t *messages);
 
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_media_schemas(void);

@@ -190,7 +190,9 @@ s_default_contacts(gw_req_t *req, json_t *session, const char *name)
     }
     const char *type = cm_msg_str(reply, "type");
     json_t *users = json_object_get(cm_msg_body(reply), "users");
+    json_t *lids = json_object_get(cm_msg_body(reply), "lids");
     json_t *listed = json_array();
+    json_t *also = json_array(); //  the blacklist's LIDs too
     size_t i;
     json_t *u;
     json_array_foreach(users, i, u)
@@ -198,6 +200,15 @@ s_default_contacts(gw_req_t *req, json_t *session, const char *name)
         char *id = gw_messages_chat_id_of(json_string_value(u), GW_CHAT_PERSON);
         if (id) {
             json_array_append_new(listed, json_string(id));
+            json_array_append_new(also, json_string(id));
+        }
+        free(id);
+    }
+    json_array_foreach(lids, i, u)
+    {
+        char *id = gw_messages_chat_id_of(json_string_value(u), GW_CHAT_PERSON);
+        if (id) {
+            json_array_append_new(also, json_string(id));
         }
         free(id);
     }
@@ -216,7 +227,7 @@ s_default_contacts(gw_req_t *req, json_t *session, const char *name)
         for (size_t k = json_array_size(out);
              out && cm_streq(type, "blacklist") && k-- > 0;) {
             const char *id = json_string_value(json_array_get(out, k));
-            json_array_foreach(listed, i, u)
+            json_array_foreach(also, i, u)
             {
                 if (cm_streq(id, json_string_value(u))) {
                     json_array_remove(out, k);
@@ -233,6 +244,7 @@ s_default_contacts(gw_req_t *req, json_t *session, const char *name)
         }
     }
     json_decref(listed);
+    json_decref(also);
     cm_msg_destroy(&reply);
     return out;
 }
@@ -304,6 +316,12 @@ s_text(gw_req_t *req, int success)
         //  The page's title, description and thumbnail, as sendText's
         //  link preview reads them (none when it cannot be read)
         json_t *body = json_pack("{s:{s:s}}", "preview", "url", url);
+        if (hq) {
+            //  linkPreviewHighQuality: the worker uploads the page's image
+            //  (preview.highQuality {url} when the page has one)
+            json_object_set_new(json_object_get(body, "preview"), "highQuality",
+                                json_true());
+        }
         zframe_t *thumb = NULL;
         gw_kinds_preview_page(req, body, &thumb);
         json_t *page = json_object_get(body, "preview");

@@ -322,6 +322,63 @@ ms_store_get(ms_store_t *self, const char *key, int64_t max, uint8_t **data_p,
     return rc;
 }
 
+ms_store_rc_t
+ms_store_has(ms_store_t *self, const char *key, int64_t *size_p)
+{
+    if (size_p) {
+        *size_p = -1;
+    }
+    if (!ms_store_key_valid(key)) {
+        return MS_STORE_NOT_FOUND;
+    }
+    if (self->kind == MS_STORAGE_LOCAL) {
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s", self->folder, key);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            return errno == ENOENT ? MS_STORE_NOT_FOUND : MS_STORE_FAILED;
+        }
+        if (!S_ISREG(st.st_mode) ||
+            (self->lifetime > 0 && st.st_mtime + self->lifetime < time(NULL))) {
+            return MS_STORE_NOT_FOUND;
+        }
+        if (size_p) {
+            *size_p = (int64_t)st.st_size;
+        }
+        return MS_STORE_OK;
+    }
+    char *url = s_url(self, key);
+    struct curl_slist *headers = s_payload_header(NULL, NULL, 0);
+    ms_http_req_t req = {.method = "HEAD",
+                         .url = url,
+                         .headers = headers,
+                         //  no body; a large limit so that curl does
+                         //  not refuse the object's Content-Length
+                         .max_bytes = (int64_t)1 << 40,
+                         .timeout_ms = self->timeout_ms,
+                         .aws_sigv4 = self->sigv4,
+                         .userpwd = self->userpwd};
+    ms_http_res_t res;
+    ms_store_rc_t rc = MS_STORE_FAILED;
+    if (ms_http_perform(self->http, &req, &res) == 0) {
+        if (res.status == 200) {
+            rc = MS_STORE_OK;
+        } else if (res.status == 404) {
+            rc = MS_STORE_NOT_FOUND;
+        } else {
+            cm_log_error("could not check media object",
+                         "key=\"%s\" status=%ld", key, res.status);
+        }
+    } else {
+        cm_log_error("could not check media object", "key=\"%s\" err=\"%s\"",
+                     key, res.error);
+    }
+    ms_http_res_clear(&res);
+    curl_slist_free_all(headers);
+    free(url);
+    return rc;
+}
+
 int
 ms_store_sweep(ms_store_t *self)
 {
@@ -401,6 +458,10 @@ ms_store_test(bool verbose)
     assert(ms_store_get(store, "s1/a.jpeg", 100, &data, &len) == MS_STORE_OK);
     assert(len == 3 && memcmp(data, "abc", 3) == 0);
     free(data);
+    int64_t size = 0;
+    assert(ms_store_has(store, "s1/a.jpeg", &size) == MS_STORE_OK && size == 3);
+    assert(ms_store_has(store, "s1/none.jpeg", &size) == MS_STORE_NOT_FOUND);
+    assert(ms_store_has(store, "s1/../x", NULL) == MS_STORE_NOT_FOUND);
     assert(ms_store_get(store, "s1/none.jpeg", 100, &data, &len) ==
            MS_STORE_NOT_FOUND);
     assert(ms_store_get(store, "s1/../x", 100, &data, &len) ==
@@ -415,6 +476,7 @@ ms_store_test(bool verbose)
     assert(utimes(path, old) == 0);
     assert(ms_store_get(store, "s1/a.jpeg", 100, &data, &len) ==
            MS_STORE_NOT_FOUND);
+    assert(ms_store_has(store, "s1/a.jpeg", NULL) == MS_STORE_NOT_FOUND);
     assert(ms_store_sweep(store) == 1);
     assert(access(path, F_OK) != 0);
     ms_store_destroy(&store);

@@ -49,6 +49,11 @@ int ms_store_put(ms_store_t *self, const char *key, const uint8_t *data,
 ms_store_rc_t ms_store_get(ms_store_t *self, const char *key, int64_t max,
                            uint8_t **data_p, size_t *len_p);
 
+//  Whether key is stored (and, LOCAL, within its lifetime), without
+//  reading it: a stat, or an S3 HEAD. *size_p (may be NULL) gets the
+//  LOCAL file's size, -1 for S3.
+ms_store_rc_t ms_store_has(ms_store_t *self, const char *key, int64_t *size_p);
+
 //  Delete LOCAL files past their lifetime. Returns the number deleted.
 int ms_store_sweep(ms_store_t *self);
 

@@ -693,6 +693,27 @@ s_download(cm_msg_t *request, void *arg)
         return s_fail(request, 400,
                       "store must be <session>/<name> (and no key)");
     }
+    //  `reuse` (a download on demand): a file already stored under the
+    //  name answers at once
+    const char *want = cm_msg_str(request, "mimetype");
+    if (store && want && *want && cm_msg_bool(request, "reuse", false) &&
+        !cm_msg_bool(request, "return", false)) {
+        bool bad = false;
+        char *named = s_store_key(request, want, &bad);
+        int64_t size = -1;
+        if (named && ms_store_has(self->store, named, &size) == MS_STORE_OK) {
+            cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
+            cm_msg_set_str(reply, "mimetype", want);
+            if (size >= 0) {
+                cm_msg_set_int(reply, "size", size);
+            }
+            cm_msg_set_str(reply, "key", named);
+            cm_msg_set_bool(reply, "reused", true);
+            free(named);
+            return reply;
+        }
+        free(named);
+    }
     const char *hosts[MS_WORKER_HOSTS_MAX];
     size_t count =
         s_hosts(json_object_get(cm_msg_body(request), "hosts"), hosts);
@@ -1136,6 +1157,31 @@ ms_worker_test(bool verbose)
     assert(cm_msg_status(reply) == 404);
     cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
+    //  download with `reuse`: the stored file answers, no host asked;
+    //  without it (or another name) the host is asked (and unreachable)
+    for (int i = 0; i < 3; i++) {
+        req = cm_msg_new("media.download");
+        cm_msg_set_str(req, "kind", "document");
+        cm_msg_set_str(req, "mediaKey",
+                       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
+        cm_msg_set_str(req, "directPath", "/v/x");
+        cm_msg_set(req, "hosts", json_pack("[s]", "127.0.0.1:1"));
+        cm_msg_set_str(req, "mimetype", "application/pdf");
+        cm_msg_set_str(req, "store", i == 2 ? "s1/other" : "s1/true_1@c.us_A");
+        cm_msg_set_bool(req, "reuse", i != 1);
+        reply = ms_worker_handle(w, req);
+        if (i == 0) {
+            assert(cm_msg_status(reply) == 200);
+            assert(cm_streq(cm_msg_str(reply, "key"), "s1/true_1@c.us_A.pdf"));
+            assert(cm_msg_bool(reply, "reused", false));
+            assert(cm_msg_int(reply, "size", 0) == 10);
+            assert(cm_msg_blob_count(reply) == 0);
+        } else {
+            assert(cm_msg_status(reply) == 502);
+        }
+        cm_msg_destroy(&reply);
+        cm_msg_destroy(&req);
+    }
 
     //  upload: input checks come before any network
     const char *conn = "{\"auth\":\"a\",\"hosts\":[{\"hostname\":"

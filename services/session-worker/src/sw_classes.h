@@ -56,6 +56,7 @@
 #include "sw_wareceipt.h"
 #include "sw_wadebug.h"
 #include "sw_wamedia.h"
+#include "sw_wafetch.h"
 #include "sw_wastatus.h"
 #include "sw_wahistory.h"
 #include "sw_wajournal.h"

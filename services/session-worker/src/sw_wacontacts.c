@@ -412,6 +412,23 @@ s_picture_body(const char *jid, const s_entry_t *e)
                      e->pic_id ? json_string(e->pic_id) : json_null());
 }
 
+//  Keep what was learnt of `jid`'s picture in the store (the `picture`
+//  of its chat in chat.list): url NULL when it has none or hides it.
+static void
+s_picture_store(sw_wasess_t *sess, const char *jid, const char *url)
+{
+    json_t *change =
+        json_pack("{s:s, s:o, s:o}", "kind", "picture", "chat", s_api(jid),
+                  "url", url ? json_string(url) : json_null());
+    if (json_is_null(json_object_get(change, "chat"))) {
+        json_decref(change);
+        return;
+    }
+    json_t *body = json_pack("{s:[o]}", "changes", change);
+    sw_session_write(sw_wasess_session(sess), "appstate.apply", &body, NULL,
+                     NULL);
+}
+
 static json_t *
 s_picture_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
                char **reason_p)
@@ -433,6 +450,9 @@ s_picture_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
     //  No picture, or hidden by privacy: url null
     char *jid = cm_strndup(key, strcspn(key, "|"));
     json_t *body = s_picture_body(jid, e);
+    if (!strcmp(key + strcspn(key, "|"), "|image")) {
+        s_picture_store(sess, jid, e->url);
+    }
     free(jid);
     s_cache_put(s_state(sess)->pictures, key, e);
     return body;
@@ -474,6 +494,31 @@ sw_wacontacts_picture(sw_wasess_t *sess, sw_cmd_t **cmd_p)
                       s_picture_done, key);
 }
 
+//  A picture re-read after a notification: cache and store it.
+typedef struct {
+    sw_session_t *session; //  its session
+    char *key;             //  "<jid>|image"
+} s_reread_t;
+
+static void
+s_reread_reply(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    s_reread_t *rr = (s_reread_t *)arg;
+    //  Cancelled: the client (and maybe the session) is going away
+    bool answered = outcome == WA_IQ_RESULT || outcome == WA_IQ_ERROR;
+    sw_wasess_t *sess = answered && sw_session_running(rr->session)
+                            ? sw_wa_sess(rr->session)
+                            : NULL;
+    if (sess) {
+        int st = 200;
+        char *reason = NULL;
+        json_decref(s_picture_done(sess, reply, rr->key, &st, &reason));
+        free(reason);
+    }
+    free(rr->key);
+    free(rr);
+}
+
 void
 sw_wacontacts_on_picture(sw_wasess_t *sess, const wa_client_picture_t *picture)
 {
@@ -484,6 +529,22 @@ sw_wacontacts_on_picture(sw_wasess_t *sess, const wa_client_picture_t *picture)
     key = cm_sprintf("%s|preview", picture->jid);
     zhashx_delete(self->pictures, key);
     free(key);
+    if (!picture->id) {
+        s_picture_store(sess, picture->jid, NULL);
+        return;
+    }
+    //  A new picture: its URL is not in the notification, so ask for it
+    //  (the stored one is stale)
+    wa_client_t *client = sw_wasess_client(sess);
+    wa_node_t *iq = wa_contacts_picture_query(picture->jid, false, NULL);
+    s_reread_t *rr = cm_alloc(sizeof *rr);
+    rr->session = sw_wasess_session(sess);
+    rr->key = cm_sprintf("%s|image", picture->jid);
+    if (!client || !iq || wa_client_iq(client, &iq, s_reread_reply, rr) != 0) {
+        wa_node_destroy(&iq);
+        free(rr->key);
+        free(rr);
+    }
 }
 
 //  --------------------------------------------------------------------

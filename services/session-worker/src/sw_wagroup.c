@@ -1127,6 +1127,82 @@ s_joined(sw_wasess_t *sess, const wa_client_group_t *ev, const wa_node_t *g,
     }
 }
 
+//  True when the user JIDs a and b (either may be NULL) name the same
+//  user.
+static bool
+s_same_user(const char *a, const char *b)
+{
+    char *ua = s_user_of(a);
+    char *ub = s_user_of(b);
+    bool same = ua && ub && cm_streq(ua, ub);
+    free(ua);
+    free(ub);
+    return same;
+}
+
+//  Join requests of an approval-mode group: <created_membership_requests
+//  request_method><requested_user jid [phone_number]/>… (someone asked)
+//  or <revoked_membership_requests><participant jid [phone_number]/>…
+//  (an admin rejected it, or the requester, the notification's
+//  participant, cancelled it). Returns one {action, requesterId,
+//  requesterPn, requestMethod} per requester. Caller owns.
+static json_t *
+s_requests_changed(const wa_client_group_t *ev, const wa_node_t *change)
+{
+    bool created = wa_node_is(change, "created_membership_requests");
+    const char *method =
+        created ? wa_node_attr(change, "request_method") : NULL;
+    const char *actor_pn = wa_node_attr(ev->node, "participant_pn");
+    json_t *out = json_array();
+    const wa_node_t *p = NULL;
+    while ((p = wa_node_child_next(
+                change, created ? "requested_user" : "participant", p)) &&
+           json_array_size(out) < WA_GROUP_MAX_PARTICIPANTS) {
+        char *jid = s_user_of(wa_node_attr(p, "jid"));
+        if (!jid) {
+            continue;
+        }
+        char *pn = s_is_lid(jid) ? s_user_of(wa_node_attr(p, "phone_number"))
+                                 : cm_strdup(jid);
+        const char *action = "created";
+        if (!created) {
+            bool own = s_same_user(ev->actor, jid) ||
+                       (pn && (s_same_user(ev->actor, pn) ||
+                               s_same_user(actor_pn, pn)));
+            action = own ? "revoked" : "rejected";
+        }
+        json_t *r = json_object();
+        json_object_set_new(r, "action", json_string(action));
+        json_object_set_new(r, "requesterId", s_api_or_null(jid));
+        json_object_set_new(r, "requesterPn", s_api_or_null(pn));
+        json_object_set_new(r, "requestMethod",
+                            method ? json_string(method) : json_null());
+        json_array_append_new(out, r);
+        free(pn);
+        free(jid);
+    }
+    return out;
+}
+
+//  group.v2.participants.join-request for each requester of the change.
+static void
+s_on_requests(sw_wasess_t *sess, const wa_client_group_t *ev,
+              const wa_node_t *change, const char *what, json_t *data)
+{
+    json_t *list = s_requests_changed(ev, change);
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        json_t *payload = s_payload(ev, data);
+        json_object_update(payload, r);
+        char key[96];
+        snprintf(key, sizeof key, "%s|%zu", what, i);
+        s_emit(sess, ev, "group.v2.participants.join-request", key, &payload);
+    }
+    json_decref(list);
+}
+
 //  One change of a notification: its events.
 static void
 s_on_change(sw_wasess_t *sess, const wa_client_group_t *ev,
@@ -1137,6 +1213,11 @@ s_on_change(sw_wasess_t *sess, const wa_client_group_t *ev,
     snprintf(what, sizeof what, "%zu|%s", index, tag);
     if (cm_streq(tag, "create")) {
         s_joined(sess, ev, wa_node_child(change, "group"), data);
+        return;
+    }
+    if (cm_streq(tag, "created_membership_requests") ||
+        cm_streq(tag, "revoked_membership_requests")) {
+        s_on_requests(sess, ev, change, what, data);
         return;
     }
     const char *type = cm_streq(tag, "add")       ? "join"
@@ -1446,6 +1527,62 @@ sw_wagroup_test(bool verbose)
              "on must be true or false");
     sw_wasess_rig_destroy(&rig);
     cm_log_init(NULL, "info");
+
+    //  Join requests: asked (LID group: the number beside), rejected by
+    //  an admin, cancelled by the requester (named by number or LID)
+    {
+        wa_node_t *note = wa_node_new_from_text(
+            "<notification type=\"w:gp2\" id=\"N1\" "
+            "participant=\"333@lid\" "
+            "participant_pn=\"15550003333@s.whatsapp.net\">"
+            "<created_membership_requests request_method=\"invite_link\">"
+            "<requested_user jid=\"333@lid\" "
+            "phone_number=\"15550003333@s.whatsapp.net\"/>"
+            "<requested_user jid=\"garbage\"/>"
+            "<requested_user jid=\"15550004444@s.whatsapp.net\"/>"
+            "</created_membership_requests>"
+            "<revoked_membership_requests>"
+            "<participant jid=\"333@lid\" "
+            "phone_number=\"15550003333@s.whatsapp.net\"/>"
+            "<participant jid=\"15550004444@s.whatsapp.net\"/>"
+            "</revoked_membership_requests></notification>",
+            NULL);
+        assert(note);
+        wa_client_group_t ev = {.id = "N1",
+                                .group = "120363000000000001@g.us",
+                                .actor = "333@lid",
+                                .timestamp = 1700000000,
+                                .node = note};
+        json_t *list = s_requests_changed(&ev, wa_node_child_at(note, 0));
+        text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
+        assert(cm_streq(
+            text,
+            "[{\"action\":\"created\",\"requestMethod\":\"invite_link\","
+            "\"requesterId\":\"333@lid\",\"requesterPn\":"
+            "\"15550003333@c.us\"},{\"action\":\"created\","
+            "\"requestMethod\":\"invite_link\",\"requesterId\":"
+            "\"15550004444@c.us\",\"requesterPn\":\"15550004444@c.us\"}]"));
+        free(text);
+        json_decref(list);
+        list = s_requests_changed(&ev, wa_node_child_at(note, 1));
+        text = json_dumps(list, JSON_COMPACT | JSON_SORT_KEYS);
+        assert(cm_streq(
+            text, "[{\"action\":\"revoked\",\"requestMethod\":null,"
+                  "\"requesterId\":\"333@lid\",\"requesterPn\":"
+                  "\"15550003333@c.us\"},{\"action\":\"rejected\","
+                  "\"requestMethod\":null,\"requesterId\":\"15550004444@c.us\","
+                  "\"requesterPn\":\"15550004444@c.us\"}]"));
+        free(text);
+        json_decref(list);
+        //  The actor named by number only: still the requester's own
+        ev.actor = "15550003333@s.whatsapp.net";
+        list = s_requests_changed(&ev, wa_node_child_at(note, 1));
+        assert(cm_streq(json_string_value(
+                            json_object_get(json_array_get(list, 0), "action")),
+                        "revoked"));
+        json_decref(list);
+        wa_node_destroy(&note);
+    }
 
     //  WAHA's GroupInfo and participants
     reply = wa_node_new_from_text(

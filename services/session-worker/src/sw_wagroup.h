@@ -51,6 +51,14 @@
           unlocked, member_add_mode, membership_approval_mode ->
           group.v2.update {timestamp, group:{id, <the field changed>},
           _data}
+      created_membership_requests (someone asks to join an approval-
+          mode group), revoked_membership_requests (an admin rejected
+          the request, or its requester, the notification's participant,
+          cancelled it) -> per requester group.v2.participants.join-
+          request {timestamp, group:{id}, action: created|rejected|
+          revoked, requesterId (as the group names them: @c.us or @lid),
+          requesterPn (@c.us | null), requestMethod (invite_link, … |
+          null), _data}; an approval is an add (group.v2.participants)
       a "picture" notification from the group (<set id/>, <delete/>;
           wa_contacts passes it on as a group event) -> group.v2.update
           {timestamp, group:{id, picture: the new id | null}, _data}

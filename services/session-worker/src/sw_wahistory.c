@@ -109,6 +109,10 @@ s_ack(const Wa__History__WebMessageInfo *w, bool from_me)
                                        : ack;
 }
 
+//  Where a message's pending media download waits in its payload until
+//  s_store takes it out (never stored).
+#define S_FETCH "_wharf_fetch"
+
 //  The WAMessage of one history message, or NULL when it is none worth
 //  keeping (no id, does not decode, a protocol message or reaction).
 static json_t *
@@ -153,6 +157,15 @@ s_message(sw_wasess_t *sess, const char *chat, bool group,
     m.raw = w->message.data;
     m.raw_len = w->message.len;
     json_t *payload = sw_wamessage_payload(sess, &m, s_ack(w, from_me));
+    if (m.has_media) {
+        //  Downloaded before the batch is stored (s_store), as live
+        //  media is before its event
+        json_t *fetch = sw_wamedia_fetch_request(
+            sess, msg, json_string_value(json_object_get(payload, "id")));
+        if (fetch) {
+            json_object_set_new(payload, S_FETCH, fetch);
+        }
+    }
     if (w->has_starred && w->starred) {
         //  history.put keeps it in messages.starred
         json_object_set_new(json_object_get(payload, "_data"), "starred",
@@ -182,6 +195,12 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
     json_t *batches = json_array();
     size_t n_chats = 0, n_msgs = 0, n_contacts = 0, dropped = 0, seen = 0;
     wa_client_t *client = sw_wasess_client(sess);
+    size_t n_tokens = 0;
+    if (client && hs->has_nct_salt) {
+        //  The account's NCT salt, a backfill (app state wins)
+        wa_client_set_nct_salt(client, hs->nct_salt.data, hs->nct_salt.len,
+                               true);
+    }
     //  LID pairs first: the chats below may be named by either side
     for (size_t i = 0; client && i < hs->n_phone_number_to_lid_mappings; i++) {
         const Wa__History__PhoneNumberToLidMapping *p =
@@ -194,6 +213,13 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
         const Wa__History__Conversation *c = hs->conversations[i];
         if (client && c->lid_jid && c->pn_jid) {
             wa_client_learn_lid(client, c->lid_jid, c->pn_jid);
+        }
+        if (client && c->has_tc_token && c->id) {
+            //  The contact's privacy token for us (wa_tctoken)
+            n_tokens += wa_client_learn_tctoken(
+                            client, c->id, c->tc_token.data, c->tc_token.len,
+                            (int64_t)c->tc_token_timestamp,
+                            (int64_t)c->tc_token_sender_timestamp) == 1;
         }
         char *wire =
             i < SW_WAHISTORY_CHATS_MAX ? s_chat_jid(sess, c->id) : NULL;
@@ -266,10 +292,10 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
         free(wire);
     }
     if (stats_p) {
-        *stats_p =
-            json_pack("{s:I, s:I, s:I, s:I}", "chats", (json_int_t)n_chats,
-                      "messages", (json_int_t)n_msgs, "contacts",
-                      (json_int_t)n_contacts, "dropped", (json_int_t)dropped);
+        *stats_p = json_pack(
+            "{s:I, s:I, s:I, s:I, s:I}", "chats", (json_int_t)n_chats,
+            "messages", (json_int_t)n_msgs, "contacts", (json_int_t)n_contacts,
+            "dropped", (json_int_t)dropped, "tokens", (json_int_t)n_tokens);
     }
     return batches;
 }
@@ -282,6 +308,101 @@ s_put_done(sw_session_t *session, int st, void *arg)
         cm_log_warn("could not store history", "session=\"%s\" st=%d",
                     sw_session_name(session), st);
     }
+}
+
+//  The batches of one blob, held while its media downloads.
+typedef struct {
+    sw_session_t *session; //  its session
+    json_t *batches;       //  history.put bodies
+    size_t pending;        //  downloads (+1 while they are started)
+    size_t media;          //  downloads started
+} s_put_t;
+
+//  One media download of a held blob.
+typedef struct {
+    s_put_t *put;    //  the blob
+    json_t *payload; //  the WAMessage (a reference)
+} s_fetch_t;
+
+//  Every download of the blob ended: store its batches.
+static void
+s_put_finish(sw_wasess_t *sess, s_put_t *put)
+{
+    size_t i;
+    json_t *body;
+    json_array_foreach(put->batches, i, body)
+    {
+        json_t *b = json_incref(body);
+        if (sess) {
+            sw_session_write(put->session, "history.put", &b, s_put_done, NULL);
+        }
+        json_decref(b);
+    }
+    if (!sess) {
+        cm_log_info("history dropped: the session stopped", "media=%zu",
+                    put->media);
+    }
+    json_decref(put->batches);
+    free(put);
+}
+
+static void
+s_put_release(sw_wasess_t *sess, s_put_t *put)
+{
+    if (--put->pending == 0) {
+        s_put_finish(sess, put);
+    }
+}
+
+static void
+s_fetched(sw_wasess_t *sess, json_t *media, void *arg)
+{
+    s_fetch_t *f = (s_fetch_t *)arg;
+    if (media) {
+        sw_wamedia_set_media(f->payload, media);
+    }
+    json_decref(f->payload);
+    s_put_t *put = f->put;
+    free(f);
+    s_put_release(sess, put);
+}
+
+//  Start the media downloads of a blob's messages (at most
+//  SW_WAHISTORY_MEDIA_MAX; the rest keep their mimetype only); the
+//  batches are stored once all ended.
+static size_t
+s_put(sw_wasess_t *sess, json_t *batches)
+{
+    s_put_t *put = cm_alloc(sizeof *put);
+    put->session = sw_wasess_session(sess);
+    put->batches = batches;
+    put->pending = 1;
+    size_t i, k;
+    json_t *body, *m;
+    json_array_foreach(batches, i, body)
+    {
+        json_array_foreach(json_object_get(body, "messages"), k, m)
+        {
+            json_t *req = json_incref(json_object_get(m, S_FETCH));
+            json_object_del(m, S_FETCH);
+            if (!req) {
+                continue;
+            }
+            if (put->media >= SW_WAHISTORY_MEDIA_MAX) {
+                json_decref(req);
+                continue;
+            }
+            s_fetch_t *f = cm_alloc(sizeof *f);
+            f->put = put;
+            f->payload = json_incref(m);
+            put->pending++;
+            put->media++;
+            sw_wamedia_fetch(sess, &req, s_fetched, f);
+        }
+    }
+    size_t media = put->media;
+    s_put_release(sess, put);
+    return media;
 }
 
 //  Inflate, parse and store one blob.
@@ -303,27 +424,21 @@ s_store(sw_wasess_t *sess, const s_job_t *job, const uint8_t *blob, size_t len)
             : cm_now_ms() / 1000 - (int64_t)SW_WAHISTORY_RECENT_DAYS * 86400;
     json_t *stats = NULL;
     json_t *batches = sw_wahistory_batches(sess, hs, keep_from, &stats);
-    size_t i;
-    json_t *body;
-    json_array_foreach(batches, i, body)
-    {
-        json_t *b = json_incref(body);
-        sw_session_write(sw_wasess_session(sess), "history.put", &b, s_put_done,
-                         NULL);
-    }
+    size_t media = s_put(sess, batches);
     cm_log_info("history stored",
                 "session=\"%s\" type=%s chunk=%u progress=%u "
                 "chats=%" JSON_INTEGER_FORMAT " messages=%" JSON_INTEGER_FORMAT
                 " contacts=%" JSON_INTEGER_FORMAT
-                " dropped=%" JSON_INTEGER_FORMAT,
+                " dropped=%" JSON_INTEGER_FORMAT " tokens=%" JSON_INTEGER_FORMAT
+                " media=%zu",
                 sw_wasess_name(sess), wa_history_type_name(hs->sync_type),
                 job->chunk, hs->has_progress ? hs->progress : 0,
                 json_integer_value(json_object_get(stats, "chats")),
                 json_integer_value(json_object_get(stats, "messages")),
                 json_integer_value(json_object_get(stats, "contacts")),
-                json_integer_value(json_object_get(stats, "dropped")));
+                json_integer_value(json_object_get(stats, "dropped")),
+                json_integer_value(json_object_get(stats, "tokens")), media);
     json_decref(stats);
-    json_decref(batches);
     wa_history_free(&hs);
 }
 

@@ -14,7 +14,11 @@
       - chats with their name, last time and app-state flags (archived,
         pinned, muted until, unread count or marked unread);
       - their messages as WAMessages (read, never counted unread; their
-        ack from the message status);
+        ack from the message status); a media message's media is
+        downloaded first, as live media is (sw_wamedia_fetch:
+        media-service, "<session>/<WAHA id>.<ext>", media.url; or
+        media.error; not with WHATSAPP_DOWNLOAD_MEDIA=false), and the
+        blob's batches are written once its downloads ended;
       - contacts' push names;
     and teaches the engine the LID <-> phone number pairs it carries.
     No event is emitted (as WAHA's engines do for history).
@@ -49,6 +53,9 @@
 //  Chats and messages read from one blob at most (the rest is dropped).
 #define SW_WAHISTORY_CHATS_MAX 20000
 #define SW_WAHISTORY_MESSAGES_MAX 200000
+//  Media downloads started for one blob at most (the other media
+//  messages keep their mimetype only).
+#define SW_WAHISTORY_MEDIA_MAX 200
 
 //  True when the session asks the phone for its whole history at
 //  pairing (DeviceProps.requireFullSync): noweb.store.fullSync true and

@@ -530,10 +530,8 @@ s_b64_32(cm_msg_t *reply, const char *key, zlistx_t *keep)
     return out;
 }
 
-//  The high-quality image's fields from a media.upload reply into pv
-//  (strings and bytes borrowed from reply or kept in keep). 0 or -1.
-static int
-s_hq_fields(cm_msg_t *hq, wa_kinds_preview_t *pv, zlistx_t *keep)
+int
+sw_wakinds_hq_fields(cm_msg_t *hq, wa_kinds_preview_t *pv, zlistx_t *keep)
 {
     const char *path = cm_msg_str(hq, "directPath");
     const uint8_t *key = s_b64_32(hq, "mediaKey", keep);
@@ -595,7 +593,7 @@ s_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p, cm_msg_t *hq)
             pv.thumb = zframe_data(small);
             pv.thumb_len = zframe_size(small);
         }
-        if (hq && s_hq_fields(hq, &pv, keep) != 0) {
+        if (hq && sw_wakinds_hq_fields(hq, &pv, keep) != 0) {
             cm_log_warn("link preview image: bad upload reply; sent "
                         "without it",
                         "session=\"%s\"", sw_wasess_name(sess));

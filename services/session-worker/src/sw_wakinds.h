@@ -47,6 +47,7 @@
 #define SW_WAKINDS_H_INCLUDED
 
 #include "sw_wasess.h"
+#include "wa/wa_kinds.h"
 
 //  Poll and event secrets remembered per session (the rest from the
 //  store).
@@ -111,6 +112,12 @@ json_t *sw_wakinds_on_content(sw_wasess_t *sess, const wa_client_message_t *m);
 //  an action of this capability (reaction, vote, edit, revoke, pin),
 //  answered and reported here.
 bool sw_wakinds_on_sent(sw_wasess_t *sess, const wa_client_sent_t *sent);
+
+//  The high-quality link preview image's fields from its media.upload
+//  reply (kind link-thumbnail) into pv: strings borrowed from hq, the
+//  decoded keys appended to keep (a list that frees its items). Returns
+//  0, or -1 when the reply lacks one of them.
+int sw_wakinds_hq_fields(cm_msg_t *hq, wa_kinds_preview_t *pv, zlistx_t *keep);
 
 void sw_wakinds_test(bool verbose);
 

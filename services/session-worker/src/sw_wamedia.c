@@ -67,6 +67,13 @@ s_file_url(sw_wasess_t *sess, const char *key)
     return cm_sprintf("%s/api/files/%s", sw_config_base_url(s_cfg(sess)), key);
 }
 
+char *
+sw_wamedia_file_url(sw_wasess_t *sess, const char *key)
+{
+    assert(sess && key);
+    return s_file_url(sess, key);
+}
+
 //  A 32-byte (or any, when want is 0) base64 field of a reply, decoded.
 //  Returns the bytes (caller owns) or NULL.
 static uint8_t *
@@ -195,10 +202,12 @@ sw_wamedia_upload(sw_wasess_t *sess, cm_msg_t **request_p,
 //  Downloads for other capabilities (history blobs, ...)
 
 typedef struct {
+    sw_wasess_t *sess;          //  valid in the media_conn callback only
     sw_session_t *session;      //  whose download
     json_t *request;            //  the media.download body
     sw_wamedia_download_fn *fn; //  told once
     void *arg;                  //  its argument
+    int timeout_ms;             //  media-service's answer deadline
 } s_down_t;
 
 static void
@@ -237,10 +246,10 @@ s_down_conn(void *arg, const wa_mediamsg_conn_t *conn, const char *error)
         json_object_set_new(body, "hosts", hosts);
     }
     cm_msg_set_body(req, &body);
-    if (sw_session_media_send(down->session, &req, SW_WAMEDIA_DOWNLOAD_MS,
+    if (sw_session_media_send(down->session, &req, down->timeout_ms,
                               s_down_reply, down) != 0) {
-        sw_wasess_t *sess = sw_wa_sess(down->session);
-        down->fn(sess, 503, "media-service is not configured", NULL, down->arg);
+        down->fn(down->sess, 503, "media-service is not configured", NULL,
+                 down->arg);
         json_decref(down->request);
         free(down);
     }
@@ -250,8 +259,19 @@ void
 sw_wamedia_download(sw_wasess_t *sess, json_t **request_p,
                     sw_wamedia_download_fn *fn, void *arg)
 {
-    assert(sess && request_p && *request_p && fn);
+    sw_wamedia_download_within(sess, request_p, SW_WAMEDIA_DOWNLOAD_MS, fn,
+                               arg);
+}
+
+void
+sw_wamedia_download_within(sw_wasess_t *sess, json_t **request_p,
+                           int timeout_ms, sw_wamedia_download_fn *fn,
+                           void *arg)
+{
+    assert(sess && request_p && *request_p && fn && timeout_ms > 0);
     s_down_t *down = cm_alloc(sizeof *down);
+    down->timeout_ms = timeout_ms;
+    down->sess = sess;
     down->session = sw_wasess_session(sess);
     down->request = *request_p;
     *request_p = NULL;
@@ -768,6 +788,10 @@ s_in_release(sw_wasess_t *sess, s_in_t **in_p, json_t *media)
     s_in_destroy(in_p);
 }
 
+static json_t *s_fetched_media(sw_wasess_t *sess, const json_t *request, int st,
+                               const char *reason, cm_msg_t *reply,
+                               const char *id);
+
 static void
 s_download_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
 {
@@ -780,30 +804,8 @@ s_download_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
         return;
     }
     cm_msg_t *reply = *reply_p;
-    int st = cm_msg_status(reply);
-    const char *mimetype =
-        json_string_value(json_object_get(in->request, "mimetype"));
-    const char *filename =
-        json_string_value(json_object_get(in->request, "filename"));
-    json_t *media;
-    if (st == 200 && cm_msg_str(reply, "key")) {
-        char *url = s_file_url(sess, cm_msg_str(reply, "key"));
-        media = s_media_json(
-            url, mimetype ? mimetype : cm_msg_str(reply, "mimetype"), filename,
-            NULL);
-        free(url);
-    } else {
-        const char *reason = cm_msg_reason(reply);
-        char *error = cm_sprintf(
-            "%s", st == 504           ? "media-service did not answer in time"
-                  : reason && *reason ? reason
-                                      : "the media could not be downloaded");
-        cm_log_warn("could not download media",
-                    "session=\"%s\" id=%s st=%d reason=\"%s\"",
-                    sw_wasess_name(sess), in->m.id, st, error);
-        media = s_media_json(NULL, mimetype, filename, error);
-        free(error);
-    }
+    json_t *media = s_fetched_media(sess, in->request, cm_msg_status(reply),
+                                    cm_msg_reason(reply), reply, in->m.id);
     s_in_release(sess, &in, media);
 }
 
@@ -850,28 +852,15 @@ s_set_b64(json_t *obj, const char *key, const uint8_t *data, size_t len)
     }
 }
 
-bool
-sw_wamedia_defer(sw_wasess_t *sess, const wa_client_message_t *m)
+json_t *
+sw_wamedia_fetch_request(sw_wasess_t *sess, const wa_message_t *msg,
+                         const char *wid)
 {
-    if (!m->has_media || !m->message || !m->id ||
-        !sw_config_download_media(s_cfg(sess))) {
-        return false;
-    }
-    s_state_t *st = s_state(sess);
     wa_mediamsg_t f;
-    if (wa_mediamsg_read(m->message, &f) != 0) {
-        return false; //  nothing to download: mimetype only
+    if (!msg || !wid || !sw_config_download_media(s_cfg(sess)) ||
+        wa_mediamsg_read(msg, &f) != 0) {
+        return NULL; //  nothing to download: mimetype only
     }
-    if (st->pending >= SW_WAMEDIA_PENDING_MAX) {
-        cm_log_warn("too many media downloads waiting; not downloading",
-                    "session=\"%s\" id=%s", sw_wasess_name(sess), m->id);
-        return false;
-    }
-    s_in_t *in = s_in_new(m);
-    //  File name: the WAHA message id, as WAHA names its files
-    char *chat = sw_wamsg_api_jid(m->chat);
-    char *part = sw_wamsg_api_jid(m->participant);
-    char *wid = sw_wamsg_id(m->from_me, chat, m->id, part);
     json_t *req = json_object();
     json_object_set_new(req, "kind", json_string(f.kind));
     //  Channel media (f.plain) has no key: its hash is the check
@@ -891,14 +880,106 @@ sw_wamedia_defer(sw_wasess_t *sess, const wa_client_message_t *m)
     if (f.filename && *f.filename) {
         json_object_set_new(req, "filename", json_string(f.filename));
     }
+    //  File name: the WAHA message id, as WAHA names its files
     char *store = cm_sprintf("%s/%s", sw_wasess_name(sess), wid);
     json_object_set_new(req, "store", json_string(store));
     free(store);
-    in->request = req;
-    in->session = sw_wasess_session(sess);
+    return req;
+}
+
+//  The WAMessage `media` of a finished download of `request`.
+static json_t *
+s_fetched_media(sw_wasess_t *sess, const json_t *request, int st,
+                const char *reason, cm_msg_t *reply, const char *id)
+{
+    const char *mimetype =
+        json_string_value(json_object_get(request, "mimetype"));
+    const char *filename =
+        json_string_value(json_object_get(request, "filename"));
+    if (st == 200 && reply && cm_msg_str(reply, "key")) {
+        char *url = s_file_url(sess, cm_msg_str(reply, "key"));
+        json_t *media = s_media_json(
+            url, mimetype ? mimetype : cm_msg_str(reply, "mimetype"), filename,
+            NULL);
+        free(url);
+        return media;
+    }
+    char *error = cm_sprintf(
+        "%s", st == 504           ? "media-service did not answer in time"
+              : reason && *reason ? reason
+                                  : "the media could not be downloaded");
+    cm_log_warn("could not download media",
+                "session=\"%s\" id=%s st=%d reason=\"%s\"",
+                sw_wasess_name(sess), id ? id : "", st, error);
+    json_t *media = s_media_json(NULL, mimetype, filename, error);
+    free(error);
+    return media;
+}
+
+//  A download of sw_wamedia_fetch on its way.
+typedef struct {
+    json_t *request;         //  with mimetype and filename
+    sw_wamedia_fetch_fn *fn; //  told once
+    void *arg;               //  its argument
+} s_fetch_t;
+
+static void
+s_fetch_done(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
+             void *arg)
+{
+    s_fetch_t *f = (s_fetch_t *)arg;
+    const char *store = json_string_value(json_object_get(f->request, "store"));
+    const char *wid =
+        store && strchr(store, '/') ? strchr(store, '/') + 1 : store;
+    json_t *media =
+        sess ? s_fetched_media(sess, f->request, st, reason, reply, wid) : NULL;
+    f->fn(sess, media, f->arg);
+    json_decref(media);
+    json_decref(f->request);
+    free(f);
+}
+
+void
+sw_wamedia_fetch(sw_wasess_t *sess, json_t **request_p, sw_wamedia_fetch_fn *fn,
+                 void *arg)
+{
+    assert(sess && request_p && *request_p && fn);
+    s_fetch_t *f = cm_alloc(sizeof *f);
+    f->request = *request_p;
+    *request_p = NULL;
+    f->fn = fn;
+    f->arg = arg;
+    json_t *body = json_deep_copy(f->request);
+    json_object_del(body, "filename");
+    sw_wamedia_download(sess, &body, s_fetch_done, f);
+}
+
+bool
+sw_wamedia_defer(sw_wasess_t *sess, const wa_client_message_t *m)
+{
+    if (!m->has_media || !m->message || !m->id) {
+        return false;
+    }
+    s_state_t *st = s_state(sess);
+    char *chat = sw_wamsg_api_jid(m->chat);
+    char *part = sw_wamsg_api_jid(m->participant);
+    char *wid = sw_wamsg_id(m->from_me, chat, m->id, part);
+    json_t *req = sw_wamedia_fetch_request(sess, m->message, wid);
     free(wid);
     free(part);
     free(chat);
+    if (!req) {
+        return false; //  nothing to download, or downloads are off
+    }
+    if (st->pending >= SW_WAMEDIA_PENDING_MAX) {
+        cm_log_warn("too many media downloads waiting; not downloading",
+                    "session=\"%s\" id=%s", sw_wasess_name(sess), m->id);
+        json_decref(req);
+        return false;
+    }
+    s_in_t *in = s_in_new(m);
+    in->request = req;
+    in->session = sw_wasess_session(sess);
     st->pending++;
     wa_client_t *client = sw_wasess_client(sess);
     if (!client || wa_mediamsg_conn(client, false, s_download_conn, in) != 0) {

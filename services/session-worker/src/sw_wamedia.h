@@ -131,6 +131,34 @@ typedef void(sw_wamedia_download_fn)(sw_wasess_t *sess, int st,
 //  media_conn hosts are added, and fn runs exactly once. Never blocks.
 void sw_wamedia_download(sw_wasess_t *sess, json_t **request_p,
                          sw_wamedia_download_fn *fn, void *arg);
+//  As sw_wamedia_download, waiting at most timeout_ms for media-service
+//  (past it fn gets 504) instead of SW_WAMEDIA_DOWNLOAD_MS.
+void sw_wamedia_download_within(sw_wasess_t *sess, json_t **request_p,
+                                int timeout_ms, sw_wamedia_download_fn *fn,
+                                void *arg);
+
+//  media.url of a stored file, key "<session>/<file>":
+//  WAHA_BASE_URL/api/files/<key>. Caller owns return value.
+char *sw_wamedia_file_url(sw_wasess_t *sess, const char *key);
+
+//  The media.download request for the media of a received message
+//  `msg` (kind, key, hashes, direct path / url, mimetype?, filename?,
+//  store "<session>/<wid>": stored as WAHA names its files, wid the
+//  WAHA message id), or NULL when it has nothing to download or
+//  downloads are off (WHATSAPP_DOWNLOAD_MEDIA=false). Caller owns.
+json_t *sw_wamedia_fetch_request(sw_wasess_t *sess, const wa_message_t *msg,
+                                 const char *wid);
+
+//  A finished sw_wamedia_fetch: the WAMessage `media` (url, mimetype,
+//  filename?; or error {message} when the download failed; borrowed),
+//  or sess and media NULL when the session stopped meanwhile.
+typedef void(sw_wamedia_fetch_fn)(sw_wasess_t *sess, json_t *media, void *arg);
+
+//  Download the media of a received message that is not live (history
+//  sync) as live media is: request (taken) from
+//  sw_wamedia_fetch_request. fn runs exactly once. Never blocks.
+void sw_wamedia_fetch(sw_wasess_t *sess, json_t **request_p,
+                      sw_wamedia_fetch_fn *fn, void *arg);
 
 //  For the engine: a received message. Returns true when it was held
 //  back for its media download (its events follow, its receipt waits);

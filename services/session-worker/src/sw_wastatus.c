@@ -155,8 +155,17 @@ s_argb(sw_cmd_t **cmd_p, uint32_t dflt, uint32_t *argb)
 //  --------------------------------------------------------------------
 //  status.send_text
 
-void
-sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+static void
+s_free_item(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+//  Build and send a text status; hq is the uploaded high-quality
+//  preview image (a media.upload reply) or NULL.
+static void
+s_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p, cm_msg_t *hq)
 {
     cm_msg_t *req = sw_cmd_request(*cmd_p);
     const char *text = cm_msg_str(req, "text");
@@ -198,11 +207,21 @@ sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
         pv.thumb = zframe_data(thumb);
         pv.thumb_len = zframe_size(thumb);
     }
+    //  linkPreviewHighQuality: the full image, uploaded
+    zlistx_t *keep = zlistx_new();
+    zlistx_set_destructor(keep, s_free_item);
+    if (hq && pv.url && sw_wakinds_hq_fields(hq, &pv, keep) != 0) {
+        cm_log_warn("status link preview image: bad upload reply; sent "
+                    "without it",
+                    "session=\"%s\"", sw_wasess_name(sess));
+        pv.hq_path = NULL;
+    }
     uint8_t *msg = NULL;
     size_t len = 0;
     if (wa_status_build_text(text, argb, (int)font, pv.url ? &pv : NULL, &msg,
                              &len) != 0) {
         zlistx_destroy(&contacts);
+        zlistx_destroy(&keep);
         sw_cmd_reply(cmd_p, 400, "text is too long", NULL);
         return;
     }
@@ -216,12 +235,61 @@ sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
         if (pv.description) {
             json_object_set_new(lp, "description", json_string(pv.description));
         }
+        if (pv.hq_path) {
+            json_object_set_new(lp, "highQuality", json_true());
+        }
         json_object_set_new(data, "extra",
                             json_pack("{s:o}", "linkPreview", lp));
     }
     s_send(sess, cmd_p, msg, len, contacts, want, &data);
     free(msg);
     zlistx_destroy(&contacts);
+    zlistx_destroy(&keep);
+}
+
+//  The high-quality preview image is uploaded: send the status (without
+//  the image when the upload failed).
+static void
+s_hq_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
+              void *arg)
+{
+    char *key = (char *)arg;
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, NULL) : NULL;
+    free(key);
+    if (!cmd) {
+        return; //  answered at its deadline, or the session stopped
+    }
+    if (st != 200) {
+        cm_log_info("status link preview image not uploaded; sent without it",
+                    "session=\"%s\" st=%d reason=\"%s\"", sw_wasess_name(sess),
+                    st, reason ? reason : "");
+    }
+    s_send_text(sess, &cmd, st == 200 ? reply : NULL);
+    if (cmd) {
+        sw_cmd_reply(&cmd, 500, "the status was not sent", NULL);
+    }
+}
+
+void
+sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    json_t *preview = json_object_get(cm_msg_body(req), "preview");
+    const char *image = json_string_value(
+        json_object_get(json_object_get(preview, "highQuality"), "url"));
+    const char *text = cm_msg_str(req, "text");
+    if (!image || !text || !*text || !sw_wasess_client(sess)) {
+        s_send_text(sess, cmd_p, NULL);
+        return;
+    }
+    //  First the page's image, uploaded as the preview's own media (as
+    //  a chat's linkPreviewHighQuality)
+    cm_msg_t *up = cm_msg_new("media.upload");
+    cm_msg_set_str(up, "kind", "link-thumbnail");
+    cm_msg_set(up, "file", json_pack("{s:s}", "url", image));
+    const char *key = sw_wasess_hold(
+        sess, cmd_p, NULL, "could not send the status: it took too long", NULL);
+    sw_wamedia_upload(sess, &up, s_hq_uploaded, cm_strdup(key));
 }
 
 //  --------------------------------------------------------------------
@@ -416,21 +484,30 @@ s_privacy_done(sw_wasess_t *sess, const wa_node_t *reply, void *ctx, int *st_p,
         return NULL;
     }
     json_t *list = json_array();
+    json_t *lids = json_array();
     wa_client_t *client = sw_wasess_client(sess);
     for (size_t i = 0; i < n; i++) {
         //  A LID whose number is known is named by the number, as the
-        //  session's chats name that person
-        char *pn = client && strstr(users[i], "@lid")
-                       ? wa_client_pn_of(client, users[i])
-                       : NULL;
+        //  session's chats name that person; `lids` has each user's LID
+        //  as far as known (chats with LID-only persons are by LID)
+        bool is_lid = strstr(users[i], "@lid") != NULL;
+        char *pn = client && is_lid ? wa_client_pn_of(client, users[i]) : NULL;
+        char *lid = is_lid   ? cm_strdup(users[i])
+                    : client ? wa_client_lid_of(client, users[i])
+                             : NULL;
         char *api = sw_wamsg_api_jid(pn ? pn : users[i]);
-        free(pn);
         json_array_append_new(list, json_string(api));
+        if (lid) {
+            json_array_append_new(lids, json_string(lid));
+        }
         free(api);
+        free(pn);
+        free(lid);
         free(users[i]);
     }
     free(users);
-    return json_pack("{s:s, s:o}", "type", type, "users", list);
+    return json_pack("{s:s, s:o, s:o}", "type", type, "users", list, "lids",
+                     lids);
 }
 
 void

@@ -102,6 +102,10 @@ s_change(st_db_t *db, const char *session, const json_t *c)
                              ? "st_appstate_label_chat_add"
                              : "st_appstate_label_chat_del",
                          3, p);
+    } else if (cm_streq(kind, "picture") && chat) {
+        //  url null: none, or hidden
+        const char *p[] = {session, chat, s_str(c, "url", 4096)};
+        res = st_db_exec(db, "st_appstate_picture", 3, p);
     } else {
         return 1;
     }
@@ -343,6 +347,10 @@ st_appstate_register(st_router_t *r)
     st_router_prepare(r, "st_appstate_label_chat_del",
                       "DELETE FROM label_chats WHERE session = $1 AND "
                       "label_id = $2 AND chat = $3");
+    st_router_prepare(r, "st_appstate_picture",
+                      "INSERT INTO pictures (session, jid, url) VALUES ($1, "
+                      "$2, $3) ON CONFLICT (session, jid) DO UPDATE SET url = "
+                      "EXCLUDED.url, updated_at = now()");
 #define S_LABEL_COLS "l.id, l.name, COALESCE(l.color, 0), l.color_hex"
     st_router_prepare(r, "st_appstate_labels",
                       "SELECT " S_LABEL_COLS " FROM labels l WHERE "

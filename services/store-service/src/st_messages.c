@@ -283,7 +283,10 @@ s_chat_list(st_router_t *self, cm_msg_t *request)
         json_object_set_new(chat, "isMuted", json_boolean(is_muted));
         json_object_set_new(chat, "muteExpiration",
                             json_integer(is_muted ? muted : 0));
-        json_object_set_new(chat, "picture", json_null());
+        json_object_set_new(chat, "picture",
+                            PQgetisnull(res, i, 8)
+                                ? json_null()
+                                : json_string(st_db_text(res, i, 8)));
         json_t *last = PQgetisnull(res, i, 7)
                            ? NULL
                            : json_loads(st_db_text(res, i, 7), 0, NULL);
@@ -376,14 +379,16 @@ st_messages_register(st_router_t *r)
     "ack_name) END || CASE WHEN " p "starred THEN jsonb_build_object("         \
     "'_data', COALESCE(" p "payload::jsonb -> '_data', '{}'::jsonb) || "       \
     "'{\"starred\": true}'::jsonb) ELSE '{}'::jsonb END)::json END"
-//  With the app-state flags and the newest message; $4: only these ids
+//  With the app-state flags, the newest message and the picture the
+//  engine learnt (sql/0120); $4: only these ids
 //  (a text[] literal) or NULL
 #define S_CHATS                                                                \
     "SELECT jid, name, COALESCE(last_ts, 0), archived, pinned, unread, "       \
     "muted_until, (SELECT " S_MSG_JSON(                                        \
         "m.") " FROM messages m WHERE "                                        \
               "m.session = c.session AND m.chat = c.jid ORDER BY m.ts DESC, "  \
-              "m.created_at DESC LIMIT 1) "                                    \
+              "m.created_at DESC LIMIT 1), (SELECT p.url FROM pictures p "     \
+              "WHERE p.session = c.session AND p.jid = c.jid) "                \
               "FROM chats c WHERE session = $1 AND ($4::text[] IS NULL OR "    \
               "jid = ANY($4::text[])) ORDER BY "
 #define S_PAGE " LIMIT $2 OFFSET $3"

@@ -599,6 +599,21 @@ s_handle(void *arg, sim_http_req_t *req)
             sim_http_reply_json(req, 200, &body);
         }
         json_decref(in);
+    } else if (n >= 3 && n <= 4 && cm_streq(seg[0], "groups") &&
+               cm_streq(seg[2], "requests") &&
+               ((n == 3 && cm_streq(method, "POST")) ||
+                (n == 4 && cm_streq(method, "DELETE")))) {
+        //  POST {phone}: that phone asks to join; DELETE …/<phone>: it
+        //  cancels its request
+        json_t *in = n == 3 ? sim_http_json(req) : NULL;
+        const char *phone =
+            n == 4 ? seg[3] : json_string_value(json_object_get(in, "phone"));
+        const char *reason = NULL;
+        int st = sim_server_group_request(self->server, seg[1], phone, n == 4,
+                                          &reason);
+        json_t *body = st == 200 ? json_pack("{s:b}", "ok", 1) : NULL;
+        s_reply_status(req, st, reason, &body);
+        json_decref(in);
     } else if (n == 1 && cm_streq(seg[0], "media") && cm_streq(method, "GET")) {
         sim_model_t *model = sim_server_model(self->server);
         json_t *body = json_pack(

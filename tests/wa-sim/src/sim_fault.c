@@ -84,6 +84,8 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
                            "lid_hidden",
                            "min_web_version",
                            "check_peer_pn",
+                           "lid_status",
+                           "status_garbled",
                            NULL};
     const char *key;
     json_t *value;
@@ -134,7 +136,9 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         s_bool(body, "tctoken", &next.tctoken) ||
         s_bool(body, "tctoken_withheld", &next.tctoken_withheld) ||
         s_bool(body, "lid_hidden", &next.lid_hidden) ||
-        s_bool(body, "check_peer_pn", &next.check_peer_pn)) {
+        s_bool(body, "check_peer_pn", &next.check_peer_pn) ||
+        s_bool(body, "lid_status", &next.lid_status) ||
+        s_bool(body, "status_garbled", &next.status_garbled)) {
         *error = "fault flags must be booleans";
         return -1;
     }
@@ -164,7 +168,8 @@ sim_fault_reset(sim_fault_t *self)
 static json_t *
 s_rules_json(const sim_fault_rules_t *rules)
 {
-    return json_pack("{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b}",
+    return json_pack("{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b, "
+                     "s:b, s:b}",
                      "ack_delay_ms", (json_int_t)rules->ack_delay_ms,
                      "withhold_acks", rules->withhold_acks,
                      "refuse_prekey_upload", rules->refuse_prekey_upload,
@@ -174,7 +179,8 @@ s_rules_json(const sim_fault_rules_t *rules)
                      "tctoken_withheld", rules->tctoken_withheld, "lid_hidden",
                      rules->lid_hidden, "min_web_version",
                      (json_int_t)rules->min_web_version, "check_peer_pn",
-                     rules->check_peer_pn);
+                     rules->check_peer_pn, "lid_status", rules->lid_status,
+                     "status_garbled", rules->status_garbled);
 }
 
 json_t *

@@ -32,6 +32,14 @@
       check_peer_pn       the account's DMs to a LID must name the
                           recipient's number in peer_recipient_pn, else
                           <ack error="479"> (a wrong number always is)
+      lid_status          the account's statuses reach a LID-migrated
+                          recipient only at devices named by LID (a
+                          <to> naming one by number gets nothing), as
+                          statuses are LID-addressed
+      status_garbled      status copies to the account's devices carry
+                          a skmsg no one can decrypt (the sender key
+                          message is damaged in transit): their clients
+                          ask for a retry; resends are left alone
 */
 #ifndef SIM_FAULT_H_INCLUDED
 #define SIM_FAULT_H_INCLUDED
@@ -55,6 +63,8 @@ typedef struct {
     bool lid_hidden;           //  its LID is not revealed
     int64_t min_web_version;   //  older WA Web revisions get 405 (0 any)
     bool check_peer_pn;        //  its DMs to LIDs need peer_recipient_pn
+    bool lid_status;           //  its statuses reach LID devices only
+    bool status_garbled;       //  statuses to it carry a broken skmsg
 } sim_fault_rules_t;
 
 typedef struct _sim_fault_t sim_fault_t;

@@ -329,6 +329,47 @@ s_request(sim_hub_t *hub, sim_group_t *group, const char *phone)
     s_notify(hub, group, phone, &change, true, NULL);
 }
 
+int
+sim_group_request_control(sim_hub_t *hub, const char *gid, const char *phone,
+                          bool cancel, const char **reason)
+{
+    assert(hub && reason);
+    char id[128];
+    snprintf(id, sizeof id, "%s", gid ? gid : "");
+    id[strcspn(id, "@")] = 0;
+    sim_group_t *group = sim_model_group(sim_hub_model(hub), id);
+    if (!group) {
+        *reason = "no such group";
+        return 404;
+    }
+    if (!phone || !sim_model_account(sim_hub_model(hub), phone)) {
+        *reason = "no such account";
+        return 404;
+    }
+    if (!cancel) {
+        if (!group->approval) {
+            *reason = "the group is not in membership approval mode";
+            return 409;
+        }
+        if (sim_group_participant(group, phone)) {
+            *reason = "already a member";
+            return 409;
+        }
+        s_request(hub, group, phone);
+        return 200;
+    }
+    if (!group->requests || !zhashx_lookup(group->requests, phone)) {
+        *reason = "no request of that account is pending";
+        return 404;
+    }
+    zhashx_delete(group->requests, phone);
+    cm_log_info("join request cancelled", "id=%s phone=%s", group->id, phone);
+    wa_node_t *change = wa_node_new("revoked_membership_requests");
+    s_add_participant(hub, group, change, phone);
+    s_notify(hub, group, phone, &change, true, phone);
+    return 200;
+}
+
 //  The pending join requests: <membership_approval_requests> with one
 //  <membership_approval_request jid request_time request_method/> each.
 static wa_node_t *
@@ -806,6 +847,25 @@ sim_group_test(bool verbose)
     assert(!wa_node_attr(first, "lid"));
     free(lid);
     wa_node_destroy(&node);
+    //  Join requests by control: approval mode only, from a non-member;
+    //  a cancel needs a pending request
+    sim_account_t *c = sim_model_account_add(model, "15550000003", "C");
+    const char *why = NULL;
+    assert(sim_group_request_control(hub, group->id, c->phone, false, &why) ==
+           409);
+    group->approval = true;
+    assert(sim_group_request_control(hub, "nope", c->phone, false, &why) ==
+           404);
+    assert(sim_group_request_control(hub, group->id, "1", false, &why) == 404);
+    assert(sim_group_request_control(hub, group->id, b->phone, false, &why) ==
+           409);
+    char *gjid = cm_sprintf("%s@g.us", group->id);
+    assert(sim_group_request_control(hub, gjid, c->phone, false, &why) == 200);
+    assert(zhashx_lookup(group->requests, c->phone));
+    assert(sim_group_request_control(hub, gjid, c->phone, true, &why) == 200);
+    assert(!zhashx_lookup(group->requests, c->phone));
+    assert(sim_group_request_control(hub, gjid, c->phone, true, &why) == 404);
+    free(gjid);
     sim_hub_destroy(&hub);
     printf("OK\n");
 }

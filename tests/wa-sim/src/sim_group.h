@@ -38,6 +38,17 @@ wa_node_t *sim_group_node(sim_hub_t *hub, sim_group_t *group);
 //  jid author/>.
 void sim_group_picture(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *iq);
 
+//  Control: the simulated phone of `phone` asks to join group `gid` (in
+//  membership approval mode; the members hear
+//  <created_membership_requests>), or with `cancel` withdraws its
+//  pending request (the members and the requester hear
+//  <revoked_membership_requests> whose participant is the requester).
+//  HTTP-like status: 200, 404 (group, account or request unknown), 409
+//  (not in approval mode, already a member); *reason set on failure.
+int sim_group_request_control(sim_hub_t *hub, const char *gid,
+                              const char *phone, bool cancel,
+                              const char **reason);
+
 void sim_group_test(bool verbose);
 
 #endif

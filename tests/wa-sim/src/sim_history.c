@@ -4,10 +4,12 @@
 */
 #include "sim_classes.h"
 #include "sim_history.h"
+#include "sim_tctoken.h"
 #include <zlib.h>
 #include "wa/wa_history.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_media.h"
+#include "wa/wa_mediamsg.h"
 #include "wa/wa_message.h"
 
 static const char *const s_corrupt[] = {"download", "mac", "zlib", "proto",
@@ -46,6 +48,29 @@ s_wire(const char *api)
     return api ? wa_jid_normalize(api) : NULL;
 }
 
+static const char *const s_media_kinds[] = {
+    "image", "video", "audio", "ptt", "document", "sticker", NULL};
+
+//  A seeded message's media: 0 when well formed.
+static int
+s_media_check(const json_t *media)
+{
+    const char *kind = json_string_value(json_object_get(media, "kind"));
+    bool known = false;
+    for (int i = 0; kind && s_media_kinds[i]; i++) {
+        known |= cm_streq(kind, s_media_kinds[i]);
+    }
+    return json_is_object(media) && known &&
+                   s_is_str(media, "data", SIM_HISTORY_MEDIA_MAX * 4 / 3 + 4,
+                            true) &&
+                   s_is_str(media, "mimetype", 128, true) &&
+                   s_is_str(media, "caption", SIM_HISTORY_TEXT_MAX, false) &&
+                   s_is_str(media, "filename", 255, false) &&
+                   s_is_bool(media, "expired")
+               ? 0
+               : -1;
+}
+
 int
 sim_history_check(const json_t *seed, const char **reason_p)
 {
@@ -53,9 +78,9 @@ sim_history_check(const json_t *seed, const char **reason_p)
     json_t *contacts = json_object_get(seed, "contacts");
     json_t *corrupt = json_object_get(seed, "corrupt");
     *reason_p = "body must be {chats?: [...], contacts?: [...], corrupt?: "
-                "[download|mac|zlib|proto]}";
+                "[download|mac|zlib|proto], nctSalt?: bool}";
     if (!json_is_object(seed) || (chats && !json_is_array(chats)) ||
-        (contacts && !json_is_array(contacts)) ||
+        !s_is_bool(seed, "nctSalt") || (contacts && !json_is_array(contacts)) ||
         (corrupt && !json_is_array(corrupt)) ||
         json_array_size(chats) > SIM_HISTORY_CHATS_MAX ||
         json_array_size(contacts) > SIM_HISTORY_CHATS_MAX ||
@@ -85,16 +110,28 @@ sim_history_check(const json_t *seed, const char **reason_p)
             !s_is_bool(c, "markedUnread") ||
             !s_is_int(c, "unreadCount", 0, 1000000) ||
             !s_is_int(c, "muteEndTime", -1, INT64_MAX) ||
+            !s_is_bool(c, "tctoken") ||
+            !s_is_int(c, "tctokenTimestamp", 1, INT64_MAX) ||
+            !s_is_int(c, "tctokenSenderTimestamp", 1, INT64_MAX) ||
             (msgs && !json_is_array(msgs))) {
             *reason_p = "a chat must be {id, name?, archived?, pinned?, "
                         "unreadCount?, markedUnread?, muteEndTime?, "
-                        "messages?}";
+                        "tctoken?, tctokenTimestamp?, "
+                        "tctokenSenderTimestamp?, messages?}";
             return 400;
         }
         total += json_array_size(msgs);
         json_array_foreach(msgs, k, m)
         {
-            if (!s_is_str(m, "text", SIM_HISTORY_TEXT_MAX, true) ||
+            json_t *media = json_object_get(m, "media");
+            if (media && s_media_check(media)) {
+                *reason_p = "a message's media must be {kind: image|video|"
+                            "audio|ptt|document|sticker, data (base64, at "
+                            "most 1 MiB), mimetype, caption?, filename?, "
+                            "expired?}";
+                return 400;
+            }
+            if (!s_is_str(m, "text", SIM_HISTORY_TEXT_MAX, !media) ||
                 !s_is_str(m, "id", 64, false) || !s_is_bool(m, "fromMe") ||
                 !s_is_bool(m, "starred") ||
                 !s_is_str(m, "pushName", 128, false) ||
@@ -102,9 +139,9 @@ sim_history_check(const json_t *seed, const char **reason_p)
                 !s_is_int(m, "status", 0, 5) ||
                 !s_is_int(m, "timestamp", 0, INT64_MAX) ||
                 !json_object_get(m, "timestamp")) {
-                *reason_p = "a message must be {text, timestamp, id?, "
-                            "fromMe?, participant?, pushName?, status?, "
-                            "starred?}";
+                *reason_p = "a message must be {text (or media), "
+                            "timestamp, id?, fromMe?, participant?, "
+                            "pushName?, status?, starred?}";
                 return 400;
             }
         }
@@ -147,9 +184,65 @@ s_free_item(void **item)
     *item = NULL;
 }
 
+//  The Message of a seeded media message: the file encrypted under a
+//  fresh media key and put on the media host (not when `expired`: its
+//  download then fails as an expired one does). Returns 0 and *body_p.
+static int
+s_media_msg(sim_model_t *model, const json_t *media, uint8_t **body_p,
+            size_t *len_p)
+{
+    const char *kind = json_string_value(json_object_get(media, "kind"));
+    wa_media_type_t type;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (wa_media_type_parse(kind, &type) ||
+        cm_base64_decode(json_string_value(json_object_get(media, "data")),
+                         SIM_HISTORY_MEDIA_MAX, &data, &len)) {
+        return -1;
+    }
+    uint8_t key[WA_MEDIA_KEY_LEN];
+    cm_random(key, sizeof key);
+    uint8_t *enc = cm_alloc(WA_MEDIA_ENC_LEN(len));
+    size_t enc_len = 0;
+    wa_media_hashes_t hashes;
+    int rc = wa_media_encrypt(key, sizeof key, type, data, len, enc, &enc_len,
+                              &hashes);
+    uint8_t rnd[16];
+    cm_random(rnd, sizeof rnd);
+    char hex[33];
+    cm_hex(rnd, sizeof rnd, hex);
+    char *path = cm_sprintf("/v/t62.7118-24/%s.enc", hex);
+    if (rc == 0 && !json_is_true(json_object_get(media, "expired"))) {
+        rc = sim_model_media_put(model, path, enc, enc_len);
+    }
+    char *direct = cm_sprintf("%s?ccb=11-4&oh=01_%.16s&oe=%08" PRIX64, path,
+                              hex, (uint64_t)(cm_now_ms() / 1000 + 14 * 86400));
+    wa_mediamsg_t f = {0};
+    f.kind = kind;
+    f.mimetype = json_string_value(json_object_get(media, "mimetype"));
+    f.caption = json_string_value(json_object_get(media, "caption"));
+    f.filename = json_string_value(json_object_get(media, "filename"));
+    f.direct_path = direct;
+    f.media_key = key;
+    f.media_key_len = sizeof key;
+    f.file_sha256 = hashes.file_sha256;
+    f.file_enc_sha256 = hashes.file_enc_sha256;
+    f.file_length = len;
+    f.media_key_timestamp = cm_now_ms() / 1000;
+    if (rc == 0) {
+        rc = wa_mediamsg_build(&f, body_p, len_p);
+    }
+    free(direct);
+    free(path);
+    free(enc);
+    free(data);
+    return rc;
+}
+
 //  A WebMessageInfo of a seeded message in chat `wire`.
 static Wa__History__HistorySyncMsg *
-s_msg(s_arena_t *a, const char *wire, const json_t *m, size_t n)
+s_msg(sim_model_t *model, s_arena_t *a, const char *wire, const json_t *m,
+      size_t n)
 {
     Wa__History__MessageKey *key =
         s_own(a, cm_alloc(sizeof(Wa__History__MessageKey)));
@@ -169,8 +262,11 @@ s_msg(s_arena_t *a, const char *wire, const json_t *m, size_t n)
     }
     uint8_t *body = NULL;
     size_t len = 0;
-    if (wa_message_build_text(json_string_value(json_object_get(m, "text")),
-                              NULL, NULL, NULL, &body, &len)) {
+    json_t *media = json_object_get(m, "media");
+    if (media ? s_media_msg(model, media, &body, &len)
+              : wa_message_build_text(
+                    json_string_value(json_object_get(m, "text")), NULL, NULL,
+                    NULL, &body, &len)) {
         return NULL;
     }
     s_own(a, body);
@@ -201,11 +297,48 @@ s_msg(s_arena_t *a, const char *wire, const json_t *m, size_t n)
     return h;
 }
 
+//  `tctoken`: the chat's contact (an account) issued its token to `acc`
+//  at tctokenTimestamp (default now); we last issued ours at
+//  tctokenSenderTimestamp (when given).
+static void
+s_conv_token(s_arena_t *a, Wa__History__Conversation *conv, const json_t *c,
+             sim_model_t *model, sim_account_t *acc)
+{
+    if (!acc || !json_is_true(json_object_get(c, "tctoken"))) {
+        return;
+    }
+    wa_jid_t *jid = wa_jid_new_from(conv->id);
+    sim_account_t *contact = jid && !wa_jid_is_lid(jid)
+                                 ? sim_model_account(model, wa_jid_user(jid))
+                                 : NULL;
+    wa_jid_destroy(&jid);
+    if (!contact || contact == acc) {
+        cm_log_warn("history token skipped: the chat is no other account",
+                    "phone=%s chat=%s", acc->phone, conv->id);
+        return;
+    }
+    json_t *t = json_object_get(c, "tctokenTimestamp");
+    int64_t ts = t ? json_integer_value(t) : cm_now_ms() / 1000;
+    uint8_t *token = s_own(a, cm_alloc(SIM_TCTOKEN_LEN));
+    sim_tctoken_mint(contact, acc, ts, token);
+    conv->has_tc_token = 1;
+    conv->tc_token.data = token;
+    conv->tc_token.len = SIM_TCTOKEN_LEN;
+    conv->has_tc_token_timestamp = 1;
+    conv->tc_token_timestamp = (uint64_t)ts;
+    json_t *sent = json_object_get(c, "tctokenSenderTimestamp");
+    if (sent) {
+        conv->has_tc_token_sender_timestamp = 1;
+        conv->tc_token_sender_timestamp = (uint64_t)json_integer_value(sent);
+    }
+}
+
 //  The conversation of a seeded chat; `part` 0: flags and the newest
 //  messages, 1: only the older messages from `cutoff` (unix s) on, 2:
 //  only the older ones before it (NULL when there are none).
 static Wa__History__Conversation *
-s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter)
+s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter,
+       sim_model_t *model, sim_account_t *acc)
 {
     char *wire = s_own(a, s_wire(json_string_value(json_object_get(c, "id"))));
     json_t *msgs = json_object_get(c, "messages");
@@ -236,7 +369,7 @@ s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter)
         if (part != 0 && (part == 1) != (ts >= cutoff)) {
             continue;
         }
-        Wa__History__HistorySyncMsg *h = s_msg(a, wire, m, (*counter)++);
+        Wa__History__HistorySyncMsg *h = s_msg(model, a, wire, m, (*counter)++);
         if (h) {
             conv->messages[conv->n_messages++] = h;
             if (h->message->message_timestamp > last) {
@@ -270,6 +403,7 @@ s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter)
             conv->has_conversation_timestamp = 1;
             conv->conversation_timestamp = last;
         }
+        s_conv_token(a, conv, c, model, acc);
     }
     return conv;
 }
@@ -372,7 +506,8 @@ s_chunk_free(void **item)
 }
 
 zlistx_t *
-sim_history_build(sim_model_t *model, const json_t *seed, bool full_sync)
+sim_history_build(sim_model_t *model, sim_account_t *acc, const json_t *seed,
+                  bool full_sync)
 {
     s_arena_t a = {zlistx_new()};
     zlistx_set_destructor(a.owned, s_free_item);
@@ -404,15 +539,26 @@ sim_history_build(sim_model_t *model, const json_t *seed, bool full_sync)
     json_array_foreach(chats, i, c)
     {
         boot.conversations[boot.n_conversations++] =
-            s_conv(&a, c, 0, cutoff, &counter);
-        Wa__History__Conversation *older = s_conv(&a, c, 1, cutoff, &counter);
+            s_conv(&a, c, 0, cutoff, &counter, model, acc);
+        Wa__History__Conversation *older =
+            s_conv(&a, c, 1, cutoff, &counter, model, acc);
         if (older) {
             recent.conversations[recent.n_conversations++] = older;
         }
-        older = full_sync ? s_conv(&a, c, 2, cutoff, &counter) : NULL;
+        older =
+            full_sync ? s_conv(&a, c, 2, cutoff, &counter, model, acc) : NULL;
         if (older) {
             full.conversations[full.n_conversations++] = older;
         }
+    }
+    if (acc && json_is_true(json_object_get(seed, "nctSalt"))) {
+        //  The account's NCT salt rides in the bootstrap (field 19)
+        size_t salt_len = 0;
+        const uint8_t *salt = sim_tctoken_salt(acc, &salt_len);
+        boot.has_nct_salt = 1;
+        boot.nct_salt.data = s_own(&a, cm_alloc(salt_len));
+        memcpy(boot.nct_salt.data, salt, salt_len);
+        boot.nct_salt.len = salt_len;
     }
     wa_history_t names = WA__HISTORY__HISTORY_SYNC__INIT;
     names.has_sync_type = 1;
@@ -480,11 +626,11 @@ sim_history_test(bool verbose)
     sim_model_t *model = sim_model_new();
     //  m1 is older than SIM_HISTORY_RECENT_DAYS: no RECENT blob, and a
     //  FULL one only for a companion that asked for the full history
-    zlistx_t *notes = sim_history_build(model, seed, false);
+    zlistx_t *notes = sim_history_build(model, NULL, seed, false);
     assert(notes && zlistx_size(notes) == 3);
     assert(sim_model_media_count(model) == 3);
     zlistx_destroy(&notes);
-    notes = sim_history_build(model, seed, true);
+    notes = sim_history_build(model, NULL, seed, true);
     assert(notes && zlistx_size(notes) == 4);
     assert(sim_model_media_count(model) == 7);
     zchunk_t *third = (zchunk_t *)zlistx_first(notes);
@@ -525,6 +671,66 @@ sim_history_test(bool verbose)
     zlistx_destroy(&notes);
     json_decref(seed);
 
+    //  A media message: its file on the media host, its Message a media
+    //  one; an expired one's file is not there
+    seed = json_loads(
+        "{\"chats\":[{\"id\":\"15550001112@c.us\",\"messages\":["
+        "{\"timestamp\":1,\"media\":{\"kind\":\"image\",\"data\":"
+        "\"/9j/2Q==\",\"mimetype\":\"image/jpeg\",\"caption\":\"c\"}},"
+        "{\"timestamp\":2,\"media\":{\"kind\":\"document\",\"data\":"
+        "\"AA==\",\"mimetype\":\"application/pdf\",\"filename\":\"a.pdf\","
+        "\"expired\":true}}]}]}",
+        0, NULL);
+    assert(seed && sim_history_check(seed, &reason) == 0);
+    size_t before = sim_model_media_count(model);
+    notes = sim_history_build(model, NULL, seed, false);
+    assert(notes && zlistx_size(notes) == 1);
+    assert(sim_model_media_count(model) == before + 2); //  image + blob
+    zlistx_destroy(&notes);
+    json_decref(seed);
+
+    //  A privacy token and the NCT salt: minted for the account
+    sim_account_t *me = sim_model_account_add(model, "15550001111", "Me");
+    sim_account_t *bob = sim_model_account_add(model, "15550001112", "Bob");
+    seed = json_loads("{\"nctSalt\":true,\"chats\":[{\"id\":"
+                      "\"15550001112@c.us\",\"tctoken\":true,"
+                      "\"tctokenTimestamp\":1700000000,"
+                      "\"tctokenSenderTimestamp\":1700000100},{\"id\":"
+                      "\"15550009999@c.us\",\"tctoken\":true}]}",
+                      0, NULL);
+    assert(seed && sim_history_check(seed, &reason) == 0);
+    notes = sim_history_build(model, me, seed, false);
+    assert(notes && zlistx_size(notes) == 1);
+    n = (zchunk_t *)zlistx_first(notes);
+    note = wa_history_note(zchunk_data(n), zchunk_size(n));
+    path = cm_strdup(note->direct_path);
+    *strchr(path, '?') = 0;
+    enc = sim_model_media_get(model, path, &enc_len);
+    plain = cm_alloc(enc_len);
+    assert(wa_media_decrypt(note->media_key.data, note->media_key.len,
+                            WA_MEDIA_HISTORY, enc, enc_len,
+                            note->file_enc_sha256.data, note->file_sha256.data,
+                            plain, &plain_len) == 0);
+    hs = wa_history_decode(plain, plain_len, 0, &reason);
+    assert(hs && hs->n_conversations == 2 && hs->has_nct_salt);
+    assert(hs->nct_salt.len == me->nct_salt_len &&
+           memcmp(hs->nct_salt.data, me->nct_salt, me->nct_salt_len) == 0);
+    Wa__History__Conversation *tc = hs->conversations[0];
+    uint8_t want[SIM_TCTOKEN_LEN];
+    sim_tctoken_mint(bob, me, 1700000000, want);
+    assert(tc->has_tc_token && tc->tc_token.len == SIM_TCTOKEN_LEN &&
+           memcmp(tc->tc_token.data, want, SIM_TCTOKEN_LEN) == 0);
+    assert(tc->tc_token_timestamp == 1700000000 &&
+           tc->tc_token_sender_timestamp == 1700000100);
+    //  No token from a chat whose contact is no account
+    assert(!hs->conversations[1]->has_tc_token);
+    wa_history_free(&hs);
+    free(plain);
+    free(path);
+    wa_history_note_free(&note);
+    zlistx_destroy(&notes);
+    json_decref(seed);
+
     //  Bad seeds
     const char *bad[] = {
         "[]",
@@ -533,6 +739,14 @@ sim_history_test(bool verbose)
         "{\"chats\":[{\"id\":\"1555@c.us\",\"messages\":[{\"text\":\"t\"}]}]}",
         "{\"contacts\":[{\"id\":\"1555@c.us\"}]}",
         "{\"corrupt\":[\"what\"]}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"messages\":[{\"timestamp\""
+        ":1,\"media\":{\"kind\":\"gif\",\"data\":\"AA==\",\"mimetype\":"
+        "\"x/y\"}}]}]}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"messages\":[{\"timestamp\""
+        ":1}]}]}",
+        "{\"nctSalt\":1}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"tctoken\":\"yes\"}]}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"tctokenTimestamp\":0}]}",
         NULL};
     for (int i = 0; bad[i]; i++) {
         seed = json_loads(bad[i], JSON_DECODE_ANY, NULL);

@@ -16,6 +16,11 @@
       FULL               the chats' messages before that, only to a
                          companion that paired with requireFullSync
       PUSH_NAME          the contacts' push names (only when there are)
+    A chat with `tctoken` carries the privacy token its contact (another
+    account) issued to this account at tctokenTimestamp (default now;
+    Conversation fields 21, 22, and 28 = tctokenSenderTimestamp, when we
+    last issued ours), as sim_tctoken mints it; `nctSalt` puts the
+    account's NCT salt (sim_tctoken_salt) in INITIAL_BOOTSTRAP (field 19).
     The seed may ask for broken notifications, sent before the good ones
     (for tests of the companion's error path): "download" names a blob
     that is not on the host, "mac" a blob with a flipped byte, "zlib" a
@@ -25,11 +30,15 @@
     Seed (JSON):
       {chats: [{id ("…@c.us", "…@g.us"), name?, archived?, pinned?,
                 unreadCount?, markedUnread?, muteEndTime? (unix s, -1
-                forever), messages: [{id?, fromMe?, text, timestamp
+                forever), tctoken?, tctokenTimestamp?, tctokenSender-
+                Timestamp? (unix s), messages: [{id?, fromMe?, text, timestamp
                 (unix s), participant? (groups), pushName?, status?
-                (0 ERROR .. 5 PLAYED), starred?}]}],
+                (0 ERROR .. 5 PLAYED), starred?, media? {kind (image,
+                video, audio, ptt, document, sticker), data (base64),
+                mimetype, caption?, filename?, expired? (the file is
+                not put on the media host)} (text then optional)}]}],
        contacts: [{id, pushName}], corrupt: ["download"|"mac"|"zlib"|
-       "proto"]}
+       "proto"], nctSalt?: bool}
 */
 #ifndef SIM_HISTORY_H_INCLUDED
 #define SIM_HISTORY_H_INCLUDED
@@ -49,6 +58,8 @@
 #define SIM_HISTORY_CHATS_MAX 1000
 #define SIM_HISTORY_MESSAGES_MAX 10000
 #define SIM_HISTORY_TEXT_MAX 4096
+//  Largest file of a seeded media message.
+#define SIM_HISTORY_MEDIA_MAX (1u << 20)
 
 //  Check a seed. Returns 0, or 400 with *reason_p.
 int sim_history_check(const json_t *seed, const char **reason_p);
@@ -58,9 +69,11 @@ int sim_history_check(const json_t *seed, const char **reason_p);
 //  order; their blobs are stored in `model`'s media under fresh paths.
 //  `full_sync` (the companion's DeviceProps.requireFullSync) adds a FULL
 //  blob with the messages older than SIM_HISTORY_RECENT_DAYS, which are
-//  otherwise not sent. NULL on failure. Caller owns return value.
-zlistx_t *sim_history_build(sim_model_t *model, const json_t *seed,
-                            bool full_sync);
+//  otherwise not sent. `acc` is the account whose phone sends it (the
+//  holder of seeded privacy tokens, the owner of the NCT salt; NULL:
+//  neither). NULL on failure. Caller owns return value.
+zlistx_t *sim_history_build(sim_model_t *model, sim_account_t *acc,
+                            const json_t *seed, bool full_sync);
 
 void sim_history_test(bool verbose);
 

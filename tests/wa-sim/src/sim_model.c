@@ -851,6 +851,7 @@ sim_account_to_json(sim_account_t *self, bool with_devices)
             blocked, json_string((const char *)zhashx_cursor(self->blocked)));
     }
     json_object_set_new(obj, "blocked", blocked);
+    json_object_set_new(obj, "nct_salt", json_boolean(self->nct_salt_len > 0));
     if (with_devices) {
         json_t *devices = json_array();
         sim_device_t *dev = (sim_device_t *)zlistx_first(self->devices);

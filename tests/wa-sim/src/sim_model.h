@@ -108,6 +108,8 @@ struct _sim_account_t {
     zhashx_t *blocked;                  //  phones this account blocked
     json_t *status_privacy;             //  {type, users:[phone]}: who may
                                         //  see its statuses; NULL: contacts
+    uint8_t nct_salt[32];               //  NCT salt (cstokens, sim_tctoken)
+    size_t nct_salt_len;                //  0: none yet
 };
 
 //  A group participant.

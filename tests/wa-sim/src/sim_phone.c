@@ -650,8 +650,8 @@ s_send_history(sim_phone_t *self, sim_device_t *dev)
     if (!st || !st->history) {
         return;
     }
-    zlistx_t *notes = sim_history_build(sim_hub_model(self->hub), st->history,
-                                        dev->full_sync);
+    zlistx_t *notes = sim_history_build(sim_hub_model(self->hub), dev->account,
+                                        st->history, dev->full_sync);
     if (!notes) {
         cm_log_warn("phone could not build its history", "phone=%s device=%u",
                     dev->account->phone, dev->id);

@@ -173,12 +173,16 @@ s_picture(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
     sim_hub_iq_result(conn, iq, &pic);
 }
 
-//  <privacy> of the status privacy get: the account's list in use.
+//  <privacy> of the status privacy get: the account's list in use, its
+//  users by number, or by LID (addressing "lid": the LID of each known
+//  account, as a LID-migrated server names them).
 static wa_node_t *
-s_status_privacy(const sim_account_t *acc)
+s_status_privacy(sim_model_t *model, const sim_account_t *acc)
 {
     json_t *sp = acc->status_privacy;
     const char *type = json_string_value(json_object_get(sp, "type"));
+    bool lid =
+        cm_streq(json_string_value(json_object_get(sp, "addressing")), "lid");
     wa_node_t *privacy = wa_node_new("privacy");
     wa_node_t *list = wa_node_add(privacy, "list");
     wa_node_set_attr(list, "type", type ? type : "contacts");
@@ -187,7 +191,11 @@ s_status_privacy(const sim_account_t *acc)
     json_t *u;
     json_array_foreach(json_object_get(sp, "users"), i, u)
     {
-        char *jid = cm_sprintf("%s@s.whatsapp.net", json_string_value(u));
+        sim_account_t *user =
+            lid ? sim_model_account(model, json_string_value(u)) : NULL;
+        char *jid = user
+                        ? sim_hub_user_jid(user, true)
+                        : cm_sprintf("%s@s.whatsapp.net", json_string_value(u));
         wa_node_set_attr(wa_node_add(list, "user"), "jid", jid);
         free(jid);
     }
@@ -200,9 +208,12 @@ sim_profile_set_status_privacy(sim_account_t *acc, json_t *privacy)
     assert(acc);
     const char *type = json_string_value(json_object_get(privacy, "type"));
     json_t *users = json_object_get(privacy, "users");
+    json_t *addressing = json_object_get(privacy, "addressing");
+    const char *mode = json_string_value(addressing);
     bool ok =
         type && (cm_streq(type, "contacts") || cm_streq(type, "blacklist") ||
                  cm_streq(type, "whitelist"));
+    ok = ok && (!addressing || cm_streq(mode, "pn") || cm_streq(mode, "lid"));
     ok = ok && (!users || (json_is_array(users) &&
                            json_array_size(users) <= SIM_PROFILE_PRIVACY_MAX));
     size_t i;
@@ -218,7 +229,8 @@ sim_profile_set_status_privacy(sim_account_t *acc, json_t *privacy)
     }
     json_decref(acc->status_privacy);
     json_t *list = users ? json_incref(users) : json_array();
-    acc->status_privacy = json_pack("{s:s, s:o}", "type", type, "users", list);
+    acc->status_privacy = json_pack("{s:s, s:o, s:s}", "type", type, "users",
+                                    list, "addressing", mode ? mode : "pn");
     return 0;
 }
 
@@ -227,7 +239,8 @@ s_status(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
 {
     const wa_node_t *status = wa_node_child(iq, "status");
     if (wa_node_attr_eq(iq, "type", "get") && wa_node_child(iq, "privacy")) {
-        wa_node_t *privacy = s_status_privacy(sim_conn_device(conn)->account);
+        wa_node_t *privacy = s_status_privacy(sim_hub_model(hub),
+                                              sim_conn_device(conn)->account);
         sim_hub_iq_result(conn, iq, &privacy);
         return;
     }
@@ -302,7 +315,7 @@ sim_profile_test(bool verbose)
     sim_model_t *model = sim_hub_model(hub);
     sim_account_t *a = sim_model_account_add(model, "15550000061", "A");
     //  Status privacy: contacts until set; the list in use, as users
-    wa_node_t *pv = s_status_privacy(a);
+    wa_node_t *pv = s_status_privacy(model, a);
     const wa_node_t *pl = wa_node_child(pv, "list");
     assert(wa_node_attr_eq(pl, "type", "contacts") &&
            wa_node_attr_eq(pl, "default", "true") && !wa_node_child_at(pl, 0));
@@ -311,15 +324,30 @@ sim_profile_test(bool verbose)
         json_pack("{s:s, s:[s]}", "type", "whitelist", "users", "15550000062");
     assert(sim_profile_set_status_privacy(a, in) == 0);
     json_decref(in);
-    pv = s_status_privacy(a);
+    pv = s_status_privacy(model, a);
     pl = wa_node_child(pv, "list");
     assert(wa_node_attr_eq(pl, "type", "whitelist"));
     assert(wa_node_attr_eq(wa_node_child(pl, "user"), "jid",
                            "15550000062@s.whatsapp.net"));
     wa_node_destroy(&pv);
-    const char *bad[] = {"{\"type\":\"nobody\"}",
-                         "{\"type\":\"blacklist\",\"users\":[\"x1\"]}",
-                         "{\"users\":[]}"};
+    //  Named by LID when asked (a number no account has stays a number)
+    sim_account_t *b = sim_model_account_add(model, "15550000062", "B");
+    in = json_pack("{s:s, s:[ss], s:s}", "type", "blacklist", "users",
+                   "15550000062", "15550000069", "addressing", "lid");
+    assert(sim_profile_set_status_privacy(a, in) == 0);
+    json_decref(in);
+    pv = s_status_privacy(model, a);
+    pl = wa_node_child(pv, "list");
+    char *blid = sim_hub_user_jid(b, true);
+    assert(strstr(blid, "@lid"));
+    assert(wa_node_attr_eq(wa_node_child_at(pl, 0), "jid", blid));
+    assert(wa_node_attr_eq(wa_node_child_at(pl, 1), "jid",
+                           "15550000069@s.whatsapp.net"));
+    free(blid);
+    wa_node_destroy(&pv);
+    const char *bad[] = {
+        "{\"type\":\"nobody\"}", "{\"type\":\"blacklist\",\"users\":[\"x1\"]}",
+        "{\"users\":[]}", "{\"type\":\"whitelist\",\"addressing\":\"x\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         in = json_loads(bad[i], 0, NULL);
         assert(in && sim_profile_set_status_privacy(a, in) == -1);

@@ -5,8 +5,10 @@
 */
 #include "sim_classes.h"
 #include "sim_appstate.h"
+#include "sim_tctoken.h"
 #include "sim_call.h"
 #include "sim_channels.h"
+#include "sim_group.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -369,6 +371,37 @@ sim_server_app_state_tamper(sim_server_t *self, const char *phone,
         acc, collection, reason);
 }
 
+//  The phone's ["nct_salt_sync"] actions (value {salt: hex}; remove
+//  clears) set the account's NCT salt, which wa-sim checks cstokens
+//  against (sim_tctoken).
+static void
+s_phone_salt(sim_account_t *acc, const json_t *actions)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(actions, i, a)
+    {
+        json_t *index = json_object_get(a, "index");
+        if (json_array_size(index) != 1 ||
+            !cm_streq(json_string_value(json_array_get(index, 0)),
+                      "nct_salt_sync")) {
+            continue;
+        }
+        if (cm_streq(json_string_value(json_object_get(a, "op")), "remove")) {
+            sim_tctoken_set_salt(acc, NULL, 0);
+            continue;
+        }
+        uint8_t salt[32];
+        const char *hex = json_string_value(
+            json_object_get(json_object_get(a, "value"), "salt"));
+        int len = hex ? cm_unhex(hex, salt, sizeof salt) : -1;
+        if (len > 0) {
+            sim_tctoken_set_salt(acc, salt, (size_t)len);
+        }
+        wa_crypto_wipe(salt, sizeof salt);
+    }
+}
+
 int
 sim_server_phone_app_state(sim_server_t *self, const char *phone,
                            const json_t *actions, json_t **result_p,
@@ -392,6 +425,9 @@ sim_server_phone_app_state(sim_server_t *self, const char *phone,
         (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
         acc, id, sizeof id, key, actions, result_p, reason);
     wa_crypto_wipe(key, sizeof key);
+    if (st == 200) {
+        s_phone_salt(acc, actions);
+    }
     return st;
 }
 
@@ -484,6 +520,14 @@ sim_server_channels(sim_server_t *self, const char *method, char **seg, int n,
     return sim_channels_control(
         (sim_channels_t *)sim_router_state(self->router, &sim_channels_cap),
         method, seg, n, in, result_p, reason);
+}
+
+int
+sim_server_group_request(sim_server_t *self, const char *gid, const char *phone,
+                         bool cancel, const char **reason)
+{
+    assert(self);
+    return sim_group_request_control(self->hub, gid, phone, cancel, reason);
 }
 
 static sim_calls_t *

@@ -104,6 +104,12 @@ int sim_server_phone_history_status(sim_server_t *self, const char *phone,
 int sim_server_phone_history_send(sim_server_t *self, const char *phone,
                                   json_t **result_p, const char **reason);
 
+//  A simulated phone asks to join a group in approval mode, or cancels
+//  its request (sim_group_request_control).
+int sim_server_group_request(sim_server_t *self, const char *gid,
+                             const char *phone, bool cancel,
+                             const char **reason);
+
 //  Calls (sim_call): `phone` calls `to`; acts on a call ("accept",
 //  "end"); lists a phone's calls. Status codes and results as
 //  sim_call_place / sim_call_act / sim_call_list.

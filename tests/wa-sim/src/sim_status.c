@@ -71,6 +71,32 @@ s_reachable(sim_device_t *sender, sim_device_t *dev)
            !sim_account_blocks(dev->account, sender->account);
 }
 
+static const sim_fault_rules_t *
+s_rules(sim_hub_t *hub, sim_account_t *acc)
+{
+    return sim_fault_rules(sim_hub_faults(hub), acc->phone);
+}
+
+//  Damage the skmsg of a copy (the status_garbled rule): its last byte,
+//  part of the sender key signature, is flipped.
+static void
+s_garble(wa_node_t *out)
+{
+    for (size_t i = 0; i < wa_node_child_count(out); i++) {
+        wa_node_t *c = (wa_node_t *)wa_node_child_at(out, i);
+        size_t len = 0;
+        const uint8_t *data = wa_node_bytes(c, &len);
+        if (wa_node_is(c, "enc") && wa_node_attr_eq(c, "type", "skmsg") &&
+            data && len) {
+            uint8_t *copy = cm_alloc(len);
+            memcpy(copy, data, len);
+            copy[len - 1] ^= 0xFF;
+            wa_node_set_bytes(c, copy, len);
+            free(copy);
+        }
+    }
+}
+
 static void
 s_ledger(sim_hub_t *hub, sim_device_t *sender, sim_device_t *dev,
          const wa_node_t *enc)
@@ -114,10 +140,16 @@ sim_status_relay(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *msg)
     for (const wa_node_t *t = parts ? wa_node_child_next(parts, "to", NULL)
                                     : NULL;
          t && n < S_TARGETS_MAX; t = wa_node_child_next(parts, "to", t), n++) {
+        bool by_lid = false;
         sim_device_t *dev =
-            sim_hub_device_of(hub, wa_node_attr(t, "jid"), NULL);
+            sim_hub_device_of(hub, wa_node_attr(t, "jid"), &by_lid);
         const wa_node_t *enc = wa_node_child(t, "enc");
-        if (!enc || !s_reachable(sender, dev) || zlistx_find(targets, dev)) {
+        //  lid_status: a LID-migrated recipient named by number is missed
+        bool missed = dev && !by_lid && dev->account != sender->account &&
+                      s_rules(hub, sender->account)->lid_status &&
+                      !s_rules(hub, dev->account)->lid_hidden;
+        if (!enc || missed || !s_reachable(sender, dev) ||
+            zlistx_find(targets, dev)) {
             cm_log_debug("skipping status target", "jid=%s",
                          wa_node_attr_or(t, "jid", ""));
             continue;
@@ -133,6 +165,9 @@ sim_status_relay(sim_hub_t *hub, sim_conn_t *conn, const wa_node_t *msg)
         wa_node_t *e = wa_node_dup(enc);
         wa_node_append(out, &e);
         s_append_common(out, msg, false);
+        if (s_rules(hub, dev->account)->status_garbled) {
+            s_garble(out);
+        }
         sim_hub_deliver(hub, dev, out, "message");
         wa_node_destroy(&out);
         delivered++;
@@ -191,6 +226,12 @@ sim_status_test(bool verbose)
     s_append_common(copy, msg, false);
     assert(wa_node_child_count(copy) == 2);
     assert(wa_node_attr_eq(wa_node_child_at(copy, 0), "type", "skmsg"));
+    assert(wa_node_is(wa_node_child_at(copy, 1), "device-identity"));
+    //  status_garbled damages the skmsg's last byte, nothing else
+    s_garble(copy);
+    size_t glen = 0;
+    const uint8_t *g = wa_node_bytes(wa_node_child_at(copy, 0), &glen);
+    assert(glen == 2 && g[0] == 's' && g[1] == ('k' ^ 0xFF));
     assert(wa_node_is(wa_node_child_at(copy, 1), "device-identity"));
     wa_node_destroy(&copy);
     //  A PN-addressed status names the phone number device

@@ -8,7 +8,7 @@
 
 //  Most <token> entries taken from one IQ.
 #define S_TOKENS_MAX 100
-#define S_TOKEN_LEN 32
+#define S_TOKEN_LEN SIM_TCTOKEN_LEN
 
 static int64_t
 s_now_s(void)
@@ -26,6 +26,60 @@ s_mint(sim_account_t *issuer, sim_account_t *holder, int64_t week,
                             strlen(data), out);
     assert(rc == 0);
     free(data);
+}
+
+void
+sim_tctoken_mint(sim_account_t *issuer, sim_account_t *holder, int64_t t,
+                 uint8_t out[SIM_TCTOKEN_LEN])
+{
+    s_mint(issuer, holder, t / SIM_TCTOKEN_BUCKET, out);
+}
+
+const uint8_t *
+sim_tctoken_salt(sim_account_t *acc, size_t *len_p)
+{
+    if (acc->nct_salt_len == 0) {
+        cm_random(acc->nct_salt, sizeof acc->nct_salt);
+        acc->nct_salt_len = sizeof acc->nct_salt;
+    }
+    if (len_p) {
+        *len_p = acc->nct_salt_len;
+    }
+    return acc->nct_salt;
+}
+
+int
+sim_tctoken_set_salt(sim_account_t *acc, const uint8_t *salt, size_t len)
+{
+    if (!salt) {
+        wa_crypto_wipe(acc->nct_salt, sizeof acc->nct_salt);
+        acc->nct_salt_len = 0;
+        return 0;
+    }
+    if (len == 0 || len > sizeof acc->nct_salt) {
+        return -1;
+    }
+    memcpy(acc->nct_salt, salt, len);
+    acc->nct_salt_len = len;
+    return 0;
+}
+
+//  A cstoken: HMAC-SHA256(sender's NCT salt, recipient's LID).
+static bool
+s_cstoken_ok(sim_account_t *sender, sim_account_t *to, const wa_node_t *msg)
+{
+    const wa_node_t *cs = wa_node_child(msg, "cstoken");
+    size_t len = 0;
+    const uint8_t *bytes = cs ? wa_node_bytes(cs, &len) : NULL;
+    if (!bytes || len != 32 || sender->nct_salt_len == 0) {
+        return false;
+    }
+    char *lid = cm_sprintf("%s@lid", to->lid);
+    uint8_t want[32];
+    int rc = wa_hmac_sha256(sender->nct_salt, sender->nct_salt_len, lid,
+                            strlen(lid), want);
+    free(lid);
+    return rc == 0 && memcmp(want, bytes, 32) == 0;
 }
 
 //  The server rules the account is held to (sim_fault).
@@ -46,7 +100,7 @@ sim_tctoken_allows(sim_hub_t *hub, sim_account_t *sender, sim_account_t *to,
     size_t len = 0;
     const uint8_t *bytes = tc ? wa_node_bytes(tc, &len) : NULL;
     if (!bytes || len != S_TOKEN_LEN) {
-        return false;
+        return s_cstoken_ok(sender, to, msg);
     }
     int64_t week = s_now_s() / SIM_TCTOKEN_BUCKET;
     for (int64_t w = week; w > week - SIM_TCTOKEN_BUCKETS; w--) {
@@ -190,6 +244,36 @@ sim_tctoken_test(bool verbose)
     assert(!sim_tctoken_allows(hub, a, b, msg));
     wa_node_set_bytes(tc, tok, 31);
     assert(!sim_tctoken_allows(hub, a, b, msg));
+    wa_node_t *gone = wa_node_take_child(msg, 0);
+    wa_node_destroy(&gone);
+
+    //  A cstoken: HMAC of b's LID under a's NCT salt, only once a has one
+    char *b_lid = cm_sprintf("%s@lid", b->lid);
+    uint8_t cs[32];
+    wa_node_t *csn = wa_node_add(msg, "cstoken");
+    wa_node_set_bytes(csn, tok, 32);
+    assert(!sim_tctoken_allows(hub, a, b, msg));
+    size_t salt_len = 0;
+    const uint8_t *salt = sim_tctoken_salt(a, &salt_len);
+    assert(salt && salt_len == 32 && sim_tctoken_salt(a, NULL) == salt);
+    assert(wa_hmac_sha256(salt, salt_len, b_lid, strlen(b_lid), cs) == 0);
+    wa_node_set_bytes(csn, cs, sizeof cs);
+    assert(sim_tctoken_allows(hub, a, b, msg));
+    //  Another salt (the phone's app state), or none: refused
+    assert(sim_tctoken_set_salt(a, (const uint8_t *)"other", 5) == 0);
+    assert(!sim_tctoken_allows(hub, a, b, msg));
+    assert(sim_tctoken_set_salt(a, NULL, 0) == 0 && a->nct_salt_len == 0);
+    assert(!sim_tctoken_allows(hub, a, b, msg));
+    assert(sim_tctoken_set_salt(a, tok, 33) == -1);
+    free(b_lid);
+    gone = wa_node_take_child(msg, 0);
+    wa_node_destroy(&gone);
+    //  History's token: minted for the bucket of its time
+    int64_t old_t = (week - 2) * SIM_TCTOKEN_BUCKET + 5;
+    sim_tctoken_mint(b, a, old_t, tok);
+    tc = wa_node_add(msg, "tctoken");
+    wa_node_set_bytes(tc, tok, sizeof tok);
+    assert(sim_tctoken_allows(hub, a, b, msg));
 
     //  a issues its token to b (by LID): the answer carries b's for a,
     //  unless b withholds it; unknown contacts and bad IQs

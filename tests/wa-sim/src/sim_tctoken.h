@@ -27,8 +27,18 @@
         B)</token></tokens>) unless A's rule `tctoken_withheld` is on:
         a client that met 463 gets a token this way (whatsmeow reads the
         token from this reply).
-    A <cstoken> is never accepted: the NCT salt it needs comes from
-    history sync, which wa-sim does not simulate.
+      - history sync: a seeded chat with `tctoken` (sim_history) carries
+        token(contact -> account) of the bucket of its tcTokenTimestamp
+        in Conversation field 21 (22: t, 28: our last issuance).
+    A DM without a valid token passes with a <cstoken> equal to
+        HMAC-SHA256(sender's NCT salt, recipient's LID "user@lid")
+    (whatsmeow generateCsToken, Baileys 7 cs-token-utils), the salt the
+    sender's phone gave its companions: in history sync (HistorySync
+    nctSalt 19, seed `nctSalt`) or in app state (["nct_salt_sync"],
+    POST /accounts/{phone}/app-state/actions, a remove clears it).
+    Whether the real server checks a cstoken cannot be seen from here;
+    wa-sim takes the phone's salt as known to it and checks, so a wrong
+    derivation (or a cstoken without a salt) fails a test with 463.
 */
 #ifndef SIM_TCTOKEN_H_INCLUDED
 #define SIM_TCTOKEN_H_INCLUDED
@@ -55,6 +65,20 @@ bool sim_tctoken_allows(sim_hub_t *hub, sim_account_t *sender,
 //  privacy_token notification.
 void sim_tctoken_issue(sim_hub_t *hub, sim_account_t *issuer,
                        sim_account_t *holder);
+
+//  Length of a minted token.
+#define SIM_TCTOKEN_LEN 32
+
+//  token(issuer -> holder) of the bucket of `t` (unix s).
+void sim_tctoken_mint(sim_account_t *issuer, sim_account_t *holder, int64_t t,
+                      uint8_t out[SIM_TCTOKEN_LEN]);
+
+//  The account's NCT salt, made (32 random bytes) on first use.
+const uint8_t *sim_tctoken_salt(sim_account_t *acc, size_t *len_p);
+
+//  Set (len 1..32) or clear (NULL) the account's NCT salt, as its phone
+//  does through app state. Returns 0, or -1 when the length is wrong.
+int sim_tctoken_set_salt(sim_account_t *acc, const uint8_t *salt, size_t len);
 
 void sim_tctoken_test(bool verbose);
 

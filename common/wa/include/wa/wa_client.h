@@ -365,6 +365,22 @@ int wa_client_load_lid(wa_client_t *self, const char *lid, const char *pn);
 //  reported to ops.lid. Returns 1 new, 0 known, -1 invalid.
 int wa_client_learn_lid(wa_client_t *self, const char *a, const char *b);
 
+//  Privacy tokens and the NCT salt from history sync and app state
+//  (wa_tctoken): the token `jid` (a contact's number or LID) issued to
+//  us at `t` (unix s) and, when `sent` > 0, when we last issued ours to
+//  it. A token older than the stored one is not taken. Returns 1
+//  stored, 0 kept the newer, -1 refused (no user, no t, no token, over
+//  256 bytes).
+int wa_client_learn_tctoken(wa_client_t *self, const char *jid,
+                            const uint8_t *token, size_t len, int64_t t,
+                            int64_t sent);
+
+//  The account's NCT salt (the key of cstokens, at most 64 bytes);
+//  NULL/0 clears it. With `backfill` (history sync) a stored salt is
+//  kept. Returns 1 stored or cleared, 0 kept, -1 refused.
+int wa_client_set_nct_salt(wa_client_t *self, const uint8_t *salt, size_t len,
+                           bool backfill);
+
 //  The LID user JID ("123@lid") of a phone number, or the phone number
 //  ("1555@s.whatsapp.net") of a LID (any JID text, "@c.us" too); NULL
 //  when unknown. Our own account answers from the credentials. Caller

@@ -48,6 +48,12 @@
    label_jid          | regular              | labeled | | label_message      |
    regular              | labeled |
 
+    nct_salt_sync (regular_high, index ["nct_salt_sync"]) carries the
+    account's NCT salt: written from value {salt: hex} (wa-sim's phone);
+    read, it goes to wa_client_set_nct_salt (set stores, remove clears)
+    and is reported with an empty value (the salt never leaves the
+    engine).
+
     Other actions are applied to the state (MACs, LTHash) and reported
     with an empty value.
 */
