@@ -14,6 +14,10 @@ session b (account B) writes to A so both have the chat. Then:
   label routes read it back on a1; removing it gives
   label.chat.deleted; deleting the label label.deleted;
 - pin, mute and unread from a1 show on a2's chat list; star answers;
+- a1 names the contact (PUT /contacts/{chatId}), clears the chat
+  (DELETE .../messages) and deletes the group's chat (DELETE
+  /chats/{chatId}): a2's contacts/all has the name, both lose the
+  messages and the group's chat;
 - the phone (wa-sim's control API) archives the chat, makes a label,
   puts it on the chat and renames the contact: both emit chat.archive,
   label.upsert and label.chat.added with WAHA's fields, /contacts/all
@@ -377,6 +381,35 @@ def test_appstate():
         check(st == 201, (st, body))
         wait_for(lambda: len(hooks(rx, "a1", "chat.archive")) == n_archive + 1, 30,
                  what="one more chat.archive at a1")
+
+        # -- contact upsert and clear chat: a1 -> a2 ---------------------------
+        # (before the tamper below: clearChat rides regular_high)
+        st, body, _ = s.api("PUT", "/api/a1/contacts/%s" % CHAT,
+                            {"firstName": "Robert", "lastName": "Builder"})
+        check(st == 200, (st, body))
+
+        def named():
+            st, body, _ = s.api("GET", "/api/a2/contacts/all")
+            got = [c for c in body if c["id"] == CHAT] if st == 200 else []
+            return got[0] if got and got[0]["name"] == "Robert Builder" else None
+        wait_for(named, 30, what="the address-book name from a1 at a2")
+        st, body, _ = s.api("PUT", "/api/a1/contacts/%s" % CHAT, {"lastName": "x"})
+        check(st == 400 and "firstName" in str(body["message"]), (st, body))
+        check(s.api("GET", "/api/a2/chats/%s/messages" % CHAT)[1], "a2 has messages")
+        st, body, _ = s.api("DELETE", "/api/a1/chats/%s/messages" % CHAT)
+        check(st == 200, (st, body))
+        for name in ("a1", "a2"):
+            wait_for(lambda: s.api("GET", "/api/%s/chats/%s/messages"
+                                   % (name, CHAT))[1] == [], 30,
+                     what="the chat cleared at %s" % name)
+        # a1 deletes the group's chat: gone at both
+        check(chat_of(s, "a2", gid), "the group at a2")
+        st, body, _ = s.api("DELETE", "/api/a1/chats/%s" % gid)
+        check(st == 200, (st, body))
+        for name in ("a1", "a2"):
+            wait_for(lambda: chat_of(s, name, gid) is None, 30,
+                     what="the group's chat deleted at %s" % name)
+        check(chat_of(s, "a2"), "Bob's chat stays")
 
         # -- a tampered patch is refused --------------------------------------
         v_high = fetches(sim)["collections"]["regular_high"]

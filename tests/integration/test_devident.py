@@ -12,7 +12,12 @@ Wharf (wa_devident):
 - opens a pkmsg from a companion whose device identity holds;
 - refuses one whose account signature does not hold, and one whose key
   index the account's signed list does not hold (send-as `key_index`):
-  no message event, a log line.
+  no message event, a log line;
+- checks our own other devices against our own account key (from the
+  credentials): our companion the account never signed gets no copy;
+- does not take on trust a signed list whose account key it cannot know
+  yet (no session with the primary: its prekeys cannot be fetched): the
+  companion gets no copy until the primary's bundle comes.
 """
 import os
 import sys
@@ -23,7 +28,7 @@ from harness import Receiver, check, run, wait_for  # noqa: E402
 from engine_util import account, api_ready, hooks, linked, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
-A, P = "15550008201", "15550008202"
+A, P, Q = "15550008301", "15550008302", "15550008303"
 
 
 def devices(sim, phone):
@@ -88,6 +93,57 @@ def test_device_identity():
         check(not [e for e in hooks(rx, "a", "message")
                    if e["payload"]["body"] in ("forged", "stale index")],
               "forged text delivered")
+
+        # Our own other devices answer to our own account key (from the
+        # credentials): a companion of ours the account never signed gets
+        # no copy of what we send, a signed one does
+        st, mine = sim.ctl("POST", "/accounts/%s/devices" % A, {})
+        check(st == 201, (st, mine))
+        st, my_rogue = sim.ctl("POST", "/accounts/%s/devices" % A, {"forged": True})
+        check(st == 201, (st, my_rogue))
+        # (nobody told a: a restart makes it read its own list again)
+        for verb in ("stop", "start"):
+            st, _, _ = s.api("POST", "/api/sessions/a/" + verb)
+            check(st in (200, 201), (verb, st))
+        s.wait_status("a", "WORKING", 30)
+        st, m, _ = api_ready(s, "POST", "/api/sendText",
+                             {"session": "a", "chatId": P + "@c.us", "text": "own fanout"})
+        check(st == 201, (st, m))
+        msg_id = m["id"].split("_")[2]
+        d = devices(sim, A)
+        check(msg_id in d[mine["id"]]["queued_messages"], d[mine["id"]])
+        check(msg_id not in d[my_rogue["id"]]["queued_messages"], d[my_rogue["id"]])
+
+        # A list whose account key is unknown is not taken on trust: Quinn's
+        # companion wrote first (a session with it, none with Quinn's
+        # primary), and Quinn's prekeys cannot be fetched: the companion
+        # gets no copy. Once the primary's bundle comes, the list is
+        # checked and the companion gets one.
+        account(sim, Q, "Quinn")
+        st, qc = sim.ctl("POST", "/accounts/%s/devices" % Q, {})
+        check(st == 201, (st, qc))
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % Q,
+                        {"to": A, "text": "quinn's companion first", "device": qc["id"]})
+        check(st == 200 and r["copies"] == 3, (st, r))  # a and the shadows
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"]["body"] == "quinn's companion first"],
+                 20, what="quinn's companion's text")
+        st, body = sim.ctl("PUT", "/faults", {"phone": Q, "refuse_prekey_fetch": True})
+        check(st == 200, (st, body))
+        st, m, _ = api_ready(s, "POST", "/api/sendText",
+                             {"session": "a", "chatId": Q + "@c.us", "text": "unverified"})
+        if st == 201:
+            check(m["id"].split("_")[2] not in
+                  devices(sim, Q)[qc["id"]]["queued_messages"], "copy to unverified")
+        wait_for(lambda: "the account key is unknown" in s.logs(), 20,
+                 what="the worker logged the unverifiable list")
+        st, body = sim.ctl("PUT", "/faults", {"phone": Q, "refuse_prekey_fetch": False})
+        check(st == 200, (st, body))
+        st, m, _ = api_ready(s, "POST", "/api/sendText",
+                             {"session": "a", "chatId": Q + "@c.us", "text": "verified"})
+        check(st == 201, (st, m))
+        check(m["id"].split("_")[2] in devices(sim, Q)[qc["id"]]["queued_messages"],
+              devices(sim, Q)[qc["id"]])
 
 
 if __name__ == "__main__":

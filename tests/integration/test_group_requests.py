@@ -96,11 +96,15 @@ def test_join_request_events():
                       "created_membership_requests")
     st, reqs, _ = s.api("GET", "/api/a/groups/%s/participants/join-requests" % gid)
     check(st == 200 and [r["id"] for r in reqs] == [cus(C)], (st, reqs))
+    check(reqs[0]["requesterId"] == cus(C) and reqs[0]["requesterPn"] == cus(C)
+          and reqs[0]["requestMethod"] == "invite_link"
+          and reqs[0]["timestamp"] == reqs[0]["requestedAt"], reqs)
 
     # a rejects it: rejected, the admin as the notification's participant
     st, res, _ = s.api("POST", "/api/a/groups/%s/participants/join-requests/reject" % gid,
                        {"participants": [{"id": cus(C)}]})
-    check(st == 200 and res == [{"id": cus(C), "status": 200}], (st, res))
+    check(st == 200 and res == [{"id": cus(C), "status": 200, "requesterId": cus(C),
+                                 "success": True}], (st, res))
     for name in ("a", "b"):
         p = wait_request(rx, name, gid, "rejected")
         check_request(p, gid, "rejected", cus(C), cus(C), None, A,
@@ -196,10 +200,12 @@ def test_wawp_group_routes():
     check(v2("GET", at + "/participants/join-requests", query=q) == [], "no requests")
     res = v2("POST", "/v2/groups/{id}/participants/join-requests/approve",
              query=dict(lit, participants='[{"id":"%s"}]' % cus(C)))
-    check(res == [{"id": cus(C), "status": 404}], res)
+    check(res == [{"id": cus(C), "status": 404, "requesterId": cus(C), "success": False,
+                   "error": 404}], res)
     res = v2("POST", at + "/participants/join-requests/reject",
              {"participants": [{"id": cus(C)}]}, query=q)
-    check(res == [{"id": cus(C), "status": 404}], res)
+    check(res == [{"id": cus(C), "status": 404, "requesterId": cus(C), "success": False,
+                   "error": 404}], res)
     # b leaves and joins again by the new link
     before = v2("GET", "/api/b/groups/count")["count"]
     check(v2("POST", at + "/leave", query={"instance_id": "b"}) == {"success": True}, "leave")

@@ -7,8 +7,9 @@ Account A's phone (wa-sim) is seeded with its history: a chat with Bob
 ago, ours and his, with message statuses), a group, a chat with Carol
 (pinned, muted for ever, marked unread; a picture and a document whose
 file has expired), push names, and four broken
-notifications (a blob not on the media host, one with a flipped byte,
-one that is no zlib stream, one that is no HistorySync). Three Wharf
+notifications (a blob not on the media host until asked for again, one
+with a flipped byte, one that is no zlib stream, one that is no
+HistorySync). Three Wharf
 sessions are linked to A, one after the other, with different store
 settings; on each link the phone sends its history (INITIAL_BOOTSTRAP
 with the newest 5 messages of each chat, RECENT with the older ones,
@@ -19,8 +20,10 @@ once the session sent <receipt type="hist_sync"> for the last; and:
   (the 200-day-old one is not kept without fullSync), Carol's picture
   downloaded as live media is (media.url serves its bytes) and the
   expired document with media.error, no message
-  webhook fires for history, each broken blob is logged as skipped and
-  the session stays WORKING and sends;
+  webhook fires for history, the gone blob is asked for again with the
+  server-error receipt a real companion sends (the phone uploads it and
+  sends the notification again), each other broken blob is logged as
+  skipped and the session stays WORKING and sends;
 - "f" (noweb.store.fullSync true): pairs with DeviceProps.requireFullSync,
   so the phone adds a FULL chunk with the old text, which f keeps (a and
   n never get it);
@@ -216,25 +219,33 @@ def test_history():
         check(not [e for e in hooks(rx, "a") if e["event"] in ("message", "message.any")],
               hooks(rx, "a"))
 
-        # the four broken blobs were logged and skipped
+        # the blob gone from the media host was asked for again with the
+        # server-error receipt (the phone uploaded it and sent it again);
+        # the three that do not open were logged and skipped
         def skipped():
             text = s.proc("session-worker-0").text()
-            return text.count('msg="history blob skipped"') >= 4 and text
-        text = wait_for(skipped, 60, what="four skipped history blobs")
-        for why in ("410", "422", "zlib", "not a HistorySync"):
+            return text.count('msg="history blob skipped"') >= 3 and text
+        text = wait_for(skipped, 60, what="three skipped history blobs")
+        for why in ("422", "zlib", "not a HistorySync"):
             check(why in text, why)
+        check('msg="history blob gone: asked the phone to upload it again"'
+              in text and "st=410" in text, "server-error retry")
         check('msg="history stored"' in text, "history stored")
         # the phone sends one chunk at a time, the next after the
         # companion's <receipt type="hist_sync"> for it: a confirmed all 7
-        # (the 4 broken ones too), and nothing else
-        def confirmed(totals):
+        # (the broken ones too); the gone one went twice: first answered
+        # with <receipt type="server-error"> (its payload opened with the
+        # blob's media key), then confirmed; nothing else
+        def confirmed(totals, errors):
             st, body = sim.ctl("GET", "/accounts/%s/history" % A)
             check(st == 200 and body["seeded"] is True, (st, body))
             devs = sorted(body["devices"], key=lambda d: d["device"])
-            return devs if [d["sent"] for d in devs] == totals and all(
-                d["receipts"] == d["sent"] and d["pending"] == 0
-                for d in devs) else None
-        devs = wait_for(lambda: confirmed([7]), 60, what="7 hist_sync receipts from a")
+            return devs if [d["sent"] for d in devs] == totals and [
+                d["serverErrors"] for d in devs] == errors and all(
+                d["receipts"] == d["sent"] - d["serverErrors"]
+                and d["pending"] == 0 for d in devs) else None
+        devs = wait_for(lambda: confirmed([8], [1]), 60,
+                        what="7 hist_sync receipts and 1 server-error from a")
         check(devs[0]["unexpected"] == 0, devs)
         # ... and the session works on
         st, sess, _ = s.api("GET", "/api/sessions/a")
@@ -270,7 +281,8 @@ def test_history():
         wait_for(dropped, 60, what="history dropped at n")
         check(chats(s, "n") == {}, chats(s, "n"))
         # f and n confirmed their chunks too, dropped ones included
-        devs = wait_for(lambda: confirmed([7, 8, 7]), 60,
+        # (n stores nothing, so downloads nothing: hist_sync for each)
+        devs = wait_for(lambda: confirmed([8, 9, 7], [1, 1, 0]), 60,
                         what="hist_sync receipts of f, n")
         check(all(d["unexpected"] == 0 for d in devs), devs)
 
@@ -305,7 +317,8 @@ def test_history():
         st, body = sim.ctl("POST", "/accounts/%s/history/send" % A)
         check(st == 200 and body == {"companions": 3}, (st, body))
         # without the broken ones: 3 more chunks each
-        wait_for(lambda: confirmed([10, 12, 10]), 60, what="the history confirmed again")
+        wait_for(lambda: confirmed([11, 13, 10], [1, 1, 0]), 60,
+                 what="the history confirmed again")
         for name in ("a", "f"):
             # the new text comes in the same transaction as the flags
             wait_for(lambda: [m for m in messages(s, name, BOB) if m["body"] == "bob 7"],

@@ -17,7 +17,8 @@ protocol, its HTTPS media host). Sessions a (Alice), b (Bob) and c
   with a's LID device as participant; c, which ignores status, gets no
   event for it (its later direct message arrives alone);
 - without contacts the status goes to the session's contacts (the
-  people a has chats with): b gets it; the account's status privacy
+  people a has chats with, and its address book: d, a contact a's phone
+  named through app state, without a chat): b and d get it; the account's status privacy
   (wa-sim answers <iq xmlns="status"><privacy/>) decides: a whitelist
   [c] sends to c alone (not b), a blacklist [c] to b and not c, an
   empty whitelist is a 422;
@@ -53,7 +54,7 @@ from harness import Receiver, check, run, wait_for  # noqa: E402
 from media_util import make_files  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
-A, B, C = "15550051111", "15550052222", "15550053333"
+A, B, C, D = "15550051111", "15550052222", "15550053333", "15550054444"
 STATUS = "status@broadcast"
 EVENTS = ["session.status", "message", "message.any", "message.ack",
           "message.revoked"]
@@ -90,14 +91,15 @@ def setup():
     rx = Receiver().__enter__()
     ctx["rx"] = rx
     for name, phone, push, cfg in [("a", A, "Alice", {}), ("b", B, "Bob", {}),
-                                   ("c", C, "Carol", {"ignore": {"status": True}})]:
+                                   ("c", C, "Carol", {"ignore": {"status": True}}),
+                                   ("d", D, "Dave", {})]:
         account(sim, phone, push)
         st, body, _ = s.api("POST", "/api/sessions", {
             "name": name, "start": True,
             "config": dict(cfg, webhooks=[{"url": rx.url + "/" + name,
                                            "events": EVENTS}])})
         check(st == 201, (st, body))
-    for name, phone in [("a", A), ("b", B), ("c", C)]:
+    for name, phone in [("a", A), ("b", B), ("c", C), ("d", D)]:
         link_qr(s, sim, name, phone)
     ctx["a_lid"] = api("GET", "/api/sessions/a/me", status=200).get("lid")
 
@@ -187,9 +189,23 @@ def test_default_contacts():
     api("POST", "/api/sendText", {"session": "a", "chatId": cus(B), "text": "hi bob"})
     wait_for(lambda: [p for p in events("b", "message") if p["body"] == "hi bob"], 30,
              what="b's direct message")
+    # d has no chat with a but is in a's address book (a contact the
+    # phone named, app state): it gets the status too
+    st, res = ctx["sim"].ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
+        {"index": ["contact", D + "@s.whatsapp.net"],
+         "value": {"fullName": "Dave Phone", "firstName": "Dave"}}]})
+    check(st == 200, (st, res))
+
+    def in_book():
+        st, body, _ = ctx["s"].api("GET", "/api/a/contacts/all")
+        return st == 200 and [c for c in body if c["id"] == cus(D)
+                              and c["name"] == "Dave Phone"]
+    wait_for(in_book, 30, what="Dave in a's address book")
     got = api("POST", "/api/a/status/text", {"text": "to all my contacts"})
     bare = got["id"].split("_")[2]
     check_received(status_at("b", bare), bare, "to all my contacts", "chat")
+    p = status_at("d", bare)
+    check(p["participant"] == cus(A) and p["body"] == "to all my contacts", p)
 
 
 def relayed(phone, bare):

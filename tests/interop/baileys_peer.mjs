@@ -171,12 +171,13 @@ export class BaileysPeer {
             if (this.stopping) return
             // After pairing, the server's 515 and its closing of the
             // socket can reach Baileys in either order on a busy machine
-            // (428 instead of 515). An application reconnects on any
-            // close but "logged out", and so does this one until the
-            // first successful login.
+            // (428 instead of 515), and a starved reconnect can end in a
+            // reset (408, seen in CI at load 15). An application
+            // reconnects on any close but "logged out", and so does this
+            // one until the first successful login.
             const paired = this.opens === 0 && !!this.creds.me
             if (code === B.DisconnectReason.restartRequired ||
-                (paired && code === B.DisconnectReason.connectionClosed)) {
+                (paired && code !== B.DisconnectReason.loggedOut)) {
                 this.connect()
             } else {
                 this.onFail(new Error(`${this.name}: connection closed (${code}): ${update.lastDisconnect?.error}`))

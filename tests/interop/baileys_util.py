@@ -170,6 +170,10 @@ class Interop:
     `media=True` serves wa-sim's media host over HTTPS with a certificate
     (ix.cert) that media-service (MEDIA_CA_FILE) and Baileys
     (NODE_EXTRA_CA_CERTS) trust, for tests that send media.
+    `same_account=True` pairs Baileys as a second companion of Wharf's
+    account (`wharf`, with wharf_name) instead of `peer`'s (which is then
+    only another simulated phone): app state and history between two
+    devices of one account.
 
         ix = Interop(A, B, EVENTS)
         ix.run([test_one, test_two])    # setup, the tests, teardown
@@ -179,8 +183,9 @@ class Interop:
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
                  wharf_name="Wharf A", peer_name="Baileys B", session="w",
-                 stack_env=None, sim_args=(), media=False):
+                 stack_env=None, sim_args=(), media=False, same_account=False):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
+        self.same_account = same_account
         self.sim_args = tuple(sim_args)
         self.stack_env = dict(stack_env or {})
         self.cert = None
@@ -225,9 +230,10 @@ class Interop:
                                      "events": self.events}]}})
         check(st == 201, (st, body))
         link_qr(self.s, self.sim, self.session, self.wharf)
-        opened = self.peer.cmd("pair", "open", phone=self.peer_phone,
-                               push_name=self.peer_name)
-        check(opened["id"].startswith(self.peer_phone + ":"), opened)
+        phone, name = ((self.wharf, self.wharf_name) if self.same_account
+                       else (self.peer_phone, self.peer_name))
+        opened = self.peer.cmd("pair", "open", phone=phone, push_name=name)
+        check(opened["id"].startswith(phone + ":"), opened)
 
     def close(self):
         if self.peer:

@@ -24,25 +24,21 @@ receiver:
 import json
 import os
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import Receiver, check, run, wait_for  # noqa: E402
-from engine_util import account, api_ready, hooks, link_qr, stack  # noqa: E402
-from wasim import WaSim  # noqa: E402
-from baileys_util import start_peer  # noqa: E402
+from harness import check, wait_for  # noqa: E402
+from engine_util import api_ready, hooks  # noqa: E402
+from baileys_util import Interop  # noqa: E402
 
 A = "15550009101"
 B = "15550009102"
 CHAT = B + "@c.us"
 JID = B + "@s.whatsapp.net"
 CAROL = "15550009103@c.us"
-CERT = os.path.join(tempfile.mkdtemp(prefix="wharf-appstate-"), "media.crt")
 EVENTS = ["session.status", "message", "chat.archive", "label.upsert",
           "label.chat.added", "label.chat.deleted"]
-ctx = {}
 
 
 def evs(event, pred=lambda p: True):
@@ -75,32 +71,28 @@ def baileys_modify(mod, jid=JID):
     return out["last"]
 
 
-def setup():
-    # history blobs come from wa-sim's HTTPS media host
-    sim = ctx["sim"] = WaSim("--media-cert", CERT).__enter__()
-    peer = ctx["peer"] = start_peer(sim)  # first: it skips without Baileys
-    s = ctx["s"] = stack(sim, MEDIA_CA_FILE=CERT).__enter__()
-    rx = ctx["rx"] = Receiver().__enter__()
-    account(sim, A, "Alice")
-    account(sim, B, "Bob")
-    # A's phone has a history: each companion gets it once linked
-    st, body = sim.ctl("PUT", "/accounts/%s/history" % A, {
+def seed(ix):
+    """A's phone has a history: each companion gets it once linked."""
+    st, body = ix["sim"].ctl("PUT", "/accounts/%s/history" % A, {
         "chats": [{"id": CAROL, "name": "Carol", "messages": [
             {"id": "HCAROL1", "text": "before the link",
              "timestamp": int(time.time()) - 3600}]}],
         "contacts": [{"id": CAROL, "pushName": "Carol"}]})
     check(st == 200, (st, body))
-    st, body, _ = s.api("POST", "/api/sessions", {
-        "name": "w", "start": True,
-        "config": {"webhooks": [{"url": rx.url + "/w", "events": EVENTS}]}})
-    check(st == 201, (st, body))
-    link_qr(s, sim, "w", A)
-    opened = peer.cmd("pair", "open", phone=A, push_name="Alice")
-    check(opened["id"].startswith(A + ":"), opened)
+
+
+# Wharf session w and Baileys: two companions of A; history blobs come
+# from wa-sim's HTTPS media host
+ctx = Interop(A, B, EVENTS, before_link=seed, wharf_name="Alice",
+              peer_name="Bob", media=True, same_account=True)
+
+
+def test_both_linked():
+    """Both are companions of A; Bob writes to A: both have the chat."""
+    sim, peer = ctx["sim"], ctx["peer"]
     st, devices = sim.ctl("GET", "/accounts/%s/devices" % A)
     check(st == 200 and len([d for d in devices["devices"] if d["id"] != 0]) == 2,
           devices)
-    # Bob writes to A: both companions have the chat and the message
     st, sent = sim.ctl("POST", "/accounts/%s/send" % B, {"to": A, "text": "hi A"})
     check(st == 200, (st, sent))
     ctx["hi"] = sent["id"]
@@ -215,21 +207,6 @@ def test_wharf_to_baileys():
     check(star["key"]["remoteJid"] == JID and star["key"]["fromMe"] is False, star)
 
 
-def main():
-    try:
-        setup()
-        run([test_history_receipts, test_baileys_to_wharf, test_wharf_to_baileys])
-    except BaseException as e:
-        if ctx.get("peer") and not (isinstance(e, SystemExit) and not e.code):
-            sys.stderr.write("--- wharf_peer.mjs stderr ---\n%s\n" % ctx["peer"].stderr())
-        raise
-    finally:
-        if ctx.get("peer"):
-            ctx["peer"].close()
-        for part in ("rx", "s", "sim"):
-            if ctx.get(part):
-                ctx[part].__exit__(None, None, None)
-
-
 if __name__ == "__main__":
-    main()
+    ctx.run([test_both_linked, test_history_receipts, test_baileys_to_wharf,
+             test_wharf_to_baileys])

@@ -318,15 +318,22 @@ def test_join_requests():
           and p["_data"]["content"][0]["tag"] == "created_membership_requests", p)
     reqs = wait_for(lambda: api("GET", "/api/w/groups/%s/participants/join-requests" % gid), 20,
                     what="B's request")
-    check(len(reqs) == 1 and set(reqs[0]) == {"id", "requestedAt", "method"}, reqs)
+    check(len(reqs) == 1 and set(reqs[0]) == {
+        "id", "requestedAt", "method", "requesterId", "requesterPn", "requestMethod",
+        "timestamp", "addedById", "parentGroupId"}, reqs)
     check(reqs[0]["id"] == cus(B) and reqs[0]["method"] == "invite_link"
           and reqs[0]["requestedAt"] > 1600000000, reqs)
+    # WAHA 2026.8's names beside
+    check(reqs[0]["requesterId"] == cus(B) and reqs[0]["requesterPn"] == cus(B)
+          and reqs[0]["requestMethod"] == "invite_link"
+          and reqs[0]["timestamp"] == reqs[0]["requestedAt"]
+          and reqs[0]["addedById"] is None and reqs[0]["parentGroupId"] is None, reqs)
     check(cus(B) not in {x["id"] for x in api("GET", "/api/w/groups/" + gid)["participants"]},
           "not a member while asking")
     # Rejected: gone from the list, still out; a second answer finds none
     res = api("POST", "/api/w/groups/%s/participants/join-requests/reject" % gid,
               {"participants": [{"id": cus(B)}]})
-    check(res == [{"id": cus(B), "status": 200}], res)
+    check(res == [{"id": cus(B), "status": 200, "requesterId": cus(B), "success": True}], res)
     check(api("GET", "/api/w/groups/%s/participants/join-requests" % gid) == [], "rejected")
     p = wharf_ev(JR, lambda p: p["group"]["id"] == gid and p["action"] == "rejected",
                  "B rejected event")
@@ -334,7 +341,8 @@ def test_join_requests():
           and p["requestMethod"] is None and p["_data"]["attrs"]["participant"] == A_JID, p)
     res = api("POST", "/api/w/groups/%s/participants/join-requests/approve" % gid,
               {"participants": [{"id": cus(B)}]})
-    check(res == [{"id": cus(B), "status": 404}], res)
+    check(res == [{"id": cus(B), "status": 404, "requesterId": cus(B), "success": False,
+                   "error": 404}], res)
     check(cus(B) not in {x["id"] for x in api("GET", "/api/w/groups/" + gid)["participants"]},
           "still out")
     # Asked again and approved: B is a member, and Baileys sees itself added
@@ -343,7 +351,7 @@ def test_join_requests():
              what="B's second request")
     res = api("POST", "/api/w/groups/%s/participants/join-requests/approve" % gid,
               {"participants": [{"id": cus(B)}]})
-    check(res == [{"id": cus(B), "status": 200}], res)
+    check(res == [{"id": cus(B), "status": 200, "requesterId": cus(B), "success": True}], res)
     peer.wait_ev("group-participants.update",
                  lambda d: d["id"] == gid and d["action"] == "add"
                  and B_JID in [x if isinstance(x, str) else x.get("id")

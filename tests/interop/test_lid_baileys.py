@@ -11,7 +11,10 @@ docs/protocol-fidelity.md rules 4, 5, 9.
   (LID first); the first is refused with 463, Wharf takes B's token and
   sends it once more; Baileys reads both texts;
 - Baileys -> Wharf, to A's LID and to A's number: Wharf's payloads name B
-  by number, and /chats shows one chat with B.
+  by number, and /chats shows one chat with B;
+- then A is held to `tctoken` too: Wharf issued its token to B when it
+  wrote (as WhatsApp Web does); Baileys stored it from the
+  privacy_token notification and attaches it, so its DMs reach Wharf.
 
 ctest interop_lid_baileys, after interop_npm_setup. Exits 77 (skip) when
 npm was unreachable. Loopback only.
@@ -81,6 +84,11 @@ def test_lid_texts():
         sent = a_messages(bare)
         check(len(sent) == (2 if n == 0 else 1), sent)
         check(all(x["to"] == lid[B] for x in sent), sent)
+    # From now on A demands its token too: Baileys got it when Wharf
+    # issued it to B (with the 463 recovery above; a privacy_token
+    # notification) and must attach it, or wa-sim refuses its DMs (463)
+    st, body = ctx["sim"].ctl("PUT", "/faults", {"phone": A, "tctoken": True})
+    check(st == 200, (st, body))
     # Baileys -> Wharf, to A's LID and to A's number: one chat with B
     for to, text in ((lid[A], "to your lid"), (A + "@s.whatsapp.net", "to your number")):
         peer.sock("sendMessage", to, {"text": text})

@@ -19,7 +19,9 @@ an unmodified Baileys client account B.
 - A text with a link preview from Baileys (its linkPreview: matched
   text, title, description, JPEG thumbnail) gives a
   `message` webhook whose linkPreview carries them, and the stored
-  message too.
+  message too; a high-quality preview image's fields (direct path, key,
+  hashes, size) are in _data.message.extendedTextMessage, as in WAHA's
+  raw message, and the image is not downloaded (nor by WAHA).
 - linkPreviewHighQuality: sendText with it uploads the page's og:image
   in full as the preview's own media (thumbnailDirectPath, mediaKey,
   hashes, width and height, "thumbnail-link" keys): Baileys'
@@ -193,6 +195,29 @@ def test_incoming_link_preview():
     check(lp == {"url": url, "title": "An article", "description": "What it says",
                  "thumbnail": base64.b64encode(THUMB).decode()}, lp)
     check(stored(p["id"])["linkPreview"] == lp, "the stored message keeps it")
+    check("message" not in p["_data"], "no high-quality image: no raw fields")
+    # a high-quality preview image (Baileys' highQualityThumbnail): its
+    # fields where WAHA's raw message has them; not downloaded (WAHA
+    # downloads message media only: a text has hasMedia false)
+    key, sha, enc = os.urandom(32), os.urandom(32), os.urandom(32)
+    p = from_baileys({"text": "hq %s" % url, "linkPreview": {
+        "matched-text": url, "title": "HQ", "jpegThumbnail": b64(THUMB),
+        "highQualityThumbnail": {
+            "directPath": "/o1/v/t62.36144-24/hq?ccb=11-4", "mediaKey": b64(key),
+            "mediaKeyTimestamp": 1765000000, "width": 1280, "height": 720,
+            "fileSha256": b64(sha), "fileEncSha256": b64(enc)}}})
+    check(p["hasMedia"] is False and p["media"] is None, p)
+    check(p["linkPreview"] == {"url": url, "title": "HQ",
+                               "thumbnail": base64.b64encode(THUMB).decode()}, p)
+    x = p["_data"]["message"]["extendedTextMessage"]
+    check(x == {"thumbnailDirectPath": "/o1/v/t62.36144-24/hq?ccb=11-4",
+                "mediaKey": base64.b64encode(key).decode(),
+                "thumbnailSha256": base64.b64encode(sha).decode(),
+                "thumbnailEncSha256": base64.b64encode(enc).decode(),
+                "mediaKeyTimestamp": 1765000000, "thumbnailWidth": 1280,
+                "thumbnailHeight": 720}, x)
+    m = stored(p["id"], "?downloadMedia=true")
+    check(m["_data"]["message"] == p["_data"]["message"] and m["media"] is None, m)
     # a text without a preview has none
     p = from_baileys({"text": "no link here"})
     check("linkPreview" not in p and p["body"] == "no link here", p)

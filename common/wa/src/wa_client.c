@@ -23,6 +23,7 @@
 #include "wa/wa_crypto.h"
 #include "wa/wa_e2e.h"
 #include "wa/wa_group.h"
+#include "wa/wa_history.h"
 #include "wa/wa_iq.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_keys.h"
@@ -1692,6 +1693,31 @@ wa_client_send_protocol_receipt(wa_client_t *self, const char *id,
     wa_node_set_attr(r, "id", id);
     wa_node_set_attr(r, "type", type);
     wa_node_set_attr(r, "to", self->me_pn_user);
+    return wa_client_send_node(self, &r);
+}
+
+int
+wa_client_send_history_retry(wa_client_t *self, const char *id,
+                             const uint8_t *media_key, size_t key_len)
+{
+    assert(self);
+    uint8_t *enc = NULL;
+    size_t enc_len = 0;
+    uint8_t iv[12];
+    if (!id || !*id || strlen(id) >= WA_CLIENT_ID_MAX || !self->me_pn_user ||
+        wa_history_retry_seal(media_key, key_len, id, &enc, &enc_len, iv) !=
+            0) {
+        return -1;
+    }
+    wa_node_t *r = wa_node_new("receipt");
+    wa_node_set_attr(r, "id", id);
+    wa_node_set_attr(r, "type", "server-error");
+    wa_node_set_attr(r, "to", self->me_pn_user);
+    wa_node_set_attr(r, "category", "peer");
+    wa_node_t *e = wa_node_add(r, "encrypt");
+    wa_node_set_bytes(wa_node_add(e, "enc_p"), enc, enc_len);
+    wa_node_set_bytes(wa_node_add(e, "enc_iv"), iv, sizeof iv);
+    free(enc);
     return wa_client_send_node(self, &r);
 }
 

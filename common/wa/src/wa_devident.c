@@ -16,9 +16,14 @@
         account signed its key index (wa_devident_covered): a list whose
         signature fails leaves the primary only; a device outside the
         signed indexes (one the server added) is dropped. The account
-        key is the identity of the user's device 0 in the Signal store
-        (known once a session with it exists); until then, and for
-        users whose list came unsigned, devices are taken as listed.
+        key is ours from the credentials (the account_signature_key of
+        the identity we got at pairing), so our own other devices are
+        checked from the first send; another user's is the identity of
+        its device 0 in the Signal store (wa_outbox fetches the
+        primary's bundle with the others before this check). A signed
+        list whose account key is still unknown is not taken on trust:
+        its companions are dropped and logged. Lists that came unsigned
+        are taken as listed.
       - a pkmsg from a companion carries <device-identity>:
         ADVSignedDeviceIdentity {details, account_signature_key,
         account_signature, device_signature}. wa_inbox opens it only
@@ -57,12 +62,41 @@ static const uint8_t s_prefix_list[2] = {0x06, 0x02};
 //  Senders whose proven identity is kept; the cache starts over beyond.
 #define S_IDENTS_MAX 4096
 
-//  The account key of a user (its device 0's identity, from the Signal
-//  store, under the LID address when known). Returns 0 or -1.
+//  Our own account key: the account_signature_key of the signed device
+//  identity we got at pairing (credentials). Returns 0 or -1.
+static int
+s_own_account_key(wa_client_t *self, uint8_t key[32])
+{
+    Wa__Adv__SignedDeviceIdentity *sdi =
+        self->account ? wa__adv__signed_device_identity__unpack(
+                            NULL, self->account_len, self->account)
+                      : NULL;
+    int rc = -1;
+    if (sdi && sdi->has_account_signature_key &&
+        sdi->account_signature_key.len == 32) {
+        memcpy(key, sdi->account_signature_key.data, 32);
+        rc = 0;
+    }
+    if (sdi) {
+        wa__adv__signed_device_identity__free_unpacked(sdi, NULL);
+    }
+    return rc;
+}
+
+//  The account key of a user: ours from the credentials; another's is
+//  its device 0's identity, from the Signal store, under the LID
+//  address when known. Returns 0 or -1.
 static int
 s_account_key(wa_client_t *self, const char *jid, uint8_t key[32])
 {
     char *user = wa_client_user_of(jid);
+    if (user &&
+        (cm_streq(user, self->me_pn_user) ||
+         cm_streq(user, self->me_lid_user)) &&
+        s_own_account_key(self, key) == 0) {
+        free(user);
+        return 0;
+    }
     char *lid = user ? wa_client_lid_device(self, user) : NULL;
     char name[WA_SEND_NAME_MAX];
     int device = 0;
@@ -179,8 +213,16 @@ wa_devident_covered(wa_client_t *self, const char *device)
     const uint32_t *valid = NULL;
     size_t n = 0;
     int v = s_verdict(self, device, &valid, &n);
-    if (v == WA_USYNC_UNCHECKED || v == WA_USYNC_UNSIGNED) {
+    if (v == WA_USYNC_UNSIGNED) {
         return true;
+    }
+    if (v == WA_USYNC_UNCHECKED) {
+        //  A signed list we cannot check (no session with the primary,
+        //  whose identity is the account key): not taken on trust
+        cm_log_warn("device dropped: the account key is unknown, its list "
+                    "cannot be checked",
+                    "session=%s device=%s", wa_client_name(self), device);
+        return false;
     }
     bool covered = false;
     int64_t ki = wa_usync_key_index(self->usync, device);
@@ -416,8 +458,9 @@ wa_devident_test(bool verbose)
         wa_node_find(reply, "usync/list/user/devices/key-index-list");
     wa_node_set_bytes(kn, kil, slen);
     assert(wa_usync_parse(c->usync, reply) == 1);
-    //  No primary identity yet: taken as listed
-    assert(wa_devident_covered(c, "15550000002:2@s.whatsapp.net"));
+    //  No primary identity yet: not taken on trust (the primary is)
+    assert(!wa_devident_covered(c, "15550000002:1@s.whatsapp.net"));
+    assert(wa_devident_covered(c, "15550000002@s.whatsapp.net"));
     uint8_t djb[33] = {0x05};
     memcpy(djb + 1, pub, 32);
     assert(wa_sigstore_put(c->store, "identity", "15550000002.0", djb, 33) ==
@@ -426,6 +469,24 @@ wa_devident_test(bool verbose)
     assert(wa_devident_covered(c, "15550000002:1@s.whatsapp.net"));
     assert(!wa_devident_covered(c, "15550000002:2@s.whatsapp.net"));
     assert(wa_devident_covered(c, "15550000002:3@s.whatsapp.net"));
+    //  Our own devices: checked against our account key from the
+    //  credentials, before any session with our primary
+    Wa__Adv__SignedDeviceIdentity own = WA__ADV__SIGNED_DEVICE_IDENTITY__INIT;
+    own.has_account_signature_key = 1;
+    own.account_signature_key.data = pub;
+    own.account_signature_key.len = 32;
+    free(c->account);
+    c->account_len = wa__adv__signed_device_identity__get_packed_size(&own);
+    c->account = cm_alloc(c->account_len);
+    wa__adv__signed_device_identity__pack(&own, c->account);
+    wa_node_t *mine = wa_node_dup(reply);
+    wa_node_set_attr(wa_node_find(mine, "usync/list/user"), "jid",
+                     "15550000001@s.whatsapp.net");
+    assert(wa_usync_parse(c->usync, mine) == 1);
+    assert(!wa_sigstore_get(c->store, "identity", "15550000001.0", NULL));
+    assert(wa_devident_covered(c, "15550000001:1@s.whatsapp.net"));
+    assert(!wa_devident_covered(c, "15550000001:2@s.whatsapp.net"));
+    wa_node_destroy(&mine);
     //  A list the account did not sign: the primary only
     kil[slen - 1] ^= 1;
     wa_node_set_bytes(kn, kil, slen);

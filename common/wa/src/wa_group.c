@@ -142,16 +142,23 @@ s_group_jid(const char *group)
     return out;
 }
 
+//  A w:g2 IQ of `type` to `group`, or NULL when it names no group.
+static wa_node_t *
+s_group_iq(const char *type, const char *group)
+{
+    char *jid = s_group_jid(group);
+    wa_node_t *iq = jid ? s_iq(type, jid) : NULL;
+    free(jid);
+    return iq;
+}
+
 wa_node_t *
 wa_group_query(const char *group)
 {
-    char *jid = s_group_jid(group);
-    if (!jid) {
-        return NULL;
+    wa_node_t *iq = s_group_iq("get", group);
+    if (iq) {
+        wa_node_set_attr(wa_node_add(iq, "query"), "request", "interactive");
     }
-    wa_node_t *iq = s_iq("get", jid);
-    wa_node_set_attr(wa_node_add(iq, "query"), "request", "interactive");
-    free(jid);
     return iq;
 }
 
@@ -192,13 +199,9 @@ wa_group_change(const char *group, const char *action,
         count == 0 || !participants || count > WA_GROUP_MAX_PARTICIPANTS) {
         return NULL;
     }
-    char *jid = s_group_jid(group);
-    if (!jid) {
-        return NULL;
-    }
-    wa_node_t *iq = s_iq("set", jid);
-    free(jid);
-    if (s_add_participants(wa_node_add(iq, action), participants, count) != 0) {
+    wa_node_t *iq = s_group_iq("set", group);
+    if (iq &&
+        s_add_participants(wa_node_add(iq, action), participants, count) != 0) {
         wa_node_destroy(&iq);
     }
     return iq;
@@ -251,13 +254,10 @@ wa_group_code_of(const char *text)
 wa_node_t *
 wa_group_invite(const char *group, bool revoke)
 {
-    char *jid = s_group_jid(group);
-    if (!jid) {
-        return NULL;
+    wa_node_t *iq = s_group_iq(revoke ? "set" : "get", group);
+    if (iq) {
+        wa_node_add(iq, "invite");
     }
-    wa_node_t *iq = s_iq(revoke ? "set" : "get", jid);
-    wa_node_add(iq, "invite");
-    free(jid);
     return iq;
 }
 
@@ -319,13 +319,11 @@ wa_group_leave(const char *group)
 wa_node_t *
 wa_group_set_subject(const char *group, const char *subject)
 {
-    char *jid = wa_group_subject_ok(subject) ? s_group_jid(group) : NULL;
-    if (!jid) {
-        return NULL;
+    wa_node_t *iq =
+        wa_group_subject_ok(subject) ? s_group_iq("set", group) : NULL;
+    if (iq) {
+        wa_node_set_string(wa_node_add(iq, "subject"), subject);
     }
-    wa_node_t *iq = s_iq("set", jid);
-    wa_node_set_string(wa_node_add(iq, "subject"), subject);
-    free(jid);
     return iq;
 }
 
@@ -354,12 +352,10 @@ wa_group_set_description(const char *group, const char *text, const char *id,
         !s_version_ok(id) || (prev && !s_version_ok(prev))) {
         return NULL;
     }
-    char *jid = s_group_jid(group);
-    if (!jid) {
+    wa_node_t *iq = s_group_iq("set", group);
+    if (!iq) {
         return NULL;
     }
-    wa_node_t *iq = s_iq("set", jid);
-    free(jid);
     wa_node_t *desc = wa_node_add(iq, "description");
     wa_node_set_attr(desc, "id", id);
     if (prev) {
@@ -382,41 +378,32 @@ wa_group_set_setting(const char *group, const char *setting, bool on)
     } else if (setting && strcmp(setting, "locked") == 0) {
         tag = on ? "locked" : "unlocked";
     }
-    char *jid = tag ? s_group_jid(group) : NULL;
-    if (!jid) {
-        return NULL;
+    wa_node_t *iq = tag ? s_group_iq("set", group) : NULL;
+    if (iq) {
+        wa_node_add(iq, tag);
     }
-    wa_node_t *iq = s_iq("set", jid);
-    wa_node_add(iq, tag);
-    free(jid);
     return iq;
 }
 
 wa_node_t *
 wa_group_set_approval(const char *group, bool on)
 {
-    char *jid = s_group_jid(group);
-    if (!jid) {
-        return NULL;
+    wa_node_t *iq = s_group_iq("set", group);
+    if (iq) {
+        wa_node_t *mode = wa_node_add(iq, "membership_approval_mode");
+        wa_node_set_attr(wa_node_add(mode, "group_join"), "state",
+                         on ? "on" : "off");
     }
-    wa_node_t *iq = s_iq("set", jid);
-    free(jid);
-    wa_node_t *mode = wa_node_add(iq, "membership_approval_mode");
-    wa_node_set_attr(wa_node_add(mode, "group_join"), "state",
-                     on ? "on" : "off");
     return iq;
 }
 
 wa_node_t *
 wa_group_requests(const char *group)
 {
-    char *jid = s_group_jid(group);
-    if (!jid) {
-        return NULL;
+    wa_node_t *iq = s_group_iq("get", group);
+    if (iq) {
+        wa_node_add(iq, "membership_approval_requests");
     }
-    wa_node_t *iq = s_iq("get", jid);
-    free(jid);
-    wa_node_add(iq, "membership_approval_requests");
     return iq;
 }
 
@@ -427,15 +414,12 @@ wa_group_requests_action(const char *group, bool approve,
     if (count == 0 || !participants || count > WA_GROUP_MAX_PARTICIPANTS) {
         return NULL;
     }
-    char *jid = s_group_jid(group);
-    if (!jid) {
-        return NULL;
-    }
-    wa_node_t *iq = s_iq("set", jid);
-    free(jid);
-    wa_node_t *what = wa_node_add(wa_node_add(iq, "membership_requests_action"),
-                                  approve ? "approve" : "reject");
-    if (s_add_participants(what, participants, count) != 0) {
+    wa_node_t *iq = s_group_iq("set", group);
+    wa_node_t *what =
+        iq ? wa_node_add(wa_node_add(iq, "membership_requests_action"),
+                         approve ? "approve" : "reject")
+           : NULL;
+    if (what && s_add_participants(what, participants, count) != 0) {
         wa_node_destroy(&iq);
     }
     return iq;

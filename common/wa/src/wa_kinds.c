@@ -794,6 +794,41 @@ s_link_preview(const Wa__E2e__ExtendedTextMessage *ext)
     return p;
 }
 
+int
+wa_kinds_preview_read(const wa_message_t *msg, wa_kinds_preview_t *out)
+{
+    assert(out);
+    memset(out, 0, sizeof *out);
+    const s_pbmsg_t *m = msg ? wa_message_content(msg) : NULL;
+    const Wa__E2e__ExtendedTextMessage *ext =
+        m ? m->extended_text_message : NULL;
+    if (!ext || !ext->matched_text || !*ext->matched_text) {
+        return -1;
+    }
+    out->url = ext->matched_text;
+    out->title = ext->title;
+    out->description = ext->description;
+    if (ext->has_jpeg_thumbnail && ext->jpeg_thumbnail.len) {
+        out->thumb = ext->jpeg_thumbnail.data;
+        out->thumb_len = ext->jpeg_thumbnail.len;
+    }
+    //  The high-quality image: all of its keys and hashes, or nothing
+    if (ext->thumbnail_direct_path && *ext->thumbnail_direct_path == '/' &&
+        ext->has_media_key && ext->media_key.len == 32 &&
+        ext->has_thumbnail_sha256 && ext->thumbnail_sha256.len == 32 &&
+        ext->has_thumbnail_enc_sha256 && ext->thumbnail_enc_sha256.len == 32) {
+        out->hq_path = ext->thumbnail_direct_path;
+        out->hq_media_key = ext->media_key.data;
+        out->hq_sha256 = ext->thumbnail_sha256.data;
+        out->hq_enc_sha256 = ext->thumbnail_enc_sha256.data;
+        out->hq_key_timestamp =
+            ext->has_media_key_timestamp ? ext->media_key_timestamp : 0;
+        out->hq_width = ext->has_thumbnail_width ? ext->thumbnail_width : 0;
+        out->hq_height = ext->has_thumbnail_height ? ext->thumbnail_height : 0;
+    }
+    return 0;
+}
+
 json_t *
 wa_kinds_describe(const wa_message_t *msg)
 {
@@ -1146,11 +1181,31 @@ wa_kinds_test(bool verbose)
         assert(cm_streq(json_string_value(json_object_get(lp, "thumbnail")),
                         "/9j/2Q=="));
         json_decref(d);
+        //  ... and read back whole, the high-quality image's fields too
+        wa_kinds_preview_t rd;
+        assert(wa_kinds_preview_read(m, &rd) == 0);
+        assert(cm_streq(rd.url, "https://x.test/a") && rd.thumb_len == 4);
+        assert(cm_streq(rd.hq_path, "/o1/v/t62/abc"));
+        assert(memcmp(rd.hq_media_key, key, 32) == 0 &&
+               memcmp(rd.hq_sha256, sha, 32) == 0 &&
+               memcmp(rd.hq_enc_sha256, enc, 32) == 0);
+        assert(rd.hq_key_timestamp == 1700000000 && rd.hq_width == 640 &&
+               rd.hq_height == 480);
+        wa_message_destroy(&m);
+        free(buf);
+        //  without the image: no hq fields
+        pv.hq_path = NULL;
+        assert(wa_kinds_build_text("see https://x.test/a", NULL, &pv, &buf,
+                                   &len) == 0);
+        m = wa_message_decode(buf, len);
+        assert(wa_kinds_preview_read(m, &rd) == 0 && !rd.hq_path &&
+               !rd.hq_media_key && cm_streq(rd.title, "A"));
         wa_message_destroy(&m);
         free(buf);
         //  no preview: no linkPreview
         assert(wa_kinds_build_text("plain", NULL, NULL, &buf, &len) == 0);
         m = wa_message_decode(buf, len);
+        assert(wa_kinds_preview_read(m, &rd) == -1);
         d = wa_kinds_describe(m);
         assert(!json_object_get(d, "linkPreview"));
         json_decref(d);

@@ -322,21 +322,32 @@ gw_groups_refresh(gw_req_t *req)
     }
 }
 
-//  group.get for the request's group; the reply or NULL after a
-//  response.
+//  Send `type` with body (taken) for the request's group (`id` added).
+//  Returns the reply, or NULL after a response.
 static cm_msg_t *
-s_get(gw_req_t *req)
+s_group_command(gw_req_t *req, const char *type, json_t **body_p)
 {
     char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
     cm_msg_t *reply = NULL;
     if (id) {
-        json_t *body = json_pack("{s:s}", "id", id);
-        reply = s_command(req, name, "group.get", &body);
+        json_object_set_new(*body_p, "id", json_string(id));
+        reply = s_command(req, name, type, body_p);
     }
+    json_decref(*body_p);
+    *body_p = NULL;
     free(id);
     free(name);
     return reply;
+}
+
+//  group.get for the request's group; the reply or NULL after a
+//  response.
+static cm_msg_t *
+s_get(gw_req_t *req)
+{
+    json_t *body = json_object();
+    return s_group_command(req, "group.get", &body);
 }
 
 void
@@ -357,8 +368,59 @@ gw_groups_participants(gw_req_t *req)
     }
 }
 
+//  WAHA 2026.8's names beside Wharf's in join-request items (in place):
+//  requesterId (the LID in LID groups), requesterPn (the number or
+//  null), requestMethod, timestamp (s), addedById and parentGroupId
+//  (null: WhatsApp's list names neither for the requests Wharf parses).
 static void
-s_change(gw_req_t *req, const char *action)
+s_requests_waha(json_t *list)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        json_t *id = json_object_get(r, "id");
+        json_t *lid = json_object_get(r, "lid");
+        const char *text = json_string_value(id);
+        bool pn = text && strlen(text) > 5 &&
+                  cm_streq(text + strlen(text) - 5, "@c.us");
+        json_object_set(r, "requesterId", lid ? lid : id);
+        json_object_set_new(r, "requesterPn",
+                            pn ? json_incref(id) : json_null());
+        json_object_set_new(r, "addedById", json_null());
+        json_object_set_new(r, "parentGroupId", json_null());
+        json_t *method = json_object_get(r, "method");
+        json_object_set_new(r, "requestMethod",
+                            method ? json_incref(method) : json_null());
+        json_t *at = json_object_get(r, "requestedAt");
+        json_object_set_new(r, "timestamp", at ? json_incref(at) : json_null());
+    }
+}
+
+//  WAHA 2026.8's names beside Wharf's in approve/reject results (in
+//  place): requesterId, success, and error (WhatsApp's code) unless 200.
+static void
+s_results_waha(json_t *list)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(list, i, r)
+    {
+        json_t *status = json_object_get(r, "status");
+        bool ok = json_integer_value(status) == 200;
+        json_object_set(r, "requesterId", json_object_get(r, "id"));
+        json_object_set_new(r, "success", json_boolean(ok));
+        if (!ok && status) {
+            json_object_set(r, "error", status);
+        }
+    }
+}
+
+//  `type` {id, action, participants} for the request's group and
+//  people (group.participants, group.requests_action): answers 200 (as
+//  WAHA declares for these POSTs) with the per-participant results.
+static void
+s_people_command(gw_req_t *req, const char *type, const char *action)
 {
     char *name = gw_sessions_name_of(req);
     char *id = name ? s_group_input(req) : NULL;
@@ -366,14 +428,22 @@ s_change(gw_req_t *req, const char *action)
     if (people) {
         json_t *body = json_pack("{s:s, s:s, s:o}", "id", id, "action", action,
                                  "participants", people);
-        cm_msg_t *reply = s_command(req, name, "group.participants", &body);
+        cm_msg_t *reply = s_command(req, name, type, &body);
+        if (reply && cm_streq(type, "group.requests_action")) {
+            s_results_waha(json_object_get(cm_msg_body(reply), "participants"));
+        }
         if (reply) {
-            //  WAHA declares 200 for add/remove/promote/demote
             s_answer(req, &reply, "participants", 200);
         }
     }
     free(id);
     free(name);
+}
+
+static void
+s_change(gw_req_t *req, const char *action)
+{
+    s_people_command(req, "group.participants", action);
 }
 
 void
@@ -403,68 +473,24 @@ gw_groups_demote(gw_req_t *req)
 void
 gw_groups_requests(gw_req_t *req)
 {
-    char *name = gw_sessions_name_of(req);
-    char *id = name ? s_group_input(req) : NULL;
-    if (id) {
-        json_t *body = json_pack("{s:s}", "id", id);
-        cm_msg_t *reply = s_command(req, name, "group.requests", &body);
-        if (reply) {
-            s_answer(req, &reply, "requests", 200);
-        }
+    json_t *body = json_object();
+    cm_msg_t *reply = s_group_command(req, "group.requests", &body);
+    if (reply) {
+        s_requests_waha(json_object_get(cm_msg_body(reply), "requests"));
+        s_answer(req, &reply, "requests", 200);
     }
-    free(id);
-    free(name);
-}
-
-//  Approve or reject join requests: group.requests_action.
-static void
-s_decide(gw_req_t *req, const char *action)
-{
-    char *name = gw_sessions_name_of(req);
-    char *id = name ? s_group_input(req) : NULL;
-    json_t *people = id ? s_people_input(req) : NULL;
-    if (people) {
-        json_t *body = json_pack("{s:s, s:s, s:o}", "id", id, "action", action,
-                                 "participants", people);
-        cm_msg_t *reply = s_command(req, name, "group.requests_action", &body);
-        if (reply) {
-            s_answer(req, &reply, "participants", 200);
-        }
-    }
-    free(id);
-    free(name);
 }
 
 void
 gw_groups_requests_approve(gw_req_t *req)
 {
-    s_decide(req, "approve");
+    s_people_command(req, "group.requests_action", "approve");
 }
 
 void
 gw_groups_requests_reject(gw_req_t *req)
 {
-    s_decide(req, "reject");
-}
-
-//  Send `type` with body (taken) for the request's group (`id` added).
-//  Returns the reply, or NULL after a response. *name_p / *id_p are not
-//  kept.
-static cm_msg_t *
-s_group_command(gw_req_t *req, const char *type, json_t **body_p)
-{
-    char *name = gw_sessions_name_of(req);
-    char *id = name ? s_group_input(req) : NULL;
-    cm_msg_t *reply = NULL;
-    if (id) {
-        json_object_set_new(*body_p, "id", json_string(id));
-        reply = s_command(req, name, type, body_p);
-    }
-    json_decref(*body_p);
-    *body_p = NULL;
-    free(id);
-    free(name);
-    return reply;
+    s_people_command(req, "group.requests_action", "reject");
 }
 
 //  Answer {"success": true} with `status` and free the reply.
@@ -909,9 +935,23 @@ static const char *s_schemas =
     "asked\"},\"requestedAt\":{\"type\":\"integer\",\"description\":"
     "\"When they asked (s since the epoch; 0 unknown)\"},\"method\":{"
     "\"type\":\"string\",\"nullable\":true,\"example\":"
-    "\"invite_link\"}}},"
+    "\"invite_link\"},\"requesterId\":{\"type\":\"string\","
+    "\"description\":\"WAHA 2026.8: as the group names them (@lid in LID "
+    "groups)\"},\"requesterPn\":{\"type\":\"string\",\"nullable\":"
+    "true},\"requestMethod\":{\"type\":\"string\",\"nullable\":true},"
+    "\"timestamp\":{\"type\":\"integer\"},\"addedById\":{\"type\":"
+    "\"string\",\"nullable\":true},\"parentGroupId\":{\"type\":"
+    "\"string\",\"nullable\":true}}},"
     "\"JoinRequestList\":{\"type\":\"array\",\"items\":{\"$ref\":"
     "\"#/components/schemas/JoinRequest\"}},"
+    "\"JoinRequestResult\":{\"type\":\"object\",\"properties\":{\"id\":"
+    "{\"type\":\"string\"},\"status\":{\"type\":\"integer\","
+    "\"description\":\"200 done, 404 no request of theirs pending\"},"
+    "\"requesterId\":{\"type\":\"string\"},\"success\":{\"type\":"
+    "\"boolean\"},\"error\":{\"type\":\"integer\",\"description\":"
+    "\"WhatsApp's code when not done\"}}},"
+    "\"JoinRequestResultList\":{\"type\":\"array\",\"items\":{"
+    "\"$ref\":\"#/components/schemas/JoinRequestResult\"}},"
     "\"GroupPictureResponse\":{\"type\":\"object\",\"properties\":{"
     "\"url\":{\"type\":\"string\",\"nullable\":true,\"description\":"
     "\"null when the group has no picture\"}}},"
@@ -999,6 +1039,39 @@ gw_groups_test(bool verbose)
         assert(cm_streq(out, ids[i].out) || (!out && !ids[i].out));
         free(out);
     }
+    //  Join requests and their results carry WAHA's names too
+    json_t *reqs = json_loads(
+        "[{\"id\":\"15550001111@c.us\",\"lid\":\"111@lid\","
+        "\"requestedAt\":1700000000,\"method\":\"invite_link\"},"
+        "{\"id\":\"222@lid\",\"requestedAt\":1700000001,\"method\":null}]",
+        0, NULL);
+    s_requests_waha(reqs);
+    char *dump = json_dumps(reqs, JSON_COMPACT | JSON_SORT_KEYS);
+    assert(cm_streq(
+        dump,
+        "[{\"addedById\":null,\"id\":\"15550001111@c.us\",\"lid\":"
+        "\"111@lid\",\"method\":\"invite_link\",\"parentGroupId\":null,"
+        "\"requestMethod\":\"invite_link\",\"requestedAt\":1700000000,"
+        "\"requesterId\":\"111@lid\",\"requesterPn\":\"15550001111@c.us\","
+        "\"timestamp\":1700000000},{\"addedById\":null,\"id\":"
+        "\"222@lid\",\"method\":null,\"parentGroupId\":null,"
+        "\"requestMethod\":null,\"requestedAt\":1700000001,"
+        "\"requesterId\":\"222@lid\",\"requesterPn\":null,"
+        "\"timestamp\":1700000001}]"));
+    free(dump);
+    json_decref(reqs);
+    json_t *res = json_loads("[{\"id\":\"1@c.us\",\"status\":200},"
+                             "{\"id\":\"2@c.us\",\"status\":404}]",
+                             0, NULL);
+    s_results_waha(res);
+    dump = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
+    assert(cm_streq(dump, "[{\"id\":\"1@c.us\",\"requesterId\":\"1@c.us\","
+                          "\"status\":200,\"success\":true},{\"error\":404,"
+                          "\"id\":\"2@c.us\",\"requesterId\":\"2@c.us\","
+                          "\"status\":404,\"success\":false}]"));
+    free(dump);
+    json_decref(res);
+
     //  Wawp's forms: fixed segments never fall into {id}
     struct {
         const char *method;

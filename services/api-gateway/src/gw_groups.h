@@ -63,11 +63,14 @@
     link into requests; admins answer them; Wharf's routes, as WAHA's
     stored extract of WAHA's document has none; WAHA 2026.8.2 has them):
       GET  …/groups/{id}/participants/join-requests  group.requests ->
-          [{id, lid?, requestedAt (s), method}]
+          [{id, lid?, requestedAt (s), method}], each with WAHA 2026.8's
+          names beside: requesterId (lid or id), requesterPn (the
+          number or null), requestMethod, timestamp, addedById and
+          parentGroupId (null)
       POST …/groups/{id}/participants/join-requests/approve and …/reject
-          {participants:[{id}]}: group.requests_action -> [{id, status}]
-          (404: no request of theirs pending; approved ones become
-          members)
+          {participants:[{id}]}: group.requests_action -> [{id, status,
+          requesterId, success, error? (status unless 200)}] (404: no
+          request of theirs pending; approved ones become members)
     Wawp (/v2/groups…, instance_id) has every route above in WAHA's
     paths with the prefix swapped, answering 200: create, list, get,
     participants, add/remove/promote/demote, picture, count, refresh,
@@ -315,13 +318,13 @@ json_t *gw_groups_schemas(void);
             "/api/{session}/groups/{id}/participants/join-requests/approve",   \
             gw_groups_requests_approve, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,     \
             "groupsApproveJoinRequests", "Let requesters in",                  \
-            "ParticipantsRequest", "ParticipantResultList", NULL),             \
+            "ParticipantsRequest", "JoinRequestResultList", NULL),             \
         GW_GROUPS_ROUTE(                                                       \
             "POST",                                                            \
             "/api/{session}/groups/{id}/participants/join-requests/reject",    \
             gw_groups_requests_reject, GW_AUTH_ADMIN, 200, GW_GROUPS_TAG,      \
             "groupsRejectJoinRequests", "Turn requesters away",                \
-            "ParticipantsRequest", "ParticipantResultList", NULL),             \
+            "ParticipantsRequest", "JoinRequestResultList", NULL),             \
         GW_GROUPS_ROUTE("GET", "/api/{session}/groups/{id}/participants/v2",   \
                         gw_groups_participants2, GW_AUTH_ADMIN, 200,           \
                         GW_GROUPS_TAG, "groupsParticipantsV2",                 \
@@ -475,12 +478,12 @@ json_t *gw_groups_schemas(void);
             "POST", "/v2/groups/{id}/participants/join-requests/approve",      \
             gw_groups_requests_approve, "wawpGroupsApproveJoinRequests",       \
             "Let requesters in", "WawpParticipantsRequest",                    \
-            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),                     \
+            "JoinRequestResultList", GW_GROUPS_WAWP_ID_Q),                     \
         GW_GROUPS_WAWP(                                                        \
             "POST", "/v2/groups/{id}/participants/join-requests/reject",       \
             gw_groups_requests_reject, "wawpGroupsRejectJoinRequests",         \
             "Turn requesters away", "WawpParticipantsRequest",                 \
-            "ParticipantResultList", GW_GROUPS_WAWP_ID_Q),
+            "JoinRequestResultList", GW_GROUPS_WAWP_ID_Q),
 
 void gw_groups_test(bool verbose);
 

@@ -117,8 +117,44 @@ s_contacts_input(gw_req_t *req, json_t **out)
     return rc;
 }
 
-//  The session's contacts: its person chats in the store. NULL after an
-//  error response (none is a 422).
+//  Append to `out` the person ids of the session's address book (store
+//  contact.list: contacts with a name, as a phone's contact list has
+//  them; push names alone are not contacts) that it lacks, up to
+//  WA_STATUS_RECIPIENTS_MAX in all. The address book is optional: a
+//  store that cannot say adds nothing.
+static void
+s_address_book(gw_req_t *req, const char *name, json_t *out)
+{
+    cm_msg_t *msg = cm_msg_new("contact.list");
+    cm_msg_set_str(msg, "name", name);
+    cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
+    json_t *list = cm_msg_status(reply) == 200
+                       ? json_object_get(cm_msg_body(reply), "contacts")
+                       : NULL;
+    size_t i, k;
+    json_t *c, *have;
+    json_array_foreach(list, i, c)
+    {
+        const char *full = json_string_value(json_object_get(c, "name"));
+        const char *id = json_string_value(json_object_get(c, "id"));
+        char *person = full && *full && id
+                           ? gw_messages_chat_id_of(id, GW_CHAT_PERSON)
+                           : NULL;
+        bool known = !person;
+        json_array_foreach(out, k, have)
+        {
+            known = known || cm_streq(person, json_string_value(have));
+        }
+        if (!known && json_array_size(out) < WA_STATUS_RECIPIENTS_MAX) {
+            json_array_append_new(out, json_string(person));
+        }
+        free(person);
+    }
+    cm_msg_destroy(&reply);
+}
+
+//  The session's contacts: its person chats in the store and its address
+//  book. NULL after an error response (none is a 422).
 static json_t *
 s_session_contacts(gw_req_t *req, const char *name)
 {
@@ -147,6 +183,7 @@ s_session_contacts(gw_req_t *req, const char *name)
         free(person);
     }
     cm_msg_destroy(&reply);
+    s_address_book(req, name, out);
     if (json_array_size(out) == 0) {
         json_decref(out);
         gw_req_fail(req, 422, NULL,

@@ -4,6 +4,7 @@
 */
 #include "sw_classes.h"
 #include "sw_wafetch.h"
+#include "wa/wa_kinds.h"
 #include "wa/wa_mediamsg.h"
 
 //  wa_mediamsg kind -> the Message field that carries it, and the flag
@@ -47,12 +48,37 @@ s_uint(json_t *obj, const char *key, uint64_t value)
     }
 }
 
+//  A text's high-quality link-preview image, as WAHA's raw message
+//  shows it: {"extendedTextMessage": {thumbnailDirectPath, mediaKey,
+//  thumbnailSha256, thumbnailEncSha256, mediaKeyTimestamp,
+//  thumbnailWidth, thumbnailHeight}}; NULL when the text has none.
+static json_t *
+s_preview_data(const wa_message_t *msg)
+{
+    wa_kinds_preview_t pv;
+    if (wa_kinds_preview_read(msg, &pv) != 0 || !pv.hq_path) {
+        return NULL;
+    }
+    json_t *x = json_object();
+    s_str(x, "thumbnailDirectPath", pv.hq_path);
+    s_b64(x, "mediaKey", pv.hq_media_key, 32);
+    s_b64(x, "thumbnailSha256", pv.hq_sha256, 32);
+    s_b64(x, "thumbnailEncSha256", pv.hq_enc_sha256, 32);
+    s_uint(x, "mediaKeyTimestamp", (uint64_t)pv.hq_key_timestamp);
+    s_uint(x, "thumbnailWidth", pv.hq_width);
+    s_uint(x, "thumbnailHeight", pv.hq_height);
+    return json_pack("{s:o}", "extendedTextMessage", x);
+}
+
 json_t *
 sw_wafetch_data(const wa_message_t *msg)
 {
     wa_mediamsg_t f;
-    if (!msg || wa_mediamsg_read(msg, &f) != 0) {
+    if (!msg) {
         return NULL;
+    }
+    if (wa_mediamsg_read(msg, &f) != 0) {
+        return s_preview_data(msg);
     }
     size_t i = 0;
     while (i < S_FIELDS && !cm_streq(s_fields[i].kind, f.kind)) {
@@ -401,6 +427,49 @@ sw_wafetch_test(bool verbose)
     d = json_pack("{s:{s:s}}", "conversation", "text", "hi");
     assert(!sw_wafetch_request(d));
     json_decref(d);
+    //  A text with a high-quality preview image: its fields, as WAHA's
+    //  raw message has them; a download on demand does not take it
+    uint8_t hkey[32], hsha[32], henc[32];
+    memset(hkey, 4, 32);
+    memset(hsha, 5, 32);
+    memset(henc, 6, 32);
+    wa_kinds_preview_t pv = {.url = "https://x.test/a",
+                             .title = "A",
+                             .hq_path = "/o1/v/t62/hq",
+                             .hq_media_key = hkey,
+                             .hq_sha256 = hsha,
+                             .hq_enc_sha256 = henc,
+                             .hq_key_timestamp = 1700000001,
+                             .hq_width = 1280,
+                             .hq_height = 720};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert(wa_kinds_build_text("see https://x.test/a", NULL, &pv, &buf, &len) ==
+           0);
+    msg = wa_message_decode(buf, len);
+    free(buf);
+    d = sw_wafetch_data(msg);
+    x = json_object_get(d, "extendedTextMessage");
+    assert(json_object_size(d) == 1 && json_object_size(x) == 7);
+    assert(
+        cm_streq(json_string_value(json_object_get(x, "thumbnailDirectPath")),
+                 "/o1/v/t62/hq"));
+    assert(cm_streq(json_string_value(json_object_get(x, "mediaKey")),
+                    "BAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQ="));
+    assert(json_integer_value(json_object_get(x, "thumbnailWidth")) == 1280);
+    assert(json_integer_value(json_object_get(x, "mediaKeyTimestamp")) ==
+           1700000001);
+    assert(!sw_wafetch_request(d));
+    json_decref(d);
+    wa_message_destroy(&msg);
+    //  without the image, or a plain text: nothing
+    pv.hq_path = NULL;
+    assert(wa_kinds_build_text("see https://x.test/a", NULL, &pv, &buf, &len) ==
+           0);
+    msg = wa_message_decode(buf, len);
+    free(buf);
+    assert(!sw_wafetch_data(msg));
+    wa_message_destroy(&msg);
     assert(s_id_valid("false_1555@c.us_3EB0AA"));
     assert(!s_id_valid("../x") && !s_id_valid("a/b") && !s_id_valid(""));
 

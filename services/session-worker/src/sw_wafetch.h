@@ -10,7 +10,14 @@
     <x> one of image, video, ptv, audio, document, sticker (the
     Message's field names; bytes in base64, absent fields left out). A
     sticker's isAnimated is always there (WAHA's payload has it only
-    there).
+    there). A text whose link preview has a high-quality image (sent
+    with linkPreviewHighQuality) keeps its fields likewise:
+    {"extendedTextMessage": {thumbnailDirectPath, mediaKey,
+    thumbnailSha256, thumbnailEncSha256, mediaKeyTimestamp,
+    thumbnailWidth, thumbnailHeight}}. That image is not downloaded:
+    WAHA downloads message media only (a text has hasMedia false and no
+    media), so there is no WAHA field a url of it would go in; a client
+    can fetch it from these fields as from WAHA's raw message.
 
     Command (SW_WAFETCH_COMMANDS, 409 unless WORKING):
       message.download_media {messages: [{id (WAHA id), message (its
@@ -50,7 +57,8 @@
 void sw_wafetch_download(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 
 //  The `_data.message` of a received message: its media's download
-//  fields (above), or NULL when it has no media a download could fetch.
+//  fields, or a text's high-quality preview image's (above); NULL when
+//  it has neither.
 //  Caller owns return value.
 json_t *sw_wafetch_data(const wa_message_t *msg);
 

@@ -701,6 +701,69 @@ s_group_code(sw_cmd_t **cmd_p)
     return code;
 }
 
+//  The common shape: the request's group id, one IQ `make` builds for
+//  it, the command held until WhatsApp answers.
+static void
+s_group_by_id(sw_wasess_t *sess, sw_cmd_t **cmd_p, s_group_op_t op,
+              wa_node_t *(*make)(const char *group))
+{
+    char *group = s_group_id(cmd_p);
+    if (group) {
+        wa_node_t *iq = make(group);
+        s_group_send(sess, cmd_p, op, &iq, group, NULL);
+        free(group);
+    }
+}
+
+//  The request's `participants` other than this account, as wire JIDs
+//  (*out_p, caller frees with s_free_people). Returns their count, or -1
+//  after a 400.
+static int
+s_group_others(sw_wasess_t *sess, sw_cmd_t **cmd_p, char ***out_p)
+{
+    int n = s_group_people(sess, cmd_p, false, out_p);
+    if (n == 0) {
+        s_free_people(*out_p, 0);
+        *out_p = NULL;
+        sw_cmd_reply(cmd_p, 400,
+                     "participants must name someone other than this account",
+                     NULL);
+        return -1;
+    }
+    return n;
+}
+
+//  The request's `action` (one of `actions`, NULL-ended, listed in
+//  `names` for the 400), group id (*group_p) and participants other
+//  than this account (*people_p, s_free_people). Returns the people's
+//  count, or -1 after a 400 (nothing to free).
+static int
+s_group_action_input(sw_wasess_t *sess, sw_cmd_t **cmd_p,
+                     const char *const *actions, const char *names,
+                     const char **action_p, char **group_p, char ***people_p)
+{
+    *action_p = cm_msg_str(sw_cmd_request(*cmd_p), "action");
+    *group_p = NULL;
+    *people_p = NULL;
+    bool known = false;
+    for (size_t i = 0; actions[i] && !known; i++) {
+        known = cm_streq(*action_p, actions[i]);
+    }
+    if (!known) {
+        char *reason = cm_sprintf("action must be one of: %s", names);
+        sw_cmd_reply(cmd_p, 400, reason, NULL);
+        free(reason);
+        return -1;
+    }
+    *group_p = s_group_id(cmd_p);
+    int n = *group_p ? s_group_others(sess, cmd_p, people_p) : -1;
+    if (n < 0) {
+        free(*group_p);
+        *group_p = NULL;
+    }
+    return n;
+}
+
 void
 sw_wagroup_list(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
@@ -730,39 +793,21 @@ sw_wagroup_create(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 void
 sw_wagroup_get(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    char *group = s_group_id(cmd_p);
-    if (group) {
-        wa_node_t *iq = wa_group_query(group);
-        s_group_send(sess, cmd_p, S_GROUP_GET, &iq, group, NULL);
-        free(group);
-    }
+    s_group_by_id(sess, cmd_p, S_GROUP_GET, wa_group_query);
 }
 
 void
 sw_wagroup_change(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    const char *action = cm_msg_str(sw_cmd_request(*cmd_p), "action");
-    if (!cm_streq(action, "add") && !cm_streq(action, "remove") &&
-        !cm_streq(action, "promote") && !cm_streq(action, "demote")) {
-        sw_cmd_reply(cmd_p, 400,
-                     "action must be one of: add, remove, "
-                     "promote, demote",
-                     NULL);
-        return;
-    }
-    char *group = s_group_id(cmd_p);
-    if (!group) {
-        return;
-    }
+    static const char *const actions[] = {"add", "remove", "promote", "demote",
+                                          NULL};
+    const char *action = NULL;
+    char *group = NULL;
     char **people = NULL;
-    int n = s_group_people(sess, cmd_p, false, &people);
-    if (n == 0) {
-        sw_cmd_reply(cmd_p, 400,
-                     "participants must name someone "
-                     "other than this account",
-                     NULL);
-        s_free_people(people, n);
-    } else if (n > 0 && cm_streq(action, "add")) {
+    int n = s_group_action_input(sess, cmd_p, actions,
+                                 "add, remove, promote, demote", &action,
+                                 &group, &people);
+    if (n > 0 && cm_streq(action, "add")) {
         wa_node_t *iq = wa_group_change(group, action,
                                         (const char *const *)people, (size_t)n);
         s_free_people(people, n);
@@ -819,12 +864,7 @@ sw_wagroup_join(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 void
 sw_wagroup_leave(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    char *group = s_group_id(cmd_p);
-    if (group) {
-        wa_node_t *iq = wa_group_leave(group);
-        s_group_send(sess, cmd_p, S_GROUP_LEAVE, &iq, group, NULL);
-        free(group);
-    }
+    s_group_by_id(sess, cmd_p, S_GROUP_LEAVE, wa_group_leave);
 }
 
 void
@@ -902,40 +942,25 @@ sw_wagroup_setting(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 void
 sw_wagroup_requests(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    char *group = s_group_id(cmd_p);
-    if (group) {
-        wa_node_t *iq = wa_group_requests(group);
-        s_group_send(sess, cmd_p, S_GROUP_REQUESTS, &iq, group, NULL);
-        free(group);
-    }
+    s_group_by_id(sess, cmd_p, S_GROUP_REQUESTS, wa_group_requests);
 }
 
 void
 sw_wagroup_decide(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    const char *action = cm_msg_str(sw_cmd_request(*cmd_p), "action");
-    if (!cm_streq(action, "approve") && !cm_streq(action, "reject")) {
-        sw_cmd_reply(cmd_p, 400, "action must be one of: approve, reject",
-                     NULL);
-        return;
-    }
-    char *group = s_group_id(cmd_p);
-    if (!group) {
-        return;
-    }
+    static const char *const actions[] = {"approve", "reject", NULL};
+    const char *action = NULL;
+    char *group = NULL;
     char **people = NULL;
-    int n = s_group_people(sess, cmd_p, false, &people);
-    if (n == 0) {
-        sw_cmd_reply(cmd_p, 400,
-                     "participants must name someone other than this account",
-                     NULL);
-    } else if (n > 0) {
+    int n = s_group_action_input(sess, cmd_p, actions, "approve, reject",
+                                 &action, &group, &people);
+    if (n > 0) {
         wa_node_t *iq =
             wa_group_requests_action(group, cm_streq(action, "approve"),
                                      (const char *const *)people, (size_t)n);
         s_group_send(sess, cmd_p, S_GROUP_DECIDE, &iq, group, action);
+        s_free_people(people, n);
     }
-    s_free_people(people, n > 0 ? n : 0);
     free(group);
 }
 

@@ -8,9 +8,11 @@
 
 //  One blob on its way: what names it in the logs.
 typedef struct {
-    char *type;     //  sync type name
-    uint32_t chunk; //  chunk order
-    char *id;       //  id of the carrying message
+    char *type;      //  sync type name
+    uint32_t chunk;  //  chunk order
+    char *id;        //  id of the carrying message
+    uint8_t key[32]; //  the blob's media key (a retry's key)
+    char *blob;      //  the blob's fileEncSha256 (base64) or NULL
 } s_job_t;
 
 static void
@@ -20,6 +22,7 @@ s_job_destroy(s_job_t **job_p)
     if (job) {
         free(job->type);
         free(job->id);
+        free(job->blob);
         free(job);
         *job_p = NULL;
     }
@@ -456,6 +459,52 @@ s_receipt(sw_wasess_t *sess, const char *id)
 }
 
 static void
+s_retried_free(void **state_p)
+{
+    zhashx_destroy((zhashx_t **)state_p);
+}
+
+//  Blobs the phone was already asked to upload again, by
+//  fileEncSha256 (one retry each).
+static zhashx_t *
+s_retried(sw_wasess_t *sess)
+{
+    zhashx_t *set = (zhashx_t *)sw_wasess_state(sess, "history.retried");
+    if (!set) {
+        set = zhashx_new();
+        sw_wasess_set_state(sess, "history.retried", set, s_retried_free);
+    }
+    return set;
+}
+
+//  A blob that is gone from the media host (410: expired or missing):
+//  ask the phone once to upload it again, with the server-error receipt
+//  a real companion sends (not hist_sync; the phone then sends the
+//  notification again). Returns true when asked.
+static bool
+s_retry(sw_wasess_t *sess, const s_job_t *job, int st)
+{
+    wa_client_t *client = sw_wasess_client(sess);
+    zhashx_t *retried = s_retried(sess);
+    if (st != 410 || !client || !job->id || !job->blob ||
+        zhashx_lookup(retried, job->blob)) {
+        return false;
+    }
+    if (wa_client_send_history_retry(client, job->id, job->key,
+                                     sizeof job->key) != 0) {
+        return false;
+    }
+    if (zhashx_size(retried) >= SW_WAHISTORY_RETRIED_MAX) {
+        zhashx_purge(retried);
+    }
+    zhashx_insert(retried, job->blob, (void *)"1");
+    cm_log_warn("history blob gone: asked the phone to upload it again",
+                "session=\"%s\" type=%s chunk=%u id=%s st=%d",
+                sw_wasess_name(sess), job->type, job->chunk, job->id, st);
+    return true;
+}
+
+static void
 s_downloaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
              void *arg)
 {
@@ -465,6 +514,9 @@ s_downloaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
         //  The session stopped meanwhile: the phone does not send it again
         cm_log_info("history blob dropped: the session stopped",
                     "type=%s chunk=%u", job->type, job->chunk);
+    } else if (st != 200 && s_retry(sess, job, st)) {
+        s_job_destroy(&job);
+        return;
     } else if (st != 200 || !blob) {
         cm_log_warn("history blob skipped",
                     "session=\"%s\" type=%s chunk=%u id=%s st=%d "
@@ -527,6 +579,13 @@ sw_wahistory_on_message(sw_wasess_t *sess, const wa_client_message_t *m)
                     "media key or direct path\"",
                     name, job->type, job->chunk, job->id ? job->id : "");
     } else {
+        if (note->media_key.len == sizeof job->key) {
+            memcpy(job->key, note->media_key.data, sizeof job->key);
+            if (note->has_file_enc_sha256 && note->file_enc_sha256.len > 0) {
+                job->blob = cm_base64_encode(note->file_enc_sha256.data,
+                                             note->file_enc_sha256.len);
+            }
+        }
         json_t *req = json_pack("{s:s, s:s, s:b}", "kind", "md-msg-hist",
                                 "directPath", note->direct_path, "return", 1);
         s_set_b64(req, "mediaKey", &note->media_key, note->has_media_key);

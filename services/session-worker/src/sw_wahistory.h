@@ -33,12 +33,17 @@
                                   phone then adds FULL chunks)
       otherwise                   chats and contacts, and the messages of
                                   the last SW_WAHISTORY_RECENT_DAYS days
-    A blob that cannot be downloaded, inflated or parsed is logged
-    ("history blob skipped") and skipped; the session goes on. Once a
-    notification is handled (stored, dropped or skipped) the phone gets
-    <receipt id type="hist_sync" to="<our phone>@s.whatsapp.net"/>
-    (wa_client_send_protocol_receipt), after the usual peer_msg receipt
-    of the carrying message.
+    A blob gone from the media host (media-service 410: expired or
+    missing) is asked for again once, as a real companion does: the
+    phone gets <receipt id type="server-error" category="peer"> with the
+    encrypted ServerErrorReceipt (wa_client_send_history_retry) instead
+    of hist_sync, uploads the blob again and sends a new notification.
+    A blob that cannot be downloaded (after that), inflated or parsed is
+    logged ("history blob skipped") and skipped; the session goes on.
+    Once a notification is handled (stored, dropped or skipped) the
+    phone gets <receipt id type="hist_sync" to="<our
+    phone>@s.whatsapp.net"/> (wa_client_send_protocol_receipt), after
+    the usual peer_msg receipt of the carrying message.
 */
 #ifndef SW_WAHISTORY_H_INCLUDED
 #define SW_WAHISTORY_H_INCLUDED
@@ -56,6 +61,8 @@
 //  Media downloads started for one blob at most (the other media
 //  messages keep their mimetype only).
 #define SW_WAHISTORY_MEDIA_MAX 200
+//  Blobs remembered as asked for again (one server-error receipt each).
+#define SW_WAHISTORY_RETRIED_MAX 1024
 
 //  True when the session asks the phone for its whole history at
 //  pairing (DeviceProps.requireFullSync): noweb.store.fullSync true and

@@ -89,6 +89,19 @@ s_user_pn(const char *jid, const char *alt)
     return out;
 }
 
+//  The API form of a user JID, its number's when it is a LID whose
+//  number the session knows. Caller owns return value.
+static char *
+s_api_pn(wa_client_t *client, const char *jid)
+{
+    char *pn = jid && strstr(jid, "@lid") && client
+                   ? wa_client_pn_of(client, jid)
+                   : NULL;
+    char *api = sw_wamsg_api_jid(pn ? pn : jid);
+    free(pn);
+    return api;
+}
+
 //  Same user? (either JID form with or without device)
 static bool
 s_same_user(const char *a, const char *b)
@@ -1669,11 +1682,14 @@ sw_wakinds_on_content(sw_wasess_t *sess, const wa_client_message_t *m)
         return NULL;
     }
     json_t *extra = wa_kinds_describe(m->message);
-    //  replyTo names the quoted sender in API form
+    //  replyTo names the quoted sender in API form, and mentions too: a
+    //  LID whose number is known (ours included) as that number, as
+    //  chats and senders are
+    wa_client_t *client = sw_wasess_client(sess);
     json_t *r = json_object_get(extra, "replyTo");
     const char *part = json_string_value(json_object_get(r, "participant"));
     if (part) {
-        char *api = sw_wamsg_api_jid(part);
+        char *api = s_api_pn(client, part);
         json_object_set_new(r, "participant", json_string(api));
         free(api);
     }
@@ -1682,7 +1698,7 @@ sw_wakinds_on_content(sw_wasess_t *sess, const wa_client_message_t *m)
     json_t *v;
     json_array_foreach(mentions, i, v)
     {
-        char *api = sw_wamsg_api_jid(json_string_value(v));
+        char *api = s_api_pn(client, json_string_value(v));
         json_array_set_new(mentions, i, json_string(api));
         free(api);
     }

@@ -382,7 +382,7 @@ sw_wamessage_payload(sw_wasess_t *sess, const wa_client_message_t *m, int ack)
     w.extra = sw_wakinds_on_content(sess, m); //  location, vCards, poll, ...
     json_t *payload = sw_wamsg_message(&w);
     json_decref(w.extra);
-    json_t *raw = m->has_media ? sw_wafetch_data(m->message) : NULL;
+    json_t *raw = sw_wafetch_data(m->message);
     if (raw) { //  what a download on demand needs (sw_wafetch)
         json_object_set_new(json_object_get(payload, "_data"), "message", raw);
     }

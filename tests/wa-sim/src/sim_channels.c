@@ -49,6 +49,8 @@ typedef struct {
     int64_t next_server_id; //  next post's server id
     char *picture_id;       //  picture id, or NULL
     char *picture_path;     //  its media path, or NULL
+    zhashx_t *live;         //  device JID -> (intptr_t) live updates
+                            //  subscription end, s
 } s_channel_t;
 
 struct _sim_channels_t {
@@ -104,6 +106,7 @@ s_channel_free(void **item_p)
         free(c->picture_path);
         zhashx_destroy(&c->admins);
         zhashx_destroy(&c->followers);
+        zhashx_destroy(&c->live);
         zlistx_destroy(&c->posts);
         free(c);
         *item_p = NULL;
@@ -142,6 +145,7 @@ s_channel_new(sim_channels_t *self, const char *owner, const char *name,
     c->owner = cm_strdup(owner);
     c->admins = zhashx_new();
     c->followers = zhashx_new();
+    c->live = zhashx_new();
     c->posts = zlistx_new();
     zlistx_set_destructor(c->posts, s_post_free);
     c->next_server_id = 100;
@@ -403,6 +407,42 @@ s_q_unfollow(sim_channels_t *self, sim_account_t *acc, json_t *vars,
     return json_pack("{s:s}", "id", c->jid);
 }
 
+//  A follower's mute setting changed: the account's companion devices
+//  get it as the server tells them,
+//    <notification type="mex" from="s.whatsapp.net"><update
+//      op_name="NotificationNewsletterMuteChange">{"data":{
+//      "xwa2_notify_newsletter_on_mute_change":{"id","mute":"on|off"}}}
+//    </update></notification>
+//  Returns the copies sent.
+static size_t
+s_mute_notify(sim_channels_t *self, sim_account_t *acc, const s_channel_t *c,
+              bool mute)
+{
+    json_t *data = json_pack("{s:{s:{s:s, s:s}}}", "data",
+                             "xwa2_notify_newsletter_on_mute_change", "id",
+                             c->jid, "mute", mute ? "on" : "off");
+    char *text = json_dumps(data, JSON_COMPACT);
+    json_decref(data);
+    wa_node_t *note =
+        sim_hub_notification(self->hub, "mex", SIM_SERVER_JID, NULL);
+    wa_node_t *up = wa_node_add(note, "update");
+    wa_node_set_attr(up, "op_name", "NotificationNewsletterMuteChange");
+    wa_node_set_bytes(up, text, strlen(text));
+    free(text);
+    size_t sent = 0;
+    zlistx_t *devs = sim_account_devices_copy(acc);
+    for (sim_device_t *d = (sim_device_t *)zlistx_first(devs); d;
+         d = (sim_device_t *)zlistx_next(devs)) {
+        if (d->id != 0 && d->linked) {
+            sim_hub_deliver(self->hub, d, note, "notification");
+            sent++;
+        }
+    }
+    zlistx_destroy(&devs);
+    wa_node_destroy(&note);
+    return sent;
+}
+
 static json_t *
 s_mute_set(sim_channels_t *self, sim_account_t *acc, json_t *vars, bool mute,
            int *code_p, const char **msg_p)
@@ -415,6 +455,7 @@ s_mute_set(sim_channels_t *self, sim_account_t *acc, json_t *vars, bool mute,
         return s_fail(403, "not a follower of the channel", code_p, msg_p);
     }
     zhashx_update(c->followers, acc->phone, (void *)(intptr_t)(mute ? 2 : 1));
+    s_mute_notify(self, acc, c, mute);
     return json_pack("{s:s, s:s}", "id", c->jid, "mute", mute ? "ON" : "OFF");
 }
 
@@ -922,6 +963,51 @@ s_media_refused(sim_channels_t *self, const uint8_t *plain, size_t len,
     return why;
 }
 
+//  A post's counts changed: every device subscribed to the channel's
+//  live updates (and not expired) gets
+//    <notification type="newsletter" from=CHANNEL t><live_updates>
+//      <message server_id id t type><views_count count/>
+//      [<reactions><reaction code count/>…</reactions>]</message>
+//    </live_updates></notification>
+//  Returns the copies sent.
+static size_t
+s_live_notify(sim_channels_t *self, s_channel_t *c, const s_post_t *p)
+{
+    int64_t now = cm_now_ms() / 1000;
+    zlistx_t *gone = zlistx_new();
+    zlistx_set_destructor(gone, (czmq_destructor *)zstr_free);
+    zlistx_t *devs = zlistx_new();
+    for (void *until = zhashx_first(c->live); until;
+         until = zhashx_next(c->live)) {
+        const char *jid = (const char *)zhashx_cursor(c->live);
+        sim_device_t *dev = sim_hub_device_of(self->hub, jid, NULL);
+        if ((intptr_t)until < now || !dev) {
+            zlistx_add_end(gone, cm_strdup(jid));
+        } else {
+            zlistx_add_end(devs, dev);
+        }
+    }
+    for (char *jid = (char *)zlistx_first(gone); jid;
+         jid = (char *)zlistx_next(gone)) {
+        zhashx_delete(c->live, jid);
+    }
+    zlistx_destroy(&gone);
+    wa_node_t *note =
+        sim_hub_notification(self->hub, "newsletter", c->jid, NULL);
+    wa_node_t *lu = wa_node_add(note, "live_updates");
+    wa_node_t *m = s_post_node(c, p, false, true, false);
+    wa_node_append(lu, &m);
+    size_t sent = 0;
+    for (sim_device_t *dev = (sim_device_t *)zlistx_first(devs); dev;
+         dev = (sim_device_t *)zlistx_next(devs)) {
+        sim_hub_deliver(self->hub, dev, note, "notification");
+        sent++;
+    }
+    wa_node_destroy(&note);
+    zlistx_destroy(&devs);
+    return sent;
+}
+
 //  <message to=CHANNEL> and <receipt to=CHANNEL> (the hub's hook).
 static void
 s_on_stanza(void *arg, sim_conn_t *conn, const wa_node_t *node)
@@ -940,6 +1026,7 @@ s_on_stanza(void *arg, sim_conn_t *conn, const wa_node_t *node)
                 s_post_find(c, wa_node_attr_int_or(item, "server_id", -1));
             if (p && wa_node_attr_eq(node, "type", "view")) {
                 p->views++;
+                s_live_notify(self, c, p);
             }
         }
         if (id) {
@@ -964,6 +1051,7 @@ s_on_stanza(void *arg, sim_conn_t *conn, const wa_node_t *node)
         const char *code = wa_node_attr(r, "code");
         s_react(p, dev->account->phone,
                 wa_node_attr_eq(node, "edit", "7") ? NULL : code);
+        s_live_notify(self, c, p);
         wa_node_t *ack = sim_hub_ack("message", id, to);
         sim_conn_send_take(conn, &ack);
         return;
@@ -1014,6 +1102,13 @@ s_newsletter(sim_hub_t *hub, void *state, sim_conn_t *conn, const wa_node_t *iq)
             sim_hub_iq_error(conn, iq, 404, "item-not-found");
             return;
         }
+        //  Its counts' changes are notified for the duration
+        s_channel_t *lc = s_channel_find(self, wa_node_attr(iq, "to"), false);
+        char *dj = sim_device_jid(sim_conn_device(conn));
+        zhashx_update(
+            lc->live, dj,
+            (void *)(intptr_t)(cm_now_ms() / 1000 + SIM_CHANNELS_LIVE_S));
+        free(dj);
         wa_node_t *lu = wa_node_new("live_updates");
         wa_node_set_attr_int(lu, "duration", SIM_CHANNELS_LIVE_S);
         sim_hub_iq_result(conn, iq, &lu);
@@ -1181,6 +1276,7 @@ sim_channels_control(sim_channels_t *self, const char *method, char **seg,
             return 400;
         }
         s_react(p, from, code);
+        s_live_notify(self, c, p);
     } else if (cm_streq(seg[1], "view")) {
         json_t *count = json_object_get(in, "count");
         int64_t k = json_is_integer(count) ? json_integer_value(count) : 1;
@@ -1189,6 +1285,7 @@ sim_channels_control(sim_channels_t *self, const char *method, char **seg,
             return 400;
         }
         p->views += k;
+        s_live_notify(self, c, p);
     } else {
         return 404;
     }
@@ -1412,6 +1509,22 @@ sim_channels_test(bool verbose)
                                0) == 7);
     assert(wa_node_child_count(wa_node_child(node, "reactions")) == 2);
     wa_node_destroy(&node);
+    //  Live updates go to subscribed devices until their subscription
+    //  ends; a mute change to the follower's companions
+    sim_device_t *bd = sim_account_device_add(b);
+    bd->linked = true;
+    char *bj = sim_device_jid(bd);
+    zhashx_update(c->live, bj, (void *)(intptr_t)(cm_now_ms() / 1000 + 300));
+    zhashx_update(c->live, "15550000071:9@s.whatsapp.net",
+                  (void *)(intptr_t)(cm_now_ms() / 1000 + 300));
+    assert(s_live_notify(self, c, p) == 1);
+    assert(zhashx_size(c->live) == 1); //  the unknown device is dropped
+    zhashx_update(c->live, bj, (void *)(intptr_t)1);
+    assert(s_live_notify(self, c, p) == 0);
+    assert(zhashx_size(c->live) == 0); //  expired
+    free(bj);
+    assert(s_mute_notify(self, b, c, false) == 1);
+    assert(s_mute_notify(self, a, c, false) == 0); //  no companion
 
     //  Directory: views, filters, cursor pages
     json_t *seed = json_pack("{s:s, s:s, s:s, s:s, s:I}", "owner", a->phone,

@@ -432,9 +432,12 @@ s_upload(sim_model_t *model, s_arena_t *a, const uint8_t *blob, size_t len,
     if (cm_streq(corrupt, "mac")) {
         enc[enc_len / 2] ^= 0x01;
     }
-    int rc = cm_streq(corrupt, "download")
-                 ? 0
-                 : sim_model_media_put(model, path, enc, enc_len);
+    //  "download": held back where no direct path points, until the
+    //  companion asks for the blob again (sim_phone_hist_retry)
+    char *held = cm_sprintf("%s%s", SIM_HISTORY_HELD, path);
+    int rc = sim_model_media_put(
+        model, cm_streq(corrupt, "download") ? held : path, enc, enc_len);
+    free(held);
     free(enc);
     note->direct_path =
         s_own(a, cm_sprintf("%s?ccb=9-4&oh=01_%.16s&oe=%08" PRIX64, path, hex,

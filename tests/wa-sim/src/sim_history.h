@@ -23,7 +23,9 @@
     account's NCT salt (sim_tctoken_salt) in INITIAL_BOOTSTRAP (field 19).
     The seed may ask for broken notifications, sent before the good ones
     (for tests of the companion's error path): "download" names a blob
-    that is not on the host, "mac" a blob with a flipped byte, "zlib" a
+    that is not on the host (held back until the companion asks for it
+    with a server-error receipt: then the phone uploads it and sends the
+    notification again), "mac" a blob with a flipped byte, "zlib" a
     blob that is not a zlib stream, "proto" a zlib stream of no
     HistorySync.
 
@@ -54,6 +56,9 @@
 //  Older messages within this many days go in RECENT; those before only
 //  to a companion that asked for the full history (FULL).
 #define SIM_HISTORY_RECENT_DAYS 90
+//  Where a "download" blob is held until the companion asks for it
+//  again (prefixed to its path).
+#define SIM_HISTORY_HELD "/held"
 //  Limits of a seed.
 #define SIM_HISTORY_CHATS_MAX 1000
 #define SIM_HISTORY_MESSAGES_MAX 10000

@@ -234,9 +234,9 @@ sim_hub_set_hist_sync_fn(sim_hub_t *self, sim_hub_hist_sync_fn *fn, void *arg)
 }
 
 bool
-sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev, const char *id)
+sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev, const wa_node_t *receipt)
 {
-    return self->hist_fn && self->hist_fn(self->hist_arg, dev, id);
+    return self->hist_fn && self->hist_fn(self->hist_arg, dev, receipt);
 }
 
 void

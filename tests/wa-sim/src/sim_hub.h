@@ -104,14 +104,16 @@ void sim_hub_set_channel_fn(sim_hub_t *self, sim_hub_channel_fn *fn, void *arg);
 //  Hand a channel stanza to the hook. Returns false when there is none.
 bool sim_hub_channel(sim_hub_t *self, sim_conn_t *conn, const wa_node_t *node);
 
-//  A companion's <receipt type="hist_sync"> to its own account: the
-//  message capability hands it to the phone capability through this
-//  hook; true when it was for the history chunk in flight to `dev`.
+//  A companion's <receipt type="hist_sync"> or <receipt
+//  type="server-error" category="peer"> to its own account: the message
+//  capability hands it to the phone capability through this hook; true
+//  when it was for the history chunk in flight to `dev`.
 typedef bool(sim_hub_hist_sync_fn)(void *arg, sim_device_t *dev,
-                                   const char *id);
+                                   const wa_node_t *receipt);
 void sim_hub_set_hist_sync_fn(sim_hub_t *self, sim_hub_hist_sync_fn *fn,
                               void *arg);
-bool sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev, const char *id);
+bool sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev,
+                       const wa_node_t *receipt);
 
 //  Queue `node` (not taken) for `dev` as class cls ("message",
 //  "receipt", "notification") and send it now if the device is online.

@@ -593,9 +593,13 @@ s_receipt(sim_hub_t *hub, void *state, sim_conn_t *conn,
     bool lid = false;
     sim_account_t *target =
         target_jid ? sim_hub_account_of(self->hub, target_jid, &lid) : NULL;
-    if (target && target == dev->account && cm_streq(type, "hist_sync")) {
-        //  For our own phone only: it took a history chunk
-        sim_hub_hist_sync(self->hub, dev, id);
+    if (target && target == dev->account &&
+        (cm_streq(type, "hist_sync") ||
+         (cm_streq(type, "server-error") &&
+          wa_node_attr_eq(receipt, "category", "peer")))) {
+        //  For our own phone only: it took a history chunk, or asks for
+        //  its blob again
+        sim_hub_hist_sync(self->hub, dev, receipt);
         target = NULL;
     }
     if (target) {

@@ -9,6 +9,7 @@
 #include "wa/wa_binary.h"
 #include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_e2e.h"
+#include "wa/wa_history.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_adv.pb-c.h"
 #include "wa/wa_message.h"
@@ -40,11 +41,15 @@ typedef struct {
 //  time, the next once the companion's hist_sync receipt for the one in
 //  flight came (as a phone moves on to the next chunk).
 typedef struct {
-    zlistx_t *queue;   //  serialised notifications (zchunk_t) not sent
-    char *in_flight;   //  message id of the one sent, or NULL
-    size_t sent;       //  notifications sent
-    size_t receipts;   //  hist_sync receipts for them
-    size_t unexpected; //  hist_sync receipts for nothing in flight
+    zlistx_t *queue;      //  serialised notifications (zchunk_t) not sent
+    char *in_flight;      //  message id of the one sent, or NULL
+    zchunk_t *note;       //  the one in flight (for a re-upload)
+    bool reuploaded;      //  its blob was uploaded again already
+    size_t sent;          //  notifications sent
+    size_t receipts;      //  hist_sync receipts for them
+    size_t server_errors; //  server-error receipts (blob asked again)
+    size_t unexpected;    //  receipts for nothing in flight, or that
+                          //  do not open
 } s_hist_t;
 
 static void
@@ -54,6 +59,7 @@ s_hist_free(void **item)
     if (h) {
         zlistx_destroy(&h->queue);
         free(h->in_flight);
+        zchunk_destroy(&h->note);
         free(h);
         *item = NULL;
     }
@@ -633,6 +639,10 @@ s_hist_next(sim_phone_t *self, s_state_t *st, sim_device_t *dev, s_hist_t *h)
             0) {
             h->in_flight = cm_strdup(id);
             h->sent++;
+            zchunk_destroy(&h->note);
+            h->note = n;
+            h->reuploaded = false;
+            n = NULL;
         }
         zchunk_destroy(&n);
     }
@@ -688,6 +698,71 @@ sim_phone_hist_sync(sim_phone_t *self, sim_device_t *dev, const char *id)
     return true;
 }
 
+bool
+sim_phone_hist_retry(sim_phone_t *self, sim_device_t *dev,
+                     const wa_node_t *receipt)
+{
+    assert(self && dev && receipt);
+    const char *id = wa_node_attr(receipt, "id");
+    s_state_t *st =
+        (s_state_t *)zhashx_lookup(self->stores, dev->account->phone);
+    s_hist_t *h = st && st->hist ? s_hist(st, dev) : NULL;
+    wa_history_note_t *note =
+        h && h->in_flight && id && !strcmp(h->in_flight, id) && h->note
+            ? wa_history_note(zchunk_data(h->note), zchunk_size(h->note))
+            : NULL;
+    const wa_node_t *enc = wa_node_child(receipt, "encrypt");
+    const wa_node_t *p = wa_node_child(enc, "enc_p");
+    const wa_node_t *iv = wa_node_child(enc, "enc_iv");
+    size_t p_len = 0, iv_len = 0;
+    const uint8_t *p_data = p ? wa_node_bytes(p, &p_len) : NULL;
+    const uint8_t *iv_data = iv ? wa_node_bytes(iv, &iv_len) : NULL;
+    if (!note || !note->has_media_key || !note->direct_path ||
+        wa_history_retry_open(note->media_key.data, note->media_key.len, id,
+                              p_data, p_len, iv_data, iv_len) != 0) {
+        if (h) {
+            h->unexpected++;
+        }
+        cm_log_info("server-error receipt for no history chunk in flight, "
+                    "or it does not open",
+                    "phone=%s device=%u id=%s", dev->account->phone, dev->id,
+                    id ? id : "");
+        wa_history_note_free(&note);
+        return false;
+    }
+    h->server_errors++;
+    zstr_free(&h->in_flight);
+    if (!h->reuploaded) {
+        //  Upload the blob again (one withheld as gone is now there) and
+        //  send the notification again, under a new message id
+        char *path =
+            cm_strndup(note->direct_path, strcspn(note->direct_path, "?"));
+        char *held = cm_sprintf("%s%s", SIM_HISTORY_HELD, path);
+        size_t len = 0;
+        const uint8_t *blob =
+            sim_model_media_get(sim_hub_model(self->hub), held, &len);
+        if (blob && sim_model_media_put(sim_hub_model(self->hub), path, blob,
+                                        len) == 0) {
+            sim_model_media_del(sim_hub_model(self->hub), held);
+        }
+        free(held);
+        free(path);
+        char nid[WA_E2E_ID_LEN + 1];
+        if (s_send_peer(self, st, dev, zchunk_data(h->note),
+                        zchunk_size(h->note), nid) == 0) {
+            h->in_flight = cm_strdup(nid);
+            h->sent++;
+            h->reuploaded = true;
+        }
+        cm_log_info("phone uploaded a history blob again",
+                    "phone=%s device=%u id=%s", dev->account->phone, dev->id,
+                    id);
+    }
+    wa_history_note_free(&note);
+    s_hist_next(self, st, dev, h);
+    return true;
+}
+
 json_t *
 sim_phone_history_status(sim_phone_t *self, sim_account_t *acc)
 {
@@ -704,9 +779,10 @@ sim_phone_history_status(sim_phone_t *self, sim_account_t *acc)
         s_hist_t *h = (s_hist_t *)zhashx_lookup(st->hist, k);
         json_array_append_new(
             devices,
-            json_pack("{s:i, s:I, s:I, s:I, s:I}", "device", atoi(k), "sent",
-                      (json_int_t)h->sent, "receipts", (json_int_t)h->receipts,
-                      "pending",
+            json_pack("{s:i, s:I, s:I, s:I, s:I, s:I}", "device", atoi(k),
+                      "sent", (json_int_t)h->sent, "receipts",
+                      (json_int_t)h->receipts, "serverErrors",
+                      (json_int_t)h->server_errors, "pending",
                       (json_int_t)(zlistx_size(h->queue) + !!h->in_flight),
                       "unexpected", (json_int_t)h->unexpected));
     }
@@ -998,9 +1074,13 @@ sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
 }
 
 static bool
-s_on_hist_sync(void *arg, sim_device_t *dev, const char *id)
+s_on_hist_sync(void *arg, sim_device_t *dev, const wa_node_t *receipt)
 {
-    return sim_phone_hist_sync((sim_phone_t *)arg, dev, id);
+    if (wa_node_attr_eq(receipt, "type", "server-error")) {
+        return sim_phone_hist_retry((sim_phone_t *)arg, dev, receipt);
+    }
+    return sim_phone_hist_sync((sim_phone_t *)arg, dev,
+                               wa_node_attr(receipt, "id"));
 }
 
 static void *
@@ -1169,6 +1249,43 @@ sim_phone_test(bool verbose)
     assert(json_integer_value(json_object_get(result, "companions")) == 1);
     json_decref(result);
     assert(h->sent == 3 && h->in_flight && zlistx_size(h->queue) == 1);
+    //  A server-error receipt sealed with the blob's media key: sent
+    //  again under a new id, once; one that does not open is unexpected
+    wa_history_note_t *hn =
+        wa_history_note(zchunk_data(h->note), zchunk_size(h->note));
+    assert(hn && hn->has_media_key);
+    for (int round = 0; round < 3; round++) {
+        char *rid = cm_strdup(h->in_flight);
+        uint8_t *sealed = NULL, iv[12];
+        size_t enc_len = 0;
+        uint8_t wrong[32] = {0};
+        assert(wa_history_retry_seal(round == 0 ? wrong : hn->media_key.data,
+                                     32, rid, &sealed, &enc_len, iv) == 0);
+        wa_node_t *r = wa_node_new("receipt");
+        wa_node_set_attr(r, "id", rid);
+        wa_node_set_attr(r, "type", "server-error");
+        wa_node_set_attr(r, "category", "peer");
+        wa_node_t *e = wa_node_add(r, "encrypt");
+        wa_node_set_bytes(wa_node_add(e, "enc_p"), sealed, enc_len);
+        wa_node_set_bytes(wa_node_add(e, "enc_iv"), iv, sizeof iv);
+        free(sealed);
+        size_t unexpected = h->unexpected;
+        assert(s_on_hist_sync(phone, dev, r) == (round > 0));
+        wa_node_destroy(&r);
+        if (round == 0) {
+            assert(h->unexpected == unexpected + 1 && h->sent == 3);
+        } else if (round == 1) {
+            //  the same chunk again, new id
+            assert(h->server_errors == 1 && h->sent == 4 && h->in_flight &&
+                   strcmp(h->in_flight, rid) && zlistx_size(h->queue) == 1);
+        } else {
+            //  asked twice: the phone moves on to the next chunk
+            assert(h->server_errors == 2 && h->sent == 5 &&
+                   zlistx_size(h->queue) == 0);
+        }
+        free(rid);
+    }
+    wa_history_note_free(&hn);
     assert(sim_phone_resend_history(phone, a, &result, &reason) == 409);
     sim_phone_forget(phone, a->phone);
 

@@ -109,9 +109,20 @@ int sim_phone_resend_history(sim_phone_t *self, sim_account_t *acc,
 //  chunk in flight.
 bool sim_phone_hist_sync(sim_phone_t *self, sim_device_t *dev, const char *id);
 
+//  The companion `dev` sent its own account <receipt id
+//  type="server-error" category="peer"> with an encrypted
+//  ServerErrorReceipt: it could not download the blob of the chunk in
+//  flight. When it opens with the blob's media key and names `id`, the
+//  phone uploads the blob again (one withheld as gone, SIM_HISTORY_HELD,
+//  is now on the media host) and sends the notification again under a
+//  new id, once per chunk (a second one moves on to the next chunk).
+//  Returns false (counted as unexpected) otherwise.
+bool sim_phone_hist_retry(sim_phone_t *self, sim_device_t *dev,
+                          const wa_node_t *receipt);
+
 //  What the phone of `acc` sent of its history: {seeded, devices:
-//  [{device, sent, receipts, pending, unexpected}]}. Caller owns return
-//  value.
+//  [{device, sent, receipts, serverErrors, pending, unexpected}]}.
+//  Caller owns return value.
 json_t *sim_phone_history_status(sim_phone_t *self, sim_account_t *acc);
 
 //  Forget a phone's Signal state (account removed).

@@ -482,6 +482,15 @@ int wa_client_send_seen(wa_client_t *self, const char *chat,
 //  "hist_sync" once a history-sync notification was processed. Returns
 //  0, or -1 when not linked, the arguments are bad or nothing could be
 //  sent.
+//  Ask our own phone to upload the blob of history-sync notification
+//  `id` again (its download failed: expired or missing on the media
+//  host): <receipt id type="server-error" to="<our phone>@s.whatsapp.net"
+//  category="peer"><encrypt><enc_p/><enc_iv/></encrypt></receipt>, the
+//  payload from wa_history_retry_seal with the blob's media key (as
+//  whatsmeow's SendHistorySyncServerErrorReceipt). Returns 0 or -1.
+int wa_client_send_history_retry(wa_client_t *self, const char *id,
+                                 const uint8_t *media_key, size_t key_len);
+
 int wa_client_send_protocol_receipt(wa_client_t *self, const char *id,
                                     const char *type);
 

@@ -58,6 +58,21 @@ int wa_history_encode(const wa_history_t *history, uint8_t **out_p,
 int wa_history_note_message(const wa_history_note_t *note, uint8_t **out_p,
                             size_t *len_p);
 
+//  The <encrypt> payload of a history blob's server-error receipt (ask
+//  the phone to upload the blob of notification `id` again): the
+//  ServerErrorReceipt {stanzaId: id} sealed with AES-256-GCM under
+//  wa_media_retry_key(media_key), a random 12-byte iv and `id` as
+//  associated data. Returns 0, *enc_p (caller frees; enc_p ciphertext
+//  with its tag) and iv; -1 on bad arguments.
+int wa_history_retry_seal(const uint8_t *media_key, size_t key_len,
+                          const char *id, uint8_t **enc_p, size_t *enc_len_p,
+                          uint8_t iv[12]);
+
+//  Open such a payload: 0 when it decrypts and names `id`, else -1.
+int wa_history_retry_open(const uint8_t *media_key, size_t key_len,
+                          const char *id, const uint8_t *enc, size_t enc_len,
+                          const uint8_t *iv, size_t iv_len);
+
 //  Name of a sync type ("INITIAL_BOOTSTRAP", "RECENT", "PUSH_NAME", ...),
 //  "UNKNOWN" for others.
 const char *wa_history_type_name(int sync_type);

@@ -176,6 +176,13 @@ const char *wa_kinds_edit_attr(const uint8_t *msg, size_t len);
 //  base64)}. Caller owns return value (an object, maybe empty).
 json_t *wa_kinds_describe(const wa_message_t *m);
 
+//  The link preview of a text (borrowed from m): matched text, title,
+//  description, inline thumbnail, and the high-quality image's direct
+//  path, key, hashes, key timestamp and size (hq_path NULL when the text
+//  has none, or not all of its keys and hashes). 0, or -1 when m is no
+//  text with a preview.
+int wa_kinds_preview_read(const wa_message_t *m, wa_kinds_preview_t *out);
+
 //  The message secret of a poll or event, copied into out. 0 or -1.
 int wa_kinds_secret(const wa_message_t *m, uint8_t out[WA_KINDS_SECRET_LEN]);
 
