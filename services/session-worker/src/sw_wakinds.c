@@ -646,27 +646,65 @@ s_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p, cm_msg_t *hq)
     free(chat);
 }
 
-//  The high-quality preview image is uploaded: send the text (without
-//  the image when the upload failed).
+//  A send waiting for its link preview's full image
+typedef struct {
+    char *key;                        //  the held command
+    sw_wakinds_preview_send_fn *send; //  sends it
+    const char *what;                 //  "text", "status"
+} preview_wait_t;
+
+//  The high-quality preview image is uploaded: send (without the image
+//  when the upload failed).
 static void
 s_hq_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
               void *arg)
 {
-    char *key = (char *)arg;
-    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, NULL) : NULL;
-    free(key);
-    if (!cmd) {
-        return; //  answered at its deadline, or the session stopped
-    }
-    if (st != 200) {
-        cm_log_info("link preview image not uploaded; sent without it",
-                    "session=\"%s\" st=%d reason=\"%s\"", sw_wasess_name(sess),
-                    st, reason ? reason : "");
-    }
-    s_send_rich(sess, &cmd, st == 200 ? reply : NULL);
+    preview_wait_t *w = (preview_wait_t *)arg;
+    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, w->key, NULL) : NULL;
     if (cmd) {
-        sw_cmd_reply(&cmd, 500, "the text was not sent", NULL);
+        if (st != 200) {
+            cm_log_info("link preview image not uploaded; sent without it",
+                        "session=\"%s\" what=%s st=%d reason=\"%s\"",
+                        sw_wasess_name(sess), w->what, st,
+                        reason ? reason : "");
+        }
+        w->send(sess, &cmd, st == 200 ? reply : NULL);
+        if (cmd) {
+            char *text = cm_sprintf("the %s was not sent", w->what);
+            sw_cmd_reply(&cmd, 500, text, NULL);
+            free(text);
+        }
+    } //  else answered at its deadline, or the session stopped
+    free(w->key);
+    free(w);
+}
+
+void
+sw_wakinds_with_preview_image(sw_wasess_t *sess, sw_cmd_t **cmd_p,
+                              const char *url, zframe_t *image,
+                              sw_wakinds_preview_send_fn *send,
+                              const char *what)
+{
+    assert(send && what);
+    if ((!url && !image) || !sw_wasess_client(sess)) {
+        send(sess, cmd_p, NULL);
+        return;
     }
+    cm_msg_t *up = cm_msg_new("media.upload");
+    cm_msg_set_str(up, "kind", "link-thumbnail");
+    if (url) {
+        cm_msg_set(up, "file", json_pack("{s:s}", "url", url));
+    } else {
+        zframe_t *copy = zframe_dup(image);
+        cm_msg_add_frame(up, &copy);
+    }
+    char *late = cm_sprintf("could not send the %s: it took too long", what);
+    preview_wait_t *w = cm_alloc(sizeof *w);
+    w->key = cm_strdup(sw_wasess_hold(sess, cmd_p, NULL, late, NULL));
+    w->send = send;
+    w->what = what;
+    free(late);
+    sw_wamedia_upload(sess, &up, s_hq_uploaded, w);
 }
 
 void
@@ -678,22 +716,8 @@ sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     const char *url = json_string_value(json_object_get(hq, "url"));
     zframe_t *image =
         json_is_true(json_object_get(hq, "data")) ? cm_msg_blob(req, 1) : NULL;
-    if (!url && !image) {
-        s_send_rich(sess, cmd_p, NULL);
-        return;
-    }
     //  First the full image, uploaded as the preview's own media
-    cm_msg_t *up = cm_msg_new("media.upload");
-    cm_msg_set_str(up, "kind", "link-thumbnail");
-    if (url) {
-        cm_msg_set(up, "file", json_pack("{s:s}", "url", url));
-    } else {
-        zframe_t *copy = zframe_dup(image);
-        cm_msg_add_frame(up, &copy);
-    }
-    const char *key = sw_wasess_hold(
-        sess, cmd_p, NULL, "could not send the text: it took too long", NULL);
-    sw_wamedia_upload(sess, &up, s_hq_uploaded, cm_strdup(key));
+    sw_wakinds_with_preview_image(sess, cmd_p, url, image, s_send_rich, "text");
 }
 
 //  --------------------------------------------------------------------

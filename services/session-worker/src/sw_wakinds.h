@@ -58,6 +58,11 @@
 //  out).
 #define SW_WAKINDS_THUMB_MAX (64 * 1024)
 
+//  Sends a text whose link preview's full image was uploaded first: hq
+//  is media-service's answer, NULL when there is none.
+typedef void(sw_wakinds_preview_send_fn)(sw_wasess_t *sess, sw_cmd_t **cmd_p,
+                                         cm_msg_t *hq);
+
 //  The capability's rows of the command table.
 #define SW_WAKINDS_COMMANDS                                                    \
     SW_WACMD("message.send_rich", SW_WACMD_WORKING, SW_WACMD_SEND,             \
@@ -85,6 +90,15 @@
 
 //  Handlers (sw_wacmd_fn).
 void sw_wakinds_send_rich(sw_wasess_t *sess, sw_cmd_t **cmd_p);
+//  Upload the link preview's full image (fetched from url, or a copy of
+//  image) as media kind link-thumbnail, holding the command meanwhile,
+//  then call send with the answer (NULL when the upload failed: the text
+//  goes without the image). Neither url nor image: send at once. what
+//  names the message in errors ("text", "status"; static).
+void sw_wakinds_with_preview_image(sw_wasess_t *sess, sw_cmd_t **cmd_p,
+                                   const char *url, zframe_t *image,
+                                   sw_wakinds_preview_send_fn *send,
+                                   const char *what);
 void sw_wakinds_send_location(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wakinds_send_contacts(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_wakinds_send_poll(sw_wasess_t *sess, sw_cmd_t **cmd_p);

@@ -247,29 +247,6 @@ s_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p, cm_msg_t *hq)
     zlistx_destroy(&keep);
 }
 
-//  The high-quality preview image is uploaded: send the status (without
-//  the image when the upload failed).
-static void
-s_hq_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
-              void *arg)
-{
-    char *key = (char *)arg;
-    sw_cmd_t *cmd = sess ? sw_wasess_release(sess, key, NULL) : NULL;
-    free(key);
-    if (!cmd) {
-        return; //  answered at its deadline, or the session stopped
-    }
-    if (st != 200) {
-        cm_log_info("status link preview image not uploaded; sent without it",
-                    "session=\"%s\" st=%d reason=\"%s\"", sw_wasess_name(sess),
-                    st, reason ? reason : "");
-    }
-    s_send_text(sess, &cmd, st == 200 ? reply : NULL);
-    if (cmd) {
-        sw_cmd_reply(&cmd, 500, "the status was not sent", NULL);
-    }
-}
-
 void
 sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
@@ -278,18 +255,10 @@ sw_wastatus_send_text(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     const char *image = json_string_value(
         json_object_get(json_object_get(preview, "highQuality"), "url"));
     const char *text = cm_msg_str(req, "text");
-    if (!image || !text || !*text || !sw_wasess_client(sess)) {
-        s_send_text(sess, cmd_p, NULL);
-        return;
-    }
     //  First the page's image, uploaded as the preview's own media (as
     //  a chat's linkPreviewHighQuality)
-    cm_msg_t *up = cm_msg_new("media.upload");
-    cm_msg_set_str(up, "kind", "link-thumbnail");
-    cm_msg_set(up, "file", json_pack("{s:s}", "url", image));
-    const char *key = sw_wasess_hold(
-        sess, cmd_p, NULL, "could not send the status: it took too long", NULL);
-    sw_wamedia_upload(sess, &up, s_hq_uploaded, cm_strdup(key));
+    sw_wakinds_with_preview_image(sess, cmd_p, text && *text ? image : NULL,
+                                  NULL, s_send_text, "status");
 }
 
 //  --------------------------------------------------------------------

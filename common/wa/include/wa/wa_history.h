@@ -73,6 +73,31 @@ int wa_history_retry_open(const uint8_t *media_key, size_t key_len,
                           const char *id, const uint8_t *enc, size_t enc_len,
                           const uint8_t *iv, size_t iv_len);
 
+//  An ON_DEMAND history request (what the companion knows of a chat:
+//  its oldest message; the phone answers with up to `count` older
+//  ones). Strings borrowed.
+typedef struct {
+    const char *chat;      //  chat wire JID
+    const char *oldest_id; //  the oldest message known
+    bool oldest_from_me;   //  ... is ours
+    int64_t oldest_ts_ms;  //  ... its time, ms
+    int32_t count;         //  how many older ones (1..)
+} wa_history_ask_t;
+
+//  The Message a companion sends its own phone (category="peer") to ask
+//  for older history: a protocolMessage PEER_DATA_OPERATION_REQUEST_MESSAGE
+//  with a HISTORY_SYNC_ON_DEMAND request. Returns 0, *out_p (caller
+//  frees) and *len_p; -1 on bad arguments.
+int wa_history_ask_message(const wa_history_ask_t *ask, uint8_t **out_p,
+                           size_t *len_p);
+
+//  Read such a Message (for the phone). Returns 0 and *ask (strings
+//  point into *msg_p, which the caller frees with wa_history_ask_free),
+//  or -1 when it is no on-demand history request.
+int wa_history_ask_parse(const uint8_t *message, size_t len,
+                         wa_history_ask_t *ask, void **msg_p);
+void wa_history_ask_free(void **msg_p);
+
 //  Name of a sync type ("INITIAL_BOOTSTRAP", "RECENT", "PUSH_NAME", ...),
 //  "UNKNOWN" for others.
 const char *wa_history_type_name(int sync_type);
