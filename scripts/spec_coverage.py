@@ -7,9 +7,11 @@ Reads the operation tables of the doc (rows "| name | `METHOD /path`... |
 `METHOD /v2/...`... | status | tests |"), takes the route table from
 `api-gateway --openapi`, and fails (exit 1) when:
   - a route of a row marked "done" is not in the route table;
-  - a row not marked "done" has all its routes served (stale row);
   - the "Operations done: N / M (partial: P, missing: Q)" line does not
-    match the rows.
+    match the rows;
+and warns (exit 0) when a row not marked "done" has all its routes served
+(a stale row: update it and the counts; only a warning, so that a route
+landed by someone else does not turn main red).
 Prints the counts and each problem. Path parameters match by position only
 ({session} and {id} are the same).
 """
@@ -76,12 +78,13 @@ def main():
                 if norm(m, p) not in served:
                     problems.append(f"{name}: done, but {m} {p} is not routed")
         else:
-            if status == "missing":
+            if status.startswith("missing"):
                 missing += 1
             else:
                 partial += 1
             if len(have) == len(routes):
-                problems.append(f"{name}: marked {status!r}, but all its routes are served")
+                print(f"WARN {name}: marked {status!r}, but all its routes "
+                      "are served: update the row and the counts")
     total = done + partial + missing
     print(f"operations: {done} done / {total} (partial {partial}, missing {missing})")
     m = COUNTS.search(text)

@@ -194,6 +194,16 @@ def lids_routes(s, want):
     check(st == 200 and want in body, (st, body))
     st, body, _ = s.api("GET", "/v2/lids/count?instance_id=a")
     check(st == 200 and body == count, (st, body))
+    # Wawp /v2/<WAHA path> aliases of the two look-ups (api-surface.md 5.2)
+    for lid in (want["lid"], digits):
+        st, body, _ = s.api("GET", "/v2/lids/%s?instance_id=a" % lid)
+        check(st == 200 and body == want, (lid, st, body))
+    st, body, _ = s.api("GET", "/v2/lids/pn/15550007002?instance_id=a")
+    check(st == 200 and body == want, (st, body))
+    st, body, _ = s.api("GET", "/v2/lids/abc?instance_id=a")
+    check(st == 422 and body["status"] == 422 and "LID" in body["message"], (st, body))
+    st, body, _ = s.api("GET", "/v2/lids/pn/abc?instance_id=a")
+    check(st == 400, (st, body))
 
 
 if __name__ == "__main__":

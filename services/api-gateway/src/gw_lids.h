@@ -1,5 +1,5 @@
 /*  gw_lids - a session's LID <-> phone number map (WAHA
-    /api/{session}/lids…, Wawp /v2/lids…)
+    /api/{session}/lids…, Wawp /v2/lids…: list, count, {lid}, pn/{pn})
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
@@ -66,6 +66,14 @@ json_t *gw_lids_schemas(void);
         GW_LIDS_ROUTE("GET", "/v2/lids/count", gw_lids_count,                  \
                       GW_AUTH_INSTANCE, "wawpLidsCount",                       \
                       "How many LIDs are known", "CountResponse",              \
+                      GW_LIDS_WAWP_Q),                                         \
+        GW_LIDS_ROUTE("GET", "/v2/lids/pn/{phoneNumber}", gw_lids_by_pn,       \
+                      GW_AUTH_INSTANCE, "wawpLidsByPhoneNumber",               \
+                      "The LID of a phone number", "LidToPhoneNumber",         \
+                      GW_LIDS_WAWP_Q),                                         \
+        GW_LIDS_ROUTE("GET", "/v2/lids/{lid}", gw_lids_by_lid,                 \
+                      GW_AUTH_INSTANCE, "wawpLidsByLid",                       \
+                      "The phone number of a LID", "LidToPhoneNumber",         \
                       GW_LIDS_WAWP_Q),
 
 void gw_lids_test(bool verbose);
