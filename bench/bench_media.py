@@ -26,6 +26,7 @@ latency, and the resident memory of media-service and session-worker.
 
     python3 bench/bench_media.py [--bin build-release/bin] [--seconds 10]
                                  [--concurrency 4] [--workers 4] [--e2e]
+                                 [--only small|big]
 """
 import base64
 import json
@@ -65,6 +66,10 @@ def main():
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--concurrency", type=int, default=4)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--only", choices=("small", "big"), default=None,
+                    help="--e2e: only the ~100 KiB or the ~5 MiB file")
+    ap.add_argument("--asan", action="store_true",
+                    help="--e2e with an ASan build: quarantine off")
     ap.add_argument("--e2e", action="store_true",
                     help="sends through the whole stack (wa-sim, every service)")
     args = ap.parse_args()
@@ -154,16 +159,25 @@ def e2e(args):
     small = jpeg(tmp, "small.jpg", "370x280", 2)
     big = jpeg(tmp, "big.jpg", "2760x2070", 1)
     cert = os.path.join(tmp, "media.crt")
+    # An ASan build (memory figures relative only): no quarantine, so a
+    # freed file is given back at once and RSS follows the live copies
+    asan = ({"ASAN_OPTIONS": "detect_leaks=0:quarantine_size_mb=0"}
+            if args.asan else {})
     print("cores: %d, media-service workers: %d, HTTP clients in flight: %d, %s"
           % (os.cpu_count(), args.workers, args.concurrency, args.bin), flush=True)
     with WaSim("--media-cert", cert) as sim, \
             stack(sim, MEDIA_CA_FILE=cert, MEDIA_WORKERS=str(args.workers),
-                  APP_LOG_LEVEL="warn", GATEWAY_REQUEST_TIMEOUT_MS="120000") as s, \
+                  APP_LOG_LEVEL="warn", GATEWAY_REQUEST_TIMEOUT_MS="120000",
+                  **asan) as s, \
             Receiver() as rx:
         linked(s, sim, rx, [("a", "15550990001", "A"), ("b", "15550990002", "B")])
         pids = {"media-service": s.proc("media-service").p.pid,
-                "session-worker": s.proc("session-worker-0").p.pid}
-        for name, data in (("~100 KiB", small), ("~5 MiB", big)):
+                "session-worker": s.proc("session-worker-0").p.pid,
+                "api-gateway": s.proc("api-gateway").p.pid}
+        files = [f for f in (("~100 KiB", small), ("~5 MiB", big))
+                 if args.only is None or f[0] == {"small": "~100 KiB",
+                                                  "big": "~5 MiB"}[args.only]]
+        for name, data in files:
             body = json.dumps({"session": "a", "chatId": "15550990002@c.us",
                                "file": {"data": base64.b64encode(data).decode(),
                                         "mimetype": "image/jpeg"}})
@@ -172,7 +186,8 @@ def e2e(args):
             st, _, _ = s.raw("POST", "/api/sendImage", body, hdrs, timeout=120)
             check(st == 201, st)
             before = len(hooks(rx, "b", "message"))
-            lat, errors = [], [0]
+            idle = {k: rss_kib(pid, "VmRSS") for k, pid in pids.items()}
+            lat, errors, codes = [], [0], []
             lock = threading.Lock()
             stop = time.time() + args.seconds
             rss = {k: 0 for k in pids}
@@ -186,6 +201,7 @@ def e2e(args):
                             lat.append(time.time() - t0)
                         else:
                             errors[0] += 1
+                            codes.append(st)
 
             def sampler():
                 while time.time() < stop:
@@ -206,19 +222,24 @@ def e2e(args):
                                     and len(hooks(rx, "b", "message")) - before),
                            120, interval=0.5, what="b received every send")
             fails = [e for e in hooks(rx, "b", "message")[before:]
-                     if e["payload"]["media"]["error"]]
+                     if e["payload"]["media"].get("error")]
             drained = time.time() - t_start
             lat.sort()
             pct = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000 if lat else 0  # noqa
             print("%-9s file %8d B  sends %4d in %5.1fs = %6.2f/s  %6.2f MiB/s  "
                   "latency ms p50 %.0f p90 %.0f p99 %.0f  errors %d  "
                   "received+downloaded %d (%.1fs, %d failed)  RSS peak: media-service "
-                  "%d MiB, session-worker %d MiB"
+                  "%d MiB, session-worker %d MiB, api-gateway %d MiB"
                   % (name, len(data), len(lat), wall, len(lat) / wall,
                      len(lat) * len(data) / wall / 1048576, pct(0.5), pct(0.9), pct(0.99),
                      errors[0], got, drained, len(fails),
-                     rss["media-service"] // 1024, rss["session-worker"] // 1024),
+                     rss["media-service"] // 1024, rss["session-worker"] // 1024,
+                     rss["api-gateway"] // 1024),
                   flush=True)
+            print("          RSS before the load (after one send): media-service %d MiB, "
+                  "session-worker %d MiB, api-gateway %d MiB; errors are non-201 answers: %s"
+                  % (idle["media-service"] // 1024, idle["session-worker"] // 1024,
+                     idle["api-gateway"] // 1024, sorted(set(codes))), flush=True)
 
 
 if __name__ == "__main__":

@@ -340,6 +340,16 @@ cm_msg_blob(const cm_msg_t *self, size_t i)
 }
 
 zframe_t *
+cm_msg_take_blob(cm_msg_t *self, size_t i)
+{
+    zframe_t *f = cm_msg_blob(self, i);
+    if (f) {
+        zlist_remove(self->blobs, f);
+    }
+    return f;
+}
+
+zframe_t *
 cm_msg_routing(const cm_msg_t *self)
 {
     return self->routing;
@@ -772,8 +782,10 @@ s_unpack_frame(zframe_t *frame, const char **err)
     return v;
 }
 
-zmsg_t *
-cm_msg_encode(const cm_msg_t *self)
+//  Encode to frames. With `take` the body frame and the blobs move into
+//  the frames instead of being copied (the message is destroyed next).
+static zmsg_t *
+s_encode(cm_msg_t *self, bool take)
 {
     zmsg_t *zmsg = zmsg_new();
     if (self->routing) {
@@ -822,15 +834,32 @@ cm_msg_encode(const cm_msg_t *self)
     zframe_t *f = s_packbuf_frame(&buf);
     zmsg_append(zmsg, &f);
     //  A body nobody looked at goes out as it came in.
-    f = self->raw ? zframe_dup(self->raw) : s_pack_frame(self->body);
+    if (self->raw && take) {
+        f = self->raw;
+        self->raw = NULL;
+    } else {
+        f = self->raw ? zframe_dup(self->raw) : s_pack_frame(self->body);
+    }
     zmsg_append(zmsg, &f);
-    if (self->blobs) {
+    if (self->blobs && take) {
+        //  File bytes are not copied on their way out
+        zframe_t *b;
+        while ((b = (zframe_t *) zlist_pop(self->blobs))) {
+            zmsg_append(zmsg, &b);
+        }
+    } else if (self->blobs) {
         for (zframe_t *b = (zframe_t *) zlist_first(self->blobs); b;
              b = (zframe_t *) zlist_next(self->blobs)) {
             zmsg_append(zmsg, (zframe_t *[]){zframe_dup(b)});
         }
     }
     return zmsg;
+}
+
+zmsg_t *
+cm_msg_encode(const cm_msg_t *self)
+{
+    return s_encode((cm_msg_t *) self, false);
 }
 
 static bool
@@ -946,7 +975,7 @@ cm_msg_send(cm_msg_t **self_p, zsock_t *sock)
     if (!*self_p) {
         return -1;
     }
-    zmsg_t *zmsg = cm_msg_encode(*self_p);
+    zmsg_t *zmsg = s_encode(*self_p, true);
     cm_msg_destroy(self_p);
     int rc = zmsg_send(&zmsg, sock);
     zmsg_destroy(&zmsg);
@@ -1122,6 +1151,30 @@ cm_msg_test(bool verbose)
     //  Unknown field types are read defensively
     assert(cm_msg_str(copy, "n") == NULL);
     assert(cm_msg_int(copy, "name", 9) == 9);
+    //  A blob taken out is handed over; the others move down
+    cm_msg_add_blob(copy, "abcd", 4);
+    zframe_t *taken = cm_msg_take_blob(copy, 0);
+    assert(taken && zframe_size(taken) == 3);
+    zframe_destroy(&taken);
+    assert(cm_msg_blob_count(copy) == 1);
+    assert(zframe_size(cm_msg_blob(copy, 0)) == 4);
+    assert(cm_msg_take_blob(copy, 1) == NULL);
+    //  Sending moves the body and the blobs (same bytes arrive)
+    {
+        zsock_t *out = zsock_new_pair("@inproc://cm_msg_test_send");
+        zsock_t *in = zsock_new_pair(">inproc://cm_msg_test_send");
+        assert(out && in);
+        zmsg = cm_msg_encode(copy);
+        cm_msg_t *sent = cm_msg_decode(&zmsg, false); //  body still raw
+        assert(cm_msg_send(&sent, out) == 0 && !sent);
+        cm_msg_t *got = cm_msg_recv(in, false);
+        assert(got && cm_msg_blob_count(got) == 1);
+        assert(memcmp(zframe_data(cm_msg_blob(got, 0)), "abcd", 4) == 0);
+        assert(json_equal(cm_msg_body(got), cm_msg_body(copy)));
+        cm_msg_destroy(&got);
+        zsock_destroy(&in);
+        zsock_destroy(&out);
+    }
 
     //  Replies carry corr, status and routing
     zframe_t *rid = zframe_new("peer", 4);

@@ -100,6 +100,10 @@ void cm_msg_add_frame(cm_msg_t *self, zframe_t **frame_p);
 size_t cm_msg_blob_count(const cm_msg_t *self);
 //  Borrowed blob frame i (NULL when out of range).
 zframe_t *cm_msg_blob(const cm_msg_t *self, size_t i);
+//  Remove blob frame i and hand it over (caller owns; NULL when out of
+//  range): the blobs after it move down one. Passes a file on without
+//  copying it.
+zframe_t *cm_msg_take_blob(cm_msg_t *self, size_t i);
 
 //  ROUTER routing id (borrowed, NULL when none).
 zframe_t *cm_msg_routing(const cm_msg_t *self);
@@ -115,7 +119,8 @@ zmsg_t *cm_msg_encode(const cm_msg_t *self);
 //  cm_msg_error() set when only the body is bad.
 cm_msg_t *cm_msg_decode(zmsg_t **zmsg_p, bool routed);
 
-//  Send and destroy. Returns 0, or -1 if the socket refused it (the
+//  Send and destroy. The body as received and the blobs move into the
+//  frames sent (no copy). Returns 0, or -1 if the socket refused it (the
 //  message is destroyed either way).
 int cm_msg_send(cm_msg_t **self_p, zsock_t *sock);
 

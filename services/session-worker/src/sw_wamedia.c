@@ -160,7 +160,8 @@ s_up_conn(void *arg, const wa_mediamsg_conn_t *conn, const char *error)
         free(reason);
         return;
     }
-    //  Each attempt sends a copy: a refresh may need the file again
+    //  Each attempt sends a copy (moved into the socket by the send): a
+    //  refresh may need the file again
     zmsg_t *z = cm_msg_encode(up->request);
     cm_msg_t *req = cm_msg_decode(&z, false);
     assert(req);
@@ -604,8 +605,9 @@ sw_wamedia_send(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     cm_msg_set_str(up, "store", store);
     free(store);
     if (blob) {
-        zframe_t *copy = zframe_dup(blob);
-        cm_msg_add_frame(up, &copy);
+        //  The bytes move on: the held command keeps no copy of them
+        zframe_t *bytes = cm_msg_take_blob(req, 0);
+        cm_msg_add_frame(up, &bytes);
     }
     free(wire);
     const char *key = sw_wasess_hold(sess, cmd_p, NULL,
