@@ -14,7 +14,8 @@ specification (checked at import against AWS's documented example) and
 the body's SHA-256, and refuses a mismatch with 403 before s3rver sees
 it. media-service downloads an encrypted image from a WhatsApp-like
 HTTPS media host, verifies and decrypts it and puts it in the bucket;
-the object is there with the exact bytes, the gateway serves it, two
+the object is there with the exact bytes (a download with `reuse`
+finds it by a signed HEAD and asks no media host), the gateway serves it, two
 media-services share it; an unknown access key and a wrong secret are
 refused (503, nothing stored or served), and every request of the good
 ones passed the signature check. Then the engine end to end on S3: a
@@ -111,6 +112,23 @@ def test_download_into_s3():
         "hosts": [HOST.host], "key": KEY_}, timeout=30)
     check(d.st == 200 and d.body["key"] == KEY_, (d.st, d.reason))
     check(object_bytes(KEY_) == FILES["a.jpg"], "the object in the bucket")
+    # a download on demand (`reuse`) finds the object (a signed HEAD) and
+    # asks no media host (this one is unreachable); another name is
+    # downloaded, so it fails on that host
+    for name, want in ((KEY_[:-len(".jpeg")], 200), ("default/not_there", 502)):
+        d = media.call_msg("media.download", {
+            "kind": "image", "mediaKey": b["mediaKey"], "directPath": b["directPath"],
+            "fileEncSha256": b["fileEncSha256"], "fileSha256": b["fileSha256"],
+            "hosts": ["127.0.0.1:1"], "store": name, "mimetype": "image/jpeg",
+            "reuse": True}, timeout=30)
+        check(d.st == want, (name, d.st, d.reason))
+    check(d.st == 502, d.st)
+    d = media.call_msg("media.download", {
+        "kind": "image", "mediaKey": b["mediaKey"], "directPath": b["directPath"],
+        "hosts": ["127.0.0.1:1"], "store": KEY_[:-len(".jpeg")],
+        "mimetype": "image/jpeg", "reuse": True}, timeout=30)
+    check(d.st == 200 and d.body["key"] == KEY_ and d.body["reused"] is True
+          and "size" not in d.body, (d.st, d.body))
 
 
 def test_served_from_s3():
