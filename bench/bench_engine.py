@@ -131,6 +131,15 @@ class Bench:
         print("   postgres statements (calls | total ms | us/msg | rows | query):")
         for line in out.splitlines():
             print("     " + line)
+        tot = self.pg.psql("postgres", """
+            SELECT sum(calls), sum(calls) FILTER (WHERE query ILIKE 'commit%'),
+                   sum(calls) FILTER (WHERE query ILIKE '%signal_keys%')
+              FROM pg_stat_statements
+             WHERE query NOT ILIKE '%pg_stat_statements%'""").split("|")
+        m = max(messages, 1)
+        print("   statements/msg %.2f  commits/msg %.3f  signal_keys "
+              "statements/msg %.3f" % tuple(
+                  int(x or 0) / m for x in (t.strip() for t in tot)))
 
     # -- the stack --------------------------------------------------
     def sim(self):

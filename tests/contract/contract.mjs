@@ -262,6 +262,11 @@ function applyEnvelopeExceptions(env) {
 // against WAHA's document; see services/api-gateway/README.md).
 const WHARF_EXTENSIONS = [
     ['GET', '/api/openapi.json'],
+    // WAHA's deprecated checkNumberStatus: dropped from its 2026 document,
+    // still called by old clients (same answer as /api/contacts/check-exists)
+    ['GET', '/api/checkNumberStatus'],
+    // WAHA's deprecated reply (sendText's body with reply_to), dropped too
+    ['POST', '/api/reply'],
     // WAHA serves media files here, but its document lists no such route
     ['GET', '/api/files/{filename}'],
     ['GET', '/api/files/{session}/{filename}'],

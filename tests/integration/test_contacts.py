@@ -137,6 +137,12 @@ def test_contacts_profile_calls():
         st, r, _ = s.api("GET", "/v2/contacts/check-exists?instance_id=a&phone=" + C)
         check(st == 200 and r == {"numberExists": True, "chatId": cus(C), "pn": cus(C)}, (st, r))
         check(len(iqs(sim, A, "usync")) == n, "the cached answer asked WhatsApp")
+        # WAHA's deprecated GET /api/checkNumberStatus?phone=&session= (dropped
+        # from its 2026 document, still called by old clients): the same answer
+        st, r, _ = s.api("GET", "/api/checkNumberStatus?session=a&phone=" + C)
+        check(st == 200 and r == {"numberExists": True, "chatId": cus(C), "pn": cus(C)}, (st, r))
+        st, r, _ = s.api("GET", "/api/checkNumberStatus?session=a&phone=12ab")
+        check_error(st, r, 400, "phone must be")
         # Rate limit: 20 new numbers a minute per session (2 used)
         for i in range(18):
             st, r, _ = s.api("GET", "/api/b/contacts/check-exists?phone=1555000%04d" % (5000 + i))

@@ -174,6 +174,15 @@ def test_two_sessions_exchange_texts():
         check(got[0]["payload"]["replyTo"]["id"] == bare, got[0]["payload"])
         # WAHA's ReplyToMessage requires hasMedia (a text was quoted)
         check(got[0]["payload"]["replyTo"]["hasMedia"] is False, got[0]["payload"])
+        # WAHA's deprecated POST /api/reply: sendText's body, quoting reply_to
+        st, m4, _ = s.api("POST", "/api/reply",
+                          {"session": "b", "chatId": "15550001111@c.us",
+                           "text": "old reply", "reply_to": p["id"]})
+        check(st == 201 and m4["body"] == "old reply" and m4["fromMe"] is True, (st, m4))
+        got = wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                                if e["payload"]["body"] == "old reply"], 20,
+                       what="/api/reply at a")
+        check(got[0]["payload"]["replyTo"]["id"] == bare, got[0]["payload"])
         # Errors: bad chat id, missing text, unknown session
         st, body, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": "x",
                                                       "text": "t"})

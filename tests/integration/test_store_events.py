@@ -208,6 +208,56 @@ def test_batch_append():
               "bad events %r" % (bad if len(bad) < 5 else len(bad)))
 
 
+def test_batch_with_signal_rows():
+    """A session-worker's signal.put rides in event.append_batch as
+    `signal`: the rows and the events in one transaction, fenced alike."""
+    e = ep()
+    ok(e, "session.create", {"name": "bsig", "start": True}, want=201)
+    got = ok(e, "lease.claim", {"worker": "ws", "max": 10, "ttl_ms": 60000})["sessions"]
+    epoch = [x for x in got if x["name"] == "bsig"][0]["epoch"]
+    ok(e, "signal.put", {"name": "bsig", "worker": "ws", "epoch": epoch,
+                         "rows": [{"kind": "prekey", "key": "5", "data": "BQ=="}]})
+
+    def rows():
+        return sorted((r["kind"], r["key"], r["data"])
+                      for r in ok(e, "signal.load", {"name": "bsig"})["rows"])
+
+    def events():
+        return [x["id"] for x in ok(e, "event.list", {"session": "bsig"})["events"]
+                if x["id"].startswith("evt_bsig")]
+
+    batch = {"session": "bsig", "worker": "ws", "epoch": epoch,
+             "events": [{"id": "evt_bsig1", "event": "message", "payload": {}},
+                        {"id": "evt_bsig2", "event": "message.any", "payload": {}}],
+             "signal": [{"kind": "session", "key": "1555.0", "data": "AAEC"},
+                        {"kind": "session", "key": "1555.0", "data": "AAED"},
+                        {"kind": "prekey", "key": "5", "data": None}]}
+    r = ok(e, "event.append_batch", batch)
+    check(len(r["results"]) == 2 and all("seq" in x for x in r["results"]), "results %r" % r)
+    check(r["signal"] == {"written": 1, "deleted": 1}, "signal %r" % r.get("signal"))
+    check(rows() == [("session", "1555.0", "AAED")], "rows %r" % rows())
+    check(events() == ["evt_bsig1", "evt_bsig2"], "events %r" % events())
+    # resent (the reply was lost): events are duplicates, rows the same
+    r = ok(e, "event.append_batch", batch)
+    check(all(x.get("duplicate") for x in r["results"]) and r["signal"]["written"] == 1,
+          "resent %r" % r)
+    # fenced, bad rows, rows without a lease: neither events nor rows stored
+    fresh = [{"id": "evt_bsig3", "event": "message", "payload": {}}]
+    put = [{"kind": "session", "key": "1555.0", "data": "AAEE"}]
+    for body, want, why in (
+            (dict(batch, epoch=epoch + 1, events=fresh, signal=put), 409, "fenced"),
+            (dict(batch, events=fresh, signal=[{"kind": "bogus", "key": "k", "data": "AA=="}]),
+             400, "bad kind"),
+            (dict(batch, events=fresh, signal=[{"kind": "session", "key": "k", "data": "no!"}]),
+             400, "bad data"),
+            (dict(batch, events=fresh, signal="x"), 400, "not an array"),
+            ({"session": "bsig", "events": fresh, "signal": put}, 400, "no lease")):
+        st = call(e, "event.append_batch", body)[0]
+        check(st == want, "%s: %r" % (why, st))
+    check(rows() == [("session", "1555.0", "AAED")], "rows untouched %r" % rows())
+    check(events() == ["evt_bsig1", "evt_bsig2"], "events untouched %r" % events())
+
+
 def test_batch_of_messages():
     """A plain batch (new distinct ids) goes in one statement with the
     messages, chats and acks its events carry."""
@@ -285,7 +335,8 @@ def main():
         wait_ready(ep())
         run([test_idempotent_append, test_seq_order_under_concurrency,
              test_fenced_append_and_notifications, test_batch_append,
-             test_batch_of_messages, test_statistics_follow_growth])
+             test_batch_of_messages, test_statistics_follow_growth,
+             test_batch_with_signal_rows])
 
 
 if __name__ == "__main__":

@@ -197,6 +197,11 @@ struct _wa_client_t {
     //  LID <-> phone number map (wa_lidmap)
     wa_lidmap_t *lidmap; //  the account's pairs (ours not included)
 
+    //  Device identities (wa_devident)
+    zhashx_t *idents;    //  sender device -> digest of the identity it
+                         //  last proved (both signatures held)
+    size_t ident_checks; //  signature checks made (for tests)
+
     int64_t armed;   //  armed wake-up deadline, -1 none
     bool destroying; //  no upcalls while tearing down
 };

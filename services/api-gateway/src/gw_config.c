@@ -23,6 +23,7 @@ struct _gw_config_t {
     int http_threads;            //  GATEWAY_HTTP_THREADS
     int handler_threads;         //  GATEWAY_HANDLER_THREADS
     int idle_timeout;            //  GATEWAY_IDLE_TIMEOUT_S
+    int keepalive_timeout;       //  GATEWAY_KEEPALIVE_TIMEOUT_MS
     int header_timeout;          //  GATEWAY_HEADER_TIMEOUT_MS
     size_t body_memory;          //  GATEWAY_BODY_MEMORY
     bool side_effect_gets;       //  GATEWAY_SIDE_EFFECT_GETS
@@ -111,6 +112,8 @@ gw_config_new(void)
         (int)cm_env_long("GATEWAY_HANDLER_THREADS", 128, 1, 4096);
     self->idle_timeout =
         (int)cm_env_long("GATEWAY_IDLE_TIMEOUT_S", 30, 1, 3600);
+    self->keepalive_timeout =
+        (int)cm_env_long("GATEWAY_KEEPALIVE_TIMEOUT_MS", 5000, 100, 3600000);
     self->header_timeout =
         (int)cm_env_long("GATEWAY_HEADER_TIMEOUT_MS", 10000, 100, 600000);
     self->body_memory = (size_t)cm_env_long("GATEWAY_BODY_MEMORY", 268435456L,
@@ -280,6 +283,12 @@ int
 gw_config_idle_timeout(const gw_config_t *self)
 {
     return self->idle_timeout;
+}
+
+int
+gw_config_keepalive_timeout(const gw_config_t *self)
+{
+    return self->keepalive_timeout;
 }
 
 int

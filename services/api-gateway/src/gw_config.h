@@ -54,6 +54,9 @@ int gw_config_http_threads(const gw_config_t *self);
 int gw_config_handler_threads(const gw_config_t *self);
 //  GATEWAY_IDLE_TIMEOUT_S: an idle connection is closed after this.
 int gw_config_idle_timeout(const gw_config_t *self);
+//  GATEWAY_KEEPALIVE_TIMEOUT_MS: time a kept-alive connection has, from
+//  the end of one request, to send the whole head of the next.
+int gw_config_keepalive_timeout(const gw_config_t *self);
 //  GATEWAY_HEADER_TIMEOUT_MS: time allowed for a request's head.
 int gw_config_header_timeout(const gw_config_t *self);
 //  GATEWAY_BODY_MEMORY: bytes all request bodies may hold at once.

@@ -8,6 +8,7 @@
     finds the session (404) and needs it WORKING (422), then asks the
     session-worker holding it (proto/PROTOCOL.md, family worker):
       check-exists  contact.check {phone}        -> {numberExists, chatId?}
+                    (also WAHA's deprecated GET /api/checkNumberStatus)
       about         contact.about {id}           -> {id, about}
       picture       contact.picture {id, refresh} -> {profilePictureURL}
       block/unblock contact.block {id, block}    -> {success:true}
@@ -85,6 +86,19 @@ json_t *gw_contacts_schemas(void);
             GW_AUTH_ADMIN, GW_CONTACTS_TAG, "contactsCheckExists",             \
             "Is a phone number on WhatsApp", NULL, "NumberExistResult",        \
             GW_CONTACTS_S_Q ";phone|string|Phone number"),                     \
+        {"GET",                                                                \
+         "/api/checkNumberStatus",                                             \
+         gw_contacts_check,                                                    \
+         GW_AUTH_ADMIN,                                                        \
+         200,                                                                  \
+         GW_CONTACTS_TAG,                                                      \
+         "checkNumberStatus",                                                  \
+         "Is a phone number on WhatsApp (deprecated: use "                     \
+         "/api/contacts/check-exists)",                                        \
+         NULL,                                                                 \
+         "NumberExistResult",                                                  \
+         GW_CONTACTS_S_Q ";phone|string|Phone number",                         \
+         true},                                                                \
         GW_CONTACTS_ROUTE("GET", "/api/contacts/about", gw_contacts_about,     \
                           GW_AUTH_ADMIN, GW_CONTACTS_TAG, "contactsAbout",     \
                           "A contact's about text", NULL, "ContactAbout",      \

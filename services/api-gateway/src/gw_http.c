@@ -8,6 +8,7 @@
 #include "gw_classes.h"
 
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 
 //  Longest request path we route.
@@ -38,6 +39,21 @@ typedef struct s_call {
     bool close;                        //  the response closes the connection
 } s_call_t;
 
+//  A connection libmicrohttpd holds (its socket context), for the
+//  keep-alive bound: between two requests a connection has
+//  GATEWAY_KEEPALIVE_TIMEOUT_MS, from the end of one, to send the whole
+//  head of the next; libmicrohttpd 0.9.75 has only one inactivity
+//  timeout, which any byte restarts. The sweeper shuts a late one's
+//  socket down, and libmicrohttpd then closes it as a client's hang-up.
+typedef struct s_conn {
+    struct s_conn *prev, *next; //  the server's connections
+    struct _gw_http_t *http;    //  the server
+    int fd;                     //  its socket
+    int64_t idle_since;         //  monotonic ms a request ended, 0 in one
+    bool upgraded;              //  a /ws stream: not ours to time
+    bool swept;                 //  shut down
+} s_conn_t;
+
 struct _gw_http_t {
     const gw_config_t *config; //  borrowed
     struct MHD_Daemon *daemon; //  the server
@@ -50,6 +66,13 @@ struct _gw_http_t {
     size_t body_bytes;  //  bytes of bodies in flight
     pthread_t *threads; //  handler threads
     int thread_count;
+    pthread_mutex_t conns_lock; //  guards what follows
+    pthread_cond_t conns_wake;  //  the sweeper's stop
+    s_conn_t *conns;            //  connections libmicrohttpd holds
+    bool sweeping;              //  the sweeper runs
+    bool sweep_stop;            //  it must stop
+    pthread_t sweeper;          //  closes late kept-alive connections
+    size_t swept;               //  connections it shut down (tests)
 };
 
 static void
@@ -79,9 +102,89 @@ s_notify_connection(void *cls, struct MHD_Connection *connection,
     const struct sockaddr *addr = ci ? ci->client_addr : NULL;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         gw_front_opened(self->front, addr);
+        const union MHD_ConnectionInfo *fi = MHD_get_connection_info(
+            connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s_conn_t *conn = cm_alloc(sizeof *conn);
+        conn->fd = fi ? fi->connect_fd : -1;
+        conn->http = self;
+        pthread_mutex_lock(&self->conns_lock);
+        conn->next = self->conns;
+        if (self->conns) {
+            self->conns->prev = conn;
+        }
+        self->conns = conn;
+        pthread_mutex_unlock(&self->conns_lock);
+        *socket_context = conn;
     } else {
         gw_front_closed(self->front, addr);
+        //  Called before libmicrohttpd closes the socket: once off the
+        //  list, the sweeper cannot touch a descriptor number reused
+        s_conn_t *conn = (s_conn_t *)*socket_context;
+        if (conn) {
+            pthread_mutex_lock(&self->conns_lock);
+            if (conn->prev) {
+                conn->prev->next = conn->next;
+            } else {
+                self->conns = conn->next;
+            }
+            if (conn->next) {
+                conn->next->prev = conn->prev;
+            }
+            pthread_mutex_unlock(&self->conns_lock);
+            free(conn);
+            *socket_context = NULL;
+        }
     }
+}
+
+//  A request of `connection` began (its head is in: idle_since 0), ended
+//  (now), or the connection became a /ws stream.
+typedef enum { S_CONN_BUSY, S_CONN_IDLE, S_CONN_UPGRADED } s_conn_event_t;
+
+static void
+s_conn_mark(struct MHD_Connection *connection, s_conn_event_t what)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    s_conn_t *conn = ci ? (s_conn_t *)ci->socket_context : NULL;
+    if (!conn) {
+        return;
+    }
+    pthread_mutex_lock(&conn->http->conns_lock);
+    if (what == S_CONN_UPGRADED) {
+        conn->upgraded = true;
+    }
+    conn->idle_since = what == S_CONN_IDLE ? cm_mono_ms() : 0;
+    pthread_mutex_unlock(&conn->http->conns_lock);
+}
+
+//  Shut down the connections whose next head is late.
+static void *
+s_sweeper(void *arg)
+{
+    gw_http_t *self = (gw_http_t *)arg;
+    int64_t limit = gw_config_keepalive_timeout(self->config);
+    int64_t every = limit / 4 < 250 ? (limit / 4 < 25 ? 25 : limit / 4) : 250;
+    pthread_mutex_lock(&self->conns_lock);
+    while (!self->sweep_stop) {
+        int64_t now = cm_mono_ms();
+        for (s_conn_t *c = self->conns; c; c = c->next) {
+            if (c->idle_since && !c->upgraded && !c->swept && c->fd >= 0 &&
+                now - c->idle_since >= limit) {
+                shutdown(c->fd, SHUT_RDWR);
+                c->swept = true;
+                self->swept++;
+            }
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += (long)(every % 1000) * 1000000L;
+        ts.tv_sec += (time_t)(every / 1000) + ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&self->conns_wake, &self->conns_lock, &ts);
+    }
+    pthread_mutex_unlock(&self->conns_lock);
+    return NULL;
 }
 
 //  Take `n` bytes of GATEWAY_BODY_MEMORY. Returns 0, or -1 when they are
@@ -106,6 +209,7 @@ s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
             enum MHD_RequestTerminationCode toe)
 {
     gw_http_t *self = (gw_http_t *)cls;
+    s_conn_mark(connection, S_CONN_IDLE);
     s_call_t *call = (s_call_t *)*con_cls;
     if (!call) {
         return;
@@ -196,6 +300,7 @@ s_respond(struct MHD_Connection *connection, s_call_t *call)
     gw_metrics_http(gw_req_method(req), gw_req_path(req), gw_req_status(req),
                     gw_req_age_us(req));
     if (gw_req_upgrading(req)) {
+        s_conn_mark(connection, S_CONN_UPGRADED);
         return s_respond_upgrade(connection, req);
     }
     size_t len = 0;
@@ -650,6 +755,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     }
     if (!call->req) {
         //  First call: the head only
+        s_conn_mark(connection, S_CONN_BUSY);
         char *message = NULL;
         int status = s_check_head(connection, call, method, version, &message);
         if (status) {
@@ -779,6 +885,8 @@ gw_http_new(const gw_config_t *config, int port_override)
     self->config = config;
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
+    pthread_mutex_init(&self->conns_lock, NULL);
+    pthread_cond_init(&self->conns_wake, NULL);
     unsigned int flags =
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
         MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
@@ -800,10 +908,13 @@ gw_http_new(const gw_config_t *config, int port_override)
         gw_http_destroy(&self);
         return NULL;
     }
+    int rc = pthread_create(&self->sweeper, NULL, s_sweeper, self);
+    assert(rc == 0);
+    self->sweeping = true;
     self->thread_count = gw_config_handler_threads(config);
     self->threads = cm_alloc(sizeof(pthread_t) * (size_t)self->thread_count);
     for (int i = 0; i < self->thread_count; i++) {
-        int rc = pthread_create(&self->threads[i], NULL, s_handler, self);
+        rc = pthread_create(&self->threads[i], NULL, s_handler, self);
         assert(rc == 0);
     }
     gw_limits_configure();
@@ -838,6 +949,13 @@ gw_http_destroy(gw_http_t **self_p)
         pthread_join(self->threads[i], NULL);
     }
     free(self->threads);
+    if (self->sweeping) {
+        pthread_mutex_lock(&self->conns_lock);
+        self->sweep_stop = true;
+        pthread_cond_signal(&self->conns_wake);
+        pthread_mutex_unlock(&self->conns_lock);
+        pthread_join(self->sweeper, NULL);
+    }
     gw_keys_stop();
     //  Upgraded connections must be closed before the daemon stops
     gw_ws_close_all(3000);
@@ -845,6 +963,8 @@ gw_http_destroy(gw_http_t **self_p)
         MHD_stop_daemon(self->daemon);
     }
     gw_front_destroy(&self->front);
+    pthread_cond_destroy(&self->conns_wake);
+    pthread_mutex_destroy(&self->conns_lock);
     pthread_cond_destroy(&self->wake);
     pthread_mutex_destroy(&self->lock);
     free(self);
@@ -1026,6 +1146,66 @@ s_refused_later(int port, const char *request, size_t len, int status,
     close(fd);
 }
 
+//  A kept-alive connection has GATEWAY_KEEPALIVE_TIMEOUT_MS (3 s in the
+//  test) from the end of a request to send the next head: idle, or
+//  trickling a head a byte at a time (which libmicrohttpd's own
+//  inactivity timeout, 30 s, would let go on), it is closed then; a
+//  request in time is served.
+static void
+s_keep_alive_timeout_test(gw_http_t *http, int port)
+{
+    const char *version = "GET /api/server/version HTTP/1.1\r\nHost: x\r\n"
+                          "X-Api-Key: test-key\r\n\r\n";
+    bool closes = true;
+    //  Idle: closed after about 3 s, not before
+    size_t swept = http->swept;
+    int fd = s_kept_alive(port);
+    int64_t start = cm_mono_ms();
+    char byte;
+    ssize_t n = recv(fd, &byte, 1, 0);
+    int64_t took = cm_mono_ms() - start;
+    if (n != 0 || took < 2900 || took > 15000) {
+        fprintf(stderr, "idle kept-alive: recv %zd after %" PRId64 " ms\n", n,
+                took);
+        assert(false);
+    }
+    close(fd);
+    //  A head trickled a byte every 200 ms: closed at about 3 s too
+    fd = s_kept_alive(port);
+    start = cm_mono_ms();
+    bool cut = false;
+    for (size_t i = 0; i < strlen(version) && !cut; i++) {
+        cut = send(fd, version + i, 1, MSG_NOSIGNAL) != 1;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (!cut && poll(&p, 1, 200) == 1) {
+            cut = recv(fd, &byte, 1, 0) == 0;
+        }
+    }
+    took = cm_mono_ms() - start;
+    if (!cut || took < 2900 || took > 15000) {
+        fprintf(stderr,
+                "trickled kept-alive head: cut %d after %" PRId64 " ms\n", cut,
+                took);
+        assert(false);
+    }
+    close(fd);
+    pthread_mutex_lock(&http->conns_lock);
+    size_t now_swept = http->swept;
+    pthread_mutex_unlock(&http->conns_lock);
+    if (now_swept < swept + 2) {
+        fprintf(stderr, "swept %zu then %zu\n", swept, now_swept);
+        assert(false);
+    }
+    //  Requests within the time, with pauses under it: kept alive
+    fd = s_kept_alive(port);
+    for (int i = 0; i < 3; i++) {
+        usleep(1000 * 1000);
+        assert(s_next(fd, version, strlen(version), &closes, NULL) == 200);
+        assert(!closes);
+    }
+    close(fd);
+}
+
 static void
 s_keep_alive_test(int port)
 {
@@ -1125,6 +1305,7 @@ gw_http_test(bool verbose)
     setenv("MEDIA_ENDPOINTS", "inproc://gw_http_test_media", 1);
     setenv("GATEWAY_WORKERS_BIND", "inproc://gw_http_test_workers", 1);
     setenv("GATEWAY_BODY_LIMIT", "1024", 1);
+    setenv("GATEWAY_KEEPALIVE_TIMEOUT_MS", "3000", 1);
     gw_config_t *config = gw_config_new();
     zactor_t *core = zactor_new(gw_core_actor, config);
     char *ready = zstr_recv(core);
@@ -1200,6 +1381,7 @@ gw_http_test(bool verbose)
     assert(s_get(port, "/ping", NULL, NULL) == 200);
 
     s_keep_alive_test(port);
+    s_keep_alive_timeout_test(http, port);
 
     //  Health: no store, no worker.
     assert(s_get(port, "/health", NULL, &body) == 503);
@@ -1218,5 +1400,6 @@ gw_http_test(bool verbose)
     unsetenv("MEDIA_ENDPOINTS");
     unsetenv("GATEWAY_WORKERS_BIND");
     unsetenv("GATEWAY_BODY_LIMIT");
+    unsetenv("GATEWAY_KEEPALIVE_TIMEOUT_MS");
     printf("OK\n");
 }

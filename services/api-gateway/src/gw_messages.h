@@ -1,4 +1,5 @@
 /*  gw_messages - sending texts and read receipts (WAHA /api/sendText,
+    its deprecated /api/reply,
     /api/sendSeen; Wawp /v2/send/text, /v2/send/seen), and the steps
     every engine-backed route shares
 
@@ -135,6 +136,18 @@ json_t *gw_messages_schemas(void);
          "WAMessage",                                                          \
          "phone|string|Phone number or chat id;text|string|Text;"              \
          "session|string|Session name (default: default)",                     \
+         true},                                                                \
+        {"POST",                                                               \
+         "/api/reply",                                                         \
+         gw_messages_send_text,                                                \
+         GW_AUTH_ADMIN,                                                        \
+         201,                                                                  \
+         GW_MESSAGES_TAG,                                                      \
+         "reply",                                                              \
+         "Reply to a message (use sendText with reply_to)",                    \
+         "MessageTextRequest",                                                 \
+         "WAMessage",                                                          \
+         NULL,                                                                 \
          true},                                                                \
         {"POST",                                                               \
          "/api/sendSeen",                                                      \

@@ -57,6 +57,7 @@ struct _sw_host_t {
     size_t sessions;           //  sessions allocated
     int write_timeout_ms;      //  store timeout for writes
     bool no_batch;             //  the store refused event.append_batch
+    bool no_signal_batch;      //  the store ignored `signal` in a batch
     int64_t msgs_in;           //  message.any events, not fromMe
     int64_t msgs_out;          //  message.any events, fromMe
 };
@@ -82,6 +83,7 @@ struct _sw_session_t {
     uint8_t phase;               //  s_phase_t
     bool inflight;               //  head write is in flight
     uint32_t batch;              //  writes in flight as one batch, or 0
+    bool batch_signal;           //  a signal.put rides in that batch
     bool started;                //  engine start was called
     bool logging_out;            //  engine logout in progress
 };
@@ -413,26 +415,38 @@ s_retry_timer(sw_loop_t *loop, uint64_t id, void *arg)
 
 //  The queued event.append writes from the head on (at most
 //  SW_WRITE_BATCH_MAX, all fenced by the same lease) as one
-//  event.append_batch, or NULL when fewer than two are queued. Sets
-//  self->batch to how many it took.
+//  event.append_batch, or NULL when fewer than two writes would go. One
+//  signal.put among them rides along as the batch's `signal` rows: the
+//  store writes them in the events' transaction, so a Signal change that
+//  stanzas wait for (sw_wa's outbox) costs no round trip and no commit
+//  of its own, and is never stored before the events queued ahead of
+//  it. Sets self->batch to how many writes it took.
 static cm_msg_t *
 s_batch(sw_session_t *self)
 {
     s_write_t *w = self->head;
-    if (self->host->no_batch || !cm_streq(w->type, "event.append") ||
-        !w->next || !cm_streq(w->next->type, "event.append")) {
+    if (self->host->no_batch) {
         return NULL;
     }
     json_t *first = w->body;
     json_t *events = json_array();
+    json_t *signal = NULL;
     uint32_t n = 0;
-    for (; w && n < SW_WRITE_BATCH_MAX && cm_streq(w->type, "event.append");
-         w = w->next, n++) {
-        if (!json_equal(json_object_get(w->body, "worker"),
+    for (; w && json_array_size(events) < SW_WRITE_BATCH_MAX; w = w->next) {
+        bool event = cm_streq(w->type, "event.append");
+        bool rows = !signal && !self->host->no_signal_batch &&
+                    cm_streq(w->type, "signal.put");
+        if ((!event && !rows) ||
+            !json_equal(json_object_get(w->body, "worker"),
                         json_object_get(first, "worker")) ||
             !json_equal(json_object_get(w->body, "epoch"),
                         json_object_get(first, "epoch"))) {
             break;
+        }
+        n++;
+        if (rows) {
+            signal = json_object_get(w->body, "rows");
+            continue;
         }
         json_t *ev = json_object();
         const char *keys[] = {"id", "event", "payload"};
@@ -444,20 +458,25 @@ s_batch(sw_session_t *self)
         }
         json_array_append_new(events, ev);
     }
-    if (n < 2) {
+    if (n < 2 || json_array_size(events) == 0) {
         json_decref(events);
         return NULL;
     }
     cm_msg_t *req = cm_msg_new("event.append_batch");
-    const char *keys[] = {"session", "worker", "epoch"};
-    for (size_t i = 0; i < 3; i++) {
+    cm_msg_set(req, "session", json_string(self->name));
+    const char *keys[] = {"worker", "epoch"};
+    for (size_t i = 0; i < 2; i++) {
         json_t *v = json_object_get(first, keys[i]);
         if (v) {
             cm_msg_set(req, keys[i], json_incref(v));
         }
     }
     cm_msg_set(req, "events", events);
+    if (signal) {
+        cm_msg_set(req, "signal", json_incref(signal));
+    }
     self->batch = n;
+    self->batch_signal = signal != NULL;
     return req;
 }
 
@@ -471,6 +490,7 @@ s_pump(sw_session_t *self)
     }
     if (self->head) {
         self->batch = 0;
+        self->batch_signal = false;
         cm_msg_t *req = s_batch(self);
         if (!req) {
             req = cm_msg_new(self->head->type);
@@ -498,7 +518,7 @@ s_batch_done(sw_session_t *self, cm_msg_t *reply, uint32_t n)
 {
     //  Take the writes off the queue first: a callback may clear it
     json_t *results = json_object_get(cm_msg_body(reply), "results");
-    s_write_t *taken[SW_WRITE_BATCH_MAX];
+    s_write_t *taken[SW_WRITE_BATCH_MAX + 1];
     uint32_t count = 0;
     while (count < n && self->head) {
         s_write_t *w = self->head;
@@ -510,9 +530,18 @@ s_batch_done(sw_session_t *self, cm_msg_t *reply, uint32_t n)
         w->next = NULL;
         taken[count++] = w;
     }
+    size_t ev = 0; //  results are the events', in order
     for (uint32_t i = 0; i < count; i++) {
         s_write_t *w = taken[i];
-        json_t *r = json_array_get(results, i);
+        if (!cm_streq(w->type, "event.append")) {
+            //  The signal.put: stored with the batch (s_on_write checked)
+            if (w->fn && self->phase == S_RUNNING) {
+                w->fn(self, 200, w->arg);
+            }
+            s_write_free(&w);
+            continue;
+        }
+        json_t *r = json_array_get(results, ev++);
         json_t *item_st = json_object_get(r, "status");
         int st =
             json_is_integer(item_st) ? (int)json_integer_value(item_st) : 200;
@@ -535,12 +564,25 @@ s_on_write(sw_session_t *self, cm_msg_t **reply_p)
 {
     self->inflight = false;
     uint32_t batch = self->batch;
+    bool batch_signal = self->batch_signal;
     self->batch = 0;
+    self->batch_signal = false;
     if (self->phase == S_DONE || !self->head) {
         return;
     }
     int st = cm_msg_status(*reply_p);
     if (batch) {
+        if (st >= 200 && st < 300 && batch_signal &&
+            !json_is_object(json_object_get(cm_msg_body(*reply_p), "signal"))) {
+            //  A store that does not know `signal` stored the events only:
+            //  send the put by itself (the events again are duplicates)
+            cm_log_info("store ignored the Signal rows of an event batch: "
+                        "sending them by themselves",
+                        "session=\"%s\"", self->name);
+            self->host->no_signal_batch = true;
+            s_pump(self);
+            return;
+        }
         if (st >= 200 && st < 300) {
             s_batch_done(self, *reply_p, batch);
             s_pump(self);
@@ -1181,9 +1223,11 @@ sw_session_test(bool verbose)
     assert(cm_streq(cm_msg_str(req, "event"), "test.event"));
     assert(cm_msg_int(req, "epoch", 0) == 7);
     s_store_reply(router, &req, 200);
+    s_spin(loop, 20);
 
     //  Events with a given id and a callback once stored; any fenced
-    //  write; status with me and qr
+    //  write; status with me and qr (the event goes at once, the put
+    //  by itself after it)
     payload = json_pack("{s:i}", "n", 2);
     assert(sw_session_emit_id(s, "evt_fixed", "message", &payload,
                               s_test_written, &t) == 0);
@@ -1230,7 +1274,8 @@ sw_session_test(bool verbose)
     assert(sw_session_queued(s) == 0);
     //  Events queued behind one in flight go as one event.append_batch,
     //  in order, up to the next other write; each callback gets its own
-    //  result
+    //  result. A signal.put among them rides along as `signal`, answered
+    //  with the batch
     const char *ids[] = {"evt_b0", "evt_b1", "evt_b2"};
     const char *names[] = {"message", "message.any", "message.ack"};
     for (int i = 0; i < 3; i++) {
@@ -1238,8 +1283,11 @@ sw_session_test(bool verbose)
         assert(sw_session_emit_id(s, ids[i], names[i], &payload, s_test_written,
                                   &t) == 0);
     }
-    wbody = json_pack("{s:[]}", "rows");
-    assert(sw_session_write(s, "signal.put", &wbody, NULL, NULL) == 0);
+    wbody = json_pack("{s:[{s:s, s:s, s:s}]}", "rows", "kind", "session", "key",
+                      "k.0", "data", "AA==");
+    assert(sw_session_write(s, "signal.put", &wbody, s_test_written, &t) == 0);
+    wbody = json_pack("{s:{}}", "creds");
+    assert(sw_session_write(s, "device.put", &wbody, NULL, NULL) == 0);
     req = s_store_recv(loop, router, 2000);
     assert(req && cm_streq(cm_msg_type(req), "event.append"));
     assert(cm_streq(cm_msg_str(req, "id"), "evt_b0"));
@@ -1261,17 +1309,54 @@ sw_session_test(bool verbose)
         assert(json_integer_value(json_object_get(
                    json_object_get(ev, "payload"), "n")) == 11 + i);
     }
+    json_t *rows = json_object_get(cm_msg_body(req), "signal");
+    assert(json_array_size(rows) == 1);
+    assert(cm_streq(
+        json_string_value(json_object_get(json_array_get(rows, 0), "key")),
+        "k.0"));
     cm_msg_t *breply = cm_msg_new_reply(req, 200, NULL);
     cm_msg_set(breply, "results",
                json_pack("[{s:i}, {s:i, s:s}]", "seq", 2, "status", 400,
                          "reason", "test"));
+    cm_msg_set(breply, "signal",
+               json_pack("{s:i, s:i}", "written", 1, "deleted", 0));
     cm_msg_send(&breply, router);
     cm_msg_destroy(&req);
     req = s_store_recv(loop, router, 2000);
-    assert(t.written == 5 && t.written_st == 400);
+    //  b1, b2 (400) and the signal.put answered; device.put goes by itself
+    assert(t.written == 6 && t.written_st == 200);
+    assert(req && cm_streq(cm_msg_type(req), "device.put"));
+    s_store_reply(router, &req, 200);
+    s_spin(loop, 20);
+    //  A store that takes batches but ignores `signal` (no `signal` in its
+    //  reply): the events again, the rows by themselves after that
+    payload = json_pack("{s:i}", "n", 40);
+    assert(sw_session_emit(s, "message", &payload) == 0);
+    payload = json_pack("{s:i}", "n", 41);
+    assert(sw_session_emit(s, "message", &payload) == 0);
+    wbody = json_pack("{s:[]}", "rows");
+    assert(sw_session_write(s, "signal.put", &wbody, s_test_written, &t) == 0);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append"));
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
+    assert(req && cm_streq(cm_msg_type(req), "event.append_batch") &&
+           json_is_array(json_object_get(cm_msg_body(req), "signal")));
+    breply = cm_msg_new_reply(req, 200, NULL);
+    cm_msg_set(breply, "results", json_pack("[{s:i}]", "seq", 9));
+    cm_msg_send(&breply, router);
+    cm_msg_destroy(&req);
+    req = s_store_recv(loop, router, 2000);
+    assert(t.written == 6);
+    assert(req && cm_streq(cm_msg_type(req), "event.append"));
+    assert(json_integer_value(json_object_get(
+               json_object_get(cm_msg_body(req), "payload"), "n")) == 41);
+    s_store_reply(router, &req, 200);
+    req = s_store_recv(loop, router, 2000);
     assert(req && cm_streq(cm_msg_type(req), "signal.put"));
     s_store_reply(router, &req, 200);
     s_spin(loop, 20);
+    assert(t.written == 7 && sw_session_queued(s) == 0);
     //  A store that does not know batches: the same events one at a time,
     //  and no batches after that
     for (int i = 0; i < 3; i++) {
@@ -1333,7 +1418,7 @@ sw_session_test(bool verbose)
     assert(sw_host_sessions(host) == 1);
     s_store_reply(router, &pending, 200);
     s_expect_status(loop, router, "STOPPED", 200);
-    assert(t.written == 5);
+    assert(t.written == 7);
     req = s_store_recv(loop, router, 2000);
     assert(req && cm_streq(cm_msg_type(req), "lease.release"));
     assert(cm_streq(cm_msg_str(req, "name"), "alpha"));

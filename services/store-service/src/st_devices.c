@@ -93,10 +93,17 @@ cm_msg_t *
 st_devices_begin(st_router_t *self, cm_msg_t *request,
                  const st_router_lease_t *lease)
 {
-    st_db_t *db = st_router_db(self);
-    if (st_db_begin(db)) {
+    if (st_db_begin(st_router_db(self))) {
         return st_router_db_fail(self, request);
     }
+    return st_devices_lock(self, request, lease);
+}
+
+cm_msg_t *
+st_devices_lock(st_router_t *self, cm_msg_t *request,
+                const st_router_lease_t *lease)
+{
+    st_db_t *db = st_router_db(self);
     const char *params[] = {lease->name};
     PGresult *res = st_db_exec(db, "st_device_lock", 1, params);
     if (!res) {

@@ -33,6 +33,10 @@ int st_devices_register(st_router_t *r);
 cm_msg_t *st_devices_begin(st_router_t *self, cm_msg_t *request,
                            const st_router_lease_t *lease);
 
+//  st_devices_begin inside a transaction the caller began.
+cm_msg_t *st_devices_lock(st_router_t *self, cm_msg_t *request,
+                          const st_router_lease_t *lease);
+
 //  Reply 500 to a read whose sealed value of `table` (session, key id
 //  `kid`) does not open (`why`, ST_SEAL_*), naming the key ids; logs it.
 //  Caller owns return value.

@@ -401,15 +401,30 @@ s_batch_fast(st_router_t *self, const st_router_lease_t *lease, json_t *events,
 
 //  One attempt at event.append_batch: every event in one transaction,
 //  in order. Sets *conflict as s_append_try.
+//  Signal rows that ride with a batch (`signal`): stored in its
+//  transaction, so a session-worker's state change and the events queued
+//  before it cost one round trip and one commit.
+typedef struct {
+    char *text;   //  the rows as st_signal_write takes them, or NULL
+    bool deletes; //  a row deletes
+} s_signal_t;
+
 static cm_msg_t *
 s_append_batch_try(st_router_t *self, cm_msg_t *request,
                    const st_router_lease_t *lease, json_t *events,
-                   bool *conflict)
+                   const s_signal_t *signal, bool *conflict)
 {
     st_db_t *db = st_router_db(self);
     *conflict = false;
     if (st_db_begin(db)) {
         return st_router_db_fail(self, request);
+    }
+    if (signal->text) {
+        //  As signal.put: the session row locked, the lease checked
+        cm_msg_t *refused = st_devices_lock(self, request, lease);
+        if (refused) {
+            return refused;
+        }
     }
     json_t *results = json_array();
     json_t *stored = json_array(); //  [id, seq, event] of the new ones
@@ -455,7 +470,12 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
         }
         json_array_append_new(results, r);
     }
-    if (st_db_commit(db)) {
+    int64_t written = 0;
+    int64_t deleted = 0;
+    if ((signal->text &&
+         st_signal_write(self, lease->name, signal->text, signal->deletes,
+                         &written, &deleted) != 0) ||
+        st_db_commit(db)) {
         json_decref(results);
         json_decref(stored);
         return st_router_db_fail(self, request);
@@ -482,11 +502,17 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
     json_decref(stored);
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set(reply, "results", results);
+    if (signal->text) {
+        cm_msg_set(reply, "signal",
+                   json_pack("{s:I, s:I}", "written", (json_int_t)written,
+                             "deleted", (json_int_t)deleted));
+    }
     return reply;
 }
 
 //  event.append_batch: several events of one session, in order, in one
-//  transaction (a session-worker's queued events in one round trip).
+//  transaction (a session-worker's queued events in one round trip),
+//  with the Signal rows of a signal.put in `signal` when given.
 static cm_msg_t *
 s_append_batch(st_router_t *self, cm_msg_t *request)
 {
@@ -505,14 +531,30 @@ s_append_batch(st_router_t *self, cm_msg_t *request)
         free(why);
         return reply;
     }
+    s_signal_t signal = {NULL, false};
+    json_t *rows = json_object_get(cm_msg_body(request), "signal");
+    if (rows) {
+        if (!lease.worker) {
+            return cm_msg_new_reply(request, 400,
+                                    "field 'signal' needs worker and epoch");
+        }
+        reply = st_signal_check(request, "signal", rows);
+        if (reply) {
+            return reply;
+        }
+        signal.text = st_signal_text(self, lease.name, rows);
+        signal.deletes = st_signal_deletes(rows);
+    }
     bool conflict = false;
     for (int attempt = 0; attempt < 2; attempt++) {
         cm_msg_destroy(&reply);
-        reply = s_append_batch_try(self, request, &lease, events, &conflict);
+        reply = s_append_batch_try(self, request, &lease, events, &signal,
+                                   &conflict);
         if (!conflict) {
             break;
         }
     }
+    free(signal.text);
     return reply;
 }
 

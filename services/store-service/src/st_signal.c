@@ -47,13 +47,13 @@ s_base64(const char *text)
 }
 
 //  Check every row; NULL when fine, else the 400 reply.
-static cm_msg_t *
-s_check_rows(cm_msg_t *request, json_t *rows)
+cm_msg_t *
+st_signal_check(cm_msg_t *request, const char *field, json_t *rows)
 {
     if (!json_is_array(rows) || json_array_size(rows) > ST_SIGNAL_MAX_ROWS) {
-        char *why = cm_sprintf("field 'rows' must be an array of at most %d "
+        char *why = cm_sprintf("field '%s' must be an array of at most %d "
                                "rows",
-                               ST_SIGNAL_MAX_ROWS);
+                               field, ST_SIGNAL_MAX_ROWS);
         cm_msg_t *reply = cm_msg_new_reply(request, 400, why);
         free(why);
         return reply;
@@ -77,7 +77,7 @@ s_check_rows(cm_msg_t *request, json_t *rows)
             why = "data must be base64 text or null";
         }
         if (why) {
-            char *text = cm_sprintf("rows[%zu]: %s", i, why);
+            char *text = cm_sprintf("%s[%zu]: %s", field, i, why);
             cm_msg_t *reply = cm_msg_new_reply(request, 400, text);
             free(text);
             return reply;
@@ -105,7 +105,7 @@ s_seal_rows(const st_seal_t *seal, const char *name, json_t *rows)
             char *ad =
                 st_seal_ad(&ad_len, "signal_keys", name, kind, key, NULL);
             sealed = st_seal_close_b64(seal, ad, ad_len, data);
-            assert(sealed); //  s_check_rows let only base64 through
+            assert(sealed); //  st_signal_check let only base64 through
             free(ad);
         }
         json_array_append_new(out, json_pack("{s:s, s:s, s:s?}", "kind", kind,
@@ -161,6 +161,55 @@ s_load(st_router_t *self, cm_msg_t *request)
     return reply;
 }
 
+bool
+st_signal_deletes(json_t *rows)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        if (!json_is_string(json_object_get(row, "data"))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+char *
+st_signal_text(st_router_t *self, const char *name, json_t *rows)
+{
+    const st_seal_t *seal = st_router_seal(self);
+    json_t *sealed = st_seal_kid(seal) ? s_seal_rows(seal, name, rows) : NULL;
+    char *text = cm_json_dumps(sealed ? sealed : rows, NULL);
+    json_decref(sealed);
+    return text;
+}
+
+int
+st_signal_write(st_router_t *self, const char *name, const char *text,
+                bool deletes, int64_t *written, int64_t *deleted)
+{
+    st_db_t *db = st_router_db(self);
+    const char *params[] = {name, text, st_seal_kid(st_router_seal(self))};
+    PGresult *put = st_db_exec(db, "st_signal_upsert", 3, params);
+    if (!put) {
+        return -1;
+    }
+    *written = atoll(PQcmdTuples(put));
+    PQclear(put);
+    *deleted = 0;
+    if (deletes) {
+        //  Only a row with null data deletes: skip the statement otherwise
+        PGresult *del = st_db_exec(db, "st_signal_delete", 2, params);
+        if (!del) {
+            return -1;
+        }
+        *deleted = atoll(PQcmdTuples(del));
+        PQclear(del);
+    }
+    return 0;
+}
+
 static cm_msg_t *
 s_put(st_router_t *self, cm_msg_t *request)
 {
@@ -170,37 +219,23 @@ s_put(st_router_t *self, cm_msg_t *request)
         return reply;
     }
     json_t *rows = json_object_get(cm_msg_body(request), "rows");
-    reply = s_check_rows(request, rows);
+    reply = st_signal_check(request, "rows", rows);
     if (reply) {
         return reply;
     }
     //  Seal each record for its row (outside the transaction)
-    const st_seal_t *seal = st_router_seal(self);
-    const char *kid = st_seal_kid(seal);
-    json_t *sealed = kid ? s_seal_rows(seal, lease.name, rows) : NULL;
+    char *text = st_signal_text(self, lease.name, rows);
     reply = st_devices_begin(self, request, &lease);
     if (reply) {
-        json_decref(sealed);
+        free(text);
         return reply;
     }
-    st_db_t *db = st_router_db(self);
-    char *text = cm_json_dumps(sealed ? sealed : rows, NULL);
-    json_decref(sealed);
-    const char *params[] = {lease.name, text, kid};
-    PGresult *put = st_db_exec(db, "st_signal_upsert", 3, params);
-    PGresult *del = put ? st_db_exec(db, "st_signal_delete", 2, params) : NULL;
+    int64_t written = 0;
+    int64_t deleted = 0;
+    int rc = st_signal_write(self, lease.name, text, st_signal_deletes(rows),
+                             &written, &deleted);
     free(text);
-    if (!put || !del) {
-        if (put) {
-            PQclear(put);
-        }
-        return st_router_db_fail(self, request);
-    }
-    int64_t written = atoll(PQcmdTuples(put));
-    int64_t deleted = atoll(PQcmdTuples(del));
-    PQclear(put);
-    PQclear(del);
-    if (st_db_commit(db)) {
+    if (rc != 0 || st_db_commit(st_router_db(self))) {
         return st_router_db_fail(self, request);
     }
     reply = cm_msg_new_reply(request, 200, NULL);
@@ -243,8 +278,8 @@ st_signal_test(bool verbose)
     cm_msg_set(req, "rows",
                json_pack("[{s:s, s:s, s:s}]", "kind", "session", "key",
                          "1555.0", "data", "AAEC"));
-    assert(s_check_rows(req, json_object_get(cm_msg_body(req), "rows")) ==
-           NULL);
+    assert(st_signal_check(req, "rows",
+                           json_object_get(cm_msg_body(req), "rows")) == NULL);
     const char *bad[] = {
         "[{\"kind\":\"bogus\",\"key\":\"k\",\"data\":\"AA==\"}]",
         "[{\"kind\":\"prekey\",\"key\":\"\",\"data\":\"AA==\"}]",
@@ -254,7 +289,7 @@ st_signal_test(bool verbose)
         NULL};
     for (int i = 0; bad[i]; i++) {
         json_t *rows = json_loads(bad[i], 0, NULL);
-        cm_msg_t *reply = s_check_rows(req, rows);
+        cm_msg_t *reply = st_signal_check(req, "rows", rows);
         assert(reply && cm_msg_status(reply) == 400);
         cm_msg_destroy(&reply);
         json_decref(rows);
@@ -262,7 +297,7 @@ st_signal_test(bool verbose)
     //  a null data is a deletion and is fine
     json_t *rows = json_loads(
         "[{\"kind\":\"prekey\",\"key\":\"1\",\"data\":null}]", 0, NULL);
-    assert(s_check_rows(req, rows) == NULL);
+    assert(st_signal_check(req, "rows", rows) == NULL);
     json_decref(rows);
     cm_msg_destroy(&req);
 

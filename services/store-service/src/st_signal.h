@@ -13,11 +13,17 @@
     put is fenced by the caller's lease and applies a batch in one
     transaction; within a batch the last entry for a (kind, key) wins and
     a null data deletes the row. device.clear removes these rows too.
+    event.append_batch may carry the same rows as `signal`, stored in
+    the events' transaction (st_signal_check, _text, _write).
 */
 #ifndef ST_SIGNAL_H_INCLUDED
 #define ST_SIGNAL_H_INCLUDED
 
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+#include "cm/cm.h"
 
 typedef struct _st_router_t st_router_t;
 
@@ -29,6 +35,24 @@ typedef struct _st_router_t st_router_t;
 
 //  Register the family on `r`. Returns 0.
 int st_signal_register(st_router_t *r);
+
+//  Check the rows of a put (`field` names them in the reply). Returns
+//  NULL when fine, else the 400 reply.
+cm_msg_t *st_signal_check(cm_msg_t *request, const char *field, json_t *rows);
+
+//  The checked rows of session `name` as the text st_signal_write takes,
+//  each record sealed under the current key (outside any transaction: it
+//  is only CPU). Caller frees.
+char *st_signal_text(st_router_t *r, const char *name, json_t *rows);
+
+//  Inside the caller's transaction (the session locked and the lease
+//  checked): store the rows `text` from st_signal_text; `deletes` when a
+//  row has null data. Returns 0, or -1 on a database error.
+int st_signal_write(st_router_t *r, const char *name, const char *text,
+                    bool deletes, int64_t *written, int64_t *deleted);
+
+//  True when a row of the (checked) rows has null data.
+bool st_signal_deletes(json_t *rows);
 
 void st_signal_test(bool verbose);
 
