@@ -221,11 +221,33 @@ def test_appstate():
               and body["url"].endswith(acc["picture_path"]), (st, body))
         # what a1 learnt is the chat's picture in GET /chats and the
         # overview; a2 never asked
-        check(chat_of(s, "a1")["picture"] == body["url"], chat_of(s, "a1"))
+        # (the worker stores what it learnt after it answered: wait for it)
+        wait_chat(s, "a1", lambda c: c["picture"] == body["url"],
+                  "the learnt picture in GET /chats at a1")
         st, ov, _ = s.api("GET", "/api/a1/chats/overview?ids=%s" % CHAT)
         check(st == 200 and ov[0]["picture"] == body["url"]
               and ov[0]["_chat"]["picture"] == body["url"], (st, ov))
         check(chat_of(s, "a2")["picture"] is None, chat_of(s, "a2"))
+        # -- Wawp /v2 forms of the chat routes (api-surface.md 5.1) -------
+        pic = body
+        st, v2, _ = s.api("GET", "/v2/chats/overview?instance_id=a1&ids=%s" % CHAT)
+        check(st == 200 and [(o["id"], o["picture"]) for o in v2]
+              == [(CHAT, pic["url"])], (st, v2))
+        st, v2, _ = s.api("POST", "/v2/chats/overview?instance_id=a1",
+                          {"filter": {"ids": [CHAT]}})
+        check(st == 201 and [o["id"] for o in v2] == [CHAT], (st, v2))
+        st, v2, _ = s.api("GET", "/v2/chats/%s/picture?instance_id=a1" % CHAT)
+        check(st == 200 and v2 == pic, (st, v2))
+        st, v2, _ = s.api("POST", "/v2/chats/%s/archive?instance_id=a1" % CHAT)
+        check(st == 201 and v2 == {"success": True}, (st, v2))
+        wait_chat(s, "a2", lambda c: c["archived"] is True, "archived through /v2 at a2")
+        st, v2, _ = s.api("POST", "/v2/chats/%s/unarchive?instance_id=a1" % CHAT)
+        check(st == 201 and v2 == {"success": True}, (st, v2))
+        wait_chat(s, "a2", lambda c: c["archived"] is False, "unarchived through /v2 at a2")
+        st, v2, _ = s.api("POST", "/v2/chats/%s/archive" % CHAT)
+        check(st == 400 and "instance_id" in v2["message"], (st, v2))
+        st, v2, _ = s.api("POST", "/v2/chats/%s/archive?instance_id=nobody" % CHAT)
+        check(st == 404, (st, v2))
         # a group's new picture: its notification makes a1 read the URL
         # again, without anyone asking
         st, g, _ = s.api("POST", "/api/b/groups",
@@ -279,6 +301,38 @@ def test_appstate():
               gone)
         wait_for(lambda: s.api("GET", "/api/a1/labels")[1] == [], 30,
                  what="no labels at a1")
+
+        # -- Wawp's /v2/labels forms: the instance names the session --------
+        st, l2, _ = s.api("POST", "/v2/labels?instance_id=a2", {"name": "Wawp"})
+        check(st == 201 and set(l2) == {"id", "name", "color", "colorHex"}
+              and l2["name"] == "Wawp", (st, l2))
+        lid = l2["id"]
+        wait_for(lambda: events(rx, "a1", "label.upsert", lambda p: p == l2), 30,
+                 what="the /v2 label at a1")
+        # (the event and the stored label are written apart: wait for both)
+        wait_for(lambda: s.api("GET", "/v2/labels?instance_id=a1")[:2] == (200, [l2]),
+                 30, what="the /v2 label listed at a1")
+        st, body, _ = s.api("PUT", "/v2/labels/chats/%s?instance_id=a2" % CHAT,
+                            {"labels": [{"id": lid}]})
+        check(st == 200 and body == [l2], (st, body))
+        wait_for(lambda: events(rx, "a1", "label.chat.added",
+                                lambda p: p["labelId"] == lid), 30,
+                 what="the /v2 label on the chat at a1")
+        wait_for(lambda: s.api("GET", "/v2/labels/chats/%s?instance_id=a1"
+                               % CHAT)[:2] == (200, [l2]),
+                 30, what="the chat's /v2 labels at a1")
+        wait_for(lambda: (lambda r: r[0] == 200 and [c["id"] for c in r[1]] == [CHAT])(
+            s.api("GET", "/v2/labels/%s/chats?instance_id=a1" % lid)),
+                 30, what="the /v2 label's chats at a1")
+        st, body, _ = s.api("PUT", "/v2/labels/%s?instance_id=a2" % lid,
+                            {"name": "Wawp 2"})
+        check(st == 200 and body["id"] == lid and body["name"] == "Wawp 2", (st, body))
+        st, body, _ = s.api("DELETE", "/v2/labels/%s?instance_id=a2" % lid)
+        check(st == 200 and body["id"] == lid, (st, body))
+        wait_for(lambda: s.api("GET", "/api/a1/labels")[1] == [], 30,
+                 what="the /v2 label deleted at a1")
+        st, body, _ = s.api("GET", "/v2/labels")
+        check(st == 400 and "instance_id" in body["message"], (st, body))
 
         # -- the phone acts (wa-sim): a1 and a2 see it --------------------------
         st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
@@ -395,6 +449,13 @@ def test_appstate():
         wait_for(named, 30, what="the address-book name from a1 at a2")
         st, body, _ = s.api("PUT", "/api/a1/contacts/%s" % CHAT, {"lastName": "x"})
         check(st == 400 and "firstName" in str(body["message"]), (st, body))
+        # Wawp's form: the instance names the session
+        st, body, _ = s.api("PUT", "/v2/contacts/%s?instance_id=a1" % CHAT,
+                            {"firstName": "Bob", "lastName": "Wawp"})
+        check(st == 200 and body == {"success": True}, (st, body))
+        wait_for(lambda: [c for c in s.api("GET", "/api/a2/contacts/all")[1]
+                          if c["id"] == CHAT and c["name"] == "Bob Wawp"],
+                 30, what="the name set through /v2 at a2")
         check(s.api("GET", "/api/a2/chats/%s/messages" % CHAT)[1], "a2 has messages")
         st, body, _ = s.api("DELETE", "/api/a1/chats/%s/messages" % CHAT)
         check(st == 200, (st, body))

@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Stack, check, run  # noqa: E402
+from harness import Stack, check, run, wait_for  # noqa: E402
 from engine_util import account, linked, stack  # noqa: E402
 from harness import Receiver  # noqa: E402
 from wasim import WaSim  # noqa: E402
@@ -673,8 +673,17 @@ def test_idle_connections_do_not_lock_out():
     # another address is still served
     with Stack(services=GW, env={"GATEWAY_MAX_CONNECTIONS_PER_IP": "20"}) as s:
         held = [socket.create_connection(("127.0.0.1", s.api_port)) for _ in range(20)]
-        time.sleep(0.3)
-        json_error(*raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n"), 429)
+        # the gateway counts a connection once it accepted it: on a loaded
+        # machine (CI) that took longer than 0.3 s, and a probe before it
+        # was served (200). Probe until the limit holds.
+        probe = [None]
+
+        def limited():
+            probe[0] = raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n"
+                                b"Connection: close\r\n\r\n")
+            return probe[0][0] == 429
+        wait_for(limited, 15, interval=0.3, what="429 for the 21st connection")
+        json_error(*probe[0], 429)
         st, _, body = raw_http(s.api_port, b"GET /ping HTTP/1.1\r\nHost: x\r\n"
                                b"Connection: close\r\n\r\n", src="127.0.0.2")
         check(st == 200, "another address: %d" % st)

@@ -138,22 +138,10 @@ s_messages(gw_req_t *req, const char *name)
     s_answer(req, name, &msg, "messages", download == 0 ? 0 : 1);
 }
 
-//  The {session} path parameter, or NULL after a 400.
-static const char *
-s_path_session(gw_req_t *req)
-{
-    const char *name = gw_req_param(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return NULL;
-    }
-    return name;
-}
-
 void
 gw_chats_list(gw_req_t *req)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     if (name) {
         s_list(req, name);
     }
@@ -162,7 +150,7 @@ gw_chats_list(gw_req_t *req)
 void
 gw_chats_messages(gw_req_t *req)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     if (name) {
         s_messages(req, name);
     }
@@ -171,7 +159,7 @@ gw_chats_messages(gw_req_t *req)
 void
 gw_chats_read(gw_req_t *req)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     if (!name) {
         return;
     }
@@ -231,7 +219,7 @@ gw_chats_wawp_messages(gw_req_t *req)
 void
 gw_chats_overview(gw_req_t *req)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     if (!name) {
         return;
     }
@@ -398,7 +386,7 @@ s_action(gw_req_t *req, const char *name, const char *chat, const char *type,
 static void
 s_chat_action(gw_req_t *req, const char *type, json_t *body, int status)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     char *chat = name ? gw_messages_chat_id(gw_req_param(req, "chatId")) : NULL;
     if (!chat) {
         if (name) {
@@ -538,7 +526,7 @@ gw_chats_star(gw_req_t *req)
 void
 gw_chats_contact_upsert(gw_req_t *req)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     char *chat = name ? gw_messages_chat_id(gw_req_param(req, "chatId")) : NULL;
     if (!chat || !strstr(chat, "@c.us")) {
         if (name) {
@@ -568,7 +556,7 @@ gw_chats_contact_upsert(gw_req_t *req)
 void
 gw_chats_picture(gw_req_t *req)
 {
-    const char *name = s_path_session(req);
+    const char *name = gw_sessions_path_name(req);
     char *chat = name ? gw_messages_chat_id(gw_req_param(req, "chatId")) : NULL;
     const char *refresh = chat ? gw_req_input_str(req, "refresh") : NULL;
     if (!chat) {

@@ -88,6 +88,13 @@ json_t *gw_chats_schemas(void);
         m, p, fn, GW_AUTH_ADMIN, st, GW_CHATS_TAG, op, sum, rq, "Success",     \
             NULL, false                                                        \
     }
+//  The Wawp /v2 form of a WAHA chat route: the same handler, the
+//  session named by instance_id (api-surface.md 5.1).
+#define GW_CHATS_WAWP(m, p, fn, st, op, sum, rq, rs, q)                        \
+    {                                                                          \
+        m, p, fn, GW_AUTH_INSTANCE, st, GW_CHATS_TAG, op, sum, rq, rs,         \
+            GW_CHATS_WAWP_Q q, false                                           \
+    }
 #define GW_CHATS_OVERVIEW_Q                                                    \
     "limit|integer|Chats per page, 1..1000 (default 20);"                      \
     "offset|integer|Chats to skip;"                                            \
@@ -203,6 +210,50 @@ json_t *gw_chats_schemas(void);
          "(default 30);days|integer|Only those of the last days, 1..365 "      \
          "(default 7)",                                                        \
          false},                                                               \
+        GW_CHATS_WAWP("GET", "/v2/chats/overview", gw_chats_overview, 200,     \
+                      "wawpChatsOverview",                                     \
+                      "Chats with their last message "                         \
+                      "(Wawp)",                                                \
+                      NULL, "ChatSummaryList", ";" GW_CHATS_OVERVIEW_Q),       \
+        GW_CHATS_WAWP("POST", "/v2/chats/overview", gw_chats_overview, 201,    \
+                      "wawpChatsPostOverview",                                 \
+                      "Chats with their last message, filter in the body "     \
+                      "(Wawp)",                                                \
+                      "ChatsOverviewRequest", "ChatSummaryList", ""),          \
+        GW_CHATS_WAWP("POST", "/v2/chats/{chatId}/archive", gw_chats_archive,  \
+                      201, "wawpChatsArchive", "Archive a chat (Wawp)", NULL,  \
+                      "Success", ""),                                          \
+        GW_CHATS_WAWP("POST", "/v2/chats/{chatId}/unarchive",                  \
+                      gw_chats_unarchive, 201, "wawpChatsUnarchive",           \
+                      "Unarchive a chat (Wawp)", NULL, "Success", ""),         \
+        GW_CHATS_WAWP("POST", "/v2/chats/{chatId}/unread", gw_chats_unread,    \
+                      201, "wawpChatsUnread", "Mark a chat unread (Wawp)",     \
+                      NULL, "Success", ""),                                    \
+        GW_CHATS_WAWP("DELETE", "/v2/chats/{chatId}", gw_chats_delete, 200,    \
+                      "wawpChatsDelete", "Delete a chat (Wawp)", NULL,         \
+                      "Success", ""),                                          \
+        GW_CHATS_WAWP("DELETE", "/v2/chats/{chatId}/messages", gw_chats_clear, \
+                      200, "wawpChatsClearMessages",                           \
+                      "Clear the messages of a chat (Wawp)", NULL, "Success",  \
+                      ""),                                                     \
+        GW_CHATS_WAWP("POST", "/v2/chats/{chatId}/messages/read",              \
+                      gw_chats_read, 201, "wawpChatsReadMessages",             \
+                      "Mark a chat's unread messages read (Wawp)", NULL,       \
+                      "ReadChatMessagesResponse",                              \
+                      ";messages|integer|Newest unread messages to read, "     \
+                      "1..1000 (default 30);days|integer|Only those of the "   \
+                      "last days, 1..365 (default 7)"),                        \
+        GW_CHATS_WAWP("GET", "/v2/chats/{chatId}/picture", gw_chats_picture,   \
+                      200, "wawpChatsGetPicture",                              \
+                      "The chat's picture URL (Wawp)", NULL,                   \
+                      "ChatPictureResponse",                                   \
+                      ";refresh|boolean|Ask WhatsApp again instead of the "    \
+                      "copy kept 24 hours"),                                   \
+        GW_CHATS_WAWP("PUT", "/v2/contacts/{chatId}", gw_chats_contact_upsert, \
+                      200, "wawpContactsUpsert",                               \
+                      "Create or update a contact in the address book "        \
+                      "(Wawp)",                                                \
+                      "ContactUpsertRequest", "Success", ""),                  \
         {"GET",                                                                \
          "/v2/chats",                                                          \
          gw_chats_wawp_list,                                                   \

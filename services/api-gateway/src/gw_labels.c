@@ -7,18 +7,6 @@
 
 static const char *const s_working[] = {"WORKING", NULL};
 
-//  The {session} path parameter, or NULL after a 400.
-static const char *
-s_session(gw_req_t *req)
-{
-    const char *name = gw_req_param(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return NULL;
-    }
-    return name;
-}
-
 //  Ask the store; the reply on 200, else NULL after a response.
 static cm_msg_t *
 s_store(gw_req_t *req, cm_msg_t **msg_p)
@@ -179,7 +167,7 @@ s_chat(gw_req_t *req)
 void
 gw_labels_list(gw_req_t *req)
 {
-    const char *name = s_session(req);
+    const char *name = gw_sessions_path_name(req);
     json_t *session = name ? gw_messages_session(req, name) : NULL;
     json_t *labels = session ? s_labels(req, name, NULL) : NULL;
     if (labels) {
@@ -192,7 +180,7 @@ gw_labels_list(gw_req_t *req)
 static void
 s_upsert(gw_req_t *req, const char *id)
 {
-    const char *name = s_session(req);
+    const char *name = gw_sessions_path_name(req);
     json_t *session = name ? s_working_session(req, name) : NULL;
     json_t *labels = session ? s_labels(req, name, NULL) : NULL;
     if (!labels) {
@@ -252,7 +240,7 @@ void
 gw_labels_delete(gw_req_t *req)
 {
     const char *id = s_label_id(req);
-    const char *name = id ? s_session(req) : NULL;
+    const char *name = id ? gw_sessions_path_name(req) : NULL;
     json_t *session = name ? s_working_session(req, name) : NULL;
     json_t *labels = session ? s_labels(req, name, NULL) : NULL;
     if (labels) {
@@ -275,7 +263,7 @@ gw_labels_delete(gw_req_t *req)
 void
 gw_labels_of_chat(gw_req_t *req)
 {
-    const char *name = s_session(req);
+    const char *name = gw_sessions_path_name(req);
     char *chat = name ? s_chat(req) : NULL;
     json_t *session = chat ? gw_messages_session(req, name) : NULL;
     json_t *labels = session ? s_labels(req, name, chat) : NULL;
@@ -289,7 +277,7 @@ gw_labels_of_chat(gw_req_t *req)
 void
 gw_labels_set_chat(gw_req_t *req)
 {
-    const char *name = s_session(req);
+    const char *name = gw_sessions_path_name(req);
     char *chat = name ? s_chat(req) : NULL;
     if (!chat) {
         return;
@@ -377,7 +365,7 @@ void
 gw_labels_chats(gw_req_t *req)
 {
     const char *id = s_label_id(req);
-    const char *name = id ? s_session(req) : NULL;
+    const char *name = id ? gw_sessions_path_name(req) : NULL;
     json_t *session = name ? gw_messages_session(req, name) : NULL;
     if (!session) {
         return;

@@ -11,6 +11,7 @@
       PUT    /api/{session}/labels/chats/{chatId} {labels: [{id}]}
                                    label.chat for each label added/removed
       GET    /api/{session}/labels/{labelId}/chats  label.chats + chat.list
+    Each also as Wawp's /v2/labels/… with ?instance_id= (the same handler).
     A label is {id, name, color (0..19), colorHex}. Changes are app-state
     patches the session uploads (session-worker, sw_waappstate): the
     phone and the other devices see them; what they change comes back as
@@ -51,6 +52,14 @@ json_t *gw_labels_schemas(void);
             false                                                              \
     }
 
+//  The Wawp /v2 form of a label route: the same handler, the session
+//  named by instance_id.
+#define GW_LABELS_WAWP(m, p, fn, st, op, sum, rq, rs)                          \
+    {                                                                          \
+        m, p, fn, GW_AUTH_INSTANCE, st, GW_LABELS_TAG, op, sum, rq, rs,        \
+            "instance_id|string|Instance id", false                            \
+    }
+
 #define GW_LABELS_ROUTES                                                       \
     GW_LABELS_ROW("GET", "/api/{session}/labels", gw_labels_list, 200,         \
                   "labelsGetAll", "Get all labels", NULL, "LabelList"),        \
@@ -71,7 +80,29 @@ json_t *gw_labels_schemas(void);
                       NULL, "Label"),                                          \
         GW_LABELS_ROW("GET", "/api/{session}/labels/{labelId}/chats",          \
                       gw_labels_chats, 200, "labelsGetChatsByLabel",           \
-                      "Chats with a label", NULL, "ChatList"),
+                      "Chats with a label", NULL, "ChatList"),                 \
+        GW_LABELS_WAWP("GET", "/v2/labels", gw_labels_list, 200,               \
+                       "wawpLabelsGetAll", "Get all labels (Wawp)", NULL,      \
+                       "LabelList"),                                           \
+        GW_LABELS_WAWP("POST", "/v2/labels", gw_labels_create, 201,            \
+                       "wawpLabelsCreate", "Create a label (Wawp)",            \
+                       "LabelBody", "Label"),                                  \
+        GW_LABELS_WAWP("GET", "/v2/labels/chats/{chatId}", gw_labels_of_chat,  \
+                       200, "wawpLabelsGetChatLabels",                         \
+                       "Labels of a chat (Wawp)", NULL, "LabelList"),          \
+        GW_LABELS_WAWP("PUT", "/v2/labels/chats/{chatId}", gw_labels_set_chat, \
+                       200, "wawpLabelsPutChatLabels",                         \
+                       "Set the labels of a chat (Wawp)", "SetLabelsRequest",  \
+                       "LabelList"),                                           \
+        GW_LABELS_WAWP("PUT", "/v2/labels/{labelId}", gw_labels_update, 200,   \
+                       "wawpLabelsUpdate", "Update a label (Wawp)",            \
+                       "LabelBody", "Label"),                                  \
+        GW_LABELS_WAWP("DELETE", "/v2/labels/{labelId}", gw_labels_delete,     \
+                       200, "wawpLabelsDelete", "Delete a label (Wawp)", NULL, \
+                       "Label"),                                               \
+        GW_LABELS_WAWP("GET", "/v2/labels/{labelId}/chats", gw_labels_chats,   \
+                       200, "wawpLabelsGetChatsByLabel",                       \
+                       "Chats with a label (Wawp)", NULL, "ChatList"),
 
 void gw_labels_test(bool verbose);
 

@@ -1138,6 +1138,27 @@ gw_sessions_name_of(gw_req_t *req)
     return name ? cm_strdup(name) : NULL;
 }
 
+const char *
+gw_sessions_path_name(gw_req_t *req)
+{
+    if (gw_req_family(req) == GW_FAMILY_WAWP) {
+        char *instance = s_wawp_instance(req);
+        if (!instance) {
+            return NULL;
+        }
+        json_object_set_new(gw_req_params(req), "session",
+                            json_string(instance));
+        free(instance);
+        return gw_req_param(req, "session");
+    }
+    const char *name = gw_req_param(req, "session");
+    if (!gw_sessions_name_valid(name)) {
+        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
+        return NULL;
+    }
+    return name;
+}
+
 char *
 gw_sessions_wawp_instance(gw_req_t *req)
 {

@@ -99,6 +99,13 @@ char *gw_sessions_wawp_instance(gw_req_t *req);
 //  body; "default" when absent).
 char *gw_sessions_name_of(gw_req_t *req);
 
+//  The session of a WAHA /api/{session}/… route or of its Wawp /v2 form
+//  (same handler): the {session} path parameter (400 unless valid), or
+//  for a Wawp route instance_id's session, its credential checked and
+//  then kept as the request's {session}. Borrowed (the request's), or
+//  NULL after a response.
+const char *gw_sessions_path_name(gw_req_t *req);
+
 void gw_sessions_test(bool verbose);
 
 #endif
