@@ -267,6 +267,10 @@ const WHARF_EXTENSIONS = [
     ['GET', '/api/checkNumberStatus'],
     // WAHA's deprecated reply (sendText's body with reply_to), dropped too
     ['POST', '/api/reply'],
+    // WAHA's deprecated sendLinkPreview {chatId, url, title} and GET
+    // /api/messages?chatId=: dropped from its document, kept for old clients
+    ['POST', '/api/sendLinkPreview'],
+    ['GET', '/api/messages'],
     // WAHA serves media files here, but its document lists no such route
     ['GET', '/api/files/{filename}'],
     ['GET', '/api/files/{session}/{filename}'],

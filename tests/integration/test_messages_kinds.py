@@ -392,6 +392,47 @@ def test_kinds():
         st, r, _ = s.api("PUT", "/api/reaction", {"session": "a", "reaction": "x",
                                                   "messageId": "true_%s_3EB0FFFF0000" % b_c})
         check(st == 404, ("an unknown id of ours is still a 404", st, r))
+        # -- Wawp /v2 forms of the message routes (api-surface.md 5.1) -----
+        st, t, _ = s.api("POST", "/api/sendText", {"session": "a", "chatId": b_c,
+                                                   "text": "v2 route"})
+        check(st == 201, (st, t))
+        mid, bare = urllib.parse.quote(t["id"]), t["id"].split("_")[2]
+        st, got, _ = s.api("GET", "/v2/chats/%s/messages/%s?instance_id=a" % (b_c, mid))
+        check(st == 200 and got["id"] == t["id"] and got["body"] == "v2 route", (st, got))
+        st, ed, _ = s.api("PUT", "/v2/chats/%s/messages/%s?instance_id=a" % (b_c, mid),
+                          {"text": "v2 edited"})
+        check(st == 200 and ed["body"] == "v2 edited", (st, ed))
+        one(rx, "b", "message.edited", lambda p: p["body"] == "v2 edited", "the /v2 edit at b")
+        for op, kind in (("pin", "PIN"), ("unpin", "UNPIN")):
+            st, pn, _ = s.api("POST", "/v2/chats/%s/messages/%s/%s?instance_id=a"
+                              % (b_c, mid, op), {"duration": 86400} if op == "pin" else None)
+            check(st == 201 and pn["success"] is True, (op, st, pn))
+            one(rx, "b", "message", lambda p: p["_data"]["type"] == "pin"
+                and p["pin"]["type"] == kind and p["pin"]["messageId"].endswith(bare),
+                "the /v2 %s at b" % op)
+        st, dl, _ = s.api("DELETE", "/v2/chats/%s/messages/%s?instance_id=a" % (b_c, mid))
+        check(st == 200, (st, dl))
+        one(rx, "b", "message.revoked", lambda p: p["revokedMessageId"] == bare,
+            "the /v2 delete at b")
+        st, bad, _ = s.api("GET", "/v2/chats/%s/messages/%s" % (b_c, mid))
+        check(st == 400 and "instance_id" in str(bad["message"]), (st, bad))
+        # -- WAHA's deprecated GET /api/messages and POST /api/sendLinkPreview
+        st, old, _ = s.api("GET", "/api/messages?session=a&chatId=%s&limit=5" % b_c)
+        st2, new, _ = s.api("GET", "/api/a/chats/%s/messages?limit=5" % b_c)
+        check(st == 200 and st2 == 200 and len(old) == 5
+              and [m["id"] for m in old] == [m["id"] for m in new], (st, old, new))
+        st, bad, _ = s.api("GET", "/api/messages?session=a")
+        check(st == 400 and "chatId" in str(bad["message"]), (st, bad))
+        st, lp, _ = s.api("POST", "/api/sendLinkPreview",
+                          {"session": "a", "chatId": b_c, "url": "https://example.com/old",
+                           "title": "Old"})
+        check(st == 201 and lp["body"] == "https://example.com/old"
+              and lp["linkPreview"]["title"] == "Old", (st, lp))
+        one(rx, "b", "message", lambda p: p["body"] == "https://example.com/old",
+            "the deprecated link preview at b")
+        st, bad, _ = s.api("POST", "/api/sendLinkPreview", {"session": "a", "chatId": b_c})
+        check(st == 400 and "url" in str(bad["message"]), (st, bad))
+
         # Each event reached its webhook once
         for name in ("a", "b"):
             for ev_name in ("message", "message.reaction", "poll.vote"):

@@ -157,6 +157,21 @@ gw_chats_messages(gw_req_t *req)
 }
 
 void
+gw_chats_messages_old(gw_req_t *req)
+{
+    //  WAHA's deprecated GET /api/messages?session=&chatId=: the chat's
+    //  messages route with chatId from the query
+    const char *name = gw_messages_session_name(req);
+    const char *chat = name ? gw_req_query(req, "chatId") : NULL;
+    if (chat) {
+        json_object_set_new(gw_req_params(req), "chatId", json_string(chat));
+    }
+    if (name) {
+        s_messages(req, name);
+    }
+}
+
+void
 gw_chats_read(gw_req_t *req)
 {
     const char *name = gw_sessions_path_name(req);
@@ -474,10 +489,19 @@ gw_chats_clear(gw_req_t *req)
 void
 gw_chats_star(gw_req_t *req)
 {
-    const char *name = gw_req_input_str(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return;
+    const char *name = NULL;
+    if (gw_req_family(req) == GW_FAMILY_WAWP) {
+        name = gw_sessions_path_name(req); //  instance_id
+        if (!name) {
+            return;
+        }
+    } else {
+        name = gw_req_input_str(req, "session");
+        if (!gw_sessions_name_valid(name)) {
+            gw_req_fail_invalid(req,
+                                "session must match ^[A-Za-z0-9_-]{1,64}$");
+            return;
+        }
     }
     char *chat = gw_messages_chat_id(gw_req_input_str(req, "chatId"));
     const char *mid = gw_req_input_str(req, "messageId");

@@ -57,6 +57,8 @@ void gw_chats_unmute(gw_req_t *req);
 void gw_chats_delete(gw_req_t *req);
 void gw_chats_clear(gw_req_t *req);
 void gw_chats_star(gw_req_t *req);
+//  GET /api/messages?session=&chatId= (WAHA, deprecated)
+void gw_chats_messages_old(gw_req_t *req);
 void gw_chats_contact_upsert(gw_req_t *req);
 void gw_chats_messages(gw_req_t *req);
 void gw_chats_wawp_list(gw_req_t *req);
@@ -209,6 +211,23 @@ json_t *gw_chats_schemas(void);
          "messages|integer|Newest unread messages to read, 1..1000 "           \
          "(default 30);days|integer|Only those of the last days, 1..365 "      \
          "(default 7)",                                                        \
+         false},                                                               \
+        GW_CHATS_WAWP("PUT", "/v2/send/star", gw_chats_star, 200,              \
+                      "wawpSetStar", "Star or unstar a message (Wawp)",        \
+                      "StarRequest", "Success", ""),                           \
+        {"GET",                                                                \
+         "/api/messages",                                                      \
+         gw_chats_messages_old,                                                \
+         GW_AUTH_ADMIN,                                                        \
+         200,                                                                  \
+         GW_CHATS_TAG,                                                         \
+         "getMessagesDeprecated",                                              \
+         "Messages in a chat (deprecated: use "                                \
+         "/api/{session}/chats/{chatId}/messages)",                            \
+         NULL,                                                                 \
+         "WAMessageList",                                                      \
+         "session|string|Session name (default: default);chatId|string|Chat "  \
+         "id;" GW_CHATS_MESSAGES_Q,                                            \
          false},                                                               \
         GW_CHATS_WAWP("GET", "/v2/chats/overview", gw_chats_overview, 200,     \
                       "wawpChatsOverview",                                     \

@@ -431,15 +431,12 @@ s_name_waha(gw_req_t *req)
     return name ? cm_strdup(name) : NULL;
 }
 
+//  {session}, or a /v2 form's instance
 static char *
 s_name_path(gw_req_t *req)
 {
-    const char *name = gw_req_param(req, "session");
-    if (!gw_sessions_name_valid(name)) {
-        gw_req_fail_invalid(req, "session must match ^[A-Za-z0-9_-]{1,64}$");
-        return NULL;
-    }
-    return cm_strdup(name);
+    const char *name = gw_sessions_path_name(req);
+    return name ? cm_strdup(name) : NULL;
 }
 
 //  --------------------------------------------------------------------
@@ -1155,6 +1152,30 @@ s_preview(gw_req_t *req, json_t *obj, const char *text)
 }
 
 void
+gw_kinds_link_preview_old(gw_req_t *req)
+{
+    //  WAHA's deprecated {chatId, url, title}: the url is the text, and
+    //  the preview names it
+    json_t *body = gw_req_json(req);
+    const char *url = json_string_value(json_object_get(body, "url"));
+    json_t *title = json_object_get(body, "title");
+    if (!json_is_object(body) || !url || !*url ||
+        (title && !json_is_string(title))) {
+        gw_req_fail_invalid(req, "url is required (and title is a string)");
+        return;
+    }
+    if (!json_object_get(body, "text")) {
+        json_object_set_new(body, "text", json_string(url));
+    }
+    json_t *preview = json_pack("{s:s}", "url", url);
+    if (title) {
+        json_object_set(preview, "title", title);
+    }
+    json_object_set_new(body, "preview", preview);
+    gw_kinds_link_preview(req);
+}
+
+void
 gw_kinds_link_preview(gw_req_t *req)
 {
     char *name = s_name_waha(req);
@@ -1381,6 +1402,10 @@ static const char *s_schemas =
     "[\"chatId\",\"messageId\"],\"properties\":{\"session\":{\"type\":"
     "\"string\"},\"chatId\":{\"type\":\"string\"},\"messageId\":{\"type\":"
     "\"string\"}}},"
+    "\"MessageLinkPreviewRequest\":{\"type\":\"object\",\"required\":"
+    "[\"chatId\",\"url\"],\"properties\":{\"session\":{\"type\":"
+    "\"string\"},\"chatId\":{\"type\":\"string\"},\"url\":{\"type\":"
+    "\"string\"},\"title\":{\"type\":\"string\"}}},"
     "\"MessageLinkCustomPreviewRequest\":{\"type\":\"object\",\"required\":"
     "[\"chatId\",\"text\",\"preview\"],\"properties\":{\"session\":{\"type\":"
     "\"string\"},\"chatId\":{\"type\":\"string\"},\"text\":{\"type\":"

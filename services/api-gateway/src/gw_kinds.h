@@ -73,6 +73,9 @@ void gw_kinds_send_poll_vote(gw_req_t *req);
 void gw_kinds_react(gw_req_t *req);
 void gw_kinds_forward(gw_req_t *req);
 void gw_kinds_link_preview(gw_req_t *req);
+//  POST /api/sendLinkPreview (WAHA, deprecated) {session, chatId, url,
+//  title}: link-custom-preview with the url as the text.
+void gw_kinds_link_preview_old(gw_req_t *req);
 void gw_kinds_send_event(gw_req_t *req);
 
 //  For other capabilities (status): read the page of body.preview {url}
@@ -114,6 +117,12 @@ json_t *gw_kinds_schemas(void);
     {"DELETE", "/api/{session}/chats/{chatId}/messages/{messageId}", gw_kinds_delete, GW_AUTH_ADMIN, 200, GW_CHATS_TAG, "chatsDeleteMessage", "Delete a message for everyone", NULL, "WAMessage", NULL, false}, \
     {"POST", "/api/{session}/chats/{chatId}/messages/{messageId}/pin", gw_kinds_pin, GW_AUTH_ADMIN, 201, GW_CHATS_TAG, "chatsPinMessage", "Pin a message", "PinMessageRequest", "PinResult", NULL, false}, \
     {"POST", "/api/{session}/chats/{chatId}/messages/{messageId}/unpin", gw_kinds_unpin, GW_AUTH_ADMIN, 201, GW_CHATS_TAG, "chatsUnpinMessage", "Unpin a message", NULL, "PinResult", NULL, false}, \
+    {"POST", "/api/sendLinkPreview", gw_kinds_link_preview_old, GW_AUTH_ADMIN, 201, GW_MESSAGES_TAG, "sendLinkPreviewDeprecated", "Send a link with its preview (deprecated: use /api/send/link-custom-preview)", "MessageLinkPreviewRequest", "WAMessage", NULL, false}, \
+    {"GET", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_get, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsGetMessage", "One stored message (Wawp)", NULL, "WAMessage", GW_MESSAGES_WAWP_Q ";downloadMedia|boolean|true (default): media not downloaded yet is downloaded now", false}, \
+    {"PUT", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_edit, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsEditMessage", "Edit a message this session sent (Wawp)", "EditMessageRequest", "WAMessage", GW_MESSAGES_WAWP_Q, false}, \
+    {"DELETE", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_delete, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsDeleteMessage", "Delete a message for everyone (Wawp)", NULL, "WAMessage", GW_MESSAGES_WAWP_Q, false}, \
+    {"POST", "/v2/chats/{chatId}/messages/{messageId}/pin", gw_kinds_pin, GW_AUTH_INSTANCE, 201, GW_CHATS_TAG, "wawpChatsPinMessage", "Pin a message (Wawp)", "PinMessageRequest", "PinResult", GW_MESSAGES_WAWP_Q, false}, \
+    {"POST", "/v2/chats/{chatId}/messages/{messageId}/unpin", gw_kinds_unpin, GW_AUTH_INSTANCE, 201, GW_CHATS_TAG, "wawpChatsUnpinMessage", "Unpin a message (Wawp)", NULL, "PinResult", GW_MESSAGES_WAWP_Q, false}, \
     {"GET", "/v2/send/location", gw_kinds_wawp_send_location, GW_AUTH_INSTANCE, 200, GW_MESSAGES_WAWP_TAG, "wawpSendLocationGet", "Send a location", NULL, "WAMessage", GW_MESSAGES_WAWP_Q ";chatId|string|Chat id;latitude|number|Latitude;longitude|number|Longitude;title|string|Place name;message|string|Address", false}, \
     {"POST", "/v2/send/location", gw_kinds_wawp_send_location, GW_AUTH_INSTANCE, 200, GW_MESSAGES_WAWP_TAG, "wawpSendLocation", "Send a location", "WawpLocationRequest", "WAMessage", GW_MESSAGES_WAWP_Q, false}, \
     {"POST", "/v2/send/contact", gw_kinds_wawp_send_contacts, GW_AUTH_INSTANCE, 200, GW_MESSAGES_WAWP_TAG, "wawpSendContact", "Send contact cards (contacts may be JSON text)", "WawpContactRequest", "WAMessage", GW_MESSAGES_WAWP_Q ";contacts|string|JSON array of contacts", false}, \
