@@ -208,26 +208,6 @@ gw_chats_read(gw_req_t *req)
     free(chat);
 }
 
-void
-gw_chats_wawp_list(gw_req_t *req)
-{
-    char *name = gw_sessions_wawp_instance(req);
-    if (name) {
-        s_list(req, name);
-        free(name);
-    }
-}
-
-void
-gw_chats_wawp_messages(gw_req_t *req)
-{
-    char *name = gw_sessions_wawp_instance(req);
-    if (name) {
-        s_messages(req, name);
-        free(name);
-    }
-}
-
 //  --------------------------------------------------------------------
 //  Overview
 

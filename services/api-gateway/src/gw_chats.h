@@ -61,8 +61,6 @@ void gw_chats_star(gw_req_t *req);
 void gw_chats_messages_old(gw_req_t *req);
 void gw_chats_contact_upsert(gw_req_t *req);
 void gw_chats_messages(gw_req_t *req);
-void gw_chats_wawp_list(gw_req_t *req);
-void gw_chats_wawp_messages(gw_req_t *req);
 void gw_chats_read(gw_req_t *req);
 void gw_chats_picture(gw_req_t *req);
 
@@ -275,7 +273,7 @@ json_t *gw_chats_schemas(void);
                       "ContactUpsertRequest", "Success", ""),                  \
         {"GET",                                                                \
          "/v2/chats",                                                          \
-         gw_chats_wawp_list,                                                   \
+         gw_chats_list,                                                        \
          GW_AUTH_INSTANCE,                                                     \
          200,                                                                  \
          GW_CHATS_TAG,                                                         \
@@ -287,7 +285,7 @@ json_t *gw_chats_schemas(void);
          false},                                                               \
         {"GET",                                                                \
          "/v2/chats/{chatId}/messages",                                        \
-         gw_chats_wawp_messages,                                               \
+         gw_chats_messages,                                                    \
          GW_AUTH_INSTANCE,                                                     \
          200,                                                                  \
          GW_CHATS_TAG,                                                         \
