@@ -341,6 +341,21 @@ const WHARF_EXTENSIONS = [
     ['POST', '/api/stopRecording'],
 ];
 
+// Wharf's query flags on WAHA routes: such a request is an extension (its
+// answer is Wharf's own), the same route without the flag is WAHA's.
+const WHARF_QUERY_EXTENSIONS = [
+    // delete for me: WAHA has no route for app state's deleteMessageForMe
+    // (its DELETE revokes for everyone); forEveryone=false answers
+    // {success: true} (tests/integration/test_appstate.py checks it)
+    ['DELETE', '/api/{session}/chats/{chatId}/messages/{messageId}', 'forEveryone'],
+];
+
+function isQueryExtension(method, p, query) {
+    const params = new URLSearchParams(query || '');
+    return WHARF_QUERY_EXTENSIONS.some(([m, t, name]) =>
+        params.has(name) && findRoute([[m, t]], method, p));
+}
+
 // WAHA events not yet in the stored extract of its document (checked
 // field by field by tests/integration/test_presence.py, and
 // group.v2.participants.join-request, WAHA 2026.8.2's release notes, by
@@ -500,7 +515,8 @@ function checkHttp(file, rec) {
         return;
     }
     const where = `${file}: ${method} ${rec.path} -> ${rec.status}`;
-    if (findRoute(WHARF_EXTENSIONS, method, p)) {
+    if (findRoute(WHARF_EXTENSIONS, method, p) ||
+        isQueryExtension(method, p, rec.path.split('?')[1])) {
         extensionCount += 1;
         return;
     }

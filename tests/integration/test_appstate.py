@@ -14,6 +14,9 @@ session b (account B) writes to A so both have the chat. Then:
   label routes read it back on a1; removing it gives
   label.chat.deleted; deleting the label label.deleted;
 - pin, mute and unread from a1 show on a2's chat list; star answers;
+- delete for me (DELETE .../messages/{id}?forEveryone=false, Wharf's
+  extension): a1 deletes a received message and its own one, the phone
+  another: gone at a1 and a2, still at b; bad flag 400, unknown 404;
 - a1 names the contact (PUT /contacts/{chatId}), clears the chat
   (DELETE .../messages) and deletes the group's chat (DELETE
   /chats/{chatId}): a2's contacts/all has the name, both lose the
@@ -435,6 +438,52 @@ def test_appstate():
         check(st == 201, (st, body))
         wait_for(lambda: len(hooks(rx, "a1", "chat.archive")) == n_archive + 1, 30,
                  what="one more chat.archive at a1")
+
+        # -- delete for me (Wharf's forEveryone=false): a1 and the phone ------
+        texts = {}
+        for who, to, text in (("b", A, "one"), ("b", A, "two"), ("a1", B, "mine")):
+            st, sent, _ = s.api("POST", "/api/sendText",
+                                {"session": who, "chatId": to + "@c.us", "text": text})
+            check(st == 201, (st, sent))
+            texts[text] = sent["id"].split("_")[2]
+
+        def bodies(name, chat=CHAT):
+            st, msgs, _ = s.api("GET", "/api/%s/chats/%s/messages" % (name, chat))
+            check(st == 200, (st, msgs))
+            return {m["body"] for m in msgs}
+        for name in ("a1", "a2"):
+            wait_for(lambda: {"one", "two", "mine"} <= bodies(name), 30,
+                     what="one, two and mine at %s" % name)
+        one = "false_%s_%s" % (CHAT, texts["one"])
+        mine = "true_%s_%s" % (CHAT, texts["mine"])
+        st, body, _ = s.api("DELETE", "/api/a1/chats/%s/messages/%s?forEveryone=false"
+                            % (CHAT, one))
+        check(st == 200 and body == {"success": True}, (st, body))
+        # our own message too (the store is told fromMe)
+        st, body, _ = s.api("DELETE", "/v2/chats/%s/messages/%s?instance_id=a1"
+                            "&forEveryone=false" % (CHAT, mine))
+        check(st == 200 and body == {"success": True}, (st, body))
+        for name in ("a1", "a2"):
+            left = wait_for(lambda: (lambda b: b if not {"one", "mine"} & b else None)(
+                bodies(name)), 30, what="one and mine deleted for me at %s" % name)
+            check("two" in left, left)
+        # for me only: B still has both
+        check({"one", "mine"} <= bodies("b", A + "@c.us"), bodies("b", A + "@c.us"))
+        # the phone deletes "two" for me
+        st, body = sim.ctl("POST", "/accounts/%s/app-state/actions" % A, {"actions": [
+            {"index": ["deleteMessageForMe", B + "@s.whatsapp.net", texts["two"],
+                       "0", "0"], "value": {"deleteMedia": False}}]})
+        check(st == 200 and body["patches"][0]["collection"] == "regular_high",
+              (st, body))
+        for name in ("a1", "a2"):
+            wait_for(lambda: "two" not in bodies(name), 30,
+                     what="two deleted by the phone at %s" % name)
+        st, body, _ = s.api("DELETE", "/api/a1/chats/%s/messages/%s?forEveryone=maybe"
+                            % (CHAT, one))
+        check(st == 400 and "forEveryone" in str(body["message"]), (st, body))
+        st, body, _ = s.api("DELETE", "/api/a1/chats/%s/messages/%s?forEveryone=false"
+                            % (CHAT, one))
+        check(st == 404 and "not found" in str(body["message"]), (st, body))
 
         # -- contact upsert and clear chat: a1 -> a2 ---------------------------
         # (before the tamper below: clearChat rides regular_high)

@@ -173,7 +173,8 @@ class Interop:
     `same_account=True` pairs Baileys as a second companion of Wharf's
     account (`wharf`, with wharf_name) instead of `peer`'s (which is then
     only another simulated phone): app state and history between two
-    devices of one account.
+    devices of one account. `extra_hooks` are more webhooks of session
+    w, (path, events) each, posting to rx.url + "/" + path.
 
         ix = Interop(A, B, EVENTS)
         ix.run([test_one, test_two])    # setup, the tests, teardown
@@ -183,8 +184,10 @@ class Interop:
 
     def __init__(self, wharf, peer, events, others=(), before_link=None,
                  wharf_name="Wharf A", peer_name="Baileys B", session="w",
-                 stack_env=None, sim_args=(), media=False, same_account=False):
+                 stack_env=None, sim_args=(), media=False, same_account=False,
+                 extra_hooks=()):
         self.wharf, self.peer_phone, self.events = wharf, peer, events
+        self.extra_hooks = tuple(extra_hooks)
         self.same_account = same_account
         self.sim_args = tuple(sim_args)
         self.stack_env = dict(stack_env or {})
@@ -227,7 +230,9 @@ class Interop:
         st, body, _ = self.s.api("POST", "/api/sessions", {
             "name": self.session, "start": True,
             "config": {"webhooks": [{"url": self.rx.url + "/" + self.session,
-                                     "events": self.events}]}})
+                                     "events": self.events}] +
+                       [{"url": self.rx.url + "/" + path, "events": events}
+                        for path, events in self.extra_hooks]}})
         check(st == 201, (st, body))
         link_qr(self.s, self.sim, self.session, self.wharf)
         phone, name = ((self.wharf, self.wharf_name) if self.same_account

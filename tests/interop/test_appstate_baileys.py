@@ -19,7 +19,13 @@ receiver:
 - Wharf unarchives, pins, mutes, marks unread and stars Bob's message:
   Baileys emits chats.update (archived false, pinned, muteEndTime,
   unreadCount -1) and messages.update (starred) for the chat and the
-  message.
+  message;
+- delete for me, clear chat and delete chat both ways: Baileys deletes a
+  message for me (gone at Wharf), Wharf does with forEveryone=false
+  (Baileys' messages.delete); Baileys clears the chat (Wharf keeps the
+  chat, no messages), Wharf does (Baileys' regular_high version reaches
+  the patch: Baileys emits nothing for clearChat); Wharf deletes the chat
+  (Baileys' chats.delete), Baileys deletes Carol's (gone at Wharf).
 """
 import json
 import os
@@ -207,6 +213,90 @@ def test_wharf_to_baileys():
     check(star["key"]["remoteJid"] == JID and star["key"]["fromMe"] is False, star)
 
 
+
+def wharf_bodies(chat=CHAT):
+    st, msgs, _ = ctx["s"].api("GET", "/api/w/chats/%s/messages" % chat)
+    check(st == 200, (st, msgs))
+    return {m["body"] for m in msgs}
+
+
+def bob_sends(*texts):
+    """Bob writes to A: {text: id}, once Wharf and Baileys have them."""
+    ids = {}
+    for text in texts:
+        st, sent = ctx["sim"].ctl("POST", "/accounts/%s/send" % B, {"to": A, "text": text})
+        check(st == 200, (st, sent))
+        ids[text] = sent["id"]
+    for text in texts:
+        ctx["peer"].wait(lambda e: e["event"] == "message" and e.get("text") == text,
+                         30, "%s at Baileys" % text)
+    wait_for(lambda: set(texts) <= wharf_bodies(), 30, what="%s at Wharf" % (texts,))
+    return ids
+
+
+def regular_high(peer):
+    """Baileys' app-state version of regular_high."""
+    got = peer.cmd("keys", "result", type="app-state-sync-version",
+                   ids=["regular_high"])["value"]
+    return (got.get("regular_high") or {}).get("version", 0)
+
+
+def test_deletes():
+    """Delete for me, clear chat and delete chat, both ways."""
+    peer, s, sim = ctx["peer"], ctx["s"], ctx["sim"]
+    now = int(time.time())
+    ids = bob_sends("d1", "d2", "d3")
+    # Baileys deletes d1 for me: gone at Wharf
+    baileys_modify({"deleteForMe": {"deleteMedia": False, "timestamp": now,
+                                    "key": {"remoteJid": JID, "id": ids["d1"],
+                                            "fromMe": False}}})
+    wait_for(lambda: "d1" not in wharf_bodies(), 30, what="d1 deleted by Baileys")
+    check({"d2", "d3"} <= wharf_bodies(), wharf_bodies())
+    # Wharf deletes d2 for me (forEveryone=false): Baileys' messages.delete
+    st, body, _ = s.api("DELETE", "/api/w/chats/%s/messages/false_%s_%s?forEveryone=false"
+                        % (CHAT, CHAT, ids["d2"]))
+    check(st == 200 and body == {"success": True}, (st, body))
+    gone = peer.wait_ev("messages.delete", lambda d: [k for k in d.get("keys", [])
+                                                     if k.get("id") == ids["d2"]],
+                        30, "d2 deleted for me by Wharf")
+    check(gone["keys"] == [{"remoteJid": JID, "id": ids["d2"], "fromMe": False}], gone)
+    check("d2" not in wharf_bodies(), wharf_bodies())
+    # Baileys clears the chat: Wharf keeps the chat, none of its messages
+    baileys_modify({"clear": True, "lastMessages": [
+        {"key": {"remoteJid": JID, "id": ids["d3"], "fromMe": False},
+         "messageTimestamp": now}]})
+    wait_for(lambda: not wharf_bodies(), 30, what="the chat cleared by Baileys")
+    check(wharf_chat() is not None, "the chat stays")
+
+    # Wharf clears the chat: Baileys fetches and decodes the patch
+    # (Baileys emits no event for clearChat: its regular_high version
+    # reaches the patch's)
+    bob_sends("d4")
+    st, body, _ = s.api("DELETE", "/api/w/chats/%s/messages" % CHAT)
+    check(st == 200 and body == {"success": True}, (st, body))
+    st, versions = sim.ctl("GET", "/accounts/%s/app-state" % A)
+    v_clear = versions["collections"]["regular_high"]
+    wait_for(lambda: regular_high(peer) >= v_clear, 30,
+             what="Baileys at Wharf's clearChat (v%d)" % v_clear)
+    check(not wharf_bodies(), wharf_bodies())
+    # Wharf deletes the chat: Baileys' chats.delete
+    st, body, _ = s.api("DELETE", "/api/w/chats/%s" % CHAT)
+    check(st == 200 and body == {"success": True}, (st, body))
+    gone = peer.wait_ev("chats.delete", lambda d: d == JID, 30, "chat deleted by Wharf")
+    check(gone == JID and wharf_chat() is None, gone)
+
+    # Baileys deletes Carol's chat (from history): gone at Wharf
+    carol_jid = CAROL.replace("@c.us", "@s.whatsapp.net")
+    check([c for c in s.api("GET", "/api/w/chats")[1] if c["id"] == CAROL], "Carol's chat")
+    baileys_modify({"delete": True, "lastMessages": [
+        {"key": {"remoteJid": carol_jid, "id": "HCAROL1", "fromMe": False},
+         "messageTimestamp": now - 3600}]}, carol_jid)
+    wait_for(lambda: not [c for c in s.api("GET", "/api/w/chats")[1] if c["id"] == CAROL],
+             30, what="Carol's chat deleted by Baileys")
+    check(wharf_bodies(CAROL) == set(), wharf_bodies(CAROL))
+    check(peer.proc.poll() is None, "baileys alive")
+
+
 if __name__ == "__main__":
     ctx.run([test_both_linked, test_history_receipts, test_baileys_to_wharf,
-             test_wharf_to_baileys])
+             test_wharf_to_baileys, test_deletes])

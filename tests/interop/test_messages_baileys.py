@@ -355,12 +355,14 @@ def test_group_kinds():
         "eventCreationMessageKey": {"remoteJid": gid, "fromMe": False, "id": eid,
                                     "participant": A_JID},
         "encPayload": b64(ct), "encIv": b64(iv)}}, {})
-    er = wharf_ev("event.response", lambda p: p["eventCreationKey"]["id"] == eid,
+    er = wharf_ev("event.response", lambda p: p["eventCreationKey"]["id"] == ev["id"],
                   "event response")
     check(er["eventResponse"] == {"response": "GOING", "timestampMs": 1800000002000,
                                   "extraGuestCount": 2}, er)
-    check(er["eventCreationKey"]["remoteJid"] == gid and er["eventCreationKey"]["fromMe"]
-          is True and er["from"] == gid and er["participant"] == B_C, er)
+    # eventCreationKey is WAHA's MessageDestination of the event
+    check(er["eventCreationKey"] == {"id": ev["id"], "from": A_C, "fromMe": True,
+                                     "to": gid, "participant": A_C}, er)
+    check(er["from"] == gid and er["participant"] == B_C, er)
     check(not [e for e in ctx["rx"].events("event.response.failed")], "failed responses")
 
 

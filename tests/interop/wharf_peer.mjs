@@ -18,6 +18,9 @@
 //       downloadMediaMessage, jidNormalizedUser
 //   {"cmd":"message","id":ID}               -> {"event":"result","value"}
 //       the stored WebMessageInfo with that key id (sent or received)
+//   {"cmd":"keys","type":T,"ids":[...]}     -> {"event":"result","value"}
+//       what Baileys' key store holds, e.g. type app-state-sync-version
+//       with collection names: {version, hash, indexValueMap} of each
 //   {"cmd":"quit"}                          -> exits 0
 // In args, {"$b64":S} is a Buffer and {"$msg":ID} the stored
 // WebMessageInfo with key id ID (a received or sent message); in
@@ -164,6 +167,11 @@ async function run (c) {
         const m = peer?.messages.get(c.id)
         if (!m) throw new Error(`no stored message ${c.id}`)
         return { event: 'result', value: m }
+    }
+    case 'keys': {
+        if (!peer) throw new Error('not paired')
+        const value = await peer.sock.authState.keys.get(c.type, c.ids || [])
+        return { event: 'result', value }
     }
     case 'quit':
         peer?.stop()

@@ -40,6 +40,7 @@
     X(metrics, METRICS)       /*  Prometheus /metrics */                       \
     X(swagger, SWAGGER)       /*  Swagger UI at /, OpenAPI at /-json */        \
     X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */               \
-    X(keys, KEYS)             /*  /api/keys: admin and session keys */
+    X(keys, KEYS)             /*  /api/keys: admin and session keys */         \
+    X(ratelimit, RATELIMIT)   /*  Wawp's per-session send policy */
 
 #endif

@@ -921,6 +921,9 @@ gw_http_new(const gw_config_t *config, int port_override)
     if (gw_keys_start(config) != 0) {
         cm_log_warn("could not start the API key reloader");
     }
+    if (gw_ratelimit_start(config) != 0) {
+        cm_log_warn("could not start the rate-limit policy reloader");
+    }
     self->front = gw_front_new(config, port_override, s_handoff, self);
     if (!self->front) {
         gw_http_destroy(&self);
@@ -957,6 +960,7 @@ gw_http_destroy(gw_http_t **self_p)
         pthread_join(self->sweeper, NULL);
     }
     gw_keys_stop();
+    gw_ratelimit_stop();
     //  Upgraded connections must be closed before the daemon stops
     gw_ws_close_all(3000);
     if (self->daemon) {

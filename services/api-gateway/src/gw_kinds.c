@@ -15,6 +15,7 @@ static const char *const s_working[] = {"WORKING", NULL};
 #define S_BEFORE 16  //  ... put whole into `target`
 #define S_PREVIEW 32 //  preview {url}: media-service fills it (media.preview)
 #define S_THUMB 64   //  preview.image: media-service makes the thumbnail
+#define S_KEY 128    //  ... its key: bare messageId, fromMe, messageTimestamp
 
 //  --------------------------------------------------------------------
 //  Inputs
@@ -305,6 +306,38 @@ s_stored(gw_req_t *req, const char *name, const char *id, bool required,
     return m;
 }
 
+//  The key of stored message t into body: messageId bare (WAHA's id is
+//  "<fromMe>_<chat>_<id>[_<participant>]"), fromMe, messageTimestamp
+//  (ms). Returns 0, or -1 after a 500.
+static int
+s_key(gw_req_t *req, json_t *body, const json_t *t)
+{
+    const char *full = json_string_value(json_object_get(t, "id"));
+    const char *rest = full ? strchr(full, '_') : NULL;
+    const char *sep = rest ? strchr(rest + 1, '_') : NULL;
+    if (!sep || !sep[1]) {
+        gw_req_fail(req, 500, NULL, "stored message id %s has no key",
+                    full ? full : "?");
+        return -1;
+    }
+    char *bare = cm_strdup(sep + 1);
+    char *tail = strchr(bare, '_');
+    if (tail) {
+        *tail = 0;
+    }
+    json_object_set_new(body, "messageId", json_string(bare));
+    free(bare);
+    json_object_set_new(
+        body, "fromMe",
+        json_boolean(json_is_true(json_object_get(t, "fromMe"))));
+    json_t *ts = json_object_get(t, "timestamp");
+    if (json_is_integer(ts) && json_integer_value(ts) > 0) {
+        json_object_set_new(body, "messageTimestamp",
+                            json_integer(json_integer_value(ts) * 1000));
+    }
+    return 0;
+}
+
 //  Send `type` with body (taken) for session `name`, after the store
 //  reads `flags` asks for; answer `success` with the worker's body.
 static void
@@ -387,6 +420,9 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
             }
             if (flags & S_BEFORE) {
                 json_object_set(body, "target", t);
+            }
+            if (flags & S_KEY) {
+                ok = s_key(req, body, t) == 0;
             }
         }
         json_decref(t);
@@ -1290,7 +1326,15 @@ gw_kinds_delete(gw_req_t *req)
     char *name = s_name_path(req);
     char *chat = NULL;
     char *id = name ? s_path_message(req, &chat) : NULL;
-    if (id) {
+    const char *all = id ? gw_req_query(req, "forEveryone") : NULL;
+    bool me = cm_streq(all, "false") || cm_streq(all, "0");
+    if (all && !me && !cm_streq(all, "true") && !cm_streq(all, "1")) {
+        gw_req_fail_invalid(req, "forEveryone must be true or false");
+    } else if (id && me) {
+        //  Wharf's extension: for this account's devices only (app state)
+        json_t *body = json_pack("{s:s, s:s}", "chatId", chat, "messageId", id);
+        s_run(req, name, "message.delete_me", body, S_TARGET | S_KEY, 200);
+    } else if (id) {
         json_t *body = json_pack("{s:s, s:s}", "chatId", chat, "messageId", id);
         s_run(req, name, "message.revoke", body, S_TARGET | S_BEFORE, 200);
     }

@@ -10,7 +10,10 @@
     of family worker (proto/PROTOCOL.md; sw_wakinds): message.send_rich,
     message.send_location, message.send_contacts, message.send_poll,
     message.send_event, message.send_poll_vote, message.react,
-    message.edit, message.revoke, message.pin, message.forward.
+    message.edit, message.revoke, message.pin, message.forward; and
+    DELETE .../messages/{messageId}?forEveryone=false, Wharf's extension
+    (WAHA has no delete-for-me route), message.delete_me of sw_waappstate:
+    the message goes from this account's devices only.
     What a command needs from the store is read here first (store family
     kinds, st_kinds): `reply_to` names a stored message whose body is
     quoted; a reaction, vote, edit, delete, pin or forward names a
@@ -100,6 +103,9 @@ void gw_kinds_wawp_send_event(gw_req_t *req);
 //  OpenAPI schemas of these routes. Caller owns return value.
 json_t *gw_kinds_schemas(void);
 
+//  Query of the message delete routes.
+#define GW_KINDS_DELETE_Q "forEveryone|boolean|true (default): revoke it for everyone. false (Wharf extension): delete it for me, from this account's devices only (app state deleteMessageForMe), answering {success: true}"
+
 //  Rows of gw_api's route table.
 // clang-format off
 #define GW_KINDS_ROUTES \
@@ -114,13 +120,13 @@ json_t *gw_kinds_schemas(void);
     {"GET", "/api/{session}/new-message-id", gw_kinds_new_id, GW_AUTH_ADMIN, 200, GW_MESSAGES_TAG, "newMessageId", "A message id to pass as `id` in a send", NULL, "NewMessageId", NULL, false}, \
     {"GET", "/api/{session}/chats/{chatId}/messages/{messageId}", gw_kinds_get, GW_AUTH_ADMIN, 200, GW_CHATS_TAG, "chatsGetMessage", "One stored message", NULL, "WAMessage", "downloadMedia|boolean|true (default): media not downloaded yet (or whose download failed) is downloaded now (media.url, or media.error), false: media without the downloaded file (media.url)", false}, \
     {"PUT", "/api/{session}/chats/{chatId}/messages/{messageId}", gw_kinds_edit, GW_AUTH_ADMIN, 200, GW_CHATS_TAG, "chatsEditMessage", "Edit a message this session sent", "EditMessageRequest", "WAMessage", NULL, false}, \
-    {"DELETE", "/api/{session}/chats/{chatId}/messages/{messageId}", gw_kinds_delete, GW_AUTH_ADMIN, 200, GW_CHATS_TAG, "chatsDeleteMessage", "Delete a message for everyone", NULL, "WAMessage", NULL, false}, \
+    {"DELETE", "/api/{session}/chats/{chatId}/messages/{messageId}", gw_kinds_delete, GW_AUTH_ADMIN, 200, GW_CHATS_TAG, "chatsDeleteMessage", "Delete a message for everyone, or for me (forEveryone=false)", NULL, "WAMessage", GW_KINDS_DELETE_Q, false}, \
     {"POST", "/api/{session}/chats/{chatId}/messages/{messageId}/pin", gw_kinds_pin, GW_AUTH_ADMIN, 201, GW_CHATS_TAG, "chatsPinMessage", "Pin a message", "PinMessageRequest", "PinResult", NULL, false}, \
     {"POST", "/api/{session}/chats/{chatId}/messages/{messageId}/unpin", gw_kinds_unpin, GW_AUTH_ADMIN, 201, GW_CHATS_TAG, "chatsUnpinMessage", "Unpin a message", NULL, "PinResult", NULL, false}, \
     {"POST", "/api/sendLinkPreview", gw_kinds_link_preview_old, GW_AUTH_ADMIN, 201, GW_MESSAGES_TAG, "sendLinkPreviewDeprecated", "Send a link with its preview (deprecated: use /api/send/link-custom-preview)", "MessageLinkPreviewRequest", "WAMessage", NULL, false}, \
     {"GET", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_get, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsGetMessage", "One stored message (Wawp)", NULL, "WAMessage", GW_MESSAGES_WAWP_Q ";downloadMedia|boolean|true (default): media not downloaded yet is downloaded now", false}, \
     {"PUT", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_edit, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsEditMessage", "Edit a message this session sent (Wawp)", "EditMessageRequest", "WAMessage", GW_MESSAGES_WAWP_Q, false}, \
-    {"DELETE", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_delete, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsDeleteMessage", "Delete a message for everyone (Wawp)", NULL, "WAMessage", GW_MESSAGES_WAWP_Q, false}, \
+    {"DELETE", "/v2/chats/{chatId}/messages/{messageId}", gw_kinds_delete, GW_AUTH_INSTANCE, 200, GW_CHATS_TAG, "wawpChatsDeleteMessage", "Delete a message for everyone, or for me (Wawp)", NULL, "WAMessage", GW_MESSAGES_WAWP_Q ";" GW_KINDS_DELETE_Q, false}, \
     {"POST", "/v2/chats/{chatId}/messages/{messageId}/pin", gw_kinds_pin, GW_AUTH_INSTANCE, 201, GW_CHATS_TAG, "wawpChatsPinMessage", "Pin a message (Wawp)", "PinMessageRequest", "PinResult", GW_MESSAGES_WAWP_Q, false}, \
     {"POST", "/v2/chats/{chatId}/messages/{messageId}/unpin", gw_kinds_unpin, GW_AUTH_INSTANCE, 201, GW_CHATS_TAG, "wawpChatsUnpinMessage", "Unpin a message (Wawp)", NULL, "PinResult", GW_MESSAGES_WAWP_Q, false}, \
     {"GET", "/v2/send/location", gw_kinds_wawp_send_location, GW_AUTH_INSTANCE, 200, GW_MESSAGES_WAWP_TAG, "wawpSendLocationGet", "Send a location", NULL, "WAMessage", GW_MESSAGES_WAWP_Q ";chatId|string|Chat id;latitude|number|Latitude;longitude|number|Longitude;title|string|Place name;message|string|Address", false}, \

@@ -281,23 +281,30 @@ gw_limits_pace_done(const char *session)
     pthread_mutex_unlock(&s_limits.lock);
 }
 
-int
-gw_limits_pace(gw_req_t *req, const gw_route_t *route)
+void
+gw_limits_defaults(gw_ratelimit_t *out)
 {
-    if (s_limits.send_interval <= 0 ||
-        gw_keys_action(route->method, route->path) != GW_KEYS_SEND) {
-        return 0;
-    }
-    const char *session = s_session_of(req);
-    if (!session) {
+    pthread_mutex_lock(&s_limits.lock);
+    out->per_minute = 0;
+    out->burst = 0;
+    out->interval_ms = s_limits.send_interval;
+    out->jitter_ms = s_limits.send_jitter;
+    out->concurrent = s_limits.send_queue > 0 ? s_limits.send_queue : 20;
+    pthread_mutex_unlock(&s_limits.lock);
+}
+
+//  Wait for a send slot of `session`: `interval` + 0..`jitter` ms after
+//  the previous send, at most `queue` waiting (429 past it).
+static int
+s_pace(gw_req_t *req, const char *session, int interval, int jitter, int queue)
+{
+    if (interval <= 0) {
         return 0;
     }
     int64_t now = cm_mono_ms();
-    int64_t slot =
-        gw_limits_pace_slot(session, s_limits.send_interval,
-                            s_limits.send_jitter, s_limits.send_queue, now);
+    int64_t slot = gw_limits_pace_slot(session, interval, jitter, queue, now);
     if (slot < 0) {
-        int wait = (s_limits.send_interval * s_limits.send_queue) / 1000 + 1;
+        int wait = (int)(((int64_t)interval * queue) / 1000 + 1);
         return s_limited(req, wait, "session's send queue");
     }
     if (slot > now) {
@@ -305,6 +312,43 @@ gw_limits_pace(gw_req_t *req, const gw_route_t *route)
     }
     gw_limits_pace_done(session);
     return 0;
+}
+
+int
+gw_limits_pace(gw_req_t *req, const gw_route_t *route)
+{
+    //  Wawp's GET send forms send too: no way round the pacing
+    bool send = gw_keys_action(route->method, route->path) == GW_KEYS_SEND ||
+                (gw_api_side_effect_get(route) && strstr(route->path, "/send"));
+    if (!send) {
+        return 0;
+    }
+    const char *session = s_session_of(req);
+    //  The session's own policy (gw_ratelimit) first
+    char name[GW_SESSION_NAME_MAX + 1];
+    gw_ratelimit_t policy;
+    if (gw_ratelimit_lookup(req, session, name, sizeof name, &policy)) {
+        if (policy.per_minute > 0) {
+            double burst =
+                policy.burst > 0 ? policy.burst : (policy.per_minute + 9) / 10;
+            //  A bucket per session and limits: a new policy starts full
+            char *bucket =
+                cm_sprintf("r:%d:%d:%s", policy.per_minute, policy.burst, name);
+            int wait = gw_limits_take(bucket, policy.per_minute / 60.0, burst,
+                                      cm_mono_ms());
+            free(bucket);
+            if (wait) {
+                return s_limited(req, wait, "session's rate-limit policy");
+            }
+        }
+        return s_pace(req, name, policy.interval_ms, policy.jitter_ms,
+                      policy.concurrent > 0 ? policy.concurrent : 1);
+    }
+    if (!session) {
+        return 0;
+    }
+    return s_pace(req, session, s_limits.send_interval, s_limits.send_jitter,
+                  s_limits.send_queue);
 }
 
 void

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "gw_api.h"
+#include "gw_ratelimit.h"
 #include "gw_req.h"
 
 //  Buckets kept at most (all are dropped past it: a fresh start).
@@ -63,9 +64,14 @@ int gw_limits_session(gw_req_t *req);
 //  (gw_keys_action SEND) naming a session waits for that session's next
 //  slot, GATEWAY_SEND_INTERVAL_MS plus a random 0..GATEWAY_SEND_JITTER_MS
 //  after the previous one, in the handler thread; at most
-//  GATEWAY_SEND_QUEUE sends of a session wait (429 past it). Returns 0,
-//  or -1 after a 429.
+//  GATEWAY_SEND_QUEUE sends of a session wait (429 past it). A session
+//  with a rate-limit policy (gw_ratelimit) follows the policy instead: its
+//  per-minute bucket (429 with Retry-After over it), then its pacing.
+//  Returns 0, or -1 after a 429.
 int gw_limits_pace(gw_req_t *req, const gw_route_t *route);
+
+//  The pacing the environment sets (GATEWAY_SEND_*), as a policy.
+void gw_limits_defaults(gw_ratelimit_t *out);
 
 //  The slot (ms) for a send of `session` at now_ms, or -1 when `queue`
 //  already wait; release it with gw_limits_pace_done.

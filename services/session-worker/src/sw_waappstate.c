@@ -242,8 +242,13 @@ sw_waappstate_star(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 void
 sw_waappstate_delete_message(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    s_message_action(sess, cmd_p, "deleteMessageForMe",
-                     json_pack("{s:b}", "deleteMedia", false));
+    json_t *value = json_pack("{s:b}", "deleteMedia", false);
+    json_t *ts = json_object_get(cm_msg_body(sw_cmd_request(*cmd_p)),
+                                 "messageTimestamp");
+    if (json_is_integer(ts) && json_integer_value(ts) > 0) {
+        json_object_set(value, "messageTimestamp", ts);
+    }
+    s_message_action(sess, cmd_p, "deleteMessageForMe", value);
 }
 
 //  A name field: 1..SW_WAAPPSTATE_NAME_MAX bytes (optional: NULL ok).
@@ -492,8 +497,8 @@ sw_waappstate_change(const json_t *action, const char **event_p,
             !remove && json_is_true(json_object_get(value, "starred")));
     } else if (!strcmp(name, "deleteMessageForMe") && a2 &&
                (chat = s_api(a1))) {
-        change = json_pack("{s:s, s:O, s:s}", "kind", "message_delete", "chat",
-                           chat, "id", a2);
+        change = json_pack("{s:s, s:O, s:s, s:b}", "kind", "message_delete",
+                           "chat", chat, "id", a2, "fromMe", cm_streq(a3, "1"));
     } else if (!strcmp(name, "clearChat") && (chat = s_api(a1))) {
         change = json_pack("{s:s, s:O}", "kind", "chat_clear", "chat", chat);
     } else if (!strcmp(name, "deleteChat") && (chat = s_api(a1))) {
@@ -763,6 +768,20 @@ sw_waappstate_test(bool verbose)
     c = sw_waappstate_change(a, &event, &payload);
     assert(c && !event && !payload);
     assert(json_integer_value(json_object_get(c, "mutedUntil")) == -1);
+    json_decref(c);
+    json_decref(a);
+
+    //  delete for me of our own message: the store needs fromMe
+    a = json_loads("{\"index\":[\"deleteMessageForMe\",\"15550000002@s."
+                   "whatsapp.net\",\"3EB0AA\",\"1\",\"0\"],\"value\":{"
+                   "\"deleteMedia\":false}}",
+                   0, NULL);
+    c = sw_waappstate_change(a, &event, &payload);
+    assert(c && !event && !payload);
+    assert(cm_streq(json_string_value(json_object_get(c, "kind")),
+                    "message_delete"));
+    assert(cm_streq(json_string_value(json_object_get(c, "id")), "3EB0AA"));
+    assert(json_is_true(json_object_get(c, "fromMe")));
     json_decref(c);
     json_decref(a);
 

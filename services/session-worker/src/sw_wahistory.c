@@ -214,8 +214,17 @@ sw_wahistory_batches(sw_wasess_t *sess, const wa_history_t *hs,
     }
     for (size_t i = 0; i < hs->n_conversations; i++) {
         const Wa__History__Conversation *c = hs->conversations[i];
-        if (client && c->lid_jid && c->pn_jid) {
-            wa_client_learn_lid(client, c->lid_jid, c->pn_jid);
+        if (client) {
+            //  The chat's other identity (Conversation lidJid 42 / pnJid
+            //  39): beside each other, or beside the chat's own id (a LID
+            //  chat names its number, a number's chat its LID). Baileys
+            //  7 history.ts; a pair of the wrong kinds is refused.
+            if (c->lid_jid && c->pn_jid) {
+                wa_client_learn_lid(client, c->lid_jid, c->pn_jid);
+            } else if (c->id && (c->lid_jid || c->pn_jid)) {
+                wa_client_learn_lid(client, c->id,
+                                    c->lid_jid ? c->lid_jid : c->pn_jid);
+            }
         }
         if (client && c->has_tc_token && c->id) {
             //  The contact's privacy token for us (wa_tctoken)

@@ -1216,33 +1216,49 @@ s_emit(sw_wasess_t *sess, const char *event, const char *key, int64_t ts_s,
     sw_session_emit_id(sw_wasess_session(sess), id, event, payload_p, fn, arg);
 }
 
+//  The fields of a WAHA MessageDestination, in order.
+static const char *const s_destination_keys[] = {"id", "from",        "fromMe",
+                                                 "to", "participant", NULL};
+
+//  WAHA's MessageDestination of a message ({id, from, fromMe, to}, and
+//  participant in groups: a string, never null), for poll.vote's poll
+//  and event.response's eventCreationKey.
+static json_t *
+s_destination(sw_wasess_t *sess, const char *chat, const char *id, bool from_me,
+              const char *participant, const char *type)
+{
+    json_t *base =
+        s_base(sess, chat, id, from_me, participant, 0, type, NULL, NULL);
+    json_t *out = json_object();
+    for (int i = 0; s_destination_keys[i]; i++) {
+        json_t *v = json_object_get(base, s_destination_keys[i]);
+        if (v && !json_is_null(v)) {
+            json_object_set(out, s_destination_keys[i], v);
+        }
+    }
+    json_decref(base);
+    return out;
+}
+
 //  The poll.vote payload.
 static json_t *
 s_vote_payload(sw_wasess_t *sess, json_t *vote_base, const char *poll_chat,
                const char *poll_id, bool poll_from_me,
                const char *poll_participant, json_t *selected, int64_t ts_ms)
 {
-    json_t *poll = s_base(sess, poll_chat, poll_id, poll_from_me,
-                          poll_participant, 0, "poll_creation", NULL, NULL);
-    json_t *p = json_object();
-    const char *keys[] = {"id", "from", "fromMe", "to", "participant", NULL};
+    json_t *p = s_destination(sess, poll_chat, poll_id, poll_from_me,
+                              poll_participant, "poll_creation");
     json_t *v = json_object();
-    for (int i = 0; keys[i]; i++) {
-        //  WAHA's PollVote and MessageDestination name a participant only
-        //  in groups (a string, never null)
-        json_t *pv = json_object_get(poll, keys[i]);
-        json_t *vv = json_object_get(vote_base, keys[i]);
-        if (pv && !json_is_null(pv)) {
-            json_object_set(p, keys[i], pv);
-        }
+    for (int i = 0; s_destination_keys[i]; i++) {
+        //  WAHA's PollVote names a participant only in groups too
+        json_t *vv = json_object_get(vote_base, s_destination_keys[i]);
         if (vv && !json_is_null(vv)) {
-            json_object_set(v, keys[i], vv);
+            json_object_set(v, s_destination_keys[i], vv);
         }
     }
     json_object_set_new(v, "selectedOptions",
                         selected ? json_incref(selected) : json_array());
     json_object_set_new(v, "timestamp", json_integer(ts_ms));
-    json_decref(poll);
     json_t *out = json_pack("{s:o, s:o}", "vote", v, "poll", p);
     json_object_set(out, "_data", json_object_get(vote_base, "_data"));
     return out;
@@ -1550,26 +1566,19 @@ s_open_and_emit(sw_wasess_t *sess, s_pending_t *p, json_t *entry)
         bool ok = have && wa_kinds_open_event_response(
                               msg, creator, p->sender_pn, secret, &response,
                               &guests, &ts_ms) == 0;
+        //  WAHA's EventResponsePayload: the response's WAMessage fields,
+        //  eventCreationKey (a MessageDestination of the event) and
+        //  eventResponse (null when it could not be opened)
         json_t *payload = json_deep_copy(p->base);
-        json_object_set_new(
-            payload, "eventCreationKey",
-            json_pack(
-                "{s:s, s:s, s:b}", "id", p->target_id, "remoteJid",
-                json_string_value(json_object_get(
-                    json_object_get(json_object_get(p->base, "_data"), "key"),
-                    "remoteJid")),
-                "fromMe", p->ours));
-        if (p->author) {
-            json_object_set_new(json_object_get(payload, "eventCreationKey"),
-                                "participant", json_string(p->author));
-        }
-        if (ok) {
-            json_object_set_new(payload, "eventResponse",
-                                json_pack("{s:s, s:I, s:i}", "response",
-                                          wa_kinds_response_name(response),
-                                          "timestampMs", (json_int_t)ts_ms,
-                                          "extraGuestCount", guests));
-        }
+        json_object_set_new(payload, "eventCreationKey",
+                            s_destination(sess, p->m.chat, p->target_id,
+                                          p->ours, p->author, "event"));
+        json_object_set_new(payload, "eventResponse",
+                            ok ? json_pack("{s:s, s:I, s:i}", "response",
+                                           wa_kinds_response_name(response),
+                                           "timestampMs", (json_int_t)ts_ms,
+                                           "extraGuestCount", guests)
+                               : json_null());
         s_pending_emit(sess, p, ok ? "event.response" : "event.response.failed",
                        &payload);
     }
@@ -1868,6 +1877,17 @@ sw_wakinds_test(bool verbose)
     assert(sw_session_queued(session) == queued + 1);
     wa_message_destroy(&msg);
     free(buf);
+
+    //  WAHA's MessageDestination of our event in a chat: a serialized
+    //  id, us as from, no participant outside groups
+    json_t *dest = s_destination(sess, "15550002222@s.whatsapp.net", "EV1",
+                                 true, NULL, "event");
+    json_t *want = json_pack(
+        "{s:s, s:s, s:b, s:s}", "id", "true_15550002222@c.us_EV1", "from",
+        "15550001111@c.us", "fromMe", 1, "to", "15550002222@c.us");
+    assert(json_equal(dest, want));
+    json_decref(dest);
+    json_decref(want);
 
     //  A location is an ordinary message with its fields
     assert(wa_kinds_build_location(1.5, 2.5, "Here", NULL, NULL, &buf, &len) ==

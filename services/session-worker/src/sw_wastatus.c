@@ -385,8 +385,9 @@ sw_wastatus_send_media(sw_wasess_t *sess, sw_cmd_t **cmd_p)
     cm_msg_set_str(up, "store", store);
     free(store);
     if (blob) {
-        zframe_t *copy = zframe_dup(blob);
-        cm_msg_add_frame(up, &copy);
+        //  The bytes move on: the held command keeps no copy of them
+        zframe_t *bytes = cm_msg_take_blob(req, 0);
+        cm_msg_add_frame(up, &bytes);
     }
     const char *key =
         sw_wasess_hold(sess, cmd_p, NULL,

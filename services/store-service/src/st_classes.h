@@ -45,6 +45,7 @@
 #include "st_lids.h"
 #include "st_unread.h"
 #include "st_apikeys.h"
+#include "st_ratelimits.h"
 #include "st_worker.h"
 #include "st_server.h"
 

@@ -28,7 +28,8 @@ typedef struct _st_router_t st_router_t;
     X(kinds)                                                                   \
     X(lids)                                                                    \
     X(unread)                                                                  \
-    X(apikeys)
+    X(apikeys)                                                                 \
+    X(ratelimits)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

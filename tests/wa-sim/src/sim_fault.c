@@ -86,6 +86,7 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
                            "check_peer_pn",
                            "lid_status",
                            "status_garbled",
+                           "garble_dms",
                            NULL};
     const char *key;
     json_t *value;
@@ -125,6 +126,15 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
         }
         next.min_web_version = json_integer_value(minv);
     }
+    json_t *garble = json_object_get(body, "garble_dms");
+    if (garble) {
+        if (!json_is_integer(garble) || json_integer_value(garble) < 0 ||
+            json_integer_value(garble) > SIM_FAULT_MAX_GARBLE) {
+            *error = "garble_dms must be an integer in 0..100";
+            return -1;
+        }
+        next.garble_dms = json_integer_value(garble);
+    }
     bool both = false;
     bool has_both = json_object_get(body, "refuse_prekeys") != NULL;
     if (s_bool(body, "withhold_acks", &next.withhold_acks) ||
@@ -157,6 +167,23 @@ sim_fault_update(sim_fault_t *self, json_t *body, const char **error)
     return 0;
 }
 
+bool
+sim_fault_take_garble(sim_fault_t *self, const char *phone)
+{
+    assert(self);
+    sim_fault_rules_t *rules =
+        phone ? (sim_fault_rules_t *)zhashx_lookup(self->accounts, phone)
+              : NULL;
+    if (!rules) {
+        rules = &self->global;
+    }
+    if (rules->garble_dms <= 0) {
+        return false;
+    }
+    rules->garble_dms--;
+    return true;
+}
+
 void
 sim_fault_reset(sim_fault_t *self)
 {
@@ -168,19 +195,19 @@ sim_fault_reset(sim_fault_t *self)
 static json_t *
 s_rules_json(const sim_fault_rules_t *rules)
 {
-    return json_pack("{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b, "
-                     "s:b, s:b}",
-                     "ack_delay_ms", (json_int_t)rules->ack_delay_ms,
-                     "withhold_acks", rules->withhold_acks,
-                     "refuse_prekey_upload", rules->refuse_prekey_upload,
-                     "refuse_prekey_fetch", rules->refuse_prekey_fetch,
-                     "lid_groups", rules->lid_groups, "check_phash",
-                     rules->check_phash, "tctoken", rules->tctoken,
-                     "tctoken_withheld", rules->tctoken_withheld, "lid_hidden",
-                     rules->lid_hidden, "min_web_version",
-                     (json_int_t)rules->min_web_version, "check_peer_pn",
-                     rules->check_peer_pn, "lid_status", rules->lid_status,
-                     "status_garbled", rules->status_garbled);
+    return json_pack(
+        "{s:I, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:I, s:b, "
+        "s:b, s:b, s:I}",
+        "ack_delay_ms", (json_int_t)rules->ack_delay_ms, "withhold_acks",
+        rules->withhold_acks, "refuse_prekey_upload",
+        rules->refuse_prekey_upload, "refuse_prekey_fetch",
+        rules->refuse_prekey_fetch, "lid_groups", rules->lid_groups,
+        "check_phash", rules->check_phash, "tctoken", rules->tctoken,
+        "tctoken_withheld", rules->tctoken_withheld, "lid_hidden",
+        rules->lid_hidden, "min_web_version",
+        (json_int_t)rules->min_web_version, "check_peer_pn",
+        rules->check_peer_pn, "lid_status", rules->lid_status, "status_garbled",
+        rules->status_garbled, "garble_dms", (json_int_t)rules->garble_dms);
 }
 
 json_t *
@@ -241,6 +268,21 @@ sim_fault_test(bool verbose)
     assert(sim_fault_update(fault, body, &error) == -1);
     json_decref(body);
     body = json_pack("{s:s}", "min_web_version", "2.3000.1");
+    assert(sim_fault_update(fault, body, &error) == -1);
+    json_decref(body);
+
+    //  garble_dms counts down per account
+    body = json_pack("{s:s, s:i}", "phone", "1888", "garble_dms", 2);
+    assert(sim_fault_update(fault, body, &error) == 0);
+    json_decref(body);
+    assert(sim_fault_take_garble(fault, "1888"));
+    assert(sim_fault_take_garble(fault, "1888"));
+    assert(!sim_fault_take_garble(fault, "1888"));
+    assert(!sim_fault_take_garble(fault, "1555"));
+    body = json_pack("{s:i}", "garble_dms", 101);
+    assert(sim_fault_update(fault, body, &error) == -1);
+    json_decref(body);
+    body = json_pack("{s:s}", "garble_dms", "1");
     assert(sim_fault_update(fault, body, &error) == -1);
     json_decref(body);
 

@@ -40,6 +40,12 @@
                           a skmsg no one can decrypt (the sender key
                           message is damaged in transit): their clients
                           ask for a retry; resends are left alone
+      garble_dms          the next N one-to-one message copies to the
+                          account's devices (0..100) carry a damaged
+                          msg / pkmsg (its last byte, part of the MAC,
+                          flipped in transit): the device cannot decrypt
+                          it and asks for a retry; the count goes down
+                          by one a copy, so the resend arrives intact
 */
 #ifndef SIM_FAULT_H_INCLUDED
 #define SIM_FAULT_H_INCLUDED
@@ -50,6 +56,9 @@
 
 //  Longest ack delay accepted.
 #define SIM_FAULT_MAX_DELAY_MS 600000
+
+//  Most one-to-one copies garble_dms damages at one time.
+#define SIM_FAULT_MAX_GARBLE 100
 
 typedef struct {
     int64_t ack_delay_ms;      //  delay of server acks
@@ -65,6 +74,7 @@ typedef struct {
     bool check_peer_pn;        //  its DMs to LIDs need peer_recipient_pn
     bool lid_status;           //  its statuses reach LID devices only
     bool status_garbled;       //  statuses to it carry a broken skmsg
+    int64_t garble_dms;        //  DM copies to it still to damage
 } sim_fault_rules_t;
 
 typedef struct _sim_fault_t sim_fault_t;
@@ -77,6 +87,10 @@ void sim_fault_destroy(sim_fault_t **self_p);
 //  Rules in effect for an account phone (NULL = the global rules).
 //  Borrowed; valid until the next change.
 const sim_fault_rules_t *sim_fault_rules(sim_fault_t *self, const char *phone);
+
+//  True (and one less to go) when the rules for the account phone
+//  still have a one-to-one copy to damage (garble_dms).
+bool sim_fault_take_garble(sim_fault_t *self, const char *phone);
 
 //  Update rules from a JSON object: fields absent keep their value;
 //  "phone" (optional) selects a per-account set (created from the

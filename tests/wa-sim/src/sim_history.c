@@ -48,6 +48,25 @@ s_wire(const char *api)
     return api ? wa_jid_normalize(api) : NULL;
 }
 
+//  An optional field naming a LID (`lid`) or a number: absent, or a JID
+//  of that kind.
+static bool
+s_is_jid(const json_t *o, const char *key, bool lid)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) {
+        return true;
+    }
+    char *wire = json_is_string(v) && json_string_length(v) <= 128
+                     ? s_wire(json_string_value(v))
+                     : NULL;
+    wa_jid_t *jid = wire ? wa_jid_new_from(wire) : NULL;
+    bool ok = jid && (lid ? wa_jid_is_lid(jid) : wa_jid_is_pn(jid));
+    wa_jid_destroy(&jid);
+    free(wire);
+    return ok;
+}
+
 static const char *const s_media_kinds[] = {
     "image", "video", "audio", "ptt", "document", "sticker", NULL};
 
@@ -77,9 +96,13 @@ sim_history_check(const json_t *seed, const char **reason_p)
     json_t *chats = json_object_get(seed, "chats");
     json_t *contacts = json_object_get(seed, "contacts");
     json_t *corrupt = json_object_get(seed, "corrupt");
+    json_t *pairs = json_object_get(seed, "phoneNumberToLidMappings");
     *reason_p = "body must be {chats?: [...], contacts?: [...], corrupt?: "
-                "[download|mac|zlib|proto], nctSalt?: bool}";
+                "[download|mac|zlib|proto], nctSalt?: bool, "
+                "phoneNumberToLidMappings?: [{pnJid, lidJid}]}";
     if (!json_is_object(seed) || (chats && !json_is_array(chats)) ||
+        (pairs && !json_is_array(pairs)) ||
+        json_array_size(pairs) > SIM_HISTORY_CHATS_MAX ||
         !s_is_bool(seed, "nctSalt") || (contacts && !json_is_array(contacts)) ||
         (corrupt && !json_is_array(corrupt)) ||
         json_array_size(chats) > SIM_HISTORY_CHATS_MAX ||
@@ -100,6 +123,16 @@ sim_history_check(const json_t *seed, const char **reason_p)
             return 400;
         }
     }
+    json_array_foreach(pairs, i, c)
+    {
+        if (!json_is_object(c) || !json_object_get(c, "pnJid") ||
+            !json_object_get(c, "lidJid") || !s_is_jid(c, "pnJid", false) ||
+            !s_is_jid(c, "lidJid", true)) {
+            *reason_p = "a phoneNumberToLidMappings entry must be {pnJid: a "
+                        "number, lidJid: a LID}";
+            return 400;
+        }
+    }
     json_array_foreach(chats, i, c)
     {
         char *wire = s_wire(json_string_value(json_object_get(c, "id")));
@@ -113,11 +146,13 @@ sim_history_check(const json_t *seed, const char **reason_p)
             !s_is_bool(c, "tctoken") ||
             !s_is_int(c, "tctokenTimestamp", 1, INT64_MAX) ||
             !s_is_int(c, "tctokenSenderTimestamp", 1, INT64_MAX) ||
+            !s_is_jid(c, "lidJid", true) || !s_is_jid(c, "pnJid", false) ||
             (msgs && !json_is_array(msgs))) {
             *reason_p = "a chat must be {id, name?, archived?, pinned?, "
                         "unreadCount?, markedUnread?, muteEndTime?, "
                         "tctoken?, tctokenTimestamp?, "
-                        "tctokenSenderTimestamp?, messages?}";
+                        "tctokenSenderTimestamp?, lidJid?, pnJid?, "
+                        "messages?}";
             return 400;
         }
         total += json_array_size(msgs);
@@ -360,6 +395,12 @@ s_conv(s_arena_t *a, const json_t *c, int part, int64_t cutoff, size_t *counter,
         s_own(a, cm_alloc(sizeof(Wa__History__Conversation)));
     wa__history__conversation__init(conv);
     conv->id = wire;
+    //  The chat's other identity, as the phone names it (Conversation
+    //  pnJid 39 beside a LID chat, lidJid 42 beside a number's)
+    conv->pn_jid =
+        s_own(a, s_wire(json_string_value(json_object_get(c, "pnJid"))));
+    conv->lid_jid =
+        s_own(a, s_wire(json_string_value(json_object_get(c, "lidJid"))));
     conv->messages = s_own(a, cm_alloc((until - from + 1) *
                                        sizeof(Wa__History__HistorySyncMsg *)));
     uint64_t last = 0;
@@ -563,6 +604,23 @@ sim_history_build(sim_model_t *model, sim_account_t *acc, const json_t *seed,
         memcpy(boot.nct_salt.data, salt, salt_len);
         boot.nct_salt.len = salt_len;
     }
+    //  LID pairs the phone knows ride in the bootstrap (field 15)
+    json_t *pairs = json_object_get(seed, "phoneNumberToLidMappings");
+    boot.phone_number_to_lid_mappings =
+        s_own(&a, cm_alloc((json_array_size(pairs) + 1) *
+                           sizeof(Wa__History__PhoneNumberToLidMapping *)));
+    json_array_foreach(pairs, i, c)
+    {
+        Wa__History__PhoneNumberToLidMapping *p =
+            s_own(&a, cm_alloc(sizeof(Wa__History__PhoneNumberToLidMapping)));
+        wa__history__phone_number_to_lid_mapping__init(p);
+        p->pn_jid =
+            s_own(&a, s_wire(json_string_value(json_object_get(c, "pnJid"))));
+        p->lid_jid =
+            s_own(&a, s_wire(json_string_value(json_object_get(c, "lidJid"))));
+        boot.phone_number_to_lid_mappings
+            [boot.n_phone_number_to_lid_mappings++] = p;
+    }
     wa_history_t names = WA__HISTORY__HISTORY_SYNC__INIT;
     names.has_sync_type = 1;
     names.sync_type = WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__PUSH_NAME;
@@ -727,6 +785,47 @@ sim_history_test(bool verbose)
            tc->tc_token_sender_timestamp == 1700000100);
     //  No token from a chat whose contact is no account
     assert(!hs->conversations[1]->has_tc_token);
+    assert(!tc->lid_jid && !tc->pn_jid && !hs->n_phone_number_to_lid_mappings);
+    wa_history_free(&hs);
+    free(plain);
+    free(path);
+    wa_history_note_free(&note);
+    zlistx_destroy(&notes);
+    json_decref(seed);
+
+    //  LID pairs: a chat named by its LID with the number beside, one
+    //  named by number with the LID beside, and the top-level list
+    seed = json_loads(
+        "{\"phoneNumberToLidMappings\":[{\"pnJid\":\"15550003333@c.us\","
+        "\"lidJid\":\"333@lid\"}],\"chats\":[{\"id\":\"111@lid\","
+        "\"pnJid\":\"15550001111\"},{\"id\":\"15550002222@c.us\","
+        "\"lidJid\":\"222@lid\"}]}",
+        0, NULL);
+    assert(seed && sim_history_check(seed, &reason) == 0);
+    notes = sim_history_build(model, me, seed, false);
+    assert(notes && zlistx_size(notes) == 1);
+    n = (zchunk_t *)zlistx_first(notes);
+    note = wa_history_note(zchunk_data(n), zchunk_size(n));
+    path = cm_strdup(note->direct_path);
+    *strchr(path, '?') = 0;
+    enc = sim_model_media_get(model, path, &enc_len);
+    plain = cm_alloc(enc_len);
+    assert(wa_media_decrypt(note->media_key.data, note->media_key.len,
+                            WA_MEDIA_HISTORY, enc, enc_len,
+                            note->file_enc_sha256.data, note->file_sha256.data,
+                            plain, &plain_len) == 0);
+    hs = wa_history_decode(plain, plain_len, 0, &reason);
+    assert(hs && hs->n_conversations == 2);
+    assert(
+        cm_streq(hs->conversations[0]->id, "111@lid") &&
+        cm_streq(hs->conversations[0]->pn_jid, "15550001111@s.whatsapp.net") &&
+        !hs->conversations[0]->lid_jid);
+    assert(cm_streq(hs->conversations[1]->lid_jid, "222@lid") &&
+           !hs->conversations[1]->pn_jid);
+    assert(hs->n_phone_number_to_lid_mappings == 1 &&
+           cm_streq(hs->phone_number_to_lid_mappings[0]->pn_jid,
+                    "15550003333@s.whatsapp.net") &&
+           cm_streq(hs->phone_number_to_lid_mappings[0]->lid_jid, "333@lid"));
     wa_history_free(&hs);
     free(plain);
     free(path);
@@ -750,6 +849,12 @@ sim_history_test(bool verbose)
         "{\"nctSalt\":1}",
         "{\"chats\":[{\"id\":\"1555@c.us\",\"tctoken\":\"yes\"}]}",
         "{\"chats\":[{\"id\":\"1555@c.us\",\"tctokenTimestamp\":0}]}",
+        "{\"chats\":[{\"id\":\"1555@c.us\",\"lidJid\":\"1555@c.us\"}]}",
+        "{\"chats\":[{\"id\":\"1@lid\",\"pnJid\":\"2@lid\"}]}",
+        "{\"phoneNumberToLidMappings\":{}}",
+        "{\"phoneNumberToLidMappings\":[{\"pnJid\":\"1555@c.us\"}]}",
+        "{\"phoneNumberToLidMappings\":[{\"pnJid\":\"1@lid\","
+        "\"lidJid\":\"2@lid\"}]}",
         NULL};
     for (int i = 0; bad[i]; i++) {
         seed = json_loads(bad[i], JSON_DECODE_ANY, NULL);

@@ -7,6 +7,7 @@
 #include "sim_message.h"
 #include "sim_status.h"
 #include "sim_tctoken.h"
+#include "wa/wa_binary.h"
 #include "wa/wa_jid.h"
 #include "wa/wa_send.h"
 
@@ -198,6 +199,23 @@ s_deliver_copy(s_message_t *self, sim_device_t *dev, wa_node_t **out_p,
                const wa_node_t *enc, const wa_node_t *msg)
 {
     wa_node_t *e = wa_node_dup(enc);
+    //  garble_dms: this copy's ciphertext is damaged in transit (the
+    //  last byte, part of the MAC), so the companion asks for a retry
+    //  (the simulated phone, which swallows its copy, is left out)
+    size_t len = 0;
+    const uint8_t *data = wa_node_bytes(e, &len);
+    bool pairwise = wa_node_attr_eq(e, "type", "msg") ||
+                    wa_node_attr_eq(e, "type", "pkmsg");
+    if (pairwise && data && len && dev->id != 0 &&
+        sim_fault_take_garble(sim_hub_faults(self->hub), dev->account->phone)) {
+        uint8_t *copy = cm_alloc(len);
+        memcpy(copy, data, len);
+        copy[len - 1] ^= 0xFF;
+        wa_node_set_bytes(e, copy, len);
+        free(copy);
+        cm_log_info("garbled a message copy", "id=%s phone=%s",
+                    wa_node_attr_or(msg, "id", ""), dev->account->phone);
+    }
     wa_node_append(*out_p, &e);
     s_copy_extras(*out_p, msg);
     sim_hub_deliver(self->hub, dev, *out_p, "message");
@@ -734,6 +752,32 @@ sim_message_test(bool verbose)
     s_receipt_clears(dev, receipt);
     assert(zlistx_size(dev->queue) == 0);
     wa_node_destroy(&receipt);
+    //  garble_dms: the next copy to the account has its last byte
+    //  flipped, the one after arrives intact
+    json_t *rule = json_pack("{s:s, s:i}", "phone", a->phone, "garble_dms", 1);
+    const char *error = NULL;
+    assert(sim_fault_update(sim_hub_faults(hub), rule, &error) == 0);
+    json_decref(rule);
+    wa_node_t *enc = wa_node_new("enc");
+    wa_node_set_attr(enc, "type", "msg");
+    const uint8_t cipher[] = {1, 2, 3, 4};
+    wa_node_set_bytes(enc, cipher, sizeof cipher);
+    msg = wa_node_new("message");
+    for (int i = 0; i < 2; i++) {
+        wa_node_t *out = wa_node_new("message");
+        wa_node_set_attr(out, "id", i ? "G2" : "G1");
+        s_deliver_copy((s_message_t *)state, dev, &out, enc, msg);
+        sim_pending_t *item = (sim_pending_t *)zlistx_last(dev->queue);
+        wa_node_t *back =
+            wa_binary_decode_node(item->data, item->len, NULL, NULL);
+        size_t len = 0;
+        const uint8_t *got = wa_node_bytes(wa_node_child(back, "enc"), &len);
+        assert(len == 4 && !memcmp(got, cipher, 3));
+        assert(got[3] == (i ? 4 : (4 ^ 0xFF)));
+        wa_node_destroy(&back);
+    }
+    wa_node_destroy(&msg);
+    wa_node_destroy(&enc);
     //  The participant hash: every listed device but the sender's, in
     //  the group's addressing; the engine's wa_send_phash agrees
     sim_account_t *b =
