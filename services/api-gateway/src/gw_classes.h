@@ -71,6 +71,7 @@
 #include "gw_caps.h"
 #include "gw_server.h"
 #include "gw_front.h"
+#include "gw_recv.h"
 #include "gw_http.h"
 
 #endif
