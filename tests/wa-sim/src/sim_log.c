@@ -14,7 +14,9 @@ const char *const SIM_LOG_ATTRS[SIM_LOG_ATTR_COUNT] = {"id",
                                                        "recipient",
                                                        "phash",
                                                        "addressing_mode",
-                                                       "peer_recipient_pn"};
+                                                       "peer_recipient_pn",
+                                                       "sender_lid",
+                                                       "sender_pn"};
 
 //  A stanza entry in one allocation: the struct, then its strings.
 typedef struct {

@@ -18,7 +18,7 @@
 //  Default number of entries kept.
 #define SIM_LOG_SIZE 10000
 //  Stanza attributes a stanza entry keeps (SIM_LOG_ATTRS lists them).
-#define SIM_LOG_ATTR_COUNT 11
+#define SIM_LOG_ATTR_COUNT 13
 
 //  The attribute names a stanza entry keeps, in entry order.
 extern const char *const SIM_LOG_ATTRS[SIM_LOG_ATTR_COUNT];

@@ -336,9 +336,13 @@ s_login(sim_hub_t *hub, sim_conn_t *conn, wa_payload_info_t *info)
     dev->last_seen_ms = cm_now_ms();
     wa_node_t *success = wa_node_new("success");
     wa_node_set_attr_int(success, "t", s_now_s());
-    char *lid = sim_device_lid_jid(dev);
-    wa_node_set_attr(success, "lid", lid);
-    free(lid);
+    //  A not LID-migrated account's companion is told no LID (whatsmeow
+    //  and Baileys 7 take their own LID from this attribute)
+    if (!sim_fault_rules(sim_hub_faults(hub), acc->phone)->lid_hidden) {
+        char *lid = sim_device_lid_jid(dev);
+        wa_node_set_attr(success, "lid", lid);
+        free(lid);
+    }
     wa_node_set_attr_int(success, "creation", acc->created_ms / 1000);
     wa_node_set_attr(success, "location", "sim");
     sim_conn_send_take(conn, &success);
@@ -562,7 +566,9 @@ s_pair_success(sim_hub_t *hub, sim_conn_t *conn, sim_account_t *acc,
     wa_node_set_bytes(di, container, container_len);
     wa_node_t *device = wa_node_add(ps, "device");
     wa_node_set_attr(device, "jid", jid);
-    wa_node_set_attr(device, "lid", lid);
+    if (!sim_fault_rules(sim_hub_faults(hub), acc->phone)->lid_hidden) {
+        wa_node_set_attr(device, "lid", lid); //  none when not migrated
+    }
     wa_node_t *platform = wa_node_add(ps, "platform");
     wa_node_set_attr(platform, "name", "android");
     free(container);
