@@ -4,6 +4,7 @@
 */
 #include "cm_classes.h"
 
+#include <pthread.h>
 #include <sys/utsname.h>
 
 bool
@@ -18,8 +19,13 @@ cm_waha_engine_valid(const char *engine)
     return n > 0 && (size_t)n < sizeof want && strstr(all, want) != NULL;
 }
 
-void
-cm_waha_platform(char *out, size_t size)
+//  The platform, known once per process (the store builds an
+//  environment for every event it writes; uname is a system call).
+static char s_platform[2 * _UTSNAME_LENGTH + 2];
+static pthread_once_t s_platform_once = PTHREAD_ONCE_INIT;
+
+static void
+s_platform_init(void)
 {
     struct utsname u;
     const char *arch = "unknown";
@@ -37,17 +43,23 @@ cm_waha_platform(char *out, size_t size)
             os = u.sysname;
         }
     }
-    snprintf(out, size, "%s/%s", os, arch);
+    snprintf(s_platform, sizeof s_platform, "%s/%s", os, arch);
+}
+
+void
+cm_waha_platform(char *out, size_t size)
+{
+    pthread_once(&s_platform_once, s_platform_init);
+    snprintf(out, size, "%s", s_platform);
 }
 
 json_t *
 cm_waha_environment(const char *engine, const char *platform,
                     const char *worker)
 {
-    char here[64];
     if (!platform) {
-        cm_waha_platform(here, sizeof here);
-        platform = here;
+        pthread_once(&s_platform_once, s_platform_init);
+        platform = s_platform;
     }
     json_t *env = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:{s:o}}", "version", WHARF_VERSION,

@@ -19,7 +19,7 @@ receiver:
 - Wharf unarchives, pins, mutes, marks unread and stars Bob's message:
   Baileys emits chats.update (archived false, pinned, muteEndTime,
   unreadCount -1) and messages.update (starred) for the chat and the
-  message;
+  message; Wawp's PUT /v2/send/star unstars it (starred false);
 - delete for me, clear chat and delete chat both ways: Baileys deletes a
   message for me (gone at Wharf), Wharf does with forEveryone=false
   (Baileys' messages.delete); Baileys clears the chat (Wharf keeps the
@@ -211,6 +211,13 @@ def test_wharf_to_baileys():
                         and d.get("update", {}).get("starred") is True, 30,
                         "starred by Wharf")
     check(star["key"]["remoteJid"] == JID and star["key"]["fromMe"] is False, star)
+    # Wawp's form unstars it
+    st, body, _ = s.api("PUT", "/v2/send/star?instance_id=w",
+                        {"chatId": CHAT, "messageId": "false_%s_%s" % (CHAT, ctx["hi"]),
+                         "star": False})
+    check(st == 200 and body == {"success": True}, (st, body))
+    peer.wait_ev("messages.update", lambda d: d.get("key", {}).get("id") == ctx["hi"]
+                 and d.get("update", {}).get("starred") is False, 30, "unstarred (/v2)")
 
 
 

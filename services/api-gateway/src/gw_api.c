@@ -4,6 +4,8 @@
 */
 #include "gw_classes.h"
 
+#include <pthread.h>
+
 #define S_SESSIONS "🖥️ Sessions"
 #define S_WAWP "Wawp: Session"
 #define S_SERVER "🔍 Observability"
@@ -192,28 +194,57 @@ s_specificity(const char *pattern)
     return score;
 }
 
-//  True if pattern matches the path segments; fills params when given.
-static bool
-s_matches(const char *pattern, char **segs, int n, json_t *params)
+//  Longest route pattern the table holds.
+#define S_PATTERN_MAX 256
+
+#define S_ROUTE_COUNT (sizeof s_routes / sizeof s_routes[0])
+
+//  A route pattern split once: its segments, their count and its
+//  specificity. Matching a request then compares segments only (it
+//  split every pattern of the table twice per request before).
+typedef struct {
+    char buf[S_PATTERN_MAX];         //  the pattern, '/' made NUL
+    char *segs[GW_API_MAX_SEGMENTS]; //  segments, pointers into buf
+    int n;                           //  segment count, -1: never matches
+    unsigned score;                  //  s_specificity
+} s_pattern_t;
+
+static s_pattern_t s_patterns[S_ROUTE_COUNT];
+static pthread_once_t s_patterns_once = PTHREAD_ONCE_INIT;
+
+static void
+s_patterns_init(void)
 {
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", pattern);
-    char *pats[GW_API_MAX_SEGMENTS];
-    int m = s_split(buf, pats);
-    if (m != n) {
+    for (size_t i = 0; i < S_ROUTE_COUNT; i++) {
+        s_pattern_t *p = &s_patterns[i];
+        size_t len = strlen(s_routes[i].path);
+        assert(len < sizeof p->buf);
+        memcpy(p->buf, s_routes[i].path, len + 1);
+        p->n = s_split(p->buf, p->segs);
+        p->score = s_specificity(s_routes[i].path);
+    }
+}
+
+//  True if route i's pattern matches the path segments; fills params
+//  when given.
+static bool
+s_matches(size_t i, char **segs, int n, json_t *params)
+{
+    const s_pattern_t *p = &s_patterns[i];
+    if (p->n != n) {
         return false;
     }
-    for (int i = 0; i < n; i++) {
-        if (pats[i][0] != '{' && !streq(pats[i], segs[i])) {
+    for (int k = 0; k < n; k++) {
+        if (p->segs[k][0] != '{' && !streq(p->segs[k], segs[k])) {
             return false;
         }
     }
-    for (int i = 0; params && i < n; i++) {
-        if (pats[i][0] == '{') {
+    for (int k = 0; params && k < n; k++) {
+        if (p->segs[k][0] == '{') {
             char name[64];
-            snprintf(name, sizeof name, "%.*s", (int)strlen(pats[i]) - 2,
-                     pats[i] + 1);
-            json_t *v = json_string(segs[i]);
+            snprintf(name, sizeof name, "%.*s", (int)strlen(p->segs[k]) - 2,
+                     p->segs[k] + 1);
+            json_t *v = json_string(segs[k]);
             if (v) {
                 json_object_set_new(params, name, v);
             }
@@ -227,11 +258,11 @@ s_matches(const char *pattern, char **segs, int n, json_t *params)
 static bool
 s_best(char **segs, int n, unsigned *best_p)
 {
+    pthread_once(&s_patterns_once, s_patterns_init);
     bool any = false;
-    size_t count = sizeof s_routes / sizeof s_routes[0];
-    for (size_t i = 0; n >= 0 && i < count; i++) {
-        if (s_matches(s_routes[i].path, segs, n, NULL)) {
-            unsigned score = s_specificity(s_routes[i].path);
+    for (size_t i = 0; n >= 0 && i < S_ROUTE_COUNT; i++) {
+        if (s_matches(i, segs, n, NULL)) {
+            unsigned score = s_patterns[i].score;
             if (!any || score > *best_p) {
                 *best_p = score;
             }
@@ -255,17 +286,15 @@ gw_api_match(const char *method, const char *path, json_t *params,
     char allow[128] = "";
     unsigned best = 0;
     bool any = s_best(segs, n, &best);
-    size_t count = sizeof s_routes / sizeof s_routes[0];
-    for (size_t i = 0; any && i < count && !found; i++) {
+    for (size_t i = 0; any && i < S_ROUTE_COUNT && !found; i++) {
         //  Only the most specific pattern of the path counts: a method
         //  it lacks is a 405, not a less specific route's param.
-        if (s_specificity(s_routes[i].path) != best ||
-            !s_matches(s_routes[i].path, segs, n, NULL)) {
+        if (s_patterns[i].score != best || !s_matches(i, segs, n, NULL)) {
             continue;
         }
         if (streq(s_routes[i].method, want)) {
             found = &s_routes[i];
-            s_matches(found->path, segs, n, params);
+            s_matches(i, segs, n, params);
         } else if (!strstr(allow, s_routes[i].method)) {
             size_t len = strlen(allow);
             snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
@@ -289,12 +318,9 @@ gw_api_allow(const char *path, const char *skip)
     char allow[128] = "";
     unsigned best = 0;
     bool any = s_best(segs, n, &best);
-    size_t count = sizeof s_routes / sizeof s_routes[0];
-    for (size_t i = 0; any && i < count; i++) {
-        if (!streq(s_routes[i].method, skip) &&
-            s_specificity(s_routes[i].path) == best &&
-            !strstr(allow, s_routes[i].method) &&
-            s_matches(s_routes[i].path, segs, n, NULL)) {
+    for (size_t i = 0; any && i < S_ROUTE_COUNT; i++) {
+        if (!streq(s_routes[i].method, skip) && s_patterns[i].score == best &&
+            !strstr(allow, s_routes[i].method) && s_matches(i, segs, n, NULL)) {
             size_t len = strlen(allow);
             snprintf(allow + len, sizeof allow - len, "%s%s", len ? ", " : "",
                      s_routes[i].method);
