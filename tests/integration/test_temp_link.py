@@ -13,7 +13,8 @@ One stack (wa-sim with QR codes rotating every 4 s, all services):
 - An unknown or replaced token: 404 (HTML page, JSON state); expired or
   revoked: 410. Revocation and expiry (moved into the past in the
   database: no 10-minute wait) show in GET.
-- Guessing is rate limited: 429 with Retry-After.
+- Guessing is rate limited: 429 with Retry-After; so is polling one link
+  faster than 5 a second.
 - No process log holds a token.
 """
 import base64
@@ -210,6 +211,22 @@ def test_bad_replaced_revoked_expired():
     check(state(otok)[0] == 404, "link gone with its session")
 
 
+def test_polling_bounded():
+    # a good token is not charged as a guess, but one link answers at
+    # most 5 lookups a second (burst 10)
+    tok, _ = make()
+    seen = []
+    for _ in range(40):
+        st, body, h = state(tok)
+        seen.append(st)
+        if st == 429:
+            check(int(h["Retry-After"]) >= 1, h)
+            break
+    check(seen[-1] == 429 and all(x == 200 for x in seen[:-1]) and len(seen) >= 10, seen)
+    ok = wait_for(lambda: state(tok)[0] == 200, 5, interval=0.3, what="served again")
+    check(ok, "served again")
+
+
 def test_guessing_limited():
     seen = []
     for _ in range(30):
@@ -240,4 +257,5 @@ if __name__ == "__main__":
         check(st == 201, (st, body))
         run([test_none_and_bad_input, test_make_and_show, test_page_and_qr,
              test_token_opens_nothing_else, test_scan_connects,
-             test_bad_replaced_revoked_expired, test_guessing_limited, test_no_token_in_logs])
+             test_bad_replaced_revoked_expired, test_polling_bounded, test_guessing_limited,
+             test_no_token_in_logs])

@@ -233,6 +233,18 @@ s_headers(gw_req_t *req)
 
 //  The active link of the path's token (the store's link object; caller
 //  owns), or NULL after an answer (429, 404, 410, 5xx).
+//  429 with Retry-After `wait` seconds.
+static void
+s_too_many(gw_req_t *req, s_form_t form, int wait)
+{
+    char text[16];
+    snprintf(text, sizeof text, "%d", wait);
+    gw_req_add_response_header(req, "Retry-After", text);
+    char *why = cm_sprintf("Too many tries; try again in %d s.", wait);
+    s_refuse(req, form, 429, "Too many tries", why);
+    free(why);
+}
+
 static json_t *
 s_resolve(gw_req_t *req, s_form_t form)
 {
@@ -245,25 +257,20 @@ s_resolve(gw_req_t *req, s_form_t form)
                               GW_TEMPLINK_GUESS_BURST, now);
     if (!wait) {
         wait = gw_limits_take(all, GW_TEMPLINK_GUESS_PER_S,
-                              GW_TEMPLINK_GUESS_PER_S, now);
+                              GW_TEMPLINK_GUESS_ALL_BURST, now);
         if (wait) {
             gw_limits_give(mine, GW_TEMPLINK_GUESS_BURST);
         }
     }
     if (wait) {
         free(mine);
-        char text[16];
-        snprintf(text, sizeof text, "%d", wait);
-        gw_req_add_response_header(req, "Retry-After", text);
-        char *why = cm_sprintf("Too many tries; try again in %d s.", wait);
-        s_refuse(req, form, 429, "Too many tries", why);
-        free(why);
+        s_too_many(req, form, wait);
         return NULL;
     }
     json_t *link = NULL;
     const char *token = gw_req_param(req, "token");
+    char hash[65] = "";
     if (s_token_ok(token)) {
-        char hash[65];
         s_sha256_hex(token, hash);
         cm_msg_t *msg = cm_msg_new("templink.resolve");
         cm_msg_set_str(msg, "hash", hash);
@@ -290,10 +297,20 @@ s_resolve(gw_req_t *req, s_form_t form)
         s_refuse(req, form, 410, "Link revoked",
                  "This link was revoked. Ask for a new one.");
     } else {
-        //  A good token: the tries it cost are given back
+        //  A good token: the tries it cost are given back, but one link
+        //  is looked up only so often
         gw_limits_give(mine, GW_TEMPLINK_GUESS_BURST);
-        gw_limits_give(all, GW_TEMPLINK_GUESS_PER_S);
+        gw_limits_give(all, GW_TEMPLINK_GUESS_ALL_BURST);
         free(mine);
+        char *polls = cm_sprintf("tp:%s", hash);
+        wait = gw_limits_take(polls, GW_TEMPLINK_POLL_PER_S,
+                              2 * GW_TEMPLINK_POLL_PER_S, cm_mono_ms());
+        free(polls);
+        if (wait) {
+            json_decref(link);
+            s_too_many(req, form, wait);
+            return NULL;
+        }
         return link;
     }
     json_decref(link);

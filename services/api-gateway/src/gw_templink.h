@@ -26,9 +26,10 @@
     Guessing is rate limited: every token lookup costs a token from the
     client address's bucket (GW_TEMPLINK_GUESS_PER_MIN a minute, burst
     GW_TEMPLINK_GUESS_BURST) and from one shared by all addresses
-    (GW_TEMPLINK_GUESS_PER_S a second); a lookup that finds an active link
-    gives both back, so a page that polls costs nothing. Past them: 429
-    with Retry-After before any lookup.
+    (GW_TEMPLINK_GUESS_PER_S a second, burst GW_TEMPLINK_GUESS_ALL_BURST);
+    a lookup that finds an active link gives both back, so a page that
+    polls costs nothing, but one link answers at most GW_TEMPLINK_POLL_PER_S
+    lookups a second. Past any of them: 429 with Retry-After.
 
     The page (www/templink/) polls /state every GW_TEMPLINK_POLL_MS: the
     QR as a PNG (data URI) while SCAN_QR_CODE, replaced as it rotates,
@@ -49,6 +50,9 @@
 #define GW_TEMPLINK_GUESS_PER_MIN 20
 #define GW_TEMPLINK_GUESS_BURST 20
 #define GW_TEMPLINK_GUESS_PER_S 20
+#define GW_TEMPLINK_GUESS_ALL_BURST 100
+//  Lookups of one active link, a second (burst: twice that).
+#define GW_TEMPLINK_POLL_PER_S 5
 #define GW_TEMPLINK_POLL_MS 2000
 //  Longest Host header taken for the link's url (without WAHA_BASE_URL).
 #define GW_TEMPLINK_HOST_MAX 255
