@@ -335,7 +335,11 @@ gw_limits_pace(gw_req_t *req, const gw_route_t *route)
     if (!send) {
         return 0;
     }
-    const char *session = s_session_of(req);
+    //  A Wawp send is known by its instance_id, and charged only once its
+    //  credential matches (gw_ratelimit_lookup): a `session` field there
+    //  names nothing the caller was checked for
+    const char *session =
+        gw_req_family(req) == GW_FAMILY_WAWP ? NULL : s_session_of(req);
     //  The session's own policy (gw_ratelimit) first
     char name[GW_SESSION_NAME_MAX + 1];
     gw_ratelimit_t policy;
