@@ -66,6 +66,7 @@
 #include "gw_dashboard.h"
 #include "gw_keys.h"
 #include "gw_ratelimit.h"
+#include "gw_templink.h"
 #include "gw_limits.h"
 #include "gw_caps.h"
 #include "gw_server.h"

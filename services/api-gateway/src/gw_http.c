@@ -551,12 +551,12 @@ s_dispatch(gw_http_t *self, s_call_t *call, gw_link_t *link)
     assert(status != 0);
     if (status >= 500) {
         cm_log_warn("request failed", "method=%s path=\"%s\" status=%d ms=%d",
-                    gw_req_method(req), gw_req_path(req), status,
-                    (int)(cm_mono_ms() - started));
+                    gw_req_method(req), gw_templink_log_path(gw_req_path(req)),
+                    status, (int)(cm_mono_ms() - started));
     } else {
         cm_log_debug("request", "method=%s path=\"%s\" status=%d ms=%d",
-                     gw_req_method(req), gw_req_path(req), status,
-                     (int)(cm_mono_ms() - started));
+                     gw_req_method(req), gw_templink_log_path(gw_req_path(req)),
+                     status, (int)(cm_mono_ms() - started));
     }
 }
 
@@ -796,6 +796,24 @@ s_has_body(gw_req_t *req)
            (length && strspn(length, "0") != strlen(length));
 }
 
+//  The client's address into the request (gw_req_peer).
+static void
+s_set_peer(struct MHD_Connection *connection, gw_req_t *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (addr && addr->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, ip,
+                  sizeof ip);
+    } else if (addr && addr->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, ip,
+                  sizeof ip);
+    }
+    gw_req_set_peer(req, ip);
+}
+
 static enum MHD_Result
 s_access(void *cls, struct MHD_Connection *connection, const char *url,
          const char *method, const char *version, const char *upload_data,
@@ -835,6 +853,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         char *path = s_clean_path(url);
         call->req = gw_req_new(method, path);
         free(path);
+        s_set_peer(connection, call->req);
         MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect,
                                   call->req);
         MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_collect,

@@ -572,7 +572,7 @@ sim_server_phone_send_undecryptable(sim_server_t *self, const char *phone,
 
 int
 sim_server_phone_send_as(sim_server_t *self, const char *phone, const char *to,
-                         const char *text, uint32_t device, bool forge,
+                         const char *text, uint32_t device, int forge,
                          int64_t key_index, json_t **result_p,
                          const char **reason)
 {

@@ -142,10 +142,14 @@ int sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
                                  json_t **result_p, const char **reason);
 
 //  The account's companion `device` texts `to` with its device identity,
-//  forged or not (sim_phone_send_as).
+//  forged or not (sim_phone_send_as): SIM_FORGE_SIGNATURE breaks the
+//  account signature, SIM_FORGE_ACCOUNT signs with another key.
+#define SIM_FORGE_NONE 0
+#define SIM_FORGE_SIGNATURE 1
+#define SIM_FORGE_ACCOUNT 2
 int sim_server_phone_send_as(sim_server_t *self, const char *phone,
                              const char *to, const char *text, uint32_t device,
-                             bool forge, int64_t key_index, json_t **result_p,
+                             int forge, int64_t key_index, json_t **result_p,
                              const char **reason);
 
 //  The simulated phone sends a location, card, poll, vote, reaction, edit
