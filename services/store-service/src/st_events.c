@@ -153,6 +153,11 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
     json_t *rows = json_array();
     json_t *bare = json_object();
     int64_t now = cm_now_ms();
+    //  The envelope of st_events_envelope without the session fields; the
+    //  batch's events share one environment (same engine and worker)
+    json_t *environment =
+        cm_waha_environment(st_router_engine(self), NULL, worker);
+    json_t *engine = json_object_get(environment, "engine");
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item)
@@ -160,14 +165,15 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
         const char *id = json_string_value(json_object_get(item, "id"));
         const char *event = json_string_value(json_object_get(item, "event"));
         json_t *payload = json_object_get(item, "payload");
-        json_t *env =
-            st_events_envelope(bare, id, now, event, payload ? payload : bare,
-                               st_router_engine(self), worker, NULL);
-        json_object_del(env, "me");
+        json_t *env = json_pack("{s:s, s:I, s:s, s:O, s:O, s:O}", "id", id,
+                                "timestamp", (json_int_t)now, "event", event,
+                                "payload", payload ? payload : bare, "engine",
+                                engine, "environment", environment);
         json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:o}", "n",
                                               (json_int_t)i + 1, "id", id,
                                               "event", event, "env", env));
     }
+    json_decref(environment);
     json_decref(bare);
     char *text = cm_json_dumps(rows, NULL);
     json_decref(rows);
