@@ -15,9 +15,16 @@ Wharf (wa_devident):
   no message event, a log line;
 - checks our own other devices against our own account key (from the
   credentials): our companion the account never signed gets no copy;
-- does not take on trust a signed list whose account key it cannot know
-  yet (no session with the primary: its prekeys cannot be fetched): the
-  companion gets no copy until the primary's bundle comes.
+- vouches for a companion of a user whose primary it never reached
+  before reading its pkmsg: it fetches the user's device list (signed
+  key-index list) and the primary's bundle (the account key), then
+  checks the identity against them: a genuine companion is read; one
+  whose identity and signatures are made by another key than the
+  account's (each signature holds on its own) is refused, as is one with
+  a key index the fetched list does not hold (both were read before);
+- does not take on trust what it cannot check: while Quinn's prekeys
+  cannot be fetched, Quinn's companion writing first is refused (the
+  account key is unknown); once they can, it is read and gets copies.
 """
 import os
 import sys
@@ -29,6 +36,7 @@ from engine_util import account, api_ready, hooks, linked, stack  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 A, P, Q = "15550008301", "15550008302", "15550008303"
+R, S, T = "15550008304", "15550008305", "15550008306"
 
 
 def devices(sim, phone):
@@ -114,31 +122,76 @@ def test_device_identity():
         check(msg_id in d[mine["id"]]["queued_messages"], d[mine["id"]])
         check(msg_id not in d[my_rogue["id"]]["queued_messages"], d[my_rogue["id"]])
 
-        # A list whose account key is unknown is not taken on trust: Quinn's
-        # companion wrote first (a session with it, none with Quinn's
-        # primary), and Quinn's prekeys cannot be fetched: the companion
-        # gets no copy. Once the primary's bundle comes, the list is
-        # checked and the companion gets one.
+        # Companions of users whose primary a never reached write first:
+        # a fetches each user's device list and primary's bundle, then
+        # checks. Rita's genuine companion is read; Sam's companion signs
+        # with another key than Sam's account (its own signatures hold),
+        # Tom's with a key index Tom's list does not hold: both refused
+        def first_write(phone, name, text, **kw):
+            account(sim, phone, name)
+            st, dev = sim.ctl("POST", "/accounts/%s/devices" % phone, {})
+            check(st == 201, (st, dev))
+            st, r = sim.ctl("POST", "/accounts/%s/send-as" % phone,
+                            dict(kw, to=A, text=text, device=dev["id"]))
+            check(st == 200 and r["copies"] >= 1, (st, r))
+            return dev
+
+        first_write(R, "Rita", "rita's companion first")
+        got = wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                                if e["payload"]["body"] == "rita's companion first"],
+                       20, what="rita's companion's text")
+        check(got[0]["payload"]["from"] == R + "@c.us", got[0]["payload"])
+        r_lid = sim.ctl("GET", "/accounts/" + R)[1]["lid"].split("@")[0]
+        check([ln for ln in s.logs().splitlines() if "fetching the account to vouch"
+               in ln and ("user=%s@" % R in ln or "user=%s@" % r_lid in ln)],
+              "a fetched Rita's account first")
+        st, body = sim.ctl("POST", "/accounts/%s/send-as" % R,
+                           {"to": A, "text": "x", "device": 5, "forge_account": 1})
+        check(st == 400, (st, body))
+        first_write(S, "Sam", "sam's forged companion", forge_account=True)
+        first_write(T, "Tom", "tom's stale companion", key_index=999)
+        def refusals(phone):
+            """a's refusals of phone's companions (named by LID or number)."""
+            lid = sim.ctl("GET", "/accounts/" + phone)[1]["lid"].split("@")[0]
+            return [ln for ln in s.logs().splitlines() if "device identity refused"
+                    in ln and ("sender=%s:" % phone in ln or "sender=%s:" % lid in ln)]
+        for phone in (S, T):
+            wait_for(lambda p=phone: refusals(p), 20,
+                     what="a refused %s's companion" % phone)
+        check(all("signatures do not hold" in ln for ln in refusals(S)), refusals(S))
+        check(all("key index not in the account" in ln for ln in refusals(T)),
+              refusals(T))
+        st, r = sim.ctl("POST", "/accounts/%s/send" % S, {"to": A, "text": "sam's phone"})
+        check(st == 200, (st, r))
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"]["body"] == "sam's phone"], 20, what="sam's phone")
+        check(not [e for e in hooks(rx, "a", "message") if e["payload"]["body"]
+                   in ("sam's forged companion", "tom's stale companion")],
+              "a forged companion was read")
+
+        # Not taken on trust: Quinn's prekeys cannot be fetched, so the
+        # account key stays unknown: Quinn's companion writing first is
+        # refused. Once they can be, it is read and gets copies.
         account(sim, Q, "Quinn")
         st, qc = sim.ctl("POST", "/accounts/%s/devices" % Q, {})
         check(st == 201, (st, qc))
-        st, r = sim.ctl("POST", "/accounts/%s/send-as" % Q,
-                        {"to": A, "text": "quinn's companion first", "device": qc["id"]})
-        check(st == 200 and r["copies"] == 3, (st, r))  # a and the shadows
-        wait_for(lambda: [e for e in hooks(rx, "a", "message")
-                          if e["payload"]["body"] == "quinn's companion first"],
-                 20, what="quinn's companion's text")
         st, body = sim.ctl("PUT", "/faults", {"phone": Q, "refuse_prekey_fetch": True})
         check(st == 200, (st, body))
-        st, m, _ = api_ready(s, "POST", "/api/sendText",
-                             {"session": "a", "chatId": Q + "@c.us", "text": "unverified"})
-        if st == 201:
-            check(m["id"].split("_")[2] not in
-                  devices(sim, Q)[qc["id"]]["queued_messages"], "copy to unverified")
-        wait_for(lambda: "the account key is unknown" in s.logs(), 20,
-                 what="the worker logged the unverifiable list")
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % Q,
+                        {"to": A, "text": "quinn unverified", "device": qc["id"]})
+        check(st == 200 and r["copies"] == 3, (st, r))  # a and the shadows
+        wait_for(lambda: "the account key could not be fetched" in s.logs(), 20,
+                 what="the worker refused the unverifiable companion")
         st, body = sim.ctl("PUT", "/faults", {"phone": Q, "refuse_prekey_fetch": False})
         check(st == 200, (st, body))
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % Q,
+                        {"to": A, "text": "quinn verified", "device": qc["id"]})
+        check(st == 200, (st, r))
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"]["body"] == "quinn verified"],
+                 20, what="quinn's companion's text")
+        check(not [e for e in hooks(rx, "a", "message")
+                   if e["payload"]["body"] == "quinn unverified"], "unverified read")
         st, m, _ = api_ready(s, "POST", "/api/sendText",
                              {"session": "a", "chatId": Q + "@c.us", "text": "verified"})
         check(st == 201, (st, m))

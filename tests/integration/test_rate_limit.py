@@ -176,6 +176,13 @@ def test_strict():
           and body["current_policy"]["limits"]["send_message_per_minute"] == 10
           and isinstance(body["updated_at"], int), (st, body))
     check(policy()[1]["policy_slug"] == "strict", "GET sees it")
+    # sends with a wrong token (or naming the session in a `session` field)
+    # are refused by their handler and charge nothing
+    for i in range(6):
+        f = {"instance_id": CTX["iid"], "access_token": "wrong", "session": CTX["name"],
+             "chatId": "123456789", "message": "x"}
+        st, body, _ = call(CTX["s"].base, "POST", "/v2/send/text", f, "json")
+        check(st == 401, (st, body))
     res = [send(i=i) for i in range(4)]
     check(all(r[0] != 429 for r in res[:3]), [r[:2] for r in res])
     # paced: the 2nd and 3rd waited their 1..1.5 s slot

@@ -21,18 +21,32 @@ two webhooks: `w` with "*" and `w-engine` with only "engine.event".
   WhatsApp clients do, relayed by Baileys' relayMessage): event.response
   with the decrypted answer and the event as WAHA's MessageDestination
   (eventCreationKey {id, from, fromMe, to}); an answer encrypted with
-  the wrong secret: event.response.failed, eventResponse null.
+  the wrong secret: event.response.failed, eventResponse null; Baileys'
+  own event (an eventMessage) gives `message` with its fields. Likewise
+  a vote on Wharf's poll encrypted with the wrong secret:
+  poll.vote.failed (no options, the poll as a MessageDestination).
 - Wawp /v2 forms (instance_id, Wawp's field names, JSON text in the
   query where Wawp takes it), each checked in what Baileys decoded:
   /v2/send/text (POST `message`, GET query), /v2/send/image (GET,
   file[url]) and /v2/send/pdf (flat file[data]) with the bytes Baileys
   downloads, /v2/send/location (title, `message` as the address),
-  /v2/send/contact (contacts as JSON text), /v2/send/poll (poll as JSON
+  /v2/send/contact (contacts as JSON text: one card, then a structured
+  card and a raw vCard as a contactsArrayMessage; location with reply_to
+  quoting the first text), /v2/send/poll (poll as JSON
   text), /v2/send/poll-vote on Baileys' poll (votes as JSON text; the
   vote opens to the option's hash), /v2/send/event (event as JSON
-  text), PUT /v2/send/reaction, PUT/DELETE /v2/chats/{chatId}/messages/
+  text), PUT /v2/send/reaction (and "" removing it), PUT/DELETE /v2/chats/{chatId}/messages/
   {id} (edit, revoke), POST …/pin and …/unpin, /v2/send/start-typing,
-  /v2/send/stop-typing and POST /v2/presence (Baileys' presence.update).
+  /v2/send/stop-typing and POST /v2/presence (Baileys' presence.update),
+  /v2/send/voice (a WAV converted: Baileys gets an Opus ptt) and
+  /v2/send/video (flat file[data], the identical bytes), GET
+  /v2/chats/{chatId}/messages/{id} of a Baileys message, /v2/send/seen
+  with ids and POST /v2/chats/{chatId}/messages/read (Baileys sees READ).
+- WAHA's deprecated forms: GET /api/sendText?phone=, POST /api/reply
+  (Baileys gets the quote), POST /api/sendLinkPreview (matchedText and
+  title), GET /api/messages?chatId= (Baileys' text listed as
+  /chats/{id}/messages lists it) and GET /api/checkNumberStatus?phone=
+  (Baileys' number exists).
   (/v2/send/star is checked by interop_appstate_baileys, where Baileys
   is a device of Wharf's own account: only it sees a star.)
 
@@ -44,7 +58,9 @@ import hashlib
 import hmac
 import json
 import os
+import shutil
 import sys
+import tempfile
 import urllib.parse
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -55,13 +71,23 @@ sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
 sys.path.insert(0, os.path.join(SRC, "tests", "interop"))
 from harness import check, wait_for  # noqa: E402
 from baileys_util import Interop, b64, unb64  # noqa: E402
-from media_util import FileServer, png  # noqa: E402
+from media_util import FileServer, ffmpeg, png  # noqa: E402
 
 A = "15550360001"  # Wharf session w
 B = "15550360002"  # Baileys
 A_JID, B_JID = A + "@s.whatsapp.net", B + "@s.whatsapp.net"
 A_C, B_C = A + "@c.us", B + "@c.us"
 IMAGE = png(64, 48)
+TMP = tempfile.mkdtemp(prefix="wharf-events-baileys-")
+ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", os.path.join(TMP, "a.wav"))
+ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=10:duration=1",
+       "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart",
+       os.path.join(TMP, "a.mp4"))
+with open(os.path.join(TMP, "a.wav"), "rb") as f:
+    WAV = f.read()
+with open(os.path.join(TMP, "a.mp4"), "rb") as f:
+    MP4 = f.read()
+READ = 4  # Baileys' WebMessageInfo status READ
 PDF = b"%PDF-1.4\n% a tiny test file\n%%EOF\n"
 FILES = FileServer({"/a.png": (IMAGE, "image/png")})
 ctx = Interop(A, B, ["*"], extra_hooks=[("w-engine", ["engine.event"])], media=True,
@@ -228,6 +254,22 @@ def test_event_responses():
     check(f["id"] == "false_%s_%s" % (B_C, bad) and f["from"] == B_C
           and f["to"] == A_C and f["fromMe"] is False, f)
     check(len(ctx.wharf_evs("event.response")) == 1, "one event.response")
+    # Baileys' own event (relayed as WhatsApp clients build it): a
+    # `message` with the event's fields
+    bev = peer.sock("relayMessage", A_JID, {
+        "eventMessage": {"name": "Regatta", "description": "Sails up",
+                         "startTime": 1900000100, "endTime": 1900007300,
+                         "location": {"name": "Bay"}, "extraGuestsAllowed": False,
+                         "isCanceled": False},
+        "messageContextInfo": {"messageSecret": b64(os.urandom(32))}}, {})
+    p = ctx.wharf_ev("message", lambda p: p["id"] == "false_%s_%s" % (B_C, bev),
+                     "Baileys' event")
+    print("event message:", p)
+    check(p["_data"]["type"] == "event" and p["from"] == B_C and p["fromMe"] is False, p)
+    check(p["event"]["name"] == "Regatta" and p["event"]["description"] == "Sails up"
+          and p["event"]["startTime"] == 1900000100 and p["event"]["endTime"] == 1900007300
+          and p["event"]["location"] == {"name": "Bay"}
+          and p["event"]["extraGuestsAllowed"] is False, p)
 
 
 def q(**kw):
@@ -251,6 +293,37 @@ def downloaded(m):
                                 "buffer", {}, timeout=60))
 
 
+def test_vote_failed():
+    peer = ctx["peer"]
+    poll = api("POST", "/api/sendPoll", {"session": "w", "chatId": B_C, "poll": {
+        "name": "Tide?", "options": ["High", "Low"], "multipleAnswers": False}})
+    pid = bare(poll["id"])
+    baileys_msg(lambda m: m["key"]["id"] == pid, "poll")
+    # A vote sealed with a secret that is not the poll's
+    sign = pid.encode() + A_JID.encode() + B_JID.encode() + b"Poll Vote" + b"\x01"
+    key = hmac.new(hmac.new(b"\x00" * 32, os.urandom(32), hashlib.sha256).digest(), sign,
+                   hashlib.sha256).digest()
+    iv = os.urandom(12)
+    ct = AESGCM(key).encrypt(iv, b"\x0a\x20" + hashlib.sha256(b"Low").digest(),
+                             pid.encode() + b"\x00" + B_JID.encode())
+    vid = peer.sock("relayMessage", A_JID, {"pollUpdateMessage": {
+        "pollCreationMessageKey": {"remoteJid": A_JID, "fromMe": False, "id": pid},
+        "vote": {"encPayload": b64(ct), "encIv": b64(iv)},
+        "senderTimestampMs": 1800000005000}}, {})
+    f = ctx.wharf_ev("poll.vote.failed", lambda p: p["poll"]["id"] == poll["id"],
+                     "poll.vote.failed")
+    print("poll.vote.failed:", f)
+    check(set(f) == {"vote", "poll", "_data"}, f)
+    check(f["poll"] == {"id": poll["id"], "from": A_C, "fromMe": True, "to": B_C}, f)
+    v = f["vote"]
+    check(set(v) == {"id", "from", "fromMe", "to", "selectedOptions", "timestamp"}, v)
+    check(v["id"] == "false_%s_%s" % (B_C, vid) and v["from"] == B_C and v["to"] == A_C
+          and v["fromMe"] is False and v["selectedOptions"] == [], v)
+    check(isinstance(v["timestamp"], int) and v["timestamp"] > 1600000000000, v)
+    check(not ctx.wharf_evs("poll.vote", lambda p: p["poll"]["id"] == poll["id"]),
+          "no poll.vote for it")
+
+
 def test_wawp_sends():
     peer = ctx["peer"]
     # Text: POST with Wawp's `message`, GET with the query
@@ -262,12 +335,17 @@ def test_wawp_sends():
     m = baileys_msg(lambda m: m["key"]["id"] == bare(g["id"]), "wawp get text")
     check(text_of(m) == "wawp get", m)
     # Media: GET with flat file[url]; POST with flat file[data]
-    im = wawp("GET", "/v2/send/image", chatId=B_C, caption="wawp image",
+    # (with reply_to: the quote of the first text, as for every kind)
+    im = wawp("GET", "/v2/send/image", chatId=B_C, caption="wawp image", reply_to=t["id"],
               **{"file[url]": FILES.base + "/a.png", "file[mimetype]": "image/png"})
-    check(im["hasMedia"] is True, im)
+    check(im["hasMedia"] is True and im["replyTo"] == {
+        "id": bare(t["id"]), "participant": A_C, "body": "wawp text", "hasMedia": False}, im)
     m = baileys_msg(lambda m: m["key"]["id"] == bare(im["id"]), "wawp image")
     check(m["message"]["imageMessage"]["caption"] == "wawp image"
           and m["message"]["imageMessage"]["mimetype"] == "image/png", m["message"])
+    ci = m["message"]["imageMessage"].get("contextInfo", {})
+    check(ci.get("stanzaId") == bare(t["id"]) and ci.get("participant") == A_JID
+          and ci.get("quotedMessage", {}).get("conversation") == "wawp text", ci)
     check(downloaded(m) == IMAGE, "Baileys decrypts the identical image")
     pdf = wawp("POST", "/v2/send/pdf", {
         "chatId": B_C, "file[data]": base64.b64encode(PDF).decode(),
@@ -277,12 +355,16 @@ def test_wawp_sends():
     check(d["fileName"] == "wawp.pdf" and d["mimetype"] == "application/pdf", d)
     check(downloaded(m) == PDF, "Baileys decrypts the identical PDF")
     # Location: Wawp's `message` is the address
+    # (with reply_to: Baileys sees the quote of the first text)
     loc = wawp("GET", "/v2/send/location", chatId=B_C, latitude="52.52",
-               longitude="13.405", title="Gate", message="Pariser Platz")
+               longitude="13.405", title="Gate", message="Pariser Platz", reply_to=t["id"])
     m = baileys_msg(lambda m: m["key"]["id"] == bare(loc["id"]), "wawp location")
     lm = m["message"]["locationMessage"]
     check(lm["degreesLatitude"] == 52.52 and lm["degreesLongitude"] == 13.405
           and lm["name"] == "Gate" and lm["address"] == "Pariser Platz", lm)
+    check(lm["contextInfo"]["stanzaId"] == bare(t["id"])
+          and lm["contextInfo"]["participant"] == A_JID
+          and lm["contextInfo"]["quotedMessage"]["conversation"] == "wawp text", lm)
     # Contacts, poll and event as JSON text in the query
     vc = wawp("POST", "/v2/send/contact", chatId=B_C, contacts=[
         {"fullName": "Wawp Card", "phoneNumber": "+1 555 036 0009"}])
@@ -290,6 +372,15 @@ def test_wawp_sends():
     cm = m["message"]["contactMessage"]
     check(cm["displayName"] == "Wawp Card" and "FN:Wawp Card" in cm["vcard"]
           and "waid=15550360009" in cm["vcard"], cm)
+    raw = "BEGIN:VCARD\nVERSION:3.0\nFN:Raw Card\nTEL:+15550360008\nEND:VCARD"
+    vc = wawp("POST", "/v2/send/contact", chatId=B_C, contacts=[
+        {"fullName": "Org Card", "organization": "Harbour", "phoneNumber": "+15550360007"},
+        {"vcard": raw}])
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(vc["id"]), "wawp contacts")
+    ca = m["message"]["contactsArrayMessage"]["contacts"]
+    check([c["displayName"] for c in ca] == ["Org Card", "Raw Card"], ca)
+    check("ORG:Harbour" in ca[0]["vcard"] and "waid=15550360007" in ca[0]["vcard"]
+          and ca[1]["vcard"] == raw, ca)
     poll = wawp("POST", "/v2/send/poll", chatId=B_C, poll={
         "name": "Wawp poll?", "options": ["One", "Two", "Three"], "multipleAnswers": True})
     m = baileys_msg(lambda m: m["key"]["id"] == bare(poll["id"]), "wawp poll")
@@ -330,6 +421,10 @@ def test_wawp_actions():
     m = baileys_msg(lambda m: "reactionMessage" in m["message"], "wawp reaction")
     rm = m["message"]["reactionMessage"]
     check(rm["key"]["id"] == mine and rm["text"] == "\U0001F6A2", rm)
+    wawp("PUT", "/v2/send/reaction", {"chatId": B_C, "messageId": tid, "reaction": ""})
+    m = baileys_msg(lambda m: "reactionMessage" in m["message"]
+                    and not m["message"]["reactionMessage"].get("text"), "reaction removed")
+    check(m["message"]["reactionMessage"]["key"]["id"] == mine, m)
     # Edit, pin, unpin, revoke on the /v2 message paths
     ed = wawp("PUT", path, {"text": "wawp edited"})
     check(ed["editedMessageId"] == mine and ed["body"] == "wawp edited", ed)
@@ -368,6 +463,79 @@ def test_wawp_actions():
                  what="baileys sees %s after %s %s" % (state, p, body))
 
 
+def test_wawp_more():
+    peer = ctx["peer"]
+    # Voice (converted to Opus) and video, flat file[...] fields
+    vo = wawp("POST", "/v2/send/voice", {"chatId": B_C, "convert": True,
+                                         "file[data]": base64.b64encode(WAV).decode(),
+                                         "file[mimetype]": "audio/wav"})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(vo["id"]), "wawp voice")
+    a = m["message"]["audioMessage"]
+    check(a["ptt"] is True and a["mimetype"] == "audio/ogg; codecs=opus", a)
+    check(downloaded(m)[:4] == b"OggS", "Baileys decrypts an Ogg voice note")
+    vi = wawp("POST", "/v2/send/video", {"chatId": B_C, "caption": "wawp video",
+                                         "file[data]": base64.b64encode(MP4).decode(),
+                                         "file[mimetype]": "video/mp4"})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(vi["id"]), "wawp video")
+    v = m["message"]["videoMessage"]
+    check(v["caption"] == "wawp video" and v["mimetype"] == "video/mp4", v)
+    check(downloaded(m) == MP4, "Baileys decrypts the identical video")
+    # Baileys' texts: read one through /v2/send/seen, the other through
+    # /v2/chats/{chatId}/messages/read; one read back through /v2
+    keys = []
+    for text in ("seen by wawp", "read by wawp"):
+        sent = peer.sock("sendMessage", A_JID, {"text": text})
+        keys.append(sent["key"]["id"])
+        ctx.wharf_ev("message", lambda p, k=sent["key"]["id"]: p["id"].endswith(k), text)
+    one = wawp("GET", "/v2/chats/%s/messages/%s" % (B_C, urllib.parse.quote(
+        "false_%s_%s" % (B_C, keys[0]))))
+    check(one["id"] == "false_%s_%s" % (B_C, keys[0]) and one["body"] == "seen by wawp"
+          and one["fromMe"] is False and one["from"] == B_C, one)
+
+    def read():
+        return {u["key"]["id"] for u in peer.evs("messages.update") for u in
+                (u if isinstance(u, list) else [u])
+                if (u.get("update") or {}).get("status") == READ}
+    got = wawp("POST", "/v2/send/seen", {"chatId": B_C,
+                                         "messageIds": ["false_%s_%s" % (B_C, keys[0])]})
+    check(isinstance(got, dict), got)
+    wait_for(lambda: keys[0] in read(), 30, what="baileys sees the first read")
+    got = wawp("POST", "/v2/chats/%s/messages/read" % B_C, status=201)
+    # every unread message of the chat (earlier cases' too), not the seen one
+    check(set(got) == {"ids"} and "false_%s_%s" % (B_C, keys[1]) in got["ids"]
+          and "false_%s_%s" % (B_C, keys[0]) not in got["ids"], got)
+    wait_for(lambda: keys[1] in read(), 30, what="baileys sees the second read")
+
+
+def test_waha_deprecated_forms():
+    peer = ctx["peer"]
+    g = api("GET", "/api/sendText?" + q(session="w", phone=B, text="old get"), status=200)
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(g["id"]), "GET sendText")
+    check(text_of(m) == "old get", m)
+    sent = peer.sock("sendMessage", A_JID, {"text": "quote me"})
+    theirs = ctx.wharf_ev("message", lambda p: p["id"].endswith(sent["key"]["id"]),
+                          "quote me")
+    r = api("POST", "/api/reply", {"session": "w", "chatId": B_C, "text": "old reply",
+                                   "reply_to": theirs["id"]})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(r["id"]), "old reply")
+    et = m["message"]["extendedTextMessage"]
+    check(et["text"] == "old reply" and et["contextInfo"]["stanzaId"] == sent["key"]["id"]
+          and et["contextInfo"]["quotedMessage"]["conversation"] == "quote me", et)
+    url = "https://example.com/harbour"
+    lp = api("POST", "/api/sendLinkPreview", {"session": "w", "chatId": B_C, "url": url,
+                                              "title": "Old preview"})
+    m = baileys_msg(lambda m: m["key"]["id"] == bare(lp["id"]), "old link preview")
+    et = m["message"]["extendedTextMessage"]
+    check(et["text"] == url and et["matchedText"] == url and et["title"] == "Old preview",
+          et)
+    old = api("GET", "/api/messages?" + q(session="w", chatId=B_C, limit=50), status=200)
+    new = api("GET", "/api/w/chats/%s/messages?limit=50" % B_C, status=200)
+    check([x["id"] for x in old] == [x["id"] for x in new], (old, new))
+    check(theirs["id"] in [x["id"] for x in old], old)
+    n = api("GET", "/api/checkNumberStatus?" + q(session="w", phone=B), status=200)
+    check(n == {"numberExists": True, "chatId": B_C, "pn": B_C}, n)
+
+
 def baileys_state(jid):
     """What Baileys' presence.update events said of jid, in order."""
     user = jid.split("@")[0]
@@ -393,6 +561,8 @@ def open_vote(vote, poll_id, secret, creator, voter):
 
 try:
     ctx.run([test_message_waiting, test_engine_event, test_event_responses,
-             test_wawp_sends, test_wawp_actions])
+             test_vote_failed, test_wawp_sends, test_wawp_actions, test_wawp_more,
+             test_waha_deprecated_forms])
 finally:
     FILES.close()
+    shutil.rmtree(TMP, ignore_errors=True)

@@ -1855,6 +1855,9 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
                    ? cm_sprintf("pushed %s ok", ev->u.pushed.id)
                    : cm_sprintf("pushed %s fail %d", ev->u.pushed.id,
                                 ev->u.pushed.error);
+    } else if (ev->type == WA_CLIENT_EVENT_APPSTATE_BLOB) {
+        text = cm_sprintf("blob %s %s %s", ev->u.blob.id, ev->u.blob.collection,
+                          ev->u.blob.direct_path);
     } else if (ev->type == WA_CLIENT_EVENT_CALL) {
         const wa_client_call_t *c = &ev->u.call;
         text = cm_sprintf("call %d %s %s%s", (int)c->kind, c->call_id, c->from,
@@ -2458,6 +2461,48 @@ t_append_dup(wa_node_t *parent, const wa_node_t *child)
     }
 }
 
+//  The account key of a phone number in this world (its primary's
+//  identity; t_peer_paired signs each device's identity with it).
+static void
+t_account_key(const char *phone, size_t len, uint8_t priv[32], uint8_t pub[32])
+{
+    assert(wa_sha256(phone, len, priv) == 0);
+    priv[0] &= 248;
+    priv[31] = (priv[31] & 127) | 64;
+    assert(wa_x25519_public(priv, pub) == 0);
+}
+
+//  The bundle of the primary (device 0, no client here) of a user the
+//  world has devices of: its identity is the account key. Added to
+//  `user`; false when jid is no such primary.
+static bool
+t_primary_bundle(t_world_t *w, const char *jid, wa_node_t *user)
+{
+    wa_jid_t *j = jid ? wa_jid_new_from(jid) : NULL;
+    bool ok = j && wa_jid_device(j) == 0 && wa_jid_is_pn(j);
+    bool known = false;
+    for (size_t i = 0; ok && i < w->npeers; i++) {
+        known = known || (w->peers[i]->user &&
+                          cm_streq(w->peers[i]->user, wa_jid_str(j)));
+    }
+    if (ok && known) {
+        const char *phone = wa_jid_user(j);
+        uint8_t priv[32], pub[32], spriv[32], spub[32], sig[64];
+        uint8_t djb[WA_DJB_KEY_LEN], reg[4] = {0, 0, 0, 9}, type = 5;
+        t_account_key(phone, strlen(phone), priv, pub);
+        assert(wa_x25519_keypair(spriv, spub) == 0);
+        wa_signal_djb_encode(spub, djb);
+        assert(wa_xeddsa_sign(priv, djb, sizeof djb, sig) == 0);
+        wa_node_set_bytes(wa_node_add(user, "registration"), reg, 4);
+        wa_node_set_bytes(wa_node_add(user, "type"), &type, 1);
+        wa_node_set_bytes(wa_node_add(user, "identity"), pub, 32);
+        wa_node_t *skey = wa_keys_key_node("skey", 1, spub, sig);
+        wa_node_append(user, &skey);
+    }
+    wa_jid_destroy(&j);
+    return ok && known;
+}
+
 static void
 t_relay_iq(t_world_t *w, t_peer_t *p, const wa_node_t *iq)
 {
@@ -2485,6 +2530,9 @@ t_relay_iq(t_world_t *w, t_peer_t *p, const wa_node_t *iq)
             t_peer_t *t = t_find_device(w, jid);
             wa_node_t *user = wa_node_add(list, "user");
             wa_node_set_attr(user, "jid", jid);
+            if (!t && t_primary_bundle(w, jid, user)) {
+                continue; //  a phone the world has no client for
+            }
             if (!t || !t->upload) {
                 wa_node_set_attr(wa_node_add(user, "error"), "code", "404");
                 continue;
@@ -2747,10 +2795,9 @@ t_peer_paired(t_world_t *w, const char *name, const char *phone, int device)
     json_object_set_new(c, "me_lid", json_string(lid));
     //  A real ADV identity: the phone's account key (one per phone
     //  number) signs this device's identity key (wa_devident checks it)
-    uint8_t account_priv[32], device_priv[32], device_pub[32], secret[32];
-    assert(wa_sha256(phone, strlen(phone), account_priv) == 0);
-    account_priv[0] &= 248;
-    account_priv[31] = (account_priv[31] & 127) | 64;
+    uint8_t account_priv[32], account_pub[32], device_priv[32], device_pub[32],
+        secret[32];
+    t_account_key(phone, strlen(phone), account_priv, account_pub);
     memset(secret, 7, sizeof secret);
     uint8_t *raw = NULL;
     size_t raw_len = 0;

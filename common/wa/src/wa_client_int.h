@@ -201,6 +201,9 @@ struct _wa_client_t {
     zhashx_t *idents;    //  sender device -> digest of the identity it
                          //  last proved (both signatures held)
     size_t ident_checks; //  signature checks made (for tests)
+    zhashx_t *vouch;     //  user -> pkmsgs waiting while its device list
+                         //  and its primary's bundle are fetched
+    bool vouch_replay;   //  wa_inbox is reading a held pkmsg again
 
     int64_t armed;   //  armed wake-up deadline, -1 none
     bool destroying; //  no upcalls while tearing down
@@ -256,6 +259,9 @@ void wa_client_own_address(wa_client_t *self, bool lid,
 
 //  wa_inbox: see wa_client_receipt_commit, wa_client_send_seen.
 int wa_inbox_commit(wa_client_t *self, uint64_t token);
+//  Handle a <message> stanza again, as if it had just arrived (held
+//  pkmsgs, wa_devident).
+void wa_inbox_replay(wa_client_t *self, const wa_node_t *node);
 int wa_inbox_send_seen(wa_client_t *self, const char *chat,
                        const char *participant, const char *const *ids,
                        size_t count, bool played);
@@ -370,6 +376,18 @@ bool wa_devident_covered(wa_client_t *self, const char *device);
 //  does not hold (logged).
 bool wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
                           const char *sender);
+//  What wa_inbox does with a message stanza from sender (as above):
+//  read it (WA_DEVIDENT_OK), refuse it (WA_DEVIDENT_REFUSED, logged), or
+//  nothing yet (WA_DEVIDENT_HELD): a companion's pkmsg whose account key
+//  or signed key-index list is not known waits while they are fetched
+//  (usync, the primary's bundle), then comes back through
+//  wa_inbox_replay and is checked against them; an account key that
+//  could not be fetched refuses it.
+#define WA_DEVIDENT_OK 0
+#define WA_DEVIDENT_REFUSED 1
+#define WA_DEVIDENT_HELD 2
+int wa_devident_pkmsg_vouch(wa_client_t *self, const wa_node_t *node,
+                            const char *sender);
 
 //  ---------------------------------------------------------------------
 //  Test support for the capability modules' self tests

@@ -32,6 +32,14 @@
         identity's key index is one the account's signed key-index list
         holds (when that list is cached and checked)
         (wa_devident_pkmsg_ok); else the message is refused and logged.
+        A companion's pkmsg whose account key (no session with its
+        primary) or device list is not known yet is held, unconfirmed,
+        while the user's device list and its primary's bundle are
+        fetched, then read again and checked against them
+        (wa_devident_pkmsg_vouch): never on its own signatures alone;
+        an account key that cannot be fetched refuses it. Only pkmsgs
+        with <device-identity> from a user met for the first time pay
+        this (two IQs); the steady path (msg) never does.
     Verdicts are kept with the cached device list (wa_usync) so a send
     costs a lookup, not a signature check. A sender's pkmsgs carry the
     same device identity until it links anew, so the digest of what last
@@ -52,7 +60,9 @@
 #include "wa/wa_adv.pb-c.h"
 #include "wa/wa_crypto.h"
 #include "wa/wa_e2e.h"
+#include "wa/wa_iq.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_keys.h"
 #include "wa/wa_pair.h"
 #include "wa/wa_sigstore.h"
 #include "wa_client_int.h"
@@ -356,6 +366,219 @@ wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
     return true;
 }
 
+//  ---------------------------------------------------------------------
+//  A companion's pkmsg whose account we cannot vouch for yet: held while
+//  the user's device list (with its signed key-index list) and its
+//  primary's bundle (whose identity is the account key) are fetched,
+//  then read again and checked against them.
+
+//  Users with held pkmsgs, and pkmsgs held per user, at most (beyond:
+//  refused, the sender retries).
+#define S_VOUCH_USERS_MAX 256
+#define S_VOUCH_NODES_MAX 64
+
+typedef struct {
+    zlistx_t *nodes; //  wa_node_t copies, oldest first
+} s_waiting_t;
+
+typedef struct {
+    wa_client_t *client;
+    char *user;
+    int stage; //  0 device list, 1 primary's bundle
+} s_fetch_t;
+
+static void
+s_node_free(void **item_p)
+{
+    wa_node_destroy((wa_node_t **)item_p);
+}
+
+static void
+s_waiting_free(void **item_p)
+{
+    s_waiting_t *w = (s_waiting_t *)*item_p;
+    if (w) {
+        zlistx_destroy(&w->nodes);
+        free(w);
+    }
+    *item_p = NULL;
+}
+
+static void s_on_fetch(void *arg, const wa_node_t *reply,
+                       wa_iq_outcome_t outcome);
+
+//  Ask for what is missing to vouch for `user`'s companions from stage
+//  on. Returns 0 when a request is out, 1 when nothing is missing, -1
+//  when it could not be sent.
+static int
+s_fetch_next(wa_client_t *self, const char *user, int stage)
+{
+    wa_node_t *iq = NULL;
+    if (stage == 0 && !wa_usync_devices(self->usync, user, NULL)) {
+        char sid[WA_IQ_ID_MAX];
+        wa_iq_next_id(self->iq, sid);
+        const char *users[] = {user};
+        iq = wa_usync_query(users, 1, sid);
+    } else {
+        stage = 1;
+        uint8_t key[32];
+        if (s_account_key(self, user, key) == 0) {
+            return 1;
+        }
+        //  The primary under the address s_account_key reads
+        char *lid = wa_client_lid_device(self, user);
+        const char *primary[] = {lid ? lid : user};
+        iq = wa_keys_fetch(primary, 1);
+        free(lid);
+    }
+    if (!iq) {
+        return -1;
+    }
+    s_fetch_t *f = cm_alloc(sizeof *f);
+    f->client = self;
+    f->user = cm_strdup(user);
+    f->stage = stage;
+    if (wa_client_request(self, &iq, s_on_fetch, f) != 0) {
+        free(f->user);
+        free(f);
+        return -1;
+    }
+    return 0;
+}
+
+//  Read `user`'s held pkmsgs again, now checked against what came.
+static void
+s_replay(wa_client_t *self, const char *user)
+{
+    s_waiting_t *w = (s_waiting_t *)zhashx_lookup(self->vouch, user);
+    if (!w) {
+        return;
+    }
+    zlistx_t *nodes = w->nodes;
+    w->nodes = NULL;
+    zhashx_delete(self->vouch, user);
+    for (wa_node_t *n = (wa_node_t *)zlistx_first(nodes); n;
+         n = (wa_node_t *)zlistx_next(nodes)) {
+        self->vouch_replay = true;
+        wa_inbox_replay(self, n);
+        self->vouch_replay = false;
+    }
+    zlistx_destroy(&nodes);
+}
+
+static void
+s_on_bundle(void *arg, const char *jid, const wa_bundle_t *bundle)
+{
+    wa_client_t *self = (wa_client_t *)arg;
+    char name[WA_SEND_NAME_MAX];
+    int device = 0;
+    if (!bundle || wa_send_address(jid, name, &device) != 0 ||
+        wa_e2e_process_bundle(self->store, name, device, bundle) != 0) {
+        cm_log_warn("could not start session", "session=%s device=%s",
+                    wa_client_name(self), jid);
+    }
+}
+
+static void
+s_on_fetch(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
+{
+    s_fetch_t *f = (s_fetch_t *)arg;
+    wa_client_t *self = f->client;
+    if (outcome == WA_IQ_CANCELLED || !zhashx_lookup(self->vouch, f->user)) {
+        //  The connection or the account is gone: the held pkmsgs were
+        //  dropped unconfirmed (the server delivers them again)
+        free(f->user);
+        free(f);
+        return;
+    }
+    if (outcome == WA_IQ_RESULT && f->stage == 0 &&
+        wa_usync_parse(self->usync, reply) < 0) {
+        cm_log_warn("could not parse device list", "session=%s user=%s",
+                    wa_client_name(self), f->user);
+    }
+    if (outcome == WA_IQ_RESULT && f->stage == 1 &&
+        wa_keys_bundles(reply, s_on_bundle, self) < 0) {
+        cm_log_warn("could not parse prekey bundles", "session=%s user=%s",
+                    wa_client_name(self), f->user);
+    }
+    if (outcome != WA_IQ_RESULT) {
+        cm_log_warn("device identity: could not fetch the account",
+                    "session=%s user=%s what=%s outcome=%d",
+                    wa_client_name(self), f->user,
+                    f->stage == 0 ? "devices" : "primary", (int)outcome);
+    }
+    if (f->stage == 1 || s_fetch_next(self, f->user, 1) != 0) {
+        s_replay(self, f->user);
+    }
+    free(f->user);
+    free(f);
+    wa_client_rearm(self);
+}
+
+//  Hold a copy of node until `user`'s account is fetched. Returns 0, or
+//  -1 when it cannot wait (limits, nothing sent).
+static int
+s_hold(wa_client_t *self, const wa_node_t *node, const char *user)
+{
+    s_waiting_t *w = (s_waiting_t *)zhashx_lookup(self->vouch, user);
+    if (!w) {
+        if (zhashx_size(self->vouch) >= S_VOUCH_USERS_MAX) {
+            return -1;
+        }
+        w = cm_alloc(sizeof *w);
+        w->nodes = zlistx_new();
+        zlistx_set_destructor(w->nodes, s_node_free);
+        zhashx_insert(self->vouch, user, w);
+        if (s_fetch_next(self, user, 0) != 0) {
+            zhashx_delete(self->vouch, user);
+            return -1;
+        }
+        cm_log_info("device identity: fetching the account to vouch for "
+                    "a companion",
+                    "session=%s user=%s id=%s", wa_client_name(self), user,
+                    wa_node_attr_or(node, "id", ""));
+    }
+    if (zlistx_size(w->nodes) >= S_VOUCH_NODES_MAX) {
+        return -1;
+    }
+    zlistx_add_end(w->nodes, wa_node_dup(node));
+    return 0;
+}
+
+int
+wa_devident_pkmsg_vouch(wa_client_t *self, const wa_node_t *node,
+                        const char *sender)
+{
+    const wa_node_t *di = wa_node_child(node, "device-identity");
+    wa_jid_t *jid = di && sender ? wa_jid_new_from(sender) : NULL;
+    int device = jid ? wa_jid_device(jid) : 0;
+    wa_jid_destroy(&jid);
+    if (!di || device == 0) {
+        return WA_DEVIDENT_OK; //  the primary, or no identity
+    }
+    uint8_t account[32];
+    bool known = s_account_key(self, sender, account) == 0;
+    if (!self->vouch_replay &&
+        (!known || !wa_usync_devices(self->usync, sender, NULL))) {
+        char *user = wa_client_user_of(sender);
+        int rc = user ? s_hold(self, node, user) : -1;
+        free(user);
+        if (rc == 0) {
+            return WA_DEVIDENT_HELD;
+        }
+    }
+    if (!known) {
+        cm_log_warn("device identity refused",
+                    "session=%s sender=%s id=%s reason=\"the account key "
+                    "could not be fetched\"",
+                    wa_client_name(self), sender,
+                    wa_node_attr_or(node, "id", ""));
+        return WA_DEVIDENT_REFUSED;
+    }
+    return wa_devident_pkmsg_ok(self, node, sender) ? WA_DEVIDENT_OK
+                                                    : WA_DEVIDENT_REFUSED;
+}
+
 static void
 s_digest_free(void **item_p)
 {
@@ -368,22 +591,37 @@ s_start(wa_client_t *self)
 {
     self->idents = zhashx_new();
     zhashx_set_destructor(self->idents, s_digest_free);
+    self->vouch = zhashx_new();
+    zhashx_set_destructor(self->vouch, s_waiting_free);
+}
+
+//  The connection is gone: held pkmsgs were never confirmed, so the
+//  server delivers them again
+static void
+s_drop(wa_client_t *self)
+{
+    zhashx_purge(self->vouch);
 }
 
 static void
 s_forget(wa_client_t *self)
 {
     zhashx_purge(self->idents);
+    zhashx_purge(self->vouch);
 }
 
 static void
 s_stop(wa_client_t *self)
 {
     zhashx_destroy(&self->idents);
+    zhashx_destroy(&self->vouch);
 }
 
-const wa_client_cap_t wa_devident_cap = {
-    .name = "devident", .start = s_start, .stop = s_stop, .forget = s_forget};
+const wa_client_cap_t wa_devident_cap = {.name = "devident",
+                                         .start = s_start,
+                                         .stop = s_stop,
+                                         .drop = s_drop,
+                                         .forget = s_forget};
 
 //  ---------------------------------------------------------------------
 //  Self test

@@ -230,7 +230,17 @@ s_on_message(void *arg, const wa_node_t *node)
     char *sender = src.sender;
     char *lid_dev = wa_client_lid_device(self, sender);
     src.sender = lid_dev ? lid_dev : sender;
-    if (!wa_devident_pkmsg_ok(self, node, src.sender)) {
+    int vouch = wa_devident_pkmsg_vouch(self, node, src.sender);
+    if (vouch == WA_DEVIDENT_HELD) {
+        //  Its account is being fetched: read again then, unconfirmed
+        //  until (wa_devident)
+        src.sender = sender;
+        free(lid_dev);
+        free(key);
+        wa_recv_source_clear(&src);
+        return 0;
+    }
+    if (vouch != WA_DEVIDENT_OK) {
         //  A companion the account did not vouch for: never read
         src.sender = sender;
         free(lid_dev);
@@ -373,6 +383,12 @@ s_ack_level(const char *type)
 }
 
 //  Receipts from others (retry requests go to wa_outbox).
+void
+wa_inbox_replay(wa_client_t *self, const wa_node_t *node)
+{
+    s_on_message(self, node);
+}
+
 static int
 s_on_receipt(void *arg, const wa_node_t *node)
 {

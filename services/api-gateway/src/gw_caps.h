@@ -41,6 +41,7 @@
     X(swagger, SWAGGER)       /*  Swagger UI at /, OpenAPI at /-json */        \
     X(dashboard, DASHBOARD)   /*  the dashboard at /dashboard */               \
     X(keys, KEYS)             /*  /api/keys: admin and session keys */         \
-    X(ratelimit, RATELIMIT)   /*  Wawp's per-session send policy */
+    X(ratelimit, RATELIMIT)   /*  Wawp's per-session send policy */            \
+    X(templink, TEMPLINK)     /*  Wawp's temporary QR links and page */
 
 #endif

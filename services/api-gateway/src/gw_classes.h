@@ -66,10 +66,12 @@
 #include "gw_dashboard.h"
 #include "gw_keys.h"
 #include "gw_ratelimit.h"
+#include "gw_templink.h"
 #include "gw_limits.h"
 #include "gw_caps.h"
 #include "gw_server.h"
 #include "gw_front.h"
+#include "gw_recv.h"
 #include "gw_http.h"
 
 #endif

@@ -208,8 +208,16 @@ gw_front_fields_add(gw_front_fields_t *self, const char *name, size_t name_len,
         self->length = value;
         self->length_len = value_len;
     } else if (name_len == 17 && !strncasecmp(name, "transfer-encoding", 17)) {
+        if (self->te) {
+            //  libmicrohttpd reads the first one only
+            *message_p = cm_strdup("Transfer-Encoding must be chunked alone, "
+                                   "in one header");
+            return 400;
+        }
         self->te = true;
         self->chunked = value_len == 7 && !strncasecmp(value, "chunked", 7);
+    } else if (name_len == 7 && !strncasecmp(name, "upgrade", 7)) {
+        self->upgrade = true;
     }
     return 0;
 }
@@ -233,7 +241,18 @@ int
 gw_front_check_head(const char *head, size_t len, char **method_p,
                     char **path_p, char **message_p)
 {
-    assert(head && method_p && path_p && message_p);
+    gw_front_fields_t fields;
+    return gw_front_check_head_fields(head, len, method_p, path_p, message_p,
+                                      &fields);
+}
+
+int
+gw_front_check_head_fields(const char *head, size_t len, char **method_p,
+                           char **path_p, char **message_p,
+                           gw_front_fields_t *fields_p)
+{
+    assert(head && method_p && path_p && message_p && fields_p);
+    memset(fields_p, 0, sizeof *fields_p);
     *method_p = NULL;
     *path_p = NULL;
     *message_p = NULL;
@@ -267,6 +286,10 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
     size_t version_len = (size_t)(p + line_len - version);
     const char *q = memchr(target, '?', target_len);
     *path_p = cm_strndup(target, q ? (size_t)(q - target) : target_len);
+    if (target_len == 0 || memchr(version, ' ', version_len)) {
+        *message_p = cm_strdup("malformed request line");
+        return 400;
+    }
     bool http11 = version_len == 8 && !memcmp(version, "HTTP/1.1", 8);
     bool http10 = version_len == 8 && !memcmp(version, "HTTP/1.0", 8);
     if (!http11 && !http10) {
@@ -281,7 +304,7 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
         return rc;
     }
     //  Header lines
-    gw_front_fields_t fields = {0};
+    gw_front_fields_t *fields = fields_p;
     p = eol + 1;
     while (p < end) {
         eol = memchr(p, '\n', (size_t)(end - p));
@@ -318,14 +341,37 @@ gw_front_check_head(const char *head, size_t len, char **method_p,
         if (rc) {
             return rc;
         }
-        rc = gw_front_fields_add(&fields, p, name_len, v, (size_t)(vend - v),
+        rc = gw_front_fields_add(fields, p, name_len, v, (size_t)(vend - v),
                                  message_p);
         if (rc) {
             return rc;
         }
         p = eol + 1;
     }
-    return gw_front_fields_end(&fields, http11, message_p);
+    return gw_front_fields_end(fields, http11, message_p);
+}
+
+size_t
+gw_front_head_end(const char *buf, size_t len)
+{
+    //  The head ends at the first empty line
+    size_t end = 0;
+    for (size_t i = 0; i < len && !end; i++) {
+        if (buf[i] != '\n') {
+            continue;
+        }
+        if (i + 1 < len && buf[i + 1] == '\n') {
+            end = i + 2;
+        } else if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') {
+            end = i + 3;
+        }
+    }
+    //  Leading empty lines do not count as a head's end
+    size_t lead = 0;
+    while (lead < len && (buf[lead] == '\r' || buf[lead] == '\n')) {
+        lead++;
+    }
+    return end && end > lead ? end : 0;
 }
 
 //  --------------------------------------------------------------------
@@ -530,26 +576,7 @@ s_readable(gw_front_t *self, s_pending_t *p)
         close(fd);
         return;
     }
-    //  The head ends at the first empty line
-    size_t end = 0;
-    for (ssize_t i = 0; i < n && !end; i++) {
-        if (buf[i] != '\n') {
-            continue;
-        }
-        if (i + 1 < n && buf[i + 1] == '\n') {
-            end = (size_t)i + 2;
-        } else if (i + 2 < n && buf[i + 1] == '\r' && buf[i + 2] == '\n') {
-            end = (size_t)i + 3;
-        }
-    }
-    //  Leading empty lines do not count as a head's end
-    size_t lead = 0;
-    while (lead < (size_t)n && (buf[lead] == '\r' || buf[lead] == '\n')) {
-        lead++;
-    }
-    if (end && end <= lead) {
-        end = 0;
-    }
+    size_t end = gw_front_head_end(buf, (size_t)n);
     if (!end) {
         if (n >= GW_FRONT_HEAD_MAX) {
             int fd = p->fd;
@@ -830,6 +857,10 @@ gw_front_test(bool verbose)
     s_expect("GET /ping HTTP/2\r\nHost: x\r\n\r\n", 505, NULL);
     s_expect("GET /ping XYZ\r\nHost: x\r\n\r\n", 400, NULL);
     s_expect("GET /ping\r\nHost: x\r\n\r\n", 400, "request line");
+    s_expect("GET  /ping HTTP/1.1\r\nHost: x\r\n\r\n", 400, "request line");
+    s_expect("GET /ping HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n",
+             400, "Transfer-Encoding");
     s_expect("GET /api/sessions/s1%00x HTTP/1.1\r\nHost: x\r\n\r\n", 400,
              "path");
     s_expect("GET /api/sessions/%1f HTTP/1.1\r\nHost: x\r\n\r\n", 400, "path");

@@ -19,9 +19,10 @@
     too large, a missing Host, a malformed Content-Length) is answered
     here in the API's JSON error shape, as are control characters in the
     path, in query values and in header values. That covers the first
-    request of a connection; gw_http makes the same checks (through the
-    functions below) on every later request of a kept-alive connection,
-    from what libmicrohttpd parsed.
+    request of a connection; gw_recv runs gw_front_check_head on every
+    later head of a kept-alive connection before libmicrohttpd reads it,
+    and gw_http makes the same checks (through the functions below) from
+    what libmicrohttpd parsed.
 */
 #ifndef GW_FRONT_H_INCLUDED
 #define GW_FRONT_H_INCLUDED
@@ -77,6 +78,11 @@ size_t gw_front_connections(gw_front_t *self);
 int gw_front_check_head(const char *head, size_t len, char **method_p,
                         char **path_p, char **message_p);
 
+//  Where the request head in buf[0..len) ends (just past its empty line;
+//  empty lines before the request line do not end it), or 0 when it has
+//  not ended within those bytes.
+size_t gw_front_head_end(const char *buf, size_t len);
+
 //  The checks gw_front_check_head makes, piece by piece, for a request
 //  libmicrohttpd has parsed (gw_http runs them on every request of a
 //  kept-alive connection). Each returns 0, or the HTTP status to answer
@@ -102,12 +108,20 @@ typedef struct {
     size_t length_len;
     bool te;
     bool chunked;
+    bool upgrade; //  an Upgrade header
 } gw_front_fields_t;
 
 int gw_front_fields_add(gw_front_fields_t *self, const char *name,
                         size_t name_len, const char *value, size_t value_len,
                         char **message_p);
 int gw_front_fields_end(gw_front_fields_t *self, bool http11, char **message_p);
+
+//  gw_front_check_head that also gives what the headers said (how the
+//  body is framed) in *fields_p when the head is good; its `length`
+//  points into `head`.
+int gw_front_check_head_fields(const char *head, size_t len, char **method_p,
+                               char **path_p, char **message_p,
+                               gw_front_fields_t *fields_p);
 
 void gw_front_test(bool verbose);
 

@@ -37,6 +37,7 @@ typedef struct s_call {
     bool done;                         //  the handler answered
     bool responded;                    //  the response is queued
     bool close;                        //  the response closes the connection
+    bool refused;                      //  gw_recv refused its body
 } s_call_t;
 
 //  A connection libmicrohttpd holds (its socket context), for the
@@ -49,6 +50,8 @@ typedef struct s_conn {
     struct s_conn *prev, *next; //  the server's connections
     struct _gw_http_t *http;    //  the server
     int fd;                     //  its socket
+    gw_recv_t *wire;            //  frames what libmicrohttpd reads of it
+    unsigned requests;          //  heads libmicrohttpd gave us
     int64_t idle_since;         //  monotonic ms a request ended, 0 in one
     bool upgraded;              //  a /ws stream: not ours to time
     bool swept;                 //  shut down
@@ -106,6 +109,7 @@ s_notify_connection(void *cls, struct MHD_Connection *connection,
             connection, MHD_CONNECTION_INFO_CONNECTION_FD);
         s_conn_t *conn = cm_alloc(sizeof *conn);
         conn->fd = fi ? fi->connect_fd : -1;
+        conn->wire = gw_recv_lookup(conn->fd);
         conn->http = self;
         pthread_mutex_lock(&self->conns_lock);
         conn->next = self->conns;
@@ -131,6 +135,9 @@ s_notify_connection(void *cls, struct MHD_Connection *connection,
                 conn->next->prev = conn->prev;
             }
             pthread_mutex_unlock(&self->conns_lock);
+            if (gw_recv_detach(conn->wire, conn->fd)) {
+                gw_recv_destroy(&conn->wire);
+            }
             free(conn);
             *socket_context = NULL;
         }
@@ -141,14 +148,30 @@ s_notify_connection(void *cls, struct MHD_Connection *connection,
 //  (now), or the connection became a /ws stream.
 typedef enum { S_CONN_BUSY, S_CONN_IDLE, S_CONN_UPGRADED } s_conn_event_t;
 
-static void
-s_conn_mark(struct MHD_Connection *connection, s_conn_event_t what)
+static s_conn_t *
+s_conn_of(struct MHD_Connection *connection)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-    s_conn_t *conn = ci ? (s_conn_t *)ci->socket_context : NULL;
+    return ci ? (s_conn_t *)ci->socket_context : NULL;
+}
+
+static void
+s_conn_mark(struct MHD_Connection *connection, s_conn_event_t what)
+{
+    s_conn_t *conn = s_conn_of(connection);
     if (!conn) {
         return;
+    }
+    //  The wire and the count are the connection's thread's alone
+    if (what == S_CONN_BUSY) {
+        conn->requests++;
+    }
+    if (conn->wire && what == S_CONN_UPGRADED) {
+        gw_recv_pass(conn->wire);
+    }
+    if (conn->wire && what == S_CONN_IDLE) {
+        gw_recv_request_done(conn->wire);
     }
     pthread_mutex_lock(&conn->http->conns_lock);
     if (what == S_CONN_UPGRADED) {
@@ -528,12 +551,12 @@ s_dispatch(gw_http_t *self, s_call_t *call, gw_link_t *link)
     assert(status != 0);
     if (status >= 500) {
         cm_log_warn("request failed", "method=%s path=\"%s\" status=%d ms=%d",
-                    gw_req_method(req), gw_req_path(req), status,
-                    (int)(cm_mono_ms() - started));
+                    gw_req_method(req), gw_templink_log_path(gw_req_path(req)),
+                    status, (int)(cm_mono_ms() - started));
     } else {
         cm_log_debug("request", "method=%s path=\"%s\" status=%d ms=%d",
-                     gw_req_method(req), gw_req_path(req), status,
-                     (int)(cm_mono_ms() - started));
+                     gw_req_method(req), gw_templink_log_path(gw_req_path(req)),
+                     status, (int)(cm_mono_ms() - started));
     }
 }
 
@@ -733,6 +756,37 @@ s_uri_log(void *cls, const char *uri, struct MHD_Connection *connection)
     return call;
 }
 
+//  What gw_recv refused in place of this request (a head of its own) or
+//  of its body, if anything: the request fails with that, in the API's
+//  shape, and the connection closes. Returns true when it did.
+static bool
+s_wire_refused(struct MHD_Connection *connection, s_call_t *call)
+{
+    s_conn_t *conn = s_conn_of(connection);
+    const char *message = NULL;
+    const char *method = NULL;
+    const char *path = NULL;
+    int status = conn && conn->wire
+                     ? gw_recv_refusal(conn->wire, conn->requests, &message,
+                                       &method, &path)
+                     : 0;
+    if (!status) {
+        return false;
+    }
+    if (!call->req) {
+        call->req = gw_req_new(method ? method : "GET",
+                               path && path[0] == '/' ? path : "/");
+    }
+    cm_log_debug("refused request", "status=%d reason=\"%s\"", status, message);
+    if (status == 400) {
+        gw_req_fail_invalid(call->req, message);
+    } else {
+        gw_req_fail(call->req, status, NULL, "%s", message);
+    }
+    call->close = true;
+    return true;
+}
+
 //  Does the request announce a body?
 static bool
 s_has_body(gw_req_t *req)
@@ -740,6 +794,24 @@ s_has_body(gw_req_t *req)
     const char *length = gw_req_header(req, "Content-Length");
     return gw_req_header(req, "Transfer-Encoding") ||
            (length && strspn(length, "0") != strlen(length));
+}
+
+//  The client's address into the request (gw_req_peer).
+static void
+s_set_peer(struct MHD_Connection *connection, gw_req_t *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *addr = ci ? ci->client_addr : NULL;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (addr && addr->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)addr)->sin_addr, ip,
+                  sizeof ip);
+    } else if (addr && addr->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)addr)->sin6_addr, ip,
+                  sizeof ip);
+    }
+    gw_req_set_peer(req, ip);
 }
 
 static enum MHD_Result
@@ -756,6 +828,9 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     if (!call->req) {
         //  First call: the head only
         s_conn_mark(connection, S_CONN_BUSY);
+        if (s_wire_refused(connection, call)) {
+            return s_respond(connection, call);
+        }
         char *message = NULL;
         int status = s_check_head(connection, call, method, version, &message);
         if (status) {
@@ -778,6 +853,7 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
         char *path = s_clean_path(url);
         call->req = gw_req_new(method, path);
         free(path);
+        s_set_peer(connection, call->req);
         MHD_get_connection_values(connection, MHD_HEADER_KIND, s_collect,
                                   call->req);
         MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, s_collect,
@@ -805,6 +881,11 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     }
     if (queued) {
         return MHD_YES; //  not expected while suspended
+    }
+    if (!call->refused && !call->responded) {
+        //  A malformed chunked body: answered once libmicrohttpd has the
+        //  end gw_recv gave it in place of the rest
+        call->refused = s_wire_refused(connection, call);
     }
     gw_req_t *req = call->req;
     if (gw_req_status(req)) {
@@ -870,10 +951,19 @@ static void
 s_handoff(void *arg, int fd, const struct sockaddr *addr, socklen_t addrlen)
 {
     gw_http_t *self = (gw_http_t *)arg;
+    //  Everything libmicrohttpd reads of it is framed and judged first
+    gw_recv_t *wire = gw_recv_new();
+    if (gw_recv_attach(wire, fd) != 0) {
+        gw_recv_destroy(&wire);
+    }
     if (MHD_add_connection(self->daemon, fd, addr, addrlen) != MHD_YES) {
         //  libmicrohttpd closed it
+        int err = errno;
+        if (wire && gw_recv_detach(wire, fd)) {
+            gw_recv_destroy(&wire);
+        }
         cm_log_warn("could not serve an HTTP connection", "reason=\"%s\"",
-                    strerror(errno));
+                    strerror(err));
     }
 }
 
@@ -1210,6 +1300,94 @@ s_keep_alive_timeout_test(gw_http_t *http, int port)
     close(fd);
 }
 
+//  Send `request` on a kept-alive connection and read to the end: the
+//  responses, in order, NUL-terminated (caller owns).
+static char *
+s_until_closed(int fd, const char *request, size_t len)
+{
+    ssize_t sent = send(fd, request, len, MSG_NOSIGNAL);
+    assert(sent == (ssize_t)len);
+    size_t cap = 65536;
+    char *buf = cm_alloc(cap + 1);
+    size_t got = 0;
+    while (got < cap) {
+        ssize_t n = recv(fd, buf + got, cap - got, 0);
+        if (n <= 0) {
+            break;
+        }
+        got += (size_t)n;
+    }
+    buf[got] = 0;
+    return buf;
+}
+
+//  Chunked bodies, and what libmicrohttpd refused by itself in HTML
+//  inside one (on any request) or as a pipelined request.
+static void
+s_framing_test(int port)
+{
+    //  A chunked body (extension, trailer) on a kept-alive connection,
+    //  then another request on it
+    int fd = s_kept_alive(port);
+    bool closes = true;
+    const char *chunked = "POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                          "X-Api-Key: test-key\r\n"
+                          "Transfer-Encoding: chunked\r\n\r\n"
+                          "4;x=y\r\n{\"na\r\n4\r\nme\":\r\n0\r\nX-T: 1\r\n\r\n";
+    char *resp = NULL;
+    assert(s_next(fd, chunked, strlen(chunked), &closes, &resp) == 400);
+    assert(!closes && strstr(resp, "application/json"));
+    free(resp);
+    const char *ping = "GET /ping HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert(s_next(fd, ping, strlen(ping), &closes, NULL) == 200);
+    assert(!closes);
+    close(fd);
+    //  A malformed chunked body on a first request: JSON 400, whether the
+    //  bad bytes come with the head or after it was handled
+    const char *head = "POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                       "X-Api-Key: test-key\r\n"
+                       "Transfer-Encoding: chunked\r\n\r\n";
+    const char *bodies[] = {"5\r\nhelloXX", "zz\r\n", "5\nhello\r\n",
+                            "2\r\n{}\r\n0\r\nnocolon\r\n\r\n"};
+    for (size_t i = 0; i < 2 * sizeof bodies / sizeof bodies[0]; i++) {
+        const char *body = bodies[i / 2];
+        fd = s_connect(port);
+        if (i % 2) {
+            ssize_t sent = send(fd, head, strlen(head), MSG_NOSIGNAL);
+            assert(sent == (ssize_t)strlen(head));
+            usleep(200 * 1000);
+        }
+        char *request = cm_sprintf("%s%s", i % 2 ? "" : head, body);
+        resp = NULL;
+        int status = s_next(fd, request, strlen(request), &closes, &resp);
+        if (status != 400 || !closes || !strstr(resp, "application/json") ||
+            !strstr(resp, "chunked")) {
+            fprintf(stderr, "chunked body %s: got %d %s\n", body, status, resp);
+            assert(false);
+        }
+        free(resp);
+        free(request);
+        char rest[16];
+        assert(recv(fd, rest, sizeof rest, 0) == 0); //  closed
+        close(fd);
+    }
+    //  Pipelined, a good request then a bad one: the first is answered
+    //  as usual, the second in JSON, and the connection closes
+    fd = s_kept_alive(port);
+    const char *pipelined = "GET /api/server/version HTTP/1.1\r\nHost: x\r\n"
+                            "X-Api-Key: test-key\r\n\r\n"
+                            "GET /ping HTTP/9.9\r\nHost: x\r\n\r\n";
+    char *all = s_until_closed(fd, pipelined, strlen(pipelined));
+    const char *second = strstr(all + 1, "HTTP/1.1 ");
+    if (s_status_of(all) != 200 || !second || s_status_of(second) != 505 ||
+        !strstr(second, "application/json") || !strstr(second, "HTTP/9.9")) {
+        fprintf(stderr, "pipelined: %s\n", all);
+        assert(false);
+    }
+    free(all);
+    close(fd);
+}
+
 static void
 s_keep_alive_test(int port)
 {
@@ -1253,7 +1431,7 @@ s_keep_alive_test(int port)
                        "X-Api-Key: test-key\0junk\r\nHost: x\r\n\r\n";
     s_refused_later(port, nul_first, sizeof nul_first - 1, 400, "X-Api-Key");
     char nul_line[] = "GET /ping\0junk HTTP/1.1\r\nHost: x\r\n\r\n";
-    s_refused_later(port, nul_line, sizeof nul_line - 1, 400, "request line");
+    s_refused_later(port, nul_line, sizeof nul_line - 1, 400, "request target");
     const char *ctl = "GET /ping HTTP/1.1\r\nHost: x\r\nX-A: a\x01"
                       "b\r\n\r\n";
     s_refused_later(port, ctl, strlen(ctl), 400, "X-A");
@@ -1291,6 +1469,26 @@ s_keep_alive_test(int port)
     memcpy(big + big_len - 4, "\r\n\r\n", 4);
     s_refused_later(port, big, big_len, 431, "16384");
     free(big);
+    //  What libmicrohttpd 0.9.75 answered by itself with an HTML page on
+    //  a later request (gw_recv refuses it before libmicrohttpd reads it)
+    const char *v99 = "GET /ping HTTP/9.9\r\nHost: x\r\n\r\n";
+    s_refused_later(port, v99, strlen(v99), 505, "HTTP/9.9");
+    const char *colonless = "GET /ping HTTP/1.1\r\nHost: x\r\nnocolon\r\n\r\n";
+    s_refused_later(port, colonless, strlen(colonless), 400, "header");
+    const char *length = "POST /api/sessions HTTP/1.1\r\nHost: x\r\n"
+                         "Content-Length: 12x\r\n\r\n";
+    s_refused_later(port, length, strlen(length), 400, "Content-Length");
+    big_len = 33 * 1024;
+    big = cm_alloc(big_len + 1);
+    n = snprintf(big, big_len, "GET /ping HTTP/1.1\r\nHost: x\r\nX: ");
+    memset(big + n, 'a', big_len - (size_t)n - 4);
+    memcpy(big + big_len - 4, "\r\n\r\n", 4);
+    s_refused_later(port, big, big_len, 431, "16384");
+    free(big);
+    //  A NUL as the last byte of a value, on a line ended by a bare LF
+    char nul_lf[] = "GET /api/sessions HTTP/1.1\nHost: x\n"
+                    "X-Api-Key: test-key\0\n\n";
+    s_refused_later(port, nul_lf, sizeof nul_lf - 1, 400, "X-Api-Key");
     //  No key and a large body announced: 401 at once, the body unread
     const char *anon_body = "POST /api/sendText HTTP/1.1\r\nHost: x\r\n"
                             "Content-Type: application/json\r\n"
@@ -1385,6 +1583,7 @@ gw_http_test(bool verbose)
     assert(s_get(port, "/ping", NULL, NULL) == 200);
 
     s_keep_alive_test(port);
+    s_framing_test(port);
     s_keep_alive_timeout_test(http, port);
 
     //  Health: no store, no worker.

@@ -11,8 +11,10 @@
     complete request goes to one of GATEWAY_HANDLER_THREADS handler
     threads, each with its own gw_link to the core, which parses the
     body (400), authenticates again with a Wawp credential from the body,
-    runs the handler and resumes the connection. Every response closes
-    its connection.
+    runs the handler and resumes the connection. Connections are kept
+    alive; libmicrohttpd reads them through gw_recv, which judges every
+    byte first, and what gw_recv refuses is answered here in the API's
+    shape (gw_recv_refusal).
 */
 #ifndef GW_HTTP_H_INCLUDED
 #define GW_HTTP_H_INCLUDED

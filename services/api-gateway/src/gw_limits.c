@@ -97,6 +97,18 @@ gw_limits_take(const char *name, double rate, double burst, int64_t now_ms)
     return wait;
 }
 
+void
+gw_limits_give(const char *name, double burst)
+{
+    pthread_mutex_lock(&s_limits.lock);
+    s_bucket_t *b =
+        s_limits.buckets ? zhashx_lookup(s_limits.buckets, name) : NULL;
+    if (b && b->tokens + 1 <= burst) {
+        b->tokens += 1;
+    }
+    pthread_mutex_unlock(&s_limits.lock);
+}
+
 static int
 s_limited(gw_req_t *req, int wait, const char *what)
 {
@@ -323,7 +335,11 @@ gw_limits_pace(gw_req_t *req, const gw_route_t *route)
     if (!send) {
         return 0;
     }
-    const char *session = s_session_of(req);
+    //  A Wawp send is known by its instance_id, and charged only once its
+    //  credential matches (gw_ratelimit_lookup): a `session` field there
+    //  names nothing the caller was checked for
+    const char *session =
+        gw_req_family(req) == GW_FAMILY_WAWP ? NULL : s_session_of(req);
     //  The session's own policy (gw_ratelimit) first
     char name[GW_SESSION_NAME_MAX + 1];
     gw_ratelimit_t policy;
@@ -369,6 +385,16 @@ gw_limits_test(bool verbose)
     assert(gw_limits_take("t:c", 0.1, 1, 0) == 10);
     //  Off
     assert(gw_limits_take("t:d", 0, 0, 0) == 0);
+    //  A token given back: the next take passes, never past the burst
+    assert(gw_limits_take("t:g", 1, 1, 0) == 0);
+    assert(gw_limits_take("t:g", 1, 1, 0) == 1);
+    gw_limits_give("t:g", 1);
+    assert(gw_limits_take("t:g", 1, 1, 0) == 0);
+    gw_limits_give("t:g", 1);
+    gw_limits_give("t:g", 1);
+    assert(gw_limits_take("t:g", 1, 1, 0) == 0);
+    assert(gw_limits_take("t:g", 1, 1, 0) == 1);
+    gw_limits_give("t:none", 1); //  no bucket: nothing
     //  Pacing: slots an interval apart, at most `queue` waiting
     assert(gw_limits_pace_slot("p", 100, 0, 2, 1000) == 1000);
     assert(gw_limits_pace_slot("p", 100, 0, 2, 1000) == 1100);

@@ -40,6 +40,10 @@ void gw_limits_configure(void);
 //  with `burst` at most, at `now_ms`. Returns 0, or the seconds to wait.
 int gw_limits_take(const char *name, double rate, double burst, int64_t now_ms);
 
+//  Give back one token to bucket `name` (a request that should not have
+//  cost one), up to `burst`.
+void gw_limits_give(const char *name, double burst);
+
 //  The per-key limit for credential `key` (NULL: none): 0, or -1 after a
 //  429 response on req.
 int gw_limits_key(gw_req_t *req, const char *key);

@@ -32,6 +32,7 @@ struct _gw_req_t {
     gw_req_upgrade_fn *upgrade;       //  takes the socket after a 101
     void *upgrade_arg;                //  its argument, owned until it runs
     void (*upgrade_free)(void **arg); //  frees upgrade_arg
+    char peer[48];                    //  the client's address, or ""
 };
 
 gw_req_t *
@@ -320,6 +321,18 @@ gw_req_parse_body(gw_req_t *self)
     return 0;
 }
 
+void
+gw_req_set_peer(gw_req_t *self, const char *peer)
+{
+    snprintf(self->peer, sizeof self->peer, "%s", peer ? peer : "");
+}
+
+const char *
+gw_req_peer(gw_req_t *self)
+{
+    return self->peer;
+}
+
 json_t *
 gw_req_json(gw_req_t *self)
 {
@@ -453,6 +466,8 @@ gw_req_reason_phrase(int status)
         return "Request Timeout";
     case 409:
         return "Conflict";
+    case 410:
+        return "Gone";
     case 413:
         return "Payload Too Large";
     case 414:

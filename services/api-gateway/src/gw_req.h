@@ -97,6 +97,10 @@ size_t gw_req_body_len(gw_req_t *self);
 //  Parse the body: a JSON object, or application/x-www-form-urlencoded
 //  fields. Returns 0, or -1 after setting a 400 response.
 int gw_req_parse_body(gw_req_t *self);
+//  The client's address (IPv4 or IPv6 text; "" when unknown), set by
+//  gw_http. Borrowed.
+void gw_req_set_peer(gw_req_t *self, const char *peer);
+const char *gw_req_peer(gw_req_t *self);
 //  The JSON body object, or NULL when there is none. Borrowed.
 json_t *gw_req_json(gw_req_t *self);
 //  A field by name from the JSON body, the form body, then the query

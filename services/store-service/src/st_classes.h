@@ -46,6 +46,7 @@
 #include "st_unread.h"
 #include "st_apikeys.h"
 #include "st_ratelimits.h"
+#include "st_templinks.h"
 #include "st_worker.h"
 #include "st_server.h"
 

@@ -29,7 +29,8 @@ typedef struct _st_router_t st_router_t;
     X(lids)                                                                    \
     X(unread)                                                                  \
     X(apikeys)                                                                 \
-    X(ratelimits)
+    X(ratelimits)                                                              \
+    X(templinks)
 
 #define ST_FAMILIES_DECLARE(f) int st_##f##_register(st_router_t *r);
 ST_FAMILIES(ST_FAMILIES_DECLARE)

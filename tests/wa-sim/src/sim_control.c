@@ -196,9 +196,20 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                cm_streq(seg[3], "actions") && cm_streq(method, "POST")) {
         json_t *in = sim_http_json(req);
         json_t *actions = json_object_get(in, "actions");
+        //  external: true (mutations in an external blob) or "gone"
+        //  (... never put on the media host)
+        json_t *ext = json_object_get(in, "external");
+        int external = json_is_true(ext)                          ? 1
+                       : cm_streq(json_string_value(ext), "gone") ? 2
+                                                                  : 0;
         int st = sim_server_phone_app_state(self->server, acc->phone, actions,
-                                            &result, &reason);
+                                            external, &result, &reason);
         json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 5 && cm_streq(seg[2], "app-state") &&
+               cm_streq(seg[4], "snapshot") && cm_streq(method, "POST")) {
+        int st = sim_server_phone_app_state_snapshot(self->server, acc->phone,
+                                                     seg[3], &result, &reason);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(seg[2], "history") &&
                cm_streq(method, "PUT")) {
@@ -312,31 +323,39 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
                cm_streq(seg[2], "send-as")) {
-        //  {to, text, device, forge?, key_index?}: a text from the
-        //  account's companion `device` with its device identity (forge:
-        //  a broken account signature; key_index: the identity's index,
-        //  e.g. one the account's list does not hold)
+        //  {to, text, device, forge?, forge_account?, key_index?}: a text
+        //  from the account's companion `device` with its device identity
+        //  (forge: a broken account signature; forge_account: identity
+        //  and signatures made by another key than the account's;
+        //  key_index: the identity's index, e.g. one the account's list
+        //  does not hold)
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));
         const char *text = json_string_value(json_object_get(in, "text"));
         json_t *device = json_object_get(in, "device");
         json_t *forge = json_object_get(in, "forge");
         json_t *kidx = json_object_get(in, "key_index");
+        json_t *foreign = json_object_get(in, "forge_account");
         if (!to || !text || strlen(to) > 128 || !json_is_integer(device) ||
             json_integer_value(device) < 1 ||
             json_integer_value(device) > 0xffff ||
             (forge && !json_is_boolean(forge)) ||
+            (foreign && !json_is_boolean(foreign)) ||
             (kidx && (!json_is_integer(kidx) || json_integer_value(kidx) < 0 ||
                       json_integer_value(kidx) > UINT32_MAX))) {
             json_decref(in);
             sim_http_reply_error(req, 400,
                                  "body must be {to, text, device: 1..65535, "
-                                 "forge?: bool, key_index?: uint32}");
+                                 "forge?: bool, forge_account?: bool, "
+                                 "key_index?: uint32}");
             return;
         }
         int st = sim_server_phone_send_as(
             self->server, acc->phone, to, text,
-            (uint32_t)json_integer_value(device), json_is_true(forge),
+            (uint32_t)json_integer_value(device),
+            json_is_true(foreign) ? SIM_FORGE_ACCOUNT
+            : json_is_true(forge) ? SIM_FORGE_SIGNATURE
+                                  : SIM_FORGE_NONE,
             kidx ? json_integer_value(kidx) : -1, &result, &reason);
         json_decref(in);
         s_reply_status(req, st, reason, &result);

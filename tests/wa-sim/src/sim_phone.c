@@ -4,6 +4,7 @@
 */
 #include "sim_classes.h"
 #include "sim_phone.h"
+#include "sim_server.h"
 #include "sim_history.h"
 #include "sim_tctoken.h"
 #include "wa/wa_binary.h"
@@ -907,24 +908,26 @@ sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
 }
 
 //  An ADVSignedDeviceIdentity of `acc` for its companion `device` whose
-//  identity key is the account key (forge: account signature broken).
-//  Caller owns *out_p. Returns 0 or -1.
+//  identity key is the signing key `priv`/`pub` (the account key, or a
+//  foreign one; forge: account signature broken). Caller owns *out_p.
+//  Returns 0 or -1.
 static int
-s_device_identity(sim_account_t *acc, uint32_t key_index, bool forge,
+s_device_identity(sim_account_t *acc, const uint8_t priv[32],
+                  const uint8_t pub[32], uint32_t key_index, bool forge,
                   uint8_t **out_p, size_t *out_len)
 {
     uint8_t secret[32];
     cm_random(secret, sizeof secret);
     uint8_t *container = NULL;
     size_t container_len = 0;
-    if (wa_pair_adv_issue(acc->identity_priv, acc->identity_pub, secret,
+    if (wa_pair_adv_issue(priv, pub, secret,
                           (uint32_t)strtoul(acc->lid, NULL, 10),
                           (uint64_t)(cm_now_ms() / 1000), key_index, false,
                           &container, &container_len) != 0) {
         return -1;
     }
-    wa_pair_adv_t *adv = wa_pair_adv_accept(container, container_len, secret,
-                                            acc->identity_priv, NULL);
+    wa_pair_adv_t *adv =
+        wa_pair_adv_accept(container, container_len, secret, priv, NULL);
     free(container);
     if (!adv) {
         return -1;
@@ -953,7 +956,7 @@ s_device_identity(sim_account_t *acc, uint32_t key_index, bool forge,
 
 int
 sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
-                  const char *text, uint32_t device, bool forge,
+                  const char *text, uint32_t device, int forge,
                   int64_t key_index, json_t **result_p, const char **reason)
 {
     assert(self);
@@ -975,15 +978,23 @@ sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
     size_t msg_len = 0;
     uint8_t *identity = NULL;
     size_t identity_len = 0;
+    //  The key it signs with: the account's, or another (forge_account)
+    uint8_t priv[32], pub[32];
+    memcpy(priv, me->identity_priv, 32);
+    memcpy(pub, me->identity_pub, 32);
+    if (forge == SIM_FORGE_ACCOUNT && wa_x25519_keypair(priv, pub) != 0) {
+        *reason = "could not make a key";
+        return 500;
+    }
     //  A store of its own: every copy is a pkmsg from a new session
     wa_sigstore_t *store = wa_sigstore_new(self->signal);
     uint32_t reg = 0;
     cm_random(&reg, sizeof reg);
     if (!store ||
-        wa_sigstore_set_identity(store, me->identity_priv, me->identity_pub,
-                                 1 + reg % 16380) != 0 ||
+        wa_sigstore_set_identity(store, priv, pub, 1 + reg % 16380) != 0 ||
         wa_message_build_text(text, NULL, NULL, NULL, &msg, &msg_len) != 0 ||
-        s_device_identity(me, (uint32_t)key_index, forge, &identity,
+        s_device_identity(me, priv, pub, (uint32_t)key_index,
+                          forge == SIM_FORGE_SIGNATURE, &identity,
                           &identity_len) != 0) {
         wa_sigstore_destroy(&store);
         free(msg);
@@ -1024,7 +1035,11 @@ sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
     cm_log_info("phone sent as a companion",
                 "phone=%s device=%u id=%s "
                 "forged=%s copies=%zu",
-                me->phone, device, id, forge ? "yes" : "no", copies);
+                me->phone, device, id,
+                forge == SIM_FORGE_ACCOUNT     ? "account"
+                : forge == SIM_FORGE_SIGNATURE ? "signature"
+                                               : "no",
+                copies);
     *result_p = json_pack("{s:s, s:I}", "id", id, "copies", (json_int_t)copies);
     return 200;
 }

@@ -51,12 +51,16 @@ int sim_phone_send_message(sim_phone_t *self, const char *phone, const char *to,
 //  A text from the account's companion `device` (a Signal identity of
 //  its own: the account key, new sessions, so pkmsg) to every companion
 //  of `to`, with the <device-identity> the account signs for it; with
-//  `forge` its account signature is broken. The identity's key index
-//  is `key_index` when >= 0, else the listed device's own (or `device`
-//  for a device wa-sim does not know). Returns 200 {id, copies}, 404 or
-//  500.
+//  `forge` SIM_FORGE_SIGNATURE its account signature is broken; with
+//  SIM_FORGE_ACCOUNT the companion's Signal identity and its device
+//  identity are made and signed by another key than the account's (its
+//  own signatures hold: only the account key tells it apart). The
+//  identity's key index is `key_index` when >= 0, else the listed
+//  device's own (or `device` for a device wa-sim does not know).
+//  Returns 200 {id, copies}, 404 or 500.
+//  (forge: SIM_FORGE_*, sim_server.h)
 int sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
-                      const char *text, uint32_t device, bool forge,
+                      const char *text, uint32_t device, int forge,
                       int64_t key_index, json_t **result_p,
                       const char **reason);
 

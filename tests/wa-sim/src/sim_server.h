@@ -81,11 +81,18 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char **reason);
 
 //  The phone of `phone` changes its app state: `actions` as
-//  sim_appstate_phone_act takes them; 409 before it has an app-state key
-//  (no companion linked yet).
+//  sim_appstate_phone_act takes them (external: 1 mutations in external
+//  blobs, 2 blobs gone); 409 before it has an app-state key (no
+//  companion linked yet).
 int sim_server_phone_app_state(sim_server_t *self, const char *phone,
-                               const json_t *actions, json_t **result_p,
-                               const char **reason);
+                               const json_t *actions, int external,
+                               json_t **result_p, const char **reason);
+
+//  The phone of `phone` makes a snapshot of `collection`
+//  (sim_appstate_phone_snapshot); 409 as above.
+int sim_server_phone_app_state_snapshot(sim_server_t *self, const char *phone,
+                                        const char *collection,
+                                        json_t **result_p, const char **reason);
 
 //  Seed the history the phone of `phone` sends its next companions
 //  (sim_phone_seed_history).
@@ -142,10 +149,14 @@ int sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
                                  json_t **result_p, const char **reason);
 
 //  The account's companion `device` texts `to` with its device identity,
-//  forged or not (sim_phone_send_as).
+//  forged or not (sim_phone_send_as): SIM_FORGE_SIGNATURE breaks the
+//  account signature, SIM_FORGE_ACCOUNT signs with another key.
+#define SIM_FORGE_NONE 0
+#define SIM_FORGE_SIGNATURE 1
+#define SIM_FORGE_ACCOUNT 2
 int sim_server_phone_send_as(sim_server_t *self, const char *phone,
                              const char *to, const char *text, uint32_t device,
-                             bool forge, int64_t key_index, json_t **result_p,
+                             int forge, int64_t key_index, json_t **result_p,
                              const char **reason);
 
 //  The simulated phone sends a location, card, poll, vote, reaction, edit
