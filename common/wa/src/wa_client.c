@@ -33,6 +33,7 @@
 #include "wa/wa_send.h"
 #include "wa/wa_signal.h"
 #include "wa/wa_usync.h"
+#include "wa/wa_syncd.h"
 #include "wa_client_int.h"
 
 //  Signed prekey id of a new device.
@@ -1858,6 +1859,12 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
     } else if (ev->type == WA_CLIENT_EVENT_APPSTATE_BLOB) {
         text = cm_sprintf("blob %s %s %s", ev->u.blob.id, ev->u.blob.collection,
                           ev->u.blob.direct_path);
+        if (kit->blob_fails) {
+            //  An owner whose download fails before it returns
+            int rc =
+                wa_client_appstate_blob(kit->client, ev->u.blob.id, NULL, 0);
+            assert(rc == 0);
+        }
     } else if (ev->type == WA_CLIENT_EVENT_CALL) {
         const wa_client_call_t *c = &ev->u.call;
         text = cm_sprintf("call %d %s %s%s", (int)c->kind, c->call_id, c->from,

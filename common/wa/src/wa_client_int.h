@@ -411,6 +411,7 @@ typedef struct {
     int64_t now;         //  the client's clock (ms)
     int64_t deadline;    //  armed wake-up, -1 none
     int64_t message_t;   //  timestamp of the last message event (s)
+    bool blob_fails;     //  answer app-state blob events at once, failed
 } wa_client_kit_t;
 
 //  New kit. Caller owns return value.

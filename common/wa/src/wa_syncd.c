@@ -57,17 +57,21 @@ typedef struct _s_push_t {
 } s_push_t;
 
 struct _wa_syncd_state_t {
-    unsigned dirty;     //  collections to fetch (bits)
-    bool busy;          //  an IQ of ours is in flight
-    bool synced_login;  //  the login fetch was queued on this connection
-    int rounds;         //  fetch rounds in a row
-    s_push_t *head;     //  pushes, oldest first
-    s_push_t *tail;     //  the newest
-    zhashx_t *asked;    //  hex key ids asked for
-    uint64_t next_id;   //  push id counter
-    uint64_t refused;   //  patches refused (for tests and logs)
-    s_cursor_t *cursor; //  the fetch answer being applied
-    bool waiting;       //  ... waits for a blob from the owner
+    unsigned dirty;      //  collections to fetch (bits)
+    bool busy;           //  an IQ of ours is in flight
+    bool synced_login;   //  the login fetch was queued on this connection
+    int rounds;          //  fetch rounds in a row
+    s_push_t *head;      //  pushes, oldest first
+    s_push_t *tail;      //  the newest
+    zhashx_t *asked;     //  hex key ids asked for
+    uint64_t next_id;    //  push id counter
+    uint64_t refused;    //  patches refused (for tests and logs)
+    s_cursor_t *cursor;  //  the fetch answer being applied
+    bool waiting;        //  ... waits for a blob from the owner
+    bool asking;         //  the blob event is being emitted
+    bool early;          //  the owner answered during it: taken at wake
+    uint8_t *early_data; //  that answer (owned; NULL: download failed)
+    size_t early_len;
 };
 
 //  Constant-time comparison of two MACs.
@@ -1086,7 +1090,12 @@ s_ask_blob(wa_client_t *self, int coll, const uint8_t *ref, size_t ref_len,
     cm_log_info("app-state blob: downloading", "session=%s collection=%s id=%s",
                 wa_client_name(self), s_names[coll], c->id);
     self->syncd->waiting = true;
+    self->syncd->asking = true;
     wa_client_emit(self, &ev);
+    self->syncd->asking = false;
+    if (self->syncd->early) {
+        wa_client_rearm(self); //  answered at once: go on at the wake
+    }
     if (r) {
         wa__syncd__external_blob_reference__free_unpacked(r, NULL);
     }
@@ -1169,13 +1178,13 @@ s_collection_run(wa_client_t *self, const uint8_t *blob, size_t blob_len,
             bool ext = pp && pp->external_mutations &&
                        !(pp->version && pp->version->has_version &&
                          pp->version->version <= now);
+            cur->patch = p; //  before the ask: the answer resumes here
             bool asked = ext && s_ask_blob(self, coll, NULL, 0,
                                            pp->external_mutations) == 0;
             if (pp) {
                 wa__syncd__syncd_patch__free_unpacked(pp, NULL);
             }
             if (asked) {
-                cur->patch = p;
                 return true;
             }
         }
@@ -1230,6 +1239,20 @@ wa_client_appstate_blob(wa_client_t *self, const char *id, const uint8_t *data,
         strcmp(id, s->cursor->id) != 0) {
         return -1;
     }
+    if (s->asking) {
+        //  Answered from inside the event: kept until the next wake, so
+        //  that the fetch goes on with the event's caller out of the way
+        if (s->early) {
+            return -1;
+        }
+        s->early = true;
+        s->early_data = data ? (uint8_t *)cm_alloc(len ? len : 1) : NULL;
+        if (data && len) {
+            memcpy(s->early_data, data, len);
+        }
+        s->early_len = data ? len : 0;
+        return 0;
+    }
     s->waiting = false;
     if (!data) {
         cm_log_warn("app-state blob not downloaded", "session=%s id=%s",
@@ -1238,6 +1261,30 @@ wa_client_appstate_blob(wa_client_t *self, const char *id, const uint8_t *data,
     s_cursor_run(self, data, len, true);
     wa_client_rearm(self);
     return 0;
+}
+
+//  The owner's answer kept from inside the blob event (or nothing).
+static void
+s_early_take(wa_client_t *self, bool apply)
+{
+    wa_syncd_state_t *s = self->syncd;
+    if (!s->early) {
+        return;
+    }
+    uint8_t *data = s->early_data;
+    size_t len = s->early_len;
+    s->early = false;
+    s->early_data = NULL;
+    s->early_len = 0;
+    if (apply && s->cursor) {
+        s->waiting = false;
+        if (!data) {
+            cm_log_warn("app-state blob not downloaded", "session=%s id=%s",
+                        wa_client_name(self), s->cursor->id);
+        }
+        s_cursor_run(self, data, len, true);
+    }
+    free(data);
 }
 
 static void
@@ -1827,6 +1874,9 @@ static int64_t
 s_deadline(wa_client_t *self, int64_t now)
 {
     wa_syncd_state_t *s = self->syncd;
+    if (s && s->early) {
+        return now;
+    }
     if (!s || s->busy || s->waiting || self->conn != WA_CLIENT_CONN_ONLINE) {
         return -1;
     }
@@ -1841,6 +1891,10 @@ static void
 s_wake(wa_client_t *self, int64_t now)
 {
     (void)now;
+    if (self->syncd->early) {
+        s_early_take(self, true); //  goes on to s_next
+        return;
+    }
     s_next(self);
 }
 
@@ -1924,6 +1978,7 @@ s_forget(wa_client_t *self)
     }
     self->syncd->dirty = 0;
     self->syncd->waiting = false;
+    s_early_take(self, false);
     s_cursor_free(&self->syncd->cursor);
     zhashx_purge(self->syncd->asked);
 }
@@ -1938,6 +1993,7 @@ s_stop(wa_client_t *self)
         p = next;
     }
     zhashx_destroy(&self->syncd->asked);
+    s_early_take(self, false);
     s_cursor_free(&self->syncd->cursor);
     free(self->syncd);
     self->syncd = NULL;
@@ -2409,6 +2465,26 @@ wa_syncd_test(bool verbose)
             wa_node_t *more = wa_client_kit_take(d, "iq");
             wa_node_destroy(&more);
             wa_client_kit_destroy(&d);
+        }
+        //  An owner whose download fails inside the event: the patch is
+        //  refused at the next wake, not under the event's caller
+        {
+            wa_client_kit_t *e = wa_client_kit_new("15550000001");
+            e->blob_fails = true;
+            msg_len = t_share(msg, key_id, key, 1);
+            assert(wa_syncd_on_peer(e->client, msg, msg_len) == 0);
+            iq = t_iq(e);
+            t_answer(e, iq, t_patches("regular_low", 3, xpatch, xlen));
+            wa_node_destroy(&iq);
+            ev = wa_client_kit_event(e);
+            assert(ev && strncmp(ev, "blob asb-1 ", 11) == 0);
+            free(ev);
+            uint64_t before = e->client->syncd->refused;
+            assert(e->client->syncd->early && e->deadline >= 0);
+            wa_client_wake(e->client);
+            assert(!e->client->syncd->early && !e->client->syncd->waiting);
+            assert(e->client->syncd->refused == before + 1);
+            wa_client_kit_destroy(&e);
         }
         free(snap);
         free(ext);
