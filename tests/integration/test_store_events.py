@@ -302,6 +302,23 @@ def test_batch_of_messages():
              "payload": {"id": out["id"], "ack": ack, "ackName": name}}]})
         m = ok(e, "message.list", {"session": "bm", "chat": "1555@c.us"})["messages"][0]
         check(m["ack"] == (3, 4)[i], "ack after %s: %r" % (name, m))
+    # a batch's ack of a message stored before (its message.any again:
+    # the row is not written twice) raises it, as one of a message new in
+    # the batch does
+    mine = msg("false_1777@c.us_D1", "1777@c.us", 97, False, "mine")
+    ok(e, "event.append_batch", {"session": "bm", "events": [
+        {"id": "evt_bm10", "event": "message.any", "payload": other},
+        {"id": "evt_bm11", "event": "message.ack",
+         "payload": {"id": other["id"], "ack": 2, "ackName": "DEVICE"}},
+        {"id": "evt_bm12", "event": "message", "payload": mine},
+        {"id": "evt_bm13", "event": "message.ack",
+         "payload": {"id": mine["id"], "ack": 3, "ackName": "READ"}}]})
+    m = ok(e, "message.list", {"session": "bm", "chat": "1666@c.us"})["messages"]
+    check([(x["id"], x["ack"], x["ackName"]) for x in m]
+          == [(other["id"], 2, "DEVICE")], "ack of an older row %r" % m)
+    m = ok(e, "message.list", {"session": "bm", "chat": "1777@c.us"})["messages"]
+    check([(x["id"], x["ack"], x["ackName"]) for x in m]
+          == [(mine["id"], 3, "READ")], "ack folded into a new row %r" % m)
     # the same id twice in one batch: the second is its duplicate
     r = ok(e, "event.append_batch", {"session": "bm", "events": [
         {"id": "evt_bm7", "event": "message", "payload": {"k": 1}},

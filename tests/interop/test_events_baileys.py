@@ -335,12 +335,17 @@ def test_wawp_sends():
     m = baileys_msg(lambda m: m["key"]["id"] == bare(g["id"]), "wawp get text")
     check(text_of(m) == "wawp get", m)
     # Media: GET with flat file[url]; POST with flat file[data]
-    im = wawp("GET", "/v2/send/image", chatId=B_C, caption="wawp image",
+    # (with reply_to: the quote of the first text, as for every kind)
+    im = wawp("GET", "/v2/send/image", chatId=B_C, caption="wawp image", reply_to=t["id"],
               **{"file[url]": FILES.base + "/a.png", "file[mimetype]": "image/png"})
-    check(im["hasMedia"] is True, im)
+    check(im["hasMedia"] is True and im["replyTo"] == {
+        "id": bare(t["id"]), "participant": A_C, "body": "wawp text", "hasMedia": False}, im)
     m = baileys_msg(lambda m: m["key"]["id"] == bare(im["id"]), "wawp image")
     check(m["message"]["imageMessage"]["caption"] == "wawp image"
           and m["message"]["imageMessage"]["mimetype"] == "image/png", m["message"])
+    ci = m["message"]["imageMessage"].get("contextInfo", {})
+    check(ci.get("stanzaId") == bare(t["id"]) and ci.get("participant") == A_JID
+          and ci.get("quotedMessage", {}).get("conversation") == "wawp text", ci)
     check(downloaded(m) == IMAGE, "Baileys decrypts the identical image")
     pdf = wawp("POST", "/v2/send/pdf", {
         "chatId": B_C, "file[data]": base64.b64encode(PDF).decode(),

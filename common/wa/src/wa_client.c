@@ -1855,6 +1855,9 @@ s_kit_event(void *arg, const wa_client_event_t *ev)
                    ? cm_sprintf("pushed %s ok", ev->u.pushed.id)
                    : cm_sprintf("pushed %s fail %d", ev->u.pushed.id,
                                 ev->u.pushed.error);
+    } else if (ev->type == WA_CLIENT_EVENT_APPSTATE_BLOB) {
+        text = cm_sprintf("blob %s %s %s", ev->u.blob.id, ev->u.blob.collection,
+                          ev->u.blob.direct_path);
     } else if (ev->type == WA_CLIENT_EVENT_CALL) {
         const wa_client_call_t *c = &ev->u.call;
         text = cm_sprintf("call %d %s %s%s", (int)c->kind, c->call_id, c->from,

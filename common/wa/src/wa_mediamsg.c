@@ -12,6 +12,7 @@
 #include "cm/cm.h"
 #include "wa/wa_e2e.pb-c.h"
 #include "wa/wa_mediamsg.h"
+#include "wa/wa_pb.h"
 #include "wa_client_int.h"
 
 //  A caller waiting for the media_conn IQ in flight.
@@ -218,10 +219,18 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     }
     Wa__E2e__ContextInfo ctx = WA__E2E__CONTEXT_INFO__INIT;
     bool has_ctx = false;
+    Wa__E2e__Message *quoted = NULL;
     if (f->reply_id) {
         ctx.stanza_id = (char *)f->reply_id;
         ctx.participant = (char *)f->reply_participant;
         ctx.remote_jid = (char *)f->reply_chat;
+        //  The quoted message itself, so that apps show the quote
+        if (f->quoted && f->quoted_len &&
+            wa_pb_check(&wa__e2e__message__descriptor, f->quoted, f->quoted_len,
+                        WA_PB_MAX_DEPTH - 2) == 0) {
+            quoted = wa__e2e__message__unpack(NULL, f->quoted_len, f->quoted);
+            ctx.quoted_message = quoted;
+        }
         has_ctx = true;
     }
     if (f->nmentions) {
@@ -368,9 +377,16 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         stk.context_info = cp;
         m.sticker_message = &stk;
     } else {
+        if (quoted) {
+            wa__e2e__message__free_unpacked(quoted, NULL);
+        }
         return -1;
     }
-    return s_pack(&m, out_p, out_len);
+    int rc = s_pack(&m, out_p, out_len);
+    if (quoted) {
+        wa__e2e__message__free_unpacked(quoted, NULL);
+    }
+    return rc;
 }
 
 //  --------------------------------------------------------------------
@@ -629,6 +645,11 @@ wa_mediamsg_test(bool verbose)
     const char *types[] = {"image", "video", "video",    "video",
                            "audio", "ptt",   "document", "sticker"};
     const char *mentions[] = {"15550000002@s.whatsapp.net"};
+    //  The quoted message rides in the context
+    uint8_t *qbuf = NULL;
+    size_t qlen = 0;
+    assert(wa_message_build_text("quoted words", NULL, NULL, NULL, &qbuf,
+                                 &qlen) == 0);
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
         wa_mediamsg_t f = {0};
         f.kind = kinds[i];
@@ -651,6 +672,8 @@ wa_mediamsg_test(bool verbose)
         f.animated = cm_streq(kinds[i], "sticker");
         f.reply_id = "QUOTED";
         f.reply_participant = "15550000002@s.whatsapp.net";
+        f.quoted = qbuf;
+        f.quoted_len = qlen;
         f.mentions = mentions;
         f.nmentions = 1;
         uint8_t *buf = NULL;
@@ -662,6 +685,9 @@ wa_mediamsg_test(bool verbose)
         assert(wa_message_has_media(msg));
         assert(cm_streq(wa_message_mimetype(msg), "x/y"));
         assert(cm_streq(wa_message_reply_id(msg), "QUOTED"));
+        const Wa__E2e__ContextInfo *ci = wa_message_context(msg);
+        assert(ci && ci->quoted_message &&
+               cm_streq(ci->quoted_message->conversation, "quoted words"));
         wa_mediamsg_t r;
         assert(wa_mediamsg_read(msg, &r) == 0);
         assert(cm_streq(r.kind, kinds[i]));
@@ -692,6 +718,7 @@ wa_mediamsg_test(bool verbose)
         wa_message_destroy(&msg);
         free(buf);
     }
+    free(qbuf);
     //  Missing fields: nothing built
     wa_mediamsg_t bad = {0};
     bad.kind = "image";

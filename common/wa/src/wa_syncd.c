@@ -46,6 +46,8 @@ static const char *const s_names[] = {"critical_block", "critical_unblock_low",
 //  trigger.
 #define S_ROUNDS_MAX 200
 
+typedef struct _s_cursor_t s_cursor_t;
+
 typedef struct _s_push_t {
     char id[WA_CLIENT_ID_MAX]; //  push id
     int coll;                  //  collection index
@@ -55,15 +57,17 @@ typedef struct _s_push_t {
 } s_push_t;
 
 struct _wa_syncd_state_t {
-    unsigned dirty;    //  collections to fetch (bits)
-    bool busy;         //  an IQ of ours is in flight
-    bool synced_login; //  the login fetch was queued on this connection
-    int rounds;        //  fetch rounds in a row
-    s_push_t *head;    //  pushes, oldest first
-    s_push_t *tail;    //  the newest
-    zhashx_t *asked;   //  hex key ids asked for
-    uint64_t next_id;  //  push id counter
-    uint64_t refused;  //  patches refused (for tests and logs)
+    unsigned dirty;     //  collections to fetch (bits)
+    bool busy;          //  an IQ of ours is in flight
+    bool synced_login;  //  the login fetch was queued on this connection
+    int rounds;         //  fetch rounds in a row
+    s_push_t *head;     //  pushes, oldest first
+    s_push_t *tail;     //  the newest
+    zhashx_t *asked;    //  hex key ids asked for
+    uint64_t next_id;   //  push id counter
+    uint64_t refused;   //  patches refused (for tests and logs)
+    s_cursor_t *cursor; //  the fetch answer being applied
+    bool waiting;       //  ... waits for a blob from the owner
 };
 
 //  Constant-time comparison of two MACs.
@@ -709,11 +713,118 @@ s_salt_take(s_decoded_t *d, const json_t *index, wa_appstate_op_t op,
     }
 }
 
+//  Decode and verify one record (value MAC under its key, index MAC)
+//  into d (action owned by d on success). Returns S_APPLIED, S_NO_KEY
+//  (asked for) or S_REFUSED with *why.
+static s_outcome_t
+s_record(wa_client_t *self, const Wa__Syncd__SyncdRecord *r,
+         wa_appstate_op_t op, s_decoded_t *d, const char **why)
+{
+    if (!r || !r->index || !r->index->has_blob || r->index->blob.len != 32 ||
+        !r->value || !r->value->has_blob || r->value->blob.len < 16 + 16 + 32 ||
+        !r->key_id || !r->key_id->has_id) {
+        *why = "malformed record";
+        return S_REFUSED;
+    }
+    wa_appstate_keys_t rkeys;
+    if (s_keys(self, r->key_id->id.data, r->key_id->id.len, &rkeys) != 0) {
+        s_ask_key(self, r->key_id->id.data, r->key_id->id.len);
+        return S_NO_KEY;
+    }
+    uint8_t *plain = (uint8_t *)cm_alloc(r->value->blob.len);
+    size_t plain_len = 0;
+    if (wa_appstate_value_decrypt(&rkeys, op, r->key_id->id.data,
+                                  r->key_id->id.len, r->value->blob.data,
+                                  r->value->blob.len, plain, &plain_len) != 0) {
+        free(plain);
+        *why = "value MAC mismatch";
+        return S_REFUSED;
+    }
+    Wa__Syncd__SyncActionData *ad =
+        wa__syncd__sync_action_data__unpack(NULL, plain_len, plain);
+    free(plain);
+    if (!ad || !ad->has_index ||
+        wa_appstate_index_verify(&rkeys, ad->index.data, ad->index.len,
+                                 r->index->blob.data,
+                                 r->index->blob.len) != 0) {
+        if (ad) {
+            wa__syncd__sync_action_data__free_unpacked(ad, NULL);
+        }
+        *why = "index MAC mismatch";
+        return S_REFUSED;
+    }
+    json_t *index =
+        json_loadb((const char *)ad->index.data, ad->index.len, 0, NULL);
+    if (!json_is_array(index)) {
+        json_decref(index);
+        wa__syncd__sync_action_data__free_unpacked(ad, NULL);
+        *why = "index is not a JSON array";
+        return S_REFUSED;
+    }
+    json_t *action = json_object();
+    json_object_set_new(action, "index", index);
+    json_object_set_new(action, "op",
+                        json_string(op == WA_APPSTATE_SET ? "set" : "remove"));
+    json_object_set_new(action, "timestamp",
+                        json_integer(ad->value && ad->value->has_timestamp
+                                         ? ad->value->timestamp
+                                         : 0));
+    json_object_set_new(action, "version",
+                        json_integer(ad->has_version ? ad->version : 0));
+    json_object_set_new(action, "value", s_value_json(ad->value));
+    s_salt_take(d, index, op, ad->value);
+    wa__syncd__sync_action_data__free_unpacked(ad, NULL);
+    d->m.op = op;
+    d->m.index_mac = r->index->blob.data;
+    d->m.value_mac = r->value->blob.data + r->value->blob.len - 32;
+    d->action = action;
+    return S_APPLIED;
+}
+
+//  Commit n decoded mutations of a collection: the map, the state, then
+//  the events.
+static void
+s_commit(wa_client_t *self, int coll, s_decoded_t *dec, size_t n,
+         uint64_t version, const uint8_t *hash, bool initial)
+{
+    for (size_t i = 0; i < n; i++) {
+        char key[S_MAC_KEY_MAX];
+        s_mac_key(key, coll, dec[i].m.index_mac);
+        if (dec[i].m.op == WA_APPSTATE_SET) {
+            wa_sigstore_put(self->store, "appstate_mac", key,
+                            dec[i].m.value_mac, 32);
+        } else {
+            wa_sigstore_remove(self->store, "appstate_mac", key);
+        }
+    }
+    s_coll_put(self, coll, version, hash);
+    for (size_t i = 0; i < n; i++) {
+        if (dec[i].salt_op) {
+            wa_client_set_nct_salt(self, dec[i].salt, dec[i].salt_len, false);
+        }
+        s_emit(self, coll, dec[i].action, false, initial);
+    }
+}
+
+static void
+s_refused(wa_client_t *self, const char *what, int coll, uint64_t version,
+          const char *why)
+{
+    self->syncd->refused++;
+    cm_log_error(what,
+                 "session=%s collection=%s "
+                 "version=%" PRIu64 " reason=\"%s\"",
+                 wa_client_name(self), s_names[coll], version,
+                 why ? why : "unknown");
+}
+
 //  Check and apply one patch on top of the collection's state. Nothing
-//  is changed unless every MAC checks out.
+//  is changed unless every MAC checks out. A patch whose mutations are
+//  in an external blob needs the blob's plaintext (a SyncdMutations) in
+//  ext / ext_len.
 static s_outcome_t
 s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
-              bool initial)
+              bool initial, const uint8_t *ext, size_t ext_len)
 {
     const char *name = s_names[coll];
     Wa__Syncd__SyncdPatch *p = wa__syncd__syncd_patch__unpack(NULL, len, data);
@@ -734,12 +845,21 @@ s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
     const char *why = NULL;
     s_outcome_t out = S_REFUSED;
     wa_appstate_keys_t keys;
+    Wa__Syncd__SyncdMutations *sm = NULL;
     size_t n = p->n_mutations;
+    Wa__Syncd__SyncdMutation **muts = p->mutations;
+    if (p->external_mutations) {
+        sm =
+            ext ? wa__syncd__syncd_mutations__unpack(NULL, ext_len, ext) : NULL;
+        n = sm ? sm->n_mutations : 0;
+        muts = sm ? sm->mutations : NULL;
+    }
     s_decoded_t *dec = (s_decoded_t *)cm_alloc((n ? n : 1) * sizeof *dec);
     uint8_t *value_macs = (uint8_t *)cm_alloc((n ? n : 1) * 32);
     size_t done = 0;
-    if (p->external_mutations) {
-        why = "external mutations are not supported";
+    if (p->external_mutations && !sm) {
+        why = ext ? "external mutations are not a SyncdMutations"
+                  : "external mutations could not be downloaded";
         goto finish;
     }
     if (!p->key_id || !p->key_id->has_id) {
@@ -752,78 +872,19 @@ s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
         goto finish;
     }
     for (; done < n; done++) {
-        Wa__Syncd__SyncdMutation *mu = p->mutations[done];
-        Wa__Syncd__SyncdRecord *r = mu->record;
+        Wa__Syncd__SyncdMutation *mu = muts[done];
         wa_appstate_op_t op =
             mu->has_operation &&
                     mu->operation ==
                         WA__SYNCD__SYNCD_MUTATION__OPERATION__REMOVE
                 ? WA_APPSTATE_REMOVE
                 : WA_APPSTATE_SET;
-        if (!r || !r->index || !r->index->has_blob ||
-            r->index->blob.len != 32 || !r->value || !r->value->has_blob ||
-            r->value->blob.len < 16 + 16 + 32 || !r->key_id ||
-            !r->key_id->has_id) {
-            why = "malformed record";
+        s_outcome_t r = s_record(self, mu->record, op, &dec[done], &why);
+        if (r != S_APPLIED) {
+            out = r;
             break;
         }
-        wa_appstate_keys_t rkeys;
-        if (s_keys(self, r->key_id->id.data, r->key_id->id.len, &rkeys) != 0) {
-            s_ask_key(self, r->key_id->id.data, r->key_id->id.len);
-            out = S_NO_KEY;
-            break;
-        }
-        uint8_t *plain = (uint8_t *)cm_alloc(r->value->blob.len);
-        size_t plain_len = 0;
-        if (wa_appstate_value_decrypt(&rkeys, op, r->key_id->id.data,
-                                      r->key_id->id.len, r->value->blob.data,
-                                      r->value->blob.len, plain,
-                                      &plain_len) != 0) {
-            free(plain);
-            why = "value MAC mismatch";
-            break;
-        }
-        Wa__Syncd__SyncActionData *ad =
-            wa__syncd__sync_action_data__unpack(NULL, plain_len, plain);
-        free(plain);
-        if (!ad || !ad->has_index ||
-            wa_appstate_index_verify(&rkeys, ad->index.data, ad->index.len,
-                                     r->index->blob.data,
-                                     r->index->blob.len) != 0) {
-            if (ad) {
-                wa__syncd__sync_action_data__free_unpacked(ad, NULL);
-            }
-            why = "index MAC mismatch";
-            break;
-        }
-        json_t *index =
-            json_loadb((const char *)ad->index.data, ad->index.len, 0, NULL);
-        if (!json_is_array(index)) {
-            json_decref(index);
-            wa__syncd__sync_action_data__free_unpacked(ad, NULL);
-            why = "index is not a JSON array";
-            break;
-        }
-        json_t *action = json_object();
-        json_object_set_new(action, "index", index);
-        json_object_set_new(
-            action, "op",
-            json_string(op == WA_APPSTATE_SET ? "set" : "remove"));
-        json_object_set_new(action, "timestamp",
-                            json_integer(ad->value && ad->value->has_timestamp
-                                             ? ad->value->timestamp
-                                             : 0));
-        json_object_set_new(action, "version",
-                            json_integer(ad->has_version ? ad->version : 0));
-        json_object_set_new(action, "value", s_value_json(ad->value));
-        s_salt_take(&dec[done], index, op, ad->value);
-        wa__syncd__sync_action_data__free_unpacked(ad, NULL);
-        const uint8_t *vmac = r->value->blob.data + r->value->blob.len - 32;
-        memcpy(value_macs + done * 32, vmac, 32);
-        dec[done].m.op = op;
-        dec[done].m.index_mac = r->index->blob.data;
-        dec[done].m.value_mac = vmac;
-        dec[done].action = action;
+        memcpy(value_macs + done * 32, dec[done].m.value_mac, 32);
     }
     if (done < n) {
         goto finish;
@@ -854,33 +915,11 @@ s_apply_patch(wa_client_t *self, int coll, const uint8_t *data, size_t len,
         why = "patch MAC mismatch";
         goto finish;
     }
-    //  Commit: the map, the collection state, then the events
-    for (size_t i = 0; i < n; i++) {
-        char key[S_MAC_KEY_MAX];
-        s_mac_key(key, coll, dec[i].m.index_mac);
-        if (dec[i].m.op == WA_APPSTATE_SET) {
-            wa_sigstore_put(self->store, "appstate_mac", key,
-                            dec[i].m.value_mac, 32);
-        } else {
-            wa_sigstore_remove(self->store, "appstate_mac", key);
-        }
-    }
-    s_coll_put(self, coll, version, next);
-    for (size_t i = 0; i < n; i++) {
-        if (dec[i].salt_op) {
-            wa_client_set_nct_salt(self, dec[i].salt, dec[i].salt_len, false);
-        }
-        s_emit(self, coll, dec[i].action, false, initial);
-    }
+    s_commit(self, coll, dec, n, version, next, initial);
     out = S_APPLIED;
 finish:
     if (out == S_REFUSED) {
-        self->syncd->refused++;
-        cm_log_error("app-state patch refused",
-                     "session=%s collection=%s "
-                     "version=%" PRIu64 " reason=\"%s\"",
-                     wa_client_name(self), name, version,
-                     why ? why : "unknown");
+        s_refused(self, "app-state patch refused", coll, version, why);
     }
     for (size_t i = 0; i < done && i < n; i++) {
         json_decref(dec[i].action);
@@ -888,7 +927,99 @@ finish:
     wa_crypto_wipe(dec, (n ? n : 1) * sizeof *dec); //  salts
     free(dec);
     free(value_macs);
+    if (sm) {
+        wa__syncd__syncd_mutations__free_unpacked(sm, NULL);
+    }
     wa__syncd__syncd_patch__free_unpacked(p, NULL);
+    return out;
+}
+
+//  Check and apply a snapshot (the plaintext of its external blob) to a
+//  collection never synced (version 0): every record's MACs, then the
+//  LTHash of all its values against the snapshot MAC. Nothing is
+//  changed unless all check out.
+static s_outcome_t
+s_apply_snapshot(wa_client_t *self, int coll, const uint8_t *data, size_t len,
+                 bool initial)
+{
+    const char *name = s_names[coll];
+    Wa__Syncd__SyncdSnapshot *sn =
+        data ? wa__syncd__syncd_snapshot__unpack(NULL, len, data) : NULL;
+    uint64_t version = sn && sn->version && sn->version->has_version
+                           ? sn->version->version
+                           : 0;
+    size_t n = sn ? sn->n_records : 0;
+    s_decoded_t *dec = (s_decoded_t *)cm_alloc((n ? n : 1) * sizeof *dec);
+    size_t done = 0;
+    const char *why = NULL;
+    s_outcome_t out = S_REFUSED;
+    wa_appstate_keys_t keys;
+    uint64_t cur = 0;
+    uint8_t hash[WA_LTHASH_LEN];
+    s_coll_get(self, coll, &cur, hash);
+    if (!data) {
+        why = "the snapshot could not be downloaded";
+        goto finish;
+    }
+    if (!sn || version == 0 || !sn->key_id || !sn->key_id->has_id ||
+        !sn->has_mac || sn->mac.len != 32) {
+        why = "not a SyncdSnapshot";
+        goto finish;
+    }
+    if (cur != 0) {
+        out = S_SKIPPED; //  we have a state of our own: patches go on
+        goto finish;
+    }
+    if (s_keys(self, sn->key_id->id.data, sn->key_id->id.len, &keys) != 0) {
+        s_ask_key(self, sn->key_id->id.data, sn->key_id->id.len);
+        out = S_NO_KEY;
+        goto finish;
+    }
+    for (; done < n; done++) {
+        s_outcome_t r = s_record(self, sn->records[done], WA_APPSTATE_SET,
+                                 &dec[done], &why);
+        if (r != S_APPLIED) {
+            out = r;
+            break;
+        }
+    }
+    if (done < n) {
+        goto finish;
+    }
+    uint8_t next[WA_LTHASH_LEN];
+    memset(next, 0, sizeof next);
+    wa_appstate_mutation_t *ms =
+        (wa_appstate_mutation_t *)cm_alloc((n ? n : 1) * sizeof *ms);
+    for (size_t i = 0; i < n; i++) {
+        ms[i] = dec[i].m;
+    }
+    //  From nothing: no value is replaced
+    int rc = wa_appstate_lthash_apply(next, ms, n, NULL, NULL);
+    free(ms);
+    uint8_t mac[32];
+    if (rc != 0 ||
+        wa_appstate_snapshot_mac(&keys, next, version, name, mac) != 0 ||
+        !s_memeq(mac, sn->mac.data, 32)) {
+        why = "snapshot MAC mismatch (LTHash)";
+        goto finish;
+    }
+    s_commit(self, coll, dec, n, version, next, initial);
+    cm_log_info("app-state snapshot applied",
+                "session=%s collection=%s version=%" PRIu64 " records=%zu",
+                wa_client_name(self), name, version, n);
+    out = S_APPLIED;
+finish:
+    if (out == S_REFUSED) {
+        s_refused(self, "app-state snapshot refused", coll, version, why);
+    }
+    for (size_t i = 0; i < done && i < n; i++) {
+        json_decref(dec[i].action);
+    }
+    wa_crypto_wipe(dec, (n ? n : 1) * sizeof *dec);
+    free(dec);
+    if (sn) {
+        wa__syncd__syncd_snapshot__free_unpacked(sn, NULL);
+    }
     return out;
 }
 
@@ -897,63 +1028,217 @@ finish:
 
 static void s_next(wa_client_t *self);
 
-//  One <collection> of a fetch answer.
+//  Where the handling of a fetch answer stands: collections are applied
+//  in order, and a snapshot or a patch whose mutations are in an
+//  external blob waits for the owner's download (WA_CLIENT_EVENT_
+//  APPSTATE_BLOB, wa_client_appstate_blob) before the answer goes on.
+struct _s_cursor_t {
+    char id[WA_CLIENT_ID_MAX]; //  the blob asked for ("asb-N")
+    wa_node_t *sync;           //  the answer's <sync> (owned)
+    const wa_node_t *coll;     //  the <collection> being applied
+    const wa_node_t *patch;    //  its next <patch> (NULL: the first)
+    int stage;                 //  0 not started, 1 snapshot asked, 2 patches
+    bool initial;              //  the collection's first sync
+    bool stop;                 //  its patches end here (has_more ignored)
+};
+
 static void
-s_on_collection(wa_client_t *self, const wa_node_t *c)
+s_cursor_free(s_cursor_t **c_p)
 {
+    if (*c_p) {
+        wa_node_destroy(&(*c_p)->sync);
+        free(*c_p);
+        *c_p = NULL;
+    }
+}
+
+//  Ask the owner for an external blob (ref: an ExternalBlobReference).
+//  Returns 0 (the cursor waits), or -1 when ref is not one.
+static int
+s_ask_blob(wa_client_t *self, int coll, const uint8_t *ref, size_t ref_len,
+           const Wa__Syncd__ExternalBlobReference *given)
+{
+    Wa__Syncd__ExternalBlobReference *r =
+        given ? NULL
+              : wa__syncd__external_blob_reference__unpack(NULL, ref_len, ref);
+    const Wa__Syncd__ExternalBlobReference *e = given ? given : r;
+    if (!e || !e->has_media_key || e->media_key.len == 0 || !e->direct_path ||
+        !*e->direct_path) {
+        if (r) {
+            wa__syncd__external_blob_reference__free_unpacked(r, NULL);
+        }
+        return -1;
+    }
+    s_cursor_t *c = self->syncd->cursor;
+    snprintf(c->id, sizeof c->id, "asb-%" PRIu64, ++self->syncd->next_id);
+    wa_client_event_t ev = {.type = WA_CLIENT_EVENT_APPSTATE_BLOB};
+    ev.u.blob.id = c->id;
+    ev.u.blob.collection = s_names[coll];
+    ev.u.blob.media_key = e->media_key.data;
+    ev.u.blob.media_key_len = e->media_key.len;
+    ev.u.blob.direct_path = e->direct_path;
+    ev.u.blob.file_sha256 = e->has_file_sha256 ? e->file_sha256.data : NULL;
+    ev.u.blob.file_sha256_len = e->has_file_sha256 ? e->file_sha256.len : 0;
+    ev.u.blob.file_enc_sha256 =
+        e->has_file_enc_sha256 ? e->file_enc_sha256.data : NULL;
+    ev.u.blob.file_enc_sha256_len =
+        e->has_file_enc_sha256 ? e->file_enc_sha256.len : 0;
+    ev.u.blob.size = e->has_file_size_bytes ? e->file_size_bytes : 0;
+    cm_log_info("app-state blob: downloading", "session=%s collection=%s id=%s",
+                wa_client_name(self), s_names[coll], c->id);
+    self->syncd->waiting = true;
+    wa_client_emit(self, &ev);
+    if (r) {
+        wa__syncd__external_blob_reference__free_unpacked(r, NULL);
+    }
+    return 0;
+}
+
+//  Go on with the cursor's collection; blob is the downloaded blob the
+//  cursor waited for (have: one was waited for; NULL: it failed).
+//  Returns true when it waits for a blob again.
+static bool
+s_collection_run(wa_client_t *self, const uint8_t *blob, size_t blob_len,
+                 bool have)
+{
+    s_cursor_t *cur = self->syncd->cursor;
+    const wa_node_t *c = cur->coll;
     int coll = s_coll_index(wa_node_attr(c, "name"));
     if (coll < 0) {
-        return;
+        return false;
     }
     unsigned bit = 1u << coll;
-    if (wa_node_attr_eq(c, "type", "error")) {
-        cm_log_warn("app-state fetch failed",
-                    "session=%s collection=%s "
-                    "code=%s",
-                    wa_client_name(self), s_names[coll],
-                    wa_node_attr_or(wa_node_child(c, "error"), "code", "?"));
-        return;
-    }
-    uint64_t cur = 0;
-    uint8_t hash[WA_LTHASH_LEN];
-    //  The first sync of a collection brings its past: reported as
-    //  initial (the owner stores it without events)
-    bool initial = !s_coll_get(self, coll, &cur, hash);
-    if (initial) {
-        s_coll_put(self, coll, 0, hash);
-    }
-    if (wa_node_child(c, "snapshot")) {
-        //  An external snapshot blob: needs a media download.
-        cm_log_warn("app-state snapshot not supported, skipping it",
-                    "session=%s collection=%s", wa_client_name(self),
-                    s_names[coll]);
+    if (cur->stage == 0) {
+        if (wa_node_attr_eq(c, "type", "error")) {
+            cm_log_warn(
+                "app-state fetch failed",
+                "session=%s collection=%s "
+                "code=%s",
+                wa_client_name(self), s_names[coll],
+                wa_node_attr_or(wa_node_child(c, "error"), "code", "?"));
+            return false;
+        }
+        uint64_t version = 0;
+        uint8_t hash[WA_LTHASH_LEN];
+        //  The first sync of a collection brings its past: reported as
+        //  initial (the owner stores it without events)
+        cur->initial = !s_coll_get(self, coll, &version, hash);
+        if (cur->initial) {
+            s_coll_put(self, coll, 0, hash);
+        }
+        cur->stage = 2;
+        const wa_node_t *snap = wa_node_child(c, "snapshot");
+        size_t len = 0;
+        const uint8_t *ref = snap ? wa_node_bytes(snap, &len) : NULL;
+        if (snap && version == 0) {
+            cur->stage = 1;
+            if (ref && len && s_ask_blob(self, coll, ref, len, NULL) == 0) {
+                return true;
+            }
+            cm_log_warn("app-state snapshot skipped: no blob reference",
+                        "session=%s collection=%s", wa_client_name(self),
+                        s_names[coll]);
+            return false;
+        }
+    } else if (cur->stage == 1) {
+        cur->stage = 2;
+        s_outcome_t o =
+            s_apply_snapshot(self, coll, blob, blob_len, cur->initial);
+        if (o == S_NO_KEY || o == S_REFUSED) {
+            return false; //  patches after it would not verify
+        }
+        have = false;
+        blob = NULL;
     }
     const wa_node_t *patches = wa_node_child(c, "patches");
     const wa_node_t *holder = patches ? patches : c;
-    bool stop = false;
-    for (const wa_node_t *p = wa_node_child_next(holder, "patch", NULL);
-         p && !stop; p = wa_node_child_next(holder, "patch", p)) {
+    const wa_node_t *p =
+        cur->patch ? cur->patch : wa_node_child_next(holder, "patch", NULL);
+    for (; p; p = wa_node_child_next(holder, "patch", p)) {
         size_t len = 0;
         const uint8_t *data = wa_node_bytes(p, &len);
         if (!data || len == 0) {
             continue;
         }
-        switch (s_apply_patch(self, coll, data, len, initial)) {
-        case S_APPLIED:
-        case S_SKIPPED:
-            break;
-        case S_NO_KEY:
-        case S_REFUSED:
-            stop = true;
-            break;
+        if (!have) {
+            //  Mutations in an external blob: download them first
+            Wa__Syncd__SyncdPatch *pp =
+                wa__syncd__syncd_patch__unpack(NULL, len, data);
+            uint64_t now = 0;
+            uint8_t hash[WA_LTHASH_LEN];
+            s_coll_get(self, coll, &now, hash);
+            bool ext = pp && pp->external_mutations &&
+                       !(pp->version && pp->version->has_version &&
+                         pp->version->version <= now);
+            bool asked = ext && s_ask_blob(self, coll, NULL, 0,
+                                           pp->external_mutations) == 0;
+            if (pp) {
+                wa__syncd__syncd_patch__free_unpacked(pp, NULL);
+            }
+            if (asked) {
+                cur->patch = p;
+                return true;
+            }
+        }
+        s_outcome_t o = s_apply_patch(self, coll, data, len, cur->initial,
+                                      have ? blob : NULL, blob_len);
+        have = false;
+        blob = NULL;
+        if (o == S_NO_KEY || o == S_REFUSED) {
+            //  After a patch we could not use: wait for its key (the
+            //  share sets the collection dirty again) or the next
+            //  server_sync.
+            return false;
         }
     }
-    //  After a patch we could not use: wait for its key (the share sets
-    //  the collection dirty again) or the next server_sync.
-    if (!stop && wa_node_attr_eq(c, "has_more_patches", "true") &&
+    if (wa_node_attr_eq(c, "has_more_patches", "true") &&
         self->syncd->rounds < S_ROUNDS_MAX) {
         self->syncd->dirty |= bit;
     }
+    return false;
+}
+
+//  Go on with the fetch answer (blob: as s_collection_run) until it
+//  waits for a blob or is done.
+static void
+s_cursor_run(wa_client_t *self, const uint8_t *blob, size_t blob_len, bool have)
+{
+    s_cursor_t *cur = self->syncd->cursor;
+    while (cur->coll) {
+        if (s_collection_run(self, blob, blob_len, have)) {
+            return;
+        }
+        blob = NULL;
+        have = false;
+        cur->coll = wa_node_child_next(cur->sync, "collection", cur->coll);
+        cur->patch = NULL;
+        cur->stage = 0;
+    }
+    s_cursor_free(&self->syncd->cursor);
+    if (!self->syncd->dirty) {
+        self->syncd->rounds = 0;
+    }
+    s_next(self);
+}
+
+int
+wa_client_appstate_blob(wa_client_t *self, const char *id, const uint8_t *data,
+                        size_t len)
+{
+    assert(self);
+    wa_syncd_state_t *s = self->syncd;
+    if (!s || !s->waiting || !s->cursor || !id ||
+        strcmp(id, s->cursor->id) != 0) {
+        return -1;
+    }
+    s->waiting = false;
+    if (!data) {
+        cm_log_warn("app-state blob not downloaded", "session=%s id=%s",
+                    wa_client_name(self), id);
+    }
+    s_cursor_run(self, data, len, true);
+    wa_client_rearm(self);
+    return 0;
 }
 
 static void
@@ -972,14 +1257,12 @@ s_on_fetch(void *arg, const wa_node_t *reply, wa_iq_outcome_t outcome)
     }
     self->syncd->rounds++;
     const wa_node_t *sync = wa_node_child(reply, "sync");
-    for (const wa_node_t *c = wa_node_child_next(sync, "collection", NULL); c;
-         c = wa_node_child_next(sync, "collection", c)) {
-        s_on_collection(self, c);
-    }
-    if (!self->syncd->dirty) {
-        self->syncd->rounds = 0;
-    }
-    s_next(self);
+    s_cursor_t *cur = (s_cursor_t *)cm_alloc(sizeof *cur);
+    cur->sync = sync ? wa_node_dup(sync) : wa_node_new("sync");
+    cur->coll = wa_node_child_next(cur->sync, "collection", NULL);
+    s_cursor_free(&self->syncd->cursor);
+    self->syncd->cursor = cur;
+    s_cursor_run(self, NULL, 0, false);
 }
 
 static wa_node_t *
@@ -1268,6 +1551,133 @@ wa_syncd_encode(const uint8_t *key_id, size_t key_id_len,
     return 0;
 }
 
+static void *
+s_str_dup(const void *item)
+{
+    return cm_strdup((const char *)item);
+}
+
+static void
+s_str_free(void **item)
+{
+    free(*item);
+    *item = NULL;
+}
+
+int
+wa_syncd_snapshot(const uint8_t *key_id, size_t key_id_len,
+                  const uint8_t key_data[32], const char *collection,
+                  uint64_t version, const uint8_t *const *patches,
+                  const size_t *lens, size_t n, uint8_t **out_p, size_t *len_p)
+{
+    wa_appstate_keys_t keys;
+    if (s_coll_index(collection) < 0 || !key_id || key_id_len == 0 ||
+        key_id_len > S_KEY_ID_MAX || (n && (!patches || !lens)) ||
+        wa_appstate_keys(key_data, 32, &keys) != 0) {
+        return -1;
+    }
+    Wa__Syncd__SyncdPatch **ps =
+        (Wa__Syncd__SyncdPatch **)cm_alloc((n ? n : 1) * sizeof *ps);
+    //  index MAC (hex) -> the record alive (borrowed from ps), in the
+    //  order first set
+    zhashx_t *alive = zhashx_new();
+    zlistx_t *order = zlistx_new();
+    zlistx_set_duplicator(order, s_str_dup);
+    zlistx_set_destructor(order, s_str_free);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        ps[i] = wa__syncd__syncd_patch__unpack(NULL, lens[i], patches[i]);
+        if (!ps[i]) {
+            rc = -1;
+            break;
+        }
+        for (size_t k = 0; k < ps[i]->n_mutations; k++) {
+            Wa__Syncd__SyncdMutation *m = ps[i]->mutations[k];
+            Wa__Syncd__SyncdRecord *r = m->record;
+            if (!r || !r->index || r->index->blob.len != 32 || !r->value ||
+                r->value->blob.len < 32) {
+                rc = -1;
+                break;
+            }
+            char hex[2 * WA_APPSTATE_MAC_LEN + 1];
+            cm_hex(r->index->blob.data, WA_APPSTATE_MAC_LEN, hex);
+            if (m->has_operation &&
+                m->operation == WA__SYNCD__SYNCD_MUTATION__OPERATION__REMOVE) {
+                zhashx_delete(alive, hex);
+            } else {
+                if (!zhashx_lookup(alive, hex)) {
+                    zlistx_add_end(order, hex);
+                }
+                zhashx_update(alive, hex, r);
+            }
+        }
+    }
+    size_t nrec = 0;
+    Wa__Syncd__SyncdRecord **recs = (Wa__Syncd__SyncdRecord **)cm_alloc(
+        (zhashx_size(alive) ? zhashx_size(alive) : 1) * sizeof *recs);
+    wa_appstate_mutation_t *ms = (wa_appstate_mutation_t *)cm_alloc(
+        (zhashx_size(alive) ? zhashx_size(alive) : 1) * sizeof *ms);
+    for (const char *hex = (const char *)zlistx_first(order); hex && rc == 0;
+         hex = (const char *)zlistx_next(order)) {
+        Wa__Syncd__SyncdRecord *r =
+            (Wa__Syncd__SyncdRecord *)zhashx_lookup(alive, hex);
+        if (!r || nrec == zhashx_size(alive)) {
+            continue; //  removed, or set again later (listed once)
+        }
+        bool dup = false;
+        for (size_t j = 0; j < nrec && !dup; j++) {
+            dup = recs[j] == r;
+        }
+        if (dup) {
+            continue;
+        }
+        recs[nrec] = r;
+        ms[nrec].op = WA_APPSTATE_SET;
+        ms[nrec].index_mac = r->index->blob.data;
+        ms[nrec].value_mac = r->value->blob.data + r->value->blob.len - 32;
+        nrec++;
+    }
+    uint8_t hash[WA_LTHASH_LEN], mac[32];
+    memset(hash, 0, sizeof hash);
+    if (rc == 0 && (wa_appstate_lthash_apply(hash, ms, nrec, NULL, NULL) != 0 ||
+                    wa_appstate_snapshot_mac(&keys, hash, version, collection,
+                                             mac) != 0)) {
+        rc = -1;
+    }
+    if (rc == 0) {
+        Wa__Syncd__SyncdVersion v = WA__SYNCD__SYNCD_VERSION__INIT;
+        v.has_version = 1;
+        v.version = version;
+        Wa__Syncd__KeyId kid = WA__SYNCD__KEY_ID__INIT;
+        kid.has_id = 1;
+        kid.id.data = (uint8_t *)key_id;
+        kid.id.len = key_id_len;
+        Wa__Syncd__SyncdSnapshot sn = WA__SYNCD__SYNCD_SNAPSHOT__INIT;
+        sn.version = &v;
+        sn.n_records = nrec;
+        sn.records = recs;
+        sn.has_mac = 1;
+        sn.mac.data = mac;
+        sn.mac.len = 32;
+        sn.key_id = &kid;
+        *len_p = wa__syncd__syncd_snapshot__get_packed_size(&sn);
+        *out_p = (uint8_t *)cm_alloc(*len_p ? *len_p : 1);
+        wa__syncd__syncd_snapshot__pack(&sn, *out_p);
+    }
+    free(ms);
+    free(recs);
+    zlistx_destroy(&order);
+    zhashx_destroy(&alive);
+    for (size_t i = 0; i < n; i++) {
+        if (ps[i]) {
+            wa__syncd__syncd_patch__free_unpacked(ps[i], NULL);
+        }
+    }
+    free(ps);
+    wa_crypto_wipe(&keys, sizeof keys);
+    return rc;
+}
+
 //  Encode the head push on the current version and upload it.
 static void
 s_push(wa_client_t *self)
@@ -1398,7 +1808,7 @@ static void
 s_next(wa_client_t *self)
 {
     wa_syncd_state_t *s = self->syncd;
-    if (s->busy || self->conn != WA_CLIENT_CONN_ONLINE) {
+    if (s->busy || s->waiting || self->conn != WA_CLIENT_CONN_ONLINE) {
         return;
     }
     if (!s->synced_login) {
@@ -1418,7 +1828,7 @@ static int64_t
 s_deadline(wa_client_t *self, int64_t now)
 {
     wa_syncd_state_t *s = self->syncd;
-    if (!s || s->busy || self->conn != WA_CLIENT_CONN_ONLINE) {
+    if (!s || s->busy || s->waiting || self->conn != WA_CLIENT_CONN_ONLINE) {
         return -1;
     }
     if ((!s->synced_login && wa_client_appstate_ready(self)) || s->dirty ||
@@ -1514,6 +1924,8 @@ s_forget(wa_client_t *self)
         s_push_done(self, false, 0, "the session logged out");
     }
     self->syncd->dirty = 0;
+    self->syncd->waiting = false;
+    s_cursor_free(&self->syncd->cursor);
     zhashx_purge(self->syncd->asked);
 }
 
@@ -1527,6 +1939,7 @@ s_stop(wa_client_t *self)
         p = next;
     }
     zhashx_destroy(&self->syncd->asked);
+    s_cursor_free(&self->syncd->cursor);
     free(self->syncd);
     self->syncd = NULL;
 }
@@ -1887,6 +2300,121 @@ wa_syncd_test(bool verbose)
         free(sp);
     }
     json_decref(salt);
+
+    //  A fresh device D gets a snapshot of regular_low at version 2
+    //  (A's archive and unarchive: one record) as an external blob, and
+    //  patch 3 (B's pin) with its mutations in another; a snapshot with
+    //  a wrong MAC is refused
+    {
+        const uint8_t *ps[2] = {patch, patch2};
+        size_t ls[2] = {plen1, plen2};
+        uint8_t *snap = NULL;
+        size_t snap_len = 0;
+        assert(wa_syncd_snapshot(key_id, 6, key, "regular_low", 2, ps, ls, 2,
+                                 &snap, &snap_len) == 0);
+        Wa__Syncd__SyncdSnapshot *sn =
+            wa__syncd__syncd_snapshot__unpack(NULL, snap_len, snap);
+        assert(sn && sn->n_records == 1 && sn->version->version == 2);
+        wa__syncd__syncd_snapshot__free_unpacked(sn, NULL);
+        //  patch 3 with its mutations moved out
+        Wa__Syncd__SyncdPatch *p3 =
+            wa__syncd__syncd_patch__unpack(NULL, plen3, patch3);
+        Wa__Syncd__SyncdMutations sm = WA__SYNCD__SYNCD_MUTATIONS__INIT;
+        sm.n_mutations = p3->n_mutations;
+        sm.mutations = p3->mutations;
+        size_t ext_len = wa__syncd__syncd_mutations__get_packed_size(&sm);
+        uint8_t *ext = (uint8_t *)cm_alloc(ext_len);
+        wa__syncd__syncd_mutations__pack(&sm, ext);
+        Wa__Syncd__ExternalBlobReference ref =
+            WA__SYNCD__EXTERNAL_BLOB_REFERENCE__INIT;
+        uint8_t mk[32] = {1};
+        ref.has_media_key = 1;
+        ref.media_key.data = mk;
+        ref.media_key.len = 32;
+        ref.direct_path = "/v/t62.1/ext";
+        size_t n_keep = p3->n_mutations;
+        Wa__Syncd__SyncdMutation **keep = p3->mutations;
+        p3->n_mutations = 0;
+        p3->mutations = NULL;
+        p3->external_mutations = &ref;
+        size_t xlen = wa__syncd__syncd_patch__get_packed_size(p3);
+        uint8_t *xpatch = (uint8_t *)cm_alloc(xlen);
+        wa__syncd__syncd_patch__pack(p3, xpatch);
+        p3->external_mutations = NULL;
+        p3->n_mutations = n_keep;
+        p3->mutations = keep;
+        wa__syncd__syncd_patch__free_unpacked(p3, NULL);
+        ref.direct_path = "/v/t62.1/snap";
+        size_t rlen = wa__syncd__external_blob_reference__get_packed_size(&ref);
+        uint8_t rbuf[128];
+        wa__syncd__external_blob_reference__pack(&ref, rbuf);
+
+        for (int round = 0; round < 2; round++) {
+            wa_client_kit_t *d = wa_client_kit_new("15550000001");
+            msg_len = t_share(msg, key_id, key, 1);
+            assert(wa_syncd_on_peer(d->client, msg, msg_len) == 0);
+            iq = t_iq(d);
+            wa_node_t *col = t_patches("regular_low", 3, xpatch, xlen);
+            wa_node_set_bytes(wa_node_add(col, "snapshot"), rbuf, rlen);
+            t_answer(d, iq, col);
+            wa_node_destroy(&iq);
+            //  it waits for the snapshot: no fetch or push meanwhile
+            ev = wa_client_kit_event(d);
+            assert(ev &&
+                   strcmp(ev, "blob asb-1 regular_low /v/t62.1/snap") == 0);
+            free(ev);
+            wa_client_wake(d->client);
+            assert(!wa_client_kit_take(d, "iq"));
+            assert(wa_client_appstate_blob(d->client, "asb-9", snap,
+                                           snap_len) == -1);
+            if (round == 1) {
+                //  a wrong snapshot MAC: refused, nothing applied
+                Wa__Syncd__SyncdSnapshot *bs =
+                    wa__syncd__syncd_snapshot__unpack(NULL, snap_len, snap);
+                bs->mac.data[0] ^= 0x01;
+                uint8_t *wrong = (uint8_t *)cm_alloc(snap_len);
+                size_t wrong_len = wa__syncd__syncd_snapshot__pack(bs, wrong);
+                wa__syncd__syncd_snapshot__free_unpacked(bs, NULL);
+                uint64_t before = d->client->syncd->refused;
+                assert(wa_client_appstate_blob(d->client, "asb-1", wrong,
+                                               wrong_len) == 0);
+                free(wrong);
+                assert(d->client->syncd->refused == before + 1);
+                assert(!wa_client_kit_event(d));
+                s_coll_get(d->client, 4, &va, ha);
+                assert(va == 0);
+                wa_client_kit_destroy(&d);
+                break;
+            }
+            assert(wa_client_appstate_blob(d->client, "asb-1", snap,
+                                           snap_len) == 0);
+            //  the snapshot's record (initial), then patch 3's blob
+            ev = wa_client_kit_event(d);
+            assert(ev && strstr(ev, "peer") &&
+                   strstr(ev, "\"archived\":false"));
+            free(ev);
+            ev = wa_client_kit_event(d);
+            assert(ev &&
+                   strcmp(ev, "blob asb-2 regular_low /v/t62.1/ext") == 0);
+            free(ev);
+            assert(wa_client_appstate_blob(d->client, "asb-2", ext, ext_len) ==
+                   0);
+            ev = wa_client_kit_event(d);
+            assert(ev && strstr(ev, "pin_v1"));
+            free(ev);
+            s_coll_get(d->client, 4, &va, ha);
+            s_coll_get(b->client, 4, &vb, hb);
+            assert(va == 3 && memcmp(ha, hb, WA_LTHASH_LEN) == 0);
+            //  and fetching goes on
+            wa_client_wake(d->client);
+            wa_node_t *more = wa_client_kit_take(d, "iq");
+            wa_node_destroy(&more);
+            wa_client_kit_destroy(&d);
+        }
+        free(snap);
+        free(ext);
+        free(xpatch);
+    }
 
     //  A patch under a key we lack: nothing applied, the key is asked for
     wa_client_kit_t *c3 = wa_client_kit_new("15550000001");

@@ -306,6 +306,26 @@ s_stored(gw_req_t *req, const char *name, const char *id, bool required,
     return m;
 }
 
+json_t *
+gw_kinds_quoted(gw_req_t *req, const char *name, const char *reply_to,
+                bool *failed)
+{
+    assert(req && name && reply_to && failed);
+    json_t *q = s_stored(req, name, reply_to, false, failed);
+    if (!q) {
+        return NULL;
+    }
+    json_t *quoted = json_object();
+    json_object_set(quoted, "id", json_object_get(q, "id"));
+    json_object_set(quoted, "body", json_object_get(q, "body"));
+    json_object_set(quoted, "hasMedia", json_object_get(q, "hasMedia"));
+    json_t *part = json_object_get(q, "participant");
+    json_object_set(quoted, "participant",
+                    json_is_string(part) ? part : json_object_get(q, "from"));
+    json_decref(q);
+    return quoted;
+}
+
 //  The key of stored message t into body: messageId bare (WAHA's id is
 //  "<fromMe>_<chat>_<id>[_<participant>]"), fromMe, messageTimestamp
 //  (ms). Returns 0, or -1 after a 500.
@@ -350,24 +370,12 @@ s_run(gw_req_t *req, const char *name, const char *type, json_t *body,
     if (ok && (flags & S_QUOTE)) {
         const char *reply_to =
             json_string_value(json_object_get(body, "reply_to"));
-        json_t *q =
-            reply_to ? s_stored(req, name, reply_to, false, &failed) : NULL;
-        if (q) {
+        json_t *quoted =
+            reply_to ? gw_kinds_quoted(req, name, reply_to, &failed) : NULL;
+        if (quoted) {
             //  the stored id is the full one (chat, participant)
-            json_object_set(body, "reply_to", json_object_get(q, "id"));
-            json_t *quoted = json_object();
-            json_object_set(quoted, "id", json_object_get(q, "id"));
-            json_object_set(quoted, "body", json_object_get(q, "body"));
-            json_object_set(quoted, "hasMedia", json_object_get(q, "hasMedia"));
-            json_t *part = json_object_get(q, "participant");
-            if (json_is_string(part)) {
-                json_object_set(quoted, "participant", part);
-            } else {
-                json_object_set(quoted, "participant",
-                                json_object_get(q, "from"));
-            }
+            json_object_set(body, "reply_to", json_object_get(quoted, "id"));
             json_object_set_new(body, "quoted", quoted);
-            json_decref(q);
         }
         ok = !failed;
     }

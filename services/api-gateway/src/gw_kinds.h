@@ -65,6 +65,13 @@ char *gw_kinds_first_url(const char *text);
 //  text is sent all the same. linkPreviewHighQuality is accepted and
 //  not used.
 bool gw_kinds_text_wanted(gw_req_t *req, const char *text_field);
+
+//  What a send's reply_to quotes: the stored message it names as the
+//  worker's `quoted` {id (the full stored id), participant, body,
+//  hasMedia}, new reference; NULL when it is not stored (the send
+//  quotes the bare id) or after a store error (*failed, answered).
+json_t *gw_kinds_quoted(gw_req_t *req, const char *name, const char *reply_to,
+                        bool *failed);
 void gw_kinds_send_text(gw_req_t *req, const char *name, const char *chat_field,
                         const char *text_field, int success);
 
@@ -104,7 +111,10 @@ void gw_kinds_wawp_send_event(gw_req_t *req);
 json_t *gw_kinds_schemas(void);
 
 //  Query of the message delete routes.
-#define GW_KINDS_DELETE_Q "forEveryone|boolean|true (default): revoke it for everyone. false (Wharf extension): delete it for me, from this account's devices only (app state deleteMessageForMe), answering {success: true}"
+#define GW_KINDS_DELETE_Q                                                      \
+    "forEveryone|boolean|true (default): revoke it for everyone. false "       \
+    "(Wharf extension): delete it for me, from this account's devices only "   \
+    "(app state deleteMessageForMe), answering {success: true}"
 
 //  Rows of gw_api's route table.
 // clang-format off

@@ -198,7 +198,19 @@ s_send_media(gw_req_t *req, const char *name, const s_kind_t *kind, int success)
         cm_msg_set_str(msg, "caption", caption);
     }
     if (reply_to && *reply_to) {
-        cm_msg_set_str(msg, "reply_to", reply_to);
+        //  Quote the stored message, as the other kinds do (gw_kinds)
+        bool failed = false;
+        json_t *quoted = gw_kinds_quoted(req, name, reply_to, &failed);
+        if (failed) {
+            cm_msg_destroy(&msg);
+            goto cleanup;
+        }
+        cm_msg_set_str(msg, "reply_to",
+                       quoted ? json_string_value(json_object_get(quoted, "id"))
+                              : reply_to);
+        if (quoted) {
+            cm_msg_set(msg, "quoted", quoted);
+        }
     }
     if (kind->convert) {
         cm_msg_set_bool(msg, "convert", convert);

@@ -536,6 +536,9 @@ s_op_event(void *arg, const wa_client_event_t *ev)
     case WA_CLIENT_EVENT_APPSTATE_PUSHED:
         sw_waappstate_on_pushed(ss->sess, &ev->u.pushed);
         break;
+    case WA_CLIENT_EVENT_APPSTATE_BLOB:
+        sw_waappstate_on_blob(ss->sess, &ev->u.blob);
+        break;
     case WA_CLIENT_EVENT_CALL:
         sw_wacall_on_call(ss->sess, &ev->u.call);
         break;

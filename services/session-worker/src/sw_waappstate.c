@@ -422,6 +422,49 @@ sw_waappstate_on_pushed(sw_wasess_t *sess, const wa_client_pushed_t *ev)
 }
 
 //  ---------------------------------------------------------------------
+//  External blobs
+
+static void
+s_b64(json_t *obj, const char *key, const uint8_t *data, size_t len)
+{
+    if (data && len) {
+        char *b = cm_base64_encode(data, len);
+        json_object_set_new(obj, key, json_string(b));
+        free(b);
+    }
+}
+
+static void
+s_blob_done(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
+            void *arg)
+{
+    char *id = (char *)arg;
+    zframe_t *blob = st == 200 && reply ? cm_msg_blob(reply, 0) : NULL;
+    wa_client_t *client = sess ? sw_wasess_client(sess) : NULL;
+    if (client) {
+        if (!blob) {
+            cm_log_warn("app-state blob not downloaded",
+                        "session=\"%s\" id=%s st=%d reason=\"%s\"",
+                        sw_wasess_name(sess), id, st, reason ? reason : "");
+        }
+        wa_client_appstate_blob(client, id, blob ? zframe_data(blob) : NULL,
+                                blob ? zframe_size(blob) : 0);
+    }
+    free(id);
+}
+
+void
+sw_waappstate_on_blob(sw_wasess_t *sess, const wa_client_appstate_blob_t *ev)
+{
+    json_t *req = json_pack("{s:s, s:s, s:b}", "kind", "md-app-state",
+                            "directPath", ev->direct_path, "return", 1);
+    s_b64(req, "mediaKey", ev->media_key, ev->media_key_len);
+    s_b64(req, "fileSha256", ev->file_sha256, ev->file_sha256_len);
+    s_b64(req, "fileEncSha256", ev->file_enc_sha256, ev->file_enc_sha256_len);
+    sw_wamedia_download(sess, &req, s_blob_done, cm_strdup(ev->id));
+}
+
+//  ---------------------------------------------------------------------
 //  Mutations into store changes and events
 
 static json_t *

@@ -33,6 +33,11 @@
     label of label.chat.* is read back from the store (label.get) once
     the association is written, so a label made in the same patch is in
     it; it is null when the store does not know the label.
+
+    A snapshot or a patch whose mutations are in an external blob is
+    downloaded through media-service (media.download, kind md-app-state)
+    and handed back to the engine, which applies it (MACs checked) and
+    goes on with the fetch.
 */
 #ifndef SW_WAAPPSTATE_H_INCLUDED
 #define SW_WAAPPSTATE_H_INCLUDED
@@ -85,6 +90,11 @@ void sw_waappstate_label_chat(sw_wasess_t *sess, sw_cmd_t **cmd_p);
 void sw_waappstate_on_appstate(sw_wasess_t *sess,
                                const wa_client_appstate_t *ev);
 void sw_waappstate_on_pushed(sw_wasess_t *sess, const wa_client_pushed_t *ev);
+//  App state needs an external blob (a snapshot, a patch's mutations):
+//  downloaded through media-service (md-app-state), then handed back
+//  with wa_client_appstate_blob (NULL when the download failed).
+void sw_waappstate_on_blob(sw_wasess_t *sess,
+                           const wa_client_appstate_blob_t *ev);
 
 //  WAHA's hex of a WhatsApp label color index (0..19), or NULL.
 const char *sw_waappstate_color_hex(int color);

@@ -7,6 +7,7 @@
 #include "sw_classes.h"
 #include "sw_wamedia.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_kinds.h"
 #include "wa/wa_mediamsg.h"
 #include "wa/wa_message.h"
 
@@ -447,6 +448,16 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     f.reply_participant =
         json_string_value(json_object_get(data, "reply_participant"));
     f.reply_chat = json_string_value(json_object_get(data, "reply_chat"));
+    //  The quoted text goes along, so that apps show the quote
+    uint8_t *qbuf = NULL;
+    size_t qlen = 0;
+    const char *qbody = json_string_value(
+        json_object_get(json_object_get(data, "quoted"), "body"));
+    if (f.reply_id && qbody && *qbody &&
+        wa_kinds_build_text(qbody, NULL, NULL, &qbuf, &qlen) == 0) {
+        f.quoted = qbuf;
+        f.quoted_len = qlen;
+    }
     json_t *mentions = json_object_get(data, "mentions");
     size_t nm = json_array_size(mentions);
     const char **ms = cm_alloc((nm ? nm : 1) * sizeof *ms);
@@ -486,6 +497,9 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
                 ? json_object_get(data, "reply_id")
                 : json_null(),
             "media", sw_wamedia_sent_media(sess, reply));
+        if (json_object_get(data, "quoted")) {
+            json_object_set(sent, "quoted", json_object_get(data, "quoted"));
+        }
         zhashx_update(s_state(sess)->sent, id, sent);
         cm_log_debug("media message sent to the engine",
                      "session=\"%s\" id=%s kind=%s len=%llu",
@@ -497,6 +511,7 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
                        NULL);
     }
     free(buf);
+    free(qbuf);
     free(ms);
     json_decref(data);
 }
@@ -563,6 +578,12 @@ sw_wamedia_send(sw_wasess_t *sess, sw_cmd_t **cmd_p)
             json_object_set_new(data, "reply_chat", json_string(wire));
         }
         free(pwire);
+        //  The stored message the gateway read ({id, participant, body,
+        //  hasMedia}): quoted in the message and in replyTo
+        json_t *quoted = json_object_get(cm_msg_body(req), "quoted");
+        if (json_is_object(quoted)) {
+            json_object_set(data, "quoted", quoted);
+        }
     }
     json_t *mentions = json_object_get(cm_msg_body(req), "mentions");
     if (json_array_size(mentions) > WA_MEDIAMSG_MENTIONS_MAX) {
@@ -639,6 +660,29 @@ sw_wamedia_sent_events(sw_wasess_t *sess, const sw_wamsg_t *w, json_t *media)
     free(key);
 }
 
+//  {replyTo} of a sent media message that quoted a stored one (the
+//  gateway's `quoted`): WAHA's ReplyToMessage {id, participant, body,
+//  hasMedia}, as the other kinds answer it; NULL otherwise. Caller owns.
+static json_t *
+s_reply_extra(json_t *sent)
+{
+    const char *id = json_string_value(json_object_get(sent, "reply_to"));
+    json_t *quoted = json_object_get(sent, "quoted");
+    if (!id || !json_is_object(quoted)) {
+        return NULL;
+    }
+    json_t *r = json_pack("{s:s, s:b}", "id", id, "hasMedia",
+                          json_is_true(json_object_get(quoted, "hasMedia")));
+    const char *keys[] = {"participant", "body", NULL};
+    for (int i = 0; keys[i]; i++) {
+        json_t *v = json_object_get(quoted, keys[i]);
+        if (json_is_string(v)) {
+            json_object_set(r, keys[i], v);
+        }
+    }
+    return json_pack("{s:o}", "replyTo", r);
+}
+
 bool
 sw_wamedia_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
 {
@@ -686,6 +730,8 @@ sw_wamedia_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
     w.mimetype = json_string_value(json_object_get(media, "mimetype"));
     w.type = json_string_value(json_object_get(sent, "type"));
     w.reply_to = json_string_value(json_object_get(sent, "reply_to"));
+    json_t *extra = s_reply_extra(sent);
+    w.extra = extra;
     w.source = "api";
     w.ack = SW_WAMSG_ACK_SERVER;
     w.participant = chat && strstr(chat, "@g.us") ? w.me : NULL;
@@ -695,6 +741,7 @@ sw_wamedia_on_sent(sw_wasess_t *sess, const wa_client_sent_t *s)
         sw_cmd_reply(&cmd, 200, NULL, &body);
     }
     sw_wamedia_sent_events(sess, &w, media);
+    json_decref(extra);
     json_decref(sent);
     return true;
 }
@@ -1097,6 +1144,28 @@ sw_wamedia_test(bool verbose)
                     "http://h/api/files/t/sent_1.jpeg"));
     cm_msg_destroy(&reply);
     assert(sw_session_queued(sw_wasess_session(sess)) == queued + 2);
+    //  One quoting a stored message: replyTo as the other kinds give it
+    cmd = sw_wasess_rig_cmd(rig, "message.send_media", NULL);
+    sw_wasess_hold(sess, &cmd, "MM2", NULL, NULL);
+    zhashx_update(st->sent, "MM2",
+                  json_pack("{s:s, s:s, s:n, s:s, s:{s:s, s:s, s:s, s:b}, s:o}",
+                            "chat", "15550002222@c.us", "type", "image",
+                            "caption", "reply_to", "Q1", "quoted", "id",
+                            "false_15550002222@c.us_Q1", "participant",
+                            "15550002222@c.us", "body", "the question",
+                            "hasMedia", 0, "media",
+                            s_media_json("http://h/api/files/t/sent_2.jpeg",
+                                         "image/jpeg", NULL, NULL)));
+    sent.id = "MM2";
+    assert(sw_wamedia_on_sent(sess, &sent));
+    reply = sw_wasess_rig_recv(rig, 1000);
+    assert(reply && cm_msg_status(reply) == 200);
+    json_t *want =
+        json_pack("{s:s, s:b, s:s, s:s}", "id", "Q1", "hasMedia", 0,
+                  "participant", "15550002222@c.us", "body", "the question");
+    assert(json_equal(json_object_get(cm_msg_body(reply), "replyTo"), want));
+    json_decref(want);
+    cm_msg_destroy(&reply);
     //  Not a media send: left to sw_wamessage
     sent.id = "TXT1";
     assert(!sw_wamedia_on_sent(sess, &sent));

@@ -146,13 +146,18 @@ s_id_valid(const char *id)
 //  error (*conflict when an id was inserted concurrently).
 static int
 s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
-             int64_t *seqs, bool *conflict)
+             const st_messages_texts_t *texts, int64_t *seqs, bool *conflict)
 {
     st_db_t *db = st_router_db(self);
     const char *worker = lease->worker;
     json_t *rows = json_array();
     json_t *bare = json_object();
     int64_t now = cm_now_ms();
+    //  The envelope of st_events_envelope without the session fields; the
+    //  batch's events share one environment (same engine and worker)
+    json_t *environment =
+        cm_waha_environment(st_router_engine(self), NULL, worker);
+    json_t *engine = json_object_get(environment, "engine");
     size_t i;
     json_t *item;
     json_array_foreach(items, i, item)
@@ -160,23 +165,31 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
         const char *id = json_string_value(json_object_get(item, "id"));
         const char *event = json_string_value(json_object_get(item, "event"));
         json_t *payload = json_object_get(item, "payload");
-        json_t *env =
-            st_events_envelope(bare, id, now, event, payload ? payload : bare,
-                               st_router_engine(self), worker, NULL);
-        json_object_del(env, "me");
+        json_t *env = json_pack("{s:s, s:I, s:s, s:O, s:O, s:O}", "id", id,
+                                "timestamp", (json_int_t)now, "event", event,
+                                "payload", payload ? payload : bare, "engine",
+                                engine, "environment", environment);
         json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:o}", "n",
                                               (json_int_t)i + 1, "id", id,
                                               "event", event, "env", env));
     }
+    json_decref(environment);
     json_decref(bare);
     char *text = cm_json_dumps(rows, NULL);
     json_decref(rows);
     char count_s[24], epoch_s[24];
     snprintf(count_s, sizeof count_s, "%zu", json_array_size(items));
     snprintf(epoch_s, sizeof epoch_s, "%" PRId64, lease->epoch);
-    const char *params[] = {text, lease->name, count_s, worker,
-                            worker ? epoch_s : NULL};
-    PGresult *res = st_db_exec(db, "st_event_append", 5, params);
+    const char *params[] = {text,
+                            lease->name,
+                            count_s,
+                            worker,
+                            worker ? epoch_s : NULL,
+                            texts ? texts->rows : NULL,
+                            texts ? texts->chats : NULL,
+                            texts ? texts->acks : NULL};
+    PGresult *res = texts ? st_db_exec(db, "st_event_append_all", 8, params)
+                          : st_db_exec(db, "st_event_append", 5, params);
     free(text);
     if (!res) {
         *conflict = st_db_error_status(db) == 409;
@@ -215,7 +228,7 @@ s_store_event(st_router_t *self, cm_msg_t *request, const char *id,
     if (!cm_streq(event, "session.status")) {
         json_t *one = json_pack("[{s:s, s:s, s:O}]", "id", id, "event", event,
                                 "payload", payload);
-        int rc = s_append_set(self, lease, one, &seq, conflict);
+        int rc = s_append_set(self, lease, one, NULL, &seq, conflict);
         json_decref(one);
         if (rc < 0) {
             *reply_p = st_router_db_fail(self, request);
@@ -366,10 +379,12 @@ s_batch_plain(json_t *events)
     return true;
 }
 
-//  A batch of plain events (s_batch_plain) in one statement, with the
-//  messages and chats they carry: fills `results` and `stored` as the
-//  long way would. Returns 1 when done, 0 when the long way must run
-//  (nothing written), -1 on a database error.
+//  A batch of plain events (s_batch_plain) and the messages, chats and
+//  acks they carry in one statement: fills `results` and `stored` as the
+//  long way would. Inside the caller's transaction, or outside any (the
+//  statement then commits by itself: no BEGIN and COMMIT round trips).
+//  Returns 1 when done, 0 when the long way must run (nothing written),
+//  -1 on a database error.
 static int
 s_batch_fast(st_router_t *self, const st_router_lease_t *lease, json_t *events,
              json_t *results, json_t *stored, bool *conflict)
@@ -380,12 +395,12 @@ s_batch_fast(st_router_t *self, const st_router_lease_t *lease, json_t *events,
     size_t n = json_array_size(events);
     int64_t seqs[ST_EVENTS_BATCH_MAX];
     assert(n <= ST_EVENTS_BATCH_MAX);
-    int rc = s_append_set(self, lease, events, seqs, conflict);
+    st_messages_texts_t texts;
+    st_messages_batch_texts(lease->name, events, &texts);
+    int rc = s_append_set(self, lease, events, &texts, seqs, conflict);
+    st_messages_texts_free(&texts);
     if (rc <= 0) {
         return rc;
-    }
-    if (st_messages_record_batch(self, lease->name, events) != 0) {
-        return -1;
     }
     for (size_t i = 0; i < n; i++) {
         json_t *item = json_array_get(events, i);
@@ -397,6 +412,33 @@ s_batch_fast(st_router_t *self, const st_router_lease_t *lease, json_t *events,
                       (json_int_t)seqs[i], json_object_get(item, "event")));
     }
     return 1;
+}
+
+//  Announce the events a batch stored ([id, seq, event]...).
+static void
+s_batch_announce(st_router_t *self, const char *session, json_t *stored)
+{
+    //  A wake-up per event would cost every subscriber a message per
+    //  event: the batch's message events are announced once, by the last
+    //  of them; each other event (session.status...) by itself
+    size_t last_message = SIZE_MAX;
+    size_t i;
+    json_t *item;
+    json_array_foreach(stored, i, item)
+    {
+        if (cm_about_messages(json_string_value(json_array_get(item, 2)))) {
+            last_message = i;
+        }
+    }
+    json_array_foreach(stored, i, item)
+    {
+        const char *event = json_string_value(json_array_get(item, 2));
+        if (!cm_about_messages(event) || i == last_message) {
+            st_events_announce(
+                self, session, json_string_value(json_array_get(item, 0)),
+                json_integer_value(json_array_get(item, 1)), event);
+        }
+    }
 }
 
 //  One attempt at event.append_batch: every event in one transaction,
@@ -416,6 +458,29 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
 {
     st_db_t *db = st_router_db(self);
     *conflict = false;
+    bool try_fast = true; //  the one statement may apply in the transaction
+    if (!signal->text) {
+        //  The common case: one statement, committed by itself
+        json_t *results = json_array();
+        json_t *stored = json_array();
+        int one = s_batch_fast(self, lease, events, results, stored, conflict);
+        if (one != 0) {
+            cm_msg_t *reply = NULL;
+            if (one < 0) {
+                reply = st_router_db_fail(self, request);
+                json_decref(results);
+            } else {
+                s_batch_announce(self, lease->name, stored);
+                reply = cm_msg_new_reply(request, 200, NULL);
+                cm_msg_set(reply, "results", results);
+            }
+            json_decref(stored);
+            return reply;
+        }
+        json_decref(results);
+        json_decref(stored);
+        try_fast = false; //  it did not apply: the long way
+    }
     if (st_db_begin(db)) {
         return st_router_db_fail(self, request);
     }
@@ -431,7 +496,9 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
     cm_msg_t *reply = NULL;
     size_t i;
     json_t *item;
-    int fast = s_batch_fast(self, lease, events, results, stored, conflict);
+    int fast =
+        try_fast ? s_batch_fast(self, lease, events, results, stored, conflict)
+                 : 0;
     if (fast < 0) {
         json_decref(results);
         json_decref(stored);
@@ -480,25 +547,7 @@ s_append_batch_try(st_router_t *self, cm_msg_t *request,
         json_decref(stored);
         return st_router_db_fail(self, request);
     }
-    //  A wake-up per event would cost every subscriber a message per
-    //  event: the batch's message events are announced once, by the last
-    //  of them; each other event (session.status...) by itself
-    size_t last_message = SIZE_MAX;
-    json_array_foreach(stored, i, item)
-    {
-        if (cm_about_messages(json_string_value(json_array_get(item, 2)))) {
-            last_message = i;
-        }
-    }
-    json_array_foreach(stored, i, item)
-    {
-        const char *event = json_string_value(json_array_get(item, 2));
-        if (!cm_about_messages(event) || i == last_message) {
-            st_events_announce(
-                self, lease->name, json_string_value(json_array_get(item, 0)),
-                json_integer_value(json_array_get(item, 1)), event);
-        }
-    }
+    s_batch_announce(self, lease->name, stored);
     json_decref(stored);
     reply = cm_msg_new_reply(request, 200, NULL);
     cm_msg_set(reply, "results", results);
@@ -619,6 +668,25 @@ s_list(st_router_t *self, cm_msg_t *request)
     return reply;
 }
 
+//  The start of the batch statements: x the items of $1 ({n, id,
+//  event, env}), s the session row moved on by $3 seqs when no id exists
+//  yet and the lease, if $4, is held (base, name and the envelope tail).
+#define S_APPEND_HEAD                                                          \
+    "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "                 \
+    "x(n bigint, id text, event text, env json)), "                            \
+    "s AS (UPDATE sessions AS s SET event_seq = s.event_seq + $3::bigint "     \
+    "WHERE s.name = $2 "                                                       \
+    "AND NOT EXISTS (SELECT 1 FROM events WHERE id IN (SELECT id FROM x)) "    \
+    "AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "         \
+    "WHERE l.session = $2 AND l.worker = $4 AND l.epoch = $5::bigint "         \
+    "AND l.expires_at > now())) "                                              \
+    "RETURNING s.event_seq - $3::bigint AS base, s.name, "                     \
+    "',\"session\":' || to_json(s.name)::text || ',\"me\":' || "               \
+    "COALESCE(s.me::text, 'null') || "                                         \
+    "CASE WHEN COALESCE(jsonb_typeof(s.config -> 'metadata'), 'null') = "      \
+    "'null' THEN '' ELSE ',\"metadata\":' || "                                 \
+    "(s.config -> 'metadata')::text END || '}' AS tail) "
+
 int
 st_events_register(st_router_t *r)
 {
@@ -635,26 +703,49 @@ st_events_register(st_router_t *r)
     //  seqs (item n has the n-th lowest), or no row. The envelope stays
     //  text: the session fields are spliced in before its closing brace,
     //  and nothing is parsed into jsonb.
+    st_router_prepare(r, "st_event_append",
+                      S_APPEND_HEAD
+                      "INSERT INTO events (id, session, seq, event, envelope) "
+                      "SELECT x.id, s.name, s.base + x.n, x.event, "
+                      "(left(x.env::text, -1) || s.tail)::json "
+                      "FROM s, x ORDER BY x.n RETURNING seq");
+    //  s_batch_fast: as st_event_append, with the batch's messages ($6, as
+    //  st_messages_put's $2 plus ack_name), chats ($7) and acks ($8, as
+    //  st_messages_ack's $2) written by the same statement when the
+    //  events are (each needs `s`, which has no row otherwise). The ack
+    //  update does not see the messages this statement inserts (their
+    //  acks come folded into $6), only those stored before. It finds them
+    //  by (session = $2, id): joined on s.name instead, the plan scanned
+    //  all the session's messages.
     st_router_prepare(
-        r, "st_event_append",
-        "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
-        "x(n bigint, id text, event text, env json)), "
-        "s AS (UPDATE sessions AS s SET event_seq = s.event_seq + $3::bigint "
-        "WHERE s.name = $2 "
-        "AND NOT EXISTS (SELECT 1 FROM events WHERE id IN (SELECT id FROM x)) "
-        "AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
-        "WHERE l.session = $2 AND l.worker = $4 AND l.epoch = $5::bigint "
-        "AND l.expires_at > now())) "
-        "RETURNING s.event_seq - $3::bigint AS base, s.name, "
-        "',\"session\":' || to_json(s.name)::text || ',\"me\":' || "
-        "COALESCE(s.me::text, 'null') || "
-        "CASE WHEN COALESCE(jsonb_typeof(s.config -> 'metadata'), 'null') = "
-        "'null' THEN '' ELSE ',\"metadata\":' || "
-        "(s.config -> 'metadata')::text END || '}' AS tail) "
-        "INSERT INTO events (id, session, seq, event, envelope) "
+        r, "st_event_append_all",
+        S_APPEND_HEAD
+        ", e AS (INSERT INTO events (id, session, seq, event, envelope) "
         "SELECT x.id, s.name, s.base + x.n, x.event, "
         "(left(x.env::text, -1) || s.tail)::json "
-        "FROM s, x ORDER BY x.n RETURNING seq");
+        "FROM s, x ORDER BY x.n RETURNING seq), "
+        "m AS (INSERT INTO messages (session, id, chat, from_me, sender, ts, "
+        "type, body, payload, ack, ack_name, unread, starred) SELECT s.name, "
+        "r.id, r.chat, r.from_me, r.sender, r.ts, r.type, r.body, r.payload, "
+        "r.ack, r.ack_name, COALESCE(r.unread, false), "
+        "COALESCE(r.starred, false) "
+        "FROM s, json_to_recordset($6::json) AS r(id text, chat text, "
+        "from_me boolean, sender text, ts bigint, type text, body text, "
+        "payload json, ack integer, ack_name text, unread boolean, "
+        "starred boolean) ON CONFLICT (session, id) DO NOTHING), "
+        "c AS (INSERT INTO chats (session, jid, last_ts) "
+        "SELECT s.name, c.jid, max(c.ts) FROM s, json_to_recordset($7::json) "
+        "AS c(jid text, ts bigint) GROUP BY s.name, c.jid ORDER BY c.jid "
+        "ON CONFLICT (session, jid) DO UPDATE SET last_ts = "
+        "GREATEST(chats.last_ts, EXCLUDED.last_ts), updated_at = now()), "
+        "a AS (UPDATE messages m SET ack = a.ack, ack_name = a.name, "
+        "unread = m.unread AND a.ack < 3 "
+        "FROM (SELECT DISTINCT ON (y.id) y.id, y.ack, y.name "
+        "FROM json_to_recordset($8::json) AS y(id text, ack integer, "
+        "name text) ORDER BY y.id, y.ack DESC) a "
+        "WHERE EXISTS (SELECT 1 FROM s) AND m.session = $2 AND m.id = a.id "
+        "AND m.ack < a.ack) "
+        "SELECT seq FROM e");
     st_router_prepare(r, "st_event_by_id",
                       "SELECT seq, session FROM events WHERE id = $1");
     st_router_prepare(r, "st_event_list",

@@ -64,7 +64,6 @@ s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen,
     if (st_messages_row(payload, &row) != 0 || json_object_get(seen, row.id)) {
         return; //  `message` and `message.any` of one message: one row
     }
-    json_object_set_new(seen, row.id, json_true());
     //  What others sent is unread until we read it (st_unread)
     json_t *r = json_pack(
         "{s:s, s:s, s:b, s:s?, s:I, s:s, s:s?, s:O, s:i, s:b}", "id", row.id,
@@ -75,9 +74,12 @@ s_add_message(json_t *payload, json_t *rows, json_t *chats, json_t *seen,
         json_object_set_new(r, "starred", json_true());
     }
     if (r) {
+        json_object_set(seen, row.id, r); //  the batch's row of this id
         json_array_append_new(rows, r);
         json_array_append_new(chats, json_pack("{s:s, s:I}", "jid", row.chat,
                                                "ts", (json_int_t)row.ts));
+    } else {
+        json_object_set_new(seen, row.id, json_true());
     }
 }
 
@@ -123,13 +125,12 @@ s_exec_rows(st_db_t *db, const char *stmt, const char *session, json_t *rows,
     return 0;
 }
 
-int
-st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
+//  Collect the rows, chats and acks `events` carry into the given arrays;
+//  `seen` maps each message id to its row.
+static void
+s_collect(json_t *events, json_t *rows, json_t *chats, json_t *acks,
+          json_t *seen)
 {
-    json_t *rows = json_array();
-    json_t *chats = json_array();
-    json_t *acks = json_array();
-    json_t *seen = json_object();
     size_t i;
     json_t *item;
     json_array_foreach(events, i, item)
@@ -147,6 +148,16 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
             s_add_ack(payload, acks);
         }
     }
+}
+
+int
+st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
+{
+    json_t *rows = json_array();
+    json_t *chats = json_array();
+    json_t *acks = json_array();
+    json_t *seen = json_object();
+    s_collect(events, rows, chats, acks, seen);
     //  New rows (and their chats) first, so an ack in the same batch finds
     //  its message
     st_db_t *db = st_router_db(r);
@@ -162,6 +173,75 @@ st_messages_record_batch(st_router_t *r, const char *session, json_t *events)
     json_decref(acks);
     json_decref(seen);
     return rc;
+}
+
+//  The text of `rows` for a statement, or "[]" (with a warning) when it
+//  is not valid UTF-8: those rows are not kept, the events still are.
+static char *
+s_rows_text(json_t *rows, const char *session)
+{
+    char *text = cm_json_dumps(rows, NULL);
+    if (!text) {
+        cm_log_warn("skipped message rows that are not valid text",
+                    "session=\"%s\"", session);
+        text = cm_strdup("[]");
+    }
+    return text;
+}
+
+void
+st_messages_batch_texts(const char *session, json_t *events,
+                        st_messages_texts_t *texts)
+{
+    json_t *rows = json_array();
+    json_t *chats = json_array();
+    json_t *acks = json_array();
+    json_t *seen = json_object();
+    s_collect(events, rows, chats, acks, seen);
+    //  A statement does not see the rows it inserts: an ack of a message
+    //  new in this batch goes into its row as the ack statement would
+    //  set it (the highest ack, READ or more reads it). The acks stay in
+    //  the list for rows that existed before.
+    size_t i;
+    json_t *ack;
+    json_array_foreach(acks, i, ack)
+    {
+        json_t *row = json_object_get(
+            seen, json_string_value(json_object_get(ack, "id")));
+        json_int_t value = json_integer_value(json_object_get(ack, "ack"));
+        if (!json_is_object(row) ||
+            value <= json_integer_value(json_object_get(row, "ack"))) {
+            continue;
+        }
+        json_object_set_new(row, "ack", json_integer(value));
+        json_object_set(row, "ack_name", json_object_get(ack, "name"));
+        if (value >= 3) {
+            json_object_set_new(row, "unread", json_false());
+        }
+    }
+    texts->rows = cm_json_dumps(rows, NULL);
+    texts->chats = cm_json_dumps(chats, NULL);
+    if (!texts->rows || !texts->chats) {
+        //  as s_exec_rows: neither the rows nor their chats are kept
+        free(texts->rows);
+        free(texts->chats);
+        texts->rows = s_rows_text(NULL, session);
+        texts->chats = cm_strdup("[]");
+    }
+    texts->acks = s_rows_text(acks, session);
+    json_decref(rows);
+    json_decref(chats);
+    json_decref(acks);
+    json_decref(seen);
+}
+
+void
+st_messages_texts_free(st_messages_texts_t *texts)
+{
+    free(texts->rows);
+    free(texts->chats);
+    free(texts->acks);
+    memset(texts, 0, sizeof *texts);
 }
 
 int

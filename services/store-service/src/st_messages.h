@@ -56,6 +56,26 @@ int st_messages_record(st_router_t *r, const char *session, const char *event,
 int st_messages_record_batch(st_router_t *r, const char *session,
                              json_t *events);
 
+//  The JSON texts of the rows a batch of events writes, for one
+//  statement (st_events' one-statement batch): new messages (with the
+//  acks of the batch that name them folded in, since a statement does not
+//  see the rows it inserts), their chats, and every ack.
+typedef struct {
+    char *rows;  //  [{id, chat, from_me, sender, ts, type, body, payload,
+                 //  ack, ack_name, unread, starred}...]
+    char *chats; //  [{jid, ts}...]
+    char *acks;  //  [{id, ack, name}...]
+} st_messages_texts_t;
+
+//  Fill `texts` (never NULL members; "[]" when none, or when the rows are
+//  not valid UTF-8: then they are skipped with a warning, as
+//  st_messages_record_batch does).
+void st_messages_batch_texts(const char *session, json_t *events,
+                             st_messages_texts_t *texts);
+
+//  Free the members of `texts`.
+void st_messages_texts_free(st_messages_texts_t *texts);
+
 //  Register family chat/message and its statements.
 int st_messages_register(st_router_t *r);
 

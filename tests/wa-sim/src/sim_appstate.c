@@ -4,6 +4,7 @@
 */
 #include "sim_classes.h"
 #include "sim_appstate.h"
+#include "wa/wa_media.h"
 #include "wa/wa_syncd.h"
 #include "wa/wa_syncd.pb-c.h"
 
@@ -12,7 +13,11 @@
 
 //  One collection of one account: patches in version order.
 typedef struct {
-    zlistx_t *patches; //  zchunk_t *, patch i has version i + 1
+    zlistx_t *patches;       //  zchunk_t *, patch i has version i + 1
+    zhashx_t *served;        //  "version" -> zchunk_t *: the patch as served
+                             //  when its mutations went to an external blob
+    zchunk_t *snapshot;      //  ExternalBlobReference of the phone's snapshot
+    size_t snapshot_version; //  ... the version it stands for
 } s_collection_t;
 
 struct _sim_appstate_t {
@@ -44,6 +49,8 @@ s_collection_free(void **item)
     s_collection_t *c = (s_collection_t *)*item;
     if (c) {
         zlistx_destroy(&c->patches);
+        zhashx_destroy(&c->served);
+        zchunk_destroy(&c->snapshot);
         free(c);
         *item = NULL;
     }
@@ -85,6 +92,8 @@ s_collection(sim_appstate_t *self, const char *phone, const char *name,
         c = (s_collection_t *)cm_alloc(sizeof(s_collection_t));
         c->patches = zlistx_new();
         zlistx_set_destructor(c->patches, s_chunk_free);
+        c->served = zhashx_new();
+        zhashx_set_destructor(c->served, s_chunk_free);
         zhashx_insert(self->collections, key, c);
     }
     return c;
@@ -211,6 +220,14 @@ s_one(sim_appstate_t *self, sim_device_t *dev, const wa_node_t *req)
     json_object_set_new(entry, "version", json_integer((json_int_t)version));
     json_array_append_new(log, entry);
     size_t from = (size_t)version < current ? (size_t)version : current;
+    //  From nothing, when asked: the phone's snapshot and what follows it
+    if (version == 0 && c->snapshot &&
+        wa_node_attr_eq(req, "return_snapshot", "true")) {
+        wa_node_set_bytes(wa_node_add(out, "snapshot"),
+                          zchunk_data(c->snapshot), zchunk_size(c->snapshot));
+        from = c->snapshot_version;
+        json_object_set_new(entry, "snapshot", json_integer((json_int_t)from));
+    }
     size_t until =
         from + SIM_APPSTATE_PAGE < current ? from + SIM_APPSTATE_PAGE : current;
     wa_node_set_attr_int(out, "version", (int64_t)until);
@@ -223,7 +240,11 @@ s_one(sim_appstate_t *self, sim_device_t *dev, const wa_node_t *req)
         zchunk_t *stored = (zchunk_t *)zlistx_first(c->patches);
         while (stored && i < until) {
             if (i >= from) {
-                zchunk_t *stamped = s_stamped(stored, (uint64_t)i + 1);
+                char v[24];
+                snprintf(v, sizeof v, "%zu", i + 1);
+                zchunk_t *as = (zchunk_t *)zhashx_lookup(c->served, v);
+                zchunk_t *stamped =
+                    s_stamped(as ? as : stored, (uint64_t)i + 1);
                 wa_node_set_bytes(wa_node_add(patches, "patch"),
                                   zchunk_data(stamped), zchunk_size(stamped));
                 zchunk_destroy(&stamped);
@@ -355,6 +376,101 @@ s_replay_patch(s_replay_t *r, zchunk_t *stored)
     wa__syncd__syncd_patch__free_unpacked(p, NULL);
 }
 
+//  Encrypt `data` as an app-state blob (md-app-state), put it on the
+//  media host under a fresh path (unless gone), and return its
+//  ExternalBlobReference (packed), or NULL.
+static zchunk_t *
+s_upload(sim_appstate_t *self, const uint8_t *data, size_t len, bool gone)
+{
+    uint8_t key[WA_MEDIA_KEY_LEN];
+    cm_random(key, sizeof key);
+    uint8_t *enc = (uint8_t *)cm_alloc(WA_MEDIA_ENC_LEN(len));
+    size_t enc_len = 0;
+    wa_media_hashes_t hashes;
+    if (wa_media_encrypt(key, sizeof key, WA_MEDIA_APP_STATE, data, len, enc,
+                         &enc_len, &hashes)) {
+        free(enc);
+        return NULL;
+    }
+    uint8_t rnd[16];
+    cm_random(rnd, sizeof rnd);
+    char hex[33];
+    cm_hex(rnd, sizeof rnd, hex);
+    char *path = cm_sprintf("/v/t62.15575-24/%s.enc", hex);
+    //  gone: referred to, never put (its downloads get 404)
+    int rc = gone ? 0
+                  : sim_model_media_put(sim_hub_model(self->hub), path, enc,
+                                        enc_len);
+    free(enc);
+    if (rc) {
+        free(path);
+        return NULL;
+    }
+    Wa__Syncd__ExternalBlobReference ref =
+        WA__SYNCD__EXTERNAL_BLOB_REFERENCE__INIT;
+    ref.has_media_key = 1;
+    ref.media_key.data = key;
+    ref.media_key.len = sizeof key;
+    ref.direct_path = path;
+    ref.has_file_size_bytes = 1;
+    ref.file_size_bytes = len;
+    ref.has_file_sha256 = 1;
+    ref.file_sha256.data = hashes.file_sha256;
+    ref.file_sha256.len = 32;
+    ref.has_file_enc_sha256 = 1;
+    ref.file_enc_sha256.data = hashes.file_enc_sha256;
+    ref.file_enc_sha256.len = 32;
+    size_t n = wa__syncd__external_blob_reference__get_packed_size(&ref);
+    uint8_t *buf = (uint8_t *)cm_alloc(n);
+    wa__syncd__external_blob_reference__pack(&ref, buf);
+    zchunk_t *out = zchunk_new(buf, n);
+    free(buf);
+    free(path);
+    return out;
+}
+
+//  The patch as served with its mutations in an external blob, or NULL.
+static zchunk_t *
+s_externalize(sim_appstate_t *self, const uint8_t *patch, size_t len, bool gone)
+{
+    Wa__Syncd__SyncdPatch *p = wa__syncd__syncd_patch__unpack(NULL, len, patch);
+    if (!p) {
+        return NULL;
+    }
+    Wa__Syncd__SyncdMutations sm = WA__SYNCD__SYNCD_MUTATIONS__INIT;
+    sm.n_mutations = p->n_mutations;
+    sm.mutations = p->mutations;
+    size_t mlen = wa__syncd__syncd_mutations__get_packed_size(&sm);
+    uint8_t *mbuf = (uint8_t *)cm_alloc(mlen ? mlen : 1);
+    wa__syncd__syncd_mutations__pack(&sm, mbuf);
+    zchunk_t *ref = s_upload(self, mbuf, mlen, gone);
+    free(mbuf);
+    zchunk_t *out = NULL;
+    Wa__Syncd__ExternalBlobReference *r =
+        ref ? wa__syncd__external_blob_reference__unpack(NULL, zchunk_size(ref),
+                                                         zchunk_data(ref))
+            : NULL;
+    if (r) {
+        size_t n_keep = p->n_mutations;
+        Wa__Syncd__SyncdMutation **keep = p->mutations;
+        p->n_mutations = 0;
+        p->mutations = NULL;
+        p->external_mutations = r;
+        size_t olen = wa__syncd__syncd_patch__get_packed_size(p);
+        uint8_t *obuf = (uint8_t *)cm_alloc(olen);
+        wa__syncd__syncd_patch__pack(p, obuf);
+        out = zchunk_new(obuf, olen);
+        free(obuf);
+        p->external_mutations = NULL;
+        p->n_mutations = n_keep;
+        p->mutations = keep;
+        wa__syncd__external_blob_reference__free_unpacked(r, NULL);
+    }
+    zchunk_destroy(&ref);
+    wa__syncd__syncd_patch__free_unpacked(p, NULL);
+    return out;
+}
+
 static void
 s_zchunk_free(void **item)
 {
@@ -365,7 +481,7 @@ s_zchunk_free(void **item)
 static int
 s_phone_patch(sim_appstate_t *self, sim_account_t *acc, const char *name,
               const uint8_t *key_id, size_t key_id_len, const uint8_t *key,
-              const json_t *actions, json_t *out)
+              const json_t *actions, int external, json_t *out)
 {
     s_collection_t *c = s_collection(self, acc->phone, name, true);
     if (zlistx_size(c->patches) >= SIM_APPSTATE_MAX) {
@@ -389,6 +505,16 @@ s_phone_patch(sim_appstate_t *self, sim_account_t *acc, const char *name,
     if (rc) {
         return -1;
     }
+    if (external) {
+        zchunk_t *served = s_externalize(self, packed, len, external == 2);
+        if (!served) {
+            free(packed);
+            return -1;
+        }
+        char v[24];
+        snprintf(v, sizeof v, "%" PRIu64, version);
+        zhashx_update(c->served, v, served);
+    }
     zlistx_add_end(c->patches, zchunk_new(packed, len));
     free(packed);
     json_array_append_new(out, json_pack("{s:s, s:I}", "collection", name,
@@ -402,7 +528,7 @@ int
 sim_appstate_phone_act(sim_appstate_t *self, sim_account_t *acc,
                        const uint8_t *key_id, size_t key_id_len,
                        const uint8_t key[32], const json_t *actions,
-                       json_t **result_p, const char **reason)
+                       int external, json_t **result_p, const char **reason)
 {
     assert(self && acc);
     if (!json_is_array(actions) || json_array_size(actions) == 0 ||
@@ -439,7 +565,7 @@ sim_appstate_phone_act(sim_appstate_t *self, sim_account_t *acc,
     {
         const char *coll = json_string_value(a);
         if (s_phone_patch(self, acc, coll, key_id, key_id_len, key,
-                          json_object_get(groups, coll), out)) {
+                          json_object_get(groups, coll), external, out)) {
             *reason = "could not encode the patch";
             st = 500;
             break;
@@ -454,6 +580,52 @@ sim_appstate_phone_act(sim_appstate_t *self, sim_account_t *acc,
     cm_log_info("phone changed its app state", "phone=%s patches=%zu",
                 acc->phone, json_array_size(out));
     *result_p = json_pack("{s:o}", "patches", out);
+    return 200;
+}
+
+int
+sim_appstate_phone_snapshot(sim_appstate_t *self, sim_account_t *acc,
+                            const char *name, const uint8_t *key_id,
+                            size_t key_id_len, const uint8_t key[32],
+                            json_t **result_p, const char **reason)
+{
+    assert(self && acc);
+    s_collection_t *c =
+        s_name_valid(name) ? s_collection(self, acc->phone, name, false) : NULL;
+    size_t n = c ? zlistx_size(c->patches) : 0;
+    if (!n) {
+        *reason = "the collection has no patch";
+        return 404;
+    }
+    const uint8_t **ps = (const uint8_t **)cm_alloc(n * sizeof *ps);
+    size_t *ls = (size_t *)cm_alloc(n * sizeof *ls);
+    size_t i = 0;
+    for (zchunk_t *p = (zchunk_t *)zlistx_first(c->patches); p;
+         p = (zchunk_t *)zlistx_next(c->patches)) {
+        ps[i] = zchunk_data(p);
+        ls[i++] = zchunk_size(p);
+    }
+    uint8_t *snap = NULL;
+    size_t snap_len = 0;
+    int rc = wa_syncd_snapshot(key_id, key_id_len, key, name, n, ps, ls, n,
+                               &snap, &snap_len);
+    free(ps);
+    free(ls);
+    zchunk_t *ref = rc == 0 ? s_upload(self, snap, snap_len, false) : NULL;
+    free(snap);
+    if (!ref) {
+        *reason = "could not make the snapshot";
+        return 500;
+    }
+    zchunk_destroy(&c->snapshot);
+    c->snapshot = ref;
+    c->snapshot_version = n;
+    cm_log_info("phone made an app-state snapshot",
+                "phone=%s collection=%s "
+                "version=%zu",
+                acc->phone, name, n);
+    *result_p =
+        json_pack("{s:s, s:I}", "collection", name, "version", (json_int_t)n);
     return 200;
 }
 
@@ -596,7 +768,7 @@ sim_appstate_test(bool verbose)
     json_t *result = NULL;
     const char *why = NULL;
     size_t q1 = zlistx_size(d1->queue), q2 = zlistx_size(d2->queue);
-    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, &result, &why) ==
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, 0, &result, &why) ==
            200);
     json_t *p0 = json_array_get(json_object_get(result, "patches"), 0);
     assert(cm_streq(json_string_value(json_object_get(p0, "collection")),
@@ -607,15 +779,57 @@ sim_appstate_test(bool verbose)
     json_decref(result);
     json_decref(acts);
     acts = json_loads("[{\"index\":[\"nothing\"]}]", 0, NULL);
-    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, &result, &why) ==
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, 0, &result, &why) ==
                400 &&
            why);
     json_decref(acts);
-    assert(sim_appstate_phone_act(as, a, kid, 6, key, NULL, &result, &why) ==
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, NULL, 0, &result, &why) ==
            400);
 
+    //  External mutations: the patch as served refers to a blob on the
+    //  media host; a snapshot answers a fetch from 0 that asks for one
+    acts = json_loads("[{\"index\":[\"label_edit\",\"6\"],"
+                      "\"value\":{\"name\":\"Q\",\"color\":2}}]",
+                      0, NULL);
+    assert(sim_appstate_phone_act(as, a, kid, 6, key, acts, 1, &result, &why) ==
+           200);
+    json_decref(result);
+    json_decref(acts);
+    req = wa_node_new("collection");
+    wa_node_set_attr(req, "name", "regular");
+    wa_node_set_attr(req, "version", "2");
+    out = s_one(as, d2, req);
+    bytes = wa_node_bytes(wa_node_find(out, "patches/patch"), &len);
+    Wa__Syncd__SyncdPatch *xp =
+        wa__syncd__syncd_patch__unpack(NULL, len, bytes);
+    assert(xp && xp->n_mutations == 0 && xp->external_mutations &&
+           xp->external_mutations->direct_path);
+    size_t blob_len = 0;
+    assert(sim_model_media_get(sim_hub_model(hub),
+                               xp->external_mutations->direct_path,
+                               &blob_len) &&
+           blob_len > 0);
+    wa__syncd__syncd_patch__free_unpacked(xp, NULL);
+    wa_node_destroy(&out);
+    assert(sim_appstate_phone_snapshot(as, a, "regular", kid, 6, key, &result,
+                                       &why) == 200);
+    assert(json_integer_value(json_object_get(result, "version")) == 3);
+    json_decref(result);
+    wa_node_set_attr(req, "version", "0");
+    out = s_one(as, d2, req); //  no return_snapshot: patches from 0
+    assert(!wa_node_child(out, "snapshot"));
+    wa_node_destroy(&out);
+    wa_node_set_attr(req, "return_snapshot", "true");
+    out = s_one(as, d2, req);
+    assert(wa_node_child(out, "snapshot") && !wa_node_child(out, "patches"));
+    assert(wa_node_attr_eq(out, "version", "3"));
+    wa_node_destroy(&out);
+    wa_node_destroy(&req);
+    assert(sim_appstate_phone_snapshot(as, a, "nothing", kid, 6, key, &result,
+                                       &why) == 404);
+
     json_t *versions = sim_appstate_versions(as, a->phone);
-    assert(json_integer_value(json_object_get(versions, "regular")) == 2);
+    assert(json_integer_value(json_object_get(versions, "regular")) == 3);
     json_decref(versions);
     sim_appstate_forget(as, a->phone);
     versions = sim_appstate_versions(as, a->phone);

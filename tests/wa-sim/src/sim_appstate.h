@@ -9,8 +9,11 @@
     account's other devices then get <notification type="server_sync">.
     A fetch returns the patches after the requested version (at most
     SIM_APPSTATE_PAGE per answer, has_more_patches when more remain),
-    each with its version stamped in. No snapshots are made. The blobs
-    are opaque: wa-sim has no app-state keys.
+    each with its version stamped in. The blobs are opaque to the
+    server; the phone (sim_phone's key) can make a snapshot of a
+    collection, served to fetches from version 0 that ask for one, and
+    put a patch's mutations in an external blob (both on the media host,
+    md-app-state).
 */
 #ifndef SIM_APPSTATE_H_INCLUDED
 #define SIM_APPSTATE_H_INCLUDED
@@ -46,10 +49,25 @@ void sim_appstate_destroy(sim_appstate_t **self_p);
 //  stored patches; every companion gets server_sync. Returns 200 with
 //  *result_p {patches: [{collection, version}]}, 400 (*reason) for a bad
 //  action, 500 when it cannot be encoded.
+//  With `external` 1 each patch's mutations go to an external blob
+//  (media host, md-app-state) the patch as served refers to; 2: the
+//  same, but the blob is never put on the media host (gone).
 int sim_appstate_phone_act(sim_appstate_t *self, sim_account_t *acc,
                            const uint8_t *key_id, size_t key_id_len,
                            const uint8_t key[32], const json_t *actions,
-                           json_t **result_p, const char **reason);
+                           int external, json_t **result_p,
+                           const char **reason);
+
+//  The phone makes a snapshot of collection `name` at its current
+//  version (the records alive, LTHash MAC under its key), uploaded as an
+//  external blob: a fetch from version 0 with return_snapshot then gets
+//  it (<snapshot>) and only the patches after it. 200 with *result_p
+//  {collection, version}; 404 (*reason) when the collection has no
+//  patch; 500.
+int sim_appstate_phone_snapshot(sim_appstate_t *self, sim_account_t *acc,
+                                const char *name, const uint8_t *key_id,
+                                size_t key_id_len, const uint8_t key[32],
+                                json_t **result_p, const char **reason);
 
 json_t *sim_appstate_versions(sim_appstate_t *self, const char *phone);
 

@@ -196,9 +196,20 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
                cm_streq(seg[3], "actions") && cm_streq(method, "POST")) {
         json_t *in = sim_http_json(req);
         json_t *actions = json_object_get(in, "actions");
+        //  external: true (mutations in an external blob) or "gone"
+        //  (... never put on the media host)
+        json_t *ext = json_object_get(in, "external");
+        int external = json_is_true(ext)                          ? 1
+                       : cm_streq(json_string_value(ext), "gone") ? 2
+                                                                  : 0;
         int st = sim_server_phone_app_state(self->server, acc->phone, actions,
-                                            &result, &reason);
+                                            external, &result, &reason);
         json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 5 && cm_streq(seg[2], "app-state") &&
+               cm_streq(seg[4], "snapshot") && cm_streq(method, "POST")) {
+        int st = sim_server_phone_app_state_snapshot(self->server, acc->phone,
+                                                     seg[3], &result, &reason);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(seg[2], "history") &&
                cm_streq(method, "PUT")) {

@@ -404,8 +404,8 @@ s_phone_salt(sim_account_t *acc, const json_t *actions)
 
 int
 sim_server_phone_app_state(sim_server_t *self, const char *phone,
-                           const json_t *actions, json_t **result_p,
-                           const char **reason)
+                           const json_t *actions, int external,
+                           json_t **result_p, const char **reason)
 {
     assert(self);
     sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
@@ -423,11 +423,37 @@ sim_server_phone_app_state(sim_server_t *self, const char *phone,
     }
     int st = sim_appstate_phone_act(
         (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
-        acc, id, sizeof id, key, actions, result_p, reason);
+        acc, id, sizeof id, key, actions, external, result_p, reason);
     wa_crypto_wipe(key, sizeof key);
     if (st == 200) {
         s_phone_salt(acc, actions);
     }
+    return st;
+}
+
+int
+sim_server_phone_app_state_snapshot(sim_server_t *self, const char *phone,
+                                    const char *collection, json_t **result_p,
+                                    const char **reason)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    uint8_t id[SIM_PHONE_KEY_ID_LEN], key[32];
+    if (sim_phone_app_state_key(
+            (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc,
+            id, key)) {
+        *reason = "the phone has no app-state key yet: link a companion "
+                  "first";
+        return 409;
+    }
+    int st = sim_appstate_phone_snapshot(
+        (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
+        acc, collection, id, sizeof id, key, result_p, reason);
+    wa_crypto_wipe(key, sizeof key);
     return st;
 }
 

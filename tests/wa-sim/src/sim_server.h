@@ -81,11 +81,18 @@ int sim_server_phone_send(sim_server_t *self, const char *phone, const char *to,
                           const char **reason);
 
 //  The phone of `phone` changes its app state: `actions` as
-//  sim_appstate_phone_act takes them; 409 before it has an app-state key
-//  (no companion linked yet).
+//  sim_appstate_phone_act takes them (external: 1 mutations in external
+//  blobs, 2 blobs gone); 409 before it has an app-state key (no
+//  companion linked yet).
 int sim_server_phone_app_state(sim_server_t *self, const char *phone,
-                               const json_t *actions, json_t **result_p,
-                               const char **reason);
+                               const json_t *actions, int external,
+                               json_t **result_p, const char **reason);
+
+//  The phone of `phone` makes a snapshot of `collection`
+//  (sim_appstate_phone_snapshot); 409 as above.
+int sim_server_phone_app_state_snapshot(sim_server_t *self, const char *phone,
+                                        const char *collection,
+                                        json_t **result_p, const char **reason);
 
 //  Seed the history the phone of `phone` sends its next companions
 //  (sim_phone_seed_history).

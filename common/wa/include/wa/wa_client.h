@@ -119,13 +119,15 @@ typedef enum {
     WA_CLIENT_EVENT_CALL = 5,    //  a call offer, accept, reject, end
     WA_CLIENT_EVENT_PICTURE = 6, //  a profile picture changed
     //  (values of other capabilities leave room for the messages ones)
-    WA_CLIENT_EVENT_PRESENCE = 20,       //  a contact's presence or chat state
-    WA_CLIENT_EVENT_WAITING = 21,        //  a message we could not decrypt: the
-                                         //  sender was asked to send it again
-    WA_CLIENT_EVENT_APPSTATE = 30,       //  an app-state mutation was applied
-                                         //  (wa_syncd.h)
-    WA_CLIENT_EVENT_APPSTATE_PUSHED = 31 //  result of
-                                         //  wa_client_appstate_push
+    WA_CLIENT_EVENT_PRESENCE = 20, //  a contact's presence or chat state
+    WA_CLIENT_EVENT_WAITING = 21,  //  a message we could not decrypt: the
+                                   //  sender was asked to send it again
+    WA_CLIENT_EVENT_APPSTATE = 30, //  an app-state mutation was applied
+                                   //  (wa_syncd.h)
+    WA_CLIENT_EVENT_APPSTATE_PUSHED = 31, //  result of
+                                          //  wa_client_appstate_push
+    WA_CLIENT_EVENT_APPSTATE_BLOB = 32    //  app state needs an external
+                                          //  blob downloaded (wa_syncd.h)
 } wa_client_event_type_t;
 
 //  Ack levels, as WAHA numbers them.
@@ -225,6 +227,23 @@ typedef struct {
     bool initial;           //  part of the first sync of the collection
 } wa_client_appstate_t;
 
+//  An external blob app state needs (a snapshot, or a patch's
+//  mutations): the owner downloads it (media type "md-app-state") and
+//  hands the plaintext to wa_client_appstate_blob(id), or NULL when the
+//  download failed; app state waits for it. Fields borrowed.
+typedef struct {
+    const char *id;         //  to name in wa_client_appstate_blob
+    const char *collection; //  "regular_low", ...
+    const uint8_t *media_key;
+    size_t media_key_len;
+    const char *direct_path;
+    const uint8_t *file_sha256; //  or NULL
+    size_t file_sha256_len;
+    const uint8_t *file_enc_sha256; //  or NULL
+    size_t file_enc_sha256_len;
+    uint64_t size; //  plaintext bytes, 0 unknown
+} wa_client_appstate_blob_t;
+
 //  The outcome of wa_client_appstate_push.
 typedef struct {
     const char *id;     //  the push id
@@ -268,6 +287,7 @@ typedef struct {
         wa_client_group_t group;
         wa_client_appstate_t appstate;
         wa_client_pushed_t pushed;
+        wa_client_appstate_blob_t blob;
         wa_client_call_t call;
         wa_client_picture_t picture;
     } u;

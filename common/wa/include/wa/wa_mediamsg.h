@@ -86,6 +86,8 @@ typedef struct {
     const char *reply_id;          //  quoted message id, or NULL
     const char *reply_participant; //  its sender (wire JID)
     const char *reply_chat;        //  group chats: the chat (wire JID)
+    const uint8_t *quoted;         //  the quoted message (an encoded
+    size_t quoted_len;             //  Message, checked), or NULL
     const char *const *mentions;   //  mentioned user JIDs (wire)
     size_t nmentions;
 } wa_mediamsg_t;

@@ -11,7 +11,11 @@
       for (APP_STATE_SYNC_KEY_REQUEST to our own account);
     - fetch: after the first key arrives, at every login and on each
       <notification type="server_sync">, the collections are fetched
-      from their stored versions (w:sync:app:state); every patch is
+      from their stored versions (w:sync:app:state); a collection never
+      synced asks for a snapshot, which comes as an external blob, as
+      may a patch's mutations: the owner downloads those
+      (WA_CLIENT_EVENT_APPSTATE_BLOB, wa_client_appstate_blob) while
+      app state waits; every snapshot and patch is
       verified (value MACs, index MACs, LTHash snapshot MAC, patch MAC)
       before anything of it is applied: a patch that fails is refused
       and logged, the collection stays where it was;
@@ -99,6 +103,25 @@ const char *wa_syncd_action_collection(const json_t *action,
 //  says why) or the client is not logged in.
 int wa_client_appstate_push(wa_client_t *self, const json_t *actions,
                             char id[WA_CLIENT_ID_MAX]);
+
+//  The blob of a WA_CLIENT_EVENT_APPSTATE_BLOB event `id`: its
+//  plaintext (a SyncdSnapshot or a SyncdMutations; borrowed), or NULL
+//  when it could not be downloaded (the collection then stops where it
+//  is until its next fetch). Returns 0, or -1 when no blob `id` is
+//  awaited.
+int wa_client_appstate_blob(wa_client_t *self, const char *id,
+                            const uint8_t *data, size_t len);
+
+//  A snapshot of a collection as `patches` (n packed SyncdPatch with
+//  their mutations inline, in version order) leave it: the records alive
+//  after them, and the MAC of their LTHash at `version` under key
+//  key_id / key_data. Returns 0 with the packed SyncdSnapshot in *out_p
+//  (caller frees) and *len_p, or -1.
+int wa_syncd_snapshot(const uint8_t *key_id, size_t key_id_len,
+                      const uint8_t key_data[32], const char *collection,
+                      uint64_t version, const uint8_t *const *patches,
+                      const size_t *lens, size_t n, uint8_t **out_p,
+                      size_t *len_p);
 
 //  True once an app-state key was shared with us (pushes can be
 //  encoded).
