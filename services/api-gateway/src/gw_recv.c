@@ -314,8 +314,9 @@ s_judge_head(gw_recv_t *self, const char *p, size_t avail, size_t *used_p)
     return 1;
 }
 
-//  A chunk-size line: 1 to 16 hex digits, an extension after ';' with
-//  no control character but TAB, CRLF.
+//  A chunk-size line: 1 to 15 hex digits (a chunk under 2^60 bytes, so
+//  the count of bytes judged ahead cannot wrap), an extension after ';'
+//  with no control character but TAB, CRLF.
 static int
 s_judge_chunk_size(gw_recv_t *self, const char *p, size_t avail, size_t *used_p)
 {
@@ -339,14 +340,14 @@ s_judge_chunk_size(gw_recv_t *self, const char *p, size_t avail, size_t *used_p)
         digits++;
     }
     bool ok =
-        digits >= 1 && digits <= 16 && (digits == end || p[digits] == ';');
+        digits >= 1 && digits <= 15 && (digits == end || p[digits] == ';');
     for (size_t i = digits; ok && i < end; i++) {
         unsigned char c = (unsigned char)p[i];
         ok = (c >= 0x20 || c == '\t') && c != 0x7f;
     }
     if (!ok) {
         return s_refuse_body(self, "malformed chunked body: a chunk size "
-                                   "must be 1 to 16 hex digits");
+                                   "must be 1 to 15 hex digits");
     }
     *used_p = len;
     if (size == 0) {
@@ -744,6 +745,7 @@ gw_recv_test(bool verbose)
         S_CHUNKS("zz\r\n", "0\r\n\r\n"),
         S_CHUNKS("5\nhello\r\n", "0\r\n\r\n"),
         S_CHUNKS("00000000000000005\r\nhello\r\n", "0\r\n\r\n"),
+        S_CHUNKS("FFFFFFFFFFFFFFFF\r\nhello\r\n", "0\r\n\r\n"),
         S_CHUNKS("5;a\x01\r\nhello\r\n", "0\r\n\r\n"),
         S_CHUNKS("5\r\nhello\r\n0\r\nnocolon\r\n\r\n",
                  "5\r\nhello\r\n0\r\n\r\n"),
