@@ -14,6 +14,10 @@ Session a1 is a companion of account A. Then:
 - a new companion a2 fetches `regular` from version 0: wa-sim answers with
   the snapshot (version 2) and patch 3 only; a2 downloads both blobs, and
   its labels are 7, 8 and 9 (7 and 8 can only come from the snapshot);
+- the phone makes a new app-state key it does not share and a patch
+  under it: a1 and a2 lack the key, ask the phone for it
+  (APP_STATE_SYNC_KEY_REQUEST), the phone answers with a key share, and
+  the patch applies (label 11);
 - a blob that cannot be downloaded (never put on the media host, or
   expired) is logged, its patch or snapshot refused, the collection stays
   where it was, and the sessions go on working.
@@ -116,10 +120,29 @@ def test_appstate_blobs():
         # the snapshot's labels came with the first sync: no events
         check(set(upserts(rx, "a2")) <= {"9"}, upserts(rx, "a2"))
 
+        # the phone's new key, not shared: a patch under it makes a1 and a2
+        # ask the phone for it (APP_STATE_SYNC_KEY_REQUEST peer message);
+        # the phone answers each with a key share, and the patch applies
+        st, key = sim.ctl("POST", "/accounts/%s/app-state/key" % A)
+        check(st == 200 and len(key["keyId"]) == 12, (st, key))
+        body = phone_act(sim, [label("11", "Eleven", 5)])
+        check(body["patches"] == [{"collection": "regular", "version": 4}], body)
+        eleven = wait_for(lambda: upserts(rx, "a1").get("11"), 30,
+                          what="label 11 under the new key at a1")
+        check(eleven["name"] == "Eleven", eleven)
+        wait_for(lambda: labels(s, "a2") == ["11", "7", "8", "9"], 30,
+                 what="label 11 at a2")
+        st, state = sim.ctl("GET", "/accounts/%s/app-state" % A)
+        check(state["keyRequests"]["requests"] >= 2
+              and state["keyRequests"]["answered"] >= 2, state["keyRequests"])
+        text = s.proc("session-worker-0").text()
+        check(text.count("app-state patch under a key we lack, asking for it")
+              >= 2, "both asked for the key")
+
         # a blob gone from the media host: logged, the patch refused, the
         # collection stays where it was, the session goes on
         body = phone_act(sim, [label("10", "Ten", 4)], external="gone")
-        check(body["patches"] == [{"collection": "regular", "version": 4}], body)
+        check(body["patches"] == [{"collection": "regular", "version": 5}], body)
         wait_for(lambda: s.proc("session-worker-0").text().count(
             'msg="app-state patch refused"') >= 2, 30,
             what="both sessions refuse the patch whose blob is gone")
@@ -127,7 +150,7 @@ def test_appstate_blobs():
         check(text.count('reason="external mutations could not be downloaded"')
               == 2, "refused for the download")
         for name in ("a1", "a2"):
-            check(labels(s, name) == ["7", "8", "9"], labels(s, name))
+            check(labels(s, name) == ["11", "7", "8", "9"], labels(s, name))
             st, me, _ = s.api("GET", "/api/sessions/%s" % name)
             check(st == 200 and me["status"] == "WORKING", (st, me))
         # the snapshot's blob gone too: a new companion logs it, and its

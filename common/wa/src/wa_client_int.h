@@ -270,6 +270,12 @@ int wa_inbox_send_seen(wa_client_t *self, const char *chat,
 int wa_outbox_send_message(wa_client_t *self, const char *chat,
                            const uint8_t *msg, size_t len,
                            char id[WA_CLIENT_ID_MAX]);
+//  A peer message (protocol message) to our own phone only: device 0 of
+//  our account, category="peer", not wrapped as a DeviceSentMessage
+//  (app-state key requests).
+int wa_outbox_send_peer(wa_client_t *self, const uint8_t *msg, size_t len,
+                        char id[WA_CLIENT_ID_MAX]);
+
 //  As wa_outbox_send_message with the id `want` (NULL: a new one).
 int wa_outbox_send_message_as(wa_client_t *self, const char *chat,
                               const uint8_t *msg, size_t len, const char *want,

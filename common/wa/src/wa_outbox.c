@@ -146,6 +146,7 @@ struct _wa_outbox_job_t {
     bool refresh;              //  after a phash mismatch: the devices
                                //  missed get the message (never again)
     //  Resend on a retry request
+    bool peer;         //  a peer message to our own phone (device 0)
     bool resend;       //  this is a resend
     bool force_keys;   //  fetch a fresh bundle first
     char *device;      //  the device that asked
@@ -498,6 +499,9 @@ s_message_node(wa_outbox_job_t *job)
         wa_node_set_attr(m, "peer_recipient_pn", job->chat);
     }
     wa_node_set_attr(m, "type", wa_send_stanza_type(job->msg, job->len));
+    if (job->peer) {
+        wa_node_set_attr(m, "category", "peer");
+    }
     const char *edit = wa_kinds_edit_attr(job->msg, job->len);
     if (edit) {
         wa_node_set_attr(m, "edit", edit);
@@ -685,7 +689,7 @@ s_job_send(wa_outbox_job_t *job, const s_list_t *devices)
             const char *d = devices->items[i];
             const uint8_t *plain = job->msg;
             size_t plain_len = job->len;
-            if (s_is_own_user(self, d)) {
+            if (s_is_own_user(self, d) && !job->peer) {
                 if (!dsm && wa_message_build_dsm(job->msg, job->len, job->chat,
                                                  &dsm, &dsm_len) != 0) {
                     continue;
@@ -884,6 +888,17 @@ s_job_run(wa_outbox_job_t *job)
             wa_usync_devices(self->usync, users.items[i], &n);
         for (size_t k = 0; d && k < n; k++) {
             if (s_is_own_device(self, d[k])) {
+                continue;
+            }
+            if (job->peer) {
+                //  Our phone only, no other companion
+                wa_jid_t *j = wa_jid_new_from(d[k]);
+                bool phone = j && wa_jid_device(j) == 0;
+                wa_jid_destroy(&j);
+                if (phone && s_is_own_user(self, d[k])) {
+                    s_list_add(&devices, d[k]);
+                    recipient_found = true;
+                }
                 continue;
             }
             if (job->group) {
@@ -1157,6 +1172,21 @@ wa_outbox_send_message(wa_client_t *self, const char *chat, const uint8_t *msg,
                        size_t len, char id[WA_CLIENT_ID_MAX])
 {
     return wa_outbox_send_message_as(self, chat, msg, len, NULL, id);
+}
+
+int
+wa_outbox_send_peer(wa_client_t *self, const uint8_t *msg, size_t len,
+                    char id[WA_CLIENT_ID_MAX])
+{
+    if (!self->me_pn_user ||
+        wa_outbox_send_message_as(self, self->me_pn_user, msg, len, NULL, id) !=
+            0) {
+        return -1;
+    }
+    //  The job just queued is the first
+    assert(self->jobs && strcmp(self->jobs->id, id) == 0);
+    self->jobs->peer = true;
+    return 0;
 }
 
 int
@@ -1678,6 +1708,26 @@ wa_outbox_test(bool verbose)
 
     //  The server's phash differs: refresh, resend once
     t_phash(kit);
+
+    //  A peer message goes to our phone only (device 0, not our other
+    //  companion), category peer, the message not wrapped
+    const char *own[] = {"15550000001:1@s.whatsapp.net",
+                         "15550000001@s.whatsapp.net",
+                         "15550000001:2@s.whatsapp.net"};
+    assert(wa_usync_put(client->usync, "15550000001@s.whatsapp.net", own, 3) ==
+           0);
+    t_session(client, "15550000001@s.whatsapp.net");
+    t_session(client, "15550000001:2@s.whatsapp.net");
+    assert(wa_outbox_send_peer(client, msg, sizeof msg, id) == 0);
+    t_wake(kit);
+    wa_node_t *pm = wa_client_kit_take(kit, "message");
+    assert(pm && wa_node_attr_eq(pm, "to", "15550000001@s.whatsapp.net"));
+    assert(wa_node_attr_eq(pm, "category", "peer"));
+    const wa_node_t *parts = wa_node_child(pm, "participants");
+    assert(parts && wa_node_child_count(parts) == 1);
+    assert(wa_node_attr_eq(wa_node_child(parts, "to"), "jid",
+                           "15550000001@s.whatsapp.net"));
+    wa_node_destroy(&pm);
 
     wa_client_kit_destroy(&kit);
     printf("OK\n");

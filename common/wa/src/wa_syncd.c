@@ -269,8 +269,8 @@ wa_syncd_on_peer(wa_client_t *self, const uint8_t *msg, size_t len)
     return added ? 0 : -1;
 }
 
-//  Ask our other devices for a key we lack (once per key and run): a
-//  peer protocol message to our own account.
+//  Ask our phone for a key we lack (once per key and run): a peer
+//  protocol message to our own phone.
 static void
 s_ask_key(wa_client_t *self, const uint8_t *id, size_t id_len)
 {
@@ -307,8 +307,7 @@ s_ask_key(wa_client_t *self, const uint8_t *id, size_t id_len)
     uint8_t buf[256];
     size_t len = wa__e2e__message__pack(&msg, buf);
     char msg_id[WA_CLIENT_ID_MAX];
-    if (self->me_pn_user &&
-        wa_outbox_send_message(self, self->me_pn_user, buf, len, msg_id) != 0) {
+    if (wa_outbox_send_peer(self, buf, len, msg_id) != 0) {
         cm_log_warn("could not ask for the app-state key", "session=%s key=%s",
                     wa_client_name(self), hex);
     }

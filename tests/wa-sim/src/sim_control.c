@@ -183,9 +183,11 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
     } else if (n == 3 && cm_streq(seg[2], "app-state") &&
                cm_streq(method, "GET")) {
         json_t *body =
-            json_pack("{s:o, s:o}", "collections",
+            json_pack("{s:o, s:o, s:o}", "collections",
                       sim_server_app_state(self->server, acc->phone), "fetches",
-                      sim_server_app_state_fetches(self->server, acc->phone));
+                      sim_server_app_state_fetches(self->server, acc->phone),
+                      "keyRequests",
+                      sim_server_phone_key_requests(self->server, acc->phone));
         sim_http_reply_json(req, 200, &body);
     } else if (n == 5 && cm_streq(seg[2], "app-state") &&
                cm_streq(seg[4], "tamper") && cm_streq(method, "POST")) {
@@ -205,6 +207,11 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         int st = sim_server_phone_app_state(self->server, acc->phone, actions,
                                             external, &result, &reason);
         json_decref(in);
+        s_reply_status(req, st, reason, &result);
+    } else if (n == 4 && cm_streq(seg[2], "app-state") &&
+               cm_streq(seg[3], "key") && cm_streq(method, "POST")) {
+        int st = sim_server_phone_app_state_key(self->server, acc->phone,
+                                                &result, &reason);
         s_reply_status(req, st, reason, &result);
     } else if (n == 5 && cm_streq(seg[2], "app-state") &&
                cm_streq(seg[4], "snapshot") && cm_streq(method, "POST")) {

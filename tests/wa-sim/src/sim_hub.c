@@ -32,6 +32,8 @@ struct _sim_hub_t {
     sim_hub_channel_fn *channel_fn;   //  channel stanza hook
     void *channel_arg;                //  its argument
     sim_hub_hist_sync_fn *hist_fn;    //  hist_sync receipt hook
+    sim_hub_peer_fn *peer_fn;         //  peer message to the phone hook
+    void *peer_arg;                   //  its argument
     void *hist_arg;                   //  its argument
     zloop_t *own_loop;                //  sim_hub_new_test's loop
     sim_config_t *own_config;         //  and settings
@@ -237,6 +239,20 @@ bool
 sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev, const wa_node_t *receipt)
 {
     return self->hist_fn && self->hist_fn(self->hist_arg, dev, receipt);
+}
+
+void
+sim_hub_set_peer_fn(sim_hub_t *self, sim_hub_peer_fn *fn, void *arg)
+{
+    self->peer_fn = fn;
+    self->peer_arg = arg;
+}
+
+bool
+sim_hub_peer(sim_hub_t *self, sim_device_t *from, const wa_node_t *msg,
+             const wa_node_t *enc)
+{
+    return self->peer_fn && self->peer_fn(self->peer_arg, from, msg, enc);
 }
 
 void

@@ -115,6 +115,16 @@ void sim_hub_set_hist_sync_fn(sim_hub_t *self, sim_hub_hist_sync_fn *fn,
 bool sim_hub_hist_sync(sim_hub_t *self, sim_device_t *dev,
                        const wa_node_t *receipt);
 
+//  A companion's peer message (category="peer") to its own phone
+//  (device 0): the message capability hands its <enc> to the phone
+//  capability through this hook instead of queueing it for a device that
+//  never connects; true when taken.
+typedef bool(sim_hub_peer_fn)(void *arg, sim_device_t *from,
+                              const wa_node_t *msg, const wa_node_t *enc);
+void sim_hub_set_peer_fn(sim_hub_t *self, sim_hub_peer_fn *fn, void *arg);
+bool sim_hub_peer(sim_hub_t *self, sim_device_t *from, const wa_node_t *msg,
+                  const wa_node_t *enc);
+
 //  Queue `node` (not taken) for `dev` as class cls ("message",
 //  "receipt", "notification") and send it now if the device is online.
 void sim_hub_deliver(sim_hub_t *self, sim_device_t *dev, const wa_node_t *node,

@@ -250,6 +250,13 @@ s_message_direct(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
                              wa_node_attr_or(t, "jid", ""));
                 continue;
             }
+            //  A peer message to our own phone: the phone reads it
+            if (dev->id == 0 && dev->account == sender->account &&
+                wa_node_attr_eq(msg, "category", "peer") &&
+                sim_hub_peer(self->hub, sender, msg, enc)) {
+                delivered++;
+                continue;
+            }
             //  Copies for our own other devices name the chat.
             bool own =
                 dev->account == sender->account && to_acc != sender->account;

@@ -12,6 +12,7 @@
 #include "wa/wa_e2e.h"
 #include "wa/wa_history.h"
 #include "wa/wa_jid.h"
+#include "wa/wa_syncd.pb-c.h"
 #include "wa/wa_adv.pb-c.h"
 #include "wa/wa_message.h"
 #include "wa/wa_pair.h"
@@ -34,6 +35,8 @@ typedef struct {
     uint8_t key_id[SIM_PHONE_KEY_ID_LEN]; //  its id
     uint8_t key_data[32];                 //  the key
     int64_t key_ts_ms;                    //  when it was made
+    size_t key_requests;                  //  key requests from companions
+    size_t key_answers;                   //  ... answered with a share
     json_t *history;                      //  seeded history, or NULL
     zhashx_t *hist;                       //  "<device id>" -> s_hist_t
 } s_state_t;
@@ -1091,6 +1094,104 @@ sim_phone_send_undecryptable(sim_phone_t *self, const char *phone,
     return 200;
 }
 
+int
+sim_phone_new_app_state_key(sim_phone_t *self, sim_account_t *acc,
+                            json_t **result_p, const char **reason)
+{
+    assert(self && acc);
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    if (!st || !st->has_key) {
+        *reason = "the phone has no app-state key yet: link a companion first";
+        return 409;
+    }
+    uint8_t old[SIM_PHONE_KEY_ID_LEN];
+    memcpy(old, st->key_id, sizeof old);
+    do {
+        cm_random(st->key_id + 4, 2);
+    } while (memcmp(old, st->key_id, sizeof old) == 0);
+    cm_random(st->key_data, sizeof st->key_data);
+    st->key_ts_ms = cm_now_ms();
+    char hex[2 * SIM_PHONE_KEY_ID_LEN + 1];
+    cm_hex(st->key_id, sizeof st->key_id, hex);
+    cm_log_info("phone made a new app-state key, not shared", "phone=%s key=%s",
+                acc->phone, hex);
+    *result_p = json_pack("{s:s}", "keyId", hex);
+    return 200;
+}
+
+json_t *
+sim_phone_key_requests(sim_phone_t *self, sim_account_t *acc)
+{
+    assert(self && acc);
+    s_state_t *st = (s_state_t *)zhashx_lookup(self->stores, acc->phone);
+    return json_pack("{s:I, s:I}", "requests",
+                     (json_int_t)(st ? st->key_requests : 0), "answered",
+                     (json_int_t)(st ? st->key_answers : 0));
+}
+
+//  A companion's peer message to its phone: an APP_STATE_SYNC_KEY_REQUEST
+//  naming the phone's key is answered with a key share to that
+//  companion (other peer messages are read and dropped).
+static bool
+s_on_peer(void *arg, sim_device_t *from, const wa_node_t *msg,
+          const wa_node_t *enc)
+{
+    (void)msg;
+    sim_phone_t *self = (sim_phone_t *)arg;
+    s_state_t *st = s_state(self, from->account);
+    size_t ct_len = 0;
+    const uint8_t *ct = wa_node_bytes(enc, &ct_len);
+    if (!st || !ct || !ct_len) {
+        return false;
+    }
+    char name[64];
+    s_address(from, name, sizeof name);
+    wa_enc_type_t type =
+        wa_node_attr_eq(enc, "type", "pkmsg") ? WA_ENC_PKMSG : WA_ENC_MSG;
+    uint8_t *plain = NULL;
+    size_t plain_len = 0;
+    if (wa_e2e_decrypt(st->store, name, (int)from->id, type, ct, ct_len, &plain,
+                       &plain_len) != 0) {
+        cm_log_info("phone could not read a peer message", "phone=%s device=%u",
+                    from->account->phone, from->id);
+        return true;
+    }
+    Wa__E2e__Message *m = wa__e2e__message__unpack(NULL, plain_len, plain);
+    free(plain);
+    const Wa__E2e__ProtocolMessage *pm = m ? m->protocol_message : NULL;
+    Wa__Syncd__AppStateSyncKeyRequest *req =
+        pm &&
+                pm->type ==
+                    WA__E2E__PROTOCOL_MESSAGE__TYPE__APP_STATE_SYNC_KEY_REQUEST &&
+                pm->has_app_state_sync_key_request
+            ? wa__syncd__app_state_sync_key_request__unpack(
+                  NULL, pm->app_state_sync_key_request.len,
+                  pm->app_state_sync_key_request.data)
+            : NULL;
+    if (req) {
+        st->key_requests++;
+        bool ours = false;
+        for (size_t i = 0; i < req->n_key_ids; i++) {
+            const Wa__Syncd__AppStateSyncKeyId *k = req->key_ids[i];
+            ours = ours ||
+                   (st->has_key && k->has_key_id &&
+                    k->key_id.len == sizeof st->key_id &&
+                    memcmp(k->key_id.data, st->key_id, sizeof st->key_id) == 0);
+        }
+        cm_log_info("phone got an app-state key request",
+                    "phone=%s device=%u keys=%zu ours=%s", from->account->phone,
+                    from->id, req->n_key_ids, ours ? "yes" : "no");
+        if (ours && sim_phone_share_keys(self, from) == 0) {
+            st->key_answers++;
+        }
+        wa__syncd__app_state_sync_key_request__free_unpacked(req, NULL);
+    }
+    if (m) {
+        wa__e2e__message__free_unpacked(m, NULL);
+    }
+    return true;
+}
+
 static bool
 s_on_hist_sync(void *arg, sim_device_t *dev, const wa_node_t *receipt)
 {
@@ -1107,6 +1208,7 @@ s_cap_new(sim_hub_t *hub)
     sim_phone_t *self = sim_phone_new(hub);
     if (self) {
         sim_hub_set_hist_sync_fn(hub, s_on_hist_sync, self);
+        sim_hub_set_peer_fn(hub, s_on_peer, self);
     }
     return self;
 }

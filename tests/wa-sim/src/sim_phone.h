@@ -89,6 +89,18 @@ int sim_phone_lid_sync(sim_phone_t *self, sim_account_t *acc, json_t **result_p,
 //  Length of an app-state key id.
 #define SIM_PHONE_KEY_ID_LEN 6
 
+//  The phone makes a new app-state key and uses it from now on, without
+//  sharing it: a companion that meets a patch under it asks for it (an
+//  APP_STATE_SYNC_KEY_REQUEST peer message, which the phone answers with
+//  a key share to that companion). 200 with *result_p {keyId: hex}; 409
+//  before the phone has a key.
+int sim_phone_new_app_state_key(sim_phone_t *self, sim_account_t *acc,
+                                json_t **result_p, const char **reason);
+
+//  {requests, answered}: the key requests companions sent the phone, and
+//  those it answered with a share. Caller owns return value.
+json_t *sim_phone_key_requests(sim_phone_t *self, sim_account_t *acc);
+
 //  The phone's app-state key (made when its first companion was
 //  linked). Returns 0, or -1 when it has none yet.
 int sim_phone_app_state_key(sim_phone_t *self, sim_account_t *acc,

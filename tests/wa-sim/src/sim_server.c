@@ -432,6 +432,32 @@ sim_server_phone_app_state(sim_server_t *self, const char *phone,
 }
 
 int
+sim_server_phone_app_state_key(sim_server_t *self, const char *phone,
+                               json_t **result_p, const char **reason)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+        return 404;
+    }
+    return sim_phone_new_app_state_key(
+        (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc,
+        result_p, reason);
+}
+
+json_t *
+sim_server_phone_key_requests(sim_server_t *self, const char *phone)
+{
+    assert(self);
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    return acc ? sim_phone_key_requests((sim_phone_t *)sim_router_state(
+                                            self->router, &sim_phone_cap),
+                                        acc)
+               : json_object();
+}
+
+int
 sim_server_phone_app_state_snapshot(sim_server_t *self, const char *phone,
                                     const char *collection, json_t **result_p,
                                     const char **reason)

@@ -88,6 +88,13 @@ int sim_server_phone_app_state(sim_server_t *self, const char *phone,
                                const json_t *actions, int external,
                                json_t **result_p, const char **reason);
 
+//  The phone of `phone` makes a new app-state key it does not share
+//  (sim_phone_new_app_state_key), and what key requests it got
+//  (sim_phone_key_requests).
+int sim_server_phone_app_state_key(sim_server_t *self, const char *phone,
+                                   json_t **result_p, const char **reason);
+json_t *sim_server_phone_key_requests(sim_server_t *self, const char *phone);
+
 //  The phone of `phone` makes a snapshot of `collection`
 //  (sim_appstate_phone_snapshot); 409 as above.
 int sim_server_phone_app_state_snapshot(sim_server_t *self, const char *phone,
