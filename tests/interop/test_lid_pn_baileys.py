@@ -9,8 +9,13 @@ on both accounts: the server tells no LID (no `lid` in pair-success's
 none in usync; no sender_lid). Wharf session `w` is A, Baileys B, C a
 simulated phone.
 - PN mode: Wharf -> Baileys and Baileys -> Wharf by number (`to` is the
-  number; Baileys knows no LID of its own); a PN group (A, B, C): texts
-  both ways and from C's phone;
+  number; Baileys knows no LID of its own); B demands a privacy token
+  (`tctoken`): Wharf's first DM gets 463 and is sent once more with B's
+  token; a PN group (A, B, C): texts both ways and from C's phone; A is
+  held to the group hash (`check_phash`): a device joins B's account
+  behind Wharf's back, Wharf's next text meets the server's hash and is
+  resent once to that device; a forged companion identity of B's account
+  (broken signature, or signed by another key) is refused;
 - B's account migrates (`POST /accounts/{B}/migrate-lid`): B's phone
   sends Baileys the LID migration mapping sync message; Baileys' next DM
   carries sender_lid, Wharf learns B's pair, moves its sessions and
@@ -54,6 +59,9 @@ def before_link(ix):
     ix["lid"] = {phone: lid_jid(a["lid"]) for phone, a in ix.accounts.items()}
     for phone in (A, B, C):
         st, body = ix.sim.ctl("PUT", "/faults", {"phone": phone, "lid_hidden": True})
+        check(st == 200, (st, body))
+    for phone, rule in ((B, "tctoken"), (A, "check_phash")):
+        st, body = ix.sim.ctl("PUT", "/faults", {"phone": phone, rule: True})
         check(st == 200, (st, body))
 
 
@@ -120,9 +128,9 @@ def test_pn_mode_then_migration():
     check(not opened.get("lid"), ("Baileys was told a LID", opened))
     dms = []
 
-    # -- PN mode: DMs by number both ways -----------------------------------
+    # -- PN mode: DMs by number both ways; a 463 recovered ------------------
     got, sent = wharf_says(cus(B), "pn hello baileys")
-    check(sent and all(x["to"] == B + "@s.whatsapp.net" for x in sent), sent)
+    check(len(sent) == 2 and all(x["to"] == B + "@s.whatsapp.net" for x in sent), sent)
     check(got["key"]["remoteJid"] == A + "@s.whatsapp.net"
           and not got["key"].get("remoteJidAlt"), got["key"])
     p, sent, copies = baileys_says(A + "@s.whatsapp.net", "pn hello wharf")
@@ -152,9 +160,42 @@ def test_pn_mode_then_migration():
     check(baileys_msg("pn group from c")["key"]["participant"] == C + "@s.whatsapp.net",
           "C at Baileys")
 
+    # -- PN mode: a phash mismatch recovered --------------------------------
+    st, dev = sim.ctl("POST", "/accounts/%s/devices" % B)
+    check(st == 201, (st, dev))
+    new_dev = "%s:%d@s.whatsapp.net" % (B, dev["id"])
+    got, sent = wharf_says(gid, "pn group, new device")
+    bare = got["key"]["id"]
+    acks = wait_for(lambda: [x for x in stanzas(A, bare, "out", "ack")
+                             if x.get("class") == "message"], 20, what="server ack")
+    check(acks[0].get("phash") and acks[0]["phash"] != sent[0].get("phash"),
+          ("the server named its hash", acks, sent))
+    resent = wait_for(lambda: [x for x in stanzas(A, bare)
+                               if x.get("participant") == new_dev], 20,
+                      what="the resend to " + new_dev)
+    check(len(resent) == 1 and len(stanzas(A, bare)) == 2, stanzas(A, bare))
+    st, body = sim.ctl("GET", "/accounts/%s/devices" % B)
+    check(bare in [d for d in body["devices"] if d["id"] == dev["id"]][0]
+          ["queued_messages"], body)
+
+    # -- PN mode: forged companion identities of B's account refused -------
+    for n, kw in enumerate(({"forge": True}, {"forge_account": True})):
+        st, r = sim.ctl("POST", "/accounts/%s/send-as" % B,
+                        dict(kw, to=A, text="forged %d" % n, device=77 + n))
+        check(st == 200 and r["copies"] >= 1, (st, r))
+        try:
+            wait_for(lambda d=77 + n: [ln for ln in s.proc("session-worker-0").text().splitlines()
+                                       if "device identity refused" in ln and
+                                       "sender=%s:%d@s.whatsapp.net" % (B, d) in ln],
+                     20, what="Wharf refused forged identity %d" % n)
+        except AssertionError:
+            print("\n".join(ln for ln in s.proc("session-worker-0").text().splitlines()
+                            if "identity" in ln or ":77" in ln or "refused" in ln))
+            raise
+
     # -- B's account migrates in mid-conversation ---------------------------
     st, r = sim.ctl("POST", "/accounts/%s/migrate-lid" % B)
-    check(st == 200 and r["copies"] == 1, (st, r))
+    check(st == 200 and r["copies"] == 2, (st, r))  # Baileys and the new device
     p, sent, copies = baileys_says(A + "@s.whatsapp.net", "after b moved")
     check(p["from"] == cus(B), p)
     check(copies and all(x.get("sender_lid") == lid[B] for x in copies), copies)
@@ -181,6 +222,8 @@ def test_pn_mode_then_migration():
     check(st == 200, (st, msgs))
     check(sorted(x["body"] for x in msgs) == sorted(dms), msgs)
     check(all(x["id"].split("_")[1] == cus(B) for x in msgs), msgs)
+    check(not [e for e in ctx["rx"].events("message")
+               if e["payload"].get("body", "").startswith("forged")], "forged read")
     check("@lid" not in json.dumps(msgs), msgs)
     for e in ctx["rx"].events("message"):
         check("@lid" not in json.dumps(e["payload"]), e["payload"])

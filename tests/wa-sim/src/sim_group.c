@@ -61,7 +61,8 @@ s_pn(const char *phone)
 //  groups by number, LID groups by LID with the number in `pn_key`
 //  (whatsmeow group.go parseGroupNode: creator/creator_pn, s_o/s_o_pn,
 //  participant jid/phone_number). PN groups name the LID in `lid_key`
-//  when given.
+//  when given. A member that is not LID-migrated (rule `lid_hidden`) has
+//  no LID to tell: named by number.
 static void
 s_set_member(sim_hub_t *hub, sim_group_t *group, wa_node_t *node,
              const char *key, const char *pn_key, const char *lid_key,
@@ -69,7 +70,10 @@ s_set_member(sim_hub_t *hub, sim_group_t *group, wa_node_t *node,
 {
     char *pn = s_pn(phone);
     sim_account_t *acc = sim_model_account(sim_hub_model(hub), phone);
-    char *lid = acc ? cm_sprintf("%s@lid", acc->lid) : NULL;
+    char *lid =
+        acc && !sim_fault_rules(sim_hub_faults(hub), acc->phone)->lid_hidden
+            ? cm_sprintf("%s@lid", acc->lid)
+            : NULL;
     if (group->lid && lid) {
         wa_node_set_attr(node, key, lid);
         if (pn_key) {

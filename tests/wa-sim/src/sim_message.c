@@ -438,8 +438,14 @@ s_message_group(s_message_t *self, sim_conn_t *conn, const wa_node_t *msg,
         s_copy_attr(out, msg, "type");
         wa_node_set_attr_int(out, "t", s_now_s());
         wa_node_set_attr(out, "participant", participant);
-        wa_node_set_attr(out, group->lid ? "participant_pn" : "participant_lid",
-                         participant_alt);
+        if (group->lid ||
+            !sim_fault_rules(sim_hub_faults(self->hub), sender->account->phone)
+                 ->lid_hidden) {
+            //  (a sender that is not LID-migrated has no LID to tell)
+            wa_node_set_attr(out,
+                             group->lid ? "participant_pn" : "participant_lid",
+                             participant_alt);
+        }
         wa_node_set_attr(out, "addressing_mode", group->lid ? "lid" : "pn");
         s_copy_attr(out, msg, "edit");
         if (*sender->account->push_name) {

@@ -1019,7 +1019,10 @@ sim_phone_send_as(sim_phone_t *self, const char *phone, const char *to,
             continue;
         }
         wa_node_t *node = s_message_node(me, id, from);
-        wa_node_set_attr(node, "sender_lid", lid);
+        if (!sim_fault_rules(sim_hub_faults(self->hub), me->phone)
+                 ->lid_hidden) {
+            wa_node_set_attr(node, "sender_lid", lid); //  LID-migrated
+        }
         wa_node_t *enc = s_enc_node(type, ct, ct_len);
         wa_node_append(node, &enc);
         wa_node_set_bytes(wa_node_add(node, "device-identity"), identity,
