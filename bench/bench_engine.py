@@ -389,6 +389,8 @@ class Bench:
                  r["steady_per_s"], e["p50"], e["p90"], e["p99"], e["max"],
                  api["p50"], api["p99"], r["load_before"][0], r["load_after"][0]),
               flush=True)
+        print("   failed %d  reconnects %d  closes %d  retired idle %d" % (
+            r["failed"], r["reconnects"], r["closes"], r["retired"]), flush=True)
         print("   cpu us/msg: " + ", ".join(
             "%s %s" % kv for kv in sorted(r["cpu_us_per_msg"].items())) +
             "  client %.1f" % r["client_cpu_us_per_msg"], flush=True)
