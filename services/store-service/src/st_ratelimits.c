@@ -149,21 +149,6 @@ st_ratelimits_register(st_router_t *r)
     return 0;
 }
 
-//  The status a handler answers `body` with (self test).
-static int
-s_status(st_router_t *r, st_handler_fn *fn, const char *body)
-{
-    cm_msg_t *req = cm_msg_new("ratelimit.x");
-    json_t *b = json_loads(body, 0, NULL);
-    assert(b);
-    cm_msg_set_body(req, &b);
-    cm_msg_t *reply = fn(r, req);
-    int status = reply ? cm_msg_status(reply) : 0;
-    cm_msg_destroy(&reply);
-    cm_msg_destroy(&req);
-    return status;
-}
-
 void
 st_ratelimits_test(bool verbose)
 {
@@ -172,21 +157,22 @@ st_ratelimits_test(bool verbose)
     st_router_t *r = st_router_new(NULL, "test");
     assert(st_ratelimits_register(r) == 0);
     //  Checked before any database work
-    assert(s_status(r, s_set, "{\"policy\":\"strict\"}") == 400);
-    assert(s_status(r, s_set, "{\"session\":\"s\"}") == 400);
-    assert(s_status(r, s_set,
-                    "{\"session\":\"s\",\"policy\":\"strict\","
-                    "\"limits\":[1]}") == 400);
-    assert(s_status(r, s_set,
-                    "{\"session\":\"s\",\"policy\":"
-                    "\"0123456789012345678901234567890123\"}") == 400);
+    assert(st_router_call_status(r, s_set, "{\"policy\":\"strict\"}") == 400);
+    assert(st_router_call_status(r, s_set, "{\"session\":\"s\"}") == 400);
+    assert(st_router_call_status(r, s_set,
+                                 "{\"session\":\"s\",\"policy\":\"strict\","
+                                 "\"limits\":[1]}") == 400);
+    assert(st_router_call_status(r, s_set,
+                                 "{\"session\":\"s\",\"policy\":"
+                                 "\"0123456789012345678901234567890123\"}") ==
+           400);
     char *big = cm_sprintf("{\"session\":\"s\",\"policy\":\"custom\","
                            "\"limits\":{\"x\":\"%01100d\"}}",
                            0);
-    assert(s_status(r, s_set, big) == 400);
+    assert(st_router_call_status(r, s_set, big) == 400);
     free(big);
-    assert(s_status(r, s_get, "{}") == 400);
-    assert(s_status(r, s_clear, "{\"session\":1}") == 400);
+    assert(st_router_call_status(r, s_get, "{}") == 400);
+    assert(st_router_call_status(r, s_clear, "{\"session\":1}") == 400);
     //  Without a database the handlers answer 503
     assert(st_router_status(r, "ratelimit.list", "{}") == 503);
     assert(st_router_status(r, "ratelimit.get", "{\"session\":\"s\"}") == 503);

@@ -360,6 +360,22 @@ st_router_status(st_router_t *self, const char *type, const char *body)
     return st;
 }
 
+int
+st_router_call_status(st_router_t *self, st_handler_fn *fn, const char *body)
+{
+    cm_msg_t *req = cm_msg_new("test.call");
+    if (body) {
+        json_t *b = json_loads(body, JSON_ALLOW_NUL, NULL);
+        assert(b);
+        cm_msg_set_body(req, &b);
+    }
+    cm_msg_t *reply = fn(self, req);
+    int st = reply ? cm_msg_status(reply) : 0;
+    cm_msg_destroy(&reply);
+    cm_msg_destroy(&req);
+    return st;
+}
+
 static cm_msg_t *
 s_test_echo(st_router_t *self, cm_msg_t *request)
 {

@@ -141,6 +141,13 @@ PGresult *st_router_by_name(st_router_t *self, cm_msg_t *request,
 //  NULL for {}) and return the reply's status (0 when there is none).
 int st_router_status(st_router_t *self, const char *type, const char *body);
 
+//  Self tests: call handler `fn` directly (no database gate), with a
+//  request whose body is `body` (JSON text, NULL for {}), and return the
+//  reply's status (0 when there is none). For the checks a handler makes
+//  before any database work.
+int st_router_call_status(st_router_t *self, st_handler_fn *fn,
+                          const char *body);
+
 void st_router_test(bool verbose);
 
 #endif

@@ -166,21 +166,6 @@ st_templinks_register(st_router_t *r)
     return 0;
 }
 
-//  The status a handler answers `body` with (self test).
-static int
-s_status(st_router_t *r, st_handler_fn *fn, const char *body)
-{
-    cm_msg_t *req = cm_msg_new("templink.x");
-    json_t *b = json_loads(body, 0, NULL);
-    assert(b);
-    cm_msg_set_body(req, &b);
-    cm_msg_t *reply = fn(r, req);
-    int status = reply ? cm_msg_status(reply) : 0;
-    cm_msg_destroy(&reply);
-    cm_msg_destroy(&req);
-    return status;
-}
-
 void
 st_templinks_test(bool verbose)
 {
@@ -193,23 +178,24 @@ st_templinks_test(bool verbose)
     char *ok =
         cm_sprintf("{\"session\":\"s\",\"hash\":\"%s\",\"ttl_ms\":600000}", h);
     //  Checked before any database work
-    assert(s_status(r, s_create, "{\"hash\":\"ab\",\"ttl_ms\":1000}") == 400);
+    assert(st_router_call_status(r, s_create,
+                                 "{\"hash\":\"ab\",\"ttl_ms\":1000}") == 400);
     char *bad = cm_sprintf("{\"session\":\"s\",\"hash\":\"%s\"}", h);
-    assert(s_status(r, s_create, bad) == 400); //  no ttl
+    assert(st_router_call_status(r, s_create, bad) == 400); //  no ttl
     free(bad);
     bad = cm_sprintf("{\"session\":\"s\",\"hash\":\"%s\",\"ttl_ms\":999}", h);
-    assert(s_status(r, s_create, bad) == 400);
+    assert(st_router_call_status(r, s_create, bad) == 400);
     free(bad);
     bad = cm_sprintf("{\"session\":\"s\",\"hash\":\"%s\",\"ttl_ms\":86400001}",
                      h);
-    assert(s_status(r, s_create, bad) == 400);
+    assert(st_router_call_status(r, s_create, bad) == 400);
     free(bad);
-    assert(s_status(r, s_resolve, "{\"hash\":\"ABCDEF\"}") == 400);
+    assert(st_router_call_status(r, s_resolve, "{\"hash\":\"ABCDEF\"}") == 400);
     bad = cm_sprintf("{\"hash\":\"%.63sX\"}", h);
-    assert(s_status(r, s_resolve, bad) == 400); //  not hex
+    assert(st_router_call_status(r, s_resolve, bad) == 400); //  not hex
     free(bad);
-    assert(s_status(r, s_get, "{}") == 400);
-    assert(s_status(r, s_revoke, "{\"session\":7}") == 400);
+    assert(st_router_call_status(r, s_get, "{}") == 400);
+    assert(st_router_call_status(r, s_revoke, "{\"session\":7}") == 400);
     //  Without a database the handlers answer 503
     assert(st_router_status(r, "templink.create", ok) == 503);
     assert(st_router_status(r, "templink.get", "{\"session\":\"s\"}") == 503);
