@@ -402,26 +402,41 @@ s_phone_salt(sim_account_t *acc, const json_t *actions)
     }
 }
 
+//  The account of `phone` and its phone's current app-state key (id and
+//  key; the caller wipes the key). Returns 0, or the status to answer
+//  with *reason set.
+static int
+s_phone_key(sim_server_t *self, const char *phone, sim_account_t **acc_p,
+            uint8_t *id, uint8_t *key, const char **reason)
+{
+    *acc_p = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!*acc_p) {
+        *reason = "no such account";
+        return 404;
+    }
+    if (sim_phone_app_state_key(
+            (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap),
+            *acc_p, id, key)) {
+        *reason = "the phone has no app-state key yet: link a companion "
+                  "first";
+        return 409;
+    }
+    return 0;
+}
+
 int
 sim_server_phone_app_state(sim_server_t *self, const char *phone,
                            const json_t *actions, int external,
                            json_t **result_p, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
-    if (!acc) {
-        *reason = "no such account";
-        return 404;
-    }
+    sim_account_t *acc = NULL;
     uint8_t id[SIM_PHONE_KEY_ID_LEN], key[32];
-    if (sim_phone_app_state_key(
-            (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc,
-            id, key)) {
-        *reason = "the phone has no app-state key yet: link a companion "
-                  "first";
-        return 409;
+    int st = s_phone_key(self, phone, &acc, id, key, reason);
+    if (st) {
+        return st;
     }
-    int st = sim_appstate_phone_act(
+    st = sim_appstate_phone_act(
         (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
         acc, id, sizeof id, key, actions, external, result_p, reason);
     wa_crypto_wipe(key, sizeof key);
@@ -463,20 +478,13 @@ sim_server_phone_app_state_snapshot(sim_server_t *self, const char *phone,
                                     const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
-    if (!acc) {
-        *reason = "no such account";
-        return 404;
-    }
+    sim_account_t *acc = NULL;
     uint8_t id[SIM_PHONE_KEY_ID_LEN], key[32];
-    if (sim_phone_app_state_key(
-            (sim_phone_t *)sim_router_state(self->router, &sim_phone_cap), acc,
-            id, key)) {
-        *reason = "the phone has no app-state key yet: link a companion "
-                  "first";
-        return 409;
+    int st = s_phone_key(self, phone, &acc, id, key, reason);
+    if (st) {
+        return st;
     }
-    int st = sim_appstate_phone_snapshot(
+    st = sim_appstate_phone_snapshot(
         (sim_appstate_t *)sim_router_state(self->router, &sim_appstate_cap),
         acc, collection, id, sizeof id, key, result_p, reason);
     wa_crypto_wipe(key, sizeof key);
