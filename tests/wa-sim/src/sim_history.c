@@ -667,6 +667,34 @@ sim_history_build(sim_model_t *model, sim_account_t *acc, const json_t *seed,
 
 //  --------------------------------------------------------------------
 
+//  Self test: the history a notification `n` names, downloaded from the
+//  model's media host, decrypted and parsed (asserts each step, and the
+//  sync type unless `type` is -1). Caller owns the result.
+static wa_history_t *
+s_test_fetch(sim_model_t *model, zchunk_t *n, int type)
+{
+    wa_history_note_t *note = wa_history_note(zchunk_data(n), zchunk_size(n));
+    assert(note && (type < 0 || (int)note->sync_type == type));
+    char *path = cm_strdup(note->direct_path);
+    *strchr(path, '?') = 0;
+    size_t enc_len = 0;
+    const uint8_t *enc = sim_model_media_get(model, path, &enc_len);
+    assert(enc);
+    uint8_t *plain = cm_alloc(enc_len);
+    size_t plain_len = 0;
+    assert(wa_media_decrypt(note->media_key.data, note->media_key.len,
+                            WA_MEDIA_HISTORY, enc, enc_len,
+                            note->file_enc_sha256.data, note->file_sha256.data,
+                            plain, &plain_len) == 0);
+    const char *reason = NULL;
+    wa_history_t *hs = wa_history_decode(plain, plain_len, 0, &reason);
+    assert(hs);
+    free(plain);
+    free(path);
+    wa_history_note_free(&note);
+    return hs;
+}
+
 void
 sim_history_test(bool verbose)
 {
@@ -705,30 +733,14 @@ sim_history_test(bool verbose)
     //  The second notification (the bootstrap): download, decrypt, parse
     zchunk_t *n = (zchunk_t *)zlistx_first(notes);
     n = (zchunk_t *)zlistx_next(notes);
-    wa_history_note_t *note = wa_history_note(zchunk_data(n), zchunk_size(n));
-    assert(note && note->sync_type ==
-                       WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__INITIAL_BOOTSTRAP);
-    char *path = cm_strdup(note->direct_path);
-    *strchr(path, '?') = 0;
-    size_t enc_len = 0;
-    const uint8_t *enc = sim_model_media_get(model, path, &enc_len);
-    assert(enc);
-    uint8_t *plain = cm_alloc(enc_len);
-    size_t plain_len = 0;
-    assert(wa_media_decrypt(note->media_key.data, note->media_key.len,
-                            WA_MEDIA_HISTORY, enc, enc_len,
-                            note->file_enc_sha256.data, note->file_sha256.data,
-                            plain, &plain_len) == 0);
-    wa_history_t *hs = wa_history_decode(plain, plain_len, 0, &reason);
-    assert(hs && hs->n_conversations == 1);
+    wa_history_t *hs = s_test_fetch(
+        model, n, WA__HISTORY__HISTORY_SYNC__SYNC_TYPE__INITIAL_BOOTSTRAP);
+    assert(hs->n_conversations == 1);
     assert(cm_streq(hs->conversations[0]->id, "15550001112@s.whatsapp.net"));
     assert(hs->conversations[0]->archived);
     assert(hs->conversations[0]->n_messages == SIM_HISTORY_BOOTSTRAP_MSGS);
     assert(hs->conversations[0]->conversation_timestamp == 6);
     wa_history_free(&hs);
-    free(plain);
-    free(path);
-    wa_history_note_free(&note);
     zlistx_destroy(&notes);
     json_decref(seed);
 
@@ -762,17 +774,7 @@ sim_history_test(bool verbose)
     assert(seed && sim_history_check(seed, &reason) == 0);
     notes = sim_history_build(model, me, seed, false);
     assert(notes && zlistx_size(notes) == 1);
-    n = (zchunk_t *)zlistx_first(notes);
-    note = wa_history_note(zchunk_data(n), zchunk_size(n));
-    path = cm_strdup(note->direct_path);
-    *strchr(path, '?') = 0;
-    enc = sim_model_media_get(model, path, &enc_len);
-    plain = cm_alloc(enc_len);
-    assert(wa_media_decrypt(note->media_key.data, note->media_key.len,
-                            WA_MEDIA_HISTORY, enc, enc_len,
-                            note->file_enc_sha256.data, note->file_sha256.data,
-                            plain, &plain_len) == 0);
-    hs = wa_history_decode(plain, plain_len, 0, &reason);
+    hs = s_test_fetch(model, (zchunk_t *)zlistx_first(notes), -1);
     assert(hs && hs->n_conversations == 2 && hs->has_nct_salt);
     assert(hs->nct_salt.len == me->nct_salt_len &&
            memcmp(hs->nct_salt.data, me->nct_salt, me->nct_salt_len) == 0);
@@ -787,9 +789,6 @@ sim_history_test(bool verbose)
     assert(!hs->conversations[1]->has_tc_token);
     assert(!tc->lid_jid && !tc->pn_jid && !hs->n_phone_number_to_lid_mappings);
     wa_history_free(&hs);
-    free(plain);
-    free(path);
-    wa_history_note_free(&note);
     zlistx_destroy(&notes);
     json_decref(seed);
 
@@ -804,17 +803,7 @@ sim_history_test(bool verbose)
     assert(seed && sim_history_check(seed, &reason) == 0);
     notes = sim_history_build(model, me, seed, false);
     assert(notes && zlistx_size(notes) == 1);
-    n = (zchunk_t *)zlistx_first(notes);
-    note = wa_history_note(zchunk_data(n), zchunk_size(n));
-    path = cm_strdup(note->direct_path);
-    *strchr(path, '?') = 0;
-    enc = sim_model_media_get(model, path, &enc_len);
-    plain = cm_alloc(enc_len);
-    assert(wa_media_decrypt(note->media_key.data, note->media_key.len,
-                            WA_MEDIA_HISTORY, enc, enc_len,
-                            note->file_enc_sha256.data, note->file_sha256.data,
-                            plain, &plain_len) == 0);
-    hs = wa_history_decode(plain, plain_len, 0, &reason);
+    hs = s_test_fetch(model, (zchunk_t *)zlistx_first(notes), -1);
     assert(hs && hs->n_conversations == 2);
     assert(
         cm_streq(hs->conversations[0]->id, "111@lid") &&
@@ -827,9 +816,6 @@ sim_history_test(bool verbose)
                     "15550003333@s.whatsapp.net") &&
            cm_streq(hs->phone_number_to_lid_mappings[0]->lid_jid, "333@lid"));
     wa_history_free(&hs);
-    free(plain);
-    free(path);
-    wa_history_note_free(&note);
     zlistx_destroy(&notes);
     json_decref(seed);
 
