@@ -1056,6 +1056,7 @@ gw_http_destroy(gw_http_t **self_p)
     if (self->daemon) {
         MHD_stop_daemon(self->daemon);
     }
+    gw_recv_release_all();
     gw_front_destroy(&self->front);
     pthread_cond_destroy(&self->conns_wake);
     pthread_mutex_destroy(&self->conns_lock);

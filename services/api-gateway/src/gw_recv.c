@@ -156,8 +156,27 @@ gw_recv_attach(gw_recv_t *self, int fd)
     if (!slot) {
         return -1;
     }
-    __atomic_store_n(slot, self, __ATOMIC_RELEASE);
+    //  A state still here belongs to a connection libmicrohttpd dropped
+    //  before it started (no NOTIFY_CONNECTION, so no detach), whose
+    //  descriptor number came back: nothing else holds it
+    gw_recv_t *old = __atomic_exchange_n(slot, self, __ATOMIC_ACQ_REL);
+    if (old && old != self) {
+        gw_recv_destroy(&old);
+    }
     return 0;
+}
+
+void
+gw_recv_release_all(void)
+{
+    for (size_t p = 0; p < S_PAGES; p++) {
+        gw_recv_t **page = __atomic_load_n(&s_pages[p], __ATOMIC_ACQUIRE);
+        for (size_t i = 0; page && i < S_PAGE; i++) {
+            gw_recv_t *old =
+                __atomic_exchange_n(&page[i], NULL, __ATOMIC_ACQ_REL);
+            gw_recv_destroy(&old);
+        }
+    }
 }
 
 bool

@@ -67,6 +67,10 @@ int gw_recv_attach(gw_recv_t *self, int fd);
 //  Returns true when it was; only then may the caller destroy self.
 bool gw_recv_detach(gw_recv_t *self, int fd);
 
+//  Free every state still attached: call once libmicrohttpd has stopped
+//  (it drops connections queued to a stopping daemon without notifying).
+void gw_recv_release_all(void);
+
 //  What watches `fd`, or NULL.
 gw_recv_t *gw_recv_lookup(int fd);
 
