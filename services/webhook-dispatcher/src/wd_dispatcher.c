@@ -141,6 +141,15 @@ wd_dispatcher_new(const wd_config_t *config)
         wd_dispatcher_destroy(&self);
         return NULL;
     }
+    //  Sessions' webhooks are callers' URLs; the global one is the
+    //  operator's own
+    cm_net_t *net = cm_net_new(config->allow);
+    assert(net); //  checked by wd_config
+    json_t *global_url = config->global_hook
+                             ? json_object_get(config->global_hook, "url")
+                             : NULL;
+    wd_sender_set_policy(self->sender, &net,
+                         global_url ? json_string_value(global_url) : NULL);
     self->streams = zhashx_new();
     zhashx_set_destructor(self->streams, s_stream_free);
     self->results = json_array();
