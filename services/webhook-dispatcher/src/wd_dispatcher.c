@@ -1017,6 +1017,8 @@ wd_dispatcher_test(bool verbose)
     cfg.timeout_ms = 2000;
     cfg.lease_ms = 5000;
     cfg.store_timeout_ms = 1000;
+    //  The test receiver is on loopback: sessions' webhooks may reach it
+    cfg.allow = cm_strdup("127.0.0.1");
 
     wd_dispatcher_t *d = wd_dispatcher_new(&cfg);
     assert(d);
@@ -1111,6 +1113,7 @@ wd_dispatcher_test(bool verbose)
     pthread_mutex_destroy(&rx.lock);
     free(cfg.store_endpoints);
     free(cfg.pub_endpoints);
+    free(cfg.allow);
     free(cfg.id);
     json_decref(cfg.global_hook);
     printf("OK\n");
