@@ -293,6 +293,9 @@ class Stack:
             "WAHA_API_KEY": self.api_key,
             # media.url of downloaded files points at this gateway
             "WAHA_BASE_URL": self.base,
+            # test webhook receivers listen on loopback, which a session's
+            # webhook may not reach by default (test_probe_ssrf.py)
+            "DISPATCHER_ALLOW": "127.0.0.1",
             # the key sealing device secrets at rest (store-service)
             "STORE_SECRET_KEY": secrets.token_hex(32),
             "WA_URL": wa_url or "ws://127.0.0.1:%d/ws/chat" % free_port(),

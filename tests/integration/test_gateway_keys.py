@@ -13,9 +13,12 @@ handler runs) for every case:
   on the /v2 instance routes, where only the instance token counts) and
   changes nothing; aimed at its own session it passes the key check on
   every route that takes a session, and only there;
-- its actions (scopes): send off refuses sendText with 403.
+- its actions (scopes): send off refuses sendText with 403;
+- every place a handler reads `session` from is checked: a form body, a
+  JSON null or non-string, every query value.
 """
 import hashlib
+import json
 
 from harness import Stack, check, run, wait_for
 
@@ -158,6 +161,46 @@ def test_actions():
     check(st == 200 and body["name"] == "ka", (st, body))
 
 
+def test_session_key_other_ways():
+    """Handlers read `session` from a JSON body, a form body or the query
+    (gw_req_input); before the fix the key check looked at the JSON string
+    and the first query value only: a form body's session or a JSON null
+    (handlers then use "default") reached another session."""
+    s = CTX["s"]
+    s.api("POST", "/api/sessions", {"name": "ka", "start": False})
+    st, k, _ = s.api("POST", "/api/keys", {"session": "ka"})
+    check(st == 201, (st, k))
+    key = k["key"]
+    h = {"X-Api-Key": key, "Accept": "application/json"}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases = [
+        ("form body names kb", "/api/sendText?session=ka",
+         "session=kb&chatId=15550000001%40c.us&text=x", form),
+        ("JSON null session", "/api/sendText?session=ka",
+         '{"session":null,"chatId":"15550000001@c.us","text":"x"}',
+         {"Content-Type": "application/json"}),
+        ("JSON non-string session", "/api/sendText?session=ka",
+         '{"session":["kb"],"chatId":"15550000001@c.us","text":"x"}',
+         {"Content-Type": "application/json"}),
+        ("second query value", "/api/sendText?session=ka&session=kb",
+         '{"chatId":"15550000001@c.us","text":"x"}',
+         {"Content-Type": "application/json"}),
+        ("form body on a GET", "/api/screenshot?session=ka", "session=kb", form),
+    ]
+    for what, path, body, extra in cases:
+        method = "GET" if "screenshot" in path else "POST"
+        st, raw, _ = s.raw(method, path, body, dict(h, **extra))
+        check(st == 403, "%s: %s %r" % (what, st, raw[:300]))
+        res = json.loads(raw)
+        check(res["statusCode"] == 403 and res["error"] == "Forbidden"
+              and "ka" in res["message"], (what, res))
+    # its own session by a form body still passes the key check (then the
+    # session's status decides: 422, no worker)
+    st, raw, _ = s.raw("POST", "/api/sendText?session=ka",
+                       "session=ka&chatId=15550000001%40c.us&text=x", dict(h, **form))
+    check(st not in (401, 403), (st, raw[:300]))
+
+
 if __name__ == "__main__":
     with Stack(workers=0, services=SERVICES) as s:
         CTX["s"] = s
@@ -166,4 +209,5 @@ if __name__ == "__main__":
             wait_for(lambda: s.api("POST", "/api/sessions",
                                    {"name": name, "start": False})[0] in (201, 422),
                      20, interval=0.2, what="session %s created" % name)
-        run([test_crud_and_at_rest, test_session_key_on_every_route, test_actions])
+        run([test_crud_and_at_rest, test_session_key_on_every_route, test_actions,
+             test_session_key_other_ways])

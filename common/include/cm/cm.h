@@ -16,5 +16,6 @@
 #include "cm_webhook.h"
 #include "cm_json.h"
 #include "cm_waha.h"
+#include "cm_net.h"
 
 #endif

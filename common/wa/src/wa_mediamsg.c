@@ -247,6 +247,22 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     bool has_thumb = f->thumbnail && f->thumbnail_len;
     int64_t ts = keyed ? f->media_key_timestamp : 0;
 
+    //  The fields every media message kind has, under the same names in
+    //  each kind's generated struct
+#define S_WRITE_BLOB(x)                                                        \
+    do {                                                                       \
+        (x).url = (char *)f->url;                                              \
+        (x).direct_path = (char *)f->direct_path;                              \
+        (x).has_file_sha256 = 1;                                               \
+        (x).file_sha256 = sha;                                                 \
+        (x).has_media_key = (x).has_file_enc_sha256 = keyed;                   \
+        (x).media_key = key;                                                   \
+        (x).file_enc_sha256 = enc;                                             \
+        (x).has_file_length = 1;                                               \
+        (x).file_length = f->file_length;                                      \
+        (x).has_media_key_timestamp = ts > 0;                                  \
+        (x).media_key_timestamp = ts;                                          \
+    } while (0)
     Wa__E2e__Message m = WA__E2E__MESSAGE__INIT;
     Wa__E2e__ImageMessage img = WA__E2E__IMAGE_MESSAGE__INIT;
     Wa__E2e__VideoMessage vid = WA__E2E__VIDEO_MESSAGE__INIT;
@@ -257,38 +273,21 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
     Wa__E2e__Message inner = WA__E2E__MESSAGE__INIT;
 
     if (cm_streq(k, "image")) {
-        img.url = (char *)f->url;
         img.mimetype = (char *)f->mimetype;
         img.caption = caption;
-        img.has_file_sha256 = 1;
-        img.has_media_key = img.has_file_enc_sha256 = keyed;
-        img.file_sha256 = sha;
-        img.media_key = key;
-        img.file_enc_sha256 = enc;
-        img.has_file_length = 1;
-        img.file_length = f->file_length;
+        S_WRITE_BLOB(img);
         img.has_width = img.has_height = f->width && f->height;
         img.width = f->width;
         img.height = f->height;
-        img.direct_path = (char *)f->direct_path;
-        img.has_media_key_timestamp = ts > 0;
-        img.media_key_timestamp = ts;
         img.has_jpeg_thumbnail = has_thumb;
         img.jpeg_thumbnail = thumb;
         img.context_info = cp;
         m.image_message = &img;
     } else if (cm_streq(k, "video") || cm_streq(k, "gif") ||
                cm_streq(k, "ptv")) {
-        vid.url = (char *)f->url;
         vid.mimetype = (char *)f->mimetype;
         vid.caption = cm_streq(k, "ptv") ? NULL : caption;
-        vid.has_file_sha256 = 1;
-        vid.has_media_key = vid.has_file_enc_sha256 = keyed;
-        vid.file_sha256 = sha;
-        vid.media_key = key;
-        vid.file_enc_sha256 = enc;
-        vid.has_file_length = 1;
-        vid.file_length = f->file_length;
+        S_WRITE_BLOB(vid);
         vid.has_seconds = 1;
         vid.seconds = f->seconds;
         vid.has_gif_playback = cm_streq(k, "gif");
@@ -296,9 +295,6 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         vid.has_width = vid.has_height = f->width && f->height;
         vid.width = f->width;
         vid.height = f->height;
-        vid.direct_path = (char *)f->direct_path;
-        vid.has_media_key_timestamp = ts > 0;
-        vid.media_key_timestamp = ts;
         vid.has_jpeg_thumbnail = has_thumb;
         vid.jpeg_thumbnail = thumb;
         vid.context_info = cp;
@@ -308,42 +304,22 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
             m.video_message = &vid;
         }
     } else if (cm_streq(k, "audio") || cm_streq(k, "ptt")) {
-        aud.url = (char *)f->url;
         aud.mimetype = (char *)f->mimetype;
-        aud.has_file_sha256 = 1;
-        aud.has_media_key = aud.has_file_enc_sha256 = keyed;
-        aud.file_sha256 = sha;
-        aud.media_key = key;
-        aud.file_enc_sha256 = enc;
-        aud.has_file_length = 1;
-        aud.file_length = f->file_length;
+        S_WRITE_BLOB(aud);
         aud.has_seconds = 1;
         aud.seconds = f->seconds;
         aud.has_ptt = 1;
         aud.ptt = cm_streq(k, "ptt");
-        aud.direct_path = (char *)f->direct_path;
-        aud.has_media_key_timestamp = ts > 0;
-        aud.media_key_timestamp = ts;
         aud.has_waveform = f->waveform && f->waveform_len;
         aud.waveform = s_bin(f->waveform, f->waveform_len);
         aud.context_info = cp;
         m.audio_message = &aud;
     } else if (cm_streq(k, "document")) {
-        doc.url = (char *)f->url;
         doc.mimetype = (char *)f->mimetype;
         doc.title = (char *)f->filename;
         doc.file_name = (char *)f->filename;
         doc.caption = caption;
-        doc.has_file_sha256 = 1;
-        doc.has_media_key = doc.has_file_enc_sha256 = keyed;
-        doc.file_sha256 = sha;
-        doc.media_key = key;
-        doc.file_enc_sha256 = enc;
-        doc.has_file_length = 1;
-        doc.file_length = f->file_length;
-        doc.direct_path = (char *)f->direct_path;
-        doc.has_media_key_timestamp = ts > 0;
-        doc.media_key_timestamp = ts;
+        S_WRITE_BLOB(doc);
         doc.has_jpeg_thumbnail = has_thumb;
         doc.jpeg_thumbnail = thumb;
         doc.context_info = cp;
@@ -357,23 +333,13 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
             m.document_message = &doc;
         }
     } else if (cm_streq(k, "sticker")) {
-        stk.url = (char *)f->url;
         stk.mimetype = (char *)f->mimetype;
-        stk.has_file_sha256 = 1;
-        stk.has_media_key = stk.has_file_enc_sha256 = keyed;
-        stk.file_sha256 = sha;
-        stk.media_key = key;
-        stk.file_enc_sha256 = enc;
-        stk.has_file_length = 1;
-        stk.file_length = f->file_length;
+        S_WRITE_BLOB(stk);
         stk.has_width = stk.has_height = f->width && f->height;
         stk.width = f->width;
         stk.height = f->height;
-        stk.direct_path = (char *)f->direct_path;
         stk.has_is_animated = f->animated;
         stk.is_animated = f->animated;
-        stk.has_media_key_timestamp = ts > 0;
-        stk.media_key_timestamp = ts;
         stk.context_info = cp;
         m.sticker_message = &stk;
     } else {
@@ -382,6 +348,7 @@ wa_mediamsg_build(const wa_mediamsg_t *f, uint8_t **out_p, size_t *out_len)
         }
         return -1;
     }
+#undef S_WRITE_BLOB
     int rc = s_pack(&m, out_p, out_len);
     if (quoted) {
         wa__e2e__message__free_unpacked(quoted, NULL);
@@ -398,6 +365,21 @@ s_b32(bool has, ProtobufCBinaryData b)
     return has && b.len == 32 ? b.data : NULL;
 }
 
+//  The fields every media message kind has, under the same names in
+//  each kind's generated struct
+#define S_READ_BLOB(out, x)                                                    \
+    do {                                                                       \
+        (out)->url = (x)->url;                                                 \
+        (out)->file_sha256 = s_b32((x)->has_file_sha256, (x)->file_sha256);    \
+        (out)->file_enc_sha256 =                                               \
+            s_b32((x)->has_file_enc_sha256, (x)->file_enc_sha256);             \
+        (out)->media_key = (x)->has_media_key ? (x)->media_key.data : NULL;    \
+        (out)->media_key_len = (x)->has_media_key ? (x)->media_key.len : 0;    \
+        (out)->direct_path = (x)->direct_path;                                 \
+        (out)->file_length = (x)->file_length;                                 \
+        (out)->media_key_timestamp = (x)->media_key_timestamp;                 \
+    } while (0)
+
 int
 wa_mediamsg_read(const wa_message_t *msg, wa_mediamsg_t *out)
 {
@@ -411,84 +393,44 @@ wa_mediamsg_read(const wa_message_t *msg, wa_mediamsg_t *out)
     if (m->image_message) {
         const Wa__E2e__ImageMessage *x = m->image_message;
         out->kind = "image";
-        out->url = x->url;
         out->mimetype = x->mimetype;
         out->caption = x->caption;
-        out->file_sha256 = s_b32(x->has_file_sha256, x->file_sha256);
-        out->file_enc_sha256 =
-            s_b32(x->has_file_enc_sha256, x->file_enc_sha256);
-        out->media_key = x->has_media_key ? x->media_key.data : NULL;
-        out->media_key_len = x->has_media_key ? x->media_key.len : 0;
-        out->direct_path = x->direct_path;
-        out->file_length = x->file_length;
+        S_READ_BLOB(out, x);
         out->width = x->width;
         out->height = x->height;
-        out->media_key_timestamp = x->media_key_timestamp;
     } else if (m->video_message || m->ptv_message) {
         const Wa__E2e__VideoMessage *x =
             m->video_message ? m->video_message : m->ptv_message;
         out->kind = m->ptv_message ? "ptv" : x->gif_playback ? "gif" : "video";
-        out->url = x->url;
         out->mimetype = x->mimetype;
         out->caption = x->caption;
-        out->file_sha256 = s_b32(x->has_file_sha256, x->file_sha256);
-        out->file_enc_sha256 =
-            s_b32(x->has_file_enc_sha256, x->file_enc_sha256);
-        out->media_key = x->has_media_key ? x->media_key.data : NULL;
-        out->media_key_len = x->has_media_key ? x->media_key.len : 0;
-        out->direct_path = x->direct_path;
-        out->file_length = x->file_length;
+        S_READ_BLOB(out, x);
         out->seconds = x->seconds;
         out->width = x->width;
         out->height = x->height;
-        out->media_key_timestamp = x->media_key_timestamp;
     } else if (m->audio_message) {
         const Wa__E2e__AudioMessage *x = m->audio_message;
         out->kind = x->ptt ? "ptt" : "audio";
-        out->url = x->url;
         out->mimetype = x->mimetype;
-        out->file_sha256 = s_b32(x->has_file_sha256, x->file_sha256);
-        out->file_enc_sha256 =
-            s_b32(x->has_file_enc_sha256, x->file_enc_sha256);
-        out->media_key = x->has_media_key ? x->media_key.data : NULL;
-        out->media_key_len = x->has_media_key ? x->media_key.len : 0;
-        out->direct_path = x->direct_path;
-        out->file_length = x->file_length;
+        S_READ_BLOB(out, x);
         out->seconds = x->seconds;
         out->waveform = x->has_waveform ? x->waveform.data : NULL;
         out->waveform_len = x->has_waveform ? x->waveform.len : 0;
-        out->media_key_timestamp = x->media_key_timestamp;
     } else if (m->document_message) {
         const Wa__E2e__DocumentMessage *x = m->document_message;
         out->kind = "document";
-        out->url = x->url;
         out->mimetype = x->mimetype;
         out->caption = x->caption;
         out->filename = x->file_name ? x->file_name : x->title;
-        out->file_sha256 = s_b32(x->has_file_sha256, x->file_sha256);
-        out->file_enc_sha256 =
-            s_b32(x->has_file_enc_sha256, x->file_enc_sha256);
-        out->media_key = x->has_media_key ? x->media_key.data : NULL;
-        out->media_key_len = x->has_media_key ? x->media_key.len : 0;
-        out->direct_path = x->direct_path;
-        out->file_length = x->file_length;
-        out->media_key_timestamp = x->media_key_timestamp;
+        S_READ_BLOB(out, x);
     } else if (m->sticker_message) {
         const Wa__E2e__StickerMessage *x = m->sticker_message;
         out->kind = "sticker";
-        out->url = x->url;
         out->mimetype = x->mimetype ? x->mimetype : "image/webp";
-        out->file_sha256 = s_b32(x->has_file_sha256, x->file_sha256);
-        out->file_enc_sha256 =
-            s_b32(x->has_file_enc_sha256, x->file_enc_sha256);
-        out->media_key = x->has_media_key ? x->media_key.data : NULL;
-        out->media_key_len = x->has_media_key ? x->media_key.len : 0;
-        out->direct_path = x->direct_path;
-        out->file_length = x->file_length;
+        S_READ_BLOB(out, x);
         out->width = x->width;
         out->height = x->height;
         out->animated = x->has_is_animated && x->is_animated;
-        out->media_key_timestamp = x->media_key_timestamp;
     } else {
         return -1;
     }

@@ -274,24 +274,42 @@ gw_keys_check(gw_req_t *req, const gw_route_t *route,
                     entry->session, method, path);
         return -1;
     }
+    //  Every place a handler may read `session` from (gw_req_input: the
+    //  JSON body, a form body, the query; the path), every value there:
+    //  each must be a string naming the key's own session. A JSON null
+    //  would make a handler fall back to "default", another type is not
+    //  a name: both are refused too.
+    json_t *values = json_array();
+    json_t *param = json_object_get(gw_req_params(req), "session");
+    if (param) {
+        json_array_append(values, param);
+    }
     json_t *body = gw_req_json(req);
-    const char *named[] = {
-        gw_req_param(req, "session"), gw_req_query(req, "session"),
-        json_is_object(body)
-            ? json_string_value(json_object_get(body, "session"))
-            : NULL};
-    size_t count = 0;
-    for (size_t i = 0; i < 3; i++) {
-        if (!named[i]) {
-            continue;
-        }
-        count++;
-        if (!streq(named[i], entry->session)) {
+    if (json_is_object(body) && json_object_get(body, "session")) {
+        json_array_append(values, json_object_get(body, "session"));
+    }
+    json_t *form = gw_req_form(req);
+    if (json_is_object(form) && json_object_get(form, "session")) {
+        json_array_append(values, json_object_get(form, "session"));
+    }
+    json_t *query = gw_req_query_all(req, "session");
+    if (query) {
+        json_array_extend(values, query);
+    }
+    size_t count = json_array_size(values);
+    size_t i;
+    json_t *v;
+    json_array_foreach(values, i, v)
+    {
+        if (!json_is_string(v) ||
+            !streq(json_string_value(v), entry->session)) {
+            json_decref(values);
             gw_req_fail(req, 403, "forbidden",
                         "this API key is for session %s only", entry->session);
             return -1;
         }
     }
+    json_decref(values);
     if (count == 0) {
         gw_req_fail(req, 403, "forbidden",
                     "this API key is for session %s only; the request names "
@@ -648,6 +666,34 @@ gw_keys_test(bool verbose)
     k.actions &= ~GW_KEYS_SEND;
     assert(gw_keys_check(req, send, &k) == -1);
     assert(strstr(gw_req_response(req), "may not send"));
+    gw_req_destroy(&req);
+    k.actions = GW_KEYS_ALL;
+    //  Another session by a way the check did not look at: a form body
+    //  (handlers read it, gw_req_input), a JSON null (handlers fall back
+    //  to "default"), a non-string, a second query value
+    const char *bodies[][2] = {
+        {"application/x-www-form-urlencoded", "session=b&text=x"},
+        {"application/json", "{\"session\":null}"},
+        {"application/json", "{\"session\":[\"b\"]}"},
+        {"application/json", "{\"session\":\"a\"}"}};
+    for (size_t i = 0; i < 4; i++) {
+        req = gw_req_new("POST", "/api/sendText");
+        gw_req_set_query(req, "session", "a");
+        if (i == 3) {
+            gw_req_set_query(req, "session", "b");
+        }
+        gw_req_append_body(req, bodies[i][1], strlen(bodies[i][1]), 1024);
+        gw_req_set_header(req, "Content-Type", bodies[i][0]);
+        assert(gw_req_parse_body(req) == 0);
+        assert(gw_keys_check(req, send, &k) == -1);
+        assert(gw_req_status(req) == 403);
+        gw_req_destroy(&req);
+    }
+    req = gw_req_new("POST", "/api/sendText");
+    gw_req_append_body(req, "session=a&text=x", 16, 1024);
+    gw_req_set_header(req, "Content-Type", "application/x-www-form-urlencoded");
+    assert(gw_req_parse_body(req) == 0);
+    assert(gw_keys_check(req, send, &k) == 0); //  a form may name it
     gw_req_destroy(&req);
 
     //  Only made keys are looked up

@@ -340,6 +340,12 @@ gw_req_json(gw_req_t *self)
 }
 
 json_t *
+gw_req_form(gw_req_t *self)
+{
+    return self->form;
+}
+
+json_t *
 gw_req_input(gw_req_t *self, const char *name)
 {
     json_t *v = json_object_get(self->json, name);

@@ -103,6 +103,9 @@ void gw_req_set_peer(gw_req_t *self, const char *peer);
 const char *gw_req_peer(gw_req_t *self);
 //  The JSON body object, or NULL when there is none. Borrowed.
 json_t *gw_req_json(gw_req_t *self);
+//  The form body's fields ({name: string}, the first of each), or NULL
+//  when the body is not a form. Borrowed.
+json_t *gw_req_form(gw_req_t *self);
 //  A field by name from the JSON body, the form body, then the query
 //  (Wawp accepts all three). Non-string JSON values are returned as they
 //  are; form and query values as JSON strings. NULL when absent. Borrowed.

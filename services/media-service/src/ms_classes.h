@@ -28,7 +28,6 @@
 #include "wa/wa_media.h"
 
 #include "ms_config.h"
-#include "ms_net.h"
 #include "ms_http.h"
 #include "ms_sniff.h"
 #include "ms_image.h"

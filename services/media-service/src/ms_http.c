@@ -11,7 +11,7 @@ struct _ms_http_t {
 
 //  Per-transfer state the callbacks see.
 typedef struct {
-    ms_net_t *net;
+    cm_net_t *net;
     bool refused;
     bool too_large;
     int64_t max;
@@ -87,7 +87,7 @@ s_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
 {
     s_xfer_t *x = (s_xfer_t *)arg;
     (void)purpose;
-    if (x->net && !ms_net_permitted(x->net, &address->addr)) {
+    if (x->net && !cm_net_permitted(x->net, &address->addr)) {
         x->refused = true;
         return CURL_SOCKET_BAD;
     }
@@ -133,6 +133,11 @@ ms_http_perform(ms_http_t *self, const ms_http_req_t *req, ms_http_res_t *res)
     if (req->net) {
         //  No proxy from the environment: it would connect for us
         curl_easy_setopt(c, CURLOPT_PROXY, "");
+        //  A new connection for every hop, redirects included: the
+        //  handle's pool holds connections of trusted transfers (the S3
+        //  store, WhatsApp's media hosts) made without the policy, and a
+        //  reused one never reaches s_open_socket
+        curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
         curl_easy_setopt(c, CURLOPT_OPENSOCKETFUNCTION, s_open_socket);
         curl_easy_setopt(c, CURLOPT_OPENSOCKETDATA, &x);
     }
@@ -229,6 +234,31 @@ s_serve(void *arg)
 #include <netinet/in.h>
 #include <pthread.h>
 
+//  Answers every request of one connection with `reply` (kept alive)
+//  until the client closes it; counts the requests in `served`.
+typedef struct {
+    int fd;
+    const char *reply;
+    int served;
+} s_keepalive_t;
+
+static void *
+s_serve_keepalive(void *arg)
+{
+    s_keepalive_t *srv = (s_keepalive_t *)arg;
+    int conn = accept(srv->fd, NULL, NULL);
+    if (conn >= 0) {
+        char buf[4096];
+        while (read(conn, buf, sizeof buf) > 0) {
+            ssize_t w = write(conn, srv->reply, strlen(srv->reply));
+            (void)w;
+            srv->served++;
+        }
+        close(conn);
+    }
+    return NULL;
+}
+
 static int
 s_listen(int *port)
 {
@@ -257,7 +287,7 @@ ms_http_test(bool verbose)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/x", port);
 
     //  Loopback is refused with a policy, and nothing connects
-    ms_net_t *strict = ms_net_new("");
+    cm_net_t *strict = cm_net_new("");
     ms_http_res_t res;
     ms_http_req_t req = {
         .url = url, .max_bytes = 1000, .timeout_ms = 2000, .net = strict};
@@ -266,7 +296,7 @@ ms_http_test(bool verbose)
     ms_http_res_clear(&res);
 
     //  Allowed: the body arrives
-    ms_net_t *open = ms_net_new("127.0.0.1");
+    cm_net_t *open = cm_net_new("127.0.0.1");
     req.net = open;
     s_server_t srv = {fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                           "Content-Length: 5\r\nConnection: close\r\n\r\n"
@@ -305,6 +335,29 @@ ms_http_test(bool verbose)
     assert(res.fail == MS_HTTP_REFUSED);
     ms_http_res_clear(&res);
 
+    //  A connection a trusted transfer (no policy) left alive is not
+    //  reused by an untrusted one to the same host and port
+    s_keepalive_t ka = {fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                        0};
+    pthread_create(&t, NULL, s_serve_keepalive, &ka);
+    ms_http_req_t trusted = {.url = url, .max_bytes = 1000, .timeout_ms = 2000};
+    assert(ms_http_perform(http, &trusted, &res) == 0);
+    assert(res.status == 200 && res.len == 2);
+    ms_http_res_clear(&res);
+    req.net = strict;
+    req.max_redirects = 0;
+    assert(ms_http_perform(http, &req, &res) == -1);
+    assert(res.fail == MS_HTTP_REFUSED);
+    ms_http_res_clear(&res);
+    //  The kept connection saw the trusted request only; closing the
+    //  handle closes it
+    ms_http_destroy(&http);
+    pthread_join(t, NULL);
+    assert(ka.served == 1);
+    http = ms_http_new(NULL);
+    assert(http);
+    req.net = open;
+
     //  Other schemes are refused before anything happens
     req.url = "file:///etc/passwd";
     assert(ms_http_perform(http, &req, &res) == -1);
@@ -322,8 +375,8 @@ ms_http_test(bool verbose)
     assert(res.fail == MS_HTTP_UNREACHABLE);
     ms_http_res_clear(&res);
 
-    ms_net_destroy(&strict);
-    ms_net_destroy(&open);
+    cm_net_destroy(&strict);
+    cm_net_destroy(&open);
     ms_http_destroy(&http);
     ms_http_destroy(&http);
     printf("OK\n");

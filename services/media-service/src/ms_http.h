@@ -3,7 +3,7 @@
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
     Every transfer has a size limit on the response and a time limit.
-    With a network policy (ms_net) the request is also an untrusted one:
+    With a network policy (cm_net) the request is also an untrusted one:
     http and https only (redirects too, at most max_redirects of them),
     no proxy from the environment, and every address curl connects to is
     checked right before the connect (CURLOPT_OPENSOCKETFUNCTION), so DNS
@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "ms_config.h"
-#include "ms_net.h"
+#include "cm/cm_net.h"
 
 typedef struct _ms_http_t ms_http_t;
 
@@ -32,7 +32,7 @@ typedef struct {
     int64_t max_bytes;          //  response body limit
     long timeout_ms;            //  whole-transfer limit
     long max_redirects;         //  redirects followed (0: none)
-    ms_net_t *net;              //  untrusted URL: check addresses
+    cm_net_t *net;              //  untrusted URL: check addresses
     const char *aws_sigv4;      //  CURLOPT_AWS_SIGV4 value, or NULL
     const char *userpwd;        //  credentials for SigV4, or NULL
 } ms_http_req_t;

@@ -14,12 +14,12 @@ main(void)
     bool sigint_ignored = cm_signal_ignored(SIGINT);
     ms_config_t *config = ms_config_new();
     cm_log_init("media", ms_config_log_level(config));
-    ms_net_t *net = ms_net_new(ms_config_fetch_allow(config));
+    cm_net_t *net = cm_net_new(ms_config_fetch_allow(config));
     if (!net) {
         cm_env_fail("MEDIA_FETCH_ALLOW",
                     "must be a comma list of IP addresses and CIDRs");
     }
-    ms_net_destroy(&net);
+    cm_net_destroy(&net);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     //  OpenSSL's first fetch of each algorithm, before the worker threads
     if (wa_crypto_warmup() != 0) {

@@ -155,7 +155,7 @@ ms_wamedia_upload(ms_http_t *http, const uint8_t *plain, size_t len,
 }
 
 ms_wamedia_rc_t
-ms_wamedia_download(ms_http_t *http, ms_net_t *net, const char *url,
+ms_wamedia_download(ms_http_t *http, cm_net_t *net, const char *url,
                     const char *direct_path, const char *const *hosts,
                     size_t count, const uint8_t *media_key,
                     wa_media_type_t type, const uint8_t *enc_sha256,
@@ -289,7 +289,7 @@ ms_wamedia_test(bool verbose)
     //  A message's url to an internal address is refused before any
     //  connect (before, the server connected to it: "Connection refused"
     //  from port 1); the media hosts are still tried after it
-    ms_net_t *strict = ms_net_new("");
+    cm_net_t *strict = cm_net_new("");
     assert(strict);
     assert(ms_wamedia_download(http, strict, "https://127.0.0.2:1/x", NULL,
                                NULL, 0, key, WA_MEDIA_IMAGE, NULL, NULL, 100,
@@ -301,7 +301,7 @@ ms_wamedia_test(bool verbose)
                                1000, &plain, &len, err,
                                sizeof err) == MS_WAMEDIA_UNREACHABLE);
     assert(strstr(err, "port 2"));
-    ms_net_destroy(&strict);
+    cm_net_destroy(&strict);
     ms_http_destroy(&http);
     printf("OK\n");
 }

@@ -71,7 +71,7 @@ void ms_wamedia_upload_clear(ms_wamedia_upload_t *up);
 //  encrypted; plain_sha256 is then required and checked. *plain_p is
 //  caller-owned on MS_WAMEDIA_OK.
 ms_wamedia_rc_t ms_wamedia_download(
-    ms_http_t *http, ms_net_t *net, const char *url, const char *direct_path,
+    ms_http_t *http, cm_net_t *net, const char *url, const char *direct_path,
     const char *const *hosts, size_t count, const uint8_t *media_key,
     wa_media_type_t type, const uint8_t *enc_sha256,
     const uint8_t *plain_sha256, int64_t max_bytes, long timeout_ms,

@@ -7,7 +7,7 @@
 struct _ms_worker_t {
     const ms_config_t *config;
     char *id;
-    ms_net_t *net; //  fetch policy
+    cm_net_t *net; //  fetch policy
     ms_http_t *http;
     ms_av_t *av;
     ms_store_t *store;
@@ -1035,7 +1035,7 @@ ms_worker_new(const ms_config_t *config, const char *id)
     ms_worker_t *self = cm_alloc(sizeof *self);
     self->config = config;
     self->id = cm_strdup(id);
-    self->net = ms_net_new(ms_config_fetch_allow(config));
+    self->net = cm_net_new(ms_config_fetch_allow(config));
     self->http = ms_http_new(config);
     self->av = ms_av_new(ms_config_ffmpeg(config), ms_config_ffprobe(config),
                          ms_config_ffmpeg_timeout_ms(config));
@@ -1068,7 +1068,7 @@ ms_worker_destroy(ms_worker_t **self_p)
         ms_store_destroy(&self->store);
         ms_av_destroy(&self->av);
         ms_http_destroy(&self->http);
-        ms_net_destroy(&self->net);
+        cm_net_destroy(&self->net);
         free(self->id);
         free(self);
         *self_p = NULL;

@@ -780,6 +780,56 @@ s_action_data(const char *action, const char *chat_api,
     return data;
 }
 
+//  Builds an action's message on the message `key` names, and its
+//  action data; NULL, or the reason for a 400.
+typedef const char *(s_build_fn)(sw_wasess_t *sess, cm_msg_t *req,
+                                 const wa_kinds_key_t *key, const char *chat,
+                                 uint8_t **msg_p, size_t *len_p,
+                                 json_t **data_p);
+
+//  An action on the message the request's messageId names: built, then
+//  sent to the chat.
+static void
+s_act(sw_wasess_t *sess, sw_cmd_t **cmd_p, s_build_fn *build)
+{
+    cm_msg_t *req = sw_cmd_request(*cmd_p);
+    zlistx_t *keep = s_keep_new();
+    wa_kinds_key_t key;
+    char *chat = NULL;
+    if (s_target(sess, cmd_p, "messageId", cm_msg_str(req, "chatId"), &key,
+                 &chat, keep) == 0) {
+        uint8_t *msg = NULL;
+        size_t len = 0;
+        json_t *data = NULL;
+        const char *reason = build(sess, req, &key, chat, &msg, &len, &data);
+        if (reason) {
+            free(msg);
+            json_decref(data);
+            sw_cmd_reply(cmd_p, 400, reason, NULL);
+        } else {
+            s_send(sess, cmd_p, chat, &msg, len, &data);
+        }
+    }
+    free(chat);
+    zlistx_destroy(&keep);
+}
+
+static const char *
+s_build_reaction(sw_wasess_t *sess, cm_msg_t *req, const wa_kinds_key_t *key,
+                 const char *chat, uint8_t **msg_p, size_t *len_p,
+                 json_t **data_p)
+{
+    const char *emoji = cm_msg_str(req, "reaction");
+    if (wa_message_build_reaction(key->chat, key->from_me, key->id,
+                                  key->participant, emoji, cm_now_ms(), msg_p,
+                                  len_p) != 0) {
+        return "could not build the reaction";
+    }
+    *data_p = s_action_data("reaction", chat, key, sess);
+    json_object_set_new(*data_p, "text", json_string(emoji));
+    return NULL;
+}
+
 void
 sw_wakinds_react(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
@@ -790,89 +840,73 @@ sw_wakinds_react(sw_wasess_t *sess, sw_cmd_t **cmd_p)
                      "reaction must be an emoji, or \"\" to remove it", NULL);
         return;
     }
-    zlistx_t *keep = s_keep_new();
-    wa_kinds_key_t key;
-    char *chat = NULL;
-    if (s_target(sess, cmd_p, "messageId", cm_msg_str(req, "chatId"), &key,
-                 &chat, keep) == 0) {
-        uint8_t *msg = NULL;
-        size_t len = 0;
-        const char *emoji = json_string_value(reaction);
-        if (wa_message_build_reaction(key.chat, key.from_me, key.id,
-                                      key.participant, emoji, cm_now_ms(), &msg,
-                                      &len) != 0) {
-            sw_cmd_reply(cmd_p, 400, "could not build the reaction", NULL);
-        } else {
-            json_t *data = s_action_data("reaction", chat, &key, sess);
-            json_object_set_new(data, "text", json_string(emoji));
-            s_send(sess, cmd_p, chat, &msg, len, &data);
-        }
+    s_act(sess, cmd_p, s_build_reaction);
+}
+
+static const char *
+s_build_edit(sw_wasess_t *sess, cm_msg_t *req, const wa_kinds_key_t *key,
+             const char *chat, uint8_t **msg_p, size_t *len_p, json_t **data_p)
+{
+    const char *text = cm_msg_str(req, "text");
+    if (!key->from_me) {
+        return "only messages this session sent can be edited";
     }
-    free(chat);
-    zlistx_destroy(&keep);
+    if (wa_kinds_build_edit(key, text, cm_now_ms(), msg_p, len_p) != 0) {
+        return "could not build the edit";
+    }
+    *data_p = s_action_data("edit", chat, key, sess);
+    json_object_set_new(*data_p, "text", json_string(text));
+    return NULL;
 }
 
 void
 sw_wakinds_edit(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    cm_msg_t *req = sw_cmd_request(*cmd_p);
-    const char *text = cm_msg_str(req, "text");
+    const char *text = cm_msg_str(sw_cmd_request(*cmd_p), "text");
     if (!text || !*text) {
         sw_cmd_reply(cmd_p, 400, "text is required", NULL);
         return;
     }
-    zlistx_t *keep = s_keep_new();
-    wa_kinds_key_t key;
-    char *chat = NULL;
-    if (s_target(sess, cmd_p, "messageId", cm_msg_str(req, "chatId"), &key,
-                 &chat, keep) == 0) {
-        uint8_t *msg = NULL;
-        size_t len = 0;
-        if (!key.from_me) {
-            sw_cmd_reply(cmd_p, 400,
-                         "only messages this session sent can be edited", NULL);
-        } else if (wa_kinds_build_edit(&key, text, cm_now_ms(), &msg, &len) !=
-                   0) {
-            sw_cmd_reply(cmd_p, 400, "could not build the edit", NULL);
-        } else {
-            json_t *data = s_action_data("edit", chat, &key, sess);
-            json_object_set_new(data, "text", json_string(text));
-            s_send(sess, cmd_p, chat, &msg, len, &data);
-        }
+    s_act(sess, cmd_p, s_build_edit);
+}
+
+static const char *
+s_build_revoke(sw_wasess_t *sess, cm_msg_t *req, const wa_kinds_key_t *key,
+               const char *chat, uint8_t **msg_p, size_t *len_p,
+               json_t **data_p)
+{
+    if (!key->from_me && !s_is_group(key->chat)) {
+        return "only messages this session sent can be deleted for everyone";
     }
-    free(chat);
-    zlistx_destroy(&keep);
+    if (wa_kinds_build_revoke(key, msg_p, len_p) != 0) {
+        return "could not build the delete";
+    }
+    *data_p = s_action_data("revoke", chat, key, sess);
+    json_t *before = json_object_get(cm_msg_body(req), "target");
+    if (json_is_object(before)) {
+        json_object_set(*data_p, "before", before);
+    }
+    return NULL;
 }
 
 void
 sw_wakinds_revoke(sw_wasess_t *sess, sw_cmd_t **cmd_p)
 {
-    cm_msg_t *req = sw_cmd_request(*cmd_p);
-    zlistx_t *keep = s_keep_new();
-    wa_kinds_key_t key;
-    char *chat = NULL;
-    if (s_target(sess, cmd_p, "messageId", cm_msg_str(req, "chatId"), &key,
-                 &chat, keep) == 0) {
-        uint8_t *msg = NULL;
-        size_t len = 0;
-        if (!key.from_me && !s_is_group(key.chat)) {
-            sw_cmd_reply(cmd_p, 400,
-                         "only messages this session sent can be deleted "
-                         "for everyone",
-                         NULL);
-        } else if (wa_kinds_build_revoke(&key, &msg, &len) != 0) {
-            sw_cmd_reply(cmd_p, 400, "could not build the delete", NULL);
-        } else {
-            json_t *data = s_action_data("revoke", chat, &key, sess);
-            json_t *before = json_object_get(cm_msg_body(req), "target");
-            if (json_is_object(before)) {
-                json_object_set(data, "before", before);
-            }
-            s_send(sess, cmd_p, chat, &msg, len, &data);
-        }
+    s_act(sess, cmd_p, s_build_revoke);
+}
+
+static const char *
+s_build_pin(sw_wasess_t *sess, cm_msg_t *req, const wa_kinds_key_t *key,
+            const char *chat, uint8_t **msg_p, size_t *len_p, json_t **data_p)
+{
+    bool pin = cm_msg_bool(req, "pin", true);
+    int64_t duration = cm_msg_int(req, "duration", 86400);
+    if (wa_kinds_build_pin(key, pin, (uint32_t)duration, cm_now_ms(), msg_p,
+                           len_p) != 0) {
+        return "could not build the pin";
     }
-    free(chat);
-    zlistx_destroy(&keep);
+    *data_p = s_action_data(pin ? "pin" : "unpin", chat, key, sess);
+    return NULL;
 }
 
 void
@@ -886,24 +920,7 @@ sw_wakinds_pin(sw_wasess_t *sess, sw_cmd_t **cmd_p)
                      "duration must be 86400, 604800 or 2592000 seconds", NULL);
         return;
     }
-    zlistx_t *keep = s_keep_new();
-    wa_kinds_key_t key;
-    char *chat = NULL;
-    if (s_target(sess, cmd_p, "messageId", cm_msg_str(req, "chatId"), &key,
-                 &chat, keep) == 0) {
-        uint8_t *msg = NULL;
-        size_t len = 0;
-        if (wa_kinds_build_pin(&key, pin, (uint32_t)duration, cm_now_ms(), &msg,
-                               &len) != 0) {
-            sw_cmd_reply(cmd_p, 400, "could not build the pin", NULL);
-        } else {
-            json_t *data =
-                s_action_data(pin ? "pin" : "unpin", chat, &key, sess);
-            s_send(sess, cmd_p, chat, &msg, len, &data);
-        }
-    }
-    free(chat);
-    zlistx_destroy(&keep);
+    s_act(sess, cmd_p, s_build_pin);
 }
 
 void

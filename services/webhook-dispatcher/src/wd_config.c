@@ -190,6 +190,13 @@ wd_config_new(void)
     self->prune_events = cm_env_bool("DISPATCHER_PRUNE_EVENTS", false);
     self->store_timeout_ms =
         (int)cm_env_long("DISPATCHER_STORE_TIMEOUT_MS", 10000, 100, 600000);
+    self->allow = cm_env_str("DISPATCHER_ALLOW", "");
+    cm_net_t *net = cm_net_new(self->allow);
+    if (!net) {
+        cm_env_fail("DISPATCHER_ALLOW",
+                    "not a comma list of addresses and CIDRs (at most 64)");
+    }
+    cm_net_destroy(&net);
     return self;
 }
 
@@ -204,6 +211,7 @@ wd_config_destroy(wd_config_t **self_p)
         free(self->pub_endpoints);
         json_decref(self->global_hook);
         free(self->id);
+        free(self->allow);
         free(self);
         *self_p = NULL;
     }
@@ -219,7 +227,8 @@ static const char *s_vars[] = {"WHATSAPP_HOOK_URL",
                                "DISPATCHER_ID",
                                "DISPATCHER_LEASE_MS",
                                "DISPATCHER_TIMEOUT_MS",
-                               "DISPATCHER_PER_TARGET"};
+                               "DISPATCHER_PER_TARGET",
+                               "DISPATCHER_ALLOW"};
 
 static void
 s_clear_env(void)
@@ -310,6 +319,9 @@ wd_config_test(bool verbose)
     assert(s_exit_code("WHATSAPP_HOOK_CUSTOM_HEADERS", "Host:x") == 78);
     assert(s_exit_code("DISPATCHER_PER_TARGET", "0") == 78);
     assert(s_exit_code("DISPATCHER_LEASE_MS", "5000") == 78);
+    assert(s_exit_code("DISPATCHER_ALLOW", "localhost") == 78);
+    assert(s_exit_code("DISPATCHER_ALLOW", "10.0.0.0/40") == 78);
+    assert(s_exit_code("DISPATCHER_ALLOW", "127.0.0.1, 10.1.0.0/16") == 0);
     assert(s_exit_code("WHATSAPP_HOOK_EVENTS", "*") == 0);
     s_clear_env();
     printf("OK\n");

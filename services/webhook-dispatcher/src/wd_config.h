@@ -32,6 +32,9 @@ typedef struct {
     int prune_interval_ms; //  DISPATCHER_PRUNE_INTERVAL_MS
     bool prune_events;     //  DISPATCHER_PRUNE_EVENTS
     int store_timeout_ms;  //  DISPATCHER_STORE_TIMEOUT_MS: bus requests
+    char *allow;           //  DISPATCHER_ALLOW: addresses / CIDRs a
+                           //  session's webhook may reach although
+                           //  refused by range (cm_net)
 } wd_config_t;
 
 //  Read the environment; exits 78 on bad values. Caller owns return value.

@@ -141,6 +141,15 @@ wd_dispatcher_new(const wd_config_t *config)
         wd_dispatcher_destroy(&self);
         return NULL;
     }
+    //  Sessions' webhooks are callers' URLs; the global one is the
+    //  operator's own
+    cm_net_t *net = cm_net_new(config->allow);
+    assert(net); //  checked by wd_config
+    json_t *global_url = config->global_hook
+                             ? json_object_get(config->global_hook, "url")
+                             : NULL;
+    wd_sender_set_policy(self->sender, &net,
+                         global_url ? json_string_value(global_url) : NULL);
     self->streams = zhashx_new();
     zhashx_set_destructor(self->streams, s_stream_free);
     self->results = json_array();
@@ -1008,6 +1017,8 @@ wd_dispatcher_test(bool verbose)
     cfg.timeout_ms = 2000;
     cfg.lease_ms = 5000;
     cfg.store_timeout_ms = 1000;
+    //  The test receiver is on loopback: sessions' webhooks may reach it
+    cfg.allow = cm_strdup("127.0.0.1");
 
     wd_dispatcher_t *d = wd_dispatcher_new(&cfg);
     assert(d);
@@ -1102,6 +1113,7 @@ wd_dispatcher_test(bool verbose)
     pthread_mutex_destroy(&rx.lock);
     free(cfg.store_endpoints);
     free(cfg.pub_endpoints);
+    free(cfg.allow);
     free(cfg.id);
     json_decref(cfg.global_hook);
     printf("OK\n");

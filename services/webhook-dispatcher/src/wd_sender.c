@@ -25,6 +25,7 @@ typedef struct {
     size_t received;             //  response bytes read
     void *running_handle;        //  its place in sender->running
     const char *fail;            //  why it could not start, or NULL
+    bool refused;                //  the policy refused an address
     char error[CURL_ERROR_SIZE]; //  curl's error text
 } s_req_t;
 
@@ -34,6 +35,8 @@ struct _s_target_t {
     int in_flight;   //  requests started and not completed
     zlistx_t *queue; //  s_req_t waiting for a slot (not owned)
     bool waiting;    //  in sender->waiting
+    bool checked;    //  connections go through the policy
+    bool fresh;      //  checked, and the trusted URL's origin: no reuse
 };
 
 //  A socket curl asked us to watch.
@@ -43,22 +46,25 @@ typedef struct {
 } s_sock_t;
 
 struct _wd_sender_t {
-    CURLM *multi;        //  curl multi handle
-    int max_in_flight;   //  global bound
-    int per_target;      //  bound per URL
-    int timeout_ms;      //  per request
-    int in_flight;       //  requests started
-    size_t queued;       //  requests in target queues
-    zhashx_t *targets;   //  url -> s_target_t, owned
-    zlistx_t *waiting;   //  s_target_t with work blocked by the global
-                         //  bound, oldest first (not owned)
-    zlistx_t *failed;    //  s_req_t that could not start (not owned)
-    zlistx_t *running;   //  s_req_t started (not owned)
-    s_sock_t *socks;     //  sockets curl watches
-    size_t sock_count;   //  used entries
-    size_t sock_cap;     //  allocated entries
-    int64_t timer_at;    //  monotonic ms curl wants a timeout, or -1
-    char user_agent[64]; //  "Wharf/<version>"
+    CURLM *multi;         //  curl multi handle
+    int max_in_flight;    //  global bound
+    int per_target;       //  bound per URL
+    int timeout_ms;       //  per request
+    int in_flight;        //  requests started
+    size_t queued;        //  requests in target queues
+    zhashx_t *targets;    //  url -> s_target_t, owned
+    zlistx_t *waiting;    //  s_target_t with work blocked by the global
+                          //  bound, oldest first (not owned)
+    zlistx_t *failed;     //  s_req_t that could not start (not owned)
+    zlistx_t *running;    //  s_req_t started (not owned)
+    s_sock_t *socks;      //  sockets curl watches
+    size_t sock_count;    //  used entries
+    size_t sock_cap;      //  allocated entries
+    int64_t timer_at;     //  monotonic ms curl wants a timeout, or -1
+    char user_agent[64];  //  "Wharf/<version>"
+    cm_net_t *net;        //  address policy, or NULL
+    char *trusted_url;    //  URL the policy spares, or NULL
+    char *trusted_origin; //  its "scheme://host:port", or NULL
 };
 
 static void
@@ -209,9 +215,67 @@ wd_sender_destroy(wd_sender_t **self_p)
     zlistx_destroy(&self->running);
     curl_multi_cleanup(self->multi);
     free(self->socks);
+    cm_net_destroy(&self->net);
+    free(self->trusted_url);
+    free(self->trusted_origin);
     free(self);
     curl_global_cleanup();
     *self_p = NULL;
+}
+
+//  "scheme://host:port" of `url` (default port filled in), lower case;
+//  NULL when curl cannot parse it. Caller owns return value.
+static char *
+s_origin(const char *url)
+{
+    CURLU *u = curl_url();
+    char *origin = NULL;
+    char *scheme = NULL;
+    char *host = NULL;
+    char *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) ==
+            CURLUE_OK) {
+        origin = cm_sprintf("%s://%s:%s", scheme, host, port);
+        for (char *c = origin; *c; c++) {
+            *c = (char)tolower((unsigned char)*c);
+        }
+    }
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(port);
+    curl_url_cleanup(u);
+    return origin;
+}
+
+void
+wd_sender_set_policy(wd_sender_t *self, cm_net_t **net_p,
+                     const char *trusted_url)
+{
+    assert(self && net_p && *net_p);
+    cm_net_destroy(&self->net);
+    free(self->trusted_url);
+    free(self->trusted_origin);
+    self->net = *net_p;
+    *net_p = NULL;
+    self->trusted_url = trusted_url ? cm_strdup(trusted_url) : NULL;
+    self->trusted_origin = trusted_url ? s_origin(trusted_url) : NULL;
+}
+
+//  curl's socket opener for checked requests: refuses what the policy
+//  does not permit (after DNS, for every connection, redirects none).
+static curl_socket_t
+s_open_socket(void *arg, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    s_req_t *req = (s_req_t *)arg;
+    (void)purpose;
+    if (!cm_net_permitted(req->sender->net, &address->addr)) {
+        req->refused = true;
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype, address->protocol);
 }
 
 //  Start `req` now; on failure it goes to the failed list.
@@ -246,6 +310,15 @@ s_start(wd_sender_t *self, s_req_t *req)
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, req->error);
     curl_easy_setopt(e, CURLOPT_PRIVATE, req);
     curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    if (req->target->checked) {
+        //  No proxy from the environment: it would connect for us
+        curl_easy_setopt(e, CURLOPT_PROXY, "");
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, s_open_socket);
+        curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, req);
+        if (req->target->fresh) {
+            curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+        }
+    }
     CURLMcode rc = curl_multi_add_handle(self->multi, e);
     if (rc != CURLM_OK) {
         cm_log_warn("could not add request to curl", "reason=\"%s\"",
@@ -305,6 +378,14 @@ wd_sender_post(wd_sender_t *self, const char *url,
         t = cm_alloc(sizeof *t);
         t->url = cm_strdup(url);
         t->queue = zlistx_new();
+        if (self->net &&
+            !(self->trusted_url && cm_streq(url, self->trusted_url))) {
+            t->checked = true;
+            char *origin = s_origin(url);
+            t->fresh = !origin || (self->trusted_origin &&
+                                   cm_streq(origin, self->trusted_origin));
+            free(origin);
+        }
         zhashx_insert(self->targets, url, t);
     }
     req->target = t;
@@ -373,7 +454,12 @@ s_finish(wd_sender_t *self, s_req_t *req, CURLcode code)
         long status = 0;
         curl_easy_getinfo(req->easy, CURLINFO_RESPONSE_CODE, &status);
         out.http_status = (int)status;
-        if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && status)) {
+        if (code != CURLE_OK && req->refused) {
+            snprintf(why, sizeof why,
+                     "the address is not allowed (loopback, private, "
+                     "link-local or reserved; DISPATCHER_ALLOW)");
+            out.error = why;
+        } else if (code != CURLE_OK && !(code == CURLE_WRITE_ERROR && status)) {
             snprintf(why, sizeof why, "%s",
                      *req->error ? req->error : curl_easy_strerror(code));
             out.error = why;
@@ -609,6 +695,40 @@ wd_sender_test(bool verbose)
         fprintf(stderr, "timeout error: %d %s\n", r.status[0], r.error[0]);
     }
     assert(r.status[0] == 0 && strstr(r.error[0], "timed out"));
+
+    //  Address policy: the trusted URL passes; any other URL to
+    //  loopback is refused, the trusted one's host and port included
+    //  (its kept-alive connection is not reused), by name too
+    wd_sender_destroy(&sender);
+    sender = wd_sender_new(4, 4, 1000);
+    char *trusted = cm_sprintf("%s/ok", base);
+    cm_net_t *net = cm_net_new("");
+    wd_sender_set_policy(sender, &net, trusted);
+    assert(net == NULL);
+    memset(&r, 0, sizeof r);
+    size_t before = zlistx_size(seen.paths);
+    s_post(sender, base, "/ok", &tags[0]);
+    s_run(sender, &r, 1, 5000);
+    assert(r.status[0] == 200);
+    s_post(sender, base, "/other", &tags[1]);
+    s_run(sender, &r, 2, 5000);
+    if (verbose) {
+        fprintf(stderr, "refused: %d %s\n", r.status[1], r.error[1]);
+    }
+    assert(r.status[1] == 0 && strstr(r.error[1], "not allowed"));
+    char local[64];
+    snprintf(local, sizeof local, "http://localhost:%u", wd_receiver_port(rx));
+    s_post(sender, local, "/x", &tags[2]);
+    s_run(sender, &r, 3, 5000);
+    assert(r.status[2] == 0 && strstr(r.error[2], "not allowed"));
+    assert(zlistx_size(seen.paths) == before + 1);
+    //  Allowed by the list
+    net = cm_net_new("127.0.0.1");
+    wd_sender_set_policy(sender, &net, NULL);
+    s_post(sender, base, "/other", &tags[3]);
+    s_run(sender, &r, 4, 5000);
+    assert(r.status[3] == 200);
+    free(trusted);
 
     //  Destroy with requests in flight and queued: no callbacks, no leaks
     wd_sender_destroy(&sender);

@@ -23,6 +23,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cm/cm_net.h"
+
 typedef struct _wd_sender_t wd_sender_t;
 
 //  What happened to one request.
@@ -42,6 +44,16 @@ wd_sender_t *wd_sender_new(int max_in_flight, int per_target, int timeout_ms);
 
 //  Abort every request (their callbacks are not called) and free all.
 void wd_sender_destroy(wd_sender_t **self_p);
+
+//  From now on, requests to any URL but `trusted_url` (the operator's
+//  global webhook; NULL for none) connect only to addresses `net`
+//  permits (cm_net: no loopback, private, link-local... unless allowed),
+//  with no proxy from the environment; a refused one fails with an error
+//  saying so. A request whose scheme, host and port are the trusted
+//  URL's takes a new connection (the pool may hold one made without the
+//  check). Takes `net`. Without a policy every address may be reached.
+void wd_sender_set_policy(wd_sender_t *self, cm_net_t **net_p,
+                          const char *trusted_url);
 
 //  Queue a POST of `len` bytes of *body_p to `url` with *headers_p.
 //  Takes both (on all paths). `fn` is called exactly once, later, from

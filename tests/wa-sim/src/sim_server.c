@@ -356,14 +356,25 @@ sim_server_app_state_fetches(sim_server_t *self, const char *phone)
         phone);
 }
 
+//  The account of `phone`, or NULL with *reason set (the caller answers
+//  404).
+static sim_account_t *
+s_account(sim_server_t *self, const char *phone, const char **reason)
+{
+    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    if (!acc) {
+        *reason = "no such account";
+    }
+    return acc;
+}
+
 int
 sim_server_app_state_tamper(sim_server_t *self, const char *phone,
                             const char *collection, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     return sim_appstate_tamper(
@@ -409,9 +420,8 @@ static int
 s_phone_key(sim_server_t *self, const char *phone, sim_account_t **acc_p,
             uint8_t *id, uint8_t *key, const char **reason)
 {
-    *acc_p = sim_model_account(sim_hub_model(self->hub), phone);
+    *acc_p = s_account(self, phone, reason);
     if (!*acc_p) {
-        *reason = "no such account";
         return 404;
     }
     if (sim_phone_app_state_key(
@@ -451,9 +461,8 @@ sim_server_phone_app_state_key(sim_server_t *self, const char *phone,
                                json_t **result_p, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     return sim_phone_new_app_state_key(
@@ -496,9 +505,8 @@ sim_server_phone_history(sim_server_t *self, const char *phone, json_t *seed,
                          json_t **result_p, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     return sim_phone_seed_history(
@@ -511,9 +519,8 @@ sim_server_phone_history_status(sim_server_t *self, const char *phone,
                                 json_t **result_p, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     *result_p = sim_phone_history_status(
@@ -526,9 +533,8 @@ sim_server_phone_history_send(sim_server_t *self, const char *phone,
                               json_t **result_p, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     return sim_phone_resend_history(
@@ -541,9 +547,8 @@ sim_server_phone_lid_migrate(sim_server_t *self, const char *phone,
                              json_t **result_p, const char **reason)
 {
     assert(self);
-    sim_account_t *acc = sim_model_account(sim_hub_model(self->hub), phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     json_t *rule =
@@ -687,9 +692,8 @@ sim_server_remove_account(sim_server_t *self, const char *phone,
 {
     assert(self);
     sim_model_t *model = sim_hub_model(self->hub);
-    sim_account_t *acc = sim_model_account(model, phone);
+    sim_account_t *acc = s_account(self, phone, reason);
     if (!acc) {
-        *reason = "no such account";
         return 404;
     }
     zlistx_t *devs = sim_account_devices_copy(acc);

@@ -1,8 +1,8 @@
-/*  ms_net - which addresses a file.url fetch may connect to
+/*  cm_net - which addresses a file.url fetch may connect to
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 */
-#include "ms_classes.h"
+#include "cm_classes.h"
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -13,8 +13,8 @@ typedef struct {
     int bits;
 } s_range_t;
 
-struct _ms_net_t {
-    s_range_t allow[MS_NET_ALLOW_MAX];
+struct _cm_net_t {
+    s_range_t allow[CM_NET_ALLOW_MAX];
     size_t count;
 };
 
@@ -170,15 +170,15 @@ s_special16(const uint8_t a[16])
     return false;
 }
 
-ms_net_t *
-ms_net_new(const char *allow)
+cm_net_t *
+cm_net_new(const char *allow)
 {
-    ms_net_t *self = cm_alloc(sizeof *self);
+    cm_net_t *self = cm_alloc(sizeof *self);
     char *copy = cm_strdup(allow ? allow : "");
     char *save = NULL;
     for (char *t = strtok_r(copy, ", ", &save); t;
          t = strtok_r(NULL, ", ", &save)) {
-        if (self->count == MS_NET_ALLOW_MAX ||
+        if (self->count == CM_NET_ALLOW_MAX ||
             s_parse_range(t, &self->allow[self->count]) != 0) {
             free(copy);
             free(self);
@@ -191,7 +191,7 @@ ms_net_new(const char *allow)
 }
 
 void
-ms_net_destroy(ms_net_t **self_p)
+cm_net_destroy(cm_net_t **self_p)
 {
     assert(self_p);
     free(*self_p);
@@ -199,7 +199,7 @@ ms_net_destroy(ms_net_t **self_p)
 }
 
 bool
-ms_net_special(const struct sockaddr *addr)
+cm_net_special(const struct sockaddr *addr)
 {
     uint8_t a[16];
     if (s_addr16(addr, a) != 0) {
@@ -209,7 +209,7 @@ ms_net_special(const struct sockaddr *addr)
 }
 
 bool
-ms_net_permitted(ms_net_t *self, const struct sockaddr *addr)
+cm_net_permitted(cm_net_t *self, const struct sockaddr *addr)
 {
     uint8_t a[16];
     if (s_addr16(addr, a) != 0) {
@@ -226,7 +226,7 @@ ms_net_permitted(ms_net_t *self, const struct sockaddr *addr)
 //  --------------------------------------------------------------------
 
 static bool
-s_check(ms_net_t *net, const char *text)
+s_check(cm_net_t *net, const char *text)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -241,14 +241,14 @@ s_check(ms_net_t *net, const char *text)
         int rc = inet_pton(AF_INET, text, &in->sin_addr);
         assert(rc == 1);
     }
-    return ms_net_permitted(net, (struct sockaddr *)&ss);
+    return cm_net_permitted(net, (struct sockaddr *)&ss);
 }
 
 void
-ms_net_test(bool verbose)
+cm_net_test(bool verbose)
 {
-    printf(" * ms_net: ");
-    ms_net_t *net = ms_net_new("");
+    printf(" * cm_net: ");
+    cm_net_t *net = cm_net_new("");
     assert(net);
     const char *refused[] = {"127.0.0.1",
                              "127.1.2.3",
@@ -280,10 +280,10 @@ ms_net_test(bool verbose)
     for (size_t i = 0; i < sizeof fine / sizeof fine[0]; i++) {
         assert(s_check(net, fine[i]));
     }
-    ms_net_destroy(&net);
-    ms_net_destroy(&net);
+    cm_net_destroy(&net);
+    cm_net_destroy(&net);
 
-    net = ms_net_new("127.0.0.1, 10.1.0.0/16,::1");
+    net = cm_net_new("127.0.0.1, 10.1.0.0/16,::1");
     assert(net);
     assert(s_check(net, "127.0.0.1"));
     assert(!s_check(net, "127.0.0.2"));
@@ -292,10 +292,10 @@ ms_net_test(bool verbose)
     assert(s_check(net, "::1"));
     assert(s_check(net, "::ffff:127.0.0.1"));
     assert(!s_check(net, "169.254.169.254"));
-    ms_net_destroy(&net);
+    cm_net_destroy(&net);
 
-    assert(ms_net_new("nonsense") == NULL);
-    assert(ms_net_new("10.0.0.0/33") == NULL);
-    assert(ms_net_new("10.0.0.0/") == NULL);
+    assert(cm_net_new("nonsense") == NULL);
+    assert(cm_net_new("10.0.0.0/33") == NULL);
+    assert(cm_net_new("10.0.0.0/") == NULL);
     printf("OK\n");
 }
