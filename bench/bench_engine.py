@@ -114,6 +114,8 @@ class Bench:
                     self.pg.psql("postgres", "ALTER SYSTEM SET auto_explain.%s"
                                  " = '%s'" % (k, v))
                 self.pg.psql("postgres", "SELECT pg_reload_conf()")
+                print("plans in %s" % os.path.join(self.pg.dir, "server.log"),
+                      flush=True)
 
     def pg_stats_reset(self):
         if self.args.pg_stats:
@@ -287,7 +289,7 @@ class Bench:
             print("warm-up: %d/%d delivered" % (w["delivered"], w["messages"]),
                   flush=True)
             plan = [("throughput", a.messages, a.conns, 0)]
-            for rate in a.rates or [None]:
+            for rate in (a.rates or [None]) if a.rate_seconds > 0 else []:
                 plan.append(("latency", 0, a.conns, rate))
             measured = None
             for rep in range(a.repeat):
@@ -462,7 +464,8 @@ def main():
                     help="e2e: offered rates for the latency runs, comma-separated "
                     "(default: one run at --rate-fraction of the throughput)")
     ap.add_argument("--rate-fraction", type=float, default=0.5)
-    ap.add_argument("--rate-seconds", type=float, default=20)
+    ap.add_argument("--rate-seconds", type=float, default=20,
+                    help="e2e: length of each latency run (0: throughput runs only)")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--idle", default="100,1000", help="idle: session counts")

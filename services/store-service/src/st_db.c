@@ -21,6 +21,8 @@ struct _st_db_t {
     int err_status;        //  bus status of the last failure
     char err_state[6];     //  SQLSTATE of the last failure, "" if none
     char err_reason[256];  //  short reason of the last failure
+    bool grouped;          //  in a group transaction (st_db_group_begin)
+    bool group_failed;     //  ... and a request of it rolled back
 };
 
 static void
@@ -259,10 +261,25 @@ s_check(st_db_t *self, PGresult *res, const char *what)
     return NULL;
 }
 
+//  True (with the error set) when a failed group transaction refuses
+//  further statements: its requests run again one by one.
+static bool
+s_group_refuses(st_db_t *self)
+{
+    if (self->grouped && self->group_failed) {
+        s_set_error(self, 503, "", "group transaction rolled back");
+        return true;
+    }
+    return false;
+}
+
 PGresult *
 st_db_exec(st_db_t *self, const char *name, int nparams,
            const char *const *values)
 {
+    if (s_group_refuses(self)) {
+        return NULL;
+    }
     if (!self->conn) {
         s_set_error(self, 503, "", "database unavailable");
         return NULL;
@@ -276,6 +293,9 @@ PGresult *
 st_db_query(st_db_t *self, const char *sql, int nparams,
             const char *const *values)
 {
+    if (s_group_refuses(self)) {
+        return NULL;
+    }
     if (!self->conn) {
         s_set_error(self, 503, "", "database unavailable");
         return NULL;
@@ -288,6 +308,9 @@ st_db_query(st_db_t *self, const char *sql, int nparams,
 int
 st_db_run(st_db_t *self, const char *sql)
 {
+    if (s_group_refuses(self)) {
+        return -1;
+    }
     if (!self->conn) {
         s_set_error(self, 503, "", "database unavailable");
         return -1;
@@ -303,18 +326,32 @@ st_db_run(st_db_t *self, const char *sql)
 int
 st_db_begin(st_db_t *self)
 {
+    if (self->grouped) {
+        //  the group's transaction is open: the request joins it
+        return s_group_refuses(self) ? -1 : 0;
+    }
     return st_db_run(self, "BEGIN");
 }
 
 int
 st_db_commit(st_db_t *self)
 {
+    if (self->grouped) {
+        //  committed with the group (st_db_group_end)
+        return s_group_refuses(self) ? -1 : 0;
+    }
     return st_db_run(self, "COMMIT");
 }
 
 void
 st_db_rollback(st_db_t *self)
 {
+    if (self->grouped) {
+        //  One request's rollback undoes the whole group: its statements
+        //  are refused from now on, and the caller runs each request
+        //  again by itself
+        self->group_failed = true;
+    }
     if (self->conn && PQtransactionStatus(self->conn) != PQTRANS_IDLE) {
         //  keep the error of the failed statement for the reply
         int status = self->err_status;
@@ -333,6 +370,42 @@ st_db_rollback(st_db_t *self)
         memcpy(self->err_state, state, sizeof state);
         memcpy(self->err_reason, reason, sizeof reason);
     }
+}
+
+int
+st_db_group_begin(st_db_t *self)
+{
+    assert(!self->grouped);
+    if (st_db_run(self, "BEGIN") != 0) {
+        return -1;
+    }
+    self->grouped = true;
+    self->group_failed = false;
+    return 0;
+}
+
+int
+st_db_group_end(st_db_t *self)
+{
+    assert(self->grouped);
+    bool failed = self->group_failed;
+    self->grouped = false;
+    self->group_failed = false;
+    if (failed) {
+        st_db_rollback(self); //  ended already, unless the rollback failed
+        return -1;
+    }
+    if (st_db_run(self, "COMMIT") != 0) {
+        st_db_rollback(self);
+        return -1;
+    }
+    return 0;
+}
+
+bool
+st_db_grouped(st_db_t *self)
+{
+    return self->grouped;
 }
 
 bool

@@ -65,6 +65,19 @@ void st_db_rollback(st_db_t *self);
 //  True while a transaction is open (or failed and not yet rolled back).
 bool st_db_in_transaction(st_db_t *self);
 
+//  Group commit: one transaction for several requests. st_db_group_begin
+//  opens it; until st_db_group_end, st_db_begin and st_db_commit join it
+//  (no statement) and st_db_rollback ends it for all of them: every
+//  statement after is refused (503), so the caller can run each request
+//  again by itself. st_db_group_end commits, and returns 0 only when
+//  nothing was rolled back and the COMMIT succeeded (else it rolls back,
+//  -1). Returns 0 or -1.
+int st_db_group_begin(st_db_t *self);
+int st_db_group_end(st_db_t *self);
+
+//  True between st_db_group_begin and st_db_group_end.
+bool st_db_grouped(st_db_t *self);
+
 //  After a failure: bus status for it (400 bad data, 404 missing
 //  reference, 409 conflict, 503 unavailable or retryable, 504 statement
 //  timeout, 500 otherwise), a short reason, the SQLSTATE ("" when the

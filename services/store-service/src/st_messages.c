@@ -449,7 +449,9 @@ st_messages_register(st_router_t *r)
         "FROM (SELECT DISTINCT ON (x.id) x.id, x.ack, x.name "
         "FROM json_to_recordset($2::json) AS x(id text, ack integer, "
         "name text) ORDER BY x.id, x.ack DESC) a "
-        "WHERE m.session = $1 AND m.id = a.id AND m.ack < a.ack");
+        "WHERE m.session = $1 AND m.id = ANY (ARRAY(SELECT y.id FROM "
+        "json_to_recordset($2::json) AS y(id text))) AND m.id = a.id "
+        "AND m.ack < a.ack");
 //  A message row as the API shows it: the payload with the recorded ack
 //  and, when starred, _data.starred merged in (p: the table alias).
 #define S_MSG_JSON(p)                                                          \

@@ -21,6 +21,7 @@ struct _st_router_t {
     void *publish_arg;       //  its argument
     char *engine;            //  WAHA engine name for event envelopes
     const st_seal_t *seal;   //  borrowed, may be NULL (keyless)
+    zlistx_t *held;          //  notifications held until a group commits
 };
 
 static void
@@ -109,7 +110,8 @@ s_call(cm_msg_t *request, void *arg)
     if (e->flags & ST_ROUTER_DB) {
         st_stats_observe(cm_msg_type(request), zclock_usecs() - started);
     }
-    if (self->db && st_db_in_transaction(self->db)) {
+    if (self->db && !st_db_grouped(self->db) &&
+        st_db_in_transaction(self->db)) {
         //  a handler bug; keep the connection usable for the next request
         cm_log_error("handler left a transaction open", "type=%s",
                      cm_msg_type(request));
@@ -213,10 +215,78 @@ st_router_publish(st_router_t *self, const char *type, json_t **body_p)
     assert(body_p && *body_p);
     cm_msg_t *msg = cm_msg_new(type);
     cm_msg_set_body(msg, body_p);
+    if (self->held) {
+        //  in a group: announced once it committed
+        zlistx_add_end(self->held, msg);
+        return;
+    }
     if (self->publish) {
         self->publish(&msg, self->publish_arg);
     }
     cm_msg_destroy(&msg);
+}
+
+bool
+st_router_groups(const char *type)
+{
+    return cm_streq(type, "event.append_batch") ||
+           cm_streq(type, "event.append") || cm_streq(type, "signal.put");
+}
+
+//  Run requests one by one, each in its own transaction.
+static void
+s_dispatch_each(st_router_t *self, cm_msg_t **requests, size_t n,
+                cm_msg_t **replies)
+{
+    for (size_t i = 0; i < n; i++) {
+        replies[i] = st_router_dispatch(self, requests[i]);
+    }
+}
+
+size_t
+st_router_dispatch_group(st_router_t *self, cm_msg_t **requests, size_t n,
+                         cm_msg_t **replies)
+{
+    st_db_t *db = self->db;
+    if (n < 2 || !db || st_db_connect(db) != 0 || st_db_group_begin(db)) {
+        s_dispatch_each(self, requests, n, replies);
+        return 0;
+    }
+    self->held = zlistx_new();
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        replies[i] = ok ? st_router_dispatch(self, requests[i]) : NULL;
+        if (ok && replies[i] && cm_msg_status(replies[i]) >= 300) {
+            //  a refusal or a failure: no request of the group is kept
+            st_db_rollback(db);
+            ok = false;
+        }
+    }
+    ok = st_db_group_end(db) == 0 && ok;
+    zlistx_t *held = self->held;
+    self->held = NULL;
+    cm_msg_t *msg;
+    while ((msg = (cm_msg_t *)zlistx_first(held))) {
+        zlistx_detach_cur(held);
+        if (ok && self->publish) {
+            self->publish(&msg, self->publish_arg);
+        }
+        cm_msg_destroy(&msg);
+    }
+    zlistx_destroy(&held);
+    if (ok) {
+        cm_log_debug("group committed", "requests=%zu", n);
+        return n;
+    }
+    //  Nothing of the group was stored: each request again by itself,
+    //  so the one refused gets its answer and the others theirs
+    cm_log_debug("group transaction rolled back, running requests alone",
+                 "requests=%zu", n);
+    for (size_t i = 0; i < n; i++) {
+        cm_msg_destroy(&replies[i]);
+    }
+    s_dispatch_each(self, requests, n, replies);
+    return 0;
 }
 
 cm_msg_t *

@@ -92,8 +92,24 @@ void st_router_set_seal(st_router_t *self, const st_seal_t *seal);
 const st_seal_t *st_router_seal(st_router_t *self);
 
 //  Publish a notification of `type` with body *body_p (taken). Call only
-//  after the transaction that it announces has committed.
+//  after the transaction that it announces has committed (in a group,
+//  after the request's st_db_commit: held until the group commits).
 void st_router_publish(st_router_t *self, const char *type, json_t **body_p);
+
+//  True for the request types that may share a group transaction
+//  (st_router_dispatch_group): event.append, event.append_batch,
+//  signal.put.
+bool st_router_groups(const char *type);
+
+//  Group commit: run n requests (of st_router_groups' types) in one
+//  transaction and one COMMIT, their notifications published only after
+//  it. replies[i] gets request i's reply (NULL: none). If any request is
+//  refused or fails, nothing of the group is kept and each request runs
+//  again in its own transaction. A reply therefore always follows the
+//  commit of what it reports. Returns n when the group committed as one,
+//  0 when the requests ran one by one.
+size_t st_router_dispatch_group(st_router_t *self, cm_msg_t **requests,
+                                size_t n, cm_msg_t **replies);
 
 //  Reply to a failed database call: rolls back any open transaction and
 //  answers with st_db's status and reason. Caller owns return value.

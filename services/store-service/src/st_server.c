@@ -32,6 +32,9 @@ s_bind(int type, const char *endpoint, const char *what)
     return sock;
 }
 
+//  Most requests the broker hands one worker at once (group commit).
+#define S_GROUP_MAX 32
+
 //  One message from a worker.
 static void
 s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub, zlist_t *ready)
@@ -45,11 +48,12 @@ s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub, zlist_t *ready)
     bool idle = false;
     if (cm_streq(cmd, "READY")) {
         idle = true;
-    } else if (cm_streq(cmd, "REPLY")) {
+    } else if (cm_streq(cmd, "REPLY") || cm_streq(cmd, "OUT")) {
+        //  OUT: one reply of several, the worker is still busy
         if (zmsg_send(&msg, frontend) != 0) {
             cm_log_debug("could not send reply");
         }
-        idle = true;
+        idle = cm_streq(cmd, "REPLY");
     } else if (cm_streq(cmd, "PUB")) {
         if (zmsg_send(&msg, pub) != 0) {
             cm_log_warn("could not publish notification");
@@ -64,6 +68,46 @@ s_from_worker(zsock_t *backend, zsock_t *frontend, zsock_t *pub, zlist_t *ready)
     zframe_destroy(&id);
     zstr_free(&cmd);
     zmsg_destroy(&msg);
+}
+
+//  Hand the next request to an idle worker. The last idle worker takes
+//  every request waiting behind it too (up to S_GROUP_MAX): while all
+//  workers are busy requests queue up, and one worker can then store the
+//  writes among them in one transaction (st_router_dispatch_group). Each
+//  request goes as [worker][command][request frames], the command "ONE"
+//  for a request alone, "MORE" for one of a group but the last, "LAST".
+static void
+s_to_worker(zsock_t *frontend, zsock_t *backend, zlist_t *ready)
+{
+    zmsg_t *msg = zmsg_recv(frontend);
+    if (!msg) {
+        return;
+    }
+    zframe_t *worker = (zframe_t *)zlist_pop(ready);
+    bool drain = zlist_size(ready) == 0;
+    int count = 1;
+    while (msg) {
+        zmsg_t *next = NULL;
+        if (drain && count < S_GROUP_MAX &&
+            (zsock_events(frontend) & ZMQ_POLLIN)) {
+            next = zmsg_recv(frontend);
+        }
+        const char *cmd = next ? "MORE" : count == 1 ? "ONE" : "LAST";
+        zmsg_pushstr(msg, cmd);
+        zframe_t *to = zframe_dup(worker);
+        zmsg_prepend(msg, &to);
+        if (zmsg_send(&msg, backend) != 0) {
+            cm_log_error("could not hand request to worker");
+        }
+        zmsg_destroy(&msg);
+        msg = next;
+        count++;
+    }
+    if (count > 2) {
+        cm_log_debug("requests handed over as a group", "requests=%d",
+                     count - 1);
+    }
+    zframe_destroy(&worker);
 }
 
 static void
@@ -114,15 +158,7 @@ s_actor(zsock_t *pipe, void *args)
         } else if (which == backend) {
             s_from_worker(backend, frontend, pub, ready);
         } else if (which == frontend) {
-            zmsg_t *msg = zmsg_recv(frontend);
-            if (msg) {
-                zframe_t *worker = (zframe_t *)zlist_pop(ready);
-                zmsg_prepend(msg, &worker);
-                if (zmsg_send(&msg, backend) != 0) {
-                    cm_log_error("could not hand request to worker");
-                }
-                zmsg_destroy(&msg);
-            }
+            s_to_worker(frontend, backend, ready);
         }
     }
     zpoller_destroy(&poller);

@@ -43,30 +43,92 @@ s_publish(cm_msg_t **msg_p, void *arg)
     zmsg_destroy(&zmsg);
 }
 
-//  Run one request from the server and answer.
+//  Most requests the server hands one worker at once (its S_GROUP_MAX).
+#define S_GROUP_MAX 32
+
+//  Send a reply (or, for NULL, nothing) to the server under `cmd`.
 static void
-s_serve(st_router_t *router, zsock_t *dealer)
+s_answer(zsock_t *dealer, cm_msg_t **reply_p, const char *cmd)
 {
-    zmsg_t *zmsg = zmsg_recv(dealer);
-    if (!zmsg) {
-        return;
-    }
-    cm_msg_t *request = cm_msg_decode(&zmsg, true);
-    cm_msg_t *reply = request ? st_router_dispatch(router, request) : NULL;
-    cm_msg_destroy(&request);
     zmsg_t *out = NULL;
-    if (reply) {
-        out = cm_msg_encode(reply);
-        cm_msg_destroy(&reply);
-        zmsg_pushstr(out, "REPLY");
-    } else {
+    if (*reply_p) {
+        out = cm_msg_encode(*reply_p);
+        cm_msg_destroy(reply_p);
+        zmsg_pushstr(out, cmd);
+    } else if (cm_streq(cmd, "REPLY")) {
         out = zmsg_new();
         zmsg_addstr(out, "READY");
+    } else {
+        return;
     }
     if (zmsg_send(&out, dealer) != 0) {
         cm_log_error("could not answer server");
     }
     zmsg_destroy(&out);
+}
+
+//  Run the requests the server handed over at once (see st_server's
+//  s_to_worker): the writes among them in one transaction, each reply
+//  sent after its commit; then tell the server we are idle.
+static void
+s_serve_group(st_router_t *router, zsock_t *dealer, cm_msg_t **requests,
+              size_t n)
+{
+    cm_msg_t *group[S_GROUP_MAX];
+    cm_msg_t *replies[S_GROUP_MAX];
+    size_t grouped = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (requests[i] && st_router_groups(cm_msg_type(requests[i]))) {
+            group[grouped++] = requests[i];
+            continue;
+        }
+        cm_msg_t *reply =
+            requests[i] ? st_router_dispatch(router, requests[i]) : NULL;
+        s_answer(dealer, &reply, "OUT");
+    }
+    st_router_dispatch_group(router, group, grouped, replies);
+    for (size_t i = 0; i < grouped; i++) {
+        s_answer(dealer, &replies[i], "OUT");
+    }
+    zmsg_t *out = zmsg_new();
+    zmsg_addstr(out, "READY");
+    if (zmsg_send(&out, dealer) != 0) {
+        cm_log_error("could not answer server");
+    }
+    zmsg_destroy(&out);
+}
+
+//  Run one request (or a group of them) from the server and answer.
+static void
+s_serve(st_router_t *router, zsock_t *dealer)
+{
+    cm_msg_t *requests[S_GROUP_MAX];
+    size_t n = 0;
+    bool more = true;
+    while (more) {
+        zmsg_t *zmsg = zmsg_recv(dealer);
+        if (!zmsg) {
+            break; //  interrupted
+        }
+        char *cmd = zmsg_popstr(zmsg);
+        more = cm_streq(cmd, "MORE") && n + 1 < S_GROUP_MAX;
+        zstr_free(&cmd);
+        requests[n++] = cm_msg_decode(&zmsg, true);
+        zmsg_destroy(&zmsg);
+    }
+    if (n == 0) {
+        return;
+    }
+    if (n > 1) {
+        s_serve_group(router, dealer, requests, n);
+    } else {
+        cm_msg_t *reply =
+            requests[0] ? st_router_dispatch(router, requests[0]) : NULL;
+        s_answer(dealer, &reply, "REPLY");
+    }
+    for (size_t i = 0; i < n; i++) {
+        cm_msg_destroy(&requests[i]);
+    }
 }
 
 void
@@ -168,6 +230,7 @@ st_worker_test(bool verbose)
     zframe_t *client = zframe_new("client", 6);
     cm_msg_set_routing(req, &client);
     m = cm_msg_encode(req);
+    zmsg_pushstr(m, "ONE");
     zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
     zmsg_send(&m, backend);
     m = zmsg_recv(backend);
@@ -186,6 +249,7 @@ st_worker_test(bool verbose)
     //  garbage: no reply, worker says READY again
     m = zmsg_new();
     zmsg_append(m, (zframe_t *[]){zframe_dup(id)});
+    zmsg_addstr(m, "ONE");
     zmsg_addstr(m, "client");
     zmsg_addstr(m, "junk");
     zmsg_send(&m, backend);
@@ -204,7 +268,8 @@ st_worker_test(bool verbose)
     client = zframe_new("client", 6);
     cm_msg_set_routing(req, &client);
     m = cm_msg_encode(req);
-    zmsg_prepend(m, &id);
+    zmsg_pushstr(m, "ONE");
+    zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
     zmsg_send(&m, backend);
     m = zmsg_recv(backend);
     from = zmsg_pop(m);
@@ -216,6 +281,46 @@ st_worker_test(bool verbose)
     assert(cm_msg_status(reply) == 503);
     cm_msg_destroy(&reply);
     cm_msg_destroy(&req);
+
+    //  a group (MORE..LAST): a reply each (OUT), then READY once; the
+    //  write among them (event.append) runs alone without a database
+    const char *types[] = {"health.ping", "event.append", "health.ping"};
+    for (int i = 0; i < 3; i++) {
+        req = cm_msg_new(types[i]);
+        cm_msg_set_str(req, "session", "x");
+        cm_msg_set_str(req, "id", "evt_1");
+        cm_msg_set_str(req, "event", "message");
+        client = zframe_new("client", 6);
+        cm_msg_set_routing(req, &client);
+        m = cm_msg_encode(req);
+        cm_msg_destroy(&req);
+        zmsg_pushstr(m, i < 2 ? "MORE" : "LAST");
+        zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
+        zmsg_send(&m, backend);
+    }
+    int st[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        m = zmsg_recv(backend);
+        from = zmsg_pop(m);
+        zframe_destroy(&from);
+        cmd = zmsg_popstr(m);
+        assert(cm_streq(cmd, "OUT"));
+        zstr_free(&cmd);
+        reply = cm_msg_decode(&m, true);
+        assert(reply);
+        st[i] = cm_msg_status(reply);
+        cm_msg_destroy(&reply);
+    }
+    //  the two pings first, the write after them
+    assert(st[0] == 200 && st[1] == 200 && st[2] == 503);
+    m = zmsg_recv(backend);
+    from = zmsg_pop(m);
+    zframe_destroy(&from);
+    cmd = zmsg_popstr(m);
+    assert(cm_streq(cmd, "READY"));
+    zstr_free(&cmd);
+    zmsg_destroy(&m);
+    zframe_destroy(&id);
 
     zactor_destroy(&worker);
     zsock_destroy(&backend);
