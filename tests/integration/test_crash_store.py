@@ -14,7 +14,10 @@ stream and started again. Then:
   delivery receipt in wa-sim's stanza log) appears once in s1's GET
   messages and fires one `message` event (one event id; a resent webhook
   keeps its id);
-- no message id is stored twice.
+- no message id is stored twice;
+- a read in flight when the store dies answers within seconds (the
+  gateway fails or retries it when the connection drops; it waited out its
+  30 s deadline before).
 """
 import os
 import random
@@ -28,6 +31,7 @@ from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 KILLS = 3
+READ_WITHIN = 15.0  # s; a store restart (ASan) takes 1-3 s
 A, B = "15550001111", "15550002222"
 
 
@@ -87,8 +91,28 @@ def test_store_killed_under_traffic():
                     (phoned if st == 200 else phone_failed).append(text)
                 time.sleep(0.1)
 
+        reads = []                       # (seconds, status) per read
+
+        def reader():
+            # Reads go through the gateway to the store: one lost with the
+            # store must not hang its client
+            while not stop.is_set():
+                t0 = time.monotonic()
+                try:
+                    st = s.api("GET", "/api/s2/chats/%s@c.us/messages" % A,
+                               query={"limit": 5, "downloadMedia": "false"},
+                               timeout=40)[0]
+                except OSError:
+                    st = 0
+                reads.append((time.monotonic() - t0, st))
+                if time.monotonic() - t0 > 3:
+                    print("slow read: %d after %.1f s" % (st, time.monotonic() - t0),
+                          flush=True)
+                time.sleep(0.05)
+
         threads = [threading.Thread(target=api_sender, args=(t,), daemon=True)
                    for t in "ab"]
+        threads.append(threading.Thread(target=reader, daemon=True))
         threads.append(threading.Thread(target=phone_sender, daemon=True))
         for t in threads:
             t.start()
@@ -110,6 +134,12 @@ def test_store_killed_under_traffic():
 
         lat = sorted(t for t, _ in took)
         print("api send seconds: median %.2f, max %.2f" % (lat[len(lat) // 2], lat[-1]))
+        rlat = sorted(t for t, _ in reads)
+        print("reads: %d, seconds: median %.2f, max %.2f" % (
+            len(rlat), rlat[len(rlat) // 2], rlat[-1]))
+        # A read the store took with it answers (503) at once, not at the
+        # gateway's 30 s deadline
+        check(rlat[-1] < READ_WITHIN, "a read took %.1f s" % rlat[-1])
 
         # Every acknowledged API send at s2, once
         def at_s2():
