@@ -17,6 +17,7 @@ Two sessions on wa-sim, a and b, media on wa-sim's HTTPS media host.
   media.url serves the identical bytes (sha256).
 """
 import base64
+import functools
 import hashlib
 import http.server
 import os
@@ -199,23 +200,12 @@ def main():
             stack(sim, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1") as s, \
             Receiver() as rx:
         linked(s, sim, rx, [("a", A, "Alice"), ("b", B, "Bob")])
-        run_all = [lambda: test_killed_during_upload(s, sim, rx),
-                   lambda: test_killed_during_download(s, sim, rx)]
-        run_all[0].__name__ = "test_killed_during_upload"
-        run_all[1].__name__ = "test_killed_during_download"
-        failed = 0
-        for t in run_all:
-            t0 = time.time()
-            try:
-                t()
-                print("ok   %s (%.1fs)" % (t.__name__, time.time() - t0), flush=True)
-            except Exception:  # noqa: BLE001
-                failed += 1
-                import traceback
-                traceback.print_exc()
-                print("FAIL %s" % t.__name__, flush=True)
-    sys.exit(1 if failed else 0)
-
+        tests = []
+        for f in (test_killed_during_upload, test_killed_during_download):
+            t = functools.partial(f, s, sim, rx)
+            t.__name__ = f.__name__
+            tests.append(t)
+        run(tests)
 
 if __name__ == "__main__":
     main()

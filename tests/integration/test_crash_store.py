@@ -26,21 +26,13 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from engine_util import hooks, linked, stack  # noqa: E402
+from engine_util import by_body, check_sent_once, hooks, linked, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 KILLS = 3
 READ_WITHIN = 15.0  # s; a store restart (ASan) takes 1-3 s
 A, B = "15550001111", "15550002222"
-
-
-def by_body(events):
-    """{body: set of event ids} of `message` events."""
-    out = {}
-    for e in events:
-        out.setdefault(e["payload"]["body"], set()).add(e["id"])
-    return out
 
 
 def stored(s, session, chat):
@@ -142,20 +134,7 @@ def test_store_killed_under_traffic():
         check(rlat[-1] < READ_WITHIN, "a read took %.1f s" % rlat[-1])
 
         # Every acknowledged API send at s2, once
-        def at_s2():
-            return by_body(hooks(rx, "s2", "message"))
-        try:
-            wait_for(lambda: set(acked) <= set(at_s2()), 40,
-                     what="every acknowledged send at s2")
-        finally:
-            print("api: acknowledged %d, failed %d, missing at s2 %s" % (
-                len(acked), len(uncertain), sorted(set(acked) - set(at_s2()))[:5]))
-        got = at_s2()
-        check(set(got) <= set(acked) | set(uncertain),
-              "unknown at s2: %s" % sorted(set(got) - set(acked) - set(uncertain)))
-        twice = {b: ids for b, ids in got.items() if len(ids) > 1}
-        check(not twice, "s2 got one message under several events: %s"
-              % list(twice.items())[:3])
+        check_sent_once(rx, "s2", acked, uncertain)
 
         # Received by s1 and acknowledged to the server: stored and hooked once
         st, log = sim.ctl("GET", "/stanzas?limit=10000")
