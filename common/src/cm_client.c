@@ -20,6 +20,7 @@ struct _cm_client_t {
     zhashx_t *pending;  //  id -> s_pending_t, owned
     int64_t next_due;   //  no callback request expires before (monotonic
                         //  ms); -1 when none is pending
+    zsock_t *monitor;   //  PAIR with sock's disconnect events, or NULL
 };
 
 //  Note a callback request's deadline: keeps next_due a lower bound.
@@ -91,6 +92,10 @@ cm_client_destroy(cm_client_t **self_p)
         return;
     }
     zhashx_destroy(&self->pending);
+    if (self->monitor) {
+        zmq_socket_monitor(zsock_resolve(self->sock), NULL, 0);
+        zsock_destroy(&self->monitor);
+    }
     zsock_destroy(&self->sock);
     free(self);
     *self_p = NULL;
@@ -302,6 +307,73 @@ cm_client_pending(cm_client_t *self)
     return zhashx_size(self->pending);
 }
 
+zsock_t *
+cm_client_watch(cm_client_t *self)
+{
+    assert(!self->monitor);
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://cm-client-watch-%p",
+             (void *)self);
+    if (zmq_socket_monitor(zsock_resolve(self->sock), endpoint,
+                           ZMQ_EVENT_DISCONNECTED) != 0) {
+        cm_log_warn("could not watch bus connections", "reason=\"%s\"",
+                    zmq_strerror(zmq_errno()));
+        return NULL;
+    }
+    self->monitor = zsock_new(ZMQ_PAIR);
+    assert(self->monitor);
+    if (zsock_connect(self->monitor, "%s", endpoint) != 0) {
+        zmq_socket_monitor(zsock_resolve(self->sock), NULL, 0);
+        zsock_destroy(&self->monitor);
+        return NULL;
+    }
+    return self->monitor;
+}
+
+void
+cm_client_watch_dispatch(cm_client_t *self)
+{
+    bool dropped = false;
+    while (self->monitor && (zsock_events(self->monitor) & ZMQ_POLLIN)) {
+        //  An event is two frames: 16-bit event and 32-bit value, then
+        //  the endpoint
+        zmsg_t *msg = zmsg_recv(self->monitor);
+        if (!msg) {
+            break;
+        }
+        zframe_t *head = zmsg_first(msg);
+        zframe_t *where = zmsg_next(msg);
+        if (head && zframe_size(head) >= 2) {
+            uint16_t event;
+            memcpy(&event, zframe_data(head), sizeof event);
+            if (event == ZMQ_EVENT_DISCONNECTED) {
+                char *ep = where ? zframe_strdup(where) : NULL;
+                cm_log_warn("bus server went away: failing its requests",
+                            "endpoint=\"%s\" pending=%zu", ep ? ep : "",
+                            zhashx_size(self->pending));
+                free(ep);
+                dropped = true;
+            }
+        }
+        zmsg_destroy(&msg);
+    }
+    if (!dropped) {
+        return;
+    }
+    //  Replies that came before the drop are answers, not losses
+    cm_client_dispatch(self);
+    zlistx_t *keys = zhashx_keys(self->pending);
+    for (const char *id = (const char *)zlistx_first(keys); id;
+         id = (const char *)zlistx_next(keys)) {
+        s_pending_t *p = (s_pending_t *)zhashx_lookup(self->pending, id);
+        if (p && !p->done && p->fn) {
+            cm_msg_t *gone = s_synth(p, 503, "server went away");
+            s_complete(self, p, &gone);
+        }
+    }
+    zlistx_destroy(&keys);
+}
+
 //  --------------------------------------------------------------------
 //  Self test: an echo server actor on inproc.
 
@@ -387,6 +459,37 @@ cm_client_test(bool verbose)
     assert(st2 == 504);
     assert(cm_client_pending(client) == 0);
     assert(cm_client_expire(client) == -1);
+
+    //  A watched client fails its requests at once when the server's
+    //  connection drops
+    {
+        zsock_t *server = zsock_new_router("tcp://127.0.0.1:*");
+        assert(server);
+        char *ep = zsock_last_endpoint(server);
+        cm_client_t *watched = cm_client_new(ep);
+        zstr_free(&ep);
+        assert(watched);
+        zsock_t *mon = cm_client_watch(watched);
+        assert(mon);
+        int st = 0;
+        req = cm_msg_new("test.silent");
+        assert(cm_client_send(watched, &req, 60000, s_test_cb, &st) == 0);
+        //  The server takes the request, then dies without answering
+        cm_msg_t *got = cm_msg_recv(server, true);
+        assert(got);
+        cm_msg_destroy(&got);
+        zsock_destroy(&server);
+        until = cm_mono_ms() + 5000;
+        while (st == 0 && cm_mono_ms() < until) {
+            if (zsock_events(mon) & ZMQ_POLLIN) {
+                cm_client_watch_dispatch(watched);
+            }
+            zclock_sleep(5);
+        }
+        assert(st == 503);
+        assert(cm_client_pending(watched) == 0);
+        cm_client_destroy(&watched);
+    }
 
     //  Bad endpoint
     cm_log_init(NULL, "error");

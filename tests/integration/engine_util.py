@@ -71,3 +71,33 @@ def linked(s, sim, rx, sessions):
 def hooks(rx, name, event=None):
     """Webhook events received for session `name`."""
     return [e for e in rx.events(event) if e.get("session") == name]
+
+
+def by_body(events):
+    """{body: set of event ids} of `message` events."""
+    out = {}
+    for e in events:
+        out.setdefault(e["payload"]["body"], set()).add(e["id"])
+    return out
+
+
+def check_sent_once(rx, peer, acked, uncertain, timeout=40):
+    """After a crash test's traffic: every send the API acknowledged
+    reaches `peer` (its `message` webhooks), each under one event id,
+    and nothing arrives that was neither acknowledged nor left
+    unanswered. Returns {body: event ids} at the peer."""
+    def at_peer():
+        return by_body(hooks(rx, peer, "message"))
+    try:
+        wait_for(lambda: set(acked) <= set(at_peer()), timeout,
+                 what="every acknowledged send at %s" % peer)
+    finally:
+        print("acknowledged %d, unanswered %d, missing at %s %s" % (
+            len(acked), len(uncertain), peer, sorted(set(acked) - set(at_peer()))[:5]))
+    got = at_peer()
+    check(set(got) <= set(acked) | set(uncertain),
+          "unknown at %s: %s" % (peer, sorted(set(got) - set(acked) - set(uncertain))))
+    twice = {b: ids for b, ids in got.items() if len(ids) > 1}
+    check(not twice, "%s got one message under several events: %s"
+          % (peer, list(twice.items())[:3]))
+    return got

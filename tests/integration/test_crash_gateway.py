@@ -23,7 +23,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from engine_util import hooks, linked, stack  # noqa: E402
+from engine_util import check_sent_once, hooks, linked, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 from wsclient import WS  # noqa: E402
@@ -135,22 +135,7 @@ def test_gateway_killed_with_requests_in_flight():
         for t in threads:
             t.join(30)
 
-        def at_s2():
-            out = {}
-            for e in hooks(rx, "s2", "message"):
-                out.setdefault(e["payload"]["body"], set()).add(e["id"])
-            return out
-        try:
-            wait_for(lambda: set(acked) <= set(at_s2()), 40,
-                     what="every acknowledged send at s2")
-        finally:
-            print("acknowledged %d, unanswered %d, missing at s2 %s" % (
-                len(acked), len(uncertain), sorted(set(acked) - set(at_s2()))[:5]))
-        got = at_s2()
-        check(set(got) <= set(acked) | set(uncertain),
-              "unknown at s2: %s" % sorted(set(got) - set(acked) - set(uncertain)))
-        twice = {b: ids for b, ids in got.items() if len(ids) > 1}
-        check(not twice, "sent twice: %s" % list(twice.items())[:3])
+        got = check_sent_once(rx, "s2", acked, uncertain)
         print("unanswered sends that went out: %d of %d"
               % (len(set(uncertain) & set(got)), len(uncertain)))
 

@@ -7,7 +7,8 @@ Two sessions exchange texts; then:
 - GET /api/{s}/chats lists the chat with its last message time;
 - GET /api/{s}/chats/{chatId}/messages returns the WAMessages newest
   first, with the ack raised by the receipts (READ after sendSeen),
-  filter.fromMe, limit and offset;
+  filter.fromMe, filter.timestamp.gte/lte, filter.ack, sortOrder, limit
+  and offset;
 - /v2/chats and /v2/chats/{chatId}/messages give the same;
 - the rows live in PostgreSQL: after store-service restarts they are
   still there;
@@ -69,6 +70,28 @@ def test_chats_and_messages_are_kept():
         check([m["body"] for m in theirs] == ["two"], theirs)
         page = messages(s, "a", "15550005555@c.us", "?limit=1&offset=1")
         check([m["body"] for m in page] == ["one"], page)
+        # sort order, time bounds (seconds) and ack level
+        chat = "15550005555@c.us"
+        asc = messages(s, "a", chat, "?sortOrder=asc")
+        check([m["body"] for m in asc] == ["one", "two"], asc)
+        check([m["body"] for m in messages(s, "a", chat, "?sortBy=messageTimestamp&sortOrder=DESC")]
+              == ["two", "one"], "sortOrder=DESC")
+        t1, t2 = ms[1]["timestamp"], ms[0]["timestamp"]
+        both = messages(s, "a", chat, "?filter.timestamp.gte=%d&filter.timestamp.lte=%d"
+                        % (t1, t2))
+        check([m["body"] for m in both] == ["two", "one"], both)
+        check(messages(s, "a", chat, "?filter.timestamp.gte=%d" % (t2 + 1)) == [], "gte")
+        check(messages(s, "a", chat, "?filter.timestamp.lte=%d" % (t1 - 1)) == [], "lte")
+        read = messages(s, "a", chat, "?filter.ack=READ")
+        check([m["id"] for m in read] == [m1["id"]], read)
+        check(messages(s, "a", chat, "?filter.ack=3") == read, "filter.ack=3")
+        check(messages(s, "a", chat, "?filter.ack=PLAYED") == [], "filter.ack=PLAYED")
+        for q, field in (("sortOrder=up", "sortOrder"), ("sortBy=body", "sortBy"),
+                         ("filter.ack=SEEN", "filter.ack"),
+                         ("filter.timestamp.gte=-5", "filter.timestamp.gte"),
+                         ("filter.timestamp.lte=x", "filter.timestamp.lte")):
+            st, body, _ = s.api("GET", "/api/a/chats/%s/messages?%s" % (chat, q))
+            check(st == 400 and field in str(body["message"]), (q, st, body))
         # a bare number names the same chat
         check(len(messages(s, "a", "15550005555")) == 2, "bare number")
         check(messages(s, "a", "15550009999@c.us") == [], "other chat is empty")

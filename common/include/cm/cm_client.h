@@ -60,6 +60,19 @@ int cm_client_expire(cm_client_t *self);
 //  Number of requests waiting for a reply.
 size_t cm_client_pending(cm_client_t *self);
 
+//  Watch the connections: when one to a server drops (the server died or
+//  stopped), the requests in flight will get no reply, so every callback
+//  request pending is completed with 503 "server went away" at once
+//  instead of at its deadline (replies already received are taken
+//  first). With several endpoints the requests of the servers still up
+//  fail too (a request's server is not known). Returns the monitor
+//  socket for the owner's poller (cm_client_watch_dispatch when
+//  readable), or NULL. Once per client.
+zsock_t *cm_client_watch(cm_client_t *self);
+
+//  Read the monitor socket's events; call when it is readable.
+void cm_client_watch_dispatch(cm_client_t *self);
+
 void cm_client_test(bool verbose);
 
 #endif

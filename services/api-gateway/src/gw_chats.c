@@ -107,6 +107,67 @@ s_list(gw_req_t *req, const char *name)
     s_answer(req, name, &msg, "chats", -1);
 }
 
+//  WAHA's ack names, by level (-1..4)
+static const char *const s_ack_names[] = {"ERROR",  "PENDING", "SERVER",
+                                          "DEVICE", "READ",    "PLAYED"};
+
+//  The messages list's sort and filters onto msg: sortBy, sortOrder,
+//  filter.timestamp.gte/lte (seconds) and filter.ack (a name or -1..4).
+//  Returns 0, or -1 after a 400 naming the field.
+static int
+s_messages_filters(gw_req_t *req, cm_msg_t *msg)
+{
+    const char *sort_by = gw_req_query(req, "sortBy");
+    const char *order = gw_req_query(req, "sortOrder");
+    if (sort_by && !cm_streq(sort_by, "timestamp") &&
+        !cm_streq(sort_by, "messageTimestamp")) {
+        gw_req_fail_invalid(req,
+                            "sortBy must be timestamp or messageTimestamp");
+        return -1;
+    }
+    if (order && strcasecmp(order, "asc") != 0 &&
+        strcasecmp(order, "desc") != 0) {
+        gw_req_fail_invalid(req, "sortOrder must be asc or desc");
+        return -1;
+    }
+    if (order && strcasecmp(order, "asc") == 0) {
+        cm_msg_set_str(msg, "sortOrder", "asc");
+    }
+    int64_t gte = 0, lte = 0;
+    bool has_gte = false, has_lte = false;
+    if (gw_req_query_int(req, "filter.timestamp.gte", 0, GW_CHATS_TS_MAX, 0,
+                         &gte, &has_gte) ||
+        gw_req_query_int(req, "filter.timestamp.lte", 0, GW_CHATS_TS_MAX, 0,
+                         &lte, &has_lte)) {
+        return -1;
+    }
+    if (has_gte) {
+        cm_msg_set_int(msg, "tsGte", gte);
+    }
+    if (has_lte) {
+        cm_msg_set_int(msg, "tsLte", lte);
+    }
+    const char *ack = gw_req_query(req, "filter.ack");
+    if (ack) {
+        int level = -2;
+        for (int i = 0; i < 6; i++) {
+            char num[4];
+            snprintf(num, sizeof num, "%d", i - 1);
+            if (strcasecmp(ack, s_ack_names[i]) == 0 || cm_streq(ack, num)) {
+                level = i - 1;
+            }
+        }
+        if (level == -2) {
+            gw_req_fail_invalid(req, "filter.ack must be one of ERROR, "
+                                     "PENDING, SERVER, DEVICE, READ, "
+                                     "PLAYED (or -1..4)");
+            return -1;
+        }
+        cm_msg_set_int(msg, "ack", level);
+    }
+    return 0;
+}
+
 static void
 s_messages(gw_req_t *req, const char *name)
 {
@@ -129,6 +190,10 @@ s_messages(gw_req_t *req, const char *name)
     free(chat);
     if (from_me >= 0) {
         cm_msg_set_bool(msg, "fromMe", from_me == 1);
+    }
+    if (s_messages_filters(req, msg)) {
+        cm_msg_destroy(&msg);
+        return;
     }
     if (s_page(req, msg)) {
         cm_msg_destroy(&msg);

@@ -41,6 +41,8 @@
 //  Page sizes.
 #define GW_CHATS_LIST_MAX 1000
 #define GW_CHATS_LIST_DEFAULT 100
+//  filter.timestamp.gte/lte: seconds up to the end of year 9999
+#define GW_CHATS_TS_MAX 253402300799LL
 
 //  Longest wait for an app-state change (a fetch and an upload).
 #define GW_CHATS_ACTION_TIMEOUT_MS 20000
@@ -77,6 +79,14 @@ json_t *gw_chats_schemas(void);
     "limit|integer|Messages per page, 1..1000 (default 100);"                  \
     "offset|integer|Messages to skip;"                                         \
     "filter.fromMe|boolean|Only sent (true) or received (false) ones;"         \
+    "filter.timestamp.gte|integer|Only messages at or after this time "        \
+    "(seconds);"                                                               \
+    "filter.timestamp.lte|integer|Only messages at or before this time "       \
+    "(seconds);"                                                               \
+    "filter.ack|string|Only messages at this ack: ERROR, PENDING, SERVER, "    \
+    "DEVICE, READ or PLAYED (or -1..4);"                                       \
+    "sortBy|string|timestamp (alias messageTimestamp), the only order;"        \
+    "sortOrder|string|desc (default, newest first) or asc;"                    \
     "downloadMedia|boolean|true (default): media not downloaded yet (or "      \
     "whose download failed) is downloaded now (media.url, or media.error), "   \
     "false: media without the downloaded file (media.url)"

@@ -898,6 +898,16 @@ gw_core_actor(zsock_t *pipe, void *args)
     if (self->sub) {
         zpoller_add(poller, self->sub);
     }
+    //  A store or media-service that dies takes the requests it holds with
+    //  it: answer them 503 at once rather than at their deadline (30 s)
+    zsock_t *store_watch = cm_client_watch(self->store);
+    zsock_t *media_watch = cm_client_watch(self->media);
+    if (store_watch) {
+        zpoller_add(poller, store_watch);
+    }
+    if (media_watch) {
+        zpoller_add(poller, media_watch);
+    }
     //  Keep serving after SIGINT/SIGTERM: main drains us, then $TERM.
     zpoller_set_nonstop(poller, true);
     zstr_send(pipe, "READY");
@@ -942,6 +952,10 @@ gw_core_actor(zsock_t *pipe, void *args)
             cm_client_dispatch(self->media);
         } else if (which && which == self->sub) {
             s_on_sub(self);
+        } else if (which && which == store_watch) {
+            cm_client_watch_dispatch(self->store);
+        } else if (which && which == media_watch) {
+            cm_client_watch_dispatch(self->media);
         }
         if (zlistx_size(self->parked)) {
             s_retry_parked(self);

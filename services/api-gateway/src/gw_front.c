@@ -148,6 +148,18 @@ gw_front_check_target(const char *target, size_t len, char **message_p)
                                "starting with /");
         return 400;
     }
+    const char *query = memchr(target, '?', len);
+    if (query) {
+        size_t params = 1;
+        for (const char *c = query + 1; c < target + len; c++) {
+            params += *c == '&';
+        }
+        if (params > GW_FRONT_QUERY_MAX) {
+            *message_p = cm_sprintf("the query has more than %d parameters",
+                                    GW_FRONT_QUERY_MAX);
+            return 414;
+        }
+    }
     return s_check_target(target, len, message_p);
 }
 
@@ -191,6 +203,12 @@ int
 gw_front_fields_add(gw_front_fields_t *self, const char *name, size_t name_len,
                     const char *value, size_t value_len, char **message_p)
 {
+    if (++self->count > GW_FRONT_FIELDS_MAX) {
+        *message_p = cm_sprintf("the request head has more than %d header "
+                                "fields",
+                                GW_FRONT_FIELDS_MAX);
+        return 431;
+    }
     if (name_len == 4 && !strncasecmp(name, "host", 4)) {
         self->hosts++;
     } else if (name_len == 14 && !strncasecmp(name, "content-length", 14)) {
@@ -869,6 +887,35 @@ gw_front_test(bool verbose)
     s_expect("GET /a?x%00=1 HTTP/1.1\r\nHost: x\r\n\r\n", 400, "query");
     s_expect("GET /a HTTP/1.1\r\nHost: x\r\nX-Api-Key: k\x01junk\r\n\r\n", 400,
              "header X-Api-Key");
+    //  Header fields and query parameters are counted (libmicrohttpd's
+    //  pool holds each): up to the limits, not past them
+    char *many = cm_strdup("GET /a?p0");
+    for (int i = 1; i <= GW_FRONT_QUERY_MAX; i++) {
+        char *next = cm_sprintf("%s&p%d", many, i);
+        free(many);
+        many = next;
+    }
+    char *head = cm_sprintf("%s HTTP/1.1\r\nHost: x\r\n\r\n", many);
+    s_expect(head, 414, "more than 100 parameters");
+    free(head);
+    *strrchr(many, '&') = 0;
+    head = cm_sprintf("%s HTTP/1.1\r\nHost: x\r\n\r\n", many);
+    s_expect(head, 0, NULL);
+    free(head);
+    free(many);
+    many = cm_strdup("GET /a HTTP/1.1\r\nHost: x\r\n");
+    for (int i = 1; i < GW_FRONT_FIELDS_MAX; i++) {
+        char *next = cm_sprintf("%sX-H%d: v\r\n", many, i);
+        free(many);
+        many = next;
+    }
+    head = cm_sprintf("%s\r\n", many);
+    s_expect(head, 0, NULL);
+    free(head);
+    head = cm_sprintf("%sX-One-More: v\r\n\r\n", many);
+    s_expect(head, 431, "more than 100 header fields");
+    free(head);
+    free(many);
     char nul[] = "GET /a HTTP/1.1\r\nHost: x\r\nX-Api-Key: k\0junk\r\n\r\n";
     char *method = NULL;
     char *path = NULL;

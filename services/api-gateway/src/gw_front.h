@@ -38,6 +38,13 @@
 #define GW_FRONT_TARGET_MAX 8192
 //  Longest method name.
 #define GW_FRONT_METHOD_MAX 16
+//  Most header fields and query parameters in one request head.
+//  libmicrohttpd keeps each (about 64 bytes) in the connection's memory
+//  pool (2 x GW_FRONT_HEAD_MAX, which also holds the head): past what
+//  fits it answered its own HTML 431 (headers) or closed without an
+//  answer, leaking the request's state (query parameters).
+#define GW_FRONT_FIELDS_MAX 100
+#define GW_FRONT_QUERY_MAX 100
 
 typedef struct _gw_front_t gw_front_t;
 
@@ -109,6 +116,7 @@ typedef struct {
     bool te;
     bool chunked;
     bool upgrade; //  an Upgrade header
+    int count;    //  header fields so far
 } gw_front_fields_t;
 
 int gw_front_fields_add(gw_front_fields_t *self, const char *name,

@@ -53,6 +53,8 @@ typedef struct s_conn {
     gw_recv_t *wire;            //  frames what libmicrohttpd reads of it
     unsigned requests;          //  heads libmicrohttpd gave us
     int64_t idle_since;         //  monotonic ms a request ended, 0 in one
+    void *unseen;               //  s_call_t of a request line not yet given
+                                //  to s_access (freed at close if never)
     bool upgraded;              //  a /ws stream: not ours to time
     bool swept;                 //  shut down
 } s_conn_t;
@@ -77,6 +79,18 @@ struct _gw_http_t {
     pthread_t sweeper;          //  closes late kept-alive connections
     size_t swept;               //  connections it shut down (tests)
 };
+
+//  Free a call libmicrohttpd never gave to s_access nor s_completed: its
+//  request line only (no request, body or slot yet).
+static void
+s_call_free(void *item)
+{
+    s_call_t *call = (s_call_t *)item;
+    if (call) {
+        free(call->target);
+        free(call);
+    }
+}
 
 static void
 s_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -138,6 +152,7 @@ s_notify_connection(void *cls, struct MHD_Connection *connection,
             if (gw_recv_detach(conn->wire, conn->fd)) {
                 gw_recv_destroy(&conn->wire);
             }
+            s_call_free(conn->unseen);
             free(conn);
             *socket_context = NULL;
         }
@@ -236,6 +251,10 @@ s_completed(void *cls, struct MHD_Connection *connection, void **con_cls,
     s_call_t *call = (s_call_t *)*con_cls;
     if (!call) {
         return;
+    }
+    s_conn_t *conn = s_conn_of(connection);
+    if (conn && conn->unseen == call) {
+        conn->unseen = NULL;
     }
     bool big = call->req && gw_req_body_len(call->req) >= 1048576;
     pthread_mutex_lock(&self->lock);
@@ -753,6 +772,14 @@ s_uri_log(void *cls, const char *uri, struct MHD_Connection *connection)
     call->connection = connection;
     call->target = cm_strdup(uri ? uri : "");
     (void)cls;
+    //  libmicrohttpd calls neither s_access nor s_completed for a request
+    //  whose head it fails to parse, and closes the connection: it is
+    //  freed then
+    s_conn_t *conn = s_conn_of(connection);
+    if (conn) {
+        s_call_free(conn->unseen);
+        conn->unseen = call;
+    }
     return call;
 }
 
@@ -824,6 +851,10 @@ s_access(void *cls, struct MHD_Connection *connection, const char *url,
     if (!call) {
         call = s_uri_log(self, NULL, connection);
         *con_cls = call;
+    }
+    s_conn_t *seen = s_conn_of(connection);
+    if (seen && seen->unseen == call) {
+        seen->unseen = NULL; //  s_completed frees it from now on
     }
     if (!call->req) {
         //  First call: the head only

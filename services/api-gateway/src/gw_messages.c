@@ -100,6 +100,10 @@ gw_messages_command_msg(gw_req_t *req, json_t *session, cm_msg_t **msg_p,
     if (st == 404 && cm_msg_str(reply, "missing")) {
         //  The engine found no such thing (a group, ...)
         gw_req_fail(req, 404, NULL, "%s", reason ? reason : "not found");
+    } else if (st == 503 && cm_msg_str(reply, "unavailable")) {
+        //  The worker is there; a service behind it is not (media-service)
+        gw_req_fail(req, 503, NULL, "%s",
+                    reason ? reason : "a service is unavailable");
     } else if (st == GW_NO_WORKER || st == 503) {
         gw_req_fail(req, 503, "worker_unavailable",
                     "No session-worker serves the session right now; try "

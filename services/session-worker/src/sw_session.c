@@ -45,6 +45,7 @@ typedef enum {
 struct _sw_host_t {
     cm_client_t *store;        //  store client, borrowed
     cm_client_t *media;        //  media-service client, borrowed, or NULL
+    zsock_t *media_watch;      //  its connection events, or NULL
     sw_loop_t *loop;           //  the loop, borrowed
     const sw_config_t *config; //  configuration, borrowed
     sw_engine_t *engine;       //  the engine, borrowed
@@ -99,6 +100,12 @@ s_client_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
     cm_client_dispatch((cm_client_t *)arg);
 }
 
+static void
+s_client_watch_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
+{
+    cm_client_watch_dispatch((cm_client_t *)arg);
+}
+
 //  Both clients' next deadline (ms, -1 none).
 static int
 s_client_prepare(sw_loop_t *loop, void *arg)
@@ -139,6 +146,14 @@ sw_host_set_media(sw_host_t *self, cm_client_t *media)
     self->media = media;
     sw_loop_sock_add(self->loop, cm_client_sock(media), s_client_readable,
                      media);
+    //  A media-service that dies takes its uploads and downloads with it:
+    //  fail them at once (503) rather than at their deadline (minutes),
+    //  so a send answers and a held incoming message goes out
+    self->media_watch = cm_client_watch(media);
+    if (self->media_watch) {
+        sw_loop_sock_add(self->loop, self->media_watch, s_client_watch_readable,
+                         media);
+    }
 }
 
 static void s_free(sw_session_t *self);
@@ -168,6 +183,9 @@ sw_host_destroy(sw_host_t **self_p)
     sw_loop_sock_remove(self->loop, cm_client_sock(self->store));
     if (self->media) {
         sw_loop_sock_remove(self->loop, cm_client_sock(self->media));
+    }
+    if (self->media_watch) {
+        sw_loop_sock_remove(self->loop, self->media_watch);
     }
     sw_loop_set_prepare(self->loop, NULL, NULL);
     cm_ulid_destroy(&self->ulid);

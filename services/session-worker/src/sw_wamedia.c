@@ -143,8 +143,11 @@ s_up_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
     const char *reason = cm_msg_reason(*reply_p);
     if (st == 504) {
         reason = "media-service did not answer in time";
-    } else if (st == 503 && (!reason || !*reason)) {
-        reason = "media-service is unavailable";
+    } else if (st == 503) {
+        //  Not running, or it died with the upload (cm_client_watch)
+        cm_log_warn("media-service unavailable", "session=\"%s\" reason=\"%s\"",
+                    sw_session_name(session), reason ? reason : "");
+        reason = SW_WAMEDIA_UNAVAILABLE;
     }
     s_up_finish(&up, sess, st, reason ? reason : "media upload failed",
                 st == 200 ? *reply_p : NULL);
@@ -431,7 +434,11 @@ s_send_uploaded(sw_wasess_t *sess, int st, const char *reason, cm_msg_t *reply,
     if (st != 200) {
         cm_log_warn("media upload failed", "session=\"%s\" st=%d reason=\"%s\"",
                     sw_wasess_name(sess), st, reason);
-        sw_cmd_reply(&cmd, st, reason, NULL);
+        //  Tell the gateway the 503 is media-service's, not ours
+        json_t *why = st == 503 && cm_streq(reason, SW_WAMEDIA_UNAVAILABLE)
+                          ? json_pack("{s:s}", "unavailable", "media-service")
+                          : NULL;
+        sw_cmd_reply(&cmd, st, reason, why ? &why : NULL);
         json_decref(data);
         return;
     }
@@ -955,6 +962,7 @@ s_fetched_media(sw_wasess_t *sess, const json_t *request, int st,
     }
     char *error = cm_sprintf(
         "%s", st == 504           ? "media-service did not answer in time"
+              : st == 503         ? "media-service is unavailable"
               : reason && *reason ? reason
                                   : "the media could not be downloaded");
     cm_log_warn("could not download media",

@@ -64,6 +64,10 @@
 //  upload) and for a download, ms.
 #define SW_WAMEDIA_UPLOAD_MS 140000
 #define SW_WAMEDIA_DOWNLOAD_MS 90000
+//  The reason of an upload media-service could not take (not running, or
+//  it died with the upload); message.send_media answers it with 503 and
+//  {unavailable: "media-service"}
+#define SW_WAMEDIA_UNAVAILABLE "media-service is unavailable: nothing was sent"
 //  Received media messages waiting for their download, per session;
 //  past it they go out without downloading.
 #define SW_WAMEDIA_PENDING_MAX 256

@@ -399,8 +399,40 @@ s_message_list(st_router_t *self, cm_msg_t *request)
     }
     const char *fm =
         json_is_boolean(from_me) ? (json_is_true(from_me) ? "t" : "f") : NULL;
-    const char *p[] = {name, chat, limit_s, offset_s, fm};
-    PGresult *res = st_db_exec(st_router_db(self), "st_message_list", 5, p);
+    //  Optional filters: timestamps (seconds) and an ack level; sortOrder
+    //  picks one of two statements
+    char gte_s[24], lte_s[24], ack_s[24];
+    const char *filters[3] = {NULL, NULL, NULL};
+    static const char *const keys[3] = {"tsGte", "tsLte", "ack"};
+    static const int64_t mins[3] = {0, 0, -1},
+                         maxs[3] = {INT64_MAX, INT64_MAX, 4};
+    char *bufs[3] = {gte_s, lte_s, ack_s};
+    for (int i = 0; i < 3; i++) {
+        json_t *v = json_object_get(cm_msg_body(request), keys[i]);
+        if (!v || json_is_null(v)) {
+            continue;
+        }
+        int64_t n = 0;
+        if (st_router_int(request, keys[i], mins[i], maxs[i], true, 0, &n,
+                          &reply)) {
+            return reply;
+        }
+        snprintf(bufs[i], 24, "%" PRId64, n);
+        filters[i] = bufs[i];
+    }
+    const char *order = st_router_opt_str(request, "sortOrder", 8, &reply);
+    if (reply) {
+        return reply;
+    }
+    bool asc = order && strcasecmp(order, "asc") == 0;
+    if (order && !asc && strcasecmp(order, "desc") != 0) {
+        return cm_msg_new_reply(request, 400, "sortOrder must be asc or desc");
+    }
+    const char *p[] = {name, chat,       limit_s,    offset_s,
+                       fm,   filters[0], filters[1], filters[2]};
+    PGresult *res =
+        st_db_exec(st_router_db(self),
+                   asc ? "st_message_list_asc" : "st_message_list", 8, p);
     if (!res) {
         return st_router_db_fail(self, request);
     }
@@ -486,13 +518,18 @@ st_messages_register(st_router_t *r)
                       S_CHATS "name ASC NULLS LAST, jid" S_PAGE);
 #undef S_CHATS
 #undef S_PAGE
-    st_router_prepare(
-        r, "st_message_list",
-        "SELECT " S_MSG_JSON(
-            "") " "
-                "FROM messages WHERE session = $1 AND "
-                "chat = $2 AND ($5::boolean IS NULL OR from_me = $5) "
-                "ORDER BY ts DESC, created_at DESC LIMIT $3 OFFSET $4");
+    //  $5 fromMe, $6/$7 ts bounds, $8 ack; each NULL when not asked
+#define S_MSG_LIST(order)                                                      \
+    "SELECT " S_MSG_JSON(                                                      \
+        "") " FROM messages WHERE session = $1 AND "                           \
+            "chat = $2 AND ($5::boolean IS NULL OR from_me = $5) "             \
+            "AND ($6::bigint IS NULL OR ts >= $6) "                            \
+            "AND ($7::bigint IS NULL OR ts <= $7) "                            \
+            "AND ($8::integer IS NULL OR ack = $8) "                           \
+            "ORDER BY ts " order ", created_at " order " LIMIT $3 OFFSET $4"
+    st_router_prepare(r, "st_message_list", S_MSG_LIST("DESC"));
+    st_router_prepare(r, "st_message_list_asc", S_MSG_LIST("ASC"));
+#undef S_MSG_LIST
 #undef S_MSG_JSON
     st_router_add(r, "chat.list", 1, s_chat_list, ST_ROUTER_DB);
     st_router_add(r, "message.list", 1, s_message_list, ST_ROUTER_DB);
