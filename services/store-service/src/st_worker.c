@@ -203,6 +203,41 @@ st_worker_actor(zsock_t *pipe, void *args)
     OPENSSL_thread_stop();
 }
 
+//  Selftest: hand the worker `req` (destroyed) with command `how`.
+static void
+s_test_send(zsock_t *backend, zframe_t *id, cm_msg_t **req_p, const char *how)
+{
+    zframe_t *client = zframe_new("client", 6);
+    cm_msg_set_routing(*req_p, &client);
+    zmsg_t *m = cm_msg_encode(*req_p);
+    cm_msg_destroy(req_p);
+    zmsg_pushstr(m, how);
+    zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
+    zmsg_send(&m, backend);
+}
+
+//  Selftest: the worker's next message is command `want` from `id`;
+//  returns its reply (NULL for READY).
+static cm_msg_t *
+s_test_expect(zsock_t *backend, zframe_t *id, const char *want)
+{
+    zmsg_t *m = zmsg_recv(backend);
+    zframe_t *from = zmsg_pop(m);
+    assert(!id || zframe_eq(from, id));
+    zframe_destroy(&from);
+    char *cmd = zmsg_popstr(m);
+    assert(cm_streq(cmd, want));
+    zstr_free(&cmd);
+    cm_msg_t *reply = NULL;
+    if (cm_streq(want, "READY")) {
+        zmsg_destroy(&m);
+    } else {
+        reply = cm_msg_decode(&m, true);
+        assert(reply);
+    }
+    return reply;
+}
+
 void
 st_worker_test(bool verbose)
 {
@@ -227,23 +262,13 @@ st_worker_test(bool verbose)
 
     //  a request: routing id + message frames
     cm_msg_t *req = cm_msg_new("health.ping");
-    zframe_t *client = zframe_new("client", 6);
-    cm_msg_set_routing(req, &client);
-    m = cm_msg_encode(req);
-    zmsg_pushstr(m, "ONE");
-    zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
-    zmsg_send(&m, backend);
-    m = zmsg_recv(backend);
-    zframe_t *from = zmsg_pop(m);
-    assert(zframe_eq(from, id));
-    zframe_destroy(&from);
-    cmd = zmsg_popstr(m);
-    assert(cm_streq(cmd, "REPLY"));
-    zstr_free(&cmd);
-    cm_msg_t *reply = cm_msg_decode(&m, true);
-    assert(reply && cm_msg_status(reply) == 200);
+    char *req_id = cm_strdup(cm_msg_id(req));
+    s_test_send(backend, id, &req, "ONE");
+    cm_msg_t *reply = s_test_expect(backend, id, "REPLY");
+    assert(cm_msg_status(reply) == 200);
     assert(zframe_streq(cm_msg_routing(reply), "client"));
-    assert(cm_streq(cm_msg_corr(reply), cm_msg_id(req)));
+    assert(cm_streq(cm_msg_corr(reply), req_id));
+    free(req_id);
     cm_msg_destroy(&reply);
 
     //  garbage: no reply, worker says READY again
@@ -253,34 +278,15 @@ st_worker_test(bool verbose)
     zmsg_addstr(m, "client");
     zmsg_addstr(m, "junk");
     zmsg_send(&m, backend);
-    m = zmsg_recv(backend);
-    from = zmsg_pop(m);
-    zframe_destroy(&from);
-    cmd = zmsg_popstr(m);
-    assert(cm_streq(cmd, "READY"));
-    zstr_free(&cmd);
-    zmsg_destroy(&m);
+    assert(s_test_expect(backend, id, "READY") == NULL);
 
     //  a database request without a database: 503
-    cm_msg_destroy(&req);
     req = cm_msg_new("session.get");
     cm_msg_set_str(req, "name", "x");
-    client = zframe_new("client", 6);
-    cm_msg_set_routing(req, &client);
-    m = cm_msg_encode(req);
-    zmsg_pushstr(m, "ONE");
-    zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
-    zmsg_send(&m, backend);
-    m = zmsg_recv(backend);
-    from = zmsg_pop(m);
-    zframe_destroy(&from);
-    cmd = zmsg_popstr(m);
-    assert(cm_streq(cmd, "REPLY"));
-    zstr_free(&cmd);
-    reply = cm_msg_decode(&m, true);
+    s_test_send(backend, id, &req, "ONE");
+    reply = s_test_expect(backend, id, "REPLY");
     assert(cm_msg_status(reply) == 503);
     cm_msg_destroy(&reply);
-    cm_msg_destroy(&req);
 
     //  a group (MORE..LAST): a reply each (OUT), then READY once; the
     //  write among them (event.append) runs alone without a database
@@ -290,36 +296,17 @@ st_worker_test(bool verbose)
         cm_msg_set_str(req, "session", "x");
         cm_msg_set_str(req, "id", "evt_1");
         cm_msg_set_str(req, "event", "message");
-        client = zframe_new("client", 6);
-        cm_msg_set_routing(req, &client);
-        m = cm_msg_encode(req);
-        cm_msg_destroy(&req);
-        zmsg_pushstr(m, i < 2 ? "MORE" : "LAST");
-        zmsg_prepend(m, (zframe_t *[]){zframe_dup(id)});
-        zmsg_send(&m, backend);
+        s_test_send(backend, id, &req, i < 2 ? "MORE" : "LAST");
     }
     int st[3] = {0, 0, 0};
     for (int i = 0; i < 3; i++) {
-        m = zmsg_recv(backend);
-        from = zmsg_pop(m);
-        zframe_destroy(&from);
-        cmd = zmsg_popstr(m);
-        assert(cm_streq(cmd, "OUT"));
-        zstr_free(&cmd);
-        reply = cm_msg_decode(&m, true);
-        assert(reply);
+        reply = s_test_expect(backend, id, "OUT");
         st[i] = cm_msg_status(reply);
         cm_msg_destroy(&reply);
     }
     //  the two pings first, the write after them
     assert(st[0] == 200 && st[1] == 200 && st[2] == 503);
-    m = zmsg_recv(backend);
-    from = zmsg_pop(m);
-    zframe_destroy(&from);
-    cmd = zmsg_popstr(m);
-    assert(cm_streq(cmd, "READY"));
-    zstr_free(&cmd);
-    zmsg_destroy(&m);
+    assert(s_test_expect(backend, id, "READY") == NULL);
     zframe_destroy(&id);
 
     zactor_destroy(&worker);
