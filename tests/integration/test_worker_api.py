@@ -4,9 +4,10 @@ Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
 The full core (PostgreSQL, store-service, api-gateway, two
 session-workers): six sessions created over HTTP spread over both
-workers; SIGKILL one and the API shows every session held by the other
-within the lease timeout, still cycling STARTING/FAILED; /health counts
-one worker; stop over HTTP reaches the new holder.
+workers (the less loaded one claims a new session first); SIGKILL one
+and the API shows every session held by the other within the lease
+timeout, still cycling STARTING/FAILED; /health counts one worker; stop
+over HTTP reaches the new holder.
 """
 import os
 import sys
@@ -33,18 +34,19 @@ def assigned(s):
 
 def test_two_workers_over_http():
     with Stack(workers=2, services=CORE, env=ENV) as s:
+        # Only workers that said hello hear the nudge of a new session;
+        # one that has not yet would find every session claimed
+        wait_for(lambda: (lambda r: r[0] == 200 and r[1]["workers"] == 2)(
+            s.api("GET", "/health")), 10, what="/health counts two workers")
         for n in NAMES:
             st, body, _ = s.api("POST", "/api/sessions", {"name": n, "start": True})
             check(st == 201, (st, body))
         h = wait_for(lambda: (lambda x: x if all(x.values()) else None)(assigned(s)),
                      20, what="all sessions assigned")
         per = {w: list(h.values()).count(w) for w in ("worker-0", "worker-1")}
+        print("sessions per worker:", per)
         check(per["worker-0"] >= 1 and per["worker-1"] >= 1, h)
 
-        # Leases can be taken before a worker's first hello reaches the
-        # gateway
-        wait_for(lambda: (lambda r: r[0] == 200 and r[1]["workers"] == 2)(
-            s.api("GET", "/health")), 10, what="/health counts two workers")
 
         t0 = time.time()
         s.proc("session-worker-0").kill()

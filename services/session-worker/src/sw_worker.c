@@ -32,6 +32,7 @@ struct _sw_worker_t {
     cm_handlers_t *handlers;   //  synchronous gateway requests
     uint64_t heartbeat_timer;  //  heartbeat every SW_HEARTBEAT_MS
     uint64_t claim_timer;      //  next periodic claim
+    uint64_t nudge_timer;      //  claim a nudge asked for, held back
     uint64_t renew_timer;      //  renew every TTL/3
     uint64_t fence_timer;      //  earliest possible lease expiry
     uint64_t shutdown_timer;   //  shutdown deadline
@@ -489,10 +490,39 @@ s_on_health(cm_msg_t *request, void *arg)
     return reply;
 }
 
+//  Every worker hears a nudge for a new session at once, and the first
+//  claim wins. A worker holds its claim back a millisecond for each
+//  session it holds (SW_NUDGE_MAX_MS at most), so the least loaded one
+//  usually wins and new sessions spread over the workers; when it is
+//  busy or gone, another wins a moment later.
+#define SW_NUDGE_MAX_MS 100
+
+static void
+s_nudge_timer(sw_loop_t *loop, uint64_t id, void *arg)
+{
+    sw_worker_t *self = (sw_worker_t *)arg;
+    self->nudge_timer = 0;
+    sw_worker_claim(self);
+}
+
+int
+sw_worker_nudge_delay_ms(sw_worker_t *self)
+{
+    size_t held = zhashx_size(self->sessions);
+    return held < SW_NUDGE_MAX_MS ? (int)held : SW_NUDGE_MAX_MS;
+}
+
 static cm_msg_t *
 s_on_nudge(cm_msg_t *request, void *arg)
 {
-    sw_worker_claim((sw_worker_t *)arg);
+    sw_worker_t *self = (sw_worker_t *)arg;
+    int delay = sw_worker_nudge_delay_ms(self);
+    if (delay == 0) {
+        sw_worker_claim(self);
+    } else if (!self->nudge_timer && !self->shutting_down) {
+        self->nudge_timer =
+            sw_loop_timer_add(self->loop, delay, false, s_nudge_timer, self);
+    }
     return NULL; //  one-way
 }
 
@@ -740,8 +770,8 @@ sw_worker_destroy(sw_worker_t **self_p)
     zlistx_destroy(&self->pending);
     zhashx_destroy(&self->sessions);
     uint64_t *timers[] = {&self->heartbeat_timer, &self->claim_timer,
-                          &self->renew_timer, &self->fence_timer,
-                          &self->shutdown_timer};
+                          &self->nudge_timer,     &self->renew_timer,
+                          &self->fence_timer,     &self->shutdown_timer};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
         if (*timers[i]) {
             sw_loop_timer_cancel(self->loop, *timers[i]);
@@ -824,8 +854,8 @@ sw_worker_shutdown(sw_worker_t *self)
     }
     self->shutting_down = true;
     cm_log_info("stopping", "sessions=%zu", zhashx_size(self->sessions));
-    uint64_t *timers[] = {&self->claim_timer, &self->renew_timer,
-                          &self->fence_timer};
+    uint64_t *timers[] = {&self->claim_timer, &self->nudge_timer,
+                          &self->renew_timer, &self->fence_timer};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
         if (*timers[i]) {
             sw_loop_timer_cancel(self->loop, *timers[i]);
@@ -1217,10 +1247,18 @@ sw_worker_test(bool verbose)
     assert(!sw_worker_holds(worker, "s1") && t.stops == 1);
     assert(s_test_command(&t, loop, "session.stop", "s1", NULL, 0) == 404);
 
-    //  The next claim (nudge) fills the free slot
-    sw_worker_claim(worker);
+    //  A nudge fills the free slot, its claim held back a millisecond
+    //  for each of the two sessions held
+    assert(sw_worker_nudge_delay_ms(worker) == 2);
+    claims = t.claims;
+    to = zframe_new("w1", 2);
+    nudge = cm_msg_new("worker.nudge");
+    cm_msg_set_routing(nudge, &to);
+    cm_msg_send(&nudge, t.gateway);
     s_test_run(&t, loop, 200, NULL);
+    assert(t.claims == claims + 1);
     assert(sw_worker_sessions(worker) == 3 && sw_worker_holds(worker, "s4"));
+    assert(sw_worker_nudge_delay_ms(worker) == 3);
 
     //  session.logout: device.clear, STOPPED, release, 200
     assert(s_test_command(&t, loop, "session.logout", "s2", NULL, 0) == 200);

@@ -48,6 +48,10 @@ void sw_worker_start(sw_worker_t *self);
 //  Claim now (as on worker.nudge).
 void sw_worker_claim(sw_worker_t *self);
 
+//  How long a nudge's claim waits: a millisecond per session held, at
+//  most 100, so the least loaded worker claims a new session first.
+int sw_worker_nudge_delay_ms(sw_worker_t *self);
+
 //  Graceful stop: stop every session, release its lease, tell the
 //  gateways we hold nothing, then stop the loop when every release is
 //  answered or after SW_SHUTDOWN_MS.
