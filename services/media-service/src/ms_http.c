@@ -210,9 +210,17 @@ ms_http_perform(ms_http_t *self, const ms_http_req_t *req, ms_http_res_t *res)
 //  --------------------------------------------------------------------
 //  Self test: a one-shot HTTP server on loopback
 
+#include <netinet/in.h>
+#include <pthread.h>
+
+//  Answers the requests of one connection with `reply`: the first only,
+//  or with `keepalive` every one until the client closes it; counts the
+//  requests in `served`.
 typedef struct {
     int fd;
     const char *reply;
+    bool keepalive;
+    int served;
 } s_server_t;
 
 static void *
@@ -222,37 +230,13 @@ s_serve(void *arg)
     int conn = accept(srv->fd, NULL, NULL);
     if (conn >= 0) {
         char buf[4096];
-        ssize_t n = read(conn, buf, sizeof buf);
-        (void)n;
-        ssize_t w = write(conn, srv->reply, strlen(srv->reply));
-        (void)w;
-        close(conn);
-    }
-    return NULL;
-}
-
-#include <netinet/in.h>
-#include <pthread.h>
-
-//  Answers every request of one connection with `reply` (kept alive)
-//  until the client closes it; counts the requests in `served`.
-typedef struct {
-    int fd;
-    const char *reply;
-    int served;
-} s_keepalive_t;
-
-static void *
-s_serve_keepalive(void *arg)
-{
-    s_keepalive_t *srv = (s_keepalive_t *)arg;
-    int conn = accept(srv->fd, NULL, NULL);
-    if (conn >= 0) {
-        char buf[4096];
         while (read(conn, buf, sizeof buf) > 0) {
             ssize_t w = write(conn, srv->reply, strlen(srv->reply));
             (void)w;
             srv->served++;
+            if (!srv->keepalive) {
+                break;
+            }
         }
         close(conn);
     }
@@ -300,7 +284,8 @@ ms_http_test(bool verbose)
     req.net = open;
     s_server_t srv = {fd, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                           "Content-Length: 5\r\nConnection: close\r\n\r\n"
-                          "hello"};
+                          "hello",
+                      false, 0};
     pthread_t t;
     pthread_create(&t, NULL, s_serve, &srv);
     assert(ms_http_perform(http, &req, &res) == 0);
@@ -337,9 +322,9 @@ ms_http_test(bool verbose)
 
     //  A connection a trusted transfer (no policy) left alive is not
     //  reused by an untrusted one to the same host and port
-    s_keepalive_t ka = {fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
-                        0};
-    pthread_create(&t, NULL, s_serve_keepalive, &ka);
+    s_server_t ka = {fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+                     true, 0};
+    pthread_create(&t, NULL, s_serve, &ka);
     ms_http_req_t trusted = {.url = url, .max_bytes = 1000, .timeout_ms = 2000};
     assert(ms_http_perform(http, &trusted, &res) == 0);
     assert(res.status == 200 && res.len == 2);
