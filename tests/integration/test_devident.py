@@ -16,7 +16,8 @@ Wharf (wa_devident):
 - checks our own other devices against our own account key (from the
   credentials): our companion the account never signed gets no copy;
 - vouches for a companion of a user whose primary it never reached
-  before reading its pkmsg: it fetches the user's device list (signed
+  before reading its pkmsg (and reads what the user's other devices
+  sent meanwhile after it, in the order it came): it fetches the user's device list (signed
   key-index list) and the primary's bundle (the account key), then
   checks the identity against them: a genuine companion is read; one
   whose identity and signatures are made by another key than the
@@ -136,10 +137,20 @@ def test_device_identity():
             check(st == 200 and r["copies"] >= 1, (st, r))
             return dev
 
-        first_write(R, "Rita", "rita's companion first")
+        # Rita's phone writes right behind her companion, before a could
+        # fetch anything: read after it, in the order they came
+        first_write(R, "Rita", "rita's companion first", then="rita's phone second")
         got = wait_for(lambda: [e for e in hooks(rx, "a", "message")
                                 if e["payload"]["body"] == "rita's companion first"],
                        20, what="rita's companion's text")
+        wait_for(lambda: [e for e in hooks(rx, "a", "message")
+                          if e["payload"]["body"] == "rita's phone second"],
+                 20, what="rita's phone's text")
+        st, page, _ = s.api("GET", "/api/a/events", query={"after": 0, "limit": 1000})
+        check(st == 200, (st, page))
+        order = [e["payload"].get("body") for e in page["events"]
+                 if e["event"] == "message" and e["payload"].get("from") == R + "@c.us"]
+        check(order == ["rita's companion first", "rita's phone second"], order)
         check(got[0]["payload"]["from"] == R + "@c.us", got[0]["payload"])
         r_lid = sim.ctl("GET", "/accounts/" + R)[1]["lid"].split("@")[0]
         check([ln for ln in s.logs().splitlines() if "fetching the account to vouch"

@@ -388,7 +388,8 @@ bool wa_devident_pkmsg_ok(wa_client_t *self, const wa_node_t *node,
 //  or signed key-index list is not known waits while they are fetched
 //  (usync, the primary's bundle), then comes back through
 //  wa_inbox_replay and is checked against them; an account key that
-//  could not be fetched refuses it.
+//  could not be fetched refuses it. While one of a user's stanzas is
+//  held, every later one from that user is held behind it.
 #define WA_DEVIDENT_OK 0
 #define WA_DEVIDENT_REFUSED 1
 #define WA_DEVIDENT_HELD 2

@@ -39,7 +39,9 @@
         (wa_devident_pkmsg_vouch): never on its own signatures alone;
         an account key that cannot be fetched refuses it. Only pkmsgs
         with <device-identity> from a user met for the first time pay
-        this (two IQs); the steady path (msg) never does.
+        this (two IQs); the steady path (msg) never does. While a
+        user's pkmsg is held, the user's later stanzas (any type) queue
+        behind it, so they are read in the order they came.
     Verdicts are kept with the cached device list (wa_usync) so a send
     costs a lookup, not a signature check. A sender's pkmsgs carry the
     same device identity until it links anew, so the digest of what last
@@ -549,6 +551,19 @@ int
 wa_devident_pkmsg_vouch(wa_client_t *self, const wa_node_t *node,
                         const char *sender)
 {
+    //  A user's stanzas are read in the order they came: while one of
+    //  theirs is held, the ones after it wait behind it (a skmsg read
+    //  before the pkmsg that carries its sender key fails)
+    if (!self->vouch_replay && sender && zhashx_size(self->vouch)) {
+        char *user = wa_client_user_of(sender);
+        int rc = user && zhashx_lookup(self->vouch, user)
+                     ? s_hold(self, node, user)
+                     : -1;
+        free(user);
+        if (rc == 0) {
+            return WA_DEVIDENT_HELD;
+        }
+    }
     const wa_node_t *di = wa_node_child(node, "device-identity");
     wa_jid_t *jid = di && sender ? wa_jid_new_from(sender) : NULL;
     int device = jid ? wa_jid_device(jid) : 0;

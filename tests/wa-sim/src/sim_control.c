@@ -330,15 +330,17 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
                cm_streq(seg[2], "send-as")) {
-        //  {to, text, device, forge?, forge_account?, key_index?}: a text
-        //  from the account's companion `device` with its device identity
-        //  (forge: a broken account signature; forge_account: identity
-        //  and signatures made by another key than the account's;
-        //  key_index: the identity's index, e.g. one the account's list
-        //  does not hold)
+        //  {to, text, device, forge?, forge_account?, key_index?, then?}:
+        //  a text from the account's companion `device` with its device
+        //  identity (forge: a broken account signature; forge_account:
+        //  identity and signatures made by another key than the
+        //  account's; key_index: the identity's index, e.g. one the
+        //  account's list does not hold); then: a text the primary sends
+        //  `to` right after, written before anything `to` answers
         json_t *in = sim_http_json(req);
         const char *to = json_string_value(json_object_get(in, "to"));
         const char *text = json_string_value(json_object_get(in, "text"));
+        json_t *then = json_object_get(in, "then");
         json_t *device = json_object_get(in, "device");
         json_t *forge = json_object_get(in, "forge");
         json_t *kidx = json_object_get(in, "key_index");
@@ -348,13 +350,14 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
             json_integer_value(device) > 0xffff ||
             (forge && !json_is_boolean(forge)) ||
             (foreign && !json_is_boolean(foreign)) ||
+            (then && !json_is_string(then)) ||
             (kidx && (!json_is_integer(kidx) || json_integer_value(kidx) < 0 ||
                       json_integer_value(kidx) > UINT32_MAX))) {
             json_decref(in);
             sim_http_reply_error(req, 400,
                                  "body must be {to, text, device: 1..65535, "
                                  "forge?: bool, forge_account?: bool, "
-                                 "key_index?: uint32}");
+                                 "key_index?: uint32, then?: string}");
             return;
         }
         int st = sim_server_phone_send_as(
@@ -364,6 +367,17 @@ s_accounts(sim_control_t *self, sim_http_req_t *req, char **seg, int n)
             : json_is_true(forge) ? SIM_FORGE_SIGNATURE
                                   : SIM_FORGE_NONE,
             kidx ? json_integer_value(kidx) : -1, &result, &reason);
+        if (st == 200 && then) {
+            json_t *second = NULL;
+            st = sim_server_phone_send(self->server, acc->phone, to,
+                                       json_string_value(then), &second,
+                                       &reason);
+            if (st == 200) {
+                json_object_set_new(result, "then", second);
+            } else {
+                json_decref(second);
+            }
+        }
         json_decref(in);
         s_reply_status(req, st, reason, &result);
     } else if (n == 3 && cm_streq(method, "POST") &&
