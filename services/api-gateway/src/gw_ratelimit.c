@@ -67,6 +67,7 @@ static struct {
     bool running;
     bool stopping;
     bool reload;
+    uint64_t changes; //  local changes so far (s_local)
     char *endpoint;
 } s_rl = {.lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER};
 
@@ -179,6 +180,34 @@ s_apply_row(zhashx_t *policies, zhashx_t *instances, json_t *row)
     }
 }
 
+//  Install the stored rows as the table, under the lock, unless this
+//  gateway changed a policy since the list was asked for (`changes` was
+//  s_rl.changes then): the list may predate the change, and installing
+//  it would undo the change until the next reload. Returns true when
+//  installed.
+static bool
+s_install(json_t *rows, uint64_t changes)
+{
+    if (changes != s_rl.changes) {
+        return false;
+    }
+    zhashx_t *policies = zhashx_new();
+    zhashx_set_destructor(policies, s_free);
+    zhashx_t *instances = zhashx_new();
+    zhashx_set_destructor(instances, s_free);
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        s_apply_row(policies, instances, row);
+    }
+    zhashx_destroy(&s_rl.policies);
+    zhashx_destroy(&s_rl.instances);
+    s_rl.policies = policies;
+    s_rl.instances = instances;
+    return true;
+}
+
 static void *
 s_refresher(void *arg)
 {
@@ -187,6 +216,7 @@ s_refresher(void *arg)
     pthread_mutex_lock(&s_rl.lock);
     while (!s_rl.stopping) {
         s_rl.reload = false;
+        uint64_t changes = s_rl.changes;
         pthread_mutex_unlock(&s_rl.lock);
         cm_msg_t *msg = cm_msg_new("ratelimit.list");
         cm_msg_t *reply =
@@ -194,21 +224,8 @@ s_refresher(void *arg)
         cm_msg_destroy(&msg);
         pthread_mutex_lock(&s_rl.lock);
         if (reply && cm_msg_status(reply) == 200) {
-            zhashx_t *policies = zhashx_new();
-            zhashx_set_destructor(policies, s_free);
-            zhashx_t *instances = zhashx_new();
-            zhashx_set_destructor(instances, s_free);
-            size_t i;
-            json_t *row;
-            json_array_foreach(json_object_get(cm_msg_body(reply), "policies"),
-                               i, row)
-            {
-                s_apply_row(policies, instances, row);
-            }
-            zhashx_destroy(&s_rl.policies);
-            zhashx_destroy(&s_rl.instances);
-            s_rl.policies = policies;
-            s_rl.instances = instances;
+            s_install(json_object_get(cm_msg_body(reply), "policies"),
+                      changes);
         }
         cm_msg_destroy(&reply);
         if (!s_rl.stopping && !s_rl.reload) {
@@ -326,6 +343,7 @@ s_local(const char *session, const char *slug, json_t *limits)
             zhashx_delete(s_rl.policies, session);
         }
     }
+    s_rl.changes++;
     s_rl.reload = true;
     pthread_cond_broadcast(&s_rl.wake);
     pthread_mutex_unlock(&s_rl.lock);
@@ -625,6 +643,36 @@ gw_ratelimit_test(bool verbose)
     assert(streq(zhashx_lookup(instances, "I1"), "s1"));
     zhashx_destroy(&policies);
     zhashx_destroy(&instances);
+    //  A list asked for before a local change is not installed over it
+    //  (it failed CI: the strict policy set by PATCH was undone by a
+    //  reload already in flight, and the sends after it went unpaced)
+    pthread_mutex_lock(&s_rl.lock);
+    assert(!s_rl.policies);
+    json_t *rows = json_pack("[{s:s, s:s, s:{}}]", "session", "s9", "policy",
+                             "relaxed", "limits");
+    assert(s_install(rows, s_rl.changes));
+    uint64_t asked = s_rl.changes;
+    pthread_mutex_unlock(&s_rl.lock);
+    s_local("s1", "strict", NULL);
+    pthread_mutex_lock(&s_rl.lock);
+    assert(!s_install(rows, asked));
+    json_decref(rows);
+    pthread_mutex_unlock(&s_rl.lock);
+    gw_req_t *sreq = gw_req_new("POST", "/api/sendText");
+    char sname[GW_SESSION_NAME_MAX + 1];
+    assert(gw_ratelimit_lookup(sreq, "s1", sname, sizeof sname, &l));
+    assert(l.per_minute == 10 && streq(sname, "s1"));
+    assert(gw_ratelimit_lookup(sreq, "s9", sname, sizeof sname, &l));
+    gw_req_destroy(&sreq);
+    pthread_mutex_lock(&s_rl.lock);
+    rows = json_pack("[]");
+    assert(s_install(rows, s_rl.changes));
+    json_decref(rows);
+    assert(zhashx_size(s_rl.policies) == 0);
+    zhashx_destroy(&s_rl.policies);
+    zhashx_destroy(&s_rl.instances);
+    s_rl.reload = false;
+    pthread_mutex_unlock(&s_rl.lock);
     //  The view
     json_t *view = s_view("s1", "I1", json_null());
     assert(streq(json_string_value(json_object_get(view, "policy_slug")),
