@@ -327,6 +327,13 @@ static void
 s_local(const char *session, const char *slug, json_t *limits)
 {
     pthread_mutex_lock(&s_rl.lock);
+    if (!s_rl.policies && slug) {
+        //  Before the first list came (the store was slow at start)
+        s_rl.policies = zhashx_new();
+        zhashx_set_destructor(s_rl.policies, s_free);
+        s_rl.instances = zhashx_new();
+        zhashx_set_destructor(s_rl.instances, s_free);
+    }
     if (s_rl.policies) {
         s_entry_t *e = zhashx_lookup(s_rl.policies, session);
         if (slug && !e && strlen(session) <= GW_SESSION_NAME_MAX) {
@@ -646,8 +653,10 @@ gw_ratelimit_test(bool verbose)
     //  A list asked for before a local change is not installed over it
     //  (it failed CI: the strict policy set by PATCH was undone by a
     //  reload already in flight, and the sends after it went unpaced)
+    //  A change before the first list is kept too
+    s_local("s8", "strict", NULL);
     pthread_mutex_lock(&s_rl.lock);
-    assert(!s_rl.policies);
+    assert(s_rl.policies && zhashx_lookup(s_rl.policies, "s8"));
     json_t *rows = json_pack("[{s:s, s:s, s:{}}]", "session", "s9", "policy",
                              "relaxed", "limits");
     assert(s_install(rows, s_rl.changes));
