@@ -191,7 +191,14 @@ main(int argc, char **argv)
     s_gen_t gen = {0};
     int64_t start = cm_mono_ms();
     long next = 0;
-    zsock_t *sock = cm_client_sock(client);
+    //  The client's DEALERs and connection monitors
+    size_t nsock = cm_client_sock_count(client);
+    zmq_pollitem_t *items = calloc(nsock, sizeof *items);
+    assert(items);
+    for (size_t i = 0; i < nsock; i++) {
+        items[i] = (zmq_pollitem_t){zsock_resolve(cm_client_sock(client, i)), 0,
+                                    ZMQ_POLLIN, 0};
+    }
     if (!do_append) {
         next = events;
     }
@@ -213,12 +220,12 @@ main(int argc, char **argv)
             cm_client_send(client, &msg, 30000, s_on_append, &gen);
             next++;
         }
-        zmq_pollitem_t item = {zsock_resolve(sock), 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, 5) > 0) {
+        if (zmq_poll(items, (int)nsock, 5) > 0) {
             cm_client_dispatch(client);
         }
         cm_client_expire(client);
     }
+    free(items);
     int64_t appended_ms = cm_mono_ms() - start;
 
     //  Wait for the deliveries

@@ -202,7 +202,7 @@ cm_handlers_test(bool verbose)
     zsock_t *router = zsock_new_router("inproc://cm_handlers_test");
     cm_client_t *client = cm_client_new("inproc://cm_handlers_test");
     req = cm_msg_new("test.echo");
-    cm_msg_send(&req, cm_client_sock(client));
+    cm_msg_send(&req, cm_client_sock(client, 0));
     assert(cm_handlers_serve_one(h, router) == 0);
     cm_client_destroy(&client);
     zsock_destroy(&router);

@@ -16,10 +16,10 @@ ENV = {"WA_RECONNECT_MIN_MS": "200", "WA_RECONNECT_MAX_MS": "1000",
        "WORKER_CLAIM_INTERVAL_MS": "300", "WHATSAPP_HOOK_RETRIES_DELAY_SECONDS": "1"}
 
 
-def stack(sim, workers=1, **extra):
-    """A Stack whose workers talk to wa-sim."""
+def stack(sim, workers=1, medias=1, **extra):
+    """A Stack whose workers talk to wa-sim; `extra` is more environment."""
     env = dict(ENV, WA_ROOT_KEY=sim.info["root_key"], **extra)
-    return Stack(workers=workers, env=env, wa_url=sim.info["ws_url"])
+    return Stack(workers=workers, env=env, wa_url=sim.info["ws_url"], medias=medias)
 
 
 def create(s, name, hook):

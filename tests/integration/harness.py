@@ -261,10 +261,12 @@ class Stack:
 
     workers: number of session-workers; env: extra environment for every
     service; wa_url: where workers connect (default: a closed local port,
-    so sessions go to FAILED)."""
+    so sessions go to FAILED); stores, medias: number of store-services
+    and media-services (tags store-service, store-service-1, ...;
+    media-service, media-service-1, ...), every client connects to all."""
 
     def __init__(self, workers=1, env=None, wa_url=None, services=None,
-                 api_key=None, stores=1):
+                 api_key=None, stores=1, medias=1):
         self.tmp = tempfile.mkdtemp(prefix="wharf-it-")
         self.pg = Postgres.shared()
         self.database_url = self.pg.new_database()
@@ -273,7 +275,7 @@ class Stack:
         self.base = "http://127.0.0.1:%d" % self.api_port
         store_ports = [(free_port(), free_port()) for _ in range(stores)]
         gw_port = free_port()
-        media_port = free_port()
+        media_ports = [free_port() for _ in range(medias)]
         self.env = dict(os.environ)
         for k in list(self.env):
             if k.startswith(("WHATSAPP_", "WAHA_", "http_", "https_", "HTTP_",
@@ -286,8 +288,8 @@ class Stack:
             "STORE_PUB_ENDPOINTS": ",".join("tcp://127.0.0.1:%d" % b for _, b in store_ports),
             "GATEWAY_WORKERS_BIND": "tcp://127.0.0.1:%d" % gw_port,
             "GATEWAY_ENDPOINTS": "tcp://127.0.0.1:%d" % gw_port,
-            "MEDIA_BIND": "tcp://127.0.0.1:%d" % media_port,
-            "MEDIA_ENDPOINTS": "tcp://127.0.0.1:%d" % media_port,
+            "MEDIA_BIND": "tcp://127.0.0.1:%d" % media_ports[0],
+            "MEDIA_ENDPOINTS": ",".join("tcp://127.0.0.1:%d" % m for m in media_ports),
             "WHATSAPP_API_PORT": str(self.api_port),
             "WHATSAPP_API_HOSTNAME": "127.0.0.1",
             "WAHA_API_KEY": self.api_key,
@@ -319,7 +321,11 @@ class Stack:
                     self.start("store-service", tag="store-service-%d" % i if i else None,
                                env={"STORE_BIND": "tcp://127.0.0.1:%d" % a,
                                     "STORE_PUB_BIND": "tcp://127.0.0.1:%d" % b})
-            for name in ("media-service", "webhook-dispatcher", "api-gateway"):
+            for i, m in enumerate(media_ports):
+                if "media-service" in wanted:
+                    self.start("media-service", tag="media-service-%d" % i if i else None,
+                               env={"MEDIA_BIND": "tcp://127.0.0.1:%d" % m})
+            for name in ("webhook-dispatcher", "api-gateway"):
                 if name in wanted:
                     self.start(name)
             if "session-worker" in wanted:
@@ -427,6 +433,29 @@ class Stack:
     def __exit__(self, etype, evalue, tb):
         self.close(check_logs=etype is None)
         return False
+
+
+def kill_loop(proc, kills, ready, rnd, pause=0.5, down=0.0, killed=None,
+              restarted=None):
+    """The crash tests' loop: `kills` times, wait for ready(k) (it returns
+    once what the kill must hit is going on, e.g. traffic or a request
+    held open), wait a random time up to `pause` s, SIGKILL proc (a Proc,
+    or a function of k that names the one to kill, asked after ready), call
+    killed(k), leave it down a random time up to `down` s, start it
+    again and call restarted(k) (checks after the restart). rnd is the
+    test's random.Random (seeded by WHARF_TEST_SEED)."""
+    for k in range(kills):
+        ready(k)
+        victim = proc(k) if callable(proc) else proc
+        time.sleep(rnd.uniform(0.0, pause))
+        victim.kill()
+        print("kill %d of %s" % (k + 1, victim.tag), flush=True)
+        if killed:
+            killed(k)
+        time.sleep(rnd.uniform(0.0, down))
+        victim.start()
+        if restarted:
+            restarted(k)
 
 
 class Receiver:

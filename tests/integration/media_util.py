@@ -124,6 +124,44 @@ class FileServer:
         self.httpd.server_close()
 
 
+class SlowServer:
+    """Serves one file over HTTP after holding each request `hold` s.
+    `asked` is set when a request arrives; `peers` lists the client
+    (address, port) of every request, in order."""
+
+    def __init__(self, body, ctype, hold):
+        self.asked = threading.Event()
+        self.peers = []
+        outer = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                outer.peers.append(self.client_address)
+                outer.asked.set()
+                time.sleep(hold)
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass
+
+            def log_message(self, *a):
+                pass
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.server.daemon_threads = True
+        self.url = "http://127.0.0.1:%d/a.jpg" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class MediaHost:
     """A WhatsApp-like media host over HTTPS. failing=True answers 500 to
     every request. Keeps blobs by direct path; records uploads."""

@@ -19,7 +19,6 @@ Two sessions on wa-sim, a and b, media on wa-sim's HTTPS media host.
 import base64
 import functools
 import hashlib
-import http.server
 import os
 import signal
 import sys
@@ -31,7 +30,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import hooks, linked, stack  # noqa: E402
 from harness import Receiver, check, run, wait_for  # noqa: E402
-from media_util import make_files  # noqa: E402
+from media_util import SlowServer, make_files  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 A, B = "15550008001", "15550008002"
@@ -39,41 +38,6 @@ TO_B = B + "@c.us"
 # The API or the event must tell of a lost media-service request well
 # before the 90 s / 140 s deadlines of a live one.
 SOON = 20.0
-
-
-class SlowServer:
-    """Serves one file over HTTP after holding each request `hold` s;
-    `asked` is set when a request arrives."""
-
-    def __init__(self, body, ctype, hold):
-        self.asked = threading.Event()
-        outer = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                outer.asked.set()
-                time.sleep(hold)
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", ctype)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass
-
-            def log_message(self, *a):
-                pass
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.server.daemon_threads = True
-        self.url = "http://127.0.0.1:%d/a.jpg" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 TMP = tempfile.mkdtemp(prefix="wharf-crash-media-")

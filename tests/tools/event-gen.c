@@ -180,7 +180,14 @@ main(int argc, char **argv)
     cm_ulid_destroy(&ulid);
 
     int64_t start = cm_mono_ms();
-    zsock_t *sock = cm_client_sock(run.client);
+    //  The client's DEALERs and connection monitors
+    size_t nsock = cm_client_sock_count(run.client);
+    zmq_pollitem_t *items = calloc(nsock, sizeof *items);
+    assert(items);
+    for (size_t i = 0; i < nsock; i++) {
+        items[i] = (zmq_pollitem_t){
+            zsock_resolve(cm_client_sock(run.client, i)), 0, ZMQ_POLLIN, 0};
+    }
     while (run.stored + 0 < count && !zsys_interrupted) {
         while (run.in_flight < window) {
             s_event_t *ev = (s_event_t *)zlistx_detach(run.retry, NULL);
@@ -200,12 +207,11 @@ main(int argc, char **argv)
             zlistx_size(run.retry) == 0) {
             break;
         }
-        zmq_pollitem_t item = {zsock_resolve(sock), 0, ZMQ_POLLIN, 0};
         int wait = cm_client_expire(run.client);
         if (wait < 0 || wait > 10) {
             wait = 10;
         }
-        if (zmq_poll(&item, 1, wait) > 0) {
+        if (zmq_poll(items, (int)nsock, wait) > 0) {
             cm_client_dispatch(run.client);
         }
         cm_client_expire(run.client);
@@ -213,6 +219,7 @@ main(int argc, char **argv)
             zclock_sleep(100); //  store away: do not spin
         }
     }
+    free(items);
     int64_t ms = cm_mono_ms() - start;
     if (ids_file) {
         FILE *f = fopen(ids_file, "w");

@@ -2,11 +2,20 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    One DEALER connects to every endpoint in a comma-separated list, so a
-    client spreads requests over several servers (e.g. store-services) and
-    keeps working when one goes away. Replies are matched by corr. A
-    request that gets no reply before its deadline completes with a
-    synthesized 504 reply, so callers always get an answer.
+    A client talks to every server in a comma-separated list of endpoints
+    (e.g. several store-services or media-services) through one DEALER
+    per endpoint, each with ZMQ_IMMEDIATE, and hands requests round-robin
+    to the servers that are connected; it keeps working when one goes
+    away. Replies are matched by corr. A request that gets no reply before
+    its deadline completes with a synthesized 504 reply, so callers always
+    get an answer.
+
+    The client watches its connections (a ZeroMQ socket monitor per
+    DEALER) and knows which server holds each request: when a server's
+    connection drops (it died or stopped), the requests it held will get
+    no reply, so they complete at once with 503 "server went away", or,
+    with cm_client_set_resend, go again (same id) to another connected
+    server. The requests of the servers still up are not touched.
 
     Use from one thread only. Both a blocking call and callbacks driven by
     the owner's poll loop are offered.
@@ -27,8 +36,24 @@ cm_client_t *cm_client_new(const char *endpoints);
 
 void cm_client_destroy(cm_client_t **self_p);
 
-//  The socket, for the owner's poller. Only cm_client reads it.
-zsock_t *cm_client_sock(cm_client_t *self);
+//  The sockets the owner's poller watches (a DEALER and a connection
+//  monitor per endpoint): when any is readable, call cm_client_dispatch.
+//  Index 0 .. cm_client_sock_count - 1; only cm_client reads them.
+size_t cm_client_sock_count(cm_client_t *self);
+zsock_t *cm_client_sock(cm_client_t *self, size_t index);
+
+//  Whether some server is connected, so that a request can go now.
+bool cm_client_ready(cm_client_t *self);
+
+//  Send timeout of every DEALER (ZMQ_SNDTIMEO): 0 never blocks the
+//  caller when no server is connected (the request fails with 503).
+void cm_client_set_sndtimeo(cm_client_t *self, int timeout_ms);
+
+//  Requests are safe to repeat: when a server goes away, the callback
+//  requests it held go again, with the same id, to another connected
+//  server (until their deadline); only when none is connected do they
+//  fail with 503. The client keeps a copy of each request in flight.
+void cm_client_set_resend(cm_client_t *self, bool resend);
 
 //  Send *request_p and wait up to timeout_ms for its reply; consumes the
 //  request. Replies to other pending requests met meanwhile go to their
@@ -49,8 +74,8 @@ cm_msg_t *cm_client_call_retry(cm_client_t *self, cm_msg_t **request_p,
 int cm_client_send(cm_client_t *self, cm_msg_t **request_p, int timeout_ms,
                    cm_client_fn *fn, void *arg);
 
-//  Read every reply waiting on the socket and run callbacks. Call when the
-//  socket is readable.
+//  Read every reply and connection event waiting on the sockets and run
+//  callbacks. Call when one of the sockets is readable.
 void cm_client_dispatch(cm_client_t *self);
 
 //  Complete expired requests with 504. Returns ms until the next deadline
@@ -59,19 +84,6 @@ int cm_client_expire(cm_client_t *self);
 
 //  Number of requests waiting for a reply.
 size_t cm_client_pending(cm_client_t *self);
-
-//  Watch the connections: when one to a server drops (the server died or
-//  stopped), the requests in flight will get no reply, so every callback
-//  request pending is completed with 503 "server went away" at once
-//  instead of at its deadline (replies already received are taken
-//  first). With several endpoints the requests of the servers still up
-//  fail too (a request's server is not known). Returns the monitor
-//  socket for the owner's poller (cm_client_watch_dispatch when
-//  readable), or NULL. Once per client.
-zsock_t *cm_client_watch(cm_client_t *self);
-
-//  Read the monitor socket's events; call when it is readable.
-void cm_client_watch_dispatch(cm_client_t *self);
 
 void cm_client_test(bool verbose);
 

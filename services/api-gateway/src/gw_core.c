@@ -363,7 +363,7 @@ s_forward_client(gw_core_t *self, cm_client_t *client, zframe_t **identity_p,
     if (client == self->store) {
         s_note_changes(self, call, request);
     }
-    if (!(zsock_events(cm_client_sock(client)) & ZMQ_POLLOUT)) {
+    if (!cm_client_ready(client)) {
         //  No peer connected yet (start-up, restart): wait for one.
         s_parked_t *p = cm_alloc(sizeof *p);
         p->client = client;
@@ -392,7 +392,7 @@ s_retry_parked(gw_core_t *self)
     while ((p = (s_parked_t *)zlistx_detach(self->parked, NULL))) {
         if (p->call->answered) {
             zlistx_delete(self->inflight, p->call->handle);
-        } else if (zsock_events(cm_client_sock(p->client)) & ZMQ_POLLOUT) {
+        } else if (cm_client_ready(p->client)) {
             int timeout = s_time_left(self, p->request);
             cm_client_send(p->client, &p->request, timeout, s_on_client_reply,
                            p->call);
@@ -857,8 +857,12 @@ s_new(zsock_t *pipe, const gw_config_t *config)
         return NULL;
     }
     //  Never block the core on a missing peer: fail the send instead.
-    zsock_set_sndtimeo(cm_client_sock(self->store), 0);
-    zsock_set_sndtimeo(cm_client_sock(self->media), 0);
+    cm_client_set_sndtimeo(self->store, 0);
+    cm_client_set_sndtimeo(self->media, 0);
+    //  Media requests are safe to repeat: those a media-service takes with
+    //  it when it dies go to another one (store requests are not all: a
+    //  repeated create answers 409)
+    cm_client_set_resend(self->media, true);
 
     const char *pub = gw_config_store_pub_endpoints(config);
     if (pub && *pub) {
@@ -892,21 +896,19 @@ gw_core_actor(zsock_t *pipe, void *args)
         zstr_free(&command);
         return;
     }
-    zpoller_t *poller = zpoller_new(pipe, self->frontend, self->workers,
-                                    cm_client_sock(self->store),
-                                    cm_client_sock(self->media), NULL);
+    zpoller_t *poller = zpoller_new(pipe, self->frontend, self->workers, NULL);
     if (self->sub) {
         zpoller_add(poller, self->sub);
     }
-    //  A store or media-service that dies takes the requests it holds with
-    //  it: answer them 503 at once rather than at their deadline (30 s)
-    zsock_t *store_watch = cm_client_watch(self->store);
-    zsock_t *media_watch = cm_client_watch(self->media);
-    if (store_watch) {
-        zpoller_add(poller, store_watch);
+    //  The clients' sockets include their connection monitors: a store or
+    //  media-service that dies takes the requests it holds with it, and
+    //  they are answered 503 (or sent to another media-service) at once
+    //  rather than at their deadline (30 s)
+    for (size_t i = 0; i < cm_client_sock_count(self->store); i++) {
+        zpoller_add(poller, cm_client_sock(self->store, i));
     }
-    if (media_watch) {
-        zpoller_add(poller, media_watch);
+    for (size_t i = 0; i < cm_client_sock_count(self->media); i++) {
+        zpoller_add(poller, cm_client_sock(self->media, i));
     }
     //  Keep serving after SIGINT/SIGTERM: main drains us, then $TERM.
     zpoller_set_nonstop(poller, true);
@@ -946,16 +948,12 @@ gw_core_actor(zsock_t *pipe, void *args)
                     break;
                 }
             }
-        } else if (which == cm_client_sock(self->store)) {
-            cm_client_dispatch(self->store);
-        } else if (which == cm_client_sock(self->media)) {
-            cm_client_dispatch(self->media);
         } else if (which && which == self->sub) {
             s_on_sub(self);
-        } else if (which && which == store_watch) {
-            cm_client_watch_dispatch(self->store);
-        } else if (which && which == media_watch) {
-            cm_client_watch_dispatch(self->media);
+        } else if (which) {
+            //  One of the clients' sockets: each reads only what waits
+            cm_client_dispatch(self->store);
+            cm_client_dispatch(self->media);
         }
         if (zlistx_size(self->parked)) {
             s_retry_parked(self);

@@ -45,7 +45,6 @@ typedef enum {
 struct _sw_host_t {
     cm_client_t *store;        //  store client, borrowed
     cm_client_t *media;        //  media-service client, borrowed, or NULL
-    zsock_t *media_watch;      //  its connection events, or NULL
     sw_loop_t *loop;           //  the loop, borrowed
     const sw_config_t *config; //  configuration, borrowed
     sw_engine_t *engine;       //  the engine, borrowed
@@ -100,10 +99,23 @@ s_client_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
     cm_client_dispatch((cm_client_t *)arg);
 }
 
+//  Have the loop poll every socket of a client (its DEALERs and their
+//  connection monitors).
 static void
-s_client_watch_readable(sw_loop_t *loop, zsock_t *sock, void *arg)
+s_client_add(sw_loop_t *loop, cm_client_t *client)
 {
-    cm_client_watch_dispatch((cm_client_t *)arg);
+    for (size_t i = 0; i < cm_client_sock_count(client); i++) {
+        sw_loop_sock_add(loop, cm_client_sock(client, i), s_client_readable,
+                         client);
+    }
+}
+
+static void
+s_client_remove(sw_loop_t *loop, cm_client_t *client)
+{
+    for (size_t i = 0; i < cm_client_sock_count(client); i++) {
+        sw_loop_sock_remove(loop, cm_client_sock(client, i));
+    }
 }
 
 //  Both clients' next deadline (ms, -1 none).
@@ -133,8 +145,12 @@ sw_host_new(cm_client_t *store, sw_loop_t *loop, const sw_config_t *config,
     self->engine = engine;
     self->write_timeout_ms = SW_WRITE_TIMEOUT_MS;
     self->ulid = cm_ulid_new();
-    //  Replies and timeouts of the store client are driven by the loop.
-    sw_loop_sock_add(loop, cm_client_sock(store), s_client_readable, store);
+    //  Replies and timeouts of the store client are driven by the loop. A
+    //  store-service that dies takes the writes and lease requests it held
+    //  with it: its connection monitor fails them (503) at once, so they
+    //  are resent (to another store-service, or once it is back) rather
+    //  than at their deadline (3 s, a third of the lease)
+    s_client_add(loop, store);
     sw_loop_set_prepare(loop, s_client_prepare, self);
     return self;
 }
@@ -144,16 +160,11 @@ sw_host_set_media(sw_host_t *self, cm_client_t *media)
 {
     assert(!self->media && media);
     self->media = media;
-    sw_loop_sock_add(self->loop, cm_client_sock(media), s_client_readable,
-                     media);
     //  A media-service that dies takes its uploads and downloads with it:
-    //  fail them at once (503) rather than at their deadline (minutes),
-    //  so a send answers and a held incoming message goes out
-    self->media_watch = cm_client_watch(media);
-    if (self->media_watch) {
-        sw_loop_sock_add(self->loop, self->media_watch, s_client_watch_readable,
-                         media);
-    }
+    //  they go to another one (cm_client_set_resend, sw_worker), or fail
+    //  at once (503) when none is up rather than at their deadline
+    //  (minutes), so a send answers and a held incoming message goes out
+    s_client_add(self->loop, media);
 }
 
 static void s_free(sw_session_t *self);
@@ -180,12 +191,9 @@ sw_host_destroy(sw_host_t **self_p)
     while (self->all) {
         s_free(self->all);
     }
-    sw_loop_sock_remove(self->loop, cm_client_sock(self->store));
+    s_client_remove(self->loop, self->store);
     if (self->media) {
-        sw_loop_sock_remove(self->loop, cm_client_sock(self->media));
-    }
-    if (self->media_watch) {
-        sw_loop_sock_remove(self->loop, self->media_watch);
+        s_client_remove(self->loop, self->media);
     }
     sw_loop_set_prepare(self->loop, NULL, NULL);
     cm_ulid_destroy(&self->ulid);

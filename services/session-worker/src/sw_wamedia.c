@@ -144,7 +144,8 @@ s_up_reply(sw_session_t *session, cm_msg_t **reply_p, void *arg)
     if (st == 504) {
         reason = "media-service did not answer in time";
     } else if (st == 503) {
-        //  Not running, or it died with the upload (cm_client_watch)
+        //  None running, or it died with the upload and none other is up
+        //  (cm_client)
         cm_log_warn("media-service unavailable", "session=\"%s\" reason=\"%s\"",
                     sw_session_name(session), reason ? reason : "");
         reason = SW_WAMEDIA_UNAVAILABLE;

@@ -696,13 +696,21 @@ sw_worker_new(const sw_config_t *config, sw_loop_t *loop,
     }
     //  Never block the loop on a store that is not connected: fail the
     //  send (the request completes with 503 and is retried).
-    zsock_set_sndtimeo(cm_client_sock(self->store), 0);
+    cm_client_set_sndtimeo(self->store, 0);
+    //  The worker's store requests are safe to repeat (ARCHITECTURE.md,
+    //  Sockets): those a store-service takes with it when it dies go to
+    //  another one at once
+    cm_client_set_resend(self->store, true);
     self->host = sw_host_new(self->store, loop, config, self->engine);
     //  Media work (uploads, downloads) goes to media-service; the same
     //  never-block rule holds
     self->media = cm_client_new(sw_config_media_endpoints(config));
     if (self->media) {
-        zsock_set_sndtimeo(cm_client_sock(self->media), 0);
+        cm_client_set_sndtimeo(self->media, 0);
+        //  Uploads and downloads are safe to repeat (nothing reaches a
+        //  chat before the reply; a stored file is written whole under
+        //  its name): those of a media-service that dies go to another
+        cm_client_set_resend(self->media, true);
         sw_host_set_media(self->host, self->media);
     } else {
         cm_log_warn("no media-service endpoint: media cannot be sent or "

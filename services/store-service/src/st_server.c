@@ -256,11 +256,11 @@ st_server_test(bool verbose)
         cm_msg_set_str(req, "name", "x");
         zmsg_t *m = cm_msg_encode(req);
         cm_msg_destroy(&req);
-        zmsg_send(&m, cm_client_sock(client));
+        zmsg_send(&m, cm_client_sock(client, 0));
     }
     while (answered < sent) {
-        zsock_set_rcvtimeo(cm_client_sock(client), 5000);
-        reply = cm_msg_recv(cm_client_sock(client), false);
+        zsock_set_rcvtimeo(cm_client_sock(client, 0), 5000);
+        reply = cm_msg_recv(cm_client_sock(client, 0), false);
         assert(reply);
         int st = cm_msg_status(reply);
         assert(cm_streq(cm_msg_type(reply), "health.ping") ? st == 200

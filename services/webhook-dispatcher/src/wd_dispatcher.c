@@ -154,7 +154,8 @@ wd_dispatcher_new(const wd_config_t *config)
     zhashx_set_destructor(self->streams, s_stream_free);
     self->results = json_array();
     self->release = json_array();
-    self->items_cap = 2 + 2 * config->max_in_flight + 64;
+    self->items_cap = 1 + (int)cm_client_sock_count(self->store) +
+                      2 * config->max_in_flight + 64;
     self->items = cm_alloc((size_t)self->items_cap * sizeof *self->items);
     int64_t now = cm_mono_ms();
     self->next_poll = now;
@@ -743,23 +744,33 @@ wd_dispatcher_step(wd_dispatcher_t *self, int max_wait_ms)
 {
     s_act(self);
     zmq_pollitem_t *items = self->items;
-    items[0] = (zmq_pollitem_t){zsock_resolve(cm_client_sock(self->store)), 0,
-                                ZMQ_POLLIN, 0};
-    items[1] = (zmq_pollitem_t){zsock_resolve(self->sub), 0, ZMQ_POLLIN, 0};
-    int n = 2;
+    //  The store client's DEALERs and connection monitors, then the SUB,
+    //  then the sender's
+    int socks = (int)cm_client_sock_count(self->store);
+    for (int i = 0; i < socks; i++) {
+        items[i] = (zmq_pollitem_t){
+            zsock_resolve(cm_client_sock(self->store, (size_t)i)), 0,
+            ZMQ_POLLIN, 0};
+    }
+    items[socks] = (zmq_pollitem_t){zsock_resolve(self->sub), 0, ZMQ_POLLIN, 0};
+    int n = socks + 1;
     if (self->sender) {
-        n += wd_sender_poll_items(self->sender, items + 2, self->items_cap - 2);
+        n += wd_sender_poll_items(self->sender, items + n, self->items_cap - n);
     }
     int rc = zmq_poll(items, n, s_wait_ms(self, max_wait_ms));
     if (rc < 0 && errno != EINTR) {
         cm_log_error("could not poll sockets", "reason=\"%s\"",
                      zmq_strerror(errno));
     }
-    if (rc > 0 && (items[0].revents & ZMQ_POLLIN)) {
+    bool replies = false;
+    for (int i = 0; rc > 0 && i < socks; i++) {
+        replies = replies || (items[i].revents & ZMQ_POLLIN);
+    }
+    if (replies) {
         cm_client_dispatch(self->store);
     }
     cm_client_expire(self->store);
-    if (rc > 0 && (items[1].revents & ZMQ_POLLIN)) {
+    if (rc > 0 && (items[socks].revents & ZMQ_POLLIN)) {
         while (zsock_events(self->sub) & ZMQ_POLLIN) {
             zmsg_t *m = zmsg_recv(self->sub);
             zmsg_destroy(&m);
@@ -767,7 +778,7 @@ wd_dispatcher_step(wd_dispatcher_t *self, int max_wait_ms)
         self->fanout_due = true;
     }
     if (self->sender) {
-        wd_sender_process(self->sender, items + 2, n - 2);
+        wd_sender_process(self->sender, items + socks + 1, n - socks - 1);
     }
     s_act(self);
 }
