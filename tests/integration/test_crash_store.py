@@ -17,20 +17,34 @@ stream and started again. Then:
 - no message id is stored twice;
 - a read in flight when the store dies answers within seconds (the
   gateway fails or retries it when the connection drops; it waited out its
-  30 s deadline before).
+  30 s deadline before);
+- no session stops for its lease: the worker notices each kill, and renews
+  the leases as soon as the store is back (counted in its log: no
+  self-fencing, no lease lost; with LEASE_TTL_MS 15 s, as in production).
+
+test_worker_notices_store_death: store-service is frozen (SIGSTOP) long
+enough that the worker surely has a lease claim in flight, then SIGKILLed
+and started again. The worker must notice the loss at the kill: a
+session started right after the restart is claimed and shows its QR, and
+the running one stays WORKING. (Before the worker watched its store
+connection, the lost claim held every claim back until its deadline, half
+the lease: 30 s with the 60 s lease used here.)
 """
 import os
 import random
+import signal
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from engine_util import by_body, check_sent_once, hooks, linked, stack  # noqa: E402
-from harness import Receiver, check, run, wait_for  # noqa: E402
+from engine_util import (EVENTS, account, by_body, check_sent_once, hooks,  # noqa: E402
+                         link_qr, linked, stack)
+from harness import Receiver, check, kill_loop, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 KILLS = 3
+FENCES = ("self-fencing", "lease lost")  # a worker stopping a session for its lease
 READ_WITHIN = 15.0  # s; a store restart (ASan) takes 1-3 s
 A, B = "15550001111", "15550002222"
 
@@ -44,7 +58,7 @@ def stored(s, session, chat):
 
 def test_store_killed_under_traffic():
     rnd = random.Random(int(os.environ.get("WHARF_TEST_SEED", time.time())))
-    with WaSim() as sim, stack(sim) as s, Receiver() as rx:
+    with WaSim() as sim, stack(sim, LEASE_TTL_MS="15000") as s, Receiver() as rx:
         print("logs in %s" % s.tmp, flush=True)
         linked(s, sim, rx, [("s1", A, "Alice"), ("s2", B, "Bob")])
         acked, uncertain = [], []        # API sends s1 -> s2
@@ -108,16 +122,17 @@ def test_store_killed_under_traffic():
         threads.append(threading.Thread(target=phone_sender, daemon=True))
         for t in threads:
             t.start()
-        store = s.proc("store-service")
-        for k in range(KILLS):
+
+        def traffic(k):
             base = len(acked)
             wait_for(lambda: len(acked) >= base + 10, 60, what="sends before kill %d" % k)
-            time.sleep(rnd.uniform(0.0, 0.5))
-            store.kill()
-            print("kill %d after %d acknowledged sends, %d phone sends"
-                  % (k + 1, len(acked), len(phoned)), flush=True)
-            time.sleep(rnd.uniform(0.0, 0.5))
-            store.start()
+
+        def killed(k):
+            print("  after %d acknowledged sends, %d phone sends"
+                  % (len(acked), len(phoned)), flush=True)
+
+        kill_loop(s.proc("store-service"), KILLS, traffic, rnd, pause=0.5, down=0.5,
+                  killed=killed)
         base = len(acked)
         wait_for(lambda: len(acked) >= base + 10, 60, what="sends after the last kill")
         stop.set()
@@ -132,6 +147,11 @@ def test_store_killed_under_traffic():
         # A read the store took with it answers (503) at once, not at the
         # gateway's 30 s deadline
         check(rlat[-1] < READ_WITHIN, "a read took %.1f s" % rlat[-1])
+
+        # The worker kept its sessions through the kills
+        log = s.proc("session-worker-0").text()
+        fenced = [line for line in log.splitlines() if any(f in line for f in FENCES)]
+        check(not fenced, "sessions stopped for their lease: %s" % fenced[:3])
 
         # Every acknowledged API send at s2, once
         check_sent_once(rx, "s2", acked, uncertain)
@@ -171,5 +191,44 @@ def test_store_killed_under_traffic():
         check(len(in1) == len(set(in1)), "s1 stored a body twice")
 
 
+def test_worker_notices_store_death():
+    # A long lease: the worker may wait out half of it for a lost claim
+    with WaSim() as sim, stack(sim, LEASE_TTL_MS="60000") as s, Receiver() as rx:
+        print("logs in %s" % s.tmp, flush=True)
+        linked(s, sim, rx, [("s1", A, "Alice")])
+        account(sim, B, "Bob")
+        store = s.proc("store-service")
+        # Frozen, the store holds what the worker asks (claims every
+        # WORKER_CLAIM_INTERVAL_MS, 300 ms): one is in flight at the kill
+        store.p.send_signal(signal.SIGSTOP)
+        time.sleep(1.5)
+        store.kill()
+        store.start()
+        # A session started now is claimed at once: the worker did not
+        # wait for the lost claim's deadline
+        def created():
+            st, body, _ = s.api("POST", "/api/sessions", {
+                "name": "s2", "start": True,
+                "config": {"webhooks": [{"url": rx.url + "/s2", "events": EVENTS}]}})
+            # 503 while the gateway reconnects; 409 when a try it lost
+            # the answer of went through
+            check(st in (201, 409, 503), (st, body))
+            return st in (201, 409)
+        wait_for(created, 20, interval=0.2, what="session s2 created")
+        link_qr(s, sim, "s2", B)
+        st, m, _ = s.api("POST", "/api/sendText",
+                         {"session": "s1", "chatId": B, "text": "after the kill"})
+        check(st == 201, (st, m))
+        wait_for(lambda: "after the kill" in by_body(hooks(rx, "s2", "message")), 30,
+                 what="the send at s2")
+        st, body, _ = s.api("GET", "/api/sessions/s1")
+        check(st == 200 and body["status"] == "WORKING", (st, body))
+        log = s.proc("session-worker-0").text()
+        fenced = [line for line in log.splitlines() if any(f in line for f in FENCES)]
+        check(not fenced, "sessions stopped for their lease: %s" % fenced[:3])
+        changes = [e["payload"]["status"] for e in hooks(rx, "s1", "session.status")]
+        check(changes[-1:] == ["WORKING"], "s1 went %s" % changes)
+
+
 if __name__ == "__main__":
-    run([test_store_killed_under_traffic])
+    run([test_store_killed_under_traffic, test_worker_notices_store_death])

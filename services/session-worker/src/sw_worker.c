@@ -34,6 +34,7 @@ struct _sw_worker_t {
     uint64_t claim_timer;      //  next periodic claim
     uint64_t nudge_timer;      //  claim a nudge asked for, held back
     uint64_t renew_timer;      //  renew every TTL/3
+    uint64_t renew_retry;      //  renew again soon after a failed one
     uint64_t fence_timer;      //  earliest possible lease expiry
     uint64_t shutdown_timer;   //  shutdown deadline
     uint64_t claims_sent;      //  claims sent so far
@@ -307,6 +308,16 @@ s_claim_timer(sw_loop_t *loop, uint64_t id, void *arg)
     }
 }
 
+static void s_renew(sw_worker_t *self);
+
+static void
+s_renew_retry(sw_loop_t *loop, uint64_t id, void *arg)
+{
+    sw_worker_t *self = (sw_worker_t *)arg;
+    self->renew_retry = 0;
+    s_renew(self);
+}
+
 static void
 s_renew_reply(cm_msg_t **reply_p, void *arg)
 {
@@ -315,6 +326,14 @@ s_renew_reply(cm_msg_t **reply_p, void *arg)
     self->renewing = false;
     int st = cm_msg_status(reply);
     s_store_result(self, "lease.renew", reply);
+    if (st >= 500 && !self->shutting_down && !self->renew_retry) {
+        //  The store is away (or went away with the renew): try again
+        //  soon rather than a third of the lease later, so a store back
+        //  after a restart renews the leases before they can run out. A
+        //  renew to no store fails at once, so trying costs nothing.
+        self->renew_retry = sw_loop_timer_add(self->loop, SW_RENEW_RETRY_MS,
+                                              false, s_renew_retry, self);
+    }
     if (st != 200) {
         return;
     }
@@ -368,6 +387,10 @@ s_renew(sw_worker_t *self)
 {
     if (self->renewing || self->shutting_down) {
         return;
+    }
+    if (self->renew_retry) {
+        sw_loop_timer_cancel(self->loop, self->renew_retry);
+        self->renew_retry = 0;
     }
     int ttl = sw_config_lease_ttl_ms(self->config);
     cm_msg_t *req = cm_msg_new("lease.renew");
@@ -779,7 +802,8 @@ sw_worker_destroy(sw_worker_t **self_p)
     zhashx_destroy(&self->sessions);
     uint64_t *timers[] = {&self->heartbeat_timer, &self->claim_timer,
                           &self->nudge_timer,     &self->renew_timer,
-                          &self->fence_timer,     &self->shutdown_timer};
+                          &self->renew_retry,     &self->fence_timer,
+                          &self->shutdown_timer};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
         if (*timers[i]) {
             sw_loop_timer_cancel(self->loop, *timers[i]);
@@ -863,7 +887,8 @@ sw_worker_shutdown(sw_worker_t *self)
     self->shutting_down = true;
     cm_log_info("stopping", "sessions=%zu", zhashx_size(self->sessions));
     uint64_t *timers[] = {&self->claim_timer, &self->nudge_timer,
-                          &self->renew_timer, &self->fence_timer};
+                          &self->renew_timer, &self->renew_retry,
+                          &self->fence_timer};
     for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
         if (*timers[i]) {
             sw_loop_timer_cancel(self->loop, *timers[i]);

@@ -30,6 +30,9 @@ typedef struct _sw_worker_t sw_worker_t;
 #define SW_SHUTDOWN_MS 3000
 //  Stop a session this long before its lease could expire, at most.
 #define SW_FENCE_MARGIN_MS 500
+//  A failed lease renewal is tried again after this long (ms), not at
+//  the next periodic renewal.
+#define SW_RENEW_RETRY_MS 250
 
 //  New worker on `loop` (borrowed) with `config` (borrowed); takes the
 //  engine. Creates and connects its sockets. NULL (logged) when an
