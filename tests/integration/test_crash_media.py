@@ -15,6 +15,11 @@ Two sessions on wa-sim, a and b, media on wa-sim's HTTPS media host.
   b's `message` event comes soon with media.error (never a half file
   under media.url), and once media-service is back the stored message's
   media.url serves the identical bytes (sha256).
+- Leftovers: after those kills, TMPDIR holds one media-service directory
+  (the running one's; the killed ones' were removed at each start, with
+  the ffmpeg files of their workers), and a restart removes a temporary
+  file of a write that a killed media-service abandoned in the files
+  folder (older than an hour), but not one being written (fresh).
 """
 import base64
 import functools
@@ -41,6 +46,8 @@ SOON = 20.0
 
 
 TMP = tempfile.mkdtemp(prefix="wharf-crash-media-")
+TMPDIR = os.path.join(TMP, "tmp")  # the services' TMPDIR
+os.makedirs(TMPDIR)
 FILES = make_files(TMP)
 JPG = FILES["a.jpg"]
 CERT = os.path.join(TMP, "media.crt")
@@ -159,13 +166,45 @@ def test_killed_during_download(s, sim, rx):
     check(st == 200 and sha(raw) == sha(JPG), (st, len(raw)))
 
 
+def scratch_dirs():
+    """media-service directories in TMPDIR (ms_scratch)."""
+    return sorted(d for d in os.listdir(TMPDIR) if d.startswith("wharf-media-"))
+
+
+def test_no_leftovers(s, sim, rx):
+    # The kills above left nothing: one directory, the running one's
+    dirs = scratch_dirs()
+    print("TMPDIR after the kills: %s" % os.listdir(TMPDIR))
+    check(len(dirs) == 1, "media-service directories in TMPDIR: %s" % dirs)
+    check(os.path.exists(os.path.join(TMPDIR, dirs[0], "lock")), dirs)
+    # A write cut short by a kill leaves its temporary file (.<name>.<hex>)
+    # in the files folder: the next start removes it once it is old
+    folder = os.path.join(s.env["WHATSAPP_FILES_FOLDER"], "a")
+    os.makedirs(folder, exist_ok=True)
+    abandoned = os.path.join(folder, ".false_1_X.jpeg.0badf00d")
+    writing = os.path.join(folder, ".false_1_Y.jpeg.12345678")
+    for path in (abandoned, writing):
+        with open(path, "wb") as f:
+            f.write(JPG[:100])
+    two_hours_ago = time.time() - 7200
+    os.utime(abandoned, (two_hours_ago, two_hours_ago))
+    restart(s)
+    wait_for(lambda: not os.path.exists(abandoned), 30, what="abandoned file removed")
+    check(os.path.exists(writing), "a fresh temporary file was removed")
+    os.unlink(writing)
+    wait_for(lambda: len(scratch_dirs()) == 1 and scratch_dirs() != dirs, 30,
+             what="the killed one's directory replaced by the new one's")
+
+
 def main():
     with WaSim("--media-cert", CERT) as sim, \
-            stack(sim, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1") as s, \
+            stack(sim, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1",
+                  TMPDIR=TMPDIR) as s, \
             Receiver() as rx:
         linked(s, sim, rx, [("a", A, "Alice"), ("b", B, "Bob")])
         tests = []
-        for f in (test_killed_during_upload, test_killed_during_download):
+        for f in (test_killed_during_upload, test_killed_during_download,
+                  test_no_leftovers):
             t = functools.partial(f, s, sim, rx)
             t.__name__ = f.__name__
             tests.append(t)

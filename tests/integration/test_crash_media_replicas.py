@@ -14,7 +14,10 @@ SIGKILLed and started again, three times. Then:
   media-service) and b gets it once;
 - every other send answered 201 and every read 200: no 503 while one
   media-service is up;
-- every image reached b with media.url (no media.error).
+- every image reached b with media.url (no media.error);
+- TMPDIR, shared by both, holds the directories of the two running
+  media-services only: each start removed the killed one's, and never
+  the other's (its lock is held; ms_scratch).
 Before cm_client knew which server held a request, a media-service that
 died failed the requests of both with 503 "media-service is unavailable".
 """
@@ -44,6 +47,8 @@ HOLD = 2.0  # s the slow server holds each fetch
 TMP = tempfile.mkdtemp(prefix="wharf-crash-replicas-")
 JPG = make_files(TMP)["a.jpg"]
 CERT = os.path.join(TMP, "media.crt")
+TMPDIR = os.path.join(TMP, "tmp")  # the services' TMPDIR, shared
+os.makedirs(TMPDIR)
 
 
 def pid_of_client(port):
@@ -159,11 +164,14 @@ def test_replica_killed_under_traffic(s, sim, rx):
     broken = [(caption(e), e["payload"].get("media")) for e in hooks(rx, "b", "message")
               if "url" not in (e["payload"].get("media") or {})]
     check(not broken, "images at b without their file: %s" % broken[:3])
+    dirs = sorted(d for d in os.listdir(TMPDIR) if d.startswith("wharf-media-"))
+    check(len(dirs) == 2, "media-service directories in TMPDIR: %s" % dirs)
 
 
 def main():
     with WaSim("--media-cert", CERT) as sim, \
-            stack(sim, medias=2, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1") as s, \
+            stack(sim, medias=2, MEDIA_CA_FILE=CERT, MEDIA_FETCH_ALLOW="127.0.0.1",
+                  TMPDIR=TMPDIR) as s, \
             Receiver() as rx:
         print("logs in %s" % s.tmp, flush=True)
         linked(s, sim, rx, [("a", A, "Alice"), ("b", B, "Bob")])

@@ -26,12 +26,11 @@ struct _ms_av_t {
 };
 
 ms_av_t *
-ms_av_new(const char *ffmpeg, const char *ffprobe, long timeout_ms)
+ms_av_new(const char *parent, const char *ffmpeg, const char *ffprobe,
+          long timeout_ms)
 {
-    const char *tmp = getenv("TMPDIR");
     char dir[256];
-    snprintf(dir, sizeof dir, "%s/wharf-media-XXXXXX",
-             tmp && *tmp ? tmp : "/tmp");
+    snprintf(dir, sizeof dir, "%s/av-XXXXXX", parent);
     if (!mkdtemp(dir)) {
         cm_log_error("could not create a temporary directory",
                      "dir=\"%s\" err=\"%s\"", dir, strerror(errno));
@@ -411,7 +410,7 @@ void
 ms_av_test(bool verbose)
 {
     printf(" * ms_av: ");
-    ms_av_t *av = ms_av_new("ffmpeg", "ffprobe", 60000);
+    ms_av_t *av = ms_av_new("/tmp", "ffmpeg", "ffprobe", 60000);
     assert(av);
     //  Make a 1.5 s 440 Hz WAV with ffmpeg itself
     char wav[320];
@@ -480,7 +479,7 @@ ms_av_test(bool verbose)
     assert(ms_av_convert_voice(av, &ogg, &ogg_len) == -1);
 
     //  Time limit
-    ms_av_t *slow = ms_av_new("sleep", "sleep", 100);
+    ms_av_t *slow = ms_av_new("/tmp", "sleep", "sleep", 100);
     char *sleeper[] = {"sleep", "5", NULL};
     int64_t t0 = cm_mono_ms();
     assert(s_run(slow, sleeper, NULL) == -1);

@@ -2,7 +2,8 @@
 
     Copyright (c) 2026 the Wharf authors. Apache-2.0.
 
-    One ms_av per worker thread owns a private temporary directory. A file
+    One ms_av per worker thread owns a private temporary directory (under
+    the media-service's own, ms_scratch). A file
     is loaded once (written there) and then probed, converted, cut for a
     thumbnail frame or measured for a voice-note waveform. Every run has a
     time limit (the process is killed past it) and its stderr is kept for
@@ -32,8 +33,10 @@ typedef struct {
     char video_codec[32];
 } ms_av_info_t;
 
-//  Caller owns return value. NULL when no temporary directory can be made.
-ms_av_t *ms_av_new(const char *ffmpeg, const char *ffprobe, long timeout_ms);
+//  Work in a new directory under `parent`. Caller owns return value. NULL
+//  when the directory cannot be made.
+ms_av_t *ms_av_new(const char *parent, const char *ffmpeg, const char *ffprobe,
+                   long timeout_ms);
 void ms_av_destroy(ms_av_t **self_p);
 
 //  Write `data` as the file to work on. Returns 0 / -1.

@@ -33,6 +33,7 @@
 #include "ms_image.h"
 #include "ms_preview.h"
 #include "ms_av.h"
+#include "ms_scratch.h"
 #include "ms_store.h"
 #include "ms_wamedia.h"
 #include "ms_worker.h"

@@ -16,6 +16,7 @@ struct _ms_config_t {
     char *ca_file;            //  MEDIA_CA_FILE
     char *ffmpeg;             //  MEDIA_FFMPEG
     char *ffprobe;            //  MEDIA_FFPROBE
+    char *tmp_dir;            //  TMPDIR
     long ffmpeg_timeout_ms;   //  MEDIA_FFMPEG_TIMEOUT_MS
     ms_storage_t storage;     //  WAHA_MEDIA_STORAGE
     char *files_folder;       //  WHATSAPP_FILES_FOLDER
@@ -89,6 +90,11 @@ ms_config_new(void)
     self->ca_file = s_optional("MEDIA_CA_FILE");
     self->ffmpeg = cm_env_str("MEDIA_FFMPEG", "ffmpeg");
     self->ffprobe = cm_env_str("MEDIA_FFPROBE", "ffprobe");
+    self->tmp_dir = cm_env_str("TMPDIR", "/tmp");
+    if (!*self->tmp_dir) {
+        free(self->tmp_dir);
+        self->tmp_dir = cm_strdup("/tmp");
+    }
     self->ffmpeg_timeout_ms =
         cm_env_long("MEDIA_FFMPEG_TIMEOUT_MS", 120000, 100, 3600000);
     char *storage = cm_env_choice("WAHA_MEDIA_STORAGE", "LOCAL", "LOCAL|S3");
@@ -133,6 +139,7 @@ ms_config_destroy(ms_config_t **self_p)
         free(self->ca_file);
         free(self->ffmpeg);
         free(self->ffprobe);
+        free(self->tmp_dir);
         free(self->files_folder);
         free(self->s3_endpoint);
         free(self->s3_region);
@@ -208,6 +215,12 @@ const char *
 ms_config_ffprobe(const ms_config_t *self)
 {
     return self->ffprobe;
+}
+
+const char *
+ms_config_tmp_dir(const ms_config_t *self)
+{
+    return self->tmp_dir;
 }
 
 long

@@ -50,6 +50,8 @@ const char *ms_config_ca_file(const ms_config_t *self);
 //  ffmpeg / ffprobe programs (MEDIA_FFMPEG, MEDIA_FFPROBE).
 const char *ms_config_ffmpeg(const ms_config_t *self);
 const char *ms_config_ffprobe(const ms_config_t *self);
+//  Where temporary files go (TMPDIR, default /tmp; ms_scratch).
+const char *ms_config_tmp_dir(const ms_config_t *self);
 //  Time limit of one ffmpeg run (MEDIA_FFMPEG_TIMEOUT_MS).
 long ms_config_ffmpeg_timeout_ms(const ms_config_t *self);
 //  Storage backend (WAHA_MEDIA_STORAGE = LOCAL | S3).

@@ -31,9 +31,13 @@ s_actor(zsock_t *pipe, void *arg)
     int count = ms_config_workers(config);
     zactor_t **workers = cm_alloc(sizeof(zactor_t *) * (size_t)count);
     ms_worker_args_t *wargs = cm_alloc(sizeof *wargs * (size_t)count);
-    bool ok = true;
+    //  Our temporary files, in a directory of our own; those of
+    //  media-services killed before go first
+    ms_scratch_t *scratch = ms_scratch_new(ms_config_tmp_dir(config));
+    bool ok = scratch != NULL;
     for (int i = 0; i < count && ok; i++) {
-        wargs[i] = (ms_worker_args_t){config, endpoint, i, false};
+        wargs[i] = (ms_worker_args_t){config, endpoint,
+                                      ms_scratch_path(scratch), i, false};
         workers[i] = zactor_new(ms_worker_actor, &wargs[i]);
         ok = workers[i] != NULL && !wargs[i].failed;
     }
@@ -44,7 +48,9 @@ s_actor(zsock_t *pipe, void *arg)
     zsock_signal(pipe, ok ? 0 : 1);
 
     zpoller_t *poller = zpoller_new(pipe, router, backend, NULL);
-    int64_t next_sweep = cm_mono_ms() + MS_SERVER_SWEEP_MS;
+    //  The first sweep at once: it also clears the files folder of the
+    //  temporary files of writes a killed media-service left
+    int64_t next_sweep = cm_mono_ms();
     while (ok) {
         int64_t wait = next_sweep - cm_mono_ms();
         zsock_t *which =
@@ -63,7 +69,8 @@ s_actor(zsock_t *pipe, void *arg)
         if (cm_mono_ms() >= next_sweep) {
             int n = ms_store_sweep(store);
             if (n > 0) {
-                cm_log_info("expired media files deleted", "count=%d", n);
+                cm_log_info("expired or abandoned media files deleted",
+                            "count=%d", n);
             }
             next_sweep = cm_mono_ms() + MS_SERVER_SWEEP_MS;
         }
@@ -74,6 +81,7 @@ s_actor(zsock_t *pipe, void *arg)
     }
     free(workers);
     free(wargs);
+    ms_scratch_destroy(&scratch);
     ms_store_destroy(&store);
     ms_http_destroy(&http);
     zsock_destroy(&backend);

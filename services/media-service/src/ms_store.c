@@ -382,11 +382,16 @@ ms_store_has(ms_store_t *self, const char *key, int64_t *size_p)
 int
 ms_store_sweep(ms_store_t *self)
 {
-    if (self->kind != MS_STORAGE_LOCAL || self->lifetime <= 0) {
+    if (self->kind != MS_STORAGE_LOCAL) {
         return 0;
     }
     int deleted = 0;
-    time_t cutoff = time(NULL) - self->lifetime;
+    time_t now = time(NULL);
+    time_t cutoff = now - self->lifetime;
+    //  A put writes its temporary file from memory in moments: one this
+    //  old was left by a media-service killed while writing it (it is
+    //  never renamed), whichever instance it was
+    time_t abandoned = now - MS_STORE_TEMP_STALE_S;
     DIR *top = opendir(self->folder);
     if (!top) {
         return 0;
@@ -407,11 +412,18 @@ ms_store_sweep(ms_store_t *self)
             if (streq(f->d_name, ".") || streq(f->d_name, "..")) {
                 continue;
             }
+            //  Stored files never start with a dot (ms_store_key_valid);
+            //  temporary ones do (ms_store_put)
+            bool temporary = f->d_name[0] == '.';
+            if (!temporary && self->lifetime <= 0) {
+                continue;
+            }
             char path[2000];
             snprintf(path, sizeof path, "%s/%s", dir, f->d_name);
             struct stat st;
             if (stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
-                st.st_mtime < cutoff && unlink(path) == 0) {
+                st.st_mtime < (temporary ? abandoned : cutoff) &&
+                unlink(path) == 0) {
                 deleted++;
             }
         }
@@ -477,8 +489,26 @@ ms_store_test(bool verbose)
     assert(ms_store_get(store, "s1/a.jpeg", 100, &data, &len) ==
            MS_STORE_NOT_FOUND);
     assert(ms_store_has(store, "s1/a.jpeg", NULL) == MS_STORE_NOT_FOUND);
-    assert(ms_store_sweep(store) == 1);
+    //  Temporary files of writes: one a killed media-service abandoned
+    //  goes, one being written (by another media-service) stays
+    char abandoned[300];
+    char writing[300];
+    snprintf(abandoned, sizeof abandoned, "%s/s1/.b.jpeg.0badf00d", folder);
+    snprintf(writing, sizeof writing, "%s/s1/.c.jpeg.12345678", folder);
+    FILE *f = fopen(abandoned, "w");
+    assert(f);
+    fclose(f);
+    f = fopen(writing, "w");
+    assert(f);
+    fclose(f);
+    time_t then = time(NULL) - MS_STORE_TEMP_STALE_S - 60;
+    struct timeval stale[2] = {{then, 0}, {then, 0}};
+    assert(utimes(abandoned, stale) == 0);
+    assert(ms_store_sweep(store) == 2);
     assert(access(path, F_OK) != 0);
+    assert(access(abandoned, F_OK) != 0);
+    assert(access(writing, F_OK) == 0);
+    assert(unlink(writing) == 0);
     ms_store_destroy(&store);
     ms_store_destroy(&store);
     ms_config_destroy(&cfg);

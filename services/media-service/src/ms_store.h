@@ -10,7 +10,9 @@
     or virtual-hosted. Every instance pointed at the same bucket serves
     the same files. The mimetype is derived from the extension.
     LOCAL files older than WHATSAPP_FILES_LIFETIME are deleted by
-    ms_store_sweep; in S3 a lifecycle rule on the bucket does that.
+    ms_store_sweep; in S3 a lifecycle rule on the bucket does that. The
+    sweep also deletes temporary files older than MS_STORE_TEMP_STALE_S:
+    a media-service killed in the middle of a write leaves one.
 */
 #ifndef MS_STORE_H_INCLUDED
 #define MS_STORE_H_INCLUDED
@@ -23,6 +25,10 @@
 #include "ms_http.h"
 
 typedef struct _ms_store_t ms_store_t;
+
+//  A temporary file of a write this old (s) was abandoned: no write takes
+//  that long, so whichever media-service made it, it is not writing it.
+#define MS_STORE_TEMP_STALE_S 3600
 
 //  Outcome of a read.
 typedef enum {
@@ -54,7 +60,8 @@ ms_store_rc_t ms_store_get(ms_store_t *self, const char *key, int64_t max,
 //  LOCAL file's size, -1 for S3.
 ms_store_rc_t ms_store_has(ms_store_t *self, const char *key, int64_t *size_p);
 
-//  Delete LOCAL files past their lifetime. Returns the number deleted.
+//  Delete LOCAL files past their lifetime, and abandoned temporary files
+//  (MS_STORE_TEMP_STALE_S). Returns the number deleted.
 int ms_store_sweep(ms_store_t *self);
 
 void ms_store_test(bool verbose);

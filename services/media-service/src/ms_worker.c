@@ -1030,15 +1030,16 @@ s_health(cm_msg_t *request, void *arg)
 //  --------------------------------------------------------------------
 
 ms_worker_t *
-ms_worker_new(const ms_config_t *config, const char *id)
+ms_worker_new(const ms_config_t *config, const char *id, const char *scratch)
 {
     ms_worker_t *self = cm_alloc(sizeof *self);
     self->config = config;
     self->id = cm_strdup(id);
     self->net = cm_net_new(ms_config_fetch_allow(config));
     self->http = ms_http_new(config);
-    self->av = ms_av_new(ms_config_ffmpeg(config), ms_config_ffprobe(config),
-                         ms_config_ffmpeg_timeout_ms(config));
+    self->av =
+        ms_av_new(scratch, ms_config_ffmpeg(config), ms_config_ffprobe(config),
+                  ms_config_ffmpeg_timeout_ms(config));
     self->store = self->http ? ms_store_new(config, self->http) : NULL;
     if (!self->net || !self->http || !self->av || !self->store) {
         ms_worker_destroy(&self);
@@ -1087,7 +1088,7 @@ ms_worker_actor(zsock_t *pipe, void *args)
     ms_worker_args_t *a = (ms_worker_args_t *)args;
     char id[64];
     snprintf(id, sizeof id, "media-%d-%d", (int)getpid(), a->index);
-    ms_worker_t *self = ms_worker_new(a->config, id);
+    ms_worker_t *self = ms_worker_new(a->config, id, a->scratch);
     zsock_t *sock = self ? zsock_new(ZMQ_DEALER) : NULL;
     if (sock) {
         cm_msg_sock_defaults(sock);
@@ -1124,7 +1125,7 @@ ms_worker_test(bool verbose)
     assert(mkdtemp(dir));
     setenv("WHATSAPP_FILES_FOLDER", dir, 1);
     ms_config_t *cfg = ms_config_new();
-    ms_worker_t *w = ms_worker_new(cfg, "t");
+    ms_worker_t *w = ms_worker_new(cfg, "t", dir);
     assert(w);
     cm_log_init(NULL, "error");
 

@@ -39,7 +39,8 @@ typedef struct _ms_worker_t ms_worker_t;
 
 //  Worker for `config` (borrowed; must outlive it) named `id`. NULL when
 //  its resources cannot be made. Caller owns return value.
-ms_worker_t *ms_worker_new(const ms_config_t *config, const char *id);
+ms_worker_t *ms_worker_new(const ms_config_t *config, const char *id,
+                           const char *scratch);
 void ms_worker_destroy(ms_worker_t **self_p);
 
 //  Handle one request; returns the reply (caller owns it).
@@ -50,6 +51,7 @@ cm_msg_t *ms_worker_handle(ms_worker_t *self, cm_msg_t *request);
 typedef struct {
     const ms_config_t *config;
     const char *endpoint;
+    const char *scratch; //  directory for temporary files (ms_scratch)
     int index;
     bool failed; //  set by the actor before its start signal
 } ms_worker_args_t;
