@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import account, hooks, linked, stack  # noqa: E402
-from harness import Receiver, check, run, wait_for  # noqa: E402
+from harness import Receiver, check, kill_loop, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 
 KILLS = 3
@@ -64,31 +64,36 @@ def test_dispatcher_killed_mid_delivery():
                 time.sleep(0.05)
         t = threading.Thread(target=phone, daemon=True)
         t.start()
-        disp = s.proc("webhook-dispatcher")
-        for k in range(KILLS):
+        at_kill = {}
+
+        def delivery_open(k):
             base = len(hooks(rx, "s1", "message"))
             wait_for(lambda: len(hooks(rx, "s1", "message")) >= base + 5, 60,
                      what="deliveries before kill %d" % k)
             opened.clear()
             hold.set()
             wait_for(opened.is_set, 30, what="a delivery held open")
-            time.sleep(rnd.uniform(0.0, 0.5))
-            idx, eid = held[-1]
-            disp.kill()
-            n_at_kill = len(rx.requests)
-            print("kill %d with %s open, after %d requests" % (k + 1, eid, n_at_kill),
+
+        def killed(k):
+            at_kill["idx"], at_kill["eid"] = held[-1]
+            at_kill["n"] = len(rx.requests)
+            print("  with %s open, after %d requests" % (at_kill["eid"], at_kill["n"]),
                   flush=True)
-            time.sleep(rnd.uniform(0.0, 0.5))
-            disp.start()
+
+        def resent_same(k):
+            eid = at_kill["eid"]
 
             def again():
                 with rx.lock:
-                    reqs = rx.requests[n_at_kill:]
+                    reqs = rx.requests[at_kill["n"]:]
                 return [r for r in reqs if json.loads(r["body"])["id"] == eid]
             resent = wait_for(again, 30, what="held event %s sent again" % eid)
             with rx.lock:
-                first = rx.requests[idx]["body"]
+                first = rx.requests[at_kill["idx"]]["body"]
             check(resent[0]["body"] == first, "resent body differs for %s" % eid)
+
+        kill_loop(s.proc("webhook-dispatcher"), KILLS, delivery_open, rnd, pause=0.5,
+                  down=0.5, killed=killed, restarted=resent_same)
         time.sleep(1.0)
         stop.set()
         t.join(10)

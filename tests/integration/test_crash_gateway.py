@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from engine_util import check_sent_once, hooks, linked, stack  # noqa: E402
-from harness import Receiver, check, run, wait_for  # noqa: E402
+from harness import Receiver, check, kill_loop, run, wait_for  # noqa: E402
 from wasim import WaSim  # noqa: E402
 from wsclient import WS  # noqa: E402
 
@@ -111,14 +111,15 @@ def test_gateway_killed_with_requests_in_flight():
         threads.append(threading.Thread(target=reader, daemon=True))
         for t in threads:
             t.start()
-        gw = s.proc("api-gateway")
-        for k in range(KILLS):
+
+        def traffic(k):
             base = len(acked)
             wait_for(lambda: len(acked) >= base + 10, 60, what="sends before kill %d" % k)
-            time.sleep(rnd.uniform(0.0, 0.3))
-            gw.kill()
-            print("kill %d after %d acknowledged sends" % (k + 1, len(acked)), flush=True)
-            gw.start()
+
+        def killed(k):
+            print("  after %d acknowledged sends" % len(acked), flush=True)
+
+        def serves(k):
             t0 = time.monotonic()
             wait_for(lambda: s.raw("GET", "/ping", timeout=2)[0] == 200, 20,
                      interval=0.02, what="/ping after restart")
@@ -129,6 +130,9 @@ def test_gateway_killed_with_requests_in_flight():
             first = time.monotonic() - t0
             print("  restarted: /ping after %.2f s, first 201 after %.2f s" % (ping, first))
             check(first < SERVES_WITHIN, "first send accepted %.1f s after restart" % first)
+
+        kill_loop(s.proc("api-gateway"), KILLS, traffic, rnd, pause=0.3, killed=killed,
+                  restarted=serves)
         base = len(acked)
         wait_for(lambda: len(acked) >= base + 10, 60, what="sends after the last kill")
         stop.set()
