@@ -25,6 +25,7 @@ import base64
 import functools
 import hashlib
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -211,4 +212,7 @@ def main():
         run(tests)
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)  # the files, TMPDIR

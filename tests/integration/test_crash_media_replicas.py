@@ -25,6 +25,7 @@ import base64
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -187,4 +188,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)  # the files, TMPDIR
