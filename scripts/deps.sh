@@ -8,7 +8,7 @@ PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
       libpq-dev libcurl4-openssl-dev libqrencode-dev libssl-dev
       libwebsockets-dev libuv1-dev libsignal-protocol-c-dev libprotobuf-c-dev
       protobuf-c-compiler libpng-dev zlib1g-dev libjpeg62-turbo-dev
-      libwebp-dev ffmpeg openssl
+      libwebp-dev ffmpeg openssl iproute2
       postgresql postgresql-client python3 curl ca-certificates
       nodejs npm docker-compose docker.io debootstrap chromium)
 
