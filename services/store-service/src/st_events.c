@@ -144,17 +144,16 @@ s_id_valid(const char *id)
 //  apply (nothing written: the caller goes on the long way, which tells a
 //  resend, a missing session and a lost lease apart), or -1 on a database
 //  error (*conflict when an id was inserted concurrently).
-static int
-s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
-             const st_messages_texts_t *texts, int64_t *seqs, bool *conflict)
+//  Append to `rows` the {n, id, event, env} of each of `items` ({id,
+//  event, payload}), with "k": k when k >= 0 (its request in a group):
+//  the envelope of st_events_envelope without the session fields. The
+//  items share one environment (same engine and worker).
+static void
+s_event_rows(st_router_t *self, const char *worker, json_t *items,
+             json_int_t k, json_t *rows)
 {
-    st_db_t *db = st_router_db(self);
-    const char *worker = lease->worker;
-    json_t *rows = json_array();
     json_t *bare = json_object();
     int64_t now = cm_now_ms();
-    //  The envelope of st_events_envelope without the session fields; the
-    //  batch's events share one environment (same engine and worker)
     json_t *environment =
         cm_waha_environment(st_router_engine(self), NULL, worker);
     json_t *engine = json_object_get(environment, "engine");
@@ -169,12 +168,25 @@ s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
                                 "timestamp", (json_int_t)now, "event", event,
                                 "payload", payload ? payload : bare, "engine",
                                 engine, "environment", environment);
-        json_array_append_new(rows, json_pack("{s:I, s:s, s:s, s:o}", "n",
-                                              (json_int_t)i + 1, "id", id,
-                                              "event", event, "env", env));
+        json_t *row = json_pack("{s:I, s:s, s:s, s:o}", "n", (json_int_t)i + 1,
+                                "id", id, "event", event, "env", env);
+        if (k >= 0) {
+            json_object_set_new(row, "k", json_integer(k));
+        }
+        json_array_append_new(rows, row);
     }
     json_decref(environment);
     json_decref(bare);
+}
+
+static int
+s_append_set(st_router_t *self, const st_router_lease_t *lease, json_t *items,
+             const st_messages_texts_t *texts, int64_t *seqs, bool *conflict)
+{
+    st_db_t *db = st_router_db(self);
+    const char *worker = lease->worker;
+    json_t *rows = json_array();
+    s_event_rows(self, worker, items, -1, rows);
     char *text = cm_json_dumps(rows, NULL);
     json_decref(rows);
     char count_s[24], epoch_s[24];
@@ -607,6 +619,384 @@ s_append_batch(st_router_t *self, cm_msg_t *request)
     return reply;
 }
 
+//  Group writes (st_router_set_group_writer): the writes of several
+//  sessions that st_router_dispatch_group runs in one transaction, taken
+//  together so that each table gets one statement for the whole group
+//  instead of one or more per request. Each request is stored exactly as
+//  it would be alone (s_append, s_append_batch's one statement, signal.put)
+//  or left to run alone when that is not certain (a resend, a missing
+//  session, a lost lease without Signal rows, a bad field).
+typedef enum { S_GW_APPEND, S_GW_BATCH, S_GW_PUT } s_gw_kind_t;
+
+typedef struct {
+    size_t i;                //  the request's index in the group
+    s_gw_kind_t kind;        //  its type
+    st_router_lease_t lease; //  its session, worker and epoch
+    json_t *events;          //  its events ({id, event, payload}), owned
+    json_t *rows;            //  its Signal rows (borrowed), or NULL
+    bool deletes;            //  a row of them deletes
+    bool alone;              //  left to run alone (nothing of it written)
+    bool refused;            //  answered 409 (nothing of it written)
+    int64_t first;           //  the seq of its first event
+    size_t stored;           //  how many of its events were stored
+} s_gw_t;
+
+//  The session a group write names, or NULL.
+static const char *
+s_gw_session(cm_msg_t *request)
+{
+    json_t *body = cm_msg_body(request);
+    const char *key =
+        cm_streq(cm_msg_type(request), "signal.put") ? "name" : "session";
+    return json_string_value(json_object_get(body, key));
+}
+
+//  True when `request` is a write the group writer stores exactly as its
+//  handler would (fields valid, events plain); fills *w.
+static bool
+s_gw_take(cm_msg_t *request, s_gw_t *w)
+{
+    memset(w, 0, sizeof *w);
+    if (cm_msg_is_reply(request) || cm_msg_error(request) ||
+        cm_msg_version(request) > 1 || cm_msg_expired(request)) {
+        return false; //  cm_handlers_dispatch answers these
+    }
+    const char *type = cm_msg_type(request);
+    json_t *body = cm_msg_body(request);
+    cm_msg_t *reply = NULL;
+    if (cm_streq(type, "signal.put")) {
+        w->kind = S_GW_PUT;
+        w->rows = json_object_get(body, "rows");
+        if (st_router_lease(request, "name", true, &w->lease, &reply) == 0) {
+            reply = st_signal_check(request, "rows", w->rows);
+        }
+    } else if (cm_streq(type, "event.append_batch")) {
+        w->kind = S_GW_BATCH;
+        json_t *events = json_object_get(body, "events");
+        w->rows = json_object_get(body, "signal");
+        if (st_router_lease(request, "session", false, &w->lease, &reply) ==
+                0 &&
+            json_is_array(events) && json_array_size(events) > 0 &&
+            json_array_size(events) <= ST_EVENTS_BATCH_MAX &&
+            s_batch_plain(events) && (!w->rows || w->lease.worker)) {
+            w->events = json_incref(events);
+            reply = w->rows ? st_signal_check(request, "signal", w->rows)
+                            : NULL;
+        } else {
+            w->rows = NULL;
+        }
+    } else if (cm_streq(type, "event.append")) {
+        w->kind = S_GW_APPEND;
+        const char *id = NULL;
+        const char *event = NULL;
+        if (st_router_lease(request, "session", false, &w->lease, &reply) ==
+                0 &&
+            (id = st_router_str(request, "id", ST_EVENTS_ID_MAX, &reply)) &&
+            (event = st_router_str(request, "event", ST_ROUTER_NAME_MAX,
+                                   &reply))) {
+            json_t *one = json_pack("[{s:s, s:s}]", "id", id, "event", event);
+            json_t *payload = json_object_get(body, "payload");
+            if (payload) {
+                json_object_set(json_array_get(one, 0), "payload", payload);
+            }
+            if (s_batch_plain(one)) {
+                w->events = one;
+            } else {
+                json_decref(one);
+            }
+        }
+    }
+    bool taken = !reply && (w->kind == S_GW_PUT ? w->rows != NULL
+                                                : w->events != NULL);
+    cm_msg_destroy(&reply);
+    if (!taken) {
+        json_decref(w->events);
+        w->events = NULL;
+        return false;
+    }
+    w->deletes = w->rows && st_signal_deletes(w->rows);
+    return true;
+}
+
+//  Append the inside of the JSON array `text` ("[a,b]") to `buf`.
+static void
+s_gw_join(zchunk_t *buf, const char *text)
+{
+    size_t len = strlen(text);
+    assert(len >= 2 && text[0] == '[' && text[len - 1] == ']');
+    if (len == 2) {
+        return;
+    }
+    if (zchunk_size(buf) > 1) {
+        zchunk_extend(buf, ",", 1);
+    }
+    zchunk_extend(buf, text + 1, len - 2);
+}
+
+//  The text of a zchunk built by s_gw_join, closed: caller frees.
+static char *
+s_gw_close(zchunk_t *buf)
+{
+    zchunk_extend(buf, "]", 2); //  with the NUL
+    return cm_strdup((const char *)zchunk_data(buf));
+}
+
+//  Lock the session rows of the writes with Signal rows and check their
+//  leases, as signal.put does for one (the lease read after the lock).
+//  Marks a write whose session is missing to run alone (it gets 404
+//  there) and refuses one whose lease is not held. Returns 0 or -1.
+static int
+s_gw_fence(st_router_t *self, s_gw_t *ws, size_t m)
+{
+    st_db_t *db = st_router_db(self);
+    json_t *names = json_array();
+    json_t *leases = json_array();
+    for (size_t j = 0; j < m; j++) {
+        if (ws[j].rows) {
+            json_array_append_new(names, json_string(ws[j].lease.name));
+            json_array_append_new(
+                leases,
+                json_pack("{s:s, s:s, s:I}", "session", ws[j].lease.name,
+                          "worker", ws[j].lease.worker, "epoch",
+                          (json_int_t)ws[j].lease.epoch));
+        }
+    }
+    int rc = 0;
+    if (json_array_size(names) > 0) {
+        char *text = cm_json_dumps(names, NULL);
+        const char *p1[] = {text};
+        PGresult *res = st_db_exec(db, "st_event_group_lock", 1, p1);
+        free(text);
+        json_t *locked = json_object();
+        for (int r = 0; res && r < PQntuples(res); r++) {
+            json_object_set_new(locked, st_db_text(res, r, 0), json_true());
+        }
+        PQclear(res);
+        text = res ? cm_json_dumps(leases, NULL) : NULL;
+        const char *p2[] = {text};
+        PGresult *held =
+            res ? st_db_exec(db, "st_event_group_leases", 1, p2) : NULL;
+        free(text);
+        json_t *holding = json_object();
+        for (int r = 0; held && r < PQntuples(held); r++) {
+            json_object_set_new(holding, st_db_text(held, r, 0), json_true());
+        }
+        PQclear(held);
+        rc = held ? 0 : -1;
+        for (size_t j = 0; rc == 0 && j < m; j++) {
+            const char *name = ws[j].lease.name;
+            if (!ws[j].rows) {
+                continue;
+            }
+            if (!json_object_get(locked, name)) {
+                ws[j].alone = true;
+            } else if (!json_object_get(holding, name)) {
+                ws[j].refused = true;
+            }
+        }
+        json_decref(locked);
+        json_decref(holding);
+    }
+    json_decref(names);
+    json_decref(leases);
+    return rc;
+}
+
+//  Store the events of the group's writes in one statement. A write whose
+//  events it could not store as its handler's common case (a resend, a
+//  missing session, a lost lease) is marked to run alone. Returns 0 or
+//  -1.
+static int
+s_gw_events(st_router_t *self, s_gw_t *ws, size_t m, json_t *index)
+{
+    json_t *rows = json_array();
+    json_t *sessions = json_array();
+    zchunk_t *msgs = zchunk_new("[", 1);
+    zchunk_t *chats = zchunk_new("[", 1);
+    zchunk_t *acks = zchunk_new("[", 1);
+    for (size_t j = 0; j < m; j++) {
+        s_gw_t *w = &ws[j];
+        if (!w->events || w->alone || w->refused) {
+            continue;
+        }
+        s_event_rows(self, w->lease.worker, w->events, (json_int_t)j, rows);
+        json_t *q = json_pack("{s:I, s:s, s:I, s:s?}", "k", (json_int_t)j,
+                              "session", w->lease.name, "count",
+                              (json_int_t)json_array_size(w->events), "worker",
+                              w->lease.worker);
+        if (w->lease.worker) {
+            json_object_set_new(q, "epoch", json_integer(w->lease.epoch));
+        }
+        json_array_append_new(sessions, q);
+        st_messages_texts_t texts;
+        st_messages_batch_texts_k(w->lease.name, w->events, (json_int_t)j,
+                                  &texts);
+        s_gw_join(msgs, texts.rows);
+        s_gw_join(chats, texts.chats);
+        s_gw_join(acks, texts.acks);
+        st_messages_texts_free(&texts);
+    }
+    int rc = 0;
+    if (json_array_size(sessions) > 0) {
+        char *p[5] = {cm_json_dumps(rows, NULL), cm_json_dumps(sessions, NULL),
+                      s_gw_close(msgs), s_gw_close(chats), s_gw_close(acks)};
+        PGresult *res = st_db_exec(st_router_db(self), "st_event_append_group",
+                                   5, (const char **)p);
+        for (int i = 0; i < 5; i++) {
+            free(p[i]);
+        }
+        for (int r = 0; res && r < PQntuples(res); r++) {
+            json_t *k = json_object_get(index, st_db_text(res, r, 0));
+            s_gw_t *w = k ? &ws[json_integer_value(k)] : NULL;
+            assert(w && w->events);
+            int64_t seq = st_db_int(res, r, 1);
+            w->first = w->stored == 0 || seq < w->first ? seq : w->first;
+            w->stored++;
+        }
+        PQclear(res);
+        rc = res ? 0 : -1;
+        for (size_t j = 0; rc == 0 && j < m; j++) {
+            s_gw_t *w = &ws[j];
+            if (w->events && !w->alone && !w->refused) {
+                assert(w->stored == 0 ||
+                       w->stored == json_array_size(w->events));
+                w->alone = w->stored == 0;
+            }
+        }
+    }
+    json_decref(rows);
+    json_decref(sessions);
+    zchunk_destroy(&msgs);
+    zchunk_destroy(&chats);
+    zchunk_destroy(&acks);
+    return rc;
+}
+
+//  The reply to write w, stored by the group (its events announced).
+static cm_msg_t *
+s_gw_reply(st_router_t *self, cm_msg_t *request, s_gw_t *w, json_t *written,
+           json_t *deleted)
+{
+    cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
+    const char *name = w->lease.name;
+    if (w->kind == S_GW_APPEND) {
+        json_t *ev = json_array_get(w->events, 0);
+        st_events_announce(self, name,
+                           json_string_value(json_object_get(ev, "id")),
+                           w->first,
+                           json_string_value(json_object_get(ev, "event")));
+        cm_msg_set_int(reply, "seq", w->first);
+        return reply;
+    }
+    if (w->kind == S_GW_BATCH) {
+        json_t *results = json_array();
+        json_t *stored = json_array();
+        size_t i;
+        json_t *item;
+        json_array_foreach(w->events, i, item)
+        {
+            json_int_t seq = (json_int_t)(w->first + (int64_t)i);
+            json_array_append_new(results, json_pack("{s:I}", "seq", seq));
+            json_array_append_new(stored,
+                                  json_pack("[O, I, O]",
+                                            json_object_get(item, "id"), seq,
+                                            json_object_get(item, "event")));
+        }
+        s_batch_announce(self, name, stored);
+        json_decref(stored);
+        cm_msg_set(reply, "results", results);
+    }
+    if (w->rows) {
+        json_int_t n_written = json_integer_value(json_object_get(written, name));
+        json_int_t n_deleted = json_integer_value(json_object_get(deleted, name));
+        if (w->kind == S_GW_PUT) {
+            cm_msg_set_int(reply, "written", n_written);
+            cm_msg_set_int(reply, "deleted", n_deleted);
+        } else {
+            cm_msg_set(reply, "signal",
+                       json_pack("{s:I, s:I}", "written", n_written, "deleted",
+                                 n_deleted));
+        }
+    }
+    return reply;
+}
+
+//  st_group_fn: the writes of a group with one statement per table. Takes
+//  only the first write of each session (a later one waits for it: it
+//  runs alone, after).
+static int
+s_group_write(st_router_t *self, cm_msg_t **requests, size_t n,
+              cm_msg_t **replies)
+{
+    s_gw_t *ws = cm_alloc(n * sizeof *ws);
+    json_t *seen = json_object();  //  sessions named so far
+    json_t *index = json_object(); //  session -> its write in ws
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = s_gw_session(requests[i]);
+        if (!name || json_object_get(seen, name)) {
+            continue;
+        }
+        json_object_set_new(seen, name, json_true());
+        if (s_gw_take(requests[i], &ws[m])) {
+            ws[m].i = i;
+            json_object_set_new(index, name, json_integer((json_int_t)m));
+            m++;
+        }
+    }
+    json_decref(seen);
+    int rc = 0;
+    json_t *sig = json_array();
+    json_t *written = json_object();
+    json_t *deleted = json_object();
+    if (m >= 2) {
+        rc = s_gw_fence(self, ws, m);
+        if (rc == 0) {
+            rc = s_gw_events(self, ws, m, index);
+        }
+        bool deletes = false;
+        for (size_t j = 0; rc == 0 && j < m; j++) {
+            if (ws[j].rows && !ws[j].alone && !ws[j].refused) {
+                st_signal_add_rows(self, ws[j].lease.name, ws[j].rows, sig);
+                deletes = deletes || ws[j].deletes;
+            }
+        }
+        if (rc == 0 && json_array_size(sig) > 0) {
+            rc = st_signal_write_group(self, sig, deletes, written, deleted);
+        }
+    }
+    for (size_t j = 0; m >= 2 && rc == 0 && j < m; j++) {
+        s_gw_t *w = &ws[j];
+        cm_msg_t *request = requests[w->i];
+        if (w->refused) {
+            replies[w->i] = cm_msg_new_reply(request, 409, "lease not held");
+        } else if (!w->alone) {
+            replies[w->i] = s_gw_reply(self, request, w, written, deleted);
+        }
+    }
+    if (rc != 0) {
+        st_db_rollback(st_router_db(self));
+    } else if (m >= 2) {
+        size_t alone = 0, refused = 0;
+        for (size_t j = 0; j < m; j++) {
+            alone += ws[j].alone;
+            refused += ws[j].refused;
+        }
+        cm_log_debug("group writes stored together",
+                     "requests=%zu taken=%zu alone=%zu refused=%zu", n, m,
+                     alone, refused);
+    }
+    for (size_t j = 0; j < m; j++) {
+        json_decref(ws[j].events);
+    }
+    json_decref(sig);
+    json_decref(written);
+    json_decref(deleted);
+    json_decref(index);
+    free(ws);
+    return rc;
+}
+
 static cm_msg_t *
 s_list(st_router_t *self, cm_msg_t *request)
 {
@@ -680,12 +1070,16 @@ s_list(st_router_t *self, cm_msg_t *request)
     "AND ($4::text IS NULL OR EXISTS (SELECT 1 FROM session_leases l "         \
     "WHERE l.session = $2 AND l.worker = $4 AND l.epoch = $5::bigint "         \
     "AND l.expires_at > now())) "                                              \
-    "RETURNING s.event_seq - $3::bigint AS base, s.name, "                     \
+    "RETURNING s.event_seq - $3::bigint AS base, s.name, " S_APPEND_TAIL ") "
+
+//  The envelope tail of session row s: its session fields and the
+//  closing brace.
+#define S_APPEND_TAIL                                                          \
     "',\"session\":' || to_json(s.name)::text || ',\"me\":' || "               \
     "COALESCE(s.me::text, 'null') || "                                         \
     "CASE WHEN COALESCE(jsonb_typeof(s.config -> 'metadata'), 'null') = "      \
     "'null' THEN '' ELSE ',\"metadata\":' || "                                 \
-    "(s.config -> 'metadata')::text END || '}' AS tail) "
+    "(s.config -> 'metadata')::text END || '}' AS tail"
 
 int
 st_events_register(st_router_t *r)
@@ -749,6 +1143,76 @@ st_events_register(st_router_t *r)
         "(ARRAY(SELECT y.id FROM json_to_recordset($8::json) AS y(id text))) "
         "AND m.id = a.id AND m.ack < a.ack) "
         "SELECT seq FROM e");
+    //  s_group_write: the events of several sessions' writes, with their
+    //  messages, chats and acks, as st_event_append_all does for one. $1
+    //  the items {k, n, id, event, env} (k: the write, n = 1..count of
+    //  its items), $2 the writes {k, session, count, worker, epoch} (one
+    //  per session), $3-$5 as $6-$8 there with k on each. A write whose
+    //  session has an id stored already, or whose lease is not held, gets
+    //  no row and nothing written. Returns (session, seq) per event.
+    //  Acks are looked up as in st_event_append_all: by (session, id) =
+    //  ANY, the messages primary key.
+    st_router_prepare(
+        r, "st_event_append_group",
+        "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
+        "x(k integer, n bigint, id text, event text, env json)), "
+        "q AS (SELECT * FROM json_to_recordset($2::json) AS "
+        "q(k integer, session text, count bigint, worker text, "
+        "epoch bigint)), "
+        "s AS (UPDATE sessions AS s SET event_seq = s.event_seq + q.count "
+        "FROM q WHERE s.name = q.session "
+        "AND NOT EXISTS (SELECT 1 FROM events WHERE id IN "
+        "(SELECT x.id FROM x WHERE x.k = q.k)) "
+        "AND (q.worker IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
+        "WHERE l.session = q.session AND l.worker = q.worker "
+        "AND l.epoch = q.epoch AND l.expires_at > now())) "
+        "RETURNING q.k, s.event_seq - q.count AS base, s.name, " S_APPEND_TAIL
+        "), e AS (INSERT INTO events (id, session, seq, event, envelope) "
+        "SELECT x.id, s.name, s.base + x.n, x.event, "
+        "(left(x.env::text, -1) || s.tail)::json "
+        "FROM s JOIN x ON x.k = s.k ORDER BY x.k, x.n "
+        "RETURNING session, seq), "
+        "m AS (INSERT INTO messages (session, id, chat, from_me, sender, ts, "
+        "type, body, payload, ack, ack_name, unread, starred) SELECT s.name, "
+        "r.id, r.chat, r.from_me, r.sender, r.ts, r.type, r.body, r.payload, "
+        "r.ack, r.ack_name, COALESCE(r.unread, false), "
+        "COALESCE(r.starred, false) "
+        "FROM s JOIN json_to_recordset($3::json) AS r(k integer, id text, "
+        "chat text, from_me boolean, sender text, ts bigint, type text, "
+        "body text, payload json, ack integer, ack_name text, "
+        "unread boolean, starred boolean) ON r.k = s.k "
+        "ON CONFLICT (session, id) DO NOTHING), "
+        "c AS (INSERT INTO chats (session, jid, last_ts) "
+        "SELECT s.name, c.jid, max(c.ts) FROM s JOIN "
+        "json_to_recordset($4::json) AS c(k integer, jid text, ts bigint) "
+        "ON c.k = s.k GROUP BY s.name, c.jid ORDER BY s.name, c.jid "
+        "ON CONFLICT (session, jid) DO UPDATE SET last_ts = "
+        "GREATEST(chats.last_ts, EXCLUDED.last_ts), updated_at = now()), "
+        "ya AS (SELECT DISTINCT ON (s.name, y.id) s.name AS session, y.id, "
+        "y.ack, y.name FROM s JOIN json_to_recordset($5::json) AS "
+        "y(k integer, id text, ack integer, name text) ON y.k = s.k "
+        "ORDER BY s.name, y.id, y.ack DESC), "
+        "a AS (UPDATE messages m SET ack = ya.ack, ack_name = ya.name, "
+        "unread = m.unread AND ya.ack < 3 FROM ya "
+        "WHERE m.session = ANY (ARRAY(SELECT ya.session FROM ya)) "
+        "AND m.id = ANY (ARRAY(SELECT ya.id FROM ya)) "
+        "AND m.session = ya.session AND m.id = ya.id AND m.ack < ya.ack) "
+        "SELECT session, seq FROM e");
+    //  s_group_write: lock the session rows of writes with Signal rows
+    //  ($1: their names) and then, in a statement of its own, find which
+    //  of them hold their lease ($1: [{session, worker, epoch}]), as
+    //  st_devices_lock and st_leases_fence do for one.
+    st_router_prepare(r, "st_event_group_lock",
+                      "SELECT name FROM sessions WHERE name = ANY "
+                      "(ARRAY(SELECT json_array_elements_text($1::json))) "
+                      "ORDER BY name FOR SHARE");
+    st_router_prepare(r, "st_event_group_leases",
+                      "SELECT q.session FROM json_to_recordset($1::json) AS "
+                      "q(session text, worker text, epoch bigint) "
+                      "JOIN session_leases l ON l.session = q.session "
+                      "AND l.worker = q.worker AND l.epoch = q.epoch "
+                      "WHERE l.expires_at > now()");
+    st_router_set_group_writer(r, s_group_write);
     st_router_prepare(r, "st_event_by_id",
                       "SELECT seq, session FROM events WHERE id = $1");
     st_router_prepare(r, "st_event_list",

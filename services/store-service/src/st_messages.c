@@ -189,15 +189,39 @@ s_rows_text(json_t *rows, const char *session)
     return text;
 }
 
+//  Set "k": k on every object of `list`.
+static void
+s_tag(json_t *list, json_int_t k)
+{
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item)
+    {
+        json_object_set_new(item, "k", json_integer(k));
+    }
+}
+
 void
 st_messages_batch_texts(const char *session, json_t *events,
                         st_messages_texts_t *texts)
+{
+    st_messages_batch_texts_k(session, events, -1, texts);
+}
+
+void
+st_messages_batch_texts_k(const char *session, json_t *events, json_int_t k,
+                          st_messages_texts_t *texts)
 {
     json_t *rows = json_array();
     json_t *chats = json_array();
     json_t *acks = json_array();
     json_t *seen = json_object();
     s_collect(events, rows, chats, acks, seen);
+    if (k >= 0) {
+        s_tag(rows, k);
+        s_tag(chats, k);
+        s_tag(acks, k);
+    }
     //  A statement does not see the rows it inserts: an ack of a message
     //  new in this batch goes into its row as the ack statement would
     //  set it (the highest ack, READ or more reads it). The acks stay in

@@ -73,6 +73,11 @@ typedef struct {
 void st_messages_batch_texts(const char *session, json_t *events,
                              st_messages_texts_t *texts);
 
+//  As st_messages_batch_texts, with "k": k in every row, chat and ack
+//  (which request of a group they belong to; k < 0: none).
+void st_messages_batch_texts_k(const char *session, json_t *events,
+                               json_int_t k, st_messages_texts_t *texts);
+
 //  Free the members of `texts`.
 void st_messages_texts_free(st_messages_texts_t *texts);
 

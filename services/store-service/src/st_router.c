@@ -22,6 +22,7 @@ struct _st_router_t {
     char *engine;            //  WAHA engine name for event envelopes
     const st_seal_t *seal;   //  borrowed, may be NULL (keyless)
     zlistx_t *held;          //  notifications held until a group commits
+    st_group_fn *group_fn;   //  the group writer, or NULL
 };
 
 static void
@@ -226,6 +227,12 @@ st_router_publish(st_router_t *self, const char *type, json_t **body_p)
     cm_msg_destroy(&msg);
 }
 
+void
+st_router_set_group_writer(st_router_t *self, st_group_fn *fn)
+{
+    self->group_fn = fn;
+}
+
 bool
 st_router_groups(const char *type)
 {
@@ -254,7 +261,26 @@ st_router_dispatch_group(st_router_t *self, cm_msg_t **requests, size_t n,
     }
     self->held = zlistx_new();
     bool ok = true;
+    //  what the group writer answered (stored, or refused alone)
+    bool *answered = cm_alloc(n * sizeof *answered);
     for (size_t i = 0; i < n; i++) {
+        replies[i] = NULL;
+    }
+    if (self->group_fn) {
+        int64_t started = zclock_usecs();
+        ok = self->group_fn(self, requests, n, replies) == 0;
+        int64_t took = zclock_usecs() - started;
+        for (size_t i = 0; ok && i < n; i++) {
+            answered[i] = replies[i] != NULL;
+            if (answered[i]) {
+                st_stats_observe(cm_msg_type(requests[i]), took);
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (answered[i]) {
+            continue;
+        }
         replies[i] = ok ? st_router_dispatch(self, requests[i]) : NULL;
         if (ok && replies[i] && cm_msg_status(replies[i]) >= 300) {
             //  a refusal or a failure: no request of the group is kept
@@ -262,6 +288,7 @@ st_router_dispatch_group(st_router_t *self, cm_msg_t **requests, size_t n,
             ok = false;
         }
     }
+    free(answered);
     ok = st_db_group_end(db) == 0 && ok;
     zlistx_t *held = self->held;
     self->held = NULL;

@@ -111,6 +111,18 @@ bool st_router_groups(const char *type);
 size_t st_router_dispatch_group(st_router_t *self, cm_msg_t **requests,
                                 size_t n, cm_msg_t **replies);
 
+//  A writer of a group's writes taken together (st_events): called in
+//  the open group transaction before the requests run one by one. It
+//  sets replies[i] for each request it stored or refused (nothing of a
+//  refused one written: a 4xx that does not undo the group) and leaves
+//  the others NULL, to run one by one after it. Returns 0, or -1 on a
+//  database error (transaction rolled back, every reply NULL).
+typedef int(st_group_fn)(st_router_t *self, cm_msg_t **requests, size_t n,
+                         cm_msg_t **replies);
+
+//  Set the group writer (one per router; NULL: none).
+void st_router_set_group_writer(st_router_t *self, st_group_fn *fn);
+
 //  Reply to a failed database call: rolls back any open transaction and
 //  answers with st_db's status and reason. Caller owns return value.
 cm_msg_t *st_router_db_fail(st_router_t *self, cm_msg_t *request);

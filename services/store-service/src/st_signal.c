@@ -23,6 +23,15 @@ static const char *s_kinds[] = {"session",       "identity",     "prekey",
     "FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, ord) "       \
     "ORDER BY e.v->>'kind', e.v->>'key', e.ord DESC) last"
 
+//  As S_LAST_ROWS for the rows of several sessions in $1 (each with its
+//  session), ordered by session, kind and key.
+#define S_LAST_GROUP_ROWS                                                      \
+    "(SELECT DISTINCT ON (e.v->>'session', e.v->>'kind', e.v->>'key') "       \
+    "e.v->>'session' AS session, e.v->>'kind' AS kind, "                      \
+    "e.v->>'key' AS key, e.v->>'data' AS data "                                \
+    "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, ord) "       \
+    "ORDER BY e.v->>'session', e.v->>'kind', e.v->>'key', e.ord DESC) last"
+
 static bool
 s_known_kind(const char *kind)
 {
@@ -185,6 +194,61 @@ st_signal_text(st_router_t *self, const char *name, json_t *rows)
     return text;
 }
 
+void
+st_signal_add_rows(st_router_t *self, const char *name, json_t *rows,
+                   json_t *out)
+{
+    const st_seal_t *seal = st_router_seal(self);
+    json_t *sealed = st_seal_kid(seal) ? s_seal_rows(seal, name, rows)
+                                       : json_deep_copy(rows);
+    size_t i;
+    json_t *row;
+    json_array_foreach(sealed, i, row)
+    {
+        json_object_set_new(row, "session", json_string(name));
+        json_array_append(out, row);
+    }
+    json_decref(sealed);
+}
+
+//  Count the sessions of the rows of `res` (column 0) into `counts`.
+static void
+s_count(PGresult *res, json_t *counts)
+{
+    for (int r = 0; r < PQntuples(res); r++) {
+        const char *session = st_db_text(res, r, 0);
+        json_t *n = json_object_get(counts, session);
+        json_object_set_new(counts, session,
+                            json_integer(n ? json_integer_value(n) + 1 : 1));
+    }
+}
+
+int
+st_signal_write_group(st_router_t *self, json_t *rows, bool deletes,
+                      json_t *written, json_t *deleted)
+{
+    st_db_t *db = st_router_db(self);
+    char *text = cm_json_dumps(rows, NULL);
+    if (!text) {
+        return -1; //  checked base64 and names: not reached
+    }
+    const char *params[] = {text, st_seal_kid(st_router_seal(self))};
+    PGresult *put = st_db_exec(db, "st_signal_upsert_group", 2, params);
+    if (put) {
+        s_count(put, written);
+        PQclear(put);
+    }
+    PGresult *del = put && deletes
+                        ? st_db_exec(db, "st_signal_delete_group", 1, params)
+                        : NULL;
+    if (del) {
+        s_count(del, deleted);
+        PQclear(del);
+    }
+    free(text);
+    return !put || (deletes && !del) ? -1 : 0;
+}
+
 int
 st_signal_write(st_router_t *self, const char *name, const char *text,
                 bool deletes, int64_t *written, int64_t *deleted)
@@ -263,6 +327,23 @@ st_signal_register(st_router_t *r)
                       "DELETE FROM signal_keys s USING " S_LAST_ROWS
                       " WHERE last.data IS NULL AND s.session = $1 "
                       "AND s.kind = last.kind AND s.key_id = last.key");
+    //  The rows of several sessions ($1: [{session, kind, key, data}],
+    //  the last entry per session, kind and key kept), in one statement
+    //  each: a group's writes (st_events). Each returns the session of
+    //  every row it wrote or deleted.
+    st_router_prepare(r, "st_signal_upsert_group",
+                      "INSERT INTO signal_keys (session, kind, key_id, data, "
+                      "kid) SELECT session, kind, key, decode(data, "
+                      "'base64'), $2::text FROM " S_LAST_GROUP_ROWS
+                      " WHERE data IS NOT NULL "
+                      "ON CONFLICT (session, kind, key_id) DO UPDATE "
+                      "SET data = EXCLUDED.data, kid = EXCLUDED.kid, "
+                      "updated_at = now() RETURNING session");
+    st_router_prepare(r, "st_signal_delete_group",
+                      "DELETE FROM signal_keys s USING " S_LAST_GROUP_ROWS
+                      " WHERE last.data IS NULL AND s.session = last.session "
+                      "AND s.kind = last.kind AND s.key_id = last.key "
+                      "RETURNING s.session");
     st_router_add(r, "signal.load", 1, s_load, ST_ROUTER_DB);
     st_router_add(r, "signal.put", 1, s_put, ST_ROUTER_DB);
     return 0;

@@ -51,6 +51,20 @@ char *st_signal_text(st_router_t *r, const char *name, json_t *rows);
 int st_signal_write(st_router_t *r, const char *name, const char *text,
                     bool deletes, int64_t *written, int64_t *deleted);
 
+//  Append the checked rows of session `name` to `out`, each record sealed
+//  as st_signal_text does and with "session": name.
+void st_signal_add_rows(st_router_t *r, const char *name, json_t *rows,
+                        json_t *out);
+
+//  Inside the caller's transaction (each session locked and its lease
+//  checked): store `rows` of several sessions (st_signal_add_rows) in one
+//  statement, and delete those with null data in one more when
+//  `deletes`. Counts the rows written and deleted per session into
+//  `written` and `deleted` ({session: n}). Returns 0, or -1 on a
+//  database error.
+int st_signal_write_group(st_router_t *r, json_t *rows, bool deletes,
+                          json_t *written, json_t *deleted);
+
 //  True when a row of the (checked) rows has null data.
 bool st_signal_deletes(json_t *rows);
 
