@@ -75,9 +75,9 @@ def events_of(session):
                    "AND id LIKE 'evt\\_%s\\_%%'" % (session, session)))
 
 
-def setup(prefix):
+def setup(prefix, count=3):
     e = ep()
-    for i in range(3):
+    for i in range(count):
         ok(e, "session.create", {"name": "%s%d" % (prefix, i), "start": True}, want=201)
     got = ok(e, "lease.claim", {"worker": "w" + prefix, "max": 10,
                                 "ttl_ms": 60000})["sessions"]
@@ -160,12 +160,103 @@ def test_group_member_refused():
     check(ok(ep(), "signal.load", {"name": "gr2"})["rows"] == [], "no Signal rows")
 
 
+def xmins(table, session):
+    """The transactions that wrote a session's rows (events: the tests')."""
+    where = "session = '%s'" % session
+    if table == "events":
+        where += " AND id LIKE 'evt\\_%s\\_%%'" % session
+    return set(sql("SELECT DISTINCT xmin FROM %s WHERE %s" % (table, where)).split())
+
+
+def queue_behind(prefix, calls):
+    """Session 0's write waits on a lock; `calls` ((type, body)...) queue
+    behind it in this order and go to the store's worker as one group once
+    it comes free. Returns their Call objects, answered."""
+    h0 = Holder(prefix + "0")
+    c0 = Call("event.append", {"session": prefix + "0", "id": "evt_%s_first" % prefix,
+                               "event": "message", "payload": {}})
+    wait_for(lambda: waiting_on_locks() == 1, timeout=30, what="first write waits")
+    out = []
+    for typ, body in calls:
+        out.append(Call(typ, body))
+        time.sleep(0.3)
+    time.sleep(0.5)
+    h0.finish()
+    wait_for(lambda: all(c.result is not None for c in [c0] + out), timeout=60,
+             what="answers")
+    check(c0.result[0] == 200, "first write %r" % (c0.result,))
+    return out
+
+
+def test_group_written_together():
+    """The first write of each session in a group is stored by the group
+    writer, one statement per table for all of them, in the group's one
+    transaction: a batch with Signal rows, a single event, a signal.put
+    (a row written, one deleted), and a second batch of a session already
+    in the group (run after its first, in the same transaction). A member
+    with a stale epoch and Signal rows is refused 409 by itself: nothing of
+    it is written, and the others are not rolled back (one xmin for all)."""
+    epochs = setup("gw", 6)
+    e = ep()
+    # a row for the signal.put to delete
+    ok(e, "signal.put", {"name": "gw4", "worker": "wgw", "epoch": epochs["gw4"],
+                         "rows": [{"kind": "prekey", "key": "9", "data": "AAAA"}]})
+    c1, c2, c3, c4, c5 = queue_behind("gw", [
+        ("event.append_batch", batch("gw", 1, epochs,
+                                     [{"kind": "session", "key": "1.0", "data": "AAEC"}])),
+        ("event.append_batch", dict(batch("gw", 2, epochs,
+                                          [{"kind": "session", "key": "2.0", "data": "AAED"}]),
+                                    epoch=epochs["gw2"] + 1)),
+        ("event.append", {"session": "gw3", "worker": "wgw", "epoch": epochs["gw3"],
+                          "id": "evt_gw3_0", "event": "message", "payload": {"k": 0}}),
+        ("signal.put", {"name": "gw4", "worker": "wgw", "epoch": epochs["gw4"],
+                        "rows": [{"kind": "identity", "key": "4.0", "data": "AQID"},
+                                 {"kind": "prekey", "key": "9", "data": None}]}),
+        ("event.append_batch", {"session": "gw1", "worker": "wgw", "epoch": epochs["gw1"],
+                                "events": [{"id": "evt_gw1_more%d" % k, "event": "message",
+                                            "payload": {"k": k}} for k in range(2)]}),
+    ])
+    check(c1.result[0] == 200 and [r["seq"] for r in c1.result[1]["results"]] == [2, 3, 4]
+          and c1.result[1]["signal"] == {"written": 1, "deleted": 0}, "batch %r" % (c1.result,))
+    check(c2.result[0] == 409, "stale epoch refused %r" % (c2.result,))
+    check(c3.result[0] == 200 and c3.result[1]["seq"] == 2, "single event %r" % (c3.result,))
+    check(c4.result[0] == 200 and c4.result[1]["written"] == 1
+          and c4.result[1]["deleted"] == 1, "signal.put %r" % (c4.result,))
+    check(c5.result[0] == 200 and [r["seq"] for r in c5.result[1]["results"]] == [5, 6],
+          "second batch of a session, after its first %r" % (c5.result,))
+    check(events_of("gw2") == 0 and ok(e, "signal.load", {"name": "gw2"})["rows"] == [],
+          "nothing of the refused member")
+    rows = ok(e, "signal.load", {"name": "gw4"})["rows"]
+    check([(r["kind"], r["key"]) for r in rows] == [("identity", "4.0")], "gw4 rows %r" % rows)
+    # one transaction: the group was not rolled back and run again alone
+    together = (xmins("events", "gw1") | xmins("events", "gw3")
+                | xmins("signal_keys", "gw4") | xmins("signal_keys", "gw1"))
+    check(len(together) == 1, "one group transaction, xmins %r" % together)
+
+
+def test_group_stale_without_signal():
+    """A stale member without Signal rows: the group writer leaves it to run
+    alone (it cannot tell a resend from a lost lease); it is refused 409, and
+    the others are stored once."""
+    epochs = setup("gs", 3)
+    c1, c2 = queue_behind("gs", [
+        ("event.append_batch", dict(batch("gs", 1, epochs), epoch=epochs["gs1"] + 1)),
+        ("event.append_batch", batch("gs", 2, epochs)),
+    ])
+    check(c1.result[0] == 409, "stale epoch refused %r" % (c1.result,))
+    check(c2.result[0] == 200 and [r["seq"] for r in c2.result[1]["results"]] == [2, 3, 4]
+          and not any(r.get("duplicate") for r in c2.result[1]["results"]),
+          "the other stored once %r" % (c2.result,))
+    check(events_of("gs1") == 0 and events_of("gs2") == 3, "stored")
+
+
 def main():
     global STACK
     with Stack(services=["store-service"], env={"STORE_POOL_SIZE": "1"}) as s:
         STACK = s
         wait_ready(ep())
-        run([test_group_acks_after_commit, test_group_member_refused])
+        run([test_group_acks_after_commit, test_group_member_refused,
+             test_group_written_together, test_group_stale_without_signal])
 
 
 if __name__ == "__main__":

@@ -1147,25 +1147,30 @@ st_events_register(st_router_t *r)
     //  messages, chats and acks, as st_event_append_all does for one. $1
     //  the items {k, n, id, event, env} (k: the write, n = 1..count of
     //  its items), $2 the writes {k, session, count, worker, epoch} (one
-    //  per session), $3-$5 as $6-$8 there with k on each. A write whose
-    //  session has an id stored already, or whose lease is not held, gets
-    //  no row and nothing written. Returns (session, seq) per event.
-    //  Acks are looked up as in st_event_append_all: by (session, id) =
-    //  ANY, the messages primary key.
+    //  per session), $3-$5 as $6-$8 there with k on each. A write with an
+    //  id stored already, or whose lease is not held, gets no row and
+    //  nothing written. Returns (session, seq) per event. Every table is
+    //  read by key = ANY (ARRAY(...)): joined to a json_to_recordset, or
+    //  tested by a correlated subquery, the generic plan scanned events,
+    //  sessions, leases or messages whole (1.2 s a call at 20,000 events).
     st_router_prepare(
         r, "st_event_append_group",
         "WITH x AS (SELECT * FROM json_to_recordset($1::json) AS "
         "x(k integer, n bigint, id text, event text, env json)), "
-        "q AS (SELECT * FROM json_to_recordset($2::json) AS "
-        "q(k integer, session text, count bigint, worker text, "
+        "w AS (SELECT * FROM json_to_recordset($2::json) AS "
+        "w(k integer, session text, count bigint, worker text, "
         "epoch bigint)), "
+        "d AS (SELECT DISTINCT x.k FROM x WHERE x.id IN (SELECT v.id "
+        "FROM events v WHERE v.id = ANY (ARRAY(SELECT x.id FROM x)))), "
+        "h AS (SELECT l.session FROM session_leases l JOIN w "
+        "ON l.session = w.session AND l.worker = w.worker "
+        "AND l.epoch = w.epoch WHERE l.session = ANY "
+        "(ARRAY(SELECT w.session FROM w)) AND l.expires_at > now()), "
+        "q AS (SELECT * FROM w WHERE w.k NOT IN (SELECT d.k FROM d) "
+        "AND (w.worker IS NULL OR w.session IN (SELECT h.session FROM h))), "
         "s AS (UPDATE sessions AS s SET event_seq = s.event_seq + q.count "
-        "FROM q WHERE s.name = q.session "
-        "AND NOT EXISTS (SELECT 1 FROM events WHERE id IN "
-        "(SELECT x.id FROM x WHERE x.k = q.k)) "
-        "AND (q.worker IS NULL OR EXISTS (SELECT 1 FROM session_leases l "
-        "WHERE l.session = q.session AND l.worker = q.worker "
-        "AND l.epoch = q.epoch AND l.expires_at > now())) "
+        "FROM q WHERE s.name = ANY (ARRAY(SELECT q.session FROM q)) "
+        "AND s.name = q.session "
         "RETURNING q.k, s.event_seq - q.count AS base, s.name, " S_APPEND_TAIL
         "), e AS (INSERT INTO events (id, session, seq, event, envelope) "
         "SELECT x.id, s.name, s.base + x.n, x.event, "
