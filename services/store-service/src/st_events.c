@@ -1296,6 +1296,59 @@ st_events_test(bool verbose)
     json_decref(payload);
     json_decref(session);
 
+    //  the group writer takes plain writes with valid fields only
+    const char *takes[][3] = {
+        {"event.append_batch",
+         "{\"session\":\"a\",\"worker\":\"w\",\"epoch\":1,\"events\":"
+         "[{\"id\":\"evt_1\",\"event\":\"message\"}],\"signal\":"
+         "[{\"kind\":\"session\",\"key\":\"1.0\",\"data\":null}]}",
+         "y"},
+        {"event.append_batch",
+         "{\"session\":\"a\",\"events\":[{\"id\":\"evt_1\",\"event\":"
+         "\"session.status\"}]}",
+         "n"},
+        {"event.append_batch",
+         "{\"session\":\"a\",\"events\":[{\"id\":\"evt_1\",\"event\":"
+         "\"message\"}],\"signal\":[]}",
+         "n"}, //  Signal rows need a lease
+        {"event.append",
+         "{\"session\":\"a\",\"id\":\"evt_2\",\"event\":\"message\","
+         "\"payload\":{}}",
+         "y"},
+        {"event.append",
+         "{\"session\":\"a\",\"id\":\"x\",\"event\":\"message\"}", "n"},
+        {"signal.put",
+         "{\"name\":\"a\",\"worker\":\"w\",\"epoch\":1,\"rows\":[]}", "y"},
+        {"signal.put", "{\"name\":\"a\",\"rows\":[]}", "n"},
+        {"event.list", "{\"session\":\"a\"}", "n"},
+    };
+    for (size_t i = 0; i < sizeof takes / sizeof takes[0]; i++) {
+        cm_msg_t *req = cm_msg_new(takes[i][0]);
+        json_t *body = json_loads(takes[i][1], 0, NULL);
+        assert(body);
+        cm_msg_set_body(req, &body);
+        s_gw_t w;
+        bool taken = s_gw_take(req, &w);
+        assert(taken == (takes[i][2][0] == 'y'));
+        assert(cm_streq(s_gw_session(req), "a"));
+        if (taken) {
+            assert(w.kind == S_GW_PUT ? w.events == NULL
+                                      : json_array_size(w.events) == 1);
+            assert(w.deletes == (i == 0));
+        }
+        json_decref(w.events);
+        cm_msg_destroy(&req);
+    }
+    zchunk_t *buf = zchunk_new("[", 1);
+    s_gw_join(buf, "[]");
+    s_gw_join(buf, "[1,2]");
+    s_gw_join(buf, "[]");
+    s_gw_join(buf, "[{\"k\":3}]");
+    char *joined = s_gw_close(buf);
+    assert(cm_streq(joined, "[1,2,{\"k\":3}]"));
+    free(joined);
+    zchunk_destroy(&buf);
+
     assert(s_id_valid("evt_01h2xcejqtf2nbrexx3vqjhp41"));
     assert(!s_id_valid("evt_"));
     assert(!s_id_valid("ev_1"));
