@@ -149,8 +149,8 @@ s_id_valid(const char *id)
 //  the envelope of st_events_envelope without the session fields. The
 //  items share one environment (same engine and worker).
 static void
-s_event_rows(st_router_t *self, const char *worker, json_t *items,
-             json_int_t k, json_t *rows)
+s_event_rows(st_router_t *self, const char *worker, json_t *items, json_int_t k,
+             json_t *rows)
 {
     json_t *bare = json_object();
     int64_t now = cm_now_ms();
@@ -680,8 +680,8 @@ s_gw_take(cm_msg_t *request, s_gw_t *w)
             json_array_size(events) <= ST_EVENTS_BATCH_MAX &&
             s_batch_plain(events) && (!w->rows || w->lease.worker)) {
             w->events = json_incref(events);
-            reply = w->rows ? st_signal_check(request, "signal", w->rows)
-                            : NULL;
+            reply =
+                w->rows ? st_signal_check(request, "signal", w->rows) : NULL;
         } else {
             w->rows = NULL;
         }
@@ -692,8 +692,8 @@ s_gw_take(cm_msg_t *request, s_gw_t *w)
         if (st_router_lease(request, "session", false, &w->lease, &reply) ==
                 0 &&
             (id = st_router_str(request, "id", ST_EVENTS_ID_MAX, &reply)) &&
-            (event = st_router_str(request, "event", ST_ROUTER_NAME_MAX,
-                                   &reply))) {
+            (event =
+                 st_router_str(request, "event", ST_ROUTER_NAME_MAX, &reply))) {
             json_t *one = json_pack("[{s:s, s:s}]", "id", id, "event", event);
             json_t *payload = json_object_get(body, "payload");
             if (payload) {
@@ -706,8 +706,8 @@ s_gw_take(cm_msg_t *request, s_gw_t *w)
             }
         }
     }
-    bool taken = !reply && (w->kind == S_GW_PUT ? w->rows != NULL
-                                                : w->events != NULL);
+    bool taken =
+        !reply && (w->kind == S_GW_PUT ? w->rows != NULL : w->events != NULL);
     cm_msg_destroy(&reply);
     if (!taken) {
         json_decref(w->events);
@@ -754,11 +754,11 @@ s_gw_fence(st_router_t *self, s_gw_t *ws, size_t m)
     for (size_t j = 0; j < m; j++) {
         if (ws[j].rows) {
             json_array_append_new(names, json_string(ws[j].lease.name));
-            json_array_append_new(
-                leases,
-                json_pack("{s:s, s:s, s:I}", "session", ws[j].lease.name,
-                          "worker", ws[j].lease.worker, "epoch",
-                          (json_int_t)ws[j].lease.epoch));
+            json_array_append_new(leases,
+                                  json_pack("{s:s, s:s, s:I}", "session",
+                                            ws[j].lease.name, "worker",
+                                            ws[j].lease.worker, "epoch",
+                                            (json_int_t)ws[j].lease.epoch));
         }
     }
     int rc = 0;
@@ -881,10 +881,9 @@ s_gw_reply(st_router_t *self, cm_msg_t *request, s_gw_t *w, json_t *written,
     const char *name = w->lease.name;
     if (w->kind == S_GW_APPEND) {
         json_t *ev = json_array_get(w->events, 0);
-        st_events_announce(self, name,
-                           json_string_value(json_object_get(ev, "id")),
-                           w->first,
-                           json_string_value(json_object_get(ev, "event")));
+        st_events_announce(
+            self, name, json_string_value(json_object_get(ev, "id")), w->first,
+            json_string_value(json_object_get(ev, "event")));
         cm_msg_set_int(reply, "seq", w->first);
         return reply;
     }
@@ -897,18 +896,19 @@ s_gw_reply(st_router_t *self, cm_msg_t *request, s_gw_t *w, json_t *written,
         {
             json_int_t seq = (json_int_t)(w->first + (int64_t)i);
             json_array_append_new(results, json_pack("{s:I}", "seq", seq));
-            json_array_append_new(stored,
-                                  json_pack("[O, I, O]",
-                                            json_object_get(item, "id"), seq,
-                                            json_object_get(item, "event")));
+            json_array_append_new(
+                stored, json_pack("[O, I, O]", json_object_get(item, "id"), seq,
+                                  json_object_get(item, "event")));
         }
         s_batch_announce(self, name, stored);
         json_decref(stored);
         cm_msg_set(reply, "results", results);
     }
     if (w->rows) {
-        json_int_t n_written = json_integer_value(json_object_get(written, name));
-        json_int_t n_deleted = json_integer_value(json_object_get(deleted, name));
+        json_int_t n_written =
+            json_integer_value(json_object_get(written, name));
+        json_int_t n_deleted =
+            json_integer_value(json_object_get(deleted, name));
         if (w->kind == S_GW_PUT) {
             cm_msg_set_int(reply, "written", n_written);
             cm_msg_set_int(reply, "deleted", n_deleted);

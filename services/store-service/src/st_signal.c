@@ -26,8 +26,8 @@ static const char *s_kinds[] = {"session",       "identity",     "prekey",
 //  As S_LAST_ROWS for the rows of several sessions in $1 (each with its
 //  session), ordered by session, kind and key.
 #define S_LAST_GROUP_ROWS                                                      \
-    "(SELECT DISTINCT ON (e.v->>'session', e.v->>'kind', e.v->>'key') "       \
-    "e.v->>'session' AS session, e.v->>'kind' AS kind, "                      \
+    "(SELECT DISTINCT ON (e.v->>'session', e.v->>'kind', e.v->>'key') "        \
+    "e.v->>'session' AS session, e.v->>'kind' AS kind, "                       \
     "e.v->>'key' AS key, e.v->>'data' AS data "                                \
     "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS e(v, ord) "       \
     "ORDER BY e.v->>'session', e.v->>'kind', e.v->>'key', e.ord DESC) last"
