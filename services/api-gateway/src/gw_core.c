@@ -262,10 +262,15 @@ s_read_only(const char *type)
     if (cm_about_messages(type)) {
         return true;
     }
-    static const char *types[] = {
-        "session.get",  "session.list", "health.ping",
-        "event.list",   "device.get",   "delivery.list",
-        "delivery.get", "session.qr",   NULL};
+    //  ratelimit.list and apikey.list are the gateway's own reloads
+    //  (every second): were they changes, they would empty the cache.
+    static const char *types[] = {"session.get",    "session.list",
+                                  "health.ping",    "event.list",
+                                  "device.get",     "delivery.list",
+                                  "delivery.get",   "session.qr",
+                                  "ratelimit.list", "ratelimit.get",
+                                  "apikey.list",    "store.stats",
+                                  "delivery.stats", NULL};
     for (int i = 0; types[i]; i++) {
         if (streq(type, types[i])) {
             return true;
@@ -612,11 +617,11 @@ s_workers_json(gw_core_t *self)
     for (s_worker_t *w = (s_worker_t *)zhashx_first(self->worker_table); w;
          w = (s_worker_t *)zhashx_next(self->worker_table)) {
         json_array_append_new(
-            list, json_pack("{s:s, s:I, s:i, s:I, s:I}", "id", w->id,
-                            "sessions", (json_int_t)zhashx_size(w->sessions),
-                            "max", w->max, "age_ms",
-                            (json_int_t)(now - w->seen), "rss",
-                            (json_int_t)w->rss));
+            list,
+            json_pack("{s:s, s:I, s:i, s:I, s:I}", "id", w->id, "sessions",
+                      (json_int_t)zhashx_size(w->sessions), "max", w->max,
+                      "age_ms", (json_int_t)(now - w->seen), "rss",
+                      (json_int_t)w->rss));
     }
     return list;
 }
@@ -1149,6 +1154,16 @@ gw_core_test(bool verbose)
     s_test_worker_cmd(config, worker, "message.send_text");
     assert(s_test_gets(link, "name", "s1") == gets_now);
     s_test_worker_cmd(config, worker, "session.stop");
+    assert(s_test_gets(link, "name", "s1") == gets_now + 1);
+    //  The gateway's own reloads (rate-limit policies, API keys) keep it
+    msg = cm_msg_new("ratelimit.list");
+    reply = gw_link_call(link, GW_DEST_STORE, &msg, 2000);
+    assert(cm_msg_status(reply) == 200);
+    cm_msg_destroy(&reply);
+    msg = cm_msg_new("apikey.list");
+    reply = gw_link_call(link, GW_DEST_STORE, &msg, 2000);
+    assert(cm_msg_status(reply) == 200);
+    cm_msg_destroy(&reply);
     assert(s_test_gets(link, "name", "s1") == gets_now + 1);
 
     msg = cm_msg_new("worker.nudge");
