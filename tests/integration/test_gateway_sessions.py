@@ -16,6 +16,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Stack, check, run, wait_for  # noqa: E402
+import buscall  # noqa: E402
 
 CORE = ["store-service", "api-gateway", "session-worker"]
 
@@ -271,6 +272,39 @@ def test_cache_sees_changes():
         check(st == 404, "delete invalidates")
 
 
+def test_cache_sees_other_gateways():
+    """A change the gateway did not forward (another gateway's, made on the
+    store directly here) reaches its cache through session.changed: reads
+    and engine commands (sendText) see it at once."""
+    env = {"GATEWAY_CACHE_MS": "60000", "GATEWAY_COMMAND_CACHE_MS": "60000"}
+    with Stack(workers=1, services=CORE, env=env) as s:
+        store = s.env["STORE_ENDPOINTS"].split(",")[0]
+        send = {"session": "c2", "chatId": "12132132130@c.us", "text": "hi"}
+        st, _, _ = s.api("POST", "/api/sessions", {"name": "c2", "start": False})
+        check(st == 201, "create: %d" % st)
+        st, body, _ = s.api("GET", "/api/sessions/c2")
+        check(st == 200 and body["config"].get("metadata") is None, "first get")
+        st, body, _ = s.api("POST", "/api/sendText", send)
+        check(st == 422 and body["status"] == "STOPPED",
+              "send to a stopped session: %d %r" % (st, body))
+        buscall.ok(store, "session.update",
+                   {"name": "c2", "config": {"metadata": {"v": "3"}}})
+
+        def updated():
+            st, body, _ = s.api("GET", "/api/sessions/c2")
+            return body if body["config"].get("metadata") == {"v": "3"} else None
+        wait_for(updated, 5, what="the other gateway's update")
+        buscall.ok(store, "session.delete", {"name": "c2"})
+
+        def gone():
+            st, body, _ = s.api("POST", "/api/sendText", send)
+            return (st, body) if st == 404 else None
+        st, body = wait_for(gone, 5, what="send to a deleted session: 404")
+        check(body["message"] == "Session not found", "404 shape: %r" % body)
+        st, _, _ = s.api("GET", "/api/sessions/c2")
+        check(st == 404, "get after delete: %d" % st)
+
+
 def test_health():
     with Stack(workers=1, services=CORE) as s:
         def healthy():
@@ -300,4 +334,4 @@ def test_health():
 
 if __name__ == "__main__":
     run([test_waha_lifecycle, test_deprecated_routes, test_wawp_lifecycle,
-         test_cache_sees_changes, test_health])
+         test_cache_sees_changes, test_cache_sees_other_gateways, test_health])

@@ -17,6 +17,7 @@ struct _gw_config_t {
     size_t body_limit;           //  GATEWAY_BODY_LIMIT
     int request_timeout;         //  GATEWAY_REQUEST_TIMEOUT_MS
     int cache_ms;                //  GATEWAY_CACHE_MS
+    int command_cache_ms;        //  GATEWAY_COMMAND_CACHE_MS
     int max_connections;         //  GATEWAY_MAX_CONNECTIONS
     int stop_timeout;            //  GATEWAY_STOP_TIMEOUT_MS
     int max_per_ip;              //  GATEWAY_MAX_CONNECTIONS_PER_IP
@@ -101,6 +102,8 @@ gw_config_new(void)
     self->request_timeout =
         (int)cm_env_long("GATEWAY_REQUEST_TIMEOUT_MS", 30000, 100, 600000);
     self->cache_ms = (int)cm_env_long("GATEWAY_CACHE_MS", 500, 0, 60000);
+    self->command_cache_ms =
+        (int)cm_env_long("GATEWAY_COMMAND_CACHE_MS", 5000, 0, 60000);
     self->max_connections =
         (int)cm_env_long("GATEWAY_MAX_CONNECTIONS", 16384, 1, 1000000);
     self->stop_timeout =
@@ -250,6 +253,16 @@ gw_config_cache_ms(const gw_config_t *self)
 }
 
 int
+gw_config_command_cache_ms(const gw_config_t *self)
+{
+    if (self->cache_ms == 0) {
+        return 0;
+    }
+    return self->command_cache_ms > self->cache_ms ? self->command_cache_ms
+                                                   : self->cache_ms;
+}
+
+int
 gw_config_max_connections(const gw_config_t *self)
 {
     return self->max_connections;
@@ -350,6 +363,7 @@ gw_config_test(bool verbose)
     assert(gw_config_port(config) == 3000);
     assert(streq(gw_config_hostname(config), "127.0.0.1"));
     assert(gw_config_cache_ms(config) == 0);
+    assert(gw_config_command_cache_ms(config) == 0);
     assert(gw_config_body_limit(config) == 67108864);
     assert(gw_config_max_connections(config) == 16384);
     assert(gw_config_max_per_ip(config) == 256);
@@ -381,6 +395,20 @@ gw_config_test(bool verbose)
     unsetenv("WHATSAPP_API_KEY");
     unsetenv("WAHA_API_KEY_EXCLUDE_PATH");
     unsetenv("GATEWAY_CACHE_MS");
+
+    //  An engine command's lookup may be older than a plain read, never
+    //  younger.
+    setenv("WAHA_API_KEY", "plain-key", 1);
+    config = gw_config_new();
+    assert(gw_config_cache_ms(config) == 500);
+    assert(gw_config_command_cache_ms(config) == 5000);
+    gw_config_destroy(&config);
+    setenv("GATEWAY_COMMAND_CACHE_MS", "100", 1);
+    config = gw_config_new();
+    assert(gw_config_command_cache_ms(config) == 500);
+    gw_config_destroy(&config);
+    unsetenv("GATEWAY_COMMAND_CACHE_MS");
+    unsetenv("WAHA_API_KEY");
 
     //  A missing key or a bad value exits 78 (checked in a child).
     fflush(stdout);

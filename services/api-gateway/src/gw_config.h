@@ -42,6 +42,10 @@ size_t gw_config_body_limit(const gw_config_t *self);
 int gw_config_request_timeout(const gw_config_t *self);
 //  GATEWAY_CACHE_MS (0 = no cache).
 int gw_config_cache_ms(const gw_config_t *self);
+//  GATEWAY_COMMAND_CACHE_MS: how old a cached session row an engine
+//  command's lookup may use (never less than GATEWAY_CACHE_MS; 0 when the
+//  cache is off).
+int gw_config_command_cache_ms(const gw_config_t *self);
 //  GATEWAY_MAX_CONNECTIONS: open HTTP connections in all.
 int gw_config_max_connections(const gw_config_t *self);
 //  GATEWAY_STOP_TIMEOUT_MS: how long a stop waits for the worker.

@@ -55,8 +55,8 @@ typedef struct {
 
 //  A cached reply body.
 typedef struct {
-    json_t *body;    //  reply body, owned
-    int64_t expires; //  monotonic ms
+    json_t *body;   //  reply body, owned
+    int64_t stored; //  monotonic ms
 } s_entry_t;
 
 struct _gw_core_t {
@@ -211,18 +211,20 @@ s_invalidate(gw_core_t *self, const char *name)
     zhashx_delete(self->cache, "l:run");
 }
 
+//  The cached body of `key` if younger than `max_age` ms, else NULL.
 static json_t *
-s_cache_get(gw_core_t *self, const char *key)
+s_cache_get(gw_core_t *self, const char *key, int max_age)
 {
     s_entry_t *e = (s_entry_t *)zhashx_lookup(self->cache, key);
     if (!e) {
         return NULL;
     }
-    if (e->expires <= cm_mono_ms()) {
+    int64_t age = cm_mono_ms() - e->stored;
+    if (age >= gw_config_command_cache_ms(self->config)) {
         zhashx_delete(self->cache, key);
         return NULL;
     }
-    return e->body;
+    return age < max_age ? e->body : NULL;
 }
 
 static void
@@ -233,7 +235,7 @@ s_cache_put(gw_core_t *self, const char *key, json_t *body)
     }
     s_entry_t *e = cm_alloc(sizeof *e);
     e->body = json_deep_copy(body);
-    e->expires = cm_mono_ms() + gw_config_cache_ms(self->config);
+    e->stored = cm_mono_ms();
     zhashx_update(self->cache, key, e);
 }
 
@@ -349,8 +351,16 @@ s_forward_client(gw_core_t *self, cm_client_t *client, zframe_t **identity_p,
     bool use_cache = client == self->store && s_cache_on(self) &&
                      (cm_streq(cm_msg_type(request), "session.get") ||
                       cm_streq(cm_msg_type(request), "session.list"));
+    //  An engine command's lookup takes an older row (every change of
+    //  what it uses is announced); a plain read GATEWAY_CACHE_MS old.
+    bool command = cm_msg_bool(request, GW_COMMAND_LOOKUP, false);
+    json_object_del(cm_msg_body(request), GW_COMMAND_LOOKUP);
     char *key = use_cache ? s_cache_key(self, request) : NULL;
-    json_t *hit = key ? s_cache_get(self, key) : NULL;
+    json_t *hit =
+        key ? s_cache_get(self, key,
+                          command ? gw_config_command_cache_ms(self->config)
+                                  : gw_config_cache_ms(self->config))
+            : NULL;
     if (hit) {
         cm_msg_t *reply = cm_msg_new_reply(request, 200, NULL);
         json_t *copy = json_deep_copy(hit);
@@ -693,8 +703,12 @@ s_on_sub(gw_core_t *self)
     if (!msg) {
         return;
     }
+    //  event.new: an event (those about messages change no session
+    //  row); session.changed: a row changed without one (config,
+    //  desired, deleted), e.g. through another gateway.
     const char *session = cm_msg_str(msg, "session");
-    if (session && !cm_about_messages(cm_msg_str(msg, "event"))) {
+    if (session && (cm_streq(cm_msg_type(msg), "session.changed") ||
+                    !cm_about_messages(cm_msg_str(msg, "event")))) {
         s_invalidate(self, session);
     }
     cm_msg_destroy(&msg);
@@ -875,6 +889,7 @@ s_new(zsock_t *pipe, const gw_config_t *config)
         assert(self->sub);
         cm_msg_sock_defaults(self->sub);
         zsock_set_subscribe(self->sub, "event.new");
+        zsock_set_subscribe(self->sub, "session.changed");
         if (zsock_attach(self->sub, pub, false) != 0) {
             cm_log_error("could not connect notifications socket",
                          "endpoints=%s", pub);
@@ -984,6 +999,8 @@ s_fake_store(zsock_t *pipe, void *args)
         cm_msg_t *req = cm_msg_recv(router, true);
         assert(req);
         cm_msg_t *reply = NULL;
+        //  The command-lookup mark stays in the gateway
+        assert(!json_object_get(cm_msg_body(req), GW_COMMAND_LOOKUP));
         if (cm_streq(cm_msg_type(req), "session.get")) {
             (*gets)++;
             reply = cm_msg_new_reply(req, 200, NULL);
@@ -1005,6 +1022,13 @@ s_test_gets(gw_link_t *link, const char *key, const char *value)
 {
     cm_msg_t *msg = cm_msg_new("session.get");
     cm_msg_set_str(msg, key, value);
+    if (streq(key, "name")) {
+        //  half of them as an engine command's lookup
+        static int n = 0;
+        if (n++ % 2) {
+            cm_msg_set_bool(msg, GW_COMMAND_LOOKUP, true);
+        }
+    }
     cm_msg_t *reply = gw_link_call(link, GW_DEST_STORE, &msg, 2000);
     assert(cm_msg_status(reply) == 200);
     json_t *s = json_object_get(cm_msg_body(reply), "session");

@@ -40,6 +40,10 @@ typedef struct _gw_link_t gw_link_t;
 //  reported (a hint for sessions claimed since the last heartbeat).
 #define GW_HOLDER_HINT "holder"
 
+//  Body field of a "store" session.get made for an engine command: a
+//  cached row up to GATEWAY_COMMAND_CACHE_MS old will do (not forwarded).
+#define GW_COMMAND_LOOKUP "command_lookup"
+
 //  Reply status the core gives when no worker holds a session.
 #define GW_NO_WORKER 404
 

@@ -28,6 +28,9 @@ gw_messages_session(gw_req_t *req, const char *name)
 {
     cm_msg_t *msg = cm_msg_new("session.get");
     cm_msg_set_str(msg, "name", name);
+    //  What a command needs of the row (status, holder) is announced
+    //  when it changes: an older cached copy will do.
+    cm_msg_set_bool(msg, GW_COMMAND_LOOKUP, true);
     cm_msg_t *reply = gw_req_call(req, GW_DEST_STORE, &msg, 0);
     int st = cm_msg_status(reply);
     json_t *session = NULL;

@@ -133,7 +133,17 @@ s_lock(st_router_t *self, cm_msg_t *request, const char *name,
     return session;
 }
 
-//  Commit, announce the event if any, and reply {session}. Takes session.
+//  Publish session.changed for `name`: its row changed without an event
+//  (config, desired, deleted), so caches of it (the gateways') drop it.
+static void
+s_announce_change(st_router_t *self, const char *name)
+{
+    json_t *body = json_pack("{s:s}", "session", name ? name : "");
+    st_router_publish(self, "session.changed", &body);
+}
+
+//  Commit, announce the event (or the change) and reply {session}. Takes
+//  session.
 static cm_msg_t *
 s_finish(st_router_t *self, cm_msg_t *request, int st, json_t *session,
          const char *event_id, int64_t seq)
@@ -142,10 +152,11 @@ s_finish(st_router_t *self, cm_msg_t *request, int st, json_t *session,
         json_decref(session);
         return st_router_db_fail(self, request);
     }
+    const char *name = json_string_value(json_object_get(session, "name"));
     if (seq > 0) {
-        st_events_announce(self,
-                           json_string_value(json_object_get(session, "name")),
-                           event_id, seq, "session.status");
+        st_events_announce(self, name, event_id, seq, "session.status");
+    } else {
+        s_announce_change(self, name);
     }
     cm_msg_t *reply = cm_msg_new_reply(request, st, NULL);
     cm_msg_set(reply, "session", session);
@@ -369,6 +380,7 @@ s_delete(st_router_t *self, cm_msg_t *request)
     if (!found) {
         return cm_msg_new_reply(request, 404, "session not found");
     }
+    s_announce_change(self, cm_msg_str(request, "name"));
     return cm_msg_new_reply(request, 200, NULL);
 }
 
