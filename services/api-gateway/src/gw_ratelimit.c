@@ -78,6 +78,15 @@ s_free(void **item)
     *item = NULL;
 }
 
+//  A table that owns its values (policies, instances).
+static zhashx_t *
+s_table_new(void)
+{
+    zhashx_t *table = zhashx_new();
+    zhashx_set_destructor(table, s_free);
+    return table;
+}
+
 static int *
 s_field(gw_ratelimit_t *l, size_t i)
 {
@@ -191,10 +200,8 @@ s_install(json_t *rows, uint64_t changes)
     if (changes != s_rl.changes) {
         return false;
     }
-    zhashx_t *policies = zhashx_new();
-    zhashx_set_destructor(policies, s_free);
-    zhashx_t *instances = zhashx_new();
-    zhashx_set_destructor(instances, s_free);
+    zhashx_t *policies = s_table_new();
+    zhashx_t *instances = s_table_new();
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
@@ -329,10 +336,8 @@ s_local(const char *session, const char *slug, json_t *limits)
     pthread_mutex_lock(&s_rl.lock);
     if (!s_rl.policies && slug) {
         //  Before the first list came (the store was slow at start)
-        s_rl.policies = zhashx_new();
-        zhashx_set_destructor(s_rl.policies, s_free);
-        s_rl.instances = zhashx_new();
-        zhashx_set_destructor(s_rl.instances, s_free);
+        s_rl.policies = s_table_new();
+        s_rl.instances = s_table_new();
     }
     if (s_rl.policies) {
         s_entry_t *e = zhashx_lookup(s_rl.policies, session);
@@ -629,10 +634,8 @@ gw_ratelimit_test(bool verbose)
     free(err);
     //  The table: a row by session and instance; a bad stored row is
     //  left out
-    zhashx_t *policies = zhashx_new();
-    zhashx_set_destructor(policies, s_free);
-    zhashx_t *instances = zhashx_new();
-    zhashx_set_destructor(instances, s_free);
+    zhashx_t *policies = s_table_new();
+    zhashx_t *instances = s_table_new();
     json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:{}}", "session", "s1",
                             "policy", "strict", "instance_id", "I1",
                             "access_token_hash", "ab", "limits");
